@@ -1,0 +1,472 @@
+// Callout as a library: the store, the configuration registry and the engine wired together, with
+// the operations the HTTP API (and any embedding program) performs.
+
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { ConflictError, NotFoundError, Problems, ValidationError, CalloutError } from './errors.ts';
+import { SqliteStore } from './store/sqlite/store.ts';
+import type { ActionFilter, CaseRow, Store } from './store/types.ts';
+import { SecretBox } from './config/secrets.ts';
+import { Registry } from './engine/registry.ts';
+import { Sender } from './engine/sender.ts';
+import { Engine } from './engine/engine.ts';
+import { type Clock, systemClock } from './engine/clock.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { uuidv7, randomToken, sha256 } from './ids.ts';
+import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connectors/connector.ts';
+import { actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-types/action-type.ts';
+import { launchAction } from './lifecycle/launch.ts';
+import type { ActionRecord } from './lifecycle/action.ts';
+import { RESOLUTIONS, STATES, PHASES, type Resolution } from './lifecycle/states.ts';
+import { actionView, timelineView, type ActionView } from './views.ts';
+import { isObject } from './config/check.ts';
+import { evaluate } from './action-types/mapping.ts';
+
+export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface CalloutOptions {
+  /** Folder of the embedded store. @default "./callout-data" */
+  dataDir?: string;
+  /** A ready store (PostgreSQL, or a SQLite store opened elsewhere); overrides dataDir. */
+  store?: Store;
+  /** 32-byte key (hex or base64) for secrets at rest and callback tokens; generated beside the data when absent. */
+  secretKey?: string;
+  /** Base of `$callbackUrl`. @default "http://localhost:3000" */
+  publicUrl?: string;
+  /** Let connectors reach loopback and private addresses. @default false */
+  allowPrivateNetworks?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  nodeId?: string;
+  engine?: { batchSize?: number; maxInFlight?: number; leaseMarginMs?: number; pollIntervalMs?: number; refreshIntervalMs?: number };
+  /** `full` (default) or `normal` fsync on the embedded store. */
+  sqliteSynchronous?: 'full' | 'normal';
+}
+
+export interface LaunchRequest {
+  actionType: string;
+  input?: Record<string, unknown>;
+  caseId?: string | null;
+}
+
+export class Callout {
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly box: SecretBox;
+  readonly allowPrivateNetworks: boolean;
+  private readonly sender: Sender;
+
+  private constructor(store: Store, box: SecretBox, opts: CalloutOptions) {
+    this.store = store;
+    this.box = box;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger();
+    this.allowPrivateNetworks = opts.allowPrivateNetworks ?? false;
+    this.registry = new Registry(store, box);
+    this.sender = new Sender({ allowPrivateNetworks: this.allowPrivateNetworks });
+    this.registry.onConnectorChanged = (id) => this.sender.forget(id);
+    this.engine = new Engine({
+      store,
+      registry: this.registry,
+      sender: this.sender,
+      clock: this.clock,
+      box,
+      logger: this.logger,
+      nodeId: opts.nodeId ?? `${hostname()}:${process.pid}`,
+      publicUrl: (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, ''),
+      ...opts.engine,
+    });
+  }
+
+  /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
+  static async open(opts: CalloutOptions = {}): Promise<Callout> {
+    const dataDir = opts.dataDir ?? './callout-data';
+    const store = opts.store ?? new SqliteStore({ file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full' });
+    await store.migrate();
+    let box: SecretBox;
+    if (opts.secretKey) box = SecretBox.fromString(opts.secretKey);
+    else if (store.kind === 'sqlite') box = SecretBox.fromFile(join(dataDir, 'secret.key'));
+    else throw new CalloutError('BAD_REQUEST', 'CALLOUT_SECRET_KEY is required with PostgreSQL: every node must share it');
+    const c = new Callout(store, box, opts);
+    await c.registry.refresh();
+    return c;
+  }
+
+  start(): void {
+    this.engine.start();
+  }
+
+  async close(): Promise<void> {
+    await this.engine.stop();
+    await this.sender.close();
+    await this.store.close();
+  }
+
+  // ---- connectors ------------------------------------------------------------------------------
+
+  async createConnector(body: unknown): Promise<Record<string, unknown>> {
+    const spec = compileConnector(body, { allowPrivateNetworks: this.allowPrivateNetworks });
+    const now = this.clock.now();
+    const id = uuidv7(now);
+    await this.store.insertConfig('connector', { id, name: spec.name, doc: connectorToDoc(spec, this.box), revision: 1, createdAt: now, updatedAt: now });
+    const e = this.registry.putConnector(id, 1, connectorToDoc(spec, this.box), now, now);
+    return connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now });
+  }
+
+  async updateConnector(idOrName: string, patch: unknown): Promise<Record<string, unknown>> {
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const row = await this.store.getConfig('connector', idOrName);
+    if (!row) throw new NotFoundError('Connector', idOrName);
+    const cur = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const spec = compileConnector({ ...connectorPatchBase(cur.spec), ...patch }, { allowPrivateNetworks: this.allowPrivateNetworks, existing: cur.spec });
+    const now = this.clock.now();
+    const doc = connectorToDoc(spec, this.box);
+    if (!(await this.store.updateConfig('connector', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
+      throw new ConflictError('The connector was changed by someone else; fetch it and try again');
+    const e = this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
+    return connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now });
+  }
+
+  async getConnector(idOrName: string): Promise<Record<string, unknown>> {
+    const row = await this.store.getConfig('connector', idOrName);
+    if (!row) throw new NotFoundError('Connector', idOrName);
+    const e = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    return connectorView(row.id, e.spec, row);
+  }
+
+  async listConnectors(): Promise<Record<string, unknown>[]> {
+    const rows = await this.store.listConfig('connector');
+    return rows.map((row) => connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row));
+  }
+
+  // ---- action types ----------------------------------------------------------------------------
+
+  private async connectorIdOf(body: unknown): Promise<string | undefined> {
+    if (!isObject(body) || typeof body.connector !== 'string') return undefined;
+    return (await this.store.getConfig('connector', body.connector))?.id;
+  }
+
+  async createActionType(body: unknown): Promise<Record<string, unknown>> {
+    const spec = compileActionTypeSpec(body, await this.connectorIdOf(body));
+    const now = this.clock.now();
+    const id = uuidv7(now);
+    const doc = actionTypeToDoc(spec);
+    await this.store.insertConfig('action_type', { id, name: spec.name, doc, revision: 1, createdAt: now, updatedAt: now });
+    const e = this.registry.putActionType(id, 1, doc, now, now);
+    return actionTypeView(e.compiled, e);
+  }
+
+  async updateActionType(idOrName: string, patch: unknown, actor: `user:${string}` | 'system' = 'system'): Promise<Record<string, unknown>> {
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const row = await this.store.getConfig('action_type', idOrName);
+    if (!row) throw new NotFoundError('Action type', idOrName);
+    const cur = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const base = actionTypeOptions(cur.compiled.spec);
+    // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
+    const merged: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(patch)) merged[k] = isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
+    const now = this.clock.now();
+    const doc = actionTypeToDoc(spec);
+    if (!(await this.store.updateConfig('action_type', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
+      throw new ConflictError('The action type was changed by someone else; fetch it and try again');
+    const e = this.registry.putActionType(row.id, row.revision + 1, doc, row.createdAt, now);
+    // Retry policy changes apply live to open actions (SPEC section 2).
+    if (JSON.stringify(cur.compiled.spec.retry) !== JSON.stringify(spec.retry)) await this.engine.applyPolicyChange(row.id, actor);
+    return actionTypeView(e.compiled, e);
+  }
+
+  async getActionType(idOrName: string): Promise<Record<string, unknown>> {
+    const row = await this.store.getConfig('action_type', idOrName);
+    if (!row) throw new NotFoundError('Action type', idOrName);
+    const e = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    return actionTypeView(e.compiled, e);
+  }
+
+  async listActionTypes(): Promise<Record<string, unknown>[]> {
+    const rows = await this.store.listConfig('action_type');
+    return rows.map((row) => {
+      const e = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+      return actionTypeView(e.compiled, e);
+    });
+  }
+
+  async actionTypeSchema(idOrName: string): Promise<object> {
+    const e = await this.registry.actionType(idOrName);
+    return { ...e.compiled.templates.schema, title: e.compiled.spec.name };
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------
+
+  /** Validates and launches one action; with an idempotency key a repeat returns the first action. */
+  async launch(req: unknown, opts: { idempotencyKey?: string; actor?: `user:${string}` | 'system' } = {}): Promise<{ action: ActionView; created: boolean }> {
+    const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
+    if (opts.idempotencyKey) {
+      const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
+      if (prior) return { action: prior, created: false };
+    }
+    const item = await this.prepareLaunch(req, opts.actor ?? 'system');
+    try {
+      await this.store.insertActions([{ ...item, ...(opts.idempotencyKey ? { launchKey: opts.idempotencyKey, launchHash } : {}) }]);
+    } catch (err) {
+      // Two requests with one key raced: the loser answers with the winner's action.
+      const prior = opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
+      if (prior) return { action: prior, created: false };
+      throw err;
+    }
+    this.engine.wake();
+    return { action: await this.view(item.action), created: true };
+  }
+
+  /** Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. */
+  async launchMany(reqs: LaunchRequest[], actor: `user:${string}` | 'system' = 'system'): Promise<string[]> {
+    const items = [];
+    for (const r of reqs) items.push(await this.prepareLaunch(r, actor));
+    await this.store.insertActions(items);
+    this.engine.wake();
+    return items.map((i) => i.action.id);
+  }
+
+  private async findLaunch(key: string, hash: string): Promise<ActionView | undefined> {
+    const prior = await this.store.getActionByLaunchKey(key);
+    if (!prior) return undefined;
+    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different launch request');
+    return this.view(prior.action);
+  }
+
+  private async prepareLaunch(req: unknown, actor: `user:${string}` | 'system'): Promise<{ action: ActionRecord; timeline: ReturnType<typeof launchAction>['timeline'] }> {
+    const p = new Problems();
+    if (!isObject(req)) {
+      p.add('', 'the body must be a JSON object');
+      p.throwIfAny();
+    }
+    const r = req as Record<string, unknown>;
+    for (const k of Object.keys(r)) if (!['actionType', 'input', 'caseId'].includes(k)) p.add(k, 'is not a launch field');
+    if (typeof r.actionType !== 'string' || r.actionType === '') p.add('actionType', 'is required: the id or name of an action type');
+    if (r.input !== undefined && !isObject(r.input)) p.add('input', 'must be an object');
+    if (r.caseId !== undefined && r.caseId !== null && typeof r.caseId !== 'string') p.add('caseId', 'must be a string');
+    p.throwIfAny();
+    const type = await this.registry.actionType(r.actionType as string).catch((e) => {
+      if (e instanceof NotFoundError) throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(r.actionType)} exists` }]);
+      throw e;
+    });
+    const caseId = (r.caseId as string | undefined) ?? null;
+    if (caseId !== null && !(await this.store.getCase(caseId))) p.add('caseId', `no case ${JSON.stringify(caseId)} exists`);
+    const checked = type.compiled.templates.validateInput(r.input ?? {});
+    if (!checked.ok) for (const e of checked.errors) p.add(e.field ? `input.${e.field}` : 'input', e.message);
+    p.throwIfAny();
+    const now = this.clock.now();
+    return launchAction({
+      id: uuidv7(now),
+      actionTypeId: type.compiled.id,
+      actionTypeName: type.compiled.spec.name,
+      caseId,
+      input: (checked as { value: Record<string, unknown> }).value,
+      policy: type.compiled.policy,
+      now,
+      actor,
+    });
+  }
+
+  async view(a: ActionRecord): Promise<ActionView> {
+    const t = await this.registry.actionType(a.actionTypeId);
+    return actionView(a, t.compiled.policy, t.compiled.spec.name);
+  }
+
+  async getAction(id: string): Promise<ActionView> {
+    const a = await this.store.getAction(id);
+    if (!a) throw new NotFoundError('Action', id);
+    return this.view(a);
+  }
+
+  async listActions(query: Record<string, unknown>): Promise<{ items: ActionView[]; next: string | null }> {
+    const p = new Problems();
+    const f: ActionFilter = { limit: 50 };
+    const oneOf = (k: string, allowed: readonly string[]): string | undefined => {
+      const v = query[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || !allowed.includes(v)) return void p.add(k, `must be one of ${allowed.join(', ')}`);
+      return v;
+    };
+    f.state = oneOf('state', Object.values(STATES)) as ActionFilter['state'];
+    f.phase = oneOf('phase', Object.values(PHASES)) as ActionFilter['phase'];
+    f.resolution = oneOf('resolution', Object.values(RESOLUTIONS));
+    for (const k of ['reason', 'caseId', 'queue', 'assignee', 'externalReference', 'before'] as const) {
+      const v = query[k];
+      if (v !== undefined) (f as unknown as Record<string, unknown>)[k] = String(v);
+    }
+    if (query.actionType !== undefined) {
+      const t = await this.registry.actionType(String(query.actionType)).catch(() => undefined);
+      if (!t) p.add('actionType', `no action type ${JSON.stringify(query.actionType)} exists`);
+      else f.actionTypeId = t.compiled.id;
+    }
+    if (query.escalated !== undefined) {
+      if (query.escalated !== 'true' && query.escalated !== 'false' && typeof query.escalated !== 'boolean') p.add('escalated', 'must be true or false');
+      else f.escalated = String(query.escalated) === 'true';
+    }
+    if (query.limit !== undefined) {
+      const n = Number(query.limit);
+      if (!Number.isInteger(n) || n < 1 || n > 500) p.add('limit', 'must be an integer from 1 to 500');
+      else f.limit = n;
+    }
+    p.throwIfAny();
+    for (const k of Object.keys(f) as Array<keyof ActionFilter>) if (f[k] === undefined) delete f[k];
+    const rows = await this.store.listActions(f);
+    const items = await Promise.all(rows.map((a) => this.view(a)));
+    return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+  }
+
+  async timeline(id: string): Promise<Array<Record<string, unknown>>> {
+    if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
+    return timelineView(await this.store.listTimeline(id));
+  }
+
+  async retry(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'retry_requested', user }));
+  }
+  async pause(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'paused', user }));
+  }
+  async resume(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'resumed', user }));
+  }
+  async pickUp(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'picked_up', user }));
+  }
+
+  async complete(id: string, user: string, body: unknown): Promise<ActionView> {
+    const p = new Problems();
+    const b = isObject(body) ? body : {};
+    if (body !== undefined && body !== null && !isObject(body)) p.add('', 'the body must be a JSON object');
+    const resolution = (b.resolution ?? 'done_successfully') as Resolution;
+    if (!Object.values(RESOLUTIONS).includes(resolution)) p.add('resolution', `must be one of ${Object.values(RESOLUTIONS).join(', ')}`);
+    if (b.note !== undefined && typeof b.note !== 'string') p.add('note', 'must be a string');
+    p.throwIfAny();
+    return this.view(await this.engine.apply(id, { type: 'completed', user, resolution, ...(typeof b.note === 'string' ? { note: b.note } : {}) }));
+  }
+
+  // ---- callbacks from external systems ---------------------------------------------------------
+
+  private actionOfToken(token: string): string {
+    const id = this.engine.actionIdOfToken(token);
+    // The same answer for a forged token and an unknown action: nothing to probe.
+    if (!id) throw new NotFoundError('Callback', 'token');
+    return id;
+  }
+
+  async callback(token: string, body: unknown): Promise<ActionView> {
+    const id = this.actionOfToken(token);
+    const p = new Problems();
+    if (!isObject(body)) {
+      p.add('', 'the body must be a JSON object with an outcome');
+      p.throwIfAny();
+    }
+    const b = body as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (!['outcome', 'data', 'reason', 'externalReference'].includes(k)) p.add(k, 'is not a callback field');
+    if (b.outcome !== 'success' && b.outcome !== 'failure') p.add('outcome', 'must be "success" or "failure"');
+    if (b.reason !== undefined && typeof b.reason !== 'string') p.add('reason', 'must be a string');
+    if (b.externalReference !== undefined && typeof b.externalReference !== 'string') p.add('externalReference', 'must be a string');
+    p.throwIfAny();
+    const a = await this.store.getAction(id);
+    if (!a) throw new NotFoundError('Callback', 'token');
+    if (typeof b.externalReference === 'string' && b.externalReference !== a.externalReference && a.state !== 'closed')
+      await this.engine.apply(id, { type: 'acknowledged', externalReference: b.externalReference });
+    if (b.outcome === 'success') {
+      const type = await this.registry.actionType(a.actionTypeId);
+      const m = type.compiled.mapping.output;
+      let output: unknown = b.data ?? null;
+      if (m) {
+        try {
+          output = (await evaluate(m, b.data ?? {}, { input: a.input })) ?? null;
+        } catch (e) {
+          throw new ValidationError([{ field: 'data', message: `could not be mapped: ${(e as Error).message}` }]);
+        }
+      }
+      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: b.data ?? null, output }));
+    }
+    return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }));
+  }
+
+  async acknowledge(token: string, body: unknown): Promise<ActionView> {
+    const id = this.actionOfToken(token);
+    if (!isObject(body) || typeof body.externalReference !== 'string' || body.externalReference === '')
+      throw new ValidationError([{ field: 'externalReference', message: 'is required: the external system’s reference' }]);
+    return this.view(await this.engine.apply(id, { type: 'acknowledged', externalReference: body.externalReference }));
+  }
+
+  async heartbeat(token: string, body: unknown): Promise<ActionView> {
+    const id = this.actionOfToken(token);
+    const note = isObject(body) && typeof body.note === 'string' ? body.note : undefined;
+    if (isObject(body) && body.note !== undefined && typeof body.note !== 'string') throw new ValidationError([{ field: 'note', message: 'must be a string' }]);
+    return this.view(await this.engine.apply(id, { type: 'heartbeat', ...(note ? { note } : {}) }));
+  }
+
+  async message(token: string, body: unknown): Promise<ActionView> {
+    const id = this.actionOfToken(token);
+    if (!isObject(body) || typeof body.message !== 'string' || body.message.trim() === '') throw new ValidationError([{ field: 'message', message: 'is required: the text of the update' }]);
+    return this.view(await this.engine.apply(id, { type: 'message', text: body.message.slice(0, 10_000), actor: 'integration' }));
+  }
+
+  // ---- cases (the minimal part the lifecycle needs: data to merge into, an owner to escalate to) ----
+
+  async createCase(body: unknown): Promise<CaseRow> {
+    const p = new Problems();
+    const b = isObject(body) ? body : (p.add('', 'the body must be a JSON object'), {});
+    if (b.data !== undefined && !isObject(b.data)) p.add('data', 'must be an object');
+    if (b.owner !== undefined && b.owner !== null && typeof b.owner !== 'string') p.add('owner', 'must be a string');
+    p.throwIfAny();
+    const now = this.clock.now();
+    const row: CaseRow = { id: uuidv7(now), data: (b.data as Record<string, unknown>) ?? {}, owner: (b.owner as string) ?? null, createdAt: now, updatedAt: now };
+    await this.store.insertCase(row);
+    return row;
+  }
+
+  async getCase(id: string): Promise<CaseRow & { actions: ActionView[] }> {
+    const c = await this.store.getCase(id);
+    if (!c) throw new NotFoundError('Case', id);
+    const actions = await Promise.all((await this.store.listActions({ caseId: id, limit: 500 })).map((a) => this.view(a)));
+    return { ...c, actions };
+  }
+
+  // ---- API keys --------------------------------------------------------------------------------
+
+  async createApiKey(body: unknown): Promise<{ id: string; name: string; roles: string[]; key: string }> {
+    const p = new Problems();
+    const b = isObject(body) ? body : {};
+    if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/.test(b.name)) p.add('name', 'is required: 1–100 letters, digits, spaces, "_", ".", "@" or "-"');
+    const roles = b.roles ?? ['operator'];
+    if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r))) p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
+    p.throwIfAny();
+    const key = `co_${randomToken(24)}`;
+    const now = this.clock.now();
+    const id = uuidv7(now);
+    await this.store.insertApiKey({ id, name: b.name as string, keyHash: sha256(key), roles: roles as string[], createdAt: now });
+    return { id, name: b.name as string, roles: roles as string[], key };
+  }
+
+  async authenticate(key: string): Promise<{ name: string; roles: Role[] } | undefined> {
+    const row = await this.store.findApiKey(sha256(key));
+    return row ? { name: row.name, roles: row.roles as Role[] } : undefined;
+  }
+
+  /** Accepts CALLOUT_ADMIN_KEY, or generates an admin key on first start and returns it (once). */
+  async ensureAdminKey(adminKey: string | undefined): Promise<string | undefined> {
+    if (adminKey) {
+      if (!(await this.store.findApiKey(sha256(adminKey)))) await this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash: sha256(adminKey), roles: ['admin'], createdAt: this.clock.now() });
+      return undefined;
+    }
+    const candidate = `co_${randomToken(24)}`;
+    const stored = await this.store.ensureSetting('generated_admin_key_hash', sha256(candidate));
+    if (stored !== sha256(candidate)) return undefined; // generated and printed on an earlier start
+    await this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash: sha256(candidate), roles: ['admin'], createdAt: this.clock.now() });
+    return candidate;
+  }
+
+  async notifications(user: string): Promise<Array<Record<string, unknown>>> {
+    return (await this.store.listNotifications(user)).map((n) => ({ ...n, at: new Date(n.at).toISOString() }));
+  }
+}

@@ -1,0 +1,155 @@
+// `npm run demo`: Callout on the embedded store beside a built-in mock external system, seeded with a
+// connector and action types, launching actions that pass through every state within a minute.
+
+import type { Settings } from '../settings.ts';
+import { startMockServer } from '../mock/server.ts';
+import { startServer } from './serve.ts';
+import type { Callout } from '../callout.ts';
+
+const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
+  {
+    name: 'create-ticket',
+    description: 'Answers at once: closes Done Successfully with the ticket number merged into the case',
+    connector,
+    method: 'POST',
+    path: '/ok',
+    body: { format: 'json', template: '{"title": "{{ Title }}", "priority": "{{ Priority }}"}' },
+    fields: { Priority: { type: 'integer', default: 3 } },
+    response: { output: '{ "ticketNo": id }' },
+    retry: { maxRetries: 3, interval: '2s' },
+  },
+  {
+    name: 'order-laptop',
+    description: 'The vendor accepts, then calls back a few seconds later with the order number',
+    connector,
+    method: 'POST',
+    path: '/callback?delayMs={{ DelayMs }}&outcome={{ Outcome }}',
+    body: { format: 'json', template: '{"model": "{{ Model }}", "callbackUrl": "{{ $callbackUrl }}"}' },
+    fields: { DelayMs: { type: 'integer', default: 6000 }, Outcome: { default: 'success' } },
+    completion: { mode: 'callback', timeout: '5m' },
+    allocation: { queue: 'service-desk' },
+  },
+  {
+    name: 'provision-account',
+    description: 'The directory never calls back: after 20 s the action is handed to the service desk (To Do, Timeout)',
+    connector,
+    method: 'POST',
+    path: '/callback?never=1',
+    body: { format: 'json', template: '{"user": "{{ User }}", "callbackUrl": "{{ $callbackUrl }}"}' },
+    completion: { mode: 'callback', timeout: '20s' },
+    allocation: { queue: 'service-desk' },
+  },
+  {
+    name: 'sync-payroll',
+    description: 'The payroll system is down (503): retried 3 times, then Closed Not Done Successfully and escalated',
+    connector,
+    method: 'PUT',
+    path: '/status/503',
+    body: { format: 'json', template: '{"employee": "{{ Employee }}"}' },
+    retry: { maxRetries: 3, interval: '3s', backoff: 'exponential', maxInterval: '20s' },
+  },
+  {
+    name: 'flaky-update',
+    description: 'Fails twice (503), then succeeds on the second retry',
+    connector,
+    method: 'POST',
+    path: '/fail-then-ok?times=2',
+    body: { format: 'json', template: '{"note": "{{ Note }}"}' },
+    retry: { maxRetries: 5, interval: '2s', backoff: 'fixed' },
+  },
+  {
+    name: 'charge-cost-centre',
+    description: 'The finance system refuses the request (400): To Do, Rejected by External System',
+    connector,
+    method: 'POST',
+    path: '/reject',
+    body: { format: 'json', template: '{"costCentre": "{{ CostCentre }}"}' },
+    allocation: { queue: 'finance' },
+  },
+  {
+    name: 'slow-report',
+    description: 'Takes 4 seconds to answer: shows the sending phase',
+    connector,
+    method: 'GET',
+    path: '/slow?ms=4000',
+  },
+];
+
+const LAUNCHES: Array<{ actionType: string; input: Record<string, unknown> }> = [
+  { actionType: 'create-ticket', input: { Title: 'Printer on floor 3 is jammed', Priority: 2 } },
+  { actionType: 'order-laptop', input: { Model: 'ThinkPad X1' } },
+  { actionType: 'order-laptop', input: { Model: 'MacBook Pro 16"', DelayMs: 9000, Outcome: 'failure' } },
+  { actionType: 'provision-account', input: { User: 'j.doe' } },
+  { actionType: 'sync-payroll', input: { Employee: 'E-1042' } },
+  { actionType: 'flaky-update', input: { Note: 'address change' } },
+  { actionType: 'charge-cost-centre', input: { CostCentre: 'CC-000' } },
+  { actionType: 'slow-report', input: {} },
+];
+
+async function seed(callout: Callout, mockUrl: string): Promise<void> {
+  const connector = { name: 'demo-vendor', description: 'The built-in mock external system', baseUrl: mockUrl, auth: { type: 'bearer', token: 'demo-token-not-a-secret' }, timeout: '10s' };
+  const existing = await callout.getConnector('demo-vendor').catch(() => undefined);
+  // The mock listens on a new port each run: point the connector at it.
+  if (existing) await callout.updateConnector('demo-vendor', { baseUrl: mockUrl });
+  else await callout.createConnector(connector);
+  for (const t of ACTION_TYPES('demo-vendor')) {
+    const prior = await callout.getActionType(t.name as string).catch(() => undefined);
+    if (prior) await callout.updateActionType(t.name as string, t);
+    else await callout.createActionType(t);
+  }
+}
+
+export async function demo(s: Settings, opts: { launch: boolean }): Promise<void> {
+  const mock = await startMockServer({ callbackDelayMs: 5000 });
+  const running = await startServer(s, { logLevel: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
+  const { callout } = running;
+  await seed(callout, mock.url);
+  const key = s.adminKey ?? (await callout.createApiKey({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
+  const kase = await callout.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
+  const ids: string[] = [];
+  if (opts.launch) for (const l of LAUNCHES) ids.push((await callout.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
+
+  const base = running.url;
+  process.stdout.write(
+    [
+      '',
+      `Callout demo: API ${base}  (mock external system ${mock.url})`,
+      `API key for this demo: ${key}`,
+      '',
+      'Try:',
+      `  curl -s -H "Authorization: Bearer ${key}" '${base}/v1/actions?limit=20'`,
+      `  curl -s -H "Authorization: Bearer ${key}" ${base}/v1/actions/${ids[0] ?? '<id>'}/timeline`,
+      `  curl -s -H "Authorization: Bearer ${key}" ${base}/v1/cases/${kase.id}`,
+      `  curl -s ${base}/openapi.json`,
+      '',
+      'Actions as they move (Ctrl-C to stop):',
+      '',
+    ].join('\n'),
+  );
+  let last = '';
+  const show = async (): Promise<void> => {
+    const lines: string[] = [];
+    for (const id of ids) {
+      const a = await callout.getAction(id);
+      const state = [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ');
+      const extra = a.retry.lastError ? `  retries ${a.retry.count} of ${a.retry.max}${a.retry.nextRetryAt ? `, next ${a.retry.nextRetryAt.slice(11, 19)}` : ''}` : '';
+      const why = a.rejectedReason ? `  rejected: ${a.rejectedReason.slice(0, 50)}` : '';
+      lines.push(`  ${a.actionTypeName.padEnd(20)} ${state.padEnd(46)}${a.escalated ? ' ESCALATED' : ''}${extra}${why}`);
+    }
+    const text = lines.join('\n');
+    if (text !== last) {
+      process.stdout.write(`[${new Date().toISOString().slice(11, 19)}]\n${text}\n\n`);
+      last = text;
+    }
+  };
+  const timer = setInterval(() => void show().catch(() => undefined), 1000);
+  const stop = (): void => {
+    clearInterval(timer);
+    void running
+      .stop()
+      .then(() => mock.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

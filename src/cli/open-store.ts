@@ -1,0 +1,14 @@
+// Chooses the store from the settings: PostgreSQL when DATABASE_URL is set, else the embedded file.
+
+import { join } from 'node:path';
+import type { Settings } from '../settings.ts';
+import type { Store } from '../store/types.ts';
+import { SqliteStore } from '../store/sqlite/store.ts';
+
+export async function openStore(s: Settings): Promise<Store> {
+  if (s.databaseUrl) {
+    const { PostgresStore } = await import('../store/postgres/store.ts');
+    return new PostgresStore({ connectionString: s.databaseUrl });
+  }
+  return new SqliteStore({ file: join(s.dataDir, 'callout.db') });
+}

@@ -1,0 +1,55 @@
+// `callout serve` / `npm start`: the API and the engine in one process until SIGTERM.
+
+import type { Settings } from '../settings.ts';
+import { Callout, type CalloutOptions } from '../callout.ts';
+import { buildServer } from '../api/server.ts';
+import { openStore } from './open-store.ts';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from '../logger.ts';
+
+export interface Running {
+  callout: Callout;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(s: Settings, opts: { quiet?: boolean; logLevel?: string; engine?: CalloutOptions['engine'] } = {}): Promise<Running> {
+  const store = await openStore(s);
+  const callout = await Callout.open({
+    store,
+    dataDir: s.dataDir,
+    ...(s.secretKey ? { secretKey: s.secretKey } : {}),
+    publicUrl: s.publicUrl,
+    allowPrivateNetworks: s.allowPrivateNetworks,
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.logLevel ? { logger: createLogger({ level: opts.logLevel }) } : {}),
+  });
+  const generated = await callout.ensureAdminKey(s.adminKey);
+  if (generated && !opts.quiet) {
+    // Printed once, on the first start; only its hash is kept.
+    process.stdout.write(`\nAdmin API key (shown once, keep it): ${generated}\n\n`);
+  }
+  const app = await buildServer(callout);
+  const address = await app.listen({ port: s.port, host: s.host });
+  callout.start();
+  const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  callout.logger.info({ url, store: store.kind, publicUrl: s.publicUrl }, 'Callout is running');
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await app.close();
+      await callout.close();
+    })());
+  return { callout, app, url, stop };
+}
+
+export async function serve(s: Settings): Promise<void> {
+  const r = await startServer(s);
+  const onSignal = (): void => {
+    r.callout.logger.info('shutting down');
+    void r.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,66 @@
+// Small typed checks for configuration documents: each adds a problem naming the field and returns
+// a usable value, so one pass reports every mistake at once.
+
+import { DURATION_HINT, parseDuration } from '../lifecycle/duration.ts';
+import type { Problems } from '../errors.ts';
+
+export type Doc = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function obj(p: Problems, v: unknown, field: string, required = true): Doc | undefined {
+  if (v === undefined && !required) return undefined;
+  if (!isObject(v)) {
+    p.add(field, v === undefined ? 'is required' : 'must be an object');
+    return undefined;
+  }
+  return v;
+}
+
+export function str(p: Problems, v: unknown, field: string, opts: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+  if (v === undefined || v === null) {
+    if (opts.required !== false) p.add(field, 'is required');
+    return undefined;
+  }
+  if (typeof v !== 'string') return void p.add(field, 'must be a string');
+  if (opts.required !== false && v.trim() === '') return void p.add(field, 'must not be empty');
+  if (opts.max !== undefined && v.length > opts.max) return void p.add(field, `must be at most ${opts.max} characters`);
+  if (opts.pattern && !opts.pattern.test(v)) return void p.add(field, opts.patternHint ?? `must match ${opts.pattern}`);
+  return v;
+}
+
+export function int(p: Problems, v: unknown, field: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) return void p.add(field, `must be an integer from ${min} to ${max}`);
+  return v as number;
+}
+
+export function duration(p: Problems, v: unknown, field: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) return void p.add(field, DURATION_HINT);
+  if (opts.min !== undefined && ms < opts.min) return void p.add(field, `must be at least ${opts.min} ms`);
+  if (opts.max !== undefined && ms > opts.max) return void p.add(field, `must be at most ${opts.max} ms`);
+  return ms;
+}
+
+export function stringMap(p: Problems, v: unknown, field: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) {
+    p.add(field, 'must be an object of names to string values');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') p.add(`${field}.${k}`, 'must be a string');
+    else out[k] = val;
+  }
+  return out;
+}
+
+export function unknownKeys(p: Problems, v: Doc, field: string, known: readonly string[]): void {
+  for (const k of Object.keys(v)) if (!known.includes(k)) p.add(field ? `${field}.${k}` : k, 'is not a known setting');
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$/;
+export const NAME_HINT = 'must be 1–100 letters, digits, spaces, "_", "." or "-", starting with a letter or digit';

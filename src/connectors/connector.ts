@@ -1,0 +1,224 @@
+// A connector: one external system. Validation of what a builder sends, the stored document (secrets
+// encrypted) and the public view (secrets never returned, only which ones are set).
+
+import { Problems } from '../errors.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, int, isObject, obj, str, stringMap, unknownKeys } from '../config/check.ts';
+import { type SecretBox, isEncrypted } from '../config/secrets.ts';
+import { isLocalHostName } from './destination.ts';
+
+export type AuthSpec =
+  | { type: 'none' }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'bearer'; token: string }
+  | { type: 'header'; headers: Record<string, string> }
+  | { type: 'oauth2_client_credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string; audience?: string; clientAuth: 'body' | 'basic' }
+  | { type: 'oauth2_refresh_token'; tokenUrl: string; clientId: string; clientSecret?: string; refreshToken: string };
+
+export const AUTH_TYPES = ['none', 'basic', 'bearer', 'header', 'oauth2_client_credentials', 'oauth2_refresh_token'] as const;
+
+export interface RateLimit {
+  limit: number;
+  perMs: number;
+}
+
+export interface ConnectorSpec {
+  name: string;
+  description: string | null;
+  baseUrl: string;
+  auth: AuthSpec;
+  headers: Record<string, string>;
+  rateLimits: RateLimit[];
+  /** @default null (no limit) */
+  maxConcurrency: number | null;
+  /** Attempt timeout. @default 30 s */
+  timeoutMs: number;
+  /** Shared secret for signed callbacks; null when callbacks need no signature. */
+  inboundSecret: string | null;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+const KNOWN = ['name', 'description', 'baseUrl', 'auth', 'headers', 'rateLimits', 'maxConcurrency', 'timeout', 'inboundSecret'] as const;
+
+/** Which auth fields are secrets, per type: encrypted at rest, never returned. */
+const SECRET_AUTH_FIELDS: Record<AuthSpec['type'], string[]> = {
+  none: [],
+  basic: ['password'],
+  bearer: ['token'],
+  header: ['headers'],
+  oauth2_client_credentials: ['clientSecret'],
+  oauth2_refresh_token: ['clientSecret', 'refreshToken'],
+};
+
+export interface ConnectorCompileContext {
+  allowPrivateNetworks: boolean;
+  /** The current spec on PATCH: omitted secrets keep their stored values. */
+  existing?: ConnectorSpec;
+}
+
+/** Validates a connector document (POST body, or the merged PATCH), naming every bad field. */
+export function compileConnector(input: unknown, ctx: ConnectorCompileContext): ConnectorSpec {
+  const p = new Problems();
+  if (!isObject(input)) {
+    p.add('', 'the body must be a JSON object');
+    p.throwIfAny();
+  }
+  const v = input as Doc;
+  unknownKeys(p, v, '', KNOWN);
+  const name = str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT });
+  const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
+  const baseUrl = checkBaseUrl(p, v.baseUrl, ctx.allowPrivateNetworks);
+  const auth = checkAuth(p, v.auth ?? { type: 'none' }, ctx.existing?.auth);
+  const headers = stringMap(p, v.headers, 'headers');
+  const rateLimits: RateLimit[] = [];
+  if (v.rateLimits !== undefined && v.rateLimits !== null) {
+    if (!Array.isArray(v.rateLimits)) p.add('rateLimits', 'must be an array of { limit, per }');
+    else
+      v.rateLimits.forEach((r, i) => {
+        const o = obj(p, r, `rateLimits[${i}]`);
+        if (!o) return;
+        unknownKeys(p, o, `rateLimits[${i}]`, ['limit', 'per']);
+        const limit = int(p, o.limit, `rateLimits[${i}].limit`, 1, 10_000_000);
+        if (o.limit === undefined) p.add(`rateLimits[${i}].limit`, 'is required');
+        const perMs = duration(p, o.per, `rateLimits[${i}].per`, { min: 1, max: 31 * 86_400_000 });
+        if (o.per === undefined) p.add(`rateLimits[${i}].per`, 'is required');
+        if (limit !== undefined && perMs !== undefined) rateLimits.push({ limit, perMs });
+      });
+  }
+  const maxConcurrency = int(p, v.maxConcurrency, 'maxConcurrency', 1, 10_000) ?? null;
+  const timeoutMs = duration(p, v.timeout, 'timeout', { min: 1, max: 600_000 }) ?? DEFAULT_TIMEOUT_MS;
+  let inboundSecret = str(p, v.inboundSecret, 'inboundSecret', { required: false, max: 1000 }) ?? null;
+  if (inboundSecret !== null && inboundSecret.length < 16) p.add('inboundSecret', 'must be at least 16 characters');
+  if (v.inboundSecret === undefined && ctx.existing) inboundSecret = ctx.existing.inboundSecret;
+  p.throwIfAny();
+  return { name: name!, description, baseUrl: baseUrl!, auth: auth!, headers, rateLimits, maxConcurrency, timeoutMs, inboundSecret };
+}
+
+function checkBaseUrl(p: Problems, v: unknown, allowPrivate: boolean): string | undefined {
+  const s = str(p, v, 'baseUrl');
+  if (s === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return void p.add('baseUrl', 'must be an absolute http or https URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return void p.add('baseUrl', 'must use http or https');
+  if (u.username || u.password) return void p.add('baseUrl', 'must not contain credentials; use auth');
+  if (u.search || u.hash) return void p.add('baseUrl', 'must not contain a query or fragment');
+  if (!allowPrivate && isLocalHostName(u.hostname))
+    return void p.add('baseUrl', `${u.hostname} is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)`);
+  return s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): AuthSpec | undefined {
+  const a = obj(p, v, 'auth');
+  if (!a) return undefined;
+  const type = a.type as AuthSpec['type'];
+  if (!(AUTH_TYPES as readonly string[]).includes(type as string)) return void p.add('auth.type', `must be one of ${AUTH_TYPES.join(', ')}`);
+  // On PATCH a builder may resend the auth block without its secrets: keep the stored ones.
+  const keep = existing?.type === type ? (existing as Record<string, unknown>) : {};
+  const secret = (k: string): unknown => (a[k] === undefined ? keep[k] : a[k]);
+  switch (type) {
+    case 'none':
+      unknownKeys(p, a, 'auth', ['type']);
+      return { type };
+    case 'basic': {
+      unknownKeys(p, a, 'auth', ['type', 'username', 'password']);
+      const username = str(p, a.username, 'auth.username');
+      const password = str(p, secret('password'), 'auth.password');
+      return username !== undefined && password !== undefined ? { type, username, password } : undefined;
+    }
+    case 'bearer': {
+      unknownKeys(p, a, 'auth', ['type', 'token']);
+      const token = str(p, secret('token'), 'auth.token');
+      return token !== undefined ? { type, token } : undefined;
+    }
+    case 'header': {
+      unknownKeys(p, a, 'auth', ['type', 'headers']);
+      const headers = stringMap(p, secret('headers'), 'auth.headers');
+      if (Object.keys(headers).length === 0) p.add('auth.headers', 'must name at least one header');
+      return { type, headers };
+    }
+    case 'oauth2_client_credentials': {
+      unknownKeys(p, a, 'auth', ['type', 'tokenUrl', 'clientId', 'clientSecret', 'scope', 'audience', 'clientAuth']);
+      const tokenUrl = checkUrl(p, a.tokenUrl, 'auth.tokenUrl');
+      const clientId = str(p, a.clientId, 'auth.clientId');
+      const clientSecret = str(p, secret('clientSecret'), 'auth.clientSecret');
+      const scope = str(p, a.scope, 'auth.scope', { required: false });
+      const audience = str(p, a.audience, 'auth.audience', { required: false });
+      const clientAuth = a.clientAuth ?? 'body';
+      if (clientAuth !== 'body' && clientAuth !== 'basic') p.add('auth.clientAuth', 'must be "body" or "basic"');
+      if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) return undefined;
+      return { type, tokenUrl, clientId, clientSecret, clientAuth: clientAuth as 'body' | 'basic', ...(scope ? { scope } : {}), ...(audience ? { audience } : {}) };
+    }
+    case 'oauth2_refresh_token': {
+      unknownKeys(p, a, 'auth', ['type', 'tokenUrl', 'clientId', 'clientSecret', 'refreshToken']);
+      const tokenUrl = checkUrl(p, a.tokenUrl, 'auth.tokenUrl');
+      const clientId = str(p, a.clientId, 'auth.clientId');
+      const clientSecret = str(p, secret('clientSecret'), 'auth.clientSecret', { required: false });
+      const refreshToken = str(p, secret('refreshToken'), 'auth.refreshToken');
+      if (tokenUrl === undefined || clientId === undefined || refreshToken === undefined) return undefined;
+      return { type, tokenUrl, clientId, refreshToken, ...(clientSecret ? { clientSecret } : {}) };
+    }
+  }
+}
+
+function checkUrl(p: Problems, v: unknown, field: string): string | undefined {
+  const s = str(p, v, field);
+  if (s === undefined) return undefined;
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return s;
+  } catch {
+    /* reported below */
+  }
+  return void p.add(field, 'must be an absolute http or https URL');
+}
+
+/** The stored document: the spec with every secret encrypted. */
+export function connectorToDoc(spec: ConnectorSpec, box: SecretBox): Doc {
+  const auth: Doc = { ...spec.auth };
+  for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) if (auth[k] !== undefined) auth[k] = box.encrypt(JSON.stringify(auth[k]));
+  return { ...spec, auth, inboundSecret: spec.inboundSecret === null ? null : box.encrypt(spec.inboundSecret) };
+}
+
+export function connectorFromDoc(doc: Doc, box: SecretBox): ConnectorSpec {
+  const auth: Doc = { ...(doc.auth as Doc) };
+  for (const [k, v] of Object.entries(auth)) if (isEncrypted(v)) auth[k] = JSON.parse(box.decrypt(v));
+  const inbound = doc.inboundSecret;
+  return { ...(doc as unknown as ConnectorSpec), auth: auth as unknown as AuthSpec, inboundSecret: isEncrypted(inbound) ? box.decrypt(inbound) : null };
+}
+
+/** The API view: durations in ms and named, secrets replaced by the list of those that are set. */
+export function connectorView(id: string, spec: ConnectorSpec, meta: { revision: number; createdAt: number; updatedAt: number }): Doc {
+  const auth: Doc = { ...spec.auth };
+  const secretsSet: string[] = [];
+  for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) {
+    if (auth[k] !== undefined) secretsSet.push(`auth.${k}`);
+    delete auth[k];
+  }
+  if (spec.auth.type === 'header') auth.headerNames = Object.keys(spec.auth.headers);
+  if (spec.inboundSecret) secretsSet.push('inboundSecret');
+  return {
+    id,
+    name: spec.name,
+    description: spec.description,
+    baseUrl: spec.baseUrl,
+    auth,
+    headers: spec.headers,
+    rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })),
+    maxConcurrency: spec.maxConcurrency,
+    timeout: spec.timeoutMs,
+    secretsSet,
+    revision: meta.revision,
+    createdAt: new Date(meta.createdAt).toISOString(),
+    updatedAt: new Date(meta.updatedAt).toISOString(),
+  };
+}
+
+/** The option form of a spec, for merging a PATCH onto it (secrets left out: compile keeps them). */
+export function connectorPatchBase(spec: ConnectorSpec): Doc {
+  const auth: Doc = { ...spec.auth };
+  for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) delete auth[k];
+  return { name: spec.name, description: spec.description ?? undefined, baseUrl: spec.baseUrl, auth, headers: spec.headers, rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })), maxConcurrency: spec.maxConcurrency ?? undefined, timeout: spec.timeoutMs };
+}

@@ -1,0 +1,407 @@
+// The engine loop: claim due actions in batches, send them, apply outcomes through the lifecycle and
+// write them back in batches. No in-memory timer per action: the store's due index is the timer.
+
+import { EventEmitter } from 'node:events';
+import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
+import { computeDueAt, isTimedOut, transition, type ActionEvent, type Effect, type Evaluation } from '../lifecycle/transition.ts';
+import type { ActionWrite, Store } from '../store/types.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
+import type { Sender, SendResult } from './sender.ts';
+import type { SecretBox } from '../config/secrets.ts';
+import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
+import { RenderError } from '../templates/index.ts';
+import { DestinationRefusedError, resolveUnderBase } from '../connectors/destination.ts';
+import { evaluate } from '../action-types/mapping.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import type { Logger } from '../logger.ts';
+
+export interface EngineOptions {
+  store: Store;
+  registry: Registry;
+  sender: Sender;
+  clock: Clock;
+  box: SecretBox;
+  logger: Logger;
+  /** Names this node in leases and logs. */
+  nodeId: string;
+  /** Base of `$callbackUrl`. */
+  publicUrl: string;
+  /** Most actions claimed in one round trip. @default 256 */
+  batchSize?: number;
+  /** Most attempts in flight on this node. @default 1024 */
+  maxInFlight?: number;
+  /** Added to the longest attempt timeout to make a lease: how long a dead node's work waits. @default 15 s */
+  leaseMarginMs?: number;
+  /** How often to look for due work nobody announced (another node's, after a restart). @default 1000 */
+  pollIntervalMs?: number;
+  /** How often to reload configuration changed by other nodes. @default 5000 */
+  refreshIntervalMs?: number;
+}
+
+export interface EngineEvents {
+  /** An action was written: its new record and what the transition asked for. */
+  action: [action: ActionRecord, effects: Effect[]];
+  error: [error: unknown];
+}
+
+interface PendingWrite {
+  write: ActionWrite;
+  event: ActionEvent;
+  resolve: (ok: ActionRecord | undefined) => void;
+}
+
+const EXCERPT = 4096;
+const excerpt = (s: string | undefined): string | undefined => (s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s);
+
+export class Engine extends EventEmitter<EngineEvents> {
+  private readonly o: Required<Omit<EngineOptions, 'store' | 'registry' | 'sender' | 'clock' | 'box' | 'logger'>> & EngineOptions;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private inFlight = new Set<Promise<void>>();
+  private wakeUp: (() => void) | null = null;
+  private sleepTimer: TimerHandle | null = null;
+  private woken = false;
+  private writeQueue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: EngineOptions) {
+    super();
+    this.o = { batchSize: 256, maxInFlight: 1024, leaseMarginMs: 15_000, pollIntervalMs: 1000, refreshIntervalMs: 5000, ...opts };
+  }
+
+  get store(): Store {
+    return this.o.store;
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+    this.refreshTimer = setInterval(() => void this.refreshConfig(), this.o.refreshIntervalMs);
+    this.refreshTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.wake();
+    await this.loopDone;
+    await this.drain();
+  }
+
+  /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
+  wake(): void {
+    this.woken = true;
+    this.sleepTimer?.cancel();
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Runs everything due now to the end of its attempt and waits for the writes: for tests and tools. */
+  async tick(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const claimed = await this.claim(this.o.batchSize);
+      if (claimed.length === 0) break;
+      total += claimed.length;
+      await Promise.all(claimed.map((a) => this.process(a)));
+      await this.flush();
+    }
+    await this.drain();
+    return total;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.flush();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const room = this.o.maxInFlight - this.inFlight.size;
+        if (room <= 0) {
+          await Promise.race(this.inFlight);
+          continue;
+        }
+        this.woken = false;
+        const claimed = await this.claim(Math.min(room, this.o.batchSize));
+        for (const a of claimed) this.track(this.process(a));
+        if (claimed.length > 0) {
+          // Give in-flight sends a turn of the event loop before claiming again.
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        if (!this.woken) await this.sleepUntilDue();
+      } catch (err) {
+        this.o.logger.error({ err }, 'engine loop error; retrying');
+        this.emit('error', err);
+        await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
+      }
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.catch((err) => {
+      this.o.logger.error({ err }, 'processing an action failed');
+      this.emit('error', err);
+    });
+    this.inFlight.add(t);
+    void t.finally(() => this.inFlight.delete(t));
+  }
+
+  private async sleepUntilDue(): Promise<void> {
+    const next = await this.o.store.nextDueAt();
+    if (this.woken || !this.running) return;
+    const now = this.o.clock.now();
+    const delay = next === null ? this.o.pollIntervalMs : Math.max(0, Math.min(next - now, this.o.pollIntervalMs));
+    if (delay === 0) return;
+    await new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+      this.sleepTimer = this.o.clock.setTimer(delay, () => {
+        this.wakeUp = null;
+        resolve();
+      });
+    });
+  }
+
+  private async refreshConfig(): Promise<void> {
+    try {
+      const changed = await this.o.registry.refresh();
+      for (const id of changed) await this.applyPolicyChange(id, 'system');
+    } catch (err) {
+      this.o.logger.warn({ err }, 'configuration refresh failed');
+    }
+  }
+
+  private async claim(limit: number): Promise<ActionRecord[]> {
+    const now = this.o.clock.now();
+    return this.o.store.claimDue({ now, owner: this.o.nodeId, leaseUntil: now + this.o.registry.maxAttemptTimeoutMs() + this.o.leaseMarginMs, limit });
+  }
+
+  // ---- one claimed action --------------------------------------------------------------------
+
+  private async process(a: ActionRecord): Promise<void> {
+    const type = await this.o.registry.actionType(a.actionTypeId);
+    const policy = type.compiled.policy;
+    const now = this.o.clock.now();
+    if (isTimedOut(a, policy, now)) return void (await this.commit(a, { type: 'timed_out' }, policy));
+    if (a.phase === 'awaiting_callback') {
+      // Due for a heartbeat deadline that has since moved: just reschedule.
+      const next: ActionRecord = { ...a, dueAt: computeDueAt(a, policy, now), version: a.version + 1 };
+      await this.enqueue({ action: next, expectedVersion: a.version, timeline: [], effects: [] }, { type: 'heartbeat' });
+      return;
+    }
+    const connector = await this.o.registry.connector(type.compiled.spec.connectorId);
+    const event = await this.attempt(a, type, connector);
+    await this.commit(a, event, policy);
+  }
+
+  /** Makes one attempt and says what happened, in the lifecycle's words. */
+  private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry): Promise<ActionEvent> {
+    const t = type.compiled;
+    let rendered;
+    let url: URL;
+    try {
+      rendered = t.templates.render(a.input, this.systemValues(a));
+      url = resolveUnderBase(connector.spec.baseUrl, rendered.path);
+    } catch (err) {
+      if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
+      if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
+      throw err;
+    }
+    const headers: Record<string, string> = { 'user-agent': 'Callout/0.1' };
+    for (const [k, v] of Object.entries(connector.spec.headers)) headers[k.toLowerCase()] = v;
+    if (rendered.contentType) headers['content-type'] = rendered.contentType;
+    for (const [k, v] of Object.entries(rendered.headers)) headers[k.toLowerCase()] = v;
+    headers['idempotency-key'] = a.id;
+    const req = { method: t.spec.method, url, headers, body: rendered.body };
+    const result = await this.o.sender.send(connector, req);
+    const record = attemptRecord(a.attempts + 1, req, result);
+    switch (result.kind) {
+      case 'refused':
+        return { type: 'send_refused', cause: 'destination_refused', message: result.message };
+      case 'connection_error':
+      case 'timeout':
+        return { type: 'send_failed', kind: result.kind, message: result.message, attempt: record };
+      case 'answered': {
+        const ok = result.status >= 200 && result.status < 300;
+        const mapped = ok ? await this.evaluateResponse(type, a, result) : {};
+        return {
+          type: 'send_answered',
+          status: result.status,
+          attempt: record,
+          ...(result.headers['retry-after'] !== undefined ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], this.o.clock.now()) } : {}),
+          ...(ok ? {} : { bodyExcerpt: result.body.slice(0, 300) }),
+          ...mapped,
+        };
+      }
+    }
+  }
+
+  private async evaluateResponse(type: ActionTypeEntry, a: ActionRecord, result: Extract<SendResult, { kind: 'answered' }>): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
+    const m = type.compiled.mapping;
+    let body: unknown = null;
+    if (result.body.length > 0) {
+      try {
+        body = JSON.parse(result.body);
+      } catch {
+        body = result.body;
+      }
+    }
+    const ctx = { status: result.status, headers: result.headers, input: a.input };
+    try {
+      const out: { evaluation?: Evaluation; externalReference?: string } = {};
+      if (m.externalReference) {
+        const ref = await evaluate(m.externalReference, body, ctx);
+        if (ref !== undefined && ref !== null) out.externalReference = String(ref);
+      }
+      if (type.compiled.policy.completion.mode === 'callback') return out;
+      const success = m.successWhen ? Boolean(await evaluate(m.successWhen, body, ctx)) : true;
+      const output = m.output ? await evaluate(m.output, body, ctx) : body;
+      const evaluation: Evaluation = { success, output: output === undefined ? null : output };
+      if (!success) {
+        const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
+        evaluation.rejectedReason = reason !== undefined && reason !== null ? String(reason) : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
+      }
+      out.evaluation = evaluation;
+      return out;
+    } catch (err) {
+      return { evaluation: { success: false, rejectedReason: `Response mapping failed: ${(err as Error).message}` } };
+    }
+  }
+
+  systemValues(a: ActionRecord): { callbackUrl: string; callbackToken: string; actionId: string; caseId: string | null; idempotencyKey: string } {
+    const token = this.callbackToken(a.id);
+    return { callbackUrl: `${this.o.publicUrl}/v1/callbacks/${token}`, callbackToken: token, actionId: a.id, caseId: a.caseId, idempotencyKey: a.id };
+  }
+
+  /** `<action id>.<MAC>`: unguessable without the secret key, checked without a look-up table. */
+  callbackToken(actionId: string): string {
+    return `${actionId}.${this.o.box.mac(`callback:${actionId}`)}`;
+  }
+
+  /** The action a callback token belongs to, or undefined when the token is not genuine. */
+  actionIdOfToken(token: string): string | undefined {
+    const dot = token.indexOf('.');
+    if (dot <= 0) return undefined;
+    const id = token.slice(0, dot);
+    return this.o.box.macMatches(`callback:${id}`, token.slice(dot + 1)) ? id : undefined;
+  }
+
+  // ---- writing outcomes ----------------------------------------------------------------------
+
+  private async commit(a: ActionRecord, event: ActionEvent, policy: ActionPolicy): Promise<ActionRecord | undefined> {
+    const t = transition(a, event, { policy, now: this.o.clock.now(), rand: Math.random() });
+    if (!t.ok) {
+      this.o.logger.warn({ actionId: a.id, event: event.type, reason: t.message }, 'engine event refused by the lifecycle');
+      return undefined;
+    }
+    return this.enqueue({ action: t.action, expectedVersion: a.version, timeline: t.timeline, effects: t.effects }, event);
+  }
+
+  /** Queues a write for the next batch (group commit). */
+  private enqueue(write: ActionWrite, event: ActionEvent): Promise<ActionRecord | undefined> {
+    return new Promise((resolve) => {
+      this.writeQueue.push({ write, event, resolve });
+      if (this.writeQueue.length >= this.o.batchSize) void this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.writeQueue;
+    if (batch.length === 0) return this.flushing;
+    this.writeQueue = [];
+    this.flushing = this.flushing.then(() => this.writeBatch(batch));
+    return this.flushing;
+  }
+
+  private async writeBatch(batch: PendingWrite[]): Promise<void> {
+    let results: boolean[];
+    try {
+      results = await this.o.store.writeActions(batch.map((b) => b.write));
+    } catch (err) {
+      // The store is unreachable: the leases will expire and the work will be done again.
+      this.o.logger.error({ err, count: batch.length }, 'writing outcomes failed; the actions will be taken up again when their leases expire');
+      this.emit('error', err);
+      for (const b of batch) b.resolve(undefined);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const b = batch[i]!;
+      if (results[i]) {
+        this.emit('action', b.write.action, b.write.effects);
+        b.resolve(b.write.action);
+      } else {
+        // Someone else wrote first (a callback, a user): apply the same event to what is there now.
+        b.resolve(await this.reapply(b.write.action.id, b.event).catch(() => undefined));
+      }
+    }
+  }
+
+  private async reapply(id: string, event: ActionEvent): Promise<ActionRecord | undefined> {
+    if (event.type === 'heartbeat') return undefined; // a reschedule that lost its race needs nothing
+    for (let i = 0; i < 10; i++) {
+      const cur = await this.o.store.getAction(id);
+      if (!cur) return undefined;
+      const type = await this.o.registry.actionType(cur.actionTypeId);
+      const t = transition(cur, event, { policy: type.compiled.policy, now: this.o.clock.now(), rand: Math.random() });
+      if (!t.ok || !t.changed) return cur;
+      const [ok] = await this.o.store.writeActions([{ action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects }]);
+      if (ok) {
+        this.emit('action', t.action, t.effects);
+        return t.action;
+      }
+    }
+    return undefined;
+  }
+
+  // ---- changes from people and external systems -------------------------------------------
+
+  /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
+  async apply(id: string, event: ActionEvent): Promise<ActionRecord> {
+    for (let i = 0; i < 20; i++) {
+      const cur = await this.o.store.getAction(id);
+      if (!cur) throw new NotFoundError('Action', id);
+      const type = await this.o.registry.actionType(cur.actionTypeId);
+      const now = this.o.clock.now();
+      const t = transition(cur, event, { policy: type.compiled.policy, now, rand: Math.random() });
+      if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
+      if (!t.changed) return cur;
+      const [ok] = await this.o.store.writeActions([{ action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects }]);
+      if (ok) {
+        this.emit('action', t.action, t.effects);
+        if (t.action.dueAt !== null && t.action.dueAt <= now) this.wake();
+        return t.action;
+      }
+    }
+    throw new ConflictError('The action kept changing while this request was applied; try again');
+  }
+
+  /** A retry policy changed: close the open actions that already used up a lowered limit. */
+  async applyPolicyChange(actionTypeId: string, actor: 'system' | `user:${string}`): Promise<number> {
+    let closed = 0;
+    for (const a of await this.o.store.listRetryScheduled(actionTypeId)) {
+      const r = await this.apply(a.id, { type: 'policy_changed', actor }).catch(() => undefined);
+      if (r?.state === 'closed') closed++;
+    }
+    return closed;
+  }
+}
+
+function attemptRecord(n: number, req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined }, result: SendResult): Record<string, unknown> {
+  const base = { attempt: n, request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) }, durationMs: result.durationMs };
+  if (result.kind === 'answered') return { ...base, response: { status: result.status, body: excerpt(result.body) } };
+  return { ...base, error: { kind: result.kind, message: result.message } };
+}

@@ -1,0 +1,100 @@
+// The configuration the engine runs on: connectors and action types compiled once and cached by
+// revision. Other nodes' changes are picked up by a periodic refresh; this node's at once.
+
+import type { Store } from '../store/types.ts';
+import type { SecretBox } from '../config/secrets.ts';
+import { connectorFromDoc, type ConnectorSpec } from '../connectors/connector.ts';
+import { actionTypeFromDoc, compileActionType, type CompiledActionType } from '../action-types/action-type.ts';
+import { NotFoundError } from '../errors.ts';
+
+export interface ConnectorEntry {
+  id: string;
+  revision: number;
+  spec: ConnectorSpec;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ActionTypeEntry {
+  compiled: CompiledActionType;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export class Registry {
+  private connectors = new Map<string, ConnectorEntry>();
+  private actionTypes = new Map<string, ActionTypeEntry>();
+  /** Called when a connector's revision changes, so its HTTP pool can be rebuilt. */
+  onConnectorChanged: (id: string) => void = () => {};
+
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+  ) {}
+
+  async connector(idOrName: string): Promise<ConnectorEntry> {
+    const hit = this.connectors.get(idOrName);
+    if (hit) return hit;
+    const row = await this.store.getConfig('connector', idOrName);
+    if (!row) throw new NotFoundError('Connector', idOrName);
+    return this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+  }
+
+  async actionType(idOrName: string): Promise<ActionTypeEntry> {
+    const hit = this.actionTypes.get(idOrName);
+    if (hit) return hit;
+    const row = await this.store.getConfig('action_type', idOrName);
+    if (!row) throw new NotFoundError('Action type', idOrName);
+    return this.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+  }
+
+  /** Synchronous look-up for the hot path; undefined when not loaded yet. */
+  cachedActionType(id: string): ActionTypeEntry | undefined {
+    return this.actionTypes.get(id);
+  }
+  cachedConnector(id: string): ConnectorEntry | undefined {
+    return this.connectors.get(id);
+  }
+
+  putConnector(id: string, revision: number, doc: Record<string, unknown>, createdAt: number, updatedAt: number): ConnectorEntry {
+    const prev = this.connectors.get(id);
+    const e: ConnectorEntry = { id, revision, spec: connectorFromDoc(doc, this.box), createdAt, updatedAt };
+    if (prev) this.connectors.delete(prev.spec.name);
+    this.connectors.set(id, e);
+    this.connectors.set(e.spec.name, e);
+    if (prev && prev.revision !== revision) this.onConnectorChanged(id);
+    return e;
+  }
+
+  putActionType(id: string, revision: number, doc: Record<string, unknown>, createdAt: number, updatedAt: number): ActionTypeEntry {
+    const prev = this.actionTypes.get(id);
+    const e: ActionTypeEntry = { compiled: compileActionType(id, revision, actionTypeFromDoc(doc)), createdAt, updatedAt };
+    if (prev) this.actionTypes.delete(prev.compiled.spec.name);
+    this.actionTypes.set(id, e);
+    this.actionTypes.set(e.compiled.spec.name, e);
+    return e;
+  }
+
+  /** Reloads whatever changed elsewhere; returns the ids of action types whose revision moved. */
+  async refresh(): Promise<string[]> {
+    for (const row of await this.store.listConfig('connector')) {
+      if (this.connectors.get(row.id)?.revision !== row.revision) this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    }
+    const changed: string[] = [];
+    for (const row of await this.store.listConfig('action_type')) {
+      const prev = this.actionTypes.get(row.id);
+      if (prev?.compiled.revision !== row.revision) {
+        this.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+        if (prev) changed.push(row.id);
+      }
+    }
+    return changed;
+  }
+
+  /** The longest attempt timeout of any connector: leases must outlast it. */
+  maxAttemptTimeoutMs(): number {
+    let max = 0;
+    for (const c of this.connectors.values()) max = Math.max(max, c.spec.timeoutMs);
+    return max || 30_000;
+  }
+}

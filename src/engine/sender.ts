@@ -1,0 +1,125 @@
+// Sending attempts: one undici Pool per connector (never the global fetch, several times slower
+// here), the attempt timeout, and failures classified by undici's own error classes.
+
+import { Pool, errors as undiciErrors } from 'undici';
+import type { ConnectorEntry } from './registry.ts';
+import { staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
+import { DestinationRefusedError, guardedLookup } from '../connectors/destination.ts';
+
+export interface OutboundRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+export type SendResult =
+  | { kind: 'answered'; status: number; headers: Record<string, string>; body: string; durationMs: number }
+  | { kind: 'connection_error' | 'timeout'; message: string; durationMs: number }
+  | { kind: 'refused'; message: string; durationMs: number };
+
+/** Most of a response body the engine keeps: enough for mapping, bounded for memory. */
+const MAX_BODY = 1 << 20;
+
+interface PoolEntry {
+  revision: number;
+  pool: Pool;
+  auth: AuthProvider;
+}
+
+export class Sender {
+  private pools = new Map<string, PoolEntry>();
+
+  constructor(
+    private readonly opts: { allowPrivateNetworks: boolean; connectionsPerConnector?: number; authFor?: (c: ConnectorEntry) => AuthProvider },
+  ) {}
+
+  private entry(c: ConnectorEntry): PoolEntry {
+    const hit = this.pools.get(c.id);
+    if (hit && hit.revision === c.revision) return hit;
+    if (hit) void hit.pool.close().catch(() => undefined);
+    const origin = new URL(c.spec.baseUrl).origin;
+    const pool = new Pool(origin, {
+      connections: c.spec.maxConcurrency ?? this.opts.connectionsPerConnector ?? 128,
+      pipelining: 1,
+      keepAliveTimeout: 10_000,
+      connect: this.opts.allowPrivateNetworks ? { timeout: c.spec.timeoutMs } : { timeout: c.spec.timeoutMs, lookup: guardedLookup as never },
+    });
+    const e: PoolEntry = { revision: c.revision, pool, auth: (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c) };
+    this.pools.set(c.id, e);
+    return e;
+  }
+
+  /** Names of headers added by the connector's auth: kept out of request logs. */
+  authHeaderNames(c: ConnectorEntry): readonly string[] {
+    return this.entry(c).auth.headerNames;
+  }
+
+  async send(c: ConnectorEntry, req: OutboundRequest): Promise<SendResult> {
+    const e = this.entry(c);
+    const started = performance.now();
+    let result = await this.once(e, c, req, await e.auth.headers(), started);
+    // A 401 may mean an expired token: renew once and resend once.
+    if (result.kind === 'answered' && result.status === 401 && e.auth.renewAfterUnauthorized && (await e.auth.renewAfterUnauthorized())) {
+      result = await this.once(e, c, req, await e.auth.headers(), started);
+    }
+    return result;
+  }
+
+  private async once(e: PoolEntry, c: ConnectorEntry, req: OutboundRequest, authHeaders: Record<string, string>, started: number): Promise<SendResult> {
+    const timeoutMs = c.spec.timeoutMs;
+    const durationMs = (): number => Math.round(performance.now() - started);
+    try {
+      const res = await e.pool.request({
+        method: req.method as 'POST',
+        path: req.url.pathname + req.url.search,
+        headers: { ...req.headers, ...authHeaders },
+        body: req.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        if (size < MAX_BODY) chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      return { kind: 'answered', status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: durationMs() };
+    } catch (err) {
+      return classify(err, timeoutMs, durationMs());
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((e) => e.pool.close().catch(() => undefined)));
+    this.pools.clear();
+  }
+
+  forget(connectorId: string): void {
+    const e = this.pools.get(connectorId);
+    if (e) void e.pool.close().catch(() => undefined);
+    this.pools.delete(connectorId);
+  }
+}
+
+function classify(err: unknown, timeoutMs: number, durationMs: number): SendResult {
+  const cause = (err as { cause?: unknown }).cause;
+  if (err instanceof DestinationRefusedError || cause instanceof DestinationRefusedError) {
+    return { kind: 'refused', message: (cause instanceof DestinationRefusedError ? cause : (err as Error)).message, durationMs };
+  }
+  if (
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) ||
+    (err as { name?: string }).name === 'TimeoutError'
+  ) {
+    return { kind: 'timeout', message: `no answer within ${timeoutMs} ms`, durationMs };
+  }
+  const code = (err as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
+  const message = (err as Error).message || String(err);
+  return { kind: 'connection_error', message: code && !message.includes(code) ? `${code}: ${message}` : message, durationMs };
+}

@@ -1,0 +1,78 @@
+// The error catalogue: every error Callout raises has a stable `code`, an HTTP status and, for bad
+// input, the fields at fault. The API turns these into application/problem+json.
+
+export interface FieldProblem {
+  /** Path of the offending field, e.g. "input.Priority" or "retry.maxRetries". */
+  field: string;
+  message: string;
+}
+
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 422, title: 'Invalid input' },
+  TEMPLATE_INVALID: { status: 422, title: 'Invalid template' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  INVALID_STATE: { status: 409, title: 'Not allowed in this state' },
+  UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  DESTINATION_REFUSED: { status: 422, title: 'Destination refused' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class CalloutError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldProblem[] | undefined;
+  constructor(code: ErrorCode, message: string, errors?: FieldProblem[]) {
+    super(message);
+    this.name = 'CalloutError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = errors;
+  }
+}
+
+export class ValidationError extends CalloutError {
+  constructor(errors: FieldProblem[], message?: string) {
+    super('VALIDATION_FAILED', message ?? describe(errors), errors);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends CalloutError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `${what} ${JSON.stringify(id)} does not exist`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class InvalidStateError extends CalloutError {
+  constructor(message: string) {
+    super('INVALID_STATE', message);
+    this.name = 'InvalidStateError';
+  }
+}
+
+export class ConflictError extends CalloutError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+    this.name = 'ConflictError';
+  }
+}
+
+function describe(errors: FieldProblem[]): string {
+  return errors.map((e) => (e.field ? `${e.field} ${e.message}` : e.message)).join('; ');
+}
+
+/** Collects field problems while validating, then throws them all at once. */
+export class Problems {
+  readonly list: FieldProblem[] = [];
+  add(field: string, message: string): void {
+    this.list.push({ field, message });
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new ValidationError(this.list);
+  }
+}

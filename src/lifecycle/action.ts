@@ -1,0 +1,80 @@
+// The action as the lifecycle sees it: one record, the settings of its action type that govern it,
+// and the timeline entries a transition writes.
+
+import type { Actor, CompletionMode, Phase, Reason, Resolution, State } from './states.ts';
+import type { RetryPolicy } from './retry-policy.ts';
+
+export interface ActionRecord {
+  id: string;
+  actionTypeId: string;
+  caseId: string | null;
+  state: State;
+  reason: Reason | null;
+  resolution: Resolution | null;
+  /** Only while `waiting`; null otherwise. */
+  phase: Phase | null;
+  input: Record<string, unknown>;
+  output: unknown;
+  /** Attempts whose outcome was recorded; every attempt after the first is a retry. */
+  attempts: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  nextRetryAt: number | null;
+  paused: boolean;
+  rejectedReason: string | null;
+  externalReference: string | null;
+  /** The callback outcome applied, so a repeated callback gets the same answer. */
+  callbackOutcome: 'success' | 'failure' | null;
+  escalated: boolean;
+  queue: string | null;
+  assignee: string | null;
+  /** When the engine must next look at the action (send, retry, timeout); null when nothing is due. */
+  dueAt: number | null;
+  /** Completion deadline (launch + completion timeout), if any. */
+  timeoutAt: number | null;
+  /** Last sign of life from the external system while awaiting its callback. */
+  heartbeatAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  closedAt: number | null;
+  /** Optimistic concurrency guard: every write checks and bumps it. */
+  version: number;
+}
+
+/** The settings of an action's type that the lifecycle reads, always live (SPEC: policy changes apply to open actions). */
+export interface ActionPolicy {
+  retry: RetryPolicy;
+  completion: { mode: CompletionMode; timeoutMs: number | null; heartbeatTimeoutMs: number | null };
+  allocation: { queue: string | null; user: string | null };
+}
+
+export type TimelineKind =
+  | 'launched'
+  | 'attempt'
+  | 'state_changed'
+  | 'retry_scheduled'
+  | 'callback'
+  | 'acknowledged'
+  | 'heartbeat'
+  | 'message'
+  | 'escalated'
+  | 'paused'
+  | 'resumed'
+  | 'retry_requested'
+  | 'picked_up'
+  | 'completed'
+  | 'policy_changed'
+  | 'throttled'
+  | 'ignored';
+
+export interface TimelineEntry {
+  at: number;
+  actor: Actor;
+  kind: TimelineKind;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export function retryCount(a: Pick<ActionRecord, 'attempts'>): number {
+  return Math.max(0, a.attempts - 1);
+}

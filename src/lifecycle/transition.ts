@@ -1,0 +1,331 @@
+// The action lifecycle as one pure function: (action, event, policy, now) -> new action, timeline
+// entries and effects for the engine to perform. No I/O and no clock reads; every SPEC section 2
+// row is a case here and a unit test beside it.
+
+import { type ActionPolicy, type ActionRecord, type TimelineEntry, retryCount } from './action.ts';
+import { isRetryable, retryDelay, type FailureKind } from './retry-policy.ts';
+import { type Actor, type Reason, type Resolution, LABELS, assertNever } from './states.ts';
+
+/** What an attempt's HTTP answer meant once the response mapping ran (the engine evaluates it). */
+export interface Evaluation {
+  success: boolean;
+  output?: unknown;
+  rejectedReason?: string;
+}
+
+export type ActionEvent =
+  | { type: 'send_answered'; status: number; retryAfterMs?: number; bodyExcerpt?: string; evaluation?: Evaluation; externalReference?: string; attempt?: Record<string, unknown> }
+  | { type: 'send_failed'; kind: Exclude<FailureKind, 'status'>; message: string; attempt?: Record<string, unknown> }
+  /** The request could not be made at all: the destination was refused or a value cannot be rendered. */
+  | { type: 'send_refused'; cause: 'invalid_input' | 'destination_refused'; message: string }
+  | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown }
+  | { type: 'callback'; outcome: 'failure'; reason?: string }
+  | { type: 'acknowledged'; externalReference: string }
+  | { type: 'heartbeat'; note?: string }
+  | { type: 'message'; text: string; actor: Actor }
+  | { type: 'timed_out' }
+  | { type: 'throttled'; until: number; why: string }
+  | { type: 'picked_up'; user: string }
+  | { type: 'completed'; user: string; resolution: Resolution; note?: string }
+  | { type: 'retry_requested'; user: string }
+  | { type: 'paused'; user: string }
+  | { type: 'resumed'; user: string }
+  | { type: 'policy_changed'; actor: Actor };
+
+export type Effect =
+  | { type: 'state_changed'; from: StateWords; to: StateWords }
+  | { type: 'escalated' }
+  | { type: 'merge_case_data'; data: Record<string, unknown> };
+
+export interface StateWords {
+  state: ActionRecord['state'];
+  reason: Reason | null;
+  resolution: Resolution | null;
+}
+
+export type TransitionResult =
+  | { ok: true; action: ActionRecord; timeline: TimelineEntry[]; effects: Effect[]; changed: boolean }
+  | { ok: false; code: 'INVALID_STATE' | 'CONFLICT'; message: string };
+
+export interface TransitionContext {
+  policy: ActionPolicy;
+  now: number;
+  /** A number in [0,1) for retry jitter; the engine passes Math.random(). */
+  rand?: number;
+}
+
+const describeState = (a: StateWords): string =>
+  LABELS[a.state] + (a.reason ? ` (${LABELS[a.reason]})` : '') + (a.resolution ? ` (${LABELS[a.resolution]})` : '');
+
+/** A builder that accumulates the change so every path writes its timeline and effects the same way. */
+class Change {
+  readonly a: ActionRecord;
+  readonly timeline: TimelineEntry[] = [];
+  readonly effects: Effect[] = [];
+  private readonly before: StateWords;
+  constructor(
+    action: ActionRecord,
+    readonly ctx: TransitionContext,
+  ) {
+    this.a = { ...action };
+    this.before = { state: action.state, reason: action.reason, resolution: action.resolution };
+  }
+  note(actor: Actor, kind: TimelineEntry['kind'], message: string, data?: Record<string, unknown>): this {
+    this.timeline.push({ at: this.ctx.now, actor, kind, message, ...(data ? { data } : {}) });
+    return this;
+  }
+  /** Moves to a new state, clearing what only made sense in the old one. */
+  to(actor: Actor, state: StateWords['state'], reason: Reason | null, resolution: Resolution | null): this {
+    const a = this.a;
+    a.state = state;
+    a.reason = reason;
+    a.resolution = resolution;
+    if (state !== 'waiting') {
+      a.phase = null;
+      a.dueAt = null;
+      a.nextRetryAt = null;
+    }
+    a.closedAt = state === 'closed' ? this.ctx.now : null;
+    const after = { state, reason, resolution };
+    this.note(actor, 'state_changed', `${describeState(this.before)} → ${describeState(after)}`, { from: this.before, to: after });
+    this.effects.push({ type: 'state_changed', from: this.before, to: after });
+    return this;
+  }
+  /** Hands the action to people by the action type's allocation rules. */
+  allocate(): this {
+    const { queue, user } = this.ctx.policy.allocation;
+    if (queue) this.a.queue = queue;
+    if (user) this.a.assignee = user;
+    return this;
+  }
+  escalate(): this {
+    this.a.escalated = true;
+    this.effects.push({ type: 'escalated' });
+    return this.note('system', 'escalated', 'Escalated to the case owner');
+  }
+  done(): TransitionResult {
+    const changed = this.timeline.length > 0 || this.effects.length > 0;
+    if (changed) {
+      this.a.updatedAt = this.ctx.now;
+      this.a.version += 1;
+    }
+    return { ok: true, action: this.a, timeline: this.timeline, effects: this.effects, changed };
+  }
+}
+
+const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): TransitionResult => ({ ok: false, code, message });
+
+/** When the engine must next look at a waiting action, from its phase and deadlines. */
+export function computeDueAt(a: ActionRecord, policy: ActionPolicy, now: number): number | null {
+  if (a.state !== 'waiting') return null;
+  const min = (...xs: Array<number | null>): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? Math.min(...v) : null;
+  };
+  switch (a.phase) {
+    case 'awaiting_callback': {
+      const hb = policy.completion.heartbeatTimeoutMs;
+      const heartbeatDeadline = hb !== null ? (a.heartbeatAt ?? now) + hb : null;
+      return min(a.timeoutAt, heartbeatDeadline);
+    }
+    case 'retry_scheduled':
+      return a.paused ? a.timeoutAt : min(a.nextRetryAt ?? now, a.timeoutAt);
+    case 'queued':
+    case 'throttled':
+    case 'sending':
+      return a.paused ? a.timeoutAt : min(a.dueAt ?? now, a.timeoutAt);
+    case null:
+      return null;
+    default:
+      return assertNever(a.phase);
+  }
+}
+
+/** True when a due waiting action's deadline has passed, so the due work is a timeout rather than a send. */
+export function isTimedOut(a: ActionRecord, policy: ActionPolicy, now: number): boolean {
+  if (a.state !== 'waiting') return false;
+  if (a.timeoutAt !== null && a.timeoutAt <= now) return true;
+  const hb = policy.completion.heartbeatTimeoutMs;
+  return a.phase === 'awaiting_callback' && hb !== null && (a.heartbeatAt ?? a.updatedAt) + hb <= now;
+}
+
+function failAttempt(c: Change, kind: FailureKind, message: string, status: number | undefined, retryAfterMs: number | undefined): TransitionResult {
+  const { a, ctx } = c;
+  const policy = ctx.policy.retry;
+  a.lastError = message;
+  a.lastErrorAt = ctx.now;
+  const done = retryCount(a);
+  if (!isRetryable(policy, kind, status)) {
+    if (kind === 'status') {
+      a.rejectedReason = message;
+      return c.to('system', 'todo', 'request_rejected', null).allocate().done();
+    }
+    c.note('system', 'attempt', `Not retried: ${kind} is not in retryOn`);
+    return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
+  }
+  const nextRetryAt = ctx.now + retryDelay(policy, done + 1, ctx.rand ?? 0.5, retryAfterMs);
+  const windowEnd = policy.windowMs !== null ? a.createdAt + policy.windowMs : null;
+  if (done >= policy.maxRetries || (windowEnd !== null && nextRetryAt > windowEnd)) {
+    const why = done >= policy.maxRetries ? `retries exhausted (${done} of ${policy.maxRetries})` : `retry window of ${policy.windowMs} ms passed (${done} of ${policy.maxRetries})`;
+    c.note('system', 'retry_scheduled', `No retry: ${why}`, { retryCount: done, maxRetries: policy.maxRetries });
+    return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
+  }
+  a.phase = 'retry_scheduled';
+  a.nextRetryAt = nextRetryAt;
+  a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+  c.note('system', 'retry_scheduled', `Retry ${done + 1} of ${policy.maxRetries} at ${new Date(nextRetryAt).toISOString()}`, {
+    retryCount: done,
+    maxRetries: policy.maxRetries,
+    nextRetryAt,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+  return c.done();
+}
+
+function succeed(c: Change, actor: Actor, output: unknown): TransitionResult {
+  if (output !== undefined) c.a.output = output;
+  if (output !== null && typeof output === 'object' && !Array.isArray(output)) c.effects.push({ type: 'merge_case_data', data: output as Record<string, unknown> });
+  return c.to(actor, 'closed', null, 'done_successfully').done();
+}
+
+export function transition(action: ActionRecord, event: ActionEvent, ctx: TransitionContext): TransitionResult {
+  const c = new Change(action, ctx);
+  const a = c.a;
+  const waiting = a.state === 'waiting';
+  switch (event.type) {
+    case 'send_answered':
+    case 'send_failed': {
+      // An answer that lost the race with a callback, a user or a timeout is recorded, not applied.
+      a.attempts += 1;
+      c.note('system', 'attempt', attemptMessage(event), event.attempt);
+      if (!waiting || a.phase === 'awaiting_callback') {
+        c.note('system', 'ignored', `The answer to attempt ${a.attempts} arrived after the action became ${describeState(a)}; nothing changed`);
+        return c.done();
+      }
+      if (event.type === 'send_failed') return failAttempt(c, event.kind, event.message, undefined, undefined);
+      if (event.status < 200 || event.status >= 300) {
+        const excerpt = event.bodyExcerpt ? `: ${event.bodyExcerpt}` : '';
+        return failAttempt(c, 'status', `HTTP ${event.status}${excerpt}`, event.status, event.retryAfterMs);
+      }
+      if (event.externalReference) a.externalReference = event.externalReference;
+      if (ctx.policy.completion.mode === 'callback') {
+        a.phase = 'awaiting_callback';
+        a.nextRetryAt = null;
+        a.heartbeatAt = ctx.now;
+        a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+        c.note('system', 'state_changed', 'Accepted by the external system; awaiting its callback');
+        return c.done();
+      }
+      const ev = event.evaluation ?? { success: true };
+      if (ev.success) return succeed(c, 'system', ev.output);
+      a.rejectedReason = ev.rejectedReason ?? `The response did not meet the success condition (HTTP ${event.status})`;
+      if (ev.output !== undefined) a.output = ev.output;
+      return c.to('integration', 'todo', 'updated_by_integration', null).allocate().done();
+    }
+    case 'send_refused':
+      if (!waiting) return c.done();
+      a.lastError = event.message;
+      a.lastErrorAt = ctx.now;
+      a.rejectedReason = event.message;
+      c.note('system', 'attempt', `Not sent: ${event.message}`);
+      return c.to('system', 'todo', event.cause === 'invalid_input' ? 'invalid_input' : 'request_rejected', null).allocate().done();
+    case 'callback': {
+      if (a.callbackOutcome !== null) {
+        return a.callbackOutcome === event.outcome ? c.done() : refuse(`A ${a.callbackOutcome} callback was already applied to this action`, 'CONFLICT');
+      }
+      if (!waiting) return refuse(`The action is ${describeState(a)} and no longer waits for a callback`, 'CONFLICT');
+      a.callbackOutcome = event.outcome;
+      if (event.outcome === 'success') {
+        c.note('integration', 'callback', 'Callback: success', event.data !== undefined ? { data: event.data } : undefined);
+        return succeed(c, 'integration', event.output !== undefined ? event.output : event.data);
+      }
+      a.rejectedReason = event.reason ?? 'Rejected by the external system';
+      c.note('integration', 'callback', `Callback: failure: ${a.rejectedReason}`);
+      return c.to('integration', 'todo', 'updated_by_integration', null).allocate().done();
+    }
+    case 'acknowledged':
+      if (a.state === 'closed') return refuse('The action is closed', 'CONFLICT');
+      if (a.externalReference === event.externalReference) return c.done();
+      a.externalReference = event.externalReference;
+      return c.note('integration', 'acknowledged', `Acknowledged with external reference ${event.externalReference}`).done();
+    case 'heartbeat':
+      if (!waiting) return refuse(`The action is ${describeState(a)}; heartbeats only apply while it is waiting`, 'CONFLICT');
+      a.heartbeatAt = ctx.now;
+      if (a.phase === 'awaiting_callback') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+      return c.note('integration', 'heartbeat', event.note ? `Progress: ${event.note}` : 'Heartbeat').done();
+    case 'message':
+      return c.note(event.actor, 'message', event.text).done();
+    case 'timed_out':
+      if (!waiting) return refuse('Only a waiting action can time out');
+      a.lastError = a.phase === 'awaiting_callback' && a.timeoutAt !== null && a.timeoutAt > ctx.now ? 'No heartbeat from the external system in time' : 'Completion timeout passed';
+      a.lastErrorAt = ctx.now;
+      return c.to('system', 'todo', 'timeout', null).allocate().done();
+    case 'throttled':
+      if (!waiting) return refuse('Only a waiting action can be throttled');
+      a.phase = 'throttled';
+      a.dueAt = Math.min(event.until, a.timeoutAt ?? event.until);
+      return c.note('system', 'throttled', `Held until ${new Date(event.until).toISOString()}: ${event.why}`).done();
+    case 'picked_up':
+      if (a.state !== 'todo') return refuse(`Only a To Do action can be picked up; this one is ${describeState(a)}`);
+      a.assignee = event.user;
+      c.note(`user:${event.user}`, 'picked_up', `Picked up by ${event.user}`);
+      return c.to(`user:${event.user}`, 'in_progress', a.reason, null).done();
+    case 'completed': {
+      if (a.state === 'closed') return refuse('The action is already closed');
+      if (a.state === 'waiting' && a.phase === 'sending') return refuse('An attempt is in flight; complete the action when it has been answered');
+      if (event.note) c.note(`user:${event.user}`, 'completed', event.note);
+      c.to(`user:${event.user}`, 'closed', null, event.resolution);
+      if (event.resolution === 'done_successfully') a.escalated = false;
+      return c.done();
+    }
+    case 'retry_requested': {
+      const retryable =
+        (waiting && (a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled')) ||
+        (a.state === 'todo' && a.reason !== 'manual' && a.reason !== 'invalid_input') ||
+        (a.state === 'closed' && a.resolution === 'not_done_successfully');
+      if (!retryable) return refuse(`The action is ${describeState(a)}${a.phase ? `/${a.phase}` : ''}: there is nothing to retry`);
+      const actor: Actor = `user:${event.user}`;
+      c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);
+      if (!waiting) c.to(actor, 'waiting', null, null);
+      a.phase = 'queued';
+      a.escalated = false;
+      a.callbackOutcome = null;
+      a.nextRetryAt = ctx.now;
+      a.dueAt = ctx.now;
+      // A reopened action gets a fresh completion deadline, or it would time out at once.
+      if (!waiting && ctx.policy.completion.timeoutMs !== null) a.timeoutAt = ctx.now + ctx.policy.completion.timeoutMs;
+      return c.done();
+    }
+    case 'paused':
+      if (!waiting) return refuse('Only a waiting action has automatic retries to pause');
+      if (a.paused) return c.done();
+      a.paused = true;
+      // While an attempt is in flight the due time is its lease; the answer reschedules.
+      if (a.phase !== 'sending') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+      return c.note(`user:${event.user}`, 'paused', `Automatic retries paused by ${event.user}`).done();
+    case 'resumed':
+      if (!waiting) return refuse('Only a waiting action can be resumed');
+      if (!a.paused) return c.done();
+      a.paused = false;
+      if (a.phase === 'retry_scheduled' && a.nextRetryAt !== null && a.nextRetryAt < ctx.now) a.nextRetryAt = ctx.now;
+      if (a.phase === 'queued' || a.phase === 'throttled') a.dueAt = ctx.now;
+      if (a.phase !== 'sending') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+      return c.note(`user:${event.user}`, 'resumed', `Automatic retries resumed by ${event.user}`).done();
+    case 'policy_changed': {
+      // Raised limits need nothing here: the live policy is read at the next failure. A lowered one
+      // closes an action that already used up the new limit while waiting for its next retry.
+      const max = ctx.policy.retry.maxRetries;
+      const done = retryCount(a);
+      if (!(waiting && a.phase === 'retry_scheduled' && done >= max)) return c.done();
+      c.note(event.actor, 'policy_changed', `Retry limit lowered to ${max}; closed at ${done} of ${max}`, { retryCount: done, maxRetries: max });
+      return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+function attemptMessage(event: Extract<ActionEvent, { type: 'send_answered' | 'send_failed' }>): string {
+  if (event.type === 'send_failed') return `Attempt failed: ${event.kind === 'timeout' ? 'timed out' : 'connection error'}: ${event.message}`;
+  return `Attempt answered HTTP ${event.status}`;
+}

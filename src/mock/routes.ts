@@ -1,0 +1,197 @@
+// The behaviours of the mock external system, one function per route: each turns a parsed request
+// into an answer (status, JSON text, extra headers, optional delay and after-send hook).
+import type { CallbackSender } from './callbacks.ts';
+
+export interface MockRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Null when the URL has no query string. */
+  query: URLSearchParams | null;
+  /** The Idempotency-Key header, if any. */
+  key: string | null;
+  /** Parsed JSON or form body; null when there is none. */
+  body: unknown;
+}
+
+export interface Answer {
+  status: number;
+  /** JSON text; empty for statuses that carry no body. */
+  body: string;
+  /** Extra headers as a flat [name, value, ...] list. */
+  headers?: string[];
+  /** Added to the global latency before answering. */
+  delayMs?: number;
+  /** Runs right after the answer has been written. */
+  then?: () => void;
+}
+
+/** What the routes read and change; owned by the server, options mutable through setOptions. */
+export interface RouteState {
+  callbackDelayMs: number;
+  rateBudget: { limit: number; perMs: number } | undefined;
+  rateWindowStart: number;
+  rateWindowCount: number;
+  /** Requests seen per Idempotency-Key on /fail-then-ok ('' for requests without a key). */
+  failThenOkCounts: Map<string, number>;
+  nextRef: number;
+  callbacks: CallbackSender;
+}
+
+export type Route = (req: MockRequest, state: RouteState) => Answer;
+
+const FAILURE_REASON = 'Rejected by the external system';
+
+export function json(status: number, body: string, headers?: string[]): Answer {
+  return headers ? { status, body, headers } : { status, body };
+}
+
+export const NOT_FOUND: Answer = json(404, '{"error":"mock route not found"}');
+export const MOCK_FAILURE: Answer = json(503, '{"error":"mock failure"}');
+
+function ok(req: MockRequest, state: RouteState): Answer {
+  const id = ++state.nextRef;
+  const echo = req.body === null ? 'null' : JSON.stringify(req.body);
+  return json(200, `{"ok":true,"id":"EXT-${id}","echo":${echo}}`);
+}
+
+function slow(req: MockRequest, state: RouteState): Answer {
+  const answer = ok(req, state);
+  answer.delayMs = numberParam(req.query, 'ms', 2000);
+  return answer;
+}
+
+function status(req: MockRequest): Answer {
+  const code = Number(req.path.slice('/status/'.length));
+  if (!Number.isInteger(code) || code < 200 || code > 599) {
+    return json(400, '{"error":"mock status must be an integer from 200 to 599"}');
+  }
+  const retryAfter = req.query?.get('retryAfter');
+  const headers = retryAfter ? ['retry-after', retryAfter] : undefined;
+  if (code === 204 || code === 304) return json(code, '', headers);
+  return json(code, `{"error":"mock status ${code}"}`, headers);
+}
+
+function flaky(req: MockRequest, state: RouteState): Answer {
+  if (Math.random() < numberParam(req.query, 'failRate', 0.5)) return MOCK_FAILURE;
+  return ok(req, state);
+}
+
+function failThenOk(req: MockRequest, state: RouteState): Answer {
+  const times = numberParam(req.query, 'times', 1);
+  const key = req.key ?? '';
+  const seen = (state.failThenOkCounts.get(key) ?? 0) + 1;
+  state.failThenOkCounts.set(key, seen);
+  if (seen <= times) return json(503, `{"error":"mock failure ${seen} of ${times}"}`);
+  return ok(req, state);
+}
+
+function reject(): Answer {
+  return json(400, '{"error":"Cost centre unknown"}');
+}
+
+function ratelimited(req: MockRequest, state: RouteState): Answer {
+  const budget = state.rateBudget;
+  if (budget) {
+    const now = Date.now();
+    const windowStart = now - (now % budget.perMs);
+    if (windowStart !== state.rateWindowStart) {
+      state.rateWindowStart = windowStart;
+      state.rateWindowCount = 0;
+    }
+    if (++state.rateWindowCount > budget.limit) {
+      // The window ends within perMs; tell the caller the whole seconds left, at least 1.
+      const seconds = Math.max(1, Math.ceil((windowStart + budget.perMs - now) / 1000));
+      return json(429, '{"error":"mock rate limit exceeded"}', ['retry-after', String(seconds)]);
+    }
+  }
+  return ok(req, state);
+}
+
+function callback(req: MockRequest, state: RouteState): Answer {
+  const body = isRecord(req.body) ? req.body : {};
+  const q = req.query;
+  const never = q?.get('never') === '1' || q?.get('never') === 'true' || body.never === true;
+  let target: URL | null = null;
+  if (!never) {
+    // `callback` is the field name the SPEC's example action type uses.
+    const raw = q?.get('callbackUrl') ?? stringField(body, 'callbackUrl') ?? stringField(body, 'callback');
+    target = parseHttpUrl(raw);
+    if (!target) return json(400, '{"error":"callbackUrl missing or not an http(s) URL"}');
+  }
+  const ref = `EXT-${++state.nextRef}`;
+  const answer = json(202, `{"accepted":true,"ref":"${ref}"}`);
+  if (target) {
+    const to = target;
+    const failure = (q?.get('outcome') ?? stringField(body, 'outcome')) === 'failure';
+    const reason = q?.get('reason') ?? stringField(body, 'reason') ?? FAILURE_REASON;
+    const delayMs = numberParam(q, 'delayMs', numberField(body, 'delayMs') ?? state.callbackDelayMs);
+    const headers = stringRecord(body.callbackHeaders);
+    const payload = failure
+      ? () => JSON.stringify({ outcome: 'failure', reason })
+      : () =>
+          JSON.stringify({
+            outcome: 'success',
+            data: { ticketNo: ref, resolvedAt: new Date().toISOString() },
+          });
+    answer.then = () => state.callbacks.schedule(to, delayMs, payload, headers);
+  }
+  return answer;
+}
+
+const EXACT_ROUTES = new Map<string, Route>([
+  ['/ok', ok],
+  ['/slow', slow],
+  ['/flaky', flaky],
+  ['/fail-then-ok', failThenOk],
+  ['/reject', reject],
+  ['/callback', callback],
+  ['/ratelimited', ratelimited],
+]);
+
+export function findRoute(path: string): Route | undefined {
+  const route = EXACT_ROUTES.get(path);
+  if (route) return route;
+  if (path.startsWith('/status/')) return status;
+  return undefined;
+}
+
+function numberParam(query: URLSearchParams | null, name: string, fallback: number): number {
+  const raw = query?.get(name);
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : fallback;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Numbers may arrive as strings from form bodies. */
+function numberField(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) if (typeof v === 'string') out[name] = v;
+  return out;
+}
+
+function parseHttpUrl(raw: string | undefined): URL | null {
+  if (!raw) return null;
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}

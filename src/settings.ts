@@ -1,0 +1,54 @@
+// Settings from flags or the environment (SPEC section 10), validated in one place.
+
+import { ValidationError, type FieldProblem } from './errors.ts';
+
+export interface Settings {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminKey: string | undefined;
+  secretKey: string | undefined;
+  publicUrl: string;
+  allowPrivateNetworks: boolean;
+}
+
+export interface SettingFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  publicUrl?: string;
+  allowPrivateNetworks?: boolean;
+}
+
+export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = process.env): Settings {
+  const problems: FieldProblem[] = [];
+  const portText = flags.port ?? env.PORT ?? '3000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ field: 'PORT', message: `must be a port number (0–65535), not ${JSON.stringify(portText)}` });
+  const secretKey = env.CALLOUT_SECRET_KEY || undefined;
+  if (secretKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretKey) && Buffer.from(secretKey, 'base64').length !== 32)
+    problems.push({ field: 'CALLOUT_SECRET_KEY', message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)' });
+  const adminKey = env.CALLOUT_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 16) problems.push({ field: 'CALLOUT_ADMIN_KEY', message: 'must be at least 16 characters' });
+  const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(allowText)) problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
+  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${port}`;
+  try {
+    new URL(publicUrl);
+  } catch {
+    problems.push({ field: 'CALLOUT_PUBLIC_URL', message: 'must be an absolute URL such as https://callout.example.com' });
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return {
+    port,
+    host: flags.host ?? env.HOST ?? '0.0.0.0',
+    dataDir: flags.dataDir ?? env.CALLOUT_DATA_DIR ?? './callout-data',
+    databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
+    adminKey,
+    secretKey,
+    publicUrl: publicUrl.replace(/\/$/, ''),
+    allowPrivateNetworks: flags.allowPrivateNetworks ?? (allowText === '1' || allowText === 'true'),
+  };
+}

@@ -1,0 +1,24 @@
+// Claim due work: lease up to `limit` actions whose due time has come, in one statement.
+
+import type Database from 'better-sqlite3';
+import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { ClaimParams } from '../types.ts';
+import { actionFromRow } from '../rows.ts';
+
+// The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
+// mid-send another one takes the work over when the lease runs out.
+const SQL = `
+UPDATE actions
+   SET phase = CASE WHEN phase = 'awaiting_callback' THEN phase ELSE 'sending' END,
+       due_at = @leaseUntil, lease_owner = @owner, version = version + 1
+ WHERE id IN (SELECT id FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
+RETURNING *`;
+
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+export function claimDue(db: Database.Database, p: ClaimParams): ActionRecord[] {
+  let stmt = statements.get(db);
+  if (!stmt) statements.set(db, (stmt = db.prepare(SQL)));
+  const rows = db.transaction(() => stmt.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
+  return (rows as Record<string, unknown>[]).map(actionFromRow);
+}

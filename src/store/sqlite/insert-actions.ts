@@ -1,0 +1,29 @@
+// Insert launched actions with their first timeline entries, as one transaction for the batch.
+
+import type Database from 'better-sqlite3';
+import type { NewAction } from '../types.ts';
+import { ACTION_COLUMNS, actionValues } from '../rows.ts';
+import { insertTimeline } from './write-actions.ts';
+import { ConflictError } from '../../errors.ts';
+
+const SQL = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+const bool = (b: boolean): number => (b ? 1 : 0);
+
+export function insertActions(db: Database.Database, items: NewAction[]): void {
+  let stmt = statements.get(db);
+  if (!stmt) statements.set(db, (stmt = db.prepare(SQL)));
+  const s = stmt;
+  try {
+    db.transaction(() => {
+      for (const it of items) {
+        s.run(...actionValues(it.action, bool), it.launchKey ?? null, it.launchHash ?? null);
+        insertTimeline(db, it.action.id, it.timeline);
+      }
+    }).immediate();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError('An action with this Idempotency-Key already exists');
+    throw e;
+  }
+}

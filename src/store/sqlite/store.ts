@@ -1,0 +1,192 @@
+// The embedded store: one SQLite file (better-sqlite3, WAL). better-sqlite3 is synchronous, so every
+// method is one synchronous transaction wrapped in a resolved promise to fit the async Store interface.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ActionRecord } from '../../lifecycle/action.ts';
+import { loadMigrations } from '../migrations.ts';
+import type { ActionFilter, ActionWrite, ApiKeyRow, CaseRow, ClaimParams, ConfigKind, ConfigRow, NewAction, NotificationRow, Store, TimelineRow } from '../types.ts';
+import { actionFromRow } from '../rows.ts';
+import { claimDue } from './claim-due.ts';
+import { insertActions } from './insert-actions.ts';
+import { writeActions } from './write-actions.ts';
+import { actionWhere } from './list-actions.ts';
+import { ConflictError } from '../../errors.ts';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
+
+export interface SqliteStoreOptions {
+  /** Path of the database file. */
+  file: string;
+  /** `full` fsyncs every commit (survives power loss); `normal` survives process crashes only. @default "full" */
+  synchronous?: 'full' | 'normal';
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+
+  constructor(opts: SqliteStoreOptions) {
+    mkdirSync(dirname(opts.file), { recursive: true });
+    this.db = new Database(opts.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    // Several engine processes may share the file; wait for the writer lock rather than fail.
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.db;
+    db.exec('CREATE TABLE IF NOT EXISTS callout_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const done = new Set((db.prepare('SELECT version FROM callout_migrations').all() as { version: number }[]).map((r) => r.version));
+    for (const m of loadMigrations(MIGRATIONS_DIR)) {
+      if (done.has(m.version)) continue;
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO callout_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async ensureSetting(key: string, value: string): Promise<string> {
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+  }
+
+  async insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void> {
+    try {
+      this.db
+        .prepare(`INSERT INTO ${TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(row.id, row.name, JSON.stringify(row.doc), row.revision, row.createdAt, row.updatedAt);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
+      throw e;
+    }
+  }
+
+  async updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean> {
+    try {
+      const r = this.db
+        .prepare(`UPDATE ${TABLE[kind]} SET name = ?, doc = ?, revision = ?, updated_at = ? WHERE id = ? AND revision = ?`)
+        .run(row.name, JSON.stringify(row.doc), row.revision, row.updatedAt, row.id, expectedRevision);
+      return r.changes === 1;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
+      throw e;
+    }
+  }
+
+  async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
+    const r = this.db.prepare(`SELECT * FROM ${TABLE[kind]} WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1`).get(idOrName, idOrName, idOrName);
+    return r ? configFromRow(r as Record<string, unknown>) : undefined;
+  }
+
+  async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
+    return (this.db.prepare(`SELECT * FROM ${TABLE[kind]} ORDER BY name`).all() as Record<string, unknown>[]).map(configFromRow);
+  }
+
+  async insertActions(items: NewAction[]): Promise<void> {
+    insertActions(this.db, items);
+  }
+
+  async getAction(id: string): Promise<ActionRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(id);
+    return r ? actionFromRow(r as Record<string, unknown>) : undefined;
+  }
+
+  async getActionsByIds(ids: string[]): Promise<ActionRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids));
+    return (rows as Record<string, unknown>[]).map(actionFromRow);
+  }
+
+  async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
+    const r = this.db.prepare('SELECT * FROM actions WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
+    return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
+  }
+
+  async findActionsByExternalReference(actionTypeIds: string[], ref: string): Promise<ActionRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM actions WHERE external_reference = ? AND action_type_id IN (SELECT value FROM json_each(?)) ORDER BY id DESC')
+      .all(ref, JSON.stringify(actionTypeIds));
+    return (rows as Record<string, unknown>[]).map(actionFromRow);
+  }
+
+  async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
+    const { sql, params } = actionWhere(filter);
+    const rows = this.db.prepare(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
+    return (rows as Record<string, unknown>[]).map(actionFromRow);
+  }
+
+  async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
+    const { sql, params } = actionWhere(filter);
+    return (this.db.prepare(`SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
+  }
+
+  async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {
+    const rows = this.db.prepare(`SELECT * FROM actions WHERE action_type_id = ? AND phase = 'retry_scheduled'`).all(actionTypeId);
+    return (rows as Record<string, unknown>[]).map(actionFromRow);
+  }
+
+  async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
+    return claimDue(this.db, p);
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const r = this.db.prepare('SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL').get() as { due: number | null };
+    return r.due;
+  }
+
+  async writeActions(writes: ActionWrite[]): Promise<boolean[]> {
+    return writeActions(this.db, writes);
+  }
+
+  async listTimeline(actionId: string): Promise<TimelineRow[]> {
+    const rows = this.db.prepare('SELECT * FROM timeline WHERE action_id = ? ORDER BY seq').all(actionId) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      actionId: r.action_id as string,
+      at: Number(r.at),
+      actor: r.actor as TimelineRow['actor'],
+      kind: r.kind as TimelineRow['kind'],
+      message: r.message as string,
+      ...(r.data ? { data: JSON.parse(r.data as string) as Record<string, unknown> } : {}),
+    }));
+  }
+
+  async insertCase(row: CaseRow): Promise<void> {
+    this.db.prepare('INSERT INTO cases (id, data, owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(row.id, JSON.stringify(row.data), row.owner, row.createdAt, row.updatedAt);
+  }
+
+  async getCase(id: string): Promise<CaseRow | undefined> {
+    const r = this.db.prepare('SELECT * FROM cases WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return { id: r.id as string, data: JSON.parse(r.data as string) as Record<string, unknown>, owner: (r.owner as string | null) ?? null, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+  }
+
+  async listNotifications(user: string): Promise<NotificationRow[]> {
+    const rows = this.db.prepare('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: Number(r.id), user: r.user_name as string, kind: r.kind as string, message: r.message as string, actionId: (r.action_id as string | null) ?? null, caseId: (r.case_id as string | null) ?? null, at: Number(r.at) }));
+  }
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    this.db.prepare('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES (?, ?, ?, ?, ?)').run(row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt);
+  }
+
+  async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
+    const r = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Record<string, unknown> | undefined;
+    return r ? { id: r.id as string, name: r.name as string, keyHash: r.key_hash as string, roles: JSON.parse(r.roles as string) as string[], createdAt: Number(r.created_at) } : undefined;
+  }
+}
+
+function configFromRow(r: Record<string, unknown>): ConfigRow {
+  return { id: r.id as string, name: r.name as string, doc: JSON.parse(r.doc as string) as Record<string, unknown>, revision: Number(r.revision), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+}

@@ -1,0 +1,128 @@
+// The Store interface: everything the engine and the API persist. Two honest implementations
+// (sqlite/ and postgres/) pass one conformance suite (test/store-conformance.ts).
+
+import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
+import type { Effect } from '../lifecycle/transition.ts';
+import type { Phase, State } from '../lifecycle/states.ts';
+
+export type ConfigKind = 'connector' | 'action_type';
+
+/** A configuration document (connector or action type) as stored; `doc` holds secrets encrypted. */
+export interface ConfigRow {
+  id: string;
+  name: string;
+  doc: Record<string, unknown>;
+  revision: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewAction {
+  action: ActionRecord;
+  timeline: TimelineEntry[];
+  /** The launch request's Idempotency-Key and a hash of its body, to answer repeats. */
+  launchKey?: string;
+  launchHash?: string;
+}
+
+/** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */
+export interface ActionWrite {
+  action: ActionRecord;
+  expectedVersion: number;
+  timeline: TimelineEntry[];
+  effects: Effect[];
+}
+
+export interface ActionFilter {
+  state?: State;
+  phase?: Phase;
+  reason?: string;
+  resolution?: string;
+  actionTypeId?: string;
+  caseId?: string;
+  queue?: string;
+  assignee?: string;
+  escalated?: boolean;
+  externalReference?: string;
+  /** Actions created before this id (ids are time-ordered), for paging newest first. */
+  before?: string;
+  limit: number;
+}
+
+export interface TimelineRow extends TimelineEntry {
+  seq: number;
+  actionId: string;
+}
+
+export interface CaseRow {
+  id: string;
+  data: Record<string, unknown>;
+  owner: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NotificationRow {
+  id: number;
+  user: string;
+  kind: string;
+  message: string;
+  actionId: string | null;
+  caseId: string | null;
+  at: number;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  keyHash: string;
+  roles: string[];
+  createdAt: number;
+}
+
+export interface ClaimParams {
+  now: number;
+  owner: string;
+  /** Claimed rows become due again at this time unless written first: the lease. */
+  leaseUntil: number;
+  limit: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Returns the stored value, or stores `value` if none and returns it (first writer wins across nodes). */
+  ensureSetting(key: string, value: string): Promise<string>;
+
+  insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void>;
+  /** Guarded by revision; false when another writer got there first. */
+  updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean>;
+  getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined>;
+  listConfig(kind: ConfigKind): Promise<ConfigRow[]>;
+
+  insertActions(items: NewAction[]): Promise<void>;
+  getAction(id: string): Promise<ActionRecord | undefined>;
+  getActionsByIds(ids: string[]): Promise<ActionRecord[]>;
+  getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
+  findActionsByExternalReference(actionTypeIds: string[], ref: string): Promise<ActionRecord[]>;
+  listActions(filter: ActionFilter): Promise<ActionRecord[]>;
+  countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
+  /** Open actions of a type waiting for a retry, for live retry-policy changes. */
+  listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]>;
+
+  /** Leases up to `limit` due actions: phase becomes `sending` (unless awaiting a callback), due at the lease end. */
+  claimDue(p: ClaimParams): Promise<ActionRecord[]>;
+  nextDueAt(): Promise<number | null>;
+  /** Applies guarded writes in one transaction; returns, per write, whether it was applied. */
+  writeActions(writes: ActionWrite[]): Promise<boolean[]>;
+  listTimeline(actionId: string): Promise<TimelineRow[]>;
+
+  insertCase(row: CaseRow): Promise<void>;
+  getCase(id: string): Promise<CaseRow | undefined>;
+  listNotifications(user: string): Promise<NotificationRow[]>;
+
+  insertApiKey(row: ApiKeyRow): Promise<void>;
+  findApiKey(keyHash: string): Promise<ApiKeyRow | undefined>;
+}
