@@ -24,8 +24,8 @@ declare module 'fastify' {
 
 export async function buildServer(callout: Callout, opts: { logRequests?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: callout.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: !opts.logRequests,
+    // Per-request lines only when asked for: at thousands of callbacks a second they drown the rest.
+    loggerInstance: callout.logger.child({ component: 'api' }, { level: opts.logRequests ? callout.logger.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   });

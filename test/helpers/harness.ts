@@ -1,0 +1,137 @@
+// A real Callout for end-to-end tests: a temporary SQLite file, the HTTP API on loopback, the mock
+// external system on loopback, and helpers to call the API and wait for an action to reach a state.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { request } from 'undici';
+import type { FastifyInstance } from 'fastify';
+import { Callout, type CalloutOptions } from '../../src/callout.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { startMockServer, type MockOptions, type MockServer } from '../../src/mock/server.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { ActionView } from '../../src/views.ts';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+export interface Harness {
+  callout: Callout;
+  app: FastifyInstance;
+  url: string;
+  mock: MockServer;
+  adminKey: string;
+  dataDir: string;
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  waitFor(id: string, pred: (a: ActionView) => boolean, timeoutMs?: number): Promise<ActionView>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startHarness(opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; start?: boolean } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callout-test-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const mock = await startMockServer({ callbackDelayMs: 30, ...opts.mock });
+  const callout = await Callout.open({
+    dataDir,
+    publicUrl: url,
+    allowPrivateNetworks: true,
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    engine: { pollIntervalMs: 50, leaseMarginMs: 2000 },
+    ...opts.callout,
+  });
+  const adminKey = 'test-admin-key-0123456789';
+  await callout.ensureAdminKey(adminKey);
+  const app = await buildServer(callout);
+  await app.listen({ port, host: '127.0.0.1' });
+  if (opts.start !== false) callout.start();
+
+  const api = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+    const res = await request(`${url}${path}`, {
+      method: method as 'GET',
+      headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed as T };
+  };
+
+  const waitFor = async (id: string, pred: (a: ActionView) => boolean, timeoutMs = 15_000): Promise<ActionView> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const a = await callout.getAction(id);
+      if (pred(a)) return a;
+      if (Date.now() > deadline) throw new Error(`action ${id} did not reach the expected state in ${timeoutMs} ms; it is ${JSON.stringify(a)}`);
+      // Wake on the engine's next write of this action, or re-check shortly.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 100);
+        function done(): void {
+          clearTimeout(t);
+          callout.engine.off('action', onAction);
+          resolve();
+        }
+        function onAction(x: { id: string }): void {
+          if (x.id === id) done();
+        }
+        callout.engine.on('action', onAction);
+      });
+    }
+  };
+
+  return {
+    callout,
+    app,
+    url,
+    mock,
+    adminKey,
+    dataDir,
+    api,
+    waitFor,
+    async close() {
+      await app.close();
+      await callout.close();
+      await mock.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates the connector `name` pointing at `baseUrl` and returns its id. */
+export async function connector(h: Harness, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await h.api('POST', '/v1/connectors', { name: 'vendor', baseUrl: h.mock.url, auth: { type: 'bearer', token: 'secret-token-123' }, timeout: '2s', ...body });
+  if (r.status !== 201) throw new Error(`connector: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+export async function actionType(h: Harness, body: Record<string, unknown>): Promise<string> {
+  const r = await h.api('POST', '/v1/action-types', { connector: 'vendor', method: 'POST', ...body });
+  if (r.status !== 201) throw new Error(`action type: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+export async function launch(h: Harness, actionType: string, input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<ActionView> {
+  const r = await h.api('POST', '/v1/actions', { actionType, input, ...extra });
+  if (r.status !== 201) throw new Error(`launch: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
