@@ -30,7 +30,7 @@ describe('response mode', () => {
     expect(done.output).toEqual({ ticketNo: expect.stringMatching(/^EXT-/) });
     expect(done.retry).toMatchObject({ count: 0, max: 3, lastError: null });
     const c = (await h.api('GET', `/v1/cases/${kase.id}`)).body;
-    expect(c.data).toEqual({ employee: 'Jane', ticketNo: done.output.ticketNo });
+    expect(c.data).toEqual({ employee: 'Jane', ticketNo: (done.output as { ticketNo: string }).ticketNo });
     // The request carried the typed body and the action's idempotency key.
     const sent = h.mock.log.filter((e) => e.key === a.id);
     expect(sent).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('callback mode', () => {
     expect(waiting.state).toBe('waiting');
     const done = await h.waitFor(a.id, closedDone);
     expect(done.output).toMatchObject({ ticketNo: expect.stringMatching(/^EXT-/) });
-    expect((await h.api('GET', `/v1/cases/${kase.id}`)).body.data.ticketNo).toBe(done.output.ticketNo);
+    expect((await h.api('GET', `/v1/cases/${kase.id}`)).body.data.ticketNo).toBe((done.output as { ticketNo: string }).ticketNo);
   });
 
   it('a failure callback turns the action To Do, Updated by Integration, with the rejected reason; the owner is not notified', async () => {
