@@ -1,6 +1,7 @@
 // Settings from flags or the environment (SPEC section 10), validated in one place.
 
 import { ValidationError, type FieldProblem } from './errors.ts';
+import { DURATION_HINT, parseDuration } from './lifecycle/duration.ts';
 
 export interface Settings {
   port: number;
@@ -11,6 +12,10 @@ export interface Settings {
   secretKey: string | undefined;
   publicUrl: string;
   allowPrivateNetworks: boolean;
+  /** Engine tuning: added to the longest connector timeout to make a lease (CALLOUT_LEASE_MARGIN). */
+  leaseMarginMs: number | undefined;
+  /** Engine tuning: how often to look for due work nobody announced (CALLOUT_POLL_INTERVAL). */
+  pollIntervalMs: number | undefined;
 }
 
 export interface SettingFlags {
@@ -40,6 +45,15 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   } catch {
     problems.push({ field: 'CALLOUT_PUBLIC_URL', message: 'must be an absolute URL such as https://callout.example.com' });
   }
+  const tuning = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const ms = parseDuration(/^\d+$/.test(v) ? Number(v) : v);
+    if (ms === undefined) problems.push({ field: name, message: DURATION_HINT });
+    return ms;
+  };
+  const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
+  const pollIntervalMs = tuning('CALLOUT_POLL_INTERVAL');
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -50,5 +64,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     secretKey,
     publicUrl: publicUrl.replace(/\/$/, ''),
     allowPrivateNetworks: flags.allowPrivateNetworks ?? (allowText === '1' || allowText === 'true'),
+    leaseMarginMs,
+    pollIntervalMs,
   };
 }

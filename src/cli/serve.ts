@@ -22,7 +22,11 @@ export async function startServer(s: Settings, opts: { quiet?: boolean; logLevel
     ...(s.secretKey ? { secretKey: s.secretKey } : {}),
     publicUrl: s.publicUrl,
     allowPrivateNetworks: s.allowPrivateNetworks,
-    ...(opts.engine ? { engine: opts.engine } : {}),
+    engine: {
+      ...(s.leaseMarginMs !== undefined ? { leaseMarginMs: s.leaseMarginMs } : {}),
+      ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
+      ...opts.engine,
+    },
     ...(opts.logLevel ? { logger: createLogger({ level: opts.logLevel }) } : {}),
   });
   const generated = await callout.ensureAdminKey(s.adminKey);

@@ -1,0 +1,113 @@
+// Crash: `callout serve` with hundreds of actions in flight is killed with SIGKILL and restarted on
+// the same SQLite file; every action must end correctly, none twice, and every resend must carry
+// the action's one idempotency key (the mock external system's own log decides).
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startMockServer, type MockServer } from '../../src/mock/server.ts';
+import { freePort } from '../helpers/harness.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+
+const KEY = 'crash-test-admin-key-0123456789';
+const PER_TYPE = 120;
+let mock: MockServer;
+let dataDir: string;
+let child: ChildServer | undefined;
+
+beforeAll(async () => {
+  // Latency keeps many attempts in flight when the kill comes; callbacks keep trying across the restart.
+  mock = await startMockServer({ latencyMs: 150, jitterMs: 250, keepBodies: true, callbackDelayMs: 2500, callbackRetries: 100 });
+  dataDir = mkdtempSync(join(tmpdir(), 'callout-crash-'));
+});
+afterAll(async () => {
+  await child?.kill();
+  await mock.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const r = await request(`${base}${path}`, {
+    method: method as 'GET',
+    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.body.text();
+  if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
+  return JSON.parse(text);
+}
+
+async function allActions(base: string): Promise<any[]> {
+  const out: any[] = [];
+  let before = '';
+  for (;;) {
+    const page = await api(base, 'GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
+    out.push(...page.items);
+    if (!page.next) return out;
+    before = page.next;
+  }
+}
+
+it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with the same idempotency key', async () => {
+  const port = await freePort();
+  const env = { CALLOUT_DATA_DIR: dataDir, CALLOUT_ADMIN_KEY: KEY, CALLOUT_ALLOW_PRIVATE_NETWORKS: '1', CALLOUT_LEASE_MARGIN: '1s', CALLOUT_POLL_INTERVAL: '100ms' };
+  child = await startChildServer(env, port);
+  const base = child.url;
+  await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s' });
+  const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
+  await api(base, 'POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body });
+  await api(base, 'POST', '/v1/action-types', { name: 'async', connector: 'vendor', path: '/callback', body, completion: { mode: 'callback', timeout: '2m' } });
+  await api(base, 'POST', '/v1/action-types', { name: 'retrying', connector: 'vendor', path: '/fail-then-ok?times=1', body, retry: { maxRetries: 5, interval: '300ms', backoff: 'fixed' } });
+
+  const launches = ['sync', 'async', 'retrying'].flatMap((t) => Array.from({ length: PER_TYPE }, () => t));
+  const ids: string[] = [];
+  for (let i = 0; i < launches.length; i += 30) {
+    const batch = await Promise.all(launches.slice(i, i + 30).map((t) => api(base, 'POST', '/v1/actions', { actionType: t, input: {} })));
+    ids.push(...batch.map((a) => a.id));
+  }
+  // Kill it while work is in every phase: some closed, some sending, some awaiting callbacks.
+  for (;;) {
+    const closed = (await api(base, 'GET', '/v1/actions?state=closed&limit=500')).items.length;
+    if (closed >= 40) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const inFlightAtKill = mock.log.length;
+  await child.kill('SIGKILL');
+  const killedAt = Date.now();
+
+  child = await startChildServer(env, port);
+  let actions: any[] = [];
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    actions = await allActions(child.url);
+    if (actions.length === ids.length && actions.every((a) => a.state === 'closed')) break;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const recoveredInMs = Date.now() - killedAt;
+
+  // Nothing lost: every launched action exists and closed Done Successfully.
+  expect(actions.map((a) => a.id).sort()).toEqual([...ids].sort());
+  const notDone = actions.filter((a) => a.resolution !== 'done_successfully');
+  expect(notDone).toEqual([]);
+
+  // Nothing completed twice: one change of state to Closed per action.
+  for (const a of actions) {
+    const tl = (await api(child.url, 'GET', `/v1/actions/${a.id}/timeline`)).items;
+    const closings = tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed');
+    expect(closings, `action ${a.id}`).toHaveLength(1);
+  }
+
+  // Every send, first or repeated, carried the action's one idempotency key.
+  const sends = mock.log.filter((e) => e.path !== '/_log');
+  for (const s of sends) expect(s.key).toBe((s.body as { action: string }).action);
+  const perKey = new Map<string, number>();
+  for (const s of sends) perKey.set(s.key!, (perKey.get(s.key!) ?? 0) + 1);
+  expect([...perKey.keys()].sort()).toEqual([...ids].sort());
+  const expectedSends = PER_TYPE * 4; // sync and async once each, retrying twice (one 503, one 200)
+  const duplicates = sends.length - expectedSends;
+  expect(duplicates).toBeGreaterThanOrEqual(0);
+  console.log(`crash test: ${ids.length} actions, ${inFlightAtKill} requests seen before the kill, ${duplicates} duplicate sends after it, all closed ${recoveredInMs} ms after the kill`);
+}, 120_000);
