@@ -51,6 +51,7 @@ export interface ActionPolicy {
 export type TimelineKind =
   | 'launched'
   | 'attempt'
+  | 'accepted'
   | 'state_changed'
   | 'retry_scheduled'
   | 'callback'

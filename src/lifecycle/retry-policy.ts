@@ -144,8 +144,10 @@ export function isRetryable(policy: RetryPolicy, kind: FailureKind, status?: num
  */
 export function retryDelay(policy: RetryPolicy, retryNumber: number, rand: number, retryAfterMs?: number): number {
   const growth = policy.backoff === 'exponential' ? Math.pow(policy.backoffCoefficient, Math.max(0, retryNumber - 1)) : 1;
-  let delay = Math.min(policy.intervalMs * growth, policy.maxIntervalMs);
-  if (policy.jitter > 0) delay = delay * (1 + policy.jitter * (2 * rand - 1));
+  // A zero interval stays zero: 0 * Infinity (a large coefficient ** a late retry) would be NaN.
+  let delay = policy.intervalMs === 0 ? 0 : Math.min(policy.intervalMs * growth, policy.maxIntervalMs);
+  // Jitter spreads retries, but never past maxInterval, which the policy promises as a bound.
+  if (policy.jitter > 0) delay = Math.min(delay * (1 + policy.jitter * (2 * rand - 1)), policy.maxIntervalMs);
   delay = Math.max(0, Math.round(delay));
   if (retryAfterMs !== undefined && retryAfterMs > delay) delay = retryAfterMs;
   return delay;

@@ -81,6 +81,7 @@ class Change {
     a.reason = reason;
     a.resolution = resolution;
     if (state !== 'waiting') {
+      a.paused = false;
       a.phase = null;
       a.dueAt = null;
       a.nextRetryAt = null;
@@ -213,7 +214,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         a.nextRetryAt = null;
         a.heartbeatAt = ctx.now;
         a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
-        c.note('system', 'state_changed', 'Accepted by the external system; awaiting its callback');
+        c.note('system', 'accepted', 'Accepted by the external system; awaiting its callback');
         return c.done();
       }
       const ev = event.evaluation ?? { success: true };
@@ -257,7 +258,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.note(event.actor, 'message', event.text).done();
     case 'timed_out':
       if (!waiting) return refuse('Only a waiting action can time out');
-      a.lastError = a.phase === 'awaiting_callback' && a.timeoutAt !== null && a.timeoutAt > ctx.now ? 'No heartbeat from the external system in time' : 'Completion timeout passed';
+      a.lastError = a.phase === 'awaiting_callback' && (a.timeoutAt === null || a.timeoutAt > ctx.now) ? 'No heartbeat from the external system in time' : 'Completion timeout passed';
       a.lastErrorAt = ctx.now;
       return c.to('system', 'todo', 'timeout', null).allocate().done();
     case 'throttled':
