@@ -19,6 +19,8 @@ export interface ActionView {
   labels: { state: string; reason: string | null; resolution: string | null };
   retry: { count: number; max: number; lastError: string | null; lastErrorAt: string | null; nextRetryAt: string | null; paused: boolean };
   attempts: number;
+  /** While held by a rate or concurrency limit: when it will go. */
+  throttledUntil: string | null;
   rejectedReason: string | null;
   externalReference: string | null;
   input: Record<string, unknown>;
@@ -46,6 +48,7 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     // `max` is the live policy's: a raised limit shows on closed actions too ("5 of 7").
     retry: { count: retryCount(a), max: policy.retry.maxRetries, lastError: a.lastError, lastErrorAt: iso(a.lastErrorAt), nextRetryAt: a.phase === 'retry_scheduled' ? iso(a.nextRetryAt) : null, paused: a.paused },
     attempts: a.attempts,
+    throttledUntil: a.phase === 'throttled' ? iso(a.dueAt) : null,
     rejectedReason: a.rejectedReason,
     externalReference: a.externalReference,
     input: a.input,

@@ -110,7 +110,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const claimed = await this.claim(this.o.batchSize);
       if (claimed.length === 0) break;
       total += claimed.length;
-      await Promise.all(claimed.map((a) => this.process(a)));
+      await Promise.all(await this.dispatch(claimed));
       await this.flush();
     }
     await this.drain();
@@ -123,6 +123,19 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async loop(): Promise<void> {
+    // Other nodes' launches and callbacks arrive as notifications when the store has them.
+    const unlisten = await this.o.store.listen?.(() => this.wake()).catch((err) => {
+      this.o.logger.warn({ err }, 'listening for work failed; polling only');
+      return undefined;
+    });
+    try {
+      await this.runLoop();
+    } finally {
+      await unlisten?.();
+    }
+  }
+
+  private async runLoop(): Promise<void> {
     while (this.running) {
       try {
         const room = this.o.maxInFlight - this.inFlight.size;
@@ -132,7 +145,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         }
         this.woken = false;
         const claimed = await this.claim(Math.min(room, this.o.batchSize));
-        for (const a of claimed) this.track(this.process(a));
+        for (const p of await this.dispatch(claimed)) this.track(p);
         if (claimed.length > 0) {
           // Give in-flight sends a turn of the event loop before claiming again.
           await new Promise((r) => setImmediate(r));
@@ -182,25 +195,86 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async claim(limit: number): Promise<ActionRecord[]> {
     const now = this.o.clock.now();
-    return this.o.store.claimDue({ now, owner: this.o.nodeId, leaseUntil: now + this.o.registry.maxAttemptTimeoutMs() + this.o.leaseMarginMs, limit });
+    return this.o.store.claimDue({ now, owner: this.o.nodeId, leaseUntil: now + this.leaseMs(), limit });
   }
 
-  // ---- one claimed action --------------------------------------------------------------------
+  // ---- claimed actions ------------------------------------------------------------------------
 
-  private async process(a: ActionRecord): Promise<void> {
-    const type = await this.o.registry.actionType(a.actionTypeId);
-    const policy = type.compiled.policy;
+  /**
+   * Starts the work of a claimed batch: timeouts at once; sends once their connector's limits admit
+   * them (permits taken per connector for the whole batch, in one round trip); the rest throttled.
+   */
+  private async dispatch(claimed: ActionRecord[]): Promise<Array<Promise<void>>> {
     const now = this.o.clock.now();
-    if (isTimedOut(a, policy, now)) return void (await this.commit(a, { type: 'timed_out' }, policy));
-    if (a.phase === 'awaiting_callback') {
-      // Due for a heartbeat deadline that has since moved: just reschedule.
-      const next: ActionRecord = { ...a, dueAt: computeDueAt(a, policy, now), version: a.version + 1 };
-      await this.enqueue({ action: next, expectedVersion: a.version, timeline: [], effects: [] }, { type: 'heartbeat' });
-      return;
+    const work: Array<Promise<void>> = [];
+    const limited = new Map<string, { connector: ConnectorEntry; items: Array<{ a: ActionRecord; type: ActionTypeEntry }> }>();
+    for (const a of claimed) {
+      const type = this.o.registry.cachedActionType(a.actionTypeId) ?? (await this.o.registry.actionType(a.actionTypeId));
+      const policy = type.compiled.policy;
+      if (isTimedOut(a, policy, now)) {
+        work.push(this.commit(a, { type: 'timed_out' }, policy).then(() => undefined));
+        continue;
+      }
+      if (a.phase === 'awaiting_callback') {
+        // Due for a heartbeat deadline that has since moved: just reschedule.
+        const next: ActionRecord = { ...a, dueAt: computeDueAt(a, policy, now), version: a.version + 1 };
+        work.push(this.enqueue({ action: next, expectedVersion: a.version, timeline: [], effects: [] }, { type: 'heartbeat' }).then(() => undefined));
+        continue;
+      }
+      const connector = this.o.registry.cachedConnector(type.compiled.spec.connectorId) ?? (await this.o.registry.connector(type.compiled.spec.connectorId));
+      if (connector.spec.rateLimits.length === 0 && connector.spec.maxConcurrency === null) {
+        work.push(this.send(a, type, connector, false));
+        continue;
+      }
+      let group = limited.get(connector.id);
+      if (!group) limited.set(connector.id, (group = { connector, items: [] }));
+      group.items.push({ a, type });
     }
-    const connector = await this.o.registry.connector(type.compiled.spec.connectorId);
-    const event = await this.attempt(a, type, connector);
-    await this.commit(a, event, policy);
+    for (const { connector, items } of limited.values()) work.push(...(await this.admit(connector, items, now)));
+    return work;
+  }
+
+  /** Applies a connector's concurrency slots, then its rate limits; holds what does not fit. */
+  private async admit(connector: ConnectorEntry, items: Array<{ a: ActionRecord; type: ActionTypeEntry }>, now: number): Promise<Array<Promise<void>>> {
+    const store = this.o.store;
+    const spec = connector.spec;
+    let admitted = items;
+    const held: Array<{ item: (typeof items)[number]; until: number; why: string }> = [];
+    if (spec.maxConcurrency !== null) {
+      const got = new Set(await store.acquireConcurrency({ connectorId: connector.id, max: spec.maxConcurrency, actionIds: items.map((i) => i.a.id), now, until: now + this.leaseMs() }));
+      admitted = items.filter((i) => got.has(i.a.id));
+      // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
+      for (const i of items) if (!got.has(i.a.id)) held.push({ item: i, until: now + 50 + Math.floor(Math.random() * 50), why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)` });
+    }
+    if (spec.rateLimits.length > 0 && admitted.length > 0) {
+      const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now, want: admitted.length });
+      const over = admitted.slice(g.granted);
+      admitted = admitted.slice(0, g.granted);
+      const why = `rate limit ${spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`;
+      for (const i of over) held.push({ item: i, until: g.retryAt ?? now + 1000, why });
+      if (spec.maxConcurrency !== null && over.length > 0) await store.releaseConcurrency(connector.id, over.map((i) => i.a.id));
+    }
+    return [
+      ...admitted.map((i) => this.send(i.a, i.type, connector, spec.maxConcurrency !== null)),
+      ...held.map((h) => this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy).then(() => undefined)),
+    ];
+  }
+
+  private leaseMs(): number {
+    return this.o.registry.maxAttemptTimeoutMs() + this.o.leaseMarginMs;
+  }
+
+  private async send(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, holdsSlot: boolean): Promise<void> {
+    let event: ActionEvent;
+    try {
+      event = await this.attempt(a, type, connector);
+    } finally {
+      if (holdsSlot) {
+        await this.o.store.releaseConcurrency(connector.id, [a.id]).catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
+        this.wake();
+      }
+    }
+    await this.commit(a, event, type.compiled.policy);
   }
 
   /** Makes one attempt and says what happened, in the lifecycle's words. */

@@ -263,9 +263,13 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.to('system', 'todo', 'timeout', null).allocate().done();
     case 'throttled':
       if (!waiting) return refuse('Only a waiting action can be throttled');
+      // Held again at the next window: the timeline already says why.
+      if (a.phase !== 'throttled') c.note('system', 'throttled', `Held until ${new Date(event.until).toISOString()}: ${event.why}`);
       a.phase = 'throttled';
       a.dueAt = Math.min(event.until, a.timeoutAt ?? event.until);
-      return c.note('system', 'throttled', `Held until ${new Date(event.until).toISOString()}: ${event.why}`).done();
+      a.version += 1;
+      a.updatedAt = ctx.now;
+      return { ok: true, action: a, timeline: c.timeline, effects: [], changed: true };
     case 'picked_up':
       if (a.state !== 'todo') return refuse(`Only a To Do action can be picked up; this one is ${describeState(a)}`);
       a.assignee = event.user;

@@ -88,10 +88,39 @@ export interface ClaimParams {
   limit: number;
 }
 
+export interface RatePermitRequest {
+  connectorId: string;
+  limits: ReadonlyArray<{ limit: number; perMs: number }>;
+  now: number;
+  /** Permits wanted now (one per attempt about to be sent). */
+  want: number;
+}
+
+export interface RatePermitGrant {
+  granted: number;
+  /** When fewer were granted than wanted: when the exhausted windows end. */
+  retryAt: number | null;
+}
+
+export interface ConcurrencyRequest {
+  connectorId: string;
+  max: number;
+  actionIds: string[];
+  now: number;
+  /** Slots expire then unless released: a dead node's slots free themselves. */
+  until: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Calls `onWork` when any node commits an action that is due now (a launch, a retry due at once),
+   * so engines need not wait for their next poll; resolves to an unsubscribe. Optional: the
+   * embedded store has one process and nothing to listen to.
+   */
+  listen?(onWork: () => void): Promise<() => Promise<void>>;
 
   /** Returns the stored value, or stores `value` if none and returns it (first writer wins across nodes). */
   ensureSetting(key: string, value: string): Promise<string>;
@@ -118,6 +147,12 @@ export interface Store {
   /** Applies guarded writes in one transaction; returns, per write, whether it was applied. */
   writeActions(writes: ActionWrite[]): Promise<boolean[]>;
   listTimeline(actionId: string): Promise<TimelineRow[]>;
+
+  /** Takes permits from every fixed window of a connector's rate limits at once (all windows or none). */
+  acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant>;
+  /** Takes in-flight slots for the given actions up to `max`; returns the ids that got one. */
+  acquireConcurrency(r: ConcurrencyRequest): Promise<string[]>;
+  releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void>;
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;

@@ -6,10 +6,11 @@ import type { ClaimParams } from '../types.ts';
 import { actionFromRow } from '../rows.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
-// mid-send another one takes the work over when the lease runs out.
+// mid-send another one takes the work over when the lease runs out. A throttled action keeps its
+// phase, so waiting on a rate limit is noted once, not at every window.
 const SQL = `
 UPDATE actions
-   SET phase = CASE WHEN phase = 'awaiting_callback' THEN phase ELSE 'sending' END,
+   SET phase = CASE WHEN phase IN ('awaiting_callback', 'throttled') THEN phase ELSE 'sending' END,
        due_at = @leaseUntil, lease_owner = @owner, version = version + 1
  WHERE id IN (SELECT id FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
 RETURNING *`;

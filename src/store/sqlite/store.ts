@@ -7,12 +7,28 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import { loadMigrations } from '../migrations.ts';
-import type { ActionFilter, ActionWrite, ApiKeyRow, CaseRow, ClaimParams, ConfigKind, ConfigRow, NewAction, NotificationRow, Store, TimelineRow } from '../types.ts';
+import type {
+  ActionFilter,
+  ActionWrite,
+  ApiKeyRow,
+  CaseRow,
+  ClaimParams,
+  ConcurrencyRequest,
+  ConfigKind,
+  ConfigRow,
+  NewAction,
+  NotificationRow,
+  RatePermitGrant,
+  RatePermitRequest,
+  Store,
+  TimelineRow,
+} from '../types.ts';
 import { actionFromRow } from '../rows.ts';
 import { claimDue } from './claim-due.ts';
 import { insertActions } from './insert-actions.ts';
 import { writeActions } from './write-actions.ts';
 import { actionWhere } from './list-actions.ts';
+import { acquireConcurrency, acquireRatePermits, releaseConcurrency } from './limits.ts';
 import { ConflictError } from '../../errors.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -160,6 +176,18 @@ export class SqliteStore implements Store {
       message: r.message as string,
       ...(r.data ? { data: JSON.parse(r.data as string) as Record<string, unknown> } : {}),
     }));
+  }
+
+  async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {
+    return acquireRatePermits(this.db, r);
+  }
+
+  async acquireConcurrency(r: ConcurrencyRequest): Promise<string[]> {
+    return acquireConcurrency(this.db, r);
+  }
+
+  async releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void> {
+    releaseConcurrency(this.db, connectorId, actionIds);
   }
 
   async insertCase(row: CaseRow): Promise<void> {

@@ -1,0 +1,52 @@
+// Connector limits end to end: fixed-window rate limits and maxConcurrency hold sends back (phase
+// throttled, not counted as retries) and the mock external system's own log shows no overshoot.
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { actionType, launch, startHarness, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h.close());
+
+/** The most arrivals in any fixed window of `perMs` (aligned to the epoch, as the limiter's windows are). */
+function maxPerWindow(times: number[], perMs: number): number {
+  const counts = new Map<number, number>();
+  for (const t of times) counts.set(Math.floor(t / perMs), (counts.get(Math.floor(t / perMs)) ?? 0) + 1);
+  return Math.max(0, ...counts.values());
+}
+
+it('a rate-limited connector never gets more than its limit in a window; held actions are throttled, not retried', async () => {
+  await h.api('POST', '/v1/connectors', { name: 'limited', baseUrl: h.mock.url, rateLimits: [{ limit: 5, per: '500ms' }, { limit: 1000, per: '1d' }] });
+  await actionType(h, { connector: 'limited', name: 'rl', path: '/ok', body: { format: 'json', template: '{"n": "{{ N }}"}' }, fields: { N: { type: 'integer' } } });
+  const ids: string[] = [];
+  for (let i = 0; i < 25; i++) ids.push((await launch(h, 'rl', { N: i })).id);
+  // Some are held at first, with the time they will go.
+  const held = (await h.api('GET', '/v1/actions?actionType=rl&phase=throttled')).body.items;
+  expect(held.length).toBeGreaterThan(0);
+  expect(held[0].throttledUntil).not.toBeNull();
+  for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
+  const times = h.mock.log.filter((e) => ids.includes(e.key!)).map((e) => e.at);
+  expect(times).toHaveLength(25);
+  expect(maxPerWindow(times, 500)).toBeLessThanOrEqual(5);
+  for (const id of ids) {
+    const a = (await h.api('GET', `/v1/actions/${id}`)).body;
+    expect(a).toMatchObject({ resolution: 'done_successfully', attempts: 1, retry: { count: 0 } });
+  }
+  // Waiting on the limit is noted once on the timeline, not at every window.
+  const tl = (await h.api('GET', `/v1/actions/${ids[24]}/timeline`)).body.items;
+  expect(tl.filter((e: { kind: string }) => e.kind === 'throttled').length).toBeLessThanOrEqual(1);
+});
+
+it('maxConcurrency caps the attempts in flight', async () => {
+  await h.api('POST', '/v1/connectors', { name: 'narrow', baseUrl: h.mock.url, maxConcurrency: 3 });
+  await actionType(h, { connector: 'narrow', name: 'slow-narrow', method: 'GET', path: '/slow?ms=150' });
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) ids.push((await launch(h, 'slow-narrow')).id);
+  for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
+  const times = h.mock.log.filter((e) => ids.includes(e.key!)).map((e) => e.at).sort((a, b) => a - b);
+  expect(times).toHaveLength(12);
+  // Each attempt lasts 150 ms, so four arrivals within 140 ms would mean four in flight at once.
+  for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 3]!).toBeGreaterThanOrEqual(140);
+});
