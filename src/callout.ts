@@ -114,7 +114,7 @@ export class Callout {
     const id = uuidv7(now);
     await this.store.insertConfig('connector', { id, name: spec.name, doc: connectorToDoc(spec, this.box), revision: 1, createdAt: now, updatedAt: now });
     const e = this.registry.putConnector(id, 1, connectorToDoc(spec, this.box), now, now);
-    return connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now });
+    return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
   }
 
   async updateConnector(idOrName: string, patch: unknown): Promise<Record<string, unknown>> {
@@ -128,19 +128,29 @@ export class Callout {
     if (!(await this.store.updateConfig('connector', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
       throw new ConflictError('The connector was changed by someone else; fetch it and try again');
     const e = this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
-    return connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now });
+    // A builder who changed the connector has looked at it: let held actions try again.
+    await this.engine.health.refresh(true);
+    if (this.engine.health.view(row.id, now).needsAttention) await this.engine.health.setAttention(row.id, null, now);
+    return this.withStatus(connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now }));
   }
 
   async getConnector(idOrName: string): Promise<Record<string, unknown>> {
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
     const e = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
-    return connectorView(row.id, e.spec, row);
+    await this.engine.health.refresh(true);
+    return this.withStatus(connectorView(row.id, e.spec, row));
   }
 
   async listConnectors(): Promise<Record<string, unknown>[]> {
     const rows = await this.store.listConfig('connector');
-    return rows.map((row) => connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row));
+    await this.engine.health.refresh(true);
+    return rows.map((row) => this.withStatus(connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row)));
+  }
+
+  /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */
+  private withStatus(view: Record<string, unknown>): Record<string, unknown> {
+    return { ...view, status: this.engine.health.view(view.id as string, this.clock.now()) };
   }
 
   // ---- action types ----------------------------------------------------------------------------

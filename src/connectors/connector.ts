@@ -30,14 +30,22 @@ export interface ConnectorSpec {
   rateLimits: RateLimit[];
   /** @default null (no limit) */
   maxConcurrency: number | null;
+  /** Opens after `failureThreshold` failures in a row (connection errors, timeouts, 5xx), holds sends for `cooldownMs`, then probes; null turns it off. @default { failureThreshold: 5, cooldownMs: 30000 } */
+  circuitBreaker: CircuitBreakerSpec | null;
   /** Attempt timeout. @default 30 s */
   timeoutMs: number;
   /** Shared secret for signed callbacks; null when callbacks need no signature. */
   inboundSecret: string | null;
 }
 
+export interface CircuitBreakerSpec {
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
 export const DEFAULT_TIMEOUT_MS = 30_000;
-const KNOWN = ['name', 'description', 'baseUrl', 'auth', 'headers', 'rateLimits', 'maxConcurrency', 'timeout', 'inboundSecret'] as const;
+export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerSpec = Object.freeze({ failureThreshold: 5, cooldownMs: 30_000 });
+const KNOWN = ['name', 'description', 'baseUrl', 'auth', 'headers', 'rateLimits', 'maxConcurrency', 'circuitBreaker', 'timeout', 'inboundSecret'] as const;
 
 /** Which auth fields are secrets, per type: encrypted at rest, never returned. */
 const SECRET_AUTH_FIELDS: Record<AuthSpec['type'], string[]> = {
@@ -85,12 +93,24 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
       });
   }
   const maxConcurrency = int(p, v.maxConcurrency, 'maxConcurrency', 1, 10_000) ?? null;
+  let circuitBreaker: CircuitBreakerSpec | null = DEFAULT_CIRCUIT_BREAKER;
+  if (v.circuitBreaker === false || v.circuitBreaker === null) circuitBreaker = null;
+  else if (v.circuitBreaker !== undefined) {
+    const cb = obj(p, v.circuitBreaker, 'circuitBreaker');
+    if (cb) {
+      unknownKeys(p, cb, 'circuitBreaker', ['failureThreshold', 'cooldown']);
+      circuitBreaker = {
+        failureThreshold: int(p, cb.failureThreshold, 'circuitBreaker.failureThreshold', 1, 10_000) ?? DEFAULT_CIRCUIT_BREAKER.failureThreshold,
+        cooldownMs: duration(p, cb.cooldown, 'circuitBreaker.cooldown', { min: 1, max: 86_400_000 }) ?? DEFAULT_CIRCUIT_BREAKER.cooldownMs,
+      };
+    }
+  }
   const timeoutMs = duration(p, v.timeout, 'timeout', { min: 1, max: 600_000 }) ?? DEFAULT_TIMEOUT_MS;
   let inboundSecret = str(p, v.inboundSecret, 'inboundSecret', { required: false, max: 1000 }) ?? null;
   if (inboundSecret !== null && inboundSecret.length < 16) p.add('inboundSecret', 'must be at least 16 characters');
   if (v.inboundSecret === undefined && ctx.existing) inboundSecret = ctx.existing.inboundSecret;
   p.throwIfAny();
-  return { name: name!, description, baseUrl: baseUrl!, auth: auth!, headers, rateLimits, maxConcurrency, timeoutMs, inboundSecret };
+  return { name: name!, description, baseUrl: baseUrl!, auth: auth!, headers, rateLimits, maxConcurrency, circuitBreaker, timeoutMs, inboundSecret };
 }
 
 function checkBaseUrl(p: Problems, v: unknown, allowPrivate: boolean): string | undefined {
@@ -208,6 +228,7 @@ export function connectorView(id: string, spec: ConnectorSpec, meta: { revision:
     headers: spec.headers,
     rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })),
     maxConcurrency: spec.maxConcurrency,
+    circuitBreaker: circuitOptions(spec),
     timeout: spec.timeoutMs,
     secretsSet,
     revision: meta.revision,
@@ -220,5 +241,11 @@ export function connectorView(id: string, spec: ConnectorSpec, meta: { revision:
 export function connectorPatchBase(spec: ConnectorSpec): Doc {
   const auth: Doc = { ...spec.auth };
   for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) delete auth[k];
-  return { name: spec.name, description: spec.description ?? undefined, baseUrl: spec.baseUrl, auth, headers: spec.headers, rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })), maxConcurrency: spec.maxConcurrency ?? undefined, timeout: spec.timeoutMs };
+  return { name: spec.name, description: spec.description ?? undefined, baseUrl: spec.baseUrl, auth, headers: spec.headers, rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })), maxConcurrency: spec.maxConcurrency ?? undefined, circuitBreaker: circuitOptions(spec), timeout: spec.timeoutMs };
+}
+
+function circuitOptions(spec: ConnectorSpec): { failureThreshold: number; cooldown: number } | false {
+  // Documents stored before the breaker existed get the default.
+  const cb = spec.circuitBreaker === undefined ? DEFAULT_CIRCUIT_BREAKER : spec.circuitBreaker;
+  return cb === null ? false : { failureThreshold: cb.failureThreshold, cooldown: cb.cooldownMs };
 }

@@ -15,6 +15,7 @@ import { DestinationRefusedError, resolveUnderBase } from '../connectors/destina
 import { evaluate } from '../action-types/mapping.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import type { Logger } from '../logger.ts';
+import { ConnectorHealth } from './connector-health.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -66,10 +67,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | null = null;
+  readonly health: ConnectorHealth;
 
   constructor(opts: EngineOptions) {
     super();
     this.o = { batchSize: 256, maxInFlight: 1024, leaseMarginMs: 15_000, pollIntervalMs: 1000, refreshIntervalMs: 5000, ...opts };
+    this.health = new ConnectorHealth(opts.store, opts.logger);
   }
 
   get store(): Store {
@@ -207,6 +210,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async dispatch(claimed: ActionRecord[]): Promise<Array<Promise<void>>> {
     const now = this.o.clock.now();
     const work: Array<Promise<void>> = [];
+    await this.health.refresh();
     const limited = new Map<string, { connector: ConnectorEntry; items: Array<{ a: ActionRecord; type: ActionTypeEntry }> }>();
     for (const a of claimed) {
       const type = this.o.registry.cachedActionType(a.actionTypeId) ?? (await this.o.registry.actionType(a.actionTypeId));
@@ -222,7 +226,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         continue;
       }
       const connector = this.o.registry.cachedConnector(type.compiled.spec.connectorId) ?? (await this.o.registry.connector(type.compiled.spec.connectorId));
-      if (connector.spec.rateLimits.length === 0 && connector.spec.maxConcurrency === null) {
+      if (connector.spec.rateLimits.length === 0 && connector.spec.maxConcurrency === null && this.health.admission(connector.id, now).kind === 'send') {
         work.push(this.send(a, type, connector, false));
         continue;
       }
@@ -240,11 +244,22 @@ export class Engine extends EventEmitter<EngineEvents> {
     const spec = connector.spec;
     let admitted = items;
     const held: Array<{ item: (typeof items)[number]; until: number; why: string }> = [];
-    if (spec.maxConcurrency !== null) {
-      const got = new Set(await store.acquireConcurrency({ connectorId: connector.id, max: spec.maxConcurrency, actionIds: items.map((i) => i.a.id), now, until: now + this.leaseMs() }));
-      admitted = items.filter((i) => got.has(i.a.id));
+    const gate = this.health.admission(connector.id, now);
+    if (gate.kind === 'hold') {
+      for (const i of items) held.push({ item: i, until: gate.until, why: gate.why });
+      admitted = [];
+    } else if (gate.kind === 'probe') {
+      // An open circuit lets one attempt through to see whether the system is back.
+      const won = await this.health.claimProbe(connector.id, now, now + this.leaseMs());
+      admitted = won ? items.slice(0, 1) : [];
+      for (const i of won ? items.slice(1) : items) held.push({ item: i, until: now + 1000, why: 'circuit open; a probe is in flight' });
+    }
+    if (spec.maxConcurrency !== null && admitted.length > 0) {
+      const want = admitted;
+      const got = new Set(await store.acquireConcurrency({ connectorId: connector.id, max: spec.maxConcurrency, actionIds: want.map((i) => i.a.id), now, until: now + this.leaseMs() }));
+      admitted = want.filter((i) => got.has(i.a.id));
       // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
-      for (const i of items) if (!got.has(i.a.id)) held.push({ item: i, until: now + 50 + Math.floor(Math.random() * 50), why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)` });
+      for (const i of want) if (!got.has(i.a.id)) held.push({ item: i, until: now + 50 + Math.floor(Math.random() * 50), why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)` });
     }
     if (spec.rateLimits.length > 0 && admitted.length > 0) {
       const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now, want: admitted.length });
@@ -274,6 +289,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         this.wake();
       }
     }
+    if (event.type === 'send_failed') this.health.record(connector, false, event.message);
+    else if (event.type === 'send_answered') this.health.record(connector, event.status < 500, event.status >= 500 ? `HTTP ${event.status}` : undefined);
     await this.commit(a, event, type.compiled.policy);
   }
 
@@ -402,6 +419,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async writeBatch(batch: PendingWrite[]): Promise<void> {
+    await this.health.flush(this.o.clock.now());
     let results: boolean[];
     try {
       results = await this.o.store.writeActions(batch.map((b) => b.write));

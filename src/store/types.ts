@@ -4,6 +4,7 @@
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
 import type { Phase, State } from '../lifecycle/states.ts';
+import type { ConnectorStatus } from '../connectors/circuit.ts';
 
 export type ConfigKind = 'connector' | 'action_type';
 
@@ -153,6 +154,10 @@ export interface Store {
   /** Takes in-flight slots for the given actions up to `max`; returns the ids that got one. */
   acquireConcurrency(r: ConcurrencyRequest): Promise<string[]>;
   releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void>;
+
+  listConnectorStatus(): Promise<ConnectorStatus[]>;
+  /** Read-modify-write of one connector's status in a transaction (`update` gets undefined when there is none). */
+  updateConnectorStatus(connectorId: string, update: (cur: ConnectorStatus | undefined) => ConnectorStatus): Promise<ConnectorStatus>;
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;

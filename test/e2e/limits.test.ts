@@ -50,3 +50,20 @@ it('maxConcurrency caps the attempts in flight', async () => {
   // Each attempt lasts 150 ms, so four arrivals within 140 ms would mean four in flight at once.
   for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 3]!).toBeGreaterThanOrEqual(140);
 });
+
+it('a circuit breaker opens after failures in a row, holds sends without counting them, probes, and closes by itself', async () => {
+  await h.api('POST', '/v1/connectors', { name: 'breaker', baseUrl: h.mock.url, circuitBreaker: { failureThreshold: 3, cooldown: '400ms' } });
+  await actionType(h, { connector: 'breaker', name: 'cb-flaky', path: '/fail-then-ok?times=5', retry: { maxRetries: 10, interval: '20ms', backoff: 'fixed' } });
+  const a = await launch(h, 'cb-flaky');
+  const held = await h.waitFor(a.id, (x) => x.phase === 'throttled', 10_000);
+  expect(held.retry.count).toBe(2); // three failed attempts opened it
+  const c = (await h.api('GET', '/v1/connectors/breaker')).body;
+  expect(c.status).toMatchObject({ circuit: 'open', failures: 3, lastError: 'HTTP 503' });
+  const done = await h.waitFor(a.id, (x) => x.state === 'closed', 15_000);
+  expect(done).toMatchObject({ resolution: 'done_successfully', attempts: 6 });
+  const times = h.mock.log.filter((e) => e.key === a.id).map((e) => e.at);
+  expect(times).toHaveLength(6);
+  // Attempts 4, 5 and 6 were probes, each after a cool-down.
+  for (const i of [3, 4, 5]) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(390);
+  expect((await h.api('GET', '/v1/connectors/breaker')).body.status).toMatchObject({ circuit: 'closed', failures: 0 });
+});

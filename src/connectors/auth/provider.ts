@@ -33,3 +33,44 @@ export function staticAuth(auth: AuthSpec): AuthProvider {
       throw new Error(`auth type ${auth.type} needs an OAuth provider`);
   }
 }
+
+/** Which grant a token request used, so messages can say what was refused. */
+export type TokenGrant = 'client_credentials' | 'refresh_token';
+
+/**
+ * The token endpoint answered and refused (a 4xx such as invalid_client or invalid_grant): retrying
+ * will not help until someone fixes the connector's credentials. Carries the server's OAuth `error`
+ * and `error_description`, never a secret.
+ */
+export class CredentialsRefusedError extends Error {
+  readonly code = 'CREDENTIALS_REFUSED';
+  readonly retryable = false;
+  constructor(
+    readonly grant: TokenGrant,
+    /** The OAuth `error` code, or `http_<status>` when the answer had none. */
+    readonly error: string,
+    readonly errorDescription: string | undefined,
+    readonly status: number,
+  ) {
+    super(`token endpoint refused the ${grant === 'client_credentials' ? 'client credentials' : 'refresh token'}: ${error}${errorDescription ? ` (${errorDescription})` : ''}`);
+    this.name = 'CredentialsRefusedError';
+  }
+}
+
+/** Why a token could not be obtained although the credentials were not refused. */
+export type TokenEndpointFailure = 'unreachable' | 'timeout' | 'server_error' | 'invalid_response';
+
+/** The token endpoint could not be reached, timed out, failed (5xx, 429) or answered nonsense: retry later. */
+export class TokenEndpointUnavailableError extends Error {
+  readonly code = 'TOKEN_ENDPOINT_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(
+    readonly reason: TokenEndpointFailure,
+    message: string,
+    /** The HTTP status, when the endpoint answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'TokenEndpointUnavailableError';
+  }
+}

@@ -30,6 +30,7 @@ import { writeActions } from './write-actions.ts';
 import { actionWhere } from './list-actions.ts';
 import { acquireConcurrency, acquireRatePermits, releaseConcurrency } from './limits.ts';
 import { ConflictError } from '../../errors.ts';
+import type { ConnectorStatus } from '../../connectors/circuit.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
@@ -188,6 +189,23 @@ export class SqliteStore implements Store {
 
   async releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void> {
     releaseConcurrency(this.db, connectorId, actionIds);
+  }
+
+  async listConnectorStatus(): Promise<ConnectorStatus[]> {
+    return (this.db.prepare('SELECT doc FROM connector_status').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ConnectorStatus);
+  }
+
+  async updateConnectorStatus(connectorId: string, update: (cur: ConnectorStatus | undefined) => ConnectorStatus): Promise<ConnectorStatus> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as { doc: string } | undefined;
+        const next = update(row ? (JSON.parse(row.doc) as ConnectorStatus) : undefined);
+        this.db
+          .prepare('INSERT INTO connector_status (connector_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at')
+          .run(connectorId, JSON.stringify(next), next.updatedAt);
+        return next;
+      })
+      .immediate();
   }
 
   async insertCase(row: CaseRow): Promise<void> {
