@@ -21,6 +21,9 @@ import { RESOLUTIONS, STATES, PHASES, type Resolution } from './lifecycle/states
 import { actionView, timelineView, type ActionView } from './views.ts';
 import { isObject } from './config/check.ts';
 import { evaluate } from './action-types/mapping.ts';
+import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
+import { testConnection } from './connectors/test-connection.ts';
+import { testAction } from './action-types/test-action.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
 export type Role = (typeof ROLES)[number];
@@ -58,7 +61,9 @@ export class Callout {
   readonly logger: Logger;
   readonly box: SecretBox;
   readonly allowPrivateNetworks: boolean;
+  readonly publicUrl: string;
   private readonly sender: Sender;
+  private readonly authProviders: AuthProviders;
 
   private constructor(store: Store, box: SecretBox, opts: CalloutOptions) {
     this.store = store;
@@ -66,8 +71,14 @@ export class Callout {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger();
     this.allowPrivateNetworks = opts.allowPrivateNetworks ?? false;
+    this.publicUrl = (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, '');
     this.registry = new Registry(store, box);
-    this.sender = new Sender({ allowPrivateNetworks: this.allowPrivateNetworks });
+    this.authProviders = new AuthProviders({
+      clock: this.clock,
+      allowPrivateNetworks: this.allowPrivateNetworks,
+      onRefreshTokenRotated: (id, token) => void this.keepRotatedRefreshToken(id, token),
+    });
+    this.sender = new Sender({ allowPrivateNetworks: this.allowPrivateNetworks, authFor: (c) => this.authProviders.for(c) });
     this.registry.onConnectorChanged = (id) => this.sender.forget(id);
     this.engine = new Engine({
       store,
@@ -77,7 +88,7 @@ export class Callout {
       box,
       logger: this.logger,
       nodeId: opts.nodeId ?? `${hostname()}:${process.pid}`,
-      publicUrl: (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, ''),
+      publicUrl: this.publicUrl,
       ...opts.engine,
     });
   }
@@ -103,6 +114,7 @@ export class Callout {
   async close(): Promise<void> {
     await this.engine.stop();
     await this.sender.close();
+    await closeTokenClients();
     await this.store.close();
   }
 
@@ -117,12 +129,13 @@ export class Callout {
     return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
   }
 
-  async updateConnector(idOrName: string, patch: unknown): Promise<Record<string, unknown>> {
+  /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). */
+  async updateConnector(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
     const cur = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
-    const spec = compileConnector({ ...connectorPatchBase(cur.spec), ...patch }, { allowPrivateNetworks: this.allowPrivateNetworks, existing: cur.spec });
+    const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, { allowPrivateNetworks: this.allowPrivateNetworks, existing: cur.spec });
     const now = this.clock.now();
     const doc = connectorToDoc(spec, this.box);
     if (!(await this.store.updateConfig('connector', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
@@ -132,6 +145,34 @@ export class Callout {
     await this.engine.health.refresh(true);
     if (this.engine.health.view(row.id, now).needsAttention) await this.engine.health.setAttention(row.id, null, now);
     return this.withStatus(connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now }));
+  }
+
+  /** 'Test connection': reachability and authentication, reported separately. */
+  async testConnection(idOrName: string): Promise<Record<string, unknown>> {
+    const entry = await this.registry.connector(idOrName);
+    const fresh = await this.store.getConfig('connector', entry.id);
+    const e = fresh ? this.registry.putConnector(fresh.id, fresh.revision, fresh.doc, fresh.createdAt, fresh.updatedAt) : entry;
+    return { ...(await testConnection(e, { clock: this.clock, allowPrivateNetworks: this.allowPrivateNetworks, auth: this.authProviders.for(e) })) };
+  }
+
+  /** The server rotated the refresh token: the stored one is dead, so keep the new one (encrypted). */
+  private async keepRotatedRefreshToken(connectorId: string, token: string): Promise<void> {
+    try {
+      for (let i = 0; i < 5; i++) {
+        const row = await this.store.getConfig('connector', connectorId);
+        if (!row) return;
+        const spec = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec;
+        if (spec.auth.type !== 'oauth2_refresh_token') return;
+        const doc = connectorToDoc({ ...spec, auth: { ...spec.auth, refreshToken: token } }, this.box);
+        const now = this.clock.now();
+        if (await this.store.updateConfig('connector', { ...row, doc, revision: row.revision + 1, updatedAt: now }, row.revision)) {
+          this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
+          return;
+        }
+      }
+    } catch (err) {
+      this.logger.error({ connectorId, err: (err as Error).message }, 'could not store a rotated refresh token');
+    }
   }
 
   async getConnector(idOrName: string): Promise<Record<string, unknown>> {
@@ -170,15 +211,16 @@ export class Callout {
     return actionTypeView(e.compiled, e);
   }
 
-  async updateActionType(idOrName: string, patch: unknown, actor: `user:${string}` | 'system' = 'system'): Promise<Record<string, unknown>> {
+  async updateActionType(idOrName: string, patch: unknown, actor: `user:${string}` | 'system' = 'system', mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
     const cur = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
     const base = actionTypeOptions(cur.compiled.spec);
     // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
-    const merged: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(patch)) merged[k] = isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    const merged: Record<string, unknown> = mode === 'replace' ? {} : { ...base };
+    if (mode === 'replace') Object.assign(merged, patch);
+    else for (const [k, v] of Object.entries(patch)) merged[k] = isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
     const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
     const now = this.clock.now();
     const doc = actionTypeToDoc(spec);
@@ -208,6 +250,13 @@ export class Callout {
   async actionTypeSchema(idOrName: string): Promise<object> {
     const e = await this.registry.actionType(idOrName);
     return { ...e.compiled.templates.schema, title: e.compiled.spec.name };
+  }
+
+  /** 'Test action': the exact request from sample values; with `send: true`, sent once and answered. */
+  async testAction(idOrName: string, body: unknown): Promise<Record<string, unknown>> {
+    const type = await this.registry.actionType(idOrName);
+    const connector = await this.registry.connector(type.compiled.spec.connectorId);
+    return testAction(type, connector, body, { sender: this.sender, publicUrl: this.publicUrl, now: this.clock.now() });
   }
 
   // ---- actions ---------------------------------------------------------------------------------

@@ -17,5 +17,6 @@ export const actionTypeRoutes =
     app.patch('/action-types/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ActionTypeBody } }, async (req) =>
       callout.updateActionType((req.params as { id: string }).id, req.body, `user:${userOf(req)}`),
     );
+    app.post('/action-types/:id/test', { config: { roles: BUILDERS }, schema: { tags, params: IdParams } }, async (req) => callout.testAction((req.params as { id: string }).id, req.body));
     app.get('/action-types/:id/schema', { schema: { tags, params: IdParams } }, async (req, reply) => reply.type('application/schema+json').send(await callout.actionTypeSchema((req.params as { id: string }).id)));
   };

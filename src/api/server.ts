@@ -11,6 +11,7 @@ import { actionRoutes } from './actions.ts';
 import { callbackRoutes } from './callbacks.ts';
 import { caseRoutes } from './cases.ts';
 import { apiKeyRoutes } from './api-keys.ts';
+import { configRoutes } from './config.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -66,6 +67,7 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
   await app.register(callbackRoutes(callout), { prefix: '/v1' });
   await app.register(caseRoutes(callout), { prefix: '/v1' });
   await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
+  await app.register(configRoutes(callout), { prefix: '/v1' });
   return app;
 }
 

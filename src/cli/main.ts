@@ -7,6 +7,11 @@ import { ValidationError } from '../errors.ts';
 import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { openStore } from './open-store.ts';
+import { readFileSync } from 'node:fs';
+import { exportConfig, importConfig, parseConfigText, serialize } from '../config/export.ts';
+import { Callout } from '../callout.ts';
+import { createLogger } from '../logger.ts';
+import type { Settings } from '../settings.ts';
 
 const program = new Command();
 program.name('callout').description('External API actions for case and workflow processes');
@@ -27,6 +32,18 @@ withSettings(program.command('demo').description('run Callout with a built-in mo
   .option('--no-launch', 'seed the example configuration without launching actions')
   .action(async (flags: SettingFlags & { launch: boolean }) => demo(readSettings({ ...flags, allowPrivateNetworks: true }), { launch: flags.launch }));
 
+/** Callout without the engine or the API, for one-off commands. */
+async function openCallout(s: Settings): Promise<Callout> {
+  return Callout.open({
+    store: await openStore(s),
+    dataDir: s.dataDir,
+    ...(s.secretKey ? { secretKey: s.secretKey } : {}),
+    publicUrl: s.publicUrl,
+    allowPrivateNetworks: s.allowPrivateNetworks,
+    logger: createLogger({ level: 'warn' }),
+  });
+}
+
 withSettings(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
   const store = await openStore(readSettings(flags));
   await store.migrate();
@@ -34,9 +51,31 @@ withSettings(program.command('migrate').description('create or update the store 
   console.log(`migrated the ${store.kind} store`);
 });
 
+withSettings(program.command('export').description('write connectors and action types as YAML (or JSON); secrets become $env references'))
+  .option('--format <format>', 'yaml or json', 'yaml')
+  .action(async (flags: SettingFlags & { format: string }) => {
+    const callout = await openCallout(readSettings(flags));
+    try {
+      if (flags.format !== 'yaml' && flags.format !== 'json') throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
+      process.stdout.write(serialize(await exportConfig(callout), flags.format));
+    } finally {
+      await callout.close();
+    }
+  });
+
+withSettings(program.command('import <file>').description('create or update connectors and action types from a YAML or JSON file')).action(async (file: string, flags: SettingFlags) => {
+  const callout = await openCallout(readSettings(flags));
+  try {
+    const report = await importConfig(callout, parseConfigText(readFileSync(file, 'utf8')));
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    await callout.close();
+  }
+});
+
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ValidationError) {
-    console.error(`callout: invalid settings:\n${(err.errors ?? []).map((e) => `  ${e.field}: ${e.message}`).join('\n')}`);
+    console.error(`callout: invalid input:\n${(err.errors ?? []).map((e) => `  ${e.field}: ${e.message}`).join('\n')}`);
     process.exit(2);
   }
   console.error(err);

@@ -48,16 +48,26 @@ export async function testConnection(entry: ConnectorEntry, deps: TestConnection
   const headers: Record<string, string> = { 'user-agent': 'Callout/0.1 (test connection)' };
   for (const [k, v] of Object.entries(spec.headers)) headers[k.toLowerCase()] = v;
   Object.assign(headers, authHeaders);
-  const reachable = await probe(spec.baseUrl, headers, deps.timeoutMs ?? Math.min(spec.timeoutMs, MAX_PROBE_TIMEOUT_MS), deps.allowPrivateNetworks);
+  const reachable = await probe(
+    spec.baseUrl,
+    headers,
+    deps.timeoutMs ?? Math.min(spec.timeoutMs, MAX_PROBE_TIMEOUT_MS),
+    deps.allowPrivateNetworks,
+  );
   const refused = reachable.status === 401 || reachable.status === 403;
 
   let authentication: ConnectionTestResult['authentication'];
   if (spec.auth.type === 'none') authentication = { ok: null, detail: 'no authentication configured' };
   else if (tokenFailure !== undefined) authentication = { ok: false, detail: tokenFailure };
   else if (oauth) {
-    if (!reachable.ok) authentication = { ok: true, detail: 'token obtained from the token endpoint; the external system could not be reached to try it' };
+    if (!reachable.ok)
+      authentication = { ok: true, detail: 'token obtained from the token endpoint; the external system could not be reached to try it' };
     else if (refused) authentication = { ok: false, detail: `token obtained, but the external system answered ${reachable.status} to it` };
-    else authentication = { ok: true, detail: `token obtained from the token endpoint; the external system answered ${reachable.status} with it` };
+    else
+      authentication = {
+        ok: true,
+        detail: `token obtained from the token endpoint; the external system answered ${reachable.status} with it`,
+      };
   } else {
     if (!reachable.ok) authentication = { ok: null, detail: 'not checked: the external system could not be reached' };
     else if (refused) authentication = { ok: false, detail: `the external system answered ${reachable.status} to the credentials` };
@@ -68,19 +78,31 @@ export async function testConnection(entry: ConnectorEntry, deps: TestConnection
 
 function describeTokenFailure(err: unknown): string {
   // These messages are built from the endpoint URL (without query) and the server's OAuth error: no secrets.
-  if (err instanceof CredentialsRefusedError || err instanceof TokenEndpointUnavailableError || err instanceof DestinationRefusedError) return err.message;
+  if (err instanceof CredentialsRefusedError || err instanceof TokenEndpointUnavailableError || err instanceof DestinationRefusedError)
+    return err.message;
   throw err;
 }
 
 /** One GET to the base URL with its own short-lived connection. */
-async function probe(baseUrl: string, headers: Record<string, string>, timeoutMs: number, allowPrivate: boolean): Promise<ConnectionTestResult['reachable']> {
+async function probe(
+  baseUrl: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  allowPrivate: boolean,
+): Promise<ConnectionTestResult['reachable']> {
   const started = performance.now();
   const durationMs = (): number => Math.round(performance.now() - started);
   const url = new URL(baseUrl);
   if (!allowPrivate && isLocalHostName(url.hostname)) {
-    return { ok: false, detail: `refused: ${url.hostname} is a loopback or private address and the deployment does not allow private networks`, durationMs: durationMs() };
+    return {
+      ok: false,
+      detail: `refused: ${url.hostname} is a loopback or private address and the deployment does not allow private networks`,
+      durationMs: durationMs(),
+    };
   }
-  const client = new Client(url.origin, { connect: allowPrivate ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: guardedLookup as never } });
+  const client = new Client(url.origin, {
+    connect: allowPrivate ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: guardedLookup as never },
+  });
   try {
     const res = await client.request({
       method: 'GET',

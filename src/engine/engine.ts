@@ -7,11 +7,12 @@ import { computeDueAt, isTimedOut, transition, type ActionEvent, type Effect, ty
 import type { ActionWrite, Store } from '../store/types.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
-import type { Sender, SendResult } from './sender.ts';
+import type { OutboundRequest, Sender, SendResult } from './sender.ts';
 import type { SecretBox } from '../config/secrets.ts';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
 import { RenderError } from '../templates/index.ts';
-import { DestinationRefusedError, resolveUnderBase } from '../connectors/destination.ts';
+import { DestinationRefusedError } from '../connectors/destination.ts';
+import { buildRequest } from './request.ts';
 import { evaluate } from '../action-types/mapping.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import type { Logger } from '../logger.ts';
@@ -296,28 +297,25 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Makes one attempt and says what happened, in the lifecycle's words. */
   private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry): Promise<ActionEvent> {
-    const t = type.compiled;
-    let rendered;
-    let url: URL;
+    let req: OutboundRequest;
     try {
-      rendered = t.templates.render(a.input, this.systemValues(a));
-      url = resolveUnderBase(connector.spec.baseUrl, rendered.path);
+      req = buildRequest(type, connector, a.input, this.systemValues(a));
     } catch (err) {
       if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
       if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
       throw err;
     }
-    const headers: Record<string, string> = { 'user-agent': 'Callout/0.1' };
-    for (const [k, v] of Object.entries(connector.spec.headers)) headers[k.toLowerCase()] = v;
-    if (rendered.contentType) headers['content-type'] = rendered.contentType;
-    for (const [k, v] of Object.entries(rendered.headers)) headers[k.toLowerCase()] = v;
-    headers['idempotency-key'] = a.id;
-    const req = { method: t.spec.method, url, headers, body: rendered.body };
     const result = await this.o.sender.send(connector, req);
     const record = attemptRecord(a.attempts + 1, req, result);
     switch (result.kind) {
       case 'refused':
         return { type: 'send_refused', cause: 'destination_refused', message: result.message };
+      case 'credentials_refused': {
+        // Waiting for a person to fix the credentials must not burn retries (SPEC section 3).
+        const now = this.o.clock.now();
+        await this.health.setAttention(connector.id, result.message, now);
+        return { type: 'throttled', until: now + 30_000, why: `the connector needs attention: ${result.message}` };
+      }
       case 'connection_error':
       case 'timeout':
         return { type: 'send_failed', kind: result.kind, message: result.message, attempt: record };

@@ -3,7 +3,7 @@
 
 import { Pool, errors as undiciErrors } from 'undici';
 import type { ConnectorEntry } from './registry.ts';
-import { staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
+import { CredentialsRefusedError, TokenEndpointUnavailableError, staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
 import { DestinationRefusedError, guardedLookup } from '../connectors/destination.ts';
 
 export interface OutboundRequest {
@@ -16,7 +16,9 @@ export interface OutboundRequest {
 export type SendResult =
   | { kind: 'answered'; status: number; headers: Record<string, string>; body: string; durationMs: number }
   | { kind: 'connection_error' | 'timeout'; message: string; durationMs: number }
-  | { kind: 'refused'; message: string; durationMs: number };
+  | { kind: 'refused'; message: string; durationMs: number }
+  /** The connector's credentials were refused (e.g. by its token endpoint): a person must fix them. */
+  | { kind: 'credentials_refused'; message: string; durationMs: number };
 
 /** Most of a response body the engine keeps: enough for mapping, bounded for memory. */
 const MAX_BODY = 1 << 20;
@@ -58,12 +60,22 @@ export class Sender {
   async send(c: ConnectorEntry, req: OutboundRequest): Promise<SendResult> {
     const e = this.entry(c);
     const started = performance.now();
-    let result = await this.once(e, c, req, await e.auth.headers(), started);
-    // A 401 may mean an expired token: renew once and resend once.
-    if (result.kind === 'answered' && result.status === 401 && e.auth.renewAfterUnauthorized && (await e.auth.renewAfterUnauthorized())) {
-      result = await this.once(e, c, req, await e.auth.headers(), started);
+    try {
+      const authHeaders = await e.auth.headers();
+      let result = await this.once(e, c, req, authHeaders, started);
+      // A 401 may mean an expired token: renew once and resend once.
+      if (result.kind === 'answered' && result.status === 401 && e.auth.renewAfterUnauthorized && (await e.auth.renewAfterUnauthorized(authHeaders))) {
+        result = await this.once(e, c, req, await e.auth.headers(), started);
+      }
+      return result;
+    } catch (err) {
+      // Failures of the connector's own authentication (token endpoint), classified by their classes.
+      const durationMs = Math.round(performance.now() - started);
+      if (err instanceof CredentialsRefusedError) return { kind: 'credentials_refused', message: err.message, durationMs };
+      if (err instanceof TokenEndpointUnavailableError) return { kind: 'connection_error', message: err.message, durationMs };
+      if (err instanceof DestinationRefusedError) return { kind: 'refused', message: err.message, durationMs };
+      throw err;
     }
-    return result;
   }
 
   private async once(e: PoolEntry, c: ConnectorEntry, req: OutboundRequest, authHeaders: Record<string, string>, started: number): Promise<SendResult> {

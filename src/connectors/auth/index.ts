@@ -7,7 +7,14 @@ import { type AuthProvider, staticAuth } from './provider.ts';
 import { clientCredentialsAuth } from './oauth-client-credentials.ts';
 import { refreshTokenAuth, type RefreshTokenAuthProvider } from './oauth-refresh-token.ts';
 
-export { type AuthProvider, CredentialsRefusedError, TokenEndpointUnavailableError, type TokenEndpointFailure, type TokenGrant, staticAuth } from './provider.ts';
+export {
+  type AuthProvider,
+  CredentialsRefusedError,
+  TokenEndpointUnavailableError,
+  type TokenEndpointFailure,
+  type TokenGrant,
+  staticAuth,
+} from './provider.ts';
 export { closeTokenClients, isTokenAuthProvider, type TokenAuthProvider, TOKEN_TIMEOUT_MS } from './token-client.ts';
 
 export interface AuthDeps {

@@ -12,12 +12,19 @@ export interface ClientCredentialsOptions {
   timeoutMs?: number;
 }
 
-export function clientCredentialsAuth(auth: Extract<AuthSpec, { type: 'oauth2_client_credentials' }>, opts: ClientCredentialsOptions): TokenAuthProvider {
+export function clientCredentialsAuth(
+  auth: Extract<AuthSpec, { type: 'oauth2_client_credentials' }>,
+  opts: ClientCredentialsOptions,
+): TokenAuthProvider {
   const cache = new TokenCache(
     () =>
       requestToken({
         tokenUrl: auth.tokenUrl,
-        grant: { type: 'client_credentials', ...(auth.scope ? { scope: auth.scope } : {}), ...(auth.audience ? { audience: auth.audience } : {}) },
+        grant: {
+          type: 'client_credentials',
+          ...(auth.scope ? { scope: auth.scope } : {}),
+          ...(auth.audience ? { audience: auth.audience } : {}),
+        },
         clientId: auth.clientId,
         clientSecret: auth.clientSecret,
         clientAuth: auth.clientAuth,

@@ -25,7 +25,10 @@ export interface RefreshTokenAuthProvider extends TokenAuthProvider {
   hasHeld(token: string): boolean;
 }
 
-export function refreshTokenAuth(auth: Extract<AuthSpec, { type: 'oauth2_refresh_token' }>, opts: RefreshTokenOptions): RefreshTokenAuthProvider {
+export function refreshTokenAuth(
+  auth: Extract<AuthSpec, { type: 'oauth2_refresh_token' }>,
+  opts: RefreshTokenOptions,
+): RefreshTokenAuthProvider {
   let refreshToken = auth.refreshToken;
   const held = new Set([refreshToken]);
   const cache = new TokenCache(async () => {

@@ -7,7 +7,7 @@ export interface AuthProvider {
   /** Headers to add to an attempt; never logged or written to a timeline. */
   headers(): Promise<Record<string, string>> | Record<string, string>;
   /** Called after a 401: true when the credentials were renewed and one resend is worthwhile. */
-  renewAfterUnauthorized?(): Promise<boolean>;
+  renewAfterUnauthorized?(rejectedHeaders?: Record<string, string>): Promise<boolean>;
   /** Names of the headers this provider adds, so request logs can leave them out. */
   readonly headerNames: readonly string[];
 }

@@ -49,10 +49,10 @@ function agentFor(allowPrivate: boolean): Agent {
 
 /** Closes the token endpoint connections (on shutdown, and after tests). */
 export async function closeTokenClients(): Promise<void> {
-  const all = [agents.open, agents.guarded];
+  const all = [agents.open, agents.guarded].filter((a): a is Agent => a !== undefined);
   delete agents.open;
   delete agents.guarded;
-  await Promise.all(all.map((a) => a?.close()));
+  await Promise.all(all.map((a) => a.close()));
 }
 
 /** Calls the token endpoint once. Throws CredentialsRefusedError, TokenEndpointUnavailableError or DestinationRefusedError. */
@@ -61,7 +61,9 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
   const where = `${url.origin}${url.pathname}`; // never the query: it is not ours to print
   const grant: TokenGrant = req.grant.type;
   if (!req.allowPrivateNetworks && isLocalHostName(url.hostname)) {
-    throw new DestinationRefusedError(`token endpoint ${url.hostname} is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)`);
+    throw new DestinationRefusedError(
+      `token endpoint ${url.hostname} is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)`,
+    );
   }
   const form = new URLSearchParams({ grant_type: grant });
   if (req.grant.type === 'client_credentials') {
@@ -103,16 +105,19 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
   // Any other answer is the server saying no: wrong credentials, revoked grant, wrong URL.
   const secrets = [req.clientSecret, req.grant.type === 'refresh_token' ? req.grant.refreshToken : undefined];
   const error = typeof json?.error === 'string' && json.error ? scrub(json.error, secrets, 100) : `http_${status}`;
-  const description = typeof json?.error_description === 'string' && json.error_description ? scrub(json.error_description, secrets, 300) : undefined;
+  const description =
+    typeof json?.error_description === 'string' && json.error_description ? scrub(json.error_description, secrets, 300) : undefined;
   throw new CredentialsRefusedError(grant, error, description, status);
 }
 
 function tokenFrom(json: Record<string, unknown> | undefined, where: string, status: number): TokenResponse {
-  const invalid = (why: string): TokenEndpointUnavailableError => new TokenEndpointUnavailableError('invalid_response', `token endpoint ${where} answered HTTP ${status} ${why}`, status);
+  const invalid = (why: string): TokenEndpointUnavailableError =>
+    new TokenEndpointUnavailableError('invalid_response', `token endpoint ${where} answered HTTP ${status} ${why}`, status);
   if (!json) throw invalid('without a JSON body');
   if (typeof json.access_token !== 'string' || json.access_token === '') throw invalid('without an access_token');
   const type = json.token_type === undefined ? 'bearer' : String(json.token_type).toLowerCase();
-  if (type !== 'bearer') throw invalid(`with token_type ${JSON.stringify(String(json.token_type).slice(0, 40))}; only Bearer tokens are supported`);
+  if (type !== 'bearer')
+    throw invalid(`with token_type ${JSON.stringify(String(json.token_type).slice(0, 40))}; only Bearer tokens are supported`);
   const expiresIn = typeof json.expires_in === 'string' ? Number(json.expires_in) : json.expires_in;
   return {
     accessToken: json.access_token,
@@ -255,7 +260,11 @@ export class TokenCache {
       await this.inFlight;
       return true;
     }
-    if (rejected !== undefined ? this.token !== undefined && this.token.authorization !== rejected : this.clock.now() - this.lastRenewalAt < RENEWAL_DEDUPE_MS) {
+    if (
+      rejected !== undefined
+        ? this.token !== undefined && this.token.authorization !== rejected
+        : this.clock.now() - this.lastRenewalAt < RENEWAL_DEDUPE_MS
+    ) {
       return true;
     }
     this.token = undefined; // the server no longer takes it: do not hand it out again

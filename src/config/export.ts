@@ -1,0 +1,159 @@
+// Export and import of configuration (connectors and action types) as YAML or JSON files. Secrets
+// never leave: they are written as `{ "$env": "NAME" }` references, read from the environment on
+// import. Importing the same file again changes nothing.
+
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import type { Callout } from '../callout.ts';
+import { Problems, ValidationError } from '../errors.ts';
+import { isObject, type Doc } from './check.ts';
+import { compileConnector, connectorPatchBase, type ConnectorSpec } from '../connectors/connector.ts';
+import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
+
+export const EXPORT_VERSION = 1;
+
+const SECRET_FIELDS: Record<string, string[]> = {
+  basic: ['password'],
+  bearer: ['token'],
+  header: ['headers'],
+  oauth2_client_credentials: ['clientSecret'],
+  oauth2_refresh_token: ['clientSecret', 'refreshToken'],
+};
+
+const envName = (connector: string, field: string): string => `CALLOUT_${connector}_${field}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+export async function exportConfig(callout: Callout): Promise<Doc> {
+  const connectors: Doc[] = [];
+  const names = new Map<string, string>();
+  for (const row of await callout.store.listConfig('connector')) {
+    const e = await callout.registry.connector(row.id);
+    names.set(row.id, e.spec.name);
+    connectors.push(connectorExport(e.spec));
+  }
+  const actionTypes: Doc[] = [];
+  for (const row of await callout.store.listConfig('action_type')) {
+    const t = await callout.registry.actionType(row.id);
+    const o = actionTypeOptions(t.compiled.spec);
+    actionTypes.push({ ...o, connector: names.get(t.compiled.spec.connectorId) ?? o.connector });
+  }
+  return { version: EXPORT_VERSION, connectors, actionTypes };
+}
+
+function connectorExport(spec: ConnectorSpec): Doc {
+  const base = connectorPatchBase(spec);
+  const auth = { ...(base.auth as Doc) };
+  for (const f of SECRET_FIELDS[spec.auth.type] ?? []) auth[f] = { $env: envName(spec.name, f) };
+  return { ...base, auth, ...(spec.inboundSecret ? { inboundSecret: { $env: envName(spec.name, 'inbound_secret') } } : {}) };
+}
+
+export function serialize(doc: Doc, format: 'yaml' | 'json'): string {
+  return format === 'yaml' ? toYaml(doc) : `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Reads a file's text as YAML (which also reads JSON). */
+export function parseConfigText(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new ValidationError([{ field: '', message: `not valid YAML or JSON: ${(e as Error).message}` }]);
+  }
+}
+
+export interface ImportReport {
+  connectors: { created: string[]; updated: string[]; unchanged: string[] };
+  actionTypes: { created: string[]; updated: string[]; unchanged: string[] };
+}
+
+/** Replaces `{ "$env": "NAME" }` references with the environment's values, naming any that are missing. */
+function resolveSecrets(v: unknown, path: string, env: NodeJS.ProcessEnv, p: Problems): unknown {
+  if (isObject(v) && typeof v.$env === 'string' && Object.keys(v).length === 1) {
+    const val = env[v.$env];
+    if (val === undefined) p.add(path, `refers to the environment variable ${v.$env}, which is not set`);
+    return val;
+  }
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveSecrets(x, `${path}.${k}`, env, p)]));
+  return v;
+}
+
+/** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
+export async function importConfig(callout: Callout, file: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ImportReport> {
+  const p = new Problems();
+  if (!isObject(file)) {
+    p.add('', 'the file must hold an object with connectors and actionTypes');
+    p.throwIfAny();
+  }
+  const f = file as Doc;
+  if (f.version !== undefined && f.version !== EXPORT_VERSION) p.add('version', `must be ${EXPORT_VERSION}`);
+  const connectors = f.connectors ?? [];
+  const actionTypes = f.actionTypes ?? [];
+  if (!Array.isArray(connectors)) p.add('connectors', 'must be a list');
+  if (!Array.isArray(actionTypes)) p.add('actionTypes', 'must be a list');
+  p.throwIfAny();
+
+  // Pass 1: validate everything, with secrets resolved; existing secrets are kept when a reference is unset.
+  const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
+  const knownConnectors = new Map<string, string>();
+  for (const row of await callout.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
+  for (const [i, c] of (connectors as unknown[]).entries()) {
+    const q = new Problems();
+    const existing = isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name) ? (await callout.registry.connector(c.name)).spec : undefined;
+    // An existing connector keeps its stored secret when the variable is not set here.
+    const resolved = resolveSecrets(c, `connectors[${i}]`, existing ? { ...env } : env, existing ? new Problems() : q) as Doc;
+    // An unset variable explains its field better than "is required" does.
+    for (const x of q.list) p.add(x.field, x.message);
+    const explained = new Set(q.list.map((x) => x.field));
+    try {
+      const spec = compileConnector(resolved, { allowPrivateNetworks: callout.allowPrivateNetworks, ...(existing ? { existing } : {}) });
+      plannedConnectors.push({ name: spec.name, body: resolved, existing });
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      for (const x of e.errors ?? []) {
+        const field = `connectors[${i}]${x.field ? `.${x.field}` : ''}`;
+        if (!explained.has(field)) p.add(field, x.message);
+      }
+    }
+  }
+  const connectorNames = new Set([...knownConnectors.keys(), ...plannedConnectors.map((c) => c.name)]);
+  for (const [i, t] of (actionTypes as unknown[]).entries()) {
+    try {
+      const ref = isObject(t) && typeof t.connector === 'string' && connectorNames.has(t.connector) ? t.connector : undefined;
+      compileActionTypeSpec(t, ref);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      for (const x of e.errors ?? []) p.add(`actionTypes[${i}]${x.field ? `.${x.field}` : ''}`, x.message);
+    }
+  }
+  p.throwIfAny();
+
+  // Pass 2: write, skipping what is already as the file says.
+  const report: ImportReport = { connectors: { created: [], updated: [], unchanged: [] }, actionTypes: { created: [], updated: [], unchanged: [] } };
+  for (const c of plannedConnectors) {
+    if (!c.existing) {
+      await callout.createConnector(c.body);
+      report.connectors.created.push(c.name);
+      continue;
+    }
+    const next = compileConnector(c.body, { allowPrivateNetworks: callout.allowPrivateNetworks, existing: c.existing });
+    if (JSON.stringify(next) === JSON.stringify(c.existing)) report.connectors.unchanged.push(c.name);
+    else {
+      await callout.updateConnector(c.name, c.body, 'replace');
+      report.connectors.updated.push(c.name);
+    }
+  }
+  for (const t of actionTypes as Doc[]) {
+    const name = t.name as string;
+    const prior = await callout.registry.actionType(name).catch(() => undefined);
+    if (!prior) {
+      await callout.createActionType(t);
+      report.actionTypes.created.push(name);
+      continue;
+    }
+    const connectorId = (await callout.registry.connector(t.connector as string)).id;
+    const next = compileActionTypeSpec(t, connectorId);
+    if (JSON.stringify(actionTypeOptions(next)) === JSON.stringify(actionTypeOptions(prior.compiled.spec))) report.actionTypes.unchanged.push(name);
+    else {
+      await callout.updateActionType(name, { ...t, connector: connectorId }, 'system', 'replace');
+      report.actionTypes.updated.push(name);
+    }
+  }
+  return report;
+}

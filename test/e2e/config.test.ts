@@ -1,0 +1,92 @@
+// What a builder does before an action runs: 'Test action' previews and sends; configuration goes
+// out and comes back as files, secrets never included, re-import changing nothing.
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { request } from 'undici';
+import { parse } from 'yaml';
+import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await connector(h, { headers: { 'X-Tenant': 'acme' }, rateLimits: [{ limit: 100, per: '1m' }] });
+  await actionType(h, {
+    name: 'open-ticket',
+    path: '/ok?queue={{ Queue }}',
+    headers: { 'X-Request': '{{ $actionId }}' },
+    body: { format: 'json', template: '{"title": "{{ Title }}", "priority": "{{ Priority }}", "callback": "{{ $callbackUrl }}"}' },
+    fields: { Priority: { type: 'integer', default: 3 } },
+    retry: { maxRetries: 5, interval: '30s' },
+    allocation: { queue: 'service-desk' },
+  });
+});
+afterAll(async () => h.close());
+
+it("'Test action' renders the exact request from sample values without sending it", async () => {
+  const before = h.mock.log.length;
+  const r = await h.api('POST', '/v1/action-types/open-ticket/test', { input: { Queue: 'hr & it', Title: 'Laptop "X1"', Priority: 2 } });
+  expect(r.status).toBe(200);
+  expect(r.body.sent).toBe(false);
+  expect(r.body.request.url).toBe(`${h.mock.url}/ok?queue=hr%20%26%20it`);
+  expect(JSON.parse(r.body.request.body)).toMatchObject({ title: 'Laptop "X1"', priority: 2, callback: expect.stringContaining('/v1/callbacks/') });
+  expect(r.body.request.headers).toMatchObject({ 'x-tenant': 'acme', 'content-type': 'application/json', 'x-request': expect.stringMatching(/^test-/) });
+  expect(r.body.request.headers.authorization).toBe('(added from the connector’s authentication)');
+  expect(h.mock.log.length).toBe(before);
+  const bad = await h.api('POST', '/v1/action-types/open-ticket/test', { input: { Queue: 'hr', Priority: 'high' } });
+  expect(bad.status).toBe(422);
+  expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['input.Priority', 'input.Title']);
+});
+
+it("'Test action' with send: true sends once and shows status, headers and body", async () => {
+  const r = await h.api('POST', '/v1/action-types/open-ticket/test', { input: { Queue: 'hr', Title: 'x' }, send: true });
+  expect(r.body.sent).toBe(true);
+  expect(r.body.response.status).toBe(200);
+  expect(r.body.response.body).toMatchObject({ ok: true, echo: { title: 'x', priority: 3 } });
+  expect(r.body.response.headers['content-type']).toContain('application/json');
+  expect((await h.api('GET', '/v1/actions?actionType=open-ticket')).body.items).toHaveLength(0);
+});
+
+it('exports configuration as YAML without secrets, and a fresh instance imports it idempotently', async () => {
+  const res = await request(`${h.url}/v1/config/export?format=yaml`, { headers: { authorization: `Bearer ${h.adminKey}` } });
+  const text = await res.body.text();
+  expect(res.statusCode).toBe(200);
+  expect(text).not.toContain('secret-token-123');
+  const doc = parse(text);
+  expect(doc.connectors[0].auth).toEqual({ type: 'bearer', token: { $env: 'CALLOUT_VENDOR_TOKEN' } });
+  expect(doc.actionTypes[0]).toMatchObject({ name: 'open-ticket', connector: 'vendor', retry: { maxRetries: 5 } });
+
+  const fresh = await startHarness();
+  try {
+    const yamlPost = (body: string) =>
+      request(`${fresh.url}/v1/config/import`, { method: 'POST', headers: { authorization: `Bearer ${fresh.adminKey}`, 'content-type': 'application/yaml' }, body }).then(async (r) => ({
+        status: r.statusCode,
+        body: JSON.parse(await r.body.text()),
+      }));
+    // Without the secret in the environment the import is refused, naming the field, and nothing is created.
+    delete process.env.CALLOUT_VENDOR_TOKEN;
+    const refused = await yamlPost(text);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0]).toMatchObject({ field: 'connectors[0].auth.token', message: expect.stringContaining('CALLOUT_VENDOR_TOKEN') });
+    expect((await fresh.api('GET', '/v1/connectors')).body.items).toHaveLength(0);
+
+    process.env.CALLOUT_VENDOR_TOKEN = 'imported-token-456';
+    const first = await yamlPost(text);
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ connectors: { created: ['vendor'], updated: [], unchanged: [] }, actionTypes: { created: ['open-ticket'], updated: [], unchanged: [] } });
+    const again = await yamlPost(text);
+    expect(again.body).toEqual({ connectors: { created: [], updated: [], unchanged: ['vendor'] }, actionTypes: { created: [], updated: [], unchanged: ['open-ticket'] } });
+    const t = (await fresh.api('GET', '/v1/action-types/open-ticket')).body;
+    expect(t.revision).toBe(1);
+    // The imported connector authenticates with the secret from the environment.
+    const sent = await fresh.api('POST', '/v1/action-types/open-ticket/test', { input: { Queue: 'q', Title: 't' }, send: true });
+    expect(sent.body.response.status).toBe(200);
+    // A changed file updates what changed.
+    doc.actionTypes[0].retry.maxRetries = 7;
+    const changed = await fresh.api('POST', '/v1/config/import', doc);
+    expect(changed.body.actionTypes.updated).toEqual(['open-ticket']);
+    expect((await fresh.api('GET', '/v1/action-types/open-ticket')).body.retry.maxRetries).toBe(7);
+  } finally {
+    delete process.env.CALLOUT_VENDOR_TOKEN;
+    await fresh.close();
+  }
+});
