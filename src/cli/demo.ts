@@ -3,6 +3,7 @@
 
 import type { Settings } from '../settings.ts';
 import { startMockServer } from '../mock/server.ts';
+import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
 
@@ -67,6 +68,23 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     allocation: { queue: 'finance' },
   },
   {
+    name: 'create-invoice',
+    description: 'An OAuth 2.0 (client credentials) connector: the token is fetched once and reused',
+    connector: 'demo-oauth',
+    method: 'POST',
+    path: '/secure/ok',
+    body: { format: 'json', template: '{"amount": "{{ Amount }}"}' },
+    fields: { Amount: { type: 'number' } },
+  },
+  {
+    name: 'send-sms',
+    description: 'A connector limited to 2 calls a second: the others wait (Throttled), without using retries',
+    connector: 'demo-limited',
+    method: 'POST',
+    path: '/ok',
+    body: { format: 'json', template: '{"to": "{{ To }}", "text": "Your laptop has shipped"}' },
+  },
+  {
     name: 'slow-report',
     description: 'Takes 4 seconds to answer: shows the sending phase',
     connector,
@@ -84,14 +102,27 @@ const LAUNCHES: Array<{ actionType: string; input: Record<string, unknown> }> = 
   { actionType: 'flaky-update', input: { Note: 'address change' } },
   { actionType: 'charge-cost-centre', input: { CostCentre: 'CC-000' } },
   { actionType: 'slow-report', input: {} },
+  { actionType: 'create-invoice', input: { Amount: 1249.5 } },
+  ...['+4420 7946 0001', '+4420 7946 0002', '+4420 7946 0003', '+4420 7946 0004', '+4420 7946 0005', '+4420 7946 0006'].map((To) => ({ actionType: 'send-sms', input: { To } })),
 ];
 
 async function seed(callout: Callout, mockUrl: string): Promise<void> {
-  const connector = { name: 'demo-vendor', description: 'The built-in mock external system', baseUrl: mockUrl, auth: { type: 'bearer', token: 'demo-token-not-a-secret' }, timeout: '10s' };
-  const existing = await callout.getConnector('demo-vendor').catch(() => undefined);
-  // The mock listens on a new port each run: point the connector at it.
-  if (existing) await callout.updateConnector('demo-vendor', { baseUrl: mockUrl });
-  else await callout.createConnector(connector);
+  const connectors = [
+    { name: 'demo-vendor', description: 'The built-in mock external system', baseUrl: mockUrl, auth: { type: 'bearer', token: 'demo-token-not-a-secret' }, timeout: '10s' },
+    {
+      name: 'demo-oauth',
+      description: 'The mock behind its own OAuth 2.0 token endpoint',
+      baseUrl: mockUrl,
+      auth: { type: 'oauth2_client_credentials', tokenUrl: `${mockUrl}/oauth/token`, clientId: MOCK_OAUTH_CLIENT.id, clientSecret: MOCK_OAUTH_CLIENT.secret, clientAuth: 'basic' },
+    },
+    { name: 'demo-limited', description: 'The mock, at most 2 calls a second', baseUrl: mockUrl, rateLimits: [{ limit: 2, per: '1s' }] },
+  ];
+  for (const c of connectors) {
+    const existing = await callout.getConnector(c.name).catch(() => undefined);
+    // The mock listens on a new port each run: point the connector at it.
+    if (existing) await callout.updateConnector(c.name, c, 'replace');
+    else await callout.createConnector(c);
+  }
   for (const t of ACTION_TYPES('demo-vendor')) {
     const prior = await callout.getActionType(t.name as string).catch(() => undefined);
     if (prior) await callout.updateActionType(t.name as string, t);
@@ -101,10 +132,11 @@ async function seed(callout: Callout, mockUrl: string): Promise<void> {
 
 export async function demo(s: Settings, opts: { launch: boolean }): Promise<void> {
   const mock = await startMockServer({ callbackDelayMs: 5000 });
-  const running = await startServer(s, { logLevel: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
+  const running = await startServer(s, { quiet: true, logLevel: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
   const { callout } = running;
   await seed(callout, mock.url);
-  const key = s.adminKey ?? (await callout.createApiKey({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
+  // The admin key is shown on the first start only; later runs get a fresh demo key.
+  const key = s.adminKey ?? running.generatedAdminKey ?? (await callout.createApiKey({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
   const kase = await callout.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
   const ids: string[] = [];
   if (opts.launch) for (const l of LAUNCHES) ids.push((await callout.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
@@ -131,7 +163,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
     const lines: string[] = [];
     for (const id of ids) {
       const a = await callout.getAction(id);
-      const state = [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ');
+      const state = [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ') + (a.throttledUntil ? ` until ${a.throttledUntil.slice(11, 19)}` : '');
       const extra = a.retry.lastError ? `  retries ${a.retry.count} of ${a.retry.max}${a.retry.nextRetryAt ? `, next ${a.retry.nextRetryAt.slice(11, 19)}` : ''}` : '';
       const why = a.rejectedReason ? `  rejected: ${a.rejectedReason.slice(0, 50)}` : '';
       lines.push(`  ${a.actionTypeName.padEnd(20)} ${state.padEnd(46)}${a.escalated ? ' ESCALATED' : ''}${extra}${why}`);

@@ -9,6 +9,8 @@ import { createLogger } from '../logger.ts';
 
 export interface Running {
   callout: Callout;
+  /** The admin key generated on this (first) start, if any. */
+  generatedAdminKey: string | undefined;
   app: FastifyInstance;
   url: string;
   stop(): Promise<void>;
@@ -45,7 +47,7 @@ export async function startServer(s: Settings, opts: { quiet?: boolean; logLevel
       await app.close();
       await callout.close();
     })());
-  return { callout, app, url, stop };
+  return { callout, app, url, stop, generatedAdminKey: generated };
 }
 
 export async function serve(s: Settings): Promise<void> {

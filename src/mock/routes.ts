@@ -12,6 +12,8 @@ export interface MockRequest {
   key: string | null;
   /** Parsed JSON or form body; null when there is none. */
   body: unknown;
+  /** The Authorization header, for the OAuth-protected routes. */
+  authorization: string | null;
 }
 
 export interface Answer {
@@ -36,7 +38,13 @@ export interface RouteState {
   failThenOkCounts: Map<string, number>;
   nextRef: number;
   callbacks: CallbackSender;
+  /** Access tokens issued by /oauth/token. */
+  tokens: Set<string>;
 }
+
+/** The client the mock's token endpoint accepts (the demo's OAuth connector uses it). */
+export const MOCK_OAUTH_CLIENT = { id: 'demo-client', secret: 'demo-client-secret' };
+export const MOCK_TOKEN_TTL_S = 300;
 
 export type Route = (req: MockRequest, state: RouteState) => Answer;
 
@@ -139,7 +147,30 @@ function callback(req: MockRequest, state: RouteState): Answer {
   return answer;
 }
 
+/** A minimal OAuth 2.0 token endpoint (client credentials, body or Basic) for the demo. */
+function token(req: MockRequest, state: RouteState): Answer {
+  const form = isRecord(req.body) ? req.body : {};
+  let id = form.client_id;
+  let secret = form.client_secret;
+  const basic = /^Basic (.+)$/.exec(req.authorization ?? '');
+  if (basic) [id, secret] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':').map(decodeURIComponent);
+  if (form.grant_type !== 'client_credentials') return json(400, '{"error":"unsupported_grant_type"}');
+  if (id !== MOCK_OAUTH_CLIENT.id || secret !== MOCK_OAUTH_CLIENT.secret) return json(401, '{"error":"invalid_client"}');
+  const t = `mock-token-${++state.nextRef}-${Math.random().toString(36).slice(2)}`;
+  state.tokens.add(t);
+  return json(200, JSON.stringify({ access_token: t, token_type: 'Bearer', expires_in: MOCK_TOKEN_TTL_S }));
+}
+
+/** /secure/...: the same behaviours as the open routes, behind a bearer token from /oauth/token. */
+function secure(req: MockRequest, state: RouteState): Answer {
+  const m = /^Bearer (.+)$/.exec(req.authorization ?? '');
+  if (!m || !state.tokens.has(m[1]!)) return json(401, '{"error":"invalid_token"}', ['www-authenticate', 'Bearer error="invalid_token"']);
+  const inner = findRoute(req.path.slice('/secure'.length));
+  return inner ? inner({ ...req, path: req.path.slice('/secure'.length) }, state) : NOT_FOUND;
+}
+
 const EXACT_ROUTES = new Map<string, Route>([
+  ['/oauth/token', token],
   ['/ok', ok],
   ['/slow', slow],
   ['/flaky', flaky],
@@ -153,6 +184,7 @@ export function findRoute(path: string): Route | undefined {
   const route = EXACT_ROUTES.get(path);
   if (route) return route;
   if (path.startsWith('/status/')) return status;
+  if (path.startsWith('/secure/')) return secure;
   return undefined;
 }
 

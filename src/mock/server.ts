@@ -96,6 +96,7 @@ export async function startMockServer(opts: MockOptions = {}): Promise<MockServe
     rateWindowCount: 0,
     failThenOkCounts: new Map(),
     nextRef: 0,
+    tokens: new Set(),
     callbacks,
   };
   let requestCount = 0;
@@ -139,6 +140,7 @@ export async function startMockServer(opts: MockOptions = {}): Promise<MockServe
       path,
       query: rawQuery === null ? null : new URLSearchParams(rawQuery),
       key: typeof key === 'string' ? key : null,
+      authorization: req.headers.authorization ?? null,
       body,
     };
     const route = findRoute(path);
