@@ -1,0 +1,27 @@
+// Claim due work: lease up to `limit` actions whose due time has come, in one statement.
+
+import type { Pool } from 'pg';
+import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { ClaimParams } from '../types.ts';
+import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
+
+// The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
+// mid-send another one takes the work over when the lease runs out. A throttled action keeps its
+// phase, so waiting on a rate limit is noted once, not at every window.
+// SKIP LOCKED because several nodes claim at once (SQLite has one writer and needs no such clause).
+// Columns are named, not `a.*`: a prepared `*` fails on every pooled connection once a migration adds a column.
+const SQL = `
+WITH due AS (
+  SELECT id FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+)
+UPDATE actions a
+   SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
+       due_at = $3, lease_owner = $4, version = a.version + 1
+  FROM due
+ WHERE a.id = due.id
+RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}`;
+
+export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
+  const r = await pool.query({ name: 'callout_claim_due', text: SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });
+  return r.rows.map(actionFromRow);
+}

@@ -1,0 +1,40 @@
+// Insert launched actions with their first timeline entries, as one transaction for the batch.
+
+import { DatabaseError, type Pool } from 'pg';
+import type { NewAction } from '../types.ts';
+import { ACTION_COLUMNS } from '../rows.ts';
+import { ACTION_RECORDSET, actionJson, fromRecordset, insertTimeline, wakeIfDue } from './write-actions.ts';
+import { inTransaction } from './transaction.ts';
+import { ConflictError } from '../../errors.ts';
+
+// The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
+const SQL = `
+INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash)
+SELECT ${ACTION_COLUMNS.map((c) => fromRecordset('r', c)).join(', ')}, r.launch_key, r.launch_hash
+  FROM jsonb_to_recordset($1::jsonb) AS r(${ACTION_RECORDSET}, launch_key text, launch_hash text)`;
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function insertActions(pool: Pool, items: NewAction[]): Promise<void> {
+  if (items.length === 0) return;
+  const rows = items.map((it) => ({ ...actionJson(it.action), launch_key: it.launchKey ?? null, launch_hash: it.launchHash ?? null }));
+  try {
+    await inTransaction(pool, async (client) => {
+      await client.query({ name: 'callout_insert_actions', text: SQL, values: [JSON.stringify(rows)] });
+      await insertTimeline(
+        client,
+        items.flatMap((it) => it.timeline.map((e) => ({ ...e, actionId: it.action.id }))),
+      );
+      await wakeIfDue(
+        client,
+        items.map((it) => it.action),
+      );
+    });
+  } catch (e) {
+    if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION) {
+      if (e.constraint === 'actions_launch_key_key') throw new ConflictError('An action with this Idempotency-Key already exists');
+      throw new ConflictError('An action with this id already exists');
+    }
+    throw e;
+  }
+}

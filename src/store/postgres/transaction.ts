@@ -1,0 +1,47 @@
+// One transaction on one pooled connection. better-sqlite3 has db.transaction(); pg needs this.
+
+import type { Pool, PoolClient } from 'pg';
+
+interface Checkout {
+  client: PoolClient;
+  /** The first error the connection itself reported while we held it. */
+  broken: Error | undefined;
+  stopWatching(): void;
+}
+
+// The pool watches for errors only on idle clients: without a listener of ours, a connection dropping
+// while checked out (a restart) would be an uncaught exception. The listener goes on inside the
+// callback, not after an await: a new connection's first bytes may already carry the server's error.
+function checkout(pool: Pool): Promise<Checkout> {
+  return new Promise((resolve, reject) => {
+    pool.connect((err, client) => {
+      if (err || !client) return reject(err ?? new Error('the pool gave no connection'));
+      const onError = (e: Error): void => {
+        c.broken ??= e;
+      };
+      const c: Checkout = { client, broken: undefined, stopWatching: () => client.removeListener('error', onError) };
+      client.on('error', onError);
+      resolve(c);
+    });
+  });
+}
+
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const c = await checkout(pool);
+  try {
+    await c.client.query('BEGIN');
+    const out = await fn(c.client);
+    await c.client.query('COMMIT');
+    return out;
+  } catch (err) {
+    // A failed ROLLBACK means the connection itself is gone: drop it from the pool, report the first error.
+    if (!c.broken)
+      await c.client.query('ROLLBACK').catch((e: unknown) => {
+        c.broken = e instanceof Error ? e : new Error(String(e));
+      });
+    throw err;
+  } finally {
+    c.stopWatching();
+    c.client.release(c.broken);
+  }
+}

@@ -1,0 +1,164 @@
+// Guarded writes of transitions: the new state, its timeline entries and its effects (case data,
+// notifications) commit together or not at all; a stale version writes nothing.
+// A batch travels as one jsonb parameter per statement, so 256 writes cost a handful of round trips.
+
+import type { Pool, PoolClient } from 'pg';
+import type { ActionRecord, TimelineEntry } from '../../lifecycle/action.ts';
+import type { ActionWrite } from '../types.ts';
+import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
+import { inTransaction } from './transaction.ts';
+import { WORK_CHANNEL } from './listen.ts';
+
+type ActionColumn = (typeof ACTION_COLUMNS)[number];
+
+// input and output arrive as JSON text (rows.ts writes them so for both stores), hence text here and ::jsonb below.
+const COLUMN_TYPES: Record<ActionColumn, string> = {
+  id: 'text',
+  action_type_id: 'text',
+  case_id: 'text',
+  state: 'text',
+  reason: 'text',
+  resolution: 'text',
+  phase: 'text',
+  input: 'text',
+  output: 'text',
+  attempts: 'integer',
+  last_error: 'text',
+  last_error_at: 'bigint',
+  next_retry_at: 'bigint',
+  paused: 'boolean',
+  rejected_reason: 'text',
+  external_reference: 'text',
+  callback_outcome: 'text',
+  escalated: 'boolean',
+  queue: 'text',
+  assignee: 'text',
+  due_at: 'bigint',
+  timeout_at: 'bigint',
+  heartbeat_at: 'bigint',
+  created_at: 'bigint',
+  updated_at: 'bigint',
+  closed_at: 'bigint',
+  version: 'integer',
+};
+
+/** The column definition list of `jsonb_to_recordset(...) AS r(...)` for action rows. */
+export const ACTION_RECORDSET = ACTION_COLUMNS.map((c) => `${c} ${COLUMN_TYPES[c]}`).join(', ');
+
+/** A recordset column as a value for the actions table. */
+export const fromRecordset = (alias: string, c: ActionColumn): string =>
+  c === 'input' || c === 'output' ? `${alias}.${c}::jsonb` : `${alias}.${c}`;
+
+/** One action as a recordset element, keyed by column. */
+export function actionJson(a: ActionRecord): Record<string, unknown> {
+  const values = actionValues(a, (b) => b);
+  return Object.fromEntries(ACTION_COLUMNS.map((c, i) => [c, values[i]]));
+}
+
+const UPDATE = `
+UPDATE actions a
+   SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ${fromRecordset('w', c)}`).join(', ')}, lease_owner = NULL
+  FROM jsonb_to_recordset($1::jsonb) AS w(${ACTION_RECORDSET}, expected_version integer)
+ WHERE a.id = w.id AND a.version = w.expected_version
+RETURNING a.id`;
+
+const TIMELINE = `
+INSERT INTO timeline (action_id, at, actor, kind, message, data)
+SELECT t.action_id, t.at, t.actor, t.kind, t.message, t.data
+  FROM jsonb_to_recordset($1::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)
+ ORDER BY t.ord`;
+
+// Shallow merge, as SQLite's {...data, ...patch}: several patches to one case are composed first.
+const MERGE_CASE_DATA = `
+UPDATE cases c SET data = c.data || m.data, updated_at = m.at
+  FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
+ WHERE c.id = m.id`;
+
+const NOTIFY_OWNER = `
+INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
+SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
+  FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, action_id text, case_id text, message text, at bigint)
+  JOIN cases c ON c.id = n.case_id
+ WHERE c.owner <> ''
+ ORDER BY n.ord`;
+
+export async function insertTimeline(client: PoolClient, entries: Array<TimelineEntry & { actionId: string }>): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((e, ord) => ({
+    ord,
+    action_id: e.actionId,
+    at: e.at,
+    actor: e.actor,
+    kind: e.kind,
+    message: e.message,
+    data: e.data ?? null,
+  }));
+  await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [JSON.stringify(rows)] });
+}
+
+/** Wakes the engines (on commit) when an action is due now or within the second, rather than at their next poll. */
+export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Promise<void> {
+  if (!actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + 1000)) return;
+  // The payload is the schema, so installations sharing a database do not wake each other.
+  await client.query({ name: 'callout_wake', text: 'SELECT pg_notify($1, current_schema())', values: [WORK_CHANNEL] });
+}
+
+export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<boolean[]> {
+  if (writes.length === 0) return [];
+  return inTransaction(pool, async (client) => {
+    const applied = writes.map(() => false);
+    for (const wave of waves(writes)) {
+      const rows = wave.map((i) => ({ ...actionJson(writes[i]!.action), expected_version: writes[i]!.expectedVersion }));
+      const r = await client.query<{ id: string }>({ name: 'callout_write_actions', text: UPDATE, values: [JSON.stringify(rows)] });
+      const ok = new Set(r.rows.map((row) => row.id));
+      for (const i of wave) applied[i] = ok.has(writes[i]!.action.id);
+    }
+    const done = writes.filter((_, i) => applied[i]);
+    await insertTimeline(
+      client,
+      done.flatMap((w) => w.timeline.map((e) => ({ ...e, actionId: w.action.id }))),
+    );
+    await applyEffects(client, done);
+    await wakeIfDue(
+      client,
+      done.map((w) => w.action),
+    );
+    return applied;
+  });
+}
+
+// One UPDATE ... FROM changes a row at most once, so a second write of the same action in the batch
+// goes in a later statement, where it sees the first (as SQLite's one-by-one loop does).
+function waves(writes: ActionWrite[]): number[][] {
+  const seen = new Map<string, number>();
+  const out: number[][] = [];
+  writes.forEach((w, i) => {
+    const k = seen.get(w.action.id) ?? 0;
+    seen.set(w.action.id, k + 1);
+    (out[k] ??= []).push(i);
+  });
+  return out;
+}
+
+async function applyEffects(client: PoolClient, done: ActionWrite[]): Promise<void> {
+  const merges = new Map<string, { id: string; data: Record<string, unknown>; at: number }>();
+  const notices: Array<{ ord: number; action_id: string; case_id: string; message: string; at: number }> = [];
+  for (const { action: a, effects } of done) {
+    if (!a.caseId) continue;
+    for (const eff of effects) {
+      if (eff.type === 'merge_case_data')
+        merges.set(a.caseId, { id: a.caseId, data: { ...merges.get(a.caseId)?.data, ...eff.data }, at: a.updatedAt });
+      else if (eff.type === 'escalated')
+        notices.push({
+          ord: notices.length,
+          action_id: a.id,
+          case_id: a.caseId,
+          message: `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(),
+          at: a.updatedAt,
+        });
+    }
+  }
+  if (merges.size > 0)
+    await client.query({ name: 'callout_merge_case_data', text: MERGE_CASE_DATA, values: [JSON.stringify([...merges.values()])] });
+  if (notices.length > 0) await client.query({ name: 'callout_notify_owner', text: NOTIFY_OWNER, values: [JSON.stringify(notices)] });
+}
