@@ -44,7 +44,8 @@ export interface EngineOptions {
 export interface EngineEvents {
   /** An action was written: its new record and what the transition asked for. */
   action: [action: ActionRecord, effects: Effect[]];
-  error: [error: unknown];
+  /** Something went wrong that the engine recovers from by itself (already logged). */
+  failure: [error: unknown];
 }
 
 interface PendingWrite {
@@ -158,7 +159,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (!this.woken) await this.sleepUntilDue();
       } catch (err) {
         this.o.logger.error({ err }, 'engine loop error; retrying');
-        this.emit('error', err);
+        this.emit('failure', err);
         await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
       }
     }
@@ -167,7 +168,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private track(p: Promise<void>): void {
     const t = p.catch((err) => {
       this.o.logger.error({ err }, 'processing an action failed');
-      this.emit('error', err);
+      this.emit('failure', err);
     });
     this.inFlight.add(t);
     void t.finally(() => this.inFlight.delete(t));
@@ -424,7 +425,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     } catch (err) {
       // The store is unreachable: the leases will expire and the work will be done again.
       this.o.logger.error({ err, count: batch.length }, 'writing outcomes failed; the actions will be taken up again when their leases expire');
-      this.emit('error', err);
+      this.emit('failure', err);
       for (const b of batch) b.resolve(undefined);
       return;
     }

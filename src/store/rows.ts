@@ -1,5 +1,6 @@
 // Mapping between action records and table rows, shared by both stores. SQLite hands back JSON as
-// text and booleans as 0/1; PostgreSQL hands back jsonb parsed and bigint as strings: both land here.
+// text and booleans as 0/1; PostgreSQL hands back jsonb as text too (so a JSON string output survives)
+// and bigint as strings: both land here.
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 

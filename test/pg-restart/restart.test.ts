@@ -1,0 +1,116 @@
+// The PostgreSQL server restarted under load: nodes reconnect, and the run finishes with nothing
+// lost or done twice. It restarts the machine's real server, so it runs on its own, after the
+// other tests (vitest.restart.config.ts).
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { request } from 'undici';
+import { startMockServer, type MockServer } from '../../src/mock/server.ts';
+import { freePort } from '../helpers/harness.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
+
+const KEY = 'pg-restart-admin-key-0123456789';
+const db = `callout_restart_${randomBytes(4).toString('hex')}`;
+let mock: MockServer;
+const nodes: ChildServer[] = [];
+
+function restartPostgres(): void {
+  const version = readdirSync('/etc/postgresql')[0]!;
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], { stdio: 'inherit' });
+}
+
+/** Like a careful client: retries through the outage, safe because of the Idempotency-Key. */
+async function api(base: string, method: string, path: string, body?: unknown, key?: string): Promise<any> {
+  for (let i = 0; ; i++) {
+    try {
+      const r = await request(`${base}${path}`, {
+        method: method as 'GET',
+        headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(key ? { 'idempotency-key': key } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await r.body.text();
+      if (r.statusCode < 300) return JSON.parse(text);
+      if (r.statusCode < 500 || i > 100) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
+    } catch (err) {
+      if (i > 100) throw new Error(`${(err as Error).message}; node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  mock = await startMockServer({ latencyMs: 20, jitterMs: 60, keepBodies: true, callbackDelayMs: 500, callbackRetries: 200 });
+  await withAdmin((c) => c.query(`CREATE DATABASE ${db}`));
+});
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.kill()));
+  await mock.close();
+  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`));
+});
+
+it('a PostgreSQL restart during a run: nodes reconnect and every action ends once', async () => {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${db}`;
+  const ports = [await freePort(), await freePort()];
+  const env = {
+    DATABASE_URL: url.toString(),
+    CALLOUT_SECRET_KEY: randomBytes(32).toString('hex'),
+    CALLOUT_ADMIN_KEY: KEY,
+    CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
+    CALLOUT_LEASE_MARGIN: '1s',
+    CALLOUT_POLL_INTERVAL: '200ms',
+    CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
+  };
+  for (const port of ports) nodes.push(await startChildServer(env, port));
+  const base = nodes[0]!.url;
+  const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
+  await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
+  await api(base, 'POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body, retry: { maxRetries: 10, interval: '300ms', backoff: 'fixed' } });
+  await api(base, 'POST', '/v1/action-types', { name: 'async', connector: 'vendor', path: '/callback', body, completion: { mode: 'callback', timeout: '5m' } });
+
+  const ids = new Set<string>();
+  const launchSome = async (from: number, n: number): Promise<void> => {
+    for (let i = from; i < from + n; i += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, (_, j) => api(nodes[(i + j) % 2]!.url, 'POST', '/v1/actions', { actionType: (i + j) % 3 === 0 ? 'async' : 'sync', input: {} }, `launch-${i + j}`)),
+      );
+      for (const a of batch) ids.add(a.id);
+    }
+  };
+  await launchSome(0, 200);
+  // Restart while work is in flight, and keep launching through it.
+  const launching = launchSome(200, 200);
+  await new Promise((r) => setTimeout(r, 150));
+  restartPostgres();
+  await launching;
+  expect(ids.size).toBe(400);
+
+  let actions: any[] = [];
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    actions = [];
+    let before = '';
+    for (;;) {
+      const page = await api(base, 'GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
+      actions.push(...page.items);
+      if (!page.next) break;
+      before = page.next;
+    }
+    if (actions.length === ids.size && actions.every((a) => a.state === 'closed')) break;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  expect(actions.map((a) => a.id).sort()).toEqual([...ids].sort());
+  expect(actions.filter((a) => a.resolution !== 'done_successfully').map((a) => `${a.actionTypeName} ${a.state}/${a.phase}`)).toEqual([]);
+  for (const a of actions) {
+    const tl = (await api(base, 'GET', `/v1/actions/${a.id}/timeline`)).items;
+    expect(tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'), `action ${a.id}`).toHaveLength(1);
+  }
+  for (const s of mock.log) expect(s.key).toBe((s.body as { action: string }).action);
+  // Both nodes are still up and serving.
+  for (const n of nodes) expect(n.proc.exitCode).toBeNull();
+  console.log(`restart test: ${ids.size} actions, ${mock.log.length - ids.size} extra sends (same keys), all closed`);
+}, 180_000);
