@@ -333,7 +333,21 @@ export class Callout {
 
   async view(a: ActionRecord): Promise<ActionView> {
     const t = await this.registry.actionType(a.actionTypeId);
-    return actionView(a, t.compiled.policy, t.compiled.spec.name);
+    const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
+    if (a.phase === 'throttled') v.heldBy = await this.heldBy(t.compiled.spec.connectorId);
+    return v;
+  }
+
+  /** Why a throttled action waits, from its connector's health and limits (SPEC: visible on the waiting actions). */
+  private async heldBy(connectorId: string): Promise<NonNullable<ActionView['heldBy']>> {
+    const c = await this.registry.connector(connectorId);
+    await this.engine.health.refresh();
+    const s = this.engine.health.view(connectorId, this.clock.now());
+    if (s.needsAttention) return { reason: 'needs_attention', detail: `connector ${c.spec.name} needs attention: ${String(s.needsAttention)}` };
+    if (s.circuit !== 'closed') return { reason: 'circuit_open', detail: `the circuit breaker of ${c.spec.name} is ${String(s.circuit)} after ${String(s.failures)} failures in a row` };
+    if (c.spec.rateLimits.length > 0)
+      return { reason: 'rate_limit', detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}` };
+    return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency ?? '?'} attempts in flight` };
   }
 
   async getAction(id: string): Promise<ActionView> {

@@ -21,6 +21,8 @@ export interface ActionView {
   attempts: number;
   /** While held by a rate or concurrency limit: when it will go. */
   throttledUntil: string | null;
+  /** While throttled: what holds it (a rate limit, maxConcurrency, an open circuit, a connector needing attention). */
+  heldBy?: { reason: 'rate_limit' | 'max_concurrency' | 'circuit_open' | 'needs_attention'; detail: string };
   rejectedReason: string | null;
   externalReference: string | null;
   input: Record<string, unknown>;

@@ -26,6 +26,7 @@ it('a rate-limited connector never gets more than its limit in a window; held ac
   const held = (await h.api('GET', '/v1/actions?actionType=rl&phase=throttled')).body.items;
   expect(held.length).toBeGreaterThan(0);
   expect(held[0].throttledUntil).not.toBeNull();
+  expect(held[0].heldBy).toEqual({ reason: 'rate_limit', detail: 'limited allows 5 per 500 ms and 1000 per 86400000 ms' });
   for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
   const times = h.mock.log.filter((e) => ids.includes(e.key!)).map((e) => e.at);
   expect(times).toHaveLength(25);
@@ -57,6 +58,7 @@ it('a circuit breaker opens after failures in a row, holds sends without countin
   const a = await launch(h, 'cb-flaky');
   const held = await h.waitFor(a.id, (x) => x.phase === 'throttled', 10_000);
   expect(held.retry.count).toBe(2); // three failed attempts opened it
+  expect(held.heldBy).toMatchObject({ reason: 'circuit_open' });
   const c = (await h.api('GET', '/v1/connectors/breaker')).body;
   expect(c.status).toMatchObject({ circuit: 'open', failures: 3, lastError: 'HTTP 503' });
   const done = await h.waitFor(a.id, (x) => x.state === 'closed', 15_000);

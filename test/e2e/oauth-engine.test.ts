@@ -48,7 +48,7 @@ it('refused client credentials mark the connector as needing attention and hold 
   await actionType(h, { connector: 'orders-bad', name: 'place-order-bad', path: '/orders', retry: { maxRetries: 1, interval: '10ms' } });
   const a = await launch(h, 'place-order-bad');
   const held = await h.waitFor(a.id, (x) => x.phase === 'throttled');
-  expect(held).toMatchObject({ state: 'waiting', attempts: 0, retry: { count: 0 } });
+  expect(held).toMatchObject({ state: 'waiting', attempts: 0, retry: { count: 0 }, heldBy: { reason: 'needs_attention' } });
   const c = (await h.api('GET', '/v1/connectors/orders-bad')).body;
   expect(c.status.needsAttention).toContain('invalid_client');
   expect(JSON.stringify(c)).not.toContain('wrong-secret-value');
