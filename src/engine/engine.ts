@@ -55,6 +55,8 @@ interface PendingWrite {
 }
 
 const EXCERPT = 4096;
+/** Rate-limit permits are not used in the last ms of their window, so a request never lands in the next. */
+const RATE_GUARD_MS = 25;
 const excerpt = (s: string | undefined): string | undefined => (s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s);
 
 export class Engine extends EventEmitter<EngineEvents> {
@@ -263,16 +265,28 @@ export class Engine extends EventEmitter<EngineEvents> {
       // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
       for (const i of want) if (!got.has(i.a.id)) held.push({ item: i, until: now + 50 + Math.floor(Math.random() * 50), why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)` });
     }
+    let sendBy: number | undefined;
     if (spec.rateLimits.length > 0 && admitted.length > 0) {
-      const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now, want: admitted.length });
-      const over = admitted.slice(g.granted);
-      admitted = admitted.slice(0, g.granted);
+      // Permits belong to the current windows: take them at the current time, and send before the
+      // first of those windows ends (less a guard for the trip to the other side), or not at all.
+      const at = this.o.clock.now();
+      const windowEnd = Math.min(...spec.rateLimits.map((l) => Math.floor(at / l.perMs) * l.perMs + l.perMs));
       const why = `rate limit ${spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`;
-      for (const i of over) held.push({ item: i, until: g.retryAt ?? now + 1000, why });
+      let granted = 0;
+      let retryAt: number | null = windowEnd;
+      if (at < windowEnd - RATE_GUARD_MS) {
+        const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now: at, want: admitted.length });
+        granted = g.granted;
+        retryAt = g.retryAt;
+      }
+      const over = admitted.slice(granted);
+      admitted = admitted.slice(0, granted);
+      sendBy = windowEnd - RATE_GUARD_MS;
+      for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
       if (spec.maxConcurrency !== null && over.length > 0) await store.releaseConcurrency(connector.id, over.map((i) => i.a.id));
     }
     return [
-      ...admitted.map((i) => this.send(i.a, i.type, connector, spec.maxConcurrency !== null)),
+      ...admitted.map((i) => this.send(i.a, i.type, connector, spec.maxConcurrency !== null, sendBy)),
       ...held.map((h) => this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy).then(() => undefined)),
     ];
   }
@@ -281,10 +295,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.o.registry.maxAttemptTimeoutMs() + this.o.leaseMarginMs;
   }
 
-  private async send(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, holdsSlot: boolean): Promise<void> {
+  private async send(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, holdsSlot: boolean, sendBy?: number): Promise<void> {
     let event: ActionEvent;
     try {
-      event = await this.attempt(a, type, connector);
+      event = await this.attempt(a, type, connector, sendBy);
     } finally {
       if (holdsSlot) {
         await this.o.store.releaseConcurrency(connector.id, [a.id]).catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
@@ -297,7 +311,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Makes one attempt and says what happened, in the lifecycle's words. */
-  private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry): Promise<ActionEvent> {
+  private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, sendBy?: number): Promise<ActionEvent> {
     let req: OutboundRequest;
     try {
       req = buildRequest(type, connector, a.input, this.systemValues(a));
@@ -306,11 +320,18 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
       throw err;
     }
+    if (sendBy !== undefined) req.stillAllowed = () => this.o.clock.now() <= sendBy;
     const result = await this.o.sender.send(connector, req);
     const record = attemptRecord(a.attempts + 1, req, result);
     switch (result.kind) {
       case 'refused':
         return { type: 'send_refused', cause: 'destination_refused', message: result.message };
+      case 'too_late': {
+        // The rate-limit window of its permit ended before the request could start: next window.
+        const now = this.o.clock.now();
+        const next = Math.max(...connector.spec.rateLimits.map((l) => Math.floor(now / l.perMs) * l.perMs + l.perMs));
+        return { type: 'throttled', until: Math.min(next, now + 1000), why: result.message };
+      }
       case 'credentials_refused': {
         // Waiting for a person to fix the credentials must not burn retries (SPEC section 3).
         const now = this.o.clock.now();

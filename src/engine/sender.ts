@@ -11,12 +11,16 @@ export interface OutboundRequest {
   url: URL;
   headers: Record<string, string>;
   body: string | undefined;
+  /** Checked right before the request goes out (a rate-limit permit's window): false → not sent. */
+  stillAllowed?: () => boolean;
 }
 
 export type SendResult =
   | { kind: 'answered'; status: number; headers: Record<string, string>; body: string; durationMs: number }
   | { kind: 'connection_error' | 'timeout'; message: string; durationMs: number }
   | { kind: 'refused'; message: string; durationMs: number }
+  /** Not sent: `stillAllowed` said the permit had run out (waiting for a token, a busy event loop). */
+  | { kind: 'too_late'; message: string; durationMs: number }
   /** The connector's credentials were refused (e.g. by its token endpoint): a person must fix them. */
   | { kind: 'credentials_refused'; message: string; durationMs: number };
 
@@ -62,9 +66,12 @@ export class Sender {
     const started = performance.now();
     try {
       const authHeaders = await e.auth.headers();
+      if (req.stillAllowed && !req.stillAllowed()) return { kind: 'too_late', message: 'the rate-limit window ended before the request could start', durationMs: Math.round(performance.now() - started) };
       let result = await this.once(e, c, req, authHeaders, started);
       // A 401 may mean an expired token: renew once and resend once.
       if (result.kind === 'answered' && result.status === 401 && e.auth.renewAfterUnauthorized && (await e.auth.renewAfterUnauthorized(authHeaders))) {
+        // Under a rate limit the resend needs a permit of its own.
+        if (req.stillAllowed) return { kind: 'too_late', message: 'credentials renewed after a 401; resending with a new rate-limit permit', durationMs: Math.round(performance.now() - started) };
         result = await this.once(e, c, req, await e.auth.headers(), started);
       }
       return result;
