@@ -124,7 +124,14 @@ export class Callout {
     const spec = compileConnector(body, { allowPrivateNetworks: this.allowPrivateNetworks });
     const now = this.clock.now();
     const id = uuidv7(now);
-    await this.store.insertConfig('connector', { id, name: spec.name, doc: connectorToDoc(spec, this.box), revision: 1, createdAt: now, updatedAt: now });
+    await this.store.insertConfig('connector', {
+      id,
+      name: spec.name,
+      doc: connectorToDoc(spec, this.box),
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
     const e = this.registry.putConnector(id, 1, connectorToDoc(spec, this.box), now, now);
     return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
   }
@@ -135,10 +142,19 @@ export class Callout {
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
     const cur = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
-    const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, { allowPrivateNetworks: this.allowPrivateNetworks, existing: cur.spec });
+    const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, {
+      allowPrivateNetworks: this.allowPrivateNetworks,
+      existing: cur.spec,
+    });
     const now = this.clock.now();
     const doc = connectorToDoc(spec, this.box);
-    if (!(await this.store.updateConfig('connector', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
+    if (
+      !(await this.store.updateConfig(
+        'connector',
+        { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now },
+        row.revision,
+      ))
+    )
       throw new ConflictError('The connector was changed by someone else; fetch it and try again');
     const e = this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
     // A builder who changed the connector has looked at it: let held actions try again.
@@ -152,7 +168,9 @@ export class Callout {
     const entry = await this.registry.connector(idOrName);
     const fresh = await this.store.getConfig('connector', entry.id);
     const e = fresh ? this.registry.putConnector(fresh.id, fresh.revision, fresh.doc, fresh.createdAt, fresh.updatedAt) : entry;
-    return { ...(await testConnection(e, { clock: this.clock, allowPrivateNetworks: this.allowPrivateNetworks, auth: this.authProviders.for(e) })) };
+    return {
+      ...(await testConnection(e, { clock: this.clock, allowPrivateNetworks: this.allowPrivateNetworks, auth: this.authProviders.for(e) })),
+    };
   }
 
   /** The server rotated the refresh token: the stored one is dead, so keep the new one (encrypted). */
@@ -186,7 +204,11 @@ export class Callout {
   async listConnectors(): Promise<Record<string, unknown>[]> {
     const rows = await this.store.listConfig('connector');
     await this.engine.health.refresh(true);
-    return rows.map((row) => this.withStatus(connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row)));
+    return rows.map((row) =>
+      this.withStatus(
+        connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row),
+      ),
+    );
   }
 
   /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */
@@ -211,7 +233,12 @@ export class Callout {
     return actionTypeView(e.compiled, e);
   }
 
-  async updateActionType(idOrName: string, patch: unknown, actor: `user:${string}` | 'system' = 'system', mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
+  async updateActionType(
+    idOrName: string,
+    patch: unknown,
+    actor: `user:${string}` | 'system' = 'system',
+    mode: 'merge' | 'replace' = 'merge',
+  ): Promise<Record<string, unknown>> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
@@ -220,11 +247,20 @@ export class Callout {
     // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
     const merged: Record<string, unknown> = mode === 'replace' ? {} : { ...base };
     if (mode === 'replace') Object.assign(merged, patch);
-    else for (const [k, v] of Object.entries(patch)) merged[k] = isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    else
+      for (const [k, v] of Object.entries(patch))
+        merged[k] =
+          isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
     const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
     const now = this.clock.now();
     const doc = actionTypeToDoc(spec);
-    if (!(await this.store.updateConfig('action_type', { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now }, row.revision)))
+    if (
+      !(await this.store.updateConfig(
+        'action_type',
+        { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now },
+        row.revision,
+      ))
+    )
       throw new ConflictError('The action type was changed by someone else; fetch it and try again');
     const e = this.registry.putActionType(row.id, row.revision + 1, doc, row.createdAt, now);
     // Retry policy changes apply live to open actions (SPEC section 2).
@@ -262,7 +298,10 @@ export class Callout {
   // ---- actions ---------------------------------------------------------------------------------
 
   /** Validates and launches one action; with an idempotency key a repeat returns the first action. */
-  async launch(req: unknown, opts: { idempotencyKey?: string; actor?: `user:${string}` | 'system' } = {}): Promise<{ action: ActionView; created: boolean }> {
+  async launch(
+    req: unknown,
+    opts: { idempotencyKey?: string; actor?: `user:${string}` | 'system' } = {},
+  ): Promise<{ action: ActionView; created: boolean }> {
     const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
     if (opts.idempotencyKey) {
       const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
@@ -273,7 +312,8 @@ export class Callout {
       await this.store.insertActions([{ ...item, ...(opts.idempotencyKey ? { launchKey: opts.idempotencyKey, launchHash } : {}) }]);
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's action.
-      const prior = opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
+      const prior =
+        opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
       if (prior) return { action: prior, created: false };
       throw err;
     }
@@ -297,7 +337,10 @@ export class Callout {
     return this.view(prior.action);
   }
 
-  private async prepareLaunch(req: unknown, actor: `user:${string}` | 'system'): Promise<{ action: ActionRecord; timeline: ReturnType<typeof launchAction>['timeline'] }> {
+  private async prepareLaunch(
+    req: unknown,
+    actor: `user:${string}` | 'system',
+  ): Promise<{ action: ActionRecord; timeline: ReturnType<typeof launchAction>['timeline'] }> {
     const p = new Problems();
     if (!isObject(req)) {
       p.add('', 'the body must be a JSON object');
@@ -310,7 +353,8 @@ export class Callout {
     if (r.caseId !== undefined && r.caseId !== null && typeof r.caseId !== 'string') p.add('caseId', 'must be a string');
     p.throwIfAny();
     const type = await this.registry.actionType(r.actionType as string).catch((e) => {
-      if (e instanceof NotFoundError) throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(r.actionType)} exists` }]);
+      if (e instanceof NotFoundError)
+        throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(r.actionType)} exists` }]);
       throw e;
     });
     const caseId = (r.caseId as string | undefined) ?? null;
@@ -343,10 +387,18 @@ export class Callout {
     const c = await this.registry.connector(connectorId);
     await this.engine.health.refresh();
     const s = this.engine.health.view(connectorId, this.clock.now());
-    if (s.needsAttention) return { reason: 'needs_attention', detail: `connector ${c.spec.name} needs attention: ${String(s.needsAttention)}` };
-    if (s.circuit !== 'closed') return { reason: 'circuit_open', detail: `the circuit breaker of ${c.spec.name} is ${String(s.circuit)} after ${String(s.failures)} failures in a row` };
+    if (s.needsAttention)
+      return { reason: 'needs_attention', detail: `connector ${c.spec.name} needs attention: ${String(s.needsAttention)}` };
+    if (s.circuit !== 'closed')
+      return {
+        reason: 'circuit_open',
+        detail: `the circuit breaker of ${c.spec.name} is ${String(s.circuit)} after ${String(s.failures)} failures in a row`,
+      };
     if (c.spec.rateLimits.length > 0)
-      return { reason: 'rate_limit', detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}` };
+      return {
+        reason: 'rate_limit',
+        detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
+      };
     return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency ?? '?'} attempts in flight` };
   }
 
@@ -378,7 +430,8 @@ export class Callout {
       else f.actionTypeId = t.compiled.id;
     }
     if (query.escalated !== undefined) {
-      if (query.escalated !== 'true' && query.escalated !== 'false' && typeof query.escalated !== 'boolean') p.add('escalated', 'must be true or false');
+      if (query.escalated !== 'true' && query.escalated !== 'false' && typeof query.escalated !== 'boolean')
+        p.add('escalated', 'must be true or false');
       else f.escalated = String(query.escalated) === 'true';
     }
     if (query.limit !== undefined) {
@@ -419,7 +472,9 @@ export class Callout {
     if (!Object.values(RESOLUTIONS).includes(resolution)) p.add('resolution', `must be one of ${Object.values(RESOLUTIONS).join(', ')}`);
     if (b.note !== undefined && typeof b.note !== 'string') p.add('note', 'must be a string');
     p.throwIfAny();
-    return this.view(await this.engine.apply(id, { type: 'completed', user, resolution, ...(typeof b.note === 'string' ? { note: b.note } : {}) }));
+    return this.view(
+      await this.engine.apply(id, { type: 'completed', user, resolution, ...(typeof b.note === 'string' ? { note: b.note } : {}) }),
+    );
   }
 
   // ---- callbacks from external systems ---------------------------------------------------------
@@ -439,7 +494,8 @@ export class Callout {
       p.throwIfAny();
     }
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!['outcome', 'data', 'reason', 'externalReference'].includes(k)) p.add(k, 'is not a callback field');
+    for (const k of Object.keys(b))
+      if (!['outcome', 'data', 'reason', 'externalReference'].includes(k)) p.add(k, 'is not a callback field');
     if (b.outcome !== 'success' && b.outcome !== 'failure') p.add('outcome', 'must be "success" or "failure"');
     if (b.reason !== undefined && typeof b.reason !== 'string') p.add('reason', 'must be a string');
     if (b.externalReference !== undefined && typeof b.externalReference !== 'string') p.add('externalReference', 'must be a string');
@@ -461,7 +517,9 @@ export class Callout {
       }
       return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: b.data ?? null, output }));
     }
-    return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }));
+    return this.view(
+      await this.engine.apply(id, { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }),
+    );
   }
 
   async acknowledge(token: string, body: unknown): Promise<ActionView> {
@@ -474,13 +532,15 @@ export class Callout {
   async heartbeat(token: string, body: unknown): Promise<ActionView> {
     const id = this.actionOfToken(token);
     const note = isObject(body) && typeof body.note === 'string' ? body.note : undefined;
-    if (isObject(body) && body.note !== undefined && typeof body.note !== 'string') throw new ValidationError([{ field: 'note', message: 'must be a string' }]);
+    if (isObject(body) && body.note !== undefined && typeof body.note !== 'string')
+      throw new ValidationError([{ field: 'note', message: 'must be a string' }]);
     return this.view(await this.engine.apply(id, { type: 'heartbeat', ...(note ? { note } : {}) }));
   }
 
   async message(token: string, body: unknown): Promise<ActionView> {
     const id = this.actionOfToken(token);
-    if (!isObject(body) || typeof body.message !== 'string' || body.message.trim() === '') throw new ValidationError([{ field: 'message', message: 'is required: the text of the update' }]);
+    if (!isObject(body) || typeof body.message !== 'string' || body.message.trim() === '')
+      throw new ValidationError([{ field: 'message', message: 'is required: the text of the update' }]);
     return this.view(await this.engine.apply(id, { type: 'message', text: body.message.slice(0, 10_000), actor: 'integration' }));
   }
 
@@ -493,7 +553,13 @@ export class Callout {
     if (b.owner !== undefined && b.owner !== null && typeof b.owner !== 'string') p.add('owner', 'must be a string');
     p.throwIfAny();
     const now = this.clock.now();
-    const row: CaseRow = { id: uuidv7(now), data: (b.data as Record<string, unknown>) ?? {}, owner: (b.owner as string) ?? null, createdAt: now, updatedAt: now };
+    const row: CaseRow = {
+      id: uuidv7(now),
+      data: (b.data as Record<string, unknown>) ?? {},
+      owner: (b.owner as string) ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.store.insertCase(row);
     return row;
   }
@@ -510,9 +576,11 @@ export class Callout {
   async createApiKey(body: unknown): Promise<{ id: string; name: string; roles: string[]; key: string }> {
     const p = new Problems();
     const b = isObject(body) ? body : {};
-    if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/.test(b.name)) p.add('name', 'is required: 1–100 letters, digits, spaces, "_", ".", "@" or "-"');
+    if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/.test(b.name))
+      p.add('name', 'is required: 1–100 letters, digits, spaces, "_", ".", "@" or "-"');
     const roles = b.roles ?? ['operator'];
-    if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r))) p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
+    if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r)))
+      p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
     p.throwIfAny();
     const key = `co_${randomToken(24)}`;
     const now = this.clock.now();
@@ -529,13 +597,26 @@ export class Callout {
   /** Accepts CALLOUT_ADMIN_KEY, or generates an admin key on first start and returns it (once). */
   async ensureAdminKey(adminKey: string | undefined): Promise<string | undefined> {
     if (adminKey) {
-      if (!(await this.store.findApiKey(sha256(adminKey)))) await this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash: sha256(adminKey), roles: ['admin'], createdAt: this.clock.now() });
+      if (!(await this.store.findApiKey(sha256(adminKey))))
+        await this.store.insertApiKey({
+          id: uuidv7(this.clock.now()),
+          name: 'admin',
+          keyHash: sha256(adminKey),
+          roles: ['admin'],
+          createdAt: this.clock.now(),
+        });
       return undefined;
     }
     const candidate = `co_${randomToken(24)}`;
     const stored = await this.store.ensureSetting('generated_admin_key_hash', sha256(candidate));
     if (stored !== sha256(candidate)) return undefined; // generated and printed on an earlier start
-    await this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash: sha256(candidate), roles: ['admin'], createdAt: this.clock.now() });
+    await this.store.insertApiKey({
+      id: uuidv7(this.clock.now()),
+      name: 'admin',
+      keyHash: sha256(candidate),
+      roles: ['admin'],
+      createdAt: this.clock.now(),
+    });
     return candidate;
   }
 

@@ -31,14 +31,20 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const problems: FieldProblem[] = [];
   const portText = flags.port ?? env.PORT ?? '3000';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push({ field: 'PORT', message: `must be a port number (0–65535), not ${JSON.stringify(portText)}` });
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push({ field: 'PORT', message: `must be a port number (0–65535), not ${JSON.stringify(portText)}` });
   const secretKey = env.CALLOUT_SECRET_KEY || undefined;
   if (secretKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretKey) && Buffer.from(secretKey, 'base64').length !== 32)
-    problems.push({ field: 'CALLOUT_SECRET_KEY', message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)' });
+    problems.push({
+      field: 'CALLOUT_SECRET_KEY',
+      message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)',
+    });
   const adminKey = env.CALLOUT_ADMIN_KEY || undefined;
-  if (adminKey !== undefined && adminKey.length < 16) problems.push({ field: 'CALLOUT_ADMIN_KEY', message: 'must be at least 16 characters' });
+  if (adminKey !== undefined && adminKey.length < 16)
+    problems.push({ field: 'CALLOUT_ADMIN_KEY', message: 'must be at least 16 characters' });
   const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';
-  if (!['', '0', '1', 'true', 'false'].includes(allowText)) problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
+  if (!['', '0', '1', 'true', 'false'].includes(allowText))
+    problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
   const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${port}`;
   try {
     new URL(publicUrl);

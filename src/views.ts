@@ -48,7 +48,14 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     phase: a.phase,
     labels: { state: LABELS[a.state], reason: a.reason ? LABELS[a.reason] : null, resolution: a.resolution ? LABELS[a.resolution] : null },
     // `max` is the live policy's: a raised limit shows on closed actions too ("5 of 7").
-    retry: { count: retryCount(a), max: policy.retry.maxRetries, lastError: a.lastError, lastErrorAt: iso(a.lastErrorAt), nextRetryAt: a.phase === 'retry_scheduled' ? iso(a.nextRetryAt) : null, paused: a.paused },
+    retry: {
+      count: retryCount(a),
+      max: policy.retry.maxRetries,
+      lastError: a.lastError,
+      lastErrorAt: iso(a.lastErrorAt),
+      nextRetryAt: a.phase === 'retry_scheduled' ? iso(a.nextRetryAt) : null,
+      paused: a.paused,
+    },
     attempts: a.attempts,
     throttledUntil: a.phase === 'throttled' ? iso(a.dueAt) : null,
     rejectedReason: a.rejectedReason,
@@ -66,5 +73,12 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
 }
 
 export function timelineView(rows: TimelineRow[]): Array<Record<string, unknown>> {
-  return rows.map((r) => ({ seq: r.seq, at: iso(r.at), actor: r.actor, kind: r.kind, message: r.message, ...(r.data ? { data: r.data } : {}) }));
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: iso(r.at),
+    actor: r.actor,
+    kind: r.kind,
+    message: r.message,
+    ...(r.data ? { data: r.data } : {}),
+  }));
 }

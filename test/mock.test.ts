@@ -248,7 +248,10 @@ describe('mock log', () => {
       await call(`${m.url}/reject`, { key: 'b' });
       await call(`${m.url}/_health`);
       await m.close();
-      const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as unknown);
+      const lines = (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
       expect(lines).toEqual([
         expect.objectContaining({ method: 'GET', path: '/ok', key: 'a', status: 200 }),
         expect.objectContaining({ method: 'GET', path: '/reject', key: 'b', status: 400 }),
@@ -362,9 +365,7 @@ describe('mock as its own process', () => {
       expect(code).toBe(0);
       expect(stdout).toBe(`mock listening ${url}\n`);
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
-      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
-        expect.objectContaining({ path: '/ok', key: 'child-1', status: 200 }),
-      ]);
+      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([expect.objectContaining({ path: '/ok', key: 'child-1', status: 200 })]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

@@ -38,7 +38,20 @@ export interface CompiledActionType {
   policy: ActionPolicy;
 }
 
-const KNOWN = ['name', 'description', 'connector', 'method', 'path', 'headers', 'body', 'fields', 'completion', 'retry', 'allocation', 'response'] as const;
+const KNOWN = [
+  'name',
+  'description',
+  'connector',
+  'method',
+  'path',
+  'headers',
+  'body',
+  'fields',
+  'completion',
+  'retry',
+  'allocation',
+  'response',
+] as const;
 
 /**
  * Validates an action type document. `connectorExists` resolves the `connector` field (id or name)
@@ -56,7 +69,7 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
   const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
   if (v.connector === undefined) p.add('connector', 'is required');
   else if (connectorId === undefined) p.add('connector', `no connector ${JSON.stringify(v.connector)} exists`);
-  const method = (typeof v.method === 'string' ? v.method.toUpperCase() : v.method ?? 'POST') as Method;
+  const method = (typeof v.method === 'string' ? v.method.toUpperCase() : (v.method ?? 'POST')) as Method;
   if (!(METHODS as readonly string[]).includes(method as string)) p.add('method', `must be one of ${METHODS.join(', ')}`);
   const path = str(p, v.path ?? '', 'path', { required: false, max: 4000 }) ?? '';
   const headers = stringMap(p, v.headers, 'headers');
@@ -80,11 +93,16 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
 
   const al = obj(p, v.allocation, 'allocation', false) ?? {};
   unknownKeys(p, al, 'allocation', ['queue', 'user']);
-  const allocation = { queue: str(p, al.queue, 'allocation.queue', { required: false, max: 200 }) ?? null, user: str(p, al.user, 'allocation.user', { required: false, max: 200 }) ?? null };
+  const allocation = {
+    queue: str(p, al.queue, 'allocation.queue', { required: false, max: 200 }) ?? null,
+    user: str(p, al.user, 'allocation.user', { required: false, max: 200 }) ?? null,
+  };
 
   const r = obj(p, v.response, 'response', false) ?? {};
   unknownKeys(p, r, 'response', MAPPING_KEYS);
-  const response = Object.fromEntries(MAPPING_KEYS.map((k) => [k, str(p, r[k], `response.${k}`, { required: false, max: 10_000 }) ?? null])) as unknown as ResponseMappingSpec;
+  const response = Object.fromEntries(
+    MAPPING_KEYS.map((k) => [k, str(p, r[k], `response.${k}`, { required: false, max: 10_000 }) ?? null]),
+  ) as unknown as ResponseMappingSpec;
   for (const k of MAPPING_KEYS) compileExpression(p, response[k], `response.${k}`);
 
   p.throwIfAny();
@@ -141,7 +159,9 @@ function templatesOf(spec: ActionTypeSpec): CompiledTemplates {
 
 export function compileActionType(id: string, revision: number, spec: ActionTypeSpec): CompiledActionType {
   const p = new Problems();
-  const mapping = Object.fromEntries(MAPPING_KEYS.map((k) => [k, compileExpression(p, spec.response[k], `response.${k}`)])) as CompiledMapping;
+  const mapping = Object.fromEntries(
+    MAPPING_KEYS.map((k) => [k, compileExpression(p, spec.response[k], `response.${k}`)]),
+  ) as CompiledMapping;
   p.throwIfAny();
   return {
     id,

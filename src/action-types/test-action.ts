@@ -15,7 +15,12 @@ export interface TestActionDeps {
   now: number;
 }
 
-export async function testAction(type: ActionTypeEntry, connector: ConnectorEntry, body: unknown, deps: TestActionDeps): Promise<Record<string, unknown>> {
+export async function testAction(
+  type: ActionTypeEntry,
+  connector: ConnectorEntry,
+  body: unknown,
+  deps: TestActionDeps,
+): Promise<Record<string, unknown>> {
   const p = new Problems();
   const b = isObject(body) ? body : {};
   if (body !== undefined && body !== null && !isObject(body)) p.add('', 'the body must be a JSON object');
@@ -61,7 +66,11 @@ export async function testAction(type: ActionTypeEntry, connector: ConnectorEntr
     } catch {
       /* not JSON: show the text */
     }
-    return { sent: true, request, response: { status: result.status, headers: result.headers, body: parsed, durationMs: result.durationMs } };
+    return {
+      sent: true,
+      request,
+      response: { status: result.status, headers: result.headers, body: parsed, durationMs: result.durationMs },
+    };
   }
   return { sent: true, request, error: { kind: result.kind, message: result.message, durationMs: result.durationMs } };
 }

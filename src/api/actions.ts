@@ -15,17 +15,37 @@ export const actionRoutes =
     const tags = ['actions'];
     app.post('/actions', { config: { roles: LAUNCHERS }, schema: { tags, body: LaunchBody } }, async (req, reply) => {
       const key = req.headers['idempotency-key'];
-      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
+        throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
       const r = await callout.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
-      return reply.code(r.created ? 201 : 200).header('location', `/v1/actions/${r.action.id}`).send(r.action);
+      return reply
+        .code(r.created ? 201 : 200)
+        .header('location', `/v1/actions/${r.action.id}`)
+        .send(r.action);
     });
-    app.get('/actions', { schema: { tags, querystring: ActionListQuery } }, async (req) => callout.listActions(req.query as Record<string, unknown>));
+    app.get('/actions', { schema: { tags, querystring: ActionListQuery } }, async (req) =>
+      callout.listActions(req.query as Record<string, unknown>),
+    );
     app.get('/actions/:id', { schema: { tags, params: IdParams } }, async (req) => callout.getAction((req.params as { id: string }).id));
-    app.get('/actions/:id/timeline', { schema: { tags, params: IdParams } }, async (req) => ({ items: await callout.timeline((req.params as { id: string }).id) }));
+    app.get('/actions/:id/timeline', { schema: { tags, params: IdParams } }, async (req) => ({
+      items: await callout.timeline((req.params as { id: string }).id),
+    }));
     const id = (req: { params: unknown }): string => (req.params as { id: string }).id;
-    app.post('/actions/:id/retry', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) => callout.retry(id(req), userOf(req)));
-    app.post('/actions/:id/pause', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) => callout.pause(id(req), userOf(req)));
-    app.post('/actions/:id/resume', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) => callout.resume(id(req), userOf(req)));
-    app.post('/actions/:id/pick-up', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) => callout.pickUp(id(req), userOf(req)));
-    app.post('/actions/:id/complete', { config: { roles: OPERATORS }, schema: { tags, params: IdParams, body: CompleteBody } }, async (req) => callout.complete(id(req), userOf(req), req.body));
+    app.post('/actions/:id/retry', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) =>
+      callout.retry(id(req), userOf(req)),
+    );
+    app.post('/actions/:id/pause', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) =>
+      callout.pause(id(req), userOf(req)),
+    );
+    app.post('/actions/:id/resume', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) =>
+      callout.resume(id(req), userOf(req)),
+    );
+    app.post('/actions/:id/pick-up', { config: { roles: OPERATORS }, schema: { tags, params: IdParams } }, async (req) =>
+      callout.pickUp(id(req), userOf(req)),
+    );
+    app.post(
+      '/actions/:id/complete',
+      { config: { roles: OPERATORS }, schema: { tags, params: IdParams, body: CompleteBody } },
+      async (req) => callout.complete(id(req), userOf(req), req.body),
+    );
   };

@@ -6,5 +6,7 @@ import type { Callout } from '../callout.ts';
 export const apiKeyRoutes =
   (callout: Callout): FastifyPluginAsync =>
   async (app) => {
-    app.post('/api-keys', { config: { roles: ['admin'] }, schema: { tags: ['api keys'] } }, async (req, reply) => reply.code(201).send(await callout.createApiKey(req.body)));
+    app.post('/api-keys', { config: { roles: ['admin'] }, schema: { tags: ['api keys'] } }, async (req, reply) =>
+      reply.code(201).send(await callout.createApiKey(req.body)),
+    );
   };

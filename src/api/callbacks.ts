@@ -10,8 +10,16 @@ export const callbackRoutes =
     const config = { roles: 'public' as const };
     const tags = ['callbacks'];
     const token = (req: { params: unknown }): string => (req.params as { token: string }).token;
-    app.post('/callbacks/:token', { config, schema: { tags, params: TokenParams, body: CallbackBody, security: [] } }, async (req) => callout.callback(token(req), req.body));
-    app.post('/callbacks/:token/acknowledge', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) => callout.acknowledge(token(req), req.body));
-    app.post('/callbacks/:token/heartbeat', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) => callout.heartbeat(token(req), req.body ?? {}));
-    app.post('/callbacks/:token/messages', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) => callout.message(token(req), req.body));
+    app.post('/callbacks/:token', { config, schema: { tags, params: TokenParams, body: CallbackBody, security: [] } }, async (req) =>
+      callout.callback(token(req), req.body),
+    );
+    app.post('/callbacks/:token/acknowledge', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) =>
+      callout.acknowledge(token(req), req.body),
+    );
+    app.post('/callbacks/:token/heartbeat', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) =>
+      callout.heartbeat(token(req), req.body ?? {}),
+    );
+    app.post('/callbacks/:token/messages', { config, schema: { tags, params: TokenParams, security: [] } }, async (req) =>
+      callout.message(token(req), req.body),
+    );
   };

@@ -10,13 +10,17 @@ export const configRoutes =
   async (app) => {
     const tags = ['configuration'];
     // A YAML file is accepted as it is; JSON goes through the usual parser.
-    app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
-      try {
-        done(null, parseConfigText(body as string));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
+    app.addContentTypeParser(
+      ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+      { parseAs: 'string' },
+      (_req, body, done) => {
+        try {
+          done(null, parseConfigText(body as string));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      },
+    );
     app.get('/config/export', { config: { roles: ['builder'] }, schema: { tags } }, async (req, reply) => {
       const format = (req.query as { format?: string }).format ?? 'yaml';
       if (format !== 'yaml' && format !== 'json') throw new ValidationError([{ field: 'format', message: 'must be yaml or json' }]);

@@ -15,7 +15,14 @@ export interface Problem {
 
 export function problem(code: keyof typeof ERROR_CODES, detail: string, errors?: Problem['errors']): Problem {
   const c = ERROR_CODES[code];
-  return { type: `https://callout.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`, title: c.title, status: c.status, detail, code, ...(errors ? { errors } : {}) };
+  return {
+    type: `https://callout.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: c.title,
+    status: c.status,
+    detail,
+    code,
+    ...(errors ? { errors } : {}),
+  };
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
@@ -26,7 +33,10 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (err instanceof CalloutError) return sendProblem(reply, problem(err.code, err.message, err.errors));
-    const fe = err as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string };
+    const fe = err as FastifyError & {
+      validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>;
+      validationContext?: string;
+    };
     if (fe.validation) {
       const ctx = fe.validationContext === 'querystring' ? '' : fe.validationContext === 'params' ? '' : '';
       const errors = fe.validation.map((v) => {
@@ -38,9 +48,16 @@ export function errorHandler(logger: Logger) {
       });
       return sendProblem(reply, problem('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors));
     }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, { ...problem('BAD_REQUEST', 'Send the body as application/json'), status: 415, title: 'Unsupported media type' });
-    if (fe.code?.startsWith('FST_ERR_CTP') || fe.statusCode === 400) return sendProblem(reply, problem('BAD_REQUEST', `The body is not valid JSON: ${fe.message}`));
-    if (fe.statusCode === 413) return sendProblem(reply, { ...problem('BAD_REQUEST', 'The body is too large'), status: 413, title: 'Payload too large' });
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendProblem(reply, {
+        ...problem('BAD_REQUEST', 'Send the body as application/json'),
+        status: 415,
+        title: 'Unsupported media type',
+      });
+    if (fe.code?.startsWith('FST_ERR_CTP') || fe.statusCode === 400)
+      return sendProblem(reply, problem('BAD_REQUEST', `The body is not valid JSON: ${fe.message}`));
+    if (fe.statusCode === 413)
+      return sendProblem(reply, { ...problem('BAD_REQUEST', 'The body is too large'), status: 413, title: 'Payload too large' });
     logger.error({ err, url: req.url }, 'unhandled error');
     return sendProblem(reply, problem('INTERNAL', 'Something went wrong inside Callout; the error is in the server log'));
   };

@@ -46,21 +46,39 @@ export const ActionTypeBody = Type.Object(
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     body: Type.Optional(Type.Object({ format: Type.String() }, { additionalProperties: true })),
     fields: Type.Optional(Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }))),
-    completion: Type.Optional(Type.Object({ mode: Type.Optional(Type.String()), timeout: Type.Optional(Duration), heartbeatTimeout: Type.Optional(Duration) })),
+    completion: Type.Optional(
+      Type.Object({ mode: Type.Optional(Type.String()), timeout: Type.Optional(Duration), heartbeatTimeout: Type.Optional(Duration) }),
+    ),
     retry: Type.Optional(RetryPolicy),
     allocation: Type.Optional(Type.Object({ queue: Type.Optional(Type.String()), user: Type.Optional(Type.String()) })),
-    response: Type.Optional(Type.Object({ successWhen: Type.Optional(Type.String()), output: Type.Optional(Type.String()), externalReference: Type.Optional(Type.String()), rejectedReason: Type.Optional(Type.String()) })),
+    response: Type.Optional(
+      Type.Object({
+        successWhen: Type.Optional(Type.String()),
+        output: Type.Optional(Type.String()),
+        externalReference: Type.Optional(Type.String()),
+        rejectedReason: Type.Optional(Type.String()),
+      }),
+    ),
   },
   { additionalProperties: true },
 );
 
 export const LaunchBody = Type.Object(
-  { actionType: Type.String({ description: 'action type id or name' }), input: Type.Optional(Type.Record(Type.String(), Type.Unknown())), caseId: Type.Optional(Type.Union([Type.String(), Type.Null()])) },
+  {
+    actionType: Type.String({ description: 'action type id or name' }),
+    input: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    caseId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
   { additionalProperties: true },
 );
 
 export const CallbackBody = Type.Object(
-  { outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]), data: Type.Optional(Type.Unknown()), reason: Type.Optional(Type.String()), externalReference: Type.Optional(Type.String()) },
+  {
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    data: Type.Optional(Type.Unknown()),
+    reason: Type.Optional(Type.String()),
+    externalReference: Type.Optional(Type.String()),
+  },
   { additionalProperties: true },
 );
 

@@ -26,18 +26,27 @@ declare module 'fastify' {
 export async function buildServer(callout: Callout, opts: { logRequests?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Per-request lines only when asked for: at thousands of callbacks a second they drown the rest.
-    loggerInstance: callout.logger.child({ component: 'api' }, { level: opts.logRequests ? callout.logger.level : 'warn' }) as FastifyBaseLogger,
+    loggerInstance: callout.logger.child(
+      { component: 'api' },
+      { level: opts.logRequests ? callout.logger.level : 'warn' },
+    ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   });
   app.decorateRequest('principal', null);
   app.setErrorHandler(errorHandler(callout.logger));
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Callout API', version: '1', description: 'External API actions for case and workflow processes. Errors are application/problem+json.' },
+      info: {
+        title: 'Callout API',
+        version: '1',
+        description: 'External API actions for case and workflow processes. Errors are application/problem+json.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -51,11 +60,17 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
     const principal = key ? await callout.authenticate(key) : undefined;
     if (!principal) {
       reply.header('www-authenticate', 'Bearer');
-      return sendProblem(reply, problem('UNAUTHORIZED', key ? 'The API key is not valid' : 'Send an API key as Authorization: Bearer <key>'));
+      return sendProblem(
+        reply,
+        problem('UNAUTHORIZED', key ? 'The API key is not valid' : 'Send an API key as Authorization: Bearer <key>'),
+      );
     }
     req.principal = principal;
     if (roles && !principal.roles.includes('admin') && !roles.some((r) => principal.roles.includes(r)))
-      return sendProblem(reply, problem('FORBIDDEN', `This needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`));
+      return sendProblem(
+        reply,
+        problem('FORBIDDEN', `This needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`),
+      );
   });
 
   app.get('/health', { config: { roles: 'public' }, schema: { hide: true } }, async () => ({ ok: true, store: callout.store.kind }));

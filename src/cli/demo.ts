@@ -103,17 +103,32 @@ const LAUNCHES: Array<{ actionType: string; input: Record<string, unknown> }> = 
   { actionType: 'charge-cost-centre', input: { CostCentre: 'CC-000' } },
   { actionType: 'slow-report', input: {} },
   { actionType: 'create-invoice', input: { Amount: 1249.5 } },
-  ...['+4420 7946 0001', '+4420 7946 0002', '+4420 7946 0003', '+4420 7946 0004', '+4420 7946 0005', '+4420 7946 0006'].map((To) => ({ actionType: 'send-sms', input: { To } })),
+  ...['+4420 7946 0001', '+4420 7946 0002', '+4420 7946 0003', '+4420 7946 0004', '+4420 7946 0005', '+4420 7946 0006'].map((To) => ({
+    actionType: 'send-sms',
+    input: { To },
+  })),
 ];
 
 async function seed(callout: Callout, mockUrl: string): Promise<void> {
   const connectors = [
-    { name: 'demo-vendor', description: 'The built-in mock external system', baseUrl: mockUrl, auth: { type: 'bearer', token: 'demo-token-not-a-secret' }, timeout: '10s' },
+    {
+      name: 'demo-vendor',
+      description: 'The built-in mock external system',
+      baseUrl: mockUrl,
+      auth: { type: 'bearer', token: 'demo-token-not-a-secret' },
+      timeout: '10s',
+    },
     {
       name: 'demo-oauth',
       description: 'The mock behind its own OAuth 2.0 token endpoint',
       baseUrl: mockUrl,
-      auth: { type: 'oauth2_client_credentials', tokenUrl: `${mockUrl}/oauth/token`, clientId: MOCK_OAUTH_CLIENT.id, clientSecret: MOCK_OAUTH_CLIENT.secret, clientAuth: 'basic' },
+      auth: {
+        type: 'oauth2_client_credentials',
+        tokenUrl: `${mockUrl}/oauth/token`,
+        clientId: MOCK_OAUTH_CLIENT.id,
+        clientSecret: MOCK_OAUTH_CLIENT.secret,
+        clientAuth: 'basic',
+      },
     },
     { name: 'demo-limited', description: 'The mock, at most 2 calls a second', baseUrl: mockUrl, rateLimits: [{ limit: 2, per: '1s' }] },
   ];
@@ -163,8 +178,12 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
     const lines: string[] = [];
     for (const id of ids) {
       const a = await callout.getAction(id);
-      const state = [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ') + (a.throttledUntil ? ` until ${a.throttledUntil.slice(11, 19)}` : '');
-      const extra = a.retry.lastError ? `  retries ${a.retry.count} of ${a.retry.max}${a.retry.nextRetryAt ? `, next ${a.retry.nextRetryAt.slice(11, 19)}` : ''}` : '';
+      const state =
+        [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ') +
+        (a.throttledUntil ? ` until ${a.throttledUntil.slice(11, 19)}` : '');
+      const extra = a.retry.lastError
+        ? `  retries ${a.retry.count} of ${a.retry.max}${a.retry.nextRetryAt ? `, next ${a.retry.nextRetryAt.slice(11, 19)}` : ''}`
+        : '';
       const why = a.rejectedReason ? `  rejected: ${a.rejectedReason.slice(0, 50)}` : '';
       lines.push(`  ${a.actionTypeName.padEnd(20)} ${state.padEnd(46)}${a.escalated ? ' ESCALATED' : ''}${extra}${why}`);
     }

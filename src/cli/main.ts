@@ -30,7 +30,9 @@ withSettings(program.command('serve').description('run the API and the engine'))
 
 withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'))
   .option('--no-launch', 'seed the example configuration without launching actions')
-  .action(async (flags: SettingFlags & { launch: boolean }) => demo(readSettings({ ...flags, allowPrivateNetworks: true }), { launch: flags.launch }));
+  .action(async (flags: SettingFlags & { launch: boolean }) =>
+    demo(readSettings({ ...flags, allowPrivateNetworks: true }), { launch: flags.launch }),
+  );
 
 /** Callout without the engine or the API, for one-off commands. */
 async function openCallout(s: Settings): Promise<Callout> {
@@ -56,22 +58,25 @@ withSettings(program.command('export').description('write connectors and action 
   .action(async (flags: SettingFlags & { format: string }) => {
     const callout = await openCallout(readSettings(flags));
     try {
-      if (flags.format !== 'yaml' && flags.format !== 'json') throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
+      if (flags.format !== 'yaml' && flags.format !== 'json')
+        throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
       process.stdout.write(serialize(await exportConfig(callout), flags.format));
     } finally {
       await callout.close();
     }
   });
 
-withSettings(program.command('import <file>').description('create or update connectors and action types from a YAML or JSON file')).action(async (file: string, flags: SettingFlags) => {
-  const callout = await openCallout(readSettings(flags));
-  try {
-    const report = await importConfig(callout, parseConfigText(readFileSync(file, 'utf8')));
-    console.log(JSON.stringify(report, null, 2));
-  } finally {
-    await callout.close();
-  }
-});
+withSettings(program.command('import <file>').description('create or update connectors and action types from a YAML or JSON file')).action(
+  async (file: string, flags: SettingFlags) => {
+    const callout = await openCallout(readSettings(flags));
+    try {
+      const report = await importConfig(callout, parseConfigText(readFileSync(file, 'utf8')));
+      console.log(JSON.stringify(report, null, 2));
+    } finally {
+      await callout.close();
+    }
+  },
+);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ValidationError) {

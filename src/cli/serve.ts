@@ -16,7 +16,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startServer(s: Settings, opts: { quiet?: boolean; logLevel?: string; engine?: CalloutOptions['engine'] } = {}): Promise<Running> {
+export async function startServer(
+  s: Settings,
+  opts: { quiet?: boolean; logLevel?: string; engine?: CalloutOptions['engine'] } = {},
+): Promise<Running> {
   const store = await openStore(s);
   const callout = await Callout.open({
     store,

@@ -17,7 +17,12 @@ export function obj(p: Problems, v: unknown, field: string, required = true): Do
   return v;
 }
 
-export function str(p: Problems, v: unknown, field: string, opts: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+export function str(
+  p: Problems,
+  v: unknown,
+  field: string,
+  opts: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {},
+): string | undefined {
   if (v === undefined || v === null) {
     if (opts.required !== false) p.add(field, 'is required');
     return undefined;
@@ -31,7 +36,8 @@ export function str(p: Problems, v: unknown, field: string, opts: { required?: b
 
 export function int(p: Problems, v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) return void p.add(field, `must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    return void p.add(field, `must be an integer from ${min} to ${max}`);
   return v as number;
 }
 

@@ -95,7 +95,10 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
   for (const row of await callout.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
   for (const [i, c] of (connectors as unknown[]).entries()) {
     const q = new Problems();
-    const existing = isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name) ? (await callout.registry.connector(c.name)).spec : undefined;
+    const existing =
+      isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name)
+        ? (await callout.registry.connector(c.name)).spec
+        : undefined;
     // An existing connector keeps its stored secret when the variable is not set here.
     const resolved = resolveSecrets(c, `connectors[${i}]`, existing ? { ...env } : env, existing ? new Problems() : q) as Doc;
     // An unset variable explains its field better than "is required" does.
@@ -125,7 +128,10 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
   p.throwIfAny();
 
   // Pass 2: write, skipping what is already as the file says.
-  const report: ImportReport = { connectors: { created: [], updated: [], unchanged: [] }, actionTypes: { created: [], updated: [], unchanged: [] } };
+  const report: ImportReport = {
+    connectors: { created: [], updated: [], unchanged: [] },
+    actionTypes: { created: [], updated: [], unchanged: [] },
+  };
   for (const c of plannedConnectors) {
     if (!c.existing) {
       await callout.createConnector(c.body);
@@ -149,7 +155,8 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
     }
     const connectorId = (await callout.registry.connector(t.connector as string)).id;
     const next = compileActionTypeSpec(t, connectorId);
-    if (JSON.stringify(actionTypeOptions(next)) === JSON.stringify(actionTypeOptions(prior.compiled.spec))) report.actionTypes.unchanged.push(name);
+    if (JSON.stringify(actionTypeOptions(next)) === JSON.stringify(actionTypeOptions(prior.compiled.spec)))
+      report.actionTypes.unchanged.push(name);
     else {
       await callout.updateActionType(name, { ...t, connector: connectorId }, 'system', 'replace');
       report.actionTypes.updated.push(name);

@@ -40,12 +40,18 @@ export function admission(s: ConnectorStatus | undefined, now: number): Admissio
   if (s.circuit === 'closed') return { kind: 'send' };
   const why = `circuit open after ${s.failures} failures in a row (last: ${s.lastError ?? 'unknown'})`;
   if (s.retryAt !== null && now < s.retryAt) return { kind: 'hold', until: s.retryAt, why };
-  if (s.probeUntil !== null && now < s.probeUntil) return { kind: 'hold', until: Math.min(s.probeUntil, now + 1000), why: `${why}; a probe is in flight` };
+  if (s.probeUntil !== null && now < s.probeUntil)
+    return { kind: 'hold', until: Math.min(s.probeUntil, now + 1000), why: `${why}; a probe is in flight` };
   return { kind: 'probe' };
 }
 
 /** Applies attempt outcomes, in the order they happened. */
-export function recordOutcomes(s: ConnectorStatus, outcomes: Array<{ ok: boolean; error?: string }>, spec: CircuitBreakerSpec | null, now: number): ConnectorStatus {
+export function recordOutcomes(
+  s: ConnectorStatus,
+  outcomes: Array<{ ok: boolean; error?: string }>,
+  spec: CircuitBreakerSpec | null,
+  now: number,
+): ConnectorStatus {
   const n = { ...s, updatedAt: now };
   for (const o of outcomes) {
     if (o.ok) {

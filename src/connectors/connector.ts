@@ -11,7 +11,15 @@ export type AuthSpec =
   | { type: 'basic'; username: string; password: string }
   | { type: 'bearer'; token: string }
   | { type: 'header'; headers: Record<string, string> }
-  | { type: 'oauth2_client_credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string; audience?: string; clientAuth: 'body' | 'basic' }
+  | {
+      type: 'oauth2_client_credentials';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope?: string;
+      audience?: string;
+      clientAuth: 'body' | 'basic';
+    }
   | { type: 'oauth2_refresh_token'; tokenUrl: string; clientId: string; clientSecret?: string; refreshToken: string };
 
 export const AUTH_TYPES = ['none', 'basic', 'bearer', 'header', 'oauth2_client_credentials', 'oauth2_refresh_token'] as const;
@@ -45,7 +53,18 @@ export interface CircuitBreakerSpec {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerSpec = Object.freeze({ failureThreshold: 5, cooldownMs: 30_000 });
-const KNOWN = ['name', 'description', 'baseUrl', 'auth', 'headers', 'rateLimits', 'maxConcurrency', 'circuitBreaker', 'timeout', 'inboundSecret'] as const;
+const KNOWN = [
+  'name',
+  'description',
+  'baseUrl',
+  'auth',
+  'headers',
+  'rateLimits',
+  'maxConcurrency',
+  'circuitBreaker',
+  'timeout',
+  'inboundSecret',
+] as const;
 
 /** Which auth fields are secrets, per type: encrypted at rest, never returned. */
 const SECRET_AUTH_FIELDS: Record<AuthSpec['type'], string[]> = {
@@ -100,7 +119,8 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
     if (cb) {
       unknownKeys(p, cb, 'circuitBreaker', ['failureThreshold', 'cooldown']);
       circuitBreaker = {
-        failureThreshold: int(p, cb.failureThreshold, 'circuitBreaker.failureThreshold', 1, 10_000) ?? DEFAULT_CIRCUIT_BREAKER.failureThreshold,
+        failureThreshold:
+          int(p, cb.failureThreshold, 'circuitBreaker.failureThreshold', 1, 10_000) ?? DEFAULT_CIRCUIT_BREAKER.failureThreshold,
         cooldownMs: duration(p, cb.cooldown, 'circuitBreaker.cooldown', { min: 1, max: 86_400_000 }) ?? DEFAULT_CIRCUIT_BREAKER.cooldownMs,
       };
     }
@@ -110,7 +130,18 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
   if (inboundSecret !== null && inboundSecret.length < 16) p.add('inboundSecret', 'must be at least 16 characters');
   if (v.inboundSecret === undefined && ctx.existing) inboundSecret = ctx.existing.inboundSecret;
   p.throwIfAny();
-  return { name: name!, description, baseUrl: baseUrl!, auth: auth!, headers, rateLimits, maxConcurrency, circuitBreaker, timeoutMs, inboundSecret };
+  return {
+    name: name!,
+    description,
+    baseUrl: baseUrl!,
+    auth: auth!,
+    headers,
+    rateLimits,
+    maxConcurrency,
+    circuitBreaker,
+    timeoutMs,
+    inboundSecret,
+  };
 }
 
 function checkBaseUrl(p: Problems, v: unknown, allowPrivate: boolean): string | undefined {
@@ -126,7 +157,10 @@ function checkBaseUrl(p: Problems, v: unknown, allowPrivate: boolean): string | 
   if (u.username || u.password) return void p.add('baseUrl', 'must not contain credentials; use auth');
   if (u.search || u.hash) return void p.add('baseUrl', 'must not contain a query or fragment');
   if (!allowPrivate && isLocalHostName(u.hostname))
-    return void p.add('baseUrl', `${u.hostname} is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)`);
+    return void p.add(
+      'baseUrl',
+      `${u.hostname} is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)`,
+    );
   return s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
@@ -134,7 +168,8 @@ function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): Aut
   const a = obj(p, v, 'auth');
   if (!a) return undefined;
   const type = a.type as AuthSpec['type'];
-  if (!(AUTH_TYPES as readonly string[]).includes(type as string)) return void p.add('auth.type', `must be one of ${AUTH_TYPES.join(', ')}`);
+  if (!(AUTH_TYPES as readonly string[]).includes(type as string))
+    return void p.add('auth.type', `must be one of ${AUTH_TYPES.join(', ')}`);
   // On PATCH a builder may resend the auth block without its secrets: keep the stored ones.
   const keep = existing?.type === type ? (existing as Record<string, unknown>) : {};
   const secret = (k: string): unknown => (a[k] === undefined ? keep[k] : a[k]);
@@ -169,7 +204,15 @@ function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): Aut
       const clientAuth = a.clientAuth ?? 'body';
       if (clientAuth !== 'body' && clientAuth !== 'basic') p.add('auth.clientAuth', 'must be "body" or "basic"');
       if (tokenUrl === undefined || clientId === undefined || clientSecret === undefined) return undefined;
-      return { type, tokenUrl, clientId, clientSecret, clientAuth: clientAuth as 'body' | 'basic', ...(scope ? { scope } : {}), ...(audience ? { audience } : {}) };
+      return {
+        type,
+        tokenUrl,
+        clientId,
+        clientSecret,
+        clientAuth: clientAuth as 'body' | 'basic',
+        ...(scope ? { scope } : {}),
+        ...(audience ? { audience } : {}),
+      };
     }
     case 'oauth2_refresh_token': {
       unknownKeys(p, a, 'auth', ['type', 'tokenUrl', 'clientId', 'clientSecret', 'refreshToken']);
@@ -206,7 +249,11 @@ export function connectorFromDoc(doc: Doc, box: SecretBox): ConnectorSpec {
   const auth: Doc = { ...(doc.auth as Doc) };
   for (const [k, v] of Object.entries(auth)) if (isEncrypted(v)) auth[k] = JSON.parse(box.decrypt(v));
   const inbound = doc.inboundSecret;
-  return { ...(doc as unknown as ConnectorSpec), auth: auth as unknown as AuthSpec, inboundSecret: isEncrypted(inbound) ? box.decrypt(inbound) : null };
+  return {
+    ...(doc as unknown as ConnectorSpec),
+    auth: auth as unknown as AuthSpec,
+    inboundSecret: isEncrypted(inbound) ? box.decrypt(inbound) : null,
+  };
 }
 
 /** The API view: durations in ms and named, secrets replaced by the list of those that are set. */
@@ -241,7 +288,17 @@ export function connectorView(id: string, spec: ConnectorSpec, meta: { revision:
 export function connectorPatchBase(spec: ConnectorSpec): Doc {
   const auth: Doc = { ...spec.auth };
   for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) delete auth[k];
-  return { name: spec.name, description: spec.description ?? undefined, baseUrl: spec.baseUrl, auth, headers: spec.headers, rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })), maxConcurrency: spec.maxConcurrency ?? undefined, circuitBreaker: circuitOptions(spec), timeout: spec.timeoutMs };
+  return {
+    name: spec.name,
+    description: spec.description ?? undefined,
+    baseUrl: spec.baseUrl,
+    auth,
+    headers: spec.headers,
+    rateLimits: spec.rateLimits.map((r) => ({ limit: r.limit, per: r.perMs })),
+    maxConcurrency: spec.maxConcurrency ?? undefined,
+    circuitBreaker: circuitOptions(spec),
+    timeout: spec.timeoutMs,
+  };
 }
 
 function circuitOptions(spec: ConnectorSpec): { failureThreshold: number; cooldown: number } | false {

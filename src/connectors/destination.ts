@@ -56,7 +56,13 @@ export function guardedLookup(hostname: string, options: object, callback: Looku
     if (err) return callback(err, []);
     const list = addresses as LookupAddress[];
     const bad = list.find((a) => isPrivateAddress(a.address));
-    if (bad) return callback(new DestinationRefusedError(`${hostname} resolves to ${bad.address}, a private or loopback address; set CALLOUT_ALLOW_PRIVATE_NETWORKS=1 to allow it`), []);
+    if (bad)
+      return callback(
+        new DestinationRefusedError(
+          `${hostname} resolves to ${bad.address}, a private or loopback address; set CALLOUT_ALLOW_PRIVATE_NETWORKS=1 to allow it`,
+        ),
+        [],
+      );
     if ((options as { all?: boolean }).all) return callback(null, list);
     const first = list[0]!;
     callback(null, first.address, first.family);
@@ -74,7 +80,8 @@ export function resolveUnderBase(baseUrl: string, renderedPath: string): URL {
     target = new URL(base.origin + basePath + rel);
   }
   const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-  const underBase = target.origin === base.origin && (target.pathname === base.pathname || target.pathname.startsWith(prefix) || base.pathname === '/');
+  const underBase =
+    target.origin === base.origin && (target.pathname === base.pathname || target.pathname.startsWith(prefix) || base.pathname === '/');
   if (!underBase) throw new DestinationRefusedError(`${target.origin}${target.pathname} is outside the connector's base URL ${baseUrl}`);
   return target;
 }

@@ -66,9 +66,15 @@ export class ConnectorHealth {
       if (list.every((o) => o.ok) && (!known || (known.circuit === 'closed' && known.failures === 0))) continue;
       try {
         const before = known?.circuit;
-        const s = await this.store.updateConnectorStatus(id, (cur) => recordOutcomes(cur ?? closedStatus(id, now), list, connector.spec.circuitBreaker, now));
+        const s = await this.store.updateConnectorStatus(id, (cur) =>
+          recordOutcomes(cur ?? closedStatus(id, now), list, connector.spec.circuitBreaker, now),
+        );
         this.statuses.set(id, s);
-        if (before !== s.circuit) this.logger.warn({ connector: connector.spec.name, circuit: s.circuit, failures: s.failures, lastError: s.lastError }, `circuit ${s.circuit}`);
+        if (before !== s.circuit)
+          this.logger.warn(
+            { connector: connector.spec.name, circuit: s.circuit, failures: s.failures, lastError: s.lastError },
+            `circuit ${s.circuit}`,
+          );
       } catch (err) {
         this.logger.warn({ err, connector: id }, 'recording attempt outcomes failed');
       }
@@ -76,7 +82,11 @@ export class ConnectorHealth {
   }
 
   async setAttention(connectorId: string, message: string | null, now: number): Promise<void> {
-    const s = await this.store.updateConnectorStatus(connectorId, (cur) => ({ ...(cur ?? closedStatus(connectorId, now)), needsAttention: message, updatedAt: now }));
+    const s = await this.store.updateConnectorStatus(connectorId, (cur) => ({
+      ...(cur ?? closedStatus(connectorId, now)),
+      needsAttention: message,
+      updatedAt: now,
+    }));
     this.statuses.set(connectorId, s);
   }
 

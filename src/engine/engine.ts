@@ -57,7 +57,8 @@ interface PendingWrite {
 const EXCERPT = 4096;
 /** Rate-limit permits are not used in the last ms of their window, so a request never lands in the next. */
 const RATE_GUARD_MS = 25;
-const excerpt = (s: string | undefined): string | undefined => (s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s);
+const excerpt = (s: string | undefined): string | undefined =>
+  s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
 
 export class Engine extends EventEmitter<EngineEvents> {
   private readonly o: Required<Omit<EngineOptions, 'store' | 'registry' | 'sender' | 'clock' | 'box' | 'logger'>> & EngineOptions;
@@ -131,10 +132,12 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async loop(): Promise<void> {
     // Other nodes' launches and callbacks arrive as notifications when the store has them.
-    const unlisten = await this.o.store.listen?.(() => this.wake()).catch((err) => {
-      this.o.logger.warn({ err }, 'listening for work failed; polling only');
-      return undefined;
-    });
+    const unlisten = await this.o.store
+      .listen?.(() => this.wake())
+      .catch((err) => {
+        this.o.logger.warn({ err }, 'listening for work failed; polling only');
+        return undefined;
+      });
     try {
       await this.runLoop();
     } finally {
@@ -226,11 +229,21 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (a.phase === 'awaiting_callback') {
         // Due for a heartbeat deadline that has since moved: just reschedule.
         const next: ActionRecord = { ...a, dueAt: computeDueAt(a, policy, now), version: a.version + 1 };
-        work.push(this.enqueue({ action: next, expectedVersion: a.version, timeline: [], effects: [] }, { type: 'heartbeat' }).then(() => undefined));
+        work.push(
+          this.enqueue({ action: next, expectedVersion: a.version, timeline: [], effects: [] }, { type: 'heartbeat' }).then(
+            () => undefined,
+          ),
+        );
         continue;
       }
-      const connector = this.o.registry.cachedConnector(type.compiled.spec.connectorId) ?? (await this.o.registry.connector(type.compiled.spec.connectorId));
-      if (connector.spec.rateLimits.length === 0 && connector.spec.maxConcurrency === null && this.health.admission(connector.id, now).kind === 'send') {
+      const connector =
+        this.o.registry.cachedConnector(type.compiled.spec.connectorId) ??
+        (await this.o.registry.connector(type.compiled.spec.connectorId));
+      if (
+        connector.spec.rateLimits.length === 0 &&
+        connector.spec.maxConcurrency === null &&
+        this.health.admission(connector.id, now).kind === 'send'
+      ) {
         work.push(this.send(a, type, connector, false));
         continue;
       }
@@ -243,7 +256,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Applies a connector's concurrency slots, then its rate limits; holds what does not fit. */
-  private async admit(connector: ConnectorEntry, items: Array<{ a: ActionRecord; type: ActionTypeEntry }>, now: number): Promise<Array<Promise<void>>> {
+  private async admit(
+    connector: ConnectorEntry,
+    items: Array<{ a: ActionRecord; type: ActionTypeEntry }>,
+    now: number,
+  ): Promise<Array<Promise<void>>> {
     const store = this.o.store;
     const spec = connector.spec;
     let admitted = items;
@@ -260,10 +277,24 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     if (spec.maxConcurrency !== null && admitted.length > 0) {
       const want = admitted;
-      const got = new Set(await store.acquireConcurrency({ connectorId: connector.id, max: spec.maxConcurrency, actionIds: want.map((i) => i.a.id), now, until: now + this.leaseMs() }));
+      const got = new Set(
+        await store.acquireConcurrency({
+          connectorId: connector.id,
+          max: spec.maxConcurrency,
+          actionIds: want.map((i) => i.a.id),
+          now,
+          until: now + this.leaseMs(),
+        }),
+      );
       admitted = want.filter((i) => got.has(i.a.id));
       // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
-      for (const i of want) if (!got.has(i.a.id)) held.push({ item: i, until: now + 50 + Math.floor(Math.random() * 50), why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)` });
+      for (const i of want)
+        if (!got.has(i.a.id))
+          held.push({
+            item: i,
+            until: now + 50 + Math.floor(Math.random() * 50),
+            why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)`,
+          });
     }
     let sendBy: number | undefined;
     if (spec.rateLimits.length > 0 && admitted.length > 0) {
@@ -283,11 +314,17 @@ export class Engine extends EventEmitter<EngineEvents> {
       admitted = admitted.slice(0, granted);
       sendBy = windowEnd - RATE_GUARD_MS;
       for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
-      if (spec.maxConcurrency !== null && over.length > 0) await store.releaseConcurrency(connector.id, over.map((i) => i.a.id));
+      if (spec.maxConcurrency !== null && over.length > 0)
+        await store.releaseConcurrency(
+          connector.id,
+          over.map((i) => i.a.id),
+        );
     }
     return [
       ...admitted.map((i) => this.send(i.a, i.type, connector, spec.maxConcurrency !== null, sendBy)),
-      ...held.map((h) => this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy).then(() => undefined)),
+      ...held.map((h) =>
+        this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy).then(() => undefined),
+      ),
     ];
   }
 
@@ -295,18 +332,27 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.o.registry.maxAttemptTimeoutMs() + this.o.leaseMarginMs;
   }
 
-  private async send(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, holdsSlot: boolean, sendBy?: number): Promise<void> {
+  private async send(
+    a: ActionRecord,
+    type: ActionTypeEntry,
+    connector: ConnectorEntry,
+    holdsSlot: boolean,
+    sendBy?: number,
+  ): Promise<void> {
     let event: ActionEvent;
     try {
       event = await this.attempt(a, type, connector, sendBy);
     } finally {
       if (holdsSlot) {
-        await this.o.store.releaseConcurrency(connector.id, [a.id]).catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
+        await this.o.store
+          .releaseConcurrency(connector.id, [a.id])
+          .catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
         this.wake();
       }
     }
     if (event.type === 'send_failed') this.health.record(connector, false, event.message);
-    else if (event.type === 'send_answered') this.health.record(connector, event.status < 500, event.status >= 500 ? `HTTP ${event.status}` : undefined);
+    else if (event.type === 'send_answered')
+      this.health.record(connector, event.status < 500, event.status >= 500 ? `HTTP ${event.status}` : undefined);
     await this.commit(a, event, type.compiled.policy);
   }
 
@@ -348,7 +394,9 @@ export class Engine extends EventEmitter<EngineEvents> {
           type: 'send_answered',
           status: result.status,
           attempt: record,
-          ...(result.headers['retry-after'] !== undefined ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], this.o.clock.now()) } : {}),
+          ...(result.headers['retry-after'] !== undefined
+            ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], this.o.clock.now()) }
+            : {}),
           ...(ok ? {} : { bodyExcerpt: result.body.slice(0, 300) }),
           ...mapped,
         };
@@ -356,7 +404,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private async evaluateResponse(type: ActionTypeEntry, a: ActionRecord, result: Extract<SendResult, { kind: 'answered' }>): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
+  private async evaluateResponse(
+    type: ActionTypeEntry,
+    a: ActionRecord,
+    result: Extract<SendResult, { kind: 'answered' }>,
+  ): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
     const m = type.compiled.mapping;
     let body: unknown = null;
     if (result.body.length > 0) {
@@ -379,7 +431,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       const evaluation: Evaluation = { success, output: output === undefined ? null : output };
       if (!success) {
         const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
-        evaluation.rejectedReason = reason !== undefined && reason !== null ? String(reason) : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
+        evaluation.rejectedReason =
+          reason !== undefined && reason !== null
+            ? String(reason)
+            : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
       }
       out.evaluation = evaluation;
       return out;
@@ -388,9 +443,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  systemValues(a: ActionRecord): { callbackUrl: string; callbackToken: string; actionId: string; caseId: string | null; idempotencyKey: string } {
+  systemValues(a: ActionRecord): {
+    callbackUrl: string;
+    callbackToken: string;
+    actionId: string;
+    caseId: string | null;
+    idempotencyKey: string;
+  } {
     const token = this.callbackToken(a.id);
-    return { callbackUrl: `${this.o.publicUrl}/v1/callbacks/${token}`, callbackToken: token, actionId: a.id, caseId: a.caseId, idempotencyKey: a.id };
+    return {
+      callbackUrl: `${this.o.publicUrl}/v1/callbacks/${token}`,
+      callbackToken: token,
+      actionId: a.id,
+      caseId: a.caseId,
+      idempotencyKey: a.id,
+    };
   }
 
   /** `<action id>.<MAC>`: unguessable without the secret key, checked without a look-up table. */
@@ -445,7 +512,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       results = await this.o.store.writeActions(batch.map((b) => b.write));
     } catch (err) {
       // The store is unreachable: the leases will expire and the work will be done again.
-      this.o.logger.error({ err, count: batch.length }, 'writing outcomes failed; the actions will be taken up again when their leases expire');
+      this.o.logger.error(
+        { err, count: batch.length },
+        'writing outcomes failed; the actions will be taken up again when their leases expire',
+      );
       this.emit('failure', err);
       for (const b of batch) b.resolve(undefined);
       return;
@@ -470,7 +540,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       const type = await this.o.registry.actionType(cur.actionTypeId);
       const t = transition(cur, event, { policy: type.compiled.policy, now: this.o.clock.now(), rand: Math.random() });
       if (!t.ok || !t.changed) return cur;
-      const [ok] = await this.o.store.writeActions([{ action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects }]);
+      const [ok] = await this.o.store.writeActions([
+        { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
+      ]);
       if (ok) {
         this.emit('action', t.action, t.effects);
         return t.action;
@@ -491,7 +563,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       const t = transition(cur, event, { policy: type.compiled.policy, now, rand: Math.random() });
       if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
       if (!t.changed) return cur;
-      const [ok] = await this.o.store.writeActions([{ action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects }]);
+      const [ok] = await this.o.store.writeActions([
+        { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
+      ]);
       if (ok) {
         this.emit('action', t.action, t.effects);
         if (t.action.dueAt !== null && t.action.dueAt <= now) this.wake();
@@ -512,8 +586,16 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 }
 
-function attemptRecord(n: number, req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined }, result: SendResult): Record<string, unknown> {
-  const base = { attempt: n, request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) }, durationMs: result.durationMs };
+function attemptRecord(
+  n: number,
+  req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined },
+  result: SendResult,
+): Record<string, unknown> {
+  const base = {
+    attempt: n,
+    request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) },
+    durationMs: result.durationMs,
+  };
   if (result.kind === 'answered') return { ...base, response: { status: result.status, body: excerpt(result.body) } };
   return { ...base, error: { kind: result.kind, message: result.message } };
 }

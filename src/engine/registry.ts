@@ -78,7 +78,8 @@ export class Registry {
   /** Reloads whatever changed elsewhere; returns the ids of action types whose revision moved. */
   async refresh(): Promise<string[]> {
     for (const row of await this.store.listConfig('connector')) {
-      if (this.connectors.get(row.id)?.revision !== row.revision) this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+      if (this.connectors.get(row.id)?.revision !== row.revision)
+        this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
     }
     const changed: string[] = [];
     for (const row of await this.store.listConfig('action_type')) {

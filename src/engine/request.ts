@@ -9,7 +9,12 @@ import { resolveUnderBase } from '../connectors/destination.ts';
 export const USER_AGENT = 'Callout/0.1';
 
 /** Throws RenderError (a value cannot go where it is placed) or DestinationRefusedError (outside the base URL). */
-export function buildRequest(type: ActionTypeEntry, connector: ConnectorEntry, input: Record<string, unknown>, system: SystemValues): OutboundRequest {
+export function buildRequest(
+  type: ActionTypeEntry,
+  connector: ConnectorEntry,
+  input: Record<string, unknown>,
+  system: SystemValues,
+): OutboundRequest {
   const t = type.compiled;
   const rendered = t.templates.render(input, system);
   const url = resolveUnderBase(connector.spec.baseUrl, rendered.path);

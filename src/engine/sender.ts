@@ -37,7 +37,11 @@ export class Sender {
   private pools = new Map<string, PoolEntry>();
 
   constructor(
-    private readonly opts: { allowPrivateNetworks: boolean; connectionsPerConnector?: number; authFor?: (c: ConnectorEntry) => AuthProvider },
+    private readonly opts: {
+      allowPrivateNetworks: boolean;
+      connectionsPerConnector?: number;
+      authFor?: (c: ConnectorEntry) => AuthProvider;
+    },
   ) {}
 
   private entry(c: ConnectorEntry): PoolEntry {
@@ -49,7 +53,9 @@ export class Sender {
       connections: c.spec.maxConcurrency ?? this.opts.connectionsPerConnector ?? 128,
       pipelining: 1,
       keepAliveTimeout: 10_000,
-      connect: this.opts.allowPrivateNetworks ? { timeout: c.spec.timeoutMs } : { timeout: c.spec.timeoutMs, lookup: guardedLookup as never },
+      connect: this.opts.allowPrivateNetworks
+        ? { timeout: c.spec.timeoutMs }
+        : { timeout: c.spec.timeoutMs, lookup: guardedLookup as never },
     });
     const e: PoolEntry = { revision: c.revision, pool, auth: (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c) };
     this.pools.set(c.id, e);
@@ -66,12 +72,27 @@ export class Sender {
     const started = performance.now();
     try {
       const authHeaders = await e.auth.headers();
-      if (req.stillAllowed && !req.stillAllowed()) return { kind: 'too_late', message: 'the rate-limit window ended before the request could start', durationMs: Math.round(performance.now() - started) };
+      if (req.stillAllowed && !req.stillAllowed())
+        return {
+          kind: 'too_late',
+          message: 'the rate-limit window ended before the request could start',
+          durationMs: Math.round(performance.now() - started),
+        };
       let result = await this.once(e, c, req, authHeaders, started);
       // A 401 may mean an expired token: renew once and resend once.
-      if (result.kind === 'answered' && result.status === 401 && e.auth.renewAfterUnauthorized && (await e.auth.renewAfterUnauthorized(authHeaders))) {
+      if (
+        result.kind === 'answered' &&
+        result.status === 401 &&
+        e.auth.renewAfterUnauthorized &&
+        (await e.auth.renewAfterUnauthorized(authHeaders))
+      ) {
         // Under a rate limit the resend needs a permit of its own.
-        if (req.stillAllowed) return { kind: 'too_late', message: 'credentials renewed after a 401; resending with a new rate-limit permit', durationMs: Math.round(performance.now() - started) };
+        if (req.stillAllowed)
+          return {
+            kind: 'too_late',
+            message: 'credentials renewed after a 401; resending with a new rate-limit permit',
+            durationMs: Math.round(performance.now() - started),
+          };
         result = await this.once(e, c, req, await e.auth.headers(), started);
       }
       return result;
@@ -85,7 +106,13 @@ export class Sender {
     }
   }
 
-  private async once(e: PoolEntry, c: ConnectorEntry, req: OutboundRequest, authHeaders: Record<string, string>, started: number): Promise<SendResult> {
+  private async once(
+    e: PoolEntry,
+    c: ConnectorEntry,
+    req: OutboundRequest,
+    authHeaders: Record<string, string>,
+    started: number,
+  ): Promise<SendResult> {
     const timeoutMs = c.spec.timeoutMs;
     const durationMs = (): number => Math.round(performance.now() - started);
     try {

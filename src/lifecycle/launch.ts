@@ -44,6 +44,8 @@ export function launchAction(p: LaunchParams): { action: ActionRecord; timeline:
     closedAt: null,
     version: 1,
   };
-  const timeline: TimelineEntry[] = [{ at: p.now, actor: p.actor, kind: 'launched', message: `Launched ${p.actionTypeName}; Waiting (queued)` }];
+  const timeline: TimelineEntry[] = [
+    { at: p.now, actor: p.actor, kind: 'launched', message: `Launched ${p.actionTypeName}; Waiting (queued)` },
+  ];
   return { action, timeline };
 }

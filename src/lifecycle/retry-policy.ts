@@ -104,14 +104,26 @@ export function compileRetryPolicy(opts: unknown, prefix = 'retry'): RetryPolicy
         const s = String(c);
         if ((RETRY_CONDITIONS as readonly string[]).includes(s) || /^[1-5]\d\d$/.test(s) || /^[1-5]xx$/.test(s)) retryOn.push(s);
         else
-          p.add(`${prefix}.retryOn[${i}]`, `must be one of ${RETRY_CONDITIONS.join(', ')}, a status code such as "503", or a class such as "5xx"`);
+          p.add(
+            `${prefix}.retryOn[${i}]`,
+            `must be one of ${RETRY_CONDITIONS.join(', ')}, a status code such as "503", or a class such as "5xx"`,
+          );
       });
     }
   }
   if (maxIntervalMs < intervalMs) p.add(`${prefix}.maxInterval`, 'cannot be less than interval');
   if (windowMs !== null && windowMs <= 0) p.add(`${prefix}.window`, 'must be longer than 0');
   p.throwIfAny();
-  return Object.freeze({ maxRetries, intervalMs, backoff, backoffCoefficient, maxIntervalMs, jitter, windowMs, retryOn: Object.freeze(retryOn) });
+  return Object.freeze({
+    maxRetries,
+    intervalMs,
+    backoff,
+    backoffCoefficient,
+    maxIntervalMs,
+    jitter,
+    windowMs,
+    retryOn: Object.freeze(retryOn),
+  });
 }
 
 /** Turns a compiled policy back into its option form (for the API and export). */

@@ -14,7 +14,15 @@ export interface Evaluation {
 }
 
 export type ActionEvent =
-  | { type: 'send_answered'; status: number; retryAfterMs?: number; bodyExcerpt?: string; evaluation?: Evaluation; externalReference?: string; attempt?: Record<string, unknown> }
+  | {
+      type: 'send_answered';
+      status: number;
+      retryAfterMs?: number;
+      bodyExcerpt?: string;
+      evaluation?: Evaluation;
+      externalReference?: string;
+      attempt?: Record<string, unknown>;
+    }
   | { type: 'send_failed'; kind: Exclude<FailureKind, 'status'>; message: string; attempt?: Record<string, unknown> }
   /** The request could not be made at all: the destination was refused or a value cannot be rendered. */
   | { type: 'send_refused'; cause: 'invalid_input' | 'destination_refused'; message: string }
@@ -150,7 +158,13 @@ export function isTimedOut(a: ActionRecord, policy: ActionPolicy, now: number): 
   return a.phase === 'awaiting_callback' && hb !== null && (a.heartbeatAt ?? a.updatedAt) + hb <= now;
 }
 
-function failAttempt(c: Change, kind: FailureKind, message: string, status: number | undefined, retryAfterMs: number | undefined): TransitionResult {
+function failAttempt(
+  c: Change,
+  kind: FailureKind,
+  message: string,
+  status: number | undefined,
+  retryAfterMs: number | undefined,
+): TransitionResult {
   const { a, ctx } = c;
   const policy = ctx.policy.retry;
   a.lastError = message;
@@ -167,7 +181,10 @@ function failAttempt(c: Change, kind: FailureKind, message: string, status: numb
   const nextRetryAt = ctx.now + retryDelay(policy, done + 1, ctx.rand ?? 0.5, retryAfterMs);
   const windowEnd = policy.windowMs !== null ? a.createdAt + policy.windowMs : null;
   if (done >= policy.maxRetries || (windowEnd !== null && nextRetryAt > windowEnd)) {
-    const why = done >= policy.maxRetries ? `retries exhausted (${done} of ${policy.maxRetries})` : `retry window of ${policy.windowMs} ms passed (${done} of ${policy.maxRetries})`;
+    const why =
+      done >= policy.maxRetries
+        ? `retries exhausted (${done} of ${policy.maxRetries})`
+        : `retry window of ${policy.windowMs} ms passed (${done} of ${policy.maxRetries})`;
     c.note('system', 'retry_scheduled', `No retry: ${why}`, { retryCount: done, maxRetries: policy.maxRetries });
     return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
   }
@@ -185,7 +202,8 @@ function failAttempt(c: Change, kind: FailureKind, message: string, status: numb
 
 function succeed(c: Change, actor: Actor, output: unknown): TransitionResult {
   if (output !== undefined) c.a.output = output;
-  if (output !== null && typeof output === 'object' && !Array.isArray(output)) c.effects.push({ type: 'merge_case_data', data: output as Record<string, unknown> });
+  if (output !== null && typeof output === 'object' && !Array.isArray(output))
+    c.effects.push({ type: 'merge_case_data', data: output as Record<string, unknown> });
   return c.to(actor, 'closed', null, 'done_successfully').done();
 }
 
@@ -200,7 +218,11 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       a.attempts += 1;
       c.note('system', 'attempt', attemptMessage(event), event.attempt);
       if (!waiting || a.phase === 'awaiting_callback') {
-        c.note('system', 'ignored', `The answer to attempt ${a.attempts} arrived after the action became ${describeState(a)}; nothing changed`);
+        c.note(
+          'system',
+          'ignored',
+          `The answer to attempt ${a.attempts} arrived after the action became ${describeState(a)}; nothing changed`,
+        );
         return c.done();
       }
       if (event.type === 'send_failed') return failAttempt(c, event.kind, event.message, undefined, undefined);
@@ -229,10 +251,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       a.lastErrorAt = ctx.now;
       a.rejectedReason = event.message;
       c.note('system', 'attempt', `Not sent: ${event.message}`);
-      return c.to('system', 'todo', event.cause === 'invalid_input' ? 'invalid_input' : 'request_rejected', null).allocate().done();
+      return c
+        .to('system', 'todo', event.cause === 'invalid_input' ? 'invalid_input' : 'request_rejected', null)
+        .allocate()
+        .done();
     case 'callback': {
       if (a.callbackOutcome !== null) {
-        return a.callbackOutcome === event.outcome ? c.done() : refuse(`A ${a.callbackOutcome} callback was already applied to this action`, 'CONFLICT');
+        return a.callbackOutcome === event.outcome
+          ? c.done()
+          : refuse(`A ${a.callbackOutcome} callback was already applied to this action`, 'CONFLICT');
       }
       if (!waiting) return refuse(`The action is ${describeState(a)} and no longer waits for a callback`, 'CONFLICT');
       a.callbackOutcome = event.outcome;
@@ -258,7 +285,10 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.note(event.actor, 'message', event.text).done();
     case 'timed_out':
       if (!waiting) return refuse('Only a waiting action can time out');
-      a.lastError = a.phase === 'awaiting_callback' && (a.timeoutAt === null || a.timeoutAt > ctx.now) ? 'No heartbeat from the external system in time' : 'Completion timeout passed';
+      a.lastError =
+        a.phase === 'awaiting_callback' && (a.timeoutAt === null || a.timeoutAt > ctx.now)
+          ? 'No heartbeat from the external system in time'
+          : 'Completion timeout passed';
       a.lastErrorAt = ctx.now;
       return c.to('system', 'todo', 'timeout', null).allocate().done();
     case 'throttled':
@@ -277,7 +307,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.to(`user:${event.user}`, 'in_progress', a.reason, null).done();
     case 'completed': {
       if (a.state === 'closed') return refuse('The action is already closed');
-      if (a.state === 'waiting' && a.phase === 'sending') return refuse('An attempt is in flight; complete the action when it has been answered');
+      if (a.state === 'waiting' && a.phase === 'sending')
+        return refuse('An attempt is in flight; complete the action when it has been answered');
       if (event.note) c.note(`user:${event.user}`, 'completed', event.note);
       c.to(`user:${event.user}`, 'closed', null, event.resolution);
       if (event.resolution === 'done_successfully') a.escalated = false;
@@ -322,7 +353,10 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       const max = ctx.policy.retry.maxRetries;
       const done = retryCount(a);
       if (!(waiting && a.phase === 'retry_scheduled' && done >= max)) return c.done();
-      c.note(event.actor, 'policy_changed', `Retry limit lowered to ${max}; closed at ${done} of ${max}`, { retryCount: done, maxRetries: max });
+      c.note(event.actor, 'policy_changed', `Retry limit lowered to ${max}; closed at ${done} of ${max}`, {
+        retryCount: done,
+        maxRetries: max,
+      });
       return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
     }
     default:
@@ -331,6 +365,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
 }
 
 function attemptMessage(event: Extract<ActionEvent, { type: 'send_answered' | 'send_failed' }>): string {
-  if (event.type === 'send_failed') return `Attempt failed: ${event.kind === 'timeout' ? 'timed out' : 'connection error'}: ${event.message}`;
+  if (event.type === 'send_failed')
+    return `Attempt failed: ${event.kind === 'timeout' ? 'timed out' : 'connection error'}: ${event.message}`;
   return `Attempt answered HTTP ${event.status}`;
 }

@@ -28,12 +28,7 @@ export class CallbackSender {
    * Sends `payload()` (JSON text, built at send time) to `target` after `delayMs`.
    * `headers` are added to the request (e.g. a signature the test asked for).
    */
-  schedule(
-    target: URL,
-    delayMs: number,
-    payload: () => string,
-    headers?: Record<string, string>,
-  ): void {
+  schedule(target: URL, delayMs: number, payload: () => string, headers?: Record<string, string>): void {
     if (this.closed) return;
     this.later(delayMs, () => this.attempt(target, payload(), headers, 0));
   }
@@ -48,12 +43,7 @@ export class CallbackSender {
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 
-  private attempt(
-    target: URL,
-    body: string,
-    headers: Record<string, string> | undefined,
-    retry: number,
-  ): void {
+  private attempt(target: URL, body: string, headers: Record<string, string> | undefined, retry: number): void {
     if (this.closed) return;
     this.inFlight++;
     this.poolFor(target.origin)
@@ -76,12 +66,7 @@ export class CallbackSender {
       });
   }
 
-  private retryLater(
-    target: URL,
-    body: string,
-    headers: Record<string, string> | undefined,
-    retry: number,
-  ): void {
+  private retryLater(target: URL, body: string, headers: Record<string, string> | undefined, retry: number): void {
     if (this.closed) return;
     if (retry >= this.retries) {
       this.errors++;

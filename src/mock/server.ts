@@ -4,15 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { CallbackSender } from './callbacks.ts';
 import { LogFileWriter } from './log-file.ts';
-import {
-  findRoute,
-  json,
-  MOCK_FAILURE,
-  NOT_FOUND,
-  type Answer,
-  type MockRequest,
-  type RouteState,
-} from './routes.ts';
+import { findRoute, json, MOCK_FAILURE, NOT_FOUND, type Answer, type MockRequest, type RouteState } from './routes.ts';
 
 export interface MockOptions {
   /** @default '127.0.0.1' */
@@ -285,7 +277,7 @@ function write(res: ServerResponse, a: Answer): void {
   if (res.destroyed) return;
   const headers =
     a.body === ''
-      ? a.headers ?? []
+      ? (a.headers ?? [])
       : ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(a.body)), ...(a.headers ?? [])];
   res.writeHead(a.status, headers);
   res.end(a.body === '' ? undefined : a.body);

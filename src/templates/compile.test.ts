@@ -1,13 +1,7 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import {
-  compileTemplates,
-  TemplateError,
-  type FieldDeclarations,
-  type SystemValues,
-  type TemplateSet,
-} from './index.ts';
+import { compileTemplates, TemplateError, type FieldDeclarations, type SystemValues, type TemplateSet } from './index.ts';
 
 const system: SystemValues = {
   callbackUrl: 'https://callout.example.com/v1/callbacks/tok-1',
@@ -225,9 +219,7 @@ describe('compileTemplates', () => {
 
     it('an unknown body format or a template that is not text', () => {
       expect(templateError({ path: '/', body: { format: 'xml' } as never }).location).toBe('body.format');
-      expect(templateError({ path: '/', body: { format: 'json', template: { a: 1 } } as never }).location).toBe(
-        'body.template',
-      );
+      expect(templateError({ path: '/', body: { format: 'json', template: { a: 1 } } as never }).location).toBe('body.template');
       expect(templateError({ path: 42 } as never).location).toBe('path');
     });
   });

@@ -19,8 +19,7 @@ import {
 import { parseTemplate, tokensOf, type Segment, type Token } from './tokens.ts';
 import { compileInputValidator, checkDefaults, type InputResult } from './validate.ts';
 
-export type BodyTemplate =
-  { format: 'json'; template: string } | { format: 'form'; fields: Record<string, string> } | { format: 'none' };
+export type BodyTemplate = { format: 'json'; template: string } | { format: 'form'; fields: Record<string, string> } | { format: 'none' };
 
 export interface TemplateSet {
   /** A path under the connector's base URL, or a full URL; tokens in it are percent-encoded. */
@@ -55,14 +54,11 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type ParsedBody =
-  | { format: 'json'; tree: JsonNode }
-  | { format: 'form'; fields: Array<[key: string, segments: Segment[]]> }
-  | { format: 'none' };
+  { format: 'json'; tree: JsonNode } | { format: 'form'; fields: Array<[key: string, segments: Segment[]]> } | { format: 'none' };
 
 /** Compiles once per action type (throws TemplateError); the result renders many requests. */
 export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations): CompiledTemplates {
-  if (set === null || typeof set !== 'object')
-    throw new TemplateError('path', 0, 'templates must be an object with a path');
+  if (set === null || typeof set !== 'object') throw new TemplateError('path', 0, 'templates must be an object with a path');
   if (typeof set.path !== 'string') throw new TemplateError('path', 0, 'must be a string');
   const path = parseTemplate(set.path, 'path');
   const headers = parseHeaders(set.headers);
@@ -88,9 +84,7 @@ export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations)
   };
 
   const renderPath = compileText(path, slot, percentEncode('path'));
-  const renderHeaders = headers.map(
-    ([name, segments]) => [name, compileText(segments, slot, headerSafe(`headers.${name}`))] as const,
-  );
+  const renderHeaders = headers.map(([name, segments]) => [name, compileText(segments, slot, headerSafe(`headers.${name}`))] as const);
   const renderBody = compileBody(body, slot);
   const contentType = body.format === 'json' ? JSON_TYPE : body.format === 'form' ? FORM_TYPE : undefined;
 
@@ -151,19 +145,14 @@ function parseBody(body: unknown): ParsedBody {
         format: 'form',
         fields: Object.entries(fields as Record<string, unknown>).map(([key, value]) => {
           const at = `body.fields.${key}`;
-          if (key.includes('{{'))
-            throw new TemplateError(at, 0, 'tokens are not allowed in form field names, only in values');
+          if (key.includes('{{')) throw new TemplateError(at, 0, 'tokens are not allowed in form field names, only in values');
           if (typeof value !== 'string') throw new TemplateError(at, 0, 'must be a string');
           return [key, parseTemplate(value, at)];
         }),
       };
     }
     default:
-      throw new TemplateError(
-        'body.format',
-        0,
-        `unknown body format ${JSON.stringify(b.format)}: use json, form or none`,
-      );
+      throw new TemplateError('body.format', 0, `unknown body format ${JSON.stringify(b.format)}: use json, form or none`);
   }
 }
 

@@ -36,9 +36,7 @@ describe('fields', () => {
   it('a declared type not in the list is a TemplateError at fields.<Name>.type', () => {
     const error = errorOf(() => inferFields(['Due'], { Due: { type: 'timestamp' } } as unknown as FieldDeclarations));
     expect(error.location).toBe('fields.Due.type');
-    expect(error.reason).toMatch(
-      /unknown type "timestamp": use one of string, number, integer, boolean, date, datetime, json/,
-    );
+    expect(error.reason).toMatch(/unknown type "timestamp": use one of string, number, integer, boolean, date, datetime, json/);
   });
 
   it('a misspelt declaration property is refused rather than ignored', () => {
@@ -47,12 +45,8 @@ describe('fields', () => {
   });
 
   it('required must be a boolean and description a string', () => {
-    expect(errorOf(() => inferFields([], { A: { required: 'no' } } as unknown as FieldDeclarations)).location).toBe(
-      'fields.A.required',
-    );
-    expect(errorOf(() => inferFields([], { A: { description: 1 } } as unknown as FieldDeclarations)).location).toBe(
-      'fields.A.description',
-    );
+    expect(errorOf(() => inferFields([], { A: { required: 'no' } } as unknown as FieldDeclarations)).location).toBe('fields.A.required');
+    expect(errorOf(() => inferFields([], { A: { description: 1 } } as unknown as FieldDeclarations)).location).toBe('fields.A.description');
   });
 
   it('a declared name must be a valid field name and not a system token', () => {

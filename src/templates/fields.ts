@@ -66,11 +66,7 @@ export function typeSchema(type: FieldType): Record<string, unknown> {
  */
 export function inferFields(tokenNames: Iterable<string>, declared: FieldDeclarations = {}): Record<string, FieldSpec> {
   if (declared === null || typeof declared !== 'object' || Array.isArray(declared)) {
-    throw new TemplateError(
-      'fields',
-      0,
-      'must be an object of field declarations, e.g. { "Priority": { "type": "integer" } }',
-    );
+    throw new TemplateError('fields', 0, 'must be an object of field declarations, e.g. { "Priority": { "type": "integer" } }');
   }
   const fields: Record<string, FieldSpec> = {};
   for (const name of tokenNames) {
@@ -97,21 +93,13 @@ function compileDeclaration(name: string, declaration: unknown): FieldSpec {
   for (const key of Object.keys(d)) {
     // A misspelt "requried" silently ignored would make a field required that the author meant optional.
     if (!DECLARATION_KEYS.has(key)) {
-      throw new TemplateError(
-        `${at}.${key}`,
-        0,
-        'unknown property: a field declares type, required, default and description',
-      );
+      throw new TemplateError(`${at}.${key}`, 0, 'unknown property: a field declares type, required, default and description');
     }
   }
   const spec: FieldSpec = { type: 'string', required: true };
   if (d.type !== undefined) {
     if (!isFieldType(d.type)) {
-      throw new TemplateError(
-        `${at}.type`,
-        0,
-        `unknown type ${JSON.stringify(d.type)}: use one of ${FIELD_TYPES.join(', ')}`,
-      );
+      throw new TemplateError(`${at}.type`, 0, `unknown type ${JSON.stringify(d.type)}: use one of ${FIELD_TYPES.join(', ')}`);
     }
     spec.type = d.type;
   }

@@ -86,8 +86,7 @@ class JsonTemplateParser {
       if (seen.has(key)) throw new TemplateError(this.location, keyStart, `duplicate key "${key}"`);
       seen.add(key);
       this.skipWhitespace();
-      if (this.text[this.pos] !== ':')
-        this.fail(this.pos, `expected ':' after the key "${key}", found ${describe(this.text[this.pos])}`);
+      if (this.text[this.pos] !== ':') this.fail(this.pos, `expected ':' after the key "${key}", found ${describe(this.text[this.pos])}`);
       this.pos += 1;
       entries.push({ key, value: this.parseValue() });
       this.skipWhitespace();
@@ -133,11 +132,7 @@ class JsonTemplateParser {
     let key = '';
     for (const s of segments) {
       if (typeof s !== 'string') {
-        throw new TemplateError(
-          this.location,
-          s.position,
-          'tokens are not allowed in object keys, only in string values',
-        );
+        throw new TemplateError(this.location, s.position, 'tokens are not allowed in object keys, only in string values');
       }
       key += s;
     }

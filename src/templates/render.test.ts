@@ -29,9 +29,7 @@ describe('rendering a JSON body', () => {
   });
 
   it('a string that is exactly one token takes the typed boolean', () => {
-    expect(jsonBody('{"urgent": "{{ Urgent }}"}', { Urgent: { type: 'boolean' } })({ Urgent: false })).toBe(
-      '{"urgent":false}',
-    );
+    expect(jsonBody('{"urgent": "{{ Urgent }}"}', { Urgent: { type: 'boolean' } })({ Urgent: false })).toBe('{"urgent":false}');
   });
 
   it('a string that is exactly one token takes the object or array of a json field', () => {
@@ -48,9 +46,7 @@ describe('rendering a JSON body', () => {
       D: { type: 'date' },
       T: { type: 'datetime' },
     });
-    expect(render({ S: '42', D: '2024-05-01', T: '2024-05-01T09:30:00Z' })).toBe(
-      '["42","2024-05-01","2024-05-01T09:30:00Z"]',
-    );
+    expect(render({ S: '42', D: '2024-05-01', T: '2024-05-01T09:30:00Z' })).toBe('["42","2024-05-01","2024-05-01T09:30:00Z"]');
   });
 
   it('a token inside a longer string is JSON-escaped', () => {
@@ -89,9 +85,7 @@ describe('rendering a JSON body', () => {
   });
 
   it('the output is compact JSON and constants keep their text', () => {
-    const render = jsonBody(
-      '{\n  "a" : [ 1 , 2.50 , true ],\n  "b" : { "c" : null, "d": "\\u00e9\\n" },\n  "e": "{{ E }}"\n}',
-    );
+    const render = jsonBody('{\n  "a" : [ 1 , 2.50 , true ],\n  "b" : { "c" : null, "d": "\\u00e9\\n" },\n  "e": "{{ E }}"\n}');
     expect(render({ E: 'x' })).toBe('{"a":[1,2.50,true],"b":{"c":null,"d":"é\\n"},"e":"x"}');
   });
 
@@ -117,25 +111,19 @@ describe('rendering a JSON body', () => {
   });
 
   it('an object key that looks like __proto__ is written as a plain key', () => {
-    expect(JSON.parse(jsonBody('{"__proto__": {"a": "{{ A }}"}}')({ A: 'x' })!)).toEqual(
-      JSON.parse('{"__proto__":{"a":"x"}}'),
-    );
+    expect(JSON.parse(jsonBody('{"__proto__": {"a": "{{ A }}"}}')({ A: 'x' })!)).toEqual(JSON.parse('{"__proto__":{"a":"x"}}'));
   });
 });
 
 describe('rendering a path or URL', () => {
   it('tokens are percent-encoded, spaces and slashes included', () => {
     const compiled = compileTemplates({ path: '/tickets/{{ Queue }}/items/{{ Id }}' });
-    expect(compiled.render({ Queue: 'hr desk/emea', Id: 'a?b#c&d' }, system).path).toBe(
-      '/tickets/hr%20desk%2Femea/items/a%3Fb%23c%26d',
-    );
+    expect(compiled.render({ Queue: 'hr desk/emea', Id: 'a?b#c&d' }, system).path).toBe('/tickets/hr%20desk%2Femea/items/a%3Fb%23c%26d');
   });
 
   it('tokens in the query part are percent-encoded too; literal text is kept', () => {
     const compiled = compileTemplates({ path: 'https://desk.example.com/search?q={{ Q }}&case={{ $caseId }}' });
-    expect(compiled.render({ Q: 'a b&c=d+é' }, system).path).toBe(
-      'https://desk.example.com/search?q=a%20b%26c%3Dd%2B%C3%A9&case=case-9',
-    );
+    expect(compiled.render({ Q: 'a b&c=d+é' }, system).path).toBe('https://desk.example.com/search?q=a%20b%26c%3Dd%2B%C3%A9&case=case-9');
   });
 
   it('typed and missing values become text before encoding', () => {
@@ -217,15 +205,15 @@ describe('a request without a body', () => {
 
 describe('text of a value', () => {
   it('strings as they are, numbers and booleans as written, JSON as JSON, missing as empty', () => {
-    expect([
-      toText('a'),
-      toText(1.5),
-      toText(false),
-      toText({ a: 1 }),
-      toText([1]),
-      toText(null),
-      toText(undefined),
-    ]).toEqual(['a', '1.5', 'false', '{"a":1}', '[1]', '', '']);
+    expect([toText('a'), toText(1.5), toText(false), toText({ a: 1 }), toText([1]), toText(null), toText(undefined)]).toEqual([
+      'a',
+      '1.5',
+      'false',
+      '{"a":1}',
+      '[1]',
+      '',
+      '',
+    ]);
   });
 });
 

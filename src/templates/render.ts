@@ -90,11 +90,7 @@ export function percentEncode(location: string): (text: string, slot: Slot) => s
       return encodeURIComponent(text);
     } catch {
       // encodeURIComponent throws URIError on a lone surrogate; say which field instead.
-      throw new RenderError(
-        slot.name,
-        location,
-        'contains a character that cannot be encoded in a URL (a lone surrogate)',
-      );
+      throw new RenderError(slot.name, location, 'contains a character that cannot be encoded in a URL (a lone surrogate)');
     }
   };
 }

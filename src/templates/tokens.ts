@@ -93,13 +93,7 @@ function scan(text: string, start: number, end: number, location: string, json: 
   return segments;
 }
 
-function readToken(
-  text: string,
-  open: number,
-  end: number,
-  location: string,
-  json: boolean,
-): { token: Token; next: number } {
+function readToken(text: string, open: number, end: number, location: string, json: boolean): { token: Token; next: number } {
   const close = text.indexOf('}}', open + 2);
   const reopen = text.indexOf('{{', open + 2);
   if (close === -1 || close + 2 > end || (reopen !== -1 && reopen < close)) {
@@ -171,9 +165,5 @@ function jsonEscape(text: string, i: number, end: number, location: string): [st
 }
 
 function controlCharacter(location: string, i: number): TemplateError {
-  return new TemplateError(
-    location,
-    i,
-    'invalid JSON: control character in string (write it as an escape such as \\n)',
-  );
+  return new TemplateError(location, i, 'invalid JSON: control character in string (write it as an escape such as \\n)');
 }

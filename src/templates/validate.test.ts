@@ -88,33 +88,21 @@ describe('input validation', () => {
     ['number', [0, -1.5, 1e300], ['2', true, Number.NaN, Number.POSITIVE_INFINITY], 'must be a number'],
     ['integer', [0, -7, 2.0], ['2', 2.5, true, Number.NaN], 'must be an integer'],
     ['boolean', [true, false], ['true', 0, 1], 'must be true or false'],
-    [
-      'date',
-      ['2024-02-29', '1999-12-31'],
-      ['2023-02-29', '2024-1-01', '2024-01-01T00:00:00Z', 20240101],
-      'must be a date (YYYY-MM-DD)',
-    ],
+    ['date', ['2024-02-29', '1999-12-31'], ['2023-02-29', '2024-1-01', '2024-01-01T00:00:00Z', 20240101], 'must be a date (YYYY-MM-DD)'],
     [
       'datetime',
       ['2024-05-01T09:30:00Z', '2024-05-01T09:30:00.123+02:00'],
       ['2024-05-01', '2024-05-01T09:30:00', '2024-05-01T25:00:00Z', 1714555800000],
       'must be a date and time with a time zone (e.g. 2024-05-01T09:30:00Z)',
     ],
-    [
-      'json',
-      ['s', 1, true, { a: [1, { b: null }] }, []],
-      [new Date(), () => 1, { a: Number.NaN }, [undefined]],
-      'must be a JSON value',
-    ],
+    ['json', ['s', 1, true, { a: [1, { b: null }] }, []], [new Date(), () => 1, { a: Number.NaN }, [undefined]], 'must be a JSON value'],
   ];
 
   for (const [type, good, bad, message] of cases) {
     it(`a ${type} field accepts valid values and refuses others with "${message}" (no coercion)`, () => {
       const validate = one(type);
-      for (const value of good)
-        expect(validate({ F: value }), String(value)).toEqual({ ok: true, value: { F: value } });
-      for (const value of bad)
-        expect(validate({ F: value }), String(value)).toEqual({ ok: false, errors: [{ field: 'F', message }] });
+      for (const value of good) expect(validate({ F: value }), String(value)).toEqual({ ok: true, value: { F: value } });
+      for (const value of bad) expect(validate({ F: value }), String(value)).toEqual({ ok: false, errors: [{ field: 'F', message }] });
     });
   }
 });
@@ -138,9 +126,7 @@ describe('defaults', () => {
         Meta: { type: 'json', required: false, default: { a: 1 } },
       }),
     ).not.toThrow();
-    expect(() => checkDefaults({ Due: { type: 'date', required: false, default: '2024-02-31' } })).toThrow(
-      TemplateError,
-    );
+    expect(() => checkDefaults({ Due: { type: 'date', required: false, default: '2024-02-31' } })).toThrow(TemplateError);
   });
 
   it('single values are checked by the same rules as input', () => {

@@ -73,10 +73,7 @@ export function checkDefaults(fields: Record<string, FieldSpec>): void {
  * Compiles the input check for one action type. The result applies defaults, treats null as missing,
  * refuses unknown keys, never coerces ("2" is not an integer) and returns a new object.
  */
-export function compileInputValidator(
-  fields: Record<string, FieldSpec>,
-  schema: InputSchema,
-): (input: unknown) => InputResult {
+export function compileInputValidator(fields: Record<string, FieldSpec>, schema: InputSchema): (input: unknown) => InputResult {
   const validate = compile(schema);
   const specs = Object.entries(fields);
   const jsonFields = specs.filter(([, spec]) => spec.type === 'json').map(([name]) => name);
@@ -156,9 +153,7 @@ export function isJsonValue(value: unknown, ancestors: Set<object> = new Set()):
         ok = value.every((item) => isJsonValue(item, ancestors));
       } else {
         const proto: unknown = Object.getPrototypeOf(value);
-        ok =
-          (proto === Object.prototype || proto === null) &&
-          Object.values(value).every((item) => isJsonValue(item, ancestors));
+        ok = (proto === Object.prototype || proto === null) && Object.values(value).every((item) => isJsonValue(item, ancestors));
       }
       ancestors.delete(value);
       return ok;

@@ -28,8 +28,16 @@ it("'Test action' renders the exact request from sample values without sending i
   expect(r.status).toBe(200);
   expect(r.body.sent).toBe(false);
   expect(r.body.request.url).toBe(`${h.mock.url}/ok?queue=hr%20%26%20it`);
-  expect(JSON.parse(r.body.request.body)).toMatchObject({ title: 'Laptop "X1"', priority: 2, callback: expect.stringContaining('/v1/callbacks/') });
-  expect(r.body.request.headers).toMatchObject({ 'x-tenant': 'acme', 'content-type': 'application/json', 'x-request': expect.stringMatching(/^test-/) });
+  expect(JSON.parse(r.body.request.body)).toMatchObject({
+    title: 'Laptop "X1"',
+    priority: 2,
+    callback: expect.stringContaining('/v1/callbacks/'),
+  });
+  expect(r.body.request.headers).toMatchObject({
+    'x-tenant': 'acme',
+    'content-type': 'application/json',
+    'x-request': expect.stringMatching(/^test-/),
+  });
   expect(r.body.request.headers.authorization).toBe('(added from the connector’s authentication)');
   expect(h.mock.log.length).toBe(before);
   const bad = await h.api('POST', '/v1/action-types/open-ticket/test', { input: { Queue: 'hr', Priority: 'high' } });
@@ -58,7 +66,11 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
   const fresh = await startHarness();
   try {
     const yamlPost = (body: string) =>
-      request(`${fresh.url}/v1/config/import`, { method: 'POST', headers: { authorization: `Bearer ${fresh.adminKey}`, 'content-type': 'application/yaml' }, body }).then(async (r) => ({
+      request(`${fresh.url}/v1/config/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fresh.adminKey}`, 'content-type': 'application/yaml' },
+        body,
+      }).then(async (r) => ({
         status: r.statusCode,
         body: JSON.parse(await r.body.text()),
       }));
@@ -66,15 +78,24 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
     delete process.env.CALLOUT_VENDOR_TOKEN;
     const refused = await yamlPost(text);
     expect(refused.status).toBe(422);
-    expect(refused.body.errors[0]).toMatchObject({ field: 'connectors[0].auth.token', message: expect.stringContaining('CALLOUT_VENDOR_TOKEN') });
+    expect(refused.body.errors[0]).toMatchObject({
+      field: 'connectors[0].auth.token',
+      message: expect.stringContaining('CALLOUT_VENDOR_TOKEN'),
+    });
     expect((await fresh.api('GET', '/v1/connectors')).body.items).toHaveLength(0);
 
     process.env.CALLOUT_VENDOR_TOKEN = 'imported-token-456';
     const first = await yamlPost(text);
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ connectors: { created: ['vendor'], updated: [], unchanged: [] }, actionTypes: { created: ['open-ticket'], updated: [], unchanged: [] } });
+    expect(first.body).toEqual({
+      connectors: { created: ['vendor'], updated: [], unchanged: [] },
+      actionTypes: { created: ['open-ticket'], updated: [], unchanged: [] },
+    });
     const again = await yamlPost(text);
-    expect(again.body).toEqual({ connectors: { created: [], updated: [], unchanged: ['vendor'] }, actionTypes: { created: [], updated: [], unchanged: ['open-ticket'] } });
+    expect(again.body).toEqual({
+      connectors: { created: [], updated: [], unchanged: ['vendor'] },
+      actionTypes: { created: [], updated: [], unchanged: ['open-ticket'] },
+    });
     const t = (await fresh.api('GET', '/v1/action-types/open-ticket')).body;
     expect(t.revision).toBe(1);
     // The imported connector authenticates with the secret from the environment.

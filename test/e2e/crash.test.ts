@@ -52,15 +52,33 @@ async function allActions(base: string): Promise<any[]> {
 
 it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with the same idempotency key', async () => {
   const port = await freePort();
-  const env = { CALLOUT_DATA_DIR: dataDir, CALLOUT_ADMIN_KEY: KEY, CALLOUT_ALLOW_PRIVATE_NETWORKS: '1', CALLOUT_LEASE_MARGIN: '1s', CALLOUT_POLL_INTERVAL: '100ms' };
+  const env = {
+    CALLOUT_DATA_DIR: dataDir,
+    CALLOUT_ADMIN_KEY: KEY,
+    CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
+    CALLOUT_LEASE_MARGIN: '1s',
+    CALLOUT_POLL_INTERVAL: '100ms',
+  };
   child = await startChildServer(env, port);
   const base = child.url;
   // A hundred and twenty first attempts answered 503 would open the circuit breaker: not what this test is about.
   await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
   const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
   await api(base, 'POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body });
-  await api(base, 'POST', '/v1/action-types', { name: 'async', connector: 'vendor', path: '/callback', body, completion: { mode: 'callback', timeout: '2m' } });
-  await api(base, 'POST', '/v1/action-types', { name: 'retrying', connector: 'vendor', path: '/fail-then-ok?times=1', body, retry: { maxRetries: 5, interval: '300ms', backoff: 'fixed' } });
+  await api(base, 'POST', '/v1/action-types', {
+    name: 'async',
+    connector: 'vendor',
+    path: '/callback',
+    body,
+    completion: { mode: 'callback', timeout: '2m' },
+  });
+  await api(base, 'POST', '/v1/action-types', {
+    name: 'retrying',
+    connector: 'vendor',
+    path: '/fail-then-ok?times=1',
+    body,
+    retry: { maxRetries: 5, interval: '300ms', backoff: 'fixed' },
+  });
 
   const launches = ['sync', 'async', 'retrying'].flatMap((t) => Array.from({ length: PER_TYPE }, () => t));
   const ids: string[] = [];
@@ -110,5 +128,7 @@ it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with t
   const expectedSends = PER_TYPE * 4; // sync and async once each, retrying twice (one 503, one 200)
   const duplicates = sends.length - expectedSends;
   expect(duplicates).toBeGreaterThanOrEqual(0);
-  console.log(`crash test: ${ids.length} actions, ${inFlightAtKill} requests seen before the kill, ${duplicates} duplicate sends after it, all closed ${recoveredInMs} ms after the kill`);
+  console.log(
+    `crash test: ${ids.length} actions, ${inFlightAtKill} requests seen before the kill, ${duplicates} duplicate sends after it, all closed ${recoveredInMs} ms after the kill`,
+  );
 }, 120_000);

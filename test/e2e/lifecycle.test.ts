@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-const closedDone = (a: { state: string; resolution: string | null }): boolean => a.state === 'closed' && a.resolution === 'done_successfully';
+const closedDone = (a: { state: string; resolution: string | null }): boolean =>
+  a.state === 'closed' && a.resolution === 'done_successfully';
 
 describe('response mode', () => {
   it('a 2xx answer closes the action Done Successfully and merges the mapped output into the case', async () => {
@@ -54,7 +55,12 @@ describe('response mode', () => {
   });
 
   it('a response that fails successWhen goes To Do, Updated by Integration, with the mapped rejected reason', async () => {
-    await actionType(h, { name: 'cond', path: '/ok', response: { successWhen: 'ok = false', rejectedReason: '"vendor said " & id' }, allocation: { queue: 'desk', user: 'sam' } });
+    await actionType(h, {
+      name: 'cond',
+      path: '/ok',
+      response: { successWhen: 'ok = false', rejectedReason: '"vendor said " & id' },
+      allocation: { queue: 'desk', user: 'sam' },
+    });
     const a = await launch(h, 'cond');
     const r = await h.waitFor(a.id, (x) => x.state === 'todo');
     expect(r).toMatchObject({ reason: 'updated_by_integration', queue: 'desk', assignee: 'sam', escalated: false });
@@ -85,11 +91,19 @@ describe('callback mode', () => {
     const kase = (await h.api('POST', '/v1/cases', { data: {}, owner: 'quinn' })).body;
     const a = await launch(h, 'cb', { Outcome: 'failure', Delay: 50 }, { caseId: kase.id });
     const r = await h.waitFor(a.id, (x) => x.state === 'todo');
-    expect(r).toMatchObject({ reason: 'updated_by_integration', rejectedReason: 'Rejected by the external system', queue: 'service-desk', escalated: false });
-    expect((await h.api('GET', '/v1/notifications', undefined, {})).body.items.filter((n: { caseId: string }) => n.caseId === kase.id)).toHaveLength(0);
+    expect(r).toMatchObject({
+      reason: 'updated_by_integration',
+      rejectedReason: 'Rejected by the external system',
+      queue: 'service-desk',
+      escalated: false,
+    });
+    expect(
+      (await h.api('GET', '/v1/notifications', undefined, {})).body.items.filter((n: { caseId: string }) => n.caseId === kase.id),
+    ).toHaveLength(0);
     // From here it is a plain manual action.
     expect((await h.api('POST', `/v1/actions/${a.id}/pick-up`)).body.state).toBe('in_progress');
-    const closed = (await h.api('POST', `/v1/actions/${a.id}/complete`, { resolution: 'done_successfully', note: 'ordered by phone' })).body;
+    const closed = (await h.api('POST', `/v1/actions/${a.id}/complete`, { resolution: 'done_successfully', note: 'ordered by phone' }))
+      .body;
     expect(closed).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
   });
 
@@ -97,10 +111,20 @@ describe('callback mode', () => {
     const h2 = await startHarness({ start: false });
     try {
       await connector(h2);
-      await actionType(h2, { name: 'cb2', path: '/callback?never=1', body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' }, completion: { mode: 'callback' } });
+      await actionType(h2, {
+        name: 'cb2',
+        path: '/callback?never=1',
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+        completion: { mode: 'callback' },
+      });
       const a = await launch(h2, 'cb2');
       const token = h2.callout.engine.callbackToken(a.id);
-      const first = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { ticketNo: 'INC-7' } }, { authorization: '' });
+      const first = await h2.api(
+        'POST',
+        `/v1/callbacks/${token}`,
+        { outcome: 'success', data: { ticketNo: 'INC-7' } },
+        { authorization: '' },
+      );
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({ state: 'closed', resolution: 'done_successfully', output: { ticketNo: 'INC-7' } });
       const again = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { ticketNo: 'INC-7' } });
@@ -109,7 +133,11 @@ describe('callback mode', () => {
       const conflict = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'failure', reason: 'changed my mind' });
       expect(conflict.status).toBe(409);
       expect(conflict.headers['content-type']).toContain('application/problem+json');
-      expect((await h2.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'closed', resolution: 'done_successfully', rejectedReason: null });
+      expect((await h2.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({
+        state: 'closed',
+        resolution: 'done_successfully',
+        rejectedReason: null,
+      });
       // The engine, started late, does not send a closed action.
       h2.callout.start();
       await h2.callout.engine.tick();
@@ -120,7 +148,12 @@ describe('callback mode', () => {
   });
 
   it('bad callbacks get a clear problem and change nothing', async () => {
-    await actionType(h, { name: 'cb3', path: '/callback?never=1', body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' }, completion: { mode: 'callback' } });
+    await actionType(h, {
+      name: 'cb3',
+      path: '/callback?never=1',
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback' },
+    });
     const a = await launch(h, 'cb3');
     await h.waitFor(a.id, (x) => x.phase === 'awaiting_callback');
     const token = h.callout.engine.callbackToken(a.id);
@@ -133,7 +166,9 @@ describe('callback mode', () => {
     expect(notJson.status).toBe(400);
     expect((await h.api('GET', `/v1/actions/${a.id}`)).body.phase).toBe('awaiting_callback');
     // Acknowledge with the external reference, then find the action by it.
-    expect((await h.api('POST', `/v1/callbacks/${token}/acknowledge`, { externalReference: 'VND-99' })).body.externalReference).toBe('VND-99');
+    expect((await h.api('POST', `/v1/callbacks/${token}/acknowledge`, { externalReference: 'VND-99' })).body.externalReference).toBe(
+      'VND-99',
+    );
     expect((await h.api('GET', '/v1/actions?externalReference=VND-99')).body.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
   });
 
@@ -157,7 +192,12 @@ describe('retries', () => {
   it('connection refused until retries run out: Closed, Not Done Successfully, escalated to the case owner, N of N', async () => {
     const port = await freePort(); // nothing listens here
     await h.api('POST', '/v1/connectors', { name: 'down', baseUrl: `http://127.0.0.1:${port}`, timeout: '1s' });
-    await actionType(h, { name: 'to-down', connector: 'down', path: '/x', retry: { maxRetries: 3, interval: '40ms', backoff: 'exponential' } });
+    await actionType(h, {
+      name: 'to-down',
+      connector: 'down',
+      path: '/x',
+      retry: { maxRetries: 3, interval: '40ms', backoff: 'exponential' },
+    });
     const kase = (await h.api('POST', '/v1/cases', { data: {}, owner: 'olivia' })).body;
     const a = await launch(h, 'to-down', {}, { caseId: kase.id });
     const r = await h.waitFor(a.id, (x) => x.state === 'closed');
@@ -208,7 +248,9 @@ describe('retries', () => {
     await h.api('POST', `/v1/actions/${a.id}/retry`);
     const closed = await h.waitFor(a.id, (x) => x.state === 'closed');
     expect(closed).toMatchObject({ resolution: 'not_done_successfully', escalated: true, retry: { count: 2, max: 2 } });
-    expect((await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items.filter((e: { kind: string }) => e.kind === 'retry_requested')).toHaveLength(2);
+    expect(
+      (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items.filter((e: { kind: string }) => e.kind === 'retry_requested'),
+    ).toHaveLength(2);
   });
 
   it('pause holds automatic retries and resume lets them go', async () => {
@@ -234,7 +276,12 @@ describe('retries', () => {
     expect(patched.status).toBe(200);
     expect(patched.body.retry).toMatchObject({ maxRetries: 1, interval: 3_600_000 });
     const closed = await h.api('GET', `/v1/actions/${a.id}`);
-    expect(closed.body).toMatchObject({ state: 'closed', resolution: 'not_done_successfully', escalated: true, retry: { count: 1, max: 1 } });
+    expect(closed.body).toMatchObject({
+      state: 'closed',
+      resolution: 'not_done_successfully',
+      escalated: true,
+      retry: { count: 1, max: 1 },
+    });
     const tl = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
     expect(tl.find((e: { kind: string }) => e.kind === 'policy_changed').data).toEqual({ retryCount: 1, maxRetries: 1 });
     await h.api('PATCH', '/v1/action-types/policy', { retry: { maxRetries: 7 } });
@@ -286,7 +333,12 @@ describe('the API', () => {
     expect(none.status).toBe(401);
     expect(none.body.code).toBe('UNAUTHORIZED');
     const op = (await h.api('POST', '/v1/api-keys', { name: 'olga', roles: ['operator'] })).body;
-    const refused = await h.api('POST', '/v1/connectors', { name: 'x', baseUrl: 'https://x.example.com' }, { authorization: `Bearer ${op.key}` });
+    const refused = await h.api(
+      'POST',
+      '/v1/connectors',
+      { name: 'x', baseUrl: 'https://x.example.com' },
+      { authorization: `Bearer ${op.key}` },
+    );
     expect(refused.status).toBe(403);
     const c = (await h.api('GET', '/v1/connectors/vendor')).body;
     expect(c.auth).toEqual({ type: 'bearer' });
@@ -295,10 +347,26 @@ describe('the API', () => {
   });
 
   it('refuses a bad connector naming each field, and a template that does not parse with its position', async () => {
-    const r = await h.api('POST', '/v1/connectors', { name: '', baseUrl: 'ftp://x', auth: { type: 'basic', username: 'u' }, rateLimits: [{ limit: 0, per: 'soon' }] });
+    const r = await h.api('POST', '/v1/connectors', {
+      name: '',
+      baseUrl: 'ftp://x',
+      auth: { type: 'basic', username: 'u' },
+      rateLimits: [{ limit: 0, per: 'soon' }],
+    });
     expect(r.status).toBe(422);
-    expect(r.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['auth.password', 'baseUrl', 'name', 'rateLimits[0].limit', 'rateLimits[0].per']);
-    const t = await h.api('POST', '/v1/action-types', { name: 'broken', connector: 'vendor', path: '/x/{{ Name', retry: { maxRetries: -1 } });
+    expect(r.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'auth.password',
+      'baseUrl',
+      'name',
+      'rateLimits[0].limit',
+      'rateLimits[0].per',
+    ]);
+    const t = await h.api('POST', '/v1/action-types', {
+      name: 'broken',
+      connector: 'vendor',
+      path: '/x/{{ Name',
+      retry: { maxRetries: -1 },
+    });
     expect(t.status).toBe(422);
     const fields = t.body.errors.map((e: { field: string }) => e.field);
     expect(fields).toContain('retry.maxRetries');
@@ -309,9 +377,15 @@ describe('the API', () => {
 
   it('publishes the JSON Schema of an action type and an OpenAPI document', async () => {
     const s = (await h.api('GET', '/v1/action-types/typed/schema')).body;
-    expect(s).toMatchObject({ type: 'object', properties: { Priority: { type: 'integer' }, Title: { type: 'string' } }, additionalProperties: false });
+    expect(s).toMatchObject({
+      type: 'object',
+      properties: { Priority: { type: 'integer' }, Title: { type: 'string' } },
+      additionalProperties: false,
+    });
     const doc = (await h.api('GET', '/openapi.json', undefined, { authorization: '' })).body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/actions', '/v1/actions/{id}', '/v1/callbacks/{token}', '/v1/action-types/{id}/schema']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/actions', '/v1/actions/{id}', '/v1/callbacks/{token}', '/v1/action-types/{id}/schema']),
+    );
   });
 });

@@ -18,8 +18,21 @@ function maxPerWindow(times: number[], perMs: number): number {
 }
 
 it('a rate-limited connector never gets more than its limit in a window; held actions are throttled, not retried', async () => {
-  await h.api('POST', '/v1/connectors', { name: 'limited', baseUrl: h.mock.url, rateLimits: [{ limit: 5, per: '500ms' }, { limit: 1000, per: '1d' }] });
-  await actionType(h, { connector: 'limited', name: 'rl', path: '/ok', body: { format: 'json', template: '{"n": "{{ N }}"}' }, fields: { N: { type: 'integer' } } });
+  await h.api('POST', '/v1/connectors', {
+    name: 'limited',
+    baseUrl: h.mock.url,
+    rateLimits: [
+      { limit: 5, per: '500ms' },
+      { limit: 1000, per: '1d' },
+    ],
+  });
+  await actionType(h, {
+    connector: 'limited',
+    name: 'rl',
+    path: '/ok',
+    body: { format: 'json', template: '{"n": "{{ N }}"}' },
+    fields: { N: { type: 'integer' } },
+  });
   const ids: string[] = [];
   for (let i = 0; i < 25; i++) ids.push((await launch(h, 'rl', { N: i })).id);
   // Some are held at first, with the time they will go.
@@ -46,15 +59,27 @@ it('maxConcurrency caps the attempts in flight', async () => {
   const ids: string[] = [];
   for (let i = 0; i < 12; i++) ids.push((await launch(h, 'slow-narrow')).id);
   for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
-  const times = h.mock.log.filter((e) => ids.includes(e.key!)).map((e) => e.at).sort((a, b) => a - b);
+  const times = h.mock.log
+    .filter((e) => ids.includes(e.key!))
+    .map((e) => e.at)
+    .sort((a, b) => a - b);
   expect(times).toHaveLength(12);
   // Each attempt lasts 150 ms, so four arrivals within 140 ms would mean four in flight at once.
   for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 3]!).toBeGreaterThanOrEqual(140);
 });
 
 it('a circuit breaker opens after failures in a row, holds sends without counting them, probes, and closes by itself', async () => {
-  await h.api('POST', '/v1/connectors', { name: 'breaker', baseUrl: h.mock.url, circuitBreaker: { failureThreshold: 3, cooldown: '400ms' } });
-  await actionType(h, { connector: 'breaker', name: 'cb-flaky', path: '/fail-then-ok?times=5', retry: { maxRetries: 10, interval: '20ms', backoff: 'fixed' } });
+  await h.api('POST', '/v1/connectors', {
+    name: 'breaker',
+    baseUrl: h.mock.url,
+    circuitBreaker: { failureThreshold: 3, cooldown: '400ms' },
+  });
+  await actionType(h, {
+    connector: 'breaker',
+    name: 'cb-flaky',
+    path: '/fail-then-ok?times=5',
+    retry: { maxRetries: 10, interval: '20ms', backoff: 'fixed' },
+  });
   const a = await launch(h, 'cb-flaky');
   const held = await h.waitFor(a.id, (x) => x.phase === 'throttled', 10_000);
   expect(held.retry.count).toBe(2); // three failed attempts opened it

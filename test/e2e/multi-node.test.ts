@@ -102,15 +102,34 @@ for (const [name, setup] of [
       const first = nodes[0]!.url;
       const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
       await api(first, 'POST', '/v1/connectors', { name: 'open', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
-      await api(first, 'POST', '/v1/connectors', { name: 'limited', baseUrl: mock.url, timeout: '2s', rateLimits: [{ limit: LIMIT, per: '1s' }] });
+      await api(first, 'POST', '/v1/connectors', {
+        name: 'limited',
+        baseUrl: mock.url,
+        timeout: '2s',
+        rateLimits: [{ limit: LIMIT, per: '1s' }],
+      });
       await api(first, 'POST', '/v1/action-types', { name: 'sync', connector: 'open', path: '/ok', body });
-      await api(first, 'POST', '/v1/action-types', { name: 'retrying', connector: 'open', path: '/fail-then-ok?times=1', body, retry: { maxRetries: 5, interval: '200ms', backoff: 'fixed' } });
-      await api(first, 'POST', '/v1/action-types', { name: 'async', connector: 'open', path: '/callback', body, completion: { mode: 'callback', timeout: '2m' } });
+      await api(first, 'POST', '/v1/action-types', {
+        name: 'retrying',
+        connector: 'open',
+        path: '/fail-then-ok?times=1',
+        body,
+        retry: { maxRetries: 5, interval: '200ms', backoff: 'fixed' },
+      });
+      await api(first, 'POST', '/v1/action-types', {
+        name: 'async',
+        connector: 'open',
+        path: '/callback',
+        body,
+        completion: { mode: 'callback', timeout: '2m' },
+      });
       await api(first, 'POST', '/v1/action-types', { name: 'metered', connector: 'limited', path: '/ok', body });
       const plan = [...Array(150).fill('sync'), ...Array(90).fill('retrying'), ...Array(60).fill('async'), ...Array(60).fill('metered')];
       const ids: string[] = [];
       for (let i = 0; i < plan.length; i += 30) {
-        const batch = await Promise.all(plan.slice(i, i + 30).map((t, j) => api(nodes[(i + j) % nodes.length]!.url, 'POST', '/v1/actions', { actionType: t, input: {} })));
+        const batch = await Promise.all(
+          plan.slice(i, i + 30).map((t, j) => api(nodes[(i + j) % nodes.length]!.url, 'POST', '/v1/actions', { actionType: t, input: {} })),
+        );
         ids.push(...batch.map((a) => a.id));
       }
       for (;;) {
@@ -132,10 +151,17 @@ for (const [name, setup] of [
       }
       const finishedMs = Date.now() - killedAt;
       expect(actions.map((a) => a.id).sort()).toEqual([...ids].sort());
-      expect(actions.filter((a) => a.resolution !== "done_successfully").map((a) => `${a.actionTypeName} ${a.state}/${a.phase}/${a.reason} attempts=${a.attempts} ${a.rejectedReason ?? ""}`)).toEqual([]);
+      expect(
+        actions
+          .filter((a) => a.resolution !== 'done_successfully')
+          .map((a) => `${a.actionTypeName} ${a.state}/${a.phase}/${a.reason} attempts=${a.attempts} ${a.rejectedReason ?? ''}`),
+      ).toEqual([]);
       for (const a of actions) {
         const tl = (await api(first, 'GET', `/v1/actions/${a.id}/timeline`)).items;
-        expect(tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'), `action ${a.id}`).toHaveLength(1);
+        expect(
+          tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'),
+          `action ${a.id}`,
+        ).toHaveLength(1);
       }
       const sends = mock.log;
       for (const s of sends) expect(s.key).toBe((s.body as { action: string }).action);
@@ -144,7 +170,9 @@ for (const [name, setup] of [
       expect(meteredTimes.length).toBeGreaterThanOrEqual(60);
       expect(maxPerWindow(meteredTimes, 1000)).toBeLessThanOrEqual(LIMIT);
       const duplicates = sends.length - (150 + 90 * 2 + 60 + 60);
-      console.log(`${name}: ${nodes.length} nodes, ${ids.length} actions, ${duplicates} duplicate sends, max ${maxPerWindow(meteredTimes, 1000)} per second on the limited connector, all closed ${finishedMs} ms after the kill`);
+      console.log(
+        `${name}: ${nodes.length} nodes, ${ids.length} actions, ${duplicates} duplicate sends, max ${maxPerWindow(meteredTimes, 1000)} per second on the limited connector, all closed ${finishedMs} ms after the kill`,
+      );
     }, 150_000);
   });
 }

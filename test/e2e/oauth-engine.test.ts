@@ -24,7 +24,14 @@ it('an oauth2_client_credentials connector fetches one token and every action au
   const c = await h.api('POST', '/v1/connectors', {
     name: 'orders',
     baseUrl: api.url,
-    auth: { type: 'oauth2_client_credentials', tokenUrl: oauth.tokenUrl, clientId: oauth.postClient.id, clientSecret: oauth.postClient.secret, audience: API_AUDIENCE, scope: 'orders:write' },
+    auth: {
+      type: 'oauth2_client_credentials',
+      tokenUrl: oauth.tokenUrl,
+      clientId: oauth.postClient.id,
+      clientSecret: oauth.postClient.secret,
+      audience: API_AUDIENCE,
+      scope: 'orders:write',
+    },
   });
   expect(c.status).toBe(201);
   expect(JSON.stringify(c.body)).not.toContain(oauth.postClient.secret);
@@ -43,7 +50,13 @@ it('refused client credentials mark the connector as needing attention and hold 
   await h.api('POST', '/v1/connectors', {
     name: 'orders-bad',
     baseUrl: api.url,
-    auth: { type: 'oauth2_client_credentials', tokenUrl: oauth.tokenUrl, clientId: oauth.postClient.id, clientSecret: 'wrong-secret-value', audience: API_AUDIENCE },
+    auth: {
+      type: 'oauth2_client_credentials',
+      tokenUrl: oauth.tokenUrl,
+      clientId: oauth.postClient.id,
+      clientSecret: 'wrong-secret-value',
+      audience: API_AUDIENCE,
+    },
   });
   await actionType(h, { connector: 'orders-bad', name: 'place-order-bad', path: '/orders', retry: { maxRetries: 1, interval: '10ms' } });
   const a = await launch(h, 'place-order-bad');
@@ -59,7 +72,15 @@ it('refused client credentials mark the connector as needing attention and hold 
   expect(tl.some((e: { kind: string; message: string }) => e.kind === 'throttled' && e.message.includes('needs attention'))).toBe(true);
 
   // The builder fixes the secret; the held action goes at its next look and succeeds.
-  await h.api('PATCH', '/v1/connectors/orders-bad', { auth: { type: 'oauth2_client_credentials', tokenUrl: oauth.tokenUrl, clientId: oauth.postClient.id, clientSecret: oauth.postClient.secret, audience: API_AUDIENCE } });
+  await h.api('PATCH', '/v1/connectors/orders-bad', {
+    auth: {
+      type: 'oauth2_client_credentials',
+      tokenUrl: oauth.tokenUrl,
+      clientId: oauth.postClient.id,
+      clientSecret: oauth.postClient.secret,
+      audience: API_AUDIENCE,
+    },
+  });
   expect((await h.api('GET', '/v1/connectors/orders-bad')).body.status.needsAttention).toBeNull();
   await h.api('POST', `/v1/actions/${a.id}/retry`);
   const done = await h.waitFor(a.id, (x) => x.state === 'closed');

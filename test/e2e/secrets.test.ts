@@ -36,7 +36,10 @@ beforeAll(async () => {
   oauth = await startOAuthServer();
   dataDir = mkdtempSync(join(tmpdir(), 'callout-secrets-'));
   const port = await freePort();
-  child = await startChildServer({ CALLOUT_DATA_DIR: dataDir, CALLOUT_ADMIN_KEY: KEY, CALLOUT_ALLOW_PRIVATE_NETWORKS: '1', CALLOUT_LOG_LEVEL: 'debug' }, port);
+  child = await startChildServer(
+    { CALLOUT_DATA_DIR: dataDir, CALLOUT_ADMIN_KEY: KEY, CALLOUT_ALLOW_PRIVATE_NETWORKS: '1', CALLOUT_LOG_LEVEL: 'debug' },
+    port,
+  );
 });
 afterAll(async () => {
   await child.kill('SIGTERM');
@@ -50,14 +53,30 @@ it('a secret given to any credential appears in no answer, log line, timeline or
     { name: 'basic', baseUrl: mock.url, auth: { type: 'basic', username: 'u', password: SECRET } },
     { name: 'bearer', baseUrl: mock.url, auth: { type: 'bearer', token: SECRET } },
     { name: 'header', baseUrl: mock.url, auth: { type: 'header', headers: { 'X-Api-Key': SECRET } }, inboundSecret: `${SECRET}-inbound` },
-    { name: 'refused', baseUrl: mock.url, auth: { type: 'oauth2_client_credentials', tokenUrl: oauth.tokenUrl, clientId: oauth.postClient.id, clientSecret: SECRET, audience: API_AUDIENCE } },
+    {
+      name: 'refused',
+      baseUrl: mock.url,
+      auth: {
+        type: 'oauth2_client_credentials',
+        tokenUrl: oauth.tokenUrl,
+        clientId: oauth.postClient.id,
+        clientSecret: SECRET,
+        audience: API_AUDIENCE,
+      },
+    },
   ];
   for (const c of connectors) await api('POST', '/v1/connectors', c);
   // Bad input that echoes fields back must not echo the secret either.
   await api('POST', '/v1/connectors', { name: 'bad name!', baseUrl: mock.url, auth: { type: 'bearer', token: SECRET, extra: SECRET } });
   await api('PATCH', '/v1/connectors/bearer', { auth: { type: 'bearer', token: SECRET }, timeout: 'soon' });
   for (const c of connectors) {
-    await api('POST', '/v1/action-types', { name: `call-${c.name}`, connector: c.name, path: '/ok', body: { format: 'json', template: '{"x": "{{ X }}"}' }, retry: { maxRetries: 0 } });
+    await api('POST', '/v1/action-types', {
+      name: `call-${c.name}`,
+      connector: c.name,
+      path: '/ok',
+      body: { format: 'json', template: '{"x": "{{ X }}"}' },
+      retry: { maxRetries: 0 },
+    });
     await api('POST', `/v1/connectors/${c.name}/test`);
     await api('POST', `/v1/action-types/call-${c.name}/test`, { input: { X: 'a' } });
     await api('POST', `/v1/action-types/call-${c.name}/test`, { input: { X: 'a' }, send: true });

@@ -42,7 +42,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startHarness(opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; start?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; start?: boolean } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'callout-test-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -61,7 +63,12 @@ export async function startHarness(opts: { mock?: MockOptions; callout?: Partial
   await app.listen({ port, host: '127.0.0.1' });
   if (opts.start !== false) callout.start();
 
-  const api = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+  const api = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
     const res = await request(`${url}${path}`, {
       method: method as 'GET',
       headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -82,7 +89,8 @@ export async function startHarness(opts: { mock?: MockOptions; callout?: Partial
     for (;;) {
       const a = await callout.getAction(id);
       if (pred(a)) return a;
-      if (Date.now() > deadline) throw new Error(`action ${id} did not reach the expected state in ${timeoutMs} ms; it is ${JSON.stringify(a)}`);
+      if (Date.now() > deadline)
+        throw new Error(`action ${id} did not reach the expected state in ${timeoutMs} ms; it is ${JSON.stringify(a)}`);
       // Wake on the engine's next write of this action, or re-check shortly.
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 100);
@@ -119,7 +127,13 @@ export async function startHarness(opts: { mock?: MockOptions; callout?: Partial
 
 /** Creates the connector `name` pointing at `baseUrl` and returns its id. */
 export async function connector(h: Harness, body: Record<string, unknown> = {}): Promise<string> {
-  const r = await h.api('POST', '/v1/connectors', { name: 'vendor', baseUrl: h.mock.url, auth: { type: 'bearer', token: 'secret-token-123' }, timeout: '2s', ...body });
+  const r = await h.api('POST', '/v1/connectors', {
+    name: 'vendor',
+    baseUrl: h.mock.url,
+    auth: { type: 'bearer', token: 'secret-token-123' },
+    timeout: '2s',
+    ...body,
+  });
   if (r.status !== 201) throw new Error(`connector: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id;
 }
@@ -130,7 +144,12 @@ export async function actionType(h: Harness, body: Record<string, unknown>): Pro
   return r.body.id;
 }
 
-export async function launch(h: Harness, actionType: string, input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<ActionView> {
+export async function launch(
+  h: Harness,
+  actionType: string,
+  input: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Promise<ActionView> {
   const r = await h.api('POST', '/v1/actions', { actionType, input, ...extra });
   if (r.status !== 201) throw new Error(`launch: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;

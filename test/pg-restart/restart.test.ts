@@ -28,14 +28,19 @@ async function api(base: string, method: string, path: string, body?: unknown, k
     try {
       const r = await request(`${base}${path}`, {
         method: method as 'GET',
-        headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(key ? { 'idempotency-key': key } : {}) },
+        headers: {
+          authorization: `Bearer ${KEY}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...(key ? { 'idempotency-key': key } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await r.body.text();
       if (r.statusCode < 300) return JSON.parse(text);
       if (r.statusCode < 500 || i > 100) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
     } catch (err) {
-      if (i > 100) throw new Error(`${(err as Error).message}; node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`);
+      if (i > 100)
+        throw new Error(`${(err as Error).message}; node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -68,14 +73,34 @@ it('a PostgreSQL restart during a run: nodes reconnect and every action ends onc
   const base = nodes[0]!.url;
   const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
   await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
-  await api(base, 'POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body, retry: { maxRetries: 10, interval: '300ms', backoff: 'fixed' } });
-  await api(base, 'POST', '/v1/action-types', { name: 'async', connector: 'vendor', path: '/callback', body, completion: { mode: 'callback', timeout: '5m' } });
+  await api(base, 'POST', '/v1/action-types', {
+    name: 'sync',
+    connector: 'vendor',
+    path: '/ok',
+    body,
+    retry: { maxRetries: 10, interval: '300ms', backoff: 'fixed' },
+  });
+  await api(base, 'POST', '/v1/action-types', {
+    name: 'async',
+    connector: 'vendor',
+    path: '/callback',
+    body,
+    completion: { mode: 'callback', timeout: '5m' },
+  });
 
   const ids = new Set<string>();
   const launchSome = async (from: number, n: number): Promise<void> => {
     for (let i = from; i < from + n; i += 20) {
       const batch = await Promise.all(
-        Array.from({ length: 20 }, (_, j) => api(nodes[(i + j) % 2]!.url, 'POST', '/v1/actions', { actionType: (i + j) % 3 === 0 ? 'async' : 'sync', input: {} }, `launch-${i + j}`)),
+        Array.from({ length: 20 }, (_, j) =>
+          api(
+            nodes[(i + j) % 2]!.url,
+            'POST',
+            '/v1/actions',
+            { actionType: (i + j) % 3 === 0 ? 'async' : 'sync', input: {} },
+            `launch-${i + j}`,
+          ),
+        ),
       );
       for (const a of batch) ids.add(a.id);
     }
@@ -107,7 +132,10 @@ it('a PostgreSQL restart during a run: nodes reconnect and every action ends onc
   expect(actions.filter((a) => a.resolution !== 'done_successfully').map((a) => `${a.actionTypeName} ${a.state}/${a.phase}`)).toEqual([]);
   for (const a of actions) {
     const tl = (await api(base, 'GET', `/v1/actions/${a.id}/timeline`)).items;
-    expect(tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'), `action ${a.id}`).toHaveLength(1);
+    expect(
+      tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'),
+      `action ${a.id}`,
+    ).toHaveLength(1);
   }
   for (const s of mock.log) expect(s.key).toBe((s.body as { action: string }).action);
   // Both nodes are still up and serving.

@@ -52,7 +52,9 @@ export class CredentialsRefusedError extends Error {
     readonly errorDescription: string | undefined,
     readonly status: number,
   ) {
-    super(`token endpoint refused the ${grant === 'client_credentials' ? 'client credentials' : 'refresh token'}: ${error}${errorDescription ? ` (${errorDescription})` : ''}`);
+    super(
+      `token endpoint refused the ${grant === 'client_credentials' ? 'client credentials' : 'refresh token'}: ${error}${errorDescription ? ` (${errorDescription})` : ''}`,
+    );
     this.name = 'CredentialsRefusedError';
   }
 }

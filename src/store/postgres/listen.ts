@@ -60,7 +60,10 @@ export class WorkListener {
   private lost(client: Client, err?: Error): void {
     if (client !== this.client || this.stopped) return;
     this.client = undefined;
-    this.logger.warn({ code: (err as { code?: string }).code, message: (err as Error).message }, 'the LISTEN connection to PostgreSQL dropped; reconnecting');
+    this.logger.warn(
+      { code: (err as { code?: string }).code, message: (err as Error).message },
+      'the LISTEN connection to PostgreSQL dropped; reconnecting',
+    );
     client.end().catch(() => undefined);
     this.scheduleReconnect();
   }
@@ -81,7 +84,10 @@ export class WorkListener {
           this.onWork();
         },
         (err: unknown) => {
-          this.logger.warn({ message: (err as Error).message, retryInMs: this.retryMs }, 'reconnecting the LISTEN connection to PostgreSQL failed');
+          this.logger.warn(
+            { message: (err as Error).message, retryInMs: this.retryMs },
+            'reconnecting the LISTEN connection to PostgreSQL failed',
+          );
           this.scheduleReconnect();
         },
       );

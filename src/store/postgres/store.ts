@@ -82,7 +82,12 @@ export class PostgresStore implements Store {
     // An idle connection that dies (a PostgreSQL restart, a failover) must not crash the process: the
     // pool drops it and opens a new one; queries in flight fail to their callers, who retry.
     // pg hangs the whole client off the error: log what matters, not the connection's internals.
-    this.pool.on('error', (err) => this.logger.warn({ code: (err as { code?: string }).code, message: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'));
+    this.pool.on('error', (err) =>
+      this.logger.warn(
+        { code: (err as { code?: string }).code, message: err.message },
+        'an idle PostgreSQL connection failed; the pool replaces it',
+      ),
+    );
   }
 
   async migrate(): Promise<void> {

@@ -23,7 +23,8 @@ export function insertActions(db: Database.Database, items: NewAction[]): void {
       }
     }).immediate();
   } catch (e) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError('An action with this Idempotency-Key already exists');
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+      throw new ConflictError('An action with this Idempotency-Key already exists');
     throw e;
   }
 }

@@ -41,5 +41,8 @@ export function acquireConcurrency(db: Database.Database, r: ConcurrencyRequest)
 }
 
 export function releaseConcurrency(db: Database.Database, connectorId: string, actionIds: string[]): void {
-  db.prepare('DELETE FROM concurrency_slots WHERE connector_id = ? AND action_id IN (SELECT value FROM json_each(?))').run(connectorId, JSON.stringify(actionIds));
+  db.prepare('DELETE FROM concurrency_slots WHERE connector_id = ? AND action_id IN (SELECT value FROM json_each(?))').run(
+    connectorId,
+    JSON.stringify(actionIds),
+  );
 }

@@ -84,7 +84,8 @@ export class SqliteStore implements Store {
         .prepare(`INSERT INTO ${TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
         .run(row.id, row.name, JSON.stringify(row.doc), row.revision, row.createdAt, row.updatedAt);
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
       throw e;
     }
   }
@@ -96,13 +97,16 @@ export class SqliteStore implements Store {
         .run(row.name, JSON.stringify(row.doc), row.revision, row.updatedAt, row.id, expectedRevision);
       return r.changes === 1;
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
       throw e;
     }
   }
 
   async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
-    const r = this.db.prepare(`SELECT * FROM ${TABLE[kind]} WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1`).get(idOrName, idOrName, idOrName);
+    const r = this.db
+      .prepare(`SELECT * FROM ${TABLE[kind]} WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1`)
+      .get(idOrName, idOrName, idOrName);
     return r ? configFromRow(r as Record<string, unknown>) : undefined;
   }
 
@@ -192,16 +196,24 @@ export class SqliteStore implements Store {
   }
 
   async listConnectorStatus(): Promise<ConnectorStatus[]> {
-    return (this.db.prepare('SELECT doc FROM connector_status').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ConnectorStatus);
+    return (this.db.prepare('SELECT doc FROM connector_status').all() as { doc: string }[]).map(
+      (r) => JSON.parse(r.doc) as ConnectorStatus,
+    );
   }
 
-  async updateConnectorStatus(connectorId: string, update: (cur: ConnectorStatus | undefined) => ConnectorStatus): Promise<ConnectorStatus> {
+  async updateConnectorStatus(
+    connectorId: string,
+    update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
+  ): Promise<ConnectorStatus> {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as { doc: string } | undefined;
+        const row = this.db.prepare('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as
+          { doc: string } | undefined;
         const next = update(row ? (JSON.parse(row.doc) as ConnectorStatus) : undefined);
         this.db
-          .prepare('INSERT INTO connector_status (connector_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at')
+          .prepare(
+            'INSERT INTO connector_status (connector_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at',
+          )
           .run(connectorId, JSON.stringify(next), next.updatedAt);
         return next;
       })
@@ -209,30 +221,66 @@ export class SqliteStore implements Store {
   }
 
   async insertCase(row: CaseRow): Promise<void> {
-    this.db.prepare('INSERT INTO cases (id, data, owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(row.id, JSON.stringify(row.data), row.owner, row.createdAt, row.updatedAt);
+    this.db
+      .prepare('INSERT INTO cases (id, data, owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(row.id, JSON.stringify(row.data), row.owner, row.createdAt, row.updatedAt);
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
     const r = this.db.prepare('SELECT * FROM cases WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     if (!r) return undefined;
-    return { id: r.id as string, data: JSON.parse(r.data as string) as Record<string, unknown>, owner: (r.owner as string | null) ?? null, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+    return {
+      id: r.id as string,
+      data: JSON.parse(r.data as string) as Record<string, unknown>,
+      owner: (r.owner as string | null) ?? null,
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+    };
   }
 
   async listNotifications(user: string): Promise<NotificationRow[]> {
-    const rows = this.db.prepare('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<string, unknown>[];
-    return rows.map((r) => ({ id: Number(r.id), user: r.user_name as string, kind: r.kind as string, message: r.message as string, actionId: (r.action_id as string | null) ?? null, caseId: (r.case_id as string | null) ?? null, at: Number(r.at) }));
+    const rows = this.db.prepare('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<
+      string,
+      unknown
+    >[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      user: r.user_name as string,
+      kind: r.kind as string,
+      message: r.message as string,
+      actionId: (r.action_id as string | null) ?? null,
+      caseId: (r.case_id as string | null) ?? null,
+      at: Number(r.at),
+    }));
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
-    this.db.prepare('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES (?, ?, ?, ?, ?)').run(row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt);
+    this.db
+      .prepare('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt);
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
     const r = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Record<string, unknown> | undefined;
-    return r ? { id: r.id as string, name: r.name as string, keyHash: r.key_hash as string, roles: JSON.parse(r.roles as string) as string[], createdAt: Number(r.created_at) } : undefined;
+    return r
+      ? {
+          id: r.id as string,
+          name: r.name as string,
+          keyHash: r.key_hash as string,
+          roles: JSON.parse(r.roles as string) as string[],
+          createdAt: Number(r.created_at),
+        }
+      : undefined;
   }
 }
 
 function configFromRow(r: Record<string, unknown>): ConfigRow {
-  return { id: r.id as string, name: r.name as string, doc: JSON.parse(r.doc as string) as Record<string, unknown>, revision: Number(r.revision), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+    revision: Number(r.revision),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
 }

@@ -44,8 +44,17 @@ export function writeActions(db: Database.Database, writes: ActionWrite[]): bool
           if (!a.caseId) break;
           const c = s.getCase!.get(a.caseId) as { data: string; owner: string | null } | undefined;
           if (!c) break;
-          if (eff.type === 'merge_case_data') s.setCaseData!.run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...eff.data }), a.updatedAt, a.caseId);
-          else if (eff.type === 'escalated' && c.owner) s.notify!.run(c.owner, 'action.escalated', `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(), a.id, a.caseId, a.updatedAt);
+          if (eff.type === 'merge_case_data')
+            s.setCaseData!.run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...eff.data }), a.updatedAt, a.caseId);
+          else if (eff.type === 'escalated' && c.owner)
+            s.notify!.run(
+              c.owner,
+              'action.escalated',
+              `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(),
+              a.id,
+              a.caseId,
+              a.updatedAt,
+            );
         }
         return true;
       }),
