@@ -384,3 +384,25 @@ describe('mock as its own process', () => {
     expect(stderr).toMatch(/--rate-limit must be N\/MS/);
   });
 });
+
+describe('/oauth/token and /secure', () => {
+  it('issues a bearer token for the demo client, and /secure routes accept only tokens it issued', async () => {
+    const m = await mock();
+    const refused = await call(`${m.url}/oauth/token`, {
+      form: { grant_type: 'client_credentials', client_id: 'demo-client', client_secret: 'wrong' },
+    });
+    expect(refused.status).toBe(401);
+    const t = await call(`${m.url}/oauth/token`, {
+      form: { grant_type: 'client_credentials', client_id: 'demo-client', client_secret: 'demo-client-secret' },
+    });
+    expect(t.status).toBe(200);
+    const token = (t.body as { access_token: string; expires_in: number }).access_token;
+    expect((t.body as { expires_in: number }).expires_in).toBe(300);
+    const without = await request(`${m.url}/secure/ok`, { method: 'POST' });
+    await without.body.text();
+    expect(without.statusCode).toBe(401);
+    const withToken = await request(`${m.url}/secure/ok`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(withToken.statusCode).toBe(200);
+    expect(JSON.parse(await withToken.body.text())).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,77 @@
+// The `callout` command: migrate, export and import on an embedded store, and settings errors that
+// name the setting.
+
+import { afterAll, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Callout } from '../src/callout.ts';
+import { createLogger } from '../src/logger.ts';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'callout-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+it('migrate creates the embedded store', () => {
+  const dir = tempDir();
+  const r = cli(['migrate'], { CALLOUT_DATA_DIR: dir });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('migrated the sqlite store');
+});
+
+it('export writes YAML without secrets, and import creates the same configuration elsewhere, then changes nothing', async () => {
+  const from = tempDir();
+  const c = await Callout.open({ dataDir: from, logger: createLogger({ level: 'silent' }) });
+  await c.createConnector({
+    name: 'crm',
+    baseUrl: 'https://crm.example.com/api',
+    auth: { type: 'basic', username: 'svc', password: 'pw-never-exported' },
+  });
+  await c.createActionType({
+    name: 'note',
+    connector: 'crm',
+    path: '/notes',
+    body: { format: 'json', template: '{"text": "{{ Text }}"}' },
+  });
+  await c.close();
+  const out = cli(['export'], { CALLOUT_DATA_DIR: from });
+  expect(out.status).toBe(0);
+  expect(out.stdout).toContain('name: crm');
+  expect(out.stdout).toContain('$env: CALLOUT_CRM_PASSWORD');
+  expect(out.stdout).not.toContain('pw-never-exported');
+  const file = join(tempDir(), 'callout.yaml');
+  writeFileSync(file, out.stdout);
+
+  const to = tempDir();
+  const missing = cli(['import', file], { CALLOUT_DATA_DIR: to });
+  expect(missing.status).toBe(2);
+  expect(missing.stderr).toContain('connectors[0].auth.password');
+  const first = cli(['import', file], { CALLOUT_DATA_DIR: to, CALLOUT_CRM_PASSWORD: 'pw-from-env' });
+  expect(first.status).toBe(0);
+  expect(JSON.parse(first.stdout)).toEqual({
+    connectors: { created: ['crm'], updated: [], unchanged: [] },
+    actionTypes: { created: ['note'], updated: [], unchanged: [] },
+  });
+  const again = cli(['import', file], { CALLOUT_DATA_DIR: to, CALLOUT_CRM_PASSWORD: 'pw-from-env' });
+  expect(JSON.parse(again.stdout).connectors.unchanged).toEqual(['crm']);
+});
+
+it('a bad setting stops the server with the setting named', () => {
+  const r = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: 'eighty' });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('PORT: must be a port number');
+});
