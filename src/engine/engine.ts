@@ -55,8 +55,13 @@ interface PendingWrite {
 }
 
 const EXCERPT = 4096;
-/** Rate-limit permits are not used in the last ms of their window, so a request never lands in the next. */
-const RATE_GUARD_MS = 25;
+/** Most writes in one transaction. */
+const MAX_WRITE_BATCH = 1024;
+/**
+ * Rate-limit permits are not used in the last part of their window (this, or a tenth of the window
+ * if shorter), so a request started late on a busy machine does not land in the next window.
+ */
+const RATE_GUARD_MS = 100;
 const excerpt = (s: string | undefined): string | undefined =>
   s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
 
@@ -70,6 +75,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private woken = false;
   private writeQueue: PendingWrite[] = [];
   private flushScheduled = false;
+  private flushRunning = false;
+  private hadMore = false;
   private flushing: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | null = null;
   readonly health: ConnectorHealth;
@@ -149,12 +156,16 @@ export class Engine extends EventEmitter<EngineEvents> {
     while (this.running) {
       try {
         const room = this.o.maxInFlight - this.inFlight.size;
-        if (room <= 0) {
+        // Claim in chunks: one claim per finished attempt would be a transaction per action.
+        if (room <= 0 || (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)) {
           await Promise.race(this.inFlight);
           continue;
         }
         this.woken = false;
-        const claimed = await this.claim(Math.min(room, this.o.batchSize));
+        const limit = Math.min(room, this.o.batchSize);
+        const claimed = await this.claim(limit);
+        // A full claim means more is probably due: worth waiting for room to claim a full chunk.
+        this.hadMore = claimed.length === limit;
         for (const p of await this.dispatch(claimed)) this.track(p);
         if (claimed.length > 0) {
           // Give in-flight sends a turn of the event loop before claiming again.
@@ -302,17 +313,18 @@ export class Engine extends EventEmitter<EngineEvents> {
       // first of those windows ends (less a guard for the trip to the other side), or not at all.
       const at = this.o.clock.now();
       const windowEnd = Math.min(...spec.rateLimits.map((l) => Math.floor(at / l.perMs) * l.perMs + l.perMs));
+      const guard = Math.min(RATE_GUARD_MS, Math.floor(Math.min(...spec.rateLimits.map((l) => l.perMs)) / 10));
       const why = `rate limit ${spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`;
       let granted = 0;
       let retryAt: number | null = windowEnd;
-      if (at < windowEnd - RATE_GUARD_MS) {
+      if (at < windowEnd - guard) {
         const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now: at, want: admitted.length });
         granted = g.granted;
         retryAt = g.retryAt;
       }
       const over = admitted.slice(granted);
       admitted = admitted.slice(0, granted);
-      sendBy = windowEnd - RATE_GUARD_MS;
+      sendBy = windowEnd - guard;
       for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
       if (spec.maxConcurrency !== null && over.length > 0)
         await store.releaseConcurrency(
@@ -496,12 +508,22 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
   }
 
+  /**
+   * Group commit: one writer drains the queue; writes that arrive while a batch commits wait for
+   * the next one, so a busy engine makes few large transactions rather than many small ones.
+   */
   private flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.writeQueue;
-    if (batch.length === 0) return this.flushing;
-    this.writeQueue = [];
-    this.flushing = this.flushing.then(() => this.writeBatch(batch));
+    if (!this.flushRunning && this.writeQueue.length > 0) {
+      this.flushRunning = true;
+      this.flushing = (async () => {
+        try {
+          while (this.writeQueue.length > 0) await this.writeBatch(this.writeQueue.splice(0, MAX_WRITE_BATCH));
+        } finally {
+          this.flushRunning = false;
+        }
+      })();
+    }
     return this.flushing;
   }
 
