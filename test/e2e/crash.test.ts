@@ -6,10 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { freePort } from '../helpers/harness.ts';
-import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+import { childApi, closings, startChildServer, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
 
 const KEY = 'crash-test-admin-key-0123456789';
 const PER_TYPE = 120;
@@ -28,28 +27,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await request(`${base}${path}`, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.body.text();
-  if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
-  return JSON.parse(text);
-}
-
-async function allActions(base: string): Promise<any[]> {
-  const out: any[] = [];
-  let before = '';
-  for (;;) {
-    const page = await api(base, 'GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
-    out.push(...page.items);
-    if (!page.next) return out;
-    before = page.next;
-  }
-}
-
 it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with the same idempotency key', async () => {
   const port = await freePort();
   const env = {
@@ -60,19 +37,19 @@ it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with t
     CALLOUT_POLL_INTERVAL: '100ms',
   };
   child = await startChildServer(env, port);
-  const base = child.url;
+  const api = childApi(child.url, KEY);
   // A hundred and twenty first attempts answered 503 would open the circuit breaker: not what this test is about.
-  await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
+  await api('POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
   const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
-  await api(base, 'POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body });
-  await api(base, 'POST', '/v1/action-types', {
+  await api('POST', '/v1/action-types', { name: 'sync', connector: 'vendor', path: '/ok', body });
+  await api('POST', '/v1/action-types', {
     name: 'async',
     connector: 'vendor',
     path: '/callback',
     body,
     completion: { mode: 'callback', timeout: '2m' },
   });
-  await api(base, 'POST', '/v1/action-types', {
+  await api('POST', '/v1/action-types', {
     name: 'retrying',
     connector: 'vendor',
     path: '/fail-then-ok?times=1',
@@ -83,12 +60,12 @@ it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with t
   const launches = ['sync', 'async', 'retrying'].flatMap((t) => Array.from({ length: PER_TYPE }, () => t));
   const ids: string[] = [];
   for (let i = 0; i < launches.length; i += 30) {
-    const batch = await Promise.all(launches.slice(i, i + 30).map((t) => api(base, 'POST', '/v1/actions', { actionType: t, input: {} })));
+    const batch = await Promise.all(launches.slice(i, i + 30).map((t) => api('POST', '/v1/actions', { actionType: t, input: {} })));
     ids.push(...batch.map((a) => a.id));
   }
   // Kill it while work is in every phase: some closed, some sending, some awaiting callbacks.
   for (;;) {
-    const closed = (await api(base, 'GET', '/v1/actions?state=closed&limit=500')).items.length;
+    const closed = (await api('GET', '/v1/actions?state=closed&limit=500')).items.length;
     if (closed >= 40) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -97,14 +74,8 @@ it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with t
   const killedAt = Date.now();
 
   child = await startChildServer(env, port);
-  let actions: any[] = [];
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    actions = await allActions(child.url);
-    if (actions.length === ids.length && actions.every((a) => a.state === 'closed')) break;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const api2 = childApi(child.url, KEY);
+  const actions = await waitAllClosed(api2, ids.length, 60_000);
   const recoveredInMs = Date.now() - killedAt;
 
   // Nothing lost: every launched action exists and closed Done Successfully.
@@ -113,11 +84,7 @@ it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with t
   expect(notDone).toEqual([]);
 
   // Nothing completed twice: one change of state to Closed per action.
-  for (const a of actions) {
-    const tl = (await api(child.url, 'GET', `/v1/actions/${a.id}/timeline`)).items;
-    const closings = tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed');
-    expect(closings, `action ${a.id}`).toHaveLength(1);
-  }
+  for (const [id, n] of await closings(api2, ids)) expect(n, `action ${id}`).toBe(1);
 
   // Every send, first or repeated, carried the action's one idempotency key.
   const sends = mock.log.filter((e) => e.path !== '/_log');

@@ -8,36 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { freePort } from '../helpers/harness.ts';
-import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+import { childApi, closings, startChildServer, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
 import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
 
 const KEY = 'multi-node-admin-key-0123456789';
 const LIMIT = 20; // per second, on the limited connector
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await request(`${base}${path}`, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.body.text();
-  if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
-  return JSON.parse(text);
-}
-
-async function allActions(base: string): Promise<any[]> {
-  const out: any[] = [];
-  let before = '';
-  for (;;) {
-    const page = await api(base, 'GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
-    out.push(...page.items);
-    if (!page.next) return out;
-    before = page.next;
-  }
-}
 
 function maxPerWindow(times: number[], perMs: number): number {
   const counts = new Map<number, number>();
@@ -99,41 +76,43 @@ for (const [name, setup] of [
         CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
       };
       for (const port of ports) nodes.push(await startChildServer(env, port));
-      const first = nodes[0]!.url;
+      const api = childApi(nodes[0]!.url, KEY);
       const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
-      await api(first, 'POST', '/v1/connectors', { name: 'open', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
-      await api(first, 'POST', '/v1/connectors', {
+      await api('POST', '/v1/connectors', { name: 'open', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
+      await api('POST', '/v1/connectors', {
         name: 'limited',
         baseUrl: mock.url,
         timeout: '2s',
         rateLimits: [{ limit: LIMIT, per: '1s' }],
       });
-      await api(first, 'POST', '/v1/action-types', { name: 'sync', connector: 'open', path: '/ok', body });
-      await api(first, 'POST', '/v1/action-types', {
+      await api('POST', '/v1/action-types', { name: 'sync', connector: 'open', path: '/ok', body });
+      await api('POST', '/v1/action-types', {
         name: 'retrying',
         connector: 'open',
         path: '/fail-then-ok?times=1',
         body,
         retry: { maxRetries: 5, interval: '200ms', backoff: 'fixed' },
       });
-      await api(first, 'POST', '/v1/action-types', {
+      await api('POST', '/v1/action-types', {
         name: 'async',
         connector: 'open',
         path: '/callback',
         body,
         completion: { mode: 'callback', timeout: '2m' },
       });
-      await api(first, 'POST', '/v1/action-types', { name: 'metered', connector: 'limited', path: '/ok', body });
+      await api('POST', '/v1/action-types', { name: 'metered', connector: 'limited', path: '/ok', body });
       const plan = [...Array(150).fill('sync'), ...Array(90).fill('retrying'), ...Array(60).fill('async'), ...Array(60).fill('metered')];
       const ids: string[] = [];
       for (let i = 0; i < plan.length; i += 30) {
         const batch = await Promise.all(
-          plan.slice(i, i + 30).map((t, j) => api(nodes[(i + j) % nodes.length]!.url, 'POST', '/v1/actions', { actionType: t, input: {} })),
+          plan
+            .slice(i, i + 30)
+            .map((t, j) => childApi(nodes[(i + j) % nodes.length]!.url, KEY)('POST', '/v1/actions', { actionType: t, input: {} })),
         );
         ids.push(...batch.map((a) => a.id));
       }
       for (;;) {
-        const closed = (await api(first, 'GET', '/v1/actions?state=closed&limit=500')).items.length;
+        const closed = (await api('GET', '/v1/actions?state=closed&limit=500')).items.length;
         if (closed >= 60) break;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -141,14 +120,7 @@ for (const [name, setup] of [
       await victim.kill('SIGKILL');
       const killedAt = Date.now();
 
-      let actions: any[] = [];
-      const deadline = Date.now() + 90_000;
-      for (;;) {
-        actions = await allActions(first);
-        if (actions.length === ids.length && actions.every((a) => a.state === 'closed')) break;
-        if (Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      const actions = await waitAllClosed(api, ids.length, 90_000);
       const finishedMs = Date.now() - killedAt;
       expect(actions.map((a) => a.id).sort()).toEqual([...ids].sort());
       expect(
@@ -156,13 +128,7 @@ for (const [name, setup] of [
           .filter((a) => a.resolution !== 'done_successfully')
           .map((a) => `${a.actionTypeName} ${a.state}/${a.phase}/${a.reason} attempts=${a.attempts} ${a.rejectedReason ?? ''}`),
       ).toEqual([]);
-      for (const a of actions) {
-        const tl = (await api(first, 'GET', `/v1/actions/${a.id}/timeline`)).items;
-        expect(
-          tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'),
-          `action ${a.id}`,
-        ).toHaveLength(1);
-      }
+      for (const [id, n] of await closings(api, ids)) expect(n, `action ${id}`).toBe(1);
       const sends = mock.log;
       for (const s of sends) expect(s.key).toBe((s.body as { action: string }).action);
       const meteredIds = new Set(actions.filter((a) => a.actionTypeName === 'metered').map((a) => a.id));

@@ -44,3 +44,63 @@ export async function startChildServer(env: Record<string, string>, port: number
       }),
   };
 }
+
+export type ChildApi = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<any>;
+
+/**
+ * Calls a node's API with an admin key and returns the parsed answer; throws on 3xx and above.
+ * With `patient`, it retries through an outage (5xx or no connection) for about 20 s, as a careful
+ * client would (safe for launches that carry an Idempotency-Key).
+ */
+export function childApi(base: string, key: string, opts: { patient?: boolean; onGiveUp?: () => string } = {}): ChildApi {
+  return async (method, path, body, headers = {}) => {
+    for (let i = 0; ; i++) {
+      const last = !opts.patient || i > 100;
+      try {
+        const r = await request(`${base}${path}`, {
+          method: method as 'GET',
+          headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+        });
+        const text = await r.body.text();
+        if (r.statusCode < 300) return JSON.parse(text);
+        if (r.statusCode < 500 || last) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
+      } catch (err) {
+        if (last) throw new Error(`${(err as Error).message}${opts.onGiveUp ? `\n${opts.onGiveUp()}` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+}
+
+/** Every action, page by page. */
+export async function allActions(api: ChildApi): Promise<any[]> {
+  const out: any[] = [];
+  let before = '';
+  for (;;) {
+    const page = await api('GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
+    out.push(...page.items);
+    if (!page.next) return out;
+    before = page.next;
+  }
+}
+
+/** Waits until all `count` actions are closed (or the deadline passes) and returns them. */
+export async function waitAllClosed(api: ChildApi, count: number, timeoutMs: number): Promise<any[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const actions = await allActions(api);
+    if ((actions.length === count && actions.every((a) => a.state === 'closed')) || Date.now() > deadline) return actions;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The number of 'changed to Closed' entries on each action's timeline (must be one each). */
+export async function closings(api: ChildApi, ids: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const id of ids) {
+    const tl = (await api('GET', `/v1/actions/${id}/timeline`)).items;
+    out.set(id, tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed').length);
+  }
+  return out;
+}

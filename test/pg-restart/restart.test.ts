@@ -6,10 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { request } from 'undici';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { freePort } from '../helpers/harness.ts';
-import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+import { childApi, closings, startChildServer, waitAllClosed, type ChildServer, type ChildApi } from '../helpers/child-server.ts';
 import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
 
 const KEY = 'pg-restart-admin-key-0123456789';
@@ -20,30 +19,6 @@ const nodes: ChildServer[] = [];
 function restartPostgres(): void {
   const version = readdirSync('/etc/postgresql')[0]!;
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], { stdio: 'inherit' });
-}
-
-/** Like a careful client: retries through the outage, safe because of the Idempotency-Key. */
-async function api(base: string, method: string, path: string, body?: unknown, key?: string): Promise<any> {
-  for (let i = 0; ; i++) {
-    try {
-      const r = await request(`${base}${path}`, {
-        method: method as 'GET',
-        headers: {
-          authorization: `Bearer ${KEY}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const text = await r.body.text();
-      if (r.statusCode < 300) return JSON.parse(text);
-      if (r.statusCode < 500 || i > 100) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
-    } catch (err) {
-      if (i > 100)
-        throw new Error(`${(err as Error).message}; node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(async () => {
@@ -70,17 +45,19 @@ it('a PostgreSQL restart during a run: nodes reconnect and every action ends onc
     CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
   };
   for (const port of ports) nodes.push(await startChildServer(env, port));
-  const base = nodes[0]!.url;
+  const giveUp = (): string => `node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`;
+  const apis: ChildApi[] = nodes.map((n) => childApi(n.url, KEY, { patient: true, onGiveUp: giveUp }));
+  const api = apis[0]!;
   const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
-  await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
-  await api(base, 'POST', '/v1/action-types', {
+  await api('POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
+  await api('POST', '/v1/action-types', {
     name: 'sync',
     connector: 'vendor',
     path: '/ok',
     body,
     retry: { maxRetries: 10, interval: '300ms', backoff: 'fixed' },
   });
-  await api(base, 'POST', '/v1/action-types', {
+  await api('POST', '/v1/action-types', {
     name: 'async',
     connector: 'vendor',
     path: '/callback',
@@ -93,12 +70,11 @@ it('a PostgreSQL restart during a run: nodes reconnect and every action ends onc
     for (let i = from; i < from + n; i += 20) {
       const batch = await Promise.all(
         Array.from({ length: 20 }, (_, j) =>
-          api(
-            nodes[(i + j) % 2]!.url,
+          apis[(i + j) % 2]!(
             'POST',
             '/v1/actions',
             { actionType: (i + j) % 3 === 0 ? 'async' : 'sync', input: {} },
-            `launch-${i + j}`,
+            { 'idempotency-key': `launch-${i + j}` },
           ),
         ),
       );
@@ -113,30 +89,10 @@ it('a PostgreSQL restart during a run: nodes reconnect and every action ends onc
   await launching;
   expect(ids.size).toBe(400);
 
-  let actions: any[] = [];
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    actions = [];
-    let before = '';
-    for (;;) {
-      const page = await api(base, 'GET', `/v1/actions?limit=500${before ? `&before=${before}` : ''}`);
-      actions.push(...page.items);
-      if (!page.next) break;
-      before = page.next;
-    }
-    if (actions.length === ids.size && actions.every((a) => a.state === 'closed')) break;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const actions = await waitAllClosed(api, ids.size, 90_000);
   expect(actions.map((a) => a.id).sort()).toEqual([...ids].sort());
   expect(actions.filter((a) => a.resolution !== 'done_successfully').map((a) => `${a.actionTypeName} ${a.state}/${a.phase}`)).toEqual([]);
-  for (const a of actions) {
-    const tl = (await api(base, 'GET', `/v1/actions/${a.id}/timeline`)).items;
-    expect(
-      tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed'),
-      `action ${a.id}`,
-    ).toHaveLength(1);
-  }
+  for (const [id, n] of await closings(api, [...ids])) expect(n, `action ${id}`).toBe(1);
   for (const s of mock.log) expect(s.key).toBe((s.body as { action: string }).action);
   // Both nodes are still up and serving.
   for (const n of nodes) expect(n.proc.exitCode).toBeNull();
