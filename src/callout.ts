@@ -502,8 +502,10 @@ export class Callout {
     p.throwIfAny();
     const a = await this.store.getAction(id);
     if (!a) throw new NotFoundError('Callback', 'token');
-    if (typeof b.externalReference === 'string' && b.externalReference !== a.externalReference && a.state !== 'closed')
-      await this.engine.apply(id, { type: 'acknowledged', externalReference: b.externalReference });
+    const acked =
+      typeof b.externalReference === 'string' && b.externalReference !== a.externalReference && a.state !== 'closed'
+        ? await this.engine.apply(id, { type: 'acknowledged', externalReference: b.externalReference }, a)
+        : undefined;
     if (b.outcome === 'success') {
       const type = await this.registry.actionType(a.actionTypeId);
       const m = type.compiled.mapping.output;
@@ -515,10 +517,14 @@ export class Callout {
           throw new ValidationError([{ field: 'data', message: `could not be mapped: ${(e as Error).message}` }]);
         }
       }
-      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: b.data ?? null, output }));
+      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: b.data ?? null, output }, acked ?? a));
     }
     return this.view(
-      await this.engine.apply(id, { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }),
+      await this.engine.apply(
+        id,
+        { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) },
+        acked ?? a,
+      ),
     );
   }
 

@@ -51,7 +51,10 @@ export interface EngineEvents {
 interface PendingWrite {
   write: ActionWrite;
   event: ActionEvent;
+  /** The engine's own writes re-apply their event when another writer got there first; a request's writes report it. */
+  onConflict: 'reapply' | 'report';
   resolve: (ok: ActionRecord | undefined) => void;
+  reject: (err: unknown) => void;
 }
 
 const EXCERPT = 4096;
@@ -497,9 +500,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Queues a write for the next batch (group commit). */
-  private enqueue(write: ActionWrite, event: ActionEvent): Promise<ActionRecord | undefined> {
-    return new Promise((resolve) => {
-      this.writeQueue.push({ write, event, resolve });
+  private enqueue(write: ActionWrite, event: ActionEvent, onConflict: 'reapply' | 'report' = 'reapply'): Promise<ActionRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      this.writeQueue.push({ write, event, onConflict, resolve, reject });
       if (this.writeQueue.length >= this.o.batchSize) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -539,7 +542,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         'writing outcomes failed; the actions will be taken up again when their leases expire',
       );
       this.emit('failure', err);
-      for (const b of batch) b.resolve(undefined);
+      // A request learns that its write failed; the engine's own work is redone after its lease.
+      for (const b of batch)
+        if (b.onConflict === 'report') b.reject(err);
+        else b.resolve(undefined);
       return;
     }
     for (let i = 0; i < batch.length; i++) {
@@ -547,6 +553,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (results[i]) {
         this.emit('action', b.write.action, b.write.effects);
         b.resolve(b.write.action);
+      } else if (b.onConflict === 'report') {
+        b.resolve(undefined);
       } else {
         // Someone else wrote first (a callback, a user): apply the same event to what is there now.
         b.resolve(await this.reapply(b.write.action.id, b.event).catch(() => undefined));
@@ -576,22 +584,24 @@ export class Engine extends EventEmitter<EngineEvents> {
   // ---- changes from people and external systems -------------------------------------------
 
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
-  async apply(id: string, event: ActionEvent): Promise<ActionRecord> {
+  async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
     for (let i = 0; i < 20; i++) {
-      const cur = await this.o.store.getAction(id);
+      const cur = i === 0 && known ? known : await this.o.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
       const type = await this.o.registry.actionType(cur.actionTypeId);
       const now = this.o.clock.now();
       const t = transition(cur, event, { policy: type.compiled.policy, now, rand: Math.random() });
       if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
       if (!t.changed) return cur;
-      const [ok] = await this.o.store.writeActions([
+      // Through the group commit: many concurrent callbacks share one transaction.
+      const written = await this.enqueue(
         { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
-      ]);
-      if (ok) {
-        this.emit('action', t.action, t.effects);
-        if (t.action.dueAt !== null && t.action.dueAt <= now) this.wake();
-        return t.action;
+        event,
+        'report',
+      );
+      if (written) {
+        if (written.dueAt !== null && written.dueAt <= now) this.wake();
+        return written;
       }
     }
     throw new ConflictError('The action kept changing while this request was applied; try again');
