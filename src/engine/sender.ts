@@ -121,9 +121,9 @@ export class Sender {
         path: req.url.pathname + req.url.search,
         headers: { ...req.headers, ...authHeaders },
         body: req.body,
+        // undici's own per-phase timeouts (no AbortSignal per request: it costs more than the send).
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
       });
       const chunks: Buffer[] = [];
       let size = 0;

@@ -215,6 +215,28 @@ describe('retries', () => {
     expect((await h.api('GET', `/v1/actions/${a.id}`)).body.attempts).toBe(4);
   });
 
+  it('an attempt that gets no answer within the connector timeout fails as a timeout and is retried', async () => {
+    await h.api('POST', '/v1/connectors', { name: 'sluggish', baseUrl: h.mock.url, timeout: '200ms' });
+    await actionType(h, {
+      name: 'too-slow',
+      connector: 'sluggish',
+      method: 'GET',
+      path: '/slow?ms=1500',
+      retry: { maxRetries: 1, interval: '10ms' },
+    });
+    const a = await launch(h, 'too-slow');
+    const r = await h.waitFor(a.id, (x) => x.state === 'closed');
+    expect(r).toMatchObject({
+      resolution: 'not_done_successfully',
+      attempts: 2,
+      retry: { count: 1, lastError: 'no answer within 200 ms' },
+    });
+    const tl = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
+    const attempt = tl.find((e: { kind: string }) => e.kind === 'attempt');
+    expect(attempt.data.durationMs).toBeGreaterThanOrEqual(190);
+    expect(attempt.data.durationMs).toBeLessThan(1400);
+  });
+
   it('a 503 is retried and the action closes Done Successfully when the system recovers', async () => {
     await actionType(h, { name: 'flaky', path: '/fail-then-ok?times=2', retry: { maxRetries: 5, interval: '30ms', backoff: 'fixed' } });
     const a = await launch(h, 'flaky');
