@@ -78,9 +78,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private woken = false;
   private writeQueue: PendingWrite[] = [];
   private flushScheduled = false;
-  private flushRunning = false;
+  private writers = new Set<Promise<void>>();
   private hadMore = false;
-  private flushing: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | null = null;
   readonly health: ConnectorHealth;
 
@@ -512,22 +511,21 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Group commit: one writer drains the queue; writes that arrive while a batch commits wait for
-   * the next one, so a busy engine makes few large transactions rather than many small ones.
+   * Group commit: writers drain the queue; writes that arrive while a batch commits wait for the
+   * next one, so a busy engine makes few large transactions rather than many small ones. PostgreSQL
+   * gets two writers, so one batch's commit overlaps the next one's statements; SQLite's writes are
+   * synchronous, so one is all it can use.
    */
   private flush(): Promise<void> {
     this.flushScheduled = false;
-    if (!this.flushRunning && this.writeQueue.length > 0) {
-      this.flushRunning = true;
-      this.flushing = (async () => {
-        try {
-          while (this.writeQueue.length > 0) await this.writeBatch(this.writeQueue.splice(0, MAX_WRITE_BATCH));
-        } finally {
-          this.flushRunning = false;
-        }
-      })();
+    const maxWriters = this.o.store.kind === 'postgres' ? 2 : 1;
+    while (this.writers.size < maxWriters && this.writeQueue.length > 0) {
+      const w = (async () => {
+        while (this.writeQueue.length > 0) await this.writeBatch(this.writeQueue.splice(0, MAX_WRITE_BATCH));
+      })().finally(() => this.writers.delete(w));
+      this.writers.add(w);
     }
-    return this.flushing;
+    return Promise.all(this.writers).then(() => undefined);
   }
 
   private async writeBatch(batch: PendingWrite[]): Promise<void> {
