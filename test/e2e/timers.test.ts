@@ -1,0 +1,117 @@
+// Timers without sleeping: the engine on a fake clock, stepped with tick(). Retries and completion
+// timeouts fire exactly when due, and still do after the process is closed and opened again on the
+// same SQLite file (no timer lives in memory).
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Callout } from '../../src/callout.ts';
+import { FakeClock } from '../../src/engine/clock.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startMockServer, type MockServer } from '../../src/mock/server.ts';
+
+let mock: MockServer;
+let dataDir: string;
+const clock = new FakeClock(Date.UTC(2026, 10, 28, 9, 0, 0));
+const open = (): Promise<Callout> =>
+  Callout.open({ dataDir, clock, allowPrivateNetworks: true, publicUrl: 'http://127.0.0.1:9', logger: createLogger({ level: 'silent' }) });
+
+beforeAll(async () => {
+  mock = await startMockServer();
+  dataDir = mkdtempSync(join(tmpdir(), 'callout-timers-'));
+});
+afterAll(async () => {
+  await mock.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const MIN = 60_000;
+const sends = (id: string): number => mock.log.filter((e) => e.key === id).length;
+
+it('retries fire when due, not before, and survive a restart', async () => {
+  let c = await open();
+  await c.createConnector({ name: 'vendor', baseUrl: mock.url });
+  await c.createActionType({
+    name: 'down',
+    connector: 'vendor',
+    path: '/status/503',
+    retry: { maxRetries: 2, interval: '30m', backoff: 'exponential' },
+  });
+  const { action } = await c.launch({ actionType: 'down' });
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(1);
+  let a = await c.getAction(action.id);
+  expect(a).toMatchObject({ phase: 'retry_scheduled', retry: { count: 0, nextRetryAt: new Date(clock.now() + 30 * MIN).toISOString() } });
+
+  clock.advance(30 * MIN - 1);
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(1);
+
+  // The process goes away; the timer is in the store, not in memory.
+  await c.close();
+  clock.advance(1);
+  c = await open();
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(2);
+  a = await c.getAction(action.id);
+  expect(a).toMatchObject({ phase: 'retry_scheduled', retry: { count: 1, nextRetryAt: new Date(clock.now() + 60 * MIN).toISOString() } });
+
+  clock.advance(60 * MIN);
+  await c.engine.tick();
+  a = await c.getAction(action.id);
+  expect(a).toMatchObject({ state: 'closed', resolution: 'not_done_successfully', escalated: true, retry: { count: 2, max: 2 } });
+  clock.advance(24 * 60 * MIN);
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(3);
+  await c.close();
+});
+
+it('a completion timeout of four hours turns the action To Do, Timeout, at four hours, across a restart', async () => {
+  let c = await open();
+  await c.createActionType({
+    name: 'slow-vendor',
+    connector: 'vendor',
+    path: '/callback?never=1',
+    body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+    completion: { mode: 'callback', timeout: '4h' },
+    allocation: { queue: 'service-desk' },
+  });
+  const { action } = await c.launch({ actionType: 'slow-vendor' });
+  await c.engine.tick();
+  expect((await c.getAction(action.id)).phase).toBe('awaiting_callback');
+  clock.advance(4 * 60 * MIN - 1000);
+  await c.engine.tick();
+  expect((await c.getAction(action.id)).state).toBe('waiting');
+  await c.close();
+  clock.advance(1000);
+  c = await open();
+  await c.engine.tick();
+  expect(await c.getAction(action.id)).toMatchObject({ state: 'todo', reason: 'timeout', queue: 'service-desk', escalated: false });
+  await c.close();
+});
+
+it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times it out', async () => {
+  const c = await open();
+  await c.createActionType({
+    name: 'beating',
+    connector: 'vendor',
+    path: '/callback?never=1',
+    body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+    completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10m' },
+  });
+  const { action } = await c.launch({ actionType: 'beating' });
+  await c.engine.tick();
+  const token = c.engine.callbackToken(action.id);
+  clock.advance(9 * MIN);
+  await c.heartbeat(token, { note: '50 % done' });
+  clock.advance(9 * MIN);
+  await c.engine.tick();
+  expect((await c.getAction(action.id)).state).toBe('waiting');
+  clock.advance(2 * MIN);
+  await c.engine.tick();
+  const a = await c.getAction(action.id);
+  expect(a).toMatchObject({ state: 'todo', reason: 'timeout', retry: { lastError: 'No heartbeat from the external system in time' } });
+  expect((await c.timeline(action.id)).some((e) => e.kind === 'heartbeat' && e.message === 'Progress: 50 % done')).toBe(true);
+  await c.close();
+});
