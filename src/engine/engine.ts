@@ -80,6 +80,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private flushScheduled = false;
   private writers = new Set<Promise<void>>();
   private hadMore = false;
+  private roomFreed: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   readonly health: ConnectorHealth;
 
@@ -160,7 +161,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         const room = this.o.maxInFlight - this.inFlight.size;
         // Claim in chunks: one claim per finished attempt would be a transaction per action.
         if (room <= 0 || (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)) {
-          await Promise.race(this.inFlight);
+          await new Promise<void>((resolve) => (this.roomFreed = resolve));
           continue;
         }
         this.woken = false;
@@ -184,12 +185,19 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private track(p: Promise<void>): void {
-    const t = p.catch((err) => {
-      this.o.logger.error({ err }, 'processing an action failed');
-      this.emit('failure', err);
-    });
+    const t: Promise<void> = p
+      .catch((err) => {
+        this.o.logger.error({ err }, 'processing an action failed');
+        this.emit('failure', err);
+      })
+      .finally(() => {
+        this.inFlight.delete(t);
+        // One waiter to wake, rather than a race over every attempt in flight.
+        const r = this.roomFreed;
+        this.roomFreed = null;
+        r?.();
+      });
     this.inFlight.add(t);
-    void t.finally(() => this.inFlight.delete(t));
   }
 
   private async sleepUntilDue(): Promise<void> {
