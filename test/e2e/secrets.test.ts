@@ -3,7 +3,7 @@
 // database files on disk. It must appear nowhere but in the requests sent to the external system.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -102,6 +102,8 @@ it('a secret given to any credential appears in no answer, log line, timeline or
   await child.kill('SIGTERM');
   expect(child.output().length).toBeGreaterThan(0);
   expect(child.output()).not.toContain(SECRET);
+  // The key that encrypts them was generated beside the data, readable by its owner only.
+  expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
   for (const f of readdirSync(dataDir)) {
     expect(readFileSync(join(dataDir, f)).includes(SECRET), `${f} holds the secret`).toBe(false);
   }
