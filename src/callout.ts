@@ -51,6 +51,8 @@ export interface LaunchRequest {
   actionType: string;
   input?: Record<string, unknown>;
   caseId?: string | null;
+  /** Send no earlier than this: an ISO date-time or epoch milliseconds. @default at once */
+  startAt?: string | number;
 }
 
 export class Callout {
@@ -347,7 +349,18 @@ export class Callout {
       p.throwIfAny();
     }
     const r = req as Record<string, unknown>;
-    for (const k of Object.keys(r)) if (!['actionType', 'input', 'caseId'].includes(k)) p.add(k, 'is not a launch field');
+    for (const k of Object.keys(r)) if (!['actionType', 'input', 'caseId', 'startAt'].includes(k)) p.add(k, 'is not a launch field');
+    let startAt: number | undefined;
+    if (r.startAt !== undefined && r.startAt !== null) {
+      startAt =
+        typeof r.startAt === 'number'
+          ? r.startAt
+          : typeof r.startAt === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(r.startAt)
+            ? Date.parse(r.startAt)
+            : NaN;
+      if (!Number.isFinite(startAt))
+        p.add('startAt', 'must be a date-time with a time zone (e.g. 2026-12-01T09:00:00Z) or epoch milliseconds');
+    }
     if (typeof r.actionType !== 'string' || r.actionType === '') p.add('actionType', 'is required: the id or name of an action type');
     if (r.input !== undefined && !isObject(r.input)) p.add('input', 'must be an object');
     if (r.caseId !== undefined && r.caseId !== null && typeof r.caseId !== 'string') p.add('caseId', 'must be a string');
@@ -372,6 +385,7 @@ export class Callout {
       policy: type.compiled.policy,
       now,
       actor,
+      ...(startAt !== undefined ? { startAt } : {}),
     });
   }
 

@@ -1,7 +1,20 @@
 // Identifiers: UUIDv7 (time-ordered, so lists sort by creation and B-tree inserts stay local) and
 // random secrets for API keys.
 
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, randomFillSync, createHash } from 'node:crypto';
+
+// Random bits for ids come from a pool refilled in bulk: one system call per 4,096 ids, not per id.
+const POOL = Buffer.alloc(16 * 4096);
+let poolOffset = POOL.length;
+function random16(): Buffer {
+  if (poolOffset >= POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const b = Buffer.from(POOL.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return b;
+}
 
 let lastMs = 0;
 let seq = 0;
@@ -13,7 +26,7 @@ export function uuidv7(nowMs: number): string {
     lastMs = nowMs;
     seq = 0;
   }
-  const b = randomBytes(16);
+  const b = random16();
   const ms = BigInt(nowMs);
   for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   b[6] = 0x70 | (seq >> 8);

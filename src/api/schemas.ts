@@ -68,6 +68,7 @@ export const LaunchBody = Type.Object(
     actionType: Type.String({ description: 'action type id or name' }),
     input: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     caseId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    startAt: Type.Optional(Type.Union([Type.String({ description: 'ISO date-time' }), Type.Number({ description: 'epoch ms' })])),
   },
   { additionalProperties: true },
 );

@@ -382,7 +382,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, sendBy?: number): Promise<ActionEvent> {
     let req: OutboundRequest;
     try {
-      req = buildRequest(type, connector, a.input, this.systemValues(a));
+      const ts = type.compiled.templates.systemTokens;
+      req = buildRequest(type, connector, a.input, this.systemValues(a, ts.includes('$callbackUrl') || ts.includes('$callbackToken')));
     } catch (err) {
       if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
       if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
@@ -465,14 +466,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  systemValues(a: ActionRecord): {
+  /** The values of the system tokens; the callback token (an HMAC) only when the templates use it. */
+  systemValues(
+    a: ActionRecord,
+    withToken = true,
+  ): {
     callbackUrl: string;
     callbackToken: string;
     actionId: string;
     caseId: string | null;
     idempotencyKey: string;
   } {
-    const token = this.callbackToken(a.id);
+    const token = withToken ? this.callbackToken(a.id) : '';
     return {
       callbackUrl: `${this.o.publicUrl}/v1/callbacks/${token}`,
       callbackToken: token,

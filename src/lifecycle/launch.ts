@@ -12,9 +12,12 @@ export interface LaunchParams {
   policy: ActionPolicy;
   now: number;
   actor: Actor;
+  /** Send no earlier than this (a scheduled launch); the completion deadline counts from then. @default now */
+  startAt?: number;
 }
 
 export function launchAction(p: LaunchParams): { action: ActionRecord; timeline: TimelineEntry[] } {
+  const start = Math.max(p.now, p.startAt ?? p.now);
   const action: ActionRecord = {
     id: p.id,
     actionTypeId: p.actionTypeId,
@@ -36,8 +39,8 @@ export function launchAction(p: LaunchParams): { action: ActionRecord; timeline:
     escalated: false,
     queue: null,
     assignee: null,
-    dueAt: p.now,
-    timeoutAt: p.policy.completion.timeoutMs !== null ? p.now + p.policy.completion.timeoutMs : null,
+    dueAt: start,
+    timeoutAt: p.policy.completion.timeoutMs !== null ? start + p.policy.completion.timeoutMs : null,
     heartbeatAt: null,
     createdAt: p.now,
     updatedAt: p.now,

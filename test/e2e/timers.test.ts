@@ -115,3 +115,21 @@ it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times
   expect((await c.timeline(action.id)).some((e) => e.kind === 'heartbeat' && e.message === 'Progress: 50 % done')).toBe(true);
   await c.close();
 });
+
+it('a launch with startAt is sent at that time, not before; a bad startAt is refused naming the field', async () => {
+  const c = await open();
+  await c.createActionType({ name: 'later', connector: 'vendor', path: '/ok' });
+  const startAt = new Date(clock.now() + 60 * MIN).toISOString();
+  const { action } = await c.launch({ actionType: 'later', startAt });
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(0);
+  clock.advance(60 * MIN - 1);
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(0);
+  clock.advance(1);
+  await c.engine.tick();
+  expect(sends(action.id)).toBe(1);
+  expect((await c.getAction(action.id)).state).toBe('closed');
+  await expect(c.launch({ actionType: 'later', startAt: 'tomorrow' })).rejects.toMatchObject({ errors: [{ field: 'startAt' }] });
+  await c.close();
+});

@@ -56,6 +56,15 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: preparing costs more than running a point query. */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
+
   async migrate(): Promise<void> {
     const db = this.db;
     db.exec('CREATE TABLE IF NOT EXISTS callout_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
@@ -74,8 +83,8 @@ export class SqliteStore implements Store {
   }
 
   async ensureSetting(key: string, value: string): Promise<string> {
-    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    this.sql('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+    return (this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
   }
 
   async insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void> {
@@ -111,7 +120,7 @@ export class SqliteStore implements Store {
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
-    return (this.db.prepare(`SELECT * FROM ${TABLE[kind]} ORDER BY name`).all() as Record<string, unknown>[]).map(configFromRow);
+    return (this.sql(`SELECT * FROM ${TABLE[kind]} ORDER BY name`).all() as Record<string, unknown>[]).map(configFromRow);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
@@ -119,18 +128,18 @@ export class SqliteStore implements Store {
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM actions WHERE id = ?').get(id);
+    const r = this.sql('SELECT * FROM actions WHERE id = ?').get(id);
     return r ? actionFromRow(r as Record<string, unknown>) : undefined;
   }
 
   async getActionsByIds(ids: string[]): Promise<ActionRecord[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids));
+    const rows = this.sql(`SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids));
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
-    const r = this.db.prepare('SELECT * FROM actions WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
+    const r = this.sql('SELECT * FROM actions WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
     return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
   }
 
@@ -143,17 +152,17 @@ export class SqliteStore implements Store {
 
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
     const { sql, params } = actionWhere(filter);
-    const rows = this.db.prepare(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
+    const rows = this.sql(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   }
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     const { sql, params } = actionWhere(filter);
-    return (this.db.prepare(`SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
+    return (this.sql(`SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
   }
 
   async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {
-    const rows = this.db.prepare(`SELECT * FROM actions WHERE action_type_id = ? AND phase = 'retry_scheduled'`).all(actionTypeId);
+    const rows = this.sql(`SELECT * FROM actions WHERE action_type_id = ? AND phase = 'retry_scheduled'`).all(actionTypeId);
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   }
 
@@ -162,7 +171,7 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const r = this.db.prepare('SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL').get() as { due: number | null };
+    const r = this.sql('SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL').get() as { due: number | null };
     return r.due;
   }
 
@@ -171,7 +180,7 @@ export class SqliteStore implements Store {
   }
 
   async listTimeline(actionId: string): Promise<TimelineRow[]> {
-    const rows = this.db.prepare('SELECT * FROM timeline WHERE action_id = ? ORDER BY seq').all(actionId) as Record<string, unknown>[];
+    const rows = this.sql('SELECT * FROM timeline WHERE action_id = ? ORDER BY seq').all(actionId) as Record<string, unknown>[];
     return rows.map((r) => ({
       seq: Number(r.seq),
       actionId: r.action_id as string,
@@ -196,9 +205,7 @@ export class SqliteStore implements Store {
   }
 
   async listConnectorStatus(): Promise<ConnectorStatus[]> {
-    return (this.db.prepare('SELECT doc FROM connector_status').all() as { doc: string }[]).map(
-      (r) => JSON.parse(r.doc) as ConnectorStatus,
-    );
+    return (this.sql('SELECT doc FROM connector_status').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ConnectorStatus);
   }
 
   async updateConnectorStatus(
@@ -207,8 +214,7 @@ export class SqliteStore implements Store {
   ): Promise<ConnectorStatus> {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as
-          { doc: string } | undefined;
+        const row = this.sql('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as { doc: string } | undefined;
         const next = update(row ? (JSON.parse(row.doc) as ConnectorStatus) : undefined);
         this.db
           .prepare(
@@ -227,7 +233,7 @@ export class SqliteStore implements Store {
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM cases WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const r = this.sql('SELECT * FROM cases WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
       id: r.id as string,
@@ -239,7 +245,7 @@ export class SqliteStore implements Store {
   }
 
   async listNotifications(user: string): Promise<NotificationRow[]> {
-    const rows = this.db.prepare('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<
+    const rows = this.sql('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<
       string,
       unknown
     >[];
@@ -261,7 +267,7 @@ export class SqliteStore implements Store {
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Record<string, unknown> | undefined;
+    const r = this.sql('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Record<string, unknown> | undefined;
     return r
       ? {
           id: r.id as string,
