@@ -1,0 +1,141 @@
+// Callout under test, as a library in this process, on the embedded SQLite store or on PostgreSQL.
+
+import { join } from 'node:path';
+import { Callout } from '../../src/callout.ts';
+import { createLogger } from '../../src/logger.ts';
+import { launchAction } from '../../src/lifecycle/launch.ts';
+import { uuidv7 } from '../../src/ids.ts';
+import type { NewAction } from '../../src/store/types.ts';
+import { dropSchema } from '../lib/pg.ts';
+import { ENQUEUE_CHUNK, type BenchSystem, type JobSpec, type SystemContext } from './types.ts';
+
+/** A fixed key: tokens and secrets are not what is measured. */
+export const BENCH_SECRET_KEY = '6c0f3e1b9a4d27c85e1f0a3b6d9c2e4f7a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d';
+
+export interface CalloutUnderTest {
+  callout: Callout;
+  settings: Record<string, unknown>;
+  /** The schema a PostgreSQL run uses (dropped by close). */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+/** Opens Callout for a run: a fresh SQLite folder, or a fresh PostgreSQL schema. */
+export async function openCallout(
+  ctx: Omit<SystemContext, 'onComplete'>,
+  store: 'sqlite' | 'postgres',
+  extra: { publicUrl?: string; maxInFlight?: number } = {},
+): Promise<CalloutUnderTest> {
+  const engine = { maxInFlight: extra.maxInFlight ?? ctx.concurrency, batchSize: 256, pollIntervalMs: 1000 };
+  const logger = createLogger({ level: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
+  const common = {
+    secretKey: BENCH_SECRET_KEY,
+    publicUrl: extra.publicUrl ?? 'http://127.0.0.1:3000',
+    allowPrivateNetworks: true,
+    logger,
+    engine,
+  };
+  // Errors the engine recovers from (a dropped PostgreSQL connection) are worth seeing in a benchmark's output.
+  const listenErrors = (c: Callout): void =>
+    void c.engine.on('failure', (err) => process.stderr.write(`callout engine failure (recovering): ${(err as Error).message}\n`));
+  if (store === 'sqlite') {
+    const dataDir = join(ctx.workDir, 'callout');
+    const callout = await Callout.open({ ...common, dataDir, sqliteSynchronous: ctx.sqliteSynchronous });
+    listenErrors(callout);
+    return { callout, settings: { store: 'sqlite', synchronous: ctx.sqliteSynchronous, ...engine }, close: () => callout.close() };
+  }
+  // Loaded only when asked for, so the SQLite runs work while the PostgreSQL store is being written.
+  const { PostgresStore } = await import('../../src/store/postgres/store.ts');
+  const schema = `co_${ctx.runId}`;
+  const pgStore = new PostgresStore({ connectionString: ctx.pgUrl, schema, poolSize: ctx.pgPoolSize, logger });
+  const callout = await Callout.open({ ...common, store: pgStore });
+  listenErrors(callout);
+  return {
+    callout,
+    schema,
+    settings: { store: 'postgres', poolSize: ctx.pgPoolSize, ...engine },
+    close: async () => {
+      await callout.close();
+      await dropSchema(schema);
+    },
+  };
+}
+
+/** The benchmark's connector and action type: POST /ok with `{"a": "<action id>"}`. */
+export async function defineBenchActionType(callout: Callout, mockUrl: string, name = 'bench-ok', path = '/ok'): Promise<void> {
+  await callout.createConnector({ name: `${name}-mock`, baseUrl: mockUrl, auth: { type: 'none' }, timeout: '10s' });
+  await callout.createActionType({
+    name,
+    connector: `${name}-mock`,
+    method: 'POST',
+    path,
+    body: { format: 'json', template: '{"a":"{{ $actionId }}"}' },
+  });
+}
+
+/**
+ * Inserts actions due at given times. Callout has no public "launch at" yet, so this builds each launch
+ * exactly as launchMany does (launchAction) and moves its due time: the engine's timer is the store's due index.
+ */
+export async function launchDueAt(callout: Callout, actionType: string, dues: readonly number[]): Promise<string[]> {
+  const t = (await callout.registry.actionType(actionType)).compiled;
+  const now = callout.clock.now();
+  const items: NewAction[] = dues.map((due) => {
+    const l = launchAction({
+      id: uuidv7(now),
+      actionTypeId: t.id,
+      actionTypeName: t.spec.name,
+      caseId: null,
+      input: {},
+      policy: t.policy,
+      now,
+      actor: 'system',
+    });
+    l.action.dueAt = due;
+    return l;
+  });
+  await callout.store.insertActions(items);
+  return items.map((i) => i.action.id);
+}
+
+export async function createCallout(ctx: SystemContext, store: 'sqlite' | 'postgres'): Promise<BenchSystem> {
+  const u = await openCallout(ctx, store);
+  const { callout } = u;
+  await defineBenchActionType(callout, ctx.mockUrl);
+  let closed = 0;
+  let launched = 0;
+  callout.engine.on('action', (a) => {
+    if (a.state === 'closed') {
+      closed++;
+      ctx.onComplete(a.id);
+    }
+  });
+  return {
+    library: `callout ${process.env.npm_package_version ?? ''}`.trim(),
+    settings: { ...u.settings, launch: `launchMany, ${ENQUEUE_CHUNK} per transaction` },
+    async enqueue(jobs: readonly JobSpec[]): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
+        const chunk = jobs.slice(i, i + ENQUEUE_CHUNK);
+        if (chunk.some((j) => j.dueAt !== undefined))
+          ids.push(
+            ...(await launchDueAt(
+              callout,
+              'bench-ok',
+              chunk.map((j) => j.dueAt ?? Date.now()),
+            )),
+          );
+        else ids.push(...(await callout.launchMany(chunk.map(() => ({ actionType: 'bench-ok', input: {} })))));
+      }
+      launched += ids.length;
+      return ids;
+    },
+    async start() {
+      callout.start();
+    },
+    async pending() {
+      return launched - closed;
+    },
+    close: () => u.close(),
+  };
+}
