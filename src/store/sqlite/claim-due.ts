@@ -17,9 +17,19 @@ RETURNING *`;
 
 const statements = new WeakMap<Database.Database, Database.Statement>();
 
-export function claimDue(db: Database.Database, p: ClaimParams): ActionRecord[] {
+/**
+ * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
+ * again (sends are at least once anyway), and the next fully synchronous commit writes the WAL,
+ * this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
+ */
+export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
   let stmt = statements.get(db);
   if (!stmt) statements.set(db, (stmt = db.prepare(SQL)));
-  const rows = db.transaction(() => stmt.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
-  return (rows as Record<string, unknown>[]).map(actionFromRow);
+  if (fullSync) db.pragma('synchronous = NORMAL');
+  try {
+    const rows = db.transaction(() => stmt.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
+    return (rows as Record<string, unknown>[]).map(actionFromRow);
+  } finally {
+    if (fullSync) db.pragma('synchronous = FULL');
+  }
 }

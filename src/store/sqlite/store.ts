@@ -45,12 +45,14 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  private readonly fullSync: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     mkdirSync(dirname(opts.file), { recursive: true });
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.fullSync = opts.synchronous !== 'normal';
+    this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
     // Several engine processes may share the file; wait for the writer lock rather than fail.
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('foreign_keys = ON');
@@ -167,7 +169,7 @@ export class SqliteStore implements Store {
   }
 
   async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
-    return claimDue(this.db, p);
+    return claimDue(this.db, p, this.fullSync);
   }
 
   async nextDueAt(): Promise<number | null> {
