@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { freePort } from '../helpers/harness.ts';
-import { childApi, closings, startChildServer, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
+import { childApi, closings, startChildServer, testNodeEnv, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
 
 const KEY = 'crash-test-admin-key-0123456789';
 const PER_TYPE = 120;
@@ -29,13 +29,7 @@ afterAll(async () => {
 
 it('a SIGKILL mid-run loses nothing, completes nothing twice, and resends with the same idempotency key', async () => {
   const port = await freePort();
-  const env = {
-    CALLOUT_DATA_DIR: dataDir,
-    CALLOUT_ADMIN_KEY: KEY,
-    CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
-    CALLOUT_LEASE_MARGIN: '1s',
-    CALLOUT_POLL_INTERVAL: '100ms',
-  };
+  const env = testNodeEnv(KEY, { CALLOUT_DATA_DIR: dataDir, CALLOUT_POLL_INTERVAL: '100ms' });
   child = await startChildServer(env, port);
   const api = childApi(child.url, KEY);
   // A hundred and twenty first attempts answered 503 would open the circuit breaker: not what this test is about.

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
-import { freePort } from '../helpers/harness.ts';
-import { childApi, closings, startChildServer, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
+import { childApi, closings, startNodes, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
 import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
 
 const KEY = 'multi-node-admin-key-0123456789';
@@ -64,18 +63,7 @@ for (const [name, setup] of [
     });
 
     it('one node SIGKILLed mid-run: every action ends once, resends keep their key, the rate limit holds', async () => {
-      const ports: number[] = [];
-      for (let i = 0; i < store.nodes; i++) ports.push(await freePort());
-      // Callbacks go to the first node, standing in for the load balancer in front of them all.
-      const env = {
-        ...store.env,
-        CALLOUT_ADMIN_KEY: KEY,
-        CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
-        CALLOUT_LEASE_MARGIN: '1s',
-        CALLOUT_POLL_INTERVAL: '200ms',
-        CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
-      };
-      for (const port of ports) nodes.push(await startChildServer(env, port));
+      nodes.push(...(await startNodes(store.nodes, KEY, store.env)));
       const api = childApi(nodes[0]!.url, KEY);
       const body = { format: 'json', template: '{"action": "{{ $actionId }}", "callbackUrl": "{{ $callbackUrl }}"}' };
       await api('POST', '/v1/connectors', { name: 'open', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });

@@ -2,6 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
+import { freePort } from './harness.ts';
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -103,4 +104,28 @@ export async function closings(api: ChildApi, ids: string[]): Promise<Map<string
     out.set(id, tl.filter((e: any) => e.kind === 'state_changed' && e.data?.to?.state === 'closed').length);
   }
   return out;
+}
+
+/** Settings every test node gets: its admin key, loopback allowed, short leases and polls. */
+export function testNodeEnv(adminKey: string, env: Record<string, string>): Record<string, string> {
+  return {
+    CALLOUT_ADMIN_KEY: adminKey,
+    CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
+    CALLOUT_LEASE_MARGIN: '1s',
+    CALLOUT_POLL_INTERVAL: '200ms',
+    ...env,
+  };
+}
+
+/**
+ * Starts `count` nodes sharing one store (`env` names it). Callbacks go to the first node, standing in
+ * for the load balancer in front of them all.
+ */
+export async function startNodes(count: number, adminKey: string, env: Record<string, string>): Promise<ChildServer[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const all = testNodeEnv(adminKey, { CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`, ...env });
+  const nodes: ChildServer[] = [];
+  for (const port of ports) nodes.push(await startChildServer(all, port));
+  return nodes;
 }

@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
-import { freePort } from '../helpers/harness.ts';
-import { childApi, closings, startChildServer, waitAllClosed, type ChildServer, type ChildApi } from '../helpers/child-server.ts';
+import { childApi, closings, startNodes, waitAllClosed, type ChildServer, type ChildApi } from '../helpers/child-server.ts';
 import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
 
 const KEY = 'pg-restart-admin-key-0123456789';
@@ -34,17 +33,7 @@ afterAll(async () => {
 it('a PostgreSQL restart during a run: nodes reconnect and every action ends once', async () => {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${db}`;
-  const ports = [await freePort(), await freePort()];
-  const env = {
-    DATABASE_URL: url.toString(),
-    CALLOUT_SECRET_KEY: randomBytes(32).toString('hex'),
-    CALLOUT_ADMIN_KEY: KEY,
-    CALLOUT_ALLOW_PRIVATE_NETWORKS: '1',
-    CALLOUT_LEASE_MARGIN: '1s',
-    CALLOUT_POLL_INTERVAL: '200ms',
-    CALLOUT_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
-  };
-  for (const port of ports) nodes.push(await startChildServer(env, port));
+  nodes.push(...(await startNodes(2, KEY, { DATABASE_URL: url.toString(), CALLOUT_SECRET_KEY: randomBytes(32).toString('hex') })));
   const giveUp = (): string => `node output:\n${nodes.map((n) => n.output().slice(-3000)).join('\n----\n')}`;
   const apis: ChildApi[] = nodes.map((n) => childApi(n.url, KEY, { patient: true, onGiveUp: giveUp }));
   const api = apis[0]!;
