@@ -60,6 +60,8 @@ interface PendingWrite {
 const EXCERPT = 4096;
 /** Most writes in one transaction. */
 const MAX_WRITE_BATCH = 1024;
+/** How long the engine's own outcomes wait to share a commit. */
+const WRITE_COALESCE_MS = 2;
 /**
  * Rate-limit permits are not used in the last part of their window (this, or a tenth of the window
  * if shorter), so a request started late on a busy machine does not land in the next window.
@@ -516,9 +518,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return new Promise((resolve, reject) => {
       this.writeQueue.push({ write, event, onConflict, resolve, reject });
       if (this.writeQueue.length >= this.o.batchSize) void this.flush();
+      else if (onConflict === 'report')
+        setImmediate(() => void this.flush()); // a request waits: no delay
       else if (!this.flushScheduled) {
+        // The engine's own outcomes wait a moment for company: fewer, larger commits (one fsync each).
         this.flushScheduled = true;
-        setImmediate(() => void this.flush());
+        setTimeout(() => void this.flush(), WRITE_COALESCE_MS);
       }
     });
   }
