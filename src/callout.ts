@@ -126,15 +126,9 @@ export class Callout {
     const spec = compileConnector(body, { allowPrivateNetworks: this.allowPrivateNetworks });
     const now = this.clock.now();
     const id = uuidv7(now);
-    await this.store.insertConfig('connector', {
-      id,
-      name: spec.name,
-      doc: connectorToDoc(spec, this.box),
-      revision: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const e = this.registry.putConnector(id, 1, connectorToDoc(spec, this.box), now, now);
+    const row = { id, name: spec.name, doc: connectorToDoc(spec, this.box), revision: 1, createdAt: now, updatedAt: now };
+    await this.store.insertConfig('connector', row);
+    const e = this.registry.putConnector(row);
     return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
   }
 
@@ -143,22 +137,16 @@ export class Callout {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
-    const cur = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const cur = this.registry.putConnector(row);
     const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, {
       allowPrivateNetworks: this.allowPrivateNetworks,
       existing: cur.spec,
     });
     const now = this.clock.now();
-    const doc = connectorToDoc(spec, this.box);
-    if (
-      !(await this.store.updateConfig(
-        'connector',
-        { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now },
-        row.revision,
-      ))
-    )
+    const next = { ...row, name: spec.name, doc: connectorToDoc(spec, this.box), revision: row.revision + 1, updatedAt: now };
+    if (!(await this.store.updateConfig('connector', next, row.revision)))
       throw new ConflictError('The connector was changed by someone else; fetch it and try again');
-    const e = this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
+    const e = this.registry.putConnector(next);
     // A builder who changed the connector has looked at it: let held actions try again.
     await this.engine.health.refresh(true);
     if (this.engine.health.view(row.id, now).needsAttention) await this.engine.health.setAttention(row.id, null, now);
@@ -169,7 +157,7 @@ export class Callout {
   async testConnection(idOrName: string): Promise<Record<string, unknown>> {
     const entry = await this.registry.connector(idOrName);
     const fresh = await this.store.getConfig('connector', entry.id);
-    const e = fresh ? this.registry.putConnector(fresh.id, fresh.revision, fresh.doc, fresh.createdAt, fresh.updatedAt) : entry;
+    const e = fresh ? this.registry.putConnector(fresh) : entry;
     return {
       ...(await testConnection(e, { clock: this.clock, allowPrivateNetworks: this.allowPrivateNetworks, auth: this.authProviders.for(e) })),
     };
@@ -181,12 +169,13 @@ export class Callout {
       for (let i = 0; i < 5; i++) {
         const row = await this.store.getConfig('connector', connectorId);
         if (!row) return;
-        const spec = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec;
+        const spec = this.registry.putConnector(row).spec;
         if (spec.auth.type !== 'oauth2_refresh_token') return;
         const doc = connectorToDoc({ ...spec, auth: { ...spec.auth, refreshToken: token } }, this.box);
         const now = this.clock.now();
-        if (await this.store.updateConfig('connector', { ...row, doc, revision: row.revision + 1, updatedAt: now }, row.revision)) {
-          this.registry.putConnector(row.id, row.revision + 1, doc, row.createdAt, now);
+        const next = { ...row, doc, revision: row.revision + 1, updatedAt: now };
+        if (await this.store.updateConfig('connector', next, row.revision)) {
+          this.registry.putConnector(next);
           return;
         }
       }
@@ -198,7 +187,7 @@ export class Callout {
   async getConnector(idOrName: string): Promise<Record<string, unknown>> {
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
-    const e = this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const e = this.registry.putConnector(row);
     await this.engine.health.refresh(true);
     return this.withStatus(connectorView(row.id, e.spec, row));
   }
@@ -206,11 +195,7 @@ export class Callout {
   async listConnectors(): Promise<Record<string, unknown>[]> {
     const rows = await this.store.listConfig('connector');
     await this.engine.health.refresh(true);
-    return rows.map((row) =>
-      this.withStatus(
-        connectorView(row.id, this.registry.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt).spec, row),
-      ),
-    );
+    return rows.map((row) => this.withStatus(connectorView(row.id, this.registry.putConnector(row).spec, row)));
   }
 
   /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */
@@ -229,9 +214,9 @@ export class Callout {
     const spec = compileActionTypeSpec(body, await this.connectorIdOf(body));
     const now = this.clock.now();
     const id = uuidv7(now);
-    const doc = actionTypeToDoc(spec);
-    await this.store.insertConfig('action_type', { id, name: spec.name, doc, revision: 1, createdAt: now, updatedAt: now });
-    const e = this.registry.putActionType(id, 1, doc, now, now);
+    const row = { id, name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
+    await this.store.insertConfig('action_type', row);
+    const e = this.registry.putActionType(row);
     return actionTypeView(e.compiled, e);
   }
 
@@ -244,7 +229,7 @@ export class Callout {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
-    const cur = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const cur = this.registry.putActionType(row);
     const base = actionTypeOptions(cur.compiled.spec);
     // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
     const merged: Record<string, unknown> = mode === 'replace' ? {} : { ...base };
@@ -255,16 +240,10 @@ export class Callout {
           isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
     const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
     const now = this.clock.now();
-    const doc = actionTypeToDoc(spec);
-    if (
-      !(await this.store.updateConfig(
-        'action_type',
-        { ...row, name: spec.name, doc, revision: row.revision + 1, updatedAt: now },
-        row.revision,
-      ))
-    )
+    const next = { ...row, name: spec.name, doc: actionTypeToDoc(spec), revision: row.revision + 1, updatedAt: now };
+    if (!(await this.store.updateConfig('action_type', next, row.revision)))
       throw new ConflictError('The action type was changed by someone else; fetch it and try again');
-    const e = this.registry.putActionType(row.id, row.revision + 1, doc, row.createdAt, now);
+    const e = this.registry.putActionType(next);
     // Retry policy changes apply live to open actions (SPEC section 2).
     if (JSON.stringify(cur.compiled.spec.retry) !== JSON.stringify(spec.retry)) await this.engine.applyPolicyChange(row.id, actor);
     return actionTypeView(e.compiled, e);
@@ -273,14 +252,14 @@ export class Callout {
   async getActionType(idOrName: string): Promise<Record<string, unknown>> {
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
-    const e = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    const e = this.registry.putActionType(row);
     return actionTypeView(e.compiled, e);
   }
 
   async listActionTypes(): Promise<Record<string, unknown>[]> {
     const rows = await this.store.listConfig('action_type');
     return rows.map((row) => {
-      const e = this.registry.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+      const e = this.registry.putActionType(row);
       return actionTypeView(e.compiled, e);
     });
   }

@@ -16,7 +16,6 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   BAD_REQUEST: { status: 400, title: 'Bad request' },
-  DESTINATION_REFUSED: { status: 422, title: 'Destination refused' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -92,10 +92,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.health = new ConnectorHealth(opts.store, opts.logger);
   }
 
-  get store(): Store {
-    return this.o.store;
-  }
-
   // ---- running -------------------------------------------------------------------------------
 
   start(): void {

@@ -1,7 +1,7 @@
 // The configuration the engine runs on: connectors and action types compiled once and cached by
 // revision. Other nodes' changes are picked up by a periodic refresh; this node's at once.
 
-import type { Store } from '../store/types.ts';
+import type { ConfigRow, Store } from '../store/types.ts';
 import type { SecretBox } from '../config/secrets.ts';
 import { connectorFromDoc, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeFromDoc, compileActionType, type CompiledActionType } from '../action-types/action-type.ts';
@@ -37,7 +37,7 @@ export class Registry {
     if (hit) return hit;
     const row = await this.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
-    return this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    return this.putConnector(row);
   }
 
   async actionType(idOrName: string): Promise<ActionTypeEntry> {
@@ -45,7 +45,7 @@ export class Registry {
     if (hit) return hit;
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
-    return this.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
+    return this.putActionType(row);
   }
 
   /** Synchronous look-up for the hot path; undefined when not loaded yet. */
@@ -56,8 +56,11 @@ export class Registry {
     return this.connectors.get(id);
   }
 
-  putConnector(id: string, revision: number, doc: Record<string, unknown>, createdAt: number, updatedAt: number): ConnectorEntry {
+  /** Caches a stored connector; one already cached at this revision is returned as it is (no decrypting again). */
+  putConnector(row: ConfigRow): ConnectorEntry {
+    const { id, revision, doc, createdAt, updatedAt } = row;
     const prev = this.connectors.get(id);
+    if (prev?.id === id && prev.revision === revision) return prev;
     const e: ConnectorEntry = { id, revision, spec: connectorFromDoc(doc, this.box), createdAt, updatedAt };
     if (prev) this.connectors.delete(prev.spec.name);
     this.connectors.set(id, e);
@@ -66,8 +69,11 @@ export class Registry {
     return e;
   }
 
-  putActionType(id: string, revision: number, doc: Record<string, unknown>, createdAt: number, updatedAt: number): ActionTypeEntry {
+  /** Caches a stored action type; one already compiled at this revision is returned as it is. */
+  putActionType(row: ConfigRow): ActionTypeEntry {
+    const { id, revision, doc, createdAt, updatedAt } = row;
     const prev = this.actionTypes.get(id);
+    if (prev?.compiled.id === id && prev.compiled.revision === revision) return prev;
     const e: ActionTypeEntry = { compiled: compileActionType(id, revision, actionTypeFromDoc(doc)), createdAt, updatedAt };
     if (prev) this.actionTypes.delete(prev.compiled.spec.name);
     this.actionTypes.set(id, e);
@@ -77,17 +83,12 @@ export class Registry {
 
   /** Reloads whatever changed elsewhere; returns the ids of action types whose revision moved. */
   async refresh(): Promise<string[]> {
-    for (const row of await this.store.listConfig('connector')) {
-      if (this.connectors.get(row.id)?.revision !== row.revision)
-        this.putConnector(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
-    }
+    for (const row of await this.store.listConfig('connector')) this.putConnector(row);
     const changed: string[] = [];
     for (const row of await this.store.listConfig('action_type')) {
       const prev = this.actionTypes.get(row.id);
-      if (prev?.compiled.revision !== row.revision) {
-        this.putActionType(row.id, row.revision, row.doc, row.createdAt, row.updatedAt);
-        if (prev) changed.push(row.id);
-      }
+      if (prev && prev.compiled.revision !== row.revision) changed.push(row.id);
+      this.putActionType(row);
     }
     return changed;
   }
