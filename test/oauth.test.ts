@@ -2,7 +2,7 @@
 // accepts only the tokens that server issued.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileConnector, type AuthSpec } from '../src/connectors/connector.ts';
+import type { AuthSpec } from '../src/connectors/connector.ts';
 import type { ConnectorEntry } from '../src/engine/registry.ts';
 import { FakeClock } from '../src/engine/clock.ts';
 import { Sender } from '../src/engine/sender.ts';
@@ -20,6 +20,8 @@ import {
 import { requestToken, TokenCache, type TokenResponse } from '../src/connectors/auth/token-client.ts';
 import {
   API_AUDIENCE,
+  clientCredentialsOf,
+  connectorEntry,
   closedPort,
   startBrokenTokenEndpoint,
   startOAuthServer,
@@ -45,22 +47,10 @@ afterAll(async () => {
   await as?.close();
 });
 
-function connector(auth: AuthSpec, id = 'con_orders'): ConnectorEntry {
-  // Through the real validation, so the spec has every field (and its defaults) a connector has.
-  const spec = compileConnector({ name: 'orders', baseUrl: api.url, auth, timeout: 5_000 }, { allowPrivateNetworks: true });
-  return { id, revision: 1, createdAt: 0, updatedAt: 0, spec };
-}
+const connector = (auth: AuthSpec, id = 'con_orders'): ConnectorEntry => connectorEntry(auth, api.url, id);
 
-function clientCredentials(over: Partial<Extract<AuthSpec, { type: 'oauth2_client_credentials' }>> = {}): AuthSpec {
-  return {
-    type: 'oauth2_client_credentials',
-    tokenUrl: as.tokenUrl,
-    clientId: as.postClient.id,
-    clientSecret: as.postClient.secret,
-    clientAuth: 'body',
-    ...over,
-  };
-}
+const clientCredentials = (over: Partial<Extract<AuthSpec, { type: 'oauth2_client_credentials' }>> = {}): AuthSpec =>
+  clientCredentialsOf(as, over);
 
 function deps(clock = new FakeClock(), extra: Partial<AuthDeps> = {}): AuthDeps {
   return { clock, allowPrivateNetworks: true, ...extra };

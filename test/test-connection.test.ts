@@ -2,12 +2,20 @@
 // credentials work, against a real authorization server (oidc-provider) and a loopback API.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileConnector, type AuthSpec } from '../src/connectors/connector.ts';
+import type { AuthSpec } from '../src/connectors/connector.ts';
 import type { ConnectorEntry } from '../src/engine/registry.ts';
 import { FakeClock } from '../src/engine/clock.ts';
 import { AuthProviders, authProviderFor, closeTokenClients, type AuthDeps } from '../src/connectors/auth/index.ts';
 import { testConnection } from '../src/connectors/test-connection.ts';
-import { closedPort, startOAuthServer, startResourceServer, type OAuthServer, type ResourceServer } from './helpers/oauth-server.ts';
+import {
+  clientCredentialsOf,
+  closedPort,
+  connectorEntry,
+  startOAuthServer,
+  startResourceServer,
+  type OAuthServer,
+  type ResourceServer,
+} from './helpers/oauth-server.ts';
 
 let as: OAuthServer;
 let api: ResourceServer;
@@ -24,21 +32,10 @@ afterAll(async () => {
   await as?.close();
 });
 
-function connector(auth: AuthSpec, baseUrl = api.url): ConnectorEntry {
-  const spec = compileConnector({ name: 'orders', baseUrl, auth, timeout: 5_000 }, { allowPrivateNetworks: true });
-  return { id: 'con_orders', revision: 1, createdAt: 0, updatedAt: 0, spec };
-}
+const connector = (auth: AuthSpec, baseUrl = api.url): ConnectorEntry => connectorEntry(auth, baseUrl);
 
-function clientCredentials(over: Partial<Extract<AuthSpec, { type: 'oauth2_client_credentials' }>> = {}): AuthSpec {
-  return {
-    type: 'oauth2_client_credentials',
-    tokenUrl: as.tokenUrl,
-    clientId: as.postClient.id,
-    clientSecret: as.postClient.secret,
-    clientAuth: 'body',
-    ...over,
-  };
-}
+const clientCredentials = (over: Partial<Extract<AuthSpec, { type: 'oauth2_client_credentials' }>> = {}): AuthSpec =>
+  clientCredentialsOf(as, over);
 
 const deps = (extra: Partial<AuthDeps> = {}): AuthDeps => ({ clock: new FakeClock(), allowPrivateNetworks: true, ...extra });
 

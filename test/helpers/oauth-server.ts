@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 // @ts-expect-error oidc-provider ships no type declarations; the little used here is typed below.
 import ProviderClass from 'oidc-provider';
+import { compileConnector, type AuthSpec } from '../../src/connectors/connector.ts';
+import type { ConnectorEntry } from '../../src/engine/registry.ts';
 
 /** The part of oidc-provider's token models the tests touch. */
 interface TokenModel {
@@ -218,4 +220,25 @@ function closeServer(server: Server): Promise<void> {
     server.close((err) => (err ? reject(err) : resolve()));
     server.closeAllConnections();
   });
+}
+
+/** A connector entry as the registry would hold it, built through the real validation (every default set). */
+export function connectorEntry(auth: AuthSpec, baseUrl: string, id = 'con_orders'): ConnectorEntry {
+  const spec = compileConnector({ name: 'orders', baseUrl, auth, timeout: 5_000 }, { allowPrivateNetworks: true });
+  return { id, revision: 1, createdAt: 0, updatedAt: 0, spec };
+}
+
+/** Client-credentials auth for the server's client_secret_post client. */
+export function clientCredentialsOf(
+  server: OAuthServer,
+  over: Partial<Extract<AuthSpec, { type: 'oauth2_client_credentials' }>> = {},
+): AuthSpec {
+  return {
+    type: 'oauth2_client_credentials',
+    tokenUrl: server.tokenUrl,
+    clientId: server.postClient.id,
+    clientSecret: server.postClient.secret,
+    clientAuth: 'body',
+    ...over,
+  };
 }
