@@ -75,6 +75,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private inFlight = new Set<Promise<void>>();
+  /** Claimed actions whose attempt has not ended (their outcome may still be waiting to be written). */
+  private attempting = 0;
   private wakeUp: (() => void) | null = null;
   private sleepTimer: TimerHandle | null = null;
   private woken = false;
@@ -156,7 +158,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async runLoop(): Promise<void> {
     while (this.running) {
       try {
-        const room = this.o.maxInFlight - this.inFlight.size;
+        // Room is counted in attempts, not commits: an answered attempt frees its place while its
+        // outcome waits for the next group commit. Outcomes waiting to be written are bounded too.
+        const room = Math.min(this.o.maxInFlight - this.attempting, 2 * this.o.maxInFlight - this.inFlight.size);
         // Claim in chunks: one claim per finished attempt would be a transaction per action.
         if (room <= 0 || (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)) {
           await new Promise<void>((resolve) => (this.roomFreed = resolve));
@@ -190,12 +194,16 @@ export class Engine extends EventEmitter<EngineEvents> {
       })
       .finally(() => {
         this.inFlight.delete(t);
-        // One waiter to wake, rather than a race over every attempt in flight.
-        const r = this.roomFreed;
-        this.roomFreed = null;
-        r?.();
+        this.freeRoom();
       });
     this.inFlight.add(t);
+  }
+
+  private freeRoom(): void {
+    // One waiter to wake, rather than a race over every attempt in flight.
+    const r = this.roomFreed;
+    this.roomFreed = null;
+    r?.();
   }
 
   private async sleepUntilDue(): Promise<void> {
@@ -360,9 +368,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     sendBy?: number,
   ): Promise<void> {
     let event: ActionEvent;
+    this.attempting++;
     try {
       event = await this.attempt(a, type, connector, sendBy);
     } finally {
+      this.attempting--;
+      this.freeRoom();
       if (holdsSlot) {
         await this.o.store
           .releaseConcurrency(connector.id, [a.id])

@@ -8,6 +8,10 @@ import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
 // mid-send another one takes the work over when the lease runs out. A throttled action keeps its
 // phase, so waiting on a rate limit is noted once, not at every window.
+// A lease lost with its commit (the server crashed before flushing it) only makes the action due
+// again: it is sent again with the same Idempotency-Key, and the outcome's write, guarded by the
+// version, finds the old one. Any later durable commit flushes the WAL up to and past the claim. So
+// claims commit without waiting for their flush (synchronous_commit=off on the store's claim pool).
 // SKIP LOCKED because several nodes claim at once (SQLite has one writer and needs no such clause).
 // Columns are named, not `a.*`: a prepared `*` fails on every pooled connection once a migration adds a column.
 const SQL = `

@@ -53,6 +53,8 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: Pool;
+  /** Claims only: a lease need not be durable (see claim-due.ts), so its commit does not wait for the WAL flush. */
+  private readonly claimPool: Pool;
   private readonly config: ClientConfig;
   private readonly schema: string | undefined;
   private readonly logger: Logger;
@@ -79,15 +81,21 @@ export class PostgresStore implements Store {
       connectionTimeoutMillis: 10_000,
     };
     this.pool = new Pool({ ...this.config, max: opts.poolSize ?? 10 });
+    this.claimPool = new Pool({
+      ...this.config,
+      options: [this.config.options, '-c synchronous_commit=off'].filter(Boolean).join(' '),
+      max: 2,
+    });
     // An idle connection that dies (a PostgreSQL restart, a failover) must not crash the process: the
     // pool drops it and opens a new one; queries in flight fail to their callers, who retry.
     // pg hangs the whole client off the error: log what matters, not the connection's internals.
-    this.pool.on('error', (err) =>
-      this.logger.warn(
-        { code: (err as { code?: string }).code, message: err.message },
-        'an idle PostgreSQL connection failed; the pool replaces it',
-      ),
-    );
+    for (const pool of [this.pool, this.claimPool])
+      pool.on('error', (err) =>
+        this.logger.warn(
+          { code: (err as { code?: string }).code, message: err.message },
+          'an idle PostgreSQL connection failed; the pool replaces it',
+        ),
+      );
   }
 
   async migrate(): Promise<void> {
@@ -112,7 +120,7 @@ export class PostgresStore implements Store {
     this.closed = true;
     const stopped = await Promise.allSettled([...this.listeners].map((l) => l.stop()));
     this.listeners.clear();
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.claimPool.end()]);
     for (const s of stopped)
       if (s.status === 'rejected') this.logger.warn({ err: s.reason as unknown }, 'closing a LISTEN connection failed');
   }
@@ -213,7 +221,7 @@ export class PostgresStore implements Store {
   }
 
   async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
-    return claimDue(this.pool, p);
+    return claimDue(this.claimPool, p);
   }
 
   async nextDueAt(): Promise<number | null> {

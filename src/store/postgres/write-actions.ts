@@ -60,7 +60,26 @@ UPDATE actions a
    SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ${fromRecordset('w', c)}`).join(', ')}, lease_owner = NULL
   FROM jsonb_to_recordset($1::jsonb) AS w(${ACTION_RECORDSET}, expected_version integer)
  WHERE a.id = w.id AND a.version = w.expected_version
-RETURNING a.id`;
+RETURNING a.id, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + 1000) AS due_soon`;
+
+const TIMELINE_RECORDSET =
+  'jsonb_to_recordset($2::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)';
+
+// The common batch (each action once, no effects) in one statement: one round trip and one commit
+// instead of BEGIN, UPDATE, INSERT, COMMIT. The timeline rows of writes whose guard failed are
+// dropped, and the engines are woken (as wakeIfDue does) only for applied writes due soon.
+const WRITE_ONE_STATEMENT = `
+WITH upd AS (${UPDATE}),
+tl AS (
+  INSERT INTO timeline (action_id, at, actor, kind, message, data)
+  SELECT t.action_id, t.at, t.actor, t.kind, t.message, t.data
+    FROM ${TIMELINE_RECORDSET}
+   WHERE t.action_id IN (SELECT id FROM upd)
+   ORDER BY t.ord
+)
+SELECT id FROM upd
+UNION ALL
+SELECT NULL FROM (SELECT pg_notify($3, current_schema()) WHERE EXISTS (SELECT 1 FROM upd WHERE due_soon)) n`;
 
 const TIMELINE = `
 INSERT INTO timeline (action_id, at, actor, kind, message, data)
@@ -82,32 +101,53 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
  WHERE c.owner <> ''
  ORDER BY n.ord`;
 
+function timelineJson(entries: Array<TimelineEntry & { actionId: string }>): string {
+  return JSON.stringify(
+    entries.map((e, ord) => ({
+      ord,
+      action_id: e.actionId,
+      at: e.at,
+      actor: e.actor,
+      kind: e.kind,
+      message: e.message,
+      data: e.data ?? null,
+    })),
+  );
+}
+
 export async function insertTimeline(client: PoolClient, entries: Array<TimelineEntry & { actionId: string }>): Promise<void> {
   if (entries.length === 0) return;
-  const rows = entries.map((e, ord) => ({
-    ord,
-    action_id: e.actionId,
-    at: e.at,
-    actor: e.actor,
-    kind: e.kind,
-    message: e.message,
-    data: e.data ?? null,
-  }));
-  await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [JSON.stringify(rows)] });
+  await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [timelineJson(entries)] });
 }
+
+const dueSoon = (actions: ActionRecord[]): boolean => actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + 1000);
 
 /** Wakes the engines (on commit) when an action is due now or within the second, rather than at their next poll. */
 export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Promise<void> {
-  if (!actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + 1000)) return;
+  if (!dueSoon(actions)) return;
   // The payload is the schema, so installations sharing a database do not wake each other.
   await client.query({ name: 'callout_wake', text: 'SELECT pg_notify($1, current_schema())', values: [WORK_CHANNEL] });
 }
 
 export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<boolean[]> {
   if (writes.length === 0) return [];
+  const batches = waves(writes);
+  if (batches.length === 1 && !writes.some(touchesCase)) {
+    const r = await pool.query<{ id: string | null }>({
+      name: 'callout_write_one_statement',
+      text: WRITE_ONE_STATEMENT,
+      values: [
+        JSON.stringify(writes.map((w) => ({ ...actionJson(w.action), expected_version: w.expectedVersion }))),
+        timelineJson(writes.flatMap((w) => w.timeline.map((e) => ({ ...e, actionId: w.action.id })))),
+        WORK_CHANNEL,
+      ],
+    });
+    const ok = new Set(r.rows.map((row) => row.id));
+    return writes.map((w) => ok.has(w.action.id));
+  }
   return inTransaction(pool, async (client) => {
     const applied = writes.map(() => false);
-    for (const wave of waves(writes)) {
+    for (const wave of batches) {
       const rows = wave.map((i) => ({ ...actionJson(writes[i]!.action), expected_version: writes[i]!.expectedVersion }));
       const r = await client.query<{ id: string }>({ name: 'callout_write_actions', text: UPDATE, values: [JSON.stringify(rows)] });
       const ok = new Set(r.rows.map((row) => row.id));
@@ -139,6 +179,10 @@ function waves(writes: ActionWrite[]): number[][] {
   });
   return out;
 }
+
+/** Whether a write has an effect the store carries out on the action's case (merged data, a notice to its owner). */
+const touchesCase = (w: ActionWrite): boolean =>
+  w.action.caseId !== null && w.effects.some((e) => e.type === 'merge_case_data' || e.type === 'escalated');
 
 async function applyEffects(client: PoolClient, done: ActionWrite[]): Promise<void> {
   const merges = new Map<string, { id: string; data: Record<string, unknown>; at: number }>();
