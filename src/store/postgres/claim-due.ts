@@ -14,15 +14,13 @@ import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 // claims commit without waiting for their flush (synchronous_commit=off on the store's claim pool).
 // SKIP LOCKED because several nodes claim at once (SQLite has one writer and needs no such clause).
 // Columns are named, not `a.*`: a prepared `*` fails on every pooled connection once a migration adds a column.
+// The due ids come as an array (`id = ANY`), not a join: a plan cached while the table was small
+// would stay a hash join over a sequential scan as the table grows (see write-actions.ts).
 const SQL = `
-WITH due AS (
-  SELECT id FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
-)
 UPDATE actions a
    SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
        due_at = $3, lease_owner = $4, version = a.version + 1
-  FROM due
- WHERE a.id = due.id
+ WHERE a.id = ANY(ARRAY(SELECT id FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED))
 RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}`;
 
 export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
