@@ -18,6 +18,8 @@ import { createLogger } from '../src/logger.ts';
 import type { ActionWrite, ConfigRow, NewAction, Store } from '../src/store/types.ts';
 import { SqliteStore } from '../src/store/sqlite/store.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
+import { CLAIM_SQL } from '../src/store/postgres/claim-due.ts';
+import { UPDATE, WRITE_ONE_STATEMENT } from '../src/store/postgres/write-actions.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, terminateConnections, withAdmin } from './helpers/pg.ts';
 
 /** One database of a backend, shared by every store (node) opened on it. */
@@ -874,6 +876,37 @@ class Wakes {
 storeConformance(sqliteBackend);
 
 storeConformance(postgresBackend, (ctx) => {
+  describe('query plans (PostgreSQL only)', () => {
+    // A node's connections keep their prepared statements for hours; a generic plan made while the
+    // table was small must not become a scan of every action once it has grown (bench B found claims
+    // and writes at 7 ms each, and lateness in seconds, from exactly that).
+    it('claims and writes stay index lookups when the table outgrows the statistics of their cached plans', async () => {
+      const { store } = ctx();
+      await store.insertActions(Array.from({ length: 20 }, () => launched()));
+      const c = await (store as PostgresStore).pool.connect();
+      try {
+        await c.query('ANALYZE actions');
+        await c.query(`INSERT INTO actions (id, action_type_id, state, phase, input, due_at, created_at, updated_at, version)
+          SELECT 'grown-' || g, 'type', 'waiting', 'queued', '{}', g, 0, 0, 1 FROM generate_series(1, 20000) g`);
+        await c.query('SET plan_cache_mode = force_generic_plan');
+        const statements: Array<[string, string, string]> = [
+          ['claim', CLAIM_SQL, `(${T0}, 64, ${T0 + 1}, 'node')`],
+          ['write_batch', UPDATE, `('[]', '{}')`],
+          ['write_one_statement', WRITE_ONE_STATEMENT, `('[]', '[]', 'channel', '{}')`],
+        ];
+        for (const [name, sql, args] of statements) {
+          await c.query(`PREPARE ${name} AS ${sql}`);
+          const plan = JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${args}`)).rows);
+          expect(plan, name).toContain('actions_pkey');
+          expect(plan, name).not.toContain('Seq Scan');
+        }
+      } finally {
+        await c.query('DEALLOCATE ALL; RESET plan_cache_mode');
+        c.release();
+      }
+    });
+  });
+
   describe('LISTEN/NOTIFY and lost connections (PostgreSQL only)', () => {
     const schemaOf = async (s: Store): Promise<string> =>
       (await (s as PostgresStore).pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;

@@ -16,7 +16,7 @@ import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 // Columns are named, not `a.*`: a prepared `*` fails on every pooled connection once a migration adds a column.
 // The due ids come as an array (`id = ANY`), not a join: a plan cached while the table was small
 // would stay a hash join over a sequential scan as the table grows (see write-actions.ts).
-const SQL = `
+export const CLAIM_SQL = `
 UPDATE actions a
    SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
        due_at = $3, lease_owner = $4, version = a.version + 1
@@ -24,6 +24,6 @@ UPDATE actions a
 RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}`;
 
 export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
-  const r = await pool.query({ name: 'callout_claim_due', text: SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });
+  const r = await pool.query({ name: 'callout_claim_due', text: CLAIM_SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });
   return r.rows.map(actionFromRow);
 }

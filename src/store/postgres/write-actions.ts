@@ -66,7 +66,7 @@ UPDATE actions a
   FROM jsonb_to_recordset($1::jsonb) AS w(${ACTION_RECORDSET}, expected_version integer)
  WHERE a.id = ANY(${ids}::text[]) AND a.id = w.id AND a.version = w.expected_version
 RETURNING a.id, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + 1000) AS due_soon`;
-const UPDATE = update('$2');
+export const UPDATE = update('$2');
 
 const WRITTEN_COLUMNS = ['id', ...MUTABLE_ACTION_COLUMNS] as const;
 
@@ -91,7 +91,7 @@ const TIMELINE_RECORDSET =
 // The common batch (each action once, no effects) in one statement: one round trip and one commit
 // instead of BEGIN, UPDATE, INSERT, COMMIT. The timeline rows of writes whose guard failed are
 // dropped, and the engines are woken (as wakeIfDue does) only for applied writes due soon.
-const WRITE_ONE_STATEMENT = `
+export const WRITE_ONE_STATEMENT = `
 WITH upd AS (${update('$4')}),
 tl AS (
   INSERT INTO timeline (action_id, at, actor, kind, message, data)
