@@ -883,7 +883,10 @@ storeConformance(postgresBackend, (ctx) => {
     it('claims and writes stay index lookups when the table outgrows the statistics of their cached plans', async () => {
       const { store } = ctx();
       await store.insertActions(Array.from({ length: 20 }, () => launched()));
-      const c = await (store as PostgresStore).pool.connect();
+      // A connection of its own: prepared statements here must not meet the pool's.
+      const schema = (await (store as PostgresStore).pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+      await c.connect();
       try {
         await c.query('ANALYZE actions');
         await c.query(`INSERT INTO actions (id, action_type_id, state, phase, input, due_at, created_at, updated_at, version)
@@ -901,8 +904,7 @@ storeConformance(postgresBackend, (ctx) => {
           expect(plan, name).not.toContain('Seq Scan');
         }
       } finally {
-        await c.query('DEALLOCATE ALL; RESET plan_cache_mode');
-        c.release();
+        await c.end();
       }
     });
   });
