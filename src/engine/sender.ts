@@ -125,15 +125,10 @@ export class Sender {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        if (size < MAX_BODY) chunks.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
-      }
+      const body = await readBody(res.body);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      return { kind: 'answered', status: res.statusCode, headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: durationMs() };
+      return { kind: 'answered', status: res.statusCode, headers, body, durationMs: durationMs() };
     } catch (err) {
       return classify(err, timeoutMs, durationMs());
     }
@@ -149,6 +144,20 @@ export class Sender {
     if (e) void e.pool.close().catch(() => undefined);
     this.pools.delete(connectorId);
   }
+}
+
+/** The body as text, kept up to MAX_BODY and read to its end (listeners: an async iterator per response costs more). */
+function readBody(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (size < MAX_BODY) chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
 }
 
 function classify(err: unknown, timeoutMs: number, durationMs: number): SendResult {
