@@ -298,7 +298,7 @@ export class Callout {
       if (prior) return { action: prior, created: false };
       throw err;
     }
-    this.engine.wake();
+    if (item.action.dueAt !== null) this.engine.dueAt(item.action.dueAt);
     return { action: await this.view(item.action), created: true };
   }
 
@@ -307,7 +307,8 @@ export class Callout {
     const items = [];
     for (const r of reqs) items.push(await this.prepareLaunch(r, actor));
     await this.store.insertActions(items);
-    this.engine.wake();
+    const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);
+    if (first !== Infinity) this.engine.dueAt(first);
     return items.map((i) => i.action.id);
   }
 

@@ -3,9 +3,6 @@
 import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
 import { createLogger } from '../../src/logger.ts';
-import { launchAction } from '../../src/lifecycle/launch.ts';
-import { uuidv7 } from '../../src/ids.ts';
-import type { NewAction } from '../../src/store/types.ts';
 import { dropSchema } from '../lib/pg.ts';
 import { ENQUEUE_CHUNK, type BenchSystem, type JobSpec, type SystemContext } from './types.ts';
 
@@ -73,31 +70,6 @@ export async function defineBenchActionType(callout: Callout, mockUrl: string, n
   });
 }
 
-/**
- * Inserts actions due at given times. Callout has no public "launch at" yet, so this builds each launch
- * exactly as launchMany does (launchAction) and moves its due time: the engine's timer is the store's due index.
- */
-export async function launchDueAt(callout: Callout, actionType: string, dues: readonly number[]): Promise<string[]> {
-  const t = (await callout.registry.actionType(actionType)).compiled;
-  const now = callout.clock.now();
-  const items: NewAction[] = dues.map((due) => {
-    const l = launchAction({
-      id: uuidv7(now),
-      actionTypeId: t.id,
-      actionTypeName: t.spec.name,
-      caseId: null,
-      input: {},
-      policy: t.policy,
-      now,
-      actor: 'system',
-    });
-    l.action.dueAt = due;
-    return l;
-  });
-  await callout.store.insertActions(items);
-  return items.map((i) => i.action.id);
-}
-
 export async function createCallout(ctx: SystemContext, store: 'sqlite' | 'postgres'): Promise<BenchSystem> {
   const u = await openCallout(ctx, store);
   const { callout } = u;
@@ -117,15 +89,12 @@ export async function createCallout(ctx: SystemContext, store: 'sqlite' | 'postg
       const ids: string[] = [];
       for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
         const chunk = jobs.slice(i, i + ENQUEUE_CHUNK);
-        if (chunk.some((j) => j.dueAt !== undefined))
-          ids.push(
-            ...(await launchDueAt(
-              callout,
-              'bench-ok',
-              chunk.map((j) => j.dueAt ?? Date.now()),
-            )),
-          );
-        else ids.push(...(await callout.launchMany(chunk.map(() => ({ actionType: 'bench-ok', input: {} })))));
+        // Timers (workload B) are launches with startAt, as an integrator would schedule them.
+        ids.push(
+          ...(await callout.launchMany(
+            chunk.map((j) => ({ actionType: 'bench-ok', input: {}, ...(j.dueAt !== undefined ? { startAt: j.dueAt } : {}) })),
+          )),
+        );
       }
       launched += ids.length;
       return ids;

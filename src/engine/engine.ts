@@ -79,6 +79,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   private attempting = 0;
   private wakeUp: (() => void) | null = null;
   private sleepTimer: TimerHandle | null = null;
+  /** When the loop's current sleep ends. */
+  private sleepUntil = Infinity;
+  /** The earliest due time announced by this process since the loop last asked the store. */
+  private noticed = Infinity;
   private woken = false;
   private writeQueue: PendingWrite[] = [];
   private flushScheduled = false;
@@ -116,6 +120,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   wake(): void {
     this.woken = true;
     this.sleepTimer?.cancel();
+    this.sleepTimer = null;
+    this.sleepUntil = Infinity;
     const w = this.wakeUp;
     this.wakeUp = null;
     w?.();
@@ -207,18 +213,39 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async sleepUntilDue(): Promise<void> {
+    // Announcements from here on may be missed by the query below: they are kept in `noticed`.
+    this.noticed = Infinity;
     const next = await this.o.store.nextDueAt();
     if (this.woken || !this.running) return;
     const now = this.o.clock.now();
-    const delay = next === null ? this.o.pollIntervalMs : Math.max(0, Math.min(next - now, this.o.pollIntervalMs));
-    if (delay === 0) return;
+    const until = Math.min(next ?? Infinity, this.noticed, now + this.o.pollIntervalMs);
+    if (until <= now) return;
     await new Promise<void>((resolve) => {
       this.wakeUp = resolve;
-      this.sleepTimer = this.o.clock.setTimer(delay, () => {
-        this.wakeUp = null;
-        resolve();
-      });
+      this.sleepAt(until);
     });
+  }
+
+  private sleepAt(until: number): void {
+    this.sleepTimer?.cancel();
+    this.sleepUntil = until;
+    this.sleepTimer = this.o.clock.setTimer(until - this.o.clock.now(), () => {
+      this.sleepTimer = null;
+      this.sleepUntil = Infinity;
+      const w = this.wakeUp;
+      this.wakeUp = null;
+      w?.();
+    });
+  }
+
+  /**
+   * Announces work due at `at` (a launch with a start time, a retry a request scheduled): the loop
+   * wakes then rather than at its next poll, without asking the store again. Work due now wakes it now.
+   */
+  dueAt(at: number): void {
+    if (at <= this.o.clock.now()) return this.wake();
+    this.noticed = Math.min(this.noticed, at);
+    if (this.wakeUp && at < this.sleepUntil) this.sleepAt(at);
   }
 
   private async refreshConfig(): Promise<void> {
@@ -623,7 +650,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         'report',
       );
       if (written) {
-        if (written.dueAt !== null && written.dueAt <= now) this.wake();
+        if (written.dueAt !== null) this.dueAt(written.dueAt);
         return written;
       }
     }

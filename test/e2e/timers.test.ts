@@ -133,3 +133,40 @@ it('a launch with startAt is sent at that time, not before; a bad startAt is ref
   await expect(c.launch({ actionType: 'later', startAt: 'tomorrow' })).rejects.toMatchObject({ errors: [{ field: 'startAt' }] });
   await c.close();
 });
+
+it('the running engine sends a launch with a start time at that time, not at its next poll', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'callout-timers-loop-'));
+  const c = await Callout.open({
+    dataDir: dir,
+    clock,
+    allowPrivateNetworks: true,
+    publicUrl: 'http://127.0.0.1:9',
+    logger: createLogger({ level: 'silent' }),
+    engine: { pollIntervalMs: 60 * MIN },
+  });
+  try {
+    await c.createConnector({ name: 'vendor', baseUrl: mock.url });
+    await c.createActionType({ name: 'plain', connector: 'vendor', path: '/ok' });
+    c.start();
+    // Let the loop find nothing due and go to sleep until its poll, an hour away.
+    const idle = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    await idle();
+    const soon = await c.launch({ actionType: 'plain', startAt: clock.now() + 5 * MIN });
+    const later = await c.launch({ actionType: 'plain', startAt: clock.now() + 10 * MIN });
+    await idle();
+    clock.advance(5 * MIN - 1);
+    await idle();
+    expect(sends(soon.action.id)).toBe(0);
+    clock.advance(1);
+    await expect.poll(() => sends(soon.action.id), { timeout: 2000 }).toBe(1);
+    expect(sends(later.action.id)).toBe(0);
+    clock.advance(5 * MIN);
+    await expect.poll(() => sends(later.action.id), { timeout: 2000 }).toBe(1);
+    await expect.poll(async () => (await c.getAction(later.action.id)).state, { timeout: 2000 }).toBe('closed');
+  } finally {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
