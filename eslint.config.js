@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'callout-data/', 'bench/results/', '*.config.ts', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'callout-data/', 'bench/results/', '.tmp/', '*.config.ts', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
