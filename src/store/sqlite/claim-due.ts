@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ClaimParams } from '../types.ts';
-import { actionFromRow } from '../rows.ts';
+import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
 // mid-send another one takes the work over when the lease runs out. A throttled action keeps its
@@ -13,9 +13,14 @@ UPDATE actions
    SET phase = CASE WHEN phase IN ('awaiting_callback', 'throttled') THEN phase ELSE 'sending' END,
        due_at = @leaseUntil, lease_owner = @owner, version = version + 1
  WHERE id IN (SELECT id FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
-RETURNING *`;
+RETURNING ${ACTION_COLUMNS.join(', ')}`;
 
-const statements = new WeakMap<Database.Database, Database.Statement>();
+interface Statements {
+  claim: Database.Statement;
+  syncNormal: Database.Statement;
+  syncFull: Database.Statement;
+}
+const statements = new WeakMap<Database.Database, Statements>();
 
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
@@ -23,13 +28,22 @@ const statements = new WeakMap<Database.Database, Database.Statement>();
  * this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
  */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
-  let stmt = statements.get(db);
-  if (!stmt) statements.set(db, (stmt = db.prepare(SQL)));
-  if (fullSync) db.pragma('synchronous = NORMAL');
+  let s = statements.get(db);
+  if (!s)
+    statements.set(
+      db,
+      (s = {
+        claim: db.prepare(SQL),
+        syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+        syncFull: db.prepare('PRAGMA synchronous = FULL'),
+      }),
+    );
+  const { claim } = s;
+  if (fullSync) s.syncNormal.run();
   try {
-    const rows = db.transaction(() => stmt.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
+    const rows = db.transaction(() => claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   } finally {
-    if (fullSync) db.pragma('synchronous = FULL');
+    if (fullSync) s.syncFull.run();
   }
 }
