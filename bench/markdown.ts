@@ -194,6 +194,22 @@ if (E) {
     ),
   );
 }
+const N = merged.N;
+if (N) {
+  out.push('\n### N. several engine nodes on one PostgreSQL database\n');
+  out.push(
+    md(
+      ['engine nodes', 'actions per run', 'completions/s (median)', 'runs', 'runs ok'],
+      Object.values(N).map((m) => [
+        String(get(m, ['nodes'])),
+        n(Number(m.runs[0]?.count)),
+        `**${n(get(m, ['completionsPerSecond']))}**`,
+        spread(m, 'completionsPerSecond'),
+        runsOk(m),
+      ]),
+    ),
+  );
+}
 const first = files[0]?.r;
 if (first) {
   const { callout: _callout, ...others } = first.versions;
