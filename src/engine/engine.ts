@@ -120,6 +120,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   wake(): void {
     this.woken = true;
     this.sleepTimer?.cancel();
+    this.endSleep();
+  }
+
+  private endSleep(): void {
     this.sleepTimer = null;
     this.sleepUntil = Infinity;
     const w = this.wakeUp;
@@ -229,13 +233,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private sleepAt(until: number): void {
     this.sleepTimer?.cancel();
     this.sleepUntil = until;
-    this.sleepTimer = this.o.clock.setTimer(until - this.o.clock.now(), () => {
-      this.sleepTimer = null;
-      this.sleepUntil = Infinity;
-      const w = this.wakeUp;
-      this.wakeUp = null;
-      w?.();
-    });
+    this.sleepTimer = this.o.clock.setTimer(until - this.o.clock.now(), () => this.endSleep());
   }
 
   /**

@@ -42,8 +42,6 @@ const COLUMN_TYPES: Record<ActionColumn, string> = {
   version: 'integer',
 };
 
-const COLUMN_INDEX = Object.fromEntries(ACTION_COLUMNS.map((c, i) => [c, i])) as Record<ActionColumn, number>;
-
 /** The column definition list of `jsonb_to_recordset(...) AS r(...)` for action rows. */
 export const ACTION_RECORDSET = ACTION_COLUMNS.map((c) => `${c} ${COLUMN_TYPES[c]}`).join(', ');
 
@@ -51,11 +49,21 @@ export const ACTION_RECORDSET = ACTION_COLUMNS.map((c) => `${c} ${COLUMN_TYPES[c
 export const fromRecordset = (alias: string, c: ActionColumn): string =>
   c === 'input' || c === 'output' ? `${alias}.${c}::jsonb` : `${alias}.${c}`;
 
-/** One action as a recordset element, keyed by column. */
-export function actionJson(a: ActionRecord): Record<string, unknown> {
+const ALL_COLUMNS: ReadonlySet<ActionColumn> = new Set(ACTION_COLUMNS);
+
+/** One action as a recordset element, keyed by column: the columns asked for, nulls left out (an absent key reads as NULL). */
+export function actionJson(a: ActionRecord, columns = ALL_COLUMNS): Record<string, unknown> {
   const values = actionValues(a, (b) => b);
-  return Object.fromEntries(ACTION_COLUMNS.map((c, i) => [c, values[i]]));
+  const row: Record<string, unknown> = {};
+  ACTION_COLUMNS.forEach((c, i) => {
+    const v = values[i];
+    if (v !== null && v !== undefined && columns.has(c)) row[c] = v;
+  });
+  return row;
 }
+
+/** Actions due within this of their write wake the engines (NOTIFY) rather than wait for their poll. */
+const WAKE_WITHIN_MS = 1000;
 
 // Every join to actions or cases also names its ids as an array (`= ANY`): a plan cached while the
 // table was small would otherwise stay a hash join over a sequential scan as the table grows (seen in
@@ -65,25 +73,14 @@ UPDATE actions a
    SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ${fromRecordset('w', c)}`).join(', ')}, lease_owner = NULL
   FROM jsonb_to_recordset($1::jsonb) AS w(${ACTION_RECORDSET}, expected_version integer)
  WHERE a.id = ANY(${ids}::text[]) AND a.id = w.id AND a.version = w.expected_version
-RETURNING a.id, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + 1000) AS due_soon`;
+RETURNING a.id, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + ${WAKE_WITHIN_MS}) AS due_soon`;
 export const UPDATE = update('$2');
 
-const WRITTEN_COLUMNS = ['id', ...MUTABLE_ACTION_COLUMNS] as const;
+const WRITTEN_COLUMNS: ReadonlySet<ActionColumn> = new Set(['id', ...MUTABLE_ACTION_COLUMNS]);
 
-/** Guarded writes as one recordset: the columns a write changes, nulls left out (absent keys read as NULL). */
-function writesJson(writes: ActionWrite[]): string {
-  return JSON.stringify(
-    writes.map((w) => {
-      const values = actionValues(w.action, (b) => b);
-      const row: Record<string, unknown> = { expected_version: w.expectedVersion };
-      for (const c of WRITTEN_COLUMNS) {
-        const v = values[COLUMN_INDEX[c]];
-        if (v !== null && v !== undefined) row[c] = v;
-      }
-      return row;
-    }),
-  );
-}
+/** Guarded writes as one recordset: the columns a write may change, and the version it expects. */
+const writesJson = (writes: ActionWrite[]): string =>
+  JSON.stringify(writes.map((w) => ({ ...actionJson(w.action, WRITTEN_COLUMNS), expected_version: w.expectedVersion })));
 
 const TIMELINE_RECORDSET =
   'jsonb_to_recordset($2::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)';
@@ -143,7 +140,7 @@ export async function insertTimeline(client: PoolClient, entries: Array<Timeline
   await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [timelineJson(entries)] });
 }
 
-const dueSoon = (actions: ActionRecord[]): boolean => actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + 1000);
+const dueSoon = (actions: ActionRecord[]): boolean => actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + WAKE_WITHIN_MS);
 
 /** Wakes the engines (on commit) when an action is due now or within the second, rather than at their next poll. */
 export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Promise<void> {

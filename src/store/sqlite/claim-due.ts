@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ClaimParams } from '../types.ts';
 import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
+import { prepared } from './statements.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
 // mid-send another one takes the work over when the lease runs out. A throttled action keeps its
@@ -15,35 +16,18 @@ UPDATE actions
  WHERE id IN (SELECT id FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
 RETURNING ${ACTION_COLUMNS.join(', ')}`;
 
-interface Statements {
-  claim: Database.Statement;
-  syncNormal: Database.Statement;
-  syncFull: Database.Statement;
-}
-const statements = new WeakMap<Database.Database, Statements>();
-
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
  * again (sends are at least once anyway), and the next fully synchronous commit writes the WAL,
  * this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
  */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
-  let s = statements.get(db);
-  if (!s)
-    statements.set(
-      db,
-      (s = {
-        claim: db.prepare(SQL),
-        syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
-        syncFull: db.prepare('PRAGMA synchronous = FULL'),
-      }),
-    );
-  const { claim } = s;
-  if (fullSync) s.syncNormal.run();
+  const claim = prepared(db, SQL);
+  if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
   try {
     const rows = db.transaction(() => claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   } finally {
-    if (fullSync) s.syncFull.run();
+    if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();
   }
 }

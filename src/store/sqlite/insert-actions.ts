@@ -5,16 +5,14 @@ import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { insertTimeline } from './write-actions.ts';
 import { ConflictError } from '../../errors.ts';
+import { prepared } from './statements.ts';
 
 const SQL = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
-const statements = new WeakMap<Database.Database, Database.Statement>();
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
 export function insertActions(db: Database.Database, items: NewAction[]): void {
-  let stmt = statements.get(db);
-  if (!stmt) statements.set(db, (stmt = db.prepare(SQL)));
-  const s = stmt;
+  const s = prepared(db, SQL);
   try {
     db.transaction(() => {
       for (const it of items) {

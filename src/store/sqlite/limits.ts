@@ -3,10 +3,12 @@
 
 import type Database from 'better-sqlite3';
 import type { ConcurrencyRequest, RatePermitGrant, RatePermitRequest } from '../types.ts';
+import { prepared } from './statements.ts';
 
 export function acquireRatePermits(db: Database.Database, r: RatePermitRequest): RatePermitGrant {
-  const get = db.prepare('SELECT used FROM rate_windows WHERE connector_id = ? AND per_ms = ? AND window_start = ?');
-  const put = db.prepare(
+  const get = prepared(db, 'SELECT used FROM rate_windows WHERE connector_id = ? AND per_ms = ? AND window_start = ?');
+  const put = prepared(
+    db,
     'INSERT INTO rate_windows (connector_id, per_ms, window_start, used) VALUES (?, ?, ?, ?) ON CONFLICT (connector_id, per_ms, window_start) DO UPDATE SET used = used + excluded.used',
   );
   return db
@@ -21,7 +23,7 @@ export function acquireRatePermits(db: Database.Database, r: RatePermitRequest):
       // The caller must wait until every window it exhausted has rolled over.
       const exhausted = windows.filter((w) => w.free <= granted);
       const retryAt = granted < r.want ? Math.max(...exhausted.map((w) => w.start + w.perMs)) : null;
-      if (Math.random() < 0.01) db.prepare('DELETE FROM rate_windows WHERE window_start + per_ms < ?').run(r.now - 60_000);
+      if (Math.random() < 0.01) prepared(db, 'DELETE FROM rate_windows WHERE window_start + per_ms < ?').run(r.now - 60_000);
       return { granted, retryAt };
     })
     .immediate();
@@ -30,10 +32,11 @@ export function acquireRatePermits(db: Database.Database, r: RatePermitRequest):
 export function acquireConcurrency(db: Database.Database, r: ConcurrencyRequest): string[] {
   return db
     .transaction((): string[] => {
-      db.prepare('DELETE FROM concurrency_slots WHERE connector_id = ? AND until <= ?').run(r.connectorId, r.now);
-      const busy = (db.prepare('SELECT count(*) AS n FROM concurrency_slots WHERE connector_id = ?').get(r.connectorId) as { n: number }).n;
+      prepared(db, 'DELETE FROM concurrency_slots WHERE connector_id = ? AND until <= ?').run(r.connectorId, r.now);
+      const busy = (prepared(db, 'SELECT count(*) AS n FROM concurrency_slots WHERE connector_id = ?').get(r.connectorId) as { n: number })
+        .n;
       const take = r.actionIds.slice(0, Math.max(0, r.max - busy));
-      const ins = db.prepare('INSERT OR REPLACE INTO concurrency_slots (connector_id, action_id, until) VALUES (?, ?, ?)');
+      const ins = prepared(db, 'INSERT OR REPLACE INTO concurrency_slots (connector_id, action_id, until) VALUES (?, ?, ?)');
       for (const id of take) ins.run(r.connectorId, id, r.until);
       return take;
     })
@@ -41,7 +44,7 @@ export function acquireConcurrency(db: Database.Database, r: ConcurrencyRequest)
 }
 
 export function releaseConcurrency(db: Database.Database, connectorId: string, actionIds: string[]): void {
-  db.prepare('DELETE FROM concurrency_slots WHERE connector_id = ? AND action_id IN (SELECT value FROM json_each(?))').run(
+  prepared(db, 'DELETE FROM concurrency_slots WHERE connector_id = ? AND action_id IN (SELECT value FROM json_each(?))').run(
     connectorId,
     JSON.stringify(actionIds),
   );

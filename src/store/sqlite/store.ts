@@ -25,6 +25,7 @@ import type {
 } from '../types.ts';
 import { actionFromRow } from '../rows.ts';
 import { claimDue } from './claim-due.ts';
+import { prepared } from './statements.ts';
 import { insertActions } from './insert-actions.ts';
 import { writeActions } from './write-actions.ts';
 import { actionWhere } from './list-actions.ts';
@@ -58,13 +59,8 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
   }
 
-  private readonly statements = new Map<string, Database.Statement>();
-
-  /** Prepared once per SQL text: preparing costs more than running a point query. */
   private sql(text: string): Database.Statement {
-    let st = this.statements.get(text);
-    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
-    return st;
+    return prepared(this.db, text);
   }
 
   async migrate(): Promise<void> {
