@@ -3,14 +3,15 @@
 // mock external system (whose callbacks keep retrying across the restart, as a real one would) and
 // counts: lost actions, actions completed twice, duplicate sends, and the time to recover.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startMockServer } from '../../src/mock/server.ts';
 import { PG_BENCH_URL, dropSchema, pgQuery } from '../lib/pg.ts';
 import { BENCH_SECRET_KEY } from '../systems/callout.ts';
 import type { TaskBase } from './common.ts';
+// The tests' way of running `callout serve` as a child, so the bench kills and restarts the same thing they do.
+import { startChildServer, type ChildServer } from '../../test/helpers/child-server.ts';
+import { freePort } from '../../test/helpers/harness.ts';
 
 export interface CrashTask extends TaskBase {
   workload: 'E';
@@ -24,52 +25,6 @@ const KILL_AT_SHARE = 0.4;
 
 function progress(message: string): void {
   process.send?.({ type: 'progress', message });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Serve {
-  proc: ChildProcess;
-  output: () => string;
-}
-
-async function startServe(env: Record<string, string>, url: string): Promise<Serve> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`callout serve exited with ${proc.exitCode}: ${out}`);
-    try {
-      const r = await request(`${url}/health`);
-      await r.body.text();
-      if (r.statusCode === 200) return { proc, output: () => out };
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`callout serve did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function kill(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill(signal);
-  });
 }
 
 async function api<T = Record<string, unknown>>(
@@ -140,9 +95,9 @@ export async function runCrash(task: CrashTask): Promise<Record<string, unknown>
     u.searchParams.set('options', `-c search_path=${schema}`);
     env.DATABASE_URL = u.toString();
   }
-  let serve: Serve | undefined;
+  let serve: ChildServer | undefined;
   try {
-    serve = await startServe(env, base);
+    serve = await startChildServer(env, port);
     // Thousands of first attempts answered 503 (the retrying type) would open the circuit breaker, which
     // is not what this workload measures (the crash test turns it off for the same reason).
     await api(base, 'POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s', circuitBreaker: false });
@@ -192,9 +147,9 @@ export async function runCrash(task: CrashTask): Promise<Record<string, unknown>
     const sendsAtKill = mock.requestCount;
     const launchedAtKill = acknowledged.length;
     down = true;
-    await kill(serve.proc, 'SIGKILL');
+    await serve.kill('SIGKILL');
     const killedAt = Date.now();
-    serve = await startServe(env, base);
+    serve = await startChildServer(env, port);
     down = false;
     const restartMs = Date.now() - killedAt;
     progress(`killed after ${sendsAtKill} sends and ${launchedAtKill} acknowledged launches; serving again after ${restartMs} ms`);
@@ -290,7 +245,7 @@ export async function runCrash(task: CrashTask): Promise<Record<string, unknown>
       openAfterKill: series,
     };
   } finally {
-    if (serve) await kill(serve.proc, 'SIGTERM');
+    if (serve) await serve.kill('SIGTERM');
     await mock.close();
     if (postgres) await dropSchema(schema);
   }

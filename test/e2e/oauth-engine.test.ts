@@ -4,7 +4,14 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { actionType, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { API_AUDIENCE, startOAuthServer, startResourceServer, type OAuthServer, type ResourceServer } from '../helpers/oauth-server.ts';
+import {
+  API_AUDIENCE,
+  clientCredentialsOf,
+  startOAuthServer,
+  startResourceServer,
+  type OAuthServer,
+  type ResourceServer,
+} from '../helpers/oauth-server.ts';
 
 let h: Harness;
 let oauth: OAuthServer;
@@ -24,14 +31,7 @@ it('an oauth2_client_credentials connector fetches one token and every action au
   const c = await h.api('POST', '/v1/connectors', {
     name: 'orders',
     baseUrl: api.url,
-    auth: {
-      type: 'oauth2_client_credentials',
-      tokenUrl: oauth.tokenUrl,
-      clientId: oauth.postClient.id,
-      clientSecret: oauth.postClient.secret,
-      audience: API_AUDIENCE,
-      scope: 'orders:write',
-    },
+    auth: clientCredentialsOf(oauth, { audience: API_AUDIENCE, scope: 'orders:write' }),
   });
   expect(c.status).toBe(201);
   expect(JSON.stringify(c.body)).not.toContain(oauth.postClient.secret);
@@ -50,13 +50,7 @@ it('refused client credentials mark the connector as needing attention and hold 
   await h.api('POST', '/v1/connectors', {
     name: 'orders-bad',
     baseUrl: api.url,
-    auth: {
-      type: 'oauth2_client_credentials',
-      tokenUrl: oauth.tokenUrl,
-      clientId: oauth.postClient.id,
-      clientSecret: 'wrong-secret-value',
-      audience: API_AUDIENCE,
-    },
+    auth: clientCredentialsOf(oauth, { clientSecret: 'wrong-secret-value', audience: API_AUDIENCE }),
   });
   await actionType(h, { connector: 'orders-bad', name: 'place-order-bad', path: '/orders', retry: { maxRetries: 1, interval: '10ms' } });
   const a = await launch(h, 'place-order-bad');
@@ -73,13 +67,7 @@ it('refused client credentials mark the connector as needing attention and hold 
 
   // The builder fixes the secret; the held action goes at its next look and succeeds.
   await h.api('PATCH', '/v1/connectors/orders-bad', {
-    auth: {
-      type: 'oauth2_client_credentials',
-      tokenUrl: oauth.tokenUrl,
-      clientId: oauth.postClient.id,
-      clientSecret: oauth.postClient.secret,
-      audience: API_AUDIENCE,
-    },
+    auth: clientCredentialsOf(oauth, { audience: API_AUDIENCE }),
   });
   expect((await h.api('GET', '/v1/connectors/orders-bad')).body.status.needsAttention).toBeNull();
   await h.api('POST', `/v1/actions/${a.id}/retry`);
