@@ -596,27 +596,16 @@ export class Callout {
 
   /** Accepts CALLOUT_ADMIN_KEY, or generates an admin key on first start and returns it (once). */
   async ensureAdminKey(adminKey: string | undefined): Promise<string | undefined> {
+    const insertAdmin = (keyHash: string): Promise<void> =>
+      this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash, roles: ['admin'], createdAt: this.clock.now() });
     if (adminKey) {
-      if (!(await this.store.findApiKey(sha256(adminKey))))
-        await this.store.insertApiKey({
-          id: uuidv7(this.clock.now()),
-          name: 'admin',
-          keyHash: sha256(adminKey),
-          roles: ['admin'],
-          createdAt: this.clock.now(),
-        });
+      if (!(await this.store.findApiKey(sha256(adminKey)))) await insertAdmin(sha256(adminKey));
       return undefined;
     }
     const candidate = `co_${randomToken(24)}`;
     const stored = await this.store.ensureSetting('generated_admin_key_hash', sha256(candidate));
     if (stored !== sha256(candidate)) return undefined; // generated and printed on an earlier start
-    await this.store.insertApiKey({
-      id: uuidv7(this.clock.now()),
-      name: 'admin',
-      keyHash: sha256(candidate),
-      roles: ['admin'],
-      createdAt: this.clock.now(),
-    });
+    await insertAdmin(stored);
     return candidate;
   }
 
