@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockServer, type MockOptions, type MockServer } from '../src/mock/server.ts';
+import { FakeClock } from '../src/engine/clock.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -324,12 +325,15 @@ describe('mock callbacks', () => {
 
   it('close() cancels pending callbacks', async () => {
     const r = await receiver();
-    const m = await startMockServer({ callbackDelayMs: 150 });
+    const clock = new FakeClock();
+    const m = await startMockServer({ callbackDelayMs: 150, clock });
     await call(`${m.url}/callback`, { json: { callbackUrl: `${r.url}/cb` } });
     expect(m.callbacksPending).toBe(1);
     await m.close();
     expect(m.callbacksPending).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Past the delay: a callback that close() missed would start now, synchronously.
+    clock.advance(250);
+    expect(m.callbacksPending).toBe(0);
     expect(r.got).toHaveLength(0);
   });
 });

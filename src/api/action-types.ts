@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { ActionTypeBody, IdParams } from './schemas.ts';
-import { userOf } from './server.ts';
+import { userOf } from './user.ts';
 
 const BUILDERS = ['builder'] as const;
 

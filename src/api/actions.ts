@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { ActionListQuery, CompleteBody, IdParams, LaunchBody } from './schemas.ts';
-import { userOf } from './server.ts';
+import { userOf } from './user.ts';
 import { ValidationError } from '../errors.ts';
 
 const OPERATORS = ['operator'] as const;

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { IdParams } from './schemas.ts';
-import { userOf } from './server.ts';
+import { userOf } from './user.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
 

@@ -85,8 +85,3 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
   await app.register(configRoutes(callout), { prefix: '/v1' });
   return app;
 }
-
-/** The user a request acts as: the API key's name. */
-export function userOf(req: FastifyRequest): string {
-  return req.principal?.name ?? 'anonymous';
-}

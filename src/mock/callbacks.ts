@@ -1,6 +1,7 @@
 // Outbound callbacks of the mock external system: after a delay, POST the outcome of an accepted
 // request to the caller's callback URL, through one reused undici Pool per origin, with retries.
 import { Pool } from 'undici';
+import { systemClock, type Clock, type TimerHandle } from '../engine/clock.ts';
 
 /** Retries after the first attempt, on a connection error or a 5xx answer. */
 export const CALLBACK_RETRIES = 3;
@@ -15,9 +16,12 @@ export class CallbackSender {
   /** Callbacks that ended without a 2xx: a 4xx, or 5xx / connection errors past the last retry. */
   errors = 0;
   private readonly pools = new Map<string, Pool>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
   private inFlight = 0;
   private closed = false;
+
+  /** `clock` times the callback delays and retries (a fake one lets tests step them). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Callbacks scheduled, being sent or waiting for a retry. */
   get pending(): number {
@@ -36,7 +40,7 @@ export class CallbackSender {
   /** Cancels pending callbacks and drops the pools (in-flight callbacks are abandoned). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.cancel();
     this.timers.clear();
     const pools = [...this.pools.values()];
     this.pools.clear();
@@ -76,10 +80,10 @@ export class CallbackSender {
   }
 
   private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(ms, () => {
       this.timers.delete(timer);
       fn();
-    }, ms);
+    });
     this.timers.add(timer);
   }
 

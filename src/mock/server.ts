@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallbackSender } from './callbacks.ts';
+import type { Clock } from '../engine/clock.ts';
 import { LogFileWriter } from './log-file.ts';
 import { findRoute, json, MOCK_FAILURE, NOT_FOUND, type Answer, type MockRequest, type RouteState } from './routes.ts';
 
@@ -29,6 +30,8 @@ export interface MockOptions {
   keepLog?: boolean;
   /** Keep each request's parsed body in its log entry. @default false */
   keepBodies?: boolean;
+  /** Times callback delays and retries (in-process only; tests pass a fake one). @default the system clock */
+  clock?: Clock;
 }
 
 export interface MockLogEntry {
@@ -79,7 +82,7 @@ export async function startMockServer(opts: MockOptions = {}): Promise<MockServe
   const closingWriters: Promise<void>[] = [];
   const log: MockLogEntry[] = [];
   const delayTimers = new Set<NodeJS.Timeout>();
-  const callbacks = new CallbackSender();
+  const callbacks = new CallbackSender(opts.clock);
   if (opts.callbackRetries !== undefined) callbacks.retries = opts.callbackRetries;
   const state: RouteState = {
     callbackDelayMs: opts.callbackDelayMs ?? 100,

@@ -1,8 +1,10 @@
 // The action lifecycle end to end over HTTP: a real SQLite file, the API on loopback and the mock
-// external system on loopback. Real time, short intervals.
+// external system on loopback. Real time, short intervals; waits for nothing to happen use a fake clock.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, freePort, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { FakeClock } from '../../src/engine/clock.ts';
+import type { ActionView } from '../../src/views.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -189,32 +191,6 @@ describe('callback mode', () => {
 });
 
 describe('retries', () => {
-  it('connection refused until retries run out: Closed, Not Done Successfully, escalated to the case owner, N of N', async () => {
-    const port = await freePort(); // nothing listens here
-    await h.api('POST', '/v1/connectors', { name: 'down', baseUrl: `http://127.0.0.1:${port}`, timeout: '1s' });
-    await actionType(h, {
-      name: 'to-down',
-      connector: 'down',
-      path: '/x',
-      retry: { maxRetries: 3, interval: '40ms', backoff: 'exponential' },
-    });
-    const kase = (await h.api('POST', '/v1/cases', { data: {}, owner: 'olivia' })).body;
-    const a = await launch(h, 'to-down', {}, { caseId: kase.id });
-    const r = await h.waitFor(a.id, (x) => x.state === 'closed');
-    expect(r).toMatchObject({ resolution: 'not_done_successfully', escalated: true, attempts: 4 });
-    expect(r.retry).toMatchObject({ count: 3, max: 3, nextRetryAt: null });
-    expect(r.retry.lastError).toContain('ECONNREFUSED');
-    const notes = (await h.api('GET', '/v1/notifications', undefined, {})).body.items;
-    void notes; // the admin key is not the owner: check the owner's notifications through the store
-    expect((await h.callout.notifications('olivia')).some((n) => n.actionId === a.id && n.kind === 'action.escalated')).toBe(true);
-    const tl = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
-    expect(tl.filter((e: { kind: string }) => e.kind === 'attempt')).toHaveLength(4);
-    expect(tl.filter((e: { kind: string }) => e.kind === 'state_changed')).toHaveLength(1);
-    // Closed is final: nothing more is sent automatically.
-    await new Promise((r2) => setTimeout(r2, 200));
-    expect((await h.api('GET', `/v1/actions/${a.id}`)).body.attempts).toBe(4);
-  });
-
   it('an attempt that gets no answer within the connector timeout fails as a timeout and is retried', async () => {
     await h.api('POST', '/v1/connectors', { name: 'sluggish', baseUrl: h.mock.url, timeout: '200ms' });
     await actionType(h, {
@@ -274,43 +250,98 @@ describe('retries', () => {
       (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items.filter((e: { kind: string }) => e.kind === 'retry_requested'),
     ).toHaveLength(2);
   });
+});
+
+// Waiting for nothing to happen takes no real time: this engine runs on a fake clock and is stepped.
+describe('retries, stepped on a fake clock', () => {
+  const HOUR = 3_600_000;
+  const clock = new FakeClock();
+  let f: Harness;
+  beforeAll(async () => {
+    f = await startHarness({ callout: { clock }, start: false });
+    await connector(f);
+  });
+  afterAll(async () => f.close());
+
+  /** Runs what is due; while `pred` does not hold, moves the clock to the next retry and runs again. */
+  const stepUntil = async (id: string, pred: (a: ActionView) => boolean): Promise<ActionView> => {
+    for (let i = 0; i < 20; i++) {
+      await f.callout.engine.tick();
+      const a = await f.callout.getAction(id);
+      if (pred(a)) return a;
+      if (!a.retry.nextRetryAt) break;
+      clock.set(Math.max(clock.now(), Date.parse(a.retry.nextRetryAt)));
+    }
+    throw new Error(`action ${id} did not reach the expected state: ${JSON.stringify(await f.callout.getAction(id))}`);
+  };
+  /** Lets `ms` pass with the engine running everything that falls due. */
+  const idleFor = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await f.callout.engine.tick();
+  };
+
+  it('connection refused until retries run out: Closed, Not Done Successfully, escalated to the case owner, N of N', async () => {
+    const port = await freePort(); // nothing listens here
+    await f.api('POST', '/v1/connectors', { name: 'down', baseUrl: `http://127.0.0.1:${port}`, timeout: '1s' });
+    await actionType(f, {
+      name: 'to-down',
+      connector: 'down',
+      path: '/x',
+      retry: { maxRetries: 3, interval: '40ms', backoff: 'exponential' },
+    });
+    const kase = (await f.api('POST', '/v1/cases', { data: {}, owner: 'olivia' })).body;
+    const a = await launch(f, 'to-down', {}, { caseId: kase.id });
+    const r = await stepUntil(a.id, (x) => x.state === 'closed');
+    expect(r).toMatchObject({ resolution: 'not_done_successfully', escalated: true, attempts: 4 });
+    expect(r.retry).toMatchObject({ count: 3, max: 3, nextRetryAt: null });
+    expect(r.retry.lastError).toContain('ECONNREFUSED');
+    const notes = (await f.api('GET', '/v1/notifications', undefined, {})).body.items;
+    void notes; // the admin key is not the owner: check the owner's notifications through the store
+    expect((await f.callout.notifications('olivia')).some((n) => n.actionId === a.id && n.kind === 'action.escalated')).toBe(true);
+    const tl = (await f.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
+    expect(tl.filter((e: { kind: string }) => e.kind === 'attempt')).toHaveLength(4);
+    expect(tl.filter((e: { kind: string }) => e.kind === 'state_changed')).toHaveLength(1);
+    // Closed is final: nothing more is sent automatically, however long it waits.
+    await idleFor(24 * HOUR);
+    expect((await f.api('GET', `/v1/actions/${a.id}`)).body.attempts).toBe(4);
+  });
 
   it('pause holds automatic retries and resume lets them go', async () => {
-    await actionType(h, { name: 'pausable', path: '/fail-then-ok?times=1', retry: { maxRetries: 3, interval: '300ms', backoff: 'fixed' } });
-    const a = await launch(h, 'pausable');
-    await h.waitFor(a.id, (x) => x.phase === 'retry_scheduled');
-    const paused = (await h.api('POST', `/v1/actions/${a.id}/pause`)).body;
+    await actionType(f, { name: 'pausable', path: '/fail-then-ok?times=1', retry: { maxRetries: 3, interval: '300ms', backoff: 'fixed' } });
+    const a = await launch(f, 'pausable');
+    await stepUntil(a.id, (x) => x.phase === 'retry_scheduled');
+    const paused = (await f.api('POST', `/v1/actions/${a.id}/pause`)).body;
     expect(paused.retry.paused).toBe(true);
-    await new Promise((r) => setTimeout(r, 600));
-    expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ phase: 'retry_scheduled', attempts: 1 });
-    await h.api('POST', `/v1/actions/${a.id}/resume`);
-    const done = await h.waitFor(a.id, closedDone);
+    await idleFor(600);
+    expect((await f.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ phase: 'retry_scheduled', attempts: 1 });
+    await f.api('POST', `/v1/actions/${a.id}/resume`);
+    const done = await stepUntil(a.id, closedDone);
     expect(done.retry).toMatchObject({ count: 1, paused: false });
   });
 
   it('retry policy changes apply live: lowered below the count closes at once; raised after closing shows the new max and sends nothing', async () => {
-    await actionType(h, { name: 'policy', path: '/status/503', retry: { maxRetries: 10, interval: '1h' } });
-    const a = await launch(h, 'policy');
-    await h.waitFor(a.id, (x) => x.phase === 'retry_scheduled');
-    await h.api('POST', `/v1/actions/${a.id}/retry`);
-    await h.waitFor(a.id, (x) => x.attempts === 2 && x.phase === 'retry_scheduled');
-    const patched = await h.api('PATCH', '/v1/action-types/policy', { retry: { maxRetries: 1 } });
+    await actionType(f, { name: 'policy', path: '/status/503', retry: { maxRetries: 10, interval: '1h' } });
+    const a = await launch(f, 'policy');
+    await stepUntil(a.id, (x) => x.phase === 'retry_scheduled');
+    await f.api('POST', `/v1/actions/${a.id}/retry`);
+    await stepUntil(a.id, (x) => x.attempts === 2 && x.phase === 'retry_scheduled');
+    const patched = await f.api('PATCH', '/v1/action-types/policy', { retry: { maxRetries: 1 } });
     expect(patched.status).toBe(200);
     expect(patched.body.retry).toMatchObject({ maxRetries: 1, interval: 3_600_000 });
-    const closed = await h.api('GET', `/v1/actions/${a.id}`);
+    const closed = await f.api('GET', `/v1/actions/${a.id}`);
     expect(closed.body).toMatchObject({
       state: 'closed',
       resolution: 'not_done_successfully',
       escalated: true,
       retry: { count: 1, max: 1 },
     });
-    const tl = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
+    const tl = (await f.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
     expect(tl.find((e: { kind: string }) => e.kind === 'policy_changed').data).toEqual({ retryCount: 1, maxRetries: 1 });
-    await h.api('PATCH', '/v1/action-types/policy', { retry: { maxRetries: 7 } });
-    const after = (await h.api('GET', `/v1/actions/${a.id}`)).body;
+    await f.api('PATCH', '/v1/action-types/policy', { retry: { maxRetries: 7 } });
+    const after = (await f.api('GET', `/v1/actions/${a.id}`)).body;
     expect(after).toMatchObject({ state: 'closed', retry: { count: 1, max: 7 } });
-    await new Promise((r) => setTimeout(r, 150));
-    expect(h.mock.log.filter((e) => e.key === a.id)).toHaveLength(2);
+    await idleFor(2 * HOUR);
+    expect(f.mock.log.filter((e) => e.key === a.id)).toHaveLength(2);
   });
 });
 

@@ -1,0 +1,8 @@
+// Who a request acts as; its own module so route files need not import server.ts (which imports them).
+
+import type { FastifyRequest } from 'fastify';
+
+/** The user a request acts as: the API key's name. */
+export function userOf(req: FastifyRequest): string {
+  return req.principal?.name ?? 'anonymous';
+}

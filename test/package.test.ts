@@ -1,0 +1,94 @@
+// Callout as a consumer gets it: `npm pack`, unpacked into a fresh project's node_modules the way npm lays
+// it out, then imported, run as `npx callout`, and running the README's embedding example. The
+// dependencies are the repository's installed ones, linked in flat as npm hoists them: no network and
+// no second build of better-sqlite3, so this works offline and in CI after `npm ci`.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createCallout, ValidationError } from '../src/index.ts';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const exec = promisify(execFile);
+const run = (cmd: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> =>
+  exec(cmd, args, { cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+
+let tmp: string;
+let app: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'callout-pkg-'));
+  const packed = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', tmp], repo)).stdout) as Array<{ filename: string }>;
+  const tarball = join(tmp, packed[0]!.filename);
+  app = join(tmp, 'app');
+  const modules = join(app, 'node_modules');
+  await mkdir(join(modules, 'callout'), { recursive: true });
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'embedder', private: true, type: 'module' }));
+  await run('tar', ['-xzf', tarball, '-C', join(modules, 'callout'), '--strip-components=1'], tmp);
+  for (const entry of await readdir(join(repo, 'node_modules'))) {
+    if (entry.startsWith('.') || entry === 'callout') continue;
+    await symlink(join(repo, 'node_modules', entry), join(modules, entry));
+  }
+  // What npm's bin-links does for the package's `bin`.
+  const { bin } = JSON.parse(await readFile(join(modules, 'callout', 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  await mkdir(join(modules, '.bin'));
+  for (const [name, target] of Object.entries(bin)) {
+    await chmod(join(modules, 'callout', target), 0o755);
+    await symlink(join('..', 'callout', target), join(modules, '.bin', name));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('the installed package', () => {
+  it("import('callout') resolves into node_modules and exposes createCallout and everything src/index.ts exports", async () => {
+    const dataDir = join(tmp, 'import-data');
+    const script = `
+      const m = await import('callout');
+      const c = await m.createCallout({ dataDir: ${JSON.stringify(dataDir)} });
+      const connectors = await c.listConnectors();
+      await c.close();
+      console.log(JSON.stringify({ from: import.meta.resolve('callout'), keys: Object.keys(m), kind: c.store.kind, connectors }));`;
+    const out = JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script], app)).stdout) as Record<string, unknown>;
+    expect(out.from).toBe(`file://${join(app, 'node_modules', 'callout', 'index.js')}`);
+    expect((out.keys as string[]).sort()).toEqual(Object.keys(await import('../src/index.ts')).sort());
+    expect(out).toMatchObject({ kind: 'sqlite', connectors: [] });
+  });
+
+  it('npx callout --help lists the commands, and a command runs', async () => {
+    // --no: never fetch a package called "callout" from the registry if the local bin were missing.
+    const help = (await run('npx', ['--no', '--', 'callout', '--help'], app)).stdout;
+    for (const command of ['serve', 'demo', 'migrate', 'export', 'import']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    const migrated = await run('npx', ['--no', '--', 'callout', 'migrate', '--data-dir', join(tmp, 'cli-data')], app);
+    expect(migrated.stdout).toContain('migrated the sqlite store');
+  });
+
+  it("README's embedding example is examples/embed.ts verbatim, and it runs against the installed package", async () => {
+    const example = await readFile(join(repo, 'examples', 'embed.ts'), 'utf8');
+    expect(await readFile(join(repo, 'README.md'), 'utf8')).toContain('```ts\n' + example + '```\n');
+    await cp(join(repo, 'examples', 'embed.ts'), join(app, 'embed.ts'));
+    const out = await run(process.execPath, ['--import', 'tsx', 'embed.ts'], app);
+    expect(out.stdout.trim()).toBe('closed done_successfully INC-7');
+  });
+});
+
+describe('createCallout', () => {
+  it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {
+    const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test';
+    await expect(createCallout({ databaseUrl })).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [{ field: 'secretKey' }],
+    });
+    const store = { kind: 'postgres' } as never;
+    await expect(createCallout({ databaseUrl, store, secretKey: 'x'.repeat(64) })).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [{ field: 'databaseUrl' }],
+    });
+  });
+});
