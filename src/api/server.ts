@@ -28,6 +28,15 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       { level: opts.logRequests ? callout.logger.level : 'warn' },
     ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
+    // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
+    // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
+    // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
+    routerOptions: {
+      caseSensitive: true,
+      ignoreTrailingSlash: false,
+      ignoreDuplicateSlashes: false,
+      ...({ useSemicolonDelimiter: false } as object),
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   });
   app.setErrorHandler(errorHandler(callout.logger));
