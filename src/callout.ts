@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { ConflictError, NotFoundError, Problems, ValidationError, CalloutError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
-import type { ActionFilter, CaseRow, Store } from './store/types.ts';
+import type { ActionFilter, ApiKeyRow, CaseRow, Store } from './store/types.ts';
 import { SecretBox } from './config/secrets.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
@@ -66,6 +66,8 @@ export class Callout {
   readonly publicUrl: string;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
+  /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
+  private readonly keyTouchedAt = new Map<string, number>();
 
   private constructor(store: Store, box: SecretBox, opts: CalloutOptions) {
     this.store = store;
@@ -573,43 +575,138 @@ export class Callout {
 
   // ---- API keys --------------------------------------------------------------------------------
 
-  async createApiKey(body: unknown): Promise<{ id: string; name: string; roles: string[]; key: string }> {
+  async createApiKey(body: unknown): Promise<ApiKeyView & { key: string }> {
     const p = new Problems();
-    const b = isObject(body) ? body : {};
+    const b = isObject(body) ? body : (p.add('', 'the body must be a JSON object'), {});
+    for (const k of Object.keys(b)) if (!['name', 'roles', 'user'].includes(k)) p.add(k, 'is not an API key field');
     if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/.test(b.name))
       p.add('name', 'is required: 1–100 letters, digits, spaces, "_", ".", "@" or "-"');
+    else if (b.name === ENV_ADMIN_KEY_NAME) p.add('name', `is kept for the key made from ${ENV_ADMIN_KEY_NAME}`);
     const roles = b.roles ?? ['operator'];
     if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r)))
       p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
+    // Users arrive later (SPEC 10.1): the field is in the shape, but a key cannot act as a user yet.
+    if (b.user !== undefined && b.user !== null) p.add('user', 'is not supported yet: leave it out');
     p.throwIfAny();
     const key = `co_${randomToken(24)}`;
     const now = this.clock.now();
-    const id = uuidv7(now);
-    await this.store.insertApiKey({ id, name: b.name as string, keyHash: sha256(key), roles: roles as string[], createdAt: now });
-    return { id, name: b.name as string, roles: roles as string[], key };
+    const row: ApiKeyRow = {
+      id: uuidv7(now),
+      name: b.name as string,
+      keyHash: sha256(key),
+      roles: [...new Set(roles as string[])],
+      createdAt: now,
+    };
+    await this.store.insertApiKey(row);
+    return { ...apiKeyView(row), key };
   }
 
-  async authenticate(key: string): Promise<{ name: string; roles: Role[] } | undefined> {
+  /** Every API key, revoked ones too; never the key or its hash. */
+  async listApiKeys(): Promise<ApiKeyView[]> {
+    return (await this.store.listApiKeys()).map(apiKeyView);
+  }
+
+  /** Revokes a key: from the next request on, every node refuses it (each request reads the store). */
+  async revokeApiKey(id: string): Promise<ApiKeyView> {
+    const row = await this.store.revokeApiKey(id, this.clock.now());
+    if (!row) throw new NotFoundError('API key', id);
+    return apiKeyView(row);
+  }
+
+  /**
+   * The key's principal, or undefined for an unknown or revoked key. Reads the store every time, so a
+   * revocation on any node holds at once; the last use is written at most once a minute per key and node.
+   */
+  async authenticate(key: string): Promise<Principal | undefined> {
     const row = await this.store.findApiKey(sha256(key));
-    return row ? { name: row.name, roles: row.roles as Role[] } : undefined;
+    if (!row || row.revokedAt !== undefined) return undefined;
+    const now = this.clock.now();
+    if (now - (this.keyTouchedAt.get(row.id) ?? row.lastUsedAt ?? 0) >= 60_000) {
+      this.keyTouchedAt.set(row.id, now);
+      await this.store.touchApiKey(row.id, now);
+    }
+    return { id: row.id, name: row.name, roles: row.roles as Role[] };
   }
 
-  /** Accepts CALLOUT_ADMIN_KEY, or generates an admin key on first start and returns it (once). */
+  /**
+   * Makes the key of CALLOUT_ADMIN_KEY, revoking the one made from an earlier value; without it,
+   * generates an admin key on the first start and returns it (once).
+   */
   async ensureAdminKey(adminKey: string | undefined): Promise<string | undefined> {
-    const insertAdmin = (keyHash: string): Promise<void> =>
-      this.store.insertApiKey({ id: uuidv7(this.clock.now()), name: 'admin', keyHash, roles: ['admin'], createdAt: this.clock.now() });
+    const now = this.clock.now();
     if (adminKey) {
-      if (!(await this.store.findApiKey(sha256(adminKey)))) await insertAdmin(sha256(adminKey));
+      const hash = sha256(adminKey);
+      for (const k of await this.store.listApiKeys())
+        if (k.origin === 'env' && k.keyHash !== hash && k.revokedAt === undefined) {
+          await this.store.revokeApiKey(k.id, now);
+          this.logger.info({ apiKey: k.id }, 'CALLOUT_ADMIN_KEY changed: revoked the key made from its earlier value');
+        }
+      const current = await this.store.findApiKey(hash);
+      // A revoked key never comes back (a leaked value must stay dead); a new value makes a new key.
+      if (current?.revokedAt !== undefined)
+        this.logger.warn('CALLOUT_ADMIN_KEY is a revoked key (through the API or an earlier change of the setting); set a new value');
+      if (current) return undefined;
+      const row: ApiKeyRow = { id: uuidv7(now), name: ENV_ADMIN_KEY_NAME, keyHash: hash, roles: ['admin'], createdAt: now, origin: 'env' };
+      try {
+        await this.store.insertApiKey(row);
+      } catch (err) {
+        // Nodes starting together with the new value: one inserts it, the others find it.
+        if (!(err instanceof CalloutError && err.code === 'CONFLICT' && (await this.store.findApiKey(hash)))) throw err;
+      }
       return undefined;
     }
     const candidate = `co_${randomToken(24)}`;
     const stored = await this.store.ensureSetting('generated_admin_key_hash', sha256(candidate));
     if (stored !== sha256(candidate)) return undefined; // generated and printed on an earlier start
-    await insertAdmin(stored);
+    await this.store.insertApiKey({
+      id: uuidv7(now),
+      name: 'admin',
+      keyHash: stored,
+      roles: ['admin'],
+      createdAt: now,
+      origin: 'generated',
+    });
     return candidate;
   }
 
   async notifications(user: string): Promise<Array<Record<string, unknown>>> {
     return (await this.store.listNotifications(user)).map((n) => ({ ...n, at: new Date(n.at).toISOString() }));
   }
+}
+
+/** The name of the key made from CALLOUT_ADMIN_KEY (kept from the API, so a rotation can always insert it). */
+export const ENV_ADMIN_KEY_NAME = 'CALLOUT_ADMIN_KEY';
+
+/** Who a request acts as: an API key that is not revoked. */
+export interface Principal {
+  id: string;
+  name: string;
+  roles: Role[];
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  roles: string[];
+  /** Users arrive in a later version; a key acts as its own name until then. */
+  user: null;
+  /** `api`, `CALLOUT_ADMIN_KEY` or `generated` (the admin key printed on the first start). */
+  origin: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+function apiKeyView(k: ApiKeyRow): ApiKeyView {
+  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+  return {
+    id: k.id,
+    name: k.name,
+    roles: k.roles,
+    user: null,
+    origin: k.origin === 'env' ? ENV_ADMIN_KEY_NAME : (k.origin ?? 'api'),
+    createdAt: new Date(k.createdAt).toISOString(),
+    lastUsedAt: iso(k.lastUsedAt),
+    revokedAt: iso(k.revokedAt),
+  };
 }

@@ -16,6 +16,8 @@ export interface Settings {
   leaseMarginMs: number | undefined;
   /** Engine tuning: how often to look for due work nobody announced (CALLOUT_POLL_INTERVAL). */
   pollIntervalMs: number | undefined;
+  /** Requests a minute per API key and node (CALLOUT_API_RATE_LIMIT). @default 6000 */
+  apiRateLimit: number;
 }
 
 export interface SettingFlags {
@@ -25,6 +27,7 @@ export interface SettingFlags {
   databaseUrl?: string;
   publicUrl?: string;
   allowPrivateNetworks?: boolean;
+  apiRateLimit?: string;
 }
 
 export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -60,6 +63,13 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   };
   const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
   const pollIntervalMs = tuning('CALLOUT_POLL_INTERVAL');
+  const rateText = flags.apiRateLimit ?? (env.CALLOUT_API_RATE_LIMIT || '6000');
+  const apiRateLimit = Number(rateText);
+  if (!/^\d+$/.test(rateText) || apiRateLimit < 1 || apiRateLimit > 100_000_000)
+    problems.push({
+      field: 'CALLOUT_API_RATE_LIMIT',
+      message: `must be a whole number of requests a minute per API key, not ${JSON.stringify(rateText)}`,
+    });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -72,5 +82,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     allowPrivateNetworks: flags.allowPrivateNetworks ?? (allowText === '1' || allowText === 'true'),
     leaseMarginMs,
     pollIntervalMs,
+    apiRateLimit,
   };
 }

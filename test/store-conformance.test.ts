@@ -12,7 +12,7 @@ import { launchAction } from '../src/lifecycle/launch.ts';
 import { DEFAULT_RETRY_POLICY } from '../src/lifecycle/retry-policy.ts';
 import type { Effect } from '../src/lifecycle/transition.ts';
 import { closedStatus } from '../src/connectors/circuit.ts';
-import { ConflictError } from '../src/errors.ts';
+import { CalloutError, ConflictError } from '../src/errors.ts';
 import { uuidv7 } from '../src/ids.ts';
 import { createLogger } from '../src/logger.ts';
 import type { ActionWrite, ConfigRow, NewAction, Store } from '../src/store/types.ts';
@@ -191,6 +191,33 @@ function storeConformance(backend: Backend, more?: (ctx: () => { db: TestDatabas
         } finally {
           await fresh.dispose();
         }
+      });
+
+      it('migration 004 marks the admin keys of earlier versions and renames duplicate names', async () => {
+        const exec = async (sql: string): Promise<void> => {
+          if (store instanceof SqliteStore) store.db.exec(sql);
+          else await (store as PostgresStore).pool.query(sql);
+        };
+        // Back to before 004, with the keys earlier versions made: "admin" once per CALLOUT_ADMIN_KEY value.
+        await exec(`DROP INDEX api_keys_active_name; ALTER TABLE api_keys DROP COLUMN origin; ALTER TABLE api_keys DROP COLUMN revoked_at;
+          ALTER TABLE api_keys DROP COLUMN last_used_at; DELETE FROM callout_migrations WHERE version = 4`);
+        const legacy = (id: string, name: string, hash: string, roles = ['admin']) =>
+          exec(`INSERT INTO api_keys (id, name, key_hash, roles, created_at)
+                VALUES ('${id}', '${name}', '${hash.repeat(64)}', '${JSON.stringify(roles)}', ${T0})`);
+        await store.ensureSetting('generated_admin_key_hash', 'g'.repeat(64));
+        await legacy('key-1', 'admin', 'g');
+        await legacy('key-2', 'admin', 'e');
+        await legacy('key-3', 'admin', 'f');
+        await legacy('key-4', 'crm', 'c', ['integration']);
+        await legacy('key-5', 'crm', 'd', ['integration']);
+        await store.migrate();
+        expect((await store.listApiKeys()).map((k) => [k.id, k.name, k.origin])).toEqual([
+          ['key-1', 'admin', 'generated'],
+          ['key-2', 'admin-key-2', 'env'],
+          ['key-3', 'admin-key-3', 'env'],
+          ['key-4', 'crm', undefined],
+          ['key-5', 'crm-key-5', undefined],
+        ]);
       });
     });
 
@@ -846,6 +873,41 @@ function storeConformance(backend: Backend, more?: (ctx: () => { db: TestDatabas
         await store.insertApiKey(row);
         expect(await store.findApiKey('a'.repeat(64))).toEqual(row);
         expect(await store.findApiKey('b'.repeat(64))).toBeUndefined();
+      });
+
+      it('API key names are unique among keys not revoked, across nodes; a revoked name is free again', async () => {
+        const other = db.open();
+        const key = (id: string, hash: string) => ({ id, name: 'ci', keyHash: hash.repeat(64), roles: ['integration'], createdAt: T0 });
+        await store.insertApiKey(key('key-1', 'a'));
+        const dup = await other.insertApiKey(key('key-2', 'b')).catch((e: unknown) => e);
+        expect(dup).toBeInstanceOf(CalloutError);
+        expect(dup).toMatchObject({ code: 'CONFLICT', errors: [{ field: 'name' }] });
+        const sameHash = await other.insertApiKey({ ...key('key-3', 'a'), name: 'other' }).catch((e: unknown) => e);
+        expect(sameHash).toMatchObject({ code: 'CONFLICT' });
+        expect(await store.findApiKey('b'.repeat(64))).toBeUndefined();
+        await store.revokeApiKey('key-1', T0 + SECOND);
+        await other.insertApiKey(key('key-2', 'b'));
+        expect((await store.listApiKeys()).map((k) => [k.id, k.name, k.revokedAt])).toEqual([
+          ['key-1', 'ci', T0 + SECOND],
+          ['key-2', 'ci', undefined],
+        ]);
+      });
+
+      it('a revoked API key reads as revoked on every node at once; revoking again keeps the first time', async () => {
+        const other = db.open();
+        await store.insertApiKey({ id: 'key-1', name: 'ops', keyHash: 'c'.repeat(64), roles: ['operator'], createdAt: T0, origin: 'env' });
+        expect(await other.revokeApiKey('key-1', T0 + SECOND)).toMatchObject({ id: 'key-1', revokedAt: T0 + SECOND, origin: 'env' });
+        expect((await store.findApiKey('c'.repeat(64)))?.revokedAt).toBe(T0 + SECOND);
+        expect((await store.revokeApiKey('key-1', T0 + HOUR))?.revokedAt).toBe(T0 + SECOND);
+        expect(await store.revokeApiKey('no-such-key', T0)).toBeUndefined();
+      });
+
+      it('an API key records its last use, never moving back in time', async () => {
+        await store.insertApiKey({ id: 'key-1', name: 'ops', keyHash: 'd'.repeat(64), roles: ['operator'], createdAt: T0 });
+        await store.touchApiKey('key-1', T0 + HOUR);
+        await db.open().touchApiKey('key-1', T0 + SECOND);
+        expect((await store.findApiKey('d'.repeat(64)))?.lastUsedAt).toBe(T0 + HOUR);
+        expect((await store.listApiKeys())[0]?.lastUsedAt).toBe(T0 + HOUR);
       });
     });
 

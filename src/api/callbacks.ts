@@ -7,7 +7,7 @@ import { CallbackBody, TokenParams } from './schemas.ts';
 export const callbackRoutes =
   (callout: Callout): FastifyPluginAsync =>
   async (app) => {
-    const config = { roles: 'public' as const };
+    const config = { roles: 'public' as const, limitBy: 'token' as const };
     const tags = ['callbacks'];
     const token = (req: { params: unknown }): string => (req.params as { token: string }).token;
     app.post('/callbacks/:token', { config, schema: { tags, params: TokenParams, body: CallbackBody, security: [] } }, async (req) =>

@@ -1,7 +1,7 @@
 // Errors out of the API as application/problem+json (RFC 9457), with the fields at fault.
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CalloutError, ERROR_CODES } from '../errors.ts';
+import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface Problem {
@@ -29,6 +29,23 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
+/** The catalogue code for each status Fastify gives its own request errors (FST_ERR_CTP_*, not-found, ...). */
+const FASTIFY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+const DETAIL: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: 'The body is larger than this server accepts',
+  UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json',
+};
+const FASTIFY_DETAIL: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty; send a JSON value or no content-type',
+};
+
 /** Maps every error a route can throw to a problem; unknown errors are logged and hidden. */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
@@ -48,16 +65,13 @@ export function errorHandler(logger: Logger) {
       });
       return sendProblem(reply, problem('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors));
     }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return sendProblem(reply, {
-        ...problem('BAD_REQUEST', 'Send the body as application/json'),
-        status: 415,
-        title: 'Unsupported media type',
-      });
-    if (fe.code?.startsWith('FST_ERR_CTP') || fe.statusCode === 400)
-      return sendProblem(reply, problem('BAD_REQUEST', `The body is not valid JSON: ${fe.message}`));
-    if (fe.statusCode === 413)
-      return sendProblem(reply, { ...problem('BAD_REQUEST', 'The body is too large'), status: 413, title: 'Payload too large' });
+    // Fastify's own request errors (body, content type, limits) carry their status: map it to our code.
+    const code = fe.statusCode !== undefined ? FASTIFY_STATUS[fe.statusCode] : undefined;
+    if (code) {
+      const detail =
+        err instanceof SyntaxError ? `The body is not valid JSON: ${err.message}` : (FASTIFY_DETAIL[fe.code] ?? DETAIL[code] ?? fe.message);
+      return sendProblem(reply, problem(code, detail));
+    }
     logger.error({ err, url: req.url }, 'unhandled error');
     return sendProblem(reply, problem('INTERNAL', 'Something went wrong inside Callout; the error is in the server log'));
   };

@@ -1,9 +1,10 @@
-// The HTTP API: Fastify with one plugin per area, bearer API keys with roles, problem+json errors
-// and an OpenAPI document generated from the route schemas.
+// The HTTP API: Fastify with one plugin per area, bearer API keys with roles and rate limits
+// (auth.ts), problem+json errors and an OpenAPI document generated from the route schemas.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import type { Callout, Role } from '../callout.ts';
+import type { Callout } from '../callout.ts';
+import { registerAuth, type ApiLimits } from './auth.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { connectorRoutes } from './connectors.ts';
 import { actionTypeRoutes } from './action-types.ts';
@@ -13,17 +14,13 @@ import { caseRoutes } from './cases.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { configRoutes } from './config.ts';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Roles allowed on the route; absent means any authenticated key. `public` skips the key. */
-    roles?: readonly Role[] | 'public';
-  }
-  interface FastifyRequest {
-    principal: { name: string; roles: Role[] } | null;
-  }
+export interface ServerOptions {
+  logRequests?: boolean;
+  /** Rate limits of the API; see ApiLimits for the defaults. */
+  limits?: ApiLimits;
 }
 
-export async function buildServer(callout: Callout, opts: { logRequests?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(callout: Callout, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Per-request lines only when asked for: at thousands of callbacks a second they drown the rest.
     loggerInstance: callout.logger.child(
@@ -31,9 +28,17 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
       { level: opts.logRequests ? callout.logger.level : 'warn' },
     ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
+    // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
+    // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
+    // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
+    routerOptions: {
+      caseSensitive: true,
+      ignoreTrailingSlash: false,
+      ignoreDuplicateSlashes: false,
+      ...({ useSemicolonDelimiter: false } as object),
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   });
-  app.decorateRequest('principal', null);
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),
@@ -51,29 +56,13 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
       security: [{ bearer: [] }],
     },
   });
+  // Before any route: every route registered after this is authenticated unless it is named public.
+  await registerAuth(app, callout, opts.limits);
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    const roles = req.routeOptions.config?.roles;
-    if (roles === 'public' || !req.url.startsWith('/v1/')) return;
-    const h = req.headers.authorization;
-    const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    const principal = key ? await callout.authenticate(key) : undefined;
-    if (!principal) {
-      reply.header('www-authenticate', 'Bearer');
-      return sendProblem(
-        reply,
-        problem('UNAUTHORIZED', key ? 'The API key is not valid' : 'Send an API key as Authorization: Bearer <key>'),
-      );
-    }
-    req.principal = principal;
-    if (roles && !principal.roles.includes('admin') && !roles.some((r) => principal.roles.includes(r)))
-      return sendProblem(
-        reply,
-        problem('FORBIDDEN', `This needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`),
-      );
-  });
-
-  app.get('/health', { config: { roles: 'public' }, schema: { hide: true } }, async () => ({ ok: true, store: callout.store.kind }));
+  app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async () => ({
+    ok: true,
+    store: callout.store.kind,
+  }));
   app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(connectorRoutes(callout), { prefix: '/v1' });

@@ -73,12 +73,21 @@ export interface NotificationRow {
   at: number;
 }
 
+/** Where a key came from: the API (absent), the CALLOUT_ADMIN_KEY setting, or generated on first start. */
+export type ApiKeyOrigin = 'env' | 'generated';
+
 export interface ApiKeyRow {
   id: string;
+  /** Unique among keys not revoked. */
   name: string;
   keyHash: string;
   roles: string[];
   createdAt: number;
+  origin?: ApiKeyOrigin;
+  /** Set once; a revoked key is refused by every node from then on. */
+  revokedAt?: number;
+  /** When the key was last accepted, to a minute or so (see Callout.authenticate). */
+  lastUsedAt?: number;
 }
 
 export interface ClaimParams {
@@ -163,6 +172,13 @@ export interface Store {
   getCase(id: string): Promise<CaseRow | undefined>;
   listNotifications(user: string): Promise<NotificationRow[]>;
 
+  /** Throws a ConflictError naming the field when the name is taken by a key not revoked, or the hash by any key. */
   insertApiKey(row: ApiKeyRow): Promise<void>;
+  /** The key with this hash, revoked or not (the caller refuses revoked keys). */
   findApiKey(keyHash: string): Promise<ApiKeyRow | undefined>;
+  /** Every key, revoked ones too, oldest first. */
+  listApiKeys(): Promise<ApiKeyRow[]>;
+  /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
+  revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
+  touchApiKey(id: string, at: number): Promise<void>;
 }

@@ -29,6 +29,7 @@ import { writeActions } from './write-actions.ts';
 import { actionWhere } from './list-actions.ts';
 import { acquireConcurrency, acquireRatePermits, lockConnector, releaseConcurrency } from './limits.ts';
 import { inTransaction } from './transaction.ts';
+import * as apiKeys from './api-keys.ts';
 import { WorkListener } from './listen.ts';
 import { ConflictError } from '../../errors.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -322,27 +323,23 @@ export class PostgresStore implements Store {
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
-    await this.pool.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      row.id,
-      row.name,
-      row.keyHash,
-      JSON.stringify(row.roles),
-      row.createdAt,
-    ]);
+    await apiKeys.insertApiKey(this.pool, row);
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
-    const r = (await this.pool.query('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash])).rows[0] as
-      Record<string, unknown> | undefined;
-    return r
-      ? {
-          id: r.id as string,
-          name: r.name as string,
-          keyHash: r.key_hash as string,
-          roles: JSON.parse(r.roles as string) as string[],
-          createdAt: Number(r.created_at),
-        }
-      : undefined;
+    return apiKeys.findApiKey(this.pool, keyHash);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    return apiKeys.listApiKeys(this.pool);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined> {
+    return apiKeys.revokeApiKey(this.pool, id, at);
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    await apiKeys.touchApiKey(this.pool, id, at);
   }
 }
 

@@ -30,6 +30,7 @@ import { insertActions } from './insert-actions.ts';
 import { writeActions } from './write-actions.ts';
 import { actionWhere } from './list-actions.ts';
 import { acquireConcurrency, acquireRatePermits, releaseConcurrency } from './limits.ts';
+import * as apiKeys from './api-keys.ts';
 import { ConflictError } from '../../errors.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 
@@ -259,22 +260,23 @@ export class SqliteStore implements Store {
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
-    this.db
-      .prepare('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt);
+    apiKeys.insertApiKey(this.db, row);
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRow | undefined> {
-    const r = this.sql('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Record<string, unknown> | undefined;
-    return r
-      ? {
-          id: r.id as string,
-          name: r.name as string,
-          keyHash: r.key_hash as string,
-          roles: JSON.parse(r.roles as string) as string[],
-          createdAt: Number(r.created_at),
-        }
-      : undefined;
+    return apiKeys.findApiKey(this.db, keyHash);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    return apiKeys.listApiKeys(this.db);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined> {
+    return apiKeys.revokeApiKey(this.db, id, at);
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    apiKeys.touchApiKey(this.db, id, at);
   }
 }
 

@@ -1,0 +1,126 @@
+// Authentication, authorisation and rate limits, decided on the route that will run (never on the raw
+// URL): every route needs a valid API key unless its config names it public, and roles come from the
+// matched route's config. Registered before any route, so a route cannot escape it.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import rateLimit, { type CreateRateLimitOptions } from '@fastify/rate-limit';
+import { ROLES, type Callout, type Principal, type Role } from '../callout.ts';
+import { problem, sendProblem, type Problem } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed on the route (admin always is); absent means any valid key. `public` needs no key. */
+    roles?: readonly Role[] | 'public';
+    /** How a public route is rate limited: per `:token` (callbacks), or not at all (health). @default per client address */
+    limitBy?: 'token' | 'none';
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface ApiLimits {
+  /** Requests a minute per API key (and node). @default 6000 */
+  perKey?: number;
+  /** Requests a minute per client address without a valid key: slows key guessing. @default 60 */
+  perAddressWithoutKey?: number;
+  /** Requests a minute per callback token: an external system answers an action a few times. @default 600 */
+  perCallbackToken?: number;
+}
+
+export const DEFAULT_API_LIMITS: Required<ApiLimits> = { perKey: 6000, perAddressWithoutKey: 60, perCallbackToken: 600 };
+
+/** One route as registered, for the routes test and anyone auditing what is public. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  roles: readonly Role[] | 'public' | undefined;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of a server built by buildServer, HEAD and hidden ones included. */
+export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
+const BEARER = /^bearer[ \t]+([\x21-\x7e]{1,200})[ \t]*$/i;
+
+export async function registerAuth(app: FastifyInstance, callout: Callout, limits: ApiLimits = {}): Promise<void> {
+  const l = { ...DEFAULT_API_LIMITS, ...limits };
+  app.decorateRequest('principal', null);
+
+  const table: RouteEntry[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (r: RouteOptions) => {
+    const roles = r.config?.roles;
+    // A typo in a route's roles must not quietly open it: refuse to start instead.
+    if (roles !== undefined && roles !== 'public' && (roles.length === 0 || roles.some((x) => !ROLES.includes(x))))
+      throw new Error(`route ${r.url}: roles must be "public" or a non-empty list of ${ROLES.join(', ')}`);
+    for (const method of [r.method].flat()) table.push({ method, url: r.url, roles });
+  });
+
+  // Counters per node, in memory: a limit is a guard against floods, not a quota to share exactly.
+  await app.register(rateLimit, { global: false });
+  const window = 60_000;
+  // `cache` (counters kept, least recently used dropped) reaches the store but is missing from the types.
+  const limiter = (o: CreateRateLimitOptions & { cache: number }): ReturnType<typeof app.createRateLimit> =>
+    app.createRateLimit({ timeWindow: window, ...o } as CreateRateLimitOptions);
+  const perKey = limiter({ max: l.perKey, keyGenerator: (req) => req.principal!.id, cache: 10_000 });
+  const perAddress = limiter({ max: l.perAddressWithoutKey, keyGenerator: (req) => req.ip, cache: 50_000 });
+  const perToken = limiter({
+    max: l.perCallbackToken,
+    keyGenerator: (req) => (req.params as { token?: string }).token ?? req.ip,
+    cache: 100_000,
+  });
+
+  /** Counts the request; answers 429 with Retry-After when over the limit. */
+  const limited = async (req: FastifyRequest, reply: FastifyReply, check: typeof perKey): Promise<boolean> => {
+    const r = await check(req);
+    if (r.isAllowed || !r.isExceeded) return false;
+    reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
+    reply.header('x-ratelimit-limit', String(r.max));
+    reply.header('x-ratelimit-remaining', '0');
+    sendProblem(reply, problem('RATE_LIMITED', `More than ${r.max} requests a minute; try again in ${r.ttlInSeconds} s`));
+    return true;
+  };
+
+  const unauthorized = (reply: FastifyReply, p: Problem): FastifyReply => sendProblem(reply.header('www-authenticate', 'Bearer'), p);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const config = req.routeOptions.config;
+    const roles = config?.roles;
+    if (roles === 'public') {
+      if (config.limitBy === 'none') return;
+      await limited(req, reply, config.limitBy === 'token' ? perToken : perAddress);
+      return;
+    }
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      if (await limited(req, reply, perAddress)) return;
+      return unauthorized(reply, problem('UNAUTHORIZED', 'Send an API key as Authorization: Bearer <key>'));
+    }
+    const key = BEARER.exec(header)?.[1];
+    if (key === undefined) {
+      if (await limited(req, reply, perAddress)) return;
+      return unauthorized(
+        reply,
+        problem('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>"', [
+          { field: 'Authorization', message: 'must be the word Bearer, a space and an API key' },
+        ]),
+      );
+    }
+    const principal = await callout.authenticate(key);
+    if (!principal) {
+      if (await limited(req, reply, perAddress)) return;
+      return unauthorized(reply, problem('UNAUTHORIZED', 'The API key is not valid (unknown or revoked)'));
+    }
+    req.principal = principal;
+    if (await limited(req, reply, perKey)) return;
+    if (roles && !principal.roles.includes('admin') && !roles.some((r) => principal.roles.includes(r)))
+      return sendProblem(
+        reply,
+        problem('FORBIDDEN', `This needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`),
+      );
+  });
+}

@@ -1,0 +1,44 @@
+// API keys in the shared store: one statement each. Every request looks its key up here, so a
+// revocation by any node is seen by every node's next request.
+
+import { DatabaseError, type Pool } from 'pg';
+import type { ApiKeyRow } from '../types.ts';
+import { API_KEY_COLUMNS as COLUMNS, apiKeyConflict, apiKeyFromRow } from '../api-key-rows.ts';
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function insertApiKey(pool: Pool, row: ApiKeyRow): Promise<void> {
+  try {
+    await pool.query({
+      name: 'callout_insert_api_key',
+      text: 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin) VALUES ($1, $2, $3, $4, $5, $6)',
+      values: [row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt, row.origin ?? null],
+    });
+  } catch (e) {
+    if (!(e instanceof DatabaseError) || e.code !== UNIQUE_VIOLATION) throw e;
+    throw apiKeyConflict(row, e.constraint === 'api_keys_active_name' ? 'name' : 'keyHash');
+  }
+}
+
+export async function findApiKey(pool: Pool, keyHash: string): Promise<ApiKeyRow | undefined> {
+  const r = await pool.query({
+    name: 'callout_find_api_key',
+    text: `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`,
+    values: [keyHash],
+  });
+  return r.rows[0] ? apiKeyFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function listApiKeys(pool: Pool): Promise<ApiKeyRow[]> {
+  const r = await pool.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`);
+  return r.rows.map((x) => apiKeyFromRow(x as Record<string, unknown>));
+}
+
+export async function revokeApiKey(pool: Pool, id: string, at: number): Promise<ApiKeyRow | undefined> {
+  const r = await pool.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING ${COLUMNS}`, [at, id]);
+  return r.rows[0] ? apiKeyFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function touchApiKey(pool: Pool, id: string, at: number): Promise<void> {
+  await pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+}

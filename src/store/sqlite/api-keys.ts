@@ -1,0 +1,42 @@
+// API keys in the embedded store: one statement each. Every request looks its key up here, so a
+// revocation written by any process sharing the file is seen by the next request.
+
+import type Database from 'better-sqlite3';
+import type { ApiKeyRow } from '../types.ts';
+import { prepared } from './statements.ts';
+import { API_KEY_COLUMNS as COLUMNS, apiKeyConflict, apiKeyFromRow } from '../api-key-rows.ts';
+
+export function insertApiKey(db: Database.Database, row: ApiKeyRow): void {
+  try {
+    prepared(db, 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)').run(
+      row.id,
+      row.name,
+      row.keyHash,
+      JSON.stringify(row.roles),
+      row.createdAt,
+      row.origin ?? null,
+    );
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;
+    throw apiKeyConflict(row, (e as Error).message.includes('key_hash') ? 'keyHash' : 'name');
+  }
+}
+
+export function findApiKey(db: Database.Database, keyHash: string): ApiKeyRow | undefined {
+  const r = prepared(db, `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`).get(keyHash) as Record<string, unknown> | undefined;
+  return r ? apiKeyFromRow(r) : undefined;
+}
+
+export function listApiKeys(db: Database.Database): ApiKeyRow[] {
+  return (prepared(db, `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`).all() as Record<string, unknown>[]).map(apiKeyFromRow);
+}
+
+export function revokeApiKey(db: Database.Database, id: string, at: number): ApiKeyRow | undefined {
+  const r = prepared(db, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${COLUMNS}`).get(at, id) as
+    Record<string, unknown> | undefined;
+  return r ? apiKeyFromRow(r) : undefined;
+}
+
+export function touchApiKey(db: Database.Database, id: string, at: number): void {
+  prepared(db, 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+}

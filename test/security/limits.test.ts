@@ -1,0 +1,82 @@
+// Request limits as problem+json from the error catalogue: 413 for a body over the limit, 415 for a
+// body that is not JSON, 429 with Retry-After per API key, per client address without a valid key,
+// and per callback token.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { bearer, rawServer, type RawClient } from './helpers.ts';
+
+let h: Harness;
+let s: RawClient;
+let builder: string;
+let other: string;
+
+beforeAll(async () => {
+  h = await startHarness({ start: false });
+  s = await rawServer(h.callout, { perKey: 5, perAddressWithoutKey: 4, perCallbackToken: 3 });
+  builder = (await h.callout.createApiKey({ name: 'builder', roles: ['builder'] })).key;
+  other = (await h.callout.createApiKey({ name: 'other', roles: ['builder'] })).key;
+});
+afterAll(async () => {
+  await s?.close();
+  await h?.close();
+});
+
+describe('bodies', () => {
+  it('a body over the limit is 413 PAYLOAD_TOO_LARGE and creates nothing', async () => {
+    const res = await h.api('POST', '/v1/connectors', {
+      name: 'big',
+      baseUrl: 'https://x.example',
+      description: 'x'.repeat(6 * 1024 * 1024),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large' });
+    expect(await h.callout.store.listConfig('connector')).toEqual([]);
+  });
+
+  it('a body of another media type is 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = await h.api('POST', '/v1/connectors', '<connector/>', { 'content-type': 'application/xml' });
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json' });
+  });
+
+  it('a body that is not JSON is 400 BAD_REQUEST saying so', async () => {
+    const res = await h.api('POST', '/v1/connectors', '{"name": ', { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(res.body.detail).toMatch(/not valid JSON/);
+  });
+});
+
+describe('rate limits', () => {
+  it('per API key: 429 RATE_LIMITED with Retry-After once over the limit; another key goes on', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await s.send('GET', '/v1/connectors', { headers: bearer(builder) })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const res = await s.send('GET', '/v1/connectors', { headers: bearer(builder) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect((await s.send('GET', '/v1/connectors', { headers: bearer(other) })).status).toBe(200);
+  });
+
+  it('without a valid key, per client address and much lower: guessing keys soon gets 429', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await s.send('GET', '/v1/connectors', { headers: bearer(`co_guess${i}`) })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    // A valid key from the same address is counted on its own.
+    expect((await s.send('GET', '/v1/connectors', { headers: bearer(other) })).status).toBe(200);
+  });
+
+  it('callbacks per token, so one vendor address answering many actions is not cut; health is never limited', async () => {
+    const a: number[] = [];
+    for (let i = 0; i < 4; i++) a.push((await s.send('POST', '/v1/callbacks/token-a', { body: { outcome: 'success' } })).status);
+    expect(a).toEqual([404, 404, 404, 429]);
+    for (let i = 0; i < 3; i++)
+      expect((await s.send('POST', `/v1/callbacks/token-${i + 2}`, { body: { outcome: 'success' } })).status).toBe(404);
+    for (let i = 0; i < 20; i++) expect((await s.send('GET', '/health')).status).toBe(200);
+  });
+});
