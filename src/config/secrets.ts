@@ -6,6 +6,8 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 
 export interface Encrypted {
   $enc: string;
+  /** The destination origin the secret was entered for; part of the ciphertext's additional data. Absent on secrets stored before the binding. */
+  origin?: string;
 }
 
 export class SecretBox {
@@ -29,16 +31,23 @@ export class SecretBox {
     return SecretBox.fromString(readFileSync(path, 'utf8'));
   }
 
-  encrypt(plain: string): Encrypted {
+  /**
+   * `bound` is authenticated but not encrypted (AES-GCM additional data): decrypting with any other
+   * `bound` fails, so a secret bound to a destination cannot be opened for another one.
+   */
+  encrypt(plain: string, bound?: string): Encrypted {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
+    if (bound !== undefined) c.setAAD(Buffer.from(bound, 'utf8'));
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     return { $enc: Buffer.concat([iv, c.getAuthTag(), body]).toString('base64') };
   }
 
-  decrypt(e: Encrypted): string {
+  /** Throws when the key is wrong, the text was altered, or `bound` is not what it was encrypted with. */
+  decrypt(e: Encrypted, bound?: string): string {
     const raw = Buffer.from(e.$enc, 'base64');
     const d = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+    if (bound !== undefined) d.setAAD(Buffer.from(bound, 'utf8'));
     d.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
   }
