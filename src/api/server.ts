@@ -73,7 +73,10 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
       );
   });
 
-  app.get('/health', { config: { roles: 'public' }, schema: { hide: true } }, async () => ({ ok: true, store: callout.store.kind }));
+  app.get('/health', { config: { roles: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    const h = await callout.health();
+    return reply.code(h.ok ? 200 : 503).send(h);
+  });
   app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(connectorRoutes(callout), { prefix: '/v1' });

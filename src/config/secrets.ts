@@ -2,7 +2,8 @@
 // generated on first start and kept beside the data with owner-only permissions.
 
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { restrictToOwner } from './files.ts';
 
 export interface Encrypted {
   $enc: string;
@@ -22,12 +23,12 @@ export class SecretBox {
     return new SecretBox(/^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64'));
   }
 
-  /** The key file beside the data: created once, readable by its owner only. */
-  static fromFile(path: string): SecretBox {
+  /** The key file beside the data: created once, readable by its owner only (tightened, with a notice, if it was not). */
+  static fromFile(path: string, notice: (message: string) => void = () => {}): SecretBox {
     if (!existsSync(path)) {
       writeFileSync(path, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
     }
-    chmodSync(path, 0o600);
+    restrictToOwner(path, notice);
     return SecretBox.fromString(readFileSync(path, 'utf8'));
   }
 
