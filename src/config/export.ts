@@ -110,9 +110,11 @@ function resolveSecrets(c: Doc, at: string, env: NodeJS.ProcessEnv, p: Problems,
     }
     const val = env[name];
     if (val !== undefined) parent[key] = val;
-    else if (!keepUnset) p.add(field, `refers to the environment variable ${name}, which is not set`);
-    else if (path.length === 3) keepStoredHeaders = true;
-    else delete parent[key];
+    else if (keepUnset && path.length === 3) keepStoredHeaders = true;
+    else {
+      if (!keepUnset) p.add(field, `refers to the environment variable ${name}, which is not set`);
+      delete parent[key];
+    }
   }
   // Header values are kept or replaced together: a partial set would drop the stored others.
   if (keepStoredHeaders) delete (out.auth as Doc).headers;
@@ -128,6 +130,12 @@ function refuseOtherRefs(v: unknown, field: string, p: Problems): void {
   }
   if (Array.isArray(v)) v.forEach((x, i) => refuseOtherRefs(x, `${field}[${i}]`, p));
   else if (isObject(v)) for (const [k, x] of Object.entries(v)) refuseOtherRefs(x, field ? `${field}.${k}` : k, p);
+}
+
+/** Whether a field's problem is already told by one of `q` about it or something inside it. */
+function explainedBy(q: Problems): (field: string) => boolean {
+  const told = q.list.map((x) => x.field);
+  return (field) => told.some((t) => t === field || t.startsWith(`${field}.`));
 }
 
 /** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
@@ -160,7 +168,7 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
     refuseOtherRefs(resolved, `connectors[${i}]`, q);
     // An unset variable explains its field better than "is required" does.
     for (const x of q.list) p.add(x.field, x.message);
-    const explained = new Set(q.list.map((x) => x.field));
+    const explained = explainedBy(q);
     try {
       const spec = compileConnector(resolved, { allowPrivateNetworks: callout.allowPrivateNetworks, ...(existing ? { existing } : {}) });
       plannedConnectors.push({ name: spec.name, body: resolved as Doc, existing });
@@ -168,7 +176,7 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
       if (!(e instanceof ValidationError)) throw e;
       for (const x of e.errors ?? []) {
         const field = `connectors[${i}]${x.field ? `.${x.field}` : ''}`;
-        if (!explained.has(field)) p.add(field, x.message);
+        if (!explained(field)) p.add(field, x.message);
       }
     }
   }
@@ -177,7 +185,7 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
     const q = new Problems();
     refuseOtherRefs(t, `actionTypes[${i}]`, q);
     for (const x of q.list) p.add(x.field, x.message);
-    const explained = new Set(q.list.map((x) => x.field));
+    const explained = explainedBy(q);
     try {
       const ref = isObject(t) && typeof t.connector === 'string' && connectorNames.has(t.connector) ? t.connector : undefined;
       compileActionTypeSpec(t, ref);
@@ -185,7 +193,7 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
       if (!(e instanceof ValidationError)) throw e;
       for (const x of e.errors ?? []) {
         const field = `actionTypes[${i}]${x.field ? `.${x.field}` : ''}`;
-        if (!explained.has(field)) p.add(field, x.message);
+        if (!explained(field)) p.add(field, x.message);
       }
     }
   }
