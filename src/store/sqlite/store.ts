@@ -68,8 +68,15 @@ export class SqliteStore implements Store {
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('foreign_keys = ON');
       // Every page and index, without the cross-checks of integrity_check: about 1 s on a 1.2 GB store.
-      const found = (this.db.pragma('quick_check(3)') as Array<{ quick_check: string }>).map((r) => r.quick_check);
-      if (found[0] !== 'ok') throw new Error(found.join('; '));
+      const found = (this.db.pragma('quick_check(1)') as Array<{ quick_check: string }>)[0]?.quick_check;
+      // The first problem, on one line: enough to say where, short enough to read.
+      if (found !== 'ok')
+        throw new Error(
+          String(found)
+            .replace(/\*\*\* in database \w+ \*\*\*/g, '')
+            .replace(/\s+/g, ' ')
+            .trim(),
+        );
     } catch (e) {
       this.db.close();
       const code = (e as { code?: unknown }).code;
