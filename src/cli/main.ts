@@ -48,7 +48,7 @@ async function openCallout(s: Settings): Promise<Callout> {
 }
 
 withSettings(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
-  const store = await openStore(readSettings(flags));
+  const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
   await store.migrate();
   await store.close();
   console.log(`migrated the ${store.kind} store`);

@@ -322,7 +322,8 @@ export function connectorView(id: string, spec: ConnectorSpec, meta: { revision:
     if (auth[k] !== undefined) secretsSet.push(`auth.${k}`);
     delete auth[k];
   }
-  if (spec.auth.type === 'header') auth.headerNames = Object.keys(spec.auth.headers);
+  // `?? {}`: headers left out because they no longer open for this destination (connectorFromDoc).
+  if (spec.auth.type === 'header') auth.headerNames = Object.keys(spec.auth.headers ?? {});
   if (spec.inboundSecret) secretsSet.push('inboundSecret');
   return {
     id,

@@ -123,6 +123,22 @@ describe.each(STORES)('on $name', ({ open }) => {
     expect((await h.api('PATCH', '/v1/connectors/vendor', { auth: { type: 'bearer', token: NEW } })).status).toBe(200);
   });
 
+  it('header auth moved behind the checks: the connector still lists, its headers are not set, and B never sees them', async () => {
+    const auth = { type: 'header', headers: { 'X-Api-Key': OLD } };
+    expect((await h.api('POST', '/v1/connectors', { name: 'keyed', baseUrl: a.url, auth })).status).toBe(201);
+    expect((await h.api('PATCH', '/v1/connectors/keyed', { baseUrl: b.url })).body.errors.map((e: { field: string }) => e.field)).toEqual([
+      'auth.headers',
+    ]);
+    const row = (await h.callout.store.getConfig('connector', 'keyed'))!;
+    const forged = { ...row, doc: { ...row.doc, baseUrl: b.url }, revision: row.revision + 1 };
+    expect(await h.callout.store.updateConfig('connector', forged, row.revision)).toBe(true);
+    const list = await h.api('GET', '/v1/connectors');
+    expect(list.status).toBe(200);
+    expect(list.body.items.find((c: { name: string }) => c.name === 'keyed')).toMatchObject({ auth: { headerNames: [] }, secretsSet: [] });
+    await h.api('POST', '/v1/connectors/keyed/test');
+    expect(b.everything()).not.toContain(OLD);
+  });
+
   it('a secret stored before the binding keeps working and is bound on the next write', async () => {
     const row = (await h.callout.store.getConfig('connector', 'vendor'))!;
     const legacy = { ...row, doc: { ...row.doc, auth: { type: 'bearer', token: h.callout.box.encrypt(JSON.stringify(OLD)) } } };
