@@ -7,7 +7,10 @@ import { restrictToOwner } from './files.ts';
 
 export interface Encrypted {
   $enc: string;
-  /** The destination origin the secret was entered for; part of the ciphertext's additional data. Absent on secrets stored before the binding. */
+  /**
+   * The destination the secret was entered for: its origin (for OAuth, the token URL's and the API's,
+   * space-separated). Also in the ciphertext's additional data. Absent on secrets stored before the binding.
+   */
   origin?: string;
 }
 
