@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { ConflictError, NotFoundError, Problems, ValidationError, CalloutError } from './errors.ts';
+import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { ActionFilter, ApiKeyRow, CaseRow, Store } from './store/types.ts';
 import { SecretBox } from './config/secrets.ts';
@@ -100,19 +100,40 @@ export class Callout {
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
     const dataDir = opts.dataDir ?? './callout-data';
-    const store = opts.store ?? new SqliteStore({ file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full' });
+    const logger = opts.logger ?? createLogger();
+    // Checked before the store is touched: nothing to undo when the setting is missing.
+    if (!opts.secretKey && opts.store && opts.store.kind !== 'sqlite')
+      throw new SetupError(
+        'CALLOUT_SECRET_KEY is required with PostgreSQL (DATABASE_URL): set it to the same 32-byte key on every node, e.g. `openssl rand -hex 32`',
+      );
+    const store =
+      opts.store ?? new SqliteStore({ file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full', logger });
     await store.migrate();
-    let box: SecretBox;
-    if (opts.secretKey) box = SecretBox.fromString(opts.secretKey);
-    else if (store.kind === 'sqlite') box = SecretBox.fromFile(join(dataDir, 'secret.key'));
-    else throw new CalloutError('BAD_REQUEST', 'CALLOUT_SECRET_KEY is required with PostgreSQL: every node must share it');
-    const c = new Callout(store, box, opts);
+    const box = opts.secretKey
+      ? SecretBox.fromString(opts.secretKey)
+      : SecretBox.fromFile(join(dataDir, 'secret.key'), (message) => logger.warn(message));
+    const c = new Callout(store, box, { ...opts, logger });
     await c.registry.refresh();
     return c;
   }
 
   start(): void {
     this.engine.start();
+  }
+
+  /** For /health: ok only when the store answers, within 2 s. */
+  async health(): Promise<{ ok: boolean; store: Store['kind'] }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2000)));
+    try {
+      await Promise.race([this.store.ping(), late]);
+      return { ok: true, store: this.store.kind };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'health: the store does not answer');
+      return { ok: false, store: this.store.kind };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

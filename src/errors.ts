@@ -64,6 +64,17 @@ export class ConflictError extends CalloutError {
   }
 }
 
+/**
+ * Callout cannot start as configured (a missing setting, a damaged store): the message alone says
+ * what to do, so the command prints it as one line, without a stack trace.
+ */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
 function describe(errors: FieldProblem[]): string {
   return errors.map((e) => (e.field ? `${e.field} ${e.message}` : e.message)).join('; ');
 }

@@ -3,7 +3,7 @@
 // API view.
 
 import { Problems, ValidationError } from '../errors.ts';
-import { type Doc, NAME_HINT, NAME_PATTERN, duration, isObject, obj, str, stringMap, unknownKeys } from '../config/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, isObject, obj, str, stringMap, unknownKeys } from '../config/check.ts';
 import { compileRetryPolicy, describeRetryPolicy, type RetryPolicy } from '../lifecycle/retry-policy.ts';
 import type { ActionPolicy } from '../lifecycle/action.ts';
 import type { CompletionMode } from '../lifecycle/states.ts';
@@ -72,7 +72,8 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
   const method = (typeof v.method === 'string' ? v.method.toUpperCase() : (v.method ?? 'POST')) as Method;
   if (!(METHODS as readonly string[]).includes(method as string)) p.add('method', `must be one of ${METHODS.join(', ')}`);
   const path = str(p, v.path ?? '', 'path', { required: false, max: 4000 }) ?? '';
-  const headers = stringMap(p, v.headers, 'headers');
+  // The static text of each value is checked here; what its tokens render to is checked at send time.
+  const headers = headerMap(p, v.headers, 'headers');
   const body = checkBody(p, v.body);
   const fields = (obj(p, v.fields, 'fields', false) ?? {}) as FieldDeclarations;
 

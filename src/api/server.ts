@@ -1,7 +1,7 @@
 // The HTTP API: Fastify with one plugin per area, bearer API keys with roles and rate limits
 // (auth.ts), problem+json errors and an OpenAPI document generated from the route schemas.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Callout } from '../callout.ts';
 import { registerAuth, type ApiLimits } from './auth.ts';
@@ -59,10 +59,10 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
 
-  app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async () => ({
-    ok: true,
-    store: callout.store.kind,
-  }));
+  app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async (_req, reply) => {
+    const h = await callout.health();
+    return reply.code(h.ok ? 200 : 503).send(h);
+  });
   app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(connectorRoutes(callout), { prefix: '/v1' });

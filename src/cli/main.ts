@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { readSettings, type SettingFlags } from '../settings.ts';
-import { ValidationError } from '../errors.ts';
+import { SetupError, ValidationError } from '../errors.ts';
 import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { openStore } from './open-store.ts';
@@ -37,18 +37,19 @@ withSettings(program.command('demo').description('run Callout with a built-in mo
 
 /** Callout without the engine or the API, for one-off commands. */
 async function openCallout(s: Settings): Promise<Callout> {
+  const logger = createLogger({ level: 'warn' });
   return Callout.open({
-    store: await openStore(s),
+    store: await openStore(s, logger),
     dataDir: s.dataDir,
     ...(s.secretKey ? { secretKey: s.secretKey } : {}),
     publicUrl: s.publicUrl,
     allowPrivateNetworks: s.allowPrivateNetworks,
-    logger: createLogger({ level: 'warn' }),
+    logger,
   });
 }
 
 withSettings(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
-  const store = await openStore(readSettings(flags));
+  const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
   await store.migrate();
   await store.close();
   console.log(`migrated the ${store.kind} store`);
@@ -83,6 +84,11 @@ program.parseAsync().catch((err: unknown) => {
   if (err instanceof ValidationError) {
     console.error(`callout: invalid input:\n${(err.errors ?? []).map((e) => `  ${e.field}: ${e.message}`).join('\n')}`);
     process.exit(2);
+  }
+  // A setting to fix or a store to restore: the message says what to do; a stack trace would bury it.
+  if (err instanceof SetupError) {
+    console.error(`callout: ${err.message}`);
+    process.exit(1);
   }
   console.error(err);
   process.exit(1);

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { Settings } from '../settings.ts';
 import type { Store } from '../store/types.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
+import type { Logger } from '../logger.ts';
 
-export async function openStore(s: Settings): Promise<Store> {
+export async function openStore(s: Settings, logger?: Logger): Promise<Store> {
   if (s.databaseUrl) {
     const { PostgresStore } = await import('../store/postgres/store.ts');
     return new PostgresStore({ connectionString: s.databaseUrl });
   }
-  return new SqliteStore({ file: join(s.dataDir, 'callout.db') });
+  return new SqliteStore({ file: join(s.dataDir, 'callout.db'), ...(logger ? { logger } : {}) });
 }

@@ -20,7 +20,8 @@ export async function startServer(
   s: Settings,
   opts: { quiet?: boolean; logLevel?: string; engine?: CalloutOptions['engine'] } = {},
 ): Promise<Running> {
-  const store = await openStore(s);
+  const logger = createLogger(opts.logLevel ? { level: opts.logLevel } : {});
+  const store = await openStore(s, logger);
   const callout = await Callout.open({
     store,
     dataDir: s.dataDir,
@@ -32,7 +33,7 @@ export async function startServer(
       ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
       ...opts.engine,
     },
-    ...(opts.logLevel ? { logger: createLogger({ level: opts.logLevel }) } : {}),
+    logger,
   });
   const generated = await callout.ensureAdminKey(s.adminKey);
   if (generated && !opts.quiet) {

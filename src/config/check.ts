@@ -64,6 +64,46 @@ export function stringMap(p: Problems, v: unknown, field: string): Record<string
   return out;
 }
 
+/** RFC 9110 `token`: the characters a header name may hold. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// CR, LF and NUL split or cut a header (request smuggling); other controls are refused with them.
+const HEADER_VALUE_BAD = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** Headers that frame, route or hop the request: set by the HTTP client, never by configuration. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+
+/** A reason the header name cannot be configured, or undefined when it can. */
+export function headerNameProblem(name: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADERS.has(lower) || lower.startsWith('proxy-'))
+    return 'is a hop-by-hop, framing or routing header, which the HTTP client sets itself';
+  return undefined;
+}
+
+/** Header names to string values, refusing names and values that could break or redirect a request. */
+export function headerMap(p: Problems, v: unknown, field: string): Record<string, string> {
+  const out = stringMap(p, v, field);
+  for (const [k, val] of Object.entries(out)) {
+    const bad =
+      headerNameProblem(k) ?? (HEADER_VALUE_BAD.test(val) ? 'must not contain CR, LF, NUL or other control characters' : undefined);
+    if (bad) {
+      p.add(`${field}.${k}`, bad);
+      delete out[k];
+    }
+  }
+  return out;
+}
+
 export function unknownKeys(p: Problems, v: Doc, field: string, known: readonly string[]): void {
   for (const k of Object.keys(v)) if (!known.includes(k)) p.add(field ? `${field}.${k}` : k, 'is not a known setting');
 }

@@ -6,18 +6,10 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Callout } from '../callout.ts';
 import { Problems, ValidationError } from '../errors.ts';
 import { isObject, type Doc } from './check.ts';
-import { compileConnector, connectorPatchBase, type ConnectorSpec } from '../connectors/connector.ts';
+import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
 
 export const EXPORT_VERSION = 1;
-
-const SECRET_FIELDS: Record<string, string[]> = {
-  basic: ['password'],
-  bearer: ['token'],
-  header: ['headers'],
-  oauth2_client_credentials: ['clientSecret'],
-  oauth2_refresh_token: ['clientSecret', 'refreshToken'],
-};
 
 const envName = (connector: string, field: string): string => `CALLOUT_${connector}_${field}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
@@ -41,7 +33,18 @@ export async function exportConfig(callout: Callout): Promise<Doc> {
 function connectorExport(spec: ConnectorSpec): Doc {
   const base = connectorPatchBase(spec);
   const auth = { ...(base.auth as Doc) };
-  for (const f of SECRET_FIELDS[spec.auth.type] ?? []) auth[f] = { $env: envName(spec.name, f) };
+  if (spec.auth.type === 'header') {
+    // One reference per header value: the positions import resolves.
+    const used = new Set<string>();
+    auth.headers = Object.fromEntries(
+      Object.keys(spec.auth.headers).map((h) => {
+        let name = envName(spec.name, `header_${h}`);
+        for (let i = 2; used.has(name); i++) name = envName(spec.name, `header_${h}_${i}`);
+        used.add(name);
+        return [h, { $env: name }];
+      }),
+    );
+  } else for (const f of SECRET_AUTH_FIELDS[spec.auth.type]) auth[f] = { $env: envName(spec.name, f) };
   return { ...base, auth, ...(spec.inboundSecret ? { inboundSecret: { $env: envName(spec.name, 'inbound_secret') } } : {}) };
 }
 
@@ -63,15 +66,76 @@ export interface ImportReport {
   actionTypes: { created: string[]; updated: string[]; unchanged: string[] };
 }
 
-/** Replaces `{ "$env": "NAME" }` references with the environment's values, naming any that are missing. */
-function resolveSecrets(v: unknown, path: string, env: NodeJS.ProcessEnv, p: Problems): unknown {
-  if (isObject(v) && typeof v.$env === 'string' && Object.keys(v).length === 1) {
-    const val = env[v.$env];
-    if (val === undefined) p.add(path, `refers to the environment variable ${v.$env}, which is not set`);
-    return val;
+/** The server's own settings: a connector must not be able to carry them to a destination it chooses. */
+const SERVER_VARIABLES = new Set(['CALLOUT_ADMIN_KEY', 'CALLOUT_SECRET_KEY', 'DATABASE_URL', 'PGPASSWORD']);
+const ENV_ONLY_IN_SECRETS = '`$env` references are only allowed in secret fields';
+
+const isRef = (v: unknown): v is Doc => isObject(v) && '$env' in v;
+
+/** The positions of a connector document where a secret goes, and so where `$env` may stand. */
+function secretPositions(c: Doc): string[][] {
+  const auth = isObject(c.auth) ? c.auth : {};
+  const fields = SECRET_AUTH_FIELDS[auth.type as AuthSpec['type']] ?? [];
+  const out: string[][] = [['inboundSecret']];
+  for (const f of fields) {
+    if (f !== 'headers') out.push(['auth', f]);
+    else if (isObject(auth.headers) && !isRef(auth.headers)) for (const h of Object.keys(auth.headers)) out.push(['auth', 'headers', h]);
   }
-  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveSecrets(x, `${path}.${k}`, env, p)]));
-  return v;
+  return out;
+}
+
+/**
+ * Resolves `{ "$env": "NAME" }` at the secret positions only (a copy; the input is untouched). An unset
+ * variable is reported, or, when `keepUnset`, its field is left out so the stored secret is kept.
+ */
+function resolveSecrets(c: Doc, at: string, env: NodeJS.ProcessEnv, p: Problems, keepUnset: boolean): Doc {
+  const out = structuredClone(c);
+  let keepStoredHeaders = false;
+  for (const path of secretPositions(c)) {
+    const parent = path.slice(0, -1).reduce<Doc>((o, k) => o[k] as Doc, out);
+    const key = path[path.length - 1]!;
+    const ref = parent[key];
+    if (!isRef(ref)) continue;
+    const field = `${at}.${path.join('.')}`;
+    const name = ref.$env;
+    if (typeof name !== 'string' || Object.keys(ref).length !== 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      p.add(field, 'must be a value or { "$env": "NAME" } naming an environment variable');
+      delete parent[key]; // reported once, here
+      continue;
+    }
+    if (SERVER_VARIABLES.has(name.toUpperCase())) {
+      p.add(field, `refers to ${name}, one of Callout's own settings, which no connector may use`);
+      delete parent[key];
+      continue;
+    }
+    const val = env[name];
+    if (val !== undefined) parent[key] = val;
+    else if (keepUnset && path.length === 3) keepStoredHeaders = true;
+    else {
+      if (!keepUnset) p.add(field, `refers to the environment variable ${name}, which is not set`);
+      delete parent[key];
+    }
+  }
+  // Header values are kept or replaced together: a partial set would drop the stored others.
+  if (keepStoredHeaders) delete (out.auth as Doc).headers;
+  return out;
+}
+
+/** Any `$env` left after resolving is outside a secret field: named, never resolved. */
+function refuseOtherRefs(v: unknown, field: string, p: Problems): void {
+  if (isRef(v)) {
+    const hint = /\.auth\.headers$/.test(field) ? ': give one reference per header value, e.g. { "X-Api-Key": { "$env": "NAME" } }' : '';
+    p.add(field, `${ENV_ONLY_IN_SECRETS}${hint}`);
+    return;
+  }
+  if (Array.isArray(v)) v.forEach((x, i) => refuseOtherRefs(x, `${field}[${i}]`, p));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) refuseOtherRefs(x, field ? `${field}.${k}` : k, p);
+}
+
+/** Whether a field's problem is already told by one of `q` about it or something inside it. */
+function explainedBy(q: Problems): (field: string) => boolean {
+  const told = q.list.map((x) => x.field);
+  return (field) => told.some((t) => t === field || t.startsWith(`${field}.`));
 }
 
 /** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
@@ -100,29 +164,37 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
         ? (await callout.registry.connector(c.name)).spec
         : undefined;
     // An existing connector keeps its stored secret when the variable is not set here.
-    const resolved = resolveSecrets(c, `connectors[${i}]`, existing ? { ...env } : env, existing ? new Problems() : q) as Doc;
+    const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing !== undefined) : c;
+    refuseOtherRefs(resolved, `connectors[${i}]`, q);
     // An unset variable explains its field better than "is required" does.
     for (const x of q.list) p.add(x.field, x.message);
-    const explained = new Set(q.list.map((x) => x.field));
+    const explained = explainedBy(q);
     try {
       const spec = compileConnector(resolved, { allowPrivateNetworks: callout.allowPrivateNetworks, ...(existing ? { existing } : {}) });
-      plannedConnectors.push({ name: spec.name, body: resolved, existing });
+      plannedConnectors.push({ name: spec.name, body: resolved as Doc, existing });
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       for (const x of e.errors ?? []) {
         const field = `connectors[${i}]${x.field ? `.${x.field}` : ''}`;
-        if (!explained.has(field)) p.add(field, x.message);
+        if (!explained(field)) p.add(field, x.message);
       }
     }
   }
   const connectorNames = new Set([...knownConnectors.keys(), ...plannedConnectors.map((c) => c.name)]);
   for (const [i, t] of (actionTypes as unknown[]).entries()) {
+    const q = new Problems();
+    refuseOtherRefs(t, `actionTypes[${i}]`, q);
+    for (const x of q.list) p.add(x.field, x.message);
+    const explained = explainedBy(q);
     try {
       const ref = isObject(t) && typeof t.connector === 'string' && connectorNames.has(t.connector) ? t.connector : undefined;
       compileActionTypeSpec(t, ref);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      for (const x of e.errors ?? []) p.add(`actionTypes[${i}]${x.field ? `.${x.field}` : ''}`, x.message);
+      for (const x of e.errors ?? []) {
+        const field = `actionTypes[${i}]${x.field ? `.${x.field}` : ''}`;
+        if (!explained(field)) p.add(field, x.message);
+      }
     }
   }
   p.throwIfAny();

@@ -2,8 +2,8 @@
 // encrypted) and the public view (secrets never returned, only which ones are set).
 
 import { Problems } from '../errors.ts';
-import { type Doc, NAME_HINT, NAME_PATTERN, duration, int, isObject, obj, str, stringMap, unknownKeys } from '../config/check.ts';
-import { type SecretBox, isEncrypted } from '../config/secrets.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, obj, str, unknownKeys } from '../config/check.ts';
+import { type Encrypted, type SecretBox, isEncrypted } from '../config/secrets.ts';
 import { isLocalHostName } from './destination.ts';
 
 export type AuthSpec =
@@ -67,7 +67,7 @@ const KNOWN = [
 ] as const;
 
 /** Which auth fields are secrets, per type: encrypted at rest, never returned. */
-const SECRET_AUTH_FIELDS: Record<AuthSpec['type'], string[]> = {
+export const SECRET_AUTH_FIELDS: Record<AuthSpec['type'], string[]> = {
   none: [],
   basic: ['password'],
   bearer: ['token'],
@@ -94,8 +94,8 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
   const name = str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT });
   const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
   const baseUrl = checkBaseUrl(p, v.baseUrl, ctx.allowPrivateNetworks);
-  const auth = checkAuth(p, v.auth ?? { type: 'none' }, ctx.existing?.auth);
-  const headers = stringMap(p, v.headers, 'headers');
+  const auth = checkAuth(p, v.auth ?? { type: 'none' }, ctx.existing, baseUrl);
+  const headers = headerMap(p, v.headers, 'headers');
   const rateLimits: RateLimit[] = [];
   if (v.rateLimits !== undefined && v.rateLimits !== null) {
     if (!Array.isArray(v.rateLimits)) p.add('rateLimits', 'must be an array of { limit, per }');
@@ -164,15 +164,28 @@ function checkBaseUrl(p: Problems, v: unknown, allowPrivate: boolean): string | 
   return s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
-function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): AuthSpec | undefined {
+function checkAuth(p: Problems, v: unknown, existing: ConnectorSpec | undefined, baseUrl: string | undefined): AuthSpec | undefined {
   const a = obj(p, v, 'auth');
   if (!a) return undefined;
   const type = a.type as AuthSpec['type'];
   if (!(AUTH_TYPES as readonly string[]).includes(type as string))
     return void p.add('auth.type', `must be one of ${AUTH_TYPES.join(', ')}`);
-  // On PATCH a builder may resend the auth block without its secrets: keep the stored ones.
-  const keep = existing?.type === type ? (existing as Record<string, unknown>) : {};
-  const secret = (k: string): unknown => (a[k] === undefined ? keep[k] : a[k]);
+  // On PATCH a builder may resend the auth block without its secrets: keep the stored ones, but only
+  // for the destination they were entered for.
+  const keep = existing?.auth.type === type ? (existing.auth as Record<string, unknown>) : {};
+  const was = existing ? destinationOf(existing.baseUrl, existing.auth) : undefined;
+  const now = baseUrl !== undefined ? destinationOf(baseUrl, a) : undefined;
+  const secret = (k: string): unknown => {
+    if (a[k] !== undefined || keep[k] === undefined) return a[k];
+    if (was !== undefined && now !== undefined && was.join(' ') !== now.join(' ')) {
+      p.add(
+        `auth.${k}`,
+        `must be sent again: it was entered for ${was.join(' and ')}, and the connector now sends to ${now.join(' and ')}`,
+      );
+      return MOVED;
+    }
+    return keep[k];
+  };
   switch (type) {
     case 'none':
       unknownKeys(p, a, 'auth', ['type']);
@@ -190,7 +203,8 @@ function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): Aut
     }
     case 'header': {
       unknownKeys(p, a, 'auth', ['type', 'headers']);
-      const headers = stringMap(p, secret('headers'), 'auth.headers');
+      const given = secret('headers');
+      const headers = given === MOVED ? { moved: MOVED } : headerMap(p, given, 'auth.headers');
       if (Object.keys(headers).length === 0) p.add('auth.headers', 'must name at least one header');
       return { type, headers };
     }
@@ -226,6 +240,34 @@ function checkAuth(p: Problems, v: unknown, existing: AuthSpec | undefined): Aut
   }
 }
 
+/** Stands in for a secret that must be sent again, so it is reported once rather than also as "is required". */
+const MOVED = '(must be sent again)';
+
+const originOf = (url: unknown): string | undefined => {
+  try {
+    return typeof url === 'string' ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The origins a connector's auth secrets go to, which they are bound to: the base URL's for static
+ * credentials; for OAuth, the token URL's (where the client secret and refresh token are sent) and the
+ * base URL's (where the tokens they buy are sent, as good as the secret for that API).
+ * Undefined while a URL is not valid.
+ */
+export function destinationOf(baseUrl: string, auth: { type?: unknown; tokenUrl?: unknown }): string[] | undefined {
+  const base = originOf(baseUrl);
+  if (base === undefined) return undefined;
+  if (auth.type !== 'oauth2_client_credentials' && auth.type !== 'oauth2_refresh_token') return [base];
+  const token = originOf(auth.tokenUrl);
+  return token === undefined ? undefined : [token, base];
+}
+
+/** The additional data a secret is encrypted with: its field and its destination. */
+const bindingText = (field: string, destination: string[]): string => `callout connector secret\n${field}\n${destination.join('\n')}`;
+
 function checkUrl(p: Problems, v: unknown, field: string): string | undefined {
   const s = str(p, v, field);
   if (s === undefined) return undefined;
@@ -238,16 +280,32 @@ function checkUrl(p: Problems, v: unknown, field: string): string | undefined {
   return void p.add(field, 'must be an absolute http or https URL');
 }
 
-/** The stored document: the spec with every secret encrypted. */
+/** The stored document: the spec with every secret encrypted, auth secrets bound to their destination. */
 export function connectorToDoc(spec: ConnectorSpec, box: SecretBox): Doc {
   const auth: Doc = { ...spec.auth };
-  for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) if (auth[k] !== undefined) auth[k] = box.encrypt(JSON.stringify(auth[k]));
+  const destination = destinationOf(spec.baseUrl, spec.auth)!;
+  for (const k of SECRET_AUTH_FIELDS[spec.auth.type])
+    if (auth[k] !== undefined)
+      auth[k] = { ...box.encrypt(JSON.stringify(auth[k]), bindingText(k, destination)), origin: destination.join(' ') } satisfies Encrypted;
+  // The inbound secret checks callbacks coming in; it is never sent anywhere, so it has no destination.
   return { ...spec, auth, inboundSecret: spec.inboundSecret === null ? null : box.encrypt(spec.inboundSecret) };
 }
 
+/**
+ * The spec with its secrets decrypted. A bound secret opens only with the destination the document
+ * names now: one whose URLs were changed without sending it again is left out (not set), whatever code
+ * wrote the document. Secrets stored before the binding open as they are and are bound on the next write.
+ */
 export function connectorFromDoc(doc: Doc, box: SecretBox): ConnectorSpec {
   const auth: Doc = { ...(doc.auth as Doc) };
-  for (const [k, v] of Object.entries(auth)) if (isEncrypted(v)) auth[k] = JSON.parse(box.decrypt(v));
+  const destination = destinationOf(doc.baseUrl as string, auth);
+  for (const [k, v] of Object.entries(auth)) {
+    if (!isEncrypted(v)) continue;
+    if (v.origin === undefined) auth[k] = JSON.parse(box.decrypt(v));
+    else if (destination !== undefined && v.origin === destination.join(' '))
+      auth[k] = JSON.parse(box.decrypt(v, bindingText(k, destination)));
+    else delete auth[k];
+  }
   const inbound = doc.inboundSecret;
   return {
     ...(doc as unknown as ConnectorSpec),
@@ -264,7 +322,8 @@ export function connectorView(id: string, spec: ConnectorSpec, meta: { revision:
     if (auth[k] !== undefined) secretsSet.push(`auth.${k}`);
     delete auth[k];
   }
-  if (spec.auth.type === 'header') auth.headerNames = Object.keys(spec.auth.headers);
+  // `?? {}`: headers left out because they no longer open for this destination (connectorFromDoc).
+  if (spec.auth.type === 'header') auth.headerNames = Object.keys(spec.auth.headers ?? {});
   if (spec.inboundSecret) secretsSet.push('inboundSecret');
   return {
     id,

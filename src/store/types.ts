@@ -132,6 +132,9 @@ export interface Store {
    */
   listen?(onWork: () => void): Promise<() => Promise<void>>;
 
+  /** Resolves when the store answers a query (cheap: for /health), rejects otherwise. */
+  ping(): Promise<void>;
+
   /** Returns the stored value, or stores `value` if none and returns it (first writer wins across nodes). */
   ensureSetting(key: string, value: string): Promise<string>;
 

@@ -116,6 +116,10 @@ export class PostgresStore implements Store {
     });
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT max(version) FROM callout_migrations');
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
