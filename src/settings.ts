@@ -16,6 +16,8 @@ export interface Settings {
   leaseMarginMs: number | undefined;
   /** Engine tuning: how often to look for due work nobody announced (CALLOUT_POLL_INTERVAL). */
   pollIntervalMs: number | undefined;
+  /** How long after its action closes a callback token still answers (CALLOUT_CALLBACK_TOKEN_TTL). */
+  callbackTokenTtlMs: number | undefined;
 }
 
 export interface SettingFlags {
@@ -60,6 +62,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   };
   const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
   const pollIntervalMs = tuning('CALLOUT_POLL_INTERVAL');
+  const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -72,5 +75,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     allowPrivateNetworks: flags.allowPrivateNetworks ?? (allowText === '1' || allowText === 'true'),
     leaseMarginMs,
     pollIntervalMs,
+    callbackTokenTtlMs,
   };
 }
