@@ -31,8 +31,8 @@ export function describeBytes(n: number): string {
 
 /**
  * What is wrong with `value` as JSON within `limits` ("is nested deeper than 32 levels", "is larger
- * than 256 KB as JSON"), or undefined when it fits. The size is UTF-8 JSON text, counted
- * approximately (escapes aside) and abandoned as soon as the limit is passed.
+ * than 256 KB as JSON"), or undefined when it fits. The size is UTF-8 JSON text (numbers and
+ * separators counted approximately), abandoned as soon as the limit is passed.
  */
 export function jsonProblem(value: unknown, limits: JsonLimits): string | undefined {
   let bytes = 0;
@@ -41,7 +41,7 @@ export function jsonProblem(value: unknown, limits: JsonLimits): string | undefi
     const { v, depth } = stack.pop()!;
     if (v === null || v === undefined || typeof v === 'boolean') bytes += 5;
     else if (typeof v === 'number') bytes += 24;
-    else if (typeof v === 'string') bytes += v.length > limits.maxBytes ? v.length : Buffer.byteLength(v) + 2;
+    else if (typeof v === 'string') bytes += v.length > limits.maxBytes ? v.length : jsonBytes(v);
     else if (typeof v === 'object') {
       if (depth >= limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels`;
       if (Array.isArray(v)) {
@@ -52,7 +52,7 @@ export function jsonProblem(value: unknown, limits: JsonLimits): string | undefi
         bytes += 2;
         for (let i = entries.length - 1; i >= 0 && bytes <= limits.maxBytes; i--) {
           const [k, x] = entries[i]!;
-          bytes += Buffer.byteLength(k) + 4;
+          bytes += jsonBytes(k) + 2;
           stack.push({ v: x, depth: depth + 1 });
         }
       }
@@ -72,3 +72,6 @@ export function jsonExcerpt(value: unknown, maxBytes = MAX_TIMELINE_DATA_BYTES):
   const text = JSON.stringify(value);
   return { excerpt: `${text.slice(0, Math.min(4096, maxBytes))}…`, bytes: Buffer.byteLength(text) };
 }
+
+/** A string's size as JSON text: escapes count (150,000 quotes are 300 KB). */
+const jsonBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
