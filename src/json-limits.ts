@@ -65,10 +65,13 @@ export function jsonProblem(value: unknown, limits: JsonLimits): string | undefi
 /**
  * `value` itself when its JSON fits `maxBytes`, or an excerpt of it: a timeline keeps what came in
  * without one large callback making every read of the timeline large. The value is already known to
- * be within the depth limit (it passed the boundary).
+ * be within the depth limit (it passed the boundary); one that is not is not kept.
  */
 export function jsonExcerpt(value: unknown, maxBytes = MAX_TIMELINE_DATA_BYTES): unknown {
-  if (jsonProblem(value, { maxDepth: Infinity, maxBytes }) === undefined) return value;
+  const problem = jsonProblem(value, { maxDepth: MAX_JSON_DEPTH, maxBytes });
+  if (problem === undefined) return value;
+  // Too deep to serialise safely (only a caller past the boundary checks could pass one).
+  if (problem.includes('deeper')) return { excerpt: `not kept: ${problem}` };
   const text = JSON.stringify(value);
   return { excerpt: `${text.slice(0, Math.min(4096, maxBytes))}…`, bytes: Buffer.byteLength(text) };
 }

@@ -22,7 +22,11 @@ const compile = (text: string): CompiledExpression => {
   return e!;
 };
 
-/** Runs `fn` and measures the longest the event loop was blocked meanwhile. */
+/**
+ * Runs `fn` and measures the longest the event loop was blocked meanwhile. On the main thread these
+ * expressions would block it for the whole time limit (250 ms) or, for a native step, for seconds;
+ * below 200 ms leaves room for a busy two-core machine.
+ */
 async function withLoopWatch<T>(fn: () => Promise<T>): Promise<{ result: T; maxGapMs: number; ms: number }> {
   let last = Date.now();
   let maxGapMs = 0;
