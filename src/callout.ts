@@ -290,6 +290,7 @@ export class Callout {
 
   /** 'Test action': the exact request from sample values; with `send: true`, sent once and answered. */
   async testAction(idOrName: string, body: unknown): Promise<Record<string, unknown>> {
+    checkLaunchLimits(body); // sample input is bounded like a launch's
     const type = await this.registry.actionType(idOrName);
     const connector = await this.registry.connector(type.compiled.spec.connectorId);
     return testAction(type, connector, body, { sender: this.sender, publicUrl: this.publicUrl, now: this.clock.now() });

@@ -138,6 +138,9 @@ for (const backend of backends)
       const r2 = await h.api('POST', '/v1/actions', { actionType: 'cb', input: { x: 'y'.repeat(300_000) } });
       expect(r2.status).toBe(422);
       expect(r2.body.errors).toEqual([{ field: 'input', message: 'is larger than 256 KB as JSON' }]);
+      const r2b = await h.api('POST', '/v1/action-types/cb/test', `{"input":{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}}`);
+      expect(r2b.status).toBe(422);
+      expect(r2b.body.errors).toEqual([{ field: 'input', message: 'is nested deeper than 32 levels' }]);
       const r3 = await h.api('POST', '/v1/cases', `{"data":{"x":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}}`);
       expect(r3.status).toBe(422);
       expect(r3.body.errors).toEqual([{ field: 'data', message: 'is nested deeper than 32 levels' }]);
