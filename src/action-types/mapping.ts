@@ -146,8 +146,9 @@ class WorkerPool {
       try {
         slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings });
       } catch (err) {
-        // Not cloneable (never the case for parsed JSON): fail this job, not the pool.
-        job.reject(failure(job.expr, undefined, (err as Error).message));
+        // A value too deep to pass to the worker (a response body nested thousands deep): this job fails, not the pool.
+        const deep = err instanceof RangeError;
+        job.reject(failure(job.expr, deep ? 'depth' : undefined, deep ? 'the value to map is nested too deeply' : (err as Error).message));
         continue;
       }
       slot.job = job;

@@ -78,6 +78,14 @@ describe('expressions run under limits, off the main thread', () => {
       expect(await evaluate(compile('{ "n": n + 1 }'), { n: 1 }, { input: {} })).toEqual({ n: 2 });
     });
 
+  it('a body too deep to hand to a worker fails with the depth limit', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const err = await evaluate(compile('$'), deep, { input: {} }).catch((e: unknown) => e);
+    expect((err as MappingError).limit).toBe('depth');
+    expect((err as MappingError).message).toMatch(/^response\.output exceeded the depth limit/);
+  });
+
   it('an ordinary failure is an error without a limit, named by its field', async () => {
     const err = await evaluate(compile('$sum("x")'), {}, { input: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MappingError);
