@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
+import { CalloutError, ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { ActionFilter, ApiKeyRow, CaseRow, Store } from './store/types.ts';
 import { SecretBox } from './config/secrets.ts';
@@ -20,12 +20,27 @@ import type { ActionRecord } from './lifecycle/action.ts';
 import { RESOLUTIONS, STATES, PHASES, type Resolution } from './lifecycle/states.ts';
 import { actionView, timelineView, type ActionView } from './views.ts';
 import { isObject } from './config/check.ts';
-import { evaluate } from './action-types/mapping.ts';
+import { evaluate, MappingError } from './action-types/mapping.ts';
+import {
+  MAX_CALLBACK_DATA_BYTES,
+  MAX_INPUT_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_OUTPUT_BYTES,
+  MAX_REFERENCE_CHARS,
+  MAX_TEXT_CHARS,
+  jsonExcerpt,
+  jsonProblem,
+} from './json-limits.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
 import { testConnection } from './connectors/test-connection.ts';
 import { testAction } from './action-types/test-action.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
+/** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
+export const DEFAULT_CALLBACK_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
+const INPUT_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
+/** Any other field of a launch: small scalars, but checked before the body is hashed or looked at. */
+const FIELD_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: 4096 };
 export type Role = (typeof ROLES)[number];
 
 export interface CalloutOptions {
@@ -45,6 +60,8 @@ export interface CalloutOptions {
   engine?: { batchSize?: number; maxInFlight?: number; leaseMarginMs?: number; pollIntervalMs?: number; refreshIntervalMs?: number };
   /** `full` (default) or `normal` fsync on the embedded store. */
   sqliteSynchronous?: 'full' | 'normal';
+  /** How long after its action closes a callback token still answers; then 404. @default 7 days */
+  callbackTokenTtlMs?: number;
 }
 
 export interface LaunchRequest {
@@ -64,6 +81,7 @@ export class Callout {
   readonly box: SecretBox;
   readonly allowPrivateNetworks: boolean;
   readonly publicUrl: string;
+  readonly callbackTokenTtlMs: number;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
   /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
@@ -76,6 +94,7 @@ export class Callout {
     this.logger = opts.logger ?? createLogger();
     this.allowPrivateNetworks = opts.allowPrivateNetworks ?? false;
     this.publicUrl = (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, '');
+    this.callbackTokenTtlMs = opts.callbackTokenTtlMs ?? DEFAULT_CALLBACK_TOKEN_TTL_MS;
     this.registry = new Registry(store, box);
     this.authProviders = new AuthProviders({
       clock: this.clock,
@@ -294,6 +313,7 @@ export class Callout {
 
   /** 'Test action': the exact request from sample values; with `send: true`, sent once and answered. */
   async testAction(idOrName: string, body: unknown): Promise<Record<string, unknown>> {
+    checkLaunchLimits(body); // sample input is bounded like a launch's
     const type = await this.registry.actionType(idOrName);
     const connector = await this.registry.connector(type.compiled.spec.connectorId);
     return testAction(type, connector, body, { sender: this.sender, publicUrl: this.publicUrl, now: this.clock.now() });
@@ -306,6 +326,8 @@ export class Callout {
     req: unknown,
     opts: { idempotencyKey?: string; actor?: `user:${string}` | 'system' } = {},
   ): Promise<{ action: ActionView; created: boolean }> {
+    // Before the body is hashed: a value nested a million deep must be a 422, not a stack overflow.
+    if (opts.idempotencyKey) checkLaunchLimits(req);
     const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
     if (opts.idempotencyKey) {
       const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
@@ -351,6 +373,7 @@ export class Callout {
       p.add('', 'the body must be a JSON object');
       p.throwIfAny();
     }
+    checkLaunchLimits(req);
     const r = req as Record<string, unknown>;
     for (const k of Object.keys(r)) if (!['actionType', 'input', 'caseId', 'startAt'].includes(k)) p.add(k, 'is not a launch field');
     let startAt: number | undefined;
@@ -496,15 +519,26 @@ export class Callout {
 
   // ---- callbacks from external systems ---------------------------------------------------------
 
-  private actionOfToken(token: string): string {
+  /**
+   * The action a callback token is for. A forged token, an unknown action and a token whose action
+   * closed more than the token TTL ago get the same 404: nothing to probe, and old tokens are dead.
+   */
+  private async actionOfToken(token: string): Promise<ActionRecord> {
     const id = this.engine.actionIdOfToken(token);
-    // The same answer for a forged token and an unknown action: nothing to probe.
-    if (!id) throw new NotFoundError('Callback', 'token');
-    return id;
+    const a = id ? await this.store.getAction(id) : undefined;
+    if (!a || (a.state === 'closed' && a.closedAt !== null && this.clock.now() >= a.closedAt + this.callbackTokenTtlMs))
+      throw new NotFoundError('Callback', 'token');
+    return a;
+  }
+
+  /** Updates (acknowledgements, heartbeats, messages) end with the action: 409, nothing changed. */
+  private static refuseIfClosed(a: ActionRecord, what: string): void {
+    if (a.state === 'closed') throw new InvalidStateError(`The action is closed; ${what} no longer apply to it`);
   }
 
   async callback(token: string, body: unknown): Promise<ActionView> {
-    const id = this.actionOfToken(token);
+    const a = await this.actionOfToken(token);
+    const id = a.id;
     const p = new Problems();
     if (!isObject(body)) {
       p.add('', 'the body must be a JSON object with an outcome');
@@ -514,57 +548,85 @@ export class Callout {
     for (const k of Object.keys(b))
       if (!['outcome', 'data', 'reason', 'externalReference'].includes(k)) p.add(k, 'is not a callback field');
     if (b.outcome !== 'success' && b.outcome !== 'failure') p.add('outcome', 'must be "success" or "failure"');
-    if (b.reason !== undefined && typeof b.reason !== 'string') p.add('reason', 'must be a string');
-    if (b.externalReference !== undefined && typeof b.externalReference !== 'string') p.add('externalReference', 'must be a string');
+    const dataProblem = jsonProblem(b.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_CALLBACK_DATA_BYTES });
+    if (dataProblem) p.add('data', dataProblem);
+    checkText(p, b.reason, 'reason', MAX_TEXT_CHARS);
+    checkText(p, b.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
     p.throwIfAny();
-    const a = await this.store.getAction(id);
-    if (!a) throw new NotFoundError('Callback', 'token');
     const acked =
       typeof b.externalReference === 'string' && b.externalReference !== a.externalReference && a.state !== 'closed'
         ? await this.engine.apply(id, { type: 'acknowledged', externalReference: b.externalReference }, a)
         : undefined;
+    const cur = acked ?? a;
     if (b.outcome === 'success') {
-      const type = await this.registry.actionType(a.actionTypeId);
-      const m = type.compiled.mapping.output;
-      let output: unknown = b.data ?? null;
-      if (m) {
-        try {
-          output = (await evaluate(m, b.data ?? {}, { input: a.input })) ?? null;
-        } catch (e) {
-          throw new ValidationError([{ field: 'data', message: `could not be mapped: ${(e as Error).message}` }]);
-        }
-      }
-      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: b.data ?? null, output }, acked ?? a));
+      const data = b.data ?? null;
+      // A repeat of an applied callback gets the same answer without running the mapping again.
+      const mapped = cur.callbackOutcome === null && cur.state === 'waiting' ? await this.mapCallbackOutput(cur, data) : { output: data };
+      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: jsonExcerpt(data), ...mapped }, cur));
     }
     return this.view(
       await this.engine.apply(
         id,
         { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) },
-        acked ?? a,
+        cur,
       ),
     );
   }
 
+  /**
+   * The output of a success callback, by the action type's output mapping (in a worker, under its
+   * limits) or the data itself. When the mapping fails or the output is too large the callback is
+   * still taken (the caller gets 200: sending it again would not help) and the action goes To Do
+   * with the reason, as a failed response mapping does.
+   */
+  private async mapCallbackOutput(a: ActionRecord, data: unknown): Promise<{ output: unknown } | { rejectedReason: string }> {
+    const m = (await this.registry.actionType(a.actionTypeId)).compiled.mapping.output;
+    if (!m) {
+      const problem = jsonProblem(data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
+      return problem
+        ? { rejectedReason: `Callback output failed: the data, kept as the output (there is no response.output), ${problem}` }
+        : { output: data };
+    }
+    try {
+      return { output: (await evaluate(m, data ?? {}, { input: a.input })) ?? null };
+    } catch (e) {
+      if (e instanceof MappingError) return { rejectedReason: `Callback output mapping failed: ${e.message}` };
+      throw e;
+    }
+  }
+
   async acknowledge(token: string, body: unknown): Promise<ActionView> {
-    const id = this.actionOfToken(token);
+    const a = await this.actionOfToken(token);
     if (!isObject(body) || typeof body.externalReference !== 'string' || body.externalReference === '')
       throw new ValidationError([{ field: 'externalReference', message: 'is required: the external system’s reference' }]);
-    return this.view(await this.engine.apply(id, { type: 'acknowledged', externalReference: body.externalReference }));
+    const p = new Problems();
+    checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
+    p.throwIfAny();
+    Callout.refuseIfClosed(a, 'acknowledgements');
+    return this.view(await this.engine.apply(a.id, { type: 'acknowledged', externalReference: body.externalReference }, a));
   }
 
   async heartbeat(token: string, body: unknown): Promise<ActionView> {
-    const id = this.actionOfToken(token);
+    const a = await this.actionOfToken(token);
     const note = isObject(body) && typeof body.note === 'string' ? body.note : undefined;
     if (isObject(body) && body.note !== undefined && typeof body.note !== 'string')
       throw new ValidationError([{ field: 'note', message: 'must be a string' }]);
-    return this.view(await this.engine.apply(id, { type: 'heartbeat', ...(note ? { note } : {}) }));
+    const p = new Problems();
+    checkText(p, note, 'note', MAX_TEXT_CHARS);
+    p.throwIfAny();
+    Callout.refuseIfClosed(a, 'heartbeats');
+    return this.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(note ? { note } : {}) }, a));
   }
 
   async message(token: string, body: unknown): Promise<ActionView> {
-    const id = this.actionOfToken(token);
+    const a = await this.actionOfToken(token);
     if (!isObject(body) || typeof body.message !== 'string' || body.message.trim() === '')
       throw new ValidationError([{ field: 'message', message: 'is required: the text of the update' }]);
-    return this.view(await this.engine.apply(id, { type: 'message', text: body.message.slice(0, 10_000), actor: 'integration' }));
+    const p = new Problems();
+    checkText(p, body.message, 'message', MAX_TEXT_CHARS);
+    p.throwIfAny();
+    Callout.refuseIfClosed(a, 'messages');
+    return this.view(await this.engine.apply(a.id, { type: 'message', text: body.message, actor: 'integration' }, a));
   }
 
   // ---- cases (the minimal part the lifecycle needs: data to merge into, an owner to escalate to) ----
@@ -572,6 +634,11 @@ export class Callout {
   async createCase(body: unknown): Promise<CaseRow> {
     const p = new Problems();
     const b = isObject(body) ? body : (p.add('', 'the body must be a JSON object'), {});
+    for (const k of Object.keys(b)) {
+      const problem = jsonProblem(b[k], k === 'data' ? INPUT_LIMITS : FIELD_LIMITS);
+      if (problem) p.add(k, problem);
+    }
+    p.throwIfAny();
     if (b.data !== undefined && !isObject(b.data)) p.add('data', 'must be an object');
     if (b.owner !== undefined && b.owner !== null && typeof b.owner !== 'string') p.add('owner', 'must be a string');
     p.throwIfAny();
@@ -730,4 +797,22 @@ function apiKeyView(k: ApiKeyRow): ApiKeyView {
     lastUsedAt: iso(k.lastUsedAt),
     revokedAt: iso(k.revokedAt),
   };
+}
+
+/** A string field within its length, or absent. */
+function checkText(p: Problems, v: unknown, field: string, max: number): void {
+  if (v === undefined) return;
+  if (typeof v !== 'string') p.add(field, 'must be a string');
+  else if (v.length > max) p.add(field, `is longer than ${max} characters`);
+}
+
+/** Size and depth of a launch body, field by field, before anything else reads it. */
+function checkLaunchLimits(req: unknown): void {
+  if (!isObject(req)) return;
+  const p = new Problems();
+  for (const [k, v] of Object.entries(req)) {
+    const problem = jsonProblem(v, k === 'input' ? INPUT_LIMITS : FIELD_LIMITS);
+    if (problem) p.add(k, problem);
+  }
+  p.throwIfAny();
 }

@@ -18,6 +18,8 @@ export interface Settings {
   pollIntervalMs: number | undefined;
   /** Requests a minute per API key and node (CALLOUT_API_RATE_LIMIT). @default 6000 */
   apiRateLimit: number;
+  /** How long after its action closes a callback token still answers (CALLOUT_CALLBACK_TOKEN_TTL). */
+  callbackTokenTtlMs: number | undefined;
 }
 
 export interface SettingFlags {
@@ -70,6 +72,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: 'CALLOUT_API_RATE_LIMIT',
       message: `must be a whole number of requests a minute per API key, not ${JSON.stringify(rateText)}`,
     });
+  const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -83,5 +86,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     leaseMarginMs,
     pollIntervalMs,
     apiRateLimit,
+    callbackTokenTtlMs,
   };
 }

@@ -1,8 +1,30 @@
 // Response mapping: JSONata expressions compiled when an action type is saved (a syntax error is
 // refused with its position) and evaluated against a response or callback body.
+//
+// Expressions are written by builders but run over data from outside, and JSONata can loop forever,
+// recurse, build huge values or backtrack in a regex. So they never run on the main thread: a small
+// pool of worker threads evaluates them under limits on time, depth and size (mapping-worker.mjs),
+// and a worker that overruns the hard deadline or its memory is terminated and replaced. A broken
+// limit fails that one evaluation with a MappingLimitError naming the limit; the process goes on.
 
+import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
 import type { Problems } from '../errors.ts';
+import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, jsonProblem } from '../json-limits.ts';
+
+/** Longest one evaluation may run (JSONata's own timeout, checked between steps). */
+export const EXPRESSION_TIME_LIMIT_MS = 250;
+/** Deepest nesting of evaluation (recursion) in one evaluation. */
+export const EXPRESSION_DEPTH_LIMIT = 200;
+/** Most items in one sequence an expression builds (`[1..5000000]` is refused). */
+export const EXPRESSION_SEQUENCE_LIMIT = 100_000;
+/** Largest result, as JSON; also the largest string built on the way. */
+export const EXPRESSION_RESULT_LIMIT_BYTES = MAX_OUTPUT_BYTES;
+/** A native step JSONata cannot interrupt (a regex, a huge `$pad`) is stopped by terminating its worker at this point. */
+const HARD_DEADLINE_MS = 2 * EXPRESSION_TIME_LIMIT_MS;
+/** Heap of one worker: a value that outgrows it ends the worker, not the process. */
+const WORKER_HEAP_MB = 128;
+const POOL_SIZE = 2;
 
 export interface ResponseMappingSpec {
   /** Condition on the response body that must hold for success (response mode). */
@@ -15,7 +37,11 @@ export interface ResponseMappingSpec {
   rejectedReason: string | null;
 }
 
-export type CompiledExpression = ReturnType<typeof jsonata>;
+/** A checked expression: its text (evaluated in a worker) and the field it came from, for messages. */
+export interface CompiledExpression {
+  readonly source: string;
+  readonly field: string;
+}
 export type CompiledMapping = { [K in keyof ResponseMappingSpec]: CompiledExpression | null };
 
 export const MAPPING_KEYS = ['successWhen', 'output', 'externalReference', 'rejectedReason'] as const;
@@ -23,7 +49,8 @@ export const MAPPING_KEYS = ['successWhen', 'output', 'externalReference', 'reje
 export function compileExpression(p: Problems, text: string | null, field: string): CompiledExpression | null {
   if (text === null) return null;
   try {
-    return jsonata(text);
+    jsonata(text);
+    return { source: text, field };
   } catch (e) {
     const err = e as { position?: number; message?: string };
     p.add(field, `is not a valid JSONata expression at position ${err.position ?? 0}: ${err.message ?? String(e)}`);
@@ -37,7 +64,145 @@ export interface MappingContext {
   input: Record<string, unknown>;
 }
 
-/** Evaluates one expression with `$status`, `$headers` and `$input` bound; undefined when it yields nothing. */
-export async function evaluate(expr: CompiledExpression, body: unknown, ctx: MappingContext): Promise<unknown> {
-  return expr.evaluate(body ?? {}, { status: ctx.status, headers: ctx.headers, input: ctx.input });
+export type MappingLimit = 'time' | 'depth' | 'size' | 'memory';
+
+/** An expression failed: `limit` says which limit it broke, if it broke one. The message starts with the field. */
+export class MappingError extends Error {
+  constructor(
+    message: string,
+    readonly limit: MappingLimit | undefined,
+  ) {
+    super(message);
+    this.name = 'MappingError';
+  }
 }
+
+const LIMIT_TEXT: Record<MappingLimit, string> = {
+  time: `exceeded the time limit of ${EXPRESSION_TIME_LIMIT_MS} ms`,
+  depth: `exceeded the depth limit of ${EXPRESSION_DEPTH_LIMIT} nested evaluations`,
+  size: `exceeded the size limit`,
+  memory: `exceeded the memory limit of ${WORKER_HEAP_MB} MB`,
+};
+
+function failure(expr: CompiledExpression, limit: MappingLimit | undefined, detail: string): MappingError {
+  if (limit === undefined) return new MappingError(`${expr.field} failed: ${detail}`, undefined);
+  const why = limit === 'size' ? `${LIMIT_TEXT.size} (${detail})` : LIMIT_TEXT[limit];
+  return new MappingError(`${expr.field} ${why}`, limit);
+}
+
+/**
+ * Evaluates one expression with `$status`, `$headers` and `$input` bound; undefined when it yields
+ * nothing. Throws a MappingError when the expression fails or breaks a limit; the result is plain
+ * JSON within the size and depth limits.
+ */
+export async function evaluate(expr: CompiledExpression, body: unknown, ctx: MappingContext): Promise<unknown> {
+  const json = await pool.run(expr, body ?? {}, { status: ctx.status, headers: ctx.headers, input: ctx.input });
+  if (json === undefined) return undefined;
+  const value: unknown = JSON.parse(json);
+  const problem = jsonProblem(value, { maxDepth: MAX_JSON_DEPTH, maxBytes: EXPRESSION_RESULT_LIMIT_BYTES });
+  if (problem) {
+    const limit = problem.includes('deeper') ? 'depth' : 'size';
+    throw new MappingError(`${expr.field} exceeded the ${limit} limit: its result ${problem}`, limit);
+  }
+  return value;
+}
+
+interface Job {
+  id: number;
+  expr: CompiledExpression;
+  input: unknown;
+  bindings: Record<string, unknown>;
+  resolve: (json: string | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+type Reply = { id: number; json?: string; error?: { message: string; limit?: MappingLimit } };
+
+/** Workers made on first use; each runs one job at a time, so a job's time is its own. */
+class WorkerPool {
+  private slots: Slot[] = [];
+  private queue: Job[] = [];
+  private nextId = 0;
+
+  run(expr: CompiledExpression, input: unknown, bindings: Record<string, unknown>): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, expr, input, bindings, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.job === null);
+      if (!slot && this.slots.length < POOL_SIZE) slot = this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      try {
+        slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings });
+      } catch (err) {
+        // A value too deep to pass to the worker (a response body nested thousands deep): this job fails, not the pool.
+        const deep = err instanceof RangeError;
+        job.reject(failure(job.expr, deep ? 'depth' : undefined, deep ? 'the value to map is nested too deeply' : (err as Error).message));
+        continue;
+      }
+      slot.job = job;
+      slot.worker.ref();
+      slot.timer = setTimeout(() => this.kill(slot, 'time', 'still running at the hard deadline'), HARD_DEADLINE_MS);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./mapping-worker.mjs', import.meta.url), {
+      workerData: {
+        timeLimitMs: EXPRESSION_TIME_LIMIT_MS,
+        depthLimit: EXPRESSION_DEPTH_LIMIT,
+        sequenceLimit: EXPRESSION_SEQUENCE_LIMIT,
+        resultLimitBytes: EXPRESSION_RESULT_LIMIT_BYTES,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+    });
+    const slot: Slot = { worker, job: null, timer: null };
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const job = slot.job;
+      if (!job || reply.id !== job.id) return;
+      this.settle(slot);
+      if (reply.error) job.reject(failure(job.expr, reply.error.limit, reply.error.message));
+      else job.resolve(reply.json);
+      this.pump();
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      const memory = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.kill(slot, memory ? 'memory' : undefined, memory ? 'out of memory' : err.message);
+    });
+    worker.on('exit', () => this.kill(slot, undefined, 'the evaluating thread stopped'));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private settle(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+    slot.worker.unref();
+  }
+
+  /** Ends a worker (overrun, out of memory, crashed): its job fails with the limit, the others go on. */
+  private kill(slot: Slot, limit: MappingLimit | undefined, detail: string): void {
+    if (!this.slots.includes(slot)) return;
+    this.slots = this.slots.filter((s) => s !== slot);
+    const job = slot.job;
+    this.settle(slot);
+    void slot.worker.terminate();
+    job?.reject(failure(job.expr, limit, detail));
+    this.pump();
+  }
+}
+
+const pool = new WorkerPool();

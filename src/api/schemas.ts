@@ -1,6 +1,7 @@
 // Route schemas shared by the API plugins (TypeBox): validation, and the OpenAPI document.
 
 import { Type } from '@sinclair/typebox';
+import { MAX_REFERENCE_CHARS, MAX_TEXT_CHARS } from '../json-limits.ts';
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 300 }) });
@@ -66,7 +67,7 @@ export const ActionTypeBody = Type.Object(
 export const LaunchBody = Type.Object(
   {
     actionType: Type.String({ description: 'action type id or name' }),
-    input: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    input: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'at most 256 KB as JSON, nested at most 32 levels' })),
     caseId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     startAt: Type.Optional(Type.Union([Type.String({ description: 'ISO date-time' }), Type.Number({ description: 'epoch ms' })])),
   },
@@ -76,9 +77,9 @@ export const LaunchBody = Type.Object(
 export const CallbackBody = Type.Object(
   {
     outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
-    data: Type.Optional(Type.Unknown()),
-    reason: Type.Optional(Type.String()),
-    externalReference: Type.Optional(Type.String()),
+    data: Type.Optional(Type.Unknown({ description: 'at most 1 MB as JSON, nested at most 32 levels' })),
+    reason: Type.Optional(Type.String({ maxLength: MAX_TEXT_CHARS })),
+    externalReference: Type.Optional(Type.String({ maxLength: MAX_REFERENCE_CHARS })),
   },
   { additionalProperties: true },
 );

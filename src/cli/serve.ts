@@ -28,6 +28,7 @@ export async function startServer(
     ...(s.secretKey ? { secretKey: s.secretKey } : {}),
     publicUrl: s.publicUrl,
     allowPrivateNetworks: s.allowPrivateNetworks,
+    ...(s.callbackTokenTtlMs !== undefined ? { callbackTokenTtlMs: s.callbackTokenTtlMs } : {}),
     engine: {
       ...(s.leaseMarginMs !== undefined ? { leaseMarginMs: s.leaseMarginMs } : {}),
       ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),

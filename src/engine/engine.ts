@@ -14,6 +14,7 @@ import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { buildRequest } from './request.ts';
 import { evaluate } from '../action-types/mapping.ts';
+import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem } from '../json-limits.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectorHealth } from './connector-health.ts';
@@ -412,12 +413,27 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.commit(a, event, type.compiled.policy);
   }
 
-  /** Makes one attempt and says what happened, in the lifecycle's words. */
+  /**
+   * Makes one attempt and says what happened, in the lifecycle's words. The callback token goes to
+   * the external system only: what is recorded (request, answer, errors) shows `[callback token]`.
+   */
   private async attempt(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, sendBy?: number): Promise<ActionEvent> {
+    const ts = type.compiled.templates.systemTokens;
+    const withToken = ts.includes('$callbackUrl') || ts.includes('$callbackToken');
+    const event = await this.attemptWith(a, type, connector, withToken, sendBy);
+    return withToken ? redactToken(event, this.callbackToken(a.id)) : event;
+  }
+
+  private async attemptWith(
+    a: ActionRecord,
+    type: ActionTypeEntry,
+    connector: ConnectorEntry,
+    withToken: boolean,
+    sendBy?: number,
+  ): Promise<ActionEvent> {
     let req: OutboundRequest;
     try {
-      const ts = type.compiled.templates.systemTokens;
-      req = buildRequest(type, connector, a.input, this.systemValues(a, ts.includes('$callbackUrl') || ts.includes('$callbackToken')));
+      req = buildRequest(type, connector, a.input, this.systemValues(a, withToken));
     } catch (err) {
       if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
       if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
@@ -481,10 +497,15 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (m.externalReference) {
         const ref = await evaluate(m.externalReference, body, ctx);
         if (ref !== undefined && ref !== null) out.externalReference = String(ref);
+        if ((out.externalReference?.length ?? 0) > MAX_REFERENCE_CHARS)
+          throw new Error(`response.externalReference gave a reference longer than ${MAX_REFERENCE_CHARS} characters`);
       }
       if (type.compiled.policy.completion.mode === 'callback') return out;
       const success = m.successWhen ? Boolean(await evaluate(m.successWhen, body, ctx)) : true;
       const output = m.output ? await evaluate(m.output, body, ctx) : body;
+      // Without an output mapping the body itself is kept: the same limits as a mapped result.
+      const tooBig = m.output ? undefined : jsonProblem(output, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
+      if (tooBig) throw new Error(`the response body, kept as the output (there is no response.output), ${tooBig}`);
       const evaluation: Evaluation = { success, output: output === undefined ? null : output };
       if (!success) {
         const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
@@ -580,21 +601,35 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async writeBatch(batch: PendingWrite[]): Promise<void> {
     await this.health.flush(this.o.clock.now());
+    const failed = await this.writeGroup(batch);
+    if (failed.length === 0) return;
+    // The store is unreachable, or these writes cannot be stored: the engine's own work is taken
+    // up again when its lease expires; a request learns that its write failed.
+    this.o.logger.error(
+      { err: failed[0]!.err, count: failed.length, of: batch.length },
+      'writing outcomes failed; the actions will be taken up again when their leases expire',
+    );
+    this.emit('failure', failed[0]!.err);
+    for (const { b, err } of failed)
+      if (b.onConflict === 'report') b.reject(err);
+      else b.resolve(undefined);
+  }
+
+  /**
+   * Commits writes together; when the commit fails, each is written alone, so one write the store
+   * cannot take (a value it cannot serialise, a constraint) never fails the others in its commit.
+   * Returns the writes that failed on their own, still pending.
+   */
+  private async writeGroup(batch: PendingWrite[]): Promise<Array<{ b: PendingWrite; err: unknown }>> {
     let results: boolean[];
     try {
       results = await this.o.store.writeActions(batch.map((b) => b.write));
     } catch (err) {
-      // The store is unreachable: the leases will expire and the work will be done again.
-      this.o.logger.error(
-        { err, count: batch.length },
-        'writing outcomes failed; the actions will be taken up again when their leases expire',
-      );
-      this.emit('failure', err);
-      // A request learns that its write failed; the engine's own work is redone after its lease.
-      for (const b of batch)
-        if (b.onConflict === 'report') b.reject(err);
-        else b.resolve(undefined);
-      return;
+      if (batch.length === 1) return [{ b: batch[0]!, err }];
+      this.o.logger.warn({ err, count: batch.length }, 'a group commit failed; writing its actions one at a time');
+      const failed: Array<{ b: PendingWrite; err: unknown }> = [];
+      for (const b of batch) failed.push(...(await this.writeGroup([b])));
+      return failed;
     }
     for (let i = 0; i < batch.length; i++) {
       const b = batch[i]!;
@@ -608,6 +643,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         b.resolve(await this.reapply(b.write.action.id, b.event).catch(() => undefined));
       }
     }
+    return [];
   }
 
   private async reapply(id: string, event: ActionEvent): Promise<ActionRecord | undefined> {
@@ -678,4 +714,15 @@ function attemptRecord(
   };
   if (result.kind === 'answered') return { ...base, response: { status: result.status, body: excerpt(result.body) } };
   return { ...base, error: { kind: result.kind, message: result.message } };
+}
+
+/** Tokens are only for the external system they were made for: every string recorded shows a placeholder. */
+export const TOKEN_PLACEHOLDER = '[callback token]';
+
+function redactToken<T>(value: T, token: string): T {
+  if (typeof value === 'string') return value.split(token).join(TOKEN_PLACEHOLDER) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactToken(v, token)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactToken(k, token), redactToken(v, token)])) as T;
+  return value;
 }

@@ -26,7 +26,8 @@ export type ActionEvent =
   | { type: 'send_failed'; kind: Exclude<FailureKind, 'status'>; message: string; attempt?: Record<string, unknown> }
   /** The request could not be made at all: the destination was refused or a value cannot be rendered. */
   | { type: 'send_refused'; cause: 'invalid_input' | 'destination_refused'; message: string }
-  | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown }
+  /** `rejectedReason`: the success callback arrived but its output mapping failed (it goes To Do, as in response mode). */
+  | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown; rejectedReason?: string }
   | { type: 'callback'; outcome: 'failure'; reason?: string }
   | { type: 'acknowledged'; externalReference: string }
   | { type: 'heartbeat'; note?: string }
@@ -265,6 +266,10 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       a.callbackOutcome = event.outcome;
       if (event.outcome === 'success') {
         c.note('integration', 'callback', 'Callback: success', event.data !== undefined ? { data: event.data } : undefined);
+        if (event.rejectedReason !== undefined) {
+          a.rejectedReason = event.rejectedReason;
+          return c.to('integration', 'todo', 'updated_by_integration', null).allocate().done();
+        }
         return succeed(c, 'integration', event.output !== undefined ? event.output : event.data);
       }
       a.rejectedReason = event.reason ?? 'Rejected by the external system';
@@ -282,6 +287,9 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (a.phase === 'awaiting_callback') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
       return c.note('integration', 'heartbeat', event.note ? `Progress: ${event.note}` : 'Heartbeat').done();
     case 'message':
+      // An external system's updates end with the action; people can still add notes.
+      if (event.actor === 'integration' && a.state === 'closed')
+        return refuse('The action is closed; the external system can no longer post messages to it');
       return c.note(event.actor, 'message', event.text).done();
     case 'timed_out':
       if (!waiting) return refuse('Only a waiting action can time out');

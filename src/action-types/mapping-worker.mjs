@@ -1,0 +1,75 @@
+// The thread that evaluates JSONata mappings (see mapping.ts). Plain JavaScript so it starts the same
+// under tsx, vitest and node. One job at a time: JSONata's own guardrails stop a runaway expression
+// between steps (time, depth, sequence length) and the exit hook stops values that grow too large;
+// a single native step that never returns (a regex backtracking, $pad of a billion) is ended by the
+// main thread terminating this worker.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import jsonata from 'jsonata';
+
+const { timeLimitMs, depthLimit, sequenceLimit, resultLimitBytes } = workerData;
+const EXIT = Symbol.for('jsonata.__evaluate_exit');
+const compiled = new Map();
+
+class LimitError extends Error {
+  constructor(limit, message) {
+    super(message);
+    this.limit = limit;
+  }
+}
+
+/** Stops a value from growing past the limits while it is built, not only at the end. */
+function checkStep(_expr, _input, _env, result) {
+  if (typeof result === 'string' && result.length > resultLimitBytes)
+    throw new LimitError('size', `built a string longer than ${resultLimitBytes} characters`);
+  if (Array.isArray(result) && result.length > sequenceLimit)
+    throw new LimitError('size', `built a list of more than ${sequenceLimit} items`);
+}
+
+function expressionOf(source) {
+  let expr = compiled.get(source);
+  if (!expr) {
+    expr = jsonata(source, { timeout: timeLimitMs, stack: depthLimit, sequence: sequenceLimit });
+    expr.assign(EXIT, checkStep);
+    // Action types are few; the cache only needs a bound against a builder changing one endlessly.
+    if (compiled.size >= 1000) compiled.clear();
+    compiled.set(source, expr);
+  }
+  return expr;
+}
+
+/** Which limit a JSONata error is about, if any. */
+function limitOf(err) {
+  if (err instanceof LimitError) return err.limit;
+  switch (err?.code) {
+    case 'D1012':
+      return 'time';
+    case 'D1011':
+    case 'U1001':
+      return 'depth';
+    case 'D2014':
+    case 'D2015':
+      return 'size';
+    default:
+      return err instanceof RangeError ? 'depth' : undefined;
+  }
+}
+
+parentPort.on('message', async (job) => {
+  try {
+    const result = await expressionOf(job.source).evaluate(job.input, job.bindings);
+    const json = result === undefined ? undefined : JSON.stringify(result);
+    if (json !== undefined && Buffer.byteLength(json) > resultLimitBytes)
+      throw new LimitError('size', `produced a result larger than ${resultLimitBytes / 1024} KB as JSON`);
+    parentPort.postMessage({ id: job.id, json });
+  } catch (err) {
+    const limit = limitOf(err);
+    const message =
+      err?.code === 'D2014' || err?.code === 'D2015'
+        ? `built a list of more than ${sequenceLimit} items`
+        : err instanceof RangeError
+          ? 'nested too deeply'
+          : (err?.message ?? String(err));
+    parentPort.postMessage({ id: job.id, error: { message, limit } });
+  }
+});

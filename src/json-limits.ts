@@ -1,0 +1,80 @@
+// Size and depth limits for JSON values from outside (launch input, callback data, case data) and
+// for what Callout derives from them (mapped outputs, timeline data). Checked without recursion, so
+// a value nested a million levels deep is refused rather than overflowing the stack of whoever
+// serialises it later (a shared write batch, the HTTP reply).
+
+/** Deepest nesting of objects and arrays accepted from outside and kept. */
+export const MAX_JSON_DEPTH = 32;
+/** Largest launch input and case data, as JSON. */
+export const MAX_INPUT_BYTES = 256 * 1024;
+/** Largest callback `data`, as JSON: a mapping may reduce it to a smaller output. */
+export const MAX_CALLBACK_DATA_BYTES = 1024 * 1024;
+/** Largest action output (mapped, or the body/data itself when there is no mapping). */
+export const MAX_OUTPUT_BYTES = 256 * 1024;
+/** Longest callback reason, message text or heartbeat note, in characters. */
+export const MAX_TEXT_CHARS = 10_000;
+/** Longest external reference, in characters. */
+export const MAX_REFERENCE_CHARS = 1000;
+/** Largest data kept in one timeline entry; larger data is kept as an excerpt. */
+export const MAX_TIMELINE_DATA_BYTES = 16 * 1024;
+
+export interface JsonLimits {
+  maxDepth: number;
+  maxBytes: number;
+}
+
+/** "256 KB", "1 MB": how a limit reads in a problem. */
+export function describeBytes(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
+  return n % 1024 === 0 ? `${n / 1024} KB` : `${n} bytes`;
+}
+
+/**
+ * What is wrong with `value` as JSON within `limits` ("is nested deeper than 32 levels", "is larger
+ * than 256 KB as JSON"), or undefined when it fits. The size is UTF-8 JSON text (numbers and
+ * separators counted approximately), abandoned as soon as the limit is passed.
+ */
+export function jsonProblem(value: unknown, limits: JsonLimits): string | undefined {
+  let bytes = 0;
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (v === null || v === undefined || typeof v === 'boolean') bytes += 5;
+    else if (typeof v === 'number') bytes += 24;
+    else if (typeof v === 'string') bytes += v.length > limits.maxBytes ? v.length : jsonBytes(v);
+    else if (typeof v === 'object') {
+      if (depth >= limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels`;
+      if (Array.isArray(v)) {
+        bytes += 2 + v.length;
+        for (let i = v.length - 1; i >= 0 && bytes <= limits.maxBytes; i--) stack.push({ v: v[i], depth: depth + 1 });
+      } else {
+        const entries = Object.entries(v as Record<string, unknown>);
+        bytes += 2;
+        for (let i = entries.length - 1; i >= 0 && bytes <= limits.maxBytes; i--) {
+          const [k, x] = entries[i]!;
+          bytes += jsonBytes(k) + 2;
+          stack.push({ v: x, depth: depth + 1 });
+        }
+      }
+    }
+    if (bytes > limits.maxBytes) return `is larger than ${describeBytes(limits.maxBytes)} as JSON`;
+  }
+  return undefined;
+}
+
+/**
+ * `value` itself when its JSON fits `maxBytes`, or an excerpt of it: a timeline keeps what came in
+ * without one large callback making every read of the timeline large. The value is already known to
+ * be within the depth limit (it passed the boundary); one that is not is not kept.
+ */
+export function jsonExcerpt(value: unknown, maxBytes = MAX_TIMELINE_DATA_BYTES): unknown {
+  const problem = jsonProblem(value, { maxDepth: MAX_JSON_DEPTH, maxBytes });
+  if (problem === undefined) return value;
+  // Too deep to serialise safely (only a caller past the boundary checks could pass one).
+  if (problem.includes('deeper')) return { excerpt: `not kept: ${problem}` };
+  const text = JSON.stringify(value);
+  return { excerpt: `${text.slice(0, Math.min(4096, maxBytes))}…`, bytes: Buffer.byteLength(text) };
+}
+
+/** A string's size as JSON text: escapes count (150,000 quotes are 300 KB). */
+const jsonBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
