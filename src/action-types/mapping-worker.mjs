@@ -73,3 +73,7 @@ parentPort.on('message', async (job) => {
     parentPort.postMessage({ id: job.id, error: { message, limit } });
   }
 });
+
+// Jobs are sent only after this: a cold start (loading JSONata on a busy machine) must not count
+// against the first job's deadline.
+parentPort.postMessage({ ready: true });

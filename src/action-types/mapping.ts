@@ -20,8 +20,11 @@ export const EXPRESSION_DEPTH_LIMIT = 200;
 export const EXPRESSION_SEQUENCE_LIMIT = 100_000;
 /** Largest result, as JSON; also the largest string built on the way. */
 export const EXPRESSION_RESULT_LIMIT_BYTES = MAX_OUTPUT_BYTES;
-/** A native step JSONata cannot interrupt (a regex, a huge `$pad`) is stopped by terminating its worker at this point. */
-const HARD_DEADLINE_MS = 2 * EXPRESSION_TIME_LIMIT_MS;
+/**
+ * A native step JSONata cannot interrupt (a regex, a huge `$pad`) is stopped by terminating its worker
+ * at this point. Wall time seen from the main thread, so it leaves room for a busy machine.
+ */
+const HARD_DEADLINE_MS = 4 * EXPRESSION_TIME_LIMIT_MS;
 /** Heap of one worker: a value that outgrows it ends the worker, not the process. */
 const WORKER_HEAP_MB = 128;
 const POOL_SIZE = 2;
@@ -118,6 +121,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The worker has loaded JSONata and takes jobs. */
+  ready: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | null;
 }
@@ -139,9 +144,12 @@ class WorkerPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => s.job === null);
-      if (!slot && this.slots.length < POOL_SIZE) slot = this.spawn();
-      if (!slot) return;
+      const slot = this.slots.find((s) => s.ready && s.job === null);
+      if (!slot) {
+        // Still starting workers are counted: the job waits for one to say it is ready.
+        if (this.slots.length < POOL_SIZE) this.spawn();
+        return;
+      }
       const job = this.queue.shift()!;
       try {
         slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings });
@@ -167,9 +175,15 @@ class WorkerPool {
       },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
     });
-    const slot: Slot = { worker, job: null, timer: null };
-    worker.unref();
-    worker.on('message', (reply: Reply) => {
+    const slot: Slot = { worker, ready: false, job: null, timer: null };
+    // Referenced while starting with jobs waiting, so a short-lived program does not exit under them.
+    if (this.queue.length === 0) worker.unref();
+    worker.on('message', (reply: Reply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        worker.unref();
+        return this.pump();
+      }
       const job = slot.job;
       if (!job || reply.id !== job.id) return;
       this.settle(slot);
