@@ -7,10 +7,10 @@ import { parseJsonTemplate, type JsonNode } from './json.ts';
 import {
   compileForm,
   compileJson,
+  compilePath,
   compileText,
   headerSafe,
   HEADER_LINE_BREAK_REASON,
-  percentEncode,
   slotFor,
   type Slot,
   type SystemValues,
@@ -83,7 +83,7 @@ export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations)
     return s;
   };
 
-  const renderPath = compileText(path, slot, percentEncode('path'));
+  const renderPath = compilePath(path, slot);
   const renderHeaders = headers.map(([name, segments]) => [name, compileText(segments, slot, headerSafe(`headers.${name}`))] as const);
   const renderBody = compileBody(body, slot);
   const contentType = body.format === 'json' ? JSON_TYPE : body.format === 'form' ? FORM_TYPE : undefined;
