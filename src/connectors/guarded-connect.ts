@@ -11,13 +11,18 @@ export interface OutboundConnectOptions {
   /** Connect timeout in ms (each of the TCP and TLS steps). */
   timeout: number;
   allowPrivateNetworks: boolean;
+  /**
+   * Resolves names. @default guardedLookup. Tests pass an unguarded one to play a DNS answer that
+   * changes between the check and the connect (rebinding): the socket check must still refuse it.
+   */
+  lookup?: typeof guardedLookup;
 }
 
 /** An undici `connect` option: pass it as `connect` to a Pool, Client or Agent. */
 export function outboundConnector(opts: OutboundConnectOptions): buildConnector.connector {
   if (opts.allowPrivateNetworks) return buildConnector({ timeout: opts.timeout });
   // TCP first (plain connector, guarded DNS), then TLS on the checked socket (httpSocket).
-  const tcp = buildConnector({ timeout: opts.timeout, lookup: guardedLookup as never });
+  const tcp = buildConnector({ timeout: opts.timeout, lookup: (opts.lookup ?? guardedLookup) as never });
   const tls = buildConnector({ timeout: opts.timeout });
   return (options, callback) => {
     const host = normaliseHost(options.hostname);
