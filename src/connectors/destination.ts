@@ -128,7 +128,12 @@ export function resolveUnderBase(baseUrl: string, renderedPath: string): URL {
     const rel = renderedPath.startsWith('/') || renderedPath.startsWith('?') || renderedPath === '' ? renderedPath : `/${renderedPath}`;
     raw = base.origin + basePath + rel;
   }
-  const target = new URL(raw);
+  let target: URL;
+  try {
+    target = new URL(raw);
+  } catch {
+    throw new DestinationRefusedError(`${JSON.stringify(renderedPath.slice(0, 200))} does not make a valid URL under ${baseUrl}`);
+  }
   // The URL parser removes dot segments silently; whatever their source, the path we were given is
   // not the one that would be sent, so refuse rather than guess.
   const rawPath = raw.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, '').split(/[?#]/, 1)[0]!;
