@@ -4,10 +4,12 @@
 // attempt could still be running. Bounds are loose (CI is slow) but fail on the old behaviour,
 // where a trickle or an endless body kept the attempt open for as long as the peer liked.
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import type { ActionView } from '../../src/views.ts';
+import { requestToken } from '../../src/connectors/auth/token-client.ts';
+import { TokenEndpointUnavailableError } from '../../src/connectors/auth/provider.ts';
 
 const TIMEOUT_MS = 1000;
 /** How long a trickling peer would keep going: far past the timeout and the engine's lease (timeout + 2 s margin). */
@@ -77,10 +79,11 @@ function hostile(req: IncomingMessage, res: ServerResponse): void {
 
 let h: Harness;
 let server: Server;
+let port: number;
 beforeAll(async () => {
   server = createServer(hostile);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  port = (server.address() as { port: number }).port;
   h = await startHarness();
   const c = await h.api('POST', '/v1/connectors', { name: 'hostile', baseUrl: `http://127.0.0.1:${port}`, timeout: TIMEOUT_MS });
   expect(c.status).toBe(201);
@@ -101,6 +104,11 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
+
+async function until(pred: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!pred() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
 
 const attempted = (a: ActionView): boolean => a.retry.lastError !== null || a.state !== 'waiting';
 
@@ -147,6 +155,7 @@ it('ends each hostile attempt within the timeout, with the right retry state, an
     ['/silent', silent],
   ] as const) {
     const closed = seen.get(path)!.closedAt;
+    await until(() => closed.length > 0);
     expect(closed, path).toHaveLength(1);
     expect(closed[0]! - r.launchedAt, path).toBeLessThan(BOUND_MS);
   }
@@ -168,6 +177,7 @@ it('stops reading an endless 2xx body at 1 MiB and puts the action in To Do with
   });
   // The connection was closed: the peer could not push much past the cap (socket buffers aside).
   const s = seen.get('/endless')!;
+  await until(() => s.closedAt.length > 0); // the peer learns of the close a moment after Callout acts
   expect(s.closedAt).toHaveLength(1);
   expect(s.bytesWritten).toBeLessThan(16 * MiB);
   // The timeline keeps a bounded excerpt, not the megabyte.
@@ -185,4 +195,31 @@ it('a huge error body does not change what the status decides: a 503 is retried 
     retry: { lastError: expect.stringMatching(/^HTTP 503: e+$/) },
   });
   expect(action.retry.lastError!.length).toBeLessThan(400);
+});
+
+describe('the OAuth token endpoint', () => {
+  const token = (path: string): Promise<unknown> =>
+    requestToken({
+      tokenUrl: `http://127.0.0.1:${port}${path}`,
+      grant: { type: 'client_credentials' },
+      clientId: 'id',
+      clientSecret: 'secret-123',
+      clientAuth: 'body',
+      allowPrivateNetworks: true,
+      timeoutMs: TIMEOUT_MS,
+    });
+
+  it('a trickling token endpoint is given up at the timeout', async () => {
+    const started = performance.now();
+    await expect(token('/trickle')).rejects.toMatchObject({ reason: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
+  });
+
+  it('an endless token answer is read to 64 KiB, then refused as not a token', async () => {
+    const started = performance.now();
+    const err = await token('/endless').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenEndpointUnavailableError);
+    expect(err).toMatchObject({ reason: 'invalid_response', message: expect.stringContaining('more than 65536 bytes') });
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
+  });
 });
