@@ -401,6 +401,9 @@ export class Callout {
     const checked = type.compiled.templates.validateInput(r.input ?? {});
     if (!checked.ok) for (const e of checked.errors) p.add(e.field ? `input.${e.field}` : 'input', e.message);
     p.throwIfAny();
+    const refused = type.compiled.templates.refusal((checked as { value: Record<string, unknown> }).value);
+    if (refused) p.add(`input.${refused.field}`, refused.reason);
+    p.throwIfAny();
     const now = this.clock.now();
     return launchAction({
       id: uuidv7(now),

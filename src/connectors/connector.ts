@@ -95,6 +95,11 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
   const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
   const baseUrl = checkBaseUrl(p, v.baseUrl, ctx.allowPrivateNetworks);
   const auth = checkAuth(p, v.auth ?? { type: 'none' }, ctx.existing, baseUrl);
+  if (auth && 'tokenUrl' in auth && !ctx.allowPrivateNetworks && isLocalHostName(new URL(auth.tokenUrl).hostname))
+    p.add(
+      'auth.tokenUrl',
+      'is a loopback or private address; the deployment does not allow private networks (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)',
+    );
   const headers = headerMap(p, v.headers, 'headers');
   const rateLimits: RateLimit[] = [];
   if (v.rateLimits !== undefined && v.rateLimits !== null) {

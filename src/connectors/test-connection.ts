@@ -3,7 +3,8 @@
 
 import { Client, errors as undiciErrors } from 'undici';
 import type { ConnectorEntry } from '../engine/registry.ts';
-import { DestinationRefusedError, guardedLookup, isLocalHostName } from './destination.ts';
+import { DestinationRefusedError, isLocalHostName } from './destination.ts';
+import { outboundConnector } from './guarded-connect.ts';
 import { authProviderFor, type AuthDeps } from './auth/index.ts';
 import { type AuthProvider, CredentialsRefusedError, TokenEndpointUnavailableError } from './auth/provider.ts';
 import { describeNetworkError, isTokenAuthProvider } from './auth/token-client.ts';
@@ -101,7 +102,7 @@ async function probe(
     };
   }
   const client = new Client(url.origin, {
-    connect: allowPrivate ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: guardedLookup as never },
+    connect: outboundConnector({ timeout: timeoutMs, allowPrivateNetworks: allowPrivate }),
   });
   try {
     const res = await client.request({

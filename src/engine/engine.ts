@@ -460,6 +460,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       case 'connection_error':
       case 'timeout':
         return { type: 'send_failed', kind: result.kind, message: result.message, attempt: record };
+      case 'too_large': {
+        // A 2xx answer cannot be mapped from a cut body: a person decides. Otherwise the status decides.
+        const ok = result.status >= 200 && result.status < 300;
+        return ok
+          ? { type: 'send_answered', status: result.status, attempt: record, unusable: result.message }
+          : { type: 'send_answered', status: result.status, attempt: record, bodyExcerpt: result.body.slice(0, 300) };
+      }
       case 'answered': {
         const ok = result.status >= 200 && result.status < 300;
         const mapped = ok ? await this.evaluateResponse(type, a, result) : {};
@@ -712,7 +719,8 @@ function attemptRecord(
     request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) },
     durationMs: result.durationMs,
   };
-  if (result.kind === 'answered') return { ...base, response: { status: result.status, body: excerpt(result.body) } };
+  if (result.kind === 'answered' || result.kind === 'too_large')
+    return { ...base, response: { status: result.status, body: excerpt(result.body) } };
   return { ...base, error: { kind: result.kind, message: result.message } };
 }
 

@@ -1,10 +1,12 @@
 // Sending attempts: one undici Pool per connector (never the global fetch, several times slower
-// here), the attempt timeout, and failures classified by undici's own error classes.
+// here), a deadline on the whole attempt, a bounded response body, and failures classified by
+// undici's own error classes.
 
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, type Dispatcher, errors as undiciErrors } from 'undici';
 import type { ConnectorEntry } from './registry.ts';
 import { CredentialsRefusedError, TokenEndpointUnavailableError, staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
-import { DestinationRefusedError, guardedLookup } from '../connectors/destination.ts';
+import { DestinationRefusedError } from '../connectors/destination.ts';
+import { outboundConnector } from '../connectors/guarded-connect.ts';
 
 export interface OutboundRequest {
   method: string;
@@ -17,6 +19,8 @@ export interface OutboundRequest {
 
 export type SendResult =
   | { kind: 'answered'; status: number; headers: Record<string, string>; body: string; durationMs: number }
+  /** Answered, but the body went past MAX_RESPONSE_BODY: reading stopped there; `body` is its start. */
+  | { kind: 'too_large'; status: number; headers: Record<string, string>; body: string; message: string; durationMs: number }
   | { kind: 'connection_error' | 'timeout'; message: string; durationMs: number }
   | { kind: 'refused'; message: string; durationMs: number }
   /** Not sent: `stillAllowed` said the permit had run out (waiting for a token, a busy event loop). */
@@ -24,8 +28,10 @@ export type SendResult =
   /** The connector's credentials were refused (e.g. by its token endpoint): a person must fix them. */
   | { kind: 'credentials_refused'; message: string; durationMs: number };
 
-/** Most of a response body the engine keeps: enough for mapping, bounded for memory. */
-const MAX_BODY = 1 << 20;
+/** Most of a response body read: enough for mapping, bounded for memory. Past it the attempt stops reading. */
+export const MAX_RESPONSE_BODY = 1 << 20;
+/** How often the deadline sweep runs while requests are out: how late after its deadline an attempt may end. */
+const SWEEP_MS = 50;
 
 interface PoolEntry {
   revision: number;
@@ -35,6 +41,9 @@ interface PoolEntry {
 
 export class Sender {
   private pools = new Map<string, PoolEntry>();
+  /** Requests out now; one sweeping timer ends the overdue ones (no timer or AbortSignal per request). */
+  private inFlight = new Set<Exchange>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: {
@@ -53,14 +62,21 @@ export class Sender {
       connections: c.spec.maxConcurrency ?? this.opts.connectionsPerConnector ?? 128,
       pipelining: 1,
       keepAliveTimeout: 10_000,
-      connect: this.opts.allowPrivateNetworks
-        ? { timeout: c.spec.timeoutMs }
-        : { timeout: c.spec.timeoutMs, lookup: guardedLookup as never },
+      connect: outboundConnector({ timeout: c.spec.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
     });
     const e: PoolEntry = { revision: c.revision, pool, auth: (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c) };
     this.pools.set(c.id, e);
     return e;
   }
+
+  private sweep = (): void => {
+    const now = performance.now();
+    for (const x of this.inFlight) if (x.deadline <= now) x.expire();
+    if (this.inFlight.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  };
 
   /** Names of headers added by the connector's auth: kept out of request logs. */
   authHeaderNames(c: ConnectorEntry): readonly string[] {
@@ -106,7 +122,7 @@ export class Sender {
     }
   }
 
-  private async once(
+  private once(
     e: PoolEntry,
     c: ConnectorEntry,
     req: OutboundRequest,
@@ -114,27 +130,31 @@ export class Sender {
     started: number,
   ): Promise<SendResult> {
     const timeoutMs = c.spec.timeoutMs;
-    const durationMs = (): number => Math.round(performance.now() - started);
-    try {
-      const res = await e.pool.request({
-        method: req.method as 'POST',
-        path: req.url.pathname + req.url.search,
-        headers: { ...req.headers, ...authHeaders },
-        body: req.body,
-        // undici's own per-phase timeouts (no AbortSignal per request: it costs more than the send).
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+    return new Promise((resolve) => {
+      // The deadline covers the whole exchange: connect, headers and body (undici's own timeouts
+      // below only bound the gaps between bytes, which a trickling peer never lets run out).
+      const x = new Exchange(performance.now() + timeoutMs, timeoutMs, started, (r) => {
+        this.inFlight.delete(x);
+        resolve(r);
       });
-      const body = await readBody(res.body);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      return { kind: 'answered', status: res.statusCode, headers, body, durationMs: durationMs() };
-    } catch (err) {
-      return classify(err, timeoutMs, durationMs());
-    }
+      this.inFlight.add(x);
+      this.sweeper ??= setInterval(this.sweep, SWEEP_MS).unref();
+      e.pool.dispatch(
+        {
+          method: req.method as 'POST',
+          path: req.url.pathname + req.url.search,
+          headers: { ...req.headers, ...authHeaders },
+          body: req.body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        x,
+      );
+    });
   }
 
   async close(): Promise<void> {
+    for (const x of this.inFlight) x.expire();
     await Promise.all([...this.pools.values()].map((e) => e.pool.close().catch(() => undefined)));
     this.pools.clear();
   }
@@ -146,18 +166,96 @@ export class Sender {
   }
 }
 
-/** The body as text, kept up to MAX_BODY and read to its end (listeners: an async iterator per response costs more). */
-function readBody(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (size < MAX_BODY) chunks.push(chunk);
-      size += chunk.length;
-    });
-    stream.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    stream.on('error', reject);
-  });
+class AttemptDeadlineError extends Error {}
+class BodyCapError extends Error {}
+
+/**
+ * One request and its answer, as an undici dispatch handler: the body is collected up to
+ * MAX_RESPONSE_BODY with no stream in between, and `expire` ends the exchange from the sweep.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    readonly deadline: number,
+    private readonly timeoutMs: number,
+    private readonly started: number,
+    private readonly done: (r: SendResult) => void,
+  ) {}
+
+  /** Past the deadline: answer 'timeout' now and abort the request (or, still queued, as soon as it starts). */
+  expire(): void {
+    if (this.settled) return;
+    const durationMs = Math.round(performance.now() - this.started);
+    const message =
+      this.status === 0
+        ? `no answer within ${this.timeoutMs} ms`
+        : `the answer (HTTP ${this.status}) did not finish within ${this.timeoutMs} ms; ${this.size} bytes of body arrived`;
+    this.finish({ kind: 'timeout', message, durationMs });
+    this.controller?.abort(new AttemptDeadlineError(message));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Expired while waiting for a connection: never write it (undici checks before writing).
+    if (this.settled) controller.abort(new AttemptDeadlineError('the attempt already ended'));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode;
+    for (const k in headers) {
+      const v = headers[k];
+      if (v !== undefined) this.headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.size + chunk.length > MAX_RESPONSE_BODY) {
+      this.chunks.push(chunk.subarray(0, MAX_RESPONSE_BODY - this.size));
+      this.size = MAX_RESPONSE_BODY;
+      const message = `the response body is larger than ${MAX_RESPONSE_BODY} bytes (the most Callout reads); reading stopped there`;
+      this.finish({
+        kind: 'too_large',
+        status: this.status,
+        headers: this.headers,
+        body: this.text(),
+        message,
+        durationMs: this.elapsed(),
+      });
+      controller.abort(new BodyCapError(message)); // closes the connection: the rest is never read
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.finish({ kind: 'answered', status: this.status, headers: this.headers, body: this.text(), durationMs: this.elapsed() });
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.finish(classify(err, this.timeoutMs, this.elapsed()));
+  }
+
+  private finish(r: SendResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(r);
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private text(): string {
+    const c = this.chunks;
+    return c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c).toString('utf8');
+  }
 }
 
 function classify(err: unknown, timeoutMs: number, durationMs: number): SendResult {

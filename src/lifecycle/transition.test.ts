@@ -648,6 +648,16 @@ describe('failed attempts', () => {
     expect(dest.action).toMatchObject({ state: 'todo', reason: 'request_rejected' });
   });
 
+  it('a 2xx answer that cannot be used (body past the cap) turns the action To Do with the reason, counted, not retried', () => {
+    const policy = policyOf();
+    const a = claim(launch(policy), T0);
+    const why = 'the response body is larger than 1048576 bytes';
+    const r = step(a, { type: 'send_answered', status: 200, unusable: why }, policy, T0);
+    expectStateChange(a, r, { state: 'todo', reason: 'request_rejected' });
+    expect(r.action).toMatchObject({ rejectedReason: why, lastError: why, attempts: 1, nextRetryAt: null, escalated: false });
+    expect(r.timeline[0]!.message).toContain(why);
+  });
+
   it('waiting for a rate limit is not a failure and is not counted', () => {
     const policy = policyOf();
     const a = claim(launch(policy), T0);

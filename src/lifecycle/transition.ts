@@ -22,6 +22,8 @@ export type ActionEvent =
       evaluation?: Evaluation;
       externalReference?: string;
       attempt?: Record<string, unknown>;
+      /** Why a 2xx answer could not be used (e.g. a body past the size cap): To Do with this reason. */
+      unusable?: string;
     }
   | { type: 'send_failed'; kind: Exclude<FailureKind, 'status'>; message: string; attempt?: Record<string, unknown> }
   /** The request could not be made at all: the destination was refused or a value cannot be rendered. */
@@ -227,6 +229,12 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         return c.done();
       }
       if (event.type === 'send_failed') return failAttempt(c, event.kind, event.message, undefined, undefined);
+      if (event.unusable !== undefined) {
+        a.lastError = event.unusable;
+        a.lastErrorAt = ctx.now;
+        a.rejectedReason = event.unusable;
+        return c.to('system', 'todo', 'request_rejected', null).allocate().done();
+      }
       if (event.status < 200 || event.status >= 300) {
         const excerpt = event.bodyExcerpt ? `: ${event.bodyExcerpt}` : '';
         return failAttempt(c, 'status', `HTTP ${event.status}${excerpt}`, event.status, event.retryAfterMs);
@@ -375,5 +383,5 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
 function attemptMessage(event: Extract<ActionEvent, { type: 'send_answered' | 'send_failed' }>): string {
   if (event.type === 'send_failed')
     return `Attempt failed: ${event.kind === 'timeout' ? 'timed out' : 'connection error'}: ${event.message}`;
-  return `Attempt answered HTTP ${event.status}`;
+  return `Attempt answered HTTP ${event.status}${event.unusable !== undefined ? `, unusable: ${event.unusable}` : ''}`;
 }

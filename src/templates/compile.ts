@@ -1,16 +1,16 @@
 // compileTemplates: turns an action type's path, headers and body templates plus its field
 // declarations into fields, a JSON Schema, an input validator and a fast request renderer.
 
-import { TemplateError } from './errors.ts';
+import { RenderError, TemplateError } from './errors.ts';
 import { buildInputSchema, inferFields, type FieldDeclarations, type FieldSpec, type InputSchema } from './fields.ts';
 import { parseJsonTemplate, type JsonNode } from './json.ts';
 import {
   compileForm,
   compileJson,
+  compilePath,
   compileText,
   headerSafe,
   HEADER_LINE_BREAK_REASON,
-  percentEncode,
   slotFor,
   type Slot,
   type SystemValues,
@@ -46,7 +46,12 @@ export interface CompiledTemplates {
   validateInput(input: unknown): InputResult;
   /** Renders from validated values; throws RenderError for a value that cannot go where it is placed. */
   render(values: Record<string, unknown>, system: SystemValues): RenderedRequest;
+  /** The RenderError the path and headers would throw for these values, at launch, before anything is stored. */
+  refusal(values: Record<string, unknown>): RenderError | undefined;
 }
+
+// Stand-ins for the system tokens when checking input at launch: the checks concern field values only.
+const CHECK_SYSTEM: SystemValues = { callbackUrl: '', callbackToken: '', actionId: '', caseId: null, idempotencyKey: '' };
 
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -83,7 +88,7 @@ export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations)
     return s;
   };
 
-  const renderPath = compileText(path, slot, percentEncode('path'));
+  const renderPath = compilePath(path, slot);
   const renderHeaders = headers.map(([name, segments]) => [name, compileText(segments, slot, headerSafe(`headers.${name}`))] as const);
   const renderBody = compileBody(body, slot);
   const contentType = body.format === 'json' ? JSON_TYPE : body.format === 'form' ? FORM_TYPE : undefined;
@@ -102,6 +107,16 @@ export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations)
         body: renderBody === undefined ? undefined : renderBody(values, system),
         contentType,
       };
+    },
+    refusal(values) {
+      try {
+        renderPath(values, CHECK_SYSTEM);
+        for (const [, render] of renderHeaders) render(values, CHECK_SYSTEM);
+        return undefined;
+      } catch (err) {
+        if (err instanceof RenderError) return err;
+        throw err;
+      }
     },
   };
 }

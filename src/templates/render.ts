@@ -95,6 +95,60 @@ export function percentEncode(location: string): (text: string, slot: Slot) => s
   };
 }
 
+/** A value that is nothing but dots, also percent-encoded ("..", "%2e%2E", "%252e"). */
+const ONLY_DOTS = /^(?:\.|%(?:25)*2e)+$/i;
+export const DOT_SEGMENT_REASON =
+  'would become a "." or ".." path segment, which changes the path (dot segments are not allowed in a path)';
+
+/**
+ * For the path template: tokens are percent-encoded (so no "/", "?", "#" or control character gets
+ * out) and a value that would make a whole "." or ".." segment is refused, since the URL parser
+ * would silently move the request elsewhere ("/tickets/{{ Id }}/close" with Id ".." is "/close").
+ */
+export function compilePath(segments: readonly Segment[], slot: (token: Token) => Slot, location = 'path'): TextRenderer {
+  const encode = percentEncode(location);
+  const parts = segments.map((s) => (typeof s === 'string' ? s : slot(s)));
+  if (parts.every((p) => typeof p === 'string')) {
+    const constant = parts.join('');
+    return () => constant;
+  }
+  return (values, system) => {
+    let out = '';
+    let dots: Array<[start: number, end: number, field: string]> | undefined;
+    for (const part of parts) {
+      if (typeof part === 'string') out += part;
+      else {
+        const raw = toText(part.read(values, system));
+        // Only a value of dots alone can form a dot segment (encoding keeps "/" out of it): rare, so the check is here.
+        if (raw !== '' && ONLY_DOTS.test(raw)) (dots ??= []).push([out.length, out.length + raw.length, part.name]);
+        out += encode(raw, part);
+      }
+    }
+    if (dots !== undefined) refuseDotSegments(out, dots, location);
+    return out;
+  };
+}
+
+/** "." or ".." once percent-encoded dots ("%2e", also double-encoded "%252e") are read as dots. */
+export function isDotSegment(segment: string): boolean {
+  const s = segment.length <= 2 ? segment : segment.replace(/%(?:25)*2e/gi, '.');
+  return s === '.' || s === '..';
+}
+
+function refuseDotSegments(out: string, dots: Array<[number, number, string]>, location: string): void {
+  const q = out.search(/[?#]/);
+  const pathEnd = q === -1 ? out.length : q;
+  for (const [start, , field] of dots) {
+    if (start >= pathEnd) continue; // in the query: dots are plain data there
+    // URL parsers split http paths on "\\" as well as "/".
+    let from = start;
+    while (from > 0 && out[from - 1] !== '/' && out[from - 1] !== '\\') from--;
+    let to = start;
+    while (to < pathEnd && out[to] !== '/' && out[to] !== '\\') to++;
+    if (isDotSegment(out.slice(from, to))) throw new RenderError(field, location, DOT_SEGMENT_REASON);
+  }
+}
+
 const LINE_BREAK = /[\r\n\0]/;
 export const HEADER_LINE_BREAK_REASON = 'a header value must not contain a line break (CR or LF) or NUL';
 

@@ -3,7 +3,8 @@
 
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Clock } from '../../engine/clock.ts';
-import { DestinationRefusedError, guardedLookup, isLocalHostName } from '../destination.ts';
+import { DestinationRefusedError, isLocalHostName } from '../destination.ts';
+import { outboundConnector } from '../guarded-connect.ts';
 import { type AuthProvider, CredentialsRefusedError, type TokenGrant, TokenEndpointUnavailableError } from './provider.ts';
 
 /** @default 10 s: connect, headers and body together. */
@@ -43,7 +44,7 @@ function agentFor(allowPrivate: boolean): Agent {
   const key = allowPrivate ? 'open' : 'guarded';
   return (agents[key] ??= new Agent({
     keepAliveTimeout: 10_000,
-    connect: allowPrivate ? { timeout: TOKEN_TIMEOUT_MS } : { timeout: TOKEN_TIMEOUT_MS, lookup: guardedLookup as never },
+    connect: outboundConnector({ timeout: TOKEN_TIMEOUT_MS, allowPrivateNetworks: allowPrivate }),
   }));
 }
 
@@ -94,6 +95,12 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
     status = res.statusCode;
     text = await readBounded(res.body);
   } catch (err) {
+    if (err instanceof TokenBodyTooLargeError)
+      throw new TokenEndpointUnavailableError(
+        'invalid_response',
+        `token endpoint ${where} answered with more than ${MAX_TOKEN_BODY} bytes`,
+        status!,
+      );
     throw networkFailure(err, where, timeoutMs);
   }
 
@@ -164,12 +171,16 @@ export function describeNetworkError(code: string | undefined, err: unknown): st
   }
 }
 
+class TokenBodyTooLargeError extends Error {}
+
+/** Reads at most MAX_TOKEN_BODY: past it, stops (leaving the loop destroys the stream and its connection). */
 async function readBounded(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    if (size < MAX_TOKEN_BODY) chunks.push(Buffer.from(chunk));
     size += chunk.length;
+    if (size > MAX_TOKEN_BODY) throw new TokenBodyTooLargeError();
+    chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
 }

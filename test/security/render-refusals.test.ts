@@ -1,0 +1,52 @@
+// Values that would change where or what is sent: a path token that becomes a dot segment
+// ("/tickets/{{ Id }}/close" with Id ".." would be "/close") and a header value with CR, LF or NUL.
+// Refused at launch with a 422 naming input.<Field> and nothing stored; when the template changes
+// after launch, the engine refuses the send (To Do, Invalid Input) and nothing goes out.
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { actionType, connector, startHarness, type ApiResponse, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ start: false });
+  await connector(h);
+  await actionType(h, { name: 'close-ticket', path: '/tickets/{{ Id }}/close', headers: { 'X-Note': 'note: {{ Note }}' } });
+});
+afterAll(async () => h.close());
+
+const launch = (input: Record<string, unknown>): Promise<ApiResponse> =>
+  h.api('POST', '/v1/actions', { actionType: 'close-ticket', input: { Note: 'n', ...input } });
+
+it('refuses at launch a path token that would become a dot segment, naming the field, and stores nothing', async () => {
+  for (const Id of ['..', '.', '%2e%2E', '%2e', '.%2E', '%252e%252e']) {
+    const r = await launch({ Id });
+    expect(r.status, Id).toBe(422);
+    expect(r.headers['content-type']).toContain('application/problem+json');
+    expect(r.body.errors, Id).toEqual([{ field: 'input.Id', message: expect.stringContaining('dot segment') }]);
+  }
+  expect((await h.api('GET', '/v1/actions')).body.items).toHaveLength(0);
+});
+
+it('accepts dots that are not a whole segment', async () => {
+  for (const Id of ['...', '.a', 'a..', 'v1.2', '../x']) expect((await launch({ Id })).status, Id).toBe(201);
+});
+
+it('refuses at launch a header value with CR, LF or NUL, naming the field', async () => {
+  for (const Note of ['a\r\nX-Admin: true', 'a\nb', 'a\rb', 'a\u0000b']) {
+    const r = await launch({ Id: '7', Note });
+    expect(r.status).toBe(422);
+    expect(r.body.errors).toEqual([{ field: 'input.Note', message: expect.stringContaining('line break') }]);
+  }
+});
+
+it('a template changed after launch: the engine refuses the send (To Do, Invalid Input) and sends nothing', async () => {
+  await actionType(h, { name: 'later', path: '/tickets?id={{ Id }}' });
+  const r = await h.api('POST', '/v1/actions', { actionType: 'later', input: { Id: '..' } });
+  expect(r.status).toBe(201); // in the query, dots are data
+  const u = await h.api('PATCH', '/v1/action-types/later', { path: '/tickets/{{ Id }}/close' });
+  expect(u.status).toBe(200);
+  h.callout.start();
+  const a = await h.waitFor(r.body.id, (x) => x.state !== 'waiting');
+  expect(a).toMatchObject({ state: 'todo', reason: 'invalid_input', rejectedReason: expect.stringContaining('Id: would become') });
+  expect(h.mock.log.filter((e) => e.key === a.id)).toHaveLength(0);
+});
