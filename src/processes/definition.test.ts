@@ -2,7 +2,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.ts';
+import { Value } from '@sinclair/typebox/value';
 import { compileProcess } from './definition.ts';
+import { ProcessBody } from './schemas.ts';
 
 function problems(body: unknown, refs = {}): Array<{ field: string; message: string }> {
   try {
@@ -179,5 +181,13 @@ describe('compileProcess', () => {
       { field: 'steps[0].queue', message: 'no queue "ops" exists' },
       { field: 'steps[1].actionType', message: 'no action type "nope" exists' },
     ]);
+  });
+
+  it('the route schema accepts the SPEC example and refuses unknown settings and kinds', () => {
+    expect(Value.Check(ProcessBody, spec)).toBe(true);
+    expect(Value.Check(ProcessBody, { ...spec, owner: 'x' })).toBe(false);
+    expect(Value.Check(ProcessBody, { name: 'p', steps: [{ name: 'a', kind: 'manual', queue: 'hr', actionType: 't' }] })).toBe(false);
+    expect(Value.Check(ProcessBody, { name: 'p', steps: [{ name: 'a', kind: 'script' }] })).toBe(false);
+    expect(Value.Check(ProcessBody, { name: 'p', steps: [] })).toBe(false);
   });
 });

@@ -372,6 +372,25 @@ describe('failing expressions and refused events', () => {
     expect(await advance(other, run, { type: 'case_started' }, ctx)).toMatchObject({ ok: false, code: 'INVALID_STATE' });
   });
 
+  it('refuses a change of an action for a step that has not started', async () => {
+    const run = await atLaptop();
+    expect(await advance(newStarter, run, closed({ step: 'welcome', actionId: 'act_x' }), ctx)).toMatchObject({
+      ok: false,
+      code: 'INVALID_STATE',
+    });
+  });
+
+  it('a manual task completed Not Done fails its step and, with stop, leaves the case open there', async () => {
+    let run = ok(await advance(newStarter, newCaseRun(newStarter, { name: 'Sam' }), { type: 'case_started' }, ctx)).run;
+    run = ok(await advance(newStarter, run, { type: 'action_queued', step: 'approve', actionId: 'task_1' }, ctx)).run;
+    const r = ok(
+      await advance(newStarter, run, { type: 'step_completed', step: 'approve', resolution: 'not_done_successfully', user: 'alice' }, ctx),
+    );
+    expect(statuses(r.run)).toEqual({ approve: 'failed', laptop: 'pending', shape: 'pending', welcome: 'pending' });
+    expect(r.run.steps[0]!.outcome).toBeNull();
+    expect(r.effects).toEqual([]);
+  });
+
   it('the same action_queued twice changes nothing the second time, and the input case run is not mutated', async () => {
     const run = await atLaptop();
     const snapshot = structuredClone(run);

@@ -140,6 +140,7 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       const at = r.stepFor(event.step, event.actionId);
       if (typeof at === 'string') return refuse(at, 'CONFLICT');
       const { step, def } = at;
+      if (step.status === 'pending') return refuse(`step ${event.step} has not started; no action of it can change`);
       if (event.escalated && !run.escalated) {
         run.escalated = true;
         r.effect({ type: 'mark_escalated', step: step.name });
@@ -163,7 +164,7 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
           if (def.kind === 'external' && automatic) {
             step.outcome = event.resolution === 'done_successfully' ? 'ACTION_HANDLED_SUCCESSFUL' : 'ACTION_HANDLED_FAILED';
           }
-          await r.finish(step, def, event.resolution ?? 'not_done_successfully', event.output);
+          await r.finish(step, event.resolution ?? 'not_done_successfully', event.output);
           return r.result();
         }
         default:
@@ -175,7 +176,7 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       if (typeof at === 'string') return refuse(at, 'CONFLICT');
       if (run.status === 'closed') return refuse('the case is closed');
       if (at.step.status !== 'waiting_for_person') return refuse(`step ${event.step} is ${at.step.status}, not waiting for a person`);
-      await r.finish(at.step, at.def, event.resolution, event.output);
+      await r.finish(at.step, event.resolution, event.output);
       return r.result();
     }
     default:
@@ -214,7 +215,7 @@ class Run {
   }
 
   /** A step's action or task closed: Done goes on; Not Done fails the step and stops or goes on. */
-  async finish(step: StepRun, def: ProcessStep, resolution: Resolution, output: unknown): Promise<void> {
+  async finish(step: StepRun, resolution: Resolution, output: unknown): Promise<void> {
     this.changed = true;
     if (output !== undefined) step.output = output;
     if (resolution === 'done_successfully') {
@@ -224,7 +225,8 @@ class Run {
     }
     step.status = 'failed';
     step.error = 'the action was closed Not Done Successfully';
-    if (def.onFailure === 'continue') await this.proceed();
+    // proceed() stops at a failed `stop` step, or passes it for `continue`.
+    await this.proceed();
   }
 
   scope(): ExpressionScope {
