@@ -1,0 +1,83 @@
+// CSV bodies of bulk launches, parsed as a stream (csv-parse): the header line names the fields,
+// then each data row is yielded converted or refused, so 100,000 rows are never one array of objects.
+// A row with too many or too few columns is refused with its row number; the rest go on.
+
+import { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { ValidationError, type FieldProblem } from '../errors.ts';
+import { convertRecord, type BulkRow, type RowTarget } from './convert.ts';
+
+export interface CsvLimits {
+  /** Columns in the header. @default 500 */
+  maxColumns: number;
+  /** Characters in one record. @default 1000000 */
+  maxRecordChars: number;
+}
+
+export const DEFAULT_CSV_LIMITS: Readonly<CsvLimits> = Object.freeze({ maxColumns: 500, maxRecordChars: 1_000_000 });
+
+export type CsvSource = string | Buffer | AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
+
+/**
+ * Yields every data row of a CSV body. Throws ValidationError for a body that is not CSV at all (no
+ * header, a bad header, an unclosed quote): the field is `header` or `body` and the message gives the line.
+ */
+export async function* csvRows(source: CsvSource, target: RowTarget, limits: CsvLimits = DEFAULT_CSV_LIMITS): AsyncGenerator<BulkRow> {
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    // No `info`: a snapshot per record doubles the parse time, and rows are reported by number.
+    max_record_size: limits.maxRecordChars,
+  });
+  const input = typeof source === 'string' || Buffer.isBuffer(source) ? Readable.from([source]) : Readable.from(source);
+  // pipe() does not pass a source error on: destroy the parser with it so the loop below throws.
+  input.on('error', (e) => parser.destroy(e));
+  input.pipe(parser);
+
+  let header: string[] | null = null;
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (header === null) {
+        header = checkHeader(record, target, limits);
+        continue;
+      }
+      row += 1;
+      if (record.length !== header.length) {
+        const message = `has ${record.length} ${record.length === 1 ? 'column' : 'columns'}; the header has ${header.length}`;
+        yield { row, ok: false, errors: [{ field: '', message }] };
+        continue;
+      }
+      yield convertRecord(row, header, record, target);
+    }
+  } catch (e) {
+    if (e instanceof CsvError) throw new ValidationError([{ field: 'body', message: `is not valid CSV: ${e.message}` }]);
+    throw e;
+  } finally {
+    // A consumer that stops early (or an error) must not leave the source flowing.
+    input.destroy();
+    parser.destroy();
+  }
+  if (header === null) throw new ValidationError([{ field: 'header', message: 'is missing: the first line must name the fields' }]);
+}
+
+function checkHeader(names: string[], target: RowTarget, limits: CsvLimits): string[] {
+  const problems: FieldProblem[] = [];
+  if (names.length > limits.maxColumns)
+    problems.push({ field: 'header', message: `has ${names.length} columns, more than ${limits.maxColumns}` });
+  const seen = new Set<string>();
+  names.forEach((raw, i) => {
+    const name = raw.trim();
+    const field = `header[${i}]`;
+    if (name === '') problems.push({ field, message: 'is empty: every column needs a field name' });
+    else if (seen.has(name)) problems.push({ field, message: `${JSON.stringify(name)} appears twice` });
+    // One misspelt column would refuse every row; say it once, before launching anything.
+    else if (target.fields !== null && !Object.hasOwn(target.fields, name)) {
+      problems.push({ field, message: `${JSON.stringify(name)} is not a field of this action type` });
+    }
+    seen.add(name);
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+  return names.map((n) => n.trim());
+}

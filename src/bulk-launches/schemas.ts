@@ -1,0 +1,44 @@
+// Route schemas for /v1/bulk-launches (TypeBox): a JSON body of rows, or a text/csv body whose
+// target is in the query string.
+
+import { type Static, Type } from '@sinclair/typebox';
+
+export const MAX_JSON_ROWS = 100_000;
+
+const Row = Type.Record(Type.String(), Type.Unknown(), { description: 'field name (or case data key) to value' });
+
+export const BulkLaunchBody = Type.Object(
+  {
+    actionType: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name; or give process' })),
+    process: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'process id or name: one case per row' })),
+    rows: Type.Array(Row, { maxItems: MAX_JSON_ROWS }),
+  },
+  { additionalProperties: false },
+);
+export type BulkLaunchBody = Static<typeof BulkLaunchBody>;
+
+/** For a text/csv body: exactly one of the two. */
+export const BulkLaunchQuery = Type.Object(
+  {
+    actionType: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    process: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type BulkLaunchQuery = Static<typeof BulkLaunchQuery>;
+
+const FieldErrorSchema = Type.Object({ field: Type.String(), message: Type.String() });
+
+export const BulkLaunchReport = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('running'), Type.Literal('done')]),
+  total: Type.Integer(),
+  launched: Type.Integer(),
+  refused: Type.Integer(),
+  rows: Type.Array(
+    Type.Union([
+      Type.Object({ row: Type.Integer({ minimum: 1 }), status: Type.Literal('launched'), id: Type.String() }),
+      Type.Object({ row: Type.Integer({ minimum: 1 }), status: Type.Literal('refused'), errors: Type.Array(FieldErrorSchema) }),
+    ]),
+  ),
+});

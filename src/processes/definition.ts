@@ -1,0 +1,185 @@
+// A process (case type): validation of a POST /v1/processes body into a frozen, compiled definition.
+// Every mistake is reported at once, naming its field (`steps[2].input`), and expressions are parsed
+// here so a syntax error is refused when the process is saved, not when a case reaches the step.
+
+import { type Doc, NAME_HINT, NAME_PATTERN, isObject, str, unknownKeys } from '../config/check.ts';
+import { Problems } from '../errors.ts';
+import { ExpressionError, compileExpressionText } from './expressions.ts';
+
+export const STEP_KINDS = { manual: 'manual', external: 'external', map: 'map' } as const;
+export type StepKind = (typeof STEP_KINDS)[keyof typeof STEP_KINDS];
+
+export const ON_FAILURE = { stop: 'stop', continue: 'continue' } as const;
+export type OnFailure = (typeof ON_FAILURE)[keyof typeof ON_FAILURE];
+
+/** Step names are identifiers, so an expression reaches them as `steps.<name>` without quoting. */
+export const STEP_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const STEP_NAME_HINT = 'must be 1–64 letters, digits or "_", not starting with a digit (expressions use it as steps.<name>)';
+
+export const MAX_STEPS = 100;
+const MAX_EXPRESSION_CHARS = 10_000;
+
+interface StepBase {
+  readonly name: string;
+  readonly title: string;
+  /** JSONata condition; a false (or empty) result skips the step. */
+  readonly when: string | null;
+  /** What a failed step does to its case: `stop` leaves it open at this step, `continue` goes on. @default 'stop' */
+  readonly onFailure: OnFailure;
+}
+
+export interface ManualStep extends StepBase {
+  readonly kind: 'manual';
+  readonly queue: string;
+}
+
+export interface ExternalStep extends StepBase {
+  readonly kind: 'external';
+  readonly actionType: string;
+  /** JSONata yielding the action's input object; null with `useBodyOf` or for an empty input. */
+  readonly input: string | null;
+  /** An earlier map step whose result is the input ('Use Existing Body'). */
+  readonly useBodyOf: string | null;
+  /** false: the case goes on once the action is queued. @default true */
+  readonly waitForResponse: boolean;
+}
+
+export interface MapStep extends StepBase {
+  readonly kind: 'map';
+  /** JSONata yielding an object merged into case data. */
+  readonly expression: string;
+}
+
+export type ProcessStep = ManualStep | ExternalStep | MapStep;
+
+export interface ProcessDefinition {
+  readonly name: string;
+  readonly description: string | null;
+  readonly steps: readonly ProcessStep[];
+}
+
+/** Resolves references to other resources (id or name -> id); an absent resolver leaves them unchecked. */
+export interface ProcessRefs {
+  actionType?: (ref: string) => string | undefined;
+  queue?: (ref: string) => string | undefined;
+}
+
+const PROCESS_KEYS = ['name', 'description', 'steps'] as const;
+const COMMON_KEYS = ['name', 'kind', 'title', 'when', 'onFailure'] as const;
+const KIND_KEYS: Record<StepKind, readonly string[]> = {
+  manual: [...COMMON_KEYS, 'queue'],
+  external: [...COMMON_KEYS, 'actionType', 'input', 'useBodyOf', 'waitForResponse'],
+  map: [...COMMON_KEYS, 'expression'],
+};
+
+/** Validates a process body; throws ValidationError listing every problem with its field path. */
+export function compileProcess(body: unknown, refs: ProcessRefs = {}): ProcessDefinition {
+  const p = new Problems();
+  if (!isObject(body)) {
+    p.add('', 'the body must be a JSON object');
+    p.throwIfAny();
+  }
+  const v = body as Doc;
+  unknownKeys(p, v, '', PROCESS_KEYS);
+  const name = str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT }) ?? '';
+  const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
+
+  const steps: ProcessStep[] = [];
+  if (!Array.isArray(v.steps)) p.add('steps', v.steps === undefined ? 'is required' : 'must be a list of steps');
+  else if (v.steps.length === 0) p.add('steps', 'must hold at least one step');
+  else if (v.steps.length > MAX_STEPS) p.add('steps', `must hold at most ${MAX_STEPS} steps`);
+  else {
+    // Earlier steps by name, so `useBodyOf` can only point backwards.
+    const earlier = new Map<string, StepKind>();
+    v.steps.forEach((raw: unknown, i: number) => {
+      const step = compileStep(p, raw, `steps[${i}]`, earlier, refs);
+      if (step === undefined) return;
+      if (earlier.has(step.name)) p.add(`steps[${i}].name`, `${JSON.stringify(step.name)} is already the name of an earlier step`);
+      else earlier.set(step.name, step.kind);
+      steps.push(step);
+    });
+  }
+  p.throwIfAny();
+  return Object.freeze({ name, description, steps: Object.freeze(steps.map((s) => Object.freeze(s))) });
+}
+
+function compileStep(
+  p: Problems,
+  raw: unknown,
+  at: string,
+  earlier: ReadonlyMap<string, StepKind>,
+  refs: ProcessRefs,
+): ProcessStep | undefined {
+  if (!isObject(raw)) return void p.add(at, 'must be an object');
+  const kind = raw.kind;
+  if (kind !== 'manual' && kind !== 'external' && kind !== 'map') {
+    p.add(`${at}.kind`, kind === undefined ? 'is required: manual, external or map' : 'must be manual, external or map');
+    return undefined;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!KIND_KEYS[kind].includes(key)) p.add(`${at}.${key}`, `is not a setting of a ${kind} step`);
+  }
+  const name = str(p, raw.name, `${at}.name`, { pattern: STEP_NAME_PATTERN, patternHint: STEP_NAME_HINT }) ?? '';
+  const title = str(p, raw.title, `${at}.title`, { required: false, max: 500 }) ?? name;
+  const when = expression(p, raw.when, `${at}.when`, false);
+  const onFailure = raw.onFailure ?? 'stop';
+  if (onFailure !== 'stop' && onFailure !== 'continue') p.add(`${at}.onFailure`, 'must be stop or continue');
+  const base = { name, title, when, onFailure: onFailure as OnFailure };
+
+  switch (kind) {
+    case 'manual': {
+      const queue = reference(p, raw.queue, `${at}.queue`, 'queue', refs.queue);
+      return { ...base, kind, queue: queue ?? '' };
+    }
+    case 'external': {
+      const actionType = reference(p, raw.actionType, `${at}.actionType`, 'action type', refs.actionType);
+      const input = expression(p, raw.input, `${at}.input`, false);
+      let useBodyOf: string | null = null;
+      if (raw.useBodyOf !== undefined && raw.useBodyOf !== null) {
+        if (typeof raw.useBodyOf !== 'string') p.add(`${at}.useBodyOf`, 'must be the name of an earlier map step');
+        else if (earlier.get(raw.useBodyOf) !== 'map') {
+          p.add(`${at}.useBodyOf`, `must name an earlier map step; ${JSON.stringify(raw.useBodyOf)} is not one`);
+        } else useBodyOf = raw.useBodyOf;
+        if (input !== null) p.add(`${at}.useBodyOf`, 'cannot be used together with input: the map step is the input');
+      }
+      const waitForResponse = raw.waitForResponse ?? true;
+      if (typeof waitForResponse !== 'boolean') p.add(`${at}.waitForResponse`, 'must be true or false');
+      return { ...base, kind, actionType: actionType ?? '', input, useBodyOf, waitForResponse: waitForResponse === true };
+    }
+    case 'map': {
+      const expr = expression(p, raw.expression, `${at}.expression`, true);
+      return { ...base, kind, expression: expr ?? '' };
+    }
+  }
+}
+
+function expression(p: Problems, v: unknown, field: string, required: boolean): string | null {
+  const text = str(p, v, field, { required, max: MAX_EXPRESSION_CHARS });
+  if (text === undefined) return null;
+  if (text.trim() === '') {
+    p.add(field, 'must not be empty');
+    return null;
+  }
+  try {
+    compileExpressionText(text);
+  } catch (e) {
+    if (!(e instanceof ExpressionError)) throw e;
+    p.add(field, e.message);
+    return null;
+  }
+  return text;
+}
+
+function reference(
+  p: Problems,
+  v: unknown,
+  field: string,
+  what: string,
+  resolve: ((ref: string) => string | undefined) | undefined,
+): string | undefined {
+  const ref = str(p, v, field, { max: 200 });
+  if (ref === undefined || resolve === undefined) return ref;
+  const id = resolve(ref);
+  if (id === undefined) p.add(field, `no ${what} ${JSON.stringify(ref)} exists`);
+  return id;
+}

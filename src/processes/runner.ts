@@ -1,0 +1,369 @@
+// The process runner as a pure state machine, like src/lifecycle/transition.ts: (process, case run,
+// event, context) -> new case run and the effects for the engine to perform. Expressions and the
+// action types' input checks are injected, so the runner does no I/O and reads no clock; it is async
+// only because JSONata evaluation is.
+
+import type { FieldError, InputResult } from '../templates/validate.ts';
+import { type Reason, type Resolution, type State, assertNever } from '../lifecycle/states.ts';
+import type { ExternalStep, ProcessDefinition, ProcessStep } from './definition.ts';
+import { ExpressionError } from './expressions.ts';
+
+export const STEP_STATUSES = {
+  pending: 'pending',
+  running: 'running',
+  waiting_for_person: 'waiting_for_person',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+} as const;
+export type StepStatus = (typeof STEP_STATUSES)[keyof typeof STEP_STATUSES];
+
+export const STEP_OUTCOMES = {
+  ACTION_HANDLED_SUCCESSFUL: 'ACTION_HANDLED_SUCCESSFUL',
+  ACTION_HANDLED_FAILED: 'ACTION_HANDLED_FAILED',
+  QUEUE_ACTION_SUCCESSFUL: 'QUEUE_ACTION_SUCCESSFUL',
+} as const;
+export type StepOutcome = (typeof STEP_OUTCOMES)[keyof typeof STEP_OUTCOMES];
+
+export interface StepRun {
+  name: string;
+  kind: ProcessStep['kind'];
+  status: StepStatus;
+  /** How the external system handled the step's action; external steps only. */
+  outcome: StepOutcome | null;
+  actionId: string | null;
+  output: unknown;
+  /** Why the step failed or its action went to a person for invalid input. */
+  error: string | null;
+}
+
+export interface CaseRun {
+  status: 'open' | 'closed';
+  data: Record<string, unknown>;
+  escalated: boolean;
+  steps: StepRun[];
+}
+
+/** What expressions see (SPEC 10.1). */
+export interface ExpressionScope {
+  case: Record<string, unknown>;
+  steps: Record<string, { output: unknown; status: StepStatus }>;
+}
+
+export type CaseEvent =
+  | { type: 'case_started' }
+  /** The step's action (or manual task) was written to the store, queued for the engine or a person. */
+  | { type: 'action_queued'; step: string; actionId: string }
+  /** The step's action reached a new state in its lifecycle. */
+  | {
+      type: 'action_changed';
+      step: string;
+      actionId: string;
+      state: State;
+      reason: Reason | null;
+      resolution: Resolution | null;
+      escalated: boolean;
+      output?: unknown;
+    }
+  /** A person finished the step's task or To Do action. */
+  | { type: 'step_completed'; step: string; resolution: Resolution; user: string; output?: unknown };
+
+export type CaseEffect =
+  | { type: 'launch_action'; step: string; actionType: string; input: Record<string, unknown>; waitForResponse: boolean }
+  /** Create the action straight in To Do / Invalid Input for a person: it is never sent. */
+  | { type: 'launch_invalid_input'; step: string; actionType: string; input: Record<string, unknown>; errors: FieldError[] }
+  | { type: 'create_task'; step: string; queue: string; title: string }
+  | { type: 'merge_case_data'; step: string; data: Record<string, unknown> }
+  | { type: 'mark_escalated'; step: string }
+  | { type: 'close_case' };
+
+export interface RunnerContext {
+  /** Evaluates a JSONata text over the scope; throws ExpressionError (see expressions.ts). */
+  evaluate(expr: string, scope: ExpressionScope): Promise<unknown>;
+  /** The action type's input check (defaults applied, types checked), e.g. compileInputValidator's. */
+  checkInput(actionType: string, input: Record<string, unknown>): InputResult;
+}
+
+export type RunResult =
+  { ok: true; run: CaseRun; effects: CaseEffect[]; changed: boolean } | { ok: false; code: 'INVALID_STATE' | 'CONFLICT'; message: string };
+
+/** The step runs of a new case: every step pending. */
+export function newCaseRun(process: ProcessDefinition, data: Record<string, unknown>): CaseRun {
+  return {
+    status: 'open',
+    data: { ...data },
+    escalated: false,
+    steps: process.steps.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      status: 'pending',
+      outcome: null,
+      actionId: null,
+      output: null,
+      error: null,
+    })),
+  };
+}
+
+const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): RunResult => ({ ok: false, code, message });
+
+/** Applies one event to a case and runs its process forward as far as it can go without waiting. */
+export async function advance(process: ProcessDefinition, current: CaseRun, event: CaseEvent, ctx: RunnerContext): Promise<RunResult> {
+  if (current.steps.length !== process.steps.length || current.steps.some((s, i) => s.name !== process.steps[i]!.name)) {
+    return refuse(`the case's steps do not match process ${JSON.stringify(process.name)}`);
+  }
+  const run: CaseRun = { ...current, data: { ...current.data }, steps: current.steps.map((s) => ({ ...s })) };
+  const r = new Run(process, run, ctx);
+
+  switch (event.type) {
+    case 'case_started':
+      if (run.status !== 'open' || run.steps.some((s) => s.status !== 'pending')) return refuse('the case has already started');
+      await r.proceed();
+      return r.result();
+    case 'action_queued': {
+      const at = r.stepFor(event.step, event.actionId);
+      if (typeof at === 'string') return refuse(at, 'CONFLICT');
+      const { step, def } = at;
+      if (step.actionId === event.actionId) return r.result();
+      if (step.status !== 'running' && step.status !== 'waiting_for_person')
+        return refuse(`step ${event.step} is ${step.status}, not starting an action`);
+      step.actionId = event.actionId;
+      r.changed = true;
+      if (def.kind === 'external' && !def.waitForResponse && step.status === 'running') {
+        step.status = 'done';
+        step.outcome = 'QUEUE_ACTION_SUCCESSFUL';
+        await r.proceed();
+      }
+      return r.result();
+    }
+    case 'action_changed': {
+      const at = r.stepFor(event.step, event.actionId);
+      if (typeof at === 'string') return refuse(at, 'CONFLICT');
+      const { step, def } = at;
+      if (step.status === 'pending') return refuse(`step ${event.step} has not started; no action of it can change`);
+      if (event.escalated && !run.escalated) {
+        run.escalated = true;
+        r.effect({ type: 'mark_escalated', step: step.name });
+      }
+      // A no-wait step's action runs on after the case moved on; a closed case only records escalation.
+      if (run.status === 'closed' || (step.status !== 'running' && step.status !== 'waiting_for_person')) return r.result();
+      if (step.actionId === null) step.actionId = event.actionId;
+      switch (event.state) {
+        case 'waiting':
+          return r.result();
+        case 'todo':
+        case 'in_progress':
+          if (step.status !== 'waiting_for_person') {
+            step.status = 'waiting_for_person';
+            if (def.kind === 'external') step.outcome = 'ACTION_HANDLED_FAILED';
+            r.changed = true;
+          }
+          return r.result();
+        case 'closed': {
+          const automatic = step.status === 'running';
+          if (def.kind === 'external' && automatic) {
+            step.outcome = event.resolution === 'done_successfully' ? 'ACTION_HANDLED_SUCCESSFUL' : 'ACTION_HANDLED_FAILED';
+          }
+          await r.finish(step, event.resolution ?? 'not_done_successfully', event.output);
+          return r.result();
+        }
+        default:
+          return assertNever(event.state);
+      }
+    }
+    case 'step_completed': {
+      const at = r.stepFor(event.step, null);
+      if (typeof at === 'string') return refuse(at, 'CONFLICT');
+      if (run.status === 'closed') return refuse('the case is closed');
+      if (at.step.status !== 'waiting_for_person') return refuse(`step ${event.step} is ${at.step.status}, not waiting for a person`);
+      await r.finish(at.step, event.resolution, event.output);
+      return r.result();
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+/** The change being built, so every path records effects and moves on the same way. */
+class Run {
+  readonly effects: CaseEffect[] = [];
+  changed = false;
+  constructor(
+    readonly process: ProcessDefinition,
+    readonly run: CaseRun,
+    readonly ctx: RunnerContext,
+  ) {}
+
+  effect(e: CaseEffect): void {
+    this.effects.push(e);
+    this.changed = true;
+  }
+
+  result(): RunResult {
+    return { ok: true, run: this.run, effects: this.effects, changed: this.changed };
+  }
+
+  /** The step named in an event, or why the event does not belong to it. */
+  stepFor(name: string, actionId: string | null): { step: StepRun; def: ProcessStep } | string {
+    const i = this.run.steps.findIndex((s) => s.name === name);
+    if (i === -1) return `the process has no step ${JSON.stringify(name)}`;
+    const step = this.run.steps[i]!;
+    if (actionId !== null && step.actionId !== null && step.actionId !== actionId) {
+      return `step ${name} belongs to action ${step.actionId}, not ${actionId}`;
+    }
+    return { step, def: this.process.steps[i]! };
+  }
+
+  /** A step's action or task closed: Done goes on; Not Done fails the step and stops or goes on. */
+  async finish(step: StepRun, resolution: Resolution, output: unknown): Promise<void> {
+    this.changed = true;
+    if (output !== undefined) step.output = output;
+    if (resolution === 'done_successfully') {
+      step.status = 'done';
+      await this.proceed();
+      return;
+    }
+    step.status = 'failed';
+    step.error = 'the action was closed Not Done Successfully';
+    // proceed() stops at a failed `stop` step, or passes it for `continue`.
+    await this.proceed();
+  }
+
+  scope(): ExpressionScope {
+    const steps: ExpressionScope['steps'] = {};
+    for (const s of this.run.steps) steps[s.name] = { output: s.output, status: s.status };
+    return { case: this.run.data, steps };
+  }
+
+  /** Runs pending steps in order until one waits (for an action or a person) or a failure stops the case. */
+  async proceed(): Promise<void> {
+    for (let i = 0; i < this.run.steps.length; i++) {
+      const step = this.run.steps[i]!;
+      const def = this.process.steps[i]!;
+      switch (step.status) {
+        case 'done':
+        case 'skipped':
+          continue;
+        case 'failed':
+          if (def.onFailure === 'continue') continue;
+          return;
+        case 'running':
+        case 'waiting_for_person':
+          return;
+        case 'pending':
+          if (!(await this.start(step, def))) return;
+          continue;
+        default:
+          return assertNever(step.status);
+      }
+    }
+    this.run.status = 'closed';
+    this.effect({ type: 'close_case' });
+  }
+
+  /** Starts one step; true when it finished at once (skipped, map done, or failed with `continue`). */
+  private async start(step: StepRun, def: ProcessStep): Promise<boolean> {
+    this.changed = true;
+    if (def.when !== null) {
+      const cond = await this.tryEvaluate(def.when, 'when');
+      if (!cond.ok) return this.fail(step, def, cond.error);
+      if (!truthy(cond.value)) {
+        step.status = 'skipped';
+        return true;
+      }
+    }
+    switch (def.kind) {
+      case 'manual':
+        step.status = 'waiting_for_person';
+        this.effect({ type: 'create_task', step: step.name, queue: def.queue, title: def.title });
+        return false;
+      case 'external':
+        await this.launch(step, def);
+        return false;
+      case 'map': {
+        const result = await this.tryEvaluate(def.expression, 'expression');
+        if (!result.ok) return this.fail(step, def, result.error);
+        const value = result.value ?? {};
+        if (!isPlainObject(value)) return this.fail(step, def, 'expression must yield an object to merge into case data');
+        this.run.data = { ...this.run.data, ...value };
+        step.output = value;
+        step.status = 'done';
+        this.effect({ type: 'merge_case_data', step: step.name, data: value });
+        return true;
+      }
+      default:
+        return assertNever(def);
+    }
+  }
+
+  private async launch(step: StepRun, def: ExternalStep): Promise<void> {
+    let input: Record<string, unknown> = {};
+    let problem: string | null = null;
+    if (def.useBodyOf !== null) {
+      const body = this.run.steps.find((s) => s.name === def.useBodyOf)?.output ?? {};
+      if (isPlainObject(body)) input = body;
+      else problem = `useBodyOf: step ${def.useBodyOf} has no object result to use`;
+    } else if (def.input !== null) {
+      const result = await this.tryEvaluate(def.input, 'input');
+      if (!result.ok) problem = result.error;
+      else if (isPlainObject(result.value)) input = result.value;
+      else problem = 'input must yield an object of the action type’s fields';
+    }
+    const checked: InputResult =
+      problem === null ? this.ctx.checkInput(def.actionType, input) : { ok: false, errors: [{ field: '', message: problem }] };
+    if (checked.ok) {
+      step.status = 'running';
+      this.effect({
+        type: 'launch_action',
+        step: step.name,
+        actionType: def.actionType,
+        input: checked.value,
+        waitForResponse: def.waitForResponse,
+      });
+      return;
+    }
+    // Never a send with missing or wrong values: a person sees the input and the errors instead.
+    step.status = 'waiting_for_person';
+    step.outcome = 'ACTION_HANDLED_FAILED';
+    step.error = checked.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+    this.effect({ type: 'launch_invalid_input', step: step.name, actionType: def.actionType, input, errors: checked.errors });
+  }
+
+  private fail(step: StepRun, def: ProcessStep, error: string): boolean {
+    step.status = 'failed';
+    step.error = error;
+    return def.onFailure === 'continue';
+  }
+
+  private async tryEvaluate(expr: string, field: string): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+    try {
+      return { ok: true, value: await this.ctx.evaluate(expr, this.scope()) };
+    } catch (e) {
+      // Only expression failures become step errors; anything else is a bug the engine must see.
+      if (!(e instanceof ExpressionError)) throw e;
+      return { ok: false, error: `${field}: ${e.message}` };
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSONata's $boolean(): empty strings, 0, null, empty arrays and objects are false. */
+export function truthy(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  if (Array.isArray(v)) return v.some(truthy);
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'string':
+      return v.length > 0;
+    case 'number':
+      return v !== 0;
+    case 'object':
+      return Object.keys(v).length > 0;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,68 @@
+// Route schemas for /v1/processes (TypeBox): request validation and the OpenAPI document. The
+// domain check (definition.ts) adds what a schema cannot say: unique names, earlier map steps,
+// expression syntax.
+
+import { type Static, Type } from '@sinclair/typebox';
+import { MAX_STEPS } from './definition.ts';
+
+const StepName = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$',
+  description: 'unique in the process; expressions use steps.<name>',
+});
+const Expression = (description: string) => Type.String({ minLength: 1, maxLength: 10_000, description });
+const When = Type.Optional(Expression('JSONata condition over { case, steps }; false skips the step'));
+const OnFailure = Type.Optional(
+  Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop', description: 'stop: the case waits at this step' }),
+);
+const Title = Type.Optional(Type.String({ maxLength: 500 }));
+
+export const ManualStepBody = Type.Object(
+  {
+    name: StepName,
+    kind: Type.Literal('manual'),
+    title: Title,
+    queue: Type.String({ minLength: 1, maxLength: 200, description: 'queue id or name' }),
+    when: When,
+    onFailure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+export const ExternalStepBody = Type.Object(
+  {
+    name: StepName,
+    kind: Type.Literal('external'),
+    title: Title,
+    actionType: Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' }),
+    input: Type.Optional(Expression("JSONata over { case, steps } yielding the action's input object")),
+    useBodyOf: Type.Optional(Type.String({ description: 'an earlier map step whose result is the input' })),
+    waitForResponse: Type.Optional(Type.Boolean({ default: true })),
+    when: When,
+    onFailure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+export const MapStepBody = Type.Object(
+  {
+    name: StepName,
+    kind: Type.Literal('map'),
+    title: Title,
+    expression: Expression('JSONata over { case, steps } yielding an object merged into case data'),
+    when: When,
+    onFailure: OnFailure,
+  },
+  { additionalProperties: false },
+);
+
+export const ProcessStepBody = Type.Union([ManualStepBody, ExternalStepBody, MapStepBody]);
+
+export const ProcessBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    steps: Type.Array(ProcessStepBody, { minItems: 1, maxItems: MAX_STEPS }),
+  },
+  { additionalProperties: false },
+);
+export type ProcessBody = Static<typeof ProcessBody>;

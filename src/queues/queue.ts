@@ -1,0 +1,75 @@
+// Queues (SPEC 10.1, section 7): where work waits for people. Validation of a POST /v1/queues body
+// into a frozen spec; members are user names, checked by the given resolver when there is one.
+
+import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../config/check.ts';
+import { Problems } from '../errors.ts';
+import { checkUserName } from '../users/user.ts';
+import { ALLOCATIONS, type Allocation } from './allocate.ts';
+
+export const MAX_MEMBERS = 1000;
+const ALLOCATION_LIST = Object.values(ALLOCATIONS);
+const INTEGRATION_ACTIONS = ['onAssign', 'onUpdate', 'onClose', 'onResolutionRejected'] as const;
+
+export interface QueueIntegration {
+  readonly connector: string;
+  readonly onAssign: string | null;
+  readonly onUpdate: string | null;
+  readonly onClose: string | null;
+  readonly onResolutionRejected: string | null;
+}
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly description: string | null;
+  readonly members: readonly string[];
+  /** @default 'none' */
+  readonly allocation: Allocation;
+  readonly integration: QueueIntegration | null;
+}
+
+export interface QueueRefs {
+  userExists?: (name: string) => boolean;
+}
+
+/** Validates a POST /v1/queues body; throws ValidationError naming every field at fault. */
+export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
+  const p = new Problems();
+  if (!isObject(body)) {
+    p.add('', 'the body must be a JSON object');
+    p.throwIfAny();
+  }
+  const v = body as Doc;
+  unknownKeys(p, v, '', ['name', 'description', 'members', 'allocation', 'integration']);
+  const name = str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT }) ?? '';
+  const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
+
+  const members: string[] = [];
+  if (v.members !== undefined) {
+    if (!Array.isArray(v.members)) p.add('members', 'must be a list of user names');
+    else if (v.members.length > MAX_MEMBERS) p.add('members', `must list at most ${MAX_MEMBERS} users`);
+    else
+      v.members.forEach((m: unknown, i: number) => {
+        const user = checkUserName(p, m, `members[${i}]`);
+        if (user === undefined) return;
+        if (members.includes(user)) p.add(`members[${i}]`, `${user} is listed twice`);
+        else if (refs.userExists !== undefined && !refs.userExists(user)) p.add(`members[${i}]`, `no user ${JSON.stringify(user)} exists`);
+        else members.push(user);
+      });
+  }
+
+  const allocation = v.allocation ?? 'none';
+  if (!(ALLOCATION_LIST as readonly unknown[]).includes(allocation)) p.add('allocation', `must be one of ${ALLOCATION_LIST.join(', ')}`);
+
+  let integration: QueueIntegration | null = null;
+  const i = obj(p, v.integration, 'integration', false);
+  if (i !== undefined) {
+    unknownKeys(p, i, 'integration', ['connector', ...INTEGRATION_ACTIONS]);
+    const connector = str(p, i.connector, 'integration.connector', { max: 200 }) ?? '';
+    const actions = Object.fromEntries(
+      INTEGRATION_ACTIONS.map((k) => [k, str(p, i[k], `integration.${k}`, { required: false, max: 200 }) ?? null]),
+    ) as Record<(typeof INTEGRATION_ACTIONS)[number], string | null>;
+    integration = Object.freeze({ connector, ...actions });
+  }
+  p.throwIfAny();
+  return Object.freeze({ name, description, members: Object.freeze(members), allocation: allocation as Allocation, integration });
+}

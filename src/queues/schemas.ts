@@ -1,0 +1,36 @@
+// Route schemas for /v1/queues (TypeBox): request validation and the OpenAPI document.
+
+import { type Static, Type } from '@sinclair/typebox';
+import { UserName } from '../users/schemas.ts';
+import { ALLOCATIONS } from './allocate.ts';
+import { MAX_MEMBERS } from './queue.ts';
+
+const ActionTypeRef = Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' });
+
+export const QueueIntegrationBody = Type.Object(
+  {
+    connector: Type.String({ minLength: 1, maxLength: 200, description: 'connector id or name' }),
+    onAssign: Type.Optional(ActionTypeRef),
+    onUpdate: Type.Optional(ActionTypeRef),
+    onClose: Type.Optional(ActionTypeRef),
+    onResolutionRejected: Type.Optional(ActionTypeRef),
+  },
+  { additionalProperties: false },
+);
+
+export const QueueBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    members: Type.Optional(Type.Array(UserName, { maxItems: MAX_MEMBERS, uniqueItems: true })),
+    allocation: Type.Optional(
+      Type.Union(
+        Object.values(ALLOCATIONS).map((a) => Type.Literal(a)),
+        { default: 'none' },
+      ),
+    ),
+    integration: Type.Optional(QueueIntegrationBody),
+  },
+  { additionalProperties: false },
+);
+export type QueueBody = Static<typeof QueueBody>;

@@ -1,0 +1,134 @@
+// Schedules: validation naming cron/timezone, next runs across daylight-saving changes, and tick ids.
+
+import { describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { ValidationError } from '../errors.ts';
+import { compileSchedule, cronProblem, dueTick, nextRunAt, tickId, timezoneProblem } from './schedule.ts';
+import { ScheduleBody } from './schemas.ts';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function problems(body: unknown): Array<{ field: string; message: string }> {
+  try {
+    compileSchedule(body, NOW);
+  } catch (e) {
+    if (e instanceof ValidationError) return e.errors ?? [];
+    throw e;
+  }
+  throw new Error('expected the body to be refused');
+}
+
+describe('compileSchedule', () => {
+  it('accepts the SPEC example', () => {
+    const body = {
+      name: 'daily-sync',
+      cron: '0 8 * * 1-5',
+      timezone: 'Europe/Amsterdam',
+      launch: { actionType: 'sync-payroll', input: {} },
+    };
+    expect(compileSchedule(body, NOW)).toEqual({ ...body, paused: false });
+    expect(Value.Check(ScheduleBody, body)).toBe(true);
+  });
+
+  it('accepts a case launch and defaults the zone to UTC', () => {
+    const s = compileSchedule({ name: 'weekly', cron: '@weekly', launch: { process: 'review', data: { team: 'a' }, owner: 'alice' } }, NOW);
+    expect(s.timezone).toBe('UTC');
+    expect(s.launch).toEqual({ process: 'review', title: null, data: { team: 'a' }, owner: 'alice' });
+  });
+
+  it('names cron and timezone when they are wrong', () => {
+    expect(problems({ name: 's', cron: '61 * * * *', timezone: 'Mars/Base', launch: { actionType: 'a' } })).toEqual([
+      { field: 'timezone', message: expect.stringContaining('must be an IANA time zone name') },
+      { field: 'cron', message: expect.stringMatching(/^is not a valid cron pattern: .*minute/) },
+    ]);
+  });
+
+  it('refuses six-part (seconds) patterns, patterns that never run, and offsets as zones', () => {
+    expect(problems({ name: 's', cron: '*/5 * * * * *', launch: { actionType: 'a' } })[0]!.field).toBe('cron');
+    expect(problems({ name: 's', cron: '0 0 30 2 *', launch: { actionType: 'a' } })).toEqual([
+      { field: 'cron', message: 'never runs (no date matches it)' },
+    ]);
+    expect(timezoneProblem('+01:00')).toBeDefined();
+    expect(timezoneProblem('Europe/Amsterdam')).toBeUndefined();
+    expect(cronProblem('0 8 * *')).toMatch(/^is not a valid cron pattern/);
+  });
+
+  it('requires exactly one of actionType or process, and keeps their settings apart', () => {
+    expect(problems({ name: 's', cron: '@daily', launch: {} })).toEqual([
+      { field: 'launch', message: 'must name either actionType (an action) or process (a case)' },
+    ]);
+    expect(problems({ name: 's', cron: '@daily', launch: { actionType: 'a', process: 'p' } })[0]!.field).toBe('launch');
+    expect(problems({ name: 's', cron: '@daily', launch: { actionType: 'a', data: {} } })).toEqual([
+      { field: 'launch.data', message: 'belongs to a case launch (process), not an action' },
+    ]);
+    expect(problems({ name: 's', cron: '@daily', launch: { actionType: 'a', input: [] } })).toEqual([
+      { field: 'launch.input', message: 'must be an object' },
+    ]);
+    expect(problems({ name: 's', cron: '@daily' })).toEqual([{ field: 'launch', message: 'is required' }]);
+    expect(problems({ name: 's', cron: '@daily', launch: { actionType: 'a' }, every: '1h' })).toEqual([
+      { field: 'every', message: 'is not a known setting' },
+    ]);
+  });
+});
+
+describe('nextRunAt', () => {
+  const weekdays = { cron: '0 8 * * 1-5', timezone: 'Europe/Amsterdam' };
+
+  it('follows the zone: 08:00 Amsterdam is 07:00 UTC in winter and 06:00 UTC in summer, weekdays only', () => {
+    expect(iso(nextRunAt(weekdays, at('2026-01-02T12:00:00Z')))).toBe('2026-01-05T07:00:00.000Z'); // Friday noon -> Monday
+    expect(iso(nextRunAt(weekdays, at('2026-06-01T12:00:00Z')))).toBe('2026-06-02T06:00:00.000Z');
+  });
+
+  it('is strictly after the given instant', () => {
+    expect(iso(nextRunAt(weekdays, at('2026-01-05T07:00:00Z')))).toBe('2026-01-06T07:00:00.000Z');
+  });
+
+  it('spring forward: a 02:30 daily job runs once on the short day, at 03:00 after the gap, then at 02:30 again', () => {
+    const job = { cron: '30 2 * * *', timezone: 'Europe/Amsterdam' };
+    const first = nextRunAt(job, at('2026-03-28T12:00:00Z'));
+    expect(iso(first)).toBe('2026-03-29T01:00:00.000Z'); // 03:00 CEST; 02:30 does not exist that night
+    expect(iso(nextRunAt(job, first!))).toBe('2026-03-30T00:30:00.000Z'); // 02:30 CEST
+  });
+
+  it('fall back: a 02:30 daily job runs once although 02:30 happens twice', () => {
+    const job = { cron: '30 2 * * *', timezone: 'Europe/Amsterdam' };
+    const first = nextRunAt(job, at('2026-10-24T12:00:00Z'));
+    expect(iso(first)).toBe('2026-10-25T00:30:00.000Z'); // the first 02:30 (CEST)
+    expect(iso(nextRunAt(job, first!))).toBe('2026-10-26T01:30:00.000Z'); // not the second 02:30 (CET) at 01:30Z
+  });
+
+  it('an hourly job runs every real hour through the autumn change (two local 02:00s)', () => {
+    const job = { cron: '0 * * * *', timezone: 'Europe/Amsterdam' };
+    let t = at('2026-10-24T23:30:00Z');
+    const runs: Array<string | null> = [];
+    for (let i = 0; i < 4; i++) {
+      t = nextRunAt(job, t)!;
+      runs.push(iso(t));
+    }
+    expect(runs).toEqual(['2026-10-25T00:00:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-25T03:00:00.000Z']);
+  });
+});
+
+describe('dueTick and tickId', () => {
+  const hourly = { cron: '0 * * * *', timezone: 'UTC' };
+
+  it('nothing is due before the next instant; at the instant it is due', () => {
+    expect(dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T10:59:59Z'))).toBeNull();
+    expect(iso(dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:00Z')))).toBe('2026-01-01T11:00:00.000Z');
+  });
+
+  it('ticks missed while no node ran collapse into the latest one', () => {
+    expect(iso(dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T15:20:00Z')))).toBe('2026-01-01T15:00:00.000Z');
+  });
+
+  it('every node computes the same tick id for the same instant, and different ids for different ticks', () => {
+    const a = tickId('sch_1', dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:00.400Z'))!);
+    const b = tickId('sch_1', dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:02Z'))!);
+    expect(a).toBe('sch_1@2026-01-01T11:00:00.000Z');
+    expect(b).toBe(a);
+    expect(tickId('sch_1', at('2026-01-01T12:00:00Z'))).not.toBe(a);
+    expect(tickId('sch_2', at('2026-01-01T11:00:00Z'))).not.toBe(a);
+  });
+});

@@ -1,0 +1,67 @@
+// POST /v1/users validation and the role list of API keys.
+
+import { describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { Problems, ValidationError } from '../errors.ts';
+import { ApiKeyBody, UserBody } from './schemas.ts';
+import { checkRoles, compileUser } from './user.ts';
+
+function problems(body: unknown): Array<{ field: string; message: string }> {
+  try {
+    compileUser(body);
+  } catch (e) {
+    if (e instanceof ValidationError) return e.errors ?? [];
+    throw e;
+  }
+  throw new Error('expected the body to be refused');
+}
+
+describe('compileUser', () => {
+  it('accepts the SPEC example', () => {
+    expect(compileUser({ name: 'alice', displayName: 'Alice Ng', email: 'alice@example.com' })).toEqual({
+      name: 'alice',
+      displayName: 'Alice Ng',
+      email: 'alice@example.com',
+    });
+  });
+
+  it('defaults displayName to the name and email to null', () => {
+    expect(compileUser({ name: 'bob.smith' })).toEqual({ name: 'bob.smith', displayName: 'bob.smith', email: null });
+  });
+
+  it('refuses names that are not lower-case logins, and the reserved "me"', () => {
+    for (const name of ['Alice', 'al ice', '-bob', '', 'a'.repeat(65), 'user:x']) {
+      expect(problems({ name })[0]!.field).toBe('name');
+    }
+    expect(problems({ name: 'me' })).toEqual([{ field: 'name', message: '"me" is reserved' }]);
+    expect(problems({})).toEqual([{ field: 'name', message: 'is required' }]);
+  });
+
+  it('names every bad field at once, including unknown ones', () => {
+    expect(problems({ name: 'alice', displayName: ' ', email: 'not-an-address', roles: ['admin'] }).map((e) => e.field)).toEqual([
+      'roles',
+      'displayName',
+      'email',
+    ]);
+    expect(problems('alice')).toEqual([{ field: '', message: 'the body must be a JSON object' }]);
+  });
+});
+
+describe('checkRoles', () => {
+  it('accepts known roles and refuses unknown, repeated or none', () => {
+    const p = new Problems();
+    expect(checkRoles(p, ['operator', 'builder'], 'roles')).toEqual(['operator', 'builder']);
+    expect(checkRoles(p, ['operator', 'root', 'operator'], 'roles')).toBeUndefined();
+    expect(checkRoles(p, [], 'roles')).toBeUndefined();
+    expect(p.list.map((e) => e.field)).toEqual(['roles[1]', 'roles[2]', 'roles']);
+  });
+});
+
+describe('schemas', () => {
+  it('refuse unknown properties and unknown roles', () => {
+    expect(Value.Check(UserBody, { name: 'alice', displayName: 'Alice Ng', email: 'alice@example.com' })).toBe(true);
+    expect(Value.Check(UserBody, { name: 'alice', admin: true })).toBe(false);
+    expect(Value.Check(ApiKeyBody, { name: 'alice-laptop', roles: ['operator'], user: 'alice' })).toBe(true);
+    expect(Value.Check(ApiKeyBody, { name: 'k', roles: ['root'] })).toBe(false);
+  });
+});
