@@ -108,6 +108,14 @@ describe('events of an action', () => {
     expect(data(events[1])).toMatchObject({ queue: 'hr', assignee: 'alice', previous: { queue: 'hr', assignee: null } });
   });
 
+  it('a write outside the lifecycle (a provider handing a task back) gives the same events from the records alone', () => {
+    const out: ActionRecord = { ...launched(), state: 'waiting', phase: 'awaiting_callback', queue: 'vendor-desk' };
+    const back: ActionRecord = { ...out, state: 'todo', reason: 'updated_by_integration', phase: null, assignee: 'bob' };
+    const events = eventsForTransition(out, back, [], ctx);
+    expect(types(events)).toEqual(['action.state_changed', 'task.assigned']);
+    expect(data(events[0]).previous).toEqual({ state: 'waiting', reason: null, resolution: null });
+  });
+
   it('changes without a state, queue or retry change (acknowledgement, message, throttling) send nothing', () => {
     const a = launched();
     expect(step(a, { type: 'acknowledged', externalReference: 'INC-7' }).events).toEqual([]);

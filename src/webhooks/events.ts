@@ -133,7 +133,7 @@ export function eventsForLaunch(action: ActionRecord, ctx: EventContext): Outbou
 /**
  * The events one transition causes, in the order they happened: the state change, the new queue or
  * assignee, a scheduled retry, the escalation. `before` is the action as read, `after` and `effects`
- * the transition's result.
+ * the transition's result; for a write outside the lifecycle pass its effects as [].
  */
 export function eventsForTransition(
   before: ActionRecord,
@@ -144,6 +144,10 @@ export function eventsForTransition(
   const events: OutboundEvent[] = [];
   for (const e of effects)
     if (e.type === 'state_changed') events.push(actionEvent('action.state_changed', after, ctx, { previous: { ...e.from } }));
+  // Writes outside the lifecycle (a hand-back from a provider, say) carry no effects: compare the words.
+  const words = (a: ActionRecord): StateWordsData => ({ state: a.state, reason: a.reason, resolution: a.resolution });
+  if (events.length === 0 && JSON.stringify(words(before)) !== JSON.stringify(words(after)))
+    events.push(actionEvent('action.state_changed', after, ctx, { previous: words(before) }));
   if (assignedChanged(before, after))
     events.push(actionEvent('task.assigned', after, ctx, { previous: { queue: before.queue, assignee: before.assignee } }));
   if (after.state === 'waiting' && after.phase === 'retry_scheduled' && after.nextRetryAt !== null && after.attempts !== before.attempts)
