@@ -71,3 +71,10 @@ export function compileIntegration(
     onResolutionRejected: out.onResolutionRejected ?? null,
   });
 }
+
+/** POST /v1/actions/{id}/decline-solution: why the provider's solution is not accepted (sent to it as `Note`). */
+export const DeclineSolutionBody = Type.Object(
+  { note: Type.String({ minLength: 1, maxLength: 10_000, description: 'the reason, sent to the provider' }) },
+  { additionalProperties: false },
+);
+export type DeclineSolutionBody = Static<typeof DeclineSolutionBody>;
