@@ -1,0 +1,281 @@
+// Integrated queues as a pure function (SPEC 7): given a task on a queue integrated with an outside
+// provider and what just happened to it (an operator's assignment, note, completion or decline, or
+// the provider's acknowledgement, message or hand-back), decide which action type to launch with
+// which input, the integration-log entry, and the task's change. The engine performs the decision.
+
+import { assertNever, type Actor, type Phase, type Reason, type Resolution, type State } from '../lifecycle/states.ts';
+import type { QueueIntegration } from './integration.ts';
+
+export const REQUEST_TYPES = ['Submit Request', 'Update', 'Closed', 'Resolution Rejection', 'Acknowledgement', 'Reassigned'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+export type Direction = 'Out' | 'In';
+
+export interface IntegrationLogEntry {
+  requestType: RequestType;
+  direction: Direction;
+  at: number;
+  payload: Record<string, unknown>;
+  result: string;
+  /** The action launched for an outbound exchange; the engine fills it in once launched. */
+  actionId: string | null;
+  /** The integrated queue the exchange was with (a task can move between providers). */
+  queue: string;
+}
+
+/** The provider's answer while the task is back with us: shown on the task until accepted or declined. */
+export interface HandBack {
+  resolution: 'solved' | 'closed';
+  solution: string;
+  at: number;
+}
+
+/** The task as these rules see it: a manual action on a queue, with its integration history. */
+export interface IntegratedTask {
+  id: string;
+  title: string;
+  state: State;
+  queue: string | null;
+  externalReference: string | null;
+  caseData: Record<string, unknown> | null;
+  handBack: HandBack | null;
+  log: readonly IntegrationLogEntry[];
+}
+
+export type TaskEvent =
+  /** An operator assigned the task to `queue` (the task's `queue` is still the one it came from). */
+  | { type: 'assigned'; queue: string; user: string }
+  | { type: 'note_added'; note: string; user: string }
+  | { type: 'completed'; resolution: Resolution; note?: string; user: string }
+  | { type: 'solution_declined'; note: string; user: string }
+  | { type: 'acknowledged'; externalReference: string }
+  | { type: 'message'; message: string }
+  | { type: 'handed_back'; resolution: 'solved' | 'closed'; solution: string };
+
+/** The input of a launched integration action: the field names action types declare (SPEC 10.1). */
+export interface IntegrationInput {
+  TaskId: string;
+  Title: string;
+  Note?: string;
+  ExternalReference?: string;
+  CaseData: Record<string, unknown>;
+}
+
+export interface Launch {
+  actionType: string;
+  connector: string;
+  input: IntegrationInput;
+  /** The launched action's $callbackUrl / $callbackToken address this task, so the provider's answers land on it. */
+  callbacksTo: string;
+}
+
+/** Fields of the task to set; absent fields stay. `allocate` asks for the queue's allocation rules. */
+export interface TaskChange {
+  state?: State;
+  reason?: Reason | null;
+  resolution?: Resolution | null;
+  phase?: Phase | null;
+  queue?: string;
+  assignee?: string | null;
+  externalReference?: string;
+  handBack?: HandBack | null;
+  allocate?: boolean;
+}
+
+export type Decision =
+  | {
+      ok: true;
+      launch: Launch | null;
+      log: IntegrationLogEntry | null;
+      change: TaskChange | null;
+      timeline: { actor: Actor; message: string } | null;
+      /** Why nothing was sent, when an event that usually sends did not. */
+      skipped?: string;
+    }
+  | { ok: false; code: 'CONFLICT' | 'INVALID_STATE'; message: string };
+
+export interface RulesContext {
+  /** The integration of the queue concerned: the new queue for `assigned`, the task's queue otherwise; null when not integrated. */
+  integration: QueueIntegration | null;
+  now: number;
+}
+
+/** While the provider holds the task it waits on them, like an action awaiting its callback; nobody here works it. */
+const WITH_PROVIDER: TaskChange = {
+  state: 'waiting',
+  reason: null,
+  resolution: null,
+  phase: 'awaiting_callback',
+  assignee: null,
+  handBack: null,
+};
+
+const nothing = (skipped?: string): Decision => ({
+  ok: true,
+  launch: null,
+  log: null,
+  change: null,
+  timeline: null,
+  ...(skipped ? { skipped } : {}),
+});
+const refuse = (code: 'CONFLICT' | 'INVALID_STATE', message: string): Decision => ({ ok: false, code, message });
+
+export const wasSubmittedTo = (task: IntegratedTask, queue: string): boolean =>
+  task.log.some((e) => e.requestType === 'Submit Request' && e.direction === 'Out' && e.queue === queue);
+
+function inputFor(task: IntegratedTask, note?: string): IntegrationInput {
+  return {
+    TaskId: task.id,
+    Title: task.title,
+    ...(note !== undefined && note !== '' ? { Note: note } : {}),
+    ...(task.externalReference !== null ? { ExternalReference: task.externalReference } : {}),
+    CaseData: task.caseData ?? {},
+  };
+}
+
+function send(
+  task: IntegratedTask,
+  integration: QueueIntegration,
+  queue: string,
+  requestType: RequestType,
+  actionType: string,
+  now: number,
+  actor: Actor,
+  note?: string,
+  change: TaskChange | null = null,
+): Decision {
+  const input = inputFor(task, note);
+  return {
+    ok: true,
+    launch: { actionType, connector: integration.connector, input, callbacksTo: task.id },
+    log: { requestType, direction: 'Out', at: now, payload: { ...input }, result: `Launched ${actionType}`, actionId: null, queue },
+    change,
+    timeline: { actor, message: `${requestType} sent to the provider (${actionType})` },
+  };
+}
+
+const sameHandBack = (h: HandBack | null, e: { resolution: string; solution: string }): boolean =>
+  h !== null && h.resolution === e.resolution && h.solution === e.solution;
+
+function received(queue: string, requestType: RequestType, now: number, payload: Record<string, unknown>, result: string) {
+  return { requestType, direction: 'In' as const, at: now, payload, result, actionId: null, queue };
+}
+
+export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext): Decision {
+  const { integration, now } = ctx;
+  if (task.state === 'closed') {
+    // A provider repeating itself after the task closed gets the same answer as the first time.
+    if (event.type === 'acknowledged' && task.externalReference === event.externalReference)
+      return nothing('Already acknowledged with this reference');
+    if (event.type === 'handed_back' && sameHandBack(task.handBack, event)) return nothing('Already handed back');
+    return refuse('CONFLICT', 'The task is closed');
+  }
+  if (integration === null)
+    return event.type === 'assigned' ? nothing() : refuse('INVALID_STATE', 'The task is not on a queue integrated with a provider');
+  const queue = event.type === 'assigned' ? event.queue : task.queue;
+  if (queue === null) return refuse('INVALID_STATE', 'The task is not on a queue');
+  const sent = wasSubmittedTo(task, queue);
+  switch (event.type) {
+    case 'assigned': {
+      const actor: Actor = `user:${event.user}`;
+      if (task.queue === queue && task.state === 'waiting') return nothing('The task is already with the provider');
+      // Again without a reference: the provider has not acknowledged the first submission, so a second would duplicate it.
+      if (sent && task.externalReference === null)
+        return nothing('Not sent again: the provider has not acknowledged the first submission (no external reference yet)');
+      return send(task, integration, queue, 'Submit Request', integration.onAssign, now, actor, undefined, { ...WITH_PROVIDER, queue });
+    }
+    case 'note_added':
+      if (!sent) return nothing('The task was never submitted to the provider');
+      if (!integration.onUpdate) return nothing('The queue has no update action');
+      return send(task, integration, queue, 'Update', integration.onUpdate, now, `user:${event.user}`, event.note);
+    case 'completed':
+      if (!sent) return nothing('The task was never submitted to the provider');
+      if (!integration.onClose) return nothing('The queue has no closure action');
+      return send(task, integration, queue, 'Closed', integration.onClose, now, `user:${event.user}`, event.note);
+    case 'solution_declined':
+      if (task.handBack === null || task.state === 'waiting') return refuse('INVALID_STATE', 'There is no handed-back solution to decline');
+      if (!integration.onResolutionRejected) return refuse('INVALID_STATE', 'The queue has no resolution rejection action');
+      return send(
+        task,
+        integration,
+        queue,
+        'Resolution Rejection',
+        integration.onResolutionRejected,
+        now,
+        `user:${event.user}`,
+        event.note,
+        {
+          ...WITH_PROVIDER,
+        },
+      );
+    case 'acknowledged': {
+      const ref = event.externalReference;
+      const payload = { externalReference: ref };
+      if (task.externalReference === ref) return nothing('Already acknowledged with this reference');
+      const result = task.externalReference === null ? 'Accepted' : `Accepted; the reference was ${task.externalReference}`;
+      return {
+        ok: true,
+        launch: null,
+        log: received(queue, 'Acknowledgement', now, payload, result),
+        change: { externalReference: ref },
+        timeline: { actor: 'integration', message: `Acknowledged by the provider with reference ${ref}` },
+      };
+    }
+    case 'message':
+      return {
+        ok: true,
+        launch: null,
+        log: received(queue, 'Update', now, { message: event.message }, 'Accepted'),
+        change: null,
+        timeline: { actor: 'integration', message: event.message },
+      };
+    case 'handed_back': {
+      // The same hand-back twice gets the same answer; a different one once it is back with us is a conflict.
+      if (task.state !== 'waiting') {
+        if (sameHandBack(task.handBack, event)) return nothing('Already handed back');
+        return refuse('CONFLICT', 'The task is not with the provider');
+      }
+      const handBack: HandBack = { resolution: event.resolution, solution: event.solution, at: now };
+      return {
+        ok: true,
+        launch: null,
+        log: received(queue, 'Reassigned', now, { resolution: event.resolution, solution: event.solution }, 'Accepted'),
+        change: {
+          state: 'todo',
+          reason: 'updated_by_integration',
+          resolution: null,
+          phase: null,
+          queue,
+          assignee: null,
+          handBack,
+          allocate: true,
+        },
+        timeline: { actor: 'integration', message: `Handed back by the provider (${event.resolution}): ${event.solution}` },
+      };
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+/** Keeps the input fields the launched action type declares (action type inputs refuse unknown fields). */
+export function fitInput(input: IntegrationInput, declared: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([k]) => declared.includes(k)));
+}
+
+/** GET /v1/actions/{id}/integration-log, oldest first. */
+export function integrationLogView(entries: readonly IntegrationLogEntry[]): {
+  items: Array<Omit<IntegrationLogEntry, 'at' | 'queue'> & { at: string }>;
+} {
+  return {
+    items: [...entries]
+      .sort((a, b) => a.at - b.at)
+      .map((e) => ({
+        requestType: e.requestType,
+        direction: e.direction,
+        at: new Date(e.at).toISOString(),
+        payload: e.payload,
+        result: e.result,
+        actionId: e.actionId,
+      })),
+  };
+}

@@ -1,0 +1,145 @@
+// The webhook subscription request: its TypeBox schema (the route's validation and OpenAPI) and the
+// domain checks the schema cannot say, with errors naming the field. Whether the URL's address is
+// allowed (private networks) is decided at send time, after DNS, by the engine's guarded connector.
+
+import { Type, type Static } from '@sinclair/typebox';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { Problems } from '../errors.ts';
+import { EVENT_TYPES, isEventPattern } from './events.ts';
+
+const EVENTS_HINT = `must be an event type (${EVENT_TYPES.join(', ')}), a group such as "action.*", or "*"`;
+
+const fields = {
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL that receives the events' }),
+  events: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    minItems: 1,
+    maxItems: 50,
+    description: 'event types, group wildcards such as "action.*", or "*"',
+  }),
+  description: Type.String({ maxLength: 500 }),
+  enabled: Type.Boolean({ description: 'false holds deliveries (nothing is dropped)' }),
+};
+
+export const WebhookSubscriptionBody = Type.Object(
+  { url: fields.url, events: fields.events, description: Type.Optional(fields.description), enabled: Type.Optional(fields.enabled) },
+  { additionalProperties: false },
+);
+export type WebhookSubscriptionBody = Static<typeof WebhookSubscriptionBody>;
+
+export const WebhookSubscriptionPatch = Type.Object(
+  {
+    url: Type.Optional(fields.url),
+    events: Type.Optional(fields.events),
+    description: Type.Optional(Type.Union([fields.description, Type.Null()])),
+    enabled: Type.Optional(fields.enabled),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type WebhookSubscriptionPatch = Static<typeof WebhookSubscriptionPatch>;
+
+export interface SubscriptionSettings {
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+}
+
+/** "/events/2" -> "events[2]", the project's field paths. */
+const fieldOf = (path: string, missing?: string): string =>
+  [...path.split('/').filter(Boolean), ...(missing ? [missing] : [])]
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
+
+function schemaProblems(schema: typeof WebhookSubscriptionBody | typeof WebhookSubscriptionPatch, body: unknown, p: Problems): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return p.add('', 'the body must be a JSON object');
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, body)) {
+    const field = fieldOf(e.path);
+    // A missing field is also "not a string": one problem per field, the first said.
+    if (seen.has(field)) continue;
+    seen.add(field);
+    p.add(field, messageOf(e));
+  }
+}
+
+/** TypeBox's error in the words of the rest of the API. */
+function messageOf(e: ValueError): string {
+  const sc = e.schema as { minItems?: number; maxItems?: number; maxLength?: number };
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'is not a known field';
+    case ValueErrorType.ObjectMinProperties:
+      return 'send at least one field to change';
+    case ValueErrorType.String:
+      return 'must be a string';
+    case ValueErrorType.StringMinLength:
+      return 'must not be empty';
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${sc.maxLength} characters`;
+    case ValueErrorType.Boolean:
+      return 'must be true or false';
+    case ValueErrorType.Array:
+      return 'must be a list';
+    case ValueErrorType.ArrayMinItems:
+      return `must list at least ${sc.minItems}`;
+    case ValueErrorType.ArrayMaxItems:
+      return `must list at most ${sc.maxItems}`;
+    case ValueErrorType.Union:
+      return 'must be a string or null';
+    default:
+      return e.message;
+  }
+}
+
+function checkUrl(url: string, p: Problems): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    p.add('url', 'must be an absolute http or https URL');
+    return undefined;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') p.add('url', 'must use http or https');
+  // Credentials in a URL end up in logs and lists; the signature is the receiver's proof instead.
+  else if (u.username || u.password) p.add('url', 'must not contain a user name or password');
+  else if (u.hash) p.add('url', 'must not contain a #fragment (it is never sent)');
+  return u.href;
+}
+
+function checkEvents(events: string[], p: Problems): string[] {
+  events.forEach((e, i) => {
+    if (!isEventPattern(e)) p.add(`events[${i}]`, EVENTS_HINT);
+  });
+  return [...new Set(events)];
+}
+
+/** A create body, checked and normalised (URL as parsed, events without duplicates, `enabled` true by default). */
+export function validateSubscription(body: unknown): SubscriptionSettings {
+  const p = new Problems();
+  schemaProblems(WebhookSubscriptionBody, body, p);
+  p.throwIfAny();
+  const b = body as WebhookSubscriptionBody;
+  const url = checkUrl(b.url, p);
+  const events = checkEvents(b.events, p);
+  p.throwIfAny();
+  return { url: url!, events, description: b.description ?? null, enabled: b.enabled ?? true };
+}
+
+/** A change to a subscription, applied to its current settings. */
+export function applySubscriptionPatch(current: SubscriptionSettings, body: unknown): SubscriptionSettings {
+  const p = new Problems();
+  schemaProblems(WebhookSubscriptionPatch, body, p);
+  p.throwIfAny();
+  const b = body as WebhookSubscriptionPatch;
+  const url = b.url !== undefined ? checkUrl(b.url, p) : current.url;
+  const events = b.events !== undefined ? checkEvents(b.events, p) : current.events;
+  p.throwIfAny();
+  return {
+    url: url!,
+    events,
+    description: b.description !== undefined ? b.description : current.description,
+    enabled: b.enabled ?? current.enabled,
+  };
+}
