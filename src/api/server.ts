@@ -12,6 +12,8 @@ import { callbackRoutes } from './callbacks.ts';
 import { caseRoutes } from './cases.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { configRoutes } from './config.ts';
+import { uiPlugin } from '../ui/plugin.ts';
+import { principalFromCookie } from '../ui/session.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,7 +59,7 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
     if (roles === 'public' || !req.url.startsWith('/v1/')) return;
     const h = req.headers.authorization;
     const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    const principal = key ? await callout.authenticate(key) : undefined;
+    const principal = key ? await callout.authenticate(key) : await principalFromCookie(req, callout);
     if (!principal) {
       reply.header('www-authenticate', 'Bearer');
       return sendProblem(
@@ -83,6 +85,7 @@ export async function buildServer(callout: Callout, opts: { logRequests?: boolea
   await app.register(caseRoutes(callout), { prefix: '/v1' });
   await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
   await app.register(configRoutes(callout), { prefix: '/v1' });
+  await app.register(uiPlugin(callout));
   return app;
 }
 
