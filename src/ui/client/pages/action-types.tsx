@@ -202,6 +202,26 @@ function bodyOf(f: Form): Record<string, unknown> {
   };
 }
 
+interface TestResult {
+  sent: boolean;
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response?: { status: number; body: unknown; durationMs: number };
+  error?: { kind: string; message: string };
+}
+
+/** The request (and answer) as HTTP text, the way a person reads it. */
+function httpText(r: TestResult): string {
+  const head = Object.entries(r.request.headers).map(([k, v]) => `${k}: ${v}`);
+  const parts = [`${r.request.method} ${r.request.url}\n${head.join('\n')}${r.request.body ? `\n\n${r.request.body}` : ''}`];
+  if (!r.sent) parts.push('(rendered, not sent)');
+  if (r.response)
+    parts.push(
+      `HTTP ${r.response.status} in ${Math.round(r.response.durationMs)} ms\n\n${typeof r.response.body === 'string' ? r.response.body : JSON.stringify(r.response.body, null, 2)}`,
+    );
+  if (r.error) parts.push(`Not answered: ${r.error.kind}: ${r.error.message}`);
+  return parts.join('\n\n');
+}
+
 function TestPanel({ t, session }: { t: ActionType; session: Session }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [result, setResult] = useState<unknown>(null);
@@ -257,7 +277,7 @@ function TestPanel({ t, session }: { t: ActionType; session: Session }) {
           Launched: <a href={`/ui/actions/${launched}`}>open the action</a>
         </p>
       )}
-      {result !== null && <pre data-testid="test-result">{JSON.stringify(result, null, 2)}</pre>}
+      {result !== null && <pre data-testid="test-result">{httpText(result as TestResult)}</pre>}
     </section>
   );
 }
