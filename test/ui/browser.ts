@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect } from 'vitest';
 import type { Harness } from '../helpers/harness.ts';
 
 export const CHROMIUM = process.env.CALLOUT_CHROMIUM ?? '/usr/bin/chromium';
@@ -71,5 +70,9 @@ export async function signedIn(b: Browser, h: Harness, key: string, path = '/ui/
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  if (bad.length > 0)
+    throw new Error(
+      `axe found ${bad.length} serious or critical violations:\n` +
+        bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n'),
+    );
 }
