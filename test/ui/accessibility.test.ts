@@ -20,6 +20,7 @@ describe('accessibility of the main screens', () => {
   let h: Harness;
   let b: Browser;
   let failing: string;
+  let caseId: string;
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
@@ -44,6 +45,11 @@ describe('accessibility of the main screens', () => {
     await h.api('POST', '/v1/actions', { actionType: 'charge-cost-centre', input: { CostCentre: 'CC-000' } });
     failing = (await h.api('POST', '/v1/actions', { actionType: 'sync-payroll', input: { Employee: 'E-1042' } })).body.id;
     await h.waitFor(failing, (a) => a.phase === 'retry_scheduled');
+    // An escalation to the case's owner (the admin key's name) for the case page and notifications.
+    await actionType(h, { name: 'order-desk', path: '/status/503', retry: { maxRetries: 0 } });
+    caseId = (await h.api('POST', '/v1/cases', { data: { employee: 'Jane Doe' }, owner: 'admin' })).body.id;
+    const escalating = (await h.api('POST', '/v1/actions', { actionType: 'order-desk', caseId })).body.id;
+    await h.waitFor(escalating, (a) => a.escalated);
   });
   afterAll(async () => {
     await b?.close();
@@ -72,6 +78,12 @@ describe('accessibility of the main screens', () => {
       await page.getByTestId('error-bar').waitFor();
       await page.locator('.timeline li').first().waitFor();
       await check(page, 'action');
+      await page.goto(`${h.url}/ui/cases/${caseId}`);
+      await page.getByText('Escalated: order-desk').waitFor();
+      await check(page, 'case');
+      await page.goto(`${h.url}/ui/notifications`);
+      await page.locator('.timeline li').first().waitFor();
+      await check(page, 'notifications');
       await page.goto(`${h.url}/ui/dashboard`);
       await page.locator('figure svg').first().waitFor();
       await check(page, 'dashboard');

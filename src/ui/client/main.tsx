@@ -13,6 +13,7 @@ import { ConnectorsPage, ConnectorPage } from './pages/connectors.tsx';
 import { ActionTypesPage, ActionTypePage } from './pages/action-types.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { ConfigPage } from './pages/config.tsx';
+import { CasePage, NotificationsPage } from './pages/cases.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -61,6 +62,8 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
+  if (path === '/ui/notifications') return <NotificationsPage />;
+  if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage id={decodeURIComponent(id)} />;
   if (path === '/ui/connectors') return <ConnectorsPage />;
   if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) return <ConnectorPage id={decodeURIComponent(id)} />;
   if (path === '/ui/action-types') return <ActionTypesPage />;
@@ -104,6 +107,7 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
         <ul>
           {link('/ui/work', 'Work')}
           {link('/ui/dashboard', 'Dashboard')}
+          {link('/ui/notifications', 'Notifications')}
           {can(session, 'builder') && link('/ui/connectors', 'Connectors')}
           {can(session, 'builder') && link('/ui/action-types', 'Action types')}
           {can(session, 'admin') && link('/ui/api-keys', 'API keys')}

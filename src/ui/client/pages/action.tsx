@@ -200,7 +200,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <dt>External reference</dt>
         <dd data-testid="external-reference">{a.externalReference ?? '—'}</dd>
         <dt>Case</dt>
-        <dd>{a.caseId ? <a href={`/ui/work${qs({ caseId: a.caseId })}`}>{a.caseId}</a> : '—'}</dd>
+        <dd>{a.caseId ? <a href={`/ui/cases/${a.caseId}`}>{a.caseId}</a> : '—'}</dd>
         <dt>Queue / assignee</dt>
         <dd>{[a.queue, a.assignee].filter(Boolean).join(' / ') || '—'}</dd>
         <dt>Attempts</dt>
