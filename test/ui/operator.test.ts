@@ -48,6 +48,11 @@ describe('the operator screens', () => {
     await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 0 of 3');
     expect(await bar.getByTestId('last-error').textContent()).toContain('503');
     expect(await bar.textContent()).toContain('next retry');
+    await bar.getByRole('button', { name: 'Pause retries' }).click();
+    await expect.poll(() => page.getByTestId('why').textContent()).toContain('automatic retries paused after 0 of 3');
+    expect((await h.callout.getAction(id)).retry.paused).toBe(true);
+    await bar.getByRole('button', { name: 'Resume retries' }).click();
+    await expect.poll(() => page.getByTestId('why').textContent()).toContain('retry 1 of 3 at');
     await bar.getByRole('button', { name: 'Retry' }).click();
     await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 1 of 3');
     expect((await h.callout.getAction(id)).retry.count).toBe(1);

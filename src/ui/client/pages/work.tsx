@@ -168,9 +168,12 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
   const countsKey = qs(Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]])));
   const counts = useData(() => api<Counts>('GET', `/v1/actions/counts${countsKey}`), [countsKey]);
   const [fresh, setFresh] = useState(0);
-  const state = useRef({ list, counts, f, before, countsDue: false });
+  const state = useRef({ list, counts, f, before, countsDue: false, checkedNewest: '' });
   state.current = { ...state.current, list, counts, f, before };
-  useEffect(() => setFresh(0), [key]);
+  useEffect(() => {
+    setFresh(0);
+    state.current.checkedNewest = '';
+  }, [key]);
 
   useEffect(() => {
     // Counts at most once a second however busy the engine is.
@@ -199,11 +202,14 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
         });
       // New actions: counted on the first page, never inserted under the reader's cursor.
       const top = items[0]?.id ?? '';
-      if (!s.before && m.newestId && m.newestId > top)
+      if (!s.before && m.newestId && m.newestId > top && m.newestId !== s.checkedNewest) {
+        // Once per new newest id: a launch that the filters leave out costs one look, not one per message.
+        s.checkedNewest = m.newestId;
         void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, limit: '100' })}`).then(
           (r) => setFresh(r.items.filter((a) => a.id > top).length),
           () => undefined,
         );
+      }
     });
     return () => {
       clearInterval(timer);
