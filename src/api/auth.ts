@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import rateLimit, { type CreateRateLimitOptions } from '@fastify/rate-limit';
 import { ROLES, type Callout, type Principal, type Role } from '../callout.ts';
 import { problem, sendProblem, type Problem } from './problem.ts';
+import { principalFromCookie } from '../ui/session.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -97,6 +98,9 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     }
     const header = req.headers.authorization;
     if (header === undefined) {
+      // The web UI's session cookie stands in for the key (checked against the store, CSRF on changes).
+      const session = await principalFromCookie(req, callout);
+      if (session) return admit(req, reply, session, roles);
       if (await limited(req, reply, perAddress)) return;
       return unauthorized(reply, problem('UNAUTHORIZED', 'Send an API key as Authorization: Bearer <key>'));
     }
@@ -115,12 +119,23 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
       if (await limited(req, reply, perAddress)) return;
       return unauthorized(reply, problem('UNAUTHORIZED', 'The API key is not valid (unknown or revoked)'));
     }
+    return admit(req, reply, principal, roles);
+  });
+
+  /** An authenticated request: counted against its key's limit, then its roles checked against the route's. */
+  async function admit(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    principal: Principal,
+    roles: readonly Role[] | undefined,
+  ): Promise<FastifyReply | undefined> {
     req.principal = principal;
-    if (await limited(req, reply, perKey)) return;
+    if (await limited(req, reply, perKey)) return reply;
     if (roles && !principal.roles.includes('admin') && !roles.some((r) => principal.roles.includes(r)))
       return sendProblem(
         reply,
         problem('FORBIDDEN', `This needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`),
       );
-  });
+    return undefined;
+  }
 }

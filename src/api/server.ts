@@ -13,6 +13,7 @@ import { callbackRoutes } from './callbacks.ts';
 import { caseRoutes } from './cases.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { configRoutes } from './config.ts';
+import { uiPlugin } from '../ui/plugin.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -72,5 +73,6 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(caseRoutes(callout), { prefix: '/v1' });
   await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
   await app.register(configRoutes(callout), { prefix: '/v1' });
+  await app.register(uiPlugin(callout));
   return app;
 }

@@ -160,6 +160,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   process.stdout.write(
     [
       '',
+      `Callout web UI: ${base}/ui/work  (sign in with the API key below)`,
       `Callout demo: API ${base}  (mock external system ${mock.url})`,
       `API key for this demo: ${key}`,
       '',

@@ -1,0 +1,98 @@
+// Calls to Callout's API from the page: same origin, the session cookie, the CSRF header on
+// changes, and problem+json answers turned into errors that say what went wrong.
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail || title);
+  }
+}
+
+let csrf = '';
+export function setCsrf(token: string): void {
+  csrf = token;
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-callout-csrf'] = csrf;
+  if (body !== undefined) headers['content-type'] = contentType;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'Callout is not reachable', `The request did not reach Callout: ${(e as Error).message}`);
+  }
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  if (!res.ok) {
+    const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<{
+      title: string;
+      detail: string;
+      errors: FieldError[];
+    }>;
+    if (res.status === 401 && !path.startsWith('/ui/session')) window.dispatchEvent(new Event('callout:signed-out'));
+    throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? String(text).slice(0, 300), p.errors ?? []);
+  }
+  return parsed as T;
+}
+
+export interface Session {
+  name: string;
+  roles: string[];
+  csrf: string;
+  expiresAt: string;
+}
+
+/** What a role may do; the server decides, the page only leaves out what would be refused. */
+export function can(s: Session, role: 'builder' | 'operator' | 'admin' | 'launch'): boolean {
+  if (s.roles.includes('admin')) return true;
+  if (role === 'launch') return ['operator', 'builder', 'integration'].some((r) => s.roles.includes(r));
+  return s.roles.includes(role);
+}
+
+export interface ActionView {
+  id: string;
+  actionType: string;
+  actionTypeName: string;
+  caseId: string | null;
+  state: string;
+  reason: string | null;
+  resolution: string | null;
+  phase: string | null;
+  labels: { state: string; reason: string | null; resolution: string | null };
+  retry: { count: number; max: number; lastError: string | null; lastErrorAt: string | null; nextRetryAt: string | null; paused: boolean };
+  attempts: number;
+  throttledUntil: string | null;
+  heldBy?: { reason: string; detail: string };
+  rejectedReason: string | null;
+  externalReference: string | null;
+  input: Record<string, unknown>;
+  output: unknown;
+  escalated: boolean;
+  queue: string | null;
+  assignee: string | null;
+  timeoutAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}

@@ -1,0 +1,147 @@
+// Small pieces shared by the screens: times, state badges, the one line that says why an action
+// waits, errors shown as errors, and a polite live region for announcements.
+
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type ActionView } from './api.ts';
+
+export const PHASE_LABELS: Record<string, string> = {
+  queued: 'Queued',
+  throttled: 'Throttled',
+  sending: 'Sending',
+  retry_scheduled: 'Retry scheduled',
+  awaiting_callback: 'Awaiting callback',
+};
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** Today's times as 14:05:09, other days with the date. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+}
+
+export function Time({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return null;
+  return (
+    <time dateTime={iso} title={dateTimeFmt.format(new Date(iso))}>
+      {when(iso)}
+    </time>
+  );
+}
+
+export function stateText(a: Pick<ActionView, 'labels'>): string {
+  return [a.labels.state, a.labels.reason ?? a.labels.resolution].filter(Boolean).join(' – ');
+}
+
+export function StateBadge({ a }: { a: ActionView }) {
+  return (
+    <span class={`badge state-${a.state}${a.resolution === 'not_done_successfully' ? ' bad' : ''}`} data-testid="state">
+      {stateText(a)}
+    </span>
+  );
+}
+
+/** Why the action is where it is and when it moves, in one line (SPEC section 2's words). */
+export function whyLine(a: ActionView): string {
+  const n = a.retry.count;
+  if (a.state === 'waiting') {
+    if (a.retry.paused) return `automatic retries paused after ${n} of ${a.retry.max}`;
+    switch (a.phase) {
+      case 'queued':
+        return 'queued: goes out as soon as the engine takes it';
+      case 'throttled':
+        return `held: ${a.heldBy?.detail ?? 'a rate limit'}${a.throttledUntil ? `; goes about ${when(a.throttledUntil)}` : ''}`;
+      case 'sending':
+        return 'being sent now';
+      case 'retry_scheduled':
+        return `retry ${n + 1} of ${a.retry.max} at ${when(a.retry.nextRetryAt)}`;
+      case 'awaiting_callback':
+        return `awaiting callback${a.timeoutAt ? `, times out ${when(a.timeoutAt)}` : ''}`;
+      default:
+        return 'waiting';
+    }
+  }
+  if (a.state === 'todo')
+    return `for ${[a.queue && `queue ${a.queue}`, a.assignee].filter(Boolean).join(', ') || 'a person'}: ${a.rejectedReason ?? a.labels.reason ?? ''}`;
+  if (a.state === 'in_progress') return `picked up by ${a.assignee ?? 'someone'}`;
+  return `${a.labels.resolution ?? 'closed'} ${when(a.closedAt)}${a.escalated ? ' · escalated' : ''}`;
+}
+
+/** An error is shown as an error, never as an empty screen. */
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  const e = error instanceof ApiError ? error : new ApiError(0, 'Something went wrong', (error as Error).message ?? String(error));
+  return (
+    <div class="error" role="alert">
+      <strong>{e.title}</strong> {e.detail}
+      {e.errors.length > 0 && (
+        <ul>
+          {e.errors.map((x) => (
+            <li key={x.field}>
+              <code>{x.field || '(body)'}</code> {x.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function Field(props: { label: string; id: string; hint?: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+      {props.hint && (
+        <small id={`${props.id}-hint`} class="hint">
+          {props.hint}
+        </small>
+      )}
+    </div>
+  );
+}
+
+let announceText: (t: string) => void = () => undefined;
+/** Says a change out loud to screen readers (aria-live polite). */
+export function announce(text: string): void {
+  announceText(text);
+}
+export function Announcer() {
+  const [text, setText] = useState('');
+  useEffect(() => {
+    announceText = setText;
+  }, []);
+  return (
+    <div class="sr-only" aria-live="polite" role="status">
+      {text}
+    </div>
+  );
+}
+
+/** Loads data for a screen; `reload` fetches again; errors are kept to be shown. */
+export function useData<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: unknown; reload: () => void; setData: (t: T) => void } {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (d) => {
+        if (!live) return;
+        setData(d);
+        setError(null);
+      },
+      (e: unknown) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, n]);
+  return { data, error, reload: () => setN((x) => x + 1), setData };
+}

@@ -1,0 +1,165 @@
+// The web UI's entry: sign-in, the frame (navigation by role) and the screens by URL.
+
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, can, setCsrf, type Session } from './api.ts';
+import { navigate, onLinkClick, useLocation } from './router.ts';
+import { Announcer, ErrorBox } from './components.tsx';
+import { closeLive } from './live.ts';
+import { WorkPage } from './pages/work.tsx';
+import { ActionPage } from './pages/action.tsx';
+import { DashboardPage } from './pages/dashboard.tsx';
+import { ConnectorsPage, ConnectorPage } from './pages/connectors.tsx';
+import { ActionTypesPage, ActionTypePage } from './pages/action-types.tsx';
+import { ApiKeysPage } from './pages/api-keys.tsx';
+import { ConfigPage } from './pages/config.tsx';
+import { CasePage, NotificationsPage } from './pages/cases.tsx';
+
+function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      onSignedIn(await api<Session>('POST', '/ui/session', { key }));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <main id="main" class="signin">
+      <h1 tabIndex={-1}>Sign in to Callout</h1>
+      {/* User credentials arrive with users; this form then gains a second tab. */}
+      <form onSubmit={submit}>
+        <div class="field">
+          <label for="api-key">API key</label>
+          <input
+            id="api-key"
+            name="key"
+            type="password"
+            autoComplete="off"
+            required
+            value={key}
+            onInput={(e) => setKey(e.currentTarget.value)}
+          />
+          <small class="hint">The key is exchanged for a session cookie and not kept in the page.</small>
+        </div>
+        <button type="submit">Sign in</button>
+      </form>
+      <ErrorBox error={error} />
+    </main>
+  );
+}
+
+const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config'];
+
+function Screen({ session }: { session: Session }) {
+  const { path, query } = useLocation();
+  const m = (re: RegExp): string | undefined => re.exec(path)?.[1];
+  if (BUILDER_PATHS.some((p) => path.startsWith(p)) && !can(session, 'builder')) return <NotAllowed what="the builder" />;
+  if (path.startsWith('/ui/api-keys') && !can(session, 'admin')) return <NotAllowed what="API keys" />;
+  let id: string | undefined;
+  if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
+  if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
+  if (path === '/ui/dashboard') return <DashboardPage />;
+  if (path === '/ui/notifications') return <NotificationsPage />;
+  if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage id={decodeURIComponent(id)} />;
+  if (path === '/ui/connectors') return <ConnectorsPage />;
+  if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) return <ConnectorPage id={decodeURIComponent(id)} />;
+  if (path === '/ui/action-types') return <ActionTypesPage />;
+  if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) return <ActionTypePage session={session} id={decodeURIComponent(id)} />;
+  if (path === '/ui/api-keys') return <ApiKeysPage />;
+  if (path === '/ui/config') return <ConfigPage />;
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Not found</h1>
+      <p>
+        There is no screen at <code>{path}</code>. <a href="/ui/work">Go to the work manager</a>.
+      </p>
+    </main>
+  );
+}
+
+function NotAllowed({ what }: { what: string }) {
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Not available</h1>
+      <p>Your key's roles do not include {what}.</p>
+    </main>
+  );
+}
+
+function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const { path } = useLocation();
+  const link = (href: string, text: string) => (
+    <li>
+      <a href={href} aria-current={path.startsWith(href) ? 'page' : undefined}>
+        {text}
+      </a>
+    </li>
+  );
+  return (
+    <header class="top">
+      <a class="brand" href="/ui/work">
+        Callout
+      </a>
+      <nav aria-label="Main">
+        <ul>
+          {link('/ui/work', 'Work')}
+          {link('/ui/dashboard', 'Dashboard')}
+          {link('/ui/notifications', 'Notifications')}
+          {can(session, 'builder') && link('/ui/connectors', 'Connectors')}
+          {can(session, 'builder') && link('/ui/action-types', 'Action types')}
+          {can(session, 'admin') && link('/ui/api-keys', 'API keys')}
+          {can(session, 'builder') && link('/ui/config', 'Configuration')}
+        </ul>
+      </nav>
+      <span class="who">
+        {session.name} <span class="roles">({session.roles.join(', ')})</span>
+        <button type="button" class="link" onClick={onSignOut}>
+          Sign out
+        </button>
+      </span>
+    </header>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const accept = (s: Session | null): void => {
+    if (s) setCsrf(s.csrf);
+    else closeLive();
+    setSession(s);
+  };
+  useEffect(() => {
+    api<Session>('GET', '/ui/session').then(accept, (e: unknown) =>
+      e instanceof ApiError && e.status === 401 ? accept(null) : setError(e),
+    );
+    const out = (): void => accept(null);
+    window.addEventListener('callout:signed-out', out);
+    return () => window.removeEventListener('callout:signed-out', out);
+  }, []);
+  if (error) return <ErrorBox error={error} />;
+  if (session === undefined) return <p class="loading">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={accept} />;
+  const signOut = (): void => {
+    void api('DELETE', '/ui/session').finally(() => {
+      accept(null);
+      navigate('/ui/work', true);
+    });
+  };
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <Nav session={session} onSignOut={signOut} />
+      <Screen session={session} />
+      <Announcer />
+    </>
+  );
+}
+
+document.addEventListener('click', onLinkClick);
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,242 @@
+// The action card, error first: state in the seeds' words, the one line that says why it waits,
+// the error bar ('retried N of M', the last error and when, the next retry, Retry, pause/resume),
+// the rejected reason, what a person does next (pick up, complete), and the timeline with each
+// attempt's request and response (secrets are redacted by the server).
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, can, type ActionView, type Session } from '../api.ts';
+import { qs } from '../router.ts';
+import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
+import { subscribe } from '../live.ts';
+
+interface TimelineItem {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (verb: string) => void }) {
+  if (!a.retry.lastError) return null;
+  const open = a.state === 'waiting';
+  return (
+    <section class="errorbar" aria-label="Error bar" data-testid="error-bar">
+      <p>
+        <strong>Last error</strong> <Time iso={a.retry.lastErrorAt} />: <span data-testid="last-error">{a.retry.lastError}</span>
+      </p>
+      <p>
+        <span data-testid="retried">
+          retried {a.retry.count} of {a.retry.max}
+        </span>
+        {a.retry.nextRetryAt && (
+          <>
+            {' · next retry '}
+            <Time iso={a.retry.nextRetryAt} />
+          </>
+        )}
+        {a.retry.paused && ' · automatic retries paused'}
+      </p>
+      {open && can(session, 'operator') && (
+        <p class="buttons">
+          <button type="button" onClick={() => act('retry')}>
+            Retry
+          </button>
+          {a.retry.paused ? (
+            <button type="button" onClick={() => act('resume')}>
+              Resume retries
+            </button>
+          ) : (
+            <button type="button" onClick={() => act('pause')}>
+              Pause retries
+            </button>
+          )}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Complete({ a, done }: { a: ActionView; done: (body: unknown) => void }) {
+  const [resolution, setResolution] = useState('done_successfully');
+  const [note, setNote] = useState('');
+  return (
+    <form
+      class="complete"
+      onSubmit={(e) => {
+        e.preventDefault();
+        done({ resolution, ...(note ? { note } : {}) });
+      }}
+    >
+      <fieldset>
+        <legend>Complete {a.actionTypeName}</legend>
+        <label>
+          <input
+            type="radio"
+            name="resolution"
+            value="done_successfully"
+            checked={resolution === 'done_successfully'}
+            onChange={() => setResolution('done_successfully')}
+          />{' '}
+          Done Successfully
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="resolution"
+            value="not_done_successfully"
+            checked={resolution === 'not_done_successfully'}
+            onChange={() => setResolution('not_done_successfully')}
+          />{' '}
+          Not Done Successfully
+        </label>
+        <Field label="Note" id="complete-note">
+          <textarea id="complete-note" rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Complete</button>
+      </fieldset>
+    </form>
+  );
+}
+
+function Attempt({ data }: { data: Record<string, unknown> }) {
+  const req = data.request as { method: string; url: string; headers: Record<string, string>; body?: string } | undefined;
+  const res = data.response as { status: number; body?: string } | undefined;
+  const err = data.error as { kind: string; message: string } | undefined;
+  return (
+    <details>
+      <summary>Request and response{typeof data.durationMs === 'number' && ` (${Math.round(data.durationMs)} ms on the wire)`}</summary>
+      {req && (
+        <pre>
+          {`${req.method} ${req.url}\n${Object.entries(req.headers)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n')}${req.body ? `\n\n${req.body}` : ''}`}
+        </pre>
+      )}
+      {res && <pre>{`HTTP ${res.status}${res.body ? `\n\n${res.body}` : ''}`}</pre>}
+      {err && <pre>{`${err.kind}: ${err.message}`}</pre>}
+    </details>
+  );
+}
+
+export function ActionPage({ session, id }: { session: Session; id: string }) {
+  const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
+  const timeline = useData(() => api<{ items: TimelineItem[] }>('GET', `/v1/actions/${encodeURIComponent(id)}/timeline`), [id]);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(
+    () =>
+      subscribe((m) => {
+        if (m.overflow || m.changes.some((c) => c.id === id)) {
+          action.reload();
+          timeline.reload();
+        }
+      }),
+    [id],
+  );
+  const a = action.data;
+  useEffect(() => {
+    if (a) announce(`${a.actionTypeName}: ${stateText(a)}`);
+  }, [a && stateText(a)]);
+
+  const act = async (verb: string, body?: unknown): Promise<void> => {
+    try {
+      action.setData(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
+      setError(null);
+      timeline.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  if (action.error)
+    return (
+      <main id="main">
+        <h1 tabIndex={-1}>Action</h1>
+        <ErrorBox error={action.error} />
+      </main>
+    );
+  if (!a)
+    return (
+      <main id="main">
+        <h1 tabIndex={-1}>Action</h1>
+        <p class="loading">Loading…</p>
+      </main>
+    );
+  const operator = can(session, 'operator');
+  return (
+    <main id="main" class="card">
+      <p class="crumbs">
+        <a href={`/ui/work${qs({ actionType: a.actionTypeName })}`}>All {a.actionTypeName}</a>
+      </p>
+      <h1 tabIndex={-1}>
+        {a.actionTypeName} <StateBadge a={a} />
+        {a.escalated && <span class="badge bad">Escalated</span>}
+      </h1>
+      <p class="why" data-testid="why">
+        {a.phase && <strong>{PHASE_LABELS[a.phase] ?? a.phase}: </strong>}
+        {whyLine(a)}
+      </p>
+      <ErrorBox error={error} />
+      <ErrorBar a={a} session={session} act={(v) => void act(v)} />
+      {a.rejectedReason && (
+        <section class="rejected" aria-label="Rejected reason">
+          <h2>Rejected reason</h2>
+          <p data-testid="rejected-reason">{a.rejectedReason}</p>
+        </section>
+      )}
+      {operator && a.state === 'todo' && (
+        <p class="buttons">
+          <button type="button" onClick={() => void act('pick-up')}>
+            Pick up
+          </button>
+        </p>
+      )}
+      {operator && (a.state === 'todo' || a.state === 'in_progress') && <Complete a={a} done={(b) => void act('complete', b)} />}
+      <dl class="facts">
+        <dt>Action id</dt>
+        <dd>
+          <code>{a.id}</code>
+        </dd>
+        <dt>External reference</dt>
+        <dd data-testid="external-reference">{a.externalReference ?? '—'}</dd>
+        <dt>Case</dt>
+        <dd>{a.caseId ? <a href={`/ui/cases/${a.caseId}`}>{a.caseId}</a> : '—'}</dd>
+        <dt>Queue / assignee</dt>
+        <dd>{[a.queue, a.assignee].filter(Boolean).join(' / ') || '—'}</dd>
+        <dt>Attempts</dt>
+        <dd>{a.attempts}</dd>
+        <dt>Launched</dt>
+        <dd>
+          <Time iso={a.createdAt} />
+        </dd>
+        {a.timeoutAt && (
+          <>
+            <dt>Completion deadline</dt>
+            <dd>
+              <Time iso={a.timeoutAt} />
+            </dd>
+          </>
+        )}
+      </dl>
+      <details>
+        <summary>Input and output</summary>
+        <pre>{JSON.stringify({ input: a.input, output: a.output }, null, 2)}</pre>
+      </details>
+      <section aria-label="Timeline">
+        <h2>Timeline</h2>
+        <ErrorBox error={timeline.error} />
+        <ol class="timeline">
+          {(timeline.data?.items ?? [])
+            .slice()
+            .reverse()
+            .map((t) => (
+              <li key={t.seq} class={`kind-${t.kind}`}>
+                <Time iso={t.at} /> <span class="actor">{t.actor}</span> <strong>{t.kind.replace(/_/g, ' ')}</strong> {t.message}
+                {t.kind === 'attempt' && t.data && <Attempt data={t.data} />}
+              </li>
+            ))}
+        </ol>
+      </section>
+    </main>
+  );
+}

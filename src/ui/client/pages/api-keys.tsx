@@ -1,0 +1,110 @@
+// API keys (admins): create (the key is shown once), list and revoke.
+
+import { useState } from 'preact/hooks';
+import { api, ApiError } from '../api.ts';
+import { ErrorBox, Field, Time, useData } from '../components.tsx';
+
+interface ApiKey {
+  id: string;
+  name: string;
+  roles: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+const ROLES = ['operator', 'builder', 'integration', 'admin'];
+
+export function ApiKeysPage() {
+  const list = useData(() => api<{ items: ApiKey[] }>('GET', '/v1/api-keys'), []);
+  const [name, setName] = useState('');
+  const [roles, setRoles] = useState<string[]>(['operator']);
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const create = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      const r = await api<{ name: string; key: string }>('POST', '/v1/api-keys', { name, roles });
+      setCreated(r);
+      setError(null);
+      setName('');
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const revoke = async (k: ApiKey): Promise<void> => {
+    if (!window.confirm(`Revoke the key ${k.name}? Programs and sessions using it stop at once.`)) return;
+    try {
+      await api('DELETE', `/v1/api-keys/${k.id}`);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const noList = list.error instanceof ApiError && list.error.status === 404;
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>API keys</h1>
+      <form onSubmit={create} class="form">
+        <Field label="Name" id="k-name">
+          <input id="k-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <fieldset>
+          <legend>Roles</legend>
+          {ROLES.map((r) => (
+            <label key={r} class="inline">
+              <input
+                type="checkbox"
+                checked={roles.includes(r)}
+                onChange={(e) => setRoles(e.currentTarget.checked ? [...roles, r] : roles.filter((x) => x !== r))}
+              />{' '}
+              {r}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Create key</button>
+      </form>
+      <ErrorBox error={error} />
+      {created && (
+        <div class="notice" role="status">
+          Key for <strong>{created.name}</strong>, shown this once: <code data-testid="new-key">{created.key}</code>
+        </div>
+      )}
+      <h2>Keys</h2>
+      {noList ? <p>This Callout cannot list keys yet.</p> : <ErrorBox error={list.error} />}
+      {list.data && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Created</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>{k.roles.join(', ')}</td>
+                <td>
+                  <Time iso={k.createdAt} />
+                </td>
+                <td>
+                  {k.revokedAt ? (
+                    <>
+                      revoked <Time iso={k.revokedAt} />
+                    </>
+                  ) : (
+                    <button type="button" onClick={() => void revoke(k)}>
+                      Revoke {k.name}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

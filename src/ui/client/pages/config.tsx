@@ -1,0 +1,56 @@
+// Configuration as files: download the export, import a YAML or JSON file.
+
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { ErrorBox, Field } from '../components.tsx';
+
+export function ConfigPage() {
+  const [text, setText] = useState('');
+  const [result, setResult] = useState<unknown>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = async (e: Event): Promise<void> => {
+    const file = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (file) setText(await file.text());
+  };
+  const importIt = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      const json = text.trim().startsWith('{');
+      setResult(await api('POST', '/v1/config/import', text, json ? 'application/json' : 'application/yaml'));
+      setError(null);
+    } catch (err) {
+      setError(err);
+      setResult(null);
+    }
+  };
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Configuration</h1>
+      <h2>Export</h2>
+      <p>
+        Connectors and action types; secrets are written as environment-variable references, never their values:{' '}
+        <a href="/v1/config/export?format=yaml" download="callout-config.yaml">
+          YAML
+        </a>{' '}
+        ·{' '}
+        <a href="/v1/config/export?format=json" download="callout-config.json">
+          JSON
+        </a>
+      </p>
+      <h2>Import</h2>
+      <form onSubmit={importIt} class="form">
+        <Field label="File" id="cfg-file">
+          <input id="cfg-file" type="file" accept=".yaml,.yml,.json" onChange={(e) => void load(e)} />
+        </Field>
+        <Field label="Or paste it here" id="cfg-text">
+          <textarea id="cfg-text" class="code" rows={10} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </Field>
+        <button type="submit" disabled={!text.trim()}>
+          Import
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      {result !== null && <pre role="status">{JSON.stringify(result, null, 2)}</pre>}
+    </main>
+  );
+}

@@ -1,0 +1,128 @@
+// The dashboard: counts by state (each a link to the work list), and per connector its circuit,
+// throttled backlog and a chart of sends and failures per minute over the last hour.
+
+import { useEffect } from 'preact/hooks';
+import { api } from '../api.ts';
+import { qs } from '../router.ts';
+import { ErrorBox, PHASE_LABELS, useData } from '../components.tsx';
+import { subscribe } from '../live.ts';
+
+interface Point {
+  at: string;
+  sends: number;
+  failures: number;
+}
+interface ConnectorHealth {
+  id: string;
+  name: string;
+  status: { circuit: string; failures: number; needsAttention: string | null; lastError?: string | null };
+  throttled: number;
+  series: Point[];
+}
+
+/** Bars of sends with their failures over them, one per minute; drawn inline, no chart library. */
+function Chart({ series, name }: { series: Point[]; name: string }) {
+  const w = 360;
+  const h = 80;
+  const max = Math.max(1, ...series.map((p) => p.sends));
+  const bw = w / series.length;
+  const sends = series.reduce((s, p) => s + p.sends, 0);
+  const failures = series.reduce((s, p) => s + p.failures, 0);
+  return (
+    <figure>
+      <svg
+        viewBox={`0 0 ${w} ${h}`}
+        width={w}
+        height={h}
+        role="img"
+        aria-label={`${name}: ${sends} sends and ${failures} failures in the last hour`}
+      >
+        {series.map((p, i) => {
+          const sh = (p.sends / max) * (h - 2);
+          const fh = (Math.min(p.failures, p.sends || p.failures) / max) * (h - 2);
+          return (
+            <g key={p.at}>
+              <title>{`${new Date(p.at).toLocaleTimeString()}: ${p.sends} sends, ${p.failures} failures`}</title>
+              <rect class="sends" x={i * bw} y={h - sh} width={Math.max(1, bw - 1)} height={sh} />
+              <rect class="failures" x={i * bw} y={h - fh} width={Math.max(1, bw - 1)} height={fh} />
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption>
+        <span class="key sends">■</span> {sends} sends <span class="key failures">■</span> {failures} failures — last hour, per minute
+      </figcaption>
+    </figure>
+  );
+}
+
+export function DashboardPage() {
+  const counts = useData(() => api<{ states: Record<string, number>; phases: Record<string, number> }>('GET', '/v1/actions/counts'), []);
+  const dash = useData(() => api<{ connectors: ConnectorHealth[]; since: string }>('GET', '/v1/dashboard'), []);
+  useEffect(() => {
+    let due = false;
+    const off = subscribe(() => (due = true));
+    const t = setInterval(() => {
+      if (!due) return;
+      due = false;
+      counts.reload();
+      dash.reload();
+    }, 3000);
+    return () => {
+      off();
+      clearInterval(t);
+    };
+  }, []);
+  const labels: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
+  const open = dash.data?.connectors.filter((c) => c.status.circuit !== 'closed') ?? [];
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Dashboard</h1>
+      <ErrorBox error={counts.error} />
+      {counts.data && (
+        <ul class="tiles" aria-label="Actions by state">
+          {Object.entries(counts.data.states).map(([s, n]) => (
+            <li key={s}>
+              <a href={`/ui/work${qs({ state: s })}`}>
+                <span class="big">{n.toLocaleString()}</span> {labels[s] ?? s}
+              </a>
+            </li>
+          ))}
+          {(['retry_scheduled', 'throttled', 'awaiting_callback'] as const).map((p) => (
+            <li key={p}>
+              <a href={`/ui/work${qs({ state: 'waiting', phase: p })}`}>
+                <span class="big">{(counts.data?.phases[p] ?? 0).toLocaleString()}</span> {PHASE_LABELS[p]}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2>Connectors</h2>
+      <ErrorBox error={dash.error} />
+      {open.length > 0 && (
+        <p class="warn" role="status">
+          Circuit open: {open.map((c) => c.name).join(', ')} — sends are held until the system answers again.
+        </p>
+      )}
+      <div class="connectors">
+        {dash.data?.connectors.map((c) => (
+          <section key={c.id} class="panel" aria-label={`Connector ${c.name}`}>
+            <h3>{c.name}</h3>
+            <p>
+              Circuit <span class={`badge circuit-${c.status.circuit}`}>{c.status.circuit.replace('_', ' ')}</span>
+              {c.status.needsAttention && <span class="badge bad">Needs attention: {c.status.needsAttention}</span>}
+              {' · '}
+              {c.throttled > 0 ? (
+                <a href={`/ui/work${qs({ state: 'waiting', phase: 'throttled' })}`}>{c.throttled} throttled</a>
+              ) : (
+                'nothing throttled'
+              )}
+            </p>
+            <Chart series={c.series} name={c.name} />
+          </section>
+        ))}
+      </div>
+      {dash.data && <p class="hint">Activity counted by this Callout node since {new Date(dash.data.since).toLocaleString()}.</p>}
+    </main>
+  );
+}

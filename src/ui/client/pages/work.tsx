@@ -1,0 +1,282 @@
+// The work manager: actions by state, phase, reason, action type, case, queue, assignee and
+// external reference; counts per state that are filters; keyset paging; live updates that change
+// rows in place and announce new actions with a "+N new" banner instead of moving the list.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type ActionView, type Session } from '../api.ts';
+import { navigate, qs } from '../router.ts';
+import { ErrorBox, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
+import { subscribe } from '../live.ts';
+
+/** Filter keys as in GET /v1/actions, and their words in the typed query. */
+const KEYS: Array<[key: string, word: string]> = [
+  ['state', 'state'],
+  ['phase', 'phase'],
+  ['reason', 'reason'],
+  ['resolution', 'resolution'],
+  ['actionType', 'type'],
+  ['caseId', 'case'],
+  ['externalReference', 'ref'],
+  ['queue', 'queue'],
+  ['assignee', 'assignee'],
+  ['escalated', 'escalated'],
+];
+const FILTER_KEYS = KEYS.map(([k]) => k);
+const COUNT_KEYS = ['actionType', 'caseId', 'externalReference', 'queue', 'assignee', 'escalated'];
+const PAGE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Filters = Record<string, string | undefined>;
+
+export function filtersOf(q: URLSearchParams): Filters {
+  return Object.fromEntries(FILTER_KEYS.map((k) => [k, q.get(k) ?? undefined]));
+}
+
+/** `state:waiting type:create-ticket ref:EXT-1`; a bare action id opens it, other bare words are a reference. */
+export function parseQuery(text: string): { filters: Filters; actionId?: string } {
+  const filters: Filters = {};
+  for (const part of text.trim().split(/\s+/).filter(Boolean)) {
+    const i = part.indexOf(':');
+    const word = i > 0 ? part.slice(0, i) : '';
+    const k = KEYS.find(([, w]) => w === word)?.[0];
+    if (k) filters[k] = part.slice(i + 1);
+    else if (UUID.test(part)) return { filters, actionId: part };
+    else filters.externalReference = part;
+  }
+  return { filters };
+}
+
+export function queryText(f: Filters): string {
+  return KEYS.filter(([k]) => f[k])
+    .map(([k, w]) => `${w}:${f[k]}`)
+    .join(' ');
+}
+
+interface Counts {
+  states: Record<string, number>;
+  phases: Record<string, number>;
+  reasons: Record<string, number>;
+  resolutions: Record<string, number>;
+}
+
+const STATE_LABELS: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
+const REASON_LABELS: Record<string, string> = {
+  updated_by_integration: 'Updated by Integration',
+  timeout: 'Timeout',
+  request_rejected: 'Rejected by External System',
+  invalid_input: 'Invalid Input',
+  manual: 'Manual',
+};
+const RESOLUTION_LABELS: Record<string, string> = {
+  done_successfully: 'Done Successfully',
+  not_done_successfully: 'Not Done Successfully',
+};
+
+function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
+  const base = Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]]));
+  const chip = (label: string, n: number, params: Filters, active: boolean, sub = false) => (
+    <li>
+      <a
+        class={`count${active ? ' active' : ''}${sub ? ' sub' : ''}`}
+        href={`/ui/work${qs({ ...base, ...params })}`}
+        aria-current={active ? 'true' : undefined}
+      >
+        {label} <span class="n">{n.toLocaleString()}</span>
+      </a>
+    </li>
+  );
+  const total = Object.values(counts.states).reduce((a, b) => a + b, 0);
+  const subs = (state: string, map: Record<string, number>, key: string, labels: Record<string, string>) =>
+    f.state === state &&
+    Object.entries(map)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => chip(labels[k] ?? k, n, { state, [key]: k }, f[key] === k, true));
+  return (
+    <nav aria-label="Counts by state">
+      <ul class="counts">
+        {chip('All', total, {}, !f.state)}
+        {Object.entries(counts.states).map(([s, n]) => [
+          chip(STATE_LABELS[s] ?? s, n, { state: s }, f.state === s && !f.phase && !f.reason && !f.resolution),
+          subs(
+            s,
+            s === 'waiting' ? counts.phases : s === 'todo' ? counts.reasons : s === 'closed' ? counts.resolutions : {},
+            s === 'waiting' ? 'phase' : s === 'todo' ? 'reason' : 'resolution',
+            s === 'waiting' ? PHASE_LABELS : s === 'todo' ? REASON_LABELS : RESOLUTION_LABELS,
+          ),
+        ])}
+      </ul>
+    </nav>
+  );
+}
+
+function FilterBar({ f }: { f: Filters }) {
+  const [text, setText] = useState(queryText(f));
+  useEffect(() => setText(queryText(f)), [queryText(f)]);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    const r = parseQuery(text);
+    if (r.actionId) navigate(`/ui/actions/${r.actionId}`);
+    else navigate(`/ui/work${qs(r.filters)}`);
+  };
+  const active = KEYS.filter(([k]) => f[k]);
+  return (
+    <div class="filters">
+      <form role="search" onSubmit={submit}>
+        <label for="q">Search</label>
+        <input
+          id="q"
+          type="search"
+          value={text}
+          placeholder="action id, external reference, or state:waiting type:… case:… ref:…"
+          onInput={(e) => setText(e.currentTarget.value)}
+          aria-describedby="q-hint"
+        />
+        <button type="submit">Search</button>
+        <small id="q-hint" class="hint">
+          Words: {KEYS.map(([, w]) => `${w}:`).join(' ')}
+        </small>
+      </form>
+      {active.length > 0 && (
+        <ul class="chips" aria-label="Active filters">
+          {active.map(([k, w]) => (
+            <li key={k}>
+              <span class="chip">
+                {w}: {f[k]}
+                <a href={`/ui/work${qs({ ...f, [k]: undefined, before: undefined })}`} aria-label={`Remove filter ${w}`}>
+                  ×
+                </a>
+              </span>
+            </li>
+          ))}
+          <li>
+            <a href="/ui/work">Clear all</a>
+          </li>
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function WorkPage({ query }: { session: Session; query: URLSearchParams }) {
+  const f = filtersOf(query);
+  const before = query.get('before') ?? undefined;
+  const key = qs({ ...f, before });
+  const list = useData(
+    () => api<{ items: ActionView[]; next: string | null }>('GET', `/v1/actions${qs({ ...f, before, limit: String(PAGE) })}`),
+    [key],
+  );
+  const countsKey = qs(Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]])));
+  const counts = useData(() => api<Counts>('GET', `/v1/actions/counts${countsKey}`), [countsKey]);
+  const [fresh, setFresh] = useState(0);
+  const state = useRef({ list, counts, f, before, countsDue: false, checkedNewest: '' });
+  state.current = { ...state.current, list, counts, f, before };
+  useEffect(() => {
+    setFresh(0);
+    state.current.checkedNewest = '';
+  }, [key]);
+
+  useEffect(() => {
+    // Counts at most once a second however busy the engine is.
+    const timer = setInterval(() => {
+      if (!state.current.countsDue) return;
+      state.current.countsDue = false;
+      state.current.counts.reload();
+    }, 1000);
+    const off = subscribe((m) => {
+      const s = state.current;
+      const items = s.list.data?.items;
+      if (!items) return;
+      s.countsDue = true;
+      const shown = new Set(items.map((a) => a.id));
+      const changed = m.overflow ? items.map((a) => a.id) : m.changes.filter((c) => shown.has(c.id)).map((c) => c.id);
+      if (changed.length > 0)
+        void Promise.all(changed.map((id) => api<ActionView>('GET', `/v1/actions/${id}`).catch(() => undefined))).then((got) => {
+          const byId = new Map(got.filter((a): a is ActionView => !!a).map((a) => [a.id, a]));
+          const cur = state.current.list.data;
+          if (!cur) return;
+          for (const a of byId.values()) {
+            const old = cur.items.find((x) => x.id === a.id);
+            if (old && stateText(old) !== stateText(a)) announce(`${a.actionTypeName} is now ${stateText(a)}`);
+          }
+          state.current.list.setData({ ...cur, items: cur.items.map((x) => byId.get(x.id) ?? x) });
+        });
+      // New actions: counted on the first page, never inserted under the reader's cursor.
+      const top = items[0]?.id ?? '';
+      if (!s.before && m.newestId && m.newestId > top && m.newestId !== s.checkedNewest) {
+        // Once per new newest id: a launch that the filters leave out costs one look, not one per message.
+        s.checkedNewest = m.newestId;
+        void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, limit: '100' })}`).then(
+          (r) => setFresh(r.items.filter((a) => a.id > top).length),
+          () => undefined,
+        );
+      }
+    });
+    return () => {
+      clearInterval(timer);
+      off();
+    };
+  }, []);
+
+  const items = list.data?.items ?? [];
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Work</h1>
+      <FilterBar f={f} />
+      {counts.error ? <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
+      {fresh > 0 && (
+        <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
+          +{fresh >= 100 ? '100 or more' : fresh} new — show
+        </button>
+      )}
+      <ErrorBox error={list.error} />
+      {list.data && items.length === 0 && !list.error && <p class="empty">No actions match these filters.</p>}
+      {items.length > 0 && (
+        <table class="actions">
+          <caption class="sr-only">Actions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Action</th>
+              <th scope="col">State</th>
+              <th scope="col">Why and when it moves</th>
+              <th scope="col">External reference</th>
+              <th scope="col">Case</th>
+              <th scope="col">Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((a) => (
+              <tr key={a.id} data-id={a.id}>
+                <td>
+                  <a href={`/ui/actions/${a.id}`}>{a.actionTypeName}</a>
+                  {a.escalated && <span class="badge bad">Escalated</span>}
+                </td>
+                <td>
+                  <StateBadge a={a} />
+                  {a.phase && <span class="phase"> {PHASE_LABELS[a.phase] ?? a.phase}</span>}
+                </td>
+                <td class="why">{whyLine(a)}</td>
+                <td>
+                  {a.externalReference && <a href={`/ui/work${qs({ externalReference: a.externalReference })}`}>{a.externalReference}</a>}
+                </td>
+                <td>
+                  {a.caseId && (
+                    <a href={`/ui/work${qs({ caseId: a.caseId })}`} title={a.caseId}>
+                      {a.caseId.slice(-8)}
+                    </a>
+                  )}
+                </td>
+                <td>
+                  <Time iso={a.updatedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <nav class="paging" aria-label="Pages">
+        {before && <a href={`/ui/work${qs(f)}`}>Newest</a>}
+        {list.data?.next && <a href={`/ui/work${qs({ ...f, before: list.data.next })}`}>Older</a>}
+      </nav>
+    </main>
+  );
+}

@@ -1,0 +1,64 @@
+// GET /v1/actions/counts: how many actions are in each state, waiting phase, To Do reason and
+// resolution, under the same filters as the list, so each count can be a filter chip. Each number
+// is one COUNT on the (state, id) index narrowed by the filter: cheap on large stores (see docs/ui.md).
+
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Callout } from '../callout.ts';
+import { Problems } from '../errors.ts';
+import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+import type { ActionFilter } from '../store/types.ts';
+
+export const CountsQuery = Type.Object(
+  {
+    actionType: Type.Optional(Type.String({ maxLength: 200 })),
+    caseId: Type.Optional(Type.String({ maxLength: 200 })),
+    queue: Type.Optional(Type.String({ maxLength: 200 })),
+    assignee: Type.Optional(Type.String({ maxLength: 200 })),
+    externalReference: Type.Optional(Type.String({ maxLength: 500 })),
+    escalated: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+type Filter = Omit<ActionFilter, 'limit' | 'before' | 'state' | 'phase' | 'reason' | 'resolution'>;
+
+async function filterOf(callout: Callout, q: Record<string, string | undefined>): Promise<Filter> {
+  const p = new Problems();
+  const f: Filter = {};
+  if (q.actionType !== undefined) {
+    const t = await callout.registry.actionType(q.actionType).catch(() => undefined);
+    if (!t) p.add('actionType', `no action type ${JSON.stringify(q.actionType)} exists`);
+    else f.actionTypeId = t.compiled.id;
+  }
+  for (const k of ['caseId', 'queue', 'assignee', 'externalReference'] as const) if (q[k] !== undefined) f[k] = q[k];
+  if (q.escalated !== undefined) {
+    if (q.escalated !== 'true' && q.escalated !== 'false') p.add('escalated', 'must be true or false');
+    else f.escalated = q.escalated === 'true';
+  }
+  p.throwIfAny();
+  return f;
+}
+
+export async function actionCounts(callout: Callout, f: Filter): Promise<Record<string, Record<string, number>>> {
+  const count = (extra: Partial<ActionFilter>): Promise<number> => callout.store.countActions({ ...f, ...extra });
+  const each = async <K extends string>(keys: readonly K[], extra: (k: K) => Partial<ActionFilter>): Promise<Record<K, number>> =>
+    Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await count(extra(k))] as const))) as Record<K, number>;
+  const [states, phases, reasons, resolutions] = await Promise.all([
+    each(Object.values(STATES), (state) => ({ state })),
+    each(Object.values(PHASES), (phase) => ({ state: 'waiting', phase })),
+    each(Object.values(REASONS), (reason) => ({ state: 'todo', reason })),
+    each(Object.values(RESOLUTIONS), (resolution) => ({ state: 'closed', resolution })),
+  ]);
+  return { states, phases, reasons, resolutions };
+}
+
+export const countRoutes =
+  (callout: Callout): FastifyPluginAsync =>
+  async (app) => {
+    app.get(
+      '/v1/actions/counts',
+      { schema: { tags: ['actions'], summary: 'Counts per state, phase, reason and resolution', querystring: CountsQuery } },
+      async (req) => actionCounts(callout, await filterOf(callout, req.query as Record<string, string | undefined>)),
+    );
+  };

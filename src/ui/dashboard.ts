@@ -1,0 +1,94 @@
+// The dashboard's numbers: sends and failures per connector per minute (kept in memory by this
+// node from the engine's own writes, the last hour), circuit state, and the throttled backlog.
+
+import type { FastifyPluginAsync } from 'fastify';
+import type { Callout } from '../callout.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+
+const BUCKET_MS = 60_000;
+const BUCKETS = 60;
+/** Attempts last seen per action, to tell a new attempt from another write; bounded. */
+const MAX_TRACKED = 50_000;
+
+interface Bucket {
+  at: number;
+  sends: number;
+  failures: number;
+}
+
+export class Activity {
+  private readonly series = new Map<string, Bucket[]>();
+  private readonly attemptsSeen = new Map<string, number>();
+  readonly since: number;
+  private readonly onAction = (a: ActionRecord): void => this.record(a);
+
+  constructor(private readonly callout: Callout) {
+    this.since = callout.clock.now();
+    callout.engine.on('action', this.onAction);
+  }
+
+  close(): void {
+    this.callout.engine.off('action', this.onAction);
+  }
+
+  /** A write that recorded an attempt raises `attempts`; a failed one also sets lastErrorAt to its time. */
+  private record(a: ActionRecord): void {
+    const seen = this.attemptsSeen.get(a.id);
+    // First sight of an action: its first attempt's outcome is the usual first write the engine emits.
+    const sends = seen === undefined ? (a.attempts === 1 && a.callbackOutcome === null ? 1 : 0) : Math.max(0, a.attempts - seen);
+    const failed = a.lastErrorAt !== null && a.lastErrorAt === a.updatedAt ? 1 : 0;
+    this.attemptsSeen.delete(a.id);
+    if (a.state !== 'closed') this.attemptsSeen.set(a.id, a.attempts);
+    if (this.attemptsSeen.size > MAX_TRACKED) this.attemptsSeen.delete(this.attemptsSeen.keys().next().value!);
+    if (sends === 0 && failed === 0) return;
+    const connectorId = this.callout.registry.cachedActionType(a.actionTypeId)?.compiled.spec.connectorId;
+    if (!connectorId) return;
+    const at = Math.floor(a.updatedAt / BUCKET_MS) * BUCKET_MS;
+    const list = this.series.get(connectorId) ?? [];
+    let b = list[list.length - 1];
+    if (!b || b.at !== at) {
+      b = { at, sends: 0, failures: 0 };
+      list.push(b);
+      while (list.length > 0 && list[0]!.at <= at - BUCKETS * BUCKET_MS) list.shift();
+    }
+    b.sends += sends;
+    b.failures += failed;
+    this.series.set(connectorId, list);
+  }
+
+  /** The last hour per minute, zeros filled in, oldest first. */
+  seriesOf(connectorId: string, now: number): Bucket[] {
+    const end = Math.floor(now / BUCKET_MS) * BUCKET_MS;
+    const have = new Map((this.series.get(connectorId) ?? []).map((b) => [b.at, b]));
+    const out: Bucket[] = [];
+    for (let at = end - (BUCKETS - 1) * BUCKET_MS; at <= end; at += BUCKET_MS) out.push(have.get(at) ?? { at, sends: 0, failures: 0 });
+    return out;
+  }
+}
+
+export const dashboardRoutes =
+  (callout: Callout, activity: Activity): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('onClose', async () => activity.close());
+    app.get('/v1/dashboard', { schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard' } }, async () => {
+      const now = callout.clock.now();
+      const [connectors, types] = await Promise.all([callout.listConnectors(), callout.listActionTypes()]);
+      const throttledByType = await Promise.all(
+        types.map(async (t) => ({
+          connectorId: t.connector as string,
+          n: await callout.store.countActions({ state: 'waiting', phase: 'throttled', actionTypeId: t.id as string }),
+        })),
+      );
+      return {
+        bucketMs: BUCKET_MS,
+        since: new Date(activity.since).toISOString(),
+        connectors: connectors.map((c) => ({
+          id: c.id,
+          name: c.name,
+          status: c.status,
+          throttled: throttledByType.filter((x) => x.connectorId === c.id).reduce((s, x) => s + x.n, 0),
+          series: activity.seriesOf(c.id as string, now).map((b) => ({ ...b, at: new Date(b.at).toISOString() })),
+        })),
+      };
+    });
+  };

@@ -1,0 +1,110 @@
+// GET /v1/events: server-sent events that tell open pages what changed, so they refetch only what
+// they show. One listener on the engine for all pages; changes are coalesced into one message per
+// interval (ids and state words only), so a busy engine costs a Map write per change, not a
+// message per page per change. New actions are noticed by one cheap newest-id query per interval
+// while at least one page listens (launches do not pass through the engine's events).
+
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Callout } from '../callout.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+
+export interface ActionChange {
+  id: string;
+  state: string;
+  phase: string | null;
+  reason: string | null;
+  resolution: string | null;
+}
+
+/** Most changes listed in one message; beyond that the page is told to refetch everything it shows. */
+const MAX_IDS = 200;
+
+export class EventHub {
+  private readonly clients = new Set<FastifyReply>();
+  private pending = new Map<string, ActionChange>();
+  private overflow = false;
+  private newestId: string | null | undefined;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onAction = (a: ActionRecord): void => {
+    if (this.clients.size === 0) return;
+    if (this.pending.size >= MAX_IDS) this.overflow = true;
+    else this.pending.set(a.id, { id: a.id, state: a.state, phase: a.phase, reason: a.reason, resolution: a.resolution });
+  };
+
+  constructor(
+    private readonly callout: Callout,
+    private readonly intervalMs = 500,
+  ) {}
+
+  add(reply: FastifyReply): void {
+    this.clients.add(reply);
+    if (this.clients.size === 1) this.startListening();
+  }
+
+  remove(reply: FastifyReply): void {
+    this.clients.delete(reply);
+    if (this.clients.size === 0) this.stopListening();
+  }
+
+  close(): void {
+    for (const c of this.clients) c.raw.end();
+    this.clients.clear();
+    this.stopListening();
+  }
+
+  private startListening(): void {
+    this.callout.engine.on('action', this.onAction);
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.intervalMs);
+  }
+
+  private stopListening(): void {
+    this.callout.engine.off('action', this.onAction);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.pending.clear();
+    this.overflow = false;
+    this.newestId = undefined;
+  }
+
+  private async flush(): Promise<void> {
+    const [newest] = await this.callout.store.listActions({ limit: 1 });
+    const newestId = newest?.id ?? null;
+    const launched = this.newestId !== undefined && newestId !== this.newestId;
+    this.newestId = newestId;
+    if (this.pending.size === 0 && !this.overflow && !launched) {
+      // A comment line keeps proxies from closing an idle stream.
+      this.write(': idle\n\n');
+      return;
+    }
+    const msg = { changes: [...this.pending.values()], overflow: this.overflow, newestId };
+    this.pending = new Map();
+    this.overflow = false;
+    this.write(`event: actions\ndata: ${JSON.stringify(msg)}\n\n`);
+  }
+
+  private write(text: string): void {
+    for (const c of this.clients) c.raw.write(text);
+  }
+}
+
+export const eventRoutes =
+  (hub: EventHub): FastifyPluginAsync =>
+  async (app) => {
+    app.get(
+      '/v1/events',
+      { schema: { tags: ['ui'], summary: 'Server-sent events: which actions changed (ids and states)' } },
+      (req, reply) => {
+        reply.hijack();
+        reply.raw.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        reply.raw.write('retry: 2000\n\n');
+        hub.add(reply);
+        req.raw.on('close', () => hub.remove(reply));
+      },
+    );
+    app.addHook('preClose', async () => hub.close());
+  };

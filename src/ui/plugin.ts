@@ -1,0 +1,108 @@
+// The web UI inside Callout's own server: the page at / and /ui/..., its bundle, the sign-in
+// session, and the few read-only endpoints the screens need beside the API (counts, events,
+// dashboard, template preview). Registered with one line in src/api/server.ts.
+
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Callout } from '../callout.ts';
+import { problem, sendProblem } from '../api/problem.ts';
+import { getBundle, type Asset } from './bundle.ts';
+import { currentSession, signIn, signOut } from './session.ts';
+import { countRoutes } from './counts.ts';
+import { EventHub, eventRoutes } from './events.ts';
+import { previewRoutes } from './preview.ts';
+import { Activity, dashboardRoutes } from './dashboard.ts';
+
+/** Nothing from elsewhere, nothing inline: the bundle and the API of this origin only. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const publicRoute = { config: { roles: 'public' as const }, schema: { hide: true } };
+
+function page(jsHash: string, cssHash: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Callout</title>
+<link rel="stylesheet" href="/ui/assets/app-${cssHash}.css">
+<script type="module" src="/ui/assets/app-${jsHash}.js"></script>
+</head>
+<body><div id="app"><p class="loading">Loading Callout…</p></div><noscript>The Callout UI needs JavaScript.</noscript></body>
+</html>
+`;
+}
+
+function securityHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY');
+}
+
+function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyReply {
+  const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  securityHeaders(reply).type(a.type).header('cache-control', 'public, max-age=31536000, immutable').header('vary', 'accept-encoding');
+  if (gz) reply.header('content-encoding', 'gzip');
+  return reply.send(gz ? a.gzip : a.body);
+}
+
+export const uiPlugin =
+  (callout: Callout): FastifyPluginAsync =>
+  async (app) => {
+    const sendPage = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const b = await getBundle();
+      return securityHeaders(reply).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(b.js.hash, b.css.hash));
+    };
+    app.get('/', publicRoute, async (_req, reply) => reply.redirect('/ui/work'));
+    app.get('/ui', publicRoute, sendPage);
+    app.get('/ui/*', publicRoute, sendPage);
+    app.get('/ui/assets/:file', publicRoute, async (req, reply) => {
+      const b = await getBundle();
+      const file = (req.params as { file: string }).file;
+      if (file === `app-${b.js.hash}.js`) return sendAsset(req, reply, b.js);
+      if (file === `app-${b.css.hash}.css`) return sendAsset(req, reply, b.css);
+      return sendProblem(reply, problem('NOT_FOUND', `There is no UI asset ${file}`));
+    });
+
+    // Sign-in takes JSON only: a cross-site form cannot post it, so nobody is signed in as someone else.
+    app.post(
+      '/ui/session',
+      {
+        ...publicRoute,
+        schema: {
+          hide: true,
+          body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+        },
+      },
+      async (req, reply) => {
+        const s = await signIn(req, reply, callout, (req.body as { key: string }).key.trim());
+        if (!s) return sendProblem(reply, problem('UNAUTHORIZED', 'The API key is not valid'));
+        return reply.header('cache-control', 'no-store').send(s);
+      },
+    );
+    app.get('/ui/session', publicRoute, async (req, reply) => {
+      const s = await currentSession(req, callout);
+      if (!s) return sendProblem(reply, problem('UNAUTHORIZED', 'Not signed in'));
+      return reply.header('cache-control', 'no-store').send(s);
+    });
+    app.delete('/ui/session', publicRoute, async (req, reply) => {
+      signOut(req, reply, callout);
+      return reply.code(204).send();
+    });
+
+    await app.register(countRoutes(callout));
+    await app.register(eventRoutes(new EventHub(callout)));
+    await app.register(previewRoutes());
+    await app.register(dashboardRoutes(callout, new Activity(callout)));
+  };

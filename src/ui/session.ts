@@ -1,0 +1,107 @@
+// The web UI's session: an API key exchanged once for a stateless cookie (the key's hash, an expiry
+// and a MAC with the Callout's secret key), checked against the store on every request so that a
+// revoked key's sessions end at once. Unsafe methods with the cookie also need the CSRF header.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Callout, Principal, Role } from '../callout.ts';
+import { CalloutError } from '../errors.ts';
+import { sha256 } from '../ids.ts';
+import type { ApiKeyRow } from '../store/types.ts';
+
+export const SESSION_COOKIE = 'callout_session';
+/** The header the UI sends on unsafe methods; its value is `csrfToken(cookie)`. */
+export const CSRF_HEADER = 'x-callout-csrf';
+/** A working day: the key itself is the long-lived credential. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The cookie value for a key: `<keyHash>.<expiresAt>.<mac>` (the hash is not a credential by itself). */
+export function sessionValue(callout: Callout, keyHash: string, expiresAt: number): string {
+  return `${keyHash}.${expiresAt}.${callout.box.mac(`session|${keyHash}|${expiresAt}`)}`;
+}
+
+/** Bound to one session: a cross-site page can neither read it nor guess it. */
+export function csrfToken(callout: Callout, cookie: string): string {
+  return callout.box.mac(`csrf|${cookie}`);
+}
+
+export function readCookie(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The key's row when the cookie is authentic, unexpired and its key still valid; else undefined. */
+async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow | undefined> {
+  const m = /^([0-9a-f]{64})\.(\d{13})\.([A-Za-z0-9_-]{32})$/.exec(cookie);
+  if (!m) return undefined;
+  const [, keyHash, exp, mac] = m as unknown as [string, string, string, string];
+  if (!callout.box.macMatches(`session|${keyHash}|${exp}`, mac)) return undefined;
+  if (Number(exp) <= callout.clock.now()) return undefined;
+  const row = await callout.store.findApiKey(keyHash);
+  // A revoked key ends its sessions at once, on every node.
+  if (!row || row.revokedAt !== undefined) return undefined;
+  return row;
+}
+
+/**
+ * The principal of a request signed in through the UI, or undefined without a valid session.
+ * Throws FORBIDDEN when an unsafe method comes with the cookie but without the CSRF header.
+ * User credentials will come with users: a second cookie kind decoded here, same contract.
+ */
+export async function principalFromCookie(req: FastifyRequest, callout: Callout): Promise<Principal | undefined> {
+  const cookie = readCookie(req, SESSION_COOKIE);
+  if (!cookie) return undefined;
+  const row = await sessionKey(callout, cookie);
+  if (!row) return undefined;
+  if (!SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== csrfToken(callout, cookie))
+    throw new CalloutError('FORBIDDEN', `A change made with the session cookie needs the ${CSRF_HEADER} header of that session`);
+  return { id: row.id, name: row.name, roles: row.roles as Role[] };
+}
+
+function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number): string {
+  const secure = req.protocol === 'https' || callout.publicUrl.startsWith('https:');
+  return `Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+}
+
+/** Signs in with an API key: sets the cookie and returns who is signed in, or undefined for a bad key. */
+export async function signIn(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  callout: Callout,
+  key: string,
+): Promise<(Principal & { csrf: string; expiresAt: string }) | undefined> {
+  const principal = await callout.authenticate(key);
+  if (!principal) return undefined;
+  const exp = callout.clock.now() + SESSION_TTL_MS;
+  const value = sessionValue(callout, sha256(key), exp);
+  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${cookieAttributes(req, callout, SESSION_TTL_MS / 1000)}`);
+  return { ...principal, csrf: csrfToken(callout, value), expiresAt: new Date(exp).toISOString() };
+}
+
+/** The session of this request (for the page to learn its roles and CSRF token), or undefined. */
+export async function currentSession(
+  req: FastifyRequest,
+  callout: Callout,
+): Promise<(Principal & { csrf: string; expiresAt: string }) | undefined> {
+  const cookie = readCookie(req, SESSION_COOKIE);
+  if (!cookie) return undefined;
+  const row = await sessionKey(callout, cookie);
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    name: row.name,
+    roles: row.roles as Role[],
+    csrf: csrfToken(callout, cookie),
+    expiresAt: new Date(Number(cookie.split('.')[1])).toISOString(),
+  };
+}
+
+export function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): void {
+  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, callout, 0)}`);
+}

@@ -1,0 +1,78 @@
+// Debian's chromium driven by playwright-core for the UI tests: a fresh profile per launch, the
+// flags that keep it quiet on a CI machine, and no skipping: a missing browser fails the tests.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Harness } from '../helpers/harness.ts';
+
+export const CHROMIUM = process.env.CALLOUT_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this) or set CALLOUT_CHROMIUM`);
+  const profile = mkdtempSync(join(tmpdir(), 'callout-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 860 },
+    timezoneId: 'UTC',
+    locale: 'en-GB',
+  });
+  context.setDefaultTimeout(15_000);
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A key with these roles, created through the API as an admin. */
+export async function keyWith(h: Harness, name: string, roles: string[]): Promise<string> {
+  const r = await h.api('POST', '/v1/api-keys', { name, roles });
+  if (r.status !== 201) throw new Error(`api key: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.key;
+}
+
+/** Opens a fresh page signed in with `key` (cookies of earlier sign-ins cleared first). */
+export async function signedIn(b: Browser, h: Harness, key: string, path = '/ui/work'): Promise<Page> {
+  await b.context.clearCookies();
+  const page = await b.context.newPage();
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  await page.goto(`${h.url}${path}`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return page;
+}
+
+/** axe-core on the page as it is: no serious or critical violations. */
+export async function expectAccessible(page: Page, screen: string): Promise<void> {
+  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length > 0)
+    throw new Error(
+      `axe found ${bad.length} serious or critical violations:\n` +
+        bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n'),
+    );
+}

@@ -1,0 +1,99 @@
+// An operator in a real browser: watches an action fail, reads the error bar, retries it by hand,
+// sees a failure callback turn it To Do with the rejected reason live, and completes it. An
+// operator's key is not offered the builder.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
+import { keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+
+describe('the operator screens', () => {
+  let h: Harness;
+  let b: Browser;
+  let operatorKey: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    b = await launchBrowser();
+    operatorKey = await keyWith(h, 'olga', ['operator']);
+    await connector(h);
+    await actionType(h, {
+      name: 'order-laptop',
+      path: '/callback?outcome=failure&delayMs=1500',
+      body: { format: 'json', template: '{"model": "{{ Model }}", "callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback', timeout: '10m' },
+      retry: { maxRetries: 3, interval: '1h' },
+      allocation: { queue: 'service-desk' },
+    });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  it('an operator watches an action fail, retries it from the error bar, sees the failure callback live and completes it', async () => {
+    const page = await signedIn(b, h, operatorKey);
+    await page.getByText('No actions match these filters.').waitFor();
+    h.mock.setOptions({ failRate: 1 });
+    const launched = await h.api('POST', '/v1/actions', { actionType: 'order-laptop', input: { Model: 'ThinkPad X1' } });
+    expect(launched.status).toBe(201);
+    const id = launched.body.id as string;
+
+    // New work is announced, not pushed under the cursor.
+    await page.getByRole('button', { name: '+1 new — show' }).click();
+    const row = page.locator(`tr[data-id="${id}"]`);
+    await expect.poll(() => row.getByTestId('state').textContent()).toBe('Waiting');
+    await expect.poll(() => row.locator('td.why').textContent()).toMatch(/^retry 1 of 3 at /);
+    await row.getByRole('link', { name: 'order-laptop' }).click();
+
+    const bar = page.getByTestId('error-bar');
+    await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 0 of 3');
+    expect(await bar.getByTestId('last-error').textContent()).toContain('503');
+    expect(await bar.textContent()).toContain('next retry');
+    await bar.getByRole('button', { name: 'Pause retries' }).click();
+    await expect.poll(() => page.getByTestId('why').textContent()).toContain('automatic retries paused after 0 of 3');
+    expect((await h.callout.getAction(id)).retry.paused).toBe(true);
+    await bar.getByRole('button', { name: 'Resume retries' }).click();
+    await expect.poll(() => page.getByTestId('why').textContent()).toContain('retry 1 of 3 at');
+    await bar.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 1 of 3');
+    expect((await h.callout.getAction(id)).retry.count).toBe(1);
+
+    // The external system is back: the manual retry is accepted, and its callback reports a failure.
+    h.mock.setOptions({ failRate: 0 });
+    await bar.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => page.getByTestId('why').textContent()).toContain('awaiting callback');
+    await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 2 of 3');
+    // No reload: the server-sent event brings the change.
+    await expect.poll(() => page.getByTestId('state').first().textContent(), { timeout: 10_000 }).toBe('To Do – Updated by Integration');
+    expect(await page.getByTestId('rejected-reason').textContent()).toBe('Rejected by the external system');
+
+    await page.getByRole('button', { name: 'Pick up' }).click();
+    await expect.poll(() => page.getByTestId('state').first().textContent()).toBe('In Progress – Updated by Integration');
+    await page.getByLabel('Done Successfully', { exact: true }).check();
+    await page.getByLabel('Note').fill('Ordered by phone instead');
+    await page.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(() => page.getByTestId('state').first().textContent()).toBe('Closed – Done Successfully');
+    const timeline = await h.api('GET', `/v1/actions/${id}/timeline`);
+    expect(JSON.stringify(timeline.body.items)).toContain('Ordered by phone instead');
+    expect(timeline.body.items.find((t: { kind: string }) => t.kind === 'completed').actor).toBe('user:olga');
+  });
+
+  it('an operator key is not offered the builder, and the server refuses it anyway', async () => {
+    const page = await signedIn(b, h, operatorKey);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Work', 'Dashboard', 'Notifications']);
+    await page.goto(`${h.url}/ui/connectors/new`);
+    await page.getByRole('heading', { name: 'Not available' }).waitFor();
+    expect(await page.getByLabel('Base URL').count()).toBe(0);
+    // With the session's own CSRF token the request is the operator's, and the role check refuses it.
+    const status = await page.evaluate(async () => {
+      const s = (await (await fetch('/ui/session')).json()) as { csrf: string };
+      const r = await fetch('/v1/connectors', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-callout-csrf': s.csrf },
+        body: JSON.stringify({ name: 'sneaky', baseUrl: 'http://127.0.0.1:1' }),
+      });
+      return r.status;
+    });
+    expect(status).toBe(403);
+  });
+});

@@ -1,0 +1,177 @@
+// The UI's session over real HTTP: an API key becomes an HttpOnly, SameSite=Strict cookie that is
+// checked against the store on every request; changes need the session's CSRF header; the page
+// itself is served with a strict content-security policy.
+
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { sessionValue } from '../../src/ui/session.ts';
+import { sha256 } from '../../src/ids.ts';
+import { keyWith } from './browser.ts';
+
+interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+async function call(
+  h: Harness,
+  method: string,
+  path: string,
+  opts: { cookie?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Res> {
+  const r = await request(`${h.url}${path}`, {
+    method: method as 'GET',
+    headers: {
+      ...(opts.cookie ? { cookie: opts.cookie } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    body: opts.body,
+  });
+  const text = await r.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.statusCode, headers: r.headers, text, json };
+}
+
+async function signIn(h: Harness, key: string): Promise<{ cookie: string; setCookie: string; csrf: string; res: Res }> {
+  const res = await call(h, 'POST', '/ui/session', { body: JSON.stringify({ key }) });
+  const setCookie = String(res.headers['set-cookie'] ?? '');
+  return { cookie: setCookie.split(';')[0]!, setCookie, csrf: res.json?.csrf, res };
+}
+
+describe('the UI session', () => {
+  let h: Harness;
+  let builderKey: string;
+  beforeAll(async () => {
+    h = await startHarness({ start: false });
+    builderKey = await keyWith(h, 'bob', ['builder']);
+  });
+  afterAll(async () => h?.close());
+
+  it('signs in with an API key into an HttpOnly, SameSite=Strict cookie that holds no key', async () => {
+    const s = await signIn(h, builderKey);
+    expect(s.res.status).toBe(200);
+    expect(s.res.json).toMatchObject({ name: 'bob', roles: ['builder'] });
+    expect(s.setCookie).toMatch(
+      /^callout_session=[0-9a-f]{64}\.\d{13}\.[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+    );
+    expect(s.setCookie).not.toContain(builderKey);
+    expect(s.res.text).not.toContain(builderKey);
+    expect((await call(h, 'GET', '/v1/connectors', { cookie: s.cookie })).status).toBe(200);
+    expect((await call(h, 'GET', '/ui/session', { cookie: s.cookie })).json).toMatchObject({ name: 'bob', csrf: s.csrf });
+  });
+
+  it('refuses a bad key with a problem and sets no cookie', async () => {
+    const s = await signIn(h, 'co_not-a-key');
+    expect(s.res.status).toBe(401);
+    expect(s.res.headers['content-type']).toContain('application/problem+json');
+    expect(s.setCookie).toBe('');
+  });
+
+  it('takes the key only as JSON, so a cross-site form cannot sign anyone in', async () => {
+    const r = await call(h, 'POST', '/ui/session', {
+      body: `key=${builderKey}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(r.status).toBe(415);
+    expect(r.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('marks the cookie Secure when Callout is reached over https', async () => {
+    const hs = await startHarness({ start: false, callout: { publicUrl: 'https://callout.example' } });
+    try {
+      const s = await signIn(hs, hs.adminKey);
+      expect(s.setCookie).toContain('; Secure');
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('refuses forged, altered and expired cookies', async () => {
+    const s = await signIn(h, builderKey);
+    const [hash, exp, mac] = s.cookie.slice('callout_session='.length).split('.') as [string, string, string];
+    const adminHash = sha256(h.adminKey);
+    const forged = [
+      `callout_session=${adminHash}.${exp}.${mac}`, // another key's hash under this MAC
+      `callout_session=${hash}.${Number(exp) + 1000}.${mac}`, // a later expiry
+      `callout_session=${hash}.${exp}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      `callout_session=${sessionValue(h.callout, hash, Date.now() - 1000)}`, // authentic but expired
+      'callout_session=garbage',
+    ];
+    for (const cookie of forged) {
+      const r = await call(h, 'GET', '/v1/connectors', { cookie });
+      expect(r.status, cookie).toBe(401);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('needs the session’s CSRF header for changes, and changes nothing without it', async () => {
+    const s = await signIn(h, builderKey);
+    const body = JSON.stringify({ name: 'crm', baseUrl: h.mock.url });
+    const missing = await call(h, 'POST', '/v1/connectors', { cookie: s.cookie, body });
+    expect(missing.status).toBe(403);
+    expect(missing.json.detail).toContain('x-callout-csrf');
+    const wrong = await call(h, 'POST', '/v1/connectors', { cookie: s.cookie, body, headers: { 'x-callout-csrf': 'A'.repeat(32) } });
+    expect(wrong.status).toBe(403);
+    // Another session's token does not fit this one.
+    const other = await signIn(h, h.adminKey);
+    expect((await call(h, 'POST', '/v1/connectors', { cookie: s.cookie, body, headers: { 'x-callout-csrf': other.csrf } })).status).toBe(
+      403,
+    );
+    expect((await h.api('GET', '/v1/connectors')).body.items).toEqual([]);
+    const ok = await call(h, 'POST', '/v1/connectors', { cookie: s.cookie, body, headers: { 'x-callout-csrf': s.csrf } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('ends at once when its key is gone from the store', async () => {
+    const key = await keyWith(h, 'temp', ['operator']);
+    const s = await signIn(h, key);
+    expect((await call(h, 'GET', '/v1/actions', { cookie: s.cookie })).status).toBe(200);
+    const db = new Database(join(h.dataDir, 'callout.db'));
+    db.prepare('DELETE FROM api_keys WHERE name = ?').run('temp');
+    db.close();
+    expect((await call(h, 'GET', '/v1/actions', { cookie: s.cookie })).status).toBe(401);
+    expect((await call(h, 'GET', '/ui/session', { cookie: s.cookie })).status).toBe(401);
+  });
+
+  it('signs out by clearing the cookie', async () => {
+    const r = await call(h, 'DELETE', '/ui/session');
+    expect(r.status).toBe(204);
+    expect(String(r.headers['set-cookie'])).toMatch(/^callout_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0$/);
+  });
+
+  it('serves the page with a strict content-security policy and its bundle from this origin only', async () => {
+    const root = await call(h, 'GET', '/');
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe('/ui/work');
+    const page = await call(h, 'GET', '/ui/work?state=waiting');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    const srcs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(srcs.length).toBe(2);
+    for (const src of srcs) {
+      expect(src).toMatch(/^\/ui\/assets\/app-[0-9a-f]{12}\.(js|css)$/);
+      const a = await call(h, 'GET', src, { headers: { 'accept-encoding': 'gzip' } });
+      expect(a.status).toBe(200);
+      expect(a.headers['content-encoding']).toBe('gzip');
+      expect(a.headers['cache-control']).toContain('immutable');
+    }
+    expect(page.text).not.toMatch(/<script>|style=/);
+    expect((await call(h, 'GET', '/ui/assets/app-000000000000.js')).status).toBe(404);
+    // The API keeps its own routes and answers.
+    expect((await call(h, 'GET', '/v1/actions')).status).toBe(401);
+  });
+});
