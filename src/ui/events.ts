@@ -101,6 +101,8 @@ export const eventRoutes =
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
+        // HEAD (Fastify adds one for every GET) gets the headers only: an open HEAD answer would hold its socket.
+        if (req.method === 'HEAD') return void reply.raw.end();
         reply.raw.write('retry: 2000\n\n');
         hub.add(reply);
         req.raw.on('close', () => hub.remove(reply));

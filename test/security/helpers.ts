@@ -38,6 +38,11 @@ export async function rawServer(callout: Callout, limits: ApiLimits = NO_LIMITS)
         headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
         ...(body !== undefined ? { body } : {}),
       });
+      // A stream (server-sent events) never ends: its status and headers are the answer.
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        res.body.on('error', () => undefined).destroy();
+        return { status: res.statusCode, headers: res.headers, body: undefined };
+      }
       const text = await res.body.text();
       let parsed: unknown = text;
       try {

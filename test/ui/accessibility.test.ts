@@ -47,7 +47,7 @@ describe('accessibility of the main screens', () => {
     await h.waitFor(failing, (a) => a.phase === 'retry_scheduled');
     // An escalation to the case's owner (the admin key's name) for the case page and notifications.
     await actionType(h, { name: 'order-desk', path: '/status/503', retry: { maxRetries: 0 } });
-    caseId = (await h.api('POST', '/v1/cases', { data: { employee: 'Jane Doe' }, owner: 'admin' })).body.id;
+    caseId = (await h.api('POST', '/v1/cases', { data: { employee: 'Jane Doe' }, owner: 'CALLOUT_ADMIN_KEY' })).body.id;
     const escalating = (await h.api('POST', '/v1/actions', { actionType: 'order-desk', caseId })).body.id;
     await h.waitFor(escalating, (a) => a.escalated);
   });
