@@ -738,6 +738,36 @@ describe('completion timeout and heartbeat', () => {
     expect(computeDueAt(near, policy, T0 + 8 * MIN)).toBe(T0 + 12 * MIN);
   });
 
+  it('a deadline that moved since it was scheduled is rescheduled, not timed out: due_rescheduled', () => {
+    const short = policyOf({ mode: 'callback', timeoutMs: 7 * 24 * HOUR, heartbeatTimeoutMs: 10 * MIN });
+    const a = attempt(launch(short), { type: 'send_answered', status: 202 }, short, T0).action;
+    expect(a.dueAt).toBe(T0 + 10 * MIN);
+    // The heartbeat timeout is raised to an hour; the engine claims the action at the old deadline.
+    const long = policyOf({ mode: 'callback', timeoutMs: 7 * 24 * HOUR, heartbeatTimeoutMs: HOUR });
+    const claimed = { ...a, dueAt: T0 + 10 * MIN + LEASE, version: a.version + 1 };
+    expect(isTimedOut(claimed, long, T0 + 10 * MIN)).toBe(false);
+    const r = step(claimed, { type: 'due_rescheduled' }, long, T0 + 10 * MIN);
+    expect(r).toMatchObject({ changed: true, timeline: [], effects: [] });
+    expect(r.action).toEqual({ ...claimed, dueAt: T0 + HOUR, version: claimed.version + 1 });
+    // The completion deadline still wins when it is sooner.
+    const near = { ...claimed, timeoutAt: T0 + 30 * MIN };
+    expect(step(near, { type: 'due_rescheduled' }, long, T0 + 10 * MIN).action.dueAt).toBe(T0 + 30 * MIN);
+    // Without any deadline left, nothing is due until the callback comes.
+    const none = policyOf({ mode: 'callback', timeoutMs: null, heartbeatTimeoutMs: null });
+    expect(step({ ...claimed, timeoutAt: null }, { type: 'due_rescheduled' }, none, T0 + 10 * MIN).action.dueAt).toBeNull();
+  });
+
+  it('due_rescheduled is refused past the deadline (that is a timeout) and outside awaiting_callback', () => {
+    const policy = policyOf({ mode: 'callback', timeoutMs: 7 * 24 * HOUR, heartbeatTimeoutMs: 10 * MIN });
+    const a = attempt(launch(policy), { type: 'send_answered', status: 202 }, policy, T0).action;
+    expect(refused(transition(a, { type: 'due_rescheduled' }, { policy, now: T0 + 10 * MIN })).message).toMatch(/times out/);
+    const retrying = attempt(launch(policy), connErr, policy, T0).action;
+    expect(retrying.phase).toBe('retry_scheduled');
+    expect(refused(transition(retrying, { type: 'due_rescheduled' }, { policy, now: T0 + MIN })).code).toBe('INVALID_STATE');
+    const closed = step(a, { type: 'callback', outcome: 'success' }, policy, T0 + MIN).action;
+    expect(refused(transition(closed, { type: 'due_rescheduled' }, { policy, now: T0 + 2 * MIN })).code).toBe('INVALID_STATE');
+  });
+
   it('a heartbeat timeout does not apply before the action awaits its callback', () => {
     const policy = policyOf({ mode: 'callback', timeoutMs: null, heartbeatTimeoutMs: MIN });
     const a = attempt(launch(policy), connErr, policy, T0).action;

@@ -35,6 +35,12 @@ export type ActionEvent =
   | { type: 'heartbeat'; note?: string }
   | { type: 'message'; text: string; actor: Actor }
   | { type: 'timed_out' }
+  /**
+   * The engine found an action awaiting its callback due, but its deadline has moved since it was
+   * scheduled (a raised heartbeat or completion timeout): nothing is due yet, so it is due again at
+   * the deadline the live policy gives. Refused once that deadline has passed: that is `timed_out`.
+   */
+  | { type: 'due_rescheduled' }
   | { type: 'throttled'; until: number; why: string }
   | { type: 'picked_up'; user: string }
   | { type: 'completed'; user: string; resolution: Resolution; note?: string }
@@ -307,6 +313,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           : 'Completion timeout passed';
       a.lastErrorAt = ctx.now;
       return c.to('system', 'todo', 'timeout', null).allocate().done();
+    case 'due_rescheduled':
+      if (!waiting || a.phase !== 'awaiting_callback')
+        return refuse(`Only an action awaiting its callback has a deadline to reschedule; this one is ${describeState(a)}`);
+      if (isTimedOut(a, ctx.policy, ctx.now)) return refuse('The deadline has passed: the action times out');
+      // The engine's own bookkeeping, not a change anyone sees: no timeline entry, and `updatedAt`
+      // stays (it is the fallback heartbeat time). The version still guards the write.
+      a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
+      a.version += 1;
+      return { ok: true, action: a, timeline: [], effects: [], changed: true };
     case 'throttled':
       if (!waiting) return refuse('Only a waiting action can be throttled');
       // Held again at the next window: the timeline already says why.

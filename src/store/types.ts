@@ -123,6 +123,7 @@ export interface ConcurrencyRequest {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly capabilities: { concurrentWriters: number; notifiesOtherNodes: boolean; localDataDir: string | null };
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**

@@ -53,6 +53,7 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly capabilities = { concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null };
   readonly pool: Pool;
   /** Claims only: a lease need not be durable (see claim-due.ts), so its commit does not wait for the WAL flush. */
   private readonly claimPool: Pool;

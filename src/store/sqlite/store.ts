@@ -50,11 +50,14 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly capabilities: Store['capabilities'];
   readonly db: Database.Database;
   private readonly fullSync: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
+    // One writer: SQLite writes synchronously, so a second would only wait for the first.
+    this.capabilities = { concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
     closeSync(openSync(opts.file, 'a', 0o600));

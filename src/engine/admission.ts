@@ -1,0 +1,118 @@
+// Admission: which claimed actions of one connector may be sent now, by its circuit breaker, its
+// concurrency slots and its rate limits (permits for a whole batch in one round trip), and until
+// when the rest are held. It decides; the engine sends and writes.
+
+import type { ActionRecord } from '../lifecycle/action.ts';
+import type { Store } from '../store/types.ts';
+import type { Clock } from './clock.ts';
+import type { ConnectorHealth } from './connector-health.ts';
+import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
+import { firstWindowEnd, sendGuardMs } from '../limits/windows.ts';
+
+export interface Claimed {
+  a: ActionRecord;
+  type: ActionTypeEntry;
+}
+
+export interface Held {
+  item: Claimed;
+  /** When to look at it again. */
+  until: number;
+  why: string;
+}
+
+export interface Admitted {
+  send: Claimed[];
+  held: Held[];
+  /** The sends hold a concurrency slot each, to release when their attempt ends. */
+  holdsSlot: boolean;
+  /** The sends must start by then (their rate-limit permits' window ends), or not at all. */
+  sendBy: number | undefined;
+}
+
+/**
+ * Rate-limit permits are not used in the last part of their window (this, or a tenth of the window
+ * if shorter), so a request started late on a busy machine does not land in the next window.
+ */
+const RATE_GUARD_MS = 100;
+
+export class AdmissionControl {
+  constructor(
+    private readonly store: Store,
+    private readonly health: ConnectorHealth,
+    private readonly clock: Clock,
+    /** How long a claim (slot, probe) lasts: the engine's lease. */
+    private readonly leaseMs: () => number,
+  ) {}
+
+  /** True when the connector has nothing to admit by: no limits, and its circuit lets sends through. */
+  unlimited(connector: ConnectorEntry, now: number): boolean {
+    const spec = connector.spec;
+    return spec.rateLimits.length === 0 && spec.maxConcurrency === null && this.health.admission(connector.id, now).kind === 'send';
+  }
+
+  /** Applies a connector's circuit, then its concurrency slots, then its rate limits; holds what does not fit. */
+  async admit(connector: ConnectorEntry, items: Claimed[], now: number): Promise<Admitted> {
+    const store = this.store;
+    const spec = connector.spec;
+    let admitted = items;
+    const held: Held[] = [];
+    const gate = this.health.admission(connector.id, now);
+    if (gate.kind === 'hold') {
+      for (const i of items) held.push({ item: i, until: gate.until, why: gate.why });
+      admitted = [];
+    } else if (gate.kind === 'probe') {
+      // An open circuit lets one attempt through to see whether the system is back.
+      const won = await this.health.claimProbe(connector.id, now, now + this.leaseMs());
+      admitted = won ? items.slice(0, 1) : [];
+      for (const i of won ? items.slice(1) : items) held.push({ item: i, until: now + 1000, why: 'circuit open; a probe is in flight' });
+    }
+    if (spec.maxConcurrency !== null && admitted.length > 0) {
+      const want = admitted;
+      const got = new Set(
+        await store.acquireConcurrency({
+          connectorId: connector.id,
+          max: spec.maxConcurrency,
+          actionIds: want.map((i) => i.a.id),
+          now,
+          until: now + this.leaseMs(),
+        }),
+      );
+      admitted = want.filter((i) => got.has(i.a.id));
+      // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
+      for (const i of want)
+        if (!got.has(i.a.id))
+          held.push({
+            item: i,
+            until: now + 50 + Math.floor(Math.random() * 50),
+            why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)`,
+          });
+    }
+    let sendBy: number | undefined;
+    if (spec.rateLimits.length > 0 && admitted.length > 0) {
+      // Permits belong to the current windows: take them at the current time, and send before the
+      // first of those windows ends (less a guard for the trip to the other side), or not at all.
+      const at = this.clock.now();
+      const windowEnd = firstWindowEnd(at, spec.rateLimits);
+      const guard = sendGuardMs(spec.rateLimits, RATE_GUARD_MS);
+      const why = `rate limit ${spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`;
+      let granted = 0;
+      let retryAt: number | null = windowEnd;
+      if (at < windowEnd - guard) {
+        const g = await store.acquireRatePermits({ connectorId: connector.id, limits: spec.rateLimits, now: at, want: admitted.length });
+        granted = g.granted;
+        retryAt = g.retryAt;
+      }
+      const over = admitted.slice(granted);
+      admitted = admitted.slice(0, granted);
+      sendBy = windowEnd - guard;
+      for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
+      if (spec.maxConcurrency !== null && over.length > 0)
+        await store.releaseConcurrency(
+          connector.id,
+          over.map((i) => i.a.id),
+        );
+    }
+    return { send: admitted, held, holdsSlot: spec.maxConcurrency !== null, sendBy };
+  }
+}

@@ -1,0 +1,171 @@
+// One attempt: render the request, send it, and say what happened in the lifecycle's words (the
+// response mapping evaluated, the attempt recorded with the callback token redacted).
+
+import type { ActionRecord } from '../lifecycle/action.ts';
+import type { ActionEvent, Evaluation } from '../lifecycle/transition.ts';
+import type { Clock } from './clock.ts';
+import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
+import type { OutboundRequest, Sender, SendResult } from './sender.ts';
+import type { ConnectorHealth } from './connector-health.ts';
+import { type CallbackTokens, redactToken } from './callback-tokens.ts';
+import { RenderError } from '../templates/index.ts';
+import { DestinationRefusedError } from '../connectors/destination.ts';
+import { buildRequest } from './request.ts';
+import { evaluate } from '../action-types/mapping.ts';
+import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem } from '../json-limits.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import { lastWindowEnd } from '../limits/windows.ts';
+
+/** What an attempt needs from the engine: no state of its own, so attempts run side by side. */
+export interface AttemptDeps {
+  readonly sender: Sender;
+  readonly clock: Clock;
+  readonly health: ConnectorHealth;
+  readonly tokens: CallbackTokens;
+}
+
+const EXCERPT = 4096;
+/** How long a person waits to fix refused credentials before the action is looked at again. */
+const ATTENTION_RECHECK_MS = 30_000;
+const excerpt = (s: string | undefined): string | undefined =>
+  s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
+
+/**
+ * Makes one attempt and says what happened, in the lifecycle's words. The callback token goes to
+ * the external system only: what is recorded (request, answer, errors) shows `[callback token]`.
+ * `sendBy`: the request must start by then (the end of its rate-limit permit's window), or not at all.
+ */
+export async function makeAttempt(
+  deps: AttemptDeps,
+  a: ActionRecord,
+  type: ActionTypeEntry,
+  connector: ConnectorEntry,
+  sendBy?: number,
+): Promise<ActionEvent> {
+  const ts = type.compiled.templates.systemTokens;
+  const withToken = ts.includes('$callbackUrl') || ts.includes('$callbackToken');
+  const event = await attemptWith(deps, a, type, connector, withToken, sendBy);
+  return withToken ? redactToken(event, deps.tokens.make(a.id)) : event;
+}
+
+async function attemptWith(
+  deps: AttemptDeps,
+  a: ActionRecord,
+  type: ActionTypeEntry,
+  connector: ConnectorEntry,
+  withToken: boolean,
+  sendBy?: number,
+): Promise<ActionEvent> {
+  const clock = deps.clock;
+  let req: OutboundRequest;
+  try {
+    req = buildRequest(type, connector, a.input, deps.tokens.systemValues(a, withToken));
+  } catch (err) {
+    if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
+    if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
+    throw err;
+  }
+  if (sendBy !== undefined) req.stillAllowed = () => clock.now() <= sendBy;
+  const result = await deps.sender.send(connector, req);
+  const record = attemptRecord(a.attempts + 1, req, result);
+  switch (result.kind) {
+    case 'refused':
+      return { type: 'send_refused', cause: 'destination_refused', message: result.message };
+    case 'too_late': {
+      // The rate-limit window of its permit ended before the request could start: next window.
+      const now = clock.now();
+      return { type: 'throttled', until: Math.min(lastWindowEnd(now, connector.spec.rateLimits), now + 1000), why: result.message };
+    }
+    case 'credentials_refused': {
+      // Waiting for a person to fix the credentials must not burn retries (SPEC section 3).
+      const now = clock.now();
+      await deps.health.setAttention(connector.id, result.message, now);
+      return { type: 'throttled', until: now + ATTENTION_RECHECK_MS, why: `the connector needs attention: ${result.message}` };
+    }
+    case 'connection_error':
+    case 'timeout':
+      return { type: 'send_failed', kind: result.kind, message: result.message, attempt: record };
+    case 'too_large': {
+      // A 2xx answer cannot be mapped from a cut body: a person decides. Otherwise the status decides.
+      const ok = result.status >= 200 && result.status < 300;
+      return ok
+        ? { type: 'send_answered', status: result.status, attempt: record, unusable: result.message }
+        : { type: 'send_answered', status: result.status, attempt: record, bodyExcerpt: result.body.slice(0, 300) };
+    }
+    case 'answered': {
+      const ok = result.status >= 200 && result.status < 300;
+      const mapped = ok ? await evaluateResponse(type, a, result) : {};
+      return {
+        type: 'send_answered',
+        status: result.status,
+        attempt: record,
+        ...(result.headers['retry-after'] !== undefined
+          ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], clock.now()) }
+          : {}),
+        ...(ok ? {} : { bodyExcerpt: result.body.slice(0, 300) }),
+        ...mapped,
+      };
+    }
+  }
+}
+
+/** Runs the action type's response mapping on a 2xx answer; a mapping that fails is a rejection, with its reason. */
+async function evaluateResponse(
+  type: ActionTypeEntry,
+  a: ActionRecord,
+  result: Extract<SendResult, { kind: 'answered' }>,
+): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
+  const m = type.compiled.mapping;
+  let body: unknown = null;
+  if (result.body.length > 0) {
+    try {
+      body = JSON.parse(result.body);
+    } catch {
+      body = result.body;
+    }
+  }
+  const ctx = { status: result.status, headers: result.headers, input: a.input };
+  try {
+    const out: { evaluation?: Evaluation; externalReference?: string } = {};
+    if (m.externalReference) {
+      const ref = await evaluate(m.externalReference, body, ctx);
+      if (ref !== undefined && ref !== null) out.externalReference = String(ref);
+      if ((out.externalReference?.length ?? 0) > MAX_REFERENCE_CHARS)
+        throw new Error(`response.externalReference gave a reference longer than ${MAX_REFERENCE_CHARS} characters`);
+    }
+    if (type.compiled.policy.completion.mode === 'callback') return out;
+    const success = m.successWhen ? Boolean(await evaluate(m.successWhen, body, ctx)) : true;
+    const output = m.output ? await evaluate(m.output, body, ctx) : body;
+    // Without an output mapping the body itself is kept: the same limits as a mapped result.
+    const tooBig = m.output ? undefined : jsonProblem(output, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
+    if (tooBig) throw new Error(`the response body, kept as the output (there is no response.output), ${tooBig}`);
+    const evaluation: Evaluation = { success, output: output === undefined ? null : output };
+    if (!success) {
+      const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
+      evaluation.rejectedReason =
+        reason !== undefined && reason !== null
+          ? String(reason)
+          : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
+    }
+    out.evaluation = evaluation;
+    return out;
+  } catch (err) {
+    return { evaluation: { success: false, rejectedReason: `Response mapping failed: ${(err as Error).message}` } };
+  }
+}
+
+/** The attempt as the timeline records it: the request sent and the answer or error, bodies cut to an excerpt. */
+function attemptRecord(
+  n: number,
+  req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined },
+  result: SendResult,
+): Record<string, unknown> {
+  const base = {
+    attempt: n,
+    request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) },
+    durationMs: result.durationMs,
+  };
+  if (result.kind === 'answered' || result.kind === 'too_large')
+    return { ...base, response: { status: result.status, body: excerpt(result.body) } };
+  return { ...base, error: { kind: result.kind, message: result.message } };
+}
