@@ -42,7 +42,9 @@ async function oneRun(count: number, nodes: number, latencyMs: number, concurren
       fields: { N: { type: 'integer' } },
     });
     for (let i = 0; i < count; i += 5000)
-      await callout.launchMany(Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({ actionType: 'call', input: { N: i + j } })));
+      await callout.actions.launchMany(
+        Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({ actionType: 'call', input: { N: i + j } })),
+      );
     await callout.close();
 
     const t0 = performance.now();

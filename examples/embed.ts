@@ -34,9 +34,9 @@ try {
       if (a.state === STATES.closed) resolve(a.id);
     }),
   );
-  const { action } = await callout.launch({ actionType: 'open-ticket', input: { Title: 'Laptop' } });
+  const { action } = await callout.actions.launch({ actionType: 'open-ticket', input: { Title: 'Laptop' } });
   await closed;
-  const done = await callout.getAction(action.id);
+  const done = await callout.actions.getAction(action.id);
   console.log(done.state, done.resolution, done.externalReference);
 } finally {
   await callout.close();

@@ -3,9 +3,9 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { CalloutError, ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
+import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
-import type { ActionFilter, ApiKeyRow, CaseRow, Store } from './store/types.ts';
+import type { ApiKeyRow, Store } from './store/types.ts';
 import { SecretBox } from './config/secrets.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
@@ -15,32 +15,17 @@ import { createLogger, type Logger } from './logger.ts';
 import { uuidv7, randomToken, sha256 } from './ids.ts';
 import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connectors/connector.ts';
 import { actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-types/action-type.ts';
-import { launchAction } from './lifecycle/launch.ts';
-import type { ActionRecord } from './lifecycle/action.ts';
-import { RESOLUTIONS, STATES, PHASES, type Resolution } from './lifecycle/states.ts';
-import { actionView, timelineView, type ActionView } from './views.ts';
 import { isObject } from './config/check.ts';
-import { evaluate, MappingError } from './action-types/mapping.ts';
-import {
-  MAX_CALLBACK_DATA_BYTES,
-  MAX_INPUT_BYTES,
-  MAX_JSON_DEPTH,
-  MAX_OUTPUT_BYTES,
-  MAX_REFERENCE_CHARS,
-  MAX_TEXT_CHARS,
-  jsonExcerpt,
-  jsonProblem,
-} from './json-limits.ts';
+import { ActionService } from './actions/service.ts';
+import { checkLaunchLimits } from './actions/launch-limits.ts';
+import { CallbackService } from './callbacks/service.ts';
+import { CaseService } from './cases/service.ts';
+import { NotificationService } from './notifications/service.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
 import { testConnection } from './connectors/test-connection.ts';
 import { testAction } from './action-types/test-action.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
-/** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
-export const DEFAULT_CALLBACK_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
-const INPUT_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
-/** Any other field of a launch: small scalars, but checked before the body is hashed or looked at. */
-const FIELD_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: 4096 };
 export type Role = (typeof ROLES)[number];
 
 export interface CalloutOptions {
@@ -64,14 +49,6 @@ export interface CalloutOptions {
   callbackTokenTtlMs?: number;
 }
 
-export interface LaunchRequest {
-  actionType: string;
-  input?: Record<string, unknown>;
-  caseId?: string | null;
-  /** Send no earlier than this: an ISO date-time or epoch milliseconds. @default at once */
-  startAt?: string | number;
-}
-
 export class Callout {
   readonly store: Store;
   readonly registry: Registry;
@@ -81,7 +58,10 @@ export class Callout {
   readonly box: SecretBox;
   readonly allowPrivateNetworks: boolean;
   readonly publicUrl: string;
-  readonly callbackTokenTtlMs: number;
+  readonly actions: ActionService;
+  readonly callbacks: CallbackService;
+  readonly cases: CaseService;
+  readonly notifications: NotificationService;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
   /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
@@ -94,7 +74,6 @@ export class Callout {
     this.logger = opts.logger ?? createLogger();
     this.allowPrivateNetworks = opts.allowPrivateNetworks ?? false;
     this.publicUrl = (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, '');
-    this.callbackTokenTtlMs = opts.callbackTokenTtlMs ?? DEFAULT_CALLBACK_TOKEN_TTL_MS;
     this.registry = new Registry(store, box);
     this.authProviders = new AuthProviders({
       clock: this.clock,
@@ -114,6 +93,13 @@ export class Callout {
       publicUrl: this.publicUrl,
       ...opts.engine,
     });
+    // ---- resources of actions, callbacks, cases, notifications (R1b)
+    const deps = { store, registry: this.registry, engine: this.engine, clock: this.clock };
+    this.actions = new ActionService(deps);
+    const callbackTokenTtl = opts.callbackTokenTtlMs !== undefined ? { tokenTtlMs: opts.callbackTokenTtlMs } : {};
+    this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
+    this.cases = new CaseService({ store, clock: this.clock, actions: this.actions });
+    this.notifications = new NotificationService({ store });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -319,351 +305,6 @@ export class Callout {
     return testAction(type, connector, body, { sender: this.sender, publicUrl: this.publicUrl, now: this.clock.now() });
   }
 
-  // ---- actions ---------------------------------------------------------------------------------
-
-  /** Validates and launches one action; with an idempotency key a repeat returns the first action. */
-  async launch(
-    req: unknown,
-    opts: { idempotencyKey?: string; actor?: `user:${string}` | 'system' } = {},
-  ): Promise<{ action: ActionView; created: boolean }> {
-    // Before the body is hashed: a value nested a million deep must be a 422, not a stack overflow.
-    if (opts.idempotencyKey) checkLaunchLimits(req);
-    const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
-    if (opts.idempotencyKey) {
-      const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
-      if (prior) return { action: prior, created: false };
-    }
-    const item = await this.prepareLaunch(req, opts.actor ?? 'system');
-    try {
-      await this.store.insertActions([{ ...item, ...(opts.idempotencyKey ? { launchKey: opts.idempotencyKey, launchHash } : {}) }]);
-    } catch (err) {
-      // Two requests with one key raced: the loser answers with the winner's action.
-      const prior =
-        opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
-      if (prior) return { action: prior, created: false };
-      throw err;
-    }
-    if (item.action.dueAt !== null) this.engine.dueAt(item.action.dueAt);
-    return { action: await this.view(item.action), created: true };
-  }
-
-  /** Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. */
-  async launchMany(reqs: LaunchRequest[], actor: `user:${string}` | 'system' = 'system'): Promise<string[]> {
-    const items = [];
-    for (const r of reqs) items.push(await this.prepareLaunch(r, actor));
-    await this.store.insertActions(items);
-    const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);
-    if (first !== Infinity) this.engine.dueAt(first);
-    return items.map((i) => i.action.id);
-  }
-
-  private async findLaunch(key: string, hash: string): Promise<ActionView | undefined> {
-    const prior = await this.store.getActionByLaunchKey(key);
-    if (!prior) return undefined;
-    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different launch request');
-    return this.view(prior.action);
-  }
-
-  private async prepareLaunch(
-    req: unknown,
-    actor: `user:${string}` | 'system',
-  ): Promise<{ action: ActionRecord; timeline: ReturnType<typeof launchAction>['timeline'] }> {
-    const p = new Problems();
-    if (!isObject(req)) {
-      p.add('', 'the body must be a JSON object');
-      p.throwIfAny();
-    }
-    checkLaunchLimits(req);
-    const r = req as Record<string, unknown>;
-    for (const k of Object.keys(r)) if (!['actionType', 'input', 'caseId', 'startAt'].includes(k)) p.add(k, 'is not a launch field');
-    let startAt: number | undefined;
-    if (r.startAt !== undefined && r.startAt !== null) {
-      startAt =
-        typeof r.startAt === 'number'
-          ? r.startAt
-          : typeof r.startAt === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(r.startAt)
-            ? Date.parse(r.startAt)
-            : NaN;
-      if (!Number.isFinite(startAt))
-        p.add('startAt', 'must be a date-time with a time zone (e.g. 2026-12-01T09:00:00Z) or epoch milliseconds');
-    }
-    if (typeof r.actionType !== 'string' || r.actionType === '') p.add('actionType', 'is required: the id or name of an action type');
-    if (r.input !== undefined && !isObject(r.input)) p.add('input', 'must be an object');
-    if (r.caseId !== undefined && r.caseId !== null && typeof r.caseId !== 'string') p.add('caseId', 'must be a string');
-    p.throwIfAny();
-    const type = await this.registry.actionType(r.actionType as string).catch((e) => {
-      if (e instanceof NotFoundError)
-        throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(r.actionType)} exists` }]);
-      throw e;
-    });
-    const caseId = (r.caseId as string | undefined) ?? null;
-    if (caseId !== null && !(await this.store.getCase(caseId))) p.add('caseId', `no case ${JSON.stringify(caseId)} exists`);
-    const checked = type.compiled.templates.validateInput(r.input ?? {});
-    if (!checked.ok) for (const e of checked.errors) p.add(e.field ? `input.${e.field}` : 'input', e.message);
-    p.throwIfAny();
-    const refused = type.compiled.templates.refusal((checked as { value: Record<string, unknown> }).value);
-    if (refused) p.add(`input.${refused.field}`, refused.reason);
-    p.throwIfAny();
-    const now = this.clock.now();
-    return launchAction({
-      id: uuidv7(now),
-      actionTypeId: type.compiled.id,
-      actionTypeName: type.compiled.spec.name,
-      caseId,
-      input: (checked as { value: Record<string, unknown> }).value,
-      policy: type.compiled.policy,
-      now,
-      actor,
-      ...(startAt !== undefined ? { startAt } : {}),
-    });
-  }
-
-  async view(a: ActionRecord): Promise<ActionView> {
-    const t = await this.registry.actionType(a.actionTypeId);
-    const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
-    if (a.phase === 'throttled') v.heldBy = await this.heldBy(t.compiled.spec.connectorId);
-    return v;
-  }
-
-  /** Why a throttled action waits, from its connector's health and limits (SPEC: visible on the waiting actions). */
-  private async heldBy(connectorId: string): Promise<NonNullable<ActionView['heldBy']>> {
-    const c = await this.registry.connector(connectorId);
-    await this.engine.health.refresh();
-    const s = this.engine.health.view(connectorId, this.clock.now());
-    if (s.needsAttention)
-      return { reason: 'needs_attention', detail: `connector ${c.spec.name} needs attention: ${String(s.needsAttention)}` };
-    if (s.circuit !== 'closed')
-      return {
-        reason: 'circuit_open',
-        detail: `the circuit breaker of ${c.spec.name} is ${String(s.circuit)} after ${String(s.failures)} failures in a row`,
-      };
-    if (c.spec.rateLimits.length > 0)
-      return {
-        reason: 'rate_limit',
-        detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
-      };
-    return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency ?? '?'} attempts in flight` };
-  }
-
-  async getAction(id: string): Promise<ActionView> {
-    const a = await this.store.getAction(id);
-    if (!a) throw new NotFoundError('Action', id);
-    return this.view(a);
-  }
-
-  async listActions(query: Record<string, unknown>): Promise<{ items: ActionView[]; next: string | null }> {
-    const p = new Problems();
-    const f: ActionFilter = { limit: 50 };
-    const oneOf = (k: string, allowed: readonly string[]): string | undefined => {
-      const v = query[k];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string' || !allowed.includes(v)) return void p.add(k, `must be one of ${allowed.join(', ')}`);
-      return v;
-    };
-    f.state = oneOf('state', Object.values(STATES)) as ActionFilter['state'];
-    f.phase = oneOf('phase', Object.values(PHASES)) as ActionFilter['phase'];
-    f.resolution = oneOf('resolution', Object.values(RESOLUTIONS));
-    for (const k of ['reason', 'caseId', 'queue', 'assignee', 'externalReference', 'before'] as const) {
-      const v = query[k];
-      if (v !== undefined) (f as unknown as Record<string, unknown>)[k] = String(v);
-    }
-    if (query.actionType !== undefined) {
-      const t = await this.registry.actionType(String(query.actionType)).catch(() => undefined);
-      if (!t) p.add('actionType', `no action type ${JSON.stringify(query.actionType)} exists`);
-      else f.actionTypeId = t.compiled.id;
-    }
-    if (query.escalated !== undefined) {
-      if (query.escalated !== 'true' && query.escalated !== 'false' && typeof query.escalated !== 'boolean')
-        p.add('escalated', 'must be true or false');
-      else f.escalated = String(query.escalated) === 'true';
-    }
-    if (query.limit !== undefined) {
-      const n = Number(query.limit);
-      if (!Number.isInteger(n) || n < 1 || n > 500) p.add('limit', 'must be an integer from 1 to 500');
-      else f.limit = n;
-    }
-    p.throwIfAny();
-    for (const k of Object.keys(f) as Array<keyof ActionFilter>) if (f[k] === undefined) delete f[k];
-    const rows = await this.store.listActions(f);
-    const items = await Promise.all(rows.map((a) => this.view(a)));
-    return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
-  }
-
-  async timeline(id: string): Promise<Array<Record<string, unknown>>> {
-    if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
-    return timelineView(await this.store.listTimeline(id));
-  }
-
-  async retry(id: string, user: string): Promise<ActionView> {
-    return this.view(await this.engine.apply(id, { type: 'retry_requested', user }));
-  }
-  async pause(id: string, user: string): Promise<ActionView> {
-    return this.view(await this.engine.apply(id, { type: 'paused', user }));
-  }
-  async resume(id: string, user: string): Promise<ActionView> {
-    return this.view(await this.engine.apply(id, { type: 'resumed', user }));
-  }
-  async pickUp(id: string, user: string): Promise<ActionView> {
-    return this.view(await this.engine.apply(id, { type: 'picked_up', user }));
-  }
-
-  async complete(id: string, user: string, body: unknown): Promise<ActionView> {
-    const p = new Problems();
-    const b = isObject(body) ? body : {};
-    if (body !== undefined && body !== null && !isObject(body)) p.add('', 'the body must be a JSON object');
-    const resolution = (b.resolution ?? 'done_successfully') as Resolution;
-    if (!Object.values(RESOLUTIONS).includes(resolution)) p.add('resolution', `must be one of ${Object.values(RESOLUTIONS).join(', ')}`);
-    if (b.note !== undefined && typeof b.note !== 'string') p.add('note', 'must be a string');
-    p.throwIfAny();
-    return this.view(
-      await this.engine.apply(id, { type: 'completed', user, resolution, ...(typeof b.note === 'string' ? { note: b.note } : {}) }),
-    );
-  }
-
-  // ---- callbacks from external systems ---------------------------------------------------------
-
-  /**
-   * The action a callback token is for. A forged token, an unknown action and a token whose action
-   * closed more than the token TTL ago get the same 404: nothing to probe, and old tokens are dead.
-   */
-  private async actionOfToken(token: string): Promise<ActionRecord> {
-    const id = this.engine.actionIdOfToken(token);
-    const a = id ? await this.store.getAction(id) : undefined;
-    if (!a || (a.state === 'closed' && a.closedAt !== null && this.clock.now() >= a.closedAt + this.callbackTokenTtlMs))
-      throw new NotFoundError('Callback', 'token');
-    return a;
-  }
-
-  /** Updates (acknowledgements, heartbeats, messages) end with the action: 409, nothing changed. */
-  private static refuseIfClosed(a: ActionRecord, what: string): void {
-    if (a.state === 'closed') throw new InvalidStateError(`The action is closed; ${what} no longer apply to it`);
-  }
-
-  async callback(token: string, body: unknown): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
-    const id = a.id;
-    const p = new Problems();
-    if (!isObject(body)) {
-      p.add('', 'the body must be a JSON object with an outcome');
-      p.throwIfAny();
-    }
-    const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b))
-      if (!['outcome', 'data', 'reason', 'externalReference'].includes(k)) p.add(k, 'is not a callback field');
-    if (b.outcome !== 'success' && b.outcome !== 'failure') p.add('outcome', 'must be "success" or "failure"');
-    const dataProblem = jsonProblem(b.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_CALLBACK_DATA_BYTES });
-    if (dataProblem) p.add('data', dataProblem);
-    checkText(p, b.reason, 'reason', MAX_TEXT_CHARS);
-    checkText(p, b.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
-    p.throwIfAny();
-    const acked =
-      typeof b.externalReference === 'string' && b.externalReference !== a.externalReference && a.state !== 'closed'
-        ? await this.engine.apply(id, { type: 'acknowledged', externalReference: b.externalReference }, a)
-        : undefined;
-    const cur = acked ?? a;
-    if (b.outcome === 'success') {
-      const data = b.data ?? null;
-      // A repeat of an applied callback gets the same answer without running the mapping again.
-      const mapped = cur.callbackOutcome === null && cur.state === 'waiting' ? await this.mapCallbackOutput(cur, data) : { output: data };
-      return this.view(await this.engine.apply(id, { type: 'callback', outcome: 'success', data: jsonExcerpt(data), ...mapped }, cur));
-    }
-    return this.view(
-      await this.engine.apply(
-        id,
-        { type: 'callback', outcome: 'failure', ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) },
-        cur,
-      ),
-    );
-  }
-
-  /**
-   * The output of a success callback, by the action type's output mapping (in a worker, under its
-   * limits) or the data itself. When the mapping fails or the output is too large the callback is
-   * still taken (the caller gets 200: sending it again would not help) and the action goes To Do
-   * with the reason, as a failed response mapping does.
-   */
-  private async mapCallbackOutput(a: ActionRecord, data: unknown): Promise<{ output: unknown } | { rejectedReason: string }> {
-    const m = (await this.registry.actionType(a.actionTypeId)).compiled.mapping.output;
-    if (!m) {
-      const problem = jsonProblem(data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
-      return problem
-        ? { rejectedReason: `Callback output failed: the data, kept as the output (there is no response.output), ${problem}` }
-        : { output: data };
-    }
-    try {
-      return { output: (await evaluate(m, data ?? {}, { input: a.input })) ?? null };
-    } catch (e) {
-      if (e instanceof MappingError) return { rejectedReason: `Callback output mapping failed: ${e.message}` };
-      throw e;
-    }
-  }
-
-  async acknowledge(token: string, body: unknown): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
-    if (!isObject(body) || typeof body.externalReference !== 'string' || body.externalReference === '')
-      throw new ValidationError([{ field: 'externalReference', message: 'is required: the external system’s reference' }]);
-    const p = new Problems();
-    checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
-    p.throwIfAny();
-    Callout.refuseIfClosed(a, 'acknowledgements');
-    return this.view(await this.engine.apply(a.id, { type: 'acknowledged', externalReference: body.externalReference }, a));
-  }
-
-  async heartbeat(token: string, body: unknown): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
-    const note = isObject(body) && typeof body.note === 'string' ? body.note : undefined;
-    if (isObject(body) && body.note !== undefined && typeof body.note !== 'string')
-      throw new ValidationError([{ field: 'note', message: 'must be a string' }]);
-    const p = new Problems();
-    checkText(p, note, 'note', MAX_TEXT_CHARS);
-    p.throwIfAny();
-    Callout.refuseIfClosed(a, 'heartbeats');
-    return this.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(note ? { note } : {}) }, a));
-  }
-
-  async message(token: string, body: unknown): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
-    if (!isObject(body) || typeof body.message !== 'string' || body.message.trim() === '')
-      throw new ValidationError([{ field: 'message', message: 'is required: the text of the update' }]);
-    const p = new Problems();
-    checkText(p, body.message, 'message', MAX_TEXT_CHARS);
-    p.throwIfAny();
-    Callout.refuseIfClosed(a, 'messages');
-    return this.view(await this.engine.apply(a.id, { type: 'message', text: body.message, actor: 'integration' }, a));
-  }
-
-  // ---- cases (the minimal part the lifecycle needs: data to merge into, an owner to escalate to) ----
-
-  async createCase(body: unknown): Promise<CaseRow> {
-    const p = new Problems();
-    const b = isObject(body) ? body : (p.add('', 'the body must be a JSON object'), {});
-    for (const k of Object.keys(b)) {
-      const problem = jsonProblem(b[k], k === 'data' ? INPUT_LIMITS : FIELD_LIMITS);
-      if (problem) p.add(k, problem);
-    }
-    p.throwIfAny();
-    if (b.data !== undefined && !isObject(b.data)) p.add('data', 'must be an object');
-    if (b.owner !== undefined && b.owner !== null && typeof b.owner !== 'string') p.add('owner', 'must be a string');
-    p.throwIfAny();
-    const now = this.clock.now();
-    const row: CaseRow = {
-      id: uuidv7(now),
-      data: (b.data as Record<string, unknown>) ?? {},
-      owner: (b.owner as string) ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.store.insertCase(row);
-    return row;
-  }
-
-  async getCase(id: string): Promise<CaseRow & { actions: ActionView[] }> {
-    const c = await this.store.getCase(id);
-    if (!c) throw new NotFoundError('Case', id);
-    const actions = await Promise.all((await this.store.listActions({ caseId: id, limit: 500 })).map((a) => this.view(a)));
-    return { ...c, actions };
-  }
-
   // ---- API keys --------------------------------------------------------------------------------
 
   async createApiKey(body: unknown): Promise<ApiKeyView & { key: string }> {
@@ -759,10 +400,6 @@ export class Callout {
     });
     return candidate;
   }
-
-  async notifications(user: string): Promise<Array<Record<string, unknown>>> {
-    return (await this.store.listNotifications(user)).map((n) => ({ ...n, at: new Date(n.at).toISOString() }));
-  }
 }
 
 /** The name of the key made from CALLOUT_ADMIN_KEY (kept from the API, so a rotation can always insert it). */
@@ -800,22 +437,4 @@ function apiKeyView(k: ApiKeyRow): ApiKeyView {
     lastUsedAt: iso(k.lastUsedAt),
     revokedAt: iso(k.revokedAt),
   };
-}
-
-/** A string field within its length, or absent. */
-function checkText(p: Problems, v: unknown, field: string, max: number): void {
-  if (v === undefined) return;
-  if (typeof v !== 'string') p.add(field, 'must be a string');
-  else if (v.length > max) p.add(field, `is longer than ${max} characters`);
-}
-
-/** Size and depth of a launch body, field by field, before anything else reads it. */
-function checkLaunchLimits(req: unknown): void {
-  if (!isObject(req)) return;
-  const p = new Problems();
-  for (const [k, v] of Object.entries(req)) {
-    const problem = jsonProblem(v, k === 'input' ? INPUT_LIMITS : FIELD_LIMITS);
-    if (problem) p.add(k, problem);
-  }
-  p.throwIfAny();
 }

@@ -28,7 +28,8 @@ export async function createCallout(options: CreateCalloutOptions = {}): Promise
   }
 }
 
-export { Callout, ROLES, type CalloutOptions, type LaunchRequest, type Role } from './callout.ts';
+export { Callout, ROLES, type CalloutOptions, type Role } from './callout.ts';
+export type { LaunchRequest, ActionListQuery } from './actions/schemas.ts';
 export { buildServer } from './api/server.ts';
 export {
   CalloutError,
@@ -55,7 +56,7 @@ export {
   type State,
 } from './lifecycle/states.ts';
 export type { ActionRecord } from './lifecycle/action.ts';
-export type { ActionView } from './views.ts';
+export type { ActionView } from './actions/views.ts';
 export type { EngineEvents } from './engine/engine.ts';
 export { FakeClock, systemClock, type Clock, type TimerHandle } from './engine/clock.ts';
 export { createLogger, type Logger } from './logger.ts';

@@ -91,7 +91,7 @@ export async function createCallout(ctx: SystemContext, store: 'sqlite' | 'postg
         const chunk = jobs.slice(i, i + ENQUEUE_CHUNK);
         // Timers (workload B) are launches with startAt, as an integrator would schedule them.
         ids.push(
-          ...(await callout.launchMany(
+          ...(await callout.actions.launchMany(
             chunk.map((j) => ({ actionType: 'bench-ok', input: {}, ...(j.dueAt !== undefined ? { startAt: j.dueAt } : {}) })),
           )),
         );

@@ -52,8 +52,8 @@ export async function runRateLimit(task: RateLimitTask): Promise<Record<string, 
       const target = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * task.offeredPerSecond) + 1);
       if (target > launched) {
         const n = target - launched;
-        await callout.launchMany(Array.from({ length: n }, () => ({ actionType: 'to-limited', input: {} })));
-        const ids = await callout.launchMany(Array.from({ length: n }, () => ({ actionType: 'to-unlimited', input: {} })));
+        await callout.actions.launchMany(Array.from({ length: n }, () => ({ actionType: 'to-limited', input: {} })));
+        const ids = await callout.actions.launchMany(Array.from({ length: n }, () => ({ actionType: 'to-unlimited', input: {} })));
         out.write(ids.map((id, j) => `${id}\t${Math.round(t0 + ((launched + j) * 1000) / task.offeredPerSecond)}`).join('\n') + '\n');
         launched = target;
       }

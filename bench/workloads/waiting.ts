@@ -75,7 +75,7 @@ export async function runWaiting(task: WaitingTask): Promise<Record<string, unkn
     const allAwaiting = new Promise<void>((resolve) => (onAwaiting = resolve));
     for (let i = 0; i < task.count; i += ENQUEUE_CHUNK) {
       const n = Math.min(ENQUEUE_CHUNK, task.count - i);
-      const ids = await callout.launchMany(Array.from({ length: n }, () => ({ actionType: 'bench-wait', input: {} })));
+      const ids = await callout.actions.launchMany(Array.from({ length: n }, () => ({ actionType: 'bench-wait', input: {} })));
       // Tokens go to the file now: keeping a million ids in memory would be counted as Callout's.
       if (!tokens.write(ids.map((id) => callout.engine.callbackToken(id)).join('\n') + '\n'))
         await new Promise<void>((r) => tokens.once('drain', () => r()));

@@ -8,9 +8,10 @@ import { registerAuth, type ApiLimits } from './auth.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { connectorRoutes } from './connectors.ts';
 import { actionTypeRoutes } from './action-types.ts';
-import { actionRoutes } from './actions.ts';
-import { callbackRoutes } from './callbacks.ts';
-import { caseRoutes } from './cases.ts';
+import { actionRoutes } from '../actions/routes.ts';
+import { callbackRoutes } from '../callbacks/routes.ts';
+import { caseRoutes } from '../cases/routes.ts';
+import { notificationRoutes } from '../notifications/routes.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { configRoutes } from './config.ts';
 import { uiPlugin } from '../ui/plugin.ts';
@@ -68,9 +69,10 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
 
   await app.register(connectorRoutes(callout), { prefix: '/v1' });
   await app.register(actionTypeRoutes(callout), { prefix: '/v1' });
-  await app.register(actionRoutes(callout), { prefix: '/v1' });
-  await app.register(callbackRoutes(callout), { prefix: '/v1' });
-  await app.register(caseRoutes(callout), { prefix: '/v1' });
+  await app.register(actionRoutes(callout.actions), { prefix: '/v1' });
+  await app.register(callbackRoutes(callout.callbacks), { prefix: '/v1' });
+  await app.register(caseRoutes(callout.cases), { prefix: '/v1' });
+  await app.register(notificationRoutes(callout.notifications), { prefix: '/v1' });
   await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
   await app.register(configRoutes(callout), { prefix: '/v1' });
   await app.register(uiPlugin(callout));

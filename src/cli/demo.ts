@@ -152,9 +152,10 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   await seed(callout, mock.url);
   // The admin key is shown on the first start only; later runs get a fresh demo key.
   const key = s.adminKey ?? running.generatedAdminKey ?? (await callout.createApiKey({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
-  const kase = await callout.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
+  const kase = await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
   const ids: string[] = [];
-  if (opts.launch) for (const l of LAUNCHES) ids.push((await callout.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
+  if (opts.launch)
+    for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
 
   const base = running.url;
   process.stdout.write(
@@ -178,7 +179,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const show = async (): Promise<void> => {
     const lines: string[] = [];
     for (const id of ids) {
-      const a = await callout.getAction(id);
+      const a = await callout.actions.getAction(id);
       const state =
         [a.labels.state, a.labels.reason ?? a.labels.resolution, a.phase].filter(Boolean).join(' / ') +
         (a.throttledUntil ? ` until ${a.throttledUntil.slice(11, 19)}` : '');

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, freePort, launch, startHarness, type Harness } from '../helpers/harness.ts';
 import { FakeClock } from '../../src/engine/clock.ts';
-import type { ActionView } from '../../src/views.ts';
+import type { ActionView } from '../../src/actions/views.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -267,12 +267,12 @@ describe('retries, stepped on a fake clock', () => {
   const stepUntil = async (id: string, pred: (a: ActionView) => boolean): Promise<ActionView> => {
     for (let i = 0; i < 20; i++) {
       await f.callout.engine.tick();
-      const a = await f.callout.getAction(id);
+      const a = await f.callout.actions.getAction(id);
       if (pred(a)) return a;
       if (!a.retry.nextRetryAt) break;
       clock.set(Math.max(clock.now(), Date.parse(a.retry.nextRetryAt)));
     }
-    throw new Error(`action ${id} did not reach the expected state: ${JSON.stringify(await f.callout.getAction(id))}`);
+    throw new Error(`action ${id} did not reach the expected state: ${JSON.stringify(await f.callout.actions.getAction(id))}`);
   };
   /** Lets `ms` pass with the engine running everything that falls due. */
   const idleFor = async (ms: number): Promise<void> => {
@@ -297,7 +297,7 @@ describe('retries, stepped on a fake clock', () => {
     expect(r.retry.lastError).toContain('ECONNREFUSED');
     const notes = (await f.api('GET', '/v1/notifications', undefined, {})).body.items;
     void notes; // the admin key is not the owner: check the owner's notifications through the store
-    expect((await f.callout.notifications('olivia')).some((n) => n.actionId === a.id && n.kind === 'action.escalated')).toBe(true);
+    expect((await f.callout.notifications.list('olivia')).some((n) => n.actionId === a.id && n.kind === 'action.escalated')).toBe(true);
     const tl = (await f.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
     expect(tl.filter((e: { kind: string }) => e.kind === 'attempt')).toHaveLength(4);
     expect(tl.filter((e: { kind: string }) => e.kind === 'state_changed')).toHaveLength(1);

@@ -38,10 +38,10 @@ it('retries fire when due, not before, and survive a restart', async () => {
     path: '/status/503',
     retry: { maxRetries: 2, interval: '30m', backoff: 'exponential' },
   });
-  const { action } = await c.launch({ actionType: 'down' });
+  const { action } = await c.actions.launch({ actionType: 'down' });
   await c.engine.tick();
   expect(sends(action.id)).toBe(1);
-  let a = await c.getAction(action.id);
+  let a = await c.actions.getAction(action.id);
   expect(a).toMatchObject({ phase: 'retry_scheduled', retry: { count: 0, nextRetryAt: new Date(clock.now() + 30 * MIN).toISOString() } });
 
   clock.advance(30 * MIN - 1);
@@ -54,12 +54,12 @@ it('retries fire when due, not before, and survive a restart', async () => {
   c = await open();
   await c.engine.tick();
   expect(sends(action.id)).toBe(2);
-  a = await c.getAction(action.id);
+  a = await c.actions.getAction(action.id);
   expect(a).toMatchObject({ phase: 'retry_scheduled', retry: { count: 1, nextRetryAt: new Date(clock.now() + 60 * MIN).toISOString() } });
 
   clock.advance(60 * MIN);
   await c.engine.tick();
-  a = await c.getAction(action.id);
+  a = await c.actions.getAction(action.id);
   expect(a).toMatchObject({ state: 'closed', resolution: 'not_done_successfully', escalated: true, retry: { count: 2, max: 2 } });
   clock.advance(24 * 60 * MIN);
   await c.engine.tick();
@@ -77,17 +77,17 @@ it('a completion timeout of four hours turns the action To Do, Timeout, at four 
     completion: { mode: 'callback', timeout: '4h' },
     allocation: { queue: 'service-desk' },
   });
-  const { action } = await c.launch({ actionType: 'slow-vendor' });
+  const { action } = await c.actions.launch({ actionType: 'slow-vendor' });
   await c.engine.tick();
-  expect((await c.getAction(action.id)).phase).toBe('awaiting_callback');
+  expect((await c.actions.getAction(action.id)).phase).toBe('awaiting_callback');
   clock.advance(4 * 60 * MIN - 1000);
   await c.engine.tick();
-  expect((await c.getAction(action.id)).state).toBe('waiting');
+  expect((await c.actions.getAction(action.id)).state).toBe('waiting');
   await c.close();
   clock.advance(1000);
   c = await open();
   await c.engine.tick();
-  expect(await c.getAction(action.id)).toMatchObject({ state: 'todo', reason: 'timeout', queue: 'service-desk', escalated: false });
+  expect(await c.actions.getAction(action.id)).toMatchObject({ state: 'todo', reason: 'timeout', queue: 'service-desk', escalated: false });
   await c.close();
 });
 
@@ -100,19 +100,19 @@ it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times
     body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
     completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10m' },
   });
-  const { action } = await c.launch({ actionType: 'beating' });
+  const { action } = await c.actions.launch({ actionType: 'beating' });
   await c.engine.tick();
   const token = c.engine.callbackToken(action.id);
   clock.advance(9 * MIN);
-  await c.heartbeat(token, { note: '50 % done' });
+  await c.callbacks.heartbeat(token, { note: '50 % done' });
   clock.advance(9 * MIN);
   await c.engine.tick();
-  expect((await c.getAction(action.id)).state).toBe('waiting');
+  expect((await c.actions.getAction(action.id)).state).toBe('waiting');
   clock.advance(2 * MIN);
   await c.engine.tick();
-  const a = await c.getAction(action.id);
+  const a = await c.actions.getAction(action.id);
   expect(a).toMatchObject({ state: 'todo', reason: 'timeout', retry: { lastError: 'No heartbeat from the external system in time' } });
-  expect((await c.timeline(action.id)).some((e) => e.kind === 'heartbeat' && e.message === 'Progress: 50 % done')).toBe(true);
+  expect((await c.actions.timeline(action.id)).some((e) => e.kind === 'heartbeat' && e.message === 'Progress: 50 % done')).toBe(true);
   await c.close();
 });
 
@@ -120,7 +120,7 @@ it('a launch with startAt is sent at that time, not before; a bad startAt is ref
   const c = await open();
   await c.createActionType({ name: 'later', connector: 'vendor', path: '/ok' });
   const startAt = new Date(clock.now() + 60 * MIN).toISOString();
-  const { action } = await c.launch({ actionType: 'later', startAt });
+  const { action } = await c.actions.launch({ actionType: 'later', startAt });
   await c.engine.tick();
   expect(sends(action.id)).toBe(0);
   clock.advance(60 * MIN - 1);
@@ -129,8 +129,8 @@ it('a launch with startAt is sent at that time, not before; a bad startAt is ref
   clock.advance(1);
   await c.engine.tick();
   expect(sends(action.id)).toBe(1);
-  expect((await c.getAction(action.id)).state).toBe('closed');
-  await expect(c.launch({ actionType: 'later', startAt: 'tomorrow' })).rejects.toMatchObject({ errors: [{ field: 'startAt' }] });
+  expect((await c.actions.getAction(action.id)).state).toBe('closed');
+  await expect(c.actions.launch({ actionType: 'later', startAt: 'tomorrow' })).rejects.toMatchObject({ errors: [{ field: 'startAt' }] });
   await c.close();
 });
 
@@ -153,8 +153,8 @@ it('the running engine sends a launch with a start time at that time, not at its
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     };
     await idle();
-    const soon = await c.launch({ actionType: 'plain', startAt: clock.now() + 5 * MIN });
-    const later = await c.launch({ actionType: 'plain', startAt: clock.now() + 10 * MIN });
+    const soon = await c.actions.launch({ actionType: 'plain', startAt: clock.now() + 5 * MIN });
+    const later = await c.actions.launch({ actionType: 'plain', startAt: clock.now() + 10 * MIN });
     await idle();
     clock.advance(5 * MIN - 1);
     await idle();
@@ -164,7 +164,7 @@ it('the running engine sends a launch with a start time at that time, not at its
     expect(sends(later.action.id)).toBe(0);
     clock.advance(5 * MIN);
     await expect.poll(() => sends(later.action.id), { timeout: 2000 }).toBe(1);
-    await expect.poll(async () => (await c.getAction(later.action.id)).state, { timeout: 2000 }).toBe('closed');
+    await expect.poll(async () => (await c.actions.getAction(later.action.id)).state, { timeout: 2000 }).toBe('closed');
   } finally {
     await c.close();
     rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { Callout, type CalloutOptions } from '../../src/callout.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { startMockServer, type MockOptions, type MockServer } from '../../src/mock/server.ts';
 import { createLogger } from '../../src/logger.ts';
-import type { ActionView } from '../../src/views.ts';
+import type { ActionView } from '../../src/actions/views.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -87,7 +87,7 @@ export async function startHarness(
   const waitFor = async (id: string, pred: (a: ActionView) => boolean, timeoutMs = 15_000): Promise<ActionView> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const a = await callout.getAction(id);
+      const a = await callout.actions.getAction(id);
       if (pred(a)) return a;
       if (Date.now() > deadline)
         throw new Error(`action ${id} did not reach the expected state in ${timeoutMs} ms; it is ${JSON.stringify(a)}`);

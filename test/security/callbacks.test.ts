@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
 import { FakeClock } from '../../src/engine/clock.ts';
-import { DEFAULT_CALLBACK_TOKEN_TTL_MS } from '../../src/callout.ts';
+import { DEFAULT_CALLBACK_TOKEN_TTL_MS } from '../../src/callbacks/service.ts';
 import { createLogger } from '../../src/logger.ts';
 import { readSettings } from '../../src/settings.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
@@ -100,7 +100,7 @@ for (const backend of backends)
         expect(commits[0]).toEqual({ size: 21, failed: true });
         expect(results[0]!.status).toBe('rejected');
         for (const r of results.slice(1)) expect(r).toMatchObject({ status: 'fulfilled', value: { state: 'closed' } });
-        for (const [i, id] of ids.entries()) expect((await h.callout.getAction(id)).state).toBe(i === 0 ? 'waiting' : 'closed');
+        for (const [i, id] of ids.entries()) expect((await h.callout.actions.getAction(id)).state).toBe(i === 0 ? 'waiting' : 'closed');
       } finally {
         store.writeActions = real;
       }
@@ -126,8 +126,8 @@ for (const backend of backends)
         expect(r.body).toMatchObject({ state: 'closed', resolution: 'done_successfully', output: { n: i } });
       }
       // Nothing changed for the refused ones.
-      expect((await h.callout.getAction(poisonId)).phase).toBe('awaiting_callback');
-      expect((await h.callout.getAction(bigId)).phase).toBe('awaiting_callback');
+      expect((await h.callout.actions.getAction(poisonId)).phase).toBe('awaiting_callback');
+      expect((await h.callout.actions.getAction(bigId)).phase).toBe('awaiting_callback');
     });
 
     it('launch input, case data and callback fields are bounded at the boundary', async () => {
@@ -234,7 +234,7 @@ for (const backend of backends)
     afterAll(async () => h?.close());
 
     it('updates after close are 409 and change nothing; repeats get the same answer until the TTL; then 404 like an unknown token', async () => {
-      expect(h.callout.callbackTokenTtlMs).toBe(DEFAULT_CALLBACK_TOKEN_TTL_MS);
+      expect(h.callout.callbacks.tokenTtlMs).toBe(DEFAULT_CALLBACK_TOKEN_TTL_MS);
       const a = await launch(h, 'cb');
       await h.callout.engine.tick();
       const token = h.callout.engine.callbackToken(a.id);

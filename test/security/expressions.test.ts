@@ -210,7 +210,7 @@ describe('after a restart', () => {
       await actionType(h, { name: 'loop', path: '/ok', response: { output: '($f := function($n){ $f($n+1) }; $f(0))' } });
       const a = await launch(h, 'loop');
       await h.callout.engine.tick();
-      expect((await h.callout.getAction(a.id)).state).toBe('todo');
+      expect((await h.callout.actions.getAction(a.id)).state).toBe('todo');
       await h.callout.close();
       const again = await Callout.open({
         dataDir: h.dataDir,
@@ -222,7 +222,7 @@ describe('after a restart', () => {
         const { result: taken, maxGapMs } = await withLoopWatch(() => again.engine.tick());
         expect(taken).toBe(0);
         expect(maxGapMs).toBeLessThan(200);
-        expect((await again.getAction(a.id)).state).toBe('todo');
+        expect((await again.actions.getAction(a.id)).state).toBe('todo');
         expect(h.mock.log.filter((e) => e.key === a.id)).toHaveLength(1);
       } finally {
         await again.close();

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import type { ActionView } from '../../src/views.ts';
+import type { ActionView } from '../../src/actions/views.ts';
 import { requestToken } from '../../src/connectors/auth/token-client.ts';
 import { TokenEndpointUnavailableError } from '../../src/connectors/auth/provider.ts';
 

@@ -230,10 +230,10 @@ describe('end to end, private networks off', () => {
   it('every action lands in To Do (Rejected) with the reason, and the loopback server receives nothing', async () => {
     const before = { ...seen };
     const ids: string[] = [];
-    for (const i of targets.keys()) ids.push((await c.launch({ actionType: `t${i}` })).action.id);
+    for (const i of targets.keys()) ids.push((await c.actions.launch({ actionType: `t${i}` })).action.id);
     for (let round = 0; round < 5; round++) await c.engine.tick();
     for (const [i, id] of ids.entries()) {
-      const a = await c.getAction(id);
+      const a = await c.actions.getAction(id);
       expect(a, targets[i]).toMatchObject({ state: 'todo', reason: 'request_rejected', rejectedReason: expect.stringMatching(/private/) });
     }
     expect(seen).toEqual(before);

@@ -1,9 +1,9 @@
 // The API's shapes of an action and its timeline (SPEC section 10): names integrators script against.
 
-import type { ActionPolicy, ActionRecord } from './lifecycle/action.ts';
-import { LABELS } from './lifecycle/states.ts';
-import { retryCount } from './lifecycle/action.ts';
-import type { TimelineRow } from './store/types.ts';
+import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
+import { LABELS } from '../lifecycle/states.ts';
+import { retryCount } from '../lifecycle/action.ts';
+import type { TimelineRow } from '../store/types.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -1,0 +1,56 @@
+// Action routes: launch (safe to repeat with Idempotency-Key), read, list, timeline, and what
+// operators do. Bodies and queries are validated by the schemas alone (schemas.ts).
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import { ValidationError } from '../errors.ts';
+import { userOf } from '../api/user.ts';
+import type { ActionService } from './service.ts';
+import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
+
+const OPERATORS = ['operator'] as const;
+const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
+
+/**
+ * A query string holds only text: the list query's integer and boolean are read from it by an Ajv
+ * that converts "50" and "true" (the server's own Ajv converts nothing, for bodies).
+ */
+const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
+
+export const actionRoutes =
+  (actions: ActionService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['actions'];
+    app.post('/actions', { config: { roles: LAUNCHERS }, schema: { tags, body: LaunchBody } }, async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
+        throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+      const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
+      return reply
+        .code(r.created ? 201 : 200)
+        .header('location', `/v1/actions/${r.action.id}`)
+        .send(r.action);
+    });
+    app.get(
+      '/actions',
+      { schema: { tags, querystring: ActionListQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },
+      async (req) => actions.listActions(req.query),
+    );
+    const byId = { tags, params: ActionIdParams };
+    app.get('/actions/:id', { schema: byId }, async (req) => actions.getAction(req.params.id));
+    app.get('/actions/:id/timeline', { schema: byId }, async (req) => ({ items: await actions.timeline(req.params.id) }));
+    const config = { roles: OPERATORS };
+    app.post('/actions/:id/retry', { config, schema: byId }, async (req) => actions.retry(req.params.id, userOf(req)));
+    app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));
+    app.post('/actions/:id/resume', { config, schema: byId }, async (req) => actions.resume(req.params.id, userOf(req)));
+    app.post('/actions/:id/pick-up', { config, schema: byId }, async (req) => actions.pickUp(req.params.id, userOf(req)));
+    // No body is a completion with the defaults.
+    app.post('/actions/:id/complete', { config, schema: { ...byId, body: CompleteBody }, preValidation: emptyBodyIsObject }, async (req) =>
+      actions.complete(req.params.id, userOf(req), req.body),
+    );
+  };
+
+/** A POST without a body (or with JSON `null`) means "no fields": validate it as `{}`. */
+export async function emptyBodyIsObject(req: { body: unknown }): Promise<void> {
+  req.body ??= {};
+}

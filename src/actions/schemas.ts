@@ -1,0 +1,65 @@
+// Request schemas of the action routes (TypeBox): the one place a launch, a list query and an
+// operator's completion are validated, and their OpenAPI description. Size and depth limits of the
+// JSON an outside caller sends stay domain checks (launch-limits.ts).
+
+import { Type, type Static } from '@sinclair/typebox';
+import { PHASES, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+
+/** One of the words: a JSON Schema `enum`, so a wrong value is one error naming the field, not one per word. */
+export const oneOf = <T extends string>(values: readonly T[], description: string) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], description });
+
+export const ActionIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'action id' }) });
+export type ActionIdParams = Static<typeof ActionIdParams>;
+
+export const LaunchBody = Type.Object(
+  {
+    actionType: Type.String({ minLength: 1, description: 'action type id or name' }),
+    input: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'the action type’s fields; at most 256 KB as JSON, nested at most 32 levels',
+      }),
+    ),
+    caseId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'the case the outcome merges into' })),
+    startAt: Type.Optional(
+      Type.Union(
+        [
+          Type.String({ description: 'ISO date-time with a time zone, e.g. 2026-12-01T09:00:00Z' }),
+          Type.Number({ description: 'epoch milliseconds' }),
+        ],
+        { description: 'send no earlier than this; at once when absent' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** A launch, from the API or a program embedding Callout. */
+export type LaunchRequest = Static<typeof LaunchBody>;
+
+export const CompleteBody = Type.Object(
+  {
+    resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'how the operator closes the action; done_successfully when absent')),
+    note: Type.Optional(Type.String({ description: 'shown on the timeline' })),
+  },
+  { additionalProperties: false },
+);
+export type CompleteBody = Static<typeof CompleteBody>;
+
+export const ActionListQuery = Type.Object(
+  {
+    state: Type.Optional(oneOf(Object.values(STATES), 'state word')),
+    phase: Type.Optional(oneOf(Object.values(PHASES), 'phase word')),
+    reason: Type.Optional(Type.String({ description: 'reason word of To Do actions' })),
+    resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'resolution word of closed actions')),
+    actionType: Type.Optional(Type.String({ description: 'action type id or name' })),
+    caseId: Type.Optional(Type.String()),
+    queue: Type.Optional(Type.String()),
+    assignee: Type.Optional(Type.String()),
+    externalReference: Type.Optional(Type.String()),
+    escalated: Type.Optional(Type.Boolean()),
+    before: Type.Optional(Type.String({ description: 'id of the last action of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
+  },
+  { additionalProperties: false },
+);
+export type ActionListQuery = Static<typeof ActionListQuery>;

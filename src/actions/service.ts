@@ -1,0 +1,203 @@
+// Actions: launch (one or many, safe to repeat with an idempotency key), read, list, timeline, and
+// what operators do. Request shapes are checked by the route schemas (schemas.ts); what stays here
+// are the rules a schema cannot say: names that must exist, dates, the action type's input fields.
+
+import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
+import type { ActionFilter, Store } from '../store/types.ts';
+import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock } from '../engine/clock.ts';
+import { sha256, uuidv7 } from '../ids.ts';
+import { launchAction } from '../lifecycle/launch.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
+import { actionView, timelineView, type ActionView } from './views.ts';
+import { checkLaunchLimits } from './launch-limits.ts';
+import type { ActionListQuery, CompleteBody, LaunchRequest } from './schemas.ts';
+
+type Launcher = Exclude<Actor, 'integration'>;
+type Launch = ReturnType<typeof launchAction>;
+
+export interface ActionServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  clock: Clock;
+}
+
+export class ActionService {
+  private readonly store: Store;
+  private readonly registry: Registry;
+  private readonly engine: Engine;
+  private readonly clock: Clock;
+
+  constructor(deps: ActionServiceDeps) {
+    this.store = deps.store;
+    this.registry = deps.registry;
+    this.engine = deps.engine;
+    this.clock = deps.clock;
+  }
+
+  /** Validates and launches one action; with an idempotency key a repeat returns the first action. */
+  async launch(
+    req: LaunchRequest,
+    opts: { idempotencyKey?: string; actor?: Launcher } = {},
+  ): Promise<{ action: ActionView; created: boolean }> {
+    // Before the body is hashed: a value nested a million deep must be a 422, not a stack overflow.
+    checkLaunchLimits(req);
+    const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
+    if (opts.idempotencyKey) {
+      const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
+      if (prior) return { action: prior, created: false };
+    }
+    const item = await this.prepareLaunch(req, opts.actor ?? 'system');
+    try {
+      await this.store.insertActions([{ ...item, ...(opts.idempotencyKey ? { launchKey: opts.idempotencyKey, launchHash } : {}) }]);
+    } catch (err) {
+      // Two requests with one key raced: the loser answers with the winner's action.
+      const prior =
+        opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
+      if (prior) return { action: prior, created: false };
+      throw err;
+    }
+    if (item.action.dueAt !== null) this.engine.dueAt(item.action.dueAt);
+    return { action: await this.view(item.action), created: true };
+  }
+
+  /** Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. */
+  async launchMany(reqs: LaunchRequest[], actor: Launcher = 'system'): Promise<string[]> {
+    const items = [];
+    for (const r of reqs) {
+      checkLaunchLimits(r);
+      items.push(await this.prepareLaunch(r, actor));
+    }
+    await this.store.insertActions(items);
+    const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);
+    if (first !== Infinity) this.engine.dueAt(first);
+    return items.map((i) => i.action.id);
+  }
+
+  private async findLaunch(key: string, hash: string): Promise<ActionView | undefined> {
+    const prior = await this.store.getActionByLaunchKey(key);
+    if (!prior) return undefined;
+    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different launch request');
+    return this.view(prior.action);
+  }
+
+  /** The launch's records, once the action type, the case and the input are known to be good. */
+  private async prepareLaunch(r: LaunchRequest, actor: Launcher): Promise<{ action: ActionRecord; timeline: Launch['timeline'] }> {
+    const p = new Problems();
+    const startAt = startTimeOf(r.startAt);
+    if (Number.isNaN(startAt)) p.add('startAt', 'must be a date-time with a time zone (e.g. 2026-12-01T09:00:00Z) or epoch milliseconds');
+    p.throwIfAny();
+    const type = await this.actionTypeNamed(r.actionType, 'actionType');
+    const caseId = r.caseId ?? null;
+    if (caseId !== null && !(await this.store.getCase(caseId))) p.add('caseId', `no case ${JSON.stringify(caseId)} exists`);
+    const checked = type.compiled.templates.validateInput(r.input ?? {});
+    if (!checked.ok) for (const e of checked.errors) p.add(e.field ? `input.${e.field}` : 'input', e.message);
+    p.throwIfAny();
+    const input = (checked as { value: Record<string, unknown> }).value;
+    const refused = type.compiled.templates.refusal(input);
+    if (refused) p.add(`input.${refused.field}`, refused.reason);
+    p.throwIfAny();
+    const now = this.clock.now();
+    return launchAction({
+      id: uuidv7(now),
+      actionTypeId: type.compiled.id,
+      actionTypeName: type.compiled.spec.name,
+      caseId,
+      input,
+      policy: type.compiled.policy,
+      now,
+      actor,
+      ...(startAt !== undefined ? { startAt } : {}),
+    });
+  }
+
+  /** The action type a request names; only "not found" is the caller's mistake, anything else is ours (500). */
+  private async actionTypeNamed(idOrName: string, field: string): Promise<ActionTypeEntry> {
+    try {
+      return await this.registry.actionType(idOrName);
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new ValidationError([{ field, message: `no action type ${JSON.stringify(idOrName)} exists` }]);
+      throw e;
+    }
+  }
+
+  /** The API's shape of an action, with what holds it while throttled. */
+  async view(a: ActionRecord): Promise<ActionView> {
+    const t = await this.registry.actionType(a.actionTypeId);
+    const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
+    if (a.phase === 'throttled') v.heldBy = await this.heldBy(t.compiled.spec.connectorId);
+    return v;
+  }
+
+  /** Why a throttled action waits, from its connector's health and limits (SPEC: visible on the waiting actions). */
+  private async heldBy(connectorId: string): Promise<NonNullable<ActionView['heldBy']>> {
+    const c = await this.registry.connector(connectorId);
+    await this.engine.health.refresh();
+    const s = this.engine.health.view(connectorId, this.clock.now());
+    if (s.needsAttention)
+      return { reason: 'needs_attention', detail: `connector ${c.spec.name} needs attention: ${String(s.needsAttention)}` };
+    if (s.circuit !== 'closed')
+      return {
+        reason: 'circuit_open',
+        detail: `the circuit breaker of ${c.spec.name} is ${String(s.circuit)} after ${String(s.failures)} failures in a row`,
+      };
+    if (c.spec.rateLimits.length > 0)
+      return {
+        reason: 'rate_limit',
+        detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
+      };
+    return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency ?? '?'} attempts in flight` };
+  }
+
+  async getAction(id: string): Promise<ActionView> {
+    const a = await this.store.getAction(id);
+    if (!a) throw new NotFoundError('Action', id);
+    return this.view(a);
+  }
+
+  /** A page of actions, newest first; `next` is the `before` of the following page. */
+  async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
+    const { actionType, limit, ...rest } = query;
+    const f: ActionFilter = { limit: limit ?? 50 };
+    for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
+    if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
+    const rows = await this.store.listActions(f);
+    const items = await Promise.all(rows.map((a) => this.view(a)));
+    return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+  }
+
+  async timeline(id: string): Promise<Array<Record<string, unknown>>> {
+    if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
+    return timelineView(await this.store.listTimeline(id));
+  }
+
+  async retry(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'retry_requested', user }));
+  }
+  async pause(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'paused', user }));
+  }
+  async resume(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'resumed', user }));
+  }
+  async pickUp(id: string, user: string): Promise<ActionView> {
+    return this.view(await this.engine.apply(id, { type: 'picked_up', user }));
+  }
+
+  async complete(id: string, user: string, body: CompleteBody = {}): Promise<ActionView> {
+    const resolution = body.resolution ?? RESOLUTIONS.done_successfully;
+    return this.view(
+      await this.engine.apply(id, { type: 'completed', user, resolution, ...(body.note !== undefined ? { note: body.note } : {}) }),
+    );
+  }
+}
+
+/** Epoch ms of a launch's startAt, undefined for "at once", NaN when it is no date-time with a zone. */
+function startTimeOf(v: LaunchRequest['startAt']): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
+  return /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
+}

@@ -1,0 +1,28 @@
+// The inbound API for external systems: authorised by the action's callback token, not an API key.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { emptyBodyIsObject } from '../actions/routes.ts';
+import type { CallbackService } from './service.ts';
+import { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
+
+export const callbackRoutes =
+  (callbacks: CallbackService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const config = { roles: 'public' as const, limitBy: 'token' as const };
+    const schema = { tags: ['callbacks'], params: TokenParams, security: [] };
+    app.post('/callbacks/:token', { config, schema: { ...schema, body: CallbackBody } }, async (req) =>
+      callbacks.callback(req.params.token, req.body),
+    );
+    app.post('/callbacks/:token/acknowledge', { config, schema: { ...schema, body: AcknowledgeBody } }, async (req) =>
+      callbacks.acknowledge(req.params.token, req.body),
+    );
+    // A heartbeat needs no body: "still alive" is the whole message.
+    app.post(
+      '/callbacks/:token/heartbeat',
+      { config, schema: { ...schema, body: HeartbeatBody }, preValidation: emptyBodyIsObject },
+      async (req) => callbacks.heartbeat(req.params.token, req.body),
+    );
+    app.post('/callbacks/:token/messages', { config, schema: { ...schema, body: MessageBody } }, async (req) =>
+      callbacks.message(req.params.token, req.body),
+    );
+  };

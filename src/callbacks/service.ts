@@ -1,0 +1,153 @@
+// The inbound side of an action for external systems, authorised by its callback token: the
+// callback with the outcome, acknowledgements, heartbeats and messages. Shapes are checked by the
+// route schemas; sizes, lengths and the token's life are checked here.
+
+import { InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import type { Store } from '../store/types.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import { evaluate, MappingError } from '../action-types/mapping.ts';
+import {
+  MAX_CALLBACK_DATA_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_OUTPUT_BYTES,
+  MAX_REFERENCE_CHARS,
+  MAX_TEXT_CHARS,
+  jsonExcerpt,
+  jsonProblem,
+} from '../json-limits.ts';
+import type { ActionService } from '../actions/service.ts';
+import type { ActionView } from '../actions/views.ts';
+import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from './schemas.ts';
+
+/** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
+export const DEFAULT_CALLBACK_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
+
+export interface CallbackServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  clock: Clock;
+  actions: ActionService;
+  /** How long after its action closes a callback token still answers; then 404. @default 7 days */
+  tokenTtlMs?: number;
+}
+
+export class CallbackService {
+  readonly tokenTtlMs: number;
+  private readonly store: Store;
+  private readonly registry: Registry;
+  private readonly engine: Engine;
+  private readonly clock: Clock;
+  private readonly actions: ActionService;
+
+  constructor(deps: CallbackServiceDeps) {
+    this.store = deps.store;
+    this.registry = deps.registry;
+    this.engine = deps.engine;
+    this.clock = deps.clock;
+    this.actions = deps.actions;
+    this.tokenTtlMs = deps.tokenTtlMs ?? DEFAULT_CALLBACK_TOKEN_TTL_MS;
+  }
+
+  /**
+   * The action a callback token is for. A forged token, an unknown action and a token whose action
+   * closed more than the token TTL ago get the same 404: nothing to probe, and old tokens are dead.
+   */
+  private async actionOfToken(token: string): Promise<ActionRecord> {
+    const id = this.engine.actionIdOfToken(token);
+    const a = id ? await this.store.getAction(id) : undefined;
+    if (!a || (a.state === 'closed' && a.closedAt !== null && this.clock.now() >= a.closedAt + this.tokenTtlMs))
+      throw new NotFoundError('Callback', 'token');
+    return a;
+  }
+
+  async callback(token: string, body: CallbackBody): Promise<ActionView> {
+    const a = await this.actionOfToken(token);
+    const p = new Problems();
+    const dataProblem = jsonProblem(body.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_CALLBACK_DATA_BYTES });
+    if (dataProblem) p.add('data', dataProblem);
+    checkText(p, body.reason, 'reason', MAX_TEXT_CHARS);
+    checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
+    p.throwIfAny();
+    const ref = body.externalReference;
+    const acked =
+      ref !== undefined && ref !== a.externalReference && a.state !== 'closed'
+        ? await this.engine.apply(a.id, { type: 'acknowledged', externalReference: ref }, a)
+        : undefined;
+    const cur = acked ?? a;
+    if (body.outcome === 'success') {
+      const data = body.data ?? null;
+      // A repeat of an applied callback gets the same answer without running the mapping again.
+      const mapped = cur.callbackOutcome === null && cur.state === 'waiting' ? await this.mapOutput(cur, data) : { output: data };
+      return this.actions.view(
+        await this.engine.apply(a.id, { type: 'callback', outcome: 'success', data: jsonExcerpt(data), ...mapped }, cur),
+      );
+    }
+    const reason = body.reason !== undefined ? { reason: body.reason } : {};
+    return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason }, cur));
+  }
+
+  /**
+   * The output of a success callback, by the action type's output mapping (in a worker, under its
+   * limits) or the data itself. When the mapping fails or the output is too large the callback is
+   * still taken (the caller gets 200: sending it again would not help) and the action goes To Do
+   * with the reason, as a failed response mapping does.
+   */
+  private async mapOutput(a: ActionRecord, data: unknown): Promise<{ output: unknown } | { rejectedReason: string }> {
+    const m = (await this.registry.actionType(a.actionTypeId)).compiled.mapping.output;
+    if (!m) {
+      const problem = jsonProblem(data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
+      return problem
+        ? { rejectedReason: `Callback output failed: the data, kept as the output (there is no response.output), ${problem}` }
+        : { output: data };
+    }
+    try {
+      return { output: (await evaluate(m, data ?? {}, { input: a.input })) ?? null };
+    } catch (e) {
+      if (e instanceof MappingError) return { rejectedReason: `Callback output mapping failed: ${e.message}` };
+      throw e;
+    }
+  }
+
+  async acknowledge(token: string, body: AcknowledgeBody): Promise<ActionView> {
+    const a = await this.actionOfToken(token);
+    const p = new Problems();
+    checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
+    p.throwIfAny();
+    refuseIfClosed(a, 'acknowledgements');
+    return this.actions.view(await this.engine.apply(a.id, { type: 'acknowledged', externalReference: body.externalReference }, a));
+  }
+
+  async heartbeat(token: string, body: HeartbeatBody = {}): Promise<ActionView> {
+    const a = await this.actionOfToken(token);
+    const p = new Problems();
+    checkText(p, body.note, 'note', MAX_TEXT_CHARS);
+    p.throwIfAny();
+    refuseIfClosed(a, 'heartbeats');
+    return this.actions.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(body.note ? { note: body.note } : {}) }, a));
+  }
+
+  async message(token: string, body: MessageBody): Promise<ActionView> {
+    const a = await this.actionOfToken(token);
+    const p = new Problems();
+    // Blank text is no update; the schema only knows "not empty".
+    if (body.message.trim() === '') p.add('message', 'is required: the text of the update');
+    checkText(p, body.message, 'message', MAX_TEXT_CHARS);
+    p.throwIfAny();
+    refuseIfClosed(a, 'messages');
+    return this.actions.view(await this.engine.apply(a.id, { type: 'message', text: body.message, actor: 'integration' }, a));
+  }
+}
+
+/** Updates (acknowledgements, heartbeats, messages) end with the action: 409, nothing changed. */
+function refuseIfClosed(a: ActionRecord, what: string): void {
+  if (a.state === 'closed') throw new InvalidStateError(`The action is closed; ${what} no longer apply to it`);
+}
+
+/** A text field within its length, or absent. */
+function checkText(p: Problems, v: string | undefined, field: string, max: number): void {
+  if (v !== undefined && v.length > max) p.add(field, `is longer than ${max} characters`);
+}

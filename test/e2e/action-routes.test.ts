@@ -1,0 +1,193 @@
+// The routes of actions, callbacks, cases and notifications, on both stores: their schemas are the
+// validation (exact: an unknown field or query parameter is named and refused, nothing is written),
+// and a store that fails to answer is a 500, never "no such action type".
+
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
+
+interface Backend {
+  name: string;
+  open(): Promise<Harness & { renameActionTypes(from: string, to: string): Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const h = await startHarness();
+      return {
+        ...h,
+        // A second connection to the same file changes the schema under the running store.
+        async renameActionTypes(from, to) {
+          const db = new Database(join(h.dataDir, 'callout.db'));
+          try {
+            db.pragma('busy_timeout = 5000');
+            db.exec(`ALTER TABLE ${from} RENAME TO ${to}`);
+          } finally {
+            db.close();
+          }
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = freshSchema('routes');
+      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
+      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
+      const close = h.close.bind(h);
+      return {
+        ...h,
+        close: async () => (await close(), await dropSchema(schema)),
+        renameActionTypes: (from, to) => withAdmin(async (c) => void (await c.query(`ALTER TABLE "${schema}".${from} RENAME TO ${to}`))),
+      };
+    },
+  },
+];
+
+const fields = (body: { errors?: Array<{ field: string }> }): string[] => (body.errors ?? []).map((e) => e.field).sort();
+
+for (const backend of backends)
+  describe(`${backend.name}: action, callback and case routes`, () => {
+    let h: Awaited<ReturnType<Backend['open']>>;
+    let waiting: string;
+    let token: string;
+    beforeAll(async () => {
+      h = await backend.open();
+      await connector(h);
+      await actionType(h, {
+        name: 'cb',
+        path: '/callback?never=1',
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+        completion: { mode: 'callback' },
+      });
+      waiting = (await launch(h, 'cb')).id;
+      await h.waitFor(waiting, (a) => a.phase === 'awaiting_callback');
+      token = h.callout.engine.callbackToken(waiting);
+    }, 60_000);
+    afterAll(async () => h?.close());
+
+    const count = async (): Promise<number> => (await h.api('GET', '/v1/actions?limit=500')).body.items.length;
+
+    it('a launch with an unknown field or a field of the wrong type is a 422 naming each, and nothing is launched', async () => {
+      const before = await count();
+      const extra = await h.api('POST', '/v1/actions', { actionType: 'cb', input: {}, priority: 'high' });
+      expect(extra.status).toBe(422);
+      expect(extra.body.errors).toEqual([{ field: 'priority', message: 'is not a known field' }]);
+      const wrong = await h.api('POST', '/v1/actions', { actionType: 7, input: [], caseId: 3, startAt: true });
+      expect(wrong.status).toBe(422);
+      expect([...new Set(fields(wrong.body))]).toEqual(['actionType', 'caseId', 'input', 'startAt']);
+      const missing = await h.api('POST', '/v1/actions', { input: {} });
+      expect(missing.body.errors).toEqual([{ field: 'actionType', message: 'is required' }]);
+      const noBody = await h.api('POST', '/v1/actions');
+      expect(noBody.status).toBe(422);
+      expect(await count()).toBe(before);
+    });
+
+    it('the list query: limit is an integer 1–500, escalated true or false, words from the lifecycle, no unknown parameter', async () => {
+      for (const q of ['limit=0', 'limit=501', 'limit=2.5', 'limit=ten']) {
+        const r = await h.api('GET', `/v1/actions?${q}`);
+        expect(r.status, q).toBe(422);
+        expect(fields(r.body), q).toEqual(['limit']);
+      }
+      for (const [q, field] of [
+        ['escalated=maybe', 'escalated'],
+        ['state=open', 'state'],
+        ['phase=later', 'phase'],
+        ['resolution=meh', 'resolution'],
+        ['colour=red', 'colour'],
+      ] as const) {
+        const r = await h.api('GET', `/v1/actions?${q}`);
+        expect(r.status, q).toBe(422);
+        expect(fields(r.body), q).toEqual([field]);
+      }
+      await launch(h, 'cb');
+      const page = await h.api('GET', '/v1/actions?limit=1&escalated=false&state=waiting&actionType=cb');
+      expect(page.status).toBe(200);
+      expect(page.body.items).toHaveLength(1);
+      expect(page.body.next).toBe(page.body.items[0].id);
+      const next = await h.api('GET', `/v1/actions?limit=1&actionType=cb&before=${page.body.next}`);
+      expect(next.body.items).toHaveLength(1);
+      expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
+      expect((await h.api('GET', '/v1/actions?escalated=true&actionType=cb')).body.items).toEqual([]);
+      const unknown = await h.api('GET', '/v1/actions?actionType=nope');
+      expect(unknown.body.errors).toEqual([{ field: 'actionType', message: 'no action type "nope" exists' }]);
+    });
+
+    it('callback bodies are exact: an unknown field, a wrong outcome or an empty reference is a 422, and the action is unchanged', async () => {
+      const cases: Array<[string, unknown, string[]]> = [
+        ['', { outcome: 'success', data: {}, extra: 1 }, ['extra']],
+        ['', { outcome: 'done' }, ['outcome']],
+        ['', { outcome: 'failure', reason: 5 }, ['reason']],
+        ['/acknowledge', { externalReference: '' }, ['externalReference']],
+        ['/acknowledge', {}, ['externalReference']],
+        ['/messages', { message: '   ' }, ['message']],
+        ['/messages', { message: 'hi', at: 'now' }, ['at']],
+        ['/heartbeat', { note: 3 }, ['note']],
+      ];
+      for (const [route, body, expected] of cases) {
+        const r = await h.api('POST', `/v1/callbacks/${token}${route}`, body);
+        expect(r.status, `${route} ${JSON.stringify(body)}`).toBe(422);
+        expect([...new Set(fields(r.body))]).toEqual(expected);
+      }
+      expect((await h.api('GET', `/v1/actions/${waiting}`)).body).toMatchObject({ phase: 'awaiting_callback', externalReference: null });
+      expect((await h.api('GET', `/v1/actions/${waiting}/timeline`)).body.items.map((e: { kind: string }) => e.kind)).toEqual([
+        'launched',
+        'attempt',
+        'accepted',
+      ]);
+      // A heartbeat without a body is a heartbeat.
+      const beat = await h.api('POST', `/v1/callbacks/${token}/heartbeat`);
+      expect(beat.status).toBe(200);
+      expect(beat.body.phase).toBe('awaiting_callback');
+    });
+
+    it('an operator completion names a wrong resolution or note; a case names unknown and wrong fields', async () => {
+      const bad = await h.api('POST', `/v1/actions/${waiting}/complete`, { resolution: 'sort_of', note: 1, by: 'me' });
+      expect(bad.status).toBe(422);
+      expect(fields(bad.body)).toEqual(['by', 'note', 'resolution']);
+      expect((await h.api('GET', `/v1/actions/${waiting}`)).body.state).toBe('waiting');
+      const kase = await h.api('POST', '/v1/cases', { data: [], owner: 5, title: 'x' });
+      expect(kase.status).toBe(422);
+      expect([...new Set(fields(kase.body))]).toEqual(['data', 'owner', 'title']);
+      const good = await h.api('POST', '/v1/cases', { owner: null });
+      expect(good.status).toBe(201);
+      expect(good.body).toMatchObject({ data: {}, owner: null });
+      expect((await h.api('GET', `/v1/cases/${good.body.id}`)).body).toMatchObject({ id: good.body.id, actions: [] });
+      expect((await h.api('GET', '/v1/notifications')).body).toEqual({ items: [] });
+    });
+
+    it('the OpenAPI document shows the exact shapes', async () => {
+      const doc = (await h.api('GET', '/openapi.json')).body;
+      const launchBody = doc.paths['/v1/actions'].post.requestBody.content['application/json'].schema;
+      expect(launchBody).toMatchObject({ additionalProperties: false, required: ['actionType'] });
+      expect(Object.keys(launchBody.properties).sort()).toEqual(['actionType', 'caseId', 'input', 'startAt']);
+      const limit = doc.paths['/v1/actions'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+      expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500 });
+      expect(doc.paths['/v1/notifications'].get).toBeDefined();
+    });
+
+    // Last: it takes the action types away from the store for a moment.
+    it('when the store cannot look up an action type, a launch and a filtered list are a 500, not "no action type exists"', async () => {
+      await h.renameActionTypes('action_types', 'action_types_away');
+      try {
+        const list = await h.api('GET', '/v1/actions?actionType=not-cached');
+        expect(list.status).toBe(500);
+        expect(list.body.code).toBe('INTERNAL');
+        const launched = await h.api('POST', '/v1/actions', { actionType: 'not-cached', input: {} });
+        expect(launched.status).toBe(500);
+        await expect(h.callout.actions.listActions({ actionType: 'not-cached' })).rejects.not.toHaveProperty('code', 'VALIDATION_FAILED');
+      } finally {
+        await h.renameActionTypes('action_types_away', 'action_types');
+      }
+      const unknown = await h.api('POST', '/v1/actions', { actionType: 'not-cached', input: {} });
+      expect(unknown.body.errors).toEqual([{ field: 'actionType', message: 'no action type "not-cached" exists' }]);
+    });
+  });
