@@ -57,12 +57,12 @@ for (const backend of backends)
           body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
           completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10m' },
         });
-        const { action } = await c.launch({ actionType: 'beating' });
+        const { action } = await c.actions.launch({ actionType: 'beating' });
         await c.engine.tick();
         const accepted = clock.now();
         expect(await c.store.getAction(action.id)).toMatchObject({ phase: 'awaiting_callback', dueAt: accepted + 10 * MIN });
         const sends = mock.log.filter((e) => e.key === action.id).length;
-        const entries = (await c.timeline(action.id)).length;
+        const entries = (await c.actions.timeline(action.id)).length;
 
         await c.updateActionType('beating', { completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '1h' } });
         const written: Array<[ActionRecord, Effect[]]> = [];
@@ -73,13 +73,13 @@ for (const backend of backends)
         expect(moved).toMatchObject({ state: 'waiting', phase: 'awaiting_callback', dueAt: accepted + 60 * MIN, heartbeatAt: accepted });
         expect(written.map(([a, e]) => [a.id, a.dueAt, e])).toEqual([[action.id, accepted + 60 * MIN, []]]);
         expect(mock.log.filter((e) => e.key === action.id)).toHaveLength(sends);
-        expect(await c.timeline(action.id)).toHaveLength(entries);
+        expect(await c.actions.timeline(action.id)).toHaveLength(entries);
 
         clock.advance(50 * MIN - 1);
         expect(await c.engine.tick()).toBe(0);
         clock.advance(1);
         expect(await c.engine.tick()).toBe(1);
-        expect(await c.getAction(action.id)).toMatchObject({
+        expect(await c.actions.getAction(action.id)).toMatchObject({
           state: 'todo',
           reason: 'timeout',
           retry: { lastError: 'No heartbeat from the external system in time' },

@@ -35,11 +35,11 @@ it('a lowered retry limit that cannot be applied to one action is logged and rep
       path: '/status/503',
       retry: { maxRetries: 3, interval: '1m', backoff: 'fixed' },
     });
-    const ids = [(await c.launch({ actionType: 'down' })).action.id, (await c.launch({ actionType: 'down' })).action.id];
+    const ids = [(await c.actions.launch({ actionType: 'down' })).action.id, (await c.actions.launch({ actionType: 'down' })).action.id];
     await c.engine.tick();
     clock.advance(MIN);
     await c.engine.tick();
-    for (const id of ids) expect(await c.getAction(id)).toMatchObject({ phase: 'retry_scheduled', retry: { count: 1 } });
+    for (const id of ids) expect(await c.actions.getAction(id)).toMatchObject({ phase: 'retry_scheduled', retry: { count: 1 } });
 
     const failures: unknown[] = [];
     c.engine.on('failure', (err) => failures.push(err));
@@ -57,8 +57,8 @@ it('a lowered retry limit that cannot be applied to one action is logged and rep
     expect(failures).toEqual([expect.objectContaining({ message: 'the store lost this row for a moment' })]);
     expect(lines.join('')).toContain('applying a lowered retry limit to an action failed');
     expect(lines.join('')).toContain(ids[0]);
-    expect(await c.getAction(ids[0]!)).toMatchObject({ state: 'waiting', phase: 'retry_scheduled' });
-    expect(await c.getAction(ids[1]!)).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+    expect(await c.actions.getAction(ids[0]!)).toMatchObject({ state: 'waiting', phase: 'retry_scheduled' });
+    expect(await c.actions.getAction(ids[1]!)).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
   } finally {
     await c.close();
   }

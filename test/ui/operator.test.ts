@@ -50,12 +50,12 @@ describe('the operator screens', () => {
     expect(await bar.textContent()).toContain('next retry');
     await bar.getByRole('button', { name: 'Pause retries' }).click();
     await expect.poll(() => page.getByTestId('why').textContent()).toContain('automatic retries paused after 0 of 3');
-    expect((await h.callout.getAction(id)).retry.paused).toBe(true);
+    expect((await h.callout.actions.getAction(id)).retry.paused).toBe(true);
     await bar.getByRole('button', { name: 'Resume retries' }).click();
     await expect.poll(() => page.getByTestId('why').textContent()).toContain('retry 1 of 3 at');
     await bar.getByRole('button', { name: 'Retry' }).click();
     await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 1 of 3');
-    expect((await h.callout.getAction(id)).retry.count).toBe(1);
+    expect((await h.callout.actions.getAction(id)).retry.count).toBe(1);
 
     // The external system is back: the manual retry is accepted, and its callback reports a failure.
     h.mock.setOptions({ failRate: 0 });
