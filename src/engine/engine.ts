@@ -596,7 +596,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private flush(): Promise<void> {
     this.flushScheduled = false;
-    const maxWriters = this.o.store.kind === 'postgres' ? 2 : 1;
+    const maxWriters = this.o.store.capabilities.concurrentWriters;
     while (this.writers.size < maxWriters && this.writeQueue.length > 0) {
       const w = (async () => {
         while (this.writeQueue.length > 0) await this.writeBatch(this.writeQueue.splice(0, MAX_WRITE_BATCH));
