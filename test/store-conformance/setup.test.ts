@@ -1,5 +1,6 @@
 // Store conformance: migrations, settings and configuration documents, on both stores.
 
+import { dirname } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { eachStore, T0, SECOND, config, type TestDatabase } from './stores.ts';
 import { ConflictError } from '../../src/errors.ts';
@@ -59,6 +60,17 @@ eachStore((ctx) => {
         ['key-4', 'crm', undefined],
         ['key-5', 'crm-key-5', undefined],
       ]);
+    });
+  });
+
+  describe('capabilities', () => {
+    it('say what callers adapt to: how many writers commit at once, whether other nodes are woken, where local files live', () => {
+      const c = store.capabilities;
+      // Only a store that wakes other nodes has something to listen to.
+      expect(typeof store.listen === 'function').toBe(c.notifiesOtherNodes);
+      if (store instanceof SqliteStore)
+        expect(c).toEqual({ concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dirname(store.db.name) });
+      else expect(c).toEqual({ concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null });
     });
   });
 
