@@ -51,9 +51,7 @@ eachStore((ctx) => {
       expect(await take(['c'])).toEqual([]);
       await store.releaseConcurrency('crm', ['a', 'never-held']);
       expect(await take(['c', 'd'])).toEqual(['c']);
-      expect(await store.acquireConcurrency({ connectorId: 'erp', max: 1, actionIds: ['x'], now: T0, until: T0 + SECOND })).toEqual([
-        'x',
-      ]);
+      expect(await store.acquireConcurrency({ connectorId: 'erp', max: 1, actionIds: ['x'], now: T0, until: T0 + SECOND })).toEqual(['x']);
       await store.releaseConcurrency('crm', []);
       expect(await take(['d'], T0 + 30 * SECOND - 1)).toEqual([]);
       expect(await take(['d', 'e', 'f'], T0 + 30 * SECOND)).toEqual(['d', 'e']); // b and c were never released: their leases ended

@@ -1,15 +1,14 @@
 // Store conformance: finding actions, on both stores.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { eachStore, T0, SECOND, launched, write, ids, type TestDatabase } from './stores.ts';
+import { eachStore, T0, SECOND, launched, write, ids } from './stores.ts';
 import type { ActionRecord } from '../../src/lifecycle/action.ts';
 import type { ActionFilter, Store } from '../../src/store/types.ts';
 
 eachStore((ctx) => {
-  let db: TestDatabase;
   let store: Store;
   beforeEach(() => {
-    ({ db, store } = ctx());
+    ({ store } = ctx());
   });
 
   describe('finding actions', () => {

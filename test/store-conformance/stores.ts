@@ -6,22 +6,17 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import type { ActionPolicy, ActionRecord, TimelineEntry } from '../../src/lifecycle/action.ts';
 import { launchAction } from '../../src/lifecycle/launch.ts';
 import { DEFAULT_RETRY_POLICY } from '../../src/lifecycle/retry-policy.ts';
 import type { Effect } from '../../src/lifecycle/transition.ts';
-import { closedStatus } from '../../src/connectors/circuit.ts';
-import { CalloutError, ConflictError } from '../../src/errors.ts';
 import { uuidv7 } from '../../src/ids.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { ActionWrite, ConfigRow, NewAction, Store } from '../../src/store/types.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { CLAIM_SQL } from '../../src/store/postgres/claim-due.ts';
-import { UPDATE, WRITE_ONE_STATEMENT } from '../../src/store/postgres/write-actions.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema, terminateConnections, withAdmin } from '../helpers/pg.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
 
 /** One database of a backend, shared by every store (node) opened on it. */
 export interface TestDatabase {
@@ -108,7 +103,9 @@ export const postgresBackend: Backend = {
         await withAdmin((c) => c.query(`TRUNCATE ${TABLES.map((t) => `${schema}.${t}`).join(', ')} RESTART IDENTITY`));
       },
       async count(table, where = 'true') {
-        return withAdmin(async (c) => Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table} WHERE ${where}`)).rows[0]!.n));
+        return withAdmin(async (c) =>
+          Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table} WHERE ${where}`)).rows[0]!.n),
+        );
       },
       async dispose() {
         for (const s of opened) await s.close();
@@ -145,7 +142,12 @@ export function launched(over: Partial<ActionRecord> = {}, keys: { launchKey?: s
 }
 
 /** A guarded write of `changes` on top of `a` as last read. */
-export function write(a: ActionRecord, changes: Partial<ActionRecord>, timeline: TimelineEntry[] = [], effects: Effect[] = []): ActionWrite {
+export function write(
+  a: ActionRecord,
+  changes: Partial<ActionRecord>,
+  timeline: TimelineEntry[] = [],
+  effects: Effect[] = [],
+): ActionWrite {
   return { action: { ...a, ...changes, version: a.version + 1 }, expectedVersion: a.version, timeline, effects };
 }
 

@@ -83,11 +83,7 @@ eachStore((ctx) => {
       ]);
       expect(await store.writeActions([w1, w2, w3])).toEqual([true, true, false]);
       expect(await store.getAction(a.id)).toEqual(w2.action);
-      expect((await store.listTimeline(a.id)).map((t) => t.message)).toEqual([
-        'Launched Create ticket; Waiting (queued)',
-        'sent',
-        'done',
-      ]);
+      expect((await store.listTimeline(a.id)).map((t) => t.message)).toEqual(['Launched Create ticket; Waiting (queued)', 'sent', 'done']);
     });
 
     it('merge_case_data merges into the case data shallowly, in write order', async () => {

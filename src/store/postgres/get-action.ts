@@ -13,7 +13,10 @@ export async function getAction(pool: Pool, id: string): Promise<ActionRecord | 
   return r.rows[0] ? actionFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
-export async function getActionByLaunchKey(pool: Pool, key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
+export async function getActionByLaunchKey(
+  pool: Pool,
+  key: string,
+): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
   const r = (await pool.query('SELECT * FROM actions WHERE launch_key = $1', [key])).rows[0] as Record<string, unknown> | undefined;
   return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
 }

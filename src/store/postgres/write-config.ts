@@ -16,14 +16,10 @@ const conflict = (e: unknown, kind: ConfigKind, row: ConfigRow): unknown =>
 
 export async function insertConfig(pool: Pool, kind: ConfigKind, row: ConfigRow): Promise<void> {
   try {
-    await pool.query(`INSERT INTO ${CONFIG_TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      row.id,
-      row.name,
-      JSON.stringify(row.doc),
-      row.revision,
-      row.createdAt,
-      row.updatedAt,
-    ]);
+    await pool.query(
+      `INSERT INTO ${CONFIG_TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [row.id, row.name, JSON.stringify(row.doc), row.revision, row.createdAt, row.updatedAt],
+    );
   } catch (e) {
     throw conflict(e, kind, row);
   }

@@ -26,14 +26,10 @@ export function insertConfig(db: Database.Database, kind: ConfigKind, row: Confi
 
 export function updateConfig(db: Database.Database, kind: ConfigKind, row: ConfigRow, expectedRevision: number): boolean {
   try {
-    const r = prepared(db, `UPDATE ${CONFIG_TABLE[kind]} SET name = ?, doc = ?, revision = ?, updated_at = ? WHERE id = ? AND revision = ?`).run(
-      row.name,
-      JSON.stringify(row.doc),
-      row.revision,
-      row.updatedAt,
-      row.id,
-      expectedRevision,
-    );
+    const r = prepared(
+      db,
+      `UPDATE ${CONFIG_TABLE[kind]} SET name = ?, doc = ?, revision = ?, updated_at = ? WHERE id = ? AND revision = ?`,
+    ).run(row.name, JSON.stringify(row.doc), row.revision, row.updatedAt, row.id, expectedRevision);
     return r.changes === 1;
   } catch (e) {
     throw isUniqueViolation(e) ? configConflict(kind, row.name) : e;
