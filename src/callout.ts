@@ -107,7 +107,7 @@ export class Callout {
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
     // Checked before the store is touched: nothing to undo when the setting is missing.
-    if (!opts.secretKey && opts.store && opts.store.kind !== 'sqlite')
+    if (!opts.secretKey && opts.store && opts.store.capabilities.localDataDir === null)
       throw new SetupError(
         'CALLOUT_SECRET_KEY is required with PostgreSQL (DATABASE_URL): set it to the same 32-byte key on every node, e.g. `openssl rand -hex 32`',
       );

@@ -1,8 +1,10 @@
-// Mapping between action records and table rows, shared by both stores. SQLite hands back JSON as
+// Mapping between records and table rows, in one place for both stores. SQLite hands back JSON as
 // text and booleans as 0/1; PostgreSQL hands back jsonb as text too (so a JSON string output survives)
 // and bigint as strings: both land here.
 
 import type { ActionRecord } from '../lifecycle/action.ts';
+import type { ConnectorStatus } from '../connectors/circuit.ts';
+import type { ApiKeyOrigin, ApiKeyRow, CaseRow, ConfigKind, ConfigRow, NotificationRow, TimelineRow } from './types.ts';
 
 /** Columns of the actions table, in the order the insert statements use. */
 export const ACTION_COLUMNS = [
@@ -111,3 +113,74 @@ export function mutableValues(a: ActionRecord, bool: (b: boolean) => unknown): u
   const all = actionValues(a, bool);
   return MUTABLE_ACTION_COLUMNS.map((c) => all[ACTION_COLUMNS.indexOf(c)]);
 }
+
+// The other tables. Each mapper reads a row as either driver returns it (JSON as text, numbers maybe
+// as strings), so both stores share it.
+
+/** Named, not `*`: a column added later must not change what prepared statements return. */
+export const API_KEY_COLUMNS = 'id, name, key_hash, roles, created_at, origin, revoked_at, last_used_at';
+
+/** Optional columns are left out when empty, so a key made through the API reads back exactly as it was inserted. */
+export function apiKeyFromRow(r: Record<string, unknown>): ApiKeyRow {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    keyHash: r.key_hash as string,
+    roles: JSON.parse(r.roles as string) as string[],
+    createdAt: Number(r.created_at),
+    ...(r.origin != null ? { origin: r.origin as ApiKeyOrigin } : {}),
+    ...(r.revoked_at != null ? { revokedAt: Number(r.revoked_at) } : {}),
+    ...(r.last_used_at != null ? { lastUsedAt: Number(r.last_used_at) } : {}),
+  };
+}
+
+export function configFromRow(r: Record<string, unknown>): ConfigRow {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    doc: json(r.doc) as Record<string, unknown>,
+    revision: Number(r.revision),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+/** The table of each kind of configuration document. */
+export const CONFIG_TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
+
+export function timelineFromRow(r: Record<string, unknown>): TimelineRow {
+  return {
+    seq: Number(r.seq),
+    actionId: r.action_id as string,
+    at: Number(r.at),
+    actor: r.actor as TimelineRow['actor'],
+    kind: r.kind as TimelineRow['kind'],
+    message: r.message as string,
+    ...(r.data ? { data: json(r.data) as Record<string, unknown> } : {}),
+  };
+}
+
+export function caseFromRow(r: Record<string, unknown>): CaseRow {
+  return {
+    id: r.id as string,
+    data: json(r.data) as Record<string, unknown>,
+    owner: (r.owner as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function notificationFromRow(r: Record<string, unknown>): NotificationRow {
+  return {
+    id: Number(r.id),
+    user: r.user_name as string,
+    kind: r.kind as string,
+    message: r.message as string,
+    actionId: (r.action_id as string | null) ?? null,
+    caseId: (r.case_id as string | null) ?? null,
+    at: Number(r.at),
+  };
+}
+
+/** A connector's status is one JSON document per connector. */
+export const connectorStatusFromRow = (r: { doc: unknown }): ConnectorStatus => json(r.doc) as ConnectorStatus;

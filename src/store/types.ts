@@ -1,5 +1,5 @@
 // The Store interface: everything the engine and the API persist. Two honest implementations
-// (sqlite/ and postgres/) pass one conformance suite (test/store-conformance.ts).
+// (sqlite/ and postgres/) pass one conformance suite (test/store-conformance/).
 
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
@@ -121,9 +121,19 @@ export interface ConcurrencyRequest {
   until: number;
 }
 
+/** What a store can do, for callers that adapt to it (rather than to `kind`, which is a label for logs and /health). */
+export interface StoreCapabilities {
+  /** Writers that can commit at once usefully: the engine's group commit runs this many. */
+  readonly concurrentWriters: number;
+  /** Whether a commit on one node wakes the engines of the others (`listen`); otherwise they poll. */
+  readonly notifiesOtherNodes: boolean;
+  /** The folder holding the store's files when it is local to this machine (a generated secret key may live beside it); null when the store is a server. */
+  readonly localDataDir: string | null;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  readonly capabilities: { concurrentWriters: number; notifiesOtherNodes: boolean; localDataDir: string | null };
+  readonly capabilities: StoreCapabilities;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**
@@ -147,9 +157,7 @@ export interface Store {
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;
-  getActionsByIds(ids: string[]): Promise<ActionRecord[]>;
   getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
-  findActionsByExternalReference(actionTypeIds: string[], ref: string): Promise<ActionRecord[]>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
   /** Open actions of a type waiting for a retry, for live retry-policy changes. */

@@ -3,7 +3,8 @@
 
 import { DatabaseError, type Pool } from 'pg';
 import type { ApiKeyRow } from '../types.ts';
-import { API_KEY_COLUMNS as COLUMNS, apiKeyConflict, apiKeyFromRow } from '../api-key-rows.ts';
+import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
+import { apiKeyConflict } from '../conflicts.ts';
 
 const UNIQUE_VIOLATION = '23505';
 

@@ -27,3 +27,13 @@ export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord
   const r = await pool.query({ name: 'callout_claim_due', text: CLAIM_SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });
   return r.rows.map(actionFromRow);
 }
+
+/** When the engine should look again: the earliest due time, or null when nothing is due. */
+export async function nextDueAt(pool: Pool): Promise<number | null> {
+  const r = await pool.query<{ due: string | null }>({
+    name: 'callout_next_due_at',
+    text: 'SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL',
+  });
+  const due = r.rows[0]!.due;
+  return due === null ? null : Number(due);
+}

@@ -6,6 +6,7 @@ import { ACTION_COLUMNS } from '../rows.ts';
 import { ACTION_RECORDSET, actionJson, fromRecordset, insertTimeline, wakeIfDue } from './write-actions.ts';
 import { inTransaction } from './transaction.ts';
 import { ConflictError } from '../../errors.ts';
+import { launchKeyConflict } from '../conflicts.ts';
 
 // The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
 const SQL = `
@@ -32,7 +33,7 @@ export async function insertActions(pool: Pool, items: NewAction[]): Promise<voi
     });
   } catch (e) {
     if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION) {
-      if (e.constraint === 'actions_launch_key_key') throw new ConflictError('An action with this Idempotency-Key already exists');
+      if (e.constraint === 'actions_launch_key_key') throw launchKeyConflict();
       throw new ConflictError('An action with this id already exists');
     }
     throw e;

@@ -1,9 +1,22 @@
-// The WHERE clause of action lists in PostgreSQL: placeholders numbered from $1 (callers append
-// their own parameters after `params`), booleans as booleans.
+// Action lists, newest first, filtered and paged; the WHERE clause is shared (placeholders numbered
+// from $1, the limit after them; booleans as booleans).
 
+import type { Pool } from 'pg';
+import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ActionFilter } from '../types.ts';
-import { actionWhere as where } from '../action-where.ts';
+import { actionWhere } from '../action-where.ts';
+import { actionFromRow } from '../rows.ts';
 
 const POSTGRES = { placeholder: (n: number) => `$${n}`, bool: (b: boolean) => b };
 
-export const actionWhere = (f: Omit<ActionFilter, 'limit'> & { before?: string }): { sql: string; params: unknown[] } => where(f, POSTGRES);
+export async function listActions(pool: Pool, filter: ActionFilter): Promise<ActionRecord[]> {
+  const { sql, params } = actionWhere(filter, POSTGRES);
+  const r = await pool.query(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT $${params.length + 1}`, [...params, filter.limit]);
+  return r.rows.map(actionFromRow);
+}
+
+/** How many actions match (the UI's counts per state). */
+export async function countActions(pool: Pool, filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
+  const { sql, params } = actionWhere(filter, POSTGRES);
+  return Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
+}

@@ -1,7 +1,9 @@
-// The shared store: PostgreSQL through a pg.Pool, for any number of engine nodes. Every method is one
-// statement or one transaction; the hot paths (claim, insert, write) send a whole batch at once.
+// The shared store: PostgreSQL through a pg.Pool, for any number of engine nodes. This class opens the
+// pools, migrates, listens and closes; each operation lives in its own module beside its SQL (the same
+// file names as ../sqlite/). Every operation is one statement or one transaction; the hot paths
+// (claim, insert, write) send a whole batch at once.
 
-import { DatabaseError, Pool, TypeOverrides, types, type ClientConfig } from 'pg';
+import { Pool, TypeOverrides, types, type ClientConfig } from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -20,24 +22,31 @@ import type {
   RatePermitGrant,
   RatePermitRequest,
   Store,
+  StoreCapabilities,
   TimelineRow,
 } from '../types.ts';
-import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
-import { claimDue } from './claim-due.ts';
+import { ensureSetting } from './ensure-setting.ts';
+import { insertConfig, updateConfig } from './write-config.ts';
+import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
+import { getAction, getActionByLaunchKey } from './get-action.ts';
+import { countActions, listActions } from './list-actions.ts';
+import { listRetryScheduled } from './list-retry-scheduled.ts';
+import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
-import { actionWhere } from './list-actions.ts';
-import { acquireConcurrency, acquireRatePermits, lockConnector, releaseConcurrency } from './limits.ts';
-import { inTransaction } from './transaction.ts';
+import { listTimeline } from './list-timeline.ts';
+import { acquireRatePermits } from './rate-permits.ts';
+import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
+import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
+import { getCase, insertCase } from './cases.ts';
+import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
-import { ConflictError } from '../../errors.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-const TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
-const UNIQUE_VIOLATION = '23505';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface PostgresStoreOptions {
@@ -53,7 +62,8 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  readonly capabilities = { concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null };
+  // Two writers: one batch fills while the other commits; commits reach other nodes by NOTIFY; no local files.
+  readonly capabilities: StoreCapabilities = { concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null };
   readonly pool: Pool;
   /** Claims only: a lease need not be durable (see claim-due.ts), so its commit does not wait for the WAL flush. */
   private readonly claimPool: Pool;
@@ -143,40 +153,23 @@ export class PostgresStore implements Store {
   }
 
   async ensureSetting(key: string, value: string): Promise<string> {
-    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
-    return (await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key])).rows[0]!.value;
+    return ensureSetting(this.pool, key, value);
   }
 
   async insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void> {
-    try {
-      await this.pool.query(
-        `INSERT INTO ${TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [row.id, row.name, JSON.stringify(row.doc), row.revision, row.createdAt, row.updatedAt],
-      );
-    } catch (e) {
-      throw configConflict(e, kind, row);
-    }
+    await insertConfig(this.pool, kind, row);
   }
 
   async updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean> {
-    try {
-      const r = await this.pool.query(
-        `UPDATE ${TABLE[kind]} SET name = $1, doc = $2, revision = $3, updated_at = $4 WHERE id = $5 AND revision = $6`,
-        [row.name, JSON.stringify(row.doc), row.revision, row.updatedAt, row.id, expectedRevision],
-      );
-      return r.rowCount === 1;
-    } catch (e) {
-      throw configConflict(e, kind, row);
-    }
+    return updateConfig(this.pool, kind, row, expectedRevision);
   }
 
   async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
-    const r = await this.pool.query(`SELECT * FROM ${TABLE[kind]} WHERE id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1`, [idOrName]);
-    return r.rows[0] ? configFromRow(r.rows[0]) : undefined;
+    return getConfig(this.pool, kind, idOrName);
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
-    return (await this.pool.query(`SELECT * FROM ${TABLE[kind]} ORDER BY name`)).rows.map(configFromRow);
+    return listConfig(this.pool, kind);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
@@ -184,46 +177,23 @@ export class PostgresStore implements Store {
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
-    const r = await this.pool.query({
-      name: 'callout_get_action',
-      text: `SELECT ${ACTION_COLUMNS.join(', ')} FROM actions WHERE id = $1`,
-      values: [id],
-    });
-    return r.rows[0] ? actionFromRow(r.rows[0]) : undefined;
-  }
-
-  async getActionsByIds(ids: string[]): Promise<ActionRecord[]> {
-    if (ids.length === 0) return [];
-    return (await this.pool.query('SELECT * FROM actions WHERE id = ANY($1::text[])', [ids])).rows.map(actionFromRow);
+    return getAction(this.pool, id);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
-    const r = (await this.pool.query('SELECT * FROM actions WHERE launch_key = $1', [key])).rows[0] as Record<string, unknown> | undefined;
-    return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
-  }
-
-  async findActionsByExternalReference(actionTypeIds: string[], ref: string): Promise<ActionRecord[]> {
-    const r = await this.pool.query(
-      'SELECT * FROM actions WHERE external_reference = $1 AND action_type_id = ANY($2::text[]) ORDER BY id DESC',
-      [ref, actionTypeIds],
-    );
-    return r.rows.map(actionFromRow);
+    return getActionByLaunchKey(this.pool, key);
   }
 
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
-    const { sql, params } = actionWhere(filter);
-    const r = await this.pool.query(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT $${params.length + 1}`, [...params, filter.limit]);
-    return r.rows.map(actionFromRow);
+    return listActions(this.pool, filter);
   }
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
-    const { sql, params } = actionWhere(filter);
-    return Number((await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
+    return countActions(this.pool, filter);
   }
 
   async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {
-    const r = await this.pool.query(`SELECT * FROM actions WHERE action_type_id = $1 AND phase = 'retry_scheduled'`, [actionTypeId]);
-    return r.rows.map(actionFromRow);
+    return listRetryScheduled(this.pool, actionTypeId);
   }
 
   async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
@@ -231,12 +201,7 @@ export class PostgresStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const r = await this.pool.query<{ due: string | null }>({
-      name: 'callout_next_due_at',
-      text: 'SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL',
-    });
-    const due = r.rows[0]!.due;
-    return due === null ? null : Number(due);
+    return nextDueAt(this.pool);
   }
 
   async writeActions(writes: ActionWrite[]): Promise<boolean[]> {
@@ -244,16 +209,7 @@ export class PostgresStore implements Store {
   }
 
   async listTimeline(actionId: string): Promise<TimelineRow[]> {
-    const r = await this.pool.query('SELECT * FROM timeline WHERE action_id = $1 ORDER BY seq', [actionId]);
-    return (r.rows as Record<string, unknown>[]).map((r) => ({
-      seq: Number(r.seq),
-      actionId: r.action_id as string,
-      at: Number(r.at),
-      actor: r.actor as TimelineRow['actor'],
-      kind: r.kind as TimelineRow['kind'],
-      message: r.message as string,
-      ...(r.data ? { data: JSON.parse(r.data as string) as Record<string, unknown> } : {}),
-    }));
+    return listTimeline(this.pool, actionId);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {
@@ -269,62 +225,26 @@ export class PostgresStore implements Store {
   }
 
   async listConnectorStatus(): Promise<ConnectorStatus[]> {
-    return (await this.pool.query<{ doc: string }>('SELECT doc FROM connector_status')).rows.map(
-      (r) => JSON.parse(r.doc) as ConnectorStatus,
-    );
+    return listConnectorStatus(this.pool);
   }
 
   async updateConnectorStatus(
     connectorId: string,
     update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
   ): Promise<ConnectorStatus> {
-    return inTransaction(this.pool, async (c) => {
-      // The lock, not FOR UPDATE: the first status of a connector has no row to lock yet.
-      await lockConnector(c, 'status', connectorId);
-      const row = (await c.query<{ doc: string }>('SELECT doc FROM connector_status WHERE connector_id = $1', [connectorId])).rows[0];
-      const next = update(row ? (JSON.parse(row.doc) as ConnectorStatus) : undefined);
-      await c.query(
-        'INSERT INTO connector_status (connector_id, doc, updated_at) VALUES ($1, $2, $3) ON CONFLICT (connector_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at',
-        [connectorId, JSON.stringify(next), next.updatedAt],
-      );
-      return next;
-    });
+    return updateConnectorStatus(this.pool, connectorId, update);
   }
 
   async insertCase(row: CaseRow): Promise<void> {
-    await this.pool.query('INSERT INTO cases (id, data, owner, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)', [
-      row.id,
-      JSON.stringify(row.data),
-      row.owner,
-      row.createdAt,
-      row.updatedAt,
-    ]);
+    await insertCase(this.pool, row);
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
-    const r = (await this.pool.query('SELECT * FROM cases WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id as string,
-      data: JSON.parse(r.data as string) as Record<string, unknown>,
-      owner: (r.owner as string | null) ?? null,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    };
+    return getCase(this.pool, id);
   }
 
   async listNotifications(user: string): Promise<NotificationRow[]> {
-    const rows = (await this.pool.query('SELECT * FROM notifications WHERE user_name = $1 ORDER BY id DESC LIMIT 200', [user]))
-      .rows as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      user: r.user_name as string,
-      kind: r.kind as string,
-      message: r.message as string,
-      actionId: (r.action_id as string | null) ?? null,
-      caseId: (r.case_id as string | null) ?? null,
-      at: Number(r.at),
-    }));
+    return listNotifications(this.pool, user);
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
@@ -346,22 +266,4 @@ export class PostgresStore implements Store {
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
   }
-}
-
-function configFromRow(r: Record<string, unknown>): ConfigRow {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-    revision: Number(r.revision),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-/** A duplicate name is the caller's conflict; anything else goes up as it is. */
-function configConflict(e: unknown, kind: ConfigKind, row: ConfigRow): unknown {
-  if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION && e.constraint === `${TABLE[kind]}_name_key`)
-    return new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
-  return e;
 }

@@ -1,4 +1,5 @@
-// One transaction on one pooled connection. better-sqlite3 has db.transaction(); pg needs this.
+// One transaction on one pooled connection (better-sqlite3 has db.transaction(); pg needs this), and
+// the per-connector lock taken inside one.
 
 import type { Pool, PoolClient } from 'pg';
 
@@ -44,4 +45,16 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
     c.stopWatching();
     c.client.release(c.broken);
   }
+}
+
+/**
+ * Serialises read-modify-write of one connector's counters or status within the transaction; keyed
+ * by schema too, so installations sharing a database do not wait on each other.
+ */
+export async function lockConnector(client: PoolClient, what: string, connectorId: string): Promise<void> {
+  await client.query({
+    name: 'callout_lock_connector',
+    text: `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1 || ':' || $2, 0))`,
+    values: [what, connectorId],
+  });
 }

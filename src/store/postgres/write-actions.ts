@@ -8,6 +8,7 @@ import type { ActionWrite } from '../types.ts';
 import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { inTransaction } from './transaction.ts';
 import { WORK_CHANNEL } from './listen.ts';
+import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -107,7 +108,7 @@ SELECT t.action_id, t.at, t.actor, t.kind, t.message, t.data
   FROM jsonb_to_recordset($1::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)
  ORDER BY t.ord`;
 
-// Shallow merge, as SQLite's {...data, ...patch}: several patches to one case are composed first.
+// Shallow merge, as SQLite's {...data, ...patch}; several patches to one case come composed (../effects.ts).
 const MERGE_CASE_DATA = `
 UPDATE cases c SET data = c.data || m.data, updated_at = m.at
   FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
@@ -152,7 +153,8 @@ export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Pr
 export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<boolean[]> {
   if (writes.length === 0) return [];
   const batches = waves(writes);
-  if (batches.length === 1 && !writes.some(touchesCase)) {
+  // Effects are planned for every write, applied or not: only whether there are any chooses the path.
+  if (batches.length === 1 && isEmptyPlan(planEffects(writes))) {
     const r = await pool.query<{ id: string | null }>({
       name: 'callout_write_one_statement',
       text: WRITE_ONE_STATEMENT,
@@ -183,7 +185,7 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
       client,
       done.flatMap((w) => w.timeline.map((e) => ({ ...e, actionId: w.action.id }))),
     );
-    await applyEffects(client, done);
+    await applyEffects(client, planEffects(done));
     await wakeIfDue(
       client,
       done.map((w) => w.action),
@@ -205,38 +207,20 @@ function waves(writes: ActionWrite[]): number[][] {
   return out;
 }
 
-/** Whether a write has an effect the store carries out on the action's case (merged data, a notice to its owner). */
-const touchesCase = (w: ActionWrite): boolean =>
-  w.action.caseId !== null && w.effects.some((e) => e.type === 'merge_case_data' || e.type === 'escalated');
-
-async function applyEffects(client: PoolClient, done: ActionWrite[]): Promise<void> {
-  const merges = new Map<string, { id: string; data: Record<string, unknown>; at: number }>();
-  const notices: Array<{ ord: number; action_id: string; case_id: string; message: string; at: number }> = [];
-  for (const { action: a, effects } of done) {
-    if (!a.caseId) continue;
-    for (const eff of effects) {
-      if (eff.type === 'merge_case_data')
-        merges.set(a.caseId, { id: a.caseId, data: { ...merges.get(a.caseId)?.data, ...eff.data }, at: a.updatedAt });
-      else if (eff.type === 'escalated')
-        notices.push({
-          ord: notices.length,
-          action_id: a.id,
-          case_id: a.caseId,
-          message: `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(),
-          at: a.updatedAt,
-        });
-    }
-  }
-  if (merges.size > 0)
+async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+  if (plan.merges.length > 0)
     await client.query({
       name: 'callout_merge_case_data',
       text: MERGE_CASE_DATA,
-      values: [JSON.stringify([...merges.values()]), [...merges.keys()]],
+      values: [JSON.stringify(plan.merges.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))), plan.merges.map((m) => m.caseId)],
     });
-  if (notices.length > 0)
+  if (plan.notices.length > 0)
     await client.query({
       name: 'callout_notify_owner',
       text: NOTIFY_OWNER,
-      values: [JSON.stringify(notices), [...new Set(notices.map((n) => n.case_id))]],
+      values: [
+        JSON.stringify(plan.notices.map((n, ord) => ({ ord, action_id: n.actionId, case_id: n.caseId, message: n.message, at: n.at }))),
+        [...new Set(plan.notices.map((n) => n.caseId))],
+      ],
     });
 }

@@ -4,7 +4,8 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRow } from '../types.ts';
 import { prepared } from './statements.ts';
-import { API_KEY_COLUMNS as COLUMNS, apiKeyConflict, apiKeyFromRow } from '../api-key-rows.ts';
+import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
+import { apiKeyConflict } from '../conflicts.ts';
 
 export function insertApiKey(db: Database.Database, row: ApiKeyRow): void {
   try {

@@ -31,3 +31,8 @@ export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolea
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();
   }
 }
+
+/** When the engine should look again: the earliest due time, or null when nothing is due. */
+export function nextDueAt(db: Database.Database): number | null {
+  return (prepared(db, 'SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL').get() as { due: number | null }).due;
+}

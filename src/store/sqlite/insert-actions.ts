@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { insertTimeline } from './write-actions.ts';
-import { ConflictError } from '../../errors.ts';
+import { launchKeyConflict } from '../conflicts.ts';
 import { prepared } from './statements.ts';
 
 const SQL = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
@@ -21,8 +21,6 @@ export function insertActions(db: Database.Database, items: NewAction[]): void {
       }
     }).immediate();
   } catch (e) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-      throw new ConflictError('An action with this Idempotency-Key already exists');
-    throw e;
+    throw (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? launchKeyConflict() : e;
   }
 }

@@ -1,5 +1,6 @@
 // Prepared statements, once per database and SQL text: preparing costs more than running a point
-// query, so every module of the SQLite store takes its statements from here.
+// query, so every module of the SQLite store takes its statements from here. (PostgreSQL needs no such
+// cache: pg keeps a named query prepared on each connection itself.)
 
 import type Database from 'better-sqlite3';
 

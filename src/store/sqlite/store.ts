@@ -1,5 +1,7 @@
-// The embedded store: one SQLite file (better-sqlite3, WAL). better-sqlite3 is synchronous, so every
-// method is one synchronous transaction wrapped in a resolved promise to fit the async Store interface.
+// The embedded store: one SQLite file (better-sqlite3, WAL). This class opens, migrates and closes the
+// file; each operation lives in its own module beside its SQL (the same file names as ../postgres/).
+// better-sqlite3 is synchronous, so every method is one synchronous transaction wrapped in a resolved
+// promise to fit the async Store interface.
 
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -21,23 +23,32 @@ import type {
   RatePermitGrant,
   RatePermitRequest,
   Store,
+  StoreCapabilities,
   TimelineRow,
 } from '../types.ts';
-import { actionFromRow } from '../rows.ts';
-import { claimDue } from './claim-due.ts';
 import { prepared } from './statements.ts';
+import { ensureSetting } from './ensure-setting.ts';
+import { insertConfig, updateConfig } from './write-config.ts';
+import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
+import { getAction, getActionByLaunchKey } from './get-action.ts';
+import { countActions, listActions } from './list-actions.ts';
+import { listRetryScheduled } from './list-retry-scheduled.ts';
+import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
-import { actionWhere } from './list-actions.ts';
-import { acquireConcurrency, acquireRatePermits, releaseConcurrency } from './limits.ts';
+import { listTimeline } from './list-timeline.ts';
+import { acquireRatePermits } from './rate-permits.ts';
+import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
+import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
+import { getCase, insertCase } from './cases.ts';
+import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
-import { ConflictError, SetupError } from '../../errors.ts';
+import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../config/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-const TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
 
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -50,13 +61,13 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  readonly capabilities: Store['capabilities'];
+  readonly capabilities: StoreCapabilities;
   readonly db: Database.Database;
   private readonly fullSync: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
-    // One writer: SQLite writes synchronously, so a second would only wait for the first.
+    // One writer at a time (the file's lock), no one to notify, and a folder of our own.
     this.capabilities = { concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
@@ -93,11 +104,7 @@ export class SqliteStore implements Store {
 
   /** Proves the file still answers, for /health: one read of the migrations table. */
   async ping(): Promise<void> {
-    this.sql('SELECT max(version) FROM callout_migrations').get();
-  }
-
-  private sql(text: string): Database.Statement {
-    return prepared(this.db, text);
+    prepared(this.db, 'SELECT max(version) FROM callout_migrations').get();
   }
 
   async migrate(): Promise<void> {
@@ -118,44 +125,23 @@ export class SqliteStore implements Store {
   }
 
   async ensureSetting(key: string, value: string): Promise<string> {
-    this.sql('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
-    return (this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    return ensureSetting(this.db, key, value);
   }
 
   async insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void> {
-    try {
-      this.db
-        .prepare(`INSERT INTO ${TABLE[kind]} (id, name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(row.id, row.name, JSON.stringify(row.doc), row.revision, row.createdAt, row.updatedAt);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
-      throw e;
-    }
+    insertConfig(this.db, kind, row);
   }
 
   async updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean> {
-    try {
-      const r = this.db
-        .prepare(`UPDATE ${TABLE[kind]} SET name = ?, doc = ?, revision = ?, updated_at = ? WHERE id = ? AND revision = ?`)
-        .run(row.name, JSON.stringify(row.doc), row.revision, row.updatedAt, row.id, expectedRevision);
-      return r.changes === 1;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(row.name)} already exists`);
-      throw e;
-    }
+    return updateConfig(this.db, kind, row, expectedRevision);
   }
 
   async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
-    const r = this.db
-      .prepare(`SELECT * FROM ${TABLE[kind]} WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1`)
-      .get(idOrName, idOrName, idOrName);
-    return r ? configFromRow(r as Record<string, unknown>) : undefined;
+    return getConfig(this.db, kind, idOrName);
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
-    return (this.sql(`SELECT * FROM ${TABLE[kind]} ORDER BY name`).all() as Record<string, unknown>[]).map(configFromRow);
+    return listConfig(this.db, kind);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
@@ -163,42 +149,23 @@ export class SqliteStore implements Store {
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
-    const r = this.sql('SELECT * FROM actions WHERE id = ?').get(id);
-    return r ? actionFromRow(r as Record<string, unknown>) : undefined;
-  }
-
-  async getActionsByIds(ids: string[]): Promise<ActionRecord[]> {
-    if (ids.length === 0) return [];
-    const rows = this.sql(`SELECT * FROM actions WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids));
-    return (rows as Record<string, unknown>[]).map(actionFromRow);
+    return getAction(this.db, id);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
-    const r = this.sql('SELECT * FROM actions WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
-    return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
-  }
-
-  async findActionsByExternalReference(actionTypeIds: string[], ref: string): Promise<ActionRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM actions WHERE external_reference = ? AND action_type_id IN (SELECT value FROM json_each(?)) ORDER BY id DESC')
-      .all(ref, JSON.stringify(actionTypeIds));
-    return (rows as Record<string, unknown>[]).map(actionFromRow);
+    return getActionByLaunchKey(this.db, key);
   }
 
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
-    const { sql, params } = actionWhere(filter);
-    const rows = this.sql(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
-    return (rows as Record<string, unknown>[]).map(actionFromRow);
+    return listActions(this.db, filter);
   }
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
-    const { sql, params } = actionWhere(filter);
-    return (this.sql(`SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
+    return countActions(this.db, filter);
   }
 
   async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {
-    const rows = this.sql(`SELECT * FROM actions WHERE action_type_id = ? AND phase = 'retry_scheduled'`).all(actionTypeId);
-    return (rows as Record<string, unknown>[]).map(actionFromRow);
+    return listRetryScheduled(this.db, actionTypeId);
   }
 
   async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
@@ -206,8 +173,7 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const r = this.sql('SELECT min(due_at) AS due FROM actions WHERE due_at IS NOT NULL').get() as { due: number | null };
-    return r.due;
+    return nextDueAt(this.db);
   }
 
   async writeActions(writes: ActionWrite[]): Promise<boolean[]> {
@@ -215,16 +181,7 @@ export class SqliteStore implements Store {
   }
 
   async listTimeline(actionId: string): Promise<TimelineRow[]> {
-    const rows = this.sql('SELECT * FROM timeline WHERE action_id = ? ORDER BY seq').all(actionId) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      actionId: r.action_id as string,
-      at: Number(r.at),
-      actor: r.actor as TimelineRow['actor'],
-      kind: r.kind as TimelineRow['kind'],
-      message: r.message as string,
-      ...(r.data ? { data: JSON.parse(r.data as string) as Record<string, unknown> } : {}),
-    }));
+    return listTimeline(this.db, actionId);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {
@@ -240,59 +197,26 @@ export class SqliteStore implements Store {
   }
 
   async listConnectorStatus(): Promise<ConnectorStatus[]> {
-    return (this.sql('SELECT doc FROM connector_status').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ConnectorStatus);
+    return listConnectorStatus(this.db);
   }
 
   async updateConnectorStatus(
     connectorId: string,
     update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
   ): Promise<ConnectorStatus> {
-    return this.db
-      .transaction(() => {
-        const row = this.sql('SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as { doc: string } | undefined;
-        const next = update(row ? (JSON.parse(row.doc) as ConnectorStatus) : undefined);
-        this.db
-          .prepare(
-            'INSERT INTO connector_status (connector_id, doc, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at',
-          )
-          .run(connectorId, JSON.stringify(next), next.updatedAt);
-        return next;
-      })
-      .immediate();
+    return updateConnectorStatus(this.db, connectorId, update);
   }
 
   async insertCase(row: CaseRow): Promise<void> {
-    this.db
-      .prepare('INSERT INTO cases (id, data, owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-      .run(row.id, JSON.stringify(row.data), row.owner, row.createdAt, row.updatedAt);
+    insertCase(this.db, row);
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
-    const r = this.sql('SELECT * FROM cases WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id as string,
-      data: JSON.parse(r.data as string) as Record<string, unknown>,
-      owner: (r.owner as string | null) ?? null,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    };
+    return getCase(this.db, id);
   }
 
   async listNotifications(user: string): Promise<NotificationRow[]> {
-    const rows = this.sql('SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user) as Record<
-      string,
-      unknown
-    >[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      user: r.user_name as string,
-      kind: r.kind as string,
-      message: r.message as string,
-      actionId: (r.action_id as string | null) ?? null,
-      caseId: (r.case_id as string | null) ?? null,
-      at: Number(r.at),
-    }));
+    return listNotifications(this.db, user);
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
@@ -314,15 +238,4 @@ export class SqliteStore implements Store {
   async touchApiKey(id: string, at: number): Promise<void> {
     apiKeys.touchApiKey(this.db, id, at);
   }
-}
-
-function configFromRow(r: Record<string, unknown>): ConfigRow {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-    revision: Number(r.revision),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
 }

@@ -5,13 +5,16 @@ import type Database from 'better-sqlite3';
 import type { TimelineEntry } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, mutableValues } from '../rows.ts';
+import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
 
 const UPDATE = `UPDATE actions SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
 const TIMELINE = 'INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)';
-const GET_CASE = 'SELECT data, owner FROM cases WHERE id = ?';
+const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
-const NOTIFY = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
+const NOTIFY_OWNER = `
+INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
+SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
@@ -23,29 +26,24 @@ export function insertTimeline(db: Database.Database, actionId: string, entries:
 export function writeActions(db: Database.Database, writes: ActionWrite[]): boolean[] {
   const update = prepared(db, UPDATE);
   return db
-    .transaction(() =>
-      writes.map((w) => {
+    .transaction(() => {
+      const applied = writes.map((w) => {
         const a = w.action;
         if (update.run(...mutableValues(a, bool), a.id, w.expectedVersion).changes !== 1) return false;
         insertTimeline(db, a.id, w.timeline);
-        for (const eff of w.effects) {
-          if (!a.caseId) break;
-          const c = prepared(db, GET_CASE).get(a.caseId) as { data: string; owner: string | null } | undefined;
-          if (!c) break;
-          if (eff.type === 'merge_case_data')
-            prepared(db, SET_CASE_DATA).run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...eff.data }), a.updatedAt, a.caseId);
-          else if (eff.type === 'escalated' && c.owner)
-            prepared(db, NOTIFY).run(
-              c.owner,
-              'action.escalated',
-              `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(),
-              a.id,
-              a.caseId,
-              a.updatedAt,
-            );
-        }
         return true;
-      }),
-    )
+      });
+      applyEffects(db, planEffects(writes.filter((_, i) => applied[i])));
+      return applied;
+    })
     .immediate();
+}
+
+function applyEffects(db: Database.Database, plan: EffectPlan): void {
+  for (const m of plan.merges) {
+    // Shallow, as PostgreSQL's jsonb || (SQLite's json_patch would merge nested objects and drop nulls).
+    const c = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string } | undefined;
+    if (c) prepared(db, SET_CASE_DATA).run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...m.data }), m.at, m.caseId);
+  }
+  for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
 }

@@ -1,0 +1,19 @@
+// The conflicts both stores report when a unique constraint refuses a write: the same errors, naming
+// the same fields, whichever database noticed.
+
+import { CalloutError, ConflictError } from '../errors.ts';
+import type { ApiKeyRow, ConfigKind } from './types.ts';
+
+/** A taken name is the caller's conflict, naming the field; a taken hash is (astronomically unlikely) a repeat. */
+export function apiKeyConflict(row: ApiKeyRow, what: 'name' | 'keyHash'): CalloutError {
+  return what === 'name'
+    ? new CalloutError('CONFLICT', `An API key named ${JSON.stringify(row.name)} already exists; revoke it or choose another name`, [
+        { field: 'name', message: 'is taken by another API key' },
+      ])
+    : new CalloutError('CONFLICT', 'This API key already exists', [{ field: 'key', message: 'already exists' }]);
+}
+
+export const configConflict = (kind: ConfigKind, name: string): ConflictError =>
+  new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(name)} already exists`);
+
+export const launchKeyConflict = (): ConflictError => new ConflictError('An action with this Idempotency-Key already exists');

@@ -1,0 +1,73 @@
+// Store conformance: cases and API keys, on both stores.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, HOUR, type TestDatabase } from './stores.ts';
+import { CalloutError } from '../../src/errors.ts';
+import type { Store } from '../../src/store/types.ts';
+
+eachStore((ctx) => {
+  let db: TestDatabase;
+  let store: Store;
+  beforeEach(() => {
+    ({ db, store } = ctx());
+  });
+
+  describe('cases and API keys', () => {
+    it('a case round-trips', async () => {
+      const row = {
+        id: 'case-1',
+        data: { customer: { name: 'Zoë', vip: true }, amounts: [1, 2] },
+        owner: 'olga',
+        createdAt: T0,
+        updatedAt: T0 + 1,
+      };
+      await store.insertCase(row);
+      await store.insertCase({ id: 'case-2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });
+      expect(await store.getCase('case-1')).toEqual(row);
+      expect(await store.getCase('case-2')).toEqual({ id: 'case-2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });
+      expect(await store.getCase('case-3')).toBeUndefined();
+    });
+
+    it('an API key is found by the hash of its secret', async () => {
+      const row = { id: 'key-1', name: 'CRM integration', keyHash: 'a'.repeat(64), roles: ['integration', 'operator'], createdAt: T0 };
+      await store.insertApiKey(row);
+      expect(await store.findApiKey('a'.repeat(64))).toEqual(row);
+      expect(await store.findApiKey('b'.repeat(64))).toBeUndefined();
+    });
+
+    it('API key names are unique among keys not revoked, across nodes; a revoked name is free again', async () => {
+      const other = db.open();
+      const key = (id: string, hash: string) => ({ id, name: 'ci', keyHash: hash.repeat(64), roles: ['integration'], createdAt: T0 });
+      await store.insertApiKey(key('key-1', 'a'));
+      const dup = await other.insertApiKey(key('key-2', 'b')).catch((e: unknown) => e);
+      expect(dup).toBeInstanceOf(CalloutError);
+      expect(dup).toMatchObject({ code: 'CONFLICT', errors: [{ field: 'name' }] });
+      const sameHash = await other.insertApiKey({ ...key('key-3', 'a'), name: 'other' }).catch((e: unknown) => e);
+      expect(sameHash).toMatchObject({ code: 'CONFLICT' });
+      expect(await store.findApiKey('b'.repeat(64))).toBeUndefined();
+      await store.revokeApiKey('key-1', T0 + SECOND);
+      await other.insertApiKey(key('key-2', 'b'));
+      expect((await store.listApiKeys()).map((k) => [k.id, k.name, k.revokedAt])).toEqual([
+        ['key-1', 'ci', T0 + SECOND],
+        ['key-2', 'ci', undefined],
+      ]);
+    });
+
+    it('a revoked API key reads as revoked on every node at once; revoking again keeps the first time', async () => {
+      const other = db.open();
+      await store.insertApiKey({ id: 'key-1', name: 'ops', keyHash: 'c'.repeat(64), roles: ['operator'], createdAt: T0, origin: 'env' });
+      expect(await other.revokeApiKey('key-1', T0 + SECOND)).toMatchObject({ id: 'key-1', revokedAt: T0 + SECOND, origin: 'env' });
+      expect((await store.findApiKey('c'.repeat(64)))?.revokedAt).toBe(T0 + SECOND);
+      expect((await store.revokeApiKey('key-1', T0 + HOUR))?.revokedAt).toBe(T0 + SECOND);
+      expect(await store.revokeApiKey('no-such-key', T0)).toBeUndefined();
+    });
+
+    it('an API key records its last use, never moving back in time', async () => {
+      await store.insertApiKey({ id: 'key-1', name: 'ops', keyHash: 'd'.repeat(64), roles: ['operator'], createdAt: T0 });
+      await store.touchApiKey('key-1', T0 + HOUR);
+      await db.open().touchApiKey('key-1', T0 + SECOND);
+      expect((await store.findApiKey('d'.repeat(64)))?.lastUsedAt).toBe(T0 + HOUR);
+      expect((await store.listApiKeys())[0]?.lastUsedAt).toBe(T0 + HOUR);
+    });
+  });
+});

@@ -1,0 +1,136 @@
+// Store conformance: finding actions, on both stores.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, launched, write, ids } from './stores.ts';
+import type { ActionRecord } from '../../src/lifecycle/action.ts';
+import type { ActionFilter, Store } from '../../src/store/types.ts';
+
+eachStore((ctx) => {
+  let store: Store;
+  beforeEach(() => {
+    ({ store } = ctx());
+  });
+
+  describe('finding actions', () => {
+    /** Ten actions, created one second apart (so ids ascend), with the attributes the filters look at. */
+    async function seed(): Promise<ActionRecord[]> {
+      const rows: Array<Partial<ActionRecord>> = [
+        { state: 'waiting', phase: 'queued' },
+        { state: 'waiting', phase: 'retry_scheduled', actionTypeId: 'type-ticket' },
+        { state: 'waiting', phase: 'retry_scheduled', actionTypeId: 'type-refund' },
+        { state: 'waiting', phase: 'awaiting_callback', externalReference: 'EXT-1', dueAt: null },
+        { state: 'todo', phase: null, reason: 'timeout', queue: 'billing', caseId: 'case-1', dueAt: null },
+        { state: 'todo', phase: null, reason: 'request_rejected', queue: 'billing', assignee: 'ana', caseId: 'case-1', dueAt: null },
+        { state: 'in_progress', phase: null, reason: 'manual', assignee: 'ana', dueAt: null },
+        {
+          state: 'closed',
+          phase: null,
+          resolution: 'done_successfully',
+          externalReference: 'EXT-1',
+          actionTypeId: 'type-refund',
+          dueAt: null,
+        },
+        { state: 'closed', phase: null, resolution: 'not_done_successfully', escalated: true, caseId: 'case-2', dueAt: null },
+        { state: 'closed', phase: null, resolution: 'done_successfully', externalReference: 'EXT-1', dueAt: null },
+      ];
+      const items = rows.map((over, i) => launched({ createdAt: T0 + i * SECOND, ...over }));
+      await store.insertActions(items);
+      return items.map((it) => it.action);
+    }
+
+    it('listActions lists newest first and filters by every field', async () => {
+      const a = await seed();
+      const newestFirst = (xs: ActionRecord[]): string[] => ids(xs).reverse();
+      expect(ids(await store.listActions({ limit: 100 }))).toEqual(newestFirst(a));
+      expect(ids(await store.listActions({ state: 'todo', limit: 100 }))).toEqual(newestFirst([a[4]!, a[5]!]));
+      expect(ids(await store.listActions({ phase: 'retry_scheduled', limit: 100 }))).toEqual(newestFirst([a[1]!, a[2]!]));
+      expect(ids(await store.listActions({ reason: 'manual', limit: 100 }))).toEqual([a[6]!.id]);
+      expect(ids(await store.listActions({ resolution: 'done_successfully', limit: 100 }))).toEqual(newestFirst([a[7]!, a[9]!]));
+      expect(ids(await store.listActions({ actionTypeId: 'type-refund', limit: 100 }))).toEqual(newestFirst([a[2]!, a[7]!]));
+      expect(ids(await store.listActions({ caseId: 'case-1', limit: 100 }))).toEqual(newestFirst([a[4]!, a[5]!]));
+      expect(ids(await store.listActions({ queue: 'billing', assignee: 'ana', limit: 100 }))).toEqual([a[5]!.id]);
+      expect(ids(await store.listActions({ escalated: true, limit: 100 }))).toEqual([a[8]!.id]);
+      expect(await store.listActions({ escalated: false, limit: 100 })).toHaveLength(9);
+      expect(ids(await store.listActions({ externalReference: 'EXT-1', limit: 100 }))).toEqual(newestFirst([a[3]!, a[7]!, a[9]!]));
+      expect(ids(await store.listActions({ state: 'closed', externalReference: 'EXT-1', limit: 100 }))).toEqual(
+        newestFirst([a[7]!, a[9]!]),
+      );
+      expect(await store.listActions({ state: 'waiting', caseId: 'case-2', limit: 100 })).toEqual([]);
+    });
+
+    it('listActions pages newest first with `before` and `limit`', async () => {
+      const a = await seed();
+      const page1 = await store.listActions({ limit: 4 });
+      expect(ids(page1)).toEqual([a[9]!.id, a[8]!.id, a[7]!.id, a[6]!.id]);
+      const page2 = await store.listActions({ limit: 4, before: page1.at(-1)!.id });
+      expect(ids(page2)).toEqual([a[5]!.id, a[4]!.id, a[3]!.id, a[2]!.id]);
+      const page3 = await store.listActions({ limit: 4, before: page2.at(-1)!.id });
+      expect(ids(page3)).toEqual([a[1]!.id, a[0]!.id]);
+      expect(ids(await store.listActions({ state: 'closed', limit: 1, before: a[9]!.id }))).toEqual([a[8]!.id]);
+      expect(await store.listActions({ limit: 10, before: a[0]!.id })).toEqual([]);
+    });
+
+    it('listActions combines any of its filters', async () => {
+      await seed();
+      const count = async (f: Omit<ActionFilter, 'limit'>): Promise<number> => (await store.listActions({ ...f, limit: 100 })).length;
+      expect(await count({})).toBe(10);
+      expect(await count({ state: 'closed' })).toBe(3);
+      expect(await count({ state: 'waiting', phase: 'retry_scheduled' })).toBe(2);
+      expect(await count({ escalated: true })).toBe(1);
+      expect(await count({ escalated: false, state: 'closed' })).toBe(2);
+      expect(await count({ externalReference: 'EXT-1' })).toBe(3);
+      expect(await count({ caseId: 'case-1', assignee: 'ana' })).toBe(1);
+      expect(await count({ queue: 'nowhere' })).toBe(0);
+    });
+
+    it('listRetryScheduled lists the open actions of one type waiting for a retry', async () => {
+      const a = await seed();
+      expect(ids(await store.listRetryScheduled('type-ticket'))).toEqual([a[1]!.id]);
+      expect(ids(await store.listRetryScheduled('type-refund'))).toEqual([a[2]!.id]);
+      expect(await store.listRetryScheduled('type-none')).toEqual([]);
+    });
+
+    it('listActions finds an external reference within one action type, newest first', async () => {
+      const a = await seed();
+      const find = async (actionTypeId: string, externalReference: string): Promise<string[]> =>
+        ids(await store.listActions({ actionTypeId, externalReference, limit: 100 }));
+      expect(await find('type-ticket', 'EXT-1')).toEqual([a[9]!.id, a[3]!.id]);
+      expect(await find('type-refund', 'EXT-1')).toEqual([a[7]!.id]);
+      expect(await find('type-other', 'EXT-1')).toEqual([]);
+      expect(await find('type-ticket', 'EXT-2')).toEqual([]);
+    });
+
+    it('listTimeline keeps each action’s entries in the order written, apart from other actions', async () => {
+      const [x, y] = [launched(), launched()];
+      await store.insertActions([x, y]);
+      let ax = x.action;
+      let ay = y.action;
+      for (let i = 1; i <= 3; i++) {
+        const wx = write(ax, { updatedAt: T0 + i }, [
+          { at: T0 + i, actor: 'integration', kind: 'heartbeat', message: `x${i}`, data: { i } },
+        ]);
+        const wy = write(ay, { updatedAt: T0 + i }, [{ at: T0 + i, actor: `user:ana`, kind: 'message', message: `y${i}` }]);
+        expect(await store.writeActions([wy, wx])).toEqual([true, true]);
+        [ax, ay] = [wx.action, wy.action];
+      }
+      const tx = await store.listTimeline(x.action.id);
+      expect(tx.map((t) => t.message)).toEqual(['Launched Create ticket; Waiting (queued)', 'x1', 'x2', 'x3']);
+      expect(tx[3]).toEqual({
+        seq: tx[3]!.seq,
+        actionId: x.action.id,
+        at: T0 + 3,
+        actor: 'integration',
+        kind: 'heartbeat',
+        message: 'x3',
+        data: { i: 3 },
+      });
+      expect((await store.listTimeline(y.action.id)).map((t) => [t.actor, t.message])).toEqual([
+        ['system', 'Launched Create ticket; Waiting (queued)'],
+        ['user:ana', 'y1'],
+        ['user:ana', 'y2'],
+        ['user:ana', 'y3'],
+      ]);
+      expect(await store.listTimeline('no-such-action')).toEqual([]);
+    });
+  });
+});

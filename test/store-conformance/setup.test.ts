@@ -1,0 +1,139 @@
+// Store conformance: migrations, settings and configuration documents, on both stores.
+
+import { dirname } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, config, type TestDatabase } from './stores.ts';
+import { ConflictError } from '../../src/errors.ts';
+import type { Store } from '../../src/store/types.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+
+eachStore((ctx) => {
+  let db: TestDatabase;
+  let store: Store;
+  beforeEach(() => {
+    ({ db, store } = ctx());
+  });
+
+  describe('migrations', () => {
+    it('migrating again is harmless and keeps the data', async () => {
+      await store.insertConfig('connector', config());
+      await store.migrate();
+      await store.migrate();
+      expect((await store.getConfig('connector', 'crm'))?.name).toBe('crm');
+    });
+
+    it('several nodes migrating a new database at once all succeed', async () => {
+      const fresh = await ctx().backend.createDatabase();
+      try {
+        const nodes = [fresh.open(), fresh.open(), fresh.open()];
+        await Promise.all(nodes.map((n) => n.migrate()));
+        expect(await nodes[0]!.ensureSetting('secret-key', 'first')).toBe('first');
+        expect(await nodes[2]!.ensureSetting('secret-key', 'second')).toBe('first');
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('migration 004 marks the admin keys of earlier versions and renames duplicate names', async () => {
+      const exec = async (sql: string): Promise<void> => {
+        if (store instanceof SqliteStore) store.db.exec(sql);
+        else await (store as PostgresStore).pool.query(sql);
+      };
+      // Back to before 004, with the keys earlier versions made: "admin" once per CALLOUT_ADMIN_KEY value.
+      await exec(`DROP INDEX api_keys_active_name; ALTER TABLE api_keys DROP COLUMN origin; ALTER TABLE api_keys DROP COLUMN revoked_at;
+        ALTER TABLE api_keys DROP COLUMN last_used_at; DELETE FROM callout_migrations WHERE version = 4`);
+      const legacy = (id: string, name: string, hash: string, roles = ['admin']) =>
+        exec(`INSERT INTO api_keys (id, name, key_hash, roles, created_at)
+              VALUES ('${id}', '${name}', '${hash.repeat(64)}', '${JSON.stringify(roles)}', ${T0})`);
+      await store.ensureSetting('generated_admin_key_hash', 'g'.repeat(64));
+      await legacy('key-1', 'admin', 'g');
+      await legacy('key-2', 'admin', 'e');
+      await legacy('key-3', 'admin', 'f');
+      await legacy('key-4', 'crm', 'c', ['integration']);
+      await legacy('key-5', 'crm', 'd', ['integration']);
+      await store.migrate();
+      expect((await store.listApiKeys()).map((k) => [k.id, k.name, k.origin])).toEqual([
+        ['key-1', 'admin', 'generated'],
+        ['key-2', 'admin-key-2', 'env'],
+        ['key-3', 'admin-key-3', 'env'],
+        ['key-4', 'crm', undefined],
+        ['key-5', 'crm-key-5', undefined],
+      ]);
+    });
+  });
+
+  describe('capabilities', () => {
+    it('say what callers adapt to: how many writers commit at once, whether other nodes are woken, where local files live', () => {
+      const c = store.capabilities;
+      // Only a store that wakes other nodes has something to listen to.
+      expect(typeof store.listen === 'function').toBe(c.notifiesOtherNodes);
+      if (store instanceof SqliteStore)
+        expect(c).toEqual({ concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dirname(store.db.name) });
+      else expect(c).toEqual({ concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null });
+    });
+  });
+
+  describe('settings', () => {
+    it('ensureSetting keeps the first value written, on every node', async () => {
+      const other = db.open();
+      expect(await store.ensureSetting('node-secret', 'a')).toBe('a');
+      expect(await other.ensureSetting('node-secret', 'b')).toBe('a');
+      expect(await store.ensureSetting('node-secret', 'c')).toBe('a');
+      expect(await store.ensureSetting('other', 'x')).toBe('x');
+    });
+  });
+
+  describe('configuration', () => {
+    it('a connector round-trips and is found by id or by name', async () => {
+      const row = config({ doc: { baseUrl: 'https://crm.example', headers: { 'X-Tenant': 'ü-1' }, limits: [1, 2.5, null] } });
+      await store.insertConfig('connector', row);
+      expect(await store.getConfig('connector', row.id)).toEqual(row);
+      expect(await store.getConfig('connector', 'crm')).toEqual(row);
+      expect(await store.getConfig('connector', 'nope')).toBeUndefined();
+    });
+
+    it('connectors and action types are separate: the same name may be used in each', async () => {
+      await store.insertConfig('connector', config({ id: 'c1', name: 'crm' }));
+      await store.insertConfig('action_type', config({ id: 'a1', name: 'crm' }));
+      expect((await store.getConfig('connector', 'crm'))?.id).toBe('c1');
+      expect((await store.getConfig('action_type', 'crm'))?.id).toBe('a1');
+      expect(await store.getConfig('action_type', 'c1')).toBeUndefined();
+    });
+
+    it('an id wins over a name that spells it', async () => {
+      await store.insertConfig('action_type', config({ id: 'ticket', name: 'first' }));
+      await store.insertConfig('action_type', config({ id: 'other', name: 'ticket' }));
+      expect((await store.getConfig('action_type', 'ticket'))?.name).toBe('first');
+    });
+
+    it('updateConfig applies only at the expected revision', async () => {
+      const row = config();
+      await store.insertConfig('connector', row);
+      const next = { ...row, name: 'crm-eu', doc: { baseUrl: 'https://eu.crm.example' }, revision: 2, updatedAt: T0 + SECOND };
+      expect(await store.updateConfig('connector', next, 1)).toBe(true);
+      expect(await store.getConfig('connector', row.id)).toEqual(next);
+      const stale = { ...row, name: 'crm-us', revision: 2, updatedAt: T0 + 2 * SECOND };
+      expect(await store.updateConfig('connector', stale, 1)).toBe(false);
+      expect(await store.getConfig('connector', row.id)).toEqual(next);
+      expect(await store.updateConfig('connector', { ...next, id: 'missing' }, 2)).toBe(false);
+    });
+
+    it('a second configuration with the same name is a ConflictError, on insert and on rename', async () => {
+      await store.insertConfig('connector', config({ id: 'c1', name: 'crm' }));
+      await expect(store.insertConfig('connector', config({ id: 'c2', name: 'crm' }))).rejects.toBeInstanceOf(ConflictError);
+      await store.insertConfig('connector', config({ id: 'c3', name: 'erp' }));
+      await expect(store.updateConfig('connector', config({ id: 'c3', name: 'crm', revision: 2 }), 1)).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect((await store.getConfig('connector', 'c3'))?.name).toBe('erp');
+    });
+
+    it('listConfig lists one kind, by name', async () => {
+      for (const name of ['zeta', 'Alpha', 'beta']) await store.insertConfig('action_type', config({ id: `id-${name}`, name }));
+      await store.insertConfig('connector', config({ id: 'conn', name: 'aaa' }));
+      expect((await store.listConfig('action_type')).map((r) => r.name)).toEqual(['Alpha', 'beta', 'zeta']);
+      expect((await store.listConfig('connector')).map((r) => r.name)).toEqual(['aaa']);
+    });
+  });
+});

@@ -1,0 +1,170 @@
+// Store conformance: guarded writes of transitions and their effects, on both stores.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, HOUR, launched, write, type TestDatabase } from './stores.ts';
+import type { ActionRecord, TimelineEntry } from '../../src/lifecycle/action.ts';
+import type { ActionWrite, Store } from '../../src/store/types.ts';
+
+eachStore((ctx) => {
+  let db: TestDatabase;
+  let store: Store;
+  beforeEach(() => {
+    ({ db, store } = ctx());
+  });
+
+  describe('writing transitions', () => {
+    const entry = (at: number, kind: TimelineEntry['kind'], message: string, data?: Record<string, unknown>): TimelineEntry => ({
+      at,
+      actor: 'system',
+      kind,
+      message,
+      ...(data ? { data } : {}),
+    });
+
+    async function claimedOne(over: Partial<ActionRecord> = {}): Promise<ActionRecord> {
+      const item = launched({ dueAt: T0, ...over });
+      await store.insertActions([item]);
+      const [a] = await store.claimDue({ now: T0, owner: 'node-1', leaseUntil: T0 + 30 * SECOND, limit: 1 });
+      return a!;
+    }
+
+    it('a write at the expected version stores the record and its timeline entries in order', async () => {
+      const a = await claimedOne();
+      const w = write(
+        a,
+        { phase: 'awaiting_callback', attempts: 1, dueAt: T0 + HOUR, externalReference: 'EXT-1', updatedAt: T0 + SECOND },
+        [
+          entry(T0 + SECOND, 'attempt', 'POST /tickets → 202', { status: 202, request: { headers: { authorization: '[redacted]' } } }),
+          entry(T0 + SECOND, 'state_changed', 'Waiting (awaiting callback)'),
+        ],
+      );
+      expect(await store.writeActions([w])).toEqual([true]);
+      expect(await store.getAction(a.id)).toEqual(w.action);
+      const tl = await store.listTimeline(a.id);
+      expect(tl.map((t) => t.kind)).toEqual(['launched', 'attempt', 'state_changed']);
+      expect(tl[1]).toEqual({ seq: tl[1]!.seq, actionId: a.id, ...w.timeline[0] });
+      expect(tl[0]!.seq < tl[1]!.seq && tl[1]!.seq < tl[2]!.seq).toBe(true);
+      // No longer leased: nothing due before the new due time.
+      expect(await store.claimDue({ now: T0 + HOUR - 1, owner: 'node-2', leaseUntil: T0 + 2 * HOUR, limit: 10 })).toEqual([]);
+    });
+
+    it('a stale write changes nothing — no record, timeline, case data or notification — while the rest of the batch applies', async () => {
+      await store.insertCase({ id: 'case-1', data: { a: 1 }, owner: 'olga', createdAt: T0, updatedAt: T0 });
+      const item = launched({ caseId: 'case-1', dueAt: T0 });
+      const fresh = launched({ createdAt: T0 + 1 });
+      await store.insertActions([item, fresh]);
+      const [claimed] = await store.claimDue({ now: T0, owner: 'node-1', leaseUntil: T0 + 30 * SECOND, limit: 1 });
+      expect(claimed!.id).toBe(item.action.id);
+      // A worker still holding the launch version (1) lost the race with the claim (now 2).
+      const stale = write(
+        item.action,
+        { state: 'closed', phase: null, resolution: 'not_done_successfully', escalated: true, lastError: 'boom' },
+        [entry(T0 + 5, 'escalated', 'Escalated')],
+        [{ type: 'merge_case_data', data: { a: 2 } }, { type: 'escalated' }],
+      );
+      const good = write(fresh.action, { phase: 'sending', updatedAt: T0 + 5 }, [entry(T0 + 5, 'message', 'ok')]);
+      expect(await store.writeActions([stale, good])).toEqual([false, true]);
+      expect(await store.getAction(item.action.id)).toEqual(claimed);
+      expect((await store.listTimeline(item.action.id)).map((t) => t.kind)).toEqual(['launched']);
+      expect((await store.getCase('case-1'))!.data).toEqual({ a: 1 });
+      expect(await store.listNotifications('olga')).toEqual([]);
+      expect((await store.getAction(fresh.action.id))!.phase).toBe('sending');
+      expect(await store.writeActions([])).toEqual([]);
+    });
+
+    it('two writes of one action in a batch apply one after the other', async () => {
+      const a = await claimedOne();
+      const w1 = write(a, { phase: 'awaiting_callback', updatedAt: T0 + 1 }, [entry(T0 + 1, 'attempt', 'sent')]);
+      const w2 = write(w1.action, { state: 'closed', phase: null, resolution: 'done_successfully', dueAt: null, updatedAt: T0 + 2 }, [
+        entry(T0 + 2, 'callback', 'done'),
+      ]);
+      const w3 = write(w1.action, { state: 'todo', phase: null, reason: 'timeout', updatedAt: T0 + 3 }, [
+        entry(T0 + 3, 'state_changed', 'timed out'),
+      ]);
+      expect(await store.writeActions([w1, w2, w3])).toEqual([true, true, false]);
+      expect(await store.getAction(a.id)).toEqual(w2.action);
+      expect((await store.listTimeline(a.id)).map((t) => t.message)).toEqual(['Launched Create ticket; Waiting (queued)', 'sent', 'done']);
+    });
+
+    it('merge_case_data merges into the case data shallowly, in write order', async () => {
+      await store.insertCase({
+        id: 'case-1',
+        data: { keep: true, status: 'new', nested: { x: 1 } },
+        owner: null,
+        createdAt: T0,
+        updatedAt: T0,
+      });
+      const [i1, i2] = [launched({ caseId: 'case-1' }), launched({ caseId: 'case-1' })];
+      await store.insertActions([i1, i2]);
+      const w1 = write(
+        i1.action,
+        { state: 'closed', phase: null, updatedAt: T0 + 10 },
+        [],
+        [{ type: 'merge_case_data', data: { status: 'open', nested: { y: 2 }, ticket: 'T-1' } }],
+      );
+      const w2 = write(
+        i2.action,
+        { state: 'closed', phase: null, updatedAt: T0 + 20 },
+        [],
+        [{ type: 'merge_case_data', data: { status: 'closed', extra: null } }],
+      );
+      expect(await store.writeActions([w1, w2])).toEqual([true, true]);
+      expect(await store.getCase('case-1')).toEqual({
+        id: 'case-1',
+        data: { keep: true, status: 'closed', nested: { y: 2 }, ticket: 'T-1', extra: null },
+        owner: null,
+        createdAt: T0,
+        updatedAt: T0 + 20,
+      });
+    });
+
+    it('escalated notifies the case owner with the last error, newest first', async () => {
+      await store.insertCase({ id: 'case-1', data: {}, owner: 'olga', createdAt: T0, updatedAt: T0 });
+      await store.insertCase({ id: 'case-2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });
+      const [i1, i2, i3, i4] = [
+        launched({ caseId: 'case-1' }),
+        launched({ caseId: 'case-1' }),
+        launched({ caseId: 'case-2' }),
+        launched({ caseId: null }),
+      ];
+      await store.insertActions([i1, i2, i3, i4]);
+      const escalate = (a: ActionRecord, at: number, lastError: string | null): ActionWrite =>
+        write(
+          a,
+          { state: 'closed', phase: null, resolution: 'not_done_successfully', escalated: true, lastError, updatedAt: at, closedAt: at },
+          [],
+          [{ type: 'escalated' }],
+        );
+      expect(
+        await store.writeActions([
+          escalate(i1.action, T0 + 1, 'HTTP 503'),
+          escalate(i2.action, T0 + 2, null),
+          escalate(i3.action, T0 + 3, 'x'),
+          escalate(i4.action, T0 + 4, 'y'),
+        ]),
+      ).toEqual([true, true, true, true]);
+      const notes = await store.listNotifications('olga');
+      expect(notes.map(({ id: _id, ...n }) => n)).toEqual([
+        {
+          user: 'olga',
+          kind: 'action.escalated',
+          message: `Action ${i2.action.id} closed Not Done Successfully:`,
+          actionId: i2.action.id,
+          caseId: 'case-1',
+          at: T0 + 2,
+        },
+        {
+          user: 'olga',
+          kind: 'action.escalated',
+          message: `Action ${i1.action.id} closed Not Done Successfully: HTTP 503`,
+          actionId: i1.action.id,
+          caseId: 'case-1',
+          at: T0 + 1,
+        },
+      ]);
+      expect(notes[0]!.id).toBeGreaterThan(notes[1]!.id);
+      expect(await store.listNotifications('nobody')).toEqual([]);
+      expect(await db.count('actions', 'escalated')).toBe(4);
+    });
+  });
+});
