@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError, SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { ActionFilter, ApiKeyRow, CaseRow, Store } from './store/types.ts';
-import { SecretBox } from './config/secrets.ts';
+import { SecretBox } from './crypto/secrets.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
 import { Engine } from './engine/engine.ts';
@@ -19,7 +19,7 @@ import { launchAction } from './lifecycle/launch.ts';
 import type { ActionRecord } from './lifecycle/action.ts';
 import { RESOLUTIONS, STATES, PHASES, type Resolution } from './lifecycle/states.ts';
 import { actionView, timelineView, type ActionView } from './views.ts';
-import { isObject } from './config/check.ts';
+import { isObject } from './validation/check.ts';
 import { evaluate, MappingError } from './action-types/mapping.ts';
 import {
   MAX_CALLBACK_DATA_BYTES,

@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import type { Callout } from '../callout.ts';
-import { exportConfig, importConfig, parseConfigText, serialize } from '../config/export.ts';
+import { exportConfig, importConfig, parseConfigText, serialize } from '../config-files/service.ts';
 import { ValidationError } from '../errors.ts';
 
 export const configRoutes =

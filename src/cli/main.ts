@@ -8,7 +8,7 @@ import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { openStore } from './open-store.ts';
 import { readFileSync } from 'node:fs';
-import { exportConfig, importConfig, parseConfigText, serialize } from '../config/export.ts';
+import { exportConfig, importConfig, parseConfigText, serialize } from '../config-files/service.ts';
 import { Callout } from '../callout.ts';
 import { createLogger } from '../logger.ts';
 import type { Settings } from '../settings.ts';

@@ -8,7 +8,7 @@ import type { ActionWrite, Store } from '../store/types.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { OutboundRequest, Sender, SendResult } from './sender.ts';
-import type { SecretBox } from '../config/secrets.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
 import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';

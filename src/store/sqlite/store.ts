@@ -32,7 +32,7 @@ import { actionWhere } from './list-actions.ts';
 import { acquireConcurrency, acquireRatePermits, releaseConcurrency } from './limits.ts';
 import * as apiKeys from './api-keys.ts';
 import { ConflictError, SetupError } from '../../errors.ts';
-import { restrictToOwner } from '../../config/files.ts';
+import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 

@@ -5,7 +5,7 @@
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Callout } from '../callout.ts';
 import { Problems, ValidationError } from '../errors.ts';
-import { isObject, type Doc } from './check.ts';
+import { isObject, type Doc } from '../validation/check.ts';
 import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
 
