@@ -3,16 +3,17 @@
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Callout } from '../callout.ts';
 import { registerAuth, type ApiLimits } from './auth.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
-import { connectorRoutes } from './connectors.ts';
-import { actionTypeRoutes } from './action-types.ts';
+import { connectorsRoutes } from '../connectors/routes.ts';
+import { actionTypesRoutes } from '../action-types/routes.ts';
+import { configFilesRoutes } from '../config-files/routes.ts';
+import { apiKeysRoutes } from '../api-keys/routes.ts';
 import { actionRoutes } from './actions.ts';
 import { callbackRoutes } from './callbacks.ts';
 import { caseRoutes } from './cases.ts';
-import { apiKeyRoutes } from './api-keys.ts';
-import { configRoutes } from './config.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -38,7 +39,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       ...({ useSemicolonDelimiter: false } as object),
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),
@@ -65,12 +66,14 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   });
   app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(connectorRoutes(callout), { prefix: '/v1' });
-  await app.register(actionTypeRoutes(callout), { prefix: '/v1' });
-  await app.register(actionRoutes(callout), { prefix: '/v1' });
-  await app.register(callbackRoutes(callout), { prefix: '/v1' });
-  await app.register(caseRoutes(callout), { prefix: '/v1' });
-  await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
-  await app.register(configRoutes(callout), { prefix: '/v1' });
+  // One plugin per resource, each given only the service it exposes.
+  const v1 = { prefix: '/v1' };
+  await app.register(connectorsRoutes(callout.connectors), v1);
+  await app.register(actionTypesRoutes(callout.actionTypes), v1);
+  await app.register(actionRoutes(callout), v1);
+  await app.register(callbackRoutes(callout), v1);
+  await app.register(caseRoutes(callout), v1);
+  await app.register(apiKeysRoutes(callout.apiKeys), v1);
+  await app.register(configFilesRoutes(callout.configFiles), v1);
   return app;
 }

@@ -121,8 +121,19 @@ export interface ConcurrencyRequest {
   until: number;
 }
 
+/** What a store can do, for callers that would otherwise branch on its kind. */
+export interface StoreCapabilities {
+  /** Writers that can hold a transaction at once (1 for SQLite). */
+  concurrentWriters: number;
+  /** Whether a write on one node wakes the others (PostgreSQL LISTEN/NOTIFY). */
+  notifiesOtherNodes: boolean;
+  /** The folder the store keeps its files in, or null when it keeps none on this machine. */
+  localDataDir: string | null;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly capabilities: StoreCapabilities;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**

@@ -21,6 +21,7 @@ import type {
   RatePermitRequest,
   Store,
   TimelineRow,
+  StoreCapabilities,
 } from '../types.ts';
 import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 import { claimDue } from './claim-due.ts';
@@ -53,6 +54,7 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly capabilities: StoreCapabilities;
   readonly pool: Pool;
   /** Claims only: a lease need not be durable (see claim-due.ts), so its commit does not wait for the WAL flush. */
   private readonly claimPool: Pool;
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
       connectionTimeoutMillis: 10_000,
     };
     this.pool = new Pool({ ...this.config, max: opts.poolSize ?? 10 });
+    this.capabilities = { concurrentWriters: opts.poolSize ?? 10, notifiesOtherNodes: true, localDataDir: null };
     this.claimPool = new Pool({
       ...this.config,
       options: [this.config.options, '-c synchronous_commit=off'].filter(Boolean).join(' '),

@@ -22,6 +22,7 @@ import type {
   RatePermitRequest,
   Store,
   TimelineRow,
+  StoreCapabilities,
 } from '../types.ts';
 import { actionFromRow } from '../rows.ts';
 import { claimDue } from './claim-due.ts';
@@ -50,11 +51,13 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly capabilities: StoreCapabilities;
   readonly db: Database.Database;
   private readonly fullSync: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
+    this.capabilities = { concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
     closeSync(openSync(opts.file, 'a', 0o600));
