@@ -9,7 +9,7 @@ import { MAX_JSON_DEPTH } from '../json-limits.ts';
 
 export const RetryPolicy = Type.Object(
   {
-    maxRetries: Type.Optional(Type.Integer({ minimum: 0, default: 3, description: 'retries after the first attempt' })),
+    maxRetries: Type.Optional(Type.Integer({ default: 3, description: 'retries after the first attempt' })),
     interval: Type.Optional(Duration),
     backoff: Type.Optional(StringEnum(['fixed', 'exponential'])),
     backoffCoefficient: Type.Optional(Type.Number()),
@@ -23,12 +23,12 @@ export const RetryPolicy = Type.Object(
   { additionalProperties: false, description: 'when and how often a failed attempt is retried' },
 );
 
-const Expression = Nullable(Type.String({ maxLength: 10_000, description: 'JSONata' }));
+const Expression = Nullable(Type.String({ description: 'JSONata, at most 10000 characters' }));
 
 export const ActionTypeBody = Type.Object(
   {
     name: Type.Optional(Type.String({ description: 'unique; 1–100 letters, digits, spaces, "_", "." or "-"' })),
-    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    description: Type.Optional(Nullable(Type.String({ description: 'at most 2000 characters' }))),
     connector: Type.Optional(Type.String({ description: 'connector id or name' })),
     method: Type.Optional(Type.String({ description: 'GET, POST, PUT, PATCH or DELETE' })),
     path: Type.Optional(Type.String({ description: 'template appended to the connector base URL' })),
@@ -60,7 +60,10 @@ export const ActionTypeBody = Type.Object(
     retry: Type.Optional(RetryPolicy),
     allocation: Type.Optional(
       Type.Object(
-        { queue: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), user: Type.Optional(Nullable(Type.String({ maxLength: 200 }))) },
+        {
+          queue: Type.Optional(Nullable(Type.String({ description: 'at most 200 characters' }))),
+          user: Type.Optional(Nullable(Type.String({ description: 'at most 200 characters' }))),
+        },
         { additionalProperties: false, description: 'who gets the action when it needs a person' },
       ),
     ),

@@ -1,6 +1,7 @@
 // Request schemas of /v1/connectors (TypeBox): the single check of shapes and field names, and the
-// OpenAPI document. What a schema cannot say (a reachable base URL, the fields each auth type needs,
-// durations) is checked by compileConnector, which also checks imported files.
+// OpenAPI document. Ranges, names, the fields each auth type needs, durations and a reachable base URL
+// are checked by compileConnector (which also checks imported files) in one pass that names every bad
+// field at once; a range in the schema would stop the request before that pass and hide the others.
 
 import { Type, type TSchema } from '@sinclair/typebox';
 import { StringEnum } from '../api/schemas.ts';
@@ -31,26 +32,24 @@ const Auth = Type.Object(
 export const ConnectorBody = Type.Object(
   {
     name: Type.Optional(Type.String({ description: 'unique; 1–100 letters, digits, spaces, "_", "." or "-"' })),
-    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    description: Type.Optional(Nullable(Type.String({ description: 'at most 2000 characters' }))),
     baseUrl: Type.Optional(Type.String({ description: 'https URL every action type of this connector is sent to' })),
     auth: Type.Optional(Auth),
     headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'sent with every request' })),
     rateLimits: Type.Optional(
-      Nullable(
-        Type.Array(
-          Type.Object(
-            { limit: Type.Integer({ minimum: 1, description: 'requests' }), per: Duration },
-            { additionalProperties: false, description: 'at most `limit` requests per `per`, across all nodes' },
-          ),
+      Type.Array(
+        Type.Object(
+          { limit: Type.Integer({ description: 'requests, at least 1' }), per: Duration },
+          { additionalProperties: false, description: 'at most `limit` requests per `per`, across all nodes' },
         ),
       ),
     ),
-    maxConcurrency: Type.Optional(Nullable(Type.Integer({ minimum: 1, description: 'requests in flight at once, across all nodes' }))),
+    maxConcurrency: Type.Optional(Nullable(Type.Integer({ description: 'requests in flight at once, across all nodes; at least 1' }))),
     circuitBreaker: Type.Optional(
       Type.Union([
         Type.Object(
           {
-            failureThreshold: Type.Optional(Type.Integer({ minimum: 1, description: 'failures in a row that open the circuit' })),
+            failureThreshold: Type.Optional(Type.Integer({ description: 'failures in a row that open the circuit; at least 1' })),
             cooldown: Type.Optional(Duration),
           },
           { additionalProperties: false },
