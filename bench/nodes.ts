@@ -33,8 +33,8 @@ async function oneRun(count: number, nodes: number, latencyMs: number, concurren
   try {
     const store = new PostgresStore({ connectionString: PG_BENCH_URL, schema });
     const callout = await Callout.open({ store, secretKey, allowPrivateNetworks: true, logger: createLogger({ level: 'warn' }) });
-    await callout.createConnector({ name: 'mock', baseUrl: mock.url, auth: { type: 'none' }, timeout: '10s' });
-    await callout.createActionType({
+    await callout.connectors.create({ name: 'mock', baseUrl: mock.url, auth: { type: 'none' }, timeout: '10s' });
+    await callout.actionTypes.create({
       name: 'call',
       connector: 'mock',
       path: '/ok',

@@ -96,11 +96,11 @@ async function main(): Promise<void> {
     sqliteSynchronous: 'normal',
     ...(store ? { store } : {}),
   });
-  await callout.ensureAdminKey('bench-admin-key-0123456789');
-  await callout.createConnector({ name: 'crm', baseUrl: 'http://127.0.0.1:9' });
+  await callout.apiKeys.ensureAdminKey('bench-admin-key-0123456789');
+  await callout.connectors.create({ name: 'crm', baseUrl: 'http://127.0.0.1:9' });
   const types = await Promise.all(
     ['create-ticket', 'sync-payroll', 'charge-cost-centre'].map((name) =>
-      callout.createActionType({ name, connector: 'crm', path: '/x', body: { format: 'json', template: '{"t": "{{ Title }}"}' } }),
+      callout.actionTypes.create({ name, connector: 'crm', path: '/x', body: { format: 'json', template: '{"t": "{{ Title }}"}' } }),
     ),
   );
   const policy = (await callout.registry.actionType('create-ticket')).compiled.policy;

@@ -19,8 +19,8 @@ const dataDir = await mkdtemp(join(tmpdir(), 'callout-embed-'));
 const callout = await createCallout({ dataDir, allowPrivateNetworks: true });
 callout.start();
 try {
-  await callout.createConnector({ name: 'vendor-desk', baseUrl: `http://127.0.0.1:${port}`, auth: { type: 'none' } });
-  await callout.createActionType({
+  await callout.connectors.create({ name: 'vendor-desk', baseUrl: `http://127.0.0.1:${port}`, auth: { type: 'none' } });
+  await callout.actionTypes.create({
     name: 'open-ticket',
     connector: 'vendor-desk',
     method: 'POST',

@@ -10,6 +10,10 @@ export interface FieldProblem {
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 422, title: 'Invalid input' },
   TEMPLATE_INVALID: { status: 422, title: 'Invalid template' },
+  /** A value that cannot be placed in a request safely (templates/errors.ts RenderError). */
+  RENDER_INVALID: { status: 422, title: 'Value cannot be rendered' },
+  /** A JSONata mapping failed or broke a limit (action-types/mapping.ts MappingError). */
+  MAPPING_FAILED: { status: 422, title: 'Mapping failed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   INVALID_STATE: { status: 409, title: 'Not allowed in this state' },
@@ -20,6 +24,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  /** Callout cannot start as configured (SetupError); never a request's fault. */
+  SETUP_INVALID: { status: 500, title: 'Not set up correctly' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -68,9 +74,9 @@ export class ConflictError extends CalloutError {
  * Callout cannot start as configured (a missing setting, a damaged store): the message alone says
  * what to do, so the command prints it as one line, without a stack trace.
  */
-export class SetupError extends Error {
+export class SetupError extends CalloutError {
   constructor(message: string) {
-    super(message);
+    super('SETUP_INVALID', message);
     this.name = 'SetupError';
   }
 }

@@ -28,7 +28,8 @@ export async function createCallout(options: CreateCalloutOptions = {}): Promise
   }
 }
 
-export { Callout, ROLES, type CalloutOptions, type Role } from './callout.ts';
+export { Callout, type CalloutOptions } from './callout.ts';
+export { ROLES, type Role } from './api-keys/service.ts';
 export type { LaunchRequest, ActionListQuery } from './actions/schemas.ts';
 export { buildServer } from './api/server.ts';
 export {

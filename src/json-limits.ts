@@ -3,6 +3,8 @@
 // a value nested a million levels deep is refused rather than overflowing the stack of whoever
 // serialises it later (a shared write batch, the HTTP reply).
 
+import { Problems } from './errors.ts';
+
 /** Deepest nesting of objects and arrays accepted from outside and kept. */
 export const MAX_JSON_DEPTH = 32;
 /** Largest launch input and case data, as JSON. */
@@ -78,3 +80,19 @@ export function jsonExcerpt(value: unknown, maxBytes = MAX_TIMELINE_DATA_BYTES):
 
 /** A string's size as JSON text: escapes count (150,000 quotes are 300 KB). */
 const jsonBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
+
+/** A launch's (or a sample launch's) `input`. */
+export const INPUT_LIMITS: JsonLimits = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
+/** Any other field of a launch: small scalars, but checked before the body is hashed or looked at. */
+export const FIELD_LIMITS: JsonLimits = { maxDepth: MAX_JSON_DEPTH, maxBytes: 4096 };
+
+/** Size and depth of a launch body, field by field, before anything else reads it. */
+export function checkLaunchLimits(req: unknown): void {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return;
+  const p = new Problems();
+  for (const [k, v] of Object.entries(req)) {
+    const problem = jsonProblem(v, k === 'input' ? INPUT_LIMITS : FIELD_LIMITS);
+    if (problem) p.add(k, problem);
+  }
+  p.throwIfAny();
+}

@@ -36,12 +36,12 @@ it('migrate creates the embedded store', () => {
 it('export writes YAML without secrets, and import creates the same configuration elsewhere, then changes nothing', async () => {
   const from = tempDir();
   const c = await Callout.open({ dataDir: from, logger: createLogger({ level: 'silent' }) });
-  await c.createConnector({
+  await c.connectors.create({
     name: 'crm',
     baseUrl: 'https://crm.example.com/api',
     auth: { type: 'basic', username: 'svc', password: 'pw-never-exported' },
   });
-  await c.createActionType({
+  await c.actionTypes.create({
     name: 'note',
     connector: 'crm',
     path: '/notes',

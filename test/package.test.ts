@@ -52,7 +52,7 @@ describe('the installed package', () => {
     const script = `
       const m = await import('callout');
       const c = await m.createCallout({ dataDir: ${JSON.stringify(dataDir)} });
-      const connectors = await c.listConnectors();
+      const connectors = await c.connectors.list();
       await c.close();
       console.log(JSON.stringify({ from: import.meta.resolve('callout'), keys: Object.keys(m), kind: c.store.kind, connectors }));`;
     const out = JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script], app)).stdout) as Record<string, unknown>;

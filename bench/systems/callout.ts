@@ -60,8 +60,8 @@ export async function openCallout(
 
 /** The benchmark's connector and action type: POST /ok with `{"a": "<action id>"}`. */
 export async function defineBenchActionType(callout: Callout, mockUrl: string, name = 'bench-ok', path = '/ok'): Promise<void> {
-  await callout.createConnector({ name: `${name}-mock`, baseUrl: mockUrl, auth: { type: 'none' }, timeout: '10s' });
-  await callout.createActionType({
+  await callout.connectors.create({ name: `${name}-mock`, baseUrl: mockUrl, auth: { type: 'none' }, timeout: '10s' });
+  await callout.actionTypes.create({
     name,
     connector: `${name}-mock`,
     method: 'POST',

@@ -25,16 +25,16 @@ export async function runRateLimit(task: RateLimitTask): Promise<Record<string, 
   const { callout } = u;
   const out = createWriteStream(task.dueFile);
   const body = { format: 'json', template: '{"a":"{{ $actionId }}"}' };
-  await callout.createConnector({
+  await callout.connectors.create({
     name: 'limited',
     baseUrl: task.ctx.mockUrl,
     auth: { type: 'none' },
     timeout: '10s',
     rateLimits: [{ limit: task.limit, per: '1s' }],
   });
-  await callout.createConnector({ name: 'unlimited', baseUrl: task.ctx.mockUrl, auth: { type: 'none' }, timeout: '10s' });
-  await callout.createActionType({ name: 'to-limited', connector: 'limited', method: 'POST', path: '/ratelimited', body });
-  await callout.createActionType({ name: 'to-unlimited', connector: 'unlimited', method: 'POST', path: '/ok', body });
+  await callout.connectors.create({ name: 'unlimited', baseUrl: task.ctx.mockUrl, auth: { type: 'none' }, timeout: '10s' });
+  await callout.actionTypes.create({ name: 'to-limited', connector: 'limited', method: 'POST', path: '/ratelimited', body });
+  await callout.actionTypes.create({ name: 'to-unlimited', connector: 'unlimited', method: 'POST', path: '/ok', body });
   const closed = { limited: 0, unlimited: 0 };
   let throttledSeen = 0;
   const limitedType = (await callout.registry.actionType('to-limited')).compiled.id;

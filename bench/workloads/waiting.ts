@@ -38,8 +38,8 @@ export async function runWaiting(task: WaitingTask): Promise<Record<string, unkn
   const { callout } = u;
   const app = await buildServer(callout);
   const apiUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  await callout.createConnector({ name: 'waiting-mock', baseUrl: task.ctx.mockUrl, auth: { type: 'none' }, timeout: '10s' });
-  await callout.createActionType({
+  await callout.connectors.create({ name: 'waiting-mock', baseUrl: task.ctx.mockUrl, auth: { type: 'none' }, timeout: '10s' });
+  await callout.actionTypes.create({
     name: 'bench-wait',
     connector: 'waiting-mock',
     method: 'POST',

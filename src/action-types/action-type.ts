@@ -3,7 +3,7 @@
 // API view.
 
 import { Problems, ValidationError } from '../errors.ts';
-import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, isObject, obj, str, stringMap, unknownKeys } from '../config/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, isObject, obj, str, stringMap, unknownKeys } from '../validation/check.ts';
 import { compileRetryPolicy, describeRetryPolicy, type RetryPolicy } from '../lifecycle/retry-policy.ts';
 import type { ActionPolicy } from '../lifecycle/action.ts';
 import type { CompletionMode } from '../lifecycle/states.ts';

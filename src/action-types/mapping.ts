@@ -9,7 +9,7 @@
 
 import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
-import type { Problems } from '../errors.ts';
+import { CalloutError, type Problems } from '../errors.ts';
 import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, jsonProblem } from '../json-limits.ts';
 
 /** Longest one evaluation may run (JSONata's own timeout, checked between steps). */
@@ -70,12 +70,12 @@ export interface MappingContext {
 export type MappingLimit = 'time' | 'depth' | 'size' | 'memory';
 
 /** An expression failed: `limit` says which limit it broke, if it broke one. The message starts with the field. */
-export class MappingError extends Error {
+export class MappingError extends CalloutError {
   constructor(
     message: string,
     readonly limit: MappingLimit | undefined,
   ) {
-    super(message);
+    super('MAPPING_FAILED', message);
     this.name = 'MappingError';
   }
 }

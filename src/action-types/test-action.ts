@@ -2,7 +2,7 @@
 // when asked, send it once and show the answer. Nothing is stored; no action is created.
 
 import { Problems } from '../errors.ts';
-import { isObject } from '../config/check.ts';
+import { isObject } from '../validation/check.ts';
 import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { buildRequest } from '../engine/request.ts';

@@ -2,7 +2,7 @@
 // JSON"), run before the body is hashed or looked at, so a value nested a million deep is a 422.
 
 import { Problems } from '../errors.ts';
-import { isObject } from '../config/check.ts';
+import { isObject } from '../validation/check.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 
 export const INPUT_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };

@@ -4,7 +4,8 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import rateLimit, { type CreateRateLimitOptions } from '@fastify/rate-limit';
-import { ROLES, type Callout, type Principal, type Role } from '../callout.ts';
+import type { Callout } from '../callout.ts';
+import { ROLES, type Principal, type Role } from '../api-keys/service.ts';
 import { problem, sendProblem, type Problem } from './problem.ts';
 import { principalFromCookie } from '../ui/session.ts';
 
@@ -114,7 +115,7 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
         ]),
       );
     }
-    const principal = await callout.authenticate(key);
+    const principal = await callout.apiKeys.authenticate(key);
     if (!principal) {
       if (await limited(req, reply, perAddress)) return;
       return unauthorized(reply, problem('UNAUTHORIZED', 'The API key is not valid (unknown or revoked)'));

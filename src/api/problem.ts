@@ -49,7 +49,11 @@ const FASTIFY_DETAIL: Record<string, string> = {
 /** Maps every error a route can throw to a problem; unknown errors are logged and hidden. */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    if (err instanceof CalloutError) return sendProblem(reply, problem(err.code, err.message, err.errors));
+    if (err instanceof CalloutError) {
+      // A 5xx of ours (e.g. SETUP_INVALID) is the server's fault: keep it in the log, as an unknown error is.
+      if (err.status >= 500) logger.error({ err, url: req.url }, err.message);
+      return sendProblem(reply, problem(err.code, err.message, err.errors));
+    }
     const fe = err as FastifyError & {
       validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>;
       validationContext?: string;

@@ -1,63 +1,10 @@
-// Route schemas shared by the API plugins (TypeBox): validation, and the OpenAPI document.
+// Route schemas shared by the resources' plugins (TypeBox): validation, and the OpenAPI document.
+// Each resource keeps its own bodies in `src/<resource>/schemas.ts`.
 
 import { Type } from '@sinclair/typebox';
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
-export const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ description: 'e.g. "200ms", "30s", "5m", "24h"' })]);
-
-export const RetryPolicy = Type.Object(
-  {
-    maxRetries: Type.Optional(Type.Integer({ minimum: 0, default: 3, description: 'retries after the first attempt' })),
-    interval: Type.Optional(Duration),
-    backoff: Type.Optional(Type.Union([Type.Literal('fixed'), Type.Literal('exponential')])),
-    backoffCoefficient: Type.Optional(Type.Number()),
-    maxInterval: Type.Optional(Duration),
-    jitter: Type.Optional(Type.Number()),
-    window: Type.Optional(Duration),
-    retryOn: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]))),
-  },
-  { additionalProperties: true },
-);
-
-/** Bodies are checked in depth by the domain (messages name the field); the schema documents them. */
-export const ConnectorBody = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    description: Type.Optional(Type.String()),
-    baseUrl: Type.Optional(Type.String()),
-    auth: Type.Optional(Type.Object({ type: Type.String() }, { additionalProperties: true })),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    rateLimits: Type.Optional(Type.Array(Type.Object({ limit: Type.Integer(), per: Duration }))),
-    maxConcurrency: Type.Optional(Type.Integer()),
-    timeout: Type.Optional(Duration),
-    inboundSecret: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
-
-export const ActionTypeBody = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    connector: Type.Optional(Type.String({ description: 'connector id or name' })),
-    method: Type.Optional(Type.String()),
-    path: Type.Optional(Type.String()),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    body: Type.Optional(Type.Object({ format: Type.String() }, { additionalProperties: true })),
-    fields: Type.Optional(Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }))),
-    completion: Type.Optional(
-      Type.Object({ mode: Type.Optional(Type.String()), timeout: Type.Optional(Duration), heartbeatTimeout: Type.Optional(Duration) }),
-    ),
-    retry: Type.Optional(RetryPolicy),
-    allocation: Type.Optional(Type.Object({ queue: Type.Optional(Type.String()), user: Type.Optional(Type.String()) })),
-    response: Type.Optional(
-      Type.Object({
-        successWhen: Type.Optional(Type.String()),
-        output: Type.Optional(Type.String()),
-        externalReference: Type.Optional(Type.String()),
-        rejectedReason: Type.Optional(Type.String()),
-      }),
-    ),
-  },
-  { additionalProperties: true },
-);
+/** A string out of a fixed list: one `enum` error naming the field (a union of literals gives one per value). */
+export const StringEnum = <const T extends string>(values: readonly T[], opts: { description?: string; default?: T } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });

@@ -3,17 +3,18 @@
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Callout } from '../callout.ts';
 import { registerAuth, type ApiLimits } from './auth.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
-import { connectorRoutes } from './connectors.ts';
-import { actionTypeRoutes } from './action-types.ts';
+import { connectorsRoutes } from '../connectors/routes.ts';
+import { actionTypesRoutes } from '../action-types/routes.ts';
+import { configFilesRoutes } from '../config-files/routes.ts';
+import { apiKeysRoutes } from '../api-keys/routes.ts';
 import { actionRoutes } from '../actions/routes.ts';
 import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
-import { apiKeyRoutes } from './api-keys.ts';
-import { configRoutes } from './config.ts';
 import { uiPlugin } from '../ui/plugin.ts';
 
 export interface ServerOptions {
@@ -40,7 +41,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       ...({ useSemicolonDelimiter: false } as object),
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),
@@ -67,14 +68,16 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   });
   app.get('/openapi.json', { config: { roles: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(connectorRoutes(callout), { prefix: '/v1' });
-  await app.register(actionTypeRoutes(callout), { prefix: '/v1' });
-  await app.register(actionRoutes(callout.actions), { prefix: '/v1' });
-  await app.register(callbackRoutes(callout.callbacks), { prefix: '/v1' });
-  await app.register(caseRoutes(callout.cases), { prefix: '/v1' });
-  await app.register(notificationRoutes(callout.notifications), { prefix: '/v1' });
-  await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
-  await app.register(configRoutes(callout), { prefix: '/v1' });
+  // One plugin per resource, each given only the service it exposes.
+  const v1 = { prefix: '/v1' };
+  await app.register(connectorsRoutes(callout.connectors), v1);
+  await app.register(actionTypesRoutes(callout.actionTypes), v1);
+  await app.register(actionRoutes(callout.actions), v1);
+  await app.register(callbackRoutes(callout.callbacks), v1);
+  await app.register(caseRoutes(callout.cases), v1);
+  await app.register(notificationRoutes(callout.notifications), v1);
+  await app.register(apiKeysRoutes(callout.apiKeys), v1);
+  await app.register(configFilesRoutes(callout.configFiles), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

@@ -133,15 +133,15 @@ async function seed(callout: Callout, mockUrl: string): Promise<void> {
     { name: 'demo-limited', description: 'The mock, at most 2 calls a second', baseUrl: mockUrl, rateLimits: [{ limit: 2, per: '1s' }] },
   ];
   for (const c of connectors) {
-    const existing = await callout.getConnector(c.name).catch(() => undefined);
+    const existing = await callout.connectors.find(c.name);
     // The mock listens on a new port each run: point the connector at it.
-    if (existing) await callout.updateConnector(c.name, c, 'replace');
-    else await callout.createConnector(c);
+    if (existing) await callout.connectors.update(c.name, c, 'replace');
+    else await callout.connectors.create(c);
   }
   for (const t of ACTION_TYPES('demo-vendor')) {
-    const prior = await callout.getActionType(t.name as string).catch(() => undefined);
-    if (prior) await callout.updateActionType(t.name as string, t);
-    else await callout.createActionType(t);
+    const prior = await callout.actionTypes.find(t.name as string);
+    if (prior) await callout.actionTypes.update(t.name as string, t);
+    else await callout.actionTypes.create(t);
   }
 }
 
@@ -151,7 +151,8 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const { callout } = running;
   await seed(callout, mock.url);
   // The admin key is shown on the first start only; later runs get a fresh demo key.
-  const key = s.adminKey ?? running.generatedAdminKey ?? (await callout.createApiKey({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
+  const key =
+    s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
   const kase = await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
   const ids: string[] = [];
   if (opts.launch)

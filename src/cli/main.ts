@@ -8,7 +8,7 @@ import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { openStore } from './open-store.ts';
 import { readFileSync } from 'node:fs';
-import { exportConfig, importConfig, parseConfigText, serialize } from '../config/export.ts';
+import { parseConfigText, serialize } from '../config-files/service.ts';
 import { Callout } from '../callout.ts';
 import { createLogger } from '../logger.ts';
 import type { Settings } from '../settings.ts';
@@ -62,7 +62,7 @@ withSettings(program.command('export').description('write connectors and action 
     try {
       if (flags.format !== 'yaml' && flags.format !== 'json')
         throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
-      process.stdout.write(serialize(await exportConfig(callout), flags.format));
+      process.stdout.write(serialize(await callout.configFiles.export(), flags.format));
     } finally {
       await callout.close();
     }
@@ -72,7 +72,7 @@ withSettings(program.command('import <file>').description('create or update conn
   async (file: string, flags: SettingFlags) => {
     const callout = await openCallout(readSettings(flags));
     try {
-      const report = await importConfig(callout, parseConfigText(readFileSync(file, 'utf8')));
+      const report = await callout.configFiles.import(parseConfigText(readFileSync(file, 'utf8')));
       console.log(JSON.stringify(report, null, 2));
     } finally {
       await callout.close();

@@ -36,7 +36,7 @@ export async function startServer(
     },
     logger,
   });
-  const generated = await callout.ensureAdminKey(s.adminKey);
+  const generated = await callout.apiKeys.ensureAdminKey(s.adminKey);
   if (generated && !opts.quiet) {
     // Printed once, on the first start; only its hash is kept.
     process.stdout.write(`\nAdmin API key (shown once, keep it): ${generated}\n\n`);

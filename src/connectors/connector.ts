@@ -2,8 +2,8 @@
 // encrypted) and the public view (secrets never returned, only which ones are set).
 
 import { Problems } from '../errors.ts';
-import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, obj, str, unknownKeys } from '../config/check.ts';
-import { type Encrypted, type SecretBox, isEncrypted } from '../config/secrets.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, obj, str, unknownKeys } from '../validation/check.ts';
+import { type Encrypted, type SecretBox, isEncrypted } from '../crypto/secrets.ts';
 import { isLocalHostName } from './destination.ts';
 
 export type AuthSpec =

@@ -1,7 +1,7 @@
 // Callback tokens: `<action id>.<MAC>`, made and checked with the secret key, so no table of tokens
 // exists to leak or to grow. They go to the external system only; what is recorded shows a placeholder.
 
-import type { SecretBox } from '../config/secrets.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 
 /** Tokens are only for the external system they were made for: every string recorded shows this instead. */

@@ -10,7 +10,7 @@ import type { Store } from '../store/types.ts';
 import type { Clock } from './clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { Sender } from './sender.ts';
-import type { SecretBox } from '../config/secrets.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectorHealth } from './connector-health.ts';

@@ -2,7 +2,7 @@
 // revision. Other nodes' changes are picked up by a periodic refresh; this node's at once.
 
 import type { ConfigRow, Store } from '../store/types.ts';
-import type { SecretBox } from '../config/secrets.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
 import { connectorFromDoc, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeFromDoc, compileActionType, type CompiledActionType } from '../action-types/action-type.ts';
 import { NotFoundError } from '../errors.ts';

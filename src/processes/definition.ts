@@ -2,7 +2,7 @@
 // Every mistake is reported at once, naming its field (`steps[2].input`), and expressions are parsed
 // here so a syntax error is refused when the process is saved, not when a case reaches the step.
 
-import { type Doc, NAME_HINT, NAME_PATTERN, isObject, str, unknownKeys } from '../config/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, isObject, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 import { ExpressionError, compileExpressionText } from './expressions.ts';
 

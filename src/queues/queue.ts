@@ -1,7 +1,7 @@
 // Queues (SPEC 10.1, section 7): where work waits for people. Validation of a POST /v1/queues body
 // into a frozen spec; members are user names, checked by the given resolver when there is one.
 
-import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../config/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 import { checkUserName } from '../users/user.ts';
 import { ALLOCATIONS, type Allocation } from './allocate.ts';

@@ -4,7 +4,7 @@
 // once), and the tick id that makes "one launch per tick" a unique key in the store.
 
 import { Cron } from 'croner';
-import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../config/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 
 export type ScheduleLaunch =

@@ -1,9 +1,10 @@
 // Error classes of the template system: one for a bad template or field declaration (found when an
 // action type is saved), one for a value that cannot be rendered safely (found when an action is sent).
 
+import { CalloutError } from '../errors.ts';
+
 /** A template or field declaration that cannot be compiled. `location` names where, `position` where in it. */
-export class TemplateError extends Error {
-  readonly code = 'TEMPLATE_INVALID' as const;
+export class TemplateError extends CalloutError {
   /** Where the problem is: "path", "headers.X-Request", "body.template", "body.fields.text", "fields.Priority.type". */
   readonly location: string;
   /** 0-based character offset in that template (0 for locations that are not template text). */
@@ -12,7 +13,7 @@ export class TemplateError extends Error {
   readonly reason: string;
 
   constructor(location: string, position: number, reason: string) {
-    super(`${location} at position ${position}: ${reason}`);
+    super('TEMPLATE_INVALID', `${location} at position ${position}: ${reason}`, [{ field: location, message: reason }]);
     this.name = 'TemplateError';
     this.location = location;
     this.position = position;
@@ -21,8 +22,7 @@ export class TemplateError extends Error {
 }
 
 /** A value that cannot be placed in the request, e.g. a line break in a header (header injection). */
-export class RenderError extends Error {
-  readonly code = 'RENDER_INVALID' as const;
+export class RenderError extends CalloutError {
   /** The field (or system token, e.g. "$callbackUrl") whose value was refused. */
   readonly field: string;
   /** Where it was going: "headers.X-Request". */
@@ -30,7 +30,7 @@ export class RenderError extends Error {
   readonly reason: string;
 
   constructor(field: string, location: string, reason: string) {
-    super(`${field} (${location}): ${reason}`);
+    super('RENDER_INVALID', `${field} (${location}): ${reason}`, [{ field, message: reason }]);
     this.name = 'RenderError';
     this.field = field;
     this.location = location;

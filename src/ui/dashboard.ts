@@ -72,7 +72,7 @@ export const dashboardRoutes =
     app.addHook('onClose', async () => activity.close());
     app.get('/v1/dashboard', { schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard' } }, async () => {
       const now = callout.clock.now();
-      const [connectors, types] = await Promise.all([callout.listConnectors(), callout.listActionTypes()]);
+      const [connectors, types] = await Promise.all([callout.connectors.list(), callout.actionTypes.list()]);
       const throttledByType = await Promise.all(
         types.map(async (t) => ({
           connectorId: t.connector as string,

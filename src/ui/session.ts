@@ -3,7 +3,8 @@
 // revoked key's sessions end at once. Unsafe methods with the cookie also need the CSRF header.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Callout, Principal, Role } from '../callout.ts';
+import type { Callout } from '../callout.ts';
+import type { Principal, Role } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
 import { sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
@@ -76,7 +77,7 @@ export async function signIn(
   callout: Callout,
   key: string,
 ): Promise<(Principal & { csrf: string; expiresAt: string }) | undefined> {
-  const principal = await callout.authenticate(key);
+  const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
   const exp = callout.clock.now() + SESSION_TTL_MS;
   const value = sessionValue(callout, sha256(key), exp);

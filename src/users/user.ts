@@ -1,7 +1,7 @@
 // Users (SPEC 10.1): operators with roles, who own cases, are assigned tasks and receive escalations.
 // Validation of a POST /v1/users body and the role words shared by users, API keys and routes.
 
-import { type Doc, isObject, str, unknownKeys } from '../config/check.ts';
+import { type Doc, isObject, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 
 export const ROLES = { admin: 'admin', builder: 'builder', operator: 'operator', integration: 'integration' } as const;

@@ -49,8 +49,8 @@ for (const backend of backends)
       const clock = new FakeClock(Date.UTC(2026, 10, 28, 9, 0, 0));
       const { c, cleanup } = await backend.open(clock);
       try {
-        await c.createConnector({ name: 'vendor', baseUrl: mock.url });
-        await c.createActionType({
+        await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+        await c.actionTypes.create({
           name: 'beating',
           connector: 'vendor',
           path: '/callback?never=1',
@@ -64,7 +64,7 @@ for (const backend of backends)
         const sends = mock.log.filter((e) => e.key === action.id).length;
         const entries = (await c.actions.timeline(action.id)).length;
 
-        await c.updateActionType('beating', { completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '1h' } });
+        await c.actionTypes.update('beating', { completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '1h' } });
         const written: Array<[ActionRecord, Effect[]]> = [];
         c.engine.on('action', (a, e) => written.push([a, e]));
         clock.advance(10 * MIN);

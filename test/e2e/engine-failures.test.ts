@@ -28,8 +28,8 @@ it('a lowered retry limit that cannot be applied to one action is logged and rep
   const logger = createLogger({ level: 'warn', destination: { write: (s: string) => void lines.push(s) } });
   const c = await Callout.open({ dataDir, clock, allowPrivateNetworks: true, publicUrl: 'http://127.0.0.1:9', logger });
   try {
-    await c.createConnector({ name: 'vendor', baseUrl: mock.url });
-    await c.createActionType({
+    await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+    await c.actionTypes.create({
       name: 'down',
       connector: 'vendor',
       path: '/status/503',
@@ -50,7 +50,7 @@ it('a lowered retry limit that cannot be applied to one action is logged and rep
       return real(id);
     };
     try {
-      await c.updateActionType('down', { retry: { maxRetries: 1 } });
+      await c.actionTypes.update('down', { retry: { maxRetries: 1 } });
     } finally {
       store.getAction = real;
     }

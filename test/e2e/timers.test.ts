@@ -31,8 +31,8 @@ const sends = (id: string): number => mock.log.filter((e) => e.key === id).lengt
 
 it('retries fire when due, not before, and survive a restart', async () => {
   let c = await open();
-  await c.createConnector({ name: 'vendor', baseUrl: mock.url });
-  await c.createActionType({
+  await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+  await c.actionTypes.create({
     name: 'down',
     connector: 'vendor',
     path: '/status/503',
@@ -69,7 +69,7 @@ it('retries fire when due, not before, and survive a restart', async () => {
 
 it('a completion timeout of four hours turns the action To Do, Timeout, at four hours, across a restart', async () => {
   let c = await open();
-  await c.createActionType({
+  await c.actionTypes.create({
     name: 'slow-vendor',
     connector: 'vendor',
     path: '/callback?never=1',
@@ -93,7 +93,7 @@ it('a completion timeout of four hours turns the action To Do, Timeout, at four 
 
 it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times it out', async () => {
   const c = await open();
-  await c.createActionType({
+  await c.actionTypes.create({
     name: 'beating',
     connector: 'vendor',
     path: '/callback?never=1',
@@ -118,7 +118,7 @@ it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times
 
 it('a launch with startAt is sent at that time, not before; a bad startAt is refused naming the field', async () => {
   const c = await open();
-  await c.createActionType({ name: 'later', connector: 'vendor', path: '/ok' });
+  await c.actionTypes.create({ name: 'later', connector: 'vendor', path: '/ok' });
   const startAt = new Date(clock.now() + 60 * MIN).toISOString();
   const { action } = await c.actions.launch({ actionType: 'later', startAt });
   await c.engine.tick();
@@ -145,8 +145,8 @@ it('the running engine sends a launch with a start time at that time, not at its
     engine: { pollIntervalMs: 60 * MIN },
   });
   try {
-    await c.createConnector({ name: 'vendor', baseUrl: mock.url });
-    await c.createActionType({ name: 'plain', connector: 'vendor', path: '/ok' });
+    await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+    await c.actionTypes.create({ name: 'plain', connector: 'vendor', path: '/ok' });
     c.start();
     // Let the loop find nothing due and go to sleep until its poll, an hour away.
     const idle = async (): Promise<void> => {

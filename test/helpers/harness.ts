@@ -58,7 +58,7 @@ export async function startHarness(
     ...opts.callout,
   });
   const adminKey = 'test-admin-key-0123456789';
-  await callout.ensureAdminKey(adminKey);
+  await callout.apiKeys.ensureAdminKey(adminKey);
   const app = await buildServer(callout);
   await app.listen({ port, host: '127.0.0.1' });
   if (opts.start !== false) callout.start();

@@ -49,7 +49,7 @@ for (const make of [sqlite, postgres]) {
 
     const node = async (adminKey = ADMIN): Promise<{ callout: Callout; server: RawClient }> => {
       const callout = await Callout.open({ ...backend.node(), logger: quiet });
-      await callout.ensureAdminKey(adminKey);
+      await callout.apiKeys.ensureAdminKey(adminKey);
       const n = { callout, server: await rawServer(callout, NO_LIMITS) };
       open.push(n);
       return n;
@@ -154,17 +154,17 @@ for (const make of [sqlite, postgres]) {
         expect((await n.send('GET', '/v1/api-keys', { headers: bearer(ADMIN) })).status).toBe(401);
         expect((await n.send('GET', '/v1/connectors', { headers: bearer(next) })).status).toBe(200);
       }
-      const keys = (await c.callout.listApiKeys()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY');
+      const keys = (await c.callout.apiKeys.list()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY');
       expect(keys.filter((k) => k.revokedAt === null)).toHaveLength(1);
       expect(keys.filter((k) => k.revokedAt !== null).length).toBeGreaterThanOrEqual(1);
       // Starting again with the same value changes nothing; the old value stays refused.
-      await c.callout.ensureAdminKey(next);
-      expect((await c.callout.listApiKeys()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY' && k.revokedAt === null)).toHaveLength(1);
-      expect(await c.callout.authenticate(ADMIN)).toBeUndefined();
+      await c.callout.apiKeys.ensureAdminKey(next);
+      expect((await c.callout.apiKeys.list()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY' && k.revokedAt === null)).toHaveLength(1);
+      expect(await c.callout.apiKeys.authenticate(ADMIN)).toBeUndefined();
       // Going back to the earlier value does not bring its revoked key back.
-      await c.callout.ensureAdminKey(ADMIN);
-      expect(await c.callout.authenticate(ADMIN)).toBeUndefined();
-      expect(await c.callout.authenticate(next)).toBeUndefined();
+      await c.callout.apiKeys.ensureAdminKey(ADMIN);
+      expect(await c.callout.apiKeys.authenticate(ADMIN)).toBeUndefined();
+      expect(await c.callout.apiKeys.authenticate(next)).toBeUndefined();
     });
   });
 }

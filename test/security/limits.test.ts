@@ -14,8 +14,8 @@ let other: string;
 beforeAll(async () => {
   h = await startHarness({ start: false });
   s = await rawServer(h.callout, { perKey: 5, perAddressWithoutKey: 4, perCallbackToken: 3 });
-  builder = (await h.callout.createApiKey({ name: 'builder', roles: ['builder'] })).key;
-  other = (await h.callout.createApiKey({ name: 'other', roles: ['builder'] })).key;
+  builder = (await h.callout.apiKeys.create({ name: 'builder', roles: ['builder'] })).key;
+  other = (await h.callout.apiKeys.create({ name: 'other', roles: ['builder'] })).key;
 });
 afterAll(async () => {
   await s?.close();

@@ -5,7 +5,7 @@
 // slash, `;` suffixes). Only public routes answer without a key, and nothing is ever written.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../../src/callout.ts';
+import { ROLES, type Role } from '../../src/api-keys/service.ts';
 import { routesOf, type RouteEntry } from '../../src/api/auth.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { bearer, rawServer, type RawClient } from './helpers.ts';
@@ -71,9 +71,9 @@ beforeAll(async () => {
   h = await startHarness({ start: false });
   s = await rawServer(h.callout);
   routes = routesOf(s.app);
-  for (const role of ROLES) keys[role] = (await h.callout.createApiKey({ name: `key-${role}`, roles: [role] })).key;
-  const r = await h.callout.createApiKey({ name: 'revoked', roles: ['admin'] });
-  await h.callout.revokeApiKey(r.id);
+  for (const role of ROLES) keys[role] = (await h.callout.apiKeys.create({ name: `key-${role}`, roles: [role] })).key;
+  const r = await h.callout.apiKeys.create({ name: 'revoked', roles: ['admin'] });
+  await h.callout.apiKeys.revoke(r.id);
   revoked = r.key;
 });
 afterAll(async () => {

@@ -216,8 +216,8 @@ describe('end to end, private networks off', () => {
     // path must hold on its own, not rely on the save-time check.
     const setup = await open(true);
     for (const [i, host] of targets.entries()) {
-      await setup.createConnector({ name: `c${i}`, baseUrl: `http://${host}:${port}/api`, timeout: '2s' });
-      await setup.createActionType({ name: `t${i}`, connector: `c${i}`, method: 'POST', path: '/hit' });
+      await setup.connectors.create({ name: `c${i}`, baseUrl: `http://${host}:${port}/api`, timeout: '2s' });
+      await setup.actionTypes.create({ name: `t${i}`, connector: `c${i}`, method: 'POST', path: '/hit' });
     }
     await setup.close();
     c = await open(false);
@@ -242,9 +242,9 @@ describe('end to end, private networks off', () => {
   it('Test action (send) and Test connection refuse the same addresses and send nothing', async () => {
     const before = { ...seen };
     for (const i of targets.keys()) {
-      const r = await c.testAction(`t${i}`, { send: true });
+      const r = await c.actionTypes.testAction(`t${i}`, { send: true });
       expect(r, targets[i]).toMatchObject({ sent: true, error: { kind: 'refused', message: expect.stringMatching(/private/) } });
-      const t = await c.testConnection(`c${i}`);
+      const t = await c.connectors.testConnection(`c${i}`);
       expect(t, targets[i]).toMatchObject({ reachable: { ok: false, detail: expect.stringMatching(/private/) } });
     }
     expect(seen).toEqual(before);

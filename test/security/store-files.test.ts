@@ -46,7 +46,7 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; text: () 
 
 async function createStore(dataDir: string): Promise<void> {
   const c = await Callout.open({ dataDir, logger: createLogger({ level: 'silent' }) });
-  await c.createConnector({ name: 'vendor', baseUrl: 'https://api.example.com', auth: { type: 'bearer', token: 'tok-0123456789' } });
+  await c.connectors.create({ name: 'vendor', baseUrl: 'https://api.example.com', auth: { type: 'bearer', token: 'tok-0123456789' } });
   await c.close();
 }
 
@@ -71,7 +71,7 @@ describe('permissions', () => {
     const dataDir = join(root, 'data');
     const c = await Callout.open({ dataDir, logger: createLogger({ level: 'silent' }) });
     try {
-      await c.createConnector({ name: 'vendor', baseUrl: 'https://api.example.com', auth: { type: 'bearer', token: 'tok-0123456789' } });
+      await c.connectors.create({ name: 'vendor', baseUrl: 'https://api.example.com', auth: { type: 'bearer', token: 'tok-0123456789' } });
       expect(mode(dataDir)).toBe('700');
       for (const f of ['callout.db', 'callout.db-wal', 'callout.db-shm', 'secret.key']) {
         expect(existsSync(join(dataDir, f)), f).toBe(true);

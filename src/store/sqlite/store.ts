@@ -44,7 +44,7 @@ import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
 import { SetupError } from '../../errors.ts';
-import { restrictToOwner } from '../../config/files.ts';
+import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 

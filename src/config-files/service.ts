@@ -3,9 +3,12 @@
 // import. Importing the same file again changes nothing.
 
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import type { Callout } from '../callout.ts';
-import { Problems, ValidationError } from '../errors.ts';
-import { isObject, type Doc } from './check.ts';
+import type { Store } from '../store/types.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { ConnectorService } from '../connectors/service.ts';
+import type { ActionTypeService } from '../action-types/service.ts';
+import { NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { isObject, type Doc } from '../validation/check.ts';
 import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
 
@@ -13,17 +16,40 @@ export const EXPORT_VERSION = 1;
 
 const envName = (connector: string, field: string): string => `CALLOUT_${connector}_${field}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
-export async function exportConfig(callout: Callout): Promise<Doc> {
+export interface ConfigFileServiceDeps {
+  store: Store;
+  registry: Registry;
+  connectors: ConnectorService;
+  actionTypes: ActionTypeService;
+  allowPrivateNetworks: boolean;
+}
+
+/** Configuration files: export to and import from YAML or JSON. */
+export class ConfigFileService {
+  constructor(private readonly d: ConfigFileServiceDeps) {}
+
+  /** Every connector and action type, secrets as `$env` references. */
+  export(): Promise<Doc> {
+    return exportConfig(this.d);
+  }
+
+  /** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
+  import(file: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ImportReport> {
+    return importConfig(this.d, file, env);
+  }
+}
+
+async function exportConfig(d: ConfigFileServiceDeps): Promise<Doc> {
   const connectors: Doc[] = [];
   const names = new Map<string, string>();
-  for (const row of await callout.store.listConfig('connector')) {
-    const e = await callout.registry.connector(row.id);
+  for (const row of await d.store.listConfig('connector')) {
+    const e = await d.registry.connector(row.id);
     names.set(row.id, e.spec.name);
     connectors.push(connectorExport(e.spec));
   }
   const actionTypes: Doc[] = [];
-  for (const row of await callout.store.listConfig('action_type')) {
-    const t = await callout.registry.actionType(row.id);
+  for (const row of await d.store.listConfig('action_type')) {
+    const t = await d.registry.actionType(row.id);
     const o = actionTypeOptions(t.compiled.spec);
     actionTypes.push({ ...o, connector: names.get(t.compiled.spec.connectorId) ?? o.connector });
   }
@@ -138,8 +164,7 @@ function explainedBy(q: Problems): (field: string) => boolean {
   return (field) => told.some((t) => t === field || t.startsWith(`${field}.`));
 }
 
-/** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
-export async function importConfig(callout: Callout, file: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ImportReport> {
+async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: NodeJS.ProcessEnv): Promise<ImportReport> {
   const p = new Problems();
   if (!isObject(file)) {
     p.add('', 'the file must hold an object with connectors and actionTypes');
@@ -156,13 +181,11 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
   // Pass 1: validate everything, with secrets resolved; existing secrets are kept when a reference is unset.
   const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
   const knownConnectors = new Map<string, string>();
-  for (const row of await callout.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
+  for (const row of await d.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
   for (const [i, c] of (connectors as unknown[]).entries()) {
     const q = new Problems();
     const existing =
-      isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name)
-        ? (await callout.registry.connector(c.name)).spec
-        : undefined;
+      isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name) ? (await d.registry.connector(c.name)).spec : undefined;
     // An existing connector keeps its stored secret when the variable is not set here.
     const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing !== undefined) : c;
     refuseOtherRefs(resolved, `connectors[${i}]`, q);
@@ -170,7 +193,7 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
     for (const x of q.list) p.add(x.field, x.message);
     const explained = explainedBy(q);
     try {
-      const spec = compileConnector(resolved, { allowPrivateNetworks: callout.allowPrivateNetworks, ...(existing ? { existing } : {}) });
+      const spec = compileConnector(resolved, { allowPrivateNetworks: d.allowPrivateNetworks, ...(existing ? { existing } : {}) });
       plannedConnectors.push({ name: spec.name, body: resolved as Doc, existing });
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
@@ -206,31 +229,35 @@ export async function importConfig(callout: Callout, file: unknown, env: NodeJS.
   };
   for (const c of plannedConnectors) {
     if (!c.existing) {
-      await callout.createConnector(c.body);
+      await d.connectors.create(c.body);
       report.connectors.created.push(c.name);
       continue;
     }
-    const next = compileConnector(c.body, { allowPrivateNetworks: callout.allowPrivateNetworks, existing: c.existing });
+    const next = compileConnector(c.body, { allowPrivateNetworks: d.allowPrivateNetworks, existing: c.existing });
     if (JSON.stringify(next) === JSON.stringify(c.existing)) report.connectors.unchanged.push(c.name);
     else {
-      await callout.updateConnector(c.name, c.body, 'replace');
+      await d.connectors.update(c.name, c.body, 'replace');
       report.connectors.updated.push(c.name);
     }
   }
   for (const t of actionTypes as Doc[]) {
     const name = t.name as string;
-    const prior = await callout.registry.actionType(name).catch(() => undefined);
+    // Only "there is none by this name" means create; a store that fails is a failure, not a new type.
+    const prior = await d.registry.actionType(name).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
     if (!prior) {
-      await callout.createActionType(t);
+      await d.actionTypes.create(t);
       report.actionTypes.created.push(name);
       continue;
     }
-    const connectorId = (await callout.registry.connector(t.connector as string)).id;
+    const connectorId = (await d.registry.connector(t.connector as string)).id;
     const next = compileActionTypeSpec(t, connectorId);
     if (JSON.stringify(actionTypeOptions(next)) === JSON.stringify(actionTypeOptions(prior.compiled.spec)))
       report.actionTypes.unchanged.push(name);
     else {
-      await callout.updateActionType(name, { ...t, connector: connectorId }, 'system', 'replace');
+      await d.actionTypes.update(name, { ...t, connector: connectorId }, 'system', 'replace');
       report.actionTypes.updated.push(name);
     }
   }

@@ -1,0 +1,31 @@
+// Action types: POST/GET/PATCH /v1/action-types, 'Test action' and the JSON Schema of their fields.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ActionTypeService } from './service.ts';
+import { ActionTypeBody, TestActionBody } from './schemas.ts';
+import { IdParams } from '../api/schemas.ts';
+import { userOf } from '../api/user.ts';
+
+const BUILDERS = ['builder'] as const;
+
+export const actionTypesRoutes =
+  (actionTypes: ActionTypeService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['action types'];
+    app.post('/action-types', { config: { roles: BUILDERS }, schema: { tags, body: ActionTypeBody } }, async (req, reply) =>
+      reply.code(201).send(await actionTypes.create(req.body)),
+    );
+    app.get('/action-types', { schema: { tags } }, async () => ({ items: await actionTypes.list() }));
+    app.get('/action-types/:id', { schema: { tags, params: IdParams } }, async (req) => actionTypes.get(req.params.id));
+    app.patch('/action-types/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ActionTypeBody } }, async (req) =>
+      actionTypes.update(req.params.id, req.body, `user:${userOf(req)}`),
+    );
+    app.post(
+      '/action-types/:id/test',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: TestActionBody } },
+      async (req) => actionTypes.testAction(req.params.id, req.body),
+    );
+    app.get('/action-types/:id/schema', { schema: { tags, params: IdParams } }, async (req, reply) =>
+      reply.type('application/schema+json').send(await actionTypes.schema(req.params.id)),
+    );
+  };

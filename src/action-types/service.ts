@@ -1,0 +1,113 @@
+// Action type use cases: create, change (retry policy changes reach open actions), read, list, the
+// JSON Schema of the fields, and 'Test action'.
+
+import type { Store } from '../store/types.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Sender } from '../engine/sender.ts';
+import type { Clock } from '../engine/clock.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import { isObject } from '../validation/check.ts';
+import { checkLaunchLimits } from '../json-limits.ts';
+import { actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-type.ts';
+import { testAction } from './test-action.ts';
+
+export interface ActionTypeServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  sender: Sender;
+  clock: Clock;
+  publicUrl: string;
+}
+
+export class ActionTypeService {
+  constructor(private readonly d: ActionTypeServiceDeps) {}
+
+  /** The id of the connector a body names, or undefined when there is none by that id or name. */
+  private async connectorIdOf(body: unknown): Promise<string | undefined> {
+    if (!isObject(body) || typeof body.connector !== 'string') return undefined;
+    return (await this.d.store.getConfig('connector', body.connector))?.id;
+  }
+
+  async create(body: unknown): Promise<Record<string, unknown>> {
+    const { store, registry, clock } = this.d;
+    const spec = compileActionTypeSpec(body, await this.connectorIdOf(body));
+    const now = clock.now();
+    const id = uuidv7(now);
+    const row = { id, name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
+    await store.insertConfig('action_type', row);
+    const e = registry.putActionType(row);
+    return actionTypeView(e.compiled, e);
+  }
+
+  async update(
+    idOrName: string,
+    patch: unknown,
+    actor: `user:${string}` | 'system' = 'system',
+    mode: 'merge' | 'replace' = 'merge',
+  ): Promise<Record<string, unknown>> {
+    const { store, registry, clock, engine } = this.d;
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const row = await store.getConfig('action_type', idOrName);
+    if (!row) throw new NotFoundError('Action type', idOrName);
+    const cur = registry.putActionType(row);
+    const base = actionTypeOptions(cur.compiled.spec);
+    // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
+    const merged: Record<string, unknown> = mode === 'replace' ? {} : { ...base };
+    if (mode === 'replace') Object.assign(merged, patch);
+    else
+      for (const [k, v] of Object.entries(patch))
+        merged[k] =
+          isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
+    const now = clock.now();
+    const next = { ...row, name: spec.name, doc: actionTypeToDoc(spec), revision: row.revision + 1, updatedAt: now };
+    if (!(await store.updateConfig('action_type', next, row.revision)))
+      throw new ConflictError('The action type was changed by someone else; fetch it and try again');
+    const e = registry.putActionType(next);
+    // Retry policy changes apply live to open actions (SPEC section 2).
+    if (JSON.stringify(cur.compiled.spec.retry) !== JSON.stringify(spec.retry)) await engine.applyPolicyChange(row.id, actor);
+    return actionTypeView(e.compiled, e);
+  }
+
+  async get(idOrName: string): Promise<Record<string, unknown>> {
+    const row = await this.d.store.getConfig('action_type', idOrName);
+    if (!row) throw new NotFoundError('Action type', idOrName);
+    const e = this.d.registry.putActionType(row);
+    return actionTypeView(e.compiled, e);
+  }
+
+  /** The action type, or undefined when none has this id or name; any other failure is thrown. */
+  async find(idOrName: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.get(idOrName);
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async list(): Promise<Record<string, unknown>[]> {
+    const rows = await this.d.store.listConfig('action_type');
+    return rows.map((row) => {
+      const e = this.d.registry.putActionType(row);
+      return actionTypeView(e.compiled, e);
+    });
+  }
+
+  async schema(idOrName: string): Promise<object> {
+    const e = await this.d.registry.actionType(idOrName);
+    return { ...e.compiled.templates.schema, title: e.compiled.spec.name };
+  }
+
+  /** 'Test action': the exact request from sample values; with `send: true`, sent once and answered. */
+  async testAction(idOrName: string, body: unknown): Promise<Record<string, unknown>> {
+    checkLaunchLimits(body); // sample input is bounded like a launch's
+    const { registry, sender, publicUrl, clock } = this.d;
+    const type = await registry.actionType(idOrName);
+    const connector = await registry.connector(type.compiled.spec.connectorId);
+    return testAction(type, connector, body, { sender, publicUrl, now: clock.now() });
+  }
+}

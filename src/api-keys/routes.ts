@@ -1,0 +1,21 @@
+// API keys: created, listed and revoked by an admin; the key itself is shown once, at creation.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ApiKeyService } from './service.ts';
+import { ApiKeyBody } from './schemas.ts';
+import { IdParams } from '../api/schemas.ts';
+
+const ADMINS = ['admin'] as const;
+
+export const apiKeysRoutes =
+  (apiKeys: ApiKeyService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['api keys'];
+    app.post('/api-keys', { config: { roles: ADMINS }, schema: { tags, body: ApiKeyBody } }, async (req, reply) =>
+      reply.code(201).send(await apiKeys.create(req.body)),
+    );
+    app.get('/api-keys', { config: { roles: ADMINS }, schema: { tags } }, async () => ({ items: await apiKeys.list() }));
+    app.delete('/api-keys/:id', { config: { roles: ADMINS }, schema: { tags, params: IdParams } }, async (req) =>
+      apiKeys.revoke(req.params.id),
+    );
+  };

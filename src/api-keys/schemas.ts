@@ -1,0 +1,17 @@
+// Request schema of POST /v1/api-keys (TypeBox).
+
+import { Type } from '@sinclair/typebox';
+import { ROLES } from './service.ts';
+import { StringEnum } from '../api/schemas.ts';
+
+export const ApiKeyBody = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$',
+      description: 'unique among keys not revoked; who the key acts as on timelines; 1–100 letters, digits, spaces, "_", ".", "@" or "-"',
+    }),
+    roles: Type.Optional(Type.Array(StringEnum(ROLES), { minItems: 1, default: ['operator'], description: 'what the key may do' })),
+    user: Type.Optional(Type.Null({ description: 'not supported yet: users arrive later' })),
+  },
+  { additionalProperties: false },
+);

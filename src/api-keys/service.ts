@@ -1,0 +1,154 @@
+// API keys: created, listed and revoked by an admin; authenticate() turns a bearer key into a
+// principal; ensureAdminKey() makes the first admin key (from CALLOUT_ADMIN_KEY or generated).
+
+import type { ApiKeyRow, Store } from '../store/types.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { Logger } from '../logger.ts';
+import { CalloutError, NotFoundError, Problems } from '../errors.ts';
+import { randomToken, sha256, uuidv7 } from '../ids.ts';
+import { isObject } from '../validation/check.ts';
+
+export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The name of the key made from CALLOUT_ADMIN_KEY (kept from the API, so a rotation can always insert it). */
+export const ENV_ADMIN_KEY_NAME = 'CALLOUT_ADMIN_KEY';
+
+/** Who a request acts as: an API key that is not revoked. */
+export interface Principal {
+  id: string;
+  name: string;
+  roles: Role[];
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  roles: string[];
+  /** Users arrive in a later version; a key acts as its own name until then. */
+  user: null;
+  /** `api`, `CALLOUT_ADMIN_KEY` or `generated` (the admin key printed on the first start). */
+  origin: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyServiceDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class ApiKeyService {
+  /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
+  private readonly keyTouchedAt = new Map<string, number>();
+
+  constructor(private readonly d: ApiKeyServiceDeps) {}
+
+  /**
+   * A new key, shown once. The HTTP schema already refuses wrong types and unknown fields; these
+   * checks stay because library callers (the demo, embedding programs) reach here without it.
+   */
+  async create(body: unknown): Promise<ApiKeyView & { key: string }> {
+    const p = new Problems();
+    const b = isObject(body) ? body : (p.add('', 'the body must be a JSON object'), {});
+    for (const k of Object.keys(b)) if (!['name', 'roles', 'user'].includes(k)) p.add(k, 'is not an API key field');
+    if (typeof b.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/.test(b.name))
+      p.add('name', 'is required: 1–100 letters, digits, spaces, "_", ".", "@" or "-"');
+    else if (b.name === ENV_ADMIN_KEY_NAME) p.add('name', `is kept for the key made from ${ENV_ADMIN_KEY_NAME}`);
+    const roles = b.roles ?? ['operator'];
+    if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r)))
+      p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
+    // Users arrive later (SPEC 10.1): the field is in the shape, but a key cannot act as a user yet.
+    if (b.user !== undefined && b.user !== null) p.add('user', 'is not supported yet: leave it out');
+    p.throwIfAny();
+    const key = `co_${randomToken(24)}`;
+    const now = this.d.clock.now();
+    const row: ApiKeyRow = {
+      id: uuidv7(now),
+      name: b.name as string,
+      keyHash: sha256(key),
+      roles: [...new Set(roles as string[])],
+      createdAt: now,
+    };
+    await this.d.store.insertApiKey(row);
+    return { ...apiKeyView(row), key };
+  }
+
+  /** Every API key, revoked ones too; never the key or its hash. */
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.d.store.listApiKeys()).map(apiKeyView);
+  }
+
+  /** Revokes a key: from the next request on, every node refuses it (each request reads the store). */
+  async revoke(id: string): Promise<ApiKeyView> {
+    const row = await this.d.store.revokeApiKey(id, this.d.clock.now());
+    if (!row) throw new NotFoundError('API key', id);
+    return apiKeyView(row);
+  }
+
+  /**
+   * The key's principal, or undefined for an unknown or revoked key. Reads the store every time, so a
+   * revocation on any node holds at once; the last use is written at most once a minute per key and node.
+   */
+  async authenticate(key: string): Promise<Principal | undefined> {
+    const row = await this.d.store.findApiKey(sha256(key));
+    if (!row || row.revokedAt !== undefined) return undefined;
+    const now = this.d.clock.now();
+    if (now - (this.keyTouchedAt.get(row.id) ?? row.lastUsedAt ?? 0) >= 60_000) {
+      this.keyTouchedAt.set(row.id, now);
+      await this.d.store.touchApiKey(row.id, now);
+    }
+    return { id: row.id, name: row.name, roles: row.roles as Role[] };
+  }
+
+  /**
+   * Makes the key of CALLOUT_ADMIN_KEY, revoking the one made from an earlier value; without it,
+   * generates an admin key on the first start and returns it (once).
+   */
+  async ensureAdminKey(adminKey: string | undefined): Promise<string | undefined> {
+    const { store, logger } = this.d;
+    const now = this.d.clock.now();
+    if (adminKey) {
+      const hash = sha256(adminKey);
+      for (const k of await store.listApiKeys())
+        if (k.origin === 'env' && k.keyHash !== hash && k.revokedAt === undefined) {
+          await store.revokeApiKey(k.id, now);
+          logger.info({ apiKey: k.id }, 'CALLOUT_ADMIN_KEY changed: revoked the key made from its earlier value');
+        }
+      const current = await store.findApiKey(hash);
+      // A revoked key never comes back (a leaked value must stay dead); a new value makes a new key.
+      if (current?.revokedAt !== undefined)
+        logger.warn('CALLOUT_ADMIN_KEY is a revoked key (through the API or an earlier change of the setting); set a new value');
+      if (current) return undefined;
+      const row: ApiKeyRow = { id: uuidv7(now), name: ENV_ADMIN_KEY_NAME, keyHash: hash, roles: ['admin'], createdAt: now, origin: 'env' };
+      try {
+        await store.insertApiKey(row);
+      } catch (err) {
+        // Nodes starting together with the new value: one inserts it, the others find it.
+        if (!(err instanceof CalloutError && err.code === 'CONFLICT' && (await store.findApiKey(hash)))) throw err;
+      }
+      return undefined;
+    }
+    const candidate = `co_${randomToken(24)}`;
+    const stored = await store.ensureSetting('generated_admin_key_hash', sha256(candidate));
+    if (stored !== sha256(candidate)) return undefined; // generated and printed on an earlier start
+    await store.insertApiKey({ id: uuidv7(now), name: 'admin', keyHash: stored, roles: ['admin'], createdAt: now, origin: 'generated' });
+    return candidate;
+  }
+}
+
+function apiKeyView(k: ApiKeyRow): ApiKeyView {
+  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
+  return {
+    id: k.id,
+    name: k.name,
+    roles: k.roles,
+    user: null,
+    origin: k.origin === 'env' ? ENV_ADMIN_KEY_NAME : (k.origin ?? 'api'),
+    createdAt: new Date(k.createdAt).toISOString(),
+    lastUsedAt: iso(k.lastUsedAt),
+    revokedAt: iso(k.revokedAt),
+  };
+}

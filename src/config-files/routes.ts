@@ -1,0 +1,41 @@
+// Configuration as files: GET /v1/config/export (YAML or JSON) and POST /v1/config/import.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { parseConfigText, serialize, type ConfigFileService } from './service.ts';
+import { StringEnum } from '../api/schemas.ts';
+
+const BUILDERS = ['builder'] as const;
+
+const ExportQuery = Type.Object(
+  { format: Type.Optional(StringEnum(['yaml', 'json'], { default: 'yaml' })) },
+  { additionalProperties: false },
+);
+
+export const configFilesRoutes =
+  (configFiles: ConfigFileService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['configuration'];
+    // A YAML file is accepted as it is; JSON goes through the usual parser.
+    app.addContentTypeParser(
+      ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+      { parseAs: 'string' },
+      (_req, body, done) => {
+        try {
+          done(null, parseConfigText(body as string));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      },
+    );
+    app.get('/config/export', { config: { roles: BUILDERS }, schema: { tags, querystring: ExportQuery } }, async (req, reply) => {
+      const format = req.query.format ?? 'yaml';
+      const text = serialize(await configFiles.export(), format);
+      return reply
+        .type(format === 'yaml' ? 'application/yaml' : 'application/json')
+        .header('content-disposition', `attachment; filename="callout-config.${format}"`)
+        .send(text);
+    });
+    // The file's body is checked by the import itself, entry by entry, so every mistake is named at once.
+    app.post('/config/import', { config: { roles: BUILDERS }, schema: { tags } }, async (req) => configFiles.import(req.body));
+  };

@@ -1,0 +1,25 @@
+// Connectors: POST/GET/PATCH /v1/connectors and 'Test connection'. Secrets are write-only.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ConnectorService } from './service.ts';
+import { ConnectorBody } from './schemas.ts';
+import { IdParams } from '../api/schemas.ts';
+
+const BUILDERS = ['builder'] as const;
+
+export const connectorsRoutes =
+  (connectors: ConnectorService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['connectors'];
+    app.post('/connectors', { config: { roles: BUILDERS }, schema: { tags, body: ConnectorBody } }, async (req, reply) =>
+      reply.code(201).send(await connectors.create(req.body)),
+    );
+    app.get('/connectors', { schema: { tags } }, async () => ({ items: await connectors.list() }));
+    app.get('/connectors/:id', { schema: { tags, params: IdParams } }, async (req) => connectors.get(req.params.id));
+    app.post('/connectors/:id/test', { config: { roles: BUILDERS }, schema: { tags, params: IdParams } }, async (req) =>
+      connectors.testConnection(req.params.id),
+    );
+    app.patch('/connectors/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ConnectorBody } }, async (req) =>
+      connectors.update(req.params.id, req.body),
+    );
+  };

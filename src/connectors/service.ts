@@ -1,0 +1,127 @@
+// Connector use cases: create, change, read, list and test connectors; keep a rotated refresh token.
+// Secrets are write-only: views never carry them.
+
+import type { Store } from '../store/types.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { Logger } from '../logger.ts';
+import type { AuthProviders } from './auth/index.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import { isObject } from '../validation/check.ts';
+import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
+import { testConnection } from './test-connection.ts';
+
+export interface ConnectorServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  box: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  authProviders: AuthProviders;
+  allowPrivateNetworks: boolean;
+}
+
+export class ConnectorService {
+  constructor(private readonly d: ConnectorServiceDeps) {}
+
+  async create(body: unknown): Promise<Record<string, unknown>> {
+    const { store, registry, box, clock } = this.d;
+    const spec = compileConnector(body, { allowPrivateNetworks: this.d.allowPrivateNetworks });
+    const now = clock.now();
+    const id = uuidv7(now);
+    const row = { id, name: spec.name, doc: connectorToDoc(spec, box), revision: 1, createdAt: now, updatedAt: now };
+    await store.insertConfig('connector', row);
+    const e = registry.putConnector(row);
+    return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
+  }
+
+  /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). */
+  async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
+    const { store, registry, box, clock, engine } = this.d;
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const row = await store.getConfig('connector', idOrName);
+    if (!row) throw new NotFoundError('Connector', idOrName);
+    const cur = registry.putConnector(row);
+    const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, {
+      allowPrivateNetworks: this.d.allowPrivateNetworks,
+      existing: cur.spec,
+    });
+    const now = clock.now();
+    const next = { ...row, name: spec.name, doc: connectorToDoc(spec, box), revision: row.revision + 1, updatedAt: now };
+    if (!(await store.updateConfig('connector', next, row.revision)))
+      throw new ConflictError('The connector was changed by someone else; fetch it and try again');
+    const e = registry.putConnector(next);
+    // A builder who changed the connector has looked at it: let held actions try again.
+    await engine.health.refresh(true);
+    if (engine.health.view(row.id, now).needsAttention) await engine.health.setAttention(row.id, null, now);
+    return this.withStatus(connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now }));
+  }
+
+  /** 'Test connection': reachability and authentication, reported separately. */
+  async testConnection(idOrName: string): Promise<Record<string, unknown>> {
+    const { store, registry, clock, authProviders } = this.d;
+    const entry = await registry.connector(idOrName);
+    const fresh = await store.getConfig('connector', entry.id);
+    const e = fresh ? registry.putConnector(fresh) : entry;
+    return { ...(await testConnection(e, { clock, allowPrivateNetworks: this.d.allowPrivateNetworks, auth: authProviders.for(e) })) };
+  }
+
+  /** The server rotated the refresh token: the stored one is dead, so keep the new one (encrypted). */
+  async keepRotatedRefreshToken(connectorId: string, token: string): Promise<void> {
+    const { store, registry, box, clock } = this.d;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const row = await store.getConfig('connector', connectorId);
+        if (!row) return;
+        const spec = registry.putConnector(row).spec;
+        if (spec.auth.type !== 'oauth2_refresh_token') return;
+        const doc = connectorToDoc({ ...spec, auth: { ...spec.auth, refreshToken: token } }, box);
+        const now = clock.now();
+        const next = { ...row, doc, revision: row.revision + 1, updatedAt: now };
+        if (await store.updateConfig('connector', next, row.revision)) {
+          registry.putConnector(next);
+          return;
+        }
+      }
+      this.d.logger.error({ connectorId }, 'could not store a rotated refresh token: changed by others five times in a row');
+    } catch (err) {
+      // Runs outside any request (inside a token refresh): logging is the only way to report it.
+      this.d.logger.error({ connectorId, err: (err as Error).message }, 'could not store a rotated refresh token');
+    }
+  }
+
+  async get(idOrName: string): Promise<Record<string, unknown>> {
+    const { store, registry, engine } = this.d;
+    const row = await store.getConfig('connector', idOrName);
+    if (!row) throw new NotFoundError('Connector', idOrName);
+    const e = registry.putConnector(row);
+    await engine.health.refresh(true);
+    return this.withStatus(connectorView(row.id, e.spec, row));
+  }
+
+  /** The connector, or undefined when none has this id or name; any other failure is thrown. */
+  async find(idOrName: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.get(idOrName);
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async list(): Promise<Record<string, unknown>[]> {
+    const { store, registry, engine } = this.d;
+    const rows = await store.listConfig('connector');
+    await engine.health.refresh(true);
+    return rows.map((row) => this.withStatus(connectorView(row.id, registry.putConnector(row).spec, row)));
+  }
+
+  /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */
+  private withStatus(view: Record<string, unknown>): Record<string, unknown> {
+    return { ...view, status: this.d.engine.health.view(view.id as string, this.d.clock.now()) };
+  }
+}
