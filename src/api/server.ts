@@ -34,6 +34,11 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       { level: opts.logRequests ? callout.logger.level : 'warn' },
     ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
+    // Against slowloris: a whole request (a 5 MB import included) must arrive within 30 s and its
+    // headers within 15 s, checked every 5 s (Fastify's default requestTimeout 0 let a body trickle for
+    // ever). Not an idle socket timeout: a Test action may rightly wait up to a connector's timeout.
+    requestTimeout: 30_000,
+    http: { headersTimeout: 15_000, connectionsCheckingInterval: 5_000 },
     // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
     // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
     // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
