@@ -513,7 +513,7 @@ export class Callout {
     if (body !== undefined && body !== null && !isObject(body)) p.add('', 'the body must be a JSON object');
     const resolution = (b.resolution ?? 'done_successfully') as Resolution;
     if (!Object.values(RESOLUTIONS).includes(resolution)) p.add('resolution', `must be one of ${Object.values(RESOLUTIONS).join(', ')}`);
-    if (b.note !== undefined && typeof b.note !== 'string') p.add('note', 'must be a string');
+    checkText(p, b.note, 'note', MAX_TEXT_CHARS); // kept in the timeline: bounded like a callback's reason
     p.throwIfAny();
     return this.view(
       await this.engine.apply(id, { type: 'completed', user, resolution, ...(typeof b.note === 'string' ? { note: b.note } : {}) }),

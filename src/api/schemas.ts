@@ -86,7 +86,7 @@ export const CallbackBody = Type.Object(
 
 export const CompleteBody = Type.Object({
   resolution: Type.Optional(Type.Union([Type.Literal('done_successfully'), Type.Literal('not_done_successfully')])),
-  note: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String({ maxLength: MAX_TEXT_CHARS })),
 });
 
 export const ActionListQuery = Type.Object(
