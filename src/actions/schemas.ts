@@ -4,6 +4,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { PHASES, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+import { MAX_TEXT_CHARS } from '../json-limits.ts';
 
 /** One of the words: a JSON Schema `enum`, so a wrong value is one error naming the field, not one per word. */
 export const oneOf = <T extends string>(values: readonly T[], description: string) =>
@@ -39,7 +40,7 @@ export type LaunchRequest = Static<typeof LaunchBody>;
 export const CompleteBody = Type.Object(
   {
     resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'how the operator closes the action; done_successfully when absent')),
-    note: Type.Optional(Type.String({ description: 'shown on the timeline' })),
+    note: Type.Optional(Type.String({ maxLength: MAX_TEXT_CHARS, description: 'shown on the timeline' })),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@
 // are the rules a schema cannot say: names that must exist, dates, the action type's input fields.
 
 import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -188,6 +189,9 @@ export class ActionService {
   }
 
   async complete(id: string, user: string, body: CompleteBody = {}): Promise<ActionView> {
+    // Kept on the timeline every role reads: bounded for library callers too, not only by the route's schema.
+    if (body.note !== undefined && body.note.length > MAX_TEXT_CHARS)
+      throw new ValidationError([{ field: 'note', message: `is longer than ${MAX_TEXT_CHARS} characters` }]);
     const resolution = body.resolution ?? RESOLUTIONS.done_successfully;
     return this.view(
       await this.engine.apply(id, { type: 'completed', user, resolution, ...(body.note !== undefined ? { note: body.note } : {}) }),

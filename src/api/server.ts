@@ -16,6 +16,12 @@ import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
 import { uiPlugin } from '../ui/plugin.ts';
+import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+import { isObject } from '../validation/check.ts';
+import { ValidationError } from '../errors.ts';
+
+/** Deepest body any route accepts. */
+const MAX_BODY_DEPTH = 64;
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -31,6 +37,11 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       { level: opts.logRequests ? callout.logger.level : 'warn' },
     ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
+    // Against slowloris: a whole request (a 5 MB import included) must arrive within 30 s and its
+    // headers within 15 s, checked every 5 s (Fastify's default requestTimeout 0 let a body trickle for
+    // ever). Not an idle socket timeout: a Test action may rightly wait up to a connector's timeout.
+    requestTimeout: 30_000,
+    http: { headersTimeout: 15_000, connectionsCheckingInterval: 5_000 },
     // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
     // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
     // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
@@ -61,6 +72,16 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   });
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
+  // Any body nested past what a handler can walk recursively is refused here, before any handler (an
+  // import's copy, a template check) overflows the stack on it. Domain limits (32 levels) stay tighter.
+  app.addHook('preValidation', async (req) => {
+    const body = req.body;
+    if (body === undefined || body === null || !jsonProblem(body, { maxDepth: MAX_BODY_DEPTH, maxBytes: Infinity })) return;
+    const limits = { maxDepth: MAX_JSON_DEPTH, maxBytes: Infinity };
+    const fields = isObject(body) ? Object.entries(body).map(([field, v]) => ({ field, message: jsonProblem(v, limits) })) : [];
+    const errors = fields.filter((e): e is { field: string; message: string } => e.message !== undefined);
+    throw new ValidationError(errors.length ? errors : [{ field: '', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }]);
+  });
 
   app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async (_req, reply) => {
     const h = await callout.health();

@@ -134,6 +134,12 @@ function resolveSecrets(c: Doc, at: string, env: NodeJS.ProcessEnv, p: Problems,
       delete parent[key];
       continue;
     }
+    // Allow-list, not deny-list: the environment holds other programs' secrets (cloud credentials, tokens).
+    if (!name.startsWith('CALLOUT_')) {
+      p.add(field, `refers to ${name}; only variables named CALLOUT_... (as the export writes them) may be used`);
+      delete parent[key];
+      continue;
+    }
     const val = env[name];
     if (val !== undefined) parent[key] = val;
     else if (keepUnset && path.length === 3) keepStoredHeaders = true;

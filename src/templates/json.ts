@@ -19,8 +19,12 @@ export function parseJsonTemplate(text: string, location: string): JsonNode {
   return new JsonTemplateParser(text, location).parseDocument();
 }
 
+/** Deepest nesting of objects and arrays in a JSON body template. */
+const MAX_TEMPLATE_DEPTH = 64;
+
 class JsonTemplateParser {
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -49,9 +53,9 @@ class JsonTemplateParser {
             'a token must be inside a JSON string, e.g. "{{ Priority }}" (a string that is exactly one token takes the field\'s typed value)',
           );
         }
-        return this.parseObject();
+        return this.nested(pos, () => this.parseObject());
       case '[':
-        return this.parseArray();
+        return this.nested(pos, () => this.parseArray());
       case '"':
         return this.parseString();
       case 't':
@@ -63,6 +67,17 @@ class JsonTemplateParser {
       default:
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
         return this.fail(pos, `unexpected character ${describe(c)}, expected a value`);
+    }
+  }
+
+  /** The parser recurses: a template deeper than any real body is refused instead of overflowing the stack. */
+  private nested(pos: number, parse: () => JsonNode): JsonNode {
+    if (this.depth >= MAX_TEMPLATE_DEPTH) this.fail(pos, `the template is nested deeper than ${MAX_TEMPLATE_DEPTH} levels`);
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
     }
   }
 

@@ -108,5 +108,8 @@ export function unknownKeys(p: Problems, v: Doc, field: string, known: readonly 
   for (const k of Object.keys(v)) if (!known.includes(k)) p.add(field ? `${field}.${k}` : k, 'is not a known setting');
 }
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$/;
-export const NAME_HINT = 'must be 1–100 letters, digits, spaces, "_", "." or "-", starting with a letter or digit';
+// Names and ids share one look-up (`/v1/connectors/{id or name}`, the engine's cache): a name spelling
+// an id would take over that object, so names never have the shape of a UUID.
+export const NAME_PATTERN = /^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$/i;
+export const NAME_HINT =
+  'must be 1–100 letters, digits, spaces, "_", "." or "-", starting with a letter or digit, and not shaped like an id (a UUID)';
