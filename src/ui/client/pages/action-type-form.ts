@@ -1,0 +1,153 @@
+// The action-type editor's model: the API's shapes and the form they are edited in, both ways.
+
+export const TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'datetime', 'json'];
+export interface FieldSpec {
+  type: string;
+  required: boolean;
+  default?: unknown;
+}
+export interface ActionType {
+  id: string;
+  name: string;
+  description?: string;
+  connector: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: { format: string; template?: string; fields?: Record<string, string> };
+  fields: Record<string, { type?: string; required?: boolean; default?: unknown }>;
+  completion: { mode: string; timeout?: number };
+  retry: { maxRetries: number; interval?: number | string; backoff?: string };
+  allocation: { queue?: string };
+  response: Record<string, string>;
+  parsedFields: Record<string, FieldSpec>;
+  revision: number;
+}
+export interface Preview {
+  fields: Record<string, FieldSpec>;
+  systemTokens: string[];
+  schema: unknown;
+}
+
+export interface Form {
+  name: string;
+  description: string;
+  connector: string;
+  method: string;
+  path: string;
+  headers: string;
+  bodyFormat: string;
+  template: string;
+  declared: Record<string, { type: string; required: boolean; default: string }>;
+  mode: string;
+  timeout: string;
+  maxRetries: string;
+  interval: string;
+  backoff: string;
+  queue: string;
+  successWhen: string;
+  output: string;
+  externalReference: string;
+  rejectedReason: string;
+}
+
+export const parseLines = (t: string): Record<string, string> =>
+  Object.fromEntries(
+    t
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => {
+        const i = l.indexOf(':');
+        return i < 0 ? [l, ''] : [l.slice(0, i).trim(), l.slice(i + 1).trim()];
+      }),
+  );
+
+export function formOf(t: ActionType | undefined): Form {
+  return {
+    name: t?.name ?? '',
+    description: t?.description ?? '',
+    connector: t?.connector ?? '',
+    method: t?.method ?? 'POST',
+    path: t?.path ?? '/',
+    headers: Object.entries(t?.headers ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
+    bodyFormat: t?.body.format ?? 'json',
+    template: t?.body.template ?? '{}',
+    declared: Object.fromEntries(
+      Object.entries(t?.fields ?? {}).map(([k, v]) => [
+        k,
+        {
+          type: v.type ?? 'string',
+          required: v.required ?? true,
+          default: v.default === undefined ? '' : typeof v.default === 'string' ? v.default : JSON.stringify(v.default),
+        },
+      ]),
+    ),
+    mode: t?.completion.mode ?? 'response',
+    timeout: t?.completion.timeout ? `${t.completion.timeout / 1000}s` : '',
+    maxRetries: String(t?.retry.maxRetries ?? 3),
+    interval:
+      t?.retry.interval !== undefined ? (typeof t.retry.interval === 'number' ? `${t.retry.interval / 1000}s` : t.retry.interval) : '',
+    backoff: t?.retry.backoff ?? 'exponential',
+    queue: t?.allocation.queue ?? '',
+    successWhen: t?.response.successWhen ?? '',
+    output: t?.response.output ?? '',
+    externalReference: t?.response.externalReference ?? '',
+    rejectedReason: t?.response.rejectedReason ?? '',
+  };
+}
+
+/** A typed value from what was typed in a box, by the field's type. */
+export function typed(type: string, text: string): unknown {
+  if (type === 'number' || type === 'integer') return text.trim() === '' ? text : Number(text);
+  if (type === 'boolean') return text === 'true';
+  if (type === 'json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export function templatesOf(f: Form): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(f.declared))
+    if (d.type !== 'string' || !d.required || d.default !== '')
+      fields[k] = {
+        type: d.type,
+        ...(d.required ? {} : { required: false }),
+        ...(d.default !== '' ? { default: typed(d.type, d.default) } : {}),
+      };
+  return {
+    path: f.path,
+    headers: parseLines(f.headers),
+    body:
+      f.bodyFormat === 'json'
+        ? { format: 'json', template: f.template }
+        : f.bodyFormat === 'form'
+          ? { format: 'form', fields: parseLines(f.template) }
+          : { format: 'none' },
+    fields,
+  };
+}
+
+export function bodyOf(f: Form): Record<string, unknown> {
+  const response = Object.fromEntries(
+    (['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).filter((k) => f[k]).map((k) => [k, f[k]]),
+  );
+  return {
+    name: f.name,
+    ...(f.description ? { description: f.description } : {}),
+    connector: f.connector,
+    method: f.method,
+    ...templatesOf(f),
+    completion: { mode: f.mode, ...(f.timeout ? { timeout: f.timeout } : {}) },
+    retry: { maxRetries: Number(f.maxRetries), ...(f.interval ? { interval: f.interval } : {}), backoff: f.backoff },
+    ...(f.queue ? { allocation: { queue: f.queue } } : {}),
+    response,
+  };
+}
