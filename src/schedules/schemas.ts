@@ -23,7 +23,11 @@ const CaseLaunch = Type.Object(
 export const ScheduleBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    cron: Type.String({ minLength: 1, maxLength: 200, description: 'five-part cron, e.g. "0 8 * * 1-5", or @daily' }),
+    cron: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'five-part cron, e.g. "0 8 * * 1-5", six-part with seconds first, or @daily',
+    }),
     timezone: Type.Optional(Type.String({ maxLength: 100, default: 'UTC', description: 'IANA time zone, e.g. Europe/Amsterdam' })),
     launch: Type.Union([ActionLaunch, CaseLaunch]),
     paused: Type.Optional(Type.Boolean({ default: false })),

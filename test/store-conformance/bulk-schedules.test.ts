@@ -1,69 +1,15 @@
 // Conformance of the bulk launch, bulk replay and schedule operations: the same behaviour on the
 // SQLite file and on a fresh PostgreSQL schema, including two nodes racing for the same tick or run.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchAction } from '../../src/lifecycle/launch.ts';
 import { DEFAULT_RETRY_POLICY } from '../../src/lifecycle/retry-policy.ts';
 import type { ActionRecord } from '../../src/lifecycle/action.ts';
 import { ConflictError } from '../../src/errors.ts';
 import { uuidv7 } from '../../src/ids.ts';
-import { createLogger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
+import { backends } from '../helpers/store-pair.ts';
 import type { BulkLaunchRow, ScheduleRow } from '../../src/store/bulk-schedule-types.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
-
-interface Backend {
-  name: string;
-  /** Two stores on one database, as two nodes open it, migrated; and a disposer. */
-  open(): Promise<{ a: Store; b: Store; dispose(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SqliteStore',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'callout-bulk-'));
-      const file = join(dir, 'callout.db');
-      const a = new SqliteStore({ file, synchronous: 'normal' });
-      await a.migrate();
-      const b = new SqliteStore({ file, synchronous: 'normal' });
-      return {
-        a,
-        b,
-        async dispose() {
-          await a.close();
-          await b.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgresStore',
-    async open() {
-      await withAdmin(async () => undefined); // a clear failure when PostgreSQL is not there
-      const schema = freshSchema('bulksched');
-      const logger = createLogger({ level: 'silent' });
-      const a = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger });
-      await a.migrate();
-      const b = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger });
-      return {
-        a,
-        b,
-        async dispose() {
-          await a.close();
-          await b.close();
-          await dropSchema(schema);
-        },
-      };
-    },
-  },
-];
 
 const T0 = Date.UTC(2030, 0, 1, 9, 0, 0); // beyond 2^31: every time column holds 64-bit values
 const lease = (owner: string, now = T0) => ({ owner, now, until: now + 30_000 });
