@@ -34,6 +34,13 @@ import {
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
 import { testConnection } from './connectors/test-connection.ts';
 import { testAction } from './action-types/test-action.ts';
+// ---- bulk launches and schedules (wiring)
+import { BulkLaunchService } from './bulk-launches/service.ts';
+import { BulkRunner } from './bulk-launches/runner.ts';
+import { BulkReplayService } from './bulk-replays/service.ts';
+import { ScheduleService } from './schedules/service.ts';
+import { Scheduler } from './schedules/scheduler.ts';
+import type { CaseLauncher } from './bulk-launches/ports.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
 /** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
@@ -86,6 +93,12 @@ export class Callout {
   private readonly authProviders: AuthProviders;
   /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
   private readonly keyTouchedAt = new Map<string, number>();
+  // ---- bulk launches and schedules (wiring)
+  readonly bulkLaunches: BulkLaunchService;
+  readonly bulkRunner: BulkRunner;
+  readonly bulkReplays: BulkReplayService;
+  readonly schedules: ScheduleService;
+  readonly scheduler: Scheduler;
 
   private constructor(store: Store, box: SecretBox, opts: CalloutOptions) {
     this.store = store;
@@ -114,6 +127,24 @@ export class Callout {
       publicUrl: this.publicUrl,
       ...opts.engine,
     });
+    // ---- bulk launches and schedules (wiring). Until processes land, a case launch makes a plain case.
+    const work = { clock: this.clock, logger: this.logger, nodeId: opts.nodeId ?? `${hostname()}:${process.pid}` };
+    const cases: CaseLauncher = { create: (b) => this.createCase({ data: b.data, ...(b.owner ? { owner: b.owner } : {}) }) };
+    this.bulkRunner = new BulkRunner({ ...work, store, launcher: this, cases });
+    this.bulkLaunches = new BulkLaunchService(store, this.registry, (b) => this.bulkRunner.run(b), work);
+    this.bulkReplays = new BulkReplayService(store, {
+      retry: (id, user) => this.retry(id, user),
+      close: (id, user, resolution, note) => this.complete(id, user, { resolution, ...(note !== undefined ? { note } : {}) }),
+    });
+    this.scheduler = new Scheduler({
+      ...work,
+      store,
+      launcher: this,
+      cases,
+      pollIntervalMs: opts.engine?.pollIntervalMs ?? 5000,
+      staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
+    });
+    this.schedules = new ScheduleService(store, this.registry, this.clock, () => this.scheduler.wake());
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -138,6 +169,8 @@ export class Callout {
 
   start(): void {
     this.engine.start();
+    this.scheduler.start(); // ---- bulk launches and schedules (wiring)
+    this.bulkRunner.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -156,6 +189,7 @@ export class Callout {
   }
 
   async close(): Promise<void> {
+    await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]); // ---- bulk launches and schedules (wiring)
     await this.engine.stop();
     await this.sender.close();
     await closeTokenClients();
@@ -347,10 +381,21 @@ export class Callout {
     return { action: await this.view(item.action), created: true };
   }
 
-  /** Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. */
-  async launchMany(reqs: LaunchRequest[], actor: `user:${string}` | 'system' = 'system'): Promise<string[]> {
+  /**
+   * Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. With
+   * `launchKeys` (one per request) each action is stored under its key, as a launch with that
+   * Idempotency-Key would be; a key already used fails the whole batch with a ConflictError.
+   */
+  async launchMany(
+    reqs: LaunchRequest[],
+    actor: `user:${string}` | 'system' = 'system',
+    opts: { launchKeys?: readonly string[] } = {},
+  ): Promise<string[]> {
     const items = [];
-    for (const r of reqs) items.push(await this.prepareLaunch(r, actor));
+    for (const [i, r] of reqs.entries()) {
+      const key = opts.launchKeys?.[i];
+      items.push({ ...(await this.prepareLaunch(r, actor)), ...(key ? { launchKey: key, launchHash: sha256(JSON.stringify(r)) } : {}) });
+    }
     await this.store.insertActions(items);
     const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);
     if (first !== Infinity) this.engine.dueAt(first);

@@ -13,6 +13,10 @@ import { callbackRoutes } from './callbacks.ts';
 import { caseRoutes } from './cases.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { configRoutes } from './config.ts';
+// ---- bulk launches and schedules (wiring)
+import { bulkLaunchRoutes } from '../bulk-launches/routes.ts';
+import { bulkReplayRoutes } from '../bulk-replays/routes.ts';
+import { scheduleRoutes } from '../schedules/routes.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -72,5 +76,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(caseRoutes(callout), { prefix: '/v1' });
   await app.register(apiKeyRoutes(callout), { prefix: '/v1' });
   await app.register(configRoutes(callout), { prefix: '/v1' });
+  // ---- bulk launches and schedules (wiring)
+  await app.register(bulkLaunchRoutes(callout.bulkLaunches), { prefix: '/v1' });
+  await app.register(bulkReplayRoutes(callout.bulkReplays), { prefix: '/v1' });
+  await app.register(scheduleRoutes(callout.schedules), { prefix: '/v1' });
   return app;
 }

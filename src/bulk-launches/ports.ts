@@ -1,7 +1,10 @@
 // What bulk launches, bulk replays and schedules need from the rest of Callout, as small interfaces:
 // the services take these in their constructors, so they are tested (and later rewired) on their own.
 
-import type { Actor, Resolution } from '../lifecycle/states.ts';
+import type { Resolution } from '../lifecycle/states.ts';
+
+/** Who launches: a person (`user:<name>`) or Callout itself (a schedule). */
+export type LaunchActor = `user:${string}` | 'system';
 import type { FieldSpec } from '../templates/fields.ts';
 import type { InputResult } from '../templates/validate.ts';
 
@@ -12,12 +15,12 @@ export interface ActionLaunchRequest {
 
 export interface Launcher {
   /** One action; a repeat with the same key returns the first action and launches nothing. */
-  launch(req: ActionLaunchRequest, opts: { idempotencyKey: string; actor: Actor }): Promise<{ action: { id: string } }>;
+  launch(req: ActionLaunchRequest, opts: { idempotencyKey: string; actor: LaunchActor }): Promise<{ action: { id: string } }>;
   /**
    * Many actions in one transaction, each under its launch key; every request is validated first (a
    * ValidationError names the fields of the first bad one), and a key already used fails the batch (ConflictError).
    */
-  launchMany(reqs: ActionLaunchRequest[], actor: Actor, opts: { launchKeys: readonly string[] }): Promise<string[]>;
+  launchMany(reqs: ActionLaunchRequest[], actor: LaunchActor, opts: { launchKeys: readonly string[] }): Promise<string[]>;
 }
 
 export interface CaseLaunch {
@@ -29,7 +32,7 @@ export interface CaseLaunch {
 
 /** Launches a case of a process; a repeat with the same key returns the first case. */
 export interface CaseLauncher {
-  create(body: CaseLaunch, opts: { idempotencyKey: string; actor: Actor }): Promise<{ id: string }>;
+  create(body: CaseLaunch, opts: { idempotencyKey: string; actor: LaunchActor }): Promise<{ id: string }>;
 }
 
 /** The action types as the registry holds them (only what rows and filters need). */
