@@ -2,14 +2,12 @@
 // every role reads them, with nextRunAt.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
-import { ScheduleBody } from './schemas.ts';
+import { ScheduleBody, SchedulePatch } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
 
 const BUILDERS = ['builder'] as const;
-const SchedulePatch = Type.Partial(ScheduleBody, { additionalProperties: false });
 
 export const scheduleRoutes =
   (schedules: ScheduleService): FastifyPluginAsyncTypebox =>

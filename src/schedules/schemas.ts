@@ -35,3 +35,16 @@ export const ScheduleBody = Type.Object(
   { additionalProperties: false },
 );
 export type ScheduleBody = Static<typeof ScheduleBody>;
+
+/** PATCH /v1/schedules/{id}: any of the fields, without defaults (a default here would overwrite the stored value). */
+export const SchedulePatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    cron: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    timezone: Type.Optional(Type.String({ maxLength: 100 })),
+    launch: Type.Optional(Type.Union([ActionLaunch, CaseLaunch])),
+    paused: Type.Optional(Type.Boolean({ description: 'true pauses, false resumes (the next run is after now)' })),
+  },
+  { additionalProperties: false },
+);
+export type SchedulePatch = Static<typeof SchedulePatch>;
