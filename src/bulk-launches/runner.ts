@@ -50,11 +50,6 @@ export class BulkRunner {
     await Promise.all(this.runs.values());
   }
 
-  /** Resolves when every run of this node is over: for tests. */
-  async idle(): Promise<void> {
-    while (this.runs.size > 0) await Promise.all(this.runs.values());
-  }
-
   /** Runs the rows of `bulk` in the background. */
   run(bulk: BulkLaunchRow): void {
     if (this.runs.has(bulk.id)) return;
