@@ -16,6 +16,9 @@ import { csvRows } from './csv.ts';
 import type { BulkRowReport } from './report.ts';
 import type { ActionTypes } from './ports.ts';
 import { MAX_JSON_ROWS } from './schemas.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+
+const ROW_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
 
 export type BulkStore = Pick<
   Store,
@@ -90,6 +93,8 @@ export class BulkLaunchService {
   /** Reads, checks and stores every row, starts the launch, and answers with the report so far. */
   async create(input: BulkInput, opts: { idempotencyKey?: string; user: string }): Promise<{ report: BulkReportView; created: boolean }> {
     const { kind, name, target } = await this.target(input);
+    // Before the body is hashed or a row validated: a row nested a million deep is a 422, not a stack overflow.
+    if (input.kind === 'json') checkRowLimits(input.body.rows);
     const requestHash = hashOf(input);
     const first = input.kind === 'csv' ? csvRows(input.body, target) : jsonRows(input.body.rows, target);
     // The header is checked before anything is stored: a misspelt column is a 422 that changes nothing.
@@ -204,7 +209,13 @@ export class BulkLaunchService {
         await rest.return?.(undefined);
         throw bodyError(`has more than ${MAX_CSV_ROWS} rows; split it into several bulk launches`);
       }
-      chunk.push(row.ok ? { row: row.row, status: 'pending', input: row.input } : { row: row.row, status: 'refused', errors: row.errors });
+      // A CSV json cell is bounded like a launch's input.
+      const problem = row.ok ? jsonProblem(row.input, ROW_LIMITS) : undefined;
+      if (problem !== undefined) chunk.push({ row: row.row, status: 'refused', errors: [{ field: '', message: `the row ${problem}` }] });
+      else
+        chunk.push(
+          row.ok ? { row: row.row, status: 'pending', input: row.input } : { row: row.row, status: 'refused', errors: row.errors },
+        );
       if (chunk.length === INSERT_CHUNK) await flush();
     }
     await flush();
@@ -213,6 +224,15 @@ export class BulkLaunchService {
 
 async function* jsonRows(rows: unknown[], target: RowTarget): AsyncGenerator<BulkRow> {
   for (let i = 0; i < rows.length; i++) yield jsonRow(i + 1, rows[i], target);
+}
+
+function checkRowLimits(rows: unknown[]): void {
+  const problems: FieldProblem[] = [];
+  for (let i = 0; i < rows.length && problems.length < 10; i++) {
+    const problem = jsonProblem(rows[i], ROW_LIMITS);
+    if (problem !== undefined) problems.push({ field: `rows[${i}]`, message: problem });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
 }
 
 function hashOf(input: BulkInput): string {

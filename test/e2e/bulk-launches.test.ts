@@ -113,6 +113,21 @@ for (const onPostgres of [false, true])
         expect(extra.body.errors).toEqual([{ field: 'mode', message: 'is not a known field' }]);
       });
 
+      it('a JSON row nested too deep refuses the request, naming the row; a CSV json cell too deep refuses its row', async () => {
+        await actionType(h, { name: 'with-json', path: '/ok', fields: { Extra: { type: 'json', required: false } } });
+        let deep: unknown = 1;
+        for (let i = 0; i < 40; i++) deep = [deep];
+        const r = await h.api('POST', '/v1/bulk-launches', { actionType: 'with-json', rows: [{}, { Extra: deep }] });
+        expect(r.status).toBe(422);
+        expect(r.body.errors).toEqual([{ field: 'rows[1]', message: expect.stringContaining('nested deeper than 32') }]);
+        const cell = JSON.stringify(deep).replace(/"/g, '""');
+        const c = await csv(`Extra\n"${cell}"\n`, 'actionType=with-json');
+        const report = await done(c.body.id);
+        expect(report.rows).toEqual([
+          { row: 1, status: 'refused', errors: [{ field: '', message: expect.stringContaining('nested deeper') }] },
+        ]);
+      });
+
       it('a body cut mid-way (an unclosed quote) fails the whole bulk launch, launching nothing', async () => {
         const r = await csv('Title,Priority\nA,1\n"B,2\n', 'actionType=ticket', { 'idempotency-key': 'cut' });
         expect(r.status).toBe(422);
