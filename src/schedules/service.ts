@@ -10,6 +10,7 @@ import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts'
 import type { Store } from '../store/types.ts';
 import type { ActionTypes } from '../bulk-launches/ports.ts';
 import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 
 export type ScheduleStore = Pick<
   Store,
@@ -139,6 +140,9 @@ export class ScheduleService {
   /** The launch as stored: an action launch names its action type by id (a rename does not break it), input checked. */
   private async checkLaunch(spec: ScheduleSpec): Promise<Record<string, unknown>> {
     const l = spec.launch;
+    // Bounded like a launch's input, before anything validates or stores it.
+    const problem = jsonProblem('actionType' in l ? l.input : l.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES });
+    if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
     if (!('actionType' in l)) return { process: l.process, title: l.title, data: l.data, owner: l.owner };
     const type = await this.actionTypes.actionType(l.actionType).catch((e: unknown) => {
       if (e instanceof NotFoundError)

@@ -58,6 +58,10 @@ describe('schedules', () => {
       launch: { actionType: 'sync-payroll', input: { Priority: 'x' } },
     });
     expect(input.body.errors).toEqual([{ field: 'launch.input.Priority', message: 'must be an integer' }]);
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    const tooDeep = await h.api('POST', '/v1/schedules', { name: 'bad', cron: '@daily', launch: { process: 'p', data: { deep } } });
+    expect(tooDeep.body.errors).toEqual([{ field: 'launch.data', message: expect.stringContaining('nested deeper') }]);
     expect((await h.api('GET', '/v1/schedules/bad')).status).toBe(404);
     const dup = { name: 'twice', cron: '@daily', launch: { actionType: 'sync-payroll' } };
     expect((await h.api('POST', '/v1/schedules', dup)).status).toBe(201);
