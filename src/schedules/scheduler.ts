@@ -89,8 +89,13 @@ export class Scheduler {
   /** One pass: claim due ticks and launch them, then launch ticks other nodes claimed and never launched. */
   async runOnce(): Promise<void> {
     const now = this.o.clock.now();
-    const claimed = await this.o.store.claimScheduleTicks({ now, owner: this.o.nodeId, limit: 100 }, (s) => planTick(s, now));
-    for (const t of claimed) await this.launch(t);
+    // A read first: the claim is a write transaction, and on a shared SQLite file every node's poll
+    // would otherwise take the writer lock from the engine's sends.
+    const due = await this.o.store.nextScheduleAt();
+    if (due !== null && due <= now) {
+      const claimed = await this.o.store.claimScheduleTicks({ now, owner: this.o.nodeId, limit: 100 }, (s) => planTick(s, now));
+      for (const t of claimed) await this.launch(t);
+    }
     const stale = await this.o.store.listOpenTicks(now - this.o.staleTickMs, 50);
     for (const t of stale) {
       this.o.logger.info(
