@@ -22,6 +22,12 @@ import { ActionService } from './actions/service.ts';
 import { CallbackService } from './callbacks/service.ts';
 import { CaseService } from './cases/service.ts';
 import { NotificationService } from './notifications/service.ts';
+import { BulkLaunchService } from './bulk-launches/service.ts';
+import { BulkRunner } from './bulk-launches/runner.ts';
+import { BulkReplayService } from './bulk-replays/service.ts';
+import { ScheduleService } from './schedules/service.ts';
+import { Scheduler } from './schedules/scheduler.ts';
+import type { CaseLauncher } from './bulk-launches/ports.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -61,6 +67,11 @@ export class Callout {
   readonly callbacks: CallbackService;
   readonly cases: CaseService;
   readonly notifications: NotificationService;
+  readonly bulkLaunches: BulkLaunchService;
+  readonly bulkRunner: BulkRunner;
+  readonly bulkReplays: BulkReplayService;
+  readonly schedules: ScheduleService;
+  readonly scheduler: Scheduler;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -118,6 +129,26 @@ export class Callout {
     this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
     this.cases = new CaseService({ store, clock, actions: this.actions });
     this.notifications = new NotificationService({ store });
+    // ---- bulk launches and schedules. Until processes land, a case launch makes a plain case.
+    const work = { clock, logger, nodeId: opts.nodeId ?? `${hostname()}:${process.pid}` };
+    const cases: CaseLauncher = {
+      create: (b) => this.cases.createCase({ data: b.data, ...(b.owner ? { owner: b.owner } : {}) }),
+    };
+    this.bulkRunner = new BulkRunner({ ...work, store, launcher: this.actions, cases });
+    this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), work);
+    this.bulkReplays = new BulkReplayService(store, {
+      retry: (id, user) => this.actions.retry(id, user),
+      close: (id, user, resolution, note) => this.actions.complete(id, user, { resolution, ...(note !== undefined ? { note } : {}) }),
+    });
+    this.scheduler = new Scheduler({
+      ...work,
+      store,
+      launcher: this.actions,
+      cases,
+      pollIntervalMs: opts.engine?.pollIntervalMs ?? 5000,
+      staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
+    });
+    this.schedules = new ScheduleService(store, registry, clock, () => this.scheduler.wake());
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -144,6 +175,8 @@ export class Callout {
 
   start(): void {
     this.engine.start();
+    this.scheduler.start();
+    this.bulkRunner.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -162,6 +195,7 @@ export class Callout {
   }
 
   async close(): Promise<void> {
+    await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
     await this.engine.stop();
     await this.sender.close();
     await closeTokenClients();

@@ -66,11 +66,17 @@ export class ActionService {
   }
 
   /** Launches many actions in one transaction (bulk launch, benchmarks); all are validated first. */
-  async launchMany(reqs: LaunchRequest[], actor: Launcher = 'system'): Promise<string[]> {
+  /**
+   * Launches many actions in one transaction (bulk launch, schedules, benchmarks); all are validated
+   * first. With `launchKeys` (one per request) each action is stored under its key, as a launch with
+   * that Idempotency-Key would be; a key already used fails the whole batch with a ConflictError.
+   */
+  async launchMany(reqs: LaunchRequest[], actor: Launcher = 'system', opts: { launchKeys?: readonly string[] } = {}): Promise<string[]> {
     const items = [];
-    for (const r of reqs) {
+    for (const [i, r] of reqs.entries()) {
       checkLaunchLimits(r);
-      items.push(await this.prepareLaunch(r, actor));
+      const key = opts.launchKeys?.[i];
+      items.push({ ...(await this.prepareLaunch(r, actor)), ...(key ? { launchKey: key, launchHash: sha256(JSON.stringify(r)) } : {}) });
     }
     await this.store.insertActions(items);
     const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);

@@ -16,6 +16,9 @@ import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
 import { uiPlugin } from '../ui/plugin.ts';
+import { bulkLaunchRoutes } from '../bulk-launches/routes.ts';
+import { bulkReplayRoutes } from '../bulk-replays/routes.ts';
+import { scheduleRoutes } from '../schedules/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -99,6 +102,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(notificationRoutes(callout.notifications), v1);
   await app.register(apiKeysRoutes(callout.apiKeys), v1);
   await app.register(configFilesRoutes(callout.configFiles), v1);
+  await app.register(bulkLaunchRoutes(callout.bulkLaunches), v1);
+  await app.register(bulkReplayRoutes(callout.bulkReplays), v1);
+  await app.register(scheduleRoutes(callout.schedules), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

@@ -45,8 +45,10 @@ describe('compileSchedule', () => {
     ]);
   });
 
-  it('refuses six-part (seconds) patterns, patterns that never run, and offsets as zones', () => {
-    expect(problems({ name: 's', cron: '*/5 * * * * *', launch: { actionType: 'a' } })[0]!.field).toBe('cron');
+  it('accepts six-part (seconds first) patterns; refuses seven parts, patterns that never run, and offsets as zones', () => {
+    expect(compileSchedule({ name: 's', cron: '*/5 * * * * *', launch: { actionType: 'a' } }, NOW).cron).toBe('*/5 * * * * *');
+    expect(nextRunAt({ cron: '*/5 * * * * *', timezone: 'UTC' }, NOW)).toBe(NOW + 5000);
+    expect(problems({ name: 's', cron: '0 */5 * * * * 2030', launch: { actionType: 'a' } })[0]!.field).toBe('cron');
     expect(problems({ name: 's', cron: '0 0 30 2 *', launch: { actionType: 'a' } })).toEqual([
       { field: 'cron', message: 'never runs (no date matches it)' },
     ]);

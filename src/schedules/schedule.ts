@@ -18,7 +18,7 @@ export type ScheduleLaunch =
 
 export interface ScheduleSpec {
   readonly name: string;
-  /** Five-part cron (minute hour day-of-month month day-of-week) or a nickname such as @daily. */
+  /** Five-part cron (minute hour day-of-month month day-of-week), six-part with seconds first, or a nickname such as @daily. */
   readonly cron: string;
   /** An IANA time zone name, e.g. Europe/Amsterdam. @default 'UTC' */
   readonly timezone: string;
@@ -44,8 +44,9 @@ export function timezoneProblem(tz: string): string | undefined {
 }
 
 function cronOf(cron: string, timezone: string): Cron {
-  // paused: only the pattern is used here; the engine's tick launches, never croner's own timer.
-  return new Cron(cron, { timezone, paused: true, mode: '5-part' });
+  // paused: only the pattern is used here; the scheduler launches, never croner's own timer. Six parts
+  // put seconds first ("*/10 * * * * *"): minute resolution is too coarse for short jobs and tests.
+  return new Cron(cron, { timezone, paused: true, mode: '5-or-6-parts' });
 }
 
 /** The problem with a cron pattern, or undefined when it is valid and runs at least once more. */

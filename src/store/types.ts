@@ -5,6 +5,16 @@ import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
 import type { Phase, State } from '../lifecycle/states.ts';
 import type { ConnectorStatus } from '../connectors/circuit.ts';
+import type {
+  BulkLaunchRow,
+  BulkLease,
+  BulkRowRecord,
+  BulkRowResult,
+  ReplayFilter,
+  ScheduleRow,
+  ScheduleTick,
+  TickPlan,
+} from './bulk-schedule-types.ts';
 
 export type ConfigKind = 'connector' | 'action_type';
 
@@ -193,4 +203,45 @@ export interface Store {
   /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
   touchApiKey(id: string, at: number): Promise<void>;
+
+  // ---- bulk launches and schedules
+  /** Inserts a bulk launch; when its idempotency key is taken, returns that bulk launch instead (created: false). */
+  insertBulkLaunch(row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }>;
+  getBulkLaunch(id: string): Promise<BulkLaunchRow | undefined>;
+  /** Adds parsed rows (pending or refused) while the lease holder is still parsing; false (nothing written) otherwise. */
+  insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean>;
+  /** Every row is in: the run goes from `parsing` to `running`. */
+  finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean>;
+  /** Rows after `afterRow` in row order, optionally of one status. */
+  listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]>;
+  /** Records outcomes of pending rows and counts them, renewing the lease; false (nothing written) when the lease is lost. */
+  recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean>;
+  finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean>;
+  /** Leases runs whose node stopped (lease over) to `lease.owner`; runs that were still parsing fail. */
+  claimStaleBulkLaunches(lease: BulkLease, limit: number): Promise<BulkLaunchRow[]>;
+  /** The ids of the actions launched with these launch keys (keys without an action are absent). */
+  actionIdsByLaunchKeys(keys: string[]): Promise<Map<string, string>>;
+  countReplayActions(filter: ReplayFilter): Promise<number>;
+  /** Oldest first. */
+  listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]>;
+  /** Throws a ConflictError when the name is taken. */
+  insertSchedule(row: ScheduleRow): Promise<void>;
+  getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;
+  listSchedules(): Promise<ScheduleRow[]>;
+  /** Guarded by version; false when another writer got there first. */
+  updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean>;
+  deleteSchedule(id: string): Promise<boolean>;
+  /**
+   * In one transaction: for each due schedule (not paused, next run at or before `now`), asks `plan`
+   * for its tick and next run, inserts the tick under its unique key and advances the schedule.
+   * Returns the ticks this call inserted: a tick another node claimed first is not returned.
+   */
+  claimScheduleTicks(p: { now: number; owner: string; limit: number }, plan: (s: ScheduleRow) => TickPlan): Promise<ScheduleTick[]>;
+  /** Claimed ticks with neither a launch nor an error, claimed at or before `claimedBefore`. */
+  listOpenTicks(claimedBefore: number, limit: number): Promise<ScheduleTick[]>;
+  recordTick(scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void>;
+  /** Newest first. */
+  listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]>;
+  /** The earliest next run of a schedule not paused. */
+  nextScheduleAt(): Promise<number | null>;
 }

@@ -41,6 +41,19 @@ import { listConnectorStatus, updateConnectorStatus } from './connector-status.t
 import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import * as bulk from './bulk-launches.ts';
+import * as replays from './bulk-replays.ts';
+import * as schedules from './schedules.ts';
+import type {
+  BulkLaunchRow,
+  BulkLease,
+  BulkRowRecord,
+  BulkRowResult,
+  ReplayFilter,
+  ScheduleRow,
+  ScheduleTick,
+  TickPlan,
+} from '../bulk-schedule-types.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -265,5 +278,91 @@ export class PostgresStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
+  }
+
+  // ---- bulk launches and schedules
+
+  async insertBulkLaunch(row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> {
+    return bulk.insertBulkLaunch(this.pool, row);
+  }
+
+  async getBulkLaunch(id: string): Promise<BulkLaunchRow | undefined> {
+    return bulk.getBulkLaunch(this.pool, id);
+  }
+
+  async insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> {
+    return bulk.insertBulkRows(this.pool, bulkId, rows, lease);
+  }
+
+  async finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean> {
+    return bulk.finishBulkParse(this.pool, bulkId, lease);
+  }
+
+  async listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> {
+    return bulk.listBulkRows(this.pool, bulkId, afterRow, limit, status);
+  }
+
+  async recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> {
+    return bulk.recordBulkResults(this.pool, bulkId, results, lease);
+  }
+
+  async finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> {
+    return bulk.finishBulkLaunch(this.pool, bulkId, status, error, lease);
+  }
+
+  async claimStaleBulkLaunches(lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> {
+    return bulk.claimStaleBulkLaunches(this.pool, lease, limit);
+  }
+
+  async actionIdsByLaunchKeys(keys: string[]): Promise<Map<string, string>> {
+    return bulk.actionIdsByLaunchKeys(this.pool, keys);
+  }
+
+  async countReplayActions(filter: ReplayFilter): Promise<number> {
+    return replays.countReplayActions(this.pool, filter);
+  }
+
+  async listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]> {
+    return replays.listReplayActions(this.pool, filter, limit);
+  }
+
+  async insertSchedule(row: ScheduleRow): Promise<void> {
+    return schedules.insertSchedule(this.pool, row);
+  }
+
+  async getSchedule(idOrName: string): Promise<ScheduleRow | undefined> {
+    return schedules.getSchedule(this.pool, idOrName);
+  }
+
+  async listSchedules(): Promise<ScheduleRow[]> {
+    return schedules.listSchedules(this.pool);
+  }
+
+  async updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean> {
+    return schedules.updateSchedule(this.pool, row, expectedVersion);
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.pool, id);
+  }
+
+  async claimScheduleTicks(p: { now: number; owner: string; limit: number }, plan: (s: ScheduleRow) => TickPlan): Promise<ScheduleTick[]> {
+    return schedules.claimScheduleTicks(this.pool, p, plan);
+  }
+
+  async listOpenTicks(claimedBefore: number, limit: number): Promise<ScheduleTick[]> {
+    return schedules.listOpenTicks(this.pool, claimedBefore, limit);
+  }
+
+  async recordTick(scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> {
+    return schedules.recordTick(this.pool, scheduleId, tickAt, outcome);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]> {
+    return schedules.listScheduleTicks(this.pool, scheduleId, limit);
+  }
+
+  async nextScheduleAt(): Promise<number | null> {
+    return schedules.nextScheduleAt(this.pool);
   }
 }

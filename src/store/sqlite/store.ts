@@ -43,6 +43,19 @@ import { listConnectorStatus, updateConnectorStatus } from './connector-status.t
 import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import * as bulk from './bulk-launches.ts';
+import * as replays from './bulk-replays.ts';
+import * as schedules from './schedules.ts';
+import type {
+  BulkLaunchRow,
+  BulkLease,
+  BulkRowRecord,
+  BulkRowResult,
+  ReplayFilter,
+  ScheduleRow,
+  ScheduleTick,
+  TickPlan,
+} from '../bulk-schedule-types.ts';
 import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
@@ -237,5 +250,91 @@ export class SqliteStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     apiKeys.touchApiKey(this.db, id, at);
+  }
+
+  // ---- bulk launches and schedules
+
+  async insertBulkLaunch(row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> {
+    return bulk.insertBulkLaunch(this.db, row);
+  }
+
+  async getBulkLaunch(id: string): Promise<BulkLaunchRow | undefined> {
+    return bulk.getBulkLaunch(this.db, id);
+  }
+
+  async insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> {
+    return bulk.insertBulkRows(this.db, bulkId, rows, lease);
+  }
+
+  async finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean> {
+    return bulk.finishBulkParse(this.db, bulkId, lease);
+  }
+
+  async listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> {
+    return bulk.listBulkRows(this.db, bulkId, afterRow, limit, status);
+  }
+
+  async recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> {
+    return bulk.recordBulkResults(this.db, bulkId, results, lease);
+  }
+
+  async finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> {
+    return bulk.finishBulkLaunch(this.db, bulkId, status, error, lease);
+  }
+
+  async claimStaleBulkLaunches(lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> {
+    return bulk.claimStaleBulkLaunches(this.db, lease, limit);
+  }
+
+  async actionIdsByLaunchKeys(keys: string[]): Promise<Map<string, string>> {
+    return bulk.actionIdsByLaunchKeys(this.db, keys);
+  }
+
+  async countReplayActions(filter: ReplayFilter): Promise<number> {
+    return replays.countReplayActions(this.db, filter);
+  }
+
+  async listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]> {
+    return replays.listReplayActions(this.db, filter, limit);
+  }
+
+  async insertSchedule(row: ScheduleRow): Promise<void> {
+    return schedules.insertSchedule(this.db, row);
+  }
+
+  async getSchedule(idOrName: string): Promise<ScheduleRow | undefined> {
+    return schedules.getSchedule(this.db, idOrName);
+  }
+
+  async listSchedules(): Promise<ScheduleRow[]> {
+    return schedules.listSchedules(this.db);
+  }
+
+  async updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean> {
+    return schedules.updateSchedule(this.db, row, expectedVersion);
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.db, id);
+  }
+
+  async claimScheduleTicks(p: { now: number; owner: string; limit: number }, plan: (s: ScheduleRow) => TickPlan): Promise<ScheduleTick[]> {
+    return schedules.claimScheduleTicks(this.db, p, plan);
+  }
+
+  async listOpenTicks(claimedBefore: number, limit: number): Promise<ScheduleTick[]> {
+    return schedules.listOpenTicks(this.db, claimedBefore, limit);
+  }
+
+  async recordTick(scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> {
+    return schedules.recordTick(this.db, scheduleId, tickAt, outcome);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]> {
+    return schedules.listScheduleTicks(this.db, scheduleId, limit);
+  }
+
+  async nextScheduleAt(): Promise<number | null> {
+    return schedules.nextScheduleAt(this.db);
   }
 }

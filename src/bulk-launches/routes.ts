@@ -1,0 +1,83 @@
+// POST /v1/bulk-launches (JSON rows, or a text/csv body with ?actionType= or ?process=) and
+// GET /v1/bulk-launches/{id}. The POST answers 201 with the report so far: every row is read and
+// checked (refused rows are in it), and the launches go on in the background; the GET shows them grow.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ValidationError } from '../errors.ts';
+import { IdParams } from '../api/schemas.ts';
+import { userOf } from '../api/user.ts';
+import { BulkLaunchBody, BulkLaunchQuery } from './schemas.ts';
+import type { BulkLaunchService } from './service.ts';
+
+/** A CSV body (or JSON rows) up to 50 MB, on this route only; larger gets 413. */
+export const MAX_BULK_BODY_BYTES = 50 * 1024 * 1024;
+// Integration keys launch single actions; a system feeding a batch of them may as well send it at once.
+const BULK_LAUNCHERS = ['operator', 'integration'] as const;
+
+// Query values arrive as text (the server does not coerce types): digits, range checked below.
+const ReportQuery = Type.Object(
+  {
+    afterRow: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'rows after this row number (the nextRow of a page)' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', description: 'rows in the page, 1 to 10000 (default 1000)' })),
+  },
+  { additionalProperties: false },
+);
+
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || header.length === 0 || header.length > 200)
+    throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+  return header;
+}
+
+export const bulkLaunchRoutes =
+  (bulk: BulkLaunchService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['bulk launches'];
+    // In this plugin only: other routes keep refusing text/csv with 415.
+    app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.post(
+      '/bulk-launches',
+      {
+        bodyLimit: MAX_BULK_BODY_BYTES,
+        config: { roles: BULK_LAUNCHERS },
+        schema: {
+          tags,
+          querystring: BulkLaunchQuery,
+          body: {
+            content: {
+              'application/json': { schema: BulkLaunchBody },
+              'text/csv': { schema: Type.Any({ description: 'a header line naming the fields, then one line per row' }) },
+            },
+          },
+        },
+      },
+      async (req, reply) => {
+        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const query = req.query as { actionType?: string; process?: string };
+        let input: Parameters<BulkLaunchService['create']>[0];
+        if (Buffer.isBuffer(req.body)) input = { kind: 'csv', body: req.body, query };
+        else {
+          const q = Object.keys(query)[0];
+          if (q !== undefined)
+            throw new ValidationError([{ field: q, message: 'belongs in the JSON body; the query names the target of a text/csv body' }]);
+          input = { kind: 'json', body: req.body as { actionType?: string; process?: string; rows: unknown[] } };
+        }
+        const r = await bulk.create(input, { ...(key ? { idempotencyKey: key } : {}), user: userOf(req) });
+        return reply
+          .code(r.created ? 201 : 200)
+          .header('location', `/v1/bulk-launches/${r.report.id}`)
+          .send(r.report);
+      },
+    );
+    app.get('/bulk-launches/:id', { schema: { tags, params: IdParams, querystring: ReportQuery } }, async (req) => {
+      const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+      if (limit !== undefined && (limit < 1 || limit > 10_000))
+        throw new ValidationError([{ field: 'limit', message: 'must be from 1 to 10000' }]);
+      return bulk.report(req.params.id, {
+        ...(req.query.afterRow !== undefined ? { afterRow: Number(req.query.afterRow) } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+    });
+  };

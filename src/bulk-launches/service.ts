@@ -1,0 +1,248 @@
+// Bulk launches (SPEC 10.1): rows of a JSON body or a CSV body, for an action type or a process. The
+// request reads and checks every row and stores it (refused rows with their field errors), answers
+// with the report so far, and the rows launch in the background in chunks (runner.ts). The rows are
+// in the store, so a run whose node stops is resumed by another; an Idempotency-Key returns the first
+// report and launches nothing again.
+
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { Logger } from '../logger.ts';
+import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
+import type { Store } from '../store/types.ts';
+import { jsonRow, type BulkRow, type RowTarget } from './convert.ts';
+import { csvRows } from './csv.ts';
+import type { BulkRowReport } from './report.ts';
+import type { ActionTypes } from './ports.ts';
+import { MAX_JSON_ROWS } from './schemas.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+
+const ROW_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
+
+export type BulkStore = Pick<
+  Store,
+  | 'insertBulkLaunch'
+  | 'getBulkLaunch'
+  | 'insertBulkRows'
+  | 'finishBulkParse'
+  | 'listBulkRows'
+  | 'recordBulkResults'
+  | 'finishBulkLaunch'
+  | 'claimStaleBulkLaunches'
+  | 'actionIdsByLaunchKeys'
+>;
+
+/** A CSV body holds at most as many rows as a JSON one. */
+export const MAX_CSV_ROWS = MAX_JSON_ROWS;
+/** Rows in one page of a report; `nextRow` pages on. */
+export const REPORT_PAGE = 1000;
+
+export type BulkInput =
+  | { kind: 'json'; body: { actionType?: string; process?: string; rows: unknown[] } }
+  | { kind: 'csv'; body: Buffer; query: { actionType?: string; process?: string } };
+
+export interface BulkReportView {
+  id: string;
+  /** `running` until every row has launched or been refused; `failed` with `error` when the body could not be read. */
+  status: 'running' | 'done' | 'failed';
+  error?: string;
+  actionType?: string;
+  process?: string;
+  total: number;
+  launched: number;
+  refused: number;
+  /** Rows with an outcome, in row order, from `afterRow`; at most `limit` (default 1000). */
+  rows: BulkRowReport[];
+  /** Pass as `afterRow` for the next page of rows; null on the last page. */
+  nextRow: number | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface BulkOptions {
+  clock: Clock;
+  logger: Logger;
+  nodeId: string;
+  /** How long a node holds a run without writing before another node takes it over. @default 30000 */
+  leaseMs?: number;
+}
+
+/** Starts the launch of stored rows in the background (runner.ts). */
+export type StartRun = (bulk: BulkLaunchRow) => void;
+
+const INSERT_CHUNK = 1000;
+
+export class BulkLaunchService {
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly store: BulkStore,
+    private readonly actionTypes: ActionTypes,
+    private readonly startRun: StartRun,
+    private readonly o: BulkOptions,
+  ) {
+    this.leaseMs = o.leaseMs ?? 30_000;
+  }
+
+  lease(): BulkLease {
+    const now = this.o.clock.now();
+    return { owner: this.o.nodeId, now, until: now + this.leaseMs };
+  }
+
+  /** Reads, checks and stores every row, starts the launch, and answers with the report so far. */
+  async create(input: BulkInput, opts: { idempotencyKey?: string; user: string }): Promise<{ report: BulkReportView; created: boolean }> {
+    const { kind, name, target } = await this.target(input);
+    // Before the body is hashed or a row validated: a row nested a million deep is a 422, not a stack overflow.
+    if (input.kind === 'json') checkRowLimits(input.body.rows);
+    const requestHash = hashOf(input);
+    const first = input.kind === 'csv' ? csvRows(input.body, target) : jsonRows(input.body.rows, target);
+    // The header is checked before anything is stored: a misspelt column is a 422 that changes nothing.
+    const head = await first.next();
+    const lease = this.lease();
+    const bulk: BulkLaunchRow = {
+      id: uuidv7(lease.now),
+      idempotencyKey: opts.idempotencyKey ?? null,
+      requestHash,
+      targetKind: kind,
+      target: name,
+      actor: `user:${opts.user}`,
+      status: 'parsing',
+      error: null,
+      total: 0,
+      launched: 0,
+      refused: 0,
+      leaseOwner: lease.owner,
+      leaseUntil: lease.until,
+      createdAt: lease.now,
+      updatedAt: lease.now,
+      finishedAt: null,
+    };
+    const ins = await this.store.insertBulkLaunch(bulk);
+    if (!ins.created) {
+      await first.return(undefined);
+      if (ins.row.requestHash !== requestHash) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
+      if (ins.row.status === 'failed') throw bodyError(ins.row.error ?? 'could not be read');
+      return { report: await this.report(ins.row.id), created: false };
+    }
+    try {
+      await this.storeRows(bulk.id, head, first);
+    } catch (err) {
+      const message = err instanceof ValidationError ? (err.errors ?? []).map((e) => e.message).join('; ') : 'could not be read';
+      await this.store.finishBulkLaunch(bulk.id, 'failed', message, this.lease());
+      throw err;
+    }
+    const running = this.lease();
+    if (!(await this.store.finishBulkParse(bulk.id, running))) throw new ConflictError('The bulk launch was taken over by another node');
+    this.startRun({ ...bulk, status: 'running' });
+    return { report: await this.report(bulk.id), created: true };
+  }
+
+  /** The report as stored (any node may be running it), rows paged from `afterRow`. */
+  async report(id: string, page: { afterRow?: number; limit?: number } = {}): Promise<BulkReportView> {
+    const b = await this.store.getBulkLaunch(id);
+    if (!b) throw new NotFoundError('Bulk launch', id);
+    const limit = page.limit ?? REPORT_PAGE;
+    const rows: BulkRowReport[] = [];
+    let after = page.afterRow ?? 0;
+    let more = true;
+    // Pending rows have no outcome yet and are left out; read on until a page is full or the rows end.
+    while (rows.length < limit && more) {
+      const batch = await this.store.listBulkRows(id, after, limit);
+      more = batch.length === limit;
+      for (const r of batch) {
+        after = r.row;
+        if (r.status === 'launched') rows.push({ row: r.row, status: 'launched', id: r.actionId });
+        else if (r.status === 'refused') rows.push({ row: r.row, status: 'refused', errors: r.errors });
+        if (rows.length === limit) break;
+      }
+    }
+    const hasMore = rows.length === limit && (await this.store.listBulkRows(id, after, 1)).length > 0;
+    return {
+      id: b.id,
+      status: b.status === 'parsing' ? 'running' : b.status,
+      ...(b.error !== null ? { error: b.error } : {}),
+      ...(b.targetKind === 'actionType' ? { actionType: b.target } : { process: b.target }),
+      total: b.total,
+      launched: b.launched,
+      refused: b.refused,
+      rows,
+      nextRow: hasMore ? after : null,
+      createdAt: new Date(b.createdAt).toISOString(),
+      finishedAt: b.finishedAt === null ? null : new Date(b.finishedAt).toISOString(),
+    };
+  }
+
+  private async target(input: BulkInput): Promise<{ kind: 'actionType' | 'process'; name: string; target: RowTarget }> {
+    const src = input.kind === 'csv' ? input.query : input.body;
+    const where = input.kind === 'csv' ? 'the query (?actionType= or ?process=)' : 'the body';
+    if ((src.actionType === undefined) === (src.process === undefined))
+      throw new ValidationError([
+        {
+          field: src.actionType === undefined ? 'actionType' : 'process',
+          message: `give exactly one of actionType or process in ${where}`,
+        },
+      ]);
+    if (src.process !== undefined) return { kind: 'process', name: src.process, target: { fields: null } };
+    const type = await this.actionTypes.actionType(src.actionType!).catch((e: unknown) => {
+      if (e instanceof NotFoundError)
+        throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(src.actionType)} exists` }]);
+      throw e;
+    });
+    const t = type.compiled.templates;
+    return { kind: 'actionType', name: type.compiled.id, target: { fields: t.fields, validate: (v) => t.validateInput(v) } };
+  }
+
+  /** Stores rows in chunks under the lease, yielding to the event loop between chunks. */
+  private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>): Promise<void> {
+    let chunk: BulkRowRecord[] = [];
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return;
+      if (!(await this.store.insertBulkRows(id, chunk, this.lease())))
+        throw new ConflictError('The bulk launch was taken over by another node');
+      chunk = [];
+      await new Promise((r) => setImmediate(r));
+    };
+    for (let r = head; !r.done; r = await rest.next()) {
+      const row = r.value;
+      if (row.row > MAX_CSV_ROWS) {
+        await rest.return?.(undefined);
+        throw bodyError(`has more than ${MAX_CSV_ROWS} rows; split it into several bulk launches`);
+      }
+      // A CSV json cell is bounded like a launch's input.
+      const problem = row.ok ? jsonProblem(row.input, ROW_LIMITS) : undefined;
+      if (problem !== undefined) chunk.push({ row: row.row, status: 'refused', errors: [{ field: '', message: `the row ${problem}` }] });
+      else
+        chunk.push(
+          row.ok ? { row: row.row, status: 'pending', input: row.input } : { row: row.row, status: 'refused', errors: row.errors },
+        );
+      if (chunk.length === INSERT_CHUNK) await flush();
+    }
+    await flush();
+  }
+}
+
+async function* jsonRows(rows: unknown[], target: RowTarget): AsyncGenerator<BulkRow> {
+  for (let i = 0; i < rows.length; i++) yield jsonRow(i + 1, rows[i], target);
+}
+
+function checkRowLimits(rows: unknown[]): void {
+  const problems: FieldProblem[] = [];
+  for (let i = 0; i < rows.length && problems.length < 10; i++) {
+    const problem = jsonProblem(rows[i], ROW_LIMITS);
+    if (problem !== undefined) problems.push({ field: `rows[${i}]`, message: problem });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+function hashOf(input: BulkInput): string {
+  const h = createHash('sha256');
+  if (input.kind === 'csv') h.update(JSON.stringify(input.query)).update('\n').update(input.body);
+  else h.update(JSON.stringify(input.body));
+  return h.digest('hex');
+}
+
+function bodyError(message: string): ValidationError {
+  const problems: FieldProblem[] = [{ field: 'body', message }];
+  return new ValidationError(problems);
+}

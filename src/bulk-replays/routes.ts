@@ -1,0 +1,16 @@
+// POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun).
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { userOf } from '../api/user.ts';
+import { BulkReplayBody } from './schemas.ts';
+import type { BulkReplayService } from './service.ts';
+
+const OPERATORS = ['operator'] as const;
+
+export const bulkReplayRoutes =
+  (replays: BulkReplayService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post('/bulk-replays', { config: { roles: OPERATORS }, schema: { tags: ['bulk replays'], body: BulkReplayBody } }, async (req) =>
+      replays.replay(req.body, userOf(req)),
+    );
+  };

@@ -1,0 +1,119 @@
+// Bulk replay: retry or close every action matching a filter ("all Closed / Not Done of a connector
+// since 09:00"). A dry run counts and samples; a run changes each action through the lifecycle as the
+// operator (their name on every timeline) and reports, per action, done or skipped with the reason.
+
+import { CalloutError, Problems } from '../errors.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import type { Resolution } from '../lifecycle/states.ts';
+import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
+import type { Store } from '../store/types.ts';
+import type { ActionChanger } from '../bulk-launches/ports.ts';
+import { MAX_REPLAY, type BulkReplayBody } from './schemas.ts';
+
+export type ReplayStore = Pick<Store, 'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig'>;
+
+const SAMPLE = 10;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export interface ReplayItem {
+  id: string;
+  status: 'done' | 'skipped';
+  reason?: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const brief = (a: ActionRecord) => ({
+  id: a.id,
+  actionType: a.actionTypeId,
+  state: a.state,
+  reason: a.reason,
+  resolution: a.resolution,
+  updatedAt: iso(a.updatedAt),
+  closedAt: iso(a.closedAt),
+});
+
+export class BulkReplayService {
+  constructor(
+    private readonly store: ReplayStore,
+    private readonly actions: ActionChanger,
+  ) {}
+
+  async replay(body: BulkReplayBody, user: string): Promise<Record<string, unknown>> {
+    const filter = await this.filterOf(body);
+    const count = await this.store.countReplayActions(filter);
+    if (body.dryRun === true) {
+      const sample = (await this.store.listReplayActions(filter, SAMPLE)).map(brief);
+      return { dryRun: true, operation: body.operation, count, sample };
+    }
+    const max = body.max ?? MAX_REPLAY;
+    const items: ReplayItem[] = [];
+    for (const a of await this.store.listReplayActions(filter, max)) {
+      try {
+        if (body.operation === 'retry') await this.actions.retry(a.id, user);
+        else await this.actions.close(a.id, user, body.resolution as Resolution, body.note);
+        items.push({ id: a.id, status: 'done' });
+      } catch (err) {
+        // One action that cannot take the change (closed meanwhile, not in To Do) must not stop the rest.
+        if (!(err instanceof CalloutError) || err.status >= 500) throw err;
+        items.push({ id: a.id, status: 'skipped', reason: err.message });
+      }
+    }
+    const done = items.filter((i) => i.status === 'done').length;
+    return {
+      dryRun: false,
+      operation: body.operation,
+      count,
+      done,
+      skipped: items.length - done,
+      // Matching actions beyond `max`: run again for the next ones.
+      remaining: Math.max(0, count - items.length),
+      items,
+    };
+  }
+
+  private async filterOf(body: BulkReplayBody): Promise<ReplayFilter> {
+    const p = new Problems();
+    const f = body.filter;
+    if (body.operation === 'close' && body.resolution === undefined)
+      p.add('resolution', 'is required to close: done_successfully or not_done_successfully');
+    if (body.operation === 'retry' && (body.resolution !== undefined || body.note !== undefined))
+      p.add(body.resolution !== undefined ? 'resolution' : 'note', 'belongs to close, not retry');
+    const narrowing = ['state', 'reason', 'resolution', 'actionType', 'connector', 'caseId', 'queue', 'since', 'until'] as const;
+    if (!narrowing.some((k) => f[k] !== undefined)) p.add('filter', `must narrow the actions with at least one of ${narrowing.join(', ')}`);
+    const instant = (v: string | undefined, field: string): number | undefined => {
+      if (v === undefined) return undefined;
+      const t = ISO_WITH_ZONE.test(v) ? Date.parse(v) : NaN;
+      if (Number.isNaN(t)) p.add(field, 'must be a date-time with a time zone, e.g. 2026-12-01T09:00:00Z or 2026-12-01T09:00:00+01:00');
+      return t;
+    };
+    const since = instant(f.since, 'filter.since');
+    const until = instant(f.until, 'filter.until');
+    let actionTypeIds: string[] | undefined;
+    if (f.actionType !== undefined) {
+      const t = await this.store.getConfig('action_type', f.actionType);
+      if (!t) p.add('filter.actionType', `no action type ${JSON.stringify(f.actionType)} exists`);
+      else actionTypeIds = [t.id];
+    }
+    if (f.connector !== undefined) {
+      const c = await this.store.getConfig('connector', f.connector);
+      if (!c) p.add('filter.connector', `no connector ${JSON.stringify(f.connector)} exists`);
+      else {
+        const ofConnector = (await this.store.listConfig('action_type')).filter((t) => t.doc.connectorId === c.id).map((t) => t.id);
+        actionTypeIds = actionTypeIds === undefined ? ofConnector : actionTypeIds.filter((id) => ofConnector.includes(id));
+      }
+    }
+    p.throwIfAny();
+    const out: ReplayFilter = {
+      ...(f.state !== undefined ? { state: f.state as ReplayFilter['state'] } : {}),
+      ...(f.reason !== undefined ? { reason: f.reason } : {}),
+      ...(f.resolution !== undefined ? { resolution: f.resolution } : {}),
+      ...(f.caseId !== undefined ? { caseId: f.caseId } : {}),
+      ...(f.queue !== undefined ? { queue: f.queue } : {}),
+      ...(actionTypeIds !== undefined ? { actionTypeIds } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      timeField: f.timeField ?? 'updatedAt',
+    };
+    return out;
+  }
+}

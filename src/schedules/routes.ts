@@ -1,0 +1,29 @@
+// /v1/schedules: builders create, change (pause/resume with { "paused": true|false }) and delete;
+// every role reads them, with nextRunAt.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { IdParams } from '../api/schemas.ts';
+import { userOf } from '../api/user.ts';
+import { ScheduleBody, SchedulePatch } from './schemas.ts';
+import type { ScheduleService } from './service.ts';
+
+const BUILDERS = ['builder'] as const;
+
+export const scheduleRoutes =
+  (schedules: ScheduleService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['schedules'];
+    app.post('/schedules', { config: { roles: BUILDERS }, schema: { tags, body: ScheduleBody } }, async (req, reply) => {
+      const s = await schedules.create(req.body, userOf(req));
+      return reply.code(201).header('location', `/v1/schedules/${s.id}`).send(s);
+    });
+    app.get('/schedules', { schema: { tags } }, async () => schedules.list());
+    app.get('/schedules/:id', { schema: { tags, params: IdParams } }, async (req) => schedules.get(req.params.id));
+    app.patch('/schedules/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: SchedulePatch } }, async (req) =>
+      schedules.update(req.params.id, req.body),
+    );
+    app.delete('/schedules/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams } }, async (req, reply) => {
+      await schedules.delete(req.params.id);
+      return reply.code(204).send();
+    });
+  };

@@ -1,0 +1,168 @@
+// Schedules (SPEC 10.1): create, list, read, pause/resume or change, delete. `nextRunAt` is stored
+// and shown; the Scheduler launches. A schedule's action launch is checked against its action type
+// when it is written, so a tick does not fail on input a person could have corrected at once.
+
+import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { isObject } from '../validation/check.ts';
+import { uuidv7 } from '../ids.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts';
+import type { Store } from '../store/types.ts';
+import type { ActionTypes } from '../bulk-launches/ports.ts';
+import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+
+export type ScheduleStore = Pick<
+  Store,
+  'insertSchedule' | 'getSchedule' | 'listSchedules' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
+>;
+
+export interface ScheduleView {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  launch: Record<string, unknown>;
+  paused: boolean;
+  /** When it launches next; null while paused or when the pattern has no run left. */
+  nextRunAt: string | null;
+  lastTickAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function scheduleView(s: ScheduleRow): ScheduleView {
+  return {
+    id: s.id,
+    name: s.name,
+    cron: s.cron,
+    timezone: s.timezone,
+    launch: s.launch,
+    paused: s.paused,
+    nextRunAt: s.paused ? null : iso(s.nextRunAt),
+    lastTickAt: iso(s.lastTickAt),
+    createdBy: s.createdBy,
+    createdAt: new Date(s.createdAt).toISOString(),
+    updatedAt: new Date(s.updatedAt).toISOString(),
+  };
+}
+
+const PATCH_KEYS = ['name', 'cron', 'timezone', 'launch', 'paused'] as const;
+
+export class ScheduleService {
+  constructor(
+    private readonly store: ScheduleStore,
+    private readonly actionTypes: ActionTypes,
+    private readonly clock: Clock,
+    /** Told when a schedule's next run may have moved earlier, so the scheduler re-arms its timer. */
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  async create(body: unknown, user: string): Promise<ScheduleView> {
+    const now = this.clock.now();
+    const spec = compileSchedule(body, now);
+    const launch = await this.checkLaunch(spec);
+    const row: ScheduleRow = {
+      id: uuidv7(now),
+      name: spec.name,
+      cron: spec.cron,
+      timezone: spec.timezone,
+      launch,
+      paused: spec.paused,
+      nextRunAt: nextRunAt(spec, now),
+      lastTickAt: null,
+      createdBy: `user:${user}`,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await this.store.insertSchedule(row);
+    this.onChange();
+    return scheduleView(row);
+  }
+
+  async list(): Promise<{ items: ScheduleView[] }> {
+    return { items: (await this.store.listSchedules()).map(scheduleView) };
+  }
+
+  async get(idOrName: string): Promise<ScheduleView & { recentTicks: Array<Record<string, unknown>> }> {
+    const s = await this.find(idOrName);
+    const ticks = await this.store.listScheduleTicks(s.id, 10);
+    return { ...scheduleView(s), recentTicks: ticks.map(tickView) };
+  }
+
+  /**
+   * Changes fields of a schedule; `{ "paused": true }` pauses it, `false` resumes it. A resumed (or
+   * re-timed) schedule runs next after now: ticks missed while paused are not launched.
+   */
+  async update(idOrName: string, patch: unknown): Promise<ScheduleView> {
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const p = new Problems();
+    for (const k of Object.keys(patch)) if (!(PATCH_KEYS as readonly string[]).includes(k)) p.add(k, 'is not a schedule field');
+    p.throwIfAny();
+    const cur = await this.find(idOrName);
+    const now = this.clock.now();
+    const merged = { name: cur.name, cron: cur.cron, timezone: cur.timezone, launch: cur.launch, paused: cur.paused, ...patch };
+    const spec = compileSchedule(merged, now);
+    const launch = await this.checkLaunch(spec);
+    const retimed = spec.cron !== cur.cron || spec.timezone !== cur.timezone || (cur.paused && !spec.paused);
+    const next: ScheduleRow = {
+      ...cur,
+      name: spec.name,
+      cron: spec.cron,
+      timezone: spec.timezone,
+      launch,
+      paused: spec.paused,
+      nextRunAt: retimed ? nextRunAt(spec, now) : cur.nextRunAt,
+      updatedAt: now,
+      version: cur.version + 1,
+    };
+    if (!(await this.store.updateSchedule(next, cur.version)))
+      throw new ConflictError('The schedule was changed by someone else (or a tick advanced it); fetch it and try again');
+    this.onChange();
+    return scheduleView(next);
+  }
+
+  async delete(idOrName: string): Promise<void> {
+    const s = await this.find(idOrName);
+    if (!(await this.store.deleteSchedule(s.id))) throw new NotFoundError('Schedule', idOrName);
+  }
+
+  private async find(idOrName: string): Promise<ScheduleRow> {
+    const s = await this.store.getSchedule(idOrName);
+    if (!s) throw new NotFoundError('Schedule', idOrName);
+    return s;
+  }
+
+  /** The launch as stored: an action launch names its action type by id (a rename does not break it), input checked. */
+  private async checkLaunch(spec: ScheduleSpec): Promise<Record<string, unknown>> {
+    const l = spec.launch;
+    // Bounded like a launch's input, before anything validates or stores it.
+    const problem = jsonProblem('actionType' in l ? l.input : l.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES });
+    if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
+    if (!('actionType' in l)) return { process: l.process, title: l.title, data: l.data, owner: l.owner };
+    const type = await this.actionTypes.actionType(l.actionType).catch((e: unknown) => {
+      if (e instanceof NotFoundError)
+        throw new ValidationError([{ field: 'launch.actionType', message: `no action type ${JSON.stringify(l.actionType)} exists` }]);
+      throw e;
+    });
+    const checked = type.compiled.templates.validateInput(l.input);
+    if (!checked.ok)
+      throw new ValidationError(
+        checked.errors.map((e) => ({ field: e.field ? `launch.input.${e.field}` : 'launch.input', message: e.message })),
+      );
+    return { actionType: type.compiled.id, input: l.input };
+  }
+}
+
+export function tickView(t: ScheduleTick): Record<string, unknown> {
+  return {
+    tickAt: new Date(t.tickAt).toISOString(),
+    claimedBy: t.claimedBy,
+    launchedId: t.launchedId,
+    error: t.error,
+  };
+}

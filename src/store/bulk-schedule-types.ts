@@ -1,0 +1,89 @@
+// Rows of bulk launches, schedules and bulk replays as the stores keep them (see 007_bulk_schedules.sql).
+
+import type { FieldProblem } from '../errors.ts';
+import type { State } from '../lifecycle/states.ts';
+
+export type BulkStatus = 'parsing' | 'running' | 'done' | 'failed';
+
+export interface BulkLaunchRow {
+  id: string;
+  /** The request's Idempotency-Key: a repeat gets this bulk launch's report. */
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  targetKind: 'actionType' | 'process';
+  /** The action type's id, or the process's name. */
+  target: string;
+  actor: `user:${string}` | 'system';
+  /** `parsing` while rows are read and checked, `running` while they launch. */
+  status: BulkStatus;
+  error: string | null;
+  total: number;
+  launched: number;
+  refused: number;
+  /** The node running it, until `leaseUntil`; another node resumes it after that. */
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+/** One data row as stored: pending rows keep their checked input until they are launched. */
+export type BulkRowRecord =
+  | { row: number; status: 'pending'; input: Record<string, unknown> }
+  | { row: number; status: 'launched'; actionId: string }
+  | { row: number; status: 'refused'; errors: FieldProblem[] };
+
+/** The outcome of one pending row. */
+export type BulkRowResult =
+  { row: number; status: 'launched'; actionId: string } | { row: number; status: 'refused'; errors: FieldProblem[] };
+
+export interface BulkLease {
+  owner: string;
+  now: number;
+  until: number;
+}
+
+export interface ScheduleRow {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  /** The launch as given: `{ actionType, input }` or `{ process, title, data, owner }`. */
+  launch: Record<string, unknown>;
+  paused: boolean;
+  nextRunAt: number | null;
+  lastTickAt: number | null;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+/** What a claim does with one due schedule: the tick it launches (null: none) and its next run. */
+export interface TickPlan {
+  tickAt: number | null;
+  nextRunAt: number | null;
+}
+
+export interface ScheduleTick {
+  scheduleId: string;
+  tickAt: number;
+  claimedBy: string;
+  claimedAt: number;
+  launchedId: string | null;
+  error: string | null;
+}
+
+/** Which actions a bulk replay touches. Every field narrows; `since`/`until` bound `updatedAt` or `closedAt`. */
+export interface ReplayFilter {
+  state?: State;
+  reason?: string;
+  resolution?: string;
+  actionTypeIds?: string[];
+  caseId?: string;
+  queue?: string;
+  timeField?: 'updatedAt' | 'closedAt';
+  since?: number;
+  until?: number;
+}

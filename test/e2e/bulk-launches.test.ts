@@ -1,0 +1,229 @@
+// Bulk launches over HTTP on a real SQLite file and on PostgreSQL: JSON and CSV rows, refused rows
+// with their field errors, progress, Idempotency-Key repeats, a run resumed after its node stopped,
+// limits and roles.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
+import { rowLaunchKey } from '../../src/bulk-launches/runner.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+
+let h: Harness;
+for (const onPostgres of [false, true])
+  describe(onPostgres ? 'PostgreSQL' : 'SQLite', () => {
+    const schema = freshSchema('bulke2e');
+    beforeAll(async () => {
+      h = await startHarness(
+        onPostgres
+          ? {
+              callout: {
+                store: new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) }),
+                secretKey: '0'.repeat(64),
+              },
+            }
+          : {},
+      );
+      await connector(h);
+      await actionType(h, {
+        name: 'ticket',
+        path: '/ok',
+        body: { format: 'json', template: '{"title": "{{ Title }}", "priority": "{{ Priority }}"}' },
+        fields: { Priority: { type: 'integer' } },
+      });
+    });
+    afterAll(async () => {
+      await h.close();
+      if (onPostgres) await dropSchema(schema);
+    });
+
+    async function done(id: string, timeoutMs = 20_000): Promise<any> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = (await h.api('GET', `/v1/bulk-launches/${id}`)).body;
+        if (r.status !== 'running') return r;
+        if (Date.now() > deadline) throw new Error(`bulk launch ${id} still running: ${JSON.stringify(r).slice(0, 300)}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+
+    const csv = (text: string, query: string, headers: Record<string, string> = {}) =>
+      h.api('POST', `/v1/bulk-launches?${query}`, text, { 'content-type': 'text/csv', ...headers });
+
+    describe('bulk launch', () => {
+      it('JSON rows: each row launches or is refused with its number and the fields at fault', async () => {
+        const r = await h.api('POST', '/v1/bulk-launches', {
+          actionType: 'ticket',
+          rows: [{ Title: 'A', Priority: 1 }, { Title: 'B', Priority: 'high' }, { Priority: 3 }, { Title: 'D', Priority: 4, Extra: 1 }],
+        });
+        expect(r.status).toBe(201);
+        expect(r.headers.location).toBe(`/v1/bulk-launches/${r.body.id}`);
+        // Every row is read before the answer: the total and the refused rows are known at once.
+        expect(r.body).toMatchObject({ total: 4, refused: 3 });
+        const report = await done(r.body.id);
+        expect(report).toMatchObject({ id: r.body.id, status: 'done', total: 4, launched: 1, refused: 3, nextRow: null });
+        expect(report.rows).toEqual([
+          { row: 1, status: 'launched', id: expect.any(String) },
+          { row: 2, status: 'refused', errors: [{ field: 'Priority', message: 'must be an integer' }] },
+          { row: 3, status: 'refused', errors: [{ field: 'Title', message: 'is required' }] },
+          { row: 4, status: 'refused', errors: [{ field: 'Extra', message: 'is not a field of this action type' }] },
+        ]);
+        const a = await h.waitFor(report.rows[0].id, (x) => x.state === 'closed');
+        expect(a.input).toEqual({ Title: 'A', Priority: 1 });
+        const tl = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
+        expect(tl[0].actor).toBe('user:CALLOUT_ADMIN_KEY'); // the key's name acts
+      });
+
+      it('a CSV body with refused rows, and the same Idempotency-Key again returns the first report and launches nothing', async () => {
+        const body = 'Title,Priority\nLaptop,7\nPhone,seven\n"Desk, standing",2\n';
+        const first = await csv(body, 'actionType=ticket', { 'idempotency-key': 'csv-once' });
+        expect(first.status).toBe(201);
+        const report = await done(first.body.id);
+        expect(report).toMatchObject({ total: 3, launched: 2, refused: 1 });
+        expect(report.rows[1]).toEqual({ row: 2, status: 'refused', errors: [{ field: 'Priority', message: 'must be an integer' }] });
+        const before = (await h.api('GET', '/v1/actions?actionType=ticket&limit=500')).body.items.length;
+        const again = await csv(body, 'actionType=ticket', { 'idempotency-key': 'csv-once' });
+        expect(again.status).toBe(200);
+        expect(again.body).toEqual(report);
+        expect((await h.api('GET', '/v1/actions?actionType=ticket&limit=500')).body.items.length).toBe(before);
+        // The key with other rows is a conflict, not a silent second launch.
+        const other = await csv('Title,Priority\nX,1\n', 'actionType=ticket', { 'idempotency-key': 'csv-once' });
+        expect(other.status).toBe(409);
+      });
+
+      it('refuses a bad header, a missing or double target, and a query beside a JSON body: 422 naming the field, nothing stored', async () => {
+        const bad = await csv('Title,Prio\nA,1\n', 'actionType=ticket', { 'idempotency-key': 'bad-header' });
+        expect(bad.status).toBe(422);
+        expect(bad.headers['content-type']).toContain('application/problem+json');
+        expect(bad.body.errors).toEqual([{ field: 'header[1]', message: '"Prio" is not a field of this action type' }]);
+        // Nothing was stored under the key: the corrected body goes through with it.
+        expect((await csv('Title,Priority\nA,1\n', 'actionType=ticket', { 'idempotency-key': 'bad-header' })).status).toBe(201);
+        expect((await csv('Title\nA\n', '')).body.errors).toEqual([
+          { field: 'actionType', message: expect.stringContaining('exactly one') },
+        ]);
+        expect((await csv('Title\nA\n', 'actionType=ticket&process=p')).body.errors[0].field).toBe('process');
+        expect((await csv('Title\nA\n', 'actionType=nope')).body.errors).toEqual([
+          { field: 'actionType', message: 'no action type "nope" exists' },
+        ]);
+        const q = await h.api('POST', '/v1/bulk-launches?actionType=ticket', { actionType: 'ticket', rows: [] });
+        expect(q.body.errors).toEqual([{ field: 'actionType', message: expect.stringContaining('JSON body') }]);
+        const extra = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows: [], mode: 'fast' });
+        expect(extra.status).toBe(422);
+        expect(extra.body.errors).toEqual([{ field: 'mode', message: 'is not a known field' }]);
+      });
+
+      it('a JSON row nested too deep refuses the request, naming the row; a CSV json cell too deep refuses its row', async () => {
+        await actionType(h, { name: 'with-json', path: '/ok', fields: { Extra: { type: 'json', required: false } } });
+        let deep: unknown = 1;
+        for (let i = 0; i < 40; i++) deep = [deep];
+        const r = await h.api('POST', '/v1/bulk-launches', { actionType: 'with-json', rows: [{}, { Extra: deep }] });
+        expect(r.status).toBe(422);
+        expect(r.body.errors).toEqual([{ field: 'rows[1]', message: expect.stringContaining('nested deeper than 32') }]);
+        const cell = JSON.stringify(deep).replace(/"/g, '""');
+        const c = await csv(`Extra\n"${cell}"\n`, 'actionType=with-json');
+        const report = await done(c.body.id);
+        expect(report.rows).toEqual([
+          { row: 1, status: 'refused', errors: [{ field: '', message: expect.stringContaining('nested deeper') }] },
+        ]);
+      });
+
+      it('a body cut mid-way (an unclosed quote) fails the whole bulk launch, launching nothing', async () => {
+        const r = await csv('Title,Priority\nA,1\n"B,2\n', 'actionType=ticket', { 'idempotency-key': 'cut' });
+        expect(r.status).toBe(422);
+        expect(r.body.errors[0]).toMatchObject({ field: 'body', message: expect.stringContaining('is not valid CSV') });
+        const again = await csv('Title,Priority\nA,1\n"B,2\n', 'actionType=ticket', { 'idempotency-key': 'cut' });
+        expect(again.status).toBe(422);
+      });
+
+      it('process rows become cases (plain cases until processes land), one per row', async () => {
+        const r = await csv('name,team\nSam,blue\nAmy,red\n', 'process=onboarding');
+        expect(r.status).toBe(201);
+        const report = await done(r.body.id);
+        expect(report).toMatchObject({ process: 'onboarding', total: 2, launched: 2, refused: 0 });
+        const c = (await h.api('GET', `/v1/cases/${report.rows[1].id}`)).body;
+        expect(c.data).toEqual({ name: 'Amy', team: 'red' });
+      });
+
+      it('a run whose node stopped is resumed without launching a row twice', async () => {
+        const rows = Array.from({ length: 30 }, (_, i) => ({ Title: `T${i}`, Priority: i }));
+        // The runner is stopped first, so the request stores the rows and nothing launches them yet.
+        await h.callout.bulkRunner.stop();
+        const r = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows });
+        expect(r.body).toMatchObject({ status: 'running', total: 30, launched: 0 });
+        // As if the node had launched rows 1–10 and died before recording them.
+        const type = (await h.api('GET', '/v1/action-types/ticket')).body;
+        const ids = await h.callout.actions.launchMany(
+          rows.slice(0, 10).map((input) => ({ actionType: type.id, input })),
+          'user:CALLOUT_ADMIN_KEY',
+          { launchKeys: rows.slice(0, 10).map((_, i) => rowLaunchKey(r.body.id, i + 1)) },
+        );
+        // Its lease runs out; this node takes the run over.
+        h.callout.bulkRunner.start();
+        // The run was this node's; a node "from the future" takes it and dies at once (its lease ended long ago).
+        const taken = await h.callout.store.claimStaleBulkLaunches({ owner: 'dead-node', now: Date.now() + 3_600_000, until: 1 }, 10);
+        expect(taken.map((b) => b.id)).toContain(r.body.id);
+        await h.callout.bulkRunner.resumeStale();
+        const report = await done(r.body.id);
+        expect(report).toMatchObject({ status: 'done', total: 30, launched: 30, refused: 0 });
+        expect(report.rows.slice(0, 10).map((x: { id: string }) => x.id)).toEqual(ids);
+        const all = (await h.api('GET', '/v1/actions?actionType=ticket&limit=500')).body.items;
+        const launchedTitles = all.map((a: { input: { Title: string } }) => a.input.Title).filter((t: string) => /^T\d+$/.test(t));
+        expect(launchedTitles).toHaveLength(30);
+      });
+
+      it('pages a long report and refuses JSON rows beyond 100,000 and bodies beyond 50 MB', async () => {
+        const rows = Array.from({ length: 2500 }, (_, i) => ({ Title: `P${i}`, Priority: i % 2 === 0 ? i : 'x' }));
+        const r = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows });
+        const first = await done(r.body.id, 60_000);
+        expect(first).toMatchObject({ total: 2500, launched: 1250, refused: 1250, nextRow: 1000 });
+        expect(first.rows).toHaveLength(1000);
+        const second = (await h.api('GET', `/v1/bulk-launches/${r.body.id}?afterRow=1000&limit=2000`)).body;
+        expect(second.rows[0].row).toBe(1001);
+        expect(second.rows).toHaveLength(1500);
+        expect(second.nextRow).toBeNull();
+        expect((await h.api('GET', `/v1/bulk-launches/${r.body.id}?limit=0`)).body.errors).toEqual([
+          { field: 'limit', message: 'must be from 1 to 10000' },
+        ]);
+
+        const tooMany = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows: Array(100_001).fill({}) });
+        expect(tooMany.status).toBe(422);
+        expect(tooMany.body.errors[0].field).toBe('rows');
+        const big = await request(`${h.url}/v1/bulk-launches?actionType=ticket`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'text/csv' },
+          body: `Title,Priority\n${'x,1\n'.repeat(13_200_000)}`,
+        });
+        expect(big.statusCode).toBe(413);
+        await big.body.text();
+        // Other routes keep their 5 MB limit and do not take CSV.
+        const csvElsewhere = await h.api('POST', '/v1/actions', 'Title\nA\n', { 'content-type': 'text/csv' });
+        expect(csvElsewhere.status).toBe(415);
+      });
+
+      it('is in the OpenAPI document with its JSON and CSV bodies, beside replays and schedules', async () => {
+        const doc = (await h.api('GET', '/openapi.json')).body;
+        const content = doc.paths['/v1/bulk-launches'].post.requestBody.content;
+        expect(Object.keys(content).sort()).toEqual(['application/json', 'text/csv']);
+        expect(doc.paths['/v1/bulk-replays'].post).toBeDefined();
+        expect(Object.keys(doc.paths['/v1/schedules/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+      });
+
+      it('roles: operators and integrations launch in bulk, builders do not; every role reads', async () => {
+        const key = async (name: string, roles: string[]) => (await h.api('POST', '/v1/api-keys', { name, roles })).body.key as string;
+        const as = (k: string, method: string, path: string, body?: unknown) =>
+          request(`${h.url}${path}`, {
+            method: method as 'GET',
+            headers: { authorization: `Bearer ${k}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+            body: body ? JSON.stringify(body) : undefined,
+          }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as any }));
+        const body = { actionType: 'ticket', rows: [{ Title: 'R', Priority: 1 }] };
+        const op = await as(await key('bulk-op', ['operator']), 'POST', '/v1/bulk-launches', body);
+        expect(op.status).toBe(201);
+        expect((await as(await key('bulk-int', ['integration']), 'POST', '/v1/bulk-launches', body)).status).toBe(201);
+        const builder = await key('bulk-builder', ['builder']);
+        expect((await as(builder, 'POST', '/v1/bulk-launches', body)).status).toBe(403);
+        expect((await as(builder, 'GET', `/v1/bulk-launches/${op.body.id}`)).status).toBe(200);
+      });
+    });
+  });

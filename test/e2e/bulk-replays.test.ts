@@ -1,0 +1,102 @@
+// Bulk replay over HTTP on a real SQLite file: a dry run counts and samples, a run closes or retries
+// every matching action with the operator's name on each timeline, and skips the ones it cannot change.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+const rejected: string[] = [];
+let other: string;
+let since: string;
+beforeAll(async () => {
+  h = await startHarness();
+  await connector(h);
+  await connector(h, { name: 'other-desk' });
+  await actionType(h, { name: 'reject', path: '/reject' });
+  await actionType(h, { name: 'elsewhere', connector: 'other-desk', path: '/reject' });
+  since = new Date(Date.now() - 1000).toISOString();
+  for (let i = 0; i < 4; i++) rejected.push((await launch(h, 'reject')).id);
+  other = (await launch(h, 'elsewhere')).id;
+  for (const id of [...rejected, other]) await h.waitFor(id, (a) => a.state === 'todo');
+});
+afterAll(async () => h.close());
+
+const replay = (body: unknown) => h.api('POST', '/v1/bulk-replays', body);
+
+describe('bulk replay', () => {
+  it('a dry run counts and samples the matches of a connector and changes nothing', async () => {
+    const r = await replay({
+      filter: { state: 'todo', connector: 'vendor', since },
+      operation: 'close',
+      resolution: 'not_done_successfully',
+      dryRun: true,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ dryRun: true, operation: 'close', count: 4 });
+    expect(r.body.sample.map((a: { id: string }) => a.id).sort()).toEqual([...rejected].sort());
+    for (const id of rejected) expect((await h.api('GET', `/v1/actions/${id}`)).body.state).toBe('todo');
+  });
+
+  it('closes every match Not Done, as the operator, leaving other connectors alone; then retries the closed ones', async () => {
+    const r = await replay({
+      filter: { state: 'todo', connector: 'vendor' },
+      operation: 'close',
+      resolution: 'not_done_successfully',
+      note: 'vendor outage',
+    });
+    expect(r.body).toMatchObject({ dryRun: false, count: 4, done: 4, skipped: 0, remaining: 0 });
+    for (const id of rejected) {
+      const a = (await h.api('GET', `/v1/actions/${id}`)).body;
+      expect(a).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+    }
+    expect((await h.api('GET', `/v1/actions/${other}`)).body.state).toBe('todo');
+
+    // "All Closed / Not Done of a connector since then": retried, each timeline naming who asked.
+    const retry = await replay({
+      filter: { state: 'closed', resolution: 'not_done_successfully', connector: 'vendor', since, timeField: 'closedAt' },
+      operation: 'retry',
+      max: 3,
+    });
+    expect(retry.body).toMatchObject({ count: 4, done: 3, skipped: 0, remaining: 1 });
+    const tl = (await h.api('GET', `/v1/actions/${retry.body.items[0].id}/timeline`)).body.items;
+    expect(tl.find((e: { kind: string }) => e.kind === 'retry_requested')).toMatchObject({ actor: 'user:CALLOUT_ADMIN_KEY' });
+  });
+
+  it('reports an action it cannot change as skipped, with the reason, and goes on', async () => {
+    await h.waitFor(rejected[0]!, (a) => a.state === 'todo');
+    const r = await replay({ filter: { actionType: 'reject' }, operation: 'close', resolution: 'done_successfully' });
+    const skipped = r.body.items.filter((i: { status: string }) => i.status === 'skipped');
+    expect(r.body.done + r.body.skipped).toBe(4);
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(skipped[0].reason).toMatch(/closed|not allowed|cannot|nothing/i);
+  });
+
+  it('refuses a filter that narrows nothing, close without a resolution, unknown names and bad instants: 422 naming the field', async () => {
+    expect((await replay({ filter: {}, operation: 'retry' })).body.errors).toEqual([
+      { field: 'filter', message: expect.stringContaining('at least one') },
+    ]);
+    expect((await replay({ filter: { state: 'todo' }, operation: 'close' })).body.errors).toEqual([
+      { field: 'resolution', message: expect.stringContaining('required to close') },
+    ]);
+    const r = await replay({ filter: { connector: 'nope', actionType: 'nada', since: 'yesterday' }, operation: 'retry' });
+    expect(r.status).toBe(422);
+    expect(r.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['filter.actionType', 'filter.connector', 'filter.since']);
+    expect((await replay({ filter: { state: 'todo' }, operation: 'delete' })).status).toBe(422);
+  });
+
+  it('roles: operators replay; builders and integrations do not', async () => {
+    const key = async (name: string, roles: string[]) => (await h.api('POST', '/v1/api-keys', { name, roles })).body.key as string;
+    const as = async (k: string) =>
+      (
+        await request(`${h.url}/v1/bulk-replays`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ filter: { state: 'todo' }, operation: 'retry', dryRun: true }),
+        })
+      ).statusCode;
+    expect(await as(await key('rp-op', ['operator']))).toBe(200);
+    expect(await as(await key('rp-builder', ['builder']))).toBe(403);
+    expect(await as(await key('rp-int', ['integration']))).toBe(403);
+  });
+});
