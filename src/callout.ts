@@ -11,7 +11,7 @@ import { SecretBox } from './crypto/secrets.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
 import { Engine } from './engine/engine.ts';
-import { type Clock, systemClock } from './engine/clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
 import { ConnectorService } from './connectors/service.ts';

@@ -59,7 +59,7 @@ export {
 export type { ActionRecord } from './lifecycle/action.ts';
 export type { ActionView } from './actions/views.ts';
 export type { EngineEvents } from './engine/engine.ts';
-export { FakeClock, systemClock, type Clock, type TimerHandle } from './engine/clock.ts';
+export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { createLogger, type Logger } from './logger.ts';
 export type { Store } from './store/types.ts';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/store.ts';

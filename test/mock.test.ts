@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockServer, type MockOptions, type MockServer } from '../src/mock/server.ts';
-import { FakeClock } from '../src/engine/clock.ts';
+import { FakeClock } from '../src/clock.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

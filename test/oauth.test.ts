@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthSpec } from '../src/connectors/connector.ts';
 import type { ConnectorEntry } from '../src/engine/registry.ts';
-import { FakeClock } from '../src/engine/clock.ts';
+import { FakeClock } from '../src/clock.ts';
 import { Sender } from '../src/engine/sender.ts';
 import { DestinationRefusedError } from '../src/connectors/destination.ts';
 import {

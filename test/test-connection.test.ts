@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthSpec } from '../src/connectors/connector.ts';
 import type { ConnectorEntry } from '../src/engine/registry.ts';
-import { FakeClock } from '../src/engine/clock.ts';
+import { FakeClock } from '../src/clock.ts';
 import { AuthProviders, authProviderFor, closeTokenClients, type AuthDeps } from '../src/connectors/auth/index.ts';
 import { testConnection } from '../src/connectors/test-connection.ts';
 import {

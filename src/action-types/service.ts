@@ -5,7 +5,7 @@ import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Sender } from '../engine/sender.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';

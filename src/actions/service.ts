@@ -7,7 +7,7 @@ import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import { sha256, uuidv7 } from '../ids.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';

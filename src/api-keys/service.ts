@@ -2,7 +2,7 @@
 // principal; ensureAdminKey() makes the first admin key (from CALLOUT_ADMIN_KEY or generated).
 
 import type { ApiKeyRow, Store } from '../store/types.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CalloutError, NotFoundError, Problems } from '../errors.ts';
 import { randomToken, sha256, uuidv7 } from '../ids.ts';

@@ -5,7 +5,7 @@
 // launched again. Runs whose node stopped are taken over (resumeStale) at start and on a timer.
 
 import { CalloutError, ConflictError, ValidationError, type FieldProblem } from '../errors.ts';
-import type { Clock, TimerHandle } from '../engine/clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowResult } from '../store/bulk-schedule-types.ts';
 import type { BulkStore } from './service.ts';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';

@@ -6,7 +6,7 @@ import { InvalidStateError, NotFoundError, Problems } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { evaluate, MappingError } from '../action-types/mapping.ts';
 import {

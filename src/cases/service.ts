@@ -3,7 +3,7 @@
 
 import { NotFoundError } from '../errors.ts';
 import type { CaseRow, Store } from '../store/types.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import { uuidv7 } from '../ids.ts';
 import { checkLaunchLimits } from '../actions/launch-limits.ts';
 import type { ActionService } from '../actions/service.ts';

@@ -5,7 +5,7 @@ import type { Store } from '../store/types.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { AuthProviders } from './auth/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';

@@ -4,7 +4,7 @@
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Store } from '../store/types.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import { firstWindowEnd, sendGuardMs } from '../limits/windows.ts';

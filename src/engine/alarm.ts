@@ -1,7 +1,7 @@
 // The loop's sleep: it ends at the earliest due time known (from the store, or announced by this
 // process since the store was asked), at the poll interval, or at once when work is announced now.
 
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 
 export class Alarm {
   private wakeUp: (() => void) | null = null;

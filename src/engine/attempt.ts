@@ -3,7 +3,7 @@
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ActionEvent, Evaluation } from '../lifecycle/transition.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../clock.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { OutboundRequest, Sender, SendResult } from './sender.ts';
 import type { ConnectorHealth } from './connector-health.ts';

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
 import type { Store } from '../store/types.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { Sender } from './sender.ts';
 import type { SecretBox } from '../crypto/secrets.ts';

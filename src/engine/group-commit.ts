@@ -5,7 +5,7 @@
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
 import type { ActionWrite, Store } from '../store/types.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { Registry } from './registry.ts';
 import type { Logger } from '../logger.ts';

@@ -1,7 +1,7 @@
 // Outbound callbacks of the mock external system: after a delay, POST the outcome of an accepted
 // request to the caller's callback URL, through one reused undici Pool per origin, with retries.
 import { Pool } from 'undici';
-import { systemClock, type Clock, type TimerHandle } from '../engine/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 
 /** Retries after the first attempt, on a connection error or a 5xx answer. */
 export const CALLBACK_RETRIES = 3;

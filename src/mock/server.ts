@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallbackSender } from './callbacks.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import { LogFileWriter } from './log-file.ts';
 import { findRoute, json, MOCK_FAILURE, NOT_FOUND, type Answer, type MockRequest, type RouteState } from './routes.ts';
 

@@ -2,7 +2,7 @@
 // missed ticks collapse, two nodes give one launch per tick, and a tick whose node died is launched once.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../engine/clock.ts';
+import { FakeClock } from '../clock.ts';
 import { ValidationError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { createLogger } from '../logger.ts';

@@ -3,7 +3,7 @@
 // `next_run_at`, so one node claims each tick; the launch carries the key `schedule:<id>@<tick>`, so a
 // tick whose node died between the claim and the launch is launched by another node later, once.
 
-import type { Clock, TimerHandle } from '../engine/clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CalloutError } from '../errors.ts';
 import type { ScheduleRow, ScheduleTick, TickPlan } from '../store/bulk-schedule-types.ts';

@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import { isObject } from '../validation/check.ts';
 import { uuidv7 } from '../ids.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionTypes } from '../bulk-launches/ports.ts';

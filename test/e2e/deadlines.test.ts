@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
-import { FakeClock } from '../../src/engine/clock.ts';
+import { FakeClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';

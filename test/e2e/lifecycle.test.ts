@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, freePort, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { FakeClock } from '../../src/engine/clock.ts';
+import { FakeClock } from '../../src/clock.ts';
 import type { ActionView } from '../../src/actions/views.ts';
 
 let h: Harness;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
-import { FakeClock } from '../../src/engine/clock.ts';
+import { FakeClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
-import { FakeClock } from '../../src/engine/clock.ts';
+import { FakeClock } from '../../src/clock.ts';
 import { DEFAULT_CALLBACK_TOKEN_TTL_MS } from '../../src/callbacks/service.ts';
 import { createLogger } from '../../src/logger.ts';
 import { readSettings } from '../../src/settings.ts';

@@ -1,7 +1,7 @@
 // The auth provider for a connector, by auth type: static headers, or a token endpoint.
 
 import type { AuthSpec } from '../connector.ts';
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock } from '../../clock.ts';
 import type { ConnectorEntry } from '../../engine/registry.ts';
 import { type AuthProvider, staticAuth } from './provider.ts';
 import { clientCredentialsAuth } from './oauth-client-credentials.ts';

@@ -2,7 +2,7 @@
 // token (RFC 6749 §4.4), cached and refreshed before expiry.
 
 import type { AuthSpec } from '../connector.ts';
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock } from '../../clock.ts';
 import { requestToken, TokenCache, tokenAuthProvider, type TokenAuthProvider } from './token-client.ts';
 
 export interface ClientCredentialsOptions {

@@ -3,7 +3,7 @@
 // replaces the old in memory at once and is handed to the caller to persist: the old one is dead.
 
 import type { AuthSpec } from '../connector.ts';
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock } from '../../clock.ts';
 import { requestToken, TokenCache, tokenAuthProvider, type TokenAuthProvider } from './token-client.ts';
 
 export interface RefreshTokenOptions {

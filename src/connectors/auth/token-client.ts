@@ -2,7 +2,7 @@
 // the cached token they hand out: refreshed before expiry, one refresh at a time.
 
 import { Agent, request, errors as undiciErrors } from 'undici';
-import type { Clock } from '../../engine/clock.ts';
+import type { Clock } from '../../clock.ts';
 import { DestinationRefusedError, isLocalHostName } from '../destination.ts';
 import { outboundConnector } from '../guarded-connect.ts';
 import { type AuthProvider, CredentialsRefusedError, type TokenGrant, TokenEndpointUnavailableError } from './provider.ts';
