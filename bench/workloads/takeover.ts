@@ -122,9 +122,6 @@ export async function runTakeover(task: TakeoverTask): Promise<Record<string, un
       path: '/ok',
       body: { format: 'json', template: '{"a":"{{ $actionId }}"}' },
     });
-    // The survivor runs before the launches (starting it later could outlast the hold); both nodes
-    // claim, and the dead node's share is what its dying connections left unanswered.
-    if (task.mode === 'death') servers.push(await startChildServer(envOf(ports[1]!), ports[1]!));
     const ids: string[] = [];
     for (let i = 0; i < task.held; i += 100) {
       const n = Math.min(100, task.held - i);
@@ -138,6 +135,8 @@ export async function runTakeover(task: TakeoverTask): Promise<Record<string, un
     const inFlightAtKill = seen();
     if (inFlightAtKill < launched.size)
       throw new Error(`only ${inFlightAtKill} of ${launched.size} actions reached the server within ${task.holdMs} ms (hold longer)`);
+    // The survivor starts once the first node has claimed everything; the hold must outlast its start.
+    if (task.mode === 'death') servers.push(await startChildServer(envOf(ports[1]!), ports[1]!));
     const sentBeforeKill = mock.arrivals.length;
     await first.kill('SIGKILL');
     const killedAt = Date.now();
