@@ -6,8 +6,11 @@ import type { TimersTask } from './workloads/timers.ts';
 import type { WaitingTask } from './workloads/waiting.ts';
 import type { RateLimitTask } from './workloads/rate-limit.ts';
 import type { CrashTask } from './workloads/crash.ts';
+import type { LateTimersTask } from './workloads/late-timers.ts';
+import type { TakeoverTask } from './workloads/takeover.ts';
+import type { HeldBacklogTask } from './workloads/held-backlog.ts';
 
-export type Task = DrainTask | TimersTask | WaitingTask | RateLimitTask | CrashTask;
+export type Task = DrainTask | TimersTask | WaitingTask | RateLimitTask | CrashTask | LateTimersTask | TakeoverTask | HeldBacklogTask;
 
 export type ChildMessage = { type: 'result'; result: unknown } | { type: 'error'; message: string } | { type: 'progress'; message: string };
 
@@ -23,6 +26,13 @@ async function runTask(task: Task): Promise<unknown> {
       return (await import('./workloads/rate-limit.ts')).runRateLimit(task);
     case 'E':
       return (await import('./workloads/crash.ts')).runCrash(task);
+    case 'B-retry':
+    case 'B-timeout':
+      return (await import('./workloads/late-timers.ts')).runLateTimers(task);
+    case 'E-takeover':
+      return (await import('./workloads/takeover.ts')).runTakeover(task);
+    case 'D2':
+      return (await import('./workloads/held-backlog.ts')).runHeldBacklog(task);
   }
 }
 

@@ -1,4 +1,4 @@
-// `npm run bench`: workloads A–E against Callout (SQLite, PostgreSQL) and its peers (graphile-worker,
+// `npm run bench`: workloads A–E (and issue 11's B-retry, B-timeout, E-takeover, D2) against Callout (SQLite, PostgreSQL) and its peers (graphile-worker,
 // pg-boss, BullMQ), each system in its own process, the mock external system in another; medians of
 // --runs runs printed as tables and written as JSON with the versions and settings.
 
@@ -18,9 +18,11 @@ import { machineInfo } from './lib/proc.ts';
 import { latenessFromLog, medianOf, readDueFile, table, windowsFromLog, fmt } from './report.ts';
 import type { DrainResult } from './workloads/drain.ts';
 import type { TimersResult } from './workloads/timers.ts';
+import { heldBacklog, ISSUE11_WORKLOADS, issue11Tables, lateTimers, takeover, type Harness } from './issue11.ts';
 
 const USAGE = `usage: npm run bench -- [options]
-  --workload A,B,C,D,E,N   workloads to run (default all; N = 1, 2, 3 nodes on PostgreSQL)
+  --workload A,B,C,D,E,N   workloads to run (default all; N = 1, 2, 3 nodes on PostgreSQL; also
+                           B-retry, B-timeout, E-takeover, D2: see bench/issue11.ts)
   --systems LIST           ${SYSTEMS.join(',')} (default all)
   --runs N                 runs per measurement; the median is reported (default 3)
   --count N                workload A: jobs per run (default 50000)
@@ -37,13 +39,14 @@ const USAGE = `usage: npm run bench -- [options]
   --e-count N              workload E: actions per type (3 types; default 5000)
   --n-count N              workload N: actions per run (default 20000)
   --n-nodes LIST           workload N: engine node counts to measure (default 1,2,3)
-  --quick                  small counts for a smoke run (A 2000, B 3 s, C 20000, D 4 s, E 300; 1 run)
+  --quick                  small counts for a smoke run (A 2000, B 3 s, C 20000, D 4 s, E 300; 1 run;
+                           D2 10,000 held; E-takeover 50 held with a 3 s lease)
   --out FILE               results JSON (default bench/results/<timestamp>.json)
   --cpu-prof-dir DIR       write a V8 CPU profile of each system process there (see bench/prof-summary.ts)`;
 
 const { values: f } = parseArgs({
   options: {
-    workload: { type: 'string', default: 'A,B,C,D,E,N' },
+    workload: { type: 'string', default: `A,B,C,D,E,N,${ISSUE11_WORKLOADS.join(',')}` },
     systems: { type: 'string', default: SYSTEMS.join(',') },
     runs: { type: 'string' },
     count: { type: 'string' },
@@ -89,7 +92,8 @@ function usageError(message: string): never {
   process.exit(2);
 }
 for (const s of systems) if (!SYSTEMS.includes(s)) usageError(`unknown system ${s}`);
-for (const w of workloads) if (!'ABCDEN'.includes(w) || w.length !== 1) usageError(`unknown workload ${w}`);
+const KNOWN_WORKLOADS: readonly string[] = ['A', 'B', 'C', 'D', 'E', 'N', ...ISSUE11_WORKLOADS];
+for (const w of workloads) if (!KNOWN_WORKLOADS.includes(w)) usageError(`unknown workload ${w}`);
 if (f['sqlite-sync'] !== 'full' && f['sqlite-sync'] !== 'normal') usageError('--sqlite-sync must be full or normal');
 
 const opts = {
@@ -275,6 +279,10 @@ function summary(r: Record<string, unknown>): string {
     'completedTwice',
     'duplicateSends',
     'recoveryMs',
+    'allBackMs',
+    'rowsWrittenPerSecond',
+    'limitedSendsPerSecond',
+    'otherBesidePerSecond',
   ];
   const flat: Record<string, unknown> = { ...r, ...(r.lateness as object), ...(r.limited as object) };
   return keys
@@ -320,27 +328,35 @@ function rateOfA(system: SystemName): number | undefined {
   return undefined;
 }
 
+const calibrated = new Map<SystemName, number | undefined>();
+/** A's rate for `system`: from this run, --b-rates-from, or one calibration run of A (kept for later workloads). */
+async function baseRate(system: SystemName): Promise<number | undefined> {
+  const known = rateOfA(system);
+  if (known !== undefined) return known;
+  if (calibrated.has(system)) return calibrated.get(system);
+  console.log(`  ${system}: calibrating with one run of A (${opts.count} jobs)`);
+  const cal = await measure(`A(calibration) ${system}`, 1, mockAB, ({ id, workDir, mockUrl }) =>
+    runChild({
+      workload: 'A',
+      system,
+      ctx: context(id, workDir, mockUrl),
+      timeoutMs: Math.max(120_000, opts.count * 10),
+      count: opts.count,
+    }),
+  );
+  const rate = cal.median?.completionsPerSecond as number | undefined;
+  calibrated.set(system, rate);
+  return rate;
+}
+
 async function workloadB(): Promise<void> {
   console.log(`\nB. open-loop timers: due ${opts.bDelayMs} ms after launch, ${opts.bSeconds} s of launches at 50 % and 80 % of A's rate`);
   results.B = {};
   for (const system of systems) {
-    let base = rateOfA(system);
+    const base = await baseRate(system);
     if (base === undefined) {
-      console.log(`  B ${system}: calibrating with one run of A (${opts.count} jobs)`);
-      const cal = await measure(`A(calibration) ${system}`, 1, mockAB, ({ id, workDir, mockUrl }) =>
-        runChild({
-          workload: 'A',
-          system,
-          ctx: context(id, workDir, mockUrl),
-          timeoutMs: Math.max(120_000, opts.count * 10),
-          count: opts.count,
-        }),
-      );
-      base = cal.median?.completionsPerSecond as number | undefined;
-      if (base === undefined) {
-        console.log(`  B ${system}: skipped, no rate from A`);
-        continue;
-      }
+      console.log(`  B ${system}: skipped, no rate from A`);
+      continue;
     }
     for (const share of [0.5, 0.8]) {
       const rate = Math.max(1, Math.round(base * share));
@@ -455,6 +471,17 @@ async function workloadE(): Promise<void> {
   }
 }
 
+const harness: Harness = {
+  systems,
+  runs: opts.runs,
+  quick,
+  bSeconds: opts.bSeconds,
+  measure,
+  runChild,
+  context,
+  rateOfA: baseRate,
+};
+
 // ---- tables -----------------------------------------------------------------------------------
 
 function num(m: Measured | undefined, path: string): number {
@@ -559,6 +586,7 @@ function printTables(): string {
         table(['system', 'actions', 'sends before kill', 'lost', 'completed twice', 'duplicate sends', 'restart ms', 'recovery ms'], rows),
     );
   }
+  out.push(...issue11Tables(results, opts.runs));
   return out.join('\n\n');
 }
 
@@ -567,7 +595,7 @@ function printTables(): string {
 const env = await environment();
 console.log(`Callout benchmarks — ${JSON.stringify(env.versions)}\nmachine: ${JSON.stringify(env.machine)}`);
 const startedAt = new Date().toISOString();
-for (const w of ['A', 'B', 'C', 'D', 'E', 'N']) {
+for (const w of KNOWN_WORKLOADS) {
   if (!workloads.includes(w)) continue;
   if (w === 'A') await workloadA();
   if (w === 'B') await workloadB();
@@ -575,6 +603,10 @@ for (const w of ['A', 'B', 'C', 'D', 'E', 'N']) {
   if (w === 'D') await workloadD();
   if (w === 'E') await workloadE();
   if (w === 'N') await workloadN();
+  if (w === 'B-RETRY') results['B-retry'] = await lateTimers(harness, 'B-retry');
+  if (w === 'B-TIMEOUT') results['B-timeout'] = await lateTimers(harness, 'B-timeout');
+  if (w === 'E-TAKEOVER') results['E-takeover'] = await takeover(harness);
+  if (w === 'D2') results.D2 = await heldBacklog(harness);
   // Partial results survive a later failure.
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(
