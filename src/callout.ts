@@ -22,6 +22,9 @@ import { ActionService } from './actions/service.ts';
 import { CallbackService } from './callbacks/service.ts';
 import { CaseService } from './cases/service.ts';
 import { NotificationService } from './notifications/service.ts';
+import { UserService } from './users/service.ts';
+import { QueueService } from './queues/service.ts';
+import { TaskService } from './tasks/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -61,6 +64,10 @@ export class Callout {
   readonly callbacks: CallbackService;
   readonly cases: CaseService;
   readonly notifications: NotificationService;
+  // ---- people and queues (W1)
+  readonly users: UserService;
+  readonly queues: QueueService;
+  readonly tasks: TaskService;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -117,7 +124,11 @@ export class Callout {
     const callbackTokenTtl = opts.callbackTokenTtlMs !== undefined ? { tokenTtlMs: opts.callbackTokenTtlMs } : {};
     this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
     this.cases = new CaseService({ store, clock, actions: this.actions });
-    this.notifications = new NotificationService({ store });
+    this.notifications = new NotificationService({ store, clock });
+    // ---- people and queues (W1)
+    this.users = new UserService({ store, clock });
+    this.queues = new QueueService({ store, clock });
+    this.tasks = new TaskService({ store, engine, actions: this.actions });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */

@@ -16,6 +16,9 @@ import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
 import { uiPlugin } from '../ui/plugin.ts';
+import { userRoutes } from '../users/routes.ts';
+import { queueRoutes } from '../queues/routes.ts';
+import { taskRoutes } from '../tasks/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -99,6 +102,10 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(notificationRoutes(callout.notifications), v1);
   await app.register(apiKeysRoutes(callout.apiKeys), v1);
   await app.register(configFilesRoutes(callout.configFiles), v1);
+  // ---- people and queues (W1)
+  await app.register(userRoutes(callout.users), v1);
+  await app.register(queueRoutes(callout.queues), v1);
+  await app.register(taskRoutes(callout.tasks), v1);
   await app.register(uiPlugin(callout));
   return app;
 }
