@@ -94,7 +94,7 @@ export class ApiKeyService {
   }
 
   /**
-   * The key's principal, or undefined for an unknown or revoked key. Reads the store every time, so a
+   * The key's principal, or undefined for an unknown or revoked key, or one whose user is disabled or gone. Reads the store every time, so a
    * revocation on any node holds at once; the last use is written at most once a minute per key and node.
    */
   async authenticate(key: string): Promise<Principal | undefined> {
