@@ -3,7 +3,7 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
-import { nameTaken } from '../sqlite/people-queues.ts';
+import { nameTaken } from '../conflicts.ts';
 
 const unique = (e: unknown): boolean => e instanceof DatabaseError && e.code === '23505';
 

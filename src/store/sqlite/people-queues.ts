@@ -1,15 +1,10 @@
 // Users and queues in the embedded store: one statement each.
 
 import type Database from 'better-sqlite3';
-import { CalloutError } from '../../errors.ts';
+import { nameTaken } from '../conflicts.ts';
 import type { QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { prepared } from './statements.ts';
-
-export const nameTaken = (what: string, name: string): CalloutError =>
-  new CalloutError('CONFLICT', `A ${what} named ${JSON.stringify(name)} already exists`, [
-    { field: 'name', message: `is taken by another ${what}` },
-  ]);
 
 const unique = (e: unknown): boolean => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 
