@@ -28,6 +28,9 @@ import { BulkReplayService } from './bulk-replays/service.ts';
 import { ScheduleService } from './schedules/service.ts';
 import { Scheduler } from './schedules/scheduler.ts';
 import type { CaseLauncher } from './bulk-launches/ports.ts';
+import { UserService } from './users/service.ts';
+import { QueueService } from './queues/service.ts';
+import { TaskService } from './tasks/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -72,6 +75,10 @@ export class Callout {
   readonly bulkReplays: BulkReplayService;
   readonly schedules: ScheduleService;
   readonly scheduler: Scheduler;
+  // ---- people and queues (W1)
+  readonly users: UserService;
+  readonly queues: QueueService;
+  readonly tasks: TaskService;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -149,6 +156,11 @@ export class Callout {
       staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
     });
     this.schedules = new ScheduleService(store, registry, clock, () => this.scheduler.wake());
+    this.notifications = new NotificationService({ store, clock });
+    // ---- people and queues (W1)
+    this.users = new UserService({ store, clock });
+    this.queues = new QueueService({ store, clock });
+    this.tasks = new TaskService({ store, engine, actions: this.actions });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */

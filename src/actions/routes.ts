@@ -15,7 +15,7 @@ const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
  * A query string holds only text: the list query's integer and boolean are read from it by an Ajv
  * that converts "50" and "true" (the server's own Ajv converts nothing, for bodies).
  */
-const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
+export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 export const actionRoutes =
   (actions: ActionService): FastifyPluginAsyncTypebox =>
@@ -34,7 +34,8 @@ export const actionRoutes =
     app.get(
       '/actions',
       { schema: { tags, querystring: ActionListQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },
-      async (req) => actions.listActions(req.query),
+      // `assignee=me`: the user the caller's key acts as.
+      async (req) => actions.listActions(req.query.assignee === 'me' ? { ...req.query, assignee: userOf(req) } : req.query),
     );
     const byId = { tags, params: ActionIdParams };
     app.get('/actions/:id', { schema: byId }, async (req) => actions.getAction(req.params.id));

@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES } from './service.ts';
 import { StringEnum } from '../api/schemas.ts';
+import { UserName } from '../users/schemas.ts';
 
 export const ApiKeyBody = Type.Object(
   {
@@ -11,7 +12,9 @@ export const ApiKeyBody = Type.Object(
       description: 'unique among keys not revoked; who the key acts as on timelines; 1–100 letters, digits, spaces, "_", ".", "@" or "-"',
     }),
     roles: Type.Optional(Type.Array(StringEnum(ROLES), { minItems: 1, default: ['operator'], description: 'what the key may do' })),
-    user: Type.Optional(Type.Null({ description: 'not supported yet: users arrive later' })),
+    user: Type.Optional(
+      Type.Union([UserName, Type.Null()], { description: 'the user the key acts as (actor, assignee, notifications); must exist' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { CalloutError, NotFoundError, Problems } from '../errors.ts';
 import { randomToken, sha256, uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
+import { USER_NAME_HINT, USER_NAME_PATTERN } from '../users/user.ts';
 
 export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
 export type Role = (typeof ROLES)[number];
@@ -19,14 +20,16 @@ export interface Principal {
   id: string;
   name: string;
   roles: Role[];
+  /** The user the key acts as (actor, assignee, notifications, "me"); absent: the key's own name. */
+  user?: string;
 }
 
 export interface ApiKeyView {
   id: string;
   name: string;
   roles: string[];
-  /** Users arrive in a later version; a key acts as its own name until then. */
-  user: null;
+  /** The user the key acts as; null: it acts as its own name. */
+  user: string | null;
   /** `api`, `CALLOUT_ADMIN_KEY` or `generated` (the admin key printed on the first start). */
   origin: string;
   createdAt: string;
@@ -60,8 +63,9 @@ export class ApiKeyService {
     const roles = b.roles ?? ['operator'];
     if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r)))
       p.add('roles', `must be a non-empty list of ${ROLES.join(', ')}`);
-    // Users arrive later (SPEC 10.1): the field is in the shape, but a key cannot act as a user yet.
-    if (b.user !== undefined && b.user !== null) p.add('user', 'is not supported yet: leave it out');
+    const user = b.user ?? null;
+    if (user !== null && (typeof user !== 'string' || !USER_NAME_PATTERN.test(user))) p.add('user', USER_NAME_HINT);
+    else if (user !== null && !(await this.d.store.getUser(user))) p.add('user', `no user ${JSON.stringify(user)} exists`);
     p.throwIfAny();
     const key = `co_${randomToken(24)}`;
     const now = this.d.clock.now();
@@ -71,6 +75,7 @@ export class ApiKeyService {
       keyHash: sha256(key),
       roles: [...new Set(roles as string[])],
       createdAt: now,
+      ...(user !== null ? { user: user as string } : {}),
     };
     await this.d.store.insertApiKey(row);
     return { ...apiKeyView(row), key };
@@ -89,18 +94,26 @@ export class ApiKeyService {
   }
 
   /**
-   * The key's principal, or undefined for an unknown or revoked key. Reads the store every time, so a
+   * The key's principal, or undefined for an unknown or revoked key, or one whose user is disabled or gone. Reads the store every time, so a
    * revocation on any node holds at once; the last use is written at most once a minute per key and node.
    */
   async authenticate(key: string): Promise<Principal | undefined> {
     const row = await this.d.store.findApiKey(sha256(key));
-    if (!row || row.revokedAt !== undefined) return undefined;
+    if (!row || !(await this.usable(row))) return undefined;
     const now = this.d.clock.now();
     if (now - (this.keyTouchedAt.get(row.id) ?? row.lastUsedAt ?? 0) >= 60_000) {
       this.keyTouchedAt.set(row.id, now);
       await this.d.store.touchApiKey(row.id, now);
     }
-    return { id: row.id, name: row.name, roles: row.roles as Role[] };
+    return principalOf(row);
+  }
+
+  /** Not revoked, and its user (when it has one) exists and is not disabled: read per request, so both hold at once on every node. */
+  async usable(row: ApiKeyRow): Promise<boolean> {
+    if (row.revokedAt !== undefined) return false;
+    if (row.user === undefined) return true;
+    const u = await this.d.store.getUser(row.user);
+    return u !== undefined && !u.disabled;
   }
 
   /**
@@ -139,13 +152,17 @@ export class ApiKeyService {
   }
 }
 
+export function principalOf(row: ApiKeyRow): Principal {
+  return { id: row.id, name: row.name, roles: row.roles as Role[], ...(row.user !== undefined ? { user: row.user } : {}) };
+}
+
 function apiKeyView(k: ApiKeyRow): ApiKeyView {
   const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
   return {
     id: k.id,
     name: k.name,
     roles: k.roles,
-    user: null,
+    user: k.user ?? null,
     origin: k.origin === 'env' ? ENV_ADMIN_KEY_NAME : (k.origin ?? 'api'),
     createdAt: new Date(k.createdAt).toISOString(),
     lastUsedAt: iso(k.lastUsedAt),

@@ -118,7 +118,7 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     const principal = await callout.apiKeys.authenticate(key);
     if (!principal) {
       if (await limited(req, reply, perAddress)) return;
-      return unauthorized(reply, problem('UNAUTHORIZED', 'The API key is not valid (unknown or revoked)'));
+      return unauthorized(reply, problem('UNAUTHORIZED', 'The API key is not valid (unknown, revoked, or its user is disabled)'));
     }
     return admit(req, reply, principal, roles);
   });

@@ -2,7 +2,7 @@
 
 import type { FastifyRequest } from 'fastify';
 
-/** The user a request acts as: the API key's name. */
+/** The user a request acts as: the key's user when it has one, else the API key's name. */
 export function userOf(req: FastifyRequest): string {
-  return req.principal?.name ?? 'anonymous';
+  return req.principal?.user ?? req.principal?.name ?? 'anonymous';
 }

@@ -66,7 +66,9 @@ export type TimelineKind =
   | 'completed'
   | 'policy_changed'
   | 'throttled'
-  | 'ignored';
+  | 'ignored'
+  | 'assigned'
+  | 'allocated';
 
 export interface TimelineEntry {
   at: number;

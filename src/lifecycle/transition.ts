@@ -47,12 +47,16 @@ export type ActionEvent =
   | { type: 'retry_requested'; user: string }
   | { type: 'paused'; user: string }
   | { type: 'resumed'; user: string }
-  | { type: 'policy_changed'; actor: Actor };
+  | { type: 'policy_changed'; actor: Actor }
+  /** An operator moves a task: to a person, or to a queue (whose allocation then picks the person). */
+  | { type: 'assigned'; user: string; queue?: string; assignee?: string };
 
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
   | { type: 'escalated' }
-  | { type: 'merge_case_data'; data: Record<string, unknown> };
+  | { type: 'merge_case_data'; data: Record<string, unknown> }
+  /** The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts). */
+  | { type: 'allocate' };
 
 export interface StateWords {
   state: ActionRecord['state'];
@@ -389,6 +393,24 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         maxRetries: max,
       });
       return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
+    }
+    case 'assigned': {
+      if (a.state !== 'todo' && a.state !== 'in_progress')
+        return refuse(`Only a To Do or In Progress action can be assigned; this one is ${describeState(a)}`);
+      const actor: Actor = `user:${event.user}`;
+      const queue = event.queue ?? a.queue;
+      if (queue === a.queue && (event.assignee ?? null) === a.assignee && event.assignee !== undefined) return c.done();
+      a.queue = queue;
+      if (event.assignee !== undefined) {
+        a.assignee = event.assignee;
+        return c.note(actor, 'assigned', `Assigned to ${event.assignee}${queue ? ` on queue ${queue}` : ''} by ${event.user}`).done();
+      }
+      // To a queue alone: the task waits there again, for the person the queue's allocation picks.
+      a.assignee = null;
+      c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}`);
+      if (a.state === 'in_progress') c.to(actor, 'todo', a.reason, null);
+      else c.effects.push({ type: 'allocate' });
+      return c.done();
     }
     default:
       return assertNever(event);

@@ -1,11 +1,22 @@
-// GET /v1/notifications: the notifications of the user the request acts as.
+// GET /v1/notifications and POST /v1/notifications/{id}/read: the notifications of the user the
+// request acts as, and only theirs.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import type { NotificationService } from './service.ts';
+import { NotificationIdParams, NotificationsQuery } from '../tasks/schemas.ts';
+import { queryAjv } from '../actions/routes.ts';
 
 export const notificationRoutes =
   (notifications: NotificationService): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.get('/notifications', { schema: { tags: ['notifications'] } }, async (req) => ({ items: await notifications.list(userOf(req)) }));
+    const tags = ['notifications'];
+    app.get(
+      '/notifications',
+      { schema: { tags, querystring: NotificationsQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },
+      async (req) => ({ items: await notifications.list(userOf(req), { unreadOnly: req.query.unread === true }) }),
+    );
+    app.post('/notifications/:id/read', { schema: { tags, params: NotificationIdParams } }, async (req) =>
+      notifications.markRead(userOf(req), Number(req.params.id)),
+    );
   };

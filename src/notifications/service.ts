@@ -1,12 +1,44 @@
-// Notifications: what the engine told a user (escalations of their cases' actions), newest first.
+// Notifications: what the engine told a user (escalations of their cases' actions), newest first;
+// each user sees and marks read only their own.
 
-import type { Store } from '../store/types.ts';
+import type { NotificationRow, Store } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import { NotFoundError } from '../errors.ts';
+
+export interface NotificationView {
+  id: number;
+  user: string;
+  kind: string;
+  message: string;
+  actionId: string | null;
+  caseId: string | null;
+  at: string;
+  read: boolean;
+  readAt: string | null;
+}
 
 export class NotificationService {
-  constructor(private readonly deps: { store: Store }) {}
+  constructor(private readonly deps: { store: Store; clock?: Clock }) {}
 
   /** The user's notifications, times as ISO date-times. */
-  async list(user: string): Promise<Array<Record<string, unknown>>> {
-    return (await this.deps.store.listNotifications(user)).map((n) => ({ ...n, at: new Date(n.at).toISOString() }));
+  async list(user: string, opts: { unreadOnly?: boolean } = {}): Promise<NotificationView[]> {
+    return (await this.deps.store.listNotifications(user, opts)).map(notificationView);
   }
+
+  /** Marks the user's own notification read; someone else's is "not found", as if it did not exist. */
+  async markRead(user: string, id: number): Promise<NotificationView> {
+    const row = await this.deps.store.markNotificationRead(id, user, this.deps.clock?.now() ?? Date.now());
+    if (!row) throw new NotFoundError('Notification', String(id));
+    return notificationView(row);
+  }
+}
+
+function notificationView(n: NotificationRow): NotificationView {
+  const { readAt, at, ...rest } = n;
+  return {
+    ...rest,
+    at: new Date(at).toISOString(),
+    read: readAt !== undefined,
+    readAt: readAt === undefined ? null : new Date(readAt).toISOString(),
+  };
 }

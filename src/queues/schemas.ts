@@ -34,3 +34,17 @@ export const QueueBody = Type.Object(
   { additionalProperties: false },
 );
 export type QueueBody = Static<typeof QueueBody>;
+
+/** PATCH /v1/queues/{name}: the fields to change (`integration: null` removes the integration). */
+export const QueuePatchBody = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    members: Type.Optional(Type.Array(UserName, { maxItems: MAX_MEMBERS, uniqueItems: true })),
+    allocation: Type.Optional(Type.Union(Object.values(ALLOCATIONS).map((a) => Type.Literal(a)))),
+    integration: Type.Optional(Type.Union([QueueIntegrationBody, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type QueuePatchBody = Static<typeof QueuePatchBody>;
+
+export const QueueNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });

@@ -17,3 +17,9 @@ export const configConflict = (kind: ConfigKind, name: string): ConflictError =>
   new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(name)} already exists`);
 
 export const launchKeyConflict = (): ConflictError => new ConflictError('An action with this Idempotency-Key already exists');
+
+/** A user or queue name taken (they are their own identity): the caller's conflict, naming `name`. */
+export const nameTaken = (what: 'user' | 'queue', name: string): CalloutError =>
+  new CalloutError('CONFLICT', `A ${what} named ${JSON.stringify(name)} already exists`, [
+    { field: 'name', message: `is taken by another ${what}` },
+  ]);

@@ -19,16 +19,29 @@ export interface OwnerNotice {
   at: number;
 }
 
+/** A task to hand to a person by its queue's allocation, in the transaction of the write (allocate-task.ts). */
+export interface TaskAllocation {
+  actionId: string;
+  queue: string;
+  at: number;
+}
+
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
+  allocations: TaskAllocation[];
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges = new Map<string, CaseDataMerge>();
   const notices: OwnerNotice[] = [];
+  const allocations = new Map<string, TaskAllocation>();
   for (const { action: a, effects } of applied) {
+    // A task that lands on a queue with no one named (any way into To Do, or moved to a queue) is
+    // allocated by the queue; the store checks again that it is still To Do and unassigned then.
+    const lands = effects.some((e) => e.type === 'allocate' || (e.type === 'state_changed' && e.to.state === 'todo'));
+    if (lands && a.queue != null && a.assignee == null) allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt });
     const caseId = a.caseId;
     if (caseId === null) continue;
     for (const eff of effects)
@@ -44,6 +57,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
             at: a.updatedAt,
           });
           break;
+        case 'allocate':
+          break; // planned above, for actions with a case or without
         case 'state_changed':
           // Nothing more to store: the record's new state and its timeline entry already say it.
           break;
@@ -51,7 +66,9 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           assertNever(eff);
       }
   }
-  return { merges: [...merges.values()], notices };
+  // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
+  const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
+  return { merges: [...merges.values()], notices, allocations: byQueue };
 }
 
-export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0;
+export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0;

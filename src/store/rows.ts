@@ -118,7 +118,7 @@ export function mutableValues(a: ActionRecord, bool: (b: boolean) => unknown): u
 // as strings), so both stores share it.
 
 /** Named, not `*`: a column added later must not change what prepared statements return. */
-export const API_KEY_COLUMNS = 'id, name, key_hash, roles, created_at, origin, revoked_at, last_used_at';
+export const API_KEY_COLUMNS = 'id, name, key_hash, roles, created_at, origin, revoked_at, last_used_at, user_name';
 
 /** Optional columns are left out when empty, so a key made through the API reads back exactly as it was inserted. */
 export function apiKeyFromRow(r: Record<string, unknown>): ApiKeyRow {
@@ -131,6 +131,7 @@ export function apiKeyFromRow(r: Record<string, unknown>): ApiKeyRow {
     ...(r.origin != null ? { origin: r.origin as ApiKeyOrigin } : {}),
     ...(r.revoked_at != null ? { revokedAt: Number(r.revoked_at) } : {}),
     ...(r.last_used_at != null ? { lastUsedAt: Number(r.last_used_at) } : {}),
+    ...(r.user_name != null ? { user: r.user_name as string } : {}),
   };
 }
 
@@ -179,6 +180,7 @@ export function notificationFromRow(r: Record<string, unknown>): NotificationRow
     actionId: (r.action_id as string | null) ?? null,
     caseId: (r.case_id as string | null) ?? null,
     at: Number(r.at),
+    ...(r.read_at != null ? { readAt: Number(r.read_at) } : {}),
   };
 }
 

@@ -81,6 +81,8 @@ export interface NotificationRow {
   actionId: string | null;
   caseId: string | null;
   at: number;
+  /** When its user marked it read; absent while unread. */
+  readAt?: number;
 }
 
 /** Where a key came from: the API (absent), the CALLOUT_ADMIN_KEY setting, or generated on first start. */
@@ -98,6 +100,8 @@ export interface ApiKeyRow {
   revokedAt?: number;
   /** When the key was last accepted, to a minute or so (see Callout.authenticate). */
   lastUsedAt?: number;
+  /** The user the key acts as; absent: the key acts as its own name. */
+  user?: string;
 }
 
 export interface ClaimParams {
@@ -192,7 +196,7 @@ export interface Store {
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;
-  listNotifications(user: string): Promise<NotificationRow[]>;
+  listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]>;
 
   /** Throws a ConflictError naming the field when the name is taken by a key not revoked, or the hash by any key. */
   insertApiKey(row: ApiKeyRow): Promise<void>;
@@ -244,4 +248,51 @@ export interface Store {
   listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]>;
   /** The earliest next run of a schedule not paused. */
   nextScheduleAt(): Promise<number | null>;
+  // ---- people and queues (W1)
+  /** Throws a ConflictError naming `name` when the user exists. */
+  insertUser(row: UserRow): Promise<void>;
+  getUser(name: string): Promise<UserRow | undefined>;
+  listUsers(): Promise<UserRow[]>;
+  /** false when there is no such user. */
+  updateUser(row: UserRow): Promise<boolean>;
+  /** Throws a ConflictError naming `name` when the queue exists. */
+  insertQueue(row: QueueRow): Promise<void>;
+  getQueue(name: string): Promise<QueueRow | undefined>;
+  listQueues(): Promise<QueueRow[]>;
+  /** Guarded by revision; false when another writer got there first. */
+  updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean>;
+  /**
+   * Allocates a To Do, unassigned task by its queue's rules in one transaction (as writeActions does
+   * for actions landing on a queue); for callers that create tasks themselves (manual steps).
+   * Undefined when the action is not such a task.
+   */
+  allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined>;
+  /** Marks one of the user's notifications read (the first time is kept); undefined when it is not theirs. */
+  markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined>;
+}
+
+// ---- people and queues (W1)
+export interface UserRow {
+  name: string;
+  displayName: string;
+  email: string | null;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A queue; `doc` is its QueueSpec without the name (members, allocation, description, integration). */
+export interface QueueRow {
+  name: string;
+  doc: Record<string, unknown>;
+  revision: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AllocationOutcome {
+  actionId: string;
+  queue: string;
+  assignee: string | null;
+  message: string;
 }

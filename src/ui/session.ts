@@ -4,7 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Callout } from '../callout.ts';
-import type { Principal, Role } from '../api-keys/service.ts';
+import { principalOf, type Principal } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
 import { sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
@@ -46,7 +46,7 @@ async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow |
   if (Number(exp) <= callout.clock.now()) return undefined;
   const row = await callout.store.findApiKey(keyHash);
   // A revoked key ends its sessions at once, on every node.
-  if (!row || row.revokedAt !== undefined) return undefined;
+  if (!row || !(await callout.apiKeys.usable(row))) return undefined;
   return row;
 }
 
@@ -62,7 +62,7 @@ export async function principalFromCookie(req: FastifyRequest, callout: Callout)
   if (!row) return undefined;
   if (!SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== csrfToken(callout, cookie))
     throw new CalloutError('FORBIDDEN', `A change made with the session cookie needs the ${CSRF_HEADER} header of that session`);
-  return { id: row.id, name: row.name, roles: row.roles as Role[] };
+  return principalOf(row);
 }
 
 function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number): string {
@@ -95,9 +95,7 @@ export async function currentSession(
   const row = await sessionKey(callout, cookie);
   if (!row) return undefined;
   return {
-    id: row.id,
-    name: row.name,
-    roles: row.roles as Role[],
+    ...principalOf(row),
     csrf: csrfToken(callout, cookie),
     expiresAt: new Date(Number(cookie.split('.')[1])).toISOString(),
   };

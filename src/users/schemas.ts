@@ -25,3 +25,15 @@ export const ApiKeyBody = Type.Object(
   { additionalProperties: false },
 );
 export type ApiKeyBody = Static<typeof ApiKeyBody>;
+
+export const UserPatchBody = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()], { description: 'null removes it' })),
+    disabled: Type.Optional(Type.Boolean({ description: 'a disabled user’s keys are refused (401) and queues give them no new work' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UserPatchBody = Static<typeof UserPatchBody>;
+
+export const UserNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, description: 'user name, or "me"' }) });

@@ -12,8 +12,8 @@ export async function insertApiKey(pool: Pool, row: ApiKeyRow): Promise<void> {
   try {
     await pool.query({
       name: 'callout_insert_api_key',
-      text: 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin) VALUES ($1, $2, $3, $4, $5, $6)',
-      values: [row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt, row.origin ?? null],
+      text: 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      values: [row.id, row.name, row.keyHash, JSON.stringify(row.roles), row.createdAt, row.origin ?? null, row.user ?? null],
     });
   } catch (e) {
     if (!(e instanceof DatabaseError) || e.code !== UNIQUE_VIOLATION) throw e;

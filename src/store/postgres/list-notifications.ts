@@ -1,11 +1,22 @@
-// A user's notifications, newest first (the latest 200).
+// A user's notifications, newest first (the latest 200), and marking one of them read.
 
 import type { Pool } from 'pg';
 import type { NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 
-export async function listNotifications(pool: Pool, user: string): Promise<NotificationRow[]> {
-  return (await pool.query('SELECT * FROM notifications WHERE user_name = $1 ORDER BY id DESC LIMIT 200', [user])).rows.map(
+export async function listNotifications(pool: Pool, user: string, opts: { unreadOnly?: boolean } = {}): Promise<NotificationRow[]> {
+  const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
+  return (await pool.query(`SELECT * FROM notifications WHERE user_name = $1${unread} ORDER BY id DESC LIMIT 200`, [user])).rows.map(
     notificationFromRow,
   );
+}
+
+/** Only the user's own: someone else's notification reads as absent. */
+export async function markNotificationRead(pool: Pool, id: number, user: string, at: number): Promise<NotificationRow | undefined> {
+  const r = await pool.query('UPDATE notifications SET read_at = coalesce(read_at, $1) WHERE id = $2 AND user_name = $3 RETURNING *', [
+    at,
+    id,
+    user,
+  ]);
+  return r.rows[0] ? notificationFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }

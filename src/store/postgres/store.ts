@@ -39,7 +39,10 @@ import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
 import { getCase, insertCase } from './cases.ts';
-import { listNotifications } from './list-notifications.ts';
+import { listNotifications, markNotificationRead } from './list-notifications.ts';
+import * as people from './people-queues.ts';
+import { allocateTask } from './allocate-task.ts';
+import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -256,8 +259,8 @@ export class PostgresStore implements Store {
     return getCase(this.pool, id);
   }
 
-  async listNotifications(user: string): Promise<NotificationRow[]> {
-    return listNotifications(this.pool, user);
+  async listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]> {
+    return listNotifications(this.pool, user, opts);
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
@@ -364,5 +367,46 @@ export class PostgresStore implements Store {
 
   async nextScheduleAt(): Promise<number | null> {
     return schedules.nextScheduleAt(this.pool);
+  }
+
+  // ---- people and queues (W1)
+  async insertUser(row: UserRow): Promise<void> {
+    await people.insertUser(this.pool, row);
+  }
+
+  async getUser(name: string): Promise<UserRow | undefined> {
+    return people.getUser(this.pool, name);
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    return people.listUsers(this.pool);
+  }
+
+  async updateUser(row: UserRow): Promise<boolean> {
+    return people.updateUser(this.pool, row);
+  }
+
+  async insertQueue(row: QueueRow): Promise<void> {
+    await people.insertQueue(this.pool, row);
+  }
+
+  async getQueue(name: string): Promise<QueueRow | undefined> {
+    return people.getQueue(this.pool, name);
+  }
+
+  async listQueues(): Promise<QueueRow[]> {
+    return people.listQueues(this.pool);
+  }
+
+  async updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean> {
+    return people.updateQueue(this.pool, row, expectedRevision);
+  }
+
+  async allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined> {
+    return allocateTask(this.pool, actionId, at);
+  }
+
+  async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
+    return markNotificationRead(this.pool, id, user, at);
   }
 }

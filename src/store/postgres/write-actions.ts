@@ -9,6 +9,7 @@ import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts
 import { inTransaction } from './transaction.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
+import { allocateInTransaction } from './allocate-task.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -223,4 +224,5 @@ async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void>
         [...new Set(plan.notices.map((n) => n.caseId))],
       ],
     });
+  for (const t of plan.allocations) await allocateInTransaction(client, t);
 }

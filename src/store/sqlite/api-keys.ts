@@ -9,13 +9,14 @@ import { apiKeyConflict } from '../conflicts.ts';
 
 export function insertApiKey(db: Database.Database, row: ApiKeyRow): void {
   try {
-    prepared(db, 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)').run(
+    prepared(db, 'INSERT INTO api_keys (id, name, key_hash, roles, created_at, origin, user_name) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
       row.id,
       row.name,
       row.keyHash,
       JSON.stringify(row.roles),
       row.createdAt,
       row.origin ?? null,
+      row.user ?? null,
     );
   } catch (e) {
     if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;

@@ -1,11 +1,22 @@
-// A user's notifications, newest first (the latest 200).
+// A user's notifications, newest first (the latest 200), and marking one of them read.
 
 import type Database from 'better-sqlite3';
 import type { NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
-export function listNotifications(db: Database.Database, user: string): NotificationRow[] {
-  const rows = prepared(db, 'SELECT * FROM notifications WHERE user_name = ? ORDER BY id DESC LIMIT 200').all(user);
+export function listNotifications(db: Database.Database, user: string, opts: { unreadOnly?: boolean } = {}): NotificationRow[] {
+  const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
+  const rows = prepared(db, `SELECT * FROM notifications WHERE user_name = ?${unread} ORDER BY id DESC LIMIT 200`).all(user);
   return (rows as Record<string, unknown>[]).map(notificationFromRow);
+}
+
+/** Only the user's own: someone else's notification reads as absent. */
+export function markNotificationRead(db: Database.Database, id: number, user: string, at: number): NotificationRow | undefined {
+  const r = prepared(db, 'UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE id = ? AND user_name = ? RETURNING *').get(
+    at,
+    id,
+    user,
+  );
+  return r ? notificationFromRow(r as Record<string, unknown>) : undefined;
 }

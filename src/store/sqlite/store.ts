@@ -41,7 +41,10 @@ import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
 import { getCase, insertCase } from './cases.ts';
-import { listNotifications } from './list-notifications.ts';
+import { listNotifications, markNotificationRead } from './list-notifications.ts';
+import * as people from './people-queues.ts';
+import { allocateTask } from './allocate-task.ts';
+import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -228,8 +231,8 @@ export class SqliteStore implements Store {
     return getCase(this.db, id);
   }
 
-  async listNotifications(user: string): Promise<NotificationRow[]> {
-    return listNotifications(this.db, user);
+  async listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]> {
+    return listNotifications(this.db, user, opts);
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
@@ -336,5 +339,46 @@ export class SqliteStore implements Store {
 
   async nextScheduleAt(): Promise<number | null> {
     return schedules.nextScheduleAt(this.db);
+  }
+
+  // ---- people and queues (W1)
+  async insertUser(row: UserRow): Promise<void> {
+    people.insertUser(this.db, row);
+  }
+
+  async getUser(name: string): Promise<UserRow | undefined> {
+    return people.getUser(this.db, name);
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    return people.listUsers(this.db);
+  }
+
+  async updateUser(row: UserRow): Promise<boolean> {
+    return people.updateUser(this.db, row);
+  }
+
+  async insertQueue(row: QueueRow): Promise<void> {
+    people.insertQueue(this.db, row);
+  }
+
+  async getQueue(name: string): Promise<QueueRow | undefined> {
+    return people.getQueue(this.db, name);
+  }
+
+  async listQueues(): Promise<QueueRow[]> {
+    return people.listQueues(this.db);
+  }
+
+  async updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean> {
+    return people.updateQueue(this.db, row, expectedRevision);
+  }
+
+  async allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined> {
+    return allocateTask(this.db, actionId, at);
+  }
+
+  async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
+    return markNotificationRead(this.db, id, user, at);
   }
 }

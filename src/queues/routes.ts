@@ -1,0 +1,26 @@
+// Queues: builders create and change them; every role reads them.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { QueueService } from './service.ts';
+import { QueueBody, QueueNameParams, QueuePatchBody } from './schemas.ts';
+
+const BUILDERS = ['builder'] as const;
+
+export const queueRoutes =
+  (queues: QueueService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['queues'];
+    app.post('/queues', { config: { roles: BUILDERS }, schema: { tags, body: QueueBody } }, async (req, reply) =>
+      reply
+        .code(201)
+        .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
+        .send(await queues.create(req.body)),
+    );
+    app.get('/queues', { schema: { tags } }, async () => ({ items: await queues.list() }));
+    app.get('/queues/:name', { schema: { tags, params: QueueNameParams } }, async (req) => queues.get(req.params.name));
+    app.patch(
+      '/queues/:name',
+      { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody } },
+      async (req) => queues.update(req.params.name, req.body as Record<string, unknown>),
+    );
+  };

@@ -1,0 +1,55 @@
+// What allocating one task decides, for both stores: each store reads the queue, its active members'
+// open tasks, the case owner and the queue's last assignee inside the transaction of the write, and
+// this turns them into the assignee and the timeline's words (the rules are src/queues/allocate.ts).
+
+import { allocate, type Allocation } from '../queues/allocate.ts';
+import type { QueueRow, UserRow } from './types.ts';
+
+export interface AllocationFacts {
+  /** The queue's row; undefined when no queue of that name exists. */
+  queue: QueueRow | undefined;
+  /** The queue's members that exist and are not disabled. */
+  activeMembers: ReadonlySet<string>;
+  /** Open (To Do / In Progress) tasks assigned to each member, in any queue. */
+  openTasks: Readonly<Record<string, number>>;
+  caseOwner: string | null;
+  lastAssignee: string | null;
+}
+
+export const queueMembers = (q: QueueRow): string[] => (Array.isArray(q.doc.members) ? (q.doc.members as string[]) : []);
+
+export function decideAllocation(queueName: string, f: AllocationFacts): { assignee: string | null; message: string } {
+  if (f.queue === undefined) return { assignee: null, message: `Queue ${queueName} does not exist: the task waits on it unassigned` };
+  // A disabled user gets no new work; they stay listed so enabling them again restores the queue.
+  const members = queueMembers(f.queue).filter((m) => f.activeMembers.has(m));
+  const r = allocate(
+    { allocation: (f.queue.doc.allocation as Allocation | undefined) ?? 'none', members },
+    f.openTasks,
+    f.caseOwner,
+    f.lastAssignee,
+  );
+  return r.assignee === null
+    ? { assignee: null, message: `Left on queue ${queueName} unassigned: ${r.why}` }
+    : { assignee: r.assignee, message: `Allocated to ${r.assignee} from queue ${queueName}: ${r.why}` };
+}
+
+export function userFromRow(r: Record<string, unknown>): UserRow {
+  return {
+    name: r.name as string,
+    displayName: r.display_name as string,
+    email: (r.email as string | null) ?? null,
+    disabled: r.disabled === true || r.disabled === 1,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function queueFromRow(r: Record<string, unknown>): QueueRow {
+  return {
+    name: r.name as string,
+    doc: (typeof r.doc === 'string' ? JSON.parse(r.doc) : r.doc) as Record<string, unknown>,
+    revision: Number(r.revision),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}

@@ -1,0 +1,58 @@
+// Allocation of a task by its queue, inside the transaction of the write (writeActions) or its own
+// (allocateTask). The queue's row is locked (FOR UPDATE), so nodes allocating on one queue take
+// turns: the round-robin cursor and the open-task counts each reads are the ones it writes against.
+
+import type { Pool, PoolClient } from 'pg';
+import type { AllocationOutcome } from '../types.ts';
+import type { TaskAllocation } from '../effects.ts';
+import { decideAllocation, queueFromRow, queueMembers } from '../allocation.ts';
+import { insertTimeline } from './write-actions.ts';
+import { inTransaction } from './transaction.ts';
+
+const TASK = `SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT JOIN cases c ON c.id = a.case_id
+ WHERE a.id = $1 FOR UPDATE OF a`;
+const OPEN_TASKS = `SELECT assignee, count(*)::int AS n FROM actions
+ WHERE state IN ('todo', 'in_progress') AND assignee = ANY($1::text[]) GROUP BY assignee`;
+
+export async function allocateInTransaction(client: PoolClient, t: TaskAllocation): Promise<AllocationOutcome | undefined> {
+  // The task, then its queue, as writeActions does (its UPDATE holds the task); queues in name order.
+  const task = (await client.query(TASK, [t.actionId])).rows[0] as
+    { state: string; queue: string | null; assignee: string | null; owner: string | null } | undefined;
+  // Picked up, assigned or moved since: nothing to allocate any more.
+  if (!task || task.state !== 'todo' || task.assignee !== null || task.queue !== t.queue) return undefined;
+  const q = await client.query('SELECT * FROM queues WHERE name = $1 FOR UPDATE', [t.queue]);
+  const queue = q.rows[0] ? queueFromRow(q.rows[0] as Record<string, unknown>) : undefined;
+  const members = queue ? queueMembers(queue) : [];
+  const active = await client.query<{ name: string }>('SELECT name FROM users WHERE NOT disabled AND name = ANY($1::text[])', [members]);
+  const counts = await client.query<{ assignee: string; n: number }>(OPEN_TASKS, [members]);
+  const d = decideAllocation(t.queue, {
+    queue,
+    activeMembers: new Set(active.rows.map((r) => r.name)),
+    openTasks: Object.fromEntries(counts.rows.map((c) => [c.assignee, Number(c.n)])),
+    caseOwner: task.owner || null,
+    lastAssignee: (q.rows[0] as { last_assignee?: string | null } | undefined)?.last_assignee ?? null,
+  });
+  if (d.assignee !== null) {
+    // The version moves so a writer holding the unassigned record re-reads instead of undoing this.
+    await client.query('UPDATE actions SET assignee = $1, version = version + 1 WHERE id = $2', [d.assignee, t.actionId]);
+    await client.query('UPDATE queues SET last_assignee = $1 WHERE name = $2', [d.assignee, t.queue]);
+  }
+  await insertTimeline(client, [
+    {
+      actionId: t.actionId,
+      at: t.at,
+      actor: 'system',
+      kind: 'allocated',
+      message: d.message,
+      data: { queue: t.queue, assignee: d.assignee },
+    },
+  ]);
+  return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
+}
+
+export async function allocateTask(pool: Pool, actionId: string, at: number): Promise<AllocationOutcome | undefined> {
+  const a = await pool.query<{ queue: string | null }>('SELECT queue FROM actions WHERE id = $1', [actionId]);
+  const queue = a.rows[0]?.queue;
+  if (!queue) return undefined;
+  return inTransaction(pool, (client) => allocateInTransaction(client, { actionId, queue, at }));
+}

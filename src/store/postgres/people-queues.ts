@@ -1,0 +1,77 @@
+// Users and queues in the shared store: one statement each.
+
+import { DatabaseError, type Pool } from 'pg';
+import type { QueueRow, UserRow } from '../types.ts';
+import { queueFromRow, userFromRow } from '../allocation.ts';
+import { nameTaken } from '../conflicts.ts';
+
+const unique = (e: unknown): boolean => e instanceof DatabaseError && e.code === '23505';
+
+export async function insertUser(pool: Pool, u: UserRow): Promise<void> {
+  try {
+    await pool.query('INSERT INTO users (name, display_name, email, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      u.name,
+      u.displayName,
+      u.email,
+      u.disabled,
+      u.createdAt,
+      u.updatedAt,
+    ]);
+  } catch (e) {
+    throw unique(e) ? nameTaken('user', u.name) : e;
+  }
+}
+
+export async function getUser(pool: Pool, name: string): Promise<UserRow | undefined> {
+  const r = await pool.query({ name: 'callout_get_user', text: 'SELECT * FROM users WHERE name = $1', values: [name] });
+  return r.rows[0] ? userFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function listUsers(pool: Pool): Promise<UserRow[]> {
+  return (await pool.query('SELECT * FROM users ORDER BY name')).rows.map((r) => userFromRow(r as Record<string, unknown>));
+}
+
+export async function updateUser(pool: Pool, u: UserRow): Promise<boolean> {
+  const r = await pool.query('UPDATE users SET display_name = $1, email = $2, disabled = $3, updated_at = $4 WHERE name = $5', [
+    u.displayName,
+    u.email,
+    u.disabled,
+    u.updatedAt,
+    u.name,
+  ]);
+  return r.rowCount === 1;
+}
+
+export async function insertQueue(pool: Pool, q: QueueRow): Promise<void> {
+  try {
+    await pool.query('INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)', [
+      q.name,
+      JSON.stringify(q.doc),
+      q.revision,
+      q.createdAt,
+      q.updatedAt,
+    ]);
+  } catch (e) {
+    throw unique(e) ? nameTaken('queue', q.name) : e;
+  }
+}
+
+export async function getQueue(pool: Pool, name: string): Promise<QueueRow | undefined> {
+  const r = await pool.query('SELECT * FROM queues WHERE name = $1', [name]);
+  return r.rows[0] ? queueFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function listQueues(pool: Pool): Promise<QueueRow[]> {
+  return (await pool.query('SELECT * FROM queues ORDER BY name')).rows.map((r) => queueFromRow(r as Record<string, unknown>));
+}
+
+export async function updateQueue(pool: Pool, q: QueueRow, expectedRevision: number): Promise<boolean> {
+  const r = await pool.query('UPDATE queues SET doc = $1, revision = $2, updated_at = $3 WHERE name = $4 AND revision = $5', [
+    JSON.stringify(q.doc),
+    q.revision,
+    q.updatedAt,
+    q.name,
+    expectedRevision,
+  ]);
+  return r.rowCount === 1;
+}

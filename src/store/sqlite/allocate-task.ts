@@ -1,0 +1,55 @@
+// Allocation of a task by its queue, inside the caller's transaction (writeActions) or its own
+// (allocateTask): SQLite runs one writer at a time, so the round-robin cursor and the open-task counts
+// it reads cannot change before the assignee is written.
+
+import type Database from 'better-sqlite3';
+import type { AllocationOutcome } from '../types.ts';
+import type { TaskAllocation } from '../effects.ts';
+import { decideAllocation, queueMembers } from '../allocation.ts';
+import { getQueue } from './people-queues.ts';
+import { insertTimeline } from './write-actions.ts';
+import { prepared } from './statements.ts';
+
+const TASK = 'SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT JOIN cases c ON c.id = a.case_id WHERE a.id = ?';
+const ACTIVE = 'SELECT name FROM users WHERE disabled = 0 AND name IN (SELECT value FROM json_each(?))';
+const OPEN_TASKS = `SELECT assignee, count(*) AS n FROM actions
+ WHERE state IN ('todo', 'in_progress') AND assignee IN (SELECT value FROM json_each(?)) GROUP BY assignee`;
+
+export function allocateInTransaction(db: Database.Database, t: TaskAllocation): AllocationOutcome | undefined {
+  const task = prepared(db, TASK).get(t.actionId) as
+    { state: string; queue: string | null; assignee: string | null; owner: string | null } | undefined;
+  // Picked up, assigned or moved since: nothing to allocate any more.
+  if (!task || task.state !== 'todo' || task.assignee !== null || task.queue !== t.queue) return undefined;
+  const queue = getQueue(db, t.queue);
+  const members = JSON.stringify(queue ? queueMembers(queue) : []);
+  const active = new Set((prepared(db, ACTIVE).all(members) as Array<{ name: string }>).map((r) => r.name));
+  const counts = prepared(db, OPEN_TASKS).all(members) as Array<{ assignee: string; n: number }>;
+  const last = queue
+    ? (prepared(db, 'SELECT last_assignee FROM queues WHERE name = ?').get(t.queue) as { last_assignee: string | null })
+    : undefined;
+  const d = decideAllocation(t.queue, {
+    queue,
+    activeMembers: active,
+    openTasks: Object.fromEntries(counts.map((c) => [c.assignee, Number(c.n)])),
+    caseOwner: task.owner || null,
+    lastAssignee: last?.last_assignee ?? null,
+  });
+  if (d.assignee !== null) {
+    // The version moves so a writer holding the unassigned record re-reads instead of undoing this.
+    prepared(db, 'UPDATE actions SET assignee = ?, version = version + 1 WHERE id = ?').run(d.assignee, t.actionId);
+    prepared(db, 'UPDATE queues SET last_assignee = ? WHERE name = ?').run(d.assignee, t.queue);
+  }
+  insertTimeline(db, t.actionId, [
+    { at: t.at, actor: 'system', kind: 'allocated', message: d.message, data: { queue: t.queue, assignee: d.assignee } },
+  ]);
+  return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
+}
+
+export function allocateTask(db: Database.Database, actionId: string, at: number): AllocationOutcome | undefined {
+  return db
+    .transaction(() => {
+      const a = prepared(db, 'SELECT queue FROM actions WHERE id = ?').get(actionId) as { queue: string | null } | undefined;
+      return a?.queue ? allocateInTransaction(db, { actionId, queue: a.queue, at }) : undefined;
+    })
+    .immediate();
+}

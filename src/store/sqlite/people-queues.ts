@@ -1,0 +1,80 @@
+// Users and queues in the embedded store: one statement each.
+
+import type Database from 'better-sqlite3';
+import { nameTaken } from '../conflicts.ts';
+import type { QueueRow, UserRow } from '../types.ts';
+import { queueFromRow, userFromRow } from '../allocation.ts';
+import { prepared } from './statements.ts';
+
+const unique = (e: unknown): boolean => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+
+export function insertUser(db: Database.Database, u: UserRow): void {
+  try {
+    prepared(db, 'INSERT INTO users (name, display_name, email, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      u.name,
+      u.displayName,
+      u.email,
+      u.disabled ? 1 : 0,
+      u.createdAt,
+      u.updatedAt,
+    );
+  } catch (e) {
+    throw unique(e) ? nameTaken('user', u.name) : e;
+  }
+}
+
+export function getUser(db: Database.Database, name: string): UserRow | undefined {
+  const r = prepared(db, 'SELECT * FROM users WHERE name = ?').get(name);
+  return r ? userFromRow(r as Record<string, unknown>) : undefined;
+}
+
+export function listUsers(db: Database.Database): UserRow[] {
+  return (prepared(db, 'SELECT * FROM users ORDER BY name').all() as Record<string, unknown>[]).map(userFromRow);
+}
+
+export function updateUser(db: Database.Database, u: UserRow): boolean {
+  return (
+    prepared(db, 'UPDATE users SET display_name = ?, email = ?, disabled = ?, updated_at = ? WHERE name = ?').run(
+      u.displayName,
+      u.email,
+      u.disabled ? 1 : 0,
+      u.updatedAt,
+      u.name,
+    ).changes === 1
+  );
+}
+
+export function insertQueue(db: Database.Database, q: QueueRow): void {
+  try {
+    prepared(db, 'INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(
+      q.name,
+      JSON.stringify(q.doc),
+      q.revision,
+      q.createdAt,
+      q.updatedAt,
+    );
+  } catch (e) {
+    throw unique(e) ? nameTaken('queue', q.name) : e;
+  }
+}
+
+export function getQueue(db: Database.Database, name: string): QueueRow | undefined {
+  const r = prepared(db, 'SELECT * FROM queues WHERE name = ?').get(name);
+  return r ? queueFromRow(r as Record<string, unknown>) : undefined;
+}
+
+export function listQueues(db: Database.Database): QueueRow[] {
+  return (prepared(db, 'SELECT * FROM queues ORDER BY name').all() as Record<string, unknown>[]).map(queueFromRow);
+}
+
+export function updateQueue(db: Database.Database, q: QueueRow, expectedRevision: number): boolean {
+  return (
+    prepared(db, 'UPDATE queues SET doc = ?, revision = ?, updated_at = ? WHERE name = ? AND revision = ?').run(
+      JSON.stringify(q.doc),
+      q.revision,
+      q.updatedAt,
+      q.name,
+      expectedRevision,
+    ).changes === 1
+  );
+}

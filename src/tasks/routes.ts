@@ -1,0 +1,23 @@
+// POST /v1/actions/{id}/assign and /notes: operators (and admins) move tasks and note on them, as the
+// user their key acts as.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { userOf } from '../api/user.ts';
+import { ActionIdParams } from '../actions/schemas.ts';
+import type { TaskService } from './service.ts';
+import { AssignBody, NoteBody } from './schemas.ts';
+
+const OPERATORS = ['operator'] as const;
+
+export const taskRoutes =
+  (tasks: TaskService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['actions'];
+    const config = { roles: OPERATORS };
+    app.post('/actions/:id/assign', { config, schema: { tags, params: ActionIdParams, body: AssignBody } }, async (req) =>
+      tasks.assign(req.params.id, userOf(req), req.body),
+    );
+    app.post('/actions/:id/notes', { config, schema: { tags, params: ActionIdParams, body: NoteBody } }, async (req) =>
+      tasks.note(req.params.id, userOf(req), req.body),
+    );
+  };

@@ -1,0 +1,32 @@
+// Request schemas of an operator's task work beyond pick-up and complete (TypeBox).
+
+import { type Static, Type } from '@sinclair/typebox';
+import { MAX_TEXT_CHARS } from '../json-limits.ts';
+
+export const AssignBody = Type.Object(
+  {
+    queue: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'an existing queue' })),
+    assignee: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'an existing, enabled user ("me" for the caller); a member of `queue` when one is given',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'at least one of queue and assignee' },
+);
+export type AssignBody = Static<typeof AssignBody>;
+
+export const NoteBody = Type.Object(
+  { note: Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, description: 'shown on the timeline, by the caller' }) },
+  { additionalProperties: false },
+);
+export type NoteBody = Static<typeof NoteBody>;
+
+export const NotificationsQuery = Type.Object(
+  { unread: Type.Optional(Type.Boolean({ description: 'only the ones not marked read' })) },
+  { additionalProperties: false },
+);
+
+export const NotificationIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'notification id' }) });

@@ -1,0 +1,35 @@
+// Users: an admin creates and changes them; every role reads them (to assign work). /v1/users/me is
+// the user the caller's key acts as.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { UserService } from './service.ts';
+import { UserBody, UserNameParams, UserPatchBody } from './schemas.ts';
+import { NotFoundError } from '../errors.ts';
+
+const ADMINS = ['admin'] as const;
+
+/** `me` is the caller's user; a key that acts as no user has none. */
+function named(req: FastifyRequest, name: string): string {
+  if (name !== 'me') return name;
+  const user = req.principal?.user;
+  if (user === undefined) throw new NotFoundError('User', 'me');
+  return user;
+}
+
+export const userRoutes =
+  (users: UserService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['users'];
+    app.post('/users', { config: { roles: ADMINS }, schema: { tags, body: UserBody } }, async (req, reply) =>
+      reply
+        .code(201)
+        .header('location', `/v1/users/${req.body.name}`)
+        .send(await users.create(req.body)),
+    );
+    app.get('/users', { schema: { tags } }, async () => ({ items: await users.list() }));
+    app.get('/users/:name', { schema: { tags, params: UserNameParams } }, async (req) => users.get(named(req, req.params.name)));
+    app.patch('/users/:name', { config: { roles: ADMINS }, schema: { tags, params: UserNameParams, body: UserPatchBody } }, async (req) =>
+      users.update(named(req, req.params.name), req.body),
+    );
+  };

@@ -1,0 +1,80 @@
+// Users (SPEC 10.1): created and changed by an admin, read by every role (to assign work to them).
+// A disabled user keeps their name on past work; their keys are refused and queues give them no new tasks.
+
+import type { Store, UserRow } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { compileUser } from './user.ts';
+
+export interface UserView {
+  name: string;
+  displayName: string;
+  email: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UserPatch {
+  displayName?: string;
+  email?: string | null;
+  disabled?: boolean;
+}
+
+export class UserService {
+  constructor(private readonly d: { store: Store; clock: Clock }) {}
+
+  async create(body: unknown): Promise<UserView> {
+    const spec = compileUser(body);
+    const now = this.d.clock.now();
+    const row: UserRow = { ...spec, disabled: false, createdAt: now, updatedAt: now };
+    await this.d.store.insertUser(row);
+    return userView(row);
+  }
+
+  async list(): Promise<UserView[]> {
+    return (await this.d.store.listUsers()).map(userView);
+  }
+
+  async get(name: string): Promise<UserView> {
+    return userView(await this.row(name));
+  }
+
+  async update(name: string, patch: UserPatch): Promise<UserView> {
+    const cur = await this.row(name);
+    if (patch.disabled !== undefined && typeof patch.disabled !== 'boolean')
+      throw new ValidationError([{ field: 'disabled', message: 'must be true or false' }]);
+    // The same checks as a new user, on the result: a blank display name or a bad address is named.
+    const email = patch.email === undefined ? cur.email : patch.email;
+    const spec = compileUser({
+      name: cur.name,
+      displayName: patch.displayName ?? cur.displayName,
+      ...(email !== null ? { email } : {}),
+    });
+    const row: UserRow = { ...cur, ...spec, disabled: patch.disabled ?? cur.disabled, updatedAt: this.d.clock.now() };
+    if (!(await this.d.store.updateUser(row))) throw new NotFoundError('User', name);
+    return userView(row);
+  }
+
+  /** The user, or undefined: for checks by other services (assignees, queue members). */
+  async find(name: string): Promise<UserRow | undefined> {
+    return this.d.store.getUser(name);
+  }
+
+  private async row(name: string): Promise<UserRow> {
+    const u = await this.d.store.getUser(name);
+    if (!u) throw new NotFoundError('User', name);
+    return u;
+  }
+}
+
+export function userView(u: UserRow): UserView {
+  return {
+    name: u.name,
+    displayName: u.displayName,
+    email: u.email,
+    disabled: u.disabled,
+    createdAt: new Date(u.createdAt).toISOString(),
+    updatedAt: new Date(u.updatedAt).toISOString(),
+  };
+}

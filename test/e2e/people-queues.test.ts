@@ -1,0 +1,284 @@
+// People and queues over HTTP on both stores: users and keys acting as them, queues allocating the
+// tasks that land on them by each strategy (in the store's transaction), an operator's task work as
+// their user, notifications seen and marked read only by their owner, and roles on every new route.
+
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { ROLES, type Role } from '../../src/api-keys/service.ts';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+
+const backends: Array<{ name: string; open(): Promise<Harness> }> = [
+  { name: 'SQLite', open: () => startHarness() },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = freshSchema('people');
+      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
+      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
+      const close = h.close.bind(h);
+      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
+    },
+  },
+];
+
+const fields = (body: { errors?: Array<{ field: string }> }): string[] => (body.errors ?? []).map((e) => e.field).sort();
+
+for (const backend of backends)
+  describe(`${backend.name}: people and queues`, () => {
+    let h: Harness;
+    const keyOf: Record<string, string> = {};
+    const as = (who: string): Record<string, string> => ({ authorization: `Bearer ${keyOf[who]}` });
+
+    async function user(name: string): Promise<void> {
+      const r = await h.api('POST', '/v1/users', { name, displayName: name.toUpperCase(), email: `${name}@example.com` });
+      expect(r.status).toBe(201);
+    }
+    async function userKey(name: string, roles: Role[] = ['operator']): Promise<void> {
+      const r = await h.api('POST', '/v1/api-keys', { name: `${name}-laptop`, roles, user: name });
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({ name: `${name}-laptop`, roles, user: name, key: expect.any(String) });
+      keyOf[name] = r.body.key;
+    }
+    async function queue(body: Record<string, unknown>): Promise<void> {
+      const r = await h.api('POST', '/v1/queues', body);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    /** Launches an action that the mock rejects (HTTP 400), so it lands To Do on the type's queue. */
+    async function todo(
+      type: string,
+      extra: Record<string, unknown> = {},
+    ): Promise<{ id: string; assignee: string | null; queue: string | null }> {
+      const a = await launch(h, type, {}, extra);
+      return h.waitFor(a.id, (x) => x.state === 'todo');
+    }
+    const timeline = async (id: string): Promise<Array<{ kind: string; actor: string; message: string }>> =>
+      (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items;
+
+    beforeAll(async () => {
+      h = await backend.open();
+      await connector(h);
+      for (const role of ROLES) keyOf[role] = (await h.callout.apiKeys.create({ name: `key-${role}`, roles: [role] })).key;
+    });
+    afterAll(async () => h?.close());
+
+    it('users are created, read and changed; a key acts as an existing user only', async () => {
+      await user('alice');
+      expect((await h.api('POST', '/v1/users', { name: 'alice' })).status).toBe(409);
+      expect(fields((await h.api('POST', '/v1/users', { name: 'Alice', admin: true })).body)).toEqual(['admin', 'name']);
+      expect((await h.api('POST', '/v1/users', { name: 'me' })).status).toBe(422);
+      const got = await h.api('GET', '/v1/users/alice');
+      expect(got.body).toMatchObject({ name: 'alice', displayName: 'ALICE', email: 'alice@example.com', disabled: false });
+      const patched = await h.api('PATCH', '/v1/users/alice', { displayName: 'Alice Ng' });
+      expect(patched.body).toMatchObject({ name: 'alice', displayName: 'Alice Ng', email: 'alice@example.com' });
+      expect(fields((await h.api('PATCH', '/v1/users/alice', { email: 'nope' })).body)).toEqual(['email']);
+      expect((await h.api('PATCH', '/v1/users/nobody', { disabled: true })).status).toBe(404);
+      expect((await h.api('GET', '/v1/users')).body.items.map((u: { name: string }) => u.name)).toContain('alice');
+
+      const ghost = await h.api('POST', '/v1/api-keys', { name: 'ghost-key', roles: ['operator'], user: 'ghost' });
+      expect(ghost.status).toBe(422);
+      expect(fields(ghost.body)).toEqual(['user']);
+      await userKey('alice');
+      expect((await h.api('GET', '/v1/users/me', undefined, as('alice'))).body.name).toBe('alice');
+      const listed = (await h.api('GET', '/v1/api-keys')).body.items.find((k: { name: string }) => k.name === 'alice-laptop');
+      expect(listed).toMatchObject({ user: 'alice' });
+      expect(JSON.stringify(listed)).not.toContain(keyOf.alice);
+    });
+
+    it('queues need existing members and a known allocation; builders change them', async () => {
+      await user('bob');
+      await queue({ name: 'rr', members: ['alice', 'bob'], allocation: 'round_robin' });
+      expect((await h.api('POST', '/v1/queues', { name: 'rr' })).status).toBe(409);
+      const bad = await h.api('POST', '/v1/queues', { name: 'bad', members: ['alice', 'nobody'], allocation: 'random' });
+      // (A union of words: the schema names the field once per word it is not.)
+      expect(bad.status).toBe(422);
+      expect(new Set(fields(bad.body))).toEqual(new Set(['allocation']));
+      expect(fields((await h.api('POST', '/v1/queues', { name: 'bad', members: ['nobody'] })).body)).toEqual(['members[0]']);
+      expect((await h.api('GET', '/v1/queues/bad')).status).toBe(404);
+      await queue({ name: 'desk', integration: { connector: 'vendor', onAssign: 'submit' } });
+      const p = await h.api('PATCH', '/v1/queues/desk', { members: ['bob'] }, as('builder'));
+      expect(p.body).toMatchObject({ name: 'desk', members: ['bob'], allocation: 'none', revision: 2 });
+      expect(p.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
+      expect((await h.api('GET', '/v1/queues/rr', undefined, as('integration'))).body).toMatchObject({ allocation: 'round_robin' });
+    });
+
+    it('round robin alternates between the members', async () => {
+      await actionType(h, { name: 'to-rr', path: '/reject', allocation: { queue: 'rr' } });
+      const got: Array<string | null> = [];
+      for (let i = 0; i < 4; i++) got.push((await todo('to-rr')).assignee);
+      expect(got).toEqual(['alice', 'bob', 'alice', 'bob']);
+    });
+
+    it('least loaded gives each task to the member with the fewest open tasks', async () => {
+      for (const u of ['l1', 'l2', 'l3']) await user(u);
+      await queue({ name: 'll', members: ['l1', 'l2', 'l3'], allocation: 'least_loaded' });
+      await actionType(h, { name: 'unqueued', path: '/reject' });
+      // l1 has two open tasks and l2 one before the queue gets any.
+      for (const who of ['l1', 'l1', 'l2']) {
+        const t = await todo('unqueued');
+        expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: who })).body.assignee).toBe(who);
+      }
+      await actionType(h, { name: 'to-ll', path: '/reject', allocation: { queue: 'll' } });
+      const got: Array<string | null> = [];
+      for (let i = 0; i < 3; i++) got.push((await todo('to-ll')).assignee);
+      expect(got).toEqual(['l3', 'l2', 'l3']);
+    });
+
+    it('owner gives the task to the case owner when a member; none and a missing queue leave it unassigned', async () => {
+      for (const u of ['o1', 'o2']) await user(u);
+      await queue({ name: 'own', members: ['o1', 'o2'], allocation: 'owner' });
+      await queue({ name: 'pool', members: ['o1', 'o2'] });
+      await actionType(h, { name: 'to-own', path: '/reject', allocation: { queue: 'own' } });
+      await actionType(h, { name: 'to-pool', path: '/reject', allocation: { queue: 'pool' } });
+      await actionType(h, { name: 'to-ghost', path: '/reject', allocation: { queue: 'ghost' } });
+      const kase = async (owner: string | null): Promise<string> => (await h.api('POST', '/v1/cases', { data: {}, owner })).body.id;
+
+      expect((await todo('to-own', { caseId: await kase('o2') })).assignee).toBe('o2');
+      expect((await todo('to-own', { caseId: await kase('o1') })).assignee).toBe('o1');
+      const outsider = await todo('to-own', { caseId: await kase('zed') });
+      expect(outsider).toMatchObject({ queue: 'own', assignee: null });
+      expect((await timeline(outsider.id)).find((e) => e.kind === 'allocated')!.message).toContain('not a member');
+
+      const pooled = await todo('to-pool');
+      expect(pooled).toMatchObject({ queue: 'pool', assignee: null });
+      expect((await timeline(pooled.id)).find((e) => e.kind === 'allocated')!.message).toContain('assigns no one');
+      const lost = await todo('to-ghost');
+      expect(lost).toMatchObject({ queue: 'ghost', assignee: null });
+      expect((await timeline(lost.id)).find((e) => e.kind === 'allocated')).toMatchObject({
+        actor: 'system',
+        message: 'Queue ghost does not exist: the task waits on it unassigned',
+      });
+    });
+
+    it("assign, notes, pick-up and complete with a user's key are done as that user", async () => {
+      const t = await todo('to-pool');
+      const bad = async (body: unknown): Promise<string[]> => {
+        const r = await h.api('POST', `/v1/actions/${t.id}/assign`, body, as('alice'));
+        expect(r.status).toBe(422);
+        return fields(r.body);
+      };
+      expect(await bad({ assignee: 'nobody' })).toEqual(['assignee']);
+      expect(await bad({ queue: 'rr', assignee: 'o1' })).toEqual(['assignee']);
+      expect(await bad({ queue: 'nope' })).toEqual(['queue']);
+      expect(await bad({ assignee: 'alice', extra: 1 })).toEqual(['extra']);
+      expect((await h.api('POST', `/v1/actions/${t.id}/assign`, {}, as('alice'))).status).toBe(422);
+      expect((await h.callout.actions.getAction(t.id)).assignee).toBeNull();
+
+      // To a queue alone: its allocation picks the person (rr's turn is alice's after bob).
+      const moved = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'rr' }, as('alice'));
+      expect(moved.body).toMatchObject({ queue: 'rr', assignee: 'alice' });
+      const mine = await h.api('GET', '/v1/actions?state=todo&queue=rr&assignee=me', undefined, as('alice'));
+      expect(mine.body.items.map((a: { id: string }) => a.id)).toContain(t.id);
+      expect(mine.body.items.every((a: { assignee: string }) => a.assignee === 'alice')).toBe(true);
+
+      expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'me', queue: 'rr' }, as('alice'))).status).toBe(200);
+      expect((await h.api('POST', `/v1/actions/${t.id}/notes`, { note: 'Called the vendor' }, as('alice'))).status).toBe(200);
+      expect((await h.api('POST', `/v1/actions/${t.id}/notes`, { note: '' }, as('alice'))).status).toBe(422);
+      expect((await h.api('POST', `/v1/actions/${t.id}/notes`, { note: '   ' }, as('alice'))).status).toBe(422);
+      expect((await h.api('POST', `/v1/actions/${t.id}/pick-up`, undefined, as('alice'))).body).toMatchObject({
+        state: 'in_progress',
+        assignee: 'alice',
+      });
+      const done = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('alice'));
+      expect(done.body).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
+      const tl = await timeline(t.id);
+      for (const kind of ['assigned', 'message', 'picked_up', 'completed'])
+        expect(tl.find((e) => e.kind === kind)!.actor).toBe('user:alice');
+      expect(tl.find((e) => e.kind === 'message')!.message).toBe('Called the vendor');
+      expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'bob' }, as('alice'))).status).toBe(409);
+    });
+
+    it('notifications are listed and marked read only by their owner', async () => {
+      await user('carol');
+      await userKey('carol');
+      await userKey('bob');
+      await actionType(h, { name: 'gives-up', path: '/status/503', retry: { maxRetries: 0 } });
+      const caseId = (await h.api('POST', '/v1/cases', { data: {}, owner: 'carol' })).body.id;
+      const a = await launch(h, 'gives-up', {}, { caseId });
+      await h.waitFor(a.id, (x) => x.state === 'closed');
+      const list = await h.api('GET', '/v1/notifications', undefined, as('carol'));
+      expect(list.body.items).toHaveLength(1);
+      const n = list.body.items[0];
+      expect(n).toMatchObject({ user: 'carol', kind: 'action.escalated', actionId: a.id, read: false, readAt: null });
+      expect((await h.api('GET', '/v1/notifications', undefined, as('bob'))).body.items).toEqual([]);
+      expect((await h.api('POST', `/v1/notifications/${n.id}/read`, undefined, as('bob'))).status).toBe(404);
+      expect((await h.api('POST', '/v1/notifications/x1/read', undefined, as('carol'))).status).toBe(422);
+      const read = await h.api('POST', `/v1/notifications/${n.id}/read`, undefined, as('carol'));
+      expect(read.body).toMatchObject({ id: n.id, read: true, readAt: expect.any(String) });
+      const again = await h.api('POST', `/v1/notifications/${n.id}/read`, undefined, as('carol'));
+      expect(again.body.readAt).toBe(read.body.readAt);
+      expect((await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items).toEqual([]);
+      expect((await h.api('GET', '/v1/notifications', undefined, as('carol'))).body.items[0].read).toBe(true);
+    });
+
+    it("a disabled user's keys are refused at once, and queues give them no new work", async () => {
+      expect((await h.api('GET', '/v1/users/me', undefined, as('bob'))).status).toBe(200);
+      expect((await h.api('PATCH', '/v1/users/bob', { disabled: true })).body.disabled).toBe(true);
+      expect((await h.api('GET', '/v1/users/me', undefined, as('bob'))).status).toBe(401);
+      expect((await h.api('POST', '/v1/actions/x/pick-up', undefined, as('bob'))).status).toBe(401);
+      // rr skips bob while he is disabled.
+      expect((await todo('to-rr')).assignee).toBe('alice');
+      expect((await todo('to-rr')).assignee).toBe('alice');
+      await h.api('PATCH', '/v1/users/bob', { disabled: false });
+      expect((await h.api('GET', '/v1/users/me', undefined, as('bob'))).status).toBe(200);
+    });
+
+    it('hostile bodies are refused naming the field, and change nothing', async () => {
+      const t = await todo('to-pool');
+      const before = (await timeline(t.id)).length;
+      let deep: unknown = 'x';
+      for (let i = 0; i < 80; i++) deep = { d: deep };
+      const huge = 'n'.repeat(10_001);
+      const tries: Array<[string, string, unknown, string]> = [
+        ['POST', `/v1/actions/${t.id}/notes`, { note: huge }, 'note'],
+        ['POST', `/v1/actions/${t.id}/notes`, { note: deep }, 'note'],
+        ['POST', `/v1/actions/${t.id}/assign`, { queue: 'pool', assignee: deep }, 'assignee'],
+        ['POST', '/v1/users', { name: 'deep', displayName: deep }, 'displayName'],
+        ['POST', '/v1/users', { name: 'x'.repeat(65) }, 'name'],
+        ['PATCH', '/v1/users/alice', { displayName: 'x'.repeat(201) }, 'displayName'],
+        ['POST', '/v1/queues', { name: 'big', members: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, 'members'],
+        ['PATCH', '/v1/queues/rr', { allocation: 'round_robin', name: 'renamed' }, 'name'],
+      ];
+      for (const [method, url, body, field] of tries) {
+        const r = await h.api(method, url, body);
+        expect(r.status, `${method} ${url}`).toBe(422);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(fields(r.body), `${method} ${url}`).toContain(field);
+      }
+      expect((await timeline(t.id)).length).toBe(before);
+      expect((await h.api('GET', '/v1/users/deep')).status).toBe(404);
+      expect((await h.api('GET', '/v1/queues/big')).status).toBe(404);
+      expect((await h.api('GET', '/v1/queues/rr')).body.name).toBe('rr');
+      expect((await h.api('GET', '/v1/users/alice')).body.displayName).toBe('Alice Ng');
+    });
+
+    it('roles: each new route refuses the wrong roles (403) and no key (401)', async () => {
+      const t = await todo('to-pool');
+      const routes: Array<[string, string, unknown, readonly Role[] | 'any']> = [
+        ['POST', '/v1/users', { name: `r${Date.now()}` }, ['admin']],
+        ['GET', '/v1/users', undefined, 'any'],
+        ['GET', '/v1/users/alice', undefined, 'any'],
+        ['PATCH', '/v1/users/alice', { displayName: 'Alice Ng' }, ['admin']],
+        ['POST', '/v1/queues', { name: 'q' }, ['builder']],
+        ['GET', '/v1/queues', undefined, 'any'],
+        ['GET', '/v1/queues/rr', undefined, 'any'],
+        ['PATCH', '/v1/queues/rr', { allocation: 'round_robin' }, ['builder']],
+        ['POST', `/v1/actions/${t.id}/assign`, { queue: 'pool' }, ['operator']],
+        ['POST', `/v1/actions/${t.id}/notes`, { note: 'n' }, ['operator']],
+        ['GET', '/v1/notifications', undefined, 'any'],
+        ['POST', '/v1/notifications/999999/read', undefined, 'any'],
+      ];
+      for (const [method, url, body, allowed] of routes) {
+        expect((await h.api(method, url, body, { authorization: '' })).status, `${method} ${url} without a key`).toBe(401);
+        for (const role of ROLES) {
+          const s = (await h.api(method, url, body, as(role))).status;
+          const ok = role === 'admin' || allowed === 'any' || allowed.includes(role);
+          if (ok) expect([200, 201, 404, 409], `${method} ${url} as ${role}`).toContain(s);
+          else expect(s, `${method} ${url} as ${role}`).toBe(403);
+        }
+      }
+      expect((await h.api('GET', '/v1/queues/q')).status).toBe(200);
+    });
+  });

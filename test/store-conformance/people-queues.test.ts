@@ -1,0 +1,136 @@
+// Store conformance: users, queues, and allocation in the transaction of the write, on both stores;
+// two nodes allocating on one queue at once share the work exactly as one node would.
+
+import { randomBytes } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, launched, write } from './stores.ts';
+import type { ActionRecord } from '../../src/lifecycle/action.ts';
+import type { Effect } from '../../src/lifecycle/transition.ts';
+import type { Store } from '../../src/store/types.ts';
+import { CalloutError } from '../../src/errors.ts';
+
+const toTodo: Effect = {
+  type: 'state_changed',
+  from: { state: 'waiting', reason: null, resolution: null },
+  to: { state: 'todo', reason: 'request_rejected', resolution: null },
+};
+
+eachStore((ctx) => {
+  let store: Store;
+  /** Names of this test only: the suite empties the action tables between tests, not these. */
+  let tag: string;
+  beforeEach(() => {
+    ({ store } = ctx());
+    tag = randomBytes(3).toString('hex');
+  });
+
+  const user = (name: string, disabled = false) =>
+    store.insertUser({ name, displayName: name, email: null, disabled, createdAt: T0, updatedAt: T0 });
+  const queue = (name: string, members: string[], allocation: string) =>
+    store.insertQueue({
+      name,
+      doc: { description: null, members, allocation, integration: null },
+      revision: 1,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+  async function waitingOn(q: string, n: number, over: Partial<ActionRecord> = {}): Promise<ActionRecord[]> {
+    const items = Array.from({ length: n }, (_, i) => launched({ createdAt: T0 + i * SECOND, queue: q, ...over }));
+    await store.insertActions(items);
+    return items.map((it) => it.action);
+  }
+  const todo = (a: ActionRecord): ReturnType<typeof write> =>
+    write(a, { state: 'todo', reason: 'request_rejected', phase: null, dueAt: null, updatedAt: T0 + 60 * SECOND }, [], [toTodo]);
+  const assignees = async (ids: string[]): Promise<Array<string | null>> =>
+    Promise.all(ids.map(async (id) => (await store.getAction(id))!.assignee));
+  const tally = (xs: Array<string | null>): Record<string, number> =>
+    xs.reduce<Record<string, number>>((m, x) => ((m[String(x)] = (m[String(x)] ?? 0) + 1), m), {});
+
+  describe('users and queues', () => {
+    it('are stored, read, changed, and a taken name is a conflict naming it', async () => {
+      await user(`u-${tag}`);
+      await expect(user(`u-${tag}`)).rejects.toSatisfy((e: unknown) => e instanceof CalloutError && e.errors?.[0]?.field === 'name');
+      const u = (await store.getUser(`u-${tag}`))!;
+      expect(await store.updateUser({ ...u, disabled: true, email: 'u@example.com', updatedAt: T0 + 1 })).toBe(true);
+      expect(await store.getUser(`u-${tag}`)).toMatchObject({ disabled: true, email: 'u@example.com', updatedAt: T0 + 1 });
+      expect(await store.updateUser({ ...u, name: `nobody-${tag}` })).toBe(false);
+
+      await queue(`q-${tag}`, [`u-${tag}`], 'round_robin');
+      await expect(queue(`q-${tag}`, [], 'none')).rejects.toBeInstanceOf(CalloutError);
+      const q = (await store.getQueue(`q-${tag}`))!;
+      expect(q.doc).toMatchObject({ members: [`u-${tag}`], allocation: 'round_robin' });
+      expect(await store.updateQueue({ ...q, doc: { ...q.doc, allocation: 'none' }, revision: 2 }, 1)).toBe(true);
+      expect(await store.updateQueue({ ...q, revision: 2 }, 1)).toBe(false);
+      expect((await store.listQueues()).map((x) => x.name)).toContain(`q-${tag}`);
+    });
+  });
+
+  describe('allocation', () => {
+    it('a write that puts a task To Do on a queue allocates it in the same transaction, with a timeline entry', async () => {
+      await user(`a-${tag}`);
+      await queue(`rr-${tag}`, [`a-${tag}`], 'round_robin');
+      const [a] = await waitingOn(`rr-${tag}`, 1);
+      expect(await store.writeActions([todo(a!)])).toEqual([true]);
+      const got = (await store.getAction(a!.id))!;
+      expect(got).toMatchObject({ state: 'todo', assignee: `a-${tag}`, version: a!.version + 2 });
+      const tl = await store.listTimeline(a!.id);
+      expect(tl.at(-1)).toMatchObject({ kind: 'allocated', actor: 'system', data: { queue: `rr-${tag}`, assignee: `a-${tag}` } });
+    });
+
+    it('two nodes writing To Do on one round-robin queue at once share the tasks exactly', async () => {
+      const members = [`a-${tag}`, `b-${tag}`];
+      for (const m of members) await user(m);
+      await queue(`rr-${tag}`, members, 'round_robin');
+      const tasks = await waitingOn(`rr-${tag}`, 20);
+      const other = ctx().db.open();
+      await Promise.all(tasks.map((t, i) => (i % 2 ? other : store).writeActions([todo(t)])));
+      expect(tally(await assignees(tasks.map((t) => t.id)))).toEqual({ [members[0]!]: 10, [members[1]!]: 10 });
+    });
+
+    it('least loaded under concurrent writes fills the emptiest members evenly, skipping disabled ones', async () => {
+      const members = [`a-${tag}`, `b-${tag}`, `c-${tag}`, `d-${tag}`];
+      for (const m of members) await user(m, m === `d-${tag}`);
+      await queue(`ll-${tag}`, members, 'least_loaded');
+      // a already holds three open tasks elsewhere.
+      await waitingOn(`other-${tag}`, 3, { state: 'in_progress', phase: null, dueAt: null, assignee: `a-${tag}` });
+      const tasks = await waitingOn(`ll-${tag}`, 9);
+      const other = ctx().db.open();
+      await Promise.all(tasks.map((t, i) => (i % 2 ? other : store).writeActions([todo(t)])));
+      expect(tally(await assignees(tasks.map((t) => t.id)))).toEqual({ [`b-${tag}`]: 4, [`c-${tag}`]: 4, [`a-${tag}`]: 1 });
+    });
+
+    it('allocateTask hands a task created To Do (a manual step) to the case owner; once only; a missing queue says so', async () => {
+      await user(`o-${tag}`);
+      await queue(`own-${tag}`, [`o-${tag}`], 'owner');
+      await store.insertCase({ id: `case-${tag}`, data: {}, owner: `o-${tag}`, createdAt: T0, updatedAt: T0 });
+      const todoNow = { state: 'todo', reason: 'manual', phase: null, dueAt: null, caseId: `case-${tag}` } as const;
+      const [m] = await waitingOn(`own-${tag}`, 1, todoNow);
+      expect(await store.allocateTask(m!.id, T0 + SECOND)).toMatchObject({ assignee: `o-${tag}` });
+      expect(await store.allocateTask(m!.id, T0 + SECOND)).toBeUndefined();
+      const [lost] = await waitingOn(`ghost-${tag}`, 1, todoNow);
+      expect(await store.allocateTask(lost!.id, T0)).toEqual({
+        actionId: lost!.id,
+        queue: `ghost-${tag}`,
+        assignee: null,
+        message: `Queue ghost-${tag} does not exist: the task waits on it unassigned`,
+      });
+      expect((await store.getAction(lost!.id))!.assignee).toBeNull();
+    });
+  });
+
+  describe('notifications', () => {
+    it('are marked read by their user only, the first time kept', async () => {
+      await store.insertCase({ id: `c-${tag}`, data: {}, owner: `n-${tag}`, createdAt: T0, updatedAt: T0 });
+      const [a] = await waitingOn(`x-${tag}`, 1, { caseId: `c-${tag}` });
+      await store.writeActions([
+        write(a!, { state: 'closed', resolution: 'not_done_successfully', escalated: true }, [], [{ type: 'escalated' }]),
+      ]);
+      const [n] = await store.listNotifications(`n-${tag}`);
+      expect(n!.readAt).toBeUndefined();
+      expect(await store.markNotificationRead(n!.id, `someone-${tag}`, T0)).toBeUndefined();
+      expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 5)).toMatchObject({ id: n!.id, readAt: T0 + 5 });
+      expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 9)).toMatchObject({ readAt: T0 + 5 });
+      expect(await store.listNotifications(`n-${tag}`, { unreadOnly: true })).toEqual([]);
+    });
+  });
+});
