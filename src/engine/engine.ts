@@ -84,6 +84,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       health: this.health,
       batchSize: this.o.batchSize,
       onWritten: (action, effects) => this.emit('action', action, effects),
+      onDue: (at) => this.dueAt(at),
       onFailure: (err) => this.emit('failure', err),
     });
     this.alarm = new Alarm(clock);
@@ -140,9 +141,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async loop(): Promise<void> {
-    // Other nodes' launches and callbacks arrive as notifications when the store has them.
+    // Other nodes' launches, callbacks and due times arrive as notifications when the store has them.
     const unlisten = await this.o.store
-      .listen?.(() => this.wake())
+      .listen?.((at) => (at === undefined ? this.wake() : this.dueAt(at)))
       .catch((err) => {
         this.o.logger.warn({ err }, 'listening for work failed; polling only');
         return undefined;
@@ -346,10 +347,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         event,
         'report',
       );
-      if (written) {
-        if (written.dueAt !== null) this.dueAt(written.dueAt);
-        return written;
-      }
+      // Its due time reaches the loop through the group commit (onDue).
+      if (written) return written;
     }
     throw new ConflictError('The action kept changing while this request was applied; try again');
   }

@@ -137,11 +137,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Calls `onWork` when any node commits an action that is due now (a launch, a retry due at once),
-   * so engines need not wait for their next poll; resolves to an unsubscribe. Optional: the
-   * embedded store has one process and nothing to listen to.
+   * Calls `onWork` when any node commits an action that is due soon (a launch, a retry, a timeout),
+   * with the earliest due time of the commit (none: due now), so engines need not wait for their next
+   * poll; resolves to an unsubscribe. Optional: the embedded store has one process and nothing to listen to.
    */
-  listen?(onWork: () => void): Promise<() => Promise<void>>;
+  listen?(onWork: (dueAt?: number) => void): Promise<() => Promise<void>>;
 
   /** Resolves when the store answers a query (cheap: for /health), rejects otherwise. */
   ping(): Promise<void>;

@@ -142,7 +142,7 @@ export class PostgresStore implements Store {
   }
 
   /** Calls `onWork` when any node commits work that is due now; the connection comes back by itself. */
-  async listen(onWork: () => void): Promise<() => Promise<void>> {
+  async listen(onWork: (dueAt?: number) => void): Promise<() => Promise<void>> {
     const name = `callout_listen${this.schema ? `:${this.schema}` : ''}`.slice(0, 63);
     const listener = new WorkListener({ ...this.config, application_name: name }, onWork, this.logger);
     await listener.start();
