@@ -131,6 +131,24 @@ export interface StoreCapabilities {
   readonly localDataDir: string | null;
 }
 
+/** One life of one engine process, with its heartbeat (see src/engine/nodes.ts). */
+export interface NodeRow {
+  /** The lease owner its claims carry. */
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface TakeOver {
+  /** Nodes found dead: their claims are released and their rows removed. */
+  nodeIds: string[];
+  /** Also release claims whose owner has no node row (made before nodes kept heartbeats). */
+  orphans: boolean;
+  now: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
@@ -193,4 +211,11 @@ export interface Store {
   /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
   touchApiKey(id: string, at: number): Promise<void>;
+
+  // ---- nodes and takeover (issue 11)
+  /** Records the node (first call) or its new heartbeat. */
+  heartbeatNode(n: NodeRow): Promise<void>;
+  listNodes(): Promise<NodeRow[]>;
+  /** Makes the claims of dead nodes due now (freeing their slots) and forgets the nodes; returns the actions taken back. */
+  takeOver(t: TakeOver): Promise<string[]>;
 }

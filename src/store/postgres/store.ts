@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import { loadMigrations } from '../migrations.ts';
 import type {
+  NodeRow,
+  TakeOver,
   ActionFilter,
   ActionWrite,
   ApiKeyRow,
@@ -45,6 +47,7 @@ import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
+import * as nodes from './nodes.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -265,5 +268,18 @@ export class PostgresStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
+  }
+
+  // ---- nodes and takeover (issue 11)
+  async heartbeatNode(n: NodeRow): Promise<void> {
+    await nodes.heartbeatNode(this.pool, n);
+  }
+
+  async listNodes(): Promise<NodeRow[]> {
+    return nodes.listNodes(this.pool);
+  }
+
+  async takeOver(t: TakeOver): Promise<string[]> {
+    return nodes.takeOver(this.pool, t);
   }
 }
