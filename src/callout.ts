@@ -46,7 +46,14 @@ export interface CalloutOptions {
   clock?: Clock;
   logger?: Logger;
   nodeId?: string;
-  engine?: { batchSize?: number; maxInFlight?: number; leaseMarginMs?: number; pollIntervalMs?: number; refreshIntervalMs?: number };
+  engine?: {
+    batchSize?: number;
+    maxInFlight?: number;
+    leaseMarginMs?: number;
+    pollIntervalMs?: number;
+    refreshIntervalMs?: number;
+    takeoverAfterMs?: number;
+  };
   /** `full` (default) or `normal` fsync on the embedded store. */
   sqliteSynchronous?: 'full' | 'normal';
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */

@@ -16,6 +16,8 @@ export interface Settings {
   leaseMarginMs: number | undefined;
   /** Engine tuning: how often to look for due work nobody announced (CALLOUT_POLL_INTERVAL). */
   pollIntervalMs: number | undefined;
+  /** How long a node may miss its heartbeat before its work is taken over (CALLOUT_TAKEOVER_AFTER). @default 10 s */
+  takeoverAfterMs: number | undefined;
   /** Requests a minute per API key and node (CALLOUT_API_RATE_LIMIT). @default 6000 */
   apiRateLimit: number;
   /** How long after its action closes a callback token still answers (CALLOUT_CALLBACK_TOKEN_TTL). */
@@ -30,6 +32,7 @@ export interface SettingFlags {
   publicUrl?: string;
   allowPrivateNetworks?: boolean;
   apiRateLimit?: string;
+  takeoverAfter?: string;
 }
 
 export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -56,8 +59,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   } catch {
     problems.push({ field: 'CALLOUT_PUBLIC_URL', message: 'must be an absolute URL such as https://callout.example.com' });
   }
-  const tuning = (name: string): number | undefined => {
-    const v = env[name];
+  const tuning = (name: string, flag?: string): number | undefined => {
+    const v = flag ?? env[name];
     if (v === undefined || v === '') return undefined;
     const ms = parseDuration(/^\d+$/.test(v) ? Number(v) : v);
     if (ms === undefined) problems.push({ field: name, message: DURATION_HINT });
@@ -65,6 +68,10 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   };
   const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
   const pollIntervalMs = tuning('CALLOUT_POLL_INTERVAL');
+  // At least a second: heartbeats come every fifth of it, and a shorter one would take a busy node for dead.
+  const takeoverAfterMs = tuning('CALLOUT_TAKEOVER_AFTER', flags.takeoverAfter);
+  if (takeoverAfterMs !== undefined && (takeoverAfterMs < 1000 || takeoverAfterMs > 3_600_000))
+    problems.push({ field: 'CALLOUT_TAKEOVER_AFTER', message: 'must be between 1s and 1h' });
   const rateText = flags.apiRateLimit ?? (env.CALLOUT_API_RATE_LIMIT || '6000');
   const apiRateLimit = Number(rateText);
   if (!/^\d+$/.test(rateText) || apiRateLimit < 1 || apiRateLimit > 100_000_000)
@@ -85,6 +92,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     allowPrivateNetworks: flags.allowPrivateNetworks ?? (allowText === '1' || allowText === 'true'),
     leaseMarginMs,
     pollIntervalMs,
+    takeoverAfterMs,
     apiRateLimit,
     callbackTokenTtlMs,
   };

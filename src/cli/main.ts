@@ -27,6 +27,7 @@ const withSettings = (c: Command): Command =>
 withSettings(program.command('serve').description('run the API and the engine'))
   .option('--allow-private-networks', 'let connectors reach loopback and private addresses (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)')
   .option('--api-rate-limit <n>', 'requests a minute per API key (CALLOUT_API_RATE_LIMIT, default 6000)')
+  .option('--takeover-after <duration>', "how long before a dead node's work is taken over (CALLOUT_TAKEOVER_AFTER, default 10s)")
   .action(async (flags: SettingFlags) => serve(readSettings(flags)));
 
 withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'))

@@ -32,6 +32,7 @@ export async function startServer(
     engine: {
       ...(s.leaseMarginMs !== undefined ? { leaseMarginMs: s.leaseMarginMs } : {}),
       ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
+      ...(s.takeoverAfterMs !== undefined ? { takeoverAfterMs: s.takeoverAfterMs } : {}),
       ...opts.engine,
     },
     logger,

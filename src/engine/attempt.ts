@@ -48,6 +48,23 @@ export async function makeAttempt(
   return withToken ? redactToken(event, deps.tokens.make(a.id)) : event;
 }
 
+/**
+ * The stored input checked against the action type's fields as they are now: it was checked at
+ * launch, but the action type may have changed since (a new required field would otherwise render
+ * empty, e.g. `/ok/x/`). New defaults apply; a field the action type no longer has is not used.
+ */
+function currentInput(
+  type: ActionTypeEntry,
+  stored: Record<string, unknown>,
+): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  const t = type.compiled.templates;
+  const known: Record<string, unknown> = {};
+  for (const k in stored) if (Object.hasOwn(t.fields, k)) known[k] = stored[k];
+  const checked = t.validateInput(known);
+  if (checked.ok) return { ok: true, value: checked.value };
+  return { ok: false, message: checked.errors.map((e) => `${e.field || 'input'}: ${e.message}`).join('; ') };
+}
+
 async function attemptWith(
   deps: AttemptDeps,
   a: ActionRecord,
@@ -57,9 +74,11 @@ async function attemptWith(
   sendBy?: number,
 ): Promise<ActionEvent> {
   const clock = deps.clock;
+  const input = currentInput(type, a.input);
+  if (!input.ok) return { type: 'send_refused', cause: 'invalid_input', message: input.message };
   let req: OutboundRequest;
   try {
-    req = buildRequest(type, connector, a.input, deps.tokens.systemValues(a, withToken));
+    req = buildRequest(type, connector, input.value, deps.tokens.systemValues(a, withToken));
   } catch (err) {
     if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
     if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };

@@ -19,6 +19,7 @@ import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit } from './group-commit.ts';
 import { Alarm } from './alarm.ts';
+import { NodeHeartbeat } from './nodes.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -27,7 +28,7 @@ export interface EngineOptions {
   clock: Clock;
   box: SecretBox;
   logger: Logger;
-  /** Names this node in leases and logs. */
+  /** Names this node in logs; its leases carry it with a random part per life (see nodes.ts). */
   nodeId: string;
   /** Base of `$callbackUrl`. */
   publicUrl: string;
@@ -41,6 +42,8 @@ export interface EngineOptions {
   pollIntervalMs?: number;
   /** How often to reload configuration changed by other nodes. @default 5000 */
   refreshIntervalMs?: number;
+  /** A node without a heartbeat this long is dead and its work is taken over (a dead process on this host at once). @default 10 s */
+  takeoverAfterMs?: number;
 }
 
 export interface EngineEvents {
@@ -67,10 +70,20 @@ export class Engine extends EventEmitter<EngineEvents> {
   private hadMore = false;
   private roomFreed: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private readonly node: NodeHeartbeat;
+  private nodeStarted: Promise<void> | null = null;
 
   constructor(opts: EngineOptions) {
     super();
-    this.o = { batchSize: 256, maxInFlight: 1024, leaseMarginMs: 15_000, pollIntervalMs: 1000, refreshIntervalMs: 5000, ...opts };
+    this.o = {
+      batchSize: 256,
+      maxInFlight: 1024,
+      leaseMarginMs: 15_000,
+      pollIntervalMs: 1000,
+      refreshIntervalMs: 5000,
+      takeoverAfterMs: 10_000,
+      ...opts,
+    };
     const { store, registry, clock, logger } = opts;
     this.health = new ConnectorHealth(store, logger);
     this.tokens = new CallbackTokens(opts.box, opts.publicUrl);
@@ -84,9 +97,23 @@ export class Engine extends EventEmitter<EngineEvents> {
       health: this.health,
       batchSize: this.o.batchSize,
       onWritten: (action, effects) => this.emit('action', action, effects),
+      onDue: (at) => this.dueAt(at),
       onFailure: (err) => this.emit('failure', err),
     });
     this.alarm = new Alarm(clock);
+    this.node = new NodeHeartbeat({
+      store,
+      clock,
+      logger,
+      name: opts.nodeId,
+      takeoverAfterMs: this.o.takeoverAfterMs,
+      onTakenBack: () => this.wake(),
+    });
+  }
+
+  /** This node's id in the store: the lease owner of its claims (one per life of the process). */
+  get instanceId(): string {
+    return this.node.self.id;
   }
 
   // ---- running -------------------------------------------------------------------------------
@@ -105,6 +132,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.wake();
     await this.loopDone;
     await this.drain();
+    if (this.nodeStarted) await this.nodeStarted.then(() => this.node.stop());
+    this.nodeStarted = null;
   }
 
   /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
@@ -140,9 +169,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async loop(): Promise<void> {
-    // Other nodes' launches and callbacks arrive as notifications when the store has them.
+    // Recorded before the first claim, which then finds what a previous life of this node held.
+    this.nodeStarted = this.node.start();
+    await this.nodeStarted;
+    // Other nodes' launches, callbacks and due times arrive as notifications when the store has them.
     const unlisten = await this.o.store
-      .listen?.(() => this.wake())
+      .listen?.((at) => (at === undefined ? this.wake() : this.dueAt(at)))
       .catch((err) => {
         this.o.logger.warn({ err }, 'listening for work failed; polling only');
         return undefined;
@@ -224,7 +256,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async claim(limit: number): Promise<ActionRecord[]> {
     const now = this.o.clock.now();
-    return this.o.store.claimDue({ now, owner: this.o.nodeId, leaseUntil: now + this.leaseMs(), limit });
+    return this.o.store.claimDue({ now, owner: this.node.self.id, leaseUntil: now + this.leaseMs(), limit });
   }
 
   private leaseMs(): number {
@@ -346,10 +378,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         event,
         'report',
       );
-      if (written) {
-        if (written.dueAt !== null) this.dueAt(written.dueAt);
-        return written;
-      }
+      // Its due time reaches the loop through the group commit (onDue).
+      if (written) return written;
     }
     throw new ConflictError('The action kept changing while this request was applied; try again');
   }

@@ -35,6 +35,8 @@ export interface GroupCommitOptions {
   batchSize: number;
   /** An action was written. */
   onWritten: (action: ActionRecord, effects: Effect[]) => void;
+  /** The earliest due time a commit wrote: the loop's sleep began before it, so it is told (once per commit). */
+  onDue: (at: number) => void;
   /** Something failed that the engine recovers from (already logged). */
   onFailure: (err: unknown) => void;
 }
@@ -116,6 +118,9 @@ export class GroupCommit {
       for (const b of batch) failed.push(...(await this.writeGroup([b])));
       return failed;
     }
+    let earliest = Infinity;
+    for (let i = 0; i < batch.length; i++) if (results[i]) earliest = Math.min(earliest, batch[i]!.write.action.dueAt ?? Infinity);
+    if (earliest !== Infinity) this.o.onDue(earliest);
     for (let i = 0; i < batch.length; i++) {
       const b = batch[i]!;
       if (results[i]) {
@@ -149,6 +154,7 @@ export class GroupCommit {
           { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
         ]);
         if (ok) {
+          if (t.action.dueAt !== null) this.o.onDue(t.action.dueAt);
           this.o.onWritten(t.action, t.effects);
           return t.action;
         }

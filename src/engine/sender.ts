@@ -37,10 +37,16 @@ interface PoolEntry {
   revision: number;
   pool: Pool;
   auth: AuthProvider;
+  /** Sends using this pool now, from their auth headers to their answer. */
+  active: number;
+  /** Replaced by a newer revision: closed once its last send ends. */
+  retired: boolean;
 }
 
 export class Sender {
   private pools = new Map<string, PoolEntry>();
+  /** Retired pools with sends still using them. */
+  private readonly retiring = new Set<PoolEntry>();
   /** Requests out now; one sweeping timer ends the overdue ones (no timer or AbortSignal per request). */
   private inFlight = new Set<Exchange>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -56,7 +62,7 @@ export class Sender {
   private entry(c: ConnectorEntry): PoolEntry {
     const hit = this.pools.get(c.id);
     if (hit && hit.revision === c.revision) return hit;
-    if (hit) void hit.pool.close().catch(() => undefined);
+    if (hit) this.retire(hit);
     const origin = new URL(c.spec.baseUrl).origin;
     const pool = new Pool(origin, {
       connections: c.spec.maxConcurrency ?? this.opts.connectionsPerConnector ?? 128,
@@ -64,9 +70,27 @@ export class Sender {
       keepAliveTimeout: 10_000,
       connect: outboundConnector({ timeout: c.spec.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
     });
-    const e: PoolEntry = { revision: c.revision, pool, auth: (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c) };
+    const auth = (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c);
+    const e: PoolEntry = { revision: c.revision, pool, auth, active: 0, retired: false };
     this.pools.set(c.id, e);
     return e;
+  }
+
+  /**
+   * A connector changed (a new revision, even one that only stores a rotated refresh token, which
+   * happens inside a send): new sends get a new pool; this one closes when the sends using it end.
+   * Closing it at once destroyed the requests in flight (UND_ERR_DESTROYED, a retry used up).
+   */
+  private retire(e: PoolEntry): void {
+    if (e.retired) return;
+    e.retired = true;
+    if (e.active === 0) void e.pool.close().catch(() => undefined);
+    else this.retiring.add(e);
+  }
+
+  private release(e: PoolEntry): void {
+    e.active--;
+    if (e.retired && e.active === 0 && this.retiring.delete(e)) void e.pool.close().catch(() => undefined);
   }
 
   private sweep = (): void => {
@@ -86,6 +110,7 @@ export class Sender {
   async send(c: ConnectorEntry, req: OutboundRequest): Promise<SendResult> {
     const e = this.entry(c);
     const started = performance.now();
+    e.active++;
     try {
       const authHeaders = await e.auth.headers();
       if (req.stillAllowed && !req.stillAllowed())
@@ -119,6 +144,8 @@ export class Sender {
       if (err instanceof TokenEndpointUnavailableError) return { kind: 'connection_error', message: err.message, durationMs };
       if (err instanceof DestinationRefusedError) return { kind: 'refused', message: err.message, durationMs };
       throw err;
+    } finally {
+      this.release(e);
     }
   }
 
@@ -155,13 +182,16 @@ export class Sender {
 
   async close(): Promise<void> {
     for (const x of this.inFlight) x.expire();
-    await Promise.all([...this.pools.values()].map((e) => e.pool.close().catch(() => undefined)));
+    const all = [...this.pools.values(), ...this.retiring];
+    await Promise.all(all.map((e) => e.pool.close().catch(() => undefined)));
     this.pools.clear();
+    this.retiring.clear();
   }
 
+  /** The connector changed or went away: its pool closes once the sends using it end. */
   forget(connectorId: string): void {
     const e = this.pools.get(connectorId);
-    if (e) void e.pool.close().catch(() => undefined);
+    if (e) this.retire(e);
     this.pools.delete(connectorId);
   }
 }

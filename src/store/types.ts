@@ -145,17 +145,35 @@ export interface StoreCapabilities {
   readonly localDataDir: string | null;
 }
 
+/** One life of one engine process, with its heartbeat (see src/engine/nodes.ts). */
+export interface NodeRow {
+  /** The lease owner its claims carry. */
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface TakeOver {
+  /** Nodes found dead: their claims are released and their rows removed. */
+  nodeIds: string[];
+  /** Also release claims whose owner has no node row (made before nodes kept heartbeats). */
+  orphans: boolean;
+  now: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Calls `onWork` when any node commits an action that is due now (a launch, a retry due at once),
-   * so engines need not wait for their next poll; resolves to an unsubscribe. Optional: the
-   * embedded store has one process and nothing to listen to.
+   * Calls `onWork` when any node commits an action that is due soon (a launch, a retry, a timeout),
+   * with the earliest due time of the commit (none: due now), so engines need not wait for their next
+   * poll; resolves to an unsubscribe. Optional: the embedded store has one process and nothing to listen to.
    */
-  listen?(onWork: () => void): Promise<() => Promise<void>>;
+  listen?(onWork: (dueAt?: number) => void): Promise<() => Promise<void>>;
 
   /** Resolves when the store answers a query (cheap: for /health), rejects otherwise. */
   ping(): Promise<void>;
@@ -269,6 +287,13 @@ export interface Store {
   allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined>;
   /** Marks one of the user's notifications read (the first time is kept); undefined when it is not theirs. */
   markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined>;
+
+  // ---- nodes and takeover (issue 11)
+  /** Records the node (first call) or its new heartbeat. */
+  heartbeatNode(n: NodeRow): Promise<void>;
+  listNodes(): Promise<NodeRow[]>;
+  /** Makes the claims of dead nodes due now (freeing their slots) and forgets the nodes; returns the actions taken back. */
+  takeOver(t: TakeOver): Promise<string[]>;
 }
 
 // ---- people and queues (W1)

@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { CLAIM_SQL } from '../../src/store/postgres/claim-due.ts';
 import { UPDATE, WRITE_ONE_STATEMENT } from '../../src/store/postgres/write-actions.ts';
 import { TEST_DATABASE_URL, terminateConnections } from '../helpers/pg.ts';
+import { parseWorkPayload } from '../../src/store/postgres/listen.ts';
 
 /** Counts wake-ups of one waiter at a time, for listen(). */
 class Wakes {
@@ -86,7 +87,8 @@ eachStore(
           await fn();
           await c.query(`NOTIFY callout_work, 'sentinel'`);
           await sentinel;
-          return got.filter((p) => p === schema).length;
+          // The payload is `<schema>@<due time>` (listen.ts): count ours.
+          return got.filter((p) => parseWorkPayload(p, schema) !== null).length;
         } finally {
           await c.end();
         }

@@ -47,6 +47,7 @@ export const TABLES = [
   'rate_windows',
   'concurrency_slots',
   'connector_status',
+  'nodes',
 ];
 
 export const sqliteBackend: Backend = {

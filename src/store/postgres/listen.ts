@@ -4,8 +4,22 @@
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from '../../logger.ts';
 
-/** The channel insertActions and writeActions notify (on commit) when an action is due now. */
+/**
+ * The channel insertActions and writeActions notify (on commit) when an action is due soon. The payload
+ * is `<schema>@<due time in ms>`: the schema, so installations sharing a database do not wake each
+ * other; the due time, so a node sets its alarm for it rather than asking the store. A payload of the
+ * schema alone (a node of an earlier version) means work is due now.
+ */
 export const WORK_CHANNEL = 'callout_work';
+
+/** The due time a notification announces (undefined: now), or null when it is not for this schema. */
+export function parseWorkPayload(payload: string, schema: string): number | undefined | null {
+  if (payload === schema) return undefined;
+  const at = payload.lastIndexOf('@');
+  if (at < 0 || payload.slice(0, at) !== schema) return null;
+  const due = Number(payload.slice(at + 1));
+  return Number.isFinite(due) ? due : undefined;
+}
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 30_000;
@@ -20,7 +34,8 @@ export class WorkListener {
 
   constructor(
     private readonly config: ClientConfig,
-    private readonly onWork: () => void,
+    /** Called with the announced due time, or none when work is due now (or notifications may have been missed). */
+    private readonly onWork: (dueAt?: number) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -42,7 +57,9 @@ export class WorkListener {
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client));
     client.on('notification', (n) => {
-      if (n.channel === WORK_CHANNEL && (n.payload ?? '') === this.schema) this.onWork();
+      if (n.channel !== WORK_CHANNEL || this.schema === undefined) return;
+      const due = parseWorkPayload(n.payload ?? '', this.schema);
+      if (due !== null) this.onWork(due);
     });
     this.client = client;
     try {

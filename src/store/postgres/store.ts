@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import { loadMigrations } from '../migrations.ts';
 import type {
+  NodeRow,
+  TakeOver,
   ActionFilter,
   ActionWrite,
   ApiKeyRow,
@@ -61,6 +63,7 @@ import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
+import * as nodes from './nodes.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -158,7 +161,7 @@ export class PostgresStore implements Store {
   }
 
   /** Calls `onWork` when any node commits work that is due now; the connection comes back by itself. */
-  async listen(onWork: () => void): Promise<() => Promise<void>> {
+  async listen(onWork: (dueAt?: number) => void): Promise<() => Promise<void>> {
     const name = `callout_listen${this.schema ? `:${this.schema}` : ''}`.slice(0, 63);
     const listener = new WorkListener({ ...this.config, application_name: name }, onWork, this.logger);
     await listener.start();
@@ -408,5 +411,18 @@ export class PostgresStore implements Store {
 
   async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
     return markNotificationRead(this.pool, id, user, at);
+  }
+
+  // ---- nodes and takeover (issue 11)
+  async heartbeatNode(n: NodeRow): Promise<void> {
+    await nodes.heartbeatNode(this.pool, n);
+  }
+
+  async listNodes(): Promise<NodeRow[]> {
+    return nodes.listNodes(this.pool);
+  }
+
+  async takeOver(t: TakeOver): Promise<string[]> {
+    return nodes.takeOver(this.pool, t);
   }
 }

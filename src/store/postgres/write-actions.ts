@@ -75,7 +75,7 @@ UPDATE actions a
    SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ${fromRecordset('w', c)}`).join(', ')}, lease_owner = NULL
   FROM jsonb_to_recordset($1::jsonb) AS w(${ACTION_RECORDSET}, expected_version integer)
  WHERE a.id = ANY(${ids}::text[]) AND a.id = w.id AND a.version = w.expected_version
-RETURNING a.id, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + ${WAKE_WITHIN_MS}) AS due_soon`;
+RETURNING a.id, a.due_at, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + ${WAKE_WITHIN_MS}) AS due_soon`;
 export const UPDATE = update('$2');
 
 const WRITTEN_COLUMNS: ReadonlySet<ActionColumn> = new Set(['id', ...MUTABLE_ACTION_COLUMNS]);
@@ -101,7 +101,7 @@ tl AS (
 )
 SELECT id FROM upd
 UNION ALL
-SELECT NULL FROM (SELECT pg_notify($3, current_schema()) WHERE EXISTS (SELECT 1 FROM upd WHERE due_soon)) n`;
+SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
 const TIMELINE = `
 INSERT INTO timeline (action_id, at, actor, kind, message, data)
@@ -142,13 +142,23 @@ export async function insertTimeline(client: PoolClient, entries: Array<Timeline
   await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [timelineJson(entries)] });
 }
 
-const dueSoon = (actions: ActionRecord[]): boolean => actions.some((a) => a.dueAt !== null && a.dueAt <= a.updatedAt + WAKE_WITHIN_MS);
+/** The earliest due time among actions due within WAKE_WITHIN_MS of their write, or Infinity. */
+const earliestDueSoon = (actions: ActionRecord[]): number =>
+  Math.min(...actions.map((a) => (a.dueAt !== null && a.dueAt <= a.updatedAt + WAKE_WITHIN_MS ? a.dueAt : Infinity)));
 
-/** Wakes the engines (on commit) when an action is due now or within the second, rather than at their next poll. */
+/**
+ * Wakes the engines (on commit) when an action is due now or within the second, rather than at their
+ * next poll: one NOTIFY per commit, carrying the earliest due time, so a listener sets its alarm
+ * without asking the store (see listen.ts for the payload).
+ */
 export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Promise<void> {
-  if (!dueSoon(actions)) return;
-  // The payload is the schema, so installations sharing a database do not wake each other.
-  await client.query({ name: 'callout_wake', text: 'SELECT pg_notify($1, current_schema())', values: [WORK_CHANNEL] });
+  const at = earliestDueSoon(actions);
+  if (at === Infinity) return;
+  await client.query({
+    name: 'callout_wake_at',
+    text: `SELECT pg_notify($1, current_schema() || '@' || $2::bigint)`,
+    values: [WORK_CHANNEL, at],
+  });
 }
 
 export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<boolean[]> {

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import { loadMigrations } from '../migrations.ts';
 import type {
+  NodeRow,
+  TakeOver,
   ActionFilter,
   ActionWrite,
   ApiKeyRow,
@@ -63,6 +65,7 @@ import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
+import * as nodes from './nodes.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -380,5 +383,18 @@ export class SqliteStore implements Store {
 
   async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
     return markNotificationRead(this.db, id, user, at);
+  }
+
+  // ---- nodes and takeover (issue 11)
+  async heartbeatNode(n: NodeRow): Promise<void> {
+    nodes.heartbeatNode(this.db, n);
+  }
+
+  async listNodes(): Promise<NodeRow[]> {
+    return nodes.listNodes(this.db);
+  }
+
+  async takeOver(t: TakeOver): Promise<string[]> {
+    return nodes.takeOver(this.db, t);
   }
 }
