@@ -22,6 +22,9 @@ import { ActionService } from './actions/service.ts';
 import { CallbackService } from './callbacks/service.ts';
 import { CaseService } from './cases/service.ts';
 import { NotificationService } from './notifications/service.ts';
+import { ProcessService } from './processes/service.ts';
+import { CaseLauncher } from './processes/case-launcher.ts';
+import { CaseWorker } from './processes/case-worker.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -42,6 +45,8 @@ export interface CalloutOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
+  /** The case worker: `worker: false` for a node that moves no cases on (others do). */
+  cases?: { worker?: boolean; pollIntervalMs?: number; leaseMs?: number };
 }
 
 export class Callout {
@@ -61,6 +66,9 @@ export class Callout {
   readonly callbacks: CallbackService;
   readonly cases: CaseService;
   readonly notifications: NotificationService;
+  readonly processes: ProcessService;
+  readonly caseWorker: CaseWorker;
+  private readonly runCaseWorker: boolean;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -116,8 +124,14 @@ export class Callout {
     this.actions = new ActionService(deps);
     const callbackTokenTtl = opts.callbackTokenTtlMs !== undefined ? { tokenTtlMs: opts.callbackTokenTtlMs } : {};
     this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
-    this.cases = new CaseService({ store, clock, actions: this.actions });
     this.notifications = new NotificationService({ store });
+
+    // ---- cases and processes
+    this.processes = new ProcessService({ store, clock });
+    const launcher = new CaseLauncher({ store, registry, engine });
+    this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
+    this.runCaseWorker = opts.cases?.worker ?? true;
+    this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -144,6 +158,7 @@ export class Callout {
 
   start(): void {
     this.engine.start();
+    if (this.runCaseWorker) this.caseWorker.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -162,6 +177,7 @@ export class Callout {
   }
 
   async close(): Promise<void> {
+    await this.caseWorker.stop();
     await this.engine.stop();
     await this.sender.close();
     await closeTokenClients();

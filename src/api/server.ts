@@ -16,6 +16,7 @@ import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
 import { uiPlugin } from '../ui/plugin.ts';
+import { processRoutes } from '../processes/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -99,6 +100,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(notificationRoutes(callout.notifications), v1);
   await app.register(apiKeysRoutes(callout.apiKeys), v1);
   await app.register(configFilesRoutes(callout.configFiles), v1);
+  // ---- cases and processes
+  await app.register(processRoutes(callout.processes), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

@@ -11,8 +11,14 @@ const StepName = Type.String({
 });
 const Expression = (description: string) => Type.String({ minLength: 1, maxLength: 10_000, description });
 const When = Type.Optional(Expression('JSONata condition over { case, steps }; false skips the step'));
+// One enum rather than a union of literals (one error naming the field). No `default` keywords in the
+// steps: they sit in an anyOf, where Ajv's strict mode refuses them; the defaults are the domain's.
 const OnFailure = Type.Optional(
-  Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop', description: 'stop: the case waits at this step' }),
+  Type.Unsafe<'stop' | 'continue'>({
+    type: 'string',
+    enum: ['stop', 'continue'],
+    description: 'stop (the default): the case waits at this step; continue: it goes on',
+  }),
 );
 const Title = Type.Optional(Type.String({ maxLength: 500 }));
 
@@ -36,7 +42,7 @@ export const ExternalStepBody = Type.Object(
     actionType: Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' }),
     input: Type.Optional(Expression("JSONata over { case, steps } yielding the action's input object")),
     useBodyOf: Type.Optional(Type.String({ description: 'an earlier map step whose result is the input' })),
-    waitForResponse: Type.Optional(Type.Boolean({ default: true })),
+    waitForResponse: Type.Optional(Type.Boolean({ description: 'true (the default): the case waits for the outcome' })),
     when: When,
     onFailure: OnFailure,
   },

@@ -3,6 +3,7 @@
 
 import { assertNever } from '../lifecycle/states.ts';
 import type { ActionWrite } from './types.ts';
+import type { CaseEvent } from '../processes/runner.ts';
 
 export interface CaseDataMerge {
   caseId: string;
@@ -19,15 +20,24 @@ export interface OwnerNotice {
   at: number;
 }
 
+/** A change of state of a case's action, for the case outbox (stored only for cases that run a process). */
+export interface CaseEventNotice {
+  caseId: string;
+  event: Extract<CaseEvent, { type: 'action_changed' }>;
+  at: number;
+}
+
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
+  caseEvents: CaseEventNotice[];
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges = new Map<string, CaseDataMerge>();
   const notices: OwnerNotice[] = [];
+  const caseEvents: CaseEventNotice[] = [];
   for (const { action: a, effects } of applied) {
     const caseId = a.caseId;
     if (caseId === null) continue;
@@ -45,13 +55,28 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           });
           break;
         case 'state_changed':
-          // Nothing more to store: the record's new state and its timeline entry already say it.
+          // The record's new state and its timeline entry say it; the case's process hears of it
+          // through the outbox. The step is found by action id when the event is applied.
+          caseEvents.push({
+            caseId,
+            event: {
+              type: 'action_changed',
+              step: '',
+              actionId: a.id,
+              state: eff.to.state,
+              reason: eff.to.reason,
+              resolution: eff.to.resolution,
+              escalated: effects.some((e) => e.type === 'escalated'),
+              ...(eff.to.state === 'closed' && a.output !== null ? { output: a.output } : {}),
+            },
+            at: a.updatedAt,
+          });
           break;
         default:
           assertNever(eff);
       }
   }
-  return { merges: [...merges.values()], notices };
+  return { merges: [...merges.values()], notices, caseEvents };
 }
 
-export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0;
+export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0 && p.caseEvents.length === 0;

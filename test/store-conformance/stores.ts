@@ -47,6 +47,8 @@ export const TABLES = [
   'rate_windows',
   'concurrency_slots',
   'connector_status',
+  'processes',
+  'case_outbox',
 ];
 
 export const sqliteBackend: Backend = {

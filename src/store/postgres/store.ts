@@ -41,6 +41,9 @@ import { listConnectorStatus, updateConnectorStatus } from './connector-status.t
 import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import * as caseRuns from './case-runs.ts';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -265,5 +268,30 @@ export class PostgresStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
+  }
+
+  // ---- cases and processes
+  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
+    await caseRuns.createCase(this.pool, row, opts);
+  }
+
+  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
+    return caseRuns.getCaseByLaunchKey(this.pool, key);
+  }
+
+  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
+    return caseRuns.listCases(this.pool, filter);
+  }
+
+  async updateCase(w: CaseWrite): Promise<boolean> {
+    return caseRuns.updateCase(this.pool, w);
+  }
+
+  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
+    return caseRuns.claimCaseEvents(this.pool, p);
+  }
+
+  async deleteCaseEvent(seq: number): Promise<void> {
+    await caseRuns.deleteCaseEvent(this.pool, seq);
   }
 }

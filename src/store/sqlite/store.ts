@@ -43,6 +43,9 @@ import { listConnectorStatus, updateConnectorStatus } from './connector-status.t
 import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import * as caseRuns from './case-runs.ts';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
 import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
@@ -237,5 +240,30 @@ export class SqliteStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     apiKeys.touchApiKey(this.db, id, at);
+  }
+
+  // ---- cases and processes
+  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
+    caseRuns.createCase(this.db, row, opts);
+  }
+
+  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
+    return caseRuns.getCaseByLaunchKey(this.db, key);
+  }
+
+  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
+    return caseRuns.listCases(this.db, filter);
+  }
+
+  async updateCase(w: CaseWrite): Promise<boolean> {
+    return caseRuns.updateCase(this.db, w);
+  }
+
+  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
+    return caseRuns.claimCaseEvents(this.db, p);
+  }
+
+  async deleteCaseEvent(seq: number): Promise<void> {
+    caseRuns.deleteCaseEvent(this.db, seq);
   }
 }
