@@ -61,7 +61,17 @@ export const MapStepBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ProcessStepBody = Type.Union([ManualStepBody, ExternalStepBody, MapStepBody]);
+/**
+ * A step of the kind it names: `if kind is X then X's shape`, not a union, so a mistake is reported
+ * against the one shape the step chose (a union reports it against all three: noise, and wrong).
+ */
+const byKind = (kind: string, shape: object) => ({ if: { properties: { kind: { const: kind } }, required: ['kind'] }, then: shape });
+export const ProcessStepBody = Type.Unsafe<Static<typeof ManualStepBody> | Static<typeof ExternalStepBody> | Static<typeof MapStepBody>>({
+  type: 'object',
+  required: ['name', 'kind'],
+  properties: { kind: { type: 'string', enum: ['manual', 'external', 'map'], description: 'manual, external or map' } },
+  allOf: [byKind('manual', ManualStepBody), byKind('external', ExternalStepBody), byKind('map', MapStepBody)],
+});
 
 export const ProcessBody = Type.Object(
   {
