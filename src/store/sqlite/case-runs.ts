@@ -88,6 +88,8 @@ UPDATE case_outbox SET lease_until = ? WHERE seq IN (
 RETURNING seq, case_id, event, created_at`;
 
 export function claimCaseEvents(db: Database.Database, p: CaseEventClaim): CaseOutboxRow[] {
+  // A read first: an idle poll must not take the file's one writer lock from the engine.
+  if (!prepared(db, 'SELECT 1 FROM case_outbox WHERE lease_until IS NULL OR lease_until <= ? LIMIT 1').get(p.now)) return [];
   const params = p.caseId !== undefined ? [p.leaseUntil, p.now, p.caseId, p.limit] : [p.leaseUntil, p.now, p.limit];
   const rows = db.transaction(() => prepared(db, CLAIM(p.caseId !== undefined)).all(...params)).immediate() as Array<
     Record<string, unknown>
