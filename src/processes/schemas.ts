@@ -2,7 +2,8 @@
 // domain check (definition.ts) adds what a schema cannot say: unique names, earlier map steps,
 // expression syntax.
 
-import { type Static, Type } from '@sinclair/typebox';
+import { Kind, type Static, type TSchema, Type, TypeRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { MAX_STEPS } from './definition.ts';
 
 const StepName = Type.String({
@@ -11,12 +12,10 @@ const StepName = Type.String({
 });
 const Expression = (description: string) => Type.String({ minLength: 1, maxLength: 10_000, description });
 const When = Type.Optional(Expression('JSONata condition over { case, steps }; false skips the step'));
-// One enum rather than a union of literals (one error naming the field). No `default` keywords in the
-// steps: they sit in an anyOf, where Ajv's strict mode refuses them; the defaults are the domain's.
+// No `default` keywords in the steps: they sit in an if/then, where Ajv's strict mode refuses them;
+// the defaults are the domain's (definition.ts).
 const OnFailure = Type.Optional(
-  Type.Unsafe<'stop' | 'continue'>({
-    type: 'string',
-    enum: ['stop', 'continue'],
+  Type.Union([Type.Literal('stop'), Type.Literal('continue')], {
     description: 'stop (the default): the case waits at this step; continue: it goes on',
   }),
 );
@@ -66,7 +65,14 @@ export const MapStepBody = Type.Object(
  * against the one shape the step chose (a union reports it against all three: noise, and wrong).
  */
 const byKind = (kind: string, shape: object) => ({ if: { properties: { kind: { const: kind } }, required: ['kind'] }, then: shape });
+const SHAPES: Record<string, TSchema> = { manual: ManualStepBody, external: ExternalStepBody, map: MapStepBody };
+// TypeBox's own checks (Value.Check) know no if/then: this kind gives them the same rule.
+TypeRegistry.Set('CalloutProcessStep', (_schema, value) => {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' && Object.hasOwn(SHAPES, kind) && Value.Check(SHAPES[kind]!, value);
+});
 export const ProcessStepBody = Type.Unsafe<Static<typeof ManualStepBody> | Static<typeof ExternalStepBody> | Static<typeof MapStepBody>>({
+  [Kind]: 'CalloutProcessStep',
   type: 'object',
   required: ['name', 'kind'],
   properties: { kind: { type: 'string', enum: ['manual', 'external', 'map'], description: 'manual, external or map' } },
