@@ -27,10 +27,13 @@ import { BulkRunner } from './bulk-launches/runner.ts';
 import { BulkReplayService } from './bulk-replays/service.ts';
 import { ScheduleService } from './schedules/service.ts';
 import { Scheduler } from './schedules/scheduler.ts';
-import type { CaseLauncher } from './bulk-launches/ports.ts';
+import type { CaseLauncher as BulkCaseLauncher } from './bulk-launches/ports.ts';
 import { UserService } from './users/service.ts';
 import { QueueService } from './queues/service.ts';
 import { TaskService } from './tasks/service.ts';
+import { ProcessService } from './processes/service.ts';
+import { CaseLauncher } from './processes/case-launcher.ts';
+import { CaseWorker } from './processes/case-worker.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -58,6 +61,8 @@ export interface CalloutOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
+  /** The case worker: `worker: false` for a node that moves no cases on (others do). */
+  cases?: { worker?: boolean; pollIntervalMs?: number; leaseMs?: number };
 }
 
 export class Callout {
@@ -86,6 +91,9 @@ export class Callout {
   readonly users: UserService;
   readonly queues: QueueService;
   readonly tasks: TaskService;
+  readonly processes: ProcessService;
+  readonly caseWorker: CaseWorker;
+  private readonly runCaseWorker: boolean;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -141,12 +149,16 @@ export class Callout {
     this.actions = new ActionService(deps);
     const callbackTokenTtl = opts.callbackTokenTtlMs !== undefined ? { tokenTtlMs: opts.callbackTokenTtlMs } : {};
     this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
-    this.cases = new CaseService({ store, clock, actions: this.actions });
-    this.notifications = new NotificationService({ store });
-    // ---- bulk launches and schedules. Until processes land, a case launch makes a plain case.
+    // ---- bulk launches and schedules: cases are launched through the cases service (below), repeat-safe by key.
     const work = { clock, logger, nodeId: opts.nodeId ?? `${hostname()}:${process.pid}` };
-    const cases: CaseLauncher = {
-      create: (b) => this.cases.createCase({ data: b.data, ...(b.owner ? { owner: b.owner } : {}) }),
+    const cases: BulkCaseLauncher = {
+      create: async (b, o) =>
+        (
+          await this.cases.createCase(
+            { process: b.process, data: b.data, ...(b.title ? { title: b.title } : {}), ...(b.owner ? { owner: b.owner } : {}) },
+            { idempotencyKey: o.idempotencyKey },
+          )
+        ).case,
     };
     this.bulkRunner = new BulkRunner({ ...work, store, launcher: this.actions, cases });
     this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), work);
@@ -168,6 +180,13 @@ export class Callout {
     this.users = new UserService({ store, clock });
     this.queues = new QueueService({ store, clock });
     this.tasks = new TaskService({ store, engine, actions: this.actions });
+
+    // ---- cases and processes
+    this.processes = new ProcessService({ store, clock });
+    const launcher = new CaseLauncher({ store, registry, engine });
+    this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
+    this.runCaseWorker = opts.cases?.worker ?? true;
+    this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -196,6 +215,7 @@ export class Callout {
     this.engine.start();
     this.scheduler.start();
     this.bulkRunner.start();
+    if (this.runCaseWorker) this.caseWorker.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -215,6 +235,7 @@ export class Callout {
 
   async close(): Promise<void> {
     await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
+    await this.caseWorker.stop();
     await this.engine.stop();
     await this.sender.close();
     await closeTokenClients();

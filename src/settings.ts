@@ -22,6 +22,8 @@ export interface Settings {
   apiRateLimit: number;
   /** How long after its action closes a callback token still answers (CALLOUT_CALLBACK_TOKEN_TTL). */
   callbackTokenTtlMs: number | undefined;
+  /** Whether this node runs the case worker (CALLOUT_CASE_WORKER=0 for a node that moves no cases on). @default true */
+  caseWorker: boolean;
 }
 
 export interface SettingFlags {
@@ -80,6 +82,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       message: `must be a whole number of requests a minute per API key, not ${JSON.stringify(rateText)}`,
     });
   const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');
+  const caseWorkerText = env.CALLOUT_CASE_WORKER ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(caseWorkerText)) problems.push({ field: 'CALLOUT_CASE_WORKER', message: 'must be 1 or 0' });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -95,5 +99,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     takeoverAfterMs,
     apiRateLimit,
     callbackTokenTtlMs,
+    caseWorker: caseWorkerText !== '0' && caseWorkerText !== 'false',
   };
 }

@@ -88,7 +88,7 @@ async function calloutDriver(
     if (kind === 'retry' && a.state === 'closed') onDone(a.id, NaN, NaN);
     // The engine's own due time: the completion deadline, launch + timeout.
     if (kind === 'timeout' && a.state === 'todo')
-      onDone(a.id, Date.now(), a.timeoutAt ?? a.createdAt + (intervalOfType.get(a.actionTypeId) ?? NaN));
+      onDone(a.id, Date.now(), a.timeoutAt ?? a.createdAt + (intervalOfType.get(a.actionTypeId ?? '') ?? NaN));
   });
   return {
     library: 'callout',

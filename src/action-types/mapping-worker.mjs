@@ -26,16 +26,36 @@ function checkStep(_expr, _input, _env, result) {
     throw new LimitError('size', `built a list of more than ${sequenceLimit} items`);
 }
 
-function expressionOf(source) {
-  let expr = compiled.get(source);
+/** A job may ask for tighter limits than the pool's (process expressions); the cache keeps them apart. */
+function expressionOf(source, limits) {
+  const time = limits?.timeLimitMs ?? timeLimitMs;
+  const stack = limits?.depthLimit ?? depthLimit;
+  const sequence = limits?.sequenceLimit ?? sequenceLimit;
+  const key = `${time}/${stack}/${sequence}\u0000${source}`;
+  let expr = compiled.get(key);
   if (!expr) {
-    expr = jsonata(source, { timeout: timeLimitMs, stack: depthLimit, sequence: sequenceLimit });
+    expr = jsonata(source, { timeout: time, stack, sequence });
     expr.assign(EXIT, checkStep);
     // Action types are few; the cache only needs a bound against a builder changing one endlessly.
     if (compiled.size >= 1000) compiled.clear();
-    compiled.set(source, expr);
+    compiled.set(key, expr);
   }
   return expr;
+}
+
+class FunctionResult extends Error {}
+
+/** JSON of a result; with `refuseFunctions`, a function (a JSONata lambda or built-in) is an error, not dropped. */
+function toJson(result, refuseFunctions) {
+  if (!refuseFunctions) return JSON.stringify(result);
+  return JSON.stringify(result, (_key, value) => {
+    if (
+      typeof value === 'function' ||
+      (typeof value === 'object' && value !== null && ('_jsonata_lambda' in value || '_jsonata_function' in value))
+    )
+      throw new FunctionResult('yields a function, not a value');
+    return value;
+  });
 }
 
 /** Which limit a JSONata error is about, if any. */
@@ -57,8 +77,8 @@ function limitOf(err) {
 
 parentPort.on('message', async (job) => {
   try {
-    const result = await expressionOf(job.source).evaluate(job.input, job.bindings);
-    const json = result === undefined ? undefined : JSON.stringify(result);
+    const result = await expressionOf(job.source, job.limits).evaluate(job.input, job.bindings);
+    const json = result === undefined ? undefined : toJson(result, job.limits?.refuseFunctions === true);
     if (json !== undefined && Buffer.byteLength(json) > resultLimitBytes)
       throw new LimitError('size', `produced a result larger than ${resultLimitBytes / 1024} KB as JSON`);
     parentPort.postMessage({ id: job.id, json });

@@ -87,9 +87,14 @@ const LIMIT_TEXT: Record<MappingLimit, string> = {
   memory: `exceeded the memory limit of ${WORKER_HEAP_MB} MB`,
 };
 
-function failure(expr: CompiledExpression, limit: MappingLimit | undefined, detail: string): MappingError {
+function failure(expr: CompiledExpression, limit: MappingLimit | undefined, detail: string, timeLimitMs?: number): MappingError {
   if (limit === undefined) return new MappingError(`${expr.field} failed: ${detail}`, undefined);
-  const why = limit === 'size' ? `${LIMIT_TEXT.size} (${detail})` : LIMIT_TEXT[limit];
+  const why =
+    limit === 'size'
+      ? `${LIMIT_TEXT.size} (${detail})`
+      : limit === 'time' && timeLimitMs !== undefined
+        ? `exceeded the time limit of ${timeLimitMs} ms`
+        : LIMIT_TEXT[limit];
   return new MappingError(`${expr.field} ${why}`, limit);
 }
 
@@ -99,7 +104,31 @@ function failure(expr: CompiledExpression, limit: MappingLimit | undefined, deta
  * JSON within the size and depth limits.
  */
 export async function evaluate(expr: CompiledExpression, body: unknown, ctx: MappingContext): Promise<unknown> {
-  const json = await pool.run(expr, body ?? {}, { status: ctx.status, headers: ctx.headers, input: ctx.input });
+  return evaluateLimited(expr, body, { status: ctx.status, headers: ctx.headers, input: ctx.input });
+}
+
+/** Tighter limits for one evaluation than the pool's (never looser: the pool's stay the ceiling). */
+export interface EvaluationLimits {
+  timeLimitMs?: number;
+  depthLimit?: number;
+  sequenceLimit?: number;
+  /** Refuse a result holding a function instead of dropping it silently (process expressions). */
+  refuseFunctions?: boolean;
+}
+
+/** Evaluates `expr` over `input` in the worker pool with these bindings; see evaluate(). */
+export async function evaluateLimited(
+  expr: CompiledExpression,
+  input: unknown,
+  bindings: Record<string, unknown>,
+  limits: EvaluationLimits = {},
+): Promise<unknown> {
+  const json = await pool.run(expr, input ?? {}, bindings, {
+    timeLimitMs: Math.min(limits.timeLimitMs ?? EXPRESSION_TIME_LIMIT_MS, EXPRESSION_TIME_LIMIT_MS),
+    depthLimit: Math.min(limits.depthLimit ?? EXPRESSION_DEPTH_LIMIT, EXPRESSION_DEPTH_LIMIT),
+    sequenceLimit: Math.min(limits.sequenceLimit ?? EXPRESSION_SEQUENCE_LIMIT, EXPRESSION_SEQUENCE_LIMIT),
+    refuseFunctions: limits.refuseFunctions ?? false,
+  });
   if (json === undefined) return undefined;
   const value: unknown = JSON.parse(json);
   const problem = jsonProblem(value, { maxDepth: MAX_JSON_DEPTH, maxBytes: EXPRESSION_RESULT_LIMIT_BYTES });
@@ -110,11 +139,19 @@ export async function evaluate(expr: CompiledExpression, body: unknown, ctx: Map
   return value;
 }
 
+interface JobLimits {
+  timeLimitMs: number;
+  depthLimit: number;
+  sequenceLimit: number;
+  refuseFunctions: boolean;
+}
+
 interface Job {
   id: number;
   expr: CompiledExpression;
   input: unknown;
   bindings: Record<string, unknown>;
+  limits: JobLimits;
   resolve: (json: string | undefined) => void;
   reject: (err: unknown) => void;
 }
@@ -135,9 +172,9 @@ class WorkerPool {
   private queue: Job[] = [];
   private nextId = 0;
 
-  run(expr: CompiledExpression, input: unknown, bindings: Record<string, unknown>): Promise<string | undefined> {
+  run(expr: CompiledExpression, input: unknown, bindings: Record<string, unknown>, limits: JobLimits): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, expr, input, bindings, resolve, reject });
+      this.queue.push({ id: this.nextId++, expr, input, bindings, limits, resolve, reject });
       this.pump();
     });
   }
@@ -152,7 +189,7 @@ class WorkerPool {
       }
       const job = this.queue.shift()!;
       try {
-        slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings });
+        slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings, limits: job.limits });
       } catch (err) {
         // A value too deep to pass to the worker (a response body nested thousands deep): this job fails, not the pool.
         const deep = err instanceof RangeError;
@@ -187,7 +224,7 @@ class WorkerPool {
       const job = slot.job;
       if (!job || reply.id !== job.id) return;
       this.settle(slot);
-      if (reply.error) job.reject(failure(job.expr, reply.error.limit, reply.error.message));
+      if (reply.error) job.reject(failure(job.expr, reply.error.limit, reply.error.message, job.limits.timeLimitMs));
       else job.resolve(reply.json);
       this.pump();
     });

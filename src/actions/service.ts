@@ -12,6 +12,7 @@ import { sha256, uuidv7 } from '../ids.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
+import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
 import type { ActionListQuery, CompleteBody, LaunchRequest } from './schemas.ts';
@@ -133,6 +134,7 @@ export class ActionService {
 
   /** The API's shape of an action, with what holds it while throttled. */
   async view(a: ActionRecord): Promise<ActionView> {
+    if (a.actionTypeId === null) return actionView(a, MANUAL_POLICY, null);
     const t = await this.registry.actionType(a.actionTypeId);
     const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
     if (a.phase === 'throttled') v.heldBy = await this.heldBy(t.compiled.spec.connectorId);

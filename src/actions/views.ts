@@ -9,8 +9,9 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 export interface ActionView {
   id: string;
-  actionType: string;
-  actionTypeName: string;
+  /** Null for a manual step's task (an action with no action type). */
+  actionType: string | null;
+  actionTypeName: string | null;
   caseId: string | null;
   state: string;
   reason: string | null;
@@ -36,7 +37,7 @@ export interface ActionView {
   closedAt: string | null;
 }
 
-export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName: string): ActionView {
+export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName: string | null): ActionView {
   return {
     id: a.id,
     actionType: a.actionTypeId,

@@ -55,12 +55,14 @@ export function errorHandler(logger: Logger) {
       return sendProblem(reply, problem(err.code, err.message, err.errors));
     }
     const fe = err as FastifyError & {
-      validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>;
+      validation?: Array<{ instancePath: string; keyword?: string; message?: string; params?: Record<string, unknown> }>;
       validationContext?: string;
     };
     if (fe.validation) {
       const ctx = fe.validationContext === 'querystring' ? '' : fe.validationContext === 'params' ? '' : '';
-      const errors = fe.validation.map((v) => {
+      // An `if`/`then` failure ('must match "then" schema') only repeats the errors of its `then`, listed beside it.
+      const own = fe.validation.filter((v) => v.keyword !== 'if');
+      const errors = (own.length > 0 ? own : fe.validation).map((v) => {
         const missing = v.params?.missingProperty as string | undefined;
         const extra = v.params?.additionalProperty as string | undefined;
         const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');

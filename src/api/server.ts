@@ -22,6 +22,7 @@ import { scheduleRoutes } from '../schedules/routes.ts';
 import { userRoutes } from '../users/routes.ts';
 import { queueRoutes } from '../queues/routes.ts';
 import { taskRoutes } from '../tasks/routes.ts';
+import { processRoutes } from '../processes/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -112,6 +113,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(userRoutes(callout.users), v1);
   await app.register(queueRoutes(callout.queues), v1);
   await app.register(taskRoutes(callout.tasks), v1);
+  // ---- cases and processes
+  await app.register(processRoutes(callout.processes), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

@@ -97,7 +97,7 @@ export class CallbackService {
    * with the reason, as a failed response mapping does.
    */
   private async mapOutput(a: ActionRecord, data: unknown): Promise<{ output: unknown } | { rejectedReason: string }> {
-    const m = (await this.registry.actionType(a.actionTypeId)).compiled.mapping.output;
+    const m = a.actionTypeId === null ? null : (await this.registry.actionType(a.actionTypeId)).compiled.mapping.output;
     if (!m) {
       const problem = jsonProblem(data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
       return problem

@@ -1,23 +1,45 @@
-// Case routes: create a case (data that outcomes merge into, an owner for escalations) and read it.
+// Case routes: create (safe to repeat with Idempotency-Key), read with steps and actions, list and
+// search, change and close.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import { ValidationError } from '../errors.ts';
 import type { CaseService } from './service.ts';
-import { CaseBody, CaseIdParams } from './schemas.ts';
+import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody } from './schemas.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
+const CASE_READERS = ['operator', 'integration', 'builder'] as const;
 
-const view = (c: { createdAt: number; updatedAt: number }): Record<string, unknown> => ({
-  ...c,
-  createdAt: new Date(c.createdAt).toISOString(),
-  updatedAt: new Date(c.updatedAt).toISOString(),
-});
+/** Query strings hold only text: the limit is read from it by an Ajv that converts "50". */
+const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 export const caseRoutes =
   (cases: CaseService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['cases'];
-    app.post('/cases', { config: { roles: CASE_WRITERS }, schema: { tags, body: CaseBody } }, async (req, reply) =>
-      reply.code(201).send(view(await cases.createCase(req.body))),
+    app.post('/cases', { config: { roles: CASE_WRITERS }, schema: { tags, body: CaseBody } }, async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
+        throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+      const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
+      return reply
+        .code(r.created ? 201 : 200)
+        .header('location', `/v1/cases/${r.case.id}`)
+        .send(r.case);
+    });
+    app.get(
+      '/cases',
+      {
+        config: { roles: CASE_READERS },
+        schema: { tags, querystring: CaseListQuery },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
+      async (req) => cases.listCases(req.query),
     );
-    app.get('/cases/:id', { schema: { tags, params: CaseIdParams } }, async (req) => view(await cases.getCase(req.params.id)));
+    const byId = { tags, params: CaseIdParams };
+    app.get('/cases/:id', { config: { roles: CASE_READERS }, schema: byId }, async (req) => cases.getCase(req.params.id));
+    app.patch('/cases/:id', { config: { roles: CASE_WRITERS }, schema: { ...byId, body: CasePatchBody } }, async (req) =>
+      cases.updateCase(req.params.id, req.body),
+    );
+    app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) => cases.closeCase(req.params.id));
   };

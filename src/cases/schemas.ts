@@ -1,19 +1,48 @@
 // Request schemas of the case routes (TypeBox). The size and depth of `data` stay domain checks.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { oneOf } from '../actions/schemas.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
 
+const Data = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'case data (what action outcomes and map steps merge into); at most 256 KB as JSON, nested at most 32 levels',
+});
+const Owner = Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { description: 'the user who receives escalations' });
+const Title = Type.String({ minLength: 1, maxLength: 500 });
+
 export const CaseBody = Type.Object(
   {
-    data: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: 'what action outcomes merge into; at most 256 KB as JSON, nested at most 32 levels',
-      }),
-    ),
-    owner: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'the user who receives escalations' })),
+    process: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'process id or name; absent for a plain case' })),
+    title: Type.Optional(Title),
+    data: Type.Optional(Data),
+    owner: Type.Optional(Owner),
   },
   { additionalProperties: false },
 );
 export type CaseBody = Static<typeof CaseBody>;
+
+export const CasePatchBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'shallow-merged into the case data' })),
+    owner: Type.Optional(Owner),
+  },
+  { additionalProperties: false },
+);
+export type CasePatchBody = Static<typeof CasePatchBody>;
+
+export const CaseListQuery = Type.Object(
+  {
+    status: Type.Optional(oneOf(['open', 'closed'] as const, 'open or closed')),
+    owner: Type.Optional(Type.String({ maxLength: 200 })),
+    queue: Type.Optional(Type.String({ maxLength: 200, description: 'cases with an open action (To Do, In Progress) on this queue' })),
+    process: Type.Optional(Type.String({ maxLength: 200, description: 'process id or name' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the title or the data' })),
+    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type CaseListQuery = Static<typeof CaseListQuery>;

@@ -1,46 +1,185 @@
-// Cases, the minimal part the lifecycle needs: data that outcomes merge into, and an owner who
-// receives escalations.
+// Cases: plain ones (data that outcomes merge into, an owner for escalations) and cases that run a
+// process. Creating a case with a process stores it with its first event in one transaction and
+// moves it on at once; the case worker (processes/case-worker.ts) does the rest as its actions change.
 
-import { NotFoundError } from '../errors.ts';
-import type { CaseRow, Store } from '../store/types.ts';
+import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.ts';
+import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
-import { uuidv7 } from '../ids.ts';
-import { checkLaunchLimits } from '../actions/launch-limits.ts';
+import type { Logger } from '../logger.ts';
+import { sha256, uuidv7 } from '../ids.ts';
+import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
+import { jsonProblem } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
-import type { CaseBody } from './schemas.ts';
+import type { ProcessService } from '../processes/service.ts';
+import type { ProcessDefinition } from '../processes/definition.ts';
+import type { CaseWorker } from '../processes/case-worker.ts';
+import { newCaseRun } from '../processes/runner.ts';
+import type { CaseBody, CaseListQuery, CasePatchBody } from './schemas.ts';
 
 export interface CaseServiceDeps {
   store: Store;
   clock: Clock;
   actions: ActionService;
+  /** Absent: only plain cases (a program embedding Callout without processes). */
+  processes?: ProcessService;
+  worker?: CaseWorker;
+  logger?: Logger;
+}
+
+export interface CaseView {
+  id: string;
+  process: string | null;
+  title: string | null;
+  status: 'open' | 'closed';
+  data: Record<string, unknown>;
+  owner: string | null;
+  escalated: boolean;
+  steps: Array<{ name: string; kind: string; status: string; actionId: string | null; outcome: string | null }>;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function caseView(c: CaseRow): CaseView {
+  return {
+    id: c.id,
+    process: c.definition?.name ?? null,
+    title: c.title ?? null,
+    status: c.status ?? 'open',
+    data: c.data,
+    owner: c.owner,
+    escalated: c.escalated ?? false,
+    steps: (c.steps ?? []).map((s) => ({ name: s.name, kind: s.kind, status: s.status, actionId: s.actionId, outcome: s.outcome })),
+    createdAt: iso(c.createdAt)!,
+    updatedAt: iso(c.updatedAt)!,
+    closedAt: iso(c.closedAt),
+  };
 }
 
 export class CaseService {
-  private readonly store: Store;
-  private readonly clock: Clock;
-  private readonly actions: ActionService;
+  constructor(private readonly d: CaseServiceDeps) {}
 
-  constructor(deps: CaseServiceDeps) {
-    this.store = deps.store;
-    this.clock = deps.clock;
-    this.actions = deps.actions;
-  }
-
-  async createCase(body: CaseBody = {}): Promise<CaseRow> {
-    // `data` is bounded like a launch's input, the owner like any other launch field.
+  /** Creates a case; with an idempotency key a repeat of the same body returns the first case (created: false). */
+  async createCase(
+    body: CaseBody = {},
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<{ case: CaseView & { actions: ActionView[] }; created: boolean }> {
+    // `data` is bounded like a launch's input, the other fields like any other launch field.
     checkLaunchLimits(body, ['data']);
-    const now = this.clock.now();
-    const row: CaseRow = { id: uuidv7(now), data: body.data ?? {}, owner: body.owner ?? null, createdAt: now, updatedAt: now };
-    await this.store.insertCase(row);
-    return row;
+    const hash = opts.idempotencyKey !== undefined ? sha256(JSON.stringify(body)) : undefined;
+    if (opts.idempotencyKey !== undefined) {
+      const prior = await this.findLaunch(opts.idempotencyKey, hash!);
+      if (prior) return { case: prior, created: false };
+    }
+    let definition: ProcessDefinition | null = null;
+    let processId: string | null = null;
+    if (body.process !== undefined) {
+      if (!this.d.processes) throw new ValidationError([{ field: 'process', message: 'processes are not available here' }]);
+      const row = await this.d.processes.row(body.process).catch((e: unknown) => {
+        if (e instanceof NotFoundError)
+          throw new ValidationError([{ field: 'process', message: `no process ${JSON.stringify(body.process)} exists` }]);
+        throw e;
+      });
+      definition = row.doc as unknown as ProcessDefinition;
+      processId = row.id;
+    }
+    const now = this.d.clock.now();
+    const data = body.data ?? {};
+    const row: CaseRow = { id: uuidv7(now), data, owner: body.owner ?? null, createdAt: now, updatedAt: now };
+    if (body.title !== undefined) row.title = body.title;
+    if (definition) Object.assign(row, { process: processId, definition, status: 'open', steps: newCaseRun(definition, data).steps });
+    try {
+      await this.d.store.createCase(row, {
+        ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: hash } : {}),
+        ...(definition ? { startEvent: { type: 'case_started' } } : {}),
+      });
+    } catch (err) {
+      // Two requests with one key raced: the loser answers with the winner's case.
+      const prior =
+        opts.idempotencyKey !== undefined && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, hash!) : undefined;
+      if (prior) return { case: prior, created: false };
+      throw err;
+    }
+    if (definition) await this.moveOn(row.id);
+    return { case: await this.getCase(row.id), created: true };
   }
 
-  /** The case with its actions (the newest 500). */
-  async getCase(id: string): Promise<CaseRow & { actions: ActionView[] }> {
-    const c = await this.store.getCase(id);
+  private async findLaunch(key: string, hash: string): Promise<(CaseView & { actions: ActionView[] }) | undefined> {
+    const prior = await this.d.store.getCaseByLaunchKey(key);
+    if (!prior) return undefined;
+    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different case');
+    return this.getCase(prior.row.id);
+  }
+
+  /** Runs the case's waiting events now; a failure is left to the case worker's next poll. */
+  private async moveOn(id: string): Promise<void> {
+    try {
+      await this.d.worker?.drain(id);
+    } catch (err) {
+      this.d.logger?.warn({ err, caseId: id }, 'moving the case on failed; the case worker tries again');
+    }
+  }
+
+  /** The case with its steps and its actions (the newest 500). */
+  async getCase(id: string): Promise<CaseView & { actions: ActionView[] }> {
+    const c = await this.d.store.getCase(id);
     if (!c) throw new NotFoundError('Case', id);
-    const actions = await Promise.all((await this.store.listActions({ caseId: id, limit: 500 })).map((a) => this.actions.view(a)));
-    return { ...c, actions };
+    const actions = await Promise.all((await this.d.store.listActions({ caseId: id, limit: 500 })).map((a) => this.d.actions.view(a)));
+    return { ...caseView(c), actions };
+  }
+
+  /** A page of cases, newest first; `next` is the `before` of the following page. */
+  async listCases(query: CaseListQuery = {}): Promise<{ items: CaseView[]; next: string | null }> {
+    const { process, limit, ...rest } = query;
+    const f: CaseFilter = { limit: limit ?? 50 };
+    for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
+    if (process !== undefined) {
+      const p = await this.d.store.getConfig('process', process);
+      // No such process: no case runs it.
+      if (!p) return { items: [], next: null };
+      f.process = p.id;
+    }
+    const rows = await this.d.store.listCases(f);
+    return { items: rows.map(caseView), next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+  }
+
+  /** Changes the title, the owner or (merged shallowly) the data of an open case. */
+  async updateCase(id: string, patch: CasePatchBody): Promise<CaseView & { actions: ActionView[] }> {
+    checkLaunchLimits(patch, ['data']);
+    for (let i = 0; i < 10; i++) {
+      const c = await this.d.store.getCase(id);
+      if (!c) throw new NotFoundError('Case', id);
+      if (c.status === 'closed') throw new InvalidStateError('The case is closed');
+      if (patch.data !== undefined) {
+        const problem = jsonProblem({ ...c.data, ...patch.data }, INPUT_LIMITS);
+        if (problem) throw new ValidationError([{ field: 'data', message: `merged into the case data, the result ${problem}` }]);
+      }
+      const ok = await this.d.store.updateCase({
+        id,
+        expectedVersion: c.version ?? 1,
+        at: this.d.clock.now(),
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.owner !== undefined ? { owner: patch.owner } : {}),
+        ...(patch.data !== undefined ? { dataPatch: patch.data } : {}),
+      });
+      if (ok) return this.getCase(id);
+    }
+    throw new ConflictError('The case kept changing while this request was applied; try again');
+  }
+
+  /** Closes the case (a second close changes nothing). Its open actions stay as they are. */
+  async closeCase(id: string): Promise<CaseView & { actions: ActionView[] }> {
+    for (let i = 0; i < 10; i++) {
+      const c = await this.d.store.getCase(id);
+      if (!c) throw new NotFoundError('Case', id);
+      if (c.status === 'closed') return this.getCase(id);
+      const now = this.d.clock.now();
+      if (await this.d.store.updateCase({ id, expectedVersion: c.version ?? 1, at: now, status: 'closed', closedAt: now }))
+        return this.getCase(id);
+    }
+    throw new ConflictError('The case kept changing while this request was applied; try again');
   }
 }

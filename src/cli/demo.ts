@@ -153,7 +153,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   // The admin key is shown on the first start only; later runs get a fresh demo key.
   const key =
     s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
-  const kase = await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' });
+  const kase = (await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' })).case;
   const ids: string[] = [];
   if (opts.launch)
     for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
@@ -188,7 +188,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
         ? `  retries ${a.retry.count} of ${a.retry.max}${a.retry.nextRetryAt ? `, next ${a.retry.nextRetryAt.slice(11, 19)}` : ''}`
         : '';
       const why = a.rejectedReason ? `  rejected: ${a.rejectedReason.slice(0, 50)}` : '';
-      lines.push(`  ${a.actionTypeName.padEnd(20)} ${state.padEnd(46)}${a.escalated ? ' ESCALATED' : ''}${extra}${why}`);
+      lines.push(`  ${(a.actionTypeName ?? 'manual task').padEnd(20)} ${state.padEnd(46)}${a.escalated ? ' ESCALATED' : ''}${extra}${why}`);
     }
     const text = lines.join('\n');
     if (text !== last) {

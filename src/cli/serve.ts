@@ -29,6 +29,7 @@ export async function startServer(
     publicUrl: s.publicUrl,
     allowPrivateNetworks: s.allowPrivateNetworks,
     ...(s.callbackTokenTtlMs !== undefined ? { callbackTokenTtlMs: s.callbackTokenTtlMs } : {}),
+    cases: { worker: s.caseWorker, ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}) },
     engine: {
       ...(s.leaseMarginMs !== undefined ? { leaseMarginMs: s.leaseMarginMs } : {}),
       ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),

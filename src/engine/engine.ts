@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
+import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
@@ -275,6 +276,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.health.refresh();
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
     for (const a of claimed) {
+      if (a.actionTypeId === null) {
+        // A manual task is never due; should one be claimed, it goes back to its person unsent.
+        work.push(this.commit(a, { type: 'send_refused', cause: 'invalid_input', message: 'A manual task is not sent' }, MANUAL_POLICY));
+        continue;
+      }
       const type = this.o.registry.cachedActionType(a.actionTypeId) ?? (await this.o.registry.actionType(a.actionTypeId));
       const policy = type.compiled.policy;
       if (isTimedOut(a, policy, now)) {
@@ -367,9 +373,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.o.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
-      const type = await this.o.registry.actionType(cur.actionTypeId);
+      const policy = await this.o.registry.policyOf(cur);
       const now = this.o.clock.now();
-      const t = transition(cur, event, { policy: type.compiled.policy, now, rand: Math.random() });
+      const t = transition(cur, event, { policy, now, rand: Math.random() });
       if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
       if (!t.changed) return cur;
       // Through the group commit: many concurrent callbacks share one transaction.

@@ -147,8 +147,8 @@ export class GroupCommit {
       for (let i = 0; i < 10; i++) {
         const cur = await this.o.store.getAction(id);
         if (!cur) return undefined;
-        const type = await this.o.registry.actionType(cur.actionTypeId);
-        const t = transition(cur, event, { policy: type.compiled.policy, now: this.o.clock.now(), rand: Math.random() });
+        const policy = await this.o.registry.policyOf(cur);
+        const t = transition(cur, event, { policy, now: this.o.clock.now(), rand: Math.random() });
         if (!t.ok || !t.changed) return cur;
         const [ok] = await this.o.store.writeActions([
           { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },

@@ -6,6 +6,8 @@ import type { SecretBox } from '../crypto/secrets.ts';
 import { connectorFromDoc, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeFromDoc, compileActionType, type CompiledActionType } from '../action-types/action-type.ts';
 import { NotFoundError } from '../errors.ts';
+import { MANUAL_POLICY } from '../lifecycle/manual.ts';
+import type { ActionPolicy } from '../lifecycle/action.ts';
 
 export interface ConnectorEntry {
   id: string;
@@ -46,6 +48,11 @@ export class Registry {
     const row = await this.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
     return this.putActionType(row);
+  }
+
+  /** The live policy of an action: its action type's, or the manual one for a task with no action type. */
+  async policyOf(a: { actionTypeId: string | null }): Promise<ActionPolicy> {
+    return a.actionTypeId === null ? MANUAL_POLICY : (await this.actionType(a.actionTypeId)).compiled.policy;
   }
 
   /** Synchronous look-up for the hot path; undefined when not loaded yet. */

@@ -6,7 +6,8 @@ import type { RetryPolicy } from './retry-policy.ts';
 
 export interface ActionRecord {
   id: string;
-  actionTypeId: string;
+  /** Null for a manual step of a process: a task for a person, never sent (SPEC 10.1). */
+  actionTypeId: string | null;
   caseId: string | null;
   state: State;
   reason: Reason | null;

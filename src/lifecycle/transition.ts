@@ -354,6 +354,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         (waiting && (a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled')) ||
         (a.state === 'todo' && a.reason !== 'manual' && a.reason !== 'invalid_input') ||
         (a.state === 'closed' && a.resolution === 'not_done_successfully');
+      if (a.actionTypeId === null) return refuse('A manual task has no action type and nothing to send: there is nothing to retry');
       if (!retryable) return refuse(`The action is ${describeState(a)}${a.phase ? `/${a.phase}` : ''}: there is nothing to retry`);
       const actor: Actor = `user:${event.user}`;
       c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);

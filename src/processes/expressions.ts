@@ -1,9 +1,12 @@
 // Process expressions (`when`, `input`, `expression`): JSONata over
 // `{ case: <case data>, steps: { <name>: { output, status } } }`, compiled once per text and run with
 // limits on time, depth, sequence length and result size, so a builder's expression cannot hold the
-// engine up or write an unbounded value into case data.
+// engine up or write an unbounded value into case data. Evaluation runs in the worker pool of
+// action-types/mapping.ts, never on the main thread: a regex that backtracks for ever or one huge
+// native step is ended by terminating its worker, not by freezing the process.
 
 import jsonata from 'jsonata';
+import { MappingError, evaluateLimited } from '../action-types/mapping.ts';
 
 export interface ExpressionLimits {
   /** Wall-clock budget for one evaluation, in ms. @default 250 */
@@ -75,13 +78,25 @@ export async function evaluateExpression(
   input: unknown,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
 ): Promise<unknown> {
-  const compiled = compileExpressionText(expr, limits);
+  // Parsed here first: a syntax error keeps its position, and the worker gets only valid text.
+  compileExpressionText(expr, limits);
   let result: unknown;
   try {
-    result = await compiled.evaluate(input ?? {});
+    result = await evaluateLimited(
+      { source: expr, field: 'expression' },
+      input ?? {},
+      {},
+      {
+        timeLimitMs: limits.timeoutMs,
+        depthLimit: limits.maxStack,
+        sequenceLimit: limits.maxSequence,
+        refuseFunctions: true,
+      },
+    );
   } catch (e) {
-    const { message, position } = jsonataMessage(e);
-    throw new ExpressionError(message, position);
+    if (!(e instanceof MappingError)) throw e;
+    const message = e.message.replace(/^expression (failed: )?/, '');
+    throw new ExpressionError(e.limit === 'time' ? `evaluation timeout: ${message}` : message);
   }
   return toJson(result, limits.maxResultChars);
 }

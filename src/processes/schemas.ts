@@ -2,7 +2,8 @@
 // domain check (definition.ts) adds what a schema cannot say: unique names, earlier map steps,
 // expression syntax.
 
-import { type Static, Type } from '@sinclair/typebox';
+import { Kind, type Static, type TSchema, Type, TypeRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { MAX_STEPS } from './definition.ts';
 
 const StepName = Type.String({
@@ -11,8 +12,12 @@ const StepName = Type.String({
 });
 const Expression = (description: string) => Type.String({ minLength: 1, maxLength: 10_000, description });
 const When = Type.Optional(Expression('JSONata condition over { case, steps }; false skips the step'));
+// No `default` keywords in the steps: they sit in an if/then, where Ajv's strict mode refuses them;
+// the defaults are the domain's (definition.ts).
 const OnFailure = Type.Optional(
-  Type.Union([Type.Literal('stop'), Type.Literal('continue')], { default: 'stop', description: 'stop: the case waits at this step' }),
+  Type.Union([Type.Literal('stop'), Type.Literal('continue')], {
+    description: 'stop (the default): the case waits at this step; continue: it goes on',
+  }),
 );
 const Title = Type.Optional(Type.String({ maxLength: 500 }));
 
@@ -36,7 +41,7 @@ export const ExternalStepBody = Type.Object(
     actionType: Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' }),
     input: Type.Optional(Expression("JSONata over { case, steps } yielding the action's input object")),
     useBodyOf: Type.Optional(Type.String({ description: 'an earlier map step whose result is the input' })),
-    waitForResponse: Type.Optional(Type.Boolean({ default: true })),
+    waitForResponse: Type.Optional(Type.Boolean({ description: 'true (the default): the case waits for the outcome' })),
     when: When,
     onFailure: OnFailure,
   },
@@ -55,7 +60,24 @@ export const MapStepBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ProcessStepBody = Type.Union([ManualStepBody, ExternalStepBody, MapStepBody]);
+/**
+ * A step of the kind it names: `if kind is X then X's shape`, not a union, so a mistake is reported
+ * against the one shape the step chose (a union reports it against all three: noise, and wrong).
+ */
+const byKind = (kind: string, shape: object) => ({ if: { properties: { kind: { const: kind } }, required: ['kind'] }, then: shape });
+const SHAPES: Record<string, TSchema> = { manual: ManualStepBody, external: ExternalStepBody, map: MapStepBody };
+// TypeBox's own checks (Value.Check) know no if/then: this kind gives them the same rule.
+TypeRegistry.Set('CalloutProcessStep', (_schema, value) => {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' && Object.hasOwn(SHAPES, kind) && Value.Check(SHAPES[kind]!, value);
+});
+export const ProcessStepBody = Type.Unsafe<Static<typeof ManualStepBody> | Static<typeof ExternalStepBody> | Static<typeof MapStepBody>>({
+  [Kind]: 'CalloutProcessStep',
+  type: 'object',
+  required: ['name', 'kind'],
+  properties: { kind: { type: 'string', enum: ['manual', 'external', 'map'], description: 'manual, external or map' } },
+  allOf: [byKind('manual', ManualStepBody), byKind('external', ExternalStepBody), byKind('map', MapStepBody)],
+});
 
 export const ProcessBody = Type.Object(
   {

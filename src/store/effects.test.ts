@@ -42,12 +42,30 @@ describe('planning the effects of applied writes', () => {
     ]);
   });
 
-  it('asks nothing of the store for actions without a case, or for a state change alone', () => {
-    const plan = planEffects([
-      written('a1', null, 10, [{ type: 'escalated' }, { type: 'merge_case_data', data: { x: 1 } }]),
-      written('a2', 'case-1', 10, [changed]),
-    ]);
+  it('asks nothing of the store for actions without a case', () => {
+    const plan = planEffects([written('a1', null, 10, [{ type: 'escalated' }, { type: 'merge_case_data', data: { x: 1 } }, changed])]);
     expect(isEmptyPlan(plan)).toBe(true);
+  });
+
+  it("a state change of a case's action is only a case event, for the case outbox", () => {
+    const plan = planEffects([written('a2', 'case-1', 10, [changed])]);
+    expect(plan.merges).toEqual([]);
+    expect(plan.notices).toEqual([]);
+    expect(plan.caseEvents).toEqual([
+      {
+        caseId: 'case-1',
+        at: 10,
+        event: {
+          type: 'action_changed',
+          step: '',
+          actionId: 'a2',
+          state: 'closed',
+          reason: null,
+          resolution: 'not_done_successfully',
+          escalated: false,
+        },
+      },
+    ]);
   });
 
   it('refuses an effect it does not know rather than dropping it', () => {

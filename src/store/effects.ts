@@ -3,6 +3,7 @@
 
 import { assertNever } from '../lifecycle/states.ts';
 import type { ActionWrite } from './types.ts';
+import type { CaseEvent } from '../processes/runner.ts';
 
 export interface CaseDataMerge {
   caseId: string;
@@ -26,10 +27,18 @@ export interface TaskAllocation {
   at: number;
 }
 
+/** A change of state of a case's action, for the case outbox (stored only for cases that run a process). */
+export interface CaseEventNotice {
+  caseId: string;
+  event: Extract<CaseEvent, { type: 'action_changed' }>;
+  at: number;
+}
+
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
   allocations: TaskAllocation[];
+  caseEvents: CaseEventNotice[];
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
@@ -37,6 +46,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges = new Map<string, CaseDataMerge>();
   const notices: OwnerNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
+  const caseEvents: CaseEventNotice[] = [];
   for (const { action: a, effects } of applied) {
     // A task that lands on a queue with no one named (any way into To Do, or moved to a queue) is
     // allocated by the queue; the store checks again that it is still To Do and unassigned then.
@@ -60,7 +70,22 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
         case 'allocate':
           break; // planned above, for actions with a case or without
         case 'state_changed':
-          // Nothing more to store: the record's new state and its timeline entry already say it.
+          // The record's new state and its timeline entry say it; the case's process hears of it
+          // through the outbox. The step is found by action id when the event is applied.
+          caseEvents.push({
+            caseId,
+            event: {
+              type: 'action_changed',
+              step: '',
+              actionId: a.id,
+              state: eff.to.state,
+              reason: eff.to.reason,
+              resolution: eff.to.resolution,
+              escalated: effects.some((e) => e.type === 'escalated'),
+              ...(eff.to.state === 'closed' && a.output !== null ? { output: a.output } : {}),
+            },
+            at: a.updatedAt,
+          });
           break;
         default:
           assertNever(eff);
@@ -68,7 +93,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
   const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges: [...merges.values()], notices, allocations: byQueue };
+  return { merges: [...merges.values()], notices, allocations: byQueue, caseEvents };
 }
 
-export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0;
+export const isEmptyPlan = (p: EffectPlan): boolean =>
+  p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0 && p.caseEvents.length === 0;

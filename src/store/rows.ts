@@ -4,7 +4,7 @@
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ConnectorStatus } from '../connectors/circuit.ts';
-import type { ApiKeyOrigin, ApiKeyRow, CaseRow, ConfigKind, ConfigRow, NotificationRow, TimelineRow } from './types.ts';
+import type { ApiKeyOrigin, ApiKeyRow, CaseRow, CaseWrite, ConfigKind, ConfigRow, NotificationRow, TimelineRow } from './types.ts';
 
 /** Columns of the actions table, in the order the insert statements use. */
 export const ACTION_COLUMNS = [
@@ -46,7 +46,7 @@ const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : (
 export function actionFromRow(r: Record<string, unknown>): ActionRecord {
   return {
     id: r.id as string,
-    actionTypeId: r.action_type_id as string,
+    actionTypeId: (r.action_type_id as string) || null,
     caseId: (r.case_id as string | null) ?? null,
     state: r.state as ActionRecord['state'],
     reason: (r.reason as ActionRecord['reason']) ?? null,
@@ -79,7 +79,9 @@ export function actionFromRow(r: Record<string, unknown>): ActionRecord {
 export function actionValues(a: ActionRecord, bool: (b: boolean) => unknown): unknown[] {
   const byColumn: Record<(typeof ACTION_COLUMNS)[number], unknown> = {
     id: a.id,
-    action_type_id: a.actionTypeId,
+    // '' for none: the column is NOT NULL, and rebuilding SQLite's actions table to relax it would
+    // fight every other migration that adds a column to it.
+    action_type_id: a.actionTypeId ?? '',
     case_id: a.caseId,
     state: a.state,
     reason: a.reason,
@@ -147,7 +149,7 @@ export function configFromRow(r: Record<string, unknown>): ConfigRow {
 }
 
 /** The table of each kind of configuration document. */
-export const CONFIG_TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types' };
+export const CONFIG_TABLE: Record<ConfigKind, string> = { connector: 'connectors', action_type: 'action_types', process: 'processes' };
 
 export function timelineFromRow(r: Record<string, unknown>): TimelineRow {
   return {
@@ -168,8 +170,67 @@ export function caseFromRow(r: Record<string, unknown>): CaseRow {
     owner: (r.owner as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    // The process columns only when set, so a plain case reads back exactly as it was inserted.
+    ...(r.process != null ? { process: r.process as string } : {}),
+    ...(r.definition != null ? { definition: json(r.definition) as CaseRow['definition'] } : {}),
+    ...(r.title != null ? { title: r.title as string } : {}),
+    ...(r.status === 'closed' ? { status: 'closed' as const } : {}),
+    ...(r.escalated ? { escalated: true } : {}),
+    ...(r.steps != null ? { steps: json(r.steps) as CaseRow['steps'] } : {}),
+    ...(r.version != null && Number(r.version) !== 1 ? { version: Number(r.version) } : {}),
+    ...(r.closed_at != null ? { closedAt: Number(r.closed_at) } : {}),
   };
 }
+
+/** Values of a new case's columns in CASE_COLUMNS order; `bool` says how the store spells booleans. */
+export const CASE_COLUMNS = [
+  'id',
+  'data',
+  'owner',
+  'created_at',
+  'updated_at',
+  'process',
+  'definition',
+  'title',
+  'status',
+  'escalated',
+  'steps',
+  'version',
+  'closed_at',
+] as const;
+
+export function caseValues(c: CaseRow, bool: (b: boolean) => unknown): unknown[] {
+  return [
+    c.id,
+    JSON.stringify(c.data),
+    c.owner,
+    c.createdAt,
+    c.updatedAt,
+    c.process ?? null,
+    c.definition ? JSON.stringify(c.definition) : null,
+    c.title ?? null,
+    c.status ?? 'open',
+    bool(c.escalated ?? false),
+    c.steps ? JSON.stringify(c.steps) : null,
+    c.version ?? 1,
+    c.closedAt ?? null,
+  ];
+}
+
+/** The `?`-free parts of a case write: which columns it sets, in order, with their values. */
+export function caseWriteSets(w: CaseWrite, bool: (b: boolean) => unknown): Array<[string, unknown]> {
+  const sets: Array<[string, unknown]> = [['updated_at', w.at]];
+  if (w.title !== undefined) sets.push(['title', w.title]);
+  if (w.owner !== undefined) sets.push(['owner', w.owner]);
+  if (w.status !== undefined) sets.push(['status', w.status]);
+  if (w.escalated !== undefined) sets.push(['escalated', bool(w.escalated)]);
+  if (w.steps !== undefined) sets.push(['steps', JSON.stringify(w.steps)]);
+  if (w.closedAt !== undefined) sets.push(['closed_at', w.closedAt]);
+  return sets;
+}
+
+/** LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character \). */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function notificationFromRow(r: Record<string, unknown>): NotificationRow {
   return {

@@ -15,8 +15,10 @@ import type {
   ScheduleTick,
   TickPlan,
 } from './bulk-schedule-types.ts';
+import type { ProcessDefinition } from '../processes/definition.ts';
+import type { CaseEvent, StepRun } from '../processes/runner.ts';
 
-export type ConfigKind = 'connector' | 'action_type';
+export type ConfigKind = 'connector' | 'action_type' | 'process';
 
 /** A configuration document (connector or action type) as stored; `doc` holds secrets encrypted. */
 export interface ConfigRow {
@@ -71,6 +73,18 @@ export interface CaseRow {
   owner: string | null;
   createdAt: number;
   updatedAt: number;
+  // Cases and processes: always read back; left out on insert, a plain open case.
+  /** The process's id; null for a plain case. */
+  process?: string | null;
+  /** The process definition as the case started it. */
+  definition?: ProcessDefinition | null;
+  title?: string | null;
+  status?: 'open' | 'closed';
+  escalated?: boolean;
+  steps?: StepRun[] | null;
+  /** Guards the case's own writes (the case worker's, PATCH, close). */
+  version?: number;
+  closedAt?: number | null;
 }
 
 export interface NotificationRow {
@@ -294,6 +308,18 @@ export interface Store {
   listNodes(): Promise<NodeRow[]>;
   /** Makes the claims of dead nodes due now (freeing their slots) and forgets the nodes; returns the actions taken back. */
   takeOver(t: TakeOver): Promise<string[]>;
+
+  // ---- cases and processes
+  /** Inserts a case; with a process, its first event is queued in the same transaction. A taken launch key is a ConflictError. */
+  createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void>;
+  getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
+  listCases(filter: CaseFilter): Promise<CaseRow[]>;
+  /** A version-guarded change of a case (and the outbox row it applied, in the same transaction); false when the version moved. */
+  updateCase(w: CaseWrite): Promise<boolean>;
+  /** Leases the oldest event of each case no one holds (one per case, so a case's events apply in order). */
+  claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
+  /** Removes an applied event that changed nothing. */
+  deleteCaseEvent(seq: number): Promise<void>;
 }
 
 // ---- people and queues (W1)
@@ -320,4 +346,50 @@ export interface AllocationOutcome {
   queue: string;
   assignee: string | null;
   message: string;
+}
+
+// ---- cases and processes
+
+export interface CaseFilter {
+  status?: 'open' | 'closed';
+  owner?: string;
+  /** Cases with an open action (To Do or In Progress) on this queue. */
+  queue?: string;
+  process?: string;
+  /** Text in the title or the data, case-insensitive. */
+  q?: string;
+  /** Cases created before this id (ids are time-ordered), for paging newest first. */
+  before?: string;
+  limit: number;
+}
+
+export interface CaseWrite {
+  id: string;
+  expectedVersion: number;
+  at: number;
+  title?: string | null;
+  owner?: string | null;
+  status?: 'open' | 'closed';
+  escalated?: boolean;
+  steps?: StepRun[];
+  closedAt?: number | null;
+  /** Shallow-merged into the stored data (as action outputs are), so concurrent merges are not lost. */
+  dataPatch?: Record<string, unknown>;
+  /** The outbox row this write applies: deleted in the same transaction. */
+  appliedEvent?: number;
+}
+
+export interface CaseEventClaim {
+  now: number;
+  leaseUntil: number;
+  limit: number;
+  /** Only this case's event (a request moving its own case on at once). */
+  caseId?: string;
+}
+
+export interface CaseOutboxRow {
+  seq: number;
+  caseId: string;
+  event: CaseEvent;
+  createdAt: number;
 }

@@ -41,7 +41,8 @@ export class Activity {
     if (a.state !== 'closed') this.attemptsSeen.set(a.id, a.attempts);
     if (this.attemptsSeen.size > MAX_TRACKED) this.attemptsSeen.delete(this.attemptsSeen.keys().next().value!);
     if (sends === 0 && failed === 0) return;
-    const connectorId = this.callout.registry.cachedActionType(a.actionTypeId)?.compiled.spec.connectorId;
+    const connectorId =
+      a.actionTypeId === null ? undefined : this.callout.registry.cachedActionType(a.actionTypeId)?.compiled.spec.connectorId;
     if (!connectorId) return;
     const at = Math.floor(a.updatedAt / BUCKET_MS) * BUCKET_MS;
     const list = this.series.get(connectorId) ?? [];

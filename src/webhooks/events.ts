@@ -33,7 +33,8 @@ export interface StateWordsData {
 
 export interface ActionEventData extends StateWordsData {
   actionId: string;
-  actionType: string;
+  /** Null for a manual step's task. */
+  actionType: string | null;
   caseId: string | null;
   phase: ActionRecord['phase'];
   externalReference: string | null;

@@ -136,13 +136,20 @@ for (const onPostgres of [false, true])
         expect(again.status).toBe(422);
       });
 
-      it('process rows become cases (plain cases until processes land), one per row', async () => {
+      it('process rows become cases of the process, one per row', async () => {
+        const made = await h.api('POST', '/v1/processes', {
+          name: 'onboarding',
+          steps: [{ name: 'welcome', kind: 'manual', title: 'Welcome the starter', queue: 'hr' }],
+        });
+        expect(made.status).toBe(201);
         const r = await csv('name,team\nSam,blue\nAmy,red\n', 'process=onboarding');
         expect(r.status).toBe(201);
         const report = await done(r.body.id);
         expect(report).toMatchObject({ process: 'onboarding', total: 2, launched: 2, refused: 0 });
         const c = (await h.api('GET', `/v1/cases/${report.rows[1].id}`)).body;
         expect(c.data).toEqual({ name: 'Amy', team: 'red' });
+        expect(c).toMatchObject({ process: 'onboarding', status: 'open' });
+        expect(c.steps).toMatchObject([{ name: 'welcome', kind: 'manual', status: 'waiting_for_person' }]);
       });
 
       it('a run whose node stopped is resumed without launching a row twice', async () => {

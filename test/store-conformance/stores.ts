@@ -48,6 +48,8 @@ export const TABLES = [
   'concurrency_slots',
   'connector_status',
   'nodes',
+  'processes',
+  'case_outbox',
 ];
 
 export const sqliteBackend: Backend = {

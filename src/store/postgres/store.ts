@@ -59,6 +59,9 @@ import type {
   ScheduleTick,
   TickPlan,
 } from '../bulk-schedule-types.ts';
+import * as caseRuns from './case-runs.ts';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -424,5 +427,30 @@ export class PostgresStore implements Store {
 
   async takeOver(t: TakeOver): Promise<string[]> {
     return nodes.takeOver(this.pool, t);
+  }
+
+  // ---- cases and processes
+  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
+    await caseRuns.createCase(this.pool, row, opts);
+  }
+
+  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
+    return caseRuns.getCaseByLaunchKey(this.pool, key);
+  }
+
+  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
+    return caseRuns.listCases(this.pool, filter);
+  }
+
+  async updateCase(w: CaseWrite): Promise<boolean> {
+    return caseRuns.updateCase(this.pool, w);
+  }
+
+  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
+    return caseRuns.claimCaseEvents(this.pool, p);
+  }
+
+  async deleteCaseEvent(seq: number): Promise<void> {
+    await caseRuns.deleteCaseEvent(this.pool, seq);
   }
 }

@@ -10,6 +10,7 @@ import { inTransaction } from './transaction.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
+import { insertCaseEvents } from './case-runs.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -219,6 +220,7 @@ function waves(writes: ActionWrite[]): number[][] {
 }
 
 async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+  await insertCaseEvents(client, plan.caseEvents);
   if (plan.merges.length > 0)
     await client.query({
       name: 'callout_merge_case_data',

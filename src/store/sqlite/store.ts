@@ -61,6 +61,9 @@ import type {
   ScheduleTick,
   TickPlan,
 } from '../bulk-schedule-types.ts';
+import * as caseRuns from './case-runs.ts';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
 import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
@@ -396,5 +399,30 @@ export class SqliteStore implements Store {
 
   async takeOver(t: TakeOver): Promise<string[]> {
     return nodes.takeOver(this.db, t);
+  }
+
+  // ---- cases and processes
+  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
+    caseRuns.createCase(this.db, row, opts);
+  }
+
+  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
+    return caseRuns.getCaseByLaunchKey(this.db, key);
+  }
+
+  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
+    return caseRuns.listCases(this.db, filter);
+  }
+
+  async updateCase(w: CaseWrite): Promise<boolean> {
+    return caseRuns.updateCase(this.db, w);
+  }
+
+  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
+    return caseRuns.claimCaseEvents(this.db, p);
+  }
+
+  async deleteCaseEvent(seq: number): Promise<void> {
+    caseRuns.deleteCaseEvent(this.db, seq);
   }
 }

@@ -8,6 +8,7 @@ import { MUTABLE_ACTION_COLUMNS, mutableValues } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
 import { allocateInTransaction } from './allocate-task.ts';
+import { insertCaseEvents } from './case-runs.ts';
 
 const UPDATE = `UPDATE actions SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
 const TIMELINE = 'INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)';
@@ -48,4 +49,5 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
   }
   for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
   for (const t of plan.allocations) allocateInTransaction(db, t);
+  insertCaseEvents(db, plan.caseEvents);
 }

@@ -73,7 +73,8 @@ export function can(s: Session, role: 'builder' | 'operator' | 'admin' | 'launch
 export interface ActionView {
   id: string;
   actionType: string;
-  actionTypeName: string;
+  /** Null for a manual step's task (an action with no action type). */
+  actionTypeName: string | null;
   caseId: string | null;
   state: string;
   reason: string | null;
@@ -96,3 +97,6 @@ export interface ActionView {
   updatedAt: string;
   closedAt: string | null;
 }
+
+/** What a person calls the action: its action type, or "Manual task" for a manual step's task. */
+export const titleOf = (a: { actionTypeName: string | null }): string => a.actionTypeName ?? 'Manual task';

@@ -4,7 +4,7 @@
 // attempt's request and response (secrets are redacted by the server).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, can, type ActionView, type Session } from '../api.ts';
+import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -70,7 +70,7 @@ function Complete({ a, done }: { a: ActionView; done: (body: unknown) => void })
       }}
     >
       <fieldset>
-        <legend>Complete {a.actionTypeName}</legend>
+        <legend>Complete {titleOf(a)}</legend>
         <label>
           <input
             type="radio"
@@ -136,7 +136,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
   );
   const a = action.data;
   useEffect(() => {
-    if (a) announce(`${a.actionTypeName}: ${stateText(a)}`);
+    if (a) announce(`${titleOf(a)}: ${stateText(a)}`);
   }, [a && stateText(a)]);
 
   const act = async (verb: string, body?: unknown): Promise<void> => {
@@ -166,10 +166,11 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
   return (
     <main id="main" class="card">
       <p class="crumbs">
-        <a href={`/ui/work${qs({ actionType: a.actionTypeName })}`}>All {a.actionTypeName}</a>
+        {/* A manual task has no action type to list by: the crumb leads to all work. */}
+        <a href={`/ui/work${qs({ actionType: a.actionTypeName })}`}>{a.actionTypeName === null ? 'All work' : `All ${a.actionTypeName}`}</a>
       </p>
       <h1 tabIndex={-1}>
-        {a.actionTypeName} <StateBadge a={a} />
+        {titleOf(a)} <StateBadge a={a} />
         {a.escalated && <span class="badge bad">Escalated</span>}
       </h1>
       <p class="why" data-testid="why">

@@ -2,7 +2,7 @@
 // notifications. Processes, steps, notes and tasks join the case page when cases grow.
 
 import { useEffect } from 'preact/hooks';
-import { api, type ActionView } from '../api.ts';
+import { api, titleOf, type ActionView } from '../api.ts';
 import { ErrorBox, StateBadge, Time, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 
@@ -58,7 +58,7 @@ export function CasePage({ id }: { id: string }) {
       </dl>
       {escalated.length > 0 && (
         <p class="error" role="status">
-          Escalated: {escalated.map((a) => a.actionTypeName).join(', ')} — Closed, Not Done Successfully.
+          Escalated: {escalated.map(titleOf).join(', ')} — Closed, Not Done Successfully.
         </p>
       )}
       <h2>Data</h2>
@@ -76,7 +76,7 @@ export function CasePage({ id }: { id: string }) {
           {k.actions.map((a) => (
             <tr key={a.id} class={a.escalated ? 'escalated' : undefined}>
               <td>
-                <a href={`/ui/actions/${a.id}`}>{a.actionTypeName}</a>
+                <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a>
                 {a.escalated && <span class="badge bad">Escalated</span>}
               </td>
               <td>

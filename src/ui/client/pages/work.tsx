@@ -3,7 +3,7 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type ActionView, type Session } from '../api.ts';
+import { api, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -196,7 +196,7 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
           if (!cur) return;
           for (const a of byId.values()) {
             const old = cur.items.find((x) => x.id === a.id);
-            if (old && stateText(old) !== stateText(a)) announce(`${a.actionTypeName} is now ${stateText(a)}`);
+            if (old && stateText(old) !== stateText(a)) announce(`${titleOf(a)} is now ${stateText(a)}`);
           }
           state.current.list.setData({ ...cur, items: cur.items.map((x) => byId.get(x.id) ?? x) });
         });
@@ -247,7 +247,7 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
             {items.map((a) => (
               <tr key={a.id} data-id={a.id}>
                 <td>
-                  <a href={`/ui/actions/${a.id}`}>{a.actionTypeName}</a>
+                  <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a>
                   {a.escalated && <span class="badge bad">Escalated</span>}
                 </td>
                 <td>

@@ -1,0 +1,141 @@
+// What a case's effects create: the actions of its steps. Each is inserted under the launch key
+// `case:<case id>:<step>`, so applying an event again after a crash finds the action it launched the
+// first time instead of launching a second one.
+
+import type { Store } from '../store/types.ts';
+import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
+import { launchAction } from '../lifecycle/launch.ts';
+import { toDoAction } from '../lifecycle/manual.ts';
+import { ConflictError } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import type { FieldError } from '../templates/validate.ts';
+import type { CaseEvent, RunnerContext } from './runner.ts';
+import { evaluateExpression } from './expressions.ts';
+import type { ProcessDefinition } from './definition.ts';
+
+export const stepLaunchKey = (caseId: string, step: string): string => `case:${caseId}:${step}`;
+// Stored as the launch's hash: a user's launch that happens to use such a key never matches it.
+const STEP_HASH = 'process-step';
+
+export interface StepLaunch {
+  actionId: string;
+  /** Events the runner must hear at once (the action went straight to a person). */
+  events: CaseEvent[];
+}
+
+export class CaseLauncher {
+  constructor(private readonly d: { store: Store; registry: Registry; engine: Engine }) {}
+
+  /** The runner's context for a process: its action types loaded once, so the input check is synchronous. */
+  async context(def: ProcessDefinition): Promise<RunnerContext> {
+    const types = new Map<string, ActionTypeEntry>();
+    for (const s of def.steps)
+      if (s.kind === 'external' && !types.has(s.actionType)) types.set(s.actionType, await this.d.registry.actionType(s.actionType));
+    return {
+      evaluate: (expr, scope) => evaluateExpression(expr, scope),
+      checkInput: (actionType, input) => types.get(actionType)!.compiled.templates.validateInput(input),
+    };
+  }
+
+  async launch(caseId: string, step: string, actionTypeId: string, input: Record<string, unknown>, now: number): Promise<StepLaunch> {
+    const type = await this.d.registry.actionType(actionTypeId);
+    const refused = type.compiled.templates.refusal(input);
+    if (refused) return this.invalidInput(caseId, step, actionTypeId, input, [{ field: refused.field, message: refused.reason }], now);
+    return this.insert(caseId, step, () => {
+      const l = launchAction({
+        id: uuidv7(now),
+        actionTypeId,
+        actionTypeName: type.compiled.spec.name,
+        caseId,
+        input,
+        policy: type.compiled.policy,
+        now,
+        actor: 'system',
+      });
+      return { action: l.action, timeline: l.timeline.map((e) => ({ ...e, data: { caseId, step } })) };
+    });
+  }
+
+  /** The step's action straight in To Do / Invalid Input, on its action type's queue: never sent with wrong values. */
+  async invalidInput(
+    caseId: string,
+    step: string,
+    actionTypeId: string,
+    input: Record<string, unknown>,
+    errors: FieldError[],
+    now: number,
+  ): Promise<StepLaunch> {
+    const policy = await this.d.registry.policyOf({ actionTypeId });
+    const message = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+    const r = await this.insert(caseId, step, () =>
+      toDoAction({
+        id: uuidv7(now),
+        actionTypeId,
+        caseId,
+        input,
+        reason: 'invalid_input',
+        queue: policy.allocation.queue,
+        assignee: policy.allocation.user,
+        message,
+        now,
+        actor: 'system',
+      }),
+    );
+    return r;
+  }
+
+  /** A manual step's task: an action with no action type, To Do / Manual on the step's queue. */
+  async task(caseId: string, step: string, queue: string, title: string, now: number): Promise<StepLaunch> {
+    return this.insert(caseId, step, () =>
+      toDoAction({
+        id: uuidv7(now),
+        actionTypeId: null,
+        caseId,
+        input: {},
+        reason: 'manual',
+        queue,
+        assignee: null,
+        message: title,
+        now,
+        actor: 'system',
+      }),
+    );
+  }
+
+  private async insert(
+    caseId: string,
+    step: string,
+    build: () => { action: ActionRecord; timeline: TimelineEntry[] },
+  ): Promise<StepLaunch> {
+    const key = stepLaunchKey(caseId, step);
+    const found = await this.found(caseId, key);
+    if (found) return found;
+    const item = build();
+    try {
+      await this.d.store.insertActions([{ ...item, launchKey: key, launchHash: STEP_HASH }]);
+    } catch (err) {
+      // Another node applying the same event got there first: its action is the step's.
+      const raced = err instanceof ConflictError ? await this.found(caseId, key) : undefined;
+      if (raced) return raced;
+      throw err;
+    }
+    if (item.action.dueAt !== null) this.d.engine.dueAt(item.action.dueAt);
+    return { actionId: item.action.id, events: arrivedAt(item.action) };
+  }
+
+  private async found(caseId: string, key: string): Promise<StepLaunch | undefined> {
+    const prior = await this.d.store.getActionByLaunchKey(key);
+    if (!prior) return undefined;
+    if (prior.action.caseId !== caseId || prior.launchHash !== STEP_HASH)
+      throw new Error(`the launch key ${key} belongs to action ${prior.action.id}, not to a step of case ${caseId}`);
+    return { actionId: prior.action.id, events: arrivedAt(prior.action) };
+  }
+}
+
+/** An action created for a person tells the runner so at once (no write of it will). */
+function arrivedAt(a: ActionRecord): CaseEvent[] {
+  if (a.state !== 'todo' || a.reason !== 'invalid_input') return [];
+  return [{ type: 'action_changed', step: '', actionId: a.id, state: 'todo', reason: 'invalid_input', resolution: null, escalated: false }];
+}

@@ -1,0 +1,96 @@
+// The case worker on its injected clock: it applies waiting events at its poll and when the engine
+// announces a write of a case's action, and nothing while stopped. A real SQLite store.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../store/sqlite/store.ts';
+import { FakeClock } from '../clock.ts';
+import { createLogger } from '../logger.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Registry } from '../engine/registry.ts';
+import { CaseLauncher } from './case-launcher.ts';
+import { CaseWorker } from './case-worker.ts';
+import { compileProcess } from './definition.ts';
+import { newCaseRun } from './runner.ts';
+
+const definition = compileProcess({ name: 'p', steps: [{ name: 'task', kind: 'manual', queue: 'hr' }] });
+let dir: string;
+let store: SqliteStore;
+let clock: FakeClock;
+let engine: EventEmitter & { dueAt(at: number): void };
+let worker: CaseWorker;
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+const newCase = (id: string) =>
+  store.createCase(
+    {
+      id,
+      data: {},
+      owner: null,
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+      process: 'p',
+      definition,
+      steps: newCaseRun(definition, {}).steps,
+    },
+    { startEvent: { type: 'case_started' } },
+  );
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'callout-worker-'));
+  store = new SqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal' });
+  await store.migrate();
+  clock = new FakeClock();
+  engine = Object.assign(new EventEmitter(), { dueAt: () => undefined });
+  // Manual steps only: the launcher needs no action types.
+  const launcher = new CaseLauncher({ store, registry: {} as Registry, engine: engine as unknown as Engine });
+  worker = new CaseWorker({
+    store,
+    engine: engine as unknown as Engine,
+    launcher,
+    clock,
+    logger: createLogger({ level: 'silent' }),
+    pollIntervalMs: 1000,
+  });
+});
+afterEach(async () => {
+  await worker.stop();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('applies waiting events at its poll, on its clock, and when the engine writes a case action', async () => {
+  await newCase('c1');
+  worker.start();
+  clock.advance(0);
+  await settle();
+  expect((await store.getCase('c1'))?.steps?.[0]).toMatchObject({ status: 'waiting_for_person', actionId: expect.any(String) });
+
+  // Written by another node: found at the next poll, not before.
+  await newCase('c2');
+  clock.advance(500);
+  await settle();
+  expect((await store.getCase('c2'))?.steps?.[0]?.status).toBe('pending');
+  clock.advance(600);
+  await settle();
+  expect((await store.getCase('c2'))?.steps?.[0]?.status).toBe('waiting_for_person');
+
+  // An action of a case written by this node's engine wakes it at once.
+  await newCase('c3');
+  engine.emit('action', { caseId: 'c3' });
+  clock.advance(0);
+  await settle();
+  expect((await store.getCase('c3'))?.steps?.[0]?.status).toBe('waiting_for_person');
+});
+
+it('does nothing while stopped', async () => {
+  await newCase('c1');
+  worker.start();
+  await worker.stop();
+  clock.advance(5000);
+  await settle();
+  expect((await store.getCase('c1'))?.steps?.[0]?.status).toBe('pending');
+});

@@ -1,0 +1,212 @@
+// The case worker: moves cases through their processes from the case outbox. Every change of a
+// case's action is recorded in the transaction of the action's write (store/effects.ts), so the case
+// moves on even when the node dies right after that write: some node's worker claims the event
+// (one per case at a time, in order), runs the process runner, performs its effects (actions launched
+// under deterministic launch keys, so a replay launches nothing twice) and writes the case guarded by
+// its version, deleting the event in the same transaction.
+
+import type { CaseOutboxRow, CaseRow, Store } from '../store/types.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import { assertNever } from '../lifecycle/states.ts';
+import { type CaseEffect, type CaseEvent, type CaseRun, advance } from './runner.ts';
+import type { CaseLauncher } from './case-launcher.ts';
+
+export interface CaseWorkerOptions {
+  store: Store;
+  engine: Engine;
+  launcher: CaseLauncher;
+  clock: Clock;
+  logger: Logger;
+  /** How often to look for events nobody announced (another node's, after a restart). @default 1000 */
+  pollIntervalMs?: number;
+  /** How long a claimed event is this node's; a node that dies holding one frees it then. @default 30000 */
+  leaseMs?: number;
+}
+
+const BATCH = 50;
+
+export class CaseWorker {
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private running = false;
+  private timer: TimerHandle | null = null;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private readonly onAction = (a: ActionRecord): void => {
+    if (a.caseId !== null) this.wake();
+  };
+
+  constructor(private readonly o: CaseWorkerOptions) {
+    this.pollMs = o.pollIntervalMs ?? 1000;
+    this.leaseMs = o.leaseMs ?? 30_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.o.engine.on('action', this.onAction);
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.o.engine.off('action', this.onAction);
+    this.timer?.cancel();
+    this.timer = null;
+    await this.draining;
+  }
+
+  /** Applies what is waiting now rather than at the next poll. */
+  wake(): void {
+    if (this.running) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.timer?.cancel();
+    this.timer = this.o.clock.setTimer(ms, () => {
+      void this.drain().finally(() => {
+        if (this.running) this.schedule(this.pollMs);
+      });
+    });
+  }
+
+  /** Applies every claimable event (of one case, when given) until none is left; one drain at a time per case filter. */
+  async drain(caseId?: string): Promise<void> {
+    if (caseId === undefined) {
+      if (this.draining) {
+        this.again = true;
+        return this.draining;
+      }
+      this.draining = this.drainAll().finally(() => (this.draining = null));
+      return this.draining;
+    }
+    await this.applyClaimed(caseId);
+  }
+
+  private async drainAll(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.applyClaimed()) === BATCH) {
+          /* a full batch: there may be more */
+        }
+      } catch (err) {
+        this.o.logger.error({ err }, 'the case worker could not claim case events; it tries again at its next poll');
+      }
+    } while (this.again && this.running);
+  }
+
+  /** Claims a batch and applies it; an event that fails stays claimed until its lease ends, then is tried again. */
+  private async applyClaimed(caseId?: string): Promise<number> {
+    const now = this.o.clock.now();
+    const rows = await this.o.store.claimCaseEvents({
+      now,
+      leaseUntil: now + this.leaseMs,
+      limit: BATCH,
+      ...(caseId !== undefined ? { caseId } : {}),
+    });
+    for (const row of rows) {
+      try {
+        await this.apply(row);
+      } catch (err) {
+        this.o.logger.error(
+          { err, caseId: row.caseId, seq: row.seq },
+          'applying a case event failed; it is tried again when its lease ends',
+        );
+      }
+    }
+    return rows.length;
+  }
+
+  private async apply(row: CaseOutboxRow): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      const c = await this.o.store.getCase(row.caseId);
+      if (!c?.definition || !c.steps) return this.o.store.deleteCaseEvent(row.seq);
+      const written = await this.applyTo(c, row);
+      if (written) return;
+    }
+    throw new Error(`case ${row.caseId} kept changing while event ${row.seq} was applied`);
+  }
+
+  /** One try: false when the case's version moved under us (read it again and apply anew). */
+  private async applyTo(c: CaseRow, row: CaseOutboxRow): Promise<boolean> {
+    const def = c.definition!;
+    const ctx = await this.o.launcher.context(def);
+    let run: CaseRun = { status: c.status ?? 'open', data: c.data, escalated: c.escalated ?? false, steps: c.steps! };
+    const events: CaseEvent[] = [row.event];
+    const dataPatch: Record<string, unknown> = {};
+    let changed = false;
+    let closedNow = false;
+    const now = this.o.clock.now();
+    for (let n = 0; n < events.length; n++) {
+      const event = withStep(events[n]!, run);
+      if (event === undefined) continue; // an action of the case that is no step's (launched by hand)
+      const r = await advance(def, run, event, ctx);
+      if (!r.ok) {
+        // An event that no longer belongs (a replay after the case moved on): nothing to do.
+        this.o.logger.debug({ caseId: c.id, event: event.type, reason: r.message }, 'case event refused by the runner');
+        continue;
+      }
+      run = r.run;
+      changed ||= r.changed;
+      for (const eff of r.effects) {
+        const more = await this.perform(c.id, eff, now, dataPatch);
+        if (eff.type === 'close_case') closedNow = true;
+        events.push(...more);
+      }
+    }
+    if (!changed) {
+      await this.o.store.deleteCaseEvent(row.seq);
+      return true;
+    }
+    return this.o.store.updateCase({
+      id: c.id,
+      expectedVersion: c.version ?? 1,
+      at: now,
+      status: run.status,
+      escalated: run.escalated,
+      steps: run.steps,
+      ...(closedNow ? { closedAt: now } : {}),
+      ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
+      appliedEvent: row.seq,
+    });
+  }
+
+  /** Carries out one effect; returns the events it causes at once (an action written for the step). */
+  private async perform(caseId: string, eff: CaseEffect, now: number, dataPatch: Record<string, unknown>): Promise<CaseEvent[]> {
+    const l = this.o.launcher;
+    switch (eff.type) {
+      case 'launch_action': {
+        const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now);
+        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }, ...s.events];
+      }
+      case 'launch_invalid_input': {
+        const s = await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now);
+        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }];
+      }
+      case 'create_task': {
+        const s = await l.task(caseId, eff.step, eff.queue, eff.title, now);
+        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }];
+      }
+      case 'merge_case_data':
+        Object.assign(dataPatch, eff.data);
+        return [];
+      case 'mark_escalated':
+      case 'close_case':
+        // Written with the case's run (escalated, status) below.
+        return [];
+      default:
+        return assertNever(eff);
+    }
+  }
+}
+
+/** Events from the outbox name the action; the step is the one whose action it is. */
+function withStep(e: CaseEvent, run: CaseRun): CaseEvent | undefined {
+  if (e.type !== 'action_changed' || e.step !== '') return e;
+  const step = run.steps.find((s) => s.actionId === e.actionId);
+  return step ? { ...e, step: step.name } : undefined;
+}

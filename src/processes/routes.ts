@@ -1,0 +1,29 @@
+// Processes: POST/GET /v1/processes, GET/PATCH /v1/processes/{name}. Builders manage them; any key reads.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { ProcessService } from './service.ts';
+import { ProcessBody } from './schemas.ts';
+import { IdParams } from '../api/schemas.ts';
+
+const BUILDERS = ['builder'] as const;
+const READERS = ['builder', 'operator', 'integration'] as const;
+
+// A PATCH names only what changes: every setting of a process, none required.
+const ProcessPatchBody = Type.Partial(ProcessBody, { additionalProperties: false });
+
+export const processRoutes =
+  (processes: ProcessService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['processes'];
+    app.post('/processes', { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody } }, async (req, reply) =>
+      reply.code(201).send(await processes.create(req.body)),
+    );
+    app.get('/processes', { config: { roles: READERS }, schema: { tags } }, async () => ({ items: await processes.list() }));
+    app.get('/processes/:id', { config: { roles: READERS }, schema: { tags, params: IdParams } }, async (req) =>
+      processes.get(req.params.id),
+    );
+    app.patch('/processes/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ProcessPatchBody } }, async (req) =>
+      processes.update(req.params.id, req.body),
+    );
+  };

@@ -1,0 +1,112 @@
+// Processes (case types): create, read, list and change, stored as revisioned configuration. Every
+// save is checked by compileProcess, with the action types (and queues, when there are queues to
+// look in) it names resolved to ids, so a case never reaches a step naming something that is not there.
+
+import type { ConfigRow, Store } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import { isObject } from '../validation/check.ts';
+import { type ProcessDefinition, type ProcessRefs, compileProcess } from './definition.ts';
+
+export interface ProcessServiceDeps {
+  store: Store;
+  clock: Clock;
+  /** The queues a manual step may name (id and name); absent: queue names are taken as they are. */
+  queues?: () => Promise<ReadonlyArray<{ id: string; name: string }>>;
+}
+
+export interface ProcessView {
+  id: string;
+  name: string;
+  description: string | null;
+  steps: ProcessDefinition['steps'];
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const view = (row: ConfigRow): ProcessView => {
+  const d = row.doc as unknown as ProcessDefinition;
+  return {
+    id: row.id,
+    name: row.name,
+    description: d.description,
+    steps: d.steps,
+    revision: row.revision,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+};
+
+/** A stored definition as a body again (nulls left out), for a PATCH to change and compile anew. */
+function bodyOf(d: ProcessDefinition): Record<string, unknown> {
+  const drop = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+  return drop({ name: d.name, description: d.description, steps: d.steps.map(drop) });
+}
+
+export class ProcessService {
+  constructor(private readonly d: ProcessServiceDeps) {}
+
+  /** Resolvers by id or name, read once per save. */
+  private async refs(): Promise<ProcessRefs> {
+    const byIdOrName = (rows: ReadonlyArray<{ id: string; name: string }>) => {
+      const m = new Map<string, string>();
+      for (const r of rows) m.set(r.name, r.id);
+      // An id wins over a name that spells it, as getConfig does.
+      for (const r of rows) m.set(r.id, r.id);
+      return (ref: string) => m.get(ref);
+    };
+    const refs: ProcessRefs = { actionType: byIdOrName(await this.d.store.listConfig('action_type')) };
+    if (this.d.queues) refs.queue = byIdOrName(await this.d.queues());
+    return refs;
+  }
+
+  async create(body: unknown): Promise<ProcessView> {
+    const def = compileProcess(body, await this.refs());
+    const now = this.d.clock.now();
+    const row: ConfigRow = {
+      id: uuidv7(now),
+      name: def.name,
+      doc: def as unknown as Record<string, unknown>,
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.d.store.insertConfig('process', row);
+    return view(row);
+  }
+
+  /** Top-level settings of the body replace the stored ones (`steps` as a whole). Running cases keep the definition they started with. */
+  async update(idOrName: string, patch: unknown): Promise<ProcessView> {
+    if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+    const row = await this.d.store.getConfig('process', idOrName);
+    if (!row) throw new NotFoundError('Process', idOrName);
+    const def = compileProcess({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs());
+    const next: ConfigRow = {
+      ...row,
+      name: def.name,
+      doc: def as unknown as Record<string, unknown>,
+      revision: row.revision + 1,
+      updatedAt: this.d.clock.now(),
+    };
+    if (!(await this.d.store.updateConfig('process', next, row.revision)))
+      throw new ConflictError('The process was changed by someone else; fetch it and try again');
+    return view(next);
+  }
+
+  async get(idOrName: string): Promise<ProcessView> {
+    return view(await this.row(idOrName));
+  }
+
+  async list(): Promise<ProcessView[]> {
+    return (await this.d.store.listConfig('process')).map(view);
+  }
+
+  /** The stored process and its definition; NotFoundError when there is none. */
+  async row(idOrName: string): Promise<ConfigRow> {
+    const row = await this.d.store.getConfig('process', idOrName);
+    if (!row) throw new NotFoundError('Process', idOrName);
+    return row;
+  }
+}

@@ -1,0 +1,132 @@
+// Cases that run processes: create (with the first event in the same transaction), find by launch
+// key, list and search, version-guarded writes, and the case outbox the case workers of every node
+// drain (claimed with SKIP LOCKED, so two nodes never apply one case's event at once).
+
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
+import type { CaseEventNotice } from '../effects.ts';
+import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
+import { ConflictError } from '../../errors.ts';
+import { inTransaction } from './transaction.ts';
+
+const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash)
+VALUES (${CASE_COLUMNS.map((c, i) => `$${i + 1}${c === 'data' || c === 'definition' || c === 'steps' ? '::jsonb' : ''}`).join(', ')}, $${CASE_COLUMNS.length + 1}, $${CASE_COLUMNS.length + 2})`;
+const EVENT = 'INSERT INTO case_outbox (case_id, event, created_at) VALUES ($1, $2::jsonb, $3)';
+const UNIQUE_VIOLATION = '23505';
+
+export async function createCase(
+  pool: Pool,
+  row: CaseRow,
+  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent } = {},
+): Promise<void> {
+  try {
+    await inTransaction(pool, async (client) => {
+      await client.query(INSERT, [...caseValues(row, (b) => b), opts.launchKey ?? null, opts.launchHash ?? null]);
+      if (opts.startEvent) await client.query(EVENT, [row.id, JSON.stringify(opts.startEvent), row.createdAt]);
+    });
+  } catch (e) {
+    if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION)
+      throw new ConflictError('A case with this Idempotency-Key already exists');
+    throw e;
+  }
+}
+
+export async function getCaseByLaunchKey(pool: Pool, key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
+  const r = (await pool.query('SELECT * FROM cases WHERE launch_key = $1', [key])).rows[0] as Record<string, unknown> | undefined;
+  return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
+}
+
+export async function listCases(pool: Pool, f: CaseFilter): Promise<CaseRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, v: unknown): void => {
+    params.push(v);
+    where.push(sql(`$${params.length}`));
+  };
+  if (f.status !== undefined) add((p) => `status = ${p}`, f.status);
+  if (f.owner !== undefined) add((p) => `owner = ${p}`, f.owner);
+  if (f.process !== undefined) add((p) => `process = ${p}`, f.process);
+  if (f.before !== undefined) add((p) => `id < ${p}`, f.before);
+  if (f.queue !== undefined)
+    add(
+      (p) => `EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ${p} AND a.state IN ('todo', 'in_progress'))`,
+      f.queue,
+    );
+  if (f.q !== undefined) add((p) => `(title ILIKE ${p} ESCAPE '\\' OR data::text ILIKE ${p} ESCAPE '\\')`, containsPattern(f.q));
+  params.push(f.limit);
+  const sql = `SELECT * FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`;
+  return ((await pool.query(sql, params)).rows as Record<string, unknown>[]).map(caseFromRow);
+}
+
+export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {
+  const sets = caseWriteSets(w, (b) => b);
+  const params: unknown[] = sets.map(([, v]) => v);
+  const assigns = sets.map(([c], i) => `${c} = $${i + 1}${c === 'steps' ? '::jsonb' : ''}`);
+  if (w.dataPatch !== undefined) {
+    // Shallow merge, as action outputs merge: a concurrent merge of other keys is kept.
+    params.push(JSON.stringify(w.dataPatch));
+    assigns.push(`data = data || $${params.length}::jsonb`);
+  }
+  params.push(w.id, w.expectedVersion);
+  const sql = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
+  if (w.appliedEvent === undefined) return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
+  return inTransaction(pool, async (client) => {
+    if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
+    await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
+    return true;
+  });
+}
+
+// The oldest event of each case, and only while no one holds it: a case's events apply one at a
+// time, in order. SKIP LOCKED: a node claiming at the same moment takes other cases' events.
+const CLAIM = (oneCase: boolean): string => `
+WITH c AS (
+  SELECT o.seq FROM case_outbox o
+   WHERE (o.lease_until IS NULL OR o.lease_until <= $2)
+     ${oneCase ? 'AND o.case_id = $4' : ''}
+     AND NOT EXISTS (SELECT 1 FROM case_outbox p WHERE p.case_id = o.case_id AND p.seq < o.seq)
+   ORDER BY o.seq LIMIT $3
+   FOR UPDATE SKIP LOCKED)
+UPDATE case_outbox u SET lease_until = $1 FROM c WHERE u.seq = c.seq
+RETURNING u.seq, u.case_id, u.event::text AS event, u.created_at`;
+
+export async function claimCaseEvents(pool: Pool, p: CaseEventClaim): Promise<CaseOutboxRow[]> {
+  const params: unknown[] = [p.leaseUntil, p.now, p.limit];
+  if (p.caseId !== undefined) params.push(p.caseId);
+  const rows = (await pool.query(CLAIM(p.caseId !== undefined), params)).rows as Array<Record<string, unknown>>;
+  return rows
+    .map((r) => ({
+      seq: Number(r.seq),
+      caseId: r.case_id as string,
+      event: JSON.parse(r.event as string) as CaseEvent,
+      createdAt: Number(r.created_at),
+    }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+export async function deleteCaseEvent(pool: Pool, seq: number): Promise<void> {
+  await pool.query('DELETE FROM case_outbox WHERE seq = $1', [seq]);
+}
+
+// Only cases that run a process have anyone to hear their actions' changes.
+const ACTION_EVENTS = `
+INSERT INTO case_outbox (case_id, event, created_at)
+SELECT c.id, e.event, e.at
+  FROM jsonb_to_recordset($1::jsonb) AS e(ord integer, case_id text, event jsonb, at bigint)
+  JOIN cases c ON c.id = e.case_id
+ WHERE c.id = ANY($2::text[]) AND c.process IS NOT NULL
+ ORDER BY e.ord`;
+
+/** In the transaction of the action writes that caused them (write-actions.ts). */
+export async function insertCaseEvents(client: PoolClient, events: CaseEventNotice[]): Promise<void> {
+  if (events.length === 0) return;
+  await client.query({
+    name: 'callout_insert_case_events',
+    text: ACTION_EVENTS,
+    values: [
+      JSON.stringify(events.map((e, ord) => ({ ord, case_id: e.caseId, event: e.event, at: e.at }))),
+      [...new Set(events.map((e) => e.caseId))],
+    ],
+  });
+}

@@ -1,0 +1,114 @@
+// Cases that run processes: create (with the first event in the same transaction), find by launch
+// key, list and search, version-guarded writes, and the case outbox the case worker drains.
+
+import type Database from 'better-sqlite3';
+import type { CaseEvent } from '../../processes/runner.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
+import type { CaseEventNotice } from '../effects.ts';
+import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
+import { ConflictError } from '../../errors.ts';
+import { prepared } from './statements.ts';
+
+const bool = (b: boolean): number => (b ? 1 : 0);
+const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
+const EVENT = 'INSERT INTO case_outbox (case_id, event, created_at) VALUES (?, ?, ?)';
+// Only cases that run a process have anyone to hear their actions' changes.
+const ACTION_EVENT = `INSERT INTO case_outbox (case_id, event, created_at) SELECT id, ?, ? FROM cases WHERE id = ? AND process IS NOT NULL`;
+
+export function createCase(
+  db: Database.Database,
+  row: CaseRow,
+  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent } = {},
+): void {
+  try {
+    db.transaction(() => {
+      prepared(db, INSERT).run(...caseValues(row, bool), opts.launchKey ?? null, opts.launchHash ?? null);
+      if (opts.startEvent) prepared(db, EVENT).run(row.id, JSON.stringify(opts.startEvent), row.createdAt);
+    }).immediate();
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+      throw new ConflictError('A case with this Idempotency-Key already exists');
+    throw e;
+  }
+}
+
+export function getCaseByLaunchKey(db: Database.Database, key: string): { row: CaseRow; launchHash: string | null } | undefined {
+  const r = prepared(db, 'SELECT * FROM cases WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
+  return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
+}
+
+export function listCases(db: Database.Database, f: CaseFilter): CaseRow[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    params.push(...values);
+  };
+  if (f.status !== undefined) add('status = ?', f.status);
+  if (f.owner !== undefined) add('owner = ?', f.owner);
+  if (f.process !== undefined) add('process = ?', f.process);
+  if (f.before !== undefined) add('id < ?', f.before);
+  if (f.queue !== undefined)
+    add(`EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ? AND a.state IN ('todo', 'in_progress'))`, f.queue);
+  // LIKE is case-insensitive for ASCII in SQLite, as ILIKE is in PostgreSQL.
+  if (f.q !== undefined) add(`(title LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')`, containsPattern(f.q), containsPattern(f.q));
+  const sql = `SELECT * FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (prepared(db, sql).all(...params, f.limit) as Record<string, unknown>[]).map(caseFromRow);
+}
+
+export function updateCase(db: Database.Database, w: CaseWrite): boolean {
+  return db
+    .transaction(() => {
+      const sets = caseWriteSets(w, bool);
+      let data: string | undefined;
+      if (w.dataPatch !== undefined) {
+        // Shallow, as PostgreSQL's jsonb || (and as action outputs merge).
+        const cur = prepared(db, 'SELECT data FROM cases WHERE id = ?').get(w.id) as { data: string } | undefined;
+        if (!cur) return false;
+        data = JSON.stringify({ ...(JSON.parse(cur.data) as object), ...w.dataPatch });
+        sets.push(['data', data]);
+      }
+      const sql = `UPDATE cases SET ${sets.map(([c]) => `${c} = ?`).join(', ')}, version = version + 1 WHERE id = ? AND version = ?`;
+      const r = prepared(db, sql).run(...sets.map(([, v]) => v), w.id, w.expectedVersion);
+      if (r.changes !== 1) return false;
+      if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
+      return true;
+    })
+    .immediate();
+}
+
+// The oldest event of each case, and only while no one holds it: a case's events apply one at a time, in order.
+const CLAIM = (oneCase: boolean): string => `
+UPDATE case_outbox SET lease_until = ? WHERE seq IN (
+  SELECT o.seq FROM case_outbox o
+   WHERE (o.lease_until IS NULL OR o.lease_until <= ?)
+     ${oneCase ? 'AND o.case_id = ?' : ''}
+     AND NOT EXISTS (SELECT 1 FROM case_outbox p WHERE p.case_id = o.case_id AND p.seq < o.seq)
+   ORDER BY o.seq LIMIT ?)
+RETURNING seq, case_id, event, created_at`;
+
+export function claimCaseEvents(db: Database.Database, p: CaseEventClaim): CaseOutboxRow[] {
+  // A read first: an idle poll must not take the file's one writer lock from the engine.
+  if (!prepared(db, 'SELECT 1 FROM case_outbox WHERE lease_until IS NULL OR lease_until <= ? LIMIT 1').get(p.now)) return [];
+  const params = p.caseId !== undefined ? [p.leaseUntil, p.now, p.caseId, p.limit] : [p.leaseUntil, p.now, p.limit];
+  const rows = db.transaction(() => prepared(db, CLAIM(p.caseId !== undefined)).all(...params)).immediate() as Array<
+    Record<string, unknown>
+  >;
+  return rows
+    .map((r) => ({
+      seq: Number(r.seq),
+      caseId: r.case_id as string,
+      event: JSON.parse(r.event as string) as CaseEvent,
+      createdAt: Number(r.created_at),
+    }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+export function deleteCaseEvent(db: Database.Database, seq: number): void {
+  prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(seq);
+}
+
+/** In the transaction of the action writes that caused them (write-actions.ts). */
+export function insertCaseEvents(db: Database.Database, events: CaseEventNotice[]): void {
+  for (const e of events) prepared(db, ACTION_EVENT).run(JSON.stringify(e.event), e.at, e.caseId);
+}

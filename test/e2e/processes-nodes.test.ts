@@ -1,0 +1,84 @@
+// Several nodes moving the same cases on: every node runs a case worker on one shared store, and
+// cases created on either node go through their steps with each step's action launched and sent once.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startMockServer, type MockServer } from '../../src/mock/server.ts';
+import { childApi, startNodes, type ChildServer } from '../helpers/child-server.ts';
+import { TEST_DATABASE_URL, withAdmin } from '../helpers/pg.ts';
+
+const KEY = 'case-nodes-admin-key-0123456789';
+const CASES = 24;
+
+async function sqliteEnv(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'callout-case-nodes-'));
+  return { env: { CALLOUT_DATA_DIR: dir }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function postgresEnv(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  const db = `callout_case_nodes_${randomBytes(4).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE ${db}`));
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${db}`;
+  return {
+    env: { DATABASE_URL: url.toString(), CALLOUT_SECRET_KEY: randomBytes(32).toString('hex') },
+    dispose: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+for (const [name, setup] of [
+  ['PostgreSQL', postgresEnv],
+  ['SQLite', sqliteEnv],
+] as const)
+  describe(`${name}: two nodes moving cases on`, () => {
+    let mock: MockServer;
+    let store: Awaited<ReturnType<typeof setup>>;
+    let nodes: ChildServer[] = [];
+    beforeAll(async () => {
+      mock = await startMockServer({ latencyMs: 20, jitterMs: 60, keepBodies: true });
+      store = await setup();
+    });
+    afterAll(async () => {
+      await Promise.all(nodes.map((n) => n.kill()));
+      await mock.close();
+      await store.dispose();
+    });
+
+    it('each step of each case is launched and sent once', async () => {
+      nodes = await startNodes(2, KEY, { ...store.env, CALLOUT_POLL_INTERVAL: '100ms' });
+      const apis = nodes.map((n) => childApi(n.url, KEY, { patient: true }));
+      const api = apis[0]!;
+      await api('POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s' });
+      await api('POST', '/v1/action-types', { name: 'first', connector: 'vendor', path: '/ok', response: { output: '{ "ref": id }' } });
+      await api('POST', '/v1/action-types', { name: 'second', connector: 'vendor', path: '/ok', fields: { Ref: { type: 'string' } } });
+      await api('POST', '/v1/processes', {
+        name: 'two-steps',
+        steps: [
+          { name: 'one', kind: 'external', actionType: 'first' },
+          { name: 'two', kind: 'external', actionType: 'second', input: '{ "Ref": steps.one.output.ref }' },
+        ],
+      });
+      const ids = await Promise.all(
+        Array.from(
+          { length: CASES },
+          async (_, i) => (await apis[i % 2]!('POST', '/v1/cases', { process: 'two-steps', title: `c${i}` })).id as string,
+        ),
+      );
+      const deadline = Date.now() + 60_000;
+      let cases: any[] = [];
+      for (;;) {
+        cases = await Promise.all(ids.map((id, i) => apis[i % 2]!('GET', `/v1/cases/${id}`)));
+        if (cases.every((c) => c.status === 'closed') || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(cases.filter((c) => c.status !== 'closed').map((c) => c.steps)).toEqual([]);
+      for (const c of cases) {
+        expect(c.actions).toHaveLength(2);
+        expect(c.steps.map((s: any) => s.outcome)).toEqual(['ACTION_HANDLED_SUCCESSFUL', 'ACTION_HANDLED_SUCCESSFUL']);
+        for (const a of c.actions) expect(mock.log.filter((e) => e.key === a.id)).toHaveLength(1);
+      }
+    });
+  });
