@@ -22,6 +22,12 @@ import { ActionService } from './actions/service.ts';
 import { CallbackService } from './callbacks/service.ts';
 import { CaseService } from './cases/service.ts';
 import { NotificationService } from './notifications/service.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { WebhookSender } from './webhooks/sender.ts';
+import { DeliveryWorker } from './webhooks/worker.ts';
+import { WebhookService } from './webhooks/service.ts';
+import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
+import { InboundService } from './inbound/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -42,6 +48,8 @@ export interface CalloutOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
+  /** Webhook delivery: retry schedule, jitter, auto-disable, timeout (see webhooks/delivery-policy.ts). */
+  webhooks?: DeliverySettingsOptions & { pollIntervalMs?: number; perSubscription?: number };
 }
 
 export class Callout {
@@ -61,6 +69,11 @@ export class Callout {
   readonly callbacks: CallbackService;
   readonly cases: CaseService;
   readonly notifications: NotificationService;
+  readonly webhookOutbox: WebhookOutbox;
+  readonly webhookWorker: DeliveryWorker;
+  readonly webhooks: WebhookService;
+  readonly inbound: InboundService;
+  private readonly webhookSender: WebhookSender;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -118,6 +131,33 @@ export class Callout {
     this.callbacks = new CallbackService({ ...deps, actions: this.actions, ...callbackTokenTtl });
     this.cases = new CaseService({ store, clock, actions: this.actions });
     this.notifications = new NotificationService({ store });
+
+    // ---- webhooks out and signed inbound (W4a)
+    const { pollIntervalMs: webhookPollMs, perSubscription, ...deliveryOptions } = opts.webhooks ?? {};
+    const settings = compileDeliverySettings(deliveryOptions);
+    this.webhookOutbox = new WebhookOutbox({ store, clock, publicUrl: this.publicUrl });
+    this.webhookSender = new WebhookSender({ allowPrivateNetworks, timeoutMs: settings.timeoutMs });
+    this.webhookWorker = new DeliveryWorker({
+      store,
+      clock,
+      box,
+      logger,
+      sender: this.webhookSender,
+      settings,
+      nodeId: opts.nodeId ?? `${hostname()}:${process.pid}`,
+      ...(webhookPollMs !== undefined ? { pollIntervalMs: webhookPollMs } : {}),
+      ...(perSubscription !== undefined ? { perSubscription } : {}),
+      // Other nodes' subscription changes reach this node's cache at the worker's poll.
+      onPoll: () => this.webhookOutbox.refresh(),
+    });
+    this.webhooks = new WebhookService({ store, clock, box, outbox: this.webhookOutbox, onDue: () => this.webhookWorker.wake() });
+    engine.webhookEvents = this.webhookOutbox;
+    this.cases.webhookEvents = this.webhookOutbox;
+    // A written change may have put deliveries in the outbox: look now rather than at the next poll.
+    engine.on('action', () => {
+      if (this.webhookOutbox.anyWanted) this.webhookWorker.wake();
+    });
+    this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -139,11 +179,13 @@ export class Callout {
       : SecretBox.fromFile(join(keyDir!, 'secret.key'), (message) => logger.warn(message));
     const c = new Callout(store, box, { ...opts, logger });
     await c.registry.refresh();
+    await c.webhookOutbox.refresh();
     return c;
   }
 
   start(): void {
     this.engine.start();
+    this.webhookWorker.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -163,6 +205,8 @@ export class Callout {
 
   async close(): Promise<void> {
     await this.engine.stop();
+    await this.webhookWorker.stop();
+    await this.webhookSender.close();
     await this.sender.close();
     await closeTokenClients();
     await this.store.close();

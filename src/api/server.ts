@@ -16,6 +16,8 @@ import { callbackRoutes } from '../callbacks/routes.ts';
 import { caseRoutes } from '../cases/routes.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
 import { uiPlugin } from '../ui/plugin.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
+import { inboundRoutes } from '../inbound/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -99,6 +101,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(notificationRoutes(callout.notifications), v1);
   await app.register(apiKeysRoutes(callout.apiKeys), v1);
   await app.register(configFilesRoutes(callout.configFiles), v1);
+  // ---- webhooks out and signed inbound (W4a)
+  await app.register(webhookRoutes(callout.webhooks), v1);
+  await app.register(inboundRoutes(callout.inbound), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

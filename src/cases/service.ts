@@ -9,6 +9,7 @@ import { checkLaunchLimits } from '../actions/launch-limits.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { CaseBody } from './schemas.ts';
+import type { WebhookOutbox } from '../webhooks/outbox.ts';
 
 export interface CaseServiceDeps {
   store: Store;
@@ -20,6 +21,8 @@ export class CaseService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly actions: ActionService;
+  /** case.created / case.closed to webhook subscribers; set by the composition root. */
+  webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
 
   constructor(deps: CaseServiceDeps) {
     this.store = deps.store;
@@ -33,6 +36,7 @@ export class CaseService {
     const now = this.clock.now();
     const row: CaseRow = { id: uuidv7(now), data: body.data ?? {}, owner: body.owner ?? null, createdAt: now, updatedAt: now };
     await this.store.insertCase(row);
+    await this.webhookEvents?.emitCase('created', { id: row.id, process: null, status: 'open', owner: row.owner });
     return row;
   }
 

@@ -37,6 +37,8 @@ export interface GroupCommitOptions {
   onWritten: (action: ActionRecord, effects: Effect[]) => void;
   /** Something failed that the engine recovers from (already logged). */
   onFailure: (err: unknown) => void;
+  /** Webhook outbox rows of a transition, written with it (none when nobody subscribes). */
+  eventsFor?: (before: ActionRecord, after: ActionRecord, effects: Effect[]) => ActionWrite['events'];
 }
 
 /** Most writes in one transaction. */
@@ -145,8 +147,9 @@ export class GroupCommit {
         const type = await this.o.registry.actionType(cur.actionTypeId);
         const t = transition(cur, event, { policy: type.compiled.policy, now: this.o.clock.now(), rand: Math.random() });
         if (!t.ok || !t.changed) return cur;
+        const events = this.o.eventsFor?.(cur, t.action, t.effects);
         const [ok] = await this.o.store.writeActions([
-          { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
+          { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
         ]);
         if (ok) {
           this.o.onWritten(t.action, t.effects);

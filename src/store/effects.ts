@@ -3,6 +3,7 @@
 
 import { assertNever } from '../lifecycle/states.ts';
 import type { ActionWrite } from './types.ts';
+import type { WebhookEventRow } from '../webhooks/rows.ts';
 
 export interface CaseDataMerge {
   caseId: string;
@@ -22,13 +23,17 @@ export interface OwnerNotice {
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
+  /** Webhook events of the applied writes, for the outbox, in write order. */
+  events: WebhookEventRow[];
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges = new Map<string, CaseDataMerge>();
   const notices: OwnerNotice[] = [];
-  for (const { action: a, effects } of applied) {
+  const events: WebhookEventRow[] = [];
+  for (const { action: a, effects, events: outgoing } of applied) {
+    if (outgoing) events.push(...outgoing);
     const caseId = a.caseId;
     if (caseId === null) continue;
     for (const eff of effects)
@@ -51,7 +56,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           assertNever(eff);
       }
   }
-  return { merges: [...merges.values()], notices };
+  return { merges: [...merges.values()], notices, events };
 }
 
-export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0;
+export const isEmptyPlan = (p: EffectPlan): boolean => p.merges.length === 0 && p.notices.length === 0 && p.events.length === 0;

@@ -7,6 +7,7 @@ import { ACTION_RECORDSET, actionJson, fromRecordset, insertTimeline, wakeIfDue 
 import { inTransaction } from './transaction.ts';
 import { ConflictError } from '../../errors.ts';
 import { launchKeyConflict } from '../conflicts.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 // The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
 const SQL = `
@@ -25,6 +26,10 @@ export async function insertActions(pool: Pool, items: NewAction[]): Promise<voi
       await insertTimeline(
         client,
         items.flatMap((it) => it.timeline.map((e) => ({ ...e, actionId: it.action.id }))),
+      );
+      await insertWebhookEventsTx(
+        client,
+        items.flatMap((it) => it.events ?? []),
       );
       await wakeIfDue(
         client,

@@ -41,6 +41,8 @@ import { listConnectorStatus, updateConnectorStatus } from './connector-status.t
 import { getCase, insertCase } from './cases.ts';
 import { listNotifications } from './list-notifications.ts';
 import * as apiKeys from './api-keys.ts';
+import * as webhooks from './webhooks.ts';
+import type * as W from '../../webhooks/rows.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -265,5 +267,53 @@ export class PostgresStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
+  }
+
+  // ---- webhooks out and signed inbound (W4a)
+  async insertWebhookSubscription(row: W.WebhookSubscriptionRow): Promise<void> {
+    await webhooks.insertWebhookSubscription(this.pool, row);
+  }
+
+  async updateWebhookSubscription(row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
+    return webhooks.updateWebhookSubscription(this.pool, row, expectedRevision);
+  }
+
+  async getWebhookSubscription(id: string): Promise<W.WebhookSubscriptionRow | undefined> {
+    return webhooks.getWebhookSubscription(this.pool, id);
+  }
+
+  async listWebhookSubscriptions(): Promise<W.WebhookSubscriptionRow[]> {
+    return webhooks.listWebhookSubscriptions(this.pool);
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    return webhooks.deleteWebhookSubscription(this.pool, id);
+  }
+
+  async insertWebhookEvents(events: W.WebhookEventRow[]): Promise<void> {
+    await webhooks.insertWebhookEvents(this.pool, events);
+  }
+
+  async claimWebhookDeliveries(p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> {
+    return webhooks.claimWebhookDeliveries(this.pool, p);
+  }
+
+  async finishWebhookAttempt(r: W.WebhookAttemptResult): Promise<boolean> {
+    return webhooks.finishWebhookAttempt(this.pool, r);
+  }
+
+  async listWebhookDeliveries(
+    subscriptionId: string,
+    limit: number,
+  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> {
+    return webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit);
+  }
+
+  async retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> {
+    return webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
+  }
+
+  async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
+    return webhooks.rememberInboundId(this.pool, id, until, now);
   }
 }

@@ -9,6 +9,7 @@ import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts
 import { inTransaction } from './transaction.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -208,6 +209,7 @@ function waves(writes: ActionWrite[]): number[][] {
 }
 
 async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+  await insertWebhookEventsTx(client, plan.events);
   if (plan.merges.length > 0)
     await client.query({
       name: 'callout_merge_case_data',

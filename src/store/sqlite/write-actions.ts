@@ -7,6 +7,7 @@ import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, mutableValues } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 const UPDATE = `UPDATE actions SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
 const TIMELINE = 'INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)';
@@ -46,4 +47,5 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
     if (c) prepared(db, SET_CASE_DATA).run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...m.data }), m.at, m.caseId);
   }
   for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
+  insertWebhookEventsTx(db, plan.events);
 }
