@@ -221,8 +221,8 @@ export interface Store {
    * subscription and ordering key (so one case's events go out in order).
    */
   claimWebhookDeliveries(p: WebhookClaimParams): Promise<WebhookDeliveryRow[]>;
-  /** Writes an attempt, the delivery's next step and the endpoint's health in one transaction; false when the lease was lost. */
-  finishWebhookAttempt(r: WebhookAttemptResult): Promise<boolean>;
+  /** Writes attempts, their deliveries' next steps and the endpoints' health in one transaction; false where the lease was lost. */
+  finishWebhookAttempts(results: WebhookAttemptResult[]): Promise<boolean[]>;
   /** A subscription's deliveries, newest first, each with its attempts. */
   listWebhookDeliveries(subscriptionId: string, limit: number): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>>;
   /** Makes a delivery due now again (failed or pending); undefined when it is not this subscription's. */

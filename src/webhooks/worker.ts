@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import { signWebhook } from './sign.ts';
 import { DEFAULT_DELIVERY_SETTINGS, describeOutcome, nextStep, recordAttempt, type DeliverySettings } from './delivery-policy.ts';
 import type { WebhookSender } from './sender.ts';
-import type { WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
+import type { WebhookAttemptResult, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import { decryptSecrets } from './service.ts';
 
 export interface DeliveryWorkerOptions {
@@ -21,9 +21,9 @@ export interface DeliveryWorkerOptions {
   logger: Logger;
   nodeId: string;
   settings?: DeliverySettings;
-  /** Deliveries claimed at once. @default 64 */
+  /** Deliveries claimed at once. @default 128 */
   batchSize?: number;
-  /** At most this many attempts in flight per subscription on this node (its rate limit). @default 8 */
+  /** At most this many attempts in flight per subscription on this node (its rate limit). @default 16 */
   perSubscription?: number;
   /** How often to look for due deliveries when not woken. @default 1000 */
   pollIntervalMs?: number;
@@ -39,7 +39,7 @@ export class DeliveryWorker {
   private again = false;
 
   constructor(opts: DeliveryWorkerOptions) {
-    this.o = { settings: DEFAULT_DELIVERY_SETTINGS, batchSize: 64, perSubscription: 8, pollIntervalMs: 1000, ...opts };
+    this.o = { settings: DEFAULT_DELIVERY_SETTINGS, batchSize: 128, perSubscription: 16, pollIntervalMs: 1000, ...opts };
   }
 
   start(): void {
@@ -97,6 +97,7 @@ export class DeliveryWorker {
     });
     if (claimed.length === 0) return 0;
     const subs = new Map((await this.o.store.listWebhookSubscriptions()).map((s) => [s.id, s]));
+    const results: WebhookAttemptResult[] = [];
     const bySub = new Map<string, WebhookDeliveryRow[]>();
     for (const d of claimed) bySub.set(d.subscriptionId, [...(bySub.get(d.subscriptionId) ?? []), d]);
     await Promise.all(
@@ -106,18 +107,27 @@ export class DeliveryWorker {
         // A subscription's attempts go out at most `perSubscription` at a time; its health is carried along.
         const state = { sub };
         const lanes = Array.from({ length: Math.min(this.o.perSubscription, list.length) }, async () => {
-          for (let d = list.shift(); d; d = list.shift()) await this.attempt(d, state);
+          for (let d = list.shift(); d; d = list.shift()) {
+            const r = await this.attempt(d, state);
+            if (r) results.push(r);
+          }
         });
         await Promise.all(lanes);
       }),
     );
+    // One transaction for the round's attempts: a busy subscriber costs a commit per round, not per delivery.
+    const written = await this.o.store.finishWebhookAttempts(results);
+    written.forEach((ok, i) => {
+      if (!ok)
+        this.o.logger.warn({ deliveryId: results[i]!.deliveryId }, 'a webhook delivery lease was taken over; its attempt was not recorded');
+    });
     return claimed.length;
   }
 
-  private async attempt(d: WebhookDeliveryRow, state: { sub: WebhookSubscriptionRow }): Promise<void> {
+  private async attempt(d: WebhookDeliveryRow, state: { sub: WebhookSubscriptionRow }): Promise<WebhookAttemptResult | undefined> {
     const sub = state.sub;
     // Disabled by an earlier attempt of this batch: the rest stay pending (held) until it is enabled again.
-    if (sub.disabledAt !== null) return;
+    if (sub.disabledAt !== null) return undefined;
     const now = this.o.clock.now();
     const headers = signWebhook(decryptSecrets(this.o.box, sub), d.id, now, d.body);
     const sent = await this.o.sender.send(sub.url, { ...headers }, d.body);
@@ -129,7 +139,8 @@ export class DeliveryWorker {
       health.failingSince !== sub.failingSince || health.disabledAt !== sub.disabledAt || health.disabledReason !== sub.disabledReason;
     state.sub = { ...sub, ...health };
     const outcome = describeOutcome(sent.outcome);
-    const ok = await this.o.store.finishWebhookAttempt({
+    if (disabled) this.o.logger.warn({ subscriptionId: sub.id, reason: health.disabledReason }, 'webhook subscription disabled');
+    return {
       deliveryId: d.id,
       owner: this.o.nodeId,
       subscriptionId: sub.id,
@@ -149,8 +160,6 @@ export class DeliveryWorker {
       ...(disabled && !wasDisabled
         ? { adminNotice: `Webhook subscription ${sub.id} (${sub.url}) was disabled: ${health.disabledReason ?? ''}`.trim() }
         : {}),
-    });
-    if (!ok) this.o.logger.warn({ deliveryId: d.id }, 'a webhook delivery lease was taken over; its attempt was not recorded');
-    if (disabled) this.o.logger.warn({ subscriptionId: sub.id, reason: health.disabledReason }, 'webhook subscription disabled');
+    };
   }
 }

@@ -298,8 +298,8 @@ export class PostgresStore implements Store {
     return webhooks.claimWebhookDeliveries(this.pool, p);
   }
 
-  async finishWebhookAttempt(r: W.WebhookAttemptResult): Promise<boolean> {
-    return webhooks.finishWebhookAttempt(this.pool, r);
+  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
+    return webhooks.finishWebhookAttempts(this.pool, results);
   }
 
   async listWebhookDeliveries(

@@ -77,27 +77,55 @@ export async function deleteWebhookSubscription(pool: Pool, id: string): Promise
   return r.rowCount === 1;
 }
 
-const NEXT_SEQ = `INSERT INTO webhook_sequences AS s (ordering_key, last_seq) VALUES ($1, 1)
-  ON CONFLICT (ordering_key) DO UPDATE SET last_seq = s.last_seq + 1 RETURNING last_seq`;
+// Sequences of a whole batch in one statement: each key moves on by its number of events, keys in
+// order so two writers never wait on each other's rows crosswise.
+const BUMP_SEQUENCES = `
+INSERT INTO webhook_sequences AS s (ordering_key, last_seq)
+SELECT x.k, x.n FROM jsonb_to_recordset($1::jsonb) AS x(k text, n integer) ORDER BY x.k
+ON CONFLICT (ordering_key) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
+RETURNING ordering_key, last_seq`;
 const INSERT_DELIVERIES = `
 INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
-SELECT t.delivery_id, s.id, $2, $3, $4, $5, 'pending', 0, $6, $6, $6
-  FROM jsonb_to_recordset($1::jsonb) AS t(delivery_id text, subscription_id text)
-  JOIN webhook_subscriptions s ON s.id = t.subscription_id`;
+SELECT t.id, s.id, t.event_type, t.ordering_key, t.sequence, t.body, 'pending', 0, t.at, t.at, t.at
+  FROM jsonb_to_recordset($1::jsonb) AS t(ord integer, id text, subscription_id text, event_type text, ordering_key text, sequence integer, body text, at bigint)
+  JOIN webhook_subscriptions s ON s.id = t.subscription_id
+ ORDER BY t.ord`;
 
-/** Inside the caller's transaction: numbers each event in its ordering key and adds one delivery per target. */
+/**
+ * Inside the caller's transaction: numbers the events in their ordering keys and adds one delivery
+ * per target, in two statements for the whole batch (a subscription deleted since the cache was read
+ * simply gets nothing: the join finds no row).
+ */
 export async function insertWebhookEventsTx(client: PoolClient, events: readonly WebhookEventRow[]): Promise<void> {
-  for (const { event, targets } of events) {
-    if (targets.length === 0) continue;
-    const seq = (await client.query<{ last_seq: number }>({ name: 'callout_webhook_seq', text: NEXT_SEQ, values: [event.orderingKey] }))
-      .rows[0]!.last_seq;
-    const targetsJson = JSON.stringify(targets.map((t) => ({ delivery_id: t.deliveryId, subscription_id: t.subscriptionId })));
-    await client.query({
-      name: 'callout_webhook_deliveries',
-      text: INSERT_DELIVERIES,
-      values: [targetsJson, event.type, event.orderingKey, seq, payloadBody(event, seq), event.at],
-    });
+  const wanted = events.filter((e) => e.targets.length > 0);
+  if (wanted.length === 0) return;
+  const counts = new Map<string, number>();
+  for (const { event } of wanted) counts.set(event.orderingKey, (counts.get(event.orderingKey) ?? 0) + 1);
+  const bumped = await client.query<{ ordering_key: string; last_seq: number }>({
+    name: 'callout_webhook_sequences',
+    text: BUMP_SEQUENCES,
+    values: [JSON.stringify([...counts].map(([k, n]) => ({ k, n })))],
+  });
+  // Each key's events take the numbers after its previous last, in batch order.
+  const next = new Map(bumped.rows.map((r) => [r.ordering_key, r.last_seq - counts.get(r.ordering_key)! + 1]));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const { event, targets } of wanted) {
+    const sequence = next.get(event.orderingKey)!;
+    next.set(event.orderingKey, sequence + 1);
+    const body = payloadBody(event, sequence);
+    for (const t of targets)
+      rows.push({
+        ord: rows.length,
+        id: t.deliveryId,
+        subscription_id: t.subscriptionId,
+        event_type: event.type,
+        ordering_key: event.orderingKey,
+        sequence,
+        body,
+        at: event.at,
+      });
   }
+  await client.query({ name: 'callout_webhook_deliveries', text: INSERT_DELIVERIES, values: [JSON.stringify(rows)] });
 }
 
 export async function insertWebhookEvents(pool: Pool, events: WebhookEventRow[]): Promise<void> {
@@ -124,35 +152,84 @@ export async function claimWebhookDeliveries(pool: Pool, p: WebhookClaimParams):
   return r.rows.map(deliveryFromRow);
 }
 
-export async function finishWebhookAttempt(pool: Pool, r: WebhookAttemptResult): Promise<boolean> {
+const FINISH_DELIVERIES = `
+UPDATE webhook_deliveries d
+   SET status = r.status, attempts = r.n, due_at = r.due_at, last_error = r.last_error, lease_owner = NULL, updated_at = r.at
+  FROM jsonb_to_recordset($1::jsonb) AS r(id text, owner text, status text, n integer, due_at bigint, last_error text, at bigint)
+ WHERE d.id = ANY($2::text[]) AND d.id = r.id AND d.lease_owner = r.owner
+RETURNING d.id`;
+const INSERT_ATTEMPTS = `
+INSERT INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt)
+SELECT r.id, r.n, r.at, r.status, r.duration_ms, r.outcome, r.excerpt
+  FROM jsonb_to_recordset($1::jsonb) AS r(id text, n integer, at bigint, status integer, duration_ms integer, outcome text, excerpt text)
+ WHERE r.id = ANY($2::text[])
+ON CONFLICT (delivery_id, n) DO UPDATE SET at = EXCLUDED.at, status = EXCLUDED.status, duration_ms = EXCLUDED.duration_ms,
+  outcome = EXCLUDED.outcome, excerpt = EXCLUDED.excerpt`;
+
+/**
+ * A round's attempts in one transaction: the deliveries and their attempts as two set-based
+ * statements; the rare health changes and admin notices after them. A delivery whose lease another
+ * node took over is left alone (false).
+ */
+export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptResult[]): Promise<boolean[]> {
+  if (results.length === 0) return [];
   return inTransaction(pool, async (c) => {
-    const a = r.attempt;
-    const done = await c.query(
-      `UPDATE webhook_deliveries SET status = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, updated_at = $5
-        WHERE id = $6 AND lease_owner = $7`,
-      [r.status, a.n, r.status === 'pending' ? r.dueAt : null, r.lastError, a.at, r.deliveryId, r.owner],
-    );
-    if (done.rowCount !== 1) return false;
-    await c.query(
-      `INSERT INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (delivery_id, n) DO UPDATE SET at = EXCLUDED.at, status = EXCLUDED.status, duration_ms = EXCLUDED.duration_ms,
-         outcome = EXCLUDED.outcome, excerpt = EXCLUDED.excerpt`,
-      [r.deliveryId, a.n, a.at, a.status, Math.round(a.durationMs), a.outcome, a.excerpt],
-    );
-    if (r.health)
-      await c.query(
-        `UPDATE webhook_subscriptions SET failing_since = $1, disabled_at = $2, disabled_reason = $3, revision = revision + 1, updated_at = $4
-          WHERE id = $5 AND disabled_at IS NULL`,
-        [r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId],
-      );
-    if (r.adminNotice)
-      await c.query(
-        `INSERT INTO notifications (user_name, kind, message, at)
-         SELECT name, 'webhook.disabled', $1, $2 FROM api_keys WHERE revoked_at IS NULL AND roles ? 'admin'`,
-        [r.adminNotice, a.at],
-      );
-    return true;
+    const updated = await c.query<{ id: string }>({
+      name: 'callout_webhook_finish',
+      text: FINISH_DELIVERIES,
+      values: [
+        JSON.stringify(
+          results.map((r) => ({
+            id: r.deliveryId,
+            owner: r.owner,
+            status: r.status,
+            n: r.attempt.n,
+            due_at: r.status === 'pending' ? r.dueAt : null,
+            last_error: r.lastError,
+            at: r.attempt.at,
+          })),
+        ),
+        results.map((r) => r.deliveryId),
+      ],
+    });
+    const ok = new Set(updated.rows.map((r) => r.id));
+    await c.query({
+      name: 'callout_webhook_attempts',
+      text: INSERT_ATTEMPTS,
+      values: [
+        JSON.stringify(
+          results.map((r) => ({
+            id: r.deliveryId,
+            n: r.attempt.n,
+            at: r.attempt.at,
+            status: r.attempt.status,
+            duration_ms: Math.round(r.attempt.durationMs),
+            outcome: r.attempt.outcome,
+            excerpt: r.attempt.excerpt,
+          })),
+        ),
+        [...ok],
+      ],
+    });
+    for (const r of results) if (ok.has(r.deliveryId)) await healthAndNotice(c, r);
+    return results.map((r) => ok.has(r.deliveryId));
   });
+}
+
+async function healthAndNotice(c: PoolClient, r: WebhookAttemptResult): Promise<void> {
+  const at = r.attempt.at;
+  if (r.health)
+    await c.query(
+      `UPDATE webhook_subscriptions SET failing_since = $1, disabled_at = $2, disabled_reason = $3, revision = revision + 1, updated_at = $4
+        WHERE id = $5 AND disabled_at IS NULL`,
+      [r.health.failingSince, r.health.disabledAt, r.health.disabledReason, at, r.subscriptionId],
+    );
+  if (r.adminNotice)
+    await c.query(
+      `INSERT INTO notifications (user_name, kind, message, at)
+       SELECT name, 'webhook.disabled', $1, $2 FROM api_keys WHERE revoked_at IS NULL AND roles ? 'admin'`,
+      [r.adminNotice, at],
+    );
 }
 
 export async function listWebhookDeliveries(

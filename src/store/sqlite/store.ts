@@ -270,8 +270,8 @@ export class SqliteStore implements Store {
     return webhooks.claimWebhookDeliveries(this.db, p);
   }
 
-  async finishWebhookAttempt(r: W.WebhookAttemptResult): Promise<boolean> {
-    return webhooks.finishWebhookAttempt(this.db, r);
+  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
+    return webhooks.finishWebhookAttempts(this.db, results);
   }
 
   async listWebhookDeliveries(

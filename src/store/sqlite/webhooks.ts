@@ -165,36 +165,37 @@ export function claimWebhookDeliveries(db: Database.Database, p: WebhookClaimPar
     .immediate();
 }
 
-export function finishWebhookAttempt(db: Database.Database, r: WebhookAttemptResult): boolean {
-  return db
-    .transaction(() => {
-      const done = prepared(
-        db,
-        `UPDATE webhook_deliveries SET status = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, updated_at = ?
-          WHERE id = ? AND lease_owner = ?`,
-      ).run(r.status, r.attempt.n, r.status === 'pending' ? r.dueAt : null, r.lastError, r.attempt.at, r.deliveryId, r.owner);
-      if (done.changes !== 1) return false;
-      const a = r.attempt;
-      prepared(
-        db,
-        'INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(r.deliveryId, a.n, a.at, a.status, a.durationMs, a.outcome, a.excerpt);
-      if (r.health)
-        prepared(
-          db,
-          `UPDATE webhook_subscriptions SET failing_since = ?, disabled_at = ?, disabled_reason = ?, revision = revision + 1, updated_at = ?
-            WHERE id = ? AND disabled_at IS NULL`,
-        ).run(r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId);
-      if (r.adminNotice)
-        prepared(
-          db,
-          `INSERT INTO notifications (user_name, kind, message, at)
-           SELECT name, 'webhook.disabled', ?, ? FROM api_keys
-            WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin')`,
-        ).run(r.adminNotice, a.at);
-      return true;
-    })
-    .immediate();
+/** A batch of attempts in one transaction (one fsync), each as finishOne. */
+export function finishWebhookAttempts(db: Database.Database, results: WebhookAttemptResult[]): boolean[] {
+  return db.transaction(() => results.map((r) => finishOne(db, r))).immediate();
+}
+
+function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
+  const done = prepared(
+    db,
+    `UPDATE webhook_deliveries SET status = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, updated_at = ?
+      WHERE id = ? AND lease_owner = ?`,
+  ).run(r.status, r.attempt.n, r.status === 'pending' ? r.dueAt : null, r.lastError, r.attempt.at, r.deliveryId, r.owner);
+  if (done.changes !== 1) return false;
+  const a = r.attempt;
+  prepared(
+    db,
+    'INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(r.deliveryId, a.n, a.at, a.status, a.durationMs, a.outcome, a.excerpt);
+  if (r.health)
+    prepared(
+      db,
+      `UPDATE webhook_subscriptions SET failing_since = ?, disabled_at = ?, disabled_reason = ?, revision = revision + 1, updated_at = ?
+        WHERE id = ? AND disabled_at IS NULL`,
+    ).run(r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId);
+  if (r.adminNotice)
+    prepared(
+      db,
+      `INSERT INTO notifications (user_name, kind, message, at)
+       SELECT name, 'webhook.disabled', ?, ? FROM api_keys
+        WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin')`,
+    ).run(r.adminNotice, a.at);
+  return true;
 }
 
 export function listWebhookDeliveries(
