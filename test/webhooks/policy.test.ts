@@ -155,4 +155,22 @@ describe.each(STORES)('webhook delivery policy on %s', (store) => {
     expect(types).toEqual([1, 1, 2, 3]);
     expect((await c.webhooks.deliveries(sub.id)).every((d) => d.status === 'delivered')).toBe(true);
   });
+
+  it('puts events in the outbox only with the write that caused them: a stale write adds none', async () => {
+    const clock = new FakeClock(T0);
+    const c = await open(store, clock, { allowPrivateNetworks: true });
+    await c.connectors.create({ name: 'vendor', baseUrl: 'https://vendor.example' });
+    await c.actionTypes.create({ name: 'ticket', connector: 'vendor', method: 'POST', path: '/t' });
+    const sub = await c.webhooks.create({ url: 'https://hooks.example.com/x', events: ['action.state_changed'] });
+    const { action } = await c.actions.launch({ actionType: 'ticket' });
+    const before = (await c.store.getAction(action.id))!;
+    const after = { ...before, state: 'todo' as const, reason: 'request_rejected' as const, phase: null, version: before.version + 1 };
+    const events = c.webhookOutbox.forTransition(before, after, []);
+    expect(events).toHaveLength(1);
+    const write = { action: after, timeline: [], effects: [], events: events! };
+    expect(await c.store.writeActions([{ ...write, expectedVersion: before.version + 7 }])).toEqual([false]);
+    expect(await c.webhooks.deliveries(sub.id)).toEqual([]);
+    expect(await c.store.writeActions([{ ...write, expectedVersion: before.version }])).toEqual([true]);
+    expect((await c.webhooks.deliveries(sub.id)).map((d) => d.eventType)).toEqual(['action.state_changed']);
+  });
 });
