@@ -77,4 +77,6 @@ export interface WebhookClaimParams {
   owner: string;
   leaseUntil: number;
   limit: number;
+  /** Subscriptions this node is delivering to now: none of theirs is claimed (their attempts are out). */
+  skipSubscriptions?: string[];
 }

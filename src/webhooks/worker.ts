@@ -37,6 +37,8 @@ export class DeliveryWorker {
   private timer: TimerHandle | null = null;
   private busy: Promise<void> | null = null;
   private again = false;
+  /** Subscriptions being delivered on this node now, and their groups' ends. */
+  private readonly groups = new Map<string, Promise<void>>();
 
   constructor(opts: DeliveryWorkerOptions) {
     this.o = { settings: DEFAULT_DELIVERY_SETTINGS, batchSize: 128, perSubscription: 16, pollIntervalMs: 1000, ...opts };
@@ -53,6 +55,7 @@ export class DeliveryWorker {
     this.timer?.cancel();
     this.timer = null;
     await this.busy;
+    await Promise.all([...this.groups.values()]);
   }
 
   /** Deliveries were added (this node wrote events): look now rather than at the next poll. */
@@ -80,7 +83,8 @@ export class DeliveryWorker {
     try {
       await this.o.onPoll?.();
       // Keep claiming while full claims come back: a backlog drains without waiting for the poll.
-      while (this.running && (await this.tick()) === this.o.batchSize);
+      // Subscriptions run on their own: a slow one holds its own deliveries while the others go on.
+      while (this.running && (await this.claimAndStart()).claimed === this.o.batchSize);
     } catch (err) {
       this.o.logger.error({ err }, 'webhook delivery round failed; retrying at the next poll');
     }
@@ -88,40 +92,63 @@ export class DeliveryWorker {
 
   /** Claims what is due now and runs each attempt to its end; returns how many were claimed. For tests and tools too. */
   async tick(): Promise<number> {
+    const { claimed, started } = await this.claimAndStart();
+    await Promise.all(started);
+    return claimed;
+  }
+
+  /**
+   * Claims due deliveries of the subscriptions not already being delivered on this node and starts
+   * one group per subscription; each group commits its attempts together when it ends.
+   */
+  private async claimAndStart(): Promise<{ claimed: number; started: Array<Promise<void>> }> {
     const now = this.o.clock.now();
     const claimed = await this.o.store.claimWebhookDeliveries({
       now,
       owner: this.o.nodeId,
       leaseUntil: now + this.o.settings.timeoutMs + 15_000,
       limit: this.o.batchSize,
+      skipSubscriptions: [...this.groups.keys()],
     });
-    if (claimed.length === 0) return 0;
+    if (claimed.length === 0) return { claimed: 0, started: [] };
     const subs = new Map((await this.o.store.listWebhookSubscriptions()).map((s) => [s.id, s]));
-    const results: WebhookAttemptResult[] = [];
     const bySub = new Map<string, WebhookDeliveryRow[]>();
     for (const d of claimed) bySub.set(d.subscriptionId, [...(bySub.get(d.subscriptionId) ?? []), d]);
-    await Promise.all(
-      [...bySub].map(async ([id, list]) => {
-        const sub = subs.get(id);
-        if (!sub) return;
-        // A subscription's attempts go out at most `perSubscription` at a time; its health is carried along.
-        const state = { sub };
-        const lanes = Array.from({ length: Math.min(this.o.perSubscription, list.length) }, async () => {
-          for (let d = list.shift(); d; d = list.shift()) {
-            const r = await this.attempt(d, state);
-            if (r) results.push(r);
-          }
+    const started: Array<Promise<void>> = [];
+    for (const [id, list] of bySub) {
+      const sub = subs.get(id);
+      if (!sub) continue;
+      const p = this.deliverGroup(sub, list)
+        .catch((err: unknown) =>
+          this.o.logger.error({ err, subscriptionId: id }, 'webhook deliveries failed; they are retried when their lease ends'),
+        )
+        .finally(() => {
+          this.groups.delete(id);
+          this.wake();
         });
-        await Promise.all(lanes);
-      }),
-    );
-    // One transaction for the round's attempts: a busy subscriber costs a commit per round, not per delivery.
+      this.groups.set(id, p);
+      started.push(p);
+    }
+    return { claimed: claimed.length, started };
+  }
+
+  private async deliverGroup(sub: WebhookSubscriptionRow, list: WebhookDeliveryRow[]): Promise<void> {
+    const results: WebhookAttemptResult[] = [];
+    // A subscription's attempts go out at most `perSubscription` at a time; its health is carried along.
+    const state = { sub };
+    const lanes = Array.from({ length: Math.min(this.o.perSubscription, list.length) }, async () => {
+      for (let d = list.shift(); d; d = list.shift()) {
+        const r = await this.attempt(d, state);
+        if (r) results.push(r);
+      }
+    });
+    await Promise.all(lanes);
+    // One transaction for the group's attempts: a busy subscriber costs a commit per round, not per delivery.
     const written = await this.o.store.finishWebhookAttempts(results);
     written.forEach((ok, i) => {
       if (!ok)
         this.o.logger.warn({ deliveryId: results[i]!.deliveryId }, 'a webhook delivery lease was taken over; its attempt was not recorded');
     });
-    return claimed.length;
   }
 
   private async attempt(d: WebhookDeliveryRow, state: { sub: WebhookSubscriptionRow }): Promise<WebhookAttemptResult | undefined> {

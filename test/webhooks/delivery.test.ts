@@ -128,6 +128,15 @@ describe.each(STORES)('webhooks out on %s', (store) => {
       (d: { status: string }) => d.status !== 'delivered',
     );
     expect(pending.length).toBeGreaterThan(0);
+    // Nor does it hold back another subscriber: that one gets its events while the slow one still waits.
+    const fast = await startReceiver();
+    const other = (await h.api('POST', '/v1/webhooks', { url: fast.url, events: ['action.launched'] })).body;
+    const more = await launch(h, 'sync-ok');
+    const t0 = Date.now();
+    await until('the fast subscriber', () => fast.received.some((r) => r.body.includes(more.id)));
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await h.api('DELETE', `/v1/webhooks/${other.id}`);
+    await fast.close();
     await h.api('DELETE', `/v1/webhooks/${sub.id}`);
     await slow.close();
   });

@@ -139,7 +139,7 @@ const CLAIM = `
 UPDATE webhook_deliveries w SET due_at = $3, lease_owner = $4
  WHERE w.id = ANY(ARRAY(
    SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-    WHERE d.status = 'pending' AND d.due_at <= $1 AND s.enabled AND s.disabled_at IS NULL
+    WHERE d.status = 'pending' AND d.due_at <= $1 AND s.enabled AND s.disabled_at IS NULL AND d.subscription_id <> ALL($5::text[])
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id = d.subscription_id
                       AND e.ordering_key = d.ordering_key AND e.ord < d.ord)
     ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED))
@@ -148,7 +148,11 @@ RETURNING ${DELIVERY_COLUMNS.split(', ')
   .join(', ')}`;
 
 export async function claimWebhookDeliveries(pool: Pool, p: WebhookClaimParams): Promise<WebhookDeliveryRow[]> {
-  const r = await pool.query<Row>({ name: 'callout_webhook_claim', text: CLAIM, values: [p.now, p.limit, p.leaseUntil, p.owner] });
+  const r = await pool.query<Row>({
+    name: 'callout_webhook_claim',
+    text: CLAIM,
+    values: [p.now, p.limit, p.leaseUntil, p.owner, p.skipSubscriptions ?? []],
+  });
   return r.rows.map(deliveryFromRow);
 }
 

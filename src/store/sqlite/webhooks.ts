@@ -150,6 +150,7 @@ export function insertWebhookEvents(db: Database.Database, events: WebhookEventR
 const CLAIM = `
 SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
  WHERE d.status = 'pending' AND d.due_at <= ? AND s.enabled = 1 AND s.disabled_at IS NULL
+   AND d.subscription_id NOT IN (SELECT value FROM json_each(?))
    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id = d.subscription_id
                    AND e.ordering_key = d.ordering_key AND e.ord < d.ord)
  ORDER BY d.due_at LIMIT ?`;
@@ -159,7 +160,7 @@ export function claimWebhookDeliveries(db: Database.Database, p: WebhookClaimPar
   // One writer at a time (an immediate transaction), so two engines sharing the file never claim one row twice.
   return db
     .transaction(() => {
-      const ids = prepared(db, CLAIM).all(p.now, p.limit) as Array<{ id: string }>;
+      const ids = prepared(db, CLAIM).all(p.now, JSON.stringify(p.skipSubscriptions ?? []), p.limit) as Array<{ id: string }>;
       return ids.map((r) => deliveryFromRow(prepared(db, LEASE).get(p.leaseUntil, p.owner, r.id) as Row));
     })
     .immediate();
