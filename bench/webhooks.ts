@@ -2,7 +2,8 @@
 // Runs the same launch of N actions (each answered 200 at once by a loopback system) twice: without
 // any subscription, then with one subscription to `action.*` (two events per action: launched and
 // state_changed) on a loopback receiver. Prints the actions' own rate in both runs and the delivery
-// rate of the second, as JSON.
+// rate of the second, as JSON. The receiver and the target run in this process too, so they share
+// its CPU with the engine. BENCH_NO_WORKER=1 stops the delivery worker: the outbox's own cost alone.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
