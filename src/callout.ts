@@ -34,6 +34,12 @@ import { TaskService } from './tasks/service.ts';
 import { ProcessService } from './processes/service.ts';
 import { CaseLauncher } from './processes/case-launcher.ts';
 import { CaseWorker } from './processes/case-worker.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { WebhookSender } from './webhooks/sender.ts';
+import { DeliveryWorker } from './webhooks/worker.ts';
+import { WebhookService } from './webhooks/service.ts';
+import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
+import { InboundService } from './inbound/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -63,6 +69,8 @@ export interface CalloutOptions {
   callbackTokenTtlMs?: number;
   /** The case worker: `worker: false` for a node that moves no cases on (others do). */
   cases?: { worker?: boolean; pollIntervalMs?: number; leaseMs?: number };
+  /** Webhook delivery: retry schedule, jitter, auto-disable, timeout (see webhooks/delivery-policy.ts). */
+  webhooks?: DeliverySettingsOptions & { pollIntervalMs?: number; perSubscription?: number };
 }
 
 export class Callout {
@@ -94,6 +102,11 @@ export class Callout {
   readonly processes: ProcessService;
   readonly caseWorker: CaseWorker;
   private readonly runCaseWorker: boolean;
+  readonly webhookOutbox: WebhookOutbox;
+  readonly webhookWorker: DeliveryWorker;
+  readonly webhooks: WebhookService;
+  readonly inbound: InboundService;
+  private readonly webhookSender: WebhookSender;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
 
@@ -187,6 +200,34 @@ export class Callout {
     this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
     this.runCaseWorker = opts.cases?.worker ?? true;
     this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
+
+    // ---- webhooks out and signed inbound (W4a)
+    const { pollIntervalMs: webhookPollMs, perSubscription, ...deliveryOptions } = opts.webhooks ?? {};
+    const settings = compileDeliverySettings(deliveryOptions);
+    this.webhookOutbox = new WebhookOutbox({ store, clock, publicUrl: this.publicUrl });
+    this.webhookSender = new WebhookSender({ allowPrivateNetworks, timeoutMs: settings.timeoutMs });
+    this.webhookWorker = new DeliveryWorker({
+      store,
+      clock,
+      box,
+      logger,
+      sender: this.webhookSender,
+      settings,
+      nodeId: opts.nodeId ?? `${hostname()}:${process.pid}`,
+      ...(webhookPollMs !== undefined ? { pollIntervalMs: webhookPollMs } : {}),
+      ...(perSubscription !== undefined ? { perSubscription } : {}),
+      // Other nodes' subscription changes reach this node's cache at the worker's poll.
+      onPoll: () => this.webhookOutbox.refresh(),
+    });
+    this.webhooks = new WebhookService({ store, clock, box, outbox: this.webhookOutbox, onDue: () => this.webhookWorker.wake() });
+    engine.webhookEvents = this.webhookOutbox;
+    this.cases.webhookEvents = this.webhookOutbox;
+    this.caseWorker.webhookEvents = this.webhookOutbox;
+    // A written change may have put deliveries in the outbox: look now rather than at the next poll.
+    engine.on('action', () => {
+      if (this.webhookOutbox.anyWanted) this.webhookWorker.wake();
+    });
+    this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks });
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
@@ -208,6 +249,7 @@ export class Callout {
       : SecretBox.fromFile(join(keyDir!, 'secret.key'), (message) => logger.warn(message));
     const c = new Callout(store, box, { ...opts, logger });
     await c.registry.refresh();
+    await c.webhookOutbox.refresh();
     return c;
   }
 
@@ -216,6 +258,7 @@ export class Callout {
     this.scheduler.start();
     this.bulkRunner.start();
     if (this.runCaseWorker) this.caseWorker.start();
+    this.webhookWorker.start();
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -237,6 +280,8 @@ export class Callout {
     await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
     await this.caseWorker.stop();
     await this.engine.stop();
+    await this.webhookWorker.stop();
+    await this.webhookSender.close();
     await this.sender.close();
     await closeTokenClients();
     await this.store.close();

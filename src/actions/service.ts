@@ -2,6 +2,7 @@
 // what operators do. Request shapes are checked by the route schemas (schemas.ts); what stays here
 // are the rules a schema cannot say: names that must exist, dates, the action type's input fields.
 
+import type { WebhookEventRow } from '../webhooks/rows.ts';
 import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
@@ -93,7 +94,10 @@ export class ActionService {
   }
 
   /** The launch's records, once the action type, the case and the input are known to be good. */
-  private async prepareLaunch(r: LaunchRequest, actor: Launcher): Promise<{ action: ActionRecord; timeline: Launch['timeline'] }> {
+  private async prepareLaunch(
+    r: LaunchRequest,
+    actor: Launcher,
+  ): Promise<{ action: ActionRecord; timeline: Launch['timeline']; events?: WebhookEventRow[] }> {
     const p = new Problems();
     const startAt = startTimeOf(r.startAt);
     if (Number.isNaN(startAt)) p.add('startAt', 'must be a date-time with a time zone (e.g. 2026-12-01T09:00:00Z) or epoch milliseconds');
@@ -109,7 +113,7 @@ export class ActionService {
     if (refused) p.add(`input.${refused.field}`, refused.reason);
     p.throwIfAny();
     const now = this.clock.now();
-    return launchAction({
+    const launch = launchAction({
       id: uuidv7(now),
       actionTypeId: type.compiled.id,
       actionTypeName: type.compiled.spec.name,
@@ -120,6 +124,9 @@ export class ActionService {
       actor,
       ...(startAt !== undefined ? { startAt } : {}),
     });
+    // Webhook events go in the launch's own transaction (nothing when no subscription wants them).
+    const events = this.engine.webhookEvents?.forLaunch(launch.action);
+    return events ? { ...launch, events } : launch;
   }
 
   /** The action type a request names; only "not found" is the caller's mistake, anything else is ours (500). */

@@ -23,6 +23,8 @@ import { userRoutes } from '../users/routes.ts';
 import { queueRoutes } from '../queues/routes.ts';
 import { taskRoutes } from '../tasks/routes.ts';
 import { processRoutes } from '../processes/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
+import { inboundRoutes } from '../inbound/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
@@ -115,6 +117,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(taskRoutes(callout.tasks), v1);
   // ---- cases and processes
   await app.register(processRoutes(callout.processes), v1);
+  // ---- webhooks out and signed inbound (W4a)
+  await app.register(webhookRoutes(callout.webhooks), v1);
+  await app.register(inboundRoutes(callout.inbound), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

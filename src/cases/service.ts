@@ -16,6 +16,7 @@ import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody } from './schemas.ts';
+import type { WebhookOutbox } from '../webhooks/outbox.ts';
 
 export interface CaseServiceDeps {
   store: Store;
@@ -60,6 +61,9 @@ export function caseView(c: CaseRow): CaseView {
 }
 
 export class CaseService {
+  /** case.created / case.closed to webhook subscribers; set by the composition root. */
+  webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
+
   constructor(private readonly d: CaseServiceDeps) {}
 
   /** Creates a case; with an idempotency key a repeat of the same body returns the first case (created: false). */
@@ -103,6 +107,7 @@ export class CaseService {
       if (prior) return { case: prior, created: false };
       throw err;
     }
+    await this.webhookEvents?.emitCase('created', { id: row.id, process: body.process ?? null, status: 'open', owner: row.owner });
     if (definition) await this.moveOn(row.id);
     return { case: await this.getCase(row.id), created: true };
   }
@@ -177,8 +182,10 @@ export class CaseService {
       if (!c) throw new NotFoundError('Case', id);
       if (c.status === 'closed') return this.getCase(id);
       const now = this.d.clock.now();
-      if (await this.d.store.updateCase({ id, expectedVersion: c.version ?? 1, at: now, status: 'closed', closedAt: now }))
+      if (await this.d.store.updateCase({ id, expectedVersion: c.version ?? 1, at: now, status: 'closed', closedAt: now })) {
+        await this.webhookEvents?.emitCase('closed', { id, process: c.process ?? null, status: 'closed', owner: c.owner });
         return this.getCase(id);
+      }
     }
     throw new ConflictError('The case kept changing while this request was applied; try again');
   }

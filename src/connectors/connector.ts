@@ -1,6 +1,7 @@
 // A connector: one external system. Validation of what a builder sends, the stored document (secrets
 // encrypted) and the public view (secrets never returned, only which ones are set).
 
+import { SECRET_MAX_BYTES, SECRET_MIN_BYTES, SECRET_PREFIX, secretKey } from '../webhooks/sign.ts';
 import { Problems } from '../errors.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, obj, str, unknownKeys } from '../validation/check.ts';
 import { type Encrypted, type SecretBox, isEncrypted } from '../crypto/secrets.ts';
@@ -132,8 +133,15 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
   }
   const timeoutMs = duration(p, v.timeout, 'timeout', { min: 1, max: 600_000 }) ?? DEFAULT_TIMEOUT_MS;
   let inboundSecret = str(p, v.inboundSecret, 'inboundSecret', { required: false, max: 1000 }) ?? null;
-  if (inboundSecret !== null && inboundSecret.length < 16) p.add('inboundSecret', 'must be at least 16 characters');
+  // A Standard Webhooks secret (it signs inbound requests addressed by reference); an older free-form
+  // value kept from before is refused at the next save, with this message, until it is replaced.
   if (v.inboundSecret === undefined && ctx.existing) inboundSecret = ctx.existing.inboundSecret;
+  if (inboundSecret !== null && secretKey(inboundSecret) === undefined)
+    p.add(
+      'inboundSecret',
+      `must be "${SECRET_PREFIX}" followed by the base64 of ${SECRET_MIN_BYTES} to ${SECRET_MAX_BYTES} random bytes` +
+        (v.inboundSecret === undefined ? ' (the stored value is an older format: set a new one)' : ''),
+    );
   p.throwIfAny();
   return {
     name: name!,

@@ -21,6 +21,7 @@ import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit } from './group-commit.ts';
 import { Alarm } from './alarm.ts';
 import { NodeHeartbeat } from './nodes.ts';
+import type { WebhookEventSource } from '../webhooks/outbox.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -73,6 +74,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly node: NodeHeartbeat;
   private nodeStarted: Promise<void> | null = null;
+  /** Turns launches and transitions into webhook outbox rows, written with them; set by the composition root. */
+  webhookEvents: WebhookEventSource | null = null;
 
   constructor(opts: EngineOptions) {
     super();
@@ -100,6 +103,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       onWritten: (action, effects) => this.emit('action', action, effects),
       onDue: (at) => this.dueAt(at),
       onFailure: (err) => this.emit('failure', err),
+      eventsFor: (before, after, effects) => this.webhookEvents?.forTransition(before, after, effects),
     });
     this.alarm = new Alarm(clock);
     this.node = new NodeHeartbeat({
@@ -346,7 +350,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.o.logger.warn({ actionId: a.id, event: event.type, reason: t.message }, 'engine event refused by the lifecycle');
       return;
     }
-    await this.writes.enqueue({ action: t.action, expectedVersion: a.version, timeline: t.timeline, effects: t.effects }, event);
+    const events = this.webhookEvents?.forTransition(a, t.action, t.effects);
+    await this.writes.enqueue(
+      { action: t.action, expectedVersion: a.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+      event,
+    );
   }
 
   // ---- callback tokens -----------------------------------------------------------------------
@@ -379,8 +387,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
       if (!t.changed) return cur;
       // Through the group commit: many concurrent callbacks share one transaction.
+      const events = this.webhookEvents?.forTransition(cur, t.action, t.effects);
       const written = await this.writes.enqueue(
-        { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
+        { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
         event,
         'report',
       );

@@ -39,6 +39,8 @@ export interface GroupCommitOptions {
   onDue: (at: number) => void;
   /** Something failed that the engine recovers from (already logged). */
   onFailure: (err: unknown) => void;
+  /** Webhook outbox rows of a transition, written with it (none when nobody subscribes). */
+  eventsFor?: (before: ActionRecord, after: ActionRecord, effects: Effect[]) => ActionWrite['events'];
 }
 
 /** Most writes in one transaction. */
@@ -150,8 +152,9 @@ export class GroupCommit {
         const policy = await this.o.registry.policyOf(cur);
         const t = transition(cur, event, { policy, now: this.o.clock.now(), rand: Math.random() });
         if (!t.ok || !t.changed) return cur;
+        const events = this.o.eventsFor?.(cur, t.action, t.effects);
         const [ok] = await this.o.store.writeActions([
-          { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects },
+          { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
         ]);
         if (ok) {
           if (t.action.dueAt !== null) this.o.onDue(t.action.dueAt);

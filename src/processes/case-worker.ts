@@ -5,6 +5,7 @@
 // under deterministic launch keys, so a replay launches nothing twice) and writes the case guarded by
 // its version, deleting the event in the same transaction.
 
+import type { WebhookOutbox } from '../webhooks/outbox.ts';
 import type { CaseOutboxRow, CaseRow, Store } from '../store/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -29,6 +30,8 @@ export interface CaseWorkerOptions {
 const BATCH = 50;
 
 export class CaseWorker {
+  /** case.closed to webhook subscribers; set by the composition root. */
+  webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private running = false;
@@ -162,7 +165,7 @@ export class CaseWorker {
       await this.o.store.deleteCaseEvent(row.seq);
       return true;
     }
-    return this.o.store.updateCase({
+    const written = await this.o.store.updateCase({
       id: c.id,
       expectedVersion: c.version ?? 1,
       at: now,
@@ -173,6 +176,9 @@ export class CaseWorker {
       ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
       appliedEvent: row.seq,
     });
+    if (written && closedNow)
+      await this.webhookEvents?.emitCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner });
+    return written;
   }
 
   /** Carries out one effect; returns the events it causes at once (an action written for the step). */

@@ -4,6 +4,7 @@
 import { assertNever } from '../lifecycle/states.ts';
 import type { ActionWrite } from './types.ts';
 import type { CaseEvent } from '../processes/runner.ts';
+import type { WebhookEventRow } from '../webhooks/rows.ts';
 
 export interface CaseDataMerge {
   caseId: string;
@@ -39,6 +40,8 @@ export interface EffectPlan {
   notices: OwnerNotice[];
   allocations: TaskAllocation[];
   caseEvents: CaseEventNotice[];
+  /** Webhook events of the applied writes, for the outbox, in write order. */
+  events: WebhookEventRow[];
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
@@ -47,7 +50,9 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const notices: OwnerNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
   const caseEvents: CaseEventNotice[] = [];
-  for (const { action: a, effects } of applied) {
+  const events: WebhookEventRow[] = [];
+  for (const { action: a, effects, events: outgoing } of applied) {
+    if (outgoing) events.push(...outgoing);
     // A task that lands on a queue with no one named (any way into To Do, or moved to a queue) is
     // allocated by the queue; the store checks again that it is still To Do and unassigned then.
     const lands = effects.some((e) => e.type === 'allocate' || (e.type === 'state_changed' && e.to.state === 'todo'));
@@ -93,8 +98,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
   const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges: [...merges.values()], notices, allocations: byQueue, caseEvents };
+  return { merges: [...merges.values()], notices, allocations: byQueue, caseEvents, events };
 }
 
 export const isEmptyPlan = (p: EffectPlan): boolean =>
-  p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0 && p.caseEvents.length === 0;
+  p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0 && p.caseEvents.length === 0 && p.events.length === 0;

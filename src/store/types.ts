@@ -17,6 +17,14 @@ import type {
 } from './bulk-schedule-types.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseEvent, StepRun } from '../processes/runner.ts';
+import type {
+  WebhookAttemptResult,
+  WebhookAttemptRow,
+  WebhookClaimParams,
+  WebhookDeliveryRow,
+  WebhookEventRow,
+  WebhookSubscriptionRow,
+} from '../webhooks/rows.ts';
 
 export type ConfigKind = 'connector' | 'action_type' | 'process';
 
@@ -36,6 +44,8 @@ export interface NewAction {
   /** The launch request's Idempotency-Key and a hash of its body, to answer repeats. */
   launchKey?: string;
   launchHash?: string;
+  /** Webhook events of the launch, put in the outbox in the same transaction. */
+  events?: WebhookEventRow[];
 }
 
 /** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */
@@ -44,6 +54,8 @@ export interface ActionWrite {
   expectedVersion: number;
   timeline: TimelineEntry[];
   effects: Effect[];
+  /** Webhook events of the change, put in the outbox in the same transaction when the write applies. */
+  events?: WebhookEventRow[];
 }
 
 export interface ActionFilter {
@@ -320,6 +332,30 @@ export interface Store {
   claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
   /** Removes an applied event that changed nothing. */
   deleteCaseEvent(seq: number): Promise<void>;
+
+  // ---- webhooks out and signed inbound (W4a)
+  insertWebhookSubscription(row: WebhookSubscriptionRow): Promise<void>;
+  /** Guarded by revision; false when another writer got there first (or it is gone). */
+  updateWebhookSubscription(row: WebhookSubscriptionRow, expectedRevision: number): Promise<boolean>;
+  getWebhookSubscription(id: string): Promise<WebhookSubscriptionRow | undefined>;
+  listWebhookSubscriptions(): Promise<WebhookSubscriptionRow[]>;
+  /** Deletes it with its deliveries; false when there was none. */
+  deleteWebhookSubscription(id: string): Promise<boolean>;
+  /** Puts events in the outbox on their own (case events, until their write carries them). */
+  insertWebhookEvents(events: WebhookEventRow[]): Promise<void>;
+  /**
+   * Leases up to `limit` due deliveries of enabled subscriptions, each the oldest pending one of its
+   * subscription and ordering key (so one case's events go out in order).
+   */
+  claimWebhookDeliveries(p: WebhookClaimParams): Promise<WebhookDeliveryRow[]>;
+  /** Writes attempts, their deliveries' next steps and the endpoints' health in one transaction; false where the lease was lost. */
+  finishWebhookAttempts(results: WebhookAttemptResult[]): Promise<boolean[]>;
+  /** A subscription's deliveries, newest first, each with its attempts. */
+  listWebhookDeliveries(subscriptionId: string, limit: number): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>>;
+  /** Makes a delivery due now again (failed or pending); undefined when it is not this subscription's. */
+  retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRow | undefined>;
+  /** Records an inbound message id until `until`; true when it was already recorded and not expired. */
+  rememberInboundId(id: string, until: number, now: number): Promise<boolean>;
 }
 
 // ---- people and queues (W1)

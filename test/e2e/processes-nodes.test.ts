@@ -51,7 +51,8 @@ for (const [name, setup] of [
       nodes = await startNodes(2, KEY, { ...store.env, CALLOUT_POLL_INTERVAL: '100ms' });
       const apis = nodes.map((n) => childApi(n.url, KEY, { patient: true }));
       const api = apis[0]!;
-      await api('POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '2s' });
+      // Generous: on a loaded machine a 2 s attempt deadline times out a slow answer and sends again (at least once is allowed; this test counts exactly once).
+      await api('POST', '/v1/connectors', { name: 'vendor', baseUrl: mock.url, timeout: '15s' });
       await api('POST', '/v1/action-types', { name: 'first', connector: 'vendor', path: '/ok', response: { output: '{ "ref": id }' } });
       await api('POST', '/v1/action-types', { name: 'second', connector: 'vendor', path: '/ok', fields: { Ref: { type: 'string' } } });
       await api('POST', '/v1/processes', {

@@ -13,6 +13,8 @@ import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { startOAuthServer, API_AUDIENCE, type OAuthServer } from '../helpers/oauth-server.ts';
 
 const SECRET = 'Zq7-known-secret-8841';
+// An inbound secret is a Standard Webhooks `whsec_` secret; this one's base64 text is looked for too.
+const INBOUND_SECRET = `whsec_${Buffer.from(`${SECRET}-inbound-key`).toString('base64')}`;
 const KEY = 'secrets-test-admin-key-0123456789';
 let mock: MockServer;
 let oauth: OAuthServer;
@@ -52,7 +54,7 @@ it('a secret given to any credential appears in no answer, log line, timeline or
   const connectors = [
     { name: 'basic', baseUrl: mock.url, auth: { type: 'basic', username: 'u', password: SECRET } },
     { name: 'bearer', baseUrl: mock.url, auth: { type: 'bearer', token: SECRET } },
-    { name: 'header', baseUrl: mock.url, auth: { type: 'header', headers: { 'X-Api-Key': SECRET } }, inboundSecret: `${SECRET}-inbound` },
+    { name: 'header', baseUrl: mock.url, auth: { type: 'header', headers: { 'X-Api-Key': SECRET } }, inboundSecret: INBOUND_SECRET },
     {
       name: 'refused',
       baseUrl: mock.url,
@@ -99,9 +101,11 @@ it('a secret given to any credential appears in no answer, log line, timeline or
   expect(mock.log.length).toBeGreaterThan(0);
   expect(answers.length).toBeGreaterThan(20);
   for (const text of answers) expect(text).not.toContain(SECRET);
+  for (const text of answers) expect(text).not.toContain(INBOUND_SECRET.slice(6));
   await child.kill('SIGTERM');
   expect(child.output().length).toBeGreaterThan(0);
   expect(child.output()).not.toContain(SECRET);
+  expect(child.output()).not.toContain(INBOUND_SECRET.slice(6));
   // The key that encrypts them was generated beside the data, readable by its owner only.
   expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
   for (const f of readdirSync(dataDir)) {

@@ -69,7 +69,7 @@ describe('$env in an imported file', () => {
   });
 
   it('in the secret fields resolves there, and nowhere else', async () => {
-    process.env.CALLOUT_TEST_INBOUND = 'inbound-secret-0123456789';
+    process.env.CALLOUT_TEST_INBOUND = `whsec_${Buffer.from('inbound-secret-0123456789-key').toString('base64')}`;
     try {
       const r = await h.api(
         'POST',

@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AllocationOutcome } from '../types.ts';
 import type { TaskAllocation } from '../effects.ts';
 import { decideAllocation, queueFromRow, queueMembers } from '../allocation.ts';
-import { insertTimeline } from './write-actions.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { inTransaction } from './transaction.ts';
 
 const TASK = `SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT JOIN cases c ON c.id = a.case_id

@@ -3,10 +3,12 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS } from '../rows.ts';
-import { ACTION_RECORDSET, actionJson, fromRecordset, insertTimeline, wakeIfDue } from './write-actions.ts';
+import { ACTION_RECORDSET, actionJson, fromRecordset, wakeIfDue } from './write-actions.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { inTransaction } from './transaction.ts';
 import { ConflictError } from '../../errors.ts';
 import { launchKeyConflict } from '../conflicts.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 // The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
 const SQL = `
@@ -25,6 +27,10 @@ export async function insertActions(pool: Pool, items: NewAction[]): Promise<voi
       await insertTimeline(
         client,
         items.flatMap((it) => it.timeline.map((e) => ({ ...e, actionId: it.action.id }))),
+      );
+      await insertWebhookEventsTx(
+        client,
+        items.flatMap((it) => it.events ?? []),
       );
       await wakeIfDue(
         client,

@@ -62,6 +62,8 @@ import type {
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
+import * as webhooks from './webhooks.ts';
+import type * as W from '../../webhooks/rows.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
@@ -452,5 +454,53 @@ export class PostgresStore implements Store {
 
   async deleteCaseEvent(seq: number): Promise<void> {
     await caseRuns.deleteCaseEvent(this.pool, seq);
+  }
+
+  // ---- webhooks out and signed inbound (W4a)
+  async insertWebhookSubscription(row: W.WebhookSubscriptionRow): Promise<void> {
+    await webhooks.insertWebhookSubscription(this.pool, row);
+  }
+
+  async updateWebhookSubscription(row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
+    return webhooks.updateWebhookSubscription(this.pool, row, expectedRevision);
+  }
+
+  async getWebhookSubscription(id: string): Promise<W.WebhookSubscriptionRow | undefined> {
+    return webhooks.getWebhookSubscription(this.pool, id);
+  }
+
+  async listWebhookSubscriptions(): Promise<W.WebhookSubscriptionRow[]> {
+    return webhooks.listWebhookSubscriptions(this.pool);
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    return webhooks.deleteWebhookSubscription(this.pool, id);
+  }
+
+  async insertWebhookEvents(events: W.WebhookEventRow[]): Promise<void> {
+    await webhooks.insertWebhookEvents(this.pool, events);
+  }
+
+  async claimWebhookDeliveries(p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> {
+    return webhooks.claimWebhookDeliveries(this.pool, p);
+  }
+
+  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
+    return webhooks.finishWebhookAttempts(this.pool, results);
+  }
+
+  async listWebhookDeliveries(
+    subscriptionId: string,
+    limit: number,
+  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> {
+    return webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit);
+  }
+
+  async retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> {
+    return webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
+  }
+
+  async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
+    return webhooks.rememberInboundId(this.pool, id, until, now);
   }
 }

@@ -3,14 +3,16 @@
 // A batch travels as one jsonb parameter per statement, so 256 writes cost a handful of round trips.
 
 import type { Pool, PoolClient } from 'pg';
-import type { ActionRecord, TimelineEntry } from '../../lifecycle/action.ts';
+import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { inTransaction } from './transaction.ts';
+import { insertTimeline, timelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -104,12 +106,6 @@ SELECT id FROM upd
 UNION ALL
 SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
-const TIMELINE = `
-INSERT INTO timeline (action_id, at, actor, kind, message, data)
-SELECT t.action_id, t.at, t.actor, t.kind, t.message, t.data
-  FROM jsonb_to_recordset($1::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)
- ORDER BY t.ord`;
-
 // Shallow merge, as SQLite's {...data, ...patch}; several patches to one case come composed (../effects.ts).
 const MERGE_CASE_DATA = `
 UPDATE cases c SET data = c.data || m.data, updated_at = m.at
@@ -123,25 +119,6 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
   JOIN cases c ON c.id = n.case_id
  WHERE c.id = ANY($2::text[]) AND c.owner <> ''
  ORDER BY n.ord`;
-
-function timelineJson(entries: Array<TimelineEntry & { actionId: string }>): string {
-  return JSON.stringify(
-    entries.map((e, ord) => ({
-      ord,
-      action_id: e.actionId,
-      at: e.at,
-      actor: e.actor,
-      kind: e.kind,
-      message: e.message,
-      data: e.data ?? null,
-    })),
-  );
-}
-
-export async function insertTimeline(client: PoolClient, entries: Array<TimelineEntry & { actionId: string }>): Promise<void> {
-  if (entries.length === 0) return;
-  await client.query({ name: 'callout_insert_timeline', text: TIMELINE, values: [timelineJson(entries)] });
-}
 
 /** The earliest due time among actions due within WAKE_WITHIN_MS of their write, or Infinity. */
 const earliestDueSoon = (actions: ActionRecord[]): number =>
@@ -221,6 +198,7 @@ function waves(writes: ActionWrite[]): number[][] {
 
 async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
+  await insertWebhookEventsTx(client, plan.events);
   if (plan.merges.length > 0)
     await client.query({
       name: 'callout_merge_case_data',

@@ -7,7 +7,7 @@ import type { AllocationOutcome } from '../types.ts';
 import type { TaskAllocation } from '../effects.ts';
 import { decideAllocation, queueMembers } from '../allocation.ts';
 import { getQueue } from './people-queues.ts';
-import { insertTimeline } from './write-actions.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { prepared } from './statements.ts';
 
 const TASK = 'SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT JOIN cases c ON c.id = a.case_id WHERE a.id = ?';

@@ -3,9 +3,10 @@
 import type Database from 'better-sqlite3';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
-import { insertTimeline } from './write-actions.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { prepared } from './statements.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 const SQL = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
 
@@ -18,6 +19,7 @@ export function insertActions(db: Database.Database, items: NewAction[]): void {
       for (const it of items) {
         s.run(...actionValues(it.action, bool), it.launchKey ?? null, it.launchHash ?? null);
         insertTimeline(db, it.action.id, it.timeline);
+        if (it.events) insertWebhookEventsTx(db, it.events);
       }
     }).immediate();
   } catch (e) {

@@ -64,6 +64,8 @@ import type {
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
+import * as webhooks from './webhooks.ts';
+import type * as W from '../../webhooks/rows.ts';
 import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
@@ -424,5 +426,53 @@ export class SqliteStore implements Store {
 
   async deleteCaseEvent(seq: number): Promise<void> {
     caseRuns.deleteCaseEvent(this.db, seq);
+  }
+
+  // ---- webhooks out and signed inbound (W4a)
+  async insertWebhookSubscription(row: W.WebhookSubscriptionRow): Promise<void> {
+    webhooks.insertWebhookSubscription(this.db, row);
+  }
+
+  async updateWebhookSubscription(row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
+    return webhooks.updateWebhookSubscription(this.db, row, expectedRevision);
+  }
+
+  async getWebhookSubscription(id: string): Promise<W.WebhookSubscriptionRow | undefined> {
+    return webhooks.getWebhookSubscription(this.db, id);
+  }
+
+  async listWebhookSubscriptions(): Promise<W.WebhookSubscriptionRow[]> {
+    return webhooks.listWebhookSubscriptions(this.db);
+  }
+
+  async deleteWebhookSubscription(id: string): Promise<boolean> {
+    return webhooks.deleteWebhookSubscription(this.db, id);
+  }
+
+  async insertWebhookEvents(events: W.WebhookEventRow[]): Promise<void> {
+    webhooks.insertWebhookEvents(this.db, events);
+  }
+
+  async claimWebhookDeliveries(p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> {
+    return webhooks.claimWebhookDeliveries(this.db, p);
+  }
+
+  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
+    return webhooks.finishWebhookAttempts(this.db, results);
+  }
+
+  async listWebhookDeliveries(
+    subscriptionId: string,
+    limit: number,
+  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> {
+    return webhooks.listWebhookDeliveries(this.db, subscriptionId, limit);
+  }
+
+  async retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> {
+    return webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
+  }
+
+  async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
+    return webhooks.rememberInboundId(this.db, id, until, now);
   }
 }

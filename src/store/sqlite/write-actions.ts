@@ -2,16 +2,16 @@
 // notifications) commit together or not at all; a stale version writes nothing.
 
 import type Database from 'better-sqlite3';
-import type { TimelineEntry } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, mutableValues } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
 
 const UPDATE = `UPDATE actions SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
-const TIMELINE = 'INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)';
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
 const NOTIFY_OWNER = `
@@ -19,11 +19,6 @@ INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
 
 const bool = (b: boolean): number => (b ? 1 : 0);
-
-export function insertTimeline(db: Database.Database, actionId: string, entries: TimelineEntry[]): void {
-  const s = prepared(db, TIMELINE);
-  for (const e of entries) s.run(actionId, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
-}
 
 export function writeActions(db: Database.Database, writes: ActionWrite[]): boolean[] {
   const update = prepared(db, UPDATE);
@@ -50,4 +45,5 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
   for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
   for (const t of plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
+  insertWebhookEventsTx(db, plan.events);
 }

@@ -1,0 +1,90 @@
+// Inbound requests addressed by connector and external reference (SPEC 6): always signed with the
+// connector's `inboundSecret` (a reference can be guessed where a callback token cannot). Once the
+// signature holds, the newest open action of the connector's action types with that reference gets
+// the same treatment as a callback by token. Every failure, whichever check, is the same 401.
+
+import type { Store } from '../store/types.ts';
+import type { Registry, ConnectorEntry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock } from '../clock.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import { NotFoundError } from '../errors.ts';
+import type { CallbackService } from '../callbacks/service.ts';
+import type { ActionView } from '../actions/views.ts';
+import type { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
+import { InboundSignatureError, verifyInbound, type InboundHeaders } from './verify.ts';
+
+/** How many actions with one reference are looked at (newest first) to find the connector's. */
+const CANDIDATES = 50;
+
+export interface InboundServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  clock: Clock;
+  callbacks: CallbackService;
+}
+
+export class InboundService {
+  constructor(private readonly d: InboundServiceDeps) {}
+
+  /** Checks the signature over the raw body; resolves with the connector or throws the one 401. */
+  async verify(connectorIdOrName: string, headers: InboundHeaders, rawBody: Buffer): Promise<ConnectorEntry> {
+    const connector = await this.d.registry.connector(connectorIdOrName).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    const now = this.d.clock.now();
+    // An unknown connector is checked against a decoy key (verifyInbound): the same work, the same 401.
+    await verifyInbound(headers, rawBody, {
+      secret: connector?.spec.inboundSecret,
+      scope: connector?.id ?? 'unknown',
+      now,
+      replayGuard: { seen: (id, until) => this.d.store.rememberInboundId(id, until, now) },
+    });
+    return connector!;
+  }
+
+  async outcome(connector: ConnectorEntry, reference: string, body: CallbackBody): Promise<ActionView> {
+    return this.byToken(connector, reference, (token) => this.d.callbacks.callback(token, body));
+  }
+
+  async acknowledge(connector: ConnectorEntry, reference: string, body: AcknowledgeBody): Promise<ActionView> {
+    return this.byToken(connector, reference, (token) => this.d.callbacks.acknowledge(token, body));
+  }
+
+  async message(connector: ConnectorEntry, reference: string, body: MessageBody): Promise<ActionView> {
+    return this.byToken(connector, reference, (token) => this.d.callbacks.message(token, body));
+  }
+
+  /** The action's own callback token, so the by-reference routes answer exactly as the token routes do. */
+  private async byToken(connector: ConnectorEntry, reference: string, fn: (token: string) => Promise<ActionView>): Promise<ActionView> {
+    const a = await this.find(connector, reference);
+    if (!a) throw new InboundSignatureError();
+    try {
+      return await fn(this.d.engine.callbackToken(a.id));
+    } catch (e) {
+      // A token past its life (the action closed long ago) is, from outside, an unknown reference.
+      if (e instanceof NotFoundError) throw new InboundSignatureError();
+      throw e;
+    }
+  }
+
+  /** The newest open action of this connector's action types with the reference; else the newest closed one. */
+  private async find(connector: ConnectorEntry, reference: string): Promise<ActionRecord | undefined> {
+    const candidates = await this.d.store.listActions({ externalReference: reference, limit: CANDIDATES });
+    const mine: ActionRecord[] = [];
+    for (const a of candidates) {
+      if (a.actionTypeId === null) continue; // a manual task has no connector
+      const type =
+        this.d.registry.cachedActionType(a.actionTypeId) ??
+        // An action type deleted since is no candidate; a store failure is a failure.
+        (await this.d.registry.actionType(a.actionTypeId).catch((e: unknown) => {
+          if (e instanceof NotFoundError) return undefined;
+          throw e;
+        }));
+      if (type?.compiled.spec.connectorId === connector.id) mine.push(a);
+    }
+    return mine.find((a) => a.state !== 'closed') ?? mine[0];
+  }
+}

@@ -1,0 +1,241 @@
+// Webhooks out on the embedded store: subscriptions, the outbox (filled inside the action's own
+// transaction by insertWebhookEventsTx), claims of due deliveries, attempts, and inbound replay ids.
+
+import type Database from 'better-sqlite3';
+import { payloadBody } from '../../webhooks/events.ts';
+import type {
+  WebhookAttemptResult,
+  WebhookAttemptRow,
+  WebhookClaimParams,
+  WebhookDeliveryRow,
+  WebhookEventRow,
+  WebhookSubscriptionRow,
+} from '../../webhooks/rows.ts';
+import { prepared } from './statements.ts';
+
+const SUB_COLUMNS =
+  'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, created_at, updated_at, revision';
+const DELIVERY_COLUMNS =
+  'id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, last_error, created_at, updated_at';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function subscriptionFromRow(r: Row): WebhookSubscriptionRow {
+  return {
+    id: r.id as string,
+    url: r.url as string,
+    events: JSON.parse(r.events as string) as string[],
+    description: (r.description as string | null) ?? null,
+    enabled: r.enabled === true || r.enabled === 1,
+    secrets: r.secrets as string,
+    failingSince: num(r.failing_since),
+    disabledAt: num(r.disabled_at),
+    disabledReason: (r.disabled_reason as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    revision: Number(r.revision),
+  };
+}
+
+export function deliveryFromRow(r: Row): WebhookDeliveryRow {
+  return {
+    id: r.id as string,
+    subscriptionId: r.subscription_id as string,
+    eventType: r.event_type as string,
+    orderingKey: r.ordering_key as string,
+    sequence: Number(r.sequence),
+    body: r.body as string,
+    status: r.status as WebhookDeliveryRow['status'],
+    attempts: Number(r.attempts),
+    dueAt: num(r.due_at),
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function attemptFromRow(r: Row): WebhookAttemptRow {
+  return {
+    n: Number(r.n),
+    at: Number(r.at),
+    status: num(r.status),
+    durationMs: Number(r.duration_ms),
+    outcome: r.outcome as string,
+    excerpt: (r.excerpt as string | null) ?? null,
+  };
+}
+
+const subValues = (s: WebhookSubscriptionRow): unknown[] => [
+  s.id,
+  s.url,
+  JSON.stringify(s.events),
+  s.description,
+  s.enabled ? 1 : 0,
+  s.secrets,
+  s.failingSince,
+  s.disabledAt,
+  s.disabledReason,
+  s.createdAt,
+  s.updatedAt,
+  s.revision,
+];
+
+export function insertWebhookSubscription(db: Database.Database, s: WebhookSubscriptionRow): void {
+  prepared(
+    db,
+    `INSERT INTO webhook_subscriptions (${SUB_COLUMNS}) VALUES (${SUB_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`,
+  ).run(...subValues(s));
+}
+
+export function updateWebhookSubscription(db: Database.Database, s: WebhookSubscriptionRow, expectedRevision: number): boolean {
+  const sql = `UPDATE webhook_subscriptions SET url = ?, events = ?, description = ?, enabled = ?, secrets = ?, failing_since = ?,
+    disabled_at = ?, disabled_reason = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?`;
+  const [id, ...rest] = subValues(s);
+  rest.splice(rest.length - 3, 1); // created_at never changes
+  return prepared(db, sql).run(...rest, id, expectedRevision).changes === 1;
+}
+
+export function getWebhookSubscription(db: Database.Database, id: string): WebhookSubscriptionRow | undefined {
+  const r = prepared(db, `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions WHERE id = ?`).get(id) as Row | undefined;
+  return r ? subscriptionFromRow(r) : undefined;
+}
+
+export function listWebhookSubscriptions(db: Database.Database): WebhookSubscriptionRow[] {
+  return (prepared(db, `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ORDER BY id`).all() as Row[]).map(subscriptionFromRow);
+}
+
+export function deleteWebhookSubscription(db: Database.Database, id: string): boolean {
+  return db.transaction(() => {
+    prepared(db, 'DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE subscription_id = ?)').run(id);
+    prepared(db, 'DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
+    return prepared(db, 'DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes === 1;
+  })();
+}
+
+const NEXT_SEQ = `INSERT INTO webhook_sequences (ordering_key, last_seq) VALUES (?, 1)
+  ON CONFLICT (ordering_key) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`;
+const INSERT_DELIVERY = `INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
+  SELECT ?, id, ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM webhook_subscriptions WHERE id = ?`;
+
+/** Inside the caller's transaction: numbers each event in its ordering key and adds one delivery per target. */
+export function insertWebhookEventsTx(db: Database.Database, events: readonly WebhookEventRow[]): void {
+  for (const { event, targets } of events) {
+    if (targets.length === 0) continue;
+    const { last_seq: seq } = prepared(db, NEXT_SEQ).get(event.orderingKey) as { last_seq: number };
+    const body = payloadBody(event, seq);
+    // A subscription deleted since the cache was read simply gets nothing (the SELECT finds no row).
+    for (const t of targets)
+      prepared(db, INSERT_DELIVERY).run(
+        t.deliveryId,
+        event.type,
+        event.orderingKey,
+        seq,
+        body,
+        event.at,
+        event.at,
+        event.at,
+        t.subscriptionId,
+      );
+  }
+}
+
+export function insertWebhookEvents(db: Database.Database, events: WebhookEventRow[]): void {
+  db.transaction(() => insertWebhookEventsTx(db, events)).immediate();
+}
+
+// The head of each chain only: no older pending delivery of the same subscription and ordering key.
+const CLAIM = `
+SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+ WHERE d.status = 'pending' AND d.due_at <= ? AND s.enabled = 1 AND s.disabled_at IS NULL
+   AND d.subscription_id NOT IN (SELECT value FROM json_each(?))
+   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id = d.subscription_id
+                   AND e.ordering_key = d.ordering_key AND e.ord < d.ord)
+ ORDER BY d.due_at LIMIT ?`;
+const LEASE = `UPDATE webhook_deliveries SET due_at = ?, lease_owner = ? WHERE id = ? RETURNING ${DELIVERY_COLUMNS}`;
+
+export function claimWebhookDeliveries(db: Database.Database, p: WebhookClaimParams): WebhookDeliveryRow[] {
+  // One writer at a time (an immediate transaction), so two engines sharing the file never claim one row twice.
+  return db
+    .transaction(() => {
+      const ids = prepared(db, CLAIM).all(p.now, JSON.stringify(p.skipSubscriptions ?? []), p.limit) as Array<{ id: string }>;
+      return ids.map((r) => deliveryFromRow(prepared(db, LEASE).get(p.leaseUntil, p.owner, r.id) as Row));
+    })
+    .immediate();
+}
+
+/** A batch of attempts in one transaction (one fsync), each as finishOne. */
+export function finishWebhookAttempts(db: Database.Database, results: WebhookAttemptResult[]): boolean[] {
+  return db.transaction(() => results.map((r) => finishOne(db, r))).immediate();
+}
+
+function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
+  const done = prepared(
+    db,
+    `UPDATE webhook_deliveries SET status = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, updated_at = ?
+      WHERE id = ? AND lease_owner = ?`,
+  ).run(r.status, r.attempt.n, r.status === 'pending' ? r.dueAt : null, r.lastError, r.attempt.at, r.deliveryId, r.owner);
+  if (done.changes !== 1) return false;
+  const a = r.attempt;
+  prepared(
+    db,
+    'INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(r.deliveryId, a.n, a.at, a.status, a.durationMs, a.outcome, a.excerpt);
+  if (r.health)
+    prepared(
+      db,
+      `UPDATE webhook_subscriptions SET failing_since = ?, disabled_at = ?, disabled_reason = ?, revision = revision + 1, updated_at = ?
+        WHERE id = ? AND disabled_at IS NULL`,
+    ).run(r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId);
+  if (r.adminNotice)
+    prepared(
+      db,
+      `INSERT INTO notifications (user_name, kind, message, at)
+       SELECT name, 'webhook.disabled', ?, ? FROM api_keys
+        WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin')`,
+    ).run(r.adminNotice, a.at);
+  return true;
+}
+
+export function listWebhookDeliveries(
+  db: Database.Database,
+  subscriptionId: string,
+  limit: number,
+): Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }> {
+  const rows = prepared(db, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = ? ORDER BY ord DESC LIMIT ?`).all(
+    subscriptionId,
+    limit,
+  ) as Row[];
+  const attempts = prepared(
+    db,
+    'SELECT n, at, status, duration_ms, outcome, excerpt FROM webhook_attempts WHERE delivery_id = ? ORDER BY n',
+  );
+  return rows.map((r) => ({ ...deliveryFromRow(r), attemptList: (attempts.all(r.id) as Row[]).map(attemptFromRow) }));
+}
+
+export function retryWebhookDelivery(
+  db: Database.Database,
+  subscriptionId: string,
+  id: string,
+  now: number,
+): WebhookDeliveryRow | undefined {
+  // A delivered one may be sent again too (a receiver lost it): same id, so it can tell.
+  const r = prepared(
+    db,
+    `UPDATE webhook_deliveries SET status = 'pending', due_at = ?, lease_owner = NULL, updated_at = ?
+      WHERE id = ? AND subscription_id = ? RETURNING ${DELIVERY_COLUMNS}`,
+  ).get(now, now, id, subscriptionId) as Row | undefined;
+  return r ? deliveryFromRow(r) : undefined;
+}
+
+export function rememberInboundId(db: Database.Database, id: string, until: number, now: number): boolean {
+  return db
+    .transaction(() => {
+      // An expired id may be used again; expired rows are pruned a few at a time as ids arrive.
+      prepared(db, 'DELETE FROM inbound_ids WHERE id IN (SELECT id FROM inbound_ids WHERE until <= ? LIMIT 100)').run(now);
+      return prepared(db, 'INSERT INTO inbound_ids (id, until) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, until).changes === 0;
+    })
+    .immediate();
+}

@@ -1,0 +1,66 @@
+// Webhook subscriptions over HTTP: builders (and admins) manage and read them; the secret is shown
+// once, at creation and at each rotation.
+
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { WebhookService } from './service.ts';
+import { WebhookSubscriptionBody, WebhookSubscriptionPatch } from './subscription.ts';
+import { IdParams } from '../api/schemas.ts';
+import { emptyBodyIsObject } from '../actions/routes.ts';
+import { Ajv } from 'ajv';
+
+/** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
+const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
+
+const BUILDERS = ['builder'] as const;
+
+const DeliveryParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  deliveryId: Type.String({ minLength: 1, maxLength: 200 }),
+});
+const RotateBody = Type.Object(
+  {
+    overlapMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, description: 'how long the old secret keeps signing; default 24 h' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const DeliveriesQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false });
+
+export const webhookRoutes =
+  (webhooks: WebhookService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const config = { roles: BUILDERS };
+    const tags = ['webhooks'];
+    app.post('/webhooks', { config, schema: { tags, body: WebhookSubscriptionBody } }, async (req, reply) =>
+      reply.code(201).send(await webhooks.create(req.body)),
+    );
+    app.get('/webhooks', { config, schema: { tags } }, async () => ({ items: await webhooks.list() }));
+    app.get('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.get(req.params.id));
+    app.patch('/webhooks/:id', { config, schema: { tags, params: IdParams, body: WebhookSubscriptionPatch } }, async (req) =>
+      webhooks.update(req.params.id, req.body),
+    );
+    app.delete('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.remove(req.params.id));
+    app.post(
+      '/webhooks/:id/rotate-secret',
+      { config, schema: { tags, params: IdParams, body: RotateBody }, preValidation: emptyBodyIsObject },
+      async (req) => webhooks.rotateSecret(req.params.id, req.body.overlapMs),
+    );
+    app.get(
+      '/webhooks/:id/deliveries',
+      {
+        config,
+        schema: { tags, params: IdParams, querystring: DeliveriesQuery },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
+      async (req) => ({
+        items: await webhooks.deliveries(req.params.id, req.query.limit),
+      }),
+    );
+    app.post(
+      '/webhooks/:id/deliveries/:deliveryId/retry',
+      { config, schema: { tags, params: DeliveryParams }, preValidation: emptyBodyIsObject },
+      async (req) => webhooks.retry(req.params.id, req.params.deliveryId),
+    );
+  };

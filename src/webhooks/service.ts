@@ -1,0 +1,183 @@
+// Webhook subscriptions as a resource: created with a `whsec_` secret shown once (kept encrypted
+// like connector secrets), listed, changed, deleted, their secret rotated with an overlap, their
+// deliveries listed with every attempt and sent again on request.
+
+import type { Store } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { uuidv7 } from '../ids.ts';
+import { generateSecret, rotateSecrets, type SigningSecret } from './sign.ts';
+import { applySubscriptionPatch, validateSubscription, type SubscriptionSettings } from './subscription.ts';
+import { reenable } from './delivery-policy.ts';
+import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
+import type { WebhookOutbox } from './outbox.ts';
+
+/** Binds the encrypted secrets to their subscription: a ciphertext copied to another row does not decrypt. */
+const bound = (id: string): string => `webhook:${id}`;
+
+export function decryptSecrets(box: SecretBox, row: WebhookSubscriptionRow): SigningSecret[] {
+  return JSON.parse(box.decrypt(JSON.parse(row.secrets) as never, bound(row.id))) as SigningSecret[];
+}
+
+const encryptSecrets = (box: SecretBox, id: string, secrets: SigningSecret[]): string =>
+  JSON.stringify(box.encrypt(JSON.stringify(secrets), bound(id)));
+
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  /** Set when Callout disabled it (410, or failing for days), with why; cleared by enabling it again. */
+  disabledAt: string | null;
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+function view(r: WebhookSubscriptionRow): WebhookView {
+  return {
+    id: r.id,
+    url: r.url,
+    events: r.events,
+    description: r.description,
+    enabled: r.enabled && r.disabledAt === null,
+    disabledAt: iso(r.disabledAt),
+    disabledReason: r.disabledReason,
+    failingSince: iso(r.failingSince),
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+  };
+}
+
+function deliveryView(d: WebhookDeliveryRow & { attemptList?: WebhookAttemptRow[] }): Record<string, unknown> {
+  return {
+    id: d.id,
+    eventType: d.eventType,
+    sequence: d.sequence,
+    status: d.status,
+    attempts: (d.attemptList ?? []).map((a) => ({
+      at: new Date(a.at).toISOString(),
+      status: a.status,
+      durationMs: a.durationMs,
+      outcome: a.outcome,
+      response: a.excerpt,
+    })),
+    nextAttemptAt: d.status === 'pending' ? iso(d.dueAt) : null,
+    lastError: d.lastError,
+    createdAt: new Date(d.createdAt).toISOString(),
+  };
+}
+
+export interface WebhookServiceDeps {
+  store: Store;
+  clock: Clock;
+  box: SecretBox;
+  outbox: WebhookOutbox;
+  /** Deliveries were made due (a retry): wake the worker. */
+  onDue?: () => void;
+}
+
+export class WebhookService {
+  constructor(private readonly d: WebhookServiceDeps) {}
+
+  async create(body: unknown): Promise<WebhookView & { secret: string }> {
+    const s = validateSubscription(body);
+    const now = this.d.clock.now();
+    const id = uuidv7(now);
+    const secret = generateSecret();
+    const row: WebhookSubscriptionRow = {
+      id,
+      ...s,
+      secrets: encryptSecrets(this.d.box, id, [{ secret, createdAt: now, expiresAt: null }]),
+      failingSince: null,
+      disabledAt: null,
+      disabledReason: null,
+      createdAt: now,
+      updatedAt: now,
+      revision: 1,
+    };
+    await this.d.store.insertWebhookSubscription(row);
+    await this.d.outbox.refresh();
+    return { ...view(row), secret };
+  }
+
+  async list(): Promise<WebhookView[]> {
+    return (await this.d.store.listWebhookSubscriptions()).map(view);
+  }
+
+  async get(id: string): Promise<WebhookView> {
+    return view(await this.row(id));
+  }
+
+  /** Enabling a subscription Callout disabled clears its failure streak; its held deliveries then go out. */
+  async update(id: string, body: unknown): Promise<WebhookView> {
+    return view(
+      await this.change(id, (cur) => {
+        const current: SubscriptionSettings = { url: cur.url, events: cur.events, description: cur.description, enabled: cur.enabled };
+        const next = applySubscriptionPatch(current, body);
+        const revive = (body as { enabled?: unknown }).enabled === true ? reenable() : {};
+        return { ...cur, ...next, ...revive };
+      }),
+    );
+  }
+
+  async remove(id: string): Promise<WebhookView> {
+    const row = await this.row(id);
+    if (!(await this.d.store.deleteWebhookSubscription(id))) throw new NotFoundError('Webhook', id);
+    await this.d.outbox.refresh();
+    return view(row);
+  }
+
+  /** A new secret, shown once; the old ones keep signing (every delivery carries both signatures) for `overlapMs`. */
+  async rotateSecret(id: string, overlapMs?: number): Promise<WebhookView & { secret: string; previousSecretExpiresAt: string }> {
+    let secret = '';
+    const now = this.d.clock.now();
+    const row = await this.change(id, (cur) => {
+      const r = rotateSecrets(decryptSecrets(this.d.box, cur), now, overlapMs !== undefined ? { overlapMs } : {});
+      secret = r.secret;
+      return { ...cur, secrets: encryptSecrets(this.d.box, cur.id, r.secrets) };
+    });
+    const expires = decryptSecrets(this.d.box, row)
+      .map((s) => s.expiresAt)
+      .filter((t): t is number => t !== null);
+    return { ...view(row), secret, previousSecretExpiresAt: new Date(expires.length ? Math.max(...expires) : now).toISOString() };
+  }
+
+  async deliveries(id: string, limit = 100): Promise<Array<Record<string, unknown>>> {
+    await this.row(id);
+    return (await this.d.store.listWebhookDeliveries(id, limit)).map(deliveryView);
+  }
+
+  /** Sends a delivery again now (failed, pending or delivered: same id, so the receiver can tell). */
+  async retry(id: string, deliveryId: string): Promise<Record<string, unknown>> {
+    await this.row(id);
+    const d = await this.d.store.retryWebhookDelivery(id, deliveryId, this.d.clock.now());
+    if (!d) throw new NotFoundError('Delivery', deliveryId);
+    this.d.onDue?.();
+    return deliveryView(d);
+  }
+
+  private async row(id: string): Promise<WebhookSubscriptionRow> {
+    const row = await this.d.store.getWebhookSubscription(id);
+    if (!row) throw new NotFoundError('Webhook', id);
+    return row;
+  }
+
+  private async change(id: string, fn: (cur: WebhookSubscriptionRow) => WebhookSubscriptionRow): Promise<WebhookSubscriptionRow> {
+    for (let i = 0; i < 5; i++) {
+      const cur = await this.row(id);
+      const next = { ...fn(cur), updatedAt: this.d.clock.now(), revision: cur.revision + 1 };
+      if (await this.d.store.updateWebhookSubscription(next, cur.revision)) {
+        await this.d.outbox.refresh();
+        if (next.enabled && next.disabledAt === null) this.d.onDue?.();
+        return next;
+      }
+    }
+    throw new ConflictError('The webhook kept changing while this request was applied; try again');
+  }
+}

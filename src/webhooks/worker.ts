@@ -1,0 +1,192 @@
+// The delivery worker: claims due deliveries from the outbox (a lease, as the engine claims
+// actions), signs and sends each through the guarded sender, and writes the attempt with the
+// delivery's next step (delivery-policy.ts) and the endpoint's health. It runs beside the engine and
+// never inside an action's write: a slow receiver holds its own deliveries, nothing else.
+
+import type { Store } from '../store/types.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { SecretBox } from '../crypto/secrets.ts';
+import type { Logger } from '../logger.ts';
+import { signWebhook } from './sign.ts';
+import { DEFAULT_DELIVERY_SETTINGS, describeOutcome, nextStep, recordAttempt, type DeliverySettings } from './delivery-policy.ts';
+import type { WebhookSender } from './sender.ts';
+import type { WebhookAttemptResult, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
+import { decryptSecrets } from './service.ts';
+
+export interface DeliveryWorkerOptions {
+  store: Store;
+  clock: Clock;
+  sender: WebhookSender;
+  box: SecretBox;
+  logger: Logger;
+  nodeId: string;
+  settings?: DeliverySettings;
+  /** Deliveries claimed at once. @default 128 */
+  batchSize?: number;
+  /** At most this many attempts in flight per subscription on this node (its rate limit). @default 16 */
+  perSubscription?: number;
+  /** How often to look for due deliveries when not woken. @default 1000 */
+  pollIntervalMs?: number;
+  /** Called at each poll too (the outbox's subscription cache, for other nodes' changes). */
+  onPoll?: () => Promise<void>;
+}
+
+export class DeliveryWorker {
+  private readonly o: Required<Omit<DeliveryWorkerOptions, 'onPoll'>> & DeliveryWorkerOptions;
+  private running = false;
+  private timer: TimerHandle | null = null;
+  private busy: Promise<void> | null = null;
+  private again = false;
+  /** Subscriptions being delivered on this node now, and their groups' ends. */
+  private readonly groups = new Map<string, Promise<void>>();
+
+  constructor(opts: DeliveryWorkerOptions) {
+    this.o = { settings: DEFAULT_DELIVERY_SETTINGS, batchSize: 128, perSubscription: 16, pollIntervalMs: 1000, ...opts };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
+    await this.busy;
+    await Promise.all([...this.groups.values()]);
+  }
+
+  /** Deliveries were added (this node wrote events): look now rather than at the next poll. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.busy) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.timer?.cancel();
+    this.timer = this.o.clock.setTimer(ms, () => {
+      this.timer = null;
+      this.busy = this.round().finally(() => {
+        this.busy = null;
+        if (!this.running) return;
+        const more = this.again;
+        this.again = false;
+        this.schedule(more ? 0 : this.o.pollIntervalMs);
+      });
+    });
+  }
+
+  private async round(): Promise<void> {
+    try {
+      await this.o.onPoll?.();
+      // Keep claiming while full claims come back: a backlog drains without waiting for the poll.
+      // Subscriptions run on their own: a slow one holds its own deliveries while the others go on.
+      while (this.running && (await this.claimAndStart()).claimed === this.o.batchSize);
+    } catch (err) {
+      this.o.logger.error({ err }, 'webhook delivery round failed; retrying at the next poll');
+    }
+  }
+
+  /** Claims what is due now and runs each attempt to its end; returns how many were claimed. For tests and tools too. */
+  async tick(): Promise<number> {
+    const { claimed, started } = await this.claimAndStart();
+    await Promise.all(started);
+    return claimed;
+  }
+
+  /**
+   * Claims due deliveries of the subscriptions not already being delivered on this node and starts
+   * one group per subscription; each group commits its attempts together when it ends.
+   */
+  private async claimAndStart(): Promise<{ claimed: number; started: Array<Promise<void>> }> {
+    const now = this.o.clock.now();
+    const claimed = await this.o.store.claimWebhookDeliveries({
+      now,
+      owner: this.o.nodeId,
+      leaseUntil: now + this.o.settings.timeoutMs + 15_000,
+      limit: this.o.batchSize,
+      skipSubscriptions: [...this.groups.keys()],
+    });
+    if (claimed.length === 0) return { claimed: 0, started: [] };
+    const subs = new Map((await this.o.store.listWebhookSubscriptions()).map((s) => [s.id, s]));
+    const bySub = new Map<string, WebhookDeliveryRow[]>();
+    for (const d of claimed) bySub.set(d.subscriptionId, [...(bySub.get(d.subscriptionId) ?? []), d]);
+    const started: Array<Promise<void>> = [];
+    for (const [id, list] of bySub) {
+      const sub = subs.get(id);
+      if (!sub) continue;
+      const p = this.deliverGroup(sub, list)
+        .catch((err: unknown) =>
+          this.o.logger.error({ err, subscriptionId: id }, 'webhook deliveries failed; they are retried when their lease ends'),
+        )
+        .finally(() => {
+          this.groups.delete(id);
+          this.wake();
+        });
+      this.groups.set(id, p);
+      started.push(p);
+    }
+    return { claimed: claimed.length, started };
+  }
+
+  private async deliverGroup(sub: WebhookSubscriptionRow, list: WebhookDeliveryRow[]): Promise<void> {
+    const results: WebhookAttemptResult[] = [];
+    // A subscription's attempts go out at most `perSubscription` at a time; its health is carried along.
+    const state = { sub };
+    const lanes = Array.from({ length: Math.min(this.o.perSubscription, list.length) }, async () => {
+      for (let d = list.shift(); d; d = list.shift()) {
+        const r = await this.attempt(d, state);
+        if (r) results.push(r);
+      }
+    });
+    await Promise.all(lanes);
+    // One transaction for the group's attempts: a busy subscriber costs a commit per round, not per delivery.
+    const written = await this.o.store.finishWebhookAttempts(results);
+    written.forEach((ok, i) => {
+      if (!ok)
+        this.o.logger.warn({ deliveryId: results[i]!.deliveryId }, 'a webhook delivery lease was taken over; its attempt was not recorded');
+    });
+  }
+
+  private async attempt(d: WebhookDeliveryRow, state: { sub: WebhookSubscriptionRow }): Promise<WebhookAttemptResult | undefined> {
+    const sub = state.sub;
+    // Disabled by an earlier attempt of this batch: the rest stay pending (held) until it is enabled again.
+    if (sub.disabledAt !== null) return undefined;
+    const now = this.o.clock.now();
+    const headers = signWebhook(decryptSecrets(this.o.box, sub), d.id, now, d.body);
+    const sent = await this.o.sender.send(sub.url, { ...headers }, d.body);
+    const at = this.o.clock.now();
+    const step = nextStep(d.attempts, sent.outcome, at, Math.random(), this.o.settings);
+    const wasDisabled = sub.disabledAt !== null;
+    const { health, disabled } = recordAttempt(sub, sent.outcome, at, this.o.settings);
+    const changed =
+      health.failingSince !== sub.failingSince || health.disabledAt !== sub.disabledAt || health.disabledReason !== sub.disabledReason;
+    state.sub = { ...sub, ...health };
+    const outcome = describeOutcome(sent.outcome);
+    if (disabled) this.o.logger.warn({ subscriptionId: sub.id, reason: health.disabledReason }, 'webhook subscription disabled');
+    return {
+      deliveryId: d.id,
+      owner: this.o.nodeId,
+      subscriptionId: sub.id,
+      attempt: {
+        n: d.attempts + 1,
+        at,
+        status: sent.outcome.kind === 'response' ? sent.outcome.status : null,
+        durationMs: sent.durationMs,
+        outcome,
+        excerpt: sent.excerpt,
+      },
+      // 410 disables the endpoint; its delivery stays pending, held with the rest until it is enabled again.
+      status: step.result === 'delivered' ? 'delivered' : step.result === 'failed' ? 'failed' : 'pending',
+      dueAt: step.result === 'retry' ? step.at : step.result === 'endpoint_gone' ? at : null,
+      lastError: step.result === 'delivered' ? null : step.result === 'failed' ? step.why : outcome,
+      ...(changed ? { health } : {}),
+      ...(disabled && !wasDisabled
+        ? { adminNotice: `Webhook subscription ${sub.id} (${sub.url}) was disabled: ${health.disabledReason ?? ''}`.trim() }
+        : {}),
+    };
+  }
+}

@@ -1,0 +1,123 @@
+// Inbound requests addressed by connector and external reference, over real HTTP on both stores:
+// signed with the connector's whsec_ inbound secret by the standardwebhooks package; unsigned,
+// stale, replayed, wrong-secret, unknown-reference and no-secret requests all get the same 401 and
+// change nothing.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { Webhook } from 'standardwebhooks';
+import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
+import { generateSecret } from '../../src/webhooks/sign.ts';
+import { STORES, harnessOn } from './helpers.ts';
+
+const SECRET = generateSecret();
+
+describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
+  let h: Harness;
+  let n = 0;
+  beforeAll(async () => {
+    h = await harnessOn(store);
+    await connector(h, { inboundSecret: SECRET });
+    await connector(h, { name: 'unsigned-vendor' });
+    const cb = {
+      path: '/callback?never=1',
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback' },
+    };
+    await actionType(h, { name: 'vendor-ticket', ...cb });
+    await actionType(h, { name: 'plain-ticket', connector: 'unsigned-vendor', ...cb });
+  });
+  afterAll(async () => h.close());
+
+  /** An open action of `type` acknowledged with `ref` by its token. */
+  async function withReference(type: string, ref: string): Promise<string> {
+    const a = await launch(h, type);
+    await h.waitFor(a.id, (x) => x.phase === 'awaiting_callback');
+    const ack = await h.api('POST', `/v1/callbacks/${h.callout.engine.callbackToken(a.id)}/acknowledge`, { externalReference: ref });
+    expect(ack.status).toBe(200);
+    return a.id;
+  }
+
+  async function post(
+    path: string,
+    payload: unknown,
+    sign: { secret?: string; atMs?: number; id?: string; none?: boolean } = {},
+  ): Promise<{ status: number; body: any; id: string }> {
+    const body = JSON.stringify(payload);
+    const id = sign.id ?? `msg_${store}_${++n}`;
+    const at = new Date(sign.atMs ?? Date.now());
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (!sign.none) {
+      headers['webhook-id'] = id;
+      headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
+      headers['webhook-signature'] = new Webhook(sign.secret ?? SECRET).sign(id, at, body);
+    }
+    const res = await request(`${h.url}${path}`, { method: 'POST', headers, body });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, id };
+  }
+
+  it('a request signed with the inbound secret reaches the newest open action with the reference', async () => {
+    const older = await withReference('vendor-ticket', `INC-${store}-1`);
+    const a = await withReference('vendor-ticket', `INC-${store}-1`);
+    const msg = await post(`/v1/connectors/vendor/inbound/INC-${store}-1/messages`, { message: 'Engineer on the way' });
+    expect(msg.status).toBe(200);
+    expect(msg.body.id).toBe(a);
+    const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
+    expect(tl.some((e: { message: string }) => e.message.includes('Engineer on the way'))).toBe(true);
+    const done = await post(`/v1/connectors/vendor/inbound/INC-${store}-1`, { outcome: 'success', data: { fixed: true } });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ id: a, state: 'closed', resolution: 'done_successfully' });
+    // The other one is now the newest open action with the reference.
+    const next = await post(`/v1/connectors/vendor/inbound/INC-${store}-1/acknowledge`, { externalReference: `INC-${store}-2` });
+    expect(next.status).toBe(200);
+    expect(next.body.id).toBe(older);
+  });
+
+  it('unsigned, stale, future, replayed, wrong-secret, unknown-reference and unsigned-connector requests get the same 401 and change nothing', async () => {
+    const a = await withReference('vendor-ticket', `INC-${store}-9`);
+    await withReference('plain-ticket', `INC-${store}-9`);
+    const path = `/v1/connectors/vendor/inbound/INC-${store}-9/messages`;
+    const body = { message: 'forged' };
+    const first = await post(path, { message: 'genuine' });
+    expect(first.status).toBe(200);
+    const refusals = [
+      await post(path, body, { none: true }),
+      await post(path, body, { atMs: Date.now() - 301_000 }),
+      await post(path, body, { atMs: Date.now() + 301_000 }),
+      await post(path, { message: 'genuine' }, { id: first.id }),
+      await post(path, body, { secret: generateSecret() }),
+      await post(`/v1/connectors/vendor/inbound/INC-${store}-unknown/messages`, body),
+      await post(`/v1/connectors/nobody/inbound/INC-${store}-9/messages`, body),
+      // A connector without an inbound secret accepts nothing by reference, whatever the signature.
+      await post(`/v1/connectors/unsigned-vendor/inbound/INC-${store}-9/messages`, body),
+    ];
+    for (const r of refusals) {
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual(refusals[0]!.body);
+    }
+    const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
+    expect(JSON.stringify(tl)).not.toContain('forged');
+    expect(tl.filter((e: { message: string }) => e.message.includes('genuine'))).toHaveLength(1);
+  });
+
+  it('checks the signature before the body: an unsigned bad body is 401, a signed one a 422 naming the field', async () => {
+    await withReference('vendor-ticket', `INC-${store}-b`);
+    const path = `/v1/connectors/vendor/inbound/INC-${store}-b/messages`;
+    expect((await post(path, { nope: 1 }, { none: true })).status).toBe(401);
+    const bad = await post(path, { nope: 1 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('nope');
+  });
+
+  it('refuses an inbound secret that is not a whsec_ secret, naming the field', async () => {
+    const r = await h.api('POST', '/v1/connectors', {
+      name: `weak-${store}`,
+      baseUrl: h.mock.url,
+      inboundSecret: 'a-long-enough-plain-secret',
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.errors).toEqual([expect.objectContaining({ field: 'inboundSecret', message: expect.stringContaining('whsec_') })]);
+    expect((await h.api('GET', `/v1/connectors/weak-${store}`)).status).toBe(404);
+  });
+});
