@@ -111,11 +111,16 @@ async function operate(base: string, caseId: string, keys: Record<string, string
   say(`case: the approval waits on queue hr, assigned to ${who} (round robin); ${who} picks it up in ${OPERATOR_DELAY_MS / 1000} s`);
   await sleep(OPERATOR_DELAY_MS);
   const as: BulkClient = { url: base, key: keys[who]! };
-  await api(as, 'POST', `/v1/actions/${taskId}/pick-up`);
-  say(`case: ${who} picked up the approval`);
-  await sleep(2000);
-  await api(as, 'POST', `/v1/actions/${taskId}/complete`, { resolution: 'done_successfully', note: 'Approved: welcome aboard' });
-  say(`case: ${who} completed the approval (Done); the case moves on to the ticket, the message and the SMS`);
+  try {
+    await api(as, 'POST', `/v1/actions/${taskId}/pick-up`);
+    say(`case: ${who} picked up the approval`);
+    await sleep(2000);
+    await api(as, 'POST', `/v1/actions/${taskId}/complete`, { resolution: 'done_successfully', note: 'Approved: welcome aboard' });
+    say(`case: ${who} completed the approval (Done); the case moves on to the ticket, the message and the SMS`);
+  } catch (e) {
+    // Someone watching took the task in the UI first: it is theirs to finish.
+    say(`case: the approval was taken in the meantime (${(e as Error).message.slice(0, 80)}); finish it in the UI`);
+  }
   for (;;) {
     c = await api<CaseSeen>(admin, 'GET', `/v1/cases/${caseId}`);
     if (c.status === 'closed') break;
