@@ -1,11 +1,13 @@
 // `npm run demo`: Callout on the embedded store beside a built-in mock external system, seeded with a
-// connector and action types, launching actions that pass through every state within a minute.
+// connector and action types, launching actions that pass through every state within a minute; and a
+// case moving through a process with a manual step, and a bulk launch (demo-work.ts).
 
 import type { Settings } from '../settings.ts';
 import { startMockServer } from '../mock/server.ts';
 import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
+import { seedWork, startWork } from './demo-work.ts';
 
 const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
   {
@@ -82,7 +84,8 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     connector: 'demo-limited',
     method: 'POST',
     path: '/ok',
-    body: { format: 'json', template: '{"to": "{{ To }}", "text": "Your laptop has shipped"}' },
+    body: { format: 'json', template: '{"to": "{{ To }}", "text": "{{ Text }}"}' },
+    fields: { Text: { default: 'Your laptop has shipped' } },
   },
   {
     name: 'slow-report',
@@ -150,6 +153,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const running = await startServer(s, { quiet: true, logLevel: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
   const { callout } = running;
   await seed(callout, mock.url);
+  await seedWork(callout);
   // The admin key is shown on the first start only; later runs get a fresh demo key.
   const key =
     s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
@@ -159,6 +163,8 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
     for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
 
   const base = running.url;
+  const say = (line: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  const work = opts.launch ? await startWork(callout, base, key, say) : undefined;
   process.stdout.write(
     [
       '',
@@ -172,6 +178,15 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
       `  curl -s -H "Authorization: Bearer ${key}" ${base}/v1/cases/${kase.id}`,
       `  curl -s ${base}/openapi.json`,
       '',
+      ...(work
+        ? [
+            'A case moving through a process (a manual approval on queue hr, a ticket, a message, an SMS):',
+            `  ${base}/ui/cases/${work.caseId}`,
+            'A bulk launch of 200 CSV rows (2 refused), its report:',
+            `  curl -s -H "Authorization: Bearer ${key}" '${base}/v1/bulk-launches/${work.bulkId}?limit=5'`,
+            '',
+          ]
+        : []),
       'Actions as they move (Ctrl-C to stop):',
       '',
     ].join('\n'),
@@ -197,6 +212,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
     }
   };
   const timer = setInterval(() => void show().catch(() => undefined), 1000);
+  work?.done.catch((e: unknown) => say(`demo work stopped: ${(e as Error).message}`));
   const stop = (): void => {
     clearInterval(timer);
     void running

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `callout` command: serve, demo, migrate.
+// The `callout` command: serve, demo, migrate, export/import, bulk-launch.
 
 import { Command } from 'commander';
 import { readSettings, type SettingFlags } from '../settings.ts';
 import { SetupError, ValidationError } from '../errors.ts';
 import { serve } from './serve.ts';
 import { demo } from './demo.ts';
+import { bulkLaunchCommand, type BulkCommandFlags } from './bulk.ts';
 import { openStore } from './open-store.ts';
 import { readFileSync } from 'node:fs';
 import { parseConfigText, serialize } from '../config-files/service.ts';
@@ -80,6 +81,17 @@ withSettings(program.command('import <file>').description('create or update conn
     }
   },
 );
+
+program
+  .command('bulk-launch <file>')
+  .description('launch every row of a .csv or .json file through a running Callout, with a progress bar; exits 1 when rows are refused')
+  .option('--action-type <name>', 'launch one action of this type per row')
+  .option('--process <name>', 'create one case of this process per row')
+  .option('--url <url>', 'the Callout API (CALLOUT_URL, default http://localhost:3000)')
+  .option('--key <key>', 'an API key with the operator or integration role (CALLOUT_API_KEY is safer: flags show in `ps`)')
+  .action(async (file: string, flags: BulkCommandFlags) => {
+    process.exitCode = await bulkLaunchCommand(file, flags);
+  });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ValidationError) {
