@@ -64,7 +64,8 @@ describe('the installed package', () => {
   it('npx callout --help lists the commands, and a command runs', async () => {
     // --no: never fetch a package called "callout" from the registry if the local bin were missing.
     const help = (await run('npx', ['--no', '--', 'callout', '--help'], app)).stdout;
-    for (const command of ['serve', 'demo', 'migrate', 'export', 'import', 'bulk-launch']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['serve', 'demo', 'migrate', 'export', 'import', 'bulk-launch'])
+      expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     const migrated = await run('npx', ['--no', '--', 'callout', 'migrate', '--data-dir', join(tmp, 'cli-data')], app);
     expect(migrated.stdout).toContain('migrated the sqlite store');
   });
