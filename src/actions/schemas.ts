@@ -56,6 +56,7 @@ export const ActionListQuery = Type.Object(
     caseId: Type.Optional(Type.String()),
     queue: Type.Optional(Type.String()),
     assignee: Type.Optional(Type.String()),
+    unassigned: Type.Optional(Type.Boolean({ description: 'true: only actions nobody is assigned to' })),
     externalReference: Type.Optional(Type.String()),
     escalated: Type.Optional(Type.Boolean()),
     before: Type.Optional(Type.String({ description: 'id of the last action of the previous page' })),

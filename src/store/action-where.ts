@@ -30,6 +30,7 @@ export function actionWhere(f: Omit<ActionFilter, 'limit'> & { before?: string }
     ['escalated', f.escalated === undefined ? undefined : d.bool(f.escalated)],
   ];
   for (const [col, v] of columns) add((p) => `${col} = ${p}`, v);
+  if (f.unassigned === true) clauses.push('assignee IS NULL');
   add((p) => `id < ${p}`, f.before);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

@@ -67,6 +67,8 @@ export interface ActionFilter {
   caseId?: string;
   queue?: string;
   assignee?: string;
+  /** Only actions nobody is assigned to (a queue's unclaimed tasks). */
+  unassigned?: boolean;
   escalated?: boolean;
   externalReference?: string;
   /** Actions created before this id (ids are time-ordered), for paging newest first. */

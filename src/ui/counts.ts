@@ -8,13 +8,15 @@ import type { Callout } from '../callout.ts';
 import { Problems } from '../errors.ts';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import type { ActionFilter } from '../store/types.ts';
+import { userOf } from '../api/user.ts';
 
 export const CountsQuery = Type.Object(
   {
     actionType: Type.Optional(Type.String({ maxLength: 200 })),
     caseId: Type.Optional(Type.String({ maxLength: 200 })),
     queue: Type.Optional(Type.String({ maxLength: 200 })),
-    assignee: Type.Optional(Type.String({ maxLength: 200 })),
+    assignee: Type.Optional(Type.String({ maxLength: 200, description: '"me": the user the caller acts as' })),
+    unassigned: Type.Optional(Type.String({ description: 'true: only actions nobody is assigned to' })),
     externalReference: Type.Optional(Type.String({ maxLength: 500 })),
     escalated: Type.Optional(Type.String()),
   },
@@ -32,6 +34,10 @@ async function filterOf(callout: Callout, q: Record<string, string | undefined>)
     else f.actionTypeId = t.compiled.id;
   }
   for (const k of ['caseId', 'queue', 'assignee', 'externalReference'] as const) if (q[k] !== undefined) f[k] = q[k];
+  if (q.unassigned !== undefined) {
+    if (q.unassigned !== 'true' && q.unassigned !== 'false') p.add('unassigned', 'must be true or false');
+    else if (q.unassigned === 'true') f.unassigned = true;
+  }
   if (q.escalated !== undefined) {
     if (q.escalated !== 'true' && q.escalated !== 'false') p.add('escalated', 'must be true or false');
     else f.escalated = q.escalated === 'true';
@@ -59,6 +65,10 @@ export const countRoutes =
     app.get(
       '/v1/actions/counts',
       { schema: { tags: ['actions'], summary: 'Counts per state, phase, reason and resolution', querystring: CountsQuery } },
-      async (req) => actionCounts(callout, await filterOf(callout, req.query as Record<string, string | undefined>)),
+      async (req) => {
+        const q = req.query as Record<string, string | undefined>;
+        // `assignee=me` as in GET /v1/actions: the user the caller acts as.
+        return actionCounts(callout, await filterOf(callout, q.assignee === 'me' ? { ...q, assignee: userOf(req) } : q));
+      },
     );
   };

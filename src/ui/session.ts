@@ -71,34 +71,36 @@ function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number
 }
 
 /** Signs in with an API key: sets the cookie and returns who is signed in, or undefined for a bad key. */
-export async function signIn(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  callout: Callout,
-  key: string,
-): Promise<(Principal & { csrf: string; expiresAt: string }) | undefined> {
+export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: Callout, key: string): Promise<SessionView | undefined> {
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
   const exp = callout.clock.now() + SESSION_TTL_MS;
   const value = sessionValue(callout, sha256(key), exp);
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${cookieAttributes(req, callout, SESSION_TTL_MS / 1000)}`);
-  return { ...principal, csrf: csrfToken(callout, value), expiresAt: new Date(exp).toISOString() };
+  return sessionView(callout, principal, csrfToken(callout, value), exp);
 }
 
 /** The session of this request (for the page to learn its roles and CSRF token), or undefined. */
-export async function currentSession(
-  req: FastifyRequest,
-  callout: Callout,
-): Promise<(Principal & { csrf: string; expiresAt: string }) | undefined> {
+export async function currentSession(req: FastifyRequest, callout: Callout): Promise<SessionView | undefined> {
   const cookie = readCookie(req, SESSION_COOKIE);
   if (!cookie) return undefined;
   const row = await sessionKey(callout, cookie);
   if (!row) return undefined;
-  return {
-    ...principalOf(row),
-    csrf: csrfToken(callout, cookie),
-    expiresAt: new Date(Number(cookie.split('.')[1])).toISOString(),
-  };
+  return sessionView(callout, principalOf(row), csrfToken(callout, cookie), Number(cookie.split('.')[1]));
+}
+
+/** What the page shows: a key that acts as a user shows that user's display name, not the key's. */
+export interface SessionView extends Principal {
+  csrf: string;
+  expiresAt: string;
+  displayName: string;
+}
+
+async function sessionView(callout: Callout, principal: Principal, csrf: string, expiresAt: number): Promise<SessionView> {
+  let displayName = principal.name;
+  if (principal.user !== undefined)
+    displayName = (await callout.users.get(principal.user).catch(() => undefined))?.displayName ?? principal.user;
+  return { ...principal, csrf, expiresAt: new Date(expiresAt).toISOString(), displayName };
 }
 
 export function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): void {

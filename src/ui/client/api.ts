@@ -58,6 +58,9 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
 
 export interface Session {
   name: string;
+  /** The user the key acts as, and what the page calls the person signed in. */
+  user?: string;
+  displayName: string;
   roles: string[];
   csrf: string;
   expiresAt: string;

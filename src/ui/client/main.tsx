@@ -13,7 +13,11 @@ import { ConnectorsPage, ConnectorPage } from './pages/connectors.tsx';
 import { ActionTypesPage, ActionTypePage } from './pages/action-types.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { ConfigPage } from './pages/config.tsx';
-import { CasePage, NotificationsPage } from './pages/cases.tsx';
+import { CasesPage, NotificationsPage } from './pages/cases.tsx';
+import { CasePage } from './pages/case.tsx';
+import { ProcessesPage, ProcessPage } from './pages/processes.tsx';
+import { QueuesPage } from './pages/queues.tsx';
+import { UsersPage } from './pages/users.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -51,19 +55,25 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   );
 }
 
-const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config'];
+const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config', '/ui/processes', '/ui/queues'];
 
 function Screen({ session }: { session: Session }) {
   const { path, query } = useLocation();
   const m = (re: RegExp): string | undefined => re.exec(path)?.[1];
   if (BUILDER_PATHS.some((p) => path.startsWith(p)) && !can(session, 'builder')) return <NotAllowed what="the builder" />;
-  if (path.startsWith('/ui/api-keys') && !can(session, 'admin')) return <NotAllowed what="API keys" />;
+  if ((path.startsWith('/ui/api-keys') || path.startsWith('/ui/users')) && !can(session, 'admin'))
+    return <NotAllowed what="users and API keys" />;
   let id: string | undefined;
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
   if (path === '/ui/notifications') return <NotificationsPage />;
-  if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage id={decodeURIComponent(id)} />;
+  if (path === '/ui/cases') return <CasesPage query={query} />;
+  if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
+  if (path === '/ui/processes') return <ProcessesPage />;
+  if ((id = m(/^\/ui\/processes\/([^/]+)$/))) return <ProcessPage name={decodeURIComponent(id)} />;
+  if (path === '/ui/queues') return <QueuesPage />;
+  if (path === '/ui/users') return <UsersPage />;
   if (path === '/ui/connectors') return <ConnectorsPage />;
   if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) return <ConnectorPage id={decodeURIComponent(id)} />;
   if (path === '/ui/action-types') return <ActionTypesPage />;
@@ -106,16 +116,20 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
       <nav aria-label="Main">
         <ul>
           {link('/ui/work', 'Work')}
+          {link('/ui/cases', 'Cases')}
           {link('/ui/dashboard', 'Dashboard')}
           {link('/ui/notifications', 'Notifications')}
           {can(session, 'builder') && link('/ui/connectors', 'Connectors')}
           {can(session, 'builder') && link('/ui/action-types', 'Action types')}
+          {can(session, 'builder') && link('/ui/processes', 'Processes')}
+          {can(session, 'builder') && link('/ui/queues', 'Queues')}
+          {can(session, 'admin') && link('/ui/users', 'Users')}
           {can(session, 'admin') && link('/ui/api-keys', 'API keys')}
           {can(session, 'builder') && link('/ui/config', 'Configuration')}
         </ul>
       </nav>
       <span class="who">
-        {session.name} <span class="roles">({session.roles.join(', ')})</span>
+        <span data-testid="who">{session.displayName ?? session.name}</span> <span class="roles">({session.roles.join(', ')})</span>
         <button type="button" class="link" onClick={onSignOut}>
           Sign out
         </button>

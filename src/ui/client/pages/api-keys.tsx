@@ -8,6 +8,7 @@ interface ApiKey {
   id: string;
   name: string;
   roles: string[];
+  user?: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -17,12 +18,17 @@ export function ApiKeysPage() {
   const list = useData(() => api<{ items: ApiKey[] }>('GET', '/v1/api-keys'), []);
   const [name, setName] = useState('');
   const [roles, setRoles] = useState<string[]>(['operator']);
+  const [user, setUser] = useState('');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const create = async (e: Event): Promise<void> => {
     e.preventDefault();
     try {
-      const r = await api<{ name: string; key: string }>('POST', '/v1/api-keys', { name, roles });
+      const r = await api<{ name: string; key: string }>('POST', '/v1/api-keys', {
+        name,
+        roles,
+        ...(user.trim() ? { user: user.trim() } : {}),
+      });
       setCreated(r);
       setError(null);
       setName('');
@@ -47,6 +53,13 @@ export function ApiKeysPage() {
       <form onSubmit={create} class="form">
         <Field label="Name" id="k-name">
           <input id="k-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field
+          label="Acts as user"
+          id="k-user"
+          hint="Optional: the user whose name the key's work is done in (tasks, notes, notifications)."
+        >
+          <input id="k-user" value={user} aria-describedby="k-user-hint" onInput={(e) => setUser(e.currentTarget.value)} />
         </Field>
         <fieldset>
           <legend>Roles</legend>
@@ -77,6 +90,7 @@ export function ApiKeysPage() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Roles</th>
+              <th scope="col">User</th>
               <th scope="col">Created</th>
               <th scope="col">Status</th>
             </tr>
@@ -86,6 +100,7 @@ export function ApiKeysPage() {
               <tr key={k.id}>
                 <td>{k.name}</td>
                 <td>{k.roles.join(', ')}</td>
+                <td>{k.user ?? '—'}</td>
                 <td>
                   <Time iso={k.createdAt} />
                 </td>

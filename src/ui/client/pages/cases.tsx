@@ -1,92 +1,94 @@
-// The case page (data, owner, its actions with escalations highlighted) and the signed-in user's
-// notifications. Processes, steps, notes and tasks join the case page when cases grow.
+// The cases list (search by status, owner, queue, process and text; keyset paging, the filters in
+// the URL) and the signed-in user's notifications with mark-read.
 
-import { useEffect } from 'preact/hooks';
-import { api, titleOf, type ActionView } from '../api.ts';
-import { ErrorBox, StateBadge, Time, useData, whyLine } from '../components.tsx';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { ErrorBox, Time, announce, useData } from '../components.tsx';
+import { navigate, qs } from '../router.ts';
 import { subscribe } from '../live.ts';
+import type { CaseView } from './case.tsx';
 
-interface Case {
-  id: string;
-  data: Record<string, unknown>;
-  owner: string | null;
-  createdAt: string;
-  updatedAt: string;
-  actions: ActionView[];
-}
+const SEARCH = ['status', 'owner', 'queue', 'process', 'q'] as const;
+const LABELS: Record<(typeof SEARCH)[number], string> = { status: 'Status', owner: 'Owner', queue: 'Queue', process: 'Process', q: 'Text' };
 
-export function CasePage({ id }: { id: string }) {
-  const c = useData(() => api<Case>('GET', `/v1/cases/${encodeURIComponent(id)}`), [id]);
-  useEffect(
-    () =>
-      subscribe((m) => {
-        const shown = new Set(c.data?.actions.map((a) => a.id) ?? []);
-        if (m.overflow || m.changes.some((x) => shown.has(x.id))) c.reload();
-      }),
-    [id, c.data],
+export function CasesPage({ query }: { query: URLSearchParams }) {
+  const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
+  const [form, setForm] = useState(f);
+  useEffect(() => setForm(f), [query.toString()]);
+  const list = useData(
+    () => api<{ items: Omit<CaseView, 'actions'>[]; next: string | null }>('GET', `/v1/cases${qs(f)}`),
+    [query.toString()],
   );
-  if (c.error)
-    return (
-      <main id="main">
-        <h1 tabIndex={-1}>Case</h1>
-        <ErrorBox error={c.error} />
-      </main>
-    );
-  const k = c.data;
-  if (!k)
-    return (
-      <main id="main">
-        <h1 tabIndex={-1}>Case</h1>
-        <p class="loading">Loading…</p>
-      </main>
-    );
-  const escalated = k.actions.filter((a) => a.escalated);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    navigate(`/ui/cases${qs({ ...form, before: undefined })}`);
+  };
   return (
     <main id="main">
-      <h1 tabIndex={-1}>Case {k.id.slice(-8)}</h1>
-      <dl class="facts">
-        <dt>Case id</dt>
-        <dd>
-          <code>{k.id}</code>
-        </dd>
-        <dt>Owner</dt>
-        <dd>{k.owner ?? '—'}</dd>
-        <dt>Updated</dt>
-        <dd>
-          <Time iso={k.updatedAt} />
-        </dd>
-      </dl>
-      {escalated.length > 0 && (
-        <p class="error" role="status">
-          Escalated: {escalated.map(titleOf).join(', ')} — Closed, Not Done Successfully.
-        </p>
-      )}
-      <h2>Data</h2>
-      <pre>{JSON.stringify(k.data, null, 2)}</pre>
-      <h2>Actions</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Action</th>
-            <th scope="col">State</th>
-            <th scope="col">Why and when it moves</th>
-          </tr>
-        </thead>
-        <tbody>
-          {k.actions.map((a) => (
-            <tr key={a.id} class={a.escalated ? 'escalated' : undefined}>
-              <td>
-                <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a>
-                {a.escalated && <span class="badge bad">Escalated</span>}
-              </td>
-              <td>
-                <StateBadge a={a} />
-              </td>
-              <td class="why">{whyLine(a)}</td>
+      <h1 tabIndex={-1}>Cases</h1>
+      <form role="search" class="case-search" onSubmit={submit}>
+        {SEARCH.map((k) =>
+          k === 'status' ? (
+            <div class="field" key={k}>
+              <label for="case-status">{LABELS[k]}</label>
+              <select
+                id="case-status"
+                value={form.status ?? ''}
+                onChange={(e) => setForm({ ...form, status: e.currentTarget.value || undefined })}
+              >
+                <option value="">Any</option>
+                <option value="open">Open</option>
+                <option value="closed">Closed</option>
+              </select>
+            </div>
+          ) : (
+            <div class="field" key={k}>
+              <label for={`case-${k}`}>{LABELS[k]}</label>
+              <input
+                id={`case-${k}`}
+                value={form[k] ?? ''}
+                onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value || undefined })}
+              />
+            </div>
+          ),
+        )}
+        <button type="submit">Search</button>
+      </form>
+      <ErrorBox error={list.error} />
+      {list.data && list.data.items.length === 0 && <p class="empty">No cases match.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <table class="cases">
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              <th scope="col">Process</th>
+              <th scope="col">Status</th>
+              <th scope="col">Owner</th>
+              <th scope="col">Updated</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {list.data.items.map((k) => (
+              <tr key={k.id} data-id={k.id} class={k.escalated ? 'escalated' : undefined}>
+                <td>
+                  <a href={`/ui/cases/${k.id}`}>{k.title ?? k.id.slice(-8)}</a>
+                  {k.escalated && <span class="badge bad">Escalated</span>}
+                </td>
+                <td>{k.process ?? '—'}</td>
+                <td>{k.status === 'open' ? 'Open' : 'Closed'}</td>
+                <td>{k.owner ?? '—'}</td>
+                <td>
+                  <Time iso={k.updatedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <nav aria-label="Pages" class="paging">
+        {f.before && <a href={`/ui/cases${qs({ ...f, before: undefined })}`}>Newest</a>}
+        {list.data?.next && <a href={`/ui/cases${qs({ ...f, before: list.data.next })}`}>Older</a>}
+      </nav>
     </main>
   );
 }
@@ -98,19 +100,31 @@ interface Notification {
   actionId: string | null;
   caseId: string | null;
   at: string;
+  readAt?: string | null;
 }
 
 export function NotificationsPage() {
   const list = useData(() => api<{ items: Notification[] }>('GET', '/v1/notifications'), []);
+  const [error, setError] = useState<unknown>(null);
   useEffect(() => subscribe(() => list.reload()), []);
+  const markRead = async (n: Notification): Promise<void> => {
+    try {
+      await api('POST', `/v1/notifications/${n.id}/read`);
+      setError(null);
+      announce('Marked read');
+      list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
   return (
     <main id="main">
       <h1 tabIndex={-1}>Notifications</h1>
-      <ErrorBox error={list.error} />
+      <ErrorBox error={list.error ?? error} />
       {list.data && list.data.items.length === 0 && <p class="empty">No notifications for you.</p>}
       <ul class="timeline">
         {list.data?.items.map((n) => (
-          <li key={n.id} class={`kind-${n.kind}`}>
+          <li key={n.id} class={`kind-${n.kind}${n.readAt ? ' read' : ''}`} data-id={n.id}>
             <Time iso={n.at} /> <strong>{n.kind.replace(/_/g, ' ')}</strong> {n.message}{' '}
             {n.actionId && <a href={`/ui/actions/${n.actionId}`}>the action</a>}
             {n.caseId && (
@@ -118,6 +132,13 @@ export function NotificationsPage() {
                 {' · '}
                 <a href={`/ui/cases/${n.caseId}`}>the case</a>
               </>
+            )}{' '}
+            {n.readAt ? (
+              <span class="muted">read</span>
+            ) : (
+              <button type="button" class="link" onClick={() => void markRead(n)}>
+                Mark read
+              </button>
             )}
           </li>
         ))}

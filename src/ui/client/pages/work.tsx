@@ -19,10 +19,11 @@ const KEYS: Array<[key: string, word: string]> = [
   ['externalReference', 'ref'],
   ['queue', 'queue'],
   ['assignee', 'assignee'],
+  ['unassigned', 'unassigned'],
   ['escalated', 'escalated'],
 ];
 const FILTER_KEYS = KEYS.map(([k]) => k);
-const COUNT_KEYS = ['actionType', 'caseId', 'externalReference', 'queue', 'assignee', 'escalated'];
+const COUNT_KEYS = ['actionType', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated'];
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -157,6 +158,27 @@ function FilterBar({ f }: { f: Filters }) {
   );
 }
 
+/** Mine (assignee=me: the user the key acts as) or unassigned, as tabs over the other filters. */
+function Whose({ f }: { f: Filters }) {
+  const rest = { ...f, assignee: undefined, unassigned: undefined };
+  const tab = (label: string, extra: Filters, active: boolean) => (
+    <li>
+      <a href={`/ui/work${qs({ ...rest, ...extra })}`} aria-current={active ? 'true' : undefined} class={active ? 'active' : undefined}>
+        {label}
+      </a>
+    </li>
+  );
+  return (
+    <nav aria-label="Whose work">
+      <ul class="tabs">
+        {tab('Everyone', {}, !f.assignee && !f.unassigned)}
+        {tab('Mine', { assignee: 'me' }, f.assignee === 'me')}
+        {tab('Unassigned', { unassigned: 'true' }, f.unassigned === 'true')}
+      </ul>
+    </nav>
+  );
+}
+
 export function WorkPage({ query }: { session: Session; query: URLSearchParams }) {
   const f = filtersOf(query);
   const before = query.get('before') ?? undefined;
@@ -221,6 +243,7 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
   return (
     <main id="main">
       <h1 tabIndex={-1}>Work</h1>
+      <Whose f={f} />
       <FilterBar f={f} />
       {counts.error ? <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
       {fresh > 0 && (

@@ -1,0 +1,232 @@
+// The case page: its data, the process's steps with their statuses and outcomes, its actions with
+// escalations highlighted ('Closed - Not Done Successfully'), the open tasks to work on, the notes.
+// Live: a change to one of its actions (server-sent events) refetches the case; the case worker
+// moves steps just after an action closes, so while the case is open it is also read every 3 s.
+
+import { useEffect, useRef } from 'preact/hooks';
+import { api, titleOf, type ActionView, type Session } from '../api.ts';
+import { ErrorBox, StateBadge, Time, announce, useData, whyLine } from '../components.tsx';
+import { subscribe } from '../live.ts';
+import { TaskPanel } from './task.tsx';
+
+export interface CaseStep {
+  name: string;
+  kind: string;
+  status: string;
+  actionId: string | null;
+  outcome: string | null;
+}
+
+export interface CaseView {
+  id: string;
+  process: string | null;
+  title: string | null;
+  status: 'open' | 'closed';
+  data: Record<string, unknown>;
+  owner: string | null;
+  escalated: boolean;
+  steps: CaseStep[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  actions: ActionView[];
+}
+
+interface Note {
+  at: string;
+  actor: string;
+  message: string;
+  action: ActionView;
+}
+
+/** Notes are the messages on the timelines of the case's actions (the newest 30 actions). */
+async function loadNotes(actions: ActionView[]): Promise<Note[]> {
+  const lists = await Promise.all(
+    actions.slice(0, 30).map(async (action) => {
+      const t = await api<{ items: Array<{ at: string; actor: string; kind: string; message: string }> }>(
+        'GET',
+        `/v1/actions/${encodeURIComponent(action.id)}/timeline`,
+      );
+      return t.items.filter((x) => x.kind === 'message').map((x) => ({ at: x.at, actor: x.actor, message: x.message, action }));
+    }),
+  );
+  return lists.flat().sort((a, b) => (a.at < b.at ? 1 : -1));
+}
+
+const STEP_LABELS: Record<string, string> = {
+  pending: 'Pending',
+  running: 'Running',
+  waiting_for_person: 'Waiting for a person',
+  done: 'Done',
+  failed: 'Failed',
+  skipped: 'Skipped',
+};
+
+export function CasePage({ id, session }: { id: string; session: Session }) {
+  const c = useData(async () => {
+    const k = await api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`);
+    return { k, notes: await loadNotes(k.actions) };
+  }, [id]);
+  const prev = useRef<string | null>(null);
+  const open = c.data?.k.status !== 'closed';
+  useEffect(
+    () =>
+      subscribe((m) => {
+        const shown = new Set(c.data?.k.actions.map((a) => a.id) ?? []);
+        if (m.overflow || m.changes.some((x) => shown.has(x.id))) c.reload();
+      }),
+    [id, c.data],
+  );
+  useEffect(() => {
+    if (!open) return;
+    const t = setInterval(() => c.reload(), 3000);
+    return () => clearInterval(t);
+  }, [id, open]);
+  // Say step changes out loud: "step approve: done".
+  const sig = c.data ? c.data.k.steps.map((s) => `${s.name}:${s.status}`).join(',') + `|${c.data.k.status}` : null;
+  useEffect(() => {
+    if (prev.current && sig && prev.current !== sig) announce(`Case updated: ${sig.replace(/[:,|]/g, ' ')}`);
+    prev.current = sig;
+  }, [sig]);
+
+  const head = (
+    <h1 tabIndex={-1}>
+      {c.data?.k.title ?? 'Case'} {c.data && <span class="muted">{c.data.k.id.slice(-8)}</span>}
+    </h1>
+  );
+  if (c.error && !c.data)
+    return (
+      <main id="main">
+        {head}
+        <ErrorBox error={c.error} />
+      </main>
+    );
+  if (!c.data)
+    return (
+      <main id="main">
+        {head}
+        <p class="loading">Loading…</p>
+      </main>
+    );
+  const { k, notes } = c.data;
+  const escalated = k.actions.filter((a) => a.escalated);
+  const tasks = k.actions.filter((a) => a.state === 'todo' || a.state === 'in_progress');
+  return (
+    <main id="main">
+      {head}
+      <ErrorBox error={c.error} />
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <span class={`badge case-${k.status}`} data-testid="case-status">
+            {k.status === 'open' ? 'Open' : 'Closed'}
+          </span>
+        </dd>
+        <dt>Process</dt>
+        <dd>{k.process ?? '—'}</dd>
+        <dt>Case id</dt>
+        <dd>
+          <code>{k.id}</code>
+        </dd>
+        <dt>Owner</dt>
+        <dd>{k.owner ?? '—'}</dd>
+        <dt>Updated</dt>
+        <dd>
+          <Time iso={k.updatedAt} />
+        </dd>
+        {k.closedAt && (
+          <>
+            <dt>Closed</dt>
+            <dd>
+              <Time iso={k.closedAt} />
+            </dd>
+          </>
+        )}
+      </dl>
+      {escalated.length > 0 && (
+        <p class="error" role="status">
+          Escalated: {escalated.map(titleOf).join(', ')} — Closed - Not Done Successfully.
+        </p>
+      )}
+      {k.steps.length > 0 && (
+        <>
+          <h2>Steps</h2>
+          <table class="steps">
+            <thead>
+              <tr>
+                <th scope="col">Step</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {k.steps.map((s) => (
+                <tr key={s.name} data-step={s.name}>
+                  <td>{s.actionId ? <a href={`/ui/actions/${s.actionId}`}>{s.name}</a> : s.name}</td>
+                  <td>{s.kind}</td>
+                  <td>
+                    <span class={`badge step-${s.status}`} data-testid="step-status">
+                      {STEP_LABELS[s.status] ?? s.status}
+                    </span>
+                  </td>
+                  <td>{s.outcome ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {tasks.length > 0 && (
+        <>
+          <h2>Tasks</h2>
+          {tasks.map((a) => (
+            <TaskPanel key={a.id} a={a} session={session} onChange={c.reload} />
+          ))}
+        </>
+      )}
+      <h2>Data</h2>
+      <pre>{JSON.stringify(k.data, null, 2)}</pre>
+      <h2>Actions</h2>
+      {k.actions.length === 0 ? (
+        <p class="empty">No actions on this case yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Action</th>
+              <th scope="col">State</th>
+              <th scope="col">Why and when it moves</th>
+            </tr>
+          </thead>
+          <tbody>
+            {k.actions.map((a) => (
+              <tr key={a.id} class={a.escalated ? 'escalated' : undefined}>
+                <td>
+                  <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a>
+                  {a.escalated && <span class="badge bad">Escalated</span>}
+                </td>
+                <td>
+                  <StateBadge a={a} />
+                </td>
+                <td class="why">{whyLine(a)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Notes</h2>
+      {notes.length === 0 ? (
+        <p class="empty">No notes yet.</p>
+      ) : (
+        <ul class="timeline notes">
+          {notes.map((n, i) => (
+            <li key={i}>
+              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on {titleOf(n.action)}: {n.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,148 @@
+// Builder: processes. The list, and one process's name, description and steps as JSON in a
+// textarea: checked as JSON while typed, then by the server, whose errors are shown per field
+// (`steps/1/queue: …`) beside the box.
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api.ts';
+import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { navigate } from '../router.ts';
+
+interface Process {
+  id: string;
+  name: string;
+  description?: string;
+  steps: unknown[];
+}
+
+export function ProcessesPage() {
+  const list = useData(() => api<{ items: Process[] }>('GET', '/v1/processes'), []);
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Processes</h1>
+      <p>
+        <a href="/ui/processes/new">New process</a>
+      </p>
+      <ErrorBox error={list.error} />
+      {list.data && list.data.items.length === 0 && <p class="empty">No processes yet.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Steps</th>
+              <th scope="col">Description</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((p) => (
+              <tr key={p.id}>
+                <td>
+                  <a href={`/ui/processes/${encodeURIComponent(p.name)}`}>{p.name}</a>
+                </td>
+                <td>{p.steps.length}</td>
+                <td>{p.description ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
+
+const EXAMPLE = `[
+  { "name": "approve", "kind": "manual", "title": "Approve the request", "queue": "service-desk" },
+  { "name": "order", "kind": "external", "actionType": "order-laptop", "input": "{ 'Model': case.model }" }
+]`;
+
+/** JSON as typed: the steps, or where the syntax breaks. */
+function parseSteps(text: string): { steps?: unknown; error?: string } {
+  try {
+    const steps: unknown = JSON.parse(text);
+    return Array.isArray(steps) ? { steps } : { error: 'must be a JSON array of steps' };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+export function ProcessPage({ name }: { name: string }) {
+  const isNew = name === 'new';
+  const existing = useData(
+    () => (isNew ? Promise.resolve(undefined) : api<Process>('GET', `/v1/processes/${encodeURIComponent(name)}`)),
+    [name],
+  );
+  const [pname, setPname] = useState('');
+  const [description, setDescription] = useState('');
+  const [steps, setSteps] = useState(EXAMPLE);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    const p = existing.data;
+    if (!p) return;
+    setPname(p.name);
+    setDescription(p.description ?? '');
+    setSteps(JSON.stringify(p.steps, null, 2));
+  }, [existing.data]);
+  const parsed = parseSteps(steps);
+  const fieldErrors = error instanceof ApiError ? error.errors : [];
+  const save = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (parsed.error) return;
+    const body = { name: pname, ...(description ? { description } : {}), steps: parsed.steps };
+    try {
+      const r = isNew
+        ? await api<Process>('POST', '/v1/processes', body)
+        : await api<Process>('PATCH', `/v1/processes/${encodeURIComponent(name)}`, body);
+      setError(null);
+      announce(`Process ${r.name} saved`);
+      navigate(`/ui/processes/${encodeURIComponent(r.name)}`, true);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>{isNew ? 'New process' : `Process ${name}`}</h1>
+      <ErrorBox error={existing.error} />
+      <form class="form" onSubmit={save}>
+        <Field label="Name" id="p-name">
+          <input id="p-name" required maxLength={100} value={pname} onInput={(e) => setPname(e.currentTarget.value)} />
+        </Field>
+        <Field label="Description" id="p-description">
+          <input id="p-description" maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </Field>
+        <Field
+          label="Steps (JSON)"
+          id="p-steps"
+          hint="An array of steps: manual (name, queue), external (name, actionType, input as JSONata over { case, steps }) or map (name, expression)."
+        >
+          <textarea
+            id="p-steps"
+            rows={14}
+            spellcheck={false}
+            class="code"
+            aria-describedby="p-steps-hint p-steps-check"
+            aria-invalid={parsed.error || fieldErrors.length ? 'true' : undefined}
+            value={steps}
+            onInput={(e) => setSteps(e.currentTarget.value)}
+          />
+        </Field>
+        <p id="p-steps-check" class={parsed.error ? 'field-error' : 'hint'} data-testid="steps-check">
+          {parsed.error ? `Not JSON yet: ${parsed.error}` : `${(parsed.steps as unknown[]).length} steps`}
+        </p>
+        {fieldErrors.length > 0 && (
+          <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
+            {fieldErrors.map((x, i) => (
+              <li key={i}>
+                <code>{x.field || '(process)'}</code> {x.message}
+              </li>
+            ))}
+          </ul>
+        )}
+        <button type="submit" disabled={!!parsed.error}>
+          {isNew ? 'Create process' : 'Save process'}
+        </button>
+      </form>
+      {error && !(error instanceof ApiError && error.errors.length) ? <ErrorBox error={error} /> : null}
+    </main>
+  );
+}

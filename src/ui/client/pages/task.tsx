@@ -1,0 +1,91 @@
+// A task on the case page (a To Do or In Progress action): pick it up, note on it, reassign it to a
+// queue or person, complete it. Each control posts to the API and the page refetches what changed.
+
+import { useState } from 'preact/hooks';
+import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
+
+export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Session; onChange: () => void }) {
+  const [note, setNote] = useState('');
+  const [queue, setQueue] = useState('');
+  const [assignee, setAssignee] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const base = `/v1/actions/${encodeURIComponent(a.id)}`;
+  const act = async (path: string, body: unknown, said: string): Promise<boolean> => {
+    setBusy(true);
+    try {
+      await api('POST', `${base}/${path}`, body);
+      setError(null);
+      announce(said);
+      onChange();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const operator = can(session, 'operator');
+  const p = `task-${a.id.slice(-8)}`;
+  return (
+    <section class="task" aria-labelledby={`${p}-h`} data-task={a.id}>
+      <h3 id={`${p}-h`}>
+        <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a> <StateBadge a={a} />
+      </h3>
+      <p class="why">{whyLine(a)}</p>
+      <ErrorBox error={error} />
+      {operator && (
+        <div class="task-controls">
+          {a.state === 'todo' && (
+            <button type="button" disabled={busy} onClick={() => void act('pick-up', undefined, 'Task picked up')}>
+              Pick up
+            </button>
+          )}
+          {a.state === 'in_progress' && (
+            <button type="button" disabled={busy} onClick={() => void act('complete', {}, 'Task completed')}>
+              Complete
+            </button>
+          )}
+          <form
+            class="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act('notes', { note }, 'Note added').then((ok) => ok && setNote(''));
+            }}
+          >
+            <label for={`${p}-note`}>Note</label>
+            <input id={`${p}-note`} value={note} required maxLength={10_000} onInput={(e) => setNote(e.currentTarget.value)} />
+            <button type="submit" disabled={busy}>
+              Add note
+            </button>
+          </form>
+          <form
+            class="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const body: Record<string, string> = {};
+              if (queue.trim()) body.queue = queue.trim();
+              if (assignee.trim()) body.assignee = assignee.trim();
+              void act('assign', body, 'Task reassigned');
+            }}
+          >
+            <label for={`${p}-queue`}>Queue</label>
+            <input id={`${p}-queue`} value={queue} placeholder={a.queue ?? ''} onInput={(e) => setQueue(e.currentTarget.value)} />
+            <label for={`${p}-assignee`}>Assignee</label>
+            <input
+              id={`${p}-assignee`}
+              value={assignee}
+              placeholder={a.assignee ?? 'user name or me'}
+              onInput={(e) => setAssignee(e.currentTarget.value)}
+            />
+            <button type="submit" disabled={busy}>
+              Reassign
+            </button>
+          </form>
+        </div>
+      )}
+    </section>
+  );
+}

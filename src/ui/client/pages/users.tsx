@@ -1,0 +1,94 @@
+// Admin: users (create, disable and enable). Users have no passwords: people sign in with an API
+// key that acts as their user (created on the API keys screen with "Acts as user").
+
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { ErrorBox, Field, announce, useData } from '../components.tsx';
+
+interface User {
+  name: string;
+  displayName: string;
+  email: string | null;
+  disabled: boolean;
+}
+
+export function UsersPage() {
+  const list = useData(() => api<{ items: User[] }>('GET', '/v1/users'), []);
+  const [name, setName] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [email, setEmail] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const create = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      await api('POST', '/v1/users', { name, ...(displayName ? { displayName } : {}), ...(email ? { email } : {}) });
+      setError(null);
+      announce(`User ${name} created`);
+      setName('');
+      setDisplayName('');
+      setEmail('');
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const toggle = async (u: User): Promise<void> => {
+    try {
+      await api('PATCH', `/v1/users/${encodeURIComponent(u.name)}`, { disabled: !u.disabled });
+      setError(null);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Users</h1>
+      <form class="form" onSubmit={create}>
+        <Field label="Name" id="u-name" hint="Lower-case login name, e.g. olga.">
+          <input id="u-name" required value={name} aria-describedby="u-name-hint" onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field label="Display name" id="u-display">
+          <input id="u-display" value={displayName} onInput={(e) => setDisplayName(e.currentTarget.value)} />
+        </Field>
+        <Field label="Email" id="u-email">
+          <input id="u-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Create user</button>
+      </form>
+      <ErrorBox error={error} />
+      <p class="hint">
+        Users sign in with an API key that acts as them: create one on the <a href="/ui/api-keys">API keys</a> screen.
+      </p>
+      <h2>Users</h2>
+      <ErrorBox error={list.error} />
+      {list.data && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Display name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((u) => (
+              <tr key={u.name} data-user={u.name}>
+                <td>{u.name}</td>
+                <td>{u.displayName}</td>
+                <td>{u.email ?? '—'}</td>
+                <td>
+                  {u.disabled ? 'disabled ' : 'enabled '}
+                  <button type="button" onClick={() => void toggle(u)}>
+                    {u.disabled ? `Enable ${u.name}` : `Disable ${u.name}`}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
