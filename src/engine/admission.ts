@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import { firstWindowEnd, sendGuardMs } from '../limits/windows.ts';
+import { RateBacklog } from './rate-backlog.ts';
 
 export interface Claimed {
   a: ActionRecord;
@@ -37,6 +38,9 @@ export interface Admitted {
 const RATE_GUARD_MS = 100;
 
 export class AdmissionControl {
+  /** When the actions a rate limit holds are due again: spread over the windows that will admit them. */
+  private readonly backlog = new RateBacklog();
+
   constructor(
     private readonly store: Store,
     private readonly health: ConnectorHealth,
@@ -106,7 +110,10 @@ export class AdmissionControl {
       const over = admitted.slice(granted);
       admitted = admitted.slice(0, granted);
       sendBy = windowEnd - guard;
-      for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
+      // Each held action is due in a window with room for it, in claim (due) order, so it is claimed
+      // again about once, not at every window end (see rate-backlog.ts).
+      const due = this.backlog.place(connector.id, spec.rateLimits, retryAt ?? windowEnd, over.length, at);
+      over.forEach((i, n) => held.push({ item: i, until: due[n]!, why }));
       if (spec.maxConcurrency !== null && over.length > 0)
         await store.releaseConcurrency(
           connector.id,
