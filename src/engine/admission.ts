@@ -47,6 +47,8 @@ export class AdmissionControl {
     private readonly clock: Clock,
     /** How long a claim (slot, probe) lasts: the engine's lease. */
     private readonly leaseMs: () => number,
+    /** The ids of a connector's action types: where its held backlog is found in the store. */
+    private readonly typesOf: (connectorId: string) => string[] = () => [],
   ) {}
 
   /** True when the connector has nothing to admit by: no limits, and its circuit lets sends through. */
@@ -112,6 +114,8 @@ export class AdmissionControl {
       sendBy = windowEnd - guard;
       // Each held action is due in a window with room for it, in claim (due) order, so it is claimed
       // again about once, not at every window end (see rate-backlog.ts).
+      if (over.length > 0 && !this.backlog.knows(connector.id, spec.rateLimits))
+        this.backlog.resume(connector.id, spec.rateLimits, await store.latestHeldDueAt(this.typesOf(connector.id)), at);
       const due = this.backlog.place(connector.id, spec.rateLimits, retryAt ?? windowEnd, over.length, at);
       over.forEach((i, n) => held.push({ item: i, until: due[n]!, why }));
       if (spec.maxConcurrency !== null && over.length > 0)

@@ -41,4 +41,18 @@ describe('RateBacklog', () => {
     expect(b.place('c', [{ limit: 1, perMs: 500 }], T + 60_500, 2, T + 60_100)).toEqual([T + 60_500, T + 61_000]);
     expect(b.place('d', limits, T + 60_500, 1, T + 60_100)).toEqual([T + 60_500]);
   });
+
+  it('resumes behind a backlog already in the store, in the window after its last', () => {
+    const b = new RateBacklog();
+    const limits = [{ limit: 2, perMs: 1000 }];
+    expect(b.place('c', limits, T + 1000, 0, T + 10)).toEqual([]);
+    expect(b.knows('c', limits)).toBe(false); // placing nothing made no plan that would ignore the stored backlog
+    b.resume('c', limits, T + 40_000, T + 10);
+    expect(b.knows('c', limits)).toBe(true);
+    expect(b.place('c', limits, T + 1000, 3, T + 10)).toEqual([T + 41_000, T + 41_000, T + 42_000]);
+    // Nothing held yet: it starts at the first window permits are free.
+    b.resume('d', limits, null, T + 10);
+    expect(b.place('d', limits, T + 1000, 1, T + 10)).toEqual([T + 1000]);
+    expect(b.knows('d', [{ limit: 3, perMs: 1000 }])).toBe(false);
+  });
 });

@@ -14,6 +14,8 @@ interface Plan {
   cursor: number;
   /** Placements per window, by `${perMs}:${windowStart}`. */
   placed: Map<string, number>;
+  /** When ended windows were last forgotten: once a second is plenty. */
+  forgotAt: number;
 }
 
 export class RateBacklog {
@@ -24,14 +26,32 @@ export class RateBacklog {
    * permits are next available): each window of every limit gets at most its limit of them.
    */
   place(connectorId: string, limits: readonly RateLimitWindow[], from: number, count: number, now: number): number[] {
-    const key = limits.map((l) => `${l.limit}/${l.perMs}`).join(',');
+    // Nothing to place makes no plan: one made now would not know of a backlog already stored.
+    if (count === 0) return [];
+    const key = keyOf(limits);
     let plan = this.plans.get(connectorId);
-    if (!plan || plan.key !== key) this.plans.set(connectorId, (plan = { key, cursor: from, placed: new Map() }));
+    if (!plan || plan.key !== key) this.plans.set(connectorId, (plan = { key, cursor: from, placed: new Map(), forgotAt: now }));
     if (plan.cursor < from) plan.cursor = from;
     this.forget(plan, now);
     const out: number[] = [];
     for (let i = 0; i < count; i++) out.push(this.next(plan, limits));
     return out;
+  }
+
+  /** Whether this node has a plan for the connector at these limits (else it should `resume` one first). */
+  knows(connectorId: string, limits: readonly RateLimitWindow[]): boolean {
+    return this.plans.get(connectorId)?.key === keyOf(limits);
+  }
+
+  /**
+   * Starts a plan behind a backlog already in the store (held by a previous life of this node, or by
+   * another node): new holds go after `latestDue`, in the next window, so they do not overtake it.
+   */
+  resume(connectorId: string, limits: readonly RateLimitWindow[], latestDue: number | null, now: number): void {
+    let shortest = Infinity;
+    for (const l of limits) shortest = Math.min(shortest, l.perMs);
+    const cursor = latestDue === null ? now : windowStart(latestDue, shortest) + shortest;
+    this.plans.set(connectorId, { key: keyOf(limits), cursor, placed: new Map(), forgotAt: now });
   }
 
   private next(plan: Plan, limits: readonly RateLimitWindow[]): number {
@@ -56,9 +76,13 @@ export class RateBacklog {
 
   /** Windows that have ended hold nothing more: their counts go, so the plan stays small. */
   private forget(plan: Plan, now: number): void {
+    if (now - plan.forgotAt < 1000) return;
+    plan.forgotAt = now;
     for (const k of plan.placed.keys()) {
       const [perMs, start] = k.split(':').map(Number) as [number, number];
       if (start + perMs <= now) plan.placed.delete(k);
     }
   }
 }
+
+const keyOf = (limits: readonly RateLimitWindow[]): string => limits.map((l) => `${l.limit}/${l.perMs}`).join(',');

@@ -320,6 +320,10 @@ export interface Store {
   claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
   /** Removes an applied event that changed nothing. */
   deleteCaseEvent(seq: number): Promise<void>;
+
+  // ---- held backlogs (I11b)
+  /** The latest due time of the throttled actions of these action types (where their backlog ends), or null. */
+  latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null>;
 }
 
 // ---- people and queues (W1)

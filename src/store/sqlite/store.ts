@@ -69,6 +69,7 @@ import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import * as nodes from './nodes.ts';
+import * as heldBacklog from './held-backlog.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -424,5 +425,10 @@ export class SqliteStore implements Store {
 
   async deleteCaseEvent(seq: number): Promise<void> {
     caseRuns.deleteCaseEvent(this.db, seq);
+  }
+
+  // ---- held backlogs (I11b)
+  async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
+    return heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
   }
 }
