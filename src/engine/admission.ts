@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import { firstWindowEnd, sendGuardMs } from '../limits/windows.ts';
+import { RateBacklog } from './rate-backlog.ts';
 
 export interface Claimed {
   a: ActionRecord;
@@ -37,12 +38,17 @@ export interface Admitted {
 const RATE_GUARD_MS = 100;
 
 export class AdmissionControl {
+  /** When the actions a rate limit holds are due again: spread over the windows that will admit them. */
+  private readonly backlog = new RateBacklog();
+
   constructor(
     private readonly store: Store,
     private readonly health: ConnectorHealth,
     private readonly clock: Clock,
     /** How long a claim (slot, probe) lasts: the engine's lease. */
     private readonly leaseMs: () => number,
+    /** The ids of a connector's action types: where its held backlog is found in the store. */
+    private readonly typesOf: (connectorId: string) => string[] = () => [],
   ) {}
 
   /** True when the connector has nothing to admit by: no limits, and its circuit lets sends through. */
@@ -106,7 +112,12 @@ export class AdmissionControl {
       const over = admitted.slice(granted);
       admitted = admitted.slice(0, granted);
       sendBy = windowEnd - guard;
-      for (const i of over) held.push({ item: i, until: retryAt ?? windowEnd, why });
+      // Each held action is due in a window with room for it, in claim (due) order, so it is claimed
+      // again about once, not at every window end (see rate-backlog.ts).
+      if (over.length > 0 && !this.backlog.knows(connector.id, spec.rateLimits))
+        this.backlog.resume(connector.id, spec.rateLimits, await store.latestHeldDueAt(this.typesOf(connector.id)), at);
+      const due = this.backlog.place(connector.id, spec.rateLimits, retryAt ?? windowEnd, over.length, at);
+      over.forEach((i, n) => held.push({ item: i, until: due[n]!, why }));
       if (spec.maxConcurrency !== null && over.length > 0)
         await store.releaseConcurrency(
           connector.id,

@@ -91,7 +91,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     const { store, registry, clock, logger } = opts;
     this.health = new ConnectorHealth(store, logger);
     this.tokens = new CallbackTokens(opts.box, opts.publicUrl);
-    this.admission = new AdmissionControl(store, this.health, clock, () => this.leaseMs());
+    this.admission = new AdmissionControl(
+      store,
+      this.health,
+      clock,
+      () => this.leaseMs(),
+      (id) => registry.actionTypeIdsOf(id),
+    );
     this.attemptDeps = { sender: opts.sender, clock, health: this.health, tokens: this.tokens };
     this.writes = new GroupCommit({
       store,

@@ -100,6 +100,13 @@ export class Registry {
     return changed;
   }
 
+  /** The ids of the cached action types that use a connector. */
+  actionTypeIdsOf(connectorId: string): string[] {
+    const ids = new Set<string>();
+    for (const t of this.actionTypes.values()) if (t.compiled.spec.connectorId === connectorId) ids.add(t.compiled.id);
+    return [...ids];
+  }
+
   /** The longest attempt timeout of any connector: leases must outlast it. */
   maxAttemptTimeoutMs(): number {
     let max = 0;

@@ -358,6 +358,10 @@ export interface Store {
   retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRow | undefined>;
   /** Records an inbound message id until `until`; true when it was already recorded and not expired. */
   rememberInboundId(id: string, until: number, now: number): Promise<boolean>;
+
+  // ---- held backlogs (I11b)
+  /** The latest due time of the throttled actions of these action types (where their backlog ends), or null. */
+  latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null>;
 }
 
 // ---- people and queues (W1)

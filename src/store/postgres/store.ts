@@ -69,6 +69,7 @@ import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import * as nodes from './nodes.ts';
+import * as heldBacklog from './held-backlog.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -502,5 +503,10 @@ export class PostgresStore implements Store {
 
   async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
     return webhooks.rememberInboundId(this.pool, id, until, now);
+  }
+
+  // ---- held backlogs (I11b)
+  async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
+    return heldBacklog.latestHeldDueAt(this.pool, actionTypeIds);
   }
 }

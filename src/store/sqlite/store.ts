@@ -71,6 +71,7 @@ import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import * as nodes from './nodes.ts';
+import * as heldBacklog from './held-backlog.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -474,5 +475,10 @@ export class SqliteStore implements Store {
 
   async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
     return webhooks.rememberInboundId(this.db, id, until, now);
+  }
+
+  // ---- held backlogs (I11b)
+  async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
+    return heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
   }
 }
