@@ -34,6 +34,7 @@ import { TaskService } from './tasks/service.ts';
 import { ProcessService } from './processes/service.ts';
 import { CaseLauncher } from './processes/case-launcher.ts';
 import { CaseWorker } from './processes/case-worker.ts';
+import { IntegrationService } from './integrated-queues/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -93,6 +94,8 @@ export class Callout {
   readonly tasks: TaskService;
   readonly processes: ProcessService;
   readonly caseWorker: CaseWorker;
+  // ---- integrated queues (I13b)
+  readonly integrations: IntegrationService;
   private readonly runCaseWorker: boolean;
   private readonly sender: Sender;
   private readonly authProviders: AuthProviders;
@@ -187,6 +190,11 @@ export class Callout {
     this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
     this.runCaseWorker = opts.cases?.worker ?? true;
     this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
+    // ---- integrated queues (I13b): people's task changes and integration callbacks go through it
+    this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs });
+    engine.integrations = this.integrations;
+    this.callbacks.integrations = this.integrations;
+    this.actions.viewExtras = (a) => this.integrations.solutionOf(a);
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */

@@ -26,6 +26,7 @@ import { processRoutes } from '../processes/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
+import { integrationRoutes } from '../integrated-queues/routes.ts';
 
 /** Deepest body any route accepts. */
 const MAX_BODY_DEPTH = 64;
@@ -115,6 +116,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(taskRoutes(callout.tasks), v1);
   // ---- cases and processes
   await app.register(processRoutes(callout.processes), v1);
+  // ---- integrated queues (I13b)
+  await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, engine: callout.engine }), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

@@ -1,6 +1,7 @@
 // The behaviours of the mock external system, one function per route: each turns a parsed request
 // into an answer (status, JSON text, extra headers, optional delay and after-send hook).
 import type { CallbackSender } from './callbacks.ts';
+import { provider } from './provider.ts';
 
 export interface MockRequest {
   method: string;
@@ -185,6 +186,7 @@ export function findRoute(path: string): Route | undefined {
   if (route) return route;
   if (path.startsWith('/status/')) return status;
   if (path.startsWith('/secure/')) return secure;
+  if (path.startsWith('/provider/')) return provider;
   return undefined;
 }
 

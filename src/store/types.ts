@@ -17,6 +17,8 @@ import type {
 } from './bulk-schedule-types.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseEvent, StepRun } from '../processes/runner.ts';
+import type { IntegrationWrite } from './integration-log.ts';
+import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
 
 export type ConfigKind = 'connector' | 'action_type' | 'process';
 
@@ -320,6 +322,17 @@ export interface Store {
   claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
   /** Removes an applied event that changed nothing. */
   deleteCaseEvent(seq: number): Promise<void>;
+
+  // ---- integrated queues (I13b)
+  /**
+   * A task's change on an integrated queue: its guarded write (with effects), the integration-log
+   * entry and the launched action, in one transaction; false (nothing written) when the version moved.
+   */
+  writeIntegration(w: IntegrationWrite): Promise<boolean>;
+  /** A task's integration log, oldest first. */
+  listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]>;
+  /** The task an integration action was launched for; undefined for any other action. */
+  integrationTaskOf(actionId: string): Promise<string | undefined>;
 }
 
 // ---- people and queues (W1)

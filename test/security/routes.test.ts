@@ -97,7 +97,9 @@ describe('the routes under test', () => {
     const publicRoutes = routes.filter(isPublic).map((r) => r.url);
     // The API's public routes, and the web UI's page, assets and sign-in (the session is checked per request).
     for (const p of publicRoutes)
-      expect(p).toMatch(/^(\/health|\/openapi\.json|\/v1\/callbacks\/:token(\/\w+)?|\/|\/ui|\/ui\/\*|\/ui\/assets\/:file|\/ui\/session)$/);
+      expect(p).toMatch(
+        /^(\/health|\/openapi\.json|\/v1\/callbacks\/:token(\/[\w-]+)?|\/|\/ui|\/ui\/\*|\/ui\/assets\/:file|\/ui\/session)$/,
+      );
   });
 });
 

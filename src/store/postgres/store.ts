@@ -67,6 +67,9 @@ import { WorkListener } from './listen.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import * as nodes from './nodes.ts';
+import * as integrationLog from './integration-log.ts';
+import type { IntegrationWrite } from '../integration-log.ts';
+import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -452,5 +455,18 @@ export class PostgresStore implements Store {
 
   async deleteCaseEvent(seq: number): Promise<void> {
     await caseRuns.deleteCaseEvent(this.pool, seq);
+  }
+
+  // ---- integrated queues (I13b)
+  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
+    return integrationLog.writeIntegration(this.pool, w);
+  }
+
+  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
+    return integrationLog.listIntegrationLog(this.pool, taskId);
+  }
+
+  async integrationTaskOf(actionId: string): Promise<string | undefined> {
+    return integrationLog.integrationTaskOf(this.pool, actionId);
   }
 }

@@ -219,7 +219,7 @@ function waves(writes: ActionWrite[]): number[][] {
   return out;
 }
 
-async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+export async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
   if (plan.merges.length > 0)
     await client.query({

@@ -69,6 +69,9 @@ import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import * as nodes from './nodes.ts';
+import * as integrationLog from './integration-log.ts';
+import type { IntegrationWrite } from '../integration-log.ts';
+import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -424,5 +427,18 @@ export class SqliteStore implements Store {
 
   async deleteCaseEvent(seq: number): Promise<void> {
     caseRuns.deleteCaseEvent(this.db, seq);
+  }
+
+  // ---- integrated queues (I13b)
+  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
+    return integrationLog.writeIntegration(this.db, w);
+  }
+
+  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
+    return integrationLog.listIntegrationLog(this.db, taskId);
+  }
+
+  async integrationTaskOf(actionId: string): Promise<string | undefined> {
+    return integrationLog.integrationTaskOf(this.db, actionId);
   }
 }
