@@ -6,6 +6,7 @@ import { startMockServer } from '../mock/server.ts';
 import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
+import { demoIntegratedQueue } from './demo-integrated.ts';
 
 const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
   {
@@ -157,6 +158,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const ids: string[] = [];
   if (opts.launch)
     for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
+  if (opts.launch) ids.push(await demoIntegratedQueue(callout, mock.url, kase.id));
 
   const base = running.url;
   process.stdout.write(
