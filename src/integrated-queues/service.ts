@@ -287,9 +287,21 @@ function kindOf(te: TaskEvent): TimelineEntry['kind'] {
 
 /** A payload within MAX_LOG_PAYLOAD_BYTES, without callback tokens (they are the provider's alone). */
 function boundPayload(p: Record<string, unknown>): Record<string, unknown> {
-  const noTokens = redactTokens(p);
+  const noTokens = cutStrings(redactTokens(p));
   const cut = jsonExcerpt(noTokens, MAX_LOG_PAYLOAD_BYTES);
   return cut !== null && typeof cut === 'object' && !Array.isArray(cut) ? (cut as Record<string, unknown>) : { excerpt: cut };
+}
+
+/** Long texts (a note, a solution) are cut so the payload keeps its shape; a large CaseData becomes an excerpt. */
+export const MAX_LOG_TEXT_CHARS = 2000;
+function cutStrings(v: unknown): Record<string, unknown> {
+  const cut = (x: unknown): unknown => {
+    if (typeof x === 'string') return x.length > MAX_LOG_TEXT_CHARS ? `${x.slice(0, MAX_LOG_TEXT_CHARS)}… (${x.length} characters)` : x;
+    if (Array.isArray(x)) return x.map(cut);
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, cut(y)]));
+    return x;
+  };
+  return cut(v) as Record<string, unknown>;
 }
 
 /** Anything shaped like a callback token (`<uuid>.<MAC>`) is replaced, wherever it sits. */

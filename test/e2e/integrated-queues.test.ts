@@ -144,6 +144,9 @@ for (const backend of backends)
         result: 'Launched prv-reject',
       });
       expect((await h.waitFor(five[4]!.actionId!, (a) => a.state === 'closed')).input).toMatchObject({ Note: 'Still broken' });
+      // Declining again: nothing is handed back any more; nothing is sent or logged.
+      expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator)).status).toBe(409);
+      expect(await log(id)).toHaveLength(5);
 
       // The provider hands back again by the token of the first submission (it addresses the task);
       // the same hand-back twice gets the same answer and one log entry.
@@ -161,6 +164,9 @@ for (const backend of backends)
       await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, operator);
       const noted = await h.api('POST', `/v1/actions/${id}/notes`, { note: 'Customer called' }, operator);
       expect(noted.status).toBe(200);
+      // A long note goes to the provider whole; the log keeps its start (payloads are bounded).
+      const long = `Details: ${'x'.repeat(9_000)}`;
+      expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: long }, operator)).status).toBe(200);
       const done = await h.api('POST', `/v1/actions/${id}/complete`, { note: 'Fixed on site' }, operator);
       expect(done.status, JSON.stringify(done.body)).toBe(200);
       expect(done.body).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
@@ -173,26 +179,34 @@ for (const backend of backends)
         'Resolution Rejection/Out',
         'Reassigned/In',
         'Update/Out',
+        'Update/Out',
         'Closed/Out',
       ]);
       expect(all[6]).toMatchObject({ payload: { Note: 'Customer called', ExternalReference: 'PRV-1' }, result: 'Launched prv-update' });
-      expect(all[7]).toMatchObject({ payload: { Note: 'Fixed on site' }, result: 'Launched prv-close' });
+      const bounded = all[7]!.payload.Note as string;
+      expect(bounded.length).toBeLessThan(2100);
+      expect(bounded).toMatch(/^Details: x+… \(9009 characters\)$/);
+      expect((await h.callout.store.getAction(all[7]!.actionId!))?.input.Note).toBe(long);
+      expect(all[8]).toMatchObject({ payload: { Note: 'Fixed on site' }, result: 'Launched prv-close' });
       for (const [i, n] of [
         [0, 1],
         [4, 2],
         [6, 3],
         [7, 4],
+        [8, 5],
       ] as const)
         expect((await h.callout.store.getActionByLaunchKey(integrationLaunchKey(id, n)))?.action.id).toBe(all[i]!.actionId);
       for (const e of [all[6]!, all[7]!])
         expect((await h.waitFor(e.actionId!, (a) => a.state === 'closed')).resolution).toBe('done_successfully');
       const paths = h.mock.log.filter((e) => e.path.startsWith('/provider/')).map((e) => e.path);
-      expect(paths).toEqual(['/provider/submit', '/provider/reject', '/provider/update', '/provider/close']);
+      // The last three may be sent in one batch, in any order.
+      expect(paths.slice(0, 2)).toEqual(['/provider/submit', '/provider/reject']);
+      expect(paths.slice(2).sort()).toEqual(['/provider/close', '/provider/update', '/provider/update']);
 
       // Closed: the provider repeating its last hand-back gets the same answer; anything new, 409.
       expect((await post(`${url}/hand-back`, hb)).status).toBe(200);
       expect((await post(`${url}/messages`, { message: 'late' })).status).toBe(409);
-      expect((await log(id)).length).toBe(8);
+      expect((await log(id)).length).toBe(9);
     });
 
     it('an acknowledgement with the same reference twice is one entry; a new reference is logged', async () => {
