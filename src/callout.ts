@@ -40,6 +40,7 @@ import { DeliveryWorker } from './webhooks/worker.ts';
 import { WebhookService } from './webhooks/service.ts';
 import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
 import { InboundService } from './inbound/service.ts';
+import { IntegrationService } from './integrated-queues/service.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -101,6 +102,8 @@ export class Callout {
   readonly tasks: TaskService;
   readonly processes: ProcessService;
   readonly caseWorker: CaseWorker;
+  // ---- integrated queues (I13b)
+  readonly integrations: IntegrationService;
   private readonly runCaseWorker: boolean;
   readonly webhookOutbox: WebhookOutbox;
   readonly webhookWorker: DeliveryWorker;
@@ -228,6 +231,11 @@ export class Callout {
       if (this.webhookOutbox.anyWanted) this.webhookWorker.wake();
     });
     this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks });
+    // ---- integrated queues (I13b): people's task changes and integration callbacks go through it
+    this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs });
+    engine.integrations = this.integrations;
+    this.callbacks.integrations = this.integrations;
+    this.actions.viewExtras = (a) => this.integrations.solutionOf(a);
   }
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */

@@ -141,6 +141,14 @@ export class ActionService {
 
   /** The API's shape of an action, with what holds it while throttled. */
   async view(a: ActionRecord): Promise<ActionView> {
+    const v = await this.baseView(a);
+    return this.viewExtras ? Object.assign(v, await this.viewExtras(a)) : v;
+  }
+
+  /** Fields other parts add to a view (integrated queues: a handed-back task's solution); set by the composition root. */
+  viewExtras: ((a: ActionRecord) => Promise<Partial<ActionView>>) | null = null;
+
+  private async baseView(a: ActionRecord): Promise<ActionView> {
     if (a.actionTypeId === null) return actionView(a, MANUAL_POLICY, null);
     const t = await this.registry.actionType(a.actionTypeId);
     const v = actionView(a, t.compiled.policy, t.compiled.spec.name);

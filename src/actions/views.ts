@@ -35,6 +35,8 @@ export interface ActionView {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** A task handed back by its integrated queue's provider: their answer, until accepted or declined. */
+  solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
 }
 
 export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName: string | null): ActionView {

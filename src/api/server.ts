@@ -28,6 +28,7 @@ import { inboundRoutes } from '../inbound/routes.ts';
 import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { ValidationError } from '../errors.ts';
+import { integrationRoutes } from '../integrated-queues/routes.ts';
 
 /** Deepest body any route accepts. */
 const MAX_BODY_DEPTH = 64;
@@ -120,6 +121,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   // ---- webhooks out and signed inbound (W4a)
   await app.register(webhookRoutes(callout.webhooks), v1);
   await app.register(inboundRoutes(callout.inbound), v1);
+  // ---- integrated queues (I13b)
+  await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, engine: callout.engine }), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

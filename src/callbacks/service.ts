@@ -19,6 +19,7 @@ import {
   jsonProblem,
 } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
+import type { IntegrationService } from '../integrated-queues/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from './schemas.ts';
 
@@ -37,6 +38,8 @@ export interface CallbackServiceDeps {
 
 export class CallbackService {
   readonly tokenTtlMs: number;
+  /** Tokens of actions launched for a task on an integrated queue act on the task (src/integrated-queues); set by the composition root. */
+  integrations: IntegrationService | null = null;
   private readonly store: Store;
   private readonly registry: Registry;
   private readonly engine: Engine;
@@ -113,6 +116,9 @@ export class CallbackService {
   }
 
   async acknowledge(token: string, body: AcknowledgeBody): Promise<ActionView> {
+    const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
+    if (task)
+      return this.actions.view(await this.integrations!.inbound(task, { type: 'acknowledged', externalReference: body.externalReference }));
     const a = await this.actionOfToken(token);
     const p = new Problems();
     checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
@@ -131,12 +137,14 @@ export class CallbackService {
   }
 
   async message(token: string, body: MessageBody): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
+    const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
+    const a = task ?? (await this.actionOfToken(token));
     const p = new Problems();
     // Blank text is no update; the schema only knows "not empty".
     if (body.message.trim() === '') p.add('message', 'is required: the text of the update');
     checkText(p, body.message, 'message', MAX_TEXT_CHARS);
     p.throwIfAny();
+    if (task) return this.actions.view(await this.integrations!.inbound(task, { type: 'message', message: body.message }));
     refuseIfClosed(a, 'messages');
     return this.actions.view(await this.engine.apply(a.id, { type: 'message', text: body.message, actor: 'integration' }, a));
   }

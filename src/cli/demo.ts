@@ -8,6 +8,7 @@ import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
 import { seedWork, startWork } from './demo-work.ts';
+import { demoIntegratedQueue } from './demo-integrated.ts';
 
 const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
   {
@@ -161,6 +162,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const ids: string[] = [];
   if (opts.launch)
     for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);
+  if (opts.launch) ids.push(await demoIntegratedQueue(callout, mock.url, kase.id));
 
   const base = running.url;
   const say = (line: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);

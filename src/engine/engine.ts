@@ -382,8 +382,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ---- changes from people and external systems -------------------------------------------
 
+  /** People's changes of tasks on integrated queues, done there with their launch (src/integrated-queues); set by the composition root. */
+  integrations: { intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined> } | null = null;
+
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
   async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+    const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
+    if (integrated) return integrated;
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.o.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);

@@ -26,6 +26,8 @@ import type {
   WebhookSubscriptionRow,
 } from '../webhooks/rows.ts';
 
+import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
+
 export type ConfigKind = 'connector' | 'action_type' | 'process';
 
 /** A configuration document (connector or action type) as stored; `doc` holds secrets encrypted. */
@@ -362,6 +364,17 @@ export interface Store {
   // ---- held backlogs (I11b)
   /** The latest due time of the throttled actions of these action types (where their backlog ends), or null. */
   latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null>;
+
+  // ---- integrated queues (I13b)
+  /**
+   * A task's change on an integrated queue: its guarded write (with effects), the integration-log
+   * entry and the launched action, in one transaction; false (nothing written) when the version moved.
+   */
+  writeIntegration(w: IntegrationWrite): Promise<boolean>;
+  /** A task's integration log, oldest first. */
+  listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]>;
+  /** The task an integration action was launched for; undefined for any other action. */
+  integrationTaskOf(actionId: string): Promise<string | undefined>;
 }
 
 // ---- people and queues (W1)
@@ -434,4 +447,13 @@ export interface CaseOutboxRow {
   caseId: string;
   event: CaseEvent;
   createdAt: number;
+}
+
+// ---- integrated queues (I13b)
+/** A task's change on an integrated queue: its guarded write, the log entry and the launch, all or nothing. */
+export interface IntegrationWrite {
+  write: ActionWrite;
+  entry: IntegrationLogEntry;
+  /** The action the exchange launches, stored under its launch key `integration:<task id>:<n>`. */
+  launch: NewAction | null;
 }

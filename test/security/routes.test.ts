@@ -98,7 +98,7 @@ describe('the routes under test', () => {
     // The API's public routes, and the web UI's page, assets and sign-in (the session is checked per request).
     for (const p of publicRoutes)
       expect(p).toMatch(
-        /^(\/health|\/openapi\.json|\/v1\/callbacks\/:token(\/\w+)?|\/v1\/connectors\/:connector\/inbound\/:externalReference(\/\w+)?|\/|\/ui|\/ui\/\*|\/ui\/assets\/:file|\/ui\/session)$/,
+        /^(\/health|\/openapi\.json|\/v1\/callbacks\/:token(\/[\w-]+)?|\/v1\/connectors\/:connector\/inbound\/:externalReference(\/[\w-]+)?|\/|\/ui|\/ui\/\*|\/ui\/assets\/:file|\/ui\/session)$/,
       );
   });
 });

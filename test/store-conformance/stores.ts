@@ -50,6 +50,7 @@ export const TABLES = [
   'nodes',
   'processes',
   'case_outbox',
+  'integration_log',
 ];
 
 export const sqliteBackend: Backend = {

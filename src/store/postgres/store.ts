@@ -71,6 +71,10 @@ import { createLogger, type Logger } from '../../logger.ts';
 import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
+import * as integrationLog from './integration-log.ts';
+import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
+
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -508,5 +512,18 @@ export class PostgresStore implements Store {
   // ---- held backlogs (I11b)
   async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
     return heldBacklog.latestHeldDueAt(this.pool, actionTypeIds);
+  }
+
+  // ---- integrated queues (I13b)
+  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
+    return integrationLog.writeIntegration(this.pool, w);
+  }
+
+  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
+    return integrationLog.listIntegrationLog(this.pool, taskId);
+  }
+
+  async integrationTaskOf(actionId: string): Promise<string | undefined> {
+    return integrationLog.integrationTaskOf(this.pool, actionId);
   }
 }

@@ -196,7 +196,7 @@ function waves(writes: ActionWrite[]): number[][] {
   return out;
 }
 
-async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+export async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
   await insertWebhookEventsTx(client, plan.events);
   if (plan.merges.length > 0)

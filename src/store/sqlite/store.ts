@@ -73,6 +73,10 @@ import type { ConnectorStatus } from '../../connectors/circuit.ts';
 import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
+import * as integrationLog from './integration-log.ts';
+import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
+
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export interface SqliteStoreOptions {
@@ -480,5 +484,18 @@ export class SqliteStore implements Store {
   // ---- held backlogs (I11b)
   async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
     return heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
+  }
+
+  // ---- integrated queues (I13b)
+  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
+    return integrationLog.writeIntegration(this.db, w);
+  }
+
+  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
+    return integrationLog.listIntegrationLog(this.db, taskId);
+  }
+
+  async integrationTaskOf(actionId: string): Promise<string | undefined> {
+    return integrationLog.integrationTaskOf(this.db, actionId);
   }
 }

@@ -1,0 +1,41 @@
+// The integrated-queue routes (SPEC 7, 10.1): a task's integration log (every role reads it, as the
+// timeline), an operator declining a handed-back solution, and the provider handing a task back by
+// the callback token of an action launched for it (authorised by the token, like every callback).
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { userOf } from '../api/user.ts';
+import { ActionIdParams } from '../actions/schemas.ts';
+import { TokenParams } from '../callbacks/schemas.ts';
+import { HandBackBody } from '../inbound/schemas.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { ActionService } from '../actions/service.ts';
+import type { IntegrationService } from './service.ts';
+import { DeclineSolutionBody } from './integration.ts';
+
+export const integrationRoutes =
+  (d: { integrations: IntegrationService; actions: ActionService; engine: Engine }): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const byId = { tags: ['actions'], params: ActionIdParams };
+    app.get('/actions/:id/integration-log', { schema: byId }, async (req) => d.integrations.log(req.params.id));
+    app.post(
+      '/actions/:id/decline-solution',
+      { config: { roles: ['operator'] }, schema: { ...byId, body: DeclineSolutionBody } },
+      async (req) => d.actions.view(await d.integrations.declineSolution(req.params.id, userOf(req), req.body.note)),
+    );
+    app.post(
+      '/callbacks/:token/hand-back',
+      {
+        config: { roles: 'public', limitBy: 'token' },
+        schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody },
+      },
+      async (req) => {
+        // Only the token of an action launched for a task on an integrated queue hands anything back;
+        // any other token (forged, unknown, another action's) gets the same 404.
+        const task = await d.integrations.taskOfToken(d.engine.actionIdOfToken(req.params.token));
+        if (!task) throw new NotFoundError('Callback', 'token');
+        const { resolution, solution } = req.body;
+        return d.actions.view(await d.integrations.inbound(task, { type: 'handed_back', resolution, solution }));
+      },
+    );
+  };

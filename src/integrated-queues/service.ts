@@ -1,0 +1,327 @@
+// Integrated queues wired to the engine and store (SPEC 7): operators' assignments, notes,
+// completions and declines, and the provider's acknowledgements, messages and hand-backs, decided by
+// the pure rules (rules.ts) and written with their integration-log entry and the launched action in
+// ONE transaction (Store.writeIntegration). The launch key `integration:<task id>:<n>` (n: the
+// task's outbound exchanges so far, plus one) is unique in the store, and the task's version guards
+// the write, so a retry or a race never sends a Submit Request twice and a crash never loses one.
+
+import type { Store, NewAction } from '../store/types.ts';
+import type { Registry } from '../engine/registry.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Clock } from '../clock.ts';
+import type { ActionView } from '../actions/views.ts';
+import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
+import type { ActionEvent, Effect } from '../lifecycle/transition.ts';
+import { transition } from '../lifecycle/transition.ts';
+import { LABELS, type Actor } from '../lifecycle/states.ts';
+import { launchAction } from '../lifecycle/launch.ts';
+import { toDoAction } from '../lifecycle/manual.ts';
+import { uuidv7 } from '../ids.ts';
+import { ConflictError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import { MAX_EXTERNAL_REFERENCE, MAX_TEXT } from '../inbound/schemas.ts';
+import { jsonExcerpt } from '../json-limits.ts';
+import { redactToken } from '../engine/callback-tokens.ts';
+import {
+  decide,
+  fitInput,
+  integrationLogView,
+  type HandBack,
+  type IntegratedTask,
+  type IntegrationLogEntry,
+  type Launch,
+  type TaskChange,
+  type TaskEvent,
+} from './rules.ts';
+import type { QueueIntegration } from './integration.ts';
+
+/** A logged payload is kept to this size (a provider's long text is cut, with a note saying so). */
+export const MAX_LOG_PAYLOAD_BYTES = 8 * 1024;
+const LAUNCH_HASH = 'integration';
+
+export const integrationLaunchKey = (taskId: string, n: number): string => `integration:${taskId}:${n}`;
+
+/** The provider's answer shown on the task: the last hand-back not yet followed by a new submission or a decline. */
+export function handBackOf(log: readonly IntegrationLogEntry[]): HandBack | null {
+  let h: HandBack | null = null;
+  for (const e of log) {
+    if (e.direction === 'In' && e.requestType === 'Reassigned')
+      h = { resolution: e.payload.resolution as HandBack['resolution'], solution: String(e.payload.solution), at: e.at };
+    else if (e.direction === 'Out' && (e.requestType === 'Submit Request' || e.requestType === 'Resolution Rejection')) h = null;
+  }
+  return h;
+}
+
+export interface IntegrationServiceDeps {
+  store: Store;
+  registry: Registry;
+  engine: Engine;
+  clock: Clock;
+  /** How long after its task closes an integration token still answers (as CallbackService's). */
+  tokenTtlMs: number;
+}
+
+export class IntegrationService {
+  constructor(private readonly d: IntegrationServiceDeps) {}
+
+  /**
+   * The engine's hook for people's changes of a task: an assignment, note or completion on an
+   * integrated queue is done here (with its launch); anything else returns undefined and the engine
+   * applies it as usual.
+   */
+  async intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined> {
+    let te: TaskEvent;
+    if (event.type === 'assigned' && event.queue !== undefined && event.assignee === undefined)
+      te = { type: 'assigned', queue: event.queue, user: event.user };
+    else if (event.type === 'message' && event.actor.startsWith('user:'))
+      te = { type: 'note_added', note: event.text, user: event.actor.slice('user:'.length) };
+    else if (event.type === 'completed')
+      te = { type: 'completed', resolution: event.resolution, ...(event.note !== undefined ? { note: event.note } : {}), user: event.user };
+    else return undefined;
+    return this.apply(id, te, event);
+  }
+
+  async declineSolution(id: string, user: string, note: string): Promise<ActionRecord> {
+    if (note.trim() === '') throw new InvalidStateError('note: give the reason the solution is declined');
+    const r = await this.apply(id, { type: 'solution_declined', note, user }, null);
+    if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
+    return r;
+  }
+
+  /** The provider's side, by the token of an action launched for the task. */
+  async inbound(task: ActionRecord, event: TaskEvent): Promise<ActionRecord> {
+    checkInbound(event);
+    const r = await this.apply(task.id, event, null, task);
+    if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
+    return r;
+  }
+
+  /**
+   * The task a callback token addresses when it is the token of an integration action; undefined
+   * for any other token. A task closed longer than the token TTL ago is gone (404), like an action.
+   */
+  async taskOfToken(actionId: string | undefined): Promise<ActionRecord | undefined> {
+    if (actionId === undefined) return undefined;
+    const taskId = await this.d.store.integrationTaskOf(actionId);
+    if (taskId === undefined) return undefined;
+    const t = await this.d.store.getAction(taskId);
+    if (!t || (t.state === 'closed' && t.closedAt !== null && this.d.clock.now() >= t.closedAt + this.d.tokenTtlMs))
+      throw new NotFoundError('Callback', 'token');
+    return t;
+  }
+
+  async log(id: string): Promise<ReturnType<typeof integrationLogView>> {
+    if (!(await this.d.store.getAction(id))) throw new NotFoundError('Action', id);
+    return integrationLogView(await this.d.store.listIntegrationLog(id));
+  }
+
+  /** The handed-back solution shown on the task's view (none for other actions). */
+  async solutionOf(a: ActionRecord): Promise<Pick<ActionView, 'solution'>> {
+    if (a.reason !== 'updated_by_integration' || a.state === 'waiting') return {};
+    const h = handBackOf(await this.d.store.listIntegrationLog(a.id));
+    return h ? { solution: { resolution: h.resolution, solution: h.solution, at: new Date(h.at).toISOString() } } : {};
+  }
+
+  // ---- the read, decide, write loop
+
+  /** undefined: the task is on no integrated queue and nothing was decided (the caller goes on as usual). */
+  private async apply(id: string, te: TaskEvent, base: ActionEvent | null, known?: ActionRecord): Promise<ActionRecord | undefined> {
+    for (let i = 0; i < 20; i++) {
+      const cur = i === 0 && known ? known : await this.d.store.getAction(id);
+      if (!cur) throw new NotFoundError('Action', id);
+      const queueName = te.type === 'assigned' ? te.queue : cur.queue;
+      const integration = queueName === null ? null : await this.integrationOf(queueName);
+      // Not integrated: an operator's event is the engine's as usual; the provider's has nothing to act on.
+      if (integration === null && base !== null) return undefined;
+      if (te.type === 'assigned' && cur.state !== 'todo' && cur.state !== 'in_progress') return undefined;
+      const log = await this.d.store.listIntegrationLog(id);
+      const now = this.d.clock.now();
+      const d = decide(await this.taskOf(cur, log), te, { integration, now });
+      if (!d.ok) throw d.code === 'CONFLICT' ? new ConflictError(d.message) : new InvalidStateError(d.message);
+      if (d.log === null && d.change === null) return base === null ? cur : undefined;
+      const policy = await this.d.registry.policyOf(cur);
+      let action = cur;
+      let timeline: TimelineEntry[] = [];
+      let effects: Effect[] = [];
+      // A note or completion is still the operator's note or completion; the exchange comes with it.
+      if (base !== null && te.type !== 'assigned') {
+        const t = transition(cur, base, { policy, now });
+        if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
+        ({ action, timeline, effects } = t);
+      }
+      const changed = applyChange(action, d.change, now);
+      timeline = [...timeline, ...changed.timeline];
+      effects = [...effects, ...changed.effects];
+      if (d.timeline) timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message: d.timeline.message });
+      const next: ActionRecord = { ...changed.action, updatedAt: now, version: cur.version + 1 };
+      const n = log.filter((e) => e.direction === 'Out').length + 1;
+      const launch = d.launch ? await this.launchFor(next, d.launch, n, now) : null;
+      const entry: IntegrationLogEntry = {
+        ...d.log!,
+        payload: boundPayload(d.log!.payload),
+        actionId: launch?.action.id ?? null,
+        ...(launch && launch.action.state === 'todo' ? { result: `Not sent: ${launch.action.lastError ?? 'invalid input'}` } : {}),
+      };
+      const ok = await this.d.store.writeIntegration({
+        write: { action: next, expectedVersion: cur.version, timeline, effects },
+        entry,
+        launch,
+      });
+      if (!ok) continue;
+      if (launch?.action.dueAt != null) this.d.engine.dueAt(launch.action.dueAt);
+      // Read back: the queue's allocation may have chosen the person in the same transaction.
+      return (await this.d.store.getAction(id)) ?? next;
+    }
+    throw new ConflictError('The task kept changing while this request was applied; try again');
+  }
+
+  private async integrationOf(queue: string): Promise<QueueIntegration | null> {
+    const q = await this.d.store.getQueue(queue);
+    const i = (q?.doc.integration ?? null) as QueueIntegration | null;
+    return i && i.onAssign ? i : null;
+  }
+
+  private async taskOf(a: ActionRecord, log: IntegrationLogEntry[]): Promise<IntegratedTask> {
+    const caseData = a.caseId === null ? null : ((await this.d.store.getCase(a.caseId))?.data ?? null);
+    return {
+      id: a.id,
+      title: await this.titleOf(a),
+      state: a.state,
+      queue: a.queue,
+      externalReference: a.externalReference,
+      caseData,
+      handBack: handBackOf(log),
+      log,
+    };
+  }
+
+  /** A manual task's title is its first timeline entry (src/lifecycle/manual.ts); an action's, its type's name. */
+  private async titleOf(a: ActionRecord): Promise<string> {
+    if (typeof a.input.Title === 'string') return a.input.Title;
+    if (a.actionTypeId !== null) return (await this.d.registry.actionType(a.actionTypeId)).compiled.spec.name;
+    const first = (await this.d.store.listTimeline(a.id))[0]?.message;
+    return first?.replace(/^Created To Do \(Manual\): /, '') ?? `Task ${a.id}`;
+  }
+
+  /**
+   * The action the exchange launches, with the input fields its type declares. Input its type refuses
+   * is not sent: the action goes To Do (Invalid Input) on its type's queue, as a process step's does.
+   */
+  private async launchFor(task: ActionRecord, l: Launch, n: number, now: number): Promise<NewAction> {
+    const type = await this.d.registry.actionType(l.actionType);
+    const input = fitInput(l.input, Object.keys(type.compiled.templates.fields));
+    const key = { launchKey: integrationLaunchKey(task.id, n), launchHash: LAUNCH_HASH };
+    const checked = type.compiled.templates.validateInput(input);
+    const refused = checked.ok ? type.compiled.templates.refusal(checked.value) : null;
+    const id = uuidv7(now);
+    if (checked.ok && !refused) {
+      const a = launchAction({
+        id,
+        actionTypeId: type.compiled.id,
+        actionTypeName: type.compiled.spec.name,
+        caseId: task.caseId,
+        input: checked.value,
+        policy: type.compiled.policy,
+        now,
+        actor: 'system',
+      });
+      return { ...a, timeline: a.timeline.map((e) => ({ ...e, data: { taskId: task.id } })), ...key };
+    }
+    const errors = checked.ok ? [{ field: refused!.field, message: refused!.reason }] : checked.errors;
+    const policy = type.compiled.policy;
+    const todo = toDoAction({
+      id,
+      actionTypeId: type.compiled.id,
+      caseId: task.caseId ?? '',
+      input,
+      reason: 'invalid_input',
+      queue: policy.allocation.queue,
+      assignee: policy.allocation.user,
+      message: errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; '),
+      now,
+      actor: 'system',
+    });
+    // toDoAction is made for process steps (always in a case); a task need not be in one.
+    return { action: { ...todo.action, caseId: task.caseId }, timeline: todo.timeline, ...key };
+  }
+}
+
+const describe = (s: { state: ActionRecord['state']; reason: ActionRecord['reason']; resolution: ActionRecord['resolution'] }): string =>
+  LABELS[s.state] + (s.reason ? ` (${LABELS[s.reason]})` : '') + (s.resolution ? ` (${LABELS[s.resolution]})` : '');
+
+/** The rules' task change on the record, with the state change's timeline entry and effects (as transition.ts writes them). */
+function applyChange(
+  a: ActionRecord,
+  c: TaskChange | null,
+  now: number,
+): { action: ActionRecord; timeline: TimelineEntry[]; effects: Effect[] } {
+  if (c === null) return { action: a, timeline: [], effects: [] };
+  const next: ActionRecord = { ...a };
+  const before = { state: a.state, reason: a.reason, resolution: a.resolution };
+  if (c.state !== undefined) next.state = c.state;
+  if (c.reason !== undefined) next.reason = c.reason;
+  if (c.resolution !== undefined) next.resolution = c.resolution;
+  if (c.phase !== undefined) next.phase = c.phase;
+  if (c.queue !== undefined) next.queue = c.queue;
+  if (c.assignee !== undefined) next.assignee = c.assignee;
+  if (c.externalReference !== undefined) next.externalReference = c.externalReference;
+  // With the provider nothing is due here: the task waits for its answer, with no deadline of ours.
+  next.dueAt = null;
+  next.paused = false;
+  next.closedAt = next.state === 'closed' ? (a.closedAt ?? now) : null;
+  const after = { state: next.state, reason: next.reason, resolution: next.resolution };
+  const moved = before.state !== after.state || before.reason !== after.reason || before.resolution !== after.resolution;
+  const actor: Actor = 'integration';
+  const timeline: TimelineEntry[] = moved
+    ? [{ at: now, actor, kind: 'state_changed', message: `${describe(before)} → ${describe(after)}`, data: { from: before, to: after } }]
+    : [];
+  const effects: Effect[] = moved ? [{ type: 'state_changed', from: before, to: after }] : [];
+  if (c.allocate && !moved) effects.push({ type: 'allocate' });
+  return { action: next, timeline, effects };
+}
+
+function kindOf(te: TaskEvent): TimelineEntry['kind'] {
+  if (te.type === 'acknowledged') return 'acknowledged';
+  if (te.type === 'handed_back') return 'callback';
+  return 'message';
+}
+
+/** A payload within MAX_LOG_PAYLOAD_BYTES, without callback tokens (they are the provider's alone). */
+function boundPayload(p: Record<string, unknown>): Record<string, unknown> {
+  const noTokens = cutStrings(redactTokens(p));
+  const cut = jsonExcerpt(noTokens, MAX_LOG_PAYLOAD_BYTES);
+  return cut !== null && typeof cut === 'object' && !Array.isArray(cut) ? (cut as Record<string, unknown>) : { excerpt: cut };
+}
+
+/** Long texts (a note, a solution) are cut so the payload keeps its shape; a large CaseData becomes an excerpt. */
+export const MAX_LOG_TEXT_CHARS = 2000;
+function cutStrings(v: unknown): Record<string, unknown> {
+  const cut = (x: unknown): unknown => {
+    if (typeof x === 'string') return x.length > MAX_LOG_TEXT_CHARS ? `${x.slice(0, MAX_LOG_TEXT_CHARS)}… (${x.length} characters)` : x;
+    if (Array.isArray(x)) return x.map(cut);
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, cut(y)]));
+    return x;
+  };
+  return cut(v) as Record<string, unknown>;
+}
+
+/** Anything shaped like a callback token (`<uuid>.<MAC>`) is replaced, wherever it sits. */
+function redactTokens<T>(v: T): T {
+  const found = JSON.stringify(v).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{16,}/g);
+  return (found ?? []).reduce((acc, t) => redactToken(acc, t), v);
+}
+
+/** The provider's values within the bounds of src/inbound/schemas.ts, for library callers and the shared token routes alike. */
+function checkInbound(e: TaskEvent): void {
+  const p = new Problems();
+  const text = (v: string, field: string, max: number): void => {
+    if (v.trim() === '') p.add(field, 'must not be blank');
+    else if (v.length > max) p.add(field, `is longer than ${max} characters`);
+  };
+  if (e.type === 'acknowledged') text(e.externalReference, 'externalReference', MAX_EXTERNAL_REFERENCE);
+  else if (e.type === 'message') text(e.message, 'message', MAX_TEXT);
+  else if (e.type === 'handed_back') {
+    if (e.resolution !== 'solved' && e.resolution !== 'closed') p.add('resolution', 'must be solved or closed');
+    text(e.solution, 'solution', MAX_TEXT);
+  }
+  p.throwIfAny();
+}

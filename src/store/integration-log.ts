@@ -1,0 +1,15 @@
+// The integration log's rows as the rules see them, shared by both stores.
+
+import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
+
+export function integrationEntryFromRow(r: Record<string, unknown>): IntegrationLogEntry {
+  return {
+    requestType: r.request_type as IntegrationLogEntry['requestType'],
+    direction: r.direction as IntegrationLogEntry['direction'],
+    at: Number(r.at),
+    payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
+    result: r.result as string,
+    actionId: (r.action_id as string | null) ?? null,
+    queue: r.queue as string,
+  };
+}

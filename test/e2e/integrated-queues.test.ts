@@ -1,0 +1,270 @@
+// Integrated queues end to end on both stores: a task handed to the mock provider (src/mock/provider.ts)
+// goes out, is acknowledged, updated and handed back by it; an operator declines the solution, notes
+// and completes; every exchange is in the task's integration log, checked entry by entry, and each
+// launched action was stored under its deterministic launch key. Roles, hostile bodies, repeats.
+
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { integrationLaunchKey } from '../../src/integrated-queues/service.ts';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+
+const mock = { keepBodies: true, callbackDelayMs: 40 };
+const backends: Array<{ name: string; open(): Promise<Harness> }> = [
+  { name: 'SQLite', open: () => startHarness({ mock }) },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = freshSchema('integrated');
+      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
+      const h = await startHarness({ mock, callout: { store, secretKey: randomBytes(32).toString('hex') } });
+      const close = h.close.bind(h);
+      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
+    },
+  },
+];
+
+interface Entry {
+  requestType: string;
+  direction: string;
+  at: string;
+  payload: Record<string, unknown>;
+  result: string;
+  actionId: string | null;
+}
+
+const fields = {
+  TaskId: { type: 'string' },
+  Title: { type: 'string' },
+  Note: { type: 'string', required: false },
+  ExternalReference: { type: 'string', required: false },
+  CaseData: { type: 'json', required: false },
+};
+
+for (const backend of backends)
+  describe(`${backend.name}: integrated queues`, () => {
+    let h: Harness;
+    let operator: Record<string, string>;
+    let builder: Record<string, string>;
+    const log = async (id: string): Promise<Entry[]> => (await h.api('GET', `/v1/actions/${id}/integration-log`)).body.items;
+    const waitLog = async (id: string, n: number): Promise<Entry[]> => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const items = await log(id);
+        if (items.length >= n) return items;
+        if (Date.now() > deadline) throw new Error(`integration log of ${id}: ${JSON.stringify(items)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    /** The token the provider got for a task's submission: the last $callbackUrl the mock saw. */
+    const lastCallbackUrl = (): string => {
+      const subs = h.mock.log.filter((e) => e.path === '/provider/submit');
+      return (subs.at(-1)!.body as { callbackUrl: string }).callbackUrl;
+    };
+    const post = (url: string, body: unknown) => h.api('POST', url.slice(h.url.length), body, { authorization: '' });
+
+    async function todoTask(): Promise<string> {
+      const a = await launch(h, 'broken');
+      return (await h.waitFor(a.id, (x) => x.state === 'todo')).id;
+    }
+
+    beforeAll(async () => {
+      h = await backend.open();
+      await connector(h, { name: 'provider', baseUrl: h.mock.url });
+      await connector(h);
+      const type = (name: string, path: string, template: string) =>
+        actionType(h, { name, connector: 'provider', path, fields, body: { format: 'json', template } });
+      await type('prv-submit', '/provider/submit', '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "title": "{{ Title }}"}');
+      await type('prv-update', '/provider/update', '{"task": "{{ TaskId }}", "note": "{{ Note }}", "ref": "{{ ExternalReference }}"}');
+      await type('prv-close', '/provider/close', '{"ref": "{{ ExternalReference }}", "note": "{{ Note }}"}');
+      await type('prv-reject', '/provider/reject', '{"ref": "{{ ExternalReference }}", "note": "{{ Note }}", "script": "none"}');
+      await actionType(h, { name: 'broken', path: '/reject', allocation: { queue: 'desk' } });
+      for (const name of ['olga', 'bert']) expect((await h.api('POST', '/v1/users', { name })).status).toBe(201);
+      expect((await h.api('POST', '/v1/queues', { name: 'desk', members: ['olga'], allocation: 'round_robin' })).status).toBe(201);
+      const integration = {
+        connector: 'provider',
+        onAssign: 'prv-submit',
+        onUpdate: 'prv-update',
+        onClose: 'prv-close',
+        onResolutionRejected: 'prv-reject',
+      };
+      const q = await h.api('POST', '/v1/queues', { name: 'vendor-desk', members: ['olga'], allocation: 'round_robin', integration });
+      expect(q.status, JSON.stringify(q.body)).toBe(201);
+      operator = {
+        authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'olga-key', roles: ['operator'], user: 'olga' })).body.key}`,
+      };
+      builder = { authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'b-key', roles: ['builder'] })).body.key}` };
+    });
+    afterAll(async () => h?.close());
+
+    it('drives a task through every outbound and inbound exchange, logged entry by entry', async () => {
+      const id = await todoTask();
+      expect(await log(id)).toEqual([]);
+
+      // Assigned to the integrated queue: Submit Request; the mock acknowledges, updates and hands back.
+      const assigned = await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator);
+      expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+      expect(assigned.body).toMatchObject({ state: 'waiting', phase: 'awaiting_callback', queue: 'vendor-desk', assignee: null });
+      const four = await waitLog(id, 4);
+      const back = await h.waitFor(id, (a) => a.state === 'todo');
+      expect(back).toMatchObject({ reason: 'updated_by_integration', queue: 'vendor-desk', assignee: 'olga', externalReference: 'PRV-1' });
+      expect(back.solution).toMatchObject({ resolution: 'solved', solution: 'Replaced the faulty part (PRV-1)' });
+
+      const submit = four[0]!;
+      expect(submit).toMatchObject({ requestType: 'Submit Request', direction: 'Out', result: 'Launched prv-submit' });
+      expect(submit.payload).toEqual({ TaskId: id, Title: 'broken', CaseData: {} });
+      const sent = await h.waitFor(submit.actionId!, (a) => a.state === 'closed');
+      expect(sent).toMatchObject({ resolution: 'done_successfully', input: { TaskId: id, Title: 'broken' } });
+      expect((await h.callout.store.getActionByLaunchKey(integrationLaunchKey(id, 1)))?.action.id).toBe(submit.actionId);
+      expect(four.slice(1).map((e) => [e.requestType, e.direction, e.payload, e.result, e.actionId])).toEqual([
+        ['Acknowledgement', 'In', { externalReference: 'PRV-1' }, 'Accepted', null],
+        ['Update', 'In', { message: 'We are on it (PRV-1)' }, 'Accepted', null],
+        ['Reassigned', 'In', { resolution: 'solved', solution: 'Replaced the faulty part (PRV-1)' }, 'Accepted', null],
+      ]);
+      for (const e of four) expect(Date.parse(e.at)).toBeGreaterThan(0);
+      // Tokens never reach the log or the timeline; the provider's exchanges are on the task's timeline.
+      expect(JSON.stringify(four)).not.toContain(lastCallbackUrl().split('/').at(-1)!);
+      const timeline = (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items as Array<{ message: string }>;
+      expect(timeline.map((t) => t.message)).toEqual(
+        expect.arrayContaining(['We are on it (PRV-1)', 'Acknowledged by the provider with reference PRV-1']),
+      );
+
+      // Declined: Resolution Rejection, and the task is with the provider again (who stays silent now).
+      const declined = await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator);
+      expect(declined.status, JSON.stringify(declined.body)).toBe(200);
+      expect(declined.body).toMatchObject({ state: 'waiting', assignee: null });
+      expect(declined.body.solution).toBeUndefined();
+      const five = await log(id);
+      expect(five[4]).toMatchObject({
+        requestType: 'Resolution Rejection',
+        direction: 'Out',
+        payload: { TaskId: id, Title: 'broken', Note: 'Still broken', ExternalReference: 'PRV-1', CaseData: {} },
+        result: 'Launched prv-reject',
+      });
+      expect((await h.waitFor(five[4]!.actionId!, (a) => a.state === 'closed')).input).toMatchObject({ Note: 'Still broken' });
+      // Declining again: nothing is handed back any more; nothing is sent or logged.
+      expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator)).status).toBe(409);
+      expect(await log(id)).toHaveLength(5);
+
+      // The provider hands back again by the token of the first submission (it addresses the task);
+      // the same hand-back twice gets the same answer and one log entry.
+      const url = lastCallbackUrl();
+      const hb = { resolution: 'closed', solution: 'Cannot reproduce' };
+      const first = await post(`${url}/hand-back`, hb);
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      const again = await post(`${url}/hand-back`, hb);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ id, state: 'todo', solution: { resolution: 'closed', solution: 'Cannot reproduce' } });
+      expect((await log(id)).filter((e) => e.requestType === 'Reassigned')).toHaveLength(2);
+      expect((await post(`${url}/hand-back`, { resolution: 'solved', solution: 'different' })).status).toBe(409);
+
+      // A note while it is with us: Update out; completing: Closed out.
+      await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, operator);
+      const noted = await h.api('POST', `/v1/actions/${id}/notes`, { note: 'Customer called' }, operator);
+      expect(noted.status).toBe(200);
+      // A long note goes to the provider whole; the log keeps its start (payloads are bounded).
+      const long = `Details: ${'x'.repeat(9_000)}`;
+      expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: long }, operator)).status).toBe(200);
+      const done = await h.api('POST', `/v1/actions/${id}/complete`, { note: 'Fixed on site' }, operator);
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
+      const all = await log(id);
+      expect(all.map((e) => `${e.requestType}/${e.direction}`)).toEqual([
+        'Submit Request/Out',
+        'Acknowledgement/In',
+        'Update/In',
+        'Reassigned/In',
+        'Resolution Rejection/Out',
+        'Reassigned/In',
+        'Update/Out',
+        'Update/Out',
+        'Closed/Out',
+      ]);
+      expect(all[6]).toMatchObject({ payload: { Note: 'Customer called', ExternalReference: 'PRV-1' }, result: 'Launched prv-update' });
+      const bounded = all[7]!.payload.Note as string;
+      expect(bounded.length).toBeLessThan(2100);
+      expect(bounded).toMatch(/^Details: x+… \(9009 characters\)$/);
+      expect((await h.callout.store.getAction(all[7]!.actionId!))?.input.Note).toBe(long);
+      expect(all[8]).toMatchObject({ payload: { Note: 'Fixed on site' }, result: 'Launched prv-close' });
+      for (const [i, n] of [
+        [0, 1],
+        [4, 2],
+        [6, 3],
+        [7, 4],
+        [8, 5],
+      ] as const)
+        expect((await h.callout.store.getActionByLaunchKey(integrationLaunchKey(id, n)))?.action.id).toBe(all[i]!.actionId);
+      for (const e of [all[6]!, all[7]!])
+        expect((await h.waitFor(e.actionId!, (a) => a.state === 'closed')).resolution).toBe('done_successfully');
+      const paths = h.mock.log.filter((e) => e.path.startsWith('/provider/')).map((e) => e.path);
+      // The last three may be sent in one batch, in any order.
+      expect(paths.slice(0, 2)).toEqual(['/provider/submit', '/provider/reject']);
+      expect(paths.slice(2).sort()).toEqual(['/provider/close', '/provider/update', '/provider/update']);
+
+      // Closed: the provider repeating its last hand-back gets the same answer; anything new, 409.
+      expect((await post(`${url}/hand-back`, hb)).status).toBe(200);
+      expect((await post(`${url}/messages`, { message: 'late' })).status).toBe(409);
+      expect((await log(id)).length).toBe(9);
+    });
+
+    it('an acknowledgement with the same reference twice is one entry; a new reference is logged', async () => {
+      const id = await todoTask();
+      await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator);
+      await h.waitFor(id, (a) => a.state === 'todo');
+      const url = lastCallbackUrl();
+      const n = (await log(id)).length;
+      expect((await post(`${url}/acknowledge`, { externalReference: 'PRV-2' })).status).toBe(200);
+      expect((await log(id)).length).toBe(n);
+      const moved = await post(`${url}/acknowledge`, { externalReference: 'NEW-9' });
+      expect(moved.body).toMatchObject({ id, externalReference: 'NEW-9' });
+      expect((await log(id)).at(-1)).toMatchObject({ requestType: 'Acknowledgement', result: 'Accepted; the reference was PRV-2' });
+      // Assigned again with a reference: submitted again, under the next launch key.
+      const re = await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator);
+      expect(re.body).toMatchObject({ state: 'waiting' });
+      const last = (await log(id)).filter((e) => e.requestType === 'Submit Request');
+      expect(last).toHaveLength(2);
+      expect(last[1]!.payload).toMatchObject({ ExternalReference: 'NEW-9' });
+      expect((await h.callout.store.getActionByLaunchKey(integrationLaunchKey(id, 2)))?.action.id).toBe(last[1]!.actionId);
+    });
+
+    it('roles, hostile bodies and unknown tokens on the new routes; nothing changes', async () => {
+      const id = await todoTask();
+      const noKey = await h.api('GET', `/v1/actions/${id}/integration-log`, undefined, { authorization: '' });
+      expect(noKey.status).toBe(401);
+      expect((await h.api('GET', `/v1/actions/${id}/integration-log`, undefined, builder)).status).toBe(200);
+      expect((await h.api('GET', '/v1/actions/nope/integration-log')).status).toBe(404);
+      expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'x' }, { authorization: '' })).status).toBe(401);
+      expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'x' }, builder)).status).toBe(403);
+      // Nothing handed back to decline; not on an integrated queue at all.
+      expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'x' }, operator)).status).toBe(409);
+      for (const bad of [{}, { note: '' }, { note: 'x', extra: 1 }, { note: 'x'.repeat(10_001) }, { note: { a: { b: {} } } }]) {
+        const r = await h.api('POST', `/v1/actions/${id}/decline-solution`, bad, operator);
+        expect(r.status, JSON.stringify(bad).slice(0, 50)).toBe(422);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+      }
+      // A token that is not an integration action's: 404, the same as a forged one.
+      const plain = await launch(h, 'broken');
+      const token = h.callout.engine.callbackToken(plain.id);
+      const hb = { resolution: 'solved', solution: 'x' };
+      expect((await h.api('POST', `/v1/callbacks/${token}/hand-back`, hb, { authorization: '' })).status).toBe(404);
+      expect((await h.api('POST', `/v1/callbacks/${plain.id}.forged/hand-back`, hb, { authorization: '' })).status).toBe(404);
+      // Hostile hand-backs on a genuine integration token.
+      await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator);
+      await h.waitFor(id, (a) => a.state === 'todo');
+      const url = lastCallbackUrl();
+      const before = await log(id);
+      for (const bad of [
+        {},
+        { resolution: 'maybe', solution: 'x' },
+        { resolution: 'solved', solution: '' },
+        { resolution: 'solved', solution: 'x'.repeat(10_001) },
+        { resolution: 'solved', solution: 'x', token: 'y' },
+      ])
+        expect((await post(`${url}/hand-back`, bad)).status).toBe(422);
+      expect((await post(`${url}/messages`, { message: '   ' })).status).toBe(422);
+      expect((await post(`${url}/acknowledge`, { externalReference: 'r'.repeat(201) })).status).toBe(422);
+      expect(await log(id)).toEqual(before);
+    });
+  });

@@ -1,0 +1,83 @@
+// Store conformance: a task's change on an integrated queue, its integration-log entry and the action
+// it launches commit together or not at all, on both stores; a stale version or a launch key already
+// taken writes nothing (so a retry after a crash or a race can never send a Submit Request twice).
+
+import { beforeEach, expect, it } from 'vitest';
+import { eachStore, T0, SECOND, launched, write } from './stores.ts';
+import type { Store } from '../../src/store/types.ts';
+import type { IntegrationLogEntry } from '../../src/integrated-queues/rules.ts';
+import { ConflictError } from '../../src/errors.ts';
+
+const entry = (over: Partial<IntegrationLogEntry> = {}): IntegrationLogEntry => ({
+  requestType: 'Submit Request',
+  direction: 'Out',
+  at: T0 + SECOND,
+  payload: { TaskId: 't', Title: 'Printer', CaseData: { nested: { n: 1 } } },
+  result: 'Launched submit',
+  actionId: null,
+  queue: 'vendor-desk',
+  ...over,
+});
+
+eachStore((ctx) => {
+  let store: Store;
+  beforeEach(() => {
+    ({ store } = ctx());
+  });
+
+  async function task() {
+    const t = launched({ state: 'todo', phase: null, dueAt: null, queue: 'desk' });
+    await store.insertActions([t]);
+    return t.action;
+  }
+
+  it('writes the task, the log entry and the launched action in one transaction', async () => {
+    const t = await task();
+    const l = launched({ createdAt: T0 + SECOND }, { launchKey: `integration:${t.id}:1`, launchHash: 'integration' });
+    const ok = await store.writeIntegration({
+      write: write(t, { state: 'waiting', phase: 'awaiting_callback', queue: 'vendor-desk', updatedAt: T0 + SECOND }),
+      entry: entry({ actionId: l.action.id }),
+      launch: l,
+    });
+    expect(ok).toBe(true);
+    expect(await store.getAction(t.id)).toMatchObject({ state: 'waiting', queue: 'vendor-desk', version: t.version + 1 });
+    expect((await store.getActionByLaunchKey(`integration:${t.id}:1`))?.action.id).toBe(l.action.id);
+    expect(await store.listIntegrationLog(t.id)).toEqual([entry({ actionId: l.action.id })]);
+    expect(await store.integrationTaskOf(l.action.id)).toBe(t.id);
+    expect(await store.integrationTaskOf(t.id)).toBeUndefined();
+    // Inbound entries have no launch; entries come back oldest first.
+    const cur = (await store.getAction(t.id))!;
+    const ack = entry({ requestType: 'Acknowledgement', direction: 'In', payload: { externalReference: 'R-1' }, result: 'Accepted' });
+    expect(await store.writeIntegration({ write: write(cur, { externalReference: 'R-1' }), entry: ack, launch: null })).toBe(true);
+    expect((await store.listIntegrationLog(t.id)).map((e) => e.requestType)).toEqual(['Submit Request', 'Acknowledgement']);
+  });
+
+  it('a stale version writes nothing: no log entry, no launch', async () => {
+    const t = await task();
+    const l = launched({ createdAt: T0 + SECOND }, { launchKey: `integration:${t.id}:1`, launchHash: 'integration' });
+    const stale = { ...t, version: t.version + 7 };
+    const ok = await store.writeIntegration({
+      write: write(stale, { state: 'waiting' }),
+      entry: entry({ actionId: l.action.id }),
+      launch: l,
+    });
+    expect(ok).toBe(false);
+    expect(await store.getAction(t.id)).toEqual(t);
+    expect(await store.getAction(l.action.id)).toBeUndefined();
+    expect(await store.listIntegrationLog(t.id)).toEqual([]);
+  });
+
+  it('a launch key already taken fails the whole write: the task and its log stay as they were', async () => {
+    const t = await task();
+    const key = { launchKey: `integration:${t.id}:1`, launchHash: 'integration' };
+    const first = launched({ createdAt: T0 + SECOND }, key);
+    await store.insertActions([first]);
+    const second = launched({ createdAt: T0 + 2 * SECOND }, key);
+    await expect(
+      store.writeIntegration({ write: write(t, { state: 'waiting' }), entry: entry({ actionId: second.action.id }), launch: second }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.getAction(t.id)).toEqual(t);
+    expect(await store.getAction(second.action.id)).toBeUndefined();
+    expect(await store.listIntegrationLog(t.id)).toEqual([]);
+  });
+});
