@@ -28,6 +28,9 @@ import type {
 
 import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
 
+import type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseWrite, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
+export type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseWrite, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
+
 export type ConfigKind = 'connector' | 'action_type' | 'process';
 
 /** A configuration document (connector or action type) as stored; `doc` holds secrets encrypted. */
@@ -375,78 +378,6 @@ export interface Store {
   listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]>;
   /** The task an integration action was launched for; undefined for any other action. */
   integrationTaskOf(actionId: string): Promise<string | undefined>;
-}
-
-// ---- people and queues (W1)
-export interface UserRow {
-  name: string;
-  displayName: string;
-  email: string | null;
-  disabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** A queue; `doc` is its QueueSpec without the name (members, allocation, description, integration). */
-export interface QueueRow {
-  name: string;
-  doc: Record<string, unknown>;
-  revision: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface AllocationOutcome {
-  actionId: string;
-  queue: string;
-  assignee: string | null;
-  message: string;
-}
-
-// ---- cases and processes
-
-export interface CaseFilter {
-  status?: 'open' | 'closed';
-  owner?: string;
-  /** Cases with an open action (To Do or In Progress) on this queue. */
-  queue?: string;
-  process?: string;
-  /** Text in the title or the data, case-insensitive. */
-  q?: string;
-  /** Cases created before this id (ids are time-ordered), for paging newest first. */
-  before?: string;
-  limit: number;
-}
-
-export interface CaseWrite {
-  id: string;
-  expectedVersion: number;
-  at: number;
-  title?: string | null;
-  owner?: string | null;
-  status?: 'open' | 'closed';
-  escalated?: boolean;
-  steps?: StepRun[];
-  closedAt?: number | null;
-  /** Shallow-merged into the stored data (as action outputs are), so concurrent merges are not lost. */
-  dataPatch?: Record<string, unknown>;
-  /** The outbox row this write applies: deleted in the same transaction. */
-  appliedEvent?: number;
-}
-
-export interface CaseEventClaim {
-  now: number;
-  leaseUntil: number;
-  limit: number;
-  /** Only this case's event (a request moving its own case on at once). */
-  caseId?: string;
-}
-
-export interface CaseOutboxRow {
-  seq: number;
-  caseId: string;
-  event: CaseEvent;
-  createdAt: number;
 }
 
 // ---- integrated queues (I13b)

@@ -296,234 +296,104 @@ export class PostgresStore implements Store {
     await apiKeys.touchApiKey(this.pool, id, at);
   }
 
+  // The operations of the resources below are the same plain delegations, one line each, so that this
+  // class stays a table of contents of the store.
+
   // ---- bulk launches and schedules
 
-  async insertBulkLaunch(row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> {
-    return bulk.insertBulkLaunch(this.pool, row);
-  }
-
-  async getBulkLaunch(id: string): Promise<BulkLaunchRow | undefined> {
-    return bulk.getBulkLaunch(this.pool, id);
-  }
-
-  async insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> {
-    return bulk.insertBulkRows(this.pool, bulkId, rows, lease);
-  }
-
-  async finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean> {
-    return bulk.finishBulkParse(this.pool, bulkId, lease);
-  }
-
-  async listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> {
-    return bulk.listBulkRows(this.pool, bulkId, afterRow, limit, status);
-  }
-
-  async recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> {
-    return bulk.recordBulkResults(this.pool, bulkId, results, lease);
-  }
-
-  async finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> {
-    return bulk.finishBulkLaunch(this.pool, bulkId, status, error, lease);
-  }
-
-  async claimStaleBulkLaunches(lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> {
-    return bulk.claimStaleBulkLaunches(this.pool, lease, limit);
-  }
-
-  async actionIdsByLaunchKeys(keys: string[]): Promise<Map<string, string>> {
-    return bulk.actionIdsByLaunchKeys(this.pool, keys);
-  }
-
-  async countReplayActions(filter: ReplayFilter): Promise<number> {
-    return replays.countReplayActions(this.pool, filter);
-  }
-
-  async listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]> {
-    return replays.listReplayActions(this.pool, filter, limit);
-  }
-
-  async insertSchedule(row: ScheduleRow): Promise<void> {
-    return schedules.insertSchedule(this.pool, row);
-  }
-
-  async getSchedule(idOrName: string): Promise<ScheduleRow | undefined> {
-    return schedules.getSchedule(this.pool, idOrName);
-  }
-
-  async listSchedules(): Promise<ScheduleRow[]> {
-    return schedules.listSchedules(this.pool);
-  }
-
-  async updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean> {
-    return schedules.updateSchedule(this.pool, row, expectedVersion);
-  }
-
-  async deleteSchedule(id: string): Promise<boolean> {
-    return schedules.deleteSchedule(this.pool, id);
-  }
-
-  async claimScheduleTicks(p: { now: number; owner: string; limit: number }, plan: (s: ScheduleRow) => TickPlan): Promise<ScheduleTick[]> {
-    return schedules.claimScheduleTicks(this.pool, p, plan);
-  }
-
-  async listOpenTicks(claimedBefore: number, limit: number): Promise<ScheduleTick[]> {
-    return schedules.listOpenTicks(this.pool, claimedBefore, limit);
-  }
-
-  async recordTick(scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> {
-    return schedules.recordTick(this.pool, scheduleId, tickAt, outcome);
-  }
-
-  async listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]> {
-    return schedules.listScheduleTicks(this.pool, scheduleId, limit);
-  }
-
-  async nextScheduleAt(): Promise<number | null> {
-    return schedules.nextScheduleAt(this.pool);
-  }
+  insertBulkLaunch = async (row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> => bulk.insertBulkLaunch(this.pool, row);
+  getBulkLaunch = async (id: string): Promise<BulkLaunchRow | undefined> => bulk.getBulkLaunch(this.pool, id);
+  insertBulkRows = async (bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> =>
+    bulk.insertBulkRows(this.pool, bulkId, rows, lease);
+  finishBulkParse = async (bulkId: string, lease: BulkLease): Promise<boolean> => bulk.finishBulkParse(this.pool, bulkId, lease);
+  listBulkRows = async (bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> =>
+    bulk.listBulkRows(this.pool, bulkId, afterRow, limit, status);
+  recordBulkResults = async (bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> =>
+    bulk.recordBulkResults(this.pool, bulkId, results, lease);
+  finishBulkLaunch = async (bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> =>
+    bulk.finishBulkLaunch(this.pool, bulkId, status, error, lease);
+  claimStaleBulkLaunches = async (lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> =>
+    bulk.claimStaleBulkLaunches(this.pool, lease, limit);
+  actionIdsByLaunchKeys = async (keys: string[]): Promise<Map<string, string>> => bulk.actionIdsByLaunchKeys(this.pool, keys);
+  countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.pool, filter);
+  listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
+    replays.listReplayActions(this.pool, filter, limit);
+  insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
+  getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
+  listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);
+  updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
+    schedules.updateSchedule(this.pool, row, expectedVersion);
+  deleteSchedule = async (id: string): Promise<boolean> => schedules.deleteSchedule(this.pool, id);
+  claimScheduleTicks = async (
+    p: { now: number; owner: string; limit: number },
+    plan: (s: ScheduleRow) => TickPlan,
+  ): Promise<ScheduleTick[]> => schedules.claimScheduleTicks(this.pool, p, plan);
+  listOpenTicks = async (claimedBefore: number, limit: number): Promise<ScheduleTick[]> =>
+    schedules.listOpenTicks(this.pool, claimedBefore, limit);
+  recordTick = async (scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> =>
+    schedules.recordTick(this.pool, scheduleId, tickAt, outcome);
+  listScheduleTicks = async (scheduleId: string, limit: number): Promise<ScheduleTick[]> =>
+    schedules.listScheduleTicks(this.pool, scheduleId, limit);
+  nextScheduleAt = async (): Promise<number | null> => schedules.nextScheduleAt(this.pool);
 
   // ---- people and queues (W1)
-  async insertUser(row: UserRow): Promise<void> {
-    await people.insertUser(this.pool, row);
-  }
-
-  async getUser(name: string): Promise<UserRow | undefined> {
-    return people.getUser(this.pool, name);
-  }
-
-  async listUsers(): Promise<UserRow[]> {
-    return people.listUsers(this.pool);
-  }
-
-  async updateUser(row: UserRow): Promise<boolean> {
-    return people.updateUser(this.pool, row);
-  }
-
-  async insertQueue(row: QueueRow): Promise<void> {
-    await people.insertQueue(this.pool, row);
-  }
-
-  async getQueue(name: string): Promise<QueueRow | undefined> {
-    return people.getQueue(this.pool, name);
-  }
-
-  async listQueues(): Promise<QueueRow[]> {
-    return people.listQueues(this.pool);
-  }
-
-  async updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean> {
-    return people.updateQueue(this.pool, row, expectedRevision);
-  }
-
-  async allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined> {
-    return allocateTask(this.pool, actionId, at);
-  }
-
-  async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
-    return markNotificationRead(this.pool, id, user, at);
-  }
+  insertUser = async (row: UserRow): Promise<void> => void (await people.insertUser(this.pool, row));
+  getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.pool, name);
+  listUsers = async (): Promise<UserRow[]> => people.listUsers(this.pool);
+  updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.pool, row);
+  insertQueue = async (row: QueueRow): Promise<void> => void (await people.insertQueue(this.pool, row));
+  getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
+  listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.pool);
+  updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.pool, row, expectedRevision);
+  allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.pool, actionId, at);
+  markNotificationRead = async (id: number, user: string, at: number): Promise<NotificationRow | undefined> =>
+    markNotificationRead(this.pool, id, user, at);
 
   // ---- nodes and takeover (issue 11)
-  async heartbeatNode(n: NodeRow): Promise<void> {
-    await nodes.heartbeatNode(this.pool, n);
-  }
-
-  async listNodes(): Promise<NodeRow[]> {
-    return nodes.listNodes(this.pool);
-  }
-
-  async takeOver(t: TakeOver): Promise<string[]> {
-    return nodes.takeOver(this.pool, t);
-  }
+  heartbeatNode = async (n: NodeRow): Promise<void> => void (await nodes.heartbeatNode(this.pool, n));
+  listNodes = async (): Promise<NodeRow[]> => nodes.listNodes(this.pool);
+  takeOver = async (t: TakeOver): Promise<string[]> => nodes.takeOver(this.pool, t);
 
   // ---- cases and processes
-  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
-    await caseRuns.createCase(this.pool, row, opts);
-  }
-
-  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
-    return caseRuns.getCaseByLaunchKey(this.pool, key);
-  }
-
-  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
-    return caseRuns.listCases(this.pool, filter);
-  }
-
-  async updateCase(w: CaseWrite): Promise<boolean> {
-    return caseRuns.updateCase(this.pool, w);
-  }
-
-  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
-    return caseRuns.claimCaseEvents(this.pool, p);
-  }
-
-  async deleteCaseEvent(seq: number): Promise<void> {
-    await caseRuns.deleteCaseEvent(this.pool, seq);
-  }
+  createCase = async (row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> =>
+    void (await caseRuns.createCase(this.pool, row, opts));
+  getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
+    caseRuns.getCaseByLaunchKey(this.pool, key);
+  listCases = async (filter: CaseFilter): Promise<CaseRow[]> => caseRuns.listCases(this.pool, filter);
+  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w);
+  claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
+  deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));
 
   // ---- webhooks out and signed inbound (W4a)
-  async insertWebhookSubscription(row: W.WebhookSubscriptionRow): Promise<void> {
-    await webhooks.insertWebhookSubscription(this.pool, row);
-  }
-
-  async updateWebhookSubscription(row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
-    return webhooks.updateWebhookSubscription(this.pool, row, expectedRevision);
-  }
-
-  async getWebhookSubscription(id: string): Promise<W.WebhookSubscriptionRow | undefined> {
-    return webhooks.getWebhookSubscription(this.pool, id);
-  }
-
-  async listWebhookSubscriptions(): Promise<W.WebhookSubscriptionRow[]> {
-    return webhooks.listWebhookSubscriptions(this.pool);
-  }
-
-  async deleteWebhookSubscription(id: string): Promise<boolean> {
-    return webhooks.deleteWebhookSubscription(this.pool, id);
-  }
-
-  async insertWebhookEvents(events: W.WebhookEventRow[]): Promise<void> {
-    await webhooks.insertWebhookEvents(this.pool, events);
-  }
-
-  async claimWebhookDeliveries(p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> {
-    return webhooks.claimWebhookDeliveries(this.pool, p);
-  }
-
-  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
-    return webhooks.finishWebhookAttempts(this.pool, results);
-  }
-
-  async listWebhookDeliveries(
+  insertWebhookSubscription = async (row: W.WebhookSubscriptionRow): Promise<void> =>
+    void (await webhooks.insertWebhookSubscription(this.pool, row));
+  updateWebhookSubscription = async (row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> =>
+    webhooks.updateWebhookSubscription(this.pool, row, expectedRevision);
+  getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
+    webhooks.getWebhookSubscription(this.pool, id);
+  listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.pool);
+  deleteWebhookSubscription = async (id: string): Promise<boolean> => webhooks.deleteWebhookSubscription(this.pool, id);
+  insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void (await webhooks.insertWebhookEvents(this.pool, events));
+  claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> =>
+    webhooks.claimWebhookDeliveries(this.pool, p);
+  finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> =>
+    webhooks.finishWebhookAttempts(this.pool, results);
+  listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
-  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> {
-    return webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit);
-  }
-
-  async retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> {
-    return webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
-  }
-
-  async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
-    return webhooks.rememberInboundId(this.pool, id, until, now);
-  }
+  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> =>
+    webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit);
+  retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
+    webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
+  rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
+    webhooks.rememberInboundId(this.pool, id, until, now);
 
   // ---- held backlogs (I11b)
-  async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
-    return heldBacklog.latestHeldDueAt(this.pool, actionTypeIds);
-  }
+  latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> =>
+    heldBacklog.latestHeldDueAt(this.pool, actionTypeIds);
 
   // ---- integrated queues (I13b)
-  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
-    return integrationLog.writeIntegration(this.pool, w);
-  }
-
-  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
-    return integrationLog.listIntegrationLog(this.pool, taskId);
-  }
-
-  async integrationTaskOf(actionId: string): Promise<string | undefined> {
-    return integrationLog.integrationTaskOf(this.pool, actionId);
-  }
+  writeIntegration = async (w: IntegrationWrite): Promise<boolean> => integrationLog.writeIntegration(this.pool, w);
+  listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.pool, taskId);
+  integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.pool, actionId);
 }

@@ -268,234 +268,100 @@ export class SqliteStore implements Store {
     apiKeys.touchApiKey(this.db, id, at);
   }
 
+  // The operations of the resources below are the same plain delegations, one line each, so that this
+  // class stays a table of contents of the store.
+
   // ---- bulk launches and schedules
 
-  async insertBulkLaunch(row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> {
-    return bulk.insertBulkLaunch(this.db, row);
-  }
-
-  async getBulkLaunch(id: string): Promise<BulkLaunchRow | undefined> {
-    return bulk.getBulkLaunch(this.db, id);
-  }
-
-  async insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> {
-    return bulk.insertBulkRows(this.db, bulkId, rows, lease);
-  }
-
-  async finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean> {
-    return bulk.finishBulkParse(this.db, bulkId, lease);
-  }
-
-  async listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> {
-    return bulk.listBulkRows(this.db, bulkId, afterRow, limit, status);
-  }
-
-  async recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> {
-    return bulk.recordBulkResults(this.db, bulkId, results, lease);
-  }
-
-  async finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> {
-    return bulk.finishBulkLaunch(this.db, bulkId, status, error, lease);
-  }
-
-  async claimStaleBulkLaunches(lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> {
-    return bulk.claimStaleBulkLaunches(this.db, lease, limit);
-  }
-
-  async actionIdsByLaunchKeys(keys: string[]): Promise<Map<string, string>> {
-    return bulk.actionIdsByLaunchKeys(this.db, keys);
-  }
-
-  async countReplayActions(filter: ReplayFilter): Promise<number> {
-    return replays.countReplayActions(this.db, filter);
-  }
-
-  async listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]> {
-    return replays.listReplayActions(this.db, filter, limit);
-  }
-
-  async insertSchedule(row: ScheduleRow): Promise<void> {
-    return schedules.insertSchedule(this.db, row);
-  }
-
-  async getSchedule(idOrName: string): Promise<ScheduleRow | undefined> {
-    return schedules.getSchedule(this.db, idOrName);
-  }
-
-  async listSchedules(): Promise<ScheduleRow[]> {
-    return schedules.listSchedules(this.db);
-  }
-
-  async updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean> {
-    return schedules.updateSchedule(this.db, row, expectedVersion);
-  }
-
-  async deleteSchedule(id: string): Promise<boolean> {
-    return schedules.deleteSchedule(this.db, id);
-  }
-
-  async claimScheduleTicks(p: { now: number; owner: string; limit: number }, plan: (s: ScheduleRow) => TickPlan): Promise<ScheduleTick[]> {
-    return schedules.claimScheduleTicks(this.db, p, plan);
-  }
-
-  async listOpenTicks(claimedBefore: number, limit: number): Promise<ScheduleTick[]> {
-    return schedules.listOpenTicks(this.db, claimedBefore, limit);
-  }
-
-  async recordTick(scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> {
-    return schedules.recordTick(this.db, scheduleId, tickAt, outcome);
-  }
-
-  async listScheduleTicks(scheduleId: string, limit: number): Promise<ScheduleTick[]> {
-    return schedules.listScheduleTicks(this.db, scheduleId, limit);
-  }
-
-  async nextScheduleAt(): Promise<number | null> {
-    return schedules.nextScheduleAt(this.db);
-  }
+  insertBulkLaunch = async (row: BulkLaunchRow): Promise<{ created: boolean; row: BulkLaunchRow }> => bulk.insertBulkLaunch(this.db, row);
+  getBulkLaunch = async (id: string): Promise<BulkLaunchRow | undefined> => bulk.getBulkLaunch(this.db, id);
+  insertBulkRows = async (bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> =>
+    bulk.insertBulkRows(this.db, bulkId, rows, lease);
+  finishBulkParse = async (bulkId: string, lease: BulkLease): Promise<boolean> => bulk.finishBulkParse(this.db, bulkId, lease);
+  listBulkRows = async (bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> =>
+    bulk.listBulkRows(this.db, bulkId, afterRow, limit, status);
+  recordBulkResults = async (bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> =>
+    bulk.recordBulkResults(this.db, bulkId, results, lease);
+  finishBulkLaunch = async (bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> =>
+    bulk.finishBulkLaunch(this.db, bulkId, status, error, lease);
+  claimStaleBulkLaunches = async (lease: BulkLease, limit: number): Promise<BulkLaunchRow[]> =>
+    bulk.claimStaleBulkLaunches(this.db, lease, limit);
+  actionIdsByLaunchKeys = async (keys: string[]): Promise<Map<string, string>> => bulk.actionIdsByLaunchKeys(this.db, keys);
+  countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.db, filter);
+  listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
+    replays.listReplayActions(this.db, filter, limit);
+  insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
+  getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
+  listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
+  updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
+    schedules.updateSchedule(this.db, row, expectedVersion);
+  deleteSchedule = async (id: string): Promise<boolean> => schedules.deleteSchedule(this.db, id);
+  claimScheduleTicks = async (
+    p: { now: number; owner: string; limit: number },
+    plan: (s: ScheduleRow) => TickPlan,
+  ): Promise<ScheduleTick[]> => schedules.claimScheduleTicks(this.db, p, plan);
+  listOpenTicks = async (claimedBefore: number, limit: number): Promise<ScheduleTick[]> =>
+    schedules.listOpenTicks(this.db, claimedBefore, limit);
+  recordTick = async (scheduleId: string, tickAt: number, outcome: { launchedId: string } | { error: string }): Promise<void> =>
+    schedules.recordTick(this.db, scheduleId, tickAt, outcome);
+  listScheduleTicks = async (scheduleId: string, limit: number): Promise<ScheduleTick[]> =>
+    schedules.listScheduleTicks(this.db, scheduleId, limit);
+  nextScheduleAt = async (): Promise<number | null> => schedules.nextScheduleAt(this.db);
 
   // ---- people and queues (W1)
-  async insertUser(row: UserRow): Promise<void> {
-    people.insertUser(this.db, row);
-  }
-
-  async getUser(name: string): Promise<UserRow | undefined> {
-    return people.getUser(this.db, name);
-  }
-
-  async listUsers(): Promise<UserRow[]> {
-    return people.listUsers(this.db);
-  }
-
-  async updateUser(row: UserRow): Promise<boolean> {
-    return people.updateUser(this.db, row);
-  }
-
-  async insertQueue(row: QueueRow): Promise<void> {
-    people.insertQueue(this.db, row);
-  }
-
-  async getQueue(name: string): Promise<QueueRow | undefined> {
-    return people.getQueue(this.db, name);
-  }
-
-  async listQueues(): Promise<QueueRow[]> {
-    return people.listQueues(this.db);
-  }
-
-  async updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean> {
-    return people.updateQueue(this.db, row, expectedRevision);
-  }
-
-  async allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined> {
-    return allocateTask(this.db, actionId, at);
-  }
-
-  async markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined> {
-    return markNotificationRead(this.db, id, user, at);
-  }
+  insertUser = async (row: UserRow): Promise<void> => void people.insertUser(this.db, row);
+  getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.db, name);
+  listUsers = async (): Promise<UserRow[]> => people.listUsers(this.db);
+  updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.db, row);
+  insertQueue = async (row: QueueRow): Promise<void> => void people.insertQueue(this.db, row);
+  getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
+  listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.db);
+  updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.db, row, expectedRevision);
+  allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.db, actionId, at);
+  markNotificationRead = async (id: number, user: string, at: number): Promise<NotificationRow | undefined> =>
+    markNotificationRead(this.db, id, user, at);
 
   // ---- nodes and takeover (issue 11)
-  async heartbeatNode(n: NodeRow): Promise<void> {
-    nodes.heartbeatNode(this.db, n);
-  }
-
-  async listNodes(): Promise<NodeRow[]> {
-    return nodes.listNodes(this.db);
-  }
-
-  async takeOver(t: TakeOver): Promise<string[]> {
-    return nodes.takeOver(this.db, t);
-  }
+  heartbeatNode = async (n: NodeRow): Promise<void> => void nodes.heartbeatNode(this.db, n);
+  listNodes = async (): Promise<NodeRow[]> => nodes.listNodes(this.db);
+  takeOver = async (t: TakeOver): Promise<string[]> => nodes.takeOver(this.db, t);
 
   // ---- cases and processes
-  async createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> {
-    caseRuns.createCase(this.db, row, opts);
-  }
-
-  async getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> {
-    return caseRuns.getCaseByLaunchKey(this.db, key);
-  }
-
-  async listCases(filter: CaseFilter): Promise<CaseRow[]> {
-    return caseRuns.listCases(this.db, filter);
-  }
-
-  async updateCase(w: CaseWrite): Promise<boolean> {
-    return caseRuns.updateCase(this.db, w);
-  }
-
-  async claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]> {
-    return caseRuns.claimCaseEvents(this.db, p);
-  }
-
-  async deleteCaseEvent(seq: number): Promise<void> {
-    caseRuns.deleteCaseEvent(this.db, seq);
-  }
+  createCase = async (row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> =>
+    void caseRuns.createCase(this.db, row, opts);
+  getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
+    caseRuns.getCaseByLaunchKey(this.db, key);
+  listCases = async (filter: CaseFilter): Promise<CaseRow[]> => caseRuns.listCases(this.db, filter);
+  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w);
+  claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
+  deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
 
   // ---- webhooks out and signed inbound (W4a)
-  async insertWebhookSubscription(row: W.WebhookSubscriptionRow): Promise<void> {
-    webhooks.insertWebhookSubscription(this.db, row);
-  }
-
-  async updateWebhookSubscription(row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
-    return webhooks.updateWebhookSubscription(this.db, row, expectedRevision);
-  }
-
-  async getWebhookSubscription(id: string): Promise<W.WebhookSubscriptionRow | undefined> {
-    return webhooks.getWebhookSubscription(this.db, id);
-  }
-
-  async listWebhookSubscriptions(): Promise<W.WebhookSubscriptionRow[]> {
-    return webhooks.listWebhookSubscriptions(this.db);
-  }
-
-  async deleteWebhookSubscription(id: string): Promise<boolean> {
-    return webhooks.deleteWebhookSubscription(this.db, id);
-  }
-
-  async insertWebhookEvents(events: W.WebhookEventRow[]): Promise<void> {
-    webhooks.insertWebhookEvents(this.db, events);
-  }
-
-  async claimWebhookDeliveries(p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> {
-    return webhooks.claimWebhookDeliveries(this.db, p);
-  }
-
-  async finishWebhookAttempts(results: W.WebhookAttemptResult[]): Promise<boolean[]> {
-    return webhooks.finishWebhookAttempts(this.db, results);
-  }
-
-  async listWebhookDeliveries(
+  insertWebhookSubscription = async (row: W.WebhookSubscriptionRow): Promise<void> => void webhooks.insertWebhookSubscription(this.db, row);
+  updateWebhookSubscription = async (row: W.WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> =>
+    webhooks.updateWebhookSubscription(this.db, row, expectedRevision);
+  getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
+    webhooks.getWebhookSubscription(this.db, id);
+  listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.db);
+  deleteWebhookSubscription = async (id: string): Promise<boolean> => webhooks.deleteWebhookSubscription(this.db, id);
+  insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void webhooks.insertWebhookEvents(this.db, events);
+  claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> => webhooks.claimWebhookDeliveries(this.db, p);
+  finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> => webhooks.finishWebhookAttempts(this.db, results);
+  listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
-  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> {
-    return webhooks.listWebhookDeliveries(this.db, subscriptionId, limit);
-  }
-
-  async retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> {
-    return webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
-  }
-
-  async rememberInboundId(id: string, until: number, now: number): Promise<boolean> {
-    return webhooks.rememberInboundId(this.db, id, until, now);
-  }
+  ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> =>
+    webhooks.listWebhookDeliveries(this.db, subscriptionId, limit);
+  retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
+    webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
+  rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
+    webhooks.rememberInboundId(this.db, id, until, now);
 
   // ---- held backlogs (I11b)
-  async latestHeldDueAt(actionTypeIds: readonly string[]): Promise<number | null> {
-    return heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
-  }
+  latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> => heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
 
   // ---- integrated queues (I13b)
-  async writeIntegration(w: IntegrationWrite): Promise<boolean> {
-    return integrationLog.writeIntegration(this.db, w);
-  }
-
-  async listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]> {
-    return integrationLog.listIntegrationLog(this.db, taskId);
-  }
-
-  async integrationTaskOf(actionId: string): Promise<string | undefined> {
-    return integrationLog.integrationTaskOf(this.db, actionId);
-  }
+  writeIntegration = async (w: IntegrationWrite): Promise<boolean> => integrationLog.writeIntegration(this.db, w);
+  listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.db, taskId);
+  integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.db, actionId);
 }
