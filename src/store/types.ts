@@ -71,6 +71,10 @@ export interface ActionFilter {
   unassigned?: boolean;
   escalated?: boolean;
   externalReference?: string;
+  /** Any of these action types (a connector's); an empty list matches nothing. */
+  actionTypeIds?: string[];
+  /** Case-insensitive text in the input JSON or the external reference: a scan, no index helps. */
+  text?: string;
   /** Actions created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
   limit: number;
