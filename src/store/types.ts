@@ -142,6 +142,8 @@ export interface ClaimParams {
   /** Claimed rows become due again at this time unless written first: the lease. */
   leaseUntil: number;
   limit: number;
+  /** Told, per claimed action, how late it was claimed (now minus the due time it had): timer lateness. */
+  lateness?: (lateByMs: number) => void;
 }
 
 export interface RatePermitRequest {
