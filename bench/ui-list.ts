@@ -141,6 +141,9 @@ async function main(): Promise<void> {
     ['first page, one action type', '/v1/actions?actionType=sync-payroll&limit=50'],
     ['a page half way down (keyset)', `/v1/actions?before=${mid}&limit=50`],
     ['search by external reference', '/v1/actions?externalReference=EXT-50001'],
+    ['first page, one connector', '/v1/actions?connector=crm&limit=50'],
+    ['search custom data (q, one match: a full scan)', '/v1/actions?q=ticket%2050001&limit=50'],
+    ['search custom data (q, many matches: first page)', '/v1/actions?q=ticket&limit=50'],
     ['counts per state, all', '/v1/actions/counts'],
     ['counts per state, one action type', '/v1/actions/counts?actionType=sync-payroll'],
   ];

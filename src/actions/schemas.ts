@@ -53,6 +53,10 @@ export const ActionListQuery = Type.Object(
     reason: Type.Optional(Type.String({ description: 'reason word of To Do actions' })),
     resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'resolution word of closed actions')),
     actionType: Type.Optional(Type.String({ description: 'action type id or name' })),
+    connector: Type.Optional(Type.String({ minLength: 1, description: 'connector id or name: actions of its action types' })),
+    q: Type.Optional(
+      Type.String({ maxLength: 200, description: 'text in the input JSON or the external reference (case-insensitive; a scan)' }),
+    ),
     caseId: Type.Optional(Type.String()),
     queue: Type.Optional(Type.String()),
     assignee: Type.Optional(Type.String()),

@@ -139,6 +139,21 @@ export class ActionService {
     }
   }
 
+  /** The action types of a connector (by id or name); an unknown connector is the caller's mistake. */
+  private async actionTypeIdsOf(idOrName: string): Promise<string[]> {
+    let c;
+    try {
+      c = await this.registry.connector(idOrName);
+    } catch (e) {
+      if (e instanceof NotFoundError)
+        throw new ValidationError([{ field: 'connector', message: `no connector ${JSON.stringify(idOrName)} exists` }]);
+      throw e;
+    }
+    // Action types created on another node since this one last looked are picked up first.
+    await this.registry.refresh();
+    return this.registry.actionTypeIdsOf(c.id);
+  }
+
   /** The API's shape of an action, with what holds it while throttled. */
   async view(a: ActionRecord): Promise<ActionView> {
     const v = await this.baseView(a);
@@ -184,10 +199,12 @@ export class ActionService {
 
   /** A page of actions, newest first; `next` is the `before` of the following page. */
   async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
-    const { actionType, limit, ...rest } = query;
+    const { actionType, connector, q, limit, ...rest } = query;
     const f: ActionFilter = { limit: limit ?? 50 };
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
+    if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);
+    if (q !== undefined && q.trim() !== '') f.text = q.trim();
     const rows = await this.store.listActions(f);
     const items = await Promise.all(rows.map((a) => this.view(a)));
     return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };

@@ -20,6 +20,7 @@ import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit } from './group-commit.ts';
 import { Alarm } from './alarm.ts';
+import { LatenessWindow } from './lateness.ts';
 import { NodeHeartbeat } from './nodes.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
 
@@ -58,6 +59,8 @@ export interface EngineEvents {
 export class Engine extends EventEmitter<EngineEvents> {
   private readonly o: Required<Omit<EngineOptions, 'store' | 'registry' | 'sender' | 'clock' | 'box' | 'logger'>> & EngineOptions;
   readonly health: ConnectorHealth;
+  /** How late due actions are claimed on this node (the dashboard's timer lateness). */
+  readonly lateness = new LatenessWindow();
   private readonly tokens: CallbackTokens;
   private readonly admission: AdmissionControl;
   private readonly attemptDeps: AttemptDeps;
@@ -267,7 +270,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private async claim(limit: number): Promise<ActionRecord[]> {
     const now = this.o.clock.now();
-    return this.o.store.claimDue({ now, owner: this.node.self.id, leaseUntil: now + this.leaseMs(), limit });
+    // One closure per claim, a number per action: the window records in place.
+    const lateness = (ms: number): void => this.lateness.record(ms, now);
+    return this.o.store.claimDue({ now, owner: this.node.self.id, leaseUntil: now + this.leaseMs(), limit, lateness });
   }
 
   private leaseMs(): number {

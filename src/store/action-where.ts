@@ -7,6 +7,8 @@ export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
   placeholder(n: number): string;
   bool(b: boolean): unknown;
+  /** The input column as text, for a substring search. */
+  inputText?: string;
 }
 
 export function actionWhere(f: Omit<ActionFilter, 'limit'> & { before?: string }, d: Dialect): { sql: string; params: unknown[] } {
@@ -31,6 +33,22 @@ export function actionWhere(f: Omit<ActionFilter, 'limit'> & { before?: string }
   ];
   for (const [col, v] of columns) add((p) => `${col} = ${p}`, v);
   if (f.unassigned === true) clauses.push('assignee IS NULL');
+  if (f.actionTypeIds !== undefined) {
+    if (f.actionTypeIds.length === 0) clauses.push('1 = 0');
+    else {
+      const ps = f.actionTypeIds.map((id) => (params.push(id), d.placeholder(params.length)));
+      clauses.push(`action_type_id IN (${ps.join(', ')})`);
+    }
+  }
+  if (f.text !== undefined && f.text !== '') {
+    // LIKE with the pattern's own wildcards escaped, so a search for "50%" means those characters.
+    const pattern = `%${f.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    params.push(pattern);
+    const p1 = d.placeholder(params.length);
+    params.push(pattern);
+    const p2 = d.placeholder(params.length);
+    clauses.push(`(lower(${d.inputText ?? 'input'}) LIKE ${p1} ESCAPE '\\' OR lower(external_reference) LIKE ${p2} ESCAPE '\\')`);
+  }
   add((p) => `id < ${p}`, f.before);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

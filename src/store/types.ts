@@ -76,6 +76,10 @@ export interface ActionFilter {
   unassigned?: boolean;
   escalated?: boolean;
   externalReference?: string;
+  /** Any of these action types (a connector's); an empty list matches nothing. */
+  actionTypeIds?: string[];
+  /** Case-insensitive text in the input JSON or the external reference: a scan, no index helps. */
+  text?: string;
   /** Actions created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
   limit: number;
@@ -143,6 +147,8 @@ export interface ClaimParams {
   /** Claimed rows become due again at this time unless written first: the lease. */
   leaseUntil: number;
   limit: number;
+  /** Told, per claimed action, how late it was claimed (now minus the due time it had): timer lateness. */
+  lateness?: (lateByMs: number) => void;
 }
 
 export interface RatePermitRequest {

@@ -13,6 +13,8 @@ import { userOf } from '../api/user.ts';
 export const CountsQuery = Type.Object(
   {
     actionType: Type.Optional(Type.String({ maxLength: 200 })),
+    connector: Type.Optional(Type.String({ maxLength: 200 })),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'text in the input JSON or external reference (a scan)' })),
     caseId: Type.Optional(Type.String({ maxLength: 200 })),
     queue: Type.Optional(Type.String({ maxLength: 200 })),
     assignee: Type.Optional(Type.String({ maxLength: 200, description: '"me": the user the caller acts as' })),
@@ -33,6 +35,15 @@ async function filterOf(callout: Callout, q: Record<string, string | undefined>)
     if (!t) p.add('actionType', `no action type ${JSON.stringify(q.actionType)} exists`);
     else f.actionTypeId = t.compiled.id;
   }
+  if (q.connector !== undefined) {
+    const c = await callout.registry.connector(q.connector).catch(() => undefined);
+    if (!c) p.add('connector', `no connector ${JSON.stringify(q.connector)} exists`);
+    else {
+      await callout.registry.refresh();
+      f.actionTypeIds = callout.registry.actionTypeIdsOf(c.id);
+    }
+  }
+  if (q.q !== undefined && q.q.trim() !== '') f.text = q.q.trim();
   for (const k of ['caseId', 'queue', 'assignee', 'externalReference'] as const) if (q[k] !== undefined) f[k] = q[k];
   if (q.unassigned !== undefined) {
     if (q.unassigned !== 'true' && q.unassigned !== 'false') p.add('unassigned', 'must be true or false');

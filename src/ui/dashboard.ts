@@ -83,6 +83,8 @@ export const dashboardRoutes =
       return {
         bucketMs: BUCKET_MS,
         since: new Date(activity.since).toISOString(),
+        // How late this node claimed due actions over the last minute (null: nothing was due).
+        timerLateness: callout.engine.lateness.summary(now),
         connectors: connectors.map((c) => ({
           id: c.id,
           name: c.name,

@@ -7,7 +7,7 @@ import type { ActionFilter } from '../types.ts';
 import { actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 
-const POSTGRES = { placeholder: (n: number) => `$${n}`, bool: (b: boolean) => b };
+const POSTGRES = { placeholder: (n: number) => `$${n}`, bool: (b: boolean) => b, inputText: 'input::text' };
 
 export async function listActions(pool: Pool, filter: ActionFilter): Promise<ActionRecord[]> {
   const { sql, params } = actionWhere(filter, POSTGRES);

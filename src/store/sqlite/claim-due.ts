@@ -16,6 +16,10 @@ UPDATE actions
  WHERE id IN (SELECT id FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
 RETURNING ${ACTION_COLUMNS.join(', ')}`;
 
+// RETURNING sees only the new due time: the old ones are read first, in the same write transaction
+// (one writer), so the UPDATE's identical subquery picks the same rows.
+const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit';
+
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
  * again (sends are at least once anyway), and the next fully synchronous commit writes the WAL,
@@ -25,7 +29,14 @@ export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolea
   const claim = prepared(db, SQL);
   if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
   try {
-    const rows = db.transaction(() => claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit })).immediate();
+    const lateness = p.lateness;
+    const rows = db
+      .transaction(() => {
+        if (lateness)
+          for (const d of prepared(db, DUE_SQL).pluck().iterate({ now: p.now, limit: p.limit }) as Iterable<number>) lateness(p.now - d);
+        return claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit });
+      })
+      .immediate();
     return (rows as Record<string, unknown>[]).map(actionFromRow);
   } finally {
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();

@@ -12,6 +12,7 @@ import { DashboardPage } from './pages/dashboard.tsx';
 import { ConnectorsPage, ConnectorPage } from './pages/connectors.tsx';
 import { ActionTypesPage, ActionTypePage } from './pages/action-types.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
+import { WebhooksPage } from './pages/webhooks.tsx';
 import { ConfigPage } from './pages/config.tsx';
 import { CasesPage, NotificationsPage } from './pages/cases.tsx';
 import { CasePage } from './pages/case.tsx';
@@ -55,7 +56,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   );
 }
 
-const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config', '/ui/processes', '/ui/queues'];
+const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config', '/ui/processes', '/ui/queues', '/ui/webhooks'];
 
 function Screen({ session }: { session: Session }) {
   const { path, query } = useLocation();
@@ -79,6 +80,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/action-types') return <ActionTypesPage />;
   if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) return <ActionTypePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/api-keys') return <ApiKeysPage />;
+  if (path === '/ui/webhooks') return <WebhooksPage />;
   if (path === '/ui/config') return <ConfigPage />;
   return (
     <main id="main">
@@ -123,6 +125,7 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
           {can(session, 'builder') && link('/ui/action-types', 'Action types')}
           {can(session, 'builder') && link('/ui/processes', 'Processes')}
           {can(session, 'builder') && link('/ui/queues', 'Queues')}
+          {can(session, 'builder') && link('/ui/webhooks', 'Webhooks')}
           {can(session, 'admin') && link('/ui/users', 'Users')}
           {can(session, 'admin') && link('/ui/api-keys', 'API keys')}
           {can(session, 'builder') && link('/ui/config', 'Configuration')}

@@ -4,7 +4,7 @@
 // attempt's request and response (secrets are redacted by the server).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, ApiError, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -120,9 +120,69 @@ function Attempt({ data }: { data: Record<string, unknown> }) {
   );
 }
 
+interface IntegrationLogItem {
+  requestType: string;
+  direction: string;
+  at: string;
+  payload: unknown;
+  result: unknown;
+  actionId: string;
+}
+
+/** The integration log, or null when there is none (404: this action, or this Callout, has no log). */
+async function integrationLog(id: string): Promise<IntegrationLogItem[] | null> {
+  try {
+    return (await api<{ items: IntegrationLogItem[] }>('GET', `/v1/actions/${encodeURIComponent(id)}/integration-log`)).items;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+const shown = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+
+function IntegrationLog({ log }: { log: { data: IntegrationLogItem[] | null | undefined; error: unknown } }) {
+  if (log.error) return <ErrorBox error={log.error} />;
+  if (!log.data || log.data.length === 0) return null;
+  return (
+    <section aria-labelledby="integration-log-h">
+      <h2 id="integration-log-h">Integration log</h2>
+      <table data-testid="integration-log">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Direction</th>
+            <th scope="col">Request type</th>
+            <th scope="col">Payload</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {log.data.map((r, i) => (
+            <tr key={i}>
+              <td>
+                <Time iso={r.at} />
+              </td>
+              <td>{r.direction}</td>
+              <td>{r.requestType}</td>
+              <td>
+                <pre>{shown(r.payload)}</pre>
+              </td>
+              <td>
+                <pre>{shown(r.result)}</pre>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function ActionPage({ session, id }: { session: Session; id: string }) {
   const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
   const timeline = useData(() => api<{ items: TimelineItem[] }>('GET', `/v1/actions/${encodeURIComponent(id)}/timeline`), [id]);
+  const log = useData(() => integrationLog(id), [id]);
   const [error, setError] = useState<unknown>(null);
   useEffect(
     () =>
@@ -130,6 +190,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         if (m.overflow || m.changes.some((c) => c.id === id)) {
           action.reload();
           timeline.reload();
+          log.reload();
         }
       }),
     [id],
@@ -223,6 +284,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <summary>Input and output</summary>
         <pre>{JSON.stringify({ input: a.input, output: a.output }, null, 2)}</pre>
       </details>
+      <IntegrationLog log={log} />
       <section aria-label="Timeline">
         <h2>Timeline</h2>
         <ErrorBox error={timeline.error} />

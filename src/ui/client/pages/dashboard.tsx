@@ -56,9 +56,51 @@ function Chart({ series, name }: { series: Point[]; name: string }) {
   );
 }
 
+interface Lateness {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const ms = (n: number): string => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+
+/** How late due actions were picked up over the last minute: the engine keeping its timers. */
+function TimerLateness({ l }: { l: Lateness | null }) {
+  return (
+    <section aria-labelledby="lateness-h">
+      <h2 id="lateness-h">Timer lateness (last minute)</h2>
+      {l === null ? (
+        <p class="empty">Nothing came due in the last minute.</p>
+      ) : (
+        <ul class="tiles" data-testid="timer-lateness">
+          <li>
+            <span class="big" data-testid="lateness-p50">
+              {ms(l.p50Ms)}
+            </span>{' '}
+            median
+          </li>
+          <li>
+            <span class="big" data-testid="lateness-p99">
+              {ms(l.p99Ms)}
+            </span>{' '}
+            p99
+          </li>
+          <li>
+            <span class="big">{l.samples.toLocaleString()}</span> actions claimed
+          </li>
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function DashboardPage() {
   const counts = useData(() => api<{ states: Record<string, number>; phases: Record<string, number> }>('GET', '/v1/actions/counts'), []);
-  const dash = useData(() => api<{ connectors: ConnectorHealth[]; since: string }>('GET', '/v1/dashboard'), []);
+  const dash = useData(
+    () => api<{ connectors: ConnectorHealth[]; since: string; timerLateness: Lateness | null }>('GET', '/v1/dashboard'),
+    [],
+  );
   useEffect(() => {
     let due = false;
     const off = subscribe(() => (due = true));
@@ -97,6 +139,7 @@ export function DashboardPage() {
           ))}
         </ul>
       )}
+      {dash.data && <TimerLateness l={dash.data.timerLateness} />}
       <h2>Connectors</h2>
       <ErrorBox error={dash.error} />
       {open.length > 0 && (

@@ -15,15 +15,17 @@ const KEYS: Array<[key: string, word: string]> = [
   ['reason', 'reason'],
   ['resolution', 'resolution'],
   ['actionType', 'type'],
+  ['connector', 'connector'],
   ['caseId', 'case'],
   ['externalReference', 'ref'],
   ['queue', 'queue'],
   ['assignee', 'assignee'],
   ['unassigned', 'unassigned'],
   ['escalated', 'escalated'],
+  ['q', 'text'],
 ];
 const FILTER_KEYS = KEYS.map(([k]) => k);
-const COUNT_KEYS = ['actionType', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated'];
+const COUNT_KEYS = ['actionType', 'connector', 'q', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated'];
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,24 +35,58 @@ export function filtersOf(q: URLSearchParams): Filters {
   return Object.fromEntries(FILTER_KEYS.map((k) => [k, q.get(k) ?? undefined]));
 }
 
-/** `state:waiting type:create-ticket ref:EXT-1`; a bare action id opens it, other bare words are a reference. */
+/**
+ * `state:waiting type:create-ticket ref:EXT-1`; a bare action id opens it; other bare words are text
+ * searched in the input (custom data) and the external reference (q).
+ */
 export function parseQuery(text: string): { filters: Filters; actionId?: string } {
   const filters: Filters = {};
+  const words: string[] = [];
   for (const part of text.trim().split(/\s+/).filter(Boolean)) {
     const i = part.indexOf(':');
     const word = i > 0 ? part.slice(0, i) : '';
     const k = KEYS.find(([, w]) => w === word)?.[0];
-    if (k) filters[k] = part.slice(i + 1);
+    if (k && k !== 'q') filters[k] = part.slice(i + 1);
+    else if (k) words.push(part.slice(i + 1));
     else if (UUID.test(part)) return { filters, actionId: part };
-    else filters.externalReference = part;
+    else words.push(part);
   }
+  if (words.length > 0) filters.q = words.join(' ');
   return { filters };
 }
 
 export function queryText(f: Filters): string {
-  return KEYS.filter(([k]) => f[k])
+  // The free text goes last and bare, as it was typed.
+  return KEYS.filter(([k]) => f[k] && k !== 'q')
     .map(([k, w]) => `${w}:${f[k]}`)
+    .concat(f.q ? [f.q] : [])
     .join(' ');
+}
+
+/** One chip per connector: the actions of its action types. */
+function ConnectorChips({ f }: { f: Filters }) {
+  const list = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
+  const items = list.data?.items ?? [];
+  if (items.length === 0) return null;
+  const chip = (label: string, connector: string | undefined) => (
+    <li key={label}>
+      <a
+        class={`count${f.connector === connector ? ' active' : ''}`}
+        href={`/ui/work${qs({ ...f, connector, before: undefined })}`}
+        aria-current={f.connector === connector ? 'true' : undefined}
+      >
+        {label}
+      </a>
+    </li>
+  );
+  return (
+    <nav aria-label="Connector">
+      <ul class="counts">
+        {chip('Any connector', undefined)}
+        {items.map((c) => chip(c.name, c.name))}
+      </ul>
+    </nav>
+  );
 }
 
 interface Counts {
@@ -128,7 +164,7 @@ function FilterBar({ f }: { f: Filters }) {
           id="q"
           type="search"
           value={text}
-          placeholder="action id, external reference, or state:waiting type:… case:… ref:…"
+          placeholder="action id, text in the data or reference, or state:waiting connector:… case:…"
           onInput={(e) => setText(e.currentTarget.value)}
           aria-describedby="q-hint"
         />
@@ -245,6 +281,7 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
       <h1 tabIndex={-1}>Work</h1>
       <Whose f={f} />
       <FilterBar f={f} />
+      <ConnectorChips f={f} />
       {counts.error ? <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
       {fresh > 0 && (
         <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>

@@ -1,0 +1,210 @@
+// Builder: webhook subscriptions. List, create (the signing secret is shown once, with a copy
+// button: the API never returns it again), rotate the secret, enable/disable, and each
+// subscription's deliveries with every attempt.
+
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { ErrorBox, Field, Time, announce, useData } from '../components.tsx';
+
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+}
+interface Delivery {
+  id: string;
+  eventType: string;
+  status: string;
+  attempts: Array<{ at: string; status: number | null; durationMs: number; outcome: string; response: string | null }>;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** The secret once: copied to the clipboard on request, never stored by the page. */
+function SecretOnce({ label, secret }: { label: string; secret: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async (): Promise<void> => {
+    await navigator.clipboard.writeText(secret);
+    setCopied(true);
+    announce('Secret copied');
+  };
+  return (
+    <div class="notice" role="status">
+      {label}, shown this once: <code data-testid="webhook-secret">{secret}</code>{' '}
+      <button type="button" onClick={() => void copy().catch(() => setCopied(false))}>
+        {copied ? 'Copied' : 'Copy secret'}
+      </button>
+    </div>
+  );
+}
+
+function Deliveries({ webhook }: { webhook: Webhook }) {
+  const list = useData(() => api<{ items: Delivery[] }>('GET', `/v1/webhooks/${webhook.id}/deliveries?limit=50`), [webhook.id]);
+  return (
+    <section aria-labelledby="deliveries-h">
+      <h2 id="deliveries-h">Deliveries to {webhook.url}</h2>
+      <ErrorBox error={list.error} />
+      {list.data && list.data.items.length === 0 && <p class="empty">Nothing delivered yet.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <table data-testid="deliveries">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Next attempt</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((d) => (
+              <tr key={d.id}>
+                <td>{d.eventType}</td>
+                <td>
+                  {d.status}
+                  {d.lastError && <div class="hint">{d.lastError}</div>}
+                </td>
+                <td>
+                  <ol class="attempts">
+                    {d.attempts.map((a, i) => (
+                      <li key={i}>
+                        <Time iso={a.at} />: {a.outcome} ({a.durationMs} ms)
+                      </li>
+                    ))}
+                  </ol>
+                </td>
+                <td>{d.nextAttemptAt ? <Time iso={d.nextAttemptAt} /> : '—'}</td>
+                <td>
+                  <Time iso={d.createdAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function WebhooksPage() {
+  const list = useData(() => api<{ items: Webhook[] }>('GET', '/v1/webhooks'), []);
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState('*');
+  const [description, setDescription] = useState('');
+  const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
+  const [shown, setShown] = useState<Webhook | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const act = async (f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+      setError(null);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const create = (e: Event): Promise<void> => {
+    e.preventDefault();
+    return act(async () => {
+      const r = await api<Webhook & { secret: string }>('POST', '/v1/webhooks', {
+        url: url.trim(),
+        events: events
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        ...(description.trim() ? { description: description.trim() } : {}),
+      });
+      setSecret({ label: `Signing secret for ${r.url}`, secret: r.secret });
+      setUrl('');
+      setDescription('');
+    });
+  };
+  const rotate = (w: Webhook): Promise<void> =>
+    act(async () => {
+      if (!window.confirm(`Rotate the secret of ${w.url}? The old one keeps signing for 24 hours.`)) return;
+      const r = await api<{ secret: string }>('POST', `/v1/webhooks/${w.id}/rotate-secret`, {});
+      setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
+    });
+  const toggle = (w: Webhook): Promise<void> =>
+    act(() => api('PATCH', `/v1/webhooks/${w.id}`, { enabled: !w.enabled }).then(() => undefined));
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Webhooks</h1>
+      <form onSubmit={(e) => void create(e)} class="form">
+        <Field label="Endpoint URL" id="w-url">
+          <input id="w-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        </Field>
+        <Field
+          label="Events"
+          id="w-events"
+          hint="Comma-separated: * for all, a group such as action.* or case.*, or a type such as action.escalated."
+        >
+          <input id="w-events" required value={events} aria-describedby="w-events-hint" onInput={(e) => setEvents(e.currentTarget.value)} />
+        </Field>
+        <Field label="Description" id="w-description">
+          <input id="w-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Create webhook</button>
+      </form>
+      <ErrorBox error={error} />
+      {secret && <SecretOnce label={secret.label} secret={secret.secret} />}
+      <h2>Subscriptions</h2>
+      <ErrorBox error={list.error} />
+      {list.data && list.data.items.length === 0 && <p class="empty">No webhooks yet.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <table data-testid="webhooks">
+          <thead>
+            <tr>
+              <th scope="col">Endpoint</th>
+              <th scope="col">Events</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((w) => (
+              <tr key={w.id} data-id={w.id}>
+                <td>
+                  {w.url}
+                  {w.description && <div class="hint">{w.description}</div>}
+                </td>
+                <td>{w.events.join(', ')}</td>
+                <td data-testid="webhook-status">
+                  {w.enabled ? 'Enabled' : 'Disabled'}
+                  {w.disabledReason && <div class="hint">{w.disabledReason}</div>}
+                  {w.failingSince && (
+                    <div class="hint">
+                      failing since <Time iso={w.failingSince} />
+                    </div>
+                  )}
+                </td>
+                <td>
+                  <Time iso={w.createdAt} />
+                </td>
+                <td>
+                  <button type="button" onClick={() => void toggle(w)} aria-label={`${w.enabled ? 'Disable' : 'Enable'} ${w.url}`}>
+                    {w.enabled ? 'Disable' : 'Enable'}
+                  </button>{' '}
+                  <button type="button" onClick={() => void rotate(w)} aria-label={`Rotate the secret of ${w.url}`}>
+                    Rotate secret
+                  </button>{' '}
+                  <button type="button" onClick={() => setShown(w)} aria-label={`Deliveries to ${w.url}`}>
+                    Deliveries
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {shown && <Deliveries webhook={shown} />}
+    </main>
+  );
+}
