@@ -6,13 +6,13 @@
 import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
+import { applyNow } from './apply.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Registry, ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { Sender } from './sender.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
-import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectorHealth } from './connector-health.ts';
 import { AdmissionControl, type Claimed } from './admission.ts';
@@ -394,25 +394,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
     const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
     if (integrated) return integrated;
-    for (let i = 0; i < 20; i++) {
-      const cur = i === 0 && known ? known : await this.o.store.getAction(id);
-      if (!cur) throw new NotFoundError('Action', id);
-      const policy = await this.o.registry.policyOf(cur);
-      const now = this.o.clock.now();
-      const t = transition(cur, event, { policy, now, rand: Math.random() });
-      if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
-      if (!t.changed) return cur;
-      // Through the group commit: many concurrent callbacks share one transaction.
-      const events = this.webhookEvents?.forTransition(cur, t.action, t.effects);
-      const written = await this.writes.enqueue(
-        { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
-        event,
-        'report',
-      );
-      // Its due time reaches the loop through the group commit (onDue).
-      if (written) return written;
-    }
-    throw new ConflictError('The action kept changing while this request was applied; try again');
+    return applyNow(
+      { store: this.o.store, registry: this.o.registry, clock: this.o.clock, writes: this.writes, webhookEvents: this.webhookEvents },
+      id,
+      event,
+      known,
+    );
   }
 
   /**

@@ -1,0 +1,43 @@
+// A change asked for by a person or an external system (a callback, a completion, a retry): applied
+// now through the lifecycle, written through the group commit (so concurrent requests share a
+// transaction), and tried again from the stored record when another writer got there first.
+
+import type { ActionRecord } from '../lifecycle/action.ts';
+import { transition, type ActionEvent } from '../lifecycle/transition.ts';
+import type { Store } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Registry } from './registry.ts';
+import type { GroupCommit } from './group-commit.ts';
+import type { WebhookEventSource } from '../webhooks/outbox.ts';
+import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
+
+export interface ApplyDeps {
+  store: Store;
+  registry: Registry;
+  clock: Clock;
+  writes: GroupCommit;
+  webhookEvents: WebhookEventSource | null;
+}
+
+/** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
+export async function applyNow(d: ApplyDeps, id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+  for (let i = 0; i < 20; i++) {
+    const cur = i === 0 && known ? known : await d.store.getAction(id);
+    if (!cur) throw new NotFoundError('Action', id);
+    const policy = await d.registry.policyOf(cur);
+    const now = d.clock.now();
+    const t = transition(cur, event, { policy, now, rand: Math.random() });
+    if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
+    if (!t.changed) return cur;
+    // Through the group commit: many concurrent callbacks share one transaction.
+    const events = d.webhookEvents?.forTransition(cur, t.action, t.effects);
+    const written = await d.writes.enqueue(
+      { action: t.action, expectedVersion: cur.version, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+      event,
+      'report',
+    );
+    // Its due time reaches the loop through the group commit (onDue).
+    if (written) return written;
+  }
+  throw new ConflictError('The action kept changing while this request was applied; try again');
+}
