@@ -68,6 +68,11 @@ async function runDemo(): Promise<void> {
     return r.json();
   };
 
+  // The demo's webhook receiver verifies every delivery's signature with the standardwebhooks package.
+  await until('a verified webhook', demo, () =>
+    /webhook receiver: action\.launched .*\(signature verified\)/.test(demo.out()) ? true : undefined,
+  );
+  expect(demo.out()).not.toContain('webhook receiver: refused');
   const closed = await until('the case closing', demo, async () => {
     const c = await get(`/v1/cases/${caseId}`);
     return c.status === 'closed' ? c : undefined;

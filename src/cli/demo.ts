@@ -9,6 +9,7 @@ import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
 import { seedWork, startWork } from './demo-work.ts';
 import { demoIntegratedQueue } from './demo-integrated.ts';
+import { demoWebhookReceiver } from './demo-webhooks.ts';
 
 const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
   {
@@ -155,6 +156,12 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const { callout } = running;
   await seed(callout, mock.url);
   await seedWork(callout);
+  const say = (line: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  // Subscribed before anything launches, so it hears every event of the demo; its lines wait for the
+  // intro (whose first line is where to open the UI).
+  const early: string[] = [];
+  let introShown = false;
+  const receiver = await demoWebhookReceiver(callout, (line) => (introShown ? say(line) : void early.push(line)));
   // The admin key is shown on the first start only; later runs get a fresh demo key.
   const key =
     s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
@@ -165,7 +172,6 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   if (opts.launch) ids.push(await demoIntegratedQueue(callout, mock.url, kase.id));
 
   const base = running.url;
-  const say = (line: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const work = opts.launch ? await startWork(callout, base, key, say) : undefined;
   process.stdout.write(
     [
@@ -189,10 +195,14 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
             '',
           ]
         : []),
+      `A webhook receiver (${receiver.url}) subscribed to every event checks each signature and prints it.`,
+      '',
       'Actions as they move (Ctrl-C to stop):',
       '',
     ].join('\n'),
   );
+  introShown = true;
+  for (const line of early.splice(0)) say(line);
   let last = '';
   const show = async (): Promise<void> => {
     const lines: string[] = [];
@@ -220,6 +230,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
     void running
       .stop()
       .then(() => mock.close())
+      .then(() => receiver.close())
       .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
