@@ -3,32 +3,15 @@
 // case moves on from the outbox written with that write: the next step is launched, once.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { freePort } from '../helpers/harness.ts';
 import { childApi, startChildServer, testNodeEnv, type ChildApi, type ChildServer } from '../helpers/child-server.ts';
-import { TEST_DATABASE_URL, withAdmin } from '../helpers/pg.ts';
+import { postgresNodeEnv, sqliteNodeEnv, type NodeEnv } from '../helpers/node-env.ts';
 
 const KEY = 'case-crash-admin-key-0123456789';
 
-async function sqliteEnv(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'callout-case-crash-'));
-  return { env: { CALLOUT_DATA_DIR: dir }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-async function postgresEnv(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
-  const db = `callout_cases_${randomBytes(4).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${db}`));
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${db}`;
-  return {
-    env: { DATABASE_URL: url.toString(), CALLOUT_SECRET_KEY: randomBytes(32).toString('hex') },
-    dispose: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).then(() => undefined),
-  };
-}
+const sqliteEnv = (): Promise<NodeEnv> => sqliteNodeEnv('case-crash');
+const postgresEnv = (): Promise<NodeEnv> => postgresNodeEnv('case-crash');
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
