@@ -162,7 +162,7 @@ export class IntegrationService {
         ...(launch && launch.action.state === 'todo' ? { result: `Not sent: ${launch.action.lastError ?? 'invalid input'}` } : {}),
       };
       const ok = await this.d.store.writeIntegration({
-        write: { action: next, expectedVersion: cur.version, timeline, effects },
+        write: { action: next, expectedVersion: cur.version, previous: cur, timeline, effects },
         entry,
         launch,
       });

@@ -57,6 +57,11 @@ export interface NewAction {
 export interface ActionWrite {
   action: ActionRecord;
   expectedVersion: number;
+  /**
+   * The record the change was computed from (at `expectedVersion`), when the writer has it: a store
+   * may then write only the columns that differ (SQLite rewrites every index whose column is SET).
+   */
+  previous?: ActionRecord;
   timeline: TimelineEntry[];
   effects: Effect[];
   /** Webhook events of the change, put in the outbox in the same transaction when the write applies. */

@@ -10,3 +10,21 @@ export function insertTimeline(db: Database.Database, actionId: string, entries:
   const s = prepared(db, TIMELINE);
   for (const e of entries) s.run(actionId, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
 }
+
+/** One entry of some action. */
+export type TimelineRowOf = readonly [actionId: string, entry: TimelineEntry];
+
+/** Rows per multi-row INSERT: one call into SQLite instead of 32 (6 parameters each, far below the limit). */
+const CHUNK = 32;
+const insertOf = (n: number): string =>
+  `INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+
+/** Entries of many actions, inserted in the order given (their seq follows it). */
+export function insertTimelineRows(db: Database.Database, rows: readonly TimelineRowOf[]): void {
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const chunk = rows.slice(start, start + CHUNK);
+    const values: unknown[] = [];
+    for (const [id, e] of chunk) values.push(id, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
+    prepared(db, insertOf(chunk.length)).run(...values);
+  }
+}

@@ -3,15 +3,20 @@
 
 import type Database from 'better-sqlite3';
 import type { ActionWrite } from '../types.ts';
-import { MUTABLE_ACTION_COLUMNS, mutableValues } from '../rows.ts';
+import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
-import { insertTimeline } from './insert-timeline.ts';
+import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
-const UPDATE = `UPDATE actions SET ${MUTABLE_ACTION_COLUMNS.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
+// SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
+// action has ten), so a write names only the columns that differ from the record it was computed
+// from; without that record, all of them. One statement per column set, cached by its text.
+const updateOf = (columns: readonly string[]): string =>
+  `UPDATE actions SET ${columns.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
+const MUTABLE_INDEXES = MUTABLE_ACTION_COLUMNS.map((c) => ACTION_COLUMNS.indexOf(c));
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
 const NOTIFY_OWNER = `
@@ -20,16 +25,36 @@ SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner 
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
+/** The SET columns and their values of one write. */
+function changes(w: ActionWrite): { columns: string[]; values: unknown[] } {
+  const next = actionValues(w.action, bool);
+  const prev = w.previous && w.previous.version === w.expectedVersion ? actionValues(w.previous, bool) : null;
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  MUTABLE_INDEXES.forEach((i, k) => {
+    if (prev && prev[i] === next[i]) return;
+    columns.push(MUTABLE_ACTION_COLUMNS[k]!);
+    values.push(next[i]);
+  });
+  return { columns, values };
+}
+
 export function writeActions(db: Database.Database, writes: ActionWrite[]): boolean[] {
-  const update = prepared(db, UPDATE);
   return db
     .transaction(() => {
+      const timeline: TimelineRowOf[] = [];
       const applied = writes.map((w) => {
         const a = w.action;
-        if (update.run(...mutableValues(a, bool), a.id, w.expectedVersion).changes !== 1) return false;
-        insertTimeline(db, a.id, w.timeline);
+        const { columns, values } = changes(w);
+        // An unchanged version means nothing to guard with: write the whole row as before.
+        const c = columns.includes('version') ? columns : MUTABLE_ACTION_COLUMNS;
+        const v = c === columns ? values : changes({ ...w, previous: undefined }).values;
+        if (prepared(db, updateOf(c)).run(...v, a.id, w.expectedVersion).changes !== 1) return false;
+        for (const e of w.timeline) timeline.push([a.id, e]);
         return true;
       });
+      // The batch's entries in few statements, in order: each action's own before its effects' (allocations).
+      insertTimelineRows(db, timeline);
       applyEffects(db, planEffects(writes.filter((_, i) => applied[i])));
       return applied;
     })
