@@ -34,6 +34,7 @@ import { TaskService } from './tasks/service.ts';
 import { ProcessService } from './processes/service.ts';
 import { CaseLauncher } from './processes/case-launcher.ts';
 import { CaseWorker } from './processes/case-worker.ts';
+import { openThreadedSqliteStore } from './store/sqlite/thread.ts';
 import { WebhookOutbox } from './webhooks/outbox.ts';
 import { WebhookSender } from './webhooks/sender.ts';
 import { DeliveryWorker } from './webhooks/worker.ts';
@@ -66,6 +67,8 @@ export interface CalloutOptions {
   };
   /** `full` (default) or `normal` fsync on the embedded store. */
   sqliteSynchronous?: 'full' | 'normal';
+  /** Run the embedded store's SQLite work on a thread of its own (store/sqlite/thread.ts). @default true */
+  sqliteThread?: boolean;
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
   /** The case worker: `worker: false` for a node that moves no cases on (others do). */
@@ -242,8 +245,8 @@ export class Callout {
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
-    const store =
-      opts.store ?? new SqliteStore({ file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full', logger });
+    const sqlite = { file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full', logger } as const;
+    const store = opts.store ?? (opts.sqliteThread === false ? new SqliteStore(sqlite) : openThreadedSqliteStore(sqlite));
     // The generated key lives beside the store's files; a store with none (shared by several nodes) needs
     // the key given. Checked before the store is migrated: nothing to undo when the setting is missing.
     const keyDir = store.capabilities.localDataDir;

@@ -37,9 +37,14 @@ export async function openCallout(
     void c.engine.on('failure', (err) => process.stderr.write(`callout engine failure (recovering): ${(err as Error).message}\n`));
   if (store === 'sqlite') {
     const dataDir = join(ctx.workDir, 'callout');
-    const callout = await Callout.open({ ...common, dataDir, sqliteSynchronous: ctx.sqliteSynchronous });
+    const sqliteThread = process.env.BENCH_SQLITE_THREAD !== '0';
+    const callout = await Callout.open({ ...common, dataDir, sqliteSynchronous: ctx.sqliteSynchronous, sqliteThread });
     listenErrors(callout);
-    return { callout, settings: { store: 'sqlite', synchronous: ctx.sqliteSynchronous, ...engine }, close: () => callout.close() };
+    return {
+      callout,
+      settings: { store: 'sqlite', synchronous: ctx.sqliteSynchronous, sqliteThread, ...engine },
+      close: () => callout.close(),
+    };
   }
   // Loaded only when asked for, so the SQLite runs work while the PostgreSQL store is being written.
   const { PostgresStore } = await import('../../src/store/postgres/store.ts');

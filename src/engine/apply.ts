@@ -32,7 +32,14 @@ export async function applyNow(d: ApplyDeps, id: string, event: ActionEvent, kno
     // Through the group commit: many concurrent callbacks share one transaction.
     const events = d.webhookEvents?.forTransition(cur, t.action, t.effects);
     const written = await d.writes.enqueue(
-      { action: t.action, expectedVersion: cur.version, previous: cur, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+      {
+        action: t.action,
+        expectedVersion: cur.version,
+        previous: cur,
+        timeline: t.timeline,
+        effects: t.effects,
+        ...(events ? { events } : {}),
+      },
       event,
       'report',
     );

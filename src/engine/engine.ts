@@ -363,7 +363,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const events = this.webhookEvents?.forTransition(a, t.action, t.effects);
     await this.writes.enqueue(
-      { action: t.action, expectedVersion: a.version, previous: a, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+      {
+        action: t.action,
+        expectedVersion: a.version,
+        previous: a,
+        timeline: t.timeline,
+        effects: t.effects,
+        ...(events ? { events } : {}),
+      },
       event,
     );
   }

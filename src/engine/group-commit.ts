@@ -154,7 +154,14 @@ export class GroupCommit {
         if (!t.ok || !t.changed) return cur;
         const events = this.o.eventsFor?.(cur, t.action, t.effects);
         const [ok] = await this.o.store.writeActions([
-          { action: t.action, expectedVersion: cur.version, previous: cur, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+          {
+            action: t.action,
+            expectedVersion: cur.version,
+            previous: cur,
+            timeline: t.timeline,
+            effects: t.effects,
+            ...(events ? { events } : {}),
+          },
         ]);
         if (ok) {
           if (t.action.dueAt !== null) this.o.onDue(t.action.dueAt);

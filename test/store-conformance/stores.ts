@@ -15,6 +15,7 @@ import { uuidv7 } from '../../src/ids.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { ActionWrite, ConfigRow, NewAction, Store } from '../../src/store/types.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
 
@@ -53,15 +54,16 @@ export const TABLES = [
   'integration_log',
 ];
 
-export const sqliteBackend: Backend = {
-  name: 'SqliteStore',
+/** The embedded store on the event loop, or (`thread`) with its SQLite work on a worker thread, as `callout serve` runs it. */
+const sqliteOf = (thread: boolean): Backend => ({
+  name: thread ? 'SqliteStore (thread)' : 'SqliteStore',
   async createDatabase() {
     const dir = mkdtempSync(join(tmpdir(), 'callout-store-'));
     const file = join(dir, 'callout.db');
     const opened: Store[] = [];
     return {
       open() {
-        const s = new SqliteStore({ file, synchronous: 'normal' });
+        const s = thread ? openThreadedSqliteStore({ file, synchronous: 'normal' }) : new SqliteStore({ file, synchronous: 'normal' });
         opened.push(s);
         return s;
       },
@@ -87,7 +89,10 @@ export const sqliteBackend: Backend = {
       },
     };
   },
-};
+});
+
+export const sqliteBackend = sqliteOf(false);
+export const sqliteThreadBackend = sqliteOf(true);
 
 export const quiet = createLogger({ level: 'silent' });
 
@@ -181,7 +186,10 @@ export interface StoreContext {
  * parallel without meeting). A backend that cannot be set up (PostgreSQL down) fails every test
  * with the reason, never skips them.
  */
-export function eachStore(body: (ctx: () => StoreContext) => void, backends: Backend[] = [sqliteBackend, postgresBackend]): void {
+export function eachStore(
+  body: (ctx: () => StoreContext) => void,
+  backends: Backend[] = [sqliteBackend, sqliteThreadBackend, postgresBackend],
+): void {
   for (const backend of backends)
     describe(backend.name, () => {
       let db: TestDatabase;

@@ -48,6 +48,35 @@ eachStore((ctx) => {
       expect(await store.claimDue({ now: T0 + HOUR - 1, owner: 'node-2', leaseUntil: T0 + 2 * HOUR, limit: 10 })).toEqual([]);
     });
 
+    it('a write that names the record it came from stores the same row as one that does not, a column set to null included', async () => {
+      const a = await claimedOne({ queue: 'desk', assignee: 'olga', externalReference: 'EXT-0' });
+      const b = await claimedOne({ queue: 'desk', assignee: 'olga', externalReference: 'EXT-0', createdAt: T0 + 1 });
+      const changes: Partial<ActionRecord> = {
+        phase: null,
+        state: 'closed',
+        resolution: 'done_successfully',
+        attempts: 1,
+        assignee: null,
+        output: { ok: [1, 2] },
+        closedAt: T0 + SECOND,
+        dueAt: null,
+        updatedAt: T0 + SECOND,
+      };
+      const withPrevious = { ...write(a, changes), previous: a };
+      const without = write(b, changes);
+      expect(await store.writeActions([withPrevious, without])).toEqual([true, true]);
+      const [ra, rb] = [await store.getAction(a.id), await store.getAction(b.id)];
+      expect(ra).toEqual(withPrevious.action);
+      expect({ ...rb, id: a.id, createdAt: a.createdAt, timeoutAt: a.timeoutAt }).toEqual({ ...ra });
+      // Unchanged columns kept what was there: the queue and the external reference.
+      expect(ra).toMatchObject({ queue: 'desk', externalReference: 'EXT-0', assignee: null });
+      // The guard still holds: the same write again (now stale) applies nothing.
+      expect(await store.writeActions([{ ...withPrevious, action: { ...withPrevious.action, state: 'todo', resolution: null } }])).toEqual([
+        false,
+      ]);
+      expect((await store.getAction(a.id))!.state).toBe('closed');
+    });
+
     it('a stale write changes nothing — no record, timeline, case data or notification — while the rest of the batch applies', async () => {
       await store.insertCase({ id: 'case-1', data: { a: 1 }, owner: 'olga', createdAt: T0, updatedAt: T0 });
       const item = launched({ caseId: 'case-1', dueAt: T0 });

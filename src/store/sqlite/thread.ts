@@ -1,0 +1,151 @@
+// The embedded store with its SQLite work on a thread of its own. better-sqlite3 is synchronous: on the
+// event loop, every claim, write and launch (with its fsync) stops HTTP, timers and the engine's own
+// logic for as long as it runs — about half the thread under load. Here a worker thread holds a second
+// connection to the same file and runs the store's operations; the event loop only posts them and
+// awaits the answer, so store work and HTTP use both cores.
+//
+// The store's methods are async already, so this is a Proxy over an ordinary SqliteStore that forwards
+// each call by name. What cannot cross a thread stays on this side's connection: migrations (before any
+// call is forwarded), and the two operations that take a function run inside their transaction
+// (`updateConnectorStatus`, `claimScheduleTicks`; rare: a circuit change, a schedule tick). The claim's
+// lateness callback is replaced by a list the worker returns.
+
+import { Worker } from 'node:worker_threads';
+import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
+import type { ClaimParams } from '../types.ts';
+import { SqliteStore, type SqliteStoreOptions } from './store.ts';
+import type { Reply, Request, ThreadError } from './thread-protocol.ts';
+
+/** Run on this side's connection: they take functions, or manage the connection itself. */
+const LOCAL = new Set<PropertyKey>(['migrate', 'close', 'updateConnectorStatus', 'claimScheduleTicks']);
+
+/** Operations whose arguments and results are plain JSON (no Map, no undefined inside arrays). */
+export const JSON_OPS = new Set(['claimDue', 'writeActions', 'insertActions', 'getAction']);
+
+const ERROR_CLASSES: Record<string, { prototype: object }> = {
+  CalloutError,
+  ConflictError,
+  InvalidStateError,
+  NotFoundError,
+  SetupError,
+  ValidationError,
+};
+
+/** An error thrown on the thread as it would have been thrown here: same class, message and fields (e.g. `code`). */
+function revive(e: ThreadError): Error {
+  const err = Object.create((ERROR_CLASSES[e.name] ?? Error).prototype) as Error;
+  Object.assign(err, e.props);
+  Object.defineProperty(err, 'message', { value: e.message, writable: true, configurable: true });
+  Object.defineProperty(err, 'name', { value: e.name, writable: true, configurable: true });
+  Object.defineProperty(err, 'stack', { value: e.stack, writable: true, configurable: true });
+  return err;
+}
+
+/** The process's Node options, less those that only make sense for a script given inline (`node -e`). */
+function threadExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--input-type')) continue;
+    if (['-e', '--eval', '-p', '--print'].includes(a)) {
+      i++;
+      continue;
+    }
+    if (/^--(eval|print)=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Opens the store on `opts.file` with its operations on a worker thread. The result is a SqliteStore
+ * (same methods, same `db` for this side's connection), so it replaces one anywhere.
+ */
+export function openThreadedSqliteStore(opts: SqliteStoreOptions): SqliteStore {
+  const local = new SqliteStore(opts);
+  const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
+    workerData: { file: opts.file, synchronous: opts.synchronous ?? 'full' },
+    execArgv: threadExecArgv(process.execArgv),
+  });
+  // The thread keeps the process alive only while a call is waiting for it.
+  worker.unref();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let stopped: Error | null = null;
+
+  const fail = (e: Error): void => {
+    stopped ??= e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  worker.on('message', (m: Reply) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (pending.size === 0) worker.unref();
+    if ('error' in m) p.reject(revive(m.error));
+    else p.resolve('json' in m ? (m.json === undefined ? undefined : JSON.parse(m.json)) : m.value);
+  });
+  worker.on('error', (e) => fail(new Error(`the SQLite thread failed: ${e.message}`)));
+  worker.on('exit', (code) => fail(new Error(`the SQLite thread stopped (exit code ${code})`)));
+
+  // The hot operations travel as JSON text: a string crosses by copy, and JSON.stringify/parse of
+  // plain records costs less than the structured clone of the same objects (measured with bench A).
+  const call = (op: string, args: unknown[]): Promise<unknown> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      if (pending.size === 1) worker.ref();
+      worker.postMessage(
+        JSON_OPS.has(op) ? ({ id, op, json: JSON.stringify(args) } satisfies Request) : ({ id, op, args } satisfies Request),
+      );
+    });
+  };
+
+  const claimDue = async (p: ClaimParams): Promise<unknown> => {
+    const { lateness, ...rest } = p;
+    const r = (await call('claimDue', [{ ...rest, wantLateness: lateness !== undefined }])) as { rows: unknown[]; late: number[] };
+    if (lateness) for (const l of r.late) lateness(l);
+    return r.rows;
+  };
+
+  const close = async (): Promise<void> => {
+    if (!stopped) {
+      await call('$close', []).catch(() => undefined);
+      stopped = new Error('the store is closed');
+      await worker.terminate();
+    }
+    await local.close();
+  };
+
+  // The thread takes writes one after another, but a second batch posted while the first commits
+  // is ready the moment it ends: two writers keep it busy.
+  const capabilities = { ...local.capabilities, concurrentWriters: 2 };
+
+  // /health asks both connections: this side's and the thread's.
+  const ping = async (): Promise<void> => {
+    await local.ping();
+    await call('ping', []);
+  };
+
+  // The store's own operations as they were at opening; one replaced later (a test's fault injection)
+  // is called as it now is, here.
+  const own = new Map<string, unknown>();
+  for (let o: object | null = local; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
+    for (const k of Object.getOwnPropertyNames(o)) if (!own.has(k)) own.set(k, (local as unknown as Record<string, unknown>)[k]);
+  const forwarders = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const overrides: Record<string, unknown> = { capabilities, onThread: true, close, claimDue, ping };
+  return new Proxy(local, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || LOCAL.has(prop)) return v;
+      if (!own.has(prop) || own.get(prop) !== v) return v;
+      if (prop in overrides) return overrides[prop];
+      if (typeof v !== 'function') return v;
+      let f = forwarders.get(prop);
+      if (!f) forwarders.set(prop, (f = (...args: unknown[]) => call(prop, args)));
+      return f;
+    },
+  });
+}
