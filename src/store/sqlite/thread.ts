@@ -12,7 +12,8 @@
 
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
-import type { ClaimParams } from '../types.ts';
+import type { ActionWrite, ClaimParams } from '../types.ts';
+import { changedColumns, type ThinActionWrite } from './write-actions.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
 import type { Reply, Request, ThreadError } from './thread-protocol.ts';
 
@@ -123,6 +124,17 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   // is ready the moment it ends: two writers keep it busy.
   const capabilities = { ...local.capabilities, concurrentWriters: 2 };
 
+  // What a write carries across: the changed columns instead of the whole record it came from, and
+  // not the action's input (never rewritten): half the bytes of each batch.
+  const writeActions = (writes: ActionWrite[]): Promise<unknown> =>
+    call('writeActions', [
+      writes.map(({ previous: _previous, ...w }): ThinActionWrite => ({
+        ...w,
+        action: { ...w.action, input: {} },
+        columns: changedColumns({ ...w, previous: _previous }),
+      })),
+    ]);
+
   // /health asks both connections: this side's and the thread's.
   const ping = async (): Promise<void> => {
     await local.ping();
@@ -135,7 +147,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   for (let o: object | null = local; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
     for (const k of Object.getOwnPropertyNames(o)) if (!own.has(k)) own.set(k, (local as unknown as Record<string, unknown>)[k]);
   const forwarders = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const overrides: Record<string, unknown> = { capabilities, onThread: true, close, claimDue, ping };
+  const overrides: Record<string, unknown> = { capabilities, onThread: true, close, claimDue, ping, writeActions };
   return new Proxy(local, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);

@@ -17,6 +17,7 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 const updateOf = (columns: readonly string[]): string =>
   `UPDATE actions SET ${columns.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
 const MUTABLE_INDEXES = MUTABLE_ACTION_COLUMNS.map((c) => ACTION_COLUMNS.indexOf(c));
+const INDEX_OF = new Map<string, number>(ACTION_COLUMNS.map((c, i) => [c, i]));
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
 const NOTIFY_OWNER = `
@@ -25,31 +26,36 @@ SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner 
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
-/** The SET columns and their values of one write. */
-function changes(w: ActionWrite): { columns: string[]; values: unknown[] } {
+/**
+ * The columns a write changes, from the record it was computed from; null when it names none (or one
+ * at another version), or when the version does not change (nothing to guard with): then all of them.
+ */
+export function changedColumns(w: ActionWrite): string[] | null {
+  if (!w.previous || w.previous.version !== w.expectedVersion) return null;
   const next = actionValues(w.action, bool);
-  const prev = w.previous && w.previous.version === w.expectedVersion ? actionValues(w.previous, bool) : null;
-  const columns: string[] = [];
-  const values: unknown[] = [];
-  MUTABLE_INDEXES.forEach((i, k) => {
-    if (prev && prev[i] === next[i]) return;
-    columns.push(MUTABLE_ACTION_COLUMNS[k]!);
-    values.push(next[i]);
-  });
-  return { columns, values };
+  const prev = actionValues(w.previous, bool);
+  const columns = MUTABLE_INDEXES.filter((i) => prev[i] !== next[i]).map((i) => ACTION_COLUMNS[i]!);
+  return columns.includes('version') ? columns : null;
 }
 
-export function writeActions(db: Database.Database, writes: ActionWrite[]): boolean[] {
+/** A write as it crosses to the SQLite thread: the changed columns computed already, the record it came from left behind. */
+export type ThinActionWrite = Omit<ActionWrite, 'previous'> & { columns?: string[] | null };
+
+/** The SET columns and their values of one write. */
+function changes(w: ThinActionWrite): { columns: readonly string[]; values: unknown[] } {
+  const columns = (w.columns !== undefined ? w.columns : changedColumns(w)) ?? MUTABLE_ACTION_COLUMNS;
+  const all = actionValues(w.action, bool);
+  return { columns, values: columns.map((c) => all[INDEX_OF.get(c)!]) };
+}
+
+export function writeActions(db: Database.Database, writes: ThinActionWrite[]): boolean[] {
   return db
     .transaction(() => {
       const timeline: TimelineRowOf[] = [];
       const applied = writes.map((w) => {
         const a = w.action;
         const { columns, values } = changes(w);
-        // An unchanged version means nothing to guard with: write the whole row as before.
-        const c = columns.includes('version') ? columns : MUTABLE_ACTION_COLUMNS;
-        const v = c === columns ? values : changes({ ...w, previous: undefined }).values;
-        if (prepared(db, updateOf(c)).run(...v, a.id, w.expectedVersion).changes !== 1) return false;
+        if (prepared(db, updateOf(columns)).run(...values, a.id, w.expectedVersion).changes !== 1) return false;
         for (const e of w.timeline) timeline.push([a.id, e]);
         return true;
       });
