@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { SYSTEMS, type SystemName } from './systems/types.ts';
+import { EXTRA_SYSTEMS, SYSTEMS, type SystemName } from './systems/types.ts';
 import type { ChildMessage, Task } from './child.ts';
 import type { ContextSettings } from './workloads/common.ts';
 import { startMock, type MockSettings } from './lib/mock-process.ts';
@@ -23,8 +23,11 @@ import { heldBacklog, ISSUE11_WORKLOADS, issue11Tables, lateTimers, takeover, ty
 const USAGE = `usage: npm run bench -- [options]
   --workload A,B,C,D,E,N   workloads to run (default all; N = 1, 2, 3 nodes on PostgreSQL; also
                            B-retry, B-timeout, E-takeover, D2: see bench/issue11.ts)
-  --systems LIST           ${SYSTEMS.join(',')} (default all)
+  --systems LIST           ${SYSTEMS.join(',')} (default all); also ${EXTRA_SYSTEMS.join(',')}
   --runs N                 runs per measurement; the median is reported (default 3)
+  --interleave             A: run the systems in turn (run 1 of each, then run 2 of each, …) rather than
+                           all runs of one system before the next, so a change in the machine's load
+                           falls on every system alike
   --count N                workload A: jobs per run (default 50000)
   --latency MS             mock latency for A and B (default 0)
   --jitter MS              mock jitter for A and B (default 0)
@@ -64,6 +67,7 @@ const { values: f } = parseArgs({
     'n-count': { type: 'string' },
     'n-nodes': { type: 'string', default: '1,2,3' },
     quick: { type: 'boolean', default: false },
+    interleave: { type: 'boolean', default: false },
     out: { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -91,7 +95,7 @@ function usageError(message: string): never {
   console.error(`${message}\n${USAGE}`);
   process.exit(2);
 }
-for (const s of systems) if (!SYSTEMS.includes(s)) usageError(`unknown system ${s}`);
+for (const s of systems) if (!SYSTEMS.includes(s) && !EXTRA_SYSTEMS.includes(s)) usageError(`unknown system ${s}`);
 const KNOWN_WORKLOADS: readonly string[] = ['A', 'B', 'C', 'D', 'E', 'N', ...ISSUE11_WORKLOADS];
 for (const w of workloads) if (!KNOWN_WORKLOADS.includes(w)) usageError(`unknown workload ${w}`);
 if (f['sqlite-sync'] !== 'full' && f['sqlite-sync'] !== 'normal') usageError('--sqlite-sync must be full or normal');
@@ -299,22 +303,35 @@ const mockAB = (): MockSettings => ({ latencyMs: opts.latencyMs, jitterMs: opts.
 async function workloadA(): Promise<void> {
   console.log(`\nA. drain: ${opts.count} jobs, mock latency ${opts.latencyMs} ms, concurrency ${opts.concurrency}`);
   results.A = {};
-  for (const system of systems) {
-    const timeoutMs = Math.max(120_000, opts.count * 10);
-    results.A[system] = await measure(
-      `A ${system}`,
-      opts.runs,
-      mockAB,
-      ({ id, workDir, mockUrl }) =>
-        runChild<DrainResult>({
-          workload: 'A',
-          system,
-          ctx: context(id, workDir, mockUrl),
-          timeoutMs,
-          count: opts.count,
-        }) as unknown as Promise<Record<string, unknown>>,
-    );
-  }
+  const timeoutMs = Math.max(120_000, opts.count * 10);
+  const rounds = f.interleave ? opts.runs : 1;
+  for (let round = 0; round < rounds; round++)
+    for (const system of systems) {
+      const m = await measureA(system, f.interleave ? 1 : opts.runs, timeoutMs);
+      const so = results.A[system];
+      if (!so) results.A[system] = m;
+      else {
+        so.runs.push(...m.runs);
+        so.errors.push(...m.errors);
+        if (so.runs.length) so.median = medianOf(so.runs);
+      }
+    }
+}
+
+function measureA(system: SystemName, runs: number, timeoutMs: number): Promise<Measured> {
+  return measure(
+    `A ${system}`,
+    runs,
+    mockAB,
+    ({ id, workDir, mockUrl }) =>
+      runChild<DrainResult>({
+        workload: 'A',
+        system,
+        ctx: context(id, workDir, mockUrl),
+        timeoutMs,
+        count: opts.count,
+      }) as unknown as Promise<Record<string, unknown>>,
+  );
 }
 
 function rateOfA(system: SystemName): number | undefined {

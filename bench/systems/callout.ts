@@ -37,7 +37,7 @@ export async function openCallout(
     void c.engine.on('failure', (err) => process.stderr.write(`callout engine failure (recovering): ${(err as Error).message}\n`));
   if (store === 'sqlite') {
     const dataDir = join(ctx.workDir, 'callout');
-    const sqliteThread = process.env.BENCH_SQLITE_THREAD !== '0';
+    const sqliteThread = ctx.sqliteThread !== false && process.env.BENCH_SQLITE_THREAD !== '0';
     const callout = await Callout.open({ ...common, dataDir, sqliteSynchronous: ctx.sqliteSynchronous, sqliteThread });
     listenErrors(callout);
     return {
