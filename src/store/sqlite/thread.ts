@@ -58,51 +58,100 @@ function threadExecArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/**
- * Opens the store on `opts.file` with its operations on a worker thread. The result is a SqliteStore
- * (same methods, same `db` for this side's connection), so it replaces one anywhere.
- */
-export function openThreadedSqliteStore(opts: SqliteStoreOptions): SqliteStore {
-  const local = new SqliteStore(opts);
-  const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
-    workerData: { file: opts.file, synchronous: opts.synchronous ?? 'full' },
-    execArgv: threadExecArgv(process.execArgv),
-  });
-  // The thread keeps the process alive only while a call is waiting for it.
-  worker.unref();
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let stopped: Error | null = null;
+/** Replies awaited from the thread, by request id. */
+type Pending = Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
 
-  const fail = (e: Error): void => {
-    stopped ??= e;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  worker.on('message', (m: Reply) => {
-    const p = pending.get(m.id);
+/**
+ * The worker thread and the calls waiting on it. A thread that dies (a native fault, out of memory)
+ * fails the calls it held, as a dropped PostgreSQL connection would, and is started again: a store
+ * that stopped answering would stop the engine. Five deaths in a minute and it stays down.
+ */
+class StoreThread {
+  private worker!: Worker;
+  private readonly pending: Pending = new Map();
+  private nextId = 1;
+  private down: Error | null = null;
+  private deaths: number[] = [];
+
+  constructor(
+    private readonly data: { file: string; synchronous: 'full' | 'normal' },
+    private readonly logger: SqliteStoreOptions['logger'],
+    private readonly onWorker?: (w: Worker) => void,
+  ) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
+      workerData: this.data,
+      execArgv: threadExecArgv(process.execArgv),
+    });
+    // The thread keeps the process alive only while a call is waiting for it.
+    w.unref();
+    this.worker = w;
+    w.on('message', (m: Reply) => this.answer(m));
+    w.on('error', (e) => this.lost(w, `failed: ${e.message}`));
+    w.on('exit', (code) => this.lost(w, `stopped (exit code ${code})`));
+    this.onWorker?.(w);
+  }
+
+  private answer(m: Reply): void {
+    const p = this.pending.get(m.id);
     if (!p) return;
-    pending.delete(m.id);
-    if (pending.size === 0) worker.unref();
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
     if ('error' in m) p.reject(revive(m.error));
     else p.resolve('json' in m ? (m.json === undefined ? undefined : JSON.parse(m.json)) : m.value);
-  });
-  worker.on('error', (e) => fail(new Error(`the SQLite thread failed: ${e.message}`)));
-  worker.on('exit', (code) => fail(new Error(`the SQLite thread stopped (exit code ${code})`)));
+  }
+
+  private lost(w: Worker, why: string): void {
+    if (w !== this.worker) return; // its 'error' came first, and a new thread runs already
+    const err = new Error(`the SQLite thread ${why}`);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (this.down) return;
+    const now = Date.now();
+    this.deaths = [...this.deaths.filter((t) => now - t < 60_000), now];
+    if (this.deaths.length >= 5) {
+      this.down = new Error(`the SQLite thread ${why}, five times in a minute: the store is unavailable until restarted`);
+      this.logger?.warn(this.down.message);
+      return;
+    }
+    this.logger?.warn(`the SQLite thread ${why}; starting it again`);
+    this.spawn();
+  }
 
   // The hot operations travel as JSON text: a string crosses by copy, and JSON.stringify/parse of
   // plain records costs less than the structured clone of the same objects (measured with bench A).
-  const call = (op: string, args: unknown[]): Promise<unknown> => {
-    if (stopped) return Promise.reject(stopped);
-    const id = nextId++;
+  call(op: string, args: unknown[]): Promise<unknown> {
+    if (this.down) return Promise.reject(this.down);
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      if (pending.size === 1) worker.ref();
-      worker.postMessage(
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage(
         JSON_OPS.has(op) ? ({ id, op, json: JSON.stringify(args) } satisfies Request) : ({ id, op, args } satisfies Request),
       );
     });
-  };
+  }
+
+  async close(): Promise<void> {
+    if (this.down) return;
+    await this.call('$close', []).catch(() => undefined);
+    this.down = new Error('the store is closed');
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Opens the store on `opts.file` with its operations on a worker thread. The result is a SqliteStore
+ * (same methods, same `db` for this side's connection), so it replaces one anywhere. `onWorker` sees
+ * each thread started (tests stop one to see it replaced).
+ */
+export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w: Worker) => void): SqliteStore {
+  const local = new SqliteStore(opts);
+  const thread = new StoreThread({ file: opts.file, synchronous: opts.synchronous ?? 'full' }, opts.logger, onWorker);
+  const call = (op: string, args: unknown[]): Promise<unknown> => thread.call(op, args);
 
   const claimDue = async (p: ClaimParams): Promise<unknown> => {
     const { lateness, ...rest } = p;
@@ -112,11 +161,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   };
 
   const close = async (): Promise<void> => {
-    if (!stopped) {
-      await call('$close', []).catch(() => undefined);
-      stopped = new Error('the store is closed');
-      await worker.terminate();
-    }
+    await thread.close();
     await local.close();
   };
 

@@ -1,0 +1,75 @@
+// The embedded store with its SQLite work on a worker thread (src/store/sqlite/thread.ts): what only
+// that arrangement can get wrong. Everything else it is held to by the rest of this suite, which runs
+// it as a third store ("SqliteStore (thread)").
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../src/errors.ts';
+import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
+import type { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { T0, launched } from './stores.ts';
+
+describe('SqliteStore on its thread', () => {
+  let dir: string;
+  let store: SqliteStore;
+  const workers: Worker[] = [];
+  const warnings: string[] = [];
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'callout-thread-'));
+    workers.length = 0;
+    warnings.length = 0;
+    const logger = { warn: (m: unknown) => void warnings.push(String(m)) } as unknown as Parameters<
+      typeof openThreadedSqliteStore
+    >[0]['logger'];
+    store = openThreadedSqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal', logger }, (w) => workers.push(w));
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an error thrown on the thread arrives as the same class, with its message', async () => {
+    await store.insertActions([launched({}, { launchKey: 'k', launchHash: 'h1' })]);
+    const e = await store.insertActions([launched({}, { launchKey: 'k', launchHash: 'h2' })]).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConflictError);
+    expect((e as ConflictError).code).toBe('CONFLICT');
+    expect((e as Error).message).toMatch(/key/i);
+  });
+
+  it('a thread that dies is started again, and the store answers with everything committed before', async () => {
+    const item = launched({ dueAt: T0 });
+    await store.insertActions([item]);
+    await workers[0]!.terminate();
+    // The replacement is there at once: the next call goes to it.
+    expect(workers).toHaveLength(2);
+    expect((await store.getAction(item.action.id))?.id).toBe(item.action.id);
+    expect(warnings.join('\n')).toMatch(/SQLite thread stopped .*starting it again/);
+    await store.ping();
+  });
+
+  it('five deaths in a minute leave the store down with a message that says so, not restarting forever', async () => {
+    for (let i = 0; i < 5; i++) await workers[i]!.terminate();
+    expect(workers).toHaveLength(5);
+    await expect(store.ping()).rejects.toThrow(/five times in a minute/);
+  });
+
+  it('does not keep a process alive once nothing waits on it', () => {
+    // A script that opens the store, uses it and never closes it still ends.
+    const script = `
+      import { openThreadedSqliteStore } from ${JSON.stringify(new URL('../../src/store/sqlite/thread.ts', import.meta.url).pathname)};
+      const s = openThreadedSqliteStore({ file: ${JSON.stringify(join(mkdtempSync(join(tmpdir(), 'callout-thread-')), 'c.db'))} });
+      await s.migrate();
+      await s.ping();
+      console.log('pinged');`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('pinged');
+  });
+});
