@@ -35,6 +35,7 @@ import { ProcessService } from './processes/service.ts';
 import { CaseLauncher } from './processes/case-launcher.ts';
 import { CaseWorker } from './processes/case-worker.ts';
 import { openThreadedSqliteStore } from './store/sqlite/thread.ts';
+import { SQLITE_THREAD_DEFAULT } from './settings.ts';
 import { WebhookOutbox } from './webhooks/outbox.ts';
 import { WebhookSender } from './webhooks/sender.ts';
 import { DeliveryWorker } from './webhooks/worker.ts';
@@ -67,7 +68,7 @@ export interface CalloutOptions {
   };
   /** `full` (default) or `normal` fsync on the embedded store. */
   sqliteSynchronous?: 'full' | 'normal';
-  /** Run the embedded store's SQLite work on a thread of its own (store/sqlite/thread.ts). @default true */
+  /** Run the embedded store's SQLite work on a thread of its own (store/sqlite/thread.ts). @default SQLITE_THREAD_DEFAULT (settings.ts) */
   sqliteThread?: boolean;
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
@@ -246,7 +247,7 @@ export class Callout {
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
     const sqlite = { file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full', logger } as const;
-    const store = opts.store ?? (opts.sqliteThread === false ? new SqliteStore(sqlite) : openThreadedSqliteStore(sqlite));
+    const store = opts.store ?? ((opts.sqliteThread ?? SQLITE_THREAD_DEFAULT) ? openThreadedSqliteStore(sqlite) : new SqliteStore(sqlite));
     // The generated key lives beside the store's files; a store with none (shared by several nodes) needs
     // the key given. Checked before the store is migrated: nothing to undo when the setting is missing.
     const keyDir = store.capabilities.localDataDir;

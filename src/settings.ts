@@ -24,7 +24,12 @@ export interface Settings {
   callbackTokenTtlMs: number | undefined;
   /** Whether this node runs the case worker (CALLOUT_CASE_WORKER=0 for a node that moves no cases on). @default true */
   caseWorker: boolean;
+  /** The embedded store's SQLite work on a thread of its own (CALLOUT_SQLITE_THREAD=1) or on the event loop. */
+  sqliteThread: boolean;
 }
+
+/** Whether the embedded store runs on its own thread unless told (see store/sqlite/thread.ts and BENCHMARKS.md). */
+export const SQLITE_THREAD_DEFAULT = false;
 
 export interface SettingFlags {
   port?: string;
@@ -84,6 +89,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');
   const caseWorkerText = env.CALLOUT_CASE_WORKER ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(caseWorkerText)) problems.push({ field: 'CALLOUT_CASE_WORKER', message: 'must be 1 or 0' });
+  const threadText = env.CALLOUT_SQLITE_THREAD ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(threadText)) problems.push({ field: 'CALLOUT_SQLITE_THREAD', message: 'must be 1 or 0' });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -100,5 +107,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     apiRateLimit,
     callbackTokenTtlMs,
     caseWorker: caseWorkerText !== '0' && caseWorkerText !== 'false',
+    sqliteThread: threadText === '' ? SQLITE_THREAD_DEFAULT : threadText === '1' || threadText === 'true',
   };
 }

@@ -2,7 +2,7 @@
 // work is taken over. Unset: the engine's default (10 s). Bad values name the setting.
 
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '../src/settings.ts';
+import { readSettings, SQLITE_THREAD_DEFAULT } from '../src/settings.ts';
 import { ValidationError } from '../src/errors.ts';
 
 describe('CALLOUT_TAKEOVER_AFTER', () => {
@@ -24,5 +24,20 @@ describe('CALLOUT_TAKEOVER_AFTER', () => {
       expect(err, bad).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).errors).toEqual([{ field: 'CALLOUT_TAKEOVER_AFTER', message: expect.any(String) }]);
     }
+  });
+});
+
+describe('CALLOUT_SQLITE_THREAD', () => {
+  it('is 1 or 0; unset, the default', () => {
+    expect(readSettings({}, {}).sqliteThread).toBe(SQLITE_THREAD_DEFAULT);
+    expect(readSettings({}, { CALLOUT_SQLITE_THREAD: '1' }).sqliteThread).toBe(true);
+    expect(readSettings({}, { CALLOUT_SQLITE_THREAD: 'false' }).sqliteThread).toBe(false);
+    let err: unknown;
+    try {
+      readSettings({}, { CALLOUT_SQLITE_THREAD: 'yes' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ValidationError).errors).toEqual([{ field: 'CALLOUT_SQLITE_THREAD', message: 'must be 1 or 0' }]);
   });
 });

@@ -1,6 +1,7 @@
 // Callout under test, as a library in this process, on the embedded SQLite store or on PostgreSQL.
 
 import { join } from 'node:path';
+import { SQLITE_THREAD_DEFAULT } from '../../src/settings.ts';
 import { Callout } from '../../src/callout.ts';
 import { createLogger } from '../../src/logger.ts';
 import { dropSchema } from '../lib/pg.ts';
@@ -37,7 +38,7 @@ export async function openCallout(
     void c.engine.on('failure', (err) => process.stderr.write(`callout engine failure (recovering): ${(err as Error).message}\n`));
   if (store === 'sqlite') {
     const dataDir = join(ctx.workDir, 'callout');
-    const sqliteThread = ctx.sqliteThread !== false && process.env.BENCH_SQLITE_THREAD !== '0';
+    const sqliteThread = ctx.sqliteThread ?? SQLITE_THREAD_DEFAULT;
     const callout = await Callout.open({ ...common, dataDir, sqliteSynchronous: ctx.sqliteSynchronous, sqliteThread });
     listenErrors(callout);
     return {

@@ -21,7 +21,7 @@ export interface SystemContext {
   /** A fresh folder for this run. */
   workDir: string;
   sqliteSynchronous: 'full' | 'normal';
-  /** Callout on SQLite: the store's work on its own thread (the default) or on the event loop. */
+  /** Callout on SQLite: the store's work on its own thread, or on the event loop; unset, the product's default. */
   sqliteThread?: boolean;
   /** Called once per job when it has completed (for Callout: after the closing write committed). */
   onComplete: (key: string) => void;
@@ -43,7 +43,7 @@ export interface BenchSystem {
 }
 
 export type SystemName =
-  'callout-sqlite' | 'callout-sqlite-loop' | 'callout-postgres' | 'graphile-worker' | 'graphile-worker-batched' | 'pg-boss' | 'bullmq';
+  'callout-sqlite' | 'callout-sqlite-thread' | 'callout-postgres' | 'graphile-worker' | 'graphile-worker-batched' | 'pg-boss' | 'bullmq';
 
 export const SYSTEMS: readonly SystemName[] = [
   'callout-sqlite',
@@ -54,8 +54,8 @@ export const SYSTEMS: readonly SystemName[] = [
   'bullmq',
 ];
 
-/** Asked for by name only: Callout on SQLite with the store's work on the event loop, beside callout-sqlite (A, B). */
-export const EXTRA_SYSTEMS: readonly SystemName[] = ['callout-sqlite-loop'];
+/** Asked for by name only: Callout on SQLite with the store's work on its own thread (CALLOUT_SQLITE_THREAD=1), beside callout-sqlite (A, B). */
+export const EXTRA_SYSTEMS: readonly SystemName[] = ['callout-sqlite-thread'];
 
 /** Bulk enqueue chunk for every system: Callout's launchMany, addJobs, insert and addBulk alike. */
 export const ENQUEUE_CHUNK = 5000;
@@ -65,8 +65,8 @@ export async function createSystem(name: SystemName, ctx: SystemContext): Promis
     case 'callout-sqlite':
     case 'callout-postgres':
       return (await import('./callout.ts')).createCallout(ctx, name === 'callout-sqlite' ? 'sqlite' : 'postgres');
-    case 'callout-sqlite-loop':
-      return (await import('./callout.ts')).createCallout({ ...ctx, sqliteThread: false }, 'sqlite');
+    case 'callout-sqlite-thread':
+      return (await import('./callout.ts')).createCallout({ ...ctx, sqliteThread: true }, 'sqlite');
     case 'graphile-worker':
     case 'graphile-worker-batched':
       return (await import('./graphile-worker.ts')).createGraphileWorker(ctx, name === 'graphile-worker-batched');

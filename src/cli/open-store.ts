@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Settings } from '../settings.ts';
 import type { Store } from '../store/types.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
+import { openThreadedSqliteStore } from '../store/sqlite/thread.ts';
 import type { Logger } from '../logger.ts';
 
 export async function openStore(s: Settings, logger?: Logger): Promise<Store> {
@@ -11,5 +12,6 @@ export async function openStore(s: Settings, logger?: Logger): Promise<Store> {
     const { PostgresStore } = await import('../store/postgres/store.ts');
     return new PostgresStore({ connectionString: s.databaseUrl });
   }
-  return new SqliteStore({ file: join(s.dataDir, 'callout.db'), ...(logger ? { logger } : {}) });
+  const o = { file: join(s.dataDir, 'callout.db'), ...(logger ? { logger } : {}) };
+  return s.sqliteThread ? openThreadedSqliteStore(o) : new SqliteStore(o);
 }
