@@ -24,6 +24,8 @@ export interface Settings {
   callbackTokenTtlMs: number | undefined;
   /** Whether this node runs the case worker (CALLOUT_CASE_WORKER=0 for a node that moves no cases on). @default true */
   caseWorker: boolean;
+  /** Whether this node delivers webhooks (CALLOUT_WEBHOOK_DELIVERY=off for a node that only writes the outbox; others deliver). @default true */
+  webhookDelivery: boolean;
 }
 
 export interface SettingFlags {
@@ -84,6 +86,9 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');
   const caseWorkerText = env.CALLOUT_CASE_WORKER ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(caseWorkerText)) problems.push({ field: 'CALLOUT_CASE_WORKER', message: 'must be 1 or 0' });
+  const deliveryText = (env.CALLOUT_WEBHOOK_DELIVERY ?? '').toLowerCase();
+  if (!['', 'on', 'off', '1', '0', 'true', 'false'].includes(deliveryText))
+    problems.push({ field: 'CALLOUT_WEBHOOK_DELIVERY', message: 'must be on or off' });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -100,5 +105,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     apiRateLimit,
     callbackTokenTtlMs,
     caseWorker: caseWorkerText !== '0' && caseWorkerText !== 'false',
+    webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
   };
 }
