@@ -11,7 +11,7 @@ import { SecretBox } from './crypto/secrets.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
 import { Engine } from './engine/engine.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, type TimerHandle, systemClock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
 import { ConnectorService } from './connectors/service.ts';
@@ -39,6 +39,7 @@ import { SQLITE_THREAD_DEFAULT } from './settings.ts';
 import { WebhookOutbox } from './webhooks/outbox.ts';
 import { WebhookSender } from './webhooks/sender.ts';
 import { DeliveryWorker } from './webhooks/worker.ts';
+import { LoadGauge } from './engine/load.ts';
 import { WebhookService } from './webhooks/service.ts';
 import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
 import { InboundService } from './inbound/service.ts';
@@ -75,7 +76,14 @@ export interface CalloutOptions {
   /** The case worker: `worker: false` for a node that moves no cases on (others do). */
   cases?: { worker?: boolean; pollIntervalMs?: number; leaseMs?: number };
   /** Webhook delivery: retry schedule, jitter, auto-disable, timeout (see webhooks/delivery-policy.ts). */
-  webhooks?: DeliverySettingsOptions & { pollIntervalMs?: number; perSubscription?: number };
+  webhooks?: DeliverySettingsOptions & {
+    pollIntervalMs?: number;
+    perSubscription?: number;
+    /** Whether this node delivers webhooks (`CALLOUT_WEBHOOK_DELIVERY`); with false it still writes the outbox, and other nodes deliver. @default true */
+    delivery?: boolean;
+    /** Deliveries yield to the engine while it has a backlog (small paced rounds) and catch up after. @default true */
+    yieldToEngine?: boolean;
+  };
 }
 
 export class Callout {
@@ -109,6 +117,10 @@ export class Callout {
   // ---- integrated queues (I13b)
   readonly integrations: IntegrationService;
   private readonly runCaseWorker: boolean;
+  private readonly runDeliveryWorker: boolean;
+  private readonly webhookPollMs: number;
+  /** Without the delivery worker, the outbox's subscription cache is refreshed on this timer instead. */
+  private outboxRefresh: TimerHandle | null = null;
   readonly webhookOutbox: WebhookOutbox;
   readonly webhookWorker: DeliveryWorker;
   readonly webhooks: WebhookService;
@@ -209,10 +221,14 @@ export class Callout {
     this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
 
     // ---- webhooks out and signed inbound (W4a)
-    const { pollIntervalMs: webhookPollMs, perSubscription, ...deliveryOptions } = opts.webhooks ?? {};
+    const { pollIntervalMs: webhookPollMs, perSubscription, delivery, yieldToEngine, ...deliveryOptions } = opts.webhooks ?? {};
+    this.runDeliveryWorker = delivery ?? true;
+    this.webhookPollMs = webhookPollMs ?? 1000;
     const settings = compileDeliverySettings(deliveryOptions);
     this.webhookOutbox = new WebhookOutbox({ store, clock, publicUrl: this.publicUrl });
     this.webhookSender = new WebhookSender({ allowPrivateNetworks, timeoutMs: settings.timeoutMs });
+    // Delivery yields while the engine has a backlog and keeps the event loop busy; it catches up after.
+    const load = new LoadGauge({ saturated: () => engine.saturated, clock });
     this.webhookWorker = new DeliveryWorker({
       store,
       clock,
@@ -225,6 +241,8 @@ export class Callout {
       ...(perSubscription !== undefined ? { perSubscription } : {}),
       // Other nodes' subscription changes reach this node's cache at the worker's poll.
       onPoll: () => this.webhookOutbox.refresh(),
+      activeSubscriptions: () => this.webhookOutbox.activeIds,
+      ...(yieldToEngine === false ? {} : { pacing: { busy: () => load.busy() } }),
     });
     this.webhooks = new WebhookService({ store, clock, box, outbox: this.webhookOutbox, onDue: () => this.webhookWorker.wake() });
     engine.webhookEvents = this.webhookOutbox;
@@ -270,7 +288,20 @@ export class Callout {
     this.scheduler.start();
     this.bulkRunner.start();
     if (this.runCaseWorker) this.caseWorker.start();
-    this.webhookWorker.start();
+    if (this.runDeliveryWorker) this.webhookWorker.start();
+    // A node that delivers nothing still writes the outbox: it learns other nodes' subscriptions here.
+    else if (!this.outboxRefresh) this.refreshOutboxLater();
+  }
+
+  private refreshOutboxLater(): void {
+    this.outboxRefresh = this.clock.setTimer(this.webhookPollMs, () => {
+      void this.webhookOutbox
+        .refresh()
+        .catch((err: unknown) => this.logger.warn({ err }, 'refreshing the webhook subscriptions failed; retrying at the next poll'))
+        .finally(() => {
+          if (this.outboxRefresh) this.refreshOutboxLater();
+        });
+    });
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
@@ -293,6 +324,8 @@ export class Callout {
     await this.caseWorker.stop();
     await this.engine.stop();
     await this.webhookWorker.stop();
+    this.outboxRefresh?.cancel();
+    this.outboxRefresh = null;
     await this.webhookSender.close();
     await this.sender.close();
     await closeTokenClients();

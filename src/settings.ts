@@ -26,6 +26,8 @@ export interface Settings {
   caseWorker: boolean;
   /** The embedded store's SQLite work on a thread of its own (CALLOUT_SQLITE_THREAD=1) or on the event loop. */
   sqliteThread: boolean;
+  /** Whether this node delivers webhooks (CALLOUT_WEBHOOK_DELIVERY=off for a node that only writes the outbox; others deliver). @default true */
+  webhookDelivery: boolean;
 }
 
 /** Whether the embedded store runs on its own thread unless told (see store/sqlite/thread.ts and BENCHMARKS.md). */
@@ -91,6 +93,9 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   if (!['', '0', '1', 'true', 'false'].includes(caseWorkerText)) problems.push({ field: 'CALLOUT_CASE_WORKER', message: 'must be 1 or 0' });
   const threadText = env.CALLOUT_SQLITE_THREAD ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(threadText)) problems.push({ field: 'CALLOUT_SQLITE_THREAD', message: 'must be 1 or 0' });
+  const deliveryText = (env.CALLOUT_WEBHOOK_DELIVERY ?? '').toLowerCase();
+  if (!['', 'on', 'off', '1', '0', 'true', 'false'].includes(deliveryText))
+    problems.push({ field: 'CALLOUT_WEBHOOK_DELIVERY', message: 'must be on or off' });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -108,5 +113,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     callbackTokenTtlMs,
     caseWorker: caseWorkerText !== '0' && caseWorkerText !== 'false',
     sqliteThread: threadText === '' ? SQLITE_THREAD_DEFAULT : threadText === '1' || threadText === 'true',
+    webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
   };
 }

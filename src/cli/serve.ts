@@ -30,6 +30,7 @@ export async function startServer(
     allowPrivateNetworks: s.allowPrivateNetworks,
     ...(s.callbackTokenTtlMs !== undefined ? { callbackTokenTtlMs: s.callbackTokenTtlMs } : {}),
     cases: { worker: s.caseWorker, ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}) },
+    webhooks: { delivery: s.webhookDelivery },
     engine: {
       ...(s.leaseMarginMs !== undefined ? { leaseMarginMs: s.leaseMarginMs } : {}),
       ...(s.pollIntervalMs !== undefined ? { pollIntervalMs: s.pollIntervalMs } : {}),
@@ -47,7 +48,10 @@ export async function startServer(
   const address = await app.listen({ port: s.port, host: s.host });
   callout.start();
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-  callout.logger.info({ url, store: store.kind, publicUrl: s.publicUrl }, 'Callout is running');
+  callout.logger.info(
+    { url, store: store.kind, publicUrl: s.publicUrl, webhookDelivery: s.webhookDelivery ? 'on' : 'off' },
+    'Callout is running',
+  );
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {

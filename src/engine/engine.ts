@@ -150,6 +150,15 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.nodeStarted = null;
   }
 
+  /**
+   * Whether this node's engine has more due work than it takes at once: its last claim came back
+   * full (a backlog waits) or its window of attempts is full. Work beside the engine (webhook
+   * delivery) yields to it then, and catches up when it is not.
+   */
+  get saturated(): boolean {
+    return this.running && (this.hadMore || this.attempting >= this.o.maxInFlight);
+  }
+
   /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
   wake(): void {
     this.alarm.wake();

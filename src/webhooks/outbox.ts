@@ -35,6 +35,7 @@ export interface WebhookEventSource {
 export class WebhookOutbox implements WebhookEventSource {
   private subs: CachedSubscription[] = [];
   private wanted = new Set<EventType>();
+  private active: ReadonlySet<string> = new Set();
 
   constructor(private readonly d: { store: Store; clock: Clock; publicUrl: string }) {}
 
@@ -42,6 +43,7 @@ export class WebhookOutbox implements WebhookEventSource {
   async refresh(): Promise<void> {
     const rows = await this.d.store.listWebhookSubscriptions();
     this.subs = rows.map((r) => ({ id: r.id, events: r.events }));
+    this.active = new Set(rows.filter((r) => r.enabled && r.disabledAt === null).map((r) => r.id));
     this.wanted = new Set(EVENT_TYPES.filter((t) => this.subs.some((s) => subscriptionWants(s.events, t))));
   }
 
@@ -51,6 +53,11 @@ export class WebhookOutbox implements WebhookEventSource {
 
   get anyWanted(): boolean {
     return this.wanted.size > 0;
+  }
+
+  /** The subscriptions deliveries go to now (enabled, not disabled by Callout), as of the last refresh. */
+  get activeIds(): ReadonlySet<string> {
+    return this.active;
   }
 
   forLaunch(action: ActionRecord): WebhookEventRow[] | undefined {

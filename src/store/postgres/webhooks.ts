@@ -84,10 +84,20 @@ INSERT INTO webhook_sequences AS s (ordering_key, last_seq)
 SELECT x.k, x.n FROM jsonb_to_recordset($1::jsonb) AS x(k text, n integer) ORDER BY x.k
 ON CONFLICT (ordering_key) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
 RETURNING ordering_key, last_seq`;
+// A delivery is due at once when it heads its chain: the first of the batch for its subscription and
+// ordering key, with none pending before it; the rest wait (no due time). The chain is one expression
+// (its index's), so the look-up can take no other index, and a scalar look-up per row (not EXISTS,
+// which the planner may answer by hashing every pending delivery). The sequence rows locked just before make
+// writers of one chain (and the hand-on in finishWebhookAttempts) take turns, so the look-up sees theirs.
 const INSERT_DELIVERIES = `
 INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
-SELECT t.id, s.id, t.event_type, t.ordering_key, t.sequence, t.body, 'pending', 0, t.at, t.at, t.at
-  FROM jsonb_to_recordset($1::jsonb) AS t(ord integer, id text, subscription_id text, event_type text, ordering_key text, sequence integer, body text, at bigint)
+SELECT t.id, s.id, t.event_type, t.ordering_key, t.sequence, t.body, 'pending', 0,
+       CASE WHEN t.first AND (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+                               AND e.subscription_id || ' ' || e.ordering_key = t.subscription_id || ' ' || t.ordering_key LIMIT 1) IS NULL
+            THEN t.at END,
+       t.at, t.at
+  FROM jsonb_to_recordset($1::jsonb)
+       AS t(ord integer, id text, subscription_id text, event_type text, ordering_key text, sequence integer, body text, at bigint, first boolean)
   JOIN webhook_subscriptions s ON s.id = t.subscription_id
  ORDER BY t.ord`;
 
@@ -109,12 +119,14 @@ export async function insertWebhookEventsTx(client: PoolClient, events: readonly
   // Each key's events take the numbers after its previous last, in batch order.
   const next = new Map(bumped.rows.map((r) => [r.ordering_key, r.last_seq - counts.get(r.ordering_key)! + 1]));
   const rows: Array<Record<string, unknown>> = [];
+  const chains = new Set<string>();
   for (const { event, targets } of wanted) {
     const sequence = next.get(event.orderingKey)!;
     next.set(event.orderingKey, sequence + 1);
     const body = payloadBody(event, sequence);
     for (const t of targets)
       rows.push({
+        first: chains.size < chains.add(`${t.subscriptionId} ${event.orderingKey}`).size,
         ord: rows.length,
         id: t.deliveryId,
         subscription_id: t.subscriptionId,
@@ -133,16 +145,19 @@ export async function insertWebhookEvents(pool: Pool, events: WebhookEventRow[])
   await inTransaction(pool, (c) => insertWebhookEventsTx(c, events));
 }
 
-// The head of each chain only (no older pending delivery of its subscription and ordering key).
-// SKIP LOCKED because several nodes claim at once; the lease is the due time, as for actions.
+// Only chain heads have a due time, so a claim takes each subscription's oldest due range (its own
+// index range, LIMIT inside): a subscription being delivered already, or one with a long backlog, is
+// not scanned for another's. SKIP LOCKED because several nodes claim at once; the lease is the due
+// time, as for actions.
 const CLAIM = `
 UPDATE webhook_deliveries w SET due_at = $3, lease_owner = $4
  WHERE w.id = ANY(ARRAY(
-   SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-    WHERE d.status = 'pending' AND d.due_at <= $1 AND s.enabled AND s.disabled_at IS NULL AND d.subscription_id <> ALL($5::text[])
-      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id = d.subscription_id
-                      AND e.ordering_key = d.ordering_key AND e.ord < d.ord)
-    ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED))
+   SELECT h.id FROM webhook_subscriptions s CROSS JOIN LATERAL (
+     SELECT d.id, d.due_at FROM webhook_deliveries d
+      WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.due_at <= $1
+      ORDER BY d.due_at LIMIT $2 FOR UPDATE SKIP LOCKED) h
+    WHERE s.enabled AND s.disabled_at IS NULL AND s.id <> ALL($5::text[])
+    ORDER BY h.due_at LIMIT $2))
 RETURNING ${DELIVERY_COLUMNS.split(', ')
   .map((c) => `w.${c}`)
   .join(', ')}`;
@@ -161,7 +176,18 @@ UPDATE webhook_deliveries d
    SET status = r.status, attempts = r.n, due_at = r.due_at, last_error = r.last_error, lease_owner = NULL, updated_at = r.at
   FROM jsonb_to_recordset($1::jsonb) AS r(id text, owner text, status text, n integer, due_at bigint, last_error text, at bigint)
  WHERE d.id = ANY($2::text[]) AND d.id = r.id AND d.lease_owner = r.owner
-RETURNING d.id`;
+RETURNING d.id, d.status, d.subscription_id || ' ' || d.ordering_key AS chain, d.ordering_key`;
+// Writers of a chain's events hold its sequence row (insertWebhookEventsTx): held here too, in key
+// order, the hand-on below sees every delivery they added, and they see the one it made due.
+const LOCK_SEQUENCES = `SELECT 1 FROM webhook_sequences WHERE ordering_key = ANY($1::text[]) ORDER BY ordering_key FOR UPDATE`;
+// Each chain whose delivery ended hands the due time to its oldest pending one, unless that one has a
+// due time already (a delivery sent again by hand).
+const HAND_ON = `
+UPDATE webhook_deliveries w SET due_at = $2
+  FROM (SELECT (SELECT e.id FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id || ' ' || e.ordering_key = c.chain
+                 ORDER BY e.ord LIMIT 1) AS id
+          FROM unnest($1::text[]) AS c(chain)) n
+ WHERE w.id = n.id AND w.due_at IS NULL`;
 const INSERT_ATTEMPTS = `
 INSERT INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt)
 SELECT r.id, r.n, r.at, r.status, r.duration_ms, r.outcome, r.excerpt
@@ -178,7 +204,7 @@ ON CONFLICT (delivery_id, n) DO UPDATE SET at = EXCLUDED.at, status = EXCLUDED.s
 export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptResult[]): Promise<boolean[]> {
   if (results.length === 0) return [];
   return inTransaction(pool, async (c) => {
-    const updated = await c.query<{ id: string }>({
+    const updated = await c.query<{ id: string; status: string; chain: string; ordering_key: string }>({
       name: 'callout_webhook_finish',
       text: FINISH_DELIVERIES,
       values: [
@@ -197,6 +223,19 @@ export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptR
       ],
     });
     const ok = new Set(updated.rows.map((r) => r.id));
+    const ended = updated.rows.filter((r) => r.status !== 'pending');
+    if (ended.length > 0) {
+      await c.query({
+        name: 'callout_webhook_lock_sequences',
+        text: LOCK_SEQUENCES,
+        values: [[...new Set(ended.map((r) => r.ordering_key))]],
+      });
+      await c.query({
+        name: 'callout_webhook_hand_on',
+        text: HAND_ON,
+        values: [[...new Set(ended.map((r) => r.chain))], Math.max(...results.map((r) => r.attempt.at))],
+      });
+    }
     await c.query({
       name: 'callout_webhook_attempts',
       text: INSERT_ATTEMPTS,
@@ -265,9 +304,11 @@ export async function retryWebhookDelivery(
   id: string,
   now: number,
 ): Promise<WebhookDeliveryRow | undefined> {
-  // A delivered one may be sent again too (a receiver lost it): same id, so it can tell.
+  // A delivered one may be sent again too (a receiver lost it): same id, so it can tell. It goes now,
+  // outside its chain's order (the chain moved on); a pending one waiting behind its head keeps waiting.
   const r = await pool.query<Row>(
-    `UPDATE webhook_deliveries SET status = 'pending', due_at = $1, lease_owner = NULL, updated_at = $1
+    `UPDATE webhook_deliveries SET status = 'pending', due_at = CASE WHEN status = 'pending' AND due_at IS NULL THEN NULL ELSE $1::bigint END,
+            lease_owner = NULL, updated_at = $1::bigint
       WHERE id = $2 AND subscription_id = $3 RETURNING ${DELIVERY_COLUMNS}`,
     [now, id, subscriptionId],
   );

@@ -1,5 +1,6 @@
 // Webhooks out on the embedded store: subscriptions, the outbox (filled inside the action's own
 // transaction by insertWebhookEventsTx), claims of due deliveries, attempts, and inbound replay ids.
+// A chain (a subscription's deliveries of one ordering key) goes out in order: only its head is due.
 
 import type Database from 'better-sqlite3';
 import { payloadBody } from '../../webhooks/events.ts';
@@ -117,8 +118,14 @@ export function deleteWebhookSubscription(db: Database.Database, id: string): bo
 
 const NEXT_SEQ = `INSERT INTO webhook_sequences (ordering_key, last_seq) VALUES (?, 1)
   ON CONFLICT (ordering_key) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`;
+// A delivery is due at once when it heads its chain; behind a pending one it waits (no due time).
+// The chain is one expression (its index's), so the look-up can take no other index.
 const INSERT_DELIVERY = `INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
-  SELECT ?, id, ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM webhook_subscriptions WHERE id = ?`;
+  SELECT @id, id, @type, @key, @seq, @body, 'pending', 0,
+         CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+                             AND (e.subscription_id || ' ' || e.ordering_key) = (@sub || ' ' || @key)) THEN NULL ELSE @at END,
+         @at, @at
+    FROM webhook_subscriptions WHERE id = @sub`;
 
 /** Inside the caller's transaction: numbers each event in its ordering key and adds one delivery per target. */
 export function insertWebhookEventsTx(db: Database.Database, events: readonly WebhookEventRow[]): void {
@@ -128,17 +135,15 @@ export function insertWebhookEventsTx(db: Database.Database, events: readonly We
     const body = payloadBody(event, seq);
     // A subscription deleted since the cache was read simply gets nothing (the SELECT finds no row).
     for (const t of targets)
-      prepared(db, INSERT_DELIVERY).run(
-        t.deliveryId,
-        event.type,
-        event.orderingKey,
+      prepared(db, INSERT_DELIVERY).run({
+        id: t.deliveryId,
+        type: event.type,
+        key: event.orderingKey,
         seq,
         body,
-        event.at,
-        event.at,
-        event.at,
-        t.subscriptionId,
-      );
+        at: event.at,
+        sub: t.subscriptionId,
+      });
   }
 }
 
@@ -146,22 +151,23 @@ export function insertWebhookEvents(db: Database.Database, events: WebhookEventR
   db.transaction(() => insertWebhookEventsTx(db, events)).immediate();
 }
 
-// The head of each chain only: no older pending delivery of the same subscription and ordering key.
-const CLAIM = `
-SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
- WHERE d.status = 'pending' AND d.due_at <= ? AND s.enabled = 1 AND s.disabled_at IS NULL
-   AND d.subscription_id NOT IN (SELECT value FROM json_each(?))
-   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending' AND e.subscription_id = d.subscription_id
-                   AND e.ordering_key = d.ordering_key AND e.ord < d.ord)
- ORDER BY d.due_at LIMIT ?`;
+// Only chain heads have a due time, so a claim is each subscription's oldest due range: a
+// subscription being delivered already, or one with a long backlog, is not scanned for another's.
+const ACTIVE_SUBSCRIPTIONS = 'SELECT id FROM webhook_subscriptions WHERE enabled = 1 AND disabled_at IS NULL';
+const DUE_OF = `SELECT id, due_at FROM webhook_deliveries WHERE subscription_id = ? AND status = 'pending' AND due_at <= ?
+  ORDER BY due_at LIMIT ?`;
 const LEASE = `UPDATE webhook_deliveries SET due_at = ?, lease_owner = ? WHERE id = ? RETURNING ${DELIVERY_COLUMNS}`;
 
 export function claimWebhookDeliveries(db: Database.Database, p: WebhookClaimParams): WebhookDeliveryRow[] {
+  const skip = new Set(p.skipSubscriptions ?? []);
   // One writer at a time (an immediate transaction), so two engines sharing the file never claim one row twice.
   return db
     .transaction(() => {
-      const ids = prepared(db, CLAIM).all(p.now, JSON.stringify(p.skipSubscriptions ?? []), p.limit) as Array<{ id: string }>;
-      return ids.map((r) => deliveryFromRow(prepared(db, LEASE).get(p.leaseUntil, p.owner, r.id) as Row));
+      const due: Array<{ id: string; due_at: number }> = [];
+      for (const { id } of prepared(db, ACTIVE_SUBSCRIPTIONS).all() as Array<{ id: string }>)
+        if (!skip.has(id)) due.push(...(prepared(db, DUE_OF).all(id, p.now, p.limit) as Array<{ id: string; due_at: number }>));
+      due.sort((a, b) => a.due_at - b.due_at);
+      return due.slice(0, p.limit).map((r) => deliveryFromRow(prepared(db, LEASE).get(p.leaseUntil, p.owner, r.id) as Row));
     })
     .immediate();
 }
@@ -171,14 +177,22 @@ export function finishWebhookAttempts(db: Database.Database, results: WebhookAtt
   return db.transaction(() => results.map((r) => finishOne(db, r))).immediate();
 }
 
+// A delivery that left its chain hands the due time to the chain's oldest pending one, unless that
+// one has a due time already (a delivery sent again by hand).
+const HAND_ON = `UPDATE webhook_deliveries SET due_at = ?
+  WHERE id = (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND (subscription_id || ' ' || ordering_key) = ? ORDER BY ord LIMIT 1)
+    AND due_at IS NULL`;
+
 function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
   const done = prepared(
     db,
     `UPDATE webhook_deliveries SET status = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, updated_at = ?
-      WHERE id = ? AND lease_owner = ?`,
-  ).run(r.status, r.attempt.n, r.status === 'pending' ? r.dueAt : null, r.lastError, r.attempt.at, r.deliveryId, r.owner);
-  if (done.changes !== 1) return false;
+      WHERE id = ? AND lease_owner = ? RETURNING subscription_id || ' ' || ordering_key AS chain`,
+  ).get(r.status, r.attempt.n, r.status === 'pending' ? r.dueAt : null, r.lastError, r.attempt.at, r.deliveryId, r.owner) as
+    { chain: string } | undefined;
+  if (!done) return false;
   const a = r.attempt;
+  if (r.status !== 'pending') prepared(db, HAND_ON).run(a.at, done.chain);
   prepared(
     db,
     'INSERT OR REPLACE INTO webhook_attempts (delivery_id, n, at, status, duration_ms, outcome, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -221,10 +235,12 @@ export function retryWebhookDelivery(
   id: string,
   now: number,
 ): WebhookDeliveryRow | undefined {
-  // A delivered one may be sent again too (a receiver lost it): same id, so it can tell.
+  // A delivered one may be sent again too (a receiver lost it): same id, so it can tell. It goes now,
+  // outside its chain's order (the chain moved on); a pending one waiting behind its head keeps waiting.
   const r = prepared(
     db,
-    `UPDATE webhook_deliveries SET status = 'pending', due_at = ?, lease_owner = NULL, updated_at = ?
+    `UPDATE webhook_deliveries SET status = 'pending', due_at = CASE WHEN status = 'pending' AND due_at IS NULL THEN NULL ELSE ? END,
+            lease_owner = NULL, updated_at = ?
       WHERE id = ? AND subscription_id = ? RETURNING ${DELIVERY_COLUMNS}`,
   ).get(now, now, id, subscriptionId) as Row | undefined;
   return r ? deliveryFromRow(r) : undefined;
