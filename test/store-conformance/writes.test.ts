@@ -75,6 +75,59 @@ eachStore((ctx) => {
         false,
       ]);
       expect((await store.getAction(a.id))!.state).toBe('closed');
+    it('a write sets every field a transition may change, and a later one clears them again', async () => {
+      const a = await claimedOne();
+      const set = write(a, {
+        caseId: 'case-9',
+        state: 'closed',
+        reason: 'request_rejected',
+        resolution: 'not_done_successfully',
+        phase: 'retry_scheduled',
+        output: { ticket: 'T-1', list: [1, 'two'] },
+        attempts: 3,
+        lastError: 'HTTP 503',
+        lastErrorAt: T0 + 1,
+        nextRetryAt: T0 + 2,
+        paused: true,
+        rejectedReason: 'no such customer',
+        externalReference: 'EXT-9',
+        callbackOutcome: 'failure',
+        escalated: true,
+        queue: 'billing',
+        assignee: 'olga',
+        dueAt: T0 + 3,
+        timeoutAt: T0 + 4,
+        heartbeatAt: T0 + 5,
+        updatedAt: T0 + 6,
+        closedAt: T0 + 7,
+      });
+      expect(await store.writeActions([set])).toEqual([true]);
+      expect(await store.getAction(a.id)).toEqual(set.action);
+      const cleared = write(set.action, {
+        caseId: null,
+        state: 'waiting',
+        reason: null,
+        resolution: null,
+        phase: null,
+        output: null,
+        lastError: null,
+        lastErrorAt: null,
+        nextRetryAt: null,
+        paused: false,
+        rejectedReason: null,
+        externalReference: null,
+        callbackOutcome: null,
+        escalated: false,
+        queue: null,
+        assignee: null,
+        dueAt: null,
+        timeoutAt: null,
+        heartbeatAt: null,
+        updatedAt: T0 + 8,
+        closedAt: null,
+      });
+      expect(await store.writeActions([cleared])).toEqual([true]);
+      expect(await store.getAction(a.id)).toEqual(cleared.action);
     });
 
     it('a stale write changes nothing — no record, timeline, case data or notification — while the rest of the batch applies', async () => {

@@ -17,14 +17,16 @@ import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
 // The due ids come as an array (`id = ANY`), not a join: a plan cached while the table was small
 // would stay a hash join over a sequential scan as the table grows (see write-actions.ts).
 // RETURNING sees only new values: the old due times come from the (materialised, locking) CTE of
-// the claimed rows, at most `limit` of them, for the engine's timer lateness.
+// the claimed rows, joined (a hash of at most `limit` rows), for the engine's timer lateness; a
+// subquery per returned row scanned the CTE once per row (5 ms of a 10 ms claim of 256).
 export const CLAIM_SQL = `
 WITH due AS (SELECT id, due_at FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 UPDATE actions a
    SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
        due_at = $3, lease_owner = $4, version = a.version + 1
- WHERE a.id = ANY(ARRAY(SELECT id FROM due))
-RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}, (SELECT d.due_at FROM due d WHERE d.id = a.id) AS claimed_due_at`;
+  FROM due d
+ WHERE a.id = ANY(ARRAY(SELECT id FROM due)) AND a.id = d.id
+RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}, d.due_at AS claimed_due_at`;
 
 export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
   const r = await pool.query({ name: 'callout_claim_due', text: CLAIM_SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });

@@ -7,7 +7,7 @@ import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { inTransaction } from './transaction.ts';
-import { insertTimeline, timelineJson } from './insert-timeline.ts';
+import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
@@ -81,11 +81,49 @@ UPDATE actions a
 RETURNING a.id, a.due_at, (a.due_at IS NOT NULL AND a.due_at <= a.updated_at + ${WAKE_WITHIN_MS}) AS due_soon`;
 export const UPDATE = update('$2');
 
-const WRITTEN_COLUMNS: ReadonlySet<ActionColumn> = new Set(['id', ...MUTABLE_ACTION_COLUMNS]);
+/** A column a guarded write sets (MUTABLE_ACTION_COLUMNS), or its key. */
+type WrittenColumn = Exclude<ActionColumn, 'action_type_id' | 'created_at' | 'input'>;
+/** Left out of the JSON (an absent key reads as NULL): JSON.stringify skips undefined. */
+const u = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/**
+ * One guarded write as a recordset element: every column a write may change (the type makes a new
+ * column a compile error here), nulls left out, and the version it expects. Built directly rather than
+ * through actionValues, which also serialises the input a write never changes (the batch's JSON was
+ * ≈ 7 % of the engine's time in bench A on PostgreSQL).
+ */
+function writeRow(a: ActionRecord, expectedVersion: number): Record<WrittenColumn, unknown> & { expected_version: number } {
+  return {
+    id: a.id,
+    case_id: u(a.caseId),
+    state: a.state,
+    reason: u(a.reason),
+    resolution: u(a.resolution),
+    phase: u(a.phase),
+    output: a.output === null || a.output === undefined ? undefined : JSON.stringify(a.output),
+    attempts: a.attempts,
+    last_error: u(a.lastError),
+    last_error_at: u(a.lastErrorAt),
+    next_retry_at: u(a.nextRetryAt),
+    paused: a.paused,
+    rejected_reason: u(a.rejectedReason),
+    external_reference: u(a.externalReference),
+    callback_outcome: u(a.callbackOutcome),
+    escalated: a.escalated,
+    queue: u(a.queue),
+    assignee: u(a.assignee),
+    due_at: u(a.dueAt),
+    timeout_at: u(a.timeoutAt),
+    heartbeat_at: u(a.heartbeatAt),
+    updated_at: a.updatedAt,
+    closed_at: u(a.closedAt),
+    version: a.version,
+    expected_version: expectedVersion,
+  };
+}
 
 /** Guarded writes as one recordset: the columns a write may change, and the version it expects. */
-const writesJson = (writes: ActionWrite[]): string =>
-  JSON.stringify(writes.map((w) => ({ ...actionJson(w.action, WRITTEN_COLUMNS), expected_version: w.expectedVersion })));
+export const writesJson = (writes: ActionWrite[]): string => JSON.stringify(writes.map((w) => writeRow(w.action, w.expectedVersion)));
 
 const TIMELINE_RECORDSET =
   'jsonb_to_recordset($2::jsonb) AS t(ord integer, action_id text, at bigint, actor text, kind text, message text, data jsonb)';
@@ -147,12 +185,7 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
     const r = await pool.query<{ id: string | null }>({
       name: 'callout_write_one_statement',
       text: WRITE_ONE_STATEMENT,
-      values: [
-        writesJson(writes),
-        timelineJson(writes.flatMap((w) => w.timeline.map((e) => ({ ...e, actionId: w.action.id })))),
-        WORK_CHANNEL,
-        writes.map((w) => w.action.id),
-      ],
+      values: [writesJson(writes), writesTimelineJson(writes), WORK_CHANNEL, writes.map((w) => w.action.id)],
     });
     const ok = new Set(r.rows.map((row) => row.id));
     return writes.map((w) => ok.has(w.action.id));
