@@ -75,6 +75,8 @@ eachStore((ctx) => {
         false,
       ]);
       expect((await store.getAction(a.id))!.state).toBe('closed');
+    });
+
     it('a write sets every field a transition may change, and a later one clears them again', async () => {
       const a = await claimedOne();
       const set = write(a, {
