@@ -72,9 +72,9 @@ export class GroupCommit {
 
   /**
    * Writers drain the queue; writes that arrive while a batch commits wait for the next one. A store
-   * that takes concurrent writers (PostgreSQL: two, so one batch fills while the other commits; four
-   * or eight measured no faster in bench A, and made smaller batches) gets them; SQLite's writes are
-   * synchronous, so one is all it can use. Resolves when the queue is empty.
+   * that takes concurrent writers usefully gets them (PostgreSQL had two, then one once the engine
+   * claimed ahead: the batch fills while the one commits, and bigger batches cost less per write);
+   * SQLite's writes are synchronous, so one is all it can use. Resolves when the queue is empty.
    */
   flush(): Promise<void> {
     this.flushScheduled = false;
@@ -154,7 +154,14 @@ export class GroupCommit {
         if (!t.ok || !t.changed) return cur;
         const events = this.o.eventsFor?.(cur, t.action, t.effects);
         const [ok] = await this.o.store.writeActions([
-          { action: t.action, expectedVersion: cur.version, previous: cur, timeline: t.timeline, effects: t.effects, ...(events ? { events } : {}) },
+          {
+            action: t.action,
+            expectedVersion: cur.version,
+            previous: cur,
+            timeline: t.timeline,
+            effects: t.effects,
+            ...(events ? { events } : {}),
+          },
         ]);
         if (ok) {
           if (t.action.dueAt !== null) this.o.onDue(t.action.dueAt);

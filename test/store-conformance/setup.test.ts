@@ -69,8 +69,8 @@ eachStore((ctx) => {
       // Only a store that wakes other nodes has something to listen to.
       expect(typeof store.listen === 'function').toBe(c.notifiesOtherNodes);
       if (store instanceof SqliteStore)
-        expect(c).toEqual({ concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dirname(store.db.name) });
-      else expect(c).toEqual({ concurrentWriters: 2, notifiesOtherNodes: true, localDataDir: null });
+        expect(c).toEqual({ concurrentWriters: 1, claimAhead: false, notifiesOtherNodes: false, localDataDir: dirname(store.db.name) });
+      else expect(c).toEqual({ concurrentWriters: 1, claimAhead: true, notifiesOtherNodes: true, localDataDir: null });
     });
   });
 
