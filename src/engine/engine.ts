@@ -73,6 +73,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   private attempting = 0;
   /** The last claim was full: more is probably due. */
   private hadMore = false;
+  /** Actions claimed ahead of room to send them (at most one claim's worth), sent as attempts end. */
+  private ready: ActionRecord[] = [];
+  /** The claim made ahead while attempts are in flight, if one is under way. */
+  private claimingAhead: Promise<void> | null = null;
   private roomFreed: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly node: NodeHeartbeat;
@@ -145,6 +149,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.wake();
     await this.loopDone;
+    // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover.
+    await this.claimingAhead;
+    for (const p of await this.dispatch(this.ready.splice(0))) this.track(p);
     await this.drain();
     if (this.nodeStarted) await this.nodeStarted.then(() => this.node.stop());
     this.nodeStarted = null;
@@ -213,8 +220,23 @@ export class Engine extends EventEmitter<EngineEvents> {
     while (this.running) {
       try {
         // Room is counted in attempts, not commits: an answered attempt frees its place while its
-        // outcome waits for the next group commit. Outcomes waiting to be written are bounded too.
-        const room = Math.min(this.o.maxInFlight - this.attempting, 2 * this.o.maxInFlight - this.inFlight.size);
+        // outcome waits for the next group commit. Outcomes waiting to be written are bounded too:
+        // by maxInFlight, or three times it when claims run ahead (a store whose commits are round
+        // trips: its batches grow while one commits, rather than the senders stopping).
+        const waiting = this.o.store.capabilities.claimAhead ? 3 * this.o.maxInFlight : this.o.maxInFlight;
+        const room = Math.min(this.o.maxInFlight - this.attempting, this.o.maxInFlight + waiting - this.inFlight.size);
+        if (this.ready.length > 0 || this.claimingAhead) {
+          // Claimed ahead: sent in chunks as attempts end, and the next claim starts meanwhile.
+          const chunk = Math.min(this.ready.length, Math.max(1, this.o.maxInFlight >> 3));
+          if (this.ready.length === 0 || room < chunk) {
+            await new Promise<void>((resolve) => (this.roomFreed = resolve));
+            continue;
+          }
+          for (const p of await this.dispatch(this.ready.splice(0, room))) this.track(p);
+          this.claimAhead();
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
         // Claim in chunks: one claim per finished attempt would be a transaction per action.
         if (room <= 0 || (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)) {
           await new Promise<void>((resolve) => (this.roomFreed = resolve));
@@ -226,6 +248,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         // A full claim means more is probably due: worth waiting for room to claim a full chunk.
         this.hadMore = claimed.length === limit;
         for (const p of await this.dispatch(claimed)) this.track(p);
+        this.claimAhead();
         if (claimed.length > 0) {
           // Give in-flight sends a turn of the event loop before claiming again.
           await new Promise((r) => setImmediate(r));
@@ -238,6 +261,33 @@ export class Engine extends EventEmitter<EngineEvents> {
         await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
       }
     }
+  }
+
+  /**
+   * While more is due, claims the next batch while this one is being sent, so a claim's round trip
+   * never leaves the senders idle (a store that asks for it: PostgreSQL). At most one claim ahead, of
+   * at most one batch; its actions are leased like any claim's, and sent as attempts end (bench A on
+   * PostgreSQL: claims of 254 rows instead of 67, ≈1.5× the rate on a noisy machine).
+   */
+  private claimAhead(): void {
+    if (!this.o.store.capabilities.claimAhead) return;
+    if (!this.hadMore || !this.running || this.claimingAhead || this.ready.length > 0) return;
+    const limit = this.o.batchSize;
+    this.claimingAhead = this.claim(limit)
+      .then(
+        (claimed) => {
+          this.ready.push(...claimed);
+          this.hadMore = claimed.length === limit;
+        },
+        (err: unknown) => {
+          this.o.logger.error({ err }, 'claiming ahead failed; claiming again when there is room');
+          this.emit('failure', err);
+        },
+      )
+      .finally(() => {
+        this.claimingAhead = null;
+        this.freeRoom();
+      });
   }
 
   private track(p: Promise<void>): void {

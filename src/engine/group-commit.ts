@@ -72,9 +72,9 @@ export class GroupCommit {
 
   /**
    * Writers drain the queue; writes that arrive while a batch commits wait for the next one. A store
-   * that takes concurrent writers (PostgreSQL: two, so one batch fills while the other commits; four
-   * or eight measured no faster in bench A, and made smaller batches) gets them; SQLite's writes are
-   * synchronous, so one is all it can use. Resolves when the queue is empty.
+   * that takes concurrent writers usefully gets them (PostgreSQL had two, then one once the engine
+   * claimed ahead: the batch fills while the one commits, and bigger batches cost less per write);
+   * SQLite's writes are synchronous, so one is all it can use. Resolves when the queue is empty.
    */
   flush(): Promise<void> {
     this.flushScheduled = false;

@@ -183,6 +183,11 @@ export interface ConcurrencyRequest {
 export interface StoreCapabilities {
   /** Writers that can commit at once usefully: the engine's group commit runs this many. */
   readonly concurrentWriters: number;
+  /**
+   * Whether a claim is a round trip worth overlapping with sending: the engine then claims the next
+   * batch while one is being sent, and lets more outcomes wait for their commit (bigger batches).
+   */
+  readonly claimAhead: boolean;
   /** Whether a commit on one node wakes the engines of the others (`listen`); otherwise they poll. */
   readonly notifiesOtherNodes: boolean;
   /** The folder holding the store's files when it is local to this machine (a generated secret key may live beside it); null when the store is a server. */

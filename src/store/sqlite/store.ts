@@ -101,7 +101,7 @@ export class SqliteStore implements Store {
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
     // One writer at a time (the file's lock), no one to notify, and a folder of our own.
-    this.capabilities = { concurrentWriters: 1, notifiesOtherNodes: false, localDataDir: dir };
+    this.capabilities = { concurrentWriters: 1, claimAhead: false, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
     closeSync(openSync(opts.file, 'a', 0o600));

@@ -165,9 +165,8 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
     await local.close();
   };
 
-  // The thread takes writes one after another, but a second batch posted while the first commits
-  // is ready the moment it ends: two writers keep it busy.
-  const capabilities = { ...local.capabilities, concurrentWriters: 2 };
+  // A claim is a round trip here, as on PostgreSQL: claim the next batch while one is being sent.
+  const capabilities = { ...local.capabilities, claimAhead: true };
 
   // What a write carries across: the changed columns instead of the whole record it came from, and
   // not the action's input (never rewritten): half the bytes of each batch.
