@@ -123,4 +123,25 @@ describe.each(STORES)('webhook chains on %s', (store) => {
       ['case.created', new Date(T0).toISOString()],
     ]);
   });
+
+  it.runIf(store === 'sqlite')('the rebuild of the outbox without AUTOINCREMENT (014) keeps every delivery and its attempts', async () => {
+    const clock = new FakeClock(T0);
+    const { c, sql } = await open(store, clock);
+    const rx = await receiver();
+    rx.answer = () => ({ status: 500 });
+    const sub = await c.webhooks.create({ url: rx.url, events: ['case.*'] });
+    for (let i = 0; i < 3; i++) await c.cases.createCase({});
+    expect(await c.webhookWorker.tick()).toBe(3);
+    const before = await c.webhooks.deliveries(sub.id);
+    expect(before.map((d) => (d.attempts as unknown[]).length)).toEqual([1, 1, 1]);
+    await sql('DELETE FROM callout_migrations WHERE version = 14');
+    await c.store.migrate();
+    expect(await c.webhooks.deliveries(sub.id)).toEqual(before);
+    expect(await sql("SELECT sql FROM sqlite_master WHERE name = 'webhook_deliveries'")).toEqual([
+      { sql: expect.not.stringContaining('AUTOINCREMENT') },
+    ]);
+    // New deliveries still come after the old ones.
+    await c.cases.createCase({});
+    expect((await c.webhooks.deliveries(sub.id)).map((d) => d.id)).toEqual([expect.any(String), ...before.map((d) => d.id)]);
+  });
 });

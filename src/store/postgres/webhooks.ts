@@ -85,15 +85,18 @@ SELECT x.k, x.n FROM jsonb_to_recordset($1::jsonb) AS x(k text, n integer) ORDER
 ON CONFLICT (ordering_key) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
 RETURNING ordering_key, last_seq`;
 // A delivery is due at once when it heads its chain: the first of the batch for its subscription and
-// ordering key, with none pending before it; the rest wait (no due time). The chain is one expression
+// ordering key, with none pending before it (none at all for a key's first event); the rest wait (no
+// due time). The chain is one expression
 // (its index's), so the look-up can take no other index, and a scalar look-up per row (not EXISTS,
 // which the planner may answer by hashing every pending delivery). The sequence rows locked just before make
 // writers of one chain (and the hand-on in finishWebhookAttempts) take turns, so the look-up sees theirs.
 const INSERT_DELIVERIES = `
 INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
 SELECT t.id, s.id, t.event_type, t.ordering_key, t.sequence, t.body, 'pending', 0,
-       CASE WHEN t.first AND (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
-                               AND e.subscription_id || ' ' || e.ordering_key = t.subscription_id || ' ' || t.ordering_key LIMIT 1) IS NULL
+       CASE WHEN NOT t.first THEN NULL
+            WHEN t.sequence = 1 THEN t.at
+            WHEN (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+                   AND e.subscription_id || ' ' || e.ordering_key = t.subscription_id || ' ' || t.ordering_key LIMIT 1) IS NULL
             THEN t.at END,
        t.at, t.at
   FROM jsonb_to_recordset($1::jsonb)

@@ -119,10 +119,11 @@ export function deleteWebhookSubscription(db: Database.Database, id: string): bo
 const NEXT_SEQ = `INSERT INTO webhook_sequences (ordering_key, last_seq) VALUES (?, 1)
   ON CONFLICT (ordering_key) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`;
 // A delivery is due at once when it heads its chain; behind a pending one it waits (no due time).
-// The chain is one expression (its index's), so the look-up can take no other index.
+// The first event of an ordering key has no chain to look up. The chain is one expression (its
+// index's), so the look-up can take no other index.
 const INSERT_DELIVERY = `INSERT INTO webhook_deliveries (id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, created_at, updated_at)
   SELECT @id, id, @type, @key, @seq, @body, 'pending', 0,
-         CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+         CASE WHEN @seq > 1 AND EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
                              AND (e.subscription_id || ' ' || e.ordering_key) = (@sub || ' ' || @key)) THEN NULL ELSE @at END,
          @at, @at
     FROM webhook_subscriptions WHERE id = @sub`;
