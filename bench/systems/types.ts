@@ -43,7 +43,14 @@ export interface BenchSystem {
 }
 
 export type SystemName =
-  'callout-sqlite' | 'callout-sqlite-thread' | 'callout-postgres' | 'graphile-worker' | 'graphile-worker-batched' | 'pg-boss' | 'bullmq';
+  | 'callout-sqlite'
+  | 'callout-sqlite-thread'
+  | 'callout-sqlite-loop'
+  | 'callout-postgres'
+  | 'graphile-worker'
+  | 'graphile-worker-batched'
+  | 'pg-boss'
+  | 'bullmq';
 
 export const SYSTEMS: readonly SystemName[] = [
   'callout-sqlite',
@@ -54,8 +61,8 @@ export const SYSTEMS: readonly SystemName[] = [
   'bullmq',
 ];
 
-/** Asked for by name only: Callout on SQLite with the store's work on its own thread (CALLOUT_SQLITE_THREAD=1), beside callout-sqlite (A, B). */
-export const EXTRA_SYSTEMS: readonly SystemName[] = ['callout-sqlite-thread'];
+/** Asked for by name only (A, B): Callout on SQLite with the store's work on its own thread (CALLOUT_SQLITE_THREAD=1) or on the event loop (=0); callout-sqlite is the default. */
+export const EXTRA_SYSTEMS: readonly SystemName[] = ['callout-sqlite-thread', 'callout-sqlite-loop'];
 
 /** Bulk enqueue chunk for every system: Callout's launchMany, addJobs, insert and addBulk alike. */
 export const ENQUEUE_CHUNK = 5000;
@@ -67,6 +74,8 @@ export async function createSystem(name: SystemName, ctx: SystemContext): Promis
       return (await import('./callout.ts')).createCallout(ctx, name === 'callout-sqlite' ? 'sqlite' : 'postgres');
     case 'callout-sqlite-thread':
       return (await import('./callout.ts')).createCallout({ ...ctx, sqliteThread: true }, 'sqlite');
+    case 'callout-sqlite-loop':
+      return (await import('./callout.ts')).createCallout({ ...ctx, sqliteThread: false }, 'sqlite');
     case 'graphile-worker':
     case 'graphile-worker-batched':
       return (await import('./graphile-worker.ts')).createGraphileWorker(ctx, name === 'graphile-worker-batched');

@@ -27,7 +27,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-// The store on the event loop (the default) and on its own thread (CALLOUT_SQLITE_THREAD=1).
+// The store on the event loop (CALLOUT_SQLITE_THREAD=0) and on its own thread (the default).
 it.each(['0', '1'])(
   'a SIGKILL mid-run loses nothing, completes nothing twice, and resends with the same idempotency key (CALLOUT_SQLITE_THREAD=%s)',
   async (thread) => {
