@@ -27,6 +27,10 @@ describe('SqliteStore on its thread', () => {
     >[0]['logger'];
     store = openThreadedSqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal', logger }, (w) => workers.push(w));
     await store.migrate();
+    // The thread starts with the first call.
+    expect(workers).toHaveLength(0);
+    await store.ping();
+    expect(workers).toHaveLength(1);
   });
   afterEach(async () => {
     await store.close();

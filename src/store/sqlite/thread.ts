@@ -67,7 +67,8 @@ type Pending = Map<number, { resolve: (v: unknown) => void; reject: (e: Error) =
  * that stopped answering would stop the engine. Five deaths in a minute and it stays down.
  */
 class StoreThread {
-  private worker!: Worker;
+  /** Started by the first call: a process that never calls (e.g. `callout migrate`) never waits on one booting. */
+  private worker: Worker | undefined;
   private readonly pending: Pending = new Map();
   private nextId = 1;
   private down: Error | null = null;
@@ -77,11 +78,9 @@ class StoreThread {
     private readonly data: { file: string; synchronous: 'full' | 'normal' },
     private readonly logger: SqliteStoreOptions['logger'],
     private readonly onWorker?: (w: Worker) => void,
-  ) {
-    this.spawn();
-  }
+  ) {}
 
-  private spawn(): void {
+  private spawn(): Worker {
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
       workerData: this.data,
       execArgv: threadExecArgv(process.execArgv),
@@ -93,13 +92,14 @@ class StoreThread {
     w.on('error', (e) => this.lost(w, `failed: ${e.message}`));
     w.on('exit', (code) => this.lost(w, `stopped (exit code ${code})`));
     this.onWorker?.(w);
+    return w;
   }
 
   private answer(m: Reply): void {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0) this.worker?.unref();
     if ('error' in m) p.reject(revive(m.error));
     else p.resolve('json' in m ? (m.json === undefined ? undefined : JSON.parse(m.json)) : m.value);
   }
@@ -128,18 +128,21 @@ class StoreThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage(
-        JSON_OPS.has(op) ? ({ id, op, json: JSON.stringify(args) } satisfies Request) : ({ id, op, args } satisfies Request),
-      );
+      const w = (this.worker ??= this.spawn());
+      if (this.pending.size === 1) w.ref();
+      w.postMessage(JSON_OPS.has(op) ? ({ id, op, json: JSON.stringify(args) } satisfies Request) : ({ id, op, args } satisfies Request));
     });
   }
 
   async close(): Promise<void> {
     if (this.down) return;
+    if (!this.worker) {
+      this.down = new Error('the store is closed');
+      return;
+    }
     await this.call('$close', []).catch(() => undefined);
     this.down = new Error('the store is closed');
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }
 
