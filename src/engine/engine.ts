@@ -151,7 +151,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.loopDone;
     // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover.
     await this.claimingAhead;
-    for (const p of await this.dispatch(this.ready.splice(0))) this.track(p);
+    const ahead = this.ready.splice(0);
+    if (ahead.length > 0) for (const p of await this.dispatch(ahead)) this.track(p);
     await this.drain();
     if (this.nodeStarted) await this.nodeStarted.then(() => this.node.stop());
     this.nodeStarted = null;
