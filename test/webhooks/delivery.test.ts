@@ -81,7 +81,11 @@ describe.each(STORES)('webhooks out on %s', (store) => {
     expect(events[2]!.data).toMatchObject({ actionId: a.id, state: 'closed', resolution: 'done_successfully', caseId: kase.id });
     // Thin: no case data, no response bodies.
     expect(Object.keys(events[1]!.data)).not.toContain('input');
-    const list = await h.api('GET', `/v1/webhooks/${sub.id}/deliveries`);
+    // Received a moment before its answer is recorded: wait for the record of the last one.
+    const list = await until('every delivery recorded', async () => {
+      const l = await h.api('GET', `/v1/webhooks/${sub.id}/deliveries`);
+      return l.body.items.length === 3 && l.body.items.every((d: { status: string }) => d.status === 'delivered') ? l : undefined;
+    });
     expect(list.status).toBe(200);
     expect(list.body.items).toHaveLength(3);
     for (const d of list.body.items) {
