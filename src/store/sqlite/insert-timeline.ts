@@ -4,11 +4,12 @@ import type Database from 'better-sqlite3';
 import type { TimelineEntry } from '../../lifecycle/action.ts';
 import { prepared } from './statements.ts';
 
-const TIMELINE = 'INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)';
-
+/** Entries of one action, in order. */
 export function insertTimeline(db: Database.Database, actionId: string, entries: TimelineEntry[]): void {
-  const s = prepared(db, TIMELINE);
-  for (const e of entries) s.run(actionId, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
+  insertTimelineRows(
+    db,
+    entries.map((e) => [actionId, e] as const),
+  );
 }
 
 /** One entry of some action. */
