@@ -62,6 +62,13 @@ describe('SqliteStore on its thread', () => {
     await expect(store.ping()).rejects.toThrow(/five times in a minute/);
   });
 
+  it('closing stops the thread: it exits, and later calls are refused', async () => {
+    const exited = new Promise((r) => workers[0]!.once('exit', r));
+    await store.close();
+    await exited;
+    await expect(store.getAction('anything')).rejects.toThrow(/closed/);
+  });
+
   it('does not keep a process alive once nothing waits on it', () => {
     // A script that opens the store, uses it and never closes it still ends.
     const script = `

@@ -18,7 +18,7 @@ import { SqliteStore, type SqliteStoreOptions } from './store.ts';
 import type { Reply, Request, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */
-const LOCAL = new Set<PropertyKey>(['migrate', 'close', 'updateConnectorStatus', 'claimScheduleTicks']);
+const LOCAL = new Set<PropertyKey>(['migrate', 'updateConnectorStatus', 'claimScheduleTicks']);
 
 /** Operations whose arguments and results are plain JSON (no Map, no undefined inside arrays). */
 export const JSON_OPS = new Set(['claimDue', 'writeActions', 'insertActions', 'getAction']);
