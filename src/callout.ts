@@ -264,7 +264,12 @@ export class Callout {
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
-    const sqlite = { file: join(dataDir, 'callout.db'), synchronous: opts.sqliteSynchronous ?? 'full', logger } as const;
+    const sqlite = {
+      file: join(dataDir, 'callout.db'),
+      synchronous: opts.sqliteSynchronous ?? 'full',
+      logger,
+      backgroundCheckpoints: true,
+    } as const;
     const store = opts.store ?? ((opts.sqliteThread ?? SQLITE_THREAD_DEFAULT) ? openThreadedSqliteStore(sqlite) : new SqliteStore(sqlite));
     // The generated key lives beside the store's files; a store with none (shared by several nodes) needs
     // the key given. Checked before the store is migrated: nothing to undo when the setting is missing.

@@ -7,11 +7,16 @@ import { SqliteStore } from '../store/sqlite/store.ts';
 import { openThreadedSqliteStore } from '../store/sqlite/thread.ts';
 import type { Logger } from '../logger.ts';
 
-export async function openStore(s: Settings, logger?: Logger): Promise<Store> {
+/** `backgroundCheckpoints` for a node that runs the engine (see store/sqlite/checkpointer.ts); one-off commands need no thread for it. */
+export async function openStore(s: Settings, logger?: Logger, opts: { backgroundCheckpoints?: boolean } = {}): Promise<Store> {
   if (s.databaseUrl) {
     const { PostgresStore } = await import('../store/postgres/store.ts');
     return new PostgresStore({ connectionString: s.databaseUrl });
   }
-  const o = { file: join(s.dataDir, 'callout.db'), ...(logger ? { logger } : {}) };
+  const o = {
+    file: join(s.dataDir, 'callout.db'),
+    backgroundCheckpoints: opts.backgroundCheckpoints ?? false,
+    ...(logger ? { logger } : {}),
+  };
   return s.sqliteThread ? openThreadedSqliteStore(o) : new SqliteStore(o);
 }

@@ -21,7 +21,7 @@ export async function startServer(
   opts: { quiet?: boolean; logLevel?: string; engine?: CalloutOptions['engine'] } = {},
 ): Promise<Running> {
   const logger = createLogger(opts.logLevel ? { level: opts.logLevel } : {});
-  const store = await openStore(s, logger);
+  const store = await openStore(s, logger, { backgroundCheckpoints: true });
   const callout = await Callout.open({
     store,
     dataDir: s.dataDir,

@@ -184,8 +184,9 @@ export interface StoreCapabilities {
   /** Writers that can commit at once usefully: the engine's group commit runs this many. */
   readonly concurrentWriters: number;
   /**
-   * Whether a claim is a round trip worth overlapping with sending: the engine then claims the next
-   * batch while one is being sent, and lets more outcomes wait for their commit (bigger batches).
+   * Whether claims are worth making ahead of room to send: a round trip to overlap with sending, or a
+   * cost per row that falls with the batch. The engine then claims the next batch while one is being
+   * sent, and lets more outcomes wait for their commit (bigger batches).
    */
   readonly claimAhead: boolean;
   /** Whether a commit on one node wakes the engines of the others (`listen`); otherwise they poll. */

@@ -29,6 +29,7 @@ import type {
   TimelineRow,
 } from '../types.ts';
 import { prepared } from './statements.ts';
+import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
@@ -88,6 +89,11 @@ export interface SqliteStoreOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Check every page at opening (`PRAGMA quick_check`); off for a second connection to a file just checked. @default true */
   quickCheck?: boolean;
+  /**
+   * Copy the write-ahead log into the file on a thread of its own (checkpointer.ts) rather than in
+   * the commit that passes 1,000 pages: for the connection that does a node's writes. @default false
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -97,11 +103,14 @@ export class SqliteStore implements Store {
   /** True when its operations run on a worker thread (thread.ts). */
   readonly onThread: boolean = false;
   private readonly fullSync: boolean;
+  private readonly checkpointer: WalCheckpointer | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
-    // One writer at a time (the file's lock), no one to notify, and a folder of our own.
-    this.capabilities = { concurrentWriters: 1, claimAhead: false, notifiesOtherNodes: false, localDataDir: dir };
+    // One writer at a time (the file's lock), no one to notify, and a folder of our own. Claims are
+    // not round trips here, but they cost less per row in batches (256 rows: about half the time per
+    // row of 64), which claiming ahead of room to send gives.
+    this.capabilities = { concurrentWriters: 1, claimAhead: true, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
     closeSync(openSync(opts.file, 'a', 0o600));
@@ -133,6 +142,14 @@ export class SqliteStore implements Store {
         `the store ${opts.file} is damaged (${(e as Error).message}); restore it from a backup, or move it aside to start with an empty store`,
       );
     }
+    if (opts.backgroundCheckpoints) {
+      this.db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.checkpointer = new WalCheckpointer({
+        file: opts.file,
+        synchronous: this.fullSync ? 'full' : 'normal',
+        onError: (message) => opts.logger?.warn(message),
+      });
+    }
   }
 
   /** Proves the file still answers, for /health: one read of the migrations table. */
@@ -154,6 +171,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     this.db.close();
   }
 

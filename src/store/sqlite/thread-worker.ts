@@ -5,9 +5,13 @@ import type { ClaimParams } from '../types.ts';
 import { SqliteStore } from './store.ts';
 import type { Reply, Request, ThreadError } from './thread-protocol.ts';
 
-const { file, synchronous } = workerData as { file: string; synchronous: 'full' | 'normal' };
+const { file, synchronous, backgroundCheckpoints } = workerData as {
+  file: string;
+  synchronous: 'full' | 'normal';
+  backgroundCheckpoints: boolean;
+};
 // The opening side has checked the file already.
-const store = new SqliteStore({ file, synchronous, quickCheck: false });
+const store = new SqliteStore({ file, synchronous, quickCheck: false, backgroundCheckpoints });
 const port = parentPort!;
 
 function serialise(e: unknown): ThreadError {

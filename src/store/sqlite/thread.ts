@@ -75,7 +75,7 @@ class StoreThread {
   private deaths: number[] = [];
 
   constructor(
-    private readonly data: { file: string; synchronous: 'full' | 'normal' },
+    private readonly data: { file: string; synchronous: 'full' | 'normal'; backgroundCheckpoints: boolean },
     private readonly logger: SqliteStoreOptions['logger'],
     private readonly onWorker?: (w: Worker) => void,
   ) {}
@@ -152,8 +152,14 @@ class StoreThread {
  * each thread started (tests stop one to see it replaced).
  */
 export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w: Worker) => void): SqliteStore {
-  const local = new SqliteStore(opts);
-  const thread = new StoreThread({ file: opts.file, synchronous: opts.synchronous ?? 'full' }, opts.logger, onWorker);
+  // The thread's connection does the writes, so its store is the one whose checkpoints move off it.
+  const { backgroundCheckpoints = false, ...localOpts } = opts;
+  const local = new SqliteStore(localOpts);
+  const thread = new StoreThread(
+    { file: opts.file, synchronous: opts.synchronous ?? 'full', backgroundCheckpoints },
+    opts.logger,
+    onWorker,
+  );
   const call = (op: string, args: unknown[]): Promise<unknown> => thread.call(op, args);
 
   const claimDue = async (p: ClaimParams): Promise<unknown> => {
@@ -167,9 +173,6 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
     await thread.close();
     await local.close();
   };
-
-  // A claim is a round trip here, as on PostgreSQL: claim the next batch while one is being sent.
-  const capabilities = { ...local.capabilities, claimAhead: true };
 
   // What a write carries across: the changed columns instead of the whole record it came from, and
   // not the action's input (never rewritten): half the bytes of each batch.
@@ -194,7 +197,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
   for (let o: object | null = local; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
     for (const k of Object.getOwnPropertyNames(o)) if (!own.has(k)) own.set(k, (local as unknown as Record<string, unknown>)[k]);
   const forwarders = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const overrides: Record<string, unknown> = { capabilities, onThread: true, close, claimDue, ping, writeActions };
+  const overrides: Record<string, unknown> = { onThread: true, close, claimDue, ping, writeActions };
   return new Proxy(local, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
