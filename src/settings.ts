@@ -24,18 +24,21 @@ export interface Settings {
   callbackTokenTtlMs: number | undefined;
   /** Whether this node runs the case worker (CALLOUT_CASE_WORKER=0 for a node that moves no cases on). @default true */
   caseWorker: boolean;
-  /** The embedded store's SQLite work on a thread of its own (CALLOUT_SQLITE_THREAD=1) or on the event loop. */
+  /** The embedded store's SQLite work on a thread of its own (CALLOUT_SQLITE_THREAD=1) or on the event loop (the default). */
   sqliteThread: boolean;
   /** Whether this node delivers webhooks (CALLOUT_WEBHOOK_DELIVERY=off for a node that only writes the outbox; others deliver). @default true */
   webhookDelivery: boolean;
 }
 
 /**
- * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). Bench A and B
- * in one run on this 2-core machine: the same drain rate (6,088 vs 6,369/s, within the spread) for ≈25 %
- * more CPU, and timers on time under load where the event loop falls behind (B p99 at 80 %: 20 vs 103 ms).
+ * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
+ * the event loop's timers waited behind SQLite's WAL checkpoints (B p99 at 80 %: 103 ms against 20).
+ * With the checkpoints on a thread of their own (store/sqlite/checkpointer.ts) and claims of 256 rows,
+ * the event loop drains faster on this 2-core machine (bench A: ≈6,300/s against ≈4,800/s on the
+ * thread, which pays for its messages in CPU the machine does not have) with timers as close (B p99 at
+ * 80 %: 35–43 ms against 36–185 ms in the same runs); see BENCHMARKS.md.
  */
-export const SQLITE_THREAD_DEFAULT = true;
+export const SQLITE_THREAD_DEFAULT = false;
 
 export interface SettingFlags {
   port?: string;
