@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
-import { FALLBACK_CHECKPOINT_PAGES } from '../../src/store/sqlite/checkpointer.ts';
+import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from '../../src/store/sqlite/checkpointer.ts';
 import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import { launched } from './stores.ts';
 
@@ -96,4 +96,19 @@ it('on the SQLite thread, the thread that writes is the one whose checkpoints mo
   } finally {
     await store.close();
   }
+});
+
+it('a checkpoint thread that cannot run says why, and the writer checkpoints again as SQLite does by default', async () => {
+  const errors: string[] = [];
+  let lost = 0;
+  const c = new WalCheckpointer({
+    file: join(tmpdir(), 'callout-no-such-dir', 'callout.db'),
+    synchronous: 'normal',
+    onError: (m) => errors.push(m),
+    onLost: () => lost++,
+  });
+  await until(() => lost === 1);
+  expect(errors.join('\n')).toMatch(/checkpoint thread failed: .*(directory does not exist|unable to open)/i);
+  await c.stop();
+  expect(lost).toBe(1);
 });

@@ -20,16 +20,21 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** Told when a checkpoint fails (the file went away, a disk error); the next one is tried anyway. */
   onError?: (message: string) => void;
+  /** Told once if the thread ends before `stop()` (it could not open the file, it crashed): the writer checkpoints again. */
+  onLost?: () => void;
 }
 
 export class WalCheckpointer {
   private readonly worker: Worker;
   private stopped: Promise<void> | null = null;
+  private exited = false;
 
   constructor(o: CheckpointerOptions) {
-    // Plain JavaScript with better-sqlite3 alone: no TypeScript loader to boot on the thread.
+    // Plain JavaScript with better-sqlite3 alone: none of the process's Node options (a TypeScript
+    // loader to boot; `--input-type`, which a thread started from a file refuses).
     this.worker = new Worker(new URL('./checkpointer-worker.mjs', import.meta.url), {
       workerData: { file: o.file, synchronous: o.synchronous, intervalMs: o.intervalMs ?? CHECKPOINT_INTERVAL_MS },
+      execArgv: [],
     });
     // Never what keeps a process alive.
     this.worker.unref();
@@ -37,10 +42,15 @@ export class WalCheckpointer {
       if (m.error) o.onError?.(m.error);
     });
     this.worker.on('error', (e) => o.onError?.(`the checkpoint thread failed: ${e.message}`));
+    this.worker.on('exit', () => {
+      this.exited = true;
+      if (!this.stopped) o.onLost?.();
+    });
   }
 
   /** Stops the thread after the checkpoint under way, if any; its connection closes. */
   stop(): Promise<void> {
+    if (this.exited) this.stopped ??= Promise.resolve();
     this.stopped ??= new Promise<void>((resolve) => {
       // Held until it has exited: an unref'd thread alone would let the process end before.
       this.worker.ref();

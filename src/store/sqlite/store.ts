@@ -148,6 +148,10 @@ export class SqliteStore implements Store {
         file: opts.file,
         synchronous: this.fullSync ? 'full' : 'normal',
         onError: (message) => opts.logger?.warn(message),
+        // Without it, the writer checkpoints as SQLite does by default, in the commit that passes 1,000 pages.
+        onLost: () => {
+          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        },
       });
     }
   }
