@@ -34,9 +34,9 @@ export interface Settings {
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
  * the event loop's timers waited behind SQLite's WAL checkpoints (B p99 at 80 %: 103 ms against 20).
  * With the checkpoints on a thread of their own (store/sqlite/checkpointer.ts) and claims of 256 rows,
- * the event loop drains faster on this 2-core machine (bench A: ≈6,300/s against ≈4,800/s on the
- * thread, which pays for its messages in CPU the machine does not have) with timers as close (B p99 at
- * 80 %: 35–43 ms against 36–185 ms in the same runs); see BENCHMARKS.md.
+ * the event loop drains faster on this 2-core machine (bench A: 5,847/s against 5,021/s on the thread
+ * in one interleaved run, for 101 % of a core against 135 %: the thread's messages cost CPU the machine
+ * does not have) with timers as close (B p99 at 80 %: 35–43 ms against 36–185 ms); see BENCHMARKS.md.
  */
 export const SQLITE_THREAD_DEFAULT = false;
 
