@@ -7,7 +7,7 @@ import { transition, type ActionEvent } from '../lifecycle/transition.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Registry } from './registry.ts';
-import type { GroupCommit } from './group-commit.ts';
+import { transitionWrite, type GroupCommit } from './group-commit.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
 
@@ -31,18 +31,7 @@ export async function applyNow(d: ApplyDeps, id: string, event: ActionEvent, kno
     if (!t.changed) return cur;
     // Through the group commit: many concurrent callbacks share one transaction.
     const events = d.webhookEvents?.forTransition(cur, t.action, t.effects);
-    const written = await d.writes.enqueue(
-      {
-        action: t.action,
-        expectedVersion: cur.version,
-        previous: cur,
-        timeline: t.timeline,
-        effects: t.effects,
-        ...(events ? { events } : {}),
-      },
-      event,
-      'report',
-    );
+    const written = await d.writes.enqueue(transitionWrite(cur, t, events), event, 'report');
     // Its due time reaches the loop through the group commit (onDue).
     if (written) return written;
   }

@@ -18,7 +18,7 @@ import { ConnectorHealth } from './connector-health.ts';
 import { AdmissionControl, type Claimed } from './admission.ts';
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, transitionWrite } from './group-commit.ts';
 import { Alarm } from './alarm.ts';
 import { LatenessWindow } from './lateness.ts';
 import { NodeHeartbeat } from './nodes.ts';
@@ -422,17 +422,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       return;
     }
     const events = this.webhookEvents?.forTransition(a, t.action, t.effects);
-    await this.writes.enqueue(
-      {
-        action: t.action,
-        expectedVersion: a.version,
-        previous: a,
-        timeline: t.timeline,
-        effects: t.effects,
-        ...(events ? { events } : {}),
-      },
-      event,
-    );
+    await this.writes.enqueue(transitionWrite(a, t, events), event);
   }
 
   // ---- callback tokens -----------------------------------------------------------------------

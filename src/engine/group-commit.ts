@@ -43,6 +43,22 @@ export interface GroupCommitOptions {
   eventsFor?: (before: ActionRecord, after: ActionRecord, effects: Effect[]) => ActionWrite['events'];
 }
 
+/** The guarded write of a transition computed from `cur` (only its changed columns need writing), with its webhook events. */
+export function transitionWrite(
+  cur: ActionRecord,
+  t: { action: ActionRecord; timeline: ActionWrite['timeline']; effects: Effect[] },
+  events: ActionWrite['events'],
+): ActionWrite {
+  return {
+    action: t.action,
+    expectedVersion: cur.version,
+    previous: cur,
+    timeline: t.timeline,
+    effects: t.effects,
+    ...(events ? { events } : {}),
+  };
+}
+
 /** Most writes in one transaction. */
 const MAX_WRITE_BATCH = 1024;
 /** How long the engine's own outcomes wait to share a commit. */
@@ -153,16 +169,7 @@ export class GroupCommit {
         const t = transition(cur, event, { policy, now: this.o.clock.now(), rand: Math.random() });
         if (!t.ok || !t.changed) return cur;
         const events = this.o.eventsFor?.(cur, t.action, t.effects);
-        const [ok] = await this.o.store.writeActions([
-          {
-            action: t.action,
-            expectedVersion: cur.version,
-            previous: cur,
-            timeline: t.timeline,
-            effects: t.effects,
-            ...(events ? { events } : {}),
-          },
-        ]);
+        const [ok] = await this.o.store.writeActions([transitionWrite(cur, t, events)]);
         if (ok) {
           if (t.action.dueAt !== null) this.o.onDue(t.action.dueAt);
           this.o.onWritten(t.action, t.effects);
