@@ -26,8 +26,21 @@ describe('the builder screens', () => {
     await page.getByLabel('Base URL').fill(h.mock.url);
     await page.getByLabel('Authentication').selectOption('bearer');
     await page.getByLabel('token (secret)').fill('crm-secret-token-123');
+    // Every time the page changes, what the secret box holds under the heading of the saved connector: a form
+    // reset after the render would show the typed secret under the new heading for a frame.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenUnderSaved: string[] }).seenUnderSaved = seen;
+      new MutationObserver(() => {
+        if (document.querySelector('h1')?.textContent !== 'Connector crm') return;
+        seen.push((document.getElementById('c-auth-token') as HTMLInputElement | null)?.value ?? 'no box');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
     await page.getByRole('button', { name: 'Create connector' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Connector crm');
+    const seen = await page.evaluate(() => (window as unknown as { seenUnderSaved: string[] }).seenUnderSaved);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((v) => v !== '')).toEqual([]);
     // The secret is write-only: the form says it is set and never shows it.
     expect(await page.getByLabel('token (secret)').inputValue()).toBe('');
     await page.getByText('Set. Write-only: leave empty to keep it.').waitFor();

@@ -145,3 +145,19 @@ export function useData<T>(
   }, [...deps, n]);
   return { data, error, reload: () => setN((x) => x + 1), setData };
 }
+
+/**
+ * A form's state that starts again from `init()` when `key` changes (another record, or a new revision of it) in
+ * the same render. Resetting from an effect paints one frame with the previous record's values first: after a
+ * connector is created that frame showed its new heading over the secret just typed.
+ */
+export function useFormState<T>(key: string, init: () => T): [T, (next: T | ((cur: T) => T)) => void] {
+  const [state, setState] = useState<{ key: string; value: T }>(() => ({ key, value: init() }));
+  const value = state.key === key ? state.value : init();
+  const set = (next: T | ((cur: T) => T)): void =>
+    setState((s) => {
+      const cur = s.key === key ? s.value : init();
+      return { key, value: typeof next === 'function' ? (next as (cur: T) => T)(cur) : next };
+    });
+  return [value, set];
+}

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, useData } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
 
@@ -60,12 +60,11 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
   );
   const connectors = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
   const t = loaded.data;
-  const [f, setF] = useState<Form>(formOf(undefined));
+  const [f, setF] = useFormState<Form>(`${id}:${t?.id ?? ''}:${t?.revision ?? 0}`, () => formOf(t));
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
-  useEffect(() => setF(formOf(t)), [t?.id, t?.revision]);
   useEffect(() => {
     if (!f.connector && connectors.data?.items[0]) setF((x) => ({ ...x, connector: connectors.data!.items[0]!.id }));
   }, [connectors.data]);

@@ -1,10 +1,10 @@
 // Builder: connectors. List with circuit state; create and edit (secrets are write-only: the form
 // shows which are set and sends a new one only when typed); test connection; rate limits.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, useData } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 
 interface Connector {
   id: string;
@@ -147,11 +147,11 @@ export function ConnectorPage({ id }: { id: string }) {
     [id],
   );
   const c = loaded.data;
-  const [f, setF] = useState<Form>(formOf(undefined));
+  const revision = c && 'revision' in c ? (c as { revision: number }).revision : 0;
+  const [f, setF] = useFormState<Form>(`${id}:${c?.id ?? ''}:${revision}`, () => formOf(c));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
   const [test, setTest] = useState<unknown>(null);
-  useEffect(() => setF(formOf(c)), [c?.id, c && 'revision' in c ? (c as { revision: number }).revision : 0]);
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const spec = AUTH[f.authType] ?? AUTH.none!;
 
