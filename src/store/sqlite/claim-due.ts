@@ -22,8 +22,8 @@ const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at
 
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
- * again (sends are at least once anyway), and the next fully synchronous commit writes the WAL,
- * this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
+ * again (sends are at least once anyway), and the next sync of the WAL (a fully synchronous commit,
+ * or the grouped sync after launches and outcomes: wal-sync.ts) writes it, this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
  */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
   const claim = prepared(db, SQL);
