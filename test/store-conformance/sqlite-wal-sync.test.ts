@@ -4,7 +4,7 @@
 // runs on a real file.
 
 import { afterEach, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
@@ -32,7 +32,7 @@ class HeldSync extends WalSync {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 it('one sync serves every commit made before it starts; a commit made while one runs waits for the next', async () => {
-  const s = new HeldSync(join(fresh(), 'x-wal'));
+  const s = new HeldSync(join(fresh(), 'x.db'));
   const done: string[] = [];
   // Three commits in one turn: one sync.
   const first = ['a', 'b', 'c'].map((k) => s.sync().then(() => done.push(k)));
@@ -56,15 +56,19 @@ it('one sync serves every commit made before it starts; a commit made while one 
 
 it('a sync that fails rejects the writes waiting on it, and the next one runs again', async () => {
   const dir = fresh();
+  const db = join(dir, 'db');
+  writeFileSync(db, '');
   // A folder where the log should be: opening it for writing fails (EISDIR).
   const wal = join(dir, 'db-wal');
   mkdirSync(wal);
-  const s = new WalSync(wal);
+  const s = new WalSync(db);
   await expect(s.sync()).rejects.toThrow(/EISDIR/);
   rmSync(wal, { recursive: true });
-  // No log at all: everything committed was copied into the database already.
+  // No log at all (all of it was copied into the database): the database file is synced instead.
   await expect(s.sync()).resolves.toBeUndefined();
-  expect(s.syncs).toBe(2);
+  rmSync(db);
+  await expect(s.sync()).rejects.toThrow(/ENOENT/);
+  expect(s.syncs).toBe(3);
 });
 
 it('on a real file: concurrent launches share syncs, the store keeps fsyncing its other commits, and what resolved reads back', async () => {
@@ -79,6 +83,23 @@ it('on a real file: concurrent launches share syncs, the store keeps fsyncing it
     for (const it of items) expect((await store.getAction(it.action.id))?.id).toBe(it.action.id);
     // Every other commit (configuration, keys, people) still syncs inside SQLite: FULL is 2.
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+  } finally {
+    await store.close();
+  }
+});
+
+it('a store opened through a symbolic link syncs the log SQLite keeps beside the real file', async () => {
+  const real = join(fresh(), 'real.db');
+  const link = join(fresh(), 'link.db');
+  writeFileSync(real, '');
+  symlinkSync(real, link);
+  const store = new SqliteStore({ file: link });
+  try {
+    await store.migrate();
+    await store.insertActions([launched()]);
+    expect(existsSync(`${realpathSync(real)}-wal`)).toBe(true);
+    expect(existsSync(`${link}-wal`)).toBe(false);
+    expect(store.walSync!.walPath).toBe(`${realpathSync(real)}-wal`);
   } finally {
     await store.close();
   }

@@ -4,7 +4,7 @@
 // promise to fit the async Store interface.
 
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -126,7 +126,7 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       this.fullSync = opts.synchronous !== 'normal';
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
-      this.walSync = this.fullSync ? new WalSync(`${opts.file}-wal`) : null;
+      this.walSync = this.fullSync ? new WalSync(realpathSync(opts.file)) : null;
       this.db.pragma('foreign_keys = ON');
       // Every page and index, without the cross-checks of integrity_check: about 1 s on a 1.2 GB store.
       const found = opts.quickCheck === false ? 'ok' : (this.db.pragma('quick_check(1)') as Array<{ quick_check: string }>)[0]?.quick_check;

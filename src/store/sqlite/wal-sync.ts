@@ -21,7 +21,15 @@ export class WalSync {
   /** Syncs run, for tests and benchmarks. */
   syncs = 0;
 
-  constructor(private readonly walPath: string) {}
+  /**
+   * @param dbPath the database file's real path (symbolic links resolved: SQLite keeps the log beside
+   * the file the link points to)
+   */
+  constructor(readonly dbPath: string) {
+    this.walPath = `${dbPath}-wal`;
+  }
+
+  readonly walPath: string;
 
   /** Resolves when everything committed before the call is on disk; rejects when the sync failed. */
   sync(): Promise<void> {
@@ -53,9 +61,9 @@ export class WalSync {
     try {
       fh = await open(this.walPath, 'r+');
     } catch (e) {
-      // No log: SQLite removes it only after copying all of it into the database, synced.
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // No log (SQLite removes it once all of it is copied into the database): the database, then.
+      fh = await open(this.dbPath, 'r+');
     }
     try {
       await fh.datasync();
