@@ -3,24 +3,38 @@
 import type Database from 'better-sqlite3';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
-import { insertTimeline } from './insert-timeline.ts';
+import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { prepared } from './statements.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
-const SQL = `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
+/** Rows per multi-row INSERT (34 parameters each: 544, far below SQLite's limit). */
+const CHUNK = 16;
+const ROW = `(${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
+const INSERT_OF = Array.from(
+  { length: CHUNK + 1 },
+  (_, n) =>
+    `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES ${Array.from({ length: n }, () => ROW).join(', ')}`,
+);
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
 export function insertActions(db: Database.Database, items: NewAction[]): void {
-  const s = prepared(db, SQL);
   try {
     db.transaction(() => {
-      for (const it of items) {
-        s.run(...actionValues(it.action, bool), it.launchKey ?? null, it.launchHash ?? null);
-        insertTimeline(db, it.action.id, it.timeline);
-        if (it.events) insertWebhookEventsTx(db, it.events);
+      // Few statements for the batch: the rows in chunks, then every first entry of the timeline.
+      const timeline: TimelineRowOf[] = [];
+      for (let start = 0; start < items.length; start += CHUNK) {
+        const chunk = items.slice(start, start + CHUNK);
+        const values: unknown[] = [];
+        for (const it of chunk) {
+          values.push(...actionValues(it.action, bool), it.launchKey ?? null, it.launchHash ?? null);
+          for (const e of it.timeline) timeline.push([it.action.id, e]);
+        }
+        prepared(db, INSERT_OF[chunk.length]!).run(...values);
       }
+      insertTimelineRows(db, timeline);
+      for (const it of items) if (it.events) insertWebhookEventsTx(db, it.events);
     }).immediate();
   } catch (e) {
     throw (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? launchKeyConflict() : e;

@@ -17,8 +17,12 @@ export type TimelineRowOf = readonly [actionId: string, entry: TimelineEntry];
 
 /** Rows per multi-row INSERT: one call into SQLite instead of 32 (6 parameters each, far below the limit). */
 const CHUNK = 32;
-const insertOf = (n: number): string =>
-  `INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+// Built once per size: a 32-row statement's text is 1 KB to build and hash on every call otherwise.
+const INSERT_OF = Array.from(
+  { length: CHUNK + 1 },
+  (_, n) =>
+    `INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+);
 
 /** Entries of many actions, inserted in the order given (their seq follows it). */
 export function insertTimelineRows(db: Database.Database, rows: readonly TimelineRowOf[]): void {
@@ -26,6 +30,6 @@ export function insertTimelineRows(db: Database.Database, rows: readonly Timelin
     const chunk = rows.slice(start, start + CHUNK);
     const values: unknown[] = [];
     for (const [id, e] of chunk) values.push(id, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
-    prepared(db, insertOf(chunk.length)).run(...values);
+    prepared(db, INSERT_OF[chunk.length]!).run(...values);
   }
 }
