@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { WalSync } from '../../src/store/sqlite/wal-sync.ts';
 import { launched } from './stores.ts';
+import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -54,21 +55,88 @@ it('one sync serves every commit made before it starts; a commit made while one 
   expect(s.syncs).toBe(2);
 });
 
-it('a sync that fails rejects the writes waiting on it, and the next one runs again', async () => {
+it('a sync that fails stops the store: that write and every later one fail with one clear error', async () => {
   const dir = fresh();
-  const db = join(dir, 'db');
-  writeFileSync(db, '');
-  // A folder where the log should be: opening it for writing fails (EISDIR).
+  // A folder where the log should be: it cannot be opened for syncing (EISDIR).
   const wal = join(dir, 'db-wal');
   mkdirSync(wal);
-  const s = new WalSync(db);
-  await expect(s.sync()).rejects.toThrow(/EISDIR/);
+  const s = new WalSync(join(dir, 'db'));
+  s.noteCommit();
+  await expect(s.sync()).rejects.toThrow(/could not make its writes durable \(EISDIR/);
+  // Fixed on disk, but what the failed sync covered may be lost: nothing more is acknowledged.
   rmSync(wal, { recursive: true });
-  // No log at all (all of it was copied into the database): the database file is synced instead.
-  await expect(s.sync()).resolves.toBeUndefined();
-  rmSync(db);
-  await expect(s.sync()).rejects.toThrow(/ENOENT/);
-  expect(s.syncs).toBe(3);
+  writeFileSync(wal, '');
+  await expect(s.sync()).rejects.toThrow(/could not make its writes durable \(EISDIR/);
+  expect(s.syncs).toBe(1);
+  expect(s.behind).toBe(true);
+});
+
+it('on a real file, a failing disk: the launch fails, later launches and outcomes fail, and /health says why', async () => {
+  const store = new SqliteStore({ file: join(fresh(), 'callout.db') });
+  try {
+    await store.migrate();
+    await store.insertActions([launched()]);
+    // The disk goes bad: the descriptor the syncs use refuses them (EBADF stands for EIO here).
+    Object.assign(store.walSync!, { fd: 1 << 20 });
+    await expect(store.insertActions([launched()])).rejects.toThrow(/could not make its writes durable .*EBADF.*restart the process/);
+    Object.assign(store.walSync!, { fd: null });
+    await expect(store.insertActions([launched()])).rejects.toThrow(/could not make its writes durable/);
+    await expect(store.ping()).rejects.toThrow(/could not make its writes durable/);
+  } finally {
+    await store.close();
+  }
+});
+
+it('what is claimed is returned only once the launches it includes are on disk', async () => {
+  const store = new SqliteStore({ file: join(fresh(), 'callout.db') });
+  try {
+    await store.migrate();
+    const held: Array<() => void> = [];
+    Object.assign(store.walSync!, {
+      datasync: () => new Promise<void>((r) => held.push(r)),
+    });
+    const a = launched();
+    const launch = store.insertActions([a]);
+    await turn();
+    expect(held).toHaveLength(1);
+    let claimed: string[] | null = null;
+    const claim = store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 }).then((rows) => {
+      claimed = rows.map((r) => r.id);
+    });
+    await turn();
+    // Committed and claimed, but not on disk: not handed to the engine to send.
+    expect(claimed).toBeNull();
+    held[0]!();
+    await launch;
+    await turn();
+    expect(claimed).toBeNull();
+    expect(held).toHaveLength(2);
+    held[1]!();
+    await claim;
+    expect(claimed).toEqual([a.action.id]);
+    // Nothing new since: the next claim does not wait for a sync.
+    await store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 });
+    expect(held).toHaveLength(2);
+  } finally {
+    Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+    await store.close();
+  }
+});
+
+it('on the SQLite thread, a store closed while a launch waits for its sync answers the launch', async () => {
+  const store = openThreadedSqliteStore({ file: join(fresh(), 'callout.db') });
+  await store.migrate();
+  const items = Array.from({ length: 20 }, (_, i) => launched({ createdAt: 1_000 + i }));
+  const launches = items.map((it) => store.insertActions([it]));
+  await store.close();
+  const settled = await Promise.allSettled(launches);
+  expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
+  const again = new SqliteStore({ file: store.db.name });
+  try {
+    for (const it of items) expect((await again.getAction(it.action.id))?.id).toBe(it.action.id);
+  } finally {
+    await again.close();
+  }
 });
 
 it('on a real file: concurrent launches share syncs, the store keeps fsyncing its other commits, and what resolved reads back', async () => {

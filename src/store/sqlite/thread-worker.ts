@@ -21,8 +21,14 @@ function serialise(e: unknown): ThreadError {
   return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), props: structuredClone(props) };
 }
 
+/** Operations started and not answered: a close waits for them (writes waiting for their sync). */
+const inFlight = new Set<Promise<unknown>>();
+
 async function run(op: string, args: unknown[]): Promise<unknown> {
-  if (op === '$close') return store.close();
+  if (op === '$close') {
+    await Promise.allSettled([...inFlight]);
+    return store.close();
+  }
   if (op === 'claimDue') {
     const { wantLateness, ...p } = args[0] as ClaimParams & { wantLateness: boolean };
     const late: number[] = [];
@@ -36,7 +42,12 @@ async function run(op: string, args: unknown[]): Promise<unknown> {
 
 port.on('message', (m: Request) => {
   const json = m.json !== undefined;
-  run(m.op, json ? (JSON.parse(m.json!) as unknown[]) : (m.args ?? [])).then(
+  const op = run(m.op, json ? (JSON.parse(m.json!) as unknown[]) : (m.args ?? []));
+  if (m.op !== '$close') {
+    inFlight.add(op);
+    void op.finally(() => inFlight.delete(op)).catch(() => undefined);
+  }
+  op.then(
     (value) =>
       port.postMessage(
         json
