@@ -80,7 +80,9 @@ it('on a real file, a failing disk: the launch fails, later launches and outcome
     Object.assign(store.walSync!, { fd: 1 << 20 });
     await expect(store.insertActions([launched()])).rejects.toThrow(/could not make its writes durable .*EBADF.*restart the process/);
     Object.assign(store.walSync!, { fd: null });
-    await expect(store.insertActions([launched()])).rejects.toThrow(/could not make its writes durable/);
+    const refused = launched();
+    await expect(store.insertActions([refused])).rejects.toThrow(/could not make its writes durable/);
+    expect(await store.getAction(refused.action.id)).toBeUndefined();
     await expect(store.ping()).rejects.toThrow(/could not make its writes durable/);
   } finally {
     await store.close();

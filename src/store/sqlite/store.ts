@@ -253,6 +253,8 @@ export class SqliteStore implements Store {
    */
   private async syncedAfter<T>(write: () => T): Promise<T> {
     if (!this.walSync) return write();
+    // Stopped by a failed sync: refused before anything is written.
+    if (this.walSync.failed) throw this.walSync.failed;
     prepared(this.db, 'PRAGMA synchronous = NORMAL').run();
     let result: T;
     try {
