@@ -22,6 +22,17 @@ function fresh(): string {
   return d;
 }
 
+/** Runs `fn` on a migrated store on a fresh file, closed afterwards. */
+async function onStore(fn: (store: SqliteStore) => Promise<void>, opts: { synchronous?: 'full' | 'normal' } = {}): Promise<void> {
+  const store = new SqliteStore({ file: join(fresh(), 'callout.db'), ...opts });
+  try {
+    await store.migrate();
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** A sync that runs only when the test lets it. */
 class HeldSync extends WalSync {
   readonly started: Array<() => void> = [];
@@ -72,9 +83,7 @@ it('a sync that fails stops the store: that write and every later one fail with 
 });
 
 it('on a real file, a failing disk: the launch fails, later launches and outcomes fail, and /health says why', async () => {
-  const store = new SqliteStore({ file: join(fresh(), 'callout.db') });
-  try {
-    await store.migrate();
+  await onStore(async (store) => {
     await store.insertActions([launched()]);
     // The disk goes bad: the descriptor the syncs use refuses them (EBADF stands for EIO here).
     Object.assign(store.walSync!, { fd: 1 << 20 });
@@ -84,45 +93,44 @@ it('on a real file, a failing disk: the launch fails, later launches and outcome
     await expect(store.insertActions([refused])).rejects.toThrow(/could not make its writes durable/);
     expect(await store.getAction(refused.action.id)).toBeUndefined();
     await expect(store.ping()).rejects.toThrow(/could not make its writes durable/);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 it('what is claimed is returned only once the launches it includes are on disk', async () => {
-  const store = new SqliteStore({ file: join(fresh(), 'callout.db') });
-  try {
-    await store.migrate();
-    const held: Array<() => void> = [];
-    Object.assign(store.walSync!, {
-      datasync: () => new Promise<void>((r) => held.push(r)),
-    });
-    const a = launched();
-    const launch = store.insertActions([a]);
-    await turn();
-    expect(held).toHaveLength(1);
-    let claimed: string[] | null = null;
-    const claim = store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 }).then((rows) => {
-      claimed = rows.map((r) => r.id);
-    });
-    await turn();
-    // Committed and claimed, but not on disk: not handed to the engine to send.
-    expect(claimed).toBeNull();
-    held[0]!();
-    await launch;
-    await turn();
-    expect(claimed).toBeNull();
-    expect(held).toHaveLength(2);
-    held[1]!();
-    await claim;
-    expect(claimed).toEqual([a.action.id]);
-    // Nothing new since: the next claim does not wait for a sync.
-    await store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 });
-    expect(held).toHaveLength(2);
-  } finally {
-    Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
-    await store.close();
-  }
+  await onStore(async (store) => {
+    try {
+      const held: Array<() => void> = [];
+      Object.assign(store.walSync!, {
+        datasync: () => new Promise<void>((r) => held.push(r)),
+      });
+      const a = launched();
+      const launch = store.insertActions([a]);
+      await turn();
+      expect(held).toHaveLength(1);
+      let claimed: string[] | null = null;
+      const claim = store
+        .claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 })
+        .then((rows) => {
+          claimed = rows.map((r) => r.id);
+        });
+      await turn();
+      // Committed and claimed, but not on disk: not handed to the engine to send.
+      expect(claimed).toBeNull();
+      held[0]!();
+      await launch;
+      await turn();
+      expect(claimed).toBeNull();
+      expect(held).toHaveLength(2);
+      held[1]!();
+      await claim;
+      expect(claimed).toEqual([a.action.id]);
+      // Nothing new since: the next claim does not wait for a sync.
+      await store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 });
+      expect(held).toHaveLength(2);
+    } finally {
+      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+    }
+  });
 });
 
 it('on the SQLite thread, a store closed while a launch waits for its sync answers the launch', async () => {
@@ -142,9 +150,7 @@ it('on the SQLite thread, a store closed while a launch waits for its sync answe
 });
 
 it('on a real file: concurrent launches share syncs, the store keeps fsyncing its other commits, and what resolved reads back', async () => {
-  const store = new SqliteStore({ file: join(fresh(), 'callout.db') });
-  try {
-    await store.migrate();
+  await onStore(async (store) => {
     const items = Array.from({ length: 40 }, (_, i) => launched({ createdAt: 1_000 + i }));
     await Promise.all(items.map((it) => store.insertActions([it])));
     // Forty commits, one at a time on the connection; far fewer syncs, each after the commits it covers.
@@ -153,9 +159,7 @@ it('on a real file: concurrent launches share syncs, the store keeps fsyncing it
     for (const it of items) expect((await store.getAction(it.action.id))?.id).toBe(it.action.id);
     // Every other commit (configuration, keys, people) still syncs inside SQLite: FULL is 2.
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 it('a store opened through a symbolic link syncs the log SQLite keeps beside the real file', async () => {
@@ -176,13 +180,12 @@ it('a store opened through a symbolic link syncs the log SQLite keeps beside the
 });
 
 it('with synchronous normal nothing is synced beside SQLite', async () => {
-  const store = new SqliteStore({ file: join(fresh(), 'callout.db'), synchronous: 'normal' });
-  try {
-    await store.migrate();
-    await store.insertActions([launched()]);
-    expect(store.walSync).toBeNull();
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
-  } finally {
-    await store.close();
-  }
+  await onStore(
+    async (store) => {
+      await store.insertActions([launched()]);
+      expect(store.walSync).toBeNull();
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    },
+    { synchronous: 'normal' },
+  );
 });

@@ -5,17 +5,12 @@ import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
 import { launchKeyConflict } from '../conflicts.ts';
-import { prepared } from './statements.ts';
+import { multiRowInserts, prepared } from './statements.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
 /** Rows per multi-row INSERT (34 parameters each: 544, far below SQLite's limit). */
 const CHUNK = 16;
-const ROW = `(${ACTION_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
-const INSERT_OF = Array.from(
-  { length: CHUNK + 1 },
-  (_, n) =>
-    `INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES ${Array.from({ length: n }, () => ROW).join(', ')}`,
-);
+const INSERT_OF = multiRowInserts('actions', [...ACTION_COLUMNS, 'launch_key', 'launch_hash'], CHUNK);
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 

@@ -2,7 +2,7 @@
 
 import type Database from 'better-sqlite3';
 import type { TimelineEntry } from '../../lifecycle/action.ts';
-import { prepared } from './statements.ts';
+import { multiRowInserts, prepared } from './statements.ts';
 
 /** Entries of one action, in order. */
 export function insertTimeline(db: Database.Database, actionId: string, entries: TimelineEntry[]): void {
@@ -17,12 +17,7 @@ export type TimelineRowOf = readonly [actionId: string, entry: TimelineEntry];
 
 /** Rows per multi-row INSERT: one call into SQLite instead of 32 (6 parameters each, far below the limit). */
 const CHUNK = 32;
-// Built once per size: a 32-row statement's text is 1 KB to build and hash on every call otherwise.
-const INSERT_OF = Array.from(
-  { length: CHUNK + 1 },
-  (_, n) =>
-    `INSERT INTO timeline (action_id, at, actor, kind, message, data) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-);
+const INSERT_OF = multiRowInserts('timeline', ['action_id', 'at', 'actor', 'kind', 'message', 'data'], CHUNK);
 
 /** Entries of many actions, inserted in the order given (their seq follows it). */
 export function insertTimelineRows(db: Database.Database, rows: readonly TimelineRowOf[]): void {

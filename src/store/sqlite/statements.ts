@@ -13,3 +13,15 @@ export function prepared(db: Database.Database, sql: string): Database.Statement
   if (!st) byText.set(sql, (st = db.prepare(sql)));
   return st;
 }
+
+/**
+ * The texts of `INSERT INTO <table> (<columns>) VALUES (…), (…)` for 0 to `most` rows, built once:
+ * a 32-row text is 1 KB to build and hash on every call otherwise. Index it by the rows' count.
+ */
+export function multiRowInserts(table: string, columns: readonly string[], most: number): readonly string[] {
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return Array.from(
+    { length: most + 1 },
+    (_, n) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: n }, () => row).join(', ')}`,
+  );
+}
