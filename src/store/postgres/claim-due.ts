@@ -3,7 +3,7 @@
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ClaimParams } from '../types.ts';
-import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
+import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
 // mid-send another one takes the work over when the lease runs out. A throttled action keeps its
@@ -29,9 +29,15 @@ UPDATE actions a
 RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}, d.due_at AS claimed_due_at`;
 
 export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
-  const r = await pool.query({ name: 'callout_claim_due', text: CLAIM_SQL, values: [p.now, p.limit, p.leaseUntil, p.owner] });
-  if (p.lateness) for (const row of r.rows as Array<{ claimed_due_at: string }>) p.lateness(p.now - Number(row.claimed_due_at));
-  return r.rows.map(actionFromRow);
+  // Rows as arrays (see actionFromValues); the old due time is the column after the action's.
+  const r = await pool.query<unknown[]>({
+    name: 'callout_claim_due',
+    text: CLAIM_SQL,
+    values: [p.now, p.limit, p.leaseUntil, p.owner],
+    rowMode: 'array',
+  });
+  if (p.lateness) for (const row of r.rows) p.lateness(p.now - Number(row[ACTION_COLUMNS.length]));
+  return r.rows.map(actionFromValues);
 }
 
 /** When the engine should look again: the earliest due time, or null when nothing is due. */

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ClaimParams } from '../types.ts';
-import { ACTION_COLUMNS, actionFromRow } from '../rows.ts';
+import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 import { prepared } from './statements.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
@@ -26,7 +26,8 @@ const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at
  * or the grouped sync after launches and outcomes: wal-sync.ts) writes it, this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
  */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
-  const claim = prepared(db, SQL);
+  // Rows as arrays: see actionFromValues.
+  const claim = prepared(db, SQL).raw(true);
   if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
   try {
     const lateness = p.lateness;
@@ -37,7 +38,7 @@ export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolea
         return claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit });
       })
       .immediate();
-    return (rows as Record<string, unknown>[]).map(actionFromRow);
+    return (rows as unknown[][]).map(actionFromValues);
   } finally {
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();
   }

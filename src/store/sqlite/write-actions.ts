@@ -3,7 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import type { ActionWrite } from '../types.ts';
-import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
+import { MUTABLE_ACTION_COLUMNS, changedMutableColumns, columnValues, type ActionColumn } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
 import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
@@ -16,8 +16,6 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 // from; without that record, all of them. One statement per column set, cached by its text.
 const updateOf = (columns: readonly string[]): string =>
   `UPDATE actions SET ${columns.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
-const MUTABLE_INDEXES = MUTABLE_ACTION_COLUMNS.map((c) => ACTION_COLUMNS.indexOf(c));
-const INDEX_OF = new Map<string, number>(ACTION_COLUMNS.map((c, i) => [c, i]));
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
 const NOTIFY_OWNER = `
@@ -30,22 +28,19 @@ const bool = (b: boolean): number => (b ? 1 : 0);
  * The columns a write changes, from the record it was computed from; null when it names none (or one
  * at another version), or when the version does not change (nothing to guard with): then all of them.
  */
-export function changedColumns(w: ActionWrite): string[] | null {
+export function changedColumns(w: ActionWrite): ActionColumn[] | null {
   if (!w.previous || w.previous.version !== w.expectedVersion) return null;
-  const next = actionValues(w.action, bool);
-  const prev = actionValues(w.previous, bool);
-  const columns = MUTABLE_INDEXES.filter((i) => prev[i] !== next[i]).map((i) => ACTION_COLUMNS[i]!);
+  const columns = changedMutableColumns(w.previous, w.action);
   return columns.includes('version') ? columns : null;
 }
 
 /** A write as it crosses to the SQLite thread: the changed columns computed already, the record it came from left behind. */
-export type ThinActionWrite = Omit<ActionWrite, 'previous'> & { columns?: string[] | null };
+export type ThinActionWrite = Omit<ActionWrite, 'previous'> & { columns?: ActionColumn[] | null };
 
 /** The SET columns and their values of one write. */
 function changes(w: ThinActionWrite): { columns: readonly string[]; values: unknown[] } {
   const columns = (w.columns !== undefined ? w.columns : changedColumns(w)) ?? MUTABLE_ACTION_COLUMNS;
-  const all = actionValues(w.action, bool);
-  return { columns, values: columns.map((c) => all[INDEX_OF.get(c)!]) };
+  return { columns, values: columnValues(w.action, bool, columns) };
 }
 
 export function writeActions(db: Database.Database, writes: ThinActionWrite[]): boolean[] {
