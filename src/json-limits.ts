@@ -65,6 +65,22 @@ export function jsonProblem(value: unknown, limits: JsonLimits): string | undefi
 }
 
 /**
+ * Whether the value parsed from JSON `text` is certainly within `limits`, without walking it: no
+ * more brackets than levels allowed, and at most a third as many characters as bytes allowed (UTF-8
+ * takes at most 3 bytes per UTF-16 unit, and serialising parsed JSON again never lengthens it).
+ * A quick yes for the small answers most sends get; no means "check the value" (jsonProblem).
+ */
+export function jsonTextWithin(text: string, limits: JsonLimits): boolean {
+  if (text.length * 3 > limits.maxBytes) return false;
+  let brackets = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 123 || c === 91) && ++brackets > limits.maxDepth) return false;
+  }
+  return true;
+}
+
+/**
  * `value` itself when its JSON fits `maxBytes`, or an excerpt of it: a timeline keeps what came in
  * without one large callback making every read of the timeline large. The value is already known to
  * be within the depth limit (it passed the boundary); one that is not is not kept.

@@ -119,8 +119,21 @@ export function hasDotSegment(path: string): boolean {
 }
 
 /** Joins a rendered path onto the base URL and checks that the result stays under it. */
+// Base URLs parsed once (every send joins a path onto its connector's): origin and path only, so
+// nothing can change the cached value; bounded, as connectors' base URLs can be edited at will.
+const BASES = new Map<string, { readonly origin: string; readonly pathname: string }>();
+function parsedBase(baseUrl: string): { readonly origin: string; readonly pathname: string } {
+  let b = BASES.get(baseUrl);
+  if (!b) {
+    const u = new URL(baseUrl);
+    if (BASES.size >= 256) BASES.clear();
+    BASES.set(baseUrl, (b = { origin: u.origin, pathname: u.pathname }));
+  }
+  return b;
+}
+
 export function resolveUnderBase(baseUrl: string, renderedPath: string): URL {
-  const base = new URL(baseUrl);
+  const base = parsedBase(baseUrl);
   let raw: string;
   if (/^[a-z][a-z0-9+.-]*:/i.test(renderedPath)) raw = renderedPath;
   else {

@@ -12,7 +12,7 @@ import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { buildRequest } from './request.ts';
 import { evaluate } from '../action-types/mapping.ts';
-import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem } from '../json-limits.ts';
+import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem, jsonTextWithin } from '../json-limits.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { lastWindowEnd } from '../limits/windows.ts';
 
@@ -136,9 +136,11 @@ async function evaluateResponse(
 ): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
   const m = type.compiled.mapping;
   let body: unknown = null;
+  let parsed = false;
   if (result.body.length > 0) {
     try {
       body = JSON.parse(result.body);
+      parsed = true;
     } catch {
       body = result.body;
     }
@@ -156,7 +158,8 @@ async function evaluateResponse(
     const success = m.successWhen ? Boolean(await evaluate(m.successWhen, body, ctx)) : true;
     const output = m.output ? await evaluate(m.output, body, ctx) : body;
     // Without an output mapping the body itself is kept: the same limits as a mapped result.
-    const tooBig = m.output ? undefined : jsonProblem(output, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES });
+    const limits = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES };
+    const tooBig = m.output || (parsed && jsonTextWithin(result.body, limits)) ? undefined : jsonProblem(output, limits);
     if (tooBig) throw new Error(`the response body, kept as the output (there is no response.output), ${tooBig}`);
     const evaluation: Evaluation = { success, output: output === undefined ? null : output };
     if (!success) {

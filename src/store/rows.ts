@@ -139,6 +139,8 @@ export function actionValues(a: ActionRecord, bool: Bool): unknown[] {
 export function changedMutableColumns(prev: ActionRecord, next: ActionRecord): ActionColumn[] {
   const out: ActionColumn[] = [];
   for (const c of MUTABLE_ACTION_COLUMNS) {
+    // The output kept from the record before (the same value) is unchanged without serialising it twice.
+    if (c === 'output' && prev.output === next.output) continue;
     const get = VALUE_OF[c];
     if (get(prev, Boolean) !== get(next, Boolean)) out.push(c);
   }
