@@ -507,6 +507,16 @@ function num(m: Measured | undefined, path: string): number {
   return typeof v === 'number' ? v : NaN;
 }
 
+/**
+ * The CPU one job costs the machine in the median run: the system's process, its database server and
+ * the mock, over the drain. On two cores the sum bounds the drain rate (2 s / this), whatever the
+ * scheduling, and it moves less than the rate when other tenants slow the machine down.
+ */
+function cpuPerJob(m: Measured | undefined): number {
+  const total = num(m, 'cpuSeconds') + (num(m, 'dbServerCpuSeconds') || 0) + num(m, 'mockCpuSeconds');
+  return (total * 1e6) / num(m, 'completed');
+}
+
 function printTables(): string {
   const out: string[] = [];
   if (results.N) {
@@ -519,13 +529,14 @@ function printTables(): string {
       num(m, 'completionsPerSecond'),
       num(m, 'cpuPercent'),
       num(m, 'dbServerCpuSeconds'),
+      cpuPerJob(m),
       num(m, 'peakRssMb'),
       num(m, 'enqueuePerSecond'),
       `${m.runs.length}/${m.runs.length + m.errors.length}${m.runs.some((r) => r.timedOut) ? ' TIMED OUT' : ''}`,
     ]);
     out.push(
       `A. drain ${opts.count} (median of ${opts.runs})\n` +
-        table(['system', 'completions/s', 'CPU %', 'DB server CPU s', 'peak RSS MB', 'enqueue/s', 'runs ok'], rows),
+        table(['system', 'completions/s', 'CPU %', 'DB server CPU s', 'CPU µs/job, all', 'peak RSS MB', 'enqueue/s', 'runs ok'], rows),
     );
     const peers = Object.keys(results.A).filter((s) => !s.startsWith('callout-'));
     const callouts = Object.keys(results.A).filter((s) => s.startsWith('callout-'));
