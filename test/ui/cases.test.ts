@@ -118,11 +118,12 @@ describe('cases and the builder of processes, queues and users', () => {
     expect(mine).toHaveLength(2);
     await expect.poll(() => page.locator('table.actions tbody tr').count()).toBe(2);
     await page.getByRole('link', { name: 'Unassigned' }).click();
-    await page.locator('table.actions tbody tr').first().waitFor();
+    await page.waitForURL(/unassigned=true/);
     // The only other actions are the closed manual and external steps of the first case's run.
     const unassigned = (await h.api('GET', '/v1/actions?unassigned=true')).body.items as Array<{ assignee: string | null }>;
     expect(unassigned.every((a) => a.assignee === null)).toBe(true);
-    expect(await page.locator('table.actions tbody tr').count()).toBe(unassigned.length);
+    // Polled: the list of mine stays on screen until the unassigned one replaces it.
+    await expect.poll(() => page.locator('table.actions tbody tr').count()).toBe(unassigned.length);
 
     // An escalation on a case Olga owns notifies her; she marks it read on screen.
     await actionType(h, { name: 'order-desk', path: '/status/503', retry: { maxRetries: 0 } });
