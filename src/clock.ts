@@ -51,3 +51,13 @@ export class FakeClock implements Clock {
     this.advance(Math.max(0, ms - this.t));
   }
 }
+
+/**
+ * An epoch-ms time as the API shows it (ISO 8601, UTC); null for none, and for a time no Date can
+ * hold, so one bad row (written before times were bounded) cannot fail a whole list.
+ */
+export function isoTime(ms: number | null | undefined): string | null {
+  if (ms === null || ms === undefined) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}

@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import { sha256, uuidv7 } from '../ids.ts';
 import { launchAction } from '../lifecycle/launch.ts';
+import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
@@ -101,6 +102,8 @@ export class ActionService {
     const p = new Problems();
     const startAt = startTimeOf(r.startAt);
     if (Number.isNaN(startAt)) p.add('startAt', 'must be a date-time with a time zone (e.g. 2026-12-01T09:00:00Z) or epoch milliseconds');
+    // Bounded as durations are: the start plus the type's deadlines must stay a date (see MAX_DURATION_MS).
+    else if (startAt !== undefined && startAt > this.clock.now() + MAX_DURATION_MS) p.add('startAt', 'must be at most ten years ahead');
     p.throwIfAny();
     const type = await this.actionTypeNamed(r.actionType, 'actionType');
     const caseId = r.caseId ?? null;

@@ -4,8 +4,7 @@ import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { LABELS } from '../lifecycle/states.ts';
 import { retryCount } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+import { isoTime as iso } from '../clock.ts';
 
 export interface ActionView {
   id: string;

@@ -9,6 +9,7 @@ import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionChanger } from '../bulk-launches/ports.ts';
 import { MAX_REPLAY, type BulkReplayBody } from './schemas.ts';
+import { isoTime as iso } from '../clock.ts';
 
 export type ReplayStore = Pick<Store, 'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig'>;
 
@@ -21,7 +22,6 @@ export interface ReplayItem {
   reason?: string;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const brief = (a: ActionRecord) => ({
   id: a.id,
   actionType: a.actionTypeId,

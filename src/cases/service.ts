@@ -4,7 +4,7 @@
 
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.ts';
 import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
-import type { Clock } from '../clock.ts';
+import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { sha256, uuidv7 } from '../ids.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
@@ -42,7 +42,6 @@ export interface CaseView {
   closedAt: string | null;
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export function caseView(c: CaseRow): CaseView {
   return {

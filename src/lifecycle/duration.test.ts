@@ -31,6 +31,14 @@ describe('parseDuration', () => {
     expect(parseDuration(value)).toBeUndefined();
   });
 
+  it('takes ten years at most: a longer one would make times no date can hold', () => {
+    expect(parseDuration('3650d')).toBe(3650 * 86_400_000);
+    expect(parseDuration('3651d')).toBeUndefined();
+    expect(parseDuration('99999999999999h')).toBeUndefined();
+    expect(parseDuration(3650 * 86_400_000 + 1)).toBeUndefined();
+    expect(DURATION_HINT).toMatch(/at most ten years/);
+  });
+
   it('has a hint for error messages', () => {
     expect(DURATION_HINT).toMatch(/duration/);
   });

@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import { isObject } from '../validation/check.ts';
 import { uuidv7 } from '../ids.ts';
-import type { Clock } from '../clock.ts';
+import { isoTime as iso, type Clock } from '../clock.ts';
 import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionTypes } from '../bulk-launches/ports.ts';
@@ -32,7 +32,6 @@ export interface ScheduleView {
   updatedAt: string;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function scheduleView(s: ScheduleRow): ScheduleView {
   return {

@@ -3,7 +3,7 @@
 // deliveries listed with every attempt and sent again on request.
 
 import type { Store } from '../store/types.ts';
-import type { Clock } from '../clock.ts';
+import { isoTime as iso, type Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
@@ -37,7 +37,6 @@ export interface WebhookView {
   updatedAt: string;
 }
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 function view(r: WebhookSubscriptionRow): WebhookView {
   return {
