@@ -75,6 +75,11 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     keyGenerator: (req) => (req.params as { token?: string }).token ?? req.ip,
     cache: 100_000,
   });
+  /** The route's `:token` is one this engine made (checked by its MAC, no look-up). */
+  const genuineToken = (req: FastifyRequest): boolean => {
+    const token = (req.params as { token?: string }).token;
+    return token !== undefined && callout.engine.actionIdOfToken(token) !== undefined;
+  };
 
   /** Counts the request; answers 429 with Retry-After when over the limit. */
   const limited = async (req: FastifyRequest, reply: FastifyReply, check: typeof perKey): Promise<boolean> => {
@@ -94,7 +99,9 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     const roles = config?.roles;
     if (roles === 'public') {
       if (config.limitBy === 'none') return;
-      await limited(req, reply, config.limitBy === 'token' ? perToken : perAddress);
+      // A genuine callback token has an allowance of its own; a forged one counts against its address,
+      // as a guessed key does (an allowance per guess would be no limit, and would flood the counters).
+      await limited(req, reply, config.limitBy === 'token' && genuineToken(req) ? perToken : perAddress);
       return;
     }
     const header = req.headers.authorization;

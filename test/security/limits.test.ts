@@ -71,12 +71,31 @@ describe('rate limits', () => {
     expect((await s.send('GET', '/v1/connectors', { headers: bearer(other) })).status).toBe(200);
   });
 
-  it('callbacks per token, so one vendor address answering many actions is not cut; health is never limited', async () => {
+  it('callbacks per genuine token, so one vendor address answering many actions is not cut; health is never limited', async () => {
+    const token = (n: number): string => h.callout.engine.callbackToken(`0190a000-0000-7000-8000-00000000000${n}`);
     const a: number[] = [];
-    for (let i = 0; i < 4; i++) a.push((await s.send('POST', '/v1/callbacks/token-a', { body: { outcome: 'success' } })).status);
+    for (let i = 0; i < 4; i++) a.push((await s.send('POST', `/v1/callbacks/${token(1)}`, { body: { outcome: 'success' } })).status);
     expect(a).toEqual([404, 404, 404, 429]);
-    for (let i = 0; i < 3; i++)
-      expect((await s.send('POST', `/v1/callbacks/token-${i + 2}`, { body: { outcome: 'success' } })).status).toBe(404);
+    for (let i = 2; i < 5; i++)
+      expect((await s.send('POST', `/v1/callbacks/${token(i)}`, { body: { outcome: 'success' } })).status).toBe(404);
     for (let i = 0; i < 20; i++) expect((await s.send('GET', '/health')).status).toBe(200);
+  });
+
+  it('forged callback tokens count against their address, as guessed keys do: a new guess brings no new allowance', async () => {
+    const fresh = await rawServer(h.callout, { perKey: 5, perAddressWithoutKey: 4, perCallbackToken: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push(
+          (await fresh.send('POST', `/v1/callbacks/0190a000-0000-7000-8000-000000000001.forged${i}`, { body: { outcome: 'success' } }))
+            .status,
+        );
+      expect(statuses).toEqual([404, 404, 404, 404, 429, 429]);
+      // The vendor's genuine token from the same address is counted on its own.
+      const genuine = h.callout.engine.callbackToken('0190a000-0000-7000-8000-000000000009');
+      expect((await fresh.send('POST', `/v1/callbacks/${genuine}`, { body: { outcome: 'success' } })).status).toBe(404);
+    } finally {
+      await fresh.close();
+    }
   });
 });
