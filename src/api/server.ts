@@ -62,6 +62,18 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       ...({ useSemicolonDelimiter: false } as object),
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    // The router's own refusals (a path that does not decode, a segment over maxParamLength) as
+    // problem+json like every other error, not Fastify's bare JSON.
+    frameworkErrors: (err, _req, reply) =>
+      sendProblem(
+        reply,
+        problem(
+          'BAD_REQUEST',
+          err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'A path segment is longer than 100 characters'
+            : 'The path is not valid percent-encoded UTF-8',
+        ),
+      ),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>

@@ -202,3 +202,19 @@ describe('other spellings of every path', () => {
     expect((await written()).keys).not.toContain('pwned');
   });
 });
+
+describe("the router's own refusals", () => {
+  it('a path that does not decode or a segment over 100 characters is a problem+json 400, with or without a key', async () => {
+    for (const headers of [{}, bearer(keys.admin!)])
+      for (const [path, detail] of [
+        ['/v1/actions/%FF%FE', /not valid percent-encoded/],
+        [`/v1/actions/${'a'.repeat(10_000)}`, /longer than 100 characters/],
+      ] as const) {
+        const res = await s.send('GET', path, { headers });
+        expect(res.status, path.slice(0, 20)).toBe(400);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+        expect(res.body.detail).toMatch(detail);
+      }
+  });
+});
