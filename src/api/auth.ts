@@ -75,10 +75,15 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     keyGenerator: (req) => (req.params as { token?: string }).token ?? req.ip,
     cache: 100_000,
   });
-  /** The route's `:token` is one this engine made (checked by its MAC, no look-up). */
-  const genuineToken = (req: FastifyRequest): boolean => {
+  /**
+   * A callback token's allowance is its own when the engine made it (checked by its MAC, no look-up);
+   * a forged one counts against its address, as a guessed key does (an allowance per guess would be no
+   * limit, and would flood the counters). Signed routes without a token count per address at the
+   * callback allowance: their handlers check the signature.
+   */
+  const tokenLimit = (req: FastifyRequest): typeof perToken => {
     const token = (req.params as { token?: string }).token;
-    return token !== undefined && callout.engine.actionIdOfToken(token) !== undefined;
+    return token === undefined || callout.engine.actionIdOfToken(token) !== undefined ? perToken : perAddress;
   };
 
   /** Counts the request; answers 429 with Retry-After when over the limit. */
@@ -99,9 +104,7 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     const roles = config?.roles;
     if (roles === 'public') {
       if (config.limitBy === 'none') return;
-      // A genuine callback token has an allowance of its own; a forged one counts against its address,
-      // as a guessed key does (an allowance per guess would be no limit, and would flood the counters).
-      await limited(req, reply, config.limitBy === 'token' && genuineToken(req) ? perToken : perAddress);
+      await limited(req, reply, config.limitBy === 'token' ? tokenLimit(req) : perAddress);
       return;
     }
     const header = req.headers.authorization;

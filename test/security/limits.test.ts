@@ -98,4 +98,16 @@ describe('rate limits', () => {
       await fresh.close();
     }
   });
+
+  it('signed inbound callbacks (no token in the path) count per address at the callback allowance, not the lower one for guesses', async () => {
+    const fresh = await rawServer(h.callout, { perKey: 5, perAddressWithoutKey: 2, perCallbackToken: 4 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push((await fresh.send('POST', '/v1/connectors/vendor/inbound/ref-1', { body: { outcome: 'success' } })).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
