@@ -25,13 +25,8 @@ import { taskRoutes } from '../tasks/routes.ts';
 import { processRoutes } from '../processes/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { inboundRoutes } from '../inbound/routes.ts';
-import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
-import { isObject } from '../validation/check.ts';
-import { ValidationError } from '../errors.ts';
+import { refuseDeepBody } from './body-depth.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
-
-/** Deepest body any route accepts. */
-const MAX_BODY_DEPTH = 64;
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -94,16 +89,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   });
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
-  // Any body nested past what a handler can walk recursively is refused here, before any handler (an
-  // import's copy, a template check) overflows the stack on it. Domain limits (32 levels) stay tighter.
-  app.addHook('preValidation', async (req) => {
-    const body = req.body;
-    if (body === undefined || body === null || !jsonProblem(body, { maxDepth: MAX_BODY_DEPTH, maxBytes: Infinity })) return;
-    const limits = { maxDepth: MAX_JSON_DEPTH, maxBytes: Infinity };
-    const fields = isObject(body) ? Object.entries(body).map(([field, v]) => ({ field, message: jsonProblem(v, limits) })) : [];
-    const errors = fields.filter((e): e is { field: string; message: string } => e.message !== undefined);
-    throw new ValidationError(errors.length ? errors : [{ field: '', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }]);
-  });
+  // Any body nested too deep is refused here, before any handler (signed routes check after their signature).
+  app.addHook('preValidation', async (req) => refuseDeepBody(req.body));
 
   app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async (_req, reply) => {
     const h = await callout.health();

@@ -8,30 +8,32 @@ import type { InboundService } from './service.ts';
 import type { ConnectorEntry } from '../engine/registry.ts';
 import { ReferenceParams, SignedHeaders } from './schemas.ts';
 import { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
-import { rawBodyOf, useRawJsonBody } from './raw-body.ts';
+import { useRawJsonBody } from './raw-body.ts';
 
 const verified = new WeakMap<FastifyRequest, ConnectorEntry>();
 
 export const inboundRoutes =
   (inbound: InboundService): FastifyPluginAsyncTypebox =>
   async (app) => {
-    useRawJsonBody(app);
+    // The signature first, over the bytes: an unsigned request learns nothing, not even whether its
+    // body was JSON (the body is parsed only once verified).
+    useRawJsonBody(app, {
+      verify: async (req, bytes) => {
+        const { connector } = req.params as ReferenceParams;
+        verified.set(req, await inbound.verify(connector, req.headers, bytes));
+      },
+    });
     const config = { roles: 'public' as const, limitBy: 'token' as const, rawBody: true };
     const schema = { tags: ['callbacks'], params: ReferenceParams, headers: SignedHeaders, security: [] };
-    // The signature first: an unsigned request learns nothing, not even whether its body was valid.
-    const preValidation = async (req: FastifyRequest): Promise<void> => {
-      const { connector } = req.params as ReferenceParams;
-      verified.set(req, await inbound.verify(connector, req.headers, rawBodyOf(req)));
-    };
     const connectorOf = (req: FastifyRequest): ConnectorEntry => verified.get(req)!;
     const base = '/connectors/:connector/inbound/:externalReference';
-    app.post(base, { config, preValidation, schema: { ...schema, body: CallbackBody } }, async (req) =>
+    app.post(base, { config, schema: { ...schema, body: CallbackBody } }, async (req) =>
       inbound.outcome(connectorOf(req), req.params.externalReference, req.body),
     );
-    app.post(`${base}/acknowledge`, { config, preValidation, schema: { ...schema, body: AcknowledgeBody } }, async (req) =>
+    app.post(`${base}/acknowledge`, { config, schema: { ...schema, body: AcknowledgeBody } }, async (req) =>
       inbound.acknowledge(connectorOf(req), req.params.externalReference, req.body),
     );
-    app.post(`${base}/messages`, { config, preValidation, schema: { ...schema, body: MessageBody } }, async (req) =>
+    app.post(`${base}/messages`, { config, schema: { ...schema, body: MessageBody } }, async (req) =>
       inbound.message(connectorOf(req), req.params.externalReference, req.body),
     );
   };

@@ -43,7 +43,8 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     payload: unknown,
     sign: { secret?: string; atMs?: number; id?: string; none?: boolean } = {},
   ): Promise<{ status: number; body: any; id: string }> {
-    const body = JSON.stringify(payload);
+    // A string is sent as it is (bodies that are not JSON, or nested past any limit).
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const id = sign.id ?? `msg_${store}_${++n}`;
     const at = new Date(sign.atMs ?? Date.now());
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -101,13 +102,25 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(tl.filter((e: { message: string }) => e.message.includes('genuine'))).toHaveLength(1);
   });
 
-  it('checks the signature before the body: an unsigned bad body is 401, a signed one a 422 naming the field', async () => {
+  it('checks the signature before the body: an unsigned bad body is 401 whatever it is, a signed one a 400 or 422', async () => {
     await withReference('vendor-ticket', `INC-${store}-b`);
     const path = `/v1/connectors/vendor/inbound/INC-${store}-b/messages`;
     expect((await post(path, { nope: 1 }, { none: true })).status).toBe(401);
     const bad = await post(path, { nope: 1 });
     expect(bad.status).toBe(422);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('nope');
+    // Not even whether the body is JSON, poisoned or nested too deep: unsigned, each is the same 401.
+    const deep = `{"message":${'['.repeat(600)}${']'.repeat(600)}}`;
+    const unsigned = [];
+    for (const raw of ['{bad', '{"__proto__":{"x":1}}', deep]) unsigned.push(await post(path, raw, { none: true }));
+    expect(unsigned.map((r) => r.status)).toEqual([401, 401, 401]);
+    for (const r of unsigned) expect(r.body).toEqual(unsigned[0]!.body);
+    // Signed, the same bodies get what any route answers: 400 for bad JSON, 422 nested too deep.
+    expect((await post(path, '{bad')).status).toBe(400);
+    expect((await post(path, '{"__proto__":{"x":1}}')).status).toBe(400);
+    const tooDeep = await post(path, deep);
+    expect(tooDeep.status).toBe(422);
+    expect(tooDeep.body.errors.map((e: { field: string }) => e.field)).toEqual(['message']);
   });
 
   it('refuses an inbound secret that is not a whsec_ secret, naming the field', async () => {
