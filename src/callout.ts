@@ -244,7 +244,14 @@ export class Callout {
       activeSubscriptions: () => this.webhookOutbox.activeIds,
       ...(yieldToEngine === false ? {} : { pacing: { busy: () => load.busy() } }),
     });
-    this.webhooks = new WebhookService({ store, clock, box, outbox: this.webhookOutbox, onDue: () => this.webhookWorker.wake() });
+    this.webhooks = new WebhookService({
+      store,
+      clock,
+      box,
+      outbox: this.webhookOutbox,
+      onDue: () => this.webhookWorker.wake(),
+      allowPrivateNetworks: this.allowPrivateNetworks,
+    });
     engine.webhookEvents = this.webhookOutbox;
     this.cases.webhookEvents = this.webhookOutbox;
     this.caseWorker.webhookEvents = this.webhookOutbox;
@@ -324,7 +331,14 @@ export class Callout {
     }
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /** Stops every worker and closes the store; a second call waits for the first (an embedder's shutdown paths often overlap). */
+  close(): Promise<void> {
+    return (this.closing ??= this.closeOnce());
+  }
+
+  private async closeOnce(): Promise<void> {
     await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
     await this.caseWorker.stop();
     await this.engine.stop();

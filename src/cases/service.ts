@@ -42,7 +42,6 @@ export interface CaseView {
   closedAt: string | null;
 }
 
-
 export function caseView(c: CaseRow): CaseView {
   return {
     id: c.id,

@@ -32,7 +32,6 @@ export interface ScheduleView {
   updatedAt: string;
 }
 
-
 export function scheduleView(s: ScheduleRow): ScheduleView {
   return {
     id: s.id,

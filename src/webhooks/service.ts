@@ -37,7 +37,6 @@ export interface WebhookView {
   updatedAt: string;
 }
 
-
 function view(r: WebhookSubscriptionRow): WebhookView {
   return {
     id: r.id,
@@ -79,13 +78,15 @@ export interface WebhookServiceDeps {
   outbox: WebhookOutbox;
   /** Deliveries were made due (a retry): wake the worker. */
   onDue?: () => void;
+  /** Subscriptions may point at loopback and private addresses (CALLOUT_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks: boolean;
 }
 
 export class WebhookService {
   constructor(private readonly d: WebhookServiceDeps) {}
 
   async create(body: unknown): Promise<WebhookView & { secret: string }> {
-    const s = validateSubscription(body);
+    const s = validateSubscription(body, this.d);
     const now = this.d.clock.now();
     const id = uuidv7(now);
     const secret = generateSecret();
@@ -118,7 +119,7 @@ export class WebhookService {
     return view(
       await this.change(id, (cur) => {
         const current: SubscriptionSettings = { url: cur.url, events: cur.events, description: cur.description, enabled: cur.enabled };
-        const next = applySubscriptionPatch(current, body);
+        const next = applySubscriptionPatch(current, body, this.d);
         const revive = (body as { enabled?: unknown }).enabled === true ? reenable() : {};
         return { ...cur, ...next, ...revive };
       }),

@@ -3,6 +3,9 @@ import { Ajv } from 'ajv';
 import { WebhookSubscriptionBody, applySubscriptionPatch, validateSubscription } from './subscription.ts';
 import { ValidationError } from '../errors.ts';
 
+const OPEN = { allowPrivateNetworks: true };
+const CLOSED = { allowPrivateNetworks: false };
+
 function problems(f: () => unknown): Array<{ field: string; message: string }> {
   try {
     f();
@@ -16,35 +19,40 @@ function problems(f: () => unknown): Array<{ field: string; message: string }> {
 describe('a webhook subscription request', () => {
   it('is accepted and normalised: URL as parsed, duplicate events dropped, enabled by default', () => {
     expect(
-      validateSubscription({ url: 'https://Hooks.Example.com/callout', events: ['action.state_changed', 'case.closed', 'case.closed'] }),
+      validateSubscription(
+        { url: 'https://Hooks.Example.com/callout', events: ['action.state_changed', 'case.closed', 'case.closed'] },
+        OPEN,
+      ),
     ).toEqual({
       url: 'https://hooks.example.com/callout',
       events: ['action.state_changed', 'case.closed'],
       description: null,
       enabled: true,
     });
-    expect(validateSubscription({ url: 'http://127.0.0.1:8080/h', events: ['*'], description: 'ops', enabled: false })).toMatchObject({
-      description: 'ops',
-      enabled: false,
-    });
+    expect(validateSubscription({ url: 'http://127.0.0.1:8080/h', events: ['*'], description: 'ops', enabled: false }, OPEN)).toMatchObject(
+      {
+        description: 'ops',
+        enabled: false,
+      },
+    );
   });
 
   it('names each missing, unknown or mistyped field', () => {
-    expect(problems(() => validateSubscription({}))).toEqual([
+    expect(problems(() => validateSubscription({}, OPEN))).toEqual([
       { field: 'url', message: 'is required' },
       { field: 'events', message: 'is required' },
     ]);
-    const p = problems(() => validateSubscription({ url: 'https://x.example', events: [], secret: 'mine', enabled: 'yes' }));
+    const p = problems(() => validateSubscription({ url: 'https://x.example', events: [], secret: 'mine', enabled: 'yes' }, OPEN));
     expect(p).toEqual([
       { field: 'secret', message: 'is not a known field' },
       { field: 'events', message: 'must list at least 1' },
       { field: 'enabled', message: 'must be true or false' },
     ]);
-    expect(problems(() => validateSubscription({ url: 'x'.repeat(3000), events: ['*'], description: 5 }))).toEqual([
+    expect(problems(() => validateSubscription({ url: 'x'.repeat(3000), events: ['*'], description: 5 }, OPEN))).toEqual([
       { field: 'url', message: 'must be at most 2048 characters' },
       { field: 'description', message: 'must be a string' },
     ]);
-    expect(problems(() => validateSubscription([]))).toEqual([{ field: '', message: 'the body must be a JSON object' }]);
+    expect(problems(() => validateSubscription([], OPEN))).toEqual([{ field: '', message: 'the body must be a JSON object' }]);
   });
 
   it('refuses URLs that are not http(s), carry credentials or a fragment, or do not parse', () => {
@@ -55,11 +63,36 @@ describe('a webhook subscription request', () => {
       ['https://hooks.example.com/x#top', 'must not contain a #fragment (it is never sent)'],
       ['/relative/path', 'must be an absolute http or https URL'],
     ])
-      expect(problems(() => validateSubscription({ url, events: ['*'] }))).toEqual([{ field: 'url', message }]);
+      expect(problems(() => validateSubscription({ url, events: ['*'] }, OPEN))).toEqual([{ field: 'url', message }]);
+  });
+
+  it('refuses a loopback, private or local address in any spelling when the deployment does not allow private networks', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/h',
+      'http://0x7f.1/h',
+      'http://[::ffff:7f00:1]/h',
+      'http://169.254.169.254/latest',
+      'http://localhost./h',
+      'http://10.1.2.3/h',
+      'http://printer.local/h',
+    ]) {
+      const p = problems(() => validateSubscription({ url, events: ['*'] }, CLOSED));
+      expect(
+        p.map((e) => e.field),
+        url,
+      ).toEqual(['url']);
+      expect(p[0]!.message).toMatch(/loopback or private address.*CALLOUT_ALLOW_PRIVATE_NETWORKS=1/);
+      expect(
+        problems(() =>
+          applySubscriptionPatch({ url: 'https://a.example/h', events: ['*'], description: null, enabled: true }, { url }, CLOSED),
+        ).map((e) => e.field),
+      ).toEqual(['url']);
+    }
+    expect(validateSubscription({ url: 'https://hooks.example.com/h', events: ['*'] }, CLOSED).url).toBe('https://hooks.example.com/h');
   });
 
   it('refuses unknown event types and wildcards, naming the entry', () => {
-    const p = problems(() => validateSubscription({ url: 'https://x.example', events: ['action.*', 'action.deleted', 'actions.*'] }));
+    const p = problems(() => validateSubscription({ url: 'https://x.example', events: ['action.*', 'action.deleted', 'actions.*'] }, OPEN));
     expect(p.map((e) => e.field)).toEqual(['events[1]', 'events[2]']);
     expect(p[0]?.message).toContain('action.state_changed');
   });
@@ -75,23 +108,25 @@ describe('changing a subscription', () => {
   const current = { url: 'https://a.example/h', events: ['*'], description: 'old', enabled: true };
 
   it('applies only the fields given; description can be cleared', () => {
-    expect(applySubscriptionPatch(current, { enabled: false, description: null })).toEqual({
+    expect(applySubscriptionPatch(current, { enabled: false, description: null }, OPEN)).toEqual({
       ...current,
       enabled: false,
       description: null,
     });
-    expect(applySubscriptionPatch(current, { events: ['task.*'] })).toEqual({ ...current, events: ['task.*'] });
+    expect(applySubscriptionPatch(current, { events: ['task.*'] }, OPEN)).toEqual({ ...current, events: ['task.*'] });
   });
 
   it('refuses an empty change, unknown fields and bad values with the same checks as a create', () => {
-    expect(problems(() => applySubscriptionPatch(current, {}))).toEqual([{ field: '', message: 'send at least one field to change' }]);
-    expect(problems(() => applySubscriptionPatch(current, { description: 7 }))).toEqual([
+    expect(problems(() => applySubscriptionPatch(current, {}, OPEN))).toEqual([
+      { field: '', message: 'send at least one field to change' },
+    ]);
+    expect(problems(() => applySubscriptionPatch(current, { description: 7 }, OPEN))).toEqual([
       { field: 'description', message: 'must be a string or null' },
     ]);
-    expect(problems(() => applySubscriptionPatch(current, { secret: 'x' }))).toEqual([
+    expect(problems(() => applySubscriptionPatch(current, { secret: 'x' }, OPEN))).toEqual([
       { field: 'secret', message: 'is not a known field' },
     ]);
-    expect(problems(() => applySubscriptionPatch(current, { url: 'gopher://x' }))).toEqual([
+    expect(problems(() => applySubscriptionPatch(current, { url: 'gopher://x' }, OPEN))).toEqual([
       { field: 'url', message: 'must use http or https' },
     ]);
   });

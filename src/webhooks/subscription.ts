@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { Problems } from '../errors.ts';
 import { EVENT_TYPES, isEventPattern } from './events.ts';
+import { ALLOW_HINT, isLocalHostName } from '../connectors/destination.ts';
 
 const EVENTS_HINT = `must be an event type (${EVENT_TYPES.join(', ')}), a group such as "action.*", or "*"`;
 
@@ -93,7 +94,12 @@ function messageOf(e: ValueError): string {
   }
 }
 
-function checkUrl(url: string, p: Problems): string | undefined {
+/** Where subscriptions may point: loopback and private addresses only when the deployment allows them. */
+export interface SubscriptionContext {
+  allowPrivateNetworks: boolean;
+}
+
+function checkUrl(url: string, p: Problems, ctx: SubscriptionContext): string | undefined {
   let u: URL;
   try {
     u = new URL(url);
@@ -105,6 +111,10 @@ function checkUrl(url: string, p: Problems): string | undefined {
   // Credentials in a URL end up in logs and lists; the signature is the receiver's proof instead.
   else if (u.username || u.password) p.add('url', 'must not contain a user name or password');
   else if (u.hash) p.add('url', 'must not contain a #fragment (it is never sent)');
+  // Refused now rather than at every delivery (which refuses it too, after DNS): a name or address
+  // plainly local, in any spelling.
+  else if (!ctx.allowPrivateNetworks && isLocalHostName(u.hostname))
+    p.add('url', `${u.hostname} is a loopback or private address; the deployment does not allow private networks (${ALLOW_HINT})`);
   return u.href;
 }
 
@@ -116,24 +126,24 @@ function checkEvents(events: string[], p: Problems): string[] {
 }
 
 /** A create body, checked and normalised (URL as parsed, events without duplicates, `enabled` true by default). */
-export function validateSubscription(body: unknown): SubscriptionSettings {
+export function validateSubscription(body: unknown, ctx: SubscriptionContext): SubscriptionSettings {
   const p = new Problems();
   schemaProblems(WebhookSubscriptionBody, body, p);
   p.throwIfAny();
   const b = body as WebhookSubscriptionBody;
-  const url = checkUrl(b.url, p);
+  const url = checkUrl(b.url, p, ctx);
   const events = checkEvents(b.events, p);
   p.throwIfAny();
   return { url: url!, events, description: b.description ?? null, enabled: b.enabled ?? true };
 }
 
 /** A change to a subscription, applied to its current settings. */
-export function applySubscriptionPatch(current: SubscriptionSettings, body: unknown): SubscriptionSettings {
+export function applySubscriptionPatch(current: SubscriptionSettings, body: unknown, ctx: SubscriptionContext): SubscriptionSettings {
   const p = new Problems();
   schemaProblems(WebhookSubscriptionPatch, body, p);
   p.throwIfAny();
   const b = body as WebhookSubscriptionPatch;
-  const url = b.url !== undefined ? checkUrl(b.url, p) : current.url;
+  const url = b.url !== undefined ? checkUrl(b.url, p, ctx) : current.url;
   const events = b.events !== undefined ? checkEvents(b.events, p) : current.events;
   p.throwIfAny();
   return {

@@ -22,20 +22,38 @@ afterEach(async () => {
 });
 
 async function open(store: StoreName, clock: FakeClock, opts: Partial<CalloutOptions> = {}): Promise<Callout> {
+  return (await openTwice(store, clock, opts)).first;
+}
+
+/**
+ * A Callout on a fresh store, and `reopen` for another on the same store with other options (the
+ * first one closed): a deployment that changed a setting between two starts.
+ */
+async function openTwice(
+  store: StoreName,
+  clock: FakeClock,
+  opts: Partial<CalloutOptions> = {},
+): Promise<{ first: Callout; reopen(more: Partial<CalloutOptions>): Promise<Callout> }> {
   const base: CalloutOptions = { clock, publicUrl: 'http://callout.test', logger: createLogger({ level: 'silent' }), ...opts };
-  let c: Callout;
+  let at: () => Partial<CalloutOptions>;
   if (store === 'sqlite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'callout-wh-'));
-    c = await Callout.open({ ...base, dataDir });
-    cleanups.push(async () => (await c.close(), rmSync(dataDir, { recursive: true, force: true })));
+    at = () => ({ dataDir });
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   } else {
     const schema = freshSchema('whp');
-    const pg = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 3 });
-    c = await Callout.open({ ...base, store: pg, secretKey: randomBytes(32).toString('hex') });
-    cleanups.push(async () => (await c.close(), await dropSchema(schema)));
+    const secretKey = randomBytes(32).toString('hex');
+    at = () => ({ store: new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 3 }), secretKey });
+    cleanups.push(() => dropSchema(schema));
   }
-  await c.apiKeys.ensureAdminKey('policy-admin-key-0123456789');
-  return c;
+  const start = async (more: Partial<CalloutOptions>): Promise<Callout> => {
+    const c = await Callout.open({ ...base, ...at(), ...more });
+    cleanups.push(() => c.close());
+    await c.apiKeys.ensureAdminKey('policy-admin-key-0123456789');
+    return c;
+  };
+  const first = await start({});
+  return { first, reopen: async (more) => (await first.close(), start(more)) };
 }
 
 async function receiver(): Promise<Receiver> {
@@ -105,11 +123,17 @@ describe.each(STORES)('webhook delivery policy on %s', (store) => {
     expect((await c.webhooks.deliveries(sub.id)).map((d) => d.status)).toEqual(['pending', 'pending']);
   });
 
-  it('refuses a loopback receiver unless private networks are allowed, and keeps retrying it', async () => {
+  it('refuses a loopback receiver unless private networks are allowed: when saved, and when delivering to one saved before', async () => {
     const clock = new FakeClock(T0);
-    const c = await open(store, clock, { allowPrivateNetworks: false });
     const rx = await receiver();
-    const sub = await c.webhooks.create({ url: rx.url, events: ['case.created'] });
+    const { first: allowed, reopen } = await openTwice(store, clock, { allowPrivateNetworks: true });
+    const sub = await allowed.webhooks.create({ url: rx.url, events: ['case.created'] });
+    const c = await reopen({ allowPrivateNetworks: false });
+    await expect(c.webhooks.create({ url: rx.url, events: ['case.created'] })).rejects.toMatchObject({
+      errors: [{ field: 'url', message: expect.stringMatching(/loopback or private address/) }],
+    });
+    expect((await c.webhooks.list()).map((w) => w.id)).toEqual([sub.id]);
+    // The one saved while private networks were allowed: not sent, and kept for a retry.
     await c.cases.createCase({});
     expect(await c.webhookWorker.tick()).toBe(1);
     expect(rx.received).toHaveLength(0);
