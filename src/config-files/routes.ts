@@ -37,5 +37,9 @@ export const configFilesRoutes =
         .send(text);
     });
     // The file's body is checked by the import itself, entry by entry, so every mistake is named at once.
-    app.post('/config/import', { config: { roles: BUILDERS }, schema: { tags } }, async (req) => configFiles.import(req.body));
+    // Only an admin reads the server's environment through `$env`: a builder could otherwise send any
+    // variable to a baseUrl of their choosing (a builder's reference keeps an existing connector's secret).
+    app.post('/config/import', { config: { roles: BUILDERS }, schema: { tags } }, async (req) =>
+      configFiles.import(req.body, req.principal?.roles.includes('admin') ? process.env : false),
+    );
   };

@@ -1,6 +1,7 @@
 // Export and import of configuration (connectors and action types) as YAML or JSON files. Secrets
 // never leave: they are written as `{ "$env": "NAME" }` references, read from the environment on
-// import. Importing the same file again changes nothing.
+// import, each only from the one variable the export names for it. Importing the same file again
+// changes nothing.
 
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Store } from '../store/types.ts';
@@ -15,6 +16,43 @@ import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action
 export const EXPORT_VERSION = 1;
 
 const envName = (connector: string, field: string): string => `CALLOUT_${connector}_${field}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+/** A place in a connector document where a secret goes, and the environment variable the export names for it. */
+export interface SecretVariable {
+  /** e.g. `['auth', 'token']`, `['auth', 'headers', 'X-Api-Key']`, `['inboundSecret']` */
+  path: readonly string[];
+  /** e.g. `CALLOUT_VENDOR_TOKEN` */
+  variable: string;
+}
+
+/**
+ * Every secret position of connector `connector` with its variable: the names the export writes and the
+ * only names the import reads, so one connector's file cannot carry another's secret (or a setting) away.
+ */
+export function secretVariables(connector: string, authType: string, headerNames: readonly string[]): SecretVariable[] {
+  const out: SecretVariable[] = [{ path: ['inboundSecret'], variable: envName(connector, 'inbound_secret') }];
+  const used = new Set<string>();
+  for (const f of SECRET_AUTH_FIELDS[authType as AuthSpec['type']] ?? []) {
+    if (f !== 'headers') {
+      out.push({ path: ['auth', f], variable: envName(connector, f) });
+      continue;
+    }
+    // One variable per header value; headers whose names differ only in case or punctuation get _2, _3.
+    for (const h of headerNames) {
+      let name = envName(connector, `header_${h}`);
+      for (let i = 2; used.has(name); i++) name = envName(connector, `header_${h}_${i}`);
+      used.add(name);
+      out.push({ path: ['auth', 'headers', h], variable: name });
+    }
+  }
+  return out;
+}
+
+/**
+ * Who chose the environment an import reads: the `callout import` command's owner (or an admin key over
+ * HTTP) reads `process.env`; `false` (any other key over HTTP) reads no variable at all.
+ */
+export type ImportEnvironment = NodeJS.ProcessEnv | false;
 
 export interface ConfigFileServiceDeps {
   store: Store;
@@ -33,8 +71,13 @@ export class ConfigFileService {
     return exportConfig(this.d);
   }
 
-  /** Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name. */
-  import(file: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ImportReport> {
+  /**
+   * Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name.
+   * `env` is where `$env` references are read; `false` for a caller who did not choose the server's
+   * environment: a reference then keeps an existing connector's stored secret and is refused elsewhere.
+   * @default process.env (the `callout import` command)
+   */
+  import(file: unknown, env: ImportEnvironment = process.env): Promise<ImportReport> {
     return importConfig(this.d, file, env);
   }
 }
@@ -59,19 +102,18 @@ async function exportConfig(d: ConfigFileServiceDeps): Promise<Doc> {
 function connectorExport(spec: ConnectorSpec): Doc {
   const base = connectorPatchBase(spec);
   const auth = { ...(base.auth as Doc) };
-  if (spec.auth.type === 'header') {
-    // One reference per header value: the positions import resolves.
-    const used = new Set<string>();
-    auth.headers = Object.fromEntries(
-      Object.keys(spec.auth.headers).map((h) => {
-        let name = envName(spec.name, `header_${h}`);
-        for (let i = 2; used.has(name); i++) name = envName(spec.name, `header_${h}_${i}`);
-        used.add(name);
-        return [h, { $env: name }];
-      }),
-    );
-  } else for (const f of SECRET_AUTH_FIELDS[spec.auth.type]) auth[f] = { $env: envName(spec.name, f) };
-  return { ...base, auth, ...(spec.inboundSecret ? { inboundSecret: { $env: envName(spec.name, 'inbound_secret') } } : {}) };
+  const headers: Doc = {};
+  let inboundSecret: Doc | undefined;
+  // One reference per secret position, named as the import will accept it.
+  const headerNames = spec.auth.type === 'header' ? Object.keys(spec.auth.headers) : [];
+  for (const { path, variable } of secretVariables(spec.name, spec.auth.type, headerNames)) {
+    const ref = { $env: variable };
+    if (path.length === 1) inboundSecret = spec.inboundSecret ? ref : undefined;
+    else if (path.length === 3) headers[path[2]!] = ref;
+    else auth[path[1]!] = ref;
+  }
+  if (spec.auth.type === 'header') auth.headers = headers;
+  return { ...base, auth, ...(inboundSecret ? { inboundSecret } : {}) };
 }
 
 export function serialize(doc: Doc, format: 'yaml' | 'json'): string {
@@ -98,49 +140,63 @@ const ENV_ONLY_IN_SECRETS = '`$env` references are only allowed in secret fields
 
 const isRef = (v: unknown): v is Doc => isObject(v) && '$env' in v;
 
-/** The positions of a connector document where a secret goes, and so where `$env` may stand. */
-function secretPositions(c: Doc): string[][] {
+/** The positions of a connector document where a secret goes (so where `$env` may stand), each with its one variable. */
+function secretPositions(c: Doc): Array<{ path: readonly string[]; variable: string | undefined }> {
   const auth = isObject(c.auth) ? c.auth : {};
-  const fields = SECRET_AUTH_FIELDS[auth.type as AuthSpec['type']] ?? [];
-  const out: string[][] = [['inboundSecret']];
-  for (const f of fields) {
-    if (f !== 'headers') out.push(['auth', f]);
-    else if (isObject(auth.headers) && !isRef(auth.headers)) for (const h of Object.keys(auth.headers)) out.push(['auth', 'headers', h]);
-  }
-  return out;
+  const headerNames = isObject(auth.headers) && !isRef(auth.headers) ? Object.keys(auth.headers) : [];
+  const named = typeof c.name === 'string' && c.name !== '';
+  // Without a name there is no variable to read: the reference is refused (and the name reported by the compile).
+  return secretVariables(named ? (c.name as string) : '', String(auth.type), headerNames).map((x) => ({
+    path: x.path,
+    variable: named ? x.variable : undefined,
+  }));
 }
 
 /**
- * Resolves `{ "$env": "NAME" }` at the secret positions only (a copy; the input is untouched). An unset
- * variable is reported, or, when `keepUnset`, its field is left out so the stored secret is kept.
+ * Resolves `{ "$env": "NAME" }` at the secret positions only (a copy; the input is untouched), and only
+ * when NAME is the variable the export writes for that position. An unset variable is reported, or, when
+ * `keepUnset`, its field is left out so the stored secret is kept. With `env` false nothing is read: a
+ * reference is then an unset variable on a connector that exists, and refused on a new one.
  */
-function resolveSecrets(c: Doc, at: string, env: NodeJS.ProcessEnv, p: Problems, keepUnset: boolean): Doc {
+function resolveSecrets(c: Doc, at: string, env: ImportEnvironment, p: Problems, keepUnset: boolean): Doc {
   const out = structuredClone(c);
   let keepStoredHeaders = false;
-  for (const path of secretPositions(c)) {
+  for (const { path, variable } of secretPositions(c)) {
     const parent = path.slice(0, -1).reduce<Doc>((o, k) => o[k] as Doc, out);
     const key = path[path.length - 1]!;
     const ref = parent[key];
     if (!isRef(ref)) continue;
     const field = `${at}.${path.join('.')}`;
     const name = ref.$env;
-    if (typeof name !== 'string' || Object.keys(ref).length !== 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      p.add(field, 'must be a value or { "$env": "NAME" } naming an environment variable');
+    const refuse = (message: string): void => {
+      p.add(field, message);
       delete parent[key]; // reported once, here
+    };
+    if (typeof name !== 'string' || Object.keys(ref).length !== 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      refuse('must be a value or { "$env": "NAME" } naming an environment variable');
       continue;
     }
     if (SERVER_VARIABLES.has(name.toUpperCase())) {
-      p.add(field, `refers to ${name}, one of Callout's own settings, which no connector may use`);
-      delete parent[key];
+      refuse(`refers to ${name}, one of Callout's own settings, which no connector may use`);
       continue;
     }
-    // Allow-list, not deny-list: the environment holds other programs' secrets (cloud credentials, tokens).
-    if (!name.startsWith('CALLOUT_')) {
-      p.add(field, `refers to ${name}; only variables named CALLOUT_... (as the export writes them) may be used`);
-      delete parent[key];
+    // Exactly the exported name: any other variable (a setting, another connector's secret, another
+    // program's credential) would be carried to whatever baseUrl this file chooses.
+    if (variable === undefined) {
+      refuse(`refers to ${name}; a secret is read only from the variable named after its connector, and this connector has no name`);
       continue;
     }
-    const val = env[name];
+    if (name !== variable) {
+      refuse(`refers to ${name}; this field may only refer to ${variable}, the variable \`callout export\` writes for it`);
+      continue;
+    }
+    if (env === false && !keepUnset) {
+      refuse(
+        `refers to ${name}: only \`npx callout import\` or an admin key reads the server's environment; give the secret itself, or import the file one of those ways`,
+      );
+      continue;
+    }
+    const val = env === false ? undefined : env[name];
     if (val !== undefined) parent[key] = val;
     else if (keepUnset && path.length === 3) keepStoredHeaders = true;
     else {
@@ -164,13 +220,24 @@ function refuseOtherRefs(v: unknown, field: string, p: Problems): void {
   else if (isObject(v)) for (const [k, x] of Object.entries(v)) refuseOtherRefs(x, field ? `${field}.${k}` : k, p);
 }
 
+/** A name given twice would pass the checks and fail on the second write, after the first: refused up front. */
+function refuseRepeatedNames(items: unknown[], list: string, p: Problems): void {
+  const first = new Map<string, number>();
+  for (const [i, x] of items.entries()) {
+    if (!isObject(x) || typeof x.name !== 'string') continue;
+    const j = first.get(x.name);
+    if (j === undefined) first.set(x.name, i);
+    else p.add(`${list}[${i}].name`, `${x.name} is already in this file as ${list}[${j}]`);
+  }
+}
+
 /** Whether a field's problem is already told by one of `q` about it or something inside it. */
 function explainedBy(q: Problems): (field: string) => boolean {
   const told = q.list.map((x) => x.field);
   return (field) => told.some((t) => t === field || t.startsWith(`${field}.`));
 }
 
-async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: NodeJS.ProcessEnv): Promise<ImportReport> {
+async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: ImportEnvironment): Promise<ImportReport> {
   const p = new Problems();
   if (!isObject(file)) {
     p.add('', 'the file must hold an object with connectors and actionTypes');
@@ -188,11 +255,13 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: NodeJS
   const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
   const knownConnectors = new Map<string, string>();
   for (const row of await d.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
+  refuseRepeatedNames(connectors as unknown[], 'connectors', p);
+  refuseRepeatedNames(actionTypes as unknown[], 'actionTypes', p);
   for (const [i, c] of (connectors as unknown[]).entries()) {
     const q = new Problems();
     const existing =
       isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name) ? (await d.registry.connector(c.name)).spec : undefined;
-    // An existing connector keeps its stored secret when the variable is not set here.
+    // An existing connector keeps its stored secret when the variable is not set (or not read) here.
     const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing !== undefined) : c;
     refuseOtherRefs(resolved, `connectors[${i}]`, q);
     // An unset variable explains its field better than "is required" does.
@@ -209,7 +278,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: NodeJS
       }
     }
   }
-  const connectorNames = new Set([...knownConnectors.keys(), ...plannedConnectors.map((c) => c.name)]);
+  // A connector of the file refused above is reported there, not again as "no connector" for its action types.
+  const named = (connectors as unknown[]).flatMap((c) => (isObject(c) && typeof c.name === 'string' ? [c.name] : []));
+  const connectorNames = new Set([...knownConnectors.keys(), ...plannedConnectors.map((c) => c.name), ...named]);
   for (const [i, t] of (actionTypes as unknown[]).entries()) {
     const q = new Problems();
     refuseOtherRefs(t, `actionTypes[${i}]`, q);

@@ -69,15 +69,17 @@ describe('$env in an imported file', () => {
   });
 
   it('in the secret fields resolves there, and nowhere else', async () => {
-    process.env.CALLOUT_TEST_INBOUND = `whsec_${Buffer.from('inbound-secret-0123456789-key').toString('base64')}`;
+    // Each from the variable the export names for it (review-env-scope.test.ts).
+    process.env.CALLOUT_READER_TOKEN = SERVER_SECRET;
+    process.env.CALLOUT_READER_INBOUND_SECRET = `whsec_${Buffer.from('inbound-secret-0123456789-key').toString('base64')}`;
     try {
       const r = await h.api(
         'POST',
         '/v1/config/import',
         file({
           description: 'a plain { "$env": "X" } string is just text',
-          auth: { type: 'bearer', token: ref },
-          inboundSecret: { $env: 'CALLOUT_TEST_INBOUND' },
+          auth: { type: 'bearer', token: { $env: 'CALLOUT_READER_TOKEN' } },
+          inboundSecret: { $env: 'CALLOUT_READER_INBOUND_SECRET' },
         }),
       );
       expect(r.status).toBe(200);
@@ -86,7 +88,8 @@ describe('$env in an imported file', () => {
       expect(c.secretsSet.sort()).toEqual(['auth.token', 'inboundSecret']);
       expect(JSON.stringify(c)).not.toContain(SERVER_SECRET);
     } finally {
-      delete process.env.CALLOUT_TEST_INBOUND;
+      delete process.env.CALLOUT_READER_TOKEN;
+      delete process.env.CALLOUT_READER_INBOUND_SECRET;
     }
   });
 });

@@ -1,7 +1,8 @@
 // Review of issue 9: `$env` in a secret field could name any variable of the server's environment
 // (cloud credentials, tokens of other programs), not only the four settings it refused. A builder
 // imported a bearer connector pointing at a host of their choosing with `token: {"$env":
-// "AWS_SECRET_ACCESS_KEY"}` and read the value off the next request. Only CALLOUT_* names resolve.
+// "AWS_SECRET_ACCESS_KEY"}` and read the value off the next request. Only the variable the export
+// names for that connector and field resolves (review-env-scope.test.ts: and only for an admin or the CLI).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -11,12 +12,12 @@ const OTHER = { REVIEW_CLOUD_SECRET: 'cloud-secret-value-0123456789', AWS_SECRET
 let h: Harness;
 let thief: Recorder;
 beforeAll(async () => {
-  Object.assign(process.env, OTHER, { CALLOUT_REVIEW_VENDOR_TOKEN: 'vendor-token-0123456789' });
+  Object.assign(process.env, OTHER, { CALLOUT_EXFIL_TOKEN: 'exfil-token-0123456789' });
   h = await startHarness();
   thief = await startRecorder();
 });
 afterAll(async () => {
-  for (const k of [...Object.keys(OTHER), 'CALLOUT_REVIEW_VENDOR_TOKEN']) delete process.env[k];
+  for (const k of [...Object.keys(OTHER), 'CALLOUT_EXFIL_TOKEN']) delete process.env[k];
   await h.close();
   await thief.close();
 });
@@ -39,8 +40,8 @@ describe('$env names', () => {
     expect(thief.everything()).not.toContain(OTHER[name as keyof typeof OTHER]);
   });
 
-  it('a CALLOUT_ variable (as the export writes them) still resolves', async () => {
-    const r = await h.api('POST', '/v1/config/import', file('CALLOUT_REVIEW_VENDOR_TOKEN'));
+  it("the connector's own variable (as the export writes it) still resolves for an admin", async () => {
+    const r = await h.api('POST', '/v1/config/import', file('CALLOUT_EXFIL_TOKEN'));
     expect(r.status).toBe(200);
     expect((await h.api('GET', '/v1/connectors/exfil')).body.secretsSet).toEqual(['auth.token']);
   });
