@@ -9,6 +9,7 @@ import type { ActionPolicy } from '../lifecycle/action.ts';
 import type { CompletionMode } from '../lifecycle/states.ts';
 import { compileTemplates, TemplateError, type BodyTemplate, type CompiledTemplates, type FieldDeclarations } from '../templates/index.ts';
 import { MAPPING_KEYS, compileExpression, type CompiledMapping, type ResponseMappingSpec } from './mapping.ts';
+import { staticPathProblem } from '../connectors/destination.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type Method = (typeof METHODS)[number];
@@ -72,6 +73,8 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
   const method = (typeof v.method === 'string' ? v.method.toUpperCase() : (v.method ?? 'POST')) as Method;
   if (!(METHODS as readonly string[]).includes(method as string)) p.add('method', `must be one of ${METHODS.join(', ')}`);
   const path = str(p, v.path ?? '', 'path', { required: false, max: 4000 }) ?? '';
+  const pathProblem = staticPathProblem(path);
+  if (pathProblem) p.add('path', pathProblem);
   // The static text of each value is checked here; what its tokens render to is checked at send time.
   const headers = headerMap(p, v.headers, 'headers');
   const body = checkBody(p, v.body);

@@ -118,6 +118,19 @@ export function hasDotSegment(path: string): boolean {
   return path.split(/[/\\]/).some(isDotSegment);
 }
 
+/**
+ * What is wrong with an action type's path template on its own, before anything is rendered: an
+ * absolute URL, a scheme-relative one, or a literal dot segment would leave the connector's base URL
+ * (every send would be refused). Tokens are checked when they render.
+ */
+export function staticPathProblem(template: string): string | undefined {
+  const text = template.replace(/\{\{[^}]*\}\}/g, 'x');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text) || /^[/\\]{2}/.test(text))
+    return "must be a path under the connector's base URL, not an absolute URL (the base URL belongs to the connector)";
+  if (hasDotSegment(text.split(/[?#]/, 1)[0]!)) return 'must not contain a dot segment ("." or ".."), which would leave the base URL';
+  return undefined;
+}
+
 /** Joins a rendered path onto the base URL and checks that the result stays under it. */
 // Base URLs parsed once (every send joins a path onto its connector's): origin and path only, so
 // nothing can change the cached value; bounded, as connectors' base URLs can be edited at will.

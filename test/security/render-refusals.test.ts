@@ -50,3 +50,29 @@ it('a template changed after launch: the engine refuses the send (To Do, Invalid
   expect(a).toMatchObject({ state: 'todo', reason: 'invalid_input', rejectedReason: expect.stringContaining('Id: would become') });
   expect(h.mock.log.filter((e) => e.key === a.id)).toHaveLength(0);
 });
+
+it('refuses when saved an action type whose path alone leaves the base URL (absolute, scheme-relative, a dot segment), naming path', async () => {
+  const before = (await h.api('GET', '/v1/action-types')).body.items.length;
+  for (const path of [
+    'http://evil.example/x',
+    'HTTPS://evil.example',
+    '//evil.example/x',
+    '\\\\evil.example/x',
+    '/a/../b',
+    '/a/%2e%2E/b',
+    '..',
+    '/a/./b?x=1',
+  ]) {
+    const r = await h.api('POST', '/v1/action-types', { name: 'outside', connector: 'vendor', path });
+    expect(r.status, path).toBe(422);
+    expect(r.body.errors, path).toEqual([{ field: 'path', message: expect.stringMatching(/absolute URL|dot segment/) }]);
+  }
+  expect((await h.api('GET', '/v1/action-types')).body.items).toHaveLength(before);
+  // Dots that are not a whole segment, a query with dots, and tokens (checked when they render) are fine.
+  for (const [i, path] of ['/v1.2/a..b', '/search?q=../x', '/{{ Where }}/x', '{{ Where }}', 'tickets/...'].entries())
+    expect((await h.api('POST', '/v1/action-types', { name: `inside-${i}`, connector: 'vendor', path })).status, path).toBe(201);
+  // Changing a stored one to such a path is refused the same way.
+  const r = await h.api('PATCH', '/v1/action-types/inside-0', { path: '/a/../admin' });
+  expect(r.status).toBe(422);
+  expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(['path']);
+});
