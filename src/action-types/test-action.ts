@@ -59,18 +59,24 @@ export async function testAction(
   };
   if (b.send !== true) return { sent: false, request };
   const result = await deps.sender.send(connector, req);
+  // The answer is shown, not used: the connector's credentials it may echo are redacted first.
+  const redact = result.redactor;
   if (result.kind === 'answered') {
-    let parsed: unknown = result.body;
+    const text = redact.text(result.body);
+    let parsed: unknown = text;
     try {
-      parsed = JSON.parse(result.body);
+      parsed = JSON.parse(text);
     } catch {
       /* not JSON: show the text */
     }
+    const headers = redact.active
+      ? Object.fromEntries(Object.entries(result.headers).map(([k, v]) => [k, redact.text(v)]))
+      : result.headers;
     return {
       sent: true,
       request,
-      response: { status: result.status, headers: result.headers, body: parsed, durationMs: result.durationMs },
+      response: { status: result.status, headers, body: parsed, durationMs: result.durationMs },
     };
   }
-  return { sent: true, request, error: { kind: result.kind, message: result.message, durationMs: result.durationMs } };
+  return { sent: true, request, error: { kind: result.kind, message: redact.text(result.message), durationMs: result.durationMs } };
 }

@@ -1,11 +1,13 @@
 // One attempt: render the request, send it, and say what happened in the lifecycle's words (the
-// response mapping evaluated, the attempt recorded with the callback token redacted).
+// response mapping evaluated, the attempt recorded with the callback token and the connector's
+// credentials redacted).
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ActionEvent, Evaluation } from '../lifecycle/transition.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { OutboundRequest, Sender, SendResult } from './sender.ts';
+import type { Redactor } from '../connectors/auth/redact.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import { type CallbackTokens, redactToken } from './callback-tokens.ts';
 import { RenderError } from '../templates/index.ts';
@@ -25,6 +27,8 @@ export interface AttemptDeps {
 }
 
 const EXCERPT = 4096;
+/** The part of an error answer's body that goes into the action's last error. */
+const BODY_EXCERPT = 300;
 /** How long a person waits to fix refused credentials before the action is looked at again. */
 const ATTENTION_RECHECK_MS = 30_000;
 const excerpt = (s: string | undefined): string | undefined =>
@@ -33,6 +37,8 @@ const excerpt = (s: string | undefined): string | undefined =>
 /**
  * Makes one attempt and says what happened, in the lifecycle's words. The callback token goes to
  * the external system only: what is recorded (request, answer, errors) shows `[callback token]`.
+ * The connector's credentials, should the answer echo them, show `[redacted]` in everything kept of
+ * it (the excerpt, messages, the output, the reference, a rejected reason).
  * `sendBy`: the request must start by then (the end of its rate-limit permit's window), or not at all.
  */
 export async function makeAttempt(
@@ -86,10 +92,12 @@ async function attemptWith(
   }
   if (sendBy !== undefined) req.stillAllowed = () => clock.now() <= sendBy;
   const result = await deps.sender.send(connector, req);
-  const record = attemptRecord(a.attempts + 1, req, result);
+  // Everything below that is kept for display is read from the answer through this, and only this.
+  const redact = result.redactor;
+  const record = attemptRecord(a.attempts + 1, req, result, redact);
   switch (result.kind) {
     case 'refused':
-      return { type: 'send_refused', cause: 'destination_refused', message: result.message };
+      return { type: 'send_refused', cause: 'destination_refused', message: redact.text(result.message) };
     case 'too_late': {
       // The rate-limit window of its permit ended before the request could start: next window.
       const now = clock.now();
@@ -98,22 +106,23 @@ async function attemptWith(
     case 'credentials_refused': {
       // Waiting for a person to fix the credentials must not burn retries (SPEC section 3).
       const now = clock.now();
-      await deps.health.setAttention(connector.id, result.message, now);
-      return { type: 'throttled', until: now + ATTENTION_RECHECK_MS, why: `the connector needs attention: ${result.message}` };
+      const message = redact.text(result.message);
+      await deps.health.setAttention(connector.id, message, now);
+      return { type: 'throttled', until: now + ATTENTION_RECHECK_MS, why: `the connector needs attention: ${message}` };
     }
     case 'connection_error':
     case 'timeout':
-      return { type: 'send_failed', kind: result.kind, message: result.message, attempt: record };
+      return { type: 'send_failed', kind: result.kind, message: redact.text(result.message), attempt: record };
     case 'too_large': {
       // A 2xx answer cannot be mapped from a cut body: a person decides. Otherwise the status decides.
       const ok = result.status >= 200 && result.status < 300;
       return ok
         ? { type: 'send_answered', status: result.status, attempt: record, unusable: result.message }
-        : { type: 'send_answered', status: result.status, attempt: record, bodyExcerpt: result.body.slice(0, 300) };
+        : { type: 'send_answered', status: result.status, attempt: record, bodyExcerpt: redact.excerpt(result.body, BODY_EXCERPT) };
     }
     case 'answered': {
       const ok = result.status >= 200 && result.status < 300;
-      const mapped = ok ? await evaluateResponse(type, a, result) : {};
+      const mapped = ok ? await evaluateResponse(type, a, result, redact) : {};
       return {
         type: 'send_answered',
         status: result.status,
@@ -121,7 +130,7 @@ async function attemptWith(
         ...(result.headers['retry-after'] !== undefined
           ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], clock.now()) }
           : {}),
-        ...(ok ? {} : { bodyExcerpt: result.body.slice(0, 300) }),
+        ...(ok ? {} : { bodyExcerpt: redact.excerpt(result.body, BODY_EXCERPT) }),
         ...mapped,
       };
     }
@@ -133,16 +142,20 @@ async function evaluateResponse(
   type: ActionTypeEntry,
   a: ActionRecord,
   result: Extract<SendResult, { kind: 'answered' }>,
+  redact: Redactor,
 ): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
   const m = type.compiled.mapping;
+  // Echoed credentials never reach the output, the reference or a reason: the mapping reads the answer
+  // redacted (a connector without secrets pays nothing; one with them, a search for one or two strings).
+  const text = redact.active ? redact.text(result.body) : result.body;
   let body: unknown = null;
   let parsed = false;
-  if (result.body.length > 0) {
+  if (text.length > 0) {
     try {
-      body = JSON.parse(result.body);
+      body = JSON.parse(text);
       parsed = true;
     } catch {
-      body = result.body;
+      body = text;
     }
   }
   const ctx = { status: result.status, headers: result.headers, input: a.input };
@@ -159,28 +172,32 @@ async function evaluateResponse(
     const output = m.output ? await evaluate(m.output, body, ctx) : body;
     // Without an output mapping the body itself is kept: the same limits as a mapped result.
     const limits = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_OUTPUT_BYTES };
-    const tooBig = m.output || (parsed && jsonTextWithin(result.body, limits)) ? undefined : jsonProblem(output, limits);
+    const tooBig = m.output || (parsed && jsonTextWithin(text, limits)) ? undefined : jsonProblem(output, limits);
     if (tooBig) throw new Error(`the response body, kept as the output (there is no response.output), ${tooBig}`);
     const evaluation: Evaluation = { success, output: output === undefined ? null : output };
     if (!success) {
       const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
       evaluation.rejectedReason =
         reason !== undefined && reason !== null
-          ? String(reason)
+          ? redact.text(String(reason))
           : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
     }
     out.evaluation = evaluation;
     return out;
   } catch (err) {
-    return { evaluation: { success: false, rejectedReason: `Response mapping failed: ${(err as Error).message}` } };
+    return { evaluation: { success: false, rejectedReason: redact.text(`Response mapping failed: ${(err as Error).message}`) } };
   }
 }
 
-/** The attempt as the timeline records it: the request sent and the answer or error, bodies cut to an excerpt. */
+/**
+ * The attempt as the timeline records it: the request sent (without the auth headers, which the
+ * sender adds) and the answer or error, bodies cut to an excerpt, the answer's redacted.
+ */
 function attemptRecord(
   n: number,
   req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined },
   result: SendResult,
+  redact: Redactor,
 ): Record<string, unknown> {
   const base = {
     attempt: n,
@@ -188,6 +205,6 @@ function attemptRecord(
     durationMs: result.durationMs,
   };
   if (result.kind === 'answered' || result.kind === 'too_large')
-    return { ...base, response: { status: result.status, body: excerpt(result.body) } };
-  return { ...base, error: { kind: result.kind, message: result.message } };
+    return { ...base, response: { status: result.status, body: redact.excerpt(result.body, EXCERPT, '…') } };
+  return { ...base, error: { kind: result.kind, message: redact.text(result.message) } };
 }

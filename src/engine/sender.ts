@@ -7,6 +7,7 @@ import type { ConnectorEntry } from './registry.ts';
 import { CredentialsRefusedError, TokenEndpointUnavailableError, staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { outboundConnector } from '../connectors/guarded-connect.ts';
+import { Redactor, authSecrets } from '../connectors/auth/redact.ts';
 
 export interface OutboundRequest {
   method: string;
@@ -28,6 +29,12 @@ export type SendResult =
   /** The connector's credentials were refused (e.g. by its token endpoint): a person must fix them. */
   | { kind: 'credentials_refused'; message: string; durationMs: number };
 
+/**
+ * A send's result and the redactor for the credentials it carried: what is recorded or shown of the
+ * answer (excerpts, messages) goes through it, as the external system may echo them back.
+ */
+export type Sent = SendResult & { readonly redactor: Redactor };
+
 /** Most of a response body read: enough for mapping, bounded for memory. Past it the attempt stops reading. */
 export const MAX_RESPONSE_BODY = 1 << 20;
 /** How often the deadline sweep runs while requests are out: how late after its deadline an attempt may end. */
@@ -41,6 +48,11 @@ interface PoolEntry {
   active: number;
   /** Replaced by a newer revision: closed once its last send ends. */
   retired: boolean;
+  /** The connector's stored secrets, then the auth headers last sent: the redactor is rebuilt only when they change. */
+  readonly stored: readonly string[];
+  sentHeaders: Record<string, string> | undefined;
+  sentKey: string;
+  redactor: Redactor;
 }
 
 export class Sender {
@@ -71,7 +83,18 @@ export class Sender {
       connect: outboundConnector({ timeout: c.spec.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
     });
     const auth = (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c);
-    const e: PoolEntry = { revision: c.revision, pool, auth, active: 0, retired: false };
+    const stored = authSecrets(c.spec.auth);
+    const e: PoolEntry = {
+      revision: c.revision,
+      pool,
+      auth,
+      active: 0,
+      retired: false,
+      stored,
+      sentHeaders: undefined,
+      sentKey: '',
+      redactor: Redactor.of(stored),
+    };
     this.pools.set(c.id, e);
     return e;
   }
@@ -107,8 +130,33 @@ export class Sender {
     return this.entry(c).auth.headerNames;
   }
 
-  async send(c: ConnectorEntry, req: OutboundRequest): Promise<SendResult> {
+  async send(c: ConnectorEntry, req: OutboundRequest): Promise<Sent> {
     const e = this.entry(c);
+    let redactor = e.redactor;
+    const result = await this.sendWith(e, c, req, (sent) => (redactor = this.redactorFor(e, sent)));
+    return { ...result, redactor };
+  }
+
+  /**
+   * The redactor for auth headers about to be sent: the same object as last time (static auth) or the
+   * same values (a cached OAuth token) reuse the one built, so a send pays nothing for it.
+   */
+  private redactorFor(e: PoolEntry, sent: Record<string, string>): Redactor {
+    if (sent === e.sentHeaders) return e.redactor;
+    let key = '';
+    for (const k in sent) key += `${sent[k]}\n`;
+    e.sentHeaders = sent;
+    if (key === e.sentKey) return e.redactor;
+    e.sentKey = key;
+    return (e.redactor = Redactor.of([...e.stored, ...Object.values(sent)]));
+  }
+
+  private async sendWith(
+    e: PoolEntry,
+    c: ConnectorEntry,
+    req: OutboundRequest,
+    sending: (authHeaders: Record<string, string>) => void,
+  ): Promise<SendResult> {
     const started = performance.now();
     e.active++;
     try {
@@ -119,6 +167,7 @@ export class Sender {
           message: 'the rate-limit window ended before the request could start',
           durationMs: Math.round(performance.now() - started),
         };
+      sending(authHeaders);
       let result = await this.once(e, c, req, authHeaders, started);
       // A 401 may mean an expired token: renew once and resend once.
       if (
@@ -134,7 +183,9 @@ export class Sender {
             message: 'credentials renewed after a 401; resending with a new rate-limit permit',
             durationMs: Math.round(performance.now() - started),
           };
-        result = await this.once(e, c, req, await e.auth.headers(), started);
+        const renewed = await e.auth.headers();
+        sending(renewed);
+        result = await this.once(e, c, req, renewed, started);
       }
       return result;
     } catch (err) {

@@ -6,6 +6,7 @@ import type { Clock } from '../../clock.ts';
 import { DestinationRefusedError, isLocalHostName } from '../destination.ts';
 import { outboundConnector } from '../guarded-connect.ts';
 import { type AuthProvider, CredentialsRefusedError, type TokenGrant, TokenEndpointUnavailableError } from './provider.ts';
+import { Redactor } from './redact.ts';
 
 /** @default 10 s: connect, headers and body together. */
 export const TOKEN_TIMEOUT_MS = 10_000;
@@ -110,10 +111,15 @@ export async function requestToken(req: TokenRequest): Promise<TokenResponse> {
     throw new TokenEndpointUnavailableError('server_error', `token endpoint ${where} answered HTTP ${status}`, status);
   }
   // Any other answer is the server saying no: wrong credentials, revoked grant, wrong URL.
-  const secrets = [req.clientSecret, req.grant.type === 'refresh_token' ? req.grant.refreshToken : undefined];
-  const error = typeof json?.error === 'string' && json.error ? scrub(json.error, secrets, 100) : `http_${status}`;
+  // Server text goes into messages: cut it short and make sure it cannot echo a secret back.
+  const redactor = Redactor.of([
+    req.clientSecret,
+    req.grant.type === 'refresh_token' ? req.grant.refreshToken : undefined,
+    headers.authorization,
+  ]);
+  const error = typeof json?.error === 'string' && json.error ? redactor.excerpt(json.error, 100, '…') : `http_${status}`;
   const description =
-    typeof json?.error_description === 'string' && json.error_description ? scrub(json.error_description, secrets, 300) : undefined;
+    typeof json?.error_description === 'string' && json.error_description ? redactor.excerpt(json.error_description, 300, '…') : undefined;
   throw new CredentialsRefusedError(grant, error, description, status);
 }
 
@@ -192,13 +198,6 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined; // not JSON: classified by status alone
   }
-}
-
-/** Server text goes into messages: cut it short and make sure it cannot echo a secret back. */
-function scrub(text: string, secrets: Array<string | undefined>, max: number): string {
-  let s = text;
-  for (const secret of secrets) if (secret) s = s.split(secret).join('[redacted]');
-  return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
 function formEncode(s: string): string {

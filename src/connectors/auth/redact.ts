@@ -1,0 +1,103 @@
+// Keeping a connector's secrets out of what Callout records or shows: an external system may echo
+// the request back (headers in an error body), so text derived from its answer is searched for the
+// handful of secret strings the connector put on the wire before it is kept.
+
+import type { AuthSpec } from '../connector.ts';
+
+/** What a secret found in recorded text is replaced by. */
+export const REDACTED = '[redacted]';
+/** Shorter values are not searched for: they would match everywhere (and guard nothing). */
+export const MIN_SECRET_CHARS = 4;
+
+/** Replaces a fixed set of secret strings in text; `Redactor.none` does nothing and costs nothing. */
+export class Redactor {
+  static readonly none = new Redactor([]);
+  /** Private (not an own enumerable property), so a logged or serialised result never carries them. */
+  readonly #secrets: readonly string[];
+
+  private constructor(secrets: readonly string[]) {
+    this.#secrets = secrets;
+  }
+
+  /**
+   * A redactor for these values, plus the forms an echo may show them in (a `Basic` credential
+   * decoded, JSON-escaped). Values shorter than MIN_SECRET_CHARS are skipped; a value containing
+   * another is dropped, as redacting the inner one already hides it.
+   */
+  static of(values: Iterable<string | undefined>): Redactor {
+    const all = new Set<string>();
+    for (const v of values) if (v !== undefined) for (const form of formsOf(v)) if (form.length >= MIN_SECRET_CHARS) all.add(form);
+    const shortestFirst = [...all].sort((a, b) => a.length - b.length);
+    const kept = shortestFirst.filter((s, i) => !shortestFirst.slice(0, i).some((inner) => s.includes(inner)));
+    return kept.length === 0 ? Redactor.none : new Redactor(kept);
+  }
+
+  /** False when there is nothing to look for: callers may skip the work. */
+  get active(): boolean {
+    return this.#secrets.length > 0;
+  }
+
+  /** `text` with every occurrence of every secret replaced by REDACTED. */
+  text(text: string): string {
+    let s = text;
+    for (const secret of this.#secrets) if (s.includes(secret)) s = s.split(secret).join(REDACTED);
+    return s;
+  }
+
+  /**
+   * At most about `max` characters of `text`, redacted, with `more` appended when cut. The cut is
+   * made before redacting (a big body is never searched past it) but never through a secret: a cut
+   * secret would survive as a prefix the search no longer finds.
+   */
+  excerpt(text: string, max: number, more = ''): string {
+    if (text.length <= max) return this.text(text);
+    let cut = max;
+    for (const secret of this.#secrets) {
+      const from = Math.max(0, max - secret.length + 1);
+      const i = text.slice(from, max + secret.length - 1).indexOf(secret);
+      if (i !== -1) cut = Math.max(cut, from + i + secret.length);
+    }
+    return `${this.text(text.slice(0, cut))}${more}`;
+  }
+}
+
+/** The secret values of an auth spec, as stored (the headers sent from them are added by the caller). */
+export function authSecrets(auth: AuthSpec): string[] {
+  switch (auth.type) {
+    case 'none':
+      return [];
+    case 'basic':
+      return [auth.password];
+    case 'bearer':
+      return [auth.token];
+    case 'header':
+      // `?? {}`: headers left out because they no longer open for this destination.
+      return Object.values(auth.headers ?? {});
+    case 'oauth2_client_credentials':
+      return [auth.clientSecret];
+    case 'oauth2_refresh_token':
+      return [auth.clientSecret, auth.refreshToken].filter((s): s is string => s !== undefined);
+  }
+}
+
+/** A value and the other forms an echo may show: a header's credential without its scheme, `Basic` decoded, JSON-escaped. */
+function formsOf(value: string): string[] {
+  const forms = [value];
+  const scheme = /^([A-Za-z][\w.+-]*) +(\S.*)$/.exec(value);
+  if (scheme) {
+    const credential = scheme[2]!;
+    forms.push(credential);
+    if (scheme[1]!.toLowerCase() === 'basic') {
+      const clear = Buffer.from(credential, 'base64').toString('utf8');
+      const colon = clear.indexOf(':');
+      // user:password, and the password alone (the user name is not a secret).
+      if (colon !== -1) forms.push(clear, clear.slice(colon + 1));
+    }
+  }
+  for (const f of [...forms]) {
+    const escaped = JSON.stringify(f).slice(1, -1);
+    if (escaped !== f) forms.push(escaped);
+    if (f.includes('/')) forms.push(escaped.replaceAll('/', '\\/')); // some encoders escape `/` too
+  }
+  return forms;
+}
