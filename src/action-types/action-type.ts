@@ -5,6 +5,7 @@
 import { Problems, ValidationError } from '../errors.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, isObject, obj, str, stringMap, unknownKeys } from '../validation/check.ts';
 import { compileRetryPolicy, describeRetryPolicy, type RetryPolicy } from '../lifecycle/retry-policy.ts';
+import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionPolicy } from '../lifecycle/action.ts';
 import type { CompletionMode } from '../lifecycle/states.ts';
 import { compileTemplates, TemplateError, type BodyTemplate, type CompiledTemplates, type FieldDeclarations } from '../templates/index.ts';
@@ -182,7 +183,19 @@ export function actionTypeToDoc(spec: ActionTypeSpec): Doc {
 }
 
 export function actionTypeFromDoc(doc: Doc): ActionTypeSpec {
-  return { ...(doc as unknown as ActionTypeSpec), retry: compileRetryPolicy(doc.retry) };
+  return { ...(doc as unknown as ActionTypeSpec), retry: compileRetryPolicy(storedRetry(doc.retry)) };
+}
+
+/**
+ * A stored policy was valid when it was saved: a duration beyond today's bound (MAX_DURATION_MS, ten
+ * years; unbounded before) is read as the bound rather than making the action type fail to load.
+ */
+function storedRetry(retry: unknown): unknown {
+  if (!isObject(retry)) return retry;
+  const out: Doc = { ...retry };
+  for (const k of ['interval', 'maxInterval', 'window'])
+    if (typeof out[k] === 'number' && (out[k] as number) > MAX_DURATION_MS) out[k] = MAX_DURATION_MS;
+  return out;
 }
 
 /** The option form (what a builder sends), used as the base a PATCH is merged onto. */

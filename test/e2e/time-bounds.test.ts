@@ -69,6 +69,20 @@ describe('time bounds', () => {
     expect((await h.api('GET', '/v1/action-types/forever')).status).toBe(404);
   });
 
+  it('an action type stored before the bound with a longer retry interval still loads, read as ten years', async () => {
+    await actionType(h, { name: 'old-policy', path: '/ok', retry: { interval: '1h' } });
+    const row = (await h.callout.store.getConfig('action_type', 'old-policy'))!;
+    const retry = { ...(row.doc.retry as object), interval: 20 * 365 * 86_400_000, maxInterval: 20 * 365 * 86_400_000 };
+    // As an earlier version, which took any duration, would have stored it.
+    expect(
+      await h.callout.store.updateConfig('action_type', { ...row, doc: { ...row.doc, retry }, revision: row.revision + 1 }, row.revision),
+    ).toBe(true);
+    const t = await h.api('GET', '/v1/action-types/old-policy');
+    expect(t.status).toBe(200);
+    expect(t.body.retry).toMatchObject({ interval: TEN_YEARS, maxInterval: TEN_YEARS });
+    expect((await h.api('POST', '/v1/actions', { actionType: 'old-policy', input: {} })).status).toBe(201);
+  });
+
   it("an external system's Retry-After is honoured up to ten years, and the action stays listable", async () => {
     const a = await launch(h, 'slow-down');
     const held = await h.waitFor(a.id, (x) => x.phase === 'retry_scheduled');
