@@ -125,6 +125,32 @@ describe('dueTick and tickId', () => {
     expect(iso(dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T15:20:00Z')))).toBe('2026-01-01T15:00:00.000Z');
   });
 
+  it('after any outage the latest missed tick, the same as walking every tick would find', () => {
+    // A per-second schedule after a week: the walk stopped at its 100,000th tick (a day and a bit in).
+    const perSecond = { cron: '* * * * * *', timezone: 'UTC' };
+    expect(iso(dueTick(perSecond, at('2026-01-01T00:00:00Z'), at('2026-01-08T00:00:00.700Z')))).toBe('2026-01-08T00:00:00.000Z');
+    expect(iso(dueTick({ cron: '*/5 * * * *', timezone: 'UTC' }, at('2025-01-01T00:00:00Z'), at('2026-01-01T00:07:00Z')))).toBe(
+      '2026-01-01T00:05:00.000Z',
+    );
+    // Irregular patterns and a time zone with a DST change, against a walk over a short gap.
+    const walk = (cron: string, timezone: string, from: number, to: number): number | null => {
+      let due: number | null = null;
+      for (let t = nextRunAt({ cron, timezone }, from); t !== null && t <= to; t = nextRunAt({ cron, timezone }, t)) due = t;
+      return due;
+    };
+    const from = at('2026-03-27T00:00:00Z');
+    for (const [cron, timezone] of [
+      ['*/7 9-17 * * 1-5', 'Europe/Berlin'],
+      ['30 2 * * *', 'Europe/Berlin'],
+      ['0 0 L * *', 'UTC'],
+      ['15 10 * * 0', 'America/New_York'],
+    ] as const)
+      for (const days of [0.01, 0.5, 1, 3, 9, 40])
+        expect(dueTick({ cron, timezone }, from, from + days * 86_400_000), `${cron} ${days}d`).toBe(
+          walk(cron, timezone, from, from + days * 86_400_000),
+        );
+  });
+
   it('every node computes the same tick id for the same instant, and different ids for different ticks', () => {
     const a = tickId('sch_1', dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:00.400Z'))!);
     const b = tickId('sch_1', dueTick(hourly, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:02Z'))!);
