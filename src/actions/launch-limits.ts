@@ -3,11 +3,9 @@
 
 import { Problems } from '../errors.ts';
 import { isObject } from '../validation/check.ts';
-import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+import { FIELD_LIMITS, INPUT_LIMITS, jsonProblem } from '../json-limits.ts';
 
-export const INPUT_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
-/** Any other field of a launch: small scalars, but checked before the body is hashed or looked at. */
-export const FIELD_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: 4096 };
+export { FIELD_LIMITS, INPUT_LIMITS };
 
 /** Size and depth of a launch body (or a case's), field by field: `input` and `data` get the input limits. */
 export function checkLaunchLimits(req: unknown, bigFields: readonly string[] = ['input']): void {

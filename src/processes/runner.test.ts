@@ -102,6 +102,22 @@ describe('a case moving through its process', () => {
     });
   });
 
+  it('map steps cannot grow the case data past its 256 KB: the step that would fails, naming the limit', async () => {
+    const process = compileProcess({
+      name: 'grow',
+      steps: Array.from({ length: 3 }, (_, i) => ({
+        name: `m${i}`,
+        kind: 'map' as const,
+        expression: `{ "k${i}": $pad("", 100000, "x") }`,
+      })),
+    });
+    const r = ok(await advance(process, newCaseRun(process, {}), { type: 'case_started' }, ctx));
+    expect(statuses(r.run)).toEqual({ m0: 'done', m1: 'done', m2: 'failed' });
+    expect(r.run.steps.find((s) => s.name === 'm2')!.error).toMatch(/^merged into the case data, the result is larger than 256 KB/);
+    expect(Object.keys(r.run.data)).toEqual(['k0', 'k1']);
+    expect(r.effects.filter((e) => e.type === 'merge_case_data')).toHaveLength(2);
+  });
+
   it('a `when` that is false skips the step, and a case whose last step is skipped closes', async () => {
     const run = await atLaptop(newStarter, { name: 'Sam' });
     const r = ok(await advance(newStarter, run, closed({ step: 'laptop', actionId: 'act_laptop', output: { ticket: 'INC-8' } }), ctx));

@@ -7,6 +7,7 @@ import type { FieldError, InputResult } from '../templates/validate.ts';
 import { type Reason, type Resolution, type State, assertNever } from '../lifecycle/states.ts';
 import type { ExternalStep, ProcessDefinition, ProcessStep } from './definition.ts';
 import { ExpressionError } from './expressions.ts';
+import { INPUT_LIMITS, jsonProblem } from '../json-limits.ts';
 
 export const STEP_STATUSES = {
   pending: 'pending',
@@ -285,7 +286,11 @@ class Run {
         if (!result.ok) return this.fail(step, def, result.error);
         const value = result.value ?? {};
         if (!isPlainObject(value)) return this.fail(step, def, 'expression must yield an object to merge into case data');
-        this.run.data = { ...this.run.data, ...value };
+        // Case data is bounded as a launch's and a PATCH's are: steps that each stay within it must not grow it past.
+        const merged = { ...this.run.data, ...value };
+        const tooBig = jsonProblem(merged, INPUT_LIMITS);
+        if (tooBig) return this.fail(step, def, `merged into the case data, the result ${tooBig}`);
+        this.run.data = merged;
         step.output = value;
         step.status = 'done';
         this.effect({ type: 'merge_case_data', step: step.name, data: value });
