@@ -1,5 +1,5 @@
-// Bulk replay: retry or close every action matching a filter ("all Closed / Not Done of a connector
-// since 09:00"). A dry run counts and samples; a run changes each action through the lifecycle as the
+// Bulk replay: retry every action matching a filter ("all Closed / Not Done of a connector since
+// 09:00"), or close every To Do one that matches. A dry run counts and samples; a run changes each action through the lifecycle as the
 // operator (their name on every timeline) and reports, per action, done or skipped with the reason.
 
 import { CalloutError, Problems } from '../errors.ts';
@@ -78,6 +78,10 @@ export class BulkReplayService {
       p.add('resolution', 'is required to close: done_successfully or not_done_successfully');
     if (body.operation === 'retry' && (body.resolution !== undefined || body.note !== undefined))
       p.add(body.resolution !== undefined ? 'resolution' : 'note', 'belongs to close, not retry');
+    // Bulk close resolves failed actions (SPEC: "retry or resolve many failed actions"): To Do only, so
+    // a wide filter cannot close actions still waiting for their system or a task someone is working on.
+    if (body.operation === 'close' && f.state !== undefined && f.state !== 'todo')
+      p.add('filter.state', 'a bulk close resolves failed actions: only todo (close any other action on its own)');
     const narrowing = ['state', 'reason', 'resolution', 'actionType', 'connector', 'caseId', 'queue', 'since', 'until'] as const;
     if (!narrowing.some((k) => f[k] !== undefined)) p.add('filter', `must narrow the actions with at least one of ${narrowing.join(', ')}`);
     const instant = (v: string | undefined, field: string): number | undefined => {
@@ -103,8 +107,9 @@ export class BulkReplayService {
       }
     }
     p.throwIfAny();
+    const state = body.operation === 'close' ? 'todo' : f.state;
     const out: ReplayFilter = {
-      ...(f.state !== undefined ? { state: f.state as ReplayFilter['state'] } : {}),
+      ...(state !== undefined ? { state: state as ReplayFilter['state'] } : {}),
       ...(f.reason !== undefined ? { reason: f.reason } : {}),
       ...(f.resolution !== undefined ? { resolution: f.resolution } : {}),
       ...(f.caseId !== undefined ? { caseId: f.caseId } : {}),

@@ -65,11 +65,32 @@ describe('bulk replay', () => {
 
   it('reports an action it cannot change as skipped, with the reason, and goes on', async () => {
     await h.waitFor(rejected[0]!, (a) => a.state === 'todo');
-    const r = await replay({ filter: { actionType: 'reject' }, operation: 'close', resolution: 'done_successfully' });
+    expect((await replay({ filter: { actionType: 'reject' }, operation: 'close', resolution: 'done_successfully' })).body.done).toBe(3);
+    // Three Closed / Done Successfully and one Closed / Not Done: only that one can be retried.
+    const r = await replay({ filter: { actionType: 'reject', state: 'closed' }, operation: 'retry' });
     const skipped = r.body.items.filter((i: { status: string }) => i.status === 'skipped');
-    expect(r.body.done + r.body.skipped).toBe(4);
-    expect(skipped.length).toBeGreaterThan(0);
+    expect(r.body).toMatchObject({ count: 4, done: 1, skipped: 3 });
     expect(skipped[0].reason).toMatch(/closed|not allowed|cannot|nothing/i);
+  });
+
+  it('a bulk close resolves To Do actions only: a filter as wide as "since 1970" leaves waiting ones alone', async () => {
+    await actionType(h, {
+      name: 'cb',
+      path: '/callback?never=1',
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback' },
+    });
+    const waiting = (await launch(h, 'cb')).id;
+    await h.waitFor(waiting, (a) => a.phase === 'awaiting_callback');
+    const wide = { since: '1970-01-01T00:00:00Z' };
+    const dry = await replay({ filter: wide, operation: 'close', resolution: 'done_successfully', dryRun: true });
+    expect(dry.body.sample.every((a: { state: string }) => a.state === 'todo')).toBe(true);
+    const r = await replay({ filter: wide, operation: 'close', resolution: 'done_successfully' });
+    expect(r.body.items.map((i: { id: string }) => i.id)).not.toContain(waiting);
+    expect((await h.api('GET', `/v1/actions/${waiting}`)).body).toMatchObject({ state: 'waiting', phase: 'awaiting_callback' });
+    const refused = await replay({ filter: { state: 'waiting' }, operation: 'close', resolution: 'done_successfully' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([{ field: 'filter.state', message: expect.stringContaining('only todo') }]);
   });
 
   it('refuses a filter that narrows nothing, close without a resolution, unknown names and bad instants: 422 naming the field', async () => {
