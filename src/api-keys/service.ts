@@ -2,7 +2,7 @@
 // principal; ensureAdminKey() makes the first admin key (from CALLOUT_ADMIN_KEY or generated).
 
 import type { ApiKeyRow, Store } from '../store/types.ts';
-import type { Clock } from '../clock.ts';
+import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CalloutError, NotFoundError, Problems } from '../errors.ts';
 import { randomToken, sha256, uuidv7 } from '../ids.ts';
@@ -157,7 +157,6 @@ export function principalOf(row: ApiKeyRow): Principal {
 }
 
 function apiKeyView(k: ApiKeyRow): ApiKeyView {
-  const iso = (t: number | undefined): string | null => (t === undefined ? null : new Date(t).toISOString());
   return {
     id: k.id,
     name: k.name,
