@@ -1,9 +1,8 @@
 // Claim due work: lease up to `limit` actions whose due time has come, in one statement.
 
 import type Database from 'better-sqlite3';
-import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ClaimParams } from '../types.ts';
-import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
+import { ACTION_COLUMNS } from '../rows.ts';
 import { prepared } from './statements.ts';
 
 // The lease is the due time itself: a claimed row is due again at leaseUntil, so if this node dies
@@ -25,7 +24,8 @@ const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at
  * again (sends are at least once anyway), and the next sync of the WAL (a fully synchronous commit,
  * or the grouped sync after launches and outcomes: wal-sync.ts) writes it, this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
  */
-export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): ActionRecord[] {
+/** The claimed rows as values in ACTION_COLUMNS order (actionFromValues reads them). */
+export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): unknown[][] {
   // Rows as arrays: see actionFromValues.
   const claim = prepared(db, SQL).raw(true);
   if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
@@ -38,7 +38,7 @@ export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolea
         return claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit });
       })
       .immediate();
-    return (rows as unknown[][]).map(actionFromValues);
+    return rows as unknown[][];
   } finally {
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();
   }

@@ -17,14 +17,26 @@ export type TimelineRowOf = readonly [actionId: string, entry: TimelineEntry];
 
 /** Rows per multi-row INSERT: one call into SQLite instead of 32 (6 parameters each, far below the limit). */
 const CHUNK = 32;
-const INSERT_OF = multiRowInserts('timeline', ['action_id', 'at', 'actor', 'kind', 'message', 'data'], CHUNK);
+const COLUMNS = ['action_id', 'at', 'actor', 'kind', 'message', 'data'] as const;
+const INSERT_OF = multiRowInserts('timeline', COLUMNS, CHUNK);
+
+/** Appends one entry's values to `out`, in the INSERT's column order. */
+export function timelineValues(out: unknown[], actionId: string, e: TimelineEntry): void {
+  out.push(actionId, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
+}
 
 /** Entries of many actions, inserted in the order given (their seq follows it). */
 export function insertTimelineRows(db: Database.Database, rows: readonly TimelineRowOf[]): void {
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    const chunk = rows.slice(start, start + CHUNK);
-    const values: unknown[] = [];
-    for (const [id, e] of chunk) values.push(id, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
-    prepared(db, INSERT_OF[chunk.length]!).run(...values);
+  const values: unknown[] = [];
+  for (const [id, e] of rows) timelineValues(values, id, e);
+  insertTimelineValues(db, values);
+}
+
+/** Rows given as their values one after another (timelineValues), inserted in that order. */
+export function insertTimelineValues(db: Database.Database, values: readonly unknown[]): void {
+  const per = COLUMNS.length;
+  for (let start = 0; start < values.length; start += CHUNK * per) {
+    const chunk = values.slice(start, start + CHUNK * per);
+    prepared(db, INSERT_OF[chunk.length / per]!).run(...chunk);
   }
 }

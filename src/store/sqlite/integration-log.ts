@@ -6,7 +6,7 @@ import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 import { integrationEntryFromRow } from '../integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import { prepared } from './statements.ts';
-import { writeActions } from './write-actions.ts';
+import { prepareWrite, writeActions } from './write-actions.ts';
 import { insertActions } from './insert-actions.ts';
 
 const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue)
@@ -17,7 +17,7 @@ const TASK_OF = 'SELECT task_id FROM integration_log WHERE action_id = ? LIMIT 1
 export function writeIntegration(db: Database.Database, w: IntegrationWrite): boolean {
   return db
     .transaction(() => {
-      if (!writeActions(db, [w.write])[0]) return false;
+      if (!writeActions(db, [prepareWrite(w.write)])[0]) return false;
       if (w.launch) insertActions(db, [w.launch]);
       const e = w.entry;
       prepared(db, INSERT).run(

@@ -39,8 +39,9 @@ import { getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, listActions } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
-import { writeActions } from './write-actions.ts';
+import { prepareWrite, writeActions, type PreparedWrite } from './write-actions.ts';
 import { listTimeline } from './list-timeline.ts';
+import { actionFromValues } from '../rows.ts';
 import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
@@ -232,6 +233,11 @@ export class SqliteStore implements Store {
   }
 
   async claimDue(p: ClaimParams): Promise<ActionRecord[]> {
+    return (await this.claimDueValues(p)).map(actionFromValues);
+  }
+
+  /** claimDue's rows as the values actionFromValues reads: what the SQLite thread sends back (thread.ts). */
+  async claimDueValues(p: ClaimParams): Promise<unknown[][]> {
     const rows = claimDue(this.db, p, this.fullSync);
     // What is claimed is sent out at once: a launch whose sync has not ended yet must not reach an
     // external system and then vanish in a power cut.
@@ -244,6 +250,11 @@ export class SqliteStore implements Store {
   }
 
   async writeActions(writes: ActionWrite[]): Promise<boolean[]> {
+    return this.writePrepared(writes.map(prepareWrite));
+  }
+
+  /** writeActions of writes prepared already (on the event loop, when this store runs on the SQLite thread). */
+  async writePrepared(writes: PreparedWrite[]): Promise<boolean[]> {
     return this.syncedAfter(() => writeActions(this.db, writes));
   }
 

@@ -29,10 +29,10 @@ async function run(op: string, args: unknown[]): Promise<unknown> {
     await Promise.allSettled([...inFlight]);
     return store.close();
   }
-  if (op === 'claimDue') {
+  if (op === 'claimDueValues') {
     const { wantLateness, ...p } = args[0] as ClaimParams & { wantLateness: boolean };
     const late: number[] = [];
-    const rows = await store.claimDue(wantLateness ? { ...p, lateness: (l) => late.push(l) } : p);
+    const rows = await store.claimDueValues(wantLateness ? { ...p, lateness: (l) => late.push(l) } : p);
     return { rows, late };
   }
   const fn = (store as unknown as Record<string, unknown>)[op];

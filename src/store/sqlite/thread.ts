@@ -13,15 +13,20 @@
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
 import type { ActionWrite, ClaimParams } from '../types.ts';
-import { changedColumns, type ThinActionWrite } from './write-actions.ts';
+import { prepareWrite } from './write-actions.ts';
+import { actionFromValues } from '../rows.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
 import type { Reply, Request, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */
 const LOCAL = new Set<PropertyKey>(['migrate', 'updateConnectorStatus', 'claimScheduleTicks']);
 
-/** Operations whose arguments and results are plain JSON (no Map, no undefined inside arrays). */
-export const JSON_OPS = new Set(['claimDue', 'writeActions', 'insertActions', 'getAction']);
+/**
+ * Operations whose arguments and results are plain JSON records (no Map, no undefined inside arrays),
+ * which cross as JSON text. The claim and the write cross as arrays of strings and numbers instead,
+ * prepared on this side (claimDueValues, writePrepared), which the structured clone copies cheaply.
+ */
+export const JSON_OPS = new Set(['insertActions', 'getAction']);
 
 const ERROR_CLASSES: Record<string, { prototype: object }> = {
   CalloutError,
@@ -164,9 +169,9 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
 
   const claimDue = async (p: ClaimParams): Promise<unknown> => {
     const { lateness, ...rest } = p;
-    const r = (await call('claimDue', [{ ...rest, wantLateness: lateness !== undefined }])) as { rows: unknown[]; late: number[] };
+    const r = (await call('claimDueValues', [{ ...rest, wantLateness: lateness !== undefined }])) as { rows: unknown[][]; late: number[] };
     if (lateness) for (const l of r.late) lateness(l);
-    return r.rows;
+    return r.rows.map(actionFromValues);
   };
 
   const close = async (): Promise<void> => {
@@ -174,16 +179,8 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
     await local.close();
   };
 
-  // What a write carries across: the changed columns instead of the whole record it came from, and
-  // not the action's input (never rewritten): half the bytes of each batch.
-  const writeActions = (writes: ActionWrite[]): Promise<unknown> =>
-    call('writeActions', [
-      writes.map(({ previous: _previous, ...w }): ThinActionWrite => ({
-        ...w,
-        action: { ...w.action, input: {} },
-        columns: changedColumns({ ...w, previous: _previous }),
-      })),
-    ]);
+  // What a write carries across: the values its statements bind (write-actions.ts), not the records.
+  const writeActions = (writes: ActionWrite[]): Promise<unknown> => call('writePrepared', [writes.map(prepareWrite)]);
 
   // /health asks both connections: this side's and the thread's.
   const ping = async (): Promise<void> => {

@@ -6,16 +6,14 @@ import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, changedMutableColumns, columnValues, type ActionColumn } from '../rows.ts';
 import { planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
-import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
+import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
 // SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
 // action has ten), so a write names only the columns that differ from the record it was computed
-// from; without that record, all of them. One statement per column set, cached by its text.
-const updateOf = (columns: readonly string[]): string =>
-  `UPDATE actions SET ${columns.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
+// from; without that record, all of them. One statement per column set, cached by its mask.
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
 const NOTIFY_OWNER = `
@@ -23,6 +21,19 @@ INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
 
 const bool = (b: boolean): number => (b ? 1 : 0);
+
+const BIT = new Map<ActionColumn, number>(MUTABLE_ACTION_COLUMNS.map((c, i) => [c, 1 << i]));
+const updates = new Map<number, string>();
+/** The guarded UPDATE of the columns in `mask` (bits in MUTABLE_ACTION_COLUMNS order, as the values are). */
+function updateOf(mask: number): string {
+  let sql = updates.get(mask);
+  if (sql === undefined) {
+    const columns = MUTABLE_ACTION_COLUMNS.filter((c) => (mask & BIT.get(c)!) !== 0);
+    sql = `UPDATE actions SET ${columns.map((c) => `${c} = ?`).join(', ')}, lease_owner = NULL WHERE id = ? AND version = ?`;
+    updates.set(mask, sql);
+  }
+  return sql;
+}
 
 /**
  * The columns a write changes, from the record it was computed from; null when it names none (or one
@@ -34,29 +45,50 @@ export function changedColumns(w: ActionWrite): ActionColumn[] | null {
   return columns.includes('version') ? columns : null;
 }
 
-/** A write as it crosses to the SQLite thread: the changed columns computed already, the record it came from left behind. */
-export type ThinActionWrite = Omit<ActionWrite, 'previous'> & { columns?: ActionColumn[] | null };
-
-/** The SET columns and their values of one write. */
-function changes(w: ThinActionWrite): { columns: readonly string[]; values: unknown[] } {
-  const columns = (w.columns !== undefined ? w.columns : changedColumns(w)) ?? MUTABLE_ACTION_COLUMNS;
-  return { columns, values: columnValues(w.action, bool, columns) };
+/**
+ * A write reduced to what its statements bind, computed where the engine runs: the changed columns as
+ * a mask, their values then the id and expected version, the timeline rows' values (data as JSON
+ * text), and the write itself only when its effects have something to plan (a case, a queue, webhook
+ * events). Arrays of strings and numbers: what crosses to the SQLite thread cheaply (thread.ts).
+ */
+export interface PreparedWrite {
+  mask: number;
+  values: unknown[];
+  timeline: unknown[];
+  plan?: ActionWrite;
 }
 
-export function writeActions(db: Database.Database, writes: ThinActionWrite[]): boolean[] {
+export function prepareWrite(w: ActionWrite): PreparedWrite {
+  const a = w.action;
+  const columns = changedColumns(w) ?? MUTABLE_ACTION_COLUMNS;
+  let mask = 0;
+  for (const c of columns) mask |= BIT.get(c)!;
+  const values = columnValues(a, bool, columns);
+  values.push(a.id, w.expectedVersion);
+  const timeline: unknown[] = [];
+  for (const e of w.timeline) timelineValues(timeline, a.id, e);
+  // planEffects finds nothing in a write without events whose action has neither case nor queue.
+  const plans = (w.events?.length ?? 0) > 0 || (w.effects.length > 0 && (a.caseId !== null || a.queue !== null));
+  if (!plans) return { mask, values, timeline };
+  const { previous: _previous, ...rest } = w;
+  // The input is never rewritten, nor read by the plan.
+  return { mask, values, timeline, plan: { ...rest, action: { ...a, input: {} } } };
+}
+
+export function writeActions(db: Database.Database, writes: readonly PreparedWrite[]): boolean[] {
   return db
     .transaction(() => {
-      const timeline: TimelineRowOf[] = [];
+      const timeline: unknown[] = [];
+      const planned: ActionWrite[] = [];
       const applied = writes.map((w) => {
-        const a = w.action;
-        const { columns, values } = changes(w);
-        if (prepared(db, updateOf(columns)).run(...values, a.id, w.expectedVersion).changes !== 1) return false;
-        for (const e of w.timeline) timeline.push([a.id, e]);
+        if (prepared(db, updateOf(w.mask)).run(...w.values).changes !== 1) return false;
+        for (const v of w.timeline) timeline.push(v);
+        if (w.plan) planned.push(w.plan);
         return true;
       });
       // The batch's entries in few statements, in order: each action's own before its effects' (allocations).
-      insertTimelineRows(db, timeline);
-      applyEffects(db, planEffects(writes.filter((_, i) => applied[i])));
+      insertTimelineValues(db, timeline);
+      applyEffects(db, planEffects(planned));
       return applied;
     })
     .immediate();
