@@ -3,33 +3,53 @@
 import type Database from 'better-sqlite3';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS, actionValues } from '../rows.ts';
-import { insertTimelineRows, type TimelineRowOf } from './insert-timeline.ts';
+import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
+import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { multiRowInserts, prepared } from './statements.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
-/** Rows per multi-row INSERT (34 parameters each: 544, far below SQLite's limit). */
+/** Rows per multi-row INSERT (29 parameters each: 464, far below SQLite's limit). */
 const CHUNK = 16;
-const INSERT_OF = multiRowInserts('actions', [...ACTION_COLUMNS, 'launch_key', 'launch_hash'], CHUNK);
+const COLUMNS = [...ACTION_COLUMNS, 'launch_key', 'launch_hash'];
+const INSERT_OF = multiRowInserts('actions', COLUMNS, CHUNK);
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
-export function insertActions(db: Database.Database, items: NewAction[]): void {
+/**
+ * Launches reduced to the values their statements bind (as prepareWrite does for writes): each row's
+ * values one after another, the timeline rows' values, and the webhook events of those that have any.
+ */
+export interface PreparedInsert {
+  values: unknown[];
+  timeline: unknown[];
+  events: WebhookEventRow[][];
+}
+
+export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
+  const values: unknown[] = [];
+  const timeline: unknown[] = [];
+  const events: WebhookEventRow[][] = [];
+  for (const it of items) {
+    for (const v of actionValues(it.action, bool)) values.push(v);
+    values.push(it.launchKey ?? null, it.launchHash ?? null);
+    for (const e of it.timeline) timelineValues(timeline, it.action.id, e);
+    if (it.events) events.push(it.events);
+  }
+  return { values, timeline, events };
+}
+
+export function insertActions(db: Database.Database, p: PreparedInsert): void {
   try {
     db.transaction(() => {
       // Few statements for the batch: the rows in chunks, then every first entry of the timeline.
-      const timeline: TimelineRowOf[] = [];
-      for (let start = 0; start < items.length; start += CHUNK) {
-        const chunk = items.slice(start, start + CHUNK);
-        const values: unknown[] = [];
-        for (const it of chunk) {
-          values.push(...actionValues(it.action, bool), it.launchKey ?? null, it.launchHash ?? null);
-          for (const e of it.timeline) timeline.push([it.action.id, e]);
-        }
-        prepared(db, INSERT_OF[chunk.length]!).run(...values);
+      const per = COLUMNS.length;
+      for (let start = 0; start < p.values.length; start += CHUNK * per) {
+        const chunk = p.values.slice(start, start + CHUNK * per);
+        prepared(db, INSERT_OF[chunk.length / per]!).run(...chunk);
       }
-      insertTimelineRows(db, timeline);
-      for (const it of items) if (it.events) insertWebhookEventsTx(db, it.events);
+      insertTimelineValues(db, p.timeline);
+      for (const e of p.events) insertWebhookEventsTx(db, e);
     }).immediate();
   } catch (e) {
     throw (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? launchKeyConflict() : e;

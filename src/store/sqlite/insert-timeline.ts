@@ -6,14 +6,10 @@ import { multiRowInserts, prepared } from './statements.ts';
 
 /** Entries of one action, in order. */
 export function insertTimeline(db: Database.Database, actionId: string, entries: TimelineEntry[]): void {
-  insertTimelineRows(
-    db,
-    entries.map((e) => [actionId, e] as const),
-  );
+  const values: unknown[] = [];
+  for (const e of entries) timelineValues(values, actionId, e);
+  insertTimelineValues(db, values);
 }
-
-/** One entry of some action. */
-export type TimelineRowOf = readonly [actionId: string, entry: TimelineEntry];
 
 /** Rows per multi-row INSERT: one call into SQLite instead of 32 (6 parameters each, far below the limit). */
 const CHUNK = 32;
@@ -23,13 +19,6 @@ const INSERT_OF = multiRowInserts('timeline', COLUMNS, CHUNK);
 /** Appends one entry's values to `out`, in the INSERT's column order. */
 export function timelineValues(out: unknown[], actionId: string, e: TimelineEntry): void {
   out.push(actionId, e.at, e.actor, e.kind, e.message, e.data ? JSON.stringify(e.data) : null);
-}
-
-/** Entries of many actions, inserted in the order given (their seq follows it). */
-export function insertTimelineRows(db: Database.Database, rows: readonly TimelineRowOf[]): void {
-  const values: unknown[] = [];
-  for (const [id, e] of rows) timelineValues(values, id, e);
-  insertTimelineValues(db, values);
 }
 
 /** Rows given as their values one after another (timelineValues), inserted in that order. */

@@ -7,7 +7,7 @@ import { integrationEntryFromRow } from '../integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import { prepared } from './statements.ts';
 import { prepareWrite, writeActions } from './write-actions.ts';
-import { insertActions } from './insert-actions.ts';
+import { insertActions, prepareInserts } from './insert-actions.ts';
 
 const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -18,7 +18,7 @@ export function writeIntegration(db: Database.Database, w: IntegrationWrite): bo
   return db
     .transaction(() => {
       if (!writeActions(db, [prepareWrite(w.write)])[0]) return false;
-      if (w.launch) insertActions(db, [w.launch]);
+      if (w.launch) insertActions(db, prepareInserts([w.launch]));
       const e = w.entry;
       prepared(db, INSERT).run(
         w.write.action.id,

@@ -34,7 +34,7 @@ import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
-import { insertActions } from './insert-actions.ts';
+import { insertActions, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, listActions } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
@@ -209,7 +209,12 @@ export class SqliteStore implements Store {
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
-    return this.syncedAfter(() => insertActions(this.db, items));
+    return this.insertPrepared(prepareInserts(items));
+  }
+
+  /** insertActions of launches prepared already (on the event loop, when this store runs on the SQLite thread). */
+  async insertPrepared(p: PreparedInsert): Promise<void> {
+    return this.syncedAfter(() => insertActions(this.db, p));
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {

@@ -12,8 +12,9 @@
 
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
-import type { ActionWrite, ClaimParams } from '../types.ts';
+import type { ActionWrite, ClaimParams, NewAction } from '../types.ts';
 import { prepareWrite } from './write-actions.ts';
+import { prepareInserts } from './insert-actions.ts';
 import { actionFromValues } from '../rows.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
 import type { Reply, Request, ThreadError } from './thread-protocol.ts';
@@ -23,10 +24,10 @@ const LOCAL = new Set<PropertyKey>(['migrate', 'updateConnectorStatus', 'claimSc
 
 /**
  * Operations whose arguments and results are plain JSON records (no Map, no undefined inside arrays),
- * which cross as JSON text. The claim and the write cross as arrays of strings and numbers instead,
- * prepared on this side (claimDueValues, writePrepared), which the structured clone copies cheaply.
+ * which cross as JSON text. The claim, the write and the launch cross as arrays of strings and numbers instead,
+ * prepared on this side (claimDueValues, writePrepared, insertPrepared), which the structured clone copies cheaply.
  */
-export const JSON_OPS = new Set(['insertActions', 'getAction']);
+export const JSON_OPS = new Set(['getAction']);
 
 const ERROR_CLASSES: Record<string, { prototype: object }> = {
   CalloutError,
@@ -181,6 +182,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
 
   // What a write carries across: the values its statements bind (write-actions.ts), not the records.
   const writeActions = (writes: ActionWrite[]): Promise<unknown> => call('writePrepared', [writes.map(prepareWrite)]);
+  const insertActions = (items: NewAction[]): Promise<unknown> => call('insertPrepared', [prepareInserts(items)]);
 
   // /health asks both connections: this side's and the thread's.
   const ping = async (): Promise<void> => {
@@ -194,7 +196,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
   for (let o: object | null = local; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
     for (const k of Object.getOwnPropertyNames(o)) if (!own.has(k)) own.set(k, (local as unknown as Record<string, unknown>)[k]);
   const forwarders = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const overrides: Record<string, unknown> = { onThread: true, close, claimDue, ping, writeActions };
+  const overrides: Record<string, unknown> = { onThread: true, close, claimDue, ping, writeActions, insertActions };
   return new Proxy(local, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
