@@ -36,6 +36,10 @@ export function uuidv7(nowMs: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Whether `s` is spelled as the ids above are (lower-case hex UUID). */
+export const isId = (s: string): boolean => UUID.test(s);
+
 export function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }

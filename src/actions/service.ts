@@ -10,6 +10,7 @@ import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import { sha256, uuidv7 } from '../ids.ts';
+import { checkCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -203,6 +204,7 @@ export class ActionService {
   /** A page of actions, newest first; `next` is the `before` of the following page. */
   async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
     const { actionType, connector, q, limit, ...rest } = query;
+    checkCursor(query.before);
     const f: ActionFilter = { limit: limit ?? 50 };
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;

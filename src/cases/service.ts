@@ -7,6 +7,7 @@ import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { sha256, uuidv7 } from '../ids.ts';
+import { checkCursor } from '../pages.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
@@ -137,6 +138,7 @@ export class CaseService {
   /** A page of cases, newest first; `next` is the `before` of the following page. */
   async listCases(query: CaseListQuery = {}): Promise<{ items: CaseView[]; next: string | null }> {
     const { process, limit, ...rest } = query;
+    checkCursor(query.before);
     const f: CaseFilter = { limit: limit ?? 50 };
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (process !== undefined) {

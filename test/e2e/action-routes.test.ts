@@ -116,6 +116,12 @@ for (const backend of backends)
       const next = await h.api('GET', `/v1/actions?limit=1&actionType=cb&before=${page.body.next}`);
       expect(next.body.items).toHaveLength(1);
       expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
+      // A cursor no page gave is refused, not read as a place to start ('~' sorts after every id).
+      for (const bad of ['~', 'zzz', `${page.body.next}x`]) {
+        const r = await h.api('GET', `/v1/actions?before=${encodeURIComponent(bad)}`);
+        expect(r.status, bad).toBe(422);
+        expect(r.body.errors, bad).toEqual([{ field: 'before', message: 'is not an id: pass the `next` of the previous page' }]);
+      }
       expect((await h.api('GET', '/v1/actions?escalated=true&actionType=cb')).body.items).toEqual([]);
       const unknown = await h.api('GET', '/v1/actions?actionType=nope');
       expect(unknown.body.errors).toEqual([{ field: 'actionType', message: 'no action type "nope" exists' }]);

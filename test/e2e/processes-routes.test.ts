@@ -123,5 +123,8 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/cases/${ID}`)).status).toBe(404);
       expect((await h.api('PATCH', `/v1/cases/${ID}`, { title: 'x' })).status).toBe(404);
       expect((await h.api('GET', '/v1/cases?limit=0')).status).toBe(422);
+      const badCursor = await h.api('GET', '/v1/cases?before=zzz');
+      expect(badCursor.status).toBe(422);
+      expect(fields(badCursor.body)).toEqual(['before']);
     });
   });
