@@ -18,15 +18,15 @@ const changed: Effect = {
 };
 
 describe('planning the effects of applied writes', () => {
-  it('composes the patches to one case in write order, shallowly, at the time of the last', () => {
+  it('composes the patches to one case in write order, shallowly, at the time of the last, naming the actions they came from', () => {
     const plan = planEffects([
       written('a1', 'case-1', 10, [{ type: 'merge_case_data', data: { status: 'open', nested: { x: 1 } } }]),
       written('a2', 'case-2', 15, [{ type: 'merge_case_data', data: { other: true } }]),
       written('a3', 'case-1', 20, [{ type: 'merge_case_data', data: { status: 'closed', nested: { y: 2 }, gone: null } }]),
     ]);
     expect(plan.merges).toEqual([
-      { caseId: 'case-1', data: { status: 'closed', nested: { y: 2 }, gone: null }, at: 20 },
-      { caseId: 'case-2', data: { other: true }, at: 15 },
+      { caseId: 'case-1', data: { status: 'closed', nested: { y: 2 }, gone: null }, at: 20, actionIds: ['a1', 'a3'] },
+      { caseId: 'case-2', data: { other: true }, at: 15, actionIds: ['a2'] },
     ]);
     expect(plan.notices).toEqual([]);
   });

@@ -3,6 +3,8 @@
 
 import { assertNever } from '../lifecycle/states.ts';
 import type { ActionWrite } from './types.ts';
+import type { TimelineEntry } from '../lifecycle/action.ts';
+import { MAX_INPUT_BYTES, describeBytes } from '../json-limits.ts';
 import type { CaseEvent } from '../processes/runner.ts';
 import type { WebhookEventRow } from '../webhooks/rows.ts';
 
@@ -11,6 +13,24 @@ export interface CaseDataMerge {
   /** The patches to this case in write order, composed: a shallow merge, later keys winning. */
   data: Record<string, unknown>;
   at: number;
+  /** The actions whose outputs these are: told on their timelines when the merge is refused. */
+  actionIds: string[];
+}
+
+/**
+ * A case's data stays within the input limit however many outputs merge into it (each output alone is
+ * within 256 KB, but many actions on one case added up): a merge that would pass it is not made, and
+ * each action whose output it was says so on its timeline. Measured as JSON text as the store keeps it.
+ */
+export const MAX_CASE_DATA_BYTES = MAX_INPUT_BYTES;
+
+export function mergeRefusedEntry(m: CaseDataMerge, at: number): TimelineEntry {
+  return {
+    at,
+    actor: 'system',
+    kind: 'message',
+    message: `The output was not merged into the data of case ${m.caseId}: the case data would be larger than ${describeBytes(MAX_CASE_DATA_BYTES)}`,
+  };
 }
 
 /** A notice to the owner of the case (if it has one) that one of its actions escalated. */
@@ -61,9 +81,12 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     if (caseId === null) continue;
     for (const eff of effects)
       switch (eff.type) {
-        case 'merge_case_data':
-          merges.set(caseId, { caseId, data: { ...merges.get(caseId)?.data, ...eff.data }, at: a.updatedAt });
+        case 'merge_case_data': {
+          const before = merges.get(caseId);
+          const actionIds = before ? (before.actionIds.includes(a.id) ? before.actionIds : [...before.actionIds, a.id]) : [a.id];
+          merges.set(caseId, { caseId, data: { ...before?.data, ...eff.data }, at: a.updatedAt, actionIds });
           break;
+        }
         case 'escalated':
           notices.push({
             actionId: a.id,

@@ -202,6 +202,39 @@ eachStore((ctx) => {
       });
     });
 
+    it('outputs merged into one case cannot grow its data past 256 KB: the merge that would is not made, and its actions say so', async () => {
+      await store.insertCase({ id: 'case-1', data: { keep: true }, owner: null, createdAt: T0, updatedAt: T0 });
+      const chunk = 'x'.repeat(100 * 1024);
+      const items = [1, 2, 3, 4].map(() => launched({ caseId: 'case-1' }));
+      await store.insertActions(items);
+      const close = (i: number, data: Record<string, unknown>, at: number) =>
+        write(
+          items[i]!.action,
+          { state: 'closed', phase: null, updatedAt: at },
+          [entry(at, 'state_changed', 'closed')],
+          [{ type: 'merge_case_data', data }],
+        );
+      // Two 100 KB outputs fit (≈200 KB); a third in a later batch would pass 256 KB, alone or with a small one.
+      expect(await store.writeActions([close(0, { a: chunk }, T0 + 1), close(1, { b: chunk }, T0 + 2)])).toEqual([true, true]);
+      expect(await store.writeActions([close(2, { c: chunk }, T0 + 3), close(3, { d: 1 }, T0 + 4)])).toEqual([true, true]);
+      const c = (await store.getCase('case-1'))!;
+      expect(Object.keys(c.data).sort()).toEqual(['a', 'b', 'keep']);
+      expect(c.updatedAt).toBe(T0 + 2);
+      // The writes themselves applied: the actions are closed, and each refused output is told on its timeline.
+      for (const i of [2, 3]) {
+        expect((await store.getAction(items[i]!.action.id))!.state).toBe('closed');
+        const messages = (await store.listTimeline(items[i]!.action.id)).map((t) => t.message);
+        expect(messages.at(-1)).toBe('The output was not merged into the data of case case-1: the case data would be larger than 256 KB');
+      }
+      expect((await store.listTimeline(items[0]!.action.id)).map((t) => t.kind)).toEqual(['launched', 'state_changed']);
+      // A small merge still fits afterwards.
+      const small = launched({ caseId: 'case-1' });
+      await store.insertActions([small]);
+      const w = write(small.action, { state: 'closed', phase: null, updatedAt: T0 + 9 }, [], [{ type: 'merge_case_data', data: { e: 5 } }]);
+      expect(await store.writeActions([w])).toEqual([true]);
+      expect((await store.getCase('case-1'))!.data.e).toBe(5);
+    });
+
     it('escalated notifies the case owner with the last error, newest first', async () => {
       await store.insertCase({ id: 'case-1', data: {}, owner: 'olga', createdAt: T0, updatedAt: T0 });
       await store.insertCase({ id: 'case-2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });

@@ -9,7 +9,7 @@ import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts
 import { inTransaction } from './transaction.ts';
 import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
-import { isEmptyPlan, planEffects, type EffectPlan } from '../effects.ts';
+import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
@@ -145,10 +145,16 @@ UNION ALL
 SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
 // Shallow merge, as SQLite's {...data, ...patch}; several patches to one case come composed (../effects.ts).
+// A merge that would make the case data larger than $3 bytes is not made: the ids of those cases
+// (that exist) come back, for their actions' timelines.
 const MERGE_CASE_DATA = `
-UPDATE cases c SET data = c.data || m.data, updated_at = m.at
-  FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
- WHERE c.id = ANY($2::text[]) AND c.id = m.id`;
+WITH upd AS (
+  UPDATE cases c SET data = c.data || m.data, updated_at = m.at
+    FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
+   WHERE c.id = ANY($2::text[]) AND c.id = m.id AND octet_length((c.data || m.data)::text) <= $3
+  RETURNING c.id
+)
+SELECT id FROM cases WHERE id = ANY($2::text[]) AND id NOT IN (SELECT id FROM upd)`;
 
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
@@ -232,12 +238,24 @@ function waves(writes: ActionWrite[]): number[][] {
 export async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
   await insertWebhookEventsTx(client, plan.events);
-  if (plan.merges.length > 0)
-    await client.query({
+  if (plan.merges.length > 0) {
+    const refused = await client.query<{ id: string }>({
       name: 'callout_merge_case_data',
       text: MERGE_CASE_DATA,
-      values: [JSON.stringify(plan.merges.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))), plan.merges.map((m) => m.caseId)],
+      values: [
+        JSON.stringify(plan.merges.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))),
+        plan.merges.map((m) => m.caseId),
+        MAX_CASE_DATA_BYTES,
+      ],
     });
+    const ids = new Set(refused.rows.map((r) => r.id));
+    await insertTimeline(
+      client,
+      plan.merges
+        .filter((m) => ids.has(m.caseId))
+        .flatMap((m) => m.actionIds.map((actionId) => ({ ...mergeRefusedEntry(m, m.at), actionId }))),
+    );
+  }
   if (plan.notices.length > 0)
     await client.query({
       name: 'callout_notify_owner',

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, changedMutableColumns, columnValues, type ActionColumn } from '../rows.ts';
-import { planEffects, type EffectPlan } from '../effects.ts';
+import { MAX_CASE_DATA_BYTES, mergeRefusedEntry, planEffects, type EffectPlan } from '../effects.ts';
 import { prepared } from './statements.ts';
 import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
@@ -98,7 +98,14 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
   for (const m of plan.merges) {
     // Shallow, as PostgreSQL's jsonb || (SQLite's json_patch would merge nested objects and drop nulls).
     const c = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string } | undefined;
-    if (c) prepared(db, SET_CASE_DATA).run(JSON.stringify({ ...(JSON.parse(c.data) as object), ...m.data }), m.at, m.caseId);
+    if (!c) continue;
+    const merged = JSON.stringify({ ...(JSON.parse(c.data) as object), ...m.data });
+    if (Buffer.byteLength(merged) <= MAX_CASE_DATA_BYTES) prepared(db, SET_CASE_DATA).run(merged, m.at, m.caseId);
+    else {
+      const values: unknown[] = [];
+      for (const id of m.actionIds) timelineValues(values, id, mergeRefusedEntry(m, m.at));
+      insertTimelineValues(db, values);
+    }
   }
   for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
   for (const t of plan.allocations) allocateInTransaction(db, t);
