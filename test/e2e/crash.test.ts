@@ -2,7 +2,7 @@
 // the same SQLite file; every action must end correctly, none twice, and every resend must carry
 // the action's one idempotency key (the mock external system's own log decides).
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,13 @@ beforeAll(async () => {
   mock = await startMockServer({ latencyMs: 150, jitterMs: 250, keepBodies: true, callbackDelayMs: 2500, callbackRetries: 100 });
   dataDir = mkdtempSync(join(tmpdir(), 'callout-crash-'));
 });
-afterAll(async () => {
+// Each case starts its own server twice: the one left running is stopped before the next case
+// replaces it (it was left running after the test process ended).
+afterEach(async () => {
   await child?.kill();
+  child = undefined;
+});
+afterAll(async () => {
   await mock.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
