@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { WalSync } from '../../src/store/sqlite/wal-sync.ts';
-import { launched } from './stores.ts';
+import { T0, launched, write } from './stores.ts';
 import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 
 const dirs: string[] = [];
@@ -128,6 +128,47 @@ it('what is claimed is returned only once the launches it includes are on disk',
       await store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 });
       expect(held).toHaveLength(2);
     } finally {
+      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+    }
+  });
+});
+
+it('a claim waits only for the sync of what it claims: a timer launched long before is sent while newer launches and outcomes sync', async () => {
+  await onStore(async (store) => {
+    const held: Array<() => void> = [];
+    try {
+      // Launched and on disk before the rest.
+      const early = launched({ dueAt: T0 + 1000 });
+      await store.insertActions([early]);
+      Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
+      // A launch due later and an outcome of another action, committed, their sync held.
+      const later = launched({ dueAt: T0 + 60_000 });
+      const other = launched({ dueAt: T0 + 60_000 });
+      const pending = store.insertActions([later, other]);
+      await turn();
+      expect(held).toHaveLength(1);
+      const at = { now: T0 + 1000, owner: 'n', leaseUntil: T0 + 120_000, limit: 10 };
+      // Not held by their sync: the early launch is claimed at once.
+      expect((await store.claimDue(at)).map((r) => r.id)).toEqual([early.action.id]);
+      held[0]!();
+      await pending;
+      // An outcome that makes `other` due now, its sync held: the claim that finds it waits for it.
+      const cur = await store.getAction(other.action.id);
+      const outcome = store.writeActions([write(cur!, { dueAt: T0 + 1000, phase: 'retry_scheduled' })]);
+      await turn();
+      expect(held).toHaveLength(2);
+      let claimed: string[] | null = null;
+      const claim = store.claimDue(at).then((rows) => (claimed = rows.map((r) => r.id)));
+      await turn();
+      expect(claimed).toBeNull();
+      held[1]!();
+      await outcome;
+      await turn();
+      held[2]?.();
+      await claim;
+      expect(claimed).toEqual([other.action.id]);
+    } finally {
+      for (const r of held) r();
       Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
     }
   });

@@ -13,6 +13,7 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 const CHUNK = 16;
 const COLUMNS = [...ACTION_COLUMNS, 'launch_key', 'launch_hash'];
 const INSERT_OF = multiRowInserts('actions', COLUMNS, CHUNK);
+const ID_AT = COLUMNS.indexOf('id');
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
@@ -37,6 +38,13 @@ export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
     if (it.events) events.push(it.events);
   }
   return { values, timeline, events };
+}
+
+/** The ids of prepared launches. */
+export function launchedIds(p: PreparedInsert): string[] {
+  const ids: string[] = [];
+  for (let i = ID_AT; i < p.values.length; i += COLUMNS.length) ids.push(p.values[i] as string);
+  return ids;
 }
 
 export function insertActions(db: Database.Database, p: PreparedInsert): void {

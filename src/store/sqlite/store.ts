@@ -34,12 +34,12 @@ import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
-import { insertActions, prepareInserts, type PreparedInsert } from './insert-actions.ts';
+import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, listActions } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
-import { prepareWrite, writeActions, type PreparedWrite } from './write-actions.ts';
+import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
 import { listTimeline } from './list-timeline.ts';
 import { actionFromValues } from '../rows.ts';
 import { acquireRatePermits } from './rate-permits.ts';
@@ -108,6 +108,8 @@ export class SqliteStore implements Store {
   /** With `full`: the hot writes' fsync, grouped and off the event loop (wal-sync.ts). */
   readonly walSync: WalSync | null;
   private readonly checkpointer: WalCheckpointer | null = null;
+  /** The actions written by commits not known to be on disk yet: the number of the last such commit (WalSync), by id. */
+  private readonly unsynced = new Map<string, number>();
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
@@ -214,7 +216,7 @@ export class SqliteStore implements Store {
 
   /** insertActions of launches prepared already (on the event loop, when this store runs on the SQLite thread). */
   async insertPrepared(p: PreparedInsert): Promise<void> {
-    return this.syncedAfter(() => insertActions(this.db, p));
+    return this.syncedAfter(() => insertActions(this.db, p), launchedIds(p));
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
@@ -244,9 +246,19 @@ export class SqliteStore implements Store {
   /** claimDue's rows as the values actionFromValues reads: what the SQLite thread sends back (thread.ts). */
   async claimDueValues(p: ClaimParams): Promise<unknown[][]> {
     const rows = claimDue(this.db, p, this.fullSync);
-    // What is claimed is sent out at once: a launch whose sync has not ended yet must not reach an
-    // external system and then vanish in a power cut.
-    if (rows.length > 0 && this.walSync?.behind) await this.walSync.sync();
+    // What is claimed is sent out at once: a launch (or an outcome) whose sync has not ended yet must
+    // not reach an external system and then vanish in a power cut. Only a claimed row written by such a
+    // commit waits: work launched long before its due time (a timer) is sent without waiting for the
+    // sync of launches made since.
+    const w = this.walSync;
+    if (rows.length > 0 && w?.behind && this.unsynced.size > 0)
+      for (const r of rows) {
+        const n = this.unsynced.get(r[0] as string);
+        if (n !== undefined && !w.covers(n)) {
+          await w.sync();
+          break;
+        }
+      }
     return rows;
   }
 
@@ -260,14 +272,17 @@ export class SqliteStore implements Store {
 
   /** writeActions of writes prepared already (on the event loop, when this store runs on the SQLite thread). */
   async writePrepared(writes: PreparedWrite[]): Promise<boolean[]> {
-    return this.syncedAfter(() => writeActions(this.db, writes));
+    return this.syncedAfter(
+      () => writeActions(this.db, writes),
+      writes.map((w) => writtenId(w)),
+    );
   }
 
   /**
    * Runs a write transaction that commits without fsync, and resolves once a grouped sync of the log
    * has covered it (wal-sync.ts): launches and outcomes, the writes a busy node makes most.
    */
-  private async syncedAfter<T>(write: () => T): Promise<T> {
+  private async syncedAfter<T>(write: () => T, ids: readonly string[]): Promise<T> {
     if (!this.walSync) return write();
     // Stopped by a failed sync: refused before anything is written.
     if (this.walSync.failed) throw this.walSync.failed;
@@ -279,7 +294,11 @@ export class SqliteStore implements Store {
     } finally {
       prepared(this.db, 'PRAGMA synchronous = FULL').run();
     }
+    const n = this.walSync.commitCount;
+    for (const id of ids) this.unsynced.set(id, n);
     await this.walSync.sync();
+    // Covered now; a later write of the same action keeps its own, later number.
+    for (const id of ids) if (this.unsynced.get(id) === n) this.unsynced.delete(id);
     return result;
   }
 

@@ -9,8 +9,8 @@
 // - Whoever awaits a launch or an outcome has it on disk, as with FULL: the log is one file written
 //   in order, and a datasync of it writes every page a commit touched. SQLite still syncs the log
 //   before each checkpoint, the database after it and a restarted log's header before reuse.
-// - Between the commit and its sync the rows are visible to this store's readers. The engine's claims
-//   wait for the sync before sending (claim-due.ts), and any FULL commit (configuration, webhook
+// - Between the commit and its sync the rows are visible to this store's readers. A claim that finds
+//   an action written by such a commit waits for its sync before sending (SqliteStore.claimDueValues), and any FULL commit (configuration, webhook
 //   deliveries) syncs everything before it; a page read in that window may show what a power cut
 //   would take back. A process crash loses nothing: the log is in the kernel's cache.
 // - A failed sync stops the store (fail-stop, as PostgreSQL does): the commit it covered is visible
@@ -48,6 +48,16 @@ export class WalSync {
   /** A commit without its own fsync was made: the next sync covers it. */
   noteCommit(): void {
     this.committed++;
+  }
+
+  /** Commits made so far: the number of the last one. */
+  get commitCount(): number {
+    return this.committed;
+  }
+
+  /** Whether the commit numbered `n` (commitCount after it) is known to be on disk. */
+  covers(n: number): boolean {
+    return n <= this.synced;
   }
 
   /** Some commit is not known to be on disk yet. */

@@ -75,6 +75,11 @@ export function prepareWrite(w: ActionWrite): PreparedWrite {
   return { mask, values, timeline, plan: { ...rest, action: { ...a, input: {} } } };
 }
 
+/** The id of the action a prepared write changes (its values end with the id and the expected version). */
+export function writtenId(w: PreparedWrite): string {
+  return w.values[w.values.length - 2] as string;
+}
+
 export function writeActions(db: Database.Database, writes: readonly PreparedWrite[]): boolean[] {
   return db
     .transaction(() => {
