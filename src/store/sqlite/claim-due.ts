@@ -19,6 +19,11 @@ RETURNING ${ACTION_COLUMNS.join(', ')}`;
 // (one writer), so the UPDATE's identical subquery picks the same rows.
 const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit';
 
+// Whether anything is due, read before the write transaction: a loop that looks again as soon as it
+// has sent a claim's work finds nothing due about a third of the time (bench B), and a read costs a
+// tenth of an empty write transaction.
+const ANY_DUE_SQL = 'SELECT 1 FROM actions WHERE due_at <= ? LIMIT 1';
+
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
  * again (sends are at least once anyway), and the next sync of the WAL (a fully synchronous commit,
@@ -26,6 +31,7 @@ const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at
  */
 /** The claimed rows as values in ACTION_COLUMNS order (actionFromValues reads them). */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): unknown[][] {
+  if (prepared(db, ANY_DUE_SQL).pluck().get(p.now) === undefined) return [];
   // Rows as arrays: see actionFromValues.
   const claim = prepared(db, SQL).raw(true);
   if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
