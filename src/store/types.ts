@@ -146,6 +146,13 @@ export interface ApiKeyRow {
   user?: string;
 }
 
+/** A web UI session: the hash of its cookie's random id, the key it was opened with, when it ends. */
+export interface UiSessionRow {
+  id: string;
+  keyHash: string;
+  expiresAt: number;
+}
+
 export interface ClaimParams {
   now: number;
   owner: string;
@@ -275,6 +282,12 @@ export interface Store {
   /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
   touchApiKey(id: string, at: number): Promise<void>;
+  /** Opens a UI session, dropping those that ended before `now` (sign-in is rare; nothing else sweeps). */
+  insertUiSession(row: UiSessionRow, now: number): Promise<void>;
+  /** The session with this id, ended or not (the caller compares expiresAt). */
+  findUiSession(id: string): Promise<UiSessionRow | undefined>;
+  /** Ends the session; nothing happens when there is no such session. */
+  deleteUiSession(id: string): Promise<void>;
 
   // ---- bulk launches and schedules
   /** Inserts a bulk launch; when its idempotency key is taken, returns that bulk launch instead (created: false). */

@@ -97,7 +97,7 @@ export const uiPlugin =
       return reply.header('cache-control', 'no-store').send(s);
     });
     app.delete('/ui/session', publicRoute, async (req, reply) => {
-      signOut(req, reply, callout);
+      await signOut(req, reply, callout);
       return reply.code(204).send();
     });
 

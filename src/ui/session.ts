@@ -1,12 +1,14 @@
-// The web UI's session: an API key exchanged once for a stateless cookie (the key's hash, an expiry
-// and a MAC with the Callout's secret key), checked against the store on every request so that a
-// revoked key's sessions end at once. Unsafe methods with the cookie also need the CSRF header.
+// The web UI's session: an API key exchanged once for a cookie holding a random session id, its
+// expiry and a MAC with the Callout's secret key. The session lives in the store (the id's hash, the
+// key's hash, the expiry) and is checked there with its key on every request, so signing out or
+// revoking the key ends it at once on every node, copies of the cookie included. The MAC turns away
+// made-up cookies before the store is asked. Unsafe methods with the cookie also need the CSRF header.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { principalOf, type Principal } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
-import { sha256 } from '../ids.ts';
+import { randomToken, sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'callout_session';
@@ -17,9 +19,21 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The cookie value for a key: `<keyHash>.<expiresAt>.<mac>` (the hash is not a credential by itself). */
-export function sessionValue(callout: Callout, keyHash: string, expiresAt: number): string {
-  return `${keyHash}.${expiresAt}.${callout.box.mac(`session|${keyHash}|${expiresAt}`)}`;
+/** The cookie value of a session: `<sessionId>.<expiresAt>.<mac>`; the store holds only the id's hash. */
+export function sessionValue(callout: Callout, sessionId: string, expiresAt: number): string {
+  return `${sessionId}.${expiresAt}.${callout.box.mac(`session|${sessionId}|${expiresAt}`)}`;
+}
+
+const COOKIE_FORM = /^([A-Za-z0-9_-]{43})\.(\d{13})\.([A-Za-z0-9_-]{32})$/;
+
+/** The session id of an authentic, unexpired cookie (not yet checked against the store). */
+function sessionIdOf(callout: Callout, cookie: string): string | undefined {
+  const m = COOKIE_FORM.exec(cookie);
+  if (!m) return undefined;
+  const [, id, exp, mac] = m as unknown as [string, string, string, string];
+  if (!callout.box.macMatches(`session|${id}|${exp}`, mac)) return undefined;
+  if (Number(exp) <= callout.clock.now()) return undefined;
+  return id;
 }
 
 /** Bound to one session: a cross-site page can neither read it nor guess it. */
@@ -39,12 +53,12 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
 
 /** The key's row when the cookie is authentic, unexpired and its key still valid; else undefined. */
 async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow | undefined> {
-  const m = /^([0-9a-f]{64})\.(\d{13})\.([A-Za-z0-9_-]{32})$/.exec(cookie);
-  if (!m) return undefined;
-  const [, keyHash, exp, mac] = m as unknown as [string, string, string, string];
-  if (!callout.box.macMatches(`session|${keyHash}|${exp}`, mac)) return undefined;
-  if (Number(exp) <= callout.clock.now()) return undefined;
-  const row = await callout.store.findApiKey(keyHash);
+  const id = sessionIdOf(callout, cookie);
+  if (id === undefined) return undefined;
+  // Signed out (on any node) or never opened here: the row is gone.
+  const session = await callout.store.findUiSession(sha256(id));
+  if (!session || session.expiresAt <= callout.clock.now()) return undefined;
+  const row = await callout.store.findApiKey(session.keyHash);
   // A revoked key ends its sessions at once, on every node.
   if (!row || !(await callout.apiKeys.usable(row))) return undefined;
   return row;
@@ -74,8 +88,11 @@ function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number
 export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: Callout, key: string): Promise<SessionView | undefined> {
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
-  const exp = callout.clock.now() + SESSION_TTL_MS;
-  const value = sessionValue(callout, sha256(key), exp);
+  const now = callout.clock.now();
+  const exp = now + SESSION_TTL_MS;
+  const id = randomToken(32);
+  await callout.store.insertUiSession({ id: sha256(id), keyHash: sha256(key), expiresAt: exp }, now);
+  const value = sessionValue(callout, id, exp);
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${cookieAttributes(req, callout, SESSION_TTL_MS / 1000)}`);
   return sessionView(callout, principal, csrfToken(callout, value), exp);
 }
@@ -103,6 +120,10 @@ async function sessionView(callout: Callout, principal: Principal, csrf: string,
   return { ...principal, csrf, expiresAt: new Date(expiresAt).toISOString(), displayName };
 }
 
-export function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): void {
+/** Ends the session in the store, so a copy of the cookie is refused too, and clears the cookie. */
+export async function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): Promise<void> {
+  const cookie = readCookie(req, SESSION_COOKIE);
+  const id = cookie === undefined ? undefined : sessionIdOf(callout, cookie);
+  if (id !== undefined) await callout.store.deleteUiSession(sha256(id));
   reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, callout, 0)}`);
 }

@@ -69,5 +69,21 @@ eachStore((ctx) => {
       expect((await store.findApiKey('d'.repeat(64)))?.lastUsedAt).toBe(T0 + HOUR);
       expect((await store.listApiKeys())[0]?.lastUsedAt).toBe(T0 + HOUR);
     });
+
+    it('a UI session ended on one node is gone on every node; opening one sweeps those already ended', async () => {
+      const other = db.open();
+      const session = (id: string, expiresAt: number) => ({ id: id.repeat(64), keyHash: 'e'.repeat(64), expiresAt });
+      await store.insertUiSession(session('1', T0 + HOUR), T0);
+      await store.insertUiSession(session('2', T0 + SECOND), T0);
+      expect(await other.findUiSession('1'.repeat(64))).toEqual(session('1', T0 + HOUR));
+      await other.deleteUiSession('1'.repeat(64));
+      await other.deleteUiSession('9'.repeat(64)); // no such session: nothing to do
+      expect(await store.findUiSession('1'.repeat(64))).toBeUndefined();
+      // Session 2 ended at T0 + 1 s: still readable (the caller compares the time) until a sign-in sweeps it.
+      expect(await store.findUiSession('2'.repeat(64))).toEqual(session('2', T0 + SECOND));
+      await other.insertUiSession(session('3', T0 + 2 * HOUR), T0 + HOUR);
+      expect(await store.findUiSession('2'.repeat(64))).toBeUndefined();
+      expect(await store.findUiSession('3'.repeat(64))).toEqual(session('3', T0 + 2 * HOUR));
+    });
   });
 });

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { sessionValue } from '../../src/ui/session.ts';
-import { sha256 } from '../../src/ids.ts';
+import { randomToken, sha256 } from '../../src/ids.ts';
 import { keyWith } from './browser.ts';
 
 interface Res {
@@ -63,7 +63,7 @@ describe('the UI session', () => {
     expect(s.res.status).toBe(200);
     expect(s.res.json).toMatchObject({ name: 'bob', roles: ['builder'] });
     expect(s.setCookie).toMatch(
-      /^callout_session=[0-9a-f]{64}\.\d{13}\.[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+      /^callout_session=[A-Za-z0-9_-]{43}\.\d{13}\.[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
     );
     expect(s.setCookie).not.toContain(builderKey);
     expect(s.res.text).not.toContain(builderKey);
@@ -99,13 +99,16 @@ describe('the UI session', () => {
 
   it('refuses forged, altered and expired cookies', async () => {
     const s = await signIn(h, builderKey);
-    const [hash, exp, mac] = s.cookie.slice('callout_session='.length).split('.') as [string, string, string];
-    const adminHash = sha256(h.adminKey);
+    const [id, exp, mac] = s.cookie.slice('callout_session='.length).split('.') as [string, string, string];
+    const admin = await signIn(h, h.adminKey);
+    const adminId = admin.cookie.slice('callout_session='.length).split('.')[0]!;
     const forged = [
-      `callout_session=${adminHash}.${exp}.${mac}`, // another key's hash under this MAC
-      `callout_session=${hash}.${Number(exp) + 1000}.${mac}`, // a later expiry
-      `callout_session=${hash}.${exp}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
-      `callout_session=${sessionValue(h.callout, hash, Date.now() - 1000)}`, // authentic but expired
+      `callout_session=${adminId}.${exp}.${mac}`, // another session's id under this MAC
+      `callout_session=${id}.${Number(exp) + 1000}.${mac}`, // a later expiry
+      `callout_session=${id}.${exp}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      `callout_session=${sessionValue(h.callout, id, Date.now() - 1000)}`, // authentic but expired
+      `callout_session=${sessionValue(h.callout, randomToken(32), Date.now() + 60_000)}`, // authentic, never opened
+      `callout_session=${sha256(h.adminKey)}.${exp}.${mac}`, // the cookie of before: a key's hash
       'callout_session=garbage',
     ];
     for (const cookie of forged) {
@@ -148,6 +151,28 @@ describe('the UI session', () => {
     const r = await call(h, 'DELETE', '/ui/session');
     expect(r.status).toBe(204);
     expect(String(r.headers['set-cookie'])).toMatch(/^callout_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0$/);
+  });
+
+  it('signing out ends the session in the store: a copy of the cookie is refused, other sessions of the key go on', async () => {
+    const s = await signIn(h, builderKey);
+    const other = await signIn(h, builderKey);
+    expect((await call(h, 'GET', '/v1/connectors', { cookie: s.cookie })).status).toBe(200);
+    const out = await call(h, 'DELETE', '/ui/session', { cookie: s.cookie });
+    expect(out.status).toBe(204);
+    // The browser drops the cookie; a copy taken before (another tab, a stolen one) is refused anyway.
+    expect((await call(h, 'GET', '/v1/connectors', { cookie: s.cookie })).status).toBe(401);
+    expect((await call(h, 'GET', '/ui/session', { cookie: s.cookie })).status).toBe(401);
+    const body = JSON.stringify({ name: 'after-sign-out', baseUrl: h.mock.url });
+    expect((await call(h, 'POST', '/v1/connectors', { cookie: s.cookie, body, headers: { 'x-callout-csrf': s.csrf } })).status).toBe(401);
+    expect((await call(h, 'GET', '/v1/connectors', { cookie: other.cookie })).status).toBe(200);
+    // The store keeps neither the cookie's id nor the key: only their hashes.
+    const db = new Database(join(h.dataDir, 'callout.db'), { readonly: true });
+    const rows = db.prepare('SELECT * FROM ui_sessions').all() as Record<string, unknown>[];
+    db.close();
+    const otherId = other.cookie.slice('callout_session='.length).split('.')[0]!;
+    expect(rows.map((r) => r.id)).toContain(sha256(otherId));
+    expect(JSON.stringify(rows)).not.toContain(otherId);
+    expect(JSON.stringify(rows)).not.toContain(builderKey);
   });
 
   it('serves the page with a strict content-security policy and its bundle from this origin only', async () => {

@@ -2,7 +2,7 @@
 // revocation by any node is seen by every node's next request.
 
 import { DatabaseError, type Pool } from 'pg';
-import type { ApiKeyRow } from '../types.ts';
+import type { ApiKeyRow, UiSessionRow } from '../types.ts';
 import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
 import { apiKeyConflict } from '../conflicts.ts';
 
@@ -42,4 +42,28 @@ export async function revokeApiKey(pool: Pool, id: string, at: number): Promise<
 
 export async function touchApiKey(pool: Pool, id: string, at: number): Promise<void> {
   await pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+}
+
+export async function insertUiSession(pool: Pool, row: UiSessionRow, now: number): Promise<void> {
+  // One statement: the sweep and the insert need no transaction of their own.
+  await pool.query({
+    name: 'callout_insert_ui_session',
+    text: `WITH swept AS (DELETE FROM ui_sessions WHERE expires_at <= $4)
+           INSERT INTO ui_sessions (id, key_hash, expires_at) VALUES ($1, $2, $3)`,
+    values: [row.id, row.keyHash, row.expiresAt, now],
+  });
+}
+
+export async function findUiSession(pool: Pool, id: string): Promise<UiSessionRow | undefined> {
+  const r = await pool.query({
+    name: 'callout_find_ui_session',
+    text: 'SELECT key_hash, expires_at FROM ui_sessions WHERE id = $1',
+    values: [id],
+  });
+  const row = r.rows[0] as { key_hash: string; expires_at: string } | undefined;
+  return row ? { id, keyHash: row.key_hash, expiresAt: Number(row.expires_at) } : undefined;
+}
+
+export async function deleteUiSession(pool: Pool, id: string): Promise<void> {
+  await pool.query({ name: 'callout_delete_ui_session', text: 'DELETE FROM ui_sessions WHERE id = $1', values: [id] });
 }

@@ -26,6 +26,7 @@ import type {
   Store,
   StoreCapabilities,
   TimelineRow,
+  UiSessionRow,
 } from '../types.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig } from './write-config.ts';
@@ -296,6 +297,18 @@ export class PostgresStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await apiKeys.touchApiKey(this.pool, id, at);
+  }
+
+  async insertUiSession(row: UiSessionRow, now: number): Promise<void> {
+    await apiKeys.insertUiSession(this.pool, row, now);
+  }
+
+  async findUiSession(id: string): Promise<UiSessionRow | undefined> {
+    return apiKeys.findUiSession(this.pool, id);
+  }
+
+  async deleteUiSession(id: string): Promise<void> {
+    await apiKeys.deleteUiSession(this.pool, id);
   }
 
   // The operations of the resources below are the same plain delegations, one line each, so that this

@@ -2,7 +2,7 @@
 // revocation written by any process sharing the file is seen by the next request.
 
 import type Database from 'better-sqlite3';
-import type { ApiKeyRow } from '../types.ts';
+import type { ApiKeyRow, UiSessionRow } from '../types.ts';
 import { prepared } from './statements.ts';
 import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
 import { apiKeyConflict } from '../conflicts.ts';
@@ -41,4 +41,21 @@ export function revokeApiKey(db: Database.Database, id: string, at: number): Api
 
 export function touchApiKey(db: Database.Database, id: string, at: number): void {
   prepared(db, 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+}
+
+export function insertUiSession(db: Database.Database, row: UiSessionRow, now: number): void {
+  db.transaction(() => {
+    prepared(db, 'DELETE FROM ui_sessions WHERE expires_at <= ?').run(now);
+    prepared(db, 'INSERT INTO ui_sessions (id, key_hash, expires_at) VALUES (?, ?, ?)').run(row.id, row.keyHash, row.expiresAt);
+  })();
+}
+
+export function findUiSession(db: Database.Database, id: string): UiSessionRow | undefined {
+  const r = prepared(db, 'SELECT key_hash, expires_at FROM ui_sessions WHERE id = ?').get(id) as
+    { key_hash: string; expires_at: number } | undefined;
+  return r ? { id, keyHash: r.key_hash, expiresAt: Number(r.expires_at) } : undefined;
+}
+
+export function deleteUiSession(db: Database.Database, id: string): void {
+  prepared(db, 'DELETE FROM ui_sessions WHERE id = ?').run(id);
 }

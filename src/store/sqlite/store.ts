@@ -27,6 +27,7 @@ import type {
   Store,
   StoreCapabilities,
   TimelineRow,
+  UiSessionRow,
 } from '../types.ts';
 import { prepared } from './statements.ts';
 import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
@@ -359,6 +360,18 @@ export class SqliteStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     apiKeys.touchApiKey(this.db, id, at);
+  }
+
+  async insertUiSession(row: UiSessionRow, now: number): Promise<void> {
+    apiKeys.insertUiSession(this.db, row, now);
+  }
+
+  async findUiSession(id: string): Promise<UiSessionRow | undefined> {
+    return apiKeys.findUiSession(this.db, id);
+  }
+
+  async deleteUiSession(id: string): Promise<void> {
+    apiKeys.deleteUiSession(this.db, id);
   }
 
   // The operations of the resources below are the same plain delegations, one line each, so that this
