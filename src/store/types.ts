@@ -282,8 +282,11 @@ export interface Store {
   /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
   touchApiKey(id: string, at: number): Promise<void>;
-  /** Opens a UI session, dropping those that ended before `now` (sign-in is rare; nothing else sweeps). */
-  insertUiSession(row: UiSessionRow, now: number): Promise<void>;
+  /**
+   * Opens a UI session, dropping those that ended before `now` (sign-in is rare; nothing else sweeps)
+   * and, beyond the newest `maxPerKey` of the same key, the oldest (the new one counts).
+   */
+  insertUiSession(row: UiSessionRow, now: number, maxPerKey: number): Promise<void>;
   /** The session with this id, ended or not (the caller compares expiresAt). */
   findUiSession(id: string): Promise<UiSessionRow | undefined>;
   /** Ends the session; nothing happens when there is no such session. */

@@ -17,6 +17,12 @@ export const CSRF_HEADER = 'x-callout-csrf';
 /** A working day: the key itself is the long-lived credential. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/**
+ * Open sessions one key may hold; signing in once more ends its oldest. Without a bound, anyone with
+ * any valid key could fill the store with sessions by signing in in a loop.
+ */
+export const MAX_SESSIONS_PER_KEY = 50;
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The cookie value of a session: `<sessionId>.<expiresAt>.<mac>`; the store holds only the id's hash. */
@@ -91,7 +97,7 @@ export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: 
   const now = callout.clock.now();
   const exp = now + SESSION_TTL_MS;
   const id = randomToken(32);
-  await callout.store.insertUiSession({ id: sha256(id), keyHash: sha256(key), expiresAt: exp }, now);
+  await callout.store.insertUiSession({ id: sha256(id), keyHash: sha256(key), expiresAt: exp }, now, MAX_SESSIONS_PER_KEY);
   const value = sessionValue(callout, id, exp);
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${cookieAttributes(req, callout, SESSION_TTL_MS / 1000)}`);
   return sessionView(callout, principal, csrfToken(callout, value), exp);

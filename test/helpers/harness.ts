@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { request } from 'undici';
 import type { FastifyInstance } from 'fastify';
 import { Callout, type CalloutOptions } from '../../src/callout.ts';
-import { buildServer } from '../../src/api/server.ts';
+import { buildServer, type ServerOptions } from '../../src/api/server.ts';
 import { startMockServer, type MockOptions, type MockServer } from '../../src/mock/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { ActionView } from '../../src/actions/views.ts';
@@ -43,7 +43,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startHarness(
-  opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; start?: boolean } = {},
+  opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; server?: ServerOptions; start?: boolean } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'callout-test-'));
   const port = await freePort();
@@ -59,7 +59,7 @@ export async function startHarness(
   });
   const adminKey = 'test-admin-key-0123456789';
   await callout.apiKeys.ensureAdminKey(adminKey);
-  const app = await buildServer(callout);
+  const app = await buildServer(callout, opts.server);
   await app.listen({ port, host: '127.0.0.1' });
   if (opts.start !== false) callout.start();
 

@@ -73,17 +73,28 @@ eachStore((ctx) => {
     it('a UI session ended on one node is gone on every node; opening one sweeps those already ended', async () => {
       const other = db.open();
       const session = (id: string, expiresAt: number) => ({ id: id.repeat(64), keyHash: 'e'.repeat(64), expiresAt });
-      await store.insertUiSession(session('1', T0 + HOUR), T0);
-      await store.insertUiSession(session('2', T0 + SECOND), T0);
+      await store.insertUiSession(session('1', T0 + HOUR), T0, 50);
+      await store.insertUiSession(session('2', T0 + SECOND), T0, 50);
       expect(await other.findUiSession('1'.repeat(64))).toEqual(session('1', T0 + HOUR));
       await other.deleteUiSession('1'.repeat(64));
       await other.deleteUiSession('9'.repeat(64)); // no such session: nothing to do
       expect(await store.findUiSession('1'.repeat(64))).toBeUndefined();
       // Session 2 ended at T0 + 1 s: still readable (the caller compares the time) until a sign-in sweeps it.
       expect(await store.findUiSession('2'.repeat(64))).toEqual(session('2', T0 + SECOND));
-      await other.insertUiSession(session('3', T0 + 2 * HOUR), T0 + HOUR);
+      await other.insertUiSession(session('3', T0 + 2 * HOUR), T0 + HOUR, 50);
       expect(await store.findUiSession('2'.repeat(64))).toBeUndefined();
       expect(await store.findUiSession('3'.repeat(64))).toEqual(session('3', T0 + 2 * HOUR));
+    });
+
+    it("a key's sessions beyond the bound end oldest first; another key's sessions are untouched", async () => {
+      const id = (key: string, n: number) => `${key}${String(n).padStart(63, '0')}`;
+      const open = (key: string, n: number) =>
+        store.insertUiSession({ id: id(key, n), keyHash: key.repeat(64), expiresAt: T0 + HOUR + n * SECOND }, T0 + n * SECOND, 3);
+      await open('b', 0);
+      for (let n = 1; n <= 5; n++) await open('a', n);
+      for (const n of [1, 2]) expect(await store.findUiSession(id('a', n))).toBeUndefined();
+      for (const n of [3, 4, 5]) expect((await store.findUiSession(id('a', n)))?.keyHash).toBe('a'.repeat(64));
+      expect((await store.findUiSession(id('b', 0)))?.keyHash).toBe('b'.repeat(64));
     });
   });
 });

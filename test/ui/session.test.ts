@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { sessionValue } from '../../src/ui/session.ts';
+import { MAX_SESSIONS_PER_KEY, sessionValue } from '../../src/ui/session.ts';
 import { randomToken, sha256 } from '../../src/ids.ts';
 import { keyWith } from './browser.ts';
 
@@ -173,6 +173,26 @@ describe('the UI session', () => {
     expect(rows.map((r) => r.id)).toContain(sha256(otherId));
     expect(JSON.stringify(rows)).not.toContain(otherId);
     expect(JSON.stringify(rows)).not.toContain(builderKey);
+  });
+
+  it('a key signed in over and over keeps its newest sessions only: the oldest is ended, not the store filled', async () => {
+    // Past the per-address limit (60 a minute), as from many addresses or nodes.
+    const hs = await startHarness({ start: false, server: { limits: { perAddressWithoutKey: 1000 } } });
+    try {
+      const key = await keyWith(hs, 'looping-sign-in', ['operator']);
+      const first = await signIn(hs, key);
+      await new Promise((r) => setTimeout(r, 5)); // an earlier expiry than every session after it
+      const later = [];
+      for (let i = 0; i < MAX_SESSIONS_PER_KEY; i++) later.push(await signIn(hs, key));
+      expect((await call(hs, 'GET', '/ui/session', { cookie: first.cookie })).status).toBe(401);
+      for (const s of [later[0]!, later.at(-1)!]) expect((await call(hs, 'GET', '/ui/session', { cookie: s.cookie })).status).toBe(200);
+      const db = new Database(join(hs.dataDir, 'callout.db'), { readonly: true });
+      const { n } = db.prepare('SELECT count(*) AS n FROM ui_sessions WHERE key_hash = ?').get(sha256(key)) as { n: number };
+      db.close();
+      expect(n).toBe(MAX_SESSIONS_PER_KEY);
+    } finally {
+      await hs.close();
+    }
   });
 
   it('serves the page with a strict content-security policy and its bundle from this origin only', async () => {

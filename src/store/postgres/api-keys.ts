@@ -44,13 +44,19 @@ export async function touchApiKey(pool: Pool, id: string, at: number): Promise<v
   await pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
 }
 
-export async function insertUiSession(pool: Pool, row: UiSessionRow, now: number): Promise<void> {
-  // One statement: the sweep and the insert need no transaction of their own.
+export async function insertUiSession(pool: Pool, row: UiSessionRow, now: number, maxPerKey: number): Promise<void> {
+  // One statement, so no transaction of its own: its delete sees the rows before the insert, and keeps
+  // the newest maxPerKey - 1 of them for the key beside the new one. Two sign-ins at once may each keep
+  // one more than that; the next sign-in cuts back.
   await pool.query({
     name: 'callout_insert_ui_session',
-    text: `WITH swept AS (DELETE FROM ui_sessions WHERE expires_at <= $4)
+    text: `WITH swept AS (
+             DELETE FROM ui_sessions
+              WHERE expires_at <= $4
+                 OR (key_hash = $2 AND id NOT IN (SELECT id FROM ui_sessions WHERE key_hash = $2
+                                                   ORDER BY expires_at DESC, id DESC LIMIT $5)))
            INSERT INTO ui_sessions (id, key_hash, expires_at) VALUES ($1, $2, $3)`,
-    values: [row.id, row.keyHash, row.expiresAt, now],
+    values: [row.id, row.keyHash, row.expiresAt, now, maxPerKey - 1],
   });
 }
 

@@ -299,8 +299,8 @@ export class PostgresStore implements Store {
     await apiKeys.touchApiKey(this.pool, id, at);
   }
 
-  async insertUiSession(row: UiSessionRow, now: number): Promise<void> {
-    await apiKeys.insertUiSession(this.pool, row, now);
+  async insertUiSession(row: UiSessionRow, now: number, maxPerKey: number): Promise<void> {
+    await apiKeys.insertUiSession(this.pool, row, now, maxPerKey);
   }
 
   async findUiSession(id: string): Promise<UiSessionRow | undefined> {

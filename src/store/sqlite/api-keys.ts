@@ -43,10 +43,15 @@ export function touchApiKey(db: Database.Database, id: string, at: number): void
   prepared(db, 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
 }
 
-export function insertUiSession(db: Database.Database, row: UiSessionRow, now: number): void {
+export function insertUiSession(db: Database.Database, row: UiSessionRow, now: number, maxPerKey: number): void {
   db.transaction(() => {
     prepared(db, 'DELETE FROM ui_sessions WHERE expires_at <= ?').run(now);
     prepared(db, 'INSERT INTO ui_sessions (id, key_hash, expires_at) VALUES (?, ?, ?)').run(row.id, row.keyHash, row.expiresAt);
+    prepared(
+      db,
+      `DELETE FROM ui_sessions WHERE key_hash = ?
+         AND id NOT IN (SELECT id FROM ui_sessions WHERE key_hash = ? ORDER BY expires_at DESC, id DESC LIMIT ?)`,
+    ).run(row.keyHash, row.keyHash, maxPerKey);
   })();
 }
 

@@ -362,8 +362,8 @@ export class SqliteStore implements Store {
     apiKeys.touchApiKey(this.db, id, at);
   }
 
-  async insertUiSession(row: UiSessionRow, now: number): Promise<void> {
-    apiKeys.insertUiSession(this.db, row, now);
+  async insertUiSession(row: UiSessionRow, now: number, maxPerKey: number): Promise<void> {
+    apiKeys.insertUiSession(this.db, row, now, maxPerKey);
   }
 
   async findUiSession(id: string): Promise<UiSessionRow | undefined> {
