@@ -96,6 +96,22 @@ it('on a real file, a failing disk: the launch fails, later launches and outcome
   });
 });
 
+it('after a failed sync nothing more is claimed: work written on disk before is not sent while its outcomes cannot be kept', async () => {
+  await onStore(async (store) => {
+    const early = launched({ dueAt: T0 + 1000 });
+    await store.insertActions([early]); // on disk before the disk goes bad
+    Object.assign(store.walSync!, { fd: 1 << 20 });
+    await expect(store.insertActions([launched({ dueAt: T0 + 60_000 })])).rejects.toThrow(/could not make its writes durable/);
+    Object.assign(store.walSync!, { fd: null });
+    // Sent, its outcome refused, claimed again at each lease's end: the external system would be called over and over.
+    await expect(store.claimDue({ now: T0 + 1000, owner: 'n', leaseUntil: T0 + 2000, limit: 10 })).rejects.toThrow(
+      /could not make its writes durable/,
+    );
+    const after = await store.getAction(early.action.id);
+    expect([after?.version, after?.dueAt]).toEqual([early.action.version, T0 + 1000]); // not claimed
+  });
+});
+
 it('what is claimed is returned only once the launches it includes are on disk', async () => {
   await onStore(async (store) => {
     try {

@@ -246,6 +246,9 @@ export class SqliteStore implements Store {
 
   /** claimDue's rows as the values actionFromValues reads: what the SQLite thread sends back (thread.ts). */
   async claimDueValues(p: ClaimParams): Promise<unknown[][]> {
+    // Stopped by a failed sync: what was on disk before is not sent either, since its outcome could not
+    // be kept and each lease's end would send it again.
+    if (this.walSync?.failed) throw this.walSync.failed;
     const rows = claimDue(this.db, p, this.fullSync);
     // What is claimed is sent out at once: a launch (or an outcome) whose sync has not ended yet must
     // not reach an external system and then vanish in a power cut. Only a claimed row written by such a
