@@ -94,6 +94,10 @@ function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number
 export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: Callout, key: string): Promise<SessionView | undefined> {
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
+  // Signing in again replaces the session this browser had: a copy of its cookie is refused too.
+  const previous = readCookie(req, SESSION_COOKIE);
+  const previousId = previous === undefined ? undefined : sessionIdOf(callout, previous);
+  if (previousId !== undefined) await callout.store.deleteUiSession(sha256(previousId));
   const now = callout.clock.now();
   const exp = now + SESSION_TTL_MS;
   const id = randomToken(32);

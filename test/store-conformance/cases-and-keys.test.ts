@@ -95,6 +95,11 @@ eachStore((ctx) => {
       for (const n of [1, 2]) expect(await store.findUiSession(id('a', n))).toBeUndefined();
       for (const n of [3, 4, 5]) expect((await store.findUiSession(id('a', n)))?.keyHash).toBe('a'.repeat(64));
       expect((await store.findUiSession(id('b', 0)))?.keyHash).toBe('b'.repeat(64));
+      // The clock stepped back: the session just opened ends before the others, and is kept all the same.
+      await store.insertUiSession({ id: id('a', 0), keyHash: 'a'.repeat(64), expiresAt: T0 + HOUR }, T0, 3);
+      expect(await store.findUiSession(id('a', 0))).toBeDefined();
+      expect(await store.findUiSession(id('a', 3))).toBeUndefined();
+      for (const n of [4, 5]) expect(await store.findUiSession(id('a', n))).toBeDefined();
     });
   });
 });

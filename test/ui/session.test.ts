@@ -175,6 +175,16 @@ describe('the UI session', () => {
     expect(JSON.stringify(rows)).not.toContain(builderKey);
   });
 
+  it('signing in again from the same browser ends the session it had: a copy of the old cookie is refused', async () => {
+    const first = await signIn(h, builderKey);
+    const res = await call(h, 'POST', '/ui/session', { body: JSON.stringify({ key: builderKey }), cookie: first.cookie });
+    expect(res.status).toBe(200);
+    const second = String(res.headers['set-cookie']).split(';')[0]!;
+    expect(second).not.toBe(first.cookie);
+    expect((await call(h, 'GET', '/ui/session', { cookie: first.cookie })).status).toBe(401);
+    expect((await call(h, 'GET', '/ui/session', { cookie: second })).status).toBe(200);
+  });
+
   it('a key signed in over and over keeps its newest sessions only: the oldest is ended, not the store filled', async () => {
     // Past the per-address limit (60 a minute), as from many addresses or nodes.
     const hs = await startHarness({ start: false, server: { limits: { perAddressWithoutKey: 1000 } } });

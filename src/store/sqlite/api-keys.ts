@@ -49,9 +49,10 @@ export function insertUiSession(db: Database.Database, row: UiSessionRow, now: n
     prepared(db, 'INSERT INTO ui_sessions (id, key_hash, expires_at) VALUES (?, ?, ?)').run(row.id, row.keyHash, row.expiresAt);
     prepared(
       db,
-      `DELETE FROM ui_sessions WHERE key_hash = ?
-         AND id NOT IN (SELECT id FROM ui_sessions WHERE key_hash = ? ORDER BY expires_at DESC, id DESC LIMIT ?)`,
-    ).run(row.keyHash, row.keyHash, maxPerKey);
+      // The new one stays whatever the clock did (a step back, a tie in the millisecond).
+      `DELETE FROM ui_sessions WHERE key_hash = ? AND id <> ?
+         AND id NOT IN (SELECT id FROM ui_sessions WHERE key_hash = ? AND id <> ? ORDER BY expires_at DESC, id DESC LIMIT ?)`,
+    ).run(row.keyHash, row.id, row.keyHash, row.id, maxPerKey - 1);
   })();
 }
 
