@@ -199,7 +199,29 @@ eachStore((ctx) => {
         owner: null,
         createdAt: T0,
         updatedAt: T0 + 20,
+        version: 2, // one merge of the batch's two outputs
       });
+    });
+
+    it('an output merged into a case moves its version: a change computed from the data read before it is refused', async () => {
+      // A PATCH checks the merged size against the data it read; an output merged since must make it read again.
+      const chunk = 'x'.repeat(100 * 1024);
+      await store.insertCase({ id: 'case-1', data: { a: chunk }, owner: null, createdAt: T0, updatedAt: T0 });
+      const read = (await store.getCase('case-1'))!;
+      const it = launched({ caseId: 'case-1' });
+      await store.insertActions([it]);
+      const w = write(
+        it.action,
+        { state: 'closed', phase: null, updatedAt: T0 + 1 },
+        [],
+        [{ type: 'merge_case_data', data: { b: chunk } }],
+      );
+      expect(await store.writeActions([w])).toEqual([true]);
+      const stale = { id: 'case-1', expectedVersion: read.version ?? 1, at: T0 + 2, dataPatch: { c: chunk } };
+      expect(await store.updateCase(stale)).toBe(false);
+      const now = (await store.getCase('case-1'))!;
+      expect(Object.keys(now.data).sort()).toEqual(['a', 'b']);
+      expect(await store.updateCase({ ...stale, expectedVersion: now.version ?? 1, dataPatch: { c: 1 } })).toBe(true);
     });
 
     it('outputs merged into one case cannot grow its data past 256 KB: the merge that would is not made, and its actions say so', async () => {

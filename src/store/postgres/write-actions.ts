@@ -145,11 +145,12 @@ UNION ALL
 SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
 // Shallow merge, as SQLite's {...data, ...patch}; several patches to one case come composed (../effects.ts).
+// The version moves, so a change computed from the data read before (a PATCH, a map step) is made again.
 // A merge that would make the case data larger than $3 bytes is not made: the ids of those cases
 // (that exist) come back, for their actions' timelines.
 const MERGE_CASE_DATA = `
 WITH upd AS (
-  UPDATE cases c SET data = c.data || m.data, updated_at = m.at
+  UPDATE cases c SET data = c.data || m.data, updated_at = m.at, version = c.version + 1
     FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
    WHERE c.id = ANY($2::text[]) AND c.id = m.id AND octet_length((c.data || m.data)::text) <= $3
   RETURNING c.id

@@ -15,7 +15,9 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 // action has ten), so a write names only the columns that differ from the record it was computed
 // from; without that record, all of them. One statement per column set, cached by its mask.
 const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
-const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ? WHERE id = ?';
+// The version moves too: a change to the case computed from the data read before (a PATCH checking the
+// merged size, a map step) is then refused and made again from what is there now.
+const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = version + 1 WHERE id = ?';
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
