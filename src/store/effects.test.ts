@@ -18,15 +18,16 @@ const changed: Effect = {
 };
 
 describe('planning the effects of applied writes', () => {
-  it('composes the patches to one case in write order, shallowly, at the time of the last, naming the actions they came from', () => {
+  it("keeps each action's patch apart, in write order, naming the action it came from (each is checked on its own)", () => {
     const plan = planEffects([
       written('a1', 'case-1', 10, [{ type: 'merge_case_data', data: { status: 'open', nested: { x: 1 } } }]),
       written('a2', 'case-2', 15, [{ type: 'merge_case_data', data: { other: true } }]),
       written('a3', 'case-1', 20, [{ type: 'merge_case_data', data: { status: 'closed', nested: { y: 2 }, gone: null } }]),
     ]);
     expect(plan.merges).toEqual([
-      { caseId: 'case-1', data: { status: 'closed', nested: { y: 2 }, gone: null }, at: 20, actionIds: ['a1', 'a3'] },
-      { caseId: 'case-2', data: { other: true }, at: 15, actionIds: ['a2'] },
+      { caseId: 'case-1', data: { status: 'open', nested: { x: 1 } }, at: 10, actionId: 'a1' },
+      { caseId: 'case-2', data: { other: true }, at: 15, actionId: 'a2' },
+      { caseId: 'case-1', data: { status: 'closed', nested: { y: 2 }, gone: null }, at: 20, actionId: 'a3' },
     ]);
     expect(plan.notices).toEqual([]);
   });

@@ -8,19 +8,21 @@ import { MAX_INPUT_BYTES, describeBytes } from '../json-limits.ts';
 import type { CaseEvent } from '../processes/runner.ts';
 import type { WebhookEventRow } from '../webhooks/rows.ts';
 
+/** One action's output to merge into its case's data (shallowly, later keys winning), in write order. */
 export interface CaseDataMerge {
   caseId: string;
-  /** The patches to this case in write order, composed: a shallow merge, later keys winning. */
   data: Record<string, unknown>;
   at: number;
-  /** The actions whose outputs these are: told on their timelines when the merge is refused. */
-  actionIds: string[];
+  /** The action whose output it is: told on its timeline when the merge is refused. */
+  actionId: string;
 }
 
 /**
  * A case's data stays within the input limit however many outputs merge into it (each output alone is
  * within 256 KB, but many actions on one case added up): a merge that would pass it is not made, and
- * each action whose output it was says so on its timeline. Measured as JSON text as the store keeps it.
+ * the action whose output it was says so on its timeline. Each output is checked on its own, in write
+ * order, so whether one fits does not depend on which others the engine's batch held. Measured as JSON
+ * text as the store keeps it.
  */
 export const MAX_CASE_DATA_BYTES = MAX_INPUT_BYTES;
 
@@ -66,7 +68,7 @@ export interface EffectPlan {
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
-  const merges = new Map<string, CaseDataMerge>();
+  const merges: CaseDataMerge[] = [];
   const notices: OwnerNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
   const caseEvents: CaseEventNotice[] = [];
@@ -81,12 +83,9 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     if (caseId === null) continue;
     for (const eff of effects)
       switch (eff.type) {
-        case 'merge_case_data': {
-          const before = merges.get(caseId);
-          const actionIds = before ? (before.actionIds.includes(a.id) ? before.actionIds : [...before.actionIds, a.id]) : [a.id];
-          merges.set(caseId, { caseId, data: { ...before?.data, ...eff.data }, at: a.updatedAt, actionIds });
+        case 'merge_case_data':
+          merges.push({ caseId, data: eff.data, at: a.updatedAt, actionId: a.id });
           break;
-        }
         case 'escalated':
           notices.push({
             actionId: a.id,
@@ -121,7 +120,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
   const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges: [...merges.values()], notices, allocations: byQueue, caseEvents, events };
+  return { merges, notices, allocations: byQueue, caseEvents, events };
 }
 
 export const isEmptyPlan = (p: EffectPlan): boolean =>

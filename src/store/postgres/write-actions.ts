@@ -3,13 +3,13 @@
 // A batch travels as one jsonb parameter per statement, so 256 writes cost a handful of round trips.
 
 import type { Pool, PoolClient } from 'pg';
-import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { ActionRecord, TimelineEntry } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
 import { inTransaction } from './transaction.ts';
 import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
-import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type EffectPlan } from '../effects.ts';
+import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type CaseDataMerge, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
@@ -223,6 +223,18 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
   });
 }
 
+/** The merges in rounds where each case is at most once, in write order. */
+function roundsByCase(merges: CaseDataMerge[]): CaseDataMerge[][] {
+  const seen = new Map<string, number>();
+  const out: CaseDataMerge[][] = [];
+  for (const m of merges) {
+    const k = seen.get(m.caseId) ?? 0;
+    seen.set(m.caseId, k + 1);
+    (out[k] ??= []).push(m);
+  }
+  return out;
+}
+
 // One UPDATE ... FROM changes a row at most once, so a second write of the same action in the batch
 // goes in a later statement, where it sees the first (as SQLite's one-by-one loop does).
 function waves(writes: ActionWrite[]): number[][] {
@@ -239,24 +251,23 @@ function waves(writes: ActionWrite[]): number[][] {
 export async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
   await insertWebhookEventsTx(client, plan.events);
-  if (plan.merges.length > 0) {
-    const refused = await client.query<{ id: string }>({
+  // One statement per round, each case at most once in a round: its outputs merge in write order, each
+  // checked on its own (a batch rarely holds more than one output for a case: one round).
+  const refused: Array<TimelineEntry & { actionId: string }> = [];
+  for (const round of roundsByCase(plan.merges)) {
+    const r = await client.query<{ id: string }>({
       name: 'callout_merge_case_data',
       text: MERGE_CASE_DATA,
       values: [
-        JSON.stringify(plan.merges.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))),
-        plan.merges.map((m) => m.caseId),
+        JSON.stringify(round.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))),
+        round.map((m) => m.caseId),
         MAX_CASE_DATA_BYTES,
       ],
     });
-    const ids = new Set(refused.rows.map((r) => r.id));
-    await insertTimeline(
-      client,
-      plan.merges
-        .filter((m) => ids.has(m.caseId))
-        .flatMap((m) => m.actionIds.map((actionId) => ({ ...mergeRefusedEntry(m, m.at), actionId }))),
-    );
+    const ids = new Set(r.rows.map((x) => x.id));
+    for (const m of round) if (ids.has(m.caseId)) refused.push({ ...mergeRefusedEntry(m, m.at), actionId: m.actionId });
   }
+  await insertTimeline(client, refused);
   if (plan.notices.length > 0)
     await client.query({
       name: 'callout_notify_owner',

@@ -102,18 +102,25 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
 }
 
 function applyEffects(db: Database.Database, plan: EffectPlan): void {
+  // Each case read once, its outputs merged in write order, each checked on its own, written once.
+  const cases = new Map<string, { data: object; text?: string; at: number } | null>();
+  const refused: unknown[] = [];
   for (const m of plan.merges) {
-    // Shallow, as PostgreSQL's jsonb || (SQLite's json_patch would merge nested objects and drop nulls).
-    const c = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string } | undefined;
-    if (!c) continue;
-    const merged = JSON.stringify({ ...(JSON.parse(c.data) as object), ...m.data });
-    if (Buffer.byteLength(merged) <= MAX_CASE_DATA_BYTES) prepared(db, SET_CASE_DATA).run(merged, m.at, m.caseId);
-    else {
-      const values: unknown[] = [];
-      for (const id of m.actionIds) timelineValues(values, id, mergeRefusedEntry(m, m.at));
-      insertTimelineValues(db, values);
+    let c = cases.get(m.caseId);
+    if (c === undefined) {
+      const row = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string } | undefined;
+      c = row ? { data: JSON.parse(row.data) as object, at: m.at } : null;
+      cases.set(m.caseId, c);
     }
+    if (c === null) continue;
+    // Shallow, as PostgreSQL's jsonb || (SQLite's json_patch would merge nested objects and drop nulls).
+    const data = { ...c.data, ...m.data };
+    const text = JSON.stringify(data);
+    if (Buffer.byteLength(text) <= MAX_CASE_DATA_BYTES) Object.assign(c, { data, text, at: m.at });
+    else timelineValues(refused, m.actionId, mergeRefusedEntry(m, m.at));
   }
+  for (const [id, c] of cases) if (c?.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
+  if (refused.length > 0) insertTimelineValues(db, refused);
   for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
   for (const t of plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
