@@ -149,6 +149,44 @@ it('what is claimed is returned only once the launches it includes are on disk',
   });
 });
 
+it('with another process on the file, a claim waits for a sync of the whole log: that process may have launched what it claims without its sync yet', async () => {
+  const file = join(fresh(), 'callout.db');
+  const a = new SqliteStore({ file });
+  const b = new SqliteStore({ file });
+  const heldA: Array<() => void> = [];
+  const heldB: Array<() => void> = [];
+  try {
+    await a.migrate();
+    for (const [store, id] of [
+      [a, 'node-a'],
+      [b, 'node-b'],
+    ] as const)
+      await store.heartbeatNode({ id, host: 'h', pid: 1, startedAt: T0, heartbeatAt: T0 });
+    Object.assign(a.walSync!, { datasync: () => new Promise<void>((r) => heldA.push(r)) });
+    Object.assign(b.walSync!, { datasync: () => new Promise<void>((r) => heldB.push(r)) });
+    const x = launched({ dueAt: T0 + 1000 });
+    const launch = a.insertActions([x]); // committed by process A, its sync held
+    await turn();
+    let claimed: string[] | null = null;
+    const claim = b.claimDue({ now: T0 + 1000, owner: 'node-b', leaseUntil: T0 + 60_000, limit: 10 }).then((rows) => {
+      claimed = rows.map((r) => r.id);
+    });
+    await turn();
+    expect(claimed).toBeNull();
+    expect(heldB).toHaveLength(1); // B's own sync of the log, which holds A's commit too
+    heldB[0]!();
+    await claim;
+    expect(claimed).toEqual([x.action.id]);
+    heldA[0]!();
+    await launch;
+  } finally {
+    for (const s of [a, b]) Object.assign(s.walSync!, { datasync: () => Promise.resolve() });
+    for (const release of [...heldA, ...heldB]) release();
+    await a.close();
+    await b.close();
+  }
+});
+
 it('a claim waits only for the sync of what it claims: a timer launched long before is sent while newer launches and outcomes sync', async () => {
   await onStore(async (store) => {
     const held: Array<() => void> = [];

@@ -99,6 +99,10 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
 }
 
+// How often a claim asks whether other nodes share the file. Every node row counts: a dead node's is
+// removed when its work is taken back (within the takeover setting), and until then costs only syncs.
+const SHARING_CHECK_MS = 1000;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly capabilities: StoreCapabilities;
@@ -111,6 +115,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: WalCheckpointer | null = null;
   /** The actions written by commits not known to be on disk yet: the number of the last such commit (WalSync), by id. */
   private readonly unsynced = new Map<string, number>();
+  private sharing = false;
+  private sharingCheckedUntil = -Infinity;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
@@ -255,7 +261,11 @@ export class SqliteStore implements Store {
     // commit waits: work launched long before its due time (a timer) is sent without waiting for the
     // sync of launches made since.
     const w = this.walSync;
-    if (rows.length > 0 && w?.behind && this.unsynced.size > 0)
+    if (rows.length === 0 || !w) return rows;
+    // Another process on the file commits without fsync too, and this one cannot know which of its
+    // commits are on disk: a sync of the log covers them, whoever appended them.
+    if (this.othersShareFile(p.now)) await w.sync();
+    else if (w.behind && this.unsynced.size > 0)
       for (const r of rows) {
         const n = this.unsynced.get(r[0] as string);
         if (n !== undefined && !w.covers(n)) {
@@ -264,6 +274,16 @@ export class SqliteStore implements Store {
         }
       }
     return rows;
+  }
+
+  /** Whether another engine node (another process) uses this file, asked at most once a second. */
+  private othersShareFile(now: number): boolean {
+    if (now >= this.sharingCheckedUntil || now < this.sharingCheckedUntil - SHARING_CHECK_MS) {
+      const r = prepared(this.db, 'SELECT count(*) AS n FROM nodes').get() as { n: number };
+      this.sharing = r.n > 1;
+      this.sharingCheckedUntil = now + SHARING_CHECK_MS;
+    }
+    return this.sharing;
   }
 
   async nextDueAt(): Promise<number | null> {
