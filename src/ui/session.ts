@@ -95,9 +95,7 @@ export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: 
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
   // Signing in again replaces the session this browser had: a copy of its cookie is refused too.
-  const previous = readCookie(req, SESSION_COOKIE);
-  const previousId = previous === undefined ? undefined : sessionIdOf(callout, previous);
-  if (previousId !== undefined) await callout.store.deleteUiSession(sha256(previousId));
+  await endPresentedSession(req, callout);
   const now = callout.clock.now();
   const exp = now + SESSION_TTL_MS;
   const id = randomToken(32);
@@ -132,8 +130,13 @@ async function sessionView(callout: Callout, principal: Principal, csrf: string,
 
 /** Ends the session in the store, so a copy of the cookie is refused too, and clears the cookie. */
 export async function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): Promise<void> {
+  await endPresentedSession(req, callout);
+  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, callout, 0)}`);
+}
+
+/** Deletes the session of the request's cookie, when it is an authentic, unexpired one. */
+async function endPresentedSession(req: FastifyRequest, callout: Callout): Promise<void> {
   const cookie = readCookie(req, SESSION_COOKIE);
   const id = cookie === undefined ? undefined : sessionIdOf(callout, cookie);
   if (id !== undefined) await callout.store.deleteUiSession(sha256(id));
-  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, callout, 0)}`);
 }

@@ -144,7 +144,7 @@ SELECT id FROM upd
 UNION ALL
 SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
-// Shallow merge, as SQLite's {...data, ...patch}; several patches to one case come composed (../effects.ts).
+// Shallow merge, as SQLite's {...data, ...patch}; each case at most once per statement (roundsByCase).
 // The version moves, so a change computed from the data read before (a PATCH, a map step) is made again.
 // A merge that would make the case data larger than $3 bytes is not made: the ids of those cases
 // (that exist) come back, for their actions' timelines.
