@@ -157,11 +157,7 @@ it('with another process on the file, a claim waits for a sync of the whole log:
   const heldB: Array<() => void> = [];
   try {
     await a.migrate();
-    for (const [store, id] of [
-      [a, 'node-a'],
-      [b, 'node-b'],
-    ] as const)
-      await store.heartbeatNode({ id, host: 'h', pid: 1, startedAt: T0, heartbeatAt: T0 });
+    await b.claimDue({ now: T0, owner: 'node-b', leaseUntil: T0 + 60_000, limit: 10 }); // B has looked once
     Object.assign(a.walSync!, { datasync: () => new Promise<void>((r) => heldA.push(r)) });
     Object.assign(b.walSync!, { datasync: () => new Promise<void>((r) => heldB.push(r)) });
     const x = launched({ dueAt: T0 + 1000 });
@@ -185,6 +181,39 @@ it('with another process on the file, a claim waits for a sync of the whole log:
     await a.close();
     await b.close();
   }
+});
+
+it('a launch read back (a repeated request answered without a write) is returned only once it is on disk', async () => {
+  await onStore(async (store) => {
+    const held: Array<() => void> = [];
+    try {
+      Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
+      const x = launched();
+      const launch = store.insertActions([{ ...x, launchKey: 'k-1', launchHash: 'h' }]);
+      await turn();
+      let found: string | undefined;
+      const read = store.getActionByLaunchKey('k-1').then((r) => {
+        found = r?.action.id;
+      });
+      await turn();
+      expect(found).toBeUndefined(); // committed, not on disk: a retry must not be told it launched
+      held[0]!();
+      await launch;
+      await turn();
+      // The read asked for a sync of its own (the one under way may have started before the commit).
+      expect(found).toBeUndefined();
+      expect(held).toHaveLength(2);
+      held[1]!();
+      await read;
+      expect(found).toBe(x.action.id);
+      // On disk since: read at once.
+      expect((await store.getAction(x.action.id))?.id).toBe(x.action.id);
+      expect(held).toHaveLength(2);
+    } finally {
+      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+      for (const release of held) release();
+    }
+  });
 });
 
 it('a claim waits only for the sync of what it claims: a timer launched long before is sent while newer launches and outcomes sync', async () => {

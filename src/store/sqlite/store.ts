@@ -99,10 +99,6 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
 }
 
-// How often a claim asks whether other nodes share the file. Every node row counts: a dead node's is
-// removed when its work is taken back (within the takeover setting), and until then costs only syncs.
-const SHARING_CHECK_MS = 1000;
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly capabilities: StoreCapabilities;
@@ -115,8 +111,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: WalCheckpointer | null = null;
   /** The actions written by commits not known to be on disk yet: the number of the last such commit (WalSync), by id. */
   private readonly unsynced = new Map<string, number>();
-  private sharing = false;
-  private sharingCheckedUntil = -Infinity;
+  /** PRAGMA data_version when this connection last made sure others' commits were on disk. */
+  private othersSeen: number | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     const dir = dirname(opts.file);
@@ -137,6 +133,7 @@ export class SqliteStore implements Store {
       this.fullSync = opts.synchronous !== 'normal';
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
       this.walSync = this.fullSync ? new WalSync(realpathSync(opts.file)) : null;
+      this.othersSeen = (this.db.pragma('data_version') as Array<{ data_version: number }>)[0]?.data_version;
       this.db.pragma('foreign_keys = ON');
       // Every page and index, without the cross-checks of integrity_check: about 1 s on a 1.2 GB store.
       const found = opts.quickCheck === false ? 'ok' : (this.db.pragma('quick_check(1)') as Array<{ quick_check: string }>)[0]?.quick_check;
@@ -226,12 +223,17 @@ export class SqliteStore implements Store {
     return this.syncedAfter(() => insertActions(this.db, p), launchedIds(p));
   }
 
+  // A read may answer a repeated launch or callback with 2xx and no write: what it read must be on disk.
   async getAction(id: string): Promise<ActionRecord | undefined> {
-    return getAction(this.db, id);
+    const a = getAction(this.db, id);
+    if (a) await this.onDisk([a.id]);
+    return a;
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
-    return getActionByLaunchKey(this.db, key);
+    const r = getActionByLaunchKey(this.db, key);
+    if (r) await this.onDisk([r.action.id]);
+    return r;
   }
 
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
@@ -260,30 +262,29 @@ export class SqliteStore implements Store {
     // not reach an external system and then vanish in a power cut. Only a claimed row written by such a
     // commit waits: work launched long before its due time (a timer) is sent without waiting for the
     // sync of launches made since.
-    const w = this.walSync;
-    if (rows.length === 0 || !w) return rows;
-    // Another process on the file commits without fsync too, and this one cannot know which of its
-    // commits are on disk: a sync of the log covers them, whoever appended them.
-    if (this.othersShareFile(p.now)) await w.sync();
-    else if (w.behind && this.unsynced.size > 0)
-      for (const r of rows) {
-        const n = this.unsynced.get(r[0] as string);
-        if (n !== undefined && !w.covers(n)) {
-          await w.sync();
-          break;
-        }
-      }
+    if (rows.length > 0) await this.onDisk(rows.map((r) => r[0] as string));
     return rows;
   }
 
-  /** Whether another engine node (another process) uses this file, asked at most once a second. */
-  private othersShareFile(now: number): boolean {
-    if (now >= this.sharingCheckedUntil || now < this.sharingCheckedUntil - SHARING_CHECK_MS) {
-      const r = prepared(this.db, 'SELECT count(*) AS n FROM nodes').get() as { n: number };
-      this.sharing = r.n > 1;
-      this.sharingCheckedUntil = now + SHARING_CHECK_MS;
+  /**
+   * Resolves once what these actions' rows hold is on disk: after the sync of this store's commit that
+   * wrote one of them, if that is still under way, or after a sync of the whole log when another
+   * connection (another process sharing the file, the thread's twin) has committed since this one last
+   * made sure: their commits may be unsynced too, and a sync of the log covers them, whoever appended them.
+   */
+  private async onDisk(ids: readonly string[]): Promise<void> {
+    const w = this.walSync;
+    if (!w) return;
+    const version = (prepared(this.db, 'PRAGMA data_version').get() as { data_version: number }).data_version;
+    if (version !== this.othersSeen) {
+      this.othersSeen = version;
+      return w.sync();
     }
-    return this.sharing;
+    if (!w.behind || this.unsynced.size === 0) return;
+    for (const id of ids) {
+      const n = this.unsynced.get(id);
+      if (n !== undefined && !w.covers(n)) return w.sync();
+    }
   }
 
   async nextDueAt(): Promise<number | null> {
