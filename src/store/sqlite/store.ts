@@ -133,7 +133,7 @@ export class SqliteStore implements Store {
       this.fullSync = opts.synchronous !== 'normal';
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
       this.walSync = this.fullSync ? new WalSync(realpathSync(opts.file)) : null;
-      this.othersSeen = (this.db.pragma('data_version') as Array<{ data_version: number }>)[0]?.data_version;
+      this.othersSeen = this.dataVersion();
       this.db.pragma('foreign_keys = ON');
       // Every page and index, without the cross-checks of integrity_check: about 1 s on a 1.2 GB store.
       const found = opts.quickCheck === false ? 'ok' : (this.db.pragma('quick_check(1)') as Array<{ quick_check: string }>)[0]?.quick_check;
@@ -266,6 +266,11 @@ export class SqliteStore implements Store {
     return rows;
   }
 
+  /** Moves whenever another connection to the file commits (this connection's own commits leave it). */
+  private dataVersion(): number {
+    return (prepared(this.db, 'PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
   /**
    * Resolves once what these actions' rows hold is on disk: after the sync of this store's commit that
    * wrote one of them, if that is still under way, or after a sync of the whole log when another
@@ -275,7 +280,7 @@ export class SqliteStore implements Store {
   private async onDisk(ids: readonly string[]): Promise<void> {
     const w = this.walSync;
     if (!w) return;
-    const version = (prepared(this.db, 'PRAGMA data_version').get() as { data_version: number }).data_version;
+    const version = this.dataVersion();
     if (version !== this.othersSeen) {
       this.othersSeen = version;
       return w.sync();
