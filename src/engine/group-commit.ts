@@ -9,6 +9,7 @@ import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { Registry } from './registry.ts';
 import type { Logger } from '../logger.ts';
+import { isOutcomeUnknown } from '../store/outcome-unknown.ts';
 
 /**
  * What to do when another writer changed the action first: the engine's own writes apply their
@@ -123,14 +124,16 @@ export class GroupCommit {
   /**
    * Commits writes together; when the commit fails, each is written alone, so one write the store
    * cannot take (a value it cannot serialise, a constraint) never fails the others in its commit.
-   * Returns the writes that failed on their own, still pending.
+   * A commit whose outcome is unknown (store/outcome-unknown.ts) fails as a whole. Returns the writes that failed on their own, still pending.
    */
   private async writeGroup(batch: PendingWrite[]): Promise<Array<{ b: PendingWrite; err: unknown }>> {
     let results: boolean[];
     try {
       results = await this.o.store.writeActions(batch.map((b) => b.write));
     } catch (err) {
-      if (batch.length === 1) return [{ b: batch[0]!, err }];
+      // Written or not, nobody knows: written alone, each would conflict with itself and apply its
+      // event a second time (an attempt counted twice). Their leases bring them back if it was not.
+      if (batch.length === 1 || isOutcomeUnknown(err)) return batch.map((b) => ({ b, err }));
       this.o.logger.warn({ err, count: batch.length }, 'a group commit failed; writing its actions one at a time');
       const failed: Array<{ b: PendingWrite; err: unknown }> = [];
       for (const b of batch) failed.push(...(await this.writeGroup([b])));

@@ -2,13 +2,14 @@
 // that arrangement can get wrong. Everything else it is held to by the rest of this suite, which runs
 // it as a third store ("SqliteStore (thread)").
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.ts';
+import { isOutcomeUnknown } from '../../src/store/outcome-unknown.ts';
 import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import type { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { T0, launched } from './stores.ts';
@@ -56,6 +57,36 @@ describe('SqliteStore on its thread', () => {
     await store.ping();
   });
 
+  it('a call the thread held when it died fails saying its outcome is unknown, so the engine does not write it again', async () => {
+    // Long enough on the thread to be under way when it stops.
+    const items = Array.from({ length: 20_000 }, (_, i) => launched({ createdAt: 1_000 + i }));
+    const big = store.insertActions(items).then(
+      () => 'answered',
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    await workers[0]!.terminate();
+    const e = await big;
+    expect(isOutcomeUnknown(e)).toBe(true);
+    expect((e as Error).message).toMatch(/SQLite thread stopped.*may or may not have been committed/);
+    await store.ping();
+  });
+
+  it('an answer the event loop cannot read replaces the thread, so no call is left waiting on it forever', async () => {
+    const pending = store.getAction('x').then(
+      () => 'answered',
+      (e: unknown) => e,
+    );
+    // What the worker emits when a message from the thread fails to deserialise.
+    workers[0]!.emit('messageerror', new Error('could not deserialise'));
+    const e = await pending;
+    if (e !== 'answered') expect(isOutcomeUnknown(e)).toBe(true);
+    await new Promise((r) => workers[0]!.once('exit', r).unref?.() ?? setTimeout(r, 0));
+    expect(workers).toHaveLength(2);
+    expect(warnings.join('\n')).toMatch(/could not be read .*stopping the thread/);
+    await store.ping();
+  });
+
   it('five deaths in a minute leave the store down with a message that says so, not restarting forever', async () => {
     for (let i = 0; i < 5; i++) await workers[i]!.terminate();
     expect(workers).toHaveLength(5);
@@ -82,5 +113,33 @@ describe('SqliteStore on its thread', () => {
       encoding: 'utf8',
     });
     expect(out.trim()).toBe('pinged');
+  });
+
+  it("a failed sync of the log stops the store, and a thread started after the failing one's death stays stopped", async () => {
+    const file = join(dir, 'full.db');
+    const full = openThreadedSqliteStore({ file, synchronous: 'full' }, (w) => workers.push(w));
+    try {
+      await full.migrate();
+      await full.ping(); // the thread runs; its log descriptor is opened at its first sync
+      const failing = workers.at(-1)!;
+      // The disk goes bad: the log's path cannot be opened for syncing (EISDIR stands for EIO here).
+      // SQLite keeps writing to the log it has open, renamed aside.
+      renameSync(`${file}-wal`, `${file}-wal.aside`);
+      mkdirSync(`${file}-wal`);
+      await expect(full.insertActions([launched()])).rejects.toThrow(/could not make its writes durable \(EISDIR/);
+      // The disk is back; the thread dies and a new one opens a new descriptor, which would be told nothing.
+      rmSync(`${file}-wal`, { recursive: true });
+      renameSync(`${file}-wal.aside`, `${file}-wal`);
+      await failing.terminate();
+      expect(workers.at(-1)).not.toBe(failing);
+      const refused = launched();
+      await expect(full.insertActions([refused])).rejects.toThrow(/could not make its writes durable \(EISDIR/);
+      await expect(full.claimDue({ now: T0 + 1e9, owner: 'n', leaseUntil: T0 + 2e9, limit: 10 })).rejects.toThrow(
+        /could not make its writes durable/,
+      );
+      await expect(full.ping()).rejects.toThrow(/could not make its writes durable/);
+    } finally {
+      await full.close();
+    }
   });
 });

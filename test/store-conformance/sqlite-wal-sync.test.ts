@@ -107,8 +107,13 @@ it('after a failed sync nothing more is claimed: work written on disk before is 
     await expect(store.claimDue({ now: T0 + 1000, owner: 'n', leaseUntil: T0 + 2000, limit: 10 })).rejects.toThrow(
       /could not make its writes durable/,
     );
-    const after = await store.getAction(early.action.id);
-    expect([after?.version, after?.dueAt]).toEqual([early.action.version, T0 + 1000]); // not claimed
+    const after = store.db.prepare('SELECT version, due_at FROM actions WHERE id = ?').get(early.action.id) as {
+      version: number;
+      due_at: number;
+    };
+    expect([after.version, after.due_at]).toEqual([early.action.version, T0 + 1000]); // not claimed
+    // Nor is a read that could tell a repeated launch it was made: the store has stopped.
+    await expect(store.getAction(early.action.id)).rejects.toThrow(/could not make its writes durable/);
   });
 });
 
@@ -183,6 +188,43 @@ it('with another process on the file, a claim waits for a sync of the whole log:
   }
 });
 
+it('commits another connection made before this store opened are synced before what they wrote is claimed (a dead SQLite thread, a process that just started)', async () => {
+  const file = join(fresh(), 'callout.db');
+  const a = new SqliteStore({ file });
+  const heldA: Array<() => void> = [];
+  const heldB: Array<() => void> = [];
+  let b: SqliteStore | undefined;
+  try {
+    await a.migrate();
+    Object.assign(a.walSync!, { datasync: () => new Promise<void>((r) => heldA.push(r)) });
+    const x = launched({ dueAt: T0 + 1000 });
+    const launch = a.insertActions([x]); // committed, its sync held
+    await turn();
+    b = new SqliteStore({ file }); // opens after that commit
+    Object.assign(b.walSync!, { datasync: () => new Promise<void>((r) => heldB.push(r)) });
+    let claimed: string[] | null = null;
+    const claim = b.claimDue({ now: T0 + 1000, owner: 'node-b', leaseUntil: T0 + 60_000, limit: 10 }).then((rows) => {
+      claimed = rows.map((r) => r.id);
+    });
+    await turn();
+    expect(claimed).toBeNull();
+    expect(heldB).toHaveLength(1);
+    heldB[0]!();
+    await claim;
+    expect(claimed).toEqual([x.action.id]);
+    // Made sure once: nobody else has committed since, so the next read does not sync.
+    expect((await b.getAction(x.action.id))?.id).toBe(x.action.id);
+    expect(heldB).toHaveLength(1);
+    heldA[0]!();
+    await launch;
+  } finally {
+    for (const s of [a, b]) if (s) Object.assign(s.walSync!, { datasync: () => Promise.resolve() });
+    for (const release of [...heldA, ...heldB]) release();
+    await a.close();
+    await b?.close();
+  }
+});
+
 it('a launch read back (a repeated request answered without a write) is returned only once it is on disk', async () => {
   await onStore(async (store) => {
     const held: Array<() => void> = [];
@@ -223,6 +265,8 @@ it('a claim waits only for the sync of what it claims: a timer launched long bef
       // Launched and on disk before the rest.
       const early = launched({ dueAt: T0 + 1000 });
       await store.insertActions([early]);
+      // A store that has been running: it has made sure of the log others left (at its first read).
+      await store.getAction(early.action.id);
       Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
       // A launch due later and an outcome of another action, committed, their sync held.
       const later = launched({ dueAt: T0 + 60_000 });

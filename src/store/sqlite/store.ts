@@ -111,7 +111,11 @@ export class SqliteStore implements Store {
   private readonly checkpointer: WalCheckpointer | null = null;
   /** The actions written by commits not known to be on disk yet: the number of the last such commit (WalSync), by id. */
   private readonly unsynced = new Map<string, number>();
-  /** PRAGMA data_version when this connection last made sure others' commits were on disk. */
+  /**
+   * PRAGMA data_version when this connection last made sure others' commits were on disk; none at
+   * first, since commits made before it opened (another process's, a dead SQLite thread's) may be
+   * unsynced too: the first claim or read that finds something syncs the log.
+   */
   private othersSeen: number | undefined;
 
   constructor(opts: SqliteStoreOptions) {
@@ -133,7 +137,6 @@ export class SqliteStore implements Store {
       this.fullSync = opts.synchronous !== 'normal';
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
       this.walSync = this.fullSync ? new WalSync(realpathSync(opts.file)) : null;
-      this.othersSeen = this.dataVersion();
       this.db.pragma('foreign_keys = ON');
       // Every page and index, without the cross-checks of integrity_check: about 1 s on a 1.2 GB store.
       const found = opts.quickCheck === false ? 'ok' : (this.db.pragma('quick_check(1)') as Array<{ quick_check: string }>)[0]?.quick_check;
@@ -280,10 +283,13 @@ export class SqliteStore implements Store {
   private async onDisk(ids: readonly string[]): Promise<void> {
     const w = this.walSync;
     if (!w) return;
+    // Stopped by a failed sync: nothing it answers can be known to be on disk.
+    if (w.failed) throw w.failed;
     const version = this.dataVersion();
     if (version !== this.othersSeen) {
+      await w.sync();
       this.othersSeen = version;
-      return w.sync();
+      return;
     }
     if (!w.behind || this.unsynced.size === 0) return;
     for (const id of ids) {

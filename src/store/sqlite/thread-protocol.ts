@@ -18,3 +18,17 @@ export interface ThreadError {
 }
 
 export type Reply = { id: number; value: unknown } | { id: number; json: string | undefined } | { id: number; error: ThreadError };
+
+/** Sent by the thread, unasked, when its log sync fails: the store stays stopped under later threads too. */
+export interface SyncFailed {
+  syncFailed: string;
+}
+
+/** What a thread is started with. */
+export interface ThreadData {
+  file: string;
+  synchronous: 'full' | 'normal';
+  backgroundCheckpoints: boolean;
+  /** An earlier thread's failed sync (its message): this one starts stopped. */
+  syncFailure: string | null;
+}

@@ -3,22 +3,35 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClaimParams } from '../types.ts';
 import { SqliteStore } from './store.ts';
-import type { Reply, Request, ThreadError } from './thread-protocol.ts';
+import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
-const { file, synchronous, backgroundCheckpoints } = workerData as {
-  file: string;
-  synchronous: 'full' | 'normal';
-  backgroundCheckpoints: boolean;
-};
+const { file, synchronous, backgroundCheckpoints, syncFailure } = workerData as ThreadData;
 // The opening side has checked the file already.
 const store = new SqliteStore({ file, synchronous, quickCheck: false, backgroundCheckpoints });
 const port = parentPort!;
+// An earlier thread's sync failed: this one is stopped too (its own descriptor would not be told).
+let failureSent = syncFailure !== null;
+if (syncFailure !== null && store.walSync) store.walSync.failed = new Error(syncFailure);
+
+/** Tells the event loop's side, once, that the log sync failed: it hands that on to any later thread. */
+function reportSyncFailure(): void {
+  const failed = store.walSync?.failed;
+  if (failureSent || !failed) return;
+  failureSent = true;
+  port.postMessage({ syncFailed: failed.message } satisfies SyncFailed);
+}
 
 function serialise(e: unknown): ThreadError {
   if (!(e instanceof Error)) return { name: 'Error', message: String(e), props: {} };
   const props: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) if (k !== 'message' && k !== 'stack' && k !== 'name') props[k] = v;
-  return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), props: structuredClone(props) };
+  let cloned: Record<string, unknown> = {};
+  try {
+    cloned = structuredClone(props);
+  } catch {
+    // A field that cannot cross (a function): the class and message still do.
+  }
+  return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), props: cloned };
 }
 
 /** Operations started and not answered: a close waits for them (writes waiting for their sync). */
@@ -48,12 +61,25 @@ port.on('message', (m: Request) => {
     void op.finally(() => inFlight.delete(op)).catch(() => undefined);
   }
   op.then(
-    (value) =>
-      port.postMessage(
-        json
-          ? ({ id: m.id, json: value === undefined ? undefined : JSON.stringify(value) } satisfies Reply)
-          : ({ id: m.id, value } satisfies Reply),
-      ),
-    (e: unknown) => port.postMessage({ id: m.id, error: serialise(e) } satisfies Reply),
+    (value) => {
+      reportSyncFailure();
+      try {
+        port.postMessage(
+          json
+            ? ({ id: m.id, json: value === undefined ? undefined : JSON.stringify(value) } satisfies Reply)
+            : ({ id: m.id, value } satisfies Reply),
+        );
+      } catch (e) {
+        // An answer the structured clone refuses (a function, a symbol): the call fails rather than waits forever.
+        port.postMessage({
+          id: m.id,
+          error: serialise(new Error(`the answer to ${m.op} could not leave the SQLite thread: ${(e as Error).message}`)),
+        } satisfies Reply);
+      }
+    },
+    (e: unknown) => {
+      reportSyncFailure();
+      port.postMessage({ id: m.id, error: serialise(e) } satisfies Reply);
+    },
   );
 });

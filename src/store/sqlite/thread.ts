@@ -17,7 +17,8 @@ import { prepareWrite } from './write-actions.ts';
 import { prepareInserts } from './insert-actions.ts';
 import { actionFromValues } from '../rows.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
-import type { Reply, Request, ThreadError } from './thread-protocol.ts';
+import { OutcomeUnknownError } from '../outcome-unknown.ts';
+import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */
 const LOCAL = new Set<PropertyKey>(['migrate', 'updateConnectorStatus', 'claimScheduleTicks']);
@@ -71,6 +72,11 @@ type Pending = Map<number, { resolve: (v: unknown) => void; reject: (e: Error) =
  * The worker thread and the calls waiting on it. A thread that dies (a native fault, out of memory)
  * fails the calls it held, as a dropped PostgreSQL connection would, and is started again: a store
  * that stopped answering would stop the engine. Five deaths in a minute and it stays down.
+ *
+ * What a dead thread knew is not lost with it: the calls it held may have committed (their outcome is
+ * unknown, and they say so), its commits not yet synced are synced by its successor before anything is
+ * claimed or read (a new store trusts no earlier commit: SqliteStore.onDisk), and a failed sync, which
+ * stops the store until the process restarts, is kept here and handed to every later thread.
  */
 class StoreThread {
   /** Started by the first call: a process that never calls (e.g. `callout migrate`) never waits on one booting. */
@@ -79,16 +85,18 @@ class StoreThread {
   private nextId = 1;
   private down: Error | null = null;
   private deaths: number[] = [];
+  /** A thread's log sync failed: the store stays stopped (wal-sync.ts), whichever thread runs it. */
+  private syncFailure: string | null = null;
 
   constructor(
-    private readonly data: { file: string; synchronous: 'full' | 'normal'; backgroundCheckpoints: boolean },
+    private readonly data: Omit<ThreadData, 'syncFailure'>,
     private readonly logger: SqliteStoreOptions['logger'],
     private readonly onWorker?: (w: Worker) => void,
   ) {}
 
   private spawn(): Worker {
     const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
-      workerData: this.data,
+      workerData: { ...this.data, syncFailure: this.syncFailure } satisfies ThreadData,
       execArgv: threadExecArgv(process.execArgv),
     });
     // The thread keeps the process alive only while a call is waiting for it.
@@ -96,12 +104,22 @@ class StoreThread {
     this.worker = w;
     w.on('message', (m: Reply) => this.answer(m));
     w.on('error', (e) => this.lost(w, `failed: ${e.message}`));
+    // An answer that could not be read here: which call it answered is unknown, so every call the
+    // thread holds fails as if it had died, and it is replaced (the calls would otherwise wait forever).
+    w.on('messageerror', (e) => {
+      this.logger?.warn(`an answer from the SQLite thread could not be read (${e.message}); stopping the thread`);
+      void w.terminate();
+    });
     w.on('exit', (code) => this.lost(w, `stopped (exit code ${code})`));
     this.onWorker?.(w);
     return w;
   }
 
-  private answer(m: Reply): void {
+  private answer(m: Reply | SyncFailed): void {
+    if ('syncFailed' in m) {
+      this.syncFailure ??= m.syncFailed;
+      return;
+    }
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -112,7 +130,7 @@ class StoreThread {
 
   private lost(w: Worker, why: string): void {
     if (w !== this.worker) return; // its 'error' came first, and a new thread runs already
-    const err = new Error(`the SQLite thread ${why}`);
+    const err = new OutcomeUnknownError(`the SQLite thread ${why}; what it was doing may or may not have been committed`);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     if (this.down) return;
