@@ -75,6 +75,36 @@ export function recordOutcomes(
   return n;
 }
 
+/**
+ * A change to a connector's status, as data: the store applies it (changeStatus) inside the
+ * transaction that reads and writes the record, on whichever connection or thread runs it.
+ */
+export type StatusChange =
+  /** Attempt outcomes, in the order they happened. */
+  | { kind: 'outcomes'; outcomes: Array<{ ok: boolean; error?: string }>; breaker: CircuitBreakerSpec | null; now: number }
+  /** Take the one probe an open circuit allows, in flight until `until`. */
+  | { kind: 'probe'; now: number; until: number }
+  /** Why a person must look at the connector; null clears it. */
+  | { kind: 'attention'; message: string | null; now: number };
+
+/** The status after `change`; `applied` is false only for a probe that was not free to take. */
+export function changeStatus(
+  cur: ConnectorStatus | undefined,
+  connectorId: string,
+  change: StatusChange,
+): { status: ConnectorStatus; applied: boolean } {
+  const c = cur ?? closedStatus(connectorId, change.now);
+  switch (change.kind) {
+    case 'outcomes':
+      return { status: recordOutcomes(c, change.outcomes, change.breaker, change.now), applied: true };
+    case 'probe':
+      if (admission(c, change.now).kind !== 'probe') return { status: c, applied: false };
+      return { status: { ...c, probeUntil: change.until, updatedAt: change.now }, applied: true };
+    case 'attention':
+      return { status: { ...c, needsAttention: change.message, updatedAt: change.now }, applied: true };
+  }
+}
+
 /** The operator's view: `half_open` while a probe is in flight. */
 export function statusView(s: ConnectorStatus | undefined, now: number): Record<string, unknown> {
   if (!s) return { circuit: 'closed', failures: 0, needsAttention: null };

@@ -3,7 +3,7 @@
 
 import type { Store } from '../store/types.ts';
 import type { Logger } from '../logger.ts';
-import { admission, closedStatus, recordOutcomes, statusView, type Admission, type ConnectorStatus } from '../connectors/circuit.ts';
+import { admission, statusView, type Admission, type ConnectorStatus } from '../connectors/circuit.ts';
 import type { ConnectorEntry } from './registry.ts';
 
 export class ConnectorHealth {
@@ -38,15 +38,9 @@ export class ConnectorHealth {
 
   /** Takes the one probe an open circuit allows; false when another node (or attempt) has it. */
   async claimProbe(connectorId: string, now: number, until: number): Promise<boolean> {
-    let won = false;
-    const s = await this.store.updateConnectorStatus(connectorId, (cur) => {
-      const c = cur ?? closedStatus(connectorId, now);
-      if (admission(c, now).kind !== 'probe') return c;
-      won = true;
-      return { ...c, probeUntil: until, updatedAt: now };
-    });
-    this.statuses.set(connectorId, s);
-    return won;
+    const { status, applied } = await this.store.updateConnectorStatus(connectorId, { kind: 'probe', now, until });
+    this.statuses.set(connectorId, status);
+    return applied;
   }
 
   /** Notes an attempt's outcome for the breaker: failures are connection errors, timeouts and 5xx. */
@@ -66,9 +60,12 @@ export class ConnectorHealth {
       if (list.every((o) => o.ok) && (!known || (known.circuit === 'closed' && known.failures === 0))) continue;
       try {
         const before = known?.circuit;
-        const s = await this.store.updateConnectorStatus(id, (cur) =>
-          recordOutcomes(cur ?? closedStatus(id, now), list, connector.spec.circuitBreaker, now),
-        );
+        const { status: s } = await this.store.updateConnectorStatus(id, {
+          kind: 'outcomes',
+          outcomes: list,
+          breaker: connector.spec.circuitBreaker,
+          now,
+        });
         this.statuses.set(id, s);
         if (before !== s.circuit)
           this.logger.warn(
@@ -82,12 +79,8 @@ export class ConnectorHealth {
   }
 
   async setAttention(connectorId: string, message: string | null, now: number): Promise<void> {
-    const s = await this.store.updateConnectorStatus(connectorId, (cur) => ({
-      ...(cur ?? closedStatus(connectorId, now)),
-      needsAttention: message,
-      updatedAt: now,
-    }));
-    this.statuses.set(connectorId, s);
+    const { status } = await this.store.updateConnectorStatus(connectorId, { kind: 'attention', message, now });
+    this.statuses.set(connectorId, status);
   }
 
   view(connectorId: string, now: number): Record<string, unknown> {

@@ -4,7 +4,7 @@
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
 import type { Phase, State } from '../lifecycle/states.ts';
-import type { ConnectorStatus } from '../connectors/circuit.ts';
+import type { ConnectorStatus, StatusChange } from '../connectors/circuit.ts';
 import type {
   BulkLaunchRow,
   BulkLease,
@@ -266,8 +266,8 @@ export interface Store {
   releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void>;
 
   listConnectorStatus(): Promise<ConnectorStatus[]>;
-  /** Read-modify-write of one connector's status in a transaction (`update` gets undefined when there is none). */
-  updateConnectorStatus(connectorId: string, update: (cur: ConnectorStatus | undefined) => ConnectorStatus): Promise<ConnectorStatus>;
+  /** Read-modify-write of one connector's status in a transaction, one node at a time (circuit.ts changeStatus). */
+  updateConnectorStatus(connectorId: string, change: StatusChange): Promise<{ status: ConnectorStatus; applied: boolean }>;
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;

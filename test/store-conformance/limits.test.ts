@@ -1,7 +1,7 @@
 // Store conformance: connector limits (rate windows, concurrency slots) and status, on both stores.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { closedStatus } from '../../src/connectors/circuit.ts';
+import { closedStatus, type StatusChange } from '../../src/connectors/circuit.ts';
 import { eachStore, T0, SECOND, HOUR, type TestDatabase } from './stores.ts';
 import type { Store } from '../../src/store/types.ts';
 
@@ -80,26 +80,31 @@ eachStore((ctx) => {
 
     it('connector status is read, changed and written by one node at a time', async () => {
       expect(await store.listConnectorStatus()).toEqual([]);
-      const first = await store.updateConnectorStatus('crm', (cur) => {
-        expect(cur).toBeUndefined();
-        return { ...closedStatus('crm', T0), failures: 1, lastError: 'connect ECONNREFUSED' };
+      const failed = (now: number, error?: string): StatusChange => ({
+        kind: 'outcomes',
+        outcomes: [{ ok: false, ...(error ? { error } : {}) }],
+        breaker: null,
+        now,
       });
-      expect(await store.listConnectorStatus()).toEqual([first]);
+      const first = await store.updateConnectorStatus('crm', failed(T0, 'connect ECONNREFUSED'));
+      expect(first).toEqual({ status: { ...closedStatus('crm', T0), failures: 1, lastError: 'connect ECONNREFUSED' }, applied: true });
+      expect(await store.listConnectorStatus()).toEqual([first.status]);
       const nodes = [db.open(), db.open()];
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          nodes[i % 2]!.updateConnectorStatus('crm', (cur) => ({ ...cur!, failures: cur!.failures + 1, updatedAt: T0 + i })),
-        ),
-      );
-      await store.updateConnectorStatus('erp', () => ({ ...closedStatus('erp', T0), circuit: 'open', openedAt: T0, retryAt: T0 + HOUR }));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => nodes[i % 2]!.updateConnectorStatus('crm', failed(T0 + i))));
+      const breaker = { failureThreshold: 3, cooldownMs: HOUR };
+      const fails = Array.from({ length: 3 }, () => ({ ok: false, error: 'HTTP 503' }));
+      await store.updateConnectorStatus('erp', { kind: 'outcomes', outcomes: fails, breaker, now: T0 });
       const all = await store.listConnectorStatus();
       expect(all.find((s) => s.connectorId === 'crm')!.failures).toBe(21);
-      expect(all.find((s) => s.connectorId === 'erp')).toEqual({
-        ...closedStatus('erp', T0),
-        circuit: 'open',
-        openedAt: T0,
-        retryAt: T0 + HOUR,
-      });
+      const open = { ...closedStatus('erp', T0), circuit: 'open', failures: 3, lastError: 'HTTP 503', openedAt: T0, retryAt: T0 + HOUR };
+      expect(all.find((s) => s.connectorId === 'erp')).toEqual(open);
+      // The cool-down over, two nodes ask for the one probe at once: one gets it.
+      const until = T0 + HOUR + 30_000;
+      const asks = await Promise.all(nodes.map((n) => n.updateConnectorStatus('erp', { kind: 'probe', now: T0 + HOUR, until })));
+      expect(asks.map((a) => a.applied).sort()).toEqual([false, true]);
+      for (const a of asks) expect(a.status).toEqual({ ...open, probeUntil: until, updatedAt: T0 + HOUR });
+      const flagged = await store.updateConnectorStatus('erp', { kind: 'attention', message: 'credentials refused', now: T0 + HOUR + 1 });
+      expect(flagged.status).toMatchObject({ circuit: 'open', needsAttention: 'credentials refused', updatedAt: T0 + HOUR + 1 });
     });
   });
 });

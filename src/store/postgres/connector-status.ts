@@ -2,7 +2,7 @@
 // connector's advisory lock (not FOR UPDATE: the first status of a connector has no row to lock yet).
 
 import type { Pool } from 'pg';
-import type { ConnectorStatus } from '../../connectors/circuit.ts';
+import { changeStatus, type ConnectorStatus, type StatusChange } from '../../connectors/circuit.ts';
 import { connectorStatusFromRow } from '../rows.ts';
 import { inTransaction, lockConnector } from './transaction.ts';
 
@@ -16,13 +16,13 @@ export async function listConnectorStatus(pool: Pool): Promise<ConnectorStatus[]
 export async function updateConnectorStatus(
   pool: Pool,
   connectorId: string,
-  update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
-): Promise<ConnectorStatus> {
+  change: StatusChange,
+): Promise<{ status: ConnectorStatus; applied: boolean }> {
   return inTransaction(pool, async (c) => {
     await lockConnector(c, 'status', connectorId);
     const row = (await c.query<{ doc: string }>('SELECT doc FROM connector_status WHERE connector_id = $1', [connectorId])).rows[0];
-    const next = update(row ? connectorStatusFromRow(row) : undefined);
-    await c.query(UPSERT, [connectorId, JSON.stringify(next), next.updatedAt]);
+    const next = changeStatus(row ? connectorStatusFromRow(row) : undefined, connectorId, change);
+    await c.query(UPSERT, [connectorId, JSON.stringify(next.status), next.status.updatedAt]);
     return next;
   });
 }

@@ -67,7 +67,7 @@ import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
-import type { ConnectorStatus } from '../../connectors/circuit.ts';
+import type { ConnectorStatus, StatusChange } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
@@ -260,11 +260,8 @@ export class PostgresStore implements Store {
     return listConnectorStatus(this.pool);
   }
 
-  async updateConnectorStatus(
-    connectorId: string,
-    update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
-  ): Promise<ConnectorStatus> {
-    return updateConnectorStatus(this.pool, connectorId, update);
+  async updateConnectorStatus(connectorId: string, change: StatusChange): Promise<{ status: ConnectorStatus; applied: boolean }> {
+    return updateConnectorStatus(this.pool, connectorId, change);
   }
 
   async insertCase(row: CaseRow): Promise<void> {

@@ -2,7 +2,7 @@
 // which holds the file's write lock, so processes sharing the file take turns.
 
 import type Database from 'better-sqlite3';
-import type { ConnectorStatus } from '../../connectors/circuit.ts';
+import { changeStatus, type ConnectorStatus, type StatusChange } from '../../connectors/circuit.ts';
 import { connectorStatusFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
@@ -16,13 +16,13 @@ export function listConnectorStatus(db: Database.Database): ConnectorStatus[] {
 export function updateConnectorStatus(
   db: Database.Database,
   connectorId: string,
-  update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
-): ConnectorStatus {
+  change: StatusChange,
+): { status: ConnectorStatus; applied: boolean } {
   return db
     .transaction(() => {
       const row = prepared(db, 'SELECT doc FROM connector_status WHERE connector_id = ?').get(connectorId) as { doc: string } | undefined;
-      const next = update(row ? connectorStatusFromRow(row) : undefined);
-      prepared(db, UPSERT).run(connectorId, JSON.stringify(next), next.updatedAt);
+      const next = changeStatus(row ? connectorStatusFromRow(row) : undefined, connectorId, change);
+      prepared(db, UPSERT).run(connectorId, JSON.stringify(next.status), next.status.updatedAt);
       return next;
     })
     .immediate();

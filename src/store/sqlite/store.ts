@@ -73,7 +73,7 @@ import type * as W from '../../webhooks/rows.ts';
 import { SetupError } from '../../errors.ts';
 import { restrictToOwner } from '../../crypto/files.ts';
 import type { Logger } from '../../logger.ts';
-import type { ConnectorStatus } from '../../connectors/circuit.ts';
+import type { ConnectorStatus, StatusChange } from '../../connectors/circuit.ts';
 import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
@@ -358,11 +358,8 @@ export class SqliteStore implements Store {
     return listConnectorStatus(this.db);
   }
 
-  async updateConnectorStatus(
-    connectorId: string,
-    update: (cur: ConnectorStatus | undefined) => ConnectorStatus,
-  ): Promise<ConnectorStatus> {
-    return updateConnectorStatus(this.db, connectorId, update);
+  async updateConnectorStatus(connectorId: string, change: StatusChange): Promise<{ status: ConnectorStatus; applied: boolean }> {
+    return updateConnectorStatus(this.db, connectorId, change);
   }
 
   async insertCase(row: CaseRow): Promise<void> {

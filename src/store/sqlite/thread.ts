@@ -6,9 +6,8 @@
 //
 // The store's methods are async already, so this is a Proxy over an ordinary SqliteStore that forwards
 // each call by name. What cannot cross a thread stays on this side's connection: migrations (before any
-// call is forwarded), and the two operations that take a function run inside their transaction
-// (`updateConnectorStatus`, `claimScheduleTicks`; rare: a circuit change, a schedule tick). The claim's
-// lateness callback is replaced by a list the worker returns.
+// call is forwarded), and `claimScheduleTicks`, which runs a function inside its transaction (rare: a
+// schedule's tick). The claim's lateness callback is replaced by a list the worker returns.
 
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
@@ -21,7 +20,7 @@ import { OutcomeUnknownError } from '../outcome-unknown.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */
-const LOCAL = new Set<PropertyKey>(['migrate', 'updateConnectorStatus', 'claimScheduleTicks']);
+const LOCAL = new Set<PropertyKey>(['migrate', 'claimScheduleTicks']);
 
 /**
  * Operations whose arguments and results are plain JSON records (no Map, no undefined inside arrays),
