@@ -1,7 +1,7 @@
 // Action type use cases: create, change (retry policy changes reach open actions), read, list, the
 // JSON Schema of the fields, and 'Test action'.
 
-import type { Store } from '../store/types.ts';
+import type { ConfigChange, ConfigRow, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Sender } from '../engine/sender.ts';
@@ -32,14 +32,18 @@ export class ActionTypeService {
   }
 
   async create(body: unknown): Promise<Record<string, unknown>> {
-    const { store, registry, clock } = this.d;
-    const spec = compileActionTypeSpec(body, await this.connectorIdOf(body));
-    const now = clock.now();
-    const id = uuidv7(now);
-    const row = { id, name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
-    await store.insertConfig('action_type', row);
-    const e = registry.putActionType(row);
+    const { row } = this.planCreate(body, await this.connectorIdOf(body));
+    await this.d.store.insertConfig('action_type', row);
+    const e = this.d.registry.putActionType(row);
     return actionTypeView(e.compiled, e);
+  }
+
+  /** A new action type's row, its connector given by id, not stored yet (the import stores several at once). */
+  planCreate(body: unknown, connectorId: string | undefined): ConfigChange {
+    const spec = compileActionTypeSpec(body, connectorId);
+    const now = this.d.clock.now();
+    const row = { id: uuidv7(now), name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
+    return { kind: 'action_type', row, expectedRevision: null };
   }
 
   async update(
@@ -48,27 +52,42 @@ export class ActionTypeService {
     actor: `user:${string}` | 'system' = 'system',
     mode: 'merge' | 'replace' = 'merge',
   ): Promise<Record<string, unknown>> {
-    const { store, registry, clock, engine } = this.d;
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    const row = await store.getConfig('action_type', idOrName);
+    const row = await this.d.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
-    const cur = registry.putActionType(row);
-    const base = actionTypeOptions(cur.compiled.spec);
-    // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
-    const merged: Record<string, unknown> = mode === 'replace' ? {} : { ...base };
-    if (mode === 'replace') Object.assign(merged, patch);
-    else
-      for (const [k, v] of Object.entries(patch))
-        merged[k] =
-          isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
-    const spec = compileActionTypeSpec(merged, await this.connectorIdOf(merged));
-    const now = clock.now();
-    const next = { ...row, name: spec.name, doc: actionTypeToDoc(spec), revision: row.revision + 1, updatedAt: now };
-    if (!(await store.updateConfig('action_type', next, row.revision)))
+    const merged = this.merged(row, patch, mode);
+    const change = this.planUpdate(row, merged, await this.connectorIdOf(merged));
+    if (!(await this.d.store.updateConfig('action_type', change.row, row.revision)))
       throw new ConflictError('The action type was changed by someone else; fetch it and try again');
+    return this.updated(row, change.row, actor);
+  }
+
+  /** The whole new document: `patch` over the stored one (`merge`), or `patch` alone (`replace`). */
+  private merged(row: ConfigRow, patch: Record<string, unknown>, mode: 'merge' | 'replace'): Record<string, unknown> {
+    if (mode === 'replace') return { ...patch };
+    const base = actionTypeOptions(this.d.registry.putActionType(row).compiled.spec);
+    // Nested settings merge one level deep, so `{ "retry": { "maxRetries": 7 } }` keeps the interval.
+    const merged: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(patch))
+      merged[k] =
+        isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    return merged;
+  }
+
+  /** The stored row `row` replaced by the whole document `body` (its connector given by id), not stored yet. */
+  planUpdate(row: ConfigRow, body: Record<string, unknown>, connectorId: string | undefined): ConfigChange {
+    const spec = compileActionTypeSpec(body, connectorId);
+    const next = { ...row, name: spec.name, doc: actionTypeToDoc(spec), revision: row.revision + 1, updatedAt: this.d.clock.now() };
+    return { kind: 'action_type', row: next, expectedRevision: row.revision };
+  }
+
+  /** Once an update of `prior` is stored: the registry takes it, and a changed retry policy applies to open actions. */
+  async updated(prior: ConfigRow, next: ConfigRow, actor: `user:${string}` | 'system'): Promise<Record<string, unknown>> {
+    const { registry, engine } = this.d;
+    const before = registry.putActionType(prior).compiled.spec.retry;
     const e = registry.putActionType(next);
     // Retry policy changes apply live to open actions (SPEC section 2).
-    if (JSON.stringify(cur.compiled.spec.retry) !== JSON.stringify(spec.retry)) await engine.applyPolicyChange(row.id, actor);
+    if (JSON.stringify(before) !== JSON.stringify(e.compiled.spec.retry)) await engine.applyPolicyChange(next.id, actor);
     return actionTypeView(e.compiled, e);
   }
 

@@ -4,11 +4,11 @@
 // changes nothing.
 
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import type { Store } from '../store/types.ts';
+import type { ConfigChange, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { ConnectorService } from '../connectors/service.ts';
 import type { ActionTypeService } from '../action-types/service.ts';
-import { NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { Problems, ValidationError } from '../errors.ts';
 import { isObject, type Doc } from '../validation/check.ts';
 import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
@@ -253,8 +253,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
 
   // Pass 1: validate everything, with secrets resolved; existing secrets are kept when a reference is unset.
   const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
-  const knownConnectors = new Map<string, string>();
-  for (const row of await d.store.listConfig('connector')) knownConnectors.set(row.name, row.id);
+  // By name exactly (a look-up by id or name would take a document whose id spells the name).
+  const connectorRows = new Map((await d.store.listConfig('connector')).map((r) => [r.name, r]));
+  const knownConnectors = new Map([...connectorRows.values()].map((r) => [r.name, r.id]));
   refuseRepeatedNames(connectors as unknown[], 'connectors', p);
   refuseRepeatedNames(actionTypes as unknown[], 'actionTypes', p);
   for (const [i, c] of (connectors as unknown[]).entries()) {
@@ -299,44 +300,63 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   }
   p.throwIfAny();
 
-  // Pass 2: write, skipping what is already as the file says.
+  // Pass 2: plan every write, skipping what is already as the file says; then store them all in one
+  // transaction, so a failure (a name taken meanwhile, a store error) leaves the configuration as it was.
   const report: ImportReport = {
     connectors: { created: [], updated: [], unchanged: [] },
     actionTypes: { created: [], updated: [], unchanged: [] },
   };
+  const changes: ConfigChange[] = [];
+  const after: Array<() => Promise<unknown>> = [];
+  // Action types name their connector; one created by this file has its id only once planned.
+  const connectorIds = new Map(knownConnectors);
   for (const c of plannedConnectors) {
     if (!c.existing) {
-      await d.connectors.create(c.body);
+      const change = d.connectors.planCreate(c.body);
+      changes.push(change);
+      connectorIds.set(c.name, change.row.id);
       report.connectors.created.push(c.name);
       continue;
     }
     const next = compileConnector(c.body, { allowPrivateNetworks: d.allowPrivateNetworks, existing: c.existing });
-    if (JSON.stringify(next) === JSON.stringify(c.existing)) report.connectors.unchanged.push(c.name);
-    else {
-      await d.connectors.update(c.name, c.body, 'replace');
-      report.connectors.updated.push(c.name);
+    if (JSON.stringify(next) === JSON.stringify(c.existing)) {
+      report.connectors.unchanged.push(c.name);
+      continue;
     }
+    const change = d.connectors.planUpdate(connectorRows.get(c.name)!, c.body, 'replace');
+    changes.push(change);
+    after.push(() => d.connectors.updated(change.row));
+    report.connectors.updated.push(c.name);
   }
+  const typeRows = new Map((await d.store.listConfig('action_type')).map((r) => [r.name, r]));
   for (const t of actionTypes as Doc[]) {
     const name = t.name as string;
-    // Only "there is none by this name" means create; a store that fails is a failure, not a new type.
-    const prior = await d.registry.actionType(name).catch((e: unknown) => {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    });
+    // A connector named by the file, or by its id.
+    const ref = t.connector as string;
+    const connectorId = connectorIds.get(ref) ?? [...connectorRows.values()].find((r) => r.id === ref)?.id;
+    const prior = typeRows.get(name);
     if (!prior) {
-      await d.actionTypes.create(t);
+      changes.push(d.actionTypes.planCreate(t, connectorId));
       report.actionTypes.created.push(name);
       continue;
     }
-    const connectorId = (await d.registry.connector(t.connector as string)).id;
-    const next = compileActionTypeSpec(t, connectorId);
-    if (JSON.stringify(actionTypeOptions(next)) === JSON.stringify(actionTypeOptions(prior.compiled.spec)))
+    const stored = d.registry.putActionType(prior).compiled.spec;
+    if (JSON.stringify(actionTypeOptions(compileActionTypeSpec(t, connectorId))) === JSON.stringify(actionTypeOptions(stored))) {
       report.actionTypes.unchanged.push(name);
-    else {
-      await d.actionTypes.update(name, { ...t, connector: connectorId }, 'system', 'replace');
-      report.actionTypes.updated.push(name);
+      continue;
     }
+    const change = d.actionTypes.planUpdate(prior, { ...t, connector: connectorId }, connectorId);
+    changes.push(change);
+    after.push(() => d.actionTypes.updated(prior, change.row, 'system'));
+    report.actionTypes.updated.push(name);
   }
+  if (changes.length > 0) await d.store.writeConfigs(changes);
+  // Stored: this node's registry takes the new documents, and updates take effect (held actions, retry policies).
+  for (const c of changes) {
+    if (c.expectedRevision !== null) continue;
+    if (c.kind === 'connector') d.registry.putConnector(c.row);
+    else d.registry.putActionType(c.row);
+  }
+  for (const f of after) await f();
   return report;
 }

@@ -1,7 +1,7 @@
 // Connector use cases: create, change, read, list and test connectors; keep a rotated refresh token.
 // Secrets are write-only: views never carry them.
 
-import type { Store } from '../store/types.ts';
+import type { ConfigChange, ConfigRow, Store } from '../store/types.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -29,36 +29,56 @@ export class ConnectorService {
   constructor(private readonly d: ConnectorServiceDeps) {}
 
   async create(body: unknown): Promise<Record<string, unknown>> {
-    const { store, registry, box, clock } = this.d;
+    const { row } = this.planCreate(body);
+    await this.d.store.insertConfig('connector', row);
+    const e = this.d.registry.putConnector(row);
+    return this.withStatus(connectorView(row.id, e.spec, row));
+  }
+
+  /** A new connector's row (secrets encrypted), not stored yet: the import stores several in one transaction. */
+  planCreate(body: unknown): ConfigChange {
     const spec = compileConnector(body, { allowPrivateNetworks: this.d.allowPrivateNetworks });
-    const now = clock.now();
-    const id = uuidv7(now);
-    const row = { id, name: spec.name, doc: connectorToDoc(spec, box), revision: 1, createdAt: now, updatedAt: now };
-    await store.insertConfig('connector', row);
-    const e = registry.putConnector(row);
-    return this.withStatus(connectorView(id, e.spec, { revision: 1, createdAt: now, updatedAt: now }));
+    const now = this.d.clock.now();
+    const row = { id: uuidv7(now), name: spec.name, doc: connectorToDoc(spec, this.d.box), revision: 1, createdAt: now, updatedAt: now };
+    return { kind: 'connector', row, expectedRevision: null };
   }
 
   /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). */
   async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
-    const { store, registry, box, clock, engine } = this.d;
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    const row = await store.getConfig('connector', idOrName);
+    const row = await this.d.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
-    const cur = registry.putConnector(row);
+    const change = this.planUpdate(row, patch, mode);
+    if (!(await this.d.store.updateConfig('connector', change.row, row.revision)))
+      throw new ConflictError('The connector was changed by someone else; fetch it and try again');
+    return this.updated(change.row);
+  }
+
+  /** The stored row `row` changed by `patch`, not stored yet. */
+  planUpdate(row: ConfigRow, patch: Record<string, unknown>, mode: 'merge' | 'replace'): ConfigChange {
+    const cur = this.d.registry.putConnector(row);
     const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, {
       allowPrivateNetworks: this.d.allowPrivateNetworks,
       existing: cur.spec,
     });
-    const now = clock.now();
-    const next = { ...row, name: spec.name, doc: connectorToDoc(spec, box), revision: row.revision + 1, updatedAt: now };
-    if (!(await store.updateConfig('connector', next, row.revision)))
-      throw new ConflictError('The connector was changed by someone else; fetch it and try again');
+    const next = {
+      ...row,
+      name: spec.name,
+      doc: connectorToDoc(spec, this.d.box),
+      revision: row.revision + 1,
+      updatedAt: this.d.clock.now(),
+    };
+    return { kind: 'connector', row: next, expectedRevision: row.revision };
+  }
+
+  /** Once an update is stored: the registry takes it, and held actions may try again. */
+  async updated(next: ConfigRow): Promise<Record<string, unknown>> {
+    const { registry, engine } = this.d;
     const e = registry.putConnector(next);
     // A builder who changed the connector has looked at it: let held actions try again.
     await engine.health.refresh(true);
-    if (engine.health.view(row.id, now).needsAttention) await engine.health.setAttention(row.id, null, now);
-    return this.withStatus(connectorView(row.id, e.spec, { revision: e.revision, createdAt: row.createdAt, updatedAt: now }));
+    if (engine.health.view(next.id, next.updatedAt).needsAttention) await engine.health.setAttention(next.id, null, next.updatedAt);
+    return this.withStatus(connectorView(next.id, e.spec, next));
   }
 
   /** 'Test connection': reachability and authentication, reported separately. */

@@ -16,6 +16,10 @@ export function apiKeyConflict(row: ApiKeyRow, what: 'name' | 'keyHash'): Callou
 export const configConflict = (kind: ConfigKind, name: string): ConflictError =>
   new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(name)} already exists`);
 
+/** An update of configuration lost its race: someone else changed the document after it was read. */
+export const configChanged = (kind: ConfigKind, name: string): ConflictError =>
+  new ConflictError(`The ${kind.replace('_', ' ')} ${JSON.stringify(name)} was changed by someone else; fetch it and try again`);
+
 export const launchKeyConflict = (): ConflictError => new ConflictError('An action with this Idempotency-Key already exists');
 
 /** A user or queue name taken (they are their own identity): the caller's conflict, naming `name`. */

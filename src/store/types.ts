@@ -43,6 +43,14 @@ export interface ConfigRow {
   updatedAt: number;
 }
 
+/** One configuration write of several made together: an insert, or an update guarded by the revision read. */
+export interface ConfigChange {
+  kind: ConfigKind;
+  row: ConfigRow;
+  /** null: a new document. */
+  expectedRevision: number | null;
+}
+
 export interface NewAction {
   action: ActionRecord;
   timeline: TimelineEntry[];
@@ -241,6 +249,8 @@ export interface Store {
   insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void>;
   /** Guarded by revision; false when another writer got there first. */
   updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean>;
+  /** All in one transaction or none: a taken name or a changed revision throws ConflictError and writes nothing. */
+  writeConfigs(changes: ConfigChange[]): Promise<void>;
   getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined>;
   listConfig(kind: ConfigKind): Promise<ConfigRow[]>;
 

@@ -111,3 +111,43 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
     await fresh.close();
   }
 });
+
+it('an import that fails part way (a store error on its last write) changes nothing; run again, it applies whole', async () => {
+  const before = (await h.api('GET', '/v1/config/export?format=json')).body;
+  const file = {
+    connectors: [
+      { ...before.connectors[0], baseUrl: `${h.mock.url}/v2`, auth: { type: 'bearer', token: 'rotated-token-789' } },
+      { name: 'erp', baseUrl: h.mock.url },
+    ],
+    actionTypes: [
+      { ...before.actionTypes[0], retry: { maxRetries: 2, interval: '30s' } },
+      { name: 'post-invoice', connector: 'erp', method: 'POST', path: '/ok' },
+      { name: 'fails-to-store', connector: 'erp', method: 'POST', path: '/ok' },
+    ],
+  };
+  // The store refuses the last write, as a full disk or a lost connection would, after the others ran.
+  const db = (h.callout.store as unknown as { db: { exec(sql: string): void } }).db;
+  db.exec(
+    `CREATE TRIGGER refuse_import BEFORE INSERT ON action_types WHEN NEW.name = 'fails-to-store' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
+  );
+  try {
+    const failed = await h.api('POST', '/v1/config/import', file);
+    expect(failed.status).toBe(500);
+  } finally {
+    db.exec('DROP TRIGGER refuse_import');
+  }
+  // As it was: no connector or action type created, none changed, and this node's view agrees with the store.
+  expect((await h.api('GET', '/v1/config/export?format=json')).body).toEqual(before);
+  expect((await h.api('GET', '/v1/connectors/erp')).status).toBe(404);
+  expect((await h.api('GET', '/v1/action-types/open-ticket')).body.retry.maxRetries).toBe(5);
+
+  const applied = await h.api('POST', '/v1/config/import', file);
+  expect(applied.status).toBe(200);
+  expect(applied.body).toEqual({
+    connectors: { created: ['erp'], updated: ['vendor'], unchanged: [] },
+    actionTypes: { created: ['post-invoice', 'fails-to-store'], updated: ['open-ticket'], unchanged: [] },
+  });
+  expect((await h.api('GET', '/v1/connectors/vendor')).body.baseUrl).toBe(`${h.mock.url}/v2`);
+  expect((await h.api('GET', '/v1/action-types/open-ticket')).body.retry.maxRetries).toBe(2);
+  expect((await h.api('GET', '/v1/action-types/post-invoice')).body.connector).toBe((await h.api('GET', '/v1/connectors/erp')).body.id);
+});

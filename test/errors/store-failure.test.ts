@@ -27,14 +27,21 @@ describe('a store failure during a look-up', () => {
   const withBrokenLookups = async (kind: 'connector' | 'action_type', run: () => Promise<void>): Promise<void> => {
     const store = h.callout.store;
     const real = store.getConfig.bind(store);
+    const realList = store.listConfig.bind(store);
     const spy = vi.spyOn(store, 'getConfig').mockImplementation(async (k, idOrName) => {
       if (k === kind) throw IO_ERROR;
       return real(k, idOrName);
+    });
+    // The import reads them all, by name.
+    const listSpy = vi.spyOn(store, 'listConfig').mockImplementation(async (k) => {
+      if (k === kind) throw IO_ERROR;
+      return realList(k);
     });
     try {
       await run();
     } finally {
       spy.mockRestore();
+      listSpy.mockRestore();
     }
   };
 

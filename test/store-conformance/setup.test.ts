@@ -126,6 +126,39 @@ eachStore((ctx) => {
       expect(await store.updateConfig('connector', { ...next, id: 'missing' }, 2)).toBe(false);
     });
 
+    it('writeConfigs stores several documents in one transaction: a stale revision or a taken name anywhere writes none of them', async () => {
+      const crm = config({ id: 'c1', name: 'crm' });
+      await store.insertConfig('connector', crm);
+      const renamed = { ...crm, name: 'crm-eu', revision: 2, updatedAt: T0 + SECOND };
+      const erp = config({ id: 'c2', name: 'erp' });
+      const ticket = config({ id: 'a1', name: 'ticket', doc: { connectorId: 'c2' } });
+      const all = async (): Promise<string[]> =>
+        [...(await store.listConfig('connector')), ...(await store.listConfig('action_type'))].map((r) => `${r.name}@${r.revision}`);
+      // The update comes first and would apply; the stale one after it is refused.
+      const stale = store.writeConfigs([
+        { kind: 'connector', row: erp, expectedRevision: null },
+        { kind: 'connector', row: renamed, expectedRevision: 1 },
+        { kind: 'action_type', row: ticket, expectedRevision: null },
+        { kind: 'connector', row: { ...renamed, name: 'crm-us', revision: 3 }, expectedRevision: 1 },
+      ]);
+      await expect(stale).rejects.toBeInstanceOf(ConflictError);
+      await expect(stale).rejects.toThrow(/crm-us.*changed by someone else/);
+      expect(await all()).toEqual(['crm@1']);
+      const taken = store.writeConfigs([
+        { kind: 'connector', row: erp, expectedRevision: null },
+        { kind: 'action_type', row: ticket, expectedRevision: null },
+        { kind: 'connector', row: config({ id: 'c3', name: 'crm' }), expectedRevision: null },
+      ]);
+      await expect(taken).rejects.toThrow(/connector named "crm" already exists/);
+      expect(await all()).toEqual(['crm@1']);
+      await store.writeConfigs([
+        { kind: 'connector', row: erp, expectedRevision: null },
+        { kind: 'connector', row: renamed, expectedRevision: 1 },
+        { kind: 'action_type', row: ticket, expectedRevision: null },
+      ]);
+      expect((await all()).sort()).toEqual(['crm-eu@2', 'erp@1', 'ticket@1']);
+    });
+
     it('a second configuration with the same name is a ConflictError, on insert and on rename', async () => {
       await store.insertConfig('connector', config({ id: 'c1', name: 'crm' }));
       await expect(store.insertConfig('connector', config({ id: 'c2', name: 'crm' }))).rejects.toBeInstanceOf(ConflictError);

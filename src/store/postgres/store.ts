@@ -17,6 +17,7 @@ import type {
   CaseRow,
   ClaimParams,
   ConcurrencyRequest,
+  ConfigChange,
   ConfigKind,
   ConfigRow,
   NewAction,
@@ -29,7 +30,7 @@ import type {
   UiSessionRow,
 } from '../types.ts';
 import { ensureSetting } from './ensure-setting.ts';
-import { insertConfig, updateConfig } from './write-config.ts';
+import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
@@ -194,6 +195,10 @@ export class PostgresStore implements Store {
 
   async updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean> {
     return updateConfig(this.pool, kind, row, expectedRevision);
+  }
+
+  async writeConfigs(changes: ConfigChange[]): Promise<void> {
+    await writeConfigs(this.pool, changes);
   }
 
   async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {

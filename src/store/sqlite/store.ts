@@ -18,6 +18,7 @@ import type {
   CaseRow,
   ClaimParams,
   ConcurrencyRequest,
+  ConfigChange,
   ConfigKind,
   ConfigRow,
   NewAction,
@@ -33,7 +34,7 @@ import { prepared } from './statements.ts';
 import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
-import { insertConfig, updateConfig } from './write-config.ts';
+import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
@@ -207,6 +208,10 @@ export class SqliteStore implements Store {
 
   async updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean> {
     return updateConfig(this.db, kind, row, expectedRevision);
+  }
+
+  async writeConfigs(changes: ConfigChange[]): Promise<void> {
+    writeConfigs(this.db, changes);
   }
 
   async getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {

@@ -2,9 +2,9 @@
 // the revision it read, and a taken name is a conflict either way.
 
 import type Database from 'better-sqlite3';
-import type { ConfigKind, ConfigRow } from '../types.ts';
+import type { ConfigChange, ConfigKind, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE } from '../rows.ts';
-import { configConflict } from '../conflicts.ts';
+import { configChanged, configConflict } from '../conflicts.ts';
 import { prepared } from './statements.ts';
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -34,4 +34,12 @@ export function updateConfig(db: Database.Database, kind: ConfigKind, row: Confi
   } catch (e) {
     throw isUniqueViolation(e) ? configConflict(kind, row.name) : e;
   }
+}
+
+export function writeConfigs(db: Database.Database, changes: readonly ConfigChange[]): void {
+  db.transaction(() => {
+    for (const c of changes)
+      if (c.expectedRevision === null) insertConfig(db, c.kind, c.row);
+      else if (!updateConfig(db, c.kind, c.row, c.expectedRevision)) throw configChanged(c.kind, c.row.name);
+  }).immediate();
 }
