@@ -4,29 +4,46 @@
 
 import type Database from 'better-sqlite3';
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
 /**
  * Statements kept per database. Most texts are fixed, but list filters build theirs from what a
- * request asks (which filters, how many action types), so the count has no bound of its own. Past
- * this many the oldest prepared is dropped: a hot one dropped is prepared again at its next use, and a
- * hit costs nothing extra (no reordering).
+ * request asks (which filters, how many action types), so the count has no bound of its own. Kept in
+ * two generations of at most half this each: a statement used since the current one began is found
+ * with one look-up; one from the previous generation moves up when used; when the current one fills,
+ * the previous is dropped. Statements in use stay (the engine's own, used all the time), those asked
+ * for once by requests age out, and a hit costs no reordering.
  */
 export const MAX_PREPARED = 1000;
 
+interface Generations {
+  young: Map<string, Database.Statement>;
+  old: Map<string, Database.Statement>;
+}
+
+const cache = new WeakMap<Database.Database, Generations>();
+
 export function prepared(db: Database.Database, sql: string): Database.Statement {
-  let byText = cache.get(db);
-  if (!byText) cache.set(db, (byText = new Map()));
-  let st = byText.get(sql);
-  if (!st) {
-    if (byText.size >= MAX_PREPARED) byText.delete(byText.keys().next().value!);
-    byText.set(sql, (st = db.prepare(sql)));
-  }
-  return st;
+  let g = cache.get(db);
+  if (!g) cache.set(db, (g = { young: new Map(), old: new Map() }));
+  const st = g.young.get(sql);
+  if (st) return st;
+  const found = g.old.get(sql) ?? db.prepare(sql);
+  if (g.young.size >= MAX_PREPARED / 2) g = rotate(db, g);
+  g.old.delete(sql);
+  g.young.set(sql, found);
+  return found;
+}
+
+function rotate(db: Database.Database, g: Generations): Generations {
+  const next = { young: new Map<string, Database.Statement>(), old: g.young };
+  cache.set(db, next);
+  return next;
 }
 
 /** How many statements are kept for `db`. */
-export const preparedCount = (db: Database.Database): number => cache.get(db)?.size ?? 0;
+export const preparedCount = (db: Database.Database): number => {
+  const g = cache.get(db);
+  return g ? g.young.size + g.old.size : 0;
+};
 
 /**
  * The texts of `INSERT INTO <table> (<columns>) VALUES (…), (…)` for 0 to `most` rows, built once:

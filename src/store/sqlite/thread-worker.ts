@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClaimParams } from '../types.ts';
 import { SqliteStore } from './store.ts';
+import { OutcomeUnknownError } from '../outcome-unknown.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 const { file, synchronous, backgroundCheckpoints, syncFailure } = workerData as ThreadData;
@@ -24,14 +25,15 @@ function reportSyncFailure(): void {
 function serialise(e: unknown): ThreadError {
   if (!(e instanceof Error)) return { name: 'Error', message: String(e), props: {} };
   const props: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) if (k !== 'message' && k !== 'stack' && k !== 'name') props[k] = v;
-  let cloned: Record<string, unknown> = {};
-  try {
-    cloned = structuredClone(props);
-  } catch {
-    // A field that cannot cross (a function): the class and message still do.
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'message' || k === 'stack' || k === 'name') continue;
+    try {
+      props[k] = structuredClone(v);
+    } catch {
+      // A field that cannot cross (a function) is left behind; the others (e.g. `code`) still go.
+    }
   }
-  return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), props: cloned };
+  return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}), props };
 }
 
 /** Operations started and not answered: a close waits for them (writes waiting for their sync). */
@@ -70,11 +72,10 @@ port.on('message', (m: Request) => {
             : ({ id: m.id, value } satisfies Reply),
         );
       } catch (e) {
-        // An answer the structured clone refuses (a function, a symbol): the call fails rather than waits forever.
-        port.postMessage({
-          id: m.id,
-          error: serialise(new Error(`the answer to ${m.op} could not leave the SQLite thread: ${(e as Error).message}`)),
-        } satisfies Reply);
+        // An answer the structured clone refuses (a function, a symbol): the call fails rather than waits
+        // forever; it ran (and may have committed), so it must not be tried again as if it had not.
+        const lost = new OutcomeUnknownError(`the answer to ${m.op} could not leave the SQLite thread: ${(e as Error).message}`);
+        port.postMessage({ id: m.id, error: serialise(lost) } satisfies Reply);
       }
     },
     (e: unknown) => {
