@@ -113,7 +113,9 @@ export class GroupCommit {
     // up again when its lease expires; a request learns that its write failed.
     this.o.logger.error(
       { err: failed[0]!.err, count: failed.length, of: batch.length },
-      'writing outcomes failed; the actions will be taken up again when their leases expire',
+      isOutcomeUnknown(failed[0]!.err)
+        ? 'writing outcomes may have failed (the store could not say); those not stored will be taken up again when their leases expire'
+        : 'writing outcomes failed; the actions will be taken up again when their leases expire',
     );
     this.o.onFailure(failed[0]!.err);
     for (const { b, err } of failed)

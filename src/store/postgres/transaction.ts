@@ -1,7 +1,8 @@
 // One transaction on one pooled connection (better-sqlite3 has db.transaction(); pg needs this), and
 // the per-connector lock taken inside one.
 
-import type { Pool, PoolClient } from 'pg';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import { OutcomeUnknownError } from '../outcome-unknown.ts';
 
 interface Checkout {
   client: PoolClient;
@@ -32,7 +33,9 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
   try {
     await c.client.query('BEGIN');
     const out = await fn(c.client);
-    await c.client.query('COMMIT');
+    await c.client.query('COMMIT').catch((e: unknown) => {
+      throw unknownUnlessRefused(e);
+    });
     return out;
   } catch (err) {
     // A failed ROLLBACK means the connection itself is gone: drop it from the pool, report the first error.
@@ -57,4 +60,18 @@ export async function lockConnector(client: PoolClient, what: string, connectorI
     text: `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1 || ':' || $2, 0))`,
     values: [what, connectorId],
   });
+}
+
+/**
+ * An error from a statement that commits (a COMMIT, or one run on its own): the server's refusal
+ * (an SQLSTATE, outside the connection classes) undid it, but a connection lost after it was sent
+ * leaves the outcome unknown: the server may have committed and its answer been lost.
+ */
+export function unknownUnlessRefused(e: unknown): unknown {
+  const code = e instanceof DatabaseError ? e.code : undefined;
+  if (code !== undefined && !code.startsWith('08') && !/^57P0[123]$/.test(code)) return e;
+  return new OutcomeUnknownError(
+    `the connection to PostgreSQL was lost while a commit was under way (${(e as Error).message}); it may or may not have been applied`,
+    { cause: e },
+  );
 }

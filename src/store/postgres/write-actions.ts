@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { ActionRecord, TimelineEntry } from '../../lifecycle/action.ts';
 import type { ActionWrite } from '../types.ts';
 import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, unknownUnlessRefused } from './transaction.ts';
 import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type CaseDataMerge, type EffectPlan } from '../effects.ts';
@@ -189,11 +189,13 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
   const batches = waves(writes);
   // Effects are planned for every write, applied or not: only whether there are any chooses the path.
   if (batches.length === 1 && isEmptyPlan(planEffects(writes))) {
-    const r = await pool.query<{ id: string | null }>({
-      name: 'callout_write_one_statement',
-      text: WRITE_ONE_STATEMENT,
-      values: [writesJson(writes), writesTimelineJson(writes), WORK_CHANNEL, writes.map((w) => w.action.id)],
-    });
+    const values = [writesJson(writes), writesTimelineJson(writes), WORK_CHANNEL, writes.map((w) => w.action.id)];
+    // One statement, its own transaction: a connection lost on the way leaves it unknown.
+    const r = await pool
+      .query<{ id: string | null }>({ name: 'callout_write_one_statement', text: WRITE_ONE_STATEMENT, values })
+      .catch((e: unknown) => {
+        throw unknownUnlessRefused(e);
+      });
     const ok = new Set(r.rows.map((row) => row.id));
     return writes.map((w) => ok.has(w.action.id));
   }
