@@ -1,9 +1,9 @@
 // Action routes: launch (safe to repeat with Idempotency-Key), read, list, timeline, and what
 // operators do. Bodies and queries are validated by the schemas alone (schemas.ts).
 
+import { idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import { ValidationError } from '../errors.ts';
 import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
 import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
@@ -22,9 +22,7 @@ export const actionRoutes =
   async (app) => {
     const tags = ['actions'];
     app.post('/actions', { config: { roles: LAUNCHERS }, schema: { tags, body: LaunchBody } }, async (req, reply) => {
-      const key = req.headers['idempotency-key'];
-      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
-        throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
       const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
       return reply
         .code(r.created ? 201 : 200)

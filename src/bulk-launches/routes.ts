@@ -2,6 +2,7 @@
 // GET /v1/bulk-launches/{id}. The POST answers 201 with the report so far: every row is read and
 // checked (refused rows are in it), and the launches go on in the background; the GET shows them grow.
 
+import { idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
@@ -23,13 +24,6 @@ const ReportQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  if (typeof header !== 'string' || header.length === 0 || header.length > 200)
-    throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
-  return header;
-}
 
 export const bulkLaunchRoutes =
   (bulk: BulkLaunchService): FastifyPluginAsyncTypebox =>

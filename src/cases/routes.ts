@@ -1,9 +1,9 @@
 // Case routes: create (safe to repeat with Idempotency-Key), read with steps and actions, list and
 // search, change and close.
 
+import { idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import { ValidationError } from '../errors.ts';
 import type { CaseService } from './service.ts';
 import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody } from './schemas.ts';
 
@@ -18,9 +18,7 @@ export const caseRoutes =
   async (app) => {
     const tags = ['cases'];
     app.post('/cases', { config: { roles: CASE_WRITERS }, schema: { tags, body: CaseBody } }, async (req, reply) => {
-      const key = req.headers['idempotency-key'];
-      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200))
-        throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
       const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
       return reply
         .code(r.created ? 201 : 200)
