@@ -194,10 +194,14 @@ export class Callout {
     };
     this.bulkRunner = new BulkRunner({ ...work, store, launcher: this.actions, cases });
     this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), work);
-    this.bulkReplays = new BulkReplayService(store, {
-      retry: (id, user) => this.actions.retry(id, user),
-      close: (id, user, resolution, note) => this.actions.complete(id, user, { resolution, ...(note !== undefined ? { note } : {}) }),
-    });
+    this.bulkReplays = new BulkReplayService(
+      store,
+      {
+        retry: (id, user) => this.actions.retry(id, user),
+        close: (id, user, resolution, note) => this.actions.complete(id, user, { resolution, ...(note !== undefined ? { note } : {}) }),
+      },
+      clock,
+    );
     this.scheduler = new Scheduler({
       ...work,
       store,

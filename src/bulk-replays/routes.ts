@@ -1,7 +1,9 @@
-// POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun).
+// POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun);
+// an Idempotency-Key makes a run safe to repeat.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
+import { idempotencyKeyOf } from '../api/idempotency-key.ts';
 import { BulkReplayBody } from './schemas.ts';
 import type { BulkReplayService } from './service.ts';
 
@@ -11,6 +13,6 @@ export const bulkReplayRoutes =
   (replays: BulkReplayService): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.post('/bulk-replays', { config: { roles: OPERATORS }, schema: { tags: ['bulk replays'], body: BulkReplayBody } }, async (req) =>
-      replays.replay(req.body, userOf(req)),
+      replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'])),
     );
   };

@@ -1,8 +1,11 @@
 // Bulk replay: retry every action matching a filter ("all Closed / Not Done of a connector since
 // 09:00"), or close every To Do one that matches. A dry run counts and samples; a run changes each action through the lifecycle as the
 // operator (their name on every timeline) and reports, per action, done or skipped with the reason.
+// A run repeated with its Idempotency-Key answers the first run's report and changes nothing again.
 
-import { CalloutError, Problems } from '../errors.ts';
+import { createHash } from 'node:crypto';
+import { CalloutError, ConflictError, Problems } from '../errors.ts';
+import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Resolution } from '../lifecycle/states.ts';
 import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
@@ -11,7 +14,15 @@ import type { ActionChanger } from '../bulk-launches/ports.ts';
 import { MAX_REPLAY, type BulkReplayBody } from './schemas.ts';
 import { isoTime as iso } from '../clock.ts';
 
-export type ReplayStore = Pick<Store, 'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig'>;
+export type ReplayStore = Pick<
+  Store,
+  'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig' | 'takeReplayKey' | 'finishReplayKey'
+>;
+
+/** How long a run holds its key before a repeat may run it again (its node stopped mid-run). */
+const KEY_LEASE_MS = 10 * 60_000;
+/** How long a key answers repeats. */
+const KEY_KEPT_MS = 24 * 60 * 60_000;
 
 const SAMPLE = 10;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -36,15 +47,47 @@ export class BulkReplayService {
   constructor(
     private readonly store: ReplayStore,
     private readonly actions: ActionChanger,
+    private readonly clock: Clock,
   ) {}
 
-  async replay(body: BulkReplayBody, user: string): Promise<Record<string, unknown>> {
+  async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<Record<string, unknown>> {
     const filter = await this.filterOf(body);
-    const count = await this.store.countReplayActions(filter);
     if (body.dryRun === true) {
+      // Changes nothing: a repeat simply counts again.
+      const count = await this.store.countReplayActions(filter);
       const sample = (await this.store.listReplayActions(filter, SAMPLE)).map(brief);
       return { dryRun: true, operation: body.operation, count, sample };
     }
+    if (idempotencyKey === undefined) return this.run(body, filter, user);
+    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const now = this.clock.now();
+    const held = await this.store.takeReplayKey({
+      key: idempotencyKey,
+      requestHash,
+      now,
+      leaseUntil: now + KEY_LEASE_MS,
+      keepSince: now - KEY_KEPT_MS,
+    });
+    if (!held.taken) {
+      if (held.requestHash !== requestHash) throw new ConflictError('This Idempotency-Key was used for a different bulk replay');
+      if (held.report === null)
+        throw new ConflictError('A bulk replay with this Idempotency-Key is still running; ask again once it has ended');
+      return JSON.parse(held.report) as Record<string, unknown>;
+    }
+    let report: Record<string, unknown>;
+    try {
+      report = await this.run(body, filter, user);
+    } catch (err) {
+      // Failed part way: the key is freed, and the same request may run again (its filter finds what is left).
+      await this.store.finishReplayKey(idempotencyKey, null).catch(() => undefined);
+      throw err;
+    }
+    await this.store.finishReplayKey(idempotencyKey, JSON.stringify(report));
+    return report;
+  }
+
+  private async run(body: BulkReplayBody, filter: ReplayFilter, user: string): Promise<Record<string, unknown>> {
+    const count = await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const items: ReplayItem[] = [];
     for (const a of await this.store.listReplayActions(filter, max)) {

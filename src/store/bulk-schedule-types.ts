@@ -87,3 +87,18 @@ export interface ReplayFilter {
   since?: number;
   until?: number;
 }
+
+/** Taking a bulk replay's Idempotency-Key for a run (store.takeReplayKey). */
+export interface ReplayKeyRequest {
+  key: string;
+  /** A hash of the request: the same key with another request is the caller's conflict. */
+  requestHash: string;
+  now: number;
+  /** A run that stops (its node died) frees the key then. */
+  leaseUntil: number;
+  /** Keys made before this are forgotten. */
+  keepSince: number;
+}
+
+/** Taken for this run, or held by an earlier one: its report (null while it runs) and its request's hash. */
+export type ReplayKeyTaken = { taken: true } | { taken: false; requestHash: string; report: string | null };

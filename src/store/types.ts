@@ -11,6 +11,8 @@ import type {
   BulkRowRecord,
   BulkRowResult,
   ReplayFilter,
+  ReplayKeyRequest,
+  ReplayKeyTaken,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -322,6 +324,10 @@ export interface Store {
   countReplayActions(filter: ReplayFilter): Promise<number>;
   /** Oldest first. */
   listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]>;
+  /** Takes a bulk replay's Idempotency-Key for a run: new, or held by a run whose lease is over (same request). */
+  takeReplayKey(r: ReplayKeyRequest): Promise<ReplayKeyTaken>;
+  /** The run ended: its report is kept for repeats; null frees the key (the run failed, it may run again). */
+  finishReplayKey(key: string, report: string | null): Promise<void>;
   /** Throws a ConflictError when the name is taken. */
   insertSchedule(row: ScheduleRow): Promise<void>;
   getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;

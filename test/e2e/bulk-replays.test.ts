@@ -120,4 +120,37 @@ describe('bulk replay', () => {
     expect(await as(await key('rp-builder', ['builder']))).toBe(403);
     expect(await as(await key('rp-int', ['integration']))).toBe(403);
   });
+
+  it('a run repeated with its Idempotency-Key answers the first report and retries nothing again; another request with that key is a 409', async () => {
+    await connector(h, { name: 'third-desk' });
+    await actionType(h, { name: 'third', connector: 'third-desk', path: '/reject' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await launch(h, 'third')).id);
+    for (const id of ids) await h.waitFor(id, (a) => a.state === 'todo');
+    const body = { filter: { state: 'todo', connector: 'third-desk' }, operation: 'retry' };
+    const send = (b: unknown, key?: string) => h.api('POST', '/v1/bulk-replays', b, key ? { 'idempotency-key': key } : {});
+    const retries = async (id: string): Promise<number> =>
+      (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items.filter((e: { kind: string }) => e.kind === 'retry_requested').length;
+
+    const first = await send(body, 'replay-third-1');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ count: 3, done: 3, skipped: 0 });
+    // Rejected again at once: To Do again, so the filter would match them all again.
+    for (const id of ids) await h.waitFor(id, (a) => a.state === 'todo' && a.retry.count === 1);
+    // The client timed out and asks again: the same answer, and no action is retried a second time.
+    const again = await send(body, 'replay-third-1');
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    for (const id of ids) expect(await retries(id)).toBe(1);
+    // The same key for another request: refused, nothing done.
+    const other = await send({ ...body, max: 1 }, 'replay-third-1');
+    expect(other.status).toBe(409);
+    expect(other.body.detail).toMatch(/different bulk replay/);
+    for (const id of ids) expect(await retries(id)).toBe(1);
+    // A dry run with a key still counts afresh, and a run without one runs.
+    expect((await send({ ...body, dryRun: true }, 'replay-third-1')).body).toMatchObject({ dryRun: true, count: 3 });
+    expect((await send(body)).body).toMatchObject({ done: 3 });
+    for (const id of ids) expect(await retries(id)).toBe(2);
+    expect((await send(body, 'x'.repeat(201))).status).toBe(422);
+  });
 });

@@ -92,6 +92,27 @@ for (const backend of backends) {
       expect((await a.insertBulkLaunch(bulk({ id: uuidv7(T0) }))).created).toBe(true);
     });
 
+    it("a bulk replay's Idempotency-Key: one node takes it; repeats see the run, then its report; a stopped run's key is taken again; a day later it is forgotten", async () => {
+      const take = (s: Store, now: number, hash = 'h1') =>
+        s.takeReplayKey({ key: 'replay-1', requestHash: hash, now, leaseUntil: now + 60_000, keepSince: now - 86_400_000 });
+      // Two nodes at once: one runs.
+      const both = await Promise.all([take(a, T0), take(b, T0)]);
+      expect(both.filter((t) => t.taken)).toHaveLength(1);
+      expect(both.find((t) => !t.taken)).toEqual({ taken: false, requestHash: 'h1', report: null });
+      // Its node stopped: once the lease is over, the same request runs again; another one does not.
+      expect(await take(b, T0 + 60_000, 'h2')).toEqual({ taken: false, requestHash: 'h1', report: null });
+      expect(await take(b, T0 + 60_000)).toEqual({ taken: true });
+      expect((await take(a, T0 + 60_001)).taken).toBe(false);
+      await b.finishReplayKey('replay-1', '{"done":3}');
+      expect(await take(a, T0 + 200_000)).toEqual({ taken: false, requestHash: 'h1', report: '{"done":3}' });
+      // A failed run frees its key; a finished one's report is not freed by that.
+      await a.finishReplayKey('replay-1', null);
+      expect((await take(a, T0 + 200_000)).taken).toBe(false);
+      expect(await take(a, T0 + 86_400_001)).toEqual({ taken: true });
+      await a.finishReplayKey('replay-1', null);
+      expect(await take(b, T0 + 86_400_002)).toEqual({ taken: true });
+    });
+
     it('rows go in under the lease, are counted, and their outcomes are recorded once', async () => {
       const run = bulk({ id: uuidv7(T0) });
       await a.insertBulkLaunch(run);

@@ -2,7 +2,7 @@
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ReplayFilter } from '../bulk-schedule-types.ts';
+import type { ReplayFilter, ReplayKeyRequest, ReplayKeyTaken } from '../bulk-schedule-types.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
 
@@ -21,4 +21,35 @@ export async function listReplayActions(pool: Pool, f: ReplayFilter, limit: numb
   const { sql, params } = replayWhere(f, POSTGRES);
   const rows = (await pool.query(`SELECT * FROM actions ${sql} ORDER BY id LIMIT $${params.length + 1}`, [...params, limit])).rows;
   return (rows as Record<string, unknown>[]).map(actionFromRow);
+}
+
+export async function takeReplayKey(pool: Pool, r: ReplayKeyRequest): Promise<ReplayKeyTaken> {
+  await pool.query('DELETE FROM bulk_replay_keys WHERE created_at < $1', [r.keepSince]);
+  const inserted = await pool.query(
+    `INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, lease_until, created_at) VALUES ($1, $2, NULL, $3, $4)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [r.key, r.requestHash, r.leaseUntil, r.now],
+  );
+  if (inserted.rowCount === 1) return { taken: true };
+  // Its run stopped without an end: the same request runs again. One statement, so one taker wins.
+  const retaken = await pool.query(
+    `UPDATE bulk_replay_keys SET lease_until = $2
+     WHERE idempotency_key = $1 AND report IS NULL AND lease_until <= $3 AND request_hash = $4`,
+    [r.key, r.leaseUntil, r.now, r.requestHash],
+  );
+  if (retaken.rowCount === 1) return { taken: true };
+  const row = (
+    await pool.query<{ request_hash: string; report: string | null }>(
+      'SELECT request_hash, report FROM bulk_replay_keys WHERE idempotency_key = $1',
+      [r.key],
+    )
+  ).rows[0];
+  // Forgotten between the statements (a day old): this run takes it anew.
+  if (!row) return takeReplayKey(pool, r);
+  return { taken: false, requestHash: row.request_hash, report: row.report };
+}
+
+export async function finishReplayKey(pool: Pool, key: string, report: string | null): Promise<void> {
+  if (report === null) await pool.query('DELETE FROM bulk_replay_keys WHERE idempotency_key = $1 AND report IS NULL', [key]);
+  else await pool.query('UPDATE bulk_replay_keys SET report = $2 WHERE idempotency_key = $1', [key, report]);
 }

@@ -57,6 +57,8 @@ import type {
   BulkRowRecord,
   BulkRowResult,
   ReplayFilter,
+  ReplayKeyRequest,
+  ReplayKeyTaken,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -335,6 +337,8 @@ export class PostgresStore implements Store {
   countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.pool, filter);
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.pool, filter, limit);
+  takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.pool, r);
+  finishReplayKey = async (key: string, report: string | null): Promise<void> => replays.finishReplayKey(this.pool, key, report);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);

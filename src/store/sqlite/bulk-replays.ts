@@ -2,7 +2,8 @@
 
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ReplayFilter } from '../bulk-schedule-types.ts';
+import type { ReplayFilter, ReplayKeyRequest, ReplayKeyTaken } from '../bulk-schedule-types.ts';
+import { prepared } from './statements.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
 
@@ -17,4 +18,32 @@ export function listReplayActions(db: Database.Database, f: ReplayFilter, limit:
   const { sql, params } = replayWhere(f, SQLITE);
   const rows = db.prepare(`SELECT * FROM actions ${sql} ORDER BY id LIMIT ?`).all(...params, limit);
   return (rows as Record<string, unknown>[]).map(actionFromRow);
+}
+
+export function takeReplayKey(db: Database.Database, r: ReplayKeyRequest): ReplayKeyTaken {
+  return db
+    .transaction((): ReplayKeyTaken => {
+      prepared(db, 'DELETE FROM bulk_replay_keys WHERE created_at < ?').run(r.keepSince);
+      const row = prepared(db, 'SELECT request_hash, report, lease_until FROM bulk_replay_keys WHERE idempotency_key = ?').get(r.key) as
+        { request_hash: string; report: string | null; lease_until: number } | undefined;
+      if (!row) {
+        prepared(
+          db,
+          'INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, lease_until, created_at) VALUES (?, ?, NULL, ?, ?)',
+        ).run(r.key, r.requestHash, r.leaseUntil, r.now);
+        return { taken: true };
+      }
+      // Its run stopped without an end: the same request runs again (a replay is its filter, run anew).
+      if (row.report === null && row.lease_until <= r.now && row.request_hash === r.requestHash) {
+        prepared(db, 'UPDATE bulk_replay_keys SET lease_until = ? WHERE idempotency_key = ?').run(r.leaseUntil, r.key);
+        return { taken: true };
+      }
+      return { taken: false, requestHash: row.request_hash, report: row.report };
+    })
+    .immediate();
+}
+
+export function finishReplayKey(db: Database.Database, key: string, report: string | null): void {
+  if (report === null) prepared(db, 'DELETE FROM bulk_replay_keys WHERE idempotency_key = ? AND report IS NULL').run(key);
+  else prepared(db, 'UPDATE bulk_replay_keys SET report = ? WHERE idempotency_key = ?').run(report, key);
 }

@@ -62,6 +62,8 @@ import type {
   BulkRowRecord,
   BulkRowResult,
   ReplayFilter,
+  ReplayKeyRequest,
+  ReplayKeyTaken,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -433,6 +435,8 @@ export class SqliteStore implements Store {
   countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.db, filter);
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.db, filter, limit);
+  takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.db, r);
+  finishReplayKey = async (key: string, report: string | null): Promise<void> => replays.finishReplayKey(this.db, key, report);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
