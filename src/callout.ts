@@ -175,6 +175,7 @@ export class Callout {
       connectors: this.connectors,
       actionTypes: this.actionTypes,
       allowPrivateNetworks,
+      logger,
     });
     this.apiKeys = new ApiKeyService({ store, clock, logger });
     const deps = { store, registry, engine, clock };

@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { checkLaunchLimits } from '../json-limits.ts';
-import { actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-type.ts';
+import { actionTypeFromDoc, actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-type.ts';
 import { testAction } from './test-action.ts';
 
 export interface ActionTypeServiceDeps {
@@ -84,7 +84,7 @@ export class ActionTypeService {
   /** Once an update of `prior` is stored: the registry takes it, and a changed retry policy applies to open actions. */
   async updated(prior: ConfigRow, next: ConfigRow, actor: `user:${string}` | 'system'): Promise<Record<string, unknown>> {
     const { registry, engine } = this.d;
-    const before = registry.putActionType(prior).compiled.spec.retry;
+    const before = actionTypeFromDoc(prior.doc).retry;
     const e = registry.putActionType(next);
     // Retry policy changes apply live to open actions (SPEC section 2).
     if (JSON.stringify(before) !== JSON.stringify(e.compiled.spec.retry)) await engine.applyPolicyChange(next.id, actor);

@@ -3,7 +3,7 @@
 // operator (their name on every timeline) and reports, per action, done or skipped with the reason.
 // A run repeated with its Idempotency-Key answers the first run's report and changes nothing again.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CalloutError, ConflictError, Problems } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -16,11 +16,12 @@ import { isoTime as iso } from '../clock.ts';
 
 export type ReplayStore = Pick<
   Store,
-  'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig' | 'takeReplayKey' | 'finishReplayKey'
+  'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig' | 'takeReplayKey' | 'renewReplayKey' | 'finishReplayKey'
 >;
 
-/** How long a run holds its key before a repeat may run it again (its node stopped mid-run). */
+/** How long a run holds its key before a repeat may run it again (its node stopped mid-run); renewed each minute. */
 const KEY_LEASE_MS = 10 * 60_000;
+const KEY_RENEW_MS = 60_000;
 /** How long a key answers repeats. */
 const KEY_KEPT_MS = 24 * 60 * 60_000;
 
@@ -61,9 +62,11 @@ export class BulkReplayService {
     if (idempotencyKey === undefined) return this.run(body, filter, user);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = this.clock.now();
+    const owner = randomUUID();
     const held = await this.store.takeReplayKey({
       key: idempotencyKey,
       requestHash,
+      owner,
       now,
       leaseUntil: now + KEY_LEASE_MS,
       keepSince: now - KEY_KEPT_MS,
@@ -74,23 +77,38 @@ export class BulkReplayService {
         throw new ConflictError('A bulk replay with this Idempotency-Key is still running; ask again once it has ended');
       return JSON.parse(held.report) as Record<string, unknown>;
     }
+    // The run keeps its hold on the key while it goes (a long run outlasts one lease); lost, it stops.
+    let renewedAt = now;
+    const keepHold = async (): Promise<void> => {
+      const t = this.clock.now();
+      if (t - renewedAt < KEY_RENEW_MS) return;
+      renewedAt = t;
+      if (!(await this.store.renewReplayKey(idempotencyKey, owner, t + KEY_LEASE_MS)))
+        throw new ConflictError('This bulk replay lost its Idempotency-Key to a repeat of the request and stopped; the repeat goes on');
+    };
     let report: Record<string, unknown>;
     try {
-      report = await this.run(body, filter, user);
+      report = await this.run(body, filter, user, keepHold);
     } catch (err) {
       // Failed part way: the key is freed, and the same request may run again (its filter finds what is left).
-      await this.store.finishReplayKey(idempotencyKey, null).catch(() => undefined);
+      await this.store.finishReplayKey(idempotencyKey, owner, null).catch(() => undefined);
       throw err;
     }
-    await this.store.finishReplayKey(idempotencyKey, JSON.stringify(report));
+    await this.store.finishReplayKey(idempotencyKey, owner, JSON.stringify(report));
     return report;
   }
 
-  private async run(body: BulkReplayBody, filter: ReplayFilter, user: string): Promise<Record<string, unknown>> {
+  private async run(
+    body: BulkReplayBody,
+    filter: ReplayFilter,
+    user: string,
+    beforeEach: () => Promise<void> = async () => undefined,
+  ): Promise<Record<string, unknown>> {
     const count = await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const items: ReplayItem[] = [];
     for (const a of await this.store.listReplayActions(filter, max)) {
+      await beforeEach();
       try {
         if (body.operation === 'retry') await this.actions.retry(a.id, user);
         else await this.actions.close(a.id, user, body.resolution as Resolution, body.note);

@@ -6,6 +6,7 @@
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { ConfigChange, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
+import type { Logger } from '../logger.ts';
 import type { ConnectorService } from '../connectors/service.ts';
 import type { ActionTypeService } from '../action-types/service.ts';
 import { Problems, ValidationError } from '../errors.ts';
@@ -60,6 +61,7 @@ export interface ConfigFileServiceDeps {
   connectors: ConnectorService;
   actionTypes: ActionTypeService;
   allowPrivateNetworks: boolean;
+  logger: Logger;
 }
 
 /** Configuration files: export to and import from YAML or JSON. */
@@ -260,8 +262,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   refuseRepeatedNames(actionTypes as unknown[], 'actionTypes', p);
   for (const [i, c] of (connectors as unknown[]).entries()) {
     const q = new Problems();
-    const existing =
-      isObject(c) && typeof c.name === 'string' && knownConnectors.has(c.name) ? (await d.registry.connector(c.name)).spec : undefined;
+    // As stored now, by exact name (the registry's cache may be seconds old, and looks up ids too).
+    const stored = isObject(c) && typeof c.name === 'string' ? connectorRows.get(c.name) : undefined;
+    const existing = stored ? d.registry.putConnector(stored).spec : undefined;
     // An existing connector keeps its stored secret when the variable is not set (or not read) here.
     const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing !== undefined) : c;
     refuseOtherRefs(resolved, `connectors[${i}]`, q);
@@ -331,9 +334,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const typeRows = new Map((await d.store.listConfig('action_type')).map((r) => [r.name, r]));
   for (const t of actionTypes as Doc[]) {
     const name = t.name as string;
-    // A connector named by the file, or by its id.
-    const ref = t.connector as string;
-    const connectorId = connectorIds.get(ref) ?? [...connectorRows.values()].find((r) => r.id === ref)?.id;
+    // Validated above: a connector of the file or a stored one, by name.
+    const connectorId = connectorIds.get(t.connector as string);
     const prior = typeRows.get(name);
     if (!prior) {
       changes.push(d.actionTypes.planCreate(t, connectorId));
@@ -357,6 +359,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
     if (c.kind === 'connector') d.registry.putConnector(c.row);
     else d.registry.putActionType(c.row);
   }
-  for (const f of after) await f();
+  // The import is stored whatever happens next: a step that fails here (the store unreachable a
+  // moment) is logged, and the engine's periodic reload of configuration catches up.
+  for (const f of after)
+    await f().catch((err: unknown) => d.logger.warn({ err }, 'an imported change is stored, but applying it on this node failed'));
   return report;
 }

@@ -63,11 +63,12 @@ export class Registry {
     return this.connectors.get(id);
   }
 
-  /** Caches a stored connector; one already cached at this revision is returned as it is (no decrypting again). */
+  /** Caches a stored connector; one already cached at this revision or a later one is returned as it is (no decrypting again). */
   putConnector(row: ConfigRow): ConnectorEntry {
     const { id, revision, doc, createdAt, updatedAt } = row;
     const prev = this.connectors.get(id);
-    if (prev?.id === id && prev.revision === revision) return prev;
+    // A row read before a newer one was cached (a request racing another) must not bring back the old.
+    if (prev?.id === id && prev.revision >= revision) return prev;
     const e: ConnectorEntry = { id, revision, spec: connectorFromDoc(doc, this.box), createdAt, updatedAt };
     if (prev) this.connectors.delete(prev.spec.name);
     this.connectors.set(id, e);
@@ -76,11 +77,11 @@ export class Registry {
     return e;
   }
 
-  /** Caches a stored action type; one already compiled at this revision is returned as it is. */
+  /** Caches a stored action type; one already compiled at this revision or a later one is returned as it is. */
   putActionType(row: ConfigRow): ActionTypeEntry {
     const { id, revision, doc, createdAt, updatedAt } = row;
     const prev = this.actionTypes.get(id);
-    if (prev?.compiled.id === id && prev.compiled.revision === revision) return prev;
+    if (prev?.compiled.id === id && prev.compiled.revision >= revision) return prev;
     const e: ActionTypeEntry = { compiled: compileActionType(id, revision, actionTypeFromDoc(doc)), createdAt, updatedAt };
     if (prev) this.actionTypes.delete(prev.compiled.spec.name);
     this.actionTypes.set(id, e);

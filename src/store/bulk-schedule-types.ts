@@ -93,8 +93,10 @@ export interface ReplayKeyRequest {
   key: string;
   /** A hash of the request: the same key with another request is the caller's conflict. */
   requestHash: string;
+  /** A token of this run: only it may renew, finish or free the key. */
+  owner: string;
   now: number;
-  /** A run that stops (its node died) frees the key then. */
+  /** A run that stops (its node died) frees the key then; a run that goes on renews it. */
   leaseUntil: number;
   /** Keys made before this are forgotten. */
   keepSince: number;

@@ -326,8 +326,10 @@ export interface Store {
   listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]>;
   /** Takes a bulk replay's Idempotency-Key for a run: new, or held by a run whose lease is over (same request). */
   takeReplayKey(r: ReplayKeyRequest): Promise<ReplayKeyTaken>;
-  /** The run ended: its report is kept for repeats; null frees the key (the run failed, it may run again). */
-  finishReplayKey(key: string, report: string | null): Promise<void>;
+  /** Moves the run's hold on its key on; false when the run no longer holds it (a repeat took it over). */
+  renewReplayKey(key: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /** The run ended: its report is kept for repeats; null frees the key (the run failed, it may run again). Only while `owner` holds it. */
+  finishReplayKey(key: string, owner: string, report: string | null): Promise<void>;
   /** Throws a ConflictError when the name is taken. */
   insertSchedule(row: ScheduleRow): Promise<void>;
   getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;

@@ -92,25 +92,36 @@ for (const backend of backends) {
       expect((await a.insertBulkLaunch(bulk({ id: uuidv7(T0) }))).created).toBe(true);
     });
 
-    it("a bulk replay's Idempotency-Key: one node takes it; repeats see the run, then its report; a stopped run's key is taken again; a day later it is forgotten", async () => {
-      const take = (s: Store, now: number, hash = 'h1') =>
-        s.takeReplayKey({ key: 'replay-1', requestHash: hash, now, leaseUntil: now + 60_000, keepSince: now - 86_400_000 });
+    it("a bulk replay's Idempotency-Key: one run holds it; repeats see the run, then its report; a stopped run's key is taken over, and only the holder renews, finishes or frees it", async () => {
+      const take = (s: Store, now: number, owner: string, hash = 'h1') =>
+        s.takeReplayKey({ key: 'replay-1', requestHash: hash, owner, now, leaseUntil: now + 60_000, keepSince: now - 86_400_000 });
       // Two nodes at once: one runs.
-      const both = await Promise.all([take(a, T0), take(b, T0)]);
+      const both = await Promise.all([take(a, T0, 'run-a'), take(b, T0, 'run-b')]);
       expect(both.filter((t) => t.taken)).toHaveLength(1);
       expect(both.find((t) => !t.taken)).toEqual({ taken: false, requestHash: 'h1', report: null });
-      // Its node stopped: once the lease is over, the same request runs again; another one does not.
-      expect(await take(b, T0 + 60_000, 'h2')).toEqual({ taken: false, requestHash: 'h1', report: null });
-      expect(await take(b, T0 + 60_000)).toEqual({ taken: true });
-      expect((await take(a, T0 + 60_001)).taken).toBe(false);
-      await b.finishReplayKey('replay-1', '{"done":3}');
-      expect(await take(a, T0 + 200_000)).toEqual({ taken: false, requestHash: 'h1', report: '{"done":3}' });
-      // A failed run frees its key; a finished one's report is not freed by that.
-      await a.finishReplayKey('replay-1', null);
-      expect((await take(a, T0 + 200_000)).taken).toBe(false);
-      expect(await take(a, T0 + 86_400_001)).toEqual({ taken: true });
-      await a.finishReplayKey('replay-1', null);
-      expect(await take(b, T0 + 86_400_002)).toEqual({ taken: true });
+      const first = both[0]!.taken ? 'run-a' : 'run-b';
+      // Renewed by its run, it is not taken over at the first lease's end.
+      expect(await a.renewReplayKey('replay-1', first, T0 + 120_000)).toBe(true);
+      expect((await take(b, T0 + 60_000, 'run-c')).taken).toBe(false);
+      // Its node stopped: once the lease is over, the same request runs again; another request does not.
+      expect(await take(b, T0 + 120_000, 'run-c', 'h2')).toEqual({ taken: false, requestHash: 'h1', report: null });
+      expect(await take(b, T0 + 120_000, 'run-c')).toEqual({ taken: true });
+      // The first run, back: it can no longer renew, free or finish what run-c holds.
+      expect(await a.renewReplayKey('replay-1', first, T0 + 300_000)).toBe(false);
+      await a.finishReplayKey('replay-1', first, null);
+      await a.finishReplayKey('replay-1', first, '{"done":1}');
+      expect(await take(a, T0 + 130_000, 'run-d')).toEqual({ taken: false, requestHash: 'h1', report: null });
+      await b.finishReplayKey('replay-1', 'run-c', '{"done":3}');
+      expect(await take(a, T0 + 200_000, 'run-d')).toEqual({ taken: false, requestHash: 'h1', report: '{"done":3}' });
+      // A finished run's report is not freed or replaced.
+      await b.finishReplayKey('replay-1', 'run-c', null);
+      await b.finishReplayKey('replay-1', 'run-c', '{"done":0}');
+      expect((await take(a, T0 + 200_000, 'run-d')).taken).toBe(false);
+      expect(await take(a, T0 + 200_000, 'run-d')).toMatchObject({ report: '{"done":3}' });
+      // A day after it was taken, forgotten: a new run takes it; a failed run frees it at once.
+      expect(await take(a, T0 + 120_000 + 86_400_001, 'run-e')).toEqual({ taken: true });
+      await a.finishReplayKey('replay-1', 'run-e', null);
+      expect(await take(b, T0 + 120_000 + 86_400_002, 'run-f')).toEqual({ taken: true });
     });
 
     it('rows go in under the lease, are counted, and their outcomes are recorded once', async () => {

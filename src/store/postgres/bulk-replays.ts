@@ -26,16 +26,16 @@ export async function listReplayActions(pool: Pool, f: ReplayFilter, limit: numb
 export async function takeReplayKey(pool: Pool, r: ReplayKeyRequest): Promise<ReplayKeyTaken> {
   await pool.query('DELETE FROM bulk_replay_keys WHERE created_at < $1', [r.keepSince]);
   const inserted = await pool.query(
-    `INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, lease_until, created_at) VALUES ($1, $2, NULL, $3, $4)
+    `INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, owner, lease_until, created_at) VALUES ($1, $2, NULL, $3, $4, $5)
      ON CONFLICT (idempotency_key) DO NOTHING`,
-    [r.key, r.requestHash, r.leaseUntil, r.now],
+    [r.key, r.requestHash, r.owner, r.leaseUntil, r.now],
   );
   if (inserted.rowCount === 1) return { taken: true };
   // Its run stopped without an end: the same request runs again. One statement, so one taker wins.
   const retaken = await pool.query(
-    `UPDATE bulk_replay_keys SET lease_until = $2
+    `UPDATE bulk_replay_keys SET owner = $5, lease_until = $2, created_at = $3
      WHERE idempotency_key = $1 AND report IS NULL AND lease_until <= $3 AND request_hash = $4`,
-    [r.key, r.leaseUntil, r.now, r.requestHash],
+    [r.key, r.leaseUntil, r.now, r.requestHash, r.owner],
   );
   if (retaken.rowCount === 1) return { taken: true };
   const row = (
@@ -49,7 +49,18 @@ export async function takeReplayKey(pool: Pool, r: ReplayKeyRequest): Promise<Re
   return { taken: false, requestHash: row.request_hash, report: row.report };
 }
 
-export async function finishReplayKey(pool: Pool, key: string, report: string | null): Promise<void> {
-  if (report === null) await pool.query('DELETE FROM bulk_replay_keys WHERE idempotency_key = $1 AND report IS NULL', [key]);
-  else await pool.query('UPDATE bulk_replay_keys SET report = $2 WHERE idempotency_key = $1', [key, report]);
+export async function renewReplayKey(pool: Pool, key: string, owner: string, leaseUntil: number): Promise<boolean> {
+  const sql = 'UPDATE bulk_replay_keys SET lease_until = $3 WHERE idempotency_key = $1 AND owner = $2 AND report IS NULL';
+  return (await pool.query(sql, [key, owner, leaseUntil])).rowCount === 1;
+}
+
+export async function finishReplayKey(pool: Pool, key: string, owner: string, report: string | null): Promise<void> {
+  if (report === null)
+    await pool.query('DELETE FROM bulk_replay_keys WHERE idempotency_key = $1 AND owner = $2 AND report IS NULL', [key, owner]);
+  else
+    await pool.query('UPDATE bulk_replay_keys SET report = $3 WHERE idempotency_key = $1 AND owner = $2 AND report IS NULL', [
+      key,
+      owner,
+      report,
+    ]);
 }

@@ -338,7 +338,10 @@ export class PostgresStore implements Store {
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.pool, filter, limit);
   takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.pool, r);
-  finishReplayKey = async (key: string, report: string | null): Promise<void> => replays.finishReplayKey(this.pool, key, report);
+  renewReplayKey = async (key: string, owner: string, leaseUntil: number): Promise<boolean> =>
+    replays.renewReplayKey(this.pool, key, owner, leaseUntil);
+  finishReplayKey = async (key: string, owner: string, report: string | null): Promise<void> =>
+    replays.finishReplayKey(this.pool, key, owner, report);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);

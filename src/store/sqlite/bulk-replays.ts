@@ -29,13 +29,18 @@ export function takeReplayKey(db: Database.Database, r: ReplayKeyRequest): Repla
       if (!row) {
         prepared(
           db,
-          'INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, lease_until, created_at) VALUES (?, ?, NULL, ?, ?)',
-        ).run(r.key, r.requestHash, r.leaseUntil, r.now);
+          'INSERT INTO bulk_replay_keys (idempotency_key, request_hash, report, owner, lease_until, created_at) VALUES (?, ?, NULL, ?, ?, ?)',
+        ).run(r.key, r.requestHash, r.owner, r.leaseUntil, r.now);
         return { taken: true };
       }
       // Its run stopped without an end: the same request runs again (a replay is its filter, run anew).
       if (row.report === null && row.lease_until <= r.now && row.request_hash === r.requestHash) {
-        prepared(db, 'UPDATE bulk_replay_keys SET lease_until = ? WHERE idempotency_key = ?').run(r.leaseUntil, r.key);
+        prepared(db, 'UPDATE bulk_replay_keys SET owner = ?, lease_until = ?, created_at = ? WHERE idempotency_key = ?').run(
+          r.owner,
+          r.leaseUntil,
+          r.now,
+          r.key,
+        );
         return { taken: true };
       }
       return { taken: false, requestHash: row.request_hash, report: row.report };
@@ -43,7 +48,18 @@ export function takeReplayKey(db: Database.Database, r: ReplayKeyRequest): Repla
     .immediate();
 }
 
-export function finishReplayKey(db: Database.Database, key: string, report: string | null): void {
-  if (report === null) prepared(db, 'DELETE FROM bulk_replay_keys WHERE idempotency_key = ? AND report IS NULL').run(key);
-  else prepared(db, 'UPDATE bulk_replay_keys SET report = ? WHERE idempotency_key = ?').run(report, key);
+export function renewReplayKey(db: Database.Database, key: string, owner: string, leaseUntil: number): boolean {
+  const sql = 'UPDATE bulk_replay_keys SET lease_until = ? WHERE idempotency_key = ? AND owner = ? AND report IS NULL';
+  return prepared(db, sql).run(leaseUntil, key, owner).changes === 1;
+}
+
+export function finishReplayKey(db: Database.Database, key: string, owner: string, report: string | null): void {
+  if (report === null)
+    prepared(db, 'DELETE FROM bulk_replay_keys WHERE idempotency_key = ? AND owner = ? AND report IS NULL').run(key, owner);
+  else
+    prepared(db, 'UPDATE bulk_replay_keys SET report = ? WHERE idempotency_key = ? AND owner = ? AND report IS NULL').run(
+      report,
+      key,
+      owner,
+    );
 }

@@ -436,7 +436,10 @@ export class SqliteStore implements Store {
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.db, filter, limit);
   takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.db, r);
-  finishReplayKey = async (key: string, report: string | null): Promise<void> => replays.finishReplayKey(this.db, key, report);
+  renewReplayKey = async (key: string, owner: string, leaseUntil: number): Promise<boolean> =>
+    replays.renewReplayKey(this.db, key, owner, leaseUntil);
+  finishReplayKey = async (key: string, owner: string, report: string | null): Promise<void> =>
+    replays.finishReplayKey(this.db, key, owner, report);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
