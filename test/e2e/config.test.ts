@@ -151,3 +151,22 @@ it('an import that fails part way (a store error on its last write) changes noth
   expect((await h.api('GET', '/v1/action-types/open-ticket')).body.retry.maxRetries).toBe(2);
   expect((await h.api('GET', '/v1/action-types/post-invoice')).body.connector).toBe((await h.api('GET', '/v1/connectors/erp')).body.id);
 });
+
+it('a stored import answers with its report even when a follow-up step on this node fails (the store away a moment)', async () => {
+  const before = (await h.api('GET', '/v1/config/export?format=json')).body;
+  const file = { connectors: [{ ...before.connectors.find((c: { name: string }) => c.name === 'erp'), timeout: '7s' }], actionTypes: [] };
+  const store = h.callout.store;
+  const real = store.listConnectorStatus.bind(store);
+  // The connector's health is refreshed after the commit: that read fails.
+  store.listConnectorStatus = async () => {
+    throw Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+  };
+  try {
+    const r = await h.api('POST', '/v1/config/import', file);
+    expect(r.status).toBe(200);
+    expect(r.body.connectors.updated).toEqual(['erp']);
+  } finally {
+    store.listConnectorStatus = real;
+  }
+  expect((await h.api('GET', '/v1/connectors/erp')).body.timeout).toBe(7000);
+});
