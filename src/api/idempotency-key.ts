@@ -2,10 +2,29 @@
 
 import { ValidationError } from '../errors.ts';
 
-/** The header's value, undefined when absent; a 422 naming it when empty, repeated or over 200 characters. */
+/**
+ * The beginnings of the keys Callout launches under itself: a schedule's tick, a process step, a bulk
+ * launch's row, an integrated queue's submission (tickLaunchKey, stepLaunchKey, rowLaunchKey,
+ * integrationLaunchKey). Keys are one namespace, so a client that sent `schedule:<id>@<tick>` first
+ * would have that run refused, or answered with its own action; a step's key would let it stand in
+ * for the action a process waits on. They are refused from outside.
+ */
+export const RESERVED_KEY_PREFIXES = ['schedule:', 'case:', 'bulk:', 'integration:'] as const;
+
+/**
+ * The header's value, undefined when absent; a 422 naming it when empty, over 200 characters, or in
+ * Callout's own namespace. (Node joins a header sent twice into one value, "a, b": that is one key.)
+ */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (typeof header !== 'string' || header.length === 0 || header.length > 200)
-    throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]);
+  const refuse = (message: string): never => {
+    throw new ValidationError([{ field: 'Idempotency-Key', message }]);
+  };
+  if (typeof header !== 'string' || header.length === 0 || header.length > 200) return refuse('must be 1–200 characters');
+  const reserved = RESERVED_KEY_PREFIXES.find((p) => header.startsWith(p));
+  if (reserved !== undefined)
+    return refuse(
+      `must not begin with "${reserved}": keys beginning ${RESERVED_KEY_PREFIXES.map((p) => `"${p}"`).join(', ')} are Callout's own`,
+    );
   return header;
 }

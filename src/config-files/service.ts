@@ -284,7 +284,13 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   }
   // A connector of the file refused above is reported there, not again as "no connector" for its action types.
   const named = (connectors as unknown[]).flatMap((c) => (isObject(c) && typeof c.name === 'string' ? [c.name] : []));
-  const connectorNames = new Set([...knownConnectors.keys(), ...plannedConnectors.map((c) => c.name), ...named]);
+  // By name, or (as the API takes them) a stored connector's id.
+  const connectorNames = new Set([
+    ...knownConnectors.keys(),
+    ...knownConnectors.values(),
+    ...plannedConnectors.map((c) => c.name),
+    ...named,
+  ]);
   for (const [i, t] of (actionTypes as unknown[]).entries()) {
     const q = new Problems();
     refuseOtherRefs(t, `actionTypes[${i}]`, q);
@@ -312,7 +318,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const changes: ConfigChange[] = [];
   const after: Array<() => Promise<unknown>> = [];
   // Action types name their connector; one created by this file has its id only once planned.
-  const connectorIds = new Map(knownConnectors);
+  const connectorIds = new Map([...knownConnectors, ...[...knownConnectors.values()].map((id) => [id, id] as const)]);
   for (const c of plannedConnectors) {
     if (!c.existing) {
       const change = d.connectors.planCreate(c.body);
@@ -334,7 +340,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const typeRows = new Map((await d.store.listConfig('action_type')).map((r) => [r.name, r]));
   for (const t of actionTypes as Doc[]) {
     const name = t.name as string;
-    // Validated above: a connector of the file or a stored one, by name.
+    // Validated above: a connector of the file or a stored one, by name or id.
     const connectorId = connectorIds.get(t.connector as string);
     const prior = typeRows.get(name);
     if (!prior) {

@@ -170,3 +170,16 @@ it('a stored import answers with its report even when a follow-up step on this n
   }
   expect((await h.api('GET', '/v1/connectors/erp')).body.timeout).toBe(7000);
 });
+
+it('an imported action type may name its connector by id, as the API takes it', async () => {
+  const erp = (await h.api('GET', '/v1/connectors/erp')).body;
+  const r = await h.api('POST', '/v1/config/import', { actionTypes: [{ name: 'by-id', connector: erp.id, method: 'POST', path: '/ok' }] });
+  expect(r.status).toBe(200);
+  expect(r.body.actionTypes.created).toEqual(['by-id']);
+  expect((await h.api('GET', '/v1/action-types/by-id')).body.connector).toBe(erp.id);
+  // Again: unchanged.
+  const again = await h.api('POST', '/v1/config/import', {
+    actionTypes: [{ name: 'by-id', connector: erp.id, method: 'POST', path: '/ok' }],
+  });
+  expect(again.body.actionTypes.unchanged).toEqual(['by-id']);
+});
