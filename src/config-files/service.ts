@@ -257,7 +257,6 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
   // By name exactly (a look-up by id or name would take a document whose id spells the name).
   const connectorRows = new Map((await d.store.listConfig('connector')).map((r) => [r.name, r]));
-  const knownConnectors = new Map([...connectorRows.values()].map((r) => [r.name, r.id]));
   refuseRepeatedNames(connectors as unknown[], 'connectors', p);
   refuseRepeatedNames(actionTypes as unknown[], 'actionTypes', p);
   for (const [i, c] of (connectors as unknown[]).entries()) {
@@ -285,12 +284,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   // A connector of the file refused above is reported there, not again as "no connector" for its action types.
   const named = (connectors as unknown[]).flatMap((c) => (isObject(c) && typeof c.name === 'string' ? [c.name] : []));
   // By name, or (as the API takes them) a stored connector's id.
-  const connectorNames = new Set([
-    ...knownConnectors.keys(),
-    ...knownConnectors.values(),
-    ...plannedConnectors.map((c) => c.name),
-    ...named,
-  ]);
+  const storedConnectors = [...connectorRows.values()];
+  const connectorNames = new Set([...storedConnectors.flatMap((r) => [r.name, r.id]), ...plannedConnectors.map((c) => c.name), ...named]);
   for (const [i, t] of (actionTypes as unknown[]).entries()) {
     const q = new Problems();
     refuseOtherRefs(t, `actionTypes[${i}]`, q);
@@ -318,7 +313,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const changes: ConfigChange[] = [];
   const after: Array<() => Promise<unknown>> = [];
   // Action types name their connector; one created by this file has its id only once planned.
-  const connectorIds = new Map([...knownConnectors, ...[...knownConnectors.values()].map((id) => [id, id] as const)]);
+  const connectorIds = new Map(storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
   for (const c of plannedConnectors) {
     if (!c.existing) {
       const change = d.connectors.planCreate(c.body);

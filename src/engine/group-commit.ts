@@ -126,7 +126,8 @@ export class GroupCommit {
   /**
    * Commits writes together; when the commit fails, each is written alone, so one write the store
    * cannot take (a value it cannot serialise, a constraint) never fails the others in its commit.
-   * A commit whose outcome is unknown (store/outcome-unknown.ts) fails as a whole. Returns the writes that failed on their own, still pending.
+   * A commit whose outcome is unknown (store/outcome-unknown.ts) fails as a whole. Returns the writes
+   * that failed on their own, still pending.
    */
   private async writeGroup(batch: PendingWrite[]): Promise<Array<{ b: PendingWrite; err: unknown }>> {
     let results: boolean[];
