@@ -1,7 +1,7 @@
 // Action routes: launch (safe to repeat with Idempotency-Key), read, list, timeline, and what
 // operators do. Bodies and queries are validated by the schemas alone (schemas.ts).
 
-import { idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import { userOf } from '../api/user.ts';
@@ -21,14 +21,18 @@ export const actionRoutes =
   (actions: ActionService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['actions'];
-    app.post('/actions', { config: { roles: LAUNCHERS }, schema: { tags, body: LaunchBody } }, async (req, reply) => {
-      const key = idempotencyKeyOf(req.headers['idempotency-key']);
-      const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
-      return reply
-        .code(r.created ? 201 : 200)
-        .header('location', `/v1/actions/${r.action.id}`)
-        .send(r.action);
-    });
+    app.post(
+      '/actions',
+      { config: { roles: LAUNCHERS }, schema: { tags, headers: IdempotencyKeyHeaders, body: LaunchBody } },
+      async (req, reply) => {
+        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
+        return reply
+          .code(r.created ? 201 : 200)
+          .header('location', `/v1/actions/${r.action.id}`)
+          .send(r.action);
+      },
+    );
     app.get(
       '/actions',
       { schema: { tags, querystring: ActionListQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },

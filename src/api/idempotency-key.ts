@@ -1,5 +1,6 @@
 // The Idempotency-Key request header, as every route that takes one reads it.
 
+import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
 
 /**
@@ -28,3 +29,13 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
     );
   return header;
 }
+
+/** The header in a route's OpenAPI schema (documentation only: idempotencyKeyOf checks it, naming the field). */
+export const IdempotencyKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        "Makes the request safe to repeat: the same key with the same body answers the first result and changes nothing again; with another body, 409. 1–200 characters; keys beginning schedule:, case:, bulk: or integration: are Callout's own.",
+    }),
+  ),
+});

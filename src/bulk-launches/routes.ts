@@ -2,7 +2,7 @@
 // GET /v1/bulk-launches/{id}. The POST answers 201 with the report so far: every row is read and
 // checked (refused rows are in it), and the launches go on in the background; the GET shows them grow.
 
-import { idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
@@ -38,6 +38,7 @@ export const bulkLaunchRoutes =
         config: { roles: BULK_LAUNCHERS },
         schema: {
           tags,
+          headers: IdempotencyKeyHeaders,
           querystring: BulkLaunchQuery,
           body: {
             content: {

@@ -3,7 +3,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
-import { idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import { BulkReplayBody } from './schemas.ts';
 import type { BulkReplayService } from './service.ts';
 
@@ -12,7 +12,9 @@ const OPERATORS = ['operator'] as const;
 export const bulkReplayRoutes =
   (replays: BulkReplayService): FastifyPluginAsyncTypebox =>
   async (app) => {
-    app.post('/bulk-replays', { config: { roles: OPERATORS }, schema: { tags: ['bulk replays'], body: BulkReplayBody } }, async (req) =>
-      replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'])),
+    app.post(
+      '/bulk-replays',
+      { config: { roles: OPERATORS }, schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody } },
+      async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'])),
     );
   };

@@ -1,7 +1,7 @@
 // Case routes: create (safe to repeat with Idempotency-Key), read with steps and actions, list and
 // search, change and close.
 
-import { idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { CaseService } from './service.ts';
@@ -17,14 +17,18 @@ export const caseRoutes =
   (cases: CaseService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['cases'];
-    app.post('/cases', { config: { roles: CASE_WRITERS }, schema: { tags, body: CaseBody } }, async (req, reply) => {
-      const key = idempotencyKeyOf(req.headers['idempotency-key']);
-      const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
-      return reply
-        .code(r.created ? 201 : 200)
-        .header('location', `/v1/cases/${r.case.id}`)
-        .send(r.case);
-    });
+    app.post(
+      '/cases',
+      { config: { roles: CASE_WRITERS }, schema: { tags, headers: IdempotencyKeyHeaders, body: CaseBody } },
+      async (req, reply) => {
+        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
+        return reply
+          .code(r.created ? 201 : 200)
+          .header('location', `/v1/cases/${r.case.id}`)
+          .send(r.case);
+      },
+    );
     app.get(
       '/cases',
       {

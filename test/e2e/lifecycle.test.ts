@@ -440,5 +440,12 @@ describe('the API', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/actions', '/v1/actions/{id}', '/v1/callbacks/{token}', '/v1/action-types/{id}/schema']),
     );
+    // Integrators find the Idempotency-Key where it works.
+    for (const path of ['/v1/actions', '/v1/cases', '/v1/bulk-launches', '/v1/bulk-replays']) {
+      const header = doc.paths[path].post.parameters?.find(
+        (p: { in: string; name: string }) => p.in === 'header' && p.name === 'idempotency-key',
+      );
+      expect(header?.description, path).toMatch(/safe to repeat/);
+    }
   });
 });
