@@ -98,6 +98,9 @@ export class IntegrationService {
   /**
    * The task a callback token addresses when it is the token of an integration action; undefined
    * for any other token. A task closed longer than the token TTL ago is gone (404), like an action.
+   * So is a task submitted again since that action went out (handed back, then assigned to another
+   * integrated queue or the same one): the token belongs to an earlier provider's ticket, which must
+   * not acknowledge, message or hand back what the current one holds.
    */
   async taskOfToken(actionId: string | undefined): Promise<ActionRecord | undefined> {
     if (actionId === undefined) return undefined;
@@ -105,6 +108,10 @@ export class IntegrationService {
     if (taskId === undefined) return undefined;
     const t = await this.d.store.getAction(taskId);
     if (!t || (t.state === 'closed' && t.closedAt !== null && this.d.clock.now() >= t.closedAt + this.d.tokenTtlMs))
+      throw new NotFoundError('Callback', 'token');
+    const log = await this.d.store.listIntegrationLog(taskId);
+    const lastSubmit = log.findLastIndex((e) => e.direction === 'Out' && e.requestType === 'Submit Request');
+    if (!log.slice(Math.max(0, lastSubmit)).some((e) => e.direction === 'Out' && e.actionId === actionId))
       throw new NotFoundError('Callback', 'token');
     return t;
   }

@@ -268,4 +268,52 @@ for (const backend of backends)
       expect((await post(`${url}/acknowledge`, { externalReference: 'r'.repeat(201) })).status).toBe(422);
       expect(await log(id)).toEqual(before);
     });
+
+    it("a task handed back and submitted to another provider: the first provider's token no longer acknowledges, messages or hands it back", async () => {
+      await actionType(h, {
+        name: 'quiet-submit',
+        connector: 'provider',
+        path: '/provider/submit',
+        fields,
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      const integration = {
+        connector: 'provider',
+        onAssign: 'quiet-submit',
+        onUpdate: 'prv-update',
+        onClose: 'prv-close',
+        onResolutionRejected: 'prv-reject',
+      };
+      expect((await h.api('POST', '/v1/queues', { name: 'other-vendor', members: ['olga'], integration })).status).toBe(201);
+      const submits = (): number => h.mock.log.filter((e) => e.path === '/provider/submit').length;
+
+      const id = await todoTask();
+      expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator)).status).toBe(200);
+      await h.waitFor(id, (a) => a.state === 'todo' && a.reason === 'updated_by_integration');
+      const first = lastCallbackUrl();
+      const before = submits();
+      // Handed back by the first provider; the operator sends it to the second one.
+      const moved = await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'other-vendor' }, operator);
+      expect(moved.body).toMatchObject({ state: 'waiting', queue: 'other-vendor' });
+      for (let i = 0; submits() === before && i < 300; i++) await new Promise((r) => setTimeout(r, 50));
+      const second = lastCallbackUrl();
+      expect(second).not.toBe(first);
+      const entries = (await log(id)).length;
+
+      for (const [path, body] of [
+        ['acknowledge', { externalReference: 'HIJACK-1' }],
+        ['messages', { message: 'from the first provider' }],
+        ['hand-back', { resolution: 'closed', solution: 'closed by the first provider' }],
+      ] as const) {
+        const r = await post(`${first}/${path}`, body);
+        expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(404);
+        expect(JSON.stringify(r.body)).not.toContain('other-vendor');
+      }
+      expect(await h.api('GET', `/v1/actions/${id}`).then((r) => r.body)).toMatchObject({ state: 'waiting', queue: 'other-vendor' });
+      expect((await log(id)).length).toBe(entries);
+      // The second provider's token is the task's.
+      const ack = await post(`${second}/acknowledge`, { externalReference: 'OTHER-7' });
+      expect(ack.status, JSON.stringify(ack.body)).toBe(200);
+      expect(ack.body).toMatchObject({ externalReference: 'OTHER-7', queue: 'other-vendor' });
+    });
   });
