@@ -20,7 +20,7 @@ export interface Principal {
   id: string;
   name: string;
   roles: Role[];
-  /** The user the key acts as (actor, assignee, notifications, "me"); absent: the key's own name. */
+  /** The user the key acts as (actor, assignee, notifications, "me"); absent: the key's own name (api/user.ts). */
   user?: string;
 }
 
@@ -28,7 +28,7 @@ export interface ApiKeyView {
   id: string;
   name: string;
   roles: string[];
-  /** The user the key acts as; null: it acts as its own name. */
+  /** The user the key acts as; null: it acts as its own name, or key:<name> when that could be a user's (api/user.ts). */
   user: string | null;
   /** `api`, `CALLOUT_ADMIN_KEY` or `generated` (the admin key printed on the first start). */
   origin: string;

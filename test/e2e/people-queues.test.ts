@@ -211,6 +211,18 @@ for (const backend of backends)
       expect(again.body.readAt).toBe(read.body.readAt);
       expect((await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items).toEqual([]);
       expect((await h.api('GET', '/v1/notifications', undefined, as('carol'))).body.items[0].read).toBe(true);
+      // A key made without a user but named after one is not that user: not her notifications, not her work.
+      const named = await h.api('POST', '/v1/api-keys', { name: 'carol', roles: ['operator'] });
+      expect(named.status, JSON.stringify(named.body)).toBe(201);
+      const impostor = { authorization: `Bearer ${named.body.key}` };
+      expect((await h.api('GET', '/v1/notifications', undefined, impostor)).body.items).toEqual([]);
+      expect((await h.api('POST', `/v1/notifications/${n.id}/read`, undefined, impostor)).status).toBe(404);
+      const task = await launch(h, 'gives-up', {}, { caseId });
+      await h.waitFor(task.id, (x) => x.state === 'closed');
+      const retried = await h.api('POST', `/v1/actions/${task.id}/retry`, undefined, impostor);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+      const tl = (await h.api('GET', `/v1/actions/${task.id}/timeline`)).body.items as Array<{ kind: string; actor: string }>;
+      expect(tl.find((e) => e.kind === 'retry_requested')?.actor).toBe('user:key:carol');
     });
 
     it("a disabled user's keys are refused at once, and queues give them no new work", async () => {

@@ -46,8 +46,8 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A key with these roles, created through the API as an admin. */
-export async function keyWith(h: Harness, name: string, roles: string[]): Promise<string> {
-  const r = await h.api('POST', '/v1/api-keys', { name, roles });
+export async function keyWith(h: Harness, name: string, roles: string[], user?: string): Promise<string> {
+  const r = await h.api('POST', '/v1/api-keys', { name, roles, ...(user !== undefined ? { user } : {}) });
   if (r.status !== 201) throw new Error(`api key: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.key;
 }

@@ -13,7 +13,9 @@ describe('the operator screens', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    operatorKey = await keyWith(h, 'olga', ['operator']);
+    // The operator is a person: her key acts as her (a key without a user acts as `key:<name>`).
+    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
+    operatorKey = await keyWith(h, 'olga-laptop', ['operator'], 'olga');
     await connector(h);
     await actionType(h, {
       name: 'order-laptop',
