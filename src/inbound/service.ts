@@ -70,21 +70,23 @@ export class InboundService {
     }
   }
 
-  /** The newest open action of this connector's action types with the reference; else the newest closed one. */
+  /**
+   * The newest open action of this connector's action types with the reference; else the newest closed
+   * one. Looked up among this connector's actions only: other connectors' actions sharing a common
+   * reference (a ticket number) must not crowd this one's out of the candidates.
+   */
   private async find(connector: ConnectorEntry, reference: string): Promise<ActionRecord | undefined> {
-    const candidates = await this.d.store.listActions({ externalReference: reference, limit: CANDIDATES });
-    const mine: ActionRecord[] = [];
-    for (const a of candidates) {
-      if (a.actionTypeId === null) continue; // a manual task has no connector
-      const type =
-        this.d.registry.cachedActionType(a.actionTypeId) ??
-        // An action type deleted since is no candidate; a store failure is a failure.
-        (await this.d.registry.actionType(a.actionTypeId).catch((e: unknown) => {
-          if (e instanceof NotFoundError) return undefined;
-          throw e;
-        }));
-      if (type?.compiled.spec.connectorId === connector.id) mine.push(a);
-    }
-    return mine.find((a) => a.state !== 'closed') ?? mine[0];
+    const lookUp = async (actionTypeIds: string[]): Promise<ActionRecord | undefined> => {
+      if (actionTypeIds.length === 0) return undefined;
+      const mine = await this.d.store.listActions({ externalReference: reference, actionTypeIds, limit: CANDIDATES });
+      return mine.find((a) => a.state !== 'closed') ?? mine[0];
+    };
+    const known = this.d.registry.actionTypeIdsOf(connector.id);
+    const found = await lookUp(known);
+    if (found) return found;
+    // An action type made on another node since this one last looked: its actions are found once it is loaded.
+    await this.d.registry.refresh();
+    const now = this.d.registry.actionTypeIdsOf(connector.id);
+    return now.length === known.length ? undefined : lookUp(now);
   }
 }

@@ -75,6 +75,23 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(next.body.id).toBe(older);
   });
 
+  it("another connector's actions with the same reference (a common ticket number) do not hide this connector's action", async () => {
+    const mine = await withReference('vendor-ticket', `SHARED-${store}`);
+    // Newer, and more of them than the look-up reads at once.
+    const others: string[] = [];
+    for (let i = 0; i < 52; i++) others.push((await launch(h, 'plain-ticket')).id);
+    for (const id of others) {
+      await h.waitFor(id, (x) => x.phase === 'awaiting_callback');
+      const ack = await h.api('POST', `/v1/callbacks/${h.callout.engine.callbackToken(id)}/acknowledge`, {
+        externalReference: `SHARED-${store}`,
+      });
+      expect(ack.status).toBe(200);
+    }
+    const msg = await post(`/v1/connectors/vendor/inbound/SHARED-${store}/messages`, { message: 'Still ours' });
+    expect(msg.status, JSON.stringify(msg.body)).toBe(200);
+    expect(msg.body.id).toBe(mine);
+  });
+
   it('unsigned, stale, future, replayed, wrong-secret, unknown-reference and unsigned-connector requests get the same 401 and change nothing', async () => {
     const a = await withReference('vendor-ticket', `INC-${store}-9`);
     await withReference('plain-ticket', `INC-${store}-9`);
