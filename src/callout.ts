@@ -269,6 +269,7 @@ export class Callout {
     this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs });
     engine.integrations = this.integrations;
     this.callbacks.integrations = this.integrations;
+    this.inbound.integrations = this.integrations;
     this.actions.viewExtras = (a) => this.integrations.solutionOf(a);
   }
 

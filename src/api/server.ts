@@ -121,7 +121,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(webhookRoutes(callout.webhooks), v1);
   await app.register(inboundRoutes(callout.inbound), v1);
   // ---- integrated queues (I13b)
-  await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, engine: callout.engine }), v1);
+  await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, callbacks: callout.callbacks }), v1);
   await app.register(uiPlugin(callout));
   return app;
 }

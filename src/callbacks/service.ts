@@ -22,6 +22,7 @@ import type { ActionService } from '../actions/service.ts';
 import type { IntegrationService } from '../integrated-queues/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from './schemas.ts';
+import type { HandBackBody } from '../inbound/schemas.ts';
 
 /** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
 export const DEFAULT_CALLBACK_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
@@ -125,6 +126,19 @@ export class CallbackService {
     p.throwIfAny();
     refuseIfClosed(a, 'acknowledgements');
     return this.actions.view(await this.engine.apply(a.id, { type: 'acknowledged', externalReference: body.externalReference }, a));
+  }
+
+  /**
+   * A provider hands a task back (integrated queues). Only the token of an action launched for a task
+   * on an integrated queue hands anything back; any other token (forged, unknown, another action's)
+   * gets the same 404.
+   */
+  async handBack(token: string, body: HandBackBody): Promise<ActionView> {
+    const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
+    if (!task) throw new NotFoundError('Callback', 'token');
+    return this.actions.view(
+      await this.integrations!.inbound(task, { type: 'handed_back', resolution: body.resolution, solution: body.solution }),
+    );
   }
 
   async heartbeat(token: string, body: HeartbeatBody = {}): Promise<ActionView> {

@@ -1,12 +1,12 @@
 // Inbound routes addressed by connector and external reference. Public (no API key): the connector's
 // inbound secret authorises them, checked over the raw body bytes before anything else is looked at.
-// Hand-back belongs to integrated queues and is not served here yet.
+// A task on a queue integrated with the connector is addressed by its reference too (SPEC 10.1).
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { InboundService } from './service.ts';
 import type { ConnectorEntry } from '../engine/registry.ts';
-import { ReferenceParams, SignedHeaders } from './schemas.ts';
+import { HandBackBody, ReferenceParams, SignedHeaders } from './schemas.ts';
 import { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
 import { useRawJsonBody } from './raw-body.ts';
 
@@ -35,5 +35,8 @@ export const inboundRoutes =
     );
     app.post(`${base}/messages`, { config, schema: { ...schema, body: MessageBody } }, async (req) =>
       inbound.message(connectorOf(req), req.params.externalReference, req.body),
+    );
+    app.post(`${base}/hand-back`, { config, schema: { ...schema, body: HandBackBody } }, async (req) =>
+      inbound.handBack(connectorOf(req), req.params.externalReference, req.body),
     );
   };

@@ -9,6 +9,8 @@ import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { NotFoundError } from '../errors.ts';
+import type { IntegrationService } from '../integrated-queues/service.ts';
+import type { HandBackBody } from './schemas.ts';
 import type { CallbackService } from '../callbacks/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
@@ -26,6 +28,9 @@ export interface InboundServiceDeps {
 }
 
 export class InboundService {
+  /** Tasks on integrated queues, addressed by their reference too (set once integrated queues are built). */
+  integrations: IntegrationService | null = null;
+
   constructor(private readonly d: InboundServiceDeps) {}
 
   /** Checks the signature over the raw body; resolves with the connector or throws the one 401. */
@@ -57,12 +62,18 @@ export class InboundService {
     return this.byToken(connector, reference, (token) => this.d.callbacks.message(token, body));
   }
 
+  async handBack(connector: ConnectorEntry, reference: string, body: HandBackBody): Promise<ActionView> {
+    return this.byToken(connector, reference, (token) => this.d.callbacks.handBack(token, body));
+  }
+
   /** The action's own callback token, so the by-reference routes answer exactly as the token routes do. */
   private async byToken(connector: ConnectorEntry, reference: string, fn: (token: string) => Promise<ActionView>): Promise<ActionView> {
-    const a = await this.find(connector, reference);
-    if (!a) throw new InboundSignatureError();
+    // An action of this connector with the reference, else a task on a queue integrated with it
+    // (addressed, as by the provider's token, through the last action sent for its submission).
+    const id = (await this.find(connector, reference))?.id ?? (await this.integrations?.tokenActionByReference(connector.id, reference));
+    if (!id) throw new InboundSignatureError();
     try {
-      return await fn(this.d.engine.callbackToken(a.id));
+      return await fn(this.d.engine.callbackToken(id));
     } catch (e) {
       // A token past its life (the action closed long ago) is, from outside, an unknown reference.
       if (e instanceof NotFoundError) throw new InboundSignatureError();

@@ -7,14 +7,13 @@ import { userOf } from '../api/user.ts';
 import { ActionIdParams } from '../actions/schemas.ts';
 import { TokenParams } from '../callbacks/schemas.ts';
 import { HandBackBody } from '../inbound/schemas.ts';
-import { NotFoundError } from '../errors.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { CallbackService } from '../callbacks/service.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { IntegrationService } from './service.ts';
 import { DeclineSolutionBody } from './integration.ts';
 
 export const integrationRoutes =
-  (d: { integrations: IntegrationService; actions: ActionService; engine: Engine }): FastifyPluginAsyncTypebox =>
+  (d: { integrations: IntegrationService; actions: ActionService; callbacks: CallbackService }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const byId = { tags: ['actions'], params: ActionIdParams };
     app.get('/actions/:id/integration-log', { schema: byId }, async (req) => d.integrations.log(req.params.id));
@@ -29,13 +28,6 @@ export const integrationRoutes =
         config: { roles: 'public', limitBy: 'token' },
         schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody },
       },
-      async (req) => {
-        // Only the token of an action launched for a task on an integrated queue hands anything back;
-        // any other token (forged, unknown, another action's) gets the same 404.
-        const task = await d.integrations.taskOfToken(d.engine.actionIdOfToken(req.params.token));
-        if (!task) throw new NotFoundError('Callback', 'token');
-        const { resolution, solution } = req.body;
-        return d.actions.view(await d.integrations.inbound(task, { type: 'handed_back', resolution, solution }));
-      },
+      async (req) => d.callbacks.handBack(req.params.token, req.body),
     );
   };

@@ -116,6 +116,39 @@ export class IntegrationService {
     return t;
   }
 
+  /**
+   * For requests addressed by reference (SPEC 10.1): the action whose callback token addresses the
+   * newest task with this external reference on a queue integrated with `connectorId` (the last one
+   * sent for its current submission); undefined when there is none.
+   */
+  async tokenActionByReference(connectorId: string, reference: string): Promise<string | undefined> {
+    const queues: string[] = [];
+    for (const q of await this.d.store.listQueues()) {
+      const i = (q.doc.integration ?? null) as QueueIntegration | null;
+      if (!i?.onAssign) continue;
+      const c = await this.d.registry.connector(i.connector).catch((e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+      if (c?.id === connectorId) queues.push(q.name);
+    }
+    const tasks: ActionRecord[] = [];
+    for (const queue of queues) tasks.push(...(await this.d.store.listActions({ externalReference: reference, queue, limit: 5 })));
+    tasks.sort((a, b) => (a.id < b.id ? 1 : -1)); // newest first (ids are time-ordered)
+    for (const t of [...tasks.filter((x) => x.state !== 'closed'), ...tasks.filter((x) => x.state === 'closed')]) {
+      const log = await this.d.store.listIntegrationLog(t.id);
+      const current = log.slice(
+        Math.max(
+          0,
+          log.findLastIndex((e) => e.direction === 'Out' && e.requestType === 'Submit Request'),
+        ),
+      );
+      const out = current.filter((e) => e.direction === 'Out' && e.actionId !== null).at(-1);
+      if (out?.actionId) return out.actionId;
+    }
+    return undefined;
+  }
+
   async log(id: string): Promise<ReturnType<typeof integrationLogView>> {
     if (!(await this.d.store.getAction(id))) throw new NotFoundError('Action', id);
     return integrationLogView(await this.d.store.listIntegrationLog(id));

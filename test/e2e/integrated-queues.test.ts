@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { Webhook } from 'standardwebhooks';
 import { integrationLaunchKey } from '../../src/integrated-queues/service.ts';
+import { generateSecret } from '../../src/webhooks/sign.ts';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
 
@@ -315,5 +317,61 @@ for (const backend of backends)
       const ack = await post(`${second}/acknowledge`, { externalReference: 'OTHER-7' });
       expect(ack.status, JSON.stringify(ack.body)).toBe(200);
       expect(ack.body).toMatchObject({ externalReference: 'OTHER-7', queue: 'other-vendor' });
+    });
+
+    it("a task is addressed by its reference too, signed with the connector's inbound secret: messages and hand-back (SPEC 10.1)", async () => {
+      const secret = generateSecret();
+      expect((await h.api('PATCH', '/v1/connectors/provider', { inboundSecret: secret })).status).toBe(200);
+      await actionType(h, {
+        name: 'ref-submit',
+        connector: 'provider',
+        path: '/provider/submit',
+        fields,
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      const integration = { connector: 'provider', onAssign: 'ref-submit', onUpdate: 'prv-update', onClose: 'prv-close' };
+      expect((await h.api('POST', '/v1/queues', { name: 'ref-vendor', members: ['olga'], integration })).status).toBe(201);
+      const submits = (): number => h.mock.log.filter((e) => e.path === '/provider/submit').length;
+      const id = await todoTask();
+      const before = submits();
+      expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'ref-vendor' }, operator)).status).toBe(200);
+      for (let i = 0; submits() === before && i < 300; i++) await new Promise((r) => setTimeout(r, 50));
+      const ref = `REF-${backend.name}-${Date.now()}`;
+      expect((await post(`${lastCallbackUrl()}/acknowledge`, { externalReference: ref })).status).toBe(200);
+
+      let n = 0;
+      const signed = async (path: string, body: unknown, sign = true) => {
+        const text = JSON.stringify(body);
+        const msgId = `msg_${ref}_${++n}`;
+        const at = new Date();
+        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: '' };
+        if (sign) {
+          headers['webhook-id'] = msgId;
+          headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
+          headers['webhook-signature'] = new Webhook(secret).sign(msgId, at, text);
+        }
+        return h.api('POST', `/v1/connectors/provider/inbound/${ref}${path}`, text, headers);
+      };
+      const msg = await signed('/messages', { message: 'Engineer booked' });
+      expect(msg.status, JSON.stringify(msg.body)).toBe(200);
+      expect(msg.body.id).toBe(id);
+      expect((await signed('/hand-back', { resolution: 'solved', solution: 'x' }, false)).status).toBe(401);
+      const back = await signed('/hand-back', { resolution: 'solved', solution: 'Replaced the fan' });
+      expect(back.status, JSON.stringify(back.body)).toBe(200);
+      expect(back.body).toMatchObject({ id, state: 'todo', reason: 'updated_by_integration', solution: { solution: 'Replaced the fan' } });
+      expect((await log(id)).map((e) => `${e.requestType}/${e.direction}`).slice(-3)).toEqual([
+        'Acknowledgement/In',
+        'Update/In',
+        'Reassigned/In',
+      ]);
+      // An unknown reference: the same 401 as a bad signature.
+      const unknown = await h.api('POST', '/v1/connectors/provider/inbound/NO-SUCH-REF/messages', JSON.stringify({ message: 'x' }), {
+        'content-type': 'application/json',
+        authorization: '',
+        'webhook-id': 'msg_unknown',
+        'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'webhook-signature': new Webhook(secret).sign('msg_unknown', new Date(), JSON.stringify({ message: 'x' })),
+      });
+      expect(unknown.status).toBe(401);
     });
   });
