@@ -72,6 +72,34 @@ for (const backend of backends)
       return (await h.waitFor(a.id, (x) => x.state === 'todo')).id;
     }
 
+    /** An integrated queue whose provider takes a task and stays silent (the test answers for it). */
+    async function silentQueue(name: string): Promise<void> {
+      await actionType(h, {
+        name: `${name}-submit`,
+        connector: 'provider',
+        path: '/provider/submit',
+        fields,
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      const integration = {
+        connector: 'provider',
+        onAssign: `${name}-submit`,
+        onUpdate: 'prv-update',
+        onClose: 'prv-close',
+        onResolutionRejected: 'prv-reject',
+      };
+      expect((await h.api('POST', '/v1/queues', { name, members: ['olga'], integration })).status).toBe(201);
+    }
+
+    /** Assigns the task to `queue` and waits until the provider has its submission; returns the assignment's answer. */
+    async function submitTo(id: string, queue: string): Promise<{ status: number; body: any }> {
+      const submits = (): number => h.mock.log.filter((e) => e.path === '/provider/submit').length;
+      const before = submits();
+      const r = await h.api('POST', `/v1/actions/${id}/assign`, { queue }, operator);
+      for (let i = 0; submits() === before && i < 300; i++) await new Promise((res) => setTimeout(res, 50));
+      return r;
+    }
+
     beforeAll(async () => {
       h = await backend.open();
       await connector(h, { name: 'provider', baseUrl: h.mock.url });
@@ -272,32 +300,14 @@ for (const backend of backends)
     });
 
     it("a task handed back and submitted to another provider: the first provider's token no longer acknowledges, messages or hands it back", async () => {
-      await actionType(h, {
-        name: 'quiet-submit',
-        connector: 'provider',
-        path: '/provider/submit',
-        fields,
-        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-      });
-      const integration = {
-        connector: 'provider',
-        onAssign: 'quiet-submit',
-        onUpdate: 'prv-update',
-        onClose: 'prv-close',
-        onResolutionRejected: 'prv-reject',
-      };
-      expect((await h.api('POST', '/v1/queues', { name: 'other-vendor', members: ['olga'], integration })).status).toBe(201);
-      const submits = (): number => h.mock.log.filter((e) => e.path === '/provider/submit').length;
-
+      await silentQueue('other-vendor');
       const id = await todoTask();
       expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator)).status).toBe(200);
       await h.waitFor(id, (a) => a.state === 'todo' && a.reason === 'updated_by_integration');
       const first = lastCallbackUrl();
-      const before = submits();
       // Handed back by the first provider; the operator sends it to the second one.
-      const moved = await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'other-vendor' }, operator);
+      const moved = await submitTo(id, 'other-vendor');
       expect(moved.body).toMatchObject({ state: 'waiting', queue: 'other-vendor' });
-      for (let i = 0; submits() === before && i < 300; i++) await new Promise((r) => setTimeout(r, 50));
       const second = lastCallbackUrl();
       expect(second).not.toBe(first);
       const entries = (await log(id)).length;
@@ -322,20 +332,9 @@ for (const backend of backends)
     it("a task is addressed by its reference too, signed with the connector's inbound secret: messages and hand-back (SPEC 10.1)", async () => {
       const secret = generateSecret();
       expect((await h.api('PATCH', '/v1/connectors/provider', { inboundSecret: secret })).status).toBe(200);
-      await actionType(h, {
-        name: 'ref-submit',
-        connector: 'provider',
-        path: '/provider/submit',
-        fields,
-        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-      });
-      const integration = { connector: 'provider', onAssign: 'ref-submit', onUpdate: 'prv-update', onClose: 'prv-close' };
-      expect((await h.api('POST', '/v1/queues', { name: 'ref-vendor', members: ['olga'], integration })).status).toBe(201);
-      const submits = (): number => h.mock.log.filter((e) => e.path === '/provider/submit').length;
+      await silentQueue('ref-vendor');
       const id = await todoTask();
-      const before = submits();
-      expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'ref-vendor' }, operator)).status).toBe(200);
-      for (let i = 0; submits() === before && i < 300; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await submitTo(id, 'ref-vendor')).status).toBe(200);
       const ref = `REF-${backend.name}-${Date.now()}`;
       expect((await post(`${lastCallbackUrl()}/acknowledge`, { externalReference: ref })).status).toBe(200);
 
