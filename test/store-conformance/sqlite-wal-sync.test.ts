@@ -43,6 +43,15 @@ class HeldSync extends WalSync {
 }
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** From now on each of the store's syncs waits until the test calls the resolver it pushes on `held`. */
+function holdSyncs(store: SqliteStore, held: Array<() => void>): void {
+  Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
+}
+/** Syncs end at once again (nothing reaches the disk's sync: the test's own file is thrown away). */
+function releaseSyncs(store: SqliteStore): void {
+  Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+}
+
 it('one sync serves every commit made before it starts; a commit made while one runs waits for the next', async () => {
   const s = new HeldSync(join(fresh(), 'x.db'));
   const done: string[] = [];
@@ -121,9 +130,7 @@ it('what is claimed is returned only once the launches it includes are on disk',
   await onStore(async (store) => {
     try {
       const held: Array<() => void> = [];
-      Object.assign(store.walSync!, {
-        datasync: () => new Promise<void>((r) => held.push(r)),
-      });
+      holdSyncs(store, held);
       const a = launched();
       const launch = store.insertActions([a]);
       await turn();
@@ -149,7 +156,7 @@ it('what is claimed is returned only once the launches it includes are on disk',
       await store.claimDue({ now: a.action.dueAt! + 1, owner: 'n', leaseUntil: a.action.dueAt! + 60_000, limit: 10 });
       expect(held).toHaveLength(2);
     } finally {
-      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+      releaseSyncs(store);
     }
   });
 });
@@ -163,8 +170,8 @@ it('with another process on the file, a claim waits for a sync of the whole log:
   try {
     await a.migrate();
     await b.claimDue({ now: T0, owner: 'node-b', leaseUntil: T0 + 60_000, limit: 10 }); // B has looked once
-    Object.assign(a.walSync!, { datasync: () => new Promise<void>((r) => heldA.push(r)) });
-    Object.assign(b.walSync!, { datasync: () => new Promise<void>((r) => heldB.push(r)) });
+    holdSyncs(a, heldA);
+    holdSyncs(b, heldB);
     const x = launched({ dueAt: T0 + 1000 });
     const launch = a.insertActions([x]); // committed by process A, its sync held
     await turn();
@@ -181,7 +188,7 @@ it('with another process on the file, a claim waits for a sync of the whole log:
     heldA[0]!();
     await launch;
   } finally {
-    for (const s of [a, b]) Object.assign(s.walSync!, { datasync: () => Promise.resolve() });
+    for (const s of [a, b]) releaseSyncs(s);
     for (const release of [...heldA, ...heldB]) release();
     await a.close();
     await b.close();
@@ -196,12 +203,12 @@ it('commits another connection made before this store opened are synced before w
   let b: SqliteStore | undefined;
   try {
     await a.migrate();
-    Object.assign(a.walSync!, { datasync: () => new Promise<void>((r) => heldA.push(r)) });
+    holdSyncs(a, heldA);
     const x = launched({ dueAt: T0 + 1000 });
     const launch = a.insertActions([x]); // committed, its sync held
     await turn();
     b = new SqliteStore({ file }); // opens after that commit
-    Object.assign(b.walSync!, { datasync: () => new Promise<void>((r) => heldB.push(r)) });
+    holdSyncs(b, heldB);
     let claimed: string[] | null = null;
     const claim = b.claimDue({ now: T0 + 1000, owner: 'node-b', leaseUntil: T0 + 60_000, limit: 10 }).then((rows) => {
       claimed = rows.map((r) => r.id);
@@ -218,7 +225,7 @@ it('commits another connection made before this store opened are synced before w
     heldA[0]!();
     await launch;
   } finally {
-    for (const s of [a, b]) if (s) Object.assign(s.walSync!, { datasync: () => Promise.resolve() });
+    for (const s of [a, b]) if (s) releaseSyncs(s);
     for (const release of [...heldA, ...heldB]) release();
     await a.close();
     await b?.close();
@@ -229,7 +236,7 @@ it('a launch read back (a repeated request answered without a write) is returned
   await onStore(async (store) => {
     const held: Array<() => void> = [];
     try {
-      Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
+      holdSyncs(store, held);
       const x = launched();
       const launch = store.insertActions([{ ...x, launchKey: 'k-1', launchHash: 'h' }]);
       await turn();
@@ -252,7 +259,7 @@ it('a launch read back (a repeated request answered without a write) is returned
       expect((await store.getAction(x.action.id))?.id).toBe(x.action.id);
       expect(held).toHaveLength(2);
     } finally {
-      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+      releaseSyncs(store);
       for (const release of held) release();
     }
   });
@@ -267,7 +274,7 @@ it('a claim waits only for the sync of what it claims: a timer launched long bef
       await store.insertActions([early]);
       // A store that has been running: it has made sure of the log others left (at its first read).
       await store.getAction(early.action.id);
-      Object.assign(store.walSync!, { datasync: () => new Promise<void>((r) => held.push(r)) });
+      holdSyncs(store, held);
       // A launch due later and an outcome of another action, committed, their sync held.
       const later = launched({ dueAt: T0 + 60_000 });
       const other = launched({ dueAt: T0 + 60_000 });
@@ -296,7 +303,7 @@ it('a claim waits only for the sync of what it claims: a timer launched long bef
       expect(claimed).toEqual([other.action.id]);
     } finally {
       for (const r of held) r();
-      Object.assign(store.walSync!, { datasync: () => Promise.resolve() });
+      releaseSyncs(store);
     }
   });
 });
