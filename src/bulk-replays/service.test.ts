@@ -1,12 +1,12 @@
 // A bulk replay's hold on its Idempotency-Key over a long run, on a real SQLite file with the clock
 // injected: a run that outlasts one lease keeps its key, and a run that lost it stops.
 
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../clock.ts';
+import { sha256 } from '../ids.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import { ConflictError } from '../errors.ts';
 import { BulkReplayService } from './service.ts';
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 const body = { filter: { state: 'todo' }, operation: 'retry' } as const;
 /** The same request again, as the service hashes it. */
-const sameRequest = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+const sameRequest = sha256(JSON.stringify(body));
 const repeat = (clock: FakeClock) =>
   store.takeReplayKey({
     key: 'k-1',

@@ -3,7 +3,8 @@
 // operator (their name on every timeline) and reports, per action, done or skipped with the reason.
 // A run repeated with its Idempotency-Key answers the first run's report and changes nothing again.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256 } from '../ids.ts';
 import { CalloutError, ConflictError, Problems } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -60,7 +61,7 @@ export class BulkReplayService {
       return { dryRun: true, operation: body.operation, count, sample };
     }
     if (idempotencyKey === undefined) return this.run(body, filter, user);
-    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const requestHash = sha256(JSON.stringify(body));
     const now = this.clock.now();
     const owner = randomUUID();
     const held = await this.store.takeReplayKey({
