@@ -32,12 +32,24 @@ export interface Harness {
 }
 
 export async function freePort(): Promise<number> {
+  const held = await holdPort();
+  await held.release();
+  return held.port;
+}
+
+/**
+ * A loopback port kept bound until `release`: the harness opens Callout (which needs its public URL)
+ * before its server listens, and a port freed at once could be handed to another test file meanwhile.
+ */
+export async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
+    // Unref'd: a harness whose open throws before release must not keep the test process alive.
+    s.unref();
     s.listen(0, '127.0.0.1', () => {
       const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+      resolve({ port, release: () => new Promise<void>((done) => s.close(() => done())) });
     });
   });
 }
@@ -46,7 +58,8 @@ export async function startHarness(
   opts: { mock?: MockOptions; callout?: Partial<CalloutOptions>; server?: ServerOptions; start?: boolean } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'callout-test-'));
-  const port = await freePort();
+  const held = await holdPort();
+  const port = held.port;
   const url = `http://127.0.0.1:${port}`;
   const mock = await startMockServer({ callbackDelayMs: 30, ...opts.mock });
   const callout = await Callout.open({
@@ -60,6 +73,7 @@ export async function startHarness(
   const adminKey = 'test-admin-key-0123456789';
   await callout.apiKeys.ensureAdminKey(adminKey);
   const app = await buildServer(callout, opts.server);
+  await held.release();
   await app.listen({ port, host: '127.0.0.1' });
   if (opts.start !== false) callout.start();
 
