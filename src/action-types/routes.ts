@@ -5,8 +5,7 @@ import type { ActionTypeService } from './service.ts';
 import { ActionTypeBody, TestActionBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
-
-const BUILDERS = ['builder'] as const;
+import { BUILDERS } from '../api/roles.ts';
 
 export const actionTypesRoutes =
   (actionTypes: ActionTypeService): FastifyPluginAsyncTypebox =>

@@ -7,8 +7,8 @@ import { Ajv } from 'ajv';
 import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
 import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
+import { OPERATORS } from '../api/roles.ts';
 
-const OPERATORS = ['operator'] as const;
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 
 /**

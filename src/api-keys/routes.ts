@@ -4,8 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiKeyService } from './service.ts';
 import { ApiKeyBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
-
-const ADMINS = ['admin'] as const;
+import { ADMINS } from '../api/roles.ts';
 
 export const apiKeysRoutes =
   (apiKeys: ApiKeyService): FastifyPluginAsyncTypebox =>

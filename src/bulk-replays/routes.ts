@@ -6,8 +6,7 @@ import { userOf } from '../api/user.ts';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import { BulkReplayBody } from './schemas.ts';
 import type { BulkReplayService } from './service.ts';
-
-const OPERATORS = ['operator'] as const;
+import { OPERATORS } from '../api/roles.ts';
 
 export const bulkReplayRoutes =
   (replays: BulkReplayService): FastifyPluginAsyncTypebox =>

@@ -4,8 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { parseConfigText, serialize, type ConfigFileService } from './service.ts';
 import { StringEnum } from '../api/schemas.ts';
-
-const BUILDERS = ['builder'] as const;
+import { BUILDERS } from '../api/roles.ts';
 
 const ExportQuery = Type.Object(
   { format: Type.Optional(StringEnum(['yaml', 'json'], { default: 'yaml' })) },

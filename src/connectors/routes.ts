@@ -4,8 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConnectorService } from './service.ts';
 import { ConnectorBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
-
-const BUILDERS = ['builder'] as const;
+import { BUILDERS } from '../api/roles.ts';
 
 export const connectorsRoutes =
   (connectors: ConnectorService): FastifyPluginAsyncTypebox =>

@@ -6,6 +6,7 @@ import { userOf } from '../api/user.ts';
 import type { NotificationService } from './service.ts';
 import { NotificationIdParams, NotificationsQuery } from '../tasks/schemas.ts';
 import { queryAjv } from '../actions/routes.ts';
+import { PEOPLE } from '../api/roles.ts';
 
 export const notificationRoutes =
   (notifications: NotificationService): FastifyPluginAsyncTypebox =>
@@ -13,10 +14,14 @@ export const notificationRoutes =
     const tags = ['notifications'];
     app.get(
       '/notifications',
-      { schema: { tags, querystring: NotificationsQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },
+      {
+        config: { roles: PEOPLE },
+        schema: { tags, querystring: NotificationsQuery },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
       async (req) => ({ items: await notifications.list(userOf(req), { unreadOnly: req.query.unread === true }) }),
     );
-    app.post('/notifications/:id/read', { schema: { tags, params: NotificationIdParams } }, async (req) =>
+    app.post('/notifications/:id/read', { config: { roles: PEOPLE }, schema: { tags, params: NotificationIdParams } }, async (req) =>
       notifications.markRead(userOf(req), Number(req.params.id)),
     );
   };

@@ -5,8 +5,8 @@ import { Type } from '@sinclair/typebox';
 import type { ProcessService } from './service.ts';
 import { ProcessBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
+import { BUILDERS } from '../api/roles.ts';
 
-const BUILDERS = ['builder'] as const;
 const READERS = ['builder', 'operator', 'integration'] as const;
 
 // A PATCH names only what changes: every setting of a process, none required.

@@ -3,8 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { QueueService } from './service.ts';
 import { QueueBody, QueueNameParams, QueuePatchBody } from './schemas.ts';
-
-const BUILDERS = ['builder'] as const;
+import { BUILDERS, PEOPLE } from '../api/roles.ts';
 
 export const queueRoutes =
   (queues: QueueService): FastifyPluginAsyncTypebox =>
@@ -16,8 +15,10 @@ export const queueRoutes =
         .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
         .send(await queues.create(req.body)),
     );
-    app.get('/queues', { schema: { tags } }, async () => ({ items: await queues.list() }));
-    app.get('/queues/:name', { schema: { tags, params: QueueNameParams } }, async (req) => queues.get(req.params.name));
+    app.get('/queues', { config: { roles: PEOPLE }, schema: { tags } }, async () => ({ items: await queues.list() }));
+    app.get('/queues/:name', { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams } }, async (req) =>
+      queues.get(req.params.name),
+    );
     app.patch(
       '/queues/:name',
       { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody } },

@@ -6,8 +6,7 @@ import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { ScheduleBody, SchedulePatch } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
-
-const BUILDERS = ['builder'] as const;
+import { BUILDERS } from '../api/roles.ts';
 
 export const scheduleRoutes =
   (schedules: ScheduleService): FastifyPluginAsyncTypebox =>

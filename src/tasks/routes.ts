@@ -6,8 +6,7 @@ import { userOf } from '../api/user.ts';
 import { ActionIdParams } from '../actions/schemas.ts';
 import type { TaskService } from './service.ts';
 import { AssignBody, NoteBody } from './schemas.ts';
-
-const OPERATORS = ['operator'] as const;
+import { OPERATORS } from '../api/roles.ts';
 
 export const taskRoutes =
   (tasks: TaskService): FastifyPluginAsyncTypebox =>

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Callout } from '../callout.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
+import { PEOPLE } from '../api/roles.ts';
 
 const BUCKET_MS = 60_000;
 const BUCKETS = 60;
@@ -71,27 +72,31 @@ export const dashboardRoutes =
   (callout: Callout, activity: Activity): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onClose', async () => activity.close());
-    app.get('/v1/dashboard', { schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard' } }, async () => {
-      const now = callout.clock.now();
-      const [connectors, types] = await Promise.all([callout.connectors.list(), callout.actionTypes.list()]);
-      const throttledByType = await Promise.all(
-        types.map(async (t) => ({
-          connectorId: t.connector as string,
-          n: await callout.store.countActions({ state: 'waiting', phase: 'throttled', actionTypeId: t.id as string }),
-        })),
-      );
-      return {
-        bucketMs: BUCKET_MS,
-        since: new Date(activity.since).toISOString(),
-        // How late this node claimed due actions over the last minute (null: nothing was due).
-        timerLateness: callout.engine.lateness.summary(now),
-        connectors: connectors.map((c) => ({
-          id: c.id,
-          name: c.name,
-          status: c.status,
-          throttled: throttledByType.filter((x) => x.connectorId === c.id).reduce((s, x) => s + x.n, 0),
-          series: activity.seriesOf(c.id as string, now).map((b) => ({ ...b, at: new Date(b.at).toISOString() })),
-        })),
-      };
-    });
+    app.get(
+      '/v1/dashboard',
+      { config: { roles: PEOPLE }, schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard' } },
+      async () => {
+        const now = callout.clock.now();
+        const [connectors, types] = await Promise.all([callout.connectors.list(), callout.actionTypes.list()]);
+        const throttledByType = await Promise.all(
+          types.map(async (t) => ({
+            connectorId: t.connector as string,
+            n: await callout.store.countActions({ state: 'waiting', phase: 'throttled', actionTypeId: t.id as string }),
+          })),
+        );
+        return {
+          bucketMs: BUCKET_MS,
+          since: new Date(activity.since).toISOString(),
+          // How late this node claimed due actions over the last minute (null: nothing was due).
+          timerLateness: callout.engine.lateness.summary(now),
+          connectors: connectors.map((c) => ({
+            id: c.id,
+            name: c.name,
+            status: c.status,
+            throttled: throttledByType.filter((x) => x.connectorId === c.id).reduce((s, x) => s + x.n, 0),
+            series: activity.seriesOf(c.id as string, now).map((b) => ({ ...b, at: new Date(b.at).toISOString() })),
+          })),
+        };
+      },
+    );
   };

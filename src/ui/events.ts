@@ -7,6 +7,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Callout } from '../callout.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
+import { PEOPLE } from '../api/roles.ts';
 
 export interface ActionChange {
   id: string;
@@ -92,7 +93,7 @@ export const eventRoutes =
   async (app) => {
     app.get(
       '/v1/events',
-      { schema: { tags: ['ui'], summary: 'Server-sent events: which actions changed (ids and states)' } },
+      { config: { roles: PEOPLE }, schema: { tags: ['ui'], summary: 'Server-sent events: which actions changed (ids and states)' } },
       (req, reply) => {
         reply.hijack();
         reply.raw.writeHead(200, {

@@ -94,6 +94,9 @@ function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number
 export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: Callout, key: string): Promise<SessionView | undefined> {
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
+  // The UI is for people; an external system's key has its API, and would meet a page of refusals.
+  if (!principal.roles.some((r) => r !== 'integration'))
+    throw new CalloutError('FORBIDDEN', 'This key has only the integration role; the web UI needs an operator, builder or admin key');
   // Signing in again replaces the session this browser had: a copy of its cookie is refused too.
   await endPresentedSession(req, callout);
   const now = callout.clock.now();

@@ -1,4 +1,4 @@
-// Users: an admin creates and changes them; every role reads them (to assign work). /v1/users/me is
+// Users: an admin creates and changes them; people (builders, operators) read them to assign work. /v1/users/me is
 // the user the caller's key acts as.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -6,8 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { UserService } from './service.ts';
 import { UserBody, UserNameParams, UserPatchBody } from './schemas.ts';
 import { NotFoundError } from '../errors.ts';
-
-const ADMINS = ['admin'] as const;
+import { ADMINS, PEOPLE } from '../api/roles.ts';
 
 /** `me` is the caller's user; a key that acts as no user has none. */
 function named(req: FastifyRequest, name: string): string {
@@ -27,8 +26,10 @@ export const userRoutes =
         .header('location', `/v1/users/${req.body.name}`)
         .send(await users.create(req.body)),
     );
-    app.get('/users', { schema: { tags } }, async () => ({ items: await users.list() }));
-    app.get('/users/:name', { schema: { tags, params: UserNameParams } }, async (req) => users.get(named(req, req.params.name)));
+    app.get('/users', { config: { roles: PEOPLE }, schema: { tags } }, async () => ({ items: await users.list() }));
+    app.get('/users/:name', { config: { roles: PEOPLE }, schema: { tags, params: UserNameParams } }, async (req) =>
+      users.get(named(req, req.params.name)),
+    );
     app.patch('/users/:name', { config: { roles: ADMINS }, schema: { tags, params: UserNameParams, body: UserPatchBody } }, async (req) =>
       users.update(named(req, req.params.name), req.body),
     );

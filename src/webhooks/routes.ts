@@ -8,11 +8,10 @@ import { WebhookSubscriptionBody, WebhookSubscriptionPatch } from './subscriptio
 import { IdParams } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
+import { BUILDERS } from '../api/roles.ts';
 
 /** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
-
-const BUILDERS = ['builder'] as const;
 
 const DeliveryParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200 }),

@@ -71,6 +71,14 @@ describe('the UI session', () => {
     expect((await call(h, 'GET', '/ui/session', { cookie: s.cookie })).json).toMatchObject({ name: 'bob', csrf: s.csrf });
   });
 
+  it('refuses an integration key with a 403 that says why, and sets no cookie: the UI is for people', async () => {
+    const key = (await h.callout.apiKeys.create({ name: 'erp', roles: ['integration'] })).key;
+    const s = await signIn(h, key);
+    expect(s.res.status).toBe(403);
+    expect(s.res.json.detail).toContain('integration role');
+    expect(s.setCookie).toBe('');
+  });
+
   it('refuses a bad key with a problem and sets no cookie', async () => {
     const s = await signIn(h, 'co_not-a-key');
     expect(s.res.status).toBe(401);
