@@ -27,6 +27,7 @@ import { webhookRoutes } from '../webhooks/routes.ts';
 import { inboundRoutes } from '../inbound/routes.ts';
 import { refuseDeepBody } from './body-depth.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
+import { MAX_EXTERNAL_REFERENCE } from '../inbound/schemas.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -51,6 +52,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
     // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
     // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
     routerOptions: {
+      // A provider's reference is a path segment of the inbound routes: every reference Callout keeps
+      // must be addressable (Fastify's default is 100). Counted decoded, as the schemas count.
+      maxParamLength: MAX_EXTERNAL_REFERENCE,
       caseSensitive: true,
       ignoreTrailingSlash: false,
       ignoreDuplicateSlashes: false,
@@ -65,7 +69,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
         problem(
           'BAD_REQUEST',
           err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? 'A path segment is longer than 100 characters'
+            ? `A path segment is longer than ${MAX_EXTERNAL_REFERENCE} characters`
             : 'The path is not valid percent-encoded UTF-8',
         ),
       ),

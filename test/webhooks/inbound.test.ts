@@ -75,6 +75,17 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(next.body.id).toBe(older);
   });
 
+  it('a reference as long as Callout keeps (200 characters, non-ASCII and a slash among them) is reached by reference', async () => {
+    const ref = `Zürich/${store}-`.padEnd(200, 'x');
+    const a = await withReference('vendor-ticket', ref);
+    const msg = await post(`/v1/connectors/vendor/inbound/${encodeURIComponent(ref)}/messages`, { message: 'Long reference' });
+    expect(msg.status, JSON.stringify(msg.body)).toBe(200);
+    expect(msg.body.id).toBe(a);
+    // One more character than any reference kept: refused before anything is looked up.
+    const over = await post(`/v1/connectors/vendor/inbound/${encodeURIComponent(`${ref}x`)}/messages`, { message: 'x' });
+    expect([400, 422]).toContain(over.status);
+  });
+
   it("another connector's actions with the same reference (a common ticket number) do not hide this connector's action", async () => {
     const mine = await withReference('vendor-ticket', `SHARED-${store}`);
     // Newer, and more of them than the look-up reads at once.
