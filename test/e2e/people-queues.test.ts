@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { ROLES, type Role } from '../../src/api-keys/service.ts';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { PEOPLE } from '../../src/api/roles.ts';
 
 const backends: Array<{ name: string; open(): Promise<Harness> }> = [
   { name: 'SQLite', open: () => startHarness() },
@@ -101,7 +102,9 @@ for (const backend of backends)
       const p = await h.api('PATCH', '/v1/queues/desk', { members: ['bob'] }, as('builder'));
       expect(p.body).toMatchObject({ name: 'desk', members: ['bob'], allocation: 'none', revision: 2 });
       expect(p.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
-      expect((await h.api('GET', '/v1/queues/rr', undefined, as('integration'))).body).toMatchObject({ allocation: 'round_robin' });
+      expect((await h.api('GET', '/v1/queues/rr', undefined, as('operator'))).body).toMatchObject({ allocation: 'round_robin' });
+      // An external system's key does not read people's queues.
+      expect((await h.api('GET', '/v1/queues/rr', undefined, as('integration'))).status).toBe(403);
     });
 
     it('round robin alternates between the members', async () => {
@@ -270,17 +273,17 @@ for (const backend of backends)
       const t = await todo('to-pool');
       const routes: Array<[string, string, unknown, readonly Role[] | 'any']> = [
         ['POST', '/v1/users', { name: `r${Date.now()}` }, ['admin']],
-        ['GET', '/v1/users', undefined, 'any'],
-        ['GET', '/v1/users/alice', undefined, 'any'],
+        ['GET', '/v1/users', undefined, PEOPLE],
+        ['GET', '/v1/users/alice', undefined, PEOPLE],
         ['PATCH', '/v1/users/alice', { displayName: 'Alice Ng' }, ['admin']],
         ['POST', '/v1/queues', { name: 'q' }, ['builder']],
-        ['GET', '/v1/queues', undefined, 'any'],
-        ['GET', '/v1/queues/rr', undefined, 'any'],
+        ['GET', '/v1/queues', undefined, PEOPLE],
+        ['GET', '/v1/queues/rr', undefined, PEOPLE],
         ['PATCH', '/v1/queues/rr', { allocation: 'round_robin' }, ['builder']],
         ['POST', `/v1/actions/${t.id}/assign`, { queue: 'pool' }, ['operator']],
         ['POST', `/v1/actions/${t.id}/notes`, { note: 'n' }, ['operator']],
-        ['GET', '/v1/notifications', undefined, 'any'],
-        ['POST', '/v1/notifications/999999/read', undefined, 'any'],
+        ['GET', '/v1/notifications', undefined, PEOPLE],
+        ['POST', '/v1/notifications/999999/read', undefined, PEOPLE],
       ];
       for (const [method, url, body, allowed] of routes) {
         expect((await h.api(method, url, body, { authorization: '' })).status, `${method} ${url} without a key`).toBe(401);
