@@ -233,13 +233,20 @@ export class ActionService {
     return this.view(await this.engine.apply(id, { type: 'picked_up', user }));
   }
 
-  async complete(id: string, user: string, body: CompleteBody = {}): Promise<ActionView> {
+  /** `override`: complete a task another person is working on (an admin's right; see the lifecycle). */
+  async complete(id: string, user: string, body: CompleteBody = {}, opts: { override?: boolean } = {}): Promise<ActionView> {
     // Kept on the timeline every role reads: bounded for library callers too, not only by the route's schema.
     if (body.note !== undefined && body.note.length > MAX_TEXT_CHARS)
       throw new ValidationError([{ field: 'note', message: `is longer than ${MAX_TEXT_CHARS} characters` }]);
     const resolution = body.resolution ?? RESOLUTIONS.done_successfully;
     return this.view(
-      await this.engine.apply(id, { type: 'completed', user, resolution, ...(body.note !== undefined ? { note: body.note } : {}) }),
+      await this.engine.apply(id, {
+        type: 'completed',
+        user,
+        resolution,
+        ...(body.note !== undefined ? { note: body.note } : {}),
+        ...(opts.override ? { override: true } : {}),
+      }),
     );
   }
 }

@@ -1,6 +1,7 @@
 // Who a request acts as; its own module so route files need not import server.ts (which imports them).
 
 import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../api-keys/service.ts';
 import { USER_NAME_PATTERN } from '../users/user.ts';
 
 /**
@@ -10,8 +11,11 @@ import { USER_NAME_PATTERN } from '../users/user.ts';
  * notifications or picks up work as them. (`CALLOUT_ADMIN_KEY` acts under its name, as always.)
  */
 export function userOf(req: FastifyRequest): string {
-  const p = req.principal;
-  if (!p) return 'anonymous';
+  return req.principal ? actingUser(req.principal) : 'anonymous';
+}
+
+/** The user a key acts as (see userOf); also what the UI compares a task's assignee with. */
+export function actingUser(p: Principal): string {
   if (p.user) return p.user;
   return USER_NAME_PATTERN.test(p.name) ? `key:${p.name}` : p.name;
 }

@@ -836,6 +836,22 @@ describe('people', () => {
     },
   );
 
+  it('a task In Progress with one person is refused to another unless overridden; a To Do one allocated to someone is not', () => {
+    const policy = policyOf(); // allocated to alice
+    const todo = todoAction(policy);
+    expect(todo.assignee).toBe('alice');
+    expect(step(todo, { type: 'completed', user: 'gina', resolution: 'done_successfully' }, policy, T0).action.state).toBe('closed');
+    const gina = step(todo, { type: 'picked_up', user: 'gina' }, policy, T0).action;
+    const r = refused(transition(gina, { type: 'completed', user: 'hal', resolution: 'done_successfully' }, { policy, now: T0 }));
+    expect(r).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('gina is working on this task') });
+    const forced = step(gina, { type: 'completed', user: 'hal', resolution: 'done_successfully', override: true }, policy, T0);
+    expect(forced.action.state).toBe('closed');
+    expect(forced.timeline.find((t) => t.kind === 'completed')).toMatchObject({
+      actor: 'user:hal',
+      message: 'Completed by hal while gina was working on it',
+    });
+  });
+
   it('completing is refused while the action is closed and while an attempt is in flight', () => {
     const policy = policyOf();
     const closed = attempt(launch(policy), { type: 'send_answered', status: 200 }, policy, T0).action;

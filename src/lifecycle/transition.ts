@@ -43,7 +43,11 @@ export type ActionEvent =
   | { type: 'due_rescheduled' }
   | { type: 'throttled'; until: number; why: string }
   | { type: 'picked_up'; user: string }
-  | { type: 'completed'; user: string; resolution: Resolution; note?: string }
+  /**
+   * A person closes a task. One In Progress with someone else is theirs: another operator takes it
+   * first (assign), so the timeline says who took it over; `override` (an admin) completes it as it is.
+   */
+  | { type: 'completed'; user: string; resolution: Resolution; note?: string; override?: boolean }
   | { type: 'retry_requested'; user: string }
   | { type: 'paused'; user: string }
   | { type: 'resumed'; user: string }
@@ -344,6 +348,11 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (a.state === 'closed') return refuse('The action is already closed');
       if (a.state === 'waiting' && a.phase === 'sending')
         return refuse('An attempt is in flight; complete the action when it has been answered');
+      const holder = a.state === 'in_progress' ? a.assignee : null;
+      if (holder !== null && holder !== event.user && !event.override)
+        return refuse(`${holder} is working on this task; assign it to yourself first (POST /v1/actions/{id}/assign {"assignee": "me"})`);
+      if (holder !== null && holder !== event.user)
+        c.note(`user:${event.user}`, 'completed', `Completed by ${event.user} while ${holder} was working on it`);
       if (event.note) c.note(`user:${event.user}`, 'completed', event.note);
       c.to(`user:${event.user}`, 'closed', null, event.resolution);
       if (event.resolution === 'done_successfully') a.escalated = false;

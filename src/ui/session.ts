@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { principalOf, type Principal } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
+import { actingUser } from '../api/user.ts';
 import { randomToken, sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
 
@@ -119,6 +120,8 @@ export async function currentSession(req: FastifyRequest, callout: Callout): Pro
 
 /** What the page shows: a key that acts as a user shows that user's display name, not the key's. */
 export interface SessionView extends Principal {
+  /** The name the key's work is done in (a task's assignee when it picks the task up). */
+  actsAs: string;
   csrf: string;
   expiresAt: string;
   displayName: string;
@@ -128,7 +131,7 @@ async function sessionView(callout: Callout, principal: Principal, csrf: string,
   let displayName = principal.name;
   if (principal.user !== undefined)
     displayName = (await callout.users.get(principal.user).catch(() => undefined))?.displayName ?? principal.user;
-  return { ...principal, csrf, expiresAt: new Date(expiresAt).toISOString(), displayName };
+  return { ...principal, actsAs: actingUser(principal), csrf, expiresAt: new Date(expiresAt).toISOString(), displayName };
 }
 
 /** Ends the session in the store, so a copy of the cookie is refused too, and clears the cookie. */

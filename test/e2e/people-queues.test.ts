@@ -193,6 +193,32 @@ for (const backend of backends)
       expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'bob' }, as('alice'))).status).toBe(409);
     });
 
+    it('a task In Progress with someone is theirs: another operator takes it over first, visibly; an admin may complete it', async () => {
+      const bobKey = (await h.callout.apiKeys.create({ name: 'bob-desk', roles: ['operator'], user: 'bob' })).key;
+      const asBob = { authorization: `Bearer ${bobKey}` };
+      const t = await todo('to-pool');
+      expect((await h.api('POST', `/v1/actions/${t.id}/pick-up`, undefined, as('alice'))).body.assignee).toBe('alice');
+      const refused = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'mine now' }, asBob);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('alice is working on this task');
+      expect(await h.callout.actions.getAction(t.id)).toMatchObject({ state: 'in_progress', assignee: 'alice' });
+      expect((await timeline(t.id)).some((e) => e.message === 'mine now')).toBe(false);
+      // Taking it over is one request, and the timeline says who took it from whom.
+      expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'me' }, asBob)).body.assignee).toBe('bob');
+      expect((await h.api('POST', `/v1/actions/${t.id}/complete`, {}, asBob)).body.state).toBe('closed');
+      expect((await timeline(t.id)).find((e) => e.kind === 'assigned')).toMatchObject({
+        actor: 'user:bob',
+        message: expect.stringContaining('Assigned to bob'),
+      });
+
+      // An admin completes it as it is; the timeline names both.
+      const u = await todo('to-pool');
+      await h.api('POST', `/v1/actions/${u.id}/pick-up`, undefined, as('alice'));
+      const forced = await h.api('POST', `/v1/actions/${u.id}/complete`, { resolution: 'not_done_successfully' }, as('admin'));
+      expect(forced.body).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+      expect((await timeline(u.id)).some((e) => /Completed by .* while alice was working on it/.test(e.message))).toBe(true);
+    });
+
     it('notifications are listed and marked read only by their owner', async () => {
       await user('carol');
       await userKey('carol');

@@ -79,6 +79,29 @@ describe('the operator screens', () => {
     expect(timeline.body.items.find((t: { kind: string }) => t.kind === 'completed').actor).toBe('user:olga');
   });
 
+  it('a task another person is working on offers Take over, not Complete; taken over, it completes in her name', async () => {
+    await h.api('POST', '/v1/users', { name: 'pete' });
+    const peteKey = await keyWith(h, 'pete-laptop', ['operator'], 'pete');
+    const t = await h.api('POST', '/v1/actions', { actionType: 'order-laptop', input: { Model: 'Held by Pete' } });
+    const id = t.body.id as string;
+    await h.waitFor(id, (a) => a.state === 'todo');
+    expect((await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, { authorization: `Bearer ${peteKey}` })).status).toBe(200);
+
+    const page = await signedIn(b, h, operatorKey, `/ui/actions/${id}`);
+    await page.getByRole('button', { name: 'Take over' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Complete' }).count()).toBe(0);
+    expect(await page.locator('main').textContent()).toContain('pete is working on this task');
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(() => page.getByTestId('state').first().textContent()).toBe('Closed – Done Successfully');
+    const items = (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items as Array<{ kind: string; actor: string; message: string }>;
+    expect(items.find((e) => e.kind === 'assigned')).toMatchObject({
+      actor: 'user:olga',
+      message: expect.stringContaining('Assigned to olga'),
+    });
+    expect(items.filter((e) => e.kind === 'state_changed').at(-1)).toMatchObject({ actor: 'user:olga' });
+  });
+
   it('an operator key is not offered the builder, and the server refuses it anyway', async () => {
     const page = await signedIn(b, h, operatorKey);
     const nav = page.getByRole('navigation', { name: 'Main' });

@@ -61,9 +61,16 @@ export interface Session {
   /** The user the key acts as, and what the page calls the person signed in. */
   user?: string;
   displayName: string;
+  /** The name this key's work is done in: a task In Progress with anyone else is theirs. */
+  actsAs: string;
   roles: string[];
   csrf: string;
   expiresAt: string;
+}
+
+/** A task In Progress with another person: only an admin completes it as it is; others take it over first. */
+export function heldByOther(s: Session, a: { state: string; assignee: string | null }): boolean {
+  return a.state === 'in_progress' && a.assignee !== null && a.assignee !== s.actsAs && !s.roles.includes('admin');
 }
 
 /** What a role may do; the server decides, the page only leaves out what would be refused. */

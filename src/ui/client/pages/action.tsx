@@ -4,7 +4,7 @@
 // attempt's request and response (secrets are redacted by the server).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, ApiError, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -253,7 +253,17 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
           </button>
         </p>
       )}
-      {operator && (a.state === 'todo' || a.state === 'in_progress') && <Complete a={a} done={(b) => void act('complete', b)} />}
+      {operator && heldByOther(session, a) && (
+        <p class="buttons">
+          {a.assignee} is working on this task.{' '}
+          <button type="button" onClick={() => void act('assign', { assignee: 'me' })}>
+            Take over
+          </button>
+        </p>
+      )}
+      {operator && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a) && (
+        <Complete a={a} done={(b) => void act('complete', b)} />
+      )}
       <dl class="facts">
         <dt>Action id</dt>
         <dd>

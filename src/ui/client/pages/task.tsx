@@ -2,7 +2,7 @@
 // queue or person, complete it. Each control posts to the API and the page refetches what changed.
 
 import { useState } from 'preact/hooks';
-import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
 
 export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Session; onChange: () => void }) {
@@ -43,9 +43,14 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               Pick up
             </button>
           )}
-          {a.state === 'in_progress' && (
+          {a.state === 'in_progress' && !heldByOther(session, a) && (
             <button type="button" disabled={busy} onClick={() => void act('complete', {}, 'Task completed')}>
               Complete
+            </button>
+          )}
+          {heldByOther(session, a) && (
+            <button type="button" disabled={busy} onClick={() => void act('assign', { assignee: 'me' }, 'Task taken over')}>
+              Take over from {a.assignee}
             </button>
           )}
           <form
