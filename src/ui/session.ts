@@ -67,8 +67,13 @@ async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow |
   if (!session || session.expiresAt <= callout.clock.now()) return undefined;
   const row = await callout.store.findApiKey(session.keyHash);
   // A revoked key ends its sessions at once, on every node.
-  if (!row || !(await callout.apiKeys.usable(row))) return undefined;
+  if (!row || !(await callout.apiKeys.usable(row)) || !forPeople(row.roles)) return undefined;
   return row;
+}
+
+/** The UI is for people; an external system's key has the API, and would meet a page of refusals. */
+function forPeople(roles: readonly string[]): boolean {
+  return roles.some((r) => r !== 'integration');
 }
 
 /**
@@ -95,8 +100,7 @@ function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number
 export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: Callout, key: string): Promise<SessionView | undefined> {
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
-  // The UI is for people; an external system's key has its API, and would meet a page of refusals.
-  if (!principal.roles.some((r) => r !== 'integration'))
+  if (!forPeople(principal.roles))
     throw new CalloutError('FORBIDDEN', 'This key has only the integration role; the web UI needs an operator, builder or admin key');
   // Signing in again replaces the session this browser had: a copy of its cookie is refused too.
   await endPresentedSession(req, callout);

@@ -77,6 +77,13 @@ describe('the UI session', () => {
     expect(s.res.status).toBe(403);
     expect(s.res.json.detail).toContain('integration role');
     expect(s.setCookie).toBe('');
+    // A session such a key opened before this rule (its row in the store) is refused too.
+    const id = randomToken(32);
+    const exp = Date.now() + 60_000;
+    await h.callout.store.insertUiSession({ id: sha256(id), keyHash: sha256(key), expiresAt: exp }, Date.now(), MAX_SESSIONS_PER_KEY);
+    const cookie = `callout_session=${sessionValue(h.callout, id, exp)}`;
+    expect((await call(h, 'GET', '/ui/session', { cookie })).status).toBe(401);
+    expect((await call(h, 'GET', '/v1/actions', { cookie })).status).toBe(401);
   });
 
   it('refuses a bad key with a problem and sets no cookie', async () => {
