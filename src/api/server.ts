@@ -27,7 +27,7 @@ import { webhookRoutes } from '../webhooks/routes.ts';
 import { inboundRoutes } from '../inbound/routes.ts';
 import { refuseDeepBody } from './body-depth.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
-import { MAX_EXTERNAL_REFERENCE } from '../inbound/schemas.ts';
+import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -54,7 +54,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
     routerOptions: {
       // A provider's reference is a path segment of the inbound routes: every reference Callout keeps
       // must be addressable (Fastify's default is 100). Counted decoded, as the schemas count.
-      maxParamLength: MAX_EXTERNAL_REFERENCE,
+      maxParamLength: MAX_REFERENCE_CHARS,
       caseSensitive: true,
       ignoreTrailingSlash: false,
       ignoreDuplicateSlashes: false,
@@ -69,7 +69,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
         problem(
           'BAD_REQUEST',
           err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? `A path segment is longer than ${MAX_EXTERNAL_REFERENCE} characters`
+            ? `A path segment is longer than ${MAX_REFERENCE_CHARS} characters`
             : 'The path is not valid percent-encoded UTF-8',
         ),
       ),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { AcknowledgeBody, HandBackBody, MAX_EXTERNAL_REFERENCE, MAX_TEXT, MessageBody, ReferenceParams } from './schemas.ts';
+import { AcknowledgeBody, HandBackBody, MAX_TEXT, MessageBody, ReferenceParams } from './schemas.ts';
+import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 import { DeclineSolutionBody } from '../integrated-queues/integration.ts';
 
 // The API's validator: ajv with all errors, no coercion (src/api/server.ts).
@@ -11,7 +12,7 @@ describe('inbound request bodies', () => {
   it('acknowledge: one external reference, bounded, nothing else', () => {
     expect(check(AcknowledgeBody, { externalReference: 'INC-7' })).toBe(true);
     expect(check(AcknowledgeBody, { externalReference: '' })).toBe(false);
-    expect(check(AcknowledgeBody, { externalReference: 'x'.repeat(MAX_EXTERNAL_REFERENCE + 1) })).toBe(false);
+    expect(check(AcknowledgeBody, { externalReference: 'x'.repeat(MAX_REFERENCE_CHARS + 1) })).toBe(false);
     expect(check(AcknowledgeBody, { externalReference: 'INC-7', outcome: 'success' })).toBe(false);
     expect(check(AcknowledgeBody, {})).toBe(false);
   });
@@ -36,6 +37,6 @@ describe('inbound request bodies', () => {
 
   it('reference params: a connector and a bounded reference', () => {
     expect(check(ReferenceParams, { connector: 'vendor', externalReference: 'INC-7' })).toBe(true);
-    expect(check(ReferenceParams, { connector: 'vendor', externalReference: 'x'.repeat(MAX_EXTERNAL_REFERENCE + 1) })).toBe(false);
+    expect(check(ReferenceParams, { connector: 'vendor', externalReference: 'x'.repeat(MAX_REFERENCE_CHARS + 1) })).toBe(false);
   });
 });

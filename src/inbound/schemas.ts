@@ -3,9 +3,7 @@
 // lands in a task's integration log and timeline.
 
 import { Type, type Static } from '@sinclair/typebox';
-
-/** Longest external reference kept; providers' ticket numbers are far shorter. */
-export const MAX_EXTERNAL_REFERENCE = 200;
+import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 /** Longest message or solution text from a provider. */
 export const MAX_TEXT = 10_000;
 
@@ -13,7 +11,7 @@ const text = (description: string) => Type.String({ minLength: 1, maxLength: MAX
 
 export const ExternalReference = Type.String({
   minLength: 1,
-  maxLength: MAX_EXTERNAL_REFERENCE,
+  maxLength: MAX_REFERENCE_CHARS,
   description: "the provider's own reference",
 });
 

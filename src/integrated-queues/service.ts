@@ -18,8 +18,8 @@ import { launchAction } from '../lifecycle/launch.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
 import { uuidv7 } from '../ids.ts';
 import { ConflictError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
-import { MAX_EXTERNAL_REFERENCE, MAX_TEXT } from '../inbound/schemas.ts';
-import { jsonExcerpt } from '../json-limits.ts';
+import { MAX_TEXT } from '../inbound/schemas.ts';
+import { MAX_REFERENCE_CHARS, jsonExcerpt } from '../json-limits.ts';
 import { redactToken } from '../engine/callback-tokens.ts';
 import {
   decide,
@@ -357,7 +357,7 @@ function checkInbound(e: TaskEvent): void {
     if (v.trim() === '') p.add(field, 'must not be blank');
     else if (v.length > max) p.add(field, `is longer than ${max} characters`);
   };
-  if (e.type === 'acknowledged') text(e.externalReference, 'externalReference', MAX_EXTERNAL_REFERENCE);
+  if (e.type === 'acknowledged') text(e.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
   else if (e.type === 'message') text(e.message, 'message', MAX_TEXT);
   else if (e.type === 'handed_back') {
     if (e.resolution !== 'solved' && e.resolution !== 'closed') p.add('resolution', 'must be solved or closed');

@@ -12,6 +12,7 @@ import { integrationLaunchKey } from '../../src/integrated-queues/service.ts';
 import { generateSecret } from '../../src/webhooks/sign.ts';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { MAX_REFERENCE_CHARS } from '../../src/json-limits.ts';
 
 const mock = { keepBodies: true, callbackDelayMs: 40 };
 const backends: Array<{ name: string; open(): Promise<Harness> }> = [
@@ -295,7 +296,7 @@ for (const backend of backends)
       ])
         expect((await post(`${url}/hand-back`, bad)).status).toBe(422);
       expect((await post(`${url}/messages`, { message: '   ' })).status).toBe(422);
-      expect((await post(`${url}/acknowledge`, { externalReference: 'r'.repeat(201) })).status).toBe(422);
+      expect((await post(`${url}/acknowledge`, { externalReference: 'r'.repeat(MAX_REFERENCE_CHARS + 1) })).status).toBe(422);
       expect(await log(id)).toEqual(before);
     });
 

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { Webhook } from 'standardwebhooks';
 import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
 import { generateSecret } from '../../src/webhooks/sign.ts';
+import { MAX_REFERENCE_CHARS } from '../../src/json-limits.ts';
 import { STORES, harnessOn } from './helpers.ts';
 
 const SECRET = generateSecret();
@@ -75,8 +76,8 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(next.body.id).toBe(older);
   });
 
-  it('a reference as long as Callout keeps (200 characters, non-ASCII and a slash among them) is reached by reference', async () => {
-    const ref = `Zürich/${store}-`.padEnd(200, 'x');
+  it('a reference as long as Callout keeps (1000 characters, non-ASCII and a slash among them) is reached by reference', async () => {
+    const ref = `Zürich/${store}-`.padEnd(MAX_REFERENCE_CHARS, 'x');
     const a = await withReference('vendor-ticket', ref);
     const msg = await post(`/v1/connectors/vendor/inbound/${encodeURIComponent(ref)}/messages`, { message: 'Long reference' });
     expect(msg.status, JSON.stringify(msg.body)).toBe(200);
