@@ -410,14 +410,18 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       const actor: Actor = `user:${event.user}`;
       const queue = event.queue ?? a.queue;
       if (queue === a.queue && (event.assignee ?? null) === a.assignee && event.assignee !== undefined) return c.done();
+      // Work someone had picked up changes hands: the timeline says whose it was.
+      const taken = a.state === 'in_progress' && a.assignee !== null && a.assignee !== event.assignee ? ` (taken from ${a.assignee})` : '';
       a.queue = queue;
       if (event.assignee !== undefined) {
         a.assignee = event.assignee;
-        return c.note(actor, 'assigned', `Assigned to ${event.assignee}${queue ? ` on queue ${queue}` : ''} by ${event.user}`).done();
+        return c
+          .note(actor, 'assigned', `Assigned to ${event.assignee}${queue ? ` on queue ${queue}` : ''} by ${event.user}${taken}`)
+          .done();
       }
       // To a queue alone: the task waits there again, for the person the queue's allocation picks.
       a.assignee = null;
-      c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}`);
+      c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}${taken}`);
       if (a.state === 'in_progress') c.to(actor, 'todo', a.reason, null);
       else c.effects.push({ type: 'allocate' });
       return c.done();

@@ -15,7 +15,8 @@ export class TaskService {
 
   /**
    * To a person (who must exist and be enabled; a member of `queue` when one is given), to a queue
-   * (which must exist; its allocation then picks the person), or both. `me` is the caller.
+   * (which must exist; its allocation then picks the person), or both. `me` is the caller, who may
+   * take any task over (a task In Progress with someone is completed only by them; see the lifecycle).
    */
   async assign(id: string, user: string, body: AssignBody): Promise<ActionView> {
     const p = new Problems();
@@ -23,7 +24,11 @@ export class TaskService {
     const assignee = body.assignee === 'me' ? user : body.assignee;
     const queue = body.queue === undefined ? undefined : await this.d.store.getQueue(body.queue);
     if (body.queue !== undefined && !queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
-    if (assignee !== undefined) {
+    // `me` is whoever calls, as picking up is: a key without a user takes work under the name it acts
+    // as (its key is usable, so a user it acts as exists and is enabled). Others must be users.
+    if (assignee !== undefined && body.assignee === 'me') {
+      if (queue && !queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
+    } else if (assignee !== undefined) {
       const u = await this.d.store.getUser(assignee);
       if (!u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
       else if (u.disabled) p.add('assignee', `${assignee} is disabled`);

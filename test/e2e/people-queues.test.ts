@@ -208,8 +208,23 @@ for (const backend of backends)
       expect((await h.api('POST', `/v1/actions/${t.id}/complete`, {}, asBob)).body.state).toBe('closed');
       expect((await timeline(t.id)).find((e) => e.kind === 'assigned')).toMatchObject({
         actor: 'user:bob',
-        message: expect.stringContaining('Assigned to bob'),
+        message: 'Assigned to bob on queue pool by bob (taken from alice)',
       });
+
+      // A key without a user (it acts as key:ops-bot) takes work over the same way, as it picks it up.
+      const bot = { authorization: `Bearer ${(await h.callout.apiKeys.create({ name: 'ops-bot', roles: ['operator'] })).key}` };
+      const v = await todo('to-pool');
+      await h.api('POST', `/v1/actions/${v.id}/pick-up`, undefined, as('alice'));
+      expect((await h.api('POST', `/v1/actions/${v.id}/complete`, {}, bot)).status).toBe(409);
+      const took = await h.api('POST', `/v1/actions/${v.id}/assign`, { assignee: 'me' }, bot);
+      expect(took.status, JSON.stringify(took.body)).toBe(200);
+      expect(took.body.assignee).toBe('key:ops-bot');
+      expect((await h.api('POST', `/v1/actions/${v.id}/complete`, {}, bot)).body.state).toBe('closed');
+      // Moving held work back to a queue also says whose it was.
+      const w = await todo('to-pool');
+      await h.api('POST', `/v1/actions/${w.id}/pick-up`, undefined, as('alice'));
+      expect((await h.api('POST', `/v1/actions/${w.id}/assign`, { queue: 'pool' }, asBob)).body.state).toBe('todo');
+      expect((await timeline(w.id)).find((e) => e.kind === 'assigned')!.message).toBe('Moved to queue pool by bob (taken from alice)');
 
       // An admin completes it as it is; the timeline names both.
       const u = await todo('to-pool');
