@@ -1,8 +1,9 @@
 // Who may call what, named once: routes list the roles they admit (admin always is). A route with no
 // list admits every valid key, integration keys included, so reads about people and the work manager
-// name the people's roles instead: an external system's key reads the actions it launches and the
-// configuration it launches against (connectors, action types, schedules), not users, queues,
-// notifications, the dashboard or the live feed.
+// name the people's roles instead: an external system's key reads actions, cases and the
+// configuration it launches against (connectors, action types, schedules), not the directory routes
+// (users, queues) or the UI's (notifications, the dashboard, the live feed). An action's own view
+// still names its queue and assignee: SPEC 10's contract.
 
 export const ADMINS = ['admin'] as const;
 export const BUILDERS = ['builder'] as const;
