@@ -138,6 +138,25 @@ describe('cases and the builder of processes, queues and users', () => {
     expect((await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items).toHaveLength(0);
   });
 
+  it("a case's task another person is working on offers Take over, then Complete, in the task panel", async () => {
+    expect((await h.api('POST', '/v1/users', { name: 'pete' })).status).toBe(201);
+    const pete = {
+      authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'pete-laptop', roles: ['operator'], user: 'pete' })).body.key}`,
+    };
+    const c = await h.api('POST', '/v1/cases', { process: 'new-starter', title: 'Laptop for Ann', data: { model: 'T14' } });
+    await expect.poll(async () => (await h.api('GET', `/v1/cases/${c.body.id}`)).body.steps[0].actionId).toBeTruthy();
+    const taskId = (await h.api('GET', `/v1/cases/${c.body.id}`)).body.steps[0].actionId as string;
+    expect((await h.api('POST', `/v1/actions/${taskId}/pick-up`, undefined, pete)).body.assignee).toBe('pete');
+
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${c.body.id}`);
+    const task = page.locator('section.task');
+    await task.getByRole('button', { name: 'Take over from pete' }).click();
+    await task.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(async () => (await h.api('GET', `/v1/actions/${taskId}`)).body.state).toBe('closed');
+    const items = (await h.api('GET', `/v1/actions/${taskId}/timeline`)).body.items as Array<{ kind: string; message: string }>;
+    expect(items.find((e) => e.kind === 'assigned')!.message).toContain('by olga (taken from pete)');
+  });
+
   it('has no serious or critical axe violations on the new screens', async () => {
     const page = await signedIn(b, h, h.adminKey);
     const c = (await h.api('POST', '/v1/cases', { process: 'new-starter', title: 'Laptop for Ada', data: { model: 'X13' } })).body as {
