@@ -2,6 +2,7 @@
 // random secrets for API keys.
 
 import { randomBytes, randomFillSync, createHash } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 
 // Random bits for ids come from a pool refilled in bulk: one system call per 4,096 ids, not per id.
 const POOL = Buffer.alloc(16 * 4096);
@@ -46,4 +47,20 @@ export function randomToken(bytes = 24): string {
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** An Idempotency-Key's request as stored (`hash`), and whether a stored hash is the same request. */
+export interface RequestHash {
+  hash: string;
+  matches(stored: string | null | undefined): boolean;
+}
+
+/**
+ * The hash a repeat is recognised by: the request's JSON with every object's keys sorted, so a client
+ * that sends the same request with its fields in another order gets the first answer, not a 409.
+ * Rows stored before keys were sorted hold `legacy` (the JSON as sent), which still matches.
+ */
+export function requestHash(value: unknown, legacy: () => string = () => sha256(JSON.stringify(value))): RequestHash {
+  const hash = sha256(stableStringify(value) ?? 'undefined');
+  return { hash, matches: (stored) => stored === hash || (typeof stored === 'string' && stored === legacy()) };
 }

@@ -9,7 +9,7 @@ import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
-import { sha256, uuidv7 } from '../ids.ts';
+import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { checkCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
@@ -50,9 +50,10 @@ export class ActionService {
   ): Promise<{ action: ActionView; created: boolean }> {
     // Before the body is hashed: a value nested a million deep must be a 422, not a stack overflow.
     checkLaunchLimits(req);
-    const launchHash = opts.idempotencyKey ? sha256(JSON.stringify(req)) : undefined;
+    const request = opts.idempotencyKey ? requestHash(req) : undefined;
+    const launchHash = request?.hash;
     if (opts.idempotencyKey) {
-      const prior = await this.findLaunch(opts.idempotencyKey, launchHash!);
+      const prior = await this.findLaunch(opts.idempotencyKey, request!);
       if (prior) return { action: prior, created: false };
     }
     const item = await this.prepareLaunch(req, opts.actor ?? 'system');
@@ -60,8 +61,7 @@ export class ActionService {
       await this.store.insertActions([{ ...item, ...(opts.idempotencyKey ? { launchKey: opts.idempotencyKey, launchHash } : {}) }]);
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's action.
-      const prior =
-        opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, launchHash!) : undefined;
+      const prior = opts.idempotencyKey && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, request!) : undefined;
       if (prior) return { action: prior, created: false };
       throw err;
     }
@@ -80,7 +80,7 @@ export class ActionService {
     for (const [i, r] of reqs.entries()) {
       checkLaunchLimits(r);
       const key = opts.launchKeys?.[i];
-      items.push({ ...(await this.prepareLaunch(r, actor)), ...(key ? { launchKey: key, launchHash: sha256(JSON.stringify(r)) } : {}) });
+      items.push({ ...(await this.prepareLaunch(r, actor)), ...(key ? { launchKey: key, launchHash: requestHash(r).hash } : {}) });
     }
     await this.store.insertActions(items);
     const first = items.reduce((m, i) => Math.min(m, i.action.dueAt ?? Infinity), Infinity);
@@ -88,10 +88,10 @@ export class ActionService {
     return items.map((i) => i.action.id);
   }
 
-  private async findLaunch(key: string, hash: string): Promise<ActionView | undefined> {
+  private async findLaunch(key: string, request: RequestHash): Promise<ActionView | undefined> {
     const prior = await this.store.getActionByLaunchKey(key);
     if (!prior) return undefined;
-    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different launch request');
+    if (!request.matches(prior.launchHash)) throw new ConflictError('This Idempotency-Key was used for a different launch request');
     return this.view(prior.action);
   }
 

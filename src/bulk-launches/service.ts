@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
-import { uuidv7 } from '../ids.ts';
+import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
@@ -95,7 +95,7 @@ export class BulkLaunchService {
     const { kind, name, target } = await this.target(input);
     // Before the body is hashed or a row validated: a row nested a million deep is a 422, not a stack overflow.
     if (input.kind === 'json') checkRowLimits(input.body.rows);
-    const requestHash = hashOf(input);
+    const request = hashOf(input);
     const first = input.kind === 'csv' ? csvRows(input.body, target) : jsonRows(input.body.rows, target);
     // The header is checked before anything is stored: a misspelt column is a 422 that changes nothing.
     const head = await first.next();
@@ -103,7 +103,7 @@ export class BulkLaunchService {
     const bulk: BulkLaunchRow = {
       id: uuidv7(lease.now),
       idempotencyKey: opts.idempotencyKey ?? null,
-      requestHash,
+      requestHash: request.hash,
       targetKind: kind,
       target: name,
       actor: `user:${opts.user}`,
@@ -121,7 +121,7 @@ export class BulkLaunchService {
     const ins = await this.store.insertBulkLaunch(bulk);
     if (!ins.created) {
       await first.return(undefined);
-      if (ins.row.requestHash !== requestHash) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
+      if (!request.matches(ins.row.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
       if (ins.row.status === 'failed') throw bodyError(ins.row.error ?? 'could not be read');
       return { report: await this.report(ins.row.id), created: false };
     }
@@ -235,11 +235,15 @@ function checkRowLimits(rows: unknown[]): void {
   if (problems.length > 0) throw new ValidationError(problems);
 }
 
-function hashOf(input: BulkInput): string {
-  const h = createHash('sha256');
-  if (input.kind === 'csv') h.update(JSON.stringify(input.query)).update('\n').update(input.body);
-  else h.update(JSON.stringify(input.body));
-  return h.digest('hex');
+/** A CSV body is compared as the text it is; its query and a JSON body as requestHash compares them. */
+function hashOf(input: BulkInput): RequestHash {
+  const legacy = (): string => {
+    const h = createHash('sha256');
+    if (input.kind === 'csv') h.update(JSON.stringify(input.query)).update('\n').update(input.body);
+    else h.update(JSON.stringify(input.body));
+    return h.digest('hex');
+  };
+  return input.kind === 'csv' ? requestHash({ query: input.query, csv: input.body }, legacy) : requestHash(input.body, legacy);
 }
 
 function bodyError(message: string): ValidationError {

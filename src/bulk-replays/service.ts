@@ -4,7 +4,7 @@
 // A run repeated with its Idempotency-Key answers the first run's report and changes nothing again.
 
 import { randomUUID } from 'node:crypto';
-import { sha256 } from '../ids.ts';
+import { requestHash } from '../ids.ts';
 import { CalloutError, ConflictError, Problems } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -61,19 +61,19 @@ export class BulkReplayService {
       return { dryRun: true, operation: body.operation, count, sample };
     }
     if (idempotencyKey === undefined) return this.run(body, filter, user);
-    const requestHash = sha256(JSON.stringify(body));
+    const request = requestHash(body);
     const now = this.clock.now();
     const owner = randomUUID();
     const held = await this.store.takeReplayKey({
       key: idempotencyKey,
-      requestHash,
+      requestHash: request.hash,
       owner,
       now,
       leaseUntil: now + KEY_LEASE_MS,
       keepSince: now - KEY_KEPT_MS,
     });
     if (!held.taken) {
-      if (held.requestHash !== requestHash) throw new ConflictError('This Idempotency-Key was used for a different bulk replay');
+      if (!request.matches(held.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk replay');
       if (held.report === null)
         throw new ConflictError('A bulk replay with this Idempotency-Key is still running; ask again once it has ended');
       return JSON.parse(held.report) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from
 import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { sha256, uuidv7 } from '../ids.ts';
+import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { checkCursor } from '../pages.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
@@ -72,9 +72,10 @@ export class CaseService {
   ): Promise<{ case: CaseView & { actions: ActionView[] }; created: boolean }> {
     // `data` is bounded like a launch's input, the other fields like any other launch field.
     checkLaunchLimits(body, ['data']);
-    const hash = opts.idempotencyKey !== undefined ? sha256(JSON.stringify(body)) : undefined;
+    const request = opts.idempotencyKey !== undefined ? requestHash(body) : undefined;
+    const hash = request?.hash;
     if (opts.idempotencyKey !== undefined) {
-      const prior = await this.findLaunch(opts.idempotencyKey, hash!);
+      const prior = await this.findLaunch(opts.idempotencyKey, request!);
       if (prior) return { case: prior, created: false };
     }
     let definition: ProcessDefinition | null = null;
@@ -102,7 +103,9 @@ export class CaseService {
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's case.
       const prior =
-        opts.idempotencyKey !== undefined && err instanceof ConflictError ? await this.findLaunch(opts.idempotencyKey, hash!) : undefined;
+        opts.idempotencyKey !== undefined && err instanceof ConflictError
+          ? await this.findLaunch(opts.idempotencyKey, request!)
+          : undefined;
       if (prior) return { case: prior, created: false };
       throw err;
     }
@@ -111,10 +114,10 @@ export class CaseService {
     return { case: await this.getCase(row.id), created: true };
   }
 
-  private async findLaunch(key: string, hash: string): Promise<(CaseView & { actions: ActionView[] }) | undefined> {
+  private async findLaunch(key: string, request: RequestHash): Promise<(CaseView & { actions: ActionView[] }) | undefined> {
     const prior = await this.d.store.getCaseByLaunchKey(key);
     if (!prior) return undefined;
-    if (prior.launchHash !== hash) throw new ConflictError('This Idempotency-Key was used for a different case');
+    if (!request.matches(prior.launchHash)) throw new ConflictError('This Idempotency-Key was used for a different case');
     return this.getCase(prior.row.id);
   }
 

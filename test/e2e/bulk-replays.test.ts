@@ -146,6 +146,12 @@ describe('bulk replay', () => {
     const again = await send(body, 'replay-third-1');
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
+    // Its fields in another order: the same request.
+    const reordered = await send(
+      JSON.stringify({ operation: 'retry', filter: { connector: 'third-desk', state: 'todo' } }),
+      'replay-third-1',
+    );
+    expect([reordered.status, reordered.body]).toEqual([200, first.body]);
     for (const id of ids) expect(await retries(id)).toBe(1);
     // The same key for another request: refused, nothing done.
     const other = await send({ ...body, max: 1 }, 'replay-third-1');

@@ -373,6 +373,10 @@ describe('launching', () => {
     expect(one.status).toBe(201);
     expect(two.status).toBe(200);
     expect(two.body.id).toBe(one.body.id);
+    // The same request with its fields in another order (another client library) is a repeat too.
+    const reordered = { input: { Priority: 1, Title: 'once' }, actionType: 'sync-ok' };
+    const three = await h.api('POST', '/v1/actions', JSON.stringify(reordered), { 'idempotency-key': 'order-7' });
+    expect([three.status, three.body.id]).toEqual([200, one.body.id]);
     const other = await h.api('POST', '/v1/actions', { ...body, input: { Title: 'twice', Priority: 1 } }, { 'idempotency-key': 'order-7' });
     expect(other.status).toBe(409);
     await h.waitFor(one.body.id, closedDone);
