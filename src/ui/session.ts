@@ -9,6 +9,7 @@ import type { Callout } from '../callout.ts';
 import { principalOf, type Principal } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
 import { actingUser } from '../api/user.ts';
+import { PEOPLE } from '../api/roles.ts';
 import { randomToken, sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
 
@@ -73,7 +74,7 @@ async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow |
 
 /** The UI is for people; an external system's key has the API, and would meet a page of refusals. */
 function forPeople(roles: readonly string[]): boolean {
-  return roles.some((r) => r !== 'integration');
+  return roles.some((r) => r === 'admin' || (PEOPLE as readonly string[]).includes(r));
 }
 
 /**
