@@ -121,8 +121,11 @@ it('after a failed sync nothing more is claimed: work written on disk before is 
       due_at: number;
     };
     expect([after.version, after.due_at]).toEqual([early.action.version, T0 + 1000]); // not claimed
-    // Nor is a read that could tell a repeated launch it was made: the store has stopped.
+    // Nor is a read that could tell a repeated launch it was made, nor a list: the store has stopped.
     await expect(store.getAction(early.action.id)).rejects.toThrow(/could not make its writes durable/);
+    await expect(store.listActions({ limit: 10 })).rejects.toThrow(/could not make its writes durable/);
+    await expect(store.countActions({})).rejects.toThrow(/could not make its writes durable/);
+    await expect(store.listTimeline(early.action.id)).rejects.toThrow(/could not make its writes durable/);
   });
 });
 

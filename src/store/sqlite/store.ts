@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
 
   /** Proves the file still answers, for /health: one read of the migrations table. */
   async ping(): Promise<void> {
-    if (this.walSync?.failed) throw this.walSync.failed;
+    this.refuseIfStopped();
     prepared(this.db, 'SELECT max(version) FROM callout_migrations').get();
   }
 
@@ -246,11 +246,14 @@ export class SqliteStore implements Store {
     return r;
   }
 
+  // Lists and counts stop with the store too: rows a failed sync covered may not survive a restart.
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
+    this.refuseIfStopped();
     return listActions(this.db, filter);
   }
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
+    this.refuseIfStopped();
     return countActions(this.db, filter);
   }
 
@@ -266,7 +269,7 @@ export class SqliteStore implements Store {
   async claimDueValues(p: ClaimParams): Promise<unknown[][]> {
     // Stopped by a failed sync: what was on disk before is not sent either, since its outcome could not
     // be kept and each lease's end would send it again.
-    if (this.walSync?.failed) throw this.walSync.failed;
+    this.refuseIfStopped();
     const rows = claimDue(this.db, p, this.fullSync);
     // What is claimed is sent out at once: a launch (or an outcome) whose sync has not ended yet must
     // not reach an external system and then vanish in a power cut. Only a claimed row written by such a
@@ -274,6 +277,11 @@ export class SqliteStore implements Store {
     // sync of launches made since.
     if (rows.length > 0) await this.onDisk(rows.map((r) => r[0] as string));
     return rows;
+  }
+
+  /** A failed sync of the log stops the store (wal-sync.ts): it answers nothing it cannot know is on disk. */
+  private refuseIfStopped(): void {
+    if (this.walSync?.failed) throw this.walSync.failed;
   }
 
   /** Moves whenever another connection to the file commits (this connection's own commits leave it). */
@@ -346,6 +354,7 @@ export class SqliteStore implements Store {
   }
 
   async listTimeline(actionId: string): Promise<TimelineRow[]> {
+    this.refuseIfStopped();
     return listTimeline(this.db, actionId);
   }
 
