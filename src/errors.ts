@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  /** The store stopped (a failed sync) or could not say whether a write was kept: worth a retry, here or on another node. */
+  STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   /** Callout cannot start as configured (SetupError); never a request's fault. */
   SETUP_INVALID: { status: 500, title: 'Not set up correctly' },
 } as const;

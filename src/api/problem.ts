@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { isOutcomeUnknown, isStoreStopped } from '../store/outcome-unknown.ts';
 
 export interface Problem {
   type: string;
@@ -77,6 +78,21 @@ export function errorHandler(logger: Logger) {
       const detail =
         err instanceof SyntaxError ? `The body is not valid JSON: ${err.message}` : (FASTIFY_DETAIL[fe.code] ?? DETAIL[code] ?? fe.message);
       return sendProblem(reply, problem(code, detail));
+    }
+    // The store's own failures: a client (or its load balancer) retries, and the repeat of a launch
+    // with its Idempotency-Key finds the first one if it was kept.
+    if (isOutcomeUnknown(err) || isStoreStopped(err)) {
+      logger.error({ err, url: req.url }, err.message);
+      if (isOutcomeUnknown(err)) reply.header('retry-after', '1');
+      return sendProblem(
+        reply,
+        problem(
+          'STORE_UNAVAILABLE',
+          isOutcomeUnknown(err)
+            ? 'The store did not say whether this request was saved; repeat it (with its Idempotency-Key, if it has one)'
+            : 'The store has stopped after failing to write to disk; this node answers nothing until it is restarted',
+        ),
+      );
     }
     logger.error({ err, url: req.url }, 'unhandled error');
     return sendProblem(reply, problem('INTERNAL', 'Something went wrong inside Callout; the error is in the server log'));

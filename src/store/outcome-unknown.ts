@@ -8,3 +8,13 @@ export class OutcomeUnknownError extends Error {
 }
 
 export const isOutcomeUnknown = (e: unknown): boolean => (e as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
+
+/**
+ * The store has stopped: a sync of its log failed, so nothing it commits or reads can be known to be
+ * on disk (sqlite/wal-sync.ts). Only a restart, after the disk is looked at, brings it back.
+ */
+export class StoreStoppedError extends Error {
+  readonly storeStopped = true;
+}
+
+export const isStoreStopped = (e: unknown): boolean => (e as { storeStopped?: unknown } | null)?.storeStopped === true;

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClaimParams } from '../types.ts';
 import { SqliteStore } from './store.ts';
-import { OutcomeUnknownError } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, StoreStoppedError } from '../outcome-unknown.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 const { file, synchronous, backgroundCheckpoints, syncFailure } = workerData as ThreadData;
@@ -12,7 +12,7 @@ const store = new SqliteStore({ file, synchronous, quickCheck: false, background
 const port = parentPort!;
 // An earlier thread's sync failed: this one is stopped too (its own descriptor would not be told).
 let failureSent = syncFailure !== null;
-if (syncFailure !== null && store.walSync) store.walSync.failed = new Error(syncFailure);
+if (syncFailure !== null && store.walSync) store.walSync.failed = new StoreStoppedError(syncFailure);
 
 /** Tells the event loop's side, once, that the log sync failed: it hands that on to any later thread. */
 function reportSyncFailure(): void {

@@ -21,6 +21,7 @@
 // file, so a descriptor opened after another one saw the error would be told nothing.
 
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { StoreStoppedError } from '../outcome-unknown.ts';
 
 export class WalSync {
   /** The sync under way: it may have started before the caller's commit. */
@@ -88,9 +89,12 @@ export class WalSync {
             this.settle(run);
           },
           (e: unknown) => {
-            this.failed ??= new Error(`the store could not make its writes durable (${(e as Error).message}); restart the process`, {
-              cause: e,
-            });
+            this.failed ??= new StoreStoppedError(
+              `the store could not make its writes durable (${(e as Error).message}); restart the process`,
+              {
+                cause: e,
+              },
+            );
             this.settle(run);
           },
         );
