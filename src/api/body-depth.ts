@@ -11,7 +11,9 @@ export const MAX_BODY_DEPTH = 64;
 
 /** Throws a ValidationError naming the fields nested too deep; returns when the body is fine. */
 export function refuseDeepBody(body: unknown): void {
-  if (body === undefined || body === null || !jsonProblem(body, { maxDepth: MAX_BODY_DEPTH, maxBytes: Infinity })) return;
+  // A CSV body arrives as a Buffer: bytes, not nesting (walking it costs seconds per megabyte).
+  if (body === undefined || body === null || Buffer.isBuffer(body)) return;
+  if (!jsonProblem(body, { maxDepth: MAX_BODY_DEPTH, maxBytes: Infinity })) return;
   const limits = { maxDepth: MAX_JSON_DEPTH, maxBytes: Infinity };
   const fields = isObject(body) ? Object.entries(body).map(([field, v]) => ({ field, message: jsonProblem(v, limits) })) : [];
   const errors = fields.filter((e): e is { field: string; message: string } => e.message !== undefined);

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { isOutcomeUnknown, isStoreStopped } from '../store/outcome-unknown.ts';
+import { isOutcomeUnknown, isStoreStopped, isStoreUnreachable } from '../store/outcome-unknown.ts';
 
 export interface Problem {
   type: string;
@@ -79,22 +79,26 @@ export function errorHandler(logger: Logger) {
         err instanceof SyntaxError ? `The body is not valid JSON: ${err.message}` : (FASTIFY_DETAIL[fe.code] ?? DETAIL[code] ?? fe.message);
       return sendProblem(reply, problem(code, detail));
     }
-    // The store's own failures: a client (or its load balancer) retries, and the repeat of a launch
-    // with its Idempotency-Key finds the first one if it was kept.
-    if (isOutcomeUnknown(err) || isStoreStopped(err)) {
+    // The store's own failures. A repeat is invited only where it is safe: a request with an
+    // Idempotency-Key finds its first run if that was kept; one without it could run twice.
+    if (isOutcomeUnknown(err) || isStoreStopped(err) || isStoreUnreachable(err)) {
       logger.error({ err, url: req.url }, err.message);
-      if (isOutcomeUnknown(err)) reply.header('retry-after', '1');
-      return sendProblem(
-        reply,
-        problem(
-          'STORE_UNAVAILABLE',
-          isOutcomeUnknown(err)
-            ? 'The store did not say whether this request was saved; repeat it (with its Idempotency-Key, if it has one)'
-            : 'The store has stopped after failing to write to disk; this node answers nothing until it is restarted',
-        ),
-      );
+      const keyed = req.headers['idempotency-key'] !== undefined;
+      if (isOutcomeUnknown(err) ? keyed : isStoreUnreachable(err)) reply.header('retry-after', '1');
+      return sendProblem(reply, problem('STORE_UNAVAILABLE', storeDetail(err, keyed)));
     }
     logger.error({ err, url: req.url }, 'unhandled error');
     return sendProblem(reply, problem('INTERNAL', 'Something went wrong inside Callout; the error is in the server log'));
   };
+}
+
+/** Unknown outcome first: a dropped connection after COMMIT may carry a network code too. */
+function storeDetail(err: unknown, keyed: boolean): string {
+  if (isOutcomeUnknown(err))
+    return keyed
+      ? 'The store did not say whether this request was saved; repeat it with the same Idempotency-Key'
+      : 'The store did not say whether this request was saved; check before repeating it (an Idempotency-Key makes a repeat safe)';
+  if (isStoreStopped(err))
+    return "This node's store has stopped (a write to disk failed, or the node is shutting down); use another node or restart this one";
+  return 'The store cannot be reached; nothing was saved. Try again shortly';
 }

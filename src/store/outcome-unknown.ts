@@ -11,10 +11,29 @@ export const isOutcomeUnknown = (e: unknown): boolean => (e as { outcomeUnknown?
 
 /**
  * The store has stopped: a sync of its log failed, so nothing it commits or reads can be known to be
- * on disk (sqlite/wal-sync.ts). Only a restart, after the disk is looked at, brings it back.
+ * on disk (sqlite/wal-sync.ts), its thread died too often, or it was closed. Only a restart brings it back.
  */
 export class StoreStoppedError extends Error {
   readonly storeStopped = true;
 }
 
 export const isStoreStopped = (e: unknown): boolean => (e as { storeStopped?: unknown } | null)?.storeStopped === true;
+
+/**
+ * Error codes of a store that cannot be reached: the connection was refused or dropped before the
+ * request's statement was sent (network codes), or the server said so (SQLSTATE class 08, and 57P0x:
+ * shut down or starting). Nothing was written, so a repeat is safe.
+ */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
+
+export const isStoreUnreachable = (e: unknown): boolean => {
+  const x = e as { storeUnreachable?: unknown; code?: unknown } | null;
+  if (x?.storeUnreachable === true) return true;
+  return typeof x?.code === 'string' && (UNREACHABLE.has(x.code) || /^08\d{3}$/.test(x.code));
+};
+
+/** Marks a connection that could not be had (pg's pool gives no code for a connect timeout). */
+export function unreachable(e: unknown): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return Object.assign(err, { storeUnreachable: true });
+}

@@ -5,6 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
 import { OutcomeUnknownError } from '../../src/store/outcome-unknown.ts';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
 
 describe('store failures over HTTP', () => {
   let h: Harness;
@@ -34,6 +39,15 @@ describe('store failures over HTTP', () => {
     const again = await h.api('POST', '/v1/actions', { actionType: 'ping' }, { 'idempotency-key': 'order-1' });
     expect(again.status).toBe(200);
     expect((await h.api('GET', '/v1/actions')).body.items.map((a: { id: string }) => a.id)).toEqual([again.body.id]);
+
+    // Without a key a repeat could launch twice: no Retry-After, and the detail says to check first.
+    vi.spyOn(store, 'insertActions').mockImplementationOnce(async (items) => {
+      await real(items);
+      throw new OutcomeUnknownError('the connection was lost after the commit was sent');
+    });
+    const unkeyed = await h.api('POST', '/v1/actions', { actionType: 'ping' });
+    expect([unkeyed.status, unkeyed.body.code, unkeyed.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', undefined]);
+    expect(unkeyed.body.detail).toContain('check before repeating');
   });
 
   it('a store stopped by a failed sync answers 503 on writes and reads alike, and /health says so', async () => {
@@ -47,8 +61,53 @@ describe('store failures over HTTP', () => {
     for (const path of ['/v1/actions', '/v1/actions/counts']) {
       const r = await h.api('GET', path);
       expect([r.status, r.body.code], path).toEqual([503, 'STORE_UNAVAILABLE']);
-      expect(r.body.detail).toContain('restarted');
+      expect(r.body.detail).toContain('restart this one');
     }
     expect((await h.api('GET', '/health')).status).toBe(503);
+  });
+});
+
+describe('PostgreSQL out of reach over HTTP', () => {
+  it('answers 503 with Retry-After (nothing was saved, a repeat is safe), and 200 again once it is back', async () => {
+    // A loopback relay in front of the real server, which the test can take away.
+    const sockets = new Set<Socket>();
+    let relay: Server = createServer();
+    const target = new URL(TEST_DATABASE_URL);
+    const listen = async (port: number): Promise<number> => {
+      relay = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => undefined).on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+      return (relay.address() as { port: number }).port;
+    };
+    const port = await listen(0);
+    const via = new URL(TEST_DATABASE_URL);
+    via.hostname = '127.0.0.1';
+    via.port = String(port);
+    const schema = freshSchema('unreach');
+    const store = new PostgresStore({ connectionString: via.toString(), schema, poolSize: 3, logger: createLogger({ level: 'silent' }) });
+    const h = await startHarness({ start: false, callout: { store, secretKey: randomBytes(32).toString('hex') } });
+    try {
+      expect((await h.api('GET', '/v1/actions')).status).toBe(200);
+      // The server goes away: new connections are refused and open ones are cut.
+      await new Promise<void>((r) => {
+        relay.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      const r = await h.api('GET', '/v1/actions');
+      expect([r.status, r.body.code, r.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
+      expect(r.body.detail).toContain('cannot be reached');
+      await listen(port);
+      await expect.poll(async () => (await h.api('GET', '/v1/actions')).status, { timeout: 10_000 }).toBe(200);
+    } finally {
+      await h.close();
+      relay.close();
+      await dropSchema(schema);
+    }
   });
 });

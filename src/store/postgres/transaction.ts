@@ -2,7 +2,7 @@
 // the per-connector lock taken inside one.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import { OutcomeUnknownError } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, unreachable } from '../outcome-unknown.ts';
 
 interface Checkout {
   client: PoolClient;
@@ -17,7 +17,7 @@ interface Checkout {
 function checkout(pool: Pool): Promise<Checkout> {
   return new Promise((resolve, reject) => {
     pool.connect((err, client) => {
-      if (err || !client) return reject(err ?? new Error('the pool gave no connection'));
+      if (err || !client) return reject(unreachable(err ?? new Error('the pool gave no connection')));
       const onError = (e: Error): void => {
         c.broken ??= e;
       };

@@ -16,7 +16,7 @@ import { prepareWrite } from './write-actions.ts';
 import { prepareInserts } from './insert-actions.ts';
 import { actionFromValues } from '../rows.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
-import { OutcomeUnknownError } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, StoreStoppedError } from '../outcome-unknown.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */
@@ -136,7 +136,7 @@ class StoreThread {
     const now = Date.now();
     this.deaths = [...this.deaths.filter((t) => now - t < 60_000), now];
     if (this.deaths.length >= 5) {
-      this.down = new Error(`the SQLite thread ${why}, five times in a minute: the store is unavailable until restarted`);
+      this.down = new StoreStoppedError(`the SQLite thread ${why}, five times in a minute: the store is unavailable until restarted`);
       this.logger?.warn(this.down.message);
       return;
     }
@@ -160,11 +160,11 @@ class StoreThread {
   async close(): Promise<void> {
     if (this.down) return;
     if (!this.worker) {
-      this.down = new Error('the store is closed');
+      this.down = new StoreStoppedError('the store is closed');
       return;
     }
     await this.call('$close', []).catch(() => undefined);
-    this.down = new Error('the store is closed');
+    this.down = new StoreStoppedError('the store is closed');
     await this.worker?.terminate();
   }
 }
