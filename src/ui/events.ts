@@ -25,6 +25,8 @@ export class EventHub {
   private pending = new Map<string, ActionChange>();
   private overflow = false;
   private newestId: string | null | undefined;
+  /** Whether the last look at the store failed: pages are told once when it fails and once when it is back. */
+  private storeDown = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly onAction = (a: ActionRecord): void => {
     if (this.clients.size === 0) return;
@@ -55,7 +57,7 @@ export class EventHub {
 
   private startListening(): void {
     this.callout.engine.on('action', this.onAction);
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.intervalMs);
+    this.timer = setInterval(() => void this.flush().catch(() => this.storeFailed()), this.intervalMs);
   }
 
   private stopListening(): void {
@@ -65,10 +67,25 @@ export class EventHub {
     this.pending.clear();
     this.overflow = false;
     this.newestId = undefined;
+    this.storeDown = false;
+  }
+
+  /**
+   * The store did not answer (stopped after a failed write to disk, or out of reach): pages would
+   * otherwise show what they have as if it were current. The stream stays open and says so.
+   */
+  private storeFailed(): void {
+    if (!this.storeDown) this.write(`event: store\ndata: ${JSON.stringify({ ok: false })}\n\n`);
+    else this.write(': idle\n\n');
+    this.storeDown = true;
   }
 
   private async flush(): Promise<void> {
     const [newest] = await this.callout.store.listActions({ limit: 1 });
+    if (this.storeDown) {
+      this.storeDown = false;
+      this.write(`event: store\ndata: ${JSON.stringify({ ok: true })}\n\n`);
+    }
     const newestId = newest?.id ?? null;
     const launched = this.newestId !== undefined && newestId !== this.newestId;
     this.newestId = newestId;

@@ -2,7 +2,7 @@
 // sees a failure callback turn it To Do with the rejected reason live, and completes it. An
 // operator's key is not offered the builder.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
 import { keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
 
@@ -120,5 +120,22 @@ describe('the operator screens', () => {
       return r.status;
     });
     expect(status).toBe(403);
+  });
+
+  it('says at the top of the screen while the store does not answer, and stops saying it once it does', async () => {
+    const page = await signedIn(b, h, operatorKey);
+    await page.locator('table.actions').waitFor();
+    // The store fails (as a stopped or unreachable one does) for the live feed's look at it.
+    const spy = vi.spyOn(h.callout.store, 'listActions').mockRejectedValue(new Error('the store could not make its writes durable'));
+    try {
+      const banner = page.getByTestId('store-down');
+      await banner.waitFor({ timeout: 10_000 });
+      expect(await banner.getAttribute('role')).toBe('alert');
+      expect(await banner.textContent()).toContain('may be out of date');
+      spy.mockRestore();
+      await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

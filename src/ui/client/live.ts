@@ -10,6 +10,13 @@ export interface LiveMessage {
 type Listener = (m: LiveMessage) => void;
 const listeners = new Set<Listener>();
 let source: EventSource | null = null;
+/** Told when the server says its store stopped answering (false) or answers again (true). */
+const storeListeners = new Set<(ok: boolean) => void>();
+
+export function onStoreStatus(l: (ok: boolean) => void): () => void {
+  storeListeners.add(l);
+  return () => void storeListeners.delete(l);
+}
 
 export function subscribe(l: Listener): () => void {
   listeners.add(l);
@@ -18,6 +25,10 @@ export function subscribe(l: Listener): () => void {
     source.addEventListener('actions', (e) => {
       const m = JSON.parse((e as MessageEvent<string>).data) as LiveMessage;
       for (const x of listeners) x(m);
+    });
+    source.addEventListener('store', (e) => {
+      const { ok } = JSON.parse((e as MessageEvent<string>).data) as { ok: boolean };
+      for (const x of storeListeners) x(ok);
     });
   }
   return () => {

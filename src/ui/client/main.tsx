@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, setCsrf, type Session } from './api.ts';
 import { navigate, onLinkClick, useLocation } from './router.ts';
 import { Announcer, ErrorBox } from './components.tsx';
-import { closeLive } from './live.ts';
+import { closeLive, onStoreStatus } from './live.ts';
 import { WorkPage } from './pages/work.tsx';
 import { ActionPage } from './pages/action.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
@@ -141,6 +141,18 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
   );
 }
 
+/** Said at the top of every screen while the server's store does not answer: what is shown may be stale. */
+function StoreDown() {
+  const [down, setDown] = useState(false);
+  useEffect(() => onStoreStatus((ok) => setDown(!ok)), []);
+  if (!down) return null;
+  return (
+    <p class="error" role="alert" data-testid="store-down">
+      Callout's store is not answering: what this page shows may be out of date, and changes will fail until it is back.
+    </p>
+  );
+}
+
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
@@ -172,6 +184,7 @@ function App() {
         Skip to content
       </a>
       <Nav session={session} onSignOut={signOut} />
+      <StoreDown />
       <Screen session={session} />
       <Announcer />
     </>
