@@ -17,6 +17,8 @@ export interface ActionChange {
   resolution: string | null;
 }
 
+const STORE_DOWN = `event: store\ndata: ${JSON.stringify({ ok: false })}\n\n`;
+
 /** Most changes listed in one message; beyond that the page is told to refetch everything it shows. */
 const MAX_IDS = 200;
 
@@ -41,6 +43,8 @@ export class EventHub {
 
   add(reply: FastifyReply): void {
     this.clients.add(reply);
+    // A page opened during an outage is told too, not only those open when it began.
+    if (this.storeDown) reply.raw.write(STORE_DOWN);
     if (this.clients.size === 1) this.startListening();
   }
 
@@ -75,7 +79,7 @@ export class EventHub {
    * otherwise show what they have as if it were current. The stream stays open and says so.
    */
   private storeFailed(): void {
-    if (!this.storeDown) this.write(`event: store\ndata: ${JSON.stringify({ ok: false })}\n\n`);
+    if (!this.storeDown) this.write(STORE_DOWN);
     else this.write(': idle\n\n');
     this.storeDown = true;
   }

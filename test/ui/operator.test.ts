@@ -132,8 +132,13 @@ describe('the operator screens', () => {
       await banner.waitFor({ timeout: 10_000 });
       expect(await banner.getAttribute('role')).toBe('alert');
       expect(await banner.textContent()).toContain('may be out of date');
+      // A page opened during the outage is told at once, not only those open when it began.
+      const later = await b.context.newPage();
+      await later.goto(`${h.url}/ui/work`);
+      await later.getByTestId('store-down').waitFor({ timeout: 10_000 });
       spy.mockRestore();
       await banner.waitFor({ state: 'detached', timeout: 10_000 });
+      await later.getByTestId('store-down').waitFor({ state: 'detached', timeout: 10_000 });
     } finally {
       spy.mockRestore();
     }
