@@ -2,7 +2,7 @@
 // list admits every valid key, integration keys included, so reads about people and the work manager
 // name the people's roles instead: an external system's key reads actions, cases and the
 // configuration it launches against (connectors, action types, schedules), not the directory routes
-// (users, queues) or the UI's (notifications, the dashboard, the live feed). An action's own view
+// (users, queues) or the UI's (notifications, the dashboard, the work list's counts, the live feed). An action's own view
 // still names its queue and assignee: SPEC 10's contract.
 
 export const ADMINS = ['admin'] as const;

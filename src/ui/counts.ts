@@ -9,6 +9,7 @@ import { Problems } from '../errors.ts';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import type { ActionFilter } from '../store/types.ts';
 import { userOf } from '../api/user.ts';
+import { PEOPLE } from '../api/roles.ts';
 
 export const CountsQuery = Type.Object(
   {
@@ -75,7 +76,11 @@ export const countRoutes =
   async (app) => {
     app.get(
       '/v1/actions/counts',
-      { schema: { tags: ['actions'], summary: 'Counts per state, phase, reason and resolution', querystring: CountsQuery } },
+      // The work list's counts: a person's or a queue's workload at a glance, so for people, as the dashboard is.
+      {
+        config: { roles: PEOPLE },
+        schema: { tags: ['actions'], summary: 'Counts per state, phase, reason and resolution', querystring: CountsQuery },
+      },
       async (req) => {
         const q = req.query as Record<string, string | undefined>;
         // `assignee=me` as in GET /v1/actions: the user the caller acts as.

@@ -157,15 +157,24 @@ describe('every route, by who calls it', () => {
     }
   });
 
-  it('an integration key reads actions and what it launches against, not people, queues or the live feed', async () => {
+  it('an integration key reads actions and what it launches against, not people, queues, workload counts or the live feed', async () => {
     const as = bearer(keys.integration);
-    for (const path of ['/v1/users', '/v1/users/alice', '/v1/queues', '/v1/queues/hr', '/v1/notifications', '/v1/dashboard', '/v1/events'])
+    for (const path of [
+      '/v1/users',
+      '/v1/users/alice',
+      '/v1/queues',
+      '/v1/queues/hr',
+      '/v1/notifications',
+      '/v1/dashboard',
+      '/v1/events',
+      '/v1/actions/counts',
+    ])
       expect((await s.send('GET', path, { headers: as })).status, path).toBe(403);
-    for (const path of ['/v1/actions', '/v1/actions/counts', '/v1/action-types', '/v1/connectors', '/v1/schedules'])
+    for (const path of ['/v1/actions', '/v1/action-types', '/v1/connectors', '/v1/schedules'])
       expect((await s.send('GET', path, { headers: as })).status, path).toBe(200);
     // People still read them.
     for (const role of ['operator', 'builder'] as const)
-      for (const path of ['/v1/users', '/v1/queues', '/v1/notifications', '/v1/dashboard'])
+      for (const path of ['/v1/users', '/v1/queues', '/v1/notifications', '/v1/dashboard', '/v1/actions/counts'])
         expect((await s.send('GET', path, { headers: bearer(keys[role]) })).status, `${path} as ${role}`).toBe(200);
   });
 
