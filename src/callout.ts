@@ -44,6 +44,7 @@ import { WebhookService } from './webhooks/service.ts';
 import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
 import { InboundService } from './inbound/service.ts';
 import { IntegrationService } from './integrated-queues/service.ts';
+import { isStoreStopped, isStoreUnreachable } from './store/outcome-unknown.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -323,15 +324,22 @@ export class Callout {
   }
 
   /** For /health: ok only when the store answers, within 2 s. */
-  async health(): Promise<{ ok: boolean; store: Store['kind'] }> {
+  /**
+   * Whether the store answers, and when not, why in one word (public: no detail beyond it): `stopped`
+   * (a failed write to disk; restart the node), `unreachable` (the database is not there), `slow` (no
+   * answer within 2 s) or `failing` (anything else; the log has it).
+   */
+  async health(): Promise<{ ok: boolean; store: Store['kind']; reason?: 'stopped' | 'unreachable' | 'slow' | 'failing' }> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2000)));
+    const slow = new Error('no answer within 2 s');
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(slow), 2000)));
     try {
       await Promise.race([this.store.ping(), late]);
       return { ok: true, store: this.store.kind };
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'health: the store does not answer');
-      return { ok: false, store: this.store.kind };
+      const reason = isStoreStopped(err) ? 'stopped' : isStoreUnreachable(err) ? 'unreachable' : err === slow ? 'slow' : 'failing';
+      return { ok: false, store: this.store.kind, reason };
     } finally {
       clearTimeout(timer);
     }

@@ -63,7 +63,8 @@ describe('store failures over HTTP', () => {
       expect([r.status, r.body.code], path).toEqual([503, 'STORE_UNAVAILABLE']);
       expect(r.body.detail).toContain('restart this one');
     }
-    expect((await h.api('GET', '/health')).status).toBe(503);
+    const health = await h.api('GET', '/health');
+    expect([health.status, health.body]).toEqual([503, { ok: false, store: 'sqlite', reason: 'stopped' }]);
   });
 });
 
@@ -102,6 +103,7 @@ describe('PostgreSQL out of reach over HTTP', () => {
       const r = await h.api('GET', '/v1/actions');
       expect([r.status, r.body.code, r.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
       expect(r.body.detail).toContain('cannot be reached');
+      expect((await h.api('GET', '/health')).body).toEqual({ ok: false, store: 'postgres', reason: 'unreachable' });
       await listen(port);
       await expect.poll(async () => (await h.api('GET', '/v1/actions')).status, { timeout: 10_000 }).toBe(200);
     } finally {

@@ -165,7 +165,7 @@ describe('/health asks the store', () => {
       (h.callout.store as unknown as { db: Database.Database }).db.close();
       const down = await request(`${h.url}/health`);
       expect(down.statusCode).toBe(503);
-      expect(await down.body.json()).toEqual({ ok: false, store: 'sqlite' });
+      expect(await down.body.json()).toEqual({ ok: false, store: 'sqlite', reason: 'failing' });
     } finally {
       await h.close();
     }
@@ -185,7 +185,7 @@ describe('/health asks the store', () => {
       await dropSchema(schema);
       const down = await request(`${h.url}/health`);
       expect(down.statusCode).toBe(503);
-      expect(await down.body.json()).toEqual({ ok: false, store: 'postgres' });
+      expect(await down.body.json()).toEqual({ ok: false, store: 'postgres', reason: 'failing' });
     } finally {
       await h.close();
       await dropSchema(schema);
