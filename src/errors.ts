@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  /** Refused by Node's HTTP parser before any route (api/problem.ts clientErrorHandler). */
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   INTERNAL: { status: 500, title: 'Internal error' },
   /** The store stopped (a failed sync) or could not say whether a write was kept: worth a retry, here or on another node. */
   STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },

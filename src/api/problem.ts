@@ -1,5 +1,7 @@
 // Errors out of the API as application/problem+json (RFC 9457), with the fields at fault.
 
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -101,4 +103,27 @@ function storeDetail(err: unknown, keyed: boolean): string {
   if (isStoreStopped(err))
     return "This node's store has stopped (a write to disk failed, or the node is shutting down); use another node or restart this one";
   return 'The store cannot be reached; nothing was saved. Try again shortly';
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify has a request (one trickled past the deadline,
+ * headers over the limit, bytes that are not HTTP) answers problem+json too, as every other error.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const p =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? problem('REQUEST_TIMEOUT', 'The whole request did not arrive in time')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? problem('HEADERS_TOO_LARGE', 'The request line and headers are larger than this server accepts')
+        : problem('BAD_REQUEST', 'The request is not valid HTTP');
+  if (socket.writable) {
+    const body = JSON.stringify(p);
+    socket.write(
+      `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/problem+json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

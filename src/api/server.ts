@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Callout } from '../callout.ts';
 import { registerAuth, type ApiLimits } from './auth.ts';
-import { errorHandler, problem, sendProblem } from './problem.ts';
+import { clientErrorHandler, errorHandler, problem, sendProblem } from './problem.ts';
 import { connectorsRoutes } from '../connectors/routes.ts';
 import { actionTypesRoutes } from '../action-types/routes.ts';
 import { configFilesRoutes } from '../config-files/routes.ts';
@@ -61,6 +61,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       ...({ useSemicolonDelimiter: false } as object),
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    clientErrorHandler,
     // The router's own refusals (a path that does not decode, a segment over maxParamLength) as
     // problem+json like every other error, not Fastify's bare JSON.
     frameworkErrors: (err, _req, reply) =>

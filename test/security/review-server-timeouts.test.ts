@@ -62,9 +62,41 @@ describe('server timeouts', () => {
       const r = await trickle(raw.url, 100, 20_000);
       expect(r.closedAfterMs).toBeLessThan(8_000);
       expect(r.reply).toMatch(/^HTTP\/1\.1 408/);
+      // problem+json like every other error, not the framework's own JSON.
+      expect(r.reply).toMatch(/content-type: application\/problem\+json/i);
+      expect(JSON.parse(r.reply.slice(r.reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
     } finally {
       [s.requestTimeout, s.headersTimeout] = saved;
     }
     expect((await raw.send('GET', '/health')).status).toBe(200);
   }, 30_000);
+});
+
+describe('what the HTTP parser refuses before any route', () => {
+  /** Writes `text` on a fresh connection; resolves with everything the server wrote before it closed. */
+  const rawRequest = (text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(raw.url);
+      let reply = '';
+      const s = connect(Number(port), hostname, () => s.write(text));
+      s.on('data', (d) => (reply += d.toString()));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(reply));
+      setTimeout(() => reject(new Error(`no close; got ${reply}`)), 10_000).unref();
+    });
+  const bodyOf = (reply: string): unknown => JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+
+  it('headers over the limit (a 100 KB path) get a 431 problem+json', async () => {
+    const reply = await rawRequest(`GET /v1/connectors/x/inbound/${'r'.repeat(100_000)}/messages HTTP/1.1\r\nhost: x\r\n\r\n`);
+    expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    expect(reply).toMatch(/content-type: application\/problem\+json/i);
+    expect(bodyOf(reply)).toMatchObject({ status: 431, code: 'HEADERS_TOO_LARGE', detail: expect.stringContaining('larger') });
+  });
+
+  it('bytes that are not HTTP get a 400 problem+json, and the server goes on', async () => {
+    const reply = await rawRequest('NOT HTTP AT ALL\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(reply)).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect((await raw.send('GET', '/health')).status).toBe(200);
+  });
 });
