@@ -44,7 +44,7 @@ import { WebhookService } from './webhooks/service.ts';
 import { compileDeliverySettings, type DeliverySettingsOptions } from './webhooks/delivery-policy.ts';
 import { InboundService } from './inbound/service.ts';
 import { IntegrationService } from './integrated-queues/service.ts';
-import { isStoreStopped, isStoreUnreachable } from './store/outcome-unknown.ts';
+import { storeFailure } from './store/failures.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -338,7 +338,8 @@ export class Callout {
       return { ok: true, store: this.store.kind };
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'health: the store does not answer');
-      const reason = isStoreStopped(err) ? 'stopped' : isStoreUnreachable(err) ? 'unreachable' : err === slow ? 'slow' : 'failing';
+      const failure = storeFailure(err);
+      const reason = failure === 'stopped' || failure === 'unreachable' ? failure : err === slow ? 'slow' : 'failing';
       return { ok: false, store: this.store.kind, reason };
     } finally {
       clearTimeout(timer);

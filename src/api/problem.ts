@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { isOutcomeUnknown, isStoreStopped, isStoreUnreachable } from '../store/outcome-unknown.ts';
+import { storeFailure } from '../store/failures.ts';
 
 export interface Problem {
   type: string;
@@ -83,27 +83,27 @@ export function errorHandler(logger: Logger) {
     }
     // The store's own failures. A repeat is invited only where it is safe: a request with an
     // Idempotency-Key finds its first run if that was kept; one without it could run twice.
-    if (isOutcomeUnknown(err) || isStoreStopped(err) || isStoreUnreachable(err)) {
+    const failure = storeFailure(err);
+    if (failure) {
       logger.error({ err, url: req.url }, err.message);
       const keyed = req.headers['idempotency-key'] !== undefined;
-      if (isOutcomeUnknown(err) ? keyed : isStoreUnreachable(err)) reply.header('retry-after', '1');
-      return sendProblem(reply, problem('STORE_UNAVAILABLE', storeDetail(err, keyed)));
+      if (failure === 'outcome_unknown' ? keyed : failure === 'unreachable') reply.header('retry-after', '1');
+      return sendProblem(reply, problem('STORE_UNAVAILABLE', STORE_DETAIL[failure](keyed)));
     }
     logger.error({ err, url: req.url }, 'unhandled error');
     return sendProblem(reply, problem('INTERNAL', 'Something went wrong inside Callout; the error is in the server log'));
   };
 }
 
-/** Unknown outcome first: a dropped connection after COMMIT may carry a network code too. */
-function storeDetail(err: unknown, keyed: boolean): string {
-  if (isOutcomeUnknown(err))
-    return keyed
+const STORE_DETAIL: Record<NonNullable<ReturnType<typeof storeFailure>>, (keyed: boolean) => string> = {
+  outcome_unknown: (keyed) =>
+    keyed
       ? 'The store did not say whether this request was saved; repeat it with the same Idempotency-Key'
-      : 'The store did not say whether this request was saved; check before repeating it (an Idempotency-Key makes a repeat safe)';
-  if (isStoreStopped(err))
-    return "This node's store has stopped (a write to disk failed, or the node is shutting down); use another node or restart this one";
-  return 'The store cannot be reached; nothing was saved. Try again shortly';
-}
+      : 'The store did not say whether this request was saved; check before repeating it (an Idempotency-Key makes a repeat safe)',
+  stopped: () =>
+    "This node's store has stopped (a write to disk failed, or the node is shutting down); use another node or restart this one",
+  unreachable: () => 'The store cannot be reached; nothing was saved. Try again shortly',
+};
 
 /**
  * What Node's HTTP parser refuses before Fastify has a request (one trickled past the deadline,

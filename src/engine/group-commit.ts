@@ -9,7 +9,7 @@ import type { Clock } from '../clock.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import type { Registry } from './registry.ts';
 import type { Logger } from '../logger.ts';
-import { isOutcomeUnknown } from '../store/outcome-unknown.ts';
+import { isOutcomeUnknown } from '../store/failures.ts';
 
 /**
  * What to do when another writer changed the action first: the engine's own writes apply their
@@ -126,7 +126,7 @@ export class GroupCommit {
   /**
    * Commits writes together; when the commit fails, each is written alone, so one write the store
    * cannot take (a value it cannot serialise, a constraint) never fails the others in its commit.
-   * A commit whose outcome is unknown (store/outcome-unknown.ts) fails as a whole. Returns the writes
+   * A commit whose outcome is unknown (store/failures.ts) fails as a whole. Returns the writes
    * that failed on their own, still pending.
    */
   private async writeGroup(batch: PendingWrite[]): Promise<Array<{ b: PendingWrite; err: unknown }>> {

@@ -24,14 +24,12 @@ export class TaskService {
     const assignee = body.assignee === 'me' ? user : body.assignee;
     const queue = body.queue === undefined ? undefined : await this.d.store.getQueue(body.queue);
     if (body.queue !== undefined && !queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
-    // `me` is whoever calls, as picking up is: a key without a user takes work under the name it acts
-    // as (its key is usable, so a user it acts as exists and is enabled). Others must be users.
-    if (assignee !== undefined && body.assignee === 'me') {
-      if (queue && !queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
-    } else if (assignee !== undefined) {
-      const u = await this.d.store.getUser(assignee);
-      if (!u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
-      else if (u.disabled) p.add('assignee', `${assignee} is disabled`);
+    if (assignee !== undefined) {
+      // `me` is whoever calls, as picking up is: a key without a user takes work under the name it acts
+      // as (its key is usable, so a user it acts as exists and is enabled). Others must be users.
+      const u = body.assignee === 'me' ? undefined : await this.d.store.getUser(assignee);
+      if (body.assignee !== 'me' && !u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
+      else if (u?.disabled) p.add('assignee', `${assignee} is disabled`);
       else if (queue && !queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
     }
     p.throwIfAny();

@@ -18,6 +18,7 @@ export interface ActionChange {
 }
 
 const STORE_DOWN = `event: store\ndata: ${JSON.stringify({ ok: false })}\n\n`;
+const STORE_BACK = `event: store\ndata: ${JSON.stringify({ ok: true })}\n\n`;
 
 /** Most changes listed in one message; beyond that the page is told to refetch everything it shows. */
 const MAX_IDS = 200;
@@ -88,7 +89,7 @@ export class EventHub {
     const [newest] = await this.callout.store.listActions({ limit: 1 });
     if (this.storeDown) {
       this.storeDown = false;
-      this.write(`event: store\ndata: ${JSON.stringify({ ok: true })}\n\n`);
+      this.write(STORE_BACK);
     }
     const newestId = newest?.id ?? null;
     const launched = this.newestId !== undefined && newestId !== this.newestId;

@@ -3,7 +3,7 @@
 // apply its event a second time. Here the real store commits the batch and then reports the loss.
 
 import { afterEach, expect, it } from 'vitest';
-import { OutcomeUnknownError } from '../../src/store/outcome-unknown.ts';
+import { OutcomeUnknownError } from '../../src/store/failures.ts';
 import type { ActionWrite } from '../../src/store/types.ts';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
 

@@ -4,7 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
-import { OutcomeUnknownError } from '../../src/store/outcome-unknown.ts';
+import { OutcomeUnknownError } from '../../src/store/failures.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PostgresStore } from '../../src/store/postgres/store.ts';

@@ -6,7 +6,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { isOutcomeUnknown } from '../../src/store/outcome-unknown.ts';
+import { isOutcomeUnknown } from '../../src/store/failures.ts';
 import { ConflictError } from '../../src/errors.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
 import { config, launched, quiet, write } from './stores.ts';

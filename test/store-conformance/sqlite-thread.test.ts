@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError } from '../../src/errors.ts';
-import { isOutcomeUnknown } from '../../src/store/outcome-unknown.ts';
+import { isOutcomeUnknown } from '../../src/store/failures.ts';
 import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import type { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { T0, launched } from './stores.ts';

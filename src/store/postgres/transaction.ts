@@ -2,7 +2,7 @@
 // the per-connector lock taken inside one.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import { OutcomeUnknownError, unreachable } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, unreachable } from '../failures.ts';
 
 interface Checkout {
   client: PoolClient;

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClaimParams } from '../types.ts';
 import { SqliteStore } from './store.ts';
-import { OutcomeUnknownError, StoreStoppedError } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, StoreStoppedError } from '../failures.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 const { file, synchronous, backgroundCheckpoints, syncFailure } = workerData as ThreadData;

@@ -16,7 +16,7 @@ import { prepareWrite } from './write-actions.ts';
 import { prepareInserts } from './insert-actions.ts';
 import { actionFromValues } from '../rows.ts';
 import { SqliteStore, type SqliteStoreOptions } from './store.ts';
-import { OutcomeUnknownError, StoreStoppedError } from '../outcome-unknown.ts';
+import { OutcomeUnknownError, StoreStoppedError } from '../failures.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
 /** Run on this side's connection: they take functions, or manage the connection itself. */

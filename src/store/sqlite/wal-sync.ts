@@ -21,7 +21,7 @@
 // file, so a descriptor opened after another one saw the error would be told nothing.
 
 import { closeSync, fdatasync, openSync } from 'node:fs';
-import { StoreStoppedError } from '../outcome-unknown.ts';
+import { StoreStoppedError } from '../failures.ts';
 
 export class WalSync {
   /** The sync under way: it may have started before the caller's commit. */

@@ -1,4 +1,5 @@
-// A store call that may or may not have committed: the connection (or the SQLite thread) was lost
+// The store's own failures, told apart by what a caller may do next (api/problem.ts answers each with a
+// 503, /health names it). First, a store call that may or may not have committed: the connection (or the SQLite thread) was lost
 // after the call reached it and before it answered. Trying the same write again would apply it twice
 // if it did commit, so whoever gets this does not retry; the engine's own work is taken up again when
 // its lease expires, and a request fails for its client to repeat (with its idempotency key).
@@ -36,4 +37,12 @@ export const isStoreUnreachable = (e: unknown): boolean => {
 export function unreachable(e: unknown): Error {
   const err = e instanceof Error ? e : new Error(String(e));
   return Object.assign(err, { storeUnreachable: true });
+}
+
+/** Which of the store's own failures `e` is, or undefined for any other error. Unknown outcome first: a dropped connection after COMMIT may carry a network code too. */
+export function storeFailure(e: unknown): 'outcome_unknown' | 'stopped' | 'unreachable' | undefined {
+  if (isOutcomeUnknown(e)) return 'outcome_unknown';
+  if (isStoreStopped(e)) return 'stopped';
+  if (isStoreUnreachable(e)) return 'unreachable';
+  return undefined;
 }
