@@ -4,7 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
-import { OutcomeUnknownError } from '../../src/store/failures.ts';
+import { OutcomeUnknownError, storeFailure } from '../../src/store/failures.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
@@ -68,46 +68,116 @@ describe('store failures over HTTP', () => {
   });
 });
 
+/**
+ * A loopback relay in front of the real PostgreSQL, which a test can take away (new connections
+ * refused, open ones cut) or make hold what clients send, so a statement is under way when it is cut.
+ */
+async function pgRelay() {
+  const sockets = new Set<Socket>();
+  const target = new URL(TEST_DATABASE_URL);
+  let relay: Server = createServer();
+  let holding = false;
+  let held = 0;
+  const listen = async (port: number): Promise<number> => {
+    relay = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined).on('close', () => sockets.delete(s));
+      }
+      client.on('data', (d: Buffer) => (holding ? (held += d.length) : upstream.write(d)));
+      upstream.pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+    return (relay.address() as { port: number }).port;
+  };
+  const port = await listen(0);
+  const url = new URL(TEST_DATABASE_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    takeAway: () =>
+      new Promise<void>((r) => {
+        relay.close(() => r());
+        for (const s of sockets) s.destroy();
+      }),
+    bringBack: () => listen(port),
+    /** Holds what clients send from now on; `cut` then drops every open connection, held statements and all. */
+    hold: () => {
+      holding = true;
+      held = 0;
+    },
+    holding: () => held,
+    cut: () => {
+      holding = false;
+      for (const s of sockets) s.destroy();
+    },
+    close: () => relay.close(),
+  };
+}
+
 describe('PostgreSQL out of reach over HTTP', () => {
   it('answers 503 with Retry-After (nothing was saved, a repeat is safe), and 200 again once it is back', async () => {
-    // A loopback relay in front of the real server, which the test can take away.
-    const sockets = new Set<Socket>();
-    let relay: Server = createServer();
-    const target = new URL(TEST_DATABASE_URL);
-    const listen = async (port: number): Promise<number> => {
-      relay = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => undefined).on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
-      return (relay.address() as { port: number }).port;
-    };
-    const port = await listen(0);
-    const via = new URL(TEST_DATABASE_URL);
-    via.hostname = '127.0.0.1';
-    via.port = String(port);
+    const relay = await pgRelay();
     const schema = freshSchema('unreach');
-    const store = new PostgresStore({ connectionString: via.toString(), schema, poolSize: 3, logger: createLogger({ level: 'silent' }) });
+    const store = new PostgresStore({ connectionString: relay.url, schema, poolSize: 3, logger: createLogger({ level: 'silent' }) });
     const h = await startHarness({ start: false, callout: { store, secretKey: randomBytes(32).toString('hex') } });
     try {
       expect((await h.api('GET', '/v1/actions')).status).toBe(200);
       // The server goes away: new connections are refused and open ones are cut.
-      await new Promise<void>((r) => {
-        relay.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
+      await relay.takeAway();
       const r = await h.api('GET', '/v1/actions');
       expect([r.status, r.body.code, r.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
       expect(r.body.detail).toContain('cannot be reached');
       expect((await h.api('GET', '/health')).body).toEqual({ ok: false, store: 'postgres', reason: 'unreachable' });
-      await listen(port);
+      await relay.bringBack();
+      await expect.poll(async () => (await h.api('GET', '/v1/actions')).status, { timeout: 10_000 }).toBe(200);
+
+      // The connection is cut while a read is under way: still a 503 to repeat, not a 500.
+      relay.hold();
+      const pending = h.api('GET', '/v1/actions');
+      await expect.poll(() => relay.holding(), { timeout: 5_000 }).toBeGreaterThan(0);
+      relay.cut();
+      const cut = await pending;
+      expect([cut.status, cut.body.code, cut.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
+      expect(cut.body.detail).toContain('nothing was saved');
       await expect.poll(async () => (await h.api('GET', '/v1/actions')).status, { timeout: 10_000 }).toBe(200);
     } finally {
       await h.close();
+      relay.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('a connection cut under a statement: a write on its own is of unknown outcome, a read or an uncommitted transaction was not saved', async () => {
+    const relay = await pgRelay();
+    const schema = freshSchema('cutmid');
+    const store = new PostgresStore({ connectionString: relay.url, schema, poolSize: 3, logger: createLogger({ level: 'silent' }) });
+    await store.migrate();
+    const cutUnder = async <T>(call: () => Promise<T>): Promise<unknown> => {
+      relay.hold();
+      const p = call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await expect.poll(() => relay.holding(), { timeout: 5_000 }).toBeGreaterThan(0);
+      relay.cut();
+      return p;
+    };
+    try {
+      // A single UPDATE commits by itself: the server may have applied it.
+      const revoke = await cutUnder(() => store.revokeApiKey('no-such-key', 1));
+      expect(storeFailure(revoke)).toBe('outcome_unknown');
+      // A lone SELECT wrote nothing.
+      const read = await cutUnder(() => store.listApiKeys());
+      expect(storeFailure(read)).toBe('unreachable');
+      // A transaction cut before its COMMIT was rolled back by the server.
+      const tx = await cutUnder(() => store.migrate());
+      expect(storeFailure(tx)).toBe('unreachable');
+      expect(await store.listApiKeys()).toEqual([]);
+    } finally {
+      await store.close();
       relay.close();
       await dropSchema(schema);
     }

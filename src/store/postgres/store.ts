@@ -68,7 +68,7 @@ import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
-import { inTransaction } from './transaction.ts';
+import { classifyLostStatements, inTransaction } from './transaction.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus, StatusChange } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
@@ -136,6 +136,8 @@ export class PostgresStore implements Store {
     // An idle connection that dies (a PostgreSQL restart, a failover) must not crash the process: the
     // pool drops it and opens a new one; queries in flight fail to their callers, who retry.
     // pg hangs the whole client off the error: log what matters, not the connection's internals.
+    classifyLostStatements(this.pool);
+    classifyLostStatements(this.claimPool);
     for (const pool of [this.pool, this.claimPool])
       pool.on('error', (err) =>
         this.logger.warn(

@@ -2,7 +2,7 @@
 // the per-connector lock taken inside one.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import { OutcomeUnknownError, unreachable } from '../failures.ts';
+import { OutcomeUnknownError, isOutcomeUnknown, unreachable } from '../failures.ts';
 
 interface Checkout {
   client: PoolClient;
@@ -43,11 +43,42 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
       await c.client.query('ROLLBACK').catch((e: unknown) => {
         c.broken = e instanceof Error ? e : new Error(String(e));
       });
-    throw err;
+    // Lost before COMMIT was sent: the server rolled it back, so a repeat is safe.
+    throw connectionLost(err) ? unreachable(err) : err;
   } finally {
     c.stopWatching();
     c.client.release(c.broken);
   }
+}
+
+/**
+ * pg's own words for a connection that went away under a statement (the socket closed or was reset
+ * while it waited for the answer, or the client was already broken); none carries an SQLSTATE.
+ */
+export function connectionLost(e: unknown): boolean {
+  if (e instanceof DatabaseError || !(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || /^Connection terminated|is not queryable$/.test(e.message);
+}
+
+/**
+ * A statement run on its own through `pool.query` commits by itself, so a connection lost under it
+ * leaves a write's outcome unknown; a lone SELECT wrote nothing and may be repeated. The pool's
+ * query is wrapped once, here, so every store function that uses it is told apart alike.
+ */
+export function classifyLostStatements(pool: Pool): void {
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  const wrapped = (...args: unknown[]): unknown => {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | null)?.text;
+    const read = typeof text === 'string' && /^\s*SELECT\b/i.test(text);
+    // Only the promise form is used by the store; a callback (none today) is passed through untouched.
+    if (typeof args[args.length - 1] === 'function') return query(...args);
+    return query(...args).catch((e: unknown) => {
+      if (!connectionLost(e)) throw e;
+      throw read ? unreachable(e) : unknownUnlessRefused(e);
+    });
+  };
+  pool.query = wrapped as Pool['query'];
 }
 
 /**
@@ -68,6 +99,7 @@ export async function lockConnector(client: PoolClient, what: string, connectorI
  * leaves the outcome unknown: the server may have committed and its answer been lost.
  */
 export function unknownUnlessRefused(e: unknown): unknown {
+  if (isOutcomeUnknown(e)) return e;
   const code = e instanceof DatabaseError ? e.code : undefined;
   if (code !== undefined && !code.startsWith('08') && !/^57P0[123]$/.test(code)) return e;
   return new OutcomeUnknownError(
