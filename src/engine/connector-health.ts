@@ -59,7 +59,8 @@ export class ConnectorHealth {
       // All good and nothing to undo: no write on the hot path.
       if (list.every((o) => o.ok) && (!known || (known.circuit === 'closed' && known.failures === 0))) continue;
       try {
-        const before = known?.circuit;
+        // A connector with no status yet has a closed circuit: its first failure changes nothing to report.
+        const before = known?.circuit ?? 'closed';
         const { status: s } = await this.store.updateConnectorStatus(id, {
           kind: 'outcomes',
           outcomes: list,

@@ -1,7 +1,8 @@
 // Connector limits end to end: fixed-window rate limits and maxConcurrency hold sends back (phase
 // throttled, not counted as retries) and the mock external system's own log shows no overshoot.
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
 import { actionType, launch, startHarness, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
@@ -69,6 +70,12 @@ it('maxConcurrency caps the attempts in flight', async () => {
 });
 
 it('a circuit breaker opens after failures in a row, holds sends without counting them, probes, and closes by itself', async () => {
+  // Its own server, to read what the log says of the circuit.
+  const logged: Array<{ level: number; msg: string }> = [];
+  const h = await startHarness({
+    callout: { logger: createLogger({ level: 'warn', destination: { write: (line: string) => void logged.push(JSON.parse(line)) } }) },
+  });
+  onTestFinished(() => h.close());
   await h.api('POST', '/v1/connectors', {
     name: 'breaker',
     baseUrl: h.mock.url,
@@ -93,4 +100,8 @@ it('a circuit breaker opens after failures in a row, holds sends without countin
   // Attempts 4, 5 and 6 were probes, each after a cool-down.
   for (const i of [3, 4, 5]) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(390);
   expect((await h.api('GET', '/v1/connectors/breaker')).body.status).toMatchObject({ circuit: 'closed', failures: 0 });
+  // The first failure found the circuit closed and left it so: nothing to say until it opened.
+  const circuit = logged.filter((l) => l.msg.startsWith('circuit '));
+  expect(circuit[0]).toMatchObject({ level: 40, msg: 'circuit open' });
+  expect(circuit.at(-1)).toMatchObject({ msg: 'circuit closed' });
 });
