@@ -55,12 +55,19 @@ export interface RequestHash {
   matches(stored: string | null | undefined): boolean;
 }
 
+/** JSON with every object's keys sorted: the text requestHash hashes. */
+export const stableJson = (value: unknown): string => stableStringify(value) ?? 'undefined';
+
 /**
  * The hash a repeat is recognised by: the request's JSON with every object's keys sorted, so a client
  * that sends the same request with its fields in another order gets the first answer, not a 409.
- * Rows stored before keys were sorted hold `legacy` (the JSON as sent), which still matches.
+ * Rows stored before keys were sorted hold `legacy` (the JSON as sent), which still matches. `hash`
+ * is given by a caller that built the same text in pieces (bulk-launches/service.ts).
  */
-export function requestHash(value: unknown, legacy: () => string = () => sha256(JSON.stringify(value))): RequestHash {
-  const hash = sha256(stableStringify(value) ?? 'undefined');
+export function requestHash(
+  value: unknown,
+  legacy: () => string = () => sha256(JSON.stringify(value)),
+  hash: string = sha256(stableJson(value)),
+): RequestHash {
   return { hash, matches: (stored) => stored === hash || (typeof stored === 'string' && stored === legacy()) };
 }

@@ -95,7 +95,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
   // Any body nested too deep is refused here, before any handler (signed routes check after their signature).
-  app.addHook('preValidation', async (req) => refuseDeepBody(req.body));
+  app.addHook('preValidation', async (req) => {
+    if (req.routeOptions.config?.bodyDepth !== 'route') refuseDeepBody(req.body);
+  });
 
   app.get('/health', { config: { roles: 'public', limitBy: 'none' }, schema: { hide: true } }, async (_req, reply) => {
     const h = await callout.health();

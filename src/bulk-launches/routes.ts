@@ -35,7 +35,7 @@ export const bulkLaunchRoutes =
       '/bulk-launches',
       {
         bodyLimit: MAX_BULK_BODY_BYTES,
-        config: { roles: BULK_LAUNCHERS },
+        config: { roles: BULK_LAUNCHERS, bodyDepth: 'route' },
         schema: {
           tags,
           headers: IdempotencyKeyHeaders,

@@ -4,9 +4,9 @@
 // in the store, so a run whose node stops is resumed by another; an Idempotency-Key returns the first
 // report and launches nothing again.
 
-import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
-import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
+import { uuidv7 } from '../ids.ts';
+import { YIELD_EVERY, hashOf, turn, type BulkInput } from './request-hash.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
@@ -38,9 +38,7 @@ export const MAX_CSV_ROWS = MAX_JSON_ROWS;
 /** Rows in one page of a report; `nextRow` pages on. */
 export const REPORT_PAGE = 1000;
 
-export type BulkInput =
-  | { kind: 'json'; body: { actionType?: string; process?: string; rows: unknown[] } }
-  | { kind: 'csv'; body: Buffer; query: { actionType?: string; process?: string } };
+export type { BulkInput } from './request-hash.ts';
 
 export interface BulkReportView {
   id: string;
@@ -94,8 +92,9 @@ export class BulkLaunchService {
   async create(input: BulkInput, opts: { idempotencyKey?: string; user: string }): Promise<{ report: BulkReportView; created: boolean }> {
     const { kind, name, target } = await this.target(input);
     // Before the body is hashed or a row validated: a row nested a million deep is a 422, not a stack overflow.
-    if (input.kind === 'json') checkRowLimits(input.body.rows);
-    const request = hashOf(input, opts.idempotencyKey !== undefined);
+    if (input.kind === 'json') await checkRowLimits(input.body.rows);
+    // Only a key compares requests: without one, nothing is hashed (a 50 MB body takes most of a second).
+    const request = opts.idempotencyKey !== undefined ? await hashOf(input) : undefined;
     const first = input.kind === 'csv' ? csvRows(input.body, target) : jsonRows(input.body.rows, target);
     // The header is checked before anything is stored: a misspelt column is a 422 that changes nothing.
     const head = await first.next();
@@ -103,7 +102,7 @@ export class BulkLaunchService {
     const bulk: BulkLaunchRow = {
       id: uuidv7(lease.now),
       idempotencyKey: opts.idempotencyKey ?? null,
-      requestHash: request.hash,
+      requestHash: request?.hash ?? null,
       targetKind: kind,
       target: name,
       actor: `user:${opts.user}`,
@@ -121,7 +120,7 @@ export class BulkLaunchService {
     const ins = await this.store.insertBulkLaunch(bulk);
     if (!ins.created) {
       await first.return(undefined);
-      if (!request.matches(ins.row.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
+      if (!request?.matches(ins.row.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
       if (ins.row.status === 'failed') throw bodyError(ins.row.error ?? 'could not be read');
       return { report: await this.report(ins.row.id), created: false };
     }
@@ -226,30 +225,14 @@ async function* jsonRows(rows: unknown[], target: RowTarget): AsyncGenerator<Bul
   for (let i = 0; i < rows.length; i++) yield jsonRow(i + 1, rows[i], target);
 }
 
-function checkRowLimits(rows: unknown[]): void {
+async function checkRowLimits(rows: unknown[]): Promise<void> {
   const problems: FieldProblem[] = [];
   for (let i = 0; i < rows.length && problems.length < 10; i++) {
     const problem = jsonProblem(rows[i], ROW_LIMITS);
     if (problem !== undefined) problems.push({ field: `rows[${i}]`, message: problem });
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await turn();
   }
   if (problems.length > 0) throw new ValidationError(problems);
-}
-
-/**
- * A CSV body is compared as the bytes it is, streamed into the hash (its query has one field, so no
- * order to forget); a JSON body as requestHash compares it, when a key will compare it at all (sorting
- * a 50 MB body's keys takes seconds).
- */
-function hashOf(input: BulkInput, keyed: boolean): RequestHash {
-  const sent = (): string => {
-    const h = createHash('sha256');
-    if (input.kind === 'csv') h.update(JSON.stringify(input.query)).update('\n').update(input.body);
-    else h.update(JSON.stringify(input.body));
-    return h.digest('hex');
-  };
-  if (input.kind === 'json' && keyed) return requestHash(input.body, sent);
-  const hash = sent();
-  return { hash, matches: (stored) => stored === hash };
 }
 
 function bodyError(message: string): ValidationError {

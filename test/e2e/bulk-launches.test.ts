@@ -120,12 +120,35 @@ for (const onPostgres of [false, true])
         const r = await h.api('POST', '/v1/bulk-launches', { actionType: 'with-json', rows: [{}, { Extra: deep }] });
         expect(r.status).toBe(422);
         expect(r.body.errors).toEqual([{ field: 'rows[1]', message: expect.stringContaining('nested deeper than 32') }]);
+        // Past the nesting any other route accepts (64), still the row's own 422, not a stack overflow.
+        const deeper = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+        const d = await h.api('POST', '/v1/bulk-launches', `{"actionType": "with-json", "rows": [{"Extra": ${deeper}}]}`);
+        expect([d.status, d.body.errors]).toEqual([422, [{ field: 'rows[0]', message: expect.stringContaining('nested deeper than 32') }]]);
         const cell = JSON.stringify(deep).replace(/"/g, '""');
         const c = await csv(`Extra\n"${cell}"\n`, 'actionType=with-json');
         const report = await done(c.body.id);
         expect(report.rows).toEqual([
           { row: 1, status: 'refused', errors: [{ field: '', message: expect.stringContaining('nested deeper') }] },
         ]);
+      });
+
+      it('a JSON body repeated with its Idempotency-Key and its fields in another order gets the first report; another body is a 409', async () => {
+        // More rows than the hash takes between two turns of the event loop.
+        const rows = Array.from({ length: 2_500 }, (_, i) => ({ Title: `ticket ${i} é`, Priority: i % 5 }));
+        const first = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows }, { 'idempotency-key': 'json-once' });
+        expect([first.status, first.body.total]).toEqual([201, 2_500]);
+        const reordered = rows.map((r) => ({ Priority: r.Priority, Title: r.Title }));
+        const again = await h.api(
+          'POST',
+          '/v1/bulk-launches',
+          { rows: reordered, actionType: 'ticket' },
+          { 'idempotency-key': 'json-once' },
+        );
+        expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+        const changed = rows.map((r, i) => (i === 2_499 ? { ...r, Priority: 9 } : r));
+        const other = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows: changed }, { 'idempotency-key': 'json-once' });
+        expect(other.status).toBe(409);
+        expect(await done(first.body.id, 60_000)).toMatchObject({ launched: 2_500 });
       });
 
       it('a body cut mid-way (an unclosed quote) fails the whole bulk launch, launching nothing', async () => {

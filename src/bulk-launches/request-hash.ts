@@ -1,0 +1,59 @@
+// How a repeated bulk launch is recognised (with its Idempotency-Key): the request hashed as
+// ids.ts requestHash hashes any request, built here a chunk of rows at a time, since a body may hold
+// 100,000 rows and hashing it whole holds the event loop for most of a second.
+
+import { createHash } from 'node:crypto';
+import { requestHash, stableJson, type RequestHash } from '../ids.ts';
+
+/** A bulk launch's request: rows in a JSON body, or a CSV body with its target in the query. */
+export type BulkInput =
+  | { kind: 'json'; body: { actionType?: string; process?: string; rows: unknown[] } }
+  | { kind: 'csv'; body: Buffer; query: { actionType?: string; process?: string } };
+
+/** Rows handled between turns of the event loop: a 100,000-row body does not hold every other request. */
+export const YIELD_EVERY = 2_000;
+export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * A CSV body is compared as the bytes it is, streamed into the hash (its query has one field, so no
+ * order to forget); a JSON body as requestHash compares it.
+ */
+export async function hashOf(input: BulkInput): Promise<RequestHash> {
+  if (input.kind === 'csv') {
+    const hash = createHash('sha256').update(JSON.stringify(input.query)).update('\n').update(input.body).digest('hex');
+    return { hash, matches: (stored) => stored === hash };
+  }
+  const hash = await jsonBodyHash(input.body);
+  return requestHash(input.body, undefined, hash);
+}
+
+/**
+ * requestHash's hash of a JSON bulk body (its keys sorted, rows in order), built a chunk of rows at a
+ * time between turns of the event loop: the same text as sorting the whole body at once, which for
+ * 100,000 rows holds the loop for most of a second.
+ */
+export async function jsonBodyHash(body: Extract<BulkInput, { kind: 'json' }>['body']): Promise<string> {
+  const h = createHash('sha256').update('{');
+  const keys = Object.keys(body)
+    .filter((k) => (body as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  for (const [n, k] of keys.entries()) {
+    h.update(`${n > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+    if (k !== 'rows') {
+      h.update(stableJson((body as Record<string, unknown>)[k]));
+      continue;
+    }
+    h.update('[');
+    for (let i = 0; i < body.rows.length; i += YIELD_EVERY) {
+      h.update(
+        `${i > 0 ? ',' : ''}${body.rows
+          .slice(i, i + YIELD_EVERY)
+          .map(stableJson)
+          .join(',')}`,
+      );
+      await turn();
+    }
+    h.update(']');
+  }
+  return h.update('}').digest('hex');
+}
