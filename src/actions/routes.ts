@@ -8,6 +8,7 @@ import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
 import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
 import { OPERATORS } from '../api/roles.ts';
+import { created } from '../api/openapi.ts';
 
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 
@@ -23,7 +24,10 @@ export const actionRoutes =
     const tags = ['actions'];
     app.post(
       '/actions',
-      { config: { roles: LAUNCHERS }, schema: { tags, headers: IdempotencyKeyHeaders, body: LaunchBody } },
+      {
+        config: { roles: LAUNCHERS },
+        schema: { tags, headers: IdempotencyKeyHeaders, body: LaunchBody, response: created('The action', { repeat: true }) },
+      },
       async (req, reply) => {
         const key = idempotencyKeyOf(req.headers['idempotency-key']);
         const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });

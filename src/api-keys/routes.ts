@@ -5,13 +5,16 @@ import type { ApiKeyService } from './service.ts';
 import { ApiKeyBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { ADMINS } from '../api/roles.ts';
+import { created } from '../api/openapi.ts';
 
 export const apiKeysRoutes =
   (apiKeys: ApiKeyService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['api keys'];
-    app.post('/api-keys', { config: { roles: ADMINS }, schema: { tags, body: ApiKeyBody } }, async (req, reply) =>
-      reply.code(201).send(await apiKeys.create(req.body)),
+    app.post(
+      '/api-keys',
+      { config: { roles: ADMINS }, schema: { tags, body: ApiKeyBody, response: created('The key, shown this once', { location: false }) } },
+      async (req, reply) => reply.code(201).send(await apiKeys.create(req.body)),
     );
     app.get('/api-keys', { config: { roles: ADMINS }, schema: { tags } }, async () => ({ items: await apiKeys.list() }));
     app.delete('/api-keys/:id', { config: { roles: ADMINS }, schema: { tags, params: IdParams } }, async (req) =>

@@ -26,6 +26,7 @@ import { processRoutes } from '../processes/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { inboundRoutes } from '../inbound/routes.ts';
 import { refuseDeepBody } from './body-depth.ts';
+import { markProblems, writeProblems } from './openapi.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 
@@ -91,7 +92,12 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: markProblems,
+    transformObject: writeProblems,
   });
+  // Response schemas document answers (openapi.ts); they never shape them: an answer is what its
+  // handler returns, whole, as JSON.stringify writes it (Fastify would drop fields a schema leaves out).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
   // Any body nested too deep is refused here, before any handler (signed routes check after their signature).

@@ -10,6 +10,7 @@ import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BulkLaunchBody, BulkLaunchQuery } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
+import { created } from '../api/openapi.ts';
 
 /** A CSV body (or JSON rows) up to 50 MB, on this route only; larger gets 413. */
 export const MAX_BULK_BODY_BYTES = 50 * 1024 * 1024;
@@ -40,6 +41,7 @@ export const bulkLaunchRoutes =
           tags,
           headers: IdempotencyKeyHeaders,
           querystring: BulkLaunchQuery,
+          response: created("The bulk launch's report so far", { repeat: true }),
           body: {
             content: {
               'application/json': { schema: BulkLaunchBody },

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { CaseService } from './service.ts';
 import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody } from './schemas.ts';
+import { created } from '../api/openapi.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
 const CASE_READERS = ['operator', 'integration', 'builder'] as const;
@@ -19,7 +20,10 @@ export const caseRoutes =
     const tags = ['cases'];
     app.post(
       '/cases',
-      { config: { roles: CASE_WRITERS }, schema: { tags, headers: IdempotencyKeyHeaders, body: CaseBody } },
+      {
+        config: { roles: CASE_WRITERS },
+        schema: { tags, headers: IdempotencyKeyHeaders, body: CaseBody, response: created('The case', { repeat: true }) },
+      },
       async (req, reply) => {
         const key = idempotencyKeyOf(req.headers['idempotency-key']);
         const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});

@@ -4,16 +4,20 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { QueueService } from './service.ts';
 import { QueueBody, QueueNameParams, QueuePatchBody } from './schemas.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
+import { created } from '../api/openapi.ts';
 
 export const queueRoutes =
   (queues: QueueService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['queues'];
-    app.post('/queues', { config: { roles: BUILDERS }, schema: { tags, body: QueueBody } }, async (req, reply) =>
-      reply
-        .code(201)
-        .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
-        .send(await queues.create(req.body)),
+    app.post(
+      '/queues',
+      { config: { roles: BUILDERS }, schema: { tags, body: QueueBody, response: created('The queue') } },
+      async (req, reply) =>
+        reply
+          .code(201)
+          .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
+          .send(await queues.create(req.body)),
     );
     app.get('/queues', { config: { roles: PEOPLE }, schema: { tags } }, async () => ({ items: await queues.list() }));
     app.get('/queues/:name', { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams } }, async (req) =>

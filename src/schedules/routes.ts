@@ -7,22 +7,31 @@ import { userOf } from '../api/user.ts';
 import { ScheduleBody, SchedulePatch } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
 import { BUILDERS } from '../api/roles.ts';
+import { created, noContent } from '../api/openapi.ts';
 
 export const scheduleRoutes =
   (schedules: ScheduleService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['schedules'];
-    app.post('/schedules', { config: { roles: BUILDERS }, schema: { tags, body: ScheduleBody } }, async (req, reply) => {
-      const s = await schedules.create(req.body, userOf(req));
-      return reply.code(201).header('location', `/v1/schedules/${s.id}`).send(s);
-    });
+    app.post(
+      '/schedules',
+      { config: { roles: BUILDERS }, schema: { tags, body: ScheduleBody, response: created('The schedule') } },
+      async (req, reply) => {
+        const s = await schedules.create(req.body, userOf(req));
+        return reply.code(201).header('location', `/v1/schedules/${s.id}`).send(s);
+      },
+    );
     app.get('/schedules', { schema: { tags } }, async () => schedules.list());
     app.get('/schedules/:id', { schema: { tags, params: IdParams } }, async (req) => schedules.get(req.params.id));
     app.patch('/schedules/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: SchedulePatch } }, async (req) =>
       schedules.update(req.params.id, req.body),
     );
-    app.delete('/schedules/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams } }, async (req, reply) => {
-      await schedules.delete(req.params.id);
-      return reply.code(204).send();
-    });
+    app.delete(
+      '/schedules/:id',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, response: noContent('Deleted') } },
+      async (req, reply) => {
+        await schedules.delete(req.params.id);
+        return reply.code(204).send();
+      },
+    );
   };

@@ -7,6 +7,7 @@ import type { UserService } from './service.ts';
 import { UserBody, UserNameParams, UserPatchBody } from './schemas.ts';
 import { NotFoundError } from '../errors.ts';
 import { ADMINS, PEOPLE } from '../api/roles.ts';
+import { created } from '../api/openapi.ts';
 
 /** `me` is the caller's user; a key that acts as no user has none. */
 function named(req: FastifyRequest, name: string): string {
@@ -20,7 +21,7 @@ export const userRoutes =
   (users: UserService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['users'];
-    app.post('/users', { config: { roles: ADMINS }, schema: { tags, body: UserBody } }, async (req, reply) =>
+    app.post('/users', { config: { roles: ADMINS }, schema: { tags, body: UserBody, response: created('The user') } }, async (req, reply) =>
       reply
         .code(201)
         .header('location', `/v1/users/${req.body.name}`)

@@ -9,6 +9,7 @@ import { IdParams } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
+import { created } from '../api/openapi.ts';
 
 /** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
@@ -32,8 +33,13 @@ export const webhookRoutes =
   async (app) => {
     const config = { roles: BUILDERS };
     const tags = ['webhooks'];
-    app.post('/webhooks', { config, schema: { tags, body: WebhookSubscriptionBody } }, async (req, reply) =>
-      reply.code(201).send(await webhooks.create(req.body)),
+    app.post(
+      '/webhooks',
+      { config, schema: { tags, body: WebhookSubscriptionBody, response: created('The subscription') } },
+      async (req, reply) => {
+        const w = await webhooks.create(req.body);
+        return reply.code(201).header('location', `/v1/webhooks/${w.id}`).send(w);
+      },
     );
     app.get('/webhooks', { config, schema: { tags } }, async () => ({ items: await webhooks.list() }));
     app.get('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.get(req.params.id));

