@@ -9,6 +9,8 @@ import type { ActionService } from './service.ts';
 import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
 import { OPERATORS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
+import { Type } from '@sinclair/typebox';
+import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
 
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 
@@ -18,6 +20,12 @@ const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
  */
 export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
+const ActionPage = Type.Object(
+  { items: Type.Array(ActionViewSchema), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
+  { additionalProperties: false },
+);
+const TimelinePage = Type.Object({ items: Type.Array(TimelineEntrySchema) }, { additionalProperties: false });
+
 export const actionRoutes =
   (actions: ActionService): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -26,7 +34,12 @@ export const actionRoutes =
       '/actions',
       {
         config: { roles: LAUNCHERS },
-        schema: { tags, headers: IdempotencyKeyHeaders, body: LaunchBody, response: created('The action', { repeat: true }) },
+        schema: {
+          tags,
+          headers: IdempotencyKeyHeaders,
+          body: LaunchBody,
+          response: created('The action', { repeat: true, schema: ActionViewSchema }),
+        },
       },
       async (req, reply) => {
         const key = idempotencyKeyOf(req.headers['idempotency-key']);
@@ -39,13 +52,19 @@ export const actionRoutes =
     );
     app.get(
       '/actions',
-      { schema: { tags, querystring: ActionListQuery }, validatorCompiler: ({ schema }) => queryAjv.compile(schema) },
+      {
+        schema: { tags, querystring: ActionListQuery, response: { 200: ActionPage } },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
       // `assignee=me`: the user the caller's key acts as.
       async (req) => actions.listActions(req.query.assignee === 'me' ? { ...req.query, assignee: userOf(req) } : req.query),
     );
-    const byId = { tags, params: ActionIdParams };
+    // Every command on an action answers with the action as it now is.
+    const byId = { tags, params: ActionIdParams, response: { 200: ActionViewSchema } };
     app.get('/actions/:id', { schema: byId }, async (req) => actions.getAction(req.params.id));
-    app.get('/actions/:id/timeline', { schema: byId }, async (req) => ({ items: await actions.timeline(req.params.id) }));
+    app.get('/actions/:id/timeline', { schema: { ...byId, response: { 200: TimelinePage } } }, async (req) => ({
+      items: await actions.timeline(req.params.id),
+    }));
     const config = { roles: OPERATORS };
     app.post('/actions/:id/retry', { config, schema: byId }, async (req) => actions.retry(req.params.id, userOf(req)));
     app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));

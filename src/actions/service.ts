@@ -16,7 +16,7 @@ import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
-import { actionView, timelineView, type ActionView } from './views.ts';
+import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
 import type { ActionListQuery, CompleteBody, LaunchRequest } from './schemas.ts';
 
@@ -215,7 +215,7 @@ export class ActionService {
     return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
   }
 
-  async timeline(id: string): Promise<Array<Record<string, unknown>>> {
+  async timeline(id: string): Promise<TimelineEntry[]> {
     if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
     return timelineView(await this.store.listTimeline(id));
   }

@@ -1,42 +1,82 @@
 // The API's shapes of an action and its timeline (SPEC section 10): names integrators script against.
 
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
-import { LABELS } from '../lifecycle/states.ts';
+import { LABELS, PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import { StringEnum } from '../api/schemas.ts';
 import { retryCount } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 
-export interface ActionView {
-  id: string;
-  /** Null for a manual step's task (an action with no action type). */
-  actionType: string | null;
-  actionTypeName: string | null;
-  caseId: string | null;
-  state: string;
-  reason: string | null;
-  resolution: string | null;
-  phase: string | null;
-  labels: { state: string; reason: string | null; resolution: string | null };
-  retry: { count: number; max: number; lastError: string | null; lastErrorAt: string | null; nextRetryAt: string | null; paused: boolean };
-  attempts: number;
-  /** While held by a rate or concurrency limit: when it will go. */
-  throttledUntil: string | null;
-  /** While throttled: what holds it (a rate limit, maxConcurrency, an open circuit, a connector needing attention). */
-  heldBy?: { reason: 'rate_limit' | 'max_concurrency' | 'circuit_open' | 'needs_attention'; detail: string };
-  rejectedReason: string | null;
-  externalReference: string | null;
-  input: Record<string, unknown>;
-  output: unknown;
-  escalated: boolean;
-  queue: string | null;
-  assignee: string | null;
-  timeoutAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-  /** A task handed back by its integrated queue's provider: their answer, until accepted or declined. */
-  solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
-}
+const Time = Type.String({ format: 'date-time' });
+const MaybeTime = Type.Union([Time, Type.Null()]);
+const MaybeString = Type.Union([Type.String(), Type.Null()]);
+
+/** An action as the API gives it: the schema is the type (ActionView) and the OpenAPI document's. */
+export const ActionViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    actionType: Type.Union([Type.String(), Type.Null()], { description: "the action type's id; null for a manual step's task" }),
+    actionTypeName: MaybeString,
+    caseId: MaybeString,
+    state: StringEnum(Object.values(STATES)),
+    reason: Type.Union([StringEnum(Object.values(REASONS)), Type.Null()], { description: 'why it is To Do or In Progress' }),
+    resolution: Type.Union([StringEnum(Object.values(RESOLUTIONS)), Type.Null()], { description: 'how it closed' }),
+    phase: Type.Union([StringEnum(Object.values(PHASES)), Type.Null()], { description: 'what the engine is doing while it is waiting' }),
+    labels: Type.Object(
+      { state: Type.String(), reason: MaybeString, resolution: MaybeString },
+      { description: 'the words people see for state, reason and resolution' },
+    ),
+    retry: Type.Object({
+      count: Type.Integer({ minimum: 0 }),
+      max: Type.Integer({ minimum: 0, description: "the action type's current limit" }),
+      lastError: MaybeString,
+      lastErrorAt: MaybeTime,
+      nextRetryAt: MaybeTime,
+      paused: Type.Boolean(),
+    }),
+    attempts: Type.Integer({ minimum: 0 }),
+    throttledUntil: Type.Union([Time, Type.Null()], { description: 'while held by a rate or concurrency limit: when it will go' }),
+    heldBy: Type.Optional(
+      Type.Object(
+        { reason: StringEnum(['rate_limit', 'max_concurrency', 'circuit_open', 'needs_attention'] as const), detail: Type.String() },
+        { description: 'while throttled: what holds it' },
+      ),
+    ),
+    rejectedReason: MaybeString,
+    externalReference: MaybeString,
+    input: Type.Record(Type.String(), Type.Unknown()),
+    output: Type.Unknown({ description: "the external system's answer as mapped, or null" }),
+    escalated: Type.Boolean(),
+    queue: MaybeString,
+    assignee: MaybeString,
+    timeoutAt: MaybeTime,
+    createdAt: Time,
+    updatedAt: Time,
+    closedAt: MaybeTime,
+    solution: Type.Optional(
+      Type.Object(
+        { resolution: StringEnum(['solved', 'closed'] as const), solution: Type.String(), at: Time },
+        { description: "a task handed back by its integrated queue's provider: their answer, until accepted or declined" },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ActionView = Static<typeof ActionViewSchema>;
+
+/** One entry of an action's timeline. */
+export const TimelineEntrySchema = Type.Object(
+  {
+    seq: Type.Integer(),
+    at: Time,
+    actor: Type.String(),
+    kind: Type.String(),
+    message: Type.String(),
+    data: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
 
 export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName: string | null): ActionView {
   return {
@@ -74,10 +114,12 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
   };
 }
 
-export function timelineView(rows: TimelineRow[]): Array<Record<string, unknown>> {
+export type TimelineEntry = Static<typeof TimelineEntrySchema>;
+
+export function timelineView(rows: TimelineRow[]): TimelineEntry[] {
   return rows.map((r) => ({
     seq: r.seq,
-    at: iso(r.at),
+    at: iso(r.at)!,
     actor: r.actor,
     kind: r.kind,
     message: r.message,

@@ -43,12 +43,13 @@ const RESPONSES = {
   415: ['UNSUPPORTED_MEDIA_TYPE', 'The body is not of a type this route reads'],
   422: ['VALIDATION_FAILED', 'A field is missing or wrong; `errors` names each one'],
   429: ['RATE_LIMITED', 'Too many requests; wait for Retry-After'],
+  500: ['INTERNAL', 'Something went wrong inside Callout; the server log has the error'],
   503: [
     'STORE_UNAVAILABLE',
     'The store cannot be reached, has stopped, or could not say whether a write was kept; Retry-After is sent when repeating is safe',
   ],
 } as const satisfies Record<number, readonly [ErrorCode, string]>;
-type Status = keyof typeof RESPONSES;
+export type Status = keyof typeof RESPONSES;
 
 const componentName = (status: Status): string =>
   RESPONSES[status][0]
@@ -59,13 +60,12 @@ const componentName = (status: Status): string =>
 
 /** The statuses of problems a route can answer, from what it has. */
 export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>): Status[] {
-  const config = route.config as { roles?: unknown; limitBy?: string } | undefined;
+  const config = route.config as { roles?: unknown; problems?: Status[] } | undefined;
   const schema = (route.schema ?? {}) as Record<string, unknown>;
   const methods = ([] as string[]).concat(route.method);
   const writes = methods.some((m) => m !== 'GET' && m !== 'HEAD');
-  const out = new Set<Status>([503]);
-  if (config?.roles !== 'public') out.add(401).add(429);
-  else if (config.limitBy !== 'none') out.add(429);
+  // Public routes check a token or a signature of their own (callbacks, inbound).
+  const out = new Set<Status>([401, 429, 500, 503, ...(config?.problems ?? [])]);
   if (Array.isArray(config?.roles)) out.add(403);
   if (route.url.includes(':')) out.add(404).add(400);
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined)
@@ -73,6 +73,13 @@ export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   if (schema.body !== undefined) out.add(400).add(413).add(415);
   if (writes) out.add(409);
   return [...out].sort((a, b) => a - b);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Problems the route answers beyond those its schema implies (a body it parses itself). */
+    problems?: Status[];
+  }
 }
 
 const MARK = 'x-callout-problems';
@@ -113,11 +120,12 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
 };
 
 /** A route's success answers, documented: `created('the action')` for a 201 with a Location header. */
-export function created(what: string, opts: { repeat?: boolean; location?: boolean } = {}): Record<number, TSchema> {
+export function created(what: string, opts: { repeat?: boolean; location?: boolean; schema?: TSchema } = {}): Record<number, TSchema> {
+  const answer = (description: string): TSchema => (opts.schema ? { ...opts.schema, description } : Type.Any({ description }));
   const out: Record<number, TSchema> = {
-    201: Type.Any({ description: `${what}, created${opts.location === false ? '' : '; Location names it'}` }),
+    201: answer(`${what}, created${opts.location === false ? '' : '; Location names it'}`),
   };
-  if (opts.repeat) out[200] = Type.Any({ description: `${what}, as the first request with this Idempotency-Key made it` });
+  if (opts.repeat) out[200] = answer(`${what}, as the first request with this Idempotency-Key made it`);
   return out;
 }
 

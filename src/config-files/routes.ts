@@ -38,7 +38,7 @@ export const configFilesRoutes =
     // The file's body is checked by the import itself, entry by entry, so every mistake is named at once.
     // Only an admin reads the server's environment through `$env`: a builder could otherwise send any
     // variable to a baseUrl of their choosing (a builder's reference keeps an existing connector's secret).
-    app.post('/config/import', { config: { roles: BUILDERS }, schema: { tags } }, async (req) =>
+    app.post('/config/import', { config: { roles: BUILDERS, problems: [400, 413, 415, 422] }, schema: { tags } }, async (req) =>
       configFiles.import(req.body, req.principal?.roles.includes('admin') ? process.env : false),
     );
   };

@@ -1,7 +1,7 @@
 // A real Callout for end-to-end tests: a temporary SQLite file, the HTTP API on loopback, the mock
 // external system on loopback, and helpers to call the API and wait for an action to reach a state.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -12,6 +12,7 @@ import { buildServer, type ServerOptions } from '../../src/api/server.ts';
 import { startMockServer, type MockOptions, type MockServer } from '../../src/mock/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { ActionView } from '../../src/actions/views.ts';
+import { contractOf } from './contract.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -76,6 +77,7 @@ export async function startHarness(
   await held.release();
   await app.listen({ port, host: '127.0.0.1' });
   if (opts.start !== false) callout.start();
+  const contract = contractOf((await (await request(`${url}/openapi.json`)).body.json()) as Parameters<typeof contractOf>[0]);
 
   const api = async <T = any>(
     method: string,
@@ -94,6 +96,11 @@ export async function startHarness(
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       /* not JSON: keep the text */
+    }
+    const broken = contract(method, path, res.statusCode, res.headers['content-type'] as string | undefined, parsed);
+    if (broken) {
+      if (process.env.CONTRACT_REPORT) appendFileSync(process.env.CONTRACT_REPORT, `${broken}\n`);
+      else throw new Error(`the answer breaks the OpenAPI document: ${broken}`);
     }
     return { status: res.statusCode, headers: res.headers, body: parsed as T };
   };
