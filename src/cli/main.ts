@@ -9,7 +9,8 @@ import { demo } from './demo.ts';
 import { bulkLaunchCommand, type BulkCommandFlags } from './bulk.ts';
 import { openStore } from './open-store.ts';
 import { readFileSync } from 'node:fs';
-import { parseConfigText, serialize } from '../config-files/service.ts';
+import { serialize } from '../config-files/service.ts';
+import { parseConfigText } from '../config-files/yaml-reader.ts';
 import { Callout } from '../callout.ts';
 import { createLogger } from '../logger.ts';
 import type { Settings } from '../settings.ts';
@@ -74,7 +75,7 @@ withSettings(program.command('import <file>').description('create or update conn
   async (file: string, flags: SettingFlags) => {
     const callout = await openCallout(readSettings(flags));
     try {
-      const report = await callout.configFiles.import(parseConfigText(readFileSync(file, 'utf8')));
+      const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
       console.log(JSON.stringify(report, null, 2));
     } finally {
       await callout.close();

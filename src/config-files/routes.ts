@@ -2,7 +2,8 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { parseConfigText, serialize, type ConfigFileService } from './service.ts';
+import { serialize, type ConfigFileService } from './service.ts';
+import { parseConfigText } from './yaml-reader.ts';
 import { StringEnum } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 
@@ -19,13 +20,7 @@ export const configFilesRoutes =
     app.addContentTypeParser(
       ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
       { parseAs: 'string' },
-      (_req, body, done) => {
-        try {
-          done(null, parseConfigText(body as string));
-        } catch (e) {
-          done(e as Error, undefined);
-        }
-      },
+      async (_req: unknown, body: string | Buffer) => parseConfigText(body as string),
     );
     app.get('/config/export', { config: { roles: BUILDERS }, schema: { tags, querystring: ExportQuery } }, async (req, reply) => {
       const format = req.query.format ?? 'yaml';

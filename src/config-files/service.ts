@@ -3,7 +3,7 @@
 // import, each only from the one variable the export names for it. Importing the same file again
 // changes nothing.
 
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { stringify as toYaml } from 'yaml';
 import type { ConfigChange, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Logger } from '../logger.ts';
@@ -120,15 +120,6 @@ function connectorExport(spec: ConnectorSpec): Doc {
 
 export function serialize(doc: Doc, format: 'yaml' | 'json'): string {
   return format === 'yaml' ? toYaml(doc) : `${JSON.stringify(doc, null, 2)}\n`;
-}
-
-/** Reads a file's text as YAML (which also reads JSON). */
-export function parseConfigText(text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (e) {
-    throw new ValidationError([{ field: '', message: `not valid YAML or JSON: ${(e as Error).message}` }]);
-  }
 }
 
 export interface ImportReport {

@@ -74,6 +74,9 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
         status: r.statusCode,
         body: JSON.parse(await r.body.text()),
       }));
+    // A key twice is a 422 naming it and its line; the node answers other requests while a file is read.
+    const twice = await yamlPost(`${text}connectors: []\n`);
+    expect([twice.status, twice.body.errors[0].message]).toEqual([422, expect.stringMatching(/"connectors" is repeated at line \d+/)]);
     // Without the secret in the environment the import is refused, naming the field, and nothing is created.
     delete process.env.CALLOUT_VENDOR_TOKEN;
     const refused = await yamlPost(text);

@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { actionType, startHarness, type Harness } from '../helpers/harness.ts';
 import { startRecorder, type Recorder } from '../helpers/recorder.ts';
-import { parseConfigText } from '../../src/config-files/service.ts';
+import { parseConfigText } from '../../src/config-files/yaml-reader.ts';
 
 const VENDOR_SECRET = 'vendor-token-kept-in-env-0123456789';
 const STORED = 'vendor-token-stored-4567';
@@ -146,7 +146,7 @@ describe('with an admin key or the CLI', () => {
     const fresh = await startHarness();
     try {
       // `npx callout import <file>` is this call, reading the environment its owner set.
-      const report = await fresh.callout.configFiles.import(parseConfigText(res.body as string));
+      const report = await fresh.callout.configFiles.import(await parseConfigText(res.body as string));
       expect(report).toEqual({
         connectors: { created: ['vendor'], updated: [], unchanged: [] },
         actionTypes: { created: ['ping'], updated: [], unchanged: [] },

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from './yaml-reader.ts';
+
+const message = async (text: string, opts?: { timeLimitMs?: number }): Promise<string> => {
+  const e = await parseConfigText(text, opts).then(
+    () => {
+      throw new Error('was read');
+    },
+    (err: unknown) => err,
+  );
+  return (e as { errors: Array<{ message: string }> }).errors[0]!.message;
+};
+
+describe('parseConfigText', () => {
+  it('reads YAML and JSON, anchors included', async () => {
+    expect(await parseConfigText('connectors:\n  - &c {name: a}\n  - *c\n')).toEqual({ connectors: [{ name: 'a' }, { name: 'a' }] });
+    expect(await parseConfigText('{"actionTypes": [{"name": "x"}]}')).toEqual({ actionTypes: [{ name: 'x' }] });
+  });
+
+  it('refuses a key given twice in one map, at any depth, naming it and its line', async () => {
+    expect(await message('connectors: []\nconnectors: []\n')).toBe(
+      'not valid YAML or JSON: Map keys must be unique: "connectors" is repeated at line 2, column 1',
+    );
+    expect(await message('connectors:\n  - name: a\n    baseUrl: x\n    name: b\n')).toContain('"name" is repeated at line 4');
+    expect(await message('{"a": 1, "a": 2}')).toContain('"a" is repeated');
+    // Keys of other types are other keys, as in yaml's own check.
+    expect(await parseConfigText('x: {1: a, "1": b}')).toEqual({ x: { 1: 'b' } });
+  });
+
+  it("reads a map of 80,000 keys off the event loop, and finds the one repeated at its end (yaml's own check took 100 s)", async () => {
+    const keys = Array.from({ length: 80_000 }, (_, i) => `k${i}: 1`);
+    // Timers keep firing while it is read: the event loop is free (on it, the read is a second of nothing else).
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const read = (await parseConfigText(`x: {${keys.join(', ')}}`)) as { x: object };
+    clearInterval(timer);
+    expect(Object.keys(read.x)).toHaveLength(80_000);
+    expect(ticks).toBeGreaterThanOrEqual(3);
+    expect(await message(`x: {${keys.join(', ')}, k0: 2}`)).toContain('"k0" is repeated');
+  });
+
+  it('refuses a read past its time limit, and reads the next file on a fresh thread', async () => {
+    const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}: 1`).join(', ');
+    expect(await message(`x: {${keys}}`, { timeLimitMs: 50 })).toContain('took longer than 0.05 s');
+    expect(await parseConfigText('a: 1')).toEqual({ a: 1 });
+  });
+
+  it('still refuses an alias bomb and bad syntax', async () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`),
+    ];
+    expect(await message(bomb.join('\n'))).toMatch(/alias/i);
+    expect(await message('a: [1, 2')).toContain('not valid YAML or JSON');
+  });
+});
