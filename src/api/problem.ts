@@ -16,15 +16,22 @@ export interface Problem {
   errors?: Array<{ field: string; message: string }>;
 }
 
+/** Fields named in one answer, and characters of its detail: a file with 60,000 bad entries made a 6 MB answer. */
+export const MAX_PROBLEM_FIELDS = 100;
+export const MAX_DETAIL_CHARS = 4_000;
+
 export function problem(code: keyof typeof ERROR_CODES, detail: string, errors?: Problem['errors']): Problem {
   const c = ERROR_CODES[code];
+  const more = errors && errors.length > MAX_PROBLEM_FIELDS ? errors.length - MAX_PROBLEM_FIELDS : 0;
   return {
     type: `https://callout.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: c.title,
     status: c.status,
-    detail,
+    detail: detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS)}… (${detail.length} characters in all)` : detail,
     code,
-    ...(errors ? { errors } : {}),
+    ...(errors
+      ? { errors: more ? [...errors.slice(0, MAX_PROBLEM_FIELDS), { field: '', message: `and ${more} more problems` }] : errors }
+      : {}),
   };
 }
 

@@ -113,6 +113,18 @@ describe('csvRows', () => {
     expect(await all(chunks())).toEqual([{ row: 1, ok: true, input: { Title: 'Laptop', Priority: 5 } }]);
   });
 
+  it('reads a body given whole a slice at a time, every row whole whichever slice boundary falls inside its "é" (two bytes)', async () => {
+    const rows = await all(Buffer.from(`Title,Priority\n${'é,1\n'.repeat(70_000)}`));
+    expect(rows).toHaveLength(70_000);
+    expect(rows.every((r) => r.ok && r.input.Title === 'é')).toBe(true);
+  });
+
+  it('says once that a header has too many columns', async () => {
+    expect(await refusal(`${Array.from({ length: 100_000 }, (_, i) => `c${i}`).join(',')}\n`)).toEqual([
+      { field: 'header', message: 'has 100000 columns, more than 500' },
+    ]);
+  });
+
   it('stops reading when the consumer stops early', async () => {
     const lines = ['Title,Priority', ...Array.from({ length: 1000 }, (_, i) => `T${i},${i}`)].join('\n');
     const seen: number[] = [];
