@@ -98,6 +98,8 @@ async function attemptWith(
   switch (result.kind) {
     case 'refused':
       return { type: 'send_refused', cause: 'destination_refused', message: redact.text(result.message) };
+    case 'unsendable':
+      return { type: 'send_refused', cause: 'invalid_input', message: redact.text(result.message) };
     case 'too_late': {
       // The rate-limit window of its permit ended before the request could start: next window.
       const now = clock.now();

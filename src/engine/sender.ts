@@ -24,6 +24,8 @@ export type SendResult =
   | { kind: 'too_large'; status: number; headers: Record<string, string>; body: string; message: string; durationMs: number }
   | { kind: 'connection_error' | 'timeout'; message: string; durationMs: number }
   | { kind: 'refused'; message: string; durationMs: number }
+  /** The HTTP client would not build the request (a header it cannot carry): nothing went out. */
+  | { kind: 'unsendable'; message: string; durationMs: number }
   /** Not sent: `stillAllowed` said the permit had run out (waiting for a token, a busy event loop). */
   | { kind: 'too_late'; message: string; durationMs: number }
   /** The connector's credentials were refused (e.g. by its token endpoint): a person must fix them. */
@@ -355,5 +357,8 @@ function classify(err: unknown, timeoutMs: number, durationMs: number): SendResu
   }
   const code = (err as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
   const message = (err as Error).message || String(err);
+  // Not the connection's fault: counted against the circuit breaker it would hold every other action.
+  if (err instanceof undiciErrors.InvalidArgumentError)
+    return { kind: 'unsendable', message: `the request cannot be sent: ${message}`, durationMs };
   return { kind: 'connection_error', message: code && !message.includes(code) ? `${code}: ${message}` : message, durationMs };
 }

@@ -2,6 +2,7 @@
 // once per action type, so rendering a request is string concatenation with no parsing.
 
 import { RenderError } from './errors.ts';
+import { headerValueProblem } from '../validation/header-value.ts';
 import type { FieldSpec, FieldType } from './fields.ts';
 import type { JsonNode } from './json.ts';
 import type { Segment, Token } from './tokens.ts';
@@ -149,17 +150,11 @@ function refuseDotSegments(out: string, dots: Array<[number, number, string]>, l
   }
 }
 
-const LINE_BREAK = /[\r\n\0]/;
-export const HEADER_LINE_BREAK_REASON = 'a header value must not contain a line break (CR or LF) or NUL';
-
-export function hasLineBreak(text: string): boolean {
-  return LINE_BREAK.test(text);
-}
-
-/** For header values: a value that could end the header and start another is refused (no injection). */
+/** For header values: a value that could end the header and start another, or that HTTP cannot carry, is refused. */
 export function headerSafe(location: string): (text: string, slot: Slot) => string {
   return (text, slot) => {
-    if (LINE_BREAK.test(text)) throw new RenderError(slot.name, location, HEADER_LINE_BREAK_REASON);
+    const problem = headerValueProblem(text);
+    if (problem !== undefined) throw new RenderError(slot.name, location, problem);
     return text;
   };
 }

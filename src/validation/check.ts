@@ -3,6 +3,7 @@
 
 import { DURATION_HINT, parseDuration } from '../lifecycle/duration.ts';
 import type { Problems } from '../errors.ts';
+import { headerValueProblem } from './header-value.ts';
 
 export type Doc = Record<string, unknown>;
 
@@ -66,8 +67,6 @@ export function stringMap(p: Problems, v: unknown, field: string): Record<string
 
 /** RFC 9110 `token`: the characters a header name may hold. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// CR, LF and NUL split or cut a header (request smuggling); other controls are refused with them.
-const HEADER_VALUE_BAD = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Headers that frame, route or hop the request: set by the HTTP client, never by configuration. */
 const RESERVED_HEADERS = new Set([
   'host',
@@ -94,8 +93,7 @@ export function headerNameProblem(name: string): string | undefined {
 export function headerMap(p: Problems, v: unknown, field: string): Record<string, string> {
   const out = stringMap(p, v, field);
   for (const [k, val] of Object.entries(out)) {
-    const bad =
-      headerNameProblem(k) ?? (HEADER_VALUE_BAD.test(val) ? 'must not contain CR, LF, NUL or other control characters' : undefined);
+    const bad = headerNameProblem(k) ?? headerValueProblem(val);
     if (bad) {
       p.add(`${field}.${k}`, bad);
       delete out[k];

@@ -3,7 +3,7 @@
 // Refused at launch with a 422 naming input.<Field> and nothing stored; when the template changes
 // after launch, the engine refuses the send (To Do, Invalid Input) and nothing goes out.
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { actionType, connector, startHarness, type ApiResponse, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
@@ -37,6 +37,15 @@ it('refuses at launch a header value with CR, LF or NUL, naming the field', asyn
     expect(r.status).toBe(422);
     expect(r.body.errors).toEqual([{ field: 'input.Note', message: expect.stringContaining('line break') }]);
   }
+});
+
+it('refuses at launch a header value HTTP cannot carry (beyond Latin-1, controls), naming the field; Latin-1 goes through', async () => {
+  for (const Note of ['caf\u0100', 'hi \u{1F600}', 'a\u0001b', 'a\u007fb']) {
+    const r = await launch({ Id: '7', Note });
+    expect(r.status, Note).toBe(422);
+    expect(r.body.errors).toEqual([{ field: 'input.Note', message: expect.stringContaining('a header value cannot hold') }]);
+  }
+  expect((await launch({ Id: '7', Note: 'café\tß' })).status).toBe(201);
 });
 
 it('a template changed after launch: the engine refuses the send (To Do, Invalid Input) and sends nothing', async () => {
@@ -75,4 +84,31 @@ it('refuses when saved an action type whose path alone leaves the base URL (abso
   const r = await h.api('PATCH', '/v1/action-types/inside-0', { path: '/a/../admin' });
   expect(r.status).toBe(422);
   expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(['path']);
+});
+
+it('a header that HTTP cannot carry, met at send, turns the action To Do / Invalid Input and leaves the circuit closed', async () => {
+  const h = await startHarness({ start: false });
+  onTestFinished(() => h.close());
+  await h.api('POST', '/v1/connectors', {
+    name: 'breakable',
+    baseUrl: h.mock.url,
+    circuitBreaker: { failureThreshold: 2, cooldown: '1m' },
+  });
+  await actionType(h, {
+    name: 'ref-later',
+    connector: 'breakable',
+    path: '/ok',
+    body: { format: 'json', template: '{"ref": "{{ Ref }}"}' },
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await h.api('POST', '/v1/actions', { actionType: 'ref-later', input: { Ref: '\u0100' } })).body.id);
+  // The value moves into a header after launch (as an outside probe's six launches did before the check).
+  expect((await h.api('PATCH', '/v1/action-types/ref-later', { headers: { 'X-Ref': '{{ Ref }}' } })).status).toBe(200);
+  h.callout.start();
+  for (const id of ids) {
+    const a = await h.waitFor(id, (x) => x.state !== 'waiting');
+    expect(a).toMatchObject({ state: 'todo', reason: 'invalid_input', rejectedReason: expect.stringContaining('U+0100') });
+  }
+  expect((await h.api('GET', '/v1/connectors/breakable')).body.status).toMatchObject({ circuit: 'closed', failures: 0 });
+  expect(h.mock.log.filter((e) => ids.includes(e.key!))).toHaveLength(0);
 });
