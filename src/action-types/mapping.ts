@@ -166,33 +166,64 @@ interface Slot {
 
 type Reply = { id: number; json?: string; error?: { message: string; limit?: MappingLimit } };
 
-/** Workers made on first use; each runs one job at a time, so a job's time is its own. */
+/** How long an expression that ran into the time limit may hold only one worker. */
+const SLOW_FOR_MS = 60_000;
+
+/**
+ * Workers made on first use; each runs one job at a time, so a job's time is its own. Jobs wait in one
+ * queue per expression, served in turn, and an expression that recently ran into the time limit holds
+ * at most one worker: forty launches of one slow mapping (a regex that backtracks) once kept every
+ * other mapping and process expression of the node waiting 24 s; now they wait for one job at most.
+ */
 class WorkerPool {
   private slots: Slot[] = [];
-  private queue: Job[] = [];
+  /** Waiting jobs by expression source; the Map's order is the turn (served ones go to the back). */
+  private queues = new Map<string, Job[]>();
+  private running = new Map<string, number>();
+  private slowUntil = new Map<string, number>();
   private nextId = 0;
 
   run(expr: CompiledExpression, input: unknown, bindings: Record<string, unknown>, limits: JobLimits): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, expr, input, bindings, limits, resolve, reject });
+      const job = { id: this.nextId++, expr, input, bindings, limits, resolve, reject };
+      const q = this.queues.get(expr.source);
+      if (q) q.push(job);
+      else this.queues.set(expr.source, [job]);
       this.pump();
     });
   }
 
+  /** The next job in turn, skipping an expression that is slow and already running. */
+  private take(): Job | undefined {
+    const now = performance.now();
+    for (const [source, q] of this.queues) {
+      const slow = (this.slowUntil.get(source) ?? 0) > now;
+      if (slow && (this.running.get(source) ?? 0) > 0) continue;
+      const job = q.shift()!;
+      this.queues.delete(source);
+      if (q.length > 0) this.queues.set(source, q);
+      this.running.set(source, (this.running.get(source) ?? 0) + 1);
+      return job;
+    }
+    return undefined;
+  }
+
   private pump(): void {
-    while (this.queue.length > 0) {
+    while (this.queues.size > 0) {
       const slot = this.slots.find((s) => s.ready && s.job === null);
       if (!slot) {
         // Still starting workers are counted: the job waits for one to say it is ready.
         if (this.slots.length < POOL_SIZE) this.spawn();
         return;
       }
-      const job = this.queue.shift()!;
+      const job = this.take();
+      if (!job) return;
       try {
         slot.worker.postMessage({ id: job.id, source: job.expr.source, input: job.input, bindings: job.bindings, limits: job.limits });
       } catch (err) {
         // A value too deep to pass to the worker (a response body nested thousands deep): this job fails, not the pool.
         const deep = err instanceof RangeError;
+        this.finished(job, undefined);
         job.reject(failure(job.expr, deep ? 'depth' : undefined, deep ? 'the value to map is nested too deeply' : (err as Error).message));
         continue;
       }
@@ -214,7 +245,7 @@ class WorkerPool {
     });
     const slot: Slot = { worker, ready: false, job: null, timer: null };
     // Referenced while starting with jobs waiting, so a short-lived program does not exit under them.
-    if (this.queue.length === 0) worker.unref();
+    if (this.queues.size === 0) worker.unref();
     worker.on('message', (reply: Reply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
@@ -224,6 +255,7 @@ class WorkerPool {
       const job = slot.job;
       if (!job || reply.id !== job.id) return;
       this.settle(slot);
+      this.finished(job, reply.error?.limit);
       if (reply.error) job.reject(failure(job.expr, reply.error.limit, reply.error.message, job.limits.timeLimitMs));
       else job.resolve(reply.json);
       this.pump();
@@ -251,8 +283,22 @@ class WorkerPool {
     const job = slot.job;
     this.settle(slot);
     void slot.worker.terminate();
-    job?.reject(failure(job.expr, limit, detail));
+    if (job) {
+      this.finished(job, limit);
+      job.reject(failure(job.expr, limit, detail));
+    }
     this.pump();
+  }
+
+  /** A job is done: its expression runs one fewer, and is slow for a while if it ran out of time. */
+  private finished(job: Job, limit: MappingLimit | undefined): void {
+    const source = job.expr.source;
+    const n = (this.running.get(source) ?? 1) - 1;
+    if (n > 0) this.running.set(source, n);
+    else this.running.delete(source);
+    if (limit === 'time') this.slowUntil.set(source, performance.now() + SLOW_FOR_MS);
+    // Forgotten once cool: the map holds only expressions that were slow in the last minute.
+    for (const [s, until] of this.slowUntil) if (until <= performance.now()) this.slowUntil.delete(s);
   }
 }
 

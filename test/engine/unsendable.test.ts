@@ -8,7 +8,7 @@ import { connectorEntry, startResourceServer, type ResourceServer } from '../hel
 
 let api: ResourceServer;
 beforeAll(async () => {
-  api = await startResourceServer(() => true);
+  api = await startResourceServer(async () => true);
 });
 afterAll(() => api.close());
 

@@ -106,6 +106,27 @@ describe('expressions run under limits, off the main thread', () => {
   });
 });
 
+describe('one slow expression does not keep the others waiting', () => {
+  it('eight evaluations of a mapping that runs out of time: another expression is answered before most of them', async () => {
+    const slow = compile('$match(text, /^(a+)+$/)');
+    const fast = compile('{ "ticket": n }');
+    const order: string[] = [];
+    const slowRuns = Array.from({ length: 8 }, () =>
+      evaluate(slow, { text: `${'a'.repeat(34)}!` }, { input: {} }).then(
+        () => order.push('slow'),
+        () => order.push('slow'),
+      ),
+    );
+    // Once the first ran out of time, the expression holds one worker: the other is free for the rest.
+    await Promise.race(slowRuns);
+    const fastRuns = Array.from({ length: 5 }, (_, n) => evaluate(fast, { n }, { input: {} }).then(() => order.push('fast')));
+    await Promise.all(fastRuns);
+    // Served in turn before the six or so slow ones still waiting (one queue for all: after every one of them).
+    expect(order.filter((x) => x === 'slow').length).toBeLessThanOrEqual(4);
+    await Promise.all(slowRuns);
+  }, 60_000);
+});
+
 describe('a mapping that breaks a limit fails its action, not the process', () => {
   let h: Harness;
   beforeAll(async () => {
