@@ -237,3 +237,27 @@ describe('performance', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('the size of a rendered request', () => {
+  // A 200 KB value repeated by the template: 60 copies pass 10 MB.
+  const big = 'x'.repeat(200 * 1024);
+  const repeated = (n: number, token: string) => Array.from({ length: n }, () => token);
+
+  it('a JSON or form body, or a path, past 10 MB is refused while it is built', () => {
+    const json = compileTemplates({ path: '/', body: { format: 'json', template: `[${repeated(60, '"{{ F }}"').join(',')}]` } });
+    expect(() => json.render({ F: big }, system)).toThrow(RenderError);
+    expect(() => json.render({ F: big }, system)).toThrow(/more than 10 MB/);
+    const path = compileTemplates({ path: `/${repeated(60, '{{ F }}').join('/')}` });
+    expect(() => path.render({ F: big }, system)).toThrow(
+      expect.objectContaining({ field: 'F', reason: expect.stringContaining('10 MB') }),
+    );
+    const fields = Object.fromEntries(repeated(60, '{{ F }}').map((t, i) => [`f${i}`, t]));
+    const form = compileTemplates({ path: '/', body: { format: 'form', fields } });
+    expect(() => form.render({ F: big }, system)).toThrow(/more than 10 MB/);
+  });
+
+  it('under the bound, the same templates render whole', () => {
+    const json = compileTemplates({ path: '/', body: { format: 'json', template: `[${repeated(40, '"{{ F }}"').join(',')}]` } });
+    expect(JSON.parse(json.render({ F: big }, system).body as string)).toHaveLength(40);
+  });
+});

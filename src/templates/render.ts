@@ -78,11 +78,21 @@ export function compileText(
       else {
         const text = toText(part.read(values, system));
         out += place === undefined ? text : place(text, part);
+        if (out.length > MAX_RENDERED_CHARS) throw tooLarge(part.name);
       }
     }
     return out;
   };
 }
+
+/**
+ * Characters one rendered text (a body, a path, a header) may reach. Inputs are bounded, but a
+ * template may repeat a token: 1,000 copies of a 200 KB field built a 200 MB body in 11 s.
+ */
+export const MAX_RENDERED_CHARS = 10 * 1024 * 1024;
+
+const tooLarge = (field: string): RenderError =>
+  new RenderError(field, 'request', `the rendered request would be more than ${MAX_RENDERED_CHARS / 1024 / 1024} MB`);
 
 /** For paths and URLs: every token is percent-encoded, in the query part too. */
 export function percentEncode(location: string): (text: string, slot: Slot) => string {
@@ -123,6 +133,7 @@ export function compilePath(segments: readonly Segment[], slot: (token: Token) =
         // Only a value of dots alone can form a dot segment (encoding keeps "/" out of it): rare, so the check is here.
         if (raw !== '' && ONLY_DOTS.test(raw)) (dots ??= []).push([out.length, out.length + raw.length, part.name]);
         out += encode(raw, part);
+        if (out.length > MAX_RENDERED_CHARS) throw tooLarge(part.name);
       }
     }
     if (dots !== undefined) refuseDotSegments(out, dots, location);
@@ -210,7 +221,10 @@ export function compileJson(root: JsonNode, slot: (token: Token) => Slot): TextR
   if (parts.length === 1 && typeof first === 'string') return () => first;
   return (values, system) => {
     let out = '';
-    for (const part of parts) out += typeof part === 'string' ? part : part(values, system);
+    for (const part of parts) {
+      out += typeof part === 'string' ? part : part(values, system);
+      if (out.length > MAX_RENDERED_CHARS) throw tooLarge('body');
+    }
     return out;
   };
 }
@@ -238,7 +252,13 @@ function wholeValue(slot: Slot): TextRenderer {
 export function compileForm(fields: ReadonlyArray<[key: string, value: TextRenderer]>): TextRenderer {
   return (values, system) => {
     const params = new URLSearchParams();
-    for (const [key, value] of fields) params.append(key, value(values, system));
+    let chars = 0;
+    for (const [key, value] of fields) {
+      const text = value(values, system);
+      chars += key.length + text.length;
+      if (chars > MAX_RENDERED_CHARS) throw tooLarge(key);
+      params.append(key, text);
+    }
     return params.toString();
   };
 }
