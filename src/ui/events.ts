@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Callout } from '../callout.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { PEOPLE } from '../api/roles.ts';
+import { problem, sendProblem } from '../api/problem.ts';
 
 export interface ActionChange {
   id: string;
@@ -22,6 +23,16 @@ const STORE_BACK = `event: store\ndata: ${JSON.stringify({ ok: true })}\n\n`;
 
 /** Most changes listed in one message; beyond that the page is told to refetch everything it shows. */
 const MAX_IDS = 200;
+
+/**
+ * Bytes a feed may have waiting unread before it is dropped (about ten full messages): a client that
+ * opens feeds and never reads them would otherwise grow the server's memory without bound. A browser
+ * that was only slow reconnects (retry: 2000) and refetches what it shows.
+ */
+export const MAX_UNREAD_BYTES = 256 * 1024;
+
+/** Feeds open at once per API key: a page holds one; a person has a few tabs. */
+export const MAX_FEEDS_PER_KEY = 20;
 
 export class EventHub {
   private readonly clients = new Set<FastifyReply>();
@@ -41,6 +52,13 @@ export class EventHub {
     private readonly callout: Callout,
     private readonly intervalMs = 500,
   ) {}
+
+  /** Feeds open under this key (the principal's id). */
+  feedsOf(keyId: string): number {
+    let n = 0;
+    for (const c of this.clients) if (c.request.principal?.id === keyId) n++;
+    return n;
+  }
 
   add(reply: FastifyReply): void {
     this.clients.add(reply);
@@ -106,7 +124,12 @@ export class EventHub {
   }
 
   private write(text: string): void {
-    for (const c of this.clients) c.raw.write(text);
+    for (const c of this.clients) {
+      if (c.raw.writableLength > MAX_UNREAD_BYTES) {
+        this.remove(c);
+        c.raw.destroy();
+      } else c.raw.write(text);
+    }
   }
 }
 
@@ -117,6 +140,9 @@ export const eventRoutes =
       '/v1/events',
       { config: { roles: PEOPLE }, schema: { tags: ['ui'], summary: 'Server-sent events: which actions changed (ids and states)' } },
       (req, reply) => {
+        const keyId = req.principal?.id;
+        if (keyId !== undefined && hub.feedsOf(keyId) >= MAX_FEEDS_PER_KEY)
+          return sendProblem(reply, problem('RATE_LIMITED', `This key has ${MAX_FEEDS_PER_KEY} live feeds open already; close one first`));
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream',

@@ -9,6 +9,8 @@ import { createLogger } from '../../src/logger.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
 import { getBundle } from '../../src/ui/bundle.ts';
 import { keyWith } from './browser.ts';
+import type { FastifyReply } from 'fastify';
+import { EventHub, MAX_FEEDS_PER_KEY, MAX_UNREAD_BYTES } from '../../src/ui/events.ts';
 
 /** The shipped bundle's budget, gzip: the UI must stay small as screens are added. */
 const BUDGET_GZIP_BYTES = 45_000;
@@ -139,6 +141,48 @@ describe('the other UI endpoints', () => {
     expect(change).toEqual({ id: launched, state: 'closed', phase: null, reason: null, resolution: 'done_successfully' });
     // Ids and state words only: nothing of the action's input or answers travels on the stream.
     expect(Object.keys(messages[0])).toEqual(['changes', 'overflow', 'newestId']);
+  });
+
+  it('holds at most 20 live feeds per key, and drops a feed that leaves more than 256 KB unread', async () => {
+    const olga = await keyWith(h, 'olga-feeds', ['operator']);
+    const ac = new AbortController();
+    const open = () => request(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${olga}` }, signal: ac.signal });
+    try {
+      const feeds = [];
+      for (let i = 0; i < MAX_FEEDS_PER_KEY; i++) feeds.push(await open());
+      expect(feeds.every((f) => f.statusCode === 200)).toBe(true);
+      const more = await open();
+      expect([more.statusCode, more.headers['content-type']]).toEqual([429, 'application/problem+json; charset=utf-8']);
+      expect(JSON.parse(await more.body.text())).toMatchObject({ code: 'RATE_LIMITED', detail: expect.stringContaining('20 live feeds') });
+      // Another key is not held by olga's feeds.
+      const admin = await request(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${h.adminKey}` }, signal: ac.signal });
+      expect(admin.statusCode).toBe(200);
+    } finally {
+      ac.abort();
+    }
+
+    // A feed whose reader has left 300 KB unread is ended. Its socket is a stand-in: a real loopback
+    // socket buffers megabytes before the server sees anything unread.
+    const hub = new EventHub(h.callout, 50);
+    const written: string[] = [];
+    const feed = (unread: number) => {
+      let destroyed = false;
+      const raw = {
+        writableLength: unread,
+        write: (t: string) => void written.push(t),
+        destroy: () => void (destroyed = true),
+        end: () => undefined,
+      };
+      return { reply: { raw, request: {} } as unknown as FastifyReply, destroyed: () => destroyed };
+    };
+    const slow = feed(MAX_UNREAD_BYTES + 1);
+    const reading = feed(0);
+    hub.add(slow.reply);
+    hub.add(reading.reply);
+    await expect.poll(() => slow.destroyed(), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => written.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(reading.destroyed()).toBe(false);
+    hub.close();
   });
 
   it('reports sends and failures per connector, circuits and the throttled backlog', async () => {
