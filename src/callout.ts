@@ -138,7 +138,7 @@ export class Callout {
     this.logger = opts.logger ?? createLogger();
     this.allowPrivateNetworks = opts.allowPrivateNetworks ?? false;
     this.publicUrl = (opts.publicUrl ?? 'http://localhost:3000').replace(/\/$/, '');
-    this.registry = new Registry(store, box);
+    this.registry = new Registry(store, box, this.logger);
     this.authProviders = new AuthProviders({
       clock: this.clock,
       allowPrivateNetworks: this.allowPrivateNetworks,

@@ -90,7 +90,10 @@ export function errorHandler(logger: Logger) {
     }
     // The store's own failures. A repeat is invited only where it is safe: a request with an
     // Idempotency-Key finds its first run if that was kept; one without it could run twice.
-    const failure = storeFailure(err);
+    // Unreachable means the failing statement saved nothing; a write request may already have
+    // committed before it (a launch, then the read of its view): only a read can say nothing was saved.
+    const found = storeFailure(err);
+    const failure = found === 'unreachable' && req.method !== 'GET' && req.method !== 'HEAD' ? 'outcome_unknown' : found;
     if (failure) {
       logger.error({ err, url: req.url }, err.message);
       const keyed = req.headers['idempotency-key'] !== undefined;

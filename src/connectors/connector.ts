@@ -4,6 +4,7 @@
 import { SECRET_MAX_BYTES, SECRET_MIN_BYTES, SECRET_PREFIX, secretKey } from '../webhooks/sign.ts';
 import { Problems } from '../errors.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, obj, str, unknownKeys } from '../validation/check.ts';
+import { headerValueProblem } from '../validation/header-value.ts';
 import { type Encrypted, type SecretBox, isEncrypted } from '../crypto/secrets.ts';
 import { isLocalHostName } from './destination.ts';
 
@@ -212,12 +213,15 @@ function checkAuth(p: Problems, v: unknown, existing: ConnectorSpec | undefined,
     case 'bearer': {
       unknownKeys(p, a, 'auth', ['type', 'token']);
       const token = str(p, secret('token'), 'auth.token');
+      // Sent as `Authorization: Bearer <token>`; a moved secret is checked where it is kept.
+      const bad = typeof token === 'string' && token !== MOVED ? headerValueProblem(token, { secret: true }) : undefined;
+      if (bad) p.add('auth.token', bad);
       return token !== undefined ? { type, token } : undefined;
     }
     case 'header': {
       unknownKeys(p, a, 'auth', ['type', 'headers']);
       const given = secret('headers');
-      const headers = given === MOVED ? { moved: MOVED } : headerMap(p, given, 'auth.headers');
+      const headers = given === MOVED ? { moved: MOVED } : headerMap(p, given, 'auth.headers', { secret: true });
       if (Object.keys(headers).length === 0) p.add('auth.headers', 'must name at least one header');
       return { type, headers };
     }

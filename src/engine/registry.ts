@@ -6,6 +6,7 @@ import type { SecretBox } from '../crypto/secrets.ts';
 import { connectorFromDoc, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeFromDoc, compileActionType, type CompiledActionType } from '../action-types/action-type.ts';
 import { NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import type { ActionPolicy } from '../lifecycle/action.ts';
 
@@ -32,6 +33,7 @@ export class Registry {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
+    private readonly logger: Pick<Logger, 'error'> = { error: () => undefined },
   ) {}
 
   async connector(idOrName: string): Promise<ConnectorEntry> {
@@ -96,7 +98,15 @@ export class Registry {
     for (const row of await this.store.listConfig('action_type')) {
       const prev = this.actionTypes.get(row.id);
       if (prev && prev.compiled.revision !== row.revision) changed.push(row.id);
-      this.putActionType(row);
+      // One stored document a newer rule refuses must not stop the node: its actions fail alone.
+      try {
+        this.putActionType(row);
+      } catch (err) {
+        this.logger.error(
+          { err, actionType: row.id },
+          'a stored action type could not be loaded; its actions cannot be sent until it is saved again',
+        );
+      }
     }
     return changed;
   }

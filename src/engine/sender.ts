@@ -3,6 +3,7 @@
 // undici's own error classes.
 
 import { Pool, type Dispatcher, errors as undiciErrors } from 'undici';
+import { headerValueProblem } from '../validation/header-value.ts';
 import type { ConnectorEntry } from './registry.ts';
 import { CredentialsRefusedError, TokenEndpointUnavailableError, staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
@@ -209,6 +210,15 @@ export class Sender {
     authHeaders: Record<string, string>,
     started: number,
   ): Promise<SendResult> {
+    // Credentials HTTP cannot carry (a token saved before they were checked, or a token endpoint's
+    // answer) are the connector's problem, not this action's input: a person fixes them.
+    for (const name in authHeaders)
+      if (headerValueProblem(authHeaders[name]!) !== undefined)
+        return Promise.resolve({
+          kind: 'credentials_refused',
+          message: `the connector's ${name} header holds a character HTTP cannot carry; enter its credentials again`,
+          durationMs: 0,
+        });
     const timeoutMs = c.spec.timeoutMs;
     return new Promise((resolve) => {
       // The deadline covers the whole exchange: connect, headers and body (undici's own timeouts

@@ -2,7 +2,7 @@
 // declarations into fields, a JSON Schema, an input validator and a fast request renderer.
 
 import { RenderError, TemplateError } from './errors.ts';
-import { headerValueProblem } from '../validation/header-value.ts';
+import { HEADER_LINE_BREAK_REASON } from '../validation/header-value.ts';
 import { buildInputSchema, inferFields, type FieldDeclarations, type FieldSpec, type InputSchema } from './fields.ts';
 import { parseJsonTemplate, type JsonNode } from './json.ts';
 import {
@@ -135,8 +135,11 @@ function parseHeaders(headers: unknown): Array<[name: string, segments: Segment[
     if (seen.has(lower)) throw new TemplateError(at, 0, 'duplicate header (header names are case-insensitive)');
     seen.add(lower);
     if (typeof value !== 'string') throw new TemplateError(at, 0, 'must be a string');
-    const problem = headerValueProblem(value);
-    if (problem !== undefined) throw new TemplateError(at, Math.max(0, value.search(/[^\t\x20-\x7e\x80-\xff]/)), problem);
+    // Only what would inject a header: this also compiles stored action types, and one saved before
+    // the wider rule (headerValueProblem, applied when one is saved) must still load; a character HTTP
+    // cannot carry is then refused when its request is built (To Do / Invalid Input).
+    const lineBreak = value.search(/[\r\n\0]/);
+    if (lineBreak !== -1) throw new TemplateError(at, lineBreak, HEADER_LINE_BREAK_REASON);
     return [name, parseTemplate(value, at)];
   });
 }

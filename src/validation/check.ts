@@ -90,10 +90,10 @@ export function headerNameProblem(name: string): string | undefined {
 }
 
 /** Header names to string values, refusing names and values that could break or redirect a request. */
-export function headerMap(p: Problems, v: unknown, field: string): Record<string, string> {
+export function headerMap(p: Problems, v: unknown, field: string, opts: { secret?: boolean } = {}): Record<string, string> {
   const out = stringMap(p, v, field);
   for (const [k, val] of Object.entries(out)) {
-    const bad = headerNameProblem(k) ?? headerValueProblem(val);
+    const bad = headerNameProblem(k) ?? headerValueProblem(val, opts);
     if (bad) {
       p.add(`${field}.${k}`, bad);
       delete out[k];

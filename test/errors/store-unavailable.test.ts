@@ -131,6 +131,14 @@ describe('PostgreSQL out of reach over HTTP', () => {
       expect([r.status, r.body.code, r.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
       expect(r.body.detail).toContain('cannot be reached');
       expect((await h.api('GET', '/health')).body).toEqual({ ok: false, store: 'postgres', reason: 'unreachable' });
+      // A write cannot say nothing was saved: it may have committed before a later statement of the
+      // same request (its read-back) failed. Only a repeat with its Idempotency-Key is invited.
+      const write = await h.api('POST', '/v1/connectors', { name: 'later', baseUrl: 'https://example.com' });
+      expect([write.status, write.headers['retry-after']]).toEqual([503, undefined]);
+      expect(write.body.detail).toContain('check before repeating');
+      const keyed = await h.api('POST', '/v1/cases', { data: {} }, { 'idempotency-key': 'case-1' });
+      expect([keyed.status, keyed.headers['retry-after']]).toEqual([503, '1']);
+      expect(keyed.body.detail).toContain('same Idempotency-Key');
       await relay.bringBack();
       await expect.poll(async () => (await h.api('GET', '/v1/actions')).status, { timeout: 10_000 }).toBe(200);
 

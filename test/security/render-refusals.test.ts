@@ -4,6 +4,10 @@
 // after launch, the engine refuses the send (To Do, Invalid Input) and nothing goes out.
 
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { actionType, connector, startHarness, type ApiResponse, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
@@ -111,4 +115,35 @@ it('a header that HTTP cannot carry, met at send, turns the action To Do / Inval
   }
   expect((await h.api('GET', '/v1/connectors/breakable')).body.status).toMatchObject({ circuit: 'closed', failures: 0 });
   expect(h.mock.log.filter((e) => ids.includes(e.key!))).toHaveLength(0);
+});
+
+it('an action type stored before the header rule still loads; its requests are refused when built, and the node starts', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callout-stored-header-'));
+  const secretKey = randomBytes(32).toString('hex');
+  const first = await startHarness({ start: false, callout: { dataDir, secretKey } });
+  await connector(first);
+  await actionType(first, { name: 'marked', path: '/ok', headers: { 'X-Mark': 'done' } });
+  // As an older version saved it: a literal the save check now refuses.
+  const row = (await first.callout.store.getConfig('action_type', 'marked'))!;
+  const doc = { ...row.doc, headers: { 'X-Mark': 'done \u2713' } };
+  expect(await first.callout.store.updateConfig('action_type', { ...row, doc, revision: row.revision + 1 }, row.revision)).toBe(true);
+  expect((await first.api('PATCH', '/v1/action-types/marked', { headers: { 'X-Mark': 'done \u2713' } })).body.errors).toEqual([
+    { field: 'headers.X-Mark', message: expect.stringContaining('U+2713') },
+  ]);
+  await first.app.close();
+  await first.callout.close();
+  // A node opened on that store starts, and the action is refused when its request is built.
+  const again = await startHarness({ callout: { dataDir, secretKey } });
+  onTestFinished(async () => {
+    await again.close();
+    await first.mock.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const a = await again.api('POST', '/v1/actions', { actionType: 'marked' });
+  expect(a.status).toBe(201);
+  expect(await again.waitFor(a.body.id, (x) => x.state !== 'waiting')).toMatchObject({
+    state: 'todo',
+    reason: 'invalid_input',
+    rejectedReason: expect.stringContaining('cannot be sent'),
+  });
 });
