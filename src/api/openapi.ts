@@ -70,7 +70,8 @@ export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   if (route.url.includes(':')) out.add(404).add(400);
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined)
     out.add(422);
-  if (schema.body !== undefined) out.add(400).add(413).add(415);
+  // Fastify reads a body on any write, schema or not: malformed, too large or of another type.
+  if (writes || schema.body !== undefined) out.add(400).add(413).add(415);
   if (writes) out.add(409);
   return [...out].sort((a, b) => a - b);
 }

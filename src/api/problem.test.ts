@@ -11,6 +11,9 @@ describe('problem', () => {
     expect(p.detail).toHaveLength(MAX_DETAIL_CHARS + ` (${detail.length} characters in all)`.length + 1);
     expect(p.detail.endsWith(`… (${detail.length} characters in all)`)).toBe(true);
     expect(JSON.stringify(p).length).toBeLessThan(20_000);
+    // One field named by a key the client sent is cut too.
+    const long = problem('VALIDATION_FAILED', 'x', [{ field: `a${'k'.repeat(100_000)}`, message: 'is not a known field' }]);
+    expect(long.errors![0]!.field).toHaveLength(500 + '… (100001 characters in all)'.length);
     // Within the bounds, unchanged.
     expect(problem('NOT_FOUND', 'Action "x" does not exist', [{ field: 'id', message: 'no' }])).toMatchObject({
       detail: 'Action "x" does not exist',

@@ -19,6 +19,10 @@ export interface Problem {
 /** Fields named in one answer, and characters of its detail: a file with 60,000 bad entries made a 6 MB answer. */
 export const MAX_PROBLEM_FIELDS = 100;
 export const MAX_DETAIL_CHARS = 4_000;
+/** Characters of one field's name or message (a field name can echo a key the client sent). */
+const MAX_FIELD_CHARS = 500;
+
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}… (${text.length} characters in all)` : text);
 
 export function problem(code: keyof typeof ERROR_CODES, detail: string, errors?: Problem['errors']): Problem {
   const c = ERROR_CODES[code];
@@ -27,10 +31,17 @@ export function problem(code: keyof typeof ERROR_CODES, detail: string, errors?:
     type: `https://callout.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: c.title,
     status: c.status,
-    detail: detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS)}… (${detail.length} characters in all)` : detail,
+    detail: cut(detail, MAX_DETAIL_CHARS),
     code,
     ...(errors
-      ? { errors: more ? [...errors.slice(0, MAX_PROBLEM_FIELDS), { field: '', message: `and ${more} more problems` }] : errors }
+      ? {
+          errors: [
+            ...errors
+              .slice(0, MAX_PROBLEM_FIELDS)
+              .map((e) => ({ field: cut(e.field, MAX_FIELD_CHARS), message: cut(e.message, MAX_FIELD_CHARS) })),
+            ...(more ? [{ field: '', message: `and ${more} more problems` }] : []),
+          ],
+        }
       : {}),
   };
 }

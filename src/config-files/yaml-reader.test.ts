@@ -45,6 +45,15 @@ describe('parseConfigText', () => {
     expect(await parseConfigText('a: 1')).toEqual({ a: 1 });
   });
 
+  it('reads one file at a time and refuses a file that would wait behind three others', async () => {
+    const keys = Array.from({ length: 200_000 }, (_, i) => `k${i}: 1`).join(', ');
+    const slow = Array.from({ length: 4 }, () => parseConfigText(`x: {${keys}}`, { timeLimitMs: 100 }).catch((e: unknown) => e));
+    const fifth = await parseConfigText('a: 1').catch((e: unknown) => e);
+    expect(fifth).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('being read') });
+    for (const e of await Promise.all(slow)) expect((e as { message: string }).message).toContain('took longer than 0.1 s');
+    expect(await parseConfigText('a: 1')).toEqual({ a: 1 });
+  });
+
   it('still refuses an alias bomb and bad syntax', async () => {
     const bomb = [
       'a: &a [x, x, x, x, x, x, x, x, x]',

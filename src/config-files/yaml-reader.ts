@@ -1,26 +1,42 @@
 // Configuration text is read on a thread of its own (yaml-worker.mjs), one file at a time: an import
 // of a few megabytes costs seconds of yaml's time, which must not stop the node's other work. A read
-// that takes longer than READ_TIME_LIMIT_MS, or more memory than the thread may have, is refused.
+// that takes longer than READ_TIME_LIMIT_MS, or more memory than the thread may have, is refused; so
+// is a file that would wait behind MAX_WAITING others (each could hold the thread its whole limit).
 
 import { Worker } from 'node:worker_threads';
-import { ValidationError } from '../errors.ts';
+import { CalloutError, ValidationError } from '../errors.ts';
 
 export const READ_TIME_LIMIT_MS = 30_000;
+export const MAX_WAITING = 3;
 
 let worker: Worker | undefined;
 let last: Promise<unknown> = Promise.resolve();
+let waiting = 0;
 
 const refused = (message: string): ValidationError => new ValidationError([{ field: '', message: `not valid YAML or JSON: ${message}` }]);
 
-function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
-  const w = (worker ??= new Worker(new URL('./yaml-worker.mjs', import.meta.url), {
+function thread(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL('./yaml-worker.mjs', import.meta.url), {
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: 512 },
-  }));
+  });
+  // Always listened for: an error between two reads (or while one is being given up) must not
+  // become the process's uncaught exception. A thread that fails is replaced at the next read.
+  w.on('error', () => undefined);
+  w.on('exit', () => {
+    if (worker === w) worker = undefined;
+  });
+  w.unref();
+  return (worker = w);
+}
+
+function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
+  const w = thread();
   return new Promise((resolve, reject) => {
     const done = (): void => {
       clearTimeout(timer);
-      w.off('message', onMessage).off('error', onError).off('exit', onExit);
+      w.off('message', onMessage).off('messageerror', onMessageError).off('error', onError).off('exit', onExit);
       // Idle, the thread never keeps the process alive (a CLI import ends when its work does).
       w.unref();
     };
@@ -29,16 +45,23 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
       if (m.error !== undefined) reject(refused(m.error));
       else resolve(m.value);
     };
-    const lost = (message: string): void => {
+    // The thread is given up; the file's fault (too slow, too big) or the server's (anything else).
+    const lost = (err: Error): void => {
       done();
       if (worker === w) worker = undefined;
       void w.terminate();
-      reject(refused(message));
+      reject(err);
     };
-    const onError = (e: Error): void => lost(`the file could not be read (${e.message})`);
-    const onExit = (): void => lost('the file could not be read');
-    const timer = setTimeout(() => lost(`reading it took longer than ${timeLimitMs / 1000} s`), timeLimitMs);
-    w.on('message', onMessage).on('error', onError).on('exit', onExit);
+    const onError = (e: Error & { code?: string }): void =>
+      lost(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? refused('reading it needs more memory than a configuration file may take')
+          : new Error(`the thread reading configuration files failed: ${e.message}`),
+      );
+    const onMessageError = (): void => lost(new Error('the thread reading configuration files sent an answer that could not be read'));
+    const onExit = (): void => lost(new Error('the thread reading configuration files stopped'));
+    const timer = setTimeout(() => lost(refused(`reading it took longer than ${timeLimitMs / 1000} s`)), timeLimitMs);
+    w.on('message', onMessage).on('messageerror', onMessageError).on('error', onError).on('exit', onExit);
     w.ref();
     w.postMessage({ text });
   });
@@ -46,10 +69,11 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
 
 /** Reads a configuration file's text as YAML (which also reads JSON); a bad file is a ValidationError. */
 export function parseConfigText(text: string, opts: { timeLimitMs?: number } = {}): Promise<unknown> {
-  const mine = last.then(
-    () => readOnce(text, opts.timeLimitMs ?? READ_TIME_LIMIT_MS),
-    () => readOnce(text, opts.timeLimitMs ?? READ_TIME_LIMIT_MS),
-  );
+  if (waiting > MAX_WAITING)
+    return Promise.reject(new CalloutError('RATE_LIMITED', 'Other configuration files are being read; send this one again shortly'));
+  waiting++;
+  const read = (): Promise<unknown> => readOnce(text, opts.timeLimitMs ?? READ_TIME_LIMIT_MS);
+  const mine = last.then(read, read).finally(() => waiting--);
   last = mine.catch(() => undefined);
   return mine;
 }

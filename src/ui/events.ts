@@ -98,9 +98,10 @@ export class EventHub {
    * otherwise show what they have as if it were current. The stream stays open and says so.
    */
   private storeFailed(): void {
-    if (!this.storeDown) this.write(STORE_DOWN);
-    else this.write(': idle\n\n');
+    const told = this.storeDown;
+    // Set before writing: a write that drops the last feed resets it (stopListening), as it should.
     this.storeDown = true;
+    this.write(told ? ': idle\n\n' : STORE_DOWN);
   }
 
   private async flush(): Promise<void> {
@@ -142,7 +143,10 @@ export const eventRoutes =
       (req, reply) => {
         const keyId = req.principal?.id;
         if (keyId !== undefined && hub.feedsOf(keyId) >= MAX_FEEDS_PER_KEY)
-          return sendProblem(reply, problem('RATE_LIMITED', `This key has ${MAX_FEEDS_PER_KEY} live feeds open already; close one first`));
+          return sendProblem(
+            reply.header('retry-after', '10'),
+            problem('RATE_LIMITED', `This key has ${MAX_FEEDS_PER_KEY} live feeds open already; close one first`),
+          );
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream',

@@ -84,6 +84,8 @@ describe('problems', () => {
       ['POST', '/v1/actions', 422, () => h.api('POST', '/v1/actions', { actionType: 'ping', extra: 1 })],
       ['POST', '/v1/actions', 400, () => h.api('POST', '/v1/actions', '{"actionType": ')],
       ['POST', '/v1/actions', 415, () => h.api('POST', '/v1/actions', 'x', { 'content-type': 'application/xml' })],
+      // A write without a body schema still has its body read.
+      ['POST', '/v1/actions/:id/retry', 415, () => h.api('POST', '/v1/actions/x/retry', 'x', { 'content-type': 'application/xml' })],
       ['POST', '/v1/connectors', 413, () => h.api('POST', '/v1/connectors', { name: 'x', description: 'x'.repeat(6 * 1024 * 1024) })],
       [
         'POST',

@@ -152,7 +152,11 @@ describe('the other UI endpoints', () => {
       for (let i = 0; i < MAX_FEEDS_PER_KEY; i++) feeds.push(await open());
       expect(feeds.every((f) => f.statusCode === 200)).toBe(true);
       const more = await open();
-      expect([more.statusCode, more.headers['content-type']]).toEqual([429, 'application/problem+json; charset=utf-8']);
+      expect([more.statusCode, more.headers['content-type'], more.headers['retry-after']]).toEqual([
+        429,
+        'application/problem+json; charset=utf-8',
+        '10',
+      ]);
       expect(JSON.parse(await more.body.text())).toMatchObject({ code: 'RATE_LIMITED', detail: expect.stringContaining('20 live feeds') });
       // Another key is not held by olga's feeds.
       const admin = await request(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${h.adminKey}` }, signal: ac.signal });

@@ -66,6 +66,8 @@ export function connectionLost(e: unknown): boolean {
  * leaves a write's outcome unknown; a lone SELECT wrote nothing and may be repeated. The pool's
  * query is wrapped once, here, so every store function that uses it is told apart alike.
  */
+const NEVER_SENT = /^(timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+
 export function classifyLostStatements(pool: Pool): void {
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   const wrapped = (...args: unknown[]): unknown => {
@@ -74,6 +76,8 @@ export function classifyLostStatements(pool: Pool): void {
     // Only the promise form is used by the store; a callback (none today) is passed through untouched.
     if (typeof args[args.length - 1] === 'function') return query(...args);
     return query(...args).catch((e: unknown) => {
+      // No connection to be had (a full pool, a connect timeout): the statement was never sent.
+      if (e instanceof Error && NEVER_SENT.test(e.message)) throw unreachable(e);
       if (!connectionLost(e)) throw e;
       throw read ? unreachable(e) : unknownUnlessRefused(e);
     });
