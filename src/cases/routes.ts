@@ -5,14 +5,25 @@ import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { CaseService } from './service.ts';
-import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody } from './schemas.ts';
+import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseViewSchema } from './schemas.ts';
 import { created } from '../api/openapi.ts';
+import { Type } from '@sinclair/typebox';
+import { ActionViewSchema } from '../actions/views.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
 const CASE_READERS = ['operator', 'integration', 'builder'] as const;
 
 /** Query strings hold only text: the limit is read from it by an Ajv that converts "50". */
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
+
+const CaseWithActions = Type.Object(
+  { ...CaseViewSchema.properties, actions: Type.Array(ActionViewSchema, { description: "the case's actions and tasks" }) },
+  { additionalProperties: false },
+);
+const CasePage = Type.Object(
+  { items: Type.Array(CaseViewSchema), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
+  { additionalProperties: false },
+);
 
 export const caseRoutes =
   (cases: CaseService): FastifyPluginAsyncTypebox =>
@@ -22,7 +33,12 @@ export const caseRoutes =
       '/cases',
       {
         config: { roles: CASE_WRITERS },
-        schema: { tags, headers: IdempotencyKeyHeaders, body: CaseBody, response: created('The case', { repeat: true }) },
+        schema: {
+          tags,
+          headers: IdempotencyKeyHeaders,
+          body: CaseBody,
+          response: created('The case', { repeat: true, schema: CaseWithActions }),
+        },
       },
       async (req, reply) => {
         const key = idempotencyKeyOf(req.headers['idempotency-key']);
@@ -37,12 +53,13 @@ export const caseRoutes =
       '/cases',
       {
         config: { roles: CASE_READERS },
-        schema: { tags, querystring: CaseListQuery },
+        schema: { tags, querystring: CaseListQuery, response: { 200: CasePage } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
       async (req) => cases.listCases(req.query),
     );
-    const byId = { tags, params: CaseIdParams };
+    // The case with its actions, as it now is.
+    const byId = { tags, params: CaseIdParams, response: { 200: CaseWithActions } };
     app.get('/cases/:id', { config: { roles: CASE_READERS }, schema: byId }, async (req) => cases.getCase(req.params.id));
     app.patch('/cases/:id', { config: { roles: CASE_WRITERS }, schema: { ...byId, body: CasePatchBody } }, async (req) =>
       cases.updateCase(req.params.id, req.body),

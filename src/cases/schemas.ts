@@ -46,3 +46,36 @@ export const CaseListQuery = Type.Object(
   { additionalProperties: false },
 );
 export type CaseListQuery = Static<typeof CaseListQuery>;
+
+const Time = Type.String({ format: 'date-time' });
+
+/** A case as the API gives it: the schema is the type (CaseView) and the OpenAPI document's. */
+export const CaseViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    process: Type.Union([Type.String(), Type.Null()], { description: 'the process it runs, by name; null for a case without one' }),
+    title: Type.Union([Type.String(), Type.Null()]),
+    status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    owner: Type.Union([Type.String(), Type.Null()]),
+    escalated: Type.Boolean(),
+    steps: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          kind: Type.String({ description: 'the step kind of the process definition' }),
+          status: Type.String(),
+          actionId: Type.Union([Type.String(), Type.Null()]),
+          outcome: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+      { description: "the process's steps as this case has run them" },
+    ),
+    createdAt: Time,
+    updatedAt: Time,
+    closedAt: Type.Union([Time, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type CaseView = Static<typeof CaseViewSchema>;

@@ -16,7 +16,7 @@ import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
-import type { CaseBody, CaseListQuery, CasePatchBody } from './schemas.ts';
+import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
 
 export interface CaseServiceDeps {
@@ -29,19 +29,7 @@ export interface CaseServiceDeps {
   logger?: Logger;
 }
 
-export interface CaseView {
-  id: string;
-  process: string | null;
-  title: string | null;
-  status: 'open' | 'closed';
-  data: Record<string, unknown>;
-  owner: string | null;
-  escalated: boolean;
-  steps: Array<{ name: string; kind: string; status: string; actionId: string | null; outcome: string | null }>;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
+export type { CaseView } from './schemas.ts';
 
 export function caseView(c: CaseRow): CaseView {
   return {

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import { ActionIdParams } from '../actions/schemas.ts';
+import { ActionViewSchema } from '../actions/views.ts';
 import type { TaskService } from './service.ts';
 import { AssignBody, NoteBody } from './schemas.ts';
 import { OPERATORS } from '../api/roles.ts';
@@ -13,10 +14,12 @@ export const taskRoutes =
   async (app) => {
     const tags = ['actions'];
     const config = { roles: OPERATORS };
-    app.post('/actions/:id/assign', { config, schema: { tags, params: ActionIdParams, body: AssignBody } }, async (req) =>
+    // Both answer with the action as it now is.
+    const response = { 200: ActionViewSchema };
+    app.post('/actions/:id/assign', { config, schema: { tags, params: ActionIdParams, body: AssignBody, response } }, async (req) =>
       tasks.assign(req.params.id, userOf(req), req.body),
     );
-    app.post('/actions/:id/notes', { config, schema: { tags, params: ActionIdParams, body: NoteBody } }, async (req) =>
+    app.post('/actions/:id/notes', { config, schema: { tags, params: ActionIdParams, body: NoteBody, response } }, async (req) =>
       tasks.note(req.params.id, userOf(req), req.body),
     );
   };
