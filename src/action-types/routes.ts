@@ -6,7 +6,7 @@ import { ActionTypeBody, TestActionBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
-import { created } from '../api/openapi.ts';
+import { created, sendCreated } from '../api/openapi.ts';
 
 export const actionTypesRoutes =
   (actionTypes: ActionTypeService): FastifyPluginAsyncTypebox =>
@@ -15,10 +15,7 @@ export const actionTypesRoutes =
     app.post(
       '/action-types',
       { config: { roles: BUILDERS }, schema: { tags, body: ActionTypeBody, response: created('The action type') } },
-      async (req, reply) => {
-        const t = await actionTypes.create(req.body);
-        return reply.code(201).header('location', `/v1/action-types/${t.id}`).send(t);
-      },
+      async (req, reply) => sendCreated(reply, 'action-types', await actionTypes.create(req.body)),
     );
     app.get('/action-types', { schema: { tags } }, async () => ({ items: await actionTypes.list() }));
     app.get('/action-types/:id', { schema: { tags, params: IdParams } }, async (req) => actionTypes.get(req.params.id));

@@ -11,6 +11,7 @@ import { OPERATORS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
 import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
+import { Page } from '../api/schemas.ts';
 
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 
@@ -20,10 +21,7 @@ const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
  */
 export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
-const ActionPage = Type.Object(
-  { items: Type.Array(ActionViewSchema), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
-  { additionalProperties: false },
-);
+const ActionPage = Page(ActionViewSchema);
 const TimelinePage = Type.Object({ items: Type.Array(TimelineEntrySchema) }, { additionalProperties: false });
 
 export const actionRoutes =

@@ -3,13 +3,12 @@
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { LABELS, PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import { type Static, Type } from '@sinclair/typebox';
-import { StringEnum } from '../api/schemas.ts';
+import { DateTime, StringEnum } from '../api/schemas.ts';
 import { retryCount } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 
-const Time = Type.String({ format: 'date-time' });
-const MaybeTime = Type.Union([Time, Type.Null()]);
+const MaybeTime = Type.Union([DateTime, Type.Null()]);
 const MaybeString = Type.Union([Type.String(), Type.Null()]);
 
 /** An action as the API gives it: the schema is the type (ActionView) and the OpenAPI document's. */
@@ -36,7 +35,7 @@ export const ActionViewSchema = Type.Object(
       paused: Type.Boolean(),
     }),
     attempts: Type.Integer({ minimum: 0 }),
-    throttledUntil: Type.Union([Time, Type.Null()], { description: 'while held by a rate or concurrency limit: when it will go' }),
+    throttledUntil: Type.Union([DateTime, Type.Null()], { description: 'while held by a rate or concurrency limit: when it will go' }),
     heldBy: Type.Optional(
       Type.Object(
         { reason: StringEnum(['rate_limit', 'max_concurrency', 'circuit_open', 'needs_attention'] as const), detail: Type.String() },
@@ -51,12 +50,12 @@ export const ActionViewSchema = Type.Object(
     queue: MaybeString,
     assignee: MaybeString,
     timeoutAt: MaybeTime,
-    createdAt: Time,
-    updatedAt: Time,
+    createdAt: DateTime,
+    updatedAt: DateTime,
     closedAt: MaybeTime,
     solution: Type.Optional(
       Type.Object(
-        { resolution: StringEnum(['solved', 'closed'] as const), solution: Type.String(), at: Time },
+        { resolution: StringEnum(['solved', 'closed'] as const), solution: Type.String(), at: DateTime },
         { description: "a task handed back by its integrated queue's provider: their answer, until accepted or declined" },
       ),
     ),
@@ -69,7 +68,7 @@ export type ActionView = Static<typeof ActionViewSchema>;
 export const TimelineEntrySchema = Type.Object(
   {
     seq: Type.Integer(),
-    at: Time,
+    at: DateTime,
     actor: Type.String(),
     kind: Type.String(),
     message: Type.String(),

@@ -6,7 +6,7 @@
 // JSON.stringify writes it (server.ts), so a schema can never drop a field from an answer.
 
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifySchema, RouteOptions } from 'fastify';
+import type { FastifyReply, FastifySchema, RouteOptions } from 'fastify';
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 
@@ -128,6 +128,14 @@ export function created(what: string, opts: { repeat?: boolean; location?: boole
   };
   if (opts.repeat) out[200] = answer(`${what}, as the first request with this Idempotency-Key made it`);
   return out;
+}
+
+/** The answer `created()` documents: 201, with a Location naming the new thing in its collection. */
+export function sendCreated(reply: FastifyReply, collection: string, thing: { id?: unknown }): FastifyReply {
+  return reply
+    .code(201)
+    .header('location', `/v1/${collection}/${String(thing.id)}`)
+    .send(thing);
 }
 
 /** A route that answers 204 with no body. */

@@ -1,9 +1,19 @@
 // Route schemas shared by the resources' plugins (TypeBox): validation, and the OpenAPI document.
 // Each resource keeps its own bodies in `src/<resource>/schemas.ts`.
 
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+/** A time in an answer: ISO 8601 in UTC. */
+export const DateTime = Type.String({ format: 'date-time' });
+
+/** A page of a list, newest first: its items and the `before` that reads on. */
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object(
+    { items: Type.Array(item), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
+    { additionalProperties: false },
+  );
 
 /** A string out of a fixed list: one `enum` error naming the field (a union of literals gives one per value). */
 export const StringEnum = <const T extends string>(values: readonly T[], opts: { description?: string; default?: T } = {}) =>

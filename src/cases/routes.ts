@@ -9,6 +9,7 @@ import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseViewSchema } 
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
 import { ActionViewSchema } from '../actions/views.ts';
+import { Page } from '../api/schemas.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
 const CASE_READERS = ['operator', 'integration', 'builder'] as const;
@@ -20,10 +21,7 @@ const CaseWithActions = Type.Object(
   { ...CaseViewSchema.properties, actions: Type.Array(ActionViewSchema, { description: "the case's actions and tasks" }) },
   { additionalProperties: false },
 );
-const CasePage = Type.Object(
-  { items: Type.Array(CaseViewSchema), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
-  { additionalProperties: false },
-);
+const CasePage = Page(CaseViewSchema);
 
 export const caseRoutes =
   (cases: CaseService): FastifyPluginAsyncTypebox =>

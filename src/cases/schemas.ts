@@ -2,6 +2,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { oneOf } from '../actions/schemas.ts';
+import { DateTime } from '../api/schemas.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -47,8 +48,6 @@ export const CaseListQuery = Type.Object(
 );
 export type CaseListQuery = Static<typeof CaseListQuery>;
 
-const Time = Type.String({ format: 'date-time' });
-
 /** A case as the API gives it: the schema is the type (CaseView) and the OpenAPI document's. */
 export const CaseViewSchema = Type.Object(
   {
@@ -72,9 +71,9 @@ export const CaseViewSchema = Type.Object(
       ),
       { description: "the process's steps as this case has run them" },
     ),
-    createdAt: Time,
-    updatedAt: Time,
-    closedAt: Type.Union([Time, Type.Null()]),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    closedAt: Type.Union([DateTime, Type.Null()]),
   },
   { additionalProperties: false },
 );

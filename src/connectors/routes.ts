@@ -5,7 +5,7 @@ import type { ConnectorService } from './service.ts';
 import { ConnectorBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
-import { created } from '../api/openapi.ts';
+import { created, sendCreated } from '../api/openapi.ts';
 
 export const connectorsRoutes =
   (connectors: ConnectorService): FastifyPluginAsyncTypebox =>
@@ -14,10 +14,7 @@ export const connectorsRoutes =
     app.post(
       '/connectors',
       { config: { roles: BUILDERS }, schema: { tags, body: ConnectorBody, response: created('The connector') } },
-      async (req, reply) => {
-        const c = await connectors.create(req.body);
-        return reply.code(201).header('location', `/v1/connectors/${c.id}`).send(c);
-      },
+      async (req, reply) => sendCreated(reply, 'connectors', await connectors.create(req.body)),
     );
     app.get('/connectors', { schema: { tags } }, async () => ({ items: await connectors.list() }));
     app.get('/connectors/:id', { schema: { tags, params: IdParams } }, async (req) => connectors.get(req.params.id));

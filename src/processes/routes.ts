@@ -6,7 +6,7 @@ import type { ProcessService } from './service.ts';
 import { ProcessBody } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
-import { created } from '../api/openapi.ts';
+import { created, sendCreated } from '../api/openapi.ts';
 
 const READERS = ['builder', 'operator', 'integration'] as const;
 
@@ -20,10 +20,7 @@ export const processRoutes =
     app.post(
       '/processes',
       { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody, response: created('The process') } },
-      async (req, reply) => {
-        const p = await processes.create(req.body);
-        return reply.code(201).header('location', `/v1/processes/${p.id}`).send(p);
-      },
+      async (req, reply) => sendCreated(reply, 'processes', await processes.create(req.body)),
     );
     app.get('/processes', { config: { roles: READERS }, schema: { tags } }, async () => ({ items: await processes.list() }));
     app.get('/processes/:id', { config: { roles: READERS }, schema: { tags, params: IdParams } }, async (req) =>

@@ -7,7 +7,7 @@ import { userOf } from '../api/user.ts';
 import { ScheduleBody, SchedulePatch } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
 import { BUILDERS } from '../api/roles.ts';
-import { created, noContent } from '../api/openapi.ts';
+import { created, noContent, sendCreated } from '../api/openapi.ts';
 
 export const scheduleRoutes =
   (schedules: ScheduleService): FastifyPluginAsyncTypebox =>
@@ -16,10 +16,7 @@ export const scheduleRoutes =
     app.post(
       '/schedules',
       { config: { roles: BUILDERS }, schema: { tags, body: ScheduleBody, response: created('The schedule') } },
-      async (req, reply) => {
-        const s = await schedules.create(req.body, userOf(req));
-        return reply.code(201).header('location', `/v1/schedules/${s.id}`).send(s);
-      },
+      async (req, reply) => sendCreated(reply, 'schedules', await schedules.create(req.body, userOf(req))),
     );
     app.get('/schedules', { schema: { tags } }, async () => schedules.list());
     app.get('/schedules/:id', { schema: { tags, params: IdParams } }, async (req) => schedules.get(req.params.id));

@@ -9,7 +9,7 @@ import { IdParams } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
-import { created } from '../api/openapi.ts';
+import { created, sendCreated } from '../api/openapi.ts';
 
 /** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
@@ -36,10 +36,7 @@ export const webhookRoutes =
     app.post(
       '/webhooks',
       { config, schema: { tags, body: WebhookSubscriptionBody, response: created('The subscription') } },
-      async (req, reply) => {
-        const w = await webhooks.create(req.body);
-        return reply.code(201).header('location', `/v1/webhooks/${w.id}`).send(w);
-      },
+      async (req, reply) => sendCreated(reply, 'webhooks', await webhooks.create(req.body)),
     );
     app.get('/webhooks', { config, schema: { tags } }, async () => ({ items: await webhooks.list() }));
     app.get('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.get(req.params.id));
