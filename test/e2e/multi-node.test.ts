@@ -1,6 +1,7 @@
 // Several engine processes (the real CLI) sharing one store, one of them SIGKILLed mid-run: every
 // action ends correctly, none twice, resends carry the action's one idempotency key, and a
-// rate-limited connector never gets more than its limit in any window, as the mock's log shows.
+// rate-limited connector never gets more than its limit in any window, as the mock's log shows (allowing
+// for the time a request spends in transit on a loaded machine: test/helpers/rate-windows.ts).
 // Run on PostgreSQL (three nodes, the deployment it is for) and on one SQLite file (two processes).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +12,13 @@ import { join } from 'node:path';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { childApi, closings, startNodes, waitAllClosed, type ChildServer } from '../helpers/child-server.ts';
 import { withAdmin, TEST_DATABASE_URL } from '../helpers/pg.ts';
+import { overLimit, perWindow } from '../helpers/rate-windows.ts';
 
 const KEY = 'multi-node-admin-key-0123456789';
 const LIMIT = 20; // per second, on the limited connector
 
-function maxPerWindow(times: number[], perMs: number): number {
-  const counts = new Map<number, number>();
-  for (const t of times) counts.set(Math.floor(t / perMs), (counts.get(Math.floor(t / perMs)) ?? 0) + 1);
-  return Math.max(0, ...counts.values());
-}
+/** The time a request may spend between Callout's window check and the mock's log, under a whole suite on two cores. */
+const TRANSIT_MS = 500;
 
 interface StoreSetup {
   env: Record<string, string>;
@@ -122,10 +121,10 @@ for (const [name, setup] of [
       const meteredIds = new Set(actions.filter((a) => a.actionTypeName === 'metered').map((a) => a.id));
       const meteredTimes = sends.filter((s) => meteredIds.has(s.key!)).map((s) => s.at);
       expect(meteredTimes.length).toBeGreaterThanOrEqual(60);
-      expect(maxPerWindow(meteredTimes, 1000)).toBeLessThanOrEqual(LIMIT);
+      expect(overLimit(meteredTimes, 1000, LIMIT, TRANSIT_MS)).toBeNull();
       const duplicates = sends.length - (150 + 90 * 2 + 60 + 60);
       console.log(
-        `${name}: ${nodes.length} nodes, ${ids.length} actions, ${duplicates} duplicate sends, max ${maxPerWindow(meteredTimes, 1000)} per second on the limited connector, all closed ${finishedMs} ms after the kill`,
+        `${name}: ${nodes.length} nodes, ${ids.length} actions, ${duplicates} duplicate sends, max ${Math.max(...perWindow(meteredTimes, 1000).values())} arrivals in a second on the limited connector, all closed ${finishedMs} ms after the kill`,
       );
     }, 150_000);
   });
