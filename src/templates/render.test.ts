@@ -239,21 +239,30 @@ describe('performance', () => {
 });
 
 describe('the size of a rendered request', () => {
-  // A 200 KB value repeated by the template: 60 copies pass 10 MB.
+  // A 200 KB value repeated by the template: 60 copies pass 10,485,760 characters (10 Mi).
   const big = 'x'.repeat(200 * 1024);
   const repeated = (n: number, token: string) => Array.from({ length: n }, () => token);
 
-  it('a JSON or form body, or a path, past 10 MB is refused while it is built', () => {
+  it('a JSON or form body, or a path, past 10 Mi characters is refused while it is built', () => {
     const json = compileTemplates({ path: '/', body: { format: 'json', template: `[${repeated(60, '"{{ F }}"').join(',')}]` } });
     expect(() => json.render({ F: big }, system)).toThrow(RenderError);
-    expect(() => json.render({ F: big }, system)).toThrow(/more than 10 MB/);
+    expect(() => json.render({ F: big }, system)).toThrow(/more than 10,485,760 characters/);
     const path = compileTemplates({ path: `/${repeated(60, '{{ F }}').join('/')}` });
     expect(() => path.render({ F: big }, system)).toThrow(
-      expect.objectContaining({ field: 'F', reason: expect.stringContaining('10 MB') }),
+      expect.objectContaining({ field: 'F', reason: expect.stringContaining('10,485,760 characters') }),
     );
     const fields = Object.fromEntries(repeated(60, '{{ F }}').map((t, i) => [`f${i}`, t]));
     const form = compileTemplates({ path: '/', body: { format: 'form', fields } });
-    expect(() => form.render({ F: big }, system)).toThrow(/more than 10 MB/);
+    expect(() => form.render({ F: big }, system)).toThrow(/more than 10,485,760 characters/);
+  });
+
+  it('a form body is bounded as sent: percent-encoding can make one character nine', () => {
+    const form = compileTemplates({ path: '/', body: { format: 'form', fields: { note: '{{ F }}' } } });
+    // 2 Mi characters of "é" are 12 Mi once encoded (%C3%A9 each).
+    expect(() => form.render({ F: 'é'.repeat(2 * 1024 * 1024) }, system)).toThrow(
+      expect.objectContaining({ field: 'note', reason: expect.stringContaining('more than 10,485,760 characters') }),
+    );
+    expect(form.render({ F: 'é'.repeat(1024 * 1024) }, system).body).toHaveLength(6 * 1024 * 1024 + 'note='.length);
   });
 
   it('under the bound, the same templates render whole', () => {

@@ -92,7 +92,11 @@ export function compileText(
 export const MAX_RENDERED_CHARS = 10 * 1024 * 1024;
 
 const tooLarge = (field: string): RenderError =>
-  new RenderError(field, 'request', `the rendered request would be more than ${MAX_RENDERED_CHARS / 1024 / 1024} MB`);
+  new RenderError(
+    field,
+    'request',
+    `the rendered request would be more than ${MAX_RENDERED_CHARS.toLocaleString('en-US')} characters long`,
+  );
 
 /** For paths and URLs: every token is percent-encoded, in the query part too. */
 export function percentEncode(location: string): (text: string, slot: Slot) => string {
@@ -259,6 +263,9 @@ export function compileForm(fields: ReadonlyArray<[key: string, value: TextRende
       if (chars > MAX_RENDERED_CHARS) throw tooLarge(key);
       params.append(key, text);
     }
-    return params.toString();
+    // Percent-encoding can make a character nine: the bound holds for what is sent, too.
+    const encoded = params.toString();
+    if (encoded.length > MAX_RENDERED_CHARS) throw tooLarge(fields.at(-1)![0]);
+    return encoded;
   };
 }
