@@ -11,6 +11,7 @@ import type { CompletionMode } from '../lifecycle/states.ts';
 import { compileTemplates, TemplateError, type BodyTemplate, type CompiledTemplates, type FieldDeclarations } from '../templates/index.ts';
 import { MAPPING_KEYS, compileExpression, type CompiledMapping, type ResponseMappingSpec } from './mapping.ts';
 import { staticPathProblem } from '../connectors/destination.ts';
+import type { ActionTypeView } from './schemas.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type Method = (typeof METHODS)[number];
@@ -220,10 +221,11 @@ export function actionTypeOptions(spec: ActionTypeSpec): Doc {
   };
 }
 
-export function actionTypeView(t: CompiledActionType, meta: { createdAt: number; updatedAt: number }): Doc {
+export function actionTypeView(t: CompiledActionType, meta: { createdAt: number; updatedAt: number }): ActionTypeView {
   return {
     id: t.id,
-    ...actionTypeOptions(t.spec),
+    // The option form is a Doc because PATCH merges onto it; the schema documents it, the contract test checks it.
+    ...(actionTypeOptions(t.spec) as Omit<ActionTypeView, 'id' | 'parsedFields' | 'systemTokens' | 'revision' | 'createdAt' | 'updatedAt'>),
     parsedFields: t.templates.fields,
     systemTokens: t.templates.systemTokens,
     revision: t.revision,

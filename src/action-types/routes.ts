@@ -2,8 +2,8 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ActionTypeService } from './service.ts';
-import { ActionTypeBody, TestActionBody } from './schemas.ts';
-import { IdParams } from '../api/schemas.ts';
+import { ActionTypeBody, ActionTypeViewSchema, TestActionBody, TestActionResultSchema } from './schemas.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
@@ -14,17 +14,26 @@ export const actionTypesRoutes =
     const tags = ['action types'];
     app.post(
       '/action-types',
-      { config: { roles: BUILDERS }, schema: { tags, body: ActionTypeBody, response: created('The action type') } },
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, body: ActionTypeBody, response: created('The action type', { schema: ActionTypeViewSchema }) },
+      },
       async (req, reply) => sendCreated(reply, 'action-types', await actionTypes.create(req.body)),
     );
-    app.get('/action-types', { schema: { tags } }, async () => ({ items: await actionTypes.list() }));
-    app.get('/action-types/:id', { schema: { tags, params: IdParams } }, async (req) => actionTypes.get(req.params.id));
-    app.patch('/action-types/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ActionTypeBody } }, async (req) =>
-      actionTypes.update(req.params.id, req.body, `user:${userOf(req)}`),
+    app.get('/action-types', { schema: { tags, response: { 200: Items(ActionTypeViewSchema) } } }, async () => ({
+      items: await actionTypes.list(),
+    }));
+    app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req) =>
+      actionTypes.get(req.params.id),
+    );
+    app.patch(
+      '/action-types/:id',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ActionTypeBody, response: { 200: ActionTypeViewSchema } } },
+      async (req) => actionTypes.update(req.params.id, req.body, `user:${userOf(req)}`),
     );
     app.post(
       '/action-types/:id/test',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: TestActionBody } },
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: TestActionBody, response: { 200: TestActionResultSchema } } },
       async (req) => actionTypes.testAction(req.params.id, req.body),
     );
     app.get('/action-types/:id/schema', { schema: { tags, params: IdParams } }, async (req, reply) =>

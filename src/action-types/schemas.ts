@@ -2,9 +2,9 @@
 // Templates, JSONata expressions, durations and the connector's existence are checked by
 // compileActionTypeSpec, which also checks imported files.
 
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Duration, Nullable } from '../connectors/schemas.ts';
-import { StringEnum } from '../api/schemas.ts';
+import { DateTime, StringEnum } from '../api/schemas.ts';
 import { MAX_JSON_DEPTH } from '../json-limits.ts';
 
 export const RetryPolicy = Type.Object(
@@ -90,3 +90,97 @@ export const TestActionBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const Ms = (description?: string) => Type.Integer({ minimum: 0, description: description ?? 'ms' });
+
+/** An action type as the API gives it: the options as a builder sends them (durations in ms), and what its templates use. */
+export const ActionTypeViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.Optional(Type.String()),
+    connector: Type.String({ description: "the connector's id" }),
+    method: StringEnum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const),
+    path: Type.String(),
+    headers: Type.Record(Type.String(), Type.String()),
+    body: Type.Object({ format: StringEnum(['json', 'form', 'none'] as const) }, { additionalProperties: true }),
+    fields: Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }), { description: 'the declared input fields' }),
+    completion: Type.Object(
+      {
+        mode: StringEnum(['response', 'callback'] as const),
+        timeout: Type.Optional(Ms('how long a callback may take, ms')),
+        heartbeatTimeout: Type.Optional(Ms('longest silence between heartbeats, ms')),
+      },
+      { additionalProperties: false },
+    ),
+    retry: Type.Object(
+      {
+        maxRetries: Type.Integer({ minimum: 0 }),
+        interval: Ms(),
+        backoff: StringEnum(['fixed', 'exponential'] as const),
+        backoffCoefficient: Type.Number(),
+        maxInterval: Ms(),
+        jitter: Type.Number(),
+        window: Type.Optional(Ms('retries stop this long after the first attempt')),
+        retryOn: Type.Array(Type.String(), { description: '"connection_error", "timeout", status codes and classes such as "5xx"' }),
+      },
+      { additionalProperties: false },
+    ),
+    allocation: Type.Object({ queue: Type.Optional(Type.String()), user: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    response: Type.Object(
+      {
+        successWhen: Type.Optional(Type.String()),
+        output: Type.Optional(Type.String()),
+        externalReference: Type.Optional(Type.String()),
+        rejectedReason: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    parsedFields: Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }), {
+      description: 'every field the templates use or declare, with its type',
+    }),
+    systemTokens: Type.Array(Type.String(), { description: 'the system tokens the templates use, e.g. "$callbackUrl"' }),
+    revision: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type ActionTypeView = Static<typeof ActionTypeViewSchema>;
+
+const HeaderValues = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]));
+
+/** 'Test action': the request the action type would send, and with `send`, what came back. */
+export const TestActionResultSchema = Type.Object(
+  {
+    sent: Type.Boolean(),
+    request: Type.Object(
+      {
+        method: Type.String(),
+        url: Type.String(),
+        headers: Type.Record(Type.String(), Type.String(), { description: "the connector's auth headers are named, not shown" }),
+        body: Type.Union([Type.String(), Type.Null()]),
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Optional(
+      Type.Object(
+        {
+          status: Type.Integer(),
+          headers: HeaderValues,
+          body: Type.Unknown({ description: 'parsed when JSON' }),
+          durationMs: Type.Number(),
+        },
+        { additionalProperties: false, description: 'with `send`: the answer, credentials it echoes redacted' },
+      ),
+    ),
+    error: Type.Optional(
+      Type.Object(
+        { kind: Type.String(), message: Type.String(), durationMs: Type.Number() },
+        { additionalProperties: false, description: 'with `send`: why no answer came' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TestActionResult = Static<typeof TestActionResultSchema>;

@@ -12,6 +12,7 @@ import { isObject } from '../validation/check.ts';
 import { checkLaunchLimits } from '../json-limits.ts';
 import { actionTypeFromDoc, actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-type.ts';
 import { testAction } from './test-action.ts';
+import type { ActionTypeView, TestActionResult } from './schemas.ts';
 
 export interface ActionTypeServiceDeps {
   store: Store;
@@ -31,7 +32,7 @@ export class ActionTypeService {
     return (await this.d.store.getConfig('connector', body.connector))?.id;
   }
 
-  async create(body: unknown): Promise<Record<string, unknown>> {
+  async create(body: unknown): Promise<ActionTypeView> {
     const { row } = this.planCreate(body, await this.connectorIdOf(body));
     await this.d.store.insertConfig('action_type', row);
     const e = this.d.registry.putActionType(row);
@@ -51,7 +52,7 @@ export class ActionTypeService {
     patch: unknown,
     actor: `user:${string}` | 'system' = 'system',
     mode: 'merge' | 'replace' = 'merge',
-  ): Promise<Record<string, unknown>> {
+  ): Promise<ActionTypeView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.d.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
@@ -82,7 +83,7 @@ export class ActionTypeService {
   }
 
   /** Once an update of `prior` is stored: the registry takes it, and a changed retry policy applies to open actions. */
-  async updated(prior: ConfigRow, next: ConfigRow, actor: `user:${string}` | 'system'): Promise<Record<string, unknown>> {
+  async updated(prior: ConfigRow, next: ConfigRow, actor: `user:${string}` | 'system'): Promise<ActionTypeView> {
     const { registry, engine } = this.d;
     const before = actionTypeFromDoc(prior.doc).retry;
     const e = registry.putActionType(next);
@@ -91,7 +92,7 @@ export class ActionTypeService {
     return actionTypeView(e.compiled, e);
   }
 
-  async get(idOrName: string): Promise<Record<string, unknown>> {
+  async get(idOrName: string): Promise<ActionTypeView> {
     const row = await this.d.store.getConfig('action_type', idOrName);
     if (!row) throw new NotFoundError('Action type', idOrName);
     const e = this.d.registry.putActionType(row);
@@ -99,7 +100,7 @@ export class ActionTypeService {
   }
 
   /** The action type, or undefined when none has this id or name; any other failure is thrown. */
-  async find(idOrName: string): Promise<Record<string, unknown> | undefined> {
+  async find(idOrName: string): Promise<ActionTypeView | undefined> {
     try {
       return await this.get(idOrName);
     } catch (e) {
@@ -108,7 +109,7 @@ export class ActionTypeService {
     }
   }
 
-  async list(): Promise<Record<string, unknown>[]> {
+  async list(): Promise<ActionTypeView[]> {
     const rows = await this.d.store.listConfig('action_type');
     return rows.map((row) => {
       const e = this.d.registry.putActionType(row);
@@ -122,7 +123,7 @@ export class ActionTypeService {
   }
 
   /** 'Test action': the exact request from sample values; with `send: true`, sent once and answered. */
-  async testAction(idOrName: string, body: unknown): Promise<Record<string, unknown>> {
+  async testAction(idOrName: string, body: unknown): Promise<TestActionResult> {
     checkLaunchLimits(body); // sample input is bounded like a launch's
     const { registry, sender, publicUrl, clock } = this.d;
     const type = await registry.actionType(idOrName);

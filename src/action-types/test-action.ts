@@ -8,6 +8,7 @@ import { DestinationRefusedError } from '../connectors/destination.ts';
 import { buildRequest } from '../engine/request.ts';
 import type { ActionTypeEntry, ConnectorEntry } from '../engine/registry.ts';
 import type { Sender } from '../engine/sender.ts';
+import type { TestActionResult } from './schemas.ts';
 
 export interface TestActionDeps {
   sender: Sender;
@@ -20,7 +21,7 @@ export async function testAction(
   connector: ConnectorEntry,
   body: unknown,
   deps: TestActionDeps,
-): Promise<Record<string, unknown>> {
+): Promise<TestActionResult> {
   const p = new Problems();
   const b = isObject(body) ? body : {};
   if (body !== undefined && body !== null && !isObject(body)) p.add('', 'the body must be a JSON object');

@@ -3,13 +3,11 @@
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { LABELS, PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import { type Static, Type } from '@sinclair/typebox';
-import { DateTime, StringEnum } from '../api/schemas.ts';
+import { DateTime, MaybeString, MaybeTime, StringEnum } from '../api/schemas.ts';
 import { retryCount } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 
-const MaybeTime = Type.Union([DateTime, Type.Null()]);
-const MaybeString = Type.Union([Type.String(), Type.Null()]);
 
 /** An action as the API gives it: the schema is the type (ActionView) and the OpenAPI document's. */
 export const ActionViewSchema = Type.Object(

@@ -8,12 +8,21 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 /** A time in an answer: ISO 8601 in UTC. */
 export const DateTime = Type.String({ format: 'date-time' });
 
+/** A time in an answer that may not be set. */
+export const MaybeTime = Type.Union([DateTime, Type.Null()]);
+
+/** A text in an answer that may not be set. */
+export const MaybeString = Type.Union([Type.String(), Type.Null()]);
+
 /** A page of a list, newest first: its items and the `before` that reads on. */
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object(
     { items: Type.Array(item), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page' }) },
     { additionalProperties: false },
   );
+
+/** A whole list in one answer (configuration: connectors, action types, queues, ...). */
+export const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) }, { additionalProperties: false });
 
 /** A string out of a fixed list: one `enum` error naming the field (a union of literals gives one per value). */
 export const StringEnum = <const T extends string>(values: readonly T[], opts: { description?: string; default?: T } = {}) =>

@@ -2,6 +2,7 @@
 // status record: the store keeps the record (shared by every node), the engine asks and reports.
 
 import type { CircuitBreakerSpec } from './connector.ts';
+import type { ConnectorStatusView } from './schemas.ts';
 import { isoTime as iso } from '../clock.ts';
 
 export interface ConnectorStatus {
@@ -106,7 +107,7 @@ export function changeStatus(
 }
 
 /** The operator's view: `half_open` while a probe is in flight. */
-export function statusView(s: ConnectorStatus | undefined, now: number): Record<string, unknown> {
+export function statusView(s: ConnectorStatus | undefined, now: number): ConnectorStatusView {
   if (!s) return { circuit: 'closed', failures: 0, needsAttention: null };
   return {
     circuit: s.circuit === 'open' && s.probeUntil !== null && s.probeUntil > now ? 'half_open' : s.circuit,

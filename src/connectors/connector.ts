@@ -7,6 +7,7 @@ import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, 
 import { headerValueProblem } from '../validation/header-value.ts';
 import { type Encrypted, type SecretBox, isEncrypted } from '../crypto/secrets.ts';
 import { isLocalHostName } from './destination.ts';
+import type { ConnectorView } from './schemas.ts';
 
 export type AuthSpec =
   | { type: 'none' }
@@ -332,8 +333,12 @@ export function connectorFromDoc(doc: Doc, box: SecretBox): ConnectorSpec {
 }
 
 /** The API view: durations in ms and named, secrets replaced by the list of those that are set. */
-export function connectorView(id: string, spec: ConnectorSpec, meta: { revision: number; createdAt: number; updatedAt: number }): Doc {
-  const auth: Doc = { ...spec.auth };
+export function connectorView(
+  id: string,
+  spec: ConnectorSpec,
+  meta: { revision: number; createdAt: number; updatedAt: number },
+): Omit<ConnectorView, 'status'> {
+  const auth: Doc & { type: AuthSpec['type'] } = { ...spec.auth };
   const secretsSet: string[] = [];
   for (const k of SECRET_AUTH_FIELDS[spec.auth.type]) {
     if (auth[k] !== undefined) secretsSet.push(`auth.${k}`);

@@ -2,8 +2,8 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConnectorService } from './service.ts';
-import { ConnectorBody } from './schemas.ts';
-import { IdParams } from '../api/schemas.ts';
+import { ConnectionTestSchema, ConnectorBody, ConnectorViewSchema } from './schemas.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 
@@ -13,15 +13,26 @@ export const connectorsRoutes =
     const tags = ['connectors'];
     app.post(
       '/connectors',
-      { config: { roles: BUILDERS }, schema: { tags, body: ConnectorBody, response: created('The connector') } },
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, body: ConnectorBody, response: created('The connector', { schema: ConnectorViewSchema }) },
+      },
       async (req, reply) => sendCreated(reply, 'connectors', await connectors.create(req.body)),
     );
-    app.get('/connectors', { schema: { tags } }, async () => ({ items: await connectors.list() }));
-    app.get('/connectors/:id', { schema: { tags, params: IdParams } }, async (req) => connectors.get(req.params.id));
-    app.post('/connectors/:id/test', { config: { roles: BUILDERS }, schema: { tags, params: IdParams } }, async (req) =>
-      connectors.testConnection(req.params.id),
+    app.get('/connectors', { schema: { tags, response: { 200: Items(ConnectorViewSchema) } } }, async () => ({
+      items: await connectors.list(),
+    }));
+    app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req) =>
+      connectors.get(req.params.id),
     );
-    app.patch('/connectors/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ConnectorBody } }, async (req) =>
-      connectors.update(req.params.id, req.body),
+    app.post(
+      '/connectors/:id/test',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, response: { 200: ConnectionTestSchema } } },
+      async (req) => connectors.testConnection(req.params.id),
+    );
+    app.patch(
+      '/connectors/:id',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ConnectorBody, response: { 200: ConnectorViewSchema } } },
+      async (req) => connectors.update(req.params.id, req.body),
     );
   };

@@ -3,8 +3,9 @@
 // are checked by compileConnector (which also checks imported files) in one pass that names every bad
 // field at once; a range in the schema would stop the request before that pass and hide the others.
 
-import { Type, type TSchema } from '@sinclair/typebox';
-import { StringEnum } from '../api/schemas.ts';
+import { type Static, Type, type TSchema } from '@sinclair/typebox';
+import { DateTime, MaybeString, MaybeTime, StringEnum } from '../api/schemas.ts';
+import { AUTH_TYPES } from './connector.ts';
 
 /** A number of milliseconds or a text such as "200ms", "30s", "5m", "24h". */
 export const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ description: 'e.g. "200ms", "30s", "5m", "24h"' })], {
@@ -16,7 +17,7 @@ export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]
 
 const Auth = Type.Object(
   {
-    type: StringEnum(['none', 'basic', 'bearer', 'header', 'oauth2_client_credentials', 'oauth2_refresh_token'], {
+    type: StringEnum(AUTH_TYPES, {
       description: 'how Callout authenticates to the API',
     }),
   },
@@ -60,6 +61,66 @@ export const ConnectorBody = Type.Object(
     ),
     timeout: Type.Optional(Nullable(Duration)),
     inboundSecret: Type.Optional(Nullable(Type.String({ description: 'write-only; signs inbound webhooks' }))),
+  },
+  { additionalProperties: false },
+);
+
+/** The connector's shared health, as operators see it (statusView). */
+export const ConnectorStatusSchema = Type.Object(
+  {
+    circuit: StringEnum(['closed', 'open', 'half_open'] as const, { description: '`half_open` while a probe is in flight' }),
+    failures: Type.Integer({ minimum: 0, description: 'failures in a row that count toward opening the circuit' }),
+    openedAt: Type.Optional(MaybeTime),
+    retryAt: Type.Optional(Type.Union([DateTime, Type.Null()], { description: 'while open: when a probe may go' })),
+    lastError: Type.Optional(MaybeString),
+    needsAttention: Type.Union([Type.String(), Type.Null()], { description: 'what a person must fix (credentials refused), or null' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A connector as the API gives it: secrets are never shown, only which are set (`secretsSet`). */
+export const ConnectorViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: MaybeString,
+    baseUrl: Type.String(),
+    auth: Type.Object(
+      { type: StringEnum(AUTH_TYPES), headerNames: Type.Optional(Type.Array(Type.String(), { description: 'header auth: the names' })) },
+      { additionalProperties: true, description: 'the auth settings without their secrets' },
+    ),
+    headers: Type.Record(Type.String(), Type.String()),
+    rateLimits: Type.Array(Type.Object({ limit: Type.Integer({ minimum: 1 }), per: Type.Integer({ minimum: 1, description: 'ms' }) })),
+    maxConcurrency: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+    circuitBreaker: Type.Union([
+      Type.Object({ failureThreshold: Type.Integer({ minimum: 1 }), cooldown: Type.Integer({ minimum: 0, description: 'ms' }) }),
+      Type.Literal(false),
+    ]),
+    timeout: Type.Integer({ minimum: 1, description: 'attempt timeout, ms' }),
+    secretsSet: Type.Array(Type.String(), { description: 'the secret fields that are set, e.g. `auth.token`, `inboundSecret`' }),
+    revision: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    status: ConnectorStatusSchema,
+  },
+  { additionalProperties: false },
+);
+export type ConnectorView = Static<typeof ConnectorViewSchema>;
+export type ConnectorStatusView = Static<typeof ConnectorStatusSchema>;
+
+/** 'Test connection': reachable, and credentials accepted, as two answers. */
+export const ConnectionTestSchema = Type.Object(
+  {
+    reachable: Type.Object({
+      ok: Type.Boolean(),
+      detail: Type.String(),
+      status: Type.Optional(Type.Integer({ description: 'the HTTP status the base URL answered' })),
+      durationMs: Type.Number(),
+    }),
+    authentication: Type.Object({
+      ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when there is nothing to check, or it could not be' }),
+      detail: Type.String(),
+    }),
   },
   { additionalProperties: false },
 );

@@ -12,7 +12,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
-import { testConnection } from './test-connection.ts';
+import { testConnection, type ConnectionTestResult } from './test-connection.ts';
+import type { ConnectorView } from './schemas.ts';
 
 export interface ConnectorServiceDeps {
   store: Store;
@@ -28,7 +29,7 @@ export interface ConnectorServiceDeps {
 export class ConnectorService {
   constructor(private readonly d: ConnectorServiceDeps) {}
 
-  async create(body: unknown): Promise<Record<string, unknown>> {
+  async create(body: unknown): Promise<ConnectorView> {
     const { row } = this.planCreate(body);
     await this.d.store.insertConfig('connector', row);
     const e = this.d.registry.putConnector(row);
@@ -44,7 +45,7 @@ export class ConnectorService {
   }
 
   /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). */
-  async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<Record<string, unknown>> {
+  async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<ConnectorView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.d.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
@@ -72,7 +73,7 @@ export class ConnectorService {
   }
 
   /** Once an update is stored: the registry takes it, and held actions may try again. */
-  async updated(next: ConfigRow): Promise<Record<string, unknown>> {
+  async updated(next: ConfigRow): Promise<ConnectorView> {
     const { registry, engine } = this.d;
     const e = registry.putConnector(next);
     // A builder who changed the connector has looked at it: let held actions try again.
@@ -82,7 +83,7 @@ export class ConnectorService {
   }
 
   /** 'Test connection': reachability and authentication, reported separately. */
-  async testConnection(idOrName: string): Promise<Record<string, unknown>> {
+  async testConnection(idOrName: string): Promise<ConnectionTestResult> {
     const { store, registry, clock, authProviders } = this.d;
     const entry = await registry.connector(idOrName);
     const fresh = await store.getConfig('connector', entry.id);
@@ -114,7 +115,7 @@ export class ConnectorService {
     }
   }
 
-  async get(idOrName: string): Promise<Record<string, unknown>> {
+  async get(idOrName: string): Promise<ConnectorView> {
     const { store, registry, engine } = this.d;
     const row = await store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
@@ -124,7 +125,7 @@ export class ConnectorService {
   }
 
   /** The connector, or undefined when none has this id or name; any other failure is thrown. */
-  async find(idOrName: string): Promise<Record<string, unknown> | undefined> {
+  async find(idOrName: string): Promise<ConnectorView | undefined> {
     try {
       return await this.get(idOrName);
     } catch (e) {
@@ -133,7 +134,7 @@ export class ConnectorService {
     }
   }
 
-  async list(): Promise<Record<string, unknown>[]> {
+  async list(): Promise<ConnectorView[]> {
     const { store, registry, engine } = this.d;
     const rows = await store.listConfig('connector');
     await engine.health.refresh(true);
@@ -141,7 +142,7 @@ export class ConnectorService {
   }
 
   /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */
-  private withStatus(view: Record<string, unknown>): Record<string, unknown> {
-    return { ...view, status: this.d.engine.health.view(view.id as string, this.d.clock.now()) };
+  private withStatus(view: Omit<ConnectorView, 'status'>): ConnectorView {
+    return { ...view, status: this.d.engine.health.view(view.id, this.d.clock.now()) };
   }
 }

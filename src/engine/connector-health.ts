@@ -4,6 +4,7 @@
 import type { Store } from '../store/types.ts';
 import type { Logger } from '../logger.ts';
 import { admission, statusView, type Admission, type ConnectorStatus } from '../connectors/circuit.ts';
+import type { ConnectorStatusView } from '../connectors/schemas.ts';
 import type { ConnectorEntry } from './registry.ts';
 
 export class ConnectorHealth {
@@ -84,7 +85,7 @@ export class ConnectorHealth {
     this.statuses.set(connectorId, status);
   }
 
-  view(connectorId: string, now: number): Record<string, unknown> {
+  view(connectorId: string, now: number): ConnectorStatusView {
     return statusView(this.statuses.get(connectorId), now);
   }
 }
