@@ -7,7 +7,7 @@ import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, int, isObject, 
 import { headerValueProblem } from '../validation/header-value.ts';
 import { type Encrypted, type SecretBox, isEncrypted } from '../crypto/secrets.ts';
 import { isLocalHostName } from './destination.ts';
-import type { ConnectorView } from './schemas.ts';
+import { AUTH_TYPES, type ConnectorView } from './schemas.ts';
 
 export type AuthSpec =
   | { type: 'none' }
@@ -24,8 +24,6 @@ export type AuthSpec =
       clientAuth: 'body' | 'basic';
     }
   | { type: 'oauth2_refresh_token'; tokenUrl: string; clientId: string; clientSecret?: string; refreshToken: string };
-
-export const AUTH_TYPES = ['none', 'basic', 'bearer', 'header', 'oauth2_client_credentials', 'oauth2_refresh_token'] as const;
 
 export interface RateLimit {
   limit: number;

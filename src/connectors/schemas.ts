@@ -5,7 +5,9 @@
 
 import { type Static, Type, type TSchema } from '@sinclair/typebox';
 import { DateTime, MaybeString, MaybeTime, StringEnum } from '../api/schemas.ts';
-import { AUTH_TYPES } from './connector.ts';
+
+/** How Callout may authenticate to an API (AuthSpec's kinds). */
+export const AUTH_TYPES = ['none', 'basic', 'bearer', 'header', 'oauth2_client_credentials', 'oauth2_refresh_token'] as const;
 
 /** A number of milliseconds or a text such as "200ms", "30s", "5m", "24h". */
 export const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ description: 'e.g. "200ms", "30s", "5m", "24h"' })], {
