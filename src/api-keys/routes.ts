@@ -2,8 +2,8 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiKeyService } from './service.ts';
-import { ApiKeyBody } from './schemas.ts';
-import { IdParams } from '../api/schemas.ts';
+import { ApiKeyBody, ApiKeyCreatedSchema, ApiKeyViewSchema } from './schemas.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { ADMINS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 
@@ -13,11 +13,18 @@ export const apiKeysRoutes =
     const tags = ['api keys'];
     app.post(
       '/api-keys',
-      { config: { roles: ADMINS }, schema: { tags, body: ApiKeyBody, response: created('The key, shown this once', { location: false }) } },
+      {
+        config: { roles: ADMINS },
+        schema: { tags, body: ApiKeyBody, response: created('The key, shown this once', { location: false, schema: ApiKeyCreatedSchema }) },
+      },
       async (req, reply) => reply.code(201).send(await apiKeys.create(req.body)),
     );
-    app.get('/api-keys', { config: { roles: ADMINS }, schema: { tags } }, async () => ({ items: await apiKeys.list() }));
-    app.delete('/api-keys/:id', { config: { roles: ADMINS }, schema: { tags, params: IdParams } }, async (req) =>
-      apiKeys.revoke(req.params.id),
+    app.get('/api-keys', { config: { roles: ADMINS }, schema: { tags, response: { 200: Items(ApiKeyViewSchema) } } }, async () => ({
+      items: await apiKeys.list(),
+    }));
+    app.delete(
+      '/api-keys/:id',
+      { config: { roles: ADMINS }, schema: { tags, params: IdParams, response: { 200: ApiKeyViewSchema } } },
+      async (req) => apiKeys.revoke(req.params.id),
     );
   };

@@ -7,10 +7,10 @@ import type { Logger } from '../logger.ts';
 import { CalloutError, NotFoundError, Problems } from '../errors.ts';
 import { randomToken, sha256, uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
-import { USER_NAME_HINT, USER_NAME_PATTERN } from '../users/user.ts';
+import { ROLE_LIST as ROLES, USER_NAME_HINT, USER_NAME_PATTERN, type Role } from '../users/user.ts';
+import type { ApiKeyView } from './schemas.ts';
 
-export const ROLES = ['admin', 'builder', 'operator', 'integration'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLE_LIST as ROLES, type Role } from '../users/user.ts';
 
 /** The name of the key made from CALLOUT_ADMIN_KEY (kept from the API, so a rotation can always insert it). */
 export const ENV_ADMIN_KEY_NAME = 'CALLOUT_ADMIN_KEY';
@@ -22,19 +22,6 @@ export interface Principal {
   roles: Role[];
   /** The user the key acts as (actor, assignee, notifications, "me"); absent: the key's own name (api/user.ts). */
   user?: string;
-}
-
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  roles: string[];
-  /** The user the key acts as; null: it acts as its own name, or key:<name> when that could be a user's (api/user.ts). */
-  user: string | null;
-  /** `api`, `CALLOUT_ADMIN_KEY` or `generated` (the admin key printed on the first start). */
-  origin: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
 }
 
 export interface ApiKeyServiceDeps {
@@ -160,7 +147,7 @@ function apiKeyView(k: ApiKeyRow): ApiKeyView {
   return {
     id: k.id,
     name: k.name,
-    roles: k.roles,
+    roles: k.roles as Role[],
     user: k.user ?? null,
     origin: k.origin === 'env' ? ENV_ADMIN_KEY_NAME : (k.origin ?? 'api'),
     createdAt: new Date(k.createdAt).toISOString(),

@@ -2,7 +2,8 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { QueueService } from './service.ts';
-import { QueueBody, QueueNameParams, QueuePatchBody } from './schemas.ts';
+import { QueueBody, QueueNameParams, QueuePatchBody, QueueViewSchema } from './schemas.ts';
+import { Items } from '../api/schemas.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 
@@ -12,20 +13,24 @@ export const queueRoutes =
     const tags = ['queues'];
     app.post(
       '/queues',
-      { config: { roles: BUILDERS }, schema: { tags, body: QueueBody, response: created('The queue') } },
+      { config: { roles: BUILDERS }, schema: { tags, body: QueueBody, response: created('The queue', { schema: QueueViewSchema }) } },
       async (req, reply) =>
         reply
           .code(201)
           .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
           .send(await queues.create(req.body)),
     );
-    app.get('/queues', { config: { roles: PEOPLE }, schema: { tags } }, async () => ({ items: await queues.list() }));
-    app.get('/queues/:name', { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams } }, async (req) =>
-      queues.get(req.params.name),
+    app.get('/queues', { config: { roles: PEOPLE }, schema: { tags, response: { 200: Items(QueueViewSchema) } } }, async () => ({
+      items: await queues.list(),
+    }));
+    app.get(
+      '/queues/:name',
+      { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams, response: { 200: QueueViewSchema } } },
+      async (req) => queues.get(req.params.name),
     );
     app.patch(
       '/queues/:name',
-      { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody } },
+      { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody, response: { 200: QueueViewSchema } } },
       async (req) => queues.update(req.params.name, req.body as Record<string, unknown>),
     );
   };

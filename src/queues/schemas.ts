@@ -2,6 +2,7 @@
 
 import { type Static, Type } from '@sinclair/typebox';
 import { UserName } from '../users/schemas.ts';
+import { DateTime } from '../api/schemas.ts';
 import { ALLOCATIONS } from './allocate.ts';
 import { MAX_MEMBERS } from './queue.ts';
 
@@ -48,3 +49,31 @@ export const QueuePatchBody = Type.Object(
 export type QueuePatchBody = Static<typeof QueuePatchBody>;
 
 export const QueueNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** A queue as the API gives it. */
+export const QueueViewSchema = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.Union([Type.String(), Type.Null()]),
+    members: Type.Array(Type.String()),
+    allocation: Type.Union(Object.values(ALLOCATIONS).map((a) => Type.Literal(a))),
+    integration: Type.Union([
+      Type.Object(
+        {
+          connector: Type.String({ description: "the connector's id" }),
+          onAssign: Type.Union([Type.String(), Type.Null()]),
+          onUpdate: Type.Union([Type.String(), Type.Null()]),
+          onClose: Type.Union([Type.String(), Type.Null()]),
+          onResolutionRejected: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: false, description: 'an integrated queue: the action types its events launch' },
+      ),
+      Type.Null(),
+    ]),
+    revision: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type QueueView = Static<typeof QueueViewSchema>;

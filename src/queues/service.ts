@@ -6,8 +6,7 @@ import type { QueueRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { compileQueue, type QueueSpec } from './queue.ts';
-
-export type QueueView = QueueSpec & { revision: number; createdAt: string; updatedAt: string };
+import type { QueueView } from './schemas.ts';
 
 export class QueueService {
   constructor(private readonly d: { store: Store; clock: Clock }) {}
@@ -74,7 +73,7 @@ export function queueView(q: QueueRow): QueueView {
   return {
     name: q.name,
     description: d.description ?? null,
-    members: d.members ?? [],
+    members: [...(d.members ?? [])],
     allocation: d.allocation ?? 'none',
     integration: d.integration ?? null,
     revision: q.revision,

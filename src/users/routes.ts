@@ -4,7 +4,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserService } from './service.ts';
-import { UserBody, UserNameParams, UserPatchBody } from './schemas.ts';
+import { UserBody, UserNameParams, UserPatchBody, UserViewSchema } from './schemas.ts';
+import { Items } from '../api/schemas.ts';
 import { NotFoundError } from '../errors.ts';
 import { ADMINS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
@@ -21,17 +22,26 @@ export const userRoutes =
   (users: UserService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['users'];
-    app.post('/users', { config: { roles: ADMINS }, schema: { tags, body: UserBody, response: created('The user') } }, async (req, reply) =>
-      reply
-        .code(201)
-        .header('location', `/v1/users/${req.body.name}`)
-        .send(await users.create(req.body)),
+    app.post(
+      '/users',
+      { config: { roles: ADMINS }, schema: { tags, body: UserBody, response: created('The user', { schema: UserViewSchema }) } },
+      async (req, reply) =>
+        reply
+          .code(201)
+          .header('location', `/v1/users/${req.body.name}`)
+          .send(await users.create(req.body)),
     );
-    app.get('/users', { config: { roles: PEOPLE }, schema: { tags } }, async () => ({ items: await users.list() }));
-    app.get('/users/:name', { config: { roles: PEOPLE }, schema: { tags, params: UserNameParams } }, async (req) =>
-      users.get(named(req, req.params.name)),
+    app.get('/users', { config: { roles: PEOPLE }, schema: { tags, response: { 200: Items(UserViewSchema) } } }, async () => ({
+      items: await users.list(),
+    }));
+    app.get(
+      '/users/:name',
+      { config: { roles: PEOPLE }, schema: { tags, params: UserNameParams, response: { 200: UserViewSchema } } },
+      async (req) => users.get(named(req, req.params.name)),
     );
-    app.patch('/users/:name', { config: { roles: ADMINS }, schema: { tags, params: UserNameParams, body: UserPatchBody } }, async (req) =>
-      users.update(named(req, req.params.name), req.body),
+    app.patch(
+      '/users/:name',
+      { config: { roles: ADMINS }, schema: { tags, params: UserNameParams, body: UserPatchBody, response: { 200: UserViewSchema } } },
+      async (req) => users.update(named(req, req.params.name), req.body),
     );
   };

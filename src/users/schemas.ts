@@ -1,10 +1,10 @@
-// Route schemas for /v1/users and /v1/api-keys (TypeBox): request validation and the OpenAPI document.
+// Route schemas for /v1/users (TypeBox): request validation and the OpenAPI document.
 
 import { type Static, Type } from '@sinclair/typebox';
-import { ROLE_LIST, USER_NAME_PATTERN } from './user.ts';
+import { USER_NAME_PATTERN } from './user.ts';
+import { DateTime } from '../api/schemas.ts';
 
 export const UserName = Type.String({ pattern: USER_NAME_PATTERN.source, description: 'lower-case login name' });
-export const RoleSchema = Type.Union(ROLE_LIST.map((r) => Type.Literal(r)));
 
 export const UserBody = Type.Object(
   {
@@ -15,16 +15,6 @@ export const UserBody = Type.Object(
   { additionalProperties: false },
 );
 export type UserBody = Static<typeof UserBody>;
-
-export const ApiKeyBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }),
-    user: Type.Optional(UserName),
-  },
-  { additionalProperties: false },
-);
-export type ApiKeyBody = Static<typeof ApiKeyBody>;
 
 export const UserPatchBody = Type.Object(
   {
@@ -37,3 +27,17 @@ export const UserPatchBody = Type.Object(
 export type UserPatchBody = Static<typeof UserPatchBody>;
 
 export const UserNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, description: 'user name, or "me"' }) });
+
+/** A user as the API gives it. */
+export const UserViewSchema = Type.Object(
+  {
+    name: Type.String(),
+    displayName: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    disabled: Type.Boolean({ description: 'their keys are refused and queues give them no new tasks' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type UserView = Static<typeof UserViewSchema>;

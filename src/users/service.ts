@@ -5,15 +5,7 @@ import type { Store, UserRow } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { compileUser } from './user.ts';
-
-export interface UserView {
-  name: string;
-  displayName: string;
-  email: string | null;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { UserView } from './schemas.ts';
 
 export interface UserPatch {
   displayName?: string;

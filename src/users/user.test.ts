@@ -2,8 +2,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
+import { Ajv } from 'ajv';
 import { Problems, ValidationError } from '../errors.ts';
-import { ApiKeyBody, UserBody } from './schemas.ts';
+import { UserBody } from './schemas.ts';
+import { ApiKeyBody } from '../api-keys/schemas.ts';
 import { checkRoles, compileUser } from './user.ts';
 
 function problems(body: unknown): Array<{ field: string; message: string }> {
@@ -61,7 +63,9 @@ describe('schemas', () => {
   it('refuse unknown properties and unknown roles', () => {
     expect(Value.Check(UserBody, { name: 'alice', displayName: 'Alice Ng', email: 'alice@example.com' })).toBe(true);
     expect(Value.Check(UserBody, { name: 'alice', admin: true })).toBe(false);
-    expect(Value.Check(ApiKeyBody, { name: 'alice-laptop', roles: ['operator'], user: 'alice' })).toBe(true);
-    expect(Value.Check(ApiKeyBody, { name: 'k', roles: ['root'] })).toBe(false);
+    // StringEnum is an Unsafe schema TypeBox's own checker does not know: check it as the server does, with Ajv.
+    const apiKey = new Ajv({ strict: false }).compile(ApiKeyBody);
+    expect(apiKey({ name: 'alice-laptop', roles: ['operator'], user: 'alice' })).toBe(true);
+    expect(apiKey({ name: 'k', roles: ['root'] })).toBe(false);
   });
 });

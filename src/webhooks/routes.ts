@@ -4,8 +4,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebhookService } from './service.ts';
-import { WebhookSubscriptionBody, WebhookSubscriptionPatch } from './subscription.ts';
-import { IdParams } from '../api/schemas.ts';
+import {
+  DeliveryViewSchema,
+  WebhookCreatedSchema,
+  WebhookRotatedSchema,
+  WebhookSubscriptionBody,
+  WebhookSubscriptionPatch,
+  WebhookViewSchema,
+} from './subscription.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
@@ -35,25 +42,44 @@ export const webhookRoutes =
     const tags = ['webhooks'];
     app.post(
       '/webhooks',
-      { config, schema: { tags, body: WebhookSubscriptionBody, response: created('The subscription') } },
+      {
+        config,
+        schema: {
+          tags,
+          body: WebhookSubscriptionBody,
+          response: created('The subscription, with its secret shown this once', { schema: WebhookCreatedSchema }),
+        },
+      },
       async (req, reply) => sendCreated(reply, 'webhooks', await webhooks.create(req.body)),
     );
-    app.get('/webhooks', { config, schema: { tags } }, async () => ({ items: await webhooks.list() }));
-    app.get('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.get(req.params.id));
-    app.patch('/webhooks/:id', { config, schema: { tags, params: IdParams, body: WebhookSubscriptionPatch } }, async (req) =>
-      webhooks.update(req.params.id, req.body),
+    app.get('/webhooks', { config, schema: { tags, response: { 200: Items(WebhookViewSchema) } } }, async () => ({
+      items: await webhooks.list(),
+    }));
+    app.get('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>
+      webhooks.get(req.params.id),
     );
-    app.delete('/webhooks/:id', { config, schema: { tags, params: IdParams } }, async (req) => webhooks.remove(req.params.id));
+    app.patch(
+      '/webhooks/:id',
+      { config, schema: { tags, params: IdParams, body: WebhookSubscriptionPatch, response: { 200: WebhookViewSchema } } },
+      async (req) => webhooks.update(req.params.id, req.body),
+    );
+    app.delete('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>
+      webhooks.remove(req.params.id),
+    );
     app.post(
       '/webhooks/:id/rotate-secret',
-      { config, schema: { tags, params: IdParams, body: RotateBody }, preValidation: emptyBodyIsObject },
+      {
+        config,
+        schema: { tags, params: IdParams, body: RotateBody, response: { 200: WebhookRotatedSchema } },
+        preValidation: emptyBodyIsObject,
+      },
       async (req) => webhooks.rotateSecret(req.params.id, req.body.overlapMs),
     );
     app.get(
       '/webhooks/:id/deliveries',
       {
         config,
-        schema: { tags, params: IdParams, querystring: DeliveriesQuery },
+        schema: { tags, params: IdParams, querystring: DeliveriesQuery, response: { 200: Items(DeliveryViewSchema) } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
       async (req) => ({
@@ -62,7 +88,7 @@ export const webhookRoutes =
     );
     app.post(
       '/webhooks/:id/deliveries/:deliveryId/retry',
-      { config, schema: { tags, params: DeliveryParams }, preValidation: emptyBodyIsObject },
+      { config, schema: { tags, params: DeliveryParams, response: { 200: DeliveryViewSchema } }, preValidation: emptyBodyIsObject },
       async (req) => webhooks.retry(req.params.id, req.params.deliveryId),
     );
   };

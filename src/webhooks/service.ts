@@ -8,7 +8,13 @@ import type { SecretBox } from '../crypto/secrets.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { generateSecret, rotateSecrets, type SigningSecret } from './sign.ts';
-import { applySubscriptionPatch, validateSubscription, type SubscriptionSettings } from './subscription.ts';
+import {
+  applySubscriptionPatch,
+  validateSubscription,
+  type DeliveryView,
+  type SubscriptionSettings,
+  type WebhookView,
+} from './subscription.ts';
 import { reenable } from './delivery-policy.ts';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import type { WebhookOutbox } from './outbox.ts';
@@ -22,20 +28,6 @@ export function decryptSecrets(box: SecretBox, row: WebhookSubscriptionRow): Sig
 
 const encryptSecrets = (box: SecretBox, id: string, secrets: SigningSecret[]): string =>
   JSON.stringify(box.encrypt(JSON.stringify(secrets), bound(id)));
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  /** Set when Callout disabled it (410, or failing for days), with why; cleared by enabling it again. */
-  disabledAt: string | null;
-  disabledReason: string | null;
-  failingSince: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 function view(r: WebhookSubscriptionRow): WebhookView {
   return {
@@ -52,7 +44,7 @@ function view(r: WebhookSubscriptionRow): WebhookView {
   };
 }
 
-function deliveryView(d: WebhookDeliveryRow & { attemptList?: WebhookAttemptRow[] }): Record<string, unknown> {
+function deliveryView(d: WebhookDeliveryRow & { attemptList?: WebhookAttemptRow[] }): DeliveryView {
   return {
     id: d.id,
     eventType: d.eventType,
@@ -148,13 +140,13 @@ export class WebhookService {
     return { ...view(row), secret, previousSecretExpiresAt: new Date(expires.length ? Math.max(...expires) : now).toISOString() };
   }
 
-  async deliveries(id: string, limit = 100): Promise<Array<Record<string, unknown>>> {
+  async deliveries(id: string, limit = 100): Promise<DeliveryView[]> {
     await this.row(id);
     return (await this.d.store.listWebhookDeliveries(id, limit)).map(deliveryView);
   }
 
   /** Sends a delivery again now (failed, pending or delivered: same id, so the receiver can tell). */
-  async retry(id: string, deliveryId: string): Promise<Record<string, unknown>> {
+  async retry(id: string, deliveryId: string): Promise<DeliveryView> {
     await this.row(id);
     const d = await this.d.store.retryWebhookDelivery(id, deliveryId, this.d.clock.now());
     if (!d) throw new NotFoundError('Delivery', deliveryId);

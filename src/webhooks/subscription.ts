@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { Problems } from '../errors.ts';
+import { DateTime } from '../api/schemas.ts';
 import { EVENT_TYPES, isEventPattern } from './events.ts';
 import { ALLOW_HINT, isLocalHostName } from '../connectors/destination.ts';
 
@@ -153,3 +154,59 @@ export function applySubscriptionPatch(current: SubscriptionSettings, body: unkn
     enabled: b.enabled ?? current.enabled,
   };
 }
+
+/** A subscription as the API gives it; its secret is shown only at creation and rotation. */
+export const WebhookViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    url: Type.String(),
+    events: Type.Array(Type.String()),
+    description: Type.Union([Type.String(), Type.Null()]),
+    enabled: Type.Boolean({ description: 'false when turned off, or disabled by Callout (see disabledAt)' }),
+    disabledAt: Type.Union([DateTime, Type.Null()], { description: 'when Callout disabled it (410, or failing for days)' }),
+    disabledReason: Type.Union([Type.String(), Type.Null()]),
+    failingSince: Type.Union([DateTime, Type.Null()], { description: 'since when every delivery has failed' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type WebhookView = Static<typeof WebhookViewSchema>;
+
+const Secret = Type.String({ description: 'the signing secret (`whsec_…`), shown this once' });
+
+/** Creation: the subscription and its secret. */
+export const WebhookCreatedSchema = Type.Object({ ...WebhookViewSchema.properties, secret: Secret }, { additionalProperties: false });
+
+/** Rotation: the new secret, and until when the previous one still signs. */
+export const WebhookRotatedSchema = Type.Object(
+  { ...WebhookViewSchema.properties, secret: Secret, previousSecretExpiresAt: DateTime },
+  { additionalProperties: false },
+);
+
+/** One delivery of an event to a subscription, with every attempt. */
+export const DeliveryViewSchema = Type.Object(
+  {
+    id: Type.String({ description: 'the same on every attempt (the webhook-id header)' }),
+    eventType: Type.String(),
+    sequence: Type.Integer({ description: 'order among the events of one action or case' }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+    attempts: Type.Array(
+      Type.Object(
+        {
+          at: DateTime,
+          status: Type.Union([Type.Integer(), Type.Null()], { description: 'the HTTP status, or null when nothing answered' }),
+          durationMs: Type.Number(),
+          outcome: Type.String({ description: '"HTTP 200", "timed out", "not sent: …"' }),
+          response: Type.Union([Type.String(), Type.Null()], { description: 'the start of the answer' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    nextAttemptAt: Type.Union([DateTime, Type.Null()]),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    createdAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type DeliveryView = Static<typeof DeliveryViewSchema>;
