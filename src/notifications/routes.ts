@@ -4,7 +4,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import type { NotificationService } from './service.ts';
-import { NotificationIdParams, NotificationsQuery } from '../tasks/schemas.ts';
+import { NotificationIdParams, NotificationsQuery, NotificationViewSchema } from './schemas.ts';
+import { Items } from '../api/schemas.ts';
 import { queryAjv } from '../actions/routes.ts';
 import { PEOPLE } from '../api/roles.ts';
 
@@ -16,12 +17,14 @@ export const notificationRoutes =
       '/notifications',
       {
         config: { roles: PEOPLE },
-        schema: { tags, querystring: NotificationsQuery },
+        schema: { tags, querystring: NotificationsQuery, response: { 200: Items(NotificationViewSchema) } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
       async (req) => ({ items: await notifications.list(userOf(req), { unreadOnly: req.query.unread === true }) }),
     );
-    app.post('/notifications/:id/read', { config: { roles: PEOPLE }, schema: { tags, params: NotificationIdParams } }, async (req) =>
-      notifications.markRead(userOf(req), Number(req.params.id)),
+    app.post(
+      '/notifications/:id/read',
+      { config: { roles: PEOPLE }, schema: { tags, params: NotificationIdParams, response: { 200: NotificationViewSchema } } },
+      async (req) => notifications.markRead(userOf(req), Number(req.params.id)),
     );
   };

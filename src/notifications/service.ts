@@ -4,18 +4,7 @@
 import type { NotificationRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
-
-export interface NotificationView {
-  id: number;
-  user: string;
-  kind: string;
-  message: string;
-  actionId: string | null;
-  caseId: string | null;
-  at: string;
-  read: boolean;
-  readAt: string | null;
-}
+import type { NotificationView } from './schemas.ts';
 
 export class NotificationService {
   constructor(private readonly deps: { store: Store; clock?: Clock }) {}

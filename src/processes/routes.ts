@@ -3,8 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProcessService } from './service.ts';
-import { ProcessBody } from './schemas.ts';
-import { IdParams } from '../api/schemas.ts';
+import { ProcessBody, ProcessViewSchema } from './schemas.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 
@@ -19,14 +19,20 @@ export const processRoutes =
     const tags = ['processes'];
     app.post(
       '/processes',
-      { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody, response: created('The process') } },
+      { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody, response: created('The process', { schema: ProcessViewSchema }) } },
       async (req, reply) => sendCreated(reply, 'processes', await processes.create(req.body)),
     );
-    app.get('/processes', { config: { roles: READERS }, schema: { tags } }, async () => ({ items: await processes.list() }));
-    app.get('/processes/:id', { config: { roles: READERS }, schema: { tags, params: IdParams } }, async (req) =>
-      processes.get(req.params.id),
+    app.get('/processes', { config: { roles: READERS }, schema: { tags, response: { 200: Items(ProcessViewSchema) } } }, async () => ({
+      items: await processes.list(),
+    }));
+    app.get(
+      '/processes/:id',
+      { config: { roles: READERS }, schema: { tags, params: IdParams, response: { 200: ProcessViewSchema } } },
+      async (req) => processes.get(req.params.id),
     );
-    app.patch('/processes/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ProcessPatchBody } }, async (req) =>
-      processes.update(req.params.id, req.body),
+    app.patch(
+      '/processes/:id',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ProcessPatchBody, response: { 200: ProcessViewSchema } } },
+      async (req) => processes.update(req.params.id, req.body),
     );
   };

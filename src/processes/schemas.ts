@@ -5,6 +5,7 @@
 import { Kind, type Static, type TSchema, Type, TypeRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MAX_STEPS } from './definition.ts';
+import { DateTime } from '../api/schemas.ts';
 
 const StepName = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$',
@@ -88,3 +89,22 @@ export const ProcessBody = Type.Object(
   { additionalProperties: false },
 );
 export type ProcessBody = Static<typeof ProcessBody>;
+
+/** A process as the API gives it: its steps as stored (resolved ids; settings not given are null). */
+export const ProcessViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.Union([Type.String(), Type.Null()]),
+    steps: Type.Array(
+      Type.Object(
+        { name: Type.String(), kind: Type.Union([Type.Literal('manual'), Type.Literal('external'), Type.Literal('map')]) },
+        { additionalProperties: true, description: "the step's settings, as in the body" },
+      ),
+    ),
+    revision: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);

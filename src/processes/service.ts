@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
-import { type ProcessDefinition, type ProcessRefs, compileProcess } from './definition.ts';
+import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess } from './definition.ts';
 
 export interface ProcessServiceDeps {
   store: Store;
@@ -20,7 +20,7 @@ export interface ProcessView {
   id: string;
   name: string;
   description: string | null;
-  steps: ProcessDefinition['steps'];
+  steps: ProcessStep[];
   revision: number;
   createdAt: string;
   updatedAt: string;
@@ -32,7 +32,7 @@ const view = (row: ConfigRow): ProcessView => {
     id: row.id,
     name: row.name,
     description: d.description,
-    steps: d.steps,
+    steps: [...d.steps],
     revision: row.revision,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),

@@ -2,9 +2,9 @@
 // every role reads them, with nextRunAt.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IdParams } from '../api/schemas.ts';
+import { IdParams, Items } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
-import { ScheduleBody, SchedulePatch } from './schemas.ts';
+import { ScheduleBody, SchedulePatch, ScheduleViewSchema, ScheduleWithTicksSchema } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, noContent, sendCreated } from '../api/openapi.ts';
@@ -15,13 +15,20 @@ export const scheduleRoutes =
     const tags = ['schedules'];
     app.post(
       '/schedules',
-      { config: { roles: BUILDERS }, schema: { tags, body: ScheduleBody, response: created('The schedule') } },
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, body: ScheduleBody, response: created('The schedule', { schema: ScheduleViewSchema }) },
+      },
       async (req, reply) => sendCreated(reply, 'schedules', await schedules.create(req.body, userOf(req))),
     );
-    app.get('/schedules', { schema: { tags } }, async () => schedules.list());
-    app.get('/schedules/:id', { schema: { tags, params: IdParams } }, async (req) => schedules.get(req.params.id));
-    app.patch('/schedules/:id', { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: SchedulePatch } }, async (req) =>
-      schedules.update(req.params.id, req.body),
+    app.get('/schedules', { schema: { tags, response: { 200: Items(ScheduleViewSchema) } } }, async () => schedules.list());
+    app.get('/schedules/:id', { schema: { tags, params: IdParams, response: { 200: ScheduleWithTicksSchema } } }, async (req) =>
+      schedules.get(req.params.id),
+    );
+    app.patch(
+      '/schedules/:id',
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: SchedulePatch, response: { 200: ScheduleViewSchema } } },
+      async (req) => schedules.update(req.params.id, req.body),
     );
     app.delete(
       '/schedules/:id',

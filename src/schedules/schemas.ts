@@ -1,6 +1,7 @@
 // Route schemas for /v1/schedules (TypeBox): request validation and the OpenAPI document.
 
 import { type Static, Type } from '@sinclair/typebox';
+import { DateTime } from '../api/schemas.ts';
 
 const ActionLaunch = Type.Object(
   {
@@ -48,3 +49,41 @@ export const SchedulePatch = Type.Object(
   { additionalProperties: false },
 );
 export type SchedulePatch = Static<typeof SchedulePatch>;
+
+/** A schedule as the API gives it. */
+export const ScheduleViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    cron: Type.String(),
+    timezone: Type.String(),
+    launch: Type.Union([ActionLaunch, CaseLaunch], {
+      description: 'what each tick launches (an action type by its id, or a case of a process)',
+    }),
+    paused: Type.Boolean(),
+    nextRunAt: Type.Union([DateTime, Type.Null()], { description: 'null while paused or when the pattern has no run left' }),
+    lastTickAt: Type.Union([DateTime, Type.Null()]),
+    createdBy: Type.String(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { additionalProperties: false },
+);
+export type ScheduleView = Static<typeof ScheduleViewSchema>;
+
+/** One tick: which node claimed it, and what it launched or why it could not. */
+export const TickViewSchema = Type.Object(
+  {
+    tickAt: DateTime,
+    claimedBy: Type.String({ description: 'the node' }),
+    launchedId: Type.Union([Type.String(), Type.Null()], { description: 'the action or case launched' }),
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type TickView = Static<typeof TickViewSchema>;
+
+export const ScheduleWithTicksSchema = Type.Object(
+  { ...ScheduleViewSchema.properties, recentTicks: Type.Array(TickViewSchema, { description: 'the last ten, newest first' }) },
+  { additionalProperties: false },
+);

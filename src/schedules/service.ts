@@ -10,6 +10,7 @@ import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts'
 import type { Store } from '../store/types.ts';
 import type { ActionTypes } from '../bulk-launches/ports.ts';
 import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
+import type { ScheduleView, TickView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 
 export type ScheduleStore = Pick<
@@ -17,28 +18,13 @@ export type ScheduleStore = Pick<
   'insertSchedule' | 'getSchedule' | 'listSchedules' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
 >;
 
-export interface ScheduleView {
-  id: string;
-  name: string;
-  cron: string;
-  timezone: string;
-  launch: Record<string, unknown>;
-  paused: boolean;
-  /** When it launches next; null while paused or when the pattern has no run left. */
-  nextRunAt: string | null;
-  lastTickAt: string | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export function scheduleView(s: ScheduleRow): ScheduleView {
   return {
     id: s.id,
     name: s.name,
     cron: s.cron,
     timezone: s.timezone,
-    launch: s.launch,
+    launch: s.launch as ScheduleView['launch'],
     paused: s.paused,
     nextRunAt: s.paused ? null : iso(s.nextRunAt),
     lastTickAt: iso(s.lastTickAt),
@@ -86,7 +72,7 @@ export class ScheduleService {
     return { items: (await this.store.listSchedules()).map(scheduleView) };
   }
 
-  async get(idOrName: string): Promise<ScheduleView & { recentTicks: Array<Record<string, unknown>> }> {
+  async get(idOrName: string): Promise<ScheduleView & { recentTicks: TickView[] }> {
     const s = await this.find(idOrName);
     const ticks = await this.store.listScheduleTicks(s.id, 10);
     return { ...scheduleView(s), recentTicks: ticks.map(tickView) };
@@ -156,7 +142,7 @@ export class ScheduleService {
   }
 }
 
-export function tickView(t: ScheduleTick): Record<string, unknown> {
+export function tickView(t: ScheduleTick): TickView {
   return {
     tickAt: new Date(t.tickAt).toISOString(),
     claimedBy: t.claimedBy,

@@ -23,10 +23,3 @@ export const NoteBody = Type.Object(
   { additionalProperties: false },
 );
 export type NoteBody = Static<typeof NoteBody>;
-
-export const NotificationsQuery = Type.Object(
-  { unread: Type.Optional(Type.Boolean({ description: 'only the ones not marked read' })) },
-  { additionalProperties: false },
-);
-
-export const NotificationIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'notification id' }) });

@@ -1,0 +1,27 @@
+// Route schemas of /v1/notifications (TypeBox): the query, the id, and a notification as the API gives it.
+
+import { type Static, Type } from '@sinclair/typebox';
+import { DateTime } from '../api/schemas.ts';
+
+export const NotificationsQuery = Type.Object(
+  { unread: Type.Optional(Type.Boolean({ description: 'only the ones not marked read' })) },
+  { additionalProperties: false },
+);
+
+export const NotificationIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'notification id' }) });
+
+export const NotificationViewSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    user: Type.String(),
+    kind: Type.String({ description: 'e.g. "escalated"' }),
+    message: Type.String(),
+    actionId: Type.Union([Type.String(), Type.Null()]),
+    caseId: Type.Union([Type.String(), Type.Null()]),
+    at: DateTime,
+    read: Type.Boolean(),
+    readAt: Type.Union([DateTime, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type NotificationView = Static<typeof NotificationViewSchema>;
