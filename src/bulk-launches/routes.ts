@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
-import { BulkLaunchBody, BulkLaunchQuery } from './schemas.ts';
+import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
 import { created } from '../api/openapi.ts';
 
@@ -41,7 +41,7 @@ export const bulkLaunchRoutes =
           tags,
           headers: IdempotencyKeyHeaders,
           querystring: BulkLaunchQuery,
-          response: created("The bulk launch's report so far", { repeat: true }),
+          response: created("The bulk launch's report so far", { repeat: true, schema: BulkReportSchema }),
           body: {
             content: {
               'application/json': { schema: BulkLaunchBody },
@@ -68,13 +68,17 @@ export const bulkLaunchRoutes =
           .send(r.report);
       },
     );
-    app.get('/bulk-launches/:id', { schema: { tags, params: IdParams, querystring: ReportQuery } }, async (req) => {
-      const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-      if (limit !== undefined && (limit < 1 || limit > 10_000))
-        throw new ValidationError([{ field: 'limit', message: 'must be from 1 to 10000' }]);
-      return bulk.report(req.params.id, {
-        ...(req.query.afterRow !== undefined ? { afterRow: Number(req.query.afterRow) } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-      });
-    });
+    app.get(
+      '/bulk-launches/:id',
+      { schema: { tags, params: IdParams, querystring: ReportQuery, response: { 200: BulkReportSchema } } },
+      async (req) => {
+        const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+        if (limit !== undefined && (limit < 1 || limit > 10_000))
+          throw new ValidationError([{ field: 'limit', message: 'must be from 1 to 10000' }]);
+        return bulk.report(req.params.id, {
+          ...(req.query.afterRow !== undefined ? { afterRow: Number(req.query.afterRow) } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        });
+      },
+    );
   };

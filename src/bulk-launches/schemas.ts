@@ -2,6 +2,7 @@
 // target is in the query string.
 
 import { type Static, Type } from '@sinclair/typebox';
+import { DateTime } from '../api/schemas.ts';
 
 export const MAX_JSON_ROWS = 100_000;
 
@@ -42,3 +43,40 @@ export const BulkLaunchReport = Type.Object({
     ]),
   ),
 });
+
+const RowReport = Type.Union([
+  Type.Object(
+    { row: Type.Integer({ minimum: 1 }), status: Type.Literal('launched'), id: Type.String({ description: 'the action or case' }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      row: Type.Integer({ minimum: 1 }),
+      status: Type.Literal('refused'),
+      errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() }, { additionalProperties: false })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+/** A bulk launch's report: counts, and the rows with an outcome, a page at a time. */
+export const BulkReportSchema = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')], {
+      description: '`running` until every row has launched or been refused; `failed` with `error` when the body could not be read',
+    }),
+    error: Type.Optional(Type.String()),
+    actionType: Type.Optional(Type.String()),
+    process: Type.Optional(Type.String()),
+    total: Type.Integer({ minimum: 0 }),
+    launched: Type.Integer({ minimum: 0 }),
+    refused: Type.Integer({ minimum: 0 }),
+    rows: Type.Array(RowReport, { description: 'rows with an outcome, in row order, from `afterRow`; at most `limit` (default 1000)' }),
+    nextRow: Type.Union([Type.Integer(), Type.Null()], { description: 'pass as `afterRow` for the next page; null on the last' }),
+    createdAt: DateTime,
+    finishedAt: Type.Union([DateTime, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type BulkReportView = Static<typeof BulkReportSchema>;

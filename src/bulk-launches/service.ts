@@ -15,7 +15,7 @@ import { jsonRow, type BulkRow, type RowTarget } from './convert.ts';
 import { csvRows } from './csv.ts';
 import type { BulkRowReport } from './report.ts';
 import type { ActionTypes } from './ports.ts';
-import { MAX_JSON_ROWS } from './schemas.ts';
+import { MAX_JSON_ROWS, type BulkReportView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 
 const ROW_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
@@ -40,23 +40,6 @@ export const REPORT_PAGE = 1000;
 
 export type { BulkInput } from './request-hash.ts';
 
-export interface BulkReportView {
-  id: string;
-  /** `running` until every row has launched or been refused; `failed` with `error` when the body could not be read. */
-  status: 'running' | 'done' | 'failed';
-  error?: string;
-  actionType?: string;
-  process?: string;
-  total: number;
-  launched: number;
-  refused: number;
-  /** Rows with an outcome, in row order, from `afterRow`; at most `limit` (default 1000). */
-  rows: BulkRowReport[];
-  /** Pass as `afterRow` for the next page of rows; null on the last page. */
-  nextRow: number | null;
-  createdAt: string;
-  finishedAt: string | null;
-}
 
 export interface BulkOptions {
   clock: Clock;

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
-import { BulkReplayBody } from './schemas.ts';
+import { BulkReplayBody, BulkReplayReportSchema } from './schemas.ts';
 import type { BulkReplayService } from './service.ts';
 import { OPERATORS } from '../api/roles.ts';
 
@@ -13,7 +13,10 @@ export const bulkReplayRoutes =
   async (app) => {
     app.post(
       '/bulk-replays',
-      { config: { roles: OPERATORS }, schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody } },
+      {
+        config: { roles: OPERATORS },
+        schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody, response: { 200: BulkReplayReportSchema } },
+      },
       async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'])),
     );
   };

@@ -44,3 +44,52 @@ export const BulkReplayBody = Type.Object(
   { additionalProperties: false },
 );
 export type BulkReplayBody = Static<typeof BulkReplayBody>;
+
+const Operation = Type.Union([Type.Literal('retry'), Type.Literal('close')]);
+const Maybe = Type.Union([Type.String(), Type.Null()]);
+
+/** A dry run: how many actions match, and the first ten. */
+const DryRunReport = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    operation: Operation,
+    count: Type.Integer({ minimum: 0 }),
+    sample: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          actionType: Maybe,
+          state: Type.String(),
+          reason: Maybe,
+          resolution: Maybe,
+          updatedAt: Maybe,
+          closedAt: Maybe,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A run: what was done to each action, and how many matching actions are left beyond `max`. */
+const RunReport = Type.Object(
+  {
+    dryRun: Type.Literal(false),
+    operation: Operation,
+    count: Type.Integer({ minimum: 0 }),
+    done: Type.Integer({ minimum: 0 }),
+    skipped: Type.Integer({ minimum: 0 }),
+    remaining: Type.Integer({ minimum: 0, description: 'matching actions beyond `max`: run again for the next ones' }),
+    items: Type.Array(
+      Type.Object(
+        { id: Type.String(), status: Type.Union([Type.Literal('done'), Type.Literal('skipped')]), reason: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkReplayReportSchema = Type.Union([DryRunReport, RunReport]);
+export type BulkReplayReport = Static<typeof BulkReplayReportSchema>;

@@ -12,7 +12,7 @@ import type { Resolution } from '../lifecycle/states.ts';
 import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionChanger } from '../bulk-launches/ports.ts';
-import { MAX_REPLAY, type BulkReplayBody } from './schemas.ts';
+import { MAX_REPLAY, type BulkReplayBody, type BulkReplayReport } from './schemas.ts';
 import { isoTime as iso } from '../clock.ts';
 
 export type ReplayStore = Pick<
@@ -52,7 +52,7 @@ export class BulkReplayService {
     private readonly clock: Clock,
   ) {}
 
-  async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<Record<string, unknown>> {
+  async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<BulkReplayReport> {
     const filter = await this.filterOf(body);
     if (body.dryRun === true) {
       // Changes nothing: a repeat simply counts again.
@@ -76,7 +76,7 @@ export class BulkReplayService {
       if (!request.matches(held.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk replay');
       if (held.report === null)
         throw new ConflictError('A bulk replay with this Idempotency-Key is still running; ask again once it has ended');
-      return JSON.parse(held.report) as Record<string, unknown>;
+      return JSON.parse(held.report) as BulkReplayReport;
     }
     // The run keeps its hold on the key while it goes (a long run outlasts one lease); lost, it stops.
     let renewedAt = now;
@@ -87,7 +87,7 @@ export class BulkReplayService {
       if (!(await this.store.renewReplayKey(idempotencyKey, owner, t + KEY_LEASE_MS)))
         throw new ConflictError('This bulk replay lost its Idempotency-Key to a repeat of the request and stopped; the repeat goes on');
     };
-    let report: Record<string, unknown>;
+    let report: BulkReplayReport;
     try {
       report = await this.run(body, filter, user, keepHold);
     } catch (err) {
@@ -104,7 +104,7 @@ export class BulkReplayService {
     filter: ReplayFilter,
     user: string,
     beforeEach: () => Promise<void> = async () => undefined,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<BulkReplayReport> {
     const count = await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const items: ReplayItem[] = [];
