@@ -4,12 +4,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import type { CallbackService } from './service.ts';
 import { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
+import { ActionViewSchema } from '../actions/views.ts';
 
 export const callbackRoutes =
   (callbacks: CallbackService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const config = { roles: 'public' as const, limitBy: 'token' as const };
-    const schema = { tags: ['callbacks'], params: TokenParams, security: [] };
+    // Each answers the action as it now is.
+    const schema = { tags: ['callbacks'], params: TokenParams, security: [], response: { 200: ActionViewSchema } };
     app.post('/callbacks/:token', { config, schema: { ...schema, body: CallbackBody } }, async (req) =>
       callbacks.callback(req.params.token, req.body),
     );

@@ -9,6 +9,7 @@ import type { ConnectorEntry } from '../engine/registry.ts';
 import { HandBackBody, ReferenceParams, SignedHeaders } from './schemas.ts';
 import { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
 import { useRawJsonBody } from './raw-body.ts';
+import { ActionViewSchema } from '../actions/views.ts';
 
 const verified = new WeakMap<FastifyRequest, ConnectorEntry>();
 
@@ -24,7 +25,13 @@ export const inboundRoutes =
       },
     });
     const config = { roles: 'public' as const, limitBy: 'token' as const, rawBody: true };
-    const schema = { tags: ['callbacks'], params: ReferenceParams, headers: SignedHeaders, security: [] };
+    const schema = {
+      tags: ['callbacks'],
+      params: ReferenceParams,
+      headers: SignedHeaders,
+      security: [],
+      response: { 200: ActionViewSchema },
+    };
     const connectorOf = (req: FastifyRequest): ConnectorEntry => verified.get(req)!;
     const base = '/connectors/:connector/inbound/:externalReference';
     app.post(base, { config, schema: { ...schema, body: CallbackBody } }, async (req) =>

@@ -11,22 +11,26 @@ import type { CallbackService } from '../callbacks/service.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { IntegrationService } from './service.ts';
 import { DeclineSolutionBody } from './integration.ts';
+import { ActionViewSchema } from '../actions/views.ts';
+import { IntegrationLogSchema } from './schemas.ts';
 
 export const integrationRoutes =
   (d: { integrations: IntegrationService; actions: ActionService; callbacks: CallbackService }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const byId = { tags: ['actions'], params: ActionIdParams };
-    app.get('/actions/:id/integration-log', { schema: byId }, async (req) => d.integrations.log(req.params.id));
+    app.get('/actions/:id/integration-log', { schema: { ...byId, response: { 200: IntegrationLogSchema } } }, async (req) =>
+      d.integrations.log(req.params.id),
+    );
     app.post(
       '/actions/:id/decline-solution',
-      { config: { roles: ['operator'] }, schema: { ...byId, body: DeclineSolutionBody } },
+      { config: { roles: ['operator'] }, schema: { ...byId, body: DeclineSolutionBody, response: { 200: ActionViewSchema } } },
       async (req) => d.actions.view(await d.integrations.declineSolution(req.params.id, userOf(req), req.body.note)),
     );
     app.post(
       '/callbacks/:token/hand-back',
       {
         config: { roles: 'public', limitBy: 'token' },
-        schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody },
+        schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody, response: { 200: ActionViewSchema } },
       },
       async (req) => d.callbacks.handBack(req.params.token, req.body),
     );

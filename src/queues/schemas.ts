@@ -5,19 +5,7 @@ import { UserName } from '../users/schemas.ts';
 import { DateTime } from '../api/schemas.ts';
 import { ALLOCATIONS } from './allocate.ts';
 import { MAX_MEMBERS } from './queue.ts';
-
-const ActionTypeRef = Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' });
-
-export const QueueIntegrationBody = Type.Object(
-  {
-    connector: Type.String({ minLength: 1, maxLength: 200, description: 'connector id or name' }),
-    onAssign: Type.Optional(ActionTypeRef),
-    onUpdate: Type.Optional(ActionTypeRef),
-    onClose: Type.Optional(ActionTypeRef),
-    onResolutionRejected: Type.Optional(ActionTypeRef),
-  },
-  { additionalProperties: false },
-);
+import { QueueIntegrationBody } from '../integrated-queues/integration.ts';
 
 export const QueueBody = Type.Object(
   {
