@@ -2,7 +2,7 @@
 // which owners to notify. Each store then runs the plan in the transaction of the writes.
 
 import { assertNever } from '../lifecycle/states.ts';
-import type { ActionWrite } from './types.ts';
+import type { ActionWrite, NewAction } from './types.ts';
 import type { TimelineEntry } from '../lifecycle/action.ts';
 import { MAX_INPUT_BYTES, describeBytes } from '../json-limits.ts';
 import type { CaseEvent } from '../processes/runner.ts';
@@ -48,6 +48,18 @@ export interface TaskAllocation {
   actionId: string;
   queue: string;
   at: number;
+}
+
+/**
+ * Launches that start To Do on a queue with no one named (a process's manual step, an action refused
+ * at launch onto its type's queue): allocated by the queue in the transaction of their insert, as a
+ * write's are. In queue name order, the order both stores lock queues in.
+ */
+export function insertAllocations(items: readonly NewAction[]): TaskAllocation[] {
+  const out: TaskAllocation[] = [];
+  for (const { action: a } of items)
+    if (a.state === 'todo' && a.queue != null && a.assignee == null) out.push({ actionId: a.id, queue: a.queue, at: a.updatedAt });
+  return out.sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
 }
 
 /** A change of state of a case's action, for the case outbox (stored only for cases that run a process). */

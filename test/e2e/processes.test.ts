@@ -81,6 +81,26 @@ for (const backend of storeHarnesses)
       expect(c.actions).toHaveLength(3);
     });
 
+    it("a manual step's task is allocated by its queue when it is created, as any task landing on the queue is", async () => {
+      for (const name of ['rita', 'ravi']) await h.api('POST', '/v1/users', { name });
+      await h.api('POST', '/v1/queues', { name: 'desk', members: ['rita', 'ravi'], allocation: 'round_robin' });
+      await h.api('POST', '/v1/processes', {
+        name: 'desk-work',
+        steps: [{ name: 'check', kind: 'manual', title: 'Check it', queue: 'desk' }],
+      });
+      const assignees: string[] = [];
+      for (const title of ['first', 'second']) {
+        const r = await h.api('POST', '/v1/cases', { process: 'desk-work', title });
+        const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'check').actionId !== null);
+        const task = (await h.api('GET', `/v1/actions/${actionOf(c, 'check')}`)).body;
+        expect(task).toMatchObject({ state: 'todo', reason: 'manual', queue: 'desk' });
+        assignees.push(task.assignee);
+        const tl = (await h.api('GET', `/v1/actions/${task.id}/timeline`)).body.items;
+        expect(tl.map((e: any) => e.kind)).toEqual(['launched', 'allocated']);
+      }
+      expect(assignees.sort()).toEqual(['ravi', 'rita']);
+    });
+
     it('a `when` that is false skips its step, and the case closes after it', async () => {
       const r = await h.api('POST', '/v1/cases', { process: 'onboard', title: 'No phone', data: { name: 'Kim' } });
       let c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'approve').actionId !== null);

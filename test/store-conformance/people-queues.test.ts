@@ -99,22 +99,26 @@ eachStore((ctx) => {
       expect(tally(await assignees(tasks.map((t) => t.id)))).toEqual({ [`b-${tag}`]: 4, [`c-${tag}`]: 4, [`a-${tag}`]: 1 });
     });
 
-    it('allocateTask hands a task created To Do (a manual step) to the case owner; once only; a missing queue says so', async () => {
+    it('a task inserted To Do on a queue (a manual step) is allocated in the same transaction; allocateTask then finds nothing to do; a missing queue says so', async () => {
       await user(`o-${tag}`);
       await queue(`own-${tag}`, [`o-${tag}`], 'owner');
       await store.insertCase({ id: `case-${tag}`, data: {}, owner: `o-${tag}`, createdAt: T0, updatedAt: T0 });
       const todoNow = { state: 'todo', reason: 'manual', phase: null, dueAt: null, caseId: `case-${tag}` } as const;
       const [m] = await waitingOn(`own-${tag}`, 1, todoNow);
-      expect(await store.allocateTask(m!.id, T0 + SECOND)).toMatchObject({ assignee: `o-${tag}` });
+      expect((await store.getAction(m!.id))!.assignee).toBe(`o-${tag}`);
+      expect((await store.listTimeline(m!.id)).map((e) => e.kind)).toContain('allocated');
       expect(await store.allocateTask(m!.id, T0 + SECOND)).toBeUndefined();
       const [lost] = await waitingOn(`ghost-${tag}`, 1, todoNow);
+      expect((await store.getAction(lost!.id))!.assignee).toBeNull();
+      expect((await store.listTimeline(lost!.id)).map((e) => e.message)).toContain(
+        `Queue ghost-${tag} does not exist: the task waits on it unassigned`,
+      );
       expect(await store.allocateTask(lost!.id, T0)).toEqual({
         actionId: lost!.id,
         queue: `ghost-${tag}`,
         assignee: null,
         message: `Queue ghost-${tag} does not exist: the task waits on it unassigned`,
       });
-      expect((await store.getAction(lost!.id))!.assignee).toBeNull();
     });
   });
 

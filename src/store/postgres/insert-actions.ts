@@ -9,6 +9,8 @@ import { inTransaction } from './transaction.ts';
 import { ConflictError } from '../../errors.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { insertAllocations } from '../effects.ts';
+import { allocateInTransaction } from './allocate-task.ts';
 
 // The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
 const SQL = `
@@ -36,6 +38,7 @@ export async function insertActions(pool: Pool, items: NewAction[]): Promise<voi
         client,
         items.map((it) => it.action),
       );
+      for (const t of insertAllocations(items)) await allocateInTransaction(client, t);
     });
   } catch (e) {
     if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION) {

@@ -8,6 +8,8 @@ import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { multiRowInserts, prepared } from './statements.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { insertAllocations, type TaskAllocation } from '../effects.ts';
+import { allocateInTransaction } from './allocate-task.ts';
 
 /** Rows per multi-row INSERT (29 parameters each: 464, far below SQLite's limit). */
 const CHUNK = 16;
@@ -25,6 +27,7 @@ export interface PreparedInsert {
   values: unknown[];
   timeline: unknown[];
   events: WebhookEventRow[][];
+  allocations: TaskAllocation[];
 }
 
 export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
@@ -37,7 +40,7 @@ export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
     for (const e of it.timeline) timelineValues(timeline, it.action.id, e);
     if (it.events) events.push(it.events);
   }
-  return { values, timeline, events };
+  return { values, timeline, events, allocations: insertAllocations(items) };
 }
 
 /** The ids of prepared launches. */
@@ -58,6 +61,7 @@ export function insertActions(db: Database.Database, p: PreparedInsert): void {
       }
       insertTimelineValues(db, p.timeline);
       for (const e of p.events) insertWebhookEventsTx(db, e);
+      for (const t of p.allocations) allocateInTransaction(db, t);
     }).immediate();
   } catch (e) {
     throw (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? launchKeyConflict() : e;
