@@ -25,7 +25,7 @@ import { taskRoutes } from '../tasks/routes.ts';
 import { processRoutes } from '../processes/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { inboundRoutes } from '../inbound/routes.ts';
-import { refuseDeepBody } from './body-depth.ts';
+import { boundedJsonParser, refuseDeepBody } from './body-depth.ts';
 import { markProblems, writeProblems } from './openapi.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
@@ -100,6 +100,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
+  // JSON nested past what any route accepts is refused before it is parsed (the parse itself is the cost).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, boundedJsonParser(app.getDefaultJsonParser('error', 'error')));
   // Any body nested too deep is refused here, before any handler (signed routes check after their signature).
   app.addHook('preValidation', async (req) => {
     if (req.routeOptions.config?.bodyDepth !== 'route') refuseDeepBody(req.body);

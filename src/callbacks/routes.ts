@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import type { CallbackService } from './service.ts';
-import { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
+import { AcknowledgeBody, CALLBACK_BODY_LIMIT, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
 import { ActionViewSchema } from '../actions/views.ts';
 
 export const callbackRoutes =
@@ -12,19 +12,23 @@ export const callbackRoutes =
     const config = { roles: 'public' as const, limitBy: 'token' as const };
     // Each answers the action as it now is.
     const schema = { tags: ['callbacks'], params: TokenParams, security: [], response: { 200: ActionViewSchema } };
-    app.post('/callbacks/:token', { config, schema: { ...schema, body: CallbackBody } }, async (req) =>
+    app.post('/callbacks/:token', { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: CallbackBody } }, async (req) =>
       callbacks.callback(req.params.token, req.body),
     );
-    app.post('/callbacks/:token/acknowledge', { config, schema: { ...schema, body: AcknowledgeBody } }, async (req) =>
-      callbacks.acknowledge(req.params.token, req.body),
+    app.post(
+      '/callbacks/:token/acknowledge',
+      { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: AcknowledgeBody } },
+      async (req) => callbacks.acknowledge(req.params.token, req.body),
     );
     // A heartbeat needs no body: "still alive" is the whole message.
     app.post(
       '/callbacks/:token/heartbeat',
-      { config, schema: { ...schema, body: HeartbeatBody }, preValidation: emptyBodyIsObject },
+      { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: HeartbeatBody }, preValidation: emptyBodyIsObject },
       async (req) => callbacks.heartbeat(req.params.token, req.body),
     );
-    app.post('/callbacks/:token/messages', { config, schema: { ...schema, body: MessageBody } }, async (req) =>
-      callbacks.message(req.params.token, req.body),
+    app.post(
+      '/callbacks/:token/messages',
+      { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: MessageBody } },
+      async (req) => callbacks.message(req.params.token, req.body),
     );
   };

@@ -3,7 +3,13 @@
 // messages name the limit the same way everywhere.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_REFERENCE_CHARS, MAX_TEXT_CHARS } from '../json-limits.ts';
+import { MAX_CALLBACK_DATA_BYTES, MAX_REFERENCE_CHARS, MAX_TEXT_CHARS } from '../json-limits.ts';
+
+/**
+ * The largest body a callback route reads: its data's limit and room for the rest. These routes are
+ * public (a token, not a key), so they do not read the API's 5 MB before the token is checked.
+ */
+export const CALLBACK_BODY_LIMIT = MAX_CALLBACK_DATA_BYTES + 64 * 1024;
 
 const REFERENCE = `the external system’s reference; at most ${MAX_REFERENCE_CHARS} characters`;
 

@@ -4,7 +4,7 @@
 // when the context verifies, are parsed only after the signature holds.
 
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { refuseDeepBody } from '../api/body-depth.ts';
+import { boundedJsonParser, refuseDeepBody } from '../api/body-depth.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,7 +33,7 @@ const unparsed = new WeakSet<FastifyRequest>();
  * learns nothing, not even whether its body was JSON or too deeply nested.
  */
 export function useRawJsonBody(app: FastifyInstance, opts: { bodyLimit?: number; verify?: VerifyRaw } = {}): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const parseJson = boundedJsonParser(app.getDefaultJsonParser('error', 'error'));
   const parse = (req: FastifyRequest, bytes: Buffer): Promise<unknown> =>
     new Promise((resolve, reject) => void parseJson(req, bytes.toString('utf8'), (err, body) => (err ? reject(err) : resolve(body))));
   if (!app.hasRequestDecorator('rawBody')) app.decorateRequest('rawBody', null);

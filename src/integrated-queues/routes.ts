@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import { ActionIdParams } from '../actions/schemas.ts';
-import { TokenParams } from '../callbacks/schemas.ts';
+import { CALLBACK_BODY_LIMIT, TokenParams } from '../callbacks/schemas.ts';
 import { HandBackBody } from '../inbound/schemas.ts';
 import type { CallbackService } from '../callbacks/service.ts';
 import type { ActionService } from '../actions/service.ts';
@@ -30,6 +30,7 @@ export const integrationRoutes =
       '/callbacks/:token/hand-back',
       {
         config: { roles: 'public', limitBy: 'token' },
+        bodyLimit: CALLBACK_BODY_LIMIT,
         schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody, response: { 200: ActionViewSchema } },
       },
       async (req) => d.callbacks.handBack(req.params.token, req.body),

@@ -80,6 +80,8 @@ export const uiPlugin =
       '/ui/session',
       {
         ...publicRoute,
+        // A key of at most 500 characters: nobody signed in needs the API's 5 MB read first.
+        bodyLimit: 16 * 1024,
         schema: {
           hide: true,
           body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
