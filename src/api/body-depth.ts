@@ -55,11 +55,43 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 
 type JsonParser = (req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => void;
 
-/** `parse`, refusing text nested past MAX_BODY_DEPTH before parsing it (422, as refuseDeepBody). */
+const ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})/g;
+const HIGH = /^[dD][89abAB]/;
+
+/**
+ * What in JSON text a store cannot keep, or null: the NUL escape (PostgreSQL's text and jsonb refuse
+ * it) or a surrogate escape that is not half of a pair (jsonb refuses it; it is no character).
+ */
+export function unstorableEscape(text: string): string | null {
+  if (!text.includes('\\u')) return null;
+  ESCAPE.lastIndex = 0;
+  let previous: { code: string; end: number } | undefined;
+  for (let m = ESCAPE.exec(text); m !== null; m = ESCAPE.exec(text)) {
+    const code = m[1]!;
+    const start = m.index + m[0].length - 6;
+    if (code === '0000') return 'contains \\u0000 (the NUL character), which Callout cannot store';
+    const high = HIGH.test(code);
+    const pairedLow = !high && previous !== undefined && HIGH.test(previous.code) && previous.end === start;
+    if (!high && !pairedLow) return `contains \\u${code}, half of a surrogate pair without its other half`;
+    if (high) {
+      const next = text.slice(start + 6, start + 12);
+      if (!/^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(next)) return `contains \\u${code}, half of a surrogate pair without its other half`;
+    }
+    previous = { code, end: start + 6 };
+  }
+  return null;
+}
+
+/**
+ * `parse`, refusing before parsing text nested past MAX_BODY_DEPTH (422, as refuseDeepBody) or
+ * holding what no store can keep (422: SQLite would keep it, PostgreSQL refuse it).
+ */
 export function boundedJsonParser(parse: JsonParser): JsonParser {
   return (req, body, done) => {
     if (nestsDeeperThan(body, MAX_BODY_DEPTH))
       return done(new ValidationError([{ field: '', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }]));
+    const unstorable = unstorableEscape(body);
+    if (unstorable !== null) return done(new ValidationError([{ field: '', message: unstorable }]));
     parse(req, body, done);
   };
 }

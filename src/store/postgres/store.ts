@@ -69,6 +69,7 @@ import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../ty
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { classifyLostStatements, inTransaction } from './transaction.ts';
+import { storableParameters } from './storable-text.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus, StatusChange } from '../../connectors/circuit.ts';
 import { createLogger, type Logger } from '../../logger.ts';
@@ -138,6 +139,8 @@ export class PostgresStore implements Store {
     // pg hangs the whole client off the error: log what matters, not the connection's internals.
     classifyLostStatements(this.pool);
     classifyLostStatements(this.claimPool);
+    storableParameters(this.pool);
+    storableParameters(this.claimPool);
     for (const pool of [this.pool, this.claimPool])
       pool.on('error', (err) =>
         this.logger.warn(
