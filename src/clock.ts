@@ -61,3 +61,19 @@ export function isoTime(ms: number | null | undefined): string | null {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * Epoch ms of an RFC 3339 date-time with its zone ("2026-12-01T09:00:00Z", "…+01:00"); NaN for any
+ * other text, and for a date no calendar has: Date.parse reads 2027-02-31 as 3 March.
+ */
+export function parseDateTime(text: string): number {
+  const m = DATE_TIME.exec(text);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute, second = '0', offH = '0', offM = '0'] = m.slice(1).map((x) => x ?? undefined) as string[];
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > daysInMonth) return NaN;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offH) > 23 || Number(offM) > 59) return NaN;
+  return Date.parse(text);
+}

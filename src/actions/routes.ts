@@ -6,10 +6,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
-import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody } from './schemas.ts';
+import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody, TimelineQuery } from './schemas.ts';
 import { OPERATORS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
-import { Type } from '@sinclair/typebox';
 import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
 import { Page } from '../api/schemas.ts';
 
@@ -22,7 +21,8 @@ const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const ActionPage = Page(ActionViewSchema);
-const TimelinePage = Type.Object({ items: Type.Array(TimelineEntrySchema) }, { additionalProperties: false });
+/** A timeline reads oldest first; `next` is the `after` of the next page (a string, as every page's `next`). */
+const TimelinePage = Page(TimelineEntrySchema);
 
 export const actionRoutes =
   (actions: ActionService): FastifyPluginAsyncTypebox =>
@@ -60,9 +60,14 @@ export const actionRoutes =
     // Every command on an action answers with the action as it now is.
     const byId = { tags, params: ActionIdParams, response: { 200: ActionViewSchema } };
     app.get('/actions/:id', { schema: byId }, async (req) => actions.getAction(req.params.id));
-    app.get('/actions/:id/timeline', { schema: { ...byId, response: { 200: TimelinePage } } }, async (req) => ({
-      items: await actions.timeline(req.params.id),
-    }));
+    app.get(
+      '/actions/:id/timeline',
+      {
+        schema: { ...byId, querystring: TimelineQuery, response: { 200: TimelinePage } },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
+      async (req) => actions.timelinePage(req.params.id, req.query),
+    );
     const config = { roles: OPERATORS };
     app.post('/actions/:id/retry', { config, schema: byId }, async (req) => actions.retry(req.params.id, userOf(req)));
     app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));

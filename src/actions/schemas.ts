@@ -13,6 +13,20 @@ export const oneOf = <T extends string>(values: readonly T[], description: strin
 export const ActionIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'action id' }) });
 export type ActionIdParams = Static<typeof ActionIdParams>;
 
+/** The default and largest page of a timeline. */
+export const TIMELINE_PAGE = 1000;
+
+export const TimelineQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'entries after this `seq` (the `next` of the page before)' })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: TIMELINE_PAGE, description: `entries in the page (default ${TIMELINE_PAGE})` }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TimelineQuery = Static<typeof TimelineQuery>;
+
 export const LaunchBody = Type.Object(
   {
     actionType: Type.String({ minLength: 1, description: 'action type id or name' }),

@@ -8,7 +8,7 @@ import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Clock } from '../clock.ts';
+import { parseDateTime, type Clock } from '../clock.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { checkCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
@@ -18,7 +18,7 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
-import type { ActionListQuery, CompleteBody, LaunchRequest } from './schemas.ts';
+import { TIMELINE_PAGE, type ActionListQuery, type CompleteBody, type LaunchRequest } from './schemas.ts';
 
 type Launcher = Exclude<Actor, 'integration'>;
 type Launch = ReturnType<typeof launchAction>;
@@ -220,6 +220,15 @@ export class ActionService {
     return timelineView(await this.store.listTimeline(id));
   }
 
+  /** A page of the timeline, oldest first: a task with thousands of messages is not read whole. */
+  async timelinePage(id: string, q: { after?: number; limit?: number }): Promise<{ items: TimelineEntry[]; next: string | null }> {
+    if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
+    const limit = q.limit ?? TIMELINE_PAGE;
+    const rows = await this.store.listTimeline(id, { ...(q.after !== undefined ? { afterSeq: q.after } : {}), limit: limit + 1 });
+    const items = timelineView(rows.slice(0, limit));
+    return { items, next: rows.length > limit ? String(items.at(-1)!.seq) : null };
+  }
+
   async retry(id: string, user: string): Promise<ActionView> {
     return this.view(await this.engine.apply(id, { type: 'retry_requested', user }));
   }
@@ -255,5 +264,5 @@ export class ActionService {
 function startTimeOf(v: LaunchRequest['startAt']): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  return /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
+  return parseDateTime(v);
 }

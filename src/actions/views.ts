@@ -8,7 +8,6 @@ import { retryCount } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 
-
 /** An action as the API gives it: the schema is the type (ActionView) and the OpenAPI document's. */
 export const ActionViewSchema = Type.Object(
   {

@@ -13,7 +13,7 @@ import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionChanger } from '../bulk-launches/ports.ts';
 import { MAX_REPLAY, type BulkReplayBody, type BulkReplayReport } from './schemas.ts';
-import { isoTime as iso } from '../clock.ts';
+import { isoTime as iso, parseDateTime } from '../clock.ts';
 
 export type ReplayStore = Pick<
   Store,
@@ -27,7 +27,6 @@ const KEY_RENEW_MS = 60_000;
 const KEY_KEPT_MS = 24 * 60 * 60_000;
 
 const SAMPLE = 10;
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export interface ReplayItem {
   id: string;
@@ -148,7 +147,7 @@ export class BulkReplayService {
     if (!narrowing.some((k) => f[k] !== undefined)) p.add('filter', `must narrow the actions with at least one of ${narrowing.join(', ')}`);
     const instant = (v: string | undefined, field: string): number | undefined => {
       if (v === undefined) return undefined;
-      const t = ISO_WITH_ZONE.test(v) ? Date.parse(v) : NaN;
+      const t = parseDateTime(v);
       if (Number.isNaN(t)) p.add(field, 'must be a date-time with a time zone, e.g. 2026-12-01T09:00:00Z or 2026-12-01T09:00:00+01:00');
       return t;
     };

@@ -77,8 +77,10 @@ export class CallbackService {
     checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
     p.throwIfAny();
     const ref = body.externalReference;
+    // The reference goes with the callback: only onto an action that still takes one (a refused
+    // callback changes nothing, its reference included).
     const acked =
-      ref !== undefined && ref !== a.externalReference && a.state !== 'closed'
+      ref !== undefined && ref !== a.externalReference && a.state === 'waiting' && a.callbackOutcome === null
         ? await this.engine.apply(a.id, { type: 'acknowledged', externalReference: ref }, a)
         : undefined;
     const cur = acked ?? a;

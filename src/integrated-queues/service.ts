@@ -238,7 +238,7 @@ export class IntegrationService {
   private async titleOf(a: ActionRecord): Promise<string> {
     if (typeof a.input.Title === 'string') return a.input.Title;
     if (a.actionTypeId !== null) return (await this.d.registry.actionType(a.actionTypeId)).compiled.spec.name;
-    const first = (await this.d.store.listTimeline(a.id))[0]?.message;
+    const first = (await this.d.store.listTimeline(a.id, { limit: 1 }))[0]?.message;
     return first?.replace(/^Created To Do \(Manual\): /, '') ?? `Task ${a.id}`;
   }
 

@@ -100,6 +100,11 @@ export interface ActionFilter {
   limit: number;
 }
 
+export interface TimelinePage {
+  afterSeq?: number;
+  limit?: number;
+}
+
 export interface TimelineRow extends TimelineEntry {
   seq: number;
   actionId: string;
@@ -269,7 +274,8 @@ export interface Store {
   nextDueAt(): Promise<number | null>;
   /** Applies guarded writes in one transaction; returns, per write, whether it was applied. */
   writeActions(writes: ActionWrite[]): Promise<boolean[]>;
-  listTimeline(actionId: string): Promise<TimelineRow[]>;
+  /** An action's timeline in the order written; a page of it with `page` (entries after `afterSeq`, at most `limit`). */
+  listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]>;
 
   /** Takes permits from every fixed window of a connector's rate limits at once (all windows or none). */
   acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant>;

@@ -55,6 +55,14 @@ describe('time bounds', () => {
     expect((await list()).status).toBe(200);
   });
 
+  it('a startAt on a day no calendar has is a 422, not the day it would roll over to', async () => {
+    const before = await list();
+    const r = await h.api('POST', '/v1/actions', { actionType: 'cb', input: {}, startAt: '2027-02-31T09:00:00Z' });
+    expect(r.status).toBe(422);
+    expect(r.body.errors[0].field).toBe('startAt');
+    expect(await list()).toEqual(before);
+  });
+
   it('a duration over ten years is refused where a setting takes one, naming the field', async () => {
     const r = await h.api('POST', '/v1/action-types', {
       name: 'forever',

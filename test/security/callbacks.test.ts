@@ -67,6 +67,17 @@ for (const backend of backends)
       return ids;
     };
 
+    it('a refused callback changes nothing: the reference it carries is not taken either', async () => {
+      const [id] = await awaiting(1);
+      const path = `/v1/callbacks/${h.callout.engine.callbackToken(id!)}`;
+      expect((await h.api('POST', path, { outcome: 'failure', reason: 'no stock' })).status).toBe(200);
+      const before = (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items;
+      const r = await h.api('POST', path, { outcome: 'success', externalReference: 'ATTACKER-REF' });
+      expect(r.status).toBe(409);
+      expect((await h.api('GET', `/v1/actions/${id}`)).body.externalReference).toBeNull();
+      expect((await h.api('GET', `/v1/actions/${id}/timeline`)).body.items).toEqual(before);
+    });
+
     it('a write the store cannot take fails alone: the others in its group commit are written', async () => {
       const ids = await awaiting(21);
       const actions = await Promise.all(ids.map((id) => h.callout.store.getAction(id)));

@@ -27,6 +27,7 @@ import type {
   Store,
   StoreCapabilities,
   TimelineRow,
+  TimelinePage,
   UiSessionRow,
 } from '../types.ts';
 import { ensureSetting } from './ensure-setting.ts';
@@ -252,8 +253,8 @@ export class PostgresStore implements Store {
     return writeActions(this.pool, writes);
   }
 
-  async listTimeline(actionId: string): Promise<TimelineRow[]> {
-    return listTimeline(this.pool, actionId);
+  async listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]> {
+    return listTimeline(this.pool, actionId, page);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {

@@ -1,12 +1,13 @@
-// One action's timeline, in the order written.
+// One action's timeline, in the order written, whole or a page at a time.
 
 import type Database from 'better-sqlite3';
-import type { TimelineRow } from '../types.ts';
+import type { TimelinePage, TimelineRow } from '../types.ts';
 import { timelineFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
-export function listTimeline(db: Database.Database, actionId: string): TimelineRow[] {
-  return (prepared(db, 'SELECT * FROM timeline WHERE action_id = ? ORDER BY seq').all(actionId) as Record<string, unknown>[]).map(
-    timelineFromRow,
-  );
+const PAGE = 'SELECT * FROM timeline WHERE action_id = ? AND seq > ? ORDER BY seq LIMIT ?';
+
+export function listTimeline(db: Database.Database, actionId: string, page: TimelinePage = {}): TimelineRow[] {
+  const rows = prepared(db, PAGE).all(actionId, page.afterSeq ?? -1, page.limit ?? -1) as Record<string, unknown>[];
+  return rows.map(timelineFromRow);
 }

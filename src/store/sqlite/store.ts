@@ -28,6 +28,7 @@ import type {
   Store,
   StoreCapabilities,
   TimelineRow,
+  TimelinePage,
   UiSessionRow,
 } from '../types.ts';
 import { prepared } from './statements.ts';
@@ -353,9 +354,9 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  async listTimeline(actionId: string): Promise<TimelineRow[]> {
+  async listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]> {
     this.refuseIfStopped();
-    return listTimeline(this.db, actionId);
+    return listTimeline(this.db, actionId, page);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {
