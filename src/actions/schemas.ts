@@ -3,7 +3,7 @@
 // JSON an outside caller sends stay domain checks (launch-limits.ts).
 
 import { Type, type Static } from '@sinclair/typebox';
-import { PHASES, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 
 /** One of the words: a JSON Schema `enum`, so a wrong value is one error naming the field, not one per word. */
@@ -64,7 +64,7 @@ export const ActionListQuery = Type.Object(
   {
     state: Type.Optional(oneOf(Object.values(STATES), 'state word')),
     phase: Type.Optional(oneOf(Object.values(PHASES), 'phase word')),
-    reason: Type.Optional(Type.String({ description: 'reason word of To Do actions' })),
+    reason: Type.Optional(oneOf(Object.values(REASONS), 'reason word of To Do and In Progress actions')),
     resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'resolution word of closed actions')),
     actionType: Type.Optional(Type.String({ description: 'action type id or name' })),
     connector: Type.Optional(Type.String({ minLength: 1, description: 'connector id or name: actions of its action types' })),

@@ -83,12 +83,32 @@ export function errorHandler(logger: Logger) {
       const ctx = fe.validationContext === 'querystring' ? '' : fe.validationContext === 'params' ? '' : '';
       // An `if`/`then` failure ('must match "then" schema') only repeats the errors of its `then`, listed beside it.
       const own = fe.validation.filter((v) => v.keyword !== 'if');
-      const errors = (own.length > 0 ? own : fe.validation).map((v) => {
+      // A union of words fails once per word ('must be equal to constant') and once as a whole
+      // ('must match a schema in anyOf'): said once, with the words.
+      const words = new Map<string, unknown[]>();
+      for (const v of own)
+        if (v.keyword === 'const') words.set(v.instancePath, [...(words.get(v.instancePath) ?? []), v.params?.allowedValue]);
+      const said = new Set<string>();
+      const errors = (own.length > 0 ? own : fe.validation).flatMap((v) => {
         const missing = v.params?.missingProperty as string | undefined;
         const extra = v.params?.additionalProperty as string | undefined;
         const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
         const field = [ctx, path, missing ?? extra].filter(Boolean).join('.');
-        return { field, message: missing ? 'is required' : extra ? 'is not a known field' : (v.message ?? 'is invalid') };
+        const union = words.get(v.instancePath);
+        if (union && (v.keyword === 'const' || v.keyword === 'anyOf')) {
+          if (said.has(v.instancePath)) return [];
+          said.add(v.instancePath);
+          return [{ field, message: `must be one of ${union.map(String).join(', ')}` }];
+        }
+        const allowed = v.keyword === 'enum' ? (v.params?.allowedValues as unknown[] | undefined) : undefined;
+        const message = missing
+          ? 'is required'
+          : extra
+            ? 'is not a known field'
+            : allowed
+              ? `must be one of ${allowed.map(String).join(', ')}`
+              : (v.message ?? 'is invalid');
+        return [{ field, message }];
       });
       return sendProblem(reply, problem('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors));
     }

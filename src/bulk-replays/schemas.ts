@@ -1,6 +1,8 @@
 // Route schemas for POST /v1/bulk-replays (TypeBox): request validation and the OpenAPI document.
 
 import { type Static, Type } from '@sinclair/typebox';
+import { StringEnum } from '../api/schemas.ts';
+import { REASONS } from '../lifecycle/states.ts';
 
 export const MAX_REPLAY = 10_000;
 
@@ -10,7 +12,7 @@ const Instant = (description: string) => Type.String({ maxLength: 40, descriptio
 export const ReplayFilterBody = Type.Object(
   {
     state: Type.Optional(Type.Union(['waiting', 'todo', 'in_progress', 'closed'].map((s) => Type.Literal(s)))),
-    reason: Type.Optional(Text('e.g. failure_callback, timeout, retries_exhausted')),
+    reason: Type.Optional(StringEnum(Object.values(REASONS), { description: 'reason word of To Do and In Progress actions' })),
     resolution: Type.Optional(Type.Union(['done_successfully', 'not_done_successfully'].map((s) => Type.Literal(s)))),
     actionType: Type.Optional(Text('action type id or name')),
     connector: Type.Optional(Text('connector id or name: actions of its action types')),

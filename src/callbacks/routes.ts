@@ -10,6 +10,8 @@ export const callbackRoutes =
   (callbacks: CallbackService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const config = { roles: 'public' as const, limitBy: 'token' as const };
+    // A made-up token is answered before its body is read (the MAC is checked, the store is not asked).
+    app.addHook('preParsing', async (req) => callbacks.refuseForgedToken((req.params as { token: string }).token));
     // Each answers the action as it now is.
     const schema = { tags: ['callbacks'], params: TokenParams, security: [], response: { 200: ActionViewSchema } };
     app.post('/callbacks/:token', { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: CallbackBody } }, async (req) =>

@@ -57,6 +57,14 @@ export class CallbackService {
   }
 
   /**
+   * Refuses a token that is not Callout's (its MAC does not hold) with the answer an unknown one gets,
+   * before its request's body is read: anyone can make up a token, and reading a body costs.
+   */
+  refuseForgedToken(token: string): void {
+    if (this.engine.actionIdOfToken(token) === undefined) throw new NotFoundError('Callback', 'token');
+  }
+
+  /**
    * The action a callback token is for. A forged token, an unknown action and a token whose action
    * closed more than the token TTL ago get the same 404: nothing to probe, and old tokens are dead.
    */

@@ -31,6 +31,8 @@ export const integrationRoutes =
       {
         config: { roles: 'public', limitBy: 'token' },
         bodyLimit: CALLBACK_BODY_LIMIT,
+        // A made-up token is answered before its body is read, as on the other callback routes.
+        preParsing: async (req) => d.callbacks.refuseForgedToken((req.params as { token: string }).token),
         schema: { tags: ['callbacks'], params: TokenParams, security: [], body: HandBackBody, response: { 200: ActionViewSchema } },
       },
       async (req) => d.callbacks.handBack(req.params.token, req.body),

@@ -1,7 +1,7 @@
 // An outside probe (session 21): on PostgreSQL, an external system answering with a NUL character or a
 // lone surrogate ({"ok":"a\u0000b"}) made the outcome's write fail, and the action was sent again at
-// every lease, for ever, with nothing on its timeline. The store now keeps U+FFFD in their place; a
-// request to Callout's API carrying either is refused (422) on both stores, so both keep the same.
+// every lease, for ever, with nothing on its timeline; a launch carrying one was a 500. PostgreSQL now
+// keeps U+FFFD in their place.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,19 +53,13 @@ for (const backend of storeHarnesses)
       expect(JSON.stringify(tl)).toContain('after');
     });
 
-    it('a request carrying one is refused with 422, naming it, and nothing is launched', async () => {
-      for (const text of ['a\\u0000b', 'a\\udc00b']) {
-        const r = await h.api('POST', '/v1/actions', `{"actionType":"raw","input":{"Title":"${text}"}}`, {
-          'content-type': 'application/json',
-        });
-        expect(r.status).toBe(422);
-        expect(r.body.errors[0].message).toMatch(/\\u(0000|dc00)/);
-      }
-      const ok = await h.api('POST', '/v1/actions', '{"actionType":"raw","input":{"Title":"\\ud83d\\ude00 \\\\u0000"}}', {
+    it('a launch carrying one is taken; PostgreSQL keeps U+FFFD in its place, SQLite the character', async () => {
+      const r = await h.api('POST', '/v1/actions', '{"actionType":"raw","input":{"Title":"a\\u0000b \\udc00 \\ud83d\\ude00"}}', {
         'content-type': 'application/json',
       });
-      expect(ok.status).toBe(201);
-      expect(ok.body.input.Title).toBe('😀 \\u0000');
+      expect(r.status).toBe(201);
+      const kept = (await h.api('GET', `/v1/actions/${r.body.id}`)).body.input.Title;
+      expect(kept).toBe(backend.name === 'PostgreSQL' ? 'a\uFFFDb \uFFFD 😀' : 'a\u0000b \udc00 😀');
     });
   });
 

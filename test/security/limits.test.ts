@@ -47,6 +47,23 @@ describe('bodies', () => {
     expect(res.body).toMatchObject({ code: 'BAD_REQUEST' });
     expect(res.body.detail).toMatch(/not valid JSON/);
   });
+
+  it('a __proto__ key is refused as such, not as JSON that does not parse', async () => {
+    const res = await h.api('POST', '/v1/connectors', '{"name":"x","__proto__":{"admin":true}}', { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/__proto__ or constructor\.prototype key/);
+  });
+
+  it('a word out of a list is refused naming the words it may be, once', async () => {
+    const queue = await h.api('POST', '/v1/queues', { name: 'q-words', allocation: 'random' });
+    expect(queue.status).toBe(422);
+    expect(queue.body.errors).toEqual([{ field: 'allocation', message: 'must be one of none, round_robin, least_loaded, owner' }]);
+    const list = await h.api('GET', '/v1/actions?reason=failure_callback');
+    expect(list.status).toBe(422);
+    expect(list.body.errors).toEqual([
+      { field: 'reason', message: 'must be one of updated_by_integration, timeout, request_rejected, invalid_input, manual' },
+    ]);
+  });
 });
 
 describe('rate limits', () => {
