@@ -4,12 +4,10 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
+import { StringEnum } from '../api/schemas.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 
 /** One of the words: a JSON Schema `enum`, so a wrong value is one error naming the field, not one per word. */
-export const oneOf = <T extends string>(values: readonly T[], description: string) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], description });
-
 export const ActionIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'action id' }) });
 export type ActionIdParams = Static<typeof ActionIdParams>;
 
@@ -53,7 +51,9 @@ export type LaunchRequest = Static<typeof LaunchBody>;
 
 export const CompleteBody = Type.Object(
   {
-    resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'how the operator closes the action; done_successfully when absent')),
+    resolution: Type.Optional(
+      StringEnum(Object.values(RESOLUTIONS), { description: 'how the operator closes the action; done_successfully when absent' }),
+    ),
     note: Type.Optional(Type.String({ maxLength: MAX_TEXT_CHARS, description: 'shown on the timeline' })),
   },
   { additionalProperties: false },
@@ -62,10 +62,10 @@ export type CompleteBody = Static<typeof CompleteBody>;
 
 export const ActionListQuery = Type.Object(
   {
-    state: Type.Optional(oneOf(Object.values(STATES), 'state word')),
-    phase: Type.Optional(oneOf(Object.values(PHASES), 'phase word')),
-    reason: Type.Optional(oneOf(Object.values(REASONS), 'reason word of To Do and In Progress actions')),
-    resolution: Type.Optional(oneOf(Object.values(RESOLUTIONS), 'resolution word of closed actions')),
+    state: Type.Optional(StringEnum(Object.values(STATES), { description: 'state word' })),
+    phase: Type.Optional(StringEnum(Object.values(PHASES), { description: 'phase word' })),
+    reason: Type.Optional(StringEnum(Object.values(REASONS), { description: 'reason word of To Do and In Progress actions' })),
+    resolution: Type.Optional(StringEnum(Object.values(RESOLUTIONS), { description: 'resolution word of closed actions' })),
     actionType: Type.Optional(Type.String({ description: 'action type id or name' })),
     connector: Type.Optional(Type.String({ minLength: 1, description: 'connector id or name: actions of its action types' })),
     q: Type.Optional(

@@ -1,8 +1,7 @@
 // Request schemas of the case routes (TypeBox). The size and depth of `data` stay domain checks.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { oneOf } from '../actions/schemas.ts';
-import { DateTime } from '../api/schemas.ts';
+import { DateTime, StringEnum } from '../api/schemas.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -36,7 +35,7 @@ export type CasePatchBody = Static<typeof CasePatchBody>;
 
 export const CaseListQuery = Type.Object(
   {
-    status: Type.Optional(oneOf(['open', 'closed'] as const, 'open or closed')),
+    status: Type.Optional(StringEnum(['open', 'closed'] as const, { description: 'open or closed' })),
     owner: Type.Optional(Type.String({ maxLength: 200 })),
     queue: Type.Optional(Type.String({ maxLength: 200, description: 'cases with an open action (To Do, In Progress) on this queue' })),
     process: Type.Optional(Type.String({ maxLength: 200, description: 'process id or name' })),
