@@ -298,6 +298,8 @@ describe('retries, stepped on a fake clock', () => {
     const notes = (await f.api('GET', '/v1/notifications', undefined, {})).body.items;
     void notes; // the admin key is not the owner: check the owner's notifications through the store
     expect((await f.callout.notifications.list('olivia')).some((n) => n.actionId === a.id && n.kind === 'action.escalated')).toBe(true);
+    // The case is marked escalated too, a plain case without a process included (SPEC 2: highlighted on the case).
+    expect((await f.api('GET', `/v1/cases/${kase.id}`)).body.escalated).toBe(true);
     const tl = (await f.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
     expect(tl.filter((e: { kind: string }) => e.kind === 'attempt')).toHaveLength(4);
     expect(tl.filter((e: { kind: string }) => e.kind === 'state_changed')).toHaveLength(1);

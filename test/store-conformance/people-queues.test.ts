@@ -131,6 +131,8 @@ eachStore((ctx) => {
       ]);
       const [n] = await store.listNotifications(`n-${tag}`);
       expect(n!.readAt).toBeUndefined();
+      // The escalation marks its case, which has no process.
+      expect((await store.getCase(`c-${tag}`))!.escalated).toBe(true);
       expect(await store.markNotificationRead(n!.id, `someone-${tag}`, T0)).toBeUndefined();
       expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 5)).toMatchObject({ id: n!.id, readAt: T0 + 5 });
       expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 9)).toMatchObject({ readAt: T0 + 5 });

@@ -165,6 +165,8 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
  WHERE c.id = ANY($2::text[]) AND c.owner <> ''
  ORDER BY n.ord`;
 
+const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true WHERE id = ANY($1::text[]) AND NOT escalated';
+
 /** The earliest due time among actions due within WAKE_WITHIN_MS of their write, or Infinity. */
 const earliestDueSoon = (actions: ActionRecord[]): number =>
   Math.min(...actions.map((a) => (a.dueAt !== null && a.dueAt <= a.updatedAt + WAKE_WITHIN_MS ? a.dueAt : Infinity)));
@@ -270,14 +272,18 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
     for (const m of round) if (ids.has(m.caseId)) refused.push({ ...mergeRefusedEntry(m, m.at), actionId: m.actionId });
   }
   await insertTimeline(client, refused);
-  if (plan.notices.length > 0)
+  if (plan.notices.length > 0) {
+    const caseIds = [...new Set(plan.notices.map((n) => n.caseId))];
     await client.query({
       name: 'callout_notify_owner',
       text: NOTIFY_OWNER,
       values: [
         JSON.stringify(plan.notices.map((n, ord) => ({ ord, action_id: n.actionId, case_id: n.caseId, message: n.message, at: n.at }))),
-        [...new Set(plan.notices.map((n) => n.caseId))],
+        caseIds,
       ],
     });
+    // An escalated action marks its case, a plain one too (a process's run marks its own as well).
+    await client.query({ name: 'callout_mark_case_escalated', text: MARK_CASE_ESCALATED, values: [caseIds] });
+  }
   for (const t of plan.allocations) await allocateInTransaction(client, t);
 }

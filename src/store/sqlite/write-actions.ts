@@ -21,6 +21,8 @@ const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = vers
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
+// An escalated action marks its case, a plain one too (a process's run marks its own as well).
+const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = 1 WHERE id = ? AND escalated = 0';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
@@ -121,7 +123,10 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
   }
   for (const [id, c] of cases) if (c?.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
   if (refused.length > 0) insertTimelineValues(db, refused);
-  for (const n of plan.notices) prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
+  for (const n of plan.notices) {
+    prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
+    prepared(db, MARK_CASE_ESCALATED).run(n.caseId);
+  }
   for (const t of plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
   insertWebhookEventsTx(db, plan.events);
