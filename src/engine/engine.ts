@@ -445,7 +445,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   // ---- changes from people and external systems -------------------------------------------
 
   /** People's changes of tasks on integrated queues, done there with their launch (src/integrated-queues); set by the composition root. */
-  integrations: { intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined> } | null = null;
+  integrations: {
+    intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined>;
+    taskCreated(task: ActionRecord): Promise<void>;
+  } | null = null;
 
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
   async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {

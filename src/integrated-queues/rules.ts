@@ -43,7 +43,8 @@ export interface IntegratedTask {
 
 export type TaskEvent =
   /** An operator assigned the task to `queue` (the task's `queue` is still the one it came from). */
-  | { type: 'assigned'; queue: string; user: string }
+  /** `user` null: the task was created on the queue (a process's manual step), by Callout itself. */
+  | { type: 'assigned'; queue: string; user: string | null }
   | { type: 'note_added'; note: string; user: string }
   | { type: 'completed'; resolution: Resolution; note?: string; user: string }
   | { type: 'solution_declined'; note: string; user: string }
@@ -176,7 +177,7 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
   const sent = wasSubmittedTo(task, queue);
   switch (event.type) {
     case 'assigned': {
-      const actor: Actor = `user:${event.user}`;
+      const actor: Actor = event.user === null ? 'system' : `user:${event.user}`;
       if (task.queue === queue && task.state === 'waiting') return nothing('The task is already with the provider');
       // Again without a reference: the provider has not acknowledged the first submission, so a second would duplicate it.
       if (sent && task.externalReference === null)

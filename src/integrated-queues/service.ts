@@ -80,6 +80,16 @@ export class IntegrationService {
     return this.apply(id, te, event);
   }
 
+  /**
+   * A task created on a queue (a process's manual step) is assigned to it as it is born: on an
+   * integrated queue that is the provider's Submit Request (SPEC 7), sent once (the rules know what
+   * was sent). Nothing happens on any other queue.
+   */
+  async taskCreated(task: ActionRecord): Promise<void> {
+    if (task.queue === null || task.state !== 'todo') return;
+    await this.apply(task.id, { type: 'assigned', queue: task.queue, user: null }, null, task);
+  }
+
   async declineSolution(id: string, user: string, note: string): Promise<ActionRecord> {
     if (note.trim() === '') throw new InvalidStateError('note: give the reason the solution is declined');
     const r = await this.apply(id, { type: 'solution_declined', note, user }, null);

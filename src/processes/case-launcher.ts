@@ -88,7 +88,7 @@ export class CaseLauncher {
 
   /** A manual step's task: an action with no action type, To Do / Manual on the step's queue. */
   async task(caseId: string, step: string, queue: string, title: string, now: number): Promise<StepLaunch> {
-    return this.insert(caseId, step, () =>
+    const launched = await this.insert(caseId, step, () =>
       toDoAction({
         id: uuidv7(now),
         actionTypeId: null,
@@ -102,6 +102,11 @@ export class CaseLauncher {
         actor: 'system',
       }),
     );
+    // On an integrated queue the task goes to the provider. Again when the event is applied again (the
+    // worker died between): the rules send it once.
+    const task = await this.d.store.getAction(launched.actionId);
+    if (task) await this.d.engine.integrations?.taskCreated(task);
+    return launched;
   }
 
   private async insert(

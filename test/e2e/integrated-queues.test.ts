@@ -374,4 +374,29 @@ for (const backend of backends)
       });
       expect(unknown.status).toBe(401);
     });
+
+    it("a process's manual step on an integrated queue is submitted to the provider when its task is created (SPEC 7)", async () => {
+      await silentQueue('step-desk');
+      const p = await h.api('POST', '/v1/processes', {
+        name: 'to-provider',
+        steps: [{ name: 'fix', kind: 'manual', title: 'Fix it', queue: 'step-desk' }],
+      });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      const c = (await h.api('POST', '/v1/cases', { process: 'to-provider', title: 'Broken printer' })).body;
+      let taskId: string | null = null;
+      for (let i = 0; taskId === null && i < 300; i++) {
+        taskId = (await h.api('GET', `/v1/cases/${c.id}`)).body.steps[0].actionId;
+        if (taskId === null) await new Promise((r) => setTimeout(r, 50));
+      }
+      const [submit] = await waitLog(taskId!, 1);
+      expect(submit).toMatchObject({ requestType: 'Submit Request', direction: 'Out', result: 'Launched step-desk-submit' });
+      expect(submit!.payload).toMatchObject({ TaskId: taskId, Title: 'Fix it' });
+      expect(await h.waitFor(taskId!, (a) => a.state === 'waiting')).toMatchObject({ queue: 'step-desk', assignee: null });
+      // Sent before the next test reads the provider's last submission.
+      await h.waitFor(submit!.actionId!, (a) => a.state === 'closed');
+      const tl = (await h.api('GET', `/v1/actions/${taskId}/timeline`)).body.items;
+      expect(tl.filter((e: { actor: string; message: string }) => e.actor === 'system' && /Submit Request/.test(e.message))).toHaveLength(
+        1,
+      );
+    });
   });
