@@ -2,7 +2,8 @@
 // callback with the outcome, acknowledgements, heartbeats and messages. Shapes are checked by the
 // route schemas; sizes, lengths and the token's life are checked here.
 
-import { InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import { CalloutError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import { describeState } from '../lifecycle/transition.ts';
 import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -92,6 +93,20 @@ export class CallbackService {
         ? await this.engine.apply(a.id, { type: 'acknowledged', externalReference: ref }, a)
         : undefined;
     const cur = acked ?? a;
+    // A callback for a person's action now (timed out, rejected) is not applied, but it is news to
+    // them (the external system did finish): it goes on the timeline, and the caller still hears 409.
+    if ((cur.state === 'todo' || cur.state === 'in_progress') && cur.callbackOutcome === null) {
+      const data = body.data === undefined ? '' : `; its data: ${excerptText(JSON.stringify(body.data), 2000)}`;
+      const why = body.reason === undefined ? '' : `; its reason: ${excerptText(body.reason, 2000)}`;
+      const text = `A ${body.outcome} callback arrived after the action became ${describeState(cur)}; it was not applied${data}${why}`;
+      await this.engine.apply(a.id, { type: 'message', text, actor: 'integration' }, cur).catch((e: unknown) => {
+        if (!(e instanceof CalloutError)) throw e;
+      });
+      throw new CalloutError(
+        'CONFLICT',
+        `The action is ${describeState(cur)} and no longer waits for a callback; the callback is on its timeline`,
+      );
+    }
     if (body.outcome === 'success') {
       const data = body.data ?? null;
       // A repeat of an applied callback gets the same answer without running the mapping again.
@@ -183,3 +198,6 @@ function refuseIfClosed(a: ActionRecord, what: string): void {
 function checkText(p: Problems, v: string | undefined, field: string, max: number): void {
   if (v !== undefined && v.length > max) p.add(field, `is longer than ${max} characters`);
 }
+
+/** The start of `text`, marked when cut. */
+const excerptText = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

@@ -79,7 +79,8 @@ export interface TransitionContext {
   rand?: number;
 }
 
-const describeState = (a: StateWords): string =>
+/** "To Do (Timeout)": the words people see for an action's state. */
+export const describeState = (a: StateWords): string =>
   LABELS[a.state] + (a.reason ? ` (${LABELS[a.reason]})` : '') + (a.resolution ? ` (${LABELS[a.resolution]})` : '');
 
 /** A builder that accumulates the change so every path writes its timeline and effects the same way. */

@@ -101,6 +101,27 @@ for (const backend of backends)
         expect((await h.api('GET', `/v1/actions/${own}/timeline?${q}`)).status, q).toBe(422);
     });
 
+    it('a callback after the action timed out is not applied (409), and goes on its timeline with its data for the person', async () => {
+      await actionType(h, {
+        name: 'cb-short',
+        path: '/callback?never=1',
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+        completion: { mode: 'callback', timeout: '300ms' },
+      });
+      const a = (await launch(h, 'cb-short')).id;
+      await h.waitFor(a, (x) => x.state === 'todo' && x.reason === 'timeout');
+      const late = await h.api('POST', `/v1/callbacks/${h.callout.engine.callbackToken(a)}`, { outcome: 'success', data: { done: 'yes' } });
+      expect(late.status).toBe(409);
+      expect(late.body.detail).toMatch(/To Do \(Timeout\).*on its timeline/);
+      expect((await h.api('GET', `/v1/actions/${a}`)).body).toMatchObject({ state: 'todo', reason: 'timeout', output: null });
+      const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
+      expect(tl.at(-1)).toMatchObject({
+        actor: 'integration',
+        kind: 'message',
+        message: 'A success callback arrived after the action became To Do (Timeout); it was not applied; its data: {"done":"yes"}',
+      });
+    });
+
     it('a launch with an unknown field or a field of the wrong type is a 422 naming each, and nothing is launched', async () => {
       const before = await count();
       const extra = await h.api('POST', '/v1/actions', { actionType: 'cb', input: {}, priority: 'high' });
