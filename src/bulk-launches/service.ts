@@ -40,7 +40,6 @@ export const REPORT_PAGE = 1000;
 
 export type { BulkInput } from './request-hash.ts';
 
-
 export interface BulkOptions {
   clock: Clock;
   logger: Logger;
