@@ -71,6 +71,20 @@ export async function actionCounts(callout: Callout, f: Filter): Promise<Record<
   return { states, phases, reasons, resolutions };
 }
 
+const Counts = (words: readonly string[], of: string) =>
+  Type.Object(Object.fromEntries(words.map((w) => [w, Type.Integer({ minimum: 0 })])), { additionalProperties: false, description: of });
+
+/** Matching actions by state word, and within Waiting, To Do and Closed by phase, reason and resolution. */
+const CountsAnswer = Type.Object(
+  {
+    states: Counts(Object.values(STATES), 'by state'),
+    phases: Counts(Object.values(PHASES), 'waiting actions by phase'),
+    reasons: Counts(Object.values(REASONS), 'To Do actions by reason'),
+    resolutions: Counts(Object.values(RESOLUTIONS), 'closed actions by resolution'),
+  },
+  { additionalProperties: false },
+);
+
 export const countRoutes =
   (callout: Callout): FastifyPluginAsync =>
   async (app) => {
@@ -79,7 +93,12 @@ export const countRoutes =
       // The work list's counts: a person's or a queue's workload at a glance, so for people, as the dashboard is.
       {
         config: { roles: PEOPLE },
-        schema: { tags: ['actions'], summary: 'Counts per state, phase, reason and resolution', querystring: CountsQuery },
+        schema: {
+          tags: ['actions'],
+          summary: 'Counts per state, phase, reason and resolution',
+          querystring: CountsQuery,
+          response: { 200: CountsAnswer },
+        },
       },
       async (req) => {
         const q = req.query as Record<string, string | undefined>;

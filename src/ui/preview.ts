@@ -32,12 +32,27 @@ interface Preview {
   fields?: FieldDeclarations;
 }
 
+/** What the templates would give the action type: as its `parsedFields` and `systemTokens`, and the launch input's JSON Schema. */
+const PreviewAnswer = Type.Object(
+  {
+    fields: Type.Record(Type.String(), Type.Object({}, { additionalProperties: true })),
+    systemTokens: Type.Array(Type.String()),
+    schema: Type.Object({}, { additionalProperties: true, description: 'JSON Schema (draft-07) of the launch input' }),
+  },
+  { additionalProperties: false },
+);
+
 export const previewRoutes = (): FastifyPluginAsync => async (app) => {
   app.post(
     '/v1/action-types/preview-fields',
     {
       config: { roles: ['builder'] },
-      schema: { tags: ['action types'], summary: 'The parsed fields and JSON Schema of templates, nothing saved', body: PreviewBody },
+      schema: {
+        tags: ['action types'],
+        summary: 'The parsed fields and JSON Schema of templates, nothing saved',
+        body: PreviewBody,
+        response: { 200: PreviewAnswer },
+      },
     },
     async (req) => {
       const b = req.body as Preview;
