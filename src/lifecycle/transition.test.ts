@@ -515,7 +515,10 @@ describe('failed attempts', () => {
     });
     expect(retryCount(r.action)).toBe(2);
     expect(r.timeline.find((t) => t.kind === 'retry_scheduled')!.data).toEqual({ retryCount: 2, maxRetries: 2 });
-    expect(r.timeline.some((t) => t.kind === 'escalated')).toBe(true);
+    expect(r.timeline.find((t) => t.kind === 'escalated')!.message).toBe('Escalated to the case owner');
+    // Without a case there is no owner to tell, and the timeline does not claim one was told.
+    const caseless = step({ ...sending, caseId: null }, fail503, policy, a.nextRetryAt!);
+    expect(caseless.timeline.find((t) => t.kind === 'escalated')!.message).toBe('Escalated (no case, so no owner to notify)');
     expect(now).toBeLessThan(a.nextRetryAt!);
     // Once closed, an action is never retried automatically.
     expect(computeDueAt(r.action, policy, a.nextRetryAt! + HOUR)).toBeNull();

@@ -128,7 +128,12 @@ class Change {
   escalate(): this {
     this.a.escalated = true;
     this.effects.push({ type: 'escalated' });
-    return this.note('system', 'escalated', 'Escalated to the case owner');
+    // Only an action of a case has an owner to tell; a caseless one is marked escalated for the work list.
+    return this.note(
+      'system',
+      'escalated',
+      this.a.caseId === null ? 'Escalated (no case, so no owner to notify)' : 'Escalated to the case owner',
+    );
   }
   done(): TransitionResult {
     const changed = this.timeline.length > 0 || this.effects.length > 0;
