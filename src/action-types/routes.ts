@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ActionTypeService } from './service.ts';
 import { ActionTypeBody, ActionTypeViewSchema, TestActionBody, TestActionResultSchema } from './schemas.ts';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
@@ -20,7 +20,7 @@ export const actionTypesRoutes =
       },
       async (req, reply) => sendCreated(reply, 'action-types', await actionTypes.create(req.body)),
     );
-    app.get('/action-types', { schema: { tags, response: { 200: Items(ActionTypeViewSchema) } } }, async () => ({
+    app.get('/action-types', { schema: { tags, querystring: NoQuery, response: { 200: Items(ActionTypeViewSchema) } } }, async () => ({
       items: await actionTypes.list(),
     }));
     app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req) =>

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiKeyService } from './service.ts';
 import { ApiKeyBody, ApiKeyCreatedSchema, ApiKeyViewSchema } from './schemas.ts';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { ADMINS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 
@@ -19,9 +19,13 @@ export const apiKeysRoutes =
       },
       async (req, reply) => reply.code(201).send(await apiKeys.create(req.body)),
     );
-    app.get('/api-keys', { config: { roles: ADMINS }, schema: { tags, response: { 200: Items(ApiKeyViewSchema) } } }, async () => ({
-      items: await apiKeys.list(),
-    }));
+    app.get(
+      '/api-keys',
+      { config: { roles: ADMINS }, schema: { tags, querystring: NoQuery, response: { 200: Items(ApiKeyViewSchema) } } },
+      async () => ({
+        items: await apiKeys.list(),
+      }),
+    );
     app.delete(
       '/api-keys/:id',
       { config: { roles: ADMINS }, schema: { tags, params: IdParams, response: { 200: ApiKeyViewSchema } } },

@@ -21,6 +21,9 @@ export const Page = <T extends TSchema>(item: T) =>
     { additionalProperties: false },
   );
 
+/** A list that takes no query parameters: an unknown one is a 422, as on the paged lists, not ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 /** A whole list in one answer (configuration: connectors, action types, queues, ...). */
 export const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) }, { additionalProperties: false });
 

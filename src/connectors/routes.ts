@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConnectorService } from './service.ts';
 import { ConnectionTestSchema, ConnectorBody, ConnectorViewSchema } from './schemas.ts';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 
@@ -19,7 +19,7 @@ export const connectorsRoutes =
       },
       async (req, reply) => sendCreated(reply, 'connectors', await connectors.create(req.body)),
     );
-    app.get('/connectors', { schema: { tags, response: { 200: Items(ConnectorViewSchema) } } }, async () => ({
+    app.get('/connectors', { schema: { tags, querystring: NoQuery, response: { 200: Items(ConnectorViewSchema) } } }, async () => ({
       items: await connectors.list(),
     }));
     app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req) =>

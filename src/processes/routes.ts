@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProcessService } from './service.ts';
 import { ProcessBody, ProcessViewSchema } from './schemas.ts';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 
@@ -22,9 +22,13 @@ export const processRoutes =
       { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody, response: created('The process', { schema: ProcessViewSchema }) } },
       async (req, reply) => sendCreated(reply, 'processes', await processes.create(req.body)),
     );
-    app.get('/processes', { config: { roles: READERS }, schema: { tags, response: { 200: Items(ProcessViewSchema) } } }, async () => ({
-      items: await processes.list(),
-    }));
+    app.get(
+      '/processes',
+      { config: { roles: READERS }, schema: { tags, querystring: NoQuery, response: { 200: Items(ProcessViewSchema) } } },
+      async () => ({
+        items: await processes.list(),
+      }),
+    );
     app.get(
       '/processes/:id',
       { config: { roles: READERS }, schema: { tags, params: IdParams, response: { 200: ProcessViewSchema } } },

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { QueueService } from './service.ts';
 import { QueueBody, QueueNameParams, QueuePatchBody, QueueViewSchema } from './schemas.ts';
-import { Items } from '../api/schemas.ts';
+import { Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 
@@ -20,9 +20,13 @@ export const queueRoutes =
           .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
           .send(await queues.create(req.body)),
     );
-    app.get('/queues', { config: { roles: PEOPLE }, schema: { tags, response: { 200: Items(QueueViewSchema) } } }, async () => ({
-      items: await queues.list(),
-    }));
+    app.get(
+      '/queues',
+      { config: { roles: PEOPLE }, schema: { tags, querystring: NoQuery, response: { 200: Items(QueueViewSchema) } } },
+      async () => ({
+        items: await queues.list(),
+      }),
+    );
     app.get(
       '/queues/:name',
       { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams, response: { 200: QueueViewSchema } } },

@@ -2,7 +2,7 @@
 // every role reads them, with nextRunAt.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { ScheduleBody, SchedulePatch, ScheduleViewSchema, ScheduleWithTicksSchema } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
@@ -21,7 +21,9 @@ export const scheduleRoutes =
       },
       async (req, reply) => sendCreated(reply, 'schedules', await schedules.create(req.body, userOf(req))),
     );
-    app.get('/schedules', { schema: { tags, response: { 200: Items(ScheduleViewSchema) } } }, async () => schedules.list());
+    app.get('/schedules', { schema: { tags, querystring: NoQuery, response: { 200: Items(ScheduleViewSchema) } } }, async () =>
+      schedules.list(),
+    );
     app.get('/schedules/:id', { schema: { tags, params: IdParams, response: { 200: ScheduleWithTicksSchema } } }, async (req) =>
       schedules.get(req.params.id),
     );

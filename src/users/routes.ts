@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserService } from './service.ts';
 import { UserBody, UserNameParams, UserPatchBody, UserViewSchema } from './schemas.ts';
-import { Items } from '../api/schemas.ts';
+import { Items, NoQuery } from '../api/schemas.ts';
 import { NotFoundError } from '../errors.ts';
 import { ADMINS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
@@ -31,9 +31,13 @@ export const userRoutes =
           .header('location', `/v1/users/${req.body.name}`)
           .send(await users.create(req.body)),
     );
-    app.get('/users', { config: { roles: PEOPLE }, schema: { tags, response: { 200: Items(UserViewSchema) } } }, async () => ({
-      items: await users.list(),
-    }));
+    app.get(
+      '/users',
+      { config: { roles: PEOPLE }, schema: { tags, querystring: NoQuery, response: { 200: Items(UserViewSchema) } } },
+      async () => ({
+        items: await users.list(),
+      }),
+    );
     app.get(
       '/users/:name',
       { config: { roles: PEOPLE }, schema: { tags, params: UserNameParams, response: { 200: UserViewSchema } } },

@@ -12,7 +12,7 @@ import {
   WebhookSubscriptionPatch,
   WebhookViewSchema,
 } from './subscription.ts';
-import { IdParams, Items } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
@@ -52,7 +52,7 @@ export const webhookRoutes =
       },
       async (req, reply) => sendCreated(reply, 'webhooks', await webhooks.create(req.body)),
     );
-    app.get('/webhooks', { config, schema: { tags, response: { 200: Items(WebhookViewSchema) } } }, async () => ({
+    app.get('/webhooks', { config, schema: { tags, querystring: NoQuery, response: { 200: Items(WebhookViewSchema) } } }, async () => ({
       items: await webhooks.list(),
     }));
     app.get('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>

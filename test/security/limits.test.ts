@@ -54,6 +54,15 @@ describe('bodies', () => {
     expect(res.body.detail).toMatch(/__proto__ or constructor\.prototype key/);
   });
 
+  it('a configuration list refuses a query parameter it does not take, naming it, as the paged lists do', async () => {
+    for (const list of ['connectors', 'action-types', 'users', 'queues', 'processes', 'schedules', 'webhooks', 'api-keys']) {
+      const r = await h.api('GET', `/v1/${list}?connector=x`);
+      expect(r.status, list).toBe(422);
+      expect(r.body.errors, list).toEqual([{ field: 'connector', message: 'is not a known field' }]);
+      expect((await h.api('GET', `/v1/${list}`)).status, list).toBe(200);
+    }
+  });
+
   it('a word out of a list is refused naming the words it may be, once', async () => {
     const queue = await h.api('POST', '/v1/queues', { name: 'q-words', allocation: 'random' });
     expect(queue.status).toBe(422);
