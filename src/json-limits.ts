@@ -94,6 +94,9 @@ export function jsonExcerpt(value: unknown, maxBytes = MAX_TIMELINE_DATA_BYTES):
   return { excerpt: `${text.slice(0, Math.min(4096, maxBytes))}…`, bytes: Buffer.byteLength(text) };
 }
 
+/** The start of `text`, at most `max` characters, marked with … when cut. */
+export const textExcerpt = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 /** A string's size as JSON text: escapes count (150,000 quotes are 300 KB). */
 const jsonBytes = (s: string): number => Buffer.byteLength(JSON.stringify(s));
 

@@ -18,6 +18,7 @@ import {
   MAX_TEXT_CHARS,
   jsonExcerpt,
   jsonProblem,
+  textExcerpt,
 } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { IntegrationService } from '../integrated-queues/service.ts';
@@ -96,8 +97,8 @@ export class CallbackService {
     // A callback for a person's action now (timed out, rejected) is not applied, but it is news to
     // them (the external system did finish): it goes on the timeline, and the caller still hears 409.
     if ((cur.state === 'todo' || cur.state === 'in_progress') && cur.callbackOutcome === null) {
-      const data = body.data === undefined ? '' : `; its data: ${excerptText(JSON.stringify(body.data), 2000)}`;
-      const why = body.reason === undefined ? '' : `; its reason: ${excerptText(body.reason, 2000)}`;
+      const data = body.data === undefined ? '' : `; its data: ${textExcerpt(JSON.stringify(body.data), 2000)}`;
+      const why = body.reason === undefined ? '' : `; its reason: ${textExcerpt(body.reason, 2000)}`;
       const text = `A ${body.outcome} callback arrived after the action became ${describeState(cur)}; it was not applied${data}${why}`;
       await this.engine.apply(a.id, { type: 'message', text, actor: 'integration' }, cur).catch((e: unknown) => {
         if (!(e instanceof CalloutError)) throw e;
@@ -198,6 +199,3 @@ function refuseIfClosed(a: ActionRecord, what: string): void {
 function checkText(p: Problems, v: string | undefined, field: string, max: number): void {
   if (v !== undefined && v.length > max) p.add(field, `is longer than ${max} characters`);
 }
-
-/** The start of `text`, marked when cut. */
-const excerptText = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

@@ -14,7 +14,7 @@ import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { buildRequest } from './request.ts';
 import { evaluate } from '../action-types/mapping.ts';
-import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem, jsonTextWithin } from '../json-limits.ts';
+import { MAX_JSON_DEPTH, MAX_OUTPUT_BYTES, MAX_REFERENCE_CHARS, jsonProblem, jsonTextWithin, textExcerpt } from '../json-limits.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { lastWindowEnd } from '../limits/windows.ts';
 
@@ -31,8 +31,7 @@ const EXCERPT = 4096;
 const BODY_EXCERPT = 300;
 /** How long a person waits to fix refused credentials before the action is looked at again. */
 const ATTENTION_RECHECK_MS = 30_000;
-const excerpt = (s: string | undefined): string | undefined =>
-  s === undefined ? undefined : s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
+const excerpt = (s: string | undefined): string | undefined => (s === undefined ? undefined : textExcerpt(s, EXCERPT));
 
 /**
  * Makes one attempt and says what happened, in the lifecycle's words. The callback token goes to
