@@ -83,7 +83,8 @@ for (const backend of backends)
         ],
       });
       const r = await h.api('POST', '/v1/cases', { process: 'escalating', owner: owner.name, data: {} });
-      const c = await waitForCase(h, r.body.id, (x) => x.escalated === true);
+      // The action's write marks the case escalated at once; the case worker then closes the step.
+      const c = await waitForCase(h, r.body.id, (x) => x.escalated === true && stepOf(x, 'call').status === 'failed');
       expect(stepOf(c, 'call')).toMatchObject({ status: 'failed', outcome: 'ACTION_HANDLED_FAILED' });
       expect(stepOf(c, 'after')).toMatchObject({ status: 'pending', actionId: null });
       expect(c.status).toBe('open');

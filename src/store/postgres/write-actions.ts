@@ -165,7 +165,8 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
  WHERE c.id = ANY($2::text[]) AND c.owner <> ''
  ORDER BY n.ord`;
 
-const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true WHERE id = ANY($1::text[]) AND NOT escalated';
+// The version moves, so a case worker's write computed from the case before is refused and made again (see SQLite's).
+const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = version + 1 WHERE id = ANY($1::text[]) AND NOT escalated';
 
 /** The earliest due time among actions due within WAKE_WITHIN_MS of their write, or Infinity. */
 const earliestDueSoon = (actions: ActionRecord[]): number =>

@@ -21,8 +21,10 @@ const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = vers
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
-// An escalated action marks its case, a plain one too (a process's run marks its own as well).
-const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = 1 WHERE id = ? AND escalated = 0';
+// An escalated action marks its case, a plain one too (a process's run marks its own as well). The
+// version moves, so a case worker's write computed from the case before (escalated false) is refused
+// and made again from what is there now, as SET_CASE_DATA's is.
+const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = 1, version = version + 1 WHERE id = ? AND escalated = 0';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
