@@ -170,14 +170,6 @@ export class Callout {
       allowPrivateNetworks,
     });
     this.actionTypes = new ActionTypeService({ store, registry, engine, sender: this.sender, clock, publicUrl: this.publicUrl });
-    this.configFiles = new ConfigFileService({
-      store,
-      registry,
-      connectors: this.connectors,
-      actionTypes: this.actionTypes,
-      allowPrivateNetworks,
-      logger,
-    });
     this.apiKeys = new ApiKeyService({ store, clock, logger });
     const deps = { store, registry, engine, clock };
     this.actions = new ActionService(deps);
@@ -257,6 +249,21 @@ export class Callout {
       outbox: this.webhookOutbox,
       onDue: () => this.webhookWorker.wake(),
       allowPrivateNetworks: this.allowPrivateNetworks,
+    });
+    // ---- configuration as files: every resource above that a builder or an admin sets up
+    this.configFiles = new ConfigFileService({
+      store,
+      registry,
+      clock,
+      connectors: this.connectors,
+      actionTypes: this.actionTypes,
+      users: this.users,
+      queues: this.queues,
+      processes: this.processes,
+      webhooks: this.webhooks,
+      schedules: this.schedules,
+      allowPrivateNetworks,
+      logger,
     });
     engine.webhookEvents = this.webhookOutbox;
     this.cases.webhookEvents = this.webhookOutbox;

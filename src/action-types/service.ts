@@ -1,7 +1,7 @@
 // Action type use cases: create, change (retry policy changes reach open actions), read, list, the
 // JSON Schema of the fields, and 'Test action'.
 
-import type { ConfigChange, ConfigRow, Store } from '../store/types.ts';
+import type { DocumentChange, ConfigRow, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Sender } from '../engine/sender.ts';
@@ -39,11 +39,14 @@ export class ActionTypeService {
     return actionTypeView(e.compiled, e);
   }
 
-  /** A new action type's row, its connector given by id, not stored yet (the import stores several at once). */
-  planCreate(body: unknown, connectorId: string | undefined): ConfigChange {
+  /**
+   * A new action type's row, its connector given by id, not stored yet (the import stores several at
+   * once, and chooses their ids first: the file's processes and schedules name them).
+   */
+  planCreate(body: unknown, connectorId: string | undefined, id?: string): DocumentChange {
     const spec = compileActionTypeSpec(body, connectorId);
     const now = this.d.clock.now();
-    const row = { id: uuidv7(now), name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
+    const row = { id: id ?? uuidv7(now), name: spec.name, doc: actionTypeToDoc(spec), revision: 1, createdAt: now, updatedAt: now };
     return { kind: 'action_type', row, expectedRevision: null };
   }
 
@@ -76,7 +79,7 @@ export class ActionTypeService {
   }
 
   /** The stored row `row` replaced by the whole document `body` (its connector given by id), not stored yet. */
-  planUpdate(row: ConfigRow, body: Record<string, unknown>, connectorId: string | undefined): ConfigChange {
+  planUpdate(row: ConfigRow, body: Record<string, unknown>, connectorId: string | undefined): DocumentChange {
     const spec = compileActionTypeSpec(body, connectorId);
     const next = { ...row, name: spec.name, doc: actionTypeToDoc(spec), revision: row.revision + 1, updatedAt: this.d.clock.now() };
     return { kind: 'action_type', row: next, expectedRevision: row.revision };

@@ -58,7 +58,13 @@ withSettings(program.command('migrate').description('create or update the store 
   console.log(`migrated the ${store.kind} store`);
 });
 
-withSettings(program.command('export').description('write connectors and action types as YAML (or JSON); secrets become $env references'))
+withSettings(
+  program
+    .command('export')
+    .description(
+      'write the configuration (connectors, action types, users, queues, processes, webhooks, schedules) as YAML or JSON; secrets become $env references',
+    ),
+)
   .option('--format <format>', 'yaml or json', 'yaml')
   .action(async (flags: SettingFlags & { format: string }) => {
     const callout = await openCallout(readSettings(flags));
@@ -71,17 +77,17 @@ withSettings(program.command('export').description('write connectors and action 
     }
   });
 
-withSettings(program.command('import <file>').description('create or update connectors and action types from a YAML or JSON file')).action(
-  async (file: string, flags: SettingFlags) => {
-    const callout = await openCallout(readSettings(flags));
-    try {
-      const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
-      console.log(JSON.stringify(report, null, 2));
-    } finally {
-      await callout.close();
-    }
-  },
-);
+withSettings(
+  program.command('import <file>').description('create or update the configuration from a YAML or JSON file, all of it or nothing'),
+).action(async (file: string, flags: SettingFlags) => {
+  const callout = await openCallout(readSettings(flags));
+  try {
+    const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    await callout.close();
+  }
+});
 
 program
   .command('bulk-launch <file>')

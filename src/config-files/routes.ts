@@ -6,9 +6,38 @@ import { serialize, type ConfigFileService } from './service.ts';
 import { parseConfigText } from './yaml-reader.ts';
 import { StringEnum } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
+import { userOf } from '../api/user.ts';
 
 const ExportQuery = Type.Object(
   { format: Type.Optional(StringEnum(['yaml', 'json'], { default: 'yaml' })) },
+  { additionalProperties: false },
+);
+
+const Outcome = (what: string) =>
+  Type.Object(
+    {
+      created: Type.Array(Type.String(), { description: `${what} the import created` }),
+      updated: Type.Array(Type.String(), { description: `${what} it changed` }),
+      unchanged: Type.Array(Type.String(), { description: `${what} already as the file says` }),
+    },
+    { additionalProperties: false },
+  );
+
+/** What an import did, section by section (names; webhook subscriptions by URL). */
+const ImportReportSchema = Type.Object(
+  {
+    connectors: Outcome('connectors'),
+    actionTypes: Outcome('action types'),
+    users: Outcome('users'),
+    queues: Outcome('queues'),
+    processes: Outcome('processes'),
+    webhooks: Outcome('webhook subscriptions, by URL'),
+    schedules: Outcome('schedules'),
+    webhookSecrets: Type.Array(
+      Type.Object({ id: Type.String(), url: Type.String(), secret: Type.String() }, { additionalProperties: false }),
+      { description: 'the signing secret of each subscription the import created, shown once' },
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -33,7 +62,10 @@ export const configFilesRoutes =
     // The file's body is checked by the import itself, entry by entry, so every mistake is named at once.
     // Only an admin reads the server's environment through `$env`: a builder could otherwise send any
     // variable to a baseUrl of their choosing (a builder's reference keeps an existing connector's secret).
-    app.post('/config/import', { config: { roles: BUILDERS, problems: [400, 413, 415, 422] }, schema: { tags } }, async (req) =>
-      configFiles.import(req.body, req.principal?.roles.includes('admin') ? process.env : false),
-    );
+    // Users are the admin's too: a builder's file may carry them unchanged, not create or change them.
+    const importSchema = { tags, response: { 200: ImportReportSchema } };
+    app.post('/config/import', { config: { roles: BUILDERS, problems: [400, 413, 415, 422] }, schema: importSchema }, async (req) => {
+      const admin = req.principal?.roles.includes('admin') ?? false;
+      return configFiles.import(req.body, admin ? process.env : false, { admin, actor: userOf(req) });
+    });
   };

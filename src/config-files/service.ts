@@ -1,18 +1,20 @@
-// Export and import of configuration (connectors and action types) as YAML or JSON files. Secrets
-// never leave: they are written as `{ "$env": "NAME" }` references, read from the environment on
-// import, each only from the one variable the export names for it. Importing the same file again
-// changes nothing.
+// Export and import of configuration as YAML or JSON files: connectors and action types here, users,
+// queues, processes, webhook subscriptions and schedules in sections.ts. Secrets never leave: they are
+// written as `{ "$env": "NAME" }` references, read from the environment on import, each only from the
+// one variable the export names for it. Importing the same file again changes nothing. API keys are
+// credentials, not configuration: they are not in the file.
 
 import { stringify as toYaml } from 'yaml';
-import type { ConfigChange, Store } from '../store/types.ts';
-import type { Registry } from '../engine/registry.ts';
+import type { ConfigChange } from '../store/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorService } from '../connectors/service.ts';
 import type { ActionTypeService } from '../action-types/service.ts';
 import { Problems, ValidationError } from '../errors.ts';
 import { isObject, type Doc } from '../validation/check.ts';
 import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
-import { actionTypeOptions, compileActionTypeSpec } from '../action-types/action-type.ts';
+import { actionTypeOptions, compileActionType, compileActionTypeSpec, type CompiledActionType } from '../action-types/action-type.ts';
+import { uuidv7 } from '../ids.ts';
+import { SECTIONS, exportSections, planSections, refuseRepeated, type SectionDeps, type SectionsReport } from './sections.ts';
 
 export const EXPORT_VERSION = 1;
 
@@ -55,20 +57,23 @@ export function secretVariables(connector: string, authType: string, headerNames
  */
 export type ImportEnvironment = NodeJS.ProcessEnv | false;
 
-export interface ConfigFileServiceDeps {
-  store: Store;
-  registry: Registry;
+export interface ConfigFileServiceDeps extends SectionDeps {
   connectors: ConnectorService;
   actionTypes: ActionTypeService;
-  allowPrivateNetworks: boolean;
   logger: Logger;
+}
+
+/** Who imports: an admin (or the `callout import` command) may create and change users; schedules show `actor` as their creator. */
+export interface Importer {
+  admin: boolean;
+  actor: string;
 }
 
 /** Configuration files: export to and import from YAML or JSON. */
 export class ConfigFileService {
   constructor(private readonly d: ConfigFileServiceDeps) {}
 
-  /** Every connector and action type, secrets as `$env` references. */
+  /** The whole configuration (API keys aside), secrets as `$env` references. */
   export(): Promise<Doc> {
     return exportConfig(this.d);
   }
@@ -77,10 +82,10 @@ export class ConfigFileService {
    * Validates the whole file first (nothing is written if any part is wrong), then creates or updates by name.
    * `env` is where `$env` references are read; `false` for a caller who did not choose the server's
    * environment: a reference then keeps an existing connector's stored secret and is refused elsewhere.
-   * @default process.env (the `callout import` command)
+   * @default process.env and an admin (the `callout import` command)
    */
-  import(file: unknown, env: ImportEnvironment = process.env): Promise<ImportReport> {
-    return importConfig(this.d, file, env);
+  import(file: unknown, env: ImportEnvironment = process.env, by: Importer = { admin: true, actor: 'import' }): Promise<ImportReport> {
+    return importConfig(this.d, file, env, by);
   }
 }
 
@@ -94,11 +99,13 @@ async function exportConfig(d: ConfigFileServiceDeps): Promise<Doc> {
   }
   const actionTypes: Doc[] = [];
   for (const row of await d.store.listConfig('action_type')) {
+    names.set(row.id, row.name);
     const t = await d.registry.actionType(row.id);
     const o = actionTypeOptions(t.compiled.spec);
     actionTypes.push({ ...o, connector: names.get(t.compiled.spec.connectorId) ?? o.connector });
   }
-  return { version: EXPORT_VERSION, connectors, actionTypes };
+  const sections = await exportSections(d, (id) => names.get(id) ?? id);
+  return { version: EXPORT_VERSION, connectors, actionTypes, ...sections };
 }
 
 function connectorExport(spec: ConnectorSpec): Doc {
@@ -122,10 +129,10 @@ export function serialize(doc: Doc, format: 'yaml' | 'json'): string {
   return format === 'yaml' ? toYaml(doc) : `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-export interface ImportReport {
+export type ImportReport = {
   connectors: { created: string[]; updated: string[]; unchanged: string[] };
   actionTypes: { created: string[]; updated: string[]; unchanged: string[] };
-}
+} & SectionsReport;
 
 /** The server's own settings: a connector must not be able to carry them to a destination it chooses. */
 const SERVER_VARIABLES = new Set(['CALLOUT_ADMIN_KEY', 'CALLOUT_SECRET_KEY', 'DATABASE_URL', 'PGPASSWORD']);
@@ -213,27 +220,16 @@ function refuseOtherRefs(v: unknown, field: string, p: Problems): void {
   else if (isObject(v)) for (const [k, x] of Object.entries(v)) refuseOtherRefs(x, field ? `${field}.${k}` : k, p);
 }
 
-/** A name given twice would pass the checks and fail on the second write, after the first: refused up front. */
-function refuseRepeatedNames(items: unknown[], list: string, p: Problems): void {
-  const first = new Map<string, number>();
-  for (const [i, x] of items.entries()) {
-    if (!isObject(x) || typeof x.name !== 'string') continue;
-    const j = first.get(x.name);
-    if (j === undefined) first.set(x.name, i);
-    else p.add(`${list}[${i}].name`, `${x.name} is already in this file as ${list}[${j}]`);
-  }
-}
-
 /** Whether a field's problem is already told by one of `q` about it or something inside it. */
 function explainedBy(q: Problems): (field: string) => boolean {
   const told = q.list.map((x) => x.field);
   return (field) => told.some((t) => t === field || t.startsWith(`${field}.`));
 }
 
-async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: ImportEnvironment): Promise<ImportReport> {
+async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: ImportEnvironment, by: Importer): Promise<ImportReport> {
   const p = new Problems();
   if (!isObject(file)) {
-    p.add('', 'the file must hold an object with connectors and actionTypes');
+    p.add('', `the file must hold an object with any of connectors, actionTypes, ${SECTIONS.join(', ')}`);
     p.throwIfAny();
   }
   const f = file as Doc;
@@ -248,8 +244,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const plannedConnectors: Array<{ name: string; body: Doc; existing: ConnectorSpec | undefined }> = [];
   // By name exactly (a look-up by id or name would take a document whose id spells the name).
   const connectorRows = new Map((await d.store.listConfig('connector')).map((r) => [r.name, r]));
-  refuseRepeatedNames(connectors as unknown[], 'connectors', p);
-  refuseRepeatedNames(actionTypes as unknown[], 'actionTypes', p);
+  refuseRepeated(connectors as unknown[], 'connectors', 'name', p);
+  refuseRepeated(actionTypes as unknown[], 'actionTypes', 'name', p);
   for (const [i, c] of (connectors as unknown[]).entries()) {
     const q = new Problems();
     // As stored now, by exact name (the registry's cache may be seconds old, and looks up ids too).
@@ -277,14 +273,29 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   // By name, or (as the API takes them) a stored connector's id.
   const storedConnectors = [...connectorRows.values()];
   const connectorNames = new Set([...storedConnectors.flatMap((r) => [r.name, r.id]), ...plannedConnectors.map((c) => c.name), ...named]);
+  // The file's action types get their ids now (an existing one keeps its own): its processes and schedules name them.
+  const typeRows = new Map((await d.store.listConfig('action_type')).map((r) => [r.name, r]));
+  const actionTypeIds = new Map<string, string>();
+  for (const r of typeRows.values()) actionTypeIds.set(r.name, r.id);
+  for (const r of typeRows.values()) actionTypeIds.set(r.id, r.id);
+  const fileActionTypes = new Map<string, CompiledActionType | null>();
   for (const [i, t] of (actionTypes as unknown[]).entries()) {
     const q = new Problems();
     refuseOtherRefs(t, `actionTypes[${i}]`, q);
     for (const x of q.list) p.add(x.field, x.message);
     const explained = explainedBy(q);
+    const name = isObject(t) && typeof t.name === 'string' ? t.name : undefined;
+    const id = name === undefined ? undefined : (typeRows.get(name)?.id ?? uuidv7(d.clock.now()));
+    if (name !== undefined) {
+      actionTypeIds.set(name, id!);
+      fileActionTypes.set(name, null);
+    }
     try {
       const ref = isObject(t) && typeof t.connector === 'string' && connectorNames.has(t.connector) ? t.connector : undefined;
-      compileActionTypeSpec(t, ref);
+      const spec = compileActionTypeSpec(t, ref);
+      // As a schedule's launch will find it; the connector's id does not matter to its input.
+      if (name !== undefined && q.list.length === 0)
+        fileActionTypes.set(name, compileActionType(id!, 1, spec)).set(id!, fileActionTypes.get(name)!);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       for (const x of e.errors ?? []) {
@@ -293,6 +304,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
       }
     }
   }
+  const sections = await planSections(d, f, { p, ...by, actionTypeIds, fileActionTypes });
   p.throwIfAny();
 
   // Pass 2: plan every write, skipping what is already as the file says; then store them all in one
@@ -300,6 +312,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const report: ImportReport = {
     connectors: { created: [], updated: [], unchanged: [] },
     actionTypes: { created: [], updated: [], unchanged: [] },
+    ...sections.report,
   };
   const changes: ConfigChange[] = [];
   const after: Array<() => Promise<unknown>> = [];
@@ -323,14 +336,13 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
     after.push(() => d.connectors.updated(change.row));
     report.connectors.updated.push(c.name);
   }
-  const typeRows = new Map((await d.store.listConfig('action_type')).map((r) => [r.name, r]));
   for (const t of actionTypes as Doc[]) {
     const name = t.name as string;
     // Validated above: a connector of the file or a stored one, by name or id.
     const connectorId = connectorIds.get(t.connector as string);
     const prior = typeRows.get(name);
     if (!prior) {
-      changes.push(d.actionTypes.planCreate(t, connectorId));
+      changes.push(d.actionTypes.planCreate(t, connectorId, actionTypeIds.get(name)));
       report.actionTypes.created.push(name);
       continue;
     }
@@ -344,13 +356,17 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
     after.push(() => d.actionTypes.updated(prior, change.row, 'system'));
     report.actionTypes.updated.push(name);
   }
+  changes.push(...sections.changes);
   if (changes.length > 0) await d.store.writeConfigs(changes);
   // Stored: this node's registry takes the new documents, and updates take effect (held actions, retry policies).
   for (const c of changes) {
     if (c.expectedRevision !== null) continue;
     if (c.kind === 'connector') d.registry.putConnector(c.row);
-    else d.registry.putActionType(c.row);
+    else if (c.kind === 'action_type') d.registry.putActionType(c.row);
   }
+  // This node's webhook outbox and scheduler learn of theirs now (other nodes at their next poll).
+  if (changes.some((c) => c.kind === 'webhook')) after.push(() => d.webhooks.changed());
+  if (changes.some((c) => c.kind === 'schedule')) d.schedules.changed();
   // The import is stored whatever happens next: a step that fails here (the store unreachable a
   // moment) is logged, and the engine's periodic reload of configuration catches up.
   for (const f of after)

@@ -1,7 +1,7 @@
 // Connector use cases: create, change, read, list and test connectors; keep a rotated refresh token.
 // Secrets are write-only: views never carry them.
 
-import type { ConfigChange, ConfigRow, Store } from '../store/types.ts';
+import type { DocumentChange, ConfigRow, Store } from '../store/types.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -37,7 +37,7 @@ export class ConnectorService {
   }
 
   /** A new connector's row (secrets encrypted), not stored yet: the import stores several in one transaction. */
-  planCreate(body: unknown): ConfigChange {
+  planCreate(body: unknown): DocumentChange {
     const spec = compileConnector(body, { allowPrivateNetworks: this.d.allowPrivateNetworks });
     const now = this.d.clock.now();
     const row = { id: uuidv7(now), name: spec.name, doc: connectorToDoc(spec, this.d.box), revision: 1, createdAt: now, updatedAt: now };
@@ -56,7 +56,7 @@ export class ConnectorService {
   }
 
   /** The stored row `row` changed by `patch`, not stored yet. */
-  planUpdate(row: ConfigRow, patch: Record<string, unknown>, mode: 'merge' | 'replace'): ConfigChange {
+  planUpdate(row: ConfigRow, patch: Record<string, unknown>, mode: 'merge' | 'replace'): DocumentChange {
     const cur = this.d.registry.putConnector(row);
     const spec = compileConnector(mode === 'replace' ? patch : { ...connectorPatchBase(cur.spec), ...patch }, {
       allowPrivateNetworks: this.d.allowPrivateNetworks,

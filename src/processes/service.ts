@@ -40,7 +40,7 @@ const view = (row: ConfigRow): ProcessView => {
 };
 
 /** A stored definition as a body again (nulls left out), for a PATCH to change and compile anew. */
-function bodyOf(d: ProcessDefinition): Record<string, unknown> {
+export function bodyOf(d: ProcessDefinition): Record<string, unknown> {
   const drop = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
   return drop({ name: d.name, description: d.description, steps: d.steps.map(drop) });
 }
@@ -63,18 +63,18 @@ export class ProcessService {
   }
 
   async create(body: unknown): Promise<ProcessView> {
-    const def = compileProcess(body, await this.refs());
-    const now = this.d.clock.now();
-    const row: ConfigRow = {
-      id: uuidv7(now),
-      name: def.name,
-      doc: def as unknown as Record<string, unknown>,
-      revision: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const row = this.rowOf(body, await this.refs());
     await this.d.store.insertConfig('process', row);
     return view(row);
+  }
+
+  /** The row `body` describes, new or (given `cur`) its next revision; not stored yet (an import stores several at once). */
+  rowOf(body: unknown, refs: ProcessRefs, cur?: ConfigRow): ConfigRow {
+    const def = compileProcess(body, refs);
+    const now = this.d.clock.now();
+    const doc = def as unknown as Record<string, unknown>;
+    if (cur) return { ...cur, name: def.name, doc, revision: cur.revision + 1, updatedAt: now };
+    return { id: uuidv7(now), name: def.name, doc, revision: 1, createdAt: now, updatedAt: now };
   }
 
   /** Top-level settings of the body replace the stored ones (`steps` as a whole). Running cases keep the definition they started with. */
@@ -82,14 +82,7 @@ export class ProcessService {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.d.store.getConfig('process', idOrName);
     if (!row) throw new NotFoundError('Process', idOrName);
-    const def = compileProcess({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs());
-    const next: ConfigRow = {
-      ...row,
-      name: def.name,
-      doc: def as unknown as Record<string, unknown>,
-      revision: row.revision + 1,
-      updatedAt: this.d.clock.now(),
-    };
+    const next = this.rowOf({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs(), row);
     if (!(await this.d.store.updateConfig('process', next, row.revision)))
       throw new ConflictError('The process was changed by someone else; fetch it and try again');
     return view(next);

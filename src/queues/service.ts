@@ -5,18 +5,29 @@
 import type { QueueRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { compileQueue, type QueueSpec } from './queue.ts';
+import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
 import type { QueueView } from './schemas.ts';
 
 export class QueueService {
   constructor(private readonly d: { store: Store; clock: Clock }) {}
 
   async create(body: unknown): Promise<QueueView> {
-    const spec = compileQueue(body, await this.userCheck());
-    const now = this.d.clock.now();
-    const row: QueueRow = { name: spec.name, doc: docOf(spec), revision: 1, createdAt: now, updatedAt: now };
+    const row = this.rowOf(body, await this.userCheck());
     await this.d.store.insertQueue(row);
     return queueView(row);
+  }
+
+  /** The row `body` describes, new or (given `cur`) its next revision; not stored yet (an import stores several at once). */
+  rowOf(body: unknown, refs: QueueRefs, cur?: QueueRow): QueueRow {
+    const spec = compileQueue(body, refs);
+    const now = this.d.clock.now();
+    if (cur) return { ...cur, doc: docOf(spec), revision: cur.revision + 1, updatedAt: now };
+    return { name: spec.name, doc: docOf(spec), revision: 1, createdAt: now, updatedAt: now };
+  }
+
+  /** The stored queue as a body again, which compileQueue reads back to the same document. */
+  static bodyOf(q: QueueRow): Record<string, unknown> {
+    return { name: q.name, ...stripNulls(q.doc) };
   }
 
   async list(): Promise<QueueView[]> {
@@ -32,8 +43,7 @@ export class QueueService {
     const cur = await this.row(name);
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
-    const spec = compileQueue(merged, await this.userCheck());
-    const row: QueueRow = { ...cur, doc: docOf(spec), revision: cur.revision + 1, updatedAt: this.d.clock.now() };
+    const row = this.rowOf(merged, await this.userCheck(), cur);
     if (!(await this.d.store.updateQueue(row, cur.revision)))
       throw new ConflictError(`Queue ${JSON.stringify(name)} was changed by someone else meanwhile; read it again`);
     return queueView(row);
@@ -45,7 +55,7 @@ export class QueueService {
     return q;
   }
 
-  private async userCheck(): Promise<{ userExists: (name: string) => boolean }> {
+  private async userCheck(): Promise<QueueRefs> {
     const names = new Set((await this.d.store.listUsers()).map((u) => u.name));
     return { userExists: (n) => names.has(n) };
   }

@@ -21,6 +21,17 @@ const CaseLaunch = Type.Object(
   { additionalProperties: false },
 );
 
+/** A case launch as stored and shown: a title or owner not given is null. */
+const CaseLaunchView = Type.Object(
+  {
+    process: Type.String(),
+    title: Type.Union([Type.String(), Type.Null()]),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    owner: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
 export const ScheduleBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -57,7 +68,7 @@ export const ScheduleViewSchema = Type.Object(
     name: Type.String(),
     cron: Type.String(),
     timezone: Type.String(),
-    launch: Type.Union([ActionLaunch, CaseLaunch], {
+    launch: Type.Union([ActionLaunch, CaseLaunchView], {
       description: 'what each tick launches (an action type by its id, or a case of a process)',
     }),
     paused: Type.Boolean(),

@@ -46,10 +46,18 @@ export class ScheduleService {
   ) {}
 
   async create(body: unknown, user: string): Promise<ScheduleView> {
+    const row = await this.newRow(body, user);
+    await this.store.insertSchedule(row);
+    this.onChange();
+    return scheduleView(row);
+  }
+
+  /** A new schedule's row, not stored yet (an import stores several at once); `actionTypes` finds its launch's. */
+  async newRow(body: unknown, user: string, actionTypes: ActionTypes = this.actionTypes): Promise<ScheduleRow> {
     const now = this.clock.now();
     const spec = compileSchedule(body, now);
-    const launch = await this.checkLaunch(spec);
-    const row: ScheduleRow = {
+    const launch = await this.checkLaunch(spec, actionTypes);
+    return {
       id: uuidv7(now),
       name: spec.name,
       cron: spec.cron,
@@ -63,9 +71,11 @@ export class ScheduleService {
       updatedAt: now,
       version: 1,
     };
-    await this.store.insertSchedule(row);
+  }
+
+  /** Tells the scheduler that schedules were written elsewhere (an import): a next run may have moved earlier. */
+  changed(): void {
     this.onChange();
-    return scheduleView(row);
   }
 
   async list(): Promise<{ items: ScheduleView[] }> {
@@ -88,12 +98,21 @@ export class ScheduleService {
     for (const k of Object.keys(patch)) if (!(PATCH_KEYS as readonly string[]).includes(k)) p.add(k, 'is not a schedule field');
     p.throwIfAny();
     const cur = await this.find(idOrName);
-    const now = this.clock.now();
     const merged = { name: cur.name, cron: cur.cron, timezone: cur.timezone, launch: cur.launch, paused: cur.paused, ...patch };
-    const spec = compileSchedule(merged, now);
-    const launch = await this.checkLaunch(spec);
+    const next = await this.changedRow(cur, merged);
+    if (!(await this.store.updateSchedule(next, cur.version)))
+      throw new ConflictError('The schedule was changed by someone else (or a tick advanced it); fetch it and try again');
+    this.onChange();
+    return scheduleView(next);
+  }
+
+  /** `cur` as the whole body `body` describes, its next version; not stored yet. */
+  async changedRow(cur: ScheduleRow, body: unknown, actionTypes: ActionTypes = this.actionTypes): Promise<ScheduleRow> {
+    const now = this.clock.now();
+    const spec = compileSchedule(body, now);
+    const launch = await this.checkLaunch(spec, actionTypes);
     const retimed = spec.cron !== cur.cron || spec.timezone !== cur.timezone || (cur.paused && !spec.paused);
-    const next: ScheduleRow = {
+    return {
       ...cur,
       name: spec.name,
       cron: spec.cron,
@@ -104,10 +123,6 @@ export class ScheduleService {
       updatedAt: now,
       version: cur.version + 1,
     };
-    if (!(await this.store.updateSchedule(next, cur.version)))
-      throw new ConflictError('The schedule was changed by someone else (or a tick advanced it); fetch it and try again');
-    this.onChange();
-    return scheduleView(next);
   }
 
   async delete(idOrName: string): Promise<void> {
@@ -122,13 +137,13 @@ export class ScheduleService {
   }
 
   /** The launch as stored: an action launch names its action type by id (a rename does not break it), input checked. */
-  private async checkLaunch(spec: ScheduleSpec): Promise<Record<string, unknown>> {
+  private async checkLaunch(spec: ScheduleSpec, actionTypes: ActionTypes): Promise<Record<string, unknown>> {
     const l = spec.launch;
     // Bounded like a launch's input, before anything validates or stores it.
     const problem = jsonProblem('actionType' in l ? l.input : l.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES });
     if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
     if (!('actionType' in l)) return { process: l.process, title: l.title, data: l.data, owner: l.owner };
-    const type = await this.actionTypes.actionType(l.actionType).catch((e: unknown) => {
+    const type = await actionTypes.actionType(l.actionType).catch((e: unknown) => {
       if (e instanceof NotFoundError)
         throw new ValidationError([{ field: 'launch.actionType', message: `no action type ${JSON.stringify(l.actionType)} exists` }]);
       throw e;

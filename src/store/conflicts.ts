@@ -2,7 +2,7 @@
 // the same fields, whichever database noticed.
 
 import { CalloutError, ConflictError } from '../errors.ts';
-import type { ApiKeyRow, ConfigKind } from './types.ts';
+import type { ApiKeyRow, ConfigChange, ConfigKind } from './types.ts';
 
 /** A taken name is the caller's conflict, naming the field; a taken hash is (astronomically unlikely) a repeat. */
 export function apiKeyConflict(row: ApiKeyRow, what: 'name' | 'keyHash'): CalloutError {
@@ -17,7 +17,7 @@ export const configConflict = (kind: ConfigKind, name: string): ConflictError =>
   new ConflictError(`A ${kind.replace('_', ' ')} named ${JSON.stringify(name)} already exists`);
 
 /** An update of configuration lost its race: someone else changed the document after it was read. */
-export const configChanged = (kind: ConfigKind, name: string): ConflictError =>
+export const configChanged = (kind: ConfigChange['kind'], name: string): ConflictError =>
   new ConflictError(`The ${kind.replace('_', ' ')} ${JSON.stringify(name)} was changed by someone else; fetch it and try again`);
 
 export const launchKeyConflict = (): ConflictError => new ConflictError('An action with this Idempotency-Key already exists');

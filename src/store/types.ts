@@ -46,12 +46,24 @@ export interface ConfigRow {
 }
 
 /** One configuration write of several made together: an insert, or an update guarded by the revision read. */
-export interface ConfigChange {
+/** A new configuration document (expectedRevision null), or an update guarded by the revision it was computed from. */
+export interface DocumentChange {
   kind: ConfigKind;
   row: ConfigRow;
-  /** null: a new document. */
   expectedRevision: number | null;
 }
+
+/**
+ * One write of a configuration import: a document, user, queue, webhook subscription or schedule. Each
+ * is a new one (expectedRevision null) or an update guarded by the revision (a schedule's version) it
+ * was computed from (a user, which has none, by the `updatedAt` it was read with).
+ */
+export type ConfigChange =
+  | DocumentChange
+  | { kind: 'user'; row: UserRow; expectedRevision: number | null }
+  | { kind: 'queue'; row: QueueRow; expectedRevision: number | null }
+  | { kind: 'webhook'; row: WebhookSubscriptionRow; expectedRevision: number | null }
+  | { kind: 'schedule'; row: ScheduleRow; expectedRevision: number | null };
 
 export interface NewAction {
   action: ActionRecord;
@@ -256,7 +268,7 @@ export interface Store {
   insertConfig(kind: ConfigKind, row: ConfigRow): Promise<void>;
   /** Guarded by revision; false when another writer got there first. */
   updateConfig(kind: ConfigKind, row: ConfigRow, expectedRevision: number): Promise<boolean>;
-  /** All in one transaction or none: a taken name or a changed revision throws ConflictError and writes nothing. */
+  /** All in one transaction or none: a taken name, a changed revision or a missing user throws ConflictError and writes nothing. */
   writeConfigs(changes: ConfigChange[]): Promise<void>;
   getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined>;
   listConfig(kind: ConfigKind): Promise<ConfigRow[]>;

@@ -17,11 +17,15 @@ export class UserService {
   constructor(private readonly d: { store: Store; clock: Clock }) {}
 
   async create(body: unknown): Promise<UserView> {
-    const spec = compileUser(body);
-    const now = this.d.clock.now();
-    const row: UserRow = { ...spec, disabled: false, createdAt: now, updatedAt: now };
+    const row = this.newRow(body);
     await this.d.store.insertUser(row);
     return userView(row);
+  }
+
+  /** A new user's row, not stored yet (an import stores several at once). */
+  newRow(body: unknown, disabled = false): UserRow {
+    const now = this.d.clock.now();
+    return { ...compileUser(body), disabled, createdAt: now, updatedAt: now };
   }
 
   async list(): Promise<UserView[]> {
@@ -33,7 +37,13 @@ export class UserService {
   }
 
   async update(name: string, patch: UserPatch): Promise<UserView> {
-    const cur = await this.row(name);
+    const row = this.changedRow(await this.row(name), patch);
+    if (!(await this.d.store.updateUser(row))) throw new NotFoundError('User', name);
+    return userView(row);
+  }
+
+  /** `cur` with `patch` applied, checked as a new user is; not stored yet. */
+  changedRow(cur: UserRow, patch: UserPatch): UserRow {
     if (patch.disabled !== undefined && typeof patch.disabled !== 'boolean')
       throw new ValidationError([{ field: 'disabled', message: 'must be true or false' }]);
     // The same checks as a new user, on the result: a blank display name or a bad address is named.
@@ -43,9 +53,7 @@ export class UserService {
       displayName: patch.displayName ?? cur.displayName,
       ...(email !== null ? { email } : {}),
     });
-    const row: UserRow = { ...cur, ...spec, disabled: patch.disabled ?? cur.disabled, updatedAt: this.d.clock.now() };
-    if (!(await this.d.store.updateUser(row))) throw new NotFoundError('User', name);
-    return userView(row);
+    return { ...cur, ...spec, disabled: patch.disabled ?? cur.disabled, updatedAt: this.d.clock.now() };
   }
 
   /** The user, or undefined: for checks by other services (assignees, queue members). */

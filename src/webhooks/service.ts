@@ -29,6 +29,14 @@ export function decryptSecrets(box: SecretBox, row: WebhookSubscriptionRow): Sig
 const encryptSecrets = (box: SecretBox, id: string, secrets: SigningSecret[]): string =>
   JSON.stringify(box.encrypt(JSON.stringify(secrets), bound(id)));
 
+/** What a subscriber chose (not what Callout keeps about its deliveries). */
+export const settingsOf = (r: WebhookSubscriptionRow): SubscriptionSettings => ({
+  url: r.url,
+  events: r.events,
+  description: r.description,
+  enabled: r.enabled,
+});
+
 function view(r: WebhookSubscriptionRow): WebhookView {
   return {
     id: r.id,
@@ -78,6 +86,14 @@ export class WebhookService {
   constructor(private readonly d: WebhookServiceDeps) {}
 
   async create(body: unknown): Promise<WebhookView & { secret: string }> {
+    const { row, secret } = this.newRow(body);
+    await this.d.store.insertWebhookSubscription(row);
+    await this.d.outbox.refresh();
+    return { ...view(row), secret };
+  }
+
+  /** A new subscription's row and its signing secret (shown once); not stored yet (an import stores several at once). */
+  newRow(body: unknown): { row: WebhookSubscriptionRow; secret: string } {
     const s = validateSubscription(body, this.d);
     const now = this.d.clock.now();
     const id = uuidv7(now);
@@ -93,9 +109,7 @@ export class WebhookService {
       updatedAt: now,
       revision: 1,
     };
-    await this.d.store.insertWebhookSubscription(row);
-    await this.d.outbox.refresh();
-    return { ...view(row), secret };
+    return { row, secret };
   }
 
   async list(): Promise<WebhookView[]> {
@@ -108,14 +122,20 @@ export class WebhookService {
 
   /** Enabling a subscription Callout disabled clears its failure streak; its held deliveries then go out. */
   async update(id: string, body: unknown): Promise<WebhookView> {
-    return view(
-      await this.change(id, (cur) => {
-        const current: SubscriptionSettings = { url: cur.url, events: cur.events, description: cur.description, enabled: cur.enabled };
-        const next = applySubscriptionPatch(current, body, this.d);
-        const revive = (body as { enabled?: unknown }).enabled === true ? reenable() : {};
-        return { ...cur, ...next, ...revive };
-      }),
-    );
+    return view(await this.change(id, (cur) => this.changedRow(cur, body)));
+  }
+
+  /** `cur` with the settings `body` gives; the caller moves its revision. */
+  changedRow(cur: WebhookSubscriptionRow, body: unknown): WebhookSubscriptionRow {
+    const next = applySubscriptionPatch(settingsOf(cur), body, this.d);
+    const revive = (body as { enabled?: unknown }).enabled === true ? reenable() : {};
+    return { ...cur, ...next, ...revive };
+  }
+
+  /** Tells this node's outbox and delivery worker that subscriptions were written elsewhere (an import). */
+  async changed(): Promise<void> {
+    await this.d.outbox.refresh();
+    this.d.onDue?.();
   }
 
   async remove(id: string): Promise<WebhookView> {

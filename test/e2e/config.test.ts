@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { request } from 'undici';
 import { parse } from 'yaml';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
+import { importReport } from '../helpers/import-report.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -90,15 +91,19 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
     process.env.CALLOUT_VENDOR_TOKEN = 'imported-token-456';
     const first = await yamlPost(text);
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({
-      connectors: { created: ['vendor'], updated: [], unchanged: [] },
-      actionTypes: { created: ['open-ticket'], updated: [], unchanged: [] },
-    });
+    expect(first.body).toEqual(
+      importReport({
+        connectors: { created: ['vendor'], updated: [], unchanged: [] },
+        actionTypes: { created: ['open-ticket'], updated: [], unchanged: [] },
+      }),
+    );
     const again = await yamlPost(text);
-    expect(again.body).toEqual({
-      connectors: { created: [], updated: [], unchanged: ['vendor'] },
-      actionTypes: { created: [], updated: [], unchanged: ['open-ticket'] },
-    });
+    expect(again.body).toEqual(
+      importReport({
+        connectors: { created: [], updated: [], unchanged: ['vendor'] },
+        actionTypes: { created: [], updated: [], unchanged: ['open-ticket'] },
+      }),
+    );
     const t = (await fresh.api('GET', '/v1/action-types/open-ticket')).body;
     expect(t.revision).toBe(1);
     // The imported connector authenticates with the secret from the environment.
@@ -146,10 +151,12 @@ it('an import that fails part way (a store error on its last write) changes noth
 
   const applied = await h.api('POST', '/v1/config/import', file);
   expect(applied.status).toBe(200);
-  expect(applied.body).toEqual({
-    connectors: { created: ['erp'], updated: ['vendor'], unchanged: [] },
-    actionTypes: { created: ['post-invoice', 'fails-to-store'], updated: ['open-ticket'], unchanged: [] },
-  });
+  expect(applied.body).toEqual(
+    importReport({
+      connectors: { created: ['erp'], updated: ['vendor'], unchanged: [] },
+      actionTypes: { created: ['post-invoice', 'fails-to-store'], updated: ['open-ticket'], unchanged: [] },
+    }),
+  );
   expect((await h.api('GET', '/v1/connectors/vendor')).body.baseUrl).toBe(`${h.mock.url}/v2`);
   expect((await h.api('GET', '/v1/action-types/open-ticket')).body.retry.maxRetries).toBe(2);
   expect((await h.api('GET', '/v1/action-types/post-invoice')).body.connector).toBe((await h.api('GET', '/v1/connectors/erp')).body.id);

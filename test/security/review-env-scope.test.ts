@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { actionType, startHarness, type Harness } from '../helpers/harness.ts';
 import { startRecorder, type Recorder } from '../helpers/recorder.ts';
 import { parseConfigText } from '../../src/config-files/yaml-reader.ts';
+import { importReport } from '../helpers/import-report.ts';
 
 const VENDOR_SECRET = 'vendor-token-kept-in-env-0123456789';
 const STORED = 'vendor-token-stored-4567';
@@ -119,10 +120,12 @@ describe('over HTTP as a builder', () => {
     exported.body.actionTypes[0].path = '/ping-changed';
     const r = await asBuilder(exported.body);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({
-      connectors: { created: [], updated: [], unchanged: ['vendor'] },
-      actionTypes: { created: [], updated: ['ping'], unchanged: [] },
-    });
+    expect(r.body).toEqual(
+      importReport({
+        connectors: { created: [], updated: [], unchanged: ['vendor'] },
+        actionTypes: { created: [], updated: ['ping'], unchanged: [] },
+      }),
+    );
     const before = vendor.seen.length;
     await h.api('POST', '/v1/connectors/vendor/test', undefined, builder);
     expect(vendor.seen.slice(before).map((s) => s.headers.authorization)).toContain(`Bearer ${STORED}`);
@@ -147,10 +150,12 @@ describe('with an admin key or the CLI', () => {
     try {
       // `npx callout import <file>` is this call, reading the environment its owner set.
       const report = await fresh.callout.configFiles.import(await parseConfigText(res.body as string));
-      expect(report).toEqual({
-        connectors: { created: ['vendor'], updated: [], unchanged: [] },
-        actionTypes: { created: ['ping'], updated: [], unchanged: [] },
-      });
+      expect(report).toEqual(
+        importReport({
+          connectors: { created: ['vendor'], updated: [], unchanged: [] },
+          actionTypes: { created: ['ping'], updated: [], unchanged: [] },
+        }),
+      );
       const before = vendor.seen.length;
       await fresh.api('POST', '/v1/connectors/vendor/test');
       expect(vendor.seen.slice(before).map((s) => s.headers.authorization)).toContain(`Bearer ${VENDOR_SECRET}`);

@@ -159,6 +159,77 @@ eachStore((ctx) => {
       expect((await all()).sort()).toEqual(['crm-eu@2', 'erp@1', 'ticket@1']);
     });
 
+    it('writeConfigs writes users, queues, webhooks and schedules in the same transaction: one refused write leaves none of them', async () => {
+      const user = { name: 'alice', displayName: 'Alice', email: null, disabled: false, createdAt: T0, updatedAt: T0 };
+      const queue = { name: 'desk', doc: { members: ['alice'] }, revision: 1, createdAt: T0, updatedAt: T0 };
+      const hook = {
+        id: 'w1',
+        url: 'https://example.com/hooks',
+        events: ['*'],
+        description: null,
+        enabled: true,
+        secrets: '{}',
+        failingSince: null,
+        disabledAt: null,
+        disabledReason: null,
+        createdAt: T0,
+        updatedAt: T0,
+        revision: 1,
+      };
+      const schedule = {
+        id: 's1',
+        name: 'daily',
+        cron: '0 8 * * *',
+        timezone: 'UTC',
+        launch: { actionType: 'a1', input: {} },
+        paused: false,
+        nextRunAt: T0,
+        lastTickAt: null,
+        createdBy: 'user:alice',
+        createdAt: T0,
+        updatedAt: T0,
+        version: 1,
+      };
+      const all = async (): Promise<unknown[]> => [
+        (await store.listUsers()).map((u) => `${u.name}:${u.displayName}`),
+        (await store.listQueues()).map((q) => `${q.name}@${q.revision}`),
+        (await store.listWebhookSubscriptions()).map((w) => `${w.url}@${w.revision}`),
+        (await store.listSchedules()).map((x) => `${x.name}@${x.version}`),
+        (await store.listConfig('process')).map((r) => r.name),
+      ];
+      const nothing = [[], [], [], [], []];
+      // The last write names a user that is taken: everything before it is undone.
+      const taken = store.writeConfigs([
+        { kind: 'user', row: user, expectedRevision: null },
+        { kind: 'queue', row: queue, expectedRevision: null },
+        { kind: 'webhook', row: hook, expectedRevision: null },
+        { kind: 'schedule', row: schedule, expectedRevision: null },
+        { kind: 'process', row: config({ id: 'p1', name: 'onboarding' }), expectedRevision: null },
+        { kind: 'user', row: user, expectedRevision: null },
+      ]);
+      await expect(taken).rejects.toThrow(/user named "alice" already exists/);
+      expect(await all()).toEqual(nothing);
+      await store.writeConfigs([
+        { kind: 'user', row: user, expectedRevision: null },
+        { kind: 'queue', row: queue, expectedRevision: null },
+        { kind: 'webhook', row: hook, expectedRevision: null },
+        { kind: 'schedule', row: schedule, expectedRevision: null },
+      ]);
+      // Updates are guarded: a user by the updatedAt it was read with, the others by revision (a schedule's version).
+      const next = (at: number) => [
+        { kind: 'queue' as const, row: { ...queue, revision: 2 }, expectedRevision: 1 },
+        { kind: 'webhook' as const, row: { ...hook, revision: 2 }, expectedRevision: 1 },
+        { kind: 'schedule' as const, row: { ...schedule, version: 2 }, expectedRevision: 1 },
+        { kind: 'user' as const, row: { ...user, displayName: 'Alice M', updatedAt: T0 + SECOND }, expectedRevision: at },
+      ];
+      const stale = store.writeConfigs(next(T0 - SECOND));
+      await expect(stale).rejects.toThrow(/user "alice" was changed by someone else/);
+      const first = ['alice:Alice'];
+      expect(await all()).toEqual([first, ['desk@1'], ['https://example.com/hooks@1'], ['daily@1'], []]);
+      await store.writeConfigs(next(T0));
+      expect(await all()).toEqual([['alice:Alice M'], ['desk@2'], ['https://example.com/hooks@2'], ['daily@2'], []]);
+    });
+
     it('a second configuration with the same name is a ConflictError, on insert and on rename', async () => {
       await store.insertConfig('connector', config({ id: 'c1', name: 'crm' }));
       await expect(store.insertConfig('connector', config({ id: 'c2', name: 'crm' }))).rejects.toBeInstanceOf(ConflictError);

@@ -1,13 +1,13 @@
 // Users and queues in the shared store: one statement each.
 
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { nameTaken } from '../conflicts.ts';
 
 const unique = (e: unknown): boolean => e instanceof DatabaseError && e.code === '23505';
 
-export async function insertUser(pool: Pool, u: UserRow): Promise<void> {
+export async function insertUser(pool: Pool | PoolClient, u: UserRow): Promise<void> {
   try {
     await pool.query('INSERT INTO users (name, display_name, email, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [
       u.name,
@@ -31,18 +31,18 @@ export async function listUsers(pool: Pool): Promise<UserRow[]> {
   return (await pool.query('SELECT * FROM users ORDER BY name')).rows.map((r) => userFromRow(r as Record<string, unknown>));
 }
 
-export async function updateUser(pool: Pool, u: UserRow): Promise<boolean> {
-  const r = await pool.query('UPDATE users SET display_name = $1, email = $2, disabled = $3, updated_at = $4 WHERE name = $5', [
-    u.displayName,
-    u.email,
-    u.disabled,
-    u.updatedAt,
-    u.name,
-  ]);
+/** false when there is no such user, or (given `expectedUpdatedAt`) it changed since it was read. */
+export async function updateUser(pool: Pool | PoolClient, u: UserRow, expectedUpdatedAt?: number): Promise<boolean> {
+  const values = [u.displayName, u.email, u.disabled, u.updatedAt, u.name];
+  const sql = 'UPDATE users SET display_name = $1, email = $2, disabled = $3, updated_at = $4 WHERE name = $5';
+  const r =
+    expectedUpdatedAt === undefined
+      ? await pool.query(sql, values)
+      : await pool.query(`${sql} AND updated_at = $6`, [...values, expectedUpdatedAt]);
   return r.rowCount === 1;
 }
 
-export async function insertQueue(pool: Pool, q: QueueRow): Promise<void> {
+export async function insertQueue(pool: Pool | PoolClient, q: QueueRow): Promise<void> {
   try {
     await pool.query('INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)', [
       q.name,
@@ -65,7 +65,7 @@ export async function listQueues(pool: Pool): Promise<QueueRow[]> {
   return (await pool.query('SELECT * FROM queues ORDER BY name')).rows.map((r) => queueFromRow(r as Record<string, unknown>));
 }
 
-export async function updateQueue(pool: Pool, q: QueueRow, expectedRevision: number): Promise<boolean> {
+export async function updateQueue(pool: Pool | PoolClient, q: QueueRow, expectedRevision: number): Promise<boolean> {
   const r = await pool.query('UPDATE queues SET doc = $1, revision = $2, updated_at = $3 WHERE name = $4 AND revision = $5', [
     JSON.stringify(q.doc),
     q.revision,

@@ -2,7 +2,7 @@
 // in the same transaction that advances next_run_at; due schedules are locked FOR UPDATE SKIP LOCKED,
 // so nodes claiming together split the work and each tick is claimed once.
 
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ScheduleRow, ScheduleTick, TickPlan } from '../bulk-schedule-types.ts';
 import { scheduleFromRow, tickFromRow } from '../bulk-schedule-rows.ts';
 import { ConflictError } from '../../errors.ts';
@@ -16,7 +16,7 @@ const nameTaken = (e: unknown, name: string): unknown =>
     ? new ConflictError(`A schedule named ${JSON.stringify(name)} already exists`)
     : e;
 
-export async function insertSchedule(pool: Pool, s: ScheduleRow): Promise<void> {
+export async function insertSchedule(pool: Pool | PoolClient, s: ScheduleRow): Promise<void> {
   try {
     await pool.query(`INSERT INTO schedules (${COLUMNS}) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)`, [
       s.id,
@@ -46,7 +46,7 @@ export async function listSchedules(pool: Pool): Promise<ScheduleRow[]> {
   return ((await pool.query('SELECT * FROM schedules ORDER BY name')).rows as Row[]).map(scheduleFromRow);
 }
 
-export async function updateSchedule(pool: Pool, s: ScheduleRow, expectedVersion: number): Promise<boolean> {
+export async function updateSchedule(pool: Pool | PoolClient, s: ScheduleRow, expectedVersion: number): Promise<boolean> {
   try {
     const r = await pool.query(
       `UPDATE schedules SET name = $1, cron = $2, timezone = $3, launch = $4::jsonb, paused = $5, next_run_at = $6, last_tick_at = $7,

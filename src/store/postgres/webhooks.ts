@@ -22,7 +22,7 @@ const DELIVERY_COLUMNS =
 
 type Row = Record<string, unknown>;
 
-export async function insertWebhookSubscription(pool: Pool, s: WebhookSubscriptionRow): Promise<void> {
+export async function insertWebhookSubscription(pool: Pool | PoolClient, s: WebhookSubscriptionRow): Promise<void> {
   await pool.query(`INSERT INTO webhook_subscriptions (${SUB_COLUMNS}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
     s.id,
     s.url,
@@ -39,7 +39,11 @@ export async function insertWebhookSubscription(pool: Pool, s: WebhookSubscripti
   ]);
 }
 
-export async function updateWebhookSubscription(pool: Pool, s: WebhookSubscriptionRow, expectedRevision: number): Promise<boolean> {
+export async function updateWebhookSubscription(
+  pool: Pool | PoolClient,
+  s: WebhookSubscriptionRow,
+  expectedRevision: number,
+): Promise<boolean> {
   const r = await pool.query(
     `UPDATE webhook_subscriptions SET url = $1, events = $2::jsonb, description = $3, enabled = $4, secrets = $5, failing_since = $6,
             disabled_at = $7, disabled_reason = $8, updated_at = $9, revision = $10 WHERE id = $11 AND revision = $12`,

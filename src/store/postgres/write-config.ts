@@ -1,11 +1,15 @@
-// Insert and update of a configuration document (connector or action type); an update is guarded by
-// the revision it read, and a taken name is a conflict either way.
+// Insert and update of a configuration document (connector, action type, process); an update is guarded
+// by the revision it read, and a taken name is a conflict either way. An import's writes of every kind
+// (users, queues, webhooks and schedules too) commit together.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ConfigChange, ConfigKind, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE } from '../rows.ts';
 import { configChanged, configConflict } from '../conflicts.ts';
 import { inTransaction } from './transaction.ts';
+import * as people from './people-queues.ts';
+import * as webhooks from './webhooks.ts';
+import * as schedules from './schedules.ts';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -40,8 +44,25 @@ export async function updateConfig(pool: Pool | PoolClient, kind: ConfigKind, ro
 
 export async function writeConfigs(pool: Pool, changes: readonly ConfigChange[]): Promise<void> {
   await inTransaction(pool, async (client) => {
-    for (const c of changes)
-      if (c.expectedRevision === null) await insertConfig(client, c.kind, c.row);
-      else if (!(await updateConfig(client, c.kind, c.row, c.expectedRevision))) throw configChanged(c.kind, c.row.name);
+    for (const c of changes) if (!(await writeOne(client, c))) throw configChanged(c.kind, c.kind === 'webhook' ? c.row.url : c.row.name);
   });
+}
+
+/** false: the update's guard did not match (changed or removed since it was read). */
+async function writeOne(client: PoolClient, c: ConfigChange): Promise<boolean> {
+  const at = c.expectedRevision;
+  switch (c.kind) {
+    case 'user':
+      return at === null ? (await people.insertUser(client, c.row), true) : people.updateUser(client, c.row, at);
+    case 'queue':
+      return at === null ? (await people.insertQueue(client, c.row), true) : people.updateQueue(client, c.row, at);
+    case 'webhook':
+      return at === null
+        ? (await webhooks.insertWebhookSubscription(client, c.row), true)
+        : webhooks.updateWebhookSubscription(client, c.row, at);
+    case 'schedule':
+      return at === null ? (await schedules.insertSchedule(client, c.row), true) : schedules.updateSchedule(client, c.row, at);
+    default:
+      return at === null ? (await insertConfig(client, c.kind, c.row), true) : updateConfig(client, c.kind, c.row, at);
+  }
 }

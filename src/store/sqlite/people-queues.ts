@@ -32,16 +32,12 @@ export function listUsers(db: Database.Database): UserRow[] {
   return (prepared(db, 'SELECT * FROM users ORDER BY name').all() as Record<string, unknown>[]).map(userFromRow);
 }
 
-export function updateUser(db: Database.Database, u: UserRow): boolean {
-  return (
-    prepared(db, 'UPDATE users SET display_name = ?, email = ?, disabled = ?, updated_at = ? WHERE name = ?').run(
-      u.displayName,
-      u.email,
-      u.disabled ? 1 : 0,
-      u.updatedAt,
-      u.name,
-    ).changes === 1
-  );
+/** false when there is no such user, or (given `expectedUpdatedAt`) it changed since it was read. */
+export function updateUser(db: Database.Database, u: UserRow, expectedUpdatedAt?: number): boolean {
+  const values = [u.displayName, u.email, u.disabled ? 1 : 0, u.updatedAt, u.name];
+  const sql = 'UPDATE users SET display_name = ?, email = ?, disabled = ?, updated_at = ? WHERE name = ?';
+  if (expectedUpdatedAt === undefined) return prepared(db, sql).run(...values).changes === 1;
+  return prepared(db, `${sql} AND updated_at = ?`).run(...values, expectedUpdatedAt).changes === 1;
 }
 
 export function insertQueue(db: Database.Database, q: QueueRow): void {

@@ -1,11 +1,15 @@
-// Insert and update of a configuration document (connector or action type); an update is guarded by
-// the revision it read, and a taken name is a conflict either way.
+// Insert and update of a configuration document (connector, action type, process); an update is guarded
+// by the revision it read, and a taken name is a conflict either way. An import's writes of every kind
+// (users, queues, webhooks and schedules too) commit together.
 
 import type Database from 'better-sqlite3';
 import type { ConfigChange, ConfigKind, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE } from '../rows.ts';
 import { configChanged, configConflict } from '../conflicts.ts';
 import { prepared } from './statements.ts';
+import * as people from './people-queues.ts';
+import * as webhooks from './webhooks.ts';
+import * as schedules from './schedules.ts';
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 
@@ -38,8 +42,23 @@ export function updateConfig(db: Database.Database, kind: ConfigKind, row: Confi
 
 export function writeConfigs(db: Database.Database, changes: readonly ConfigChange[]): void {
   db.transaction(() => {
-    for (const c of changes)
-      if (c.expectedRevision === null) insertConfig(db, c.kind, c.row);
-      else if (!updateConfig(db, c.kind, c.row, c.expectedRevision)) throw configChanged(c.kind, c.row.name);
+    for (const c of changes) if (!writeOne(db, c)) throw configChanged(c.kind, c.kind === 'webhook' ? c.row.url : c.row.name);
   }).immediate();
+}
+
+/** false: the update's guard did not match (changed or removed since it was read). */
+function writeOne(db: Database.Database, c: ConfigChange): boolean {
+  const at = c.expectedRevision;
+  switch (c.kind) {
+    case 'user':
+      return at === null ? (people.insertUser(db, c.row), true) : people.updateUser(db, c.row, at);
+    case 'queue':
+      return at === null ? (people.insertQueue(db, c.row), true) : people.updateQueue(db, c.row, at);
+    case 'webhook':
+      return at === null ? (webhooks.insertWebhookSubscription(db, c.row), true) : webhooks.updateWebhookSubscription(db, c.row, at);
+    case 'schedule':
+      return at === null ? (schedules.insertSchedule(db, c.row), true) : schedules.updateSchedule(db, c.row, at);
+    default:
+      return at === null ? (insertConfig(db, c.kind, c.row), true) : updateConfig(db, c.kind, c.row, at);
+  }
 }

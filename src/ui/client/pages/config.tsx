@@ -28,7 +28,8 @@ export function ConfigPage() {
       <h1 tabIndex={-1}>Configuration</h1>
       <h2>Export</h2>
       <p>
-        Connectors and action types; secrets are written as environment-variable references, never their values:{' '}
+        Connectors, action types, users, queues, processes, webhooks and schedules; secrets are written as environment-variable references,
+        never their values:{' '}
         <a href="/v1/config/export?format=yaml" download="callout-config.yaml">
           YAML
         </a>{' '}
