@@ -294,8 +294,10 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
       const ref = isObject(t) && typeof t.connector === 'string' && connectorNames.has(t.connector) ? t.connector : undefined;
       const spec = compileActionTypeSpec(t, ref);
       // As a schedule's launch will find it; the connector's id does not matter to its input.
-      if (name !== undefined && q.list.length === 0)
-        fileActionTypes.set(name, compileActionType(id!, 1, spec)).set(id!, fileActionTypes.get(name)!);
+      if (name !== undefined && q.list.length === 0) {
+        const compiled = compileActionType(id!, 1, spec);
+        fileActionTypes.set(name, compiled).set(id!, compiled);
+      }
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       for (const x of e.errors ?? []) {
