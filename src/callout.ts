@@ -204,7 +204,13 @@ export class Callout {
       pollIntervalMs: opts.engine?.pollIntervalMs ?? 5000,
       staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
     });
-    this.schedules = new ScheduleService(store, registry, clock, () => this.scheduler.wake());
+    this.schedules = new ScheduleService(
+      store,
+      registry,
+      clock,
+      () => this.scheduler.wake(),
+      (owner) => this.cases.ownerProblem(owner),
+    );
     this.notifications = new NotificationService({ store, clock });
     // ---- people and queues (W1)
     this.users = new UserService({ store, clock });

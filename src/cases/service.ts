@@ -66,6 +66,7 @@ export class CaseService {
       const prior = await this.findLaunch(opts.idempotencyKey, request!);
       if (prior) return { case: prior, created: false };
     }
+    if (body.owner !== undefined) await this.checkOwner(body.owner);
     let definition: ProcessDefinition | null = null;
     let processId: string | null = null;
     if (body.process !== undefined) {
@@ -100,6 +101,24 @@ export class CaseService {
     await this.webhookEvents?.emitCase('created', { id: row.id, process: body.process ?? null, status: 'open', owner: row.owner });
     if (definition) await this.moveOn(row.id);
     return { case: await this.getCase(row.id), created: true };
+  }
+
+  /**
+   * An owner receives the case's escalations in their notifications: a user who is not disabled, or an
+   * API key that acts as its own name (it reads the notifications of that name). Anyone else would
+   * receive nothing, so a name that is neither is refused rather than stored.
+   */
+  async ownerProblem(owner: string): Promise<string | undefined> {
+    const user = await this.d.store.getUser(owner);
+    if (user) return user.disabled ? `${JSON.stringify(owner)} is a disabled user, who would not see the case's escalations` : undefined;
+    if ((await this.d.store.listApiKeys()).some((k) => k.name === owner && k.revokedAt === undefined && k.user === undefined))
+      return undefined;
+    return `no user (or API key acting as its own name) is named ${JSON.stringify(owner)}; the case's escalations would reach nobody`;
+  }
+
+  private async checkOwner(owner: string | null): Promise<void> {
+    const problem = owner === null ? undefined : await this.ownerProblem(owner);
+    if (problem) throw new ValidationError([{ field: 'owner', message: problem }]);
   }
 
   private async findLaunch(key: string, request: RequestHash): Promise<(CaseView & { actions: ActionView[] }) | undefined> {
@@ -145,6 +164,7 @@ export class CaseService {
   /** Changes the title, the owner or (merged shallowly) the data of an open case. */
   async updateCase(id: string, patch: CasePatchBody): Promise<CaseView & { actions: ActionView[] }> {
     checkLaunchLimits(patch, ['data']);
+    if (patch.owner !== undefined) await this.checkOwner(patch.owner);
     for (let i = 0; i < 10; i++) {
       const c = await this.d.store.getCase(id);
       if (!c) throw new NotFoundError('Case', id);

@@ -7,7 +7,7 @@ import { startMockServer } from '../mock/server.ts';
 import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer } from './serve.ts';
 import type { Callout } from '../callout.ts';
-import { seedWork, startWork } from './demo-work.ts';
+import { DEMO_PEOPLE, seedWork, startWork } from './demo-work.ts';
 import { demoIntegratedQueue } from './demo-integrated.ts';
 import { demoWebhookReceiver } from './demo-webhooks.ts';
 
@@ -165,7 +165,7 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   // The admin key is shown on the first start only; later runs get a fresh demo key.
   const key =
     s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
-  const kase = (await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: 'demo-owner' })).case;
+  const kase = (await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: DEMO_PEOPLE[0] })).case;
   const ids: string[] = [];
   if (opts.launch)
     for (const l of LAUNCHES) ids.push((await callout.actions.launch({ ...l, caseId: kase.id }, { actor: 'user:demo' })).action.id);

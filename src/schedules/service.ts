@@ -43,6 +43,8 @@ export class ScheduleService {
     private readonly clock: Clock,
     /** Told when a schedule's next run may have moved earlier, so the scheduler re-arms its timer. */
     private readonly onChange: () => void = () => undefined,
+    /** What is wrong with a case launch's owner (the cases' own rule), or undefined; absent: not checked. */
+    private readonly ownerProblem?: (owner: string) => Promise<string | undefined>,
   ) {}
 
   async create(body: unknown, user: string): Promise<ScheduleView> {
@@ -142,7 +144,12 @@ export class ScheduleService {
     // Bounded like a launch's input, before anything validates or stores it.
     const problem = jsonProblem('actionType' in l ? l.input : l.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES });
     if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
-    if (!('actionType' in l)) return { process: l.process, title: l.title, data: l.data, owner: l.owner };
+    if (!('actionType' in l)) {
+      // Checked now, as the case's own launch would check it at every tick.
+      const owner = l.owner === null ? undefined : await this.ownerProblem?.(l.owner);
+      if (owner) throw new ValidationError([{ field: 'launch.owner', message: owner }]);
+      return { process: l.process, title: l.title, data: l.data, owner: l.owner };
+    }
     const type = await actionTypes.actionType(l.actionType).catch((e: unknown) => {
       if (e instanceof NotFoundError)
         throw new ValidationError([{ field: 'launch.actionType', message: `no action type ${JSON.stringify(l.actionType)} exists` }]);

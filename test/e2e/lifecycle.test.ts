@@ -7,9 +7,15 @@ import { FakeClock } from '../../src/clock.ts';
 import type { ActionView } from '../../src/actions/views.ts';
 
 let h: Harness;
+/** The people cases are owned by: an owner must be a user (or a key acting as its own name). */
+const owners = async (x: Harness, names: string[]): Promise<void> => {
+  for (const name of names) expect((await x.api('POST', '/v1/users', { name })).status).toBe(201);
+};
+
 beforeAll(async () => {
   h = await startHarness();
   await connector(h);
+  await owners(h, ['olivia', 'quinn', 'rita']);
 });
 afterAll(async () => h.close());
 
@@ -260,6 +266,7 @@ describe('retries, stepped on a fake clock', () => {
   beforeAll(async () => {
     f = await startHarness({ callout: { clock }, start: false });
     await connector(f);
+    await owners(f, ['olivia']);
   });
   afterAll(async () => f.close());
 

@@ -130,7 +130,7 @@ for (const backend of backends)
     });
 
     it('owner gives the task to the case owner when a member; none and a missing queue leave it unassigned', async () => {
-      for (const u of ['o1', 'o2']) await user(u);
+      for (const u of ['o1', 'o2', 'zed']) await user(u);
       await queue({ name: 'own', members: ['o1', 'o2'], allocation: 'owner' });
       await queue({ name: 'pool', members: ['o1', 'o2'] });
       await actionType(h, { name: 'to-own', path: '/reject', allocation: { queue: 'own' } });

@@ -14,6 +14,7 @@ for (const backend of storeHarnesses)
     beforeAll(async () => {
       h = await backend.open();
       await connector(h);
+      for (const name of ['olivia', 'quinn', 'rita']) expect((await h.api('POST', '/v1/users', { name })).status).toBe(201);
       await actionType(h, { name: 'order', path: '/ok', fields: { Title: { type: 'string' } }, response: { output: '{ "ticket": id }' } });
       await actionType(h, { name: 'sms', path: '/ok', fields: { To: { type: 'string' }, Text: { type: 'string' } } });
       await actionType(h, { name: 'rejecting', path: '/reject', fields: { Title: { type: 'string' } } });
@@ -169,6 +170,28 @@ for (const backend of storeHarnesses)
       expect(listed.map((c: any) => c.id)).toEqual([first.body.id]);
       const c = await waitForCase(h, first.body.id, (x) => stepOf(x, 'approve').actionId !== null);
       expect(c.actions).toHaveLength(1);
+    });
+
+    it("a case's owner is someone who sees its escalations: a user, or a key acting as its own name; anyone else is refused and nothing changes", async () => {
+      const ghost = await h.api('POST', '/v1/cases', { title: 'Ghost-owned', data: {}, owner: 'ghost' });
+      expect([ghost.status, ghost.body.errors]).toEqual([
+        422,
+        [{ field: 'owner', message: expect.stringContaining('would reach nobody') }],
+      ]);
+      expect((await h.api('GET', '/v1/cases?q=Ghost-owned')).body.items).toEqual([]);
+      expect((await h.api('POST', '/v1/users', { name: 'gone' })).status).toBe(201);
+      expect((await h.api('PATCH', '/v1/users/gone', { disabled: true })).status).toBe(200);
+      const disabled = await h.api('POST', '/v1/cases', { data: {}, owner: 'gone' });
+      expect([disabled.status, disabled.body.errors[0].message]).toEqual([422, expect.stringContaining('disabled user')]);
+      // The harness's admin key acts as its own name, and reads that name's notifications.
+      const mine = await h.api('POST', '/v1/cases', { data: {}, owner: 'CALLOUT_ADMIN_KEY' });
+      expect(mine.status).toBe(201);
+      const patched = await h.api('PATCH', `/v1/cases/${mine.body.id}`, { owner: 'ghost', title: 'Renamed' });
+      expect([patched.status, patched.body.errors[0].field]).toEqual([422, 'owner']);
+      expect((await h.api('GET', `/v1/cases/${mine.body.id}`)).body).toMatchObject({ owner: 'CALLOUT_ADMIN_KEY', title: null });
+      // A key that acts as a user is that user, not a name of its own.
+      await h.callout.apiKeys.create({ name: 'olivia-laptop', roles: ['operator'], user: 'olivia' });
+      expect((await h.api('POST', '/v1/cases', { data: {}, owner: 'olivia-laptop' })).status).toBe(422);
     });
 
     it('cases are listed and searched by status, owner, queue, process and text, a page at a time; changed and closed', async () => {

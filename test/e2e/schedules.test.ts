@@ -62,6 +62,9 @@ describe('schedules', () => {
     for (let i = 0; i < 40; i++) deep = { a: deep };
     const tooDeep = await h.api('POST', '/v1/schedules', { name: 'bad', cron: '@daily', launch: { process: 'p', data: { deep } } });
     expect(tooDeep.body.errors).toEqual([{ field: 'launch.data', message: expect.stringContaining('nested deeper') }]);
+    // A case's owner is checked as the case itself checks it: every tick would otherwise be refused.
+    const ghost = await h.api('POST', '/v1/schedules', { name: 'bad', cron: '@daily', launch: { process: 'p', owner: 'ghost' } });
+    expect(ghost.body.errors).toEqual([{ field: 'launch.owner', message: expect.stringContaining('would reach nobody') }]);
     expect((await h.api('GET', '/v1/schedules/bad')).status).toBe(404);
     const dup = { name: 'twice', cron: '@daily', launch: { actionType: 'sync-payroll' } };
     expect((await h.api('POST', '/v1/schedules', dup)).status).toBe(201);
