@@ -40,7 +40,7 @@ export const actionRoutes =
         },
       },
       async (req, reply) => {
-        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const key = idempotencyKeyOf(req.headers['idempotency-key'], userOf(req));
         const r = await actions.launch(req.body, { ...(key ? { idempotencyKey: key } : {}), actor: `user:${userOf(req)}` });
         return reply
           .code(r.created ? 201 : 200)

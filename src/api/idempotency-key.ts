@@ -13,10 +13,19 @@ import { ValidationError } from '../errors.ts';
 export const RESERVED_KEY_PREFIXES = ['schedule:', 'case:', 'bulk:', 'integration:'] as const;
 
 /**
- * The header's value, undefined when absent; a 422 naming it when empty, over 200 characters, or in
- * Callout's own namespace. (Node joins a header sent twice into one value, "a, b": that is one key.)
+ * The key a request is stored under: the header's value within the caller's own namespace (the user its
+ * API key acts as, or the key's name), undefined when absent; a 422 naming it when empty, over 200
+ * characters, or in Callout's own namespace. (Node joins a header sent twice into one value, "a, b":
+ * that is one key.) Scoped, one client cannot take another's key: a predictable key sent first would
+ * otherwise answer the other client's launch with its own action, or refuse it with a 409.
  */
-export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+export function idempotencyKeyOf(header: string | string[] | undefined, scope: string): string | undefined {
+  const key = checkedKey(header);
+  // A newline is in no user or key name, nor in a header value: scopes cannot run into each other.
+  return key === undefined ? undefined : `${scope}\n${key}`;
+}
+
+function checkedKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   const refuse = (message: string): never => {
     throw new ValidationError([{ field: 'Idempotency-Key', message }]);
@@ -35,7 +44,7 @@ export const IdempotencyKeyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
       description:
-        "Makes the request safe to repeat: the same key with the same body answers the first result and changes nothing again; with another body, 409. 1–200 characters; keys beginning schedule:, case:, bulk: or integration: are Callout's own.",
+        "Makes the request safe to repeat: the same key with the same body answers the first result and changes nothing again; with another body, 409. Keys are the caller's own: the same key from another user (or API key acting as its own name) is another key. 1–200 characters; keys beginning schedule:, case:, bulk: or integration: are Callout's own.",
     }),
   ),
 });

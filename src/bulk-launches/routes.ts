@@ -51,7 +51,7 @@ export const bulkLaunchRoutes =
         },
       },
       async (req, reply) => {
-        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const key = idempotencyKeyOf(req.headers['idempotency-key'], userOf(req));
         const query = req.query as { actionType?: string; process?: string };
         let input: Parameters<BulkLaunchService['create']>[0];
         if (Buffer.isBuffer(req.body)) input = { kind: 'csv', body: req.body, query };

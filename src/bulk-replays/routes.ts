@@ -17,6 +17,6 @@ export const bulkReplayRoutes =
         config: { roles: OPERATORS },
         schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody, response: { 200: BulkReplayReportSchema } },
       },
-      async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'])),
+      async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'], userOf(req))),
     );
   };

@@ -2,6 +2,7 @@
 // search, change and close.
 
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { userOf } from '../api/user.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { CaseService } from './service.ts';
@@ -39,7 +40,7 @@ export const caseRoutes =
         },
       },
       async (req, reply) => {
-        const key = idempotencyKeyOf(req.headers['idempotency-key']);
+        const key = idempotencyKeyOf(req.headers['idempotency-key'], userOf(req));
         const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
         return reply
           .code(r.created ? 201 : 200)
