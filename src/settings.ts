@@ -30,6 +30,20 @@ export interface Settings {
   webhookDelivery: boolean;
 }
 
+/** The settings read from the environment only, for `serve --help` (the flags list the rest). */
+export const ENVIRONMENT_HELP = `
+Also read from the environment:
+  CALLOUT_ADMIN_KEY           the admin API key to accept; without it one is generated and printed once
+  CALLOUT_SECRET_KEY          32 bytes (hex or base64) encrypting secrets at rest and signing callback
+                              tokens; generated beside the embedded store, required with DATABASE_URL
+  CALLOUT_LOG_LEVEL           pino log level (default info)
+  CALLOUT_LEASE_MARGIN        added to the longest connector timeout to make a lease (default 15s)
+  CALLOUT_POLL_INTERVAL       how often an idle node looks for work nobody announced (default 1s)
+  CALLOUT_CALLBACK_TOKEN_TTL  how long after its action closes a callback token answers (default 7d)
+  CALLOUT_CASE_WORKER         0: this node moves no cases through their processes (default 1)
+  CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
+  CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)`;
+
 /**
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
  * the event loop's timers waited behind SQLite's WAL checkpoints (B p99 at 80 %: 103 ms against 20).

@@ -3,7 +3,7 @@
 
 import { afterAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
@@ -26,6 +26,16 @@ function cli(args: string[], env: Record<string, string>): { status: number | nu
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+it("serve --help names every setting of the README's table, by flag or in its list of environment variables", () => {
+  const r = cli(['serve', '--help'], {});
+  expect(r.status).toBe(0);
+  const table = readFileSync('README.md', 'utf8')
+    .match(/^\| `[A-Z_]+` /gm)!
+    .map((row) => row.slice(3, -2));
+  expect(table.length).toBeGreaterThan(10);
+  expect(table.filter((name) => !r.stdout.includes(name))).toEqual([]);
+});
 
 it('migrate creates the embedded store', () => {
   const dir = tempDir();

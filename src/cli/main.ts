@@ -2,7 +2,7 @@
 // The `callout` command: serve, demo, migrate, export/import, bulk-launch.
 
 import { Command } from 'commander';
-import { readSettings, type SettingFlags } from '../settings.ts';
+import { ENVIRONMENT_HELP, readSettings, type SettingFlags } from '../settings.ts';
 import { SetupError, ValidationError } from '../errors.ts';
 import { serve } from './serve.ts';
 import { demo } from './demo.ts';
@@ -30,6 +30,7 @@ withSettings(program.command('serve').description('run the API and the engine'))
   .option('--allow-private-networks', 'let connectors reach loopback and private addresses (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)')
   .option('--api-rate-limit <n>', 'requests a minute per API key (CALLOUT_API_RATE_LIMIT, default 6000)')
   .option('--takeover-after <duration>', "how long before a dead node's work is taken over (CALLOUT_TAKEOVER_AFTER, default 10s)")
+  .addHelpText('after', ENVIRONMENT_HELP)
   .action(async (flags: SettingFlags) => serve(readSettings(flags)));
 
 withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'))
