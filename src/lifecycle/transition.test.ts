@@ -812,7 +812,15 @@ describe('people', () => {
     const r = step(a, { type: 'picked_up', user: 'gina' }, policy, T0 + MIN);
     expectStateChange(a, r, { state: 'in_progress', reason: 'request_rejected' });
     expect(r.action.assignee).toBe('gina');
-    expect(r.timeline.find((t) => t.kind === 'picked_up')).toMatchObject({ actor: 'user:gina' });
+    expect(r.timeline.find((t) => t.kind === 'picked_up')).toMatchObject({ actor: 'user:gina', message: 'Picked up by gina' });
+  });
+
+  it('picking up a task allocated to someone else says whose it was', () => {
+    const policy = policyOf({ user: null });
+    const a = { ...todoAction(policy), assignee: 'hal' };
+    const r = step(a, { type: 'picked_up', user: 'gina' }, policy, T0 + MIN);
+    expect(r.action.assignee).toBe('gina');
+    expect(r.timeline.find((t) => t.kind === 'picked_up')!.message).toBe("Picked up by gina; it was hal's");
   });
 
   it('only a To Do action can be picked up', () => {

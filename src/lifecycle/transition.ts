@@ -347,8 +347,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return { ok: true, action: a, timeline: c.timeline, effects: [], changed: true };
     case 'picked_up':
       if (a.state !== 'todo') return refuse(`Only a To Do action can be picked up; this one is ${describeState(a)}`);
+      // A task allocated to someone else says whose it was: the allocation is theirs no more.
+      c.note(
+        `user:${event.user}`,
+        'picked_up',
+        a.assignee !== null && a.assignee !== event.user
+          ? `Picked up by ${event.user}; it was ${a.assignee}'s`
+          : `Picked up by ${event.user}`,
+      );
       a.assignee = event.user;
-      c.note(`user:${event.user}`, 'picked_up', `Picked up by ${event.user}`);
       return c.to(`user:${event.user}`, 'in_progress', a.reason, null).done();
     case 'completed': {
       if (a.state === 'closed') return refuse('The action is already closed');
