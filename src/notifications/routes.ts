@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import type { NotificationService } from './service.ts';
 import { NotificationIdParams, NotificationsQuery, NotificationViewSchema } from './schemas.ts';
-import { Items } from '../api/schemas.ts';
+import { Page } from '../api/schemas.ts';
 import { queryAjv } from '../actions/routes.ts';
 import { PEOPLE } from '../api/roles.ts';
 
@@ -17,10 +17,15 @@ export const notificationRoutes =
       '/notifications',
       {
         config: { roles: PEOPLE },
-        schema: { tags, querystring: NotificationsQuery, response: { 200: Items(NotificationViewSchema) } },
+        schema: { tags, querystring: NotificationsQuery, response: { 200: Page(NotificationViewSchema) } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
-      async (req) => ({ items: await notifications.list(userOf(req), { unreadOnly: req.query.unread === true }) }),
+      async (req) =>
+        notifications.page(userOf(req), {
+          unreadOnly: req.query.unread === true,
+          limit: req.query.limit ?? 200,
+          ...(req.query.before !== undefined ? { before: Number(req.query.before) } : {}),
+        }),
     );
     app.post(
       '/notifications/:id/read',

@@ -4,7 +4,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DateTime } from '../api/schemas.ts';
 
 export const NotificationsQuery = Type.Object(
-  { unread: Type.Optional(Type.Boolean({ description: 'only the ones not marked read' })) },
+  {
+    unread: Type.Optional(Type.Boolean({ description: 'only the ones not marked read' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 200, description: 'at most this many, newest first' })),
+    before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'the `next` of the page before: older ones' })),
+  },
   { additionalProperties: false },
 );
 

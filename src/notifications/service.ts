@@ -1,7 +1,7 @@
 // Notifications: what the engine told a user (escalations of their cases' actions), newest first;
 // each user sees and marks read only their own.
 
-import type { NotificationRow, Store } from '../store/types.ts';
+import type { NotificationQuery, NotificationRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
 import type { NotificationView } from './schemas.ts';
@@ -10,8 +10,14 @@ export class NotificationService {
   constructor(private readonly deps: { store: Store; clock?: Clock }) {}
 
   /** The user's notifications, times as ISO date-times. */
-  async list(user: string, opts: { unreadOnly?: boolean } = {}): Promise<NotificationView[]> {
+  async list(user: string, opts: NotificationQuery = {}): Promise<NotificationView[]> {
     return (await this.deps.store.listNotifications(user, opts)).map(notificationView);
+  }
+
+  /** A page of them, newest first; `next` is the `before` of the following page (null on the last). */
+  async page(user: string, opts: NotificationQuery & { limit: number }): Promise<{ items: NotificationView[]; next: string | null }> {
+    const items = await this.list(user, opts);
+    return { items, next: items.length === opts.limit ? String(items[items.length - 1]!.id) : null };
   }
 
   /** Marks the user's own notification read; someone else's is "not found", as if it did not exist. */

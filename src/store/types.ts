@@ -157,6 +157,14 @@ export interface NotificationRow {
 /** Where a key came from: the API (absent), the CALLOUT_ADMIN_KEY setting, or generated on first start. */
 export type ApiKeyOrigin = 'env' | 'generated';
 
+export interface NotificationQuery {
+  unreadOnly?: boolean;
+  /** @default 200 */
+  limit?: number;
+  /** Only notifications with an id below this one (the next page). */
+  before?: number;
+}
+
 export interface ApiKeyRow {
   id: string;
   /** Unique among keys not revoked. */
@@ -301,7 +309,8 @@ export interface Store {
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;
-  listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]>;
+  /** Newest first: at most `limit` (default 200), with ids below `before` when given. */
+  listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]>;
 
   /** Throws a ConflictError naming the field when the name is taken by a key not revoked, or the hash by any key. */
   insertApiKey(row: ApiKeyRow): Promise<void>;

@@ -267,6 +267,16 @@ for (const backend of backends)
       expect(retried.status, JSON.stringify(retried.body)).toBe(200);
       const tl = (await h.api('GET', `/v1/actions/${task.id}/timeline`)).body.items as Array<{ kind: string; actor: string }>;
       expect(tl.find((e) => e.kind === 'retry_requested')?.actor).toBe('user:key:carol');
+      // Carol now has two: a page at a time, newest first, `next` the `before` of the page after.
+      const page = (await h.api('GET', '/v1/notifications?limit=1', undefined, as('carol'))).body;
+      expect([page.items.map((x: { actionId: string }) => x.actionId), page.next]).toEqual([[task.id], String(page.items[0].id)]);
+      const rest = (await h.api('GET', `/v1/notifications?limit=1&before=${page.next}`, undefined, as('carol'))).body;
+      expect(rest.items.map((x: { actionId: string }) => x.actionId)).toEqual([a.id]);
+      expect((await h.api('GET', `/v1/notifications?before=${rest.items[0].id}`, undefined, as('carol'))).body).toEqual({
+        items: [],
+        next: null,
+      });
+      expect((await h.api('GET', '/v1/notifications?limit=0', undefined, as('carol'))).body.errors[0].field).toBe('limit');
     });
 
     it("a disabled user's keys are refused at once, and queues give them no new work", async () => {

@@ -138,5 +138,20 @@ eachStore((ctx) => {
       expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 9)).toMatchObject({ readAt: T0 + 5 });
       expect(await store.listNotifications(`n-${tag}`, { unreadOnly: true })).toEqual([]);
     });
+
+    it('are listed newest first a page at a time: `limit`, then `before` the last one seen', async () => {
+      await store.insertCase({ id: `p-${tag}`, data: {}, owner: `p-${tag}`, createdAt: T0, updatedAt: T0 });
+      const actions = await waitingOn(`y-${tag}`, 3, { caseId: `p-${tag}` });
+      for (const a of actions)
+        await store.writeActions([
+          write(a, { state: 'closed', resolution: 'not_done_successfully', escalated: true }, [], [{ type: 'escalated' }]),
+        ]);
+      const all = await store.listNotifications(`p-${tag}`);
+      expect(all.map((n) => n.actionId)).toEqual(actions.map((a) => a.id).reverse());
+      const first = await store.listNotifications(`p-${tag}`, { limit: 2 });
+      expect(first).toEqual(all.slice(0, 2));
+      expect(await store.listNotifications(`p-${tag}`, { limit: 2, before: first[1]!.id })).toEqual(all.slice(2));
+      expect(await store.listNotifications(`p-${tag}`, { before: all[2]!.id })).toEqual([]);
+    });
   });
 });

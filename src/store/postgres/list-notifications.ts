@@ -1,14 +1,13 @@
-// A user's notifications, newest first (the latest 200), and marking one of them read.
+// A user's notifications, newest first a page at a time, and marking one of them read.
 
 import type { Pool } from 'pg';
-import type { NotificationRow } from '../types.ts';
+import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 
-export async function listNotifications(pool: Pool, user: string, opts: { unreadOnly?: boolean } = {}): Promise<NotificationRow[]> {
+export async function listNotifications(pool: Pool, user: string, opts: NotificationQuery = {}): Promise<NotificationRow[]> {
   const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
-  return (await pool.query(`SELECT * FROM notifications WHERE user_name = $1${unread} ORDER BY id DESC LIMIT 200`, [user])).rows.map(
-    notificationFromRow,
-  );
+  const sql = `SELECT * FROM notifications WHERE user_name = $1 AND id < $2${unread} ORDER BY id DESC LIMIT $3`;
+  return (await pool.query(sql, [user, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 200])).rows.map(notificationFromRow);
 }
 
 /** Only the user's own: someone else's notification reads as absent. */

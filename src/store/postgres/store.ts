@@ -21,6 +21,7 @@ import type {
   ConfigKind,
   ConfigRow,
   NewAction,
+  NotificationQuery,
   NotificationRow,
   RatePermitGrant,
   RatePermitRequest,
@@ -285,7 +286,7 @@ export class PostgresStore implements Store {
     return getCase(this.pool, id);
   }
 
-  async listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]> {
+  async listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]> {
     return listNotifications(this.pool, user, opts);
   }
 

@@ -1,13 +1,17 @@
-// A user's notifications, newest first (the latest 200), and marking one of them read.
+// A user's notifications, newest first a page at a time, and marking one of them read.
 
 import type Database from 'better-sqlite3';
-import type { NotificationRow } from '../types.ts';
+import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
-export function listNotifications(db: Database.Database, user: string, opts: { unreadOnly?: boolean } = {}): NotificationRow[] {
+export function listNotifications(db: Database.Database, user: string, opts: NotificationQuery = {}): NotificationRow[] {
   const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
-  const rows = prepared(db, `SELECT * FROM notifications WHERE user_name = ?${unread} ORDER BY id DESC LIMIT 200`).all(user);
+  const rows = prepared(db, `SELECT * FROM notifications WHERE user_name = ? AND id < ?${unread} ORDER BY id DESC LIMIT ?`).all(
+    user,
+    opts.before ?? Number.MAX_SAFE_INTEGER,
+    opts.limit ?? 200,
+  );
   return (rows as Record<string, unknown>[]).map(notificationFromRow);
 }
 

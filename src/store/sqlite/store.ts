@@ -22,6 +22,7 @@ import type {
   ConfigKind,
   ConfigRow,
   NewAction,
+  NotificationQuery,
   NotificationRow,
   RatePermitGrant,
   RatePermitRequest,
@@ -387,7 +388,7 @@ export class SqliteStore implements Store {
     return getCase(this.db, id);
   }
 
-  async listNotifications(user: string, opts?: { unreadOnly?: boolean }): Promise<NotificationRow[]> {
+  async listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]> {
     return listNotifications(this.db, user, opts);
   }
 
