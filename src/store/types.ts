@@ -436,7 +436,12 @@ export interface Store {
   /** Writes attempts, their deliveries' next steps and the endpoints' health in one transaction; false where the lease was lost. */
   finishWebhookAttempts(results: WebhookAttemptResult[]): Promise<boolean[]>;
   /** A subscription's deliveries, newest first, each with its attempts. */
-  listWebhookDeliveries(subscriptionId: string, limit: number): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>>;
+  /** Newest first; with `before` (a delivery's id), the ones older than it (none when it is not this subscription's). */
+  listWebhookDeliveries(
+    subscriptionId: string,
+    limit: number,
+    before?: string,
+  ): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>>;
   /** Makes a delivery due now again (failed or pending); undefined when it is not this subscription's. */
   retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRow | undefined>;
   /** Records an inbound message id until `until`; true when it was already recorded and not expired. */

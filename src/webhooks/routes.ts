@@ -12,7 +12,7 @@ import {
   WebhookSubscriptionPatch,
   WebhookViewSchema,
 } from './subscription.ts';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { IdParams, Items, NoQuery, Page } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
@@ -33,7 +33,13 @@ const RotateBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const DeliveriesQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false });
+const DeliveriesQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    before: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the `next` of the page before: older deliveries' })),
+  },
+  { additionalProperties: false },
+);
 
 export const webhookRoutes =
   (webhooks: WebhookService): FastifyPluginAsyncTypebox =>
@@ -79,12 +85,10 @@ export const webhookRoutes =
       '/webhooks/:id/deliveries',
       {
         config,
-        schema: { tags, params: IdParams, querystring: DeliveriesQuery, response: { 200: Items(DeliveryViewSchema) } },
+        schema: { tags, params: IdParams, querystring: DeliveriesQuery, response: { 200: Page(DeliveryViewSchema) } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
-      async (req) => ({
-        items: await webhooks.deliveries(req.params.id, req.query.limit),
-      }),
+      async (req) => webhooks.deliveryPage(req.params.id, req.query.limit, req.query.before),
     );
     app.post(
       '/webhooks/:id/deliveries/:deliveryId/retry',

@@ -160,9 +160,16 @@ export class WebhookService {
     return { ...view(row), secret, previousSecretExpiresAt: new Date(expires.length ? Math.max(...expires) : now).toISOString() };
   }
 
-  async deliveries(id: string, limit = 100): Promise<DeliveryView[]> {
+  /** The subscription's deliveries, newest first; with `before` (a delivery's id), the ones older than it. */
+  async deliveries(id: string, limit = 100, before?: string): Promise<DeliveryView[]> {
     await this.row(id);
-    return (await this.d.store.listWebhookDeliveries(id, limit)).map(deliveryView);
+    return (await this.d.store.listWebhookDeliveries(id, limit, before)).map(deliveryView);
+  }
+
+  /** A page of them; `next` is the `before` of the following page (null on the last). */
+  async deliveryPage(id: string, limit = 100, before?: string): Promise<{ items: DeliveryView[]; next: string | null }> {
+    const items = await this.deliveries(id, limit, before);
+    return { items, next: items.length === limit ? items[items.length - 1]!.id : null };
   }
 
   /** Sends a delivery again now (failed, pending or delivered: same id, so the receiver can tell). */

@@ -94,6 +94,13 @@ describe.each(STORES)('webhooks out on %s', (store) => {
         { at: expect.any(String), status: 200, durationMs: expect.any(Number), outcome: 'HTTP 200', response: 'ok' },
       ]);
     }
+    // A page at a time, newest first: `next` is the `before` of the page after.
+    const ids = list.body.items.map((d: { id: string }) => d.id);
+    const page = (await h.api('GET', `/v1/webhooks/${sub.id}/deliveries?limit=2`)).body;
+    expect([page.items.map((d: { id: string }) => d.id), page.next]).toEqual([ids.slice(0, 2), ids[1]]);
+    const older = (await h.api('GET', `/v1/webhooks/${sub.id}/deliveries?limit=2&before=${page.next}`)).body;
+    expect([older.items.map((d: { id: string }) => d.id), older.next]).toEqual([ids.slice(2), null]);
+    expect((await h.api('GET', `/v1/webhooks/${sub.id}/deliveries?before=not-one-of-them`)).body.items).toEqual([]);
     // A retry sends the same message again, with the same id.
     const first = list.body.items[2];
     const retried = await h.api('POST', `/v1/webhooks/${sub.id}/deliveries/${first.id}/retry`);

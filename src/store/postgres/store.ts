@@ -412,8 +412,9 @@ export class PostgresStore implements Store {
   listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
+    before?: string,
   ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> =>
-    webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit);
+    webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit, before);
   retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
     webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
   rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>

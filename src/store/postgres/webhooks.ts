@@ -286,10 +286,14 @@ export async function listWebhookDeliveries(
   pool: Pool,
   subscriptionId: string,
   limit: number,
+  before?: string,
 ): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>> {
+  // With `before`: older than that delivery of this subscription (nothing when it is not one of them).
   const d = await pool.query<Row>(
-    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY ord DESC LIMIT $2`,
-    [subscriptionId, limit],
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1
+       AND ($3::text IS NULL OR ord < (SELECT ord FROM webhook_deliveries WHERE id = $3 AND subscription_id = $1))
+     ORDER BY ord DESC LIMIT $2`,
+    [subscriptionId, limit, before ?? null],
   );
   const ids = d.rows.map((r) => r.id as string);
   const a = await pool.query<Row>(

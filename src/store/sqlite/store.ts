@@ -511,8 +511,9 @@ export class SqliteStore implements Store {
   listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
+    before?: string,
   ): Promise<Array<W.WebhookDeliveryRow & { attemptList: W.WebhookAttemptRow[] }>> =>
-    webhooks.listWebhookDeliveries(this.db, subscriptionId, limit);
+    webhooks.listWebhookDeliveries(this.db, subscriptionId, limit, before);
   retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
     webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
   rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>

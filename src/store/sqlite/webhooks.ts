@@ -214,14 +214,25 @@ function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
   return true;
 }
 
+/** The place of delivery `before` in its subscription's list; NULL (so nothing older) when it is not one of them. */
+const ORD_OF_SQLITE = '(SELECT ord FROM webhook_deliveries WHERE id = ? AND subscription_id = ?)';
+
 export function listWebhookDeliveries(
   db: Database.Database,
   subscriptionId: string,
   limit: number,
+  before?: string,
 ): Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }> {
-  const rows = prepared(db, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = ? ORDER BY ord DESC LIMIT ?`).all(
-    subscriptionId,
-    limit,
+  const rows = (
+    before === undefined
+      ? prepared(db, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = ? ORDER BY ord DESC LIMIT ?`).all(
+          subscriptionId,
+          limit,
+        )
+      : prepared(
+          db,
+          `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = ? AND ord < ${ORD_OF_SQLITE} ORDER BY ord DESC LIMIT ?`,
+        ).all(subscriptionId, before, subscriptionId, limit)
   ) as Row[];
   const attempts = prepared(
     db,
