@@ -26,6 +26,7 @@ import { BulkLaunchService } from './bulk-launches/service.ts';
 import { BulkRunner } from './bulk-launches/runner.ts';
 import { BulkReplayService } from './bulk-replays/service.ts';
 import { ScheduleService } from './schedules/service.ts';
+import { storedOwners } from './cases/owner.ts';
 import { Scheduler } from './schedules/scheduler.ts';
 import type { CaseLauncher as BulkCaseLauncher } from './bulk-launches/ports.ts';
 import { UserService } from './users/service.ts';
@@ -204,13 +205,10 @@ export class Callout {
       pollIntervalMs: opts.engine?.pollIntervalMs ?? 5000,
       staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
     });
-    this.schedules = new ScheduleService(
-      store,
-      registry,
-      clock,
-      () => this.scheduler.wake(),
-      (owner) => this.cases.ownerProblem(owner),
-    );
+    this.schedules = new ScheduleService(store, registry, clock, () => this.scheduler.wake(), {
+      processExists: async (ref) => (await store.getConfig('process', ref)) !== undefined,
+      owners: storedOwners(store),
+    });
     this.notifications = new NotificationService({ store, clock });
     // ---- people and queues (W1)
     this.users = new UserService({ store, clock });

@@ -15,7 +15,7 @@ export function userOf(req: FastifyRequest): string {
 }
 
 /** The user a key acts as (see userOf); also what the UI compares a task's assignee with. */
-export function actingUser(p: Principal): string {
+export function actingUser(p: Pick<Principal, 'name' | 'user'>): string {
   if (p.user) return p.user;
   return USER_NAME_PATTERN.test(p.name) ? `key:${p.name}` : p.name;
 }

@@ -16,6 +16,7 @@ import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
+import { ownerProblem, storedOwners } from './owner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
 
@@ -103,21 +104,9 @@ export class CaseService {
     return { case: await this.getCase(row.id), created: true };
   }
 
-  /**
-   * An owner receives the case's escalations in their notifications: a user who is not disabled, or an
-   * API key that acts as its own name (it reads the notifications of that name). Anyone else would
-   * receive nothing, so a name that is neither is refused rather than stored.
-   */
-  async ownerProblem(owner: string): Promise<string | undefined> {
-    const user = await this.d.store.getUser(owner);
-    if (user) return user.disabled ? `${JSON.stringify(owner)} is a disabled user, who would not see the case's escalations` : undefined;
-    if ((await this.d.store.listApiKeys()).some((k) => k.name === owner && k.revokedAt === undefined && k.user === undefined))
-      return undefined;
-    return `no user (or API key acting as its own name) is named ${JSON.stringify(owner)}; the case's escalations would reach nobody`;
-  }
-
+  /** An owner must see the case's escalations (owner.ts); anyone else is refused rather than stored. */
   private async checkOwner(owner: string | null): Promise<void> {
-    const problem = owner === null ? undefined : await this.ownerProblem(owner);
+    const problem = owner === null ? undefined : await ownerProblem(owner, storedOwners(this.d.store));
     if (problem) throw new ValidationError([{ field: 'owner', message: problem }]);
   }
 

@@ -14,16 +14,25 @@ import type { QueueService } from '../queues/service.ts';
 import { type ProcessService, bodyOf as processBody } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import { type WebhookService, settingsOf } from '../webhooks/service.ts';
-import { validateSubscription } from '../webhooks/subscription.ts';
+import { type SubscriptionSettings, validateSubscription } from '../webhooks/subscription.ts';
 import type { WebhookSubscriptionRow } from '../webhooks/rows.ts';
-import type { ScheduleService } from '../schedules/service.ts';
+import type { LaunchRefs, ScheduleService } from '../schedules/service.ts';
 import type { ActionTypes } from '../bulk-launches/ports.ts';
 import type { CompiledActionType } from '../action-types/action-type.ts';
-import { type Problems, ValidationError } from '../errors.ts';
+import { Problems, ValidationError } from '../errors.ts';
+import { schemaProblems } from '../validation/schema-problems.ts';
+import { QueueBody } from '../queues/schemas.ts';
 import { isObject, type Doc } from '../validation/check.ts';
 import { QueueService as Queues } from '../queues/service.ts';
 
 export const SECTIONS = ['users', 'queues', 'processes', 'webhooks', 'schedules'] as const;
+
+/**
+ * Entries a file may list per section: checking them holds the node's event loop (20,000 schedules
+ * took about 4 s), and a configuration larger than this is not one a person reviews.
+ */
+export const MAX_SECTION_ENTRIES = 2000;
+export const TOO_MANY = `must list at most ${MAX_SECTION_ENTRIES} entries; split the file into several imports`;
 export type Section = (typeof SECTIONS)[number];
 
 export interface SectionDeps {
@@ -53,7 +62,7 @@ export interface CreatedWebhook {
 
 export type SectionsReport = Record<Section, SectionReport> & { webhookSecrets: CreatedWebhook[] };
 
-/** Ids of action types and connectors to names, so that a file names them as a person would. */
+/** Ids of connectors, action types and processes to names, so that a file names them as a person would. */
 export type NameOf = (id: string) => string;
 
 export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Record<Section, Doc[]>> {
@@ -84,7 +93,7 @@ export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Re
       return { ...body, steps };
     }),
     webhooks: webhooks.map((w) => {
-      const { url, events, description, enabled } = settingsOf(w);
+      const { url, events, description, enabled } = chosenSettings(w);
       return { url, events, ...(description !== null ? { description } : {}), enabled };
     }),
     schedules: schedules.map((s) => {
@@ -93,12 +102,21 @@ export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Re
         name: s.name,
         cron: s.cron,
         timezone: s.timezone,
-        launch: typeof launch.actionType === 'string' ? { ...launch, actionType: nameOf(launch.actionType) } : dropNulls(launch),
+        launch:
+          typeof launch.actionType === 'string'
+            ? { ...launch, actionType: nameOf(launch.actionType) }
+            : dropNulls({ ...launch, process: nameOf(launch.process as string) }),
         paused: s.paused,
       };
     }),
   };
 }
+
+/** A subscription as the file says it: one Callout disabled after failures is not enabled, whatever was chosen. */
+const chosenSettings = (w: WebhookSubscriptionRow): SubscriptionSettings => ({
+  ...settingsOf(w),
+  enabled: w.enabled && w.disabledAt === null,
+});
 
 const dropNulls = (o: Doc): Doc => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
 
@@ -110,6 +128,8 @@ export interface SectionContext {
   actor: string;
   /** Action types by name or id, to their id: stored ones and the file's own (ids chosen before they are stored). */
   actionTypeIds: ReadonlyMap<string, string>;
+  /** Stored connectors by name or id, to their id. */
+  connectorIds: ReadonlyMap<string, string>;
   /** The file's action types by name and id, compiled; null for one the import refused (its problems are told there). */
   fileActionTypes: ReadonlyMap<string, CompiledActionType | null>;
 }
@@ -134,7 +154,8 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
   for (const s of SECTIONS) {
     const v = file[s] ?? [];
     if (!Array.isArray(v)) ctx.p.add(s, 'must be a list');
-    lists[s] = Array.isArray(v) ? v : [];
+    else if (v.length > MAX_SECTION_ENTRIES) ctx.p.add(s, TOO_MANY);
+    lists[s] = Array.isArray(v) && v.length <= MAX_SECTION_ENTRIES ? v : [];
   }
   for (const s of ['users', 'queues', 'processes', 'schedules'] as const) refuseRepeated(lists[s], s, 'name', ctx.p);
   refuseRepeated(lists.webhooks, 'webhooks', 'url', ctx.p, normalUrl);
@@ -175,11 +196,21 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     ...lists.users.flatMap((u) => (isObject(u) && typeof u.name === 'string' ? [u.name] : [])),
   ]);
   const storedQueues = new Map((await d.store.listQueues()).map((q) => [q.name, q]));
+  // An integration names its connector and actions by id or by name (the export writes names): the same either way.
+  const ref = (v: unknown): unknown => (typeof v === 'string' ? (ctx.actionTypeIds.get(v) ?? ctx.connectorIds.get(v) ?? v) : v);
+  const resolved = (doc: Doc): Doc =>
+    isObject(doc.integration)
+      ? { ...doc, integration: Object.fromEntries(Object.entries(doc.integration).map(([k, v]) => [k, ref(v)])) }
+      : doc;
   for (const [i, q] of lists.queues.entries()) {
     const change = await checked(p, `queues[${i}]`, () => {
+      // The route's own schema first (an integration names every action), then the queue's checks.
+      const shape = new Problems();
+      schemaProblems(QueueBody, q, shape);
+      shape.throwIfAny();
       const cur = isObject(q) ? storedQueues.get(q.name as string) : undefined;
       const row = d.queues.rowOf(q, { userExists: (n) => userNames.has(n) }, cur);
-      if (cur && isDeepStrictEqual(row.doc, cur.doc)) return 'unchanged' as const;
+      if (cur && isDeepStrictEqual(resolved(row.doc), resolved(cur.doc))) return 'unchanged' as const;
       return { kind: 'queue', row, expectedRevision: cur ? cur.revision : null } as const;
     });
     if (change !== undefined) track('queues', change, (q as Doc).name as string);
@@ -217,7 +248,7 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
         report.webhookSecrets.push({ id: row.id, url: row.url, secret });
         return { kind: 'webhook', row, expectedRevision: null } as const;
       }
-      if (isDeepStrictEqual(settings, settingsOf(cur))) return 'unchanged' as const;
+      if (isDeepStrictEqual(settings, chosenSettings(cur))) return 'unchanged' as const;
       // The file says the whole subscription: an absent description is none.
       const next = d.webhooks.changedRow(cur, { ...settings });
       return {
@@ -229,7 +260,8 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     if (change !== undefined) track('webhooks', change, change === 'unchanged' ? normalUrl((w as Doc).url) : change.row.url);
   }
 
-  // A schedule's action launch is checked against its action type, the file's own included.
+  // A schedule's launch is checked against what the file leaves: its action type, process and owner
+  // (users as the file sets them, the keys read once), the file's own included.
   const types: ActionTypes = {
     actionType: async (ref) => {
       const own = ctx.fileActionTypes.get(ref);
@@ -238,12 +270,28 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
       return own ? { compiled: own } : d.registry.actionType(ref);
     },
   };
+  const fileUsers = new Map(
+    lists.users.flatMap((u) => (isObject(u) && typeof u.name === 'string' ? [[u.name, u.disabled === true] as const] : [])),
+  );
+  const processNames = new Set([
+    ...[...storedProcesses.values()].flatMap((r) => [r.name, r.id]),
+    ...lists.processes.flatMap((x) => (isObject(x) && typeof x.name === 'string' ? [x.name] : [])),
+  ]);
+  let keys: ReturnType<typeof d.store.listApiKeys> | undefined;
+  const refs: LaunchRefs = {
+    actionTypes: types,
+    processExists: async (ref) => processNames.has(ref),
+    owners: {
+      user: async (name) => (fileUsers.has(name) ? { disabled: fileUsers.get(name)! } : storedUsers.get(name)),
+      keys: () => (keys ??= d.store.listApiKeys()),
+    },
+  };
   const storedSchedules = new Map((await d.store.listSchedules()).map((s) => [s.name, s]));
   for (const [i, s] of lists.schedules.entries()) {
     const change = await checked(p, `schedules[${i}]`, async () => {
       const cur: ScheduleRow | undefined = isObject(s) ? storedSchedules.get(s.name as string) : undefined;
-      if (!cur) return { kind: 'schedule', row: await d.schedules.newRow(s, ctx.actor, types), expectedRevision: null } as const;
-      const row = await d.schedules.changedRow(cur, s, types);
+      if (!cur) return { kind: 'schedule', row: await d.schedules.newRow(s, ctx.actor, refs), expectedRevision: null } as const;
+      const row = await d.schedules.changedRow(cur, s, refs);
       // Compared as values: PostgreSQL's jsonb gives the launch's keys back in its own order.
       const chosen = (r: ScheduleRow): unknown[] => [r.name, r.cron, r.timezone, r.launch, r.paused];
       if (isDeepStrictEqual(chosen(row), chosen(cur))) return 'unchanged' as const;

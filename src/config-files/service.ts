@@ -14,7 +14,16 @@ import { isObject, type Doc } from '../validation/check.ts';
 import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionType, compileActionTypeSpec, type CompiledActionType } from '../action-types/action-type.ts';
 import { uuidv7 } from '../ids.ts';
-import { SECTIONS, exportSections, planSections, refuseRepeated, type SectionDeps, type SectionsReport } from './sections.ts';
+import {
+  MAX_SECTION_ENTRIES,
+  SECTIONS,
+  TOO_MANY,
+  exportSections,
+  planSections,
+  refuseRepeated,
+  type SectionDeps,
+  type SectionsReport,
+} from './sections.ts';
 
 export const EXPORT_VERSION = 1;
 
@@ -85,8 +94,14 @@ export class ConfigFileService {
    * @default process.env and an admin (the `callout import` command)
    */
   import(file: unknown, env: ImportEnvironment = process.env, by: Importer = { admin: true, actor: 'import' }): Promise<ImportReport> {
-    return importConfig(this.d, file, env, by);
+    // One at a time on this node: two imports of one file (a double click) would each plan the same new
+    // webhook subscription, which nothing else makes unique, and store it twice.
+    const run = this.running.then(() => importConfig(this.d, file, env, by));
+    this.running = run.catch(() => undefined);
+    return run;
   }
+
+  private running: Promise<unknown> = Promise.resolve();
 }
 
 async function exportConfig(d: ConfigFileServiceDeps): Promise<Doc> {
@@ -104,6 +119,7 @@ async function exportConfig(d: ConfigFileServiceDeps): Promise<Doc> {
     const o = actionTypeOptions(t.compiled.spec);
     actionTypes.push({ ...o, connector: names.get(t.compiled.spec.connectorId) ?? o.connector });
   }
+  for (const row of await d.store.listConfig('process')) names.set(row.id, row.name);
   const sections = await exportSections(d, (id) => names.get(id) ?? id);
   return { version: EXPORT_VERSION, connectors, actionTypes, ...sections };
 }
@@ -237,7 +253,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const connectors = f.connectors ?? [];
   const actionTypes = f.actionTypes ?? [];
   if (!Array.isArray(connectors)) p.add('connectors', 'must be a list');
+  else if (connectors.length > MAX_SECTION_ENTRIES) p.add('connectors', TOO_MANY);
   if (!Array.isArray(actionTypes)) p.add('actionTypes', 'must be a list');
+  else if (actionTypes.length > MAX_SECTION_ENTRIES) p.add('actionTypes', TOO_MANY);
   p.throwIfAny();
 
   // Pass 1: validate everything, with secrets resolved; existing secrets are kept when a reference is unset.
@@ -306,7 +324,9 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
       }
     }
   }
-  const sections = await planSections(d, f, { p, ...by, actionTypeIds, fileActionTypes });
+  // Action types name their connector; one created by this file has its id only once planned (pass 2).
+  const connectorIds = new Map(storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
+  const sections = await planSections(d, f, { p, ...by, actionTypeIds, connectorIds: new Map(connectorIds), fileActionTypes });
   p.throwIfAny();
 
   // Pass 2: plan every write, skipping what is already as the file says; then store them all in one
@@ -318,8 +338,6 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   };
   const changes: ConfigChange[] = [];
   const after: Array<() => Promise<unknown>> = [];
-  // Action types name their connector; one created by this file has its id only once planned.
-  const connectorIds = new Map(storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
   for (const c of plannedConnectors) {
     if (!c.existing) {
       const change = d.connectors.planCreate(c.body);

@@ -12,6 +12,7 @@ import type { ActionTypes } from '../bulk-launches/ports.ts';
 import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
 import type { ScheduleView, TickView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+import { type OwnerLookup, ownerProblem } from '../cases/owner.ts';
 
 export type ScheduleStore = Pick<
   Store,
@@ -36,6 +37,18 @@ export function scheduleView(s: ScheduleRow): ScheduleView {
 
 const PATCH_KEYS = ['name', 'cron', 'timezone', 'launch', 'paused'] as const;
 
+/** What a schedule's launch names, looked up where its write will land (the store, or an import's file over it). */
+export interface LaunchRefs extends CaseLaunchRefs {
+  actionTypes: ActionTypes;
+}
+
+export interface CaseLaunchRefs {
+  /** Whether a process (id or name) exists. */
+  processExists(ref: string): Promise<boolean>;
+  /** Who may own a case (cases/owner.ts). */
+  owners: OwnerLookup;
+}
+
 export class ScheduleService {
   constructor(
     private readonly store: ScheduleStore,
@@ -43,8 +56,8 @@ export class ScheduleService {
     private readonly clock: Clock,
     /** Told when a schedule's next run may have moved earlier, so the scheduler re-arms its timer. */
     private readonly onChange: () => void = () => undefined,
-    /** What is wrong with a case launch's owner (the cases' own rule), or undefined; absent: not checked. */
-    private readonly ownerProblem?: (owner: string) => Promise<string | undefined>,
+    /** How a case launch's process and owner are checked; absent: not checked. */
+    private readonly caseRefs: Partial<CaseLaunchRefs> = {},
   ) {}
 
   async create(body: unknown, user: string): Promise<ScheduleView> {
@@ -54,11 +67,11 @@ export class ScheduleService {
     return scheduleView(row);
   }
 
-  /** A new schedule's row, not stored yet (an import stores several at once); `actionTypes` finds its launch's. */
-  async newRow(body: unknown, user: string, actionTypes: ActionTypes = this.actionTypes): Promise<ScheduleRow> {
+  /** A new schedule's row, not stored yet (an import stores several at once, and gives `refs` that see its file). */
+  async newRow(body: unknown, user: string, refs?: LaunchRefs): Promise<ScheduleRow> {
     const now = this.clock.now();
     const spec = compileSchedule(body, now);
-    const launch = await this.checkLaunch(spec, actionTypes);
+    const launch = await this.checkLaunch(spec, refs ?? this.refs());
     return {
       id: uuidv7(now),
       name: spec.name,
@@ -109,10 +122,10 @@ export class ScheduleService {
   }
 
   /** `cur` as the whole body `body` describes, its next version; not stored yet. */
-  async changedRow(cur: ScheduleRow, body: unknown, actionTypes: ActionTypes = this.actionTypes): Promise<ScheduleRow> {
+  async changedRow(cur: ScheduleRow, body: unknown, refs?: LaunchRefs): Promise<ScheduleRow> {
     const now = this.clock.now();
     const spec = compileSchedule(body, now);
-    const launch = await this.checkLaunch(spec, actionTypes);
+    const launch = await this.checkLaunch(spec, refs ?? this.refs(), cur.launch);
     const retimed = spec.cron !== cur.cron || spec.timezone !== cur.timezone || (cur.paused && !spec.paused);
     return {
       ...cur,
@@ -138,19 +151,36 @@ export class ScheduleService {
     return s;
   }
 
-  /** The launch as stored: an action launch names its action type by id (a rename does not break it), input checked. */
-  private async checkLaunch(spec: ScheduleSpec, actionTypes: ActionTypes): Promise<Record<string, unknown>> {
+  private refs(): LaunchRefs {
+    const { processExists = async () => true, owners } = this.caseRefs;
+    return {
+      actionTypes: this.actionTypes,
+      processExists,
+      owners: owners ?? { user: async () => ({ disabled: false }), keys: async () => [] },
+    };
+  }
+
+  /**
+   * The launch as stored: an action launch names its action type by id (a rename does not break it), input
+   * checked; a case launch's process and owner are checked as the case would check them at every tick,
+   * unless they are what `before` (the stored launch) already names: a schedule whose owner was disabled
+   * since can still be paused or changed otherwise.
+   */
+  private async checkLaunch(spec: ScheduleSpec, refs: LaunchRefs, before?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const l = spec.launch;
     // Bounded like a launch's input, before anything validates or stores it.
     const problem = jsonProblem('actionType' in l ? l.input : l.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES });
     if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
     if (!('actionType' in l)) {
-      // Checked now, as the case's own launch would check it at every tick.
-      const owner = l.owner === null ? undefined : await this.ownerProblem?.(l.owner);
-      if (owner) throw new ValidationError([{ field: 'launch.owner', message: owner }]);
+      const p = new Problems();
+      if (l.process !== before?.process && !(await refs.processExists(l.process)))
+        p.add('launch.process', `no process ${JSON.stringify(l.process)} exists`);
+      const owner = l.owner === null || l.owner === before?.owner ? undefined : await ownerProblem(l.owner, refs.owners);
+      if (owner) p.add('launch.owner', owner);
+      p.throwIfAny();
       return { process: l.process, title: l.title, data: l.data, owner: l.owner };
     }
-    const type = await actionTypes.actionType(l.actionType).catch((e: unknown) => {
+    const type = await refs.actionTypes.actionType(l.actionType).catch((e: unknown) => {
       if (e instanceof NotFoundError)
         throw new ValidationError([{ field: 'launch.actionType', message: `no action type ${JSON.stringify(l.actionType)} exists` }]);
       throw e;

@@ -3,8 +3,8 @@
 // allowed (private networks) is decided at send time, after DNS, by the engine's guarded connector.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { Problems } from '../errors.ts';
+import { schemaProblems } from '../validation/schema-problems.ts';
 import { DateTime } from '../api/schemas.ts';
 import { EVENT_TYPES, isEventPattern } from './events.ts';
 import { ALLOW_HINT, isLocalHostName } from '../connectors/destination.ts';
@@ -44,55 +44,6 @@ export interface SubscriptionSettings {
   events: string[];
   description: string | null;
   enabled: boolean;
-}
-
-/** "/events/2" -> "events[2]", the project's field paths. */
-const fieldOf = (path: string, missing?: string): string =>
-  [...path.split('/').filter(Boolean), ...(missing ? [missing] : [])]
-    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
-    .join('');
-
-function schemaProblems(schema: typeof WebhookSubscriptionBody | typeof WebhookSubscriptionPatch, body: unknown, p: Problems): void {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return p.add('', 'the body must be a JSON object');
-  const seen = new Set<string>();
-  for (const e of Value.Errors(schema, body)) {
-    const field = fieldOf(e.path);
-    // A missing field is also "not a string": one problem per field, the first said.
-    if (seen.has(field)) continue;
-    seen.add(field);
-    p.add(field, messageOf(e));
-  }
-}
-
-/** TypeBox's error in the words of the rest of the API. */
-function messageOf(e: ValueError): string {
-  const sc = e.schema as { minItems?: number; maxItems?: number; maxLength?: number };
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'is not a known field';
-    case ValueErrorType.ObjectMinProperties:
-      return 'send at least one field to change';
-    case ValueErrorType.String:
-      return 'must be a string';
-    case ValueErrorType.StringMinLength:
-      return 'must not be empty';
-    case ValueErrorType.StringMaxLength:
-      return `must be at most ${sc.maxLength} characters`;
-    case ValueErrorType.Boolean:
-      return 'must be true or false';
-    case ValueErrorType.Array:
-      return 'must be a list';
-    case ValueErrorType.ArrayMinItems:
-      return `must list at least ${sc.minItems}`;
-    case ValueErrorType.ArrayMaxItems:
-      return `must list at most ${sc.maxItems}`;
-    case ValueErrorType.Union:
-      return 'must be a string or null';
-    default:
-      return e.message;
-  }
 }
 
 /** Where subscriptions may point: loopback and private addresses only when the deployment allows them. */

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await ok('/v1/users', { name: 'bob' });
   expect((await h.api('PATCH', '/v1/users/bob', { disabled: true })).status).toBe(200);
   await ok('/v1/queues', { name: 'service-desk', description: 'first line', members: ['alice', 'bob'], allocation: 'round_robin' });
-  await ok('/v1/processes', {
+  const onboarding = await h.api('POST', '/v1/processes', {
     name: 'onboarding',
     description: 'a new starter',
     steps: [
@@ -42,6 +42,7 @@ beforeAll(async () => {
       { name: 'done', kind: 'map', expression: '{"ready": true}' },
     ],
   });
+  expect(onboarding.status).toBe(201);
   await ok('/v1/webhooks', { url: `${receiver.url}/hooks`, events: ['case.*', 'action.escalated'], description: 'audit' });
   await ok('/v1/schedules', {
     name: 'nightly',
@@ -52,7 +53,8 @@ beforeAll(async () => {
   await ok('/v1/schedules', {
     name: 'weekly',
     cron: '0 9 * * 1',
-    launch: { process: 'onboarding', data: { name: 'weekly' } },
+    // By id, as the API takes it; owned by a user the file brings.
+    launch: { process: onboarding.body.id, data: { name: 'weekly' }, owner: 'alice' },
     paused: true,
   });
   const r = await h.api('GET', '/v1/config/export?format=json');
@@ -79,7 +81,13 @@ it('the export holds every section, naming action types by name, with no ids, se
       launch: { actionType: 'open-ticket', input: { Title: 'nightly' } },
       paused: false,
     },
-    { name: 'weekly', cron: '0 9 * * 1', timezone: 'UTC', launch: { process: 'onboarding', data: { name: 'weekly' } }, paused: true },
+    {
+      name: 'weekly',
+      cron: '0 9 * * 1',
+      timezone: 'UTC',
+      launch: { process: 'onboarding', data: { name: 'weekly' }, owner: 'alice' },
+      paused: true,
+    },
   ]);
   const text = JSON.stringify(file);
   expect(text).not.toContain('secret-token-123');
@@ -227,6 +235,30 @@ for (const store of STORES)
       ]);
       expect((await h.api('GET', '/v1/config/export?format=json')).body).toEqual(before);
       expect((await h.api('GET', '/v1/queues/night-desk')).status).toBe(404);
+    });
+
+    it('a subscription Callout disabled after failures is exported as not enabled; a file enabling it revives it', async () => {
+      const [hook] = await h.callout.store.listWebhookSubscriptions();
+      const off = { ...hook!, disabledAt: Date.now(), disabledReason: 'failing for 5 days', revision: hook!.revision + 1 };
+      expect(await h.callout.store.updateWebhookSubscription(off, hook!.revision)).toBe(true);
+      const out = (await h.api('GET', '/v1/config/export?format=json')).body;
+      expect(out.webhooks[0].enabled).toBe(false);
+      out.webhooks[0].enabled = true;
+      const r = await h.api('POST', '/v1/config/import', out);
+      expect(r.body.webhooks.updated).toHaveLength(1);
+      expect((await h.api('GET', `/v1/webhooks/${hook!.id}`)).body).toMatchObject({ enabled: true, disabledAt: null });
+    });
+
+    it("an imported queue meets the route's schema; a section over 2,000 entries is refused; two imports at once create one subscription", async () => {
+      const bad = await h.api('POST', '/v1/config/import', { queues: [{ name: 'q1', integration: { connector: 'vendor' } }] });
+      expect([bad.status, bad.body.errors[0].field]).toEqual([422, 'queues[0].integration.onAssign']);
+      const many = await h.api('POST', '/v1/config/import', { users: Array.from({ length: 2001 }, (_, i) => ({ name: `u${i}` })) });
+      expect([many.status, many.body.errors]).toEqual([422, [{ field: 'users', message: expect.stringContaining('at most 2000') }]]);
+      const file = { webhooks: [{ url: `${receiver.url}/twice`, events: ['*'] }] };
+      const both = await Promise.all([h.api('POST', '/v1/config/import', file), h.api('POST', '/v1/config/import', file)]);
+      expect(both.map((r) => r.status)).toEqual([200, 200]);
+      const twice = (await h.api('GET', '/v1/webhooks')).body.items.filter((w: { url: string }) => w.url === `${receiver.url}/twice`);
+      expect(twice).toHaveLength(1);
     });
 
     it('a schedule may launch an action type the same file brings', async () => {

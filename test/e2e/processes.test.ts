@@ -192,6 +192,15 @@ for (const backend of storeHarnesses)
       // A key that acts as a user is that user, not a name of its own.
       await h.callout.apiKeys.create({ name: 'olivia-laptop', roles: ['operator'], user: 'olivia' });
       expect((await h.api('POST', '/v1/cases', { data: {}, owner: 'olivia-laptop' })).status).toBe(422);
+      // A key named like a person reads its notifications as key:<name>: that is the owner to name.
+      await h.callout.apiKeys.create({ name: 'ci-bot', roles: ['operator'] });
+      expect((await h.api('POST', '/v1/cases', { data: {}, owner: 'key:ci-bot' })).status).toBe(201);
+      const bare = await h.api('POST', '/v1/cases', { data: {}, owner: 'ci-bot' });
+      expect([bare.status, bare.body.errors[0].message]).toEqual([422, expect.stringContaining('reads its notifications as "key:ci-bot"')]);
+      // An integration key reads no notifications.
+      await h.callout.apiKeys.create({ name: 'ERP_KEY', roles: ['integration'] });
+      const erp = await h.api('POST', '/v1/cases', { data: {}, owner: 'ERP_KEY' });
+      expect([erp.status, erp.body.errors[0].message]).toEqual([422, expect.stringContaining('cannot read notifications')]);
     });
 
     it('cases are listed and searched by status, owner, queue, process and text, a page at a time; changed and closed', async () => {

@@ -64,7 +64,18 @@ describe('schedules', () => {
     expect(tooDeep.body.errors).toEqual([{ field: 'launch.data', message: expect.stringContaining('nested deeper') }]);
     // A case's owner is checked as the case itself checks it: every tick would otherwise be refused.
     const ghost = await h.api('POST', '/v1/schedules', { name: 'bad', cron: '@daily', launch: { process: 'p', owner: 'ghost' } });
-    expect(ghost.body.errors).toEqual([{ field: 'launch.owner', message: expect.stringContaining('would reach nobody') }]);
+    expect(ghost.body.errors).toEqual([
+      { field: 'launch.process', message: 'no process "p" exists' },
+      { field: 'launch.owner', message: expect.stringContaining('would reach nobody') },
+    ]);
+    // An owner disabled since does not stop the schedule from being paused or changed otherwise.
+    expect((await h.api('POST', '/v1/processes', { name: 'p', steps: [{ name: 'a', kind: 'map', expression: '{}' }] })).status).toBe(201);
+    expect((await h.api('POST', '/v1/users', { name: 'sam' })).status).toBe(201);
+    const owned = await h.api('POST', '/v1/schedules', { name: 'owned', cron: '@daily', launch: { process: 'p', owner: 'sam' } });
+    expect(owned.status).toBe(201);
+    expect((await h.api('PATCH', '/v1/users/sam', { disabled: true })).status).toBe(200);
+    expect((await h.api('PATCH', '/v1/schedules/owned', { paused: true })).body.paused).toBe(true);
+    expect((await h.api('DELETE', '/v1/schedules/owned')).status).toBe(204);
     expect((await h.api('GET', '/v1/schedules/bad')).status).toBe(404);
     const dup = { name: 'twice', cron: '@daily', launch: { actionType: 'sync-payroll' } };
     expect((await h.api('POST', '/v1/schedules', dup)).status).toBe(201);

@@ -8,12 +8,15 @@ export function ConfigPage() {
   const [text, setText] = useState('');
   const [result, setResult] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
   const load = async (e: Event): Promise<void> => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (file) setText(await file.text());
   };
   const importIt = async (e: Event): Promise<void> => {
     e.preventDefault();
+    // One import at a time: a second click while the first runs would send the file again.
+    setBusy(true);
     try {
       const json = text.trim().startsWith('{');
       setResult(await api('POST', '/v1/config/import', text, json ? 'application/json' : 'application/yaml'));
@@ -21,6 +24,8 @@ export function ConfigPage() {
     } catch (err) {
       setError(err);
       setResult(null);
+    } finally {
+      setBusy(false);
     }
   };
   return (
@@ -46,7 +51,7 @@ export function ConfigPage() {
         <Field label="Or paste it here" id="cfg-text">
           <textarea id="cfg-text" class="code" rows={10} value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </Field>
-        <button type="submit" disabled={!text.trim()}>
+        <button type="submit" disabled={busy || !text.trim()}>
           Import
         </button>
       </form>
