@@ -213,7 +213,7 @@ for (const backend of backends)
       expect(good.status).toBe(201);
       expect(good.body).toMatchObject({ data: {}, owner: null });
       expect((await h.api('GET', `/v1/cases/${good.body.id}`)).body).toMatchObject({ id: good.body.id, actions: [] });
-      expect((await h.api('GET', '/v1/notifications')).body).toEqual({ items: [] });
+      expect((await h.api('GET', '/v1/notifications')).body).toEqual({ items: [], next: null });
     });
 
     it('the OpenAPI document shows the exact shapes', async () => {
