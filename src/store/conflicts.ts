@@ -27,3 +27,7 @@ export const nameTaken = (what: 'user' | 'queue', name: string): CalloutError =>
   new CalloutError('CONFLICT', `A ${what} named ${JSON.stringify(name)} already exists`, [
     { field: 'name', message: `is taken by another ${what}` },
   ]);
+
+/** An import's new webhook subscription, whose URL another writer subscribed meanwhile. */
+export const urlTaken = (url: string): ConflictError =>
+  new ConflictError(`A webhook subscription to ${url} was created meanwhile; import the file again to see it as it is now`);

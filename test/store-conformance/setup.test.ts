@@ -228,6 +228,14 @@ eachStore((ctx) => {
       expect(await all()).toEqual([first, ['desk@1'], ['https://example.com/hooks@1'], ['daily@1'], []]);
       await store.writeConfigs(next(T0));
       expect(await all()).toEqual([['alice:Alice M'], ['desk@2'], ['https://example.com/hooks@2'], ['daily@2'], []]);
+      // Two imports at once, each creating a subscription to one URL: one writes it, the other is a conflict.
+      const hookTo = (id: string) => [
+        { kind: 'webhook' as const, row: { ...hook, id, url: 'https://example.com/new' }, expectedRevision: null },
+      ];
+      const both = await Promise.allSettled([store.writeConfigs(hookTo('w2')), store.writeConfigs(hookTo('w3'))]);
+      expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(String((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/created meanwhile/);
+      expect((await store.listWebhookSubscriptions()).filter((w) => w.url === 'https://example.com/new')).toHaveLength(1);
     });
 
     it('a second configuration with the same name is a ConflictError, on insert and on rename', async () => {

@@ -5,7 +5,7 @@
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ConfigChange, ConfigKind, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE } from '../rows.ts';
-import { configChanged, configConflict } from '../conflicts.ts';
+import { configChanged, configConflict, urlTaken } from '../conflicts.ts';
 import { inTransaction } from './transaction.ts';
 import * as people from './people-queues.ts';
 import * as webhooks from './webhooks.ts';
@@ -44,6 +44,8 @@ export async function updateConfig(pool: Pool | PoolClient, kind: ConfigKind, ro
 
 export async function writeConfigs(pool: Pool, changes: readonly ConfigChange[]): Promise<void> {
   await inTransaction(pool, async (client) => {
+    // Imports one at a time across nodes: each then sees what the one before it wrote (a webhook's URL).
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':config-import', 0))`);
     for (const c of changes) if (!(await writeOne(client, c))) throw configChanged(c.kind, c.kind === 'webhook' ? c.row.url : c.row.name);
   });
 }
@@ -57,9 +59,10 @@ async function writeOne(client: PoolClient, c: ConfigChange): Promise<boolean> {
     case 'queue':
       return at === null ? (await people.insertQueue(client, c.row), true) : people.updateQueue(client, c.row, at);
     case 'webhook':
-      return at === null
-        ? (await webhooks.insertWebhookSubscription(client, c.row), true)
-        : webhooks.updateWebhookSubscription(client, c.row, at);
+      if (at !== null) return webhooks.updateWebhookSubscription(client, c.row, at);
+      // An import identifies a subscription by its URL: one written since the file was planned is a conflict.
+      if ((await client.query('SELECT 1 FROM webhook_subscriptions WHERE url = $1', [c.row.url])).rowCount) throw urlTaken(c.row.url);
+      return (await webhooks.insertWebhookSubscription(client, c.row), true);
     case 'schedule':
       return at === null ? (await schedules.insertSchedule(client, c.row), true) : schedules.updateSchedule(client, c.row, at);
     default:

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { ConfigChange, ConfigKind, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE } from '../rows.ts';
-import { configChanged, configConflict } from '../conflicts.ts';
+import { configChanged, configConflict, urlTaken } from '../conflicts.ts';
 import { prepared } from './statements.ts';
 import * as people from './people-queues.ts';
 import * as webhooks from './webhooks.ts';
@@ -55,7 +55,10 @@ function writeOne(db: Database.Database, c: ConfigChange): boolean {
     case 'queue':
       return at === null ? (people.insertQueue(db, c.row), true) : people.updateQueue(db, c.row, at);
     case 'webhook':
-      return at === null ? (webhooks.insertWebhookSubscription(db, c.row), true) : webhooks.updateWebhookSubscription(db, c.row, at);
+      if (at !== null) return webhooks.updateWebhookSubscription(db, c.row, at);
+      // An import identifies a subscription by its URL: one written since the file was planned is a conflict.
+      if (prepared(db, 'SELECT 1 FROM webhook_subscriptions WHERE url = ?').get(c.row.url)) throw urlTaken(c.row.url);
+      return (webhooks.insertWebhookSubscription(db, c.row), true);
     case 'schedule':
       return at === null ? (schedules.insertSchedule(db, c.row), true) : schedules.updateSchedule(db, c.row, at);
     default:
