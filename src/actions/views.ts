@@ -28,7 +28,9 @@ export const ActionViewSchema = Type.Object(
       max: Type.Integer({ minimum: 0, description: "the action type's current limit" }),
       lastError: MaybeString,
       lastErrorAt: MaybeTime,
-      nextRetryAt: MaybeTime,
+      nextRetryAt: Type.Union([DateTime, Type.Null()], {
+        description: 'when the next automatic retry goes; null when none is scheduled or retries are paused',
+      }),
       paused: Type.Boolean(),
     }),
     attempts: Type.Integer({ minimum: 0 }),
@@ -46,7 +48,9 @@ export const ActionViewSchema = Type.Object(
     escalated: Type.Boolean(),
     queue: MaybeString,
     assignee: MaybeString,
-    timeoutAt: MaybeTime,
+    timeoutAt: Type.Union([DateTime, Type.Null()], {
+      description: 'while waiting: when the action turns To Do (Timeout) if no answer comes',
+    }),
     createdAt: DateTime,
     updatedAt: DateTime,
     closedAt: MaybeTime,
@@ -91,7 +95,8 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
       max: policy.retry.maxRetries,
       lastError: a.lastError,
       lastErrorAt: iso(a.lastErrorAt),
-      nextRetryAt: a.phase === 'retry_scheduled' ? iso(a.nextRetryAt) : null,
+      // Paused, no retry is coming: a time would mislead (resuming sets one again).
+      nextRetryAt: a.phase === 'retry_scheduled' && !a.paused ? iso(a.nextRetryAt) : null,
       paused: a.paused,
     },
     attempts: a.attempts,
@@ -103,7 +108,8 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     escalated: a.escalated,
     queue: a.queue,
     assignee: a.assignee,
-    timeoutAt: iso(a.timeoutAt),
+    // A deadline only while the action waits: To Do or closed, it has passed or no longer applies.
+    timeoutAt: a.state === 'waiting' ? iso(a.timeoutAt) : null,
     createdAt: iso(a.createdAt)!,
     updatedAt: iso(a.updatedAt)!,
     closedAt: iso(a.closedAt),

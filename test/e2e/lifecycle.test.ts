@@ -191,7 +191,8 @@ describe('callback mode', () => {
     const kase = (await h.api('POST', '/v1/cases', { data: {}, owner: 'rita' })).body;
     const a = await launch(h, 'never', {}, { caseId: kase.id });
     const r = await h.waitFor(a.id, (x) => x.state === 'todo');
-    expect(r).toMatchObject({ reason: 'timeout', queue: 'service-desk', assignee: 'ana', escalated: false });
+    // Its deadline has passed: To Do shows none.
+    expect(r).toMatchObject({ reason: 'timeout', queue: 'service-desk', assignee: 'ana', escalated: false, timeoutAt: null });
     expect(Date.parse(r.updatedAt) - Date.parse(r.createdAt)).toBeGreaterThanOrEqual(700);
   });
 });
@@ -318,9 +319,11 @@ describe('retries, stepped on a fake clock', () => {
   it('pause holds automatic retries and resume lets them go', async () => {
     await actionType(f, { name: 'pausable', path: '/fail-then-ok?times=1', retry: { maxRetries: 3, interval: '300ms', backoff: 'fixed' } });
     const a = await launch(f, 'pausable');
-    await stepUntil(a.id, (x) => x.phase === 'retry_scheduled');
+    const scheduled = await stepUntil(a.id, (x) => x.phase === 'retry_scheduled');
+    expect(scheduled.retry.nextRetryAt).toEqual(expect.any(String));
     const paused = (await f.api('POST', `/v1/actions/${a.id}/pause`)).body;
-    expect(paused.retry.paused).toBe(true);
+    // Paused, no retry is coming: no time is shown for one.
+    expect(paused.retry).toMatchObject({ paused: true, nextRetryAt: null });
     await idleFor(600);
     expect((await f.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ phase: 'retry_scheduled', attempts: 1 });
     await f.api('POST', `/v1/actions/${a.id}/resume`);
