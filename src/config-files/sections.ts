@@ -10,7 +10,7 @@ import type { ScheduleRow } from '../store/bulk-schedule-types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Clock } from '../clock.ts';
 import type { UserService } from '../users/service.ts';
-import type { QueueService } from '../queues/service.ts';
+import { type QueueService, bodyOf as queueBody } from '../queues/service.ts';
 import { type ProcessService, bodyOf as processBody } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import { type WebhookService, settingsOf } from '../webhooks/service.ts';
@@ -23,7 +23,6 @@ import { Problems, ValidationError } from '../errors.ts';
 import { schemaProblems } from '../validation/schema-problems.ts';
 import { QueueBody } from '../queues/schemas.ts';
 import { isObject, type Doc } from '../validation/check.ts';
-import { QueueService as Queues } from '../queues/service.ts';
 
 export const SECTIONS = ['users', 'queues', 'processes', 'webhooks', 'schedules'] as const;
 
@@ -81,7 +80,7 @@ export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Re
       ...(u.disabled ? { disabled: true } : {}),
     })),
     queues: queues.map((q) => {
-      const body = Queues.bodyOf(q);
+      const body = queueBody(q);
       const integration = body.integration as Doc | undefined;
       if (!integration) return body;
       // The connector and the actions it launches, by name.

@@ -25,11 +25,6 @@ export class QueueService {
     return { name: spec.name, doc: docOf(spec), revision: 1, createdAt: now, updatedAt: now };
   }
 
-  /** The stored queue as a body again, which compileQueue reads back to the same document. */
-  static bodyOf(q: QueueRow): Record<string, unknown> {
-    return { name: q.name, ...stripNulls(q.doc) };
-  }
-
   async list(): Promise<QueueView[]> {
     return (await this.d.store.listQueues()).map(queueView);
   }
@@ -76,6 +71,11 @@ function stripNulls(doc: Record<string, unknown>): Record<string, unknown> {
     out[k] = k === 'integration' ? stripNulls(v as Record<string, unknown>) : v;
   }
   return out;
+}
+
+/** The stored queue as a body again, which compileQueue reads back to the same document (as processes' bodyOf). */
+export function bodyOf(q: QueueRow): Record<string, unknown> {
+  return { name: q.name, ...stripNulls(q.doc) };
 }
 
 export function queueView(q: QueueRow): QueueView {
