@@ -132,6 +132,11 @@ describe('outbound: what an operator does launches the queue’s action types', 
     expect(d.launch).toMatchObject({ actionType: 'vendor-reject', input: { Note: 'Still broken', ExternalReference: 'INC-7' } });
     expect(d.log).toMatchObject({ requestType: 'Resolution Rejection', direction: 'Out' });
     expect(d.change).toMatchObject({ state: 'waiting', phase: 'awaiting_callback', handBack: null, assignee: null });
+    // The reason is on the task's timeline too, not only in the request to the provider.
+    expect(d.timeline).toEqual({
+      actor: 'user:alice',
+      message: 'Solution declined: Still broken. Resolution Rejection sent to the provider (vendor-reject)',
+    });
   });
 
   it('declining is refused when there is no handed-back solution', () => {

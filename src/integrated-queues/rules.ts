@@ -145,12 +145,15 @@ function send(
   change: TaskChange | null = null,
 ): Decision {
   const input = inputFor(task, note);
+  const sent = `${requestType} sent to the provider (${actionType})`;
   return {
     ok: true,
     launch: { actionType, connector: integration.connector, input, callbacksTo: task.id },
     log: { requestType, direction: 'Out', at: now, payload: { ...input }, result: `Launched ${actionType}`, actionId: null, queue },
     change,
-    timeline: { actor, message: `${requestType} sent to the provider (${actionType})` },
+    // A decline has no timeline entry of its own (a note or a completion has: the operator's), so its
+    // reason is written here, where the operator who reads the task later finds it.
+    timeline: { actor, message: requestType === 'Resolution Rejection' && note ? `Solution declined: ${note}. ${sent}` : sent },
   };
 }
 

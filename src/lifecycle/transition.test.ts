@@ -610,7 +610,10 @@ describe('failed attempts', () => {
     expectStateChange(sending, second, { state: 'closed', resolution: 'not_done_successfully' });
     expect(second.action.escalated).toBe(true);
     expect(second.effects.map((e) => e.type)).toEqual(['state_changed', 'escalated']);
-    expect(second.timeline.find((t) => t.kind === 'retry_scheduled')!.message).toMatch(/window/);
+    // It says what happened: the window has not passed yet, the next retry would fall after it.
+    expect(second.timeline.find((t) => t.kind === 'retry_scheduled')!.message).toBe(
+      `No retry: the next retry, at ${new Date(T0 + 12_000).toISOString()}, would fall after the retry window ends at ${new Date(T0 + 10_000).toISOString()} (1 of 10 retries made)`,
+    );
   });
 
   it('a Retry-After past the window closes the action too', () => {

@@ -207,7 +207,7 @@ function failAttempt(
     const why =
       done >= policy.maxRetries
         ? `retries exhausted (${done} of ${policy.maxRetries})`
-        : `retry window of ${policy.windowMs} ms passed (${done} of ${policy.maxRetries})`;
+        : `the next retry, at ${new Date(nextRetryAt).toISOString()}, would fall after the retry window ends at ${new Date(windowEnd!).toISOString()} (${done} of ${policy.maxRetries} retries made)`;
     c.note('system', 'retry_scheduled', `No retry: ${why}`, { retryCount: done, maxRetries: policy.maxRetries });
     return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
   }

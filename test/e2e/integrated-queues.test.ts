@@ -175,6 +175,10 @@ for (const backend of backends)
         result: 'Launched prv-reject',
       });
       expect((await h.waitFor(five[4]!.actionId!, (a) => a.state === 'closed')).input).toMatchObject({ Note: 'Still broken' });
+      const declineEntry = (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items.find((t: { message: string }) =>
+        t.message.startsWith('Solution declined'),
+      );
+      expect(declineEntry).toMatchObject({ actor: expect.stringContaining('user:'), message: expect.stringContaining('Still broken') });
       // Declining again: nothing is handed back any more; nothing is sent or logged.
       expect((await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator)).status).toBe(409);
       expect(await log(id)).toHaveLength(5);
