@@ -198,7 +198,8 @@ export class IntegrationService {
         if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
         ({ action, timeline, effects } = t);
       }
-      const changed = applyChange(action, d.change, now);
+      // The state change is by whoever caused it: the operator who assigned or declined, or the provider.
+      const changed = applyChange(action, d.change, now, d.timeline?.actor ?? 'integration');
       timeline = [...timeline, ...changed.timeline];
       effects = [...effects, ...changed.effects];
       if (d.timeline) timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message: d.timeline.message });
@@ -303,6 +304,7 @@ function applyChange(
   a: ActionRecord,
   c: TaskChange | null,
   now: number,
+  actor: Actor,
 ): { action: ActionRecord; timeline: TimelineEntry[]; effects: Effect[] } {
   if (c === null) return { action: a, timeline: [], effects: [] };
   const next: ActionRecord = { ...a };
@@ -320,7 +322,6 @@ function applyChange(
   next.closedAt = next.state === 'closed' ? (a.closedAt ?? now) : null;
   const after = { state: next.state, reason: next.reason, resolution: next.resolution };
   const moved = before.state !== after.state || before.reason !== after.reason || before.resolution !== after.resolution;
-  const actor: Actor = 'integration';
   const timeline: TimelineEntry[] = moved
     ? [{ at: now, actor, kind: 'state_changed', message: `${describe(before)} → ${describe(after)}`, data: { from: before, to: after } }]
     : [];

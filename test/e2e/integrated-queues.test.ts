@@ -161,6 +161,16 @@ for (const backend of backends)
       expect(timeline.map((t) => t.message)).toEqual(
         expect.arrayContaining(['We are on it (PRV-1)', 'Acknowledged by the provider with reference PRV-1']),
       );
+      // Each state change is by whoever caused it: the operator's assignment sent it to the provider,
+      // the provider's hand-back brought it back.
+      const moves = (timeline as Array<{ kind: string; actor: string; message: string }>)
+        .filter((t) => t.kind === 'state_changed')
+        .slice(-2)
+        .map((t) => [t.actor, t.message]);
+      expect(moves).toEqual([
+        ['user:olga', expect.stringMatching(/→ Waiting/)],
+        ['integration', expect.stringMatching(/^Waiting.*→ To Do/)],
+      ]);
 
       // Declined: Resolution Rejection, and the task is with the provider again (who stays silent now).
       const declined = await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator);
