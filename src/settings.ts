@@ -28,7 +28,16 @@ export interface Settings {
   sqliteThread: boolean;
   /** Whether this node delivers webhooks (CALLOUT_WEBHOOK_DELIVERY=off for a node that only writes the outbox; others deliver). @default true */
   webhookDelivery: boolean;
+  /** Open HTTP connections the node accepts at once; more are closed as they arrive (CALLOUT_MAX_CONNECTIONS). @default 4096 */
+  maxConnections: number;
 }
+
+/**
+ * Without a cap, a client that opens sockets and sends nothing would use up the process's file
+ * descriptors, and with them the engine's outbound connections and the store's files. Far above what
+ * a load balancer or integrators' pooled clients hold open, far below a usual descriptor limit.
+ */
+export const MAX_CONNECTIONS_DEFAULT = 4096;
 
 /** The settings read from the environment only, for `serve --help` (the flags list the rest). */
 export const ENVIRONMENT_HELP = `
@@ -42,7 +51,8 @@ Also read from the environment:
   CALLOUT_CALLBACK_TOKEN_TTL  how long after its action closes a callback token answers (default 7d)
   CALLOUT_CASE_WORKER         0: this node moves no cases through their processes (default 1)
   CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
-  CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)`;
+  CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)
+  CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)`;
 
 /**
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
@@ -117,6 +127,13 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const deliveryText = (env.CALLOUT_WEBHOOK_DELIVERY ?? '').toLowerCase();
   if (!['', 'on', 'off', '1', '0', 'true', 'false'].includes(deliveryText))
     problems.push({ field: 'CALLOUT_WEBHOOK_DELIVERY', message: 'must be on or off' });
+  const connectionsText = env.CALLOUT_MAX_CONNECTIONS || String(MAX_CONNECTIONS_DEFAULT);
+  const maxConnections = Number(connectionsText);
+  if (!/^\d+$/.test(connectionsText) || maxConnections < 16 || maxConnections > 1_000_000)
+    problems.push({
+      field: 'CALLOUT_MAX_CONNECTIONS',
+      message: `must be a whole number of connections from 16 to 1000000, not ${JSON.stringify(connectionsText)}`,
+    });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -135,5 +152,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     caseWorker: caseWorkerText !== '0' && caseWorkerText !== 'false',
     sqliteThread: threadText === '' ? SQLITE_THREAD_DEFAULT : threadText === '1' || threadText === 'true',
     webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
+    maxConnections,
   };
 }

@@ -29,11 +29,34 @@ import { boundedJsonParser, refuseDeepBody } from './body-depth.ts';
 import { markProblems, writeProblems } from './openapi.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
+import { MAX_CONNECTIONS_DEFAULT } from '../settings.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
   /** Rate limits of the API; see ApiLimits for the defaults. */
   limits?: ApiLimits;
+  /** Open connections accepted at once; more are closed as they arrive. @default MAX_CONNECTIONS_DEFAULT */
+  maxConnections?: number;
+}
+
+/** At most one warning a minute about connections closed over the cap, with how many. */
+const DROP_WARNING_EVERY_MS = 60_000;
+
+function capConnections(app: FastifyInstance, max: number, logger: Callout['logger']): void {
+  app.server.maxConnections = max;
+  let dropped = 0;
+  let warnedAt = -Infinity;
+  app.server.on('drop', (data?: { remoteAddress?: string }) => {
+    dropped++;
+    const now = Date.now();
+    if (now - warnedAt < DROP_WARNING_EVERY_MS) return;
+    warnedAt = now;
+    logger.warn(
+      { dropped, maxConnections: max, lastFrom: data?.remoteAddress },
+      'connections refused: the node holds CALLOUT_MAX_CONNECTIONS open connections already',
+    );
+    dropped = 0;
+  });
 }
 
 export async function buildServer(callout: Callout, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -76,6 +99,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
         ),
       ),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  capConnections(app, opts.maxConnections ?? MAX_CONNECTIONS_DEFAULT, callout.logger);
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),

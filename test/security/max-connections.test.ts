@@ -1,0 +1,87 @@
+// CALLOUT_MAX_CONNECTIONS: sockets a client opens and holds cannot use up the node's descriptors; over
+// the cap a connection is closed as it arrives, the node says so in its log, and it serves again once
+// the held sockets close.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_CONNECTIONS_DEFAULT, readSettings } from '../../src/settings.ts';
+import { ValidationError } from '../../src/errors.ts';
+import { freePort } from '../helpers/harness.ts';
+import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
+
+const refusal = (env: Record<string, string>): unknown => {
+  try {
+    readSettings({}, env);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+};
+
+describe('CALLOUT_MAX_CONNECTIONS', () => {
+  it('defaults to 4096; anything but a whole number from 16 to 1000000 is refused, naming the setting', () => {
+    expect(readSettings({}, {}).maxConnections).toBe(MAX_CONNECTIONS_DEFAULT);
+    expect(MAX_CONNECTIONS_DEFAULT).toBe(4096);
+    expect(readSettings({}, { CALLOUT_MAX_CONNECTIONS: '200' }).maxConnections).toBe(200);
+    for (const bad of ['0', '15', '-1', '1.5', 'many', '1000001', '1e4']) {
+      const err = refusal({ CALLOUT_MAX_CONNECTIONS: bad });
+      expect(err, bad).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).errors).toEqual([{ field: 'CALLOUT_MAX_CONNECTIONS', message: expect.stringContaining(bad) }]);
+    }
+  });
+
+  describe('in callout serve', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callout-maxconn-'));
+    let child: ChildServer | undefined;
+    const held: Socket[] = [];
+    afterAll(async () => {
+      for (const s of held) s.destroy();
+      await child?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A raw connection that sends a request and says what came back before the server closed it ('' when nothing did). */
+    const probe = (port: number): Promise<string> =>
+      new Promise((resolve, reject) => {
+        let got = '';
+        const s = connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        s.on('data', (d: Buffer) => (got += d.toString()));
+        s.on('close', () => resolve(got));
+        s.on('error', () => undefined);
+        setTimeout(() => reject(new Error(`no close within 10 s; got ${JSON.stringify(got.slice(0, 80))}`)), 10_000).unref();
+      });
+
+    it('sockets held open up to the cap: the next connection is closed unanswered and logged; served again once they close', async () => {
+      const port = await freePort();
+      child = await startChildServer(
+        testNodeEnv('max-connections-admin-key-0123', { CALLOUT_DATA_DIR: dir, CALLOUT_MAX_CONNECTIONS: '16' }),
+        port,
+      );
+      // A client that opens sockets and sends nothing (the health checks' own pooled connection may hold one place).
+      for (let i = 0; i < 16; i++) {
+        const s = connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        held.push(s);
+      }
+      expect(await probe(port)).toBe('');
+      for (let i = 0; i < 50 && !child.output().includes('CALLOUT_MAX_CONNECTIONS'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(child.output()).toContain('connections refused: the node holds CALLOUT_MAX_CONNECTIONS open connections already');
+      // The engine and the rest of the node went on; once the sockets close, requests are answered again.
+      for (const s of held.splice(0)) s.destroy();
+      let answer = '';
+      for (let i = 0; i < 50 && !answer.startsWith('HTTP/1.1 200'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = await probe(port);
+      }
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      const r = await request(`${child.url}/health`);
+      expect(r.statusCode).toBe(200);
+      await r.body.text();
+    });
+  });
+});
