@@ -834,6 +834,13 @@ describe('people', () => {
     expect(refused(transition(inProgress, { type: 'picked_up', user: 'hal' }, { policy, now: T0 })).code).toBe('INVALID_STATE');
   });
 
+  it('picking up a task you already hold changes nothing and is not refused (a double click, a retried request)', () => {
+    const policy = policyOf();
+    const inProgress = step(todoAction(policy), { type: 'picked_up', user: 'gina' }, policy, T0).action;
+    const again = transition(inProgress, { type: 'picked_up', user: 'gina' }, { policy, now: T0 + MIN });
+    expect(again).toMatchObject({ ok: true, changed: false, action: inProgress, timeline: [], effects: [] });
+  });
+
   const resolutions: Resolution[] = ['done_successfully', 'not_done_successfully'];
   it.each(resolutions.flatMap((res) => [['todo', res] as const, ['in_progress', res] as const]))(
     'a user completes a %s action with the resolution they chose (%s)',

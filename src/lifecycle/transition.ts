@@ -346,6 +346,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       a.updatedAt = ctx.now;
       return { ok: true, action: a, timeline: c.timeline, effects: [], changed: true };
     case 'picked_up':
+      // Picking up what you already hold (a double click, a retried request) is answered as the first time.
+      if (a.state === 'in_progress' && a.assignee === event.user) return c.done();
       if (a.state !== 'todo') return refuse(`Only a To Do action can be picked up; this one is ${describeState(a)}`);
       // A task allocated to someone else says whose it was: the allocation is theirs no more.
       c.note(

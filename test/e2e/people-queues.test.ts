@@ -184,6 +184,11 @@ for (const backend of backends)
         state: 'in_progress',
         assignee: 'alice',
       });
+      // Again (a double click): the same answer, one timeline entry.
+      const twice = await h.api('POST', `/v1/actions/${t.id}/pick-up`, undefined, as('alice'));
+      expect(twice.status).toBe(200);
+      expect(twice.body).toMatchObject({ state: 'in_progress', assignee: 'alice' });
+      expect((await timeline(t.id)).filter((e) => e.kind === 'picked_up')).toHaveLength(1);
       const done = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('alice'));
       expect(done.body).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
       const tl = await timeline(t.id);
