@@ -2,9 +2,46 @@
 // node from the engine's own writes, the last hour), circuit state, and the throttled backlog.
 
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { Callout } from '../callout.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { PEOPLE } from '../api/roles.ts';
+import { ConnectorStatusSchema, Nullable } from '../connectors/schemas.ts';
+
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** GET /v1/dashboard, as the OpenAPI document describes it (every test's answer is checked against it). */
+export const DashboardSchema = Type.Object(
+  {
+    bucketMs: Type.Integer({ description: 'the length of one bucket of a series (a minute)' }),
+    since: Type.String({ format: 'date-time', description: 'when this node began counting (series before it are zeros)' }),
+    timerLateness: Nullable(
+      Type.Object(
+        {
+          windowMs: Type.Integer(),
+          samples: count('due actions claimed in the window'),
+          p50Ms: Type.Number(),
+          p99Ms: Type.Number(),
+          maxMs: Type.Number(),
+        },
+        { description: 'how late this node claimed due actions over the last minute; null when nothing was due' },
+      ),
+    ),
+    connectors: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Type.String(),
+        status: ConnectorStatusSchema,
+        throttled: count('actions waiting on its rate limits'),
+        series: Type.Array(
+          Type.Object({ at: Type.String({ format: 'date-time' }), sends: count('attempts sent'), failures: count('attempts that failed') }),
+          { description: "this node's last hour, a bucket a minute, oldest first" },
+        ),
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const BUCKET_MS = 60_000;
 const BUCKETS = 60;
@@ -74,7 +111,10 @@ export const dashboardRoutes =
     app.addHook('onClose', async () => activity.close());
     app.get(
       '/v1/dashboard',
-      { config: { roles: PEOPLE }, schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard' } },
+      {
+        config: { roles: PEOPLE },
+        schema: { tags: ['ui'], summary: 'Connector health and activity for the dashboard', response: { 200: DashboardSchema } },
+      },
       async () => {
         const now = callout.clock.now();
         const [connectors, types] = await Promise.all([callout.connectors.list(), callout.actionTypes.list()]);
