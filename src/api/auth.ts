@@ -7,14 +7,21 @@ import rateLimit, { type CreateRateLimitOptions } from '@fastify/rate-limit';
 import type { Callout } from '../callout.ts';
 import { ROLES, type Principal, type Role } from '../api-keys/service.ts';
 import { problem, sendProblem, type Problem } from './problem.ts';
-import { principalFromCookie } from '../ui/session.ts';
+import { presentedSessionKeyId, principalFromCookie } from '../ui/session.ts';
+
+/** The key a public UI-session request is counted against (limitBy 'session'). */
+const SESSION_KEY_ID = Symbol('sessionKeyId');
+type WithSessionKey = FastifyRequest & { [SESSION_KEY_ID]?: string };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route (admin always is); absent means any valid key. `public` needs no key. */
     roles?: readonly Role[] | 'public';
-    /** How a public route is rate limited: per `:token` (callbacks), or not at all (health). @default per client address */
-    limitBy?: 'token' | 'none';
+    /**
+     * How a public route is rate limited: per `:token` (callbacks), per the key of the UI session it
+     * presents (its address without one), or not at all (health, the UI's page and bundle). @default per client address
+     */
+    limitBy?: 'token' | 'session' | 'none';
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -70,6 +77,9 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     app.createRateLimit({ timeWindow: window, ...o } as CreateRateLimitOptions);
   const perKey = limiter({ max: l.perKey, keyGenerator: (req) => req.principal!.id, cache: 10_000 });
   const perAddress = limiter({ max: l.perAddressWithoutKey, keyGenerator: (req) => req.ip, cache: 50_000 });
+  // Signed in, the UI's own session calls (whoami, sign-out) count against the key, as its API calls do:
+  // requests without a key from the same address (a proxy, an office's NAT) cannot lock it out of signing out.
+  const perSession = limiter({ max: l.perKey, keyGenerator: (req) => (req as WithSessionKey)[SESSION_KEY_ID]!, cache: 10_000 });
   const perToken = limiter({
     max: l.perCallbackToken,
     keyGenerator: (req) => (req.params as { token?: string }).token ?? req.ip,
@@ -104,6 +114,12 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     const roles = config?.roles;
     if (roles === 'public') {
       if (config.limitBy === 'none') return;
+      if (config.limitBy === 'session') {
+        const keyId = await presentedSessionKeyId(req, callout);
+        (req as WithSessionKey)[SESSION_KEY_ID] = keyId;
+        await limited(req, reply, keyId === undefined ? perAddress : perSession);
+        return;
+      }
       await limited(req, reply, config.limitBy === 'token' ? tokenLimit(req) : perAddress);
       return;
     }

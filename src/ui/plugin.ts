@@ -26,6 +26,11 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 const publicRoute = { config: { roles: 'public' as const }, schema: { hide: true } };
+// The page and its bundle are the same bytes for everyone, served from memory: counting them against
+// the address's sign-in allowance let anyone at that address (a proxy, an office) lock people out.
+const staticRoute = { config: { roles: 'public' as const, limitBy: 'none' as const }, schema: { hide: true } };
+// Who is signed in and signing out: against the session's key when there is one, else the address.
+const sessionRoute = { config: { roles: 'public' as const, limitBy: 'session' as const }, schema: { hide: true } };
 
 function page(jsHash: string, cssHash: string): string {
   return `<!doctype html>
@@ -64,10 +69,10 @@ export const uiPlugin =
       const b = await getBundle();
       return securityHeaders(reply).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(b.js.hash, b.css.hash));
     };
-    app.get('/', publicRoute, async (_req, reply) => reply.redirect('/ui/work'));
-    app.get('/ui', publicRoute, sendPage);
-    app.get('/ui/*', publicRoute, sendPage);
-    app.get('/ui/assets/:file', publicRoute, async (req, reply) => {
+    app.get('/', staticRoute, async (_req, reply) => reply.redirect('/ui/work'));
+    app.get('/ui', staticRoute, sendPage);
+    app.get('/ui/*', staticRoute, sendPage);
+    app.get('/ui/assets/:file', staticRoute, async (req, reply) => {
       const b = await getBundle();
       const file = (req.params as { file: string }).file;
       if (file === `app-${b.js.hash}.js`) return sendAsset(req, reply, b.js);
@@ -93,12 +98,12 @@ export const uiPlugin =
         return reply.header('cache-control', 'no-store').send(s);
       },
     );
-    app.get('/ui/session', publicRoute, async (req, reply) => {
+    app.get('/ui/session', sessionRoute, async (req, reply) => {
       const s = await currentSession(req, callout);
       if (!s) return sendProblem(reply, problem('UNAUTHORIZED', 'Not signed in'));
       return reply.header('cache-control', 'no-store').send(s);
     });
-    app.delete('/ui/session', publicRoute, async (req, reply) => {
+    app.delete('/ui/session', sessionRoute, async (req, reply) => {
       await signOut(req, reply, callout);
       return reply.code(204).send();
     });

@@ -14,6 +14,11 @@ import { randomToken, sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'callout_session';
+/**
+ * The cookie's name when Callout is reached over https. A browser keeps a `__Host-` cookie only when it
+ * is Secure, for Path=/ and without a Domain: another port or a sibling host cannot plant one beside it.
+ */
+export const SECURE_SESSION_COOKIE = '__Host-callout_session';
 /** The header the UI sends on unsafe methods; its value is `csrfToken(cookie)`. */
 export const CSRF_HEADER = 'x-callout-csrf';
 /** A working day: the key itself is the long-lived credential. */
@@ -49,14 +54,34 @@ export function csrfToken(callout: Callout, cookie: string): string {
   return callout.box.mac(`csrf|${cookie}`);
 }
 
-export function readCookie(req: FastifyRequest, name: string): string | undefined {
+/** Every value the request's Cookie header gives `name`, in order. */
+export function cookieValues(req: FastifyRequest, name: string): string[] {
   const header = req.headers.cookie;
-  if (!header) return undefined;
+  if (!header) return [];
+  const out: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return out;
+}
+
+const isSecure = (req: FastifyRequest, callout: Callout): boolean => req.protocol === 'https' || callout.publicUrl.startsWith('https:');
+const cookieName = (req: FastifyRequest, callout: Callout): string => (isSecure(req, callout) ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
+
+/**
+ * The session cookie of the request, or undefined without one. Two of them mean a page of another port
+ * or host on this domain planted one beside Callout's (browsers send both, the longer path first):
+ * neither is trusted, or the page would run as the planted session while showing the victim's name.
+ */
+function sessionCookie(req: FastifyRequest, callout: Callout): string | undefined {
+  const values = cookieValues(req, cookieName(req, callout));
+  if (values.length > 1)
+    throw new CalloutError(
+      'UNAUTHORIZED',
+      "More than one Callout session cookie came with this request (another page of this host set one): clear this site's cookies and sign in again",
+    );
+  return values[0];
 }
 
 /** The key's row when the cookie is authentic, unexpired and its key still valid; else undefined. */
@@ -72,6 +97,16 @@ async function sessionKey(callout: Callout, cookie: string): Promise<ApiKeyRow |
   return row;
 }
 
+/**
+ * The id of the key whose valid session the request presents, without the CSRF check (for counting a
+ * request against its key's allowance rather than its address's); undefined without one valid cookie.
+ */
+export async function presentedSessionKeyId(req: FastifyRequest, callout: Callout): Promise<string | undefined> {
+  const values = cookieValues(req, cookieName(req, callout));
+  if (values.length !== 1) return undefined;
+  return (await sessionKey(callout, values[0]!))?.id;
+}
+
 /** The UI is for people; an external system's key has the API, and would meet a page of refusals. */
 function forPeople(roles: readonly string[]): boolean {
   return roles.some((r) => r === 'admin' || (PEOPLE as readonly string[]).includes(r));
@@ -83,7 +118,7 @@ function forPeople(roles: readonly string[]): boolean {
  * User credentials will come with users: a second cookie kind decoded here, same contract.
  */
 export async function principalFromCookie(req: FastifyRequest, callout: Callout): Promise<Principal | undefined> {
-  const cookie = readCookie(req, SESSION_COOKIE);
+  const cookie = sessionCookie(req, callout);
   if (!cookie) return undefined;
   const row = await sessionKey(callout, cookie);
   if (!row) return undefined;
@@ -92,9 +127,12 @@ export async function principalFromCookie(req: FastifyRequest, callout: Callout)
   return principalOf(row);
 }
 
-function cookieAttributes(req: FastifyRequest, callout: Callout, maxAgeS: number): string {
-  const secure = req.protocol === 'https' || callout.publicUrl.startsWith('https:');
-  return `Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+function setCookie(reply: FastifyReply, req: FastifyRequest, callout: Callout, value: string, maxAgeS: number): void {
+  const secure = isSecure(req, callout);
+  reply.header(
+    'set-cookie',
+    `${cookieName(req, callout)}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`,
+  );
 }
 
 /** Signs in with an API key: sets the cookie and returns who is signed in, or undefined for a bad key. */
@@ -110,13 +148,13 @@ export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: 
   const id = randomToken(32);
   await callout.store.insertUiSession({ id: sha256(id), keyHash: sha256(key), expiresAt: exp }, now, MAX_SESSIONS_PER_KEY);
   const value = sessionValue(callout, id, exp);
-  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${cookieAttributes(req, callout, SESSION_TTL_MS / 1000)}`);
+  setCookie(reply, req, callout, value, SESSION_TTL_MS / 1000);
   return sessionView(callout, principal, csrfToken(callout, value), exp);
 }
 
 /** The session of this request (for the page to learn its roles and CSRF token), or undefined. */
 export async function currentSession(req: FastifyRequest, callout: Callout): Promise<SessionView | undefined> {
-  const cookie = readCookie(req, SESSION_COOKIE);
+  const cookie = sessionCookie(req, callout);
   if (!cookie) return undefined;
   const row = await sessionKey(callout, cookie);
   if (!row) return undefined;
@@ -142,12 +180,13 @@ async function sessionView(callout: Callout, principal: Principal, csrf: string,
 /** Ends the session in the store, so a copy of the cookie is refused too, and clears the cookie. */
 export async function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): Promise<void> {
   await endPresentedSession(req, callout);
-  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, callout, 0)}`);
+  setCookie(reply, req, callout, '', 0);
 }
 
-/** Deletes the session of the request's cookie, when it is an authentic, unexpired one. */
+/** Deletes the sessions of the request's cookies (a planted one's too), those that are authentic and unexpired. */
 async function endPresentedSession(req: FastifyRequest, callout: Callout): Promise<void> {
-  const cookie = readCookie(req, SESSION_COOKIE);
-  const id = cookie === undefined ? undefined : sessionIdOf(callout, cookie);
-  if (id !== undefined) await callout.store.deleteUiSession(sha256(id));
+  for (const cookie of cookieValues(req, cookieName(req, callout))) {
+    const id = sessionIdOf(callout, cookie);
+    if (id !== undefined) await callout.store.deleteUiSession(sha256(id));
+  }
 }

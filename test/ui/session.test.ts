@@ -112,6 +112,65 @@ describe('the UI session', () => {
     }
   });
 
+  it('over https the cookie is __Host- prefixed (Secure, Path=/, no Domain), and only that name is read', async () => {
+    const hs = await startHarness({ start: false, callout: { publicUrl: 'https://callout.example' } });
+    try {
+      const s = await signIn(hs, hs.adminKey);
+      expect(s.setCookie).toMatch(/^__Host-callout_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+      expect((await call(hs, 'GET', '/ui/session', { cookie: s.cookie })).status).toBe(200);
+      // The same value under the plain name (as a page without https could set it) is not a session.
+      const plain = s.cookie.replace('__Host-callout_session=', 'callout_session=');
+      expect((await call(hs, 'GET', '/v1/connectors', { cookie: plain })).status).toBe(401);
+      const out = await call(hs, 'DELETE', '/ui/session', { cookie: s.cookie });
+      expect(String(out.headers['set-cookie'])).toBe('__Host-callout_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure');
+    } finally {
+      await hs.close();
+    }
+  });
+
+  it('two session cookies in one request (one planted by another page of the host) are refused, saying what to do', async () => {
+    const victim = await signIn(h, h.adminKey);
+    const planted = await signIn(h, builderKey);
+    // Browsers send the longer path's cookie first: the planted one at /v1 would have been read.
+    for (const cookie of [`${planted.cookie}; ${victim.cookie}`, `${victim.cookie}; ${planted.cookie}`]) {
+      for (const [method, path] of [
+        ['GET', '/v1/api-keys'],
+        ['GET', '/ui/session'],
+      ] as const) {
+        const r = await call(h, method, path, { cookie });
+        expect(r.status, `${method} ${path}`).toBe(401);
+        expect(r.json.detail).toContain("clear this site's cookies and sign in again");
+      }
+    }
+    // Each alone still works; signing out with both ends both sessions.
+    expect((await call(h, 'GET', '/ui/session', { cookie: victim.cookie })).status).toBe(200);
+    expect((await call(h, 'DELETE', '/ui/session', { cookie: `${planted.cookie}; ${victim.cookie}` })).status).toBe(204);
+    expect((await call(h, 'GET', '/ui/session', { cookie: victim.cookie })).status).toBe(401);
+    expect((await call(h, 'GET', '/ui/session', { cookie: planted.cookie })).status).toBe(401);
+  });
+
+  it('requests without a key from an address cannot lock its people out: the page is not counted, whoami and sign-out count against the session', async () => {
+    const hs = await startHarness({ start: false, server: { limits: { perAddressWithoutKey: 5 } } });
+    try {
+      const s = await signIn(hs, hs.adminKey);
+      // Someone at the same address (a proxy, an office) uses up its allowance.
+      for (let i = 0; i < 6; i++) await call(hs, 'GET', '/v1/actions');
+      expect((await call(hs, 'GET', '/v1/actions')).status).toBe(429);
+      expect((await call(hs, 'GET', '/ui/session')).status).toBe(429);
+      // The page and its bundle are served, as often as asked.
+      for (let i = 0; i < 10; i++) expect((await call(hs, 'GET', '/ui/work')).status).toBe(200);
+      // Signed in, whoami and sign-out are the key's requests, not the address's.
+      expect((await call(hs, 'GET', '/ui/session', { cookie: s.cookie })).status).toBe(200);
+      expect((await call(hs, 'DELETE', '/ui/session', { cookie: s.cookie })).status).toBe(204);
+      // The session is over: its cookie is no key any more (and the address's allowance is used up).
+      expect((await call(hs, 'GET', '/v1/actions', { cookie: s.cookie })).status).toBe(429);
+      // Signing in is still the address's: key guessing stays slow.
+      expect((await signIn(hs, hs.adminKey)).res.status).toBe(429);
+    } finally {
+      await hs.close();
+    }
+  });
+
   it('refuses forged, altered and expired cookies', async () => {
     const s = await signIn(h, builderKey);
     const [id, exp, mac] = s.cookie.slice('callout_session='.length).split('.') as [string, string, string];

@@ -60,7 +60,17 @@ const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config', '/ui/
 
 function Screen({ session }: { session: Session }) {
   const { path, query } = useLocation();
-  const m = (re: RegExp): string | undefined => re.exec(path)?.[1];
+  // A segment that does not decode (`%E0%A4%A`, reachable through history) is treated as no match.
+  const m = (re: RegExp): string | undefined => {
+    const raw = re.exec(path)?.[1];
+    if (raw === undefined) return undefined;
+    try {
+      decodeURIComponent(raw);
+      return raw;
+    } catch {
+      return undefined;
+    }
+  };
   if (BUILDER_PATHS.some((p) => path.startsWith(p)) && !can(session, 'builder')) return <NotAllowed what="the builder" />;
   if ((path.startsWith('/ui/api-keys') || path.startsWith('/ui/users')) && !can(session, 'admin'))
     return <NotAllowed what="users and API keys" />;
@@ -156,6 +166,7 @@ function StoreDown() {
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
+  const [signOutError, setSignOutError] = useState<unknown>(null);
   const accept = (s: Session | null): void => {
     if (s) setCsrf(s.csrf);
     else closeLive();
@@ -172,11 +183,17 @@ function App() {
   if (error) return <ErrorBox error={error} />;
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (session === null) return <SignIn onSignedIn={accept} />;
+  // Only a sign-out the server confirmed shows the sign-in form: on a shared machine, a form shown while
+  // the session lives on (the request refused, the network down) would leave it to the next person.
   const signOut = (): void => {
-    void api('DELETE', '/ui/session').finally(() => {
-      accept(null);
-      navigate('/ui/work', true);
-    });
+    api('DELETE', '/ui/session').then(
+      () => {
+        setSignOutError(null);
+        accept(null);
+        navigate('/ui/work', true);
+      },
+      (e: unknown) => setSignOutError(e),
+    );
   };
   return (
     <>
@@ -184,6 +201,14 @@ function App() {
         Skip to content
       </a>
       <Nav session={session} onSignOut={signOut} />
+      {signOutError ? (
+        <div data-testid="sign-out-failed">
+          <p class="error" role="alert">
+            Signing out failed: you are still signed in. Try again; if it keeps failing, close the browser.
+          </p>
+          <ErrorBox error={signOutError} />
+        </div>
+      ) : null}
       <StoreDown />
       <Screen session={session} />
       <Announcer />
