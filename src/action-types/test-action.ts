@@ -9,6 +9,7 @@ import { buildRequest } from '../engine/request.ts';
 import type { ActionTypeEntry, ConnectorEntry } from '../engine/registry.ts';
 import type { Sender } from '../engine/sender.ts';
 import type { TestActionResult } from './schemas.ts';
+import { withCredentialsRedacted, withHeaderCredentials } from '../connectors/auth/redact.ts';
 
 export interface TestActionDeps {
   sender: Sender;
@@ -55,13 +56,16 @@ export async function testAction(
   const request = {
     method: req.method,
     url: req.url.toString(),
-    headers: { ...req.headers, ...Object.fromEntries(authHeaders.map((h) => [h, '(added from the connector’s authentication)'])) },
+    headers: {
+      ...withCredentialsRedacted(req.headers),
+      ...Object.fromEntries(authHeaders.map((h) => [h, '(added from the connector’s authentication)'])),
+    },
     body: req.body ?? null,
   };
   if (b.send !== true) return { sent: false, request };
   const result = await deps.sender.send(connector, req);
-  // The answer is shown, not used: the connector's credentials it may echo are redacted first.
-  const redact = result.redactor;
+  // The answer is shown, not used: the credentials it may echo (the connector's, the headers') are redacted first.
+  const redact = withHeaderCredentials(result.redactor, req.headers);
   if (result.kind === 'answered') {
     const text = redact.text(result.body);
     let parsed: unknown = text;

@@ -7,7 +7,7 @@ import type { ActionEvent, Evaluation } from '../lifecycle/transition.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { OutboundRequest, Sender, SendResult } from './sender.ts';
-import type { Redactor } from '../connectors/auth/redact.ts';
+import { type Redactor, withCredentialsRedacted, withHeaderCredentials } from '../connectors/auth/redact.ts';
 import type { ConnectorHealth } from './connector-health.ts';
 import { type CallbackTokens, redactToken } from './callback-tokens.ts';
 import { RenderError } from '../templates/index.ts';
@@ -91,8 +91,9 @@ async function attemptWith(
   }
   if (sendBy !== undefined) req.stillAllowed = () => clock.now() <= sendBy;
   const result = await deps.sender.send(connector, req);
-  // Everything below that is kept for display is read from the answer through this, and only this.
-  const redact = result.redactor;
+  // Everything below that is kept for display is read from the answer through this, and only this:
+  // the connector's secrets, and credentials an action type's headers carried (`Private-Token: ...`).
+  const redact = withHeaderCredentials(result.redactor, req.headers);
   const record = attemptRecord(a.attempts + 1, req, result, redact);
   switch (result.kind) {
     case 'refused':
@@ -202,7 +203,7 @@ function attemptRecord(
 ): Record<string, unknown> {
   const base = {
     attempt: n,
-    request: { method: req.method, url: req.url.toString(), headers: req.headers, body: excerpt(req.body) },
+    request: { method: req.method, url: req.url.toString(), headers: withCredentialsRedacted(req.headers), body: excerpt(req.body) },
     durationMs: result.durationMs,
   };
   if (result.kind === 'answered' || result.kind === 'too_large')

@@ -13,8 +13,22 @@ const API_KEY = 'ECHO-HEADER-KEY-7731';
 const BEARER = 'ECHO-BEARER-TOKEN-5512';
 const ACCESS_TOKEN = 'ECHO-ACCESS-TOKEN-9090';
 const CLIENT_SECRET = 'ECHO-CLIENT-SECRET-4242';
+// Credentials a builder put among plain headers rather than in `auth`.
+const PLAIN_KEY = 'PLAIN-DEFAULT-KEY-6061';
+const PLAIN_COOKIE = 'PLAIN-COOKIE-SID-3131';
+const PLAIN_TOKEN = 'PLAIN-PRIVATE-TOKEN-2727';
 /** Every form of every secret above that must not show up in what the API answers. */
-const FORBIDDEN = [PASSWORD, BASIC.slice('Basic '.length), API_KEY, BEARER, ACCESS_TOKEN, CLIENT_SECRET];
+const FORBIDDEN = [
+  PASSWORD,
+  BASIC.slice('Basic '.length),
+  API_KEY,
+  BEARER,
+  ACCESS_TOKEN,
+  CLIENT_SECRET,
+  PLAIN_KEY,
+  PLAIN_COOKIE,
+  PLAIN_TOKEN,
+];
 
 /**
  * The echoing external system: `/echo/<status>` answers that status with the request's headers in
@@ -158,6 +172,38 @@ describe('credentials echoed by the external system are redacted', () => {
     expect(timeline.find((e) => e.kind === 'attempt').data.response.body).toContain('"authorization":"Bearer [redacted]"');
     expect(action.retry.lastError).toContain('Bearer [redacted]');
     expectNoSecret(text);
+  });
+
+  it('credentials among plain headers (a connector default, an action type header) are [redacted] in the recorded request and in echoes', async () => {
+    await h.api('POST', '/v1/connectors', {
+      name: 'echo-plain',
+      baseUrl: echo.url,
+      headers: { 'X-Api-Key': PLAIN_KEY, Cookie: `sid=${PLAIN_COOKIE}`, 'X-Tenant': 'acme' },
+    });
+    await actionType(h, {
+      connector: 'echo-plain',
+      name: 'echo-plain-400',
+      path: '/echo/400',
+      headers: { 'Private-Token': PLAIN_TOKEN },
+      retry: { maxRetries: 0 },
+    });
+    const a = await launch(h, 'echo-plain-400');
+    await h.waitFor(a.id, (x) => x.state !== 'waiting' && x.attempts === 1);
+    const { timeline, text } = await shown(a.id);
+    const attempt = timeline.find((e) => e.kind === 'attempt');
+    // The record keeps which headers were sent, and the values that are not credentials.
+    expect(attempt.data.request.headers).toMatchObject({
+      'x-api-key': '[redacted]',
+      cookie: '[redacted]',
+      'private-token': '[redacted]',
+      'x-tenant': 'acme',
+      'idempotency-key': expect.stringMatching(/.{8,}/),
+    });
+    expect(attempt.data.response.body).toContain('"x-api-key":"[redacted]"');
+    expectNoSecret(text);
+    const test = await h.api('POST', '/v1/action-types/echo-plain-400/test', { send: true });
+    expect(test.body.request.headers).toMatchObject({ 'x-api-key': '[redacted]', 'private-token': '[redacted]', 'x-tenant': 'acme' });
+    expectNoSecret(JSON.stringify(test.body));
   });
 
   it("'Test action' with send: true shows the echoed credentials redacted in the answer's body and headers", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, Redactor, authSecrets } from './redact.ts';
+import { REDACTED, Redactor, authSecrets, isCredentialHeader, withCredentialsRedacted } from './redact.ts';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -47,5 +47,40 @@ describe('Redactor: the connector secrets an answer may echo, redacted from what
     expect(
       authSecrets({ type: 'oauth2_refresh_token', tokenUrl: 'https://a/t', clientId: 'c', clientSecret: 'cs-1', refreshToken: 'rt-1' }),
     ).toEqual(['cs-1', 'rt-1']);
+  });
+});
+
+describe('credential headers among plain headers', () => {
+  it("are told by their names; Callout's own and ordinary ones are not", () => {
+    for (const name of [
+      'Authorization',
+      'cookie',
+      'X-Api-Key',
+      'apikey',
+      'X-Auth-Token',
+      'Private-Token',
+      'x-access-key',
+      'X-Client-Secret',
+      'X-Signature',
+    ])
+      expect(isCredentialHeader(name), name).toBe(true);
+    for (const name of ['Idempotency-Key', 'Content-Type', 'X-Tenant', 'Accept', 'X-Request-Id', 'x-tokenizer', 'author'])
+      expect(isCredentialHeader(name), name).toBe(false);
+  });
+
+  it('are shown redacted, the others as they are (the same object when there is nothing to hide)', () => {
+    const plain = { 'content-type': 'application/json', 'idempotency-key': 'k1' };
+    expect(withCredentialsRedacted(plain)).toBe(plain);
+    expect(withCredentialsRedacted({ ...plain, 'x-api-key': 'abc123' })).toEqual({ ...plain, 'x-api-key': REDACTED });
+  });
+
+  it('a redactor with more values hides both sets; with none it is the same redactor', () => {
+    const r = Redactor.of(['conn-secret-1']);
+    expect(r.with([])).toBe(r);
+    expect(r.with(['ab'])).toBe(r); // too short to search for
+    const both = r.with(['hdr-secret-2']);
+    expect(both.text('conn-secret-1 hdr-secret-2 plain')).toBe(`${REDACTED} ${REDACTED} plain`);
+    expect(r.text('hdr-secret-2')).toBe('hdr-secret-2');
+    expect(Redactor.none.with(['hdr-secret-2']).text('"hdr-secret-2"')).toBe(`"${REDACTED}"`);
   });
 });

@@ -27,9 +27,20 @@ export class Redactor {
   static of(values: Iterable<string | undefined>): Redactor {
     const all = new Set<string>();
     for (const v of values) if (v !== undefined) for (const form of formsOf(v)) if (form.length >= MIN_SECRET_CHARS) all.add(form);
-    const shortestFirst = [...all].sort((a, b) => a.length - b.length);
+    return Redactor.ofForms(all);
+  }
+
+  private static ofForms(all: Iterable<string>): Redactor {
+    const shortestFirst = [...new Set(all)].sort((a, b) => a.length - b.length);
     const kept = shortestFirst.filter((s, i) => !shortestFirst.slice(0, i).some((inner) => s.includes(inner)));
     return kept.length === 0 ? Redactor.none : new Redactor(kept);
+  }
+
+  /** This redactor and these values besides (this one when they add nothing). */
+  with(values: readonly string[]): Redactor {
+    const extra = Redactor.of(values);
+    if (!extra.active) return this;
+    return this.active ? Redactor.ofForms([...this.#secrets, ...extra.#secrets]) : extra;
   }
 
   /** False when there is nothing to look for: callers may skip the work. */
@@ -78,6 +89,42 @@ export function authSecrets(auth: AuthSpec): string[] {
     case 'oauth2_refresh_token':
       return [auth.clientSecret, auth.refreshToken].filter((s): s is string => s !== undefined);
   }
+}
+
+/**
+ * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `Private-Token`,
+ * a `Cookie`): a builder may put one among a connector's or an action type's plain headers rather
+ * than in `auth`. Their values are kept out of the timeline's record of the request, and a connector's
+ * are searched for in what the external system answers, as `auth`'s secrets are. `Idempotency-Key` is
+ * Callout's own and no secret.
+ */
+const CREDENTIAL_HEADER =
+  /^(?:authorization|proxy-authorization|cookie)$|(?:^|[-_])(?:api[-_]?key|apikey|access[-_]?key|token|secret|password|passwd|credentials?|auth|session|signature)(?:[-_]|$)/i;
+
+export const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADER.test(name);
+
+/** The values of the credential headers among plain headers (a connector's defaults): searched for like auth's secrets. */
+export function credentialHeaderValues(headers: Record<string, string>): string[] {
+  return Object.entries(headers)
+    .filter(([k]) => isCredentialHeader(k))
+    .map(([, v]) => v);
+}
+
+/** The redactor for an answer to a request with these headers: also hides the credential headers' values. */
+export function withHeaderCredentials(redactor: Redactor, headers: Record<string, string>): Redactor {
+  const values = credentialHeaderValues(headers);
+  return values.length === 0 ? redactor : redactor.with(values);
+}
+
+/** The headers as a record shows them: each credential header's value replaced by REDACTED. */
+export function withCredentialsRedacted(headers: Record<string, string>): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const k in headers)
+    if (isCredentialHeader(k)) {
+      out ??= { ...headers };
+      out[k] = REDACTED;
+    }
+  return out ?? headers;
 }
 
 /** A value and the other forms an echo may show: a header's credential without its scheme, `Basic` decoded, JSON-escaped. */
