@@ -1,5 +1,6 @@
 // Settings from flags or the environment (SPEC section 10), validated in one place.
 
+import { isIP } from 'node:net';
 import { ValidationError, type FieldProblem } from './errors.ts';
 import { DURATION_HINT, parseDuration } from './lifecycle/duration.ts';
 
@@ -30,6 +31,24 @@ export interface Settings {
   webhookDelivery: boolean;
   /** Open HTTP connections the node accepts at once; more are closed as they arrive (CALLOUT_MAX_CONNECTIONS). @default 4096 */
   maxConnections: number;
+  /**
+   * The reverse proxies in front of the node whose X-Forwarded-For / -Proto are believed (CALLOUT_TRUST_PROXY):
+   * a number of hops, or addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
+   */
+  trustProxy: number | string[] | undefined;
+}
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** CALLOUT_TRUST_PROXY's entries that are neither an address, a CIDR range nor a preset. */
+function badProxyEntries(entries: string[]): string[] {
+  return entries.filter((e) => {
+    if (PROXY_PRESETS.has(e)) return false;
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr ?? '');
+    if (family === 0 || extra !== undefined) return true;
+    return bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128));
+  });
 }
 
 /**
@@ -52,7 +71,9 @@ Also read from the environment:
   CALLOUT_CASE_WORKER         0: this node moves no cases through their processes (default 1)
   CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
   CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)
-  CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)`;
+  CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)
+  CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: a hop count,
+                              or addresses, CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
 
 /**
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
@@ -134,6 +155,18 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: 'CALLOUT_MAX_CONNECTIONS',
       message: `must be a whole number of connections from 16 to 1000000, not ${JSON.stringify(connectionsText)}`,
     });
+  const proxyText = (env.CALLOUT_TRUST_PROXY ?? '').trim();
+  let trustProxy: number | string[] | undefined;
+  if (/^\d+$/.test(proxyText) && Number(proxyText) >= 1 && Number(proxyText) <= 10) trustProxy = Number(proxyText);
+  else if (proxyText !== '') {
+    trustProxy = proxyText.split(',').map((x) => x.trim());
+    const bad = badProxyEntries(trustProxy);
+    if (bad.length > 0)
+      problems.push({
+        field: 'CALLOUT_TRUST_PROXY',
+        message: `must be a number of proxies (1–10), or addresses, CIDR ranges, loopback, linklocal or uniquelocal separated by commas; not ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+      });
+  }
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
@@ -153,5 +186,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     sqliteThread: threadText === '' ? SQLITE_THREAD_DEFAULT : threadText === '1' || threadText === 'true',
     webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
     maxConnections,
+    trustProxy,
   };
 }

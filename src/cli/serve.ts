@@ -44,7 +44,11 @@ export async function startServer(
     // Printed once, on the first start; only its hash is kept.
     process.stdout.write(`\nAdmin API key (shown once, keep it): ${generated}\n\n`);
   }
-  const app = await buildServer(callout, { limits: { perKey: s.apiRateLimit }, maxConnections: s.maxConnections });
+  const app = await buildServer(callout, {
+    limits: { perKey: s.apiRateLimit },
+    maxConnections: s.maxConnections,
+    ...(s.trustProxy !== undefined ? { trustProxy: s.trustProxy } : {}),
+  });
   const address = await app.listen({ port: s.port, host: s.host });
   callout.start();
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
