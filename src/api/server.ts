@@ -113,6 +113,10 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       ),
   }).withTypeProvider<TypeBoxTypeProvider>();
   capConnections(app, opts.maxConnections ?? MAX_CONNECTIONS_DEFAULT, callout.logger);
+  // Every answer is what its Content-Type says (JSON, problem+json, YAML): never sniffed into a page.
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.setErrorHandler(errorHandler(callout.logger));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),

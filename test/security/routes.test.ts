@@ -108,6 +108,8 @@ describe('every route, by who calls it', () => {
     const before = await written();
     for (const r of routes) {
       const res = await s.send(r.method, concrete(r.url), { body: attackBody(r) });
+      // Whatever the answer, a browser never sniffs it into something else (an HTML page).
+      expect(res.headers['x-content-type-options'], `${r.method} ${r.url}`).toBe('nosniff');
       // GET /ui/session answers 401 'Not signed in' by design: it is how the UI asks whether it has a session.
       // Inbound routes by reference are public to API keys but authorised by their signature: unsigned, 401.
       if (isPublic(r) && r.url.includes('/inbound/')) expect(res.status, `${r.method} ${r.url}`).toBe(401);
