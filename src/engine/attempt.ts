@@ -82,8 +82,10 @@ async function attemptWith(
   const input = currentInput(type, a.input);
   if (!input.ok) return { type: 'send_refused', cause: 'invalid_input', message: input.message };
   let req: OutboundRequest;
+  let system: ReturnType<CallbackTokens['systemValues']>;
   try {
-    req = buildRequest(type, connector, input.value, deps.tokens.systemValues(a, withToken));
+    system = deps.tokens.systemValues(a, withToken);
+    req = buildRequest(type, connector, input.value, system);
   } catch (err) {
     if (err instanceof RenderError) return { type: 'send_refused', cause: 'invalid_input', message: `${err.field}: ${err.reason}` };
     if (err instanceof DestinationRefusedError) return { type: 'send_refused', cause: 'destination_refused', message: err.message };
@@ -93,8 +95,9 @@ async function attemptWith(
   const result = await deps.sender.send(connector, req);
   // Everything below that is kept for display is read from the answer through this, and only this:
   // the connector's secrets, and credentials an action type's headers carried (`Private-Token: ...`).
-  const redact = withHeaderCredentials(result.redactor, req.headers);
-  const record = attemptRecord(a.attempts + 1, req, result, redact);
+  const redact = withHeaderCredentials(result.redactor, req.headers, system.callbackToken);
+  // A header that carries the callback token is left to its own placeholder, which says what it was.
+  const record = attemptRecord(a.attempts + 1, req, result, redact, system.callbackToken);
   switch (result.kind) {
     case 'refused':
       return { type: 'send_refused', cause: 'destination_refused', message: redact.text(result.message) };
@@ -200,10 +203,16 @@ function attemptRecord(
   req: { method: string; url: URL; headers: Record<string, string>; body: string | undefined },
   result: SendResult,
   redact: Redactor,
+  callbackToken: string,
 ): Record<string, unknown> {
   const base = {
     attempt: n,
-    request: { method: req.method, url: req.url.toString(), headers: withCredentialsRedacted(req.headers), body: excerpt(req.body) },
+    request: {
+      method: req.method,
+      url: req.url.toString(),
+      headers: withCredentialsRedacted(req.headers, callbackToken),
+      body: excerpt(req.body),
+    },
     durationMs: result.durationMs,
   };
   if (result.kind === 'answered' || result.kind === 'too_large')

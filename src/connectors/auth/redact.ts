@@ -110,17 +110,23 @@ export function credentialHeaderValues(headers: Record<string, string>): string[
     .map(([, v]) => v);
 }
 
-/** The redactor for an answer to a request with these headers: also hides the credential headers' values. */
-export function withHeaderCredentials(redactor: Redactor, headers: Record<string, string>): Redactor {
-  const values = credentialHeaderValues(headers);
+/**
+ * The redactor for an answer to a request with these headers: also hides the credential headers'
+ * values, but for one holding `ownedElsewhere` (a callback token, which its own placeholder replaces).
+ */
+export function withHeaderCredentials(redactor: Redactor, headers: Record<string, string>, ownedElsewhere = ''): Redactor {
+  const values = credentialHeaderValues(headers).filter((v) => ownedElsewhere === '' || !v.includes(ownedElsewhere));
   return values.length === 0 ? redactor : redactor.with(values);
 }
 
-/** The headers as a record shows them: each credential header's value replaced by REDACTED. */
-export function withCredentialsRedacted(headers: Record<string, string>): Record<string, string> {
+/**
+ * The headers as a record shows them: each credential header's value replaced by REDACTED, except a
+ * value holding `ownedElsewhere` (a callback token, which its own placeholder replaces later).
+ */
+export function withCredentialsRedacted(headers: Record<string, string>, ownedElsewhere = ''): Record<string, string> {
   let out: Record<string, string> | undefined;
   for (const k in headers)
-    if (isCredentialHeader(k)) {
+    if (isCredentialHeader(k) && !(ownedElsewhere !== '' && headers[k]!.includes(ownedElsewhere))) {
       out ??= { ...headers };
       out[k] = REDACTED;
     }
