@@ -74,7 +74,14 @@ export function compileIntegration(
 
 /** POST /v1/actions/{id}/decline-solution: why the provider's solution is not accepted (sent to it as `Note`). */
 export const DeclineSolutionBody = Type.Object(
-  { note: Type.String({ minLength: 1, maxLength: 10_000, description: 'the reason, sent to the provider' }) },
+  {
+    note: Type.String({
+      minLength: 1,
+      maxLength: 10_000,
+      description:
+        "the reason: kept on the task's timeline, and sent to the provider as Note when the queue's rejection action type has that field",
+    }),
+  },
   { additionalProperties: false },
 );
 export type DeclineSolutionBody = Static<typeof DeclineSolutionBody>;

@@ -1,7 +1,7 @@
 // SPEC section 7, row by row: what an integrated queue sends, logs and changes for each event.
 
 import { describe, expect, it } from 'vitest';
-import { decide, fitInput, integrationLogView, type Decision, type IntegratedTask, type TaskEvent } from './rules.ts';
+import { decide, fitInput, integrationLogView, launchMessage, type Decision, type IntegratedTask, type TaskEvent } from './rules.ts';
 import type { QueueIntegration } from './integration.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
@@ -71,7 +71,7 @@ describe('outbound: what an operator does launches the queue’s action types', 
       handBack: null,
       queue: 'vendor-desk',
     });
-    expect(d.timeline).toEqual({ actor: 'user:alice', message: 'Submit Request sent to the provider (vendor-submit)' });
+    expect(d.timeline).toMatchObject({ actor: 'user:alice', message: 'Submit Request sent to the provider (vendor-submit)' });
   });
 
   it('assigned again when it already has an external reference: Submit Request again, with the reference', () => {
@@ -133,10 +133,23 @@ describe('outbound: what an operator does launches the queue’s action types', 
     expect(d.log).toMatchObject({ requestType: 'Resolution Rejection', direction: 'Out' });
     expect(d.change).toMatchObject({ state: 'waiting', phase: 'awaiting_callback', handBack: null, assignee: null });
     // The reason is on the task's timeline too, not only in the request to the provider.
-    expect(d.timeline).toEqual({
+    expect(d.timeline).toMatchObject({
       actor: 'user:alice',
-      message: 'Solution declined: Still broken. Resolution Rejection sent to the provider (vendor-reject)',
+      message: 'Solution declined: Still broken. Resolution Rejection sent to the provider (vendor-reject).',
     });
+  });
+
+  it('the timeline says whether a request was sent, and whether the note went with it', () => {
+    const decline = { requestType: 'Resolution Rejection' as const, actionType: 'rj', declined: 'Still broken!' };
+    expect(launchMessage(decline, { sent: true, noteDropped: false })).toBe(
+      'Solution declined: Still broken! Resolution Rejection sent to the provider (rj).',
+    );
+    expect(launchMessage(decline, { sent: false, why: 'Priority: is required', noteDropped: false })).toBe(
+      'Solution declined: Still broken! Resolution Rejection not sent to the provider (rj): Priority: is required.',
+    );
+    expect(launchMessage({ requestType: 'Update', actionType: 'up' }, { sent: true, noteDropped: true })).toBe(
+      'Update sent to the provider (up). The note was not sent: up has no Note field.',
+    );
   });
 
   it('declining is refused when there is no handed-back solution', () => {

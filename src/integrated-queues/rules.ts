@@ -88,7 +88,8 @@ export type Decision =
       launch: Launch | null;
       log: IntegrationLogEntry | null;
       change: TaskChange | null;
-      timeline: { actor: Actor; message: string } | null;
+      /** `launch`, when a request goes to the provider: the service words the entry once it knows whether it was sent. */
+      timeline: { actor: Actor; message: string; launch?: LaunchNote } | null;
       /** Why nothing was sent, when an event that usually sends did not. */
       skipped?: string;
     }
@@ -145,16 +146,42 @@ function send(
   change: TaskChange | null = null,
 ): Decision {
   const input = inputFor(task, note);
-  const sent = `${requestType} sent to the provider (${actionType})`;
+  // A decline has no timeline entry of its own (a note or a completion has: the operator's), so its
+  // reason is written with the request, where the operator who reads the task later finds it.
+  const launch: LaunchNote = { requestType, actionType, ...(requestType === 'Resolution Rejection' && note ? { declined: note } : {}) };
   return {
     ok: true,
     launch: { actionType, connector: integration.connector, input, callbacksTo: task.id },
     log: { requestType, direction: 'Out', at: now, payload: { ...input }, result: `Launched ${actionType}`, actionId: null, queue },
     change,
-    // A decline has no timeline entry of its own (a note or a completion has: the operator's), so its
-    // reason is written here, where the operator who reads the task later finds it.
-    timeline: { actor, message: requestType === 'Resolution Rejection' && note ? `Solution declined: ${note}. ${sent}` : sent },
+    timeline: { actor, message: launchMessage(launch, { sent: true, noteDropped: false }), launch },
   };
+}
+
+/** A request to the provider, as the task's timeline tells it. */
+export interface LaunchNote {
+  requestType: RequestType;
+  actionType: string;
+  /** The operator's reason for declining a handed-back solution. */
+  declined?: string;
+}
+
+/**
+ * The timeline entry of a request to the provider, as it went: sent, or not sent and why (its action
+ * went To Do: invalid input), and whether the operator's note reached it (an action type without a
+ * `Note` field does not carry one).
+ */
+export function launchMessage(
+  l: LaunchNote,
+  outcome: { sent: true; noteDropped: boolean } | { sent: false; why: string; noteDropped: boolean },
+): string {
+  const request = outcome.sent
+    ? `${l.requestType} sent to the provider (${l.actionType})`
+    : `${l.requestType} not sent to the provider (${l.actionType}): ${outcome.why}`;
+  const dropped = outcome.noteDropped ? ` The note was not sent: ${l.actionType} has no Note field.` : '';
+  if (l.declined === undefined) return `${request}${dropped ? `.${dropped}` : ''}`;
+  const reason = l.declined.trim();
+  return `Solution declined: ${reason}${/[.!?]$/.test(reason) ? '' : '.'} ${request}.${dropped}`;
 }
 
 const sameHandBack = (h: HandBack | null, e: { resolution: string; solution: string }): boolean =>

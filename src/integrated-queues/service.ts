@@ -24,6 +24,7 @@ import { redactToken } from '../engine/callback-tokens.ts';
 import {
   decide,
   fitInput,
+  launchMessage,
   integrationLogView,
   type HandBack,
   type IntegratedTask,
@@ -202,10 +203,23 @@ export class IntegrationService {
       const changed = applyChange(action, d.change, now, d.timeline?.actor ?? 'integration');
       timeline = [...timeline, ...changed.timeline];
       effects = [...effects, ...changed.effects];
-      if (d.timeline) timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message: d.timeline.message });
       const next: ActionRecord = { ...changed.action, updatedAt: now, version: cur.version + 1 };
       const n = log.filter((e) => e.direction === 'Out').length + 1;
       const launch = d.launch ? await this.launchFor(next, d.launch, n, now) : null;
+      if (d.timeline) {
+        // Worded once the launch is made: whether the request went, and whether the note went with it.
+        let message = d.timeline.message;
+        if (d.timeline.launch && launch && d.launch) {
+          const noteDropped = d.launch.input.Note !== undefined && !Object.hasOwn(launch.action.input, 'Note');
+          message = launchMessage(
+            d.timeline.launch,
+            launch.action.state === 'todo'
+              ? { sent: false, why: launch.action.lastError ?? 'invalid input', noteDropped }
+              : { sent: true, noteDropped },
+          );
+        }
+        timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message });
+      }
       const entry: IntegrationLogEntry = {
         ...d.log!,
         payload: boundPayload(d.log!.payload),

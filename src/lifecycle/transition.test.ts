@@ -616,6 +616,16 @@ describe('failed attempts', () => {
     );
   });
 
+  it('an attempt that fails after the retry window ended says the window ended (not that a retry would fall after it)', () => {
+    const policy = policyOf({ retry: { maxRetries: 10, interval: '1s', window: '10s' } });
+    // Sent late (a manual retry, a long outage): the window ended before this attempt failed.
+    const late = attempt(launch(policy), connErr, policy, T0 + 30_000);
+    expect(late.action).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+    const entry = late.timeline.find((t) => t.kind === 'retry_scheduled')!;
+    expect(entry.message).toBe(`No retry: the retry window ended at ${new Date(T0 + 10_000).toISOString()} (0 of 10 retries made)`);
+    expect(entry.data).toMatchObject({ windowEndsAt: new Date(T0 + 10_000).toISOString() });
+  });
+
   it('a Retry-After past the window closes the action too', () => {
     const policy = policyOf({ retry: { maxRetries: 10, interval: '1s', window: '1m' } });
     const r = attempt(launch(policy), { type: 'send_answered', status: 503, retryAfterMs: 2 * MIN }, policy, T0);

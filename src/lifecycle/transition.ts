@@ -207,8 +207,14 @@ function failAttempt(
     const why =
       done >= policy.maxRetries
         ? `retries exhausted (${done} of ${policy.maxRetries})`
-        : `the next retry, at ${new Date(nextRetryAt).toISOString()}, would fall after the retry window ends at ${new Date(windowEnd!).toISOString()} (${done} of ${policy.maxRetries} retries made)`;
-    c.note('system', 'retry_scheduled', `No retry: ${why}`, { retryCount: done, maxRetries: policy.maxRetries });
+        : windowEnd! <= ctx.now
+          ? `the retry window ended at ${new Date(windowEnd!).toISOString()} (${done} of ${policy.maxRetries} retries made)`
+          : `the next retry, at ${new Date(nextRetryAt).toISOString()}, would fall after the retry window ends at ${new Date(windowEnd!).toISOString()} (${done} of ${policy.maxRetries} retries made)`;
+    c.note('system', 'retry_scheduled', `No retry: ${why}`, {
+      retryCount: done,
+      maxRetries: policy.maxRetries,
+      ...(windowEnd !== null ? { windowEndsAt: new Date(windowEnd).toISOString() } : {}),
+    });
     return c.to('system', 'closed', null, 'not_done_successfully').escalate().done();
   }
   a.phase = 'retry_scheduled';

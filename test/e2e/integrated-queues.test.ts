@@ -344,6 +344,41 @@ for (const backend of backends)
       expect(ack.body).toMatchObject({ externalReference: 'OTHER-7', queue: 'other-vendor' });
     });
 
+    it('a decline says on the timeline what reached the provider: a reason its action type cannot carry, a request not sent', async () => {
+      const { Note: _note, ...noNote } = fields;
+      await actionType(h, { name: 'nonote-reject', connector: 'provider', path: '/provider/reject', fields: noNote });
+      await actionType(h, {
+        name: 'strict-reject',
+        connector: 'provider',
+        path: '/provider/reject',
+        fields: { ...fields, Priority: { type: 'string' } },
+      });
+      const declined = async (queue: string, rejectType: string, note: string): Promise<string> => {
+        await actionType(h, {
+          name: `${queue}-submit`,
+          connector: 'provider',
+          path: '/provider/submit',
+          fields,
+          body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+        });
+        const integration = { connector: 'provider', onAssign: `${queue}-submit`, onResolutionRejected: rejectType };
+        expect((await h.api('POST', '/v1/queues', { name: queue, members: ['olga'], integration })).status).toBe(201);
+        const id = await todoTask();
+        expect((await submitTo(id, queue)).status).toBe(200);
+        expect((await post(`${lastCallbackUrl()}/hand-back`, { resolution: 'solved', solution: 'Rebooted' })).status).toBe(200);
+        const r = await h.api('POST', `/v1/actions/${id}/decline-solution`, { note }, operator);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        const items = (await h.api('GET', `/v1/actions/${id}/timeline`)).body.items as Array<{ message: string }>;
+        return items.find((e) => e.message.startsWith('Solution declined'))!.message;
+      };
+      expect(await declined('nonote-vendor', 'nonote-reject', 'Still broken.')).toBe(
+        'Solution declined: Still broken. Resolution Rejection sent to the provider (nonote-reject). The note was not sent: nonote-reject has no Note field.',
+      );
+      expect(await declined('strict-vendor', 'strict-reject', '  Still broken  ')).toBe(
+        'Solution declined: Still broken. Resolution Rejection not sent to the provider (strict-reject): Priority: is required.',
+      );
+    });
+
     it("a task is addressed by its reference too, signed with the connector's inbound secret: messages and hand-back (SPEC 10.1)", async () => {
       const secret = generateSecret();
       expect((await h.api('PATCH', '/v1/connectors/provider', { inboundSecret: secret })).status).toBe(200);
