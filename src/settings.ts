@@ -31,6 +31,8 @@ export interface Settings {
   webhookDelivery: boolean;
   /** Open HTTP connections the node accepts at once; more are closed as they arrive (CALLOUT_MAX_CONNECTIONS). @default 4096 */
   maxConnections: number;
+  /** Open HTTP connections accepted from one address (CALLOUT_MAX_CONNECTIONS_PER_ADDRESS). @default 1024 */
+  maxConnectionsPerAddress: number;
   /**
    * The reverse proxies in front of the node whose X-Forwarded-For / -Proto are believed (CALLOUT_TRUST_PROXY):
    * a number of hops, or addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
@@ -57,6 +59,8 @@ function badProxyEntries(entries: string[]): string[] {
  * a load balancer or integrators' pooled clients hold open, far below a usual descriptor limit.
  */
 export const MAX_CONNECTIONS_DEFAULT = 4096;
+/** A quarter of the total: one client alone cannot hold every place. Behind a proxy, the proxy is that address. */
+export const MAX_CONNECTIONS_PER_ADDRESS_DEFAULT = 1024;
 
 /** The settings read from the environment only, for `serve --help` (the flags list the rest). */
 export const ENVIRONMENT_HELP = `
@@ -72,6 +76,8 @@ Also read from the environment:
   CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
   CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)
   CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)
+  CALLOUT_MAX_CONNECTIONS_PER_ADDRESS
+                              open HTTP connections accepted from one address (default 1024)
   CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: a hop count,
                               or addresses, CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
 
@@ -155,6 +161,13 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: 'CALLOUT_MAX_CONNECTIONS',
       message: `must be a whole number of connections from 16 to 1000000, not ${JSON.stringify(connectionsText)}`,
     });
+  const perAddressText = env.CALLOUT_MAX_CONNECTIONS_PER_ADDRESS || String(MAX_CONNECTIONS_PER_ADDRESS_DEFAULT);
+  const maxConnectionsPerAddress = Number(perAddressText);
+  if (!/^\d+$/.test(perAddressText) || maxConnectionsPerAddress < 1 || maxConnectionsPerAddress > 1_000_000)
+    problems.push({
+      field: 'CALLOUT_MAX_CONNECTIONS_PER_ADDRESS',
+      message: `must be a whole number of connections from 1 to 1000000, not ${JSON.stringify(perAddressText)}`,
+    });
   const proxyText = (env.CALLOUT_TRUST_PROXY ?? '').trim();
   let trustProxy: number | string[] | undefined;
   if (/^\d+$/.test(proxyText) && Number(proxyText) >= 1 && Number(proxyText) <= 10) trustProxy = Number(proxyText);
@@ -186,6 +199,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     sqliteThread: threadText === '' ? SQLITE_THREAD_DEFAULT : threadText === '1' || threadText === 'true',
     webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
     maxConnections,
+    maxConnectionsPerAddress,
     trustProxy,
   };
 }

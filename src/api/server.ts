@@ -29,7 +29,8 @@ import { boundedJsonParser, refuseDeepBody } from './body-depth.ts';
 import { markProblems, writeProblems } from './openapi.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
-import { MAX_CONNECTIONS_DEFAULT } from '../settings.ts';
+import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT } from '../settings.ts';
+import { capConnections } from './connection-cap.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -37,6 +38,8 @@ export interface ServerOptions {
   limits?: ApiLimits;
   /** Open connections accepted at once; more are closed as they arrive. @default MAX_CONNECTIONS_DEFAULT */
   maxConnections?: number;
+  /** Open connections accepted from one address. @default MAX_CONNECTIONS_PER_ADDRESS_DEFAULT */
+  maxConnectionsPerAddress?: number;
   /**
    * The proxies whose X-Forwarded-For / -Proto are believed (a hop count, or addresses and ranges), so
    * per-address limits count clients rather than the proxy, and a session cookie behind TLS is Secure.
@@ -49,26 +52,6 @@ const hops =
   (n: number) =>
   (_address: string, hop: number): boolean =>
     hop < n;
-
-/** At most one warning a minute about connections closed over the cap, with how many. */
-const DROP_WARNING_EVERY_MS = 60_000;
-
-function capConnections(app: FastifyInstance, max: number, logger: Callout['logger']): void {
-  app.server.maxConnections = max;
-  let dropped = 0;
-  let warnedAt = -Infinity;
-  app.server.on('drop', (data?: { remoteAddress?: string }) => {
-    dropped++;
-    const now = Date.now();
-    if (now - warnedAt < DROP_WARNING_EVERY_MS) return;
-    warnedAt = now;
-    logger.warn(
-      { dropped, maxConnections: max, lastFrom: data?.remoteAddress },
-      'connections refused: the node holds CALLOUT_MAX_CONNECTIONS open connections already',
-    );
-    dropped = 0;
-  });
-}
 
 export async function buildServer(callout: Callout, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -112,7 +95,15 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
         ),
       ),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  capConnections(app, opts.maxConnections ?? MAX_CONNECTIONS_DEFAULT, callout.logger);
+  const caps = capConnections(
+    app.server,
+    {
+      max: opts.maxConnections ?? MAX_CONNECTIONS_DEFAULT,
+      perAddress: opts.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS_DEFAULT,
+    },
+    callout.logger,
+  );
+  app.addHook('onClose', async () => caps.close());
   // Every answer is what its Content-Type says (JSON, problem+json, YAML): never sniffed into a page.
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');

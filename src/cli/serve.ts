@@ -47,6 +47,7 @@ export async function startServer(
   const app = await buildServer(callout, {
     limits: { perKey: s.apiRateLimit },
     maxConnections: s.maxConnections,
+    maxConnectionsPerAddress: s.maxConnectionsPerAddress,
     ...(s.trustProxy !== undefined ? { trustProxy: s.trustProxy } : {}),
   });
   const address = await app.listen({ port: s.port, host: s.host });

@@ -227,6 +227,8 @@ export async function startMockServer(opts: MockOptions = {}): Promise<MockServe
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0; // /slow may take as long as the caller asks
+  // Reachable beyond loopback with --host: sockets held open cannot use up its descriptors either.
+  server.maxConnections = 4096;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -23,10 +23,16 @@ const refusal = (env: Record<string, string>): unknown => {
 };
 
 describe('CALLOUT_MAX_CONNECTIONS', () => {
-  it('defaults to 4096; anything but a whole number from 16 to 1000000 is refused, naming the setting', () => {
+  it('default to 4096 in all and 1024 per address; anything but a whole number from 16 to 1000000 is refused, naming the setting', () => {
     expect(readSettings({}, {}).maxConnections).toBe(MAX_CONNECTIONS_DEFAULT);
     expect(MAX_CONNECTIONS_DEFAULT).toBe(4096);
     expect(readSettings({}, { CALLOUT_MAX_CONNECTIONS: '200' }).maxConnections).toBe(200);
+    expect(readSettings({}, {}).maxConnectionsPerAddress).toBe(1024);
+    expect(readSettings({}, { CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '50' }).maxConnectionsPerAddress).toBe(50);
+    const perAddress = refusal({ CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '0' });
+    expect((perAddress as ValidationError).errors).toEqual([
+      { field: 'CALLOUT_MAX_CONNECTIONS_PER_ADDRESS', message: expect.stringContaining('"0"') },
+    ]);
     for (const bad of ['0', '15', '-1', '1.5', 'many', '1000001', '1e4']) {
       const err = refusal({ CALLOUT_MAX_CONNECTIONS: bad });
       expect(err, bad).toBeInstanceOf(ValidationError);
@@ -45,10 +51,12 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
     });
 
     /** A raw connection that sends a request and says what came back before the server closed it ('' when nothing did). */
-    const probe = (port: number): Promise<string> =>
+    const probe = (port: number, from = '127.0.0.1'): Promise<string> =>
       new Promise((resolve, reject) => {
         let got = '';
-        const s = connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        const s = connect({ port, host: '127.0.0.1', localAddress: from }, () =>
+          s.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        );
         s.on('data', (d: Buffer) => (got += d.toString()));
         s.on('close', () => resolve(got));
         s.on('error', () => undefined);
@@ -58,7 +66,11 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
     it('sockets held open up to the cap: the next connection is closed unanswered and logged; served again once they close', async () => {
       const port = await freePort();
       child = await startChildServer(
-        testNodeEnv('max-connections-admin-key-0123', { CALLOUT_DATA_DIR: dir, CALLOUT_MAX_CONNECTIONS: '16' }),
+        testNodeEnv('max-connections-admin-key-0123', {
+          CALLOUT_DATA_DIR: dir,
+          CALLOUT_MAX_CONNECTIONS: '16',
+          CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '1000',
+        }),
         port,
       );
       // A client that opens sockets and sends nothing (the health checks' own pooled connection may hold one place).
@@ -70,7 +82,8 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       }
       expect(await probe(port)).toBe('');
       for (let i = 0; i < 50 && !child.output().includes('CALLOUT_MAX_CONNECTIONS'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(child.output()).toContain('connections refused: the node holds CALLOUT_MAX_CONNECTIONS open connections already');
+      expect(child.output()).toContain('connections refused: over CALLOUT_MAX_CONNECTIONS');
+      expect(child.output()).toMatch(/"overTotal":1\b/);
       // The engine and the rest of the node went on; once the sockets close, requests are answered again.
       for (const s of held.splice(0)) s.destroy();
       let answer = '';
@@ -82,6 +95,37 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       const r = await request(`${child.url}/health`);
       expect(r.statusCode).toBe(200);
       await r.body.text();
+      await child.kill();
+      child = undefined;
+    });
+
+    it('one address holding its share of places is refused more; another address is still served', async () => {
+      const port = await freePort();
+      child = await startChildServer(
+        testNodeEnv('max-connections-admin-key-0123', {
+          CALLOUT_DATA_DIR: dir,
+          CALLOUT_MAX_CONNECTIONS: '64',
+          CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '16',
+        }),
+        port,
+      );
+      for (let i = 0; i < 16; i++) {
+        const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+        s.on('error', () => undefined);
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        held.push(s);
+      }
+      expect(await probe(port, '127.0.0.1')).toBe('');
+      expect(await probe(port, '127.0.0.2')).toMatch(/^HTTP\/1\.1 200/);
+      for (let i = 0; i < 50 && !child.output().includes('overPerAddress'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(child.output()).toMatch(/"overPerAddress":1\b/);
+      for (const s of held.splice(0)) s.destroy();
+      let answer = '';
+      for (let i = 0; i < 50 && !answer.startsWith('HTTP/1.1 200'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = await probe(port, '127.0.0.1');
+      }
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
     });
   });
 });
