@@ -7,6 +7,7 @@ import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
+import { asReadBy } from '../api/plain-headers.ts';
 
 export const actionTypesRoutes =
   (actionTypes: ActionTypeService): FastifyPluginAsyncTypebox =>
@@ -20,11 +21,11 @@ export const actionTypesRoutes =
       },
       async (req, reply) => sendCreated(reply, 'action-types', await actionTypes.create(req.body)),
     );
-    app.get('/action-types', { schema: { tags, querystring: NoQuery, response: { 200: Items(ActionTypeViewSchema) } } }, async () => ({
-      items: await actionTypes.list(),
+    app.get('/action-types', { schema: { tags, querystring: NoQuery, response: { 200: Items(ActionTypeViewSchema) } } }, async (req) => ({
+      items: (await actionTypes.list()).map((t) => asReadBy(req, t)),
     }));
     app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req) =>
-      actionTypes.get(req.params.id),
+      asReadBy(req, await actionTypes.get(req.params.id)),
     );
     app.patch(
       '/action-types/:id',

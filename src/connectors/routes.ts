@@ -6,6 +6,7 @@ import { ConnectionTestSchema, ConnectorBody, ConnectorViewSchema } from './sche
 import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
+import { asReadBy } from '../api/plain-headers.ts';
 
 export const connectorsRoutes =
   (connectors: ConnectorService): FastifyPluginAsyncTypebox =>
@@ -19,11 +20,11 @@ export const connectorsRoutes =
       },
       async (req, reply) => sendCreated(reply, 'connectors', await connectors.create(req.body)),
     );
-    app.get('/connectors', { schema: { tags, querystring: NoQuery, response: { 200: Items(ConnectorViewSchema) } } }, async () => ({
-      items: await connectors.list(),
+    app.get('/connectors', { schema: { tags, querystring: NoQuery, response: { 200: Items(ConnectorViewSchema) } } }, async (req) => ({
+      items: (await connectors.list()).map((c) => asReadBy(req, c)),
     }));
     app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req) =>
-      connectors.get(req.params.id),
+      asReadBy(req, await connectors.get(req.params.id)),
     );
     app.post(
       '/connectors/:id/test',

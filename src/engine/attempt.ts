@@ -95,6 +95,9 @@ async function attemptWith(
   const result = await deps.sender.send(connector, req);
   // Everything below that is kept for display is read from the answer through this, and only this:
   // the connector's secrets, and credentials an action type's headers carried (`Private-Token: ...`).
+  // Shown text (the record, excerpts, errors) also hides what credential-named headers carried; the
+  // mapping reads the answer with the connector's own secrets hidden only: a guessed header value
+  // (`X-Session-Ttl: 3600`) must not change the data a mapping computes with.
   const redact = withHeaderCredentials(result.redactor, req.headers, system.callbackToken);
   // A header that carries the callback token is left to its own placeholder, which says what it was.
   const record = attemptRecord(a.attempts + 1, req, result, redact, system.callbackToken);
@@ -127,7 +130,7 @@ async function attemptWith(
     }
     case 'answered': {
       const ok = result.status >= 200 && result.status < 300;
-      const mapped = ok ? await evaluateResponse(type, a, result, redact) : {};
+      const mapped = ok ? await evaluateResponse(type, a, result, result.redactor, redact) : {};
       return {
         type: 'send_answered',
         status: result.status,
@@ -148,6 +151,7 @@ async function evaluateResponse(
   a: ActionRecord,
   result: Extract<SendResult, { kind: 'answered' }>,
   redact: Redactor,
+  shown: Redactor,
 ): Promise<{ evaluation?: Evaluation; externalReference?: string }> {
   const m = type.compiled.mapping;
   // Echoed credentials never reach the output, the reference or a reason: the mapping reads the answer
@@ -184,13 +188,13 @@ async function evaluateResponse(
       const reason = m.rejectedReason ? await evaluate(m.rejectedReason, body, ctx) : undefined;
       evaluation.rejectedReason =
         reason !== undefined && reason !== null
-          ? redact.text(String(reason))
+          ? shown.text(String(reason))
           : `The response did not meet the success condition ${type.compiled.spec.response.successWhen}`;
     }
     out.evaluation = evaluation;
     return out;
   } catch (err) {
-    return { evaluation: { success: false, rejectedReason: redact.text(`Response mapping failed: ${(err as Error).message}`) } };
+    return { evaluation: { success: false, rejectedReason: shown.text(`Response mapping failed: ${(err as Error).message}`) } };
   }
 }
 

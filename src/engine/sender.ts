@@ -8,7 +8,7 @@ import type { ConnectorEntry } from './registry.ts';
 import { CredentialsRefusedError, TokenEndpointUnavailableError, staticAuth, type AuthProvider } from '../connectors/auth/provider.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
 import { outboundConnector } from '../connectors/guarded-connect.ts';
-import { Redactor, authSecrets, credentialHeaderValues } from '../connectors/auth/redact.ts';
+import { Redactor, authSecrets } from '../connectors/auth/redact.ts';
 
 export interface OutboundRequest {
   method: string;
@@ -86,8 +86,7 @@ export class Sender {
       connect: outboundConnector({ timeout: c.spec.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
     });
     const auth = (this.opts.authFor ?? ((x) => staticAuth(x.spec.auth)))(c);
-    // A credential put among the plain headers (an `X-Api-Key` default) is kept out of records like auth's.
-    const stored = [...authSecrets(c.spec.auth), ...credentialHeaderValues(c.spec.headers)];
+    const stored = authSecrets(c.spec.auth);
     const e: PoolEntry = {
       revision: c.revision,
       pool,

@@ -201,6 +201,34 @@ describe('credentials echoed by the external system are redacted', () => {
     });
     expect(attempt.data.response.body).toContain('"x-api-key":"[redacted]"');
     expectNoSecret(text);
+    // Reading the configuration: builders see what they wrote; operators and integration keys do not.
+    for (const role of ['operator', 'integration']) {
+      const key = (await h.api('POST', '/v1/api-keys', { name: `plain-${role}`, roles: [role] })).body.key as string;
+      const as = { authorization: `Bearer ${key}` };
+      const c = await h.api('GET', '/v1/connectors/echo-plain', undefined, as);
+      expect(c.status).toBe(200);
+      expect(c.body.headers).toEqual({ 'X-Api-Key': '[redacted]', Cookie: '[redacted]', 'X-Tenant': 'acme' });
+      const listed = (await h.api('GET', '/v1/connectors', undefined, as)).body.items.find(
+        (x: { name: string }) => x.name === 'echo-plain',
+      );
+      expect(listed.headers['X-Api-Key']).toBe('[redacted]');
+      const t = await h.api('GET', '/v1/action-types/echo-plain-400', undefined, as);
+      expect(t.body.headers).toEqual({ 'Private-Token': '[redacted]' });
+      expectNoSecret(JSON.stringify([c.body, listed, t.body]));
+    }
+    expect((await h.api('GET', '/v1/connectors/echo-plain')).body.headers['X-Api-Key']).toBe(PLAIN_KEY);
+    // A setting among credential-named headers (a number, a scheme's name) is hidden in the record, but a
+    // mapping still reads the answer as the system sent it.
+    await actionType(h, {
+      connector: 'echo-plain',
+      name: 'echo-plain-200',
+      path: '/echo/200',
+      headers: { 'X-Session-Ttl': '3600', 'X-Auth-Mode': 'hmac-sha256-with-nonce' },
+      response: { output: '{ "ttl": headers.`x-session-ttl`, "mode": headers.`x-auth-mode` }' },
+    });
+    const mapped = await launch(h, 'echo-plain-200');
+    const done = await h.waitFor(mapped.id, (x) => x.state === 'closed');
+    expect(done.output).toEqual({ ttl: '3600', mode: 'hmac-sha256-with-nonce' });
     const test = await h.api('POST', '/v1/action-types/echo-plain-400/test', { send: true });
     expect(test.body.request.headers).toMatchObject({ 'x-api-key': '[redacted]', 'private-token': '[redacted]', 'x-tenant': 'acme' });
     expectNoSecret(JSON.stringify(test.body));

@@ -62,9 +62,27 @@ describe('credential headers among plain headers', () => {
       'x-access-key',
       'X-Client-Secret',
       'X-Signature',
+      'X-Authorization',
+      'X-Authentication',
+      'Ocp-Apim-Subscription-Key',
+      'X-RapidAPI-Key',
+      'DD-APPLICATION-KEY',
+      'AccessToken',
+      'X-AuthToken',
+      'x-authtoken',
     ])
       expect(isCredentialHeader(name), name).toBe(true);
-    for (const name of ['Idempotency-Key', 'Content-Type', 'X-Tenant', 'Accept', 'X-Request-Id', 'x-tokenizer', 'author'])
+    for (const name of [
+      'Idempotency-Key',
+      'idempotency-key',
+      'Content-Type',
+      'X-Tenant',
+      'Accept',
+      'X-Request-Id',
+      'x-tokenizer',
+      'author',
+      'Keyboard',
+    ])
       expect(isCredentialHeader(name), name).toBe(false);
   });
 

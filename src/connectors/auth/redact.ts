@@ -92,22 +92,56 @@ export function authSecrets(auth: AuthSpec): string[] {
 }
 
 /**
- * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `Private-Token`,
- * a `Cookie`): a builder may put one among a connector's or an action type's plain headers rather
- * than in `auth`. Their values are kept out of the timeline's record of the request, and a connector's
- * are searched for in what the external system answers, as `auth`'s secrets are. `Idempotency-Key` is
- * Callout's own and no secret.
+ * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `AccessToken`,
+ * `Ocp-Apim-Subscription-Key`, a `Cookie`): a builder may put one among a connector's or an action
+ * type's plain headers rather than in `auth`. The name is split into words (at `-`, `_` and camelCase);
+ * a credential word anywhere marks it. `Idempotency-Key` is Callout's own and no secret.
  */
-const CREDENTIAL_HEADER =
-  /^(?:authorization|proxy-authorization|cookie)$|(?:^|[-_])(?:api[-_]?key|apikey|access[-_]?key|token|secret|password|passwd|credentials?|auth|session|signature)(?:[-_]|$)/i;
+const CREDENTIAL_WORDS = new Set([
+  'authorization',
+  'authentication',
+  'auth',
+  'cookie',
+  'token',
+  'authtoken',
+  'accesstoken',
+  'secret',
+  'password',
+  'passwd',
+  'credential',
+  'credentials',
+  'session',
+  'signature',
+  'key',
+  'apikey',
+  'accesskey',
+]);
 
-export const isCredentialHeader = (name: string): boolean => CREDENTIAL_HEADER.test(name);
+/** Answers by name: every attempt asks about the same few headers (bounded: names come from configuration). */
+const credentialNames = new Map<string, boolean>();
 
-/** The values of the credential headers among plain headers (a connector's defaults): searched for like auth's secrets. */
+export function isCredentialHeader(name: string): boolean {
+  let yes = credentialNames.get(name);
+  if (yes === undefined) {
+    yes =
+      name.toLowerCase() !== 'idempotency-key' && name.split(/[-_]|(?<=[a-z])(?=[A-Z])/).some((w) => CREDENTIAL_WORDS.has(w.toLowerCase()));
+    if (credentialNames.size >= 10_000) credentialNames.clear();
+    credentialNames.set(name, yes);
+  }
+  return yes;
+}
+
+/**
+ * Values of credential headers searched for in shown text: shorter ones are more likely a setting
+ * (`X-Session-Ttl: 3600`) than a credential, and would be found everywhere.
+ */
+const MIN_HEADER_CREDENTIAL_CHARS = 12;
+
+/** The values of the credential headers among these headers that are long enough to be credentials: searched for in shown text. */
 export function credentialHeaderValues(headers: Record<string, string>): string[] {
-  return Object.entries(headers)
-    .filter(([k]) => isCredentialHeader(k))
-    .map(([, v]) => v);
+  const out: string[] = [];
+  for (const k in headers) if (headers[k]!.length >= MIN_HEADER_CREDENTIAL_CHARS && isCredentialHeader(k)) out.push(headers[k]!);
+  return out;
 }
 
 /**
