@@ -35,9 +35,9 @@ export interface Settings {
   maxConnectionsPerAddress: number;
   /**
    * The reverse proxies in front of the node whose X-Forwarded-For / -Proto are believed (CALLOUT_TRUST_PROXY):
-   * a number of hops, or addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
+   * addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
    */
-  trustProxy: number | string[] | undefined;
+  trustProxy: string[] | undefined;
 }
 
 const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -78,8 +78,8 @@ Also read from the environment:
   CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)
   CALLOUT_MAX_CONNECTIONS_PER_ADDRESS
                               open HTTP connections accepted from one address (default 1024)
-  CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: a hop count,
-                              or addresses, CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
+  CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: addresses,
+                              CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
 
 /**
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
@@ -169,17 +169,15 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       message: `must be a whole number of connections from 1 to 1000000, not ${JSON.stringify(perAddressText)}`,
     });
   const proxyText = (env.CALLOUT_TRUST_PROXY ?? '').trim();
-  let trustProxy: number | string[] | undefined;
-  if (/^\d+$/.test(proxyText) && Number(proxyText) >= 1 && Number(proxyText) <= 10) trustProxy = Number(proxyText);
-  else if (proxyText !== '') {
-    trustProxy = proxyText.split(',').map((x) => x.trim());
-    const bad = badProxyEntries(trustProxy);
-    if (bad.length > 0)
-      problems.push({
-        field: 'CALLOUT_TRUST_PROXY',
-        message: `must be a number of proxies (1–10), or addresses, CIDR ranges, loopback, linklocal or uniquelocal separated by commas; not ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
-      });
-  }
+  // Addresses only: a hop count would believe whoever connects directly (a node is usually reachable
+  // past its proxy), letting any client choose the address its limits count.
+  const trustProxy = proxyText === '' ? undefined : proxyText.split(',').map((x) => x.trim());
+  const badProxies = trustProxy ? badProxyEntries(trustProxy) : [];
+  if (badProxies.length > 0)
+    problems.push({
+      field: 'CALLOUT_TRUST_PROXY',
+      message: `must be the proxies' addresses, CIDR ranges, loopback, linklocal or uniquelocal, separated by commas; not ${badProxies.map((b) => JSON.stringify(b)).join(', ')}`,
+    });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,

@@ -41,17 +41,12 @@ export interface ServerOptions {
   /** Open connections accepted from one address. @default MAX_CONNECTIONS_PER_ADDRESS_DEFAULT */
   maxConnectionsPerAddress?: number;
   /**
-   * The proxies whose X-Forwarded-For / -Proto are believed (a hop count, or addresses and ranges), so
+   * The proxies whose X-Forwarded-For / -Proto are believed (addresses and ranges), so
    * per-address limits count clients rather than the proxy, and a session cookie behind TLS is Secure.
    * @default none: a client cannot choose the address it is counted as
    */
-  trustProxy?: number | string[];
+  trustProxy?: string[];
 }
-
-const hops =
-  (n: number) =>
-  (_address: string, hop: number): boolean =>
-    hop < n;
 
 export async function buildServer(callout: Callout, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -61,8 +56,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       { level: opts.logRequests ? callout.logger.level : 'warn' },
     ) as FastifyBaseLogger,
     bodyLimit: 5 * 1024 * 1024,
-    // A hop count as Fastify reads one (its types leave numbers out): the first n hops are proxies.
-    ...(opts.trustProxy !== undefined ? { trustProxy: typeof opts.trustProxy === 'number' ? hops(opts.trustProxy) : opts.trustProxy } : {}),
+    ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
     // Against slowloris: a whole request (a 5 MB import included) must arrive within 30 s and its
     // headers within 15 s, checked every 5 s (Fastify's default requestTimeout 0 let a body trickle for
     // ever). Not an idle socket timeout: a Test action may rightly wait up to a connector's timeout.
