@@ -77,7 +77,8 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     app.createRateLimit({ timeWindow: window, ...o } as CreateRateLimitOptions);
   const perKey = limiter({ max: l.perKey, keyGenerator: (req) => req.principal!.id, cache: 10_000 });
   const perAddress = limiter({ max: l.perAddressWithoutKey, keyGenerator: (req) => req.ip, cache: 50_000 });
-  // Signed in, the UI's own session calls (whoami, sign-out) count against the key, as its API calls do:
+  // Signed in, the UI's own session calls (whoami, sign-out) count against an allowance of the key (as
+  // large as its API allowance, kept apart from it), not the address's:
   // requests without a key from the same address (a proxy, an office's NAT) cannot lock it out of signing out.
   const perSession = limiter({ max: l.perKey, keyGenerator: (req) => (req as WithSessionKey)[SESSION_KEY_ID]!, cache: 10_000 });
   const perToken = limiter({
@@ -126,7 +127,12 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     const header = req.headers.authorization;
     if (header === undefined) {
       // The web UI's session cookie stands in for the key (checked against the store, CSRF on changes).
-      const session = await principalFromCookie(req, callout);
+      // A cookie refused outright (two of them) is counted against the address like any request without a key.
+      const session = await principalFromCookie(req, callout).catch(async (err: unknown) => {
+        if (await limited(req, reply, perAddress)) return null;
+        throw err;
+      });
+      if (session === null) return reply;
       if (session) return admit(req, reply, session, roles);
       if (await limited(req, reply, perAddress)) return;
       return unauthorized(reply, problem('UNAUTHORIZED', 'Send an API key as Authorization: Bearer <key>'));

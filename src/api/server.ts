@@ -80,7 +80,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
     // problem+json like every other error, not Fastify's bare JSON.
     frameworkErrors: (err, _req, reply) =>
       sendProblem(
-        reply,
+        reply.header('x-content-type-options', 'nosniff'),
         problem(
           'BAD_REQUEST',
           err.code === 'FST_ERR_MAX_PARAM_LENGTH'

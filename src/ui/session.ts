@@ -181,6 +181,12 @@ async function sessionView(callout: Callout, principal: Principal, csrf: string,
 export async function signOut(req: FastifyRequest, reply: FastifyReply, callout: Callout): Promise<void> {
   await endPresentedSession(req, callout);
   setCookie(reply, req, callout, '', 0);
+  // A cookie planted beside ours at the UI's or the API's path (see sessionCookie) goes too; a browser
+  // keeps one per path, and these are the paths the page's requests use.
+  if (!isSecure(req, callout)) {
+    const cleared = ['/ui', '/v1'].map((path) => `${SESSION_COOKIE}=; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=0`);
+    reply.header('set-cookie', cleared); // Fastify adds Set-Cookie headers to those already set
+  }
 }
 
 /** Deletes the sessions of the request's cookies (a planted one's too), those that are authentic and unexpired. */

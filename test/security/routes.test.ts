@@ -236,6 +236,7 @@ describe("the router's own refusals", () => {
         const res = await s.send('GET', path, { headers });
         expect(res.status, path.slice(0, 20)).toBe(400);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
         expect(res.body).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
         expect(res.body.detail).toMatch(detail);
       }

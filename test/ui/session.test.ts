@@ -164,8 +164,12 @@ describe('the UI session', () => {
       expect((await call(hs, 'DELETE', '/ui/session', { cookie: s.cookie })).status).toBe(204);
       // The session is over: its cookie is no key any more (and the address's allowance is used up).
       expect((await call(hs, 'GET', '/v1/actions', { cookie: s.cookie })).status).toBe(429);
-      // Signing in is still the address's: key guessing stays slow.
+      // Signing in is still the address's: key guessing stays slow; so are requests with two cookies.
       expect((await signIn(hs, hs.adminKey)).res.status).toBe(429);
+      const two = await signIn(h, builderKey);
+      const other = await signIn(h, builderKey);
+      expect((await call(hs, 'GET', '/v1/actions', { cookie: `${two.cookie}; ${other.cookie}` })).status).toBe(429);
+      expect((await call(hs, 'GET', '/ui/session', { cookie: `${two.cookie}; ${other.cookie}` })).status).toBe(429);
     } finally {
       await hs.close();
     }
@@ -224,7 +228,12 @@ describe('the UI session', () => {
   it('signs out by clearing the cookie', async () => {
     const r = await call(h, 'DELETE', '/ui/session');
     expect(r.status).toBe(204);
-    expect(String(r.headers['set-cookie'])).toMatch(/^callout_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0$/);
+    // Ours, and any planted beside it at the paths the page's requests use.
+    expect(r.headers['set-cookie']).toEqual([
+      'callout_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0',
+      'callout_session=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0',
+      'callout_session=; Path=/v1; HttpOnly; SameSite=Strict; Max-Age=0',
+    ]);
   });
 
   it('signing out ends the session in the store: a copy of the cookie is refused, other sessions of the key go on', async () => {

@@ -49,6 +49,15 @@ describe('signing out of the UI', () => {
     expect(await withCookie()).toBe(401);
   });
 
+  it('a second session cookie planted at a longer path: the page says to clear the cookies rather than offer a sign-in that cannot help', async () => {
+    const page = await signedIn(b, h, key);
+    const own = (await b.context.cookies()).find((c) => c.name === 'callout_session')!;
+    await b.context.addCookies([{ ...own, path: '/ui', value: own.value }]);
+    await page.reload();
+    await page.getByText("clear this site's cookies and sign in again").waitFor();
+    expect(await page.getByLabel('API key').count()).toBe(0);
+  });
+
   it('a path segment that does not decode shows Not found, not a blank page', async () => {
     const page = await signedIn(b, h, key);
     const errors: string[] = [];

@@ -173,8 +173,10 @@ function App() {
     setSession(s);
   };
   useEffect(() => {
+    // Not signed in: the sign-in form. Two session cookies (one planted by another page of the host):
+    // the server's explanation, as signing in again cannot clear the planted one.
     api<Session>('GET', '/ui/session').then(accept, (e: unknown) =>
-      e instanceof ApiError && e.status === 401 ? accept(null) : setError(e),
+      e instanceof ApiError && e.status === 401 && !e.detail.includes('More than one') ? accept(null) : setError(e),
     );
     const out = (): void => accept(null);
     window.addEventListener('callout:signed-out', out);
