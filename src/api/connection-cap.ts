@@ -12,7 +12,7 @@ const WARN_EVERY_MS = 60_000;
 export interface ConnectionCaps {
   /** Open connections in all. */
   max: number;
-  /** Open connections from one address (behind a proxy: the proxy's). */
+  /** Open connections from one address, an IPv6 one by its /64 (behind a proxy: the proxy's). */
   perAddress: number;
 }
 
@@ -60,13 +60,30 @@ class Refusals {
   }
 }
 
+/**
+ * What one client is, for the per-address cap: an IPv4 address (mapped ones too) as it is, an IPv6
+ * address by its /64, the block one site or host is usually given (counting exact IPv6 addresses would
+ * let one host take every place with addresses of its own block).
+ */
+export function clientOf(address: string): string {
+  if (!address.includes(':') || address.toLowerCase().startsWith('::ffff:')) return address;
+  const [head = '', tail] = address.split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, '')))
+    .join(':')}::/64`;
+}
+
 export function capConnections(server: Server, caps: ConnectionCaps, logger: Logger): { close(): void } {
   server.maxConnections = caps.max;
   const refusals = new Refusals(caps, logger);
   server.on('drop', (data?: { remoteAddress?: string }) => refusals.note('total', data?.remoteAddress));
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const from = socket.remoteAddress ?? '';
+    const from = clientOf(socket.remoteAddress ?? '');
     const n = (open.get(from) ?? 0) + 1;
     if (n > caps.perAddress) {
       refusals.note('perAddress', from);
