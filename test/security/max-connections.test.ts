@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CONNECTIONS_DEFAULT, readSettings } from '../../src/settings.ts';
 import { ValidationError } from '../../src/errors.ts';
-import { freePort } from '../helpers/harness.ts';
+import { freePort, startHarness } from '../helpers/harness.ts';
 import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
 
 const refusal = (env: Record<string, string>): unknown => {
@@ -37,6 +37,15 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       const err = refusal({ CALLOUT_MAX_CONNECTIONS: bad });
       expect(err, bad).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).errors).toEqual([{ field: 'CALLOUT_MAX_CONNECTIONS', message: expect.stringContaining(bad) }]);
+    }
+  });
+
+  it('the server built as a library (buildServer without options) has the default caps too', async () => {
+    const h = await startHarness({ start: false });
+    try {
+      expect(h.app.server.maxConnections).toBe(MAX_CONNECTIONS_DEFAULT);
+    } finally {
+      await h.close();
     }
   });
 
