@@ -154,20 +154,21 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const deliveryText = (env.CALLOUT_WEBHOOK_DELIVERY ?? '').toLowerCase();
   if (!['', 'on', 'off', '1', '0', 'true', 'false'].includes(deliveryText))
     problems.push({ field: 'CALLOUT_WEBHOOK_DELIVERY', message: 'must be on or off' });
-  const connectionsText = env.CALLOUT_MAX_CONNECTIONS || String(MAX_CONNECTIONS_DEFAULT);
-  const maxConnections = Number(connectionsText);
-  if (!/^\d+$/.test(connectionsText) || maxConnections < 16 || maxConnections > 1_000_000)
-    problems.push({
-      field: 'CALLOUT_MAX_CONNECTIONS',
-      message: `must be a whole number of connections from 16 to 1000000, not ${JSON.stringify(connectionsText)}`,
-    });
-  const perAddressText = env.CALLOUT_MAX_CONNECTIONS_PER_ADDRESS || String(MAX_CONNECTIONS_PER_ADDRESS_DEFAULT);
-  const maxConnectionsPerAddress = Number(perAddressText);
-  if (!/^\d+$/.test(perAddressText) || maxConnectionsPerAddress < 1 || maxConnectionsPerAddress > 1_000_000)
-    problems.push({
-      field: 'CALLOUT_MAX_CONNECTIONS_PER_ADDRESS',
-      message: `must be a whole number of connections from 1 to 1000000, not ${JSON.stringify(perAddressText)}`,
-    });
+  /** A whole number setting within [min, max], its default when unset. */
+  const wholeNumber = (name: string, fallback: number, min: number, what: string): number => {
+    const text = env[name] || String(fallback);
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > 1_000_000)
+      problems.push({ field: name, message: `must be a whole number of ${what} from ${min} to 1000000, not ${JSON.stringify(text)}` });
+    return n;
+  };
+  const maxConnections = wholeNumber('CALLOUT_MAX_CONNECTIONS', MAX_CONNECTIONS_DEFAULT, 16, 'connections');
+  const maxConnectionsPerAddress = wholeNumber(
+    'CALLOUT_MAX_CONNECTIONS_PER_ADDRESS',
+    MAX_CONNECTIONS_PER_ADDRESS_DEFAULT,
+    1,
+    'connections',
+  );
   const proxyText = (env.CALLOUT_TRUST_PROXY ?? '').trim();
   // Addresses only: a hop count would believe whoever connects directly (a node is usually reachable
   // past its proxy), letting any client choose the address its limits count.

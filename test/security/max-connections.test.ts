@@ -72,16 +72,22 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
         setTimeout(() => reject(new Error(`no close within 10 s; got ${JSON.stringify(got.slice(0, 80))}`)), 10_000).unref();
       });
 
-    it('sockets held open up to the cap: the next connection is closed unanswered and logged; served again once they close', async () => {
+    /** `callout serve` with these caps, on a port of its own. */
+    const serveWith = async (total: string, perAddress: string): Promise<{ port: number; server: ChildServer }> => {
       const port = await freePort();
       child = await startChildServer(
         testNodeEnv('max-connections-admin-key-0123', {
           CALLOUT_DATA_DIR: dir,
-          CALLOUT_MAX_CONNECTIONS: '16',
-          CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '1000',
+          CALLOUT_MAX_CONNECTIONS: total,
+          CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: perAddress,
         }),
         port,
       );
+      return { port, server: child };
+    };
+
+    it('sockets held open up to the cap: the next connection is closed unanswered and logged; served again once they close', async () => {
+      const { port, server } = await serveWith('16', '1000');
       // A client that opens sockets and sends nothing (the health checks' own pooled connection may hold one place).
       for (let i = 0; i < 16; i++) {
         const s = connect(port, '127.0.0.1');
@@ -90,9 +96,9 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
         held.push(s);
       }
       expect(await probe(port)).toBe('');
-      for (let i = 0; i < 50 && !child.output().includes('CALLOUT_MAX_CONNECTIONS'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(child.output()).toContain('connections refused: over CALLOUT_MAX_CONNECTIONS');
-      expect(child.output()).toMatch(/"overTotal":1\b/);
+      for (let i = 0; i < 50 && !server.output().includes('CALLOUT_MAX_CONNECTIONS'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.output()).toContain('connections refused: over CALLOUT_MAX_CONNECTIONS');
+      expect(server.output()).toMatch(/"overTotal":1\b/);
       // The engine and the rest of the node went on; once the sockets close, requests are answered again.
       for (const s of held.splice(0)) s.destroy();
       let answer = '';
@@ -101,23 +107,15 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
         answer = await probe(port);
       }
       expect(answer).toMatch(/^HTTP\/1\.1 200/);
-      const r = await request(`${child.url}/health`);
+      const r = await request(`${server.url}/health`);
       expect(r.statusCode).toBe(200);
       await r.body.text();
-      await child.kill();
+      await server.kill();
       child = undefined;
     });
 
     it('one address holding its share of places is refused more; another address is still served', async () => {
-      const port = await freePort();
-      child = await startChildServer(
-        testNodeEnv('max-connections-admin-key-0123', {
-          CALLOUT_DATA_DIR: dir,
-          CALLOUT_MAX_CONNECTIONS: '64',
-          CALLOUT_MAX_CONNECTIONS_PER_ADDRESS: '16',
-        }),
-        port,
-      );
+      const { port, server } = await serveWith('64', '16');
       for (let i = 0; i < 16; i++) {
         const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
         s.on('error', () => undefined);
@@ -126,8 +124,8 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       }
       expect(await probe(port, '127.0.0.1')).toBe('');
       expect(await probe(port, '127.0.0.2')).toMatch(/^HTTP\/1\.1 200/);
-      for (let i = 0; i < 50 && !child.output().includes('overPerAddress'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(child.output()).toMatch(/"overPerAddress":1\b/);
+      for (let i = 0; i < 50 && !server.output().includes('overPerAddress'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.output()).toMatch(/"overPerAddress":1\b/);
       for (const s of held.splice(0)) s.destroy();
       let answer = '';
       for (let i = 0; i < 50 && !answer.startsWith('HTTP/1.1 200'); i++) {
