@@ -931,6 +931,21 @@ describe('manual retry', () => {
     expect(after.timeline.find((t) => t.kind === 'retry_scheduled')!.data).toMatchObject({ retryCount: 2, maxRetries: 5 });
   });
 
+  it('a retry asked for twice before the engine sends it (a double click) changes nothing the second time', () => {
+    const policy = policyOf({ retry: { maxRetries: 5, interval: '10m', backoff: 'fixed' } });
+    const { action: a } = failUntil(launch(policy), 2, policy);
+    const now = T0 + 12 * MIN;
+    const first = step(a, { type: 'retry_requested', user: 'ivy' }, policy, now).action;
+    const again = transition(first, { type: 'retry_requested', user: 'ivy' }, { policy, now: now + 50 });
+    expect(again).toMatchObject({ ok: true, changed: false, action: first, timeline: [] });
+    // One that is queued for later (a start time) is still brought forward.
+    const later = { ...first, dueAt: now + HOUR, nextRetryAt: now + HOUR };
+    expect(transition(later, { type: 'retry_requested', user: 'ivy' }, { policy, now: now + 50 })).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+  });
+
   it('manual retries count toward the limit', () => {
     const policy = policyOf({ retry: { maxRetries: 2, interval: '10m', backoff: 'fixed' } });
     let a = attempt(launch(policy), connErr, policy, T0).action; // attempt 1

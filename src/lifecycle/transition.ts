@@ -386,6 +386,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         (a.state === 'closed' && a.resolution === 'not_done_successfully');
       if (a.actionTypeId === null) return refuse('A manual task has no action type and nothing to send: there is nothing to retry');
       if (!retryable) return refuse(`The action is ${describeState(a)}${a.phase ? `/${a.phase}` : ''}: there is nothing to retry`);
+      // Already queued and due (a second click before the engine took it): it is sent at once anyway.
+      if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) return c.done();
       const actor: Actor = `user:${event.user}`;
       c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);
       if (!waiting) c.to(actor, 'waiting', null, null);
