@@ -286,6 +286,8 @@ export interface Store {
   getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
+  /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */
+  countThrottledByActionType(): Promise<Map<string, number>>;
   /** Open actions of a type waiting for a retry, for live retry-policy changes. */
   listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]>;
 

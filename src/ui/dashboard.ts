@@ -118,12 +118,9 @@ export const dashboardRoutes =
       async () => {
         const now = callout.clock.now();
         const [connectors, types] = await Promise.all([callout.connectors.list(), callout.actionTypes.list()]);
-        const throttledByType = await Promise.all(
-          types.map(async (t) => ({
-            connectorId: t.connector as string,
-            n: await callout.store.countActions({ state: 'waiting', phase: 'throttled', actionTypeId: t.id as string }),
-          })),
-        );
+        // One grouped count for every action type (it was a count per action type).
+        const throttled = await callout.store.countThrottledByActionType();
+        const throttledByType = types.map((t) => ({ connectorId: t.connector as string, n: throttled.get(t.id as string) ?? 0 }));
         return {
           bucketMs: BUCKET_MS,
           since: new Date(activity.since).toISOString(),

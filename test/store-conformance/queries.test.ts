@@ -83,6 +83,24 @@ eachStore((ctx) => {
       expect(await count({ queue: 'nowhere' })).toBe(0);
     });
 
+    it('countThrottledByActionType counts the waiting actions held behind rate limits, per action type', async () => {
+      expect(await store.countThrottledByActionType()).toEqual(new Map());
+      const rows: Array<Partial<ActionRecord>> = [
+        { state: 'waiting', phase: 'throttled', actionTypeId: 'type-ticket' },
+        { state: 'waiting', phase: 'throttled', actionTypeId: 'type-ticket' },
+        { state: 'waiting', phase: 'throttled', actionTypeId: 'type-refund' },
+        { state: 'waiting', phase: 'queued', actionTypeId: 'type-refund' },
+        { state: 'closed', phase: null, resolution: 'done_successfully', actionTypeId: 'type-other', dueAt: null },
+      ];
+      await store.insertActions(rows.map((over, i) => launched({ createdAt: T0 + i * SECOND, ...over })));
+      expect(await store.countThrottledByActionType()).toEqual(
+        new Map([
+          ['type-ticket', 2],
+          ['type-refund', 1],
+        ]),
+      );
+    });
+
     it('listRetryScheduled lists the open actions of one type waiting for a retry', async () => {
       const a = await seed();
       expect(ids(await store.listRetryScheduled('type-ticket'))).toEqual([a[1]!.id]);

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
 import { getBundle } from '../../src/ui/bundle.ts';
 import { keyWith } from './browser.ts';
+import { launched } from '../store-conformance/stores.ts';
 import type { FastifyReply } from 'fastify';
 import { EventHub, MAX_FEEDS_PER_KEY, MAX_UNREAD_BYTES } from '../../src/ui/events.ts';
 
@@ -204,6 +205,15 @@ describe('the other UI endpoints', () => {
     // attempts of `down`, the second by hand; the 400 and the two 503s are the failures.
     expect(sends).toBe(7);
     expect(failures).toBe(3);
+    // Actions held behind the vendor's rate limit (due in an hour, so the engine leaves them be).
+    const types = (await h.api('GET', '/v1/action-types')).body.items as Array<{ id: string; connector: string }>;
+    const vendorType = types.find((t) => t.connector === vendor.id)!;
+    const later = Date.now() + 3_600_000;
+    await h.callout.store.insertActions(
+      [0, 1, 2].map((i) => launched({ actionTypeId: vendorType.id, phase: 'throttled', dueAt: later, createdAt: Date.now() + i })),
+    );
+    const held = (await h.api('GET', '/v1/dashboard')).body.connectors.find((c: { name: string }) => c.name === 'vendor');
+    expect(held.throttled).toBe(3);
   });
 
   it('keeps the shipped bundle within its budget', async () => {

@@ -20,3 +20,11 @@ export async function countActions(pool: Pool, filter: Omit<ActionFilter, 'limit
   const { sql, params } = actionWhere(filter, POSTGRES);
   return Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
 }
+
+/** Throttled actions per action type, from the held-backlog index (`actions_throttled`). */
+export async function countThrottledByActionType(pool: Pool): Promise<Map<string, number>> {
+  const r = await pool.query<{ id: string; n: string }>(
+    "SELECT action_type_id AS id, count(*) AS n FROM actions WHERE phase = 'throttled' AND state = 'waiting' GROUP BY action_type_id",
+  );
+  return new Map(r.rows.map((row) => [row.id, Number(row.n)]));
+}

@@ -36,7 +36,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, listActions } from './list-actions.ts';
+import { countActions, countThrottledByActionType, listActions } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
@@ -236,6 +236,10 @@ export class PostgresStore implements Store {
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     return countActions(this.pool, filter);
+  }
+
+  async countThrottledByActionType(): Promise<Map<string, number>> {
+    return countThrottledByActionType(this.pool);
   }
 
   async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {

@@ -20,3 +20,12 @@ export function countActions(db: Database.Database, filter: Omit<ActionFilter, '
   const { sql, params } = actionWhere(filter, SQLITE);
   return (prepared(db, `SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
 }
+
+/** Throttled actions per action type, from the held-backlog index (`actions_throttled`). */
+export function countThrottledByActionType(db: Database.Database): Map<string, number> {
+  const rows = prepared(
+    db,
+    "SELECT action_type_id AS id, count(*) AS n FROM actions WHERE phase = 'throttled' AND state = 'waiting' GROUP BY action_type_id",
+  ).all() as Array<{ id: string; n: number }>;
+  return new Map(rows.map((r) => [r.id, r.n]));
+}

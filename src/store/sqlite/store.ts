@@ -40,7 +40,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, listActions } from './list-actions.ts';
+import { countActions, countThrottledByActionType, listActions } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
@@ -257,6 +257,11 @@ export class SqliteStore implements Store {
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     this.refuseIfStopped();
     return countActions(this.db, filter);
+  }
+
+  async countThrottledByActionType(): Promise<Map<string, number>> {
+    this.refuseIfStopped();
+    return countThrottledByActionType(this.db);
   }
 
   async listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]> {
