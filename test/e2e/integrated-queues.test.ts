@@ -74,7 +74,7 @@ for (const backend of backends)
     }
 
     /** An integrated queue whose provider takes a task and stays silent (the test answers for it). */
-    async function silentQueue(name: string): Promise<void> {
+    async function silentQueue(name: string, onResolutionRejected = 'prv-reject'): Promise<void> {
       await actionType(h, {
         name: `${name}-submit`,
         connector: 'provider',
@@ -87,7 +87,7 @@ for (const backend of backends)
         onAssign: `${name}-submit`,
         onUpdate: 'prv-update',
         onClose: 'prv-close',
-        onResolutionRejected: 'prv-reject',
+        onResolutionRejected,
       };
       expect((await h.api('POST', '/v1/queues', { name, members: ['olga'], integration })).status).toBe(201);
     }
@@ -354,15 +354,7 @@ for (const backend of backends)
         fields: { ...fields, Priority: { type: 'string' } },
       });
       const declined = async (queue: string, rejectType: string, note: string): Promise<string> => {
-        await actionType(h, {
-          name: `${queue}-submit`,
-          connector: 'provider',
-          path: '/provider/submit',
-          fields,
-          body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-        });
-        const integration = { connector: 'provider', onAssign: `${queue}-submit`, onResolutionRejected: rejectType };
-        expect((await h.api('POST', '/v1/queues', { name: queue, members: ['olga'], integration })).status).toBe(201);
+        await silentQueue(queue, rejectType);
         const id = await todoTask();
         expect((await submitTo(id, queue)).status).toBe(200);
         expect((await post(`${lastCallbackUrl()}/hand-back`, { resolution: 'solved', solution: 'Rebooted' })).status).toBe(200);
