@@ -72,20 +72,49 @@ export class CallbackService {
    */
   private async actionOfToken(token: string): Promise<ActionRecord> {
     const id = this.engine.actionIdOfToken(token);
-    const a = id ? await this.store.getAction(id) : undefined;
+    return this.live(id ? await this.store.getAction(id) : undefined);
+  }
+
+  private live(a: ActionRecord | undefined): ActionRecord {
     if (!a || (a.state === 'closed' && a.closedAt !== null && this.clock.now() >= a.closedAt + this.tokenTtlMs))
       throw new NotFoundError('Callback', 'token');
     return a;
   }
 
+  /**
+   * What an outcome or a heartbeat on this token is for. The token of an action launched for a task
+   * on an integrated queue addresses the task (SPEC 10.1), which stays with the provider long after
+   * its 'Submit Request' closed; unless that action's own type completes by callback, when the
+   * answer is that request's. Any other token addresses its action.
+   */
+  private async targetOfToken(token: string): Promise<{ task: ActionRecord } | { action: ActionRecord }> {
+    const id = this.engine.actionIdOfToken(token);
+    const a = id ? await this.store.getAction(id) : undefined;
+    if (a && this.integrations && !(await this.completesByCallback(a))) {
+      const task = await this.integrations.taskOfToken(a.id);
+      if (task) return { task };
+    }
+    return { action: this.live(a) };
+  }
+
+  private async completesByCallback(a: ActionRecord): Promise<boolean> {
+    const policy = await this.registry.policyOf(a).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    return policy?.completion.mode === 'callback';
+  }
+
   async callback(token: string, body: CallbackBody): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
+    const target = await this.targetOfToken(token);
     const p = new Problems();
     const dataProblem = jsonProblem(body.data, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_CALLBACK_DATA_BYTES });
     if (dataProblem) p.add('data', dataProblem);
     checkText(p, body.reason, 'reason', MAX_TEXT_CHARS);
     checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
     p.throwIfAny();
+    if ('task' in target) return this.actions.view(await this.outcomeOnTask(target.task, body));
+    const a = target.action;
     const ref = body.externalReference;
     // The reference goes with the callback: only onto an action that still takes one (a refused
     // callback changes nothing, its reference included).
@@ -142,6 +171,24 @@ export class CallbackService {
     }
   }
 
+  /**
+   * A provider's outcome on a task it holds is its hand-back: success hands it back solved, failure
+   * closed, so the task returns To Do and a person accepts or declines it, as SPEC 7 has it. The
+   * solution shown is the data (success) or the reason (failure), else the other, else a plain word;
+   * the same outcome twice is the same hand-back, answered alike.
+   */
+  private async outcomeOnTask(task: ActionRecord, body: CallbackBody): Promise<ActionRecord> {
+    const ref = body.externalReference;
+    let t = task;
+    if (ref !== undefined && ref !== t.externalReference && t.state === 'waiting')
+      t = await this.integrations!.inbound(t, { type: 'acknowledged', externalReference: ref });
+    const data = body.data === undefined || body.data === null ? undefined : textExcerpt(JSON.stringify(body.data), 2000);
+    const success = body.outcome === 'success';
+    const solution =
+      (success ? (data ?? body.reason) : (body.reason ?? data)) ?? (success ? 'Solved by the provider' : 'Closed by the provider');
+    return this.integrations!.inbound(t, { type: 'handed_back', resolution: success ? 'solved' : 'closed', solution });
+  }
+
   async acknowledge(token: string, body: AcknowledgeBody): Promise<ActionView> {
     const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
     if (task)
@@ -156,22 +203,34 @@ export class CallbackService {
 
   /**
    * A provider hands a task back (integrated queues). Only the token of an action launched for a task
-   * on an integrated queue hands anything back; any other token (forged, unknown, another action's)
-   * gets the same 404.
+   * on an integrated queue hands anything back: a forged or unknown token, or one of an earlier
+   * submission, gets 404; a live token of any other action, a 409 that says why.
    */
   async handBack(token: string, body: HandBackBody): Promise<ActionView> {
     const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
-    if (!task) throw new NotFoundError('Callback', 'token');
+    if (!task) {
+      await this.actionOfToken(token);
+      throw new InvalidStateError('Only a task on an integrated queue is handed back, and this token is not one a provider holds');
+    }
     return this.actions.view(
       await this.integrations!.inbound(task, { type: 'handed_back', resolution: body.resolution, solution: body.solution }),
     );
   }
 
   async heartbeat(token: string, body: HeartbeatBody = {}): Promise<ActionView> {
-    const a = await this.actionOfToken(token);
+    const target = await this.targetOfToken(token);
     const p = new Problems();
     checkText(p, body.note, 'note', MAX_TEXT_CHARS);
     p.throwIfAny();
+    if ('task' in target) {
+      // A task has no heartbeat timeout: a provider's progress note is an update from it, a bare one changes nothing.
+      const task = target.task;
+      if (body.note !== undefined && body.note.trim() !== '')
+        return this.actions.view(await this.integrations!.inbound(task, { type: 'message', message: body.note }));
+      refuseIfClosed(task, 'heartbeats');
+      return this.actions.view(task);
+    }
+    const a = target.action;
     refuseIfClosed(a, 'heartbeats');
     return this.actions.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(body.note ? { note: body.note } : {}) }, a));
   }

@@ -290,11 +290,13 @@ for (const backend of backends)
         expect(r.status, JSON.stringify(bad).slice(0, 50)).toBe(422);
         expect(r.headers['content-type']).toContain('application/problem+json');
       }
-      // A token that is not an integration action's: 404, the same as a forged one.
+      // A live token that is not an integration action's: 409, saying why; a forged one: 404.
       const plain = await launch(h, 'broken');
       const token = h.callout.engine.callbackToken(plain.id);
       const hb = { resolution: 'solved', solution: 'x' };
-      expect((await h.api('POST', `/v1/callbacks/${token}/hand-back`, hb, { authorization: '' })).status).toBe(404);
+      const notTask = await h.api('POST', `/v1/callbacks/${token}/hand-back`, hb, { authorization: '' });
+      expect(notTask.status).toBe(409);
+      expect(notTask.body.detail).toBe('Only a task on an integrated queue is handed back, and this token is not one a provider holds');
       expect((await h.api('POST', `/v1/callbacks/${plain.id}.forged/hand-back`, hb, { authorization: '' })).status).toBe(404);
       // Hostile hand-backs on a genuine integration token.
       await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'vendor-desk' }, operator);
@@ -414,6 +416,69 @@ for (const backend of backends)
         'webhook-signature': new Webhook(secret).sign('msg_unknown', new Date(), JSON.stringify({ message: 'x' })),
       });
       expect(unknown.status).toBe(401);
+    });
+
+    it("an outcome or a heartbeat on the task's $callbackUrl lands on the task: success hands it back solved, failure closed (SPEC 10.1)", async () => {
+      await silentQueue('outcome-vendor');
+      const id = await todoTask();
+      expect((await submitTo(id, 'outcome-vendor')).status).toBe(200);
+      const url = lastCallbackUrl();
+      const before = await log(id);
+      // A bare heartbeat changes nothing; one with a note is an update from the provider.
+      const beat = await post(`${url}/heartbeat`, {});
+      expect(beat.status, JSON.stringify(beat.body)).toBe(200);
+      expect(beat.body).toMatchObject({ id, state: 'waiting' });
+      expect(await log(id)).toEqual(before);
+      const progress = await post(`${url}/heartbeat`, { note: 'Engineer on site' });
+      expect(progress.status, JSON.stringify(progress.body)).toBe(200);
+      expect((await log(id)).at(-1)).toMatchObject({ requestType: 'Update', direction: 'In', payload: { message: 'Engineer on site' } });
+
+      const success = { outcome: 'success', data: { fix: 'Replaced the fan' }, externalReference: `OUT-${backend.name}` };
+      const done = await post(url, success);
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({
+        id,
+        state: 'todo',
+        reason: 'updated_by_integration',
+        externalReference: `OUT-${backend.name}`,
+        solution: { resolution: 'solved', solution: '{"fix":"Replaced the fan"}' },
+      });
+      const entries = await log(id);
+      expect(entries.slice(-2).map((e) => `${e.requestType}/${e.direction}`)).toEqual(['Acknowledgement/In', 'Reassigned/In']);
+      // The same outcome again: the same answer, nothing new; another one now: 409, nothing changes.
+      const again = await post(url, success);
+      expect(again.status).toBe(200);
+      expect(again.body.solution).toEqual(done.body.solution);
+      expect((await post(url, { outcome: 'failure', reason: 'Cannot' })).status).toBe(409);
+      expect(await log(id)).toEqual(entries);
+
+      // Sent to the provider again; this time it gives up: the task comes back closed, with its reason.
+      expect((await submitTo(id, 'outcome-vendor')).status).toBe(200);
+      const failed = await post(lastCallbackUrl(), { outcome: 'failure', reason: 'Cost centre unknown' });
+      expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+      expect(failed.body).toMatchObject({ id, state: 'todo', solution: { resolution: 'closed', solution: 'Cost centre unknown' } });
+    });
+
+    it('a submit action whose type completes by callback takes the outcome on its token itself; the task stays with the provider', async () => {
+      await actionType(h, {
+        name: 'cb-submit',
+        connector: 'provider',
+        path: '/provider/submit',
+        fields,
+        completion: { mode: 'callback', timeout: '1h' },
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      const integration = { connector: 'provider', onAssign: 'cb-submit', onUpdate: 'prv-update', onClose: 'prv-close' };
+      expect((await h.api('POST', '/v1/queues', { name: 'cb-vendor', members: ['olga'], integration })).status).toBe(201);
+      const id = await todoTask();
+      expect((await submitTo(id, 'cb-vendor')).status).toBe(200);
+      const url = lastCallbackUrl();
+      const submit = (await log(id)).find((e) => e.requestType === 'Submit Request')!.actionId!;
+      await h.waitFor(submit, (a) => a.state === 'waiting' && a.phase === 'awaiting_callback');
+      const r = await post(url, { outcome: 'success', data: { received: true } });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ id: submit, state: 'closed', resolution: 'done_successfully' });
+      expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'waiting', queue: 'cb-vendor' });
     });
 
     it("a process's manual step on an integrated queue is submitted to the provider when its task is created (SPEC 7)", async () => {
