@@ -1,6 +1,7 @@
 // POST /v1/bulk-launches (JSON rows, or a text/csv body with ?actionType= or ?process=) and
-// GET /v1/bulk-launches/{id}. The POST answers 201 with the report so far: every row is read and
-// checked (refused rows are in it), and the launches go on in the background; the GET shows them grow.
+// GET /v1/bulk-launches/{id}. Every row is read and checked before the POST answers 201; up to a page
+// of rows (1,000) it also waits for the launch, so its report holds every row's id. A larger launch
+// answers with the report so far (refused rows are in it) and goes on in the background; the GET shows it grow.
 
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -41,7 +42,10 @@ export const bulkLaunchRoutes =
           tags,
           headers: IdempotencyKeyHeaders,
           querystring: BulkLaunchQuery,
-          response: created("The bulk launch's report so far", { repeat: true, schema: BulkReportSchema }),
+          response: created(
+            "The bulk launch's report: whole (`status` done) for up to 1,000 rows, else so far (`status` running; GET it to follow)",
+            { repeat: true, schema: BulkReportSchema },
+          ),
           body: {
             content: {
               'application/json': { schema: BulkLaunchBody },

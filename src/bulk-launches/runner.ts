@@ -50,9 +50,10 @@ export class BulkRunner {
     await Promise.all(this.runs.values());
   }
 
-  /** Runs the rows of `bulk` in the background. */
-  run(bulk: BulkLaunchRow): void {
-    if (this.runs.has(bulk.id)) return;
+  /** Runs the rows of `bulk` in the background; settles (never rejects) when this node's run ends. */
+  run(bulk: BulkLaunchRow): Promise<void> {
+    const running = this.runs.get(bulk.id);
+    if (running) return running;
     const p = this.launchAll(bulk)
       .catch((err: unknown) =>
         this.o.logger.warn(
@@ -62,6 +63,7 @@ export class BulkRunner {
       )
       .finally(() => this.runs.delete(bulk.id));
     this.runs.set(bulk.id, p);
+    return p;
   }
 
   /** Takes over runs whose node stopped, then looks again after the interval. */
@@ -71,7 +73,7 @@ export class BulkRunner {
       const now = this.o.clock.now();
       for (const b of await this.o.store.claimStaleBulkLaunches({ owner: this.o.nodeId, now, until: now + this.o.leaseMs }, 5)) {
         this.o.logger.info({ bulkLaunch: b.id, launched: b.launched, total: b.total }, 'bulk launch: resuming a run whose node stopped');
-        this.run(b);
+        void this.run(b);
       }
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'bulk launch: looking for runs to resume failed');

@@ -7,7 +7,7 @@
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { YIELD_EVERY, hashOf, turn, type BulkInput } from './request-hash.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
@@ -48,8 +48,16 @@ export interface BulkOptions {
   leaseMs?: number;
 }
 
-/** Starts the launch of stored rows in the background (runner.ts). */
-export type StartRun = (bulk: BulkLaunchRow) => void;
+/** Starts the launch of stored rows in the background (runner.ts); settles when this node's run ends. */
+export type StartRun = (bulk: BulkLaunchRow) => Promise<void>;
+
+/**
+ * A launch of up to this many rows (one report page) is answered once it has run, so its 201 holds
+ * every row with its id, as SPEC 10.1 shows it; a larger one answers with the report so far.
+ */
+export const ANSWER_WHEN_DONE_ROWS = REPORT_PAGE;
+/** How long a small launch's request waits for its rows to launch before answering with the report so far. */
+const ANSWER_WAIT_MS = 10_000;
 
 const INSERT_CHUNK = 1000;
 
@@ -106,8 +114,9 @@ export class BulkLaunchService {
       if (ins.row.status === 'failed') throw bodyError(ins.row.error ?? 'could not be read');
       return { report: await this.report(ins.row.id), created: false };
     }
+    let rows: number;
     try {
-      await this.storeRows(bulk.id, head, first);
+      rows = await this.storeRows(bulk.id, head, first);
     } catch (err) {
       const message = err instanceof ValidationError ? (err.errors ?? []).map((e) => e.message).join('; ') : 'could not be read';
       await this.store.finishBulkLaunch(bulk.id, 'failed', message, this.lease());
@@ -115,7 +124,8 @@ export class BulkLaunchService {
     }
     const running = this.lease();
     if (!(await this.store.finishBulkParse(bulk.id, running))) throw new ConflictError('The bulk launch was taken over by another node');
-    this.startRun({ ...bulk, status: 'running' });
+    const run = this.startRun({ ...bulk, status: 'running' });
+    if (rows <= ANSWER_WHEN_DONE_ROWS) await this.within(run, ANSWER_WAIT_MS);
     return { report: await this.report(bulk.id), created: true };
   }
 
@@ -174,8 +184,16 @@ export class BulkLaunchService {
     return { kind: 'actionType', name: type.compiled.id, target: { fields: t.fields, validate: (v) => t.validateInput(v) } };
   }
 
-  /** Stores rows in chunks under the lease, yielding to the event loop between chunks. */
-  private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>): Promise<void> {
+  /** Waits for `p`, or `ms` at most. */
+  private async within(p: Promise<void>, ms: number): Promise<void> {
+    let timer: TimerHandle | undefined;
+    await Promise.race([p, new Promise<void>((resolve) => (timer = this.o.clock.setTimer(ms, resolve)))]);
+    timer?.cancel();
+  }
+
+  /** Stores rows in chunks under the lease, yielding to the event loop between chunks; answers how many. */
+  private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>): Promise<number> {
+    let stored = 0;
     let chunk: BulkRowRecord[] = [];
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
@@ -197,9 +215,11 @@ export class BulkLaunchService {
         chunk.push(
           row.ok ? { row: row.row, status: 'pending', input: row.input } : { row: row.row, status: 'refused', errors: row.errors },
         );
+      stored++;
       if (chunk.length === INSERT_CHUNK) await flush();
     }
     await flush();
+    return stored;
   }
 }
 
