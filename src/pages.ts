@@ -5,6 +5,13 @@ import { ValidationError } from './errors.ts';
 import { isId } from './ids.ts';
 
 /**
+ * About how much JSON one page carries (inputs and outputs of actions, data and steps of cases): the
+ * item that crosses it is the page's last, and `next` leads on. 500 items of 256 KB would otherwise be
+ * a 125 MB answer, read and built on the event loop.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
  * A cursor that is not an id was not given by a page: refused, rather than a list that silently
  * starts somewhere (any string compares with the ids).
  */

@@ -10,7 +10,7 @@ import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
-import { checkCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -201,7 +201,7 @@ export class ActionService {
     return this.view(a);
   }
 
-  /** A page of actions, newest first; `next` is the `before` of the following page. */
+  /** A page of actions, newest first; `next` is the `before` of the following page. It ends early at MAX_PAGE_BYTES. */
   async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
     const { actionType, connector, q, limit, ...rest } = query;
     checkCursor(query.before);
@@ -210,9 +210,9 @@ export class ActionService {
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
     if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);
     if (q !== undefined && q.trim() !== '') f.text = q.trim();
-    const rows = await this.store.listActions(f);
+    const { actions: rows, more } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
     const items = await Promise.all(rows.map((a) => this.view(a)));
-    return { items, next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+    return { items, next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
   }
 
   async timeline(id: string): Promise<TimelineEntry[]> {

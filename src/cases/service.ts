@@ -7,7 +7,7 @@ import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
-import { checkCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
@@ -134,7 +134,7 @@ export class CaseService {
     return { ...caseView(c), actions };
   }
 
-  /** A page of cases, newest first; `next` is the `before` of the following page. */
+  /** A page of cases, newest first; `next` is the `before` of the following page. A page ends early at about 4 MB of data (MAX_PAGE_BYTES). */
   async listCases(query: CaseListQuery = {}): Promise<{ items: CaseView[]; next: string | null }> {
     const { process, limit, ...rest } = query;
     checkCursor(query.before);
@@ -146,8 +146,8 @@ export class CaseService {
       if (!p) return { items: [], next: null };
       f.process = p.id;
     }
-    const rows = await this.d.store.listCases(f);
-    return { items: rows.map(caseView), next: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+    const { cases: rows, more } = await this.d.store.listCases({ ...f, maxBytes: MAX_PAGE_BYTES });
+    return { items: rows.map(caseView), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
   }
 
   /** Changes the title, the owner or (merged shallowly) the data of an open case. */

@@ -285,6 +285,12 @@ export interface Store {
   getAction(id: string): Promise<ActionRecord | undefined>;
   getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
+  /**
+   * A page of listActions whose input and output text add up to at most `maxBytes` (the action that
+   * crosses it included; at least one), so a page of large actions stays bounded. `more` when the
+   * page filled its limit or was cut.
+   */
+  listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean }>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
   /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */
   countThrottledByActionType(): Promise<Map<string, number>>;
@@ -412,7 +418,8 @@ export interface Store {
   /** Inserts a case; with a process, its first event is queued in the same transaction. A taken launch key is a ConflictError. */
   createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void>;
   getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
-  listCases(filter: CaseFilter): Promise<CaseRow[]>;
+  /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`. */
+  listCases(filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }>;
   /** A version-guarded change of a case (and the outbox row it applied, in the same transaction); false when the version moved. */
   updateCase(w: CaseWrite): Promise<boolean>;
   /** Leases the oldest event of each case no one holds (one per case, so a case's events apply in order). */

@@ -41,6 +41,8 @@ export interface CaseFilter {
   /** Cases created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
   limit: number;
+  /** Cut the page once its cases' data and steps pass this many bytes (the case that crosses it is the last). */
+  maxBytes?: number;
 }
 
 export interface CaseWrite {

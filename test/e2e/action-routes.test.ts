@@ -173,6 +173,40 @@ for (const backend of backends)
       expect(unknown.body.errors).toEqual([{ field: 'actionType', message: 'no action type "nope" exists' }]);
     });
 
+    it('a page of large actions ends at about 4 MB of inputs, its `next` leading to the rest: no 125 MB answer', async () => {
+      await actionType(h, { name: 'big', path: '/ok', fields: { D: { type: 'json' } } });
+      const startAt = new Date(Date.now() + 3_600_000).toISOString();
+      const launched: string[] = [];
+      for (let i = 0; i < 20; i++) launched.push((await launch(h, 'big', { D: `${i}`.padEnd(240_000, 'x') }, { startAt })).id);
+      const seen: string[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const r: { status: number; body: any } = await h.api('GET', `/v1/actions?actionType=big&limit=500${next ? `&before=${next}` : ''}`);
+        expect(r.status).toBe(200);
+        expect(JSON.stringify(r.body).length).toBeLessThan(5 * 1024 * 1024);
+        seen.push(...r.body.items.map((a: { id: string }) => a.id));
+        next = r.body.next;
+        pages++;
+      } while (next !== null && pages < 10);
+      expect(pages).toBe(2);
+      expect(seen).toEqual([...launched].reverse());
+    });
+
+    it('a page of large cases ends at about 4 MB of data too', async () => {
+      const made: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await h.api('POST', '/v1/cases', { title: `big ${i}`, data: { D: `${i}`.padEnd(240_000, 'y') } });
+        expect(r.status, JSON.stringify(r.body).slice(0, 200)).toBe(201);
+        made.push(r.body.id);
+      }
+      const first = await h.api('GET', '/v1/cases?limit=500');
+      expect(first.body.items.length).toBeLessThan(20);
+      expect(first.body.next).toBe(first.body.items.at(-1).id);
+      const second = await h.api('GET', `/v1/cases?limit=500&before=${first.body.next}`);
+      expect([...first.body.items, ...second.body.items].map((c: { id: string }) => c.id).slice(0, 20)).toEqual([...made].reverse());
+    });
+
     it('callback bodies are exact: an unknown field, a wrong outcome or an empty reference is a 422, and the action is unchanged', async () => {
       const cases: Array<[string, unknown, string[]]> = [
         ['', { outcome: 'success', data: {}, extra: 1 }, ['extra']],

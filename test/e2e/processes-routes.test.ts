@@ -15,7 +15,7 @@ for (const backend of storeHarnesses)
     const as = (role: string) => ({ authorization: `Bearer ${key[role]}` });
     const counts = async () => ({
       processes: (await h.api('GET', '/v1/processes')).body.items.length,
-      cases: (await h.callout.store.listCases({ limit: 1000 })).length,
+      cases: (await h.callout.store.listCases({ limit: 1000 })).cases.length,
     });
 
     beforeAll(async () => {

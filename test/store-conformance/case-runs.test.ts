@@ -146,7 +146,7 @@ eachStore((ctx) => {
       await store.insertActions([task]);
       expect((await store.getAction(task.action.id))?.actionTypeId).toBeNull();
       const ids = async (f: Omit<Parameters<Store['listCases']>[0], 'limit'>, limit = 10) =>
-        (await store.listCases({ ...f, limit })).map((c) => c.id);
+        (await store.listCases({ ...f, limit })).cases.map((c) => c.id);
       expect(await ids({})).toEqual(['03-c', '02-b', '01-a']);
       expect(await ids({ owner: 'olga' })).toEqual(['03-c', '01-a']);
       expect(await ids({ process: 'proc-2' })).toEqual(['02-b']);
@@ -158,6 +158,13 @@ eachStore((ctx) => {
       expect(await ids({ status: 'closed' })).toEqual([]);
       expect(await ids({}, 2)).toEqual(['03-c', '02-b']);
       expect(await ids({ before: '02-b' })).toEqual(['01-a']);
+      // A byte budget of data and steps ends a page early, after the case that crosses it, and says there is more.
+      expect(await store.listCases({ limit: 10, maxBytes: 1 }).then((r) => ({ ids: r.cases.map((c) => c.id), more: r.more }))).toEqual({
+        ids: ['03-c'],
+        more: true,
+      });
+      expect(await store.listCases({ limit: 10, maxBytes: 1_000_000 }).then((r) => r.more)).toBe(false);
+      expect(await store.listCases({ limit: 3 }).then((r) => r.more)).toBe(true);
     });
   });
 });

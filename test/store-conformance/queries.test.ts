@@ -70,6 +70,31 @@ eachStore((ctx) => {
       expect(await store.listActions({ limit: 10, before: a[0]!.id })).toEqual([]);
     });
 
+    it('listActionsPage cuts a page at a byte budget of inputs and outputs, keeping at least one action, and says when there is more', async () => {
+      // Six actions of about 10 KB of input each (one with a 10 KB output too), oldest first.
+      const big = 'x'.repeat(10_000);
+      const items = Array.from({ length: 6 }, (_, i) =>
+        launched({ createdAt: T0 + i * SECOND, input: { D: big }, ...(i === 4 ? { output: { R: big } } : {}) }),
+      );
+      await store.insertActions(items);
+      const a = items.map((it) => it.action).reverse();
+      const page = async (f: Partial<ActionFilter>, maxBytes: number) => {
+        const r = await store.listActionsPage({ limit: 100, ...f }, maxBytes);
+        return { ids: ids(r.actions), more: r.more };
+      };
+      // Under budget: the whole list, nothing more.
+      expect(await page({}, 1_000_000)).toEqual({ ids: ids(a), more: false });
+      // 25 KB: the newest (10 KB) starts the page; the next (20 KB with its output) crosses the budget and ends it.
+      expect(await page({}, 25_000)).toEqual({ ids: ids(a.slice(0, 2)), more: true });
+      // Then three of 10 KB (the third starts at 20 KB, within it, and crosses it); then the last, and no more.
+      expect(await page({ before: a[1]!.id }, 25_000)).toEqual({ ids: ids(a.slice(2, 5)), more: true });
+      expect(await page({ before: a[4]!.id }, 25_000)).toEqual({ ids: [a[5]!.id], more: false });
+      // A budget smaller than one action still gives that action.
+      expect(await page({}, 10)).toEqual({ ids: [a[0]!.id], more: true });
+      // The limit applies as before, and a full page says there is more.
+      expect(await page({ limit: 2 }, 1_000_000)).toEqual({ ids: ids(a.slice(0, 2)), more: true });
+    });
+
     it('listActions combines any of its filters', async () => {
       await seed();
       const count = async (f: Omit<ActionFilter, 'limit'>): Promise<number> => (await store.listActions({ ...f, limit: 100 })).length;

@@ -37,7 +37,7 @@ export async function getCaseByLaunchKey(pool: Pool, key: string): Promise<{ row
   return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
 }
 
-export async function listCases(pool: Pool, f: CaseFilter): Promise<CaseRow[]> {
+export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, v: unknown): void => {
@@ -54,9 +54,15 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<CaseRow[]> {
       f.queue,
     );
   if (f.q !== undefined) add((p) => `(title ILIKE ${p} ESCAPE '\\' OR data::text ILIKE ${p} ESCAPE '\\')`, containsPattern(f.q));
-  params.push(f.limit);
-  const sql = `SELECT * FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`;
-  return ((await pool.query(sql, params)).rows as Record<string, unknown>[]).map(caseFromRow);
+  const maxBytes = f.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  params.push(f.limit, maxBytes);
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, octet_length(data::text) + coalesce(octet_length(steps::text), 0) AS page_row_bytes
+              FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length - 1}) p) page
+   WHERE page_bytes - page_row_bytes < $${params.length} ORDER BY id DESC`;
+  const rows = (await pool.query(sql, params)).rows as Array<Record<string, unknown> & { page_bytes: string }>;
+  return { cases: rows.map(caseFromRow), more: rows.length === f.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
 }
 
 export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {

@@ -15,6 +15,28 @@ export async function listActions(pool: Pool, filter: ActionFilter): Promise<Act
   return r.rows.map(actionFromRow);
 }
 
+/** listActions cut to `maxBytes` of input and output text, summed by the server (see SQLite's). */
+export async function listActionsPage(
+  pool: Pool,
+  filter: ActionFilter,
+  maxBytes: number,
+): Promise<{ actions: ActionRecord[]; more: boolean }> {
+  const { sql, params } = actionWhere(filter, POSTGRES);
+  const n = params.length;
+  const r = await pool.query<Record<string, unknown> & { page_bytes: string }>(
+    `SELECT * FROM (
+       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+         FROM (SELECT *, octet_length(input::text) + coalesce(octet_length(output::text), 0) AS page_row_bytes
+                 FROM actions ${sql} ORDER BY id DESC LIMIT $${n + 1}) p) page
+      WHERE page_bytes - page_row_bytes < $${n + 2} ORDER BY id DESC`,
+    [...params, filter.limit, maxBytes],
+  );
+  return {
+    actions: r.rows.map(actionFromRow),
+    more: r.rows.length === filter.limit || Number(r.rows.at(-1)?.page_bytes ?? 0) >= maxBytes,
+  };
+}
+
 /** How many actions match (the UI's counts per state). */
 export async function countActions(pool: Pool, filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
   const { sql, params } = actionWhere(filter, POSTGRES);

@@ -36,7 +36,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countThrottledByActionType, listActions } from './list-actions.ts';
+import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
@@ -234,6 +234,10 @@ export class PostgresStore implements Store {
     return listActions(this.pool, filter);
   }
 
+  async listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean }> {
+    return listActionsPage(this.pool, filter, maxBytes);
+  }
+
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     return countActions(this.pool, filter);
   }
@@ -394,7 +398,7 @@ export class PostgresStore implements Store {
     void (await caseRuns.createCase(this.pool, row, opts));
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.pool, key);
-  listCases = async (filter: CaseFilter): Promise<CaseRow[]> => caseRuns.listCases(this.pool, filter);
+  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> => caseRuns.listCases(this.pool, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));

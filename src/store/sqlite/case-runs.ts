@@ -37,7 +37,7 @@ export function getCaseByLaunchKey(db: Database.Database, key: string): { row: C
   return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
 }
 
-export function listCases(db: Database.Database, f: CaseFilter): CaseRow[] {
+export function listCases(db: Database.Database, f: CaseFilter): { cases: CaseRow[]; more: boolean } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, ...values: unknown[]): void => {
@@ -52,8 +52,15 @@ export function listCases(db: Database.Database, f: CaseFilter): CaseRow[] {
     add(`EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ? AND a.state IN ('todo', 'in_progress'))`, f.queue);
   // LIKE is case-insensitive for ASCII in SQLite, as ILIKE is in PostgreSQL.
   if (f.q !== undefined) add(`(title LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')`, containsPattern(f.q), containsPattern(f.q));
-  const sql = `SELECT * FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (prepared(db, sql).all(...params, f.limit) as Record<string, unknown>[]).map(caseFromRow);
+  // Cut at maxBytes of data and steps, summed in SQL (as listActionsPage): large cases never reach the loop.
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, length(CAST(data AS BLOB)) + coalesce(length(CAST(steps AS BLOB)), 0) AS page_row_bytes
+              FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) p)
+   WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`;
+  const maxBytes = f.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  const rows = prepared(db, sql).all(...params, f.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
+  return { cases: rows.map(caseFromRow), more: rows.length === f.limit || (rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
 }
 
 export function updateCase(db: Database.Database, w: CaseWrite): boolean {

@@ -15,6 +15,24 @@ export function listActions(db: Database.Database, filter: ActionFilter): Action
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
 
+/**
+ * A page of listActions cut to `maxBytes` of input and output text (at least one action): the sizes
+ * are summed in SQL, so an action beyond the budget never reaches the event loop. `more` when the
+ * page was cut or filled its limit.
+ */
+export function listActionsPage(db: Database.Database, filter: ActionFilter, maxBytes: number): { actions: ActionRecord[]; more: boolean } {
+  const { sql, params } = actionWhere(filter, SQLITE);
+  const rows = prepared(
+    db,
+    `SELECT * FROM (
+       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+         FROM (SELECT *, length(CAST(input AS BLOB)) + coalesce(length(CAST(output AS BLOB)), 0) AS page_row_bytes
+                 FROM actions ${sql} ORDER BY id DESC LIMIT ?) p)
+      WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`,
+  ).all(...params, filter.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
+  return { actions: rows.map(actionFromRow), more: rows.length === filter.limit || (rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
+}
+
 /** How many actions match (the UI's counts per state). */
 export function countActions(db: Database.Database, filter: Omit<ActionFilter, 'limit' | 'before'>): number {
   const { sql, params } = actionWhere(filter, SQLITE);

@@ -40,7 +40,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countThrottledByActionType, listActions } from './list-actions.ts';
+import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
@@ -252,6 +252,11 @@ export class SqliteStore implements Store {
   async listActions(filter: ActionFilter): Promise<ActionRecord[]> {
     this.refuseIfStopped();
     return listActions(this.db, filter);
+  }
+
+  async listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean }> {
+    this.refuseIfStopped();
+    return listActionsPage(this.db, filter, maxBytes);
   }
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
@@ -497,7 +502,7 @@ export class SqliteStore implements Store {
     void caseRuns.createCase(this.db, row, opts);
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.db, key);
-  listCases = async (filter: CaseFilter): Promise<CaseRow[]> => caseRuns.listCases(this.db, filter);
+  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> => caseRuns.listCases(this.db, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
