@@ -17,7 +17,12 @@ export const MaybeString = Type.Union([Type.String(), Type.Null()]);
 /** A page of a list, newest first: its items and the `before` that reads on. */
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object(
-    { items: Type.Array(item), next: Type.Union([Type.String(), Type.Null()], { description: 'the `before` of the next page, or null at the end; a page may end early (at about 4 MB), so follow it' }) },
+    {
+      items: Type.Array(item),
+      next: Type.Union([Type.String(), Type.Null()], {
+        description: 'the `before` of the next page, or null at the end; a page may end early (at about 4 MB), so follow it',
+      }),
+    },
     { additionalProperties: false },
   );
 
