@@ -137,9 +137,12 @@ function checkBody(p: Problems, v: unknown): BodyTemplate {
   switch (b.format) {
     case 'json':
       unknownKeys(p, b, 'body', ['format', 'template']);
-      if (typeof b.template === 'string') return { format: 'json', template: b.template };
       // A template given as a JSON value rather than text is accepted as its JSON text.
-      if (isObject(b.template) || Array.isArray(b.template)) return { format: 'json', template: JSON.stringify(b.template) };
+      if (typeof b.template === 'string' || isObject(b.template) || Array.isArray(b.template)) {
+        const template = typeof b.template === 'string' ? b.template : JSON.stringify(b.template);
+        if (template.length > MAX_BODY_TEMPLATE_CHARS) p.add('body.template', `is longer than ${MAX_BODY_TEMPLATE_CHARS} characters`);
+        return { format: 'json', template };
+      }
       p.add('body.template', 'is required: JSON text with {{ tokens }} inside strings');
       return { format: 'none' };
     case 'form':
@@ -153,6 +156,9 @@ function checkBody(p: Problems, v: unknown): BodyTemplate {
       return { format: 'none' };
   }
 }
+
+/** A request body template's length: far beyond any request a builder writes by hand, short of what stalls compiling. */
+const MAX_BODY_TEMPLATE_CHARS = 100_000;
 
 function templatesOf(spec: ActionTypeSpec): CompiledTemplates {
   try {

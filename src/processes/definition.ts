@@ -88,6 +88,11 @@ export function compileProcess(body: unknown, refs: ProcessRefs = {}): ProcessDe
   if (!Array.isArray(v.steps)) p.add('steps', v.steps === undefined ? 'is required' : 'must be a list of steps');
   else if (v.steps.length === 0) p.add('steps', 'must hold at least one step');
   else if (v.steps.length > MAX_STEPS) p.add('steps', `must hold at most ${MAX_STEPS} steps`);
+  else if (expressionChars(v.steps) > MAX_PROCESS_EXPRESSION_CHARS)
+    p.add(
+      'steps',
+      `hold ${expressionChars(v.steps)} characters of expressions; a process may hold at most ${MAX_PROCESS_EXPRESSION_CHARS}`,
+    );
   else {
     // Earlier steps by name, so `useBodyOf` can only point backwards.
     const earlier = new Map<string, StepKind>();
@@ -151,6 +156,24 @@ function compileStep(
       return { ...base, kind, expression: expr ?? '' };
     }
   }
+}
+
+/**
+ * All of a process's expressions, counted before any is compiled: each is compiled on the event loop
+ * when the process is saved, and 100 steps of 10,000 characters each would hold it for seconds.
+ */
+const MAX_PROCESS_EXPRESSION_CHARS = 100_000;
+
+function expressionChars(steps: unknown[]): number {
+  let n = 0;
+  for (const raw of steps) {
+    if (!isObject(raw)) continue;
+    for (const k of ['input', 'expression', 'when'] as const) {
+      const v = (raw as Doc)[k];
+      if (typeof v === 'string') n += v.length;
+    }
+  }
+  return n;
 }
 
 function expression(p: Problems, v: unknown, field: string, required: boolean): string | null {
