@@ -2,13 +2,14 @@
 // name the setting.
 
 import { afterAll, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
 import { createLogger } from '../src/logger.ts';
 import { importReport } from './helpers/import-report.ts';
+import { freePort } from './helpers/harness.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -88,3 +89,25 @@ it('a bad setting stops the server with the setting named', () => {
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('PORT: must be a port number');
 });
+
+it('`npm start` stopped with SIGTERM, as the README runs it in the background, stops the server too', async () => {
+  const port = await freePort();
+  const npm = spawn('npm', ['start'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  const health = (): Promise<number> =>
+    fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+  for (let i = 0; i < 600 && (await health()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await health()).toBe(200);
+  await new Promise<void>((resolve) => {
+    npm.once('exit', () => resolve());
+    npm.kill('SIGTERM');
+  });
+  // Before the fix npm and its shell exited and the server went on answering, with no parent.
+  for (let i = 0; i < 100 && (await health()) !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await health()).toBe(0);
+}, 90_000);
