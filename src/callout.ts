@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { Store } from './store/types.ts';
-import { SecretBox } from './crypto/secrets.ts';
+import type { SecretBox } from './crypto/secrets.ts';
+import { openStoreKey } from './crypto/store-key.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
 import { Engine } from './engine/engine.ts';
@@ -304,9 +305,14 @@ export class Callout {
         'CALLOUT_SECRET_KEY is required with PostgreSQL (DATABASE_URL): set it to the same 32-byte key on every node, e.g. `openssl rand -hex 32`',
       );
     await store.migrate();
-    const box = opts.secretKey
-      ? SecretBox.fromString(opts.secretKey)
-      : SecretBox.fromFile(join(keyDir!, 'secret.key'), (message) => logger.warn(message));
+    const box = await openStoreKey(store, {
+      ...(opts.secretKey ? { secretKey: opts.secretKey } : {}),
+      keyFile: opts.secretKey ? null : join(keyDir!, 'secret.key'),
+      notice: (message) => logger.warn(message),
+    }).catch(async (e: unknown) => {
+      await store.close();
+      throw e;
+    });
     const c = new Callout(store, box, { ...opts, logger });
     await c.registry.refresh();
     await c.webhookOutbox.refresh();
