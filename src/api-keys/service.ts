@@ -112,15 +112,21 @@ export class ApiKeyService {
     const now = this.d.clock.now();
     if (adminKey) {
       const hash = sha256(adminKey);
+      const current = await store.findApiKey(hash);
+      // A revoked key never comes back (a leaked value must stay dead); a new value makes a new key.
+      // Nor does it revoke the newer one: a node restarted with a stale value during a rotation would
+      // otherwise lock every admin out of every node.
+      if (current?.revokedAt !== undefined) {
+        logger.warn(
+          'CALLOUT_ADMIN_KEY is a revoked key (rotated away, or revoked through the API): this node changes no admin key; set the current value',
+        );
+        return undefined;
+      }
       for (const k of await store.listApiKeys())
         if (k.origin === 'env' && k.keyHash !== hash && k.revokedAt === undefined) {
           await store.revokeApiKey(k.id, now);
           logger.info({ apiKey: k.id }, 'CALLOUT_ADMIN_KEY changed: revoked the key made from its earlier value');
         }
-      const current = await store.findApiKey(hash);
-      // A revoked key never comes back (a leaked value must stay dead); a new value makes a new key.
-      if (current?.revokedAt !== undefined)
-        logger.warn('CALLOUT_ADMIN_KEY is a revoked key (through the API or an earlier change of the setting); set a new value');
       if (current) return undefined;
       const row: ApiKeyRow = { id: uuidv7(now), name: ENV_ADMIN_KEY_NAME, keyHash: hash, roles: ['admin'], createdAt: now, origin: 'env' };
       try {

@@ -161,9 +161,15 @@ for (const make of [sqlite, postgres]) {
       await c.callout.apiKeys.ensureAdminKey(next);
       expect((await c.callout.apiKeys.list()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY' && k.revokedAt === null)).toHaveLength(1);
       expect(await c.callout.apiKeys.authenticate(ADMIN)).toBeUndefined();
-      // Going back to the earlier value does not bring its revoked key back.
+      // A node started again with the earlier value (a stale setting in a rolling rotation) does not
+      // bring its revoked key back, nor revoke the current one: every admin would be locked out.
       await c.callout.apiKeys.ensureAdminKey(ADMIN);
       expect(await c.callout.apiKeys.authenticate(ADMIN)).toBeUndefined();
+      expect(await c.callout.apiKeys.authenticate(next)).toMatchObject({ name: 'CALLOUT_ADMIN_KEY' });
+      for (const n of [a, b, c.server, d.server])
+        expect((await n.send('GET', '/v1/connectors', { headers: bearer(next) })).status).toBe(200);
+      // A third value is a rotation again: the current one goes.
+      await c.callout.apiKeys.ensureAdminKey('third-admin-key-0123456789');
       expect(await c.callout.apiKeys.authenticate(next)).toBeUndefined();
     });
   });
