@@ -102,17 +102,32 @@ export interface SettingFlags {
   takeoverAfter?: string;
 }
 
+/** pino's levels. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: FieldProblem[] = [];
   const portText = flags.port ?? env.PORT ?? '3000';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    problems.push({ field: 'PORT', message: `must be a port number (0–65535), not ${JSON.stringify(portText)}` });
+    problems.push({
+      field: flags.port !== undefined ? '--port' : 'PORT',
+      message: `must be a port number (0–65535), not ${JSON.stringify(portText)}`,
+    });
   const secretKey = env.CALLOUT_SECRET_KEY || undefined;
   if (secretKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretKey) && Buffer.from(secretKey, 'base64').length !== 32)
     problems.push({
       field: 'CALLOUT_SECRET_KEY',
       message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)',
+    });
+  const logLevel = env.CALLOUT_LOG_LEVEL;
+  if (logLevel !== undefined && logLevel !== '' && !LOG_LEVELS.includes(logLevel))
+    problems.push({ field: 'CALLOUT_LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}` });
+  const dbUrl = flags.databaseUrl ?? (env.DATABASE_URL || undefined);
+  if (dbUrl !== undefined && !/^postgres(ql)?:\/\//i.test(dbUrl))
+    problems.push({
+      field: flags.databaseUrl !== undefined ? '--database-url' : 'DATABASE_URL',
+      message: 'must be a PostgreSQL URL, postgres://user@host:5432/database (leave it unset for the embedded store)',
     });
   const adminKey = env.CALLOUT_ADMIN_KEY || undefined;
   if (adminKey !== undefined && adminKey.length < 16)
@@ -120,7 +135,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(allowText))
     problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
-  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${port}`;
+  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${Number.isInteger(port) ? port : 3000}`;
   try {
     new URL(publicUrl);
   } catch {

@@ -3,6 +3,8 @@
 
 import { afterAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +90,56 @@ it('a bad setting stops the server with the setting named', () => {
   const r = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: 'eighty' });
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('PORT: must be a port number');
+  // Only the setting at fault: the public URL made from the port is not blamed too.
+  expect(r.stderr).not.toContain('CALLOUT_PUBLIC_URL');
+  expect(cli(['serve', '--port', 'eighty'], { CALLOUT_DATA_DIR: tempDir() }).stderr).toContain('--port: must be a port number');
+  const level = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'verbose' });
+  expect([level.status, level.stderr.trim().split('\n').at(-1)]).toEqual([
+    2,
+    '  CALLOUT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"',
+  ]);
+  const mysql = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: 'mysql://x', CALLOUT_SECRET_KEY: '0'.repeat(64) });
+  expect([mysql.status, mysql.stderr]).toEqual([2, expect.stringContaining('DATABASE_URL: must be a PostgreSQL URL')]);
 });
+
+it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
+  const oneLine = (r: { status: number | null; stderr: string; stdout: string }): string => {
+    expect(r.status, r.stderr).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    return lines[0]!;
+  };
+  // A port in use: and the admin key is not printed, so the next start (on a free port) prints it.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  const dir = tempDir();
+  try {
+    const busy = cli(['serve'], { CALLOUT_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
+    expect(oneLine(busy)).toMatch(
+      /^callout: port \d+ is already in use on 127\.0\.0\.1: stop what holds it, or set PORT \(--port\) to another$/,
+    );
+    expect(busy.stdout).not.toContain('Admin API key');
+  } finally {
+    holder.close();
+  }
+  const key = '0'.repeat(64);
+  const pg = (url: string) =>
+    oneLine(cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: url, CALLOUT_SECRET_KEY: key, PORT: '0' }));
+  expect(pg('postgres://postgres@127.0.0.1:5432/callout_no_such_database')).toBe(
+    'callout: database "callout_no_such_database" does not exist (DATABASE_URL): create it first, e.g. `createdb`',
+  );
+  const closed = await freePort();
+  expect(pg(`postgres://postgres@127.0.0.1:${closed}/test`)).toBe(
+    `callout: nothing accepts connections at 127.0.0.1:${closed}: is PostgreSQL running there? (DATABASE_URL)`,
+  );
+  const file = join(tempDir(), 'a-file');
+  writeFileSync(file, 'x');
+  expect(oneLine(cli(['serve'], { CALLOUT_DATA_DIR: file, PORT: '0' }))).toMatch(
+    /is not a folder: CALLOUT_DATA_DIR \(--data-dir\) must name a folder$/,
+  );
+  expect(oneLine(cli(['import', join(tempDir(), 'none.yaml')], { CALLOUT_DATA_DIR: tempDir() }))).toMatch(/none\.yaml does not exist$/);
+}, 120_000);
 
 it('`npm start` stopped with SIGTERM, as the README runs it in the background, stops the server too', async () => {
   const port = await freePort();

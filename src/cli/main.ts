@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { ENVIRONMENT_HELP, readSettings, type SettingFlags } from '../settings.ts';
 import { SetupError, ValidationError } from '../errors.ts';
+import { startupProblem } from './startup-errors.ts';
 import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { bulkLaunchCommand, type BulkCommandFlags } from './bulk.ts';
@@ -109,6 +110,11 @@ program.parseAsync().catch((err: unknown) => {
   // A setting to fix or a store to restore: the message says what to do; a stack trace would bury it.
   if (err instanceof SetupError) {
     console.error(`callout: ${err.message}`);
+    process.exit(1);
+  }
+  const line = startupProblem(err);
+  if (line !== undefined) {
+    console.error(`callout: ${line}`);
     process.exit(1);
   }
   console.error(err);

@@ -39,18 +39,26 @@ export async function startServer(
     },
     logger,
   });
-  const generated = await callout.apiKeys.ensureAdminKey(s.adminKey);
-  if (generated && !opts.quiet) {
-    // Printed once, on the first start; only its hash is kept.
-    process.stdout.write(`\nAdmin API key (shown once, keep it): ${generated}\n\n`);
-  }
   const app = await buildServer(callout, {
     limits: { perKey: s.apiRateLimit },
     maxConnections: s.maxConnections,
     maxConnectionsPerAddress: s.maxConnectionsPerAddress,
     ...(s.trustProxy !== undefined ? { trustProxy: s.trustProxy } : {}),
   });
-  const address = await app.listen({ port: s.port, host: s.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: s.port, host: s.host });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await callout.close();
+    throw e;
+  }
+  // After the port is ours: a key generated and printed by a start that then failed would be lost.
+  const generated = await callout.apiKeys.ensureAdminKey(s.adminKey);
+  if (generated && !opts.quiet) {
+    // Printed once, on the first start; only its hash is kept.
+    process.stdout.write(`\nAdmin API key (shown once, keep it): ${generated}\n\n`);
+  }
   callout.start();
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   callout.logger.info(
