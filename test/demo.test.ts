@@ -4,7 +4,7 @@
 // seeds again and does the same.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -114,3 +114,36 @@ it('the demo moves a case through its process with a manual step to closed, and 
   await runDemo();
   await runDemo();
 }, 240_000);
+
+it("with no data folder named, the demo keeps its store in ./callout-demo, never in the installation's ./callout-data", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'callout-demo-cwd-'));
+  try {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CALLOUT_LOG_LEVEL: 'error' };
+    delete env.CALLOUT_DATA_DIR;
+    const proc = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'callout.js'), 'demo', '--no-launch'], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const demo = { proc, out: () => out };
+    await until('the server', demo, () =>
+      fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    );
+    expect(existsSync(join(cwd, 'callout-demo', 'callout.db'))).toBe(true);
+    expect(existsSync(join(cwd, 'callout-data'))).toBe(false);
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 90_000);

@@ -34,10 +34,19 @@ withSettings(program.command('serve').description('run the API and the engine'))
   .addHelpText('after', ENVIRONMENT_HELP)
   .action(async (flags: SettingFlags) => serve(readSettings(flags)));
 
+const DEMO_DATA_DIR = './callout-demo';
+
 withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'))
   .option('--no-launch', 'seed the example configuration without launching actions')
+  .addHelpText('after', `\nThe demo's store is ${DEMO_DATA_DIR} unless --data-dir or CALLOUT_DATA_DIR names another.`)
   .action(async (flags: SettingFlags & { launch: boolean }) =>
-    demo(readSettings({ ...flags, allowPrivateNetworks: true }), { launch: flags.launch }),
+    // A folder of its own by default: the demo's connectors, keys and users never land in the installation `serve` runs.
+    demo(
+      readSettings({ ...flags, dataDir: flags.dataDir ?? (process.env.CALLOUT_DATA_DIR || DEMO_DATA_DIR), allowPrivateNetworks: true }),
+      {
+        launch: flags.launch,
+      },
+    ),
   );
 
 /** Callout without the engine or the API, for one-off commands. */
