@@ -210,9 +210,9 @@ export class ActionService {
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
     if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);
     if (q !== undefined && q.trim() !== '') f.text = q.trim();
-    const { actions: rows, more } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
+    const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
     const items = await Promise.all(rows.map((a) => this.view(a)));
-    return { items, next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
+    return { items, next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
   }
 
   async timeline(id: string): Promise<TimelineEntry[]> {

@@ -146,8 +146,8 @@ export class CaseService {
       if (!p) return { items: [], next: null };
       f.process = p.id;
     }
-    const { cases: rows, more } = await this.d.store.listCases({ ...f, maxBytes: MAX_PAGE_BYTES });
-    return { items: rows.map(caseView), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
+    const { cases: rows, more, resumeBefore } = await this.d.store.listCases({ ...f, maxBytes: MAX_PAGE_BYTES });
+    return { items: rows.map(caseView), next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
   }
 
   /** Changes the title, the owner or (merged shallowly) the data of an open case. */

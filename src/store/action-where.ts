@@ -11,7 +11,10 @@ export interface Dialect {
   inputText?: string;
 }
 
-export function actionWhere(f: Omit<ActionFilter, 'limit'> & { before?: string }, d: Dialect): { sql: string; params: unknown[] } {
+export function actionWhere(
+  f: Omit<ActionFilter, 'limit'> & { before?: string; atOrAbove?: string },
+  d: Dialect,
+): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, v: unknown): void => {
@@ -50,5 +53,6 @@ export function actionWhere(f: Omit<ActionFilter, 'limit'> & { before?: string }
     clauses.push(`(lower(${d.inputText ?? 'input'}) LIKE ${p1} ESCAPE '\\' OR lower(external_reference) LIKE ${p2} ESCAPE '\\')`);
   }
   add((p) => `id < ${p}`, f.before);
+  add((p) => `id >= ${p}`, f.atOrAbove);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

@@ -288,9 +288,10 @@ export interface Store {
   /**
    * A page of listActions whose input and output text add up to at most `maxBytes` (the action that
    * crosses it included; at least one), so a page of large actions stays bounded. `more` when the
-   * page filled its limit or was cut.
+   * page filled its limit or was cut; `resumeBefore` when a text search stopped at its time budget
+   * before the table's end (the embedded store reads it in windows, on the event loop).
    */
-  listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean }>;
+  listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
   /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */
   countThrottledByActionType(): Promise<Map<string, number>>;
@@ -418,8 +419,8 @@ export interface Store {
   /** Inserts a case; with a process, its first event is queued in the same transaction. A taken launch key is a ConflictError. */
   createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void>;
   getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
-  /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`. */
-  listCases(filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }>;
+  /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`; `resumeBefore` as listActionsPage's. */
+  listCases(filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }>;
   /** A version-guarded change of a case (and the outbox row it applied, in the same transaction); false when the version moved. */
   updateCase(w: CaseWrite): Promise<boolean>;
   /** Leases the oldest event of each case no one holds (one per case, so a case's events apply in order). */

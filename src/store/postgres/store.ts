@@ -398,7 +398,8 @@ export class PostgresStore implements Store {
     void (await caseRuns.createCase(this.pool, row, opts));
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.pool, key);
-  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> => caseRuns.listCases(this.pool, filter);
+  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
+    caseRuns.listCases(this.pool, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));

@@ -8,6 +8,7 @@ import type { CaseEventNotice } from '../effects.ts';
 import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
 import { ConflictError } from '../../errors.ts';
 import { prepared } from './statements.ts';
+import { scanNewestFirst } from './text-scan.ts';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
@@ -37,7 +38,31 @@ export function getCaseByLaunchKey(db: Database.Database, key: string): { row: C
   return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
 }
 
-export function listCases(db: Database.Database, f: CaseFilter): { cases: CaseRow[]; more: boolean } {
+export async function listCases(db: Database.Database, f: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> {
+  const maxBytes = f.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  if (f.q === undefined) {
+    const r = casePage(db, f, f.before, undefined, f.limit, maxBytes);
+    return { cases: r.rows, more: r.rows.length === f.limit || r.bytes >= maxBytes };
+  }
+  // A text search reads every case: in windows, on the event loop (text-scan.ts).
+  const r = await scanNewestFirst(
+    db,
+    'cases',
+    { ...(f.before !== undefined ? { before: f.before } : {}), limit: f.limit, maxBytes },
+    (upper, lower, limit, bytes) => casePage(db, f, upper, lower, limit, bytes),
+  );
+  return { cases: r.items, more: r.more, ...(r.resumeBefore !== undefined ? { resumeBefore: r.resumeBefore } : {}) };
+}
+
+/** One query of a page of cases with ids in [lower, upper), cut at maxBytes of data and steps (as listActionsPage). */
+function casePage(
+  db: Database.Database,
+  f: CaseFilter,
+  upper: string | undefined,
+  lower: string | undefined,
+  limit: number,
+  maxBytes: number,
+): { rows: CaseRow[]; bytes: number } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, ...values: unknown[]): void => {
@@ -47,20 +72,19 @@ export function listCases(db: Database.Database, f: CaseFilter): { cases: CaseRo
   if (f.status !== undefined) add('status = ?', f.status);
   if (f.owner !== undefined) add('owner = ?', f.owner);
   if (f.process !== undefined) add('process = ?', f.process);
-  if (f.before !== undefined) add('id < ?', f.before);
+  if (upper !== undefined) add('id < ?', upper);
+  if (lower !== undefined) add('id >= ?', lower);
   if (f.queue !== undefined)
     add(`EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ? AND a.state IN ('todo', 'in_progress'))`, f.queue);
   // LIKE is case-insensitive for ASCII in SQLite, as ILIKE is in PostgreSQL.
   if (f.q !== undefined) add(`(title LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')`, containsPattern(f.q), containsPattern(f.q));
-  // Cut at maxBytes of data and steps, summed in SQL (as listActionsPage): large cases never reach the loop.
   const sql = `SELECT * FROM (
     SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
       FROM (SELECT *, length(CAST(data AS BLOB)) + coalesce(length(CAST(steps AS BLOB)), 0) AS page_row_bytes
               FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) p)
    WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`;
-  const maxBytes = f.maxBytes ?? Number.MAX_SAFE_INTEGER;
-  const rows = prepared(db, sql).all(...params, f.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
-  return { cases: rows.map(caseFromRow), more: rows.length === f.limit || (rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
+  const rows = prepared(db, sql).all(...params, limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
+  return { rows: rows.map(caseFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
 }
 
 export function updateCase(db: Database.Database, w: CaseWrite): boolean {

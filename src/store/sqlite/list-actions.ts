@@ -6,6 +6,7 @@ import type { ActionFilter } from '../types.ts';
 import { actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
+import { scanNewestFirst } from './text-scan.ts';
 
 const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0) };
 
@@ -18,9 +19,32 @@ export function listActions(db: Database.Database, filter: ActionFilter): Action
 /**
  * A page of listActions cut to `maxBytes` of input and output text (at least one action): the sizes
  * are summed in SQL, so an action beyond the budget never reaches the event loop. `more` when the
- * page was cut or filled its limit.
+ * page was cut or filled its limit. A text search reads the table in windows (text-scan.ts).
  */
-export function listActionsPage(db: Database.Database, filter: ActionFilter, maxBytes: number): { actions: ActionRecord[]; more: boolean } {
+export async function listActionsPage(
+  db: Database.Database,
+  filter: ActionFilter,
+  maxBytes: number,
+): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }> {
+  if (filter.text === undefined || filter.text === '') {
+    const r = pageQuery(db, filter, maxBytes);
+    return { actions: r.rows, more: r.rows.length === filter.limit || r.bytes >= maxBytes };
+  }
+  const r = await scanNewestFirst(
+    db,
+    'actions',
+    { ...(filter.before !== undefined ? { before: filter.before } : {}), limit: filter.limit, maxBytes },
+    (upper, lower, limit, bytes) => pageQuery(db, { ...filter, before: upper, atOrAbove: lower, limit }, bytes),
+  );
+  return { actions: r.items, more: r.more, ...(r.resumeBefore !== undefined ? { resumeBefore: r.resumeBefore } : {}) };
+}
+
+/** One query of a page: its rows, and the bytes they hold up to the one that crosses `maxBytes`. */
+function pageQuery(
+  db: Database.Database,
+  filter: ActionFilter & { before?: string | undefined; atOrAbove?: string | undefined },
+  maxBytes: number,
+): { rows: ActionRecord[]; bytes: number } {
   const { sql, params } = actionWhere(filter, SQLITE);
   const rows = prepared(
     db,
@@ -30,7 +54,7 @@ export function listActionsPage(db: Database.Database, filter: ActionFilter, max
                  FROM actions ${sql} ORDER BY id DESC LIMIT ?) p)
       WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`,
   ).all(...params, filter.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
-  return { actions: rows.map(actionFromRow), more: rows.length === filter.limit || (rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
+  return { rows: rows.map(actionFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
 }
 
 /** How many actions match (the UI's counts per state). */

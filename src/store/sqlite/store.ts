@@ -254,7 +254,10 @@ export class SqliteStore implements Store {
     return listActions(this.db, filter);
   }
 
-  async listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean }> {
+  async listActionsPage(
+    filter: ActionFilter,
+    maxBytes: number,
+  ): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }> {
     this.refuseIfStopped();
     return listActionsPage(this.db, filter, maxBytes);
   }
@@ -502,7 +505,8 @@ export class SqliteStore implements Store {
     void caseRuns.createCase(this.db, row, opts);
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.db, key);
-  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> => caseRuns.listCases(this.db, filter);
+  listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
+    caseRuns.listCases(this.db, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
