@@ -17,7 +17,14 @@ import { isoTime as iso, parseDateTime } from '../clock.ts';
 
 export type ReplayStore = Pick<
   Store,
-  'countReplayActions' | 'listReplayActions' | 'getConfig' | 'listConfig' | 'takeReplayKey' | 'renewReplayKey' | 'finishReplayKey'
+  | 'countReplayActions'
+  | 'listReplayActions'
+  | 'listReplayActionIds'
+  | 'getConfig'
+  | 'listConfig'
+  | 'takeReplayKey'
+  | 'renewReplayKey'
+  | 'finishReplayKey'
 >;
 
 /** How long a run holds its key before a repeat may run it again (its node stopped mid-run); renewed each minute. */
@@ -107,16 +114,17 @@ export class BulkReplayService {
     const count = await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const items: ReplayItem[] = [];
-    for (const a of await this.store.listReplayActions(filter, max)) {
+    // Ids only: each action is read as it is changed, so a run holds one action at a time, not 10,000.
+    for (const id of await this.store.listReplayActionIds(filter, max)) {
       await beforeEach();
       try {
-        if (body.operation === 'retry') await this.actions.retry(a.id, user);
-        else await this.actions.close(a.id, user, body.resolution as Resolution, body.note);
-        items.push({ id: a.id, status: 'done' });
+        if (body.operation === 'retry') await this.actions.retry(id, user);
+        else await this.actions.close(id, user, body.resolution as Resolution, body.note);
+        items.push({ id, status: 'done' });
       } catch (err) {
         // One action that cannot take the change (closed meanwhile, not in To Do) must not stop the rest.
         if (!(err instanceof CalloutError) || err.status >= 500) throw err;
-        items.push({ id: a.id, status: 'skipped', reason: err.message });
+        items.push({ id, status: 'skipped', reason: err.message });
       }
     }
     const done = items.filter((i) => i.status === 'done').length;

@@ -360,6 +360,8 @@ export interface Store {
   countReplayActions(filter: ReplayFilter): Promise<number>;
   /** Oldest first. */
   listReplayActions(filter: ReplayFilter, limit: number): Promise<ActionRecord[]>;
+  /** The ids only, oldest first: a run of 10,000 actions of 256 KB each would otherwise hold 2.5 GB. */
+  listReplayActionIds(filter: ReplayFilter, limit: number): Promise<string[]>;
   /** Takes a bulk replay's Idempotency-Key for a run: new, or held by a run whose lease is over (same request). */
   takeReplayKey(r: ReplayKeyRequest): Promise<ReplayKeyTaken>;
   /** Moves the run's hold on its key on; false when the run no longer holds it (a repeat took it over). */

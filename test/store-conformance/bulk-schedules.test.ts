@@ -205,6 +205,11 @@ for (const backend of backends) {
       };
       expect(await b.countReplayActions(filter)).toBe(1);
       expect((await b.listReplayActions(filter, 10)).map((x) => x.id)).toEqual([late.action.id]);
+      expect(await b.listReplayActionIds(filter, 10)).toEqual([late.action.id]);
+      // Oldest first, up to the limit: the run reads each action only as it changes it.
+      const both = { state: 'closed' as const, resolution: 'not_done_successfully', actionTypeIds: ['conn-a-type'] };
+      expect(await b.listReplayActionIds(both, 10)).toEqual([early.action.id, late.action.id].sort());
+      expect(await b.listReplayActionIds(both, 1)).toEqual([[early.action.id, late.action.id].sort()[0]]);
       expect(await b.countReplayActions({ ...filter, since: undefined, until: nine })).toBe(1);
       expect(await b.countReplayActions({ ...filter, actionTypeIds: [] })).toBe(0);
       expect(await b.countReplayActions({ state: 'closed', actionTypeIds: ['conn-a-type', 'conn-b-type'] })).toBeGreaterThanOrEqual(4);

@@ -23,6 +23,12 @@ export async function listReplayActions(pool: Pool, f: ReplayFilter, limit: numb
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
 
+export async function listReplayActionIds(pool: Pool, f: ReplayFilter, limit: number): Promise<string[]> {
+  const { sql, params } = replayWhere(f, POSTGRES);
+  const r = await pool.query<{ id: string }>(`SELECT id FROM actions ${sql} ORDER BY id LIMIT $${params.length + 1}`, [...params, limit]);
+  return r.rows.map((row) => row.id);
+}
+
 export async function takeReplayKey(pool: Pool, r: ReplayKeyRequest): Promise<ReplayKeyTaken> {
   await pool.query('DELETE FROM bulk_replay_keys WHERE created_at < $1', [r.keepSince]);
   const inserted = await pool.query(

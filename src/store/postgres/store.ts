@@ -352,6 +352,8 @@ export class PostgresStore implements Store {
   countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.pool, filter);
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.pool, filter, limit);
+  listReplayActionIds = async (filter: ReplayFilter, limit: number): Promise<string[]> =>
+    replays.listReplayActionIds(this.pool, filter, limit);
   takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.pool, r);
   renewReplayKey = async (key: string, owner: string, leaseUntil: number): Promise<boolean> =>
     replays.renewReplayKey(this.pool, key, owner, leaseUntil);

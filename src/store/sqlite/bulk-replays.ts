@@ -20,6 +20,11 @@ export function listReplayActions(db: Database.Database, f: ReplayFilter, limit:
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
 
+export function listReplayActionIds(db: Database.Database, f: ReplayFilter, limit: number): string[] {
+  const { sql, params } = replayWhere(f, SQLITE);
+  return (db.prepare(`SELECT id FROM actions ${sql} ORDER BY id LIMIT ?`).all(...params, limit) as Array<{ id: string }>).map((r) => r.id);
+}
+
 export function takeReplayKey(db: Database.Database, r: ReplayKeyRequest): ReplayKeyTaken {
   return db
     .transaction((): ReplayKeyTaken => {

@@ -459,6 +459,8 @@ export class SqliteStore implements Store {
   countReplayActions = async (filter: ReplayFilter): Promise<number> => replays.countReplayActions(this.db, filter);
   listReplayActions = async (filter: ReplayFilter, limit: number): Promise<ActionRecord[]> =>
     replays.listReplayActions(this.db, filter, limit);
+  listReplayActionIds = async (filter: ReplayFilter, limit: number): Promise<string[]> =>
+    replays.listReplayActionIds(this.db, filter, limit);
   takeReplayKey = async (r: ReplayKeyRequest): Promise<ReplayKeyTaken> => replays.takeReplayKey(this.db, r);
   renewReplayKey = async (key: string, owner: string, leaseUntil: number): Promise<boolean> =>
     replays.renewReplayKey(this.db, key, owner, leaseUntil);
