@@ -247,6 +247,13 @@ export interface NodeRow {
   heartbeatAt: number;
 }
 
+/**
+ * What the timeline says of an action taken back from a node that stopped: the attempt that node had
+ * in flight was never recorded, and the resend that follows would otherwise look like the first.
+ */
+export const TAKEN_BACK_MESSAGE =
+  'Taken back from a node that stopped; it goes again with the same Idempotency-Key (a request that node had in flight may have reached the system)';
+
 export interface TakeOver {
   /** Nodes found dead: their claims are released and their rows removed. */
   nodeIds: string[];

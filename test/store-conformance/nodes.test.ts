@@ -2,6 +2,7 @@
 // now (as if their leases had ended), with a new version and their concurrency slots freed; other
 // nodes' claims and unclaimed work are untouched.
 
+import { TAKEN_BACK_MESSAGE } from '../../src/store/types.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { eachStore, T0, SECOND, HOUR, launched, type TestDatabase } from './stores.ts';
 import type { NodeRow, Store } from '../../src/store/types.ts';
@@ -41,6 +42,15 @@ eachStore((ctx) => {
       expect(back.sort()).toEqual(mine.map((a) => a.id).sort());
       for (const a of mine)
         expect(await store.getAction(a.id)).toMatchObject({ dueAt: T0 + 5 * SECOND, version: a.version + 1, phase: 'sending' });
+      // Each says so on its timeline: the resend that follows is not the first attempt.
+      for (const a of mine)
+        expect((await store.listTimeline(a.id)).at(-1)).toMatchObject({
+          actor: 'system',
+          kind: 'message',
+          message: TAKEN_BACK_MESSAGE,
+          at: T0 + 5 * SECOND,
+        });
+      expect((await store.listTimeline(theirs[0]!.id)).map((e) => e.message)).not.toContain(TAKEN_BACK_MESSAGE);
       expect(await store.getAction(theirs[0]!.id)).toMatchObject({ dueAt: T0 + HOUR, version: theirs[0]!.version });
       expect(await store.getAction(items[3]!.action.id)).toMatchObject({ dueAt: T0 + HOUR, version: items[3]!.action.version });
       expect((await store.listNodes()).map((n) => n.id)).toEqual(['live#1']);

@@ -1,7 +1,8 @@
 // Engine nodes and takeover: each node's heartbeat, and taking back the claims of nodes that died.
 
 import type { Pool } from 'pg';
-import type { NodeRow, TakeOver } from '../types.ts';
+import { TAKEN_BACK_MESSAGE, type NodeRow, type TakeOver } from '../types.ts';
+import { insertTimeline } from './insert-timeline.ts';
 import { inTransaction } from './transaction.ts';
 
 const BEAT = `
@@ -34,7 +35,13 @@ RETURNING id`;
 export async function takeOver(pool: Pool, t: TakeOver): Promise<string[]> {
   return inTransaction(pool, async (c) => {
     const ids = (await c.query<{ id: string }>(RELEASE, [t.nodeIds, t.now, t.orphans])).rows.map((r) => r.id);
-    if (ids.length > 0) await c.query('DELETE FROM concurrency_slots WHERE action_id = ANY($1::text[])', [ids]);
+    if (ids.length > 0) {
+      await c.query('DELETE FROM concurrency_slots WHERE action_id = ANY($1::text[])', [ids]);
+      await insertTimeline(
+        c,
+        ids.map((actionId) => ({ actionId, at: t.now, actor: 'system' as const, kind: 'message' as const, message: TAKEN_BACK_MESSAGE })),
+      );
+    }
     await c.query('DELETE FROM nodes WHERE id = ANY($1::text[])', [t.nodeIds]);
     return ids;
   });

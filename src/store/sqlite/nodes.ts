@@ -1,7 +1,8 @@
 // Engine nodes and takeover: each node's heartbeat, and taking back the claims of nodes that died.
 
 import type Database from 'better-sqlite3';
-import type { NodeRow, TakeOver } from '../types.ts';
+import { TAKEN_BACK_MESSAGE, type NodeRow, type TakeOver } from '../types.ts';
+import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { prepared } from './statements.ts';
 
 const BEAT = `
@@ -38,6 +39,9 @@ export function takeOver(db: Database.Database, t: TakeOver): string[] {
       if (ids.length > 0) {
         prepared(db, RELEASE).run({ now: t.now, ids: json });
         prepared(db, 'DELETE FROM concurrency_slots WHERE action_id IN (SELECT value FROM json_each(?))').run(json);
+        const values: unknown[] = [];
+        for (const id of ids) timelineValues(values, id, { at: t.now, actor: 'system', kind: 'message', message: TAKEN_BACK_MESSAGE });
+        insertTimelineValues(db, values);
       }
       prepared(db, 'DELETE FROM nodes WHERE id IN (SELECT value FROM json_each(?))').run(dead);
       return ids;
