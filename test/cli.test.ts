@@ -162,3 +162,14 @@ it('`npm start` stopped with SIGTERM, as the README runs it in the background, s
   for (let i = 0; i < 100 && (await health()) !== 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(await health()).toBe(0);
 }, 90_000);
+
+it('`callout --version` prints the version; `callout bench` runs the benchmark harness, here a quick drain on the embedded store', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  const bin = (args: string[]) => spawnSync(process.execPath, ['bin/callout.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  expect(bin(['--version']).stdout.trim()).toBe(pkg.version);
+  const out = join(tempDir(), 'bench.json');
+  const r = bin(['bench', '--quick', '--workload', 'A', '--systems', 'callout-sqlite', '--runs', '1', '--out', out]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/callout-sqlite\s+[\d,]+/);
+  expect(JSON.parse(readFileSync(out, 'utf8'))).toBeTruthy();
+}, 150_000);

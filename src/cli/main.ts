@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `callout` command: serve, demo, migrate, export/import, bulk-launch.
+// The `callout` command: serve, demo, migrate, export/import, bulk-launch, bench.
 
 import { Command } from 'commander';
 import { ENVIRONMENT_HELP, readSettings, type SettingFlags } from '../settings.ts';
@@ -9,15 +9,19 @@ import { serve } from './serve.ts';
 import { demo } from './demo.ts';
 import { bulkLaunchCommand, type BulkCommandFlags } from './bulk.ts';
 import { openStore } from './open-store.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { serialize } from '../config-files/service.ts';
 import { parseConfigText } from '../config-files/yaml-reader.ts';
 import { Callout } from '../callout.ts';
 import { createLogger } from '../logger.ts';
 import type { Settings } from '../settings.ts';
 
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command();
-program.name('callout').description('External API actions for case and workflow processes');
+program.name('callout').description('External API actions for case and workflow processes').version(packageJson.version, '-V, --version');
 
 const withSettings = (c: Command): Command =>
   c
@@ -109,6 +113,20 @@ program
   .option('--key <key>', 'an API key with the operator or integration role (CALLOUT_API_KEY is safer: flags show in `ps`)')
   .action(async (file: string, flags: BulkCommandFlags) => {
     process.exitCode = await bulkLaunchCommand(file, flags);
+  });
+
+program
+  .command('bench')
+  .description('measure Callout beside job queues (npm run bench): `callout bench --help` lists the workloads and systems')
+  .helpOption(false)
+  .allowUnknownOption()
+  .argument('[options...]')
+  .action((options: string[]) => {
+    // The harness is a script of its own (each system in a child process); it runs with this package's tsx.
+    const harness = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
+    if (!existsSync(harness)) throw new SetupError(`the benchmark harness is not in this installation (${harness})`);
+    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), harness, ...options], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
   });
 
 program.parseAsync().catch((err: unknown) => {
