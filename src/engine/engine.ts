@@ -3,6 +3,7 @@
 // Beside it: admission.ts (limits), attempt.ts (one send), group-commit.ts (writes), callback-tokens.ts
 // (tokens) and alarm.ts (the loop's sleep).
 
+import { RepeatedFailure } from '../repeated-failure.ts';
 import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
@@ -84,6 +85,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Turns launches and transitions into webhook outbox rows, written with them; set by the composition root. */
   webhookEvents: WebhookEventSource | null = null;
 
+  private readonly loopFailure: RepeatedFailure;
+  private readonly refreshFailure: RepeatedFailure;
+
   constructor(opts: EngineOptions) {
     super();
     this.o = {
@@ -96,6 +100,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       ...opts,
     };
     const { store, registry, clock, logger } = opts;
+    this.loopFailure = new RepeatedFailure(logger, 'engine loop error; retrying', 'error', () => clock.now());
+    this.refreshFailure = new RepeatedFailure(logger, 'configuration refresh failed', 'warn', () => clock.now());
     this.health = new ConnectorHealth(store, logger);
     this.tokens = new CallbackTokens(opts.box, opts.publicUrl);
     this.admission = new AdmissionControl(
@@ -255,9 +261,10 @@ export class Engine extends EventEmitter<EngineEvents> {
           await new Promise((r) => setImmediate(r));
           continue;
         }
+        this.loopFailure.succeeded();
         if (!this.alarm.woken) await this.sleepUntilDue();
       } catch (err) {
-        this.o.logger.error({ err }, 'engine loop error; retrying');
+        this.loopFailure.failed(err);
         this.emit('failure', err);
         await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
       }
@@ -323,8 +330,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       const changed = await this.o.registry.refresh();
       for (const id of changed) await this.applyPolicyChange(id, 'system');
+      this.refreshFailure.succeeded();
     } catch (err) {
-      this.o.logger.warn({ err }, 'configuration refresh failed');
+      this.refreshFailure.failed(err);
     }
   }
 

@@ -5,6 +5,7 @@
 // under deterministic launch keys, so a replay launches nothing twice) and writes the case guarded by
 // its version, deleting the event in the same transaction.
 
+import { RepeatedFailure } from '../repeated-failure.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
 import type { CaseOutboxRow, CaseRow, Store } from '../store/types.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -42,7 +43,10 @@ export class CaseWorker {
     if (a.caseId !== null) this.wake();
   };
 
+  private readonly claimFailure: RepeatedFailure;
+
   constructor(private readonly o: CaseWorkerOptions) {
+    this.claimFailure = new RepeatedFailure(o.logger, 'the case worker could not claim case events; it tries again at its next poll');
     this.pollMs = o.pollIntervalMs ?? 1000;
     this.leaseMs = o.leaseMs ?? 30_000;
   }
@@ -96,8 +100,9 @@ export class CaseWorker {
         while ((await this.applyClaimed()) === BATCH) {
           /* a full batch: there may be more */
         }
+        this.claimFailure.succeeded();
       } catch (err) {
-        this.o.logger.error({ err }, 'the case worker could not claim case events; it tries again at its next poll');
+        this.claimFailure.failed(err);
       }
     } while (this.again && this.running);
   }

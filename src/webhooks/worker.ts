@@ -5,6 +5,7 @@
 // engine has a backlog it yields (small paced rounds), so a burst of actions keeps its own pace and
 // its events catch up after.
 
+import { RepeatedFailure } from '../repeated-failure.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
@@ -71,8 +72,11 @@ export class DeliveryWorker {
   /** Each subscription's signing secrets, decrypted once per stored (encrypted) value. */
   private readonly secrets = new Map<string, { stored: string; secrets: SigningSecret[] }>();
 
+  private readonly roundFailure: RepeatedFailure;
+
   constructor(opts: DeliveryWorkerOptions) {
     this.o = { settings: DEFAULT_DELIVERY_SETTINGS, batchSize: 128, perSubscription: 16, pollIntervalMs: 1000, ...opts };
+    this.roundFailure = new RepeatedFailure(opts.logger, 'webhook delivery round failed; retrying at the next poll');
     this.pacing = opts.pacing ? { ...DEFAULT_PACING, ...opts.pacing } : null;
   }
 
@@ -129,8 +133,9 @@ export class DeliveryWorker {
         if (busy) this.pausedUntil = this.o.clock.now() + this.pacing!.pauseMs;
         if (busy || claimed < size) break;
       }
+      this.roundFailure.succeeded();
     } catch (err) {
-      this.o.logger.error({ err }, 'webhook delivery round failed; retrying at the next poll');
+      this.roundFailure.failed(err);
     }
   }
 
