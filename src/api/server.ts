@@ -129,6 +129,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   // JSON nested past what any route accepts is refused before it is parsed (the parse itself is the cost).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, boundedJsonParser(app.getDefaultJsonParser('error', 'error')));
+  // A text/plain body is no JSON object: 415 saying to send JSON, rather than a 422 on the field "".
+  // Routes that read text (configuration import, CSV bulk launches) add their own parsers.
+  app.removeContentTypeParser('text/plain');
   // Any body nested too deep is refused here, before any handler (signed routes check after their signature).
   app.addHook('preValidation', async (req) => {
     if (req.routeOptions.config?.bodyDepth !== 'route') refuseDeepBody(req.body);

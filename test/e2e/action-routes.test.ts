@@ -207,6 +207,15 @@ for (const backend of backends)
       expect([...first.body.items, ...second.body.items].map((c: { id: string }) => c.id).slice(0, 20)).toEqual([...made].reverse());
     });
 
+    it('a text/plain body to a JSON route is a 415 saying to send JSON, and launches nothing', async () => {
+      const before = await count();
+      const r = await h.api('POST', '/v1/actions', 'actionType=cb', { 'content-type': 'text/plain' });
+      expect(r.status).toBe(415);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(await count()).toBe(before);
+    });
+
     it('callback bodies are exact: an unknown field, a wrong outcome or an empty reference is a 422, and the action is unchanged', async () => {
       const cases: Array<[string, unknown, string[]]> = [
         ['', { outcome: 'success', data: {}, extra: 1 }, ['extra']],
