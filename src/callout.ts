@@ -304,7 +304,12 @@ export class Callout {
       throw new SetupError(
         'CALLOUT_SECRET_KEY is required with PostgreSQL (DATABASE_URL): set it to the same 32-byte key on every node, e.g. `openssl rand -hex 32`',
       );
-    await store.migrate();
+    const migrated = await store.migrate().catch(async (e: unknown) => {
+      await store.close();
+      throw e;
+    });
+    // An upgrade is news for the log; a new store's creation (from 001 on) is not.
+    if (migrated.length > 0 && !migrated[0]!.startsWith('001_')) logger.info({ migrations: migrated }, 'upgraded the store');
     const box = await openStoreKey(store, {
       ...(opts.secretKey ? { secretKey: opts.secretKey } : {}),
       keyFile: opts.secretKey ? null : join(keyDir!, 'secret.key'),

@@ -40,11 +40,26 @@ it("serve --help names every setting of the README's table, by flag or in its li
   expect(table.filter((name) => !r.stdout.includes(name))).toEqual([]);
 });
 
-it('migrate creates the embedded store', () => {
+it('migrate creates the embedded store, names what it applied, and refuses a store a newer version migrated', async () => {
   const dir = tempDir();
   const r = cli(['migrate'], { CALLOUT_DATA_DIR: dir });
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('migrated the sqlite store');
+  expect(r.stdout).toMatch(/^migrated the sqlite store: 001_init\.sql, .*\.sql\n$/);
+  expect(cli(['migrate'], { CALLOUT_DATA_DIR: dir }).stdout).toBe('the sqlite store is up to date\n');
+  // A migration this version does not know: a newer Callout ran here. Refused in one line, by every command.
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(join(dir, 'callout.db'));
+  db.prepare("INSERT INTO callout_migrations (version, name, applied_at) VALUES (999, '999_future.sql', 0)").run();
+  db.close();
+  for (const command of ['migrate', 'serve']) {
+    const newer = cli([command], { CALLOUT_DATA_DIR: dir, PORT: '0' });
+    expect(newer.status, newer.stderr).toBe(1);
+    expect(newer.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^callout: this store was migrated by a newer version of Callout \(its migration 999 is unknown here; this version knows up to \d+\): run that version or a newer one$/,
+      ),
+    ]);
+  }
 });
 
 it('export writes YAML without secrets, and import creates the same configuration elsewhere, then changes nothing', async () => {

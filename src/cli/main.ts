@@ -68,9 +68,8 @@ async function openCallout(s: Settings): Promise<Callout> {
 
 withSettings(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
   const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
-  await store.migrate();
-  await store.close();
-  console.log(`migrated the ${store.kind} store`);
+  const applied = await store.migrate().finally(() => store.close());
+  console.log(applied.length === 0 ? `the ${store.kind} store is up to date` : `migrated the ${store.kind} store: ${applied.join(', ')}`);
 });
 
 withSettings(

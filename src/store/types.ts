@@ -265,7 +265,8 @@ export interface TakeOver {
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
-  migrate(): Promise<void>;
+  /** Applies the migrations this version has and the store lacks; answers their names. A store a newer version migrated is refused. */
+  migrate(): Promise<string[]>;
   close(): Promise<void>;
   /**
    * Calls `onWork` when any node commits an action that is due soon (a launch, a retry, a timeout),

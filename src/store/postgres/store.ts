@@ -7,7 +7,7 @@ import { Pool, TypeOverrides, types, type ClientConfig } from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import { loadMigrations } from '../migrations.ts';
+import { loadMigrations, refuseNewerStore } from '../migrations.ts';
 import type {
   NodeRow,
   TakeOver,
@@ -152,8 +152,8 @@ export class PostgresStore implements Store {
       );
   }
 
-  async migrate(): Promise<void> {
-    await inTransaction(this.pool, async (c) => {
+  async migrate(): Promise<string[]> {
+    return inTransaction(this.pool, async (c) => {
       // Nodes starting together: the first applies the migrations, the others wait here, then find them done.
       await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`callout_migrations:${this.schema ?? ''}`]);
       if (this.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
@@ -161,11 +161,16 @@ export class PostgresStore implements Store {
         'CREATE TABLE IF NOT EXISTS callout_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
       );
       const done = new Set((await c.query<{ version: number }>('SELECT version FROM callout_migrations')).rows.map((r) => r.version));
-      for (const m of loadMigrations(MIGRATIONS_DIR)) {
+      const known = loadMigrations(MIGRATIONS_DIR);
+      refuseNewerStore(done, known);
+      const applied: string[] = [];
+      for (const m of known) {
         if (done.has(m.version)) continue;
         await c.query(m.sql);
         await c.query('INSERT INTO callout_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+        applied.push(m.name);
       }
+      return applied;
     });
   }
 

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import { loadMigrations } from '../migrations.ts';
+import { loadMigrations, refuseNewerStore } from '../migrations.ts';
 import type {
   NodeRow,
   TakeOver,
@@ -181,17 +181,22 @@ export class SqliteStore implements Store {
     prepared(this.db, 'SELECT max(version) FROM callout_migrations').get();
   }
 
-  async migrate(): Promise<void> {
+  async migrate(): Promise<string[]> {
     const db = this.db;
     db.exec('CREATE TABLE IF NOT EXISTS callout_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const done = new Set((db.prepare('SELECT version FROM callout_migrations').all() as { version: number }[]).map((r) => r.version));
-    for (const m of loadMigrations(MIGRATIONS_DIR)) {
+    const known = loadMigrations(MIGRATIONS_DIR);
+    refuseNewerStore(done, known);
+    const applied: string[] = [];
+    for (const m of known) {
       if (done.has(m.version)) continue;
       db.transaction(() => {
         db.exec(m.sql);
         db.prepare('INSERT INTO callout_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       }).immediate();
+      applied.push(m.name);
     }
+    return applied;
   }
 
   async close(): Promise<void> {
