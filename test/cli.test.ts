@@ -12,6 +12,7 @@ import { Callout } from '../src/callout.ts';
 import { createLogger } from '../src/logger.ts';
 import { importReport } from './helpers/import-report.ts';
 import { freePort } from './helpers/harness.ts';
+import { childApi, startChildServer } from './helpers/child-server.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -188,3 +189,43 @@ it('`callout --version` prints the version; `callout bench` runs the benchmark h
   expect(r.stdout).toMatch(/callout-sqlite\s+[\d,]+/);
   expect(JSON.parse(readFileSync(out, 'utf8'))).toBeTruthy();
 }, 150_000);
+
+it('SIGTERM stops cleanly, saying it waits for the attempts in flight; a second one stops at once', async () => {
+  const once = await startChildServer({ CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'info' }, await freePort());
+  const clean = new Promise<number | null>((resolve) => once.proc.once('exit', (code) => resolve(code)));
+  once.proc.kill('SIGTERM');
+  expect(await clean).toBe(0);
+  expect(once.output()).toContain("SIGTERM: shutting down once the attempts in flight are answered (up to their connector's timeout)");
+
+  // With an attempt in flight (a system that never answers), the first signal waits; the second does not.
+  const hanging = createServer(() => undefined);
+  const sockets = new Set<import('node:net').Socket>();
+  hanging.on('connection', (c) => sockets.add(c));
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  const key = 'signal-admin-key-0123456789';
+  const twice = await startChildServer(
+    { CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'info', CALLOUT_ADMIN_KEY: key, CALLOUT_ALLOW_PRIVATE_NETWORKS: '1' },
+    await freePort(),
+  );
+  try {
+    const api = childApi(twice.url, key);
+    await api('POST', '/v1/connectors', {
+      name: 'silent',
+      baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
+      timeout: '60s',
+    });
+    await api('POST', '/v1/action-types', { name: 'wait', connector: 'silent', method: 'POST', path: '/x' });
+    await api('POST', '/v1/actions', { actionType: 'wait', input: {} });
+    for (let i = 0; i < 500 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const forced = new Promise<number | null>((resolve) => twice.proc.once('exit', (code) => resolve(code)));
+    twice.proc.kill('SIGTERM');
+    for (let i = 0; i < 500 && !twice.output().includes('shutting down once'); i++) await new Promise((r) => setTimeout(r, 10));
+    twice.proc.kill('SIGINT');
+    expect(await forced).toBe(1);
+    expect(twice.output()).toContain('SIGINT again: stopping now');
+  } finally {
+    await twice.kill();
+    for (const c of sockets) c.destroy();
+    hanging.close();
+  }
+}, 90_000);

@@ -5,7 +5,7 @@
 import type { Settings } from '../settings.ts';
 import { startMockServer } from '../mock/server.ts';
 import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
-import { startServer } from './serve.ts';
+import { startServer, stopOnSignal } from './serve.ts';
 import type { Callout } from '../callout.ts';
 import { DEMO_PEOPLE, seedWork, startWork } from './demo-work.ts';
 import { demoIntegratedQueue } from './demo-integrated.ts';
@@ -225,14 +225,12 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   };
   const timer = setInterval(() => void show().catch(() => undefined), 1000);
   work?.done.catch((e: unknown) => say(`demo work stopped: ${(e as Error).message}`));
-  const stop = (): void => {
+  const stop = stopOnSignal(running.callout.logger, async () => {
     clearInterval(timer);
-    void running
-      .stop()
-      .then(() => mock.close())
-      .then(() => receiver.close())
-      .then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+    await running.stop();
+    await mock.close();
+    await receiver.close();
+  });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

@@ -5,7 +5,7 @@ import { Callout, type CalloutOptions } from '../callout.ts';
 import { buildServer } from '../api/server.ts';
 import { openStore } from './open-store.ts';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 
 export interface Running {
   callout: Callout;
@@ -76,10 +76,33 @@ export async function startServer(
 
 export async function serve(s: Settings): Promise<void> {
   const r = await startServer(s);
-  const onSignal = (): void => {
-    r.callout.logger.info('shutting down');
-    void r.stop().then(() => process.exit(0));
+  process.on(
+    'SIGTERM',
+    stopOnSignal(r.callout.logger, () => r.stop()),
+  );
+  process.on(
+    'SIGINT',
+    stopOnSignal(r.callout.logger, () => r.stop()),
+  );
+}
+
+let stopping = false;
+
+/**
+ * The first SIGTERM or SIGINT stops cleanly: attempts in flight finish (up to their connector's
+ * timeout) and say so in the log; a second one stops at once, leaving those attempts to be taken back
+ * and sent again (same Idempotency-Key).
+ */
+export function stopOnSignal(logger: Logger, stop: () => Promise<void>): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    if (stopping) {
+      logger.warn(`${signal} again: stopping now; attempts still in flight are taken back and sent again at the next start`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(
+      `${signal}: shutting down once the attempts in flight are answered (up to their connector's timeout); send it again to stop now`,
+    );
+    void stop().then(() => process.exit(0));
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 }
