@@ -41,6 +41,16 @@ it("serve --help names every setting of the README's table, by flag or in its li
   expect(table.filter((name) => !r.stdout.includes(name))).toEqual([]);
 });
 
+it('the store commands offer only the store settings; import says what a loopback connector needs', () => {
+  for (const command of ['migrate', 'export', 'import']) {
+    const help = cli([command, '--help'], {}).stdout;
+    expect(help, command).toContain('--data-dir');
+    expect(help, command).toContain('--database-url');
+    expect(help, command).not.toMatch(/--port|--host|--public-url/);
+  }
+  expect(cli(['import', '--help'], {}).stdout).toContain('CALLOUT_ALLOW_PRIVATE_NETWORKS=1');
+});
+
 it('migrate creates the embedded store, names what it applied, and refuses a store a newer version migrated', async () => {
   const dir = tempDir();
   const r = cli(['migrate'], { CALLOUT_DATA_DIR: dir });

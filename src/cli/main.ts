@@ -23,13 +23,17 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command();
 program.name('callout').description('External API actions for case and workflow processes').version(packageJson.version, '-V, --version');
 
-const withSettings = (c: Command): Command =>
+/** The store's settings: every command that opens one. */
+const withStore = (c: Command): Command =>
   c
-    .option('--port <port>', 'HTTP port (PORT, default 3000)')
-    .option('--host <host>', 'address to listen on (HOST, default 0.0.0.0)')
     .option('--data-dir <dir>', 'embedded store folder (CALLOUT_DATA_DIR, default ./callout-data)')
-    .option('--database-url <url>', 'PostgreSQL instead of the embedded store (DATABASE_URL)')
-    .option('--public-url <url>', 'base of $callbackUrl (CALLOUT_PUBLIC_URL)');
+    .option('--database-url <url>', 'PostgreSQL instead of the embedded store (DATABASE_URL)');
+
+/** And the server's: the commands that serve. */
+const withSettings = (c: Command): Command =>
+  withStore(
+    c.option('--port <port>', 'HTTP port (PORT, default 3000)').option('--host <host>', 'address to listen on (HOST, default 0.0.0.0)'),
+  ).option('--public-url <url>', 'base of $callbackUrl (CALLOUT_PUBLIC_URL)');
 
 withSettings(program.command('serve').description('run the API and the engine'))
   .option('--allow-private-networks', 'let connectors reach loopback and private addresses (CALLOUT_ALLOW_PRIVATE_NETWORKS=1)')
@@ -66,13 +70,13 @@ async function openCallout(s: Settings): Promise<Callout> {
   });
 }
 
-withSettings(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
+withStore(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
   const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
   const applied = await store.migrate().finally(() => store.close());
   console.log(applied.length === 0 ? `the ${store.kind} store is up to date` : `migrated the ${store.kind} store: ${applied.join(', ')}`);
 });
 
-withSettings(
+withStore(
   program
     .command('export')
     .description(
@@ -91,17 +95,20 @@ withSettings(
     }
   });
 
-withSettings(
-  program.command('import <file>').description('create or update the configuration from a YAML or JSON file, all of it or nothing'),
-).action(async (file: string, flags: SettingFlags) => {
-  const callout = await openCallout(readSettings(flags));
-  try {
-    const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
-    console.log(JSON.stringify(report, null, 2));
-  } finally {
-    await callout.close();
-  }
-});
+withStore(program.command('import <file>').description('create or update the configuration from a YAML or JSON file, all of it or nothing'))
+  .addHelpText(
+    'after',
+    '\nConnectors on loopback or private addresses need CALLOUT_ALLOW_PRIVATE_NETWORKS=1, as with serve; secrets come from the $env references the file names.',
+  )
+  .action(async (file: string, flags: SettingFlags) => {
+    const callout = await openCallout(readSettings(flags));
+    try {
+      const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
+      console.log(JSON.stringify(report, null, 2));
+    } finally {
+      await callout.close();
+    }
+  });
 
 program
   .command('bulk-launch <file>')
