@@ -2,6 +2,8 @@
 // field and, for templates, the position), the stored document, the compiled runtime form and the
 // API view.
 
+import { expressionShapeProblem } from '../expression-limits.ts';
+import { MAX_FIELDS } from '../templates/fields.ts';
 import { Problems, ValidationError } from '../errors.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, duration, headerMap, isObject, obj, str, stringMap, unknownKeys } from '../validation/check.ts';
 import { compileRetryPolicy, describeRetryPolicy, type RetryPolicy } from '../lifecycle/retry-policy.ts';
@@ -109,7 +111,13 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
   const response = Object.fromEntries(
     MAPPING_KEYS.map((k) => [k, str(p, r[k], `response.${k}`, { required: false, max: 10_000 }) ?? null]),
   ) as unknown as ResponseMappingSpec;
-  for (const k of MAPPING_KEYS) compileExpression(p, response[k], `response.${k}`);
+  for (const k of MAPPING_KEYS) {
+    // Bounded here, where it is saved: a mapping stored before the bound still loads.
+    const text = response[k];
+    const shape = text === null ? undefined : expressionShapeProblem(text);
+    if (shape !== undefined) p.add(`response.${k}`, shape);
+    else compileExpression(p, text, `response.${k}`);
+  }
 
   p.throwIfAny();
   const spec: ActionTypeSpec = {
@@ -126,7 +134,7 @@ export function compileActionTypeSpec(input: unknown, connectorId: string | unde
     allocation,
     response,
   };
-  templatesOf(spec); // refuses a template that does not compile, with its position
+  templatesOf(spec, true); // refuses a template that does not compile, with its position
   return spec;
 }
 
@@ -160,9 +168,14 @@ function checkBody(p: Problems, v: unknown): BodyTemplate {
 /** A request body template's length: far beyond any request a builder writes by hand, short of what stalls compiling. */
 const MAX_BODY_TEMPLATE_CHARS = 100_000;
 
-function templatesOf(spec: ActionTypeSpec): CompiledTemplates {
+/** The templates of a spec; `saving` applies the bounds a new definition must keep (one stored before them still loads). */
+function templatesOf(spec: ActionTypeSpec, saving = false): CompiledTemplates {
   try {
-    return compileTemplates({ path: spec.path, headers: spec.headers, body: spec.body }, spec.fields);
+    return compileTemplates(
+      { path: spec.path, headers: spec.headers, body: spec.body },
+      spec.fields,
+      saving ? { maxFields: MAX_FIELDS } : {},
+    );
   } catch (e) {
     if (e instanceof TemplateError) throw new ValidationError([{ field: e.location, message: `${e.reason} (at position ${e.position})` }]);
     throw e;

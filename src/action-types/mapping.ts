@@ -7,7 +7,6 @@
 // and a worker that overruns the hard deadline or its memory is terminated and replaced. A broken
 // limit fails that one evaluation with a MappingLimitError naming the limit; the process goes on.
 
-import { expressionShapeProblem } from '../expression-limits.ts';
 import { Worker } from 'node:worker_threads';
 import jsonata from 'jsonata';
 import { CalloutError, type Problems } from '../errors.ts';
@@ -52,11 +51,6 @@ export const MAPPING_KEYS = ['successWhen', 'output', 'externalReference', 'reje
 
 export function compileExpression(p: Problems, text: string | null, field: string): CompiledExpression | null {
   if (text === null) return null;
-  const shape = expressionShapeProblem(text);
-  if (shape !== undefined) {
-    p.add(field, shape);
-    return null;
-  }
   try {
     jsonata(text);
     return { source: text, field };

@@ -2,6 +2,7 @@
 // Every mistake is reported at once, naming its field (`steps[2].input`), and expressions are parsed
 // here so a syntax error is refused when the process is saved, not when a case reaches the step.
 
+import { expressionShapeProblem } from '../expression-limits.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, isObject, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 import { ExpressionError, compileExpressionText } from './expressions.ts';
@@ -181,6 +182,12 @@ function expression(p: Problems, v: unknown, field: string, required: boolean): 
   if (text === undefined) return null;
   if (text.trim() === '') {
     p.add(field, 'must not be empty');
+    return null;
+  }
+  // Bounded here, where a process is saved: one stored before the bound still runs.
+  const shape = expressionShapeProblem(text);
+  if (shape !== undefined) {
+    p.add(field, shape);
     return null;
   }
   try {

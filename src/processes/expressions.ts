@@ -5,7 +5,6 @@
 // action-types/mapping.ts, never on the main thread: a regex that backtracks for ever or one huge
 // native step is ended by terminating its worker, not by freezing the process.
 
-import { expressionShapeProblem } from '../expression-limits.ts';
 import jsonata from 'jsonata';
 import { MappingError, evaluateLimited } from '../action-types/mapping.ts';
 
@@ -61,8 +60,6 @@ export function compileExpressionText(text: string, limits: ExpressionLimits = D
     cache.set(key, hit);
     return hit;
   }
-  const shape = expressionShapeProblem(text);
-  if (shape !== undefined) throw new ExpressionError(shape);
   let compiled: Compiled;
   try {
     compiled = jsonata(text, { timeout: limits.timeoutMs, stack: limits.maxStack, sequence: limits.maxSequence });

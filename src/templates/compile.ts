@@ -62,7 +62,7 @@ type ParsedBody =
   { format: 'json'; tree: JsonNode } | { format: 'form'; fields: Array<[key: string, segments: Segment[]]> } | { format: 'none' };
 
 /** Compiles once per action type (throws TemplateError); the result renders many requests. */
-export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations): CompiledTemplates {
+export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations, opts: { maxFields?: number } = {}): CompiledTemplates {
   if (set === null || typeof set !== 'object') throw new TemplateError('path', 0, 'templates must be an object with a path');
   if (typeof set.path !== 'string') throw new TemplateError('path', 0, 'must be a string');
   const path = parseTemplate(set.path, 'path');
@@ -73,7 +73,7 @@ export function compileTemplates(set: TemplateSet, declared?: FieldDeclarations)
   const fieldNames = unique(tokens.filter((t) => !t.system).map((t) => t.name));
   const systemTokens = unique(tokens.filter((t) => t.system).map((t) => t.name));
 
-  const fields = inferFields(fieldNames, declared);
+  const fields = inferFields(fieldNames, declared, opts.maxFields);
   checkDefaults(fields);
   const schema = buildInputSchema(fields);
   const validateInput = compileInputValidator(fields, schema);

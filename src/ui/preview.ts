@@ -2,6 +2,7 @@
 // set of templates would give an action type, without saving anything, so the builder can show
 // them as the template is typed. The same compile step as saving an action type.
 
+import { MAX_FIELDS } from '../templates/fields.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
@@ -57,7 +58,9 @@ export const previewRoutes = (): FastifyPluginAsync => async (app) => {
     async (req) => {
       const b = req.body as Preview;
       try {
-        const t = compileTemplates({ path: b.path ?? '', headers: b.headers ?? {}, body: b.body ?? { format: 'none' } }, b.fields ?? {});
+        const t = compileTemplates({ path: b.path ?? '', headers: b.headers ?? {}, body: b.body ?? { format: 'none' } }, b.fields ?? {}, {
+          maxFields: MAX_FIELDS,
+        });
         return { fields: t.fields, systemTokens: t.systemTokens, schema: t.schema };
       } catch (e) {
         // The location and position let the editor point at the character at fault.

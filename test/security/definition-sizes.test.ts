@@ -59,3 +59,16 @@ it(`an expression holds at most ${MAX_PATH_STEPS} dots, and a process at most 10
   expect((await h.api('POST', '/v1/processes', { name: 'fits', steps: many.slice(0, 10) })).status).toBe(201);
   expect((await h.api('GET', '/v1/processes')).body.items.map((p: { name: string }) => p.name)).toEqual(['fits']);
 });
+
+it('the bounds hold where a definition is saved: one stored before them still loads and runs', async () => {
+  const { compileActionType, compileActionTypeSpec } = await import('../../src/action-types/action-type.ts');
+  const { evaluateExpression } = await import('../../src/processes/expressions.ts');
+  const small = compileActionTypeSpec({ name: 'old', connector: 'c', path: '/ok' }, 'conn-id');
+  const path = 'a.'.repeat(MAX_PATH_STEPS + 1) + 'a';
+  const stored = { ...small, fields: fieldsOf(MAX_FIELDS + 100) as typeof small.fields, response: { ...small.response, output: path } };
+  const compiled = compileActionType('type-id', 1, stored);
+  expect(Object.keys(compiled.templates.fields)).toHaveLength(MAX_FIELDS + 100);
+  expect(compiled.mapping.output?.source).toBe(path);
+  // A process expression stored before the bound still evaluates.
+  expect(await evaluateExpression(path, {})).toBeNull();
+});
