@@ -37,6 +37,12 @@ export function describeBytes(n: number): string {
  * separators counted approximately), abandoned as soon as the limit is passed.
  */
 export function jsonProblem(value: unknown, limits: JsonLimits): string | undefined {
+  const size = jsonSize(value, limits);
+  return typeof size === 'string' ? size : undefined;
+}
+
+/** jsonProblem's measure: the value's approximate size as JSON in bytes when it fits, else the problem. */
+export function jsonSize(value: unknown, limits: JsonLimits): number | string {
   let bytes = 0;
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
   while (stack.length > 0) {
@@ -61,7 +67,7 @@ export function jsonProblem(value: unknown, limits: JsonLimits): string | undefi
     }
     if (bytes > limits.maxBytes) return `is larger than ${describeBytes(limits.maxBytes)} as JSON`;
   }
-  return undefined;
+  return bytes;
 }
 
 /**

@@ -4,15 +4,12 @@
 
 import { createHash } from 'node:crypto';
 import { requestHash, stableJson, type RequestHash } from '../ids.ts';
+import { slicer } from '../loop-turns.ts';
 
 /** A bulk launch's request: rows in a JSON body, or a CSV body with its target in the query. */
 export type BulkInput =
   | { kind: 'json'; body: { actionType?: string; process?: string; rows: unknown[] } }
   | { kind: 'csv'; body: Buffer; query: { actionType?: string; process?: string } };
-
-/** Rows handled between turns of the event loop: a 100,000-row body does not hold every other request. */
-export const YIELD_EVERY = 2_000;
-export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * A CSV body is compared as the bytes it is, streamed into the hash (its query has one field, so no
@@ -28,8 +25,8 @@ export async function hashOf(input: BulkInput): Promise<RequestHash> {
 }
 
 /**
- * requestHash's hash of a JSON bulk body (its keys sorted, rows in order), built a chunk of rows at a
- * time between turns of the event loop: the same text as sorting the whole body at once, which for
+ * requestHash's hash of a JSON bulk body (its keys sorted, rows in order), built a row at a time in
+ * slices of the event loop: the same text as sorting the whole body at once, which for
  * 100,000 rows holds the loop for most of a second.
  */
 export async function jsonBodyHash(body: Extract<BulkInput, { kind: 'json' }>['body']): Promise<string> {
@@ -44,14 +41,10 @@ export async function jsonBodyHash(body: Extract<BulkInput, { kind: 'json' }>['b
       continue;
     }
     h.update('[');
-    for (let i = 0; i < body.rows.length; i += YIELD_EVERY) {
-      h.update(
-        `${i > 0 ? ',' : ''}${body.rows
-          .slice(i, i + YIELD_EVERY)
-          .map(stableJson)
-          .join(',')}`,
-      );
-      await turn();
+    const pace = slicer();
+    for (let i = 0; i < body.rows.length; i++) {
+      h.update(`${i > 0 ? ',' : ''}${stableJson(body.rows[i])}`);
+      await pace();
     }
     h.update(']');
   }

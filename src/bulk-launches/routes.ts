@@ -12,6 +12,11 @@ import { userOf } from '../api/user.ts';
 import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
 import { created } from '../api/openapi.ts';
+import { boundedJsonParser, pieceParser } from '../api/body-depth.ts';
+import { parseSlicedObject } from '../api/sliced-json.ts';
+
+/** JSON bodies larger than this are parsed a row at a time (sliced-json.ts). */
+export const SLICED_FROM_BYTES = 1024 * 1024;
 
 /** A CSV body (or JSON rows) up to 50 MB, on this route only; larger gets 413. */
 export const MAX_BULK_BODY_BYTES = 50 * 1024 * 1024;
@@ -33,6 +38,17 @@ export const bulkLaunchRoutes =
     const tags = ['bulk launches'];
     // In this plugin only: other routes keep refusing text/csv with 415.
     app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    // A large JSON body is parsed a row at a time between turns of the event loop; a small one as any body.
+    const json = boundedJsonParser(app.getDefaultJsonParser('error', 'error'));
+    const piece = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+      if (body.length <= SLICED_FROM_BYTES) return json(req, body.toString('utf8'), done);
+      parseSlicedObject(body, 'rows', pieceParser(piece, req)).then(
+        (v) => done(null, v),
+        (err: Error) => done(err),
+      );
+    });
     app.post(
       '/bulk-launches',
       {

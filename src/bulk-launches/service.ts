@@ -6,7 +6,8 @@
 
 import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
-import { YIELD_EVERY, hashOf, turn, type BulkInput } from './request-hash.ts';
+import { hashOf, type BulkInput } from './request-hash.ts';
+import { slicer, turn } from '../loop-turns.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BulkLaunchRow, BulkLease, BulkRowRecord } from '../store/bulk-schedule-types.ts';
@@ -16,7 +17,7 @@ import { csvRows } from './csv.ts';
 import type { BulkRowReport } from './report.ts';
 import type { ActionTypes } from './ports.ts';
 import { MAX_JSON_ROWS, type BulkReportView } from './schemas.ts';
-import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem, jsonSize } from '../json-limits.ts';
 
 const ROW_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
 
@@ -60,6 +61,8 @@ export const ANSWER_WHEN_DONE_ROWS = REPORT_PAGE;
 const ANSWER_WAIT_MS = 10_000;
 
 const INSERT_CHUNK = 1000;
+// ...or fewer, when their inputs reach this much: 1,000 rows of 48 KB in one insert held the loop.
+const INSERT_CHUNK_BYTES = 1024 * 1024;
 
 export class BulkLaunchService {
   private readonly leaseMs: number;
@@ -136,19 +139,14 @@ export class BulkLaunchService {
     const limit = page.limit ?? REPORT_PAGE;
     const rows: BulkRowReport[] = [];
     let after = page.afterRow ?? 0;
-    let more = true;
-    // Pending rows have no outcome yet and are left out; read on until a page is full or the rows end.
-    while (rows.length < limit && more) {
-      const batch = await this.store.listBulkRows(id, after, limit);
-      more = batch.length === limit;
-      for (const r of batch) {
-        after = r.row;
-        if (r.status === 'launched') rows.push({ row: r.row, status: 'launched', id: r.actionId });
-        else if (r.status === 'refused') rows.push({ row: r.row, status: 'refused', errors: r.errors });
-        if (rows.length === limit) break;
-      }
+    // Pending rows have no outcome yet and are left out (read, their inputs would make a poll of a
+    // running 50 MB launch read all of it).
+    for (const r of await this.store.listBulkRows(id, after, limit, 'finished')) {
+      after = r.row;
+      if (r.status === 'launched') rows.push({ row: r.row, status: 'launched', id: r.actionId });
+      else if (r.status === 'refused') rows.push({ row: r.row, status: 'refused', errors: r.errors });
     }
-    const hasMore = rows.length === limit && (await this.store.listBulkRows(id, after, 1)).length > 0;
+    const hasMore = rows.length === limit && (await this.store.listBulkRows(id, after, 1, undefined, 1)).length > 0;
     return {
       id: b.id,
       status: b.status === 'parsing' ? 'running' : b.status,
@@ -195,12 +193,15 @@ export class BulkLaunchService {
   private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>): Promise<number> {
     let stored = 0;
     let chunk: BulkRowRecord[] = [];
+    let chunkBytes = 0;
+    const pace = slicer();
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
       if (!(await this.store.insertBulkRows(id, chunk, this.lease())))
         throw new ConflictError('The bulk launch was taken over by another node');
       chunk = [];
-      await new Promise((r) => setImmediate(r));
+      chunkBytes = 0;
+      await turn();
     };
     for (let r = head; !r.done; r = await rest.next()) {
       const row = r.value;
@@ -209,14 +210,16 @@ export class BulkLaunchService {
         throw bodyError(`has more than ${MAX_CSV_ROWS} rows; split it into several bulk launches`);
       }
       // A CSV json cell is bounded like a launch's input.
-      const problem = row.ok ? jsonProblem(row.input, ROW_LIMITS) : undefined;
-      if (problem !== undefined) chunk.push({ row: row.row, status: 'refused', errors: [{ field: '', message: `the row ${problem}` }] });
+      const size = row.ok ? jsonSize(row.input, ROW_LIMITS) : 0;
+      if (typeof size === 'string') chunk.push({ row: row.row, status: 'refused', errors: [{ field: '', message: `the row ${size}` }] });
       else
         chunk.push(
           row.ok ? { row: row.row, status: 'pending', input: row.input } : { row: row.row, status: 'refused', errors: row.errors },
         );
+      chunkBytes += typeof size === 'number' ? size : 0;
       stored++;
-      if (chunk.length === INSERT_CHUNK) await flush();
+      if (chunk.length === INSERT_CHUNK || chunkBytes >= INSERT_CHUNK_BYTES) await flush();
+      else await pace();
     }
     await flush();
     return stored;
@@ -229,10 +232,11 @@ async function* jsonRows(rows: unknown[], target: RowTarget): AsyncGenerator<Bul
 
 async function checkRowLimits(rows: unknown[]): Promise<void> {
   const problems: FieldProblem[] = [];
+  const pace = slicer();
   for (let i = 0; i < rows.length && problems.length < 10; i++) {
     const problem = jsonProblem(rows[i], ROW_LIMITS);
     if (problem !== undefined) problems.push({ field: `rows[${i}]`, message: problem });
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await turn();
+    await pace();
   }
   if (problems.length > 0) throw new ValidationError(problems);
 }

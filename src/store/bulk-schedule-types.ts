@@ -34,6 +34,9 @@ export type BulkRowRecord =
   | { row: number; status: 'launched'; actionId: string }
   | { row: number; status: 'refused'; errors: FieldProblem[] };
 
+/** Which rows a listing reads: pending (with inputs) or finished (launched or refused). */
+export type BulkRowStatusFilter = 'pending' | 'finished';
+
 /** The outcome of one pending row. */
 export type BulkRowResult =
   { row: number; status: 'launched'; actionId: string } | { row: number; status: 'refused'; errors: FieldProblem[] };

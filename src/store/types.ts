@@ -10,6 +10,7 @@ import type {
   BulkLease,
   BulkRowRecord,
   BulkRowResult,
+  BulkRowStatusFilter,
   ReplayFilter,
   ReplayKeyRequest,
   ReplayKeyTaken,
@@ -356,8 +357,12 @@ export interface Store {
   insertBulkRows(bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean>;
   /** Every row is in: the run goes from `parsing` to `running`. */
   finishBulkParse(bulkId: string, lease: BulkLease): Promise<boolean>;
-  /** Rows after `afterRow` in row order, optionally of one status. */
-  listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]>;
+  /**
+   * Rows after `afterRow` in row order: all, the pending ones (the runner's, with their inputs), or the
+   * finished ones (the report's: launched or refused, which hold no input). A page ends once its inputs
+   * pass `maxBytes` (at least one row), so a chunk of large rows is not read whole.
+   */
+  listBulkRows(bulkId: string, afterRow: number, limit: number, status?: BulkRowStatusFilter, maxBytes?: number): Promise<BulkRowRecord[]>;
   /** Records outcomes of pending rows and counts them, renewing the lease; false (nothing written) when the lease is lost. */
   recordBulkResults(bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean>;
   finishBulkLaunch(bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean>;

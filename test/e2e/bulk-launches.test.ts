@@ -133,6 +133,36 @@ for (const onPostgres of [false, true])
         ]);
       });
 
+      it('a JSON body over 1 MB (read a row at a time) launches as a small one does, and is refused for what a small one is', async () => {
+        const pad = '—é漢🎉 "quoted" \\ ]}'.repeat(700); // about 14 KB of JSON per row, multi-byte and escaped
+        const rows = Array.from({ length: 100 }, (_, i) => ({ Title: `big ${i} ${pad}`, Priority: i === 7 ? 'seven' : i }));
+        const text = JSON.stringify({ rows, actionType: 'ticket' }, null, 2);
+        expect(Buffer.byteLength(text)).toBeGreaterThan(1024 * 1024);
+        const r = await h.api('POST', '/v1/bulk-launches', text);
+        expect([r.status, r.body.status, r.body.launched, r.body.refused]).toEqual([201, 'done', 99, 1]);
+        expect(r.body.rows[7]).toEqual({ row: 8, status: 'refused', errors: [{ field: 'Priority', message: 'must be an integer' }] });
+        const a = (await h.api('GET', `/v1/actions/${r.body.rows[99].id}`)).body;
+        expect(a.input).toEqual({ Title: `big 99 ${pad}`, Priority: 99 });
+
+        const filler = `"${'x'.repeat(1024 * 1024)}"`;
+        const broken = await h.api('POST', '/v1/bulk-launches', `{"actionType":"ticket","rows":[{"Title":${filler}} {"Title":"b"}]}`);
+        expect([broken.status, broken.body.detail]).toEqual([400, expect.stringContaining('not valid JSON')]);
+        const proto = await h.api(
+          'POST',
+          '/v1/bulk-launches',
+          `{"actionType":"ticket","rows":[{"Title":${filler}},{"__proto__":{"x":1}}]}`,
+        );
+        expect([proto.status, proto.body.detail]).toEqual([400, expect.stringContaining('__proto__')]);
+        const deep = await h.api(
+          'POST',
+          '/v1/bulk-launches',
+          `{"actionType":"ticket","rows":[{"Title":${filler}},{"Title":${'['.repeat(2000)}${']'.repeat(2000)}}]}`,
+        );
+        expect([deep.status, deep.body.errors]).toEqual([422, [{ field: 'rows', message: 'is nested deeper than 32 levels' }]]);
+        const extra = await h.api('POST', '/v1/bulk-launches', `{"actionType":"ticket","rows":[{"Title":${filler}}],"Owner":"x"}`);
+        expect([extra.status, extra.body.errors]).toEqual([422, [{ field: 'Owner', message: 'is not a known field' }]]);
+      });
+
       it('a JSON body repeated with its Idempotency-Key and its fields in another order gets the first report; another body is a 409', async () => {
         // More rows than the hash takes between two turns of the event loop.
         const rows = Array.from({ length: 2_500 }, (_, i) => ({ Title: `ticket ${i} é`, Priority: i % 5 }));

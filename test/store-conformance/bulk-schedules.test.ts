@@ -161,6 +161,32 @@ for (const backend of backends) {
       expect(await a.getBulkLaunch(run.id)).toMatchObject({ status: 'done', finishedAt: T0 + 5, leaseUntil: null });
     });
 
+    it('rows list as the runner and the report read them: pending ones up to a byte budget, finished ones alone', async () => {
+      const run = bulk({ id: uuidv7(T0) });
+      await a.insertBulkLaunch(run);
+      const big = (n: number): Record<string, unknown> => ({ Title: `${n}`.padEnd(100_000, 'x') });
+      const errors = [{ field: 'Title', message: 'is required' }];
+      const rows = [1, 2, 3, 4, 5].map((row) =>
+        row === 2 ? { row, status: 'refused' as const, errors } : { row, status: 'pending' as const, input: big(row) },
+      );
+      expect(await a.insertBulkRows(run.id, rows, lease('node-a'))).toBe(true);
+      // A page ends once its inputs pass the budget: the row that crosses it is the last one.
+      const page = await a.listBulkRows(run.id, 0, 500, 'pending', 150_000);
+      expect(page.map((r) => r.row)).toEqual([1, 3]);
+      expect(page[1]).toEqual({ row: 3, status: 'pending', input: big(3) });
+      // A single row larger than the budget is still a page, so the runner always moves on.
+      expect((await a.listBulkRows(run.id, 3, 500, 'pending', 10)).map((r) => r.row)).toEqual([4]);
+      expect((await a.listBulkRows(run.id, 0, 500, 'pending')).map((r) => r.row)).toEqual([1, 3, 4, 5]);
+      expect(await a.finishBulkParse(run.id, lease('node-a'))).toBe(true);
+      expect(await a.recordBulkResults(run.id, [{ row: 4, status: 'launched', actionId: 'act-4' }], lease('node-a'))).toBe(true);
+      // The report's rows: finished only, the pending ones around them skipped.
+      expect(await a.listBulkRows(run.id, 0, 10, 'finished')).toEqual([
+        { row: 2, status: 'refused', errors },
+        { row: 4, status: 'launched', actionId: 'act-4' },
+      ]);
+      expect(await a.listBulkRows(run.id, 2, 1, 'finished')).toEqual([{ row: 4, status: 'launched', actionId: 'act-4' }]);
+    });
+
     it('a stale run is resumed by one node; a run that was still parsing fails', async () => {
       const running = bulk({ id: uuidv7(T0), status: 'running', leaseUntil: T0 + 1000 });
       const parsing = bulk({ id: uuidv7(T0), status: 'parsing', leaseUntil: T0 + 1000 });

@@ -3,7 +3,7 @@
 // (it stalled, another node resumed the run) changes nothing. Batches of rows go as one jsonb parameter.
 
 import type { Pool, PoolClient } from 'pg';
-import type { BulkLaunchRow, BulkLease, BulkRowRecord, BulkRowResult } from '../bulk-schedule-types.ts';
+import type { BulkLaunchRow, BulkLease, BulkRowRecord, BulkRowResult, BulkRowStatusFilter } from '../bulk-schedule-types.ts';
 import { BODY_LOST, BULK_COLUMNS, bulkFromRow, bulkRowFromRow, bulkRowValues, bulkValues } from '../bulk-schedule-rows.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -61,11 +61,17 @@ export async function listBulkRows(
   bulkId: string,
   afterRow: number,
   limit: number,
-  status?: BulkRowRecord['status'],
+  status?: BulkRowStatusFilter,
+  maxBytes = Number.MAX_SAFE_INTEGER,
 ): Promise<BulkRowRecord[]> {
+  const which = status === 'pending' ? "AND status = 'pending'" : status === 'finished' ? "AND status <> 'pending'" : '';
   const r = await pool.query(
-    `SELECT * FROM bulk_launch_rows WHERE bulk_id = $1 AND row_no > $2 ${status ? 'AND status = $4' : ''} ORDER BY row_no LIMIT $3`,
-    status ? [bulkId, afterRow, limit, status] : [bulkId, afterRow, limit],
+    `SELECT * FROM (
+       SELECT p.*, sum(p.row_bytes) OVER (ORDER BY p.row_no ROWS UNBOUNDED PRECEDING) AS page_bytes
+         FROM (SELECT *, coalesce(octet_length(input::text), 0) AS row_bytes FROM bulk_launch_rows
+                WHERE bulk_id = $1 AND row_no > $2 ${which} ORDER BY row_no LIMIT $3) p) page
+      WHERE page_bytes - row_bytes < $4 ORDER BY row_no`,
+    [bulkId, afterRow, limit, maxBytes],
   );
   return (r.rows as Row[]).map(bulkRowFromRow);
 }

@@ -57,6 +57,7 @@ import type {
   BulkLaunchRow,
   BulkLease,
   BulkRowRecord,
+  BulkRowStatusFilter,
   BulkRowResult,
   ReplayFilter,
   ReplayKeyRequest,
@@ -345,8 +346,13 @@ export class PostgresStore implements Store {
   insertBulkRows = async (bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> =>
     bulk.insertBulkRows(this.pool, bulkId, rows, lease);
   finishBulkParse = async (bulkId: string, lease: BulkLease): Promise<boolean> => bulk.finishBulkParse(this.pool, bulkId, lease);
-  listBulkRows = async (bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> =>
-    bulk.listBulkRows(this.pool, bulkId, afterRow, limit, status);
+  listBulkRows = async (
+    bulkId: string,
+    afterRow: number,
+    limit: number,
+    status?: BulkRowStatusFilter,
+    maxBytes?: number,
+  ): Promise<BulkRowRecord[]> => bulk.listBulkRows(this.pool, bulkId, afterRow, limit, status, maxBytes);
   recordBulkResults = async (bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> =>
     bulk.recordBulkResults(this.pool, bulkId, results, lease);
   finishBulkLaunch = async (bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> =>

@@ -3,7 +3,7 @@
 // stalled, another node resumed the run) changes nothing.
 
 import type Database from 'better-sqlite3';
-import type { BulkLaunchRow, BulkLease, BulkRowRecord, BulkRowResult } from '../bulk-schedule-types.ts';
+import type { BulkLaunchRow, BulkLease, BulkRowRecord, BulkRowResult, BulkRowStatusFilter } from '../bulk-schedule-types.ts';
 import { BODY_LOST, BULK_COLUMNS, bulkFromRow, bulkRowFromRow, bulkRowValues, bulkValues } from '../bulk-schedule-rows.ts';
 import { prepared } from './statements.ts';
 
@@ -62,16 +62,19 @@ export function listBulkRows(
   bulkId: string,
   afterRow: number,
   limit: number,
-  status?: BulkRowRecord['status'],
+  status?: BulkRowStatusFilter,
+  maxBytes = Number.MAX_SAFE_INTEGER,
 ): BulkRowRecord[] {
-  const rows = status
-    ? prepared(db, 'SELECT * FROM bulk_launch_rows WHERE bulk_id = ? AND status = ? AND row_no > ? ORDER BY row_no LIMIT ?').all(
-        bulkId,
-        status,
-        afterRow,
-        limit,
-      )
-    : prepared(db, 'SELECT * FROM bulk_launch_rows WHERE bulk_id = ? AND row_no > ? ORDER BY row_no LIMIT ?').all(bulkId, afterRow, limit);
+  const which = status === 'pending' ? "AND status = 'pending'" : status === 'finished' ? "AND status <> 'pending'" : '';
+  // The inputs' sizes come from the row headers (octet_length reads no text), summed in row order.
+  const rows = prepared(
+    db,
+    `SELECT * FROM (
+       SELECT p.*, sum(p.row_bytes) OVER (ORDER BY p.row_no ROWS UNBOUNDED PRECEDING) AS page_bytes
+         FROM (SELECT *, coalesce(octet_length(input), 0) AS row_bytes FROM bulk_launch_rows
+                WHERE bulk_id = ? AND row_no > ? ${which} ORDER BY row_no LIMIT ?) p)
+      WHERE page_bytes - row_bytes < ? ORDER BY row_no`,
+  ).all(bulkId, afterRow, limit, maxBytes);
   return (rows as Row[]).map(bulkRowFromRow);
 }
 

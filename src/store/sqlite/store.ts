@@ -62,6 +62,7 @@ import type {
   BulkLaunchRow,
   BulkLease,
   BulkRowRecord,
+  BulkRowStatusFilter,
   BulkRowResult,
   ReplayFilter,
   ReplayKeyRequest,
@@ -452,8 +453,13 @@ export class SqliteStore implements Store {
   insertBulkRows = async (bulkId: string, rows: BulkRowRecord[], lease: BulkLease): Promise<boolean> =>
     bulk.insertBulkRows(this.db, bulkId, rows, lease);
   finishBulkParse = async (bulkId: string, lease: BulkLease): Promise<boolean> => bulk.finishBulkParse(this.db, bulkId, lease);
-  listBulkRows = async (bulkId: string, afterRow: number, limit: number, status?: BulkRowRecord['status']): Promise<BulkRowRecord[]> =>
-    bulk.listBulkRows(this.db, bulkId, afterRow, limit, status);
+  listBulkRows = async (
+    bulkId: string,
+    afterRow: number,
+    limit: number,
+    status?: BulkRowStatusFilter,
+    maxBytes?: number,
+  ): Promise<BulkRowRecord[]> => bulk.listBulkRows(this.db, bulkId, afterRow, limit, status, maxBytes);
   recordBulkResults = async (bulkId: string, results: BulkRowResult[], lease: BulkLease): Promise<boolean> =>
     bulk.recordBulkResults(this.db, bulkId, results, lease);
   finishBulkLaunch = async (bulkId: string, status: 'done' | 'failed', error: string | null, lease: BulkLease): Promise<boolean> =>
