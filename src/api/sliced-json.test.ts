@@ -31,6 +31,7 @@ describe('a JSON body parsed a row at a time', () => {
       expect(await sliced(text)).toEqual(JSON.parse(text));
     expect(await sliced('{"rows":[],"process":"p"}')).toEqual({ rows: [], process: 'p' });
     expect(await sliced('{}')).toEqual({});
+    expect(await sliced('\uFEFF{"rows":[1]}')).toEqual({ rows: [1] });
     // A repeated member: the last one, as JSON.parse.
     expect(await sliced('{"actionType":"a","actionType":"b","rows":[1]}')).toEqual({ actionType: 'b', rows: [1] });
     // rows that is no array is parsed whole, for the schema to refuse.

@@ -70,6 +70,8 @@ export async function parseSlicedObject(buf: Buffer, arrayKey: string, parse: Pi
   };
 
   const out: Record<string, unknown> = {};
+  // A byte order mark, which the server's parser skips too.
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
   expect(0x7b, '{');
   skipSpace();
   if (buf[i] === 0x7d) i++;
