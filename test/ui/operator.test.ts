@@ -50,6 +50,11 @@ describe('the operator screens', () => {
     await expect.poll(() => bar.getByTestId('retried').textContent()).toBe('retried 0 of 3');
     expect(await bar.getByTestId('last-error').textContent()).toContain('503');
     expect(await bar.textContent()).toContain('next retry');
+    // The timeline's "Retry 1 of 3 at <time>" shows that time as the page shows every time: local, not UTC text.
+    const retryEntry = page.locator('.timeline li', { hasText: 'Retry 1 of 3 at' });
+    const nextRetryAt = (await h.callout.actions.getAction(id)).retry.nextRetryAt!;
+    expect(await retryEntry.locator('time').last().getAttribute('datetime')).toBe(nextRetryAt);
+    expect(await retryEntry.textContent()).not.toContain(nextRetryAt);
     await bar.getByRole('button', { name: 'Pause retries' }).click();
     await expect.poll(() => page.getByTestId('why').textContent()).toContain('automatic retries paused after 0 of 3');
     expect((await h.callout.actions.getAction(id)).retry.paused).toBe(true);

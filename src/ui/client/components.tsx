@@ -23,6 +23,24 @@ export function when(iso: string | null | undefined): string {
   return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
 }
 
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
+
+/**
+ * Text from the server (a timeline entry, a notice) with the UTC times in it ("Retry 2 of 5 at
+ * 2026-12-05T02:00:00.000Z") shown as every other time on the page is: local, the full date on hover.
+ */
+export function Timed({ text }: { text: string }) {
+  const parts: ComponentChildren[] = [];
+  let last = 0;
+  for (const m of text.matchAll(ISO_TIME)) {
+    parts.push(text.slice(last, m.index), <Time iso={m[0]} />);
+    last = m.index + m[0].length;
+  }
+  if (last === 0) return <>{text}</>;
+  parts.push(text.slice(last));
+  return <>{parts}</>;
+}
+
 export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return null;
   return (

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
-import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
+import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 
 interface TimelineItem {
@@ -304,7 +304,8 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
             .reverse()
             .map((t) => (
               <li key={t.seq} class={`kind-${t.kind}`}>
-                <Time iso={t.at} /> <span class="actor">{t.actor}</span> <strong>{t.kind.replace(/_/g, ' ')}</strong> {t.message}
+                <Time iso={t.at} /> <span class="actor">{t.actor}</span> <strong>{t.kind.replace(/_/g, ' ')}</strong>{' '}
+                <Timed text={t.message} />
                 {t.kind === 'attempt' && t.data && <Attempt data={t.data} />}
               </li>
             ))}

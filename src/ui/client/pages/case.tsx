@@ -5,7 +5,7 @@
 
 import { useEffect, useRef } from 'preact/hooks';
 import { api, titleOf, type ActionView, type Session } from '../api.ts';
-import { ErrorBox, StateBadge, Time, announce, useData, whyLine } from '../components.tsx';
+import { ErrorBox, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
 
@@ -222,7 +222,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         <ul class="timeline notes">
           {notes.map((n, i) => (
             <li key={i}>
-              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on {titleOf(n.action)}: {n.message}
+              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on {titleOf(n.action)}: <Timed text={n.message} />
             </li>
           ))}
         </ul>

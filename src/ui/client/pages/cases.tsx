@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { ErrorBox, Time, announce, useData } from '../components.tsx';
+import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { subscribe } from '../live.ts';
 import type { CaseView } from './case.tsx';
@@ -125,7 +125,7 @@ export function NotificationsPage() {
       <ul class="timeline">
         {list.data?.items.map((n) => (
           <li key={n.id} class={`kind-${n.kind}${n.readAt ? ' read' : ''}`} data-id={n.id}>
-            <Time iso={n.at} /> <strong>{n.kind.replace(/_/g, ' ')}</strong> {n.message}{' '}
+            <Time iso={n.at} /> <strong>{n.kind.replace(/_/g, ' ')}</strong> <Timed text={n.message} />{' '}
             {n.actionId && <a href={`/ui/actions/${n.actionId}`}>the action</a>}
             {n.caseId && (
               <>

@@ -4,7 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { ErrorBox, Field, Time, announce, useData } from '../components.tsx';
+import { ErrorBox, Field, Time, Timed, announce, useData } from '../components.tsx';
 
 interface Webhook {
   id: string;
@@ -178,7 +178,11 @@ export function WebhooksPage() {
                 <td>{w.events.join(', ')}</td>
                 <td data-testid="webhook-status">
                   {w.enabled ? 'Enabled' : 'Disabled'}
-                  {w.disabledReason && <div class="hint">{w.disabledReason}</div>}
+                  {w.disabledReason && (
+                    <div class="hint">
+                      <Timed text={w.disabledReason} />
+                    </div>
+                  )}
                   {w.failingSince && (
                     <div class="hint">
                       failing since <Time iso={w.failingSince} />
