@@ -24,10 +24,16 @@ function notJson(message: string): SyntaxError {
 const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
- * The object in `buf`, with `arrayKey`'s array parsed an element at a time. Members nested past
- * MAX_PARSE_DEPTH are refused before they are parsed (422, as the server's parser refuses them).
+ * The object in `buf`, with `arrayKey`'s array parsed an element at a time, at most `maxItems` of
+ * them. Members nested past MAX_PARSE_DEPTH are refused before they are parsed (422, as the server's
+ * parser refuses them).
  */
-export async function parseSlicedObject(buf: Buffer, arrayKey: string, parse: PieceParser): Promise<Record<string, unknown>> {
+export async function parseSlicedObject(
+  buf: Buffer,
+  arrayKey: string,
+  parse: PieceParser,
+  maxItems = Number.POSITIVE_INFINITY,
+): Promise<Record<string, unknown>> {
   let i = 0;
   let sliceEnd = SLICE_BYTES;
   const skipSpace = (): void => {
@@ -94,6 +100,9 @@ export async function parseSlicedObject(buf: Buffer, arrayKey: string, parse: Pi
         else
           for (;;) {
             skipSpace();
+            // Refused at once, as the schema would refuse it once all were parsed (50 MB of `1,` is 25 million).
+            if (items.length === maxItems)
+              throw new ValidationError([{ field: key, message: `must NOT have more than ${maxItems} items` }]);
             const end = valueEnd(i, key, 2);
             items.push(piece(i, end));
             i = end;

@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../errors.ts';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
-import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema } from './schemas.ts';
+import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema, MAX_JSON_ROWS } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
 import { created } from '../api/openapi.ts';
 import { boundedJsonParser, pieceParser } from '../api/body-depth.ts';
@@ -44,7 +44,7 @@ export const bulkLaunchRoutes =
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
       if (body.length <= SLICED_FROM_BYTES) return json(req, body.toString('utf8'), done);
-      parseSlicedObject(body, 'rows', pieceParser(piece, req)).then(
+      parseSlicedObject(body, 'rows', pieceParser(piece, req), MAX_JSON_ROWS).then(
         (v) => done(null, v),
         (err: Error) => done(err),
       );

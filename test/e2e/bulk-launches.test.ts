@@ -253,6 +253,12 @@ for (const onPostgres of [false, true])
         const tooMany = await h.api('POST', '/v1/bulk-launches', { actionType: 'ticket', rows: Array(100_001).fill({}) });
         expect(tooMany.status).toBe(422);
         expect(tooMany.body.errors[0].field).toBe('rows');
+        // A body over 1 MB (read a row at a time) stops at the 100,001st row: 13 million rows are not all parsed first.
+        const millions = await h.api('POST', '/v1/bulk-launches', `{"actionType":"ticket","rows":[${'{},'.repeat(13_000_000)}{}]}`);
+        expect([millions.status, millions.body.errors]).toEqual([
+          422,
+          [{ field: 'rows', message: 'must NOT have more than 100000 items' }],
+        ]);
         const big = await request(`${h.url}/v1/bulk-launches?actionType=ticket`, {
           method: 'POST',
           headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'text/csv' },
