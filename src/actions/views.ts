@@ -125,6 +125,15 @@ export function timelineView(rows: TimelineRow[]): TimelineEntry[] {
     actor: r.actor,
     kind: r.kind,
     message: r.message,
-    ...(r.data ? { data: r.data } : {}),
+    ...(r.data ? { data: dataView(r.data) } : {}),
   }));
+}
+
+/**
+ * An entry's data as integrators read it: a retry's `nextRetryAt` is stored as epoch milliseconds
+ * (entries written by every version so far) and shown as an ISO time, as the action's own
+ * `retry.nextRetryAt` and the webhook event's are.
+ */
+function dataView(data: Record<string, unknown>): Record<string, unknown> {
+  return typeof data.nextRetryAt === 'number' ? { ...data, nextRetryAt: iso(data.nextRetryAt) } : data;
 }

@@ -228,6 +228,15 @@ describe('retries', () => {
     expect(r.retry.lastError).toContain('HTTP 503');
     const keys = h.mock.log.filter((e) => e.path === '/fail-then-ok' && e.key === a.id).map((e) => e.status);
     expect(keys).toEqual([503, 503, 200]);
+    // The timeline's retry entries give their time as every other time is given: ISO text.
+    const retries = (await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items.filter(
+      (e: { kind: string }) => e.kind === 'retry_scheduled',
+    );
+    expect(retries).toHaveLength(2);
+    for (const e of retries) {
+      expect(e.data).toMatchObject({ maxRetries: 5, nextRetryAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+      expect(Date.parse(e.data.nextRetryAt) - Date.parse(e.at)).toBeGreaterThanOrEqual(30);
+    }
   });
 
   it('a 429 with Retry-After is retried no sooner than the server asked', async () => {
