@@ -31,7 +31,7 @@ export interface Settings {
   webhookDelivery: boolean;
   /** Open HTTP connections the node accepts at once; more are closed as they arrive (CALLOUT_MAX_CONNECTIONS). @default 4096 */
   maxConnections: number;
-  /** Open HTTP connections accepted from one address (CALLOUT_MAX_CONNECTIONS_PER_ADDRESS). @default 1024 */
+  /** Open HTTP connections accepted from one address (CALLOUT_MAX_CONNECTIONS_PER_ADDRESS). @default 256 */
   maxConnectionsPerAddress: number;
   /**
    * The reverse proxies in front of the node whose X-Forwarded-For / -Proto are believed (CALLOUT_TRUST_PROXY):
@@ -59,8 +59,11 @@ function badProxyEntries(entries: string[]): string[] {
  * a load balancer or integrators' pooled clients hold open, far below a usual descriptor limit.
  */
 export const MAX_CONNECTIONS_DEFAULT = 4096;
-/** A quarter of the total: one client alone cannot hold every place. Behind a proxy, the proxy is that address. */
-export const MAX_CONNECTIONS_PER_ADDRESS_DEFAULT = 1024;
+/**
+ * A sixteenth of the total: a client needs sixteen addresses (sixteen /64s) to hold every place.
+ * Behind a proxy, the proxy is that address: raise it to what the proxy holds open.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS_DEFAULT = 256;
 
 /** The settings read from the environment only, for `serve --help` (the flags list the rest). */
 export const ENVIRONMENT_HELP = `
@@ -77,7 +80,7 @@ Also read from the environment:
   CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)
   CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)
   CALLOUT_MAX_CONNECTIONS_PER_ADDRESS
-                              open HTTP connections accepted from one address (default 1024)
+                              open HTTP connections accepted from one address (default 256)
   CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: addresses,
                               CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
 

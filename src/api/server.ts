@@ -62,6 +62,9 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
     // ever). Not an idle socket timeout: a Test action may rightly wait up to a connector's timeout.
     requestTimeout: 30_000,
     http: { headersTimeout: 15_000, connectionsCheckingInterval: 5_000 },
+    // A socket idle between requests is closed after 5 s (Fastify's default 72 s let one client with
+    // four addresses hold every connection place after a single public GET on each).
+    keepAliveTimeout: 5_000,
     // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
     // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
     // (useSemicolonDelimiter is read from routerOptions but missing from its type.)
