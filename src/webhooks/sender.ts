@@ -16,24 +16,37 @@ export interface WebhookSendResult {
 }
 
 export class WebhookSender {
-  private readonly agent: Agent;
+  /**
+   * One agent (its own connections) per subscription: with one shared by all, a receiver that holds
+   * its requests took every connection to its host and port, and another subscription on that origin
+   * (one gateway, many hooks) waited in the queue until its attempts were recorded as timeouts.
+   */
+  private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly opts: { allowPrivateNetworks: boolean; timeoutMs: number; connections?: number }) {
-    this.agent = new Agent({
-      connections: opts.connections ?? 16,
-      keepAliveTimeout: 10_000,
-      connect: outboundConnector({ timeout: opts.timeoutMs, allowPrivateNetworks: opts.allowPrivateNetworks }),
-    });
+  constructor(private readonly opts: { allowPrivateNetworks: boolean; timeoutMs: number; connections?: number }) {}
+
+  private agentOf(pool: string): Agent {
+    let agent = this.agents.get(pool);
+    if (!agent) {
+      agent = new Agent({
+        connections: this.opts.connections ?? 16,
+        keepAliveTimeout: 10_000,
+        connect: outboundConnector({ timeout: this.opts.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
+      });
+      this.agents.set(pool, agent);
+    }
+    return agent;
   }
 
-  async send(url: string, headers: Record<string, string>, body: string): Promise<WebhookSendResult> {
+  /** One attempt; `pool` names whose connections it uses (the subscription's id). */
+  async send(url: string, headers: Record<string, string>, body: string, pool = ''): Promise<WebhookSendResult> {
     const started = performance.now();
     const ctl = new AbortController();
     // The whole exchange, body included: a receiver trickling bytes cannot hold a worker slot for ever.
     const timer = setTimeout(() => ctl.abort(new Error('deadline')), this.opts.timeoutMs);
     const took = (): number => Math.round(performance.now() - started);
     try {
-      const res = await this.agent.request({
+      const res = await this.agentOf(pool).request({
         origin: new URL(url).origin,
         path: pathOf(url),
         method: 'POST',
@@ -65,7 +78,8 @@ export class WebhookSender {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    this.agents.clear();
   }
 }
 

@@ -220,7 +220,7 @@ export class DeliveryWorker {
     if (sub.disabledAt !== null) return undefined;
     const now = this.o.clock.now();
     const headers = signWebhook(this.secretsOf(sub), d.id, now, d.body);
-    const sent = await this.o.sender.send(sub.url, { ...headers }, d.body);
+    const sent = await this.o.sender.send(sub.url, { ...headers }, d.body, sub.id);
     const at = this.o.clock.now();
     const step = nextStep(d.attempts, sent.outcome, at, Math.random(), this.o.settings);
     const wasDisabled = sub.disabledAt !== null;
