@@ -8,6 +8,7 @@ import type { Callout } from '../callout.ts';
 import { ROLES, type Principal, type Role } from '../api-keys/service.ts';
 import { problem, sendProblem, type Problem } from './problem.ts';
 import { presentedSessionKeyId, principalFromCookie } from '../ui/session.ts';
+import { clientOf } from './connection-cap.ts';
 
 /** The key a public UI-session request is counted against (limitBy 'session'). */
 const SESSION_KEY_ID = Symbol('sessionKeyId');
@@ -76,14 +77,15 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
   const limiter = (o: CreateRateLimitOptions & { cache: number }): ReturnType<typeof app.createRateLimit> =>
     app.createRateLimit({ timeWindow: window, ...o } as CreateRateLimitOptions);
   const perKey = limiter({ max: l.perKey, keyGenerator: (req) => req.principal!.id, cache: 10_000 });
-  const perAddress = limiter({ max: l.perAddressWithoutKey, keyGenerator: (req) => req.ip, cache: 50_000 });
+  // An IPv6 client by its /64 (as the connection cap counts it): one host holds a whole /64 of addresses.
+  const perAddress = limiter({ max: l.perAddressWithoutKey, keyGenerator: (req) => clientOf(req.ip), cache: 50_000 });
   // Signed in, the UI's own session calls (whoami, sign-out) count against an allowance of the key (as
   // large as its API allowance, kept apart from it), not the address's:
   // requests without a key from the same address (a proxy, an office's NAT) cannot lock it out of signing out.
   const perSession = limiter({ max: l.perKey, keyGenerator: (req) => (req as WithSessionKey)[SESSION_KEY_ID]!, cache: 10_000 });
   const perToken = limiter({
     max: l.perCallbackToken,
-    keyGenerator: (req) => (req.params as { token?: string }).token ?? req.ip,
+    keyGenerator: (req) => (req.params as { token?: string }).token ?? clientOf(req.ip),
     cache: 100_000,
   });
   /**

@@ -66,6 +66,11 @@ describe('CALLOUT_TRUST_PROXY', () => {
       expect(await statuses(h, ['10.0.0.1', '10.0.0.1', '10.0.0.1', '10.0.0.1'])).toEqual([401, 401, 401, 429]);
       // Another client behind the same proxy is not locked out by the first.
       expect(await statuses(h, ['10.0.0.2'])).toEqual([401]);
+      // An IPv6 client is counted by its /64, as the connection cap counts it: a host holds all of one.
+      expect(await statuses(h, ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::9', '2001:db8:1:2::3'])).toEqual([
+        401, 401, 401, 429,
+      ]);
+      expect(await statuses(h, ['2001:db8:1:3::1'])).toEqual([401]);
       const r = await request(`${h.url}/ui/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', 'x-forwarded-for': '10.0.0.9' },
