@@ -69,6 +69,14 @@ export async function parseSlicedObject(
     if (end === start) throw notJson(`expected a value at byte ${start}`);
     return parse(buf.toString('utf8', start, end));
   };
+  /** After a member or an element: true on a comma (another follows), false on the container's close. */
+  const another = (close: number, what: string): boolean => {
+    skipSpace();
+    const c = buf[i++];
+    if (c === 0x2c) return true;
+    if (c === close) return false;
+    throw notJson(`expected , or ${what} at byte ${i - 1}`);
+  };
   const pace = async (): Promise<void> => {
     if (i < sliceEnd) return;
     sliceEnd = i + SLICE_BYTES;
@@ -107,12 +115,7 @@ export async function parseSlicedObject(
             items.push(piece(i, end));
             i = end;
             await pace();
-            skipSpace();
-            if (buf[i] === 0x2c) i++;
-            else if (buf[i] === 0x5d) {
-              i++;
-              break;
-            } else throw notJson(`expected , or ] at byte ${i}`);
+            if (!another(0x5d, ']')) break;
           }
         out[key] = items;
       } else {
@@ -121,12 +124,7 @@ export async function parseSlicedObject(
         i = end;
         await pace();
       }
-      skipSpace();
-      if (buf[i] === 0x2c) i++;
-      else if (buf[i] === 0x7d) {
-        i++;
-        break;
-      } else throw notJson(`expected , or } at byte ${i}`);
+      if (!another(0x7d, '}')) break;
     }
   skipSpace();
   if (i < buf.length) throw notJson(`unexpected text after the body at byte ${i}`);
