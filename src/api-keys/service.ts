@@ -33,8 +33,32 @@ export interface ApiKeyServiceDeps {
 export class ApiKeyService {
   /** When this node last wrote each key's lastUsedAt: the write stays off the per-request path. */
   private readonly keyTouchedAt = new Map<string, number>();
+  /** Hashes of the keys not revoked, read at most once a second, for {@link mayBeKey}. */
+  private live: { hashes: Set<string>; at: number } | undefined;
+  private liveLoad: Promise<Set<string>> | undefined;
 
   constructor(private readonly d: ApiKeyServiceDeps) {}
+
+  /**
+   * False when the key is certainly not a live one, without a look-up of its own: the hashes of live
+   * keys are read at most once a second (one read however many ask). For requests from an address
+   * already over its allowance for guesses, so a flood of made-up keys costs the store one read a
+   * second rather than one each. A key made on another node in the last second may read as unknown.
+   */
+  async mayBeKey(key: string): Promise<boolean> {
+    const hash = sha256(key);
+    if (this.live?.hashes.has(hash)) return true;
+    if (this.live !== undefined && this.d.clock.now() - this.live.at < 1_000) return false;
+    this.liveLoad ??= this.d.store
+      .listApiKeys()
+      .then((rows) => {
+        const hashes = new Set(rows.filter((r) => r.revokedAt === undefined).map((r) => r.keyHash));
+        this.live = { hashes, at: this.d.clock.now() };
+        return hashes;
+      })
+      .finally(() => (this.liveLoad = undefined));
+    return (await this.liveLoad).has(hash);
+  }
 
   /**
    * A new key, shown once. The HTTP schema already refuses wrong types and unknown fields; these
@@ -65,6 +89,7 @@ export class ApiKeyService {
       ...(user !== null ? { user: user as string } : {}),
     };
     await this.d.store.insertApiKey(row);
+    this.live = undefined;
     return { ...apiKeyView(row), key };
   }
 

@@ -99,10 +99,26 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
     return token === undefined || callout.engine.actionIdOfToken(token) !== undefined ? perToken : perAddress;
   };
 
+  /** Addresses (by clientOf) over their allowance for requests without a valid key, and until when. */
+  const blockedUntil = new Map<string, number>();
+  const addressBlocked = (req: FastifyRequest): boolean => {
+    const client = clientOf(req.ip);
+    const until = blockedUntil.get(client);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    blockedUntil.delete(client);
+    return false;
+  };
+
   /** Counts the request; answers 429 with Retry-After when over the limit. */
   const limited = async (req: FastifyRequest, reply: FastifyReply, check: typeof perKey): Promise<boolean> => {
     const r = await check(req);
     if (r.isAllowed || !r.isExceeded) return false;
+    if (check === perAddress) {
+      // Bounded as the counters are: the oldest entry goes first.
+      if (blockedUntil.size >= 50_000) blockedUntil.delete(blockedUntil.keys().next().value!);
+      blockedUntil.set(clientOf(req.ip), Date.now() + r.ttlInSeconds * 1000);
+    }
     reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
     reply.header('x-ratelimit-limit', String(r.max));
     reply.header('x-ratelimit-remaining', '0');
@@ -148,6 +164,12 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
           { field: 'Authorization', message: 'must be the word Bearer, a space and an API key' },
         ]),
       );
+    }
+    // An address already over its allowance for guesses is refused without a look-up of a key that
+    // is not live: a flood of made-up keys would otherwise cost the store a read each.
+    if (addressBlocked(req) && !(await callout.apiKeys.mayBeKey(key))) {
+      await limited(req, reply, perAddress);
+      return;
     }
     const principal = await callout.apiKeys.authenticate(key);
     if (!principal) {

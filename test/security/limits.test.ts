@@ -97,6 +97,32 @@ describe('rate limits', () => {
     expect((await s.send('GET', '/v1/connectors', { headers: bearer(other) })).status).toBe(200);
   });
 
+  it('an address over its allowance is refused made-up keys without a store look-up each; its live keys, new ones too, go on', async () => {
+    const fresh = await rawServer(h.callout, { perKey: 100, perAddressWithoutKey: 3, perCallbackToken: 3 });
+    const store = h.callout.store;
+    const find = store.findApiKey.bind(store);
+    let lookups = 0;
+    store.findApiKey = (hash) => ((lookups += 1), find(hash));
+    try {
+      for (let i = 0; i < 3; i++) expect((await fresh.send('GET', '/v1/connectors', { headers: bearer(`co_flood${i}`) })).status).toBe(401);
+      expect((await fresh.send('GET', '/v1/connectors', { headers: bearer('co_flood3') })).status).toBe(429);
+      lookups = 0;
+      const flood = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => fresh.send('GET', '/v1/connectors', { headers: bearer(`co_flood-more${i}`) })),
+      );
+      expect(flood.map((r) => r.status)).toEqual(Array(200).fill(429));
+      expect(flood[0]!.headers['retry-after']).toBeDefined();
+      expect(lookups).toBe(0);
+      // A valid key from the same address (an office behind one NAT) is still served, as is one made just now.
+      expect((await fresh.send('GET', '/v1/connectors', { headers: bearer(other) })).status).toBe(200);
+      const made = (await h.callout.apiKeys.create({ name: 'made-during-flood', roles: ['builder'] })).key;
+      expect((await fresh.send('GET', '/v1/connectors', { headers: bearer(made) })).status).toBe(200);
+    } finally {
+      store.findApiKey = find;
+      await fresh.close();
+    }
+  });
+
   it('callbacks per genuine token, so one vendor address answering many actions is not cut; health is never limited', async () => {
     const token = (n: number): string => h.callout.engine.callbackToken(`0190a000-0000-7000-8000-00000000000${n}`);
     const a: number[] = [];
