@@ -29,7 +29,7 @@ export interface Settings {
   sqliteThread: boolean;
   /** Whether this node delivers webhooks (CALLOUT_WEBHOOK_DELIVERY=off for a node that only writes the outbox; others deliver). @default true */
   webhookDelivery: boolean;
-  /** Open HTTP connections the node accepts at once; more are closed as they arrive (CALLOUT_MAX_CONNECTIONS). @default 4096 */
+  /** Open HTTP connections the node accepts at once; a newcomer then takes a quiet socket's place, or is closed as it arrives (CALLOUT_MAX_CONNECTIONS). @default 4096 */
   maxConnections: number;
   /** Open HTTP connections accepted from one address (CALLOUT_MAX_CONNECTIONS_PER_ADDRESS). @default 256 */
   maxConnectionsPerAddress: number;
@@ -78,7 +78,8 @@ Also read from the environment:
   CALLOUT_CASE_WORKER         0: this node moves no cases through their processes (default 1)
   CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
   CALLOUT_WEBHOOK_DELIVERY    off: this node sends no webhooks; others deliver its events (default on)
-  CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; more are closed (default 4096)
+  CALLOUT_MAX_CONNECTIONS     open HTTP connections accepted at once; then a quiet one is closed for a
+                              newcomer, or the newcomer is (default 4096)
   CALLOUT_MAX_CONNECTIONS_PER_ADDRESS
                               open HTTP connections accepted from one address (default 256)
   CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: addresses,

@@ -1,9 +1,10 @@
 // Caps on open connections: in all, and from one address. Without them, a client that opens sockets
 // and sends nothing would use up the process's file descriptors (and with them the engine's outbound
 // connections and the store's files); with the total alone, one client could hold every place.
-// Connections over a cap are closed as they arrive, and the log says so at most once a minute.
+// At the total cap a newcomer takes an idle socket's place (see capConnections); otherwise connections
+// over a cap are closed as they arrive, and the log says so at most once a minute.
 
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.ts';
 
@@ -18,7 +19,7 @@ export interface ConnectionCaps {
 
 /** Counts refusals and reports them: the first at once, then what came since, once a minute. */
 class Refusals {
-  private counts = { total: 0, perAddress: 0 };
+  private counts = { total: 0, perAddress: 0, evicted: 0 };
   private last: string | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -27,13 +28,13 @@ class Refusals {
     private readonly logger: Logger,
   ) {}
 
-  note(kind: 'total' | 'perAddress', from: string | undefined): void {
+  note(kind: 'total' | 'perAddress' | 'evicted', from: string | undefined): void {
     this.counts[kind]++;
     this.last = from;
     if (this.timer === undefined) {
       this.report();
       this.timer = setInterval(() => {
-        if (this.counts.total + this.counts.perAddress === 0) this.stop();
+        if (this.counts.total + this.counts.perAddress + this.counts.evicted === 0) this.stop();
         else this.report();
       }, WARN_EVERY_MS).unref();
     }
@@ -50,13 +51,14 @@ class Refusals {
         refusedSinceLastWarning: this.counts.total + this.counts.perAddress,
         overTotal: this.counts.total,
         overPerAddress: this.counts.perAddress,
+        idleClosedForNewcomers: this.counts.evicted,
         lastFrom: this.last,
         maxConnections: this.caps.max,
         maxConnectionsPerAddress: this.caps.perAddress,
       },
-      'connections refused: over CALLOUT_MAX_CONNECTIONS (all clients) or CALLOUT_MAX_CONNECTIONS_PER_ADDRESS (one address)',
+      'connections refused: over CALLOUT_MAX_CONNECTIONS (all clients) or CALLOUT_MAX_CONNECTIONS_PER_ADDRESS (one address); at the first, idle sockets of the address holding the most are closed for newcomers first',
     );
-    this.counts = { total: 0, perAddress: 0 };
+    this.counts = { total: 0, perAddress: 0, evicted: 0 };
   }
 }
 
@@ -77,24 +79,103 @@ export function clientOf(address: string): string {
     .join(':')}::/64`;
 }
 
+/** How long a socket must have been quiet (no request in flight, nothing answered) to be closed for a newcomer. */
+export const EVICT_IDLE_AFTER_MS = 1_000;
+
+/** Sockets over the total cap that Node itself accepts, so a newcomer can take an idle socket's place. */
+const EVICTION_HEADROOM = 64;
+
+const capsOf = new WeakMap<Server, ConnectionCaps>();
+
+/** The caps a server was given (for tests and diagnostics). */
+export function connectionCapsOf(server: Server): ConnectionCaps | undefined {
+  return capsOf.get(server);
+}
+
+interface Held {
+  from: string;
+  /** Requests on the socket not yet answered (pipelined ones count one each). */
+  inFlight: number;
+  /** When a request last started or ended on it, or when it connected. */
+  lastActive: number;
+}
+
+/**
+ * Caps the server's connections. At the total cap, a newcomer takes the place of the socket quiet the
+ * longest (for at least {@link EVICT_IDLE_AFTER_MS}, with no request in flight) of the address that holds
+ * the most places: a few addresses holding every place with idle keep-alive sockets or half-sent
+ * headers cannot keep everyone else out, and a client with a request in flight (a live feed, a long
+ * Test action) is never cut for another. Only when no such socket exists is the newcomer closed.
+ */
 export function capConnections(server: Server, caps: ConnectionCaps, logger: Logger): { close(): void } {
-  server.maxConnections = caps.max;
+  capsOf.set(server, caps);
+  // A hard bound kept by Node (it drops at accept), a little over the cap; the cap itself is kept here.
+  server.maxConnections = caps.max + EVICTION_HEADROOM;
   const refusals = new Refusals(caps, logger);
   server.on('drop', (data?: { remoteAddress?: string }) => refusals.note('total', data?.remoteAddress));
-  const open = new Map<string, number>();
+  const held = new Map<Socket, Held>();
+  const byAddress = new Map<string, Set<Socket>>();
+
+  /** The socket to close for a newcomer, if any may be. */
+  const victim = (now: number): Socket | undefined => {
+    let most: Set<Socket> | undefined;
+    for (const set of byAddress.values()) if (most === undefined || set.size > most.size) most = set;
+    let best: Socket | undefined;
+    let bestAt = now - EVICT_IDLE_AFTER_MS;
+    for (const socket of most ?? []) {
+      const h = held.get(socket)!;
+      if (h.inFlight === 0 && h.lastActive <= bestAt) {
+        best = socket;
+        bestAt = h.lastActive;
+      }
+    }
+    return best;
+  };
+
   server.on('connection', (socket: Socket) => {
     const from = clientOf(socket.remoteAddress ?? '');
-    const n = (open.get(from) ?? 0) + 1;
-    if (n > caps.perAddress) {
+    const mine = byAddress.get(from);
+    if ((mine?.size ?? 0) >= caps.perAddress) {
       refusals.note('perAddress', from);
       socket.destroy();
       return;
     }
-    open.set(from, n);
-    socket.once('close', () => {
-      const left = (open.get(from) ?? 1) - 1;
-      if (left <= 0) open.delete(from);
-      else open.set(from, left);
+    const now = Date.now();
+    if (held.size >= caps.max) {
+      const out = victim(now);
+      if (out === undefined) {
+        refusals.note('total', from);
+        socket.destroy();
+        return;
+      }
+      refusals.note('evicted', held.get(out)!.from);
+      forget(out);
+      out.destroy();
+    }
+    held.set(socket, { from, inFlight: 0, lastActive: now });
+    const set = mine ?? new Set<Socket>();
+    set.add(socket);
+    byAddress.set(from, set);
+    socket.once('close', () => forget(socket));
+  });
+
+  const forget = (socket: Socket): void => {
+    const h = held.get(socket);
+    if (h === undefined) return;
+    held.delete(socket);
+    const set = byAddress.get(h.from);
+    set?.delete(socket);
+    if (set?.size === 0) byAddress.delete(h.from);
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const h = held.get(req.socket);
+    if (h === undefined) return;
+    h.inFlight += 1;
+    h.lastActive = Date.now();
+    res.once('close', () => {
+      h.inFlight -= 1;
+      h.lastActive = Date.now();
     });
   });
   return { close: () => refusals.stop() };

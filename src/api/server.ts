@@ -36,7 +36,7 @@ export interface ServerOptions {
   logRequests?: boolean;
   /** Rate limits of the API; see ApiLimits for the defaults. */
   limits?: ApiLimits;
-  /** Open connections accepted at once; more are closed as they arrive. @default MAX_CONNECTIONS_DEFAULT */
+  /** Open connections accepted at once; then a quiet one makes way for a newcomer, or the newcomer is closed (connection-cap.ts). @default MAX_CONNECTIONS_DEFAULT */
   maxConnections?: number;
   /** Open connections accepted from one address. @default MAX_CONNECTIONS_PER_ADDRESS_DEFAULT */
   maxConnectionsPerAddress?: number;

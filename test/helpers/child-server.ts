@@ -25,7 +25,8 @@ export async function startChildServer(env: Record<string, string>, port: number
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`callout serve exited with ${proc.exitCode}: ${out}`);
     try {
-      const r = await request(`${url}/health`);
+      // Not kept alive: a test of connection places counts on none held by this poll.
+      const r = await request(`${url}/health`, { reset: true });
       await r.body.text();
       if (r.statusCode === 200) break;
     } catch {

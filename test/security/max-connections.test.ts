@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_CONNECTIONS_DEFAULT, readSettings } from '../../src/settings.ts';
+import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT, readSettings } from '../../src/settings.ts';
+import { connectionCapsOf } from '../../src/api/connection-cap.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { freePort, startHarness } from '../helpers/harness.ts';
 import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
@@ -43,7 +44,7 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
   it('the server built as a library (buildServer without options) has the default caps too', async () => {
     const h = await startHarness({ start: false });
     try {
-      expect(h.app.server.maxConnections).toBe(MAX_CONNECTIONS_DEFAULT);
+      expect(connectionCapsOf(h.app.server)).toEqual({ max: MAX_CONNECTIONS_DEFAULT, perAddress: MAX_CONNECTIONS_PER_ADDRESS_DEFAULT });
     } finally {
       await h.close();
     }
@@ -104,19 +105,31 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       return { port, server: child };
     };
 
-    it('sockets held open up to the cap: the next connection is closed unanswered and logged; served again once they close', async () => {
+    /** A socket from `from` that connected and, when `busy`, started a request it never finishes (its body never comes). */
+    const hold = async (port: number, busy: boolean, from = '127.0.0.1'): Promise<Socket> => {
+      const s = connect({ port, host: '127.0.0.1', localAddress: from });
+      s.on('error', () => undefined);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      if (busy)
+        s.write(
+          'POST /v1/connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer max-connections-admin-key-0123\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+        );
+      held.push(s);
+      return s;
+    };
+    const closedSockets = (): number => held.filter((s) => s.destroyed || s.readyState === 'closed').length;
+
+    it('every place held by a request in flight: the next connection is closed unanswered and logged; served again once they close', async () => {
       const { port, server } = await serveWith('16', '1000');
-      // A client that opens sockets and sends nothing (the health checks' own pooled connection may hold one place).
-      for (let i = 0; i < 16; i++) {
-        const s = connect(port, '127.0.0.1');
-        s.on('error', () => undefined);
-        await new Promise<void>((r) => s.once('connect', () => r()));
-        held.push(s);
-      }
-      expect(await probe(port)).toBe('');
+      // Requests whose bodies never come: busy, so not closed for a newcomer.
+      for (let i = 0; i < 16; i++) await hold(port, true);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await probe(port, '127.0.0.2')).toBe('');
+      expect(closedSockets()).toBe(0);
       for (let i = 0; i < 50 && !server.output().includes('CALLOUT_MAX_CONNECTIONS'); i++) await new Promise((r) => setTimeout(r, 100));
       expect(server.output()).toContain('connections refused: over CALLOUT_MAX_CONNECTIONS');
-      expect(server.output()).toMatch(/"overTotal":1\b/);
+      expect(server.output()).toMatch(/"overTotal":[1-9]/);
       // The engine and the rest of the node went on; once the sockets close, requests are answered again.
       for (const s of held.splice(0)) s.destroy();
       let answer = '';
@@ -128,6 +141,32 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       const r = await request(`${server.url}/health`);
       expect(r.statusCode).toBe(200);
       await r.body.text();
+      await server.kill();
+      child = undefined;
+    });
+
+    it('every place held by quiet sockets: a newcomer takes the place of the quietest of the address holding the most; busy ones are kept', async () => {
+      const { port, server } = await serveWith('16', '1000');
+      // Another address holds four places with requests in flight; one address holds the rest with sockets that say nothing.
+      const busy: Socket[] = [];
+      for (let i = 0; i < 4; i++) busy.push(await hold(port, true, '127.0.0.3'));
+      const quiet: Socket[] = [];
+      for (let i = 0; i < 12; i++) quiet.push(await hold(port, false));
+      await new Promise((r) => setTimeout(r, 1_500));
+      // Three newcomers that stay, each in a quiet socket's place (never a busy one's nor another newcomer's); the first is served.
+      const newcomers: Socket[] = [];
+      for (let i = 0; i < 3; i++) newcomers.push(await hold(port, false, '127.0.0.2'));
+      let answer = '';
+      newcomers[0]!.on('data', (d: Buffer) => (answer += d.toString()));
+      newcomers[0]!.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      await expect.poll(() => answer).toMatch(/^HTTP\/1\.1 200/);
+      const isClosed = (s: Socket): boolean => s.destroyed || s.readyState === 'closed';
+      await expect.poll(() => quiet.filter(isClosed).length).toBe(3);
+      expect(busy.some(isClosed) || newcomers.some(isClosed)).toBe(false);
+      expect(closedSockets()).toBe(3);
+      for (let i = 0; i < 50 && !server.output().includes('idleClosedForNewcomers'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.output()).toMatch(/"idleClosedForNewcomers":[1-9]/);
+      for (const s of held.splice(0)) s.destroy();
       await server.kill();
       child = undefined;
     });
