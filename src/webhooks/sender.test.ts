@@ -39,3 +39,27 @@ it("a receiver holding its requests fills only its own subscription's connection
     await sender.close();
   }
 }, 15_000);
+
+it('the connections of a subscription no longer sent to (deleted, paused) are closed after a while, not kept while the node runs', async () => {
+  const sender = new WebhookSender({ allowPrivateNetworks: true, timeoutMs: 3_000, idleMs: 200 });
+  const open = new Set<unknown>();
+  const onConnection = (socket: { once(e: 'close', f: () => void): void }): void => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  };
+  server.on('connection', onConnection);
+  try {
+    for (const sub of ['gone-1', 'gone-2', 'gone-3'])
+      expect((await sender.send(`${origin}/fast`, {}, '{}', sub)).outcome.kind).toBe('response');
+    expect(sender.pools).toBe(3);
+    expect(open.size).toBe(3);
+    await new Promise((r) => setTimeout(r, 300));
+    // The next delivery, for a subscription still in use, closes the others' agents and their sockets.
+    expect((await sender.send(`${origin}/fast`, {}, '{}', 'kept')).outcome.kind).toBe('response');
+    expect(sender.pools).toBe(1);
+    await expect.poll(() => open.size).toBe(1);
+  } finally {
+    server.off('connection', onConnection);
+    await sender.close();
+  }
+});

@@ -21,21 +21,52 @@ export class WebhookSender {
    * its requests took every connection to its host and port, and another subscription on that origin
    * (one gateway, many hooks) waited in the queue until its attempts were recorded as timeouts.
    */
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents = new Map<string, { agent: Agent; usedAt: number; inFlight: number }>();
+  private sweptAt = performance.now();
 
-  constructor(private readonly opts: { allowPrivateNetworks: boolean; timeoutMs: number; connections?: number }) {}
+  constructor(
+    private readonly opts: {
+      allowPrivateNetworks: boolean;
+      timeoutMs: number;
+      connections?: number;
+      /** An agent unused this long is closed (a deleted or paused subscription's); @default 60 s. */
+      idleMs?: number;
+    },
+  ) {}
 
-  private agentOf(pool: string): Agent {
-    let agent = this.agents.get(pool);
-    if (!agent) {
-      agent = new Agent({
-        connections: this.opts.connections ?? 16,
-        keepAliveTimeout: 10_000,
-        connect: outboundConnector({ timeout: this.opts.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
-      });
-      this.agents.set(pool, agent);
+  /** Subscriptions that have an agent now (a test's view of how many are kept). */
+  get pools(): number {
+    return this.agents.size;
+  }
+
+  private agentOf(pool: string): { agent: Agent; usedAt: number; inFlight: number } {
+    const now = performance.now();
+    const idleMs = this.opts.idleMs ?? 60_000;
+    // Agents of subscriptions no longer sent to (deleted, paused, disabled) are closed, checked at
+    // most once per idle period: otherwise each subscription ever sent to would keep one for good.
+    if (now - this.sweptAt >= idleMs) {
+      this.sweptAt = now;
+      for (const [key, e] of this.agents)
+        if (key !== pool && e.inFlight === 0 && now - e.usedAt >= idleMs) {
+          this.agents.delete(key);
+          e.agent.close().catch(() => undefined);
+        }
     }
-    return agent;
+    let entry = this.agents.get(pool);
+    if (!entry) {
+      entry = {
+        agent: new Agent({
+          connections: this.opts.connections ?? 16,
+          keepAliveTimeout: 10_000,
+          connect: outboundConnector({ timeout: this.opts.timeoutMs, allowPrivateNetworks: this.opts.allowPrivateNetworks }),
+        }),
+        usedAt: now,
+        inFlight: 0,
+      };
+      this.agents.set(pool, entry);
+    }
+    entry.usedAt = now;
+    return entry;
   }
 
   /** One attempt; `pool` names whose connections it uses (the subscription's id). */
@@ -45,8 +76,10 @@ export class WebhookSender {
     // The whole exchange, body included: a receiver trickling bytes cannot hold a worker slot for ever.
     const timer = setTimeout(() => ctl.abort(new Error('deadline')), this.opts.timeoutMs);
     const took = (): number => Math.round(performance.now() - started);
+    const entry = this.agentOf(pool);
+    entry.inFlight += 1;
     try {
-      const res = await this.agentOf(pool).request({
+      const res = await entry.agent.request({
         origin: new URL(url).origin,
         path: pathOf(url),
         method: 'POST',
@@ -74,11 +107,13 @@ export class WebhookSender {
       return { outcome: { kind: 'connection_error', message: (err as Error).message }, durationMs: took(), excerpt: null };
     } finally {
       clearTimeout(timer);
+      entry.inFlight -= 1;
+      entry.usedAt = performance.now();
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    await Promise.all([...this.agents.values()].map((e) => e.agent.close()));
     this.agents.clear();
   }
 }
