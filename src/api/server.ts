@@ -31,6 +31,9 @@ import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT } from '../settings.ts';
 import { capConnections } from './connection-cap.ts';
+import { Activity } from '../ui/dashboard.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { metricsRoutes } from '../metrics/routes.ts';
 
 export interface ServerOptions {
   logRequests?: boolean;
@@ -170,6 +173,13 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(inboundRoutes(callout.inbound), v1);
   // ---- integrated queues (I13b)
   await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, callbacks: callout.callbacks }), v1);
-  await app.register(uiPlugin(callout));
+  // The dashboard's per-minute activity and the metrics' counters come from one watch of the engine's writes.
+  const activity = new Activity(callout);
+  const metrics = new Metrics(callout, activity);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime);
+  });
+  await app.register(metricsRoutes(metrics));
+  await app.register(uiPlugin(callout, activity));
   return app;
 }

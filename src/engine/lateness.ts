@@ -25,7 +25,11 @@ export class LatenessWindow {
     this.at = new Float64Array(capacity);
   }
 
+  /** Told of each claim's lateness as it is recorded (the metrics' histogram). */
+  observer: ((lateByMs: number) => void) | undefined;
+
   record(lateByMs: number, now: number): void {
+    this.observer?.(lateByMs < 0 ? 0 : lateByMs);
     this.late[this.next] = lateByMs < 0 ? 0 : lateByMs;
     this.at[this.next] = now;
     this.next = (this.next + 1) % this.late.length;

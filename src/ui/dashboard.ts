@@ -58,6 +58,8 @@ export class Activity {
   private readonly series = new Map<string, Bucket[]>();
   private readonly attemptsSeen = new Map<string, number>();
   readonly since: number;
+  /** Told of each write's new attempts and failures, by connector id (the metrics' counters). */
+  readonly listeners: Array<(connectorId: string, sends: number, failures: number) => void> = [];
   private readonly onAction = (a: ActionRecord): void => this.record(a);
 
   constructor(private readonly callout: Callout) {
@@ -82,6 +84,7 @@ export class Activity {
     const connectorId =
       a.actionTypeId === null ? undefined : this.callout.registry.cachedActionType(a.actionTypeId)?.compiled.spec.connectorId;
     if (!connectorId) return;
+    for (const l of this.listeners) l(connectorId, sends, failed);
     const at = Math.floor(a.updatedAt / BUCKET_MS) * BUCKET_MS;
     const list = this.series.get(connectorId) ?? [];
     let b = list[list.length - 1];

@@ -11,7 +11,7 @@ import { currentSession, signIn, signOut } from './session.ts';
 import { countRoutes } from './counts.ts';
 import { EventHub, eventRoutes } from './events.ts';
 import { previewRoutes } from './preview.ts';
-import { Activity, dashboardRoutes } from './dashboard.ts';
+import { type Activity, dashboardRoutes } from './dashboard.ts';
 
 /** Nothing from elsewhere, nothing inline: the bundle and the API of this origin only. */
 export const CONTENT_SECURITY_POLICY = [
@@ -63,7 +63,7 @@ function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyR
 }
 
 export const uiPlugin =
-  (callout: Callout): FastifyPluginAsync =>
+  (callout: Callout, activity: Activity): FastifyPluginAsync =>
   async (app) => {
     const sendPage = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const b = await getBundle();
@@ -111,5 +111,5 @@ export const uiPlugin =
     await app.register(countRoutes(callout));
     await app.register(eventRoutes(new EventHub(callout)));
     await app.register(previewRoutes());
-    await app.register(dashboardRoutes(callout, new Activity(callout)));
+    await app.register(dashboardRoutes(callout, activity));
   };

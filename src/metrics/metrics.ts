@@ -1,0 +1,167 @@
+// This node's metrics in Prometheus's text format (GET /metrics): the process (CPU, memory, event-loop
+// delay, GC), the HTTP API, attempts sent per connector, timer lateness, and the store's open work.
+// Counters are this node's since it started (Prometheus sums the nodes); the store's counts are the
+// whole installation's, read at most once every few seconds however often it is scraped.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Callout } from '../callout.ts';
+import type { Activity } from '../ui/dashboard.ts';
+import { PHASES, STATES } from '../lifecycle/states.ts';
+
+/** How long the store's counts are reused: scrapes from several Prometheus servers cost one read. */
+export const STORE_COUNTS_TTL_MS = 5_000;
+
+const OPEN_STATES = [STATES.waiting, STATES.todo, STATES.in_progress] as const;
+const CIRCUITS = ['closed', 'open', 'half_open'] as const;
+type Circuit = (typeof CIRCUITS)[number];
+
+interface StoreCounts {
+  states: Record<string, number>;
+  phases: Record<string, number>;
+  connectors: Array<{ name: string; circuit: Circuit; needsAttention: boolean }>;
+}
+
+/**
+ * The process's own metrics, collected once per process however many servers it builds (each
+ * collection starts an event-loop monitor and a GC observer that nothing stops).
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private counts: { at: number; value: Promise<StoreCounts> } | undefined;
+  private readonly http: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(
+    private readonly callout: Callout,
+    activity: Activity,
+  ) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'callout_info',
+      help: 'This node: its store kind and node id (always 1)',
+      labelNames: ['store', 'node'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ store: callout.store.kind, node: callout.engine.instanceId }, 1);
+      },
+    });
+    const attempts = new Counter({
+      name: 'callout_attempts_total',
+      help: 'Attempts this node sent to external systems, by connector; result "failed" counts those that failed (retried or not)',
+      labelNames: ['connector', 'result'],
+      registers,
+    });
+    activity.listeners.push((connectorId, sends, failures) => {
+      const connector = callout.registry.cachedConnector(connectorId)?.spec.name ?? connectorId;
+      if (sends > 0) attempts.inc({ connector, result: 'sent' }, sends);
+      if (failures > 0) attempts.inc({ connector, result: 'failed' }, failures);
+    });
+    const lateness = new Histogram({
+      name: 'callout_timer_lateness_seconds',
+      help: 'How late after its due time this node claimed each due action (launch, retry, timeout, resume)',
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    callout.engine.lateness.observer = (ms) => lateness.observe(ms / 1000);
+    this.http = new Histogram({
+      name: 'callout_http_request_duration_seconds',
+      help: 'Requests this node answered, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    const counts = (): Promise<StoreCounts> => this.storeCounts();
+    new Gauge({
+      name: 'callout_actions',
+      help: 'Actions in each open state, in the whole store',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const c = await counts();
+        this.reset();
+        for (const state of OPEN_STATES) this.set({ state }, c.states[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'callout_actions_waiting',
+      help: 'Waiting actions by what the engine is doing with them (queued, throttled, sending, retry_scheduled, awaiting_callback), in the whole store',
+      labelNames: ['phase'],
+      registers,
+      async collect() {
+        const c = await counts();
+        this.reset();
+        for (const phase of Object.values(PHASES)) this.set({ phase }, c.phases[phase] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'callout_connector_circuit',
+      help: "Each connector's circuit: 1 for the state it is in (closed, open, half_open), 0 for the others",
+      labelNames: ['connector', 'circuit'],
+      registers,
+      async collect() {
+        const c = await counts();
+        this.reset();
+        for (const k of c.connectors)
+          for (const circuit of CIRCUITS) this.set({ connector: k.name, circuit }, k.circuit === circuit ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'callout_connector_needs_attention',
+      help: 'Connectors that need a person (their credentials were refused): 1, else 0',
+      labelNames: ['connector'],
+      registers,
+      async collect() {
+        const c = await counts();
+        this.reset();
+        for (const k of c.connectors) this.set({ connector: k.name }, k.needsAttention ? 1 : 0);
+      },
+    });
+  }
+
+  /** Records one answered request; `route` is the route's pattern (never the raw path: ids would make a series each). */
+  observeRequest(method: string, route: string | undefined, status: number, ms: number): void {
+    this.http.observe({ method, route: route ?? 'unmatched', status: String(status) }, ms / 1000);
+  }
+
+  /** The store's counts, shared by the gauges of one scrape and reused for a few seconds. */
+  private storeCounts(): Promise<StoreCounts> {
+    const now = Date.now();
+    if (this.counts !== undefined && now - this.counts.at < STORE_COUNTS_TTL_MS) return this.counts.value;
+    const { store } = this.callout;
+    const value = (async (): Promise<StoreCounts> => {
+      const states = Object.fromEntries(await Promise.all(OPEN_STATES.map(async (state) => [state, await store.countActions({ state })])));
+      const phases = Object.fromEntries(
+        await Promise.all(Object.values(PHASES).map(async (phase) => [phase, await store.countActions({ state: 'waiting', phase })])),
+      );
+      const connectors = (await this.callout.connectors.list()).map((c) => ({
+        name: c.name as string,
+        circuit: c.status.circuit,
+        needsAttention: c.status.needsAttention !== null,
+      }));
+      return { states, phases, connectors };
+    })();
+    // A failed read is not reused: the next scrape tries again.
+    value.catch(() => (this.counts = undefined));
+    this.counts = { at: now, value };
+    return value;
+  }
+
+  /** The text a scrape gets. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await Registry.merge([processMetrics(), this.registry]).metrics() };
+  }
+
+  close(): void {
+    if (this.callout.engine.lateness.observer !== undefined) this.callout.engine.lateness.observer = undefined;
+    this.registry.clear();
+  }
+}

@@ -1,0 +1,82 @@
+// GET /metrics: what a Prometheus server scraping a node sees after real actions went to the loopback
+// mock (attempts per connector, timer lateness, open actions by state, the HTTP API by route), and
+// who may scrape it.
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await connector(h);
+  await actionType(h, { name: 'm-ok', path: '/ok' });
+  await actionType(h, { name: 'm-fail', path: '/fail-then-ok', retry: { maxRetries: 3, interval: '50ms' } });
+  await actionType(h, { name: 'm-reject', path: '/reject' });
+});
+afterAll(async () => h?.close());
+
+/** The samples of a scrape, as `name{labels}` → value. */
+const samples = (text: string): Map<string, number> => {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+};
+
+const scrape = async (key?: string): Promise<{ status: number; type: string; text: string }> => {
+  const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${key ?? h.adminKey}` } });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+};
+
+it("a scrape after real sends counts the node's attempts per connector, its timer lateness, open actions by state and its API requests by route", async () => {
+  const ok = await Promise.all([1, 2, 3].map(() => launch(h, 'm-ok')));
+  const flaky = await launch(h, 'm-fail');
+  const rejected = await launch(h, 'm-reject');
+  for (const a of ok) await h.waitFor(a.id, (x) => x.state === 'closed');
+  await h.waitFor(flaky.id, (x) => x.state === 'closed');
+  await h.waitFor(rejected.id, (x) => x.state === 'todo');
+
+  const res = await scrape();
+  expect(res.status).toBe(200);
+  expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
+  const m = samples(res.text);
+  // 3 + 2 (a 503, then its retry) + 1 sent; 2 failed (the 503 and the 400), as the dashboard counts them.
+  expect(m.get('callout_attempts_total{connector="vendor",result="sent"}')).toBe(6);
+  expect(m.get('callout_attempts_total{connector="vendor",result="failed"}')).toBe(2);
+  expect(m.get('callout_actions{state="todo"}')).toBe(1);
+  expect(m.get('callout_actions{state="waiting"}')).toBe(0);
+  expect(m.get('callout_actions_waiting{phase="retry_scheduled"}')).toBe(0);
+  expect(m.get('callout_connector_circuit{connector="vendor",circuit="closed"}')).toBe(1);
+  expect(m.get('callout_connector_circuit{connector="vendor",circuit="open"}')).toBe(0);
+  expect(m.get('callout_connector_needs_attention{connector="vendor"}')).toBe(0);
+  // Every due action claimed was timed: the five launches and the retry.
+  expect(m.get('callout_timer_lateness_seconds_count')).toBeGreaterThanOrEqual(6);
+  // Requests by route pattern, never by raw path (an id per series would grow without end).
+  expect(m.get('callout_http_request_duration_seconds_count{method="POST",route="/v1/actions",status="201"}')).toBe(5);
+  expect([...m.keys()].some((k) => k.includes(ok[0]!.id))).toBe(false);
+  expect(m.get('callout_info{store="sqlite",node="' + h.callout.engine.instanceId + '"}')).toBe(1);
+  // The process itself, as every Node service exports it.
+  expect(m.get('process_cpu_seconds_total')).toBeGreaterThan(0);
+  expect([...m.keys()].some((k) => k.startsWith('nodejs_eventloop_lag_p99_seconds'))).toBe(true);
+});
+
+it('an unmatched path is one series, not one per path', async () => {
+  for (const p of ['/nope-1', '/nope-2', '/v1/nope-3']) expect((await h.api('GET', p)).status).toBe(404);
+  const m = samples((await scrape()).text);
+  expect(m.get('callout_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(3);
+  expect([...m.keys()].some((k) => k.includes('nope'))).toBe(false);
+});
+
+it('is for people and admins: an integration key is refused, no key is 401, and the answer never carries a secret', async () => {
+  const integration = (await h.callout.apiKeys.create({ name: 'm-integration', roles: ['integration'] })).key;
+  const operator = (await h.callout.apiKeys.create({ name: 'm-operator', roles: ['operator'] })).key;
+  expect((await scrape(integration)).status).toBe(403);
+  expect((await fetch(`${h.url}/metrics`)).status).toBe(401);
+  const res = await scrape(operator);
+  expect(res.status).toBe(200);
+  expect(res.text).not.toContain('secret-token-123');
+  expect(res.text).not.toContain(h.adminKey);
+});
