@@ -115,6 +115,7 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
   server.on('drop', (data?: { remoteAddress?: string }) => refusals.note('total', data?.remoteAddress));
   const held = new Map<Socket, Held>();
   const byAddress = new Map<string, Set<Socket>>();
+  let searchAfter = 0;
 
   /** The socket to close for a newcomer, if any may be. */
   const victim = (now: number): Socket | undefined => {
@@ -142,8 +143,11 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
     }
     const now = Date.now();
     if (held.size >= caps.max) {
-      const out = victim(now);
+      // After a search that found no quiet socket, newcomers are refused unsearched for a moment: a
+      // flood of connections at the cap costs a look-up each only every 100 ms.
+      const out = now < searchAfter ? undefined : victim(now);
       if (out === undefined) {
+        if (now >= searchAfter) searchAfter = now + 100;
         refusals.note('total', from);
         socket.destroy();
         return;
