@@ -31,6 +31,7 @@ import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
 import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT } from '../settings.ts';
 import { capConnections } from './connection-cap.ts';
+import { registerBodyBudget, type BodyBudget } from './body-budget.ts';
 import { Activity } from '../ui/dashboard.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { metricsRoutes } from '../metrics/routes.ts';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Open connections accepted from one address. @default MAX_CONNECTIONS_PER_ADDRESS_DEFAULT */
   maxConnectionsPerAddress?: number;
+  /** Bytes of request bodies held at once, in all and per client (body-budget.ts). @default BODY_BUDGET_DEFAULT */
+  bodyBudget?: BodyBudget;
   /**
    * The proxies whose X-Forwarded-For / -Proto are believed (addresses and ranges), so
    * per-address limits count clients rather than the proxy, and a session cookie behind TLS is Secure.
@@ -132,6 +135,8 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Before any route: every route registered after this is authenticated unless it is named public.
   await registerAuth(app, callout, opts.limits);
+  // After the key is checked (a request refused there reads no body), before any body is read.
+  registerBodyBudget(app, opts.bodyBudget);
   // JSON nested past what any route accepts is refused before it is parsed (the parse itself is the cost).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, boundedJsonParser(app.getDefaultJsonParser('error', 'error')));

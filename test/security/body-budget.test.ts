@@ -1,0 +1,83 @@
+// The bytes of request bodies a node holds at once: a client sending bodies up to their routes'
+// limits on many connections is refused more (429, Retry-After) before they are read, others go on,
+// and the bytes count again once a request is answered.
+
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { buildServer } from '../../src/api/server.ts';
+import type { FastifyInstance } from 'fastify';
+
+const KB = 1024;
+let h: Harness;
+let app: FastifyInstance;
+let port: number;
+const held: Socket[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ start: false });
+  app = await buildServer(h.callout, { bodyBudget: { total: 1000 * KB, perClient: 600 * KB } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (app.server.address() as { port: number }).port;
+});
+afterAll(async () => {
+  for (const s of held) s.destroy();
+  await app?.close();
+  await h?.close();
+});
+
+/** A request from `from` whose body says `length` bytes; `send` of them are sent now (the rest maybe never). What came back, once something did. */
+const post = (from: string, length: number, send: number, key = h.adminKey): { socket: Socket; answer: Promise<string> } => {
+  const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+  socket.on('error', () => undefined);
+  held.push(socket);
+  let got = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.includes('\r\n\r\n')) resolve(got);
+    });
+    socket.on('close', () => resolve(got));
+  });
+  socket.on('connect', () => {
+    socket.write(
+      `POST /v1/connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(send, 0x20));
+  });
+  return { socket, answer };
+};
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 200));
+
+it("a client's bodies past its share are refused unread with 429 and Retry-After; another client and bodiless requests go on; freed bytes count again", async () => {
+  // 500 KB announced, 1 KB sent: held by the node while the rest trickles.
+  const first = post('127.0.0.1', 500 * KB, KB);
+  await settle();
+  const second = await post('127.0.0.1', 200 * KB, 0).answer;
+  expect(second).toMatch(/^HTTP\/1\.1 429/);
+  expect(second).toMatch(/retry-after: 1/i);
+  expect(second).toContain('application/problem+json');
+  // Another address still has room in the node's total, and a GET has no body to count.
+  const other = post('127.0.0.2', 400 * KB, KB);
+  await settle();
+  const r = await fetch(`http://127.0.0.1:${port}/health`);
+  expect(r.status).toBe(200);
+  // The node's total (1000 KB) is now 900 KB used: a third address's 200 KB is refused too.
+  expect(await post('127.0.0.3', 200 * KB, 0).answer).toMatch(/^HTTP\/1\.1 429/);
+  // Once the first body's connection ends, its bytes are free again.
+  first.socket.destroy();
+  other.socket.destroy();
+  await settle();
+  const again = await post('127.0.0.1', 200 * KB, 200 * KB).answer;
+  expect(again).toMatch(/^HTTP\/1\.1 (422|400)/);
+});
+
+it('a request refused for its key reserves nothing: unauthenticated senders cannot use up the bytes of others', async () => {
+  for (let i = 0; i < 5; i++) expect(await post('127.0.0.4', 500 * KB, 0, 'co_not-a-key').answer).toMatch(/^HTTP\/1\.1 401/);
+  const ok = post('127.0.0.5', 500 * KB, KB);
+  await settle();
+  expect(ok.socket.destroyed).toBe(false);
+  const after = await post('127.0.0.6', 400 * KB, 400 * KB).answer;
+  expect(after).toMatch(/^HTTP\/1\.1 (422|400)/);
+  ok.socket.destroy();
+});
