@@ -7,11 +7,18 @@
 
 import { turn } from '../loop-turns.ts';
 import { MAX_PARSE_DEPTH } from './body-depth.ts';
-import { MAX_JSON_DEPTH } from '../json-limits.ts';
+import { MAX_INPUT_BYTES, MAX_JSON_DEPTH } from '../json-limits.ts';
 import { ValidationError } from '../errors.ts';
 
 /** Bytes walked between turns of the event loop. */
 const SLICE_BYTES = 1024 * 1024;
+
+/**
+ * The most JSON text one row or one other member may take: each is parsed in one go, so one huge row
+ * (or `rows` sent as one huge object) would hold the loop as the whole body did. Four times a launch's
+ * input limit, so a row spaced out by a pretty-printer still reaches the row's own check.
+ */
+export const MAX_PIECE_BYTES = 4 * MAX_INPUT_BYTES;
 
 /** Parses one piece of JSON text the way the server parses a body; throws what it throws. */
 export type PieceParser = (text: string) => unknown;
@@ -48,11 +55,13 @@ export async function parseSlicedObject(
   const valueEnd = (start: number, field: string, baseDepth: number): number => {
     let depth = 0;
     let j = start;
-    for (; j < buf.length; j++) {
+    // One byte past the largest piece, so a piece of exactly that size still finds its end.
+    const stop = Math.min(buf.length, start + MAX_PIECE_BYTES + 1);
+    for (; j < stop; j++) {
       const c = buf[j]!;
       if (c === 0x22) {
-        for (j++; j < buf.length && buf[j] !== 0x22; j++) if (buf[j] === 0x5c) j++;
-        if (j >= buf.length) break;
+        for (j++; j < stop && buf[j] !== 0x22; j++) if (buf[j] === 0x5c) j++;
+        if (j >= stop) break;
         if (depth === 0) return j + 1;
       } else if (c === 0x5b || c === 0x7b) {
         if (++depth + baseDepth > MAX_PARSE_DEPTH)
@@ -62,11 +71,18 @@ export async function parseSlicedObject(
         if (--depth === 0) return j + 1;
       } else if (depth === 0 && (c === 0x2c || isSpace(c))) return j;
     }
-    if (depth > 0) throw notJson(`unexpected end of the body after byte ${start}`);
+    if (stop < buf.length)
+      throw new ValidationError([
+        { field, message: `is more than ${MAX_PIECE_BYTES / 1024} KB of JSON text (a row or member is read in one go)` },
+      ]);
+    if (depth > 0 || j > buf.length) throw notJson(`unexpected end of the body after byte ${start}`);
     return j;
   };
   const piece = (start: number, end: number): unknown => {
     if (end === start) throw notJson(`expected a value at byte ${start}`);
+    // The server's parser skips a byte order mark at the start of its text: only the body's may have one.
+    if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf)
+      throw notJson(`unexpected byte order mark at byte ${start}`);
     return parse(buf.toString('utf8', start, end));
   };
   /** After a member or an element: true on a comma (another follows), false on the container's close. */
@@ -96,8 +112,9 @@ export async function parseSlicedObject(
       const keyEnd = valueEnd(i, '', 1);
       const key = parse(buf.toString('utf8', i, keyEnd)) as string;
       i = keyEnd;
-      // The server's parser refuses these; a member name is here, not in a piece it sees.
-      if (key === '__proto__' || key === 'constructor') throw notJson(`the member ${JSON.stringify(key)} is refused`);
+      // The server's parser refuses it; a member name is here, not in a piece it sees. (A member named
+      // constructor is no prototype key on its own: kept, for the schema to refuse as an unknown field.)
+      if (key === '__proto__') throw notJson(`the member ${JSON.stringify(key)} is refused`);
       expect(0x3a, ':');
       skipSpace();
       if (key === arrayKey && buf[i] === 0x5b) {

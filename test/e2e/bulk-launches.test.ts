@@ -144,9 +144,17 @@ for (const onPostgres of [false, true])
         const a = (await h.api('GET', `/v1/actions/${r.body.rows[99].id}`)).body;
         expect(a.input).toEqual({ Title: `big 99 ${pad}`, Priority: 99 });
 
-        const filler = `"${'x'.repeat(1024 * 1024)}"`;
+        // Two rows of 600 KB: the body is over 1 MB, each row under what is read in one go.
+        const filler = `"${'x'.repeat(600 * 1024)}"},{"Title":"${'x'.repeat(600 * 1024)}"`;
         const broken = await h.api('POST', '/v1/bulk-launches', `{"actionType":"ticket","rows":[{"Title":${filler}} {"Title":"b"}]}`);
         expect([broken.status, broken.body.detail]).toEqual([400, expect.stringContaining('not valid JSON')]);
+        // One row larger than is read in one go is refused before it is read (it would hold the event loop).
+        const huge = await h.api(
+          'POST',
+          '/v1/bulk-launches',
+          `{"actionType":"ticket","rows":[{"Title":"${'x'.repeat(3 * 1024 * 1024)}"}]}`,
+        );
+        expect([huge.status, huge.body.errors]).toEqual([422, [{ field: 'rows', message: expect.stringContaining('read in one go') }]]);
         const proto = await h.api(
           'POST',
           '/v1/bulk-launches',
