@@ -33,6 +33,8 @@ export interface Settings {
   maxConnections: number;
   /** Open HTTP connections accepted from one address (CALLOUT_MAX_CONNECTIONS_PER_ADDRESS). @default 256 */
   maxConnectionsPerAddress: number;
+  /** How long a connection may stay idle between requests (CALLOUT_KEEP_ALIVE_TIMEOUT). @default KEEP_ALIVE_TIMEOUT_DEFAULT_MS */
+  keepAliveTimeoutMs: number;
   /**
    * The reverse proxies in front of the node whose X-Forwarded-For / -Proto are believed (CALLOUT_TRUST_PROXY):
    * addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
@@ -64,6 +66,11 @@ export const MAX_CONNECTIONS_DEFAULT = 4096;
  * Behind a proxy, the proxy is that address: raise it to what the proxy holds open.
  */
 export const MAX_CONNECTIONS_PER_ADDRESS_DEFAULT = 256;
+/**
+ * Short, so idle sockets free their places; behind a load balancer that reuses its connections, set
+ * it above the balancer's own idle timeout (60 s on many), or a request may meet a socket just closed.
+ */
+export const KEEP_ALIVE_TIMEOUT_DEFAULT_MS = 5_000;
 
 /** The settings read from the environment only, for `serve --help` (the flags list the rest). */
 export const ENVIRONMENT_HELP = `
@@ -82,6 +89,8 @@ Also read from the environment:
                               newcomer, or the newcomer is (default 4096)
   CALLOUT_MAX_CONNECTIONS_PER_ADDRESS
                               open HTTP connections accepted from one address (default 256)
+  CALLOUT_KEEP_ALIVE_TIMEOUT  how long a connection may stay idle between requests (default 5s; behind
+                              a load balancer, more than its idle timeout)
   CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: addresses,
                               CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
 
@@ -188,6 +197,9 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     1,
     'connections',
   );
+  const keepAliveTimeoutMs = tuning('CALLOUT_KEEP_ALIVE_TIMEOUT') ?? KEEP_ALIVE_TIMEOUT_DEFAULT_MS;
+  if (keepAliveTimeoutMs < 1000 || keepAliveTimeoutMs > 3_600_000)
+    problems.push({ field: 'CALLOUT_KEEP_ALIVE_TIMEOUT', message: 'must be between 1s and 1h' });
   const proxyText = (env.CALLOUT_TRUST_PROXY ?? '').trim();
   // Addresses only: a hop count would believe whoever connects directly (a node is usually reachable
   // past its proxy), letting any client choose the address its limits count.
@@ -218,6 +230,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     webhookDelivery: !['off', '0', 'false'].includes(deliveryText),
     maxConnections,
     maxConnectionsPerAddress,
+    keepAliveTimeoutMs,
     trustProxy,
   };
 }

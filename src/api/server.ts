@@ -29,7 +29,7 @@ import { boundedJsonParser, refuseDeepBody } from './body-depth.ts';
 import { markProblems, writeProblems } from './openapi.ts';
 import { integrationRoutes } from '../integrated-queues/routes.ts';
 import { MAX_REFERENCE_CHARS } from '../json-limits.ts';
-import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT } from '../settings.ts';
+import { KEEP_ALIVE_TIMEOUT_DEFAULT_MS, MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT } from '../settings.ts';
 import { capConnections } from './connection-cap.ts';
 import { registerBodyBudget, type BodyBudget } from './body-budget.ts';
 import { Activity } from '../ui/dashboard.ts';
@@ -44,6 +44,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Open connections accepted from one address. @default MAX_CONNECTIONS_PER_ADDRESS_DEFAULT */
   maxConnectionsPerAddress?: number;
+  /** How long a connection may stay idle between requests. @default KEEP_ALIVE_TIMEOUT_DEFAULT_MS */
+  keepAliveTimeoutMs?: number;
   /** Bytes of request bodies held at once, in all and per client (body-budget.ts). @default BODY_BUDGET_DEFAULT */
   bodyBudget?: BodyBudget;
   /**
@@ -70,7 +72,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
     http: { headersTimeout: 15_000, connectionsCheckingInterval: 5_000 },
     // A socket idle between requests is closed after 5 s (Fastify's default 72 s let one client with
     // four addresses hold every connection place after a single public GET on each).
-    keepAliveTimeout: 5_000,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_DEFAULT_MS,
     // One spelling per route, pinned: /V1/..., //v1/..., /v1/x/, /v1/x;y find no route (404) instead of a
     // second way in. Percent-encoded letters do reach the route, with its authorisation (auth.ts).
     // (useSemicolonDelimiter is read from routerOptions but missing from its type.)

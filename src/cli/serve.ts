@@ -43,6 +43,7 @@ export async function startServer(
     limits: { perKey: s.apiRateLimit },
     maxConnections: s.maxConnections,
     maxConnectionsPerAddress: s.maxConnectionsPerAddress,
+    keepAliveTimeoutMs: s.keepAliveTimeoutMs,
     ...(s.trustProxy !== undefined ? { trustProxy: s.trustProxy } : {}),
   });
   let address: string;

@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CONNECTIONS_DEFAULT, MAX_CONNECTIONS_PER_ADDRESS_DEFAULT, readSettings } from '../../src/settings.ts';
 import { connectionCapsOf } from '../../src/api/connection-cap.ts';
+import { buildServer } from '../../src/api/server.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { freePort, startHarness } from '../helpers/harness.ts';
 import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
@@ -34,6 +35,12 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
     expect((perAddress as ValidationError).errors).toEqual([
       { field: 'CALLOUT_MAX_CONNECTIONS_PER_ADDRESS', message: expect.stringContaining('"0"') },
     ]);
+    expect(readSettings({}, {}).keepAliveTimeoutMs).toBe(5_000);
+    expect(readSettings({}, { CALLOUT_KEEP_ALIVE_TIMEOUT: '65s' }).keepAliveTimeoutMs).toBe(65_000);
+    for (const bad of ['500ms', '2h', 'soon'])
+      expect((refusal({ CALLOUT_KEEP_ALIVE_TIMEOUT: bad }) as ValidationError).errors, bad).toEqual([
+        { field: 'CALLOUT_KEEP_ALIVE_TIMEOUT', message: expect.any(String) },
+      ]);
     for (const bad of ['0', '15', '-1', '1.5', 'many', '1000001', '1e4']) {
       const err = refusal({ CALLOUT_MAX_CONNECTIONS: bad });
       expect(err, bad).toBeInstanceOf(ValidationError);
@@ -45,6 +52,18 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
     const h = await startHarness({ start: false });
     try {
       expect(connectionCapsOf(h.app.server)).toEqual({ max: MAX_CONNECTIONS_DEFAULT, perAddress: MAX_CONNECTIONS_PER_ADDRESS_DEFAULT });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('CALLOUT_KEEP_ALIVE_TIMEOUT reaches the server', async () => {
+    const h = await startHarness({ start: false });
+    try {
+      const app = await buildServer(h.callout, { keepAliveTimeoutMs: 65_000 });
+      expect(app.server.keepAliveTimeout).toBe(65_000);
+      expect(h.app.server.keepAliveTimeout).toBe(5_000);
+      await app.close();
     } finally {
       await h.close();
     }
