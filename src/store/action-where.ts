@@ -22,6 +22,10 @@ export function actionWhere(
     params.push(v);
     clauses.push(sql(d.placeholder(params.length)));
   };
+  // Within a window of ids (the embedded store's text scan, the only user of atOrAbove), the id range
+  // alone may choose the index: SQLite took the queue's index (queue, state) instead and read every
+  // action of the queue in each window. A unary + keeps a column out of index choice (SQLite only).
+  const c = (col: string): string => (f.atOrAbove !== undefined ? `+${col}` : col);
   const columns: Array<[string, unknown]> = [
     ['state', f.state],
     ['phase', f.phase],
@@ -34,13 +38,13 @@ export function actionWhere(
     ['external_reference', f.externalReference],
     ['escalated', f.escalated === undefined ? undefined : d.bool(f.escalated)],
   ];
-  for (const [col, v] of columns) add((p) => `${col} = ${p}`, v);
-  if (f.unassigned === true) clauses.push('assignee IS NULL');
+  for (const [col, v] of columns) add((p) => `${c(col)} = ${p}`, v);
+  if (f.unassigned === true) clauses.push(`${c('assignee')} IS NULL`);
   if (f.actionTypeIds !== undefined) {
     if (f.actionTypeIds.length === 0) clauses.push('1 = 0');
     else {
       const ps = f.actionTypeIds.map((id) => (params.push(id), d.placeholder(params.length)));
-      clauses.push(`action_type_id IN (${ps.join(', ')})`);
+      clauses.push(`${c('action_type_id')} IN (${ps.join(', ')})`);
     }
   }
   if (f.text !== undefined && f.text !== '') {

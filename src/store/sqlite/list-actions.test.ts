@@ -1,0 +1,44 @@
+// The query plans of a text search's windows on the embedded store: whatever else the filter names,
+// each window reads its own range of ids (a queue's index read every action of the queue in every
+// window, so the windows bounded nothing).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SqliteStore } from './store.ts';
+import { SQLITE } from './list-actions.ts';
+import { actionWhere } from '../action-where.ts';
+import type { ActionFilter } from '../types.ts';
+
+let dir: string;
+let store: SqliteStore;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'callout-plans-'));
+  store = new SqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal' });
+  await store.migrate();
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it.each<[string, Partial<ActionFilter>]>([
+  ['a queue', { queue: 'big' }],
+  ['a queue and a state', { queue: 'big', state: 'todo' }],
+  ['an assignee', { assignee: 'ann', state: 'todo' }],
+  ['unassigned on a queue', { queue: 'big', unassigned: true }],
+  ['a connector (its action types)', { actionTypeIds: ['t1', 't2'] }],
+  ['an action type', { actionTypeId: 't1' }],
+  ['a case', { caseId: 'c1' }],
+  ['a state', { state: 'closed' }],
+  ['nothing else', {}],
+])('a window filtered by %s reads only its ids', (_, f) => {
+  const { sql, params } = actionWhere({ ...f, text: 'zzz', before: 'z', atOrAbove: '0' }, SQLITE);
+  const plan = (store as unknown as { db: { prepare(s: string): { all(...p: unknown[]): Array<{ detail: string }> } } }).db
+    .prepare(`EXPLAIN QUERY PLAN SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT 50`)
+    .all(...params)
+    .map((r) => r.detail);
+  expect(plan.join(' | ')).toMatch(/\(id>\? AND id<\?\)/);
+  expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
+});
