@@ -178,14 +178,17 @@ export class CallbackService {
    * the same outcome twice is the same hand-back, answered alike.
    */
   private async outcomeOnTask(task: ActionRecord, body: CallbackBody): Promise<ActionRecord> {
-    const ref = body.externalReference;
+    // Blank text is no text: an action's callback takes an empty reason or reference, and a task's
+    // must too (the hand-back would refuse a blank solution, naming a field the provider never sent).
+    const given = (s: string | undefined): string | undefined => (s !== undefined && s.trim() !== '' ? s : undefined);
+    const ref = given(body.externalReference);
     let t = task;
     if (ref !== undefined && ref !== t.externalReference && t.state === 'waiting')
       t = await this.integrations!.inbound(t, { type: 'acknowledged', externalReference: ref });
     const data = body.data === undefined || body.data === null ? undefined : textExcerpt(JSON.stringify(body.data), 2000);
     const success = body.outcome === 'success';
-    const solution =
-      (success ? (data ?? body.reason) : (body.reason ?? data)) ?? (success ? 'Solved by the provider' : 'Closed by the provider');
+    const reason = given(body.reason);
+    const solution = (success ? (data ?? reason) : (reason ?? data)) ?? (success ? 'Solved by the provider' : 'Closed by the provider');
     return this.integrations!.inbound(t, { type: 'handed_back', resolution: success ? 'solved' : 'closed', solution });
   }
 

@@ -457,6 +457,12 @@ for (const backend of backends)
       const failed = await post(lastCallbackUrl(), { outcome: 'failure', reason: 'Cost centre unknown' });
       expect(failed.status, JSON.stringify(failed.body)).toBe(200);
       expect(failed.body).toMatchObject({ id, state: 'todo', solution: { resolution: 'closed', solution: 'Cost centre unknown' } });
+
+      // Blank text, which an action's callback takes, is taken as no text: not a 422 naming a field the provider never sent.
+      expect((await submitTo(id, 'outcome-vendor')).status).toBe(200);
+      const blank = await post(lastCallbackUrl(), { outcome: 'failure', reason: ' ', externalReference: '' });
+      expect(blank.status, JSON.stringify(blank.body)).toBe(200);
+      expect(blank.body).toMatchObject({ id, state: 'todo', solution: { resolution: 'closed', solution: 'Closed by the provider' } });
     });
 
     it('a submit action whose type completes by callback takes the outcome on its token itself; the task stays with the provider', async () => {
