@@ -4,7 +4,7 @@
 // 500 on a connector, a callback that never lands). A store restored without its key file gets no
 // new one written beside it.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SetupError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
@@ -37,21 +37,34 @@ export async function openStoreKey(
     );
     return box;
   }
+  // A new key: on disk first, then its fingerprint in the store. The other order left a store that a
+  // failed write of the file (a full disk, a crash) made impossible to start: its fingerprint named a
+  // key that existed nowhere. The file appears whole or not at all (written aside, then linked).
   const text = randomBytes(32).toString('hex');
   const box = SecretBox.fromString(text);
-  const stored = await store.ensureSetting(FINGERPRINT_SETTING, fingerprint(box));
-  if (stored !== fingerprint(box)) {
-    // Another process opening the same new store may have written the file meanwhile.
-    if (existsSync(keyFile)) return openStoreKey(store, opts);
+  const aside = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const fd = openSync(aside, 'wx', 0o600);
+  try {
+    writeSync(fd, text + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(aside, keyFile);
+  } catch (e) {
+    // Another process opening the same new store made it first: use that one.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return openStoreKey(store, opts);
+    throw e;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+  if ((await store.ensureSetting(FINGERPRINT_SETTING, fingerprint(box))) !== fingerprint(box)) {
+    // A store restored without its key file: the new file would only hide that.
+    rmSync(keyFile, { force: true });
     throw new SetupError(
       `this store was written with a secret key, and ${keyFile} is missing: restore the secret.key that was beside callout.db, or set CALLOUT_SECRET_KEY to that key`,
     );
-  }
-  try {
-    writeFileSync(keyFile, text + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return openStoreKey(store, opts);
   }
   return SecretBox.fromFile(keyFile, opts.notice);
 }

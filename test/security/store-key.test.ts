@@ -3,12 +3,13 @@
 // that names what to set, and no new key file is written beside a store that had one.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
+import { openStoreKey } from '../../src/crypto/store-key.ts';
 import { createLogger } from '../../src/logger.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
@@ -72,5 +73,33 @@ describe('PostgreSQL', () => {
     } finally {
       await dropSchema(schema);
     }
+  });
+});
+
+describe('a new store whose key file cannot be written', () => {
+  it('records no key: once the file can be written, the store starts (a fingerprint of a key that existed nowhere locked it)', async () => {
+    const settings = new Map<string, string>();
+    const store = {
+      ensureSetting: async (name: string, value: string): Promise<string> => {
+        if (!settings.has(name)) settings.set(name, value);
+        return settings.get(name)!;
+      },
+    };
+    const keyFile = join(dir, 'not-yet', 'secret.key');
+    await expect(openStoreKey(store, { keyFile })).rejects.toThrow(/ENOENT/);
+    expect(settings.size).toBe(0);
+    mkdirSync(join(dir, 'not-yet'));
+    const box = await openStoreKey(store, { keyFile });
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    // The same key on the next start; nothing but the key file is left beside it.
+    expect((await openStoreKey(store, { keyFile })).mac('x')).toBe(box.mac('x'));
+    expect(readdirSync(join(dir, 'not-yet'))).toEqual(['secret.key']);
+  });
+
+  it('restored without its key file: the key file made for it is taken away again', async () => {
+    const store = { ensureSetting: async (): Promise<string> => 'the fingerprint of another key' };
+    const keyFile = join(dir, 'secret.key');
+    await expect(openStoreKey(store, { keyFile })).rejects.toThrow('this store was written with a secret key, and');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
