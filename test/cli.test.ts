@@ -51,6 +51,13 @@ it('the store commands offer only the store settings; import says what a loopbac
   expect(cli(['import', '--help'], {}).stdout).toContain('CALLOUT_ALLOW_PRIVATE_NETWORKS=1');
 });
 
+it("each command's --data-dir names the folder it uses when none is given: the demo's own, the others ./callout-data", () => {
+  const oneLine = (command: string): string => cli([command, '--help'], {}).stdout.replace(/\s+/g, ' ');
+  expect(oneLine('demo')).toContain('--data-dir <dir> embedded store folder (CALLOUT_DATA_DIR, default ./callout-demo)');
+  for (const command of ['serve', 'migrate'])
+    expect(oneLine(command), command).toContain('--data-dir <dir> embedded store folder (CALLOUT_DATA_DIR, default ./callout-data)');
+});
+
 it('migrate creates the embedded store, names what it applied, and refuses a store a newer version migrated', async () => {
   const dir = tempDir();
   const r = cli(['migrate'], { CALLOUT_DATA_DIR: dir });

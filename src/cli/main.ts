@@ -23,16 +23,17 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command();
 program.name('callout').description('External API actions for case and workflow processes').version(packageJson.version, '-V, --version');
 
-/** The store's settings: every command that opens one. */
-const withStore = (c: Command): Command =>
+/** The store's settings: every command that opens one (the demo keeps a folder of its own by default). */
+const withStore = (c: Command, dataDir = './callout-data'): Command =>
   c
-    .option('--data-dir <dir>', 'embedded store folder (CALLOUT_DATA_DIR, default ./callout-data)')
+    .option('--data-dir <dir>', `embedded store folder (CALLOUT_DATA_DIR, default ${dataDir})`)
     .option('--database-url <url>', 'PostgreSQL instead of the embedded store (DATABASE_URL)');
 
 /** And the server's: the commands that serve. */
-const withSettings = (c: Command): Command =>
+const withSettings = (c: Command, dataDir?: string): Command =>
   withStore(
     c.option('--port <port>', 'HTTP port (PORT, default 3000)').option('--host <host>', 'address to listen on (HOST, default 0.0.0.0)'),
+    dataDir,
   ).option('--public-url <url>', 'base of $callbackUrl (CALLOUT_PUBLIC_URL)');
 
 withSettings(program.command('serve').description('run the API and the engine'))
@@ -44,7 +45,7 @@ withSettings(program.command('serve').description('run the API and the engine'))
 
 const DEMO_DATA_DIR = './callout-demo';
 
-withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'))
+withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'), DEMO_DATA_DIR)
   .option('--no-launch', 'seed the example configuration without launching actions')
   .addHelpText('after', `\nThe demo's store is ${DEMO_DATA_DIR} unless --data-dir or CALLOUT_DATA_DIR names another.`)
   .action(async (flags: SettingFlags & { launch: boolean }) =>
