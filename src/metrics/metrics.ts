@@ -38,6 +38,8 @@ export class Metrics {
   readonly registry = new Registry();
   private counts: { at: number; value: Promise<StoreCounts> } | undefined;
   private readonly http: Histogram<'method' | 'route' | 'status'>;
+  /** Undoes what the constructor hooked into the engine and the webhook worker. */
+  private readonly detach: Array<() => void> = [];
 
   constructor(
     private readonly callout: Callout,
@@ -64,6 +66,19 @@ export class Metrics {
       const connector = callout.registry.cachedConnector(connectorId)?.spec.name ?? connectorId;
       if (sends > 0) attempts.inc({ connector, result: 'sent' }, sends);
       if (failures > 0) attempts.inc({ connector, result: 'failed' }, failures);
+    });
+    const webhooks = new Counter({
+      name: 'callout_webhook_attempts_total',
+      help: 'Webhook delivery attempts this node made, by what came of them: delivered, retry (failed, another attempt is due), failed (no attempt left), endpoint_gone (410: the subscription was disabled)',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['delivered', 'retry', 'failed', 'endpoint_gone']) webhooks.inc({ result }, 0);
+    const onWebhookAttempt = (result: string): void => webhooks.inc({ result });
+    callout.webhookWorker.attemptListeners.push(onWebhookAttempt);
+    this.detach.push(() => {
+      const list = callout.webhookWorker.attemptListeners;
+      if (list.includes(onWebhookAttempt)) list.splice(list.indexOf(onWebhookAttempt), 1);
     });
     const lateness = new Histogram({
       name: 'callout_timer_lateness_seconds',
@@ -161,6 +176,7 @@ export class Metrics {
   }
 
   close(): void {
+    for (const d of this.detach) d();
     if (this.callout.engine.lateness.observer !== undefined) this.callout.engine.lateness.observer = undefined;
     this.registry.clear();
   }

@@ -71,6 +71,8 @@ export class DeliveryWorker {
   private readonly groups = new Map<string, Promise<void>>();
   /** Each subscription's signing secrets, decrypted once per stored (encrypted) value. */
   private readonly secrets = new Map<string, { stored: string; secrets: SigningSecret[] }>();
+  /** Told of each attempt this node made: what came of it (the metrics' counter). */
+  readonly attemptListeners: Array<(result: 'delivered' | 'retry' | 'failed' | 'endpoint_gone') => void> = [];
 
   private readonly roundFailure: RepeatedFailure;
 
@@ -223,6 +225,7 @@ export class DeliveryWorker {
     const sent = await this.o.sender.send(sub.url, { ...headers }, d.body, sub.id);
     const at = this.o.clock.now();
     const step = nextStep(d.attempts, sent.outcome, at, Math.random(), this.o.settings);
+    for (const l of this.attemptListeners) l(step.result);
     const wasDisabled = sub.disabledAt !== null;
     const { health, disabled } = recordAttempt(sub, sent.outcome, at, this.o.settings);
     const changed =

@@ -4,16 +4,25 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { startRecorder, type Recorder } from '../helpers/recorder.ts';
 
 let h: Harness;
+let receiver: Recorder;
 beforeAll(async () => {
   h = await startHarness();
+  // A receiver that takes launches and turns away every other event.
+  receiver = await startRecorder((r) => (r.body.includes('"action.launched"') ? { status: 204, body: '' } : { status: 500, body: 'no' }));
+  const hook = await h.api('POST', '/v1/webhooks', { url: `${receiver.url}/hooks`, events: ['action.launched', 'action.state_changed'] });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   await connector(h);
   await actionType(h, { name: 'm-ok', path: '/ok' });
   await actionType(h, { name: 'm-fail', path: '/fail-then-ok', retry: { maxRetries: 3, interval: '50ms' } });
   await actionType(h, { name: 'm-reject', path: '/reject' });
 });
-afterAll(async () => h?.close());
+afterAll(async () => {
+  await h?.close();
+  await receiver?.close();
+});
 
 /** The samples of a scrape, as `name{labels}` → value. */
 const samples = (text: string): Map<string, number> => {
@@ -58,6 +67,13 @@ it("a scrape after real sends counts the node's attempts per connector, its time
   expect(m.get('callout_http_request_duration_seconds_count{method="POST",route="/v1/actions",status="201"}')).toBe(5);
   expect([...m.keys()].some((k) => k.includes(ok[0]!.id))).toBe(false);
   expect(m.get('callout_info{store="sqlite",node="' + h.callout.engine.instanceId + '"}')).toBe(1);
+  // Webhook attempts by what came of them: the launches delivered, the state changes to be tried again.
+  await expect
+    .poll(async () => samples((await scrape()).text).get('callout_webhook_attempts_total{result="delivered"}'))
+    .toBeGreaterThanOrEqual(5);
+  const later = samples((await scrape()).text);
+  expect(later.get('callout_webhook_attempts_total{result="retry"}')).toBeGreaterThanOrEqual(1);
+  expect(later.get('callout_webhook_attempts_total{result="endpoint_gone"}')).toBe(0);
   // The process itself, as every Node service exports it.
   expect(m.get('process_cpu_seconds_total')).toBeGreaterThan(0);
   expect([...m.keys()].some((k) => k.startsWith('nodejs_eventloop_lag_p99_seconds'))).toBe(true);
