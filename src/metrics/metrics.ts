@@ -78,7 +78,8 @@ export class Metrics {
     callout.webhookWorker.attemptListeners.push(onWebhookAttempt);
     this.detach.push(() => {
       const list = callout.webhookWorker.attemptListeners;
-      if (list.includes(onWebhookAttempt)) list.splice(list.indexOf(onWebhookAttempt), 1);
+      const i = list.indexOf(onWebhookAttempt);
+      if (i >= 0) list.splice(i, 1);
     });
     const lateness = new Histogram({
       name: 'callout_timer_lateness_seconds',
@@ -86,7 +87,12 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    callout.engine.lateness.observer = (ms) => lateness.observe(ms / 1000);
+    const onLateness = (ms: number): void => lateness.observe(ms / 1000);
+    callout.engine.lateness.observer = onLateness;
+    // Another server built on the same Callout (a library's second listener) takes the observer over.
+    this.detach.push(() => {
+      if (callout.engine.lateness.observer === onLateness) callout.engine.lateness.observer = undefined;
+    });
     this.http = new Histogram({
       name: 'callout_http_request_duration_seconds',
       help: 'Requests this node answered, by method, route pattern and status code',
@@ -177,7 +183,6 @@ export class Metrics {
 
   close(): void {
     for (const d of this.detach) d();
-    if (this.callout.engine.lateness.observer !== undefined) this.callout.engine.lateness.observer = undefined;
     this.registry.clear();
   }
 }
