@@ -50,12 +50,23 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     }
     used += bytes;
     byClient.set(client, mine + bytes);
-    reply.raw.once('close', () => {
+    // Given back once, on whichever ends first: the answer or its socket. A pipelined
+    // request's answer waiting behind another (a live feed) gets no 'close' when its socket does.
+    let held = true;
+    const socket = req.raw.socket;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      // A keep-alive socket carries many requests: each takes its listener away again.
+      socket.off('close', release);
       used -= bytes;
       const left = (byClient.get(client) ?? bytes) - bytes;
       if (left <= 0) byClient.delete(client);
       else byClient.set(client, left);
-    });
+    };
+    reply.raw.once('close', release);
+    if (socket.destroyed) release();
+    else socket.once('close', release);
     return undefined;
   });
 }
