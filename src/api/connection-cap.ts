@@ -119,18 +119,21 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
 
   /** The socket to close for a newcomer, if any may be. */
   const victim = (now: number): Socket | undefined => {
-    let most: Set<Socket> | undefined;
-    for (const set of byAddress.values()) if (most === undefined || set.size > most.size) most = set;
-    let best: Socket | undefined;
-    let bestAt = now - EVICT_IDLE_AFTER_MS;
-    for (const socket of most ?? []) {
-      const h = held.get(socket)!;
-      if (h.inFlight === 0 && h.lastActive <= bestAt) {
-        best = socket;
-        bestAt = h.lastActive;
+    // From the address holding the most places down: one whose sockets are all busy (live feeds)
+    // must not shelter another's idle ones.
+    for (const set of [...byAddress.values()].sort((a, b) => b.size - a.size)) {
+      let best: Socket | undefined;
+      let bestAt = now - EVICT_IDLE_AFTER_MS;
+      for (const socket of set) {
+        const h = held.get(socket)!;
+        if (h.inFlight === 0 && h.lastActive <= bestAt) {
+          best = socket;
+          bestAt = h.lastActive;
+        }
       }
+      if (best !== undefined) return best;
     }
-    return best;
+    return undefined;
   };
 
   server.on('connection', (socket: Socket) => {

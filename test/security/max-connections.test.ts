@@ -190,6 +190,22 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
       child = undefined;
     });
 
+    it("an address whose places are all busy does not shelter another's quiet sockets", async () => {
+      const { port, server } = await serveWith('16', '8');
+      const busy: Socket[] = [];
+      for (let i = 0; i < 8; i++) busy.push(await hold(port, true, '127.0.0.4'));
+      const quiet: Socket[] = [];
+      for (let i = 0; i < 8; i++) quiet.push(await hold(port, false, '127.0.0.5'));
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await probe(port, '127.0.0.6')).toMatch(/^HTTP\/1\.1 200/);
+      const isClosed = (s: Socket): boolean => s.destroyed || s.readyState === 'closed';
+      await expect.poll(() => quiet.filter(isClosed).length).toBe(1);
+      expect(busy.some(isClosed)).toBe(false);
+      for (const s of held.splice(0)) s.destroy();
+      await server.kill();
+      child = undefined;
+    });
+
     it('one address holding its share of places is refused more; another address is still served', async () => {
       const { port, server } = await serveWith('64', '16');
       for (let i = 0; i < 16; i++) {
