@@ -7,6 +7,7 @@ import rateLimit, { type CreateRateLimitOptions } from '@fastify/rate-limit';
 import type { Callout } from '../callout.ts';
 import { ROLES, type Principal, type Role } from '../api-keys/service.ts';
 import { problem, sendProblem, type Problem } from './problem.ts';
+import { scraperOnly } from './roles.ts';
 import { presentedSessionKeyId, principalFromCookie } from '../ui/session.ts';
 import { clientOf } from './connection-cap.ts';
 
@@ -188,6 +189,8 @@ export async function registerAuth(app: FastifyInstance, callout: Callout, limit
   ): Promise<FastifyReply | undefined> {
     req.principal = principal;
     if (await limited(req, reply, perKey)) return reply;
+    if (!roles && scraperOnly(principal.roles))
+      return sendProblem(reply, problem('FORBIDDEN', 'This key has only the metrics role: it may read GET /metrics and nothing else'));
     if (roles && !principal.roles.includes('admin') && !roles.some((r) => principal.roles.includes(r)))
       return sendProblem(
         reply,

@@ -66,7 +66,8 @@ export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   const writes = methods.some((m) => m !== 'GET' && m !== 'HEAD');
   // Public routes check a token or a signature of their own (callbacks, inbound).
   const out = new Set<Status>([401, 429, 500, 503, ...(config?.problems ?? [])]);
-  if (Array.isArray(config?.roles)) out.add(403);
+  // A route that names no roles still refuses a key with the metrics role alone (auth.ts).
+  if (config?.roles !== 'public') out.add(403);
   if (route.url.includes(':')) out.add(404).add(400);
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined)
     out.add(422);

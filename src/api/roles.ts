@@ -10,3 +10,8 @@ export const BUILDERS = ['builder'] as const;
 export const OPERATORS = ['operator'] as const;
 /** The roles of people, who use the web UI and the work manager. */
 export const PEOPLE = ['builder', 'operator'] as const;
+/** A scraper's role: admitted only where a route names it (GET /metrics), never on a route with no list. */
+export const SCRAPERS = ['metrics'] as const;
+
+/** Whether a key holds nothing but the scraper's role, so a route open to every key must still refuse it. */
+export const scraperOnly = (roles: readonly string[]): boolean => roles.every((r) => r === 'metrics');

@@ -1,8 +1,9 @@
 // GET /metrics: this node's metrics for Prometheus (metrics.ts). For people's keys, as the dashboard
-// is: a scraper is configured with an operator's key (Prometheus's `authorization` setting).
+// is, and for a key with the `metrics` role alone, which may read nothing else: what a scraper should
+// hold (Prometheus's `authorization` setting), so its configuration cannot act on the work.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { PEOPLE } from '../api/roles.ts';
+import { PEOPLE, SCRAPERS } from '../api/roles.ts';
 import type { Metrics } from './metrics.ts';
 
 export const metricsRoutes =
@@ -12,7 +13,7 @@ export const metricsRoutes =
     app.get(
       '/metrics',
       {
-        config: { roles: PEOPLE },
+        config: { roles: [...PEOPLE, ...SCRAPERS] },
         schema: {
           tags: ['operations'],
           summary: "This node's metrics in Prometheus's text format",

@@ -140,7 +140,10 @@ export async function signIn(req: FastifyRequest, reply: FastifyReply, callout: 
   const principal = await callout.apiKeys.authenticate(key);
   if (!principal) return undefined;
   if (!forPeople(principal.roles))
-    throw new CalloutError('FORBIDDEN', 'This key has only the integration role; the web UI needs an operator, builder or admin key');
+    throw new CalloutError(
+      'FORBIDDEN',
+      `This key has only the ${principal.roles.join(' and ')} role${principal.roles.length > 1 ? 's' : ''}; the web UI needs an operator, builder or admin key`,
+    );
   // Signing in again replaces the session this browser had: a copy of its cookie is refused too.
   await endPresentedSession(req, callout);
   const now = callout.clock.now();

@@ -4,7 +4,8 @@
 import { type Doc, isObject, str, unknownKeys } from '../validation/check.ts';
 import { Problems } from '../errors.ts';
 
-export const ROLES = { admin: 'admin', builder: 'builder', operator: 'operator', integration: 'integration' } as const;
+// `metrics` is for a Prometheus scraper: GET /metrics and nothing else (SPEC names the other four).
+export const ROLES = { admin: 'admin', builder: 'builder', operator: 'operator', integration: 'integration', metrics: 'metrics' } as const;
 export type Role = (typeof ROLES)[keyof typeof ROLES];
 export const ROLE_LIST: readonly Role[] = Object.freeze(Object.values(ROLES));
 

@@ -96,3 +96,43 @@ it('is for people and admins: an integration key is refused, no key is 401, and 
   expect(res.text).not.toContain('secret-token-123');
   expect(res.text).not.toContain(h.adminKey);
 });
+
+it('a key with the metrics role alone scrapes and can do nothing else: not read the work, not act on it, not open the web UI', async () => {
+  const created = await h.api('POST', '/v1/api-keys', { name: 'prometheus', roles: ['metrics'] });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const key = (created.body as { key: string }).key;
+  expect((await scrape(key)).status).toBe(200);
+  const as = async (method: string, path: string, body?: unknown): Promise<{ status: number; detail: string }> => {
+    const res = await fetch(`${h.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, detail: ((await res.json()) as { detail: string }).detail };
+  };
+  const before = await h.callout.actions.listActions({});
+  // Routes open to every key (reads of actions and configuration) as well as those that name roles.
+  const refused = [
+    await as('GET', '/v1/actions'),
+    await as('GET', `/v1/actions/${before.items[0]!.id}`),
+    await as('GET', '/v1/connectors'),
+    await as('GET', '/v1/action-types'),
+    await as('POST', '/v1/actions', { actionType: 'm-ok', input: {} }),
+    await as('GET', '/v1/users'),
+    await as('GET', '/v1/api-keys'),
+    await as('GET', '/v1/dashboard'),
+  ];
+  for (const r of refused) expect(r.status).toBe(403);
+  expect(refused[0]!.detail).toContain('only the metrics role');
+  expect((await h.callout.actions.listActions({})).items.length).toBe(before.items.length);
+  const ui = await fetch(`${h.url}/ui/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  });
+  expect(ui.status).toBe(403);
+  expect(ui.headers.get('set-cookie')).toBeNull();
+  // The role is a word of the API keys' contract, refused like any unknown one when misspelt.
+  const typo = await h.api('POST', '/v1/api-keys', { name: 'prom-typo', roles: ['metric'] });
+  expect(typo.status).toBe(422);
+});

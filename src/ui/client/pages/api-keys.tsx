@@ -12,7 +12,7 @@ interface ApiKey {
   createdAt: string;
   revokedAt: string | null;
 }
-const ROLES = ['operator', 'builder', 'integration', 'admin'];
+const ROLES = ['operator', 'builder', 'integration', 'metrics', 'admin'];
 
 export function ApiKeysPage() {
   const list = useData(() => api<{ items: ApiKey[] }>('GET', '/v1/api-keys'), []);
