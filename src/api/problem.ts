@@ -92,7 +92,12 @@ export function errorHandler(logger: Logger) {
       const errors = (own.length > 0 ? own : fe.validation).flatMap((v) => {
         const missing = v.params?.missingProperty as string | undefined;
         const extra = v.params?.additionalProperty as string | undefined;
-        const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        // A JSON pointer: its segments unescaped (~1 is "/", ~0 is "~"), so a key such as "X/Y" reads as sent.
+        const path = v.instancePath
+          .split('/')
+          .slice(1)
+          .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+          .join('.');
         const field = [ctx, path, missing ?? extra].filter(Boolean).join('.');
         const union = words.get(v.instancePath);
         if (union && (v.keyword === 'const' || v.keyword === 'anyOf')) {

@@ -128,6 +128,12 @@ describe('header names and values', () => {
     expect(fields(patched.body)).toEqual([`headers.${name}`]);
   });
 
+  it('a schema error under a key holding "/" or "~" names the key as sent, not as its JSON pointer escape', async () => {
+    const r = await h.api('POST', '/v1/connectors', { name: 'bad-type', baseUrl: h.mock.url, headers: { 'X/Y~Z': 5 } });
+    expect(r.status).toBe(422);
+    expect(fields(r.body)).toEqual(['headers.X/Y~Z']);
+  });
+
   it.each(bad)('header auth: %j is refused, naming auth.headers.<name>', async (name, value) => {
     const r = await h.api('POST', '/v1/connectors', {
       name: 'bad-auth-headers',
