@@ -79,9 +79,14 @@ it("a scrape after real sends counts the node's attempts per connector, its time
   expect([...m.keys()].some((k) => k.startsWith('nodejs_eventloop_lag_p99_seconds'))).toBe(true);
 });
 
-it('an unmatched path is one series, not one per path', async () => {
+it('an unmatched path is one series, not one per path, and an unusual method is "other", not a series each', async () => {
   for (const p of ['/nope-1', '/nope-2', '/v1/nope-3']) expect((await h.api('GET', p)).status).toBe(404);
+  for (const method of ['MKCOL', 'PROPFIND', 'LOCK']) await fetch(`${h.url}/nope`, { method });
   const m = samples((await scrape()).text);
+  expect([...m.keys()].some((k) => /MKCOL|PROPFIND|LOCK/.test(k))).toBe(false);
+  expect([...m.keys()].some((k) => k.startsWith('callout_http_request_duration_seconds_count{method="other",route="unmatched"'))).toBe(
+    true,
+  );
   expect(m.get('callout_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(3);
   expect([...m.keys()].some((k) => k.includes('nope'))).toBe(false);
 });
