@@ -1,10 +1,10 @@
 // A real Callout for end-to-end tests: a temporary SQLite file, the HTTP API on loopback, the mock
 // external system on loopback, and helpers to call the API and wait for an action to reach a state.
 
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { request } from 'undici';
 import type { FastifyInstance } from 'fastify';
 import { Callout, type CalloutOptions } from '../../src/callout.ts';
@@ -39,20 +39,48 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Ports are taken below the kernel's ephemeral range, in a block of 1,000 per test worker: a port
+ * freed before a child server binds it cannot then be handed to another file's `listen(0)` or to an
+ * outgoing connection, which is how "port … already in use" used to fail a child's start now and then.
+ */
+const PORTS_PER_WORKER = 1000;
+const ephemeralLow = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0);
+const blockStart = 20_000 + (worker % 12) * PORTS_PER_WORKER;
+// A random start: files run one after another in a worker, each with fresh module state.
+let nextPort = Math.floor(Math.random() * PORTS_PER_WORKER);
+
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(undefined));
+    // Unref'd: a harness whose open throws before release must not keep the test process alive.
+    s.unref();
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/**
  * A loopback port kept bound until `release`: the harness opens Callout (which needs its public URL)
  * before its server listens, and a port freed at once could be handed to another test file meanwhile.
  */
 export async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    // Unref'd: a harness whose open throws before release must not keep the test process alive.
-    s.unref();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      resolve({ port, release: () => new Promise<void>((done) => s.close(() => done())) });
-    });
-  });
+  const ranged = blockStart + PORTS_PER_WORKER <= ephemeralLow;
+  for (let tries = 0; ranged && tries < PORTS_PER_WORKER; tries++) {
+    const port = blockStart + (nextPort++ % PORTS_PER_WORKER);
+    const s = await listenOn(port);
+    if (s) return { port, release: () => new Promise<void>((done) => s.close(() => done())) };
+  }
+  // No room below the ephemeral range (or all taken): any free port, as before.
+  const s = (await listenOn(0))!;
+  const port = (s.address() as { port: number }).port;
+  return { port, release: () => new Promise<void>((done) => s.close(() => done())) };
 }
 
 export async function startHarness(
