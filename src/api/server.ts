@@ -54,6 +54,8 @@ export interface ServerOptions {
    * @default none: a client cannot choose the address it is counted as
    */
   trustProxy?: string[];
+  /** How long one rendered GET /metrics is reused. @default RENDER_REUSE_MS (1 s) */
+  metricsReuseMs?: number;
 }
 
 export async function buildServer(callout: Callout, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -182,7 +184,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(integrationRoutes({ integrations: callout.integrations, actions: callout.actions, callbacks: callout.callbacks }), v1);
   // The dashboard's per-minute activity and the metrics' counters come from one watch of the engine's writes.
   const activity = new Activity(callout);
-  const metrics = new Metrics(callout, activity);
+  const metrics = new Metrics(callout, activity, opts.metricsReuseMs);
   app.addHook('onResponse', async (req, reply) => {
     metrics.observeRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime);
   });

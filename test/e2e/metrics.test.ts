@@ -9,7 +9,8 @@ import { startRecorder, type Recorder } from '../helpers/recorder.ts';
 let h: Harness;
 let receiver: Recorder;
 beforeAll(async () => {
-  h = await startHarness();
+  // Each scrape renders afresh here: these tests look for what they just did. The last test has the default.
+  h = await startHarness({ server: { metricsReuseMs: 0 } });
   // A receiver that takes launches and turns away every other event.
   receiver = await startRecorder((r) => (r.body.includes('"action.launched"') ? { status: 204, body: '' } : { status: 500, body: 'no' }));
   const hook = await h.api('POST', '/v1/webhooks', { url: `${receiver.url}/hooks`, events: ['action.launched', 'action.state_changed'] });
@@ -140,4 +141,25 @@ it('a key with the metrics role alone scrapes and can do nothing else: not read 
   // The role is a word of the API keys' contract, refused like any unknown one when misspelt.
   const typo = await h.api('POST', '/v1/api-keys', { name: 'prom-typo', roles: ['metric'] });
   expect(typo.status).toBe(422);
+});
+
+it('one rendering serves every scrape for a second, so eager scrapers cannot keep the node busy rendering', async () => {
+  const d = await startHarness();
+  try {
+    const get = async (): Promise<string> =>
+      (await fetch(`${d.url}/metrics`, { headers: { authorization: `Bearer ${d.adminKey}` } })).text();
+    const count = (text: string): number | undefined =>
+      samples(text).get('callout_http_request_duration_seconds_count{method="GET",route="/metrics",status="200"}');
+    const first = await get();
+    // Twenty at once and then more one after another within the second: all get the first rendering,
+    // which counts none of the scrapes after it.
+    const burst = await Promise.all(Array.from({ length: 20 }, get));
+    const next = await get();
+    expect(new Set([first, ...burst, next]).size).toBe(1);
+    // Past the second, a scrape renders again and sees the scrapes before it.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(count(await get())).toBeGreaterThanOrEqual(22);
+  } finally {
+    await d.close();
+  }
 });
