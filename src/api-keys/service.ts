@@ -147,8 +147,19 @@ export class ApiKeyService {
         );
         return undefined;
       }
+      // A value already kept revokes only what is older than it: a node starting with the old value
+      // while another rotates to the new one (both read before either wrote) must not revoke the new key.
+      const newer = (k: ApiKeyRow): boolean =>
+        current !== undefined && (k.createdAt > current.createdAt || (k.createdAt === current.createdAt && k.id > current.id));
       for (const k of await store.listApiKeys())
         if (k.origin === 'env' && k.keyHash !== hash && k.revokedAt === undefined) {
+          if (newer(k)) {
+            logger.warn(
+              { apiKey: k.id },
+              'CALLOUT_ADMIN_KEY is older than the admin key in use (made from a newer value): this node revokes neither; set the current value',
+            );
+            continue;
+          }
           await store.revokeApiKey(k.id, now);
           logger.info({ apiKey: k.id }, 'CALLOUT_ADMIN_KEY changed: revoked the key made from its earlier value');
         }

@@ -12,6 +12,7 @@ import { Callout, type CalloutOptions } from '../../src/callout.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { sha256 } from '../../src/ids.ts';
+import { ApiKeyService } from '../../src/api-keys/service.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
 import { bearer, NO_LIMITS, rawServer, type RawClient } from './helpers.ts';
 
@@ -133,7 +134,7 @@ for (const make of [sqlite, postgres]) {
     it('bad bodies are 422 naming the field and make nothing', async () => {
       const before = (await a.send('GET', '/v1/api-keys', { headers: bearer(ADMIN) })).body.items.length;
       for (const [body, field] of [
-        [{ name: 'x', roles: ['root'] }, 'roles.0'],
+        [{ name: 'x', roles: ['root'] }, 'roles[0]'],
         [{ name: '', roles: ['admin'] }, 'name'],
         [{ name: 'CALLOUT_ADMIN_KEY', roles: ['admin'] }, 'name'],
         [{ name: 'u', roles: ['operator'], user: 'alice' }, 'user'],
@@ -171,6 +172,53 @@ for (const make of [sqlite, postgres]) {
       // A third value is a rotation again: the current one goes.
       await c.callout.apiKeys.ensureAdminKey('third-admin-key-0123456789');
       expect(await c.callout.apiKeys.authenticate(next)).toBeUndefined();
+    });
+  });
+}
+
+for (const make of [sqlite, postgres]) {
+  describe(`The admin key's rotation on ${make === sqlite ? 'SQLite' : 'PostgreSQL'}`, () => {
+    it('a node starting with the old value while another rotates to a new one does not revoke the new key', async () => {
+      const backend = make();
+      if (make === postgres) await withAdmin(async () => undefined);
+      const callout = await Callout.open({ ...backend.node(), logger: quiet });
+      try {
+        const old = 'fourth-admin-key-0123456789';
+        const fresh = 'fifth-admin-key-0123456789';
+        await callout.apiKeys.ensureAdminKey(old);
+        // The stale node reads its own key (live), then waits while the other node rotates, then lists.
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let read!: () => void;
+        const hasRead = new Promise<void>((r) => (read = r));
+        const store = new Proxy(callout.store, {
+          get(target, prop) {
+            const v = Reflect.get(target, prop, target) as unknown;
+            if (typeof v !== 'function') return v;
+            if (prop !== 'findApiKey') return v.bind(target);
+            return async (hash: string) => {
+              const found = await target.findApiKey(hash);
+              read();
+              await gate;
+              return found;
+            };
+          },
+        });
+        const stale = new ApiKeyService({ store, clock: callout.clock, logger: quiet });
+        const staleStart = stale.ensureAdminKey(old);
+        await hasRead;
+        await callout.apiKeys.ensureAdminKey(fresh);
+        release();
+        await staleStart;
+        // The rotation holds: the new value is the one admin key made from CALLOUT_ADMIN_KEY.
+        expect(await callout.apiKeys.authenticate(fresh)).toMatchObject({ name: 'CALLOUT_ADMIN_KEY' });
+        expect(await callout.apiKeys.authenticate(old)).toBeUndefined();
+        const live = (await callout.apiKeys.list()).filter((k) => k.origin === 'CALLOUT_ADMIN_KEY' && k.revokedAt === null);
+        expect(live).toHaveLength(1);
+      } finally {
+        await callout.close();
+        await backend.dispose();
+      }
     });
   });
 }
