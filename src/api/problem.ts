@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CalloutError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { storeFailure } from '../store/failures.ts';
+import { fieldPath } from '../validation/field-path.ts';
 
 export interface Problem {
   type: string;
@@ -80,7 +81,6 @@ export function errorHandler(logger: Logger) {
       validationContext?: string;
     };
     if (fe.validation) {
-      const ctx = fe.validationContext === 'querystring' ? '' : fe.validationContext === 'params' ? '' : '';
       // An `if`/`then` failure ('must match "then" schema') only repeats the errors of its `then`, listed beside it.
       const own = fe.validation.filter((v) => v.keyword !== 'if');
       // A union of words fails once per word ('must be equal to constant') and once as a whole
@@ -92,13 +92,12 @@ export function errorHandler(logger: Logger) {
       const errors = (own.length > 0 ? own : fe.validation).flatMap((v) => {
         const missing = v.params?.missingProperty as string | undefined;
         const extra = v.params?.additionalProperty as string | undefined;
-        // A JSON pointer: its segments unescaped (~1 is "/", ~0 is "~"), so a key such as "X/Y" reads as sent.
-        const path = v.instancePath
-          .split('/')
-          .slice(1)
-          .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-          .join('.');
-        const field = [ctx, path, missing ?? extra].filter(Boolean).join('.');
+        const below = missing ?? extra;
+        const field = fieldPath(
+          v.instancePath,
+          fe.validationContext === 'body' ? req.body : undefined,
+          ...(below !== undefined ? [below] : []),
+        );
         const union = words.get(v.instancePath);
         if (union && (v.keyword === 'const' || v.keyword === 'anyOf')) {
           if (said.has(v.instancePath)) return [];

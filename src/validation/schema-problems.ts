@@ -5,19 +5,14 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { Problems } from '../errors.ts';
-
-/** "/events/2" -> "events[2]", the project's field paths. */
-const fieldOf = (path: string, missing?: string): string =>
-  [...path.split('/').filter(Boolean), ...(missing ? [missing] : [])]
-    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
-    .join('');
+import { fieldPath } from './field-path.ts';
 
 /** Adds to `p` every field of `body` that `schema` refuses, one problem per field, in the API's words. */
 export function schemaProblems(schema: TSchema, body: unknown, p: Problems): void {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return p.add('', 'the body must be a JSON object');
   const seen = new Set<string>();
   for (const e of Value.Errors(schema, body)) {
-    const field = fieldOf(e.path);
+    const field = fieldPath(e.path, body);
     // A missing field is also "not a string": one problem per field, the first said.
     if (seen.has(field)) continue;
     seen.add(field);

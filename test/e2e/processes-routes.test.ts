@@ -70,7 +70,7 @@ for (const backend of storeHarnesses)
       expect(bad.status).toBe(422);
       expect(bad.headers['content-type']).toContain('application/problem+json');
       // Reported against the shape the step chose (map), not against all three kinds.
-      expect(bad.body.errors).toEqual([{ field: 'steps.1.useBodyOf', message: 'is not a known field' }]);
+      expect(bad.body.errors).toEqual([{ field: 'steps[1].useBodyOf', message: 'is not a known field' }]);
       const semantic = await h.api('POST', '/v1/processes', {
         name: 'bad',
         steps: [
