@@ -49,12 +49,19 @@ describe('a JSON body parsed a row at a time', () => {
       '{"rows":["unclosed]}',
       '{"rows" [1]}',
       '{rows:[1]}',
-      '[1,2]',
       '{"rows":[tru]}',
       '{"a":1,}',
     ]) {
       const e = (await refusal(text)) as { statusCode?: number };
       expect(e.statusCode, text).toBe(400);
+    }
+  });
+
+  it('refuses a list as the schema refuses a small one: 422, the body must be an object', async () => {
+    for (const text of ['[1,2]', ' \n[{"rows":[]}]', '\uFEFF[]']) {
+      const e = (await refusal(text)) as ValidationError;
+      expect(e, text).toBeInstanceOf(ValidationError);
+      expect(e.errors, text).toEqual([{ field: '', message: 'must be object' }]);
     }
   });
 

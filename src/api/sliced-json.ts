@@ -102,6 +102,9 @@ export async function parseSlicedObject(
   const out: Record<string, unknown> = {};
   // A byte order mark, which the server's parser skips too.
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+  skipSpace();
+  // A list is answered as the schema answers a small one (422, not 400), without reading it.
+  if (buf[i] === 0x5b) throw new ValidationError([{ field: '', message: 'must be object' }]);
   expect(0x7b, '{');
   skipSpace();
   if (buf[i] === 0x7d) i++;

@@ -169,6 +169,11 @@ for (const onPostgres of [false, true])
         expect([deep.status, deep.body.errors]).toEqual([422, [{ field: 'rows', message: 'is nested deeper than 32 levels' }]]);
         const extra = await h.api('POST', '/v1/bulk-launches', `{"actionType":"ticket","rows":[{"Title":${filler}}],"Owner":"x"}`);
         expect([extra.status, extra.body.errors]).toEqual([422, [{ field: 'Owner', message: 'is not a known field' }]]);
+        // A list instead of the object: the same answer whatever its size.
+        const small = await h.api('POST', '/v1/bulk-launches', '[{"Title":"a"}]');
+        const large = await h.api('POST', '/v1/bulk-launches', `[{"Title":${filler}}]`);
+        expect([small.status, small.body.errors]).toEqual([422, [{ field: '', message: 'must be object' }]]);
+        expect([large.status, large.body.errors]).toEqual([small.status, small.body.errors]);
       });
 
       it('a JSON body repeated with its Idempotency-Key and its fields in another order gets the first report; another body is a 409', async () => {
