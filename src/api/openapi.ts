@@ -26,7 +26,14 @@ const Problem = {
       items: {
         type: 'object',
         required: ['field', 'message'],
-        properties: { field: { type: 'string', description: 'dotted path of the field' }, message: { type: 'string' } },
+        properties: {
+          field: {
+            type: 'string',
+            description:
+              'the path of the field: keys joined by dots, a position in a list as [n] (steps[1].name); empty for the body itself',
+          },
+          message: { type: 'string' },
+        },
       },
     },
   },
