@@ -73,7 +73,7 @@ export const actionRoutes =
     app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));
     app.post('/actions/:id/resume', { config, schema: byId }, async (req) => actions.resume(req.params.id, userOf(req)));
     app.post('/actions/:id/pick-up', { config, schema: byId }, async (req) => actions.pickUp(req.params.id, userOf(req)));
-    // No body is a completion with the defaults.
+    // No body is a completion with the defaults; repeated by whoever closed it, as they did, it answers as the first time.
     app.post('/actions/:id/complete', { config, schema: { ...byId, body: CompleteBody }, preValidation: emptyBodyIsObject }, async (req) =>
       actions.complete(req.params.id, userOf(req), req.body, { override: req.principal?.roles.includes('admin') === true }),
     );

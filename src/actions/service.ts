@@ -3,7 +3,7 @@
 // are the rules a schema cannot say: names that must exist, dates, the action type's input fields.
 
 import type { WebhookEventRow } from '../webhooks/rows.ts';
-import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
@@ -248,15 +248,29 @@ export class ActionService {
     if (body.note !== undefined && body.note.length > MAX_TEXT_CHARS)
       throw new ValidationError([{ field: 'note', message: `is longer than ${MAX_TEXT_CHARS} characters` }]);
     const resolution = body.resolution ?? RESOLUTIONS.done_successfully;
-    return this.view(
-      await this.engine.apply(id, {
-        type: 'completed',
-        user,
-        resolution,
-        ...(body.note !== undefined ? { note: body.note } : {}),
-        ...(opts.override ? { override: true } : {}),
-      }),
-    );
+    try {
+      return this.view(
+        await this.engine.apply(id, {
+          type: 'completed',
+          user,
+          resolution,
+          ...(body.note !== undefined ? { note: body.note } : {}),
+          ...(opts.override ? { override: true } : {}),
+        }),
+      );
+    } catch (err) {
+      // Completing what you already closed, as you closed it (a double click, a request repeated after
+      // a lost answer), is answered as the first time; anyone else, or another resolution, is refused.
+      if (err instanceof InvalidStateError) {
+        const a = await this.store.getAction(id);
+        if (a?.state === 'closed' && a.resolution === resolution) {
+          const closing = await this.store.lastTimelineEntry(id, 'state_changed');
+          const to = closing?.data?.to as { state?: string } | undefined;
+          if (closing?.actor === `user:${user}` && to?.state === 'closed') return this.view(a);
+        }
+      }
+      throw err;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // The Store interface: everything the engine and the API persist. Two honest implementations
 // (sqlite/ and postgres/) pass one conformance suite (test/store-conformance/).
 
-import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
+import type { ActionRecord, TimelineEntry, TimelineKind } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
 import type { Phase, State } from '../lifecycle/states.ts';
 import type { ConnectorStatus, StatusChange } from '../connectors/circuit.ts';
@@ -314,6 +314,8 @@ export interface Store {
   writeActions(writes: ActionWrite[]): Promise<boolean[]>;
   /** An action's timeline in the order written; a page of it with `page` (entries after `afterSeq`, at most `limit`). */
   listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]>;
+  /** The newest entry of one kind on an action's timeline (read from the end, not the whole timeline). */
+  lastTimelineEntry(actionId: string, kind: TimelineKind): Promise<TimelineRow | undefined>;
 
   /** Takes permits from every fixed window of a connector's rate limits at once (all windows or none). */
   acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant>;

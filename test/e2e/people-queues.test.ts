@@ -195,6 +195,15 @@ for (const backend of backends)
       for (const kind of ['assigned', 'message', 'picked_up', 'completed'])
         expect(tl.find((e) => e.kind === kind)!.actor).toBe('user:alice');
       expect(tl.find((e) => e.kind === 'message')!.message).toBe('Called the vendor');
+      // Completed again by her, as she did (a double click, a request repeated after a lost answer):
+      // the same answer and nothing added; another resolution, or someone else, is refused.
+      const again = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('alice'));
+      expect([again.status, again.body]).toEqual([200, done.body]);
+      expect(await timeline(t.id)).toHaveLength(tl.length);
+      const otherWay = await h.api('POST', `/v1/actions/${t.id}/complete`, { resolution: 'not_done_successfully' }, as('alice'));
+      expect([otherWay.status, otherWay.body.detail]).toEqual([409, 'The action is already closed']);
+      expect((await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('admin'))).status).toBe(409);
+      expect(await timeline(t.id)).toHaveLength(tl.length);
       expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'bob' }, as('alice'))).status).toBe(409);
     });
 

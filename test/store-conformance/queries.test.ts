@@ -175,5 +175,28 @@ eachStore((ctx) => {
       ]);
       expect(await store.listTimeline('no-such-action')).toEqual([]);
     });
+
+    it('lastTimelineEntry is the newest entry of one kind on one action', async () => {
+      const [x, y] = [launched(), launched()];
+      await store.insertActions([x, y]);
+      let ax = x.action;
+      for (const [i, kind] of [
+        [1, 'message'],
+        [2, 'heartbeat'],
+        [3, 'message'],
+      ] as const) {
+        const w = write(ax, { updatedAt: T0 + i }, [{ at: T0 + i, actor: 'user:ana', kind, message: `x${i}` }]);
+        expect(await store.writeActions([w])).toEqual([true]);
+        ax = w.action;
+      }
+      expect(await store.lastTimelineEntry(x.action.id, 'message')).toMatchObject({
+        actionId: x.action.id,
+        message: 'x3',
+        actor: 'user:ana',
+      });
+      expect(await store.lastTimelineEntry(x.action.id, 'heartbeat')).toMatchObject({ message: 'x2' });
+      expect(await store.lastTimelineEntry(y.action.id, 'message')).toBeUndefined();
+      expect(await store.lastTimelineEntry('no-such-action', 'message')).toBeUndefined();
+    });
   });
 });

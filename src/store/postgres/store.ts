@@ -6,7 +6,7 @@
 import { Pool, TypeOverrides, types, type ClientConfig } from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { ActionRecord, TimelineKind } from '../../lifecycle/action.ts';
 import { loadMigrations, refuseNewerStore } from '../migrations.ts';
 import type {
   NodeRow,
@@ -40,7 +40,7 @@ import { countActions, countThrottledByActionType, listActions, listActionsPage 
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
-import { listTimeline } from './list-timeline.ts';
+import { lastTimelineEntry, listTimeline } from './list-timeline.ts';
 import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
@@ -270,6 +270,10 @@ export class PostgresStore implements Store {
 
   async listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]> {
     return listTimeline(this.pool, actionId, page);
+  }
+
+  async lastTimelineEntry(actionId: string, kind: TimelineKind): Promise<TimelineRow | undefined> {
+    return lastTimelineEntry(this.pool, actionId, kind);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { ActionRecord, TimelineKind } from '../../lifecycle/action.ts';
 import { loadMigrations, refuseNewerStore } from '../migrations.ts';
 import type {
   NodeRow,
@@ -44,7 +44,7 @@ import { countActions, countThrottledByActionType, listActions, listActionsPage 
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
-import { listTimeline } from './list-timeline.ts';
+import { lastTimelineEntry, listTimeline } from './list-timeline.ts';
 import { actionFromValues } from '../rows.ts';
 import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
@@ -377,6 +377,11 @@ export class SqliteStore implements Store {
   async listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]> {
     this.refuseIfStopped();
     return listTimeline(this.db, actionId, page);
+  }
+
+  async lastTimelineEntry(actionId: string, kind: TimelineKind): Promise<TimelineRow | undefined> {
+    this.refuseIfStopped();
+    return lastTimelineEntry(this.db, actionId, kind);
   }
 
   async acquireRatePermits(r: RatePermitRequest): Promise<RatePermitGrant> {
