@@ -75,7 +75,10 @@ export const actionRoutes =
     app.post('/actions/:id/pick-up', { config, schema: byId }, async (req) => actions.pickUp(req.params.id, userOf(req)));
     // No body is a completion with the defaults; repeated by whoever closed it, as they did, it answers as the first time.
     app.post('/actions/:id/complete', { config, schema: { ...byId, body: CompleteBody }, preValidation: emptyBodyIsObject }, async (req) =>
-      actions.complete(req.params.id, userOf(req), req.body, { override: req.principal?.roles.includes('admin') === true }),
+      actions.complete(req.params.id, userOf(req), req.body, {
+        override: req.principal?.roles.includes('admin') === true,
+        repeatAnswers: true,
+      }),
     );
   };
 

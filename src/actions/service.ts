@@ -243,7 +243,12 @@ export class ActionService {
   }
 
   /** `override`: complete a task another person is working on (an admin's right; see the lifecycle). */
-  async complete(id: string, user: string, body: CompleteBody = {}, opts: { override?: boolean } = {}): Promise<ActionView> {
+  async complete(
+    id: string,
+    user: string,
+    body: CompleteBody = {},
+    opts: { override?: boolean; repeatAnswers?: boolean } = {},
+  ): Promise<ActionView> {
     // Kept on the timeline every role reads: bounded for library callers too, not only by the route's schema.
     if (body.note !== undefined && body.note.length > MAX_TEXT_CHARS)
       throw new ValidationError([{ field: 'note', message: `is longer than ${MAX_TEXT_CHARS} characters` }]);
@@ -261,7 +266,8 @@ export class ActionService {
     } catch (err) {
       // Completing what you already closed, as you closed it (a double click, a request repeated after
       // a lost answer), is answered as the first time; anyone else, or another resolution, is refused.
-      if (err instanceof InvalidStateError) {
+      // Only for a person's request (the route asks): a bulk close must still count what it skipped.
+      if (opts.repeatAnswers && err instanceof InvalidStateError) {
         const a = await this.store.getAction(id);
         if (a?.state === 'closed' && a.resolution === resolution) {
           const closing = await this.store.lastTimelineEntry(id, 'state_changed');

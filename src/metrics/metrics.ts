@@ -169,7 +169,7 @@ export class Metrics {
   /** The store's counts, shared by the gauges of one scrape and reused for a few seconds. */
   private storeCounts(): Promise<StoreCounts> {
     const now = this.callout.clock.now();
-    if (this.counts !== undefined && now - this.counts.at < STORE_COUNTS_TTL_MS) return this.counts.value;
+    if (this.counts !== undefined && now >= this.counts.at && now - this.counts.at < STORE_COUNTS_TTL_MS) return this.counts.value;
     const { store } = this.callout;
     const value = (async (): Promise<StoreCounts> => {
       const states = Object.fromEntries(await Promise.all(OPEN_STATES.map(async (state) => [state, await store.countActions({ state })])));
@@ -194,7 +194,8 @@ export class Metrics {
   /** The text a scrape gets: one render serves every scrape that arrives while it runs and for `reuseMs` after. */
   async text(): Promise<{ contentType: string; body: string }> {
     const now = this.callout.clock.now();
-    if (this.rendered === undefined || now - this.rendered.at >= this.reuseMs) {
+    // A clock stepped back (NTP, a resumed VM) expires it too, rather than freezing it for the step.
+    if (this.rendered === undefined || now - this.rendered.at >= this.reuseMs || now < this.rendered.at) {
       const body = Registry.merge([processMetrics(), this.registry]).metrics();
       // A failed render is not reused: the next scrape tries again.
       body.catch(() => {
