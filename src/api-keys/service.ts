@@ -151,7 +151,14 @@ export class ApiKeyService {
       // while another rotates to the new one (both read before either wrote) must not revoke the new key.
       const newer = (k: ApiKeyRow): boolean =>
         current !== undefined && (k.createdAt > current.createdAt || (k.createdAt === current.createdAt && k.id > current.id));
-      for (const k of await store.listApiKeys())
+      const keys = await store.listApiKeys();
+      // Revoked since it was read: another node rotated meanwhile, and its key is the one to keep
+      // (decided without comparing the two nodes' clocks).
+      if (keys.some((k) => k.keyHash === hash && k.revokedAt !== undefined)) {
+        logger.warn('CALLOUT_ADMIN_KEY was rotated away while this node started: this node changes no admin key; set the current value');
+        return undefined;
+      }
+      for (const k of keys)
         if (k.origin === 'env' && k.keyHash !== hash && k.revokedAt === undefined) {
           if (newer(k)) {
             logger.warn(
