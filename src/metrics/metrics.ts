@@ -18,6 +18,9 @@ export const STORE_COUNTS_TTL_MS = 5_000;
  */
 export const RENDER_REUSE_MS = 1_000;
 
+/** Whether something made at `at` is still to be used at `now`: a clock stepped back (NTP, a resumed VM) expires it. */
+const fresh = (at: number, ttlMs: number, now: number): boolean => now >= at && now - at < ttlMs;
+
 const OPEN_STATES = [STATES.waiting, STATES.todo, STATES.in_progress] as const;
 const CIRCUITS = ['closed', 'open', 'half_open'] as const;
 type Circuit = (typeof CIRCUITS)[number];
@@ -169,7 +172,7 @@ export class Metrics {
   /** The store's counts, shared by the gauges of one scrape and reused for a few seconds. */
   private storeCounts(): Promise<StoreCounts> {
     const now = this.callout.clock.now();
-    if (this.counts !== undefined && now >= this.counts.at && now - this.counts.at < STORE_COUNTS_TTL_MS) return this.counts.value;
+    if (this.counts !== undefined && fresh(this.counts.at, STORE_COUNTS_TTL_MS, now)) return this.counts.value;
     const { store } = this.callout;
     const value = (async (): Promise<StoreCounts> => {
       const states = Object.fromEntries(await Promise.all(OPEN_STATES.map(async (state) => [state, await store.countActions({ state })])));
@@ -194,8 +197,7 @@ export class Metrics {
   /** The text a scrape gets: one render serves every scrape that arrives while it runs and for `reuseMs` after. */
   async text(): Promise<{ contentType: string; body: string }> {
     const now = this.callout.clock.now();
-    // A clock stepped back (NTP, a resumed VM) expires it too, rather than freezing it for the step.
-    if (this.rendered === undefined || now - this.rendered.at >= this.reuseMs || now < this.rendered.at) {
+    if (this.rendered === undefined || !fresh(this.rendered.at, this.reuseMs, now)) {
       const body = Registry.merge([processMetrics(), this.registry]).metrics();
       // A failed render is not reused: the next scrape tries again.
       body.catch(() => {
