@@ -21,6 +21,7 @@ import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit, transitionWrite } from './group-commit.ts';
 import { Alarm } from './alarm.ts';
+import { EarlyClaims, type EarlyClaim } from './early-claims.ts';
 import { LatenessWindow } from './lateness.ts';
 import { NodeHeartbeat } from './nodes.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
@@ -48,6 +49,12 @@ export interface EngineOptions {
   refreshIntervalMs?: number;
   /** A node without a heartbeat this long is dead and its work is taken over (a dead process on this host at once). @default 10 s */
   takeoverAfterMs?: number;
+  /**
+   * Actions due within this are claimed ahead and sent when their time comes (early-claims.ts): a
+   * stream of timers is claimed in batches, and sent without waiting for a claim's round trip.
+   * An action claimed ahead shows phase `sending` for at most this long before its due time. @default 50
+   */
+  claimLeadMs?: number;
 }
 
 export interface EngineEvents {
@@ -67,6 +74,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly attemptDeps: AttemptDeps;
   private readonly writes: GroupCommit;
   private readonly alarm: Alarm;
+  private readonly early: EarlyClaims;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -97,6 +105,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       pollIntervalMs: 1000,
       refreshIntervalMs: 5000,
       takeoverAfterMs: 10_000,
+      claimLeadMs: 50,
       ...opts,
     };
     const { store, registry, clock, logger } = opts;
@@ -124,7 +133,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       onFailure: (err) => this.emit('failure', err),
       eventsFor: (before, after, effects) => this.webhookEvents?.forTransition(before, after, effects),
     });
-    this.alarm = new Alarm(clock);
+    this.alarm = new Alarm(clock, this.o.claimLeadMs);
+    this.early = new EarlyClaims(clock, (due) => this.sendEarly(due));
     this.node = new NodeHeartbeat({
       store,
       clock,
@@ -155,8 +165,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.wake();
     await this.loopDone;
-    // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover.
+    // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover
+    // (those claimed before their due time within the lead: when it comes).
     await this.claimingAhead;
+    await this.early.whenEmpty();
     const ahead = this.ready.splice(0);
     if (ahead.length > 0) for (const p of await this.dispatch(ahead)) this.track(p);
     await this.drain();
@@ -190,7 +202,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async tick(): Promise<number> {
     let total = 0;
     for (;;) {
-      const claimed = await this.claim(this.o.batchSize);
+      const { due: claimed } = await this.claim(this.o.batchSize, 0);
       if (claimed.length === 0) break;
       total += claimed.length;
       await Promise.all(await this.dispatch(claimed));
@@ -231,7 +243,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         // by maxInFlight, or three times it when claims run ahead (a store whose commits are round
         // trips: its batches grow while one commits, rather than the senders stopping).
         const waiting = this.o.store.capabilities.claimAhead ? 3 * this.o.maxInFlight : this.o.maxInFlight;
-        const room = Math.min(this.o.maxInFlight - this.attempting, this.o.maxInFlight + waiting - this.inFlight.size);
+        const room = Math.min(this.o.maxInFlight - this.attempting - this.early.size, this.o.maxInFlight + waiting - this.inFlight.size);
         if (this.ready.length > 0 || this.claimingAhead) {
           // Claimed ahead: sent in chunks as attempts end, and the next claim starts meanwhile.
           const chunk = Math.min(this.ready.length, Math.max(1, this.o.maxInFlight >> 3));
@@ -251,12 +263,14 @@ export class Engine extends EventEmitter<EngineEvents> {
         }
         this.alarm.reset();
         const limit = Math.min(room, this.o.batchSize);
-        const claimed = await this.claim(limit);
+        const claimedAt = this.o.clock.now();
+        const { due: claimed, count } = await this.claim(limit);
         // A full claim means more is probably due: worth waiting for room to claim a full chunk.
-        this.hadMore = claimed.length === limit;
+        this.hadMore = count === limit;
+        if (!this.hadMore) this.alarm.claimedAhead(claimedAt);
         for (const p of await this.dispatch(claimed)) this.track(p);
         this.claimAhead();
-        if (claimed.length > 0) {
+        if (claimed.length > 0 || this.hadMore) {
           // Give in-flight sends a turn of the event loop before claiming again.
           await new Promise((r) => setImmediate(r));
           continue;
@@ -283,9 +297,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const limit = this.o.batchSize;
     this.claimingAhead = this.claim(limit)
       .then(
-        (claimed) => {
-          this.ready.push(...claimed);
-          this.hadMore = claimed.length === limit;
+        ({ due, count }) => {
+          this.ready.push(...due);
+          this.hadMore = count === limit;
         },
         (err: unknown) => {
           this.o.logger.error({ err }, 'claiming ahead failed; claiming again when there is room');
@@ -336,11 +350,46 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private async claim(limit: number): Promise<ActionRecord[]> {
+  /**
+   * Claims what is due now and, with a lead, what comes due within it: the first are returned to be
+   * sent now, the others held (early-claims.ts) until their time. `count` is everything claimed.
+   */
+  private async claim(limit: number, leadMs = this.o.claimLeadMs): Promise<{ due: ActionRecord[]; count: number }> {
     const now = this.o.clock.now();
-    // One closure per claim, a number per action: the window records in place.
-    const lateness = (ms: number): void => this.lateness.record(ms, now);
-    return this.o.store.claimDue({ now, owner: this.node.self.id, leaseUntil: now + this.leaseMs(), limit, lateness });
+    const dues: number[] = [];
+    const claimed = await this.o.store.claimDue({
+      now,
+      dueBy: now + leadMs,
+      owner: this.node.self.id,
+      leaseUntil: now + this.leaseMs(),
+      limit,
+      dueTimes: (d, i) => (dues[i] = d),
+    });
+    // What came due while the claim was on its way is due now.
+    const after = this.o.clock.now();
+    const due: ActionRecord[] = [];
+    const early: EarlyClaim[] = [];
+    claimed.forEach((action, i) => {
+      const at = dues[i] ?? now;
+      if (at > after) early.push({ action, due: at });
+      else {
+        this.lateness.record(after - at, after);
+        due.push(action);
+      }
+    });
+    this.early.add(early);
+    return { due, count: claimed.length };
+  }
+
+  /** Actions claimed ahead whose due time has come: sent like any claim's. */
+  private sendEarly(claims: EarlyClaim[]): void {
+    const now = this.o.clock.now();
+    for (const c of claims) this.lateness.record(now - c.due, now);
+    this.track(
+      this.dispatch(claims.map((c) => c.action)).then((work) => {
+        for (const p of work) this.track(p);
+      }),
+    );
   }
 
   private leaseMs(): number {

@@ -195,8 +195,16 @@ export interface ClaimParams {
   /** Claimed rows become due again at this time unless written first: the lease. */
   leaseUntil: number;
   limit: number;
-  /** Told, per claimed action, how late it was claimed (now minus the due time it had): timer lateness. */
-  lateness?: (lateByMs: number) => void;
+  /**
+   * Claims what is due by this time (default `now`): the engine claims a little ahead of due times
+   * and sends each when it comes, so a steady stream of timers costs a claim per batch, not per few.
+   */
+  dueBy?: number;
+  /**
+   * Told the due time each claimed action had before the lease replaced it, with its index in the
+   * result: for timer lateness, and for when to send an action claimed ahead.
+   */
+  dueTimes?: (dueAt: number, index: number) => void;
 }
 
 export interface RatePermitRequest {

@@ -17,7 +17,7 @@ import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 // The due ids come as an array (`id = ANY`), not a join: a plan cached while the table was small
 // would stay a hash join over a sequential scan as the table grows (see write-actions.ts).
 // RETURNING sees only new values: the old due times come from the (materialised, locking) CTE of
-// the claimed rows, joined (a hash of at most `limit` rows), for the engine's timer lateness; a
+// the claimed rows, joined (a hash of at most `limit` rows), for the engine (lateness, claims ahead); a
 // subquery per returned row scanned the CTE once per row (5 ms of a 10 ms claim of 256).
 export const CLAIM_SQL = `
 WITH due AS (SELECT id, due_at FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -33,10 +33,11 @@ export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord
   const r = await pool.query<unknown[]>({
     name: 'callout_claim_due',
     text: CLAIM_SQL,
-    values: [p.now, p.limit, p.leaseUntil, p.owner],
+    values: [p.dueBy ?? p.now, p.limit, p.leaseUntil, p.owner],
     rowMode: 'array',
   });
-  if (p.lateness) for (const row of r.rows) p.lateness(p.now - Number(row[ACTION_COLUMNS.length]));
+  const dueTimes = p.dueTimes;
+  if (dueTimes) r.rows.forEach((row, i) => dueTimes(Number(row[ACTION_COLUMNS.length]), i));
   return r.rows.map(actionFromValues);
 }
 

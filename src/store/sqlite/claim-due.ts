@@ -17,7 +17,7 @@ RETURNING ${ACTION_COLUMNS.join(', ')}`;
 
 // RETURNING sees only the new due time: the old ones are read first, in the same write transaction
 // (one writer), so the UPDATE's identical subquery picks the same rows.
-const DUE_SQL = 'SELECT due_at FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit';
+const DUE_SQL = 'SELECT id, due_at FROM actions WHERE due_at <= @now ORDER BY due_at LIMIT @limit';
 
 // Whether anything is due, read before the write transaction: a loop that looks again as soon as it
 // has sent a claim's work finds nothing due about a third of the time (bench B), and a read costs a
@@ -27,24 +27,30 @@ const ANY_DUE_SQL = 'SELECT 1 FROM actions WHERE due_at <= ? LIMIT 1';
 /**
  * A claim commits without its own fsync: a claim lost to a power cut only means the work is claimed
  * again (sends are at least once anyway), and the next sync of the WAL (a fully synchronous commit,
- * or the grouped sync after launches and outcomes: wal-sync.ts) writes it, this claim included, to disk. `fullSync` says whether the store normally fsyncs every commit.
+ * or the grouped sync after launches and outcomes: wal-sync.ts) writes it, this claim included, to
+ * disk. `fullSync` says whether the store normally fsyncs every commit.
+ * Returns the claimed rows as values in ACTION_COLUMNS order (actionFromValues reads them).
  */
-/** The claimed rows as values in ACTION_COLUMNS order (actionFromValues reads them). */
 export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolean): unknown[][] {
-  if (prepared(db, ANY_DUE_SQL).pluck().get(p.now) === undefined) return [];
+  const dueBy = p.dueBy ?? p.now;
+  if (prepared(db, ANY_DUE_SQL).pluck().get(dueBy) === undefined) return [];
   // Rows as arrays: see actionFromValues.
   const claim = prepared(db, SQL).raw(true);
   if (fullSync) prepared(db, 'PRAGMA synchronous = NORMAL').run();
   try {
-    const lateness = p.lateness;
-    const rows = db
+    const dueTimes = p.dueTimes;
+    const { rows, dueOf } = db
       .transaction(() => {
-        if (lateness)
-          for (const d of prepared(db, DUE_SQL).pluck().iterate({ now: p.now, limit: p.limit }) as Iterable<number>) lateness(p.now - d);
-        return claim.all({ now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit });
+        const dueOf = new Map<string, number>();
+        if (dueTimes)
+          for (const [id, due] of prepared(db, DUE_SQL).raw(true).iterate({ now: dueBy, limit: p.limit }) as Iterable<[string, number]>)
+            dueOf.set(id, due);
+        return { rows: claim.all({ now: dueBy, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit }) as unknown[][], dueOf };
       })
       .immediate();
-    return rows as unknown[][];
+    // The id is the first column; a row the read did not see (it cannot happen: one writer) counts as due now.
+    if (dueTimes) rows.forEach((row, i) => dueTimes(dueOf.get(row[0] as string) ?? p.now, i));
+    return rows;
   } finally {
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();
   }

@@ -45,10 +45,10 @@ async function run(op: string, args: unknown[]): Promise<unknown> {
     return store.close();
   }
   if (op === 'claimDueValues') {
-    const { wantLateness, ...p } = args[0] as ClaimParams & { wantLateness: boolean };
-    const late: number[] = [];
-    const rows = await store.claimDueValues(wantLateness ? { ...p, lateness: (l) => late.push(l) } : p);
-    return { rows, late };
+    const { wantDueTimes, ...p } = args[0] as ClaimParams & { wantDueTimes: boolean };
+    const dues: number[] = [];
+    const rows = await store.claimDueValues(wantDueTimes ? { ...p, dueTimes: (d, i) => (dues[i] = d) } : p);
+    return { rows, dues };
   }
   const fn = (store as unknown as Record<string, unknown>)[op];
   if (typeof fn !== 'function') throw new Error(`the SQLite store has no operation ${op}`);

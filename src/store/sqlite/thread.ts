@@ -7,7 +7,7 @@
 // The store's methods are async already, so this is a Proxy over an ordinary SqliteStore that forwards
 // each call by name. What cannot cross a thread stays on this side's connection: migrations (before any
 // call is forwarded), and `claimScheduleTicks`, which runs a function inside its transaction (rare: a
-// schedule's tick). The claim's lateness callback is replaced by a list the worker returns.
+// schedule's tick). The claim's dueTimes callback is replaced by a list the worker returns.
 
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
@@ -186,9 +186,9 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
   const call = (op: string, args: unknown[]): Promise<unknown> => thread.call(op, args);
 
   const claimDue = async (p: ClaimParams): Promise<unknown> => {
-    const { lateness, ...rest } = p;
-    const r = (await call('claimDueValues', [{ ...rest, wantLateness: lateness !== undefined }])) as { rows: unknown[][]; late: number[] };
-    if (lateness) for (const l of r.late) lateness(l);
+    const { dueTimes, ...rest } = p;
+    const r = (await call('claimDueValues', [{ ...rest, wantDueTimes: dueTimes !== undefined }])) as { rows: unknown[][]; dues: number[] };
+    if (dueTimes) r.dues.forEach(dueTimes);
     return r.rows.map(actionFromValues);
   };
 
