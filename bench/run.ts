@@ -35,6 +35,8 @@ const USAGE = `usage: npm run bench -- [options]
   --concurrency N          concurrent jobs per process, every system (default 128)
   --pg-pool N              PostgreSQL pool size, every system (default 20)
   --sqlite-sync full|normal  Callout's SQLite synchronous setting (default full, the product default)
+  --claim-lead MS          Callout's claim lead: timers due within it are claimed ahead and sent when due
+                           (default the product's, 50; 0 claims only what is due)
   --b-seconds N            workload B: seconds of launching per load (default 10)
   --b-rates-from FILE      workload B: take A's rates from an earlier results file
   --c-count N              workload C: waiting actions (default 1000000)
@@ -59,6 +61,7 @@ const { values: f } = parseArgs({
     concurrency: { type: 'string', default: '128' },
     'pg-pool': { type: 'string', default: '20' },
     'sqlite-sync': { type: 'string', default: 'full' },
+    'claim-lead': { type: 'string' },
     'b-seconds': { type: 'string' },
     'b-rates-from': { type: 'string' },
     'c-count': { type: 'string' },
@@ -109,6 +112,7 @@ const opts = {
   concurrency: int('concurrency', f.concurrency, 128),
   pgPoolSize: int('pg-pool', f['pg-pool'], 20),
   sqliteSynchronous: f['sqlite-sync'] as 'full' | 'normal',
+  claimLeadMs: f['claim-lead'] === undefined ? undefined : int('claim-lead', f['claim-lead'], 0),
   bSeconds: int('b-seconds', f['b-seconds'], quick ? 3 : 10),
   bDelayMs: 2000,
   cCount: int('c-count', f['c-count'], quick ? 20_000 : 1_000_000),
@@ -183,6 +187,7 @@ function context(id: string, workDir: string, mockUrl: string): ContextSettings 
     runId: id,
     workDir,
     sqliteSynchronous: opts.sqliteSynchronous,
+    ...(opts.claimLeadMs !== undefined ? { claimLeadMs: opts.claimLeadMs } : {}),
   };
 }
 

@@ -24,7 +24,12 @@ export async function openCallout(
   store: 'sqlite' | 'postgres',
   extra: { publicUrl?: string; maxInFlight?: number } = {},
 ): Promise<CalloutUnderTest> {
-  const engine = { maxInFlight: extra.maxInFlight ?? ctx.concurrency, batchSize: 256, pollIntervalMs: 1000 };
+  const engine = {
+    maxInFlight: extra.maxInFlight ?? ctx.concurrency,
+    batchSize: 256,
+    pollIntervalMs: 1000,
+    ...(ctx.claimLeadMs !== undefined ? { claimLeadMs: ctx.claimLeadMs } : {}),
+  };
   const logger = createLogger({ level: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
   const common = {
     secretKey: BENCH_SECRET_KEY,

@@ -23,6 +23,8 @@ export interface SystemContext {
   sqliteSynchronous: 'full' | 'normal';
   /** Callout on SQLite: the store's work on its own thread, or on the event loop; unset, the product's default. */
   sqliteThread?: boolean;
+  /** Callout's engine claim lead (ms); unset, the product's default. */
+  claimLeadMs?: number;
   /** Called once per job when it has completed (for Callout: after the closing write committed). */
   onComplete: (key: string) => void;
 }
