@@ -80,6 +80,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private loopDone: Promise<void> = Promise.resolve();
   /** Claimed actions whose attempt has not ended (their outcome may still be waiting to be written). */
   private attempting = 0;
+  /** Actions claimed ahead whose time came, on their way to an attempt (dispatch is async): room they hold. */
+  private starting = 0;
   /** The last claim was full: more is probably due. */
   private hadMore = false;
   /** Actions claimed ahead of room to send them (at most one claim's worth), sent as attempts end. */
@@ -243,7 +245,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         // by maxInFlight, or three times it when claims run ahead (a store whose commits are round
         // trips: its batches grow while one commits, rather than the senders stopping).
         const waiting = this.o.store.capabilities.claimAhead ? 3 * this.o.maxInFlight : this.o.maxInFlight;
-        const room = Math.min(this.o.maxInFlight - this.attempting - this.early.size, this.o.maxInFlight + waiting - this.inFlight.size);
+        const room = Math.min(this.o.maxInFlight - this.attempting - this.starting, this.o.maxInFlight + waiting - this.inFlight.size);
         if (this.ready.length > 0 || this.claimingAhead) {
           // Claimed ahead: sent in chunks as attempts end, and the next claim starts meanwhile.
           const chunk = Math.min(this.ready.length, Math.max(1, this.o.maxInFlight >> 3));
@@ -256,8 +258,13 @@ export class Engine extends EventEmitter<EngineEvents> {
           await new Promise((r) => setImmediate(r));
           continue;
         }
-        // Claim in chunks: one claim per finished attempt would be a transaction per action.
-        if (room <= 0 || (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)) {
+        // Claim in chunks: one claim per finished attempt would be a transaction per action. As many
+        // held ahead as a claim lead may hold: nothing more is claimed until some are sent.
+        if (
+          this.early.size >= this.maxEarly ||
+          room <= 0 ||
+          (room < Math.min(this.o.batchSize, this.o.maxInFlight / 2) && this.inFlight.size > 0 && this.hadMore)
+        ) {
           await new Promise<void>((resolve) => (this.roomFreed = resolve));
           continue;
         }
@@ -381,15 +388,39 @@ export class Engine extends EventEmitter<EngineEvents> {
     return { due, count: claimed.length };
   }
 
-  /** Actions claimed ahead whose due time has come: sent like any claim's. */
+  /**
+   * Most actions held claimed ahead. They hold no attempt's place until their time comes (a lead's
+   * worth of a busy stream is more than maxInFlight), but memory: a burst due at one instant waits.
+   */
+  private get maxEarly(): number {
+    return 4 * Math.max(this.o.batchSize, this.o.maxInFlight);
+  }
+
+  /**
+   * Actions claimed ahead whose due time has come: sent like any claim's, as many as there is room
+   * for attempts; the rest join those claimed ahead of room (`ready`), sent as attempts end.
+   */
   private sendEarly(claims: EarlyClaim[]): void {
     const now = this.o.clock.now();
     for (const c of claims) this.lateness.record(now - c.due, now);
-    this.track(
-      this.dispatch(claims.map((c) => c.action)).then((work) => {
-        for (const p of work) this.track(p);
-      }),
-    );
+    const room = Math.max(0, this.o.maxInFlight - this.attempting - this.starting);
+    const actions = claims.map((c) => c.action);
+    const later = actions.splice(room);
+    if (later.length > 0) {
+      this.ready.push(...later);
+      this.wake();
+    }
+    if (actions.length > 0) {
+      this.starting += actions.length;
+      this.track(
+        this.dispatch(actions)
+          .finally(() => (this.starting -= actions.length))
+          .then((work) => {
+            for (const p of work) this.track(p);
+          }),
+      );
+    }
+    this.freeRoom();
   }
 
   private leaseMs(): number {

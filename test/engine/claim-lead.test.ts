@@ -20,28 +20,28 @@ let mock: MockServer;
 beforeAll(async () => (mock = await startMockServer()));
 afterAll(async () => mock.close());
 
-type Open = (clock: FakeClock, claimLeadMs: number) => Promise<{ c: Callout; cleanup: () => Promise<void> }>;
-const common = (claimLeadMs: number) => ({
+type Open = (clock: FakeClock, claimLeadMs: number, maxInFlight?: number) => Promise<{ c: Callout; cleanup: () => Promise<void> }>;
+const common = (claimLeadMs: number, maxInFlight = 1024) => ({
   allowPrivateNetworks: true,
   publicUrl: 'http://127.0.0.1:9',
   logger: quiet,
-  engine: { pollIntervalMs: HOUR, claimLeadMs },
+  engine: { pollIntervalMs: HOUR, claimLeadMs, maxInFlight },
 });
 const backends: Array<{ name: string; open: Open }> = [
   {
     name: 'SQLite',
-    open: async (clock, lead) => {
+    open: async (clock, lead, maxInFlight) => {
       const dataDir = mkdtempSync(join(tmpdir(), 'callout-lead-'));
-      const c = await Callout.open({ dataDir, clock, ...common(lead) });
+      const c = await Callout.open({ dataDir, clock, ...common(lead, maxInFlight) });
       return { c, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
     },
   },
   {
     name: 'PostgreSQL',
-    open: async (clock, lead) => {
+    open: async (clock, lead, maxInFlight) => {
       const schema = freshSchema('lead');
       const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
-      const c = await Callout.open({ store, secretKey: randomBytes(32).toString('hex'), clock, ...common(lead) });
+      const c = await Callout.open({ store, secretKey: randomBytes(32).toString('hex'), clock, ...common(lead, maxInFlight) });
       return { c, cleanup: () => dropSchema(schema) };
     },
   },
@@ -130,6 +130,39 @@ for (const backend of backends)
       } finally {
         await c.close();
         await cleanup();
+      }
+    });
+
+    it('actions claimed ahead that come due together start no more attempts than maxInFlight; the rest follow as attempts end', async () => {
+      const slow = await startMockServer({ latencyMs: 300 });
+      const clock = new FakeClock(Date.UTC(2026, 11, 5, 9, 0, 0));
+      const { c, cleanup } = await backend.open(clock, 50, 3);
+      try {
+        await c.connectors.create({ name: 'slow', baseUrl: slow.url });
+        await c.actionTypes.create({ name: 'timer', connector: 'slow', path: '/ok' });
+        const due = clock.now() + 30;
+        const ids = await c.actions.launchMany(Array.from({ length: 9 }, () => ({ actionType: 'timer', startAt: due })));
+        c.start();
+        await expect
+          .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.phase === 'sending').length)
+          .toBe(9);
+        expect(slow.log).toHaveLength(0);
+        clock.advance(30);
+        await expect.poll(() => slow.log.length, { timeout: 5000 }).toBe(9);
+        // Each answer takes 300 ms: three arrive at once, the next three when those are answered.
+        const at = slow.log.map((e) => e.at).sort((x, y) => x - y);
+        expect(at[2]! - at[0]!).toBeLessThan(150);
+        expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(250);
+        expect(at[6]! - at[0]!).toBeGreaterThanOrEqual(550);
+        await expect
+          .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.state === 'closed').length, {
+            timeout: 5000,
+          })
+          .toBe(9);
+      } finally {
+        await c.close();
+        await cleanup();
+        await slow.close();
       }
     });
   });
