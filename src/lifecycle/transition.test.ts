@@ -804,6 +804,13 @@ describe('completion timeout and heartbeat', () => {
     expect(refused(transition(closed, { type: 'timed_out' }, { policy, now: T0 + 48 * HOUR })).code).toBe('INVALID_STATE');
   });
 
+  it('a timeout whose deadline has moved (a heartbeat came first) is refused and changes nothing', () => {
+    const policy = policyOf({ mode: 'callback', timeoutMs: HOUR });
+    const waiting = attempt(launch(policy), { type: 'send_answered', status: 202 }, policy, T0).action;
+    expect(refused(transition(waiting, { type: 'timed_out' }, { policy, now: T0 + HOUR - 1 })).code).toBe('INVALID_STATE');
+    expect(step(waiting, { type: 'timed_out' }, policy, T0 + HOUR).action.state).toBe('todo');
+  });
+
   it('a send answer that arrives after the action timed out is recorded and changes nothing else', () => {
     const policy = policyOf({ timeoutMs: HOUR });
     const sending = claim(launch(policy), T0 + HOUR - 1);

@@ -327,6 +327,9 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.note(event.actor, 'message', event.text).done();
     case 'timed_out':
       if (!waiting) return refuse('Only a waiting action can time out');
+      // The engine saw the deadline pass on the record it claimed; applied again to a newer one (a
+      // heartbeat or a raised timeout came first, even while it was held claimed ahead), it may not have.
+      if (!isTimedOut(a, ctx.policy, ctx.now)) return refuse('The deadline has moved and has not passed: nothing times out');
       a.lastError =
         a.phase === 'awaiting_callback' && (a.timeoutAt === null || a.timeoutAt > ctx.now)
           ? 'No heartbeat from the external system in time'

@@ -165,4 +165,36 @@ for (const backend of backends)
         await slow.close();
       }
     });
+
+    it('a heartbeat that arrives while the deadline is held claimed ahead keeps the action alive', async () => {
+      const clock = new FakeClock(Date.UTC(2026, 11, 5, 9, 0, 0));
+      const { c, cleanup } = await backend.open(clock, 50);
+      try {
+        await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+        await c.actionTypes.create({
+          name: 'beating',
+          connector: 'vendor',
+          path: '/callback?never=1',
+          body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+          completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10s' },
+        });
+        const { action } = await c.actions.launch({ actionType: 'beating' });
+        c.start();
+        await expect.poll(async () => (await c.store.getAction(action.id))!.phase).toBe('awaiting_callback');
+        const deadline = (await c.store.getAction(action.id))!.dueAt!;
+        // 30 ms before the heartbeat deadline: the engine claims it ahead and holds it.
+        clock.set(deadline - 30);
+        await expect.poll(async () => (await c.store.getAction(action.id))!.dueAt).not.toBe(deadline);
+        await c.callbacks.heartbeat(c.engine.callbackToken(action.id), { note: 'on time' });
+        clock.set(deadline);
+        await settle(200);
+        expect(await c.store.getAction(action.id)).toMatchObject({ state: 'waiting', phase: 'awaiting_callback' });
+        // Silence after it times the action out at the new deadline.
+        clock.set(deadline - 30 + 10_000);
+        await expect.poll(async () => (await c.store.getAction(action.id))!.state).toBe('todo');
+      } finally {
+        await c.close();
+        await cleanup();
+      }
+    });
   });
