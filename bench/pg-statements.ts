@@ -45,7 +45,7 @@ let claimMs = 0,
   writeMs = 0;
 for (let done = 0; done < N;) {
   let t = performance.now();
-  const r = await c.query({ name: 'claim', text: CLAIM_SQL, values: [1e12, 256, 2e12, 'node'] });
+  const r = await c.query({ name: 'claim', text: CLAIM_SQL, values: [1e12, 256, 2e12, 'node', 1e12] });
   claimMs += performance.now() - t;
   const rows = r.rows.map(actionFromRow);
   const writes = rows.map((a) => ({

@@ -69,6 +69,8 @@ export interface CalloutOptions {
     pollIntervalMs?: number;
     refreshIntervalMs?: number;
     takeoverAfterMs?: number;
+    /** Timers due within this are claimed ahead and sent when due (0–1000 ms). @default 50 */
+    claimLeadMs?: number;
   };
   /** `full` (default) or `normal` fsync on the embedded store. */
   sqliteSynchronous?: 'full' | 'normal';

@@ -26,6 +26,9 @@ import { LatenessWindow } from './lateness.ts';
 import { NodeHeartbeat } from './nodes.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
 
+/** The longest claim lead: a hold far shorter than any lease (a lease is a connector timeout plus its margin). */
+export const MAX_CLAIM_LEAD_MS = 1000;
+
 export interface EngineOptions {
   store: Store;
   registry: Registry;
@@ -82,10 +85,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   private attempting = 0;
   /** Actions claimed ahead whose time came, on their way to an attempt (dispatch is async): room they hold. */
   private starting = 0;
-  /** The last claim was full: more is probably due. */
+  /** The last claim was full: more is probably due, or due within the lead. */
   private hadMore = false;
-  /** Actions claimed ahead of room to send them (at most one claim's worth), sent as attempts end. */
+  /** The last claim was full of work due now: a backlog waits (what `saturated` reports). */
+  private behind = false;
+  /** Actions claimed ahead of room to send them, sent as attempts end. */
   private ready: ActionRecord[] = [];
+  /** The due times of those in `ready` that were held claimed ahead: their lateness is counted when they start. */
+  private readonly readyDue = new Map<string, number>();
   /** The claim made ahead while attempts are in flight, if one is under way. */
   private claimingAhead: Promise<void> | null = null;
   private roomFreed: (() => void) | null = null;
@@ -110,6 +117,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       claimLeadMs: 50,
       ...opts,
     };
+    const lead = this.o.claimLeadMs;
+    if (!Number.isFinite(lead) || lead < 0 || lead > MAX_CLAIM_LEAD_MS)
+      throw new RangeError(`engine.claimLeadMs must be between 0 and ${MAX_CLAIM_LEAD_MS} ms, not ${lead}`);
     const { store, registry, clock, logger } = opts;
     this.loopFailure = new RepeatedFailure(logger, 'engine loop error; retrying', 'error', () => clock.now());
     this.refreshFailure = new RepeatedFailure(logger, 'configuration refresh failed', 'warn', () => clock.now());
@@ -168,11 +178,15 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.wake();
     await this.loopDone;
     // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover
-    // (those claimed before their due time within the lead: when it comes).
+    // (those claimed before their due time within the lead: when it comes, at most a lead away),
+    // as many at once as there is room for.
     await this.claimingAhead;
     await this.early.whenEmpty();
-    const ahead = this.ready.splice(0);
-    if (ahead.length > 0) for (const p of await this.dispatch(ahead)) this.track(p);
+    while (this.ready.length > 0) {
+      const room = this.o.maxInFlight - this.attempting - this.starting;
+      if (room <= 0) await new Promise<void>((resolve) => (this.roomFreed = resolve));
+      else for (const p of await this.dispatch(this.takeReady(room))) this.track(p);
+    }
     await this.drain();
     if (this.nodeStarted) await this.nodeStarted.then(() => this.node.stop());
     this.nodeStarted = null;
@@ -184,7 +198,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * delivery) yields to it then, and catches up when it is not.
    */
   get saturated(): boolean {
-    return this.running && (this.hadMore || this.attempting >= this.o.maxInFlight);
+    return this.running && (this.behind || this.attempting >= this.o.maxInFlight);
   }
 
   /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
@@ -253,7 +267,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             await new Promise<void>((resolve) => (this.roomFreed = resolve));
             continue;
           }
-          for (const p of await this.dispatch(this.ready.splice(0, room))) this.track(p);
+          for (const p of await this.dispatch(this.takeReady(room))) this.track(p);
           this.claimAhead();
           await new Promise((r) => setImmediate(r));
           continue;
@@ -274,6 +288,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         const { due: claimed, count } = await this.claim(limit);
         // A full claim means more is probably due: worth waiting for room to claim a full chunk.
         this.hadMore = count === limit;
+        this.behind = claimed.length === limit;
         if (!this.hadMore) this.alarm.claimedAhead(claimedAt);
         for (const p of await this.dispatch(claimed)) this.track(p);
         this.claimAhead();
@@ -300,13 +315,14 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private claimAhead(): void {
     if (!this.o.store.capabilities.claimAhead) return;
-    if (!this.hadMore || !this.running || this.claimingAhead || this.ready.length > 0) return;
+    if (!this.hadMore || !this.running || this.claimingAhead || this.ready.length > 0 || this.early.size >= this.maxEarly) return;
     const limit = this.o.batchSize;
     this.claimingAhead = this.claim(limit)
       .then(
         ({ due, count }) => {
           this.ready.push(...due);
           this.hadMore = count === limit;
+          this.behind = due.length === limit;
         },
         (err: unknown) => {
           this.o.logger.error({ err }, 'claiming ahead failed; claiming again when there is room');
@@ -377,7 +393,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const due: ActionRecord[] = [];
     const early: EarlyClaim[] = [];
     claimed.forEach((action, i) => {
-      const at = dues[i] ?? now;
+      // A due time the store did not tell (it always does) is taken as the latest it can be: never sent early.
+      const at = dues[i] ?? now + leadMs;
       if (at > after) early.push({ action, due: at });
       else {
         this.lateness.record(after - at, after);
@@ -393,7 +410,22 @@ export class Engine extends EventEmitter<EngineEvents> {
    * worth of a busy stream is more than maxInFlight), but memory: a burst due at one instant waits.
    */
   private get maxEarly(): number {
-    return 4 * Math.max(this.o.batchSize, this.o.maxInFlight);
+    return Math.max(this.o.batchSize, 2 * this.o.maxInFlight);
+  }
+
+  /** Up to `n` of the actions waiting for room, their lateness counted now for those held claimed ahead. */
+  private takeReady(n: number): ActionRecord[] {
+    const taken = this.ready.splice(0, n);
+    if (this.readyDue.size > 0) {
+      const now = this.o.clock.now();
+      for (const a of taken) {
+        const due = this.readyDue.get(a.id);
+        if (due === undefined) continue;
+        this.readyDue.delete(a.id);
+        this.lateness.record(now - due, now);
+      }
+    }
+    return taken;
   }
 
   /**
@@ -402,11 +434,12 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private sendEarly(claims: EarlyClaim[]): void {
     const now = this.o.clock.now();
-    for (const c of claims) this.lateness.record(now - c.due, now);
     const room = Math.max(0, this.o.maxInFlight - this.attempting - this.starting);
+    for (const c of claims.slice(0, room)) this.lateness.record(now - c.due, now);
     const actions = claims.map((c) => c.action);
     const later = actions.splice(room);
     if (later.length > 0) {
+      for (const c of claims.slice(room)) this.readyDue.set(c.action.id, c.due);
       this.ready.push(...later);
       this.wake();
     }
@@ -438,6 +471,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const work: Array<Promise<void>> = [];
     await this.health.refresh();
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
+    let leaseTooShort = 0;
     for (const a of claimed) {
       if (a.actionTypeId === null) {
         // A manual task is never due; should one be claimed, it goes back to its person unsent.
@@ -453,6 +487,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (a.phase === 'awaiting_callback') {
         // Due for a deadline that has since moved (a raised timeout): only its due time changes.
         work.push(this.commit(a, { type: 'due_rescheduled' }, policy));
+        continue;
+      }
+      // The attempt must end within the claim's lease (the due time a claim sets), or another node
+      // could claim and send it too: one that waited for room that long comes back when the lease ends.
+      if (a.dueAt !== null && a.dueAt - now < this.o.registry.maxAttemptTimeoutMs()) {
+        leaseTooShort++;
         continue;
       }
       const connector =
@@ -472,6 +512,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const h of held)
         work.push(this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy));
     }
+    if (leaseTooShort > 0)
+      this.o.logger.warn(
+        { count: leaseTooShort },
+        'claimed actions waited for room until their lease was too short for an attempt; they are sent when it ends',
+      );
     return work;
   }
 

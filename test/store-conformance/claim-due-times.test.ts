@@ -48,6 +48,14 @@ eachStore((ctx) => {
       expect(await store.nextDueAt()).toBe(T0 + 400);
     });
 
+    it('claims a throttled action only when it is due, not ahead (a retry would make it due again beside the held copy)', async () => {
+      await store.insertActions([launched({ dueAt: T0 + 100, phase: 'throttled' }), launched({ dueAt: T0 + 200 })]);
+      const ahead = await store.claimDue({ now: T0, dueBy: T0 + 300, owner: 'n', leaseUntil: T0 + 30 * SECOND, limit: 10 });
+      expect(ahead.map((a) => a.phase)).toEqual(['sending']);
+      const due = await store.claimDue({ now: T0 + 100, dueBy: T0 + 400, owner: 'n', leaseUntil: T0 + 30 * SECOND, limit: 10 });
+      expect(due.map((a) => a.phase)).toEqual(['throttled']);
+    });
+
     it('claims the same way without a dueTimes callback', async () => {
       await store.insertActions([launched({ dueAt: T0 })]);
       expect(await store.claimDue({ now: T0 + SECOND, owner: 'n', leaseUntil: T0 + 60 * SECOND, limit: 5 })).toHaveLength(1);

@@ -50,7 +50,7 @@ eachStore(
           SELECT 'grown-' || g, 'type', 'waiting', 'queued', '{}', g, 0, 0, 1 FROM generate_series(1, 20000) g`);
           await c.query('SET plan_cache_mode = force_generic_plan');
           const statements: Array<[string, string, string]> = [
-            ['claim', CLAIM_SQL, `(${T0}, 64, ${T0 + 1}, 'node')`],
+            ['claim', CLAIM_SQL, `(${T0}, 64, ${T0 + 1}, 'node', ${T0})`],
             ['write_batch', UPDATE, `('[]', '{}')`],
             ['write_one_statement', WRITE_ONE_STATEMENT, `('[]', '[]', 'channel', '{}')`],
           ];

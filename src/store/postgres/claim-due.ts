@@ -19,8 +19,10 @@ import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 // RETURNING sees only new values: the old due times come from the (materialised, locking) CTE of
 // the claimed rows, joined (a hash of at most `limit` rows), for the engine (lateness, claims ahead); a
 // subquery per returned row scanned the CTE once per row (5 ms of a 10 ms claim of 256).
+// Up to $1 (dueBy) ahead of now ($5), but a throttled action only when due: a person may retry it
+// (due now again), and a copy held claimed ahead would then be sent beside the new claim's.
 export const CLAIM_SQL = `
-WITH due AS (SELECT id, due_at FROM actions WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+WITH due AS (SELECT id, due_at FROM actions WHERE due_at <= $1 AND (due_at <= $5 OR phase IS DISTINCT FROM 'throttled') ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 UPDATE actions a
    SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
        due_at = $3, lease_owner = $4, version = a.version + 1
@@ -33,7 +35,7 @@ export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord
   const r = await pool.query<unknown[]>({
     name: 'callout_claim_due',
     text: CLAIM_SQL,
-    values: [p.dueBy ?? p.now, p.limit, p.leaseUntil, p.owner],
+    values: [p.dueBy ?? p.now, p.limit, p.leaseUntil, p.owner, p.now],
     rowMode: 'array',
   });
   const dueTimes = p.dueTimes;
