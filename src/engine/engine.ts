@@ -472,6 +472,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.health.refresh();
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
     let leaseTooShort = 0;
+    const attemptMs = this.o.registry.maxAttemptTimeoutMs();
     for (const a of claimed) {
       if (a.actionTypeId === null) {
         // A manual task is never due; should one be claimed, it goes back to its person unsent.
@@ -491,7 +492,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
       // The attempt must end within the claim's lease (the due time a claim sets), or another node
       // could claim and send it too: one that waited for room that long comes back when the lease ends.
-      if (a.dueAt !== null && a.dueAt - now < this.o.registry.maxAttemptTimeoutMs()) {
+      if (a.dueAt !== null && a.dueAt - now < attemptMs) {
         leaseTooShort++;
         continue;
       }
