@@ -14,6 +14,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { countActions } from '../helpers/action-counts.ts';
 
 const HOUR = 3_600_000;
 const quiet = createLogger({ level: 'silent' });
@@ -48,7 +49,7 @@ it('a rate-limited action a person retries 30 ms before its window ends is sent 
     const ids = await c.actions.launchMany([{ actionType: 'rl' }, { actionType: 'rl' }, { actionType: 'rl' }]);
     c.start();
     const all = async () => Promise.all(ids.map((id) => c.store.getAction(id)));
-    await expect.poll(async () => (await all()).filter((a) => a!.state === 'closed').length).toBe(2);
+    await expect.poll(() => countActions(c.store, ids, (a) => a.state === 'closed')).toBe(2);
     const y = (await all()).find((a) => a!.state === 'waiting')!;
     expect(y.phase).toBe('throttled');
     clock.set(y.dueAt! - 30);
@@ -77,9 +78,7 @@ it('a node stopping while held actions wait for room keeps to maxInFlight', asyn
     const due = clock.now() + 30;
     const ids = await c.actions.launchMany(Array.from({ length: 6 }, () => ({ actionType: 'timer', startAt: due })));
     c.start();
-    await expect
-      .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.phase === 'sending').length)
-      .toBe(6);
+    await expect.poll(async () => countActions(c.store, ids, (a) => a.phase === 'sending')).toBe(6);
     clock.advance(30);
     await c.engine.stop();
     expect(slow.log).toHaveLength(6);
@@ -121,7 +120,7 @@ it('PostgreSQL, two nodes: a burst one node holds and cannot start within its le
     b = await open({ maxInFlight: 100 }, 'b');
     b.start();
     await expect
-      .poll(async () => (await Promise.all(ids.map((id) => a.store.getAction(id)))).filter((x) => x!.state === 'closed').length, {
+      .poll(async () => countActions(a.store, ids, (x) => x.state === 'closed'), {
         timeout: 10_000,
       })
       .toBe(8);
@@ -145,7 +144,7 @@ it('timer lateness counts the wait for room of actions held claimed ahead', asyn
     const ids = await c.actions.launchMany(Array.from({ length: 12 }, () => ({ actionType: 'timer', startAt: due })));
     c.start();
     await expect
-      .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.state === 'closed').length, {
+      .poll(async () => countActions(c.store, ids, (a) => a.state === 'closed'), {
         timeout: 10_000,
       })
       .toBe(12);

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { countActions } from '../helpers/action-counts.ts';
 
 const HOUR = 3_600_000;
 const quiet = createLogger({ level: 'silent' });
@@ -79,9 +80,7 @@ async function stream(open: Open, lead: number): Promise<number> {
       await settle(2);
       expect(ids.filter((id, i) => due[i]! > now && sends(id) > 0)).toEqual([]);
     }
-    await expect
-      .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.state === 'closed').length)
-      .toBe(60);
+    await expect.poll(async () => countActions(c.store, ids, (a) => a.state === 'closed')).toBe(60);
     for (const [i, id] of ids.entries()) {
       const attempts = (await c.store.listTimeline(id)).filter((e) => e.kind === 'attempt');
       expect(attempts.map((e) => e.at)).toEqual([due[i]]);
@@ -143,9 +142,7 @@ for (const backend of backends)
         const due = clock.now() + 30;
         const ids = await c.actions.launchMany(Array.from({ length: 9 }, () => ({ actionType: 'timer', startAt: due })));
         c.start();
-        await expect
-          .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.phase === 'sending').length)
-          .toBe(9);
+        await expect.poll(async () => countActions(c.store, ids, (a) => a.phase === 'sending')).toBe(9);
         expect(slow.log).toHaveLength(0);
         clock.advance(30);
         await expect.poll(() => slow.log.length, { timeout: 5000 }).toBe(9);
@@ -155,7 +152,7 @@ for (const backend of backends)
         expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(250);
         expect(at[6]! - at[0]!).toBeGreaterThanOrEqual(550);
         await expect
-          .poll(async () => (await Promise.all(ids.map((id) => c.store.getAction(id)))).filter((a) => a!.state === 'closed').length, {
+          .poll(async () => countActions(c.store, ids, (a) => a.state === 'closed'), {
             timeout: 5000,
           })
           .toBe(9);
