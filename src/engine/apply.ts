@@ -19,14 +19,30 @@ export interface ApplyDeps {
   webhookEvents: WebhookEventSource | null;
 }
 
-/** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
-export async function applyNow(d: ApplyDeps, id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+/**
+ * Applies one event to an action now, guarded against concurrent writers; refusals become errors.
+ * `first`, with `known` (the record as stored), is the engine's own change applied before the event
+ * in the same write (a claim given back); should the write find a newer record, the event alone is
+ * applied to that one.
+ */
+export async function applyNow(
+  d: ApplyDeps,
+  id: string,
+  event: ActionEvent,
+  known?: ActionRecord,
+  first?: ActionEvent,
+): Promise<ActionRecord> {
   for (let i = 0; i < 20; i++) {
     const cur = i === 0 && known ? known : await d.store.getAction(id);
     if (!cur) throw new NotFoundError('Action', id);
     const policy = await d.registry.policyOf(cur);
     const now = d.clock.now();
-    const t = transition(cur, event, { policy, now, rand: Math.random() });
+    let base = cur;
+    if (i === 0 && known && first) {
+      const f = transition(cur, first, { policy, now, rand: Math.random() });
+      if (f.ok) base = f.action;
+    }
+    const t = transition(base, event, { policy, now, rand: Math.random() });
     if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
     if (!t.changed) return cur;
     // Through the group commit: many concurrent callbacks share one transaction.

@@ -4,12 +4,15 @@
 // on time from memory rather than after a claim's round trip. One clock timer, for the earliest.
 
 import type { ActionRecord } from '../lifecycle/action.ts';
+import type { Phase } from '../lifecycle/states.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 
 export interface EarlyClaim {
   action: ActionRecord;
   /** The due time it had before the claim's lease replaced it. */
   due: number;
+  /** The phase it had before the claim made it `sending` (see the lifecycle's `claim_released`). */
+  phase: Phase | null;
 }
 
 export class EarlyClaims {
@@ -35,6 +38,16 @@ export class EarlyClaims {
     // A claim's rows arrive in due order and after those held (they were due later): sorted already, mostly.
     this.held.sort((a, b) => a.due - b.due);
     this.arm();
+  }
+
+  /** Takes back the one held for this action, if any (and `which` accepts it): it is not handed back when its time comes. */
+  take(id: string, which: (c: EarlyClaim) => boolean = () => true): EarlyClaim | undefined {
+    const i = this.held.findIndex((c) => c.action.id === id && which(c));
+    if (i < 0) return undefined;
+    const [claim] = this.held.splice(i, 1);
+    // Its timer, if it was the earliest, finds nothing due and sets the next one.
+    if (this.held.length === 0) for (const r of this.emptied.splice(0)) r();
+    return claim;
   }
 
   /** Resolves once every held action has been handed back. */

@@ -6,6 +6,7 @@
 import { RepeatedFailure } from '../repeated-failure.ts';
 import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
+import type { Phase } from '../lifecycle/states.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
 import { applyNow } from './apply.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
@@ -91,8 +92,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   private behind = false;
   /** Actions claimed ahead of room to send them, sent as attempts end. */
   private ready: ActionRecord[] = [];
-  /** The due times of those in `ready` that were held claimed ahead: their lateness is counted when they start. */
-  private readonly readyDue = new Map<string, number>();
+  /**
+   * Those in `ready` that were held claimed ahead, with their due times (their lateness is counted
+   * when they start) and phases (one a person changes first is given back: see apply).
+   */
+  private readonly readyDue = new Map<string, EarlyClaim>();
   /** The claim made ahead while attempts are in flight, if one is under way. */
   private claimingAhead: Promise<void> | null = null;
   private roomFreed: (() => void) | null = null;
@@ -380,13 +384,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async claim(limit: number, leadMs = this.o.claimLeadMs): Promise<{ due: ActionRecord[]; count: number }> {
     const now = this.o.clock.now();
     const dues: number[] = [];
+    const phases: Array<Phase | null> = [];
     const claimed = await this.o.store.claimDue({
       now,
       dueBy: now + leadMs,
       owner: this.node.self.id,
       leaseUntil: now + this.leaseMs(),
       limit,
-      dueTimes: (d, i) => (dues[i] = d),
+      dueTimes: (d, i, phase) => ((dues[i] = d), (phases[i] = phase)),
     });
     // What came due while the claim was on its way is due now.
     const after = this.o.clock.now();
@@ -395,7 +400,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     claimed.forEach((action, i) => {
       // A due time the store did not tell (it always does) is taken as the latest it can be: never sent early.
       const at = dues[i] ?? now + leadMs;
-      if (at > after) early.push({ action, due: at });
+      if (at > after) early.push({ action, due: at, phase: phases[i] ?? null });
       else {
         this.lateness.record(after - at, after);
         due.push(action);
@@ -419,10 +424,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.readyDue.size > 0) {
       const now = this.o.clock.now();
       for (const a of taken) {
-        const due = this.readyDue.get(a.id);
-        if (due === undefined) continue;
+        const held = this.readyDue.get(a.id);
+        if (held === undefined) continue;
         this.readyDue.delete(a.id);
-        this.lateness.record(now - due, now);
+        this.lateness.record(now - held.due, now);
       }
     }
     return taken;
@@ -439,7 +444,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const actions = claims.map((c) => c.action);
     const later = actions.splice(room);
     if (later.length > 0) {
-      for (const c of claims.slice(room)) this.readyDue.set(c.action.id, c.due);
+      for (const c of claims.slice(room)) this.readyDue.set(c.action.id, c);
       this.ready.push(...later);
       this.wake();
     }
@@ -588,12 +593,48 @@ export class Engine extends EventEmitter<EngineEvents> {
   async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
     const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
     if (integrated) return integrated;
-    return applyNow(
-      { store: this.o.store, registry: this.o.registry, clock: this.o.clock, writes: this.writes, webhookEvents: this.webhookEvents },
-      id,
-      event,
-      known,
-    );
+    const deps = {
+      store: this.o.store,
+      registry: this.o.registry,
+      clock: this.o.clock,
+      writes: this.writes,
+      webhookEvents: this.webhookEvents,
+    };
+    // Held claimed ahead and not sent yet: the person's change applies to the action as it was before
+    // the claim, in the same write that gives the claim back; the held copy is not sent. Otherwise a
+    // pause, a completion or a retry in the lead's last milliseconds would be overtaken by the send.
+    const held = this.takeHeld(id);
+    if (!held) return applyNow(deps, id, event, known);
+    let written: ActionRecord;
+    try {
+      written = await applyNow(deps, id, event, held.action, { type: 'claim_released', phase: held.phase, dueAt: held.due });
+    } catch (err) {
+      this.holdAgain(held); // refused: sent as claimed
+      throw err;
+    }
+    if (written.version === held.action.version) this.holdAgain(held); // nothing changed
+    return written;
+  }
+
+  /**
+   * Takes an action held claimed ahead to be sent, not sent yet (held, or come due and waiting for
+   * room), out of the engine's hands. One held for its callback deadline stays: the lifecycle refuses
+   * its timeout if the person's change moved the deadline.
+   */
+  private takeHeld(id: string): EarlyClaim | undefined {
+    const held = this.early.take(id, (c) => c.action.phase === 'sending');
+    if (held) return held;
+    const waiting = this.readyDue.get(id);
+    if (!waiting || waiting.action.phase !== 'sending') return undefined;
+    this.readyDue.delete(id);
+    this.ready.splice(this.ready.indexOf(waiting.action), 1);
+    return waiting;
+  }
+
+  /** Puts back an action taken by takeHeld: sent when its time comes (at once, if it has). */
+  private holdAgain(held: EarlyClaim): void {
+    if (!this.running) return; // stopping: its lease brings it back
+    this.early.add([held]);
   }
 
   /**

@@ -1016,6 +1016,38 @@ describe('manual retry', () => {
   });
 });
 
+describe('a claim given back (claimed ahead, not sent, changed by a person first)', () => {
+  it('returns the phase and due time it had, keeps the version and writes no timeline entry', () => {
+    const policy = policyOf();
+    const a = { ...launch(policy), dueAt: T0 + 40 };
+    const r = step(claim(a, T0), { type: 'claim_released', phase: 'queued', dueAt: T0 + 40 }, policy, T0 + 10);
+    expect(r.action).toMatchObject({ state: 'waiting', phase: 'queued', dueAt: T0 + 40, version: a.version });
+    expect(r.timeline).toEqual([]);
+    // A pause then applies as to a queued action: not due until its completion deadline.
+    const paused = step(r.action, { type: 'paused', user: 'jo' }, policy, T0 + 10).action;
+    expect(paused).toMatchObject({ phase: 'queued', paused: true, dueAt: T0 + 24 * HOUR });
+  });
+
+  it('a retry is due at its nextRetryAt again', () => {
+    const policy = policyOf();
+    const failed = attempt(launch(policy), { type: 'send_failed', kind: 'connection_error', message: 'refused' }, policy, T0, 0.5).action;
+    expect(failed.phase).toBe('retry_scheduled');
+    const r = step(
+      claim(failed, T0 + 9_990),
+      { type: 'claim_released', phase: 'retry_scheduled', dueAt: failed.dueAt! },
+      policy,
+      T0 + 9_995,
+    );
+    expect(r.action).toMatchObject({ phase: 'retry_scheduled', dueAt: failed.nextRetryAt, nextRetryAt: failed.nextRetryAt });
+  });
+
+  it('is refused for an action that is not claimed for sending', () => {
+    const policy = policyOf();
+    const r = transition(launch(policy), { type: 'claim_released', phase: 'queued', dueAt: T0 }, { policy, now: T0 });
+    expect(r.ok).toBe(false);
+  });
+});
+
 describe('pause and resume', () => {
   it('a paused action is not retried automatically: it is due only at its completion deadline', () => {
     const policy = policyOf({ timeoutMs: 3 * HOUR });

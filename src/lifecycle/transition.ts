@@ -4,7 +4,7 @@
 
 import { type ActionPolicy, type ActionRecord, type TimelineEntry, retryCount } from './action.ts';
 import { isRetryable, retryDelay, type FailureKind } from './retry-policy.ts';
-import { type Actor, type Reason, type Resolution, LABELS, assertNever } from './states.ts';
+import { type Actor, type Phase, type Reason, type Resolution, LABELS, assertNever } from './states.ts';
 
 /** What an attempt's HTTP answer meant once the response mapping ran (the engine evaluates it). */
 export interface Evaluation {
@@ -41,6 +41,13 @@ export type ActionEvent =
    * the deadline the live policy gives. Refused once that deadline has passed: that is `timed_out`.
    */
   | { type: 'due_rescheduled' }
+  /**
+   * The engine gives back an action it claimed ahead of its due time and has not sent (a person
+   * changes it first): the phase and due time it had before the claim, as if never claimed. The
+   * engine's bookkeeping, applied in the same write as the person's change: no timeline entry, and
+   * the version does not move for it.
+   */
+  | { type: 'claim_released'; phase: Phase | null; dueAt: number }
   | { type: 'throttled'; until: number; why: string }
   | { type: 'picked_up'; user: string }
   /**
@@ -344,6 +351,14 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       // stays (it is the fallback heartbeat time). The version still guards the write.
       a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
       a.version += 1;
+      return { ok: true, action: a, timeline: [], effects: [], changed: true };
+    case 'claim_released':
+      if (!waiting || a.phase !== 'sending')
+        return refuse(`Only an action claimed for sending can be given back; this one is ${describeState(a)}`);
+      a.phase = event.phase ?? 'queued';
+      // A retry's due time is its nextRetryAt, kept by the claim; any other's is the one it had.
+      a.dueAt = event.dueAt;
+      a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
       return { ok: true, action: a, timeline: [], effects: [], changed: true };
     case 'throttled':
       if (!waiting) return refuse('Only a waiting action can be throttled');

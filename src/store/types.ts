@@ -201,10 +201,11 @@ export interface ClaimParams {
    */
   dueBy?: number;
   /**
-   * Told the due time each claimed action had before the lease replaced it, with its index in the
-   * result: for timer lateness, and for when to send an action claimed ahead.
+   * Told the due time and phase each claimed action had before the claim replaced them, with its
+   * index in the result: for timer lateness, for when to send an action claimed ahead, and to give
+   * one back as it was when a person changes it before it is sent.
    */
-  dueTimes?: (dueAt: number, index: number) => void;
+  dueTimes?: (dueAt: number, index: number, phase: Phase | null) => void;
 }
 
 export interface RatePermitRequest {

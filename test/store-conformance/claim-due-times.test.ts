@@ -48,6 +48,26 @@ eachStore((ctx) => {
       expect(await store.nextDueAt()).toBe(T0 + 400);
     });
 
+    it('reports the phase each claimed action had before the claim made it sending, by its index', async () => {
+      const queued = launched({ dueAt: T0 + 100 });
+      const retry = launched({ dueAt: T0 + 200, phase: 'retry_scheduled' });
+      const callback = launched({ dueAt: T0 + 300, phase: 'awaiting_callback' });
+      await store.insertActions([callback, retry, queued]);
+      const phases: Array<string | null> = [];
+      const claimed = await store.claimDue({
+        now: T0,
+        dueBy: T0 + 400,
+        owner: 'n',
+        leaseUntil: T0 + 30 * SECOND,
+        limit: 10,
+        dueTimes: (_d, i, phase) => (phases[i] = phase),
+      });
+      const was = new Map(claimed.map((a, i) => [a.id, { before: phases[i], now: a.phase }]));
+      expect(was.get(queued.action.id)).toEqual({ before: 'queued', now: 'sending' });
+      expect(was.get(retry.action.id)).toEqual({ before: 'retry_scheduled', now: 'sending' });
+      expect(was.get(callback.action.id)).toEqual({ before: 'awaiting_callback', now: 'awaiting_callback' });
+    });
+
     it('claims a throttled action only when it is due, not ahead (a retry would make it due again beside the held copy)', async () => {
       await store.insertActions([launched({ dueAt: T0 + 100, phase: 'throttled' }), launched({ dueAt: T0 + 200 })]);
       const ahead = await store.claimDue({ now: T0, dueBy: T0 + 300, owner: 'n', leaseUntil: T0 + 30 * SECOND, limit: 10 });

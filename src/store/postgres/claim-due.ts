@@ -2,6 +2,7 @@
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
+import type { Phase } from '../../lifecycle/states.ts';
 import type { ClaimParams } from '../types.ts';
 import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 
@@ -16,22 +17,22 @@ import { ACTION_COLUMNS, actionFromValues } from '../rows.ts';
 // Columns are named, not `a.*`: a prepared `*` fails on every pooled connection once a migration adds a column.
 // The due ids come as an array (`id = ANY`), not a join: a plan cached while the table was small
 // would stay a hash join over a sequential scan as the table grows (see write-actions.ts).
-// RETURNING sees only new values: the old due times come from the (materialised, locking) CTE of
+// RETURNING sees only new values: the old due times and phases come from the (materialised, locking) CTE of
 // the claimed rows, joined (a hash of at most `limit` rows), for the engine (lateness, claims ahead); a
 // subquery per returned row scanned the CTE once per row (5 ms of a 10 ms claim of 256).
 // Up to $1 (dueBy) ahead of now ($5), but a throttled action only when due: a person may retry it
 // (due now again), and a copy held claimed ahead would then be sent beside the new claim's.
 export const CLAIM_SQL = `
-WITH due AS (SELECT id, due_at FROM actions WHERE due_at <= $1 AND (due_at <= $5 OR phase IS DISTINCT FROM 'throttled') ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+WITH due AS (SELECT id, due_at, phase FROM actions WHERE due_at <= $1 AND (due_at <= $5 OR phase IS DISTINCT FROM 'throttled') ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 UPDATE actions a
    SET phase = CASE WHEN a.phase IN ('awaiting_callback', 'throttled') THEN a.phase ELSE 'sending' END,
        due_at = $3, lease_owner = $4, version = a.version + 1
   FROM due d
  WHERE a.id = ANY(ARRAY(SELECT id FROM due)) AND a.id = d.id
-RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}, d.due_at AS claimed_due_at`;
+RETURNING ${ACTION_COLUMNS.map((c) => `a.${c}`).join(', ')}, d.due_at AS claimed_due_at, d.phase AS claimed_phase`;
 
 export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord[]> {
-  // Rows as arrays (see actionFromValues); the old due time is the column after the action's.
+  // Rows as arrays (see actionFromValues); the old due time and phase are the columns after the action's.
   const r = await pool.query<unknown[]>({
     name: 'callout_claim_due',
     text: CLAIM_SQL,
@@ -39,7 +40,7 @@ export async function claimDue(pool: Pool, p: ClaimParams): Promise<ActionRecord
     rowMode: 'array',
   });
   const dueTimes = p.dueTimes;
-  if (dueTimes) r.rows.forEach((row, i) => dueTimes(Number(row[ACTION_COLUMNS.length]), i));
+  if (dueTimes) r.rows.forEach((row, i) => dueTimes(Number(row[ACTION_COLUMNS.length]), i, row[ACTION_COLUMNS.length + 1] as Phase | null));
   return r.rows.map(actionFromValues);
 }
 

@@ -2,6 +2,7 @@
 
 import type Database from 'better-sqlite3';
 import type { ClaimParams } from '../types.ts';
+import type { Phase } from '../../lifecycle/states.ts';
 import { ACTION_COLUMNS } from '../rows.ts';
 import { prepared } from './statements.ts';
 
@@ -10,6 +11,7 @@ import { prepared } from './statements.ts';
 // phase, so waiting on a rate limit is noted once, not at every window.
 // Due by @dueBy (the engine's claim lead), but a throttled action only when due at @now: a person may
 // retry it (due now again), and a copy held claimed ahead would then be sent beside the new claim's.
+const PHASE = ACTION_COLUMNS.indexOf('phase');
 const DUE = "due_at <= @dueBy AND (due_at <= @now OR phase IS NOT 'throttled')";
 
 const SQL = `
@@ -19,9 +21,9 @@ UPDATE actions
  WHERE id IN (SELECT id FROM actions WHERE ${DUE} ORDER BY due_at LIMIT @limit)
 RETURNING ${ACTION_COLUMNS.join(', ')}`;
 
-// RETURNING sees only the new due time: the old ones are read first, in the same write transaction
-// (one writer), so the UPDATE's identical subquery picks the same rows.
-const DUE_SQL = `SELECT id, due_at FROM actions WHERE ${DUE} ORDER BY due_at LIMIT @limit`;
+// RETURNING sees only the new due time and phase: the old ones are read first, in the same write
+// transaction (one writer), so the UPDATE's identical subquery picks the same rows.
+const DUE_SQL = `SELECT id, due_at, phase FROM actions WHERE ${DUE} ORDER BY due_at LIMIT @limit`;
 
 // Whether anything is due, read before the write transaction: a loop that looks again as soon as it
 // has sent a claim's work finds nothing due about a third of the time (bench B), and a read costs a
@@ -45,17 +47,22 @@ export function claimDue(db: Database.Database, p: ClaimParams, fullSync: boolea
     const dueTimes = p.dueTimes;
     const { rows, dueOf } = db
       .transaction(() => {
-        const dueOf = new Map<string, number>();
+        const dueOf = new Map<string, [number, Phase | null]>();
         if (dueTimes)
-          for (const [id, due] of prepared(db, DUE_SQL).raw(true).iterate({ dueBy, now: p.now, limit: p.limit }) as Iterable<
-            [string, number]
+          for (const [id, due, phase] of prepared(db, DUE_SQL).raw(true).iterate({ dueBy, now: p.now, limit: p.limit }) as Iterable<
+            [string, number, Phase | null]
           >)
-            dueOf.set(id, due);
+            dueOf.set(id, [due, phase]);
         return { rows: claim.all({ dueBy, now: p.now, owner: p.owner, leaseUntil: p.leaseUntil, limit: p.limit }) as unknown[][], dueOf };
       })
       .immediate();
-    // The id is the first column; a row the read did not see (it cannot happen: one writer) counts as due last.
-    if (dueTimes) rows.forEach((row, i) => dueTimes(dueOf.get(row[0] as string) ?? dueBy, i));
+    // The id is the first column; a row the read did not see (it cannot happen: one writer) counts as
+    // due last, in the phase it has now.
+    if (dueTimes)
+      rows.forEach((row, i) => {
+        const [due, phase] = dueOf.get(row[0] as string) ?? [dueBy, row[PHASE] as Phase | null];
+        dueTimes(due, i, phase);
+      });
     return rows;
   } finally {
     if (fullSync) prepared(db, 'PRAGMA synchronous = FULL').run();

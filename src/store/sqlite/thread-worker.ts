@@ -47,8 +47,9 @@ async function run(op: string, args: unknown[]): Promise<unknown> {
   if (op === 'claimDueValues') {
     const { wantDueTimes, ...p } = args[0] as ClaimParams & { wantDueTimes: boolean };
     const dues: number[] = [];
-    const rows = await store.claimDueValues(wantDueTimes ? { ...p, dueTimes: (d, i) => (dues[i] = d) } : p);
-    return { rows, dues };
+    const phases: Array<string | null> = [];
+    const rows = await store.claimDueValues(wantDueTimes ? { ...p, dueTimes: (d, i, ph) => ((dues[i] = d), (phases[i] = ph)) } : p);
+    return { rows, dues, phases };
   }
   const fn = (store as unknown as Record<string, unknown>)[op];
   if (typeof fn !== 'function') throw new Error(`the SQLite store has no operation ${op}`);

@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
 import type { ActionWrite, ClaimParams, NewAction } from '../types.ts';
+import type { Phase } from '../../lifecycle/states.ts';
 import { prepareWrite } from './write-actions.ts';
 import { prepareInserts } from './insert-actions.ts';
 import { actionFromValues } from '../rows.ts';
@@ -187,8 +188,12 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
 
   const claimDue = async (p: ClaimParams): Promise<unknown> => {
     const { dueTimes, ...rest } = p;
-    const r = (await call('claimDueValues', [{ ...rest, wantDueTimes: dueTimes !== undefined }])) as { rows: unknown[][]; dues: number[] };
-    if (dueTimes) r.dues.forEach(dueTimes);
+    const r = (await call('claimDueValues', [{ ...rest, wantDueTimes: dueTimes !== undefined }])) as {
+      rows: unknown[][];
+      dues: number[];
+      phases: Array<Phase | null>;
+    };
+    if (dueTimes) r.dues.forEach((d, i) => dueTimes(d, i, r.phases[i] ?? null));
     return r.rows.map(actionFromValues);
   };
 
