@@ -266,13 +266,23 @@ export class ActionService {
     } catch (err) {
       // Completing what you already closed, as you closed it (a double click, a request repeated after
       // a lost answer), is answered as the first time; anyone else, or another resolution, is refused.
+      // So is another note: answered 200, it would be dropped unseen (a repeat without one is a repeat).
       // Only for a person's request (the route asks): a bulk close must still count what it skipped.
       if (opts.repeatAnswers && err instanceof InvalidStateError) {
         const a = await this.store.getAction(id);
         if (a?.state === 'closed' && a.resolution === resolution) {
           const closing = await this.store.lastTimelineEntry(id, 'state_changed');
           const to = closing?.data?.to as { state?: string } | undefined;
-          if (closing?.actor === `user:${user}` && to?.state === 'closed') return this.view(a);
+          if (closing?.actor === `user:${user}` && to?.state === 'closed') {
+            if (body.note === undefined) return this.view(a);
+            const noted = await this.store.lastTimelineEntry(id, 'completed');
+            // Its note is written just before the state change, in the same transition (same time).
+            if (noted?.actor === `user:${user}` && noted.message === body.note && noted.seq < closing.seq && noted.at === closing.at)
+              return this.view(a);
+            throw new InvalidStateError(
+              'The action is already closed, by you, with another note (or none); add this one as a note (POST /v1/actions/{id}/notes)',
+            );
+          }
         }
       }
       throw err;

@@ -200,6 +200,13 @@ for (const backend of backends)
       const again = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('alice'));
       expect([again.status, again.body]).toEqual([200, done.body]);
       expect(await timeline(t.id)).toHaveLength(tl.length);
+      // Repeated with another note (or a note where there was none), it is not answered 200 with the note dropped.
+      const otherNote = await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted, vendor credited' }, as('alice'));
+      expect([otherNote.status, otherNote.body.detail]).toEqual([
+        409,
+        'The action is already closed, by you, with another note (or none); add this one as a note (POST /v1/actions/{id}/notes)',
+      ]);
+      expect((await h.api('POST', `/v1/actions/${t.id}/complete`, {}, as('alice'))).status).toBe(200);
       const otherWay = await h.api('POST', `/v1/actions/${t.id}/complete`, { resolution: 'not_done_successfully' }, as('alice'));
       expect([otherWay.status, otherWay.body.detail]).toEqual([409, 'The action is already closed']);
       expect((await h.api('POST', `/v1/actions/${t.id}/complete`, { note: 'Sorted' }, as('admin'))).status).toBe(409);
