@@ -4,6 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { freePort } from './harness.ts';
 
+/** Stops a child orphaned by a test run killed outright (die-with-parent.mjs). */
+const DIE_WITH_PARENT = new URL('./die-with-parent.mjs', import.meta.url).href;
+
 export interface ChildServer {
   proc: ChildProcess;
   url: string;
@@ -12,7 +15,7 @@ export interface ChildServer {
 }
 
 export async function startChildServer(env: Record<string, string>, port: number): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--import', DIE_WITH_PARENT, 'src/cli/main.ts', 'serve'], {
     env: { ...process.env, CALLOUT_LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
