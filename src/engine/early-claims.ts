@@ -50,6 +50,16 @@ export class EarlyClaims {
     return claim;
   }
 
+  /** Takes back every held action: none is handed back when its time comes. */
+  takeAll(): EarlyClaim[] {
+    const all = this.held.splice(0);
+    this.timer?.cancel();
+    this.timer = null;
+    this.timerAt = Infinity;
+    for (const r of this.emptied.splice(0)) r();
+    return all;
+  }
+
   /** Resolves once every held action has been handed back. */
   whenEmpty(): Promise<void> {
     if (this.held.length === 0) return Promise.resolve();

@@ -185,7 +185,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     // (those claimed before their due time within the lead: when it comes, at most a lead away),
     // as many at once as there is room for.
     await this.claimingAhead;
-    await this.early.whenEmpty();
+    // Those held claimed ahead come due within a lead: sent when they do. Should that not happen in a
+    // lead's real time (an injected clock that does not move), the rest are given back as they were
+    // before the claim, for whichever node runs next, rather than waiting here or for their lease.
+    const held = this.early.whenEmpty();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([held, new Promise<void>((r) => (timer = setTimeout(r, this.o.claimLeadMs + 50)))]);
+    clearTimeout(timer);
+    for (const c of this.early.takeAll()) this.release(c);
     while (this.ready.length > 0) {
       const room = this.o.maxInFlight - this.attempting - this.starting;
       if (room <= 0) await new Promise<void>((resolve) => (this.roomFreed = resolve));
@@ -631,10 +638,23 @@ export class Engine extends EventEmitter<EngineEvents> {
     return waiting;
   }
 
-  /** Puts back an action taken by takeHeld: sent when its time comes (at once, if it has). */
+  /** Puts back an action taken by takeHeld: sent when its time comes (at once, if it has); given back when stopping. */
   private holdAgain(held: EarlyClaim): void {
-    if (!this.running) return; // stopping: its lease brings it back
-    this.early.add([held]);
+    if (this.running) this.early.add([held]);
+    else this.release(held);
+  }
+
+  /**
+   * Gives back an action claimed ahead and not sent: its phase and due time as before the claim, its
+   * lease cleared. Guarded by the claim's version: changed since, it is left as it is.
+   */
+  private release(held: EarlyClaim): void {
+    const event: ActionEvent = { type: 'claim_released', phase: held.phase, dueAt: held.due };
+    const a = held.action;
+    const policy = (a.actionTypeId !== null && this.o.registry.cachedActionType(a.actionTypeId)?.compiled.policy) || MANUAL_POLICY;
+    const t = transition(a, event, { policy, now: this.o.clock.now(), rand: Math.random() });
+    if (!t.ok) return;
+    this.track(this.writes.enqueue(transitionWrite(a, t, undefined), event, 'report').then(() => undefined));
   }
 
   /**

@@ -23,7 +23,10 @@ afterAll(async () => mock.close());
 const sends = (id: string): number => mock.log.filter((e) => e.key === id).length;
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-type Open = (clock: FakeClock, maxInFlight: number) => Promise<{ c: Callout; cleanup: () => Promise<void> }>;
+type Open = (
+  clock: FakeClock,
+  maxInFlight: number,
+) => Promise<{ c: Callout; cleanup: () => Promise<void>; reopen: (clock: FakeClock) => Promise<Callout> }>;
 const common = (maxInFlight: number) => ({
   allowPrivateNetworks: true,
   publicUrl: 'http://127.0.0.1:9',
@@ -36,16 +39,25 @@ const backends: Array<{ name: string; open: Open }> = [
     open: async (clock, maxInFlight) => {
       const dataDir = mkdtempSync(join(tmpdir(), 'callout-lead-change-'));
       const c = await Callout.open({ dataDir, clock, ...common(maxInFlight) });
-      return { c, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+      return {
+        c,
+        cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+        reopen: (clock) => Callout.open({ dataDir, clock, ...common(maxInFlight) }),
+      };
     },
   },
   {
     name: 'PostgreSQL',
     open: async (clock, maxInFlight) => {
       const schema = freshSchema('leadchange');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
-      const c = await Callout.open({ store, secretKey: randomBytes(32).toString('hex'), clock, ...common(maxInFlight) });
-      return { c, cleanup: () => dropSchema(schema) };
+      const secretKey = randomBytes(32).toString('hex');
+      const store = () => new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
+      const c = await Callout.open({ store: store(), secretKey, clock, ...common(maxInFlight) });
+      return {
+        c,
+        cleanup: () => dropSchema(schema),
+        reopen: (clock) => Callout.open({ store: store(), secretKey, clock, ...common(maxInFlight) }),
+      };
     },
   },
 ];
@@ -138,5 +150,45 @@ for (const backend of backends) {
         expect(await c.actions.getAction(id)).toMatchObject({ state: 'waiting', phase: 'queued', retry: { paused: true } });
       });
     });
+  });
+}
+
+for (const backend of backends) {
+  describe(`${backend.name}: stopping with actions claimed ahead`, () => {
+    it('whose time does not come within a lead (a clock that does not move): gives them back unsent, and the next node sends each once, on time', async () => {
+      const clock = new FakeClock(Date.UTC(2026, 11, 5, 9, 0, 0));
+      const t0 = clock.now();
+      const { c, cleanup, reopen } = await backend.open(clock, 16);
+      let next: Callout | undefined;
+      try {
+        await c.connectors.create({ name: 'vendor', baseUrl: mock.url });
+        await c.actionTypes.create({ name: 'timer', connector: 'vendor', path: '/ok' });
+        const ids = await c.actions.launchMany([10, 20, 40].map((ms) => ({ actionType: 'timer', startAt: t0 + ms })));
+        c.start();
+        await expect
+          .poll(async () => (await Promise.all(ids.map((id) => c.actions.getAction(id)))).every((a) => a.phase === 'sending'), {
+            timeout: 3000,
+          })
+          .toBe(true);
+        const began = Date.now();
+        await c.close(); // waited for the clock to reach their due times, for ever, before
+        expect(Date.now() - began).toBeLessThan(5_000);
+
+        const later = new FakeClock(t0 + 5);
+        next = await reopen(later);
+        for (const id of ids) expect(await next.actions.getAction(id)).toMatchObject({ state: 'waiting', phase: 'queued', attempts: 0 });
+        next.start();
+        await settle(100);
+        expect(ids.map(sends)).toEqual([0, 0, 0]); // not due yet: given back with their own due times, not made due now
+        later.set(t0 + 40);
+        await expect.poll(() => ids.map(sends), { timeout: 3000 }).toEqual([1, 1, 1]);
+        for (const id of ids) {
+          await expect.poll(async () => (await next!.actions.getAction(id)).state, { timeout: 3000 }).toBe('closed');
+        }
+      } finally {
+        await next?.close();
+        await cleanup();
+      }
+    }, 30_000);
   });
 }
