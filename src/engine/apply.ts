@@ -20,29 +20,37 @@ export interface ApplyDeps {
 }
 
 /**
- * Applies one event to an action now, guarded against concurrent writers; refusals become errors.
- * `first`, with `known` (the record as stored), is the engine's own change applied before the event
- * in the same write (a claim given back); should the write find a newer record, the event alone is
- * applied to that one.
+ * The engine's part when a person's change meets an action it claimed ahead and has not sent: given
+ * back (the lifecycle's `claim_released`) in the same write as the change.
  */
+export interface HeldClaim {
+  /** The event that gives `cur` back, when it is such a claim (its copy then leaves the engine's hands). */
+  releaseFor(cur: ActionRecord): ActionEvent | undefined;
+  /** The change was refused or changed nothing: the claim stands as `cur`, to be sent as claimed. */
+  keep(cur: ActionRecord): void;
+}
+
+/** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
 export async function applyNow(
   d: ApplyDeps,
   id: string,
   event: ActionEvent,
   known?: ActionRecord,
-  first?: ActionEvent,
+  claim?: HeldClaim,
 ): Promise<ActionRecord> {
   for (let i = 0; i < 20; i++) {
     const cur = i === 0 && known ? known : await d.store.getAction(id);
     if (!cur) throw new NotFoundError('Action', id);
     const policy = await d.registry.policyOf(cur);
     const now = d.clock.now();
+    const release = claim?.releaseFor(cur);
     let base = cur;
-    if (i === 0 && known && first) {
-      const f = transition(cur, first, { policy, now, rand: Math.random() });
-      if (f.ok) base = f.action;
+    if (release) {
+      const r = transition(cur, release, { policy, now, rand: Math.random() });
+      if (r.ok) base = r.action;
     }
     const t = transition(base, event, { policy, now, rand: Math.random() });
+    if (!t.ok || !t.changed) claim?.keep(cur);
     if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
     if (!t.changed) return cur;
     // Through the group commit: many concurrent callbacks share one transaction.

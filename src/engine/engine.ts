@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import type { Phase } from '../lifecycle/states.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
-import { applyNow } from './apply.ts';
+import { applyNow, type HeldClaim } from './apply.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -610,17 +610,27 @@ export class Engine extends EventEmitter<EngineEvents> {
     // Held claimed ahead and not sent yet: the person's change applies to the action as it was before
     // the claim, in the same write that gives the claim back; the held copy is not sent. Otherwise a
     // pause, a completion or a retry in the lead's last milliseconds would be overtaken by the send.
-    const held = this.takeHeld(id);
-    if (!held) return applyNow(deps, id, event, known);
-    let written: ActionRecord;
-    try {
-      written = await applyNow(deps, id, event, held.action, { type: 'claim_released', phase: held.phase, dueAt: held.due });
-    } catch (err) {
-      this.holdAgain(held); // refused: sent as claimed
-      throw err;
-    }
-    if (written.version === held.action.version) this.holdAgain(held); // nothing changed
-    return written;
+    // Asked of every record applyNow reads: a change read before the claim and written after it
+    // conflicts, and finds the claim when it reads again.
+    let taken: EarlyClaim | undefined;
+    const claim: HeldClaim = {
+      releaseFor: (cur) => {
+        const claimed = cur.state === 'waiting' && cur.phase === 'sending';
+        if (claimed) taken ??= this.takeHeld(id);
+        // Still this claim (its lease), whatever else another node wrote meanwhile (a note, a pause
+        // taken for one in flight); a copy of a claim that is not the row's any more is dropped.
+        if (taken && (!claimed || taken.action.dueAt !== cur.dueAt)) taken = undefined;
+        return taken ? { type: 'claim_released', phase: taken.phase, dueAt: taken.due } : undefined;
+      },
+      keep: (cur) => {
+        // Refused, or nothing to change: the claim stands, as read; sent when its time comes.
+        if (taken) this.holdAgain({ ...taken, action: cur });
+        taken = undefined;
+      },
+    };
+    // A write that fails leaves the copy dropped: given back or not (an outcome unknown), the row is
+    // sent once, by its next claim or at its lease end, never beside a copy held here.
+    return applyNow(deps, id, event, known, claim);
   }
 
   /**
