@@ -326,7 +326,19 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private claimAhead(): void {
     if (!this.o.store.capabilities.claimAhead) return;
-    if (!this.hadMore || !this.running || this.claimingAhead || this.ready.length > 0 || this.early.size >= this.maxEarly) return;
+    // Started while half a claim's worth still waits, not once it is gone: the claim's round trip (behind
+    // a busy writer, on PostgreSQL or the SQLite thread) then overlaps the sends instead of leaving
+    // attempt places empty (bench A on PostgreSQL, in-process, alternated against waiting for none, at 64
+    // and at 128: faster in 9 of 11 pairs, median about +5 %). Half, not more: what waits for room
+    // holds its lease, and a slow system frees room slowly.
+    if (
+      !this.hadMore ||
+      !this.running ||
+      this.claimingAhead ||
+      this.ready.length > this.claimAheadBelow ||
+      this.early.size >= this.maxEarly
+    )
+      return;
     const limit = this.o.batchSize;
     this.claimingAhead = this.claim(limit)
       .then(
@@ -415,6 +427,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     this.early.add(early);
     return { due, count: claimed.length };
+  }
+
+  /** A claim ahead starts once no more than this many claimed actions wait for room. */
+  private get claimAheadBelow(): number {
+    return Math.min(this.o.batchSize, this.o.maxInFlight) >> 1;
   }
 
   /**
