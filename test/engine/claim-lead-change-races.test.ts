@@ -5,7 +5,7 @@
 // with a claim) or lose the answer to one after it committed (OutcomeUnknownError, as a connection
 // dropped after COMMIT).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -13,21 +13,18 @@ import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
 import { FakeClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import { OutcomeUnknownError } from '../../src/store/failures.ts';
 import type { ActionWrite, Store } from '../../src/store/types.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { fileMock, settle } from '../helpers/file-mock.ts';
 
 const HOUR = 3_600_000;
 const quiet = createLogger({ level: 'silent' });
-let mock: MockServer;
-beforeAll(async () => (mock = await startMockServer()));
-afterAll(async () => mock.close());
-const sends = (id: string): number => mock.log.filter((e) => e.key === id).length;
-const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mock = fileMock();
+const sends = mock.sends;
 
 interface Ctl {
   /** The next write of this action waits for `release`. */
