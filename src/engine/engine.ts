@@ -97,6 +97,8 @@ export class Engine extends EventEmitter<EngineEvents> {
    * when they start) and phases (one a person changes first is given back: see apply).
    */
   private readonly readyDue = new Map<string, EarlyClaim>();
+  /** Those in `ready` that were claimed due (ahead of room): their due times and phases, for the same. */
+  private readonly readyClaims = new Map<string, EarlyClaim>();
   /** The claim made ahead while attempts are in flight, if one is under way. */
   private claimingAhead: Promise<void> | null = null;
   private roomFreed: (() => void) | null = null;
@@ -340,7 +342,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     )
       return;
     const limit = this.o.batchSize;
-    this.claimingAhead = this.claim(limit)
+    this.claimingAhead = this.claim(limit, this.o.claimLeadMs, this.readyClaims)
       .then(
         ({ due, count }) => {
           this.ready.push(...due);
@@ -400,7 +402,12 @@ export class Engine extends EventEmitter<EngineEvents> {
    * Claims what is due now and, with a lead, what comes due within it: the first are returned to be
    * sent now, the others held (early-claims.ts) until their time. `count` is everything claimed.
    */
-  private async claim(limit: number, leadMs = this.o.claimLeadMs): Promise<{ due: ActionRecord[]; count: number }> {
+  private async claim(
+    limit: number,
+    leadMs = this.o.claimLeadMs,
+    /** Where to keep what the due ones were before the claim, when they are to wait for room. */
+    waiting?: Map<string, EarlyClaim>,
+  ): Promise<{ due: ActionRecord[]; count: number }> {
     const now = this.o.clock.now();
     const dues: number[] = [];
     const phases: Array<Phase | null> = [];
@@ -423,6 +430,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       else {
         this.lateness.record(after - at, after);
         due.push(action);
+        waiting?.set(action.id, { action, due: at, phase: phases[i] ?? null });
       }
     });
     this.early.add(early);
@@ -445,6 +453,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Up to `n` of the actions waiting for room, their lateness counted now for those held claimed ahead. */
   private takeReady(n: number): ActionRecord[] {
     const taken = this.ready.splice(0, n);
+    if (this.readyClaims.size > 0) for (const a of taken) this.readyClaims.delete(a.id);
     if (this.readyDue.size > 0) {
       const now = this.o.clock.now();
       for (const a of taken) {
@@ -651,17 +660,19 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Takes an action held claimed ahead to be sent, not sent yet (held, or come due and waiting for
-   * room), out of the engine's hands. One held for its callback deadline stays: the lifecycle refuses
+   * Takes an action claimed to be sent and not sent yet (held ahead of its due time, or waiting for
+   * room among the attempts), out of the engine's hands. One held for its callback deadline stays: the lifecycle refuses
    * its timeout if the person's change moved the deadline.
    */
   private takeHeld(id: string): EarlyClaim | undefined {
     const held = this.early.take(id, (c) => c.action.phase === 'sending');
     if (held) return held;
-    const waiting = this.readyDue.get(id);
+    const waiting = this.readyDue.get(id) ?? this.readyClaims.get(id);
     if (!waiting || waiting.action.phase !== 'sending') return undefined;
     this.readyDue.delete(id);
-    this.ready.splice(this.ready.indexOf(waiting.action), 1);
+    this.readyClaims.delete(id);
+    const i = this.ready.indexOf(waiting.action);
+    if (i >= 0) this.ready.splice(i, 1); // (always: an entry leaves both together)
     return waiting;
   }
 

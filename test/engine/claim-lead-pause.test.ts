@@ -3,7 +3,7 @@
 // the action as it was before the claim, in the write that gives the claim back. A change the
 // lifecycle refuses leaves the send as it was. Fake clock, both stores.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -11,17 +11,14 @@ import { join } from 'node:path';
 import { Callout } from '../../src/callout.ts';
 import { FakeClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { fileMock, settle } from '../helpers/file-mock.ts';
 
 const HOUR = 3_600_000;
 const quiet = createLogger({ level: 'silent' });
-let mock: MockServer;
-beforeAll(async () => (mock = await startMockServer()));
-afterAll(async () => mock.close());
-const sends = (id: string): number => mock.log.filter((e) => e.key === id).length;
-const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mock = fileMock();
+const sends = mock.sends;
 
 type Open = (
   clock: FakeClock,
@@ -148,6 +145,26 @@ for (const backend of backends) {
         await settle(150);
         expect(sends(id)).toBe(0);
         expect(await c.actions.getAction(id)).toMatchObject({ state: 'waiting', phase: 'queued', retry: { paused: true } });
+      });
+    });
+
+    it('claimed due and waiting for room, a pause stops it before it gets one; the others are sent once', async () => {
+      await withCallout(1, async (c, clock, t0) => {
+        const [slow] = await c.actions.launchMany([{ actionType: 'slow' }]);
+        const ids = await c.actions.launchMany([1, 1, 1].map((ms) => ({ actionType: 'timer', startAt: t0 + ms })));
+        clock.set(t0 + 1);
+        c.start(); // the one place goes to the slow one (due first); the three are claimed behind it
+        await expect
+          .poll(async () => (await Promise.all(ids.map((id) => c.actions.getAction(id)))).every((a) => a.phase === 'sending'), {
+            timeout: 3000,
+          })
+          .toBe(true);
+        expect(ids.map(sends)).toEqual([0, 0, 0]);
+        expect(await c.actions.pause(ids[1]!, 'ivy')).toMatchObject({ phase: 'queued', retry: { paused: true } });
+        await expect.poll(async () => (await c.actions.getAction(slow!)).state, { timeout: 5000 }).toBe('closed');
+        await expect.poll(() => sends(ids[0]!) + sends(ids[2]!), { timeout: 3000 }).toBe(2);
+        await settle(150);
+        expect(ids.map(sends)).toEqual([1, 0, 1]);
       });
     });
   });
