@@ -93,12 +93,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Actions claimed ahead of room to send them, sent as attempts end. */
   private ready: ActionRecord[] = [];
   /**
-   * Those in `ready` that were held claimed ahead, with their due times (their lateness is counted
-   * when they start) and phases (one a person changes first is given back: see apply).
+   * What those in `ready` were before their claim, due time and phase: one a person changes first is
+   * given back (see apply). Those held claimed ahead have their lateness counted when they start;
+   * those claimed due had it counted at their claim (`counted`).
    */
-  private readonly readyDue = new Map<string, EarlyClaim>();
-  /** Those in `ready` that were claimed due (ahead of room): their due times and phases, for the same. */
-  private readonly readyClaims = new Map<string, EarlyClaim>();
+  private readonly readyClaims = new Map<string, EarlyClaim & { counted?: true }>();
   /** The claim made ahead while attempts are in flight, if one is under way. */
   private claimingAhead: Promise<void> | null = null;
   private roomFreed: (() => void) | null = null;
@@ -406,7 +405,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     limit: number,
     leadMs = this.o.claimLeadMs,
     /** Where to keep what the due ones were before the claim, when they are to wait for room. */
-    waiting?: Map<string, EarlyClaim>,
+    waiting?: Map<string, EarlyClaim & { counted?: true }>,
   ): Promise<{ due: ActionRecord[]; count: number }> {
     const now = this.o.clock.now();
     const dues: number[] = [];
@@ -430,7 +429,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       else {
         this.lateness.record(after - at, after);
         due.push(action);
-        waiting?.set(action.id, { action, due: at, phase: phases[i] ?? null });
+        waiting?.set(action.id, { action, due: at, phase: phases[i] ?? null, counted: true });
       }
     });
     this.early.add(early);
@@ -453,14 +452,13 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Up to `n` of the actions waiting for room, their lateness counted now for those held claimed ahead. */
   private takeReady(n: number): ActionRecord[] {
     const taken = this.ready.splice(0, n);
-    if (this.readyClaims.size > 0) for (const a of taken) this.readyClaims.delete(a.id);
-    if (this.readyDue.size > 0) {
+    if (this.readyClaims.size > 0) {
       const now = this.o.clock.now();
       for (const a of taken) {
-        const held = this.readyDue.get(a.id);
-        if (held === undefined) continue;
-        this.readyDue.delete(a.id);
-        this.lateness.record(now - held.due, now);
+        const claim = this.readyClaims.get(a.id);
+        if (claim === undefined) continue;
+        this.readyClaims.delete(a.id);
+        if (!claim.counted) this.lateness.record(now - claim.due, now);
       }
     }
     return taken;
@@ -477,7 +475,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const actions = claims.map((c) => c.action);
     const later = actions.splice(room);
     if (later.length > 0) {
-      for (const c of claims.slice(room)) this.readyDue.set(c.action.id, c);
+      for (const c of claims.slice(room)) this.readyClaims.set(c.action.id, c);
       this.ready.push(...later);
       this.wake();
     }
@@ -667,9 +665,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private takeHeld(id: string): EarlyClaim | undefined {
     const held = this.early.take(id, (c) => c.action.phase === 'sending');
     if (held) return held;
-    const waiting = this.readyDue.get(id) ?? this.readyClaims.get(id);
+    const waiting = this.readyClaims.get(id);
     if (!waiting || waiting.action.phase !== 'sending') return undefined;
-    this.readyDue.delete(id);
     this.readyClaims.delete(id);
     const i = this.ready.indexOf(waiting.action);
     if (i >= 0) this.ready.splice(i, 1); // (always: an entry leaves both together)
