@@ -115,6 +115,25 @@ describe('SqliteStore on its thread', () => {
     expect(out.trim()).toBe('pinged');
   });
 
+  it("starts under Node options a thread refuses when named (V8's heap sizes, the process title)", () => {
+    // `node --max-old-space-size=4096 bin/callout.js serve` with the thread on: the thread is started with
+    // the process's options, and Node refuses these for a thread; the store failed at its first call.
+    const file = join(mkdtempSync(join(tmpdir(), 'callout-thread-')), 'c.db');
+    const script = `
+      import { openThreadedSqliteStore } from ${JSON.stringify(new URL('../../src/store/sqlite/thread.ts', import.meta.url).pathname)};
+      const s = openThreadedSqliteStore({ file: ${JSON.stringify(file)} });
+      await s.migrate();
+      await s.ping();
+      await s.close();
+      console.log('pinged');`;
+    const options = ['--max-old-space-size=1024', '--max-semi-space-size=16', '--title=callout-test'];
+    const out = execFileSync(process.execPath, [...options, '--import', 'tsx', '--input-type=module', '-e', script], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('pinged');
+  });
+
   it("a failed sync of the log stops the store, and a thread started after the failing one's death stays stopped", async () => {
     const file = join(dir, 'full.db');
     const full = openThreadedSqliteStore({ file, synchronous: 'full' }, (w) => workers.push(w));

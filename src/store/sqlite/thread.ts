@@ -9,7 +9,7 @@
 // call is forwarded), and `claimScheduleTicks`, which runs a function inside its transaction (rare: a
 // schedule's tick). The claim's dueTimes callback is replaced by a list the worker returns.
 
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, SetupError, ValidationError } from '../../errors.ts';
 import type { ActionWrite, ClaimParams, NewAction } from '../types.ts';
 import type { Phase } from '../../lifecycle/states.ts';
@@ -65,6 +65,26 @@ function threadExecArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * A worker given the process's Node options that a thread can take. Node refuses a thread named V8's and
+ * the process's own options (`--max-old-space-size`, `--title`: `node --max-old-space-size=4096 callout
+ * serve` failed to start); they are the process's anyway, so they are left out, as Node lists them.
+ */
+function startWorker(url: URL, options: WorkerOptions): Worker {
+  let execArgv = threadExecArgv(process.execArgv);
+  for (;;) {
+    try {
+      return new Worker(url, { ...options, execArgv });
+    } catch (err) {
+      const refused = (err as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' && /flags: (.*)$/.exec((err as Error).message);
+      const names = refused ? refused[1]!.split(', ') : [];
+      const rest = execArgv.filter((a) => !names.includes(a));
+      if (rest.length === execArgv.length) throw err;
+      execArgv = rest;
+    }
+  }
+}
+
 /** Replies awaited from the thread, by request id. */
 type Pending = Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
 
@@ -95,9 +115,8 @@ class StoreThread {
   ) {}
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
+    const w = startWorker(new URL('./thread-boot.mjs', import.meta.url), {
       workerData: { ...this.data, syncFailure: this.syncFailure } satisfies ThreadData,
-      execArgv: threadExecArgv(process.execArgv),
     });
     // The thread keeps the process alive only while a call is waiting for it.
     w.unref();
