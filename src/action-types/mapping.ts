@@ -182,8 +182,11 @@ class WorkerPool {
   private running = new Map<string, number>();
   private slowUntil = new Map<string, number>();
   private nextId = 0;
+  private startFailed = false;
 
   run(expr: CompiledExpression, input: unknown, bindings: Record<string, unknown>, limits: JobLimits): Promise<string | undefined> {
+    // A thread that could not start is tried again for each new evaluation, not in a loop.
+    this.startFailed = false;
     return new Promise((resolve, reject) => {
       const job = { id: this.nextId++, expr, input, bindings, limits, resolve, reject };
       const q = this.queues.get(expr.source);
@@ -213,7 +216,7 @@ class WorkerPool {
       const slot = this.slots.find((s) => s.ready && s.job === null);
       if (!slot) {
         // Still starting workers are counted: the job waits for one to say it is ready.
-        if (this.slots.length < POOL_SIZE) this.spawn();
+        if (this.slots.length < POOL_SIZE && !this.startFailed) this.spawn();
         return;
       }
       const job = this.take();
@@ -242,6 +245,9 @@ class WorkerPool {
         resultLimitBytes: EXPRESSION_RESULT_LIMIT_BYTES,
       },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+      // Plain JavaScript: none of the process's Node options. Inherited, `--input-type` (an embedder's
+      // `node --input-type=module -e`) made every thread fail to start, and each evaluation wait for ever.
+      execArgv: [],
     });
     const slot: Slot = { worker, ready: false, job: null, timer: null };
     // Referenced while starting with jobs waiting, so a short-lived program does not exit under them.
@@ -286,6 +292,18 @@ class WorkerPool {
     if (job) {
       this.finished(job, limit);
       job.reject(failure(job.expr, limit, detail));
+    }
+    // One that died starting (its module would not load) would die again: starting another at once
+    // spun for ever while the jobs waited. None is started until the next evaluation asks; the waiting
+    // jobs fail unless a running thread can take them.
+    if (!slot.ready) {
+      this.startFailed = true;
+      if (!this.slots.some((s) => s.ready)) {
+        const waiting = [...this.queues.values()].flat();
+        this.queues.clear();
+        for (const j of waiting) j.reject(failure(j.expr, undefined, `the evaluating thread could not start (${detail})`));
+        return;
+      }
     }
     this.pump();
   }
