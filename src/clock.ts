@@ -10,10 +10,15 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
+/** The longest delay setTimeout takes (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    // Node fires a longer timer at once (with a warning), so one due in 25 days or more fires early
+    // instead, at 24.8 days: every caller looks again at what is due when its timer fires.
+    const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
     t.unref?.();
     return { cancel: () => clearTimeout(t) };
   },

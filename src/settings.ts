@@ -79,8 +79,8 @@ Also read from the environment:
   CALLOUT_SECRET_KEY          32 bytes (hex or base64) encrypting secrets at rest and signing callback
                               tokens; generated beside the embedded store, required with DATABASE_URL
   CALLOUT_LOG_LEVEL           pino log level (default info)
-  CALLOUT_LEASE_MARGIN        added to the longest connector timeout to make a lease (default 15s)
-  CALLOUT_POLL_INTERVAL       how often an idle node looks for work nobody announced (default 1s)
+  CALLOUT_LEASE_MARGIN        added to the longest connector timeout to make a lease (1s to 1h, default 15s)
+  CALLOUT_POLL_INTERVAL       how often an idle node looks for work nobody announced (10ms to 1h, default 1s)
   CALLOUT_CALLBACK_TOKEN_TTL  how long after its action closes a callback token answers (default 7d)
   CALLOUT_CASE_WORKER         0: this node moves no cases through their processes (default 1)
   CALLOUT_SQLITE_THREAD       1: the embedded store's SQLite work on a thread of its own (default 0)
@@ -162,7 +162,14 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     return ms;
   };
   const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
+  // Under a second, the lease ends with the connector's own timeout: a slow answer's write would race
+  // the re-claim. Past an hour it only delays what the heartbeat does not take over (a paused node).
+  if (leaseMarginMs !== undefined && (leaseMarginMs < 1000 || leaseMarginMs > 3_600_000))
+    problems.push({ field: 'CALLOUT_LEASE_MARGIN', message: 'must be between 1s and 1h' });
   const pollIntervalMs = tuning('CALLOUT_POLL_INTERVAL');
+  // 0 had an idle node query its store without pause; 30d overflowed the timer and did the same.
+  if (pollIntervalMs !== undefined && (pollIntervalMs < 10 || pollIntervalMs > 3_600_000))
+    problems.push({ field: 'CALLOUT_POLL_INTERVAL', message: 'must be between 10ms and 1h' });
   // At least a second: heartbeats come every fifth of it, and a shorter one would take a busy node for dead.
   const takeoverAfterMs = tuning('CALLOUT_TAKEOVER_AFTER', flags.takeoverAfter);
   if (takeoverAfterMs !== undefined && (takeoverAfterMs < 1000 || takeoverAfterMs > 3_600_000))
