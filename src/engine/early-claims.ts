@@ -50,6 +50,11 @@ export class EarlyClaims {
     return claim;
   }
 
+  /** The ids of the held actions `which` accepts (they stay held). */
+  ids(which: (c: EarlyClaim) => boolean): string[] {
+    return this.held.filter(which).map((c) => c.action.id);
+  }
+
   /** Takes back every held action: none is handed back when its time comes. */
   takeAll(): EarlyClaim[] {
     const all = this.held.splice(0);

@@ -699,11 +699,19 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   async applyPolicyChange(actionTypeId: string, actor: 'system' | `user:${string}`): Promise<number> {
     let closed = 0;
-    for (const a of await this.o.store.listRetryScheduled(actionTypeId)) {
+    // Retries this node holds claimed (ahead of their due time, or waiting for room) are `sending` in
+    // the store; apply() gives each back as the scheduled retry it was, and the change applies to that.
+    const held = (c: EarlyClaim): boolean => c.phase === 'retry_scheduled' && c.action.actionTypeId === actionTypeId;
+    const ids = [
+      ...this.early.ids(held),
+      ...[...this.readyClaims.values()].filter(held).map((c) => c.action.id),
+      ...(await this.o.store.listRetryScheduled(actionTypeId)).map((a) => a.id),
+    ];
+    for (const id of new Set(ids)) {
       try {
-        if ((await this.apply(a.id, { type: 'policy_changed', actor })).state === 'closed') closed++;
+        if ((await this.apply(id, { type: 'policy_changed', actor })).state === 'closed') closed++;
       } catch (err) {
-        this.o.logger.warn({ err, actionId: a.id, actionTypeId }, 'applying a lowered retry limit to an action failed');
+        this.o.logger.warn({ err, actionId: id, actionTypeId }, 'applying a lowered retry limit to an action failed');
         this.emit('failure', err);
       }
     }

@@ -148,6 +148,33 @@ for (const backend of backends) {
       });
     });
 
+    it('a lowered retry limit closes a retry held claimed ahead: it is not sent again', async () => {
+      await withCallout(16, async (c, clock) => {
+        await c.actionTypes.create({
+          name: 'down',
+          connector: 'vendor',
+          path: '/status/503',
+          retry: { maxRetries: 3, interval: '1s', backoff: 'fixed' },
+        });
+        const [id] = await c.actions.launchMany([{ actionType: 'down' }]);
+        c.start();
+        await expect.poll(async () => (await c.actions.getAction(id!)).phase, { timeout: 3000 }).toBe('retry_scheduled');
+        const due = Date.parse((await c.actions.getAction(id!)).retry.nextRetryAt!);
+        expect(sends(id!)).toBe(1);
+        clock.set(due - 30); // within the lead: the retry is claimed ahead and held, not sent
+        await expect.poll(async () => (await c.actions.getAction(id!)).phase, { timeout: 3000 }).toBe('sending');
+        await settle(30);
+        expect(sends(id!)).toBe(1);
+        // No retry left under the new limit (the listing of scheduled retries did not see one claimed ahead).
+        await c.actionTypes.update('down', { retry: { maxRetries: 0 } }, 'user:ivy');
+        expect(await c.actions.getAction(id!)).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+        clock.set(due + 10 * 60_000);
+        await settle(150);
+        expect(sends(id!)).toBe(1);
+        expect((await c.actions.timeline(id!)).map((e) => e.kind)).toContain('policy_changed');
+      });
+    });
+
     it('claimed due and waiting for room, a pause stops it before it gets one; the others are sent once', async () => {
       await withCallout(1, async (c, clock, t0) => {
         const [slow] = await c.actions.launchMany([{ actionType: 'slow' }]);
