@@ -37,7 +37,7 @@ function policyOf(o: PolicyOptions = {}): ActionPolicy {
   };
 }
 
-function launch(policy: ActionPolicy, now = T0): ActionRecord {
+function launch(policy: ActionPolicy, now = T0, startAt?: number): ActionRecord {
   return launchAction({
     id: 'act_1',
     actionTypeId: 'at_1',
@@ -47,6 +47,7 @@ function launch(policy: ActionPolicy, now = T0): ActionRecord {
     policy,
     now,
     actor: 'system',
+    ...(startAt !== undefined ? { startAt } : {}),
   }).action;
 }
 
@@ -1095,6 +1096,23 @@ describe('pause and resume', () => {
     const paused = step(launch(policy), { type: 'paused', user: 'jo' }, policy, T0).action;
     const r = step(paused, { type: 'resumed', user: 'jo' }, policy, T0 + HOUR);
     expect(r.action.dueAt).toBe(T0 + HOUR);
+  });
+
+  it('a launch waiting for its start time keeps it across a pause: resumed before it, due then, not at once', () => {
+    const policy = policyOf({ timeoutMs: null });
+    const scheduled = launch(policy, T0, T0 + HOUR);
+    const paused = step(scheduled, { type: 'paused', user: 'jo' }, policy, T0 + SEC).action;
+    expect(paused.dueAt).toBeNull();
+    const early = step(paused, { type: 'resumed', user: 'jo' }, policy, T0 + MIN).action;
+    expect(early).toMatchObject({ phase: 'queued', paused: false, dueAt: T0 + HOUR, nextRetryAt: null });
+    const late = step(paused, { type: 'resumed', user: 'jo' }, policy, T0 + 2 * HOUR).action;
+    expect(late).toMatchObject({ dueAt: T0 + 2 * HOUR, nextRetryAt: null });
+    // With a completion deadline: due at it while paused, at its start time once resumed.
+    const timed = policyOf({ timeoutMs: 3 * HOUR });
+    const withDeadline = launch(timed, T0, T0 + HOUR);
+    const p2 = step(withDeadline, { type: 'paused', user: 'jo' }, timed, T0).action;
+    expect(p2.dueAt).toBe(T0 + 4 * HOUR);
+    expect(step(p2, { type: 'resumed', user: 'jo' }, timed, T0 + MIN).action.dueAt).toBe(T0 + HOUR);
   });
 
   it('pausing while an attempt is in flight keeps the lease as the due time', () => {

@@ -422,6 +422,9 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (!waiting) return refuse('Only a waiting action has automatic retries to pause');
       if (a.paused) return c.done();
       a.paused = true;
+      // A launch waiting for its start time (`startAt`) keeps it across the pause, where a scheduled
+      // retry keeps its own: resumed before it, it is sent then, not at once.
+      if (a.phase === 'queued' && a.dueAt !== null && a.dueAt > ctx.now) a.nextRetryAt = a.dueAt;
       // While an attempt is in flight the due time is its lease; the answer reschedules.
       if (a.phase !== 'sending') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
       return c.note(`user:${event.user}`, 'paused', `Automatic retries paused by ${event.user}`).done();
@@ -430,7 +433,11 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (!a.paused) return c.done();
       a.paused = false;
       if (a.phase === 'retry_scheduled' && a.nextRetryAt !== null && a.nextRetryAt < ctx.now) a.nextRetryAt = ctx.now;
-      if (a.phase === 'queued' || a.phase === 'throttled') a.dueAt = ctx.now;
+      if (a.phase === 'throttled') a.dueAt = ctx.now;
+      if (a.phase === 'queued') {
+        a.dueAt = Math.max(ctx.now, a.nextRetryAt ?? ctx.now);
+        a.nextRetryAt = null;
+      }
       if (a.phase !== 'sending') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
       return c.note(`user:${event.user}`, 'resumed', `Automatic retries resumed by ${event.user}`).done();
     case 'policy_changed': {

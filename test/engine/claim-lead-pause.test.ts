@@ -148,6 +148,24 @@ for (const backend of backends) {
       });
     });
 
+    it('a launch paused and resumed before its start time is sent at its start time, not at once', async () => {
+      await withCallout(16, async (c, clock, t0) => {
+        const [id] = await c.actions.launchMany([{ actionType: 'timer', startAt: t0 + 10 * 60_000 }]);
+        c.start();
+        await c.actions.pause(id!, 'ivy');
+        const resumed = await c.actions.resume(id!, 'ivy');
+        expect(resumed).toMatchObject({ state: 'waiting', phase: 'queued', retry: { paused: false, nextRetryAt: null } });
+        clock.set(t0 + 5 * 60_000);
+        await settle(150);
+        expect(sends(id!)).toBe(0); // sent at once before
+        clock.set(t0 + 10 * 60_000);
+        await expect.poll(async () => (await c.actions.getAction(id!)).state, { timeout: 3000 }).toBe('closed');
+        expect(sends(id!)).toBe(1);
+        const attempt = (await c.actions.timeline(id!)).find((e) => e.kind === 'attempt')!;
+        expect(Date.parse(attempt.at as unknown as string)).toBe(t0 + 10 * 60_000);
+      });
+    });
+
     it('a lowered retry limit closes a retry held claimed ahead: it is not sent again', async () => {
       await withCallout(16, async (c, clock) => {
         await c.actionTypes.create({
