@@ -77,7 +77,10 @@ export function parseDateTime(text: string): number {
   const m = DATE_TIME.exec(text);
   if (!m) return NaN;
   const [year, month, day, hour, minute, second = '0', offH = '0', offM = '0'] = m.slice(1).map((x) => x ?? undefined) as string[];
-  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999 (0000-02-29 was refused).
+  const last = new Date(0);
+  last.setUTCFullYear(Number(year), Number(month), 0);
+  const daysInMonth = last.getUTCDate();
   if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > daysInMonth) return NaN;
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offH) > 23 || Number(offM) > 59) return NaN;
   return Date.parse(text);

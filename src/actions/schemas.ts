@@ -16,7 +16,14 @@ export const TIMELINE_PAGE = 1000;
 
 export const TimelineQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'entries after this `seq` (the `next` of the page before)' })),
+    // Bounded: PostgreSQL's bigint refused a larger one (a 500) where SQLite answered an empty page.
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'entries after this `seq` (the `next` of the page before)',
+      }),
+    ),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: TIMELINE_PAGE, description: `entries in the page (default ${TIMELINE_PAGE})` }),
     ),

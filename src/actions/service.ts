@@ -293,6 +293,7 @@ export class ActionService {
 /** Epoch ms of a launch's startAt, undefined for "at once", NaN when it is no date-time with a zone. */
 function startTimeOf(v: LaunchRequest['startAt']): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
+  // Whole milliseconds, as a date-time gives: PostgreSQL's bigint refused a fraction (a 500) that SQLite kept.
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v) : NaN;
   return parseDateTime(v);
 }

@@ -97,8 +97,16 @@ for (const backend of backends)
         after = page.next;
       } while (after !== null);
       expect(paged).toEqual(whole.items);
-      for (const q of ['limit=0', 'limit=1001', 'after=x', 'before=3'])
+      for (const q of ['limit=0', 'limit=1001', 'after=x', 'before=3', 'after=9223372036854775807', 'after=1e30'])
         expect((await h.api('GET', `/v1/actions/${own}/timeline?${q}`)).status, q).toBe(422);
+    });
+
+    it('a startAt in epoch milliseconds with a fraction is taken to the millisecond on every store (a 500 on PostgreSQL before)', async () => {
+      const at = Date.now() + 3_600_000 + 0.5;
+      const r = await h.api('POST', '/v1/actions', { actionType: 'cb', input: {}, startAt: at });
+      expect(r.status).toBe(201);
+      const stored = await h.callout.store.getAction(r.body.id);
+      expect(stored?.dueAt).toBe(Math.round(at));
     });
 
     it('a callback after the action timed out is not applied (409), and goes on its timeline with its data for the person', async () => {

@@ -61,6 +61,14 @@ describe('time bounds', () => {
     expect(r.status).toBe(422);
     expect(r.body.errors[0].field).toBe('startAt');
     expect(await list()).toEqual(before);
+    // Leap years are the calendar's, years below 100 too: 0000 is one, 0001 and 1900 are not.
+    for (const [startAt, status] of [
+      ['0000-02-29T00:00:00Z', 201],
+      ['0001-02-29T00:00:00Z', 422],
+      ['1900-02-29T00:00:00Z', 422],
+      ['2024-02-29T00:00:00Z', 201],
+    ] as const)
+      expect((await h.api('POST', '/v1/actions', { actionType: 'cb', input: {}, startAt })).status, startAt).toBe(status);
   });
 
   it('a duration over ten years is refused where a setting takes one, naming the field', async () => {
