@@ -3,9 +3,12 @@
 //
 // A node's id is one life of one process: `<name>#<random>`, the lease owner its claims carry. Dead is:
 // - on this host: its process is gone (or, with this process's pid, it is not one of the engines
-//   running here: a container restarted with the same pid), known at once; so a node restarting on the
-//   same data takes back its previous life's claims before its first claim, and SQLite (one host by
-//   nature) never waits for a heartbeat to age;
+//   running here), known at once; so a node restarting on the same data takes back its previous life's
+//   claims before its first claim, without waiting for a heartbeat to age. "This host" is where a pid
+//   names the same process: the host name, the kernel's boot and the pid namespace (hostIdentity).
+//   Two containers of one name (host networking, a set `hostname:`), each its own pid 1, took each
+//   other for a previous life every two seconds and sent every action again; a container restarted
+//   in a new pid namespace is now found by its heartbeat instead (within 60 % of the setting);
 // - elsewhere: no heartbeat within 60 % of the takeover setting. Heartbeats and checks come every
 //   fifth of it, so a death is acted on within 80 % of the setting, and a node stalled for less than
 //   three heartbeats is not taken for dead. (A node wrongly taken for dead loses only its claims: its
@@ -14,6 +17,7 @@
 // fraction of the setting of each other (NTP).
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { NodeRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -27,6 +31,21 @@ export interface Self {
   host: string;
   pid: number;
   startedAt: number;
+}
+
+/**
+ * Where a pid names the same process: the host name and, on Linux, the kernel's boot id (machines of
+ * one name, clones) and this process's pid namespace (containers of one name). Elsewhere, the name.
+ */
+export function hostIdentity(): string {
+  const name = hostname();
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidNamespace = /\d+/.exec(readlinkSync('/proc/self/ns/pid'))?.[0] ?? '';
+    return `${name} boot:${boot} pidns:${pidNamespace}`;
+  } catch {
+    return name;
+  }
 }
 
 /** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
@@ -76,7 +95,7 @@ export class NodeHeartbeat {
   private beating: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: NodeHeartbeatOptions) {
-    this.self = { id: `${o.name}#${randomBytes(4).toString('hex')}`, host: hostname(), pid: process.pid, startedAt: o.clock.now() };
+    this.self = { id: `${o.name}#${randomBytes(4).toString('hex')}`, host: hostIdentity(), pid: process.pid, startedAt: o.clock.now() };
   }
 
   /** Records this node, takes back what dead nodes (a previous life first of all) held, and keeps beating. */
