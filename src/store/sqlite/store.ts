@@ -191,11 +191,17 @@ export class SqliteStore implements Store {
     const applied: string[] = [];
     for (const m of known) {
       if (done.has(m.version)) continue;
-      db.transaction(() => {
-        db.exec(m.sql);
-        db.prepare('INSERT INTO callout_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
-      applied.push(m.name);
+      // Asked again under the write lock: another process opening the same new file may have applied it
+      // since (two started at once, one failed on "table users already exists" with a stack trace).
+      const ran = db
+        .transaction(() => {
+          if (db.prepare('SELECT 1 FROM callout_migrations WHERE version = ?').get(m.version)) return false;
+          db.exec(m.sql);
+          db.prepare('INSERT INTO callout_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          return true;
+        })
+        .immediate();
+      if (ran) applied.push(m.name);
     }
     return applied;
   }
