@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { SetupError } from './errors.ts';
+import { InvalidStateError, SetupError } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { Store } from './store/types.ts';
 import type { SecretBox } from './crypto/secrets.ts';
@@ -327,6 +327,9 @@ export class Callout {
   }
 
   start(): void {
+    // Started again after close(), every worker ran against the closed store and logged its failure
+    // every second or two, and kept the process from ending.
+    if (this.closing) throw new InvalidStateError('This Callout is closed: open a new one (createCallout or Callout.open) to start again');
     this.engine.start();
     this.scheduler.start();
     this.bulkRunner.start();

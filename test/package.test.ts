@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createCallout, ValidationError } from '../src/index.ts';
+import { InvalidStateError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const exec = promisify(execFile);
@@ -80,6 +82,19 @@ describe('the installed package', () => {
 });
 
 describe('createCallout', () => {
+  it('refuses to start again once closed (its workers ran against the closed store, logging every second)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'callout-closed-'));
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
+    const c = await createCallout({ dataDir, logger });
+    c.start();
+    await c.close();
+    expect(() => c.start()).toThrow(InvalidStateError);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(warnings).toEqual([]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {
     const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test';
     await expect(createCallout({ databaseUrl })).rejects.toMatchObject({
