@@ -40,6 +40,10 @@ export function startupProblem(err: unknown): string | undefined {
     case 'EEXIST':
     case 'ENOTDIR':
       return `${e.path ?? 'a path'} is not a folder: CALLOUT_DATA_DIR (--data-dir) must name a folder`;
+    case 'EROFS':
+      return `${e.path ?? 'the data folder'} is on a read-only file system: CALLOUT_DATA_DIR (--data-dir) must name a folder this process can write`;
+    case 'ENOSPC':
+      return `no space left on the device of ${e.path ?? 'the data folder'}: free some, or set CALLOUT_DATA_DIR (--data-dir) to a folder on another`;
     case 'ENOENT':
       return e.path !== undefined ? `${e.path} does not exist` : undefined;
     default:
