@@ -11,7 +11,7 @@ import type { SecretBox } from './crypto/secrets.ts';
 import { openStoreKey } from './crypto/store-key.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
-import { Engine } from './engine/engine.ts';
+import { Engine, MAX_IN_FLIGHT_DEFAULT } from './engine/engine.ts';
 import { type Clock, type TimerHandle, systemClock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
@@ -149,7 +149,15 @@ export class Callout {
       // Called only once a token is refreshed, long after the constructor has set `connectors`.
       onRefreshTokenRotated: (id, token) => void this.connectors.keepRotatedRefreshToken(id, token),
     });
-    this.sender = new Sender({ allowPrivateNetworks: this.allowPrivateNetworks, authFor: (c) => this.authProviders.for(c) });
+    this.sender = new Sender({
+      allowPrivateNetworks: this.allowPrivateNetworks,
+      authFor: (c) => this.authProviders.for(c),
+      // A connection for every attempt the engine may have in flight: with fewer (128), the rest waited
+      // in the pool with their timeout running, and a slow but healthy system answered in time was
+      // recorded as timing out, used up retries and opened the circuit. A connector's maxConcurrency
+      // still sets its own (the engine holds back the sends beyond it).
+      connectionsPerConnector: opts.engine?.maxInFlight ?? MAX_IN_FLIGHT_DEFAULT,
+    });
     this.registry.onConnectorChanged = (id) => this.sender.forget(id);
     this.engine = new Engine({
       store,

@@ -68,6 +68,9 @@ export interface EngineEvents {
   failure: [error: unknown];
 }
 
+/** Attempts a node has in flight at most, unless told (EngineOptions.maxInFlight). */
+export const MAX_IN_FLIGHT_DEFAULT = 1024;
+
 export class Engine extends EventEmitter<EngineEvents> {
   private readonly o: Required<Omit<EngineOptions, 'store' | 'registry' | 'sender' | 'clock' | 'box' | 'logger'>> & EngineOptions;
   readonly health: ConnectorHealth;
@@ -114,7 +117,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.o = {
       batchSize: 256,
-      maxInFlight: 1024,
+      maxInFlight: MAX_IN_FLIGHT_DEFAULT,
       leaseMarginMs: 15_000,
       pollIntervalMs: 1000,
       refreshIntervalMs: 5000,
