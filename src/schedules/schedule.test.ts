@@ -101,6 +101,47 @@ describe('nextRunAt', () => {
     expect(iso(nextRunAt(job, first!))).toBe('2026-10-26T01:30:00.000Z'); // not the second 02:30 (CET) at 01:30Z
   });
 
+  /** Every run of the schedule in [from, to). */
+  const runs = (cron: string, timezone: string, from: string, to: string): string[] => {
+    const out: string[] = [];
+    for (let t = nextRunAt({ cron, timezone }, at(from) - 1); t !== null && t < at(to); t = nextRunAt({ cron, timezone }, t))
+      out.push(iso(t)!);
+    return out;
+  };
+
+  it('several times within the changing hour: each once in autumn, once after the gap in spring (croner: four, and none)', () => {
+    const berlin = 'Europe/Berlin';
+    expect(runs('0,30 2 * * *', berlin, '2027-03-27T22:00:00Z', '2027-03-28T22:00:00Z')).toEqual(['2027-03-28T01:00:00.000Z']);
+    expect(runs('0,30 2 * * *', berlin, '2027-10-30T22:00:00Z', '2027-10-31T23:00:00Z')).toEqual([
+      '2027-10-31T00:00:00.000Z', // 02:00 CEST
+      '2027-10-31T00:30:00.000Z', // 02:30 CEST; not again at 02:00 and 02:30 CET
+    ]);
+    expect(runs('*/15 2 * * *', berlin, '2027-10-30T22:00:00Z', '2027-10-31T23:00:00Z')).toHaveLength(4);
+    expect(runs('*/15 2 * * *', berlin, '2027-03-27T22:00:00Z', '2027-03-28T22:00:00Z')).toEqual(['2027-03-28T01:00:00.000Z']);
+    // With seconds, and the day after: back to the plain times.
+    expect(runs('0 0,30 2 * * *', berlin, '2027-03-27T22:00:00Z', '2027-03-29T22:00:00Z')).toEqual([
+      '2027-03-28T01:00:00.000Z',
+      '2027-03-29T00:00:00.000Z',
+      '2027-03-29T00:30:00.000Z',
+    ]);
+    // A time after the gap is not moved: 03:00 CEST runs once, at 03:00.
+    expect(runs('0 3 * * *', berlin, '2027-03-27T22:00:00Z', '2027-03-28T22:00:00Z')).toEqual(['2027-03-28T01:00:00.000Z']);
+  });
+
+  it('a pattern of every hour follows real time through both changes', () => {
+    const berlin = 'Europe/Berlin';
+    // Autumn: 02:00–03:00 twice, so every quarter hour of both.
+    expect(runs('*/15 * * * *', berlin, '2027-10-30T23:30:00Z', '2027-10-31T02:00:00Z')).toHaveLength(10);
+    // Spring: the clock skips 02:xx, a quarter-hourly job goes on every real quarter hour.
+    expect(runs('*/15 * * * *', berlin, '2027-03-28T00:00:00Z', '2027-03-28T02:00:00Z')).toHaveLength(8);
+  });
+
+  it('dueTick after a stop across the autumn change finds the run of the first pass, not a second', () => {
+    const job = { cron: '0,30 2 * * *', timezone: 'Europe/Berlin' };
+    expect(iso(dueTick(job, at('2027-10-31T00:30:00Z'), at('2027-10-31T01:45:00Z')))).toBeNull();
+    expect(iso(dueTick(job, at('2027-10-30T12:00:00Z'), at('2027-10-31T01:45:00Z')))).toBe('2027-10-31T00:30:00.000Z');
+  });
+
   it('an hourly job runs every real hour through the autumn change (two local 02:00s)', () => {
     const job = { cron: '0 * * * *', timezone: 'Europe/Amsterdam' };
     let t = at('2026-10-24T23:30:00Z');

@@ -1,7 +1,8 @@
 // Schedules (SPEC 10.1): cron in a named time zone, launching an action or a case. Validation of a
-// POST /v1/schedules body, the next run after an instant (daylight-saving changes handled by croner:
-// a time skipped in spring runs at the first instant after the gap, a time repeated in autumn runs
-// once), and the tick id that makes "one launch per tick" a unique key in the store.
+// POST /v1/schedules body, the next run after an instant (daylight-saving changes as cron users expect:
+// at given hours, a time skipped in spring runs at the first instant after the gap and a time repeated
+// in autumn runs once; every hour follows real time), and the tick id that makes "one launch per tick"
+// a unique key in the store.
 
 import { Cron } from 'croner';
 import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../validation/check.ts';
@@ -63,8 +64,129 @@ export function cronProblem(cron: string, timezone = 'UTC', now = 0): string | u
 
 /** The first scheduled instant strictly after `after` (epoch ms), or null when there is none. */
 export function nextRunAt(schedule: Pick<ScheduleSpec, 'cron' | 'timezone'>, after: number): number | null {
-  const next = cronOf(schedule.cron, schedule.timezone).nextRun(new Date(after));
-  return next === null ? null : next.getTime();
+  return runsOf(schedule)(after);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The schedule's "first run strictly after t", with daylight-saving changes as cron users expect them
+ * (vixie cron's rule): a pattern at given hours runs once at a local time the clock passes twice, and a
+ * local time the clock skips runs once, at the first instant after the gap; a pattern of every hour
+ * (the hour field `*`, or a step of it) follows real time through both. croner did this for one time of
+ * day (`30 2 * * *`) but not for several (`0,30 2 * * *` ran four times on the autumn night and not at
+ * all on the spring one).
+ */
+function runsOf(schedule: Pick<ScheduleSpec, 'cron' | 'timezone'>): (t: number) => number | null {
+  const job = cronOf(schedule.cron, schedule.timezone);
+  const next = (t: number): number | null => job.nextRun(new Date(t))?.getTime() ?? null;
+  if (!atGivenHours(schedule.cron) || schedule.timezone === 'UTC') return next;
+  const zone = ZoneClock.of(schedule.timezone);
+  // The same pattern read on the wall clock as UTC: which local times it names, gaps or not.
+  const onWall = cronOf(schedule.cron, 'UTC');
+  return (t) => {
+    for (let from = t, guard = 0; guard < 8; guard++) {
+      const n = next(from);
+      const gap = zone.forwardChange(from, n ?? from + 400 * DAY_MS);
+      if (gap !== null) {
+        // Skipped local times [wall before the change, wall after it): the pattern names one of them.
+        const [at, skippedFrom, skippedTo] = gap;
+        const named = onWall.nextRun(new Date(skippedFrom - 1))?.getTime();
+        if (named !== undefined && named < skippedTo && (n === null || at < n)) return at;
+      }
+      if (n === null || !zone.repeated(n)) return n;
+      from = n; // the local time's second pass: it ran at its first
+    }
+    return next(t);
+  };
+}
+
+/** Whether the pattern names given hours (its hour field is not `*` or a step of it). */
+function atGivenHours(cron: string): boolean {
+  const nick: Record<string, boolean> = {
+    '@yearly': true,
+    '@annually': true,
+    '@monthly': true,
+    '@weekly': true,
+    '@daily': true,
+    '@midnight': true,
+    '@hourly': false,
+  };
+  const c = cron.trim().toLowerCase();
+  if (c.startsWith('@')) return nick[c] ?? false;
+  const parts = c.split(/\s+/);
+  const hour = parts.length === 6 ? parts[2] : parts[1];
+  return hour !== undefined && !hour.startsWith('*');
+}
+
+/** A time zone's wall clock and its changes, to the second. */
+class ZoneClock {
+  /** One per zone: a formatter costs far more to make than to use (the zones are a few hundred at most). */
+  private static readonly zones = new Map<string, ZoneClock>();
+  static of(timezone: string): ZoneClock {
+    let z = ZoneClock.zones.get(timezone);
+    if (!z) ZoneClock.zones.set(timezone, (z = new ZoneClock(timezone)));
+    return z;
+  }
+
+  private readonly fmt: Intl.DateTimeFormat;
+  private constructor(timezone: string) {
+    this.fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  /** The wall-clock reading at `ms`, as epoch ms read as UTC. */
+  wall(ms: number): number {
+    const p: Record<string, number> = {};
+    for (const { type, value } of this.fmt.formatToParts(new Date(ms))) p[type] = Number(value);
+    return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (ms - Math.floor(ms / 1000) * 1000);
+  }
+
+  offset(ms: number): number {
+    return this.wall(ms) - ms;
+  }
+
+  /** The first instant in (a, b] with b's offset, when a's differs. */
+  private change(a: number, b: number): number {
+    const target = this.offset(b);
+    while (b - a > 1) {
+      const mid = a + Math.floor((b - a) / 2);
+      if (this.offset(mid) === target) b = mid;
+      else a = mid;
+    }
+    return b;
+  }
+
+  /** A change forward in (t, until]: [its instant, the skipped local times' start, their end], or null. */
+  forwardChange(t: number, until: number): [number, number, number] | null {
+    // A week at a time: changes are months apart, and most schedules' next run is within a day.
+    let before = this.offset(t);
+    for (let a = t; a < until;) {
+      const b = Math.min(a + 7 * DAY_MS, until);
+      const after = this.offset(b);
+      if (after > before) {
+        const at = this.change(a, b);
+        return [at, this.wall(at) - (after - before), this.wall(at)];
+      }
+      a = b;
+      before = after;
+    }
+    return null;
+  }
+
+  /** Whether the local time at `ms` is its second pass (the clock was set back less than a day before). */
+  repeated(ms: number): boolean {
+    const back = this.offset(ms - DAY_MS) - this.offset(ms);
+    return back > 0 && this.wall(ms - back) === this.wall(ms);
+  }
 }
 
 /**
@@ -75,8 +197,7 @@ export function nextRunAt(schedule: Pick<ScheduleSpec, 'cron' | 'timezone'>, aft
  * per-second schedule's week took 100,000 lookups, ≈8 s of a blocked event loop inside the claim).
  */
 export function dueTick(schedule: Pick<ScheduleSpec, 'cron' | 'timezone'>, lastTickAt: number, now: number): number | null {
-  const job = cronOf(schedule.cron, schedule.timezone);
-  const after = (t: number): number | null => job.nextRun(new Date(t))?.getTime() ?? null;
+  const after = runsOf(schedule);
   const first = after(lastTickAt);
   if (first === null || first > now) return null;
   const dueAfter = (t: number): boolean => {
