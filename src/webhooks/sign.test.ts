@@ -6,6 +6,7 @@ import {
   assertSecret,
   generateSecret,
   rotateSecrets,
+  MAX_SIGNING_SECRETS,
   secretKey,
   signWebhook,
   type SigningSecret,
@@ -119,6 +120,20 @@ describe('rotation with an overlap', () => {
     // The one rotated out at now-2h keeps its expiry; it is not stretched by the later rotation.
     expect(third.secrets.find((s) => s.secret === first.secret)?.expiresAt).toBe(now - 2 * H + 48 * H);
     expect(activeSecrets(third.secrets, now).map((s) => s.secret)).toEqual([third.secret, second.secret, first.secret]);
+  });
+
+  it('rotated again and again within an overlap, the newest five sign: the header stays short', () => {
+    let secrets: SigningSecret[] = [old];
+    const made: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const r = rotateSecrets(secrets, now - H + i);
+      secrets = r.secrets;
+      made.push(r.secret);
+    }
+    expect(activeSecrets(secrets, now).map((s) => s.secret)).toEqual(made.slice(-MAX_SIGNING_SECRETS).reverse());
+    const h = signWebhook(secrets, 'msg_r', now, body);
+    expect(h['webhook-signature'].split(' ')).toHaveLength(MAX_SIGNING_SECRETS);
+    expect(h['webhook-signature'].length).toBeLessThan(400);
   });
 
   it('an overlap of 0 switches at once', () => {

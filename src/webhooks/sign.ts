@@ -69,8 +69,15 @@ export function activeSecrets(secrets: readonly SigningSecret[], now: number): S
 }
 
 /**
+ * Secrets that sign at once, at most: the newest and those it overlaps. Each signs every delivery, so
+ * without a cap 500 rotations in a day made a 25 KB signature header, which receivers refused (HTTP 431).
+ */
+export const MAX_SIGNING_SECRETS = 5;
+
+/**
  * Adds a new secret and gives every other still-active one an expiry `overlapMs` from now (keeping an
- * earlier expiry it already had); expired secrets are dropped. The new secret is shown once.
+ * earlier expiry it already had); expired secrets are dropped, and beyond MAX_SIGNING_SECRETS the
+ * oldest stop at once. The new secret is shown once.
  */
 export function rotateSecrets(
   secrets: readonly SigningSecret[],
@@ -82,7 +89,8 @@ export function rotateSecrets(
   const secret = opts.secret !== undefined ? assertSecret('secret', opts.secret) : generateSecret();
   const until = now + overlapMs;
   const kept = activeSecrets(secrets, now).map((s) => ({ ...s, expiresAt: s.expiresAt === null ? until : Math.min(s.expiresAt, until) }));
-  return { secrets: [{ secret, createdAt: now, expiresAt: null }, ...kept.filter((s) => s.expiresAt > now)], secret };
+  const overlapping = kept.filter((s) => s.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt);
+  return { secrets: [{ secret, createdAt: now, expiresAt: null }, ...overlapping.slice(0, MAX_SIGNING_SECRETS - 1)], secret };
 }
 
 /**
