@@ -103,6 +103,7 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
     );
   const headers = headerMap(p, v.headers, 'headers');
   const rateLimits: RateLimit[] = [];
+  const windowAt = new Map<number, number>();
   if (v.rateLimits !== undefined && v.rateLimits !== null) {
     if (!Array.isArray(v.rateLimits)) p.add('rateLimits', 'must be an array of { limit, per }');
     else
@@ -114,7 +115,12 @@ export function compileConnector(input: unknown, ctx: ConnectorCompileContext): 
         if (o.limit === undefined) p.add(`rateLimits[${i}].limit`, 'is required');
         const perMs = duration(p, o.per, `rateLimits[${i}].per`, { min: 1, max: 31 * 86_400_000 });
         if (o.per === undefined) p.add(`rateLimits[${i}].per`, 'is required');
-        if (limit !== undefined && perMs !== undefined) rateLimits.push({ limit, perMs });
+        // One counter per window length: a second limit over the same length added to it, and halved both.
+        const twin = perMs === undefined ? undefined : windowAt.get(perMs);
+        if (twin !== undefined)
+          p.add(`rateLimits[${i}].per`, `repeats the window of rateLimits[${twin}]; give each window length once, with its limit`);
+        else if (perMs !== undefined) windowAt.set(perMs, i);
+        if (twin === undefined && limit !== undefined && perMs !== undefined) rateLimits.push({ limit, perMs });
       });
   }
   const maxConcurrency = int(p, v.maxConcurrency, 'maxConcurrency', 1, 10_000) ?? null;

@@ -439,6 +439,21 @@ describe('the API', () => {
       'rateLimits[0].limit',
       'rateLimits[0].per',
     ]);
+    // The same window twice (60m is 1h): one counter, which halved both limits; refused, naming the second.
+    const twice = await h.api('POST', '/v1/connectors', {
+      name: 'twice',
+      baseUrl: 'http://127.0.0.1:9',
+      rateLimits: [
+        { limit: 100, per: '1h' },
+        { limit: 5, per: '1s' },
+        { limit: 50, per: '60m' },
+      ],
+    });
+    expect(twice.status).toBe(422);
+    expect(twice.body.errors).toEqual([
+      { field: 'rateLimits[2].per', message: 'repeats the window of rateLimits[0]; give each window length once, with its limit' },
+    ]);
+    expect((await h.api('GET', '/v1/connectors/twice')).status).toBe(404);
     const t = await h.api('POST', '/v1/action-types', {
       name: 'broken',
       connector: 'vendor',
