@@ -20,7 +20,17 @@ export interface Held {
   /** When to look at it again. */
   until: number;
   why: string;
+  /** Held for a concurrency slot: an attempt of its connector ending on this node may wake it sooner. */
+  forSlot?: true;
 }
+
+/**
+ * How long an action waiting for a concurrency slot waits before it is looked at again, unless an
+ * attempt of its connector ending on this node wakes it (engine.ts): slots freed by other nodes are
+ * found this late. It was 50–100 ms, and a backlog of 1,000 behind a slow connector was claimed and
+ * written again 13,000 times a second (a core, and a gigabyte of writes in 30 s) to send one a minute.
+ */
+export const SLOT_RECHECK_MS = 2000;
 
 export interface Admitted {
   send: Claimed[];
@@ -85,13 +95,15 @@ export class AdmissionControl {
         }),
       );
       admitted = want.filter((i) => got.has(i.a.id));
-      // A slot frees when an attempt ends; look again shortly rather than at the lease's end.
+      // A slot frees when an attempt ends: this node's wake the longest held at once; others' are found
+      // at the recheck (spread, so a backlog is not claimed all at once).
       for (const i of want)
         if (!got.has(i.a.id))
           held.push({
             item: i,
-            until: now + 50 + Math.floor(Math.random() * 50),
+            until: now + SLOT_RECHECK_MS + Math.floor(Math.random() * SLOT_RECHECK_MS),
             why: `${spec.maxConcurrency} attempts already in flight (maxConcurrency)`,
+            forSlot: true,
           });
     }
     let sendBy: number | undefined;

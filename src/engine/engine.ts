@@ -20,7 +20,8 @@ import { ConnectorHealth } from './connector-health.ts';
 import { AdmissionControl, type Claimed } from './admission.ts';
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
-import { GroupCommit, transitionWrite } from './group-commit.ts';
+import { GroupCommit, transitionWrite, type OnConflict } from './group-commit.ts';
+import { SlotWaiters } from './slot-waiters.ts';
 import { Alarm } from './alarm.ts';
 import { EarlyClaims, type EarlyClaim } from './early-claims.ts';
 import { LatenessWindow } from './lateness.ts';
@@ -82,6 +83,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly writes: GroupCommit;
   private readonly alarm: Alarm;
   private readonly early: EarlyClaims;
+  /** Actions held for a concurrency slot, woken one per attempt ending here. */
+  private readonly slotWaiters = new SlotWaiters();
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -549,8 +552,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const { connector, items } of limited.values()) {
       const { send, held, holdsSlot, sendBy } = await this.admission.admit(connector, items, now);
       for (const i of send) work.push(this.send(i.a, i.type, connector, holdsSlot, sendBy));
-      for (const h of held)
-        work.push(this.commit(h.item.a, { type: 'throttled', until: h.until, why: h.why }, h.item.type.compiled.policy));
+      for (const h of held) {
+        const policy = h.item.type.compiled.policy;
+        const held = this.written(h.item.a, { type: 'throttled', until: h.until, why: h.why }, policy);
+        work.push(held.then((a) => (h.forSlot ? this.slotWaiters.add(connector, a, policy) : undefined)));
+      }
     }
     if (leaseTooShort > 0)
       this.o.logger.warn(
@@ -578,6 +584,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         await this.o.store
           .releaseConcurrency(connector.id, [a.id])
           .catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
+        this.wakeSlotWaiter(connector.id);
         this.wake();
       }
     }
@@ -589,13 +596,40 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Applies the engine's own event to a claimed action and queues the write; a refusal is logged. */
   private async commit(a: ActionRecord, event: ActionEvent, policy: ActionPolicy): Promise<void> {
+    await this.written(a, event, policy);
+  }
+
+  /** commit(), resolving to the record written (undefined when refused, or not written). */
+  private async written(
+    a: ActionRecord,
+    event: ActionEvent,
+    policy: ActionPolicy,
+    onConflict: OnConflict = 'reapply',
+  ): Promise<ActionRecord | undefined> {
     const t = transition(a, event, { policy, now: this.o.clock.now(), rand: Math.random() });
     if (!t.ok) {
       this.o.logger.warn({ actionId: a.id, event: event.type, reason: t.message }, 'engine event refused by the lifecycle');
-      return;
+      return undefined;
     }
     const events = this.webhookEvents?.forTransition(a, t.action, t.effects);
-    await this.writes.enqueue(transitionWrite(a, t, events), event);
+    return this.writes.enqueue(transitionWrite(a, t, events), event, onConflict);
+  }
+
+  /**
+   * An attempt holding a slot of this connector ended: the action held longest for one is due now.
+   * Guarded by the version of its hold: taken or changed since (another node's claim, a person), the
+   * write conflicts and is dropped, and nothing else is woken; the recheck finds the slot then.
+   */
+  private wakeSlotWaiter(connectorId: string): void {
+    const w = this.slotWaiters.next(connectorId);
+    if (!w || !this.running) return;
+    const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'a concurrency slot was freed' };
+    this.track(
+      this.written(w.action, event, w.policy, 'report').then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
   }
 
   // ---- callback tokens -----------------------------------------------------------------------
