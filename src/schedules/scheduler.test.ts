@@ -214,6 +214,39 @@ for (const backend of backends) {
       await a.deleteSchedule(s.id);
     });
 
+    it('launches refused tick after tick are logged once (then once a minute), and their end once', async () => {
+      const clock = new FakeClock(at('2026-05-03T00:00:00.500Z'));
+      const s = scheduleRow('* * * * * *', 'UTC', clock.now());
+      await a.insertSchedule(s);
+      const launcher = new RecordingLauncher(clock);
+      launcher.refuse = true;
+      const lines: Array<{ msg: string; repeats?: number }> = [];
+      const captured = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+      const n = new Scheduler({
+        store: a,
+        clock,
+        launcher,
+        cases: launcher,
+        logger: captured,
+        nodeId: 'n1',
+        pollIntervalMs: 3_600_000,
+        staleTickMs: 30_000,
+      });
+      for (let i = 0; i < 10; i++) {
+        clock.advance(1000);
+        await n.runOnce();
+      }
+      expect((await a.listScheduleTicks(s.id, 20)).filter((t) => t.error !== null)).toHaveLength(10); // each tick says why
+      expect(lines.map((l) => l.msg)).toEqual([`scheduler: the launches of schedule ${JSON.stringify(s.name)} are refused`]);
+      launcher.refuse = false;
+      clock.advance(1000);
+      await n.runOnce();
+      expect(lines.map((l) => l.msg).slice(1)).toEqual([
+        `scheduler: the launches of schedule ${JSON.stringify(s.name)} are refused: recovered`,
+      ]);
+      await a.deleteSchedule(s.id);
+    });
+
     it('a refused launch is written on the tick and not tried again', async () => {
       const clock = new FakeClock(at('2026-05-02T00:00:00.500Z'));
       const s = scheduleRow('* * * * * *', 'UTC', clock.now());

@@ -6,6 +6,7 @@
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CalloutError } from '../errors.ts';
+import { RepeatedFailure } from '../repeated-failure.ts';
 import type { ScheduleRow, ScheduleTick, TickPlan } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { CaseLauncher, Launcher } from '../bulk-launches/ports.ts';
@@ -43,6 +44,23 @@ export class Scheduler {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+
+  /**
+   * Refused launches per schedule, logged once and then once a minute: a per-second schedule broken by
+   * a later change of its action type wrote a line every tick (86,400 a day). Each tick records its error.
+   */
+  private readonly refusals = new Map<string, RepeatedFailure>();
+
+  private refusalsOf(id: string, name: string): RepeatedFailure {
+    let r = this.refusals.get(id);
+    if (!r) {
+      r = new RepeatedFailure(this.o.logger, `scheduler: the launches of schedule ${JSON.stringify(name)} are refused`, 'warn', () =>
+        this.o.clock.now(),
+      );
+      this.refusals.set(id, r);
+    }
+    return r;
+  }
 
   constructor(opts: SchedulerOptions) {
     this.o = { pollIntervalMs: 5000, staleTickMs: 15_000, ...opts };
@@ -147,9 +165,11 @@ export class Scheduler {
               )
             ).id;
       await this.o.store.recordTick(t.scheduleId, t.tickAt, { launchedId: id });
+      this.refusals.get(s.id)?.succeeded();
+      this.refusals.delete(s.id);
     } catch (err) {
       if (err instanceof CalloutError && err.status < 500) {
-        this.o.logger.warn({ schedule: s.name, err: err.message }, 'scheduler: the launch of a tick was refused');
+        this.refusalsOf(s.id, s.name).failed(err.message);
         await this.o.store.recordTick(t.scheduleId, t.tickAt, { error: err.message });
         return;
       }
