@@ -128,6 +128,20 @@ describe('nextRunAt', () => {
     expect(runs('0 3 * * *', berlin, '2027-03-27T22:00:00Z', '2027-03-28T22:00:00Z')).toEqual(['2027-03-28T01:00:00.000Z']);
   });
 
+  it('every minute of a repeated hour runs once (New York), every ten seconds of one too (Berlin)', () => {
+    // 2027-11-07: 01:00–02:00 EDT (05:00Z–06:00Z), then 01:00–02:00 EST (06:00Z–07:00Z).
+    const everyMinute = runs('* 1 * * *', 'America/New_York', '2027-11-07T04:00:00Z', '2027-11-07T08:00:00Z');
+    expect(everyMinute).toHaveLength(60);
+    expect(everyMinute.at(-1)).toBe('2027-11-07T05:59:00.000Z');
+    expect(runs('*/5 1 * * *', 'America/New_York', '2027-11-07T04:00:00Z', '2027-11-07T08:00:00Z')).toHaveLength(12);
+    expect(runs('*/10 * 2 * * *', 'Europe/Berlin', '2027-10-30T23:00:00Z', '2027-10-31T03:00:00Z')).toHaveLength(360);
+    expect(dueTick({ cron: '* 1 * * *', timezone: 'America/New_York' }, at('2027-11-07T05:59:00Z'), at('2027-11-07T06:30:00Z'))).toBeNull();
+  });
+
+  it('a yearly time in a skipped day runs after the gap, past an earlier change that named nothing (Apia, 30 Dec 2011)', () => {
+    expect(iso(nextRunAt({ cron: '0 9 30 12 *', timezone: 'Pacific/Apia' }, at('2010-12-30T20:00:00Z')))).toBe('2011-12-30T10:00:00.000Z');
+  });
+
   it('a pattern of every hour follows real time through both changes', () => {
     const berlin = 'Europe/Berlin';
     // Autumn: 02:00–03:00 twice, so every quarter hour of both.

@@ -87,15 +87,18 @@ function runsOf(schedule: Pick<ScheduleSpec, 'cron' | 'timezone'>): (t: number) 
   return (t) => {
     for (let from = t, guard = 0; guard < 8; guard++) {
       const n = next(from);
-      const gap = zone.forwardChange(from, n ?? from + 400 * DAY_MS);
-      if (gap !== null) {
+      // Every change forward before croner's next run (a rare pattern's runs can be a year apart).
+      const until = n ?? from + 400 * DAY_MS;
+      for (let gap = zone.forwardChange(from, until); gap !== null; gap = zone.forwardChange(gap[0], until)) {
         // Skipped local times [wall before the change, wall after it): the pattern names one of them.
         const [at, skippedFrom, skippedTo] = gap;
         const named = onWall.nextRun(new Date(skippedFrom - 1))?.getTime();
         if (named !== undefined && named < skippedTo && (n === null || at < n)) return at;
       }
       if (n === null || !zone.repeated(n)) return n;
-      from = n; // the local time's second pass: it ran at its first
+      // The local times' second pass: each ran at its first. Past all of it at once (a pattern can
+      // name every minute of the hour).
+      from = zone.secondPassEnd(n);
     }
     return next(t);
   };
@@ -180,6 +183,12 @@ class ZoneClock {
       before = after;
     }
     return null;
+  }
+
+  /** The last instant of the second pass `ms` lies in (see repeated). */
+  secondPassEnd(ms: number): number {
+    const back = this.offset(ms - DAY_MS) - this.offset(ms);
+    return this.change(ms - DAY_MS, ms) + back - 1;
   }
 
   /** Whether the local time at `ms` is its second pass (the clock was set back less than a day before). */
