@@ -1,6 +1,6 @@
 // A connector without a concurrency limit gets a connection for every attempt the engine may have in
 // flight. With 128, the rest waited in the connection pool with their timeout running: a slow but
-// healthy system (here 600 ms an answer, a 1 s timeout) was recorded as timing out for the third
+// healthy system (here 1 s an answer, a 2.5 s timeout) was recorded as timing out for the third
 // wave of sends, which used up retries and opened the circuit. Real time, loopback mock.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,11 +24,11 @@ describe('a connector without a concurrency limit', () => {
       engine: { maxInFlight: 400 },
     });
     try {
-      await c.connectors.create({ name: 'slow-vendor', baseUrl: mock.url, timeout: '1s' });
+      await c.connectors.create({ name: 'slow-vendor', baseUrl: mock.url, timeout: '2500ms' });
       await c.actionTypes.create({
         name: 'slow',
         connector: 'slow-vendor',
-        path: '/slow?ms=600',
+        path: '/slow?ms=1000',
         retry: { maxRetries: 3, interval: '30s' },
       });
       const ids = await c.actions.launchMany(Array.from({ length: 400 }, () => ({ actionType: 'slow' })));
