@@ -554,8 +554,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const i of send) work.push(this.send(i.a, i.type, connector, holdsSlot, sendBy));
       for (const h of held) {
         const policy = h.item.type.compiled.policy;
-        const held = this.written(h.item.a, { type: 'throttled', until: h.until, why: h.why }, policy);
-        work.push(held.then((a) => (h.forSlot ? this.slotWaiters.add(connector, a, policy) : undefined)));
+        const hold = this.written(h.item.a, { type: 'throttled', until: h.until, why: h.why }, policy);
+        work.push(hold.then((a) => (h.forSlot ? this.slotWaiters.add(connector, a, policy) : undefined)));
       }
     }
     if (leaseTooShort > 0)
