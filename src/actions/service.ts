@@ -192,7 +192,10 @@ export class ActionService {
         reason: 'rate_limit',
         detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
       };
-    return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency ?? '?'} attempts in flight` };
+    // Held by a limit since lifted (or claimed to be sent: a claim keeps the phase): it goes at its next look.
+    if (c.spec.maxConcurrency === null)
+      return { reason: 'max_concurrency', detail: `${c.spec.name} has no concurrency limit now: sent at its next look, within seconds` };
+    return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency} attempts in flight` };
   }
 
   async getAction(id: string): Promise<ActionView> {

@@ -64,6 +64,26 @@ it('maxConcurrency caps the attempts in flight', async () => {
   for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 3]!).toBeGreaterThanOrEqual(140);
 });
 
+it('maxConcurrency lifted: what it held is sent, and meanwhile says so (it said "allows ? attempts")', async () => {
+  await h.api('POST', '/v1/connectors', { name: 'lifted', baseUrl: h.mock.url, maxConcurrency: 1 });
+  await actionType(h, { connector: 'lifted', name: 'slow-lifted', method: 'GET', path: '/slow?ms=1500' });
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) ids.push((await launch(h, 'slow-lifted')).id);
+  const held = async () =>
+    (await Promise.all(ids.map(async (id) => (await h.api('GET', `/v1/actions/${id}`)).body))).filter((a) => a.phase === 'throttled');
+  await expect.poll(async () => (await held()).length, { timeout: 10_000 }).toBeGreaterThan(0);
+  expect((await held())[0].heldBy).toEqual({ reason: 'max_concurrency', detail: 'lifted allows 1 attempts in flight' });
+  expect((await h.api('PATCH', '/v1/connectors/lifted', { maxConcurrency: null })).status).toBe(200);
+  const still = await held();
+  expect(still.length).toBeGreaterThan(0); // looked at again only after 2–4 s
+  for (const a of still)
+    expect(a.heldBy).toEqual({
+      reason: 'max_concurrency',
+      detail: 'lifted has no concurrency limit now: sent at its next look, within seconds',
+    });
+  for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
+});
+
 it('a circuit breaker opens after failures in a row, holds sends without counting them, probes, and closes by itself', async () => {
   // Its own server, to read what the log says of the circuit.
   const logged: Array<{ level: number; msg: string }> = [];
