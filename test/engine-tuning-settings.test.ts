@@ -6,15 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readSettings } from '../src/settings.ts';
 import { ValidationError } from '../src/errors.ts';
 import { systemClock } from '../src/clock.ts';
-
-const refusal = (env: Record<string, string>): unknown => {
-  try {
-    readSettings({}, env);
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
+import { settingsRefusal as refusal } from './helpers/settings.ts';
 
 describe('engine tuning settings', () => {
   it('take durations within their bounds', () => {

@@ -14,15 +14,7 @@ import { buildServer } from '../../src/api/server.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { freePort, startHarness } from '../helpers/harness.ts';
 import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
-
-const refusal = (env: Record<string, string>): unknown => {
-  try {
-    readSettings({}, env);
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
+import { settingsRefusal as refusal } from '../helpers/settings.ts';
 
 describe('CALLOUT_MAX_CONNECTIONS', () => {
   it('default to 4096 in all and 256 per address; anything but a whole number from 16 to 1000000 is refused, naming the setting', () => {

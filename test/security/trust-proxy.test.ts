@@ -11,15 +11,9 @@ import { readSettings } from '../../src/settings.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { freePort, startHarness, type Harness } from '../helpers/harness.ts';
 import { startChildServer, testNodeEnv, type ChildServer } from '../helpers/child-server.ts';
+import { settingsRefusal } from '../helpers/settings.ts';
 
-const refusal = (value: string): unknown => {
-  try {
-    readSettings({}, { CALLOUT_TRUST_PROXY: value });
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-};
+const refusal = (value: string): unknown => settingsRefusal({ CALLOUT_TRUST_PROXY: value });
 
 /** Statuses of requests without a key, each sent as from `forwardedFor` (when given). */
 async function statuses(h: Harness, forwardedFor: Array<string | undefined>): Promise<number[]> {
