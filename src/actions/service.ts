@@ -192,6 +192,12 @@ export class ActionService {
         reason: 'rate_limit',
         detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
       };
+    const slow = this.engine.slowSystem(connectorId);
+    if (slow)
+      return {
+        reason: 'slow_system',
+        detail: `${c.spec.name} is slow: ${slow.inFlight} attempts in flight on this node, at most ${slow.share} while an attempt takes over a second`,
+      };
     // Held by a limit since lifted (or claimed to be sent: a claim keeps the phase): it goes at its next look.
     if (c.spec.maxConcurrency === null)
       return { reason: 'max_concurrency', detail: `${c.spec.name} has no concurrency limit now: sent at its next look, within seconds` };

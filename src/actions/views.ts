@@ -37,7 +37,10 @@ export const ActionViewSchema = Type.Object(
     throttledUntil: Type.Union([DateTime, Type.Null()], { description: 'while held by a rate or concurrency limit: when it will go' }),
     heldBy: Type.Optional(
       Type.Object(
-        { reason: StringEnum(['rate_limit', 'max_concurrency', 'circuit_open', 'needs_attention'] as const), detail: Type.String() },
+        {
+          reason: StringEnum(['rate_limit', 'max_concurrency', 'circuit_open', 'needs_attention', 'slow_system'] as const),
+          detail: Type.String(),
+        },
         { description: 'while throttled: what holds it' },
       ),
     ),

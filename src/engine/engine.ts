@@ -17,11 +17,12 @@ import type { Sender } from './sender.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectorHealth } from './connector-health.ts';
-import { AdmissionControl, type Claimed } from './admission.ts';
+import { AdmissionControl, SLOT_RECHECK_MS, type Claimed } from './admission.ts';
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit, transitionWrite, type OnConflict } from './group-commit.ts';
 import { SlotWaiters } from './slot-waiters.ts';
+import { Bulkhead, SLOW_ATTEMPT_MS } from './bulkhead.ts';
 import { Alarm } from './alarm.ts';
 import { EarlyClaims, type EarlyClaim } from './early-claims.ts';
 import { LatenessWindow } from './lateness.ts';
@@ -83,8 +84,13 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly writes: GroupCommit;
   private readonly alarm: Alarm;
   private readonly early: EarlyClaims;
-  /** Actions held for a concurrency slot, woken one per attempt ending here. */
+  /** Actions held for a concurrency slot or a slow system's share, woken one per attempt end. */
   private readonly slotWaiters = new SlotWaiters();
+  /** Each connector's attempts in flight here: a slow system keeps at most its share of them. */
+  private readonly bulkhead: Bulkhead;
+  /** Places slow systems held beyond their share when last looked at (see watchSlowSystems). */
+  private overShare = 0;
+  private slowTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -156,6 +162,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       onFailure: (err) => this.emit('failure', err),
       eventsFor: (before, after, effects) => this.webhookEvents?.forTransition(before, after, effects),
     });
+    this.bulkhead = new Bulkhead(this.o.maxInFlight);
     this.alarm = new Alarm(clock, this.o.claimLeadMs);
     this.early = new EarlyClaims(clock, (due) => this.sendEarly(due));
     this.node = new NodeHeartbeat({
@@ -181,11 +188,29 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.loopDone = this.loop();
     this.refreshTimer = setInterval(() => void this.refreshConfig(), this.o.refreshIntervalMs);
     this.refreshTimer.unref();
+    this.slowTimer = setInterval(() => this.watchSlowSystems(), SLOW_ATTEMPT_MS / 4);
+    this.slowTimer.unref();
+  }
+
+  /**
+   * A system turns slow while the node waits for room its attempts hold: the places they hold beyond
+   * its share stop counting (bulkhead.ts), and the loop is told, as an attempt's end would tell it.
+   */
+  private watchSlowSystems(): void {
+    const over = this.bulkhead.overShare(this.o.clock.now());
+    if (over > this.overShare) this.freeRoom();
+    this.overShare = over;
+  }
+
+  /** Places for attempts free now: maxInFlight, less those in flight or on their way, beyond slow systems' share. */
+  private room(): number {
+    return this.o.maxInFlight + this.bulkhead.overShare(this.o.clock.now()) - this.attempting - this.starting;
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.slowTimer) clearInterval(this.slowTimer);
     this.wake();
     await this.loopDone;
     // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover
@@ -201,7 +226,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     clearTimeout(timer);
     for (const c of this.early.takeAll()) this.release(c);
     while (this.ready.length > 0) {
-      const room = this.o.maxInFlight - this.attempting - this.starting;
+      const room = this.room();
       if (room <= 0) await new Promise<void>((resolve) => (this.roomFreed = resolve));
       else for (const p of await this.dispatch(this.takeReady(room))) this.track(p);
     }
@@ -216,7 +241,16 @@ export class Engine extends EventEmitter<EngineEvents> {
    * delivery) yields to it then, and catches up when it is not.
    */
   get saturated(): boolean {
-    return this.running && (this.behind || this.attempting >= this.o.maxInFlight);
+    return this.running && (this.behind || this.room() <= 0);
+  }
+
+  /**
+   * A connector whose system this node sees slow with its share of the attempts taken (bulkhead.ts):
+   * how many it has in flight here and that share; undefined otherwise.
+   */
+  slowSystem(connectorId: string): { inFlight: number; share: number } | undefined {
+    if (!this.bulkhead.full(connectorId, 0, this.o.clock.now())) return undefined;
+    return { inFlight: this.bulkhead.inFlight(connectorId), share: this.bulkhead.share };
   }
 
   /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
@@ -277,7 +311,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         // by maxInFlight, or three times it when claims run ahead (a store whose commits are round
         // trips: its batches grow while one commits, rather than the senders stopping).
         const waiting = this.o.store.capabilities.claimAhead ? 3 * this.o.maxInFlight : this.o.maxInFlight;
-        const room = Math.min(this.o.maxInFlight - this.attempting - this.starting, this.o.maxInFlight + waiting - this.inFlight.size);
+        const room = Math.min(this.room(), this.o.maxInFlight + waiting - this.inFlight.size);
         if (this.ready.length > 0 || this.claimingAhead) {
           // Claimed ahead: sent in chunks as attempts end, and the next claim starts meanwhile.
           const chunk = Math.min(this.ready.length, Math.max(1, this.o.maxInFlight >> 3));
@@ -476,7 +510,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private sendEarly(claims: EarlyClaim[]): void {
     const now = this.o.clock.now();
-    const room = Math.max(0, this.o.maxInFlight - this.attempting - this.starting);
+    const room = Math.max(0, this.room());
     for (const c of claims.slice(0, room)) this.lateness.record(now - c.due, now);
     const actions = claims.map((c) => c.action);
     const later = actions.splice(room);
@@ -515,6 +549,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
     let leaseTooShort = 0;
     const attemptMs = this.o.registry.maxAttemptTimeoutMs();
+    /** Attempts of each connector this batch lets through, for its share while its system is slow. */
+    const through = new Map<string, number>();
     for (const a of claimed) {
       if (a.actionTypeId === null) {
         // A manual task is never due; should one be claimed, it goes back to its person unsent.
@@ -541,6 +577,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       const connector =
         this.o.registry.cachedConnector(type.compiled.spec.connectorId) ??
         (await this.o.registry.connector(type.compiled.spec.connectorId));
+      const passing = through.get(connector.id) ?? 0;
+      if (this.bulkhead.full(connector.id, passing, now)) {
+        work.push(this.holdForShare(a, type, connector, now));
+        continue;
+      }
+      through.set(connector.id, passing + 1);
       if (this.admission.unlimited(connector, now)) {
         work.push(this.send(a, type, connector, false));
         continue;
@@ -555,7 +597,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const h of held) {
         const policy = h.item.type.compiled.policy;
         const hold = this.written(h.item.a, { type: 'throttled', until: h.until, why: h.why }, policy);
-        work.push(hold.then((a) => (h.forSlot ? this.slotWaiters.add(connector, a, policy) : undefined)));
+        const limit = connector.spec.maxConcurrency;
+        work.push(hold.then((a) => (h.forSlot && limit !== null ? this.slotWaiters.add(connector.id, limit, a, policy) : undefined)));
       }
     }
     if (leaseTooShort > 0)
@@ -564,6 +607,21 @@ export class Engine extends EventEmitter<EngineEvents> {
         'claimed actions waited for room until their lease was too short for an attempt; they are sent when it ends',
       );
     return work;
+  }
+
+  /**
+   * Holds an action of a slow system that has its share of this node's attempts (bulkhead.ts): woken
+   * when one of them ends here, else looked at again when a place should have freed.
+   */
+  private async holdForShare(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, now: number): Promise<void> {
+    const policy = type.compiled.policy;
+    const inFlight = this.bulkhead.inFlight(connector.id);
+    const why =
+      `${inFlight} attempts of connector ${connector.spec.name} in flight on this node, the oldest for over ` +
+      `${SLOW_ATTEMPT_MS / 1000} s: a slow system keeps at most ${this.bulkhead.share} of a node's ${this.o.maxInFlight}`;
+    const until = this.bulkhead.holdUntil(connector.id, now, SLOT_RECHECK_MS);
+    const held = await this.written(a, { type: 'throttled', until, why }, policy);
+    this.slotWaiters.add(connector.id, this.bulkhead.share, held, policy);
   }
 
   private async send(
@@ -575,10 +633,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   ): Promise<void> {
     let event: ActionEvent;
     this.attempting++;
+    this.bulkhead.started(connector.id, a.id, this.o.clock.now());
     try {
       event = await makeAttempt(this.attemptDeps, a, type, connector, sendBy);
     } finally {
       this.attempting--;
+      this.bulkhead.ended(connector.id, a.id, this.o.clock.now());
       this.freeRoom();
       if (holdsSlot) {
         await this.o.store
@@ -586,7 +646,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           .catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
         this.wakeSlotWaiter(connector.id);
         this.wake();
-      }
+      } else this.wakeSlotWaiter(connector.id);
     }
     if (event.type === 'send_failed') this.health.record(connector, false, event.message);
     else if (event.type === 'send_answered')
@@ -623,7 +683,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private wakeSlotWaiter(connectorId: string): void {
     const w = this.slotWaiters.next(connectorId);
     if (!w || !this.running) return;
-    const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'a concurrency slot was freed' };
+    const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'an attempt of its connector ended' };
     this.track(
       this.written(w.action, event, w.policy, 'report').then(
         () => undefined,

@@ -1,10 +1,10 @@
-// Actions this node held for a connector's concurrency slot, longest-held first, so an attempt that
-// ends here can wake one at once (engine.ts wakeSlotWaiter) instead of every held action being looked
-// at again and again. Kept per connector up to a few times its limit: the rest, and any slot another
-// node frees, are found at the recheck (admission.ts SLOT_RECHECK_MS).
+// Actions this node held for a place of a connector (a concurrency slot, or a slow system's share of
+// the node: bulkhead.ts), longest-held first, so an attempt that ends here can wake one at once
+// (engine.ts wakeSlotWaiter) instead of every held action being looked at again and again. Kept per
+// connector up to a few times its limit: the rest, and any slot another node frees, are found at the
+// recheck (admission.ts SLOT_RECHECK_MS, Bulkhead.holdUntil).
 
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
-import type { ConnectorEntry } from './registry.ts';
 
 interface Waiter {
   action: ActionRecord;
@@ -14,13 +14,11 @@ interface Waiter {
 export class SlotWaiters {
   private readonly byConnector = new Map<string, Waiter[]>();
 
-  /** Notes an action held for a slot of `connector`, as written (undefined: the write did not land). */
-  add(connector: ConnectorEntry, action: ActionRecord | undefined, policy: ActionPolicy): void {
+  /** Notes an action held for one of `limit` places of a connector, as written (undefined: the write did not land). */
+  add(connectorId: string, limit: number, action: ActionRecord | undefined, policy: ActionPolicy): void {
     if (!action || action.phase !== 'throttled') return;
-    const limit = connector.spec.maxConcurrency;
-    if (limit === null) return;
-    let q = this.byConnector.get(connector.id);
-    if (!q) this.byConnector.set(connector.id, (q = []));
+    let q = this.byConnector.get(connectorId);
+    if (!q) this.byConnector.set(connectorId, (q = []));
     // Held again after a wake or a recheck: its place moves to the back, as its new hold's version.
     const i = q.findIndex((w) => w.action.id === action.id);
     if (i >= 0) q.splice(i, 1);
