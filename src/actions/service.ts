@@ -8,6 +8,7 @@ import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
+import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
@@ -171,12 +172,12 @@ export class ActionService {
     if (a.actionTypeId === null) return actionView(a, MANUAL_POLICY, null);
     const t = await this.registry.actionType(a.actionTypeId);
     const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
-    if (a.phase === 'throttled') v.heldBy = await this.heldBy(t.compiled.spec.connectorId);
+    if (a.phase === 'throttled') v.heldBy = await this.heldBy(a.id, t.compiled.spec.connectorId);
     return v;
   }
 
   /** Why a throttled action waits, from its connector's health and limits (SPEC: visible on the waiting actions). */
-  private async heldBy(connectorId: string): Promise<NonNullable<ActionView['heldBy']>> {
+  private async heldBy(actionId: string, connectorId: string): Promise<NonNullable<ActionView['heldBy']>> {
     const c = await this.registry.connector(connectorId);
     await this.engine.health.refresh();
     const s = this.engine.health.view(connectorId, this.clock.now());
@@ -196,7 +197,13 @@ export class ActionService {
     if (slow)
       return {
         reason: 'slow_system',
-        detail: `${c.spec.name} is slow: ${slow.inFlight} attempts in flight on this node, at most ${slow.share} while an attempt takes over a second`,
+        detail: `${c.spec.name} is slow: ${slow.inFlight} attempts in flight on this node; slow systems keep at most ${slow.share} of its attempts`,
+      };
+    // Held by a slow system's share on another node, or before its attempts sped up here (its note says).
+    if (c.spec.maxConcurrency === null && (await this.store.lastTimelineEntry(actionId, 'throttled'))?.message?.includes(SLOW_HOLD_MARK))
+      return {
+        reason: 'slow_system',
+        detail: `${c.spec.name} was slow: sent when one of its attempts ends, or at its next look`,
       };
     // Held by a limit since lifted (or claimed to be sent: a claim keeps the phase): it goes at its next look.
     if (c.spec.maxConcurrency === null)

@@ -1,51 +1,93 @@
 import { describe, expect, it } from 'vitest';
 import { Bulkhead, MAX_SHARE_HOLD_MS, SLOW_ATTEMPT_MS } from './bulkhead.ts';
 
+/** A bulkhead on a monotonic clock the test moves. */
+function bulkhead(maxInFlight: number): { b: Bulkhead; at: (ms: number) => void } {
+  let t = 0;
+  return { b: new Bulkhead(maxInFlight, () => t), at: (ms) => (t = ms) };
+}
+
 describe('Bulkhead', () => {
-  it('lets a fast system take every place: only an attempt in flight for a second makes it slow', () => {
-    const b = new Bulkhead(8);
-    for (let i = 0; i < 8; i++) b.started('fast', `a${i}`, 0);
-    expect(b.full('fast', 0, SLOW_ATTEMPT_MS - 1)).toBe(false);
-    expect(b.overShare(SLOW_ATTEMPT_MS - 1)).toBe(0);
-    expect(b.full('fast', 0, SLOW_ATTEMPT_MS)).toBe(true);
-    // Turned slow with every place: the four beyond its share stop counting against the node.
-    expect(b.overShare(SLOW_ATTEMPT_MS)).toBe(4);
+  it('lets a fast system take every place: only attempts in flight a second make it slow', () => {
+    const { b, at } = bulkhead(8);
+    for (let i = 0; i < 8; i++) b.started('fast', `a${i}`);
+    at(SLOW_ATTEMPT_MS - 1);
+    expect(b.full('fast', 0)).toBe(false);
+    expect(b.overShare()).toBe(0);
+    at(SLOW_ATTEMPT_MS);
+    expect(b.full('fast', 0)).toBe(true);
+    // Turned slow with every place: the four beyond its half stop counting against the node.
+    expect(b.overShare()).toBe(4);
   });
 
-  it('counts a batch let through but not started, and forgets a slow attempt once it ends', () => {
-    const b = new Bulkhead(8);
-    b.started('s', 'old', 0);
-    expect(b.full('s', 2, 2000)).toBe(false);
-    expect(b.full('s', 3, 2000)).toBe(true);
-    b.ended('s', 'old', 2000);
-    expect(b.slow('s', 2000)).toBe(false);
-    expect(b.inFlight('s')).toBe(0);
-    b.started('s', 'new', 2000);
-    expect(b.slow('s', 2500)).toBe(false);
+  it('does not make a system slow for one hung request among fast ones', () => {
+    const { b, at } = bulkhead(8);
+    b.started('s', 'hung');
+    at(5000);
+    for (let i = 0; i < 7; i++) b.started('s', `quick${i}`);
+    expect(b.slow('s')).toBe(false);
+    expect(b.full('s', 0)).toBe(false);
+    expect(b.overShare()).toBe(0);
+    // A second one past a second makes it slow (a quarter of the half, at least two).
+    at(6000);
+    expect(b.slow('s')).toBe(true);
   });
 
-  it('frees at most half of maxInFlight beyond the shares, whatever several slow systems hold', () => {
-    const b = new Bulkhead(8);
-    for (let i = 0; i < 8; i++) b.started('x', `x${i}`, 0);
-    for (let i = 0; i < 8; i++) b.started('y', `y${i}`, 0);
-    expect(b.overShare(5000)).toBe(4);
+  it('gives slow systems one half between them, not a half each', () => {
+    const { b, at } = bulkhead(8);
+    b.started('x', 'x1');
+    b.started('x', 'x2');
+    at(1000);
+    expect(b.full('y', 0)).toBe(false); // y has nothing in flight: not slow
+    b.started('y', 'y1');
+    b.started('y', 'y2');
+    at(2000);
+    expect(b.full('x', 0)).toBe(true);
+    expect(b.full('y', 0)).toBe(true);
+    // A batch's attempts let through count before they start.
+    b.ended('y', 'y2');
+    expect(b.full('x', 0)).toBe(false);
+    expect(b.full('x', 1)).toBe(false); // y fell under two slow attempts: only x is slow now
   });
 
-  it('spreads the holds of a backlog by how long a place takes to free, within five minutes', () => {
-    const b = new Bulkhead(8);
-    b.started('s', 'a', 0);
-    b.ended('s', 'a', 8000); // one attempt of 8 s: a place every 2 s with a share of 4
-    const first = b.holdUntil('s', 10_000, 2000);
-    const second = b.holdUntil('s', 10_000, 2000);
-    expect(first).toBe(14_000);
-    expect(second).toBe(16_000);
-    for (let i = 0; i < 1000; i++) b.holdUntil('s', 10_000, 2000);
+  it('frees at most half of maxInFlight beyond the half, whatever slow systems hold', () => {
+    const { b, at } = bulkhead(8);
+    for (let i = 0; i < 8; i++) b.started('x', `x${i}`);
+    for (let i = 0; i < 8; i++) b.started('y', `y${i}`);
+    at(5000);
+    expect(b.overShare()).toBe(4);
+  });
+
+  it('forgets a slow attempt once it ends', () => {
+    const { b, at } = bulkhead(8);
+    b.started('s', 'a');
+    b.started('s', 'b');
+    at(2000);
+    expect(b.slow('s')).toBe(true);
+    b.ended('s', 'a');
+    expect(b.slow('s')).toBe(false);
+    expect(b.inFlight('s')).toBe(1);
+  });
+
+  it('spreads the holds of a backlog by how long a place takes to free: claimed again about once', () => {
+    const { b, at } = bulkhead(8);
+    b.started('s', 'a');
+    at(8000);
+    b.ended('s', 'a'); // one attempt of 8 s: a place every 2 s with a half of 4
+    expect(b.holdUntil('s', 10_000, 2000)).toBe(14_000);
+    expect(b.holdUntil('s', 10_000, 2000)).toBe(16_000);
+    // 10,000 held behind attempts of 8 s: about 150 places free in five minutes, and as many come due.
+    let soon = 0;
+    for (let i = 0; i < 10_000; i++) if (b.holdUntil('s', 10_000, 2000) <= 10_000 + 5 * 60_000) soon++;
+    expect(soon).toBeLessThan(160);
     expect(b.holdUntil('s', 10_000, 2000)).toBe(10_000 + MAX_SHARE_HOLD_MS);
   });
 
   it('gives a node of one place to one system', () => {
-    const b = new Bulkhead(1);
+    const { b, at } = bulkhead(1);
     expect(b.share).toBe(1);
-    expect(b.full('s', 0, 5000)).toBe(false);
+    b.started('s', 'a');
+    at(5000);
+    expect(b.slow('s')).toBe(false); // at least two slow attempts make a system slow
   });
 });

@@ -21,8 +21,8 @@ import { AdmissionControl, SLOT_RECHECK_MS, type Claimed } from './admission.ts'
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit, transitionWrite, type OnConflict } from './group-commit.ts';
-import { SlotWaiters } from './slot-waiters.ts';
-import { Bulkhead, SLOW_ATTEMPT_MS } from './bulkhead.ts';
+import { MAX_KEPT, SlotWaiters, keptForLimit } from './slot-waiters.ts';
+import { Bulkhead, SLOW_ATTEMPT_MS, SLOW_HOLD_MARK } from './bulkhead.ts';
 import { Alarm } from './alarm.ts';
 import { EarlyClaims, type EarlyClaim } from './early-claims.ts';
 import { LatenessWindow } from './lateness.ts';
@@ -197,14 +197,14 @@ export class Engine extends EventEmitter<EngineEvents> {
    * its share stop counting (bulkhead.ts), and the loop is told, as an attempt's end would tell it.
    */
   private watchSlowSystems(): void {
-    const over = this.bulkhead.overShare(this.o.clock.now());
+    const over = this.bulkhead.overShare();
     if (over > this.overShare) this.freeRoom();
     this.overShare = over;
   }
 
   /** Places for attempts free now: maxInFlight, less those in flight or on their way, beyond slow systems' share. */
   private room(): number {
-    return this.o.maxInFlight + this.bulkhead.overShare(this.o.clock.now()) - this.attempting - this.starting;
+    return this.o.maxInFlight + this.bulkhead.overShare() - this.attempting - this.starting;
   }
 
   async stop(): Promise<void> {
@@ -249,7 +249,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * how many it has in flight here and that share; undefined otherwise.
    */
   slowSystem(connectorId: string): { inFlight: number; share: number } | undefined {
-    if (!this.bulkhead.full(connectorId, 0, this.o.clock.now())) return undefined;
+    if (!this.bulkhead.full(connectorId, 0)) return undefined;
     return { inFlight: this.bulkhead.inFlight(connectorId), share: this.bulkhead.share };
   }
 
@@ -549,8 +549,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
     let leaseTooShort = 0;
     const attemptMs = this.o.registry.maxAttemptTimeoutMs();
-    /** Attempts of each connector this batch lets through, for its share while its system is slow. */
-    const through = new Map<string, number>();
+    /** Attempts of slow systems this batch lets through, for their half of the node (bulkhead.ts). */
+    let slowPassing = 0;
     for (const a of claimed) {
       if (a.actionTypeId === null) {
         // A manual task is never due; should one be claimed, it goes back to its person unsent.
@@ -577,12 +577,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       const connector =
         this.o.registry.cachedConnector(type.compiled.spec.connectorId) ??
         (await this.o.registry.connector(type.compiled.spec.connectorId));
-      const passing = through.get(connector.id) ?? 0;
-      if (this.bulkhead.full(connector.id, passing, now)) {
-        work.push(this.holdForShare(a, type, connector, now));
-        continue;
+      if (this.bulkhead.slow(connector.id)) {
+        if (this.bulkhead.full(connector.id, slowPassing)) {
+          work.push(this.holdForShare(a, type, connector, now));
+          continue;
+        }
+        slowPassing++;
       }
-      through.set(connector.id, passing + 1);
       if (this.admission.unlimited(connector, now)) {
         work.push(this.send(a, type, connector, false));
         continue;
@@ -598,7 +599,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         const policy = h.item.type.compiled.policy;
         const hold = this.written(h.item.a, { type: 'throttled', until: h.until, why: h.why }, policy);
         const limit = connector.spec.maxConcurrency;
-        work.push(hold.then((a) => (h.forSlot && limit !== null ? this.slotWaiters.add(connector.id, limit, a, policy) : undefined)));
+        work.push(
+          hold.then((a) => (h.forSlot && limit !== null ? this.slotWaiters.add(connector.id, keptForLimit(limit), a, policy) : undefined)),
+        );
       }
     }
     if (leaseTooShort > 0)
@@ -615,13 +618,14 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private async holdForShare(a: ActionRecord, type: ActionTypeEntry, connector: ConnectorEntry, now: number): Promise<void> {
     const policy = type.compiled.policy;
-    const inFlight = this.bulkhead.inFlight(connector.id);
     const why =
-      `${inFlight} attempts of connector ${connector.spec.name} in flight on this node, the oldest for over ` +
-      `${SLOW_ATTEMPT_MS / 1000} s: a slow system keeps at most ${this.bulkhead.share} of a node's ${this.o.maxInFlight}`;
+      `connector ${connector.spec.name} is slow (${this.bulkhead.inFlight(connector.id)} attempts in flight on this node, ` +
+      `${this.bulkhead.slowAfter} or more of them for over ${SLOW_ATTEMPT_MS / 1000} s): ${SLOW_HOLD_MARK} ${this.bulkhead.share} of a node's ${this.o.maxInFlight} attempts`;
     const until = this.bulkhead.holdUntil(connector.id, now, SLOT_RECHECK_MS);
     const held = await this.written(a, { type: 'throttled', until, why }, policy);
-    this.slotWaiters.add(connector.id, this.bulkhead.share, held, policy);
+    // All this node holds for it, up to MAX_KEPT: a system that recovers drains them at the pace of its
+    // attempts' ends, not at the spread of their due times.
+    this.slotWaiters.add(connector.id, MAX_KEPT, held, policy);
   }
 
   private async send(
@@ -633,12 +637,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   ): Promise<void> {
     let event: ActionEvent;
     this.attempting++;
-    this.bulkhead.started(connector.id, a.id, this.o.clock.now());
+    this.bulkhead.started(connector.id, a.id);
     try {
       event = await makeAttempt(this.attemptDeps, a, type, connector, sendBy);
     } finally {
       this.attempting--;
-      this.bulkhead.ended(connector.id, a.id, this.o.clock.now());
+      this.bulkhead.ended(connector.id, a.id);
       this.freeRoom();
       if (holdsSlot) {
         await this.o.store
@@ -646,7 +650,9 @@ export class Engine extends EventEmitter<EngineEvents> {
           .catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
         this.wakeSlotWaiter(connector.id);
         this.wake();
-      } else this.wakeSlotWaiter(connector.id);
+        // Held for a slow system's place: one per end while it is slow, a few once it is not, so a
+        // system that recovers drains what this node holds for it rather than one action at a time.
+      } else this.wakeSlotWaiter(connector.id, this.bulkhead.slow(connector.id) ? 1 : 4);
     }
     if (event.type === 'send_failed') this.health.record(connector, false, event.message);
     else if (event.type === 'send_answered')
@@ -680,16 +686,18 @@ export class Engine extends EventEmitter<EngineEvents> {
    * Guarded by the version of its hold: taken or changed since (another node's claim, a person), the
    * write conflicts and is dropped, and nothing else is woken; the recheck finds the slot then.
    */
-  private wakeSlotWaiter(connectorId: string): void {
-    const w = this.slotWaiters.next(connectorId);
-    if (!w || !this.running) return;
-    const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'an attempt of its connector ended' };
-    this.track(
-      this.written(w.action, event, w.policy, 'report').then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+  private wakeSlotWaiter(connectorId: string, count = 1): void {
+    for (let i = 0; i < count && this.running; i++) {
+      const w = this.slotWaiters.next(connectorId);
+      if (!w) return;
+      const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'an attempt of its connector ended' };
+      this.track(
+        this.written(w.action, event, w.policy, 'report').then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+    }
   }
 
   // ---- callback tokens -----------------------------------------------------------------------

@@ -11,18 +11,24 @@ interface Waiter {
   policy: ActionPolicy;
 }
 
+/** The most actions kept per connector (whole records: a few hundred kilobytes each at worst). */
+export const MAX_KEPT = 1000;
+
+/** How many to keep for a concurrency limit: a few times the limit. */
+export const keptForLimit = (limit: number): number => Math.max(4 * limit, 16);
+
 export class SlotWaiters {
   private readonly byConnector = new Map<string, Waiter[]>();
 
-  /** Notes an action held for one of `limit` places of a connector, as written (undefined: the write did not land). */
-  add(connectorId: string, limit: number, action: ActionRecord | undefined, policy: ActionPolicy): void {
+  /** Notes an action held for a place of a connector, as written (undefined: the write did not land), keeping at most `keep` for it. */
+  add(connectorId: string, keep: number, action: ActionRecord | undefined, policy: ActionPolicy): void {
     if (!action || action.phase !== 'throttled') return;
     let q = this.byConnector.get(connectorId);
     if (!q) this.byConnector.set(connectorId, (q = []));
     // Held again after a wake or a recheck: its place moves to the back, as its new hold's version.
     const i = q.findIndex((w) => w.action.id === action.id);
     if (i >= 0) q.splice(i, 1);
-    if (q.length < Math.min(Math.max(4 * limit, 16), 1000)) q.push({ action, policy });
+    if (q.length < Math.min(keep, MAX_KEPT)) q.push({ action, policy });
   }
 
   /** The one held longest for a slot of this connector, taken out; undefined when none is known. */

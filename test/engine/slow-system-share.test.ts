@@ -65,10 +65,10 @@ for (const backend of backends)
         const waiting = held.filter((a) => a.phase === 'throttled');
         expect(waiting).toHaveLength(4);
         const timeline = await c.actions.timeline(waiting[0]!.id);
-        expect(JSON.stringify(timeline)).toContain('a slow system keeps at most 4 of');
+        expect(JSON.stringify(timeline)).toContain('slow systems keep at most 4 of');
         expect((await c.actions.getAction(waiting[0]!.id)).heldBy).toEqual({
           reason: 'slow_system',
-          detail: 'hanging is slow: 8 attempts in flight on this node, at most 4 while an attempt takes over a second',
+          detail: 'hanging is slow: 8 attempts in flight on this node; slow systems keep at most 4 of its attempts',
         });
         // Then the backlog is sent as the first wave's places free, each action once.
         await expect
