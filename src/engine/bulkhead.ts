@@ -78,6 +78,11 @@ export class Bulkhead {
     return this.byConnector.get(connectorId)?.started.size ?? 0;
   }
 
+  /** Each connector with attempts in flight here: how many, and whether its system is slow (for /metrics). */
+  load(): Array<{ connectorId: string; inFlight: number; slow: boolean }> {
+    return [...this.byConnector.entries()].map(([id, a]) => ({ connectorId: id, inFlight: a.started.size, slow: this.slow(id) }));
+  }
+
   /** Whether this connector's system is slow now: `slowAfter` of its attempts here in flight a second or more. */
   slow(connectorId: string): boolean {
     const a = this.byConnector.get(connectorId);

@@ -244,6 +244,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.running && (this.behind || this.room() <= 0);
   }
 
+  /** Each connector with attempts in flight on this node: how many, and whether its system is slow (bulkhead.ts). */
+  connectorLoad(): Array<{ connectorId: string; inFlight: number; slow: boolean }> {
+    return this.bulkhead.load();
+  }
+
   /**
    * A connector whose system this node sees slow with its share of the attempts taken (bulkhead.ts):
    * how many it has in flight here and that share; undefined otherwise.

@@ -149,6 +149,41 @@ export class Metrics {
           for (const circuit of CIRCUITS) this.set({ connector: k.name, circuit }, k.circuit === circuit ? 1 : 0);
       },
     });
+    // This node's own view, read at each scrape: the attempts it has in flight per connector, and the
+    // systems it holds back as slow (engine/bulkhead.ts), every connector listed so an alert sees 0.
+    const load = (): Map<string, { inFlight: number; slow: boolean }> =>
+      new Map(
+        callout.engine
+          .connectorLoad()
+          .map((l) => [
+            callout.registry.cachedConnector(l.connectorId)?.spec.name ?? l.connectorId,
+            { inFlight: l.inFlight, slow: l.slow },
+          ]),
+      );
+    new Gauge({
+      name: 'callout_connector_attempts_in_flight',
+      help: "Attempts this node has in flight to each connector's system",
+      labelNames: ['connector'],
+      registers,
+      async collect() {
+        const c = await counts();
+        const l = load();
+        this.reset();
+        for (const k of c.connectors) this.set({ connector: k.name }, l.get(k.name)?.inFlight ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'callout_connector_slow',
+      help: "1 while this node takes a connector's system for slow (attempts in flight over a second) and keeps it to its share of the attempts, else 0",
+      labelNames: ['connector'],
+      registers,
+      async collect() {
+        const c = await counts();
+        const l = load();
+        this.reset();
+        for (const k of c.connectors) this.set({ connector: k.name }, l.get(k.name)?.slow ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'callout_connector_needs_attention',
       help: 'Connectors that need a person (their credentials were refused): 1, else 0',
