@@ -193,13 +193,15 @@ export class ActionService {
         reason: 'rate_limit',
         detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
       };
-    const slow = this.engine.slowSystem(connectorId);
+    const slow = this.engine.heldForSlowSystem(connectorId, actionId, c.spec.maxConcurrency !== null);
     if (slow)
       return {
         reason: 'slow_system',
-        detail: `${c.spec.name} is slow: ${slow.inFlight} attempts in flight on this node; slow systems keep at most ${slow.share} of its attempts`,
+        detail: slow.slowNow
+          ? `${c.spec.name} is slow: ${slow.inFlight} attempts in flight on this node; slow systems keep at most ${slow.share} of its attempts`
+          : `${c.spec.name} was slow: sent when one of its attempts ends, or at its next look`,
       };
-    // Held by a slow system's share on another node, or before its attempts sped up here (its note says).
+    // Held for a slow system's place by another node (each such hold is noted: the last note says).
     if (c.spec.maxConcurrency === null && (await this.store.lastTimelineEntry(actionId, 'throttled'))?.message?.includes(SLOW_HOLD_MARK))
       return {
         reason: 'slow_system',

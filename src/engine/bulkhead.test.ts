@@ -33,6 +33,22 @@ describe('Bulkhead', () => {
     expect(b.slow('s')).toBe(true);
   });
 
+  it('takes a few long requests among many quick ones in flight for quick ones, and a slow mean for slow', () => {
+    const { b, at } = bulkhead(64); // half 32: slow after 8 attempts of a second
+    for (let i = 0; i < 10; i++) b.started('s', `upload${i}`);
+    at(1500);
+    for (let i = 0; i < 30; i++) b.started('s', `ping${i}`);
+    // 10 of 40 in flight are old, under half of them, and nothing has ended: not slow.
+    expect(b.slow('s')).toBe(false);
+    expect(b.full('s', 0)).toBe(false);
+    // Attempts that end after 1.5 s make the mean slow: then 10 old ones among 40 are enough.
+    at(2500);
+    for (let i = 0; i < 30; i++) b.started('s', `late${i}`);
+    at(3000);
+    for (let i = 0; i < 30; i++) b.ended('s', `ping${i}`);
+    expect(b.slow('s')).toBe(true);
+  });
+
   it('gives slow systems one half between them, not a half each', () => {
     const { b, at } = bulkhead(8);
     b.started('x', 'x1');

@@ -59,6 +59,7 @@ export class Bulkhead {
 
   started(connectorId: string, actionId: string): void {
     this.of(connectorId).started.set(actionId, this.monotonic());
+    this.slowTotalAt = -Infinity;
   }
 
   ended(connectorId: string, actionId: string): void {
@@ -70,6 +71,7 @@ export class Bulkhead {
     const ms = Math.max(0, now - at);
     a.meanMs = a.meanMs === undefined ? ms : a.meanMs + (ms - a.meanMs) / 8;
     a.slowAt = -Infinity;
+    this.slowTotalAt = -Infinity;
     // Nothing in flight and nothing slow to remember (the mean spreads the next holds).
     if (a.started.size === 0 && a.meanMs < SLOW_ATTEMPT_MS) this.byConnector.delete(connectorId);
   }
@@ -90,22 +92,32 @@ export class Bulkhead {
     const now = this.monotonic();
     // Counted from the oldest, at most once a millisecond (a claim asks for each of its actions).
     if (now - a.slowAt < 1) return a.slow;
+    // Enough of them old, and either half of what is in flight or a slow mean: a few long uploads among
+    // quick requests do not make a system slow; a system whose every attempt takes 1.5 s does.
+    const half = Math.ceil(a.started.size / 2);
+    const enough = Math.max(half, this.slowAfter);
     let old = 0;
     for (const at of a.started.values()) {
       if (now - at < SLOW_ATTEMPT_MS) break;
-      if (++old >= this.slowAfter) break;
+      if (++old >= enough) break;
     }
-    a.slow = old >= this.slowAfter;
+    a.slow = old >= this.slowAfter && (old >= half || (a.meanMs ?? 0) >= SLOW_ATTEMPT_MS);
     a.slowAt = now;
     return a.slow;
   }
 
-  /** Attempts slow systems have in flight here, all together. */
+  /** Attempts slow systems have in flight here, all together: counted at most once a millisecond or per start and end. */
   private slowInFlight(): number {
+    const now = this.monotonic();
+    if (now - this.slowTotalAt < 1) return this.slowTotal;
     let n = 0;
     for (const [id, a] of this.byConnector) if (this.slow(id)) n += a.started.size;
+    this.slowTotal = n;
+    this.slowTotalAt = now;
     return n;
   }
+  private slowTotal = 0;
+  private slowTotalAt = -Infinity;
 
   /**
    * Whether one more attempt of this connector would take slow systems past their half of the node

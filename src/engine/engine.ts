@@ -21,7 +21,7 @@ import { AdmissionControl, SLOT_RECHECK_MS, type Claimed } from './admission.ts'
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
 import { GroupCommit, transitionWrite, type OnConflict } from './group-commit.ts';
-import { MAX_KEPT, SlotWaiters, keptForLimit } from './slot-waiters.ts';
+import { MAX_KEPT, MAX_KEPT_BY_ID, SlotWaiters, keptForLimit } from './slot-waiters.ts';
 import { Bulkhead, SLOW_ATTEMPT_MS, SLOW_HOLD_MARK } from './bulkhead.ts';
 import { Alarm } from './alarm.ts';
 import { EarlyClaims, type EarlyClaim } from './early-claims.ts';
@@ -250,12 +250,19 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * A connector whose system this node sees slow with its share of the attempts taken (bulkhead.ts):
-   * how many it has in flight here and that share; undefined otherwise.
+   * Whether this node holds the action for its slow system's place (bulkhead.ts): the system is slow
+   * with the slow systems' half taken, or this node keeps the action to wake when one of its connector's
+   * attempts ends (a connector without maxConcurrency: the only kind it keeps then). With how many of
+   * its attempts are in flight here, and the half; undefined otherwise.
    */
-  slowSystem(connectorId: string): { inFlight: number; share: number } | undefined {
-    if (!this.bulkhead.full(connectorId, 0)) return undefined;
-    return { inFlight: this.bulkhead.inFlight(connectorId), share: this.bulkhead.share };
+  heldForSlowSystem(
+    connectorId: string,
+    actionId: string,
+    limited: boolean,
+  ): { slowNow: boolean; inFlight: number; share: number } | undefined {
+    const slowNow = this.bulkhead.full(connectorId, 0);
+    if (!slowNow && (limited || !this.slotWaiters.holds(connectorId, actionId))) return undefined;
+    return { slowNow, inFlight: this.bulkhead.inFlight(connectorId), share: this.bulkhead.share };
   }
 
   /** Announces work due now (a launch, a manual retry), so the loop does not wait for its poll. */
@@ -582,17 +589,18 @@ export class Engine extends EventEmitter<EngineEvents> {
       const connector =
         this.o.registry.cachedConnector(type.compiled.spec.connectorId) ??
         (await this.o.registry.connector(type.compiled.spec.connectorId));
-      if (this.bulkhead.slow(connector.id)) {
-        if (this.bulkhead.full(connector.id, slowPassing)) {
-          work.push(this.holdForShare(a, type, connector, now));
-          continue;
-        }
-        slowPassing++;
+      const slow = this.bulkhead.slow(connector.id);
+      if (slow && this.bulkhead.full(connector.id, slowPassing)) {
+        work.push(this.holdForShare(a, type, connector, now));
+        continue;
       }
       if (this.admission.unlimited(connector, now)) {
+        // Counted by the bulkhead as it starts (send() tells it before its first await).
         work.push(this.send(a, type, connector, false));
         continue;
       }
+      // Not started until its connector's limits admit it: counted meanwhile.
+      if (slow) slowPassing++;
       let group = limited.get(connector.id);
       if (!group) limited.set(connector.id, (group = { connector, items: [] }));
       group.items.push({ a, type });
@@ -627,10 +635,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       `connector ${connector.spec.name} is slow (${this.bulkhead.inFlight(connector.id)} attempts in flight on this node, ` +
       `${this.bulkhead.slowAfter} or more of them for over ${SLOW_ATTEMPT_MS / 1000} s): ${SLOW_HOLD_MARK} ${this.bulkhead.share} of a node's ${this.o.maxInFlight} attempts`;
     const until = this.bulkhead.holdUntil(connector.id, now, SLOT_RECHECK_MS);
-    const held = await this.written(a, { type: 'throttled', until, why }, policy);
-    // All this node holds for it, up to MAX_KEPT: a system that recovers drains them at the pace of its
+    // Noted each time (held once or twice per action): the view tells this hold by its note.
+    const held = await this.written(a, { type: 'throttled', until, why, noted: true }, policy);
+    // All this node holds for it (MAX_KEPT whole, up to MAX_KEPT_BY_ID in all): a system that recovers drains them at the pace of its
     // attempts' ends, not at the spread of their due times.
-    this.slotWaiters.add(connector.id, MAX_KEPT, held, policy);
+    this.slotWaiters.add(connector.id, MAX_KEPT, held, policy, MAX_KEPT_BY_ID);
   }
 
   private async send(
@@ -696,11 +705,17 @@ export class Engine extends EventEmitter<EngineEvents> {
       const w = this.slotWaiters.next(connectorId);
       if (!w) return;
       const event: ActionEvent = { type: 'throttled', until: this.o.clock.now(), why: 'an attempt of its connector ended' };
+      // One kept by id is read again: woken only as its hold left it (claimed since, it has moved on).
+      const held = w.action
+        ? Promise.resolve(w.action)
+        : this.o.store.getAction(w.id).then((a) => (a?.version === w.version && a.phase === 'throttled' ? a : undefined));
       this.track(
-        this.written(w.action, event, w.policy, 'report').then(
-          () => undefined,
-          () => undefined,
-        ),
+        held
+          .then((a) => (a ? this.written(a, event, w.policy, 'report') : undefined))
+          .then(
+            () => undefined,
+            () => undefined,
+          ),
       );
     }
   }

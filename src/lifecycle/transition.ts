@@ -48,7 +48,8 @@ export type ActionEvent =
    * the version does not move for it.
    */
   | { type: 'claim_released'; phase: Phase | null; dueAt: number }
-  | { type: 'throttled'; until: number; why: string }
+  /** Held until `until`; `noted`: noted even when already held (a hold of another kind: its view reads the note). */
+  | { type: 'throttled'; until: number; why: string; noted?: true }
   | { type: 'picked_up'; user: string }
   /**
    * A person closes a task. One In Progress with someone else is theirs: another operator takes it
@@ -363,7 +364,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
     case 'throttled':
       if (!waiting) return refuse('Only a waiting action can be throttled');
       // Held again at the next window: the timeline already says why.
-      if (a.phase !== 'throttled') c.note('system', 'throttled', `Held until ${new Date(event.until).toISOString()}: ${event.why}`);
+      if (a.phase !== 'throttled' || event.noted)
+        c.note('system', 'throttled', `Held until ${new Date(event.until).toISOString()}: ${event.why}`);
       a.phase = 'throttled';
       a.dueAt = Math.min(event.until, a.timeoutAt ?? event.until);
       a.version += 1;

@@ -1,0 +1,62 @@
+// A slow system's batch is let through up to the slow systems' half of the node. Each attempt of a
+// connector without limits was counted twice (in the batch's count and, as it started at once, in the
+// bulkhead's): a batch filled about half the free share, and the rest waited 2 s or more, held.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Callout } from '../../src/callout.ts';
+import { createLogger } from '../../src/logger.ts';
+
+const quiet = createLogger({ level: 'silent' });
+let server: Server;
+let url = '';
+let open = 0;
+let peak = 0;
+const hanging: Array<() => void> = [];
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    open++;
+    peak = Math.max(peak, open);
+    hanging.push(() => {
+      open--;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  for (const h of hanging.splice(0)) h();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+it('lets a slow system take its whole share from one batch', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
+  const c = await Callout.open({
+    dataDir,
+    allowPrivateNetworks: true,
+    publicUrl: 'http://127.0.0.1:9',
+    logger: quiet,
+    engine: { maxInFlight: 16 }, // share 8, slow after 2 attempts of a second
+  });
+  try {
+    await c.connectors.create({ name: 'hanging', baseUrl: url });
+    await c.actionTypes.create({ name: 't', connector: 'hanging', path: '/x' });
+    await c.actions.launchMany([{ actionType: 't' }, { actionType: 't' }]);
+    c.start();
+    await expect.poll(() => open, { timeout: 5000, interval: 20 }).toBe(2);
+    await new Promise((r) => setTimeout(r, 1200)); // both over a second: the system is slow
+    // 6 more: 2 + 6 = 8, exactly the share, and nothing else runs on the node.
+    await c.actions.launchMany(Array.from({ length: 6 }, () => ({ actionType: 't' })));
+    await new Promise((r) => setTimeout(r, 1000)); // less than the holds' 2 s recheck
+    expect(peak).toBe(8); // fails: 5 (3 of the 6 let through, 3 held)
+  } finally {
+    for (const h of hanging.splice(0)) h();
+    await c.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 30_000);
