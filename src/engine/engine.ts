@@ -261,7 +261,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     limited: boolean,
   ): { slowNow: boolean; inFlight: number; share: number } | undefined {
     const slowNow = this.bulkhead.full(connectorId, 0);
-    if (!slowNow && (limited || !this.slotWaiters.holds(connectorId, actionId))) return undefined;
+    if (!slowNow && (limited || !this.slotWaiters.holdsForShare(connectorId, actionId))) return undefined;
     return { slowNow, inFlight: this.bulkhead.inFlight(connectorId), share: this.bulkhead.share };
   }
 
@@ -639,7 +639,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const held = await this.written(a, { type: 'throttled', until, why, noted: true }, policy);
     // All this node holds for it (MAX_KEPT whole, up to MAX_KEPT_BY_ID in all): a system that recovers drains them at the pace of its
     // attempts' ends, not at the spread of their due times.
-    this.slotWaiters.add(connector.id, MAX_KEPT, held, policy, MAX_KEPT_BY_ID);
+    this.slotWaiters.add(connector.id, MAX_KEPT, held, policy, MAX_KEPT_BY_ID, true);
   }
 
   private async send(

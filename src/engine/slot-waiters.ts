@@ -14,6 +14,8 @@ export interface Waiter {
   /** The record as held; absent for one kept by id (read again when woken). */
   action?: ActionRecord;
   policy: ActionPolicy;
+  /** Held for a slow system's place (bulkhead.ts), not for a concurrency slot. */
+  share: boolean;
 }
 
 /** The most actions kept per connector as whole records (a few hundred kilobytes each at worst). */
@@ -39,7 +41,7 @@ export class SlotWaiters {
    * Notes an action held for a place of a connector, as written (undefined: the write did not land):
    * at most `keep` of them as whole records, and up to `byId` in all.
    */
-  add(connectorId: string, keep: number, action: ActionRecord | undefined, policy: ActionPolicy, byId = 0): void {
+  add(connectorId: string, keep: number, action: ActionRecord | undefined, policy: ActionPolicy, byId = 0, share = false): void {
     if (!action || action.phase !== 'throttled') return;
     let q = this.byConnector.get(connectorId);
     if (!q) this.byConnector.set(connectorId, (q = { waiters: new Map(), whole: 0 }));
@@ -49,7 +51,7 @@ export class SlotWaiters {
       q.waiters.delete(action.id);
       if (before.action) q.whole--;
     }
-    const w: Waiter = { id: action.id, version: action.version, policy };
+    const w: Waiter = { id: action.id, version: action.version, policy, share };
     if (q.whole < Math.min(keep, MAX_KEPT)) {
       w.action = action;
       q.whole++;
@@ -70,8 +72,8 @@ export class SlotWaiters {
     return w;
   }
 
-  /** Whether this node keeps this action as held for a place of the connector. */
-  holds(connectorId: string, actionId: string): boolean {
-    return this.byConnector.get(connectorId)?.waiters.has(actionId) ?? false;
+  /** Whether this node keeps this action as held for a slow system's place of the connector. */
+  holdsForShare(connectorId: string, actionId: string): boolean {
+    return this.byConnector.get(connectorId)?.waiters.get(actionId)?.share ?? false;
   }
 }

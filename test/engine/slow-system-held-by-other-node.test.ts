@@ -1,6 +1,6 @@
 // heldBy on another node (PostgreSQL, two nodes) says slow_system for an action a slow system's share
-// holds, though its throttled spell began with another hold (a rate limit, since lifted). The lifecycle
-// notes a hold only when an action enters throttled, so the note was the rate limit's and the view said
+// holds, though its throttled spell began with another hold (maxConcurrency, since lifted). The lifecycle
+// notes a hold only when an action enters throttled, so the note was the slot's, and the view said
 // max_concurrency "no concurrency limit now": each hold for a slow system's place is noted now.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -28,27 +28,34 @@ describe('heldBy of an action whose throttled spell began with another hold', ()
     const a = await open(8); // share 4, slow after 2 attempts of a second
     let b: Callout | undefined;
     try {
-      await a.connectors.create({ name: 'api', baseUrl: mock.url, rateLimits: [{ limit: 4, per: '3s' }] });
+      await a.connectors.create({ name: 'api', baseUrl: mock.url, maxConcurrency: 4 });
       await a.actionTypes.create({ name: 'slow', connector: 'api', path: '/slow?ms=9000' });
       await a.actionTypes.create({ name: 'quick', connector: 'api', path: '/ok' });
       await a.actions.launchMany(Array.from({ length: 4 }, () => ({ actionType: 'slow' })));
       a.start();
-      await settle(300); // the 4 slow ones took the window's 4 permits
+      await settle(300); // the 4 slow ones took the 4 slots
       const hid = (await a.actions.launch({ actionType: 'quick' })).action.id;
       await expect.poll(async () => (await a.store.getAction(hid))!.phase, { timeout: 3000, interval: 20 }).toBe('throttled');
-      const rateHeld = (await a.store.getAction(hid))!;
-      await a.connectors.update('api', { rateLimits: [] }); // the limit is lifted; the system is slow
-      // At the window's end it is claimed again and held for the slow system's share (4 of 4 taken).
-      await settle(3500);
-      const viewA = await a.actions.getAction(hid);
-      expect(viewA.heldBy?.reason).toBe('slow_system'); // the live bulkhead on node A: right
+      const slotHeld = (await a.store.getAction(hid))!;
+      await a.connectors.update('api', { maxConcurrency: null }); // the limit is lifted; the system is slow
+      // At its recheck (2–4 s on) it is claimed again and held for the slow system's share (4 of 4 taken).
+      await expect
+        .poll(
+          async () => {
+            const x = (await a.store.getAction(hid))!;
+            return x.version > slotHeld.version && x.phase === 'throttled' && x.dueAt! > slotHeld.dueAt!;
+          },
+          { timeout: 10_000, interval: 50 },
+        )
+        .toBe(true);
+      expect((await a.actions.getAction(hid)).heldBy?.reason).toBe('slow_system'); // the live bulkhead on node A
       b = await open(8); // node B, engine not started: sees only what the store says
       const viewB = await b.actions.getAction(hid);
       expect(viewB.phase).toBe('throttled');
       // Held again since (by the bulkhead: the only thing left that holds it), due after the rate window.
       const now = (await b.store.getAction(hid))!;
-      expect(now.version).toBeGreaterThan(rateHeld.version);
-      expect(now.dueAt!).toBeGreaterThan(rateHeld.dueAt!);
+      expect(now.version).toBeGreaterThan(slotHeld.version);
+      expect(now.dueAt!).toBeGreaterThan(slotHeld.dueAt!);
       expect(viewB.heldBy).toMatchObject({ reason: 'slow_system' }); // it said max_concurrency "no concurrency limit now"
     } finally {
       await b?.close();
