@@ -3,14 +3,9 @@
 // bulkhead's): a batch filled about half the free share, and the rest waited 2 s or more, held.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 
-const quiet = createLogger({ level: 'silent' });
 let server: Server;
 let url = '';
 let open = 0;
@@ -35,14 +30,8 @@ afterAll(async () => {
 });
 
 it('lets a slow system take its whole share from one batch', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-  const c = await Callout.open({
-    dataDir,
-    allowPrivateNetworks: true,
-    publicUrl: 'http://127.0.0.1:9',
-    logger: quiet,
-    engine: { maxInFlight: 16 }, // share 8, slow after 2 attempts of a second
-  });
+  // Share 8, slow after 2 attempts of a second.
+  const { c, close } = await openSqliteNode({ engine: { maxInFlight: 16 } });
   try {
     await c.connectors.create({ name: 'hanging', baseUrl: url });
     await c.actionTypes.create({ name: 't', connector: 'hanging', path: '/x' });
@@ -56,7 +45,6 @@ it('lets a slow system take its whole share from one batch', async () => {
     expect(peak).toBe(8); // fails: 5 (3 of the 6 let through, 3 held)
   } finally {
     for (const h of hanging.splice(0)) h();
-    await c.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }, 30_000);

@@ -1,16 +1,11 @@
 // Attempt ages are measured on the monotonic clock, not the engine's: a test's fake clock (or a wall
 // clock's step: NTP, a VM resumed) moved while attempts are in flight does not make a system that
 // answers in 300 ms slow. It did: its actions were held as a slow system's, and the node's room grew.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 import { FakeClock } from '../../src/clock.ts';
-import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 
-const quiet = createLogger({ level: 'silent' });
 let mock: MockServer;
 beforeAll(async () => (mock = await startMockServer({ latencyMs: 300 })));
 afterAll(async () => mock.close());
@@ -18,15 +13,7 @@ const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, m
 
 it('a system answering in 300 ms real time is not held as slow when a fake clock moves', async () => {
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 9, 0, 0));
-  const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-  const c = await Callout.open({
-    dataDir,
-    clock,
-    allowPrivateNetworks: true,
-    publicUrl: 'http://127.0.0.1:9',
-    logger: quiet,
-    engine: { maxInFlight: 2 },
-  });
+  const { c, close } = await openSqliteNode({ clock, engine: { maxInFlight: 2 } });
   try {
     await c.connectors.create({ name: 'fast', baseUrl: mock.url });
     await c.actionTypes.create({ name: 't', connector: 'fast', path: '/ok' });
@@ -46,7 +33,6 @@ it('a system answering in 300 ms real time is not held as slow when a fake clock
     const timelines = await Promise.all(ids.map((id) => c.actions.timeline(id)));
     expect(timelines.filter((t) => JSON.stringify(t).includes('slow systems keep at most')).length).toBe(0);
   } finally {
-    await c.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }, 20_000);

@@ -1,27 +1,15 @@
 // heldBy of an action held for a slow system's place says slow_system for as long as that holds it:
 // between two waves of the slow system (its newest attempt under a second old) it used to read
 // "max_concurrency: no concurrency limit now", with the action due many seconds later.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
-const quiet = createLogger({ level: 'silent' });
 const mock = fileMock();
 
 describe('heldBy of an action held for a slow system', () => {
   it('says slow_system for as long as that is what holds it', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-    const c = await Callout.open({
-      dataDir,
-      allowPrivateNetworks: true,
-      publicUrl: 'http://127.0.0.1:9',
-      logger: quiet,
-      engine: { maxInFlight: 2 },
-    });
+    const { c, close } = await openSqliteNode({ engine: { maxInFlight: 2 } });
     try {
       await c.connectors.create({ name: 'hanging', baseUrl: mock.url });
       await c.actionTypes.create({ name: 'slow', connector: 'hanging', path: '/slow?ms=2500' });
@@ -41,8 +29,7 @@ describe('heldBy of an action held for a slow system', () => {
       }
       expect([...seen.keys()]).toEqual(['slow_system']);
     } finally {
-      await c.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await close();
     }
   }, 30_000);
 });

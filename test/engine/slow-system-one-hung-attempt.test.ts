@@ -1,27 +1,15 @@
 // One hung request of an otherwise fast connector (a long upload, one stuck socket) does not make its
 // system slow for the bulkhead (engine/bulkhead.ts): its quick actions are not held. When the signal
 // was the oldest attempt alone, they were written back as throttled and took 10 s instead of 0.3 s.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
-const quiet = createLogger({ level: 'silent' });
 const mock = fileMock();
 
 describe('one hung attempt of a fast connector', () => {
   it("does not hold the connector's fast actions for a slow system", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-    const c = await Callout.open({
-      dataDir,
-      allowPrivateNetworks: true,
-      publicUrl: 'http://127.0.0.1:9',
-      logger: quiet,
-      engine: { maxInFlight: 8 },
-    });
+    const { c, close } = await openSqliteNode({ engine: { maxInFlight: 8 } });
     try {
       await c.connectors.create({ name: 'api', baseUrl: mock.url });
       await c.actionTypes.create({ name: 'upload', connector: 'api', path: '/slow?ms=6000' });
@@ -43,8 +31,7 @@ describe('one hung attempt of a fast connector', () => {
       // 40 pings that each take about a millisecond: none should be held as "a slow system".
       expect({ heldAsSlow, elapsedUnder3s: elapsed < 3000 }).toEqual({ heldAsSlow: 0, elapsedUnder3s: true });
     } finally {
-      await c.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await close();
     }
   }, 30_000);
 });

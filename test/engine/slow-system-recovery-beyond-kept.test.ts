@@ -3,14 +3,9 @@
 // holds spread them to (up to an hour): 100 of 1,100 were still held 30 s after the system was fast.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 
-const quiet = createLogger({ level: 'silent' });
 let server: Server;
 let url = '';
 let slow = true;
@@ -32,14 +27,7 @@ afterAll(async () => {
 });
 
 it('sends all of a large held backlog soon after its system recovers', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-  const c = await Callout.open({
-    dataDir,
-    allowPrivateNetworks: true,
-    publicUrl: 'http://127.0.0.1:9',
-    logger: quiet,
-    engine: { maxInFlight: 8 },
-  });
+  const { c, close } = await openSqliteNode({ engine: { maxInFlight: 8 } });
   try {
     await c.connectors.create({ name: 'flaky', baseUrl: url });
     await c.actionTypes.create({ name: 't', connector: 'flaky', path: '/x' });
@@ -62,7 +50,6 @@ it('sends all of a large held backlog soon after its system recovers', async () 
       .toBe(0); // fails: ~100 still waiting/throttled, due minutes later
     expect(Date.now() - recovered).toBeLessThan(30_000);
   } finally {
-    await c.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }, 150_000);

@@ -3,14 +3,9 @@
 // It used to wake one per end from a short list, the rest waiting out their spread due times (12.6 s).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 
-const quiet = createLogger({ level: 'silent' });
 let server: Server;
 let url = '';
 let slowUntil = 0; // requests arriving before this hang for 3 s; after it they are answered at once
@@ -27,14 +22,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 it('sends a held backlog promptly once its system answers fast again', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-  const c = await Callout.open({
-    dataDir,
-    allowPrivateNetworks: true,
-    publicUrl: 'http://127.0.0.1:9',
-    logger: quiet,
-    engine: { maxInFlight: 8 },
-  });
+  const { c, close } = await openSqliteNode({ engine: { maxInFlight: 8 } });
   try {
     await c.connectors.create({ name: 'flaky', baseUrl: url });
     await c.actionTypes.create({ name: 't', connector: 'flaky', path: '/x' });
@@ -56,7 +44,6 @@ it('sends a held backlog promptly once its system answers fast again', async () 
     expect(timelines.filter((t) => JSON.stringify(t).includes('slow systems keep at most')).length).toBeGreaterThan(10);
     expect(drain).toBeLessThan(3000);
   } finally {
-    await c.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }, 90_000);

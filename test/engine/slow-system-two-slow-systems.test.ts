@@ -1,26 +1,14 @@
 // Slow systems keep half of the node between them, not half each: two connectors to one degraded
 // upstream would otherwise take every place, and the healthy system would wait for their attempts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
+import { openSqliteNode } from '../helpers/sqlite-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
-const quiet = createLogger({ level: 'silent' });
 const mock = fileMock();
 
 describe('two slow systems beside a healthy one', () => {
   it('still leave the healthy one room', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'callout-rev-'));
-    const c = await Callout.open({
-      dataDir,
-      allowPrivateNetworks: true,
-      publicUrl: 'http://127.0.0.1:9',
-      logger: quiet,
-      engine: { maxInFlight: 8 },
-    });
+    const { c, close } = await openSqliteNode({ engine: { maxInFlight: 8 } });
     try {
       await c.connectors.create({ name: 'hanging1', baseUrl: mock.url });
       await c.connectors.create({ name: 'hanging2', baseUrl: mock.url });
@@ -42,8 +30,7 @@ describe('two slow systems beside a healthy one', () => {
       const elapsed = Date.now() - t0;
       expect(elapsed).toBeLessThan(2500);
     } finally {
-      await c.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await close();
     }
   }, 30_000);
 });
