@@ -3,9 +3,11 @@
 // work waiting behind it (all of maxInFlight stuck for an attempt timeout, again and again while the
 // backlog lasts: 2,000 actions of a healthy system waited 41 s behind 3,000 of a hanging one; 2 s now).
 //
-// A system is slow when several of its attempts here have been in flight SLOW_ATTEMPT_MS or more:
-// a quarter of the share, at least two (one hung request does not make a fast system slow). Ages are
-// measured on the monotonic clock, not the engine's (an injected clock's jumps, a wall clock's steps).
+// A system is slow when several of its attempts here have been in flight SLOW_ATTEMPT_MS or more (a
+// quarter of the share, at least two: one hung request does not make a fast system slow), and they are
+// half of what it has in flight or its recent attempts took that long on average (a few long uploads
+// among quick requests do not either). Ages are measured on the monotonic clock, not the engine's (an
+// injected clock's jumps, a wall clock's steps).
 // Slow systems that hold more than the half (they turned slow with the places taken) cannot give them
 // back before their attempts end, so those places stop counting against the node's room: the other
 // systems get the half they should have had, and the node's attempts are at most 1.5 × maxInFlight

@@ -633,12 +633,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     const policy = type.compiled.policy;
     const why =
       `connector ${connector.spec.name} is slow (${this.bulkhead.inFlight(connector.id)} attempts in flight on this node, ` +
-      `${this.bulkhead.slowAfter} or more of them for over ${SLOW_ATTEMPT_MS / 1000} s): ${SLOW_HOLD_MARK} ${this.bulkhead.share} of a node's ${this.o.maxInFlight} attempts`;
+      `several of them for over ${SLOW_ATTEMPT_MS / 1000} s): ${SLOW_HOLD_MARK} ${this.bulkhead.share} of a node's ${this.o.maxInFlight} attempts`;
     const until = this.bulkhead.holdUntil(connector.id, now, SLOT_RECHECK_MS);
     // Noted each time (held once or twice per action): the view tells this hold by its note.
     const held = await this.written(a, { type: 'throttled', until, why, noted: true }, policy);
-    // All this node holds for it (MAX_KEPT whole, up to MAX_KEPT_BY_ID in all): a system that recovers drains them at the pace of its
-    // attempts' ends, not at the spread of their due times.
+    // All this node holds for it (MAX_KEPT whole, up to MAX_KEPT_BY_ID in all): a system that recovers
+    // drains them at the pace of its attempts' ends, not at the spread of their due times.
     this.slotWaiters.add(connector.id, MAX_KEPT, held, policy, MAX_KEPT_BY_ID, true);
   }
 
@@ -664,9 +664,11 @@ export class Engine extends EventEmitter<EngineEvents> {
           .catch((err) => this.o.logger.warn({ err }, 'releasing a concurrency slot failed; it frees at its lease end'));
         this.wakeSlotWaiter(connector.id);
         this.wake();
+      } else {
         // Held for a slow system's place: one per end while it is slow, a few once it is not, so a
         // system that recovers drains what this node holds for it rather than one action at a time.
-      } else this.wakeSlotWaiter(connector.id, this.bulkhead.slow(connector.id) ? 1 : 4);
+        this.wakeSlotWaiter(connector.id, this.bulkhead.slow(connector.id) ? 1 : 4);
+      }
     }
     if (event.type === 'send_failed') this.health.record(connector, false, event.message);
     else if (event.type === 'send_answered')
