@@ -160,30 +160,30 @@ export class Metrics {
             { inFlight: l.inFlight, slow: l.slow },
           ]),
       );
-    new Gauge({
-      name: 'callout_connector_attempts_in_flight',
-      help: "Attempts this node has in flight to each connector's system",
-      labelNames: ['connector'],
-      registers,
-      async collect() {
-        const c = await counts();
-        const l = load();
-        this.reset();
-        for (const k of c.connectors) this.set({ connector: k.name }, l.get(k.name)?.inFlight ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'callout_connector_slow',
-      help: "1 while this node takes a connector's system for slow (attempts in flight over a second) and keeps it to its share of the attempts, else 0",
-      labelNames: ['connector'],
-      registers,
-      async collect() {
-        const c = await counts();
-        const l = load();
-        this.reset();
-        for (const k of c.connectors) this.set({ connector: k.name }, l.get(k.name)?.slow ? 1 : 0);
-      },
-    });
+    const perConnector = (name: string, help: string, value: (l: { inFlight: number; slow: boolean } | undefined) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['connector'],
+        registers,
+        async collect() {
+          const c = await counts();
+          const l = load();
+          this.reset();
+          for (const k of c.connectors) this.set({ connector: k.name }, value(l.get(k.name)));
+        },
+      });
+    };
+    perConnector(
+      'callout_connector_attempts_in_flight',
+      "Attempts this node has in flight to each connector's system",
+      (l) => l?.inFlight ?? 0,
+    );
+    perConnector(
+      'callout_connector_slow',
+      "1 while this node takes a connector's system for slow (attempts in flight over a second) and keeps it to its share of the attempts, else 0",
+      (l) => (l?.slow ? 1 : 0),
+    );
     new Gauge({
       name: 'callout_connector_needs_attention',
       help: 'Connectors that need a person (their credentials were refused): 1, else 0',
