@@ -172,7 +172,11 @@ export class ActionService {
     if (a.actionTypeId === null) return actionView(a, MANUAL_POLICY, null);
     const t = await this.registry.actionType(a.actionTypeId);
     const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
-    if (a.phase === 'throttled') v.heldBy = await this.heldBy(a.id, t.compiled.spec.connectorId);
+    if (a.phase !== 'throttled') return v;
+    // A claim keeps the phase `throttled` (so a hold is noted once, not at every look): claimed, the
+    // action is being sent (or about to be, or held again), and its due time is the claim's lease.
+    if ((await this.store.actionLeaseOwner(a.id)) !== null) return Object.assign(v, { phase: 'sending', throttledUntil: null });
+    v.heldBy = await this.heldBy(a.id, t.compiled.spec.connectorId);
     return v;
   }
 
@@ -207,7 +211,7 @@ export class ActionService {
         reason: 'slow_system',
         detail: `${c.spec.name} was slow: sent when one of its attempts ends, or at its next look`,
       };
-    // Held by a limit since lifted (or claimed to be sent: a claim keeps the phase): it goes at its next look.
+    // Held by a limit since lifted: it goes at its next look.
     if (c.spec.maxConcurrency === null)
       return { reason: 'max_concurrency', detail: `${c.spec.name} has no concurrency limit now: sent at its next look, within seconds` };
     return { reason: 'max_concurrency', detail: `${c.spec.name} allows ${c.spec.maxConcurrency} attempts in flight` };

@@ -301,6 +301,8 @@ export interface Store {
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;
+  /** The node holding the action's claim (sending it, or about to send or hold it again), or null. */
+  actionLeaseOwner(id: string): Promise<string | null>;
   getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
   /**

@@ -4,47 +4,19 @@
 // timeout, rate-limit window end, circuit cool-down, resume. On both stores.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Callout } from '../../src/callout.ts';
+import type { Callout } from '../../src/callout.ts';
 import { FakeClock } from '../../src/clock.ts';
-import { createLogger } from '../../src/logger.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
 import type { ActionRecord } from '../../src/lifecycle/action.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { NODE_BACKENDS } from '../helpers/callout-node.ts';
 
 const HOUR = 3_600_000;
-const quiet = createLogger({ level: 'silent' });
 let mock: MockServer;
 beforeAll(async () => (mock = await startMockServer()));
 afterAll(async () => mock.close());
 
 // The poll never comes within a test; the lease (connector timeout 30 s + 15 s) ends after every due time below.
 const engine = { pollIntervalMs: HOUR };
-const common = { allowPrivateNetworks: true, publicUrl: 'http://127.0.0.1:9', logger: quiet, engine };
-
-const backends: Array<{ name: string; open: (clock: FakeClock) => Promise<{ c: Callout; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    open: async (clock) => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'callout-due-'));
-      const c = await Callout.open({ dataDir, clock, ...common });
-      return { c, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async (clock) => {
-      const schema = freshSchema('due');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
-      const c = await Callout.open({ store, secretKey: randomBytes(32).toString('hex'), clock, ...common });
-      return { c, cleanup: () => dropSchema(schema) };
-    },
-  },
-];
 
 /** Waits (real time) until `ok` holds for the action, or fails after `ms`. */
 async function until(c: Callout, id: string, ok: (a: ActionRecord) => boolean, ms = 3000): Promise<ActionRecord> {
@@ -75,20 +47,19 @@ async function firesOnTime(c: Callout, clock: FakeClock, waiting: ActionRecord, 
   await until(c, waiting.id, fired);
 }
 
-for (const backend of backends)
+for (const backend of NODE_BACKENDS)
   describe(backend.name, () => {
     let c: Callout;
     let clock: FakeClock;
-    let cleanup: () => Promise<void>;
+    let close: () => Promise<void>;
     beforeAll(async () => {
       clock = new FakeClock(Date.UTC(2026, 10, 28, 9, 0, 0));
-      ({ c, cleanup } = await backend.open(clock));
+      ({ c, close } = await backend.open({ clock, engine }));
       await c.connectors.create({ name: 'vendor', baseUrl: mock.url, circuitBreaker: false });
       c.start();
     });
     afterAll(async () => {
-      await c.close();
-      await cleanup();
+      await close();
     });
 
     it('a retry', async () => {

@@ -2,7 +2,7 @@
 // clock's step: NTP, a VM resumed) moved while attempts are in flight does not make a system that
 // answers in 300 ms slow. It did: its actions were held as a slow system's, and the node's room grew.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openSqliteNode } from '../helpers/sqlite-node.ts';
+import { openSqliteNode } from '../helpers/callout-node.ts';
 import { FakeClock } from '../../src/clock.ts';
 import { startMockServer, type MockServer } from '../../src/mock/server.ts';
 

@@ -2,7 +2,7 @@
 // between two waves of the slow system (its newest attempt under a second old) it used to read
 // "max_concurrency: no concurrency limit now", with the action due many seconds later.
 import { describe, expect, it } from 'vitest';
-import { openSqliteNode } from '../helpers/sqlite-node.ts';
+import { openSqliteNode } from '../helpers/callout-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
 const mock = fileMock();

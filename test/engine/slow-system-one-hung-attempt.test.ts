@@ -2,7 +2,7 @@
 // system slow for the bulkhead (engine/bulkhead.ts): its quick actions are not held. When the signal
 // was the oldest attempt alone, they were written back as throttled and took 10 s instead of 0.3 s.
 import { describe, expect, it } from 'vitest';
-import { openSqliteNode } from '../helpers/sqlite-node.ts';
+import { openSqliteNode } from '../helpers/callout-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
 const mock = fileMock();

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openSqliteNode } from '../helpers/sqlite-node.ts';
+import { openSqliteNode } from '../helpers/callout-node.ts';
 
 let server: Server;
 let url = '';

@@ -3,43 +3,16 @@
 // and an action of a healthy system launched after it waited for the whole backlog to be sent, a wave
 // of attempt timeouts at a time. Real time, both stores.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Callout } from '../../src/callout.ts';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { NODE_BACKENDS } from '../helpers/callout-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
-const quiet = createLogger({ level: 'silent' });
 const mock = fileMock();
-const common = { allowPrivateNetworks: true, publicUrl: 'http://127.0.0.1:9', logger: quiet, engine: { maxInFlight: 8 } };
 
-const backends: Array<{ name: string; open: () => Promise<{ c: Callout; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    open: async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'callout-share-'));
-      return { c: await Callout.open({ dataDir, ...common }), cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const schema = freshSchema('share');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
-      return { c: await Callout.open({ store, secretKey: randomBytes(32).toString('hex'), ...common }), cleanup: () => dropSchema(schema) };
-    },
-  },
-];
-
-for (const backend of backends)
+for (const backend of NODE_BACKENDS)
   describe(`${backend.name}: a slow system beside a healthy one`, () => {
     it('keeps half of the attempts: the healthy system is answered while the slow one hangs, and nothing is sent twice', async () => {
-      const { c, cleanup } = await backend.open();
+      const { c, close } = await backend.open({ engine: { maxInFlight: 8 } });
       try {
         await c.connectors.create({ name: 'hanging', baseUrl: mock.url });
         await c.connectors.create({ name: 'healthy', baseUrl: mock.url });
@@ -79,8 +52,7 @@ for (const backend of backends)
           .toBe(12);
         expect([...slow, ...quick].map(mock.sends)).toEqual([...slow, ...quick].map(() => 1));
       } finally {
-        await c.close();
-        await cleanup();
+        await close();
       }
     }, 40_000);
   });

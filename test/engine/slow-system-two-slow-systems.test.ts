@@ -1,7 +1,7 @@
 // Slow systems keep half of the node between them, not half each: two connectors to one degraded
 // upstream would otherwise take every place, and the healthy system would wait for their attempts.
 import { describe, expect, it } from 'vitest';
-import { openSqliteNode } from '../helpers/sqlite-node.ts';
+import { openSqliteNode } from '../helpers/callout-node.ts';
 import { fileMock, settle } from '../helpers/file-mock.ts';
 
 const mock = fileMock();

@@ -13,6 +13,11 @@ export async function getAction(pool: Pool, id: string): Promise<ActionRecord | 
   return r.rows[0] ? actionFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
+export async function actionLeaseOwner(pool: Pool, id: string): Promise<string | null> {
+  const r = await pool.query('SELECT lease_owner FROM actions WHERE id = $1', [id]);
+  return (r.rows[0]?.lease_owner as string | null | undefined) ?? null;
+}
+
 export async function getActionByLaunchKey(
   pool: Pool,
   key: string,

@@ -11,6 +11,10 @@ export function getAction(db: Database.Database, id: string): ActionRecord | und
   return r ? actionFromRow(r as Record<string, unknown>) : undefined;
 }
 
+export function actionLeaseOwner(db: Database.Database, id: string): string | null {
+  return (prepared(db, 'SELECT lease_owner FROM actions WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+}
+
 export function getActionByLaunchKey(db: Database.Database, key: string): { action: ActionRecord; launchHash: string | null } | undefined {
   const r = prepared(db, 'SELECT * FROM actions WHERE launch_key = ?').get(key) as Record<string, unknown> | undefined;
   return r ? { action: actionFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;

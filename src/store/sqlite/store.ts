@@ -39,7 +39,7 @@ import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
-import { getAction, getActionByLaunchKey } from './get-action.ts';
+import { actionLeaseOwner, getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
@@ -252,6 +252,11 @@ export class SqliteStore implements Store {
     const a = getAction(this.db, id);
     if (a) await this.onDisk([a.id]);
     return a;
+  }
+
+  async actionLeaseOwner(id: string): Promise<string | null> {
+    this.refuseIfStopped();
+    return actionLeaseOwner(this.db, id);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {

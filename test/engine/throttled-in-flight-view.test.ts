@@ -1,0 +1,43 @@
+// An action held by a limit, once claimed and sent, is shown as being sent: a claim keeps the phase
+// `throttled` (so a hold is noted once), and the view used to show it held, with the claim's lease as
+// `throttledUntil`, for as long as its attempt took. Both stores.
+
+import { describe, expect, it } from 'vitest';
+import { NODE_BACKENDS } from '../helpers/callout-node.ts';
+import { fileMock, settle } from '../helpers/file-mock.ts';
+
+const mock = fileMock();
+
+for (const backend of NODE_BACKENDS)
+  describe(`${backend.name}: the view of a held action being sent`, () => {
+    it('says sending, not throttled, while its attempt is in flight', async () => {
+      const { c, close } = await backend.open();
+      try {
+        await c.connectors.create({ name: 'one-at-a-time', baseUrl: mock.url, maxConcurrency: 1 });
+        await c.actionTypes.create({ name: 'slow', connector: 'one-at-a-time', path: '/slow?ms=1500' });
+        const [first, second] = (await c.actions.launchMany([{ actionType: 'slow' }, { actionType: 'slow' }])) as [string, string];
+        c.start();
+        let firstClosedAt: number | null = null;
+        const seen: Array<{ at: number; phase: string | null; throttledUntil: string | null; heldBy: unknown }> = [];
+        const end = Date.now() + 10_000;
+        while (Date.now() < end) {
+          const [a, b] = await Promise.all([c.actions.getAction(first), c.actions.getAction(second)]);
+          if (b.state === 'closed') break;
+          if (a.state === 'closed') firstClosedAt ??= Date.now();
+          seen.push({ at: Date.now(), phase: b.phase, throttledUntil: b.throttledUntil, heldBy: b.heldBy });
+          await settle(25);
+        }
+        expect(firstClosedAt).not.toBeNull();
+        // Held while the first was in flight...
+        expect(seen.filter((s) => s.at < firstClosedAt!).map((s) => s.phase)).toContain('throttled');
+        // ...and sent once it ended (woken by that end): its 1.5 s attempt is seen as such.
+        const inFlight = seen.filter((s) => s.at > firstClosedAt! + 300);
+        expect(inFlight.length).toBeGreaterThan(10);
+        expect(inFlight.filter((s) => s.phase !== 'sending' || s.throttledUntil !== null || s.heldBy !== undefined)).toEqual([]);
+        await expect.poll(async () => (await c.actions.getAction(second)).resolution, { timeout: 5000 }).toBe('done_successfully');
+        expect(mock.sends(second)).toBe(1);
+      } finally {
+        await close();
+      }
+    }, 30_000);
+  });
