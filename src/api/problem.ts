@@ -114,7 +114,10 @@ export function errorHandler(logger: Logger) {
               : (v.message ?? 'is invalid');
         return [{ field, message }];
       });
-      return sendProblem(reply, problem('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors));
+      // A problem with the whole body (or query) has no field to name: the detail says which part.
+      const whole = `the ${fe.validationContext === 'querystring' ? 'query' : (fe.validationContext ?? 'body')}`;
+      const detail = errors.map((e) => `${e.field === '' ? whole : e.field} ${e.message}`).join('; ');
+      return sendProblem(reply, problem('VALIDATION_FAILED', detail, errors));
     }
     // Fastify's own request errors (body, content type, limits) carry their status: map it to our code.
     const code = fe.statusCode !== undefined ? FASTIFY_STATUS[fe.statusCode] : undefined;

@@ -104,7 +104,7 @@ export async function parseSlicedObject(
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
   skipSpace();
   // A list is answered as the schema answers a small one (422, not 400), without reading it.
-  if (buf[i] === 0x5b) throw new ValidationError([{ field: '', message: 'must be object' }]);
+  if (buf[i] === 0x5b) throw new ValidationError([{ field: '', message: 'must be object' }], 'the body must be object');
   expect(0x7b, '{');
   skipSpace();
   if (buf[i] === 0x7d) i++;

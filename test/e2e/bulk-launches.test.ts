@@ -174,6 +174,8 @@ for (const onPostgres of [false, true])
         const large = await h.api('POST', '/v1/bulk-launches', `[{"Title":${filler}}]`);
         expect([small.status, small.body.errors]).toEqual([422, [{ field: '', message: 'must be object' }]]);
         expect([large.status, large.body.errors]).toEqual([small.status, small.body.errors]);
+        // The detail says what was wrong, not " must be object".
+        expect([small.body.detail, large.body.detail]).toEqual(['the body must be object', 'the body must be object']);
       });
 
       it('a JSON body repeated with its Idempotency-Key and its fields in another order gets the first report; another body is a 409', async () => {
