@@ -1,7 +1,7 @@
 // The HTTP API: Fastify with one plugin per area, bearer API keys with roles and rate limits
 // (auth.ts), problem+json errors and an OpenAPI document generated from the route schemas.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Callout } from '../callout.ts';
@@ -112,13 +112,16 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   );
   app.addHook('onClose', async () => caps.close());
   // Every answer is what its Content-Type says (JSON, problem+json, YAML): never sniffed into a page.
-  app.addHook('onRequest', async (_req, reply) => {
+  const noRoute = (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`));
+  app.addHook('onRequest', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    // A route that does not exist is said so before its body is read: a mistyped path with a body
+    // that is broken, too large or of another type gets 404, not an answer about the body.
+    if (req.is404) return noRoute(req, reply);
   });
   app.setErrorHandler(errorHandler(callout.logger));
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problem('NOT_FOUND', `There is no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler(noRoute);
 
   await app.register(swagger, {
     openapi: {

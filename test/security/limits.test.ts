@@ -41,6 +41,17 @@ describe('bodies', () => {
     expect(res.body).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json' });
   });
 
+  it('a route that does not exist is 404 whatever its body: broken, too large or of another type', async () => {
+    for (const [body, type] of [
+      ['{"name": ', 'application/json'],
+      ['x'.repeat(6 * 1024 * 1024), 'application/json'],
+      ['<connector/>', 'application/xml'],
+    ] as const) {
+      const res = await h.api('POST', '/v1/connector', body, { 'content-type': type });
+      expect([res.status, res.body.code, res.body.detail]).toEqual([404, 'NOT_FOUND', 'There is no route POST /v1/connector']);
+    }
+  });
+
   it('a body that is not JSON is 400 BAD_REQUEST saying so', async () => {
     const res = await h.api('POST', '/v1/connectors', '{"name": ', { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
