@@ -12,7 +12,9 @@ const StepName = Type.String({
   description: 'unique in the process; expressions use steps.<name>',
 });
 const Expression = (description: string) => Type.String({ minLength: 1, maxLength: 10_000, description });
-const When = Type.Optional(Expression('JSONata condition over { case, steps }; false skips the step'));
+// Optional fields take null as absent too: a step read from GET (which gives them as null) saves back unchanged.
+const OrNull = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
+const When = OrNull(Expression('JSONata condition over { case, steps }; false skips the step; null or absent: always'));
 // No `default` keywords in the steps: they sit in an if/then, where Ajv's strict mode refuses them;
 // the defaults are the domain's (definition.ts).
 const OnFailure = Type.Optional(
@@ -20,7 +22,7 @@ const OnFailure = Type.Optional(
     description: 'stop (the default): the case waits at this step; continue: it goes on',
   }),
 );
-const Title = Type.Optional(Type.String({ maxLength: 500 }));
+const Title = OrNull(Type.String({ maxLength: 500 }));
 
 export const ManualStepBody = Type.Object(
   {
@@ -40,8 +42,8 @@ export const ExternalStepBody = Type.Object(
     kind: Type.Literal('external'),
     title: Title,
     actionType: Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name' }),
-    input: Type.Optional(Expression("JSONata over { case, steps } yielding the action's input object")),
-    useBodyOf: Type.Optional(Type.String({ description: 'an earlier map step whose result is the input' })),
+    input: OrNull(Expression("JSONata over { case, steps } yielding the action's input object")),
+    useBodyOf: OrNull(Type.String({ description: 'an earlier map step whose result is the input' })),
     waitForResponse: Type.Optional(Type.Boolean({ description: 'true (the default): the case waits for the outcome' })),
     when: When,
     onFailure: OnFailure,
@@ -83,7 +85,7 @@ export const ProcessStepBody = Type.Unsafe<Static<typeof ManualStepBody> | Stati
 export const ProcessBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    description: OrNull(Type.String({ maxLength: 2000 })),
     steps: Type.Array(ProcessStepBody, { minItems: 1, maxItems: MAX_STEPS }),
   },
   { additionalProperties: false },
