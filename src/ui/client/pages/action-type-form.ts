@@ -135,19 +135,20 @@ export function templatesOf(f: Form): Record<string, unknown> {
   };
 }
 
+/** The body of a POST or PATCH: an emptied box is sent as null, which clears it (a PATCH keeps what it leaves out). */
 export function bodyOf(f: Form): Record<string, unknown> {
   const response = Object.fromEntries(
-    (['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).filter((k) => f[k]).map((k) => [k, f[k]]),
+    (['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).map((k) => [k, f[k] || null]),
   );
   return {
     name: f.name,
-    ...(f.description ? { description: f.description } : {}),
+    description: f.description || null,
     connector: f.connector,
     method: f.method,
     ...templatesOf(f),
-    completion: { mode: f.mode, ...(f.timeout ? { timeout: f.timeout } : {}) },
+    completion: { mode: f.mode, timeout: f.timeout || null },
     retry: { maxRetries: Number(f.maxRetries), ...(f.interval ? { interval: f.interval } : {}), backoff: f.backoff },
-    ...(f.queue ? { allocation: { queue: f.queue } } : {}),
+    allocation: { queue: f.queue || null },
     response,
   };
 }

@@ -128,14 +128,16 @@ function bodyOf(f: Form, existing: Connector | undefined): Record<string, unknow
   // A secret is sent only when typed: an empty box keeps the stored one.
   for (const k of spec.secret) if (f.auth[k]) auth[k] = k === 'headers' ? parseLines(f.auth[k]!) : f.auth[k];
   const authChanged = !existing || existing.auth.type !== f.authType || Object.keys(auth).length > 1;
+  // An emptied box clears the stored value (a PATCH keeps what it leaves out).
+  const cleared = existing ? null : undefined;
   return {
     name: f.name,
-    ...(f.description ? { description: f.description } : {}),
+    description: f.description || cleared,
     baseUrl: f.baseUrl,
     ...(authChanged ? { auth } : {}),
     headers: parseLines(f.headers),
     rateLimits: f.rateLimits.filter((r) => r.limit).map((r) => ({ limit: Number(r.limit), per: r.per })),
-    ...(f.maxConcurrency ? { maxConcurrency: Number(f.maxConcurrency) } : {}),
+    maxConcurrency: f.maxConcurrency ? Number(f.maxConcurrency) : cleared,
     timeout: f.timeout,
   };
 }

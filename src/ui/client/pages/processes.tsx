@@ -75,6 +75,7 @@ export function ProcessPage({ name }: { name: string }) {
   const [description, setDescription] = useState('');
   const [steps, setSteps] = useState(EXAMPLE);
   const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState('');
   useEffect(() => {
     const p = existing.data;
     if (!p) return;
@@ -87,15 +88,18 @@ export function ProcessPage({ name }: { name: string }) {
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (parsed.error) return;
-    const body = { name: pname, ...(description ? { description } : {}), steps: parsed.steps };
+    // An emptied description is sent as null, which clears it (a PATCH keeps what it leaves out).
+    const body = { name: pname, description: description || null, steps: parsed.steps };
     try {
       const r = isNew
         ? await api<Process>('POST', '/v1/processes', body)
         : await api<Process>('PATCH', `/v1/processes/${encodeURIComponent(name)}`, body);
       setError(null);
+      setSaved(`Saved ${r.name}.`);
       announce(`Process ${r.name} saved`);
       navigate(`/ui/processes/${encodeURIComponent(r.name)}`, true);
     } catch (err) {
+      setSaved('');
       setError(err);
     }
   };
@@ -142,6 +146,7 @@ export function ProcessPage({ name }: { name: string }) {
           {isNew ? 'Create process' : 'Save process'}
         </button>
       </form>
+      {saved && <p role="status">{saved}</p>}
       {error && !(error instanceof ApiError && error.errors.length) ? <ErrorBox error={error} /> : null}
     </main>
   );

@@ -1,0 +1,86 @@
+// A builder edits what exists in a real browser: an emptied box clears the stored value (the forms
+// left empty boxes out of their PATCH, which keeps what it is not given, and said "Saved"), and an
+// existing process saves back (its steps, read with nulls, were refused with 422).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+
+describe('a builder editing connectors, action types and processes', () => {
+  let h: Harness;
+  let b: Browser;
+  let key: string;
+  beforeAll(async () => {
+    h = await startHarness({ start: false });
+    b = await launchBrowser();
+    key = await keyWith(h, 'bella', ['builder']);
+    expect((await h.api('POST', '/v1/queues', { name: 'hr' })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  it('clears a connector’s description and concurrency limit by emptying their boxes', async () => {
+    const c = await h.api('POST', '/v1/connectors', { name: 'crm', baseUrl: h.mock.url, description: 'old', maxConcurrency: 5 });
+    expect(c.status).toBe(201);
+    const page = await signedIn(b, h, key, `/ui/connectors/${c.body.id}`);
+    await expect.poll(() => page.getByLabel('Most attempts in flight').inputValue()).toBe('5');
+    await page.getByLabel('Description').fill('');
+    await page.getByLabel('Most attempts in flight').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved crm.' }).waitFor();
+    const after = (await h.api('GET', `/v1/connectors/${c.body.id}`)).body;
+    expect([after.description, after.maxConcurrency]).toEqual([null, null]);
+    await page.close();
+  });
+
+  it('clears an action type’s description, queue, completion timeout and output mapping', async () => {
+    const t = await h.api('POST', '/v1/action-types', {
+      name: 'clear-me',
+      connector: 'crm',
+      path: '/ok',
+      description: 'to be removed',
+      completion: { mode: 'callback', timeout: '2h' },
+      allocation: { queue: 'hr' },
+      response: { output: '{ "ticket": id }' },
+    });
+    expect(t.status).toBe(201);
+    const page = await signedIn(b, h, key, `/ui/action-types/${t.body.id}`);
+    await expect.poll(() => page.getByLabel('Queue for To Do').inputValue()).toBe('hr');
+    for (const label of ['Description', 'Queue for To Do', 'Completion timeout', 'output'])
+      await page.getByLabel(label, { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved clear-me.' }).waitFor();
+    const after = (await h.api('GET', `/v1/action-types/${t.body.id}`)).body;
+    expect([
+      after.description ?? null,
+      after.completion.timeout ?? null,
+      after.allocation.queue ?? null,
+      after.response.output ?? null,
+    ]).toEqual([null, null, null, null]);
+    await page.close();
+  });
+
+  it('saves an existing process as it was read, says so, and clears its description', async () => {
+    const p = await h.api('POST', '/v1/processes', {
+      name: 'onboard',
+      description: 'first',
+      steps: [
+        { name: 'approve', kind: 'manual', title: 'Approve', queue: 'hr' },
+        { name: 'ticket', kind: 'external', actionType: 'clear-me', input: '{ "a": 1 }' },
+      ],
+    });
+    expect(p.status).toBe(201);
+    const page = await signedIn(b, h, key, '/ui/processes/onboard');
+    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe('first');
+    await page.getByLabel('Description').fill('');
+    await page.getByRole('button', { name: 'Save process' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved onboard.' }).waitFor();
+    expect(await page.getByTestId('field-errors').count()).toBe(0);
+    const after = (await h.api('GET', '/v1/processes/onboard')).body;
+    expect([after.description, after.revision]).toEqual([null, p.body.revision + 1]);
+    expect(after.steps).toEqual(p.body.steps);
+    await page.close();
+  });
+});
