@@ -57,6 +57,19 @@ export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
 
 const BEARER = /^bearer[ \t]+([\x21-\x7e]{1,200})[ \t]*$/i;
 
+/**
+ * Whether the key or session a request was admitted with still admits it (not revoked, not signed
+ * out, its user not disabled): for answers that last, such as the live feed.
+ */
+export async function stillAdmitted(req: FastifyRequest, callout: Callout): Promise<boolean> {
+  const id = req.principal?.id;
+  if (id === undefined) return false;
+  const header = req.headers.authorization;
+  const key = header === undefined ? undefined : BEARER.exec(header)?.[1];
+  const principal = key !== undefined ? await callout.apiKeys.authenticate(key) : await principalFromCookie(req, callout);
+  return principal?.id === id;
+}
+
 export async function registerAuth(app: FastifyInstance, callout: Callout, limits: ApiLimits = {}): Promise<void> {
   const l = { ...DEFAULT_API_LIMITS, ...limits };
   app.decorateRequest('principal', null);

@@ -5,6 +5,7 @@
 // while at least one page listens (launches do not pass through the engine's events).
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { stillAdmitted } from '../api/auth.ts';
 import type { Callout } from '../callout.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { PEOPLE } from '../api/roles.ts';
@@ -20,6 +21,11 @@ export interface ActionChange {
 
 const STORE_DOWN = `event: store\ndata: ${JSON.stringify({ ok: false })}\n\n`;
 const STORE_BACK = `event: store\ndata: ${JSON.stringify({ ok: true })}\n\n`;
+/** The last message of a feed whose key was revoked or whose session ended. */
+const SIGNED_OUT = `event: signed-out\ndata: {}\n\n`;
+
+/** How often the key or session of each open feed is checked again (a store read per feed). */
+export const RECHECK_MS = 5000;
 
 /** Most changes listed in one message; beyond that the page is told to refetch everything it shows. */
 const MAX_IDS = 200;
@@ -51,7 +57,10 @@ export class EventHub {
   constructor(
     private readonly callout: Callout,
     private readonly intervalMs = 500,
+    private readonly recheckMs = RECHECK_MS,
   ) {}
+  private recheckedAt = performance.now();
+  private rechecking = false;
 
   /** Feeds open under this key (the principal's id). */
   feedsOf(keyId: string): number {
@@ -104,7 +113,28 @@ export class EventHub {
     this.write(told ? ': idle\n\n' : STORE_DOWN);
   }
 
+  /**
+   * Ends the feeds whose key was revoked (or its user disabled) or whose session was signed out since
+   * they opened: the key is checked only when a request comes, and a feed is one request that lasts.
+   */
+  private async recheck(): Promise<void> {
+    this.rechecking = true;
+    try {
+      for (const c of [...this.clients]) {
+        if (!c.request.principal) continue;
+        // A store that does not answer is not a sign-out: the feed says the store is down instead.
+        if ((await stillAdmitted(c.request, this.callout).catch(() => true)) || !this.clients.has(c)) continue;
+        this.remove(c);
+        c.raw.end(SIGNED_OUT);
+      }
+    } finally {
+      this.recheckedAt = performance.now();
+      this.rechecking = false;
+    }
+  }
+
   private async flush(): Promise<void> {
+    if (!this.rechecking && performance.now() - this.recheckedAt >= this.recheckMs) void this.recheck();
     const [newest] = await this.callout.store.listActions({ limit: 1 });
     if (this.storeDown) {
       this.storeDown = false;
