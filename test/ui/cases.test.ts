@@ -85,7 +85,10 @@ describe('cases and the builder of processes, queues and users', () => {
     await task.getByRole('button', { name: 'Add note' }).click();
     await page.locator('ul.notes li', { hasText: 'Checked with the manager' }).waitFor();
     expect(await page.locator('ul.notes li').first().textContent()).toContain('olga');
-    await task.getByRole('button', { name: 'Complete' }).click();
+    // Complete asks which resolution (Done Successfully chosen) before it closes anything.
+    await task.getByRole('button', { name: 'Complete…' }).click();
+    expect((await h.api('GET', `/v1/cases/${id}`)).body.status).not.toBe('closed');
+    await task.getByRole('button', { name: 'Complete', exact: true }).click();
 
     // No reload: the manual step turns done, the external step runs against the mock, the case closes.
     await expect.poll(() => status('approve'), { timeout: 10_000 }).toBe('Done');
@@ -151,8 +154,13 @@ describe('cases and the builder of processes, queues and users', () => {
     const page = await signedIn(b, h, operatorKey, `/ui/cases/${c.body.id}`);
     const task = page.locator('section.task');
     await task.getByRole('button', { name: 'Take over from pete' }).click();
-    await task.getByRole('button', { name: 'Complete' }).click();
+    await task.getByRole('button', { name: 'Complete…' }).click();
+    expect((await h.api('GET', `/v1/actions/${taskId}`)).body.state).toBe('in_progress');
+    await task.getByLabel('Not Done Successfully').check();
+    await task.getByRole('textbox', { name: 'Note' }).last().fill('No budget this quarter');
+    await task.getByRole('button', { name: 'Complete', exact: true }).click();
     await expect.poll(async () => (await h.api('GET', `/v1/actions/${taskId}`)).body.state).toBe('closed');
+    expect((await h.api('GET', `/v1/actions/${taskId}`)).body.resolution).toBe('not_done_successfully');
     const items = (await h.api('GET', `/v1/actions/${taskId}/timeline`)).body.items as Array<{ kind: string; message: string }>;
     expect(items.find((e) => e.kind === 'assigned')!.message).toContain('by olga (taken from pete)');
   });

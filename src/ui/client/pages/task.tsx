@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
+import { CompleteForm } from './complete-form.tsx';
 
 export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Session; onChange: () => void }) {
   const [note, setNote] = useState('');
@@ -11,6 +12,7 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
   const [assignee, setAssignee] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [completing, setCompleting] = useState(false);
   const base = `/v1/actions/${encodeURIComponent(a.id)}`;
   const act = async (path: string, body: unknown, said: string): Promise<boolean> => {
     setBusy(true);
@@ -43,15 +45,22 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               Pick up
             </button>
           )}
-          {a.state === 'in_progress' && !heldByOther(session, a) && (
-            <button type="button" disabled={busy} onClick={() => void act('complete', {}, 'Task completed')}>
-              Complete
+          {a.state === 'in_progress' && !heldByOther(session, a) && !completing && (
+            <button type="button" disabled={busy} aria-expanded="false" onClick={() => setCompleting(true)}>
+              Complete…
             </button>
           )}
           {heldByOther(session, a) && (
             <button type="button" disabled={busy} onClick={() => void act('assign', { assignee: 'me' }, 'Task taken over')}>
               Take over from {a.assignee}
             </button>
+          )}
+          {a.state === 'in_progress' && !heldByOther(session, a) && completing && (
+            <CompleteForm
+              a={a}
+              id={`${p}-complete`}
+              done={(body) => void act('complete', body, 'Task completed').then((ok) => ok && setCompleting(false))}
+            />
           )}
           <form
             class="inline"

@@ -1,0 +1,48 @@
+// Completing a task by hand: Done or Not Done Successfully, with an optional note. One form for the
+// action card and the case page's task panel, so a task is never closed by a single click.
+
+import { useState } from 'preact/hooks';
+import { titleOf, type ActionView } from '../api.ts';
+import { Field } from '../components.tsx';
+
+export function CompleteForm({ a, id, done }: { a: ActionView; id: string; done: (body: unknown) => void }) {
+  const [resolution, setResolution] = useState('done_successfully');
+  const [note, setNote] = useState('');
+  return (
+    <form
+      class="complete"
+      onSubmit={(e) => {
+        e.preventDefault();
+        done({ resolution, ...(note ? { note } : {}) });
+      }}
+    >
+      <fieldset>
+        <legend>Complete {titleOf(a)}</legend>
+        <label>
+          <input
+            type="radio"
+            name={`${id}-resolution`}
+            value="done_successfully"
+            checked={resolution === 'done_successfully'}
+            onChange={() => setResolution('done_successfully')}
+          />{' '}
+          Done Successfully
+        </label>
+        <label>
+          <input
+            type="radio"
+            name={`${id}-resolution`}
+            value="not_done_successfully"
+            checked={resolution === 'not_done_successfully'}
+            onChange={() => setResolution('not_done_successfully')}
+          />{' '}
+          Not Done Successfully
+        </label>
+        <Field label="Note" id={`${id}-note`}>
+          <textarea id={`${id}-note`} rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Complete</button>
+      </fieldset>
+    </form>
+  );
+}
