@@ -93,7 +93,8 @@ export class CaseLauncher {
         id: uuidv7(now),
         actionTypeId: null,
         caseId,
-        input: {},
+        // The step's title is what the task asks: lists and cards show it (a task has no action type to name it).
+        input: { title },
         reason: 'manual',
         queue,
         assignee: null,

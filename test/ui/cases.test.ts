@@ -79,6 +79,8 @@ describe('cases and the builder of processes, queues and users', () => {
     expect(await page.getByTestId('case-status').textContent()).toBe('Open');
 
     const task = page.locator('section.task');
+    // A manual step's task is named by the step's title, not "Manual task".
+    expect(await task.getByRole('heading').textContent()).toContain('Approve the laptop');
     await task.getByRole('button', { name: 'Pick up' }).click();
     await expect.poll(() => task.getByTestId('state').textContent()).toMatch(/^In Progress/);
     await task.getByLabel('Note').fill('Checked with the manager');
@@ -120,6 +122,7 @@ describe('cases and the builder of processes, queues and users', () => {
     const mine = (await h.api('GET', '/v1/actions?assignee=olga')).body.items as Array<{ id: string }>;
     expect(mine).toHaveLength(2);
     await expect.poll(() => page.locator('table.actions tbody tr').count()).toBe(2);
+    expect(await page.locator('table.actions tbody tr', { hasText: 'Approve the laptop' }).count()).toBe(2);
     await page.getByRole('link', { name: 'Unassigned' }).click();
     await page.waitForURL(/unassigned=true/);
     // The only other actions are the closed manual and external steps of the first case's run.

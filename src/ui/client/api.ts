@@ -108,5 +108,9 @@ export interface ActionView {
   closedAt: string | null;
 }
 
-/** What a person calls the action: its action type, or "Manual task" for a manual step's task. */
-export const titleOf = (a: { actionTypeName: string | null }): string => a.actionTypeName ?? 'Manual task';
+/** What a person calls the action: its action type, or a manual step's task by the step's title ("Manual task" without one). */
+export const titleOf = (a: { actionTypeName: string | null; input?: unknown }): string => {
+  if (a.actionTypeName !== null) return a.actionTypeName;
+  const title = (a.input as { title?: unknown } | null | undefined)?.title;
+  return typeof title === 'string' && title.trim() !== '' ? title : 'Manual task';
+};
