@@ -48,6 +48,8 @@ describe('a builder editing connectors, action types and processes', () => {
     expect(t.status).toBe(201);
     const page = await signedIn(b, h, key, `/ui/action-types/${t.body.id}`);
     await expect.poll(() => page.getByLabel('Queue for To Do').inputValue()).toBe('hr');
+    // Shown as it would be typed, not as "7200s".
+    expect(await page.getByLabel('Completion timeout').inputValue()).toBe('2h');
     for (const label of ['Description', 'Queue for To Do', 'Completion timeout', 'output'])
       await page.getByLabel(label, { exact: true }).fill('');
     await page.getByRole('button', { name: 'Save', exact: true }).click();

@@ -1,5 +1,7 @@
 // The action-type editor's model: the API's shapes and the form they are edited in, both ways.
 
+import { durationText } from '../duration.ts';
+
 export const TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'datetime', 'json'];
 export interface FieldSpec {
   type: string;
@@ -86,10 +88,10 @@ export function formOf(t: ActionType | undefined): Form {
       ]),
     ),
     mode: t?.completion.mode ?? 'response',
-    timeout: t?.completion.timeout ? `${t.completion.timeout / 1000}s` : '',
+    timeout: t?.completion.timeout ? durationText(t.completion.timeout) : '',
     maxRetries: String(t?.retry.maxRetries ?? 3),
     interval:
-      t?.retry.interval !== undefined ? (typeof t.retry.interval === 'number' ? `${t.retry.interval / 1000}s` : t.retry.interval) : '',
+      t?.retry.interval !== undefined ? (typeof t.retry.interval === 'number' ? durationText(t.retry.interval) : t.retry.interval) : '',
     backoff: t?.retry.backoff ?? 'exponential',
     queue: t?.allocation.queue ?? '',
     successWhen: t?.response.successWhen ?? '',

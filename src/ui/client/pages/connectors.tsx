@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { durationText } from '../duration.ts';
 
 interface Connector {
   id: string;
@@ -115,9 +116,9 @@ function formOf(c: Connector | undefined): Form {
       string
     >,
     headers: lines(c?.headers ?? {}),
-    rateLimits: (c?.rateLimits ?? []).map((r) => ({ limit: String(r.limit), per: `${r.per / 1000}s` })),
+    rateLimits: (c?.rateLimits ?? []).map((r) => ({ limit: String(r.limit), per: durationText(r.per) })),
     maxConcurrency: c?.maxConcurrency ? String(c.maxConcurrency) : '',
-    timeout: c ? `${c.timeout / 1000}s` : '30s',
+    timeout: c ? durationText(c.timeout) : '30s',
   };
 }
 
