@@ -211,6 +211,70 @@ describe('an external step whose action lands in To Do waits for the person who 
     expect(r.effects).toEqual([{ type: 'mark_escalated', step: 'laptop' }, { type: 'close_case' }]);
     expect(r.run).toMatchObject({ status: 'closed', escalated: true });
   });
+
+  it('an escalated step action retried by an operator runs the step again, and its success moves the case on', async () => {
+    const failed = ok(
+      await advance(
+        newStarter,
+        await atLaptop(),
+        closed({ step: 'laptop', actionId: 'act_laptop', resolution: 'not_done_successfully', escalated: true }),
+        ctx,
+      ),
+    ).run;
+    const again = {
+      type: 'action_changed',
+      step: 'laptop',
+      actionId: 'act_laptop',
+      reason: null,
+      resolution: null,
+      escalated: false,
+    } as const;
+    const waiting = ok(await advance(newStarter, failed, { ...again, state: 'waiting' }, ctx));
+    expect(waiting.changed).toBe(true);
+    expect(waiting.run.steps[1]).toMatchObject({ status: 'running', outcome: null, error: null });
+    const done = ok(
+      await advance(newStarter, waiting.run, closed({ step: 'laptop', actionId: 'act_laptop', output: { ticket: 'INC-9' } }), ctx),
+    );
+    expect(done.run.steps[1]).toMatchObject({ status: 'done', outcome: 'ACTION_HANDLED_SUCCESSFUL', output: { ticket: 'INC-9' } });
+    expect(statuses(done.run)).toEqual({ approve: 'done', laptop: 'done', shape: 'done', welcome: 'running' });
+    // Retried into To Do (a person completes it): the step waits for that person, as the first time.
+    const toDo = ok(await advance(newStarter, failed, todo('laptop', 'act_laptop'), ctx));
+    expect(toDo.run.steps[1]).toMatchObject({ status: 'waiting_for_person', outcome: 'ACTION_HANDLED_FAILED' });
+    // Another action's event does not reopen the step.
+    expect(await advance(newStarter, failed, { ...again, actionId: 'other', state: 'waiting' }, ctx)).toMatchObject({ ok: false });
+  });
+
+  it('a retried step action of a `continue` step records its success only; a closed case does not change', async () => {
+    const process = compileProcess({
+      name: 'two',
+      steps: [
+        { name: 'laptop', kind: 'external', actionType: 'order-laptop', input: '{ "Title": "x", "Queue": "hr" }', onFailure: 'continue' },
+        { name: 'check', kind: 'manual', title: 'check', queue: 'hr' },
+      ],
+    });
+    let run = ok(await advance(process, newCaseRun(process, {}), { type: 'case_started' }, ctx)).run;
+    run = ok(await advance(process, run, { type: 'action_queued', step: 'laptop', actionId: 'a1' }, ctx)).run;
+    run = ok(await advance(process, run, closed({ step: 'laptop', actionId: 'a1', resolution: 'not_done_successfully' }), ctx)).run;
+    expect(statuses(run)).toEqual({ laptop: 'failed', check: 'waiting_for_person' });
+    const reopened = ok(
+      await advance(
+        process,
+        run,
+        { type: 'action_changed', step: 'laptop', actionId: 'a1', state: 'waiting', reason: null, resolution: null, escalated: false },
+        ctx,
+      ),
+    );
+    expect(reopened.changed).toBe(false);
+    const r = ok(await advance(process, run, closed({ step: 'laptop', actionId: 'a1', output: { ok: 1 } }), ctx));
+    expect(r.run.steps[0]).toMatchObject({ status: 'done', outcome: 'ACTION_HANDLED_SUCCESSFUL', error: null, output: { ok: 1 } });
+    expect(statuses(r.run)).toEqual({ laptop: 'done', check: 'waiting_for_person' });
+    expect(r.effects).toEqual([]);
+
+    const closedCase = { ...run, status: 'closed' as const };
+    const late = ok(await advance(process, closedCase, closed({ step: 'laptop', actionId: 'a1' }), ctx));
+    expect(late.changed).toBe(false);
+    expect(late.run.steps[0]!.status).toBe('failed');
+  });
 });
 
 describe('input that fails the action type fields', () => {

@@ -146,8 +146,33 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
         run.escalated = true;
         r.effect({ type: 'mark_escalated', step: step.name });
       }
-      // A no-wait step's action runs on after the case moved on; a closed case only records escalation.
-      if (run.status === 'closed' || (step.status !== 'running' && step.status !== 'waiting_for_person')) return r.result();
+      // A closed case only records escalation, even when a failed step's action is retried and then
+      // succeeds: closing is final (the case's steps and data no longer change, as PATCH refuses), and
+      // the action's own record shows the retry.
+      if (run.status === 'closed') return r.result();
+      if (step.status === 'failed' && step.actionId === event.actionId) {
+        // The step's own action was reopened (an operator's Retry) or closed again.
+        if (def.onFailure === 'stop') {
+          // The case stopped at this step: it runs again, as the first time, and its close moves the case on.
+          step.status = def.kind === 'manual' ? 'waiting_for_person' : 'running';
+          step.outcome = null;
+          step.error = null;
+          r.changed = true;
+        } else {
+          // The case already went on past it (`continue`): waiting for the step again would hold
+          // later steps back, so only a final Done is recorded.
+          if (event.state === 'closed' && event.resolution === 'done_successfully') {
+            step.status = 'done';
+            if (def.kind === 'external') step.outcome = 'ACTION_HANDLED_SUCCESSFUL';
+            step.error = null;
+            if (event.output !== undefined) step.output = event.output;
+            r.changed = true;
+          }
+          return r.result();
+        }
+      }
+      // A no-wait step's action runs on after the case moved on.
+      if (step.status !== 'running' && step.status !== 'waiting_for_person') return r.result();
       if (step.actionId === null) step.actionId = event.actionId;
       switch (event.state) {
         case 'waiting':
