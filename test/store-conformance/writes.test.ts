@@ -258,6 +258,24 @@ eachStore((ctx) => {
       expect((await store.getCase('case-1'))!.data.e).toBe(5);
     });
 
+    it('the 256 KB of merged case data are counted as compact JSON on either store: exactly the limit merges, one byte more does not', async () => {
+      // Many short keys: as jsonb text (": " and ", ") this data is about 14% larger than as compact JSON.
+      const base: Record<string, string> = {};
+      for (let i = 0; i < 17_000; i++) base[`k${String(i).padStart(5, '0')}`] = 'vv';
+      await store.insertCase({ id: 'case-1', data: base, owner: null, createdAt: T0, updatedAt: T0 });
+      const pad = 256 * 1024 - Buffer.byteLength(JSON.stringify({ ...base, pad: '' }));
+      const items = [launched({ caseId: 'case-1' }), launched({ caseId: 'case-1' })];
+      await store.insertActions(items);
+      const close = (i: number, data: Record<string, unknown>, at: number) =>
+        write(items[i]!.action, { state: 'closed', phase: null, updatedAt: at }, [], [{ type: 'merge_case_data', data }]);
+      expect(await store.writeActions([close(0, { pad: 'x'.repeat(pad) }, T0 + 1)])).toEqual([true]);
+      expect(Buffer.byteLength(JSON.stringify((await store.getCase('case-1'))!.data))).toBe(256 * 1024);
+      expect(await store.writeActions([close(1, { d: 1 }, T0 + 2)])).toEqual([true]);
+      expect((await store.getCase('case-1'))!.data.d).toBeUndefined();
+      expect((await store.listTimeline(items[1]!.action.id)).map((t) => t.message).at(-1)).toMatch(/not merged/);
+      expect((await store.listTimeline(items[0]!.action.id)).map((t) => t.message).join()).not.toMatch(/not merged/);
+    });
+
     it('escalated notifies the case owner with the last error, newest first', async () => {
       await store.insertCase({ id: 'case-1', data: {}, owner: 'olga', createdAt: T0, updatedAt: T0 });
       await store.insertCase({ id: 'case-2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });

@@ -144,18 +144,22 @@ SELECT id FROM upd
 UNION ALL
 SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) FROM upd WHERE due_soon HAVING count(*) > 0) n`;
 
+// The cases a round merges into, locked, with the merged data's text when its jsonb text is over $3
+// bytes. jsonb::text writes ": " and ", " (and numbers in full), so it is never shorter than compact
+// JSON; only a text over the limit is measured again as compact JSON, as SQLite and the API measure.
+const MEASURE_CASE_MERGES = `
+SELECT c.id, CASE WHEN octet_length((c.data || m.data)::text) > $3 THEN (c.data || m.data)::text END AS text
+  FROM cases c JOIN jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb) ON c.id = m.id
+ WHERE c.id = ANY($2::text[])
+ ORDER BY c.id
+   FOR UPDATE OF c`;
+
 // Shallow merge, as SQLite's {...data, ...patch}; each case at most once per statement (roundsByCase).
 // The version moves, so a change computed from the data read before (a PATCH, a map step) is made again.
-// A merge that would make the case data larger than $3 bytes is not made: the ids of those cases
-// (that exist) come back, for their actions' timelines.
 const MERGE_CASE_DATA = `
-WITH upd AS (
-  UPDATE cases c SET data = c.data || m.data, updated_at = m.at, version = c.version + 1
-    FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
-   WHERE c.id = ANY($2::text[]) AND c.id = m.id AND octet_length((c.data || m.data)::text) <= $3
-  RETURNING c.id
-)
-SELECT id FROM cases WHERE id = ANY($2::text[]) AND id NOT IN (SELECT id FROM upd)`;
+UPDATE cases c SET data = c.data || m.data, updated_at = m.at, version = c.version + 1
+  FROM jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, at bigint)
+ WHERE c.id = ANY($2::text[]) AND c.id = m.id`;
 
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
@@ -228,6 +232,9 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
   });
 }
 
+/** The size of JSON text written compactly, as SQLite keeps case data and the API measures it. */
+const compactBytes = (text: string): number => Buffer.byteLength(JSON.stringify(JSON.parse(text)));
+
 /** The merges in rounds where each case is at most once, in write order. */
 function roundsByCase(merges: CaseDataMerge[]): CaseDataMerge[][] {
   const seen = new Map<string, number>();
@@ -260,17 +267,22 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
   // checked on its own (a batch rarely holds more than one output for a case: one round).
   const refused: Array<TimelineEntry & { actionId: string }> = [];
   for (const round of roundsByCase(plan.merges)) {
-    const r = await client.query<{ id: string }>({
+    const recordset = JSON.stringify(round.map((m) => ({ id: m.caseId, data: m.data, at: m.at })));
+    const measured = await client.query<{ id: string; text: string | null }>({
+      name: 'callout_measure_case_merges',
+      text: MEASURE_CASE_MERGES,
+      values: [recordset, round.map((m) => m.caseId), MAX_CASE_DATA_BYTES],
+    });
+    // A merge that would make the case data larger than the limit is not made (cases that do not exist: none is).
+    const tooBig = new Set(measured.rows.filter((r) => r.text !== null && compactBytes(r.text) > MAX_CASE_DATA_BYTES).map((r) => r.id));
+    const fits = round.filter((m) => !tooBig.has(m.caseId) && measured.rows.some((r) => r.id === m.caseId));
+    for (const m of round) if (tooBig.has(m.caseId)) refused.push({ ...mergeRefusedEntry(m, m.at), actionId: m.actionId });
+    if (fits.length === 0) continue;
+    await client.query({
       name: 'callout_merge_case_data',
       text: MERGE_CASE_DATA,
-      values: [
-        JSON.stringify(round.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))),
-        round.map((m) => m.caseId),
-        MAX_CASE_DATA_BYTES,
-      ],
+      values: [JSON.stringify(fits.map((m) => ({ id: m.caseId, data: m.data, at: m.at }))), fits.map((m) => m.caseId)],
     });
-    const ids = new Set(r.rows.map((x) => x.id));
-    for (const m of round) if (ids.has(m.caseId)) refused.push({ ...mergeRefusedEntry(m, m.at), actionId: m.actionId });
   }
   await insertTimeline(client, refused);
   if (plan.notices.length > 0) {
