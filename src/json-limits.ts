@@ -33,34 +33,39 @@ export function describeBytes(n: number): string {
 
 /**
  * What is wrong with `value` as JSON within `limits` ("is nested deeper than 32 levels", "is larger
- * than 256 KB as JSON"), or undefined when it fits. The size is UTF-8 JSON text (numbers and
- * separators counted approximately), abandoned as soon as the limit is passed.
+ * than 256 KB as JSON"), or undefined when it fits. The size is that of its compact UTF-8 JSON text
+ * (JSON.stringify's), abandoned as soon as the limit is passed.
  */
 export function jsonProblem(value: unknown, limits: JsonLimits): string | undefined {
   const size = jsonSize(value, limits);
   return typeof size === 'string' ? size : undefined;
 }
 
-/** jsonProblem's measure: the value's approximate size as JSON in bytes when it fits, else the problem. */
+/** jsonProblem's measure: the value's size as compact JSON in bytes when it fits, else the problem. */
 export function jsonSize(value: unknown, limits: JsonLimits): number | string {
   let bytes = 0;
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!;
-    if (v === null || v === undefined || typeof v === 'boolean') bytes += 5;
-    else if (typeof v === 'number') bytes += 24;
+    if (v === null || v === undefined || v === true)
+      bytes += 4; // null (undefined in an array), true
+    else if (v === false) bytes += 5;
+    // A number as JSON writes it (at most 24 characters; NaN and Infinity as null).
+    else if (typeof v === 'number') bytes += Number.isFinite(v) ? String(v).length : 4;
     else if (typeof v === 'string') bytes += v.length > limits.maxBytes ? v.length : jsonBytes(v);
+    else if (typeof v === 'bigint') bytes += String(v).length;
     else if (typeof v === 'object') {
       if (depth >= limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels`;
       if (Array.isArray(v)) {
-        bytes += 2 + v.length;
+        bytes += 2 + Math.max(0, v.length - 1); // brackets and commas
         for (let i = v.length - 1; i >= 0 && bytes <= limits.maxBytes; i--) stack.push({ v: v[i], depth: depth + 1 });
       } else {
-        const entries = Object.entries(v as Record<string, unknown>);
-        bytes += 2;
+        // JSON leaves out members whose value is undefined (or a function).
+        const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== 'function');
+        bytes += 2 + Math.max(0, entries.length - 1); // braces and commas
         for (let i = entries.length - 1; i >= 0 && bytes <= limits.maxBytes; i--) {
           const [k, x] = entries[i]!;
-          bytes += jsonBytes(k) + 2;
+          bytes += jsonBytes(k) + 1; // the key and its colon
           stack.push({ v: x, depth: depth + 1 });
         }
       }
