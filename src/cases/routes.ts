@@ -19,7 +19,16 @@ const CASE_READERS = ['operator', 'integration', 'builder'] as const;
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const CaseWithActions = Type.Object(
-  { ...CaseViewSchema.properties, actions: Type.Array(ActionViewSchema, { description: "the case's actions and tasks" }) },
+  {
+    ...CaseViewSchema.properties,
+    actions: Type.Array(ActionViewSchema, {
+      description: "the case's newest actions and tasks: at most 500, and the answer stops at about 4 MB",
+    }),
+    actionsNext: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'null when `actions` holds them all; else some were left out: pass it as `before` to GET /v1/actions?caseId= for the rest',
+    }),
+  },
   { additionalProperties: false },
 );
 const CasePage = Page(CaseViewSchema);

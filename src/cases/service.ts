@@ -32,6 +32,11 @@ export interface CaseServiceDeps {
 
 export type { CaseView } from './schemas.ts';
 
+/** A case as GET, POST and PATCH answer it: with its newest actions (see getCase). */
+export type CaseWithActions = CaseView & { actions: ActionView[]; actionsNext: string | null };
+/** The most actions a case's answer holds; the action list (by caseId) pages through the rest. */
+const MAX_CASE_ACTIONS = 500;
+
 export function caseView(c: CaseRow): CaseView {
   return {
     id: c.id,
@@ -55,10 +60,7 @@ export class CaseService {
   constructor(private readonly d: CaseServiceDeps) {}
 
   /** Creates a case; with an idempotency key a repeat of the same body returns the first case (created: false). */
-  async createCase(
-    body: CaseBody = {},
-    opts: { idempotencyKey?: string } = {},
-  ): Promise<{ case: CaseView & { actions: ActionView[] }; created: boolean }> {
+  async createCase(body: CaseBody = {}, opts: { idempotencyKey?: string } = {}): Promise<{ case: CaseWithActions; created: boolean }> {
     // `data` is bounded like a launch's input, the other fields like any other launch field.
     checkLaunchLimits(body, ['data']);
     const request = opts.idempotencyKey !== undefined ? requestHash(body) : undefined;
@@ -110,7 +112,7 @@ export class CaseService {
     if (problem) throw new ValidationError([{ field: 'owner', message: problem }]);
   }
 
-  private async findLaunch(key: string, request: RequestHash): Promise<(CaseView & { actions: ActionView[] }) | undefined> {
+  private async findLaunch(key: string, request: RequestHash): Promise<CaseWithActions | undefined> {
     const prior = await this.d.store.getCaseByLaunchKey(key);
     if (!prior) return undefined;
     if (!request.matches(prior.launchHash)) throw new ConflictError('This Idempotency-Key was used for a different case');
@@ -126,12 +128,22 @@ export class CaseService {
     }
   }
 
-  /** The case with its steps and its actions (the newest 500). */
-  async getCase(id: string): Promise<CaseView & { actions: ActionView[] }> {
+  /**
+   * The case with its steps and its newest actions: at most 500, and cut at about 4 MB (MAX_PAGE_BYTES)
+   * as the action list is, so a case of many large actions is not one huge answer. `actionsNext` says
+   * that actions were left out: it is the `before` of GET /v1/actions?caseId= for the rest.
+   */
+  async getCase(id: string): Promise<CaseWithActions> {
     const c = await this.d.store.getCase(id);
     if (!c) throw new NotFoundError('Case', id);
-    const actions = await Promise.all((await this.d.store.listActions({ caseId: id, limit: 500 })).map((a) => this.d.actions.view(a)));
-    return { ...caseView(c), actions };
+    const {
+      actions: rows,
+      more,
+      resumeBefore,
+    } = await this.d.store.listActionsPage({ caseId: id, limit: MAX_CASE_ACTIONS }, MAX_PAGE_BYTES);
+    const actions = await Promise.all(rows.map((a) => this.d.actions.view(a)));
+    const actionsNext = resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null);
+    return { ...caseView(c), actions, actionsNext };
   }
 
   /** A page of cases, newest first; `next` is the `before` of the following page. A page ends early at about 4 MB of data (MAX_PAGE_BYTES). */
@@ -151,7 +163,7 @@ export class CaseService {
   }
 
   /** Changes the title, the owner or (merged shallowly) the data of an open case. */
-  async updateCase(id: string, patch: CasePatchBody): Promise<CaseView & { actions: ActionView[] }> {
+  async updateCase(id: string, patch: CasePatchBody): Promise<CaseWithActions> {
     checkLaunchLimits(patch, ['data']);
     if (patch.owner !== undefined) await this.checkOwner(patch.owner);
     for (let i = 0; i < 10; i++) {
@@ -176,7 +188,7 @@ export class CaseService {
   }
 
   /** Closes the case (a second close changes nothing). Its open actions stay as they are. */
-  async closeCase(id: string): Promise<CaseView & { actions: ActionView[] }> {
+  async closeCase(id: string): Promise<CaseWithActions> {
     for (let i = 0; i < 10; i++) {
       const c = await this.d.store.getCase(id);
       if (!c) throw new NotFoundError('Case', id);
