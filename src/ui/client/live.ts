@@ -1,5 +1,13 @@
-// The page's one server-sent event stream (GET /v1/events): which actions changed and the newest
+// The browser's one server-sent event stream (GET /v1/events): which actions changed and the newest
 // action id. Screens subscribe and refetch only what they show.
+//
+// One stream per browser, not per tab: a browser opens at most 6 HTTP/1.1 connections to a host, so
+// six tabs each holding a stream left a seventh unable to load anything. The tab holding the Web Lock
+// opens the stream and relays its messages to the other tabs over a BroadcastChannel; when it closes,
+// the next waiting tab takes over. Without Web Locks (plain http on a host other than localhost is not
+// a secure context), each tab holds its own stream only while it is visible.
+
+import { api } from './api.ts';
 
 export interface LiveMessage {
   changes: Array<{ id: string; state: string; phase: string | null; reason: string | null; resolution: string | null }>;
@@ -8,35 +16,137 @@ export interface LiveMessage {
 }
 
 type Listener = (m: LiveMessage) => void;
+type Relayed = { type: 'actions'; m: LiveMessage } | { type: 'store'; ok: boolean };
+
 const listeners = new Set<Listener>();
-let source: EventSource | null = null;
 /** Told when the server says its store stopped answering (false) or answers again (true). */
 const storeListeners = new Set<(ok: boolean) => void>();
+const LOCK = 'callout-live';
+/** Messages may have been missed (a new stream, a tab shown again): every screen refetches what it shows. */
+const RESYNC: LiveMessage = { changes: [], overflow: true, newestId: null };
+
+let running: { stop: () => void } | null = null;
 
 export function onStoreStatus(l: (ok: boolean) => void): () => void {
   storeListeners.add(l);
   return () => void storeListeners.delete(l);
 }
 
+function deliver(r: Relayed): void {
+  if (r.type === 'actions') for (const x of listeners) x(r.m);
+  else for (const x of storeListeners) x(r.ok);
+}
+
+interface Stream {
+  close(): void;
+}
+
+/**
+ * Opens the stream; `emit` gets each message, `reopened` is called when it opens again after the browser
+ * gave it up. A browser gives up on an answer other than 200 (signed out, a restart): the session is checked
+ * (a 401 signs the page out, which closes the stream and frees the lock for the other tabs), else it is
+ * opened again a little later.
+ */
+function openStream(emit: (r: Relayed) => void, reopened: () => void): Stream {
+  let source: EventSource;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  const open = (): void => {
+    source = new EventSource('/v1/events');
+    source.addEventListener('actions', (e) => emit({ type: 'actions', m: JSON.parse((e as MessageEvent<string>).data) as LiveMessage }));
+    source.addEventListener('store', (e) =>
+      emit({ type: 'store', ok: (JSON.parse((e as MessageEvent<string>).data) as { ok: boolean }).ok }),
+    );
+    source.addEventListener('error', () => {
+      if (source.readyState !== EventSource.CLOSED || closed) return;
+      void api('GET', '/ui/session').then(
+        () => {
+          if (!closed) timer = setTimeout(() => (open(), source.addEventListener('open', reopened, { once: true })), 5000);
+        },
+        () => undefined,
+      );
+    });
+  };
+  open();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      source.close();
+    },
+  };
+}
+
+/** One stream for all tabs: the lock's holder reads it and relays it. */
+function shared(): { stop: () => void } {
+  const channel = new BroadcastChannel(LOCK);
+  const abort = new AbortController();
+  let heard = false;
+  let source: Stream | null = null;
+  let release: (() => void) | null = null;
+  channel.onmessage = (e: MessageEvent<Relayed>) => {
+    heard = true;
+    deliver(e.data);
+  };
+  const emit = (r: Relayed): void => {
+    deliver(r);
+    channel.postMessage(r);
+  };
+  navigator.locks
+    .request(LOCK, { signal: abort.signal }, () => {
+      if (abort.signal.aborted) return undefined;
+      const resync = (): void => emit({ type: 'actions', m: RESYNC });
+      source = openStream(emit, resync);
+      // Another tab held the stream until now: what changed while it was handed over is unknown.
+      if (heard) resync();
+      return new Promise<void>((done) => (release = done));
+    })
+    .catch(() => undefined);
+  return {
+    stop() {
+      abort.abort();
+      source?.close();
+      release?.();
+      channel.close();
+    },
+  };
+}
+
+/** A stream of this tab's own, closed while the tab is hidden. */
+function perTab(): { stop: () => void } {
+  let source: Stream | null = null;
+  let first = true;
+  const sync = (): void => {
+    if (document.visibilityState === 'hidden') {
+      source?.close();
+      source = null;
+    } else if (!source) {
+      source = openStream(deliver, () => deliver({ type: 'actions', m: RESYNC }));
+      // What changed while the tab was hidden was not heard.
+      if (!first) deliver({ type: 'actions', m: RESYNC });
+    }
+    first = false;
+  };
+  document.addEventListener('visibilitychange', sync);
+  sync();
+  return {
+    stop() {
+      document.removeEventListener('visibilitychange', sync);
+      source?.close();
+      source = null;
+    },
+  };
+}
+
 export function subscribe(l: Listener): () => void {
   listeners.add(l);
-  if (!source) {
-    source = new EventSource('/v1/events');
-    source.addEventListener('actions', (e) => {
-      const m = JSON.parse((e as MessageEvent<string>).data) as LiveMessage;
-      for (const x of listeners) x(m);
-    });
-    source.addEventListener('store', (e) => {
-      const { ok } = JSON.parse((e as MessageEvent<string>).data) as { ok: boolean };
-      for (const x of storeListeners) x(ok);
-    });
-  }
+  running ??= typeof navigator.locks?.request === 'function' && typeof BroadcastChannel === 'function' ? shared() : perTab();
   return () => {
     listeners.delete(l);
   };
 }
 
 export function closeLive(): void {
-  source?.close();
-  source = null;
+  running?.stop();
+  running = null;
 }

@@ -1,0 +1,45 @@
+// Many tabs of one browser: they share one live stream (a browser opens at most 6 HTTP/1.1
+// connections to a host, so a stream per tab left the seventh tab unable to load), the tabs that do
+// not hold it still hear every change, and closing the tab that holds it hands it to another.
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { launchBrowser, signedIn, type Browser } from './browser.ts';
+
+describe('live updates across many tabs', () => {
+  let h: Harness;
+  let b: Browser;
+  beforeAll(async () => {
+    h = await startHarness();
+    b = await launchBrowser();
+    await connector(h);
+    await actionType(h, { name: 'open-ticket', path: '/ok' });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  const banner = (p: Page) => p.getByRole('button', { name: /new — show/ });
+
+  it('nine tabs all load, and all hear a launch, also after the stream holder closes', async () => {
+    const first = await signedIn(b, h, h.adminKey, '/ui/work');
+    await first.getByText('No actions match these filters.').waitFor();
+    const tabs: Page[] = [first];
+    for (let i = 2; i <= 9; i++) {
+      const p = await b.context.newPage();
+      await p.goto(`${h.url}/ui/work`);
+      // Well under the default timeout: a tab that waits for a free connection never gets here.
+      await p.getByText('No actions match these filters.').waitFor({ timeout: 8000 });
+      tabs.push(p);
+    }
+    await launch(h, 'open-ticket');
+    for (const p of tabs) await expect.poll(() => banner(p).textContent(), { timeout: 8000 }).toContain('+1 new');
+
+    // The first tab took the stream; without it, another tab opens it and the rest still hear.
+    await first.close();
+    await launch(h, 'open-ticket');
+    for (const p of tabs.slice(1)) await expect.poll(() => banner(p).textContent(), { timeout: 8000 }).toContain('+2 new');
+  });
+});
