@@ -27,6 +27,13 @@ const KEYS: Array<[key: string, word: string]> = [
 const FILTER_KEYS = KEYS.map(([k]) => k);
 const COUNT_KEYS = ['actionType', 'connector', 'q', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated'];
 const PAGE = 50;
+/** Live refresh pacing: the shown page at most this often, the counts this often (slower for a while after an overflow). */
+const LIST_EVERY_MS = 3000;
+const COUNTS_EVERY_MS = 1000;
+const COUNTS_EVERY_OVERFLOW_MS = 5000;
+const OVERFLOW_SLOW_MS = 10_000;
+/** More changed rows than this in one message: one list call instead of a request per row. */
+const FEW = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Filters = Record<string, string | undefined>;
@@ -226,47 +233,100 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
   const countsKey = qs(Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]])));
   const counts = useData(() => api<Counts>('GET', `/v1/actions/counts${countsKey}`), [countsKey]);
   const [fresh, setFresh] = useState(0);
-  const state = useRef({ list, counts, f, before, countsDue: false, checkedNewest: '' });
-  state.current = { ...state.current, list, counts, f, before };
+  const state = useRef({ list, counts, f, before, key, countsKey, checkedNewest: '' });
+  state.current = { ...state.current, list, counts, f, before, key, countsKey };
   useEffect(() => {
     setFresh(0);
     state.current.checkedNewest = '';
   }, [key]);
 
   useEffect(() => {
-    // Counts at most once a second however busy the engine is.
-    const timer = setInterval(() => {
-      if (!state.current.countsDue) return;
-      state.current.countsDue = false;
-      state.current.counts.reload();
-    }, 1000);
+    // A busy engine must not turn into a request per row per message: the page is read again with one
+    // list call at most every LIST_EVERY_MS, and the counts (16 COUNTs) one at a time, slower under overflow.
+    const due = {
+      counts: false,
+      list: false,
+      newest: false,
+      newestBusy: false,
+      newestAt: 0,
+      countsBusy: false,
+      listBusy: false,
+      countsAt: 0,
+      listAt: 0,
+      overflowAt: -Infinity,
+    };
+    const merge = (got: ActionView[]): void => {
+      const byId = new Map(got.map((a) => [a.id, a]));
+      const cur = state.current.list.data;
+      if (!cur) return;
+      for (const a of byId.values()) {
+        const old = cur.items.find((x) => x.id === a.id);
+        if (old && stateText(old) !== stateText(a)) announce(`${titleOf(a)} is now ${stateText(a)}`);
+      }
+      state.current.list.setData({ ...cur, items: cur.items.map((x) => byId.get(x.id) ?? x) });
+    };
+    const tick = (): void => {
+      const now = Date.now();
+      const s = state.current;
+      const countsEvery = now - due.overflowAt < OVERFLOW_SLOW_MS ? COUNTS_EVERY_OVERFLOW_MS : COUNTS_EVERY_MS;
+      if (due.counts && !due.countsBusy && now - due.countsAt >= countsEvery) {
+        due.counts = false;
+        due.countsBusy = true;
+        due.countsAt = now;
+        const k = s.countsKey;
+        void api<Counts>('GET', `/v1/actions/counts${k}`)
+          .then(
+            (c) => k === state.current.countsKey && state.current.counts.setData(c),
+            () => undefined,
+          )
+          .finally(() => (due.countsBusy = false));
+      }
+      if (due.list && !due.listBusy && now - due.listAt >= LIST_EVERY_MS) {
+        due.list = false;
+        due.listBusy = true;
+        due.listAt = now;
+        const k = s.key;
+        // The same page as shown (same filters and cursor): rows are updated in place, none inserted.
+        void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, before: s.before, limit: String(PAGE) })}`)
+          .then(
+            (r) => k === state.current.key && merge(r.items),
+            () => undefined,
+          )
+          .finally(() => (due.listBusy = false));
+      }
+      if (due.newest && !due.newestBusy && now - due.newestAt >= LIST_EVERY_MS && !s.before) {
+        due.newest = false;
+        due.newestBusy = true;
+        due.newestAt = now;
+        const k = s.key;
+        const top = s.list.data?.items[0]?.id ?? '';
+        void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, limit: '100' })}`)
+          .then(
+            (r) => k === state.current.key && setFresh(r.items.filter((a) => a.id > top).length),
+            () => undefined,
+          )
+          .finally(() => (due.newestBusy = false));
+      }
+    };
+    const timer = setInterval(tick, 500);
     const off = subscribe((m) => {
       const s = state.current;
       const items = s.list.data?.items;
       if (!items) return;
-      s.countsDue = true;
+      due.counts = true;
       const shown = new Set(items.map((a) => a.id));
-      const changed = m.overflow ? items.map((a) => a.id) : m.changes.filter((c) => shown.has(c.id)).map((c) => c.id);
-      if (changed.length > 0)
-        void Promise.all(changed.map((id) => api<ActionView>('GET', `/v1/actions/${id}`).catch(() => undefined))).then((got) => {
-          const byId = new Map(got.filter((a): a is ActionView => !!a).map((a) => [a.id, a]));
-          const cur = state.current.list.data;
-          if (!cur) return;
-          for (const a of byId.values()) {
-            const old = cur.items.find((x) => x.id === a.id);
-            if (old && stateText(old) !== stateText(a)) announce(`${titleOf(a)} is now ${stateText(a)}`);
-          }
-          state.current.list.setData({ ...cur, items: cur.items.map((x) => byId.get(x.id) ?? x) });
-        });
+      const changed = m.changes.filter((c) => shown.has(c.id)).map((c) => c.id);
+      if (m.overflow) due.overflowAt = Date.now();
+      if (m.overflow || changed.length > FEW) due.list = true;
+      else if (changed.length > 0)
+        void Promise.all(changed.map((id) => api<ActionView>('GET', `/v1/actions/${id}`).catch(() => undefined))).then((got) =>
+          merge(got.filter((a): a is ActionView => !!a)),
+        );
       // New actions: counted on the first page, never inserted under the reader's cursor.
-      const top = items[0]?.id ?? '';
-      if (!s.before && m.newestId && m.newestId > top && m.newestId !== s.checkedNewest) {
+      if (!s.before && m.newestId && m.newestId > (items[0]?.id ?? '') && m.newestId !== s.checkedNewest) {
         // Once per new newest id: a launch that the filters leave out costs one look, not one per message.
         s.checkedNewest = m.newestId;
-        void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, limit: '100' })}`).then(
-          (r) => setFresh(r.items.filter((a) => a.id > top).length),
-          () => undefined,
-        );
+        due.newest = true;
       }
     });
     return () => {
