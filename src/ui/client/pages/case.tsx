@@ -1,9 +1,10 @@
 // The case page: its data, the process's steps with their statuses and outcomes, its actions with
 // escalations highlighted ('Closed - Not Done Successfully'), the open tasks to work on, the notes.
-// Live: a change to one of its actions (server-sent events) refetches the case; the case worker
-// moves steps just after an action closes, so while the case is open it is also read every 3 s.
+// Live: a change to one of its actions (server-sent events) refetches the case and that action's
+// notes; the case worker moves steps just after an action closes, so while the case is open the case
+// alone is also read every 3 s.
 
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -40,17 +41,14 @@ interface Note {
 }
 
 /** Notes are the messages on the timelines of the case's actions (the newest 30 actions). */
-async function loadNotes(actions: ActionView[]): Promise<Note[]> {
-  const lists = await Promise.all(
-    actions.slice(0, 30).map(async (action) => {
-      const t = await api<{ items: Array<{ at: string; actor: string; kind: string; message: string }> }>(
-        'GET',
-        `/v1/actions/${encodeURIComponent(action.id)}/timeline`,
-      );
-      return t.items.filter((x) => x.kind === 'message').map((x) => ({ at: x.at, actor: x.actor, message: x.message, action }));
-    }),
+const NOTES_OF = 30;
+
+async function notesOf(action: ActionView): Promise<Note[]> {
+  const t = await api<{ items: Array<{ at: string; actor: string; kind: string; message: string }> }>(
+    'GET',
+    `/v1/actions/${encodeURIComponent(action.id)}/timeline`,
   );
-  return lists.flat().sort((a, b) => (a.at < b.at ? 1 : -1));
+  return t.items.filter((x) => x.kind === 'message').map((x) => ({ at: x.at, actor: x.actor, message: x.message, action }));
 }
 
 const STEP_LABELS: Record<string, string> = {
@@ -63,27 +61,67 @@ const STEP_LABELS: Record<string, string> = {
 };
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
-  const c = useData(async () => {
-    const k = await api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`);
-    return { k, notes: await loadNotes(k.actions) };
-  }, [id]);
+  const c = useData(() => api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`), [id]);
+  // Notes per action id, read when first shown and again only when the feed says that action changed:
+  // reading every timeline with every reload of the case cost up to 30 requests each 3 s.
+  const [notes, setNotes] = useState<{ id: string; of: Map<string, Note[]> }>({ id, of: new Map() });
+  const stale = useRef(new Set<string>());
+  const reading = useRef(new Set<string>());
+  const seenAt = useRef(new Map<string, string>());
+  const current = useRef(id);
+  current.current = id;
   const prev = useRef<string | null>(null);
-  const open = c.data?.k.status !== 'closed';
+  const k = c.data;
+  const open = k?.status !== 'closed';
+  useEffect(() => {
+    if (!k) return;
+    const cur = notes.id === id ? notes.of : new Map<string, Note[]>();
+    const read = k.actions.slice(0, NOTES_OF).filter((a) => {
+      // A note changes its action's updatedAt: also caught when the feed overflowed or the task panel added it.
+      if (seenAt.current.get(a.id) !== a.updatedAt) stale.current.add(a.id);
+      return (!cur.has(a.id) || stale.current.has(a.id)) && !reading.current.has(a.id);
+    });
+    for (const a of read) {
+      stale.current.delete(a.id);
+      reading.current.add(a.id);
+      seenAt.current.set(a.id, a.updatedAt);
+    }
+    if (read.length === 0) return;
+    void Promise.all(
+      read.map((a) =>
+        notesOf(a).then(
+          (n) => [a.id, n] as const,
+          () => [a.id, cur.get(a.id) ?? []] as const,
+        ),
+      ),
+    ).then((got) => {
+      for (const [aid] of got) reading.current.delete(aid);
+      if (current.current !== id) return;
+      setNotes((s) => {
+        const of = new Map(s.id === id ? s.of : []);
+        for (const [aid, n] of got) of.set(aid, n);
+        return { id, of };
+      });
+    });
+  }, [id, k]);
   useEffect(
     () =>
       subscribe((m) => {
-        const shown = new Set(c.data?.k.actions.map((a) => a.id) ?? []);
-        if (m.overflow || m.changes.some((x) => shown.has(x.id))) c.reload();
+        const shown = new Set(k?.actions.map((a) => a.id) ?? []);
+        const changed = m.changes.filter((x) => shown.has(x.id));
+        for (const x of changed) stale.current.add(x.id);
+        if (m.overflow || changed.length > 0) c.reload();
       }),
-    [id, c.data],
+    [id, k],
   );
   useEffect(() => {
+    // The case alone (cheap): the case worker moves steps after an action closes, which the feed does not carry.
     if (!open) return;
     const t = setInterval(() => c.reload(), 3000);
     return () => clearInterval(t);
   }, [id, open]);
   // Say step changes out loud: "step approve: done".
-  const sig = c.data ? c.data.k.steps.map((s) => `${s.name}:${s.status}`).join(',') + `|${c.data.k.status}` : null;
+  const sig = k ? k.steps.map((s) => `${s.name}:${s.status}`).join(',') + `|${k.status}` : null;
   useEffect(() => {
     if (prev.current && sig && prev.current !== sig) announce(`Case updated: ${sig.replace(/[:,|]/g, ' ')}`);
     prev.current = sig;
@@ -91,24 +129,24 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
 
   const head = (
     <h1 tabIndex={-1}>
-      {c.data?.k.title ?? 'Case'} {c.data && <span class="muted">{c.data.k.id.slice(-8)}</span>}
+      {k?.title ?? 'Case'} {k && <span class="muted">{k.id.slice(-8)}</span>}
     </h1>
   );
-  if (c.error && !c.data)
+  if (c.error && !k)
     return (
       <main id="main">
         {head}
         <ErrorBox error={c.error} />
       </main>
     );
-  if (!c.data)
+  if (!k)
     return (
       <main id="main">
         {head}
         <p class="loading">Loading…</p>
       </main>
     );
-  const { k, notes } = c.data;
+  const shownNotes = [...(notes.id === id ? notes.of.values() : [])].flat().sort((a, b) => (a.at < b.at ? 1 : -1));
   const escalated = k.actions.filter((a) => a.escalated);
   const tasks = k.actions.filter((a) => a.state === 'todo' || a.state === 'in_progress');
   return (
@@ -216,11 +254,11 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         </table>
       )}
       <h2>Notes</h2>
-      {notes.length === 0 ? (
+      {shownNotes.length === 0 ? (
         <p class="empty">No notes yet.</p>
       ) : (
         <ul class="timeline notes">
-          {notes.map((n, i) => (
+          {shownNotes.map((n, i) => (
             <li key={i}>
               <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on {titleOf(n.action)}: <Timed text={n.message} />
             </li>
