@@ -56,6 +56,33 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return parsed as T;
 }
 
+/** Timeline pages read in one go: 1,000 entries each (the route's page), oldest first. */
+export const TIMELINE_PAGES = 10;
+
+/**
+ * An action's timeline, following `next`: the route pages oldest first, so the first page alone left
+ * out the newest entries (the closing state change, the last note). Given what was read before, reads
+ * only what came after it. `more`: stopped after `maxPages` pages with entries still unread.
+ */
+export async function readTimeline<T extends { seq: number }>(
+  id: string,
+  from: T[] = [],
+  maxPages = TIMELINE_PAGES,
+): Promise<{ items: T[]; more: boolean }> {
+  let items = from;
+  let after = from.at(-1)?.seq;
+  for (let i = 0; i < maxPages; i++) {
+    const r = await api<{ items: T[]; next: string | null }>(
+      'GET',
+      `/v1/actions/${encodeURIComponent(id)}/timeline${after !== undefined ? `?after=${after}` : ''}`,
+    );
+    items = items.concat(r.items);
+    if (!r.next) return { items, more: false };
+    after = Number(r.next);
+  }
+  return { items, more: true };
+}
+
 export interface Session {
   name: string;
   /** The user the key acts as, and what the page calls the person signed in. */

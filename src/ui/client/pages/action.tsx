@@ -3,8 +3,8 @@
 // the rejected reason, what a person does next (pick up, complete), and the timeline with each
 // attempt's request and response (secrets are redacted by the server).
 
-import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, can, heldByOther, readTimeline, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -181,7 +181,13 @@ function IntegrationLog({ log }: { log: { data: IntegrationLogItem[] | null | un
 
 export function ActionPage({ session, id }: { session: Session; id: string }) {
   const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
-  const timeline = useData(() => api<{ items: TimelineItem[] }>('GET', `/v1/actions/${encodeURIComponent(id)}/timeline`), [id]);
+  // Read again after a change: only the entries after those already read (the timeline only grows).
+  const read = useRef<{ id: string; items: TimelineItem[] }>({ id, items: [] });
+  const timeline = useData(async () => {
+    const r = await readTimeline<TimelineItem>(id, read.current.id === id ? read.current.items : []);
+    read.current = { id, items: r.items };
+    return r;
+  }, [id]);
   const log = useData(() => integrationLog(id), [id]);
   const [error, setError] = useState<unknown>(null);
   useEffect(
@@ -298,6 +304,12 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
       <section aria-label="Timeline">
         <h2>Timeline</h2>
         <ErrorBox error={timeline.error} />
+        {timeline.data?.more && (
+          <p class="hint" data-testid="timeline-more">
+            Showing the first {timeline.data.items.length.toLocaleString()} entries: newer ones are read as the action changes, or through{' '}
+            <code>GET /v1/actions/{id}/timeline</code>.
+          </p>
+        )}
         <ol class="timeline">
           {(timeline.data?.items ?? [])
             .slice()
