@@ -2,7 +2,7 @@
 // waits, errors shown as errors, and a polite live region for announcements.
 
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ActionView } from './api.ts';
 
 export const PHASE_LABELS: Record<string, string> = {
@@ -92,9 +92,11 @@ export function whyLine(a: ActionView): string {
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   const e = error instanceof ApiError ? error : new ApiError(0, 'Something went wrong', (error as Error).message ?? String(error));
+  // A validation problem's detail is its field list in one line: shown once, as the list.
+  const restated = e.errors.length > 0 && e.errors.every((x) => e.detail.includes(x.message));
   return (
     <div class="error" role="alert">
-      <strong>{e.title}</strong> {e.detail}
+      <strong>{e.title}</strong> {restated ? null : e.detail}
       {e.errors.length > 0 && (
         <ul>
           {e.errors.map((x) => (
@@ -139,7 +141,11 @@ export function Announcer() {
   );
 }
 
-/** Loads data for a screen; `reload` fetches again; errors are kept to be shown. */
+/**
+ * Loads data for a screen; `reload` fetches again; errors are kept to be shown. A failed reload keeps
+ * the data shown; a failed load for other deps (another search) clears it: the old rows under the
+ * error are not the answer to what was asked.
+ */
 export function useData<T>(
   load: () => Promise<T>,
   deps: unknown[],
@@ -147,15 +153,22 @@ export function useData<T>(
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
+  const loadedFor = useRef<unknown[] | null>(null);
   useEffect(() => {
     let live = true;
     load().then(
       (d) => {
         if (!live) return;
+        loadedFor.current = deps;
         setData(d);
         setError(null);
       },
-      (e: unknown) => live && setError(e),
+      (e: unknown) => {
+        if (!live) return;
+        const same = loadedFor.current?.length === deps.length && deps.every((x, i) => Object.is(x, loadedFor.current![i]));
+        if (!same) setData(undefined);
+        setError(e);
+      },
     );
     return () => {
       live = false;

@@ -42,30 +42,35 @@ export function filtersOf(q: URLSearchParams): Filters {
   return Object.fromEntries(FILTER_KEYS.map((k) => [k, q.get(k) ?? undefined]));
 }
 
+/** A word of the box: `key:value`, `key:"a value with spaces"`, `"a phrase"` or a bare word. */
+const TOKEN = /(?:[^\s":]+:)?"[^"]*"?|\S+/g;
+const unquote = (v: string): string => v.replace(/^"/, '').replace(/"$/, '');
+
 /**
- * `state:waiting type:create-ticket ref:EXT-1`; a bare action id opens it; other bare words are text
- * searched in the input (custom data) and the external reference (q).
+ * `state:waiting type:create-ticket ref:EXT-1 type:"send letter"`; a bare action id opens it; other
+ * bare words are text searched in the input (custom data) and the external reference (q).
  */
 export function parseQuery(text: string): { filters: Filters; actionId?: string } {
   const filters: Filters = {};
   const words: string[] = [];
-  for (const part of text.trim().split(/\s+/).filter(Boolean)) {
-    const i = part.indexOf(':');
+  for (const part of text.trim().match(TOKEN) ?? []) {
+    const i = part.startsWith('"') ? -1 : part.indexOf(':');
     const word = i > 0 ? part.slice(0, i) : '';
     const k = KEYS.find(([, w]) => w === word)?.[0];
-    if (k && k !== 'q') filters[k] = part.slice(i + 1);
-    else if (k) words.push(part.slice(i + 1));
+    if (k && k !== 'q') filters[k] = unquote(part.slice(i + 1));
+    else if (k) words.push(unquote(part.slice(i + 1)));
     else if (UUID.test(part)) return { filters, actionId: part };
-    else words.push(part);
+    else words.push(unquote(part));
   }
   if (words.length > 0) filters.q = words.join(' ');
   return { filters };
 }
 
 export function queryText(f: Filters): string {
+  // A value with a space is quoted, so that it reads back whole (action type and queue names may have spaces).
   // The free text goes last and bare, as it was typed.
   return KEYS.filter(([k]) => f[k] && k !== 'q')
-    .map(([k, w]) => `${w}:${f[k]}`)
+    .map(([k, w]) => `${w}:${/\s/.test(f[k]!) ? `"${f[k]}"` : f[k]}`)
     .concat(f.q ? [f.q] : [])
     .join(' ');
 }
@@ -342,7 +347,8 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
       <Whose f={f} />
       <FilterBar f={f} />
       <ConnectorChips f={f} />
-      {counts.error ? <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
+      {/* A search that fails fails for both: its error is shown once, by the list. */}
+      {counts.error ? !list.error && <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
       {fresh > 0 && (
         <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
           +{fresh >= 100 ? '100 or more' : fresh} new — show
