@@ -16,7 +16,8 @@ export interface LiveMessage {
 }
 
 type Listener = (m: LiveMessage) => void;
-type Relayed = { type: 'actions'; m: LiveMessage } | { type: 'store'; ok: boolean };
+/** `hello`: a tab that just joined asks the holder for what the server said once only (the store is down). */
+type Relayed = { type: 'actions'; m: LiveMessage } | { type: 'store'; ok: boolean } | { type: 'hello' };
 
 const listeners = new Set<Listener>();
 /** Told when the server says its store stopped answering (false) or answers again (true). */
@@ -34,7 +35,7 @@ export function onStoreStatus(l: (ok: boolean) => void): () => void {
 
 function deliver(r: Relayed): void {
   if (r.type === 'actions') for (const x of listeners) x(r.m);
-  else for (const x of storeListeners) x(r.ok);
+  else if (r.type === 'store') for (const x of storeListeners) x(r.ok);
 }
 
 interface Stream {
@@ -42,17 +43,24 @@ interface Stream {
 }
 
 /**
- * Opens the stream; `emit` gets each message, `reopened` is called when it opens again after the browser
- * gave it up. A browser gives up on an answer other than 200 (signed out, a restart): the session is checked
- * (a 401 signs the page out, which closes the stream and frees the lock for the other tabs), else it is
- * opened again a little later.
+ * Opens the stream; `emit` gets each message. Each time it opens again (a reconnection, or `resyncFirst`:
+ * another stream was heard until now) every screen is told to refetch, a second after: the server reports
+ * launches only from its second look on, so one sooner could miss an action launched meanwhile.
+ * A browser gives up on an answer other than 200 (signed out, a restart): the session is checked (a 401
+ * signs the page out, which closes the stream and frees the lock for the other tabs), else it is opened
+ * again a little later.
  */
-function openStream(emit: (r: Relayed) => void, reopened: () => void): Stream {
+function openStream(emit: (r: Relayed) => void, resyncFirst: boolean): Stream {
   let source: EventSource;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  let opened = false;
   const open = (): void => {
     source = new EventSource('/v1/events');
+    source.addEventListener('open', () => {
+      if (opened || resyncFirst) setTimeout(() => !closed && emit({ type: 'actions', m: RESYNC }), 1000);
+      opened = true;
+    });
     source.addEventListener('actions', (e) => emit({ type: 'actions', m: JSON.parse((e as MessageEvent<string>).data) as LiveMessage }));
     source.addEventListener('store', (e) =>
       emit({ type: 'store', ok: (JSON.parse((e as MessageEvent<string>).data) as { ok: boolean }).ok }),
@@ -61,7 +69,7 @@ function openStream(emit: (r: Relayed) => void, reopened: () => void): Stream {
       if (source.readyState !== EventSource.CLOSED || closed) return;
       void api('GET', '/ui/session').then(
         () => {
-          if (!closed) timer = setTimeout(() => (open(), source.addEventListener('open', reopened, { once: true })), 5000);
+          if (!closed) timer = setTimeout(open, 5000);
         },
         () => undefined,
       );
@@ -81,24 +89,28 @@ function openStream(emit: (r: Relayed) => void, reopened: () => void): Stream {
 function shared(): { stop: () => void } {
   const channel = new BroadcastChannel(LOCK);
   const abort = new AbortController();
-  let heard = false;
   let source: Stream | null = null;
   let release: (() => void) | null = null;
+  let storeOk = true;
   channel.onmessage = (e: MessageEvent<Relayed>) => {
-    heard = true;
+    if (e.data.type === 'hello') {
+      // The server says the store is down once per feed: a tab that joins later hears it from the holder.
+      if (source && !storeOk) channel.postMessage({ type: 'store', ok: false } satisfies Relayed);
+      return;
+    }
     deliver(e.data);
   };
   const emit = (r: Relayed): void => {
+    if (r.type === 'store') storeOk = r.ok;
     deliver(r);
     channel.postMessage(r);
   };
+  channel.postMessage({ type: 'hello' } satisfies Relayed);
   navigator.locks
     .request(LOCK, { signal: abort.signal }, () => {
       if (abort.signal.aborted) return undefined;
-      const resync = (): void => emit({ type: 'actions', m: RESYNC });
-      source = openStream(emit, resync);
-      // Another tab held the stream until now: what changed while it was handed over is unknown.
-      if (heard) resync();
+      // What changed before it opened (while another tab handed it over, or while the screens loaded) is unknown.
+      source = openStream(emit, true);
       return new Promise<void>((done) => (release = done));
     })
     .catch(() => undefined);
@@ -121,9 +133,8 @@ function perTab(): { stop: () => void } {
       source?.close();
       source = null;
     } else if (!source) {
-      source = openStream(deliver, () => deliver({ type: 'actions', m: RESYNC }));
       // What changed while the tab was hidden was not heard.
-      if (!first) deliver({ type: 'actions', m: RESYNC });
+      source = openStream(deliver, !first);
     }
     first = false;
   };

@@ -292,9 +292,16 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
         due.listAt = now;
         const k = s.key;
         // The same page as shown (same filters and cursor): rows are updated in place, none inserted.
+        const top = s.list.data?.items[0]?.id ?? '';
         void api<{ items: ActionView[] }>('GET', `/v1/actions${qs({ ...s.f, before: s.before, limit: String(PAGE) })}`)
           .then(
-            (r) => k === state.current.key && merge(r.items),
+            (r) => {
+              if (k !== state.current.key) return;
+              merge(r.items);
+              // New actions the feed could not name (overflow, a stream handed over): counted, not inserted.
+              const n = s.before ? 0 : r.items.filter((a) => a.id > top).length;
+              if (n > 0) setFresh((x) => Math.max(x, n));
+            },
             () => undefined,
           )
           .finally(() => (due.listBusy = false));
