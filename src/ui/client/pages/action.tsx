@@ -6,8 +6,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, can, heldByOther, readTimeline, titleOf, type ActionView, type Session } from '../api.ts';
 import { qs } from '../router.ts';
-import { ErrorBox, Field, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
+import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
+import { CompleteForm } from './complete-form.tsx';
 
 interface TimelineItem {
   seq: number;
@@ -55,48 +56,6 @@ function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (
         </p>
       )}
     </section>
-  );
-}
-
-function Complete({ a, done }: { a: ActionView; done: (body: unknown) => void }) {
-  const [resolution, setResolution] = useState('done_successfully');
-  const [note, setNote] = useState('');
-  return (
-    <form
-      class="complete"
-      onSubmit={(e) => {
-        e.preventDefault();
-        done({ resolution, ...(note ? { note } : {}) });
-      }}
-    >
-      <fieldset>
-        <legend>Complete {titleOf(a)}</legend>
-        <label>
-          <input
-            type="radio"
-            name="resolution"
-            value="done_successfully"
-            checked={resolution === 'done_successfully'}
-            onChange={() => setResolution('done_successfully')}
-          />{' '}
-          Done Successfully
-        </label>
-        <label>
-          <input
-            type="radio"
-            name="resolution"
-            value="not_done_successfully"
-            checked={resolution === 'not_done_successfully'}
-            onChange={() => setResolution('not_done_successfully')}
-          />{' '}
-          Not Done Successfully
-        </label>
-        <Field label="Note" id="complete-note">
-          <textarea id="complete-note" rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
-        </Field>
-        <button type="submit">Complete</button>
-      </fieldset>
-    </form>
   );
 }
 
@@ -268,7 +227,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         </p>
       )}
       {operator && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a) && (
-        <Complete a={a} done={(b) => void act('complete', b)} />
+        <CompleteForm a={a} id="complete" done={(b) => void act('complete', b)} />
       )}
       <dl class="facts">
         <dt>Action id</dt>
