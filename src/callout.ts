@@ -231,7 +231,15 @@ export class Callout {
     const launcher = new CaseLauncher({ store, registry, engine });
     this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
     this.runCaseWorker = opts.cases?.worker ?? true;
-    this.cases = new CaseService({ store, clock, actions: this.actions, processes: this.processes, worker: this.caseWorker, logger });
+    this.cases = new CaseService({
+      store,
+      clock,
+      actions: this.actions,
+      processes: this.processes,
+      worker: this.caseWorker,
+      logger,
+      engine,
+    });
 
     // ---- webhooks out and signed inbound (W4a)
     const { pollIntervalMs: webhookPollMs, perSubscription, delivery, yieldToEngine, ...deliveryOptions } = opts.webhooks ?? {};

@@ -72,5 +72,7 @@ export const caseRoutes =
     app.patch('/cases/:id', { config: { roles: CASE_WRITERS }, schema: { ...byId, body: CasePatchBody } }, async (req) =>
       cases.updateCase(req.params.id, req.body),
     );
-    app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) => cases.closeCase(req.params.id));
+    app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) =>
+      cases.closeCase(req.params.id, userOf(req)),
+    );
   };

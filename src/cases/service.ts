@@ -12,6 +12,7 @@ import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
@@ -28,6 +29,8 @@ export interface CaseServiceDeps {
   processes?: ProcessService;
   worker?: CaseWorker;
   logger?: Logger;
+  /** The engine's writes, to close a closed case's action the moment its attempt in flight ends. */
+  engine?: { on(event: 'action', f: (a: ActionRecord) => void): unknown; off(event: 'action', f: (a: ActionRecord) => void): unknown };
 }
 
 export type { CaseView } from './schemas.ts';
@@ -187,18 +190,89 @@ export class CaseService {
     throw new ConflictError('The case kept changing while this request was applied; try again');
   }
 
-  /** Closes the case (a second close changes nothing). Its open actions stay as they are. */
-  async closeCase(id: string): Promise<CaseWithActions> {
+  /**
+   * Closes the case, and its work with it: its open actions are closed Not Done Successfully in the
+   * closer's name (retries, waits and tasks on queues stop; an attempt in flight ends first and is
+   * noted on its own timeline). A second close changes nothing but closes what the first left open.
+   */
+  async closeCase(id: string, user = 'system'): Promise<CaseWithActions> {
     for (let i = 0; i < 10; i++) {
       const c = await this.d.store.getCase(id);
       if (!c) throw new NotFoundError('Case', id);
-      if (c.status === 'closed') return this.getCase(id);
+      if (c.status === 'closed') {
+        await this.closeOpenActions(id, user);
+        return this.getCase(id);
+      }
       const now = this.d.clock.now();
       if (await this.d.store.updateCase({ id, expectedVersion: c.version ?? 1, at: now, status: 'closed', closedAt: now })) {
         await this.webhookEvents?.emitCase('closed', { id, process: c.process ?? null, status: 'closed', owner: c.owner });
+        await this.closeOpenActions(id, user);
         return this.getCase(id);
       }
     }
     throw new ConflictError('The case kept changing while this request was applied; try again');
   }
+
+  private async closeOpenActions(caseId: string, user: string): Promise<void> {
+    const left: string[] = [];
+    for (let before: string | undefined; ;) {
+      const page = await this.d.store.listActions({ caseId, limit: CLOSE_PAGE, ...(before !== undefined ? { before } : {}) });
+      for (const a of page) if (a.state !== 'closed' && !(await this.closeWithCase(a.id, user))) left.push(a.id);
+      if (page.length < CLOSE_PAGE) break;
+      before = page[page.length - 1]!.id;
+    }
+    // An attempt in flight cannot be closed under it: tried again as it ends, without holding the request.
+    if (left.length > 0) this.closeAfterAttempts(caseId, left, user, performance.now() + CLOSE_RETRY_FOR_MS);
+  }
+
+  private async closeWithCase(id: string, user: string): Promise<boolean> {
+    try {
+      await this.d.actions.complete(id, user, { resolution: 'not_done_successfully', note: 'Closed with its case' }, { override: true });
+      return true;
+    } catch {
+      const a = await this.d.store.getAction(id).catch(() => undefined);
+      return a === undefined || a.state === 'closed';
+    }
+  }
+
+  /**
+   * Closes each action as soon as its attempt's outcome is written on this node (a retry may be due
+   * a few hundred milliseconds later), and looks again every CLOSE_RETRY_MS for one another node sends.
+   */
+  private closeAfterAttempts(caseId: string, ids: string[], user: string, until: number): void {
+    const waiting = new Set(ids);
+    const tryClose = async (id: string): Promise<void> => {
+      if (waiting.has(id) && (await this.closeWithCase(id, user))) waiting.delete(id);
+    };
+    const onAction = (a: ActionRecord): void => {
+      if (!waiting.has(a.id)) return;
+      if (a.state === 'closed') waiting.delete(a.id);
+      else if (a.phase !== 'sending') void tryClose(a.id).catch(() => undefined);
+    };
+    this.d.engine?.on('action', onAction);
+    const look = (): void => {
+      setTimeout(() => {
+        void (async () => {
+          for (const id of [...waiting]) await tryClose(id);
+        })()
+          .catch(() => undefined)
+          .finally(() => {
+            if (waiting.size > 0 && performance.now() < until) return look();
+            this.d.engine?.off('action', onAction);
+            if (waiting.size > 0)
+              this.d.logger?.warn(
+                { caseId, actionIds: [...waiting] },
+                'open actions of a closed case could not be closed; closing the case again closes them',
+              );
+          });
+      }, CLOSE_RETRY_MS).unref();
+    };
+    look();
+  }
 }
+
+/** Actions of a closing case read at a time. */
+const CLOSE_PAGE = 200;
+/** How often, and for how long, an action whose attempt was in flight at its case's close is tried again. */
+const CLOSE_RETRY_MS = 250;
+const CLOSE_RETRY_FOR_MS = 5 * 60_000;

@@ -1,0 +1,76 @@
+// Closing a case closes its work: its open actions are closed Not Done Successfully in the closer's
+// name ("Closed with its case"), so retries stop, tasks leave their queue and nothing more is sent. They
+// used to go on: a step's action was sent four more times after the close and its output changed the
+// closed case's data; a manual task stayed To Do. An attempt in flight at the close ends first.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connector, actionType, type Harness } from '../helpers/harness.ts';
+import { actionOf, stepOf, storeHarnesses, waitForCase } from '../helpers/cases.ts';
+
+const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+for (const backend of storeHarnesses)
+  describe(`${backend.name}: closing a case while its steps run`, () => {
+    let h: Harness;
+    const sends = (id: string): number => h.mock.log.filter((e) => e.key === id).length;
+    beforeAll(async () => {
+      h = await backend.open();
+      await connector(h, { timeout: '500ms' });
+      await actionType(h, { name: 'down', path: '/status/503', retry: { maxRetries: 50, interval: '300ms', backoff: 'fixed' } });
+      await actionType(h, { name: 'hanging', path: '/slow?ms=1500', retry: { maxRetries: 50, interval: '200ms', backoff: 'fixed' } });
+      expect((await h.api('POST', '/v1/queues', { name: 'hr' })).status).toBe(201);
+      for (const [name, step] of [
+        ['order', { name: 'order', kind: 'external', actionType: 'down' }],
+        ['hang', { name: 'order', kind: 'external', actionType: 'hanging' }],
+        ['approve', { name: 'approve', kind: 'manual', queue: 'hr' }],
+      ] as const)
+        expect((await h.api('POST', '/v1/processes', { name, steps: [step] })).status).toBe(201);
+    });
+    afterAll(async () => h?.close());
+
+    it('stops a step retrying: closed Not Done in the closer’s name, nothing sent after, the data unchanged', async () => {
+      const r = await h.api('POST', '/v1/cases', { process: 'order', data: { name: 'Sam' } });
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'order').actionId !== null);
+      const order = actionOf(c, 'order');
+      await h.waitFor(order, (a) => a.attempts >= 2, 10_000);
+      const closed = await h.api('POST', `/v1/cases/${c.id}/close`);
+      expect(closed.body.status).toBe('closed');
+      const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
+      expect(a.resolution).toBe('not_done_successfully');
+      const sentAtClose = sends(order);
+      await settle(1200);
+      expect(sends(order)).toBe(sentAtClose);
+      const entry = (
+        (await h.api('GET', `/v1/actions/${order}/timeline`)).body.items as Array<{ kind: string; actor: string; message: string }>
+      ).find((e) => e.kind === 'state_changed' && e.message.includes('Closed'));
+      expect(entry?.actor).toBe('user:CALLOUT_ADMIN_KEY');
+      expect(JSON.stringify((await h.api('GET', `/v1/actions/${order}/timeline`)).body.items)).toContain('Closed with its case');
+      expect((await h.api('GET', `/v1/cases/${c.id}`)).body.data).toEqual({ name: 'Sam' });
+    });
+
+    it('takes a manual task off its queue', async () => {
+      const r = await h.api('POST', '/v1/cases', { process: 'approve', data: {} });
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'approve').actionId !== null);
+      await h.api('POST', `/v1/cases/${c.id}/close`);
+      expect((await h.api('GET', `/v1/actions?state=todo&queue=hr&caseId=${c.id}`)).body.items).toEqual([]);
+      expect((await h.api('GET', `/v1/actions/${actionOf(c, 'approve')}`)).body).toMatchObject({
+        state: 'closed',
+        resolution: 'not_done_successfully',
+      });
+    });
+
+    it('closes an action whose attempt was in flight once that attempt ends, without holding the close', async () => {
+      const r = await h.api('POST', '/v1/cases', { process: 'hang', data: {} });
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'order').actionId !== null);
+      const order = actionOf(c, 'order');
+      await h.waitFor(order, (a) => a.phase === 'sending', 5_000);
+      const started = Date.now();
+      expect((await h.api('POST', `/v1/cases/${c.id}/close`)).body.status).toBe('closed');
+      expect(Date.now() - started).toBeLessThan(400);
+      const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
+      expect(a.resolution).toBe('not_done_successfully');
+      // The mock logs a request when it answers (1.5 s after it came): only the one in flight at the close.
+      await settle(2000);
+      expect(sends(order)).toBe(1);
+    });
+  });
