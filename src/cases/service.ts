@@ -213,16 +213,23 @@ export class CaseService {
     throw new ConflictError('The case kept changing while this request was applied; try again');
   }
 
-  private async closeOpenActions(caseId: string, user: string): Promise<void> {
+  /**
+   * The newest CLOSE_PAGE actions are closed before the close is answered; the rest after it (a case
+   * with thousands of actions must not hold the request for minutes).
+   */
+  private async closeOpenActions(caseId: string, user: string, before?: string): Promise<void> {
+    const page = await this.d.store.listActions({ caseId, limit: CLOSE_PAGE, ...(before !== undefined ? { before } : {}) });
     const left: string[] = [];
-    for (let before: string | undefined; ;) {
-      const page = await this.d.store.listActions({ caseId, limit: CLOSE_PAGE, ...(before !== undefined ? { before } : {}) });
-      for (const a of page) if (a.state !== 'closed' && !(await this.closeWithCase(a.id, user))) left.push(a.id);
-      if (page.length < CLOSE_PAGE) break;
-      before = page[page.length - 1]!.id;
-    }
+    for (const a of page) if (a.state !== 'closed' && !(await this.closeWithCase(a.id, user))) left.push(a.id);
     // An attempt in flight cannot be closed under it: tried again as it ends, without holding the request.
     if (left.length > 0) this.closeAfterAttempts(caseId, left, user, performance.now() + CLOSE_RETRY_FOR_MS);
+    if (page.length === CLOSE_PAGE)
+      setImmediate(
+        () =>
+          void this.closeOpenActions(caseId, user, page[page.length - 1]!.id).catch((err: unknown) =>
+            this.d.logger?.warn({ err, caseId }, 'closing the open actions of a closed case stopped; closing the case again goes on'),
+          ),
+      );
   }
 
   private async closeWithCase(id: string, user: string): Promise<boolean> {

@@ -48,6 +48,19 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/cases/${c.id}`)).body.data).toEqual({ name: 'Sam' });
     });
 
+    it('closes more actions than one page: the first page before the answer, the rest after it', async () => {
+      const kase = (await h.api('POST', '/v1/cases', { title: 'many' })).body.id as string;
+      // Their own connector, retried hourly: they fail once each and wait (the others' circuit stays closed).
+      await connector(h, { name: 'many-vendor', circuitBreaker: false });
+      await actionType(h, { name: 'down-hourly', connector: 'many-vendor', path: '/status/503', retry: { maxRetries: 5, interval: '1h' } });
+      for (let i = 0; i < 250; i++)
+        expect((await h.api('POST', '/v1/actions', { actionType: 'down-hourly', caseId: kase })).status).toBe(201);
+      expect((await h.api('POST', `/v1/cases/${kase}/close`)).body.status).toBe('closed');
+      await expect
+        .poll(async () => (await h.api('GET', `/v1/actions?caseId=${kase}&state=closed&limit=500`)).body.items.length, { timeout: 20_000 })
+        .toBe(250);
+    }, 60_000);
+
     it('takes a manual task off its queue', async () => {
       const r = await h.api('POST', '/v1/cases', { process: 'approve', data: {} });
       const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'approve').actionId !== null);
