@@ -237,44 +237,61 @@ export class CaseService {
       await this.d.actions.complete(id, user, { resolution: 'not_done_successfully', note: 'Closed with its case' }, { override: true });
       return true;
     } catch {
-      const a = await this.d.store.getAction(id).catch(() => undefined);
-      return a === undefined || a.state === 'closed';
+      // Gone or closed meanwhile counts as closed; a store that does not answer, as not yet.
+      const a = await this.d.store.getAction(id).catch(() => null);
+      return a === undefined || a?.state === 'closed';
     }
   }
 
+  /** Actions of closed cases whose attempt was in flight at the close, by id: closed as it ends. */
+  private readonly closing = new Map<string, { caseId: string; user: string; until: number }>();
+  private closingTimer: NodeJS.Timeout | null = null;
+
   /**
-   * Closes each action as soon as its attempt's outcome is written on this node (a retry may be due
-   * a few hundred milliseconds later), and looks again every CLOSE_RETRY_MS for one another node sends.
+   * Closes each action as soon as its attempt's outcome is written on this node (a retry may be due a
+   * few hundred milliseconds later), and looks again every CLOSE_RETRY_MS for one another node sends.
+   * One listener and one timer for all of them, while any waits.
    */
   private closeAfterAttempts(caseId: string, ids: string[], user: string, until: number): void {
-    const waiting = new Set(ids);
-    const tryClose = async (id: string): Promise<void> => {
-      if (waiting.has(id) && (await this.closeWithCase(id, user))) waiting.delete(id);
-    };
-    const onAction = (a: ActionRecord): void => {
-      if (!waiting.has(a.id)) return;
-      if (a.state === 'closed') waiting.delete(a.id);
-      else if (a.phase !== 'sending') void tryClose(a.id).catch(() => undefined);
-    };
-    this.d.engine?.on('action', onAction);
-    const look = (): void => {
-      setTimeout(() => {
-        void (async () => {
-          for (const id of [...waiting]) await tryClose(id);
-        })()
-          .catch(() => undefined)
-          .finally(() => {
-            if (waiting.size > 0 && performance.now() < until) return look();
-            this.d.engine?.off('action', onAction);
-            if (waiting.size > 0)
-              this.d.logger?.warn(
-                { caseId, actionIds: [...waiting] },
-                'open actions of a closed case could not be closed; closing the case again closes them',
-              );
-          });
-      }, CLOSE_RETRY_MS).unref();
-    };
-    look();
+    for (const id of ids) this.closing.set(id, { caseId, user, until });
+    if (this.closingTimer) return;
+    this.d.engine?.on('action', this.onClosingAction);
+    this.lookAtClosingLater();
+  }
+
+  private readonly onClosingAction = (a: ActionRecord): void => {
+    const w = this.closing.get(a.id);
+    if (!w) return;
+    if (a.state === 'closed') this.closing.delete(a.id);
+    else if (a.phase !== 'sending') void this.closeWaiting(a.id, w.user).catch(() => undefined);
+  };
+
+  private async closeWaiting(id: string, user: string): Promise<void> {
+    if (this.closing.has(id) && (await this.closeWithCase(id, user))) this.closing.delete(id);
+  }
+
+  private lookAtClosingLater(): void {
+    this.closingTimer = setTimeout(() => {
+      void this.lookAtClosing()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.closing.size > 0) return this.lookAtClosingLater();
+          this.closingTimer = null;
+          this.d.engine?.off('action', this.onClosingAction);
+        });
+    }, CLOSE_RETRY_MS).unref();
+  }
+
+  private async lookAtClosing(): Promise<void> {
+    for (const [id, w] of [...this.closing]) {
+      await this.closeWaiting(id, w.user);
+      if (!this.closing.has(id) || performance.now() < w.until) continue;
+      this.closing.delete(id);
+      this.d.logger?.warn(
+        { caseId: w.caseId, actionId: id },
+        'an open action of a closed case could not be closed; closing the case again closes it',
+      );
+    }
   }
 }
 

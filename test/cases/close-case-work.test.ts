@@ -77,10 +77,14 @@ for (const backend of storeHarnesses)
       const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'order').actionId !== null);
       const order = actionOf(c, 'order');
       await h.waitFor(order, (a) => a.phase === 'sending', 5_000);
+      const listeners = h.callout.engine.listenerCount('action');
       const started = Date.now();
       expect((await h.api('POST', `/v1/cases/${c.id}/close`)).body.status).toBe('closed');
       expect(Date.now() - started).toBeLessThan(400);
+      // One listener while anything waits for its attempt, however many closes wait; none after.
+      expect(h.callout.engine.listenerCount('action')).toBe(listeners + 1);
       const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
+      await expect.poll(() => h.callout.engine.listenerCount('action'), { timeout: 2_000 }).toBe(listeners);
       expect(a.resolution).toBe('not_done_successfully');
       // The mock logs a request when it answers (1.5 s after it came): only the one in flight at the close.
       await settle(2000);
