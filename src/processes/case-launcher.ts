@@ -1,14 +1,13 @@
 // What a case's effects create: the actions of its steps. Each is inserted under the launch key
-// `case:<case id>:<step>`, so applying an event again after a crash finds the action it launched the
-// first time instead of launching a second one.
+// `case:<case id>:<step>`, so applying an event again finds the action launched the first time
+// instead of launching a second one.
 
-import type { Store } from '../store/types.ts';
+import type { NewAction, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
-import { ConflictError } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import type { FieldError } from '../templates/validate.ts';
 import type { CaseEvent, RunnerContext } from './runner.ts';
@@ -23,8 +22,15 @@ export interface StepLaunch {
   actionId: string;
   /** Events the runner must hear at once (the action went straight to a person). */
   events: CaseEvent[];
+  /** The action to insert with the case write that starts the step; absent when it exists already (a replay). */
+  insert?: NewAction;
 }
 
+/**
+ * Plans the actions of a case's steps; the case worker inserts them in the version-guarded write of
+ * the case that starts those steps, so a PATCH or a close that lands first leaves nothing launched
+ * (a step skipped by the new data, or a closed case, never has an action sent).
+ */
 export class CaseLauncher {
   constructor(private readonly d: { store: Store; registry: Registry; engine: Engine }) {}
 
@@ -43,7 +49,7 @@ export class CaseLauncher {
     const type = await this.d.registry.actionType(actionTypeId);
     const refused = type.compiled.templates.refusal(input);
     if (refused) return this.invalidInput(caseId, step, actionTypeId, input, [{ field: refused.field, message: refused.reason }], now);
-    return this.insert(caseId, step, () => {
+    return this.plan(caseId, step, () => {
       const l = launchAction({
         id: uuidv7(now),
         actionTypeId,
@@ -69,7 +75,7 @@ export class CaseLauncher {
   ): Promise<StepLaunch> {
     const policy = await this.d.registry.policyOf({ actionTypeId });
     const message = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
-    const r = await this.insert(caseId, step, () =>
+    return this.plan(caseId, step, () =>
       toDoAction({
         id: uuidv7(now),
         actionTypeId,
@@ -83,12 +89,11 @@ export class CaseLauncher {
         actor: 'system',
       }),
     );
-    return r;
   }
 
   /** A manual step's task: an action with no action type, To Do / Manual on the step's queue. */
   async task(caseId: string, step: string, queue: string, title: string, now: number): Promise<StepLaunch> {
-    const launched = await this.insert(caseId, step, () =>
+    return this.plan(caseId, step, () =>
       toDoAction({
         id: uuidv7(now),
         actionTypeId: null,
@@ -103,40 +108,28 @@ export class CaseLauncher {
         actor: 'system',
       }),
     );
-    // On an integrated queue the task goes to the provider. Again when the event is applied again (the
-    // worker died between): the rules send it once.
-    const task = await this.d.store.getAction(launched.actionId);
-    if (task) await this.d.engine.integrations?.taskCreated(task);
-    return launched;
   }
 
-  private async insert(
-    caseId: string,
-    step: string,
-    build: () => { action: ActionRecord; timeline: TimelineEntry[] },
-  ): Promise<StepLaunch> {
-    const key = stepLaunchKey(caseId, step);
-    const found = await this.found(caseId, key);
-    if (found) return found;
-    const item = build();
-    try {
-      await this.d.store.insertActions([{ ...item, launchKey: key, launchHash: STEP_HASH }]);
-    } catch (err) {
-      // Another node applying the same event got there first: its action is the step's.
-      const raced = err instanceof ConflictError ? await this.found(caseId, key) : undefined;
-      if (raced) return raced;
-      throw err;
+  /** After the case write that inserted them: wake the engine for their due times, and send tasks on integrated queues to their provider. */
+  async launched(items: readonly NewAction[]): Promise<void> {
+    for (const { action } of items) {
+      if (action.dueAt !== null) this.d.engine.dueAt(action.dueAt);
+      if (action.actionTypeId !== null || this.d.engine.integrations === null) continue;
+      const task = await this.d.store.getAction(action.id);
+      if (task) await this.d.engine.integrations.taskCreated(task);
     }
-    if (item.action.dueAt !== null) this.d.engine.dueAt(item.action.dueAt);
-    return { actionId: item.action.id, events: arrivedAt(item.action) };
   }
 
-  private async found(caseId: string, key: string): Promise<StepLaunch | undefined> {
+  private async plan(caseId: string, step: string, build: () => { action: ActionRecord; timeline: TimelineEntry[] }): Promise<StepLaunch> {
+    const key = stepLaunchKey(caseId, step);
     const prior = await this.d.store.getActionByLaunchKey(key);
-    if (!prior) return undefined;
-    if (prior.action.caseId !== caseId || prior.launchHash !== STEP_HASH)
-      throw new Error(`the launch key ${key} belongs to action ${prior.action.id}, not to a step of case ${caseId}`);
-    return { actionId: prior.action.id, events: arrivedAt(prior.action) };
+    if (prior) {
+      if (prior.action.caseId !== caseId || prior.launchHash !== STEP_HASH)
+        throw new Error(`the launch key ${key} belongs to action ${prior.action.id}, not to a step of case ${caseId}`);
+      return { actionId: prior.action.id, events: arrivedAt(prior.action) };
+    }
+    const item = build();
+    return { actionId: item.action.id, events: arrivedAt(item.action), insert: { ...item, launchKey: key, launchHash: STEP_HASH } };
   }
 }
 

@@ -1,20 +1,21 @@
 // The case worker: moves cases through their processes from the case outbox. Every change of a
 // case's action is recorded in the transaction of the action's write (store/effects.ts), so the case
 // moves on even when the node dies right after that write: some node's worker claims the event
-// (one per case at a time, in order), runs the process runner, performs its effects (actions launched
-// under deterministic launch keys, so a replay launches nothing twice) and writes the case guarded by
-// its version, deleting the event in the same transaction.
+// (one per case at a time, in order), runs the process runner and writes the case guarded by its
+// version, with the actions of the steps it starts (under deterministic launch keys) and the event's
+// deletion in the same transaction: a write that loses to a PATCH or a close launches nothing.
 
 import { RepeatedFailure } from '../repeated-failure.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
-import type { CaseOutboxRow, CaseRow, Store } from '../store/types.ts';
+import type { CaseOutboxRow, CaseRow, NewAction, Store } from '../store/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { assertNever } from '../lifecycle/states.ts';
 import { type CaseEffect, type CaseEvent, type CaseRun, advance } from './runner.ts';
-import type { CaseLauncher } from './case-launcher.ts';
+import type { CaseLauncher, StepLaunch } from './case-launcher.ts';
+import { ConflictError } from '../errors.ts';
 
 export interface CaseWorkerOptions {
   store: Store;
@@ -146,6 +147,7 @@ export class CaseWorker {
     let run: CaseRun = { status: c.status ?? 'open', data: c.data, escalated: c.escalated ?? false, steps: c.steps! };
     const events: CaseEvent[] = [row.event];
     const dataPatch: Record<string, unknown> = {};
+    const launches: NewAction[] = [];
     let changed = false;
     let closedNow = false;
     const now = this.o.clock.now();
@@ -161,7 +163,7 @@ export class CaseWorker {
       run = r.run;
       changed ||= r.changed;
       for (const eff of r.effects) {
-        const more = await this.perform(c.id, eff, now, dataPatch);
+        const more = await this.perform(c.id, eff, now, dataPatch, launches);
         if (eff.type === 'close_case') closedNow = true;
         events.push(...more);
       }
@@ -170,38 +172,56 @@ export class CaseWorker {
       await this.o.store.deleteCaseEvent(row.seq);
       return true;
     }
-    const written = await this.o.store.updateCase({
-      id: c.id,
-      expectedVersion: c.version ?? 1,
-      at: now,
-      status: run.status,
-      escalated: run.escalated,
-      steps: run.steps,
-      ...(closedNow ? { closedAt: now } : {}),
-      ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
-      appliedEvent: row.seq,
-    });
+    let written: boolean;
+    try {
+      written = await this.o.store.updateCase({
+        id: c.id,
+        expectedVersion: c.version ?? 1,
+        at: now,
+        status: run.status,
+        escalated: run.escalated,
+        steps: run.steps,
+        ...(closedNow ? { closedAt: now } : {}),
+        ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
+        appliedEvent: row.seq,
+        ...(launches.length > 0 ? { launches } : {}),
+      });
+    } catch (err) {
+      // A step's launch key taken: another node applied this event first; read again, and its action is the step's.
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
+    if (written) await this.o.launcher.launched(launches);
     if (written && closedNow)
       await this.webhookEvents?.emitCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner });
     return written;
   }
 
-  /** Carries out one effect; returns the events it causes at once (an action written for the step). */
-  private async perform(caseId: string, eff: CaseEffect, now: number, dataPatch: Record<string, unknown>): Promise<CaseEvent[]> {
+  /**
+   * Carries out one effect, or plans it for the case's write (a step's action, in `launches`); returns
+   * the events it causes at once (the action queued for the step).
+   */
+  private async perform(
+    caseId: string,
+    eff: CaseEffect,
+    now: number,
+    dataPatch: Record<string, unknown>,
+    launches: NewAction[],
+  ): Promise<CaseEvent[]> {
     const l = this.o.launcher;
+    const planned = (s: StepLaunch, step: string, more: CaseEvent[]): CaseEvent[] => {
+      if (s.insert) launches.push(s.insert);
+      return [{ type: 'action_queued', step, actionId: s.actionId }, ...more];
+    };
     switch (eff.type) {
       case 'launch_action': {
         const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now);
-        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }, ...s.events];
+        return planned(s, eff.step, s.events);
       }
-      case 'launch_invalid_input': {
-        const s = await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now);
-        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }];
-      }
-      case 'create_task': {
-        const s = await l.task(caseId, eff.step, eff.queue, eff.title, now);
-        return [{ type: 'action_queued', step: eff.step, actionId: s.actionId }];
-      }
+      case 'launch_invalid_input':
+        return planned(await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now), eff.step, []);
+      case 'create_task':
+        return planned(await l.task(caseId, eff.step, eff.queue, eff.title, now), eff.step, []);
       case 'merge_case_data':
         Object.assign(dataPatch, eff.data);
         return [];

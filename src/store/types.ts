@@ -31,8 +31,8 @@ import type {
 
 import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
 
-import type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseWrite, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
-export type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseWrite, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
+import type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
+export type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
 
 export type ConfigKind = 'connector' | 'action_type' | 'process';
 
@@ -74,6 +74,28 @@ export interface NewAction {
   launchHash?: string;
   /** Webhook events of the launch, put in the outbox in the same transaction. */
   events?: WebhookEventRow[];
+}
+
+/** A version-guarded change of a case (updateCase). */
+export interface CaseWrite {
+  id: string;
+  expectedVersion: number;
+  at: number;
+  title?: string | null;
+  owner?: string | null;
+  status?: 'open' | 'closed';
+  escalated?: boolean;
+  steps?: StepRun[];
+  closedAt?: number | null;
+  /** Shallow-merged into the stored data (as action outputs are), so concurrent merges are not lost. */
+  dataPatch?: Record<string, unknown>;
+  /** The outbox row this write applies: deleted in the same transaction. */
+  appliedEvent?: number;
+  /**
+   * The actions of the steps this write starts, inserted in its transaction: a write that loses the
+   * version race (a PATCH or a close came first) launches nothing. A taken launch key is a ConflictError.
+   */
+  launches?: NewAction[];
 }
 
 /** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */

@@ -1,6 +1,6 @@
 // Rows of the work around the actions (people, queues, cases), as the stores read and write them.
 
-import type { CaseEvent, StepRun } from '../processes/runner.ts';
+import type { CaseEvent } from '../processes/runner.ts';
 
 // ---- people and queues (W1)
 export interface UserRow {
@@ -43,22 +43,6 @@ export interface CaseFilter {
   limit: number;
   /** Cut the page once its cases' data and steps pass this many bytes (the case that crosses it is the last). */
   maxBytes?: number;
-}
-
-export interface CaseWrite {
-  id: string;
-  expectedVersion: number;
-  at: number;
-  title?: string | null;
-  owner?: string | null;
-  status?: 'open' | 'closed';
-  escalated?: boolean;
-  steps?: StepRun[];
-  closedAt?: number | null;
-  /** Shallow-merged into the stored data (as action outputs are), so concurrent merges are not lost. */
-  dataPatch?: Record<string, unknown>;
-  /** The outbox row this write applies: deleted in the same transaction. */
-  appliedEvent?: number;
 }
 
 export interface CaseEventClaim {

@@ -2,13 +2,13 @@
 // key, list and search, version-guarded writes, and the case outbox the case workers of every node
 // drain (claimed with SKIP LOCKED, so two nodes never apply one case's event at once).
 
-import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import { DatabaseError, type Pool } from 'pg';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
-import type { CaseEventNotice } from '../effects.ts';
 import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
 import { ConflictError } from '../../errors.ts';
 import { inTransaction } from './transaction.ts';
+import { insertActionsTx } from './insert-actions.ts';
 
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash)
 VALUES (${CASE_COLUMNS.map((c, i) => `$${i + 1}${c === 'data' || c === 'definition' || c === 'steps' ? '::jsonb' : ''}`).join(', ')}, $${CASE_COLUMNS.length + 1}, $${CASE_COLUMNS.length + 2})`;
@@ -76,10 +76,11 @@ export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {
   }
   params.push(w.id, w.expectedVersion);
   const sql = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
-  if (w.appliedEvent === undefined) return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
+  if (w.appliedEvent === undefined && !w.launches?.length) return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
   return inTransaction(pool, async (client) => {
     if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
-    await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
+    if (w.appliedEvent !== undefined) await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
+    if (w.launches?.length) await insertActionsTx(client, w.launches);
     return true;
   });
 }
@@ -113,26 +114,4 @@ export async function claimCaseEvents(pool: Pool, p: CaseEventClaim): Promise<Ca
 
 export async function deleteCaseEvent(pool: Pool, seq: number): Promise<void> {
   await pool.query('DELETE FROM case_outbox WHERE seq = $1', [seq]);
-}
-
-// Only cases that run a process have anyone to hear their actions' changes.
-const ACTION_EVENTS = `
-INSERT INTO case_outbox (case_id, event, created_at)
-SELECT c.id, e.event, e.at
-  FROM jsonb_to_recordset($1::jsonb) AS e(ord integer, case_id text, event jsonb, at bigint)
-  JOIN cases c ON c.id = e.case_id
- WHERE c.id = ANY($2::text[]) AND c.process IS NOT NULL
- ORDER BY e.ord`;
-
-/** In the transaction of the action writes that caused them (write-actions.ts). */
-export async function insertCaseEvents(client: PoolClient, events: CaseEventNotice[]): Promise<void> {
-  if (events.length === 0) return;
-  await client.query({
-    name: 'callout_insert_case_events',
-    text: ACTION_EVENTS,
-    values: [
-      JSON.stringify(events.map((e, ord) => ({ ord, case_id: e.caseId, event: e.event, at: e.at }))),
-      [...new Set(events.map((e) => e.caseId))],
-    ],
-  });
 }

@@ -1,6 +1,6 @@
 // Insert launched actions with their first timeline entries, as one transaction for the batch.
 
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { NewAction } from '../types.ts';
 import { ACTION_COLUMNS } from '../rows.ts';
 import { ACTION_RECORDSET, actionJson, fromRecordset, wakeIfDue } from './write-actions.ts';
@@ -22,24 +22,28 @@ const UNIQUE_VIOLATION = '23505';
 
 export async function insertActions(pool: Pool, items: NewAction[]): Promise<void> {
   if (items.length === 0) return;
+  await inTransaction(pool, (client) => insertActionsTx(client, items));
+}
+
+/** insertActions inside a caller's transaction (a case write that starts steps). */
+export async function insertActionsTx(client: PoolClient, items: NewAction[]): Promise<void> {
+  if (items.length === 0) return;
   const rows = items.map((it) => ({ ...actionJson(it.action), launch_key: it.launchKey ?? null, launch_hash: it.launchHash ?? null }));
   try {
-    await inTransaction(pool, async (client) => {
-      await client.query({ name: 'callout_insert_actions', text: SQL, values: [JSON.stringify(rows)] });
-      await insertTimeline(
-        client,
-        items.flatMap((it) => it.timeline.map((e) => ({ ...e, actionId: it.action.id }))),
-      );
-      await insertWebhookEventsTx(
-        client,
-        items.flatMap((it) => it.events ?? []),
-      );
-      await wakeIfDue(
-        client,
-        items.map((it) => it.action),
-      );
-      for (const t of insertAllocations(items)) await allocateInTransaction(client, t);
-    });
+    await client.query({ name: 'callout_insert_actions', text: SQL, values: [JSON.stringify(rows)] });
+    await insertTimeline(
+      client,
+      items.flatMap((it) => it.timeline.map((e) => ({ ...e, actionId: it.action.id }))),
+    );
+    await insertWebhookEventsTx(
+      client,
+      items.flatMap((it) => it.events ?? []),
+    );
+    await wakeIfDue(
+      client,
+      items.map((it) => it.action),
+    );
+    for (const t of insertAllocations(items)) await allocateInTransaction(client, t);
   } catch (e) {
     if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION) {
       if (e.constraint === 'actions_launch_key_key') throw launchKeyConflict();

@@ -11,7 +11,7 @@ import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
 import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type CaseDataMerge, type EffectPlan } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
-import { insertCaseEvents } from './case-runs.ts';
+import { insertCaseEvents } from './case-events.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];

@@ -9,6 +9,7 @@ import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern }
 import { ConflictError } from '../../errors.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
+import { insertActions, prepareInserts } from './insert-actions.ts';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
@@ -103,6 +104,7 @@ export function updateCase(db: Database.Database, w: CaseWrite): boolean {
       const r = prepared(db, sql).run(...sets.map(([, v]) => v), w.id, w.expectedVersion);
       if (r.changes !== 1) return false;
       if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
+      if (w.launches?.length) insertActions(db, prepareInserts(w.launches));
       return true;
     })
     .immediate();
