@@ -26,12 +26,16 @@ export interface CaseDataMerge {
  */
 export const MAX_CASE_DATA_BYTES = MAX_INPUT_BYTES;
 
-export function mergeRefusedEntry(m: CaseDataMerge, at: number): TimelineEntry {
+/** Why a merge was not made: the case data would pass the limit, or the case is closed (its data is final, as PATCH keeps it). */
+export function mergeRefusedEntry(m: CaseDataMerge, at: number, why: 'too_large' | 'closed' = 'too_large'): TimelineEntry {
   return {
     at,
     actor: 'system',
     kind: 'message',
-    message: `The output was not merged into the data of case ${m.caseId}: the case data would be larger than ${describeBytes(MAX_CASE_DATA_BYTES)}`,
+    message:
+      why === 'closed'
+        ? `The output was not merged into the data of case ${m.caseId}: the case is closed`
+        : `The output was not merged into the data of case ${m.caseId}: the case data would be larger than ${describeBytes(MAX_CASE_DATA_BYTES)}`,
   };
 }
 

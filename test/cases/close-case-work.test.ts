@@ -18,11 +18,14 @@ for (const backend of storeHarnesses)
       await connector(h, { timeout: '500ms' });
       await actionType(h, { name: 'down', path: '/status/503', retry: { maxRetries: 50, interval: '300ms', backoff: 'fixed' } });
       await actionType(h, { name: 'hanging', path: '/slow?ms=1500', retry: { maxRetries: 50, interval: '200ms', backoff: 'fixed' } });
+      await connector(h, { name: 'patient', timeout: '5s' });
+      await actionType(h, { name: 'slow-ok', connector: 'patient', path: '/slow?ms=1000' });
       expect((await h.api('POST', '/v1/queues', { name: 'hr' })).status).toBe(201);
       for (const [name, step] of [
         ['order', { name: 'order', kind: 'external', actionType: 'down' }],
         ['hang', { name: 'order', kind: 'external', actionType: 'hanging' }],
         ['approve', { name: 'approve', kind: 'manual', queue: 'hr' }],
+        ['answer-late', { name: 'order', kind: 'external', actionType: 'slow-ok' }],
       ] as const)
         expect((await h.api('POST', '/v1/processes', { name, steps: [step] })).status).toBe(201);
     });
@@ -60,6 +63,20 @@ for (const backend of storeHarnesses)
         .poll(async () => (await h.api('GET', `/v1/actions?caseId=${kase}&state=closed&limit=500`)).body.items.length, { timeout: 20_000 })
         .toBe(250);
     }, 60_000);
+
+    it('an attempt in flight at the close that succeeds closes its action Done, and its output leaves the closed case as it was', async () => {
+      const r = await h.api('POST', '/v1/cases', { process: 'answer-late', data: { name: 'Ada' } });
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'order').actionId !== null);
+      const order = actionOf(c, 'order');
+      await h.waitFor(order, (a) => a.phase === 'sending', 5_000);
+      expect((await h.api('POST', `/v1/cases/${c.id}/close`)).body.status).toBe('closed');
+      const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
+      expect(a.resolution).toBe('done_successfully');
+      expect(a.output).toMatchObject({ ok: true });
+      expect((await h.api('GET', `/v1/cases/${c.id}`)).body.data).toEqual({ name: 'Ada' });
+      const timeline = (await h.api('GET', `/v1/actions/${order}/timeline`)).body.items as Array<{ message: string }>;
+      expect(timeline.map((e) => e.message)).toContain(`The output was not merged into the data of case ${c.id}: the case is closed`);
+    });
 
     it('takes a manual task off its queue', async () => {
       const r = await h.api('POST', '/v1/cases', { process: 'approve', data: {} });

@@ -14,7 +14,7 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 // SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
 // action has ten), so a write names only the columns that differ from the record it was computed
 // from; without that record, all of them. One statement per column set, cached by its mask.
-const GET_CASE_DATA = 'SELECT data FROM cases WHERE id = ?';
+const GET_CASE_DATA = 'SELECT data, status FROM cases WHERE id = ?';
 // The version moves too: a change to the case computed from the data read before (a PATCH checking the
 // merged size, a map step) is then refused and made again from what is there now.
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = version + 1 WHERE id = ?';
@@ -107,23 +107,27 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
 
 function applyEffects(db: Database.Database, plan: EffectPlan): void {
   // Each case read once, its outputs merged in write order, each checked on its own, written once.
-  const cases = new Map<string, { data: object; text?: string; at: number } | null>();
+  const cases = new Map<string, { data: object; text?: string; at: number } | 'closed' | null>();
   const refused: unknown[] = [];
   for (const m of plan.merges) {
     let c = cases.get(m.caseId);
     if (c === undefined) {
-      const row = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string } | undefined;
-      c = row ? { data: JSON.parse(row.data) as object, at: m.at } : null;
+      const row = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string; status: string } | undefined;
+      c = !row ? null : row.status === 'closed' ? 'closed' : { data: JSON.parse(row.data) as object, at: m.at };
       cases.set(m.caseId, c);
     }
     if (c === null) continue;
+    if (c === 'closed') {
+      timelineValues(refused, m.actionId, mergeRefusedEntry(m, m.at, 'closed'));
+      continue;
+    }
     // Shallow, as PostgreSQL's jsonb || (SQLite's json_patch would merge nested objects and drop nulls).
     const data = { ...c.data, ...m.data };
     const text = JSON.stringify(data);
     if (Buffer.byteLength(text) <= MAX_CASE_DATA_BYTES) Object.assign(c, { data, text, at: m.at });
     else timelineValues(refused, m.actionId, mergeRefusedEntry(m, m.at));
   }
-  for (const [id, c] of cases) if (c?.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
+  for (const [id, c] of cases) if (c !== null && c !== 'closed' && c.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
   if (refused.length > 0) insertTimelineValues(db, refused);
   for (const n of plan.notices) {
     prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
