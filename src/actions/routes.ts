@@ -21,7 +21,7 @@ const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const ActionPage = Page(ActionViewSchema);
-/** A timeline reads oldest first; `next` is the `after` of the next page (a string, as every page's `next`). */
+/** A timeline reads oldest first (`next` is the `after` of the next page) or newest first (`next` is its `before`); a string, as every page's `next`. */
 const TimelinePage = Page(TimelineEntrySchema);
 
 export const actionRoutes =

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import { StringEnum } from '../api/schemas.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
+import { TIMELINE_KINDS } from '../lifecycle/action.ts';
 
 /** One of the words: a JSON Schema `enum`, so a wrong value is one error naming the field, not one per word. */
 export const ActionIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'action id' }) });
@@ -24,6 +25,19 @@ export const TimelineQuery = Type.Object(
         description: 'entries after this `seq` (the `next` of the page before)',
       }),
     ),
+    before: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'entries before this `seq` (with `order=newest`, the `next` of the page before)',
+      }),
+    ),
+    order: Type.Optional(
+      StringEnum(['oldest', 'newest'], {
+        description: 'oldest first (the default; `next` is the `after` of the next page) or newest first (`next` is its `before`)',
+      }),
+    ),
+    kind: Type.Optional(StringEnum(TIMELINE_KINDS, { description: 'only entries of this kind (e.g. `message` for the notes)' })),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: TIMELINE_PAGE, description: `entries in the page (default ${TIMELINE_PAGE})` }),
     ),

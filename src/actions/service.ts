@@ -19,7 +19,7 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
-import { TIMELINE_PAGE, type ActionListQuery, type CompleteBody, type LaunchRequest } from './schemas.ts';
+import { TIMELINE_PAGE, type ActionListQuery, type CompleteBody, type LaunchRequest, type TimelineQuery } from './schemas.ts';
 
 type Launcher = Exclude<Actor, 'integration'>;
 type Launch = ReturnType<typeof launchAction>;
@@ -243,10 +243,17 @@ export class ActionService {
   }
 
   /** A page of the timeline, oldest first: a task with thousands of messages is not read whole. */
-  async timelinePage(id: string, q: { after?: number; limit?: number }): Promise<{ items: TimelineEntry[]; next: string | null }> {
+  /** `next`: the `after` of the next page, or with `order=newest` its `before`. */
+  async timelinePage(id: string, q: TimelineQuery): Promise<{ items: TimelineEntry[]; next: string | null }> {
     if (!(await this.store.getAction(id))) throw new NotFoundError('Action', id);
     const limit = q.limit ?? TIMELINE_PAGE;
-    const rows = await this.store.listTimeline(id, { ...(q.after !== undefined ? { afterSeq: q.after } : {}), limit: limit + 1 });
+    const rows = await this.store.listTimeline(id, {
+      ...(q.after !== undefined ? { afterSeq: q.after } : {}),
+      ...(q.before !== undefined ? { beforeSeq: q.before } : {}),
+      ...(q.kind !== undefined ? { kind: q.kind } : {}),
+      newestFirst: q.order === 'newest',
+      limit: limit + 1,
+    });
     const items = timelineView(rows.slice(0, limit));
     return { items, next: rows.length > limit ? String(items.at(-1)!.seq) : null };
   }

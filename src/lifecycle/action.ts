@@ -49,27 +49,29 @@ export interface ActionPolicy {
   allocation: { queue: string | null; user: string | null };
 }
 
-export type TimelineKind =
-  | 'launched'
-  | 'attempt'
-  | 'accepted'
-  | 'state_changed'
-  | 'retry_scheduled'
-  | 'callback'
-  | 'acknowledged'
-  | 'heartbeat'
-  | 'message'
-  | 'escalated'
-  | 'paused'
-  | 'resumed'
-  | 'retry_requested'
-  | 'picked_up'
-  | 'completed'
-  | 'policy_changed'
-  | 'throttled'
-  | 'ignored'
-  | 'assigned'
-  | 'allocated';
+export const TIMELINE_KINDS = [
+  'launched',
+  'attempt',
+  'accepted',
+  'state_changed',
+  'retry_scheduled',
+  'callback',
+  'acknowledged',
+  'heartbeat',
+  'message',
+  'escalated',
+  'paused',
+  'resumed',
+  'retry_requested',
+  'picked_up',
+  'completed',
+  'policy_changed',
+  'throttled',
+  'ignored',
+  'assigned',
+  'allocated',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export interface TimelineEntry {
   at: number;

@@ -137,6 +137,10 @@ export interface ActionFilter {
 
 export interface TimelinePage {
   afterSeq?: number;
+  beforeSeq?: number;
+  /** Newest first (a long timeline's latest entries without reading the rest). */
+  newestFirst?: boolean;
+  kind?: TimelineKind;
   limit?: number;
 }
 
@@ -345,7 +349,7 @@ export interface Store {
   nextDueAt(): Promise<number | null>;
   /** Applies guarded writes in one transaction; returns, per write, whether it was applied. */
   writeActions(writes: ActionWrite[]): Promise<boolean[]>;
-  /** An action's timeline in the order written; a page of it with `page` (entries after `afterSeq`, at most `limit`). */
+  /** An action's timeline in the order written; a page of it with `page` (between `afterSeq` and `beforeSeq`, of one kind, newest first when asked, at most `limit`). */
   listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]>;
   /** The newest entry of one kind on an action's timeline (read from the end, not the whole timeline). */
   lastTimelineEntry(actionId: string, kind: TimelineKind): Promise<TimelineRow | undefined>;

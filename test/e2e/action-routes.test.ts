@@ -76,7 +76,7 @@ for (const backend of backends)
 
     const count = async (): Promise<number> => (await h.api('GET', '/v1/actions?limit=500')).body.items.length;
 
-    it('a timeline reads a page at a time, oldest first, `next` leading on to the end; a bad page is a 422', async () => {
+    it('a timeline reads a page at a time, oldest or newest first, of one kind or all, `next` leading on to the end; a bad page is a 422', async () => {
       // An action of its own: the others here check their timelines whole.
       const own = (await launch(h, 'cb')).id;
       await h.waitFor(own, (a) => a.phase === 'awaiting_callback');
@@ -97,7 +97,33 @@ for (const backend of backends)
         after = page.next;
       } while (after !== null);
       expect(paged).toEqual(whole.items);
-      for (const q of ['limit=0', 'limit=1001', 'after=x', 'before=3', 'after=9223372036854775807', 'after=1e30'])
+      // Newest first, `next` the `before` of the next page: the same entries in the reverse order.
+      const newest: unknown[] = [];
+      let before: string | null = null;
+      do {
+        const page: { items: unknown[]; next: string | null } = (
+          await h.api('GET', `/v1/actions/${own}/timeline?order=newest&limit=3${before === null ? '' : `&before=${before}`}`)
+        ).body;
+        newest.push(...page.items);
+        before = page.next;
+      } while (before !== null);
+      expect(newest).toEqual([...whole.items].reverse());
+      // One kind: the notes, newest first.
+      const notes = (await h.api('GET', `/v1/actions/${own}/timeline?kind=message&order=newest&limit=2`)).body;
+      expect(notes.items.map((e: { message: string }) => e.message)).toEqual(['note 4', 'note 3']);
+      const older = (await h.api('GET', `/v1/actions/${own}/timeline?kind=message&order=newest&before=${notes.next}`)).body;
+      expect(older.items.map((e: { message: string }) => e.message)).toEqual(['note 2', 'note 1', 'note 0']);
+      expect(older.next).toBeNull();
+      for (const q of [
+        'limit=0',
+        'limit=1001',
+        'after=x',
+        'before=x',
+        'order=desc',
+        'kind=note',
+        'after=9223372036854775807',
+        'after=1e30',
+      ])
         expect((await h.api('GET', `/v1/actions/${own}/timeline?${q}`)).status, q).toBe(422);
     });
 

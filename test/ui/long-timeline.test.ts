@@ -1,6 +1,9 @@
-// An action whose timeline is longer than one page (1,000 entries, oldest first): the card and the
-// case page's notes follow `next`, so the newest entries (the closing state change, the last note) show.
+// An action whose timeline is longer than one page (1,000 entries): the card and the case page's
+// notes follow `next`, so the newest entries (the closing state change, the last note) show; past ten
+// pages the card shows the newest ten thousand (it showed the oldest, never the action's end).
 
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
 import { launchBrowser, signedIn, type Browser } from './browser.ts';
@@ -41,4 +44,31 @@ describe('a timeline past its first page', () => {
     await page.locator('ul.notes').getByText('note 1009').waitFor();
     await page.close();
   });
+
+  it('past ten thousand entries the card shows the newest, and says where the older ones are', async () => {
+    const long = (await launch(h, 'charge')).id;
+    await h.waitFor(long, (a) => a.state === 'todo');
+    // 12,000 heartbeats written straight to the file (through the API this would take minutes).
+    const db = new Database(join(h.dataDir, 'callout.db'));
+    try {
+      db.pragma('busy_timeout = 5000');
+      const insert = db.prepare("INSERT INTO timeline (action_id, at, actor, kind, message) VALUES (?, ?, 'system', 'heartbeat', ?)");
+      db.transaction(() => {
+        for (let i = 0; i < 12_000; i++) insert.run(long, Date.now(), `beat ${i}`);
+      })();
+    } finally {
+      db.close();
+    }
+    expect((await h.api('POST', `/v1/actions/${long}/notes`, { note: 'the latest word' })).status).toBe(200);
+    const page = await signedIn(b, h, h.adminKey, `/ui/actions/${long}`);
+    const timeline = page.getByRole('region', { name: 'Timeline' });
+    await timeline.getByText('the latest word').waitFor();
+    await timeline.getByText(/ beat 11999$/).waitFor();
+    const more = page.getByTestId('timeline-more');
+    await more.waitFor();
+    expect(await more.textContent()).toContain('Showing the newest 10,000 entries');
+    expect(await more.textContent()).toContain('order=newest&before=');
+    expect(await timeline.getByText(/ beat 0$/).count()).toBe(0);
+    await page.close();
+  }, 60_000);
 });

@@ -1,15 +1,18 @@
-// One action's timeline, in the order written, whole or a page at a time; or its newest entry of a kind.
+// One action's timeline, whole or a page at a time, oldest or newest first, of one kind or all; or its newest entry of a kind.
 
 import type { Pool } from 'pg';
 import type { TimelinePage, TimelineRow } from '../types.ts';
 import type { TimelineKind } from '../../lifecycle/action.ts';
 import { timelineFromRow } from '../rows.ts';
 
-const PAGE = 'SELECT * FROM timeline WHERE action_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
+// LIMIT NULL is no limit; kind IS NULL when no kind is asked.
+const PAGE = (newestFirst: boolean): string =>
+  `SELECT * FROM timeline WHERE action_id = $1 AND seq > $2 AND seq < $3 AND ($4::text IS NULL OR kind = $4)
+    ORDER BY seq${newestFirst ? ' DESC' : ''} LIMIT $5`;
 
 export async function listTimeline(pool: Pool, actionId: string, page: TimelinePage = {}): Promise<TimelineRow[]> {
-  // LIMIT NULL is no limit.
-  return (await pool.query(PAGE, [actionId, page.afterSeq ?? -1, page.limit ?? null])).rows.map(timelineFromRow);
+  const params = [actionId, page.afterSeq ?? -1, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.kind ?? null, page.limit ?? null];
+  return (await pool.query(PAGE(page.newestFirst === true), params)).rows.map(timelineFromRow);
 }
 
 const LAST = 'SELECT * FROM timeline WHERE action_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1';

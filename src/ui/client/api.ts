@@ -56,8 +56,32 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return parsed as T;
 }
 
-/** Timeline pages read in one go: 1,000 entries each (the route's page), oldest first. */
+/** Timeline pages read in one go, of the route's page (its largest and default). */
 export const TIMELINE_PAGES = 10;
+export const TIMELINE_PAGE_SIZE = 1000;
+
+/**
+ * An action's newest entries, up to `maxPages` pages (of one kind, when given), in the timeline's order:
+ * a timeline longer than that shows its latest state, not its first days. `more`: older ones left unread.
+ */
+export async function readNewestTimeline<T extends { seq: number }>(
+  id: string,
+  maxPages = TIMELINE_PAGES,
+  kind?: string,
+): Promise<{ items: T[]; more: boolean }> {
+  const items: T[] = [];
+  let before: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const q = new URLSearchParams({ order: 'newest' });
+    if (kind !== undefined) q.set('kind', kind);
+    if (before !== null) q.set('before', before);
+    const r = await api<{ items: T[]; next: string | null }>('GET', `/v1/actions/${encodeURIComponent(id)}/timeline?${q}`);
+    items.push(...r.items);
+    before = r.next;
+    if (before === null) break;
+  }
+  return { items: items.reverse(), more: before !== null };
+}
 
 /**
  * An action's timeline, following `next`: the route pages oldest first, so the first page alone left

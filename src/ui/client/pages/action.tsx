@@ -4,7 +4,19 @@
 // attempt's request and response (secrets are redacted by the server).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, can, heldByOther, readTimeline, titleOf, type ActionView, type Session } from '../api.ts';
+import {
+  api,
+  ApiError,
+  can,
+  heldByOther,
+  readNewestTimeline,
+  readTimeline,
+  TIMELINE_PAGE_SIZE,
+  TIMELINE_PAGES,
+  titleOf,
+  type ActionView,
+  type Session,
+} from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -140,11 +152,19 @@ function IntegrationLog({ log }: { log: { data: IntegrationLogItem[] | null | un
 
 export function ActionPage({ session, id }: { session: Session; id: string }) {
   const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
-  // Read again after a change: only the entries after those already read (the timeline only grows).
-  const read = useRef<{ id: string; items: TimelineItem[] }>({ id, items: [] });
+  // The newest entries first; read again after a change, only those after the ones already read (the
+  // timeline only grows), keeping the newest TIMELINE_PAGES pages.
+  const read = useRef<{ id: string; items: TimelineItem[]; more: boolean }>({ id, items: [], more: false });
   const timeline = useData(async () => {
-    const r = await readTimeline<TimelineItem>(id, read.current.id === id ? read.current.items : []);
-    read.current = { id, items: r.items };
+    const prior = read.current.id === id && read.current.items.length > 0 ? read.current : undefined;
+    let r = await (async () => {
+      if (!prior) return readNewestTimeline<TimelineItem>(id);
+      const after = await readTimeline<TimelineItem>(id, prior.items);
+      return after.more ? readNewestTimeline<TimelineItem>(id) : { items: after.items, more: prior.more };
+    })();
+    const cap = TIMELINE_PAGES * TIMELINE_PAGE_SIZE;
+    if (r.items.length > cap) r = { items: r.items.slice(-cap), more: true };
+    read.current = { id, ...r };
     return r;
   }, [id]);
   const log = useData(() => integrationLog(id), [id]);
@@ -265,8 +285,11 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <ErrorBox error={timeline.error} />
         {timeline.data?.more && (
           <p class="hint" data-testid="timeline-more">
-            Showing the first {timeline.data.items.length.toLocaleString()} entries: newer ones are read as the action changes, or through{' '}
-            <code>GET /v1/actions/{id}/timeline</code>.
+            Showing the newest {timeline.data.items.length.toLocaleString()} entries; older ones through{' '}
+            <code>
+              GET /v1/actions/{id}/timeline?order=newest&amp;before={timeline.data.items[0]?.seq}
+            </code>
+            .
           </p>
         )}
         <ol class="timeline">

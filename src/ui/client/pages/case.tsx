@@ -5,7 +5,7 @@
 // alone is also read every 3 s.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, readTimeline, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, readNewestTimeline, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
@@ -43,12 +43,10 @@ interface Note {
 /** Notes are the messages on the timelines of the case's actions (the newest 30 actions). */
 const NOTES_OF = 30;
 
-/** Timeline pages read for one action's notes: its newest notes are on its last page. */
-const NOTE_PAGES = 5;
-
+/** An action's notes: its newest 1,000 messages (one page of the route, of that kind only). */
 async function notesOf(action: ActionView): Promise<Note[]> {
-  const t = await readTimeline<{ seq: number; at: string; actor: string; kind: string; message: string }>(action.id, [], NOTE_PAGES);
-  return t.items.filter((x) => x.kind === 'message').map((x) => ({ at: x.at, actor: x.actor, message: x.message, action }));
+  const t = await readNewestTimeline<{ seq: number; at: string; actor: string; kind: string; message: string }>(action.id, 1, 'message');
+  return t.items.map((x) => ({ at: x.at, actor: x.actor, message: x.message, action }));
 }
 
 const STEP_LABELS: Record<string, string> = {
