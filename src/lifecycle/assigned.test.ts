@@ -36,14 +36,20 @@ describe('assigned', () => {
     const r = ok(transition(task(), { type: 'assigned', user: 'alice', queue: 'it', assignee: 'bob' }, { policy, now: T0 + 1 }));
     expect(r.action).toMatchObject({ state: 'todo', queue: 'it', assignee: 'bob', version: 4 });
     expect(r.timeline).toEqual([{ at: T0 + 1, actor: 'user:alice', kind: 'assigned', message: 'Assigned to bob on queue it by alice' }]);
-    expect(r.effects).toEqual([]);
+    // Bob is told; alice, who did it, is not.
+    expect(r.effects).toEqual([
+      { type: 'notify', user: 'bob', kind: 'task.assigned', message: 'alice assigned task a1 on queue it to you' },
+    ]);
     expect(planEffects([{ action: r.action, expectedVersion: 3, timeline: r.timeline, effects: r.effects }]).allocations).toEqual([]);
   });
 
   it('to a queue alone: unassigned there and allocated by it; an In Progress task goes back To Do', () => {
     const r = ok(transition(task({ assignee: 'bob' }), { type: 'assigned', user: 'alice', queue: 'it' }, { policy, now: T0 }));
     expect(r.action).toMatchObject({ state: 'todo', queue: 'it', assignee: null });
-    expect(r.effects).toEqual([{ type: 'allocate' }]);
+    expect(r.effects).toEqual([
+      { type: 'notify', user: 'bob', kind: 'task.taken', message: 'alice moved task a1 on queue hr to queue it, which was yours' },
+      { type: 'allocate' },
+    ]);
     expect(planEffects([{ action: r.action, expectedVersion: 3, timeline: [], effects: r.effects }]).allocations).toEqual([
       { actionId: 'a1', queue: 'it', at: T0 },
     ]);
@@ -51,7 +57,7 @@ describe('assigned', () => {
       transition(task({ state: 'in_progress', assignee: 'bob' }), { type: 'assigned', user: 'alice', queue: 'it' }, { policy, now: T0 }),
     );
     expect(back.action).toMatchObject({ state: 'todo', reason: 'request_rejected', assignee: null });
-    expect(back.effects.map((e) => e.type)).toEqual(['state_changed']);
+    expect(back.effects.map((e) => e.type)).toEqual(['notify', 'state_changed']);
     expect(planEffects([{ action: back.action, expectedVersion: 3, timeline: [], effects: back.effects }]).allocations).toHaveLength(1);
   });
 
@@ -63,6 +69,96 @@ describe('assigned', () => {
         ok: false,
         code: 'INVALID_STATE',
       });
+  });
+});
+
+describe('a task taken from the person it was allocated to', () => {
+  const notices = (r: ReturnType<typeof transition>) => ok(r).effects.filter((e) => e.type === 'notify');
+
+  it('picked up by another: the timeline says whose it was and they are told, on a caseless task too', () => {
+    const r = ok(transition(task({ assignee: 'hal' }), { type: 'picked_up', user: 'gina' }, { policy, now: T0 }));
+    expect(r.timeline[0]!.message).toBe("Picked up by gina; it was hal's");
+    expect(notices(r)).toEqual([
+      { type: 'notify', user: 'hal', kind: 'task.taken', message: 'gina picked up task a1 on queue hr, which was yours' },
+    ]);
+    expect(planEffects([{ action: r.action, expectedVersion: 3, timeline: r.timeline, effects: r.effects }]).userNotices).toEqual([
+      {
+        user: 'hal',
+        kind: 'task.taken',
+        message: 'gina picked up task a1 on queue hr, which was yours',
+        actionId: 'a1',
+        caseId: null,
+        at: T0,
+      },
+    ]);
+    // Their own pick-up, or an unassigned task's, tells no one.
+    expect(notices(transition(task({ assignee: 'hal' }), { type: 'picked_up', user: 'hal' }, { policy, now: T0 }))).toEqual([]);
+    expect(notices(transition(task(), { type: 'picked_up', user: 'gina' }, { policy, now: T0 }))).toEqual([]);
+  });
+
+  it('a second pick-up names who holds it', () => {
+    const held = task({ state: 'in_progress', assignee: 'gina' });
+    expect(transition(held, { type: 'picked_up', user: 'hal' }, { policy, now: T0 })).toMatchObject({
+      ok: false,
+      code: 'INVALID_STATE',
+      message: expect.stringContaining('gina picked this task up'),
+    });
+  });
+
+  it('completed To Do by another: the timeline says whose it was and they are told', () => {
+    const r = ok(
+      transition(task({ assignee: 'hal' }), { type: 'completed', user: 'gina', resolution: 'done_successfully' }, { policy, now: T0 }),
+    );
+    expect(r.timeline.map((e) => e.message)).toContain("Completed by gina; it was hal's");
+    expect(notices(r)).toEqual([
+      {
+        type: 'notify',
+        user: 'hal',
+        kind: 'task.taken',
+        message: 'gina completed task a1 on queue hr (Done Successfully), which was yours',
+      },
+    ]);
+    const own = transition(
+      task({ assignee: 'hal' }),
+      { type: 'completed', user: 'hal', resolution: 'done_successfully' },
+      { policy, now: T0 },
+    );
+    expect(notices(own)).toEqual([]);
+    expect(
+      ok(own)
+        .timeline.map((e) => e.message)
+        .join(),
+    ).not.toContain('it was');
+  });
+
+  it('completed In Progress over its holder (an admin, a case closed): the holder is told', () => {
+    const held = task({ state: 'in_progress', assignee: 'hal' });
+    const ev = { type: 'completed', user: 'gina', resolution: 'not_done_successfully', override: true } as const;
+    expect(notices(transition(held, ev, { policy, now: T0 }))).toEqual([
+      {
+        type: 'notify',
+        user: 'hal',
+        kind: 'task.taken',
+        message: 'gina completed task a1 on queue hr (Not Done Successfully) while you were working on it',
+      },
+    ]);
+  });
+
+  it('reassigned: the one it leaves and the one it goes to are told, not the one who did it', () => {
+    const r = transition(
+      task({ state: 'in_progress', assignee: 'hal' }),
+      { type: 'assigned', user: 'gina', assignee: 'ivy' },
+      { policy, now: T0 },
+    );
+    expect(notices(r)).toEqual([
+      { type: 'notify', user: 'hal', kind: 'task.taken', message: 'gina assigned task a1 on queue hr to ivy, which was yours' },
+      { type: 'notify', user: 'ivy', kind: 'task.assigned', message: 'gina assigned task a1 on queue hr to you' },
+    ]);
+    // Taking it over yourself tells only the one it was taken from; handing your own on tells only the receiver.
+    const me = transition(task({ assignee: 'hal' }), { type: 'assigned', user: 'gina', assignee: 'gina' }, { policy, now: T0 });
+    expect(notices(me).map((n) => n.type === 'notify' && n.user)).toEqual(['hal']);
+    const handOn = transition(task({ assignee: 'hal' }), { type: 'assigned', user: 'hal', assignee: 'ivy' }, { policy, now: T0 });
+    expect(notices(handOn).map((n) => n.type === 'notify' && n.user)).toEqual(['ivy']);
   });
 });
 

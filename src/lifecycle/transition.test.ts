@@ -869,8 +869,9 @@ describe('people', () => {
       const r = step(a, { type: 'completed', user: 'gina', resolution, note: 'Called the customer' }, policy, T0 + HOUR);
       expectStateChange(a, r, { state: 'closed', resolution });
       expect(r.action).toMatchObject({ closedAt: T0 + HOUR, escalated: false, dueAt: null });
-      expect(r.effects.map((e) => e.type)).toEqual(['state_changed']);
-      expect(r.timeline.find((t) => t.kind === 'completed')).toMatchObject({ actor: 'user:gina', message: 'Called the customer' });
+      // A To Do task is alice's (the policy allocates to her): she is told gina completed it.
+      expect(r.effects.map((e) => e.type)).toEqual(from === 'todo' ? ['notify', 'state_changed'] : ['state_changed']);
+      expect(r.timeline.findLast((t) => t.kind === 'completed')).toMatchObject({ actor: 'user:gina', message: 'Called the customer' });
       expect(stateChanges(r)[0]!.actor).toBe('user:gina');
     },
   );

@@ -68,7 +68,13 @@ export type Effect =
   | { type: 'escalated' }
   | { type: 'merge_case_data'; data: Record<string, unknown> }
   /** The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts). */
-  | { type: 'allocate' };
+  | { type: 'allocate' }
+  /** A person is told, in the write's transaction, that a task on their list changed hands (GET /v1/notifications). */
+  | { type: 'notify'; user: string; kind: TaskNotificationKind; message: string };
+
+/** Notification kinds about a person's tasks: one of theirs was taken by someone else; one was handed to them. */
+export const TASK_NOTIFICATION_KINDS = { task_taken: 'task.taken', task_assigned: 'task.assigned' } as const;
+export type TaskNotificationKind = (typeof TASK_NOTIFICATION_KINDS)[keyof typeof TASK_NOTIFICATION_KINDS];
 
 export interface StateWords {
   state: ActionRecord['state'];
@@ -133,6 +139,11 @@ class Change {
     if (user) this.a.assignee = user;
     return this;
   }
+  /** Tells `user` of a change to their task made by `by`; no one is told of what they did themselves. */
+  tell(user: string | null, by: string, kind: TaskNotificationKind, message: string): this {
+    if (user !== null && user !== by) this.effects.push({ type: 'notify', user, kind, message });
+    return this;
+  }
   escalate(): this {
     this.a.escalated = true;
     this.effects.push({ type: 'escalated' });
@@ -152,6 +163,9 @@ class Change {
     return { ok: true, action: this.a, timeline: this.timeline, effects: this.effects, changed };
   }
 }
+
+/** "task a1 on queue hr": how a notification names the task (it also carries the action's id). */
+const taskName = (a: ActionRecord): string => `task ${a.id}${a.queue !== null ? ` on queue ${a.queue}` : ''}`;
 
 const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): TransitionResult => ({ ok: false, code, message });
 
@@ -374,8 +388,11 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
     case 'picked_up':
       // Picking up what you already hold (a double click, a retried request) is answered as the first time.
       if (a.state === 'in_progress' && a.assignee === event.user) return c.done();
+      if (a.state === 'in_progress' && a.assignee !== null)
+        return refuse(`${a.assignee} picked this task up and is working on it; to take it over, assign it to yourself`);
       if (a.state !== 'todo') return refuse(`Only a To Do action can be picked up; this one is ${describeState(a)}`);
-      // A task allocated to someone else says whose it was: the allocation is theirs no more.
+      // A task allocated to someone else says whose it was, and they are told: it is theirs no more.
+      c.tell(a.assignee, event.user, 'task.taken', `${event.user} picked up ${taskName(a)}, which was yours`);
       c.note(
         `user:${event.user}`,
         'picked_up',
@@ -394,6 +411,13 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         return refuse(`${holder} is working on this task; assign it to yourself first (POST /v1/actions/{id}/assign {"assignee": "me"})`);
       if (holder !== null && holder !== event.user)
         c.note(`user:${event.user}`, 'completed', `Completed by ${event.user} while ${holder} was working on it`);
+      // One To Do on someone else's list is closed without a pick-up: the timeline says whose it was.
+      const allocatedTo = a.state === 'todo' ? a.assignee : null;
+      if (allocatedTo !== null && allocatedTo !== event.user)
+        c.note(`user:${event.user}`, 'completed', `Completed by ${event.user}; it was ${allocatedTo}'s`);
+      const how = LABELS[event.resolution];
+      c.tell(holder, event.user, 'task.taken', `${event.user} completed ${taskName(a)} (${how}) while you were working on it`);
+      c.tell(allocatedTo, event.user, 'task.taken', `${event.user} completed ${taskName(a)} (${how}), which was yours`);
       if (event.note) c.note(`user:${event.user}`, 'completed', event.note);
       c.to(`user:${event.user}`, 'closed', null, event.resolution);
       if (event.resolution === 'done_successfully') a.escalated = false;
@@ -462,6 +486,17 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (queue === a.queue && (event.assignee ?? null) === a.assignee && event.assignee !== undefined) return c.done();
       // Work someone had picked up changes hands: the timeline says whose it was.
       const taken = a.state === 'in_progress' && a.assignee !== null && a.assignee !== event.assignee ? ` (taken from ${a.assignee})` : '';
+      // The one whose list it leaves, and the one it is handed to, are told (unless they did it).
+      const was = a.assignee;
+      const to = event.assignee ?? null;
+      if (was !== null && was !== to)
+        c.tell(
+          was,
+          event.user,
+          'task.taken',
+          `${event.user} ${to !== null ? `assigned ${taskName(a)} to ${to}` : `moved ${taskName(a)} to queue ${queue}`}, which was yours`,
+        );
+      if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', `${event.user} assigned ${taskName({ ...a, queue })} to you`);
       a.queue = queue;
       if (event.assignee !== undefined) {
         a.assignee = event.assignee;

@@ -47,6 +47,16 @@ export interface OwnerNotice {
   at: number;
 }
 
+/** A notice to one person about a task of theirs (the lifecycle's `notify` effect), with or without a case. */
+export interface UserNotice {
+  user: string;
+  kind: string;
+  message: string;
+  actionId: string;
+  caseId: string | null;
+  at: number;
+}
+
 /** A task to hand to a person by its queue's allocation, in the transaction of the write (allocate-task.ts). */
 export interface TaskAllocation {
   actionId: string;
@@ -76,6 +86,7 @@ export interface CaseEventNotice {
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
+  userNotices: UserNotice[];
   allocations: TaskAllocation[];
   caseEvents: CaseEventNotice[];
   /** Webhook events of the applied writes, for the outbox, in write order. */
@@ -86,6 +97,7 @@ export interface EffectPlan {
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges: CaseDataMerge[] = [];
   const notices: OwnerNotice[] = [];
+  const userNotices: UserNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
   const caseEvents: CaseEventNotice[] = [];
   const events: WebhookEventRow[] = [];
@@ -95,6 +107,9 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     // allocated by the queue; the store checks again that it is still To Do and unassigned then.
     const lands = effects.some((e) => e.type === 'allocate' || (e.type === 'state_changed' && e.to.state === 'todo'));
     if (lands && a.queue != null && a.assignee == null) allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt });
+    for (const eff of effects)
+      if (eff.type === 'notify')
+        userNotices.push({ user: eff.user, kind: eff.kind, message: eff.message, actionId: a.id, caseId: a.caseId, at: a.updatedAt });
     const caseId = a.caseId;
     if (caseId === null) continue;
     for (const eff of effects)
@@ -111,6 +126,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           });
           break;
         case 'allocate':
+        case 'notify':
           break; // planned above, for actions with a case or without
         case 'state_changed':
           // The record's new state and its timeline entry say it; the case's process hears of it
@@ -136,8 +152,13 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
   const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges, notices, allocations: byQueue, caseEvents, events };
+  return { merges, notices, userNotices, allocations: byQueue, caseEvents, events };
 }
 
 export const isEmptyPlan = (p: EffectPlan): boolean =>
-  p.merges.length === 0 && p.notices.length === 0 && p.allocations.length === 0 && p.caseEvents.length === 0 && p.events.length === 0;
+  p.merges.length === 0 &&
+  p.notices.length === 0 &&
+  p.userNotices.length === 0 &&
+  p.allocations.length === 0 &&
+  p.caseEvents.length === 0 &&
+  p.events.length === 0;

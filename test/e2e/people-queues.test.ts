@@ -319,6 +319,57 @@ for (const backend of backends)
       expect((await h.api('GET', '/v1/users/me', undefined, as('bob'))).status).toBe(200);
     });
 
+    it('a task taken from the person it was allocated to tells them, and its timeline says whose it was', async () => {
+      for (const u of ['tina', 'uma', 'vic']) {
+        await user(u);
+        await userKey(u);
+      }
+      await queue({ name: 'tr', members: ['tina', 'uma'], allocation: 'round_robin' });
+      await actionType(h, { name: 'to-tr', path: '/reject', allocation: { queue: 'tr' } });
+      const told = async (who: string): Promise<Array<{ kind: string; actionId: string; message: string }>> =>
+        (await h.api('GET', '/v1/notifications', undefined, as(who))).body.items;
+
+      // Picked up by someone else (vic is not even a member): allowed, said, and its person is told.
+      const a = await todo('to-tr');
+      expect(a.assignee).toMatch(/^(tina|uma)$/);
+      expect((await h.api('POST', `/v1/actions/${a.id}/pick-up`, undefined, as('vic'))).body).toMatchObject({ assignee: 'vic' });
+      expect((await timeline(a.id)).find((e) => e.kind === 'picked_up')!.message).toBe(`Picked up by vic; it was ${a.assignee}'s`);
+      expect(await told(a.assignee!)).toEqual([
+        expect.objectContaining({ kind: 'task.taken', actionId: a.id, message: `vic picked up task ${a.id} on queue tr, which was yours` }),
+      ]);
+      // The loser of a second pick-up hears who has it.
+      const second = await h.api('POST', `/v1/actions/${a.id}/pick-up`, undefined, as(a.assignee!));
+      expect([second.status, second.body.detail]).toEqual([409, expect.stringContaining('vic picked this task up')]);
+
+      // Completed To Do by someone else, without a pick-up.
+      const b = await todo('to-tr');
+      expect((await h.api('POST', `/v1/actions/${b.id}/complete`, {}, as('vic'))).body.state).toBe('closed');
+      expect((await timeline(b.id)).map((e) => e.message)).toContain(`Completed by vic; it was ${b.assignee}'s`);
+      expect((await told(b.assignee!)).find((n) => n.actionId === b.id)).toMatchObject({
+        kind: 'task.taken',
+        message: `vic completed task ${b.id} on queue tr (Done Successfully), which was yours`,
+      });
+
+      // Handed to someone else: the one it leaves and the one it reaches are told; the one who did it is not.
+      const c = await todo('to-tr');
+      expect((await h.api('POST', `/v1/actions/${c.id}/assign`, { assignee: 'vic' }, as('operator'))).body.assignee).toBe('vic');
+      expect((await told(c.assignee!)).find((n) => n.actionId === c.id)).toMatchObject({ kind: 'task.taken' });
+      expect((await told('vic')).filter((n) => n.actionId === c.id)).toEqual([
+        expect.objectContaining({ kind: 'task.assigned', message: `key:key-operator assigned task ${c.id} on queue tr to you` }),
+      ]);
+      expect((await told('vic')).filter((n) => n.actionId !== c.id)).toEqual([]);
+
+      // A task on no queue and no case, given to a person by its action type, is theirs all the same.
+      await actionType(h, { name: 'to-tina', path: '/reject', allocation: { user: 'tina' } });
+      const d = await todo('to-tina');
+      expect(d).toMatchObject({ queue: null, assignee: 'tina' });
+      await h.api('POST', `/v1/actions/${d.id}/pick-up`, undefined, as('uma'));
+      expect((await told('tina')).find((n) => n.actionId === d.id)).toMatchObject({
+        kind: 'task.taken',
+        message: `uma picked up task ${d.id}, which was yours`,
+      });
+    });
+
     it('hostile bodies are refused naming the field, and change nothing', async () => {
       const t = await todo('to-pool');
       const before = (await timeline(t.id)).length;

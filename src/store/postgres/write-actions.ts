@@ -169,6 +169,12 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
  WHERE c.id = ANY($2::text[]) AND c.owner <> ''
  ORDER BY n.ord`;
 
+const NOTIFY_USERS = `
+INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
+SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at
+  FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, user_name text, kind text, message text, action_id text, case_id text, at bigint)
+ ORDER BY n.ord`;
+
 // The version moves, so a case worker's write computed from the case before is refused and made again (see SQLite's).
 const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = version + 1 WHERE id = ANY($1::text[]) AND NOT escalated';
 
@@ -301,6 +307,18 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
     });
     // An escalated action marks its case, a plain one too (a process's run marks its own as well).
     await client.query({ name: 'callout_mark_case_escalated', text: MARK_CASE_ESCALATED, values: [caseIds] });
+  }
+  if (plan.userNotices.length > 0) {
+    const rows = plan.userNotices.map((n, ord) => ({
+      ord,
+      user_name: n.user,
+      kind: n.kind,
+      message: n.message,
+      action_id: n.actionId,
+      case_id: n.caseId,
+      at: n.at,
+    }));
+    await client.query({ name: 'callout_notify_users', text: NOTIFY_USERS, values: [JSON.stringify(rows)] });
   }
   for (const t of plan.allocations) await allocateInTransaction(client, t);
 }

@@ -21,6 +21,7 @@ const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = vers
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
+const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
 // An escalated action marks its case, a plain one too (a process's run marks its own as well). The
 // version moves, so a case worker's write computed from the case before (escalated false) is refused
 // and made again from what is there now, as SET_CASE_DATA's is.
@@ -73,8 +74,10 @@ export function prepareWrite(w: ActionWrite): PreparedWrite {
   values.push(a.id, w.expectedVersion);
   const timeline: unknown[] = [];
   for (const e of w.timeline) timelineValues(timeline, a.id, e);
-  // planEffects finds nothing in a write without events whose action has neither case nor queue.
-  const plans = (w.events?.length ?? 0) > 0 || (w.effects.length > 0 && (a.caseId !== null || a.queue !== null));
+  // planEffects finds nothing in a write without events whose action has neither case nor queue, but a notice to a person.
+  const plans =
+    (w.events?.length ?? 0) > 0 ||
+    (w.effects.length > 0 && (a.caseId !== null || a.queue !== null || w.effects.some((e) => e.type === 'notify')));
   if (!plans) return { mask, values, timeline };
   const { previous: _previous, ...rest } = w;
   // The input is never rewritten, nor read by the plan.
@@ -133,6 +136,7 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
     prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
     prepared(db, MARK_CASE_ESCALATED).run(n.caseId);
   }
+  for (const n of plan.userNotices) prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
   for (const t of plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
   insertWebhookEventsTx(db, plan.events);
