@@ -21,16 +21,33 @@ export const queueMembers = (q: QueueRow): string[] => (Array.isArray(q.doc.memb
 export function decideAllocation(queueName: string, f: AllocationFacts): { assignee: string | null; message: string } {
   if (f.queue === undefined) return { assignee: null, message: `Queue ${queueName} does not exist: the task waits on it unassigned` };
   // A disabled user gets no new work; they stay listed so enabling them again restores the queue.
-  const members = queueMembers(f.queue).filter((m) => f.activeMembers.has(m));
+  const listed = queueMembers(f.queue);
+  const members = listed.filter((m) => f.activeMembers.has(m));
   const r = allocate(
     { allocation: (f.queue.doc.allocation as Allocation | undefined) ?? 'none', members },
     f.openTasks,
     f.caseOwner,
-    f.lastAssignee,
+    turnAfter(listed, members, f.lastAssignee),
   );
   return r.assignee === null
     ? { assignee: null, message: `Left on queue ${queueName} unassigned: ${r.why}` }
     : { assignee: r.assignee, message: `Allocated to ${r.assignee} from queue ${queueName}: ${r.why}` };
+}
+
+/**
+ * The member whose turn counts as the last one: a last assignee disabled since keeps their place in
+ * the list, so the active member listed before them stands in and the one after them is next (the
+ * turn went back to the first member, skipping the rest). One who left the queue has no place: null.
+ */
+function turnAfter(listed: readonly string[], active: readonly string[], last: string | null): string | null {
+  if (last === null || active.includes(last)) return last;
+  const i = listed.indexOf(last);
+  if (i < 0) return last;
+  for (let k = 1; k < listed.length; k++) {
+    const m = listed[(i - k + listed.length) % listed.length]!;
+    if (active.includes(m)) return m;
+  }
+  return null;
 }
 
 export function userFromRow(r: Record<string, unknown>): UserRow {
