@@ -160,6 +160,17 @@ describe('a task taken from the person it was allocated to', () => {
     const handOn = transition(task({ assignee: 'hal' }), { type: 'assigned', user: 'hal', assignee: 'ivy' }, { policy, now: T0 });
     expect(notices(handOn).map((n) => n.type === 'notify' && n.user)).toEqual(['ivy']);
   });
+
+  it('reassigned or moved: the timeline says whose it was, picked up or only given', () => {
+    const words = (a: Partial<ActionRecord>, ev: { assignee?: string; queue?: string }) =>
+      ok(transition(task(a), { type: 'assigned', user: 'gina', ...ev }, { policy, now: T0 })).timeline[0]!.message;
+    expect(words({ state: 'in_progress', assignee: 'hal' }, { assignee: 'ivy' })).toBe(
+      'Assigned to ivy on queue hr by gina (taken from hal)',
+    );
+    expect(words({ assignee: 'hal' }, { assignee: 'ivy' })).toBe("Assigned to ivy on queue hr by gina (it was hal's)");
+    expect(words({ assignee: 'hal' }, { queue: 'it' })).toBe("Moved to queue it by gina (it was hal's)");
+    expect(words({}, { assignee: 'ivy' })).toBe('Assigned to ivy on queue hr by gina');
+  });
 });
 
 describe('allocations planned from writes', () => {

@@ -484,8 +484,13 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       const actor: Actor = `user:${event.user}`;
       const queue = event.queue ?? a.queue;
       if (queue === a.queue && (event.assignee ?? null) === a.assignee && event.assignee !== undefined) return c.done();
-      // Work someone had picked up changes hands: the timeline says whose it was.
-      const taken = a.state === 'in_progress' && a.assignee !== null && a.assignee !== event.assignee ? ` (taken from ${a.assignee})` : '';
+      // Work someone had picked up, or had been given, changes hands: the timeline says whose it was.
+      const taken =
+        a.assignee === null || a.assignee === event.assignee
+          ? ''
+          : a.state === 'in_progress'
+            ? ` (taken from ${a.assignee})`
+            : ` (it was ${a.assignee}'s)`;
       // The one whose list it leaves, and the one it is handed to, are told (unless they did it).
       const was = a.assignee;
       const to = event.assignee ?? null;
