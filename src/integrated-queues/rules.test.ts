@@ -19,6 +19,7 @@ const newTask = (over: Partial<IntegratedTask> = {}): IntegratedTask => ({
   title: 'Laptop broken',
   state: 'todo',
   queue: 'hr',
+  assignee: null,
   externalReference: null,
   caseData: { employee: 'Sam' },
   handBack: null,
@@ -150,6 +151,23 @@ describe('outbound: what an operator does launches the queue’s action types', 
     expect(launchMessage({ requestType: 'Update', actionType: 'up' }, { sent: true, noteDropped: true })).toBe(
       'Update sent to the provider (up). The note was not sent: up has no Note field.',
     );
+  });
+
+  it('declining a solution under the person who picked the task up is refused; they, or whoever takes it over, decline it', () => {
+    const back: IntegratedTask = {
+      ...submitted(),
+      state: 'in_progress',
+      assignee: 'bert',
+      handBack: { resolution: 'solved', solution: 'Rebooted', at: T0 },
+    };
+    expect(decide(back, { type: 'solution_declined', note: 'x', user: 'alice' }, ctx)).toMatchObject({
+      ok: false,
+      code: 'INVALID_STATE',
+      message: expect.stringContaining('bert is working on this task'),
+    });
+    expect(ok(decide(back, { type: 'solution_declined', note: 'x', user: 'bert' }, ctx)).launch).toMatchObject({
+      actionType: 'vendor-reject',
+    });
   });
 
   it('declining is refused when there is no handed-back solution', () => {

@@ -35,6 +35,8 @@ export interface IntegratedTask {
   title: string;
   state: State;
   queue: string | null;
+  /** Who the task is with; In Progress, only they decide on a handed-back solution (as only they complete it). */
+  assignee: string | null;
   externalReference: string | null;
   caseData: Record<string, unknown> | null;
   handBack: HandBack | null;
@@ -224,6 +226,11 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
       return send(task, integration, queue, 'Closed', integration.onClose, now, `user:${event.user}`, event.note);
     case 'solution_declined':
       if (task.handBack === null || task.state === 'waiting') return refuse('INVALID_STATE', 'There is no handed-back solution to decline');
+      if (task.state === 'in_progress' && task.assignee !== null && task.assignee !== event.user)
+        return refuse(
+          'INVALID_STATE',
+          `${task.assignee} is working on this task; assign it to yourself first (POST /v1/actions/{id}/assign {"assignee": "me"})`,
+        );
       if (!integration.onResolutionRejected) return refuse('INVALID_STATE', 'The queue has no resolution rejection action');
       return send(
         task,

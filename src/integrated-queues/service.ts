@@ -252,6 +252,7 @@ export class IntegrationService {
       title: await this.titleOf(a),
       state: a.state,
       queue: a.queue,
+      assignee: a.assignee,
       externalReference: a.externalReference,
       caseData,
       handBack: handBackOf(log),

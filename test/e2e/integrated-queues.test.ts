@@ -172,6 +172,19 @@ for (const backend of backends)
         ['integration', expect.stringMatching(/^Waiting.*→ To Do/)],
       ]);
 
+      // Picked up by bert, the solution is his to accept or decline: olga declines it only once she has
+      // taken the task over, as she would complete it (nothing is sent or logged before).
+      const bertKey = (await h.api('POST', '/v1/api-keys', { name: 'bert-key', roles: ['operator'], user: 'bert' })).body.key;
+      const bert = { authorization: `Bearer ${bertKey}` };
+      expect((await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, bert)).body).toMatchObject({
+        state: 'in_progress',
+        assignee: 'bert',
+      });
+      const under = await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator);
+      expect([under.status, under.body.detail]).toEqual([409, expect.stringContaining('bert is working on this task')]);
+      expect(await log(id)).toHaveLength(4);
+      expect((await h.api('POST', `/v1/actions/${id}/assign`, { assignee: 'me' }, operator)).body.assignee).toBe('olga');
+
       // Declined: Resolution Rejection, and the task is with the provider again (who stays silent now).
       const declined = await h.api('POST', `/v1/actions/${id}/decline-solution`, { note: 'Still broken' }, operator);
       expect(declined.status, JSON.stringify(declined.body)).toBe(200);
