@@ -24,10 +24,10 @@ export const QueueBody = Type.Object(
 );
 export type QueueBody = Static<typeof QueueBody>;
 
-/** PATCH /v1/queues/{name}: the fields to change (`integration: null` removes the integration). */
+/** PATCH /v1/queues/{name}: the fields to change (`description: null` removes the description, `integration: null` the integration). */
 export const QueuePatchBody = Type.Object(
   {
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     members: Type.Optional(Type.Array(UserName, { maxItems: MAX_MEMBERS, uniqueItems: true })),
     allocation: Type.Optional(Type.Union(Object.values(ALLOCATIONS).map((a) => Type.Literal(a)))),
     integration: Type.Optional(Type.Union([QueueIntegrationBody, Type.Null()])),

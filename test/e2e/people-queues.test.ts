@@ -102,6 +102,12 @@ for (const backend of backends)
       const p = await h.api('PATCH', '/v1/queues/desk', { members: ['bob'] }, as('builder'));
       expect(p.body).toMatchObject({ name: 'desk', members: ['bob'], allocation: 'none', revision: 2 });
       expect(p.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
+      expect((await h.api('PATCH', '/v1/queues/desk', { description: 'Vendor desk' }, as('builder'))).body.description).toBe('Vendor desk');
+      // null removes the description (an emptied box on the queues screen); the rest stays.
+      const cleared = await h.api('PATCH', '/v1/queues/desk', { description: null }, as('builder'));
+      expect(cleared.status).toBe(200);
+      expect(cleared.body).toMatchObject({ description: null, members: ['bob'], revision: 4 });
+      expect(cleared.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
       expect((await h.api('GET', '/v1/queues/rr', undefined, as('operator'))).body).toMatchObject({ allocation: 'round_robin' });
       // An external system's key does not read people's queues.
       expect((await h.api('GET', '/v1/queues/rr', undefined, as('integration'))).status).toBe(403);
