@@ -68,6 +68,25 @@ const FASTIFY_DETAIL: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty; send a JSON value or no content-type',
 };
 
+type AjvError = { instancePath: string; keyword?: string; params?: Record<string, unknown> };
+
+/**
+ * A nullable field (a union with null) given a value its own schema refuses fails three times: by
+ * its rule ('must NOT have more than 2000 characters'), as not null ('must be null') and as the
+ * union ('must match a schema in anyOf'). Its rule is what to say.
+ */
+function nullableSaidOnce<T extends AjvError>(errors: T[]): T[] {
+  const notNull = (v: AjvError): boolean => v.keyword === 'type' && v.params?.type === 'null';
+  const unionPart = (v: AjvError, path: string): boolean => v.instancePath === path && (notNull(v) || v.keyword === 'anyOf');
+  const said = new Set(
+    errors
+      .filter(notNull)
+      .map((v) => v.instancePath)
+      .filter((path) => errors.some((v) => (v.instancePath === path || v.instancePath.startsWith(`${path}/`)) && !unionPart(v, path))),
+  );
+  return errors.filter((v) => !(said.has(v.instancePath) && unionPart(v, v.instancePath)));
+}
+
 /** Maps every error a route can throw to a problem; unknown errors are logged and hidden. */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
@@ -82,7 +101,7 @@ export function errorHandler(logger: Logger) {
     };
     if (fe.validation) {
       // An `if`/`then` failure ('must match "then" schema') only repeats the errors of its `then`, listed beside it.
-      const own = fe.validation.filter((v) => v.keyword !== 'if');
+      const own = nullableSaidOnce(fe.validation.filter((v) => v.keyword !== 'if'));
       // A union of words fails once per word ('must be equal to constant') and once as a whole
       // ('must match a schema in anyOf'): said once, with the words.
       const words = new Map<string, unknown[]>();

@@ -108,6 +108,11 @@ for (const backend of backends)
       expect(cleared.status).toBe(200);
       expect(cleared.body).toMatchObject({ description: null, members: ['bob'], revision: 4 });
       expect(cleared.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
+      const long = await h.api('PATCH', '/v1/queues/desk', { description: 'x'.repeat(2001) }, as('builder'));
+      expect([long.status, long.body.errors]).toEqual([
+        422,
+        [{ field: 'description', message: 'must NOT have more than 2000 characters' }],
+      ]);
       expect((await h.api('GET', '/v1/queues/rr', undefined, as('operator'))).body).toMatchObject({ allocation: 'round_robin' });
       // An external system's key does not read people's queues.
       expect((await h.api('GET', '/v1/queues/rr', undefined, as('integration'))).status).toBe(403);
