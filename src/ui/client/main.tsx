@@ -17,7 +17,7 @@ import { ConfigPage } from './pages/config.tsx';
 import { CasesPage, NotificationsPage } from './pages/cases.tsx';
 import { CasePage } from './pages/case.tsx';
 import { ProcessesPage, ProcessPage } from './pages/processes.tsx';
-import { QueuesPage } from './pages/queues.tsx';
+import { QueuePage, QueuesPage } from './pages/queues.tsx';
 import { UsersPage } from './pages/users.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
@@ -84,6 +84,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/processes') return <ProcessesPage />;
   if ((id = m(/^\/ui\/processes\/([^/]+)$/))) return <ProcessPage name={decodeURIComponent(id)} />;
   if (path === '/ui/queues') return <QueuesPage />;
+  if ((id = m(/^\/ui\/queues\/([^/]+)$/))) return <QueuePage name={decodeURIComponent(id)} />;
   if (path === '/ui/users') return <UsersPage />;
   if (path === '/ui/connectors') return <ConnectorsPage />;
   if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) return <ConnectorPage id={decodeURIComponent(id)} />;

@@ -1,110 +1,42 @@
-// Builder: queues, their members and how new tasks are allocated among them.
+// Builder: queues. The list, with what each integrated queue is integrated with, and one form to
+// create a queue and to edit one (/ui/queues/{name}): its description, members, allocation and its
+// integration with an external provider (SPEC 7): the connector and the action types it launches.
 
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { api, ApiError } from '../api.ts';
+import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import {
+  ALLOCATIONS,
+  INTEGRATION_ACTIONS,
+  bodyOf,
+  find,
+  formOf,
+  nameOf,
+  withConnector,
+  type Form,
+  type Named,
+  type Queue,
+} from './queue-form.ts';
 
-interface Queue {
-  name: string;
-  description?: string | null;
-  members: string[];
-  allocation: string;
+/** The connectors and action types an integration chooses from. */
+interface Refs {
+  connectors: Named[] | undefined;
+  actionTypes: Named[] | undefined;
+  error: unknown;
 }
 
-const ALLOCATIONS: Record<string, string> = {
-  none: 'None: tasks wait for someone to pick them up',
-  round_robin: 'Round robin among the members',
-  least_loaded: 'The member with the fewest open tasks',
-  owner: "The case's owner",
-};
-
-const membersOf = (text: string): string[] =>
-  text
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-function QueueRow({ q, onSaved }: { q: Queue; onSaved: () => void }) {
-  const [members, setMembers] = useState(q.members.join(', '));
-  const [allocation, setAllocation] = useState(q.allocation);
-  const [error, setError] = useState<unknown>(null);
-  const id = `q-${q.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const save = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    try {
-      await api('PATCH', `/v1/queues/${encodeURIComponent(q.name)}`, { members: membersOf(members), allocation });
-      setError(null);
-      announce(`Queue ${q.name} saved`);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return (
-    <tr data-queue={q.name}>
-      <th scope="row">{q.name}</th>
-      <td colSpan={3}>
-        <form class="inline" onSubmit={save}>
-          <label for={`${id}-members`}>Members of {q.name}</label>
-          <input id={`${id}-members`} value={members} onInput={(e) => setMembers(e.currentTarget.value)} />
-          <label for={`${id}-allocation`}>Allocation of {q.name}</label>
-          <select id={`${id}-allocation`} value={allocation} onChange={(e) => setAllocation(e.currentTarget.value)}>
-            {Object.entries(ALLOCATIONS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-          <button type="submit">Save {q.name}</button>
-        </form>
-        <ErrorBox error={error} />
-      </td>
-    </tr>
-  );
+function useRefs(): Refs {
+  const connectors = useData(() => api<{ items: Named[] }>('GET', '/v1/connectors'), []);
+  const actionTypes = useData(() => api<{ items: Named[] }>('GET', '/v1/action-types'), []);
+  return { connectors: connectors.data?.items, actionTypes: actionTypes.data?.items, error: connectors.error ?? actionTypes.error };
 }
 
 export function QueuesPage() {
   const list = useData(() => api<{ items: Queue[] }>('GET', '/v1/queues'), []);
-  const [name, setName] = useState('');
-  const [members, setMembers] = useState('');
-  const [allocation, setAllocation] = useState('none');
-  const [error, setError] = useState<unknown>(null);
-  const create = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    try {
-      await api('POST', '/v1/queues', { name, members: membersOf(members), allocation });
-      setError(null);
-      setName('');
-      setMembers('');
-      announce(`Queue ${name} created`);
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const refs = useRefs();
   return (
     <main id="main">
       <h1 tabIndex={-1}>Queues</h1>
-      <form class="form" onSubmit={create}>
-        <Field label="Name" id="nq-name">
-          <input id="nq-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </Field>
-        <Field label="Members" id="nq-members" hint="User names, separated by commas.">
-          <input id="nq-members" aria-describedby="nq-members-hint" value={members} onInput={(e) => setMembers(e.currentTarget.value)} />
-        </Field>
-        <Field label="Allocation" id="nq-allocation">
-          <select id="nq-allocation" value={allocation} onChange={(e) => setAllocation(e.currentTarget.value)}>
-            {Object.entries(ALLOCATIONS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <button type="submit">Create queue</button>
-      </form>
-      <ErrorBox error={error} />
-      <h2>Queues</h2>
       <ErrorBox error={list.error} />
       {list.data && list.data.items.length === 0 && <p class="empty">No queues yet.</p>}
       {list.data && list.data.items.length > 0 && (
@@ -112,18 +44,215 @@ export function QueuesPage() {
           <thead>
             <tr>
               <th scope="col">Queue</th>
-              <th scope="col" colSpan={3}>
-                Members and allocation
-              </th>
+              <th scope="col">Description</th>
+              <th scope="col">Members</th>
+              <th scope="col">Allocation</th>
+              <th scope="col">Integration</th>
             </tr>
           </thead>
           <tbody>
             {list.data.items.map((q) => (
-              <QueueRow key={q.name + q.members.join() + q.allocation} q={q} onSaved={list.reload} />
+              <tr key={q.name} data-queue={q.name}>
+                <th scope="row">
+                  <a href={`/ui/queues/${encodeURIComponent(q.name)}`}>{q.name}</a>
+                </th>
+                <td>{q.description ?? ''}</td>
+                <td>{q.members.join(', ') || '—'}</td>
+                <td>{q.allocation.replace('_', ' ')}</td>
+                <td data-testid="integration">
+                  <IntegrationSummary q={q} refs={refs} />
+                </td>
+              </tr>
             ))}
           </tbody>
         </table>
       )}
+      <h2>New queue</h2>
+      <ErrorBox error={refs.error} />
+      <QueueForm refs={refs} onSaved={list.reload} />
     </main>
+  );
+}
+
+function IntegrationSummary({ q, refs }: { q: Queue; refs: Refs }) {
+  const i = q.integration;
+  if (!i) return <>Not integrated</>;
+  return (
+    <>
+      <span class="badge">Integrated</span> with {nameOf(refs.connectors, i.connector)}
+      <ul class="integration">
+        {INTEGRATION_ACTIONS.map(({ key, label }) =>
+          i[key] ? (
+            <li key={key}>
+              {label}: {nameOf(refs.actionTypes, i[key])}
+            </li>
+          ) : null,
+        )}
+      </ul>
+    </>
+  );
+}
+
+export function QueuePage({ name }: { name: string }) {
+  const loaded = useData(() => api<Queue>('GET', `/v1/queues/${encodeURIComponent(name)}`), [name]);
+  const refs = useRefs();
+  return (
+    <main id="main">
+      <p class="crumbs">
+        <a href="/ui/queues">Queues</a>
+      </p>
+      <h1 tabIndex={-1}>Queue {name}</h1>
+      <ErrorBox error={loaded.error} />
+      <ErrorBox error={refs.error} />
+      {loaded.data && <QueueForm queue={loaded.data} refs={refs} onSaved={loaded.setData} />}
+    </main>
+  );
+}
+
+/** Creates a queue (no `queue`) or edits one; the server's problems are shown under it, and nothing is kept. */
+function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSaved: (q: Queue) => void }) {
+  const isNew = queue === undefined;
+  const [created, setCreated] = useState(0);
+  const [f, setF] = useFormState<Form>(isNew ? `new:${created}` : `${queue.name}:${queue.revision}`, () => formOf(queue));
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState('');
+  const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
+  // A field the server named (`description`, `members[2]`, `integration.onAssign`) is marked invalid.
+  const invalid = (field: string): 'true' | undefined =>
+    error instanceof ApiError && error.errors.some((x) => x.field === field || x.field.startsWith(`${field}[`)) ? 'true' : undefined;
+
+  const connector = find(refs.connectors, f.connector);
+  const offered = (refs.actionTypes ?? []).filter((t) => connector !== undefined && t.connector === connector.id);
+
+  const save = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      const r = isNew
+        ? await api<Queue>('POST', '/v1/queues', bodyOf(f, true))
+        : await api<Queue>('PATCH', `/v1/queues/${encodeURIComponent(queue.name)}`, bodyOf(f, false));
+      setError(null);
+      setSaved(isNew ? `Created ${r.name}.` : `Saved ${r.name}.`);
+      if (isNew) setCreated((n) => n + 1);
+      onSaved(r);
+    } catch (err) {
+      setError(err);
+      setSaved('');
+    }
+  };
+
+  return (
+    <>
+      <form class="form" onSubmit={save} aria-label={isNew ? 'New queue' : `Queue ${queue.name}`}>
+        {isNew && (
+          <Field label="Name" id="q-name">
+            <input
+              id="q-name"
+              required
+              maxLength={100}
+              aria-invalid={invalid('name')}
+              value={f.name}
+              onInput={(e) => set({ name: e.currentTarget.value })}
+            />
+          </Field>
+        )}
+        <Field label="Description" id="q-description" hint="At most 2,000 characters; empty for none.">
+          <textarea
+            id="q-description"
+            rows={2}
+            aria-describedby="q-description-hint"
+            aria-invalid={invalid('description')}
+            value={f.description}
+            onInput={(e) => set({ description: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Members" id="q-members" hint="User names, separated by commas.">
+          <input
+            id="q-members"
+            aria-describedby="q-members-hint"
+            aria-invalid={invalid('members')}
+            value={f.members}
+            onInput={(e) => set({ members: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Allocation" id="q-allocation" hint="Who gets each task that lands on the queue.">
+          <select
+            id="q-allocation"
+            aria-describedby="q-allocation-hint"
+            value={f.allocation}
+            onChange={(e) => set({ allocation: e.currentTarget.value })}
+          >
+            {Object.entries(ALLOCATIONS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <fieldset aria-describedby="q-integration-hint">
+          <legend>Integration with an external provider</legend>
+          <p id="q-integration-hint" class="hint">
+            An integrated queue hands its tasks to a provider: these action types, on the provider's connector, send it each new assignment,
+            update note, closure and declined solution.
+          </p>
+          <Field label="Connector" id="q-connector" hint="The provider's connector; “Not integrated” removes the integration.">
+            <select
+              id="q-connector"
+              aria-describedby="q-connector-hint"
+              aria-invalid={invalid('integration.connector')}
+              value={connector?.id ?? f.connector}
+              onChange={(e) => setF(withConnector(f, e.currentTarget.value, refs.actionTypes))}
+            >
+              <option value="">Not integrated</option>
+              {f.connector && !connector && <option value={f.connector}>{f.connector} (not found)</option>}
+              {refs.connectors?.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {f.connector && connector && offered.length === 0 && (
+            <p class="hint">
+              {connector.name} has no action types yet: <a href="/ui/action-types/new">create one</a>.
+            </p>
+          )}
+          {f.connector &&
+            INTEGRATION_ACTIONS.map(({ key, label, hint }) => {
+              const id = `q-${key}`;
+              const ref = f.actions[key];
+              const t = find(refs.actionTypes, ref);
+              return (
+                <Field key={key} label={label} id={id} hint={hint}>
+                  <select
+                    id={id}
+                    required={key === 'onAssign'}
+                    aria-describedby={`${id}-hint`}
+                    aria-invalid={invalid(`integration.${key}`)}
+                    value={t?.id ?? ref}
+                    onChange={(e) => set({ actions: { ...f.actions, [key]: e.currentTarget.value } })}
+                  >
+                    <option value="">{key === 'onAssign' ? 'Choose an action type' : 'None'}</option>
+                    {ref && !offered.some((x) => x.id === t?.id) && (
+                      <option value={t?.id ?? ref}>
+                        {t ? `${t.name} (on connector ${nameOf(refs.connectors, t.connector ?? '')})` : `${ref} (not found)`}
+                      </option>
+                    )}
+                    {offered.map((x) => (
+                      <option key={x.id} value={x.id}>
+                        {x.name}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+              );
+            })}
+        </fieldset>
+        <p class="buttons">
+          <button type="submit">{isNew ? 'Create queue' : 'Save'}</button>
+        </p>
+        {saved && <p role="status">{saved}</p>}
+      </form>
+      <ErrorBox error={error} />
+    </>
   );
 }
