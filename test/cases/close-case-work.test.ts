@@ -69,8 +69,11 @@ for (const backend of storeHarnesses)
       const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'order').actionId !== null);
       const order = actionOf(c, 'order');
       await h.waitFor(order, (a) => a.phase === 'sending', 5_000);
+      const listeners = h.callout.engine.listenerCount('action');
       expect((await h.api('POST', `/v1/cases/${c.id}/close`)).body.status).toBe('closed');
       const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
+      // Nothing left waiting for it (the next test counts the listeners).
+      await expect.poll(() => h.callout.engine.listenerCount('action'), { timeout: 2_000 }).toBe(listeners);
       expect(a.resolution).toBe('done_successfully');
       expect(a.output).toMatchObject({ ok: true });
       expect((await h.api('GET', `/v1/cases/${c.id}`)).body.data).toEqual({ name: 'Ada' });
