@@ -129,6 +129,8 @@ export interface SectionContext {
   actionTypeIds: ReadonlyMap<string, string>;
   /** Stored connectors by name or id, to their id. */
   connectorIds: ReadonlyMap<string, string>;
+  /** Names and ids of the stored connectors and names of the file's. */
+  connectorNames: ReadonlySet<string>;
   /** The file's action types by name and id, compiled; null for one the import refused (its problems are told there). */
   fileActionTypes: ReadonlyMap<string, CompiledActionType | null>;
 }
@@ -208,7 +210,14 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
       schemaProblems(QueueBody, q, shape);
       shape.throwIfAny();
       const cur = isObject(q) ? storedQueues.get(q.name as string) : undefined;
-      const row = d.queues.rowOf(q, { userExists: (n) => userNames.has(n) }, cur);
+      const row = d.queues.rowOf(
+        q,
+        {
+          userExists: (n) => userNames.has(n),
+          configExists: (kind, ref) => (kind === 'connector' ? ctx.connectorNames : ctx.actionTypeIds).has(ref),
+        },
+        cur,
+      );
       if (cur && isDeepStrictEqual(resolved(row.doc), resolved(cur.doc))) return 'unchanged' as const;
       return { kind: 'queue', row, expectedRevision: cur ? cur.revision : null } as const;
     });

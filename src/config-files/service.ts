@@ -326,7 +326,14 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   }
   // Action types name their connector; one created by this file has its id only once planned (pass 2).
   const connectorIds = new Map(storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
-  const sections = await planSections(d, f, { p, ...by, actionTypeIds, connectorIds: new Map(connectorIds), fileActionTypes });
+  const sections = await planSections(d, f, {
+    p,
+    ...by,
+    actionTypeIds,
+    connectorIds: new Map(connectorIds),
+    connectorNames,
+    fileActionTypes,
+  });
   p.throwIfAny();
 
   // Pass 2: plan every write, skipping what is already as the file says; then store them all in one

@@ -2,21 +2,14 @@
 // into a frozen spec; members are user names, checked by the given resolver when there is one.
 
 import { type Doc, NAME_HINT, NAME_PATTERN, isObject, obj, str, unknownKeys } from '../validation/check.ts';
-import { Problems } from '../errors.ts';
+import { Problems, ValidationError } from '../errors.ts';
+import { compileIntegration, type QueueIntegration } from '../integrated-queues/integration.ts';
 import { checkUserName } from '../users/user.ts';
 import { ALLOCATIONS, type Allocation } from './allocate.ts';
 
 export const MAX_MEMBERS = 1000;
 const ALLOCATION_LIST = Object.values(ALLOCATIONS);
-const INTEGRATION_ACTIONS = ['onAssign', 'onUpdate', 'onClose', 'onResolutionRejected'] as const;
-
-export interface QueueIntegration {
-  readonly connector: string;
-  readonly onAssign: string | null;
-  readonly onUpdate: string | null;
-  readonly onClose: string | null;
-  readonly onResolutionRejected: string | null;
-}
+export type { QueueIntegration };
 
 export interface QueueSpec {
   readonly name: string;
@@ -29,6 +22,8 @@ export interface QueueSpec {
 
 export interface QueueRefs {
   userExists?: (name: string) => boolean;
+  /** Whether the connector or action type an integration names exists (by id or name); unchecked without it. */
+  configExists?: (kind: 'connector' | 'actionType', ref: string) => boolean;
 }
 
 /** Validates a POST /v1/queues body; throws ValidationError naming every field at fault. */
@@ -63,12 +58,12 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
   let integration: QueueIntegration | null = null;
   const i = obj(p, v.integration, 'integration', false);
   if (i !== undefined) {
-    unknownKeys(p, i, 'integration', ['connector', ...INTEGRATION_ACTIONS]);
-    const connector = str(p, i.connector, 'integration.connector', { max: 200 }) ?? '';
-    const actions = Object.fromEntries(
-      INTEGRATION_ACTIONS.map((k) => [k, str(p, i[k], `integration.${k}`, { required: false, max: 200 }) ?? null]),
-    ) as Record<(typeof INTEGRATION_ACTIONS)[number], string | null>;
-    integration = Object.freeze({ connector, ...actions });
+    try {
+      integration = compileIntegration(i, refs.configExists ?? (() => true));
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      for (const f of e.errors ?? []) p.add(f.field, f.message);
+    }
   }
   p.throwIfAny();
   return Object.freeze({ name, description, members: Object.freeze(members), allocation: allocation as Allocation, integration });

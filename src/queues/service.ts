@@ -12,7 +12,7 @@ export class QueueService {
   constructor(private readonly d: { store: Store; clock: Clock }) {}
 
   async create(body: unknown): Promise<QueueView> {
-    const row = this.rowOf(body, await this.userCheck());
+    const row = this.rowOf(body, await this.refs());
     await this.d.store.insertQueue(row);
     return queueView(row);
   }
@@ -38,7 +38,7 @@ export class QueueService {
     const cur = await this.row(name);
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
-    const row = this.rowOf(merged, await this.userCheck(), cur);
+    const row = this.rowOf(merged, await this.refs(), cur);
     if (!(await this.d.store.updateQueue(row, cur.revision)))
       throw new ConflictError(`Queue ${JSON.stringify(name)} was changed by someone else meanwhile; read it again`);
     return queueView(row);
@@ -50,9 +50,13 @@ export class QueueService {
     return q;
   }
 
-  private async userCheck(): Promise<QueueRefs> {
+  /** Members must be users; an integration's connector and action types must exist (by id or name). */
+  private async refs(): Promise<QueueRefs> {
     const names = new Set((await this.d.store.listUsers()).map((u) => u.name));
-    return { userExists: (n) => names.has(n) };
+    const byIdOrName = async (kind: 'connector' | 'action_type') =>
+      new Set((await this.d.store.listConfig(kind)).flatMap((r) => [r.id, r.name]));
+    const config = { connector: await byIdOrName('connector'), actionType: await byIdOrName('action_type') };
+    return { userExists: (n) => names.has(n), configExists: (kind, ref) => config[kind].has(ref) };
   }
 }
 

@@ -252,6 +252,21 @@ for (const store of STORES)
     it("an imported queue meets the route's schema; a section over 2,000 entries is refused; two imports at once create one subscription", async () => {
       const bad = await h.api('POST', '/v1/config/import', { queues: [{ name: 'q1', integration: { connector: 'vendor' } }] });
       expect([bad.status, bad.body.errors[0].field]).toEqual([422, 'queues[0].integration.onAssign']);
+      // Its connector and action types exist, stored or brought by the same file.
+      const typo = await h.api('POST', '/v1/config/import', {
+        queues: [{ name: 'q1', integration: { connector: 'vendor', onAssign: 'nope' } }],
+      });
+      expect([typo.status, typo.body.errors]).toEqual([
+        422,
+        [{ field: 'queues[0].integration.onAssign', message: 'action type "nope" does not exist' }],
+      ]);
+      const brought = await h.api('POST', '/v1/config/import', {
+        connectors: [{ name: 'desk-vendor', baseUrl: 'http://127.0.0.1:9' }],
+        actionTypes: [{ name: 'desk-submit', connector: 'desk-vendor', method: 'POST', path: '/ok' }],
+        queues: [{ name: 'q1', integration: { connector: 'desk-vendor', onAssign: 'desk-submit' } }],
+      });
+      expect(brought.status, JSON.stringify(brought.body)).toBe(200);
+      expect((await h.api('GET', '/v1/queues/q1')).body.integration).toMatchObject({ onAssign: expect.any(String) });
       const many = await h.api('POST', '/v1/config/import', { users: Array.from({ length: 2001 }, (_, i) => ({ name: `u${i}` })) });
       expect([many.status, many.body.errors]).toEqual([422, [{ field: 'users', message: expect.stringContaining('at most 2000') }]]);
       const file = { webhooks: [{ url: `${receiver.url}/twice`, events: ['*'] }] };

@@ -98,7 +98,22 @@ for (const backend of backends)
       expect(new Set(fields(bad.body))).toEqual(new Set(['allocation']));
       expect(fields((await h.api('POST', '/v1/queues', { name: 'bad', members: ['nobody'] })).body)).toEqual(['members[0]']);
       expect((await h.api('GET', '/v1/queues/bad')).status).toBe(404);
+      // An integration names a connector and action types that exist (a typo showed only when a task came).
+      const typo = await h.api('POST', '/v1/queues', { name: 'desk', integration: { connector: 'vendr', onAssign: 'submit' } });
+      expect([typo.status, typo.body.errors]).toEqual([
+        422,
+        [
+          { field: 'integration.connector', message: 'connector "vendr" does not exist' },
+          { field: 'integration.onAssign', message: 'action type "submit" does not exist' },
+        ],
+      ]);
+      expect((await h.api('GET', '/v1/queues/desk')).status).toBe(404);
+      await actionType(h, { name: 'submit', path: '/ok' });
       await queue({ name: 'desk', integration: { connector: 'vendor', onAssign: 'submit' } });
+      const unknownUpdate = await h.api('PATCH', '/v1/queues/desk', {
+        integration: { connector: 'vendor', onAssign: 'submit', onUpdate: 'nope' },
+      });
+      expect(fields(unknownUpdate.body)).toEqual(['integration.onUpdate']);
       const p = await h.api('PATCH', '/v1/queues/desk', { members: ['bob'] }, as('builder'));
       expect(p.body).toMatchObject({ name: 'desk', members: ['bob'], allocation: 'none', revision: 2 });
       expect(p.body.integration).toMatchObject({ connector: 'vendor', onAssign: 'submit' });
