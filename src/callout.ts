@@ -222,9 +222,9 @@ export class Callout {
     });
     this.notifications = new NotificationService({ store, clock });
     // ---- people and queues (W1)
-    this.users = new UserService({ store, clock });
-    this.queues = new QueueService({ store, clock });
-    this.tasks = new TaskService({ store, engine, actions: this.actions });
+    this.tasks = new TaskService({ store, engine, actions: this.actions, logger });
+    this.users = new UserService({ store, clock, tasks: this.tasks });
+    this.queues = new QueueService({ store, clock, tasks: this.tasks });
 
     // ---- cases and processes
     this.processes = new ProcessService({ store, clock });

@@ -61,7 +61,8 @@ export type ActionEvent =
   | { type: 'resumed'; user: string }
   | { type: 'policy_changed'; actor: Actor }
   /** An operator moves a task: to a person, or to a queue (whose allocation then picks the person). */
-  | { type: 'assigned'; user: string; queue?: string; assignee?: string };
+  /** `because`: why, when it is not the user's own choice (its person was disabled or left the queue); said on the timeline. */
+  | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string };
 
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
@@ -511,7 +512,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       }
       // To a queue alone: the task waits there again, for the person the queue's allocation picks.
       a.assignee = null;
-      c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}${taken}`);
+      c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}${taken}${event.because ? `: ${event.because}` : ''}`);
       if (a.state === 'in_progress') c.to(actor, 'todo', a.reason, null);
       else c.effects.push({ type: 'allocate' });
       return c.done();

@@ -6,6 +6,7 @@ import { QueueBody, QueueNameParams, QueuePatchBody, QueueViewSchema } from './s
 import { Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
+import { userOf } from '../api/user.ts';
 
 export const queueRoutes =
   (queues: QueueService): FastifyPluginAsyncTypebox =>
@@ -35,6 +36,6 @@ export const queueRoutes =
     app.patch(
       '/queues/:name',
       { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody, response: { 200: QueueViewSchema } } },
-      async (req) => queues.update(req.params.name, req.body as Record<string, unknown>),
+      async (req) => queues.update(req.params.name, req.body as Record<string, unknown>, userOf(req)),
     );
   };

@@ -7,9 +7,12 @@ import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
 import type { QueueView } from './schemas.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { queueMembers } from '../store/allocation.ts';
 
 export class QueueService {
-  constructor(private readonly d: { store: Store; clock: Clock }) {}
+  /** `tasks`: moves the To Do tasks of members who leave a queue back to it. */
+  constructor(private readonly d: { store: Store; clock: Clock; tasks?: Pick<TaskService, 'release'> }) {}
 
   async create(body: unknown): Promise<QueueView> {
     const row = this.rowOf(body, await this.refs());
@@ -33,14 +36,21 @@ export class QueueService {
     return queueView(await this.row(name));
   }
 
-  /** Changes the fields given; the rest stay. The name is the queue's identity and cannot change. */
-  async update(name: string, patch: Record<string, unknown>): Promise<QueueView> {
+  /**
+   * Changes the fields given; the rest stay. The name is the queue's identity and cannot change. A
+   * member who leaves (`by` is who changed it) gives the queue back the To Do tasks it gave them, for
+   * its allocation to pick someone else; what they picked up is theirs to finish.
+   */
+  async update(name: string, patch: Record<string, unknown>, by = 'system'): Promise<QueueView> {
     const cur = await this.row(name);
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
     const row = this.rowOf(merged, await this.refs(), cur);
     if (!(await this.d.store.updateQueue(row, cur.revision)))
       throw new ConflictError(`Queue ${JSON.stringify(name)} was changed by someone else meanwhile; read it again`);
+    const stays = new Set(queueMembers(row));
+    for (const m of queueMembers(cur))
+      if (!stays.has(m)) await this.d.tasks?.release(m, by, { queue: name, inProgress: false, because: `${m} left queue ${name}` });
     return queueView(row);
   }
 

@@ -1,7 +1,8 @@
 // Task work beyond pick-up and complete (SPEC 10.1): assigning a task to a queue and/or a person, and
 // notes on its timeline. Both go through the engine, so they are guarded writes like every transition.
 
-import { Problems, ValidationError } from '../errors.ts';
+import { ConflictError, InvalidStateError, Problems, ValidationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { Store } from '../store/types.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -10,8 +11,71 @@ import type { ActionView } from '../actions/views.ts';
 import { queueMembers } from '../store/allocation.ts';
 import type { AssignBody, NoteBody } from './schemas.ts';
 
+/** Tasks moved back to their queues before the change that releases them answers; the rest right after it. */
+const RELEASE_PAGE = 200;
+
+export interface Release {
+  /** Only tasks on this queue (a member who left it); every queue when absent (a person disabled). */
+  queue?: string;
+  /** To Do only (a member who left a queue may finish what they picked up), or In Progress too. */
+  inProgress: boolean;
+  /** Said on each task's timeline. */
+  because: string;
+}
+
 export class TaskService {
-  constructor(private readonly d: { store: Store; engine: Engine; actions: ActionService }) {}
+  constructor(private readonly d: { store: Store; engine: Engine; actions: ActionService; logger?: Logger }) {}
+
+  /**
+   * Moves `holder`'s open tasks back to their queues, whose allocation picks someone else (a disabled
+   * user or one who left the queue is never picked): work given to someone who cannot do it must not
+   * wait on their list. Tasks without a queue stay (there is nowhere to send them), and so do those on
+   * a queue integrated with a provider (the provider holds them; moving them would submit them again). A task that
+   * changed meanwhile (completed, reassigned) is left as it now is. Safe to repeat: the same change
+   * made again releases what a stopped node left.
+   */
+  async release(holder: string, by: string, r: Release): Promise<number> {
+    let moved = await this.releasePage(holder, by, r, 'todo');
+    if (r.inProgress) moved += await this.releasePage(holder, by, r, 'in_progress');
+    return moved;
+  }
+
+  /** One page of `holder`'s tasks in `state`, newest first; the next page after this one answers. */
+  private async releasePage(holder: string, by: string, r: Release, state: 'todo' | 'in_progress', before?: string): Promise<number> {
+    const page = await this.d.store.listActions({
+      assignee: holder,
+      state,
+      ...(r.queue !== undefined ? { queue: r.queue } : {}),
+      ...(before !== undefined ? { before } : {}),
+      limit: RELEASE_PAGE,
+    });
+    let moved = 0;
+    const integrated = new Map<string, boolean>();
+    for (const a of page) {
+      if (a.queue === null) continue;
+      // On a queue integrated with a provider, moving it there again would submit it to the provider again.
+      if (!integrated.has(a.queue)) integrated.set(a.queue, Boolean((await this.d.store.getQueue(a.queue))?.doc.integration));
+      if (integrated.get(a.queue)) continue;
+      try {
+        await this.d.engine.apply(a.id, { type: 'assigned', user: by, queue: a.queue, because: r.because }, a);
+        moved++;
+      } catch (err) {
+        // Changed meanwhile (closed, taken by someone): left as it now is. A store that fails is not.
+        if (!(err instanceof ConflictError || err instanceof InvalidStateError)) throw err;
+      }
+    }
+    if (page.length === RELEASE_PAGE)
+      setImmediate(
+        () =>
+          void this.releasePage(holder, by, r, state, page.at(-1)!.id).catch((err: unknown) =>
+            this.d.logger?.warn(
+              { err, holder },
+              'moving the tasks of a person back to their queues stopped; making the change again goes on',
+            ),
+          ),
+      );
+    return moved;
+  }
 
   /**
    * To a person (who must exist and be enabled; a member of `queue` when one is given), to a queue

@@ -9,6 +9,7 @@ import { Items, NoQuery } from '../api/schemas.ts';
 import { NotFoundError } from '../errors.ts';
 import { ADMINS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
+import { userOf } from '../api/user.ts';
 
 /** `me` is the caller's user; a key that acts as no user has none. */
 function named(req: FastifyRequest, name: string): string {
@@ -46,6 +47,6 @@ export const userRoutes =
     app.patch(
       '/users/:name',
       { config: { roles: ADMINS }, schema: { tags, params: UserNameParams, body: UserPatchBody, response: { 200: UserViewSchema } } },
-      async (req) => users.update(named(req, req.params.name), req.body),
+      async (req) => users.update(named(req, req.params.name), req.body, userOf(req)),
     );
   };

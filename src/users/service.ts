@@ -1,11 +1,13 @@
 // Users (SPEC 10.1): created and changed by an admin, read by every role (to assign work to them).
-// A disabled user keeps their name on past work; their keys are refused and queues give them no new tasks.
+// A disabled user keeps their name on past work; their keys are refused, queues give them no new tasks
+// and their open tasks go back to their queues.
 
 import type { Store, UserRow } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { compileUser } from './user.ts';
 import type { UserView } from './schemas.ts';
+import type { TaskService } from '../tasks/service.ts';
 
 export interface UserPatch {
   displayName?: string;
@@ -14,7 +16,8 @@ export interface UserPatch {
 }
 
 export class UserService {
-  constructor(private readonly d: { store: Store; clock: Clock }) {}
+  /** `tasks`: moves a disabled user's open tasks back to their queues. */
+  constructor(private readonly d: { store: Store; clock: Clock; tasks?: Pick<TaskService, 'release'> }) {}
 
   async create(body: unknown): Promise<UserView> {
     const row = this.newRow(body);
@@ -36,9 +39,14 @@ export class UserService {
     return userView(await this.row(name));
   }
 
-  async update(name: string, patch: UserPatch): Promise<UserView> {
+  /**
+   * A user disabled (`by` is who did it) gives back their open tasks, To Do and In Progress, to their
+   * queues: they can no longer sign in to finish them. Disabling again gives back what is still theirs.
+   */
+  async update(name: string, patch: UserPatch, by = 'system'): Promise<UserView> {
     const row = this.changedRow(await this.row(name), patch);
     if (!(await this.d.store.updateUser(row))) throw new NotFoundError('User', name);
+    if (patch.disabled === true) await this.d.tasks?.release(name, by, { inProgress: true, because: `${name} was disabled` });
     return userView(row);
   }
 
