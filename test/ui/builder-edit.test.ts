@@ -85,4 +85,21 @@ describe('a builder editing connectors, action types and processes', () => {
     expect(after.steps).toEqual(p.body.steps);
     await page.close();
   });
+
+  it('opens a process named "new" from the list (its name is the page that creates one)', async () => {
+    const p = await h.api('POST', '/v1/processes', {
+      name: 'new',
+      description: 'named new',
+      steps: [{ name: 'a', kind: 'manual', queue: 'hr' }],
+    });
+    expect(p.status).toBe(201);
+    const page = await signedIn(b, h, key, '/ui/processes');
+    await page.getByRole('link', { name: 'new', exact: true }).click();
+    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe('named new');
+    await page.getByLabel('Description').fill('still new');
+    await page.getByRole('button', { name: 'Save process' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved new.' }).waitFor();
+    expect((await h.api('GET', '/v1/processes/new')).body).toMatchObject({ description: 'still new', revision: 2 });
+    await page.close();
+  });
 });

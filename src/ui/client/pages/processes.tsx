@@ -37,7 +37,8 @@ export function ProcessesPage() {
             {list.data.items.map((p) => (
               <tr key={p.id}>
                 <td>
-                  <a href={`/ui/processes/${encodeURIComponent(p.name)}`}>{p.name}</a>
+                  {/* A process named "new" is opened by its id: /ui/processes/new is the page that creates one. */}
+                  <a href={`/ui/processes/${encodeURIComponent(p.name === 'new' ? p.id : p.name)}`}>{p.name}</a>
                 </td>
                 <td>{p.steps.length}</td>
                 <td>{p.description ?? ''}</td>
