@@ -1,10 +1,11 @@
-// GET /v1/notifications and POST /v1/notifications/{id}/read: the notifications of the user the
-// request acts as, and only theirs.
+// GET /v1/notifications, POST /v1/notifications/{id}/read and POST /v1/notifications/read (all of
+// them): the notifications of the user the request acts as, and only theirs.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import type { NotificationService } from './service.ts';
-import { NotificationIdParams, NotificationsQuery, NotificationViewSchema } from './schemas.ts';
+import { MarkAllReadBody, NotificationIdParams, NotificationsQuery, NotificationViewSchema } from './schemas.ts';
+import { Type } from '@sinclair/typebox';
 import { Page } from '../api/schemas.ts';
 import { queryAjv } from '../actions/routes.ts';
 import { PEOPLE } from '../api/roles.ts';
@@ -26,6 +27,18 @@ export const notificationRoutes =
           limit: req.query.limit ?? 200,
           ...(req.query.before !== undefined ? { before: Number(req.query.before) } : {}),
         }),
+    );
+    app.post(
+      '/notifications/read',
+      {
+        config: { roles: PEOPLE },
+        schema: { tags, body: MarkAllReadBody, response: { 200: Type.Object({ marked: Type.Integer() }) } },
+        // No body at all (a bare POST) is all of them.
+        preValidation: async (req) => {
+          req.body ??= {};
+        },
+      },
+      async (req) => notifications.markAllRead(userOf(req), req.body.upTo),
     );
     app.post(
       '/notifications/:id/read',

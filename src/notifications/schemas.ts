@@ -14,11 +14,26 @@ export const NotificationsQuery = Type.Object(
 
 export const NotificationIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'notification id' }) });
 
+/** POST /v1/notifications/read: marks every one of the caller's up to `upTo` (the newest they saw), or all. */
+export const MarkAllReadBody = Type.Object(
+  {
+    upTo: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'the newest notification id seen; newer ones stay unread',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MarkAllReadBody = Static<typeof MarkAllReadBody>;
+
 export const NotificationViewSchema = Type.Object(
   {
     id: Type.Integer(),
     user: Type.String(),
-    kind: Type.String({ description: 'e.g. "escalated"' }),
+    kind: Type.String({ description: '"action.escalated", "task.taken" or "task.assigned"' }),
     message: Type.String(),
     actionId: Type.Union([Type.String(), Type.Null()]),
     caseId: Type.Union([Type.String(), Type.Null()]),

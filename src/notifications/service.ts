@@ -1,5 +1,5 @@
-// Notifications: what the engine told a user (escalations of their cases' actions), newest first;
-// each user sees and marks read only their own.
+// Notifications: what the engine told a user (escalations of their cases' actions, tasks of theirs
+// taken or handed to them), newest first; each user sees and marks read only their own.
 
 import type { NotificationQuery, NotificationRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -18,6 +18,12 @@ export class NotificationService {
   async page(user: string, opts: NotificationQuery & { limit: number }): Promise<{ items: NotificationView[]; next: string | null }> {
     const items = await this.list(user, opts);
     return { items, next: items.length === opts.limit ? String(items[items.length - 1]!.id) : null };
+  }
+
+  /** Marks every unread notification of the user read, up to `upTo` when given; how many it marked. */
+  async markAllRead(user: string, upTo?: number): Promise<{ marked: number }> {
+    const marked = await this.deps.store.markNotificationsRead(user, upTo ?? Number.MAX_SAFE_INTEGER, this.deps.clock?.now() ?? Date.now());
+    return { marked };
   }
 
   /** Marks the user's own notification read; someone else's is "not found", as if it did not exist. */

@@ -461,6 +461,8 @@ export interface Store {
   allocateTask(actionId: string, at: number): Promise<AllocationOutcome | undefined>;
   /** Marks one of the user's notifications read (the first time is kept); undefined when it is not theirs. */
   markNotificationRead(id: number, user: string, at: number): Promise<NotificationRow | undefined>;
+  /** Marks the user's unread notifications with ids up to `upTo` read; how many. */
+  markNotificationsRead(user: string, upTo: number, at: number): Promise<number>;
 
   // ---- nodes and takeover (issue 11)
   /** Records the node (first call) or its new heartbeat. */

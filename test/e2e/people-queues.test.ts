@@ -302,6 +302,23 @@ for (const backend of backends)
       expect(again.body.readAt).toBe(read.body.readAt);
       expect((await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items).toEqual([]);
       expect((await h.api('GET', '/v1/notifications', undefined, as('carol'))).body.items[0].read).toBe(true);
+      // All at once: up to the newest one seen (a newer one stays unread), then all; only the caller's own.
+      // (On a connector of their own: two more failures would open vendor's circuit for the tests after.)
+      await connector(h, { name: 'noisy', circuitBreaker: false });
+      await actionType(h, { name: 'gives-up-too', connector: 'noisy', path: '/status/503', retry: { maxRetries: 0 } });
+      const more = [await launch(h, 'gives-up-too', {}, { caseId }), await launch(h, 'gives-up-too', {}, { caseId })];
+      for (const m of more) await h.waitFor(m.id, (x) => x.state === 'closed');
+      const unread = (await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items as Array<{ id: number }>;
+      expect(unread).toHaveLength(2);
+      const upTo = Math.min(...unread.map((x) => x.id));
+      expect((await h.api('POST', '/v1/notifications/read', { upTo }, as('bob'))).body).toEqual({ marked: 0 });
+      expect((await h.api('POST', '/v1/notifications/read', { upTo }, as('carol'))).body).toEqual({ marked: 1 });
+      expect(
+        (await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items.map((x: { id: number }) => x.id),
+      ).toEqual([Math.max(...unread.map((x) => x.id))]);
+      expect((await h.api('POST', '/v1/notifications/read', undefined, as('carol'))).body).toEqual({ marked: 1 });
+      expect((await h.api('GET', '/v1/notifications?unread=true', undefined, as('carol'))).body.items).toEqual([]);
+      expect(fields((await h.api('POST', '/v1/notifications/read', { upTo: -1, all: true }, as('carol'))).body)).toEqual(['all', 'upTo']);
       // A key made without a user but named after one is not that user: not her notifications, not her work.
       const named = await h.api('POST', '/v1/api-keys', { name: 'carol', roles: ['operator'] });
       expect(named.status, JSON.stringify(named.body)).toBe(201);

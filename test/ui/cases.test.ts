@@ -142,6 +142,15 @@ describe('cases and the builder of processes, queues and users', () => {
     await page.getByRole('button', { name: 'Mark read' }).click();
     await page.locator('.timeline li .muted', { hasText: 'read' }).waitFor();
     expect((await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items).toHaveLength(0);
+    // Several at once: Mark all read (on a connector of their own, so vendor's circuit stays closed).
+    await connector(h, { name: 'desk-vendor', circuitBreaker: false });
+    await actionType(h, { name: 'order-chair', connector: 'desk-vendor', path: '/status/503', retry: { maxRetries: 0 } });
+    for (let i = 0; i < 2; i++)
+      await h.waitFor((await h.api('POST', '/v1/actions', { actionType: 'order-chair', caseId: owned })).body.id, (a) => a.escalated);
+    await page.reload();
+    await page.getByRole('button', { name: 'Mark all 2 read' }).click();
+    await expect.poll(async () => (await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items.length).toBe(0);
+    await expect.poll(() => page.getByRole('button', { name: 'Mark read' }).count()).toBe(0);
   });
 
   it("a case's task another person is working on offers Take over, then Complete, in the task panel", async () => {

@@ -10,6 +10,15 @@ export async function listNotifications(pool: Pool, user: string, opts: Notifica
   return (await pool.query(sql, [user, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 200])).rows.map(notificationFromRow);
 }
 
+export async function markNotificationsRead(pool: Pool, user: string, upTo: number, at: number): Promise<number> {
+  const r = await pool.query('UPDATE notifications SET read_at = $1 WHERE user_name = $2 AND id <= $3 AND read_at IS NULL', [
+    at,
+    user,
+    upTo,
+  ]);
+  return r.rowCount ?? 0;
+}
+
 /** Only the user's own: someone else's notification reads as absent. */
 export async function markNotificationRead(pool: Pool, id: number, user: string, at: number): Promise<NotificationRow | undefined> {
   const r = await pool.query('UPDATE notifications SET read_at = coalesce(read_at, $1) WHERE id = $2 AND user_name = $3 RETURNING *', [

@@ -45,7 +45,7 @@ import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
 import { getCase, insertCase } from './cases.ts';
-import { listNotifications, markNotificationRead } from './list-notifications.ts';
+import { listNotifications, markNotificationRead, markNotificationsRead } from './list-notifications.ts';
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
 import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
@@ -408,6 +408,8 @@ export class PostgresStore implements Store {
   allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.pool, actionId, at);
   markNotificationRead = async (id: number, user: string, at: number): Promise<NotificationRow | undefined> =>
     markNotificationRead(this.pool, id, user, at);
+  markNotificationsRead = async (user: string, upTo: number, at: number): Promise<number> =>
+    markNotificationsRead(this.pool, user, upTo, at);
 
   // ---- nodes and takeover (issue 11)
   heartbeatNode = async (n: NodeRow): Promise<void> => void (await nodes.heartbeatNode(this.pool, n));

@@ -15,6 +15,11 @@ export function listNotifications(db: Database.Database, user: string, opts: Not
   return (rows as Record<string, unknown>[]).map(notificationFromRow);
 }
 
+export function markNotificationsRead(db: Database.Database, user: string, upTo: number, at: number): number {
+  return prepared(db, 'UPDATE notifications SET read_at = ? WHERE user_name = ? AND id <= ? AND read_at IS NULL').run(at, user, upTo)
+    .changes;
+}
+
 /** Only the user's own: someone else's notification reads as absent. */
 export function markNotificationRead(db: Database.Database, id: number, user: string, at: number): NotificationRow | undefined {
   const r = prepared(db, 'UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE id = ? AND user_name = ? RETURNING *').get(

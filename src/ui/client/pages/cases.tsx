@@ -106,7 +106,33 @@ interface Notification {
 export function NotificationsPage() {
   const list = useData(() => api<{ items: Notification[] }>('GET', '/v1/notifications'), []);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => subscribe(() => list.reload()), []);
+  // Read again at most every 3 s while the live feed says anything changed (it says so for every
+  // action: reading on each message cost a request per message during a bulk launch).
+  useEffect(() => {
+    let due = false;
+    const off = subscribe(() => (due = true));
+    const t = setInterval(() => {
+      if (!due) return;
+      due = false;
+      list.reload();
+    }, 3000);
+    return () => {
+      off();
+      clearInterval(t);
+    };
+  }, []);
+  const unread = (list.data?.items ?? []).filter((n) => !n.readAt);
+  const markAllRead = async (): Promise<void> => {
+    try {
+      // Up to the newest on screen: one that came since stays unread until it is seen.
+      const r = await api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: Math.max(...unread.map((n) => n.id)) });
+      setError(null);
+      announce(`Marked ${r.marked} read`);
+      list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
   const markRead = async (n: Notification): Promise<void> => {
     try {
       await api('POST', `/v1/notifications/${n.id}/read`);
@@ -121,6 +147,13 @@ export function NotificationsPage() {
     <main id="main">
       <h1 tabIndex={-1}>Notifications</h1>
       <ErrorBox error={list.error ?? error} />
+      {unread.length > 1 && (
+        <p>
+          <button type="button" onClick={() => void markAllRead()}>
+            Mark all {unread.length} read
+          </button>
+        </p>
+      )}
       {list.data && list.data.items.length === 0 && <p class="empty">No notifications for you.</p>}
       <ul class="timeline">
         {list.data?.items.map((n) => (
