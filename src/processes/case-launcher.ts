@@ -110,14 +110,24 @@ export class CaseLauncher {
     );
   }
 
-  /** After the case write that inserted them: wake the engine for their due times, and send tasks on integrated queues to their provider. */
-  async launched(items: readonly NewAction[]): Promise<void> {
-    for (const { action } of items) {
-      if (action.dueAt !== null) this.d.engine.dueAt(action.dueAt);
-      if (action.actionTypeId !== null || this.d.engine.integrations === null) continue;
-      const task = await this.d.store.getAction(action.id);
-      if (task) await this.d.engine.integrations.taskCreated(task);
-    }
+  /** After the case write that inserted them: wake the engine for their due times. */
+  launched(items: readonly NewAction[]): void {
+    for (const { action } of items) if (action.dueAt !== null) this.d.engine.dueAt(action.dueAt);
+  }
+
+  /**
+   * Whether a launch is a task that may go on to a provider (a queue integrated with one): its case's
+   * write then leaves a follow-up event, so the submission survives a failure or a crash after that write.
+   */
+  submits(item: NewAction): boolean {
+    return item.action.actionTypeId === null && item.action.queue !== null && this.d.engine.integrations !== null;
+  }
+
+  /** Sends a task on an integrated queue to its provider; nothing on any other queue. Safe to repeat: the rules send it once. */
+  async submit(taskId: string): Promise<void> {
+    if (this.d.engine.integrations === null) return;
+    const task = await this.d.store.getAction(taskId);
+    if (task) await this.d.engine.integrations.taskCreated(task);
   }
 
   private async plan(caseId: string, step: string, build: () => { action: ActionRecord; timeline: TimelineEntry[] }): Promise<StepLaunch> {

@@ -3,7 +3,8 @@
 // moves on even when the node dies right after that write: some node's worker claims the event
 // (one per case at a time, in order), runs the process runner and writes the case guarded by its
 // version, with the actions of the steps it starts (under deterministic launch keys) and the event's
-// deletion in the same transaction: a write that loses to a PATCH or a close launches nothing.
+// deletion in the same transaction: a write that loses to a PATCH or a close launches nothing. A task
+// it creates on a queue integrated with a provider is submitted from a follow-up event of that write.
 
 import { RepeatedFailure } from '../repeated-failure.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
@@ -148,9 +149,12 @@ export class CaseWorker {
     const events: CaseEvent[] = [row.event];
     const dataPatch: Record<string, unknown> = {};
     const launches: NewAction[] = [];
+    const followUps: CaseEvent[] = [];
     let changed = false;
     let closedNow = false;
     const now = this.o.clock.now();
+    // A task this worker's write created: submitted to its provider before its follow-up goes.
+    if (row.event.type === 'action_queued') await this.o.launcher.submit(row.event.actionId);
     for (let n = 0; n < events.length; n++) {
       const event = withStep(events[n]!, run);
       if (event === undefined) continue; // an action of the case that is no step's (launched by hand)
@@ -163,7 +167,7 @@ export class CaseWorker {
       run = r.run;
       changed ||= r.changed;
       for (const eff of r.effects) {
-        const more = await this.perform(c.id, eff, now, dataPatch, launches);
+        const more = await this.perform(c.id, eff, now, dataPatch, launches, followUps);
         if (eff.type === 'close_case') closedNow = true;
         events.push(...more);
       }
@@ -185,13 +189,15 @@ export class CaseWorker {
         ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
         appliedEvent: row.seq,
         ...(launches.length > 0 ? { launches } : {}),
+        ...(followUps.length > 0 ? { followUps } : {}),
       });
     } catch (err) {
       // A step's launch key taken: another node applied this event first; read again, and its action is the step's.
       if (err instanceof ConflictError) return false;
       throw err;
     }
-    if (written) await this.o.launcher.launched(launches);
+    if (written) this.o.launcher.launched(launches);
+    if (written && followUps.length > 0) this.wake();
     if (written && closedNow)
       await this.webhookEvents?.emitCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner });
     return written;
@@ -207,11 +213,15 @@ export class CaseWorker {
     now: number,
     dataPatch: Record<string, unknown>,
     launches: NewAction[],
+    followUps: CaseEvent[],
   ): Promise<CaseEvent[]> {
     const l = this.o.launcher;
     const planned = (s: StepLaunch, step: string, more: CaseEvent[]): CaseEvent[] => {
+      const queued: CaseEvent = { type: 'action_queued', step, actionId: s.actionId };
       if (s.insert) launches.push(s.insert);
-      return [{ type: 'action_queued', step, actionId: s.actionId }, ...more];
+      // Heard again from the outbox after the write, which then submits the task (applyTo).
+      if (s.insert && l.submits(s.insert)) followUps.push(queued);
+      return [queued, ...more];
     };
     switch (eff.type) {
       case 'launch_action': {

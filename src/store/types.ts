@@ -96,6 +96,12 @@ export interface CaseWrite {
    * version race (a PATCH or a close came first) launches nothing. A taken launch key is a ConflictError.
    */
   launches?: NewAction[];
+  /**
+   * Events for the case's outbox, written in this write's transaction: work the write leaves to be done
+   * after it (a task to submit to its queue's provider), done by the case worker even when this node
+   * dies right after the write.
+   */
+  followUps?: CaseEvent[];
 }
 
 /** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */

@@ -76,11 +76,13 @@ export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {
   }
   params.push(w.id, w.expectedVersion);
   const sql = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
-  if (w.appliedEvent === undefined && !w.launches?.length) return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
+  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length)
+    return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
   return inTransaction(pool, async (client) => {
     if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
     if (w.appliedEvent !== undefined) await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
     if (w.launches?.length) await insertActionsTx(client, w.launches);
+    for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);
     return true;
   });
 }

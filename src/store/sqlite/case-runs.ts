@@ -105,6 +105,7 @@ export function updateCase(db: Database.Database, w: CaseWrite): boolean {
       if (r.changes !== 1) return false;
       if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
       if (w.launches?.length) insertActions(db, prepareInserts(w.launches));
+      for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);
       return true;
     })
     .immediate();
