@@ -384,6 +384,15 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
     report.actionTypes.updated.push(name);
   }
   changes.push(...sections.changes);
+  // Users disabled and members taken off queues give back their tasks, as through the API: what each was before.
+  const changedUsers = changes.some((c) => c.kind === 'user' && c.expectedRevision !== null);
+  const changedQueues = changes.some((c) => c.kind === 'queue' && c.expectedRevision !== null);
+  const usersBefore = new Map(changedUsers ? (await d.store.listUsers()).map((u) => [u.name, u] as const) : []);
+  const queuesBefore = new Map(changedQueues ? (await d.store.listQueues()).map((q) => [q.name, q] as const) : []);
+  for (const c of changes)
+    if (c.kind === 'user' && c.expectedRevision !== null) after.push(() => d.users.stored(usersBefore.get(c.row.name), c.row, by.actor));
+    else if (c.kind === 'queue' && c.expectedRevision !== null)
+      after.push(() => d.queues.stored(queuesBefore.get(c.row.name), c.row, by.actor));
   if (changes.length > 0) await d.store.writeConfigs(changes);
   // Stored: this node's registry takes the new documents, and updates take effect (held actions, retry policies).
   for (const c of changes) {

@@ -48,10 +48,17 @@ export class QueueService {
     const row = this.rowOf(merged, await this.refs(), cur);
     if (!(await this.d.store.updateQueue(row, cur.revision)))
       throw new ConflictError(`Queue ${JSON.stringify(name)} was changed by someone else meanwhile; read it again`);
-    const stays = new Set(queueMembers(row));
-    for (const m of queueMembers(cur))
-      if (!stays.has(m)) await this.d.tasks?.release(m, by, { queue: name, inProgress: false, because: `${m} left queue ${name}` });
+    await this.stored(cur, row, by);
     return queueView(row);
+  }
+
+  /** A queue changed (here, or by an imported file): the members who left it give back its To Do tasks. */
+  async stored(before: QueueRow | undefined, after: QueueRow, by: string): Promise<void> {
+    if (!before) return;
+    const stays = new Set(queueMembers(after));
+    for (const m of queueMembers(before))
+      if (!stays.has(m))
+        await this.d.tasks?.release(m, by, { queue: after.name, inProgress: false, because: `${m} left queue ${after.name}` });
   }
 
   private async row(name: string): Promise<QueueRow> {

@@ -46,8 +46,17 @@ export class UserService {
   async update(name: string, patch: UserPatch, by = 'system'): Promise<UserView> {
     const row = this.changedRow(await this.row(name), patch);
     if (!(await this.d.store.updateUser(row))) throw new NotFoundError('User', name);
-    if (patch.disabled === true) await this.d.tasks?.release(name, by, { inProgress: true, because: `${name} was disabled` });
+    if (patch.disabled === true) await this.disabled(name, by);
     return userView(row);
+  }
+
+  /** A user disabled by a change stored elsewhere (an imported file): their open tasks go back as update's do. */
+  async stored(before: UserRow | undefined, after: UserRow, by: string): Promise<void> {
+    if (after.disabled && before?.disabled !== true) await this.disabled(after.name, by);
+  }
+
+  private async disabled(name: string, by: string): Promise<void> {
+    await this.d.tasks?.release(name, by, { inProgress: true, because: `${name} was disabled` });
   }
 
   /** `cur` with `patch` applied, checked as a new user is; not stored yet. */

@@ -64,4 +64,31 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/actions/${cats[1]!.id}`)).body).toMatchObject({ state: 'todo', queue: 'help', assignee: 'dan' });
       expect(await timeline(cats[1]!.id)).toContain("Moved to queue help by CALLOUT_ADMIN_KEY (it was cat's): cat left queue help");
     });
+
+    it('a configuration file that disables a user, or takes a member off a queue, gives back their tasks as the API does', async () => {
+      expect((await h.api('POST', '/v1/users', { name: 'eve' })).status).toBe(201);
+      expect((await h.api('POST', '/v1/users', { name: 'fay' })).status).toBe(201);
+      expect((await h.api('POST', '/v1/users', { name: 'gil' })).status).toBe(201);
+      expect((await h.api('POST', '/v1/queues', { name: 'files', members: ['eve', 'fay', 'gil'], allocation: 'round_robin' })).status).toBe(
+        201,
+      );
+      await actionType(h, { name: 'to-files', path: '/reject', allocation: { queue: 'files' } });
+      const tasks: Array<{ id: string; assignee: string | null }> = [];
+      for (let i = 0; i < 6; i++) tasks.push(await todo('to-files'));
+      const of = (who: string) => tasks.filter((t) => t.assignee === who);
+      expect(of('eve')).toHaveLength(2);
+      expect(of('fay')).toHaveLength(2);
+
+      // eve disabled and fay taken off the queue, by a file.
+      const file = {
+        users: [{ name: 'eve', disabled: true }, { name: 'fay' }, { name: 'gil' }],
+        queues: [{ name: 'files', members: ['eve', 'gil'], allocation: 'round_robin' }],
+      };
+      const r = await h.api('POST', '/v1/config/import', file);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      for (const t of [...of('eve'), ...of('fay')])
+        expect((await h.api('GET', `/v1/actions/${t.id}`)).body).toMatchObject({ state: 'todo', queue: 'files', assignee: 'gil' });
+      expect(await timeline(of('eve')[0]!.id)).toContain("Moved to queue files by CALLOUT_ADMIN_KEY (it was eve's): eve was disabled");
+      expect(await timeline(of('fay')[0]!.id)).toContain("Moved to queue files by CALLOUT_ADMIN_KEY (it was fay's): fay left queue files");
+    });
   });
