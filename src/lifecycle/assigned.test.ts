@@ -72,6 +72,23 @@ describe('assigned', () => {
   });
 });
 
+describe('a task given back to its queue because of its person (disabled, or off the queue)', () => {
+  it('says why on the timeline and tells them nothing: one change of theirs gives back every task', () => {
+    for (const state of ['todo', 'in_progress'] as const) {
+      const r = ok(
+        transition(
+          task({ state, assignee: 'hal' }),
+          { type: 'assigned', user: 'admin', queue: 'hr', because: 'hal was disabled' },
+          { policy, now: T0 + 1 },
+        ),
+      );
+      expect(r.action).toMatchObject({ state: 'todo', queue: 'hr', assignee: null });
+      expect(r.timeline.at(0)?.message).toMatch(/^Moved to queue hr by admin \(.*hal.*\): hal was disabled$/);
+      expect(r.effects.filter((e) => e.type === 'notify')).toEqual([]);
+    }
+  });
+});
+
 describe('a task taken from the person it was allocated to', () => {
   const notices = (r: ReturnType<typeof transition>) => ok(r).effects.filter((e) => e.type === 'notify');
 

@@ -492,10 +492,12 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           : a.state === 'in_progress'
             ? ` (taken from ${a.assignee})`
             : ` (it was ${a.assignee}'s)`;
-      // The one whose list it leaves, and the one it is handed to, are told (unless they did it).
+      // The one whose list it leaves, and the one it is handed to, are told (unless they did it). Not
+      // when it leaves because of them (`because`: disabled, or off the queue): one change of theirs
+      // gives back every task they had, and a notice per task would bury their list (or go unread).
       const was = a.assignee;
       const to = event.assignee ?? null;
-      if (was !== null && was !== to)
+      if (was !== null && was !== to && event.because === undefined)
         c.tell(
           was,
           event.user,
