@@ -26,6 +26,20 @@ export interface CaseDataMerge {
  */
 export const MAX_CASE_DATA_BYTES = MAX_INPUT_BYTES;
 
+/**
+ * A closed case's data is final (as PATCH keeps it), but for the outputs of its own no-wait steps: the
+ * case went on, and may have closed, without waiting for them, and their answers still belong in its
+ * data (SPEC 2: the response is mapped into case data). An action in flight when a person closed the
+ * case, or any other, is not merged.
+ */
+export function mergesAfterClose(
+  steps: ReadonlyArray<{ actionId: string | null; outcome: string | null }> | null,
+  actionId: string,
+): boolean {
+  return (steps ?? []).some((s) => s.actionId === actionId && s.outcome === QUEUE_ACTION_SUCCESSFUL);
+}
+const QUEUE_ACTION_SUCCESSFUL = 'QUEUE_ACTION_SUCCESSFUL';
+
 /** Why a merge was not made: the case data would pass the limit, or the case is closed (its data is final, as PATCH keeps it). */
 export function mergeRefusedEntry(m: CaseDataMerge, at: number, why: 'too_large' | 'closed' = 'too_large'): TimelineEntry {
   return {

@@ -80,6 +80,9 @@ for (const backend of storeHarnesses)
       expect(c.data).toMatchObject({ name: 'Sam', ticket, To: '+31600000000', Text: `Ticket ${ticket}` });
       // One action per step, no more.
       expect(c.actions).toHaveLength(3);
+      // The no-wait step's answer lands in the case's data though the case closed without waiting for it.
+      await h.waitFor(welcome.id, (a) => a.state === 'closed');
+      expect((await h.api('GET', `/v1/cases/${c.id}`)).body.data).toMatchObject({ ok: true, id: expect.stringMatching(/^EXT-/) });
     });
 
     it("a manual step's task is allocated by its queue when it is created, as any task landing on the queue is", async () => {

@@ -148,8 +148,12 @@ SELECT NULL FROM (SELECT pg_notify($3, current_schema() || '@' || min(due_at)) F
 // bytes. jsonb::text writes ": " and ", " (and numbers in full), so it is never shorter than compact
 // JSON; only a text over the limit is measured again as compact JSON, as SQLite and the API measure.
 const MEASURE_CASE_MERGES = `
-SELECT c.id, c.status, CASE WHEN octet_length((c.data || m.data)::text) > $3 THEN (c.data || m.data)::text END AS text
-  FROM cases c JOIN jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb) ON c.id = m.id
+SELECT c.id,
+       c.status <> 'closed' OR EXISTS (
+         SELECT 1 FROM jsonb_array_elements(coalesce(c.steps, '[]'::jsonb)) s
+          WHERE s->>'actionId' = m.action_id AND s->>'outcome' = 'QUEUE_ACTION_SUCCESSFUL') AS open,
+       CASE WHEN octet_length((c.data || m.data)::text) > $3 THEN (c.data || m.data)::text END AS text
+  FROM cases c JOIN jsonb_to_recordset($1::jsonb) AS m(id text, data jsonb, action_id text) ON c.id = m.id
  WHERE c.id = ANY($2::text[])
  ORDER BY c.id
    FOR UPDATE OF c`;
@@ -273,15 +277,15 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
   // checked on its own (a batch rarely holds more than one output for a case: one round).
   const refused: Array<TimelineEntry & { actionId: string }> = [];
   for (const round of roundsByCase(plan.merges)) {
-    const recordset = JSON.stringify(round.map((m) => ({ id: m.caseId, data: m.data, at: m.at })));
-    const measured = await client.query<{ id: string; status: string; text: string | null }>({
+    const recordset = JSON.stringify(round.map((m) => ({ id: m.caseId, data: m.data, at: m.at, action_id: m.actionId })));
+    const measured = await client.query<{ id: string; open: boolean; text: string | null }>({
       name: 'callout_measure_case_merges',
       text: MEASURE_CASE_MERGES,
       values: [recordset, round.map((m) => m.caseId), MAX_CASE_DATA_BYTES],
     });
     // A merge that would make the case data larger than the limit is not made, nor one into a closed
-    // case (its data is final) (cases that do not exist: none is).
-    const closed = new Set(measured.rows.filter((r) => r.status === 'closed').map((r) => r.id));
+    // case but its own no-wait steps' (effects.ts mergesAfterClose, here in SQL) (cases that do not exist: none is).
+    const closed = new Set(measured.rows.filter((r) => !r.open).map((r) => r.id));
     const tooBig = new Set(measured.rows.filter((r) => r.text !== null && compactBytes(r.text) > MAX_CASE_DATA_BYTES).map((r) => r.id));
     const fits = round.filter((m) => !tooBig.has(m.caseId) && !closed.has(m.caseId) && measured.rows.some((r) => r.id === m.caseId));
     for (const m of round)

@@ -4,7 +4,8 @@
 import type Database from 'better-sqlite3';
 import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, changedMutableColumns, columnValues, type ActionColumn } from '../rows.ts';
-import { MAX_CASE_DATA_BYTES, mergeRefusedEntry, planEffects, type EffectPlan } from '../effects.ts';
+import { MAX_CASE_DATA_BYTES, mergeRefusedEntry, mergesAfterClose, planEffects, type EffectPlan } from '../effects.ts';
+import type { StepRun } from '../../processes/runner.ts';
 import { prepared } from './statements.ts';
 import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
@@ -14,7 +15,7 @@ import { insertWebhookEventsTx } from './webhooks.ts';
 // SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
 // action has ten), so a write names only the columns that differ from the record it was computed
 // from; without that record, all of them. One statement per column set, cached by its mask.
-const GET_CASE_DATA = 'SELECT data, status FROM cases WHERE id = ?';
+const GET_CASE_DATA = 'SELECT data, status, steps FROM cases WHERE id = ?';
 // The version moves too: a change to the case computed from the data read before (a PATCH checking the
 // merged size, a map step) is then refused and made again from what is there now.
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = version + 1 WHERE id = ?';
@@ -110,17 +111,23 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
 
 function applyEffects(db: Database.Database, plan: EffectPlan): void {
   // Each case read once, its outputs merged in write order, each checked on its own, written once.
-  const cases = new Map<string, { data: object; text?: string; at: number } | 'closed' | null>();
+  const cases = new Map<string, { data: object; text?: string; at: number; closedSteps?: StepRun[] | null } | null>();
   const refused: unknown[] = [];
   for (const m of plan.merges) {
     let c = cases.get(m.caseId);
     if (c === undefined) {
-      const row = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string; status: string } | undefined;
-      c = !row ? null : row.status === 'closed' ? 'closed' : { data: JSON.parse(row.data) as object, at: m.at };
+      const row = prepared(db, GET_CASE_DATA).get(m.caseId) as { data: string; status: string; steps: string | null } | undefined;
+      c = !row
+        ? null
+        : {
+            data: JSON.parse(row.data) as object,
+            at: m.at,
+            ...(row.status === 'closed' ? { closedSteps: row.steps === null ? null : (JSON.parse(row.steps) as StepRun[]) } : {}),
+          };
       cases.set(m.caseId, c);
     }
     if (c === null) continue;
-    if (c === 'closed') {
+    if (c.closedSteps !== undefined && !mergesAfterClose(c.closedSteps, m.actionId)) {
       timelineValues(refused, m.actionId, mergeRefusedEntry(m, m.at, 'closed'));
       continue;
     }
@@ -130,7 +137,7 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
     if (Buffer.byteLength(text) <= MAX_CASE_DATA_BYTES) Object.assign(c, { data, text, at: m.at });
     else timelineValues(refused, m.actionId, mergeRefusedEntry(m, m.at));
   }
-  for (const [id, c] of cases) if (c !== null && c !== 'closed' && c.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
+  for (const [id, c] of cases) if (c?.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
   if (refused.length > 0) insertTimelineValues(db, refused);
   for (const n of plan.notices) {
     prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
