@@ -157,6 +157,24 @@ export function subscribe(l: Listener): () => void {
   };
 }
 
+/**
+ * Calls `fn` at most every `ms` while the feed says anything changed: for screens that show a summary
+ * (counts, a user's notifications) rather than rows by id, and would otherwise read on every message.
+ */
+export function onChangesEvery(ms: number, fn: () => void): () => void {
+  let due = false;
+  const off = subscribe(() => (due = true));
+  const t = setInterval(() => {
+    if (!due) return;
+    due = false;
+    fn();
+  }, ms);
+  return () => {
+    off();
+    clearInterval(t);
+  };
+}
+
 export function closeLive(): void {
   running?.stop();
   running = null;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
-import { subscribe } from '../live.ts';
+import { onChangesEvery } from '../live.ts';
 import type { CaseView } from './case.tsx';
 
 const SEARCH = ['status', 'owner', 'queue', 'process', 'q'] as const;
@@ -108,19 +108,7 @@ export function NotificationsPage() {
   const [error, setError] = useState<unknown>(null);
   // Read again at most every 3 s while the live feed says anything changed (it says so for every
   // action: reading on each message cost a request per message during a bulk launch).
-  useEffect(() => {
-    let due = false;
-    const off = subscribe(() => (due = true));
-    const t = setInterval(() => {
-      if (!due) return;
-      due = false;
-      list.reload();
-    }, 3000);
-    return () => {
-      off();
-      clearInterval(t);
-    };
-  }, []);
+  useEffect(() => onChangesEvery(3000, () => list.reload()), []);
   const unread = (list.data?.items ?? []).filter((n) => !n.readAt);
   const markAllRead = async (): Promise<void> => {
     try {

@@ -5,7 +5,7 @@ import { useEffect } from 'preact/hooks';
 import { api } from '../api.ts';
 import { qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, useData } from '../components.tsx';
-import { subscribe } from '../live.ts';
+import { onChangesEvery } from '../live.ts';
 
 interface Point {
   at: string;
@@ -101,20 +101,14 @@ export function DashboardPage() {
     () => api<{ connectors: ConnectorHealth[]; since: string; timerLateness: Lateness | null }>('GET', '/v1/dashboard'),
     [],
   );
-  useEffect(() => {
-    let due = false;
-    const off = subscribe(() => (due = true));
-    const t = setInterval(() => {
-      if (!due) return;
-      due = false;
-      counts.reload();
-      dash.reload();
-    }, 3000);
-    return () => {
-      off();
-      clearInterval(t);
-    };
-  }, []);
+  useEffect(
+    () =>
+      onChangesEvery(3000, () => {
+        counts.reload();
+        dash.reload();
+      }),
+    [],
+  );
   const labels: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
   const open = dash.data?.connectors.filter((c) => c.status.circuit !== 'closed') ?? [];
   return (
