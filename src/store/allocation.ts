@@ -37,7 +37,8 @@ export function decideAllocation(queueName: string, f: AllocationFacts): { assig
 /**
  * The member whose turn counts as the last one: a last assignee disabled since keeps their place in
  * the list, so the active member listed before them stands in and the one after them is next (the
- * turn went back to the first member, skipping the rest). One who left the queue has no place: null.
+ * turn went back to the first member, skipping the rest). One who left the queue has no place and is
+ * given back as is: round robin then starts again from the first member.
  */
 function turnAfter(listed: readonly string[], active: readonly string[], last: string | null): string | null {
   if (last === null || active.includes(last)) return last;
