@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   INVALID_STATE: { status: 409, title: 'Not allowed in this state' },
+  /** `If-Match` named a revision other than the stored one (api/if-match.ts): changed since the caller read it. */
+  PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   BAD_REQUEST: { status: 400, title: 'Bad request' },
@@ -73,6 +75,35 @@ export class ConflictError extends CalloutError {
     super('CONFLICT', message);
     this.name = 'ConflictError';
   }
+}
+
+export class PreconditionFailedError extends CalloutError {
+  constructor(message: string) {
+    super('PRECONDITION_FAILED', message);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/**
+ * A change guarded by the revision its caller read (`If-Match`): refused with 412 when `stored` is
+ * another, so two people editing one resource cannot silently overwrite each other. No guard, no check.
+ */
+export function checkRevision(what: string, key: string, stored: number, guard: RevisionGuard | undefined): void {
+  if (guard?.ifRevision !== undefined && guard.ifRevision !== stored)
+    throw new PreconditionFailedError(
+      `${what} ${JSON.stringify(key)} is at revision ${stored}, not ${guard.ifRevision} as If-Match says: it was changed since you read it; read it again and make your change on that`,
+    );
+}
+
+/** The conditional write lost to another writer after checkRevision passed: 412 for a guarded change, 409 otherwise. */
+export function changedMeanwhile(what: string, key: string, guard: RevisionGuard | undefined): CalloutError {
+  const message = `${what} ${JSON.stringify(key)} was changed by someone else meanwhile; read it again and make your change on that`;
+  return guard?.ifRevision !== undefined ? new PreconditionFailedError(message) : new ConflictError(message);
+}
+
+/** The revision a change expects to find (from the request's `If-Match`), when its caller gave one. */
+export interface RevisionGuard {
+  ifRevision?: number | undefined;
 }
 
 /**

@@ -38,9 +38,11 @@ export {
   ERROR_CODES,
   InvalidStateError,
   NotFoundError,
+  PreconditionFailedError,
   ValidationError,
   type ErrorCode,
   type FieldProblem,
+  type RevisionGuard,
 } from './errors.ts';
 export {
   COMPLETION_MODES,

@@ -8,6 +8,7 @@ import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { asReadBy } from '../api/plain-headers.ts';
+import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 
 export const actionTypesRoutes =
   (actionTypes: ActionTypeService): FastifyPluginAsyncTypebox =>
@@ -19,18 +20,25 @@ export const actionTypesRoutes =
         config: { roles: BUILDERS },
         schema: { tags, body: ActionTypeBody, response: created('The action type', { schema: ActionTypeViewSchema }) },
       },
-      async (req, reply) => sendCreated(reply, 'action-types', await actionTypes.create(req.body)),
+      async (req, reply) => sendCreated(reply, 'action-types', withETag(reply, await actionTypes.create(req.body))),
     );
     app.get('/action-types', { schema: { tags, querystring: NoQuery, response: { 200: Items(ActionTypeViewSchema) } } }, async (req) => ({
       items: (await actionTypes.list()).map((t) => asReadBy(req, t)),
     }));
-    app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req) =>
-      asReadBy(req, await actionTypes.get(req.params.id)),
+    app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req, reply) =>
+      withETag(reply, asReadBy(req, await actionTypes.get(req.params.id))),
     );
     app.patch(
       '/action-types/:id',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ActionTypeBody, response: { 200: ActionTypeViewSchema } } },
-      async (req) => actionTypes.update(req.params.id, req.body, `user:${userOf(req)}`),
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, params: IdParams, headers: IfMatchHeaders, body: ActionTypeBody, response: { 200: ActionTypeViewSchema } },
+      },
+      async (req, reply) =>
+        withETag(
+          reply,
+          await actionTypes.update(req.params.id, req.body, `user:${userOf(req)}`, 'merge', ifMatchGuard(req.headers['if-match'])),
+        ),
     );
     app.post(
       '/action-types/:id/test',

@@ -46,6 +46,7 @@ const RESPONSES = {
   403: ['FORBIDDEN', "The key's role may not do this"],
   404: ['NOT_FOUND', 'Nothing with this id or name'],
   409: ['CONFLICT', 'The request conflicts with the current state (INVALID_STATE, CONFLICT): read it again before deciding'],
+  412: ['PRECONDITION_FAILED', 'If-Match named a revision other than the stored one: read the resource again and make the change on that'],
   413: ['PAYLOAD_TOO_LARGE', 'The body is larger than this route accepts'],
   415: ['UNSUPPORTED_MEDIA_TYPE', 'The body is not of a type this route reads'],
   422: ['VALIDATION_FAILED', 'A field is missing or wrong; `errors` names each one'],
@@ -81,6 +82,8 @@ export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   // Fastify reads a body on any write, schema or not: malformed, too large or of another type.
   if (writes || schema.body !== undefined) out.add(400).add(413).add(415);
   if (writes) out.add(409);
+  const headers = schema.headers as { properties?: Record<string, unknown> } | undefined;
+  if (headers?.properties?.['if-match'] !== undefined) out.add(412);
   return [...out].sort((a, b) => a - b);
 }
 

@@ -7,6 +7,7 @@ import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { asReadBy } from '../api/plain-headers.ts';
+import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 
 export const connectorsRoutes =
   (connectors: ConnectorService): FastifyPluginAsyncTypebox =>
@@ -18,13 +19,13 @@ export const connectorsRoutes =
         config: { roles: BUILDERS },
         schema: { tags, body: ConnectorBody, response: created('The connector', { schema: ConnectorViewSchema }) },
       },
-      async (req, reply) => sendCreated(reply, 'connectors', await connectors.create(req.body)),
+      async (req, reply) => sendCreated(reply, 'connectors', withETag(reply, await connectors.create(req.body))),
     );
     app.get('/connectors', { schema: { tags, querystring: NoQuery, response: { 200: Items(ConnectorViewSchema) } } }, async (req) => ({
       items: (await connectors.list()).map((c) => asReadBy(req, c)),
     }));
-    app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req) =>
-      asReadBy(req, await connectors.get(req.params.id)),
+    app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req, reply) =>
+      withETag(reply, asReadBy(req, await connectors.get(req.params.id))),
     );
     app.post(
       '/connectors/:id/test',
@@ -33,7 +34,11 @@ export const connectorsRoutes =
     );
     app.patch(
       '/connectors/:id',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ConnectorBody, response: { 200: ConnectorViewSchema } } },
-      async (req) => connectors.update(req.params.id, req.body),
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, params: IdParams, headers: IfMatchHeaders, body: ConnectorBody, response: { 200: ConnectorViewSchema } },
+      },
+      async (req, reply) =>
+        withETag(reply, await connectors.update(req.params.id, req.body, 'merge', ifMatchGuard(req.headers['if-match']))),
     );
   };

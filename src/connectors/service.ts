@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { AuthProviders } from './auth/index.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
@@ -44,14 +44,14 @@ export class ConnectorService {
     return { kind: 'connector', row, expectedRevision: null };
   }
 
-  /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). */
-  async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge'): Promise<ConnectorView> {
+  /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). `guard`: the revision the caller read. */
+  async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge', guard?: RevisionGuard): Promise<ConnectorView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const row = await this.d.store.getConfig('connector', idOrName);
     if (!row) throw new NotFoundError('Connector', idOrName);
+    checkRevision('Connector', idOrName, row.revision, guard);
     const change = this.planUpdate(row, patch, mode);
-    if (!(await this.d.store.updateConfig('connector', change.row, row.revision)))
-      throw new ConflictError('The connector was changed by someone else; fetch it and try again');
+    if (!(await this.d.store.updateConfig('connector', change.row, row.revision))) throw changedMeanwhile('Connector', idOrName, guard);
     return this.updated(change.row);
   }
 

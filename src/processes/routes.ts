@@ -7,6 +7,7 @@ import { ProcessBody, ProcessViewSchema } from './schemas.ts';
 import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
+import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 
 const READERS = ['builder', 'operator', 'integration'] as const;
 
@@ -20,7 +21,7 @@ export const processRoutes =
     app.post(
       '/processes',
       { config: { roles: BUILDERS }, schema: { tags, body: ProcessBody, response: created('The process', { schema: ProcessViewSchema }) } },
-      async (req, reply) => sendCreated(reply, 'processes', await processes.create(req.body)),
+      async (req, reply) => sendCreated(reply, 'processes', withETag(reply, await processes.create(req.body))),
     );
     app.get(
       '/processes',
@@ -32,11 +33,14 @@ export const processRoutes =
     app.get(
       '/processes/:id',
       { config: { roles: READERS }, schema: { tags, params: IdParams, response: { 200: ProcessViewSchema } } },
-      async (req) => processes.get(req.params.id),
+      async (req, reply) => withETag(reply, await processes.get(req.params.id)),
     );
     app.patch(
       '/processes/:id',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: ProcessPatchBody, response: { 200: ProcessViewSchema } } },
-      async (req) => processes.update(req.params.id, req.body),
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, params: IdParams, headers: IfMatchHeaders, body: ProcessPatchBody, response: { 200: ProcessViewSchema } },
+      },
+      async (req, reply) => withETag(reply, await processes.update(req.params.id, req.body, ifMatchGuard(req.headers['if-match']))),
     );
   };

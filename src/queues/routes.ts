@@ -7,6 +7,7 @@ import { Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 import { userOf } from '../api/user.ts';
+import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 
 export const queueRoutes =
   (queues: QueueService): FastifyPluginAsyncTypebox =>
@@ -19,7 +20,7 @@ export const queueRoutes =
         reply
           .code(201)
           .header('location', `/v1/queues/${encodeURIComponent(req.body.name)}`)
-          .send(await queues.create(req.body)),
+          .send(withETag(reply, await queues.create(req.body))),
     );
     app.get(
       '/queues',
@@ -31,11 +32,18 @@ export const queueRoutes =
     app.get(
       '/queues/:name',
       { config: { roles: PEOPLE }, schema: { tags, params: QueueNameParams, response: { 200: QueueViewSchema } } },
-      async (req) => queues.get(req.params.name),
+      async (req, reply) => withETag(reply, await queues.get(req.params.name)),
     );
     app.patch(
       '/queues/:name',
-      { config: { roles: BUILDERS }, schema: { tags, params: QueueNameParams, body: QueuePatchBody, response: { 200: QueueViewSchema } } },
-      async (req) => queues.update(req.params.name, req.body as Record<string, unknown>, userOf(req)),
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, params: QueueNameParams, headers: IfMatchHeaders, body: QueuePatchBody, response: { 200: QueueViewSchema } },
+      },
+      async (req, reply) =>
+        withETag(
+          reply,
+          await queues.update(req.params.name, req.body as Record<string, unknown>, userOf(req), ifMatchGuard(req.headers['if-match'])),
+        ),
     );
   };

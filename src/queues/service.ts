@@ -4,7 +4,7 @@
 
 import type { QueueRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { NotFoundError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
 import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
 import type { QueueView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
@@ -41,13 +41,13 @@ export class QueueService {
    * member who leaves (`by` is who changed it) gives the queue back the To Do tasks it gave them, for
    * its allocation to pick someone else; what they picked up is theirs to finish.
    */
-  async update(name: string, patch: Record<string, unknown>, by = 'system'): Promise<QueueView> {
+  async update(name: string, patch: Record<string, unknown>, by = 'system', guard?: RevisionGuard): Promise<QueueView> {
     const cur = await this.row(name);
+    checkRevision('Queue', name, cur.revision, guard);
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
     const row = this.rowOf(merged, await this.refs(), cur);
-    if (!(await this.d.store.updateQueue(row, cur.revision)))
-      throw new ConflictError(`Queue ${JSON.stringify(name)} was changed by someone else meanwhile; read it again`);
+    if (!(await this.d.store.updateQueue(row, cur.revision))) throw changedMeanwhile('Queue', name, guard);
     await this.stored(cur, row, by);
     return queueView(row);
   }

@@ -22,8 +22,14 @@ export function setCsrf(token: string): void {
   csrf = token;
 }
 
-export async function api<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  extra: Record<string, string> = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extra };
   if (method !== 'GET') headers['x-callout-csrf'] = csrf;
   if (body !== undefined) headers['content-type'] = contentType;
   let res: Response;
@@ -51,9 +57,24 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
       errors: FieldError[];
     }>;
     if (res.status === 401 && !path.startsWith('/ui/session')) window.dispatchEvent(new Event('callout:signed-out'));
+    // The API's words are for scripts (If-Match, revisions); a person is told what happened and what to do.
+    if (res.status === 412)
+      throw new ApiError(
+        412,
+        'Changed by someone else',
+        'Someone else saved this since you opened it. Reload the page to see their change, then make yours again.',
+      );
     throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? String(text).slice(0, 300), p.errors ?? []);
   }
   return parsed as T;
+}
+
+/**
+ * A builder's change to what they opened at `revision`: refused (412) if someone saved it since, so a
+ * form open for an hour cannot silently undo a colleague's change.
+ */
+export async function patchAt<T>(path: string, body: unknown, revision: number): Promise<T> {
+  return api<T>('PATCH', path, body, 'application/json', { 'if-match': `"${revision}"` });
 }
 
 /** Timeline pages read in one go, of the route's page (its largest and default). */

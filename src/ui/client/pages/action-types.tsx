@@ -3,7 +3,7 @@
 // (or sends once) the exact request, and a launch.
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Session } from '../api.ts';
+import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
@@ -90,7 +90,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     try {
       const r = isNew
         ? await api<ActionType>('POST', '/v1/action-types', bodyOf(f))
-        : await api<ActionType>('PATCH', `/v1/action-types/${t!.id}`, bodyOf(f));
+        : await patchAt<ActionType>(`/v1/action-types/${t!.id}`, bodyOf(f), t!.revision);
       setError(null);
       setSaved(`Saved ${r.name}.`);
       if (isNew) navigate(`/ui/action-types/${r.id}`, true);

@@ -2,7 +2,7 @@
 // shows which are set and sends a new one only when typed); test connection; rate limits.
 
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, patchAt } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import { durationText } from '../duration.ts';
@@ -10,6 +10,7 @@ import { durationText } from '../duration.ts';
 interface Connector {
   id: string;
   name: string;
+  revision: number;
   description: string | null;
   baseUrl: string;
   auth: Record<string, unknown> & { type: string };
@@ -163,7 +164,7 @@ export function ConnectorPage({ id }: { id: string }) {
     try {
       const r = isNew
         ? await api<Connector>('POST', '/v1/connectors', bodyOf(f, undefined))
-        : await api<Connector>('PATCH', `/v1/connectors/${c!.id}`, bodyOf(f, c));
+        : await patchAt<Connector>(`/v1/connectors/${c!.id}`, bodyOf(f, c), c!.revision);
       setError(null);
       setSaved(`Saved ${r.name}.`);
       if (isNew) navigate(`/ui/connectors/${r.id}`, true);

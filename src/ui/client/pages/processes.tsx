@@ -3,7 +3,7 @@
 // (`steps/1/queue: …`) beside the box.
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, patchAt } from '../api.ts';
 import { ErrorBox, Field, announce, useData } from '../components.tsx';
 import { navigate } from '../router.ts';
 
@@ -11,6 +11,7 @@ interface Process {
   id: string;
   name: string;
   description?: string;
+  revision: number;
   steps: unknown[];
 }
 
@@ -94,8 +95,10 @@ export function ProcessPage({ name }: { name: string }) {
     try {
       const r = isNew
         ? await api<Process>('POST', '/v1/processes', body)
-        : await api<Process>('PATCH', `/v1/processes/${encodeURIComponent(name)}`, body);
+        : await patchAt<Process>(`/v1/processes/${encodeURIComponent(name)}`, body, existing.data!.revision);
       setError(null);
+      // The next save is made on this revision (the page is not read again when the name stays).
+      if (!isNew) existing.setData(r);
       setSaved(`Saved ${r.name}.`);
       announce(`Process ${r.name} saved`);
       navigate(`/ui/processes/${encodeURIComponent(r.name)}`, true);

@@ -3,7 +3,7 @@
 // integration with an external provider (SPEC 7): the connector and the action types it launches.
 
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, patchAt } from '../api.ts';
 import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import {
   ALLOCATIONS,
@@ -129,7 +129,7 @@ function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSave
     try {
       const r = isNew
         ? await api<Queue>('POST', '/v1/queues', bodyOf(f, true))
-        : await api<Queue>('PATCH', `/v1/queues/${encodeURIComponent(queue.name)}`, bodyOf(f, false));
+        : await patchAt<Queue>(`/v1/queues/${encodeURIComponent(queue.name)}`, bodyOf(f, false), queue.revision);
       setError(null);
       setSaved(isNew ? `Created ${r.name}.` : `Saved ${r.name}.`);
       if (isNew) setCreated((n) => n + 1);
