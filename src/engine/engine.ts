@@ -9,6 +9,7 @@ import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import type { Phase } from '../lifecycle/states.ts';
 import { isTimedOut, transition, type ActionEvent, type Effect } from '../lifecycle/transition.ts';
 import { applyNow, type HeldClaim } from './apply.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import type { Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -86,6 +87,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly early: EarlyClaims;
   /** Actions held for a concurrency slot or a slow system's share, woken one per attempt end. */
   private readonly slotWaiters = new SlotWaiters();
+  /** People's and external systems' changes to one action, applied in turn (apply). */
+  private readonly changes = new OneAtATime();
   /** Each connector's attempts in flight here: a slow system keeps at most its share of them. */
   private readonly bulkhead: Bulkhead;
   /** Places slow systems held beyond their share when last looked at (see watchSlowSystems). */
@@ -781,7 +784,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     // A write that fails leaves the copy dropped: given back or not (an outcome unknown), the row is
     // sent once, by its next claim or at its lease end, never beside a copy held here.
-    return applyNow(deps, id, event, known, claim);
+    // One change at a time per action on this node: many at once (notes from a team, a provider's
+    // updates) would otherwise each lose the guarded write to the others, round after round, until
+    // some gave up with a 409; in turn, each loses at most to another node's.
+    return this.changes.run(id, () => applyNow(deps, id, event, known, claim));
   }
 
   /**
