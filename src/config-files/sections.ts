@@ -158,7 +158,9 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     else if (v.length > MAX_SECTION_ENTRIES) ctx.p.add(s, TOO_MANY);
     lists[s] = Array.isArray(v) && v.length <= MAX_SECTION_ENTRIES ? v : [];
   }
-  for (const s of ['users', 'queues', 'processes', 'schedules'] as const) refuseRepeated(lists[s], s, 'name', ctx.p);
+  for (const s of ['users', 'processes', 'schedules'] as const) refuseRepeated(lists[s], s, 'name', ctx.p);
+  // Queue names are unique ignoring case: "HR" after "hr" is the same queue given twice.
+  refuseRepeated(lists.queues, 'queues', 'name', ctx.p, (v) => String(v).toLowerCase());
   refuseRepeated(lists.webhooks, 'webhooks', 'url', ctx.p, normalUrl);
   const { p } = ctx;
   const track = (section: Section, change: ConfigChange | 'unchanged', key: string): void => {
@@ -197,6 +199,10 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     ...lists.users.flatMap((u) => (isObject(u) && typeof u.name === 'string' ? [u.name] : [])),
   ]);
   const storedQueues = new Map((await d.store.listQueues()).map((q) => [q.name, q]));
+  // The stored queue each folded name belongs to (the oldest, when an older store holds lookalikes).
+  const foldedQueues = new Map<string, string>();
+  for (const q of [...storedQueues.values()].sort((a, b) => a.createdAt - b.createdAt))
+    if (!foldedQueues.has(q.name.toLowerCase())) foldedQueues.set(q.name.toLowerCase(), q.name);
   // An integration names its connector and actions by id or by name (the export writes names): the same either way.
   const ref = (v: unknown): unknown => (typeof v === 'string' ? (ctx.actionTypeIds.get(v) ?? ctx.connectorIds.get(v) ?? v) : v);
   const resolved = (doc: Doc): Doc =>
@@ -210,6 +216,11 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
       schemaProblems(QueueBody, q, shape);
       shape.throwIfAny();
       const cur = isObject(q) ? storedQueues.get(q.name as string) : undefined;
+      const lookalike = !cur && isObject(q) ? foldedQueues.get((q.name as string).toLowerCase()) : undefined;
+      if (lookalike !== undefined)
+        throw new ValidationError([
+          { field: 'name', message: `is taken by the queue ${JSON.stringify(lookalike)} (names differ only in case); use that name` },
+        ]);
       const row = d.queues.rowOf(
         q,
         {

@@ -35,7 +35,11 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
   }
   const v = body as Doc;
   unknownKeys(p, v, '', ['name', 'description', 'members', 'allocation', 'integration']);
-  const name = str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT }) ?? '';
+  // "hr " beside "hr" would be a second queue nobody could tell apart (NAME_PATTERN allows a trailing space).
+  const name =
+    typeof v.name === 'string' && v.name.trim() !== '' && v.name !== v.name.trim()
+      ? void p.add('name', 'must not start or end with a space')
+      : str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT });
   const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
 
   const members: string[] = [];
@@ -66,5 +70,11 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
     }
   }
   p.throwIfAny();
-  return Object.freeze({ name, description, members: Object.freeze(members), allocation: allocation as Allocation, integration });
+  return Object.freeze({
+    name: name ?? '',
+    description,
+    members: Object.freeze(members),
+    allocation: allocation as Allocation,
+    integration,
+  });
 }

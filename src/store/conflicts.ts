@@ -22,11 +22,20 @@ export const configChanged = (kind: ConfigChange['kind'], name: string): Conflic
 
 export const launchKeyConflict = (): ConflictError => new ConflictError('An action with this Idempotency-Key already exists');
 
-/** A user or queue name taken (they are their own identity): the caller's conflict, naming `name`. */
-export const nameTaken = (what: 'user' | 'queue', name: string): CalloutError =>
-  new CalloutError('CONFLICT', `A ${what} named ${JSON.stringify(name)} already exists`, [
-    { field: 'name', message: `is taken by another ${what}` },
-  ]);
+/**
+ * A user or queue name taken (they are their own identity): the caller's conflict, naming `name`;
+ * `existing` is the queue's name as stored when it differs only in case (queue names fold).
+ */
+export const nameTaken = (what: 'user' | 'queue', name: string, existing: string = name): CalloutError =>
+  existing === name
+    ? new CalloutError('CONFLICT', `A ${what} named ${JSON.stringify(name)} already exists`, [
+        { field: 'name', message: `is taken by another ${what}` },
+      ])
+    : new CalloutError(
+        'CONFLICT',
+        `A ${what} named ${JSON.stringify(existing)} already exists; ${what} names that differ only in case are the same name`,
+        [{ field: 'name', message: `is taken by the ${what} ${JSON.stringify(existing)} (names differ only in case)` }],
+      );
 
 /** An import's new webhook subscription, whose URL another writer subscribed meanwhile. */
 export const urlTaken = (url: string): ConflictError =>

@@ -42,18 +42,18 @@ export async function updateUser(pool: Pool | PoolClient, u: UserRow, expectedUp
   return r.rowCount === 1;
 }
 
+// Names are unique ignoring case (migration 018): a taken one writes nothing, and the queue holding it
+// is named in the refusal (the statement cannot fail, so this works inside an import's transaction too).
+const FOLDED_OWNER = 'SELECT name FROM queues WHERE lower(name) = lower($1) ORDER BY name_lookalike, created_at LIMIT 1';
+
 export async function insertQueue(pool: Pool | PoolClient, q: QueueRow): Promise<void> {
-  try {
-    await pool.query('INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)', [
-      q.name,
-      JSON.stringify(q.doc),
-      q.revision,
-      q.createdAt,
-      q.updatedAt,
-    ]);
-  } catch (e) {
-    throw unique(e) ? nameTaken('queue', q.name) : e;
-  }
+  const r = await pool.query(
+    'INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+    [q.name, JSON.stringify(q.doc), q.revision, q.createdAt, q.updatedAt],
+  );
+  if (r.rowCount === 1) return;
+  const existing = (await pool.query<{ name: string }>(FOLDED_OWNER, [q.name])).rows[0]?.name;
+  throw nameTaken('queue', q.name, existing ?? q.name);
 }
 
 export async function getQueue(pool: Pool, name: string): Promise<QueueRow | undefined> {

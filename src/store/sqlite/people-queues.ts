@@ -40,18 +40,17 @@ export function updateUser(db: Database.Database, u: UserRow, expectedUpdatedAt?
   return prepared(db, `${sql} AND updated_at = ?`).run(...values, expectedUpdatedAt).changes === 1;
 }
 
+// Names are unique ignoring case (migration 018): a taken one writes nothing, and the queue holding it is named in the refusal.
+const FOLDED_OWNER = 'SELECT name FROM queues WHERE lower(name) = lower(?) ORDER BY name_lookalike, created_at LIMIT 1';
+
 export function insertQueue(db: Database.Database, q: QueueRow): void {
-  try {
-    prepared(db, 'INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(
-      q.name,
-      JSON.stringify(q.doc),
-      q.revision,
-      q.createdAt,
-      q.updatedAt,
-    );
-  } catch (e) {
-    throw unique(e) ? nameTaken('queue', q.name) : e;
-  }
+  const r = prepared(
+    db,
+    'INSERT INTO queues (name, doc, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  ).run(q.name, JSON.stringify(q.doc), q.revision, q.createdAt, q.updatedAt);
+  if (r.changes === 1) return;
+  const existing = (prepared(db, FOLDED_OWNER).get(q.name) as { name: string } | undefined)?.name;
+  throw nameTaken('queue', q.name, existing ?? q.name);
 }
 
 export function getQueue(db: Database.Database, name: string): QueueRow | undefined {
