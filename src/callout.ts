@@ -76,6 +76,8 @@ export interface CalloutOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /** Run the embedded store's SQLite work on a thread of its own (store/sqlite/thread.ts). @default SQLITE_THREAD_DEFAULT (settings.ts) */
   sqliteThread?: boolean;
+  /** The most notifications each user keeps, oldest read ones dropped first (CALLOUT_NOTIFICATIONS_PER_USER). @default 1000 */
+  notificationsPerUser?: number;
   /** How long after its action closes a callback token still answers; then 404. @default 7 days */
   callbackTokenTtlMs?: number;
   /** The case worker: `worker: false` for a node that moves no cases on (others do). */
@@ -313,6 +315,7 @@ export class Callout {
       synchronous: opts.sqliteSynchronous ?? 'full',
       logger,
       backgroundCheckpoints: true,
+      ...(opts.notificationsPerUser !== undefined ? { notificationsPerUser: opts.notificationsPerUser } : {}),
     } as const;
     const store = opts.store ?? ((opts.sqliteThread ?? SQLITE_THREAD_DEFAULT) ? openThreadedSqliteStore(sqlite) : new SqliteStore(sqlite));
     // The generated key lives beside the store's files; a store with none (shared by several nodes) needs

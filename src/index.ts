@@ -19,7 +19,11 @@ export async function createCallout(options: CreateCalloutOptions = {}): Promise
   if (rest.store) throw new ValidationError([{ field: 'databaseUrl', message: 'give either databaseUrl or store, not both' }]);
   if (!rest.secretKey)
     throw new ValidationError([{ field: 'secretKey', message: 'is required with databaseUrl: every node must share it' }]);
-  const store = new PostgresStore({ connectionString: databaseUrl, ...(rest.logger ? { logger: rest.logger } : {}) });
+  const store = new PostgresStore({
+    connectionString: databaseUrl,
+    ...(rest.logger ? { logger: rest.logger } : {}),
+    ...(rest.notificationsPerUser !== undefined ? { notificationsPerUser: rest.notificationsPerUser } : {}),
+  });
   try {
     return await Callout.open({ ...rest, store });
   } catch (err) {

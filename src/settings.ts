@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { ValidationError, type FieldProblem } from './errors.ts';
 import { DURATION_HINT, parseDuration } from './lifecycle/duration.ts';
+import { NOTIFICATIONS_PER_USER_DEFAULT } from './store/notification-bound.ts';
 
 export interface Settings {
   port: number;
@@ -40,6 +41,8 @@ export interface Settings {
    * addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`. @default none
    */
   trustProxy: string[] | undefined;
+  /** The most notifications each user keeps; past it the oldest read ones go first (CALLOUT_NOTIFICATIONS_PER_USER). @default 1000 */
+  notificationsPerUser: number;
 }
 
 const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -92,7 +95,10 @@ Also read from the environment:
   CALLOUT_KEEP_ALIVE_TIMEOUT  how long a connection may stay idle between requests (default 5s; behind
                               a load balancer, more than its idle timeout)
   CALLOUT_TRUST_PROXY         the reverse proxies whose X-Forwarded-For/-Proto to believe: addresses,
-                              CIDR ranges, loopback, linklocal, uniquelocal (default none)`;
+                              CIDR ranges, loopback, linklocal, uniquelocal (default none)
+  CALLOUT_NOTIFICATIONS_PER_USER
+                              the most notifications each user keeps; past it the oldest read ones
+                              are dropped first, unread ones only past that many unread (default 1000)`;
 
 /**
  * Whether the embedded store runs on its own thread unless told (store/sqlite/thread.ts). It was, while
@@ -204,6 +210,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     1,
     'connections',
   );
+  const notificationsPerUser = wholeNumber('CALLOUT_NOTIFICATIONS_PER_USER', NOTIFICATIONS_PER_USER_DEFAULT, 1, 'notifications');
   const keepAliveTimeoutMs = tuning('CALLOUT_KEEP_ALIVE_TIMEOUT') ?? KEEP_ALIVE_TIMEOUT_DEFAULT_MS;
   if (keepAliveTimeoutMs < 1000 || keepAliveTimeoutMs > 3_600_000)
     problems.push({ field: 'CALLOUT_KEEP_ALIVE_TIMEOUT', message: 'must be between 1s and 1h' });
@@ -239,5 +246,6 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
     maxConnectionsPerAddress,
     keepAliveTimeoutMs,
     trustProxy,
+    notificationsPerUser,
   };
 }

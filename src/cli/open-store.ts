@@ -11,11 +11,12 @@ import type { Logger } from '../logger.ts';
 export async function openStore(s: Settings, logger?: Logger, opts: { backgroundCheckpoints?: boolean } = {}): Promise<Store> {
   if (s.databaseUrl) {
     const { PostgresStore } = await import('../store/postgres/store.ts');
-    return new PostgresStore({ connectionString: s.databaseUrl });
+    return new PostgresStore({ connectionString: s.databaseUrl, notificationsPerUser: s.notificationsPerUser });
   }
   const o = {
     file: join(s.dataDir, 'callout.db'),
     backgroundCheckpoints: opts.backgroundCheckpoints ?? false,
+    notificationsPerUser: s.notificationsPerUser,
     ...(logger ? { logger } : {}),
   };
   return s.sqliteThread ? openThreadedSqliteStore(o) : new SqliteStore(o);

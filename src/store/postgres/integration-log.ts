@@ -19,7 +19,7 @@ SELECT ${ACTION_COLUMNS.map((c) => fromRecordset('r', c)).join(', ')}, r.launch_
 const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)`;
 
-export async function writeIntegration(pool: Pool, w: IntegrationWrite): Promise<boolean> {
+export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNotifications: number): Promise<boolean> {
   try {
     return await inTransaction(pool, async (client) => {
       const a = w.write.action;
@@ -33,7 +33,7 @@ export async function writeIntegration(pool: Pool, w: IntegrationWrite): Promise
         client,
         w.write.timeline.map((e) => ({ ...e, actionId: a.id })),
       );
-      await applyEffects(client, planEffects([w.write]));
+      await applyEffects(client, planEffects([w.write]), keepNotifications);
       const l = w.launch;
       if (l) {
         const row = { ...actionJson(l.action), launch_key: l.launchKey ?? null, launch_hash: l.launchHash ?? null };

@@ -1,6 +1,7 @@
-// A user's notifications, newest first a page at a time, and marking one of them read.
+// A user's notifications, newest first a page at a time, marking them read, and their bound.
 
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { notificationsToDrop } from '../notification-bound.ts';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 
@@ -27,4 +28,17 @@ export async function markNotificationRead(pool: Pool, id: number, user: string,
     user,
   ]);
   return r.rows[0] ? notificationFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+const COUNT_OF_USER = 'SELECT count(*)::integer AS n FROM notifications WHERE user_name = $1';
+const DROP_OLDEST = (read: boolean): string =>
+  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT $2)`;
+
+/** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
+export async function boundNotifications(client: PoolClient, users: Iterable<string>, keep: number): Promise<void> {
+  for (const user of new Set(users)) {
+    let drop = notificationsToDrop((await client.query<{ n: number }>(COUNT_OF_USER, [user])).rows[0]!.n, keep);
+    if (drop > 0) drop -= (await client.query(DROP_OLDEST(true), [user, drop])).rowCount ?? 0;
+    if (drop > 0) await client.query(DROP_OLDEST(false), [user, drop]);
+  }
 }

@@ -83,6 +83,8 @@ import * as integrationLog from './integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
+import { NOTIFICATIONS_PER_USER_DEFAULT } from '../notification-bound.ts';
+
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -95,6 +97,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Where dropped connections are reported. @default a pino logger at CALLOUT_LOG_LEVEL */
   logger?: Logger;
+  /** The most notifications each user keeps (notification-bound.ts; CALLOUT_NOTIFICATIONS_PER_USER). @default 1000 */
+  notificationsPerUser?: number;
 }
 
 export class PostgresStore implements Store {
@@ -111,11 +115,13 @@ export class PostgresStore implements Store {
   private readonly logger: Logger;
   private readonly listeners = new Set<WorkListener>();
   private closed = false;
+  private readonly notificationsPerUser: number;
 
   constructor(opts: PostgresStoreOptions) {
     if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema))
       throw new Error(`schema must be lower case letters, digits and _ (at most 63), not ${JSON.stringify(opts.schema)}`);
     this.schema = opts.schema;
+    this.notificationsPerUser = opts.notificationsPerUser ?? NOTIFICATIONS_PER_USER_DEFAULT;
     this.logger = opts.logger ?? createLogger();
     // jsonb comes back as its text, as SQLite's JSON does, so rows.ts parses both alike (a jsonb string
     // value parsed by pg would be indistinguishable from JSON text).
@@ -269,7 +275,7 @@ export class PostgresStore implements Store {
   }
 
   async writeActions(writes: ActionWrite[]): Promise<boolean[]> {
-    return writeActions(this.pool, writes);
+    return writeActions(this.pool, writes, this.notificationsPerUser);
   }
 
   async listTimeline(actionId: string, page?: TimelinePage): Promise<TimelineRow[]> {
@@ -440,7 +446,7 @@ export class PostgresStore implements Store {
   claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> =>
     webhooks.claimWebhookDeliveries(this.pool, p);
   finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> =>
-    webhooks.finishWebhookAttempts(this.pool, results);
+    webhooks.finishWebhookAttempts(this.pool, results, this.notificationsPerUser);
   listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
@@ -457,7 +463,8 @@ export class PostgresStore implements Store {
     heldBacklog.latestHeldDueAt(this.pool, actionTypeIds);
 
   // ---- integrated queues (I13b)
-  writeIntegration = async (w: IntegrationWrite): Promise<boolean> => integrationLog.writeIntegration(this.pool, w);
+  writeIntegration = async (w: IntegrationWrite): Promise<boolean> =>
+    integrationLog.writeIntegration(this.pool, w, this.notificationsPerUser);
   listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.pool, taskId);
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.pool, actionId);
 }

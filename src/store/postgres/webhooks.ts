@@ -14,6 +14,7 @@ import type {
 } from '../../webhooks/rows.ts';
 import { attemptFromRow, deliveryFromRow, subscriptionFromRow } from '../sqlite/webhooks.ts';
 import { inTransaction } from './transaction.ts';
+import { boundNotifications } from './list-notifications.ts';
 
 const SUB_COLUMNS =
   'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, created_at, updated_at, revision';
@@ -208,7 +209,7 @@ ON CONFLICT (delivery_id, n) DO UPDATE SET at = EXCLUDED.at, status = EXCLUDED.s
  * statements; the rare health changes and admin notices after them. A delivery whose lease another
  * node took over is left alone (false).
  */
-export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptResult[]): Promise<boolean[]> {
+export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptResult[], keepNotifications: number): Promise<boolean[]> {
   if (results.length === 0) return [];
   return inTransaction(pool, async (c) => {
     const updated = await c.query<{ id: string; status: string; chain: string; ordering_key: string }>({
@@ -261,12 +262,12 @@ export async function finishWebhookAttempts(pool: Pool, results: WebhookAttemptR
         [...ok],
       ],
     });
-    for (const r of results) if (ok.has(r.deliveryId)) await healthAndNotice(c, r);
+    for (const r of results) if (ok.has(r.deliveryId)) await healthAndNotice(c, r, keepNotifications);
     return results.map((r) => ok.has(r.deliveryId));
   });
 }
 
-async function healthAndNotice(c: PoolClient, r: WebhookAttemptResult): Promise<void> {
+async function healthAndNotice(c: PoolClient, r: WebhookAttemptResult, keepNotifications: number): Promise<void> {
   const at = r.attempt.at;
   if (r.health)
     await c.query(
@@ -274,12 +275,18 @@ async function healthAndNotice(c: PoolClient, r: WebhookAttemptResult): Promise<
         WHERE id = $5 AND disabled_at IS NULL`,
       [r.health.failingSince, r.health.disabledAt, r.health.disabledReason, at, r.subscriptionId],
     );
-  if (r.adminNotice)
-    await c.query(
+  if (r.adminNotice) {
+    const admins = await c.query<{ user_name: string }>(
       `INSERT INTO notifications (user_name, kind, message, at)
-       SELECT name, 'webhook.disabled', $1, $2 FROM api_keys WHERE revoked_at IS NULL AND roles ? 'admin'`,
+       SELECT name, 'webhook.disabled', $1, $2 FROM api_keys WHERE revoked_at IS NULL AND roles ? 'admin' RETURNING user_name`,
       [r.adminNotice, at],
     );
+    await boundNotifications(
+      c,
+      admins.rows.map((x) => x.user_name),
+      keepNotifications,
+    );
+  }
 }
 
 export async function listWebhookDeliveries(

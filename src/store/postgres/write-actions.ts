@@ -13,6 +13,7 @@ import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type 
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-events.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { boundNotifications } from './list-notifications.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -171,7 +172,8 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
   FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, action_id text, case_id text, message text, at bigint)
   JOIN cases c ON c.id = n.case_id
  WHERE c.id = ANY($2::text[]) AND c.owner <> ''
- ORDER BY n.ord`;
+ ORDER BY n.ord
+RETURNING user_name`;
 
 const NOTIFY_USERS = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
@@ -201,7 +203,8 @@ export async function wakeIfDue(client: PoolClient, actions: ActionRecord[]): Pr
   });
 }
 
-export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<boolean[]> {
+/** `keepNotifications`: the bound on each notified user's notifications (notification-bound.ts). */
+export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifications: number): Promise<boolean[]> {
   if (writes.length === 0) return [];
   const batches = waves(writes);
   // Effects are planned for every write, applied or not: only whether there are any chooses the path.
@@ -233,7 +236,7 @@ export async function writeActions(pool: Pool, writes: ActionWrite[]): Promise<b
       client,
       done.flatMap((w) => w.timeline.map((e) => ({ ...e, actionId: w.action.id }))),
     );
-    await applyEffects(client, planEffects(done));
+    await applyEffects(client, planEffects(done), keepNotifications);
     await wakeIfDue(
       client,
       done.map((w) => w.action),
@@ -270,7 +273,7 @@ function waves(writes: ActionWrite[]): number[][] {
   return out;
 }
 
-export async function applyEffects(client: PoolClient, plan: EffectPlan): Promise<void> {
+export async function applyEffects(client: PoolClient, plan: EffectPlan, keepNotifications: number): Promise<void> {
   await insertCaseEvents(client, plan.caseEvents);
   await insertWebhookEventsTx(client, plan.events);
   // One statement per round, each case at most once in a round: its outputs merge in write order, each
@@ -299,9 +302,10 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
     });
   }
   await insertTimeline(client, refused);
+  const notified: string[] = [];
   if (plan.notices.length > 0) {
     const caseIds = [...new Set(plan.notices.map((n) => n.caseId))];
-    await client.query({
+    const owners = await client.query<{ user_name: string }>({
       name: 'callout_notify_owner',
       text: NOTIFY_OWNER,
       values: [
@@ -309,6 +313,7 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
         caseIds,
       ],
     });
+    for (const r of owners.rows) notified.push(r.user_name);
     // An escalated action marks its case, a plain one too (a process's run marks its own as well).
     await client.query({ name: 'callout_mark_case_escalated', text: MARK_CASE_ESCALATED, values: [caseIds] });
   }
@@ -323,6 +328,8 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan): Promis
       at: n.at,
     }));
     await client.query({ name: 'callout_notify_users', text: NOTIFY_USERS, values: [JSON.stringify(rows)] });
+    for (const n of plan.userNotices) notified.push(n.user);
   }
+  if (notified.length > 0) await boundNotifications(client, notified, keepNotifications);
   for (const t of plan.allocations) await allocateInTransaction(client, t);
 }

@@ -14,10 +14,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 const LIST = 'SELECT * FROM integration_log WHERE task_id = ? ORDER BY seq';
 const TASK_OF = 'SELECT task_id FROM integration_log WHERE action_id = ? LIMIT 1';
 
-export function writeIntegration(db: Database.Database, w: IntegrationWrite): boolean {
+export function writeIntegration(db: Database.Database, w: IntegrationWrite, keepNotifications: number): boolean {
   return db
     .transaction(() => {
-      if (!writeActions(db, [prepareWrite(w.write)])[0]) return false;
+      if (!writeActions(db, [prepareWrite(w.write)], keepNotifications)[0]) return false;
       if (w.launch) insertActions(db, prepareInserts([w.launch]));
       const e = w.entry;
       prepared(db, INSERT).run(

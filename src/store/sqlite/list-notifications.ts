@@ -1,9 +1,10 @@
-// A user's notifications, newest first a page at a time, and marking one of them read.
+// A user's notifications, newest first a page at a time, marking them read, and their bound.
 
 import type Database from 'better-sqlite3';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
+import { notificationsToDrop } from '../notification-bound.ts';
 
 export function listNotifications(db: Database.Database, user: string, opts: NotificationQuery = {}): NotificationRow[] {
   const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
@@ -28,4 +29,17 @@ export function markNotificationRead(db: Database.Database, id: number, user: st
     user,
   );
   return r ? notificationFromRow(r as Record<string, unknown>) : undefined;
+}
+
+const COUNT_OF_USER = 'SELECT count(*) AS n FROM notifications WHERE user_name = ?';
+const DROP_OLDEST = (read: boolean): string =>
+  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = ? AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT ?)`;
+
+/** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
+export function boundNotifications(db: Database.Database, users: Iterable<string>, keep: number): void {
+  for (const user of new Set(users)) {
+    let drop = notificationsToDrop((prepared(db, COUNT_OF_USER).get(user) as { n: number }).n, keep);
+    if (drop > 0) drop -= prepared(db, DROP_OLDEST(true)).run(user, drop).changes;
+    if (drop > 0) prepared(db, DROP_OLDEST(false)).run(user, drop);
+  }
 }

@@ -87,6 +87,8 @@ import * as integrationLog from './integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
+import { NOTIFICATIONS_PER_USER_DEFAULT } from '../notification-bound.ts';
+
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export interface SqliteStoreOptions {
@@ -103,6 +105,8 @@ export interface SqliteStoreOptions {
    * the commit that passes 1,000 pages: for the connection that does a node's writes. @default false
    */
   backgroundCheckpoints?: boolean;
+  /** The most notifications each user keeps (notification-bound.ts; CALLOUT_NOTIFICATIONS_PER_USER). @default 1000 */
+  notificationsPerUser?: number;
 }
 
 export class SqliteStore implements Store {
@@ -112,6 +116,7 @@ export class SqliteStore implements Store {
   /** True when its operations run on a worker thread (thread.ts). */
   readonly onThread: boolean = false;
   private readonly fullSync: boolean;
+  private readonly notificationsPerUser: number;
   /** With `full`: the hot writes' fsync, grouped and off the event loop (wal-sync.ts). */
   readonly walSync: WalSync | null;
   private readonly checkpointer: WalCheckpointer | null = null;
@@ -129,6 +134,7 @@ export class SqliteStore implements Store {
     // One writer at a time (the file's lock), no one to notify, and a folder of our own. Claims are
     // not round trips here, but they cost less per row in batches (256 rows: about half the time per
     // row of 64), which claiming ahead of room to send gives.
+    this.notificationsPerUser = opts.notificationsPerUser ?? NOTIFICATIONS_PER_USER_DEFAULT;
     this.capabilities = { concurrentWriters: 1, claimAhead: true, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
@@ -356,7 +362,7 @@ export class SqliteStore implements Store {
   /** writeActions of writes prepared already (on the event loop, when this store runs on the SQLite thread). */
   async writePrepared(writes: PreparedWrite[]): Promise<boolean[]> {
     return this.syncedAfter(
-      () => writeActions(this.db, writes),
+      () => writeActions(this.db, writes, this.notificationsPerUser),
       writes.map((w) => writtenId(w)),
     );
   }
@@ -551,7 +557,8 @@ export class SqliteStore implements Store {
   deleteWebhookSubscription = async (id: string): Promise<boolean> => webhooks.deleteWebhookSubscription(this.db, id);
   insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void webhooks.insertWebhookEvents(this.db, events);
   claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> => webhooks.claimWebhookDeliveries(this.db, p);
-  finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> => webhooks.finishWebhookAttempts(this.db, results);
+  finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> =>
+    webhooks.finishWebhookAttempts(this.db, results, this.notificationsPerUser);
   listWebhookDeliveries = async (
     subscriptionId: string,
     limit: number,
@@ -567,7 +574,8 @@ export class SqliteStore implements Store {
   latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> => heldBacklog.latestHeldDueAt(this.db, actionTypeIds);
 
   // ---- integrated queues (I13b)
-  writeIntegration = async (w: IntegrationWrite): Promise<boolean> => integrationLog.writeIntegration(this.db, w);
+  writeIntegration = async (w: IntegrationWrite): Promise<boolean> =>
+    integrationLog.writeIntegration(this.db, w, this.notificationsPerUser);
   listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.db, taskId);
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.db, actionId);
 }

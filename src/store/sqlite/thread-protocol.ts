@@ -29,6 +29,7 @@ export interface ThreadData {
   file: string;
   synchronous: 'full' | 'normal';
   backgroundCheckpoints: boolean;
+  notificationsPerUser: number | undefined;
   /** An earlier thread's failed sync (its message): this one starts stopped. */
   syncFailure: string | null;
 }

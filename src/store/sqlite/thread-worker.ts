@@ -6,9 +6,15 @@ import { SqliteStore } from './store.ts';
 import { OutcomeUnknownError, StoreStoppedError } from '../failures.ts';
 import type { Reply, Request, SyncFailed, ThreadData, ThreadError } from './thread-protocol.ts';
 
-const { file, synchronous, backgroundCheckpoints, syncFailure } = workerData as ThreadData;
+const { file, synchronous, backgroundCheckpoints, notificationsPerUser, syncFailure } = workerData as ThreadData;
 // The opening side has checked the file already.
-const store = new SqliteStore({ file, synchronous, quickCheck: false, backgroundCheckpoints });
+const store = new SqliteStore({
+  file,
+  synchronous,
+  quickCheck: false,
+  backgroundCheckpoints,
+  ...(notificationsPerUser !== undefined ? { notificationsPerUser } : {}),
+});
 const port = parentPort!;
 // An earlier thread's sync failed: this one is stopped too (its own descriptor would not be told).
 let failureSent = syncFailure !== null;

@@ -199,7 +199,7 @@ export function openThreadedSqliteStore(opts: SqliteStoreOptions, onWorker?: (w:
   const { backgroundCheckpoints = false, ...localOpts } = opts;
   const local = new SqliteStore(localOpts);
   const thread = new StoreThread(
-    { file: opts.file, synchronous: opts.synchronous ?? 'full', backgroundCheckpoints },
+    { file: opts.file, synchronous: opts.synchronous ?? 'full', backgroundCheckpoints, notificationsPerUser: opts.notificationsPerUser },
     opts.logger,
     onWorker,
   );

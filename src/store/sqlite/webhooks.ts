@@ -13,6 +13,7 @@ import type {
   WebhookSubscriptionRow,
 } from '../../webhooks/rows.ts';
 import { prepared } from './statements.ts';
+import { boundNotifications } from './list-notifications.ts';
 
 const SUB_COLUMNS =
   'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, created_at, updated_at, revision';
@@ -174,8 +175,8 @@ export function claimWebhookDeliveries(db: Database.Database, p: WebhookClaimPar
 }
 
 /** A batch of attempts in one transaction (one fsync), each as finishOne. */
-export function finishWebhookAttempts(db: Database.Database, results: WebhookAttemptResult[]): boolean[] {
-  return db.transaction(() => results.map((r) => finishOne(db, r))).immediate();
+export function finishWebhookAttempts(db: Database.Database, results: WebhookAttemptResult[], keepNotifications: number): boolean[] {
+  return db.transaction(() => results.map((r) => finishOne(db, r, keepNotifications))).immediate();
 }
 
 // A delivery that left its chain hands the due time to the chain's oldest pending one, unless that
@@ -184,7 +185,7 @@ const HAND_ON = `UPDATE webhook_deliveries SET due_at = ?
   WHERE id = (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND (subscription_id || ' ' || ordering_key) = ? ORDER BY ord LIMIT 1)
     AND due_at IS NULL`;
 
-function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
+function finishOne(db: Database.Database, r: WebhookAttemptResult, keepNotifications: number): boolean {
   const done = prepared(
     db,
     `UPDATE webhook_deliveries SET status = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, updated_at = ?
@@ -204,13 +205,19 @@ function finishOne(db: Database.Database, r: WebhookAttemptResult): boolean {
       `UPDATE webhook_subscriptions SET failing_since = ?, disabled_at = ?, disabled_reason = ?, revision = revision + 1, updated_at = ?
         WHERE id = ? AND disabled_at IS NULL`,
     ).run(r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId);
-  if (r.adminNotice)
-    prepared(
+  if (r.adminNotice) {
+    const admins = prepared(
       db,
       `INSERT INTO notifications (user_name, kind, message, at)
        SELECT name, 'webhook.disabled', ?, ? FROM api_keys
-        WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin')`,
-    ).run(r.adminNotice, a.at);
+        WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin') RETURNING user_name`,
+    ).all(r.adminNotice, a.at) as Array<{ user_name: string }>;
+    boundNotifications(
+      db,
+      admins.map((x) => x.user_name),
+      keepNotifications,
+    );
+  }
   return true;
 }
 

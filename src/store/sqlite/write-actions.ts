@@ -11,6 +11,7 @@ import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { allocateInTransaction } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { boundNotifications } from './list-notifications.ts';
 
 // SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
 // action has ten), so a write names only the columns that differ from the record it was computed
@@ -21,7 +22,7 @@ const GET_CASE_DATA = 'SELECT data, status, steps FROM cases WHERE id = ?';
 const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = version + 1 WHERE id = ?';
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
-SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> ''`;
+SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> '' RETURNING user_name`;
 const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
 // An escalated action marks its case, a plain one too (a process's run marks its own as well). The
 // version moves, so a case worker's write computed from the case before (escalated false) is refused
@@ -90,7 +91,8 @@ export function writtenId(w: PreparedWrite): string {
   return w.values[w.values.length - 2] as string;
 }
 
-export function writeActions(db: Database.Database, writes: readonly PreparedWrite[]): boolean[] {
+/** `keepNotifications`: the bound on each notified user's notifications (notification-bound.ts). */
+export function writeActions(db: Database.Database, writes: readonly PreparedWrite[], keepNotifications: number): boolean[] {
   return db
     .transaction(() => {
       const timeline: unknown[] = [];
@@ -103,13 +105,13 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
       });
       // The batch's entries in few statements, in order: each action's own before its effects' (allocations).
       insertTimelineValues(db, timeline);
-      applyEffects(db, planEffects(planned));
+      applyEffects(db, planEffects(planned), keepNotifications);
       return applied;
     })
     .immediate();
 }
 
-function applyEffects(db: Database.Database, plan: EffectPlan): void {
+function applyEffects(db: Database.Database, plan: EffectPlan, keepNotifications: number): void {
   // Each case read once, its outputs merged in write order, each checked on its own, written once.
   const cases = new Map<string, { data: object; text?: string; at: number; closedSteps?: StepRun[] | null } | null>();
   const refused: unknown[] = [];
@@ -139,11 +141,17 @@ function applyEffects(db: Database.Database, plan: EffectPlan): void {
   }
   for (const [id, c] of cases) if (c?.text !== undefined) prepared(db, SET_CASE_DATA).run(c.text, c.at, id);
   if (refused.length > 0) insertTimelineValues(db, refused);
+  const notified: string[] = [];
   for (const n of plan.notices) {
-    prepared(db, NOTIFY_OWNER).run(n.message, n.actionId, n.at, n.caseId);
+    for (const r of prepared(db, NOTIFY_OWNER).all(n.message, n.actionId, n.at, n.caseId) as Array<{ user_name: string }>)
+      notified.push(r.user_name);
     prepared(db, MARK_CASE_ESCALATED).run(n.caseId);
   }
-  for (const n of plan.userNotices) prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
+  for (const n of plan.userNotices) {
+    prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
+    notified.push(n.user);
+  }
+  if (notified.length > 0) boundNotifications(db, notified, keepNotifications);
   for (const t of plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
   insertWebhookEventsTx(db, plan.events);

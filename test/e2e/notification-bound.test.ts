@@ -1,0 +1,85 @@
+// A user's notifications are bounded (CALLOUT_NOTIFICATIONS_PER_USER), over HTTP on both stores: a
+// flood of escalations leaves the owner at most the bound, the oldest read ones dropped first and
+// unread ones only once there are more unread than the bound; the newest always stay.
+
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+
+const KEEP = 10;
+
+const backends: Array<{ name: string; open(): Promise<Harness> }> = [
+  { name: 'SQLite', open: () => startHarness({ callout: { notificationsPerUser: KEEP } }) },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = freshSchema('notifbound');
+      const logger = createLogger({ level: 'silent' });
+      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger, notificationsPerUser: KEEP });
+      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
+      const close = h.close.bind(h);
+      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
+    },
+  },
+];
+
+interface Notice {
+  id: number;
+  actionId: string;
+  read: boolean;
+}
+
+for (const backend of backends)
+  describe(`${backend.name}: the bound on a user's notifications`, () => {
+    let h: Harness;
+    let carol: Record<string, string>;
+    let caseId: string;
+    beforeAll(async () => {
+      h = await backend.open();
+      await connector(h, { name: 'noisy', circuitBreaker: false });
+      await actionType(h, { name: 'gives-up', connector: 'noisy', path: '/status/503', retry: { maxRetries: 0 } });
+      expect((await h.api('POST', '/v1/users', { name: 'carol' })).status).toBe(201);
+      carol = {
+        authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'carol-laptop', roles: ['operator'], user: 'carol' })).body.key}`,
+      };
+      caseId = (await h.api('POST', '/v1/cases', { data: {}, owner: 'carol' })).body.id;
+    });
+    afterAll(async () => h?.close());
+
+    /** `n` escalations to carol, one after the other; their action ids, oldest first. */
+    async function escalations(n: number): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const a = await launch(h, 'gives-up', {}, { caseId });
+        await h.waitFor(a.id, (x) => x.state === 'closed');
+        ids.push(a.id);
+      }
+      return ids;
+    }
+    const notices = async (): Promise<Notice[]> => (await h.api('GET', '/v1/notifications', undefined, carol)).body.items;
+
+    it('read ones go first, unread ones only past the bound, the newest always stay', async () => {
+      const early = await escalations(4);
+      expect((await h.api('POST', '/v1/notifications/read', undefined, carol)).body).toEqual({ marked: 4 });
+      const later = await escalations(8);
+      let list = await notices();
+      expect(list.length).toBeLessThanOrEqual(KEEP);
+      // Every unread one is still there; only read ones (the oldest) went.
+      expect(list.filter((n) => !n.read).map((n) => n.actionId)).toEqual([...later].reverse());
+      const readLeft = list.filter((n) => n.read).map((n) => n.actionId);
+      expect(readLeft.length).toBeLessThan(early.length);
+      expect(readLeft).toEqual(early.slice(early.length - readLeft.length).reverse());
+
+      // More unread than the bound: the read ones are gone, then the oldest unread.
+      const last = await escalations(5);
+      list = await notices();
+      expect(list.length).toBeLessThanOrEqual(KEEP);
+      expect(list.every((n) => !n.read)).toBe(true);
+      const all = [...later, ...last];
+      expect(list.map((n) => n.actionId)).toEqual(all.slice(all.length - list.length).reverse());
+      expect(list[0]!.actionId).toBe(last.at(-1));
+    });
+  });
