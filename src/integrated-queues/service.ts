@@ -206,13 +206,15 @@ export class IntegrationService {
       const next: ActionRecord = { ...changed.action, updatedAt: now, version: cur.version + 1 };
       const n = log.filter((e) => e.direction === 'Out').length + 1;
       const launch = d.launch ? await this.launchFor(next, d.launch, n, now) : null;
+      // The queue keeps the action type by id: people read its name as it is now.
+      const typeName = d.launch ? (await this.d.registry.actionType(d.launch.actionType)).compiled.spec.name : undefined;
       if (d.timeline) {
         // Worded once the launch is made: whether the request went, and whether the note went with it.
         let message = d.timeline.message;
         if (d.timeline.launch && launch && d.launch) {
           const noteDropped = d.launch.input.Note !== undefined && !Object.hasOwn(launch.action.input, 'Note');
           message = launchMessage(
-            d.timeline.launch,
+            { ...d.timeline.launch, actionType: typeName! },
             launch.action.state === 'todo'
               ? { sent: false, why: launch.action.lastError ?? 'invalid input', noteDropped }
               : { sent: true, noteDropped },
@@ -224,7 +226,9 @@ export class IntegrationService {
         ...d.log!,
         payload: boundPayload(d.log!.payload),
         actionId: launch?.action.id ?? null,
-        ...(launch && launch.action.state === 'todo' ? { result: `Not sent: ${launch.action.lastError ?? 'invalid input'}` } : {}),
+        ...(launch
+          ? { result: launch.action.state === 'todo' ? `Not sent: ${launch.action.lastError ?? 'invalid input'}` : `Launched ${typeName}` }
+          : {}),
       };
       const ok = await this.d.store.writeIntegration({
         write: { action: next, expectedVersion: cur.version, previous: cur, timeline, effects },
