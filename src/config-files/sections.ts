@@ -127,7 +127,7 @@ export interface SectionContext {
   actor: string;
   /** Action types by name or id, to their id: stored ones and the file's own (ids chosen before they are stored). */
   actionTypeIds: ReadonlyMap<string, string>;
-  /** Stored connectors by name or id, to their id. */
+  /** Connectors by name or id, to their id: stored ones and the file's new ones (ids chosen before they are stored). */
   connectorIds: ReadonlyMap<string, string>;
   /** Names and ids of the stored connectors and names of the file's. */
   connectorNames: ReadonlySet<string>;
@@ -203,12 +203,12 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
   const foldedQueues = new Map<string, string>();
   for (const q of [...storedQueues.values()].sort((a, b) => a.createdAt - b.createdAt))
     if (!foldedQueues.has(q.name.toLowerCase())) foldedQueues.set(q.name.toLowerCase(), q.name);
-  // An integration names its connector and actions by id or by name (the export writes names): the same either way.
-  const ref = (v: unknown): unknown => (typeof v === 'string' ? (ctx.actionTypeIds.get(v) ?? ctx.connectorIds.get(v) ?? v) : v);
-  const resolved = (doc: Doc): Doc =>
-    isObject(doc.integration)
-      ? { ...doc, integration: Object.fromEntries(Object.entries(doc.integration).map(([k, v]) => [k, ref(v)])) }
-      : doc;
+  // An integration names its connector and actions by id or by name (the export writes names); stored by id either way.
+  const configId = (kind: 'connector' | 'actionType', ref: string): string | undefined =>
+    kind === 'actionType'
+      ? ctx.actionTypeIds.get(ref)
+      : // A connector of the file that the import refused has no id; its problems are told there.
+        (ctx.connectorIds.get(ref) ?? (ctx.connectorNames.has(ref) ? ref : undefined));
   for (const [i, q] of lists.queues.entries()) {
     const change = await checked(p, `queues[${i}]`, () => {
       // The route's own schema first (an integration names every action), then the queue's checks.
@@ -221,15 +221,8 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
         throw new ValidationError([
           { field: 'name', message: `is taken by the queue ${JSON.stringify(lookalike)} (names differ only in case); use that name` },
         ]);
-      const row = d.queues.rowOf(
-        q,
-        {
-          userExists: (n) => userNames.has(n),
-          configExists: (kind, ref) => (kind === 'connector' ? ctx.connectorNames : ctx.actionTypeIds).has(ref),
-        },
-        cur,
-      );
-      if (cur && isDeepStrictEqual(resolved(row.doc), resolved(cur.doc))) return 'unchanged' as const;
+      const row = d.queues.rowOf(q, { userExists: (n) => userNames.has(n), configId }, cur);
+      if (cur && isDeepStrictEqual(row.doc, cur.doc)) return 'unchanged' as const;
       return { kind: 'queue', row, expectedRevision: cur ? cur.revision : null } as const;
     });
     if (change !== undefined) track('queues', change, (q as Doc).name as string);

@@ -324,13 +324,17 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
       }
     }
   }
-  // Action types name their connector; one created by this file has its id only once planned (pass 2).
-  const connectorIds = new Map(storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
+  // The file's new connectors get their ids now, as its action types do: its queues' integrations keep them.
+  const connectorIds = new Map([
+    ...plannedConnectors.flatMap((c) => (c.existing ? [] : [[c.name, uuidv7(d.clock.now())] as const])),
+    // An id wins over a name that spells it.
+    ...storedConnectors.flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]),
+  ]);
   const sections = await planSections(d, f, {
     p,
     ...by,
     actionTypeIds,
-    connectorIds: new Map(connectorIds),
+    connectorIds,
     connectorNames,
     fileActionTypes,
   });
@@ -347,9 +351,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const after: Array<() => Promise<unknown>> = [];
   for (const c of plannedConnectors) {
     if (!c.existing) {
-      const change = d.connectors.planCreate(c.body);
+      const change = d.connectors.planCreate(c.body, connectorIds.get(c.name));
       changes.push(change);
-      connectorIds.set(c.name, change.row.id);
       report.connectors.created.push(c.name);
       continue;
     }

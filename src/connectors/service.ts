@@ -36,11 +36,21 @@ export class ConnectorService {
     return this.withStatus(connectorView(row.id, e.spec, row));
   }
 
-  /** A new connector's row (secrets encrypted), not stored yet: the import stores several in one transaction. */
-  planCreate(body: unknown): DocumentChange {
+  /**
+   * A new connector's row (secrets encrypted), not stored yet: the import stores several in one
+   * transaction, with `id` chosen beforehand (its queues' integrations name it).
+   */
+  planCreate(body: unknown, id?: string): DocumentChange {
     const spec = compileConnector(body, { allowPrivateNetworks: this.d.allowPrivateNetworks });
     const now = this.d.clock.now();
-    const row = { id: uuidv7(now), name: spec.name, doc: connectorToDoc(spec, this.d.box), revision: 1, createdAt: now, updatedAt: now };
+    const row = {
+      id: id ?? uuidv7(now),
+      name: spec.name,
+      doc: connectorToDoc(spec, this.d.box),
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
     return { kind: 'connector', row, expectedRevision: null };
   }
 

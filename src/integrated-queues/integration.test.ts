@@ -3,8 +3,12 @@ import { Ajv } from 'ajv';
 import { QueueIntegrationBody, compileIntegration } from './integration.ts';
 import { ValidationError } from '../errors.ts';
 
-const known = new Set(['connector:vendor', 'actionType:vendor-submit', 'actionType:vendor-update']);
-const exists = (kind: string, ref: string) => known.has(`${kind}:${ref}`);
+const ids = new Map([
+  ['connector:vendor', 'c-1'],
+  ['actionType:vendor-submit', 't-1'],
+  ['actionType:vendor-update', 't-2'],
+]);
+const exists = (kind: string, ref: string) => ids.get(`${kind}:${ref}`);
 
 function fields(body: unknown): string[] {
   try {
@@ -17,11 +21,11 @@ function fields(body: unknown): string[] {
 }
 
 describe("a queue's integration", () => {
-  it('needs a connector and onAssign; the other action types are optional', () => {
+  it('needs a connector and onAssign; the other action types are optional; names are kept as the ids they resolve to', () => {
     expect(compileIntegration({ connector: 'vendor', onAssign: 'vendor-submit', onUpdate: 'vendor-update' }, exists)).toEqual({
-      connector: 'vendor',
-      onAssign: 'vendor-submit',
-      onUpdate: 'vendor-update',
+      connector: 'c-1',
+      onAssign: 't-1',
+      onUpdate: 't-2',
       onClose: null,
       onResolutionRejected: null,
     });

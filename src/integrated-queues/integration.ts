@@ -22,7 +22,9 @@ export type QueueIntegrationBody = Static<typeof QueueIntegrationBody>;
 
 /**
  * The compiled integration. Only `onAssign` is required: a provider without an update, closure or
- * rejection API is common, and then that exchange simply does not happen.
+ * rejection API is common, and then that exchange simply does not happen. The references are ids
+ * once resolved (as processes and schedules keep them), so renaming the connector or an action type
+ * does not break the queue; a file names them by name (src/config-files/sections.ts).
  */
 export interface QueueIntegration {
   readonly connector: string;
@@ -36,12 +38,13 @@ const KEYS = ['connector', 'onAssign', 'onUpdate', 'onClose', 'onResolutionRejec
 const REQUIRED = new Set<string>(['connector', 'onAssign']);
 
 /**
- * Checks an `integration` object, naming fields under `prefix`. `exists(kind, ref)` says whether the
- * connector or action type exists (the caller looks it up); names that do not are refused.
+ * Checks an `integration` object, naming fields under `prefix`. `idOf(kind, ref)` gives the id of
+ * the connector or action type `ref` (an id or a name) names, undefined when there is none (the
+ * caller looks it up); what names nothing is refused, the rest stored by id.
  */
 export function compileIntegration(
   body: unknown,
-  exists: (kind: 'connector' | 'actionType', ref: string) => boolean,
+  idOf: (kind: 'connector' | 'actionType', ref: string) => string | undefined,
   prefix = 'integration',
 ): QueueIntegration {
   const p = new Problems();
@@ -57,10 +60,15 @@ export function compileIntegration(
     if (v === undefined || v === null) {
       if (REQUIRED.has(k)) p.add(`${prefix}.${k}`, 'is required');
       out[k] = null;
-    } else if (typeof v !== 'string' || v.length === 0 || v.length > 200) p.add(`${prefix}.${k}`, 'must be a name of 1 to 200 characters');
-    else if (!exists(k === 'connector' ? 'connector' : 'actionType', v))
-      p.add(`${prefix}.${k}`, `${k === 'connector' ? 'connector' : 'action type'} ${JSON.stringify(v)} does not exist`);
-    else out[k] = v;
+      continue;
+    }
+    if (typeof v !== 'string' || v.length === 0 || v.length > 200) {
+      p.add(`${prefix}.${k}`, 'must be a name of 1 to 200 characters');
+      continue;
+    }
+    const id = idOf(k === 'connector' ? 'connector' : 'actionType', v);
+    if (id === undefined) p.add(`${prefix}.${k}`, `${k === 'connector' ? 'connector' : 'action type'} ${JSON.stringify(v)} does not exist`);
+    else out[k] = id;
   }
   p.throwIfAny();
   return Object.freeze({

@@ -22,8 +22,11 @@ export interface QueueSpec {
 
 export interface QueueRefs {
   userExists?: (name: string) => boolean;
-  /** Whether the connector or action type an integration names exists (by id or name); unchecked without it. */
-  configExists?: (kind: 'connector' | 'actionType', ref: string) => boolean;
+  /**
+   * The id of the connector or action type an integration names (by id or name), undefined when none
+   * exists; without it references are taken as given (unchecked).
+   */
+  configId?: (kind: 'connector' | 'actionType', ref: string) => string | undefined;
 }
 
 /** Validates a POST /v1/queues body; throws ValidationError naming every field at fault. */
@@ -63,7 +66,7 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
   const i = obj(p, v.integration, 'integration', false);
   if (i !== undefined) {
     try {
-      integration = compileIntegration(i, refs.configExists ?? (() => true));
+      integration = compileIntegration(i, refs.configId ?? ((_kind, ref) => ref));
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       for (const f of e.errors ?? []) p.add(f.field, f.message);

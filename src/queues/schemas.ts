@@ -54,7 +54,10 @@ export const QueueViewSchema = Type.Object(
           onClose: Type.Union([Type.String(), Type.Null()]),
           onResolutionRejected: Type.Union([Type.String(), Type.Null()]),
         },
-        { additionalProperties: false, description: 'an integrated queue: the action types its events launch' },
+        {
+          additionalProperties: false,
+          description: 'an integrated queue: the ids of the action types its events launch (a request may name them by id or name)',
+        },
       ),
       Type.Null(),
     ]),

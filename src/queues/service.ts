@@ -67,13 +67,19 @@ export class QueueService {
     return q;
   }
 
-  /** Members must be users; an integration's connector and action types must exist (by id or name). */
+  /**
+   * Members must be users; an integration's connector and action types must exist (by id or name),
+   * and are kept by id, so renaming them leaves the queue working (as processes keep action types).
+   */
   private async refs(): Promise<QueueRefs> {
     const names = new Set((await this.d.store.listUsers()).map((u) => u.name));
-    const byIdOrName = async (kind: 'connector' | 'action_type') =>
-      new Set((await this.d.store.listConfig(kind)).flatMap((r) => [r.id, r.name]));
+    const byIdOrName = async (kind: 'connector' | 'action_type') => {
+      const rows = await this.d.store.listConfig(kind);
+      // An id wins over a name that spells it, as getConfig does.
+      return new Map([...rows.map((r) => [r.name, r.id] as const), ...rows.map((r) => [r.id, r.id] as const)]);
+    };
     const config = { connector: await byIdOrName('connector'), actionType: await byIdOrName('action_type') };
-    return { userExists: (n) => names.has(n), configExists: (kind, ref) => config[kind].has(ref) };
+    return { userExists: (n) => names.has(n), configId: (kind, ref) => config[kind].get(ref) };
   }
 }
 
