@@ -146,4 +146,31 @@ describe('the queues screen', () => {
     expect(await form.getByLabel('Name').inputValue()).toBe('night-desk');
     await page.close();
   });
+
+  it('after its connector and action type are renamed, an integrated queue shows their new names and still saves', async () => {
+    await connector(h, { name: 'acme' });
+    await actionType(h, { name: 'acme-submit', connector: 'acme', path: '/acme' });
+    const made = await h.api('POST', '/v1/queues', { name: 'acme-desk', integration: { connector: 'acme', onAssign: 'acme-submit' } });
+    expect(made.status).toBe(201);
+    expect((await h.api('PATCH', '/v1/connectors/acme', { name: 'acme-2' })).status).toBe(200);
+    expect((await h.api('PATCH', '/v1/action-types/acme-submit', { name: 'acme-submit-2' })).status).toBe(200);
+
+    const page = await signedIn(b, h, key, '/ui/queues');
+    const row = page.locator('tr[data-queue="acme-desk"]');
+    await expect.poll(() => row.getByTestId('integration').innerText()).toContain('Integrated with acme-2');
+    expect(await row.getByTestId('integration').innerText()).toContain('New assignment: acme-submit-2');
+    await row.getByRole('link', { name: 'acme-desk' }).click();
+    await page.getByRole('heading', { name: 'Queue acme-desk' }).waitFor();
+    const chosen = (label: string) => page.getByLabel(label, { exact: true }).locator('option:checked').innerText();
+    await expect.poll(() => chosen('Connector')).toBe('acme-2');
+    expect(await chosen('New assignment')).toBe('acme-submit-2');
+    await page.getByLabel('Description').fill('Acme repairs');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved acme-desk.' }).waitFor();
+    expect((await h.api('GET', '/v1/queues/acme-desk')).body).toMatchObject({
+      description: 'Acme repairs',
+      integration: { connector: made.body.integration.connector, onAssign: made.body.integration.onAssign },
+    });
+    await page.close();
+  });
 });
