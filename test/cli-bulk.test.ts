@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressBar, type BulkReport } from '../src/cli/bulk.ts';
 import { actionType, connector, freePort, type Harness } from './helpers/harness.ts';
-import { storeHarnesses } from './helpers/cases.ts';
+import { storeHarnesses } from './helpers/store-harnesses.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'callout-cli-bulk-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 // API's measure (and SQLite's) counts compact JSON, so the same case refused every merge there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const data: Record<string, string> = {};
 for (let i = 0; i < 17_000; i++) data[`k${String(i).padStart(5, '0')}`] = 'vv';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 

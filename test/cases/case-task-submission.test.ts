@@ -3,46 +3,22 @@
 // that created the task. The task is inserted in the case's write; its submission must not hang on
 // the memory of the node that made that write.
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { actionType, connector, type Harness } from '../helpers/harness.ts';
 import { waitForCase } from '../helpers/cases.ts';
+import { PROVIDER_FIELDS, storeHarnesses } from '../helpers/store-harnesses.ts';
 
 // A short case-event lease: an event whose work failed is tried again soon.
 const cases = { leaseMs: 300 };
-const backends: Array<{ name: string; open(): Promise<Harness> }> = [
-  { name: 'SQLite', open: () => startHarness({ callout: { cases } }) },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('tasksubmit');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ callout: { store, cases, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
-    },
-  },
-];
-
-const fields = {
-  TaskId: { type: 'string' },
-  Title: { type: 'string' },
-  Note: { type: 'string', required: false },
-  ExternalReference: { type: 'string', required: false },
-  CaseData: { type: 'json', required: false },
-};
-
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: a process's task on an integrated queue`, () => {
     let h: Harness;
 
     beforeAll(async () => {
-      h = await backend.open();
+      h = await backend.open({ callout: { cases } });
       await connector(h);
-      for (const name of ['submit', 'update', 'close', 'reject']) await actionType(h, { name: `prv-${name}`, path: '/ok', fields });
+      for (const name of ['submit', 'update', 'close', 'reject'])
+        await actionType(h, { name: `prv-${name}`, path: '/ok', fields: PROVIDER_FIELDS });
       expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
       const integration = {
         connector: 'vendor',

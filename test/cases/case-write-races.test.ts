@@ -5,7 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { stepOf, storeHarnesses, waitForCase } from '../helpers/cases.ts';
+import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 import type { CaseWrite } from '../../src/store/types.ts';
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

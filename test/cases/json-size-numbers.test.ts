@@ -2,7 +2,7 @@
 // so small data full of small numbers was refused as larger than 256 KB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses.slice(0, 1))
   describe(`${backend.name}: the size of case data`, () => {

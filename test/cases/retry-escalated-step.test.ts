@@ -2,7 +2,8 @@
 // operator (the error bar's Retry link) and then succeeds: the case moves on past the step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { actionOf, stepOf, storeHarnesses, waitForCase } from '../helpers/cases.ts';
+import { actionOf, stepOf, waitForCase } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: Retry of an escalated step action`, () => {

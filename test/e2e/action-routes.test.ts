@@ -2,61 +2,15 @@
 // validation (exact: an unknown field or query parameter is named and refused, nothing is written),
 // and a store that fails to answer is a 500, never "no such action type".
 
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
-
-interface Backend {
-  name: string;
-  open(): Promise<Harness & { renameActionTypes(from: string, to: string): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const h = await startHarness();
-      return {
-        ...h,
-        // A second connection to the same file changes the schema under the running store.
-        async renameActionTypes(from, to) {
-          const db = new Database(join(h.dataDir, 'callout.db'));
-          try {
-            db.pragma('busy_timeout = 5000');
-            db.exec(`ALTER TABLE ${from} RENAME TO ${to}`);
-          } finally {
-            db.close();
-          }
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('routes');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return {
-        ...h,
-        close: async () => (await close(), await dropSchema(schema)),
-        renameActionTypes: (from, to) => withAdmin(async (c) => void (await c.query(`ALTER TABLE "${schema}".${from} RENAME TO ${to}`))),
-      };
-    },
-  },
-];
+import { actionType, connector, launch } from '../helpers/harness.ts';
+import { storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
 const fields = (body: { errors?: Array<{ field: string }> }): string[] => (body.errors ?? []).map((e) => e.field).sort();
 
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: action, callback and case routes`, () => {
-    let h: Awaited<ReturnType<Backend['open']>>;
+    let h: StoreHarnessed;
     let waiting: string;
     let token: string;
     beforeAll(async () => {
@@ -305,7 +259,7 @@ for (const backend of backends)
 
     // Last: it takes the action types away from the store for a moment.
     it('when the store cannot look up an action type, a launch and a filtered list are a 500, not "no action type exists"', async () => {
-      await h.renameActionTypes('action_types', 'action_types_away');
+      await h.sql('ALTER TABLE action_types RENAME TO action_types_away');
       try {
         const list = await h.api('GET', '/v1/actions?actionType=not-cached');
         expect(list.status).toBe(500);
@@ -314,7 +268,7 @@ for (const backend of backends)
         expect(launched.status).toBe(500);
         await expect(h.callout.actions.listActions({ actionType: 'not-cached' })).rejects.not.toHaveProperty('code', 'VALIDATION_FAILED');
       } finally {
-        await h.renameActionTypes('action_types_away', 'action_types');
+        await h.sql('ALTER TABLE action_types_away RENAME TO action_types');
       }
       const unknown = await h.api('POST', '/v1/actions', { actionType: 'not-cached', input: {} });
       expect(unknown.body.errors).toEqual([{ field: 'actionType', message: 'no action type "not-cached" exists' }]);

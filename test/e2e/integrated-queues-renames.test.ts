@@ -3,55 +3,19 @@
 // them by reference, and the export names them by their current names, in a file another
 // installation imports. Queues stored before integrations were kept by id are resolved by migration 019.
 
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { generateSecret } from '../../src/webhooks/sign.ts';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
+import { actionType, connector, launch } from '../helpers/harness.ts';
+import { PROVIDER_FIELDS, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
-/** A harness, and SQL run on its store directly (to put back a queue as stored before the migration). */
-type Opened = { h: Harness; sql(text: string): Promise<void> };
 const mock = { keepBodies: true, callbackDelayMs: 40 };
-const backends: Array<{ name: string; open(): Promise<Opened> }> = [
-  {
-    name: 'SQLite',
-    async open() {
-      const h = await startHarness({ mock });
-      const sql = async (text: string): Promise<void> => {
-        const db = new Database(join(h.dataDir, 'callout.db'));
-        try {
-          db.exec(text);
-        } finally {
-          db.close();
-        }
-      };
-      return { h, sql };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('qrename');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ mock, callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      const sql = (text: string) => withAdmin(async (a) => void (await a.query(`SET search_path TO ${schema}; ${text}`)));
-      return { h: { ...h, close: async () => (await close(), await dropSchema(schema)) }, sql };
-    },
-  },
-];
+const fields = PROVIDER_FIELDS;
 
-const fields = { TaskId: { type: 'string' }, Title: { type: 'string' }, ExternalReference: { type: 'string', required: false } };
-
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: a queue integration after its connector and action types are renamed`, () => {
-    let h: Harness;
-    let sql: Opened['sql'];
+    let h: StoreHarnessed;
+    const sql = (text: string): Promise<void> => h.sql(text);
     const ids: Record<string, string> = {};
     const secret = generateSecret();
 
@@ -74,7 +38,7 @@ for (const backend of backends)
     }
 
     beforeAll(async () => {
-      ({ h, sql } = await backend.open());
+      h = await backend.open({ mock });
       await connector(h, { auth: { type: 'none' } });
       ids.provider = await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' }, inboundSecret: secret });
       const type = (name: string, path: string, template: string) =>
@@ -158,12 +122,12 @@ for (const backend of backends)
       expect(again.body.queues).toMatchObject({ created: [], updated: [] });
 
       // Another installation (its own ids): the file's connector and action types are created, and the queue names them.
-      const other = await backend.open();
+      const other = await backend.open({ mock });
       try {
         delete file.connectors.find((c: { name: string }) => c.name === 'provider-2').inboundSecret; // a secret from its environment
-        const r = await other.h.api('POST', '/v1/config/import', file);
+        const r = await other.api('POST', '/v1/config/import', file);
         expect(r.status, JSON.stringify(r.body)).toBe(200);
-        const id = async (path: string) => (await other.h.api('GET', path)).body.id as string;
+        const id = async (path: string) => (await other.api('GET', path)).body.id as string;
         const there = {
           connector: await id('/v1/connectors/provider-2'),
           onAssign: await id('/v1/action-types/prv-submit-2'),
@@ -172,12 +136,12 @@ for (const backend of backends)
           onResolutionRejected: null,
         };
         expect(there.connector).not.toBe(ids.provider);
-        expect((await other.h.api('GET', '/v1/queues/vendor-desk')).body.integration).toEqual(there);
-        const back = (await other.h.api('GET', '/v1/config/export?format=json')).body;
+        expect((await other.api('GET', '/v1/queues/vendor-desk')).body.integration).toEqual(there);
+        const back = (await other.api('GET', '/v1/config/export?format=json')).body;
         expect(back.queues).toEqual(file.queues);
-        expect((await other.h.api('POST', '/v1/config/import', back)).body.queues).toMatchObject({ created: [], updated: [] });
+        expect((await other.api('POST', '/v1/config/import', back)).body.queues).toMatchObject({ created: [], updated: [] });
       } finally {
-        await other.h.close();
+        await other.close();
       }
     });
 

@@ -3,32 +3,15 @@
 // and completes; every exchange is in the task's integration log, checked entry by entry, and each
 // launched action was stored under its deterministic launch key. Roles, hostile bodies, repeats.
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { Webhook } from 'standardwebhooks';
 import { integrationLaunchKey } from '../../src/integrated-queues/service.ts';
 import { generateSecret } from '../../src/webhooks/sign.ts';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
+import { PROVIDER_FIELDS, storeHarnesses } from '../helpers/store-harnesses.ts';
 import { MAX_REFERENCE_CHARS } from '../../src/json-limits.ts';
 
 const mock = { keepBodies: true, callbackDelayMs: 40 };
-const backends: Array<{ name: string; open(): Promise<Harness> }> = [
-  { name: 'SQLite', open: () => startHarness({ mock }) },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('integrated');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ mock, callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
-    },
-  },
-];
-
 interface Entry {
   requestType: string;
   direction: string;
@@ -38,15 +21,9 @@ interface Entry {
   actionId: string | null;
 }
 
-const fields = {
-  TaskId: { type: 'string' },
-  Title: { type: 'string' },
-  Note: { type: 'string', required: false },
-  ExternalReference: { type: 'string', required: false },
-  CaseData: { type: 'json', required: false },
-};
+const fields = PROVIDER_FIELDS;
 
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: integrated queues`, () => {
     let h: Harness;
     let operator: Record<string, string>;
@@ -102,7 +79,7 @@ for (const backend of backends)
     }
 
     beforeAll(async () => {
-      h = await backend.open();
+      h = await backend.open({ mock });
       await connector(h, { name: 'provider', baseUrl: h.mock.url });
       await connector(h);
       const type = (name: string, path: string, template: string) =>

@@ -2,29 +2,11 @@
 // flood of escalations leaves the owner at most the bound, the oldest read ones dropped first and
 // unread ones only once there are more unread than the bound; the newest always stay.
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const KEEP = 10;
-
-const backends: Array<{ name: string; open(): Promise<Harness> }> = [
-  { name: 'SQLite', open: () => startHarness({ callout: { notificationsPerUser: KEEP } }) },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('notifbound');
-      const logger = createLogger({ level: 'silent' });
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger, notificationsPerUser: KEEP });
-      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
-    },
-  },
-];
 
 interface Notice {
   id: number;
@@ -32,13 +14,13 @@ interface Notice {
   read: boolean;
 }
 
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: the bound on a user's notifications`, () => {
     let h: Harness;
     let carol: Record<string, string>;
     let caseId: string;
     beforeAll(async () => {
-      h = await backend.open();
+      h = await backend.open({ callout: { notificationsPerUser: KEEP }, postgres: { notificationsPerUser: KEEP } });
       await connector(h, { name: 'noisy', circuitBreaker: false });
       await actionType(h, { name: 'gives-up', connector: 'noisy', path: '/status/503', retry: { maxRetries: 0 } });
       expect((await h.api('POST', '/v1/users', { name: 'carol' })).status).toBe(201);

@@ -2,32 +2,15 @@
 // tasks that land on them by each strategy (in the store's transaction), an operator's task work as
 // their user, notifications seen and marked read only by their owner, and roles on every new route.
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { ROLES, type Role } from '../../src/api-keys/service.ts';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 import { PEOPLE } from '../../src/api/roles.ts';
-
-const backends: Array<{ name: string; open(): Promise<Harness> }> = [
-  { name: 'SQLite', open: () => startHarness() },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('people');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
-    },
-  },
-];
 
 const fields = (body: { errors?: Array<{ field: string }> }): string[] => (body.errors ?? []).map((e) => e.field).sort();
 
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: people and queues`, () => {
     let h: Harness;
     const keyOf: Record<string, string> = {};

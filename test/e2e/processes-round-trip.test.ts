@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: a process read and saved back`, () => {

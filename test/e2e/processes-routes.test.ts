@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const fields = (body: { errors?: Array<{ field: string }> }): string[] => [...new Set((body.errors ?? []).map((e) => e.field))].sort();
 const ID = '01900000-0000-7000-8000-000000000000';

@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector, actionType, type Harness } from '../helpers/harness.ts';
-import { actionOf, stepOf, storeHarnesses, waitForCase } from '../helpers/cases.ts';
+import { actionOf, stepOf, waitForCase } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const closed = (c: any): boolean => c.status === 'closed';
 

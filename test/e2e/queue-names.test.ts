@@ -3,58 +3,18 @@
 // case is refused naming that queue, through the API and through an imported file; and a store that
 // already holds such lookalikes (from before the rule) still migrates and opens.
 
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from '../helpers/pg.ts';
-
-interface Backend {
-  name: string;
-  open(): Promise<{ h: Harness; sql: (text: string) => Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const h = await startHarness();
-      const sql = async (text: string): Promise<void> => {
-        const db = new Database(join(h.dataDir, 'callout.db'));
-        try {
-          db.exec(text);
-        } finally {
-          db.close();
-        }
-      };
-      return { h, sql };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('qnames');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      const sql = (text: string): Promise<void> => withAdmin(async (a) => void (await a.query(`SET search_path TO ${schema}; ${text}`)));
-      return { h: { ...h, close: async () => (await close(), await dropSchema(schema)) }, sql };
-    },
-  },
-];
+import { storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
 type Problem = { field: string; message: string };
 const problems = (body: { errors?: Problem[] }): Problem[] => body.errors ?? [];
 
-for (const backend of backends)
+for (const backend of storeHarnesses)
   describe(`${backend.name}: queue names`, () => {
-    let h: Harness;
-    let sql: (text: string) => Promise<void>;
+    let h: StoreHarnessed;
+    const sql = (text: string): Promise<void> => h.sql(text);
     beforeAll(async () => {
-      ({ h, sql } = await backend.open());
+      h = await backend.open();
     });
     afterAll(async () => h?.close());
 

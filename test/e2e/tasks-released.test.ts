@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: tasks of a person who cannot do them`, () => {

@@ -1,29 +1,6 @@
-// Helpers of the process scenarios: a harness on either store, and waiting for a case to reach a state.
+// Helpers of the process scenarios: waiting for a case to reach a state, and reading its steps.
 
-import { randomBytes } from 'node:crypto';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { createLogger } from '../../src/logger.ts';
-import { startHarness, type Harness } from './harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from './pg.ts';
-
-export interface StoreHarness {
-  name: string;
-  open(): Promise<Harness>;
-}
-
-export const storeHarnesses: StoreHarness[] = [
-  { name: 'SQLite', open: () => startHarness() },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = freshSchema('cases');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
-      const h = await startHarness({ callout: { store, secretKey: randomBytes(32).toString('hex') } });
-      const close = h.close.bind(h);
-      return { ...h, close: async () => (await close(), await dropSchema(schema)) };
-    },
-  },
-];
+import type { Harness } from './harness.ts';
 
 /** Reads the case until `pred` holds (the case worker moves it on in the background). */
 export async function waitForCase(h: Harness, id: string, pred: (c: any) => boolean, timeoutMs = 15_000): Promise<any> {

@@ -2,7 +2,7 @@
 // actions nobody is assigned to; `assignee=me` counts the caller's user's work as the list does.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeHarnesses } from '../helpers/cases.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
 import type { Harness } from '../helpers/harness.ts';
 
 describe.each(storeHarnesses)('mine and unassigned on $name', (backend) => {

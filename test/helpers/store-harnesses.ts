@@ -1,0 +1,79 @@
+// A harness on either store: the SQLite file of its data folder, or a fresh schema on the real
+// PostgreSQL (dropped on close). `sql` runs statements on the store directly, for a test that puts
+// back what an older version stored or takes a table away.
+
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/store.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startHarness, type Harness } from './harness.ts';
+import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from './pg.ts';
+
+export type HarnessOptions = NonNullable<Parameters<typeof startHarness>[0]>;
+
+export interface StoreHarnessOptions extends HarnessOptions {
+  /** The PostgreSQL store's settings beyond where it is (pool size, the notification bound). */
+  postgres?: Partial<Omit<PostgresStoreOptions, 'connectionString' | 'schema'>>;
+}
+
+export interface StoreHarnessed extends Harness {
+  /** Runs SQL on the store itself, its tables unqualified. */
+  sql(text: string): Promise<void>;
+}
+
+export interface StoreHarness {
+  name: 'SQLite' | 'PostgreSQL';
+  open(opts?: StoreHarnessOptions): Promise<StoreHarnessed>;
+}
+
+export const storeHarnesses: StoreHarness[] = [
+  {
+    name: 'SQLite',
+    async open({ postgres: _, ...opts } = {}) {
+      const h = await startHarness(opts);
+      const sql = async (text: string): Promise<void> => {
+        // A second connection to the file: it waits for the running store's writes, then changes what it is told.
+        const db = new Database(join(h.dataDir, 'callout.db'));
+        try {
+          db.pragma('busy_timeout = 5000');
+          db.exec(text);
+        } finally {
+          db.close();
+        }
+      };
+      return { ...h, sql };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open({ postgres, ...opts } = {}) {
+      const schema = freshSchema('harness');
+      const store = new PostgresStore({
+        connectionString: TEST_DATABASE_URL,
+        schema,
+        logger: createLogger({ level: 'silent' }),
+        ...postgres,
+      });
+      const h = await startHarness({ ...opts, callout: { store, secretKey: randomBytes(32).toString('hex'), ...opts.callout } });
+      const close = h.close.bind(h);
+      return {
+        ...h,
+        close: async () => (await close(), await dropSchema(schema)),
+        sql: (text) => withAdmin(async (a) => void (await a.query(`SET search_path TO "${schema}"; ${text}`))),
+      };
+    },
+  },
+];
+
+/**
+ * The input fields of the action types a queue integrated with a provider launches (SPEC 10.1):
+ * the task, its title, the note and the provider's reference once known, and the case's data.
+ */
+export const PROVIDER_FIELDS = {
+  TaskId: { type: 'string' },
+  Title: { type: 'string' },
+  Note: { type: 'string', required: false },
+  ExternalReference: { type: 'string', required: false },
+  CaseData: { type: 'json', required: false },
+};
