@@ -4,7 +4,7 @@
 // that reads notifications. Any other owner would receive nothing.
 
 import type { ApiKeyRow, UserRow } from '../store/types.ts';
-import { actingUser } from '../api/user.ts';
+import { actingUser } from '../users/user.ts';
 
 /** Where the rule looks: the store, or (an import) the users as the file leaves them. */
 export interface OwnerLookup {

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Callout } from '../callout.ts';
 import { principalOf, type Principal } from '../api-keys/service.ts';
 import { CalloutError } from '../errors.ts';
-import { actingUser } from '../api/user.ts';
+import { actingUser } from '../users/user.ts';
 import { PEOPLE } from '../api/roles.ts';
 import { randomToken, sha256 } from '../ids.ts';
 import type { ApiKeyRow } from '../store/types.ts';

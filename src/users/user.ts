@@ -63,3 +63,12 @@ export function checkRoles(p: Problems, v: unknown, field: string): Role[] | und
   });
   return roles.length === v.length ? roles : undefined;
 }
+
+/**
+ * The user an API key acts as (api/user.ts userOf): its user, else its own name, unless that name
+ * could be a user's: then `key:<name>`, which no user can be called. Also whose notifications it reads.
+ */
+export function actingUser(key: { name: string; user?: string | undefined }): string {
+  if (key.user) return key.user;
+  return USER_NAME_PATTERN.test(key.name) ? `key:${key.name}` : key.name;
+}

@@ -68,8 +68,8 @@ export interface WebhookAttemptResult {
   subscriptionId: string;
   /** The endpoint's health after the attempt, when it changed. */
   health?: EndpointHealth;
-  /** When this attempt disabled the endpoint: told to every admin (a notification each), in the same transaction. */
-  adminNotice?: string;
+  /** When this attempt disabled the endpoint: told to every admin (`to`: whom their keys act as), in the same transaction. */
+  adminNotice?: { message: string; to: string[] };
 }
 
 export interface WebhookClaimParams {

@@ -15,6 +15,7 @@ import { DEFAULT_DELIVERY_SETTINGS, describeOutcome, nextStep, recordAttempt, ty
 import type { WebhookSender } from './sender.ts';
 import type { WebhookAttemptResult, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import { decryptSecrets } from './service.ts';
+import { actingUser } from '../users/user.ts';
 
 export interface DeliveryWorkerOptions {
   store: Store;
@@ -208,6 +209,11 @@ export class DeliveryWorker {
       }
     });
     await Promise.all(lanes);
+    const told = results.filter((r) => r.adminNotice);
+    if (told.length > 0) {
+      const to = await this.admins();
+      for (const r of told) r.adminNotice!.to = to;
+    }
     // One transaction for the group's attempts: a busy subscriber costs a commit per round, not per delivery.
     const written = await this.o.store.finishWebhookAttempts(results);
     written.forEach((ok, i) => {
@@ -251,9 +257,20 @@ export class DeliveryWorker {
       lastError: step.result === 'delivered' ? null : step.result === 'failed' ? step.why : outcome,
       ...(changed ? { health } : {}),
       ...(disabled && !wasDisabled
-        ? { adminNotice: `Webhook subscription ${sub.id} (${sub.url}) was disabled: ${health.disabledReason ?? ''}`.trim() }
+        ? {
+            adminNotice: {
+              message: `Webhook subscription ${sub.id} (${sub.url}) was disabled: ${health.disabledReason ?? ''}`.trim(),
+              to: [],
+            },
+          }
         : {}),
     };
+  }
+
+  /** Whom the admins' keys act as, once each: their notifications are read there (a key with a user reads the user's). */
+  private async admins(): Promise<string[]> {
+    const keys = await this.o.store.listApiKeys();
+    return [...new Set(keys.filter((k) => k.revokedAt === undefined && k.roles.includes('admin')).map(actingUser))];
   }
 
   private secretsOf(sub: WebhookSubscriptionRow): SigningSecret[] {

@@ -123,6 +123,34 @@ describe.each(STORES)('webhook delivery policy on %s', (store) => {
     expect((await c.webhooks.deliveries(sub.id)).map((d) => d.status)).toEqual(['pending', 'pending']);
   });
 
+  it('tells each admin once, where their keys read notifications: a key with a user its user, a key named like a person key:<name>', async () => {
+    const clock = new FakeClock(T0);
+    const c = await open(store, clock, { allowPrivateNetworks: true });
+    await c.users.create({ name: 'alice' });
+    await c.users.create({ name: 'bob' });
+    // Two admin keys of alice, a key named like a person without a user, an operator who is no admin, and a revoked admin.
+    await c.apiKeys.create({ name: 'alice-laptop', roles: ['admin'], user: 'alice' });
+    await c.apiKeys.create({ name: 'alice-phone', roles: ['admin'], user: 'alice' });
+    await c.apiKeys.create({ name: 'ops', roles: ['admin'] });
+    await c.apiKeys.create({ name: 'bob-key', roles: ['operator'], user: 'bob' });
+    const gone = await c.apiKeys.create({ name: 'old-admin', roles: ['admin'] });
+    await c.apiKeys.revoke(gone.id);
+    const rx = await receiver();
+    rx.answer = () => ({ status: 410 });
+    await c.webhooks.create({ url: rx.url, events: ['case.created'] });
+    await c.cases.createCase({});
+    expect(await c.webhookWorker.tick()).toBe(1);
+    const told = async (user: string) => (await c.store.listNotifications(user)).filter((n) => n.kind === 'webhook.disabled').length;
+    expect({
+      alice: await told('alice'),
+      ops: await told('key:ops'),
+      env: await told('CALLOUT_ADMIN_KEY'),
+      bob: await told('bob'),
+      revoked: await told('old-admin'),
+      keyNames: (await told('alice-laptop')) + (await told('ops')),
+    }).toEqual({ alice: 1, ops: 1, env: 1, bob: 0, revoked: 0, keyNames: 0 });
+  });
+
   it('refuses a loopback receiver unless private networks are allowed: when saved, and when delivering to one saved before', async () => {
     const clock = new FakeClock(T0);
     const rx = await receiver();

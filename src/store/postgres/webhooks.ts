@@ -276,16 +276,11 @@ async function healthAndNotice(c: PoolClient, r: WebhookAttemptResult, keepNotif
       [r.health.failingSince, r.health.disabledAt, r.health.disabledReason, at, r.subscriptionId],
     );
   if (r.adminNotice) {
-    const admins = await c.query<{ user_name: string }>(
-      `INSERT INTO notifications (user_name, kind, message, at)
-       SELECT name, 'webhook.disabled', $1, $2 FROM api_keys WHERE revoked_at IS NULL AND roles ? 'admin' RETURNING user_name`,
-      [r.adminNotice, at],
+    await c.query(
+      `INSERT INTO notifications (user_name, kind, message, at) SELECT u, 'webhook.disabled', $2, $3 FROM unnest($1::text[]) AS u`,
+      [r.adminNotice.to, r.adminNotice.message, at],
     );
-    await boundNotifications(
-      c,
-      admins.rows.map((x) => x.user_name),
-      keepNotifications,
-    );
+    await boundNotifications(c, r.adminNotice.to, keepNotifications);
   }
 }
 

@@ -206,17 +206,9 @@ function finishOne(db: Database.Database, r: WebhookAttemptResult, keepNotificat
         WHERE id = ? AND disabled_at IS NULL`,
     ).run(r.health.failingSince, r.health.disabledAt, r.health.disabledReason, a.at, r.subscriptionId);
   if (r.adminNotice) {
-    const admins = prepared(
-      db,
-      `INSERT INTO notifications (user_name, kind, message, at)
-       SELECT name, 'webhook.disabled', ?, ? FROM api_keys
-        WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM json_each(api_keys.roles) WHERE value = 'admin') RETURNING user_name`,
-    ).all(r.adminNotice, a.at) as Array<{ user_name: string }>;
-    boundNotifications(
-      db,
-      admins.map((x) => x.user_name),
-      keepNotifications,
-    );
+    const insert = prepared(db, `INSERT INTO notifications (user_name, kind, message, at) VALUES (?, 'webhook.disabled', ?, ?)`);
+    for (const user of r.adminNotice.to) insert.run(user, r.adminNotice.message, a.at);
+    boundNotifications(db, r.adminNotice.to, keepNotifications);
   }
   return true;
 }
