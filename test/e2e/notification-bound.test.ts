@@ -64,4 +64,27 @@ for (const backend of storeHarnesses)
       expect(list.map((n) => n.actionId)).toEqual(all.slice(all.length - list.length).reverse());
       expect(list[0]!.actionId).toBe(last.at(-1));
     });
+
+    it('no unread notice is dropped while the unread ones are within the bound, however few read ones there are', async () => {
+      expect((await h.api('POST', '/v1/users', { name: 'dave' })).status).toBe(201);
+      const dave = {
+        authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'dave-laptop', roles: ['operator'], user: 'dave' })).body.key}`,
+      };
+      const daveCase = (await h.api('POST', '/v1/cases', { data: {}, owner: 'dave' })).body.id;
+      const escalate = async (n: number): Promise<string[]> => {
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const a = await launch(h, 'gives-up', {}, { caseId: daveCase });
+          await h.waitFor(a.id, (x) => x.state === 'closed');
+          ids.push(a.id);
+        }
+        return ids;
+      };
+      await escalate(1);
+      expect((await h.api('POST', '/v1/notifications/read', undefined, dave)).body).toEqual({ marked: 1 });
+      // KEEP unread beside one read: past the bound, but only the read one may go.
+      const unread = await escalate(KEEP);
+      const list: Notice[] = (await h.api('GET', '/v1/notifications', undefined, dave)).body.items;
+      expect(list.filter((n) => !n.read).map((n) => n.actionId)).toEqual([...unread].reverse());
+    });
   });

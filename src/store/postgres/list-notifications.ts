@@ -37,8 +37,11 @@ const DROP_OLDEST = (read: boolean): string =>
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export async function boundNotifications(client: PoolClient, users: Iterable<string>, keep: number): Promise<void> {
   for (const user of new Set(users)) {
-    let drop = notificationsToDrop((await client.query<{ n: number }>(COUNT_OF_USER, [user])).rows[0]!.n, keep);
-    if (drop > 0) drop -= (await client.query(DROP_OLDEST(true), [user, drop])).rowCount ?? 0;
-    if (drop > 0) await client.query(DROP_OLDEST(false), [user, drop]);
+    const count = (await client.query<{ n: number }>(COUNT_OF_USER, [user])).rows[0]!.n;
+    let drop = notificationsToDrop(count, keep);
+    const read = drop > 0 ? ((await client.query(DROP_OLDEST(true), [user, drop])).rowCount ?? 0) : 0;
+    drop -= read;
+    // Read ones all gone (drop is left): the rest are unread, dropped only when more than the bound.
+    if (drop > 0 && count - read > keep) await client.query(DROP_OLDEST(false), [user, drop]);
   }
 }

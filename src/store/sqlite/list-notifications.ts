@@ -38,8 +38,11 @@ const DROP_OLDEST = (read: boolean): string =>
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export function boundNotifications(db: Database.Database, users: Iterable<string>, keep: number): void {
   for (const user of new Set(users)) {
-    let drop = notificationsToDrop((prepared(db, COUNT_OF_USER).get(user) as { n: number }).n, keep);
-    if (drop > 0) drop -= prepared(db, DROP_OLDEST(true)).run(user, drop).changes;
-    if (drop > 0) prepared(db, DROP_OLDEST(false)).run(user, drop);
+    const count = (prepared(db, COUNT_OF_USER).get(user) as { n: number }).n;
+    let drop = notificationsToDrop(count, keep);
+    const read = drop > 0 ? prepared(db, DROP_OLDEST(true)).run(user, drop).changes : 0;
+    drop -= read;
+    // Read ones all gone (drop is left): the rest are unread, dropped only when more than the bound.
+    if (drop > 0 && count - read > keep) prepared(db, DROP_OLDEST(false)).run(user, drop);
   }
 }
