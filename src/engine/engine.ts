@@ -752,6 +752,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
   async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+    // One change at a time per action on this node, a task's on an integrated queue too (its notes
+    // are the provider's updates): many at once would otherwise each lose the guarded write to the
+    // others, round after round, until some gave up with a 409; in turn, each loses at most to
+    // another node's. Nothing applied here waits on another change of the same action.
+    return this.changes.run(id, () => this.applyInTurn(id, event, known));
+  }
+
+  private async applyInTurn(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
     const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
     if (integrated) return integrated;
     const deps = {
@@ -784,10 +792,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     // A write that fails leaves the copy dropped: given back or not (an outcome unknown), the row is
     // sent once, by its next claim or at its lease end, never beside a copy held here.
-    // One change at a time per action on this node: many at once (notes from a team, a provider's
-    // updates) would otherwise each lose the guarded write to the others, round after round, until
-    // some gave up with a 409; in turn, each loses at most to another node's.
-    return this.changes.run(id, () => applyNow(deps, id, event, known, claim));
+    return applyNow(deps, id, event, known, claim);
   }
 
   /**
