@@ -29,8 +29,11 @@ export interface QueueRefs {
   configId?: (kind: 'connector' | 'actionType', ref: string) => string | undefined;
 }
 
-/** Validates a POST /v1/queues body; throws ValidationError naming every field at fault. */
-export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
+/**
+ * Validates a POST /v1/queues body; throws ValidationError naming every field at fault. `storedName`:
+ * the queue's own name when it is stored already, taken as it is (one kept from before a rule on names).
+ */
+export function compileQueue(body: unknown, refs: QueueRefs = {}, storedName?: string): QueueSpec {
   const p = new Problems();
   if (!isObject(body)) {
     p.add('', 'the body must be a JSON object');
@@ -40,7 +43,7 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}): QueueSpec {
   unknownKeys(p, v, '', ['name', 'description', 'members', 'allocation', 'integration']);
   // "hr " beside "hr" would be a second queue nobody could tell apart (NAME_PATTERN allows a trailing space).
   const name =
-    typeof v.name === 'string' && v.name.trim() !== '' && v.name !== v.name.trim()
+    typeof v.name === 'string' && v.name !== storedName && v.name.trim() !== '' && v.name !== v.name.trim()
       ? void p.add('name', 'must not start or end with a space')
       : str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT });
   const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;

@@ -22,7 +22,7 @@ export class QueueService {
 
   /** The row `body` describes, new or (given `cur`) its next revision; not stored yet (an import stores several at once). */
   rowOf(body: unknown, refs: QueueRefs, cur?: QueueRow): QueueRow {
-    const spec = compileQueue(body, refs);
+    const spec = compileQueue(body, refs, cur?.name);
     const now = this.d.clock.now();
     if (cur) return { ...cur, doc: docOf(spec), revision: cur.revision + 1, updatedAt: now };
     return { name: spec.name, doc: docOf(spec), revision: 1, createdAt: now, updatedAt: now };

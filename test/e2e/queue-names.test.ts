@@ -70,4 +70,13 @@ for (const backend of storeHarnesses)
       // The lookalikes kept keep working.
       expect((await h.api('GET', '/v1/queues/hr%20')).body).toMatchObject({ name: 'hr ' });
     });
+
+    it('the queues kept from before the rule (a lookalike, a name ending in a space) can still be changed', async () => {
+      // (After the test above: 'hr', its lookalike 'HR' and 'hr ' are stored.)
+      for (const name of ['HR', 'hr ']) {
+        const r = await h.api('PATCH', `/v1/queues/${encodeURIComponent(name)}`, { description: `the ${name} desk` });
+        expect(r.status, `${name}: ${JSON.stringify(r.body)}`).toBe(200);
+        expect(r.body).toMatchObject({ name, description: `the ${name} desk` });
+      }
+    });
   });
