@@ -159,8 +159,6 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     lists[s] = Array.isArray(v) && v.length <= MAX_SECTION_ENTRIES ? v : [];
   }
   for (const s of ['users', 'processes', 'schedules'] as const) refuseRepeated(lists[s], s, 'name', ctx.p);
-  // Queue names are unique ignoring case: "HR" after "hr" is the same queue given twice.
-  refuseRepeated(lists.queues, 'queues', 'name', ctx.p, (v) => String(v).toLowerCase());
   refuseRepeated(lists.webhooks, 'webhooks', 'url', ctx.p, normalUrl);
   const { p } = ctx;
   const track = (section: Section, change: ConfigChange | 'unchanged', key: string): void => {
@@ -199,6 +197,10 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
     ...lists.users.flatMap((u) => (isObject(u) && typeof u.name === 'string' ? [u.name] : [])),
   ]);
   const storedQueues = new Map((await d.store.listQueues()).map((q) => [q.name, q]));
+  // Queue names are unique ignoring case: "HR" after "hr" is the same queue given twice; but lookalikes
+  // stored before the rule (migration 018 keeps them) are each their own queue, as their export names them.
+  const queueKey = (v: unknown): string => (storedQueues.has(String(v)) ? `=${String(v)}` : String(v).toLowerCase());
+  refuseRepeated(lists.queues, 'queues', 'name', p, queueKey);
   // The stored queue each folded name belongs to (the oldest, when an older store holds lookalikes).
   const foldedQueues = new Map<string, string>();
   for (const q of [...storedQueues.values()].sort((a, b) => a.createdAt - b.createdAt))

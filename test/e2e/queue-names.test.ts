@@ -79,4 +79,16 @@ for (const backend of storeHarnesses)
         expect(r.body).toMatchObject({ name, description: `the ${name} desk` });
       }
     });
+
+    it('the export of a store holding such queues imports into it again, each queue its own', async () => {
+      const file = (await h.api('GET', '/v1/config/export?format=json')).body;
+      expect(file.queues.map((q: { name: string }) => q.name).sort()).toEqual(['HR', 'hr', 'hr ']);
+      const again = await h.api('POST', '/v1/config/import', file);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.queues.unchanged.sort()).toEqual(['HR', 'hr', 'hr ']);
+      // A new lookalike beside them is still refused.
+      const more = await h.api('POST', '/v1/config/import', { queues: [...file.queues, { name: 'Hr' }] });
+      expect(more.status).toBe(422);
+      expect(problems(more.body).map((p) => p.field)).toEqual([`queues[${file.queues.length}].name`]);
+    });
   });
