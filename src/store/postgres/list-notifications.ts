@@ -36,7 +36,9 @@ const DROP_OLDEST = (read: boolean): string =>
 
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export async function boundNotifications(client: PoolClient, users: Iterable<string>, keep: number): Promise<void> {
-  for (const user of new Set(users)) {
+  // In one order on every node: two transactions trimming the same users in the order their batches
+  // named them would each hold the rows of one and wait for the other's (a deadlock, failing a batch).
+  for (const user of [...new Set(users)].sort()) {
     const count = (await client.query<{ n: number }>(COUNT_OF_USER, [user])).rows[0]!.n;
     let drop = notificationsToDrop(count, keep);
     const read = drop > 0 ? ((await client.query(DROP_OLDEST(true), [user, drop])).rowCount ?? 0) : 0;
