@@ -10,6 +10,17 @@
 /** How many notifications a user keeps unless told otherwise: months of a busy operator's work. */
 export const NOTIFICATIONS_PER_USER_DEFAULT = 1000;
 
+/**
+ * The bound a store is given, checked as it opens (the setting is checked in settings.ts; a library
+ * caller's 0 would drop every notice as it is written, and NaN or a fraction bound nothing).
+ */
+export function notificationsPerUserOf(n: number | undefined): number {
+  if (n === undefined) return NOTIFICATIONS_PER_USER_DEFAULT;
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new RangeError(`notificationsPerUser must be a whole number from 1 to 1000000, not ${String(n)}`);
+  return n;
+}
+
 /** Rows deleted at most per user and insert. */
 export const PRUNE_BATCH = 1000;
 

@@ -88,3 +88,14 @@ for (const backend of storeHarnesses)
       expect(list.filter((n) => !n.read).map((n) => n.actionId)).toEqual([...unread].reverse());
     });
   });
+
+describe('the bound given to the library', () => {
+  it('a bound that is not a whole number from 1 to 1000000 is refused as the store opens, not obeyed', async () => {
+    for (const bad of [0, -5, 1.5, Number.NaN, 2_000_000]) {
+      expect(() => new PostgresStore({ connectionString: TEST_DATABASE_URL, notificationsPerUser: bad }), String(bad)).toThrow(
+        /notificationsPerUser/,
+      );
+      await expect(startHarness({ callout: { notificationsPerUser: bad } }), String(bad)).rejects.toThrow(/notificationsPerUser/);
+    }
+  });
+});

@@ -83,7 +83,7 @@ import * as integrationLog from './integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
-import { NOTIFICATIONS_PER_USER_DEFAULT } from '../notification-bound.ts';
+import { notificationsPerUserOf } from '../notification-bound.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -121,7 +121,7 @@ export class PostgresStore implements Store {
     if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema))
       throw new Error(`schema must be lower case letters, digits and _ (at most 63), not ${JSON.stringify(opts.schema)}`);
     this.schema = opts.schema;
-    this.notificationsPerUser = opts.notificationsPerUser ?? NOTIFICATIONS_PER_USER_DEFAULT;
+    this.notificationsPerUser = notificationsPerUserOf(opts.notificationsPerUser);
     this.logger = opts.logger ?? createLogger();
     // jsonb comes back as its text, as SQLite's JSON does, so rows.ts parses both alike (a jsonb string
     // value parsed by pg would be indistinguishable from JSON text).

@@ -87,7 +87,7 @@ import * as integrationLog from './integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
-import { NOTIFICATIONS_PER_USER_DEFAULT } from '../notification-bound.ts';
+import { notificationsPerUserOf } from '../notification-bound.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
     // One writer at a time (the file's lock), no one to notify, and a folder of our own. Claims are
     // not round trips here, but they cost less per row in batches (256 rows: about half the time per
     // row of 64), which claiming ahead of room to send gives.
-    this.notificationsPerUser = opts.notificationsPerUser ?? NOTIFICATIONS_PER_USER_DEFAULT;
+    this.notificationsPerUser = notificationsPerUserOf(opts.notificationsPerUser);
     this.capabilities = { concurrentWriters: 1, claimAhead: true, notifiesOtherNodes: false, localDataDir: dir };
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database file's mode.
