@@ -19,6 +19,7 @@ export const {
   ERROR_CODES,
   InvalidStateError,
   NotFoundError,
+  PreconditionFailedError,
   ValidationError,
   COMPLETION_MODES,
   LABELS,

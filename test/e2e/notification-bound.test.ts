@@ -3,7 +3,9 @@
 // unread ones only once there are more unread than the bound; the newest always stay.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { TEST_DATABASE_URL } from '../helpers/pg.ts';
 import { storeHarnesses } from '../helpers/store-harnesses.ts';
 
 const KEEP = 10;
