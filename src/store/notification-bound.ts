@@ -25,6 +25,12 @@ export function notificationsPerUserOf(n: number | undefined): number {
 export const PRUNE_BATCH = 1000;
 
 /**
+ * How far a user's notifications need counting: past the bound by a full batch, notificationsToDrop
+ * answers PRUNE_BATCH whatever the rest, and more than the bound stay unread after it.
+ */
+export const countCap = (keep: number): number => keep + PRUNE_BATCH + 1;
+
+/**
  * How many of a user's `count` notifications to delete under the bound `keep`: none up to it; past it,
  * down to nine tenths of it (at least one kept), at most PRUNE_BATCH.
  */

@@ -1,7 +1,7 @@
 // A user's notifications, newest first a page at a time, marking them read, and their bound.
 
 import type { Pool, PoolClient } from 'pg';
-import { notificationsToDrop } from '../notification-bound.ts';
+import { countCap, notificationsToDrop } from '../notification-bound.ts';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 
@@ -30,7 +30,8 @@ export async function markNotificationRead(pool: Pool, id: number, user: string,
   return r.rows[0] ? notificationFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
-const COUNT_OF_USER = 'SELECT count(*)::integer AS n FROM notifications WHERE user_name = $1';
+// Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.
+const COUNT_OF_USER = 'SELECT count(*)::integer AS n FROM (SELECT 1 FROM notifications WHERE user_name = $1 LIMIT $2) AS mine';
 const DROP_OLDEST = (read: boolean): string =>
   `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT $2)`;
 
@@ -39,7 +40,7 @@ export async function boundNotifications(client: PoolClient, users: Iterable<str
   // In one order on every node: two transactions trimming the same users in the order their batches
   // named them would each hold the rows of one and wait for the other's (a deadlock, failing a batch).
   for (const user of [...new Set(users)].sort()) {
-    const count = (await client.query<{ n: number }>(COUNT_OF_USER, [user])).rows[0]!.n;
+    const count = (await client.query<{ n: number }>(COUNT_OF_USER, [user, countCap(keep)])).rows[0]!.n;
     let drop = notificationsToDrop(count, keep);
     const read = drop > 0 ? ((await client.query(DROP_OLDEST(true), [user, drop])).rowCount ?? 0) : 0;
     drop -= read;

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
-import { notificationsToDrop } from '../notification-bound.ts';
+import { countCap, notificationsToDrop } from '../notification-bound.ts';
 
 export function listNotifications(db: Database.Database, user: string, opts: NotificationQuery = {}): NotificationRow[] {
   const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
@@ -31,14 +31,15 @@ export function markNotificationRead(db: Database.Database, id: number, user: st
   return r ? notificationFromRow(r as Record<string, unknown>) : undefined;
 }
 
-const COUNT_OF_USER = 'SELECT count(*) AS n FROM notifications WHERE user_name = ?';
+// Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.
+const COUNT_OF_USER = 'SELECT count(*) AS n FROM (SELECT 1 FROM notifications WHERE user_name = ? LIMIT ?)';
 const DROP_OLDEST = (read: boolean): string =>
   `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = ? AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT ?)`;
 
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export function boundNotifications(db: Database.Database, users: Iterable<string>, keep: number): void {
   for (const user of new Set(users)) {
-    const count = (prepared(db, COUNT_OF_USER).get(user) as { n: number }).n;
+    const count = (prepared(db, COUNT_OF_USER).get(user, countCap(keep)) as { n: number }).n;
     let drop = notificationsToDrop(count, keep);
     const read = drop > 0 ? prepared(db, DROP_OLDEST(true)).run(user, drop).changes : 0;
     drop -= read;
