@@ -759,6 +759,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.changes.run(id, () => this.applyInTurn(id, event, known));
   }
 
+  /**
+   * `fn`, a change of action `id` made outside apply (a provider's answer on an integrated queue), in
+   * turn with the other changes of that action on this node. It must not itself apply to `id`.
+   */
+  inTurn<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.changes.run(id, fn);
+  }
+
   private async applyInTurn(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
     const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
     if (integrated) return integrated;

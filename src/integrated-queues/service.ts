@@ -93,7 +93,7 @@ export class IntegrationService {
 
   async declineSolution(id: string, user: string, note: string): Promise<ActionRecord> {
     if (note.trim() === '') throw new InvalidStateError('note: give the reason the solution is declined');
-    const r = await this.apply(id, { type: 'solution_declined', note, user }, null);
+    const r = await this.d.engine.inTurn(id, () => this.apply(id, { type: 'solution_declined', note, user }, null));
     if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
     return r;
   }
@@ -101,7 +101,8 @@ export class IntegrationService {
   /** The provider's side, by the token of an action launched for the task. */
   async inbound(task: ActionRecord, event: TaskEvent): Promise<ActionRecord> {
     checkInbound(event);
-    const r = await this.apply(task.id, event, null, task);
+    // In turn with the task's other changes: a provider posting many updates at once loses no race.
+    const r = await this.d.engine.inTurn(task.id, () => this.apply(task.id, event, null, task));
     if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
     return r;
   }

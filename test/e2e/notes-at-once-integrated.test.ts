@@ -15,7 +15,7 @@ for (const backend of storeHarnesses)
     });
     afterAll(async () => h?.close());
 
-    it('60 notes sent at once to one task on an integrated queue are all kept and sent, none refused', async () => {
+    it('60 notes sent at once to one task on an integrated queue are all kept and sent, and 60 messages of the provider too', async () => {
       await connector(h, { auth: { type: 'none' } });
       const fields = PROVIDER_FIELDS;
       await actionType(h, {
@@ -42,7 +42,21 @@ for (const backend of storeHarnesses)
       const notes = Array.from({ length: 60 }, (_, i) => `note ${i}`);
       const answers = await Promise.all(notes.map((note) => h.api('POST', `/v1/actions/${task.id}/notes`, { note })));
       expect(answers.filter((r) => r.status !== 200).map((r) => [r.status, r.body.detail])).toEqual([]);
-      const log = (await h.api('GET', `/v1/actions/${task.id}/integration-log`)).body.items as Array<{ requestType: string }>;
+      const log = (await h.api('GET', `/v1/actions/${task.id}/integration-log`)).body.items as Array<{
+        requestType: string;
+        actionId: string | null;
+      }>;
       expect(log.filter((e) => e.requestType === 'Update')).toHaveLength(60);
+
+      // The provider's side: 60 messages at once by the token of its submission, all kept.
+      const submitted = log.find((e) => e.requestType === 'Submit Request')!.actionId!;
+      const token = h.callout.engine.callbackToken(submitted);
+      const messages = Array.from({ length: 60 }, (_, i) => `provider ${i}`);
+      const posted = await Promise.all(
+        messages.map((message) => h.api('POST', `/v1/callbacks/${token}/messages`, { message }, { authorization: '' })),
+      );
+      expect(posted.filter((r) => r.status !== 200).map((r) => [r.status, r.body.detail])).toEqual([]);
+      const after = (await h.api('GET', `/v1/actions/${task.id}/integration-log`)).body.items as Array<{ requestType: string }>;
+      expect(after.filter((e) => e.requestType === 'Update' && (e as { direction?: string }).direction === 'In')).toHaveLength(60);
     });
   });
