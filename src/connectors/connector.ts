@@ -314,11 +314,18 @@ export function connectorToDoc(spec: ConnectorSpec, box: SecretBox): Doc {
 }
 
 /**
+ * In a stored document whose last writes only kept rotated refresh tokens: the revision before the
+ * first of them (a builder's screen read on it or since is current). Any other write leaves it out.
+ */
+export const TOKEN_ROTATED_FROM = 'tokenRotatedFrom';
+
+/**
  * The spec with its secrets decrypted. A bound secret opens only with the destination the document
  * names now: one whose URLs were changed without sending it again is left out (not set), whatever code
  * wrote the document. Secrets stored before the binding open as they are and are bound on the next write.
  */
-export function connectorFromDoc(doc: Doc, box: SecretBox): ConnectorSpec {
+export function connectorFromDoc(stored: Doc, box: SecretBox): ConnectorSpec {
+  const { [TOKEN_ROTATED_FROM]: _rotatedFrom, ...doc } = stored;
   const auth: Doc = { ...(doc.auth as Doc) };
   const destination = destinationOf(doc.baseUrl as string, auth);
   for (const [k, v] of Object.entries(auth)) {

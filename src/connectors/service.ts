@@ -11,7 +11,7 @@ import type { AuthProviders } from './auth/index.ts';
 import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
-import { compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
+import { TOKEN_ROTATED_FROM, compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
 import { testConnection, type ConnectionTestResult } from './test-connection.ts';
 import type { ConnectorView } from './schemas.ts';
 
@@ -57,12 +57,23 @@ export class ConnectorService {
   /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). `guard`: the revision the caller read. */
   async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge', guard?: RevisionGuard): Promise<ConnectorView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    const row = await this.d.store.getConfig('connector', idOrName);
-    if (!row) throw new NotFoundError('Connector', idOrName);
-    checkRevision('Connector', idOrName, row.revision, guard);
-    const change = this.planUpdate(row, patch, mode);
-    if (!(await this.d.store.updateConfig('connector', change.row, row.revision))) throw changedMeanwhile('Connector', idOrName, guard);
-    return this.updated(change.row);
+    // Tried again when only a rotated refresh token was stored meanwhile (the guard still holds).
+    for (let i = 0; ; i++) {
+      const row = await this.d.store.getConfig('connector', idOrName);
+      if (!row) throw new NotFoundError('Connector', idOrName);
+      // Revisions that only stored a rotated refresh token (keepRotatedRefreshToken) change nothing a
+      // builder sees or sends: a screen read on any of them is still current.
+      const rotatedFrom = row.doc[TOKEN_ROTATED_FROM];
+      const current =
+        guard?.ifRevision !== undefined &&
+        typeof rotatedFrom === 'number' &&
+        guard.ifRevision >= rotatedFrom &&
+        guard.ifRevision <= row.revision;
+      checkRevision('Connector', idOrName, row.revision, current ? undefined : guard);
+      const change = this.planUpdate(row, patch, mode);
+      if (await this.d.store.updateConfig('connector', change.row, row.revision)) return this.updated(change.row);
+      if (guard?.ifRevision === undefined || i >= 2) throw changedMeanwhile('Connector', idOrName, guard);
+    }
   }
 
   /** The stored row `row` changed by `patch`, not stored yet. */
@@ -111,6 +122,9 @@ export class ConnectorService {
         const spec = registry.putConnector(row).spec;
         if (spec.auth.type !== 'oauth2_refresh_token') return;
         const doc = connectorToDoc({ ...spec, auth: { ...spec.auth, refreshToken: token } }, box);
+        // Not a builder's change: the revision before the first rotation since one stays current for If-Match.
+        const from = row.doc[TOKEN_ROTATED_FROM];
+        doc[TOKEN_ROTATED_FROM] = typeof from === 'number' ? from : row.revision;
         const now = clock.now();
         const next = { ...row, doc, revision: row.revision + 1, updatedAt: now };
         if (await store.updateConfig('connector', next, row.revision)) {
