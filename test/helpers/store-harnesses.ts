@@ -55,11 +55,23 @@ export const storeHarnesses: StoreHarness[] = [
         logger: createLogger({ level: 'silent' }),
         ...postgres,
       });
-      const h = await startHarness({ ...opts, callout: { store, secretKey: randomBytes(32).toString('hex'), ...opts.callout } });
+      // The schema goes whatever fails: a harness that did not start, or one whose close threw.
+      const h = await startHarness({ ...opts, callout: { store, secretKey: randomBytes(32).toString('hex'), ...opts.callout } }).catch(
+        async (err: unknown) => {
+          await dropSchema(schema);
+          throw err;
+        },
+      );
       const close = h.close.bind(h);
       return {
         ...h,
-        close: async () => (await close(), await dropSchema(schema)),
+        close: async () => {
+          try {
+            await close();
+          } finally {
+            await dropSchema(schema);
+          }
+        },
         sql: (text) => withAdmin(async (a) => void (await a.query(`SET search_path TO "${schema}"; ${text}`))),
       };
     },
