@@ -2,34 +2,15 @@
 // PostgreSQL: every note is kept and answered 200. They used to race each other's guarded writes,
 // and past 20 lost races a note was refused with 409 "kept changing; try again" (over half of 60).
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { postgresNodes } from '../helpers/store-harnesses.ts';
 
-const schema = freshSchema('notes_at_once');
-const secretKey = randomBytes(32).toString('hex');
-let a: Harness;
-let b: Harness;
-const node = (): Promise<Harness> =>
-  startHarness({
-    callout: {
-      store: new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) }),
-      secretKey,
-    },
-  });
-
+let two: Awaited<ReturnType<typeof postgresNodes>>;
 beforeAll(async () => {
-  a = await node();
-  b = await node();
+  two = await postgresNodes(2);
 });
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await dropSchema(schema);
-});
+afterAll(async () => two?.close());
 
 /** 60 notes at once on one To Do task, sent in turn through `nodes`: every one answered 200 and kept. */
 async function sixtyNotes(nodes: Harness[]): Promise<void> {
@@ -44,7 +25,7 @@ async function sixtyNotes(nodes: Harness[]): Promise<void> {
   expect(timeline.map((e) => e.message).sort()).toEqual([...notes].sort());
 }
 
-it('60 notes sent at once to one task through two nodes on PostgreSQL are all kept, none refused', () => sixtyNotes([a, b]));
+it('60 notes sent at once to one task through two nodes on PostgreSQL are all kept, none refused', () => sixtyNotes(two.nodes));
 
 it('60 notes sent at once to one task on one node of the embedded store are all kept, none refused', async () => {
   const h = await startHarness();

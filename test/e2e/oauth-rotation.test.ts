@@ -25,13 +25,7 @@ it('a rotated refresh token is stored without failing the requests in flight', a
   const c = await h.api('POST', '/v1/connectors', {
     name: 'orders',
     baseUrl: api.url,
-    auth: {
-      type: 'oauth2_refresh_token',
-      tokenUrl: oauth.tokenUrl,
-      clientId: oauth.postClient.id,
-      clientSecret: oauth.postClient.secret,
-      refreshToken: await oauth.mintRefreshToken(),
-    },
+    auth: await oauth.refreshTokenAuth(),
   });
   expect(c.status).toBe(201);
   await actionType(h, { connector: 'orders', name: 'place-order', path: '/orders', retry: { maxRetries: 3, interval: '10ms' } });

@@ -1,35 +1,18 @@
 // Two nodes on one PostgreSQL: a user disabled or a key revoked through one node is refused by the
 // other at its next request (each request reads the key and its user from the store).
 
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { startHarness, type Harness } from '../helpers/harness.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import type { Harness } from '../helpers/harness.ts';
+import { postgresNodes } from '../helpers/store-harnesses.ts';
 
-const schema = freshSchema('people_nodes');
-const secretKey = randomBytes(32).toString('hex');
+let two: Awaited<ReturnType<typeof postgresNodes>>;
 let a: Harness;
 let b: Harness;
-const node = (): Promise<Harness> =>
-  startHarness({
-    start: false,
-    callout: {
-      store: new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) }),
-      secretKey,
-    },
-  });
-
 beforeAll(async () => {
-  a = await node();
-  b = await node();
+  two = await postgresNodes(2, { start: false });
+  [a, b] = two.nodes as [Harness, Harness];
 });
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await dropSchema(schema);
-});
+afterAll(async () => two?.close());
 
 it('a user disabled, or a key revoked, on one node is refused by the other at once', async () => {
   expect((await a.api('POST', '/v1/users', { name: 'dana' })).status).toBe(201);

@@ -54,6 +54,8 @@ export interface OAuthServer {
   tokenRequests: TokenRequestSeen[];
   /** Mints a refresh token for postClient, as if a user had consented through the code flow. */
   mintRefreshToken(): Promise<string>;
+  /** A connector's `auth` for postClient with a fresh refresh token (oauth2_refresh_token). */
+  refreshTokenAuth(): Promise<Record<string, string>>;
   /** True when the server issued this access token and it is still valid. */
   isValid(accessToken: string): Promise<boolean>;
   /** Revokes an access token at the server (it stays cached by the client). */
@@ -131,24 +133,34 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
 
   const find = async (token: string): Promise<TokenModel | undefined> =>
     (await provider.ClientCredentials.find(token)) ?? (await provider.AccessToken.find(token));
+  const mintRefreshToken = async (): Promise<string> => {
+    const client = await provider.Client.find(postClient.id);
+    const grant = new provider.Grant({ accountId: 'case-worker-1', clientId: postClient.id });
+    grant.addOIDCScope('offline_access');
+    const grantId = await grant.save();
+    return new provider.RefreshToken({
+      client,
+      accountId: 'case-worker-1',
+      grantId,
+      scope: 'offline_access',
+      gty: 'authorization_code',
+    }).save();
+  };
   return {
     issuer: url,
     tokenUrl: `${url}/token`,
     postClient,
     basicClient,
     tokenRequests,
-    async mintRefreshToken() {
-      const client = await provider.Client.find(postClient.id);
-      const grant = new provider.Grant({ accountId: 'case-worker-1', clientId: postClient.id });
-      grant.addOIDCScope('offline_access');
-      const grantId = await grant.save();
-      return new provider.RefreshToken({
-        client,
-        accountId: 'case-worker-1',
-        grantId,
-        scope: 'offline_access',
-        gty: 'authorization_code',
-      }).save();
+    mintRefreshToken,
+    async refreshTokenAuth() {
+      return {
+        type: 'oauth2_refresh_token',
+        tokenUrl: `${url}/token`,
+        clientId: postClient.id,
+        clientSecret: postClient.secret,
+        refreshToken: await mintRefreshToken(),
+      };
     },
     isValid: async (token) => (await find(token)) !== undefined,
     async revoke(token) {

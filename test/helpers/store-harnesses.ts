@@ -79,6 +79,33 @@ export const storeHarnesses: StoreHarness[] = [
 ];
 
 /**
+ * Engine nodes on one fresh PostgreSQL schema (one secret key between them), each its own harness;
+ * `close` closes them all and drops the schema.
+ */
+export async function postgresNodes(count: number, opts: HarnessOptions = {}): Promise<{ nodes: Harness[]; close(): Promise<void> }> {
+  const schema = freshSchema('nodes');
+  const secretKey = randomBytes(32).toString('hex');
+  const nodes: Harness[] = [];
+  const close = async (): Promise<void> => {
+    try {
+      for (const n of nodes) await n.close();
+    } finally {
+      await dropSchema(schema);
+    }
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, logger: createLogger({ level: 'silent' }) });
+      nodes.push(await startHarness({ ...opts, callout: { store, secretKey, ...opts.callout } }));
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { nodes, close };
+}
+
+/**
  * The input fields of the action types a queue integrated with a provider launches (SPEC 10.1):
  * the task, its title, the note and the provider's reference once known, and the case's data.
  */

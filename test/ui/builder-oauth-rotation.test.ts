@@ -29,13 +29,7 @@ it('a builder saves a connector whose refresh token was rotated since the screen
     name: 'orders',
     baseUrl: res.url,
     description: 'first',
-    auth: {
-      type: 'oauth2_refresh_token',
-      tokenUrl: oauth.tokenUrl,
-      clientId: oauth.postClient.id,
-      clientSecret: oauth.postClient.secret,
-      refreshToken: await oauth.mintRefreshToken(),
-    },
+    auth: await oauth.refreshTokenAuth(),
   });
   expect(c.status).toBe(201);
   const key = await keyWith(h, 'bella', ['builder']);
