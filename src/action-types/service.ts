@@ -92,7 +92,7 @@ export class ActionTypeService {
     const before = actionTypeFromDoc(prior.doc).retry;
     const e = registry.putActionType(next);
     // Retry policy changes apply live to open actions (SPEC section 2).
-    if (JSON.stringify(before) !== JSON.stringify(e.compiled.spec.retry)) await engine.applyPolicyChange(next.id, actor);
+    if (JSON.stringify(before) !== JSON.stringify(e.compiled.spec.retry)) await engine.applyPolicyChange(next.id, actor, before.maxRetries);
     return actionTypeView(e.compiled, e);
   }
 

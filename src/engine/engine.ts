@@ -445,7 +445,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async refreshConfig(): Promise<void> {
     try {
       const changed = await this.o.registry.refresh();
-      for (const id of changed) await this.applyPolicyChange(id, 'system');
+      for (const c of changed) await this.applyPolicyChange(c.id, 'system', c.previousMaxRetries);
       this.refreshFailure.succeeded();
     } catch (err) {
       this.refreshFailure.failed(err);
@@ -843,11 +843,12 @@ export class Engine extends EventEmitter<EngineEvents> {
    * that cannot be closed now (it keeps changing, the store fails) is logged and reported as a
    * failure, and the rest are still done; the policy holds for it anyway at its next answer.
    */
-  async applyPolicyChange(actionTypeId: string, actor: 'system' | `user:${string}`): Promise<number> {
+  async applyPolicyChange(actionTypeId: string, actor: 'system' | `user:${string}`, previousMaxRetries?: number): Promise<number> {
     let closed = 0;
     // Retries this node holds claimed (ahead of their due time, or waiting for room) are `sending` in
-    // the store; apply() gives each back as the scheduled retry it was, and the change applies to that.
-    const held = (c: EarlyClaim): boolean => c.phase === 'retry_scheduled' && c.action.actionTypeId === actionTypeId;
+    // the store; apply() gives each back as the scheduled or held retry it was, and the change applies to that.
+    const held = (c: EarlyClaim): boolean =>
+      (c.phase === 'retry_scheduled' || (c.phase === 'throttled' && c.action.attempts > 0)) && c.action.actionTypeId === actionTypeId;
     const ids = [
       ...this.early.ids(held),
       ...[...this.readyClaims.values()].filter(held).map((c) => c.action.id),
@@ -855,7 +856,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     ];
     for (const id of new Set(ids)) {
       try {
-        if ((await this.apply(id, { type: 'policy_changed', actor })).state === 'closed') closed++;
+        const event = { type: 'policy_changed' as const, actor, ...(previousMaxRetries !== undefined ? { previousMaxRetries } : {}) };
+        if ((await this.apply(id, event)).state === 'closed') closed++;
       } catch (err) {
         this.o.logger.warn({ err, actionId: id, actionTypeId }, 'applying a lowered retry limit to an action failed');
         this.emit('failure', err);

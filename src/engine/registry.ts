@@ -91,13 +91,17 @@ export class Registry {
     return e;
   }
 
-  /** Reloads whatever changed elsewhere; returns the ids of action types whose revision moved. */
-  async refresh(): Promise<string[]> {
+  /**
+   * Reloads whatever changed elsewhere; returns the action types whose revision moved, each with the
+   * retry limit this node knew before (a lowered limit closes only the retries it used up).
+   */
+  async refresh(): Promise<Array<{ id: string; previousMaxRetries: number }>> {
     for (const row of await this.store.listConfig('connector')) this.putConnector(row);
-    const changed: string[] = [];
+    const changed: Array<{ id: string; previousMaxRetries: number }> = [];
     for (const row of await this.store.listConfig('action_type')) {
       const prev = this.actionTypes.get(row.id);
-      if (prev && prev.compiled.revision !== row.revision) changed.push(row.id);
+      if (prev && prev.compiled.revision !== row.revision)
+        changed.push({ id: row.id, previousMaxRetries: prev.compiled.policy.retry.maxRetries });
       // One stored document a newer rule refuses must not stop the node: its actions fail alone.
       try {
         this.putActionType(row);

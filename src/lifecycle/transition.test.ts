@@ -1204,6 +1204,41 @@ describe('live retry-policy changes', () => {
     expect(r.timeline.find((t) => t.kind === 'policy_changed')!.data).toEqual({ retryCount: 6, maxRetries: 4 });
   });
 
+  it('lowered (10 → 4) on a retry a rate limit or open circuit holds back at 4 of 10: it closes at once too', () => {
+    const ten = fixed(10);
+    const { action: a } = failUntil(launch(ten), 5, ten);
+    const due = a.nextRetryAt!;
+    const held = step(claim(a, due), { type: 'throttled', until: due + HOUR, why: 'circuit open' }, ten, due).action;
+    expect(held).toMatchObject({ phase: 'throttled', attempts: 5 });
+    const four = fixed(4);
+    const r = step(held, { type: 'policy_changed', actor: 'user:admin', previousMaxRetries: 10 }, four, due + SEC);
+    expectStateChange(held, r, { state: 'closed', resolution: 'not_done_successfully' });
+    expect(r.action).toMatchObject({ escalated: true, dueAt: null, phase: null });
+    expect(r.timeline.find((t) => t.kind === 'policy_changed')!.data).toEqual({ retryCount: 4, maxRetries: 4 });
+    // Still within the new limit: it waits for its window as before.
+    expectUnchanged(held, step(held, { type: 'policy_changed', actor: 'system', previousMaxRetries: 10 }, fixed(5), due + SEC));
+  });
+
+  it('a held first attempt, or a retry an operator asked for past the old limit, is not closed by a lowered limit', () => {
+    const ten = fixed(10);
+    const first = step(claim(launch(ten), T0), { type: 'throttled', until: T0 + HOUR, why: 'rate limit 1/h' }, ten, T0).action;
+    expectUnchanged(first, step(first, { type: 'policy_changed', actor: 'system', previousMaxRetries: 10 }, fixed(0), T0 + SEC));
+    // Exhausted at 3 of 3, retried by an operator (retry 4), held by the rate limit; lowered to 2.
+    const three = fixed(3);
+    const { action: last } = failUntil(launch(three), 3, three);
+    const spent = attempt(last, fail503, three, last.nextRetryAt!).action;
+    expect(spent).toMatchObject({ state: 'closed', attempts: 4 });
+    const now = T0 + 10 * HOUR;
+    const retried = step(spent, { type: 'retry_requested', user: 'ana' }, three, now).action;
+    const heldManual = step(claim(retried, now), { type: 'throttled', until: now + HOUR, why: 'rate limit 1/h' }, three, now).action;
+    expect(heldManual).toMatchObject({ phase: 'throttled', attempts: 4 });
+    expectUnchanged(heldManual, step(heldManual, { type: 'policy_changed', actor: 'system', previousMaxRetries: 3 }, fixed(2), now + SEC));
+    // Without the old limit (a caller that does not know it), a held retry is left to its next answer.
+    const { action: a } = failUntil(launch(ten), 5, ten);
+    const held = step(claim(a, a.nextRetryAt!), { type: 'throttled', until: a.nextRetryAt! + HOUR, why: 'x' }, ten, a.nextRetryAt!).action;
+    expectUnchanged(held, step(held, { type: 'policy_changed', actor: 'system' }, fixed(4), a.nextRetryAt! + SEC));
+  });
+
   it('lowered but still above the retries made: nothing changes until the next failure', () => {
     const ten = fixed(10);
     const { action: a } = failUntil(launch(ten), 3, ten);

@@ -59,7 +59,8 @@ export type ActionEvent =
   | { type: 'retry_requested'; user: string }
   | { type: 'paused'; user: string }
   | { type: 'resumed'; user: string }
-  | { type: 'policy_changed'; actor: Actor }
+  /** `previousMaxRetries`: the limit before the change, when known (see the case below). */
+  | { type: 'policy_changed'; actor: Actor; previousMaxRetries?: number }
   /** An operator moves a task: to a person, or to a queue (whose allocation then picks the person). */
   /** `because`: why, when it is not the user's own choice (its person was disabled or left the queue); said on the timeline. */
   | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string };
@@ -469,10 +470,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.note(`user:${event.user}`, 'resumed', `Automatic retries resumed by ${event.user}`).done();
     case 'policy_changed': {
       // Raised limits need nothing here: the live policy is read at the next failure. A lowered one
-      // closes an action that already used up the new limit while waiting for its next retry.
+      // closes an action that already used up the new limit while waiting for its next retry, whether
+      // that wait is the interval or a rate limit or open circuit holding the retry back (`throttled`
+      // after an attempt). A held retry an operator asked for beyond the old limit is theirs: only what
+      // the lowering used up is closed, so a throttled one needs the old limit to tell.
       const max = ctx.policy.retry.maxRetries;
       const done = retryCount(a);
-      if (!(waiting && a.phase === 'retry_scheduled' && done >= max)) return c.done();
+      const heldRetry =
+        a.phase === 'throttled' && a.attempts > 0 && event.previousMaxRetries !== undefined && done < event.previousMaxRetries;
+      if (!(waiting && (a.phase === 'retry_scheduled' || heldRetry) && done >= max)) return c.done();
       c.note(event.actor, 'policy_changed', `Retry limit lowered to ${max}; closed at ${done} of ${max}`, {
         retryCount: done,
         maxRetries: max,

@@ -347,7 +347,7 @@ export interface Store {
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
   /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */
   countThrottledByActionType(): Promise<Map<string, number>>;
-  /** Open actions of a type waiting for a retry, for live retry-policy changes. */
+  /** Open actions of a type waiting for a retry (scheduled, or held by a rate limit or open circuit after an attempt), for live retry-policy changes. */
   listRetryScheduled(actionTypeId: string): Promise<ActionRecord[]>;
 
   /** Leases up to `limit` due actions: phase becomes `sending` (unless awaiting a callback), due at the lease end. */

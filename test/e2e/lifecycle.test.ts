@@ -364,6 +364,33 @@ describe('retries, stepped on a fake clock', () => {
     await idleFor(2 * HOUR);
     expect(f.mock.log.filter((e) => e.key === a.id)).toHaveLength(2);
   });
+
+  it('a lowered retry limit closes a retry a rate limit holds back, and nothing more is sent', async () => {
+    const hourly = await f.api('POST', '/v1/connectors', { name: 'hourly', baseUrl: f.mock.url, rateLimits: [{ limit: 2, per: '1h' }] });
+    expect(hourly.status).toBe(201);
+    await actionType(f, {
+      name: 'held-retry',
+      connector: 'hourly',
+      path: '/status/503',
+      retry: { maxRetries: 10, interval: '1s', backoff: 'fixed' },
+    });
+    const a = await launch(f, 'held-retry');
+    // The first attempt and the first retry use the hour's two sends; the second retry waits for the next hour.
+    const held = await stepUntil(a.id, (x) => x.phase === 'throttled');
+    expect(held).toMatchObject({ state: 'waiting', attempts: 2, retry: { count: 1, max: 10 } });
+    const patched = await f.api('PATCH', '/v1/action-types/held-retry', { retry: { maxRetries: 1 } });
+    expect(patched.status).toBe(200);
+    expect((await f.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({
+      state: 'closed',
+      resolution: 'not_done_successfully',
+      escalated: true,
+      retry: { count: 1, max: 1 },
+    });
+    const tl = (await f.api('GET', `/v1/actions/${a.id}/timeline`)).body.items;
+    expect(tl.find((e: { kind: string }) => e.kind === 'policy_changed').data).toEqual({ retryCount: 1, maxRetries: 1 });
+    await idleFor(2 * HOUR);
+    expect(f.mock.log.filter((e) => e.key === a.id)).toHaveLength(2);
+  });
 });
 
 describe('launching', () => {

@@ -133,6 +133,17 @@ eachStore((ctx) => {
       expect(await store.listRetryScheduled('type-none')).toEqual([]);
     });
 
+    it('listRetryScheduled also lists the retries a rate limit or open circuit holds back, not the first attempts', async () => {
+      const rows: Array<Partial<ActionRecord>> = [
+        { state: 'waiting', phase: 'throttled', attempts: 2, actionTypeId: 'type-held' }, // a retry held
+        { state: 'waiting', phase: 'throttled', attempts: 0, actionTypeId: 'type-held' }, // a first attempt held
+        { state: 'waiting', phase: 'queued', attempts: 1, actionTypeId: 'type-held' },
+      ];
+      const held = rows.map((over, i) => launched({ createdAt: T0 + i * SECOND, ...over }));
+      await store.insertActions(held);
+      expect(ids(await store.listRetryScheduled('type-held'))).toEqual([held[0]!.action.id]);
+    });
+
     it('listActions finds an external reference within one action type, newest first', async () => {
       const a = await seed();
       const find = async (actionTypeId: string, externalReference: string): Promise<string[]> =>
