@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   INVALID_STATE: { status: 409, title: 'Not allowed in this state' },
-  /** `If-Match` named a revision other than the stored one (api/if-match.ts): changed since the caller read it. */
+  /** `If-Match` named a revision (or settings tag) other than the stored one (api/if-match.ts): changed since the caller read it. */
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
@@ -104,6 +104,23 @@ export function changedMeanwhile(what: string, key: string, guard: RevisionGuard
 /** The revision a change expects to find (from the request's `If-Match`), when its caller gave one. */
 export interface RevisionGuard {
   ifRevision?: number | undefined;
+}
+
+/** The settings tag (api/if-match.ts settingsTag) a change expects to find, from the request's `If-Match`. */
+export interface SettingsGuard {
+  ifTag?: string | undefined;
+}
+
+/**
+ * A change guarded by the settings tag its caller read: refused with 412 when the settings stored now
+ * have another (`current`). Checked on the row the guarded write is made on, so of two changes sent with
+ * one tag the second finds the first's settings. No guard, no check.
+ */
+export function checkSettingsTag(what: string, key: string, current: string, guard: SettingsGuard | undefined): void {
+  if (guard?.ifTag !== undefined && guard.ifTag !== current)
+    throw new PreconditionFailedError(
+      `${what} ${JSON.stringify(key)} has settings tagged ${current}, not ${guard.ifTag} as If-Match says: it was changed since you read it; read it again and make your change on that`,
+    );
 }
 
 /**

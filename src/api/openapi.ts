@@ -46,7 +46,10 @@ const RESPONSES = {
   403: ['FORBIDDEN', "The key's role may not do this"],
   404: ['NOT_FOUND', 'Nothing with this id or name'],
   409: ['CONFLICT', 'The request conflicts with the current state (INVALID_STATE, CONFLICT): read it again before deciding'],
-  412: ['PRECONDITION_FAILED', 'If-Match named a revision other than the stored one: read the resource again and make the change on that'],
+  412: [
+    'PRECONDITION_FAILED',
+    "If-Match named an entity tag other than the resource's current one (its revision, or its settings' tag): read the resource again and make the change on that",
+  ],
   413: ['PAYLOAD_TOO_LARGE', 'The body is larger than this route accepts'],
   415: ['UNSUPPORTED_MEDIA_TYPE', 'The body is not of a type this route reads'],
   422: ['VALIDATION_FAILED', 'A field is missing or wrong; `errors` names each one'],
