@@ -17,6 +17,7 @@ import { emptyBodyIsObject } from '../actions/routes.ts';
 import { Ajv } from 'ajv';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
+import { IfMatchSettingsHeaders, ifMatchSettings, withSettingsTag } from '../api/if-match.ts';
 
 /** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
@@ -56,18 +57,28 @@ export const webhookRoutes =
           response: created('The subscription, with its secret shown this once', { schema: WebhookCreatedSchema }),
         },
       },
-      async (req, reply) => sendCreated(reply, 'webhooks', await webhooks.create(req.body)),
+      async (req, reply) => sendCreated(reply, 'webhooks', withSettingsTag(reply, await webhooks.create(req.body))),
     );
     app.get('/webhooks', { config, schema: { tags, querystring: NoQuery, response: { 200: Items(WebhookViewSchema) } } }, async () => ({
       items: await webhooks.list(),
     }));
-    app.get('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>
-      webhooks.get(req.params.id),
+    app.get('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req, reply) =>
+      withSettingsTag(reply, await webhooks.get(req.params.id)),
     );
     app.patch(
       '/webhooks/:id',
-      { config, schema: { tags, params: IdParams, body: WebhookSubscriptionPatch, response: { 200: WebhookViewSchema } } },
-      async (req) => webhooks.update(req.params.id, req.body),
+      {
+        config,
+        schema: {
+          tags,
+          params: IdParams,
+          headers: IfMatchSettingsHeaders,
+          body: WebhookSubscriptionPatch,
+          response: { 200: WebhookViewSchema },
+        },
+      },
+      async (req, reply) =>
+        withSettingsTag(reply, await webhooks.update(req.params.id, req.body, ifMatchSettings(req.headers['if-match']))),
     );
     app.delete('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>
       webhooks.remove(req.params.id),
@@ -79,7 +90,8 @@ export const webhookRoutes =
         schema: { tags, params: IdParams, body: RotateBody, response: { 200: WebhookRotatedSchema } },
         preValidation: emptyBodyIsObject,
       },
-      async (req) => webhooks.rotateSecret(req.params.id, req.body.overlapMs),
+      // A new secret is not a setting: the tag stays, so a screen opened before the rotation can still save.
+      async (req, reply) => withSettingsTag(reply, await webhooks.rotateSecret(req.params.id, req.body.overlapMs)),
     );
     app.get(
       '/webhooks/:id/deliveries',

@@ -5,7 +5,8 @@
 import type { Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, checkSettingsTag, type SettingsGuard } from '../errors.ts';
+import { settingsTag } from '../api/if-match.ts';
 import { uuidv7 } from '../ids.ts';
 import { generateSecret, rotateSecrets, type SigningSecret } from './sign.ts';
 import {
@@ -37,6 +38,9 @@ export const settingsOf = (r: WebhookSubscriptionRow): SubscriptionSettings => (
   enabled: r.enabled,
 });
 
+/** The entity tag of what a subscriber chose: the same while only Callout's books on the subscription (health, secrets) change. */
+export const webhookTag = (r: WebhookSubscriptionRow): string => settingsTag({ ...settingsOf(r) });
+
 function view(r: WebhookSubscriptionRow): WebhookView {
   return {
     id: r.id,
@@ -49,6 +53,7 @@ function view(r: WebhookSubscriptionRow): WebhookView {
     failingSince: iso(r.failingSince),
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
+    etag: webhookTag(r),
   };
 }
 
@@ -120,9 +125,18 @@ export class WebhookService {
     return view(await this.row(id));
   }
 
-  /** Enabling a subscription Callout disabled clears its failure streak; its held deliveries then go out. */
-  async update(id: string, body: unknown): Promise<WebhookView> {
-    return view(await this.change(id, (cur) => this.changedRow(cur, body)));
+  /**
+   * Enabling a subscription Callout disabled clears its failure streak; its held deliveries then go out.
+   * With `guard` (If-Match), made only while the stored settings still have the tag read: compared on the
+   * row each write attempt is guarded by, so two changes sent with one tag cannot both be made.
+   */
+  async update(id: string, body: unknown, guard?: SettingsGuard): Promise<WebhookView> {
+    return view(
+      await this.change(id, (cur) => {
+        checkSettingsTag('Webhook', id, webhookTag(cur), guard);
+        return this.changedRow(cur, body);
+      }),
+    );
   }
 
   /** `cur` with the settings `body` gives; the caller moves its revision. */
@@ -187,6 +201,7 @@ export class WebhookService {
     return row;
   }
 
+  /** Writes `fn(cur)` guarded by `cur`'s revision; a write that lost to another (a person's, the delivery worker's) reads again and retries. */
   private async change(id: string, fn: (cur: WebhookSubscriptionRow) => WebhookSubscriptionRow): Promise<WebhookSubscriptionRow> {
     for (let i = 0; i < 5; i++) {
       const cur = await this.row(id);

@@ -119,6 +119,10 @@ export const WebhookViewSchema = Type.Object(
     failingSince: Type.Union([DateTime, Type.Null()], { description: 'since when every delivery has failed' }),
     createdAt: DateTime,
     updatedAt: DateTime,
+    etag: Type.String({
+      description:
+        "the entity tag of the subscriber's settings (url, events, description, enabled), as the ETag header gives it: send it back in If-Match to change them only if nobody did since; Callout disabling it or recording failures does not change it",
+    }),
   },
   { additionalProperties: false },
 );
