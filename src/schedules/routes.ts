@@ -8,6 +8,7 @@ import { ScheduleBody, SchedulePatch, ScheduleViewSchema, ScheduleWithTicksSchem
 import type { ScheduleService } from './service.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, noContent, sendCreated } from '../api/openapi.ts';
+import { IfMatchSettingsHeaders, ifMatchSettings, withSettingsTag } from '../api/if-match.ts';
 
 export const scheduleRoutes =
   (schedules: ScheduleService): FastifyPluginAsyncTypebox =>
@@ -19,18 +20,22 @@ export const scheduleRoutes =
         config: { roles: BUILDERS },
         schema: { tags, body: ScheduleBody, response: created('The schedule', { schema: ScheduleViewSchema }) },
       },
-      async (req, reply) => sendCreated(reply, 'schedules', await schedules.create(req.body, userOf(req))),
+      async (req, reply) => sendCreated(reply, 'schedules', withSettingsTag(reply, await schedules.create(req.body, userOf(req)))),
     );
     app.get('/schedules', { schema: { tags, querystring: NoQuery, response: { 200: Items(ScheduleViewSchema) } } }, async () =>
       schedules.list(),
     );
-    app.get('/schedules/:id', { schema: { tags, params: IdParams, response: { 200: ScheduleWithTicksSchema } } }, async (req) =>
-      schedules.get(req.params.id),
+    app.get('/schedules/:id', { schema: { tags, params: IdParams, response: { 200: ScheduleWithTicksSchema } } }, async (req, reply) =>
+      withSettingsTag(reply, await schedules.get(req.params.id)),
     );
     app.patch(
       '/schedules/:id',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: SchedulePatch, response: { 200: ScheduleViewSchema } } },
-      async (req) => schedules.update(req.params.id, req.body),
+      {
+        config: { roles: BUILDERS },
+        schema: { tags, params: IdParams, headers: IfMatchSettingsHeaders, body: SchedulePatch, response: { 200: ScheduleViewSchema } },
+      },
+      async (req, reply) =>
+        withSettingsTag(reply, await schedules.update(req.params.id, req.body, ifMatchSettings(req.headers['if-match']))),
     );
     app.delete(
       '/schedules/:id',

@@ -77,6 +77,10 @@ export const ScheduleViewSchema = Type.Object(
     createdBy: Type.String(),
     createdAt: DateTime,
     updatedAt: DateTime,
+    etag: Type.String({
+      description:
+        'the entity tag of what a builder chose (name, cron, timezone, launch, paused), as the ETag header gives it: send it back in If-Match to change the schedule only if nobody did since; ticks (nextRunAt, lastTickAt) do not change it',
+    }),
   },
   { additionalProperties: false },
 );

@@ -2,7 +2,8 @@
 // and shown; the Scheduler launches. A schedule's action launch is checked against its action type
 // when it is written, so a tick does not fail on input a person could have corrected at once.
 
-import { ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, Problems, ValidationError, checkSettingsTag, type SettingsGuard } from '../errors.ts';
+import { settingsTag } from '../api/if-match.ts';
 import { isObject } from '../validation/check.ts';
 import { uuidv7 } from '../ids.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
@@ -19,6 +20,18 @@ export type ScheduleStore = Pick<
   'insertSchedule' | 'getSchedule' | 'listSchedules' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
 >;
 
+/** What a builder chose for a schedule (not what the scheduler keeps: its next run, its last tick). */
+export const scheduleSettingsOf = (s: ScheduleRow): Record<string, unknown> => ({
+  name: s.name,
+  cron: s.cron,
+  timezone: s.timezone,
+  launch: s.launch,
+  paused: s.paused,
+});
+
+/** The entity tag of what a builder chose: the same while only ticks move the schedule on. */
+export const scheduleTag = (s: ScheduleRow): string => settingsTag(scheduleSettingsOf(s));
+
 export function scheduleView(s: ScheduleRow): ScheduleView {
   return {
     id: s.id,
@@ -32,6 +45,7 @@ export function scheduleView(s: ScheduleRow): ScheduleView {
     createdBy: s.createdBy,
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
+    etag: scheduleTag(s),
   };
 }
 
@@ -107,18 +121,24 @@ export class ScheduleService {
    * Changes fields of a schedule; `{ "paused": true }` pauses it, `false` resumes it. A resumed (or
    * re-timed) schedule runs next after now: ticks missed while paused are not launched.
    */
-  async update(idOrName: string, patch: unknown): Promise<ScheduleView> {
+  async update(idOrName: string, patch: unknown, guard?: SettingsGuard): Promise<ScheduleView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
     const p = new Problems();
     for (const k of Object.keys(patch)) if (!(PATCH_KEYS as readonly string[]).includes(k)) p.add(k, 'is not a schedule field');
     p.throwIfAny();
-    const cur = await this.find(idOrName);
-    const merged = { name: cur.name, cron: cur.cron, timezone: cur.timezone, launch: cur.launch, paused: cur.paused, ...patch };
-    const next = await this.changedRow(cur, merged);
-    if (!(await this.store.updateSchedule(next, cur.version)))
-      throw new ConflictError('The schedule was changed by someone else (or a tick advanced it); fetch it and try again');
-    this.onChange();
-    return scheduleView(next);
+    // With `guard` (If-Match), made only while the stored choices still have the tag read: compared on
+    // the row each write is guarded by (its version), so two changes sent with one tag cannot both be made.
+    for (let i = 0; i < 5; i++) {
+      const cur = await this.find(idOrName);
+      checkSettingsTag('Schedule', idOrName, scheduleTag(cur), guard);
+      const merged = { ...scheduleSettingsOf(cur), ...patch };
+      const next = await this.changedRow(cur, merged);
+      if (await this.store.updateSchedule(next, cur.version)) {
+        this.onChange();
+        return scheduleView(next);
+      }
+    }
+    throw new ConflictError('The schedule kept changing while this request was applied; fetch it and try again');
   }
 
   /** `cur` as the whole body `body` describes, its next version; not stored yet. */
