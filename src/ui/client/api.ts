@@ -74,7 +74,12 @@ export async function api<T = unknown>(
  * form open for an hour cannot silently undo a colleague's change.
  */
 export async function patchAt<T>(path: string, body: unknown, revision: number): Promise<T> {
-  return api<T>('PATCH', path, body, 'application/json', { 'if-match': `"${revision}"` });
+  return patchIf<T>(path, body, `"${revision}"`);
+}
+
+/** The same for a resource tagged by its settings (webhooks, schedules): `etag` as its view gave it, quotes included. */
+export async function patchIf<T>(path: string, body: unknown, etag: string): Promise<T> {
+  return api<T>('PATCH', path, body, 'application/json', { 'if-match': etag });
 }
 
 /** Timeline pages read in one go, of the route's page (its largest and default). */

@@ -3,7 +3,7 @@
 // subscription's deliveries with every attempt.
 
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, Time, Timed, announce, useData } from '../components.tsx';
 
 interface Webhook {
@@ -15,6 +15,8 @@ interface Webhook {
   disabledReason: string | null;
   failingSince: string | null;
   createdAt: string;
+  /** The tag of its settings as listed: a toggle is made only if nobody changed them since. */
+  etag: string;
 }
 interface Delivery {
   id: string;
@@ -132,7 +134,7 @@ export function WebhooksPage() {
       setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
     });
   const toggle = (w: Webhook): Promise<void> =>
-    act(() => api('PATCH', `/v1/webhooks/${w.id}`, { enabled: !w.enabled }).then(() => undefined));
+    act(() => patchIf(`/v1/webhooks/${w.id}`, { enabled: !w.enabled }, w.etag).then(() => undefined));
   return (
     <main id="main">
       <h1 tabIndex={-1}>Webhooks</h1>
