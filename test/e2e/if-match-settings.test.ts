@@ -200,6 +200,19 @@ describe.each(STORES)('If-Match on settings (%s)', (store) => {
     expect(paused.headers.etag).not.toBe(tag);
   });
 
+  it("a schedule's tag is the same whatever order the store gives its launch's keys back in (PostgreSQL's jsonb sorts them its way)", async () => {
+    const proc = await h.api('POST', '/v1/processes', { name: `p-${store}`, steps: [{ name: 'a', kind: 'map', expression: '{}' }] });
+    expect(proc.status, JSON.stringify(proc.body)).toBe(201);
+    const data = { longer_key: null, zeta: 1, alpha: { charlie_long: 'x', yankee: [{ whiskey: 1, bravo: 2 }] } };
+    const c = await h.api('POST', '/v1/schedules', { name: `ordered-${store}`, cron: '@daily', launch: { process: `p-${store}`, data } });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect(c.headers.etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    const read = await h.api('GET', `/v1/schedules/${c.body.id}`);
+    expect(read.headers.etag).toBe(c.headers.etag);
+    const r = await h.api('PATCH', `/v1/schedules/${c.body.id}`, { paused: true }, { 'if-match': c.headers.etag as string });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  });
+
   it('the OpenAPI document gives both PATCHes the If-Match header and its 412', async () => {
     const doc = (await h.api('GET', '/openapi.json')).body;
     for (const p of ['/v1/webhooks/{id}', '/v1/schedules/{id}']) {
