@@ -105,6 +105,17 @@ async function runDemo(): Promise<void> {
   );
   expect(demo.out()).toContain('row 37 refused: Priority: must be an integer');
 
+  // What fails waits for a person on a queue that exists, given to one of its members (the refused
+  // charge went to a `finance` queue nobody had made, where no one would ever see it).
+  const queues = new Set((await get('/v1/queues')).items.map((q: { name: string }) => q.name));
+  expect([...queues]).toEqual(expect.arrayContaining(['hr', 'service-desk', 'finance']));
+  const refusedCharge = await until('the refused charge in To Do', demo, async () =>
+    (await get('/v1/actions?state=todo&limit=100')).items.find((a: { queue: string | null }) => a.queue === 'finance'),
+  );
+  expect(['alice', 'bob']).toContain(refusedCharge.assignee);
+  for (const a of (await get('/v1/actions?limit=100')).items as Array<{ queue: string | null }>)
+    if (a.queue !== null) expect(queues, a.queue).toContain(a.queue);
+
   const exited = new Promise<number | null>((resolve) => demo.proc.once('exit', (code) => resolve(code)));
   demo.proc.kill('SIGTERM');
   expect(await exited).toBe(0);

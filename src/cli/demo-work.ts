@@ -24,15 +24,23 @@ const PROCESS = {
   ],
 };
 
-/** Users, the `hr` queue (round robin) and the process; run after the action types exist. */
+/** The demo's queues: `hr` for the process's approval, the others where its action types send what fails. */
+const DEMO_QUEUES = [
+  { name: 'hr', description: 'Approves new starters' },
+  { name: 'service-desk', description: 'Accounts and payroll that need a person' },
+  { name: 'finance', description: 'Charges the finance system refused' },
+];
+
+/** Users, the queues (round robin) and the process; run after the action types exist. */
 export async function seedWork(callout: Callout): Promise<void> {
   for (const name of DEMO_PEOPLE)
     if (!(await callout.users.find(name)))
       await callout.users.create({ name, displayName: name[0]!.toUpperCase() + name.slice(1), email: `${name}@example.com` });
   const queue = { members: [...DEMO_PEOPLE], allocation: 'round_robin' };
-  const hr = await callout.queues.list();
-  if (hr.some((q) => q.name === 'hr')) await callout.queues.update('hr', queue);
-  else await callout.queues.create({ name: 'hr', description: 'Approves new starters', ...queue });
+  const existing = new Set((await callout.queues.list()).map((q) => q.name));
+  for (const q of DEMO_QUEUES)
+    if (existing.has(q.name)) await callout.queues.update(q.name, queue);
+    else await callout.queues.create({ ...q, ...queue });
   if ((await callout.processes.list()).some((p) => p.name === DEMO_PROCESS)) {
     const { name: _name, ...patch } = PROCESS;
     await callout.processes.update(DEMO_PROCESS, patch);
