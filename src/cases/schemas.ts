@@ -39,6 +39,7 @@ export const CaseListQuery = Type.Object(
     owner: Type.Optional(Type.String({ maxLength: 200 })),
     queue: Type.Optional(Type.String({ maxLength: 200, description: 'cases with an open action (To Do, In Progress) on this queue' })),
     process: Type.Optional(Type.String({ maxLength: 200, description: 'process id or name' })),
+    escalated: Type.Optional(Type.Boolean({ description: 'cases one of whose actions is escalated (true), or none (false)' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the title or the data' })),
     before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),

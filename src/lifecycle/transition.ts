@@ -68,6 +68,8 @@ export type ActionEvent =
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
   | { type: 'escalated' }
+  /** An escalated action is escalated no more (retried, or completed Done Successfully): its case may not be either. */
+  | { type: 'escalation_cleared' }
   | { type: 'merge_case_data'; data: Record<string, unknown> }
   /** The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts). */
   | { type: 'allocate' }
@@ -155,6 +157,13 @@ class Change {
       'escalated',
       this.a.caseId === null ? 'Escalated (no case, so no owner to notify)' : 'Escalated to the case owner',
     );
+  }
+  clearEscalation(): this {
+    if (this.a.escalated) {
+      this.a.escalated = false;
+      this.effects.push({ type: 'escalation_cleared' });
+    }
+    return this;
   }
   done(): TransitionResult {
     const changed = this.timeline.length > 0 || this.effects.length > 0;
@@ -422,7 +431,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       c.tell(allocatedTo, event.user, 'task.taken', `${event.user} completed ${taskName(a)} (${how}), which was yours`);
       if (event.note) c.note(`user:${event.user}`, 'completed', event.note);
       c.to(`user:${event.user}`, 'closed', null, event.resolution);
-      if (event.resolution === 'done_successfully') a.escalated = false;
+      if (event.resolution === 'done_successfully') c.clearEscalation();
       return c.done();
     }
     case 'retry_requested': {
@@ -438,7 +447,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);
       if (!waiting) c.to(actor, 'waiting', null, null);
       a.phase = 'queued';
-      a.escalated = false;
+      c.clearEscalation();
       a.callbackOutcome = null;
       a.nextRetryAt = ctx.now;
       a.dueAt = ctx.now;

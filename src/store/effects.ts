@@ -100,6 +100,8 @@ export interface CaseEventNotice {
 export interface EffectPlan {
   merges: CaseDataMerge[];
   notices: OwnerNotice[];
+  /** Cases one of whose escalated actions is escalated no more: each stays escalated only while another one is. */
+  escalationsCleared: string[];
   userNotices: UserNotice[];
   allocations: TaskAllocation[];
   caseEvents: CaseEventNotice[];
@@ -111,6 +113,7 @@ export interface EffectPlan {
 export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const merges: CaseDataMerge[] = [];
   const notices: OwnerNotice[] = [];
+  const escalationsCleared = new Set<string>();
   const userNotices: UserNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
   const caseEvents: CaseEventNotice[] = [];
@@ -139,6 +142,9 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
             at: a.updatedAt,
           });
           break;
+        case 'escalation_cleared':
+          escalationsCleared.add(caseId);
+          break;
         case 'allocate':
         case 'notify':
           break; // planned above, for actions with a case or without
@@ -166,12 +172,13 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
   const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges, notices, userNotices, allocations: byQueue, caseEvents, events };
+  return { merges, notices, escalationsCleared: [...escalationsCleared].sort(), userNotices, allocations: byQueue, caseEvents, events };
 }
 
 export const isEmptyPlan = (p: EffectPlan): boolean =>
   p.merges.length === 0 &&
   p.notices.length === 0 &&
+  p.escalationsCleared.length === 0 &&
   p.userNotices.length === 0 &&
   p.allocations.length === 0 &&
   p.caseEvents.length === 0 &&

@@ -36,6 +36,8 @@ export interface CaseFilter {
   /** Cases with an open action (To Do or In Progress) on this queue. */
   queue?: string;
   process?: string;
+  /** Cases one of whose actions is escalated (the case's own flag), or none. */
+  escalated?: boolean;
   /** Text in the title or the data, case-insensitive. */
   q?: string;
   /** Cases created before this id (ids are time-ordered), for paging newest first. */

@@ -47,6 +47,7 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: Cas
   if (f.status !== undefined) add((p) => `status = ${p}`, f.status);
   if (f.owner !== undefined) add((p) => `owner = ${p}`, f.owner);
   if (f.process !== undefined) add((p) => `process = ${p}`, f.process);
+  if (f.escalated !== undefined) add((p) => `escalated = ${p}`, f.escalated);
   if (f.before !== undefined) add((p) => `id < ${p}`, f.before);
   if (f.queue !== undefined)
     add(

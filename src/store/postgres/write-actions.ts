@@ -183,6 +183,12 @@ SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at
 
 // The version moves, so a case worker's write computed from the case before is refused and made again (see SQLite's).
 const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = version + 1 WHERE id = ANY($1::text[]) AND NOT escalated';
+// An action escalated no more (retried, completed) leaves its case escalated only while another is.
+// The cases are locked first, so the check below is made on a snapshot taken after any write that
+// escalated another of their actions has committed (a check inside the UPDATE would keep its older one).
+const LOCK_CASES = 'SELECT id FROM cases WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE';
+const CLEAR_CASE_ESCALATED = `UPDATE cases c SET escalated = false, version = c.version + 1
+WHERE c.id = ANY($1::text[]) AND c.escalated AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.case_id = c.id AND a.escalated)`;
 
 /** The earliest due time among actions due within WAKE_WITHIN_MS of their write, or Infinity. */
 const earliestDueSoon = (actions: ActionRecord[]): number =>
@@ -316,6 +322,10 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan, keepNot
     for (const r of owners.rows) notified.push(r.user_name);
     // An escalated action marks its case, a plain one too (a process's run marks its own as well).
     await client.query({ name: 'callout_mark_case_escalated', text: MARK_CASE_ESCALATED, values: [caseIds] });
+  }
+  if (plan.escalationsCleared.length > 0) {
+    await client.query({ name: 'callout_lock_cases', text: LOCK_CASES, values: [plan.escalationsCleared] });
+    await client.query({ name: 'callout_clear_case_escalated', text: CLEAR_CASE_ESCALATED, values: [plan.escalationsCleared] });
   }
   if (plan.userNotices.length > 0) {
     const rows = plan.userNotices.map((n, ord) => ({

@@ -73,6 +73,7 @@ function casePage(
   if (f.status !== undefined) add('status = ?', f.status);
   if (f.owner !== undefined) add('owner = ?', f.owner);
   if (f.process !== undefined) add('process = ?', f.process);
+  if (f.escalated !== undefined) add('escalated = ?', f.escalated ? 1 : 0);
   if (upper !== undefined) add('id < ?', upper);
   if (lower !== undefined) add('id >= ?', lower);
   if (f.queue !== undefined)

@@ -28,6 +28,9 @@ const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action
 // version moves, so a case worker's write computed from the case before (escalated false) is refused
 // and made again from what is there now, as SET_CASE_DATA's is.
 const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = 1, version = version + 1 WHERE id = ? AND escalated = 0';
+// An action escalated no more (retried, completed) leaves its case escalated only while another is.
+const CLEAR_CASE_ESCALATED = `UPDATE cases SET escalated = 0, version = version + 1
+WHERE id = ? AND escalated = 1 AND NOT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND escalated = 1)`;
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
@@ -147,6 +150,7 @@ function applyEffects(db: Database.Database, plan: EffectPlan, keepNotifications
       notified.push(r.user_name);
     prepared(db, MARK_CASE_ESCALATED).run(n.caseId);
   }
+  for (const id of plan.escalationsCleared) prepared(db, CLEAR_CASE_ESCALATED).run(id, id);
   for (const n of plan.userNotices) {
     prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
     notified.push(n.user);
