@@ -151,6 +151,18 @@ describe('cases and the builder of processes, queues and users', () => {
     await page.getByRole('button', { name: 'Mark all 2 read' }).click();
     await expect.poll(async () => (await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items.length).toBe(0);
     await expect.poll(() => page.getByRole('button', { name: 'Mark read' }).count()).toBe(0);
+
+    // The cases that need attention now: Desk for Raj is escalated, Laptop for Jane is not.
+    await page.goto(`${h.url}/ui/cases`);
+    await page.getByLabel('Escalated').selectOption('true');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/escalated=true/);
+    await page.getByRole('link', { name: 'Desk for Raj' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Laptop for Jane' }).count()).toBe(0);
+    await page.getByLabel('Escalated').selectOption('false');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Laptop for Jane' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Desk for Raj' }).count()).toBe(0);
   });
 
   it("a case's task another person is working on offers Take over, then Complete, in the task panel", async () => {

@@ -1,4 +1,4 @@
-// The cases list (search by status, owner, queue, process and text; keyset paging, the filters in
+// The cases list (search by status, escalation, owner, queue, process and text; keyset paging, the filters in
 // the URL) and the signed-in user's notifications with mark-read.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -8,8 +8,27 @@ import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
 import type { CaseView } from './case.tsx';
 
-const SEARCH = ['status', 'owner', 'queue', 'process', 'q'] as const;
-const LABELS: Record<(typeof SEARCH)[number], string> = { status: 'Status', owner: 'Owner', queue: 'Queue', process: 'Process', q: 'Text' };
+const SEARCH = ['status', 'escalated', 'owner', 'queue', 'process', 'q'] as const;
+const LABELS: Record<(typeof SEARCH)[number], string> = {
+  status: 'Status',
+  escalated: 'Escalated',
+  owner: 'Owner',
+  queue: 'Queue',
+  process: 'Process',
+  q: 'Text',
+};
+/** The filters chosen from a list (the API's words as values); the rest are typed. */
+const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>> = {
+  status: [
+    ['open', 'Open'],
+    ['closed', 'Closed'],
+  ],
+  // A case is escalated while one of its actions is: the ones that need attention now.
+  escalated: [
+    ['true', 'Escalated'],
+    ['false', 'Not escalated'],
+  ],
+};
 
 export function CasesPage({ query }: { query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
@@ -28,17 +47,20 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
       <h1 tabIndex={-1}>Cases</h1>
       <form role="search" class="case-search" onSubmit={submit}>
         {SEARCH.map((k) =>
-          k === 'status' ? (
+          CHOICES[k] ? (
             <div class="field" key={k}>
-              <label for="case-status">{LABELS[k]}</label>
+              <label for={`case-${k}`}>{LABELS[k]}</label>
               <select
-                id="case-status"
-                value={form.status ?? ''}
-                onChange={(e) => setForm({ ...form, status: e.currentTarget.value || undefined })}
+                id={`case-${k}`}
+                value={form[k] ?? ''}
+                onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value || undefined })}
               >
                 <option value="">Any</option>
-                <option value="open">Open</option>
-                <option value="closed">Closed</option>
+                {CHOICES[k].map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
               </select>
             </div>
           ) : (
