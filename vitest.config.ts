@@ -7,6 +7,11 @@ export default defineConfig({
     exclude: ['test/pg-restart/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll without a timeout of its own waits for what the product does eventually (a write, a
+    // page's render, an answer over loopback): vitest's 1 s default is too short on a loaded 2-core
+    // CI box (a claim-lead test's first two sends took longer). A bound that is the behaviour under
+    // test is written out as an assertion of its own, never left to a poll's default.
+    expect: { poll: { timeout: 10_000 } },
     // Integration tests start servers and child processes; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,
