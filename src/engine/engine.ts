@@ -30,6 +30,9 @@ import { LatenessWindow } from './lateness.ts';
 import { NodeHeartbeat } from './nodes.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
 
+/** What an external system (or a note) does to an action: none of it stops or alters a send, so none waits for claims in flight. */
+const EXTERNAL_EVENTS: ReadonlySet<ActionEvent['type']> = new Set(['callback', 'acknowledged', 'heartbeat', 'message']);
+
 /** The longest claim lead: a hold far shorter than any lease (a lease is a connector timeout plus its margin). */
 export const MAX_CLAIM_LEAD_MS = 1000;
 
@@ -115,6 +118,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly readyClaims = new Map<string, EarlyClaim & { counted?: true }>();
   /** The claim made ahead while attempts are in flight, if one is under way. */
   private claimingAhead: Promise<void> | null = null;
+  /** Claims written to the store and not yet held here (claim); a person's change waits for those begun before it. */
+  private readonly claimsInFlight = new Set<Promise<unknown>>();
   private roomFreed: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly node: NodeHeartbeat;
@@ -465,30 +470,40 @@ export class Engine extends EventEmitter<EngineEvents> {
     const now = this.o.clock.now();
     const dues: number[] = [];
     const phases: Array<Phase | null> = [];
-    const claimed = await this.o.store.claimDue({
-      now,
-      dueBy: now + leadMs,
-      owner: this.node.self.id,
-      leaseUntil: now + this.leaseMs(),
-      limit,
-      dueTimes: (d, i, phase) => ((dues[i] = d), (phases[i] = phase)),
-    });
-    // What came due while the claim was on its way is due now.
-    const after = this.o.clock.now();
-    const due: ActionRecord[] = [];
-    const early: EarlyClaim[] = [];
-    claimed.forEach((action, i) => {
-      // A due time the store did not tell (it always does) is taken as the latest it can be: never sent early.
-      const at = dues[i] ?? now + leadMs;
-      if (at > after) early.push({ action, due: at, phase: phases[i] ?? null });
-      else {
-        this.lateness.record(after - at, after);
-        due.push(action);
-        waiting?.set(action.id, { action, due: at, phase: phases[i] ?? null, counted: true });
-      }
-    });
-    this.early.add(early);
-    return { due, count: claimed.length };
+    // Until what it claims ahead is held below, a person's change would find the row 'sending' and no
+    // held copy to take back, and take it for an attempt on its way: the copy would then be sent.
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.claimsInFlight.add(settled);
+    try {
+      const claimed = await this.o.store.claimDue({
+        now,
+        dueBy: now + leadMs,
+        owner: this.node.self.id,
+        leaseUntil: now + this.leaseMs(),
+        limit,
+        dueTimes: (d, i, phase) => ((dues[i] = d), (phases[i] = phase)),
+      });
+      // What came due while the claim was on its way is due now.
+      const after = this.o.clock.now();
+      const due: ActionRecord[] = [];
+      const early: EarlyClaim[] = [];
+      claimed.forEach((action, i) => {
+        // A due time the store did not tell (it always does) is taken as the latest it can be: never sent early.
+        const at = dues[i] ?? now + leadMs;
+        if (at > after) early.push({ action, due: at, phase: phases[i] ?? null });
+        else {
+          this.lateness.record(after - at, after);
+          due.push(action);
+          waiting?.set(action.id, { action, due: at, phase: phases[i] ?? null, counted: true });
+        }
+      });
+      this.early.add(early);
+      return { due, count: claimed.length };
+    } finally {
+      this.claimsInFlight.delete(settled);
+      settle();
+    }
   }
 
   /** A claim ahead starts once no more than this many claimed actions wait for room. */
@@ -768,6 +783,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async applyInTurn(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+    // A change that would stop or alter a send waits for the claims already on their way to be held
+    // (milliseconds), so it finds and takes back a copy claimed ahead. An external system's callbacks
+    // do not stop a send, and do not wait.
+    if (this.claimsInFlight.size > 0 && !EXTERNAL_EVENTS.has(event.type)) await Promise.all([...this.claimsInFlight]);
     const integrated = this.integrations ? await this.integrations.intercept(id, event) : undefined;
     if (integrated) return integrated;
     const deps = {
