@@ -150,6 +150,17 @@ export function heldByOther(s: Session, a: { state: string; assignee: string | n
   return a.state === 'in_progress' && a.assignee !== null && a.assignee !== s.actsAs && !s.roles.includes('admin');
 }
 
+/**
+ * Whether the person may decline a handed-back solution, as the integrated-queue rules decide: an
+ * operator, on a task To Do or In Progress with them. Stricter than completing: an admin too takes
+ * over another's task first (the server refuses them otherwise).
+ */
+export function mayDeclineSolution(s: Session, a: Pick<ActionView, 'state' | 'assignee' | 'solution'>): boolean {
+  if (!a.solution || !can(s, 'operator')) return false;
+  if (a.state === 'todo') return true;
+  return a.state === 'in_progress' && (a.assignee === null || a.assignee === s.actsAs);
+}
+
 /** What a role may do; the server decides, the page only leaves out what would be refused. */
 export function can(s: Session, role: 'builder' | 'operator' | 'admin' | 'launch'): boolean {
   if (s.roles.includes('admin')) return true;
@@ -183,6 +194,8 @@ export interface ActionView {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** A task its integrated queue's provider handed back: their answer, until accepted or declined. */
+  solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
 }
 
 /** What a person calls the action: its action type, or a manual step's task by the step's title ("Manual task" without one). */

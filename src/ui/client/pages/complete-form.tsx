@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { titleOf, type ActionView } from '../api.ts';
 import { Field } from '../components.tsx';
 
-export function CompleteForm({ a, id, done }: { a: ActionView; id: string; done: (body: unknown) => void }) {
+export function CompleteForm({ a, id, done, legend }: { a: ActionView; id: string; done: (body: unknown) => void; legend?: string }) {
   const [resolution, setResolution] = useState('done_successfully');
   const [note, setNote] = useState('');
   return (
@@ -17,7 +17,7 @@ export function CompleteForm({ a, id, done }: { a: ActionView; id: string; done:
       }}
     >
       <fieldset>
-        <legend>Complete {titleOf(a)}</legend>
+        <legend>{legend ?? `Complete ${titleOf(a)}`}</legend>
         <label>
           <input
             type="radio"
