@@ -1,7 +1,8 @@
 // The action card, error first: state in the seeds' words, the one line that says why it waits,
 // the error bar ('retried N of M', the last error and when, the next retry, Retry, pause/resume),
-// the rejected reason, what a person does next (pick up, complete), and the timeline with each
-// attempt's request and response (secrets are redacted by the server).
+// the rejected reason, a provider's handed-back solution to accept or decline, what a person does
+// next (pick up, complete), and the timeline with each attempt's request and response (secrets are
+// redacted by the server).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
@@ -21,6 +22,7 @@ import { qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
+import { HandedBackSolution } from './solution.tsx';
 
 interface TimelineItem {
   seq: number;
@@ -246,7 +248,21 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
           </button>
         </p>
       )}
-      {operator && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a) && (
+      {a.solution && (
+        <HandedBackSolution
+          a={a}
+          session={session}
+          heading="h2"
+          changed={(next) => {
+            action.setData(next);
+            setError(null);
+            timeline.reload();
+            log.reload();
+          }}
+        />
+      )}
+      {/* With a solution to decide on, completing is accepting it (above). */}
+      {operator && !a.solution && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a) && (
         <CompleteForm a={a} id="complete" done={(b) => void act('complete', b)} />
       )}
       <dl class="facts">

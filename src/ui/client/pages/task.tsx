@@ -1,10 +1,12 @@
 // A task on the case page (a To Do or In Progress action): pick it up, note on it, reassign it to a
-// queue or person, complete it. Each control posts to the API and the page refetches what changed.
+// queue or person, complete it, or accept or decline the solution its provider handed back. Each
+// control posts to the API and the page refetches what changed.
 
 import { useState } from 'preact/hooks';
 import { api, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
 import { CompleteForm } from './complete-form.tsx';
+import { HandedBackSolution } from './solution.tsx';
 
 export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Session; onChange: () => void }) {
   const [note, setNote] = useState('');
@@ -38,6 +40,7 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
       </h3>
       <p class="why">{whyLine(a)}</p>
       <ErrorBox error={error} />
+      {a.solution && <HandedBackSolution a={a} session={session} heading="h4" changed={onChange} />}
       {operator && (
         <div class="task-controls">
           {a.state === 'todo' && (
@@ -45,7 +48,8 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               Pick up
             </button>
           )}
-          {a.state === 'in_progress' && !heldByOther(session, a) && !completing && (
+          {/* With a solution to decide on, completing is accepting it (above). */}
+          {a.state === 'in_progress' && !heldByOther(session, a) && !a.solution && !completing && (
             <button type="button" disabled={busy} aria-expanded="false" onClick={() => setCompleting(true)}>
               Complete…
             </button>
@@ -55,7 +59,7 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               Take over from {a.assignee}
             </button>
           )}
-          {a.state === 'in_progress' && !heldByOther(session, a) && completing && (
+          {a.state === 'in_progress' && !heldByOther(session, a) && !a.solution && completing && (
             <CompleteForm
               a={a}
               id={`${p}-complete`}
