@@ -98,6 +98,9 @@ describe('a handed-back solution on the operator screens', () => {
     expect(await page.evaluate(() => (window as { __injected?: number }).__injected)).toBeUndefined();
     // Long text wraps inside its box (no sideways scroll) and its height is bounded.
     expect(await text.evaluate((el) => el.scrollWidth <= el.clientWidth && getComputedStyle(el).maxHeight !== 'none')).toBe(true);
+    // Nor does the timeline's entry of the hand-back push the page wider than the window.
+    await page.locator('.timeline li', { hasText: 'Handed back by the provider' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(await panel.textContent()).toContain('Solved, handed back through provider (queue vendor-desk)');
     await panel.getByRole('button', { name: 'Accept solution' }).waitFor();
     await panel.getByRole('button', { name: 'Decline solution' }).waitFor();
