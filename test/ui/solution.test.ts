@@ -144,6 +144,13 @@ describe('a handed-back solution on the operator screens', () => {
     expect(await logOf()).toHaveLength(entries);
     expect(provider('/provider/reject')).toHaveLength(0);
     await expectAccessible(page, 'action-solution-decline');
+    // Only spaces is no reason either: the API's words again, and still nothing sent.
+    await reason.fill('   ');
+    await panel.getByRole('button', { name: 'Decline solution' }).click();
+    await expect.poll(() => alert.textContent()).toContain('give the reason');
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await logOf()).toHaveLength(entries);
+    expect(provider('/provider/reject')).toHaveLength(0);
 
     await reason.fill('Still jams on page 2');
     await panel.getByRole('button', { name: 'Decline solution' }).click();

@@ -82,11 +82,9 @@ export function HandedBackSolution({
       setBusy(false);
     }
   };
-  // The API names the reason `note`; a blank one is refused with that name in its message.
+  // The API names the reason `note`: an empty one is a field error, a blank one says so in its detail.
   const reasonRefused =
-    open === 'decline' &&
-    error instanceof ApiError &&
-    (error.errors.some((x) => x.field === 'note' || x.field === '' || x.field === '/note') || error.detail.startsWith('note:'));
+    open === 'decline' && error instanceof ApiError && (error.errors.some((x) => x.field === 'note') || error.detail.startsWith('note:'));
   return (
     <section class="solution" aria-labelledby={`${p}-h`} data-testid="solution">
       <H id={`${p}-h`}>Solution from the provider</H>
