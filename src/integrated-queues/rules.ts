@@ -20,7 +20,15 @@ export interface IntegrationLogEntry {
   actionId: string | null;
   /** The integrated queue the exchange was with (a task can move between providers). */
   queue: string;
+  /**
+   * What became of an outbound exchange, from its action: null (or absent) while under way, 'sent'
+   * once it went through, 'failed' when its action failed for good (To Do for a person, or closed Not
+   * Done), 'not_sent' when its input was refused at launch (nothing left). Absent for inbound ones.
+   */
+  outcome?: ExchangeOutcome | null;
 }
+
+export type ExchangeOutcome = 'sent' | 'failed' | 'not_sent';
 
 /** The provider's answer while the task is back with us: shown on the task until accepted or declined. */
 export interface HandBack {
@@ -123,6 +131,10 @@ const nothing = (skipped?: string): Decision => ({
 });
 const refuse = (code: 'CONFLICT' | 'INVALID_STATE', message: string): Decision => ({ ok: false, code, message });
 
+/** The task's last Submit Request to `queue`, if any. */
+export const lastSubmission = (task: IntegratedTask, queue: string): IntegrationLogEntry | undefined =>
+  task.log.findLast((e) => e.requestType === 'Submit Request' && e.direction === 'Out' && e.queue === queue);
+
 export const wasSubmittedTo = (task: IntegratedTask, queue: string): boolean =>
   task.log.some((e) => e.requestType === 'Submit Request' && e.direction === 'Out' && e.queue === queue);
 
@@ -211,8 +223,16 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
     case 'assigned': {
       const actor: Actor = event.user === null ? 'system' : `user:${event.user}`;
       if (task.queue === queue && task.state === 'waiting') return nothing('The task is already with the provider');
-      // Again without a reference: the provider has not acknowledged the first submission, so a second would duplicate it.
-      if (sent && task.externalReference === null)
+      // The last submission to this queue failed and its action is still there to retry: sent again
+      // only by retrying it (the operator fixes the cause first), never beside it, so it goes once.
+      const last = lastSubmission(task, queue);
+      if (last?.outcome === 'failed')
+        return nothing(
+          `Not sent again: the last Submit Request failed; retry its action ${last.actionId} once the cause is fixed (POST /v1/actions/${last.actionId}/retry)`,
+        );
+      // Again without a reference: the provider has not acknowledged the first submission, so a second
+      // would duplicate it; unless nothing of that one was sent (its input was refused at launch).
+      if (sent && task.externalReference === null && last?.outcome !== 'not_sent')
         return nothing('Not sent again: the provider has not acknowledged the first submission (no external reference yet)');
       return send(task, integration, queue, 'Submit Request', integration.onAssign, now, actor, undefined, { ...WITH_PROVIDER, queue });
     }
@@ -294,6 +314,138 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
       return assertNever(event);
   }
 }
+
+// ---- what became of an outbound exchange (its action's outcome)
+
+/** The outbound action of an exchange, as it is now. */
+export interface OutboundAction {
+  id: string;
+  state: State;
+  reason: Reason | null;
+  resolution: Resolution | null;
+  phase: Phase | null;
+  lastError: string | null;
+  queue: string | null;
+  /** Its action type's name, as people read it. */
+  typeName: string;
+}
+
+/** What to record of an exchange's outcome, and what it changes: the task, and where its action is found. */
+export interface Settlement {
+  /** The entry's new result and outcome, guarded by the outcome it had. */
+  settle: { result: string; outcome: ExchangeOutcome; from: ExchangeOutcome | null };
+  change: TaskChange | null;
+  timeline: { actor: Actor; message: string } | null;
+  /** The failed action goes on this queue (its task's), where the people who work the task find it. */
+  putOnQueue: string | null;
+}
+
+const WORDS: Record<RequestType, string> = {
+  'Submit Request': 'Submission',
+  Update: 'Update',
+  Closed: 'Closure',
+  'Resolution Rejection': 'Resolution rejection',
+  Acknowledgement: 'Acknowledgement',
+  Reassigned: 'Hand-back',
+};
+
+/** Requests that leave the task waiting on the provider: their failure leaves nobody holding it. */
+const HOLDS = (e: IntegrationLogEntry): boolean =>
+  e.direction === 'Out' && (e.requestType === 'Submit Request' || e.requestType === 'Resolution Rejection');
+
+/**
+ * Whether `entry` is what the task waits on (or waited on, before it failed): nothing that sent it to
+ * the provider again or brought it back from there came after it, and it is still on that queue.
+ */
+function isCurrent(task: IntegratedTask, entry: IntegrationLogEntry): boolean {
+  if (!HOLDS(entry) || task.queue !== entry.queue) return false;
+  const i = task.log.findLastIndex((e) => e.actionId === entry.actionId && e.direction === 'Out');
+  return !task.log.slice(i + 1).some((e) => HOLDS(e) || (e.direction === 'In' && e.requestType === 'Reassigned'));
+}
+
+/**
+ * What the outcome of an outbound exchange's action means for its task (SPEC 7, 2); null when there is
+ * nothing new to record. While the action is under way (Waiting: retries left, or awaiting its callback)
+ * nothing changes.
+ *
+ * - Failed for good (To Do for a person: rejected, invalid input, timed out; or closed Not Done: retries
+ *   used up): the entry's result says why. A Submit Request or Resolution Rejection had put the task in
+ *   the provider's hands: it comes back To Do on its queue (allocated as any To Do task), so somebody
+ *   sees it; nothing is sent again by itself (an assignment to that queue sends nothing while the failed
+ *   action can be retried: see decide). The failed action is put on the task's queue when it has none.
+ * - Done Successfully after it had failed (a person retried it once the cause was fixed, or completed it
+ *   by hand): the provider has the request after all. A task still waiting on that request (To Do or In
+ *   Progress on the same queue, nothing sent or handed back since) goes back to the provider: the
+ *   provider wins, as it holds the request and will answer on the task; it is never both with a person
+ *   and with the provider. A task that moved on (closed, elsewhere, submitted again) stays as it is, and
+ *   its timeline says the provider has the request.
+ * - Done Successfully, first time: recorded as sent; the result ('Launched …') stands, as it is true.
+ */
+export function settleOutbound(task: IntegratedTask, entry: IntegrationLogEntry, a: OutboundAction): Settlement | null {
+  const from = entry.outcome ?? null;
+  const failed = a.state === 'todo' || (a.state === 'closed' && a.resolution === 'not_done_successfully');
+  const succeeded = a.state === 'closed' && a.resolution === 'done_successfully';
+  const word = WORDS[entry.requestType];
+  const why = a.lastError ?? (a.state === 'todo' ? LABELS_FOR_FAILURE[a.reason ?? 'manual'] : 'closed Not Done Successfully');
+  const putOnQueue = a.state === 'todo' && a.queue === null ? entry.queue : null;
+  if (failed) {
+    const result = `${word} failed: ${why}`;
+    // Failed before: only a new reason is recorded (a retry that failed again), nothing else changes.
+    if (from === 'failed' || from === 'not_sent')
+      return result === entry.result && putOnQueue === null
+        ? null
+        : { settle: { result, outcome: from, from }, change: null, timeline: null, putOnQueue };
+    if (from === 'sent') return null;
+    const back = task.state === 'waiting' && isCurrent(task, entry);
+    const retry =
+      a.state === 'todo' && a.reason === 'invalid_input'
+        ? `its action ${a.id} cannot be sent as it is: fix the cause, then assign the task to the queue again or handle it here`
+        : `fix the cause, then retry its action ${a.id} (it is sent once), or handle the task here`;
+    const message = back
+      ? `${entry.requestType} to the provider failed (${a.typeName}): ${why}. The task is back To Do on queue ${entry.queue}: ${retry}.`
+      : `${entry.requestType} to the provider failed (${a.typeName}): ${why}. Retry its action ${a.id} once the cause is fixed.`;
+    return {
+      settle: { result, outcome: 'failed', from },
+      change: back
+        ? {
+            state: 'todo',
+            // Why it is back: the provider refused it (or could not be reached), or its input was refused.
+            reason: a.state === 'todo' && (a.reason === 'invalid_input' || a.reason === 'timeout') ? a.reason : 'request_rejected',
+            resolution: null,
+            phase: null,
+            assignee: null,
+            allocate: true,
+          }
+        : null,
+      timeline: { actor: 'system', message },
+      putOnQueue,
+    };
+  }
+  if (!succeeded) return null;
+  if (from === null) return { settle: { result: entry.result, outcome: 'sent', from }, change: null, timeline: null, putOnQueue: null };
+  if (from === 'sent') return null;
+  const result = `Sent after it had failed (${entry.result})`;
+  const again = (task.state === 'todo' || task.state === 'in_progress') && isCurrent(task, entry);
+  return {
+    settle: { result, outcome: 'sent', from },
+    change: again ? { ...WITH_PROVIDER } : null,
+    timeline: {
+      actor: 'system',
+      message: again
+        ? `${entry.requestType} reached the provider after all (${a.typeName}, action ${a.id}): the task is with the provider again.`
+        : `${entry.requestType} reached the provider after all (${a.typeName}, action ${a.id}); the task stays as it is, as it moved on meanwhile.`,
+    },
+    putOnQueue: null,
+  };
+}
+
+const LABELS_FOR_FAILURE: Record<Reason, string> = {
+  updated_by_integration: 'refused by the provider',
+  timeout: 'timed out',
+  request_rejected: 'rejected by the provider',
+  invalid_input: 'invalid input',
+  manual: 'not sent',
+};
 
 /** Keeps the input fields the launched action type declares (action type inputs refuse unknown fields). */
 export function fitInput(input: IntegrationInput, declared: readonly string[]): Record<string, unknown> {

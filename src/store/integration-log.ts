@@ -11,5 +11,7 @@ export function integrationEntryFromRow(r: Record<string, unknown>): Integration
     result: r.result as string,
     actionId: (r.action_id as string | null) ?? null,
     queue: r.queue as string,
+    // Only once known: an entry under way, or inbound, reads as it did before outcomes were kept.
+    ...(r.outcome != null ? { outcome: r.outcome as NonNullable<IntegrationLogEntry['outcome']> } : {}),
   };
 }

@@ -29,7 +29,7 @@ import type {
   WebhookSubscriptionRow,
 } from '../webhooks/rows.ts';
 
-import type { IntegrationLogEntry } from '../integrated-queues/rules.ts';
+import type { ExchangeOutcome, IntegrationLogEntry } from '../integrated-queues/rules.ts';
 
 import type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
 export type { UserRow, QueueRow, AllocationOutcome, CaseFilter, CaseEventClaim, CaseOutboxRow } from './work-types.ts';
@@ -533,13 +533,29 @@ export interface Store {
   listIntegrationLog(taskId: string): Promise<IntegrationLogEntry[]>;
   /** The task an integration action was launched for; undefined for any other action. */
   integrationTaskOf(actionId: string): Promise<string | undefined>;
+  /**
+   * Up to `limit` actions of outbound exchanges whose recorded outcome their action has left behind:
+   * none recorded while the action is To Do or closed, or 'failed' / 'not_sent' while it is closed
+   * Done Successfully. What a node that died before recording it left; the integration service's sweep.
+   */
+  listUnsettledIntegrationActions(limit: number): Promise<string[]>;
 }
 
 // ---- integrated queues (I13b)
 /** A task's change on an integrated queue: its guarded write, the log entry and the launch, all or nothing. */
 export interface IntegrationWrite {
-  write: ActionWrite;
-  entry: IntegrationLogEntry;
+  /** The task's guarded write; null when only an exchange's outcome is recorded. */
+  write: ActionWrite | null;
+  /** A new entry; null when an exchange's outcome is recorded instead (`settle`). */
+  entry: IntegrationLogEntry | null;
   /** The action the exchange launches, stored under its launch key `integration:<task id>:<n>`. */
   launch: NewAction | null;
+  /**
+   * An outbound exchange's outcome: the entry of the action it launched gets this result and
+   * outcome, guarded by the outcome it had (`from`): another node that recorded it first wins, and
+   * nothing of this write is kept.
+   */
+  settle?: { actionId: string; result: string; outcome: ExchangeOutcome; from: ExchangeOutcome | null };
+  /** The outbound action's own guarded write (put on its task's queue), all or nothing with the rest. */
+  also?: ActionWrite;
 }

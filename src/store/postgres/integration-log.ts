@@ -1,5 +1,5 @@
 // Integrated queues: the task's write, its integration-log entry and the launched action in one
-// transaction.
+// transaction; or an exchange's outcome, with the task's change and its action's it brings.
 
 import { DatabaseError, type Pool } from 'pg';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
@@ -16,24 +16,41 @@ const INSERT_ACTION = `
 INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash)
 SELECT ${ACTION_COLUMNS.map((c) => fromRecordset('r', c)).join(', ')}, r.launch_key, r.launch_hash
   FROM jsonb_to_recordset($1::jsonb) AS r(${ACTION_RECORDSET}, launch_key text, launch_hash text)`;
-const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)`;
+const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue, outcome)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`;
+const SETTLE = `UPDATE integration_log SET result = $1, outcome = $2
+ WHERE action_id = $3 AND direction = 'Out' AND outcome IS NOT DISTINCT FROM $4::text`;
+const UNSETTLED = `
+SELECT l.action_id FROM integration_log l JOIN actions a ON a.id = l.action_id
+ WHERE l.direction = 'Out' AND l.action_id IS NOT NULL AND (l.outcome IS NULL OR l.outcome IN ('failed', 'not_sent'))
+   AND ((l.outcome IS NULL AND a.state IN ('todo', 'closed'))
+     OR (l.outcome IS NOT NULL AND a.state = 'closed' AND a.resolution = 'done_successfully'))
+ LIMIT $1`;
+
+/** Thrown to undo the transaction when a later part of it lost to another writer. */
+class Lost extends Error {}
 
 export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNotifications: number): Promise<boolean> {
   try {
     return await inTransaction(pool, async (client) => {
-      const a = w.write.action;
-      const r = await client.query({
-        name: 'callout_write_actions',
-        text: UPDATE,
-        values: [JSON.stringify([{ ...actionJson(a), expected_version: w.write.expectedVersion }]), [a.id]],
-      });
-      if (r.rowCount !== 1) return false;
-      await insertTimeline(
-        client,
-        w.write.timeline.map((e) => ({ ...e, actionId: a.id })),
-      );
-      await applyEffects(client, planEffects([w.write]), keepNotifications);
+      const writes = [...(w.write ? [w.write] : []), ...(w.also ? [w.also] : [])];
+      if (writes.length > 0) {
+        // Distinct actions (the task and its outbound action): one statement writes both.
+        const r = await client.query({
+          name: 'callout_write_actions',
+          text: UPDATE,
+          values: [
+            JSON.stringify(writes.map((x) => ({ ...actionJson(x.action), expected_version: x.expectedVersion }))),
+            writes.map((x) => x.action.id),
+          ],
+        });
+        if (r.rowCount !== writes.length) throw new Lost();
+        await insertTimeline(
+          client,
+          writes.flatMap((x) => x.timeline.map((e) => ({ ...e, actionId: x.action.id }))),
+        );
+        await applyEffects(client, planEffects(writes), keepNotifications);
+      }
       const l = w.launch;
       if (l) {
         const row = { ...actionJson(l.action), launch_key: l.launchKey ?? null, launch_hash: l.launchHash ?? null };
@@ -44,15 +61,36 @@ export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNoti
         );
         await wakeIfDue(client, [l.action]);
       }
+      const s = w.settle;
+      if (s) {
+        const r = await client.query({
+          name: 'callout_integration_settle',
+          text: SETTLE,
+          values: [s.result, s.outcome, s.actionId, s.from],
+        });
+        if (r.rowCount === 0) throw new Lost();
+      }
       const e = w.entry;
-      await client.query({
-        name: 'callout_integration_log_insert',
-        text: INSERT,
-        values: [a.id, e.requestType, e.direction, e.at, JSON.stringify(e.payload), e.result, e.actionId, e.queue],
-      });
+      if (e)
+        await client.query({
+          name: 'callout_integration_log_insert',
+          text: INSERT,
+          values: [
+            w.write?.action.id ?? null,
+            e.requestType,
+            e.direction,
+            e.at,
+            JSON.stringify(e.payload),
+            e.result,
+            e.actionId,
+            e.queue,
+            e.outcome ?? null,
+          ],
+        });
       return true;
     });
   } catch (e) {
+    if (e instanceof Lost) return false;
     if (e instanceof DatabaseError && e.code === '23505' && e.constraint === 'actions_launch_key_key') throw launchKeyConflict();
     throw e;
   }
@@ -74,4 +112,9 @@ export async function integrationTaskOf(pool: Pool, actionId: string): Promise<s
     values: [actionId],
   });
   return r.rows[0]?.task_id;
+}
+
+export async function listUnsettledIntegrationActions(pool: Pool, limit: number): Promise<string[]> {
+  const r = await pool.query<{ action_id: string }>({ name: 'callout_integration_unsettled', text: UNSETTLED, values: [limit] });
+  return r.rows.map((row) => row.action_id);
 }

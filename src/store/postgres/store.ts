@@ -467,4 +467,6 @@ export class PostgresStore implements Store {
     integrationLog.writeIntegration(this.pool, w, this.notificationsPerUser);
   listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.pool, taskId);
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.pool, actionId);
+  listUnsettledIntegrationActions = async (limit: number): Promise<string[]> =>
+    integrationLog.listUnsettledIntegrationActions(this.pool, limit);
 }

@@ -578,4 +578,6 @@ export class SqliteStore implements Store {
     integrationLog.writeIntegration(this.db, w, this.notificationsPerUser);
   listIntegrationLog = async (taskId: string): Promise<IntegrationLogEntry[]> => integrationLog.listIntegrationLog(this.db, taskId);
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.db, actionId);
+  listUnsettledIntegrationActions = async (limit: number): Promise<string[]> =>
+    integrationLog.listUnsettledIntegrationActions(this.db, limit);
 }
