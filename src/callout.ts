@@ -299,7 +299,7 @@ export class Callout {
     });
     this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks });
     // ---- integrated queues (I13b): people's task changes and integration callbacks go through it
-    this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs });
+    this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs, logger });
     engine.integrations = this.integrations;
     this.callbacks.integrations = this.integrations;
     this.inbound.integrations = this.integrations;
@@ -350,6 +350,7 @@ export class Callout {
     // every second or two, and kept the process from ending.
     if (this.closing) throw new InvalidStateError('This Callout is closed: open a new one (createCallout or Callout.open) to start again');
     this.engine.start();
+    this.integrations.start();
     this.scheduler.start();
     this.bulkRunner.start();
     if (this.runCaseWorker) this.caseWorker.start();
@@ -402,6 +403,7 @@ export class Callout {
   private async closeOnce(): Promise<void> {
     await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
     await this.caseWorker.stop();
+    await this.integrations.stop();
     await this.engine.stop();
     await this.webhookWorker.stop();
     this.outboxRefresh?.cancel();

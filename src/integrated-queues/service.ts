@@ -5,10 +5,11 @@
 // task's outbound exchanges so far, plus one) is unique in the store, and the task's version guards
 // the write, so a retry or a race never sends a Submit Request twice and a crash never loses one.
 
-import type { Store, NewAction } from '../store/types.ts';
+import type { Store, NewAction, ActionWrite } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../logger.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { ActionEvent, Effect } from '../lifecycle/transition.ts';
@@ -26,6 +27,8 @@ import {
   fitInput,
   launchMessage,
   integrationLogView,
+  settleOutbound,
+  type Settlement,
   type HandBack,
   type IntegratedTask,
   type IntegrationLogEntry,
@@ -59,10 +62,142 @@ export interface IntegrationServiceDeps {
   clock: Clock;
   /** How long after its task closes an integration token still answers (as CallbackService's). */
   tokenTtlMs: number;
+  logger?: Logger;
+  /** How often to look for outcomes of outbound exchanges not recorded yet (a node died first). @default 5000 */
+  sweepIntervalMs?: number;
 }
+
+/** Outcomes recorded per sweep, at most. */
+const SWEEP_BATCH = 100;
 
 export class IntegrationService {
   constructor(private readonly d: IntegrationServiceDeps) {}
+
+  // ---- what became of the requests sent to providers
+
+  /**
+   * The action types integrated queues launch (those this node launched, and those the queues name as
+   * of the last sweep): only their actions' outcomes are looked at, so other actions cost nothing.
+   */
+  private readonly outboundTypes = new Set<string>();
+  private sweepTimer: TimerHandle | null = null;
+  private readonly settling = new Set<Promise<void>>();
+  private running = false;
+
+  private readonly onAction = (a: ActionRecord): void => {
+    if (a.actionTypeId === null || !this.outboundTypes.has(a.actionTypeId)) return;
+    if (a.state !== 'todo' && a.state !== 'closed') return;
+    this.track(this.outboundChanged(a.id));
+  };
+
+  /**
+   * Records the outcome of each outbound exchange whose action failed for good or went through (and
+   * what that changes for its task: see settleOutbound), as the engine writes it; and sweeps now and
+   * then for any a node recorded no outcome of before it stopped.
+   */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.d.engine.on('action', this.onAction);
+    this.scheduleSweep(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.d.engine.off('action', this.onAction);
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+    await Promise.all([...this.settling]);
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.catch((err: unknown) =>
+      this.d.logger?.warn({ err }, "recording an integration exchange's outcome failed; the next sweep records it"),
+    );
+    this.settling.add(t);
+    void t.finally(() => this.settling.delete(t));
+  }
+
+  private scheduleSweep(ms: number): void {
+    this.sweepTimer = this.d.clock.setTimer(ms, () => {
+      const run = this.sweep()
+        .then(() => undefined)
+        .finally(() => {
+          if (this.running) this.scheduleSweep(this.d.sweepIntervalMs ?? 5000);
+        });
+      this.track(run);
+    });
+  }
+
+  /** Records the outcomes not recorded yet (see listUnsettledIntegrationActions); how many it looked at. */
+  async sweep(): Promise<number> {
+    for (const q of await this.d.store.listQueues()) {
+      const i = (q.doc.integration ?? null) as QueueIntegration | null;
+      if (!i?.onAssign) continue;
+      for (const t of [i.onAssign, i.onUpdate, i.onClose, i.onResolutionRejected]) if (t) this.outboundTypes.add(t);
+    }
+    const ids = await this.d.store.listUnsettledIntegrationActions(SWEEP_BATCH);
+    for (const id of ids) await this.outboundChanged(id);
+    return ids.length;
+  }
+
+  /**
+   * The action of an outbound exchange changed: its outcome goes into the task's integration log (and
+   * the task's state and timeline, and the action onto the task's queue, as settleOutbound decides),
+   * in turn with the task's other changes, in one transaction guarded by the task's and the action's
+   * versions and the outcome recorded before: two nodes recording it record it once.
+   */
+  async outboundChanged(actionId: string): Promise<void> {
+    const taskId = await this.d.store.integrationTaskOf(actionId);
+    if (taskId === undefined || taskId === actionId) return;
+    await this.d.engine.inTurn(taskId, () => this.settle(taskId, actionId));
+  }
+
+  private async settle(taskId: string, actionId: string): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      const [task, action, log] = await Promise.all([
+        this.d.store.getAction(taskId),
+        this.d.store.getAction(actionId),
+        this.d.store.listIntegrationLog(taskId),
+      ]);
+      const entry = log.find((e) => e.direction === 'Out' && e.actionId === actionId);
+      if (!task || !action || !entry) return;
+      const typeName =
+        action.actionTypeId === null
+          ? actionId
+          : await this.d.registry.actionType(action.actionTypeId).then(
+              (t) => t.compiled.spec.name,
+              () => action.actionTypeId!,
+            );
+      const s = settleOutbound(await this.taskOf(task, log), entry, { ...action, typeName });
+      if (s === null) return;
+      const now = this.d.clock.now();
+      const ok = await this.d.store.writeIntegration({
+        write: this.taskWrite(task, s, now),
+        entry: null,
+        launch: null,
+        settle: { actionId, ...s.settle },
+        ...(s.putOnQueue !== null ? { also: onQueue(action, s.putOnQueue, task, now) } : {}),
+      });
+      if (ok) return;
+    }
+    throw new ConflictError(`The task ${taskId} kept changing while the outcome of its action ${actionId} was recorded`);
+  }
+
+  /** The task's write for a settlement: its change and timeline entry; null when it brings none. */
+  private taskWrite(task: ActionRecord, s: Settlement, now: number): ActionWrite | null {
+    if (s.change === null && s.timeline === null) return null;
+    const changed = applyChange(task, s.change, now, s.timeline?.actor ?? 'system');
+    const timeline = [...changed.timeline];
+    if (s.timeline) timeline.push({ at: now, actor: s.timeline.actor, kind: 'message', message: s.timeline.message });
+    return {
+      action: { ...changed.action, updatedAt: now, version: task.version + 1 },
+      expectedVersion: task.version,
+      previous: task,
+      timeline,
+      effects: changed.effects,
+    };
+  }
 
   /**
    * The engine's hook for people's changes of a task: an assignment, note or completion on an
@@ -200,13 +335,17 @@ export class IntegrationService {
         if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
         ({ action, timeline, effects } = t);
       }
+      const n = log.filter((e) => e.direction === 'Out').length + 1;
+      const launch = d.launch ? await this.launchFor({ ...action, queue: d.change?.queue ?? action.queue }, d.launch, n, now) : null;
+      // Refused at launch (invalid input), nothing went: the task is not left waiting on a provider who
+      // never got it, but stays (or comes back) To Do on the queue, where its action is too.
+      const notSent = launch !== null && launch.action.state === 'todo';
+      const change = notSent && d.change?.state === 'waiting' ? notSentChange(d.change) : d.change;
       // The state change is by whoever caused it: the operator who assigned or declined, or the provider.
-      const changed = applyChange(action, d.change, now, d.timeline?.actor ?? 'integration');
+      const changed = applyChange(action, change, now, d.timeline?.actor ?? 'integration');
       timeline = [...timeline, ...changed.timeline];
       effects = [...effects, ...changed.effects];
       const next: ActionRecord = { ...changed.action, updatedAt: now, version: cur.version + 1 };
-      const n = log.filter((e) => e.direction === 'Out').length + 1;
-      const launch = d.launch ? await this.launchFor(next, d.launch, n, now) : null;
       // The queue keeps the action type by id: people read its name as it is now.
       const typeName = d.launch ? (await this.d.registry.actionType(d.launch.actionType)).compiled.spec.name : undefined;
       if (d.timeline) {
@@ -228,9 +367,12 @@ export class IntegrationService {
         payload: boundPayload(d.log!.payload),
         actionId: launch?.action.id ?? null,
         ...(launch
-          ? { result: launch.action.state === 'todo' ? `Not sent: ${launch.action.lastError ?? 'invalid input'}` : `Launched ${typeName}` }
+          ? notSent
+            ? { result: `Not sent: ${launch.action.lastError ?? 'invalid input'}`, outcome: 'not_sent' as const }
+            : { result: `Launched ${typeName}` }
           : {}),
       };
+      if (launch) this.outboundTypes.add(launch.action.actionTypeId!);
       const ok = await this.d.store.writeIntegration({
         write: { action: next, expectedVersion: cur.version, previous: cur, timeline, effects },
         entry,
@@ -305,7 +447,8 @@ export class IntegrationService {
       caseId: task.caseId ?? '',
       input,
       reason: 'invalid_input',
-      queue: policy.allocation.queue,
+      // On its type's queue, or else its task's: where the people who work the task see it.
+      queue: policy.allocation.queue ?? (policy.allocation.user === null ? task.queue : null),
       assignee: policy.allocation.user,
       message: errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; '),
       now,
@@ -314,6 +457,30 @@ export class IntegrationService {
     // toDoAction is made for process steps (always in a case); a task need not be in one.
     return { action: { ...todo.action, caseId: task.caseId }, timeline: todo.timeline, ...key };
   }
+}
+
+/**
+ * The task's change when the request that was to put it in the provider's hands was not sent: To Do
+ * on its queue for a person (Invalid Input), allocated as any To Do task.
+ */
+function notSentChange(c: TaskChange): TaskChange {
+  return { ...c, state: 'todo', reason: 'invalid_input', resolution: null, phase: null, assignee: null, allocate: true };
+}
+
+/**
+ * A failed outbound action put on its task's queue (it had none), so it is on that queue's list beside
+ * the task; allocated there as any To Do task. Not through transition's `assigned`: no person moves it.
+ */
+function onQueue(a: ActionRecord, queue: string, task: ActionRecord, now: number): ActionWrite {
+  return {
+    action: { ...a, queue, updatedAt: now, version: a.version + 1 },
+    expectedVersion: a.version,
+    previous: a,
+    timeline: [
+      { at: now, actor: 'system', kind: 'assigned', message: `Put on queue ${queue}, the queue of task ${task.id} it was sent for` },
+    ],
+    effects: [{ type: 'allocate' }],
+  };
 }
 
 const describe = (s: { state: ActionRecord['state']; reason: ActionRecord['reason']; resolution: ActionRecord['resolution'] }): string =>
