@@ -137,7 +137,11 @@ export class IntegrationService {
       for (const t of [i.onAssign, i.onUpdate, i.onClose, i.onResolutionRejected]) if (t) this.outboundTypes.add(t);
     }
     const ids = await this.d.store.listUnsettledIntegrationActions(SWEEP_BATCH);
-    for (const id of ids) await this.outboundChanged(id);
+    // One that cannot be recorded now (its task keeps changing, the store blinked) does not hold up the rest.
+    for (const id of ids)
+      await this.outboundChanged(id).catch((err: unknown) =>
+        this.d.logger?.warn({ err, actionId: id }, "recording an integration exchange's outcome failed; the next sweep tries again"),
+      );
     return ids.length;
   }
 

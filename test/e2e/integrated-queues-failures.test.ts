@@ -20,7 +20,7 @@ interface Entry {
 
 /** The provider: answers each request with the status `answer` gives, and counts what it accepted. */
 class Provider {
-  answer: () => number = () => 201;
+  answer: (path: string) => number = () => 201;
   readonly accepted: string[] = [];
   readonly received: string[] = [];
   private server: Server | null = null;
@@ -31,7 +31,7 @@ class Provider {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        const status = this.answer();
+        const status = this.answer(req.url ?? '');
         const task = (JSON.parse(body || '{}') as { task?: string }).task ?? '';
         this.received.push(task);
         if (status < 300) this.accepted.push(task);
@@ -74,7 +74,13 @@ for (const backend of storeHarnesses)
     }
 
     /** An integrated queue whose Submit Request action type retries `maxRetries` times, `interval` apart. */
-    async function queue(name: string, maxRetries: number, interval = '200ms', fields: object = PROVIDER_FIELDS): Promise<void> {
+    async function queue(
+      name: string,
+      maxRetries: number,
+      interval = '200ms',
+      fields: object = PROVIDER_FIELDS,
+      onUpdate?: string,
+    ): Promise<void> {
       await actionType(h, {
         name: `${name}-submit`,
         connector: 'provider',
@@ -83,7 +89,7 @@ for (const backend of storeHarnesses)
         body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}"}' },
         retry: { maxRetries, interval, backoff: 'fixed' },
       });
-      const integration = { connector: 'provider', onAssign: `${name}-submit` };
+      const integration = { connector: 'provider', onAssign: `${name}-submit`, ...(onUpdate ? { onUpdate } : {}) };
       const q = await h.api('POST', '/v1/queues', { name, members: ['olga'], allocation: 'round_robin', integration });
       expect(q.status, JSON.stringify(q.body)).toBe(201);
     }
@@ -96,6 +102,15 @@ for (const backend of storeHarnesses)
       await actionType(h, { name: 'broken', path: '/reject' });
       expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
       await queue('fx-desk', 2);
+      await actionType(h, {
+        name: 'fx-update',
+        connector: 'provider',
+        path: '/update',
+        fields: PROVIDER_FIELDS,
+        body: { format: 'json', template: '{"task": "{{ TaskId }}", "note": "{{ Note }}"}' },
+        retry: { maxRetries: 0 },
+      });
+      await queue('fx-notes', 0, '200ms', PROVIDER_FIELDS, 'fx-update');
       await queue('fx-slow', 2, '800ms');
       // Its Submit Request requires a Note, which a submission never has: refused at launch.
       await queue('fx-strict', 0, '200ms', { ...PROVIDER_FIELDS, Note: { type: 'string' } });
@@ -234,5 +249,30 @@ for (const backend of storeHarnesses)
       } finally {
         integrations.start();
       }
+    });
+
+    it('a note the provider refuses (400 to the Update): the log and the timeline say so, the action is on the queue; the task stays with the provider', async () => {
+      provider.answer = (path) => (path === '/update' ? 400 : 201);
+      const id = await todoTask();
+      expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'fx-notes' }, operator)).status).toBe(200);
+      const [sent] = await until(
+        'the submission',
+        () => log(id),
+        (l) => l.length === 1,
+      );
+      await h.waitFor(sent!.actionId!, (a) => a.state === 'closed');
+      expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: 'Customer called' }, operator)).status).toBe(200);
+      const entries = await until(
+        'the log says why',
+        () => log(id),
+        (l) => l[1]?.result.startsWith('Update failed') === true,
+      );
+      expect(entries[1]).toMatchObject({ requestType: 'Update', direction: 'Out', result: expect.stringContaining('HTTP 400') });
+      expect(await h.waitFor(entries[1]!.actionId!, (a) => a.queue === 'fx-notes')).toMatchObject({
+        state: 'todo',
+        reason: 'request_rejected',
+      });
+      expect(await timeline(id)).toEqual(expect.arrayContaining([expect.stringMatching(/^Update to the provider failed .*HTTP 400/)]));
+      expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'waiting', queue: 'fx-notes' });
     });
   });
