@@ -81,3 +81,58 @@ eachStore((ctx) => {
     expect(await store.listIntegrationLog(t.id)).toEqual([]);
   });
 });
+
+eachStore((ctx) => {
+  let store: Store;
+  beforeEach(() => {
+    ({ store } = ctx());
+  });
+
+  /** A task with the provider and the Submit Request action launched for it, logged. */
+  async function submitted() {
+    const t = launched({ state: 'todo', phase: null, dueAt: null, queue: 'desk' });
+    await store.insertActions([t]);
+    const l = launched({ createdAt: T0 + SECOND }, { launchKey: `integration:${t.action.id}:1`, launchHash: 'integration' });
+    const w = write(t.action, { state: 'waiting', phase: 'awaiting_callback', queue: 'vendor-desk', updatedAt: T0 + SECOND });
+    expect(await store.writeIntegration({ write: w, entry: entry({ actionId: l.action.id }), launch: l })).toBe(true);
+    return { task: w.action, action: (await store.getAction(l.action.id))! };
+  }
+
+  it("an exchange's outcome: its entry's result and outcome, the task's change and the action's, all together; once", async () => {
+    const { task, action } = await submitted();
+    const failed = { ...action, state: 'todo' as const, phase: null, reason: 'request_rejected' as const, dueAt: null };
+    expect(await store.writeIntegration({ write: null, entry: null, launch: null, also: write(action, failed) })).toBe(true);
+    expect(await store.listUnsettledIntegrationActions(10)).toEqual([action.id]);
+    const cur = (await store.getAction(action.id))!;
+    const settle = { actionId: action.id, result: 'Submission failed: HTTP 400', outcome: 'failed' as const, from: null };
+    const w = {
+      write: write(task, { state: 'todo', phase: null, reason: 'request_rejected' }),
+      entry: null,
+      launch: null,
+      settle,
+      also: write(cur, { queue: 'vendor-desk' }),
+    };
+    expect(await store.writeIntegration(w)).toBe(true);
+    expect(await store.getAction(task.id)).toMatchObject({ state: 'todo', version: task.version + 1 });
+    expect(await store.getAction(action.id)).toMatchObject({ queue: 'vendor-desk', version: cur.version + 1 });
+    expect(await store.listIntegrationLog(task.id)).toEqual([
+      entry({ actionId: action.id, result: 'Submission failed: HTTP 400', outcome: 'failed' }),
+    ]);
+    expect(await store.listUnsettledIntegrationActions(10)).toEqual([]);
+    // Recorded already (another node got there first): nothing of the second write stays.
+    const t2 = (await store.getAction(task.id))!;
+    const again = { write: write(t2, { state: 'waiting' }), entry: null, launch: null, settle };
+    expect(await store.writeIntegration(again)).toBe(false);
+    expect(await store.getAction(task.id)).toEqual(t2);
+  });
+
+  it('an outcome whose action moved meanwhile writes nothing: not the task, not the entry', async () => {
+    const { task, action } = await submitted();
+    const settle = { actionId: action.id, result: 'Submission failed: HTTP 400', outcome: 'failed' as const, from: null };
+    const stale = { ...action, version: action.version + 3 };
+    const w = { write: write(task, { state: 'todo' }), entry: null, launch: null, settle, also: write(stale, { queue: 'vendor-desk' }) };
+    expect(await store.writeIntegration(w)).toBe(false);
+    expect(await store.getAction(task.id)).toEqual(task);
+    expect(await store.listIntegrationLog(task.id)).toEqual([entry({ actionId: action.id })]);
+  });
+});
