@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
-import { PROVIDER_FIELDS, storeHarnesses } from '../helpers/store-harnesses.ts';
+import { PROVIDER_FIELDS, postgresNodes, storeHarnesses } from '../helpers/store-harnesses.ts';
 
 interface Entry {
   requestType: string;
@@ -276,3 +276,64 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'waiting', queue: 'fx-notes' });
     });
   });
+
+describe('PostgreSQL, two nodes: a failed submission recorded by both at once', () => {
+  let two: Awaited<ReturnType<typeof postgresNodes>>;
+  let a: Harness;
+  let b: Harness;
+  const provider = new Provider();
+  beforeAll(async () => {
+    await provider.start();
+    two = await postgresNodes(2);
+    [a, b] = two.nodes as [Harness, Harness];
+    await connector(a);
+    await connector(a, { name: 'provider', baseUrl: provider.url, timeout: '1s' });
+    await actionType(a, { name: 'broken', path: '/reject' });
+    await actionType(a, {
+      name: 'two-submit',
+      connector: 'provider',
+      path: '/submit',
+      fields: PROVIDER_FIELDS,
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}"}' },
+    });
+    expect((await a.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
+    const integration = { connector: 'provider', onAssign: 'two-submit' };
+    expect(
+      (await a.api('POST', '/v1/queues', { name: 'two-desk', members: ['olga'], allocation: 'round_robin', integration })).status,
+    ).toBe(201);
+    for (const n of [a, b]) await n.callout.registry.refresh();
+  });
+  afterAll(async () => {
+    await two?.close();
+    await provider.close();
+  });
+
+  it('both nodes sweep the same failure and the same late success at once: each is recorded once', async () => {
+    const messages = async (id: string): Promise<string[]> =>
+      ((await a.api('GET', `/v1/actions/${id}/timeline`)).body.items as Array<{ message: string }>).map((t) => t.message);
+    provider.answer = () => 400;
+    for (const n of [a, b]) await n.callout.integrations.stop();
+    const broken = await launch(a, 'broken');
+    const id = (await a.waitFor(broken.id, (x) => x.state === 'todo')).id;
+    expect((await a.api('POST', `/v1/actions/${id}/assign`, { queue: 'two-desk' })).status).toBe(200);
+    const [entry] = await until(
+      'the submission',
+      async () => (await a.api('GET', `/v1/actions/${id}/integration-log`)).body.items as Entry[],
+      (l) => l.length === 1,
+    );
+    const submitId = entry!.actionId!;
+    await a.waitFor(submitId, (x) => x.state === 'todo');
+    await Promise.all([a.callout.integrations.sweep(), b.callout.integrations.sweep(), a.callout.integrations.sweep()]);
+    expect((await a.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'todo', queue: 'two-desk', assignee: 'olga' });
+    expect((await messages(id)).filter((m) => m.startsWith('Submit Request to the provider failed'))).toHaveLength(1);
+
+    provider.answer = () => 201;
+    expect((await b.api('POST', `/v1/actions/${submitId}/retry`)).status).toBe(200);
+    await a.waitFor(submitId, (x) => x.state === 'closed');
+    await Promise.all([a.callout.integrations.sweep(), b.callout.integrations.sweep(), b.callout.integrations.sweep()]);
+    expect((await a.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'waiting', assignee: null });
+    expect((await messages(id)).filter((m) => m.startsWith('Submit Request reached the provider after all'))).toHaveLength(1);
+    expect(provider.accepted.filter((t) => t === id)).toHaveLength(1);
+    for (const n of [a, b]) n.callout.integrations.start();
+  });
+});
