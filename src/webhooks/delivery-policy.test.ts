@@ -15,6 +15,7 @@ import {
   type EndpointHealth,
 } from './delivery-policy.ts';
 import { ValidationError } from '../errors.ts';
+import { compileRetryPolicy, retryDelay } from '../lifecycle/retry-policy.ts';
 
 const S = 1_000;
 const H = 3_600_000;
@@ -178,4 +179,53 @@ describe('settings', () => {
 it('keeps a capped excerpt of a response body', () => {
   expect(responseExcerpt('ok')).toBe('ok');
   expect(responseExcerpt('x'.repeat(5000))).toHaveLength(MAX_RESPONSE_EXCERPT + 1);
+});
+
+describe("a subscription's own retry policy (an action type's)", () => {
+  const own = (opts: Record<string, unknown>) => ({ policy: compileRetryPolicy(opts), createdAt: T0 });
+
+  it('spaces retries by the action delay and stops after maxRetries, failing the delivery', () => {
+    const retry = own({ maxRetries: 3, interval: '1s', backoff: 'exponential', backoffCoefficient: 2, maxInterval: '3s' });
+    const steps = [0, 1, 2].map((n) => nextStep(n, http(500), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, retry));
+    expect(steps).toEqual([1, 2, 3].map((n) => ({ result: 'retry', attempt: n, at: T0 + retryDelay(retry.policy, n, 0.5) })));
+    expect(steps.map((s) => (s.result === 'retry' ? s.at - T0 : null))).toEqual([1000, 2000, 3000]);
+    expect(nextStep(3, http(500), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, retry)).toEqual({
+      result: 'failed',
+      why: '4 attempts failed (retries exhausted: 3 of 3); the last: HTTP 500',
+    });
+    // maxRetries 0: the first failure is the last.
+    expect(nextStep(0, http(500), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, own({ maxRetries: 0 })).result).toBe('failed');
+  });
+
+  it('retries only what retryOn names (a refused destination fails as a connection does); success and 410 mean what they always do', () => {
+    const retry = own({ retryOn: ['5xx', 'connection_error'] });
+    const step = (o: AttemptOutcome) => nextStep(0, o, T0, 0.5, DEFAULT_DELIVERY_SETTINGS, retry).result;
+    expect(step(http(503))).toBe('retry');
+    expect(step({ kind: 'refused', message: 'private network' })).toBe('retry');
+    expect(step({ kind: 'timeout' })).toBe('failed');
+    expect(nextStep(0, http(400), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, retry)).toEqual({
+      result: 'failed',
+      why: "not retried (the retry policy's retryOn leaves it out): HTTP 400",
+    });
+    expect(step(http(204))).toBe('delivered');
+    expect(step(http(410))).toBe('endpoint_gone');
+  });
+
+  it('honours Retry-After as the schedule does, and no retry falls after the window', () => {
+    const retry = own({ maxRetries: 10, interval: '1s', backoff: 'fixed', window: '1m' });
+    expect(nextStep(0, http(429, '30'), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, retry)).toEqual({
+      result: 'retry',
+      attempt: 1,
+      at: T0 + 30 * S,
+      holdEndpointUntil: T0 + 30 * S,
+    });
+    expect(nextStep(1, http(500), T0 + 59 * S, 0.5, DEFAULT_DELIVERY_SETTINGS, retry).result).toBe('retry');
+    const late = nextStep(1, http(500), T0 + 59_500, 0.5, DEFAULT_DELIVERY_SETTINGS, retry);
+    expect(late).toMatchObject({ result: 'failed', why: expect.stringContaining('would fall after the retry window ends') });
+  });
+
+  it('without one, the schedule as before', () => {
+    expect(nextStep(0, http(500), T0, 0.5, DEFAULT_DELIVERY_SETTINGS, null)).toEqual(nextStep(0, http(500), T0, 0.5));
+    expect(nextStep(0, http(500), T0, 0.5)).toEqual({ result: 'retry', attempt: 1, at: T0 + 5 * S });
+  });
 });

@@ -4,6 +4,7 @@
 import { Problems } from '../errors.ts';
 import { DURATION_HINT, parseDuration, type Duration } from '../lifecycle/duration.ts';
 import { parseRetryAfter } from '../engine/retry-after.ts';
+import { isRetryable, retryDelay, type FailureKind, type RetryPolicy } from '../lifecycle/retry-policy.ts';
 
 const S = 1_000;
 const M = 60 * S;
@@ -127,28 +128,67 @@ export function scheduledDelay(attempt: number, rand: number, s: DeliverySetting
   return Math.round(base * (1 + s.jitter * (2 * rand - 1)));
 }
 
-/** What happens after attempt `attempt` (from 0) ended with `outcome` at `now`. */
+/** A subscription's own retry policy (an action type's), and when its delivery was made (the start of the policy's window). */
+export interface DeliveryRetry {
+  policy: RetryPolicy;
+  createdAt: number;
+}
+
+/** An outcome in a retry policy's words: a destination refused before sending fails as a connection does. */
+function failureOf(o: AttemptOutcome): { kind: FailureKind; status?: number } {
+  if (o.kind === 'response') return { kind: 'status', status: o.status };
+  return { kind: o.kind === 'timeout' ? 'timeout' : 'connection_error' };
+}
+
+/**
+ * What happens after attempt `attempt` (from 0) ended with `outcome` at `now`: on the deployment's
+ * schedule, or with `retry` on the subscription's retry policy, by the same rules and delay as an
+ * action's (retryOn, maxRetries, backoff, window). A Retry-After is honoured either way.
+ */
 export function nextStep(
   attempt: number,
   outcome: AttemptOutcome,
   now: number,
   rand: number,
   s: DeliverySettings = DEFAULT_DELIVERY_SETTINGS,
+  retry?: DeliveryRetry | null,
 ): AttemptVerdict {
   if (isSuccess(outcome)) return { result: 'delivered' };
   if (outcome.kind === 'response' && outcome.status === 410) return { result: 'endpoint_gone' };
-  const delay = scheduledDelay(attempt + 1, rand, s);
-  if (delay === undefined)
-    return { result: 'failed', why: `${s.scheduleMs.length} attempts failed; the last: ${describeOutcome(outcome)}` };
+  let delay: number | undefined;
+  if (retry) {
+    const { policy } = retry;
+    const { kind, status } = failureOf(outcome);
+    if (!isRetryable(policy, kind, status))
+      return { result: 'failed', why: `not retried (the retry policy's retryOn leaves it out): ${describeOutcome(outcome)}` };
+    if (attempt >= policy.maxRetries)
+      return {
+        result: 'failed',
+        why: `${attempt + 1} attempts failed (retries exhausted: ${attempt} of ${policy.maxRetries}); the last: ${describeOutcome(outcome)}`,
+      };
+    delay = retryDelay(policy, attempt + 1, rand);
+  } else {
+    delay = scheduledDelay(attempt + 1, rand, s);
+    if (delay === undefined)
+      return { result: 'failed', why: `${s.scheduleMs.length} attempts failed; the last: ${describeOutcome(outcome)}` };
+  }
+  let step: AttemptVerdict & { result: 'retry' } = { result: 'retry', attempt: attempt + 1, at: now + delay };
   if (outcome.kind === 'response' && SLOW_DOWN_STATUSES.has(outcome.status) && outcome.retryAfter) {
     const asked = parseRetryAfter(outcome.retryAfter, now);
     if (asked !== undefined) {
       const hold = Math.min(asked, s.maxRetryAfterMs);
       // Never sooner than the schedule; not later than the receiver asked (capped).
-      return { result: 'retry', attempt: attempt + 1, at: now + Math.max(delay, hold), holdEndpointUntil: now + hold };
+      step = { result: 'retry', attempt: attempt + 1, at: now + Math.max(delay, hold), holdEndpointUntil: now + hold };
     }
   }
-  return { result: 'retry', attempt: attempt + 1, at: now + delay };
+  // As an action's: no retry later than the policy's window allows.
+  const windowEnd = retry && retry.policy.windowMs !== null ? retry.createdAt + retry.policy.windowMs : null;
+  if (windowEnd !== null && step.at > windowEnd)
+    return {
+      result: 'failed',
+      why: `${attempt + 1} attempts failed (the next, at ${new Date(step.at).toISOString()}, would fall after the retry window ends at ${new Date(windowEnd).toISOString()}); the last: ${describeOutcome(outcome)}`,
+    };
+  return step;
 }
 
 /** A subscription's delivery health: when it started failing every delivery, and whether it is disabled. */
