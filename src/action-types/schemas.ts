@@ -93,6 +93,22 @@ export const TestActionBody = Type.Object(
 
 const Ms = (description?: string) => Type.Integer({ minimum: 0, description: description ?? 'ms' });
 
+/** A retry policy as the API gives it: every setting, defaults filled in, durations in ms (an action type's, a webhook subscription's). */
+export const RetryPolicyViewSchema = Type.Object(
+  {
+    maxRetries: Type.Integer({ minimum: 0 }),
+    interval: Ms(),
+    backoff: StringEnum(['fixed', 'exponential'] as const),
+    backoffCoefficient: Type.Number(),
+    maxInterval: Ms(),
+    jitter: Type.Number(),
+    window: Type.Optional(Ms('retries stop this long after the first attempt')),
+    retryOn: Type.Array(Type.String(), { description: '"connection_error", "timeout", status codes and classes such as "5xx"' }),
+  },
+  { additionalProperties: false },
+);
+export type RetryPolicyView = Static<typeof RetryPolicyViewSchema>;
+
 /** An action type as the API gives it: the options as a builder sends them (durations in ms), and what its templates use. */
 export const ActionTypeViewSchema = Type.Object(
   {
@@ -113,19 +129,7 @@ export const ActionTypeViewSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    retry: Type.Object(
-      {
-        maxRetries: Type.Integer({ minimum: 0 }),
-        interval: Ms(),
-        backoff: StringEnum(['fixed', 'exponential'] as const),
-        backoffCoefficient: Type.Number(),
-        maxInterval: Ms(),
-        jitter: Type.Number(),
-        window: Type.Optional(Ms('retries stop this long after the first attempt')),
-        retryOn: Type.Array(Type.String(), { description: '"connection_error", "timeout", status codes and classes such as "5xx"' }),
-      },
-      { additionalProperties: false },
-    ),
+    retry: RetryPolicyViewSchema,
     allocation: Type.Object({ queue: Type.Optional(Type.String()), user: Type.Optional(Type.String()) }, { additionalProperties: false }),
     response: Type.Object(
       {

@@ -92,8 +92,8 @@ export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Re
       return { ...body, steps };
     }),
     webhooks: webhooks.map((w) => {
-      const { url, events, description, enabled } = chosenSettings(w);
-      return { url, events, ...(description !== null ? { description } : {}), enabled };
+      const { url, events, description, enabled, retry } = chosenSettings(w);
+      return { url, events, ...(description !== null ? { description } : {}), enabled, ...(retry ? { retry } : {}) };
     }),
     schedules: schedules.map((s) => {
       const launch = s.launch as Doc;
@@ -263,8 +263,8 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
         return { kind: 'webhook', row, expectedRevision: null } as const;
       }
       if (isDeepStrictEqual(settings, chosenSettings(cur))) return 'unchanged' as const;
-      // The file says the whole subscription: an absent description is none.
-      const next = d.webhooks.changedRow(cur, { ...settings });
+      // The file says the whole subscription: an absent description (or retry policy) is none.
+      const next = d.webhooks.changedRow(cur, { ...settings, retry: settings.retry ?? null });
       return {
         kind: 'webhook',
         row: { ...next, revision: cur.revision + 1, updatedAt: d.clock.now() },

@@ -3,6 +3,7 @@
 
 import type { OutboundEvent } from './events.ts';
 import type { EndpointHealth } from './delivery-policy.ts';
+import type { RetryPolicyView } from '../action-types/schemas.ts';
 
 export interface WebhookSubscriptionRow extends EndpointHealth {
   id: string;
@@ -10,6 +11,8 @@ export interface WebhookSubscriptionRow extends EndpointHealth {
   events: string[];
   description: string | null;
   enabled: boolean;
+  /** The builder's retry policy (its API form: every setting, durations in ms); null: the deployment's schedule. */
+  retry?: RetryPolicyView | null;
   /** The signing secrets (SigningSecret[] as JSON), encrypted with the SecretBox. */
   secrets: string;
   createdAt: number;

@@ -36,6 +36,8 @@ export const settingsOf = (r: WebhookSubscriptionRow): SubscriptionSettings => (
   events: r.events,
   description: r.description,
   enabled: r.enabled,
+  // Only when chosen: without one, the settings (and their tag) are what they were before subscriptions could have one.
+  ...(r.retry ? { retry: r.retry } : {}),
 });
 
 /** The entity tag of what a subscriber chose: the same while only Callout's books on the subscription (health, secrets) change. */
@@ -51,6 +53,7 @@ function view(r: WebhookSubscriptionRow): WebhookView {
     disabledAt: iso(r.disabledAt),
     disabledReason: r.disabledReason,
     failingSince: iso(r.failingSince),
+    retry: r.retry ?? null,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
     etag: webhookTag(r),
@@ -143,7 +146,8 @@ export class WebhookService {
   changedRow(cur: WebhookSubscriptionRow, body: unknown): WebhookSubscriptionRow {
     const next = applySubscriptionPatch(settingsOf(cur), body, this.d);
     const revive = (body as { enabled?: unknown }).enabled === true ? reenable() : {};
-    return { ...cur, ...next, ...revive };
+    // `retry: null` removes the policy: the row keeps none rather than the one it had.
+    return { ...cur, ...next, retry: next.retry ?? null, ...revive };
   }
 
   /** Tells this node's outbox and delivery worker that subscriptions were written elsewhere (an import). */

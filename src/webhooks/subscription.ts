@@ -3,11 +3,13 @@
 // allowed (private networks) is decided at send time, after DNS, by the engine's guarded connector.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { Problems } from '../errors.ts';
+import { Problems, ValidationError } from '../errors.ts';
 import { schemaProblems } from '../validation/schema-problems.ts';
 import { DateTime } from '../api/schemas.ts';
 import { EVENT_TYPES, isEventPattern } from './events.ts';
 import { ALLOW_HINT, isLocalHostName } from '../connectors/destination.ts';
+import { RetryPolicy, RetryPolicyViewSchema, type RetryPolicyView } from '../action-types/schemas.ts';
+import { compileRetryPolicy, describeRetryPolicy } from '../lifecycle/retry-policy.ts';
 
 const EVENTS_HINT = `must be an event type (${EVENT_TYPES.join(', ')}), a group such as "action.*", or "*"`;
 
@@ -20,13 +22,37 @@ const fields = {
   }),
   description: Type.String({ maxLength: 500 }),
   enabled: Type.Boolean({ description: 'false holds deliveries (nothing is dropped)' }),
+  // An action type's retry policy, the same schema and meaning; without it, Standard Webhooks' schedule.
+  retry: RetryPolicy,
 };
 
 export const WebhookSubscriptionBody = Type.Object(
-  { url: fields.url, events: fields.events, description: Type.Optional(fields.description), enabled: Type.Optional(fields.enabled) },
+  {
+    url: fields.url,
+    events: fields.events,
+    description: Type.Optional(fields.description),
+    enabled: Type.Optional(fields.enabled),
+    retry: Type.Optional(fields.retry),
+  },
   { additionalProperties: false },
 );
 export type WebhookSubscriptionBody = Static<typeof WebhookSubscriptionBody>;
+
+/**
+ * The same policy, or null to remove it. Ajv (strict) refuses a `default` inside a union, so this
+ * copy of the action types' schema says maxRetries' default in words; it is otherwise the same.
+ */
+const { maxRetries, ...retryRest } = RetryPolicy.properties;
+const RetryPolicyOrNull = Type.Union(
+  [
+    Type.Object(
+      { maxRetries: Type.Optional(Type.Integer({ description: `${maxRetries.description}; default 3` })), ...retryRest },
+      { additionalProperties: false, description: RetryPolicy.description },
+    ),
+    Type.Null(),
+  ],
+  { description: "null: back to Standard Webhooks' schedule" },
+);
 
 export const WebhookSubscriptionPatch = Type.Object(
   {
@@ -34,6 +60,7 @@ export const WebhookSubscriptionPatch = Type.Object(
     events: Type.Optional(fields.events),
     description: Type.Optional(Type.Union([fields.description, Type.Null()])),
     enabled: Type.Optional(fields.enabled),
+    retry: Type.Optional(RetryPolicyOrNull),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -44,6 +71,8 @@ export interface SubscriptionSettings {
   events: string[];
   description: string | null;
   enabled: boolean;
+  /** The retry policy as the API gives it (every setting, durations in ms); absent (or null) for the default schedule. */
+  retry?: RetryPolicyView | null;
 }
 
 /** Where subscriptions may point: loopback and private addresses only when the deployment allows them. */
@@ -77,32 +106,59 @@ function checkEvents(events: string[], p: Problems): string[] {
   return [...new Set(events)];
 }
 
+/**
+ * The body but its retry policy, for the schema check: TypeBox's own checker cannot read the policy's
+ * enums (Ajv does, on the route), and checkRetry checks all of it, each field named, as action types do.
+ */
+function withoutRetry(body: unknown, patch = false): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('retry' in body)) return body;
+  const { retry: _retry, ...rest } = body as Record<string, unknown>;
+  // A change of the policy alone is still a change: it stands as null (which the patch takes).
+  return patch ? { ...rest, retry: null } : rest;
+}
+
+/** A retry policy checked by the action types' own rules (fields named `retry.interval` …), in its API form. */
+function checkRetry(retry: unknown, p: Problems): RetryPolicyView | null {
+  if (retry === undefined || retry === null) return null;
+  try {
+    // Compiled durations are ms: the described policy's are numbers.
+    return describeRetryPolicy(compileRetryPolicy(retry, 'retry')) as RetryPolicyView;
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    for (const e of err.errors ?? []) p.add(e.field, e.message);
+    return null;
+  }
+}
+
 /** A create body, checked and normalised (URL as parsed, events without duplicates, `enabled` true by default). */
 export function validateSubscription(body: unknown, ctx: SubscriptionContext): SubscriptionSettings {
   const p = new Problems();
-  schemaProblems(WebhookSubscriptionBody, body, p);
+  schemaProblems(WebhookSubscriptionBody, withoutRetry(body), p);
   p.throwIfAny();
   const b = body as WebhookSubscriptionBody;
   const url = checkUrl(b.url, p, ctx);
   const events = checkEvents(b.events, p);
+  const retry = checkRetry(b.retry, p);
   p.throwIfAny();
-  return { url: url!, events, description: b.description ?? null, enabled: b.enabled ?? true };
+  return { url: url!, events, description: b.description ?? null, enabled: b.enabled ?? true, ...(retry ? { retry } : {}) };
 }
 
 /** A change to a subscription, applied to its current settings. */
 export function applySubscriptionPatch(current: SubscriptionSettings, body: unknown, ctx: SubscriptionContext): SubscriptionSettings {
   const p = new Problems();
-  schemaProblems(WebhookSubscriptionPatch, body, p);
+  schemaProblems(WebhookSubscriptionPatch, withoutRetry(body, true), p);
   p.throwIfAny();
   const b = body as WebhookSubscriptionPatch;
   const url = b.url !== undefined ? checkUrl(b.url, p, ctx) : current.url;
   const events = b.events !== undefined ? checkEvents(b.events, p) : current.events;
+  const retry = b.retry !== undefined ? checkRetry(b.retry, p) : (current.retry ?? null);
   p.throwIfAny();
   return {
     url: url!,
     events,
     description: b.description !== undefined ? b.description : current.description,
     enabled: b.enabled ?? current.enabled,
+    ...(retry ? { retry } : {}),
   };
 }
 
@@ -117,11 +173,14 @@ export const WebhookViewSchema = Type.Object(
     disabledAt: Type.Union([DateTime, Type.Null()], { description: 'when Callout disabled it (410, or failing for days)' }),
     disabledReason: Type.Union([Type.String(), Type.Null()]),
     failingSince: Type.Union([DateTime, Type.Null()], { description: 'since when every delivery has failed' }),
+    retry: Type.Union([RetryPolicyViewSchema, Type.Null()], {
+      description: "the retry policy of its deliveries (an action type's, durations in ms); null: Standard Webhooks' schedule",
+    }),
     createdAt: DateTime,
     updatedAt: DateTime,
     etag: Type.String({
       description:
-        "the entity tag of the subscriber's settings (url, events, description, enabled), as the ETag header gives it: send it back in If-Match to change them only if nobody did since; Callout disabling it or recording failures does not change it",
+        "the entity tag of the subscriber's settings (url, events, description, enabled, retry), as the ETag header gives it: send it back in If-Match to change them only if nobody did since; Callout disabling it or recording failures does not change it",
     }),
   },
   { additionalProperties: false },

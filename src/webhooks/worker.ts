@@ -16,6 +16,7 @@ import type { WebhookSender } from './sender.ts';
 import type { WebhookAttemptResult, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import { decryptSecrets } from './service.ts';
 import { actingUser } from '../users/user.ts';
+import { compileRetryPolicy } from '../lifecycle/retry-policy.ts';
 
 export interface DeliveryWorkerOptions {
   store: Store;
@@ -230,7 +231,9 @@ export class DeliveryWorker {
     const headers = signWebhook(this.secretsOf(sub), d.id, now, d.body);
     const sent = await this.o.sender.send(sub.url, { ...headers }, d.body, sub.id);
     const at = this.o.clock.now();
-    const step = nextStep(d.attempts, sent.outcome, at, Math.random(), this.o.settings);
+    // The subscription's own policy (checked when stored; compiled as an action type's is when it loads), or the schedule.
+    const policy = sub.retry ? compileRetryPolicy(sub.retry) : null;
+    const step = nextStep(d.attempts, sent.outcome, at, Math.random(), this.o.settings, policy && { policy, createdAt: d.createdAt });
     for (const l of this.attemptListeners) l(step.result);
     const wasDisabled = sub.disabledAt !== null;
     const { health, disabled } = recordAttempt(sub, sent.outcome, at, this.o.settings);

@@ -17,27 +17,31 @@ import { inTransaction } from './transaction.ts';
 import { boundNotifications } from './list-notifications.ts';
 
 const SUB_COLUMNS =
-  'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, created_at, updated_at, revision';
+  'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, retry, created_at, updated_at, revision';
 const DELIVERY_COLUMNS =
   'id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, last_error, created_at, updated_at';
 
 type Row = Record<string, unknown>;
 
 export async function insertWebhookSubscription(pool: Pool | PoolClient, s: WebhookSubscriptionRow): Promise<void> {
-  await pool.query(`INSERT INTO webhook_subscriptions (${SUB_COLUMNS}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
-    s.id,
-    s.url,
-    JSON.stringify(s.events),
-    s.description,
-    s.enabled,
-    s.secrets,
-    s.failingSince,
-    s.disabledAt,
-    s.disabledReason,
-    s.createdAt,
-    s.updatedAt,
-    s.revision,
-  ]);
+  await pool.query(
+    `INSERT INTO webhook_subscriptions (${SUB_COLUMNS}) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
+    [
+      s.id,
+      s.url,
+      JSON.stringify(s.events),
+      s.description,
+      s.enabled,
+      s.secrets,
+      s.failingSince,
+      s.disabledAt,
+      s.disabledReason,
+      s.retry ? JSON.stringify(s.retry) : null,
+      s.createdAt,
+      s.updatedAt,
+      s.revision,
+    ],
+  );
 }
 
 export async function updateWebhookSubscription(
@@ -47,7 +51,7 @@ export async function updateWebhookSubscription(
 ): Promise<boolean> {
   const r = await pool.query(
     `UPDATE webhook_subscriptions SET url = $1, events = $2::jsonb, description = $3, enabled = $4, secrets = $5, failing_since = $6,
-            disabled_at = $7, disabled_reason = $8, updated_at = $9, revision = $10 WHERE id = $11 AND revision = $12`,
+            disabled_at = $7, disabled_reason = $8, retry = $9::jsonb, updated_at = $10, revision = $11 WHERE id = $12 AND revision = $13`,
     [
       s.url,
       JSON.stringify(s.events),
@@ -57,6 +61,7 @@ export async function updateWebhookSubscription(
       s.failingSince,
       s.disabledAt,
       s.disabledReason,
+      s.retry ? JSON.stringify(s.retry) : null,
       s.updatedAt,
       s.revision,
       s.id,

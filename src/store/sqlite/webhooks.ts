@@ -16,7 +16,7 @@ import { prepared } from './statements.ts';
 import { boundNotifications } from './list-notifications.ts';
 
 const SUB_COLUMNS =
-  'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, created_at, updated_at, revision';
+  'id, url, events, description, enabled, secrets, failing_since, disabled_at, disabled_reason, retry, created_at, updated_at, revision';
 const DELIVERY_COLUMNS =
   'id, subscription_id, event_type, ordering_key, sequence, body, status, attempts, due_at, last_error, created_at, updated_at';
 
@@ -34,6 +34,8 @@ export function subscriptionFromRow(r: Row): WebhookSubscriptionRow {
     failingSince: num(r.failing_since),
     disabledAt: num(r.disabled_at),
     disabledReason: (r.disabled_reason as string | null) ?? null,
+    // JSON text on both stores (PostgreSQL's jsonb is read as text).
+    retry: r.retry === null || r.retry === undefined ? null : (JSON.parse(r.retry as string) as WebhookSubscriptionRow['retry']),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     revision: Number(r.revision),
@@ -78,6 +80,7 @@ const subValues = (s: WebhookSubscriptionRow): unknown[] => [
   s.failingSince,
   s.disabledAt,
   s.disabledReason,
+  s.retry ? JSON.stringify(s.retry) : null,
   s.createdAt,
   s.updatedAt,
   s.revision,
@@ -94,7 +97,7 @@ export function insertWebhookSubscription(db: Database.Database, s: WebhookSubsc
 
 export function updateWebhookSubscription(db: Database.Database, s: WebhookSubscriptionRow, expectedRevision: number): boolean {
   const sql = `UPDATE webhook_subscriptions SET url = ?, events = ?, description = ?, enabled = ?, secrets = ?, failing_since = ?,
-    disabled_at = ?, disabled_reason = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?`;
+    disabled_at = ?, disabled_reason = ?, retry = ?, updated_at = ?, revision = ? WHERE id = ? AND revision = ?`;
   const [id, ...rest] = subValues(s);
   rest.splice(rest.length - 3, 1); // created_at never changes
   return prepared(db, sql).run(...rest, id, expectedRevision).changes === 1;
