@@ -15,3 +15,8 @@ export function integrationEntryFromRow(r: Record<string, unknown>): Integration
     ...(r.outcome != null ? { outcome: r.outcome as NonNullable<IntegrationLogEntry['outcome']> } : {}),
   };
 }
+
+/** An entry's values for its INSERT, in the column order both stores' statements name them (task first). */
+export function integrationEntryValues(taskId: string | null, e: IntegrationLogEntry): unknown[] {
+  return [taskId, e.requestType, e.direction, e.at, JSON.stringify(e.payload), e.result, e.actionId, e.queue, e.outcome ?? null];
+}

@@ -3,7 +3,7 @@
 
 import { DatabaseError, type Pool } from 'pg';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
-import { integrationEntryFromRow } from '../integration-log.ts';
+import { integrationEntryFromRow, integrationEntryValues } from '../integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import { ACTION_COLUMNS } from '../rows.ts';
 import { planEffects } from '../effects.ts';
@@ -75,17 +75,7 @@ export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNoti
         await client.query({
           name: 'callout_integration_log_insert',
           text: INSERT,
-          values: [
-            w.write?.action.id ?? null,
-            e.requestType,
-            e.direction,
-            e.at,
-            JSON.stringify(e.payload),
-            e.result,
-            e.actionId,
-            e.queue,
-            e.outcome ?? null,
-          ],
+          values: integrationEntryValues(w.write?.action.id ?? null, e),
         });
       return true;
     });

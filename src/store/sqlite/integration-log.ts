@@ -4,7 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
-import { integrationEntryFromRow } from '../integration-log.ts';
+import { integrationEntryFromRow, integrationEntryValues } from '../integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
 import { prepared } from './statements.ts';
 import { prepareWrite, writeActions } from './write-actions.ts';
@@ -36,18 +36,7 @@ export function writeIntegration(db: Database.Database, w: IntegrationWrite, kee
         const s = w.settle;
         if (s && prepared(db, SETTLE).run(s.result, s.outcome, s.actionId, s.from).changes === 0) throw new Lost();
         const e = w.entry;
-        if (e)
-          prepared(db, INSERT).run(
-            w.write?.action.id ?? null,
-            e.requestType,
-            e.direction,
-            e.at,
-            JSON.stringify(e.payload),
-            e.result,
-            e.actionId,
-            e.queue,
-            e.outcome ?? null,
-          );
+        if (e) prepared(db, INSERT).run(...integrationEntryValues(w.write?.action.id ?? null, e));
         return true;
       })
       .immediate();
