@@ -79,6 +79,36 @@ describe('webhooks in the builder', () => {
     await page.close();
   });
 
+  it("creates one with a retry policy of its own (an action type's), refusing a count that is not a number", async () => {
+    const page = await signedIn(b, h, await keyWith(h, 'rita-builder', ['builder']), '/ui/webhooks');
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    const before = (await h.api('GET', '/v1/webhooks')).body.items.length as number;
+    const url = `${rx.url}?own-retry`;
+    await page.getByLabel('Endpoint URL').fill(url);
+    await page.getByLabel('Retries').selectOption('policy');
+    await page.getByLabel('Most retries').fill('many');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('retry.maxRetries');
+    expect((await h.api('GET', '/v1/webhooks')).body.items).toHaveLength(before);
+
+    await page.getByLabel('Most retries').fill('2');
+    await page.getByLabel('Retry interval').fill('1s');
+    await page.getByLabel('Backoff').selectOption('fixed');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByTestId('webhook-secret').waitFor();
+    const made = ((await h.api('GET', '/v1/webhooks')).body.items as Array<{ url: string; retry?: unknown }>).find((w) => w.url === url);
+    expect(made?.retry).toMatchObject({ maxRetries: 2, interval: 1000, backoff: 'fixed' });
+    const row = page.locator('tr', { hasText: url });
+    await expect.poll(() => row.getByTestId('webhook-retries').textContent()).toContain('at most 2 retries, 1s apart (fixed)');
+    // The one made without a policy (the first test's) says it follows the schedule.
+    const plain = ((await h.api('GET', '/v1/webhooks')).body.items as Array<{ id: string; url: string }>).find((w) => w.url === rx.url)!;
+    expect(await page.locator(`tr[data-id="${plain.id}"]`).getByTestId('webhook-retries').textContent()).toContain(
+      'Standard Webhooks schedule',
+    );
+    await expectAccessible(page, 'webhooks-retry-policy');
+    await page.close();
+  });
+
   it('is not offered to an operator', async () => {
     const page = await signedIn(b, h, await keyWith(h, 'olga-op', ['operator']), '/ui/work');
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count()).toBe(0);

@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, Time, Timed, announce, useData } from '../components.tsx';
+import { durationText } from '../duration.ts';
 
 interface Webhook {
   id: string;
@@ -17,6 +18,15 @@ interface Webhook {
   createdAt: string;
   /** The tag of its settings as listed: a toggle is made only if nobody changed them since. */
   etag: string;
+  /** Its own retry policy (an action type's); none: Standard Webhooks' schedule. */
+  retry?: { maxRetries: number; interval: number; backoff: string } | null;
+}
+
+/** How a subscription's failed deliveries are tried again, in words. */
+function retriesText(w: Webhook): string {
+  const r = w.retry;
+  if (!r) return 'retried on the Standard Webhooks schedule (about 3 days)';
+  return `at most ${r.maxRetries} ${r.maxRetries === 1 ? 'retry' : 'retries'}, ${durationText(r.interval)} apart (${r.backoff})`;
 }
 interface Delivery {
   id: string;
@@ -99,6 +109,13 @@ export function WebhooksPage() {
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('*');
   const [description, setDescription] = useState('');
+  // Standard Webhooks' schedule unless the builder asks for a retry policy, as action types have.
+  const [retry, setRetry] = useState<{ own: boolean; maxRetries: string; interval: string; backoff: string }>({
+    own: false,
+    maxRetries: '5',
+    interval: '30s',
+    backoff: 'exponential',
+  });
   const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
   const [shown, setShown] = useState<Webhook | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -121,6 +138,16 @@ export function WebhooksPage() {
           .map((s) => s.trim())
           .filter(Boolean),
         ...(description.trim() ? { description: description.trim() } : {}),
+        // A count that is not a number goes as such, for the API to name the field.
+        ...(retry.own
+          ? {
+              retry: {
+                maxRetries: /^\d+$/.test(retry.maxRetries.trim()) ? Number(retry.maxRetries) : retry.maxRetries,
+                interval: retry.interval.trim(),
+                backoff: retry.backoff,
+              },
+            }
+          : {}),
       });
       setSecret({ label: `Signing secret for ${r.url}`, secret: r.secret });
       setUrl('');
@@ -152,6 +179,42 @@ export function WebhooksPage() {
         <Field label="Description" id="w-description">
           <input id="w-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
+        <Field label="Retries" id="w-retries">
+          <select
+            id="w-retries"
+            value={retry.own ? 'policy' : ''}
+            onChange={(e) => setRetry({ ...retry, own: e.currentTarget.value === 'policy' })}
+          >
+            <option value="">Standard Webhooks schedule (about 3 days)</option>
+            <option value="policy">A retry policy, as action types have</option>
+          </select>
+        </Field>
+        {retry.own && (
+          <div class="row">
+            <Field label="Most retries" id="w-max-retries">
+              <input
+                id="w-max-retries"
+                inputMode="numeric"
+                value={retry.maxRetries}
+                onInput={(e) => setRetry({ ...retry, maxRetries: e.currentTarget.value })}
+              />
+            </Field>
+            <Field label="Retry interval" id="w-interval">
+              <input
+                id="w-interval"
+                placeholder="e.g. 30s"
+                value={retry.interval}
+                onInput={(e) => setRetry({ ...retry, interval: e.currentTarget.value })}
+              />
+            </Field>
+            <Field label="Backoff" id="w-backoff">
+              <select id="w-backoff" value={retry.backoff} onChange={(e) => setRetry({ ...retry, backoff: e.currentTarget.value })}>
+                <option value="exponential">exponential</option>
+                <option value="fixed">fixed</option>
+              </select>
+            </Field>
+          </div>
+        )}
         <button type="submit">Create webhook</button>
       </form>
       <ErrorBox error={error} />
@@ -176,6 +239,9 @@ export function WebhooksPage() {
                 <td>
                   {w.url}
                   {w.description && <div class="hint">{w.description}</div>}
+                  <div class="hint" data-testid="webhook-retries">
+                    Failed deliveries: {retriesText(w)}
+                  </div>
                 </td>
                 <td>{w.events.join(', ')}</td>
                 <td data-testid="webhook-status">
