@@ -90,7 +90,11 @@ export const ActionListQuery = Type.Object(
     actionType: Type.Optional(Type.String({ description: 'action type id or name' })),
     connector: Type.Optional(Type.String({ minLength: 1, description: 'connector id or name: actions of its action types' })),
     q: Type.Optional(
-      Type.String({ maxLength: 200, description: 'text in the input JSON or the external reference (case-insensitive; a scan)' }),
+      Type.String({
+        maxLength: 200,
+        description:
+          "text in the input JSON, the external reference, or its case's title or data (the newest 200 cases that hold it; case-insensitive; a scan)",
+      }),
     ),
     caseId: Type.Optional(Type.String()),
     queue: Type.Optional(Type.String()),

@@ -21,6 +21,9 @@ import { actionView, timelineView, type ActionView, type TimelineEntry } from '.
 import { checkLaunchLimits } from './launch-limits.ts';
 import { TIMELINE_PAGE, type ActionListQuery, type CompleteBody, type LaunchRequest, type TimelineQuery } from './schemas.ts';
 
+/** The most cases whose text finds their actions in an action search (their ids go into the query). */
+const TEXT_CASES = 200;
+
 type Launcher = Exclude<Actor, 'integration'>;
 type Launch = ReturnType<typeof launchAction>;
 
@@ -231,10 +234,20 @@ export class ActionService {
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
     if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);
-    if (q !== undefined && q.trim() !== '') f.text = q.trim();
+    if (q !== undefined && q.trim() !== '') Object.assign(f, await this.textFilter(q.trim()));
     const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
     const items = await Promise.all(rows.map((a) => this.view(a)));
     return { items, next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
+  }
+
+  /**
+   * The filter of a text search: the text in the input or the external reference, and in a case's
+   * title or data (SPEC 9: search by custom data), whose actions it finds too: the newest cases that
+   * hold it, as many as one page of the cases list gives.
+   */
+  async textFilter(text: string): Promise<Pick<ActionFilter, 'text' | 'textCaseIds'>> {
+    const { cases } = await this.store.listCases({ q: text, limit: TEXT_CASES, maxBytes: MAX_PAGE_BYTES });
+    return { text, ...(cases.length > 0 ? { textCaseIds: cases.map((c) => c.id) } : {}) };
   }
 
   async timeline(id: string): Promise<TimelineEntry[]> {

@@ -54,7 +54,9 @@ export function actionWhere(
     const p1 = d.placeholder(params.length);
     params.push(pattern);
     const p2 = d.placeholder(params.length);
-    clauses.push(`(lower(${d.inputText ?? 'input'}) LIKE ${p1} ESCAPE '\\' OR lower(external_reference) LIKE ${p2} ESCAPE '\\')`);
+    const inCases = (f.textCaseIds ?? []).map((id) => (params.push(id), d.placeholder(params.length)));
+    const ofCases = inCases.length > 0 ? ` OR case_id IN (${inCases.join(', ')})` : '';
+    clauses.push(`(lower(${d.inputText ?? 'input'}) LIKE ${p1} ESCAPE '\\' OR lower(external_reference) LIKE ${p2} ESCAPE '\\'${ofCases})`);
   }
   add((p) => `id < ${p}`, f.before);
   add((p) => `id >= ${p}`, f.atOrAbove);

@@ -136,6 +136,8 @@ export interface ActionFilter {
   actionTypeIds?: string[];
   /** Case-insensitive text in the input JSON or the external reference: a scan, no index helps. */
   text?: string;
+  /** With `text`: the cases whose title or data hold it; their actions match it too. */
+  textCaseIds?: string[];
   /** Actions created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
   limit: number;

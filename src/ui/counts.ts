@@ -15,7 +15,9 @@ export const CountsQuery = Type.Object(
   {
     actionType: Type.Optional(Type.String({ maxLength: 200 })),
     connector: Type.Optional(Type.String({ maxLength: 200 })),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'text in the input JSON or external reference (a scan)' })),
+    q: Type.Optional(
+      Type.String({ maxLength: 200, description: "text in the input JSON, the external reference, or its case's title or data (a scan)" }),
+    ),
     caseId: Type.Optional(Type.String({ maxLength: 200 })),
     queue: Type.Optional(Type.String({ maxLength: 200 })),
     assignee: Type.Optional(Type.String({ maxLength: 200, description: '"me": the user the caller acts as' })),
@@ -44,7 +46,7 @@ async function filterOf(callout: Callout, q: Record<string, string | undefined>)
       f.actionTypeIds = callout.registry.actionTypeIdsOf(c.id);
     }
   }
-  if (q.q !== undefined && q.q.trim() !== '') f.text = q.q.trim();
+  if (q.q !== undefined && q.q.trim() !== '') Object.assign(f, await callout.actions.textFilter(q.q.trim()));
   for (const k of ['caseId', 'queue', 'assignee', 'externalReference'] as const) if (q[k] !== undefined) f[k] = q[k];
   if (q.unassigned !== undefined) {
     if (q.unassigned !== 'true' && q.unassigned !== 'false') p.add('unassigned', 'must be true or false');

@@ -1,6 +1,6 @@
 // The work manager's filter by connector and search by custom data (GET /v1/actions?connector=&q=),
-// on both stores: the connector resolves to its action types; q matches text in the input JSON or the
-// external reference, case-insensitively, with LIKE's wildcards taken literally.
+// on both stores: the connector resolves to its action types; q matches text in the input JSON, the
+// external reference or its case's title and data, case-insensitively, with LIKE's wildcards taken literally.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
@@ -73,6 +73,21 @@ describe.each(stores)('action filter by connector and search on %s', (_name, ope
     expect(await list(`q=${encodeURIComponent('%')}`)).toEqual([ids.y]);
     expect(await list('q=_')).toEqual([]);
     expect(await list('q=nothing-like-this')).toEqual([]);
+  });
+
+  it('finds the actions of a case whose title or data hold the text (SPEC 9: by custom data), combined with the other filters', async () => {
+    const kase = (await h.api('POST', '/v1/cases', { title: 'Printer for Lou', data: { customer: 'ACME-4711' } })).body.id as string;
+    const onCase = (await launch(h, 'a1', { customer: 'someone', note: 'toner' }, { caseId: kase })).id;
+    const alsoOnCase = (await launch(h, 'b1', { customer: 'someone', note: 'paper' }, { caseId: kase })).id;
+    expect(await list('q=acme-4711')).toEqual([onCase, alsoOnCase].sort());
+    expect(await list(`q=${encodeURIComponent('printer for')}`)).toEqual([onCase, alsoOnCase].sort());
+    expect(await list('q=acme-4711&connector=other')).toEqual([alsoOnCase]);
+    // The work list's counts say the same.
+    const counts = (await h.api('GET', '/v1/actions/counts?q=acme-4711')).body.states as Record<string, number>;
+    expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(2);
+    // The input still matches on its own, the case's text does not spill onto other actions.
+    expect(await list('q=toner')).toEqual([onCase]);
+    expect(await list('q=zebra')).toEqual([ids.x, ids.z].sort());
   });
 
   it('names the field for an unknown connector or an over-long q', async () => {
