@@ -124,6 +124,44 @@ export function Field(props: { label: string; id: string; hint?: string; childre
   );
 }
 
+/** A retry policy as typed (an action type's, a webhook subscription's own): most retries, interval, backoff. */
+export interface RetryText {
+  maxRetries: string;
+  interval: string;
+  backoff: string;
+}
+
+/** The fields of a retry policy, one row; `prefix` keeps their ids apart from the form's others. */
+export function RetryFields(props: { prefix: string; value: RetryText; onChange: (change: Partial<RetryText>) => void }) {
+  const { prefix, value, onChange } = props;
+  return (
+    <div class="row">
+      <Field label="Most retries" id={`${prefix}-retries`}>
+        <input
+          id={`${prefix}-retries`}
+          inputMode="numeric"
+          value={value.maxRetries}
+          onInput={(e) => onChange({ maxRetries: e.currentTarget.value })}
+        />
+      </Field>
+      <Field label="Retry interval" id={`${prefix}-interval`}>
+        <input
+          id={`${prefix}-interval`}
+          placeholder="e.g. 30s"
+          value={value.interval}
+          onInput={(e) => onChange({ interval: e.currentTarget.value })}
+        />
+      </Field>
+      <Field label="Backoff" id={`${prefix}-backoff`}>
+        <select id={`${prefix}-backoff`} value={value.backoff} onChange={(e) => onChange({ backoff: e.currentTarget.value })}>
+          <option value="exponential">exponential</option>
+          <option value="fixed">fixed</option>
+        </select>
+      </Field>
+    </div>
+  );
+}
+
 let announceText: (t: string) => void = () => undefined;
 /** Says a change out loud to screen readers (aria-live polite). */
 export function announce(text: string): void {

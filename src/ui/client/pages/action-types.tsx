@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
 
@@ -185,25 +185,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
                 <input id="t-timeout" placeholder="e.g. 5m" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
               </Field>
             </div>
-            <div class="row">
-              <Field label="Most retries" id="t-retries">
-                <input
-                  id="t-retries"
-                  inputMode="numeric"
-                  value={f.maxRetries}
-                  onInput={(e) => set({ maxRetries: e.currentTarget.value })}
-                />
-              </Field>
-              <Field label="Retry interval" id="t-interval">
-                <input id="t-interval" placeholder="e.g. 2s" value={f.interval} onInput={(e) => set({ interval: e.currentTarget.value })} />
-              </Field>
-              <Field label="Backoff" id="t-backoff">
-                <select id="t-backoff" value={f.backoff} onChange={(e) => set({ backoff: e.currentTarget.value })}>
-                  <option value="exponential">exponential</option>
-                  <option value="fixed">fixed</option>
-                </select>
-              </Field>
-            </div>
+            <RetryFields prefix="t" value={f} onChange={set} />
             <Field label="Queue for To Do" id="t-queue">
               <input id="t-queue" value={f.queue} onInput={(e) => set({ queue: e.currentTarget.value })} />
             </Field>

@@ -4,7 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
-import { ErrorBox, Field, Time, Timed, announce, useData } from '../components.tsx';
+import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
 import { durationText } from '../duration.ts';
 
 interface Webhook {
@@ -189,32 +189,7 @@ export function WebhooksPage() {
             <option value="policy">A retry policy, as action types have</option>
           </select>
         </Field>
-        {retry.own && (
-          <div class="row">
-            <Field label="Most retries" id="w-max-retries">
-              <input
-                id="w-max-retries"
-                inputMode="numeric"
-                value={retry.maxRetries}
-                onInput={(e) => setRetry({ ...retry, maxRetries: e.currentTarget.value })}
-              />
-            </Field>
-            <Field label="Retry interval" id="w-interval">
-              <input
-                id="w-interval"
-                placeholder="e.g. 30s"
-                value={retry.interval}
-                onInput={(e) => setRetry({ ...retry, interval: e.currentTarget.value })}
-              />
-            </Field>
-            <Field label="Backoff" id="w-backoff">
-              <select id="w-backoff" value={retry.backoff} onChange={(e) => setRetry({ ...retry, backoff: e.currentTarget.value })}>
-                <option value="exponential">exponential</option>
-                <option value="fixed">fixed</option>
-              </select>
-            </Field>
-          </div>
-        )}
+        {retry.own && <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} />}
         <button type="submit">Create webhook</button>
       </form>
       <ErrorBox error={error} />
