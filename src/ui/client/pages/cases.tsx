@@ -1,7 +1,7 @@
 // The cases list (search by status, escalation, owner, queue, process and text; keyset paging, the filters in
 // the URL) and the signed-in user's notifications with mark-read.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
@@ -32,7 +32,15 @@ const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>>
 
 export function CasesPage({ query }: { query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
-  const [form, setForm] = useState(f);
+  const [shown, setShown] = useState(f);
+  // What was chosen, kept as it is chosen: a Search clicked before the page drew the last choice
+  // (a select changed, then Search at once) searches by it too.
+  const chosen = useRef(f);
+  const form = shown;
+  const setForm = (next: Record<string, string | undefined>): void => {
+    chosen.current = next;
+    setShown(next);
+  };
   useEffect(() => setForm(f), [query.toString()]);
   const list = useData(
     () => api<{ items: Omit<CaseView, 'actions'>[]; next: string | null }>('GET', `/v1/cases${qs(f)}`),
@@ -40,7 +48,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
   );
   const submit = (e: Event): void => {
     e.preventDefault();
-    navigate(`/ui/cases${qs({ ...form, before: undefined })}`);
+    navigate(`/ui/cases${qs({ ...chosen.current, before: undefined })}`);
   };
   return (
     <main id="main">
@@ -53,7 +61,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
               <select
                 id={`case-${k}`}
                 value={form[k] ?? ''}
-                onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value || undefined })}
+                onChange={(e) => setForm({ ...chosen.current, [k]: e.currentTarget.value || undefined })}
               >
                 <option value="">Any</option>
                 {CHOICES[k].map(([value, label]) => (
@@ -69,7 +77,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
               <input
                 id={`case-${k}`}
                 value={form[k] ?? ''}
-                onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value || undefined })}
+                onInput={(e) => setForm({ ...chosen.current, [k]: e.currentTarget.value || undefined })}
               />
             </div>
           ),
