@@ -2,6 +2,7 @@
 // only in how a parameter is written (`?` or `$n`) and how a boolean is bound.
 
 import type { ActionFilter } from './types.ts';
+import { containsPattern } from './rows.ts';
 
 export interface Dialect {
   /** The placeholder of the n-th parameter (1-based). */
@@ -9,6 +10,12 @@ export interface Dialect {
   bool(b: boolean): unknown;
   /** The input column as text, for a substring search. */
   inputText?: string;
+  /**
+   * LIKE itself ignores case (SQLite's, for ASCII only), so neither side is lowered: SQLite's lower()
+   * is ASCII-only too, and a pattern lowered in JavaScript missed the text's own capitals beyond ASCII
+   * ("Émile" searched for "émile" in "Émile" and found nothing).
+   */
+  likeIgnoresCase?: boolean;
 }
 
 export function actionWhere(
@@ -49,14 +56,17 @@ export function actionWhere(
   }
   if (f.text !== undefined && f.text !== '') {
     // LIKE with the pattern's own wildcards escaped, so a search for "50%" means those characters.
-    const pattern = `%${f.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(d.likeIgnoresCase ? f.text : f.text.toLowerCase());
+    const lower = (col: string): string => (d.likeIgnoresCase ? col : `lower(${col})`);
     params.push(pattern);
     const p1 = d.placeholder(params.length);
     params.push(pattern);
     const p2 = d.placeholder(params.length);
     const inCases = (f.textCaseIds ?? []).map((id) => (params.push(id), d.placeholder(params.length)));
     const ofCases = inCases.length > 0 ? ` OR case_id IN (${inCases.join(', ')})` : '';
-    clauses.push(`(lower(${d.inputText ?? 'input'}) LIKE ${p1} ESCAPE '\\' OR lower(external_reference) LIKE ${p2} ESCAPE '\\'${ofCases})`);
+    clauses.push(
+      `(${lower(d.inputText ?? 'input')} LIKE ${p1} ESCAPE '\\' OR ${lower('external_reference')} LIKE ${p2} ESCAPE '\\'${ofCases})`,
+    );
   }
   add((p) => `id < ${p}`, f.before);
   add((p) => `id >= ${p}`, f.atOrAbove);

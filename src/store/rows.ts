@@ -260,8 +260,12 @@ export function caseWriteSets(w: CaseWrite, bool: (b: boolean) => unknown): Arra
   return sets;
 }
 
-/** LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character \). */
-export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character \).
+ * A NUL is U+FFFD, as PostgreSQL's parameters make it (storable-text.ts): SQLite's LIKE reads a
+ * pattern only up to a NUL, so "%\0%" was "%" and matched every row.
+ */
+export const containsPattern = (text: string): string => `%${text.replace(/\0/g, '\uFFFD').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function notificationFromRow(r: Record<string, unknown>): NotificationRow {
   return {

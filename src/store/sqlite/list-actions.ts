@@ -8,7 +8,7 @@ import { actionFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
 
-export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0) };
+export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), likeIgnoresCase: true };
 
 export function listActions(db: Database.Database, filter: ActionFilter): ActionRecord[] {
   const { sql, params } = actionWhere(filter, SQLITE);
