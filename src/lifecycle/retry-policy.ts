@@ -102,8 +102,11 @@ export function compileRetryPolicy(opts: unknown, prefix = 'retry'): RetryPolicy
       retryOn = [];
       o.retryOn.forEach((c, i) => {
         const s = String(c);
-        if ((RETRY_CONDITIONS as readonly string[]).includes(s) || /^[1-5]\d\d$/.test(s) || /^[1-5]xx$/.test(s)) retryOn.push(s);
-        else
+        // Each condition once: a list of the same ones repeated (ten thousand "5xx") is kept no longer
+        // than the distinct ones, which are bounded (three words, 500 codes, five classes).
+        if ((RETRY_CONDITIONS as readonly string[]).includes(s) || /^[1-5]\d\d$/.test(s) || /^[1-5]xx$/.test(s)) {
+          if (!retryOn.includes(s)) retryOn.push(s);
+        } else
           p.add(
             `${prefix}.retryOn[${i}]`,
             `must be one of ${RETRY_CONDITIONS.join(', ')}, a status code such as "503", or a class such as "5xx"`,
