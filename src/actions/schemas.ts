@@ -93,7 +93,7 @@ export const ActionListQuery = Type.Object(
       Type.String({
         maxLength: 200,
         description:
-          "text in the input JSON, the external reference, or its case's title or data (the newest 200 cases that hold it; case-insensitive; a scan)",
+          "text in the input JSON, the external reference, or its case's title or data (the newest 200 cases that hold it; case-insensitive, on SQLite for ASCII letters only; a scan)",
       }),
     ),
     caseId: Type.Optional(Type.String()),
