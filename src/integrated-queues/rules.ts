@@ -336,8 +336,13 @@ export interface Settlement {
   settle: { result: string; outcome: ExchangeOutcome; from: ExchangeOutcome | null };
   change: TaskChange | null;
   timeline: { actor: Actor; message: string } | null;
-  /** The failed action goes on this queue (its task's), where the people who work the task find it. */
+  /**
+   * The failed action goes on this queue (its task's), where the people who work the task find it:
+   * given to whoever the task is given to (one person handles both), or by the queue when nobody has it.
+   */
   putOnQueue: string | null;
+  /** The person the task was with, told it left them (a late success took it back to the provider). */
+  tell: { user: string; message: string } | null;
 }
 
 const WORDS: Record<RequestType, string> = {
@@ -394,7 +399,7 @@ export function settleOutbound(task: IntegratedTask, entry: IntegrationLogEntry,
     if (from === 'failed' || from === 'not_sent')
       return result === entry.result && putOnQueue === null
         ? null
-        : { settle: { result, outcome: from, from }, change: null, timeline: null, putOnQueue };
+        : { settle: { result, outcome: from, from }, change: null, timeline: null, putOnQueue, tell: null };
     if (from === 'sent') return null;
     const back = task.state === 'waiting' && isCurrent(task, entry);
     const retry =
@@ -419,10 +424,12 @@ export function settleOutbound(task: IntegratedTask, entry: IntegrationLogEntry,
         : null,
       timeline: { actor: 'system', message },
       putOnQueue,
+      tell: null,
     };
   }
   if (!succeeded) return null;
-  if (from === null) return { settle: { result: entry.result, outcome: 'sent', from }, change: null, timeline: null, putOnQueue: null };
+  if (from === null)
+    return { settle: { result: entry.result, outcome: 'sent', from }, change: null, timeline: null, putOnQueue: null, tell: null };
   if (from === 'sent') return null;
   const result = `Sent after it had failed (${entry.result})`;
   const again = (task.state === 'todo' || task.state === 'in_progress') && isCurrent(task, entry);
@@ -436,6 +443,14 @@ export function settleOutbound(task: IntegratedTask, entry: IntegrationLogEntry,
         : `${entry.requestType} reached the provider after all (${a.typeName}, action ${a.id}); the task stays as it is, as it moved on meanwhile.`,
     },
     putOnQueue: null,
+    // Whoever was working it finds it gone from their list: they are told why, as when a task is taken from them.
+    tell:
+      again && task.assignee !== null
+        ? {
+            user: task.assignee,
+            message: `Task ${task.id} (${task.title}) went back to the provider: its ${entry.requestType} reached them after all (action ${a.id}).`,
+          }
+        : null,
   };
 }
 

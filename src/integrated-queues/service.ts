@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { ActionRecord, TimelineEntry } from '../lifecycle/action.ts';
 import type { ActionEvent, Effect } from '../lifecycle/transition.ts';
-import { transition } from '../lifecycle/transition.ts';
+import { TASK_NOTIFICATION_KINDS, transition } from '../lifecycle/transition.ts';
 import { LABELS, type Actor } from '../lifecycle/states.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
@@ -194,6 +194,8 @@ export class IntegrationService {
     const changed = applyChange(task, s.change, now, s.timeline?.actor ?? 'system');
     const timeline = [...changed.timeline];
     if (s.timeline) timeline.push({ at: now, actor: s.timeline.actor, kind: 'message', message: s.timeline.message });
+    if (s.tell)
+      changed.effects.push({ type: 'notify', user: s.tell.user, kind: TASK_NOTIFICATION_KINDS.task_taken, message: s.tell.message });
     return {
       action: { ...changed.action, updatedAt: now, version: task.version + 1 },
       expectedVersion: task.version,
@@ -483,7 +485,8 @@ function onQueue(a: ActionRecord, queue: string, task: ActionRecord, now: number
     timeline: [
       { at: now, actor: 'system', kind: 'assigned', message: `Put on queue ${queue}, the queue of task ${task.id} it was sent for` },
     ],
-    effects: [{ type: 'allocate' }],
+    // To the person the task is given to (in this write, before it), so one person handles both.
+    effects: [{ type: 'allocate', sameAs: task.id }],
   };
 }
 

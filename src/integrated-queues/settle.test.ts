@@ -74,6 +74,7 @@ describe('a request to the provider that fails for good', () => {
       change: null,
       timeline: null,
       putOnQueue: null,
+      tell: null,
     });
   });
 
@@ -100,6 +101,8 @@ describe('a failed request that reaches the provider later (retried, or complete
       expect(s.settle).toEqual({ result: 'Sent after it had failed (Submission failed: HTTP 400)', outcome: 'sent', from: 'failed' });
       expect(s.change).toMatchObject({ state: 'waiting', phase: 'awaiting_callback', assignee: null });
       expect(s.timeline?.message).toMatch(/reached the provider after all.*with the provider again/);
+      // The person working it finds it gone from their list: they are told why.
+      expect(s.tell).toEqual(t.assignee === null ? null : { user: 'olga', message: expect.stringMatching(/went back to the provider/) });
     }
   });
 
@@ -109,6 +112,7 @@ describe('a failed request that reaches the provider later (retried, or complete
       expect(s.settle.outcome).toBe('sent');
       expect(s.change).toBeNull();
       expect(s.timeline?.message).toMatch(/stays as it is/);
+      expect(s.tell).toBeNull();
     }
   });
 
@@ -118,6 +122,7 @@ describe('a failed request that reaches the provider later (retried, or complete
       change: null,
       timeline: null,
       putOnQueue: null,
+      tell: null,
     });
   });
 });

@@ -71,8 +71,11 @@ export type Effect =
   /** An escalated action is escalated no more (retried, or completed Done Successfully): its case may not be either. */
   | { type: 'escalation_cleared' }
   | { type: 'merge_case_data'; data: Record<string, unknown> }
-  /** The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts). */
-  | { type: 'allocate' }
+  /**
+   * The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts);
+   * `sameAs`: to the person the action of that id has, when they are an active member of the queue.
+   */
+  | { type: 'allocate'; sameAs?: string }
   /** A person is told, in the write's transaction, that a task on their list changed hands (GET /v1/notifications). */
   | { type: 'notify'; user: string; kind: TaskNotificationKind; message: string };
 

@@ -24,4 +24,19 @@ describe('decideAllocation', () => {
     expect(decideAllocation('hr', facts(['alice', 'bob'], ['alice', 'bob'], 'zed')).assignee).toBe('alice');
     expect(decideAllocation('hr', facts(['alice', 'bob'], [], 'alice'))).toMatchObject({ assignee: null });
   });
+
+  it('sameAs: the person the other action has, if an active member (the turn does not move); else the queue decides', () => {
+    const all = ['alice', 'bob', 'carol'];
+    const sameAs = (assignee: string | null) => ({ actionId: 'task-1', assignee });
+    expect(decideAllocation('hr', { ...facts(all, all, 'alice'), sameAs: sameAs('alice') })).toMatchObject({
+      assignee: 'alice',
+      turn: false,
+    });
+    expect(decideAllocation('hr', { ...facts(all, ['bob', 'carol'], 'alice'), sameAs: sameAs('alice') })).toMatchObject({
+      assignee: 'bob',
+      turn: true,
+    });
+    expect(decideAllocation('hr', { ...facts(all, all, 'alice'), sameAs: sameAs('zed') })).toMatchObject({ assignee: 'bob', turn: true });
+    expect(decideAllocation('hr', { ...facts(all, all, 'alice'), sameAs: sameAs(null) })).toMatchObject({ assignee: 'bob', turn: true });
+  });
 });

@@ -14,15 +14,27 @@ export interface AllocationFacts {
   openTasks: Readonly<Record<string, number>>;
   caseOwner: string | null;
   lastAssignee: string | null;
+  /** The action whose person this task goes to first (TaskAllocation.sameAs), with its assignee now. */
+  sameAs?: { actionId: string; assignee: string | null };
 }
 
 export const queueMembers = (q: QueueRow): string[] => (Array.isArray(q.doc.members) ? (q.doc.members as string[]) : []);
 
-export function decideAllocation(queueName: string, f: AllocationFacts): { assignee: string | null; message: string } {
-  if (f.queue === undefined) return { assignee: null, message: `Queue ${queueName} does not exist: the task waits on it unassigned` };
+/** `turn`: the queue's allocation chose (round robin's cursor moves on), rather than `sameAs`. */
+export function decideAllocation(queueName: string, f: AllocationFacts): { assignee: string | null; message: string; turn: boolean } {
+  if (f.queue === undefined)
+    return { assignee: null, message: `Queue ${queueName} does not exist: the task waits on it unassigned`, turn: false };
   // A disabled user gets no new work; they stay listed so enabling them again restores the queue.
   const listed = queueMembers(f.queue);
   const members = listed.filter((m) => f.activeMembers.has(m));
+  // One person handles work that belongs together (a task and its failed request to a provider).
+  const with_ = f.sameAs?.assignee ?? null;
+  if (with_ !== null && members.includes(with_))
+    return {
+      assignee: with_,
+      message: `Allocated to ${with_} from queue ${queueName}: they have ${f.sameAs!.actionId}, which it belongs with`,
+      turn: false,
+    };
   const r = allocate(
     { allocation: (f.queue.doc.allocation as Allocation | undefined) ?? 'none', members },
     f.openTasks,
@@ -30,8 +42,8 @@ export function decideAllocation(queueName: string, f: AllocationFacts): { assig
     turnAfter(listed, members, f.lastAssignee),
   );
   return r.assignee === null
-    ? { assignee: null, message: `Left on queue ${queueName} unassigned: ${r.why}` }
-    : { assignee: r.assignee, message: `Allocated to ${r.assignee} from queue ${queueName}: ${r.why}` };
+    ? { assignee: null, message: `Left on queue ${queueName} unassigned: ${r.why}`, turn: false }
+    : { assignee: r.assignee, message: `Allocated to ${r.assignee} from queue ${queueName}: ${r.why}`, turn: true };
 }
 
 /**

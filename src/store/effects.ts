@@ -76,6 +76,8 @@ export interface TaskAllocation {
   actionId: string;
   queue: string;
   at: number;
+  /** Given to the person this action has (allocated earlier in the same write), if they may have it. */
+  sameAs?: string;
 }
 
 /**
@@ -123,7 +125,10 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     // A task that lands on a queue with no one named (any way into To Do, or moved to a queue) is
     // allocated by the queue; the store checks again that it is still To Do and unassigned then.
     const lands = effects.some((e) => e.type === 'allocate' || (e.type === 'state_changed' && e.to.state === 'todo'));
-    if (lands && a.queue != null && a.assignee == null) allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt });
+    if (lands && a.queue != null && a.assignee == null) {
+      const sameAs = effects.find((e) => e.type === 'allocate' && e.sameAs !== undefined) as { sameAs: string } | undefined;
+      allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt, ...(sameAs ? { sameAs: sameAs.sameAs } : {}) });
+    }
     for (const eff of effects)
       if (eff.type === 'notify')
         userNotices.push({ user: eff.user, kind: eff.kind, message: eff.message, actionId: a.id, caseId: a.caseId, at: a.updatedAt });

@@ -176,6 +176,49 @@ for (const backend of storeHarnesses)
       expect(await timeline(id)).toEqual(expect.arrayContaining([expect.stringMatching(/^Submit Request reached the provider after all/)]));
     });
 
+    it('round robin over two people: the failed submission goes to the person given the task; a late success that takes the task from them tells them', async () => {
+      expect((await h.api('POST', '/v1/users', { name: 'pat' })).status).toBe(201);
+      const patKey = (await h.api('POST', '/v1/api-keys', { name: 'pat-key', roles: ['operator'], user: 'pat' })).body.key;
+      const keys: Record<string, Record<string, string>> = { olga: operator, pat: { authorization: `Bearer ${patKey}` } };
+      const integration = { connector: 'provider', onAssign: 'fx-desk-submit' };
+      const q = await h.api('POST', '/v1/queues', { name: 'fx-pair', members: ['olga', 'pat'], allocation: 'round_robin', integration });
+      expect(q.status, JSON.stringify(q.body)).toBe(201);
+      provider.answer = () => 400;
+      const id = await todoTask();
+      expect((await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'fx-pair' }, operator)).status).toBe(200);
+
+      const back = await h.waitFor(id, (a) => a.state === 'todo' && a.assignee !== null);
+      const [entry] = await until(
+        'the log says why',
+        () => log(id),
+        (l) => l[0]?.result.startsWith('Submission failed') === true,
+      );
+      const submit = await h.waitFor(entry!.actionId!, (a) => a.queue === 'fx-pair' && a.assignee !== null);
+      // One person handles the task and the request that failed for it (round robin gave them to two).
+      expect(submit.assignee).toBe(back.assignee);
+      const holder = back.assignee as string;
+
+      // They work the task; the provider is fixed and the submission retried: the task goes back to
+      // the provider, off their list, and they are told why.
+      expect((await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, keys[holder])).body).toMatchObject({ state: 'in_progress' });
+      provider.answer = () => 201;
+      expect((await h.api('POST', `/v1/actions/${submit.id}/retry`, undefined, keys[holder])).status).toBe(200);
+      expect(await h.waitFor(id, (a) => a.state === 'waiting')).toMatchObject({ assignee: null });
+      const told = await until(
+        'the notification',
+        async () =>
+          (await h.api('GET', '/v1/notifications', undefined, keys[holder])).body.items as Array<{
+            kind: string;
+            message: string;
+            actionId: string;
+          }>,
+        (items) => items.some((n) => n.actionId === id && n.kind === 'task.taken'),
+      );
+      expect(told.find((n) => n.actionId === id && n.kind === 'task.taken')!.message).toMatch(
+        /went back to the provider: its Submit Request reached them after all/,
+      );
+    });
+
     it('a 503 with retries left changes nothing for the task; once they are used up, the task is back To Do on its queue and the log says why', async () => {
       provider.answer = () => 503;
       const id = await todoTask();

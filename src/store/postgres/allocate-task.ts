@@ -31,11 +31,12 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
     openTasks: Object.fromEntries(counts.rows.map((c) => [c.assignee, Number(c.n)])),
     caseOwner: task.owner || null,
     lastAssignee: (q.rows[0] as { last_assignee?: string | null } | undefined)?.last_assignee ?? null,
+    ...(t.sameAs !== undefined ? { sameAs: { actionId: t.sameAs, assignee: await assigneeOf(client, t.sameAs) } } : {}),
   });
   if (d.assignee !== null) {
     // The version moves so a writer holding the unassigned record re-reads instead of undoing this.
     await client.query('UPDATE actions SET assignee = $1, version = version + 1 WHERE id = $2', [d.assignee, t.actionId]);
-    await client.query('UPDATE queues SET last_assignee = $1 WHERE name = $2', [d.assignee, t.queue]);
+    if (d.turn) await client.query('UPDATE queues SET last_assignee = $1 WHERE name = $2', [d.assignee, t.queue]);
   }
   await insertTimeline(client, [
     {
@@ -49,6 +50,10 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
   ]);
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
+
+// Read within the write's transaction: the action it follows was allocated (and so locked) before it.
+const assigneeOf = async (client: PoolClient, id: string): Promise<string | null> =>
+  (await client.query<{ assignee: string | null }>('SELECT assignee FROM actions WHERE id = $1', [id])).rows[0]?.assignee ?? null;
 
 export async function allocateTask(pool: Pool, actionId: string, at: number): Promise<AllocationOutcome | undefined> {
   const a = await pool.query<{ queue: string | null }>('SELECT queue FROM actions WHERE id = $1', [actionId]);

@@ -33,17 +33,21 @@ export function allocateInTransaction(db: Database.Database, t: TaskAllocation):
     openTasks: Object.fromEntries(counts.map((c) => [c.assignee, Number(c.n)])),
     caseOwner: task.owner || null,
     lastAssignee: last?.last_assignee ?? null,
+    ...(t.sameAs !== undefined ? { sameAs: { actionId: t.sameAs, assignee: assigneeOf(db, t.sameAs) } } : {}),
   });
   if (d.assignee !== null) {
     // The version moves so a writer holding the unassigned record re-reads instead of undoing this.
     prepared(db, 'UPDATE actions SET assignee = ?, version = version + 1 WHERE id = ?').run(d.assignee, t.actionId);
-    prepared(db, 'UPDATE queues SET last_assignee = ? WHERE name = ?').run(d.assignee, t.queue);
+    if (d.turn) prepared(db, 'UPDATE queues SET last_assignee = ? WHERE name = ?').run(d.assignee, t.queue);
   }
   insertTimeline(db, t.actionId, [
     { at: t.at, actor: 'system', kind: 'allocated', message: d.message, data: { queue: t.queue, assignee: d.assignee } },
   ]);
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
+
+const assigneeOf = (db: Database.Database, id: string): string | null =>
+  (prepared(db, 'SELECT assignee FROM actions WHERE id = ?').get(id) as { assignee: string | null } | undefined)?.assignee ?? null;
 
 export function allocateTask(db: Database.Database, actionId: string, at: number): AllocationOutcome | undefined {
   return db
