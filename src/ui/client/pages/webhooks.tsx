@@ -1,6 +1,6 @@
 // Builder: webhook subscriptions. List, create (the signing secret is shown once, with a copy
-// button: the API never returns it again), rotate the secret, enable/disable, and each
-// subscription's deliveries with every attempt.
+// button: the API never returns it again), rotate the secret, enable/disable, change the retry policy
+// of one (or take it back to Standard Webhooks' schedule), and each subscription's deliveries with every attempt.
 
 import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
@@ -18,8 +18,23 @@ interface Webhook {
   createdAt: string;
   /** The tag of its settings as listed: a toggle is made only if nobody changed them since. */
   etag: string;
-  /** Its own retry policy (an action type's); none: Standard Webhooks' schedule. */
-  retry?: { maxRetries: number; interval: number; backoff: string } | null;
+  /** Its own retry policy (an action type's, durations in ms); none: Standard Webhooks' schedule. */
+  retry?: ({ maxRetries: number; interval: number; backoff: string } & Record<string, unknown>) | null;
+}
+
+/** A retry policy as the forms hold it: whether the subscription has its own, and its fields as typed. */
+interface RetryForm {
+  own: boolean;
+  maxRetries: string;
+  interval: string;
+  backoff: string;
+}
+
+/** The policy a form sends: null for the schedule; a count that is not a number goes as such, for the API to name the field. */
+function retryBody(f: RetryForm, base: Record<string, unknown> = {}): Record<string, unknown> | null {
+  if (!f.own) return null;
+  const maxRetries = /^\d+$/.test(f.maxRetries.trim()) ? Number(f.maxRetries) : f.maxRetries;
+  return { ...base, maxRetries, interval: f.interval.trim(), backoff: f.backoff };
 }
 
 /** How a subscription's failed deliveries are tried again, in words. */
@@ -104,13 +119,62 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   );
 }
 
+/**
+ * The retry policy of a listed subscription, changed in place: saved with the tag of the settings the
+ * list gave (If-Match), so a change someone else made since is not overwritten (the page says so). The
+ * policy's other settings (backoff coefficient, jitter, window, retryOn) are kept as they were.
+ */
+function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSaved: (w: Webhook) => void; onCancel: () => void }) {
+  const r = webhook.retry;
+  const [form, setForm] = useState<RetryForm>({
+    own: !!r,
+    maxRetries: String(r?.maxRetries ?? 5),
+    interval: r ? durationText(r.interval) : '30s',
+    backoff: r?.backoff ?? 'exponential',
+  });
+  const [error, setError] = useState<unknown>(null);
+  const save = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, r ?? {}) }, webhook.etag);
+      setError(null);
+      onSaved(saved);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section aria-labelledby="retries-h">
+      <h2 id="retries-h">Retries of {webhook.url}</h2>
+      <form onSubmit={(e) => void save(e)} class="form" aria-labelledby="retries-h" data-testid="webhook-retry-editor">
+        <Field label="Retries" id="we-retries">
+          <select
+            id="we-retries"
+            value={form.own ? 'policy' : ''}
+            onChange={(e) => setForm({ ...form, own: e.currentTarget.value === 'policy' })}
+          >
+            <option value="">Standard Webhooks schedule (about 3 days)</option>
+            <option value="policy">A retry policy, as action types have</option>
+          </select>
+        </Field>
+        {form.own && <RetryFields prefix="we-policy" value={form} onChange={(change) => setForm({ ...form, ...change })} />}
+        <ErrorBox error={error} />
+        <button type="submit">Save retries</button>{' '}
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </form>
+    </section>
+  );
+}
+
 export function WebhooksPage() {
   const list = useData(() => api<{ items: Webhook[] }>('GET', '/v1/webhooks'), []);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('*');
   const [description, setDescription] = useState('');
   // Standard Webhooks' schedule unless the builder asks for a retry policy, as action types have.
-  const [retry, setRetry] = useState<{ own: boolean; maxRetries: string; interval: string; backoff: string }>({
+  const [retry, setRetry] = useState<RetryForm>({
     own: false,
     maxRetries: '5',
     interval: '30s',
@@ -118,6 +182,8 @@ export function WebhooksPage() {
   });
   const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
   const [shown, setShown] = useState<Webhook | null>(null);
+  const [editing, setEditing] = useState<Webhook | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const act = async (f: () => Promise<void>): Promise<void> => {
     try {
@@ -138,16 +204,7 @@ export function WebhooksPage() {
           .map((s) => s.trim())
           .filter(Boolean),
         ...(description.trim() ? { description: description.trim() } : {}),
-        // A count that is not a number goes as such, for the API to name the field.
-        ...(retry.own
-          ? {
-              retry: {
-                maxRetries: /^\d+$/.test(retry.maxRetries.trim()) ? Number(retry.maxRetries) : retry.maxRetries,
-                interval: retry.interval.trim(),
-                backoff: retry.backoff,
-              },
-            }
-          : {}),
+        ...(retry.own ? { retry: retryBody(retry) } : {}),
       });
       setSecret({ label: `Signing secret for ${r.url}`, secret: r.secret });
       setUrl('');
@@ -161,7 +218,11 @@ export function WebhooksPage() {
       setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
     });
   const toggle = (w: Webhook): Promise<void> =>
-    act(() => patchIf(`/v1/webhooks/${w.id}`, { enabled: !w.enabled }, w.etag).then(() => undefined));
+    act(async () => {
+      const done = await patchIf<Webhook>(`/v1/webhooks/${w.id}`, { enabled: !w.enabled }, w.etag);
+      // The page's own toggle is no one else's change: retries open for this subscription save on its new tag.
+      setEditing((e) => (e && e.id === done.id ? { ...e, etag: done.etag } : e));
+    });
   return (
     <main id="main">
       <h1 tabIndex={-1}>Webhooks</h1>
@@ -244,12 +305,39 @@ export function WebhooksPage() {
                   </button>{' '}
                   <button type="button" onClick={() => setShown(w)} aria-label={`Deliveries to ${w.url}`}>
                     Deliveries
+                  </button>{' '}
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setSaved(null);
+                      setEditing(w);
+                    }}
+                    aria-label={`Change the retry policy of ${w.url}`}
+                  >
+                    Retry policy
                   </button>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {saved && (
+        <p class="notice" role="status">
+          {saved}
+        </p>
+      )}
+      {editing && (
+        <RetriesEditor
+          key={editing.id}
+          webhook={editing}
+          onCancel={() => setEditing(null)}
+          onSaved={(w) => {
+            setEditing(null);
+            setSaved(`Saved the retries of ${w.url}: ${retriesText(w)}.`);
+            list.reload();
+          }}
+        />
       )}
       {shown && <Deliveries webhook={shown} />}
     </main>
