@@ -13,6 +13,9 @@ export interface BulkLaunchRow {
   targetKind: 'actionType' | 'process';
   /** The action type's id, or the process's name. */
   target: string;
+  /** A process's bulk launch: the columns whose cells become each case's title and owner (not its data); null: none. */
+  titleColumn: string | null;
+  ownerColumn: string | null;
   actor: `user:${string}` | 'system';
   /** `parsing` while rows are read and checked, `running` while they launch. */
   status: BulkStatus;

@@ -21,6 +21,8 @@ function bulk(over: Partial<BulkLaunchRow> = {}): BulkLaunchRow {
     requestHash: null,
     targetKind: 'actionType',
     target: 'type-1',
+    titleColumn: null,
+    ownerColumn: null,
     actor: 'user:alice',
     status: 'parsing',
     error: null,
@@ -90,6 +92,19 @@ for (const backend of backends) {
       // Without a key, any number of runs.
       expect((await a.insertBulkLaunch(bulk({ id: uuidv7(T0) }))).created).toBe(true);
       expect((await a.insertBulkLaunch(bulk({ id: uuidv7(T0) }))).created).toBe(true);
+    });
+
+    it("a process's bulk launch keeps its title and owner columns, as read back and as a stale run is taken over", async () => {
+      const cases = bulk({ id: uuidv7(T0), targetKind: 'process', target: 'onboard', titleColumn: 'Name', ownerColumn: 'Account manager' });
+      await a.insertBulkLaunch(cases);
+      expect(await b.getBulkLaunch(cases.id)).toEqual(cases);
+      expect(await b.finishBulkParse(cases.id, lease('node-a'))).toBe(true);
+      const taken = await b.claimStaleBulkLaunches(lease('node-b', T0 + 60_000), 50);
+      expect(taken.find((t) => t.id === cases.id)).toMatchObject({
+        titleColumn: 'Name',
+        ownerColumn: 'Account manager',
+        leaseOwner: 'node-b',
+      });
     });
 
     it("a bulk replay's Idempotency-Key: one run holds it; repeats see the run, then its report; a stopped run's key is taken over, and only the holder renews, finishes or frees it", async () => {
