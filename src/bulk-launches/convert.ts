@@ -13,6 +13,8 @@ export type BulkRow = { row: number; ok: true; input: Record<string, unknown> } 
 export interface RowTarget {
   fields: Readonly<Record<string, FieldSpec>> | null;
   validate?: (input: unknown) => InputResult;
+  /** Columns a CSV header must have, each to the setting that names it (a process's titleColumn, ownerColumn). */
+  columns?: Readonly<Record<string, string>>;
 }
 
 type Cell = { ok: true; value: unknown } | { ok: false; message: string };

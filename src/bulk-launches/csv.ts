@@ -89,6 +89,9 @@ function checkHeader(names: string[], target: RowTarget, limits: CsvLimits): str
     }
     seen.add(name);
   });
+  for (const [column, setting] of Object.entries(target.columns ?? {}))
+    if (!seen.has(column))
+      problems.push({ field: setting, message: `names the column ${JSON.stringify(column)}, which the header does not have` });
   if (problems.length > 0) throw new ValidationError(problems);
   return names.map((n) => n.trim());
 }

@@ -7,17 +7,23 @@ import { requestHash, stableJson, type RequestHash } from '../ids.ts';
 import { slicer } from '../loop-turns.ts';
 
 /** A bulk launch's request: rows in a JSON body, or a CSV body with its target in the query. */
-export type BulkInput =
-  | { kind: 'json'; body: { actionType?: string; process?: string; rows: unknown[] } }
-  | { kind: 'csv'; body: Buffer; query: { actionType?: string; process?: string } };
+export type BulkInput = { kind: 'json'; body: BulkSettings & { rows: unknown[] } } | { kind: 'csv'; body: Buffer; query: BulkSettings };
+
+/** What a bulk launch is of (one of actionType and process) and, for a process, its title and owner columns. */
+export type BulkSettings = {
+  actionType?: string;
+  process?: string;
+  titleColumn?: string;
+  ownerColumn?: string;
+};
 
 /**
- * A CSV body is compared as the bytes it is, streamed into the hash (its query has one field, so no
- * order to forget); a JSON body as requestHash compares it.
+ * A CSV body is compared as the bytes it is, streamed into the hash after its query (keys sorted: the
+ * same settings in another order are the same request); a JSON body as requestHash compares it.
  */
 export async function hashOf(input: BulkInput): Promise<RequestHash> {
   if (input.kind === 'csv') {
-    const hash = createHash('sha256').update(JSON.stringify(input.query)).update('\n').update(input.body).digest('hex');
+    const hash = createHash('sha256').update(stableJson(input.query)).update('\n').update(input.body).digest('hex');
     return { hash, matches: (stored) => stored === hash };
   }
   const hash = await jsonBodyHash(input.body);

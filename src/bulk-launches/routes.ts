@@ -1,4 +1,5 @@
-// POST /v1/bulk-launches (JSON rows, or a text/csv body with ?actionType= or ?process=) and
+// POST /v1/bulk-launches (JSON rows, or a text/csv body with ?actionType= or ?process=, and for a
+// process ?titleColumn= and ?ownerColumn=) and
 // GET /v1/bulk-launches/{id}. Every row is read and checked before the POST answers 201; up to a page
 // of rows (1,000) it also waits for the launch, so its report holds every row's id. A larger launch
 // answers with the report so far (refused rows are in it) and goes on in the background; the GET shows it grow.
@@ -11,6 +12,7 @@ import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema, MAX_JSON_ROWS } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
+import type { BulkSettings } from './request-hash.ts';
 import { created } from '../api/openapi.ts';
 import { boundedJsonParser, pieceParser } from '../api/body-depth.ts';
 import { parseSlicedObject } from '../api/sliced-json.ts';
@@ -72,14 +74,14 @@ export const bulkLaunchRoutes =
       },
       async (req, reply) => {
         const key = idempotencyKeyOf(req.headers['idempotency-key'], userOf(req));
-        const query = req.query as { actionType?: string; process?: string };
+        const query = req.query as BulkSettings;
         let input: Parameters<BulkLaunchService['create']>[0];
         if (Buffer.isBuffer(req.body)) input = { kind: 'csv', body: req.body, query };
         else {
           const q = Object.keys(query)[0];
           if (q !== undefined)
             throw new ValidationError([{ field: q, message: 'belongs in the JSON body; the query names the target of a text/csv body' }]);
-          input = { kind: 'json', body: req.body as { actionType?: string; process?: string; rows: unknown[] } };
+          input = { kind: 'json', body: req.body as BulkSettings & { rows: unknown[] } };
         }
         const r = await bulk.create(input, { ...(key ? { idempotencyKey: key } : {}), user: userOf(req) });
         return reply

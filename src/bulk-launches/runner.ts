@@ -11,6 +11,7 @@ import type { BulkLaunchRow, BulkLease, BulkRowResult } from '../store/bulk-sche
 import type { BulkStore } from './service.ts';
 import type { CaseLauncher, Launcher } from './ports.ts';
 import { turn } from '../loop-turns.ts';
+import { splitCaseRow } from './case-columns.ts';
 
 export interface RunnerOptions {
   store: BulkStore;
@@ -148,16 +149,20 @@ export class BulkRunner {
 
   private async launchCases(bulk: BulkLaunchRow, rows: Array<{ row: number; input: Record<string, unknown> }>): Promise<BulkRowResult[]> {
     const results: BulkRowResult[] = [];
+    const columns = { title: bulk.titleColumn, owner: bulk.ownerColumn };
     for (const r of rows) {
       try {
+        // The title and owner columns' cells are the case's title and owner, not its data.
         const c = await this.o.cases.create(
-          { process: bulk.target, data: r.input },
+          { process: bulk.target, ...splitCaseRow(r.input, columns) },
           { idempotencyKey: rowLaunchKey(bulk.id, r.row), actor: bulk.actor },
         );
         results.push({ row: r.row, status: 'launched', actionId: c.id });
       } catch (err) {
         if (!(err instanceof CalloutError) || err.status >= 500) throw err;
-        results.push({ row: r.row, status: 'refused', errors: rowErrors(err) });
+        // An owner the case service refuses is named by its column, as the row has it.
+        const errors = rowErrors(err).map((e) => (e.field === 'owner' && columns.owner !== null ? { ...e, field: columns.owner } : e));
+        results.push({ row: r.row, status: 'refused', errors });
       }
     }
     return results;

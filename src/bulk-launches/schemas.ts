@@ -8,21 +8,38 @@ export const MAX_JSON_ROWS = 100_000;
 
 const Row = Type.Record(Type.String(), Type.Unknown(), { description: 'field name (or case data key) to value' });
 
+/** With a process only: the column whose cell becomes each case's title (or owner), taken out of its data. */
+const TitleColumn = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: "with process: the column whose cell is each case's title (not kept in its data); an empty cell refuses the row",
+});
+const OwnerColumn = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description:
+    "with process: the column whose cell names each case's owner (not kept in its data); an empty cell leaves the case without one",
+});
+
 export const BulkLaunchBody = Type.Object(
   {
     actionType: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'action type id or name; or give process' })),
     process: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'process id or name: one case per row' })),
+    titleColumn: Type.Optional(TitleColumn),
+    ownerColumn: Type.Optional(OwnerColumn),
     rows: Type.Array(Row, { maxItems: MAX_JSON_ROWS }),
   },
   { additionalProperties: false },
 );
 export type BulkLaunchBody = Static<typeof BulkLaunchBody>;
 
-/** For a text/csv body: exactly one of the two. */
+/** For a text/csv body: exactly one of actionType and process; with process, the title and owner columns. */
 export const BulkLaunchQuery = Type.Object(
   {
     actionType: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     process: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    titleColumn: Type.Optional(TitleColumn),
+    ownerColumn: Type.Optional(OwnerColumn),
   },
   { additionalProperties: false },
 );
@@ -69,6 +86,8 @@ export const BulkReportSchema = Type.Object(
     error: Type.Optional(Type.String()),
     actionType: Type.Optional(Type.String()),
     process: Type.Optional(Type.String()),
+    titleColumn: Type.Optional(Type.String({ description: "the column that gave each case's title" })),
+    ownerColumn: Type.Optional(Type.String({ description: "the column that gave each case's owner" })),
     total: Type.Integer({ minimum: 0 }),
     launched: Type.Integer({ minimum: 0 }),
     refused: Type.Integer({ minimum: 0 }),

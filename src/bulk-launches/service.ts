@@ -18,6 +18,7 @@ import type { BulkRowReport } from './report.ts';
 import type { ActionTypes } from './ports.ts';
 import { MAX_JSON_ROWS, type BulkReportView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem, jsonSize } from '../json-limits.ts';
+import { caseCellProblems, type CaseColumns } from './case-columns.ts';
 
 const ROW_LIMITS = { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_INPUT_BYTES };
 
@@ -83,9 +84,11 @@ export class BulkLaunchService {
 
   /** Reads, checks and stores every row, starts the launch, and answers with the report so far. */
   async create(input: BulkInput, opts: { idempotencyKey?: string; user: string }): Promise<{ report: BulkReportView; created: boolean }> {
-    const { kind, name, target } = await this.target(input);
+    const { kind, name, target, columns } = await this.target(input);
     // Before the body is hashed or a row validated: a row nested a million deep is a 422, not a stack overflow.
     if (input.kind === 'json') await checkRowLimits(input.body.rows);
+    // A title or owner column no row has is a misspelt setting, said before anything is stored (a CSV header says it as it is read).
+    if (input.kind === 'json') await checkColumnsUsed(input.body.rows, columns);
     // Only a key compares requests: without one, nothing is hashed (a 50 MB body takes most of a second).
     const request = opts.idempotencyKey !== undefined ? await hashOf(input) : undefined;
     const first = input.kind === 'csv' ? csvRows(input.body, target) : jsonRows(input.body.rows, target);
@@ -98,6 +101,8 @@ export class BulkLaunchService {
       requestHash: request?.hash ?? null,
       targetKind: kind,
       target: name,
+      titleColumn: columns.title,
+      ownerColumn: columns.owner,
       actor: `user:${opts.user}`,
       status: 'parsing',
       error: null,
@@ -119,7 +124,7 @@ export class BulkLaunchService {
     }
     let rows: number;
     try {
-      rows = await this.storeRows(bulk.id, head, first);
+      rows = await this.storeRows(bulk.id, head, first, columns);
     } catch (err) {
       const message = err instanceof ValidationError ? (err.errors ?? []).map((e) => e.message).join('; ') : 'could not be read';
       await this.store.finishBulkLaunch(bulk.id, 'failed', message, this.lease());
@@ -152,6 +157,8 @@ export class BulkLaunchService {
       status: b.status === 'parsing' ? 'running' : b.status,
       ...(b.error !== null ? { error: b.error } : {}),
       ...(b.targetKind === 'actionType' ? { actionType: b.target } : { process: b.target }),
+      ...(b.titleColumn !== null ? { titleColumn: b.titleColumn } : {}),
+      ...(b.ownerColumn !== null ? { ownerColumn: b.ownerColumn } : {}),
       total: b.total,
       launched: b.launched,
       refused: b.refused,
@@ -162,7 +169,9 @@ export class BulkLaunchService {
     };
   }
 
-  private async target(input: BulkInput): Promise<{ kind: 'actionType' | 'process'; name: string; target: RowTarget }> {
+  private async target(
+    input: BulkInput,
+  ): Promise<{ kind: 'actionType' | 'process'; name: string; target: RowTarget; columns: CaseColumns }> {
     const src = input.kind === 'csv' ? input.query : input.body;
     const where = input.kind === 'csv' ? 'the query (?actionType= or ?process=)' : 'the body';
     if ((src.actionType === undefined) === (src.process === undefined))
@@ -172,14 +181,30 @@ export class BulkLaunchService {
           message: `give exactly one of actionType or process in ${where}`,
         },
       ]);
-    if (src.process !== undefined) return { kind: 'process', name: src.process, target: { fields: null } };
+    const columns: CaseColumns = { title: src.titleColumn ?? null, owner: src.ownerColumn ?? null };
+    if (src.process !== undefined) {
+      const required: Record<string, string> = {};
+      if (columns.owner !== null) required[columns.owner] = 'ownerColumn';
+      if (columns.title !== null) required[columns.title] = 'titleColumn';
+      return { kind: 'process', name: src.process, target: { fields: null, columns: required }, columns };
+    }
+    const misplaced = (['titleColumn', 'ownerColumn'] as const).filter((k) => src[k] !== undefined);
+    if (misplaced.length > 0)
+      throw new ValidationError(
+        misplaced.map((field) => ({ field, message: 'is only for a process (each row a case): an action has no title or owner' })),
+      );
     const type = await this.actionTypes.actionType(src.actionType!).catch((e: unknown) => {
       if (e instanceof NotFoundError)
         throw new ValidationError([{ field: 'actionType', message: `no action type ${JSON.stringify(src.actionType)} exists` }]);
       throw e;
     });
     const t = type.compiled.templates;
-    return { kind: 'actionType', name: type.compiled.id, target: { fields: t.fields, validate: (v) => t.validateInput(v) } };
+    return {
+      kind: 'actionType',
+      name: type.compiled.id,
+      target: { fields: t.fields, validate: (v) => t.validateInput(v) },
+      columns,
+    };
   }
 
   /** Waits for `p`, or `ms` at most. */
@@ -190,7 +215,8 @@ export class BulkLaunchService {
   }
 
   /** Stores rows in chunks under the lease, yielding to the event loop between chunks; answers how many. */
-  private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>): Promise<number> {
+  private async storeRows(id: string, head: IteratorResult<BulkRow>, rest: AsyncIterator<BulkRow>, columns: CaseColumns): Promise<number> {
+    const caseCells = columns.title !== null || columns.owner !== null;
     let stored = 0;
     let chunk: BulkRowRecord[] = [];
     let chunkBytes = 0;
@@ -204,7 +230,12 @@ export class BulkLaunchService {
       await turn();
     };
     for (let r = head; !r.done; r = await rest.next()) {
-      const row = r.value;
+      let row = r.value;
+      // A case's title and owner cells are checked as the row is read: a row without its title is refused now.
+      if (row.ok && caseCells) {
+        const problems = caseCellProblems(row.input, columns);
+        if (problems.length > 0) row = { row: row.row, ok: false, errors: problems };
+      }
       if (row.row > MAX_CSV_ROWS) {
         await rest.return?.(undefined);
         throw bodyError(`has more than ${MAX_CSV_ROWS} rows; split it into several bulk launches`);
@@ -238,6 +269,24 @@ async function checkRowLimits(rows: unknown[]): Promise<void> {
     if (problem !== undefined) problems.push({ field: `rows[${i}]`, message: problem });
     await pace();
   }
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/** Each title or owner column must be in some row of a JSON body: one in none is misspelt. */
+async function checkColumnsUsed(rows: unknown[], columns: CaseColumns): Promise<void> {
+  const wanted = new Map<string, Array<'titleColumn' | 'ownerColumn'>>();
+  if (columns.title !== null) wanted.set(columns.title, ['titleColumn']);
+  if (columns.owner !== null) wanted.set(columns.owner, [...(wanted.get(columns.owner) ?? []), 'ownerColumn']);
+  const pace = slicer();
+  for (let i = 0; i < rows.length && wanted.size > 0; i++) {
+    const row = rows[i];
+    if (row !== null && typeof row === 'object' && !Array.isArray(row))
+      for (const column of [...wanted.keys()]) if (Object.hasOwn(row, column)) wanted.delete(column);
+    await pace();
+  }
+  const problems: FieldProblem[] = [];
+  for (const [column, settings] of wanted)
+    for (const field of settings) problems.push({ field, message: `names the column ${JSON.stringify(column)}, which no row has` });
   if (problems.length > 0) throw new ValidationError(problems);
 }
 

@@ -224,6 +224,127 @@ for (const onPostgres of [false, true])
         expect(c.steps).toMatchObject([{ name: 'welcome', kind: 'manual', status: 'waiting_for_person' }]);
       });
 
+      describe('cases titled and owned from their columns', () => {
+        beforeAll(async () => {
+          expect((await h.api('POST', '/v1/users', { name: 'ollie' })).status).toBe(201);
+          expect((await h.api('POST', '/v1/users', { name: 'gone' })).status).toBe(201);
+          expect((await h.api('PATCH', '/v1/users/gone', { disabled: true })).status).toBe(200);
+          const p = await h.api('POST', '/v1/processes', {
+            name: 'intake',
+            steps: [{ name: 'check', kind: 'manual', title: 'Check the account', queue: 'hr' }],
+          });
+          expect(p.status).toBe(201);
+        });
+
+        it('a CSV: each case gets its title and owner from the named columns, which are not kept in its data; bad cells refuse their row, naming the column', async () => {
+          const long = 'x'.repeat(501);
+          const body = `Customer,Manager,tier\n Acme Ltd ,ollie,gold\n,ollie,silver\nGlobex,nobody,bronze\n${long},ollie,tin\nInitech,,lead\nHooli,gone,gold\n`;
+          const query = 'process=intake&titleColumn=Customer&ownerColumn=Manager';
+          const r = await csv(body, query, { 'idempotency-key': 'titled-csv' });
+          expect(r.status).toBe(201);
+          const report = await done(r.body.id);
+          expect(r.body).toEqual(report);
+          expect(report).toMatchObject({
+            process: 'intake',
+            titleColumn: 'Customer',
+            ownerColumn: 'Manager',
+            total: 6,
+            launched: 2,
+            refused: 4,
+          });
+          expect(report.rows).toEqual([
+            { row: 1, status: 'launched', id: expect.any(String) },
+            { row: 2, status: 'refused', errors: [{ field: 'Customer', message: expect.stringContaining('is empty') }] },
+            { row: 3, status: 'refused', errors: [{ field: 'Manager', message: expect.stringContaining('no user') }] },
+            { row: 4, status: 'refused', errors: [{ field: 'Customer', message: expect.stringContaining('at most 500') }] },
+            { row: 5, status: 'launched', id: expect.any(String) },
+            { row: 6, status: 'refused', errors: [{ field: 'Manager', message: expect.stringContaining('disabled user') }] },
+          ]);
+          const acme = (await h.api('GET', `/v1/cases/${report.rows[0].id}`)).body;
+          expect(acme).toMatchObject({ process: 'intake', title: 'Acme Ltd', owner: 'ollie', data: { tier: 'gold' } });
+          expect(acme.data).toEqual({ tier: 'gold' });
+          // An empty owner cell: the case has no owner.
+          expect((await h.api('GET', `/v1/cases/${report.rows[4].id}`)).body).toMatchObject({
+            title: 'Initech',
+            owner: null,
+            data: { tier: 'lead' },
+          });
+
+          // The same request again with its key: the first report, nothing launched again.
+          const cases = async () => (await h.api('GET', '/v1/cases?limit=500')).body.items.length as number;
+          const before = await cases();
+          const again = await csv(body, 'ownerColumn=Manager&titleColumn=Customer&process=intake', { 'idempotency-key': 'titled-csv' });
+          expect(again.status).toBe(200);
+          expect(again.body).toEqual(report);
+          expect(await cases()).toBe(before);
+          // The same key with another title column is another request.
+          expect((await csv(body, 'process=intake&titleColumn=tier&ownerColumn=Manager', { 'idempotency-key': 'titled-csv' })).status).toBe(
+            409,
+          );
+        });
+
+        it('JSON rows: the same, a non-text title refusing its row; a repeat with the key gets the first report, other columns a 409', async () => {
+          const body = {
+            process: 'intake',
+            titleColumn: 'name',
+            ownerColumn: 'manager',
+            rows: [{ name: 'Umbrella', manager: 'ollie', seats: 40 }, { name: 7, manager: 'ollie' }, { manager: 'ollie' }],
+          };
+          const r = await h.api('POST', '/v1/bulk-launches', body, { 'idempotency-key': 'titled-json' });
+          expect(r.status).toBe(201);
+          const report = await done(r.body.id);
+          expect(report.rows).toEqual([
+            { row: 1, status: 'launched', id: expect.any(String) },
+            { row: 2, status: 'refused', errors: [{ field: 'name', message: expect.stringContaining('must be text') }] },
+            { row: 3, status: 'refused', errors: [{ field: 'name', message: expect.stringContaining('is empty') }] },
+          ]);
+          const c = (await h.api('GET', `/v1/cases/${report.rows[0].id}`)).body;
+          expect(c).toMatchObject({ title: 'Umbrella', owner: 'ollie' });
+          expect(c.data).toEqual({ seats: 40 });
+          const again = await h.api('POST', '/v1/bulk-launches', { ...body, rows: body.rows }, { 'idempotency-key': 'titled-json' });
+          expect(again.status).toBe(200);
+          expect(again.body).toEqual(report);
+          const other = await h.api('POST', '/v1/bulk-launches', { ...body, ownerColumn: undefined }, { 'idempotency-key': 'titled-json' });
+          expect(other.status).toBe(409);
+        });
+
+        it('a column the header or rows do not have, or the settings with an action type: 422 naming the setting, nothing launched', async () => {
+          const cases = async () => (await h.api('GET', '/v1/cases?limit=500')).body.items.length as number;
+          const before = await cases();
+          const bad = await csv('Customer,Manager\nAcme,ollie\n', 'process=intake&titleColumn=Client&ownerColumn=Manager', {
+            'idempotency-key': 'titled-misspelt',
+          });
+          expect(bad.status).toBe(422);
+          expect(bad.body.errors).toEqual([{ field: 'titleColumn', message: 'names the column "Client", which the header does not have' }]);
+          // Nothing was stored under the key: the corrected request goes through with it.
+          const fixed = await csv('Customer,Manager\nAcme,ollie\n', 'process=intake&titleColumn=Customer&ownerColumn=Manager', {
+            'idempotency-key': 'titled-misspelt',
+          });
+          expect(fixed.status).toBe(201);
+          expect(await cases()).toBe(before + 1);
+          const json = await h.api('POST', '/v1/bulk-launches', {
+            process: 'intake',
+            ownerColumn: 'owner',
+            rows: [{ name: 'A', manager: 'ollie' }],
+          });
+          expect(json.status).toBe(422);
+          expect(json.body.errors).toEqual([{ field: 'ownerColumn', message: 'names the column "owner", which no row has' }]);
+          const typed = await h.api('POST', '/v1/bulk-launches', {
+            actionType: 'ticket',
+            titleColumn: 'Title',
+            rows: [{ Title: 'A', Priority: 1 }],
+          });
+          expect(typed.status).toBe(422);
+          expect(typed.body.errors).toEqual([{ field: 'titleColumn', message: expect.stringContaining('only for a process') }]);
+          const typedCsv = await csv('Title,Priority\nA,1\n', 'actionType=ticket&ownerColumn=Title');
+          expect(typedCsv.body.errors).toEqual([{ field: 'ownerColumn', message: expect.stringContaining('only for a process') }]);
+          expect(await cases()).toBe(before + 1);
+          // In the query beside a JSON body, as the target is: it belongs in the body.
+          const q = await h.api('POST', '/v1/bulk-launches?titleColumn=name', { process: 'intake', rows: [] });
+          expect(q.body.errors).toEqual([{ field: 'titleColumn', message: expect.stringContaining('JSON body') }]);
+        });
+      });
+
       it('a run whose node stopped is resumed without launching a row twice', async () => {
         const rows = Array.from({ length: 30 }, (_, i) => ({ Title: `T${i}`, Priority: i }));
         // The runner is stopped first, so the request stores the rows and nothing launches them yet.
