@@ -115,6 +115,29 @@ for (const backend of storeHarnesses)
       expect(names).toEqual(['Ada', 'Lin']);
     });
 
+    it('a CSV for a process with --title-column and --owner-column: each case titled and owned, those cells not in its data; the same file again launches nothing', async () => {
+      const owner = `owner-${backend.name.toLowerCase()}`;
+      expect((await h.api('POST', '/v1/users', { name: owner })).status).toBe(201);
+      const csv = file(`owned-${backend.name}.csv`, `name,manager,team\nAda,${owner},blue\n,${owner},red\n`);
+      const flags = [csv, '--process', 'starter', '--title-column', 'name', '--owner-column', 'manager'];
+      const r = await cli(flags, env);
+      expect(r.status, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain('row 2 refused: name: is empty');
+      const id = /bulk launch (\S+): 1 launched, 1 refused of 2 rows/.exec(r.stdout)?.[1];
+      expect(id, r.stdout).toBeDefined();
+      const report = (await h.api('GET', `/v1/bulk-launches/${id}`)).body;
+      expect(report).toMatchObject({ process: 'starter', titleColumn: 'name', ownerColumn: 'manager' });
+      const c = (await h.api('GET', `/v1/cases/${report.rows[0].id}`)).body;
+      expect(c).toMatchObject({ title: 'Ada', owner });
+      expect(c.data).toEqual({ team: 'blue' });
+      const again = await cli(flags, env);
+      expect(again.stderr).toContain(`this file was launched before (bulk launch ${id})`);
+      // A column the header does not have: the whole request is refused, naming the setting.
+      const misspelt = await cli([csv, '--process', 'starter', '--title-column', 'Name'], env);
+      expect(misspelt.status).toBe(2);
+      expect(misspelt.stderr).toContain('titleColumn: names the column "Name", which the header does not have');
+    });
+
     it('refusals of the whole request are named and exit 2, launching nothing', async () => {
       const csv = file(`bad-${backend.name}.csv`, 'Title,Colour\nDesk,red\n');
       const before = await tickets();
@@ -137,6 +160,9 @@ describe('callout bulk-launch without a server', () => {
     const both = await cli([csv, '--action-type', 'a', '--process', 'b', '--key', 'k']);
     expect(both.status).toBe(2);
     expect(both.stderr).toContain('--action-type: give exactly one of --action-type or --process');
+    const titled = await cli([csv, '--action-type', 'a', '--title-column', 'Title', '--key', 'k']);
+    expect(titled.status).toBe(2);
+    expect(titled.stderr).toContain('--title-column: is only for --process');
     const noKey = await cli([csv, '--action-type', 'a']);
     expect(noKey.status).toBe(2);
     expect(noKey.stderr).toContain('--key: is required (or set CALLOUT_API_KEY)');

@@ -11,6 +11,18 @@ import { SetupError, ValidationError } from '../errors.ts';
 export interface BulkTarget {
   kind: 'actionType' | 'process';
   name: string;
+  /** A process's: the columns whose cells become each case's title and owner (not its data). */
+  titleColumn?: string;
+  ownerColumn?: string;
+}
+
+/** The target as the request's settings: `{ process, titleColumn?, ownerColumn? }` or `{ actionType }`. */
+function settingsOf(target: BulkTarget): Record<string, string> {
+  return {
+    [target.kind]: target.name,
+    ...(target.titleColumn !== undefined ? { titleColumn: target.titleColumn } : {}),
+    ...(target.ownerColumn !== undefined ? { ownerColumn: target.ownerColumn } : {}),
+  };
 }
 
 export interface BulkClient {
@@ -83,8 +95,13 @@ async function call(
 
 /** Derived from the target and the bytes: the same file launched again returns the first report. */
 export function idempotencyKeyFor(target: BulkTarget, file: Buffer): string {
-  const h = createHash('sha256').update(`${target.kind}\n${target.name}\n`).update(file).digest('hex');
-  return `bulk-file-${h.slice(0, 40)}`;
+  const h = createHash('sha256').update(`${target.kind}\n${target.name}\n`);
+  // Other columns are another launch of the file; without them the key is what it always was.
+  if (target.titleColumn !== undefined || target.ownerColumn !== undefined)
+    h.update(`${JSON.stringify([target.titleColumn ?? null, target.ownerColumn ?? null])}\n`);
+  h.update(file);
+  const digest = h.digest('hex');
+  return `bulk-file-${digest.slice(0, 40)}`;
 }
 
 /**
@@ -100,7 +117,7 @@ export async function startBulk(
   const headers = { 'idempotency-key': idempotencyKey };
   let r;
   if (file.format === 'csv') {
-    const q = new URLSearchParams({ [target.kind]: target.name });
+    const q = new URLSearchParams(settingsOf(target));
     r = await call(c, 'POST', `/v1/bulk-launches?${q}`, { body: file.bytes, headers: { ...headers, 'content-type': 'text/csv' } });
   } else {
     let parsed: unknown;
@@ -111,7 +128,7 @@ export async function startBulk(
     }
     const rows = Array.isArray(parsed) ? parsed : (parsed as { rows?: unknown } | null)?.rows;
     if (!Array.isArray(rows)) throw new ValidationError([{ field: 'file', message: 'must hold an array of rows, or { "rows": [...] }' }]);
-    const body = JSON.stringify({ [target.kind]: target.name, rows });
+    const body = JSON.stringify({ ...settingsOf(target), rows });
     r = await call(c, 'POST', '/v1/bulk-launches', { body, headers: { ...headers, 'content-type': 'application/json' } });
   }
   return { report: r.body as BulkReport, created: r.status === 201 };
@@ -182,6 +199,8 @@ export function progressBar(out: NodeJS.WriteStream | { isTTY?: boolean; write(s
 export interface BulkCommandFlags {
   actionType?: string;
   process?: string;
+  titleColumn?: string;
+  ownerColumn?: string;
   url?: string;
   key?: string;
 }
@@ -201,8 +220,25 @@ export async function bulkLaunchCommand(path: string, flags: BulkCommandFlags): 
 async function run(path: string, flags: BulkCommandFlags): Promise<number> {
   if ((flags.actionType === undefined) === (flags.process === undefined))
     throw new ValidationError([{ field: '--action-type', message: 'give exactly one of --action-type or --process' }]);
+  if (flags.process === undefined) {
+    const misplaced = (['titleColumn', 'ownerColumn'] as const).filter((k) => flags[k] !== undefined);
+    if (misplaced.length > 0)
+      throw new ValidationError(
+        misplaced.map((k) => ({
+          field: k === 'titleColumn' ? '--title-column' : '--owner-column',
+          message: 'is only for --process (each row a case)',
+        })),
+      );
+  }
   const target: BulkTarget =
-    flags.actionType !== undefined ? { kind: 'actionType', name: flags.actionType } : { kind: 'process', name: flags.process! };
+    flags.actionType !== undefined
+      ? { kind: 'actionType', name: flags.actionType }
+      : {
+          kind: 'process',
+          name: flags.process!,
+          ...(flags.titleColumn !== undefined ? { titleColumn: flags.titleColumn } : {}),
+          ...(flags.ownerColumn !== undefined ? { ownerColumn: flags.ownerColumn } : {}),
+        };
   const ext = extname(path).toLowerCase();
   if (ext !== '.csv' && ext !== '.json') throw new ValidationError([{ field: 'file', message: 'must end in .csv or .json' }]);
   // The environment first in the help: a key on the command line is visible to other users in `ps`.

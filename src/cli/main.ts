@@ -116,6 +116,8 @@ program
   .description('launch every row of a .csv or .json file through a running Callout, with a progress bar; exits 1 when rows are refused')
   .option('--action-type <name>', 'launch one action of this type per row')
   .option('--process <name>', 'create one case of this process per row')
+  .option('--title-column <column>', "with --process: the column whose cell is each case's title (not kept in its data)")
+  .option('--owner-column <column>', "with --process: the column whose cell names each case's owner (not kept in its data)")
   .option('--url <url>', 'the Callout API (CALLOUT_URL, default http://localhost:3000)')
   .option('--key <key>', 'an API key with the operator or integration role (CALLOUT_API_KEY is safer: flags show in `ps`)')
   .action(async (file: string, flags: BulkCommandFlags) => {
