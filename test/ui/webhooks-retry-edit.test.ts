@@ -109,4 +109,22 @@ describe("changing a webhook's retries in the builder", () => {
     await expect.poll(async () => (await h.api('GET', `/v1/webhooks/${w.id}`)).body.retry?.maxRetries).toBe(9);
     await page.close();
   });
+  it("saves after the page's own toggle of the same subscription: that change is not someone else's", async () => {
+    const w = (await h.api('POST', '/v1/webhooks', { url: `${rx.url}/own-toggle`, events: ['case.created'] })).body;
+    const page = await signedIn(b, h, key, '/ui/webhooks');
+    await page.getByRole('button', { name: `Change the retry policy of ${w.url}` }).click();
+    const editor = page.getByTestId('webhook-retry-editor');
+    await editor.getByLabel('Retries', { exact: true }).selectOption('policy');
+    await editor.getByLabel('Most retries').fill('2');
+    await page.getByRole('button', { name: `Disable ${w.url}` }).click();
+    await page.getByRole('button', { name: `Enable ${w.url}` }).waitFor();
+    await editor.getByRole('button', { name: 'Save retries' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Saved the retries of ${w.url}` })
+      .waitFor();
+    expect((await h.api('GET', `/v1/webhooks/${w.id}`)).body).toMatchObject({ enabled: false, retry: { maxRetries: 2 } });
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
 });
