@@ -81,6 +81,30 @@ export interface TaskAllocation {
 }
 
 /**
+ * An action of a case that lands in To Do on no queue and with no one named (its action type's
+ * allocation names neither): it goes to its case's own queue, if the case has one, and is allocated
+ * there (allocate-task.ts, moveToCaseQueue). The action type's own queue or person always comes first.
+ */
+export interface CaseQueueMove {
+  actionId: string;
+  caseId: string;
+  at: number;
+}
+
+/** Allocations in queue name order, the order both stores lock queues in (so batches cannot deadlock). */
+export const inQueueOrder = (list: readonly TaskAllocation[]): TaskAllocation[] =>
+  [...list].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
+
+/** The timeline entry of a task put on its case's queue. */
+export const caseQueueEntry = (queue: string, at: number): TimelineEntry => ({
+  at,
+  actor: 'system',
+  kind: 'allocated',
+  message: `Put on queue ${queue}, its case's queue: its action type names no queue`,
+  data: { queue },
+});
+
+/**
  * Launches that start To Do on a queue with no one named (a process's manual step, an action refused
  * at launch onto its type's queue): allocated by the queue in the transaction of their insert, as a
  * write's are. In queue name order, the order both stores lock queues in.
@@ -106,6 +130,8 @@ export interface EffectPlan {
   escalationsCleared: string[];
   userNotices: UserNotice[];
   allocations: TaskAllocation[];
+  /** Actions that land in To Do with no queue and no one: to their case's queue, then allocated by it. */
+  caseQueues: CaseQueueMove[];
   caseEvents: CaseEventNotice[];
   /** Webhook events of the applied writes, for the outbox, in write order. */
   events: WebhookEventRow[];
@@ -118,6 +144,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const escalationsCleared = new Set<string>();
   const userNotices: UserNotice[] = [];
   const allocations = new Map<string, TaskAllocation>();
+  const caseQueues: CaseQueueMove[] = [];
   const caseEvents: CaseEventNotice[] = [];
   const events: WebhookEventRow[] = [];
   for (const { action: a, effects, events: outgoing } of applied) {
@@ -128,7 +155,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     if (lands && a.queue != null && a.assignee == null) {
       const sameAs = effects.find((e) => e.type === 'allocate' && e.sameAs !== undefined) as { sameAs: string } | undefined;
       allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt, ...(sameAs ? { sameAs: sameAs.sameAs } : {}) });
-    }
+    } else if (lands && a.state === 'todo' && a.queue == null && a.assignee == null && a.caseId !== null)
+      caseQueues.push({ actionId: a.id, caseId: a.caseId, at: a.updatedAt });
     for (const eff of effects)
       if (eff.type === 'notify')
         userNotices.push({ user: eff.user, kind: eff.kind, message: eff.message, actionId: a.id, caseId: a.caseId, at: a.updatedAt });
@@ -176,8 +204,17 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
       }
   }
   // Sorted by queue: PostgreSQL locks each queue's row, always in this order, so batches cannot deadlock.
-  const byQueue = [...allocations.values()].sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
-  return { merges, notices, escalationsCleared: [...escalationsCleared].sort(), userNotices, allocations: byQueue, caseEvents, events };
+  const byQueue = inQueueOrder([...allocations.values()]);
+  return {
+    merges,
+    notices,
+    escalationsCleared: [...escalationsCleared].sort(),
+    userNotices,
+    allocations: byQueue,
+    caseQueues,
+    caseEvents,
+    events,
+  };
 }
 
 export const isEmptyPlan = (p: EffectPlan): boolean =>
@@ -186,5 +223,6 @@ export const isEmptyPlan = (p: EffectPlan): boolean =>
   p.escalationsCleared.length === 0 &&
   p.userNotices.length === 0 &&
   p.allocations.length === 0 &&
+  p.caseQueues.length === 0 &&
   p.caseEvents.length === 0 &&
   p.events.length === 0;

@@ -201,6 +201,7 @@ export function caseFromRow(r: Record<string, unknown>): CaseRow {
     owner: (r.owner as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    ...(r.queue != null ? { queue: r.queue as string } : {}),
     // The process columns only when set, so a plain case reads back exactly as it was inserted.
     ...(r.process != null ? { process: r.process as string } : {}),
     ...(r.definition != null ? { definition: json(r.definition) as CaseRow['definition'] } : {}),
@@ -228,6 +229,7 @@ export const CASE_COLUMNS = [
   'steps',
   'version',
   'closed_at',
+  'queue',
 ] as const;
 
 export function caseValues(c: CaseRow, bool: (b: boolean) => unknown): unknown[] {
@@ -245,6 +247,7 @@ export function caseValues(c: CaseRow, bool: (b: boolean) => unknown): unknown[]
     c.steps ? JSON.stringify(c.steps) : null,
     c.version ?? 1,
     c.closedAt ?? null,
+    c.queue ?? null,
   ];
 }
 
@@ -253,6 +256,7 @@ export function caseWriteSets(w: CaseWrite, bool: (b: boolean) => unknown): Arra
   const sets: Array<[string, unknown]> = [['updated_at', w.at]];
   if (w.title !== undefined) sets.push(['title', w.title]);
   if (w.owner !== undefined) sets.push(['owner', w.owner]);
+  if (w.queue !== undefined) sets.push(['queue', w.queue]);
   if (w.status !== undefined) sets.push(['status', w.status]);
   if (w.escalated !== undefined) sets.push(['escalated', bool(w.escalated)]);
   if (w.steps !== undefined) sets.push(['steps', JSON.stringify(w.steps)]);

@@ -83,6 +83,8 @@ export interface CaseWrite {
   at: number;
   title?: string | null;
   owner?: string | null;
+  /** The case's own queue, by name; null clears it. */
+  queue?: string | null;
   status?: 'open' | 'closed';
   escalated?: boolean;
   steps?: StepRun[];
@@ -163,6 +165,8 @@ export interface CaseRow {
   owner: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The case's own queue, by name (a queue's name is its identity); absent or null: none. */
+  queue?: string | null;
   // Cases and processes: always read back; left out on insert, a plain open case.
   /** The process's id; null for a plain case. */
   process?: string | null;

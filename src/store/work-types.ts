@@ -33,7 +33,7 @@ export interface AllocationOutcome {
 export interface CaseFilter {
   status?: 'open' | 'closed';
   owner?: string;
-  /** Cases with an open action (To Do or In Progress) on this queue. */
+  /** Cases whose own queue this is, or with an open action (To Do or In Progress) on it. */
   queue?: string;
   process?: string;
   /** Cases one of whose actions is escalated (the case's own flag), or none. */

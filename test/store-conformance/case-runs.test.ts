@@ -166,5 +166,46 @@ eachStore((ctx) => {
       expect(await store.listCases({ limit: 10, maxBytes: 1_000_000 }).then((r) => r.more)).toBe(false);
       expect(await store.listCases({ limit: 3 }).then((r) => r.more)).toBe(true);
     });
+
+    it("a case's own queue is stored, changed and cleared by a guarded write, and the queue filter finds it", async () => {
+      await store.createCase(processCase('q1', { queue: 'it' }));
+      await store.insertCase({ id: 'q2', data: {}, owner: null, createdAt: T0, updatedAt: T0 });
+      expect((await store.getCase('q1'))?.queue).toBe('it');
+      expect((await store.getCase('q2'))?.queue).toBeUndefined();
+      expect((await store.listCases({ queue: 'it', limit: 10 })).cases.map((c) => c.id)).toEqual(['q1']);
+      expect(await store.updateCase({ id: 'q2', expectedVersion: 1, at: T0 + 1, queue: 'it' })).toBe(true);
+      expect((await store.listCases({ queue: 'it', limit: 10 })).cases.map((c) => c.id)).toEqual(['q2', 'q1']);
+      expect(await store.updateCase({ id: 'q1', expectedVersion: 1, at: T0 + 1, queue: null })).toBe(true);
+      expect((await store.getCase('q1'))?.queue).toBeUndefined();
+      expect((await store.listCases({ queue: 'it', limit: 10 })).cases.map((c) => c.id)).toEqual(['q2']);
+    });
+
+    it("an action of a case that lands in To Do on no queue and with no one goes to its case's queue; one with a queue stays", async () => {
+      await store.insertQueue({ name: 'it', doc: { members: [], allocation: 'none' }, revision: 1, createdAt: T0, updatedAt: T0 });
+      await store.createCase(processCase('m1', { queue: 'it' }));
+      await store.createCase(processCase('m2'));
+      const todo = { state: 'todo' as const, reason: 'request_rejected' as const, phase: null, dueAt: null };
+      const toTodo: Effect = {
+        type: 'state_changed',
+        from: { state: 'waiting', reason: null, resolution: null },
+        to: { state: 'todo', reason: 'request_rejected', resolution: null },
+      };
+      const onCase = launched({ caseId: 'm1' });
+      const own = launched({ caseId: 'm1', createdAt: T0 + 1 });
+      const noQueue = launched({ caseId: 'm2', createdAt: T0 + 2 });
+      await store.insertActions([onCase, own, noQueue]);
+      expect(
+        await store.writeActions([
+          write(onCase.action, todo, [], [toTodo]),
+          write(own.action, { ...todo, queue: 'hr' }, [], [toTodo]),
+          write(noQueue.action, todo, [], [toTodo]),
+        ]),
+      ).toEqual([true, true, true]);
+      const moved = await store.getAction(onCase.action.id);
+      expect(moved).toMatchObject({ queue: 'it', assignee: null, version: onCase.action.version + 2 });
+      expect(JSON.stringify(await store.listTimeline(onCase.action.id))).toContain("its case's queue");
+      expect((await store.getAction(own.action.id))?.queue).toBe('hr');
+      expect((await store.getAction(noQueue.action.id))?.queue).toBeNull();
+    });
   });
 });

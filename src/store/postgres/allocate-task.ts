@@ -4,7 +4,7 @@
 
 import type { Pool, PoolClient } from 'pg';
 import type { AllocationOutcome } from '../types.ts';
-import type { TaskAllocation } from '../effects.ts';
+import { caseQueueEntry, type CaseQueueMove, type TaskAllocation } from '../effects.ts';
 import { decideAllocation, queueFromRow, queueMembers } from '../allocation.ts';
 import { insertTimeline } from './insert-timeline.ts';
 import { inTransaction } from './transaction.ts';
@@ -60,4 +60,23 @@ export async function allocateTask(pool: Pool, actionId: string, at: number): Pr
   const queue = a.rows[0]?.queue;
   if (!queue) return undefined;
   return inTransaction(pool, (client) => allocateInTransaction(client, { actionId, queue, at }));
+}
+
+// Still To Do, on no queue and with no one: moved to its case's queue (the version moves, as allocation's does).
+const TO_CASE_QUEUE = `UPDATE actions a SET queue = c.queue, version = a.version + 1
+  FROM cases c
+ WHERE a.id = $1 AND c.id = a.case_id AND c.queue IS NOT NULL
+   AND a.state = 'todo' AND a.queue IS NULL AND a.assignee IS NULL
+ RETURNING a.queue`;
+
+/** Puts each action on its case's queue (effects.ts, CaseQueueMove); the allocations they then need. */
+export async function moveToCaseQueues(client: PoolClient, moves: readonly CaseQueueMove[]): Promise<TaskAllocation[]> {
+  const out: TaskAllocation[] = [];
+  for (const m of moves) {
+    const r = (await client.query<{ queue: string }>(TO_CASE_QUEUE, [m.actionId])).rows[0];
+    if (!r) continue;
+    await insertTimeline(client, [{ ...caseQueueEntry(r.queue, m.at), actionId: m.actionId }]);
+    out.push({ actionId: m.actionId, queue: r.queue, at: m.at });
+  }
+  return out;
 }

@@ -51,7 +51,8 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: Cas
   if (f.before !== undefined) add((p) => `id < ${p}`, f.before);
   if (f.queue !== undefined)
     add(
-      (p) => `EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ${p} AND a.state IN ('todo', 'in_progress'))`,
+      (p) =>
+        `(queue = ${p} OR EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ${p} AND a.state IN ('todo', 'in_progress')))`,
       f.queue,
     );
   if (f.q !== undefined) add((p) => `(title ILIKE ${p} ESCAPE '\\' OR data::text ILIKE ${p} ESCAPE '\\')`, containsPattern(f.q));

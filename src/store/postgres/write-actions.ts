@@ -9,8 +9,16 @@ import { ACTION_COLUMNS, MUTABLE_ACTION_COLUMNS, actionValues } from '../rows.ts
 import { inTransaction, unknownUnlessRefused } from './transaction.ts';
 import { insertTimeline, writesTimelineJson } from './insert-timeline.ts';
 import { WORK_CHANNEL } from './listen.ts';
-import { MAX_CASE_DATA_BYTES, isEmptyPlan, mergeRefusedEntry, planEffects, type CaseDataMerge, type EffectPlan } from '../effects.ts';
-import { allocateInTransaction } from './allocate-task.ts';
+import {
+  MAX_CASE_DATA_BYTES,
+  inQueueOrder,
+  isEmptyPlan,
+  mergeRefusedEntry,
+  planEffects,
+  type CaseDataMerge,
+  type EffectPlan,
+} from '../effects.ts';
+import { allocateInTransaction, moveToCaseQueues } from './allocate-task.ts';
 import { insertCaseEvents } from './case-events.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 import { boundNotifications } from './list-notifications.ts';
@@ -341,5 +349,7 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan, keepNot
     for (const n of plan.userNotices) notified.push(n.user);
   }
   if (notified.length > 0) await boundNotifications(client, notified, keepNotifications);
-  for (const t of plan.allocations) await allocateInTransaction(client, t);
+  const moved = plan.caseQueues.length > 0 ? await moveToCaseQueues(client, plan.caseQueues) : [];
+  for (const t of moved.length > 0 ? inQueueOrder([...plan.allocations, ...moved]) : plan.allocations)
+    await allocateInTransaction(client, t);
 }

@@ -4,7 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import type { AllocationOutcome } from '../types.ts';
-import type { TaskAllocation } from '../effects.ts';
+import { caseQueueEntry, type CaseQueueMove, type TaskAllocation } from '../effects.ts';
 import { decideAllocation, queueMembers } from '../allocation.ts';
 import { getQueue } from './people-queues.ts';
 import { insertTimeline } from './insert-timeline.ts';
@@ -56,4 +56,22 @@ export function allocateTask(db: Database.Database, actionId: string, at: number
       return a?.queue ? allocateInTransaction(db, { actionId, queue: a.queue, at }) : undefined;
     })
     .immediate();
+}
+
+// Still To Do, on no queue and with no one: moved to its case's queue (the version moves, as allocation's does).
+const TO_CASE_QUEUE = `UPDATE actions SET queue = (SELECT c.queue FROM cases c WHERE c.id = actions.case_id), version = version + 1
+ WHERE id = ? AND state = 'todo' AND queue IS NULL AND assignee IS NULL
+   AND EXISTS (SELECT 1 FROM cases c WHERE c.id = actions.case_id AND c.queue IS NOT NULL)
+ RETURNING queue`;
+
+/** Puts each action on its case's queue (effects.ts, CaseQueueMove); the allocations they then need. */
+export function moveToCaseQueues(db: Database.Database, moves: readonly CaseQueueMove[]): TaskAllocation[] {
+  const out: TaskAllocation[] = [];
+  for (const m of moves) {
+    const r = prepared(db, TO_CASE_QUEUE).get(m.actionId) as { queue: string } | undefined;
+    if (!r) continue;
+    insertTimeline(db, m.actionId, [caseQueueEntry(r.queue, m.at)]);
+    out.push({ actionId: m.actionId, queue: r.queue, at: m.at });
+  }
+  return out;
 }

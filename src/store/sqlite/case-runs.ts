@@ -77,7 +77,11 @@ function casePage(
   if (upper !== undefined) add('id < ?', upper);
   if (lower !== undefined) add('id >= ?', lower);
   if (f.queue !== undefined)
-    add(`EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ? AND a.state IN ('todo', 'in_progress'))`, f.queue);
+    add(
+      `(queue = ? OR EXISTS (SELECT 1 FROM actions a WHERE a.case_id = cases.id AND a.queue = ? AND a.state IN ('todo', 'in_progress')))`,
+      f.queue,
+      f.queue,
+    );
   // LIKE is case-insensitive for ASCII in SQLite, as ILIKE is in PostgreSQL.
   if (f.q !== undefined) add(`(title LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')`, containsPattern(f.q), containsPattern(f.q));
   const sql = `SELECT * FROM (

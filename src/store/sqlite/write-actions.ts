@@ -4,11 +4,11 @@
 import type Database from 'better-sqlite3';
 import type { ActionWrite } from '../types.ts';
 import { MUTABLE_ACTION_COLUMNS, changedMutableColumns, columnValues, type ActionColumn } from '../rows.ts';
-import { MAX_CASE_DATA_BYTES, mergeRefusedEntry, mergesAfterClose, planEffects, type EffectPlan } from '../effects.ts';
+import { MAX_CASE_DATA_BYTES, inQueueOrder, mergeRefusedEntry, mergesAfterClose, planEffects, type EffectPlan } from '../effects.ts';
 import type { StepRun } from '../../processes/runner.ts';
 import { prepared } from './statements.ts';
 import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
-import { allocateInTransaction } from './allocate-task.ts';
+import { allocateInTransaction, moveToCaseQueues } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 import { boundNotifications } from './list-notifications.ts';
@@ -156,7 +156,8 @@ function applyEffects(db: Database.Database, plan: EffectPlan, keepNotifications
     notified.push(n.user);
   }
   if (notified.length > 0) boundNotifications(db, notified, keepNotifications);
-  for (const t of plan.allocations) allocateInTransaction(db, t);
+  const moved = plan.caseQueues.length > 0 ? moveToCaseQueues(db, plan.caseQueues) : [];
+  for (const t of moved.length > 0 ? inQueueOrder([...plan.allocations, ...moved]) : plan.allocations) allocateInTransaction(db, t);
   insertCaseEvents(db, plan.caseEvents);
   insertWebhookEventsTx(db, plan.events);
 }
