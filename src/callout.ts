@@ -22,6 +22,7 @@ import { ApiKeyService } from './api-keys/service.ts';
 import { ActionService } from './actions/service.ts';
 import { CallbackService } from './callbacks/service.ts';
 import { CaseService } from './cases/service.ts';
+import { CaseTaskService } from './cases/tasks.ts';
 import { NotificationService } from './notifications/service.ts';
 import { BulkLaunchService } from './bulk-launches/service.ts';
 import { BulkRunner } from './bulk-launches/runner.ts';
@@ -109,6 +110,8 @@ export class Callout {
   readonly actions: ActionService;
   readonly callbacks: CallbackService;
   readonly cases: CaseService;
+  /** Tasks added to a case by hand (POST /v1/cases/{id}/tasks). */
+  readonly caseTasks: CaseTaskService;
   readonly notifications: NotificationService;
   readonly bulkLaunches: BulkLaunchService;
   readonly bulkRunner: BulkRunner;
@@ -242,6 +245,7 @@ export class Callout {
       logger,
       engine,
     });
+    this.caseTasks = new CaseTaskService({ store, clock, actions: this.actions, engine, logger });
 
     // ---- webhooks out and signed inbound (W4a)
     const { pollIntervalMs: webhookPollMs, perSubscription, delivery, yieldToEngine, ...deliveryOptions } = opts.webhooks ?? {};

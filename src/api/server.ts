@@ -167,7 +167,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(actionTypesRoutes(callout.actionTypes), v1);
   await app.register(actionRoutes(callout.actions), v1);
   await app.register(callbackRoutes(callout.callbacks), v1);
-  await app.register(caseRoutes(callout.cases), v1);
+  await app.register(caseRoutes(callout.cases, callout.caseTasks), v1);
   await app.register(notificationRoutes(callout.notifications), v1);
   await app.register(apiKeysRoutes(callout.apiKeys), v1);
   await app.register(configFilesRoutes(callout.configFiles), v1);

@@ -6,7 +6,8 @@ import { userOf } from '../api/user.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import type { CaseService } from './service.ts';
-import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseViewSchema } from './schemas.ts';
+import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseTaskBody, CaseViewSchema } from './schemas.ts';
+import type { CaseTaskService } from './tasks.ts';
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
 import { ActionViewSchema } from '../actions/views.ts';
@@ -34,7 +35,7 @@ const CaseWithActions = Type.Object(
 const CasePage = Page(CaseViewSchema);
 
 export const caseRoutes =
-  (cases: CaseService): FastifyPluginAsyncTypebox =>
+  (cases: CaseService, caseTasks: CaseTaskService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['cases'];
     app.post(
@@ -71,6 +72,29 @@ export const caseRoutes =
     app.get('/cases/:id', { config: { roles: CASE_READERS }, schema: byId }, async (req) => cases.getCase(req.params.id));
     app.patch('/cases/:id', { config: { roles: CASE_WRITERS }, schema: { ...byId, body: CasePatchBody } }, async (req) =>
       cases.updateCase(req.params.id, req.body),
+    );
+    // A task added by hand: whoever may change the case may add work to it.
+    app.post(
+      '/cases/:id/tasks',
+      {
+        config: { roles: CASE_WRITERS },
+        schema: {
+          tags,
+          params: CaseIdParams,
+          headers: IdempotencyKeyHeaders,
+          body: CaseTaskBody,
+          response: created('The task: an action with no action type, To Do / Manual', { repeat: true, schema: ActionViewSchema }),
+        },
+      },
+      async (req, reply) => {
+        const user = userOf(req);
+        const key = idempotencyKeyOf(req.headers['idempotency-key'], user);
+        const r = await caseTasks.addTask(req.params.id, req.body, user, key ? { idempotencyKey: key } : {});
+        return reply
+          .code(r.created ? 201 : 200)
+          .header('location', `/v1/actions/${r.task.id}`)
+          .send(r.task);
+      },
     );
     app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) =>
       cases.closeCase(req.params.id, userOf(req)),

@@ -2,6 +2,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, StringEnum } from '../api/schemas.ts';
+import { MAX_TEXT_CHARS } from '../json-limits.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -11,6 +12,11 @@ const Data = Type.Record(Type.String(), Type.Unknown(), {
 });
 const Owner = Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { description: 'the user who receives escalations' });
 const Title = Type.String({ minLength: 1, maxLength: 500 });
+const QueueRef = Type.String({ minLength: 1, maxLength: 100, description: 'an existing queue, by name (a queue is named by its name)' });
+const Queue = Type.Union([QueueRef, Type.Null()], {
+  description:
+    "the case's own queue: where its work goes when nothing else names one (a manual step without a queue, an action whose type's allocation names none, a task added to the case); null for none",
+});
 
 export const CaseBody = Type.Object(
   {
@@ -18,6 +24,7 @@ export const CaseBody = Type.Object(
     title: Type.Optional(Title),
     data: Type.Optional(Data),
     owner: Type.Optional(Owner),
+    queue: Type.Optional(Queue),
   },
   { additionalProperties: false },
 );
@@ -28,6 +35,7 @@ export const CasePatchBody = Type.Object(
     title: Type.Optional(Title),
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'shallow-merged into the case data' })),
     owner: Type.Optional(Owner),
+    queue: Type.Optional(Queue),
   },
   { additionalProperties: false },
 );
@@ -37,7 +45,9 @@ export const CaseListQuery = Type.Object(
   {
     status: Type.Optional(StringEnum(['open', 'closed'] as const, { description: 'open or closed' })),
     owner: Type.Optional(Type.String({ maxLength: 200 })),
-    queue: Type.Optional(Type.String({ maxLength: 200, description: 'cases with an open action (To Do, In Progress) on this queue' })),
+    queue: Type.Optional(
+      Type.String({ maxLength: 200, description: 'cases whose own queue this is, or with an open action (To Do, In Progress) on it' }),
+    ),
     process: Type.Optional(Type.String({ maxLength: 200, description: 'process id or name' })),
     escalated: Type.Optional(Type.Boolean({ description: 'cases one of whose actions is escalated (true), or none (false)' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the title or the data' })),
@@ -57,6 +67,7 @@ export const CaseViewSchema = Type.Object(
     status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
     data: Type.Record(Type.String(), Type.Unknown()),
     owner: Type.Union([Type.String(), Type.Null()]),
+    queue: Type.Union([Type.String(), Type.Null()], { description: "the case's own queue, by name; null when it has none" }),
     escalated: Type.Boolean(),
     steps: Type.Array(
       Type.Object(
@@ -78,3 +89,22 @@ export const CaseViewSchema = Type.Object(
   { additionalProperties: false },
 );
 export type CaseView = Static<typeof CaseViewSchema>;
+
+/** POST /v1/cases/{id}/tasks: a task added to the case by hand. */
+export const CaseTaskBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 500, description: 'what the task asks; lists and cards show it' }),
+    queue: Type.Optional({ ...QueueRef, description: "the queue it goes to; absent: the case's own queue (422 when the case has none)" }),
+    assignee: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          'an existing, enabled user ("me" for the caller) who is a member of the queue; absent: the queue\'s allocation decides',
+      }),
+    ),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, description: "put on the task's timeline, by the caller" })),
+  },
+  { additionalProperties: false },
+);
+export type CaseTaskBody = Static<typeof CaseTaskBody>;

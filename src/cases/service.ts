@@ -48,6 +48,7 @@ export function caseView(c: CaseRow): CaseView {
     status: c.status ?? 'open',
     data: c.data,
     owner: c.owner,
+    queue: c.queue ?? null,
     escalated: c.escalated ?? false,
     steps: (c.steps ?? []).map((s) => ({ name: s.name, kind: s.kind, status: s.status, actionId: s.actionId, outcome: s.outcome })),
     createdAt: iso(c.createdAt)!,
@@ -73,6 +74,7 @@ export class CaseService {
       if (prior) return { case: prior, created: false };
     }
     if (body.owner !== undefined) await this.checkOwner(body.owner);
+    const queue = body.queue == null ? null : await this.queueNamed(body.queue);
     let definition: ProcessDefinition | null = null;
     let processId: string | null = null;
     if (body.process !== undefined) {
@@ -89,6 +91,7 @@ export class CaseService {
     const data = body.data ?? {};
     const row: CaseRow = { id: uuidv7(now), data, owner: body.owner ?? null, createdAt: now, updatedAt: now };
     if (body.title !== undefined) row.title = body.title;
+    if (queue !== null) row.queue = queue;
     if (definition) Object.assign(row, { process: processId, definition, status: 'open', steps: newCaseRun(definition, data).steps });
     try {
       await this.d.store.createCase(row, {
@@ -113,6 +116,13 @@ export class CaseService {
   private async checkOwner(owner: string | null): Promise<void> {
     const problem = owner === null ? undefined : await ownerProblem(owner, storedOwners(this.d.store));
     if (problem) throw new ValidationError([{ field: 'owner', message: problem }]);
+  }
+
+  /** The queue a request names, as it is stored (its name); a 422 naming `queue` when there is none. */
+  private async queueNamed(ref: string): Promise<string> {
+    const q = await this.d.store.getQueue(ref);
+    if (!q) throw new ValidationError([{ field: 'queue', message: `no queue ${JSON.stringify(ref)} exists` }]);
+    return q.name;
   }
 
   private async findLaunch(key: string, request: RequestHash): Promise<CaseWithActions | undefined> {
@@ -165,10 +175,12 @@ export class CaseService {
     return { items: rows.map(caseView), next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
   }
 
-  /** Changes the title, the owner or (merged shallowly) the data of an open case. */
+  /** Changes the title, the owner, the queue or (merged shallowly) the data of an open case. */
   async updateCase(id: string, patch: CasePatchBody): Promise<CaseWithActions> {
     checkLaunchLimits(patch, ['data']);
     if (patch.owner !== undefined) await this.checkOwner(patch.owner);
+    // Only where the case's work goes from now on: tasks already on a queue stay there.
+    const queue = patch.queue == null ? patch.queue : await this.queueNamed(patch.queue);
     for (let i = 0; i < 10; i++) {
       const c = await this.d.store.getCase(id);
       if (!c) throw new NotFoundError('Case', id);
@@ -183,6 +195,7 @@ export class CaseService {
         at: this.d.clock.now(),
         ...(patch.title !== undefined ? { title: patch.title } : {}),
         ...(patch.owner !== undefined ? { owner: patch.owner } : {}),
+        ...(queue !== undefined ? { queue } : {}),
         ...(patch.data !== undefined ? { dataPatch: patch.data } : {}),
       });
       if (ok) return this.getCase(id);

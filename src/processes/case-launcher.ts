@@ -45,10 +45,18 @@ export class CaseLauncher {
     };
   }
 
-  async launch(caseId: string, step: string, actionTypeId: string, input: Record<string, unknown>, now: number): Promise<StepLaunch> {
+  async launch(
+    caseId: string,
+    step: string,
+    actionTypeId: string,
+    input: Record<string, unknown>,
+    now: number,
+    caseQueue: string | null = null,
+  ): Promise<StepLaunch> {
     const type = await this.d.registry.actionType(actionTypeId);
     const refused = type.compiled.templates.refusal(input);
-    if (refused) return this.invalidInput(caseId, step, actionTypeId, input, [{ field: refused.field, message: refused.reason }], now);
+    if (refused)
+      return this.invalidInput(caseId, step, actionTypeId, input, [{ field: refused.field, message: refused.reason }], now, caseQueue);
     return this.plan(caseId, step, () => {
       const l = launchAction({
         id: uuidv7(now),
@@ -64,7 +72,10 @@ export class CaseLauncher {
     });
   }
 
-  /** The step's action straight in To Do / Invalid Input, on its action type's queue: never sent with wrong values. */
+  /**
+   * The step's action straight in To Do / Invalid Input, on its action type's queue (or, when the type
+   * names neither queue nor person, the case's): never sent with wrong values.
+   */
   async invalidInput(
     caseId: string,
     step: string,
@@ -72,6 +83,7 @@ export class CaseLauncher {
     input: Record<string, unknown>,
     errors: FieldError[],
     now: number,
+    caseQueue: string | null = null,
   ): Promise<StepLaunch> {
     const policy = await this.d.registry.policyOf({ actionTypeId });
     const message = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
@@ -82,7 +94,7 @@ export class CaseLauncher {
         caseId,
         input,
         reason: 'invalid_input',
-        queue: policy.allocation.queue,
+        queue: policy.allocation.queue ?? (policy.allocation.user === null ? caseQueue : null),
         assignee: policy.allocation.user,
         message,
         now,
@@ -91,8 +103,11 @@ export class CaseLauncher {
     );
   }
 
-  /** A manual step's task: an action with no action type, To Do / Manual on the step's queue. */
-  async task(caseId: string, step: string, queue: string, title: string, now: number): Promise<StepLaunch> {
+  /**
+   * A manual step's task: an action with no action type, To Do / Manual on the step's queue (or the
+   * case's; null when neither names one: it waits on the case for anyone to pick up).
+   */
+  async task(caseId: string, step: string, queue: string | null, title: string, now: number): Promise<StepLaunch> {
     return this.plan(caseId, step, () =>
       toDoAction({
         id: uuidv7(now),

@@ -167,7 +167,7 @@ export class CaseWorker {
       run = r.run;
       changed ||= r.changed;
       for (const eff of r.effects) {
-        const more = await this.perform(c.id, eff, now, dataPatch, launches, followUps);
+        const more = await this.perform(c.id, c.queue ?? null, eff, now, dataPatch, launches, followUps);
         if (eff.type === 'close_case') closedNow = true;
         events.push(...more);
       }
@@ -209,6 +209,7 @@ export class CaseWorker {
    */
   private async perform(
     caseId: string,
+    caseQueue: string | null,
     eff: CaseEffect,
     now: number,
     dataPatch: Record<string, unknown>,
@@ -225,13 +226,14 @@ export class CaseWorker {
     };
     switch (eff.type) {
       case 'launch_action': {
-        const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now);
+        const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now, caseQueue);
         return planned(s, eff.step, s.events);
       }
       case 'launch_invalid_input':
-        return planned(await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now), eff.step, []);
+        return planned(await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now, caseQueue), eff.step, []);
       case 'create_task':
-        return planned(await l.task(caseId, eff.step, eff.queue, eff.title, now), eff.step, []);
+        // A step that names no queue puts its task on the case's own (read with the case this write is guarded by).
+        return planned(await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now), eff.step, []);
       case 'merge_case_data':
         Object.assign(dataPatch, eff.data);
         return [];

@@ -104,7 +104,7 @@ describe('compileProcess', () => {
     expect(errors[2]!.message).toContain('cannot be used together with input');
   });
 
-  it('requires actionType on external steps, queue on manual steps and expression on map steps', () => {
+  it("requires actionType on external steps and expression on map steps; a manual step without queue uses its case's", () => {
     const errors = problems({
       name: 'p',
       steps: [
@@ -115,9 +115,17 @@ describe('compileProcess', () => {
     });
     expect(errors).toEqual([
       { field: 'steps[0].actionType', message: 'is required' },
-      { field: 'steps[1].queue', message: 'is required' },
       { field: 'steps[2].expression', message: 'is required' },
     ]);
+    const p = compileProcess({
+      name: 'p',
+      steps: [
+        { name: 'b', kind: 'manual' },
+        { name: 'c', kind: 'manual', queue: null },
+      ],
+    });
+    expect(p.steps.map((s) => (s as { queue: unknown }).queue)).toEqual([null, null]);
+    expect(problems({ name: 'p', steps: [{ name: 'b', kind: 'manual', queue: 7 }] }).map((e) => e.field)).toEqual(['steps[0].queue']);
   });
 
   it('refuses unknown kinds, settings of another kind, bad onFailure and waitForResponse, and bad names', () => {

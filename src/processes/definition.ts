@@ -31,7 +31,8 @@ interface StepBase {
 
 export interface ManualStep extends StepBase {
   readonly kind: 'manual';
-  readonly queue: string;
+  /** The queue its task goes to; null: the case's own queue (and none when the case has none). */
+  readonly queue: string | null;
 }
 
 export interface ExternalStep extends StepBase {
@@ -134,8 +135,10 @@ function compileStep(
 
   switch (kind) {
     case 'manual': {
-      const queue = reference(p, raw.queue, `${at}.queue`, 'queue', refs.queue);
-      return { ...base, kind, queue: queue ?? '' };
+      // Optional: a step without one puts its task on the case's own queue.
+      const queue =
+        raw.queue === undefined || raw.queue === null ? null : (reference(p, raw.queue, `${at}.queue`, 'queue', refs.queue) ?? '');
+      return { ...base, kind, queue };
     }
     case 'external': {
       const actionType = reference(p, raw.actionType, `${at}.actionType`, 'action type', refs.actionType);

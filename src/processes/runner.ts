@@ -73,7 +73,8 @@ export type CaseEffect =
   | { type: 'launch_action'; step: string; actionType: string; input: Record<string, unknown>; waitForResponse: boolean }
   /** Create the action straight in To Do / Invalid Input for a person: it is never sent. */
   | { type: 'launch_invalid_input'; step: string; actionType: string; input: Record<string, unknown>; errors: FieldError[] }
-  | { type: 'create_task'; step: string; queue: string; title: string }
+  /** `queue` null: the case's own queue. */
+  | { type: 'create_task'; step: string; queue: string | null; title: string }
   | { type: 'merge_case_data'; step: string; data: Record<string, unknown> }
   | { type: 'mark_escalated'; step: string }
   | { type: 'close_case' };

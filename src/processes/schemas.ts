@@ -29,7 +29,13 @@ export const ManualStepBody = Type.Object(
     name: StepName,
     kind: Type.Literal('manual'),
     title: Title,
-    queue: Type.String({ minLength: 1, maxLength: 200, description: 'queue id or name' }),
+    queue: OrNull(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "queue id or name; absent or null: the task goes to the case's own queue (none when the case has none)",
+      }),
+    ),
     when: When,
     onFailure: OnFailure,
   },

@@ -1,0 +1,149 @@
+// Ad-hoc tasks on a case (POST /v1/cases/{id}/tasks): work a person adds to a case by hand, beside
+// its process's steps. Each is the same kind of action a manual step creates (no action type, To Do /
+// Manual, SPEC 10.1) on the given queue or the case's own, allocated by that queue as it is inserted,
+// and submitted to the queue's provider when the queue is integrated with one. It is no step of the
+// process: the process neither waits for it nor closes on it; closing the case closes it (closeCase).
+
+import { ConflictError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import type { QueueRow, Store } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
+import { toDoAction } from '../lifecycle/manual.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
+import type { ActionService } from '../actions/service.ts';
+import type { ActionView } from '../actions/views.ts';
+import type { Engine } from '../engine/engine.ts';
+import { queueMembers } from '../store/allocation.ts';
+import type { CaseTaskBody } from './schemas.ts';
+
+export interface CaseTaskDeps {
+  store: Store;
+  clock: Clock;
+  actions: Pick<ActionService, 'view'>;
+  /** Its webhook events (action.launched) and its integrated queues (the provider's Submit Request). */
+  engine: Pick<Engine, 'webhookEvents' | 'integrations'>;
+  logger?: Logger;
+}
+
+export class CaseTaskService {
+  constructor(private readonly d: CaseTaskDeps) {}
+
+  /**
+   * Adds a task to an open case; `user` is the caller ("me" as the assignee names them). With an
+   * idempotency key, the same request again answers the first task (created: false).
+   */
+  async addTask(
+    caseId: string,
+    body: CaseTaskBody,
+    user: string,
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<{ task: ActionView; created: boolean }> {
+    // The case is part of what the key stands for: the same key on another case is another request.
+    const request = opts.idempotencyKey !== undefined ? requestHash({ caseId, ...body }) : undefined;
+    if (opts.idempotencyKey !== undefined) {
+      const prior = await this.findLaunch(opts.idempotencyKey, request!);
+      if (prior) return { task: prior, created: false };
+    }
+    const c = await this.d.store.getCase(caseId);
+    if (!c) throw new NotFoundError('Case', caseId);
+    if (c.status === 'closed') throw new InvalidStateError('The case is closed: it takes no new tasks');
+
+    const p = new Problems();
+    if (body.title.trim() === '') p.add('title', 'must not be only spaces');
+    if (body.note !== undefined && body.note.trim() === '') p.add('note', 'must not be only spaces');
+    let queue: QueueRow | undefined;
+    if (body.queue !== undefined) {
+      queue = await this.d.store.getQueue(body.queue);
+      if (!queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
+    } else if (c.queue) {
+      queue = await this.d.store.getQueue(c.queue);
+      // Queues are never deleted, so this is a store edited by hand: said rather than a task put nowhere.
+      if (!queue) p.add('queue', `the case's queue ${JSON.stringify(c.queue)} no longer exists: name a queue`);
+    } else p.add('queue', 'the case has no queue: name the queue the task goes to');
+    // As POST /v1/actions/{id}/assign checks a person given with a queue.
+    const assignee = body.assignee === 'me' ? user : body.assignee;
+    if (assignee !== undefined && queue) {
+      const u = body.assignee === 'me' ? undefined : await this.d.store.getUser(assignee);
+      if (body.assignee !== 'me' && !u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
+      else if (u?.disabled) p.add('assignee', `${assignee} is disabled`);
+      else if (!queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
+    }
+    p.throwIfAny();
+
+    const now = this.d.clock.now();
+    const actor = `user:${user}` as const;
+    const built = toDoAction({
+      id: uuidv7(now),
+      actionTypeId: null,
+      caseId,
+      // As a manual step's task: the title is what lists and cards show.
+      input: { title: body.title },
+      reason: 'manual',
+      queue: queue!.name,
+      // Named: theirs at once; else the queue's allocation picks someone in the insert's transaction.
+      assignee: assignee ?? null,
+      message: body.title,
+      now,
+      actor,
+    });
+    const timeline = [...built.timeline];
+    if (assignee !== undefined)
+      timeline.push({
+        at: now,
+        actor,
+        kind: 'allocated',
+        message: `Assigned to ${assignee} on queue ${queue!.name}`,
+        data: { queue: queue!.name, assignee },
+      });
+    if (body.note !== undefined) timeline.push({ at: now, actor, kind: 'message', message: body.note });
+    const events = this.d.engine.webhookEvents?.forLaunch(built.action);
+    try {
+      await this.d.store.insertActions([
+        {
+          action: built.action,
+          timeline,
+          ...(events ? { events } : {}),
+          ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: request!.hash } : {}),
+        },
+      ]);
+    } catch (err) {
+      // Two requests with one key raced: the loser answers with the winner's task.
+      const prior =
+        opts.idempotencyKey !== undefined && err instanceof ConflictError
+          ? await this.findLaunch(opts.idempotencyKey, request!)
+          : undefined;
+      if (prior) return { task: prior, created: false };
+      throw err;
+    }
+    await this.submit(built.action.id);
+    const stored = await this.d.store.getAction(built.action.id);
+    return { task: await this.d.actions.view(stored ?? built.action), created: true };
+  }
+
+  /**
+   * On a queue integrated with a provider the task goes to it as a step's task does (its Submit
+   * Request, sent once however often this runs). A failure is logged, not answered: the task exists,
+   * and assigning it to the queue again submits it.
+   */
+  private async submit(id: string): Promise<void> {
+    const integrations = this.d.engine.integrations;
+    if (integrations === null) return;
+    try {
+      const task = await this.d.store.getAction(id);
+      if (task) await integrations.taskCreated(task);
+    } catch (err) {
+      this.d.logger?.warn(
+        { err, actionId: id },
+        'submitting a new task to its queue’s provider failed; assign it to the queue again to retry',
+      );
+    }
+  }
+
+  private async findLaunch(key: string, request: RequestHash): Promise<ActionView | undefined> {
+    const prior = await this.d.store.getActionByLaunchKey(key);
+    if (!prior) return undefined;
+    if (!request.matches(prior.launchHash)) throw new ConflictError('This Idempotency-Key was used for a different request');
+    return this.d.actions.view(prior.action as ActionRecord);
+  }
+}

@@ -1,0 +1,255 @@
+// A case's own queue (SPEC 1: a case has an owner and a queue) and tasks added to a case by hand
+// (POST /v1/cases/{id}/tasks). The queue is named on create and PATCH, shown by name, found by the
+// cases list's `queue` filter, and is where a manual step that names no queue and a task added without
+// one go. Bad input is a 422 naming the field and changes nothing.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actionType, connector, type Harness } from '../helpers/harness.ts';
+import { waitForCase } from '../helpers/cases.ts';
+import { PROVIDER_FIELDS, storeHarnesses } from '../helpers/store-harnesses.ts';
+
+const fieldsOf = (body: { errors?: Array<{ field: string }> }): string[] => (body.errors ?? []).map((e) => e.field);
+
+for (const backend of storeHarnesses)
+  describe(`${backend.name}: a case's queue and the tasks added to it`, () => {
+    let h: Harness;
+    let builderKey: string;
+
+    beforeAll(async () => {
+      h = await backend.open();
+      for (const name of ['alice', 'bob', 'carol', 'dan']) expect((await h.api('POST', '/v1/users', { name })).status).toBe(201);
+      expect((await h.api('PATCH', '/v1/users/dan', { disabled: true })).status).toBe(200);
+      expect((await h.api('POST', '/v1/queues', { name: 'hr', members: ['alice', 'bob', 'dan'], allocation: 'round_robin' })).status).toBe(
+        201,
+      );
+      expect((await h.api('POST', '/v1/queues', { name: 'it', members: ['carol'], allocation: 'none' })).status).toBe(201);
+      const k = await h.api('POST', '/v1/api-keys', { name: 'builder-bee', roles: ['builder'] });
+      expect(k.status, JSON.stringify(k.body)).toBe(201);
+      builderKey = k.body.key as string;
+    });
+    afterAll(async () => h?.close());
+
+    /** A process whose one manual step names no queue (new here: a manual step's queue was required). */
+    let approve: Promise<void> | undefined;
+    const approveProcess = (): Promise<void> =>
+      (approve ??= h
+        .api('POST', '/v1/processes', { name: 'approve', steps: [{ name: 'approve', kind: 'manual', title: 'Approve it' }] })
+        .then((p) => expect(p.status, JSON.stringify(p.body)).toBe(201)));
+
+    const listIds = async (query: string): Promise<string[]> =>
+      ((await h.api('GET', `/v1/cases?${query}`)).body.items as Array<{ id: string }>).map((c) => c.id);
+
+    it('a case is created on a queue, shows it by name, and PATCH changes it or clears it with null', async () => {
+      const c = await h.api('POST', '/v1/cases', { title: 'Laptop', queue: 'hr' });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      expect(c.body.queue).toBe('hr');
+      expect((await h.api('GET', `/v1/cases/${c.body.id}`)).body.queue).toBe('hr');
+      const listed = (await h.api('GET', '/v1/cases?limit=500')).body.items.find((x: { id: string }) => x.id === c.body.id);
+      expect(listed.queue).toBe('hr');
+      expect((await h.api('PATCH', `/v1/cases/${c.body.id}`, { queue: 'it' })).body.queue).toBe('it');
+      expect((await h.api('PATCH', `/v1/cases/${c.body.id}`, { title: 'Laptop!' })).body.queue).toBe('it');
+      const cleared = await h.api('PATCH', `/v1/cases/${c.body.id}`, { queue: null });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.queue).toBeNull();
+      expect((await h.api('GET', `/v1/cases/${c.body.id}`)).body.queue).toBeNull();
+      expect((await h.api('POST', '/v1/cases', { title: 'none' })).body.queue).toBeNull();
+    });
+
+    it('GET /v1/cases?queue= finds cases whose own queue it is as well as those with open work on it', async () => {
+      const own = (await h.api('POST', '/v1/cases', { title: 'own', queue: 'it' })).body.id as string;
+      const other = (await h.api('POST', '/v1/cases', { title: 'other', queue: 'hr' })).body.id as string;
+      const working = (await h.api('POST', '/v1/cases', { title: 'working' })).body.id as string;
+      expect((await h.api('POST', `/v1/cases/${working}/tasks`, { title: 'Do it', queue: 'it' })).status).toBe(201);
+      const onIt = await listIds('queue=it&limit=500');
+      expect(onIt).toContain(own);
+      expect(onIt).toContain(working);
+      expect(onIt).not.toContain(other);
+    });
+
+    it('refuses an unknown queue, a 10,000-character one and one of the wrong type, naming `queue`, and changes nothing', async () => {
+      const before = (await h.api('GET', '/v1/cases?limit=500')).body.items.length as number;
+      for (const queue of ['nope', 'x'.repeat(10_000), 7, '', ['hr'], { name: 'hr' }]) {
+        const r = await h.api('POST', '/v1/cases', { title: 'bad', queue });
+        expect(r.status, JSON.stringify(queue).slice(0, 40)).toBe(422);
+        expect(
+          fieldsOf(r.body).some((f) => f.includes('queue')),
+          JSON.stringify(r.body).slice(0, 300),
+        ).toBe(true);
+      }
+      expect((await h.api('GET', '/v1/cases?limit=500')).body.items.length).toBe(before);
+      const c = (await h.api('POST', '/v1/cases', { title: 'kept', queue: 'hr' })).body.id as string;
+      for (const queue of ['nope', 'x'.repeat(10_000), 7, false]) {
+        const r = await h.api('PATCH', `/v1/cases/${c}`, { queue, title: 'changed' });
+        expect(r.status).toBe(422);
+        expect(fieldsOf(r.body).some((f) => f.includes('queue'))).toBe(true);
+      }
+      const after = (await h.api('GET', `/v1/cases/${c}`)).body;
+      expect(after.queue).toBe('hr');
+      expect(after.title).toBe('kept');
+    });
+
+    it("a manual step that names no queue puts its task on the case's queue, allocated by it; on a case without one, on none", async () => {
+      await approveProcess();
+      const c = await h.api('POST', '/v1/cases', { process: 'approve', title: 'Ann joins', queue: 'hr' });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      const run = await waitForCase(h, c.body.id, (x) => x.steps[0].actionId !== null);
+      const task = (await h.api('GET', `/v1/actions/${run.steps[0].actionId}`)).body;
+      expect(task).toMatchObject({ state: 'todo', reason: 'manual', queue: 'hr' });
+      expect(['alice', 'bob']).toContain(task.assignee);
+
+      const bare = await h.api('POST', '/v1/cases', { process: 'approve', title: 'No queue' });
+      const bareRun = await waitForCase(h, bare.body.id, (x) => x.steps[0].actionId !== null);
+      expect(bareRun.steps[0].status).toBe('waiting_for_person');
+      expect((await h.api('GET', `/v1/actions/${bareRun.steps[0].actionId}`)).body).toMatchObject({
+        state: 'todo',
+        queue: null,
+        assignee: null,
+      });
+    });
+
+    it("a task added without a queue goes to the case's queue and is allocated by it; with one, to that queue", async () => {
+      const c = (await h.api('POST', '/v1/cases', { title: 'Onboard', queue: 'hr' })).body.id as string;
+      const r = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Call the new starter', note: 'before Monday' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect(r.headers.location).toBe(`/v1/actions/${r.body.id}`);
+      expect(r.body).toMatchObject({ caseId: c, actionType: null, state: 'todo', reason: 'manual', queue: 'hr' });
+      expect(['alice', 'bob']).toContain(r.body.assignee);
+      const timeline = JSON.stringify((await h.api('GET', `/v1/actions/${r.body.id}/timeline`)).body.items);
+      expect(timeline).toContain('Call the new starter');
+      expect(timeline).toContain('before Monday');
+      expect(timeline).toContain('user:CALLOUT_ADMIN_KEY');
+
+      const onIt = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Order a desk', queue: 'it' });
+      expect(onIt.body).toMatchObject({ queue: 'it', assignee: null });
+      const toCarol = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Badge', queue: 'it', assignee: 'carol' });
+      expect(toCarol.body).toMatchObject({ queue: 'it', assignee: 'carol', state: 'todo' });
+      const ids = ((await h.api('GET', `/v1/actions?caseId=${c}`)).body.items as Array<{ id: string }>).map((a) => a.id);
+      expect(ids).toEqual(expect.arrayContaining([r.body.id, onIt.body.id, toCarol.body.id]));
+    });
+
+    it('refuses a task with no queue anywhere, an unknown queue or assignee, one not in the queue, disabled, or of the wrong types; nothing is added', async () => {
+      const plain = (await h.api('POST', '/v1/cases', { title: 'plain' })).body.id as string;
+      const onHr = (await h.api('POST', '/v1/cases', { title: 'on hr', queue: 'hr' })).body.id as string;
+      const cases: Array<[string, unknown, string]> = [
+        [plain, { title: 'x' }, 'queue'],
+        [onHr, { title: 'x', queue: 'nope' }, 'queue'],
+        [onHr, { title: 'x', queue: 'q'.repeat(10_000) }, 'queue'],
+        [onHr, { title: 'x', assignee: 'nobody' }, 'assignee'],
+        [onHr, { title: 'x', assignee: 'carol' }, 'assignee'],
+        [onHr, { title: 'x', assignee: 'dan' }, 'assignee'],
+        [onHr, { title: 'x', queue: 7 }, 'queue'],
+        [onHr, { title: 7 }, 'title'],
+        [onHr, { title: '' }, 'title'],
+        [onHr, { title: '   ' }, 'title'],
+        [onHr, { title: 't'.repeat(10_000) }, 'title'],
+        [onHr, {}, 'title'],
+        [onHr, { title: 'x', extra: 1 }, 'extra'],
+        [onHr, { title: 'x', note: 5 }, 'note'],
+      ];
+      for (const [kase, body, field] of cases) {
+        const r = await h.api('POST', `/v1/cases/${kase}/tasks`, body);
+        expect(r.status, JSON.stringify(body).slice(0, 60)).toBe(422);
+        expect(JSON.stringify(r.body), JSON.stringify(body).slice(0, 60)).toContain(field);
+      }
+      for (const kase of [plain, onHr]) expect((await h.api('GET', `/v1/actions?caseId=${kase}`)).body.items).toEqual([]);
+      expect((await h.api('POST', '/v1/cases/no-such-case/tasks', { title: 'x', queue: 'hr' })).status).toBe(404);
+      // Who may change a case may add tasks to it; a builder may not.
+      const denied = await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'x' }, { authorization: `Bearer ${builderKey}` });
+      expect(denied.status).toBe(403);
+      expect((await h.api('GET', `/v1/actions?caseId=${onHr}`)).body.items).toEqual([]);
+    });
+
+    it('refuses a task on a closed case with 409, and closing a case closes the tasks added to it', async () => {
+      const c = (await h.api('POST', '/v1/cases', { title: 'closing', queue: 'it' })).body.id as string;
+      const t = (await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Open work' })).body.id as string;
+      expect((await h.api('POST', `/v1/cases/${c}/close`)).body.status).toBe('closed');
+      const a = await h.waitFor(t, (x) => x.state === 'closed', 5_000);
+      expect(a.resolution).toBe('not_done_successfully');
+      const r = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Too late' });
+      expect(r.status).toBe(409);
+      expect((await h.api('GET', `/v1/actions?caseId=${c}`)).body.items).toHaveLength(1);
+    });
+
+    it("a task added to a process's case does not hold the process: the last step done closes the case as before", async () => {
+      await approveProcess();
+      const c = (await h.api('POST', '/v1/cases', { process: 'approve', title: 'Ben joins', queue: 'hr' })).body.id as string;
+      const run = await waitForCase(h, c, (x) => x.steps[0].actionId !== null);
+      const extra = (await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Extra check', queue: 'it' })).body.id as string;
+      const done = await h.api('POST', `/v1/actions/${run.steps[0].actionId}/complete`, { resolution: 'done_successfully' });
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      const closed = await waitForCase(h, c, (x) => x.status === 'closed');
+      expect(closed.steps[0].status).toBe('done');
+      // It stays workable, as an action launched onto the case by hand does; closing the case (again) closes it.
+      expect((await h.api('GET', `/v1/actions/${extra}`)).body.state).toBe('todo');
+      expect((await h.api('POST', `/v1/cases/${c}/close`)).status).toBe(200);
+      expect((await h.waitFor(extra, (x) => x.state === 'closed', 5_000)).resolution).toBe('not_done_successfully');
+    });
+
+    it('the same Idempotency-Key twice adds one task and answers it again; with another body, 409', async () => {
+      const c = (await h.api('POST', '/v1/cases', { title: 'idem', queue: 'it' })).body.id as string;
+      const other = (await h.api('POST', '/v1/cases', { title: 'idem-2', queue: 'it' })).body.id as string;
+      const key = { 'idempotency-key': `task-${backend.name}` };
+      const first = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Once' }, key);
+      const again = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Once' }, key);
+      expect(first.status).toBe(201);
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+      expect((await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Twice' }, key)).status).toBe(409);
+      expect((await h.api('POST', `/v1/cases/${other}/tasks`, { title: 'Once' }, key)).status).toBe(409);
+      expect((await h.api('GET', `/v1/actions?caseId=${c}`)).body.items).toHaveLength(1);
+      expect((await h.api('GET', `/v1/actions?caseId=${other}`)).body.items).toHaveLength(0);
+    });
+
+    it("an action whose type names no queue lands in To Do on its case's queue, allocated there; a type's own queue comes first", async () => {
+      await connector(h, { name: 'desk' });
+      await actionType(h, { name: 'refused', connector: 'desk', path: '/status/400' });
+      await actionType(h, { name: 'refused-to-it', connector: 'desk', path: '/status/400', allocation: { queue: 'it' } });
+      const onHr = (await h.api('POST', '/v1/cases', { title: 'refusals', queue: 'hr' })).body.id as string;
+      const plain = (await h.api('POST', '/v1/cases', { title: 'refusals, no queue' })).body.id as string;
+      const launch = async (actionType: string, caseId: string): Promise<string> => {
+        const r = await h.api('POST', '/v1/actions', { actionType, caseId });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        return r.body.id as string;
+      };
+      const toCase = await h.waitFor(await launch('refused', onHr), (a) => a.state === 'todo', 10_000);
+      expect(toCase).toMatchObject({ reason: 'request_rejected', queue: 'hr' });
+      expect(['alice', 'bob']).toContain(toCase.assignee);
+      expect(JSON.stringify((await h.api('GET', `/v1/actions/${toCase.id}/timeline`)).body.items)).toContain("its case's queue");
+      expect(await h.waitFor(await launch('refused-to-it', onHr), (a) => a.state === 'todo', 10_000)).toMatchObject({
+        queue: 'it',
+        assignee: null,
+      });
+      expect(await h.waitFor(await launch('refused', plain), (a) => a.state === 'todo', 10_000)).toMatchObject({
+        queue: null,
+        assignee: null,
+      });
+    });
+
+    it("a task added on a queue integrated with a provider is submitted to it, as a step's task is", async () => {
+      await connector(h);
+      for (const name of ['submit', 'update', 'close', 'reject'])
+        await actionType(h, { name: `prv-${name}`, path: '/ok', fields: PROVIDER_FIELDS });
+      const integration = {
+        connector: 'vendor',
+        onAssign: 'prv-submit',
+        onUpdate: 'prv-update',
+        onClose: 'prv-close',
+        onResolutionRejected: 'prv-reject',
+      };
+      expect((await h.api('POST', '/v1/queues', { name: 'vendor-desk', integration })).status).toBe(201);
+      const c = (await h.api('POST', '/v1/cases', { title: 'printer', queue: 'vendor-desk' })).body.id as string;
+      const t = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Fix the printer' });
+      expect(t.status, JSON.stringify(t.body)).toBe(201);
+      await expect
+        .poll(
+          async () =>
+            ((await h.api('GET', `/v1/actions/${t.body.id}/integration-log`)).body.items as Array<{ requestType: string }>).map(
+              (e) => e.requestType,
+            ),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toContain('Submit Request');
+    });
+  });
