@@ -46,7 +46,7 @@ describe('cases and the builder of processes, queues and users', () => {
     const steps = builder.getByLabel('Steps (JSON)');
     await steps.fill('[{ "name": "approve", "kind": "manual" ');
     await expect.poll(() => builder.getByTestId('steps-check').textContent()).toMatch(/^Not JSON yet/);
-    await steps.fill(JSON.stringify([{ name: 'approve', kind: 'manual', title: 'Approve the laptop' }]));
+    await steps.fill(JSON.stringify([{ name: 'approve', kind: 'manual', title: 'Approve the laptop', queue: '' }]));
     await builder.getByRole('button', { name: 'Create process' }).click();
     await expect.poll(() => builder.getByTestId('field-errors').textContent()).toContain('queue');
     expect((await h.api('GET', '/v1/processes')).body.items).toHaveLength(0);

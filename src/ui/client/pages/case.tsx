@@ -9,6 +9,7 @@ import { api, readNewestTimeline, titleOf, type ActionView, type Session } from 
 import { ErrorBox, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
+import { AddTaskForm, CaseQueueForm } from './case-work.tsx';
 
 export interface CaseStep {
   name: string;
@@ -25,6 +26,7 @@ export interface CaseView {
   status: 'open' | 'closed';
   data: Record<string, unknown>;
   owner: string | null;
+  queue: string | null;
   escalated: boolean;
   steps: CaseStep[];
   createdAt: string;
@@ -166,6 +168,8 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         </dd>
         <dt>Owner</dt>
         <dd>{k.owner ?? '—'}</dd>
+        <dt>Queue</dt>
+        <dd data-testid="case-queue">{k.queue ?? '—'}</dd>
         <dt>Updated</dt>
         <dd>
           <Time iso={k.updatedAt} />
@@ -179,6 +183,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
           </>
         )}
       </dl>
+      {open && <CaseQueueForm caseId={k.id} queue={k.queue} session={session} onChange={c.reload} />}
       {escalated.length > 0 && (
         <p class="error" role="status">
           Escalated: {escalated.map(titleOf).join(', ')} — Closed - Not Done Successfully.
@@ -221,6 +226,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
           ))}
         </>
       )}
+      {open && <AddTaskForm caseId={k.id} queue={k.queue} session={session} onChange={c.reload} />}
       <h2>Data</h2>
       <pre>{JSON.stringify(k.data, null, 2)}</pre>
       <h2>Actions</h2>

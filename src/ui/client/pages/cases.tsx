@@ -94,6 +94,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
               <th scope="col">Process</th>
               <th scope="col">Status</th>
               <th scope="col">Owner</th>
+              <th scope="col">Queue</th>
               <th scope="col">Updated</th>
             </tr>
           </thead>
@@ -107,6 +108,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
                 <td>{k.process ?? '—'}</td>
                 <td>{k.status === 'open' ? 'Open' : 'Closed'}</td>
                 <td>{k.owner ?? '—'}</td>
+                <td>{k.queue ?? '—'}</td>
                 <td>
                   <Time iso={k.updatedAt} />
                 </td>

@@ -121,7 +121,7 @@ export function ProcessPage({ name }: { name: string }) {
         <Field
           label="Steps (JSON)"
           id="p-steps"
-          hint="An array of steps: manual (name, queue), external (name, actionType, input as JSONata over { case, steps }) or map (name, expression)."
+          hint="An array of steps: manual (name; queue, else the case’s queue), external (name, actionType, input as JSONata over { case, steps }) or map (name, expression)."
         >
           <textarea
             id="p-steps"

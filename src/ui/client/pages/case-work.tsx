@@ -1,0 +1,120 @@
+// The case page's own controls for where its work goes: the case's queue (change or clear it), and
+// 'Add task', a task added to the case by hand (POST /v1/cases/{id}/tasks) on a queue that defaults to
+// the case's, optionally straight to a member of it.
+
+import { useState } from 'preact/hooks';
+import { api, can, type Session } from '../api.ts';
+import { ErrorBox, announce } from '../components.tsx';
+
+interface Props {
+  caseId: string;
+  queue: string | null;
+  session: Session;
+  onChange: () => void;
+}
+
+/** Runs one request of a form: busy meanwhile, its error shown, the page told to read the case again. */
+function useSubmit(onChange: () => void) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (send: () => Promise<unknown>, said: string): Promise<boolean> => {
+    setBusy(true);
+    try {
+      await send();
+      setError(null);
+      announce(said);
+      onChange();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, run };
+}
+
+export function CaseQueueForm({ caseId, queue, session, onChange }: Props) {
+  const [value, setValue] = useState('');
+  const { error, busy, run } = useSubmit(onChange);
+  if (!can(session, 'operator')) return null;
+  const path = `/v1/cases/${encodeURIComponent(caseId)}`;
+  return (
+    <>
+      <ErrorBox error={error} />
+      <form
+        class="inline case-queue"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(() => api('PATCH', path, { queue: value.trim() }), `Case queue set to ${value.trim()}`).then((ok) => ok && setValue(''));
+        }}
+      >
+        <label for="case-queue">Change queue</label>
+        <input
+          id="case-queue"
+          value={value}
+          required
+          maxLength={100}
+          placeholder={queue ?? 'queue name'}
+          onInput={(e) => setValue(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={busy}>
+          Set queue
+        </button>
+        {queue !== null && (
+          <button type="button" disabled={busy} onClick={() => void run(() => api('PATCH', path, { queue: null }), 'Case queue cleared')}>
+            Clear queue
+          </button>
+        )}
+      </form>
+    </>
+  );
+}
+
+export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
+  const [title, setTitle] = useState('');
+  const [taskQueue, setTaskQueue] = useState<string | null>(null);
+  const [assignee, setAssignee] = useState('');
+  const { error, busy, run } = useSubmit(onChange);
+  if (!can(session, 'operator')) return null;
+  // The case's queue until the operator types another.
+  const shownQueue = taskQueue ?? queue ?? '';
+  return (
+    <section aria-labelledby="add-task-h">
+      <h2 id="add-task-h">Add task</h2>
+      <ErrorBox error={error} />
+      <form
+        class="add-task"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const body: Record<string, string> = { title: title.trim() };
+          if (shownQueue.trim()) body.queue = shownQueue.trim();
+          if (assignee.trim()) body.assignee = assignee.trim();
+          void run(() => api('POST', `/v1/cases/${encodeURIComponent(caseId)}/tasks`, body), 'Task added').then((ok) => {
+            if (!ok) return;
+            setTitle('');
+            setTaskQueue(null);
+            setAssignee('');
+          });
+        }}
+      >
+        <label for="add-task-title">Title</label>
+        <input id="add-task-title" value={title} required maxLength={500} onInput={(e) => setTitle(e.currentTarget.value)} />
+        <label for="add-task-queue">Queue</label>
+        <input id="add-task-queue" value={shownQueue} maxLength={100} onInput={(e) => setTaskQueue(e.currentTarget.value)} />
+        <label for="add-task-assignee">Assignee (optional)</label>
+        <input
+          id="add-task-assignee"
+          value={assignee}
+          maxLength={64}
+          placeholder="the queue decides"
+          onInput={(e) => setAssignee(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={busy}>
+          Add task
+        </button>
+      </form>
+    </section>
+  );
+}
