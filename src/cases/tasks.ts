@@ -20,7 +20,7 @@ import type { CaseTaskBody } from './schemas.ts';
 export interface CaseTaskDeps {
   store: Store;
   clock: Clock;
-  actions: Pick<ActionService, 'view'>;
+  actions: Pick<ActionService, 'view' | 'complete'>;
   /** Its webhook events (action.launched) and its integrated queues (the provider's Submit Request). */
   engine: Pick<Engine, 'webhookEvents' | 'integrations'>;
   logger?: Logger;
@@ -115,6 +115,17 @@ export class CaseTaskService {
           : undefined;
       if (prior) return { task: prior, created: false };
       throw err;
+    }
+    // A close that read the case's open work just before this insert did not see the task: closed
+    // here as the close would have closed it, and the caller told the case is closed.
+    if ((await this.d.store.getCase(caseId))?.status === 'closed') {
+      await this.d.actions.complete(
+        built.action.id,
+        'system',
+        { resolution: 'not_done_successfully', note: 'Closed with its case' },
+        { override: true },
+      );
+      throw new InvalidStateError('The case was closed while the task was added; the task is closed with it');
     }
     await this.submit(built.action.id);
     const stored = await this.d.store.getAction(built.action.id);

@@ -170,6 +170,27 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/actions?caseId=${c}`)).body.items).toHaveLength(1);
     });
 
+    it('a case closed while a task is added closes that task too, and the request is told (409)', async () => {
+      const c = (await h.api('POST', '/v1/cases', { title: 'racing', queue: 'it' })).body.id as string;
+      const store = h.callout.store;
+      const insert = store.insertActions.bind(store);
+      // The close lands after the task's request read the case open, before its insert.
+      store.insertActions = async (items) => {
+        store.insertActions = insert;
+        expect((await h.api('POST', `/v1/cases/${c}/close`)).body.status).toBe('closed');
+        return insert(items);
+      };
+      try {
+        const r = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Late' });
+        expect(r.status, JSON.stringify(r.body)).toBe(409);
+      } finally {
+        store.insertActions = insert;
+      }
+      const items = (await h.api('GET', `/v1/actions?caseId=${c}`)).body.items as Array<{ state: string; resolution: string }>;
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ state: 'closed', resolution: 'not_done_successfully' });
+    });
+
     it("a task added to a process's case does not hold the process: the last step done closes the case as before", async () => {
       await approveProcess();
       const c = (await h.api('POST', '/v1/cases', { process: 'approve', title: 'Ben joins', queue: 'hr' })).body.id as string;
