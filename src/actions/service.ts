@@ -171,14 +171,21 @@ export class ActionService {
   /** Fields other parts add to a view (integrated queues: a handed-back task's solution); set by the composition root. */
   viewExtras: ((a: ActionRecord) => Promise<Partial<ActionView>>) | null = null;
 
-  private async baseView(a: ActionRecord): Promise<ActionView> {
+  private async baseView(a: ActionRecord, again = true): Promise<ActionView> {
     if (a.actionTypeId === null) return actionView(a, MANUAL_POLICY, null);
     const t = await this.registry.actionType(a.actionTypeId);
     const v = actionView(a, t.compiled.policy, t.compiled.spec.name);
     if (a.phase !== 'throttled') return v;
     // A claim keeps the phase `throttled` (so a hold is noted once, not at every look): claimed, the
     // action is being sent (or about to be, or held again), and its due time is the claim's lease.
-    if ((await this.store.actionLeaseOwner(a.id)) !== null) return Object.assign(v, { phase: 'sending', throttledUntil: null });
+    const lease = await this.store.actionLease(a.id);
+    if (lease?.owner != null) return Object.assign(v, { phase: 'sending', throttledUntil: null });
+    // No claim now, but the record read before may be of a claim whose attempt has just ended (closed,
+    // or held again): the record as it is now says which, not a hold timed by the ended claim's lease.
+    if (again && lease !== undefined && lease.version !== a.version) {
+      const now = await this.store.getAction(a.id);
+      if (now) return this.baseView(now, false);
+    }
     v.heldBy = await this.heldBy(a.id, t.compiled.spec.connectorId);
     return v;
   }

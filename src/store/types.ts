@@ -339,8 +339,11 @@ export interface Store {
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;
-  /** The node holding the action's claim (sending it, or about to send or hold it again), or null. */
-  actionLeaseOwner(id: string): Promise<string | null>;
+  /**
+   * The node holding the action's claim (sending it, or about to send or hold it again), or null; and
+   * the record's version as it is now (a record read before may be of a claim since ended).
+   */
+  actionLease(id: string): Promise<{ owner: string | null; version: number } | undefined>;
   getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
   /**

@@ -1,6 +1,7 @@
 // An action held by a limit, once claimed and sent, is shown as being sent: a claim keeps the phase
 // `throttled` (so a hold is noted once), and the view used to show it held, with the claim's lease as
-// `throttledUntil`, for as long as its attempt took. Both stores.
+// `throttledUntil`, for as long as its attempt took; and a look racing the attempt's end showed it held
+// with the ended claim's lease as its time. Both stores.
 
 import { describe, expect, it } from 'vitest';
 import { NODE_BACKENDS } from '../helpers/callout-node.ts';
@@ -39,6 +40,32 @@ for (const backend of NODE_BACKENDS)
         expect(inFlight.length).toBeGreaterThan(10);
         expect(inFlight.filter((s) => s.phase !== 'sending' || s.throttledUntil !== null || s.heldBy !== undefined)).toEqual([]);
         expect(mock.sends(second)).toBe(1);
+      } finally {
+        await close();
+      }
+    }, 30_000);
+
+    it('a record read while claimed, whose attempt ended before its claim was looked up, is shown as it now is', async () => {
+      const { c, close } = await backend.open();
+      try {
+        await c.connectors.create({ name: 'one-more', baseUrl: mock.url, maxConcurrency: 1 });
+        await c.actionTypes.create({ name: 'quick', connector: 'one-more', path: '/ok' });
+        const [id] = (await c.actions.launchMany([{ actionType: 'quick' }])) as [string];
+        c.start();
+        await expect.poll(async () => (await c.actions.getAction(id)).state, { timeout: 10_000 }).toBe('closed');
+        // A look that read the record while it was claimed (throttled, due at the claim's lease), then
+        // asked for the claim after the attempt had ended and given it back: as a list racing a send does.
+        const now = (await c.store.getAction(id))!;
+        const readWhileClaimed = {
+          ...now,
+          state: 'waiting' as const,
+          resolution: null,
+          phase: 'throttled' as const,
+          version: now.version - 1,
+        };
+        const v = await c.actions.view(readWhileClaimed);
+        expect(v).toMatchObject({ state: 'closed', resolution: 'done_successfully', throttledUntil: null });
+        expect(v.heldBy).toBeUndefined();
       } finally {
         await close();
       }

@@ -13,9 +13,13 @@ export async function getAction(pool: Pool, id: string): Promise<ActionRecord | 
   return r.rows[0] ? actionFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
-export async function actionLeaseOwner(pool: Pool, id: string): Promise<string | null> {
-  const r = await pool.query('SELECT lease_owner FROM actions WHERE id = $1', [id]);
-  return (r.rows[0]?.lease_owner as string | null | undefined) ?? null;
+export async function actionLease(pool: Pool, id: string): Promise<{ owner: string | null; version: number } | undefined> {
+  const r = await pool.query<{ lease_owner: string | null; version: number | string }>(
+    'SELECT lease_owner, version FROM actions WHERE id = $1',
+    [id],
+  );
+  const row = r.rows[0];
+  return row ? { owner: row.lease_owner, version: Number(row.version) } : undefined;
 }
 
 export async function getActionByLaunchKey(

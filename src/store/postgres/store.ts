@@ -35,7 +35,7 @@ import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
-import { actionLeaseOwner, getAction, getActionByLaunchKey } from './get-action.ts';
+import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
@@ -238,8 +238,8 @@ export class PostgresStore implements Store {
     return getAction(this.pool, id);
   }
 
-  async actionLeaseOwner(id: string): Promise<string | null> {
-    return actionLeaseOwner(this.pool, id);
+  async actionLease(id: string): Promise<{ owner: string | null; version: number } | undefined> {
+    return actionLease(this.pool, id);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {

@@ -11,8 +11,10 @@ export function getAction(db: Database.Database, id: string): ActionRecord | und
   return r ? actionFromRow(r as Record<string, unknown>) : undefined;
 }
 
-export function actionLeaseOwner(db: Database.Database, id: string): string | null {
-  return (prepared(db, 'SELECT lease_owner FROM actions WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+export function actionLease(db: Database.Database, id: string): { owner: string | null; version: number } | undefined {
+  const r = prepared(db, 'SELECT lease_owner, version FROM actions WHERE id = ?').get(id) as
+    { lease_owner: string | null; version: number } | undefined;
+  return r ? { owner: r.lease_owner, version: Number(r.version) } : undefined;
 }
 
 export function getActionByLaunchKey(db: Database.Database, key: string): { action: ActionRecord; launchHash: string | null } | undefined {

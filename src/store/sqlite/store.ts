@@ -39,7 +39,7 @@ import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
-import { actionLeaseOwner, getAction, getActionByLaunchKey } from './get-action.ts';
+import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
@@ -260,9 +260,9 @@ export class SqliteStore implements Store {
     return a;
   }
 
-  async actionLeaseOwner(id: string): Promise<string | null> {
+  async actionLease(id: string): Promise<{ owner: string | null; version: number } | undefined> {
     this.refuseIfStopped();
-    return actionLeaseOwner(this.db, id);
+    return actionLease(this.db, id);
   }
 
   async getActionByLaunchKey(key: string): Promise<{ action: ActionRecord; launchHash: string | null } | undefined> {
