@@ -195,7 +195,8 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
             '',
           ]
         : []),
-      `A webhook receiver (${receiver.url}) subscribed to every event checks each signature and prints it.`,
+      `A webhook receiver (${receiver.url}) checks the signature of every event; it prints those of the cases`,
+      "and their actions, and counts the bulk launch's (some 400) in a line every few seconds.",
       '',
       'Actions as they move (Ctrl-C to stop):',
       '',
