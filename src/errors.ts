@@ -63,6 +63,20 @@ export class NotFoundError extends CalloutError {
   }
 }
 
+/**
+ * A callback token no action answers to: made up, mistyped, or dead (its action closed longer ago than
+ * the token TTL, or its task was submitted again since). One answer for all, so nothing can be probed;
+ * it says so rather than that a callback called "token" does not exist.
+ */
+export class UnknownCallbackTokenError extends NotFoundError {
+  constructor() {
+    super('Callback', 'token');
+    this.message =
+      'No action answers to this callback token: it is mistyped or not from Callout, or its action closed too long ago (or its task was submitted again since)';
+    this.name = 'UnknownCallbackTokenError';
+  }
+}
+
 export class InvalidStateError extends CalloutError {
   constructor(message: string) {
     super('INVALID_STATE', message);

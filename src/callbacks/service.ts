@@ -2,7 +2,7 @@
 // callback with the outcome, acknowledgements, heartbeats and messages. Shapes are checked by the
 // route schemas; sizes, lengths and the token's life are checked here.
 
-import { CalloutError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import { CalloutError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems } from '../errors.ts';
 import { describeState } from '../lifecycle/transition.ts';
 import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
@@ -63,7 +63,7 @@ export class CallbackService {
    * before its request's body is read: anyone can make up a token, and reading a body costs.
    */
   refuseForgedToken(token: string): void {
-    if (this.engine.actionIdOfToken(token) === undefined) throw new NotFoundError('Callback', 'token');
+    if (this.engine.actionIdOfToken(token) === undefined) throw new UnknownCallbackTokenError();
   }
 
   /**
@@ -77,7 +77,7 @@ export class CallbackService {
 
   private live(a: ActionRecord | undefined): ActionRecord {
     if (!a || (a.state === 'closed' && a.closedAt !== null && this.clock.now() >= a.closedAt + this.tokenTtlMs))
-      throw new NotFoundError('Callback', 'token');
+      throw new UnknownCallbackTokenError();
     return a;
   }
 

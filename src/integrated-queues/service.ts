@@ -18,7 +18,7 @@ import { LABELS, type Actor } from '../lifecycle/states.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
 import { uuidv7 } from '../ids.ts';
-import { ConflictError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
+import { ConflictError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems } from '../errors.ts';
 import { MAX_TEXT } from '../inbound/schemas.ts';
 import { MAX_REFERENCE_CHARS, jsonExcerpt } from '../json-limits.ts';
 import { redactToken } from '../engine/callback-tokens.ts';
@@ -261,11 +261,11 @@ export class IntegrationService {
     if (taskId === undefined) return undefined;
     const t = await this.d.store.getAction(taskId);
     if (!t || (t.state === 'closed' && t.closedAt !== null && this.d.clock.now() >= t.closedAt + this.d.tokenTtlMs))
-      throw new NotFoundError('Callback', 'token');
+      throw new UnknownCallbackTokenError();
     const log = await this.d.store.listIntegrationLog(taskId);
     const lastSubmit = log.findLastIndex((e) => e.direction === 'Out' && e.requestType === 'Submit Request');
     if (!log.slice(Math.max(0, lastSubmit)).some((e) => e.direction === 'Out' && e.actionId === actionId))
-      throw new NotFoundError('Callback', 'token');
+      throw new UnknownCallbackTokenError();
     return t;
   }
 

@@ -170,6 +170,8 @@ describe('callback mode', () => {
     expect(bad.body.errors[0].field).toBe('outcome');
     const forged = await h.api('POST', `/v1/callbacks/${a.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, { outcome: 'success' });
     expect(forged.status).toBe(404);
+    // It says what was not found: no action for this token (not 'Callback "token" does not exist').
+    expect(forged.body.detail).toMatch(/^No action answers to this callback token/);
     const notJson = await h.api('POST', `/v1/callbacks/${token}`, '{"outcome": ', { 'content-type': 'application/json' });
     expect(notJson.status).toBe(400);
     expect((await h.api('GET', `/v1/actions/${a.id}`)).body.phase).toBe('awaiting_callback');
