@@ -63,6 +63,19 @@ const DETAIL: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The body is larger than this server accepts',
   UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json',
 };
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The media types a route reads its body as, named by its 415 (JSON alone when absent). */
+    mediaTypes?: readonly string[];
+  }
+}
+
+/** What a 415 says: the media types this route reads (a YAML import is not told to send JSON). */
+const unsupportedMediaType = (req: FastifyRequest): string => {
+  const types = req.routeOptions?.config?.mediaTypes;
+  return types && types.length > 0 ? `Send the body as ${types.join(' or ')}` : DETAIL.UNSUPPORTED_MEDIA_TYPE!;
+};
+
 const FASTIFY_DETAIL: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty; send a JSON value or no content-type',
@@ -142,7 +155,11 @@ export function errorHandler(logger: Logger) {
     const code = fe.statusCode !== undefined ? FASTIFY_STATUS[fe.statusCode] : undefined;
     if (code) {
       const detail =
-        err instanceof SyntaxError ? `The body is not valid JSON: ${err.message}` : (FASTIFY_DETAIL[fe.code] ?? DETAIL[code] ?? fe.message);
+        err instanceof SyntaxError
+          ? `The body is not valid JSON: ${err.message}`
+          : code === 'UNSUPPORTED_MEDIA_TYPE'
+            ? unsupportedMediaType(req)
+            : (FASTIFY_DETAIL[fe.code] ?? DETAIL[code] ?? fe.message);
       return sendProblem(reply, problem(code, detail));
     }
     // The store's own failures. A repeat is invited only where it is safe: a request with an

@@ -64,8 +64,15 @@ export const configFilesRoutes =
     // variable to a baseUrl of their choosing (a builder's reference keeps an existing connector's secret).
     // Users are the admin's too: a builder's file may carry them unchanged, not create or change them.
     const importSchema = { tags, response: { 200: ImportReportSchema } };
-    app.post('/config/import', { config: { roles: BUILDERS, problems: [400, 413, 415, 422] }, schema: importSchema }, async (req) => {
-      const admin = req.principal?.roles.includes('admin') ?? false;
-      return configFiles.import(req.body, admin ? process.env : false, { admin, actor: userOf(req) });
-    });
+    app.post(
+      '/config/import',
+      {
+        config: { roles: BUILDERS, problems: [400, 413, 415, 422], mediaTypes: ['application/yaml', 'application/json'] },
+        schema: importSchema,
+      },
+      async (req) => {
+        const admin = req.principal?.roles.includes('admin') ?? false;
+        return configFiles.import(req.body, admin ? process.env : false, { admin, actor: userOf(req) });
+      },
+    );
   };

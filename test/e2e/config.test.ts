@@ -120,6 +120,15 @@ it('exports configuration as YAML without secrets, and a fresh instance imports 
   }
 });
 
+it('a file sent as a form (curl -d without a content type) is a 415 naming YAML and JSON, not JSON alone', async () => {
+  const r = await h.api('POST', '/v1/config/import', 'connectors: []\n', { 'content-type': 'application/x-www-form-urlencoded' });
+  expect(r.status).toBe(415);
+  expect(r.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/yaml or application/json' });
+  // Other routes read JSON alone, and say so.
+  const json = await h.api('POST', '/v1/connectors', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+  expect(json.body).toMatchObject({ status: 415, detail: 'Send the body as application/json' });
+});
+
 it('an import that fails part way (a store error on its last write) changes nothing; run again, it applies whole', async () => {
   const before = (await h.api('GET', '/v1/config/export?format=json')).body;
   const file = {
