@@ -150,6 +150,8 @@ for (const backend of storeHarnesses)
       const unknown = await cli([csv, '--action-type', 'nope'], env);
       expect(unknown.status).toBe(2);
       expect(unknown.stderr).toContain('actionType: no action type "nope" exists');
+      // Said once, on its own line: not also in the problem's detail on the first line.
+      expect(unknown.stderr.split('no action type "nope" exists')).toHaveLength(2);
       expect(await tickets()).toBe(before);
     });
   });

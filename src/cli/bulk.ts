@@ -84,11 +84,9 @@ async function call(
   }
   if (res.status >= 300) {
     const p = (typeof body === 'object' && body !== null ? body : {}) as { title?: string; detail?: string; errors?: FieldError[] };
-    throw new BulkApiError(
-      res.status,
-      `${method} ${path}: ${res.status} ${p.title ?? ''}${p.detail ? `: ${p.detail}` : ''}`.trim(),
-      p.errors,
-    );
+    // With field errors the detail only repeats them, and they are printed one a line below it.
+    const detail = p.detail && !(p.errors && p.errors.length > 0) ? `: ${p.detail}` : '';
+    throw new BulkApiError(res.status, `${method} ${path}: ${res.status} ${p.title ?? ''}${detail}`.trim(), p.errors);
   }
   return { status: res.status, body };
 }
