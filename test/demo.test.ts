@@ -100,6 +100,9 @@ async function runDemo(): Promise<void> {
   });
   expect(report).toMatchObject({ total: 200, launched: 198, refused: 2 });
   expect(report.rows.filter((r: { status: string }) => r.status === 'refused').map((r: { row: number }) => r.row)).toEqual([37, 142]);
+  // The report the intro prints opens on a refused row, so the first look shows one.
+  const printed = new RegExp(`${base}(/v1/bulk-launches/[^']+)'`).exec(intro)![1]!;
+  expect((await get(printed)).rows[0]).toMatchObject({ row: 37, status: 'refused', errors: [{ field: 'Priority' }] });
   await until('the printed report and case', demo, () =>
     demo.out().includes('bulk launch: 198 launched, 2 refused of 200 rows') && demo.out().includes('case: closed') ? true : undefined,
   );

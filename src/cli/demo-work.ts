@@ -12,6 +12,8 @@ const OPERATOR_DELAY_MS = 5000;
 const BULK_ROWS = 200;
 /** Rows with a Priority that is not a whole number: the report shows them refused. */
 const BAD_ROWS = new Set([37, 142]);
+/** The bulk report's page the intro points at: from the first refused row on. */
+export const FIRST_REFUSED_ROW = Math.min(...BAD_ROWS);
 
 const PROCESS = {
   name: DEMO_PROCESS,

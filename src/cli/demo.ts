@@ -7,7 +7,7 @@ import { startMockServer } from '../mock/server.ts';
 import { MOCK_OAUTH_CLIENT } from '../mock/routes.ts';
 import { startServer, stopOnSignal } from './serve.ts';
 import type { Callout } from '../callout.ts';
-import { DEMO_PEOPLE, seedWork, startWork } from './demo-work.ts';
+import { DEMO_PEOPLE, FIRST_REFUSED_ROW, seedWork, startWork } from './demo-work.ts';
 import { demoIntegratedQueue } from './demo-integrated.ts';
 import { demoWebhookReceiver } from './demo-webhooks.ts';
 
@@ -190,8 +190,8 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
         ? [
             'A case moving through a process (a manual approval on queue hr, a ticket, a message, an SMS):',
             `  ${base}/ui/cases/${work.caseId}`,
-            'A bulk launch of 200 CSV rows (2 refused), its report:',
-            `  curl -s -H "Authorization: Bearer ${key}" '${base}/v1/bulk-launches/${work.bulkId}?limit=5'`,
+            `A bulk launch of 200 CSV rows (2 refused), its report from row ${FIRST_REFUSED_ROW} (refused) on:`,
+            `  curl -s -H "Authorization: Bearer ${key}" '${base}/v1/bulk-launches/${work.bulkId}?afterRow=${FIRST_REFUSED_ROW - 1}&limit=3'`,
             '',
           ]
         : []),
