@@ -55,7 +55,7 @@ export const bulkLaunchRoutes =
       '/bulk-launches',
       {
         bodyLimit: MAX_BULK_BODY_BYTES,
-        config: { roles: BULK_LAUNCHERS, bodyDepth: 'route' },
+        config: { roles: BULK_LAUNCHERS, bodyDepth: 'route', mediaTypes: ['application/json', 'text/csv'] },
         schema: {
           tags,
           headers: IdempotencyKeyHeaders,

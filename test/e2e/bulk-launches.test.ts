@@ -405,6 +405,13 @@ for (const onPostgres of [false, true])
         // Other routes keep their 5 MB limit and do not take CSV.
         const csvElsewhere = await h.api('POST', '/v1/actions', 'Title\nA\n', { 'content-type': 'text/csv' });
         expect(csvElsewhere.status).toBe(415);
+        expect(csvElsewhere.body.detail).toBe('Send the body as application/json');
+        // A CSV sent as a form (curl --data-binary without a content type) is told what this route reads.
+        const form = await h.api('POST', '/v1/bulk-launches?actionType=ticket', 'Title\nA\n', {
+          'content-type': 'application/x-www-form-urlencoded',
+        });
+        expect(form.status).toBe(415);
+        expect(form.body.detail).toBe('Send the body as application/json or text/csv');
       });
 
       it('is in the OpenAPI document with its JSON and CSV bodies, beside replays and schedules', async () => {
