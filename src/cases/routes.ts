@@ -11,6 +11,7 @@ import type { CaseTaskService } from './tasks.ts';
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
 import { ActionViewSchema } from '../actions/views.ts';
+import { CalloutError } from '../errors.ts';
 import { Page } from '../api/schemas.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
@@ -87,6 +88,15 @@ export const caseRoutes =
         },
       },
       async (req, reply) => {
+        // Giving work to a person is an operator's (POST /v1/actions/{id}/assign): an integration's
+        // key adds the task for its queue to allocate, and may not pick who does it.
+        const roles = req.principal?.roles ?? [];
+        if (req.body.assignee !== undefined && !roles.includes('operator') && !roles.includes('admin'))
+          throw new CalloutError(
+            'FORBIDDEN',
+            'Naming an assignee gives the task to a person, which needs the operator role; leave assignee out and the queue allocates it',
+            [{ field: 'assignee', message: 'needs the operator role: an integration key leaves the task to its queue' }],
+          );
         const user = userOf(req);
         const key = idempotencyKeyOf(req.headers['idempotency-key'], user);
         const r = await caseTasks.addTask(req.params.id, req.body, user, key ? { idempotencyKey: key } : {});

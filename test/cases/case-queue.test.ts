@@ -159,6 +159,34 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/actions?caseId=${onHr}`)).body.items).toEqual([]);
     });
 
+    it("an integration key adds a task for the queue to allocate, but may not give it to a person (assigning is an operator's, as POST /v1/actions/{id}/assign)", async () => {
+      const onHr = (await h.api('POST', '/v1/cases', { title: 'from a CRM', queue: 'hr' })).body.id as string;
+      const k = await h.api('POST', '/v1/api-keys', { name: 'crm-sync', roles: ['integration'] });
+      expect(k.status, JSON.stringify(k.body)).toBe(201);
+      const crm = { authorization: `Bearer ${k.body.key as string}` };
+      const given = await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'Call back', assignee: 'bob' }, crm);
+      expect(given.status, JSON.stringify(given.body)).toBe(403);
+      expect(given.headers['content-type']).toContain('application/problem+json');
+      expect(fieldsOf(given.body)).toEqual(['assignee']);
+      expect((await h.api('GET', `/v1/actions?caseId=${onHr}`)).body.items).toEqual([]);
+      // The same key without an assignee: the queue allocates it.
+      const queued = await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'Call back' }, crm);
+      expect(queued.status, JSON.stringify(queued.body)).toBe(201);
+      expect(queued.body.queue).toBe('hr');
+      // An operator's key may still name the person.
+      const op = await h.api('POST', '/v1/api-keys', { name: 'desk-op', roles: ['operator'] });
+      const named = await h.api(
+        'POST',
+        `/v1/cases/${onHr}/tasks`,
+        { title: 'Visit', assignee: 'bob' },
+        {
+          authorization: `Bearer ${op.body.key as string}`,
+        },
+      );
+      expect(named.status, JSON.stringify(named.body)).toBe(201);
+      expect(named.body.assignee).toBe('bob');
+    });
+
     it('refuses a task on a closed case with 409, and closing a case closes the tasks added to it', async () => {
       const c = (await h.api('POST', '/v1/cases', { title: 'closing', queue: 'it' })).body.id as string;
       const t = (await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Open work' })).body.id as string;
