@@ -183,9 +183,21 @@ export class BulkLaunchService {
       ]);
     const columns: CaseColumns = { title: src.titleColumn ?? null, owner: src.ownerColumn ?? null };
     if (src.process !== undefined) {
-      const required: Record<string, string> = {};
-      if (columns.owner !== null) required[columns.owner] = 'ownerColumn';
-      if (columns.title !== null) required[columns.title] = 'titleColumn';
+      // One column cannot be both: every case's title would be its owner's name.
+      if (columns.title !== null && columns.title === columns.owner)
+        throw new ValidationError([
+          {
+            field: 'ownerColumn',
+            message: `names the column ${JSON.stringify(columns.owner)}, which titleColumn names too: give each its own`,
+          },
+        ]);
+      // Built from entries, not assigned: a column named "__proto__" is then a key like any other.
+      const required = Object.fromEntries(
+        [
+          [columns.owner, 'ownerColumn'],
+          [columns.title, 'titleColumn'],
+        ].filter((e): e is [string, string] => e[0] !== null),
+      );
       return { kind: 'process', name: src.process, target: { fields: null, columns: required }, columns };
     }
     const misplaced = (['titleColumn', 'ownerColumn'] as const).filter((k) => src[k] !== undefined);

@@ -343,6 +343,38 @@ for (const onPostgres of [false, true])
           const q = await h.api('POST', '/v1/bulk-launches?titleColumn=name', { process: 'intake', rows: [] });
           expect(q.body.errors).toEqual([{ field: 'titleColumn', message: expect.stringContaining('JSON body') }]);
         });
+
+        it('a title column named __proto__ that the header lacks, or one column for both title and owner: 422 naming the setting, nothing stored', async () => {
+          const cases = async () => (await h.api('GET', '/v1/cases?limit=500')).body.items.length as number;
+          const before = await cases();
+          // An object's own key "__proto__" cannot be set by assignment: the header check lost it and every row was refused instead.
+          const proto = await csv('Customer,Manager\nAcme,ollie\n', 'process=intake&titleColumn=__proto__', {
+            'idempotency-key': 'proto-col',
+          });
+          expect(proto.status, JSON.stringify(proto.body)).toBe(422);
+          expect(proto.body.errors).toEqual([
+            { field: 'titleColumn', message: 'names the column "__proto__", which the header does not have' },
+          ]);
+          // One column cannot be both: the case's title would be its owner's name (or the owner refused, naming the title's column).
+          const both = await csv('Customer,Manager\nollie,ollie\n', 'process=intake&titleColumn=Manager&ownerColumn=Manager');
+          expect(both.status, JSON.stringify(both.body)).toBe(422);
+          expect(both.body.errors).toEqual([{ field: 'ownerColumn', message: expect.stringContaining('titleColumn') }]);
+          const bothJson = await h.api('POST', '/v1/bulk-launches', {
+            process: 'intake',
+            titleColumn: 'name',
+            ownerColumn: 'name',
+            rows: [{ name: 'ollie' }],
+          });
+          expect(bothJson.status, JSON.stringify(bothJson.body)).toBe(422);
+          expect(bothJson.body.errors).toEqual([{ field: 'ownerColumn', message: expect.stringContaining('titleColumn') }]);
+          expect(await cases()).toBe(before);
+          // The refused requests left no key behind: the corrected one goes through under it.
+          const fixed = await csv('Customer,Manager\nAcme,ollie\n', 'process=intake&titleColumn=Customer', {
+            'idempotency-key': 'proto-col',
+          });
+          expect(fixed.status, JSON.stringify(fixed.body)).toBe(201);
+          expect(await cases()).toBe(before + 1);
+        });
       });
 
       it('a run whose node stopped is resumed without launching a row twice', async () => {
