@@ -16,6 +16,13 @@ export const MAX_TITLE = 500;
 /** A case owner's limit (the cases API's). */
 export const MAX_OWNER = 200;
 
+/** Characters as the cases API's schema counts them (code points: an emoji is one, not two UTF-16 units). */
+const chars = (t: string): number => {
+  let n = 0;
+  for (const _ of t) n++;
+  return n;
+};
+
 /** The cell as text: CSV cells are text already; a JSON row's must be a string. Undefined when absent or blank. */
 function text(value: unknown): string | undefined | { notText: true } {
   if (value === undefined || value === null) return undefined;
@@ -32,15 +39,15 @@ export function caseCellProblems(input: Record<string, unknown>, cols: CaseColum
     if (t === undefined) problems.push({ field: cols.title, message: "is empty: this column is each case's title (titleColumn)" });
     else if (typeof t !== 'string')
       problems.push({ field: cols.title, message: "must be text: this column is each case's title (titleColumn)" });
-    else if (t.length > MAX_TITLE)
-      problems.push({ field: cols.title, message: `is ${t.length} characters; a case's title (titleColumn) is at most ${MAX_TITLE}` });
+    else if (chars(t) > MAX_TITLE)
+      problems.push({ field: cols.title, message: `is ${chars(t)} characters; a case's title (titleColumn) is at most ${MAX_TITLE}` });
   }
   if (cols.owner !== null && cols.owner !== cols.title) {
     const o = text(input[cols.owner]);
     if (o !== undefined && typeof o !== 'string')
       problems.push({ field: cols.owner, message: "must be text, a user's name: this column is each case's owner (ownerColumn)" });
-    else if (o !== undefined && o.length > MAX_OWNER)
-      problems.push({ field: cols.owner, message: `is ${o.length} characters; a case's owner (ownerColumn) is at most ${MAX_OWNER}` });
+    else if (o !== undefined && chars(o) > MAX_OWNER)
+      problems.push({ field: cols.owner, message: `is ${chars(o)} characters; a case's owner (ownerColumn) is at most ${MAX_OWNER}` });
   }
   return problems;
 }

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { caseCellProblems } from './case-columns.ts';
+
+describe('caseCellProblems', () => {
+  const cols = { title: 'Name', owner: 'Owner' };
+
+  it("counts a title's and an owner's characters as the cases API does (code points), so an emoji is one", () => {
+    // 300 emoji are 600 UTF-16 units: POST /v1/cases takes such a title (maxLength 500 counts characters).
+    expect(caseCellProblems({ Name: '😀'.repeat(300), Owner: 'é'.repeat(200) }, cols)).toEqual([]);
+    expect(caseCellProblems({ Name: '😀'.repeat(501) }, cols)).toEqual([
+      { field: 'Name', message: "is 501 characters; a case's title (titleColumn) is at most 500" },
+    ]);
+    expect(caseCellProblems({ Name: 'A', Owner: '😀'.repeat(201) }, cols)).toEqual([
+      { field: 'Owner', message: "is 201 characters; a case's owner (ownerColumn) is at most 200" },
+    ]);
+  });
+});
