@@ -83,7 +83,9 @@ export interface TaskAllocation {
 /**
  * An action of a case that lands in To Do on no queue and with no one named (its action type's
  * allocation names neither): it goes to its case's own queue, if the case has one, and is allocated
- * there (allocate-task.ts, moveToCaseQueue). The action type's own queue or person always comes first.
+ * there (allocate-task.ts, moveToCaseQueue). The action type's own queue or person always comes first,
+ * and a request sent for an integrated queue's task is not moved: it goes to its task's queue and
+ * person (integrated-queues/rules.ts, settleOutbound).
  */
 export interface CaseQueueMove {
   actionId: string;

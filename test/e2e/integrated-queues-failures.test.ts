@@ -219,6 +219,27 @@ for (const backend of storeHarnesses)
       );
     });
 
+    it("a task of a case with its own queue: the failed submission goes to the task's queue and person, not to the case's queue", async () => {
+      expect((await h.api('POST', '/v1/users', { name: 'zed' })).status).toBe(201);
+      expect((await h.api('POST', '/v1/queues', { name: 'fx-case-home', members: ['zed'], allocation: 'round_robin' })).status).toBe(201);
+      const c = await h.api('POST', '/v1/cases', { title: 'a customer', queue: 'fx-case-home' });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      provider.answer = () => 400;
+      const added = await h.api('POST', `/v1/cases/${c.body.id as string}/tasks`, { title: 'Ask the vendor', queue: 'fx-desk' });
+      expect(added.status, JSON.stringify(added.body)).toBe(201);
+      const id = added.body.id as string;
+      const back = await h.waitFor(id, (a) => a.state === 'todo' && a.assignee !== null);
+      expect(back).toMatchObject({ queue: 'fx-desk', assignee: 'olga' });
+      const [entry] = await until(
+        'the log says why',
+        () => log(id),
+        (l) => l[0]?.result.startsWith('Submission failed') === true,
+      );
+      // The submission's action is the case's too; its task's queue, where its person is, comes before the case's.
+      const submit = await h.waitFor(entry!.actionId!, (a) => a.state === 'todo' && a.assignee !== null);
+      expect(submit).toMatchObject({ queue: 'fx-desk', assignee: 'olga' });
+    });
+
     it('a 503 with retries left changes nothing for the task; once they are used up, the task is back To Do on its queue and the log says why', async () => {
       provider.answer = () => 503;
       const id = await todoTask();

@@ -63,10 +63,12 @@ export async function allocateTask(pool: Pool, actionId: string, at: number): Pr
 }
 
 // Still To Do, on no queue and with no one: moved to its case's queue (the version moves, as allocation's does).
+// Not a request sent for an integrated queue's task: that goes to its task's queue and person (settleOutbound).
 const TO_CASE_QUEUE = `UPDATE actions a SET queue = c.queue, version = a.version + 1
   FROM cases c
  WHERE a.id = $1 AND c.id = a.case_id AND c.queue IS NOT NULL
    AND a.state = 'todo' AND a.queue IS NULL AND a.assignee IS NULL
+   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = a.id)
  RETURNING a.queue`;
 
 /** Puts each action on its case's queue (effects.ts, CaseQueueMove); the allocations they then need. */

@@ -59,9 +59,11 @@ export function allocateTask(db: Database.Database, actionId: string, at: number
 }
 
 // Still To Do, on no queue and with no one: moved to its case's queue (the version moves, as allocation's does).
+// Not a request sent for an integrated queue's task: that goes to its task's queue and person (settleOutbound).
 const TO_CASE_QUEUE = `UPDATE actions SET queue = (SELECT c.queue FROM cases c WHERE c.id = actions.case_id), version = version + 1
  WHERE id = ? AND state = 'todo' AND queue IS NULL AND assignee IS NULL
    AND EXISTS (SELECT 1 FROM cases c WHERE c.id = actions.case_id AND c.queue IS NOT NULL)
+   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = actions.id)
  RETURNING queue`;
 
 /** Puts each action on its case's queue (effects.ts, CaseQueueMove); the allocations they then need. */
