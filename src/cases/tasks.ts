@@ -14,7 +14,7 @@ import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { Engine } from '../engine/engine.ts';
-import { queueMembers } from '../store/allocation.ts';
+import { checkAssignee } from '../tasks/assignee.ts';
 import type { CaseTaskBody } from './schemas.ts';
 
 export interface CaseTaskDeps {
@@ -63,12 +63,7 @@ export class CaseTaskService {
     } else p.add('queue', 'the case has no queue: name the queue the task goes to');
     // As POST /v1/actions/{id}/assign checks a person given with a queue.
     const assignee = body.assignee === 'me' ? user : body.assignee;
-    if (assignee !== undefined && queue) {
-      const u = body.assignee === 'me' ? undefined : await this.d.store.getUser(assignee);
-      if (body.assignee !== 'me' && !u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
-      else if (u?.disabled) p.add('assignee', `${assignee} is disabled`);
-      else if (!queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
-    }
+    if (body.assignee !== undefined && queue) await checkAssignee(this.d.store, p, body.assignee, user, queue);
     p.throwIfAny();
 
     const now = this.d.clock.now();

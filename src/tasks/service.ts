@@ -8,8 +8,8 @@ import type { Store } from '../store/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
-import { queueMembers } from '../store/allocation.ts';
 import type { AssignBody, NoteBody } from './schemas.ts';
+import { checkAssignee } from './assignee.ts';
 
 /** Tasks moved back to their queues before the change that releases them answers; the rest right after it. */
 const RELEASE_PAGE = 200;
@@ -88,14 +88,7 @@ export class TaskService {
     const assignee = body.assignee === 'me' ? user : body.assignee;
     const queue = body.queue === undefined ? undefined : await this.d.store.getQueue(body.queue);
     if (body.queue !== undefined && !queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
-    if (assignee !== undefined) {
-      // `me` is whoever calls, as picking up is: a key without a user takes work under the name it acts
-      // as (its key is usable, so a user it acts as exists and is enabled). Others must be users.
-      const u = body.assignee === 'me' ? undefined : await this.d.store.getUser(assignee);
-      if (body.assignee !== 'me' && !u) p.add('assignee', `no user ${JSON.stringify(assignee)} exists`);
-      else if (u?.disabled) p.add('assignee', `${assignee} is disabled`);
-      else if (queue && !queueMembers(queue).includes(assignee)) p.add('assignee', `${assignee} is not a member of queue ${queue.name}`);
-    }
+    if (body.assignee !== undefined) await checkAssignee(this.d.store, p, body.assignee, user, queue);
     p.throwIfAny();
     await this.d.engine.apply(id, {
       type: 'assigned',
