@@ -100,7 +100,7 @@ export const CaseTaskBody = Type.Object(
         minLength: 1,
         maxLength: 64,
         description:
-          'an existing, enabled user ("me" for the caller) who is a member of the queue; absent: the queue\'s allocation decides. Naming one needs the operator role (403 for an integration key)',
+          'an existing, enabled user ("me" for the caller) who is a member of the queue; absent: the queue\'s allocation decides. Naming one needs the operator role (403 for an integration key); a task given to a person on a queue integrated with a provider stays theirs and is not submitted to it',
       }),
     ),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, description: "put on the task's timeline, by the caller" })),

@@ -1,8 +1,9 @@
 // Ad-hoc tasks on a case (POST /v1/cases/{id}/tasks): work a person adds to a case by hand, beside
 // its process's steps. Each is the same kind of action a manual step creates (no action type, To Do /
 // Manual, SPEC 10.1) on the given queue or the case's own, allocated by that queue as it is inserted,
-// and submitted to the queue's provider when the queue is integrated with one. It is no step of the
-// process: the process neither waits for it nor closes on it; closing the case closes it (closeCase).
+// and, unless given to a person, submitted to the queue's provider when the queue is integrated with
+// one. It is no step of the process: the process neither waits for it nor closes on it; closing the
+// case closes it (closeCase).
 
 import { ConflictError, InvalidStateError, NotFoundError, Problems } from '../errors.ts';
 import type { QueueRow, Store } from '../store/types.ts';
@@ -122,14 +123,16 @@ export class CaseTaskService {
       );
       throw new InvalidStateError('The case was closed while the task was added; the task is closed with it');
     }
-    await this.submit(built.action.id);
+    // A task given to a person stays theirs, as POST /v1/actions/{id}/assign with a queue and a person
+    // leaves it: submitting it would hand it to the provider and drop the person the request named.
+    if (assignee === undefined) await this.submit(built.action.id);
     const stored = await this.d.store.getAction(built.action.id);
     return { task: await this.d.actions.view(stored ?? built.action), created: true };
   }
 
   /**
-   * On a queue integrated with a provider the task goes to it as a step's task does (its Submit
-   * Request, sent once however often this runs). A failure is logged, not answered: the task exists,
+   * On a queue integrated with a provider a task given to no one goes to it as a step's task does
+   * (its Submit Request, sent once however often this runs). A failure is logged, not answered: the task exists,
    * and assigning it to the queue again submits it.
    */
   private async submit(id: string): Promise<void> {

@@ -300,5 +300,14 @@ for (const backend of storeHarnesses)
           },
         )
         .toContain('Submit Request');
+
+      // Given to a person on such a queue, the task stays theirs (as /assign with a queue and a person
+      // leaves it): it is not handed to the provider, which would drop the person the request named.
+      expect((await h.api('POST', '/v1/queues', { name: 'vendor-people', members: ['carol'], integration })).status).toBe(201);
+      const given = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Fix the scanner', queue: 'vendor-people', assignee: 'carol' });
+      expect(given.status, JSON.stringify(given.body)).toBe(201);
+      expect(given.body).toMatchObject({ state: 'todo', reason: 'manual', queue: 'vendor-people', assignee: 'carol' });
+      expect((await h.api('GET', `/v1/actions/${given.body.id}/integration-log`)).body.items).toEqual([]);
+      expect((await h.api('GET', `/v1/actions/${given.body.id}`)).body).toMatchObject({ state: 'todo', assignee: 'carol' });
     });
   });
