@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseCellProblems } from './case-columns.ts';
+import { caseCellProblems, splitCaseRow } from './case-columns.ts';
 
 describe('caseCellProblems', () => {
   const cols = { title: 'Name', owner: 'Owner' };
@@ -13,5 +13,15 @@ describe('caseCellProblems', () => {
     expect(caseCellProblems({ Name: 'A', Owner: '😀'.repeat(201) }, cols)).toEqual([
       { field: 'Owner', message: "is 201 characters; a case's owner (ownerColumn) is at most 200" },
     ]);
+  });
+
+  it("reads a row's own cells only: a column named like an object's built-in (constructor, toString) is its cell or nothing", () => {
+    const named = { title: 'toString', owner: 'constructor' };
+    // An empty CSV cell is no key at all: the title is empty, the owner absent (no owner), not "must be text".
+    expect(caseCellProblems({}, named)).toEqual([
+      { field: 'toString', message: "is empty: this column is each case's title (titleColumn)" },
+    ]);
+    expect(caseCellProblems({ toString: 'Ada' }, named)).toEqual([]);
+    expect(splitCaseRow({ toString: 'Ada', other: 1 }, named)).toEqual({ title: 'Ada', data: { other: 1 } });
   });
 });

@@ -23,8 +23,13 @@ const chars = (t: string): number => {
   return n;
 };
 
-/** The cell as text: CSV cells are text already; a JSON row's must be a string. Undefined when absent or blank. */
-function text(value: unknown): string | undefined | { notText: true } {
+/**
+ * The row's cell of `column` as text: CSV cells are text already; a JSON row's must be a string.
+ * Undefined when absent or blank. Its own cell only: a column named "constructor" whose cell is empty
+ * (no key) is absent, not Object's constructor.
+ */
+function text(input: Record<string, unknown>, column: string): string | undefined | { notText: true } {
+  const value = Object.hasOwn(input, column) ? input[column] : undefined;
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') return { notText: true };
   const t = value.trim();
@@ -35,7 +40,7 @@ function text(value: unknown): string | undefined | { notText: true } {
 export function caseCellProblems(input: Record<string, unknown>, cols: CaseColumns): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (cols.title !== null) {
-    const t = text(input[cols.title]);
+    const t = text(input, cols.title);
     if (t === undefined) problems.push({ field: cols.title, message: "is empty: this column is each case's title (titleColumn)" });
     else if (typeof t !== 'string')
       problems.push({ field: cols.title, message: "must be text: this column is each case's title (titleColumn)" });
@@ -43,7 +48,7 @@ export function caseCellProblems(input: Record<string, unknown>, cols: CaseColum
       problems.push({ field: cols.title, message: `is ${chars(t)} characters; a case's title (titleColumn) is at most ${MAX_TITLE}` });
   }
   if (cols.owner !== null && cols.owner !== cols.title) {
-    const o = text(input[cols.owner]);
+    const o = text(input, cols.owner);
     if (o !== undefined && typeof o !== 'string')
       problems.push({ field: cols.owner, message: "must be text, a user's name: this column is each case's owner (ownerColumn)" });
     else if (o !== undefined && chars(o) > MAX_OWNER)
@@ -60,7 +65,7 @@ export function splitCaseRow(
   const data = { ...input };
   const take = (col: string | null): string | undefined => {
     if (col === null) return undefined;
-    const t = text(input[col]);
+    const t = text(input, col);
     delete data[col];
     return typeof t === 'string' ? t : undefined;
   };
