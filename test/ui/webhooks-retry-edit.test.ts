@@ -109,6 +109,39 @@ describe("changing a webhook's retries in the builder", () => {
     await expect.poll(async () => (await h.api('GET', `/v1/webhooks/${w.id}`)).body.retry?.maxRetries).toBe(9);
     await page.close();
   });
+  it('takes an interval longer than an hour on a policy whose maxInterval nobody chose, and keeps one that was chosen', async () => {
+    const w = (
+      await h.api('POST', '/v1/webhooks', {
+        url: `${rx.url}/long`,
+        events: ['case.created'],
+        retry: { maxRetries: 3, interval: '10s' },
+      })
+    ).body;
+    const chosen = (
+      await h.api('POST', '/v1/webhooks', {
+        url: `${rx.url}/chosen`,
+        events: ['case.created'],
+        retry: { maxRetries: 3, interval: '10s', maxInterval: '4h' },
+      })
+    ).body;
+    const page = await signedIn(b, h, key, '/ui/webhooks');
+    const editor = page.getByTestId('webhook-retry-editor');
+    for (const sub of [w, chosen]) {
+      await page.getByRole('button', { name: `Change the retry policy of ${sub.url}` }).click();
+      await editor.getByLabel('Retry interval').fill('2h');
+      await editor.getByRole('button', { name: 'Save retries' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Saved the retries of ${sub.url}` })
+        .waitFor();
+    }
+    // The API derives the limit again from the new interval, as it does for a policy sent without one.
+    expect((await h.api('GET', `/v1/webhooks/${w.id}`)).body.retry).toMatchObject({ interval: 7_200_000, maxInterval: 7_200_000 });
+    expect((await h.api('GET', `/v1/webhooks/${chosen.id}`)).body.retry).toMatchObject({ interval: 7_200_000, maxInterval: 14_400_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
   it("saves after the page's own toggle of the same subscription: that change is not someone else's", async () => {
     const w = (await h.api('POST', '/v1/webhooks', { url: `${rx.url}/own-toggle`, events: ['case.created'] })).body;
     const page = await signedIn(b, h, key, '/ui/webhooks');

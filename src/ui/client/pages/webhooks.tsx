@@ -119,10 +119,25 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   );
 }
 
+/** The API's maxInterval when a policy names none: the larger of an hour and its interval (DEFAULT_RETRY_POLICY). */
+const DEFAULT_MAX_INTERVAL_MS = 3_600_000;
+
+/**
+ * The settings of a listed policy the form does not show, to send back unchanged. Its maxInterval only
+ * if one was chosen: the API lists the one it derived when none was (an hour, or the interval), and
+ * sending that back refused any longer interval typed here for a limit nobody set, naming
+ * retry.maxInterval, a field this form does not have.
+ */
+function keptSettings(r: Webhook['retry']): Record<string, unknown> {
+  if (!r) return {};
+  const { maxInterval, ...rest } = r;
+  return maxInterval === Math.max(DEFAULT_MAX_INTERVAL_MS, r.interval) ? rest : r;
+}
+
 /**
  * The retry policy of a listed subscription, changed in place: saved with the tag of the settings the
  * list gave (If-Match), so a change someone else made since is not overwritten (the page says so). The
- * policy's other settings (backoff coefficient, jitter, window, retryOn) are kept as they were.
+ * policy's other settings (backoff coefficient, jitter, window, retryOn, a maxInterval chosen) are kept as they were.
  */
 function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSaved: (w: Webhook) => void; onCancel: () => void }) {
   const r = webhook.retry;
@@ -136,7 +151,7 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
     try {
-      const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, r ?? {}) }, webhook.etag);
+      const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag);
       setError(null);
       onSaved(saved);
     } catch (err) {
