@@ -68,5 +68,20 @@ describe("a case's queue and Add task on the case page", () => {
     await page.getByRole('button', { name: 'Clear queue' }).click();
     await expect.poll(() => shown.textContent()).toBe('—');
     expect((await h.api('GET', `/v1/cases/${id}`)).body.queue).toBeNull();
+
+    // With no queue on the case, Add task needs one: the form asks for it instead of sending what the
+    // API refuses (422, "the case has no queue").
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/tasks')) sent.push(r.url());
+    });
+    const queueInput = page.locator('#add-task-queue');
+    await expect.poll(() => queueInput.evaluate((el) => (el as HTMLInputElement).required)).toBe(true);
+    await page.getByLabel('Title', { exact: true }).fill('Nowhere to go');
+    await page.getByRole('button', { name: 'Add task' }).click();
+    expect(await queueInput.evaluate((el) => (el as HTMLInputElement).validity.valueMissing)).toBe(true);
+    await page.waitForTimeout(300);
+    expect(sent).toEqual([]);
+    expect((await h.api('GET', `/v1/actions?caseId=${id}`)).body.items).toHaveLength(2);
   });
 });

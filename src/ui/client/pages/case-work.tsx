@@ -102,7 +102,14 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
         <label for="add-task-title">Title</label>
         <input id="add-task-title" value={title} required maxLength={500} onInput={(e) => setTitle(e.currentTarget.value)} />
         <label for="add-task-queue">Queue</label>
-        <input id="add-task-queue" value={shownQueue} maxLength={100} onInput={(e) => setTaskQueue(e.currentTarget.value)} />
+        {/* Required when the case has no queue of its own: the API has nowhere else to put the task. */}
+        <input
+          id="add-task-queue"
+          value={shownQueue}
+          required={queue === null}
+          maxLength={100}
+          onInput={(e) => setTaskQueue(e.currentTarget.value)}
+        />
         <label for="add-task-assignee">Assignee (optional)</label>
         <input
           id="add-task-assignee"
