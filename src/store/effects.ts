@@ -83,7 +83,7 @@ export interface TaskAllocation {
 /**
  * An action of a case that lands in To Do on no queue and with no one named (its action type's
  * allocation names neither): it goes to its case's own queue, if the case has one, and is allocated
- * there (allocate-task.ts, moveToCaseQueue). The action type's own queue or person always comes first,
+ * there (allocate-task.ts, moveToCaseQueues). The action type's own queue or person always comes first,
  * and a request sent for an integrated queue's task is not moved: it goes to its task's queue and
  * person (integrated-queues/rules.ts, settleOutbound).
  */
@@ -115,7 +115,7 @@ export function insertAllocations(items: readonly NewAction[]): TaskAllocation[]
   const out: TaskAllocation[] = [];
   for (const { action: a } of items)
     if (a.state === 'todo' && a.queue != null && a.assignee == null) out.push({ actionId: a.id, queue: a.queue, at: a.updatedAt });
-  return out.sort((x, y) => (x.queue < y.queue ? -1 : x.queue > y.queue ? 1 : 0));
+  return inQueueOrder(out);
 }
 
 /** A change of state of a case's action, for the case outbox (stored only for cases that run a process). */
