@@ -102,7 +102,7 @@ export const caseQueueEntry = (queue: string, at: number): TimelineEntry => ({
   at,
   actor: 'system',
   kind: 'allocated',
-  message: `Put on queue ${queue}, its case's queue: its action type names no queue`,
+  message: `Put on queue ${queue}, its case's queue: nothing else names a queue for it`,
   data: { queue },
 });
 
