@@ -44,7 +44,16 @@ export class CaseTaskService {
     const request = opts.idempotencyKey !== undefined ? requestHash({ caseId, ...body }) : undefined;
     if (opts.idempotencyKey !== undefined) {
       const prior = await this.findLaunch(opts.idempotencyKey, request!);
-      if (prior) return { task: prior, created: false };
+      if (prior) {
+        // The first request may have stopped between the insert and the submission (its node died):
+        // the repeat submits it. The rules send a Submit Request once, so one already sent is not sent again.
+        if (body.assignee === undefined && prior.state === 'todo') {
+          await this.submit(prior.id);
+          const now = await this.d.store.getAction(prior.id);
+          if (now) return { task: await this.d.actions.view(now), created: false };
+        }
+        return { task: prior, created: false };
+      }
     }
     const c = await this.d.store.getCase(caseId);
     if (!c) throw new NotFoundError('Case', caseId);

@@ -301,6 +301,26 @@ for (const backend of storeHarnesses)
         )
         .toContain('Submit Request');
 
+      // A node that stopped between the insert and the submission: the client's repeat (same key)
+      // submits it, once; a further repeat sends nothing again.
+      const integrations = h.callout.engine.integrations;
+      h.callout.engine.integrations = null;
+      const key = { 'idempotency-key': 'printer-2' };
+      const first = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Fix the fax' }, key);
+      h.callout.engine.integrations = integrations;
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      expect((await h.api('GET', `/v1/actions/${first.body.id}/integration-log`)).body.items).toEqual([]);
+      const again = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Fix the fax' }, key);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+      const submitted = async () =>
+        ((await h.api('GET', `/v1/actions/${first.body.id}/integration-log`)).body.items as Array<{ requestType: string }>).filter(
+          (e) => e.requestType === 'Submit Request',
+        ).length;
+      await expect.poll(submitted, { timeout: 10_000 }).toBe(1);
+      expect((await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Fix the fax' }, key)).status).toBe(200);
+      expect(await submitted()).toBe(1);
+
       // Given to a person on such a queue, the task stays theirs (as /assign with a queue and a person
       // leaves it): it is not handed to the provider, which would drop the person the request named.
       expect((await h.api('POST', '/v1/queues', { name: 'vendor-people', members: ['carol'], integration })).status).toBe(201);
