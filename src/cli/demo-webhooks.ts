@@ -1,9 +1,9 @@
 // The demo's webhook receiver: a small HTTP server on loopback subscribed to every event, which checks
 // each delivery's Standard Webhooks signature with the `standardwebhooks` package (as a receiver would)
 // and prints one line per event of a case or a case's action, so a newcomer sees what other systems
-// hear. The events of actions launched outside a case (the bulk launch's 200 rows, some 400 events) are
-// counted and summed up in a line every few seconds rather than printed one by one, which buried the
-// intro's hints and the state table.
+// hear. The events of actions launched outside a case (the demo's own, and the bulk launch's 200 rows:
+// some 400 events) are counted and summed up in a line every few seconds rather than printed one by
+// one, which buried the intro's hints and the state table.
 
 import { createServer, type IncomingMessage } from 'node:http';
 import { Webhook } from 'standardwebhooks';
@@ -36,7 +36,9 @@ export async function demoWebhookReceiver(callout: Callout, say: (line: string) 
   let countedSaid = 0;
   const sumUp = (): void => {
     if (counted === countedSaid) return;
-    say(`webhook receiver: ${counted - countedSaid} more events of actions outside a case (the bulk launch's rows)  (signatures verified)`);
+    say(
+      `webhook receiver: ${counted - countedSaid} more events of actions outside a case (the demo's actions and its bulk launch's rows)  (signatures verified)`,
+    );
     countedSaid = counted;
   };
   const timer = setInterval(sumUp, 3000).unref();
