@@ -118,6 +118,19 @@ export function insertAllocations(items: readonly NewAction[]): TaskAllocation[]
   return inQueueOrder(out);
 }
 
+/**
+ * The notices of launches (NewAction.notices) to insert with them, in launch order; undefined when
+ * none has any, as almost every launch: nothing is allocated for those.
+ */
+export function launchNotices(items: readonly NewAction[]): UserNotice[] | undefined {
+  let out: UserNotice[] | undefined;
+  for (const { action: a, notices } of items)
+    if (notices !== undefined)
+      for (const n of notices)
+        (out ??= []).push({ user: n.user, kind: n.kind, message: n.message, actionId: a.id, caseId: a.caseId, at: a.updatedAt });
+  return out;
+}
+
 /** A change of state of a case's action, for the case outbox (stored only for cases that run a process). */
 export interface CaseEventNotice {
   caseId: string;

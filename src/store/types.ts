@@ -74,7 +74,15 @@ export interface NewAction {
   launchHash?: string;
   /** Webhook events of the launch, put in the outbox in the same transaction. */
   events?: WebhookEventRow[];
+  /**
+   * People told of the launch in its transaction (GET /v1/notifications), bounded as every notification
+   * is: a task given to someone as it is added to a case. Of the action, its case, at its updatedAt.
+   */
+  notices?: LaunchNotice[];
 }
+
+/** A notice of a launch: the lifecycle's `notify` effect, for an action being inserted rather than written. */
+export type LaunchNotice = Omit<Extract<Effect, { type: 'notify' }>, 'type'>;
 
 /** A version-guarded change of a case (updateCase). */
 export interface CaseWrite {

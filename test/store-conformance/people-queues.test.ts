@@ -7,7 +7,7 @@ import { eachStore, T0, SECOND, launched, write } from './stores.ts';
 import type { ActionRecord } from '../../src/lifecycle/action.ts';
 import type { Effect } from '../../src/lifecycle/transition.ts';
 import type { Store } from '../../src/store/types.ts';
-import { CalloutError } from '../../src/errors.ts';
+import { CalloutError, ConflictError } from '../../src/errors.ts';
 
 const toTodo: Effect = {
   type: 'state_changed',
@@ -137,6 +137,58 @@ eachStore((ctx) => {
       expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 5)).toMatchObject({ id: n!.id, readAt: T0 + 5 });
       expect(await store.markNotificationRead(n!.id, `n-${tag}`, T0 + 9)).toMatchObject({ readAt: T0 + 5 });
       expect(await store.listNotifications(`n-${tag}`, { unreadOnly: true })).toEqual([]);
+    });
+
+    it("a launch's notices (a task given to someone as it is added) are written with it, in its transaction, and only with it", async () => {
+      await user(`g-${tag}`);
+      await queue(`give-${tag}`, [`g-${tag}`], 'none');
+      await store.insertCase({ id: `t-${tag}`, data: {}, owner: `someone-${tag}`, createdAt: T0, updatedAt: T0 });
+      const task = (over: Partial<ActionRecord> = {}, keys: { launchKey?: string } = {}) =>
+        launched(
+          {
+            state: 'todo',
+            reason: 'manual',
+            phase: null,
+            dueAt: null,
+            actionTypeId: null,
+            caseId: `t-${tag}`,
+            queue: `give-${tag}`,
+            assignee: `g-${tag}`,
+            createdAt: T0 + SECOND,
+            updatedAt: T0 + SECOND,
+            ...over,
+          },
+          keys,
+        );
+      const notice = (message: string) => ({ user: `g-${tag}`, kind: 'task.assigned' as const, message });
+      // In a batch with launches that tell no one (as nearly every launch): only its own notice.
+      const given = { ...task(), notices: [notice('ann assigned it to you')] };
+      await store.insertActions([launched(), given, launched()]);
+      expect(await store.listNotifications(`g-${tag}`)).toEqual([
+        {
+          id: expect.any(Number),
+          user: `g-${tag}`,
+          kind: 'task.assigned',
+          message: 'ann assigned it to you',
+          actionId: given.action.id,
+          caseId: `t-${tag}`,
+          at: T0 + SECOND,
+        },
+      ]);
+      // A launch refused (its key taken) tells no one.
+      await store.insertActions([task({}, { launchKey: `k-${tag}` })]);
+      const refused = { ...task({}, { launchKey: `k-${tag}` }), notices: [notice('refused')] };
+      await expect(store.insertActions([refused])).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.getAction(refused.action.id)).toBeUndefined();
+      // A case write's launches tell theirs too, in the case write's transaction; a stale one tells no one.
+      const stepped = { ...task(), notices: [notice('from a step')] };
+      const stale = { ...task(), notices: [notice('stale')] };
+      expect(await store.updateCase({ id: `t-${tag}`, expectedVersion: 9, at: T0 + SECOND, launches: [stale] })).toBe(false);
+      expect(await store.updateCase({ id: `t-${tag}`, expectedVersion: 1, at: T0 + SECOND, launches: [stepped] })).toBe(true);
+      expect((await store.listNotifications(`g-${tag}`)).map((n) => [n.actionId, n.message])).toEqual([
+        [stepped.action.id, 'from a step'],
+        [given.action.id, 'ann assigned it to you'],
+      ]);
     });
 
     it('are listed newest first a page at a time: `limit`, then `before` the last one seen', async () => {

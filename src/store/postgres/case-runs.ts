@@ -67,7 +67,8 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: Cas
   return { cases: rows.map(caseFromRow), more: rows.length === f.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
 }
 
-export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {
+/** `keepNotifications`: the bound on the notifications of people its launches tell (notification-bound.ts). */
+export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: number): Promise<boolean> {
   const sets = caseWriteSets(w, (b) => b);
   const params: unknown[] = sets.map(([, v]) => v);
   const assigns = sets.map(([c], i) => `${c} = $${i + 1}${c === 'steps' ? '::jsonb' : ''}`);
@@ -83,7 +84,7 @@ export async function updateCase(pool: Pool, w: CaseWrite): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
     if (w.appliedEvent !== undefined) await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
-    if (w.launches?.length) await insertActionsTx(client, w.launches);
+    if (w.launches?.length) await insertActionsTx(client, w.launches, keepNotifications);
     for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);
     return true;
   });

@@ -9,8 +9,9 @@ import { inTransaction } from './transaction.ts';
 import { ConflictError } from '../../errors.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
-import { insertAllocations } from '../effects.ts';
+import { insertAllocations, launchNotices } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 
 // The whole batch is one jsonb parameter (SQLite runs one prepared insert per row instead).
 const SQL = `
@@ -20,13 +21,14 @@ SELECT ${ACTION_COLUMNS.map((c) => fromRecordset('r', c)).join(', ')}, r.launch_
 
 const UNIQUE_VIOLATION = '23505';
 
-export async function insertActions(pool: Pool, items: NewAction[]): Promise<void> {
+/** `keepNotifications`: the bound on each notified user's notifications (notification-bound.ts). */
+export async function insertActions(pool: Pool, items: NewAction[], keepNotifications: number): Promise<void> {
   if (items.length === 0) return;
-  await inTransaction(pool, (client) => insertActionsTx(client, items));
+  await inTransaction(pool, (client) => insertActionsTx(client, items, keepNotifications));
 }
 
 /** insertActions inside a caller's transaction (a case write that starts steps). */
-export async function insertActionsTx(client: PoolClient, items: NewAction[]): Promise<void> {
+export async function insertActionsTx(client: PoolClient, items: NewAction[], keepNotifications: number): Promise<void> {
   if (items.length === 0) return;
   const rows = items.map((it) => ({ ...actionJson(it.action), launch_key: it.launchKey ?? null, launch_hash: it.launchHash ?? null }));
   try {
@@ -44,6 +46,15 @@ export async function insertActionsTx(client: PoolClient, items: NewAction[]): P
       items.map((it) => it.action),
     );
     for (const t of insertAllocations(items)) await allocateInTransaction(client, t);
+    const notices = launchNotices(items);
+    if (notices !== undefined) {
+      await insertUserNotices(client, notices);
+      await boundNotifications(
+        client,
+        notices.map((n) => n.user),
+        keepNotifications,
+      );
+    }
   } catch (e) {
     if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION) {
       if (e.constraint === 'actions_launch_key_key') throw launchKeyConflict();

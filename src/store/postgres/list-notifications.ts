@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { countCap, notificationsToDrop } from '../notification-bound.ts';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
 import { notificationFromRow } from '../rows.ts';
+import type { UserNotice } from '../effects.ts';
 
 export async function listNotifications(pool: Pool, user: string, opts: NotificationQuery = {}): Promise<NotificationRow[]> {
   const unread = opts.unreadOnly ? ' AND read_at IS NULL' : '';
@@ -28,6 +29,27 @@ export async function markNotificationRead(pool: Pool, id: number, user: string,
     user,
   ]);
   return r.rows[0] ? notificationFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
+const NOTIFY_USERS = `
+INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
+SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at
+  FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, user_name text, kind text, message text, action_id text, case_id text, at bigint)
+ ORDER BY n.ord`;
+
+/** Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's transaction; bounded by the caller. */
+export async function insertUserNotices(client: PoolClient, notices: readonly UserNotice[]): Promise<void> {
+  if (notices.length === 0) return;
+  const rows = notices.map((n, ord) => ({
+    ord,
+    user_name: n.user,
+    kind: n.kind,
+    message: n.message,
+    action_id: n.actionId,
+    case_id: n.caseId,
+    at: n.at,
+  }));
+  await client.query({ name: 'callout_notify_users', text: NOTIFY_USERS, values: [JSON.stringify(rows)] });
 }
 
 // Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.

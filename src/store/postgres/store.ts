@@ -231,7 +231,7 @@ export class PostgresStore implements Store {
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
-    await insertActions(this.pool, items);
+    await insertActions(this.pool, items, this.notificationsPerUser);
   }
 
   async getAction(id: string): Promise<ActionRecord | undefined> {
@@ -429,7 +429,7 @@ export class PostgresStore implements Store {
     caseRuns.getCaseByLaunchKey(this.pool, key);
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.pool, filter);
-  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w);
+  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w, this.notificationsPerUser);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));
 

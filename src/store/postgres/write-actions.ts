@@ -21,7 +21,7 @@ import {
 import { allocateInTransaction, moveToCaseQueues } from './allocate-task.ts';
 import { insertCaseEvents } from './case-events.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
-import { boundNotifications } from './list-notifications.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 
 type ActionColumn = (typeof ACTION_COLUMNS)[number];
 
@@ -183,12 +183,6 @@ SELECT c.owner, 'action.escalated', n.message, n.action_id, n.case_id, n.at
  ORDER BY n.ord
 RETURNING user_name`;
 
-const NOTIFY_USERS = `
-INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
-SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at
-  FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, user_name text, kind text, message text, action_id text, case_id text, at bigint)
- ORDER BY n.ord`;
-
 // The version moves, so a case worker's write computed from the case before is refused and made again (see SQLite's).
 const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = version + 1 WHERE id = ANY($1::text[]) AND NOT escalated';
 // An action escalated no more (retried, completed) leaves its case escalated only while another is.
@@ -335,19 +329,8 @@ export async function applyEffects(client: PoolClient, plan: EffectPlan, keepNot
     await client.query({ name: 'callout_lock_cases', text: LOCK_CASES, values: [plan.escalationsCleared] });
     await client.query({ name: 'callout_clear_case_escalated', text: CLEAR_CASE_ESCALATED, values: [plan.escalationsCleared] });
   }
-  if (plan.userNotices.length > 0) {
-    const rows = plan.userNotices.map((n, ord) => ({
-      ord,
-      user_name: n.user,
-      kind: n.kind,
-      message: n.message,
-      action_id: n.actionId,
-      case_id: n.caseId,
-      at: n.at,
-    }));
-    await client.query({ name: 'callout_notify_users', text: NOTIFY_USERS, values: [JSON.stringify(rows)] });
-    for (const n of plan.userNotices) notified.push(n.user);
-  }
+  await insertUserNotices(client, plan.userNotices);
+  for (const n of plan.userNotices) notified.push(n.user);
   if (notified.length > 0) await boundNotifications(client, notified, keepNotifications);
   const moved = plan.caseQueues.length > 0 ? await moveToCaseQueues(client, plan.caseQueues) : [];
   for (const t of moved.length > 0 ? inQueueOrder([...plan.allocations, ...moved]) : plan.allocations)

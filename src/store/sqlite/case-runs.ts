@@ -93,7 +93,8 @@ function casePage(
   return { rows: rows.map(caseFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
 }
 
-export function updateCase(db: Database.Database, w: CaseWrite): boolean {
+/** `keepNotifications`: the bound on the notifications of people its launches tell (notification-bound.ts). */
+export function updateCase(db: Database.Database, w: CaseWrite, keepNotifications: number): boolean {
   return db
     .transaction(() => {
       const sets = caseWriteSets(w, bool);
@@ -109,7 +110,7 @@ export function updateCase(db: Database.Database, w: CaseWrite): boolean {
       const r = prepared(db, sql).run(...sets.map(([, v]) => v), w.id, w.expectedVersion);
       if (r.changes !== 1) return false;
       if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
-      if (w.launches?.length) insertActions(db, prepareInserts(w.launches));
+      if (w.launches?.length) insertActions(db, prepareInserts(w.launches), keepNotifications);
       for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);
       return true;
     })

@@ -8,8 +8,9 @@ import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 import { multiRowInserts, prepared } from './statements.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
-import { insertAllocations, type TaskAllocation } from '../effects.ts';
+import { insertAllocations, launchNotices, type TaskAllocation, type UserNotice } from '../effects.ts';
 import { allocateInTransaction } from './allocate-task.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 
 /** Rows per multi-row INSERT (29 parameters each: 464, far below SQLite's limit). */
 const CHUNK = 16;
@@ -28,6 +29,8 @@ export interface PreparedInsert {
   timeline: unknown[];
   events: WebhookEventRow[][];
   allocations: TaskAllocation[];
+  /** Present only when a launch tells someone (NewAction.notices). */
+  notices?: UserNotice[];
 }
 
 export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
@@ -40,7 +43,10 @@ export function prepareInserts(items: readonly NewAction[]): PreparedInsert {
     for (const e of it.timeline) timelineValues(timeline, it.action.id, e);
     if (it.events) events.push(it.events);
   }
-  return { values, timeline, events, allocations: insertAllocations(items) };
+  const p: PreparedInsert = { values, timeline, events, allocations: insertAllocations(items) };
+  const notices = launchNotices(items);
+  if (notices !== undefined) p.notices = notices;
+  return p;
 }
 
 /** The ids of prepared launches. */
@@ -50,7 +56,8 @@ export function launchedIds(p: PreparedInsert): string[] {
   return ids;
 }
 
-export function insertActions(db: Database.Database, p: PreparedInsert): void {
+/** `keepNotifications`: the bound on each notified user's notifications (notification-bound.ts). */
+export function insertActions(db: Database.Database, p: PreparedInsert, keepNotifications: number): void {
   try {
     db.transaction(() => {
       // Few statements for the batch: the rows in chunks, then every first entry of the timeline.
@@ -62,6 +69,14 @@ export function insertActions(db: Database.Database, p: PreparedInsert): void {
       insertTimelineValues(db, p.timeline);
       for (const e of p.events) insertWebhookEventsTx(db, e);
       for (const t of p.allocations) allocateInTransaction(db, t);
+      if (p.notices !== undefined) {
+        insertUserNotices(db, p.notices);
+        boundNotifications(
+          db,
+          p.notices.map((n) => n.user),
+          keepNotifications,
+        );
+      }
     }).immediate();
   } catch (e) {
     throw (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? launchKeyConflict() : e;

@@ -32,7 +32,7 @@ export function writeIntegration(db: Database.Database, w: IntegrationWrite, kee
         const writes = [...(w.write ? [w.write] : []), ...(w.also ? [w.also] : [])];
         const applied = writes.length > 0 ? writeActions(db, writes.map(prepareWrite), keepNotifications) : [];
         if (applied.some((ok) => !ok)) throw new Lost();
-        if (w.launch) insertActions(db, prepareInserts([w.launch]));
+        if (w.launch) insertActions(db, prepareInserts([w.launch]), keepNotifications);
         const s = w.settle;
         if (s && prepared(db, SETTLE).run(s.result, s.outcome, s.actionId, s.from).changes === 0) throw new Lost();
         const e = w.entry;

@@ -2,6 +2,7 @@
 
 import type Database from 'better-sqlite3';
 import type { NotificationQuery, NotificationRow } from '../types.ts';
+import type { UserNotice } from '../effects.ts';
 import { notificationFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 import { countCap, notificationsToDrop } from '../notification-bound.ts';
@@ -29,6 +30,13 @@ export function markNotificationRead(db: Database.Database, id: number, user: st
     user,
   );
   return r ? notificationFromRow(r as Record<string, unknown>) : undefined;
+}
+
+const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
+
+/** Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's transaction; bounded by the caller. */
+export function insertUserNotices(db: Database.Database, notices: readonly UserNotice[]): void {
+  for (const n of notices) prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
 }
 
 // Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.

@@ -250,7 +250,7 @@ export class SqliteStore implements Store {
 
   /** insertActions of launches prepared already (on the event loop, when this store runs on the SQLite thread). */
   async insertPrepared(p: PreparedInsert): Promise<void> {
-    return this.syncedAfter(() => insertActions(this.db, p), launchedIds(p));
+    return this.syncedAfter(() => insertActions(this.db, p, this.notificationsPerUser), launchedIds(p));
   }
 
   // A read may answer a repeated launch or callback with 2xx and no write: what it read must be on disk.
@@ -543,7 +543,7 @@ export class SqliteStore implements Store {
     caseRuns.getCaseByLaunchKey(this.db, key);
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.db, filter);
-  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w);
+  updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w, this.notificationsPerUser);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
 

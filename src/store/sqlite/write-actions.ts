@@ -11,7 +11,7 @@ import { insertTimelineValues, timelineValues } from './insert-timeline.ts';
 import { allocateInTransaction, moveToCaseQueues } from './allocate-task.ts';
 import { insertCaseEvents } from './case-runs.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
-import { boundNotifications } from './list-notifications.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 
 // SQLite rewrites the entries of every index that has a column in the SET list, changed or not (an
 // action has ten), so a write names only the columns that differ from the record it was computed
@@ -23,7 +23,6 @@ const SET_CASE_DATA = 'UPDATE cases SET data = ?, updated_at = ?, version = vers
 const NOTIFY_OWNER = `
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
 SELECT owner, 'action.escalated', ?, ?, id, ? FROM cases WHERE id = ? AND owner <> '' RETURNING user_name`;
-const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
 // An escalated action marks its case, a plain one too (a process's run marks its own as well). The
 // version moves, so a case worker's write computed from the case before (escalated false) is refused
 // and made again from what is there now, as SET_CASE_DATA's is.
@@ -151,10 +150,8 @@ function applyEffects(db: Database.Database, plan: EffectPlan, keepNotifications
     prepared(db, MARK_CASE_ESCALATED).run(n.caseId);
   }
   for (const id of plan.escalationsCleared) prepared(db, CLEAR_CASE_ESCALATED).run(id, id);
-  for (const n of plan.userNotices) {
-    prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
-    notified.push(n.user);
-  }
+  insertUserNotices(db, plan.userNotices);
+  for (const n of plan.userNotices) notified.push(n.user);
   if (notified.length > 0) boundNotifications(db, notified, keepNotifications);
   const moved = plan.caseQueues.length > 0 ? moveToCaseQueues(db, plan.caseQueues) : [];
   for (const t of moved.length > 0 ? inQueueOrder([...plan.allocations, ...moved]) : plan.allocations) allocateInTransaction(db, t);
