@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
+import { TASK_NOTIFICATION_KINDS, assignedToYou } from '../lifecycle/transition.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -103,12 +104,19 @@ export class CaseTaskService {
       });
     if (body.note !== undefined) timeline.push({ at: now, actor, kind: 'message', message: body.note });
     const events = this.d.engine.webhookEvents?.forLaunch(built.action);
+    // The person it is given to is told, in the insert's transaction, as POST /v1/actions/{id}/assign
+    // tells them (not who gives it to themselves). A repeat of the request inserts nothing: no second notice.
+    const notices =
+      assignee !== undefined && assignee !== user
+        ? [{ user: assignee, kind: TASK_NOTIFICATION_KINDS.task_assigned, message: assignedToYou(user, built.action) }]
+        : undefined;
     try {
       await this.d.store.insertActions([
         {
           action: built.action,
           timeline,
           ...(events ? { events } : {}),
+          ...(notices ? { notices } : {}),
           ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: request!.hash } : {}),
         },
       ]);

@@ -181,6 +181,9 @@ class Change {
 /** "task a1 on queue hr": how a notification names the task (it also carries the action's id). */
 const taskName = (a: ActionRecord): string => `task ${a.id}${a.queue !== null ? ` on queue ${a.queue}` : ''}`;
 
+/** The `task.assigned` notice's message: `by` gave the task (on its queue as it is now) to the one told. */
+export const assignedToYou = (by: string, a: ActionRecord): string => `${by} assigned ${taskName(a)} to you`;
+
 const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): TransitionResult => ({ ok: false, code, message });
 
 /** When the engine must next look at a waiting action, from its phase and deadlines. */
@@ -522,7 +525,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           'task.taken',
           `${event.user} ${to !== null ? `assigned ${taskName(a)} to ${to}` : `moved ${taskName(a)} to queue ${queue}`}, which was yours`,
         );
-      if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', `${event.user} assigned ${taskName({ ...a, queue })} to you`);
+      if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', assignedToYou(event.user, { ...a, queue }));
       a.queue = queue;
       if (event.assignee !== undefined) {
         a.assignee = event.assignee;

@@ -187,6 +187,58 @@ for (const backend of storeHarnesses)
       expect(named.body.assignee).toBe('bob');
     });
 
+    it('the person a task is given to as it is added is told (task.assigned, as POST /v1/actions/{id}/assign tells them); not one who gives it to themselves, nor again on a repeat', async () => {
+      const keyOf = async (user: string): Promise<Record<string, string>> => {
+        const k = await h.api('POST', '/v1/api-keys', { name: `${user}-desk`, roles: ['operator'], user });
+        expect(k.status, JSON.stringify(k.body)).toBe(201);
+        return { authorization: `Bearer ${k.body.key as string}` };
+      };
+      const alice = await keyOf('alice');
+      const bob = await keyOf('bob');
+      const c = (await h.api('POST', '/v1/cases', { title: 'Contract', queue: 'hr' })).body.id as string;
+      const told = async (who: Record<string, string>): Promise<Array<{ kind: string; actionId: string; message: string }>> =>
+        (
+          (await h.api('GET', '/v1/notifications', undefined, who)).body.items as Array<{
+            kind: string;
+            actionId: string;
+            message: string;
+            caseId: string;
+          }>
+        ).filter((n) => n.caseId === c);
+
+      const key = { 'idempotency-key': `give-${backend.name}` };
+      const forBob = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Sign the contract', assignee: 'bob' }, { ...alice, ...key });
+      expect(forBob.status, JSON.stringify(forBob.body)).toBe(201);
+      expect(forBob.body).toMatchObject({ assignee: 'bob', queue: 'hr' });
+      const once = [
+        expect.objectContaining({
+          kind: 'task.assigned',
+          actionId: forBob.body.id,
+          message: `alice assigned task ${forBob.body.id} on queue hr to you`,
+        }),
+      ];
+      expect(await told(bob)).toEqual(once);
+      // The same request again answers the same task and tells no one again.
+      const again = await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Sign the contract', assignee: 'bob' }, { ...alice, ...key });
+      expect([again.status, again.body.id]).toEqual([200, forBob.body.id]);
+      expect(await told(bob)).toEqual(once);
+
+      // Given to oneself, by `me` or by name: no one is told.
+      for (const assignee of ['me', 'alice']) {
+        const own = await h.api('POST', `/v1/cases/${c}/tasks`, { title: `Mine (${assignee})`, assignee }, alice);
+        expect(own.status, JSON.stringify(own.body)).toBe(201);
+        expect(own.body.assignee).toBe('alice');
+      }
+      expect(await told(alice)).toEqual([]);
+      // The same words as the assign path's: one of alice's tasks handed to bob.
+      const mine = (await h.api('GET', `/v1/actions?caseId=${c}&assignee=alice`)).body.items as Array<{ id: string }>;
+      expect((await h.api('POST', `/v1/actions/${mine[0]!.id}/assign`, { assignee: 'bob' }, alice)).status).toBe(200);
+      expect((await told(bob)).map((n) => n.message)).toEqual([
+        `alice assigned task ${mine[0]!.id} on queue hr to you`,
+        `alice assigned task ${forBob.body.id} on queue hr to you`,
+      ]);
+    });
+
     it('refuses a task on a closed case with 409, and closing a case closes the tasks added to it', async () => {
       const c = (await h.api('POST', '/v1/cases', { title: 'closing', queue: 'it' })).body.id as string;
       const t = (await h.api('POST', `/v1/cases/${c}/tasks`, { title: 'Open work' })).body.id as string;

@@ -89,6 +89,25 @@ for (const backend of storeHarnesses)
       const list: Notice[] = (await h.api('GET', '/v1/notifications', undefined, dave)).body.items;
       expect(list.filter((n) => !n.read).map((n) => n.actionId)).toEqual([...unread].reverse());
     });
+
+    it('tasks given to a person as they are added to a case are bounded alike: the newest stay, the oldest go', async () => {
+      expect((await h.api('POST', '/v1/users', { name: 'erin' })).status).toBe(201);
+      expect((await h.api('POST', '/v1/queues', { name: 'desk', members: ['erin'], allocation: 'none' })).status).toBe(201);
+      const erin = {
+        authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'erin-laptop', roles: ['operator'], user: 'erin' })).body.key}`,
+      };
+      const kase = (await h.api('POST', '/v1/cases', { data: {}, queue: 'desk' })).body.id as string;
+      const given: string[] = [];
+      for (let i = 0; i < KEEP + 3; i++) {
+        const t = await h.api('POST', `/v1/cases/${kase}/tasks`, { title: `task ${i}`, assignee: 'erin' });
+        expect(t.status, JSON.stringify(t.body)).toBe(201);
+        given.push(t.body.id as string);
+      }
+      const list: Notice[] = (await h.api('GET', '/v1/notifications', undefined, erin)).body.items;
+      expect(list.length).toBeLessThanOrEqual(KEEP);
+      expect(list.map((n) => n.actionId)).toEqual(given.slice(given.length - list.length).reverse());
+      expect(list[0]!.actionId).toBe(given.at(-1));
+    });
   });
 
 describe('the bound given to the library', () => {
