@@ -443,7 +443,7 @@ export class IntegrationService {
         now,
         actor: 'system',
       });
-      return { ...a, timeline: a.timeline.map((e) => ({ ...e, data: { taskId: task.id } })), ...key };
+      return { ...a, timeline: a.timeline.map((e) => ({ ...e, data: { taskId: task.id } })), ...key, ...this.launchEvents(a.action) };
     }
     const errors = checked.ok ? [{ field: refused!.field, message: refused!.reason }] : checked.errors;
     const policy = type.compiled.policy;
@@ -461,7 +461,14 @@ export class IntegrationService {
       actor: 'system',
     });
     // toDoAction is made for process steps (always in a case); a task need not be in one.
-    return { action: { ...todo.action, caseId: task.caseId }, timeline: todo.timeline, ...key };
+    const action = { ...todo.action, caseId: task.caseId };
+    return { action, timeline: todo.timeline, ...key, ...this.launchEvents(action) };
+  }
+
+  /** Its webhook events (action.launched, and task.assigned for one To Do on a queue), as any launch's. */
+  private launchEvents(a: ActionRecord): Pick<NewAction, 'events'> {
+    const events = this.d.engine.webhookEvents?.forLaunch(a);
+    return events ? { events } : {};
   }
 }
 

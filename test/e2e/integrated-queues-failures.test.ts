@@ -275,16 +275,22 @@ for (const backend of storeHarnesses)
     it('a submission whose input its action type refuses is not sent: the task is To Do on its queue, not waiting, and so is its action', async () => {
       const id = await todoTask();
       const before = provider.received.length;
+      // Its request is launched as any action is: subscribers hear of it (action.launched).
+      const sub = await h.callout.webhooks.create({ url: `${h.mock.url}/ok`, events: ['action.launched'] });
       const assigned = await h.api('POST', `/v1/actions/${id}/assign`, { queue: 'fx-strict' }, operator);
       expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
       expect(assigned.body).toMatchObject({ state: 'todo', reason: 'invalid_input', queue: 'fx-strict' });
       const [entry] = await log(id);
       expect(entry).toMatchObject({ requestType: 'Submit Request', result: expect.stringMatching(/^Not sent: .*Note/) });
+      // Allocated by that queue as it is inserted, as any launch To Do on a queue (PostgreSQL left it unassigned).
       expect((await h.api('GET', `/v1/actions/${entry!.actionId}`)).body).toMatchObject({
         state: 'todo',
         reason: 'invalid_input',
         queue: 'fx-strict',
+        assignee: 'olga',
       });
+      expect((await h.callout.webhooks.deliveries(sub.id)).map((d) => d.eventType)).toEqual(['action.launched']);
+      await h.callout.webhooks.remove(sub.id);
       expect(provider.received.length).toBe(before);
     });
 

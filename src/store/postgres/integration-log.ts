@@ -5,17 +5,13 @@ import { DatabaseError, type Pool } from 'pg';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 import { integrationEntryFromRow, integrationEntryValues } from '../integration-log.ts';
 import type { IntegrationWrite } from '../types.ts';
-import { ACTION_COLUMNS } from '../rows.ts';
 import { planEffects } from '../effects.ts';
 import { inTransaction } from './transaction.ts';
-import { ACTION_RECORDSET, UPDATE, actionJson, applyEffects, fromRecordset, wakeIfDue } from './write-actions.ts';
+import { UPDATE, actionJson, applyEffects } from './write-actions.ts';
+import { insertActionsTx } from './insert-actions.ts';
 import { insertTimeline } from './insert-timeline.ts';
 import { launchKeyConflict } from '../conflicts.ts';
 
-const INSERT_ACTION = `
-INSERT INTO actions (${ACTION_COLUMNS.join(', ')}, launch_key, launch_hash)
-SELECT ${ACTION_COLUMNS.map((c) => fromRecordset('r', c)).join(', ')}, r.launch_key, r.launch_hash
-  FROM jsonb_to_recordset($1::jsonb) AS r(${ACTION_RECORDSET}, launch_key text, launch_hash text)`;
 const INSERT = `INSERT INTO integration_log (task_id, request_type, direction, at, payload, result, action_id, queue, outcome)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)`;
 const SETTLE = `UPDATE integration_log SET result = $1, outcome = $2
@@ -51,16 +47,9 @@ export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNoti
         );
         await applyEffects(client, planEffects(writes), keepNotifications);
       }
-      const l = w.launch;
-      if (l) {
-        const row = { ...actionJson(l.action), launch_key: l.launchKey ?? null, launch_hash: l.launchHash ?? null };
-        await client.query({ name: 'callout_integration_launch', text: INSERT_ACTION, values: [JSON.stringify([row])] });
-        await insertTimeline(
-          client,
-          l.timeline.map((e) => ({ ...e, actionId: l.action.id })),
-        );
-        await wakeIfDue(client, [l.action]);
-      }
+      // As any launch (SQLite's does the same): its webhook events, its wake-up, and, refused at
+      // launch onto a queue, its allocation there.
+      if (w.launch) await insertActionsTx(client, [w.launch], keepNotifications);
       const s = w.settle;
       if (s) {
         const r = await client.query({
