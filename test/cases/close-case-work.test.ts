@@ -99,9 +99,10 @@ for (const backend of storeHarnesses)
       const order = actionOf(c, 'order');
       await h.waitFor(order, (a) => a.phase === 'sending', 5_000);
       const listeners = h.callout.engine.listenerCount('action');
-      const started = Date.now();
       expect((await h.api('POST', `/v1/cases/${c.id}/close`)).body.status).toBe('closed');
-      expect(Date.now() - started).toBeLessThan(400);
+      // Answered before the attempt in flight ended (the mock logs a request as it answers, 1.5 s on):
+      // the close did not wait for it. (A wall-clock bound of 400 ms failed on a loaded machine.)
+      expect(sends(order)).toBe(0);
       // One listener while anything waits for its attempt, however many closes wait; none after.
       expect(h.callout.engine.listenerCount('action')).toBe(listeners + 1);
       const a = await h.waitFor(order, (x) => x.state === 'closed', 5_000);
