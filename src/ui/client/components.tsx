@@ -124,41 +124,93 @@ export function Field(props: { label: string; id: string; hint?: string; childre
   );
 }
 
-/** A retry policy as typed (an action type's, a webhook subscription's own): most retries, interval, backoff. */
+/** A retry policy as typed (an action type's, a webhook subscription's own): most retries, interval, backoff, longest wait. */
 export interface RetryText {
   maxRetries: string;
   interval: string;
   backoff: string;
+  /** Empty: none chosen, the API derives it (the larger of an hour and the interval). */
+  maxInterval: string;
 }
 
-/** The fields of a retry policy, one row; `prefix` keeps their ids apart from the form's others. */
-export function RetryFields(props: { prefix: string; value: RetryText; onChange: (change: Partial<RetryText>) => void }) {
-  const { prefix, value, onChange } = props;
+/** What the server said of `field` when it refused a save, if it named it. */
+function problemWith(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError ? error.errors.find((x) => x.field === field)?.message : undefined;
+}
+
+/**
+ * The fields of a retry policy; `prefix` keeps their ids apart from the form's others. A problem the
+ * API named with a field (`retry.maxInterval`) from the last save, `error`, is shown under that field.
+ */
+export function RetryFields(props: { prefix: string; value: RetryText; onChange: (change: Partial<RetryText>) => void; error?: unknown }) {
+  const { prefix, value, onChange, error } = props;
+  const problem = (key: keyof RetryText, id: string) => {
+    const message = problemWith(error, `retry.${key}`);
+    return {
+      message: message && (
+        <small id={`${id}-error`} class="field-error">
+          {message}
+        </small>
+      ),
+      attrs: { 'aria-invalid': message ? ('true' as const) : undefined, 'aria-describedby': message ? `${id}-error` : undefined },
+    };
+  };
+  const retries = problem('maxRetries', `${prefix}-retries`);
+  const interval = problem('interval', `${prefix}-interval`);
+  const backoff = problem('backoff', `${prefix}-backoff`);
+  const longest = problem('maxInterval', `${prefix}-max-interval`);
   return (
-    <div class="row">
-      <Field label="Most retries" id={`${prefix}-retries`}>
+    <>
+      <div class="row">
+        <Field label="Most retries" id={`${prefix}-retries`}>
+          <input
+            id={`${prefix}-retries`}
+            inputMode="numeric"
+            value={value.maxRetries}
+            {...retries.attrs}
+            onInput={(e) => onChange({ maxRetries: e.currentTarget.value })}
+          />
+          {retries.message}
+        </Field>
+        <Field label="Retry interval" id={`${prefix}-interval`}>
+          <input
+            id={`${prefix}-interval`}
+            placeholder="e.g. 30s"
+            value={value.interval}
+            {...interval.attrs}
+            onInput={(e) => onChange({ interval: e.currentTarget.value })}
+          />
+          {interval.message}
+        </Field>
+        <Field label="Backoff" id={`${prefix}-backoff`}>
+          <select
+            id={`${prefix}-backoff`}
+            value={value.backoff}
+            {...backoff.attrs}
+            onChange={(e) => onChange({ backoff: e.currentTarget.value })}
+          >
+            <option value="exponential">exponential</option>
+            <option value="fixed">fixed</option>
+          </select>
+          {backoff.message}
+        </Field>
+      </div>
+      <Field
+        label="Longest wait"
+        id={`${prefix}-max-interval`}
+        hint="The longest wait between two attempts, at least the interval; it bounds exponential backoff. Empty: the longer of an hour and the interval."
+      >
         <input
-          id={`${prefix}-retries`}
-          inputMode="numeric"
-          value={value.maxRetries}
-          onInput={(e) => onChange({ maxRetries: e.currentTarget.value })}
+          id={`${prefix}-max-interval`}
+          placeholder="e.g. 1h"
+          value={value.maxInterval}
+          {...longest.attrs}
+          aria-describedby={[`${prefix}-max-interval-hint`, longest.attrs['aria-describedby']].filter(Boolean).join(' ')}
+          onInput={(e) => onChange({ maxInterval: e.currentTarget.value })}
         />
+        {longest.message}
       </Field>
-      <Field label="Retry interval" id={`${prefix}-interval`}>
-        <input
-          id={`${prefix}-interval`}
-          placeholder="e.g. 30s"
-          value={value.interval}
-          onInput={(e) => onChange({ interval: e.currentTarget.value })}
-        />
-      </Field>
-      <Field label="Backoff" id={`${prefix}-backoff`}>
-        <select id={`${prefix}-backoff`} value={value.backoff} onChange={(e) => onChange({ backoff: e.currentTarget.value })}>
-          <option value="exponential">exponential</option>
-          <option value="fixed">fixed</option>
-        </select>
-      </Field>
-    </div>
+    </>
   );
 }
 

@@ -1,6 +1,7 @@
 // The action-type editor's model: the API's shapes and the form they are edited in, both ways.
 
 import { durationText } from '../duration.ts';
+import { derivedMaxIntervalFor, maxIntervalText } from '../retry.ts';
 
 export const TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'datetime', 'json'];
 export interface FieldSpec {
@@ -19,7 +20,8 @@ export interface ActionType {
   body: { format: string; template?: string; fields?: Record<string, string> };
   fields: Record<string, { type?: string; required?: boolean; default?: unknown }>;
   completion: { mode: string; timeout?: number };
-  retry: { maxRetries: number; interval?: number | string; backoff?: string };
+  /** As the API lists it: every setting, durations in ms, maxInterval derived when none was chosen. */
+  retry: { maxRetries: number; interval: number; backoff?: string; maxInterval?: number };
   allocation: { queue?: string };
   response: Record<string, string>;
   parsedFields: Record<string, FieldSpec>;
@@ -46,6 +48,8 @@ export interface Form {
   maxRetries: string;
   interval: string;
   backoff: string;
+  /** Empty when none was chosen: the API's derived one (see maxIntervalText). */
+  maxInterval: string;
   queue: string;
   successWhen: string;
   output: string;
@@ -90,9 +94,9 @@ export function formOf(t: ActionType | undefined): Form {
     mode: t?.completion.mode ?? 'response',
     timeout: t?.completion.timeout ? durationText(t.completion.timeout) : '',
     maxRetries: String(t?.retry.maxRetries ?? 3),
-    interval:
-      t?.retry.interval !== undefined ? (typeof t.retry.interval === 'number' ? durationText(t.retry.interval) : t.retry.interval) : '',
+    interval: t ? durationText(t.retry.interval) : '',
     backoff: t?.retry.backoff ?? 'exponential',
+    maxInterval: maxIntervalText(t?.retry),
     queue: t?.allocation.queue ?? '',
     successWhen: t?.response.successWhen ?? '',
     output: t?.response.output ?? '',
@@ -137,8 +141,14 @@ export function templatesOf(f: Form): Record<string, unknown> {
   };
 }
 
-/** The body of a POST or PATCH: an emptied box is sent as null, which clears it (a PATCH keeps what it leaves out). */
-export function bodyOf(f: Form): Record<string, unknown> {
+/**
+ * The body of a POST or PATCH of `t` (none: a new one): an emptied box is sent as null, which clears it (a
+ * PATCH keeps what it leaves out). Not the longest wait: the API takes no null there, and keeps a limit
+ * the PATCH leaves out, so an empty box sends the one the API derives from the interval (an hour, or the
+ * interval if longer), which is what it stores for a policy that names none.
+ */
+export function bodyOf(f: Form, t?: ActionType): Record<string, unknown> {
+  const maxInterval = f.maxInterval.trim() || derivedMaxIntervalFor(f.interval, t?.retry.interval);
   const response = Object.fromEntries(
     (['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).map((k) => [k, f[k] || null]),
   );
@@ -149,7 +159,12 @@ export function bodyOf(f: Form): Record<string, unknown> {
     method: f.method,
     ...templatesOf(f),
     completion: { mode: f.mode, timeout: f.timeout || null },
-    retry: { maxRetries: Number(f.maxRetries), ...(f.interval ? { interval: f.interval } : {}), backoff: f.backoff },
+    retry: {
+      maxRetries: Number(f.maxRetries),
+      ...(f.interval ? { interval: f.interval } : {}),
+      backoff: f.backoff,
+      ...(maxInterval !== undefined ? { maxInterval } : {}),
+    },
     allocation: { queue: f.queue || null },
     response,
   };

@@ -90,7 +90,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     try {
       const r = isNew
         ? await api<ActionType>('POST', '/v1/action-types', bodyOf(f))
-        : await patchAt<ActionType>(`/v1/action-types/${t!.id}`, bodyOf(f), t!.revision);
+        : await patchAt<ActionType>(`/v1/action-types/${t!.id}`, bodyOf(f, t), t!.revision);
       setError(null);
       setSaved(`Saved ${r.name}.`);
       if (isNew) navigate(`/ui/action-types/${r.id}`, true);
@@ -185,7 +185,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
                 <input id="t-timeout" placeholder="e.g. 5m" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
               </Field>
             </div>
-            <RetryFields prefix="t" value={f} onChange={set} />
+            <RetryFields prefix="t" value={f} onChange={set} error={error} />
             <Field label="Queue for To Do" id="t-queue">
               <input id="t-queue" value={f.queue} onInput={(e) => set({ queue: e.currentTarget.value })} />
             </Field>

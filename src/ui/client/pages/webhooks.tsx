@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
 import { durationText } from '../duration.ts';
+import { maxIntervalText } from '../retry.ts';
 
 interface Webhook {
   id: string;
@@ -28,13 +29,19 @@ interface RetryForm {
   maxRetries: string;
   interval: string;
   backoff: string;
+  /** Empty: none chosen, left out of the policy sent, so the API derives it from the interval. */
+  maxInterval: string;
 }
 
-/** The policy a form sends: null for the schedule; a count that is not a number goes as such, for the API to name the field. */
+/**
+ * The policy a form sends (the whole policy: a PATCH replaces it): null for the schedule; a count that is
+ * not a number goes as such, for the API to name the field; no maxInterval when its box is empty.
+ */
 function retryBody(f: RetryForm, base: Record<string, unknown> = {}): Record<string, unknown> | null {
   if (!f.own) return null;
   const maxRetries = /^\d+$/.test(f.maxRetries.trim()) ? Number(f.maxRetries) : f.maxRetries;
-  return { ...base, maxRetries, interval: f.interval.trim(), backoff: f.backoff };
+  const maxInterval = f.maxInterval.trim();
+  return { ...base, maxRetries, interval: f.interval.trim(), backoff: f.backoff, ...(maxInterval ? { maxInterval } : {}) };
 }
 
 /** How a subscription's failed deliveries are tried again, in words. */
@@ -119,25 +126,21 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   );
 }
 
-/** The API's maxInterval when a policy names none: the larger of an hour and its interval (DEFAULT_RETRY_POLICY). */
-const DEFAULT_MAX_INTERVAL_MS = 3_600_000;
-
 /**
- * The settings of a listed policy the form does not show, to send back unchanged. Its maxInterval only
- * if one was chosen: the API lists the one it derived when none was (an hour, or the interval), and
- * sending that back refused any longer interval typed here for a limit nobody set, naming
- * retry.maxInterval, a field this form does not have.
+ * The settings of a listed policy the form does not show, to send back unchanged. Not its maxInterval:
+ * the form shows it (empty when the API derived it, so a longer interval typed here takes the limit along).
  */
 function keptSettings(r: Webhook['retry']): Record<string, unknown> {
   if (!r) return {};
-  const { maxInterval, ...rest } = r;
-  return maxInterval === Math.max(DEFAULT_MAX_INTERVAL_MS, r.interval) ? rest : r;
+  const rest: Record<string, unknown> = { ...r };
+  delete rest.maxInterval;
+  return rest;
 }
 
 /**
  * The retry policy of a listed subscription, changed in place: saved with the tag of the settings the
  * list gave (If-Match), so a change someone else made since is not overwritten (the page says so). The
- * policy's other settings (backoff coefficient, jitter, window, retryOn, a maxInterval chosen) are kept as they were.
+ * policy's other settings (backoff coefficient, jitter, window, retryOn) are kept as they were.
  */
 function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSaved: (w: Webhook) => void; onCancel: () => void }) {
   const r = webhook.retry;
@@ -146,6 +149,7 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
     maxRetries: String(r?.maxRetries ?? 5),
     interval: r ? durationText(r.interval) : '30s',
     backoff: r?.backoff ?? 'exponential',
+    maxInterval: maxIntervalText(r),
   });
   const [error, setError] = useState<unknown>(null);
   const save = async (e: Event): Promise<void> => {
@@ -172,7 +176,7 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
             <option value="policy">A retry policy, as action types have</option>
           </select>
         </Field>
-        {form.own && <RetryFields prefix="we-policy" value={form} onChange={(change) => setForm({ ...form, ...change })} />}
+        {form.own && <RetryFields prefix="we-policy" value={form} onChange={(change) => setForm({ ...form, ...change })} error={error} />}
         <ErrorBox error={error} />
         <button type="submit">Save retries</button>{' '}
         <button type="button" onClick={onCancel}>
@@ -194,6 +198,7 @@ export function WebhooksPage() {
     maxRetries: '5',
     interval: '30s',
     backoff: 'exponential',
+    maxInterval: '',
   });
   const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
   const [shown, setShown] = useState<Webhook | null>(null);
@@ -265,7 +270,9 @@ export function WebhooksPage() {
             <option value="policy">A retry policy, as action types have</option>
           </select>
         </Field>
-        {retry.own && <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} />}
+        {retry.own && (
+          <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} error={error} />
+        )}
         <button type="submit">Create webhook</button>
       </form>
       <ErrorBox error={error} />
