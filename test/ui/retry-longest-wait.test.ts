@@ -1,7 +1,8 @@
 // The retry policy's longest wait (maxInterval) in the builder's forms: an action type's and a webhook
 // subscription's. One chosen through the API is shown and can be changed with a longer interval, an
 // emptied box goes back to the one the API derives (the longer of an hour and the interval), a longest
-// wait below the interval is refused with the API's words under that field and nothing is saved.
+// wait below the interval is refused with the API's words under that field and nothing is saved, and the
+// webhook retry editor sends one save at a time.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
@@ -168,6 +169,40 @@ describe("a retry policy's longest wait in the builder", () => {
     await page.getByTestId('webhook-secret').waitFor();
     const made = (await h.api('GET', '/v1/webhooks')).body.items.find((x: { url: string }) => x.url === `${rx.url}/made`);
     expect(made.retry).toMatchObject({ interval: 30_000, maxInterval: 10_800_000 });
+    await page.close();
+  });
+
+  it('disables Save retries while a save is on its way, and sends it once', async () => {
+    const w = (await h.api('POST', '/v1/webhooks', { url: `${rx.url}/once`, events: ['case.created'] })).body;
+    const page = await signedIn(b, h, key, '/ui/webhooks');
+    const patches: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PATCH') patches.push(r.url());
+    });
+    // The PATCH is held until the test lets it go.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/v1/webhooks/${w.id}`, async (route) => {
+      if (route.request().method() === 'PATCH') await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: `Change the retry policy of ${w.url}` }).click();
+    const editor = page.getByTestId('webhook-retry-editor');
+    await editor.getByLabel('Retries', { exact: true }).selectOption('policy');
+    await editor.getByLabel('Most retries').fill('6');
+    const save = editor.getByRole('button', { name: 'Save retries' });
+    await save.click();
+    await expect.poll(() => save.isDisabled()).toBe(true);
+    // Submitting the form again another way (Enter in a box, a script) sends nothing more.
+    await editor.getByLabel('Most retries').press('Enter');
+    await editor.evaluate((form) => (form as HTMLFormElement).requestSubmit());
+    release();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Saved the retries of ${w.url}` })
+      .waitFor();
+    expect(patches).toHaveLength(1);
+    expect((await h.api('GET', `/v1/webhooks/${w.id}`)).body.retry).toMatchObject({ maxRetries: 6 });
     await page.close();
   });
 });

@@ -2,7 +2,7 @@
 // button: the API never returns it again), rotate the secret, enable/disable, change the retry policy
 // of one (or take it back to Standard Webhooks' schedule), and each subscription's deliveries with every attempt.
 
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
 import { durationText } from '../duration.ts';
@@ -140,7 +140,8 @@ function keptSettings(r: Webhook['retry']): Record<string, unknown> {
 /**
  * The retry policy of a listed subscription, changed in place: saved with the tag of the settings the
  * list gave (If-Match), so a change someone else made since is not overwritten (the page says so). The
- * policy's other settings (backoff coefficient, jitter, window, retryOn) are kept as they were.
+ * policy's other settings (backoff coefficient, jitter, window, retryOn) are kept as they were. One save at a time:
+ * Save is disabled while one is on its way.
  */
 function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSaved: (w: Webhook) => void; onCancel: () => void }) {
   const r = webhook.retry;
@@ -152,14 +153,23 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
     maxInterval: maxIntervalText(r),
   });
   const [error, setError] = useState<unknown>(null);
+  // The ref refuses a second submit in the same tick, before the disabled button is painted.
+  const inFlight = useRef(false);
+  const [saving, setSaving] = useState(false);
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setSaving(true);
     try {
       const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag);
       setError(null);
       onSaved(saved);
     } catch (err) {
       setError(err);
+    } finally {
+      inFlight.current = false;
+      setSaving(false);
     }
   };
   return (
@@ -178,7 +188,9 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
         </Field>
         {form.own && <RetryFields prefix="we-policy" value={form} onChange={(change) => setForm({ ...form, ...change })} error={error} />}
         <ErrorBox error={error} />
-        <button type="submit">Save retries</button>{' '}
+        <button type="submit" disabled={saving}>
+          Save retries
+        </button>{' '}
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
