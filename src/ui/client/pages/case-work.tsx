@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, can, type Session } from '../api.ts';
 import { ErrorBox, announce } from '../components.tsx';
+import { useFormRequest } from '../form-request.ts';
 
 interface Props {
   caseId: string;
@@ -13,24 +14,14 @@ interface Props {
   onChange: () => void;
 }
 
-/** Runs one request of a form: busy meanwhile, its error shown, the page told to read the case again. */
+/** Runs one request of a form (useFormRequest); once it is made, says so and has the page read the case again. */
 function useSubmit(onChange: () => void) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async (send: () => Promise<unknown>, said: string): Promise<boolean> => {
-    setBusy(true);
-    try {
-      await send();
-      setError(null);
-      announce(said);
-      onChange();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
+  const { error, busy, run: send } = useFormRequest();
+  const run = async (request: () => Promise<unknown>, said: string): Promise<boolean> => {
+    if (!(await send(request))) return false;
+    announce(said);
+    onChange();
+    return true;
   };
   return { error, busy, run };
 }

@@ -3,12 +3,12 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, Field } from '../components.tsx';
+import { useFormRequest } from '../form-request.ts';
 
 export function ConfigPage() {
   const [text, setText] = useState('');
   const [result, setResult] = useState<unknown>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useFormRequest();
   const load = async (e: Event): Promise<void> => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (file) setText(await file.text());
@@ -16,17 +16,9 @@ export function ConfigPage() {
   const importIt = async (e: Event): Promise<void> => {
     e.preventDefault();
     // One import at a time: a second click while the first runs would send the file again.
-    setBusy(true);
-    try {
-      const json = text.trim().startsWith('{');
-      setResult(await api('POST', '/v1/config/import', text, json ? 'application/json' : 'application/yaml'));
-      setError(null);
-    } catch (err) {
-      setError(err);
-      setResult(null);
-    } finally {
-      setBusy(false);
-    }
+    const json = text.trim().startsWith('{');
+    const r = await run(() => api('POST', '/v1/config/import', text, json ? 'application/json' : 'application/yaml'));
+    setResult(r ? r.value : null);
   };
   return (
     <main id="main">

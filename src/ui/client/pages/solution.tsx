@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, can, heldByOther, mayDeclineSolution, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, Field, Time, announce, useData } from '../components.tsx';
 import { CompleteForm } from './complete-form.tsx';
+import { useFormRequest } from '../form-request.ts';
 
 /** Who answered: the queue's connector by name, and whether the queue can send a rejection at all. */
 interface Provider {
@@ -57,8 +58,7 @@ export function HandedBackSolution({
   const provider = useData(() => providerOf(a.queue), [a.queue]);
   const [open, setOpen] = useState<'accept' | 'decline' | null>(null);
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useFormRequest();
   if (!s) return null;
   const p = `solution-${a.id.slice(-8)}`;
   const mayAccept = can(session, 'operator') && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a);
@@ -68,19 +68,12 @@ export function HandedBackSolution({
     setOpen(which);
   };
   const post = async (verb: string, body: unknown, said: string): Promise<void> => {
-    setBusy(true);
-    try {
-      const next = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body);
-      setError(null);
-      setOpen(null);
-      setReason('');
-      announce(said);
-      changed(next);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    const r = await run(() => api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body));
+    if (!r) return;
+    setOpen(null);
+    setReason('');
+    announce(said);
+    changed(r.value);
   };
   // The API names the reason `note`: an empty one is a field error, a blank one says so in its detail.
   const reasonRefused =

@@ -6,30 +6,21 @@ import { useState } from 'preact/hooks';
 import { api, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
 import { CompleteForm } from './complete-form.tsx';
+import { useFormRequest } from '../form-request.ts';
 import { HandedBackSolution } from './solution.tsx';
 
 export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Session; onChange: () => void }) {
   const [note, setNote] = useState('');
   const [queue, setQueue] = useState('');
   const [assignee, setAssignee] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useFormRequest();
   const [completing, setCompleting] = useState(false);
   const base = `/v1/actions/${encodeURIComponent(a.id)}`;
   const act = async (path: string, body: unknown, said: string): Promise<boolean> => {
-    setBusy(true);
-    try {
-      await api('POST', `${base}/${path}`, body);
-      setError(null);
-      announce(said);
-      onChange();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
+    if (!(await run(() => api('POST', `${base}/${path}`, body)))) return false;
+    announce(said);
+    onChange();
+    return true;
   };
   const operator = can(session, 'operator');
   const p = `task-${a.id.slice(-8)}`;
