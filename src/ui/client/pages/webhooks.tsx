@@ -176,16 +176,7 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
     <section aria-labelledby="retries-h">
       <h2 id="retries-h">Retries of {webhook.url}</h2>
       <form onSubmit={(e) => void save(e)} class="form" aria-labelledby="retries-h" data-testid="webhook-retry-editor">
-        <Field label="Retries" id="we-retries">
-          <select
-            id="we-retries"
-            value={form.own ? 'policy' : ''}
-            onChange={(e) => setForm({ ...form, own: e.currentTarget.value === 'policy' })}
-          >
-            <option value="">Standard Webhooks schedule (about 3 days)</option>
-            <option value="policy">A retry policy, as action types have</option>
-          </select>
-        </Field>
+        <RetryChoice id="we-retries" own={form.own} onChange={(own) => setForm({ ...form, own })} />
         {form.own && <RetryFields prefix="we-policy" value={form} onChange={(change) => setForm({ ...form, ...change })} error={error} />}
         <ErrorBox error={error} />
         <button type="submit" disabled={saving}>
@@ -272,16 +263,7 @@ export function WebhooksPage() {
         <Field label="Description" id="w-description">
           <input id="w-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         </Field>
-        <Field label="Retries" id="w-retries">
-          <select
-            id="w-retries"
-            value={retry.own ? 'policy' : ''}
-            onChange={(e) => setRetry({ ...retry, own: e.currentTarget.value === 'policy' })}
-          >
-            <option value="">Standard Webhooks schedule (about 3 days)</option>
-            <option value="policy">A retry policy, as action types have</option>
-          </select>
-        </Field>
+        <RetryChoice id="w-retries" own={retry.own} onChange={(own) => setRetry({ ...retry, own })} />
         {retry.own && (
           <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} error={error} />
         )}
@@ -375,5 +357,17 @@ export function WebhooksPage() {
       )}
       {shown && <Deliveries webhook={shown} />}
     </main>
+  );
+}
+
+/** Whether a subscription is retried on Standard Webhooks' schedule or on a retry policy of its own. */
+function RetryChoice({ id, own, onChange }: { id: string; own: boolean; onChange: (own: boolean) => void }) {
+  return (
+    <Field label="Retries" id={id}>
+      <select id={id} value={own ? 'policy' : ''} onChange={(e) => onChange(e.currentTarget.value === 'policy')}>
+        <option value="">Standard Webhooks schedule (about 3 days)</option>
+        <option value="policy">A retry policy, as action types have</option>
+      </select>
+    </Field>
   );
 }
