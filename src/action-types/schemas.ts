@@ -9,7 +9,11 @@ import { MAX_JSON_DEPTH } from '../json-limits.ts';
 
 export const RetryPolicy = Type.Object(
   {
-    maxRetries: Type.Optional(Type.Integer({ default: 3, description: 'retries after the first attempt' })),
+    maxRetries: Type.Optional(
+      Type.Integer({
+        description: 'retries after the first attempt; 3 when a new policy leaves it out (a PATCH that leaves it out keeps it)',
+      }),
+    ),
     interval: Type.Optional(Duration),
     backoff: Type.Optional(StringEnum(['fixed', 'exponential'])),
     backoffCoefficient: Type.Optional(Type.Number()),

@@ -11,6 +11,7 @@ import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { checkLaunchLimits } from '../json-limits.ts';
 import { actionTypeFromDoc, actionTypeOptions, actionTypeToDoc, actionTypeView, compileActionTypeSpec } from './action-type.ts';
+import { maxIntervalChosen } from '../lifecycle/retry-policy.ts';
 import { testAction } from './test-action.ts';
 import type { ActionTypeView, TestActionResult } from './schemas.ts';
 
@@ -76,6 +77,11 @@ export class ActionTypeService {
     for (const [k, v] of Object.entries(patch))
       merged[k] =
         isObject(v) && isObject(base[k]) && k !== 'fields' && k !== 'headers' && k !== 'body' ? { ...(base[k] as object), ...v } : v;
+    // A longest wait nobody chose is derived again from the new interval, not kept as a limit: a
+    // longer interval alone was refused naming maxInterval, which the builder never set.
+    const retry = base.retry as { interval: number; maxInterval?: unknown };
+    if (isObject(patch.retry) && patch.retry.maxInterval === undefined && !maxIntervalChosen(retry) && isObject(merged.retry))
+      delete (merged.retry as Record<string, unknown>).maxInterval;
     return merged;
   }
 

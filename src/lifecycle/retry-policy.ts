@@ -167,3 +167,16 @@ export function retryDelay(policy: RetryPolicy, retryNumber: number, rand: numbe
   if (retryAfterMs !== undefined && retryAfterMs > delay) delay = retryAfterMs;
   return delay;
 }
+
+/** The longest wait a policy that names none gets: the larger of the default (an hour) and its interval. */
+export function derivedMaxInterval(intervalMs: number): number {
+  return Math.max(DEFAULT_RETRY_POLICY.maxIntervalMs, intervalMs);
+}
+
+/**
+ * Whether a described policy's longest wait was chosen: one other than the one derived from its
+ * interval (a described policy always lists one, so this is how a chosen one is told from a derived one).
+ */
+export function maxIntervalChosen(r: { interval: number; maxInterval?: unknown }): boolean {
+  return typeof r.maxInterval === 'number' && r.maxInterval !== derivedMaxInterval(r.interval);
+}

@@ -3,18 +3,10 @@
 // tell a chosen one from a derived one by that same rule, here once for the action type and webhook forms.
 
 import { parseDuration } from '../../lifecycle/duration.ts';
-import { DEFAULT_RETRY_POLICY } from '../../lifecycle/retry-policy.ts';
+import { DEFAULT_RETRY_POLICY, derivedMaxInterval, maxIntervalChosen } from '../../lifecycle/retry-policy.ts';
 import { durationText } from './duration.ts';
 
-/** The longest wait the API derives for a policy that names none: the larger of an hour and its interval. */
-export function derivedMaxInterval(intervalMs: number): number {
-  return Math.max(DEFAULT_RETRY_POLICY.maxIntervalMs, intervalMs);
-}
-
-/** Whether a listed policy's longest wait was chosen: one other than the one the API derives from its interval. */
-export function maxIntervalChosen(r: { interval: number; maxInterval?: unknown }): boolean {
-  return typeof r.maxInterval === 'number' && r.maxInterval !== derivedMaxInterval(r.interval);
-}
+export { derivedMaxInterval, maxIntervalChosen };
 
 /** The longest wait's box for a listed policy: a chosen one as it would be typed, empty for a derived one. */
 export function maxIntervalText(r: { interval: number; maxInterval?: unknown } | null | undefined): string {
