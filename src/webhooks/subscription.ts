@@ -39,14 +39,19 @@ export const WebhookSubscriptionBody = Type.Object(
 export type WebhookSubscriptionBody = Static<typeof WebhookSubscriptionBody>;
 
 /**
- * The same policy, or null to remove it. Ajv (strict) refuses a `default` inside a union, so this
- * copy of the action types' schema says maxRetries' default in words; it is otherwise the same.
+ * The same policy, or null to remove it. A subscription's PATCH gives its whole policy (an action
+ * type's merges into the one it has), so maxRetries left out is 3 here: said in this copy's words.
  */
-const { maxRetries, ...retryRest } = RetryPolicy.properties;
+const { maxRetries: _, ...retryRest } = RetryPolicy.properties;
 const RetryPolicyOrNull = Type.Union(
   [
     Type.Object(
-      { maxRetries: Type.Optional(Type.Integer({ description: `${maxRetries.description}; default 3` })), ...retryRest },
+      {
+        maxRetries: Type.Optional(
+          Type.Integer({ description: 'retries after the first attempt; 3 when left out (a PATCH gives the whole policy)' }),
+        ),
+        ...retryRest,
+      },
       { additionalProperties: false, description: RetryPolicy.description },
     ),
     Type.Null(),
