@@ -150,7 +150,7 @@ export class CaseTaskService {
   /**
    * On a queue integrated with a provider a task given to no one goes to it as a step's task does
    * (its Submit Request, sent once however often this runs). A failure is logged, not answered: the task exists,
-   * and assigning it to the queue again submits it.
+   * and its insert left it pending a submission, which an integration sweep sends (as after a node that stopped here).
    */
   private async submit(id: string): Promise<void> {
     const integrations = this.d.engine.integrations;

@@ -85,6 +85,9 @@ export class IntegrationService {
   private running = false;
 
   private readonly onAction = (a: ActionRecord): void => {
+    // Landed To Do with no one on a queue (or maybe on its case's): if it is an integrated one, the landing
+    // left a pending submission, sent now (one read by key when it did not; To Do is not the busy path).
+    if (a.state === 'todo' && a.assignee === null && (a.queue !== null || a.caseId !== null)) this.track(this.submitPending(a.id));
     if (a.actionTypeId === null || !this.outboundTypes.has(a.actionTypeId)) return;
     if (a.state !== 'todo' && a.state !== 'closed') return;
     this.track(this.outboundChanged(a.id));
@@ -129,7 +132,10 @@ export class IntegrationService {
     });
   }
 
-  /** Records the outcomes not recorded yet (see listUnsettledIntegrationActions); how many it looked at. */
+  /**
+   * Records the outcomes not recorded yet (see listUnsettledIntegrationActions) and submits the tasks
+   * still pending a submission (listPendingSubmissions); how many of each it looked at, together.
+   */
   async sweep(): Promise<number> {
     for (const q of await this.d.store.listQueues()) {
       const i = (q.doc.integration ?? null) as QueueIntegration | null;
@@ -142,7 +148,40 @@ export class IntegrationService {
       await this.outboundChanged(id).catch((err: unknown) =>
         this.d.logger?.warn({ err, actionId: id }, "recording an integration exchange's outcome failed; the next sweep tries again"),
       );
-    return ids.length;
+    const pending = await this.d.store.listPendingSubmissions(SWEEP_BATCH);
+    for (const p of pending)
+      await this.submitPending(p.actionId).catch((err: unknown) =>
+        this.d.logger?.warn({ err, actionId: p.actionId }, 'submitting a task to its queue’s provider failed; the next sweep tries again'),
+      );
+    return ids.length + pending.length;
+  }
+
+  /**
+   * A task that landed on an integrated queue by its allocation (an action that failed there, or put on
+   * its case's queue; see allocateInTransaction) is submitted to the provider as a person's assignment
+   * to the queue would submit it (SPEC 7), once: only while it is still To Do on that queue and has had
+   * no exchange with a provider. Then its pending submission goes, also when nothing is to be sent any
+   * more. A refusal the task cannot get past (the queue's Submit Request type gone) is said on the task's
+   * timeline by the rules' write or logged here, and not tried again; a store that fails is (next sweep).
+   */
+  async submitPending(actionId: string): Promise<void> {
+    const [p] = await this.d.store.listPendingSubmissions(1, actionId);
+    if (p === undefined) return;
+    try {
+      await this.d.engine.inTurn(actionId, async () => {
+        const task = await this.d.store.getAction(actionId);
+        if (!task || task.state !== 'todo' || task.queue !== p.queue) return;
+        if ((await this.d.store.listIntegrationLog(actionId)).length > 0) return;
+        await this.apply(actionId, { type: 'assigned', queue: p.queue, user: null }, null, task);
+      });
+    } catch (err) {
+      if (!(err instanceof InvalidStateError || err instanceof NotFoundError)) throw err;
+      this.d.logger?.warn(
+        { err, actionId, queue: p.queue },
+        'a task could not be submitted to its queue’s provider; assign it to the queue again once the cause is fixed',
+      );
+    }
+    await this.d.store.dropPendingSubmission(actionId);
   }
 
   /**

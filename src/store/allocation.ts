@@ -18,6 +18,15 @@ export interface AllocationFacts {
   sameAs?: { actionId: string; assignee: string | null };
 }
 
+/**
+ * Whether a task that lands on this queue is to be submitted to a provider (SPEC 7): the queue is
+ * integrated with one. The store then leaves a pending submission in the landing's transaction.
+ */
+export const submitsToProvider = (q: QueueRow | undefined): boolean => {
+  const i = q?.doc.integration as { onAssign?: unknown } | null | undefined;
+  return typeof i?.onAssign === 'string';
+};
+
 export const queueMembers = (q: QueueRow): string[] => (Array.isArray(q.doc.members) ? (q.doc.members as string[]) : []);
 
 /** `turn`: the queue's allocation chose (round robin's cursor moves on), rather than `sameAs`. */

@@ -556,6 +556,21 @@ export interface Store {
    * Done Successfully. What a node that died before recording it left; the integration service's sweep.
    */
   listUnsettledIntegrationActions(limit: number): Promise<string[]>;
+  /**
+   * Tasks that landed on an integrated queue by its allocation and are still to be submitted to its
+   * provider (left in the landing's transaction; see allocateInTransaction), oldest first; with
+   * `actionId`, that task's only.
+   */
+  listPendingSubmissions(limit: number, actionId?: string): Promise<PendingSubmission[]>;
+  /** The task's pending submission is done with (submitted, or nothing is to be sent any more). */
+  dropPendingSubmission(actionId: string): Promise<void>;
+}
+
+/** A task waiting to be submitted to the provider of the queue it landed on. */
+export interface PendingSubmission {
+  actionId: string;
+  queue: string;
+  at: number;
 }
 
 // ---- integrated queues (I13b)

@@ -6,6 +6,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { eachStore, T0, SECOND, launched, write } from './stores.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { IntegrationLogEntry } from '../../src/integrated-queues/rules.ts';
+import type { Effect } from '../../src/lifecycle/transition.ts';
 import { ConflictError } from '../../src/errors.ts';
 
 const entry = (over: Partial<IntegrationLogEntry> = {}): IntegrationLogEntry => ({
@@ -134,5 +135,65 @@ eachStore((ctx) => {
     expect(await store.writeIntegration(w)).toBe(false);
     expect(await store.getAction(task.id)).toEqual(task);
     expect(await store.listIntegrationLog(task.id)).toEqual([entry({ actionId: action.id })]);
+  });
+});
+
+eachStore((ctx) => {
+  let store: Store;
+  beforeEach(() => {
+    ({ store } = ctx());
+  });
+  const integrated = { members: [], allocation: 'none', integration: { connector: 'c', onAssign: 'submit' } };
+
+  it('a task that lands on an integrated queue by its allocation is left pending a submission, in the same transaction; once only, and never for a task that had an exchange or a plain queue', async () => {
+    await store.insertQueue({ name: 'pend-desk', doc: integrated, revision: 1, createdAt: T0, updatedAt: T0 });
+    await store.insertQueue({ name: 'pend-plain', doc: { members: [], allocation: 'none' }, revision: 1, createdAt: T0, updatedAt: T0 });
+    // Inserted To Do on the queue (a launch refused onto its type's queue), and one on a plain queue.
+    const a = launched({ state: 'todo', phase: null, dueAt: null, queue: 'pend-desk', updatedAt: T0 + 1 });
+    const b = launched({ state: 'todo', phase: null, dueAt: null, queue: 'pend-plain' });
+    await store.insertActions([a, b]);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'pend-desk', at: T0 + 1 }]);
+    expect(await store.listPendingSubmissions(10, b.action.id)).toEqual([]);
+    // Allocated again: still one.
+    await store.allocateTask(a.action.id, T0 + 2);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toHaveLength(1);
+    // A write into To Do on the queue (a failed action) leaves one too.
+    const c = launched({ updatedAt: T0 + 3 });
+    await store.insertActions([c]);
+    const toDo: Effect = {
+      type: 'state_changed',
+      from: { state: 'waiting', reason: null, resolution: null },
+      to: { state: 'todo', reason: 'request_rejected', resolution: null },
+    };
+    const failed = write(
+      c.action,
+      { state: 'todo', reason: 'request_rejected', phase: null, dueAt: null, queue: 'pend-desk', updatedAt: T0 + 4 },
+      [],
+      [toDo],
+    );
+    expect(await store.writeActions([failed])).toEqual([true]);
+    expect((await store.listPendingSubmissions(10)).map((p) => p.actionId)).toEqual([a.action.id, c.action.id]);
+    expect((await store.listPendingSubmissions(1)).map((p) => p.actionId)).toEqual([a.action.id]);
+    // Done with: gone, and dropping again is no error.
+    await store.dropPendingSubmission(a.action.id);
+    await store.dropPendingSubmission(a.action.id);
+    expect((await store.listPendingSubmissions(10)).map((p) => p.actionId)).toEqual([c.action.id]);
+    await store.dropPendingSubmission(c.action.id);
+
+    // The request an integration write launches, refused at launch onto that queue, and the task that
+    // stays To Do there: both are exchanges with a provider already, neither is left pending.
+    const t = launched({ state: 'todo', phase: null, dueAt: null, queue: 'pend-plain' });
+    await store.insertActions([t]);
+    const refused = launched(
+      { state: 'todo', phase: null, dueAt: null, queue: 'pend-desk', createdAt: T0 + SECOND },
+      { launchKey: `integration:${t.action.id}:1`, launchHash: 'integration' },
+    );
+    const ok = await store.writeIntegration({
+      write: write(t.action, { queue: 'pend-desk', updatedAt: T0 + SECOND }),
+      entry: entry({ actionId: refused.action.id, queue: 'pend-desk', outcome: 'not_sent' }),
+      launch: refused,
+    });
+    expect(ok).toBe(true);
+    expect(await store.listPendingSubmissions(10)).toEqual([]);
   });
 });

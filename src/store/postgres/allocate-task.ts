@@ -5,7 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AllocationOutcome } from '../types.ts';
 import { caseQueueEntry, type CaseQueueMove, type TaskAllocation } from '../effects.ts';
-import { decideAllocation, queueFromRow, queueMembers } from '../allocation.ts';
+import { decideAllocation, queueFromRow, queueMembers, submitsToProvider } from '../allocation.ts';
 import { insertTimeline } from './insert-timeline.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -13,6 +13,13 @@ const TASK = `SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT J
  WHERE a.id = $1 FOR UPDATE OF a`;
 const OPEN_TASKS = `SELECT assignee, count(*)::int AS n FROM actions
  WHERE state IN ('todo', 'in_progress') AND assignee = ANY($1::text[]) GROUP BY assignee`;
+
+// A task never exchanged with a provider, and not itself a request sent for one (integration-log
+// entries are written before the writes of their transaction, so a request is known here).
+const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
+SELECT $1::text, $2::text, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = $1)
+  AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = $1)
+ON CONFLICT (action_id) DO NOTHING`;
 
 export async function allocateInTransaction(client: PoolClient, t: TaskAllocation): Promise<AllocationOutcome | undefined> {
   // The task, then its queue, as writeActions does (its UPDATE holds the task); queues in name order.
@@ -48,6 +55,8 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
       data: { queue: t.queue, assignee: d.assignee },
     },
   ]);
+  if (submitsToProvider(queue))
+    await client.query({ name: 'callout_integration_pending', text: PENDING, values: [t.actionId, t.queue, t.at] });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
 

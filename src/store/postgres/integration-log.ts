@@ -4,7 +4,7 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 import { integrationEntryFromRow, integrationEntryValues } from '../integration-log.ts';
-import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationWrite, PendingSubmission } from '../types.ts';
 import { planEffects } from '../effects.ts';
 import { inTransaction } from './transaction.ts';
 import { UPDATE, actionJson, applyEffects } from './write-actions.ts';
@@ -29,6 +29,15 @@ class Lost extends Error {}
 export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNotifications: number): Promise<boolean> {
   try {
     return await inTransaction(pool, async (client) => {
+      // The entry first: an allocation in the writes below then knows the task and the request it
+      // launches are exchanges with a provider, and leaves neither pending a submission.
+      const e = w.entry;
+      if (e)
+        await client.query({
+          name: 'callout_integration_log_insert',
+          text: INSERT,
+          values: integrationEntryValues(w.write?.action.id ?? null, e),
+        });
       const writes = [...(w.write ? [w.write] : []), ...(w.also ? [w.also] : [])];
       if (writes.length > 0) {
         // Distinct actions (the task and its outbound action): one statement writes both.
@@ -59,13 +68,6 @@ export async function writeIntegration(pool: Pool, w: IntegrationWrite, keepNoti
         });
         if (r.rowCount === 0) throw new Lost();
       }
-      const e = w.entry;
-      if (e)
-        await client.query({
-          name: 'callout_integration_log_insert',
-          text: INSERT,
-          values: integrationEntryValues(w.write?.action.id ?? null, e),
-        });
       return true;
     });
   } catch (e) {
@@ -96,4 +98,21 @@ export async function integrationTaskOf(pool: Pool, actionId: string): Promise<s
 export async function listUnsettledIntegrationActions(pool: Pool, limit: number): Promise<string[]> {
   const r = await pool.query<{ action_id: string }>({ name: 'callout_integration_unsettled', text: UNSETTLED, values: [limit] });
   return r.rows.map((row) => row.action_id);
+}
+
+export async function listPendingSubmissions(pool: Pool, limit: number, actionId?: string): Promise<PendingSubmission[]> {
+  const r = await pool.query<{ action_id: string; queue: string; at: string }>({
+    name: 'callout_integration_pending_list',
+    text: 'SELECT action_id, queue, at FROM integration_pending WHERE $2::text IS NULL OR action_id = $2 ORDER BY at, action_id LIMIT $1',
+    values: [limit, actionId ?? null],
+  });
+  return r.rows.map((row) => ({ actionId: row.action_id, queue: row.queue, at: Number(row.at) }));
+}
+
+export async function dropPendingSubmission(pool: Pool, actionId: string): Promise<void> {
+  await pool.query({
+    name: 'callout_integration_pending_drop',
+    text: 'DELETE FROM integration_pending WHERE action_id = $1',
+    values: [actionId],
+  });
 }

@@ -80,7 +80,7 @@ import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
 import * as integrationLog from './integration-log.ts';
-import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationWrite, PendingSubmission } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 import { notificationsPerUserOf } from '../notification-bound.ts';
@@ -469,4 +469,7 @@ export class PostgresStore implements Store {
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.pool, actionId);
   listUnsettledIntegrationActions = async (limit: number): Promise<string[]> =>
     integrationLog.listUnsettledIntegrationActions(this.pool, limit);
+  listPendingSubmissions = async (limit: number, actionId?: string): Promise<PendingSubmission[]> =>
+    integrationLog.listPendingSubmissions(this.pool, limit, actionId);
+  dropPendingSubmission = async (actionId: string): Promise<void> => integrationLog.dropPendingSubmission(this.pool, actionId);
 }

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { AllocationOutcome } from '../types.ts';
 import { caseQueueEntry, type CaseQueueMove, type TaskAllocation } from '../effects.ts';
-import { decideAllocation, queueMembers } from '../allocation.ts';
+import { decideAllocation, queueMembers, submitsToProvider } from '../allocation.ts';
 import { getQueue } from './people-queues.ts';
 import { insertTimeline } from './insert-timeline.ts';
 import { prepared } from './statements.ts';
@@ -14,6 +14,13 @@ const TASK = 'SELECT a.state, a.queue, a.assignee, c.owner FROM actions a LEFT J
 const ACTIVE = 'SELECT name FROM users WHERE disabled = 0 AND name IN (SELECT value FROM json_each(?))';
 const OPEN_TASKS = `SELECT assignee, count(*) AS n FROM actions
  WHERE state IN ('todo', 'in_progress') AND assignee IN (SELECT value FROM json_each(?)) GROUP BY assignee`;
+
+// A task never exchanged with a provider, and not itself a request sent for one (integration-log
+// entries are written before the writes of their transaction, so a request is known here).
+const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
+SELECT @id, @queue, @at WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = @id)
+  AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = @id)
+ON CONFLICT (action_id) DO NOTHING`;
 
 export function allocateInTransaction(db: Database.Database, t: TaskAllocation): AllocationOutcome | undefined {
   const task = prepared(db, TASK).get(t.actionId) as
@@ -43,6 +50,7 @@ export function allocateInTransaction(db: Database.Database, t: TaskAllocation):
   insertTimeline(db, t.actionId, [
     { at: t.at, actor: 'system', kind: 'allocated', message: d.message, data: { queue: t.queue, assignee: d.assignee } },
   ]);
+  if (submitsToProvider(queue)) prepared(db, PENDING).run({ id: t.actionId, queue: t.queue, at: t.at });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
 

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 import { integrationEntryFromRow, integrationEntryValues } from '../integration-log.ts';
-import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationWrite, PendingSubmission } from '../types.ts';
 import { prepared } from './statements.ts';
 import { prepareWrite, writeActions } from './write-actions.ts';
 import { insertActions, prepareInserts } from './insert-actions.ts';
@@ -29,14 +29,16 @@ export function writeIntegration(db: Database.Database, w: IntegrationWrite, kee
   try {
     return db
       .transaction(() => {
+        // The entry first: an allocation in the writes below then knows the task and the request it
+        // launches are exchanges with a provider, and leaves neither pending a submission.
+        const e = w.entry;
+        if (e) prepared(db, INSERT).run(...integrationEntryValues(w.write?.action.id ?? null, e));
         const writes = [...(w.write ? [w.write] : []), ...(w.also ? [w.also] : [])];
         const applied = writes.length > 0 ? writeActions(db, writes.map(prepareWrite), keepNotifications) : [];
         if (applied.some((ok) => !ok)) throw new Lost();
         if (w.launch) insertActions(db, prepareInserts([w.launch]), keepNotifications);
         const s = w.settle;
         if (s && prepared(db, SETTLE).run(s.result, s.outcome, s.actionId, s.from).changes === 0) throw new Lost();
-        const e = w.entry;
-        if (e) prepared(db, INSERT).run(...integrationEntryValues(w.write?.action.id ?? null, e));
         return true;
       })
       .immediate();
@@ -56,4 +58,21 @@ export function integrationTaskOf(db: Database.Database, actionId: string): stri
 
 export function listUnsettledIntegrationActions(db: Database.Database, limit: number): string[] {
   return (prepared(db, UNSETTLED).all(limit) as Array<{ action_id: string }>).map((r) => r.action_id);
+}
+
+const PENDING =
+  'SELECT action_id, queue, at FROM integration_pending WHERE @id IS NULL OR action_id = @id ORDER BY at, action_id LIMIT @limit';
+
+export function listPendingSubmissions(db: Database.Database, limit: number, actionId?: string): PendingSubmission[] {
+  return (prepared(db, PENDING).all({ limit, id: actionId ?? null }) as Array<{ action_id: string; queue: string; at: number }>).map(
+    (r) => ({
+      actionId: r.action_id,
+      queue: r.queue,
+      at: Number(r.at),
+    }),
+  );
+}
+
+export function dropPendingSubmission(db: Database.Database, actionId: string): void {
+  prepared(db, 'DELETE FROM integration_pending WHERE action_id = ?').run(actionId);
 }

@@ -84,7 +84,7 @@ import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
 import * as integrationLog from './integration-log.ts';
-import type { IntegrationWrite } from '../types.ts';
+import type { IntegrationWrite, PendingSubmission } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 import { notificationsPerUserOf } from '../notification-bound.ts';
@@ -580,4 +580,7 @@ export class SqliteStore implements Store {
   integrationTaskOf = async (actionId: string): Promise<string | undefined> => integrationLog.integrationTaskOf(this.db, actionId);
   listUnsettledIntegrationActions = async (limit: number): Promise<string[]> =>
     integrationLog.listUnsettledIntegrationActions(this.db, limit);
+  listPendingSubmissions = async (limit: number, actionId?: string): Promise<PendingSubmission[]> =>
+    integrationLog.listPendingSubmissions(this.db, limit, actionId);
+  dropPendingSubmission = async (actionId: string): Promise<void> => integrationLog.dropPendingSubmission(this.db, actionId);
 }
