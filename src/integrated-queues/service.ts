@@ -251,6 +251,8 @@ export class IntegrationService {
    */
   async intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined> {
     let te: TaskEvent;
+    // A release (`from`) gives the task back to its queue's people, not to the provider: the engine's as usual.
+    if (event.type === 'assigned' && event.from !== undefined) return undefined;
     if (event.type === 'assigned' && event.queue !== undefined && event.assignee === undefined)
       te = { type: 'assigned', queue: event.queue, user: event.user };
     else if (event.type === 'message' && event.actor.startsWith('user:'))

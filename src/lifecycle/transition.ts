@@ -63,7 +63,13 @@ export type ActionEvent =
   | { type: 'policy_changed'; actor: Actor; previousMaxRetries?: number }
   /** An operator moves a task: to a person, or to a queue (whose allocation then picks the person). */
   /** `because`: why, when it is not the user's own choice (its person was disabled or left the queue); said on the timeline. */
-  | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string };
+  /**
+   * `from`: a release, not an operator's choice: the task leaves that person (who can no longer do it)
+   * for its own queue's allocation, only while it is still theirs (else CONFLICT: it moved on, and
+   * stays as it now is). On a queue integrated with a provider nothing is sent for it (SPEC 7): the
+   * task is not assigned to the queue again, only given back to the queue's people.
+   */
+  | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string; from?: string };
 
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
@@ -503,6 +509,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
     case 'assigned': {
       if (a.state !== 'todo' && a.state !== 'in_progress')
         return refuse(`Only a To Do or In Progress action can be assigned; this one is ${describeState(a)}`);
+      if (event.from !== undefined && a.assignee !== event.from)
+        return refuse(`The task is no longer ${event.from}'s; it stays as it is`, 'CONFLICT');
       const actor: Actor = `user:${event.user}`;
       const queue = event.queue ?? a.queue;
       if (queue === a.queue && (event.assignee ?? null) === a.assignee && event.assignee !== undefined) return c.done();
