@@ -470,6 +470,8 @@ export interface Store {
   listUsers(): Promise<UserRow[]>;
   /** false when there is no such user. */
   updateUser(row: UserRow): Promise<boolean>;
+  /** Up to `limit` open tasks on a queue (To Do, In Progress) still with a disabled user, oldest first; one indexed query. */
+  listTasksOfDisabledUsers(limit: number): Promise<ActionRecord[]>;
   /** Throws a ConflictError naming `name` when the queue exists. */
   insertQueue(row: QueueRow): Promise<void>;
   getQueue(name: string): Promise<QueueRow | undefined>;

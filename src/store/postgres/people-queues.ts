@@ -4,6 +4,8 @@ import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { nameTaken } from '../conflicts.ts';
+import type { ActionRecord } from '../../lifecycle/action.ts';
+import { actionFromRow } from '../rows.ts';
 
 const unique = (e: unknown): boolean => e instanceof DatabaseError && e.code === '23505';
 
@@ -74,4 +76,24 @@ export async function updateQueue(pool: Pool | PoolClient, q: QueueRow, expected
     expectedRevision,
   ]);
   return r.rowCount === 1;
+}
+
+/**
+ * See the embedded store's listTasksOfDisabledUsers. Per disabled user through the index of open tasks by
+ * assignee (LATERAL with its LIMIT keeps the planner from going through every open task instead; the
+ * collation is the index's, as users' names are "C": with theirs the index serves only as a filter).
+ */
+export async function listTasksOfDisabledUsers(pool: Pool, limit: number): Promise<ActionRecord[]> {
+  const r = await pool.query({
+    name: 'callout_tasks_of_disabled_users',
+    text: `SELECT a.* FROM users u CROSS JOIN LATERAL (
+        SELECT * FROM actions
+         WHERE assignee = u.name COLLATE "default" AND assignee IS NOT NULL AND state IN ('todo', 'in_progress') AND queue IS NOT NULL
+         ORDER BY id LIMIT $1
+      ) a
+      WHERE u.disabled
+      ORDER BY a.id LIMIT $1`,
+    values: [limit],
+  });
+  return r.rows.map(actionFromRow);
 }

@@ -407,6 +407,7 @@ export class PostgresStore implements Store {
   getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.pool, name);
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.pool);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.pool, row);
+  listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.pool, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void (await people.insertQueue(this.pool, row));
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.pool);

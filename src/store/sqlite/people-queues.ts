@@ -5,6 +5,8 @@ import { nameTaken } from '../conflicts.ts';
 import type { QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { prepared } from './statements.ts';
+import type { ActionRecord } from '../../lifecycle/action.ts';
+import { actionFromRow } from '../rows.ts';
 
 const unique = (e: unknown): boolean => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 
@@ -72,4 +74,20 @@ export function updateQueue(db: Database.Database, q: QueueRow, expectedRevision
       expectedRevision,
     ).changes === 1
   );
+}
+
+/**
+ * Up to `limit` open tasks on a queue (To Do, In Progress) still with a disabled user, oldest first: what a
+ * node that stopped while giving them back left. Through the index of open tasks by assignee, from the
+ * few disabled users: with nothing to give back, it reads no task
+ * (CROSS JOIN: SQLite goes from users, not through every open task by state).
+ */
+export function listTasksOfDisabledUsers(db: Database.Database, limit: number): ActionRecord[] {
+  const rows = prepared(
+    db,
+    `SELECT a.* FROM users u CROSS JOIN actions a ON a.assignee = u.name
+      WHERE u.disabled = 1 AND a.assignee IS NOT NULL AND a.state IN ('todo', 'in_progress') AND a.queue IS NOT NULL
+      ORDER BY a.id LIMIT ?`,
+  ).all(limit);
+  return (rows as Record<string, unknown>[]).map(actionFromRow);
 }

@@ -522,6 +522,7 @@ export class SqliteStore implements Store {
   getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.db, name);
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.db);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.db, row);
+  listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.db, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void people.insertQueue(this.db, row);
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.db);
