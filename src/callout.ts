@@ -227,7 +227,7 @@ export class Callout {
     });
     this.notifications = new NotificationService({ store, clock });
     // ---- people and queues (W1)
-    this.tasks = new TaskService({ store, engine, actions: this.actions, logger });
+    this.tasks = new TaskService({ store, engine, actions: this.actions, logger, clock });
     this.users = new UserService({ store, clock, tasks: this.tasks });
     this.queues = new QueueService({ store, clock, tasks: this.tasks });
 
@@ -355,6 +355,7 @@ export class Callout {
     if (this.closing) throw new InvalidStateError('This Callout is closed: open a new one (createCallout or Callout.open) to start again');
     this.engine.start();
     this.integrations.start();
+    this.tasks.start();
     this.scheduler.start();
     this.bulkRunner.start();
     if (this.runCaseWorker) this.caseWorker.start();
@@ -408,6 +409,7 @@ export class Callout {
     await Promise.all([this.scheduler.stop(), this.bulkRunner.stop()]);
     await this.caseWorker.stop();
     await this.integrations.stop();
+    await this.tasks.stop();
     await this.engine.stop();
     await this.webhookWorker.stop();
     this.outboxRefresh?.cancel();

@@ -5,13 +5,15 @@ import { ConflictError, InvalidStateError, Problems, ValidationError } from '../
 import type { Logger } from '../logger.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { Store } from '../store/types.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AssignBody, NoteBody } from './schemas.ts';
 import { checkAssignee } from './assignee.ts';
 
-/** Tasks moved back to their queues before the change that releases them answers; the rest right after it. */
+/** Tasks moved back to their queues before the change that releases them answers; the rest right after it, a page at a time. */
 const RELEASE_PAGE = 200;
 
 export interface Release {
@@ -21,18 +23,44 @@ export interface Release {
   inProgress: boolean;
   /** Said on each task's timeline. */
   because: string;
+  /**
+   * Tasks on a queue integrated with a provider too (a person disabled): given back to the queue's
+   * people, nothing sent to the provider. Left with a member who leaves such a queue, as before.
+   */
+  integrated?: boolean;
+}
+
+export interface TaskServiceDeps {
+  store: Store;
+  engine: Engine;
+  actions: ActionService;
+  logger?: Logger;
+  /** Times the sweep for disabled users' tasks (start); not needed otherwise. */
+  clock?: Clock;
+  /** Tasks per page of a release and of a sweep. @default 200 */
+  releasePage?: number;
+  /** Runs a release's later pages; @default setImmediate. A node that stops before they run leaves them to the sweep. */
+  later?: (fn: () => void) => void;
+  /** How often to look for tasks still with disabled users (a node stopped while giving them back). @default 5000 */
+  sweepIntervalMs?: number;
 }
 
 export class TaskService {
-  constructor(private readonly d: { store: Store; engine: Engine; actions: ActionService; logger?: Logger }) {}
+  constructor(private readonly d: TaskServiceDeps) {}
+
+  private get page(): number {
+    return this.d.releasePage ?? RELEASE_PAGE;
+  }
 
   /**
    * Moves `holder`'s open tasks back to their queues, whose allocation picks someone else (a disabled
    * user or one who left the queue is never picked): work given to someone who cannot do it must not
-   * wait on their list. Tasks without a queue stay (there is nowhere to send them), and so do those on
-   * a queue integrated with a provider (the provider holds them; moving them would submit them again). A task that
-   * changed meanwhile (completed, reassigned) is left as it now is. Safe to repeat: the same change
-   * made again releases what a stopped node left.
+   * wait on their list. Tasks without a queue stay (there is nowhere to send them). On a queue
+   * integrated with a provider, a disabled person's tasks are given back to the queue's people without
+   * anything sent to the provider (see `Release.integrated`); a member who leaves one keeps them. A task
+   * that changed meanwhile (completed, given to someone else) is left as it now is. The first page
+   * is moved before this answers, the rest just after; a disabled user's tasks left by a node that
+   * stopped meanwhile are moved by the sweep (start), and the same change made again moves any.
    */
   async release(holder: string, by: string, r: Release): Promise<number> {
     let moved = await this.releasePage(holder, by, r, 'todo');
@@ -47,25 +75,21 @@ export class TaskService {
       state,
       ...(r.queue !== undefined ? { queue: r.queue } : {}),
       ...(before !== undefined ? { before } : {}),
-      limit: RELEASE_PAGE,
+      limit: this.page,
     });
     let moved = 0;
     const integrated = new Map<string, boolean>();
     for (const a of page) {
       if (a.queue === null) continue;
-      // On a queue integrated with a provider, moving it there again would submit it to the provider again.
-      if (!integrated.has(a.queue)) integrated.set(a.queue, Boolean((await this.d.store.getQueue(a.queue))?.doc.integration));
-      if (integrated.get(a.queue)) continue;
-      try {
-        await this.d.engine.apply(a.id, { type: 'assigned', user: by, queue: a.queue, because: r.because }, a);
-        moved++;
-      } catch (err) {
-        // Changed meanwhile (closed, taken by someone): left as it now is. A store that fails is not.
-        if (!(err instanceof ConflictError || err instanceof InvalidStateError)) throw err;
+      // A member leaving an integrated queue keeps its tasks, as before a release could skip the provider.
+      if (!r.integrated) {
+        if (!integrated.has(a.queue)) integrated.set(a.queue, Boolean((await this.d.store.getQueue(a.queue))?.doc.integration));
+        if (integrated.get(a.queue)) continue;
       }
+      if (await this.giveBack(a, by, r.because)) moved++;
     }
-    if (page.length === RELEASE_PAGE)
-      setImmediate(
+    if (page.length === this.page)
+      (this.d.later ?? setImmediate)(
         () =>
           void this.releasePage(holder, by, r, state, page.at(-1)!.id).catch((err: unknown) =>
             this.d.logger?.warn(
@@ -75,6 +99,71 @@ export class TaskService {
           ),
       );
     return moved;
+  }
+
+  /**
+   * `a` back to its queue, from its person (a release: see the `assigned` event's `from`), unless it
+   * changed meanwhile (closed, or given to someone else): then it is left as it now is. A store that fails is not.
+   */
+  private async giveBack(a: ActionRecord, by: string, because: string): Promise<boolean> {
+    try {
+      await this.d.engine.apply(a.id, { type: 'assigned', user: by, queue: a.queue!, from: a.assignee!, because }, a);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ConflictError || err instanceof InvalidStateError)) throw err;
+      return false;
+    }
+  }
+
+  // ---- the sweep: no disabled user keeps open work
+
+  private sweepTimer: TimerHandle | null = null;
+  private sweeping: Promise<unknown> | null = null;
+  private running = false;
+
+  /**
+   * Looks now, and every `sweepIntervalMs`, for open tasks still with a disabled user and gives them
+   * back (sweep): what a node that stopped while releasing them left is moved by any node within seconds.
+   */
+  start(): void {
+    if (this.running || !this.d.clock) return;
+    this.running = true;
+    this.scheduleSweep(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+    await this.sweeping;
+  }
+
+  private scheduleSweep(ms: number): void {
+    this.sweepTimer = this.d.clock!.setTimer(ms, () => {
+      const run = this.sweep().then(
+        // A full page: more may be waiting, looked at once; otherwise at the next interval.
+        (n) => (n.full && n.moved > 0 ? 0 : (this.d.sweepIntervalMs ?? 5000)),
+        (err: unknown) => {
+          this.d.logger?.warn({ err }, "giving back disabled users' tasks failed; the next sweep tries again");
+          return this.d.sweepIntervalMs ?? 5000;
+        },
+      );
+      this.sweeping = run.then((next) => {
+        if (this.running) this.scheduleSweep(next);
+      });
+    });
+  }
+
+  /**
+   * One page of open tasks still with disabled users, each given back to its queue as release() does
+   * (integrated queues included, nothing sent to their providers); one indexed query when there are none.
+   * `full`: the page was full, so more may be waiting.
+   */
+  async sweep(): Promise<{ moved: number; full: boolean }> {
+    const page = await this.d.store.listTasksOfDisabledUsers(this.page);
+    let moved = 0;
+    for (const a of page) if (await this.giveBack(a, 'system', `${a.assignee!} was disabled`)) moved++;
+    return { moved, full: page.length === this.page };
   }
 
   /**

@@ -56,7 +56,8 @@ export class UserService {
   }
 
   private async disabled(name: string, by: string): Promise<void> {
-    await this.d.tasks?.release(name, by, { inProgress: true, because: `${name} was disabled` });
+    // Tasks on integrated queues too: given back to the queue's people, nothing sent to the provider.
+    await this.d.tasks?.release(name, by, { inProgress: true, integrated: true, because: `${name} was disabled` });
   }
 
   /** `cur` with `patch` applied, checked as a new user is; not stored yet. */
