@@ -66,8 +66,9 @@ export type ActionEvent =
   /**
    * `from`: a release, not an operator's choice: the task leaves that person (who can no longer do it)
    * for its own queue's allocation, only while it is still theirs (else CONFLICT: it moved on, and
-   * stays as it now is). On a queue integrated with a provider nothing is sent for it (SPEC 7): the
-   * task is not assigned to the queue again, only given back to the queue's people.
+   * stays as it now is). On a queue integrated with a provider the task is not assigned to the queue
+   * again (a new Submit Request for a task the provider has had, SPEC 7), only given back to the queue's
+   * people; one the provider never had goes to it as any task landing there does (integration_pending).
    */
   | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string; from?: string };
 
