@@ -87,7 +87,8 @@ export class IntegrationService {
   private readonly onAction = (a: ActionRecord): void => {
     // Landed To Do with no one on a queue (or maybe on its case's): if it is an integrated one, the landing
     // left a pending submission, sent now (one read by key when it did not; To Do is not the busy path).
-    if (a.state === 'todo' && a.assignee === null && (a.queue !== null || a.caseId !== null)) this.track(this.submitPending(a.id));
+    if (a.state === 'todo' && a.assignee === null && (a.queue !== null || a.caseId !== null))
+      this.track(this.submitPending(a.id), 'submitting a task to its queue’s provider failed; the next sweep tries again');
     if (a.actionTypeId === null || !this.outboundTypes.has(a.actionTypeId)) return;
     if (a.state !== 'todo' && a.state !== 'closed') return;
     this.track(this.outboundChanged(a.id));
@@ -113,10 +114,8 @@ export class IntegrationService {
     await Promise.all([...this.settling]);
   }
 
-  private track(p: Promise<void>): void {
-    const t = p.catch((err: unknown) =>
-      this.d.logger?.warn({ err }, "recording an integration exchange's outcome failed; the next sweep records it"),
-    );
+  private track(p: Promise<void>, failed = "recording an integration exchange's outcome failed; the next sweep records it"): void {
+    const t = p.catch((err: unknown) => this.d.logger?.warn({ err }, failed));
     this.settling.add(t);
     void t.finally(() => this.settling.delete(t));
   }

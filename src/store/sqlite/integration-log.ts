@@ -60,17 +60,15 @@ export function listUnsettledIntegrationActions(db: Database.Database, limit: nu
   return (prepared(db, UNSETTLED).all(limit) as Array<{ action_id: string }>).map((r) => r.action_id);
 }
 
-const PENDING =
-  'SELECT action_id, queue, at FROM integration_pending WHERE @id IS NULL OR action_id = @id ORDER BY at, action_id LIMIT @limit';
+// Apart, so each uses its index (an `IS NULL OR` of a parameter would not).
+const PENDING = 'SELECT action_id, queue, at FROM integration_pending ORDER BY at, action_id LIMIT ?';
+const PENDING_ONE = 'SELECT action_id, queue, at FROM integration_pending WHERE action_id = ?';
 
 export function listPendingSubmissions(db: Database.Database, limit: number, actionId?: string): PendingSubmission[] {
-  return (prepared(db, PENDING).all({ limit, id: actionId ?? null }) as Array<{ action_id: string; queue: string; at: number }>).map(
-    (r) => ({
-      actionId: r.action_id,
-      queue: r.queue,
-      at: Number(r.at),
-    }),
-  );
+  const rows = (
+    actionId === undefined ? prepared(db, PENDING).all(limit) : prepared(db, PENDING_ONE).all(actionId).slice(0, limit)
+  ) as Array<{ action_id: string; queue: string; at: number }>;
+  return rows.map((r) => ({ actionId: r.action_id, queue: r.queue, at: Number(r.at) }));
 }
 
 export function dropPendingSubmission(db: Database.Database, actionId: string): void {
