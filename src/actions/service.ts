@@ -9,6 +9,7 @@ import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
+import { limitText } from '../limits/windows.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
@@ -205,7 +206,7 @@ export class ActionService {
     if (c.spec.rateLimits.length > 0)
       return {
         reason: 'rate_limit',
-        detail: `${c.spec.name} allows ${c.spec.rateLimits.map((l) => `${l.limit} per ${l.perMs} ms`).join(' and ')}`,
+        detail: `${c.spec.name} allows ${c.spec.rateLimits.map(limitText).join(' and ')}`,
       };
     const slow = this.engine.heldForSlowSystem(connectorId, actionId, c.spec.maxConcurrency !== null);
     if (slow)

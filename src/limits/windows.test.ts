@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstWindowEnd, grantable, lastWindowEnd, retryAt, sendGuardMs, windowEnd, windowStart } from './windows.ts';
+import { firstWindowEnd, grantable, lastWindowEnd, limitText, retryAt, sendGuardMs, windowEnd, windowStart } from './windows.ts';
 
 const minute = 60_000;
 const day = 86_400_000;
@@ -49,5 +49,15 @@ describe('fixed rate-limit windows', () => {
   it('keeps a guard of 100 ms, or a tenth of the shortest window, at the end of a window', () => {
     expect(sendGuardMs([{ limit: 5, perMs: 500 }])).toBe(50);
     expect(sendGuardMs([{ limit: 5, perMs: minute }])).toBe(100);
+  });
+
+  it('says a limit as a person would: "100 a minute", not "100 per 60000 ms"', () => {
+    expect(limitText({ limit: 100, perMs: minute })).toBe('100 a minute');
+    expect(limitText({ limit: 50_000, perMs: day })).toBe('50,000 a day');
+    expect(limitText({ limit: 5, perMs: 10_000 })).toBe('5 per 10 seconds');
+    expect(limitText({ limit: 5, perMs: 2 * 3_600_000 })).toBe('5 per 2 hours');
+    expect(limitText({ limit: 5, perMs: 7 * day })).toBe('5 a week');
+    expect(limitText({ limit: 5, perMs: 500 })).toBe('5 per 500 ms');
+    expect(limitText({ limit: 5, perMs: 1_500 })).toBe('5 per 1500 ms');
   });
 });

@@ -9,6 +9,28 @@ export interface RateLimitWindow {
   readonly perMs: number;
 }
 
+const WINDOW_UNITS: Array<[string, number]> = [
+  ['week', 604_800_000],
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1_000],
+];
+
+/**
+ * A limit as a person says it: "100 a minute", "50,000 a day", "5 per 10 seconds", "5 per 500 ms". The
+ * "held" line of a throttled action said "1000 per 86400000 ms".
+ */
+export function limitText(l: RateLimitWindow): string {
+  const n = l.limit.toLocaleString('en-US');
+  for (const [unit, size] of WINDOW_UNITS) {
+    if (l.perMs % size !== 0) continue;
+    const k = l.perMs / size;
+    return k === 1 ? `${n} a ${unit}` : `${n} per ${k.toLocaleString('en-US')} ${unit}s`;
+  }
+  return `${n} per ${l.perMs} ms`;
+}
+
 /** Start of the window of length `perMs` that holds `now`. */
 export function windowStart(now: number, perMs: number): number {
   return Math.floor(now / perMs) * perMs;

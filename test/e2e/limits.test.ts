@@ -34,7 +34,7 @@ it('a rate-limited connector never gets more than its limit in a window; held ac
   const held = (await h.api('GET', '/v1/actions?actionType=rl&phase=throttled')).body.items;
   expect(held.length).toBeGreaterThan(0);
   expect(held[0].throttledUntil).not.toBeNull();
-  expect(held[0].heldBy).toEqual({ reason: 'rate_limit', detail: 'limited allows 5 per 500 ms and 1000 per 86400000 ms' });
+  expect(held[0].heldBy).toEqual({ reason: 'rate_limit', detail: 'limited allows 5 per 500 ms and 1,000 a day' });
   for (const id of ids) await h.waitFor(id, (a) => a.state === 'closed', 20_000);
   const times = h.mock.log.filter((e) => ids.includes(e.key!)).map((e) => e.at);
   expect(times).toHaveLength(25);
