@@ -64,7 +64,12 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
   const c = useData(() => api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`), [id]);
   // Notes per action id, read when first shown and again only when the feed says that action changed:
   // reading every timeline with every reload of the case cost up to 30 requests each 3 s.
-  const [notes, setNotes] = useState<{ id: string; of: Map<string, Note[]> }>({ id, of: new Map() });
+  // `failed`: the actions whose notes could not be read, with the error: shown as an error, never as "No notes yet".
+  const [notes, setNotes] = useState<{ id: string; of: Map<string, Note[]>; failed: Map<string, unknown> }>({
+    id,
+    of: new Map(),
+    failed: new Map(),
+  });
   const stale = useRef(new Set<string>());
   const reading = useRef(new Set<string>());
   const seenAt = useRef(new Map<string, string>());
@@ -76,10 +81,12 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
   useEffect(() => {
     if (!k) return;
     const cur = notes.id === id ? notes.of : new Map<string, Note[]>();
+    const failed = notes.id === id ? notes.failed : new Map<string, unknown>();
     const read = k.actions.slice(0, NOTES_OF).filter((a) => {
       // A note changes its action's updatedAt: also caught when the feed overflowed or the task panel added it.
       if (seenAt.current.get(a.id) !== a.updatedAt) stale.current.add(a.id);
-      return (!cur.has(a.id) || stale.current.has(a.id)) && !reading.current.has(a.id);
+      // A failed read is tried again with the next read of the case.
+      return (!cur.has(a.id) || stale.current.has(a.id) || failed.has(a.id)) && !reading.current.has(a.id);
     });
     for (const a of read) {
       stale.current.delete(a.id);
@@ -90,17 +97,23 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
     void Promise.all(
       read.map((a) =>
         notesOf(a).then(
-          (n) => [a.id, n] as const,
-          () => [a.id, cur.get(a.id) ?? []] as const,
+          (n) => ({ aid: a.id, n, error: null as unknown }),
+          (error: unknown) => ({ aid: a.id, n: undefined, error }),
         ),
       ),
     ).then((got) => {
-      for (const [aid] of got) reading.current.delete(aid);
+      for (const { aid } of got) reading.current.delete(aid);
       if (current.current !== id) return;
       setNotes((s) => {
         const of = new Map(s.id === id ? s.of : []);
-        for (const [aid, n] of got) of.set(aid, n);
-        return { id, of };
+        const failed = new Map(s.id === id ? s.failed : []);
+        for (const { aid, n, error } of got) {
+          // A failed read keeps the notes read before, if any, and says that it failed.
+          if (n) of.set(aid, n);
+          if (error) failed.set(aid, error);
+          else failed.delete(aid);
+        }
+        return { id, of, failed };
       });
     });
   }, [id, k]);
@@ -147,6 +160,8 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       </main>
     );
   const shownNotes = [...(notes.id === id ? notes.of.values() : [])].flat().sort((a, b) => (a.at < b.at ? 1 : -1));
+  const notesFailed = notes.id === id ? [...notes.failed.values()] : [];
+  const notesWhy = String((notesFailed[0] as Error | undefined)?.message ?? notesFailed[0]).replace(/\.$/, '');
   const escalated = k.actions.filter((a) => a.escalated);
   const tasks = k.actions.filter((a) => a.state === 'todo' || a.state === 'in_progress');
   return (
@@ -258,7 +273,13 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         </table>
       )}
       <h2>Notes</h2>
-      {shownNotes.length === 0 ? (
+      {notesFailed.length > 0 && (
+        <div class="error" role="alert" data-testid="notes-failed">
+          <strong>Notes could not be read</strong> for {notesFailed.length === 1 ? 'one action' : `${notesFailed.length} actions`}:{' '}
+          {notesWhy}. What is shown may be incomplete; they are read again as the case changes, and at once when the page is reloaded.
+        </div>
+      )}
+      {notesFailed.length > 0 && shownNotes.length === 0 ? null : shownNotes.length === 0 ? (
         <p class="empty">No notes yet.</p>
       ) : (
         <ul class="timeline notes">
