@@ -35,6 +35,9 @@ export const ActionViewSchema = Type.Object(
     }),
     attempts: Type.Integer({ minimum: 0 }),
     throttledUntil: Type.Union([DateTime, Type.Null()], { description: 'while held by a rate or concurrency limit: when it will go' }),
+    startAt: Type.Union([DateTime, Type.Null()], {
+      description: "while queued: when it goes out, no earlier than the launch's startAt (a time past: as soon as the engine takes it)",
+    }),
     heldBy: Type.Optional(
       Type.Object(
         {
@@ -104,6 +107,8 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     },
     attempts: a.attempts,
     throttledUntil: a.phase === 'throttled' ? iso(a.dueAt) : null,
+    // A launch for later waits queued until then: without the time, its page said it goes out at once.
+    startAt: a.phase === 'queued' ? iso(a.dueAt) : null,
     rejectedReason: a.rejectedReason,
     externalReference: a.externalReference,
     input: a.input,

@@ -182,6 +182,8 @@ export interface ActionView {
   retry: { count: number; max: number; lastError: string | null; lastErrorAt: string | null; nextRetryAt: string | null; paused: boolean };
   attempts: number;
   throttledUntil: string | null;
+  /** While queued: when it goes out (a launch's startAt; a time past: at once). */
+  startAt: string | null;
   heldBy?: { reason: string; detail: string };
   rejectedReason: string | null;
   externalReference: string | null;

@@ -69,7 +69,10 @@ export function whyLine(a: ActionView): string {
     if (a.retry.paused) return `automatic retries paused after ${n} of ${a.retry.max}`;
     switch (a.phase) {
       case 'queued':
-        return 'queued: goes out as soon as the engine takes it';
+        // A launch for later (startAt) waits queued until then.
+        return a.startAt && Date.parse(a.startAt) > Date.now()
+          ? `scheduled: goes out ${when(a.startAt)}`
+          : 'queued: goes out as soon as the engine takes it';
       case 'throttled':
         return `held: ${a.heldBy?.detail ?? 'a rate limit'}${a.throttledUntil ? `; goes about ${when(a.throttledUntil)}` : ''}`;
       case 'sending':
