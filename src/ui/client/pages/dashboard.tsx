@@ -150,7 +150,8 @@ export function DashboardPage() {
               {c.status.needsAttention && <span class="badge bad">Needs attention: {c.status.needsAttention}</span>}
               {' · '}
               {c.throttled > 0 ? (
-                <a href={`/ui/work${qs({ state: 'waiting', phase: 'throttled' })}`}>{c.throttled} throttled</a>
+                // This connector's held actions, as counted here: not every connector's.
+                <a href={`/ui/work${qs({ state: 'waiting', phase: 'throttled', connector: c.name })}`}>{c.throttled} throttled</a>
               ) : (
                 'nothing throttled'
               )}
