@@ -24,4 +24,11 @@ describe('caseCellProblems', () => {
     expect(caseCellProblems({ toString: 'Ada' }, named)).toEqual([]);
     expect(splitCaseRow({ toString: 'Ada', other: 1 }, named)).toEqual({ title: 'Ada', data: { other: 1 } });
   });
+
+  it('a title cell that shows nothing (a zero-width space, a BOM, spaces of any kind) is empty, as the cases API refuses it', () => {
+    for (const blank of ['\u200B', '\uFEFF', '\u2060', '\u3000 \u00A0'])
+      expect(caseCellProblems({ Name: blank }, cols), JSON.stringify(blank)).toEqual([
+        { field: 'Name', message: "is empty: this column is each case's title (titleColumn)" },
+      ]);
+  });
 });

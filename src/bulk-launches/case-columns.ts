@@ -5,6 +5,7 @@
 // the case's escalations is refused by the case service when the row launches.
 
 import type { FieldProblem } from '../errors.ts';
+import { isBlank } from '../validation/blank.ts';
 
 export interface CaseColumns {
   title: string | null;
@@ -25,15 +26,15 @@ const chars = (t: string): number => {
 
 /**
  * The row's cell of `column` as text: CSV cells are text already; a JSON row's must be a string.
- * Undefined when absent or blank. Its own cell only: a column named "constructor" whose cell is empty
- * (no key) is absent, not Object's constructor.
+ * Undefined when absent or blank (invisible characters only, as isBlank says). Its own cell only: a
+ * column named "constructor" whose cell is empty (no key) is absent, not Object's constructor.
  */
 function text(input: Record<string, unknown>, column: string): string | undefined | { notText: true } {
   const value = Object.hasOwn(input, column) ? input[column] : undefined;
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') return { notText: true };
   const t = value.trim();
-  return t === '' ? undefined : t;
+  return isBlank(t) ? undefined : t;
 }
 
 /** What is wrong with a row's title and owner cells (each named by its column), if anything. */

@@ -20,6 +20,7 @@ import { newCaseRun } from '../processes/runner.ts';
 import { ownerProblem, storedOwners } from './owner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
+import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 
 export interface CaseServiceDeps {
   store: Store;
@@ -57,6 +58,11 @@ export function caseView(c: CaseRow): CaseView {
   };
 }
 
+/** A title that shows nothing would list the case as an empty row (the schema only knows "not empty"). */
+function checkTitle(title: string | undefined): void {
+  if (title !== undefined && isBlank(title)) throw new ValidationError([{ field: 'title', message: BLANK_MESSAGE }]);
+}
+
 export class CaseService {
   /** case.created / case.closed to webhook subscribers; set by the composition root. */
   webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
@@ -67,6 +73,7 @@ export class CaseService {
   async createCase(body: CaseBody = {}, opts: { idempotencyKey?: string } = {}): Promise<{ case: CaseWithActions; created: boolean }> {
     // `data` is bounded like a launch's input, the other fields like any other launch field.
     checkLaunchLimits(body, ['data']);
+    checkTitle(body.title);
     const request = opts.idempotencyKey !== undefined ? requestHash(body) : undefined;
     const hash = request?.hash;
     if (opts.idempotencyKey !== undefined) {
@@ -178,6 +185,7 @@ export class CaseService {
   /** Changes the title, the owner, the queue or (merged shallowly) the data of an open case. */
   async updateCase(id: string, patch: CasePatchBody): Promise<CaseWithActions> {
     checkLaunchLimits(patch, ['data']);
+    checkTitle(patch.title);
     if (patch.owner !== undefined) await this.checkOwner(patch.owner);
     // Only where the case's work goes from now on: tasks already on a queue stay there.
     const queue = patch.queue == null ? patch.queue : await this.queueNamed(patch.queue);

@@ -18,6 +18,7 @@ import type { ActionView } from '../actions/views.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkAssignee } from '../tasks/assignee.ts';
 import type { CaseTaskBody } from './schemas.ts';
+import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 
 export interface CaseTaskDeps {
   store: Store;
@@ -61,8 +62,8 @@ export class CaseTaskService {
     if (c.status === 'closed') throw new InvalidStateError('The case is closed: it takes no new tasks');
 
     const p = new Problems();
-    if (body.title.trim() === '') p.add('title', 'must not be only spaces');
-    if (body.note !== undefined && body.note.trim() === '') p.add('note', 'must not be only spaces');
+    if (isBlank(body.title)) p.add('title', BLANK_MESSAGE);
+    if (body.note !== undefined && isBlank(body.note)) p.add('note', BLANK_MESSAGE);
     let queue: QueueRow | undefined;
     if (body.queue !== undefined) {
       queue = await this.d.store.getQueue(body.queue);

@@ -127,7 +127,7 @@ function compileStep(
     if (!KIND_KEYS[kind].includes(key)) p.add(`${at}.${key}`, `is not a setting of a ${kind} step`);
   }
   const name = str(p, raw.name, `${at}.name`, { pattern: STEP_NAME_PATTERN, patternHint: STEP_NAME_HINT }) ?? '';
-  const title = str(p, raw.title, `${at}.title`, { required: false, max: 500 }) ?? name;
+  const title = str(p, raw.title, `${at}.title`, { required: false, notBlank: true, max: 500 }) ?? name;
   const when = expression(p, raw.when, `${at}.when`, false);
   const onFailure = raw.onFailure ?? 'stop';
   if (onFailure !== 'stop' && onFailure !== 'continue') p.add(`${at}.onFailure`, 'must be stop or continue');

@@ -8,6 +8,7 @@ import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type R
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess } from './definition.ts';
+import { isBlank } from '../validation/blank.ts';
 
 export interface ProcessServiceDeps {
   store: Store;
@@ -42,7 +43,13 @@ const view = (row: ConfigRow): ProcessView => {
 /** A stored definition as a body again (nulls left out), for a PATCH to change and compile anew. */
 export function bodyOf(d: ProcessDefinition): Record<string, unknown> {
   const drop = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
-  return drop({ name: d.name, description: d.description, steps: d.steps.map(drop) });
+  // A blank step title saved before blank ones were refused is left out (the step's name stands in), so the process stays changeable.
+  const step = (st: ProcessStep): Record<string, unknown> => {
+    const b = drop(st);
+    if (typeof b.title === 'string' && isBlank(b.title)) delete b.title;
+    return b;
+  };
+  return drop({ name: d.name, description: d.description, steps: d.steps.map(step) });
 }
 
 export class ProcessService {

@@ -46,7 +46,7 @@ export function compileQueue(body: unknown, refs: QueueRefs = {}, storedName?: s
     typeof v.name === 'string' && v.name !== storedName && v.name.trim() !== '' && v.name !== v.name.trim()
       ? void p.add('name', 'must not start or end with a space')
       : str(p, v.name, 'name', { pattern: NAME_PATTERN, patternHint: NAME_HINT });
-  const description = str(p, v.description, 'description', { required: false, max: 2000 }) ?? null;
+  const description = str(p, v.description, 'description', { required: false, notBlank: true, max: 2000 }) ?? null;
 
   const members: string[] = [];
   if (v.members !== undefined) {

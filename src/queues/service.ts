@@ -9,6 +9,7 @@ import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
 import type { QueueView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { queueMembers } from '../store/allocation.ts';
+import { isBlank } from '../validation/blank.ts';
 
 export class QueueService {
   /** `tasks`: moves the To Do tasks of members who leave a queue back to it. */
@@ -90,12 +91,15 @@ const docOf = (s: QueueSpec): Record<string, unknown> => ({
   integration: s.integration,
 });
 
-/** The stored document as a body again: compileQueue reads an absent field, not null, as "none". */
-function stripNulls(doc: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The stored document as a body again: compileQueue reads an absent field, not null, as "none". A blank
+ * description stored before blank ones were refused is none too, so the queue stays changeable.
+ */
+function stripNulls(doc: Record<string, unknown>, top = true): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) {
-    if (v === null) continue;
-    out[k] = k === 'integration' ? stripNulls(v as Record<string, unknown>) : v;
+    if (v === null || (top && k === 'description' && typeof v === 'string' && isBlank(v))) continue;
+    out[k] = k === 'integration' ? stripNulls(v as Record<string, unknown>, false) : v;
   }
   return out;
 }

@@ -4,6 +4,7 @@
 import { DURATION_HINT, parseDuration } from '../lifecycle/duration.ts';
 import type { Problems } from '../errors.ts';
 import { headerValueProblem } from './header-value.ts';
+import { BLANK_MESSAGE, isBlank } from './blank.ts';
 
 export type Doc = Record<string, unknown>;
 
@@ -22,14 +23,16 @@ export function str(
   p: Problems,
   v: unknown,
   field: string,
-  opts: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {},
+  // notBlank: an optional text that, when given, must show something (a title: absent or null is none).
+  opts: { required?: boolean; notBlank?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {},
 ): string | undefined {
   if (v === undefined || v === null) {
     if (opts.required !== false) p.add(field, 'is required');
     return undefined;
   }
   if (typeof v !== 'string') return void p.add(field, 'must be a string');
-  if (opts.required !== false && v.trim() === '') return void p.add(field, 'must not be empty');
+  if (opts.required !== false && isBlank(v)) return void p.add(field, 'must not be empty');
+  if (opts.notBlank && isBlank(v)) return void p.add(field, BLANK_MESSAGE);
   if (opts.max !== undefined && v.length > opts.max) return void p.add(field, `must be at most ${opts.max} characters`);
   if (opts.pattern && !opts.pattern.test(v)) return void p.add(field, opts.patternHint ?? `must match ${opts.pattern}`);
   return v;
