@@ -83,6 +83,10 @@ function checkHeader(names: string[], target: RowTarget, limits: CsvLimits): str
     const field = `header[${i}]`;
     if (name === '') problems.push({ field, message: 'is empty: every column needs a field name' });
     else if (seen.has(name)) problems.push({ field, message: `${JSON.stringify(name)} appears twice` });
+    // As a JSON body with a "__proto__" key is refused (it could change how the row is read): assigned
+    // to a row its cells went onto the prototype and were lost. constructor and prototype are ordinary keys.
+    else if (name === '__proto__')
+      problems.push({ field, message: '"__proto__" cannot be a column name: it could change how each row is read; rename the column' });
     // One misspelt column would refuse every row; say it once, before launching anything.
     else if (target.fields !== null && !Object.hasOwn(target.fields, name)) {
       problems.push({ field, message: `${JSON.stringify(name)} is not a field of this action type` });
