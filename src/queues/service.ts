@@ -44,11 +44,11 @@ export class QueueService {
    */
   async update(name: string, patch: Record<string, unknown>, by = 'system', guard?: RevisionGuard): Promise<QueueView> {
     const cur = await this.row(name);
-    checkRevision('Queue', name, cur.revision, guard);
+    checkRevision('Queue', cur.name, cur.revision, guard);
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
     const row = this.rowOf(merged, await this.refs(), cur);
-    if (!(await this.d.store.updateQueue(row, cur.revision))) throw changedMeanwhile('Queue', name, guard);
+    if (!(await this.d.store.updateQueue(row, cur.revision))) throw changedMeanwhile('Queue', cur.name, guard);
     await this.stored(cur, row, by);
     return queueView(row);
   }
@@ -62,8 +62,9 @@ export class QueueService {
         await this.d.tasks?.release(m, by, { queue: after.name, inProgress: false, because: `${m} left queue ${after.name}` });
   }
 
+  /** The queue a route names: found ignoring case (names are unique so), answered with its stored name. */
   private async row(name: string): Promise<QueueRow> {
-    const q = await this.d.store.getQueue(name);
+    const q = await this.d.store.findQueue(name);
     if (!q) throw new NotFoundError('Queue', name);
     return q;
   }

@@ -475,6 +475,11 @@ export interface Store {
   /** Throws a ConflictError naming `name` when the queue exists. */
   insertQueue(row: QueueRow): Promise<void>;
   getQueue(name: string): Promise<QueueRow | undefined>;
+  /**
+   * The queue a person names (a route's path): its exact name, else the one equal ignoring case, folded
+   * as migration 018's unique index folds (lower()); of lookalikes kept from before it, the oldest.
+   */
+  findQueue(name: string): Promise<QueueRow | undefined>;
   listQueues(): Promise<QueueRow[]>;
   /** Guarded by revision; false when another writer got there first. */
   updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean>;

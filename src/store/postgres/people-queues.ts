@@ -63,6 +63,13 @@ export async function getQueue(pool: Pool, name: string): Promise<QueueRow | und
   return r.rows[0] ? queueFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
+// An exact name first, so each lookalike kept from before migration 018 is still found by its own name.
+export async function findQueue(pool: Pool, name: string): Promise<QueueRow | undefined> {
+  const sql = 'SELECT * FROM queues WHERE lower(name) = lower($1) ORDER BY name = $1 DESC, name_lookalike, created_at LIMIT 1';
+  const r = await pool.query(sql, [name]);
+  return r.rows[0] ? queueFromRow(r.rows[0] as Record<string, unknown>) : undefined;
+}
+
 export async function listQueues(pool: Pool): Promise<QueueRow[]> {
   return (await pool.query('SELECT * FROM queues ORDER BY name')).rows.map((r) => queueFromRow(r as Record<string, unknown>));
 }

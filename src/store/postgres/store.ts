@@ -410,6 +410,7 @@ export class PostgresStore implements Store {
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.pool, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void (await people.insertQueue(this.pool, row));
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
+  findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.pool, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.pool);
   updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.pool, row, expectedRevision);
   allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.pool, actionId, at);

@@ -60,6 +60,13 @@ export function getQueue(db: Database.Database, name: string): QueueRow | undefi
   return r ? queueFromRow(r as Record<string, unknown>) : undefined;
 }
 
+// An exact name first, so each lookalike kept from before migration 018 is still found by its own name.
+export function findQueue(db: Database.Database, name: string): QueueRow | undefined {
+  const sql = 'SELECT * FROM queues WHERE lower(name) = lower(?) ORDER BY name = ? DESC, name_lookalike, created_at LIMIT 1';
+  const r = prepared(db, sql).get(name, name);
+  return r ? queueFromRow(r as Record<string, unknown>) : undefined;
+}
+
 export function listQueues(db: Database.Database): QueueRow[] {
   return (prepared(db, 'SELECT * FROM queues ORDER BY name').all() as Record<string, unknown>[]).map(queueFromRow);
 }

@@ -525,6 +525,7 @@ export class SqliteStore implements Store {
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.db, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void people.insertQueue(this.db, row);
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
+  findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.db, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.db);
   updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.db, row, expectedRevision);
   allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.db, actionId, at);
