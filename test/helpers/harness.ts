@@ -133,6 +133,28 @@ export async function startHarness(
     return { status: res.statusCode, headers: res.headers, body: parsed as T };
   };
 
+  // One engine listener for every pending wait, added while any waits: a test waiting on twenty actions at
+  // once added twenty, and Node warned of a leak (MaxListenersExceededWarning) on the Engine.
+  const waiters = new Map<string, Set<() => void>>();
+  const onAction = (x: { id: string }): void => {
+    for (const wake of [...(waiters.get(x.id) ?? [])]) wake();
+  };
+  /** Resolves on the engine's next write of action `id`, or after `ms`. */
+  const nextWrite = (id: string, ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (waiters.size === 0) callout.engine.on('action', onAction);
+      const t = setTimeout(done, ms);
+      const mine = waiters.get(id) ?? new Set();
+      waiters.set(id, mine.add(done));
+      function done(): void {
+        clearTimeout(t);
+        mine.delete(done);
+        if (mine.size === 0) waiters.delete(id);
+        if (waiters.size === 0) callout.engine.off('action', onAction);
+        resolve();
+      }
+    });
+
   const waitFor = async (id: string, pred: (a: ActionView) => boolean, timeoutMs = 15_000): Promise<ActionView> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -141,18 +163,7 @@ export async function startHarness(
       if (Date.now() > deadline)
         throw new Error(`action ${id} did not reach the expected state in ${timeoutMs} ms; it is ${JSON.stringify(a)}`);
       // Wake on the engine's next write of this action, or re-check shortly.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, 100);
-        function done(): void {
-          clearTimeout(t);
-          callout.engine.off('action', onAction);
-          resolve();
-        }
-        function onAction(x: { id: string }): void {
-          if (x.id === id) done();
-        }
-        callout.engine.on('action', onAction);
-      });
+      await nextWrite(id, 100);
     }
   };
 
