@@ -158,8 +158,8 @@ export class IntegrationService {
   /**
    * A task that landed on an integrated queue by its allocation (an action that failed there, or put on
    * its case's queue; see allocateInTransaction) is submitted to the provider as a person's assignment
-   * to the queue would submit it (SPEC 7), once: only while it is still To Do on that queue and has had
-   * no exchange with a provider. Then its pending submission goes, also when nothing is to be sent any
+   * to the queue would submit it (SPEC 7), once: only while it is still To Do on that queue with no one
+   * (never taken from a person) and has had no exchange with a provider. Then its pending submission goes, also when nothing is to be sent any
    * more. A refusal the task cannot get past (the queue's Submit Request type gone) is said on the task's
    * timeline by the rules' write or logged here, and not tried again; a store that fails is (next sweep).
    */
@@ -169,7 +169,8 @@ export class IntegrationService {
     try {
       await this.d.engine.inTurn(actionId, async () => {
         const task = await this.d.store.getAction(actionId);
-        if (!task || task.state !== 'todo' || task.queue !== p.queue) return;
+        // Given to a person since it landed (by hand, while no node had sent it): theirs, not the provider's.
+        if (!task || task.state !== 'todo' || task.queue !== p.queue || task.assignee !== null) return;
         if ((await this.d.store.listIntegrationLog(actionId)).length > 0) return;
         await this.apply(actionId, { type: 'assigned', queue: p.queue, user: null }, null, task);
       });

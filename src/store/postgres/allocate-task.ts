@@ -55,7 +55,8 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
       data: { queue: t.queue, assignee: d.assignee },
     },
   ]);
-  if (submitsToProvider(queue))
+  // Given to one of the queue's people, it is theirs: only a task left with no one goes to the provider.
+  if (d.assignee === null && submitsToProvider(queue))
     await client.query({ name: 'callout_integration_pending', text: PENDING, values: [t.actionId, t.queue, t.at] });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }

@@ -50,7 +50,8 @@ export function allocateInTransaction(db: Database.Database, t: TaskAllocation):
   insertTimeline(db, t.actionId, [
     { at: t.at, actor: 'system', kind: 'allocated', message: d.message, data: { queue: t.queue, assignee: d.assignee } },
   ]);
-  if (submitsToProvider(queue)) prepared(db, PENDING).run({ id: t.actionId, queue: t.queue, at: t.at });
+  // Given to one of the queue's people, it is theirs: only a task left with no one goes to the provider.
+  if (d.assignee === null && submitsToProvider(queue)) prepared(db, PENDING).run({ id: t.actionId, queue: t.queue, at: t.at });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
 

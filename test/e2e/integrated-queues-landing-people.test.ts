@@ -1,0 +1,64 @@
+// A task that lands on a queue integrated with a provider and that the queue's allocation gives to one
+// of its people stays with that person: only a task left with no one is submitted to the provider
+// (integration_pending). Both stores; the provider is the mock's, on loopback.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actionType, connector, launch } from '../helpers/harness.ts';
+import { PROVIDER_FIELDS, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+
+for (const backend of storeHarnesses)
+  describe(`${backend.name}: a task that lands on an integrated queue with people`, () => {
+    let h: StoreHarnessed;
+    const submitsOf = (id: string) =>
+      h.mock.log.filter((e) => e.path === '/provider/submit' && (e.body as { task?: string } | null)?.task === id);
+
+    beforeAll(async () => {
+      h = await backend.open({ mock: { keepBodies: true, callbackDelayMs: 40 } });
+      await connector(h, { auth: { type: 'none' } });
+      await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
+      await actionType(h, {
+        name: 'desk-submit',
+        connector: 'provider',
+        path: '/provider/submit',
+        fields: PROVIDER_FIELDS,
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      expect((await h.api('POST', '/v1/users', { name: 'amy', displayName: 'Amy' })).status).toBe(201);
+      const integration = { connector: 'provider', onAssign: 'desk-submit' };
+      const q = await h.api('POST', '/v1/queues', { name: 'staffed-desk', members: ['amy'], allocation: 'round_robin', integration });
+      expect(q.status, JSON.stringify(q.body)).toBe(201);
+      await actionType(h, { name: 'to-staffed', path: '/reject', allocation: { queue: 'staffed-desk' } });
+      const open = await h.api('POST', '/v1/queues', { name: 'open-desk', members: ['amy'], allocation: 'none', integration });
+      expect(open.status, JSON.stringify(open.body)).toBe(201);
+      await actionType(h, { name: 'to-open', path: '/reject', allocation: { queue: 'open-desk' } });
+    });
+    afterAll(async () => h?.close());
+
+    it('allocated to a member as it lands: it stays theirs, To Do, and nothing is sent to the provider by the event or a sweep', async () => {
+      const a = await launch(h, 'to-staffed');
+      await h.waitFor(a.id, (x) => x.state === 'todo' && x.assignee === 'amy');
+      await h.callout.integrations!.sweep();
+      await h.callout.integrations!.sweep();
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'staffed-desk', assignee: 'amy' });
+      expect(submitsOf(a.id)).toHaveLength(0);
+    });
+
+    it('left with no one, then given to a member before any node sent it (a node that stopped): a sweep leaves it with them', async () => {
+      const integrations = h.callout.integrations!;
+      await integrations.stop(); // this node hears of no landing, as one that stopped before sending it
+      try {
+        const a = await launch(h, 'to-open');
+        await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'open-desk' && x.assignee === null);
+        expect((await h.api('POST', `/v1/actions/${a.id}/assign`, { assignee: 'amy' })).status).toBe(200);
+        await integrations.sweep();
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'open-desk', assignee: 'amy' });
+        expect(submitsOf(a.id)).toHaveLength(0);
+        // Nothing is left pending for a later sweep either.
+        expect(await h.callout.store.listPendingSubmissions(10, a.id)).toEqual([]);
+      } finally {
+        integrations.start();
+      }
+    });
+  });
