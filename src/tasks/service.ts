@@ -12,6 +12,7 @@ import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AssignBody, NoteBody } from './schemas.ts';
 import { checkAssignee } from './assignee.ts';
+import { queueMembers } from '../store/allocation.ts';
 
 /** Tasks moved back to their queues before the change that releases them answers; the rest right after it, a page at a time. */
 const RELEASE_PAGE = 200;
@@ -60,7 +61,8 @@ export class TaskService {
    * anything sent to the provider (see `Release.integrated`); a member who leaves one keeps them. A task
    * that changed meanwhile (completed, given to someone else) is left as it now is. The first page
    * is moved before this answers, the rest just after; a disabled user's tasks left by a node that
-   * stopped meanwhile are moved by the sweep (start), and the same change made again moves any.
+   * stopped meanwhile are moved by the sweep (start), and the same change made again moves any. One
+   * enabled again (or put back on the queue) before a task is moved keeps it and what is left.
    */
   async release(holder: string, by: string, r: Release): Promise<number> {
     let moved = await this.releasePage(holder, by, r, 'todo');
@@ -80,6 +82,8 @@ export class TaskService {
     let moved = 0;
     const integrated = new Map<string, boolean>();
     for (const a of page) {
+      // Enabled again, or back on the queue, meanwhile (the later pages run after the change answered): the rest stays theirs.
+      if (!(await this.stillGoes(holder, r.queue))) return moved;
       if (a.queue === null) continue;
       // A member leaving an integrated queue keeps its tasks, as before a release could skip the provider.
       if (!r.integrated) {
@@ -99,6 +103,13 @@ export class TaskService {
           ),
       );
     return moved;
+  }
+
+  /** Whether `holder` still cannot do the work given back: still disabled (or gone); with `queue`, still off it. */
+  private async stillGoes(holder: string, queue?: string): Promise<boolean> {
+    if (queue === undefined) return (await this.d.store.getUser(holder))?.disabled !== false;
+    const q = await this.d.store.getQueue(queue);
+    return q === undefined || !queueMembers(q).includes(holder);
   }
 
   /**
@@ -162,7 +173,11 @@ export class TaskService {
   async sweep(): Promise<{ moved: number; full: boolean }> {
     const page = await this.d.store.listTasksOfDisabledUsers(this.page);
     let moved = 0;
-    for (const a of page) if (await this.giveBack(a, 'system', `${a.assignee!} was disabled`)) moved++;
+    for (const a of page) {
+      // Read just before: one enabled again since the page was read keeps the task.
+      if (!(await this.stillGoes(a.assignee!))) continue;
+      if (await this.giveBack(a, 'system', `${a.assignee!} was disabled`)) moved++;
+    }
     return { moved, full: page.length === this.page };
   }
 
