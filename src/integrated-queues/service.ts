@@ -181,7 +181,8 @@ export class IntegrationService {
         'a task could not be submitted to its queue’s provider; assign it to the queue again once the cause is fixed',
       );
     }
-    await this.d.store.dropPendingSubmission(actionId);
+    // The landing read: one since (the task back on a queue after this looked at it) stays pending.
+    await this.d.store.dropPendingSubmission(actionId, { queue: p.queue, at: p.at });
   }
 
   /**

@@ -569,8 +569,11 @@ export interface Store {
    * `actionId`, that task's only.
    */
   listPendingSubmissions(limit: number, actionId?: string): Promise<PendingSubmission[]>;
-  /** The task's pending submission is done with (submitted, or nothing is to be sent any more). */
-  dropPendingSubmission(actionId: string): Promise<void>;
+  /**
+   * The task's pending submission is done with (submitted, or nothing is to be sent any more). With
+   * `seen`, only while it is still the landing read (a landing since, on another queue, stays pending).
+   */
+  dropPendingSubmission(actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void>;
 }
 
 /** A task waiting to be submitted to the provider of the queue it landed on. */

@@ -31,6 +31,9 @@ for (const backend of storeHarnesses)
       const open = await h.api('POST', '/v1/queues', { name: 'open-desk', members: ['amy'], allocation: 'none', integration });
       expect(open.status, JSON.stringify(open.body)).toBe(201);
       await actionType(h, { name: 'to-open', path: '/reject', allocation: { queue: 'open-desk' } });
+      expect((await h.api('POST', '/v1/users', { name: 'bob', displayName: 'Bob' })).status).toBe(201);
+      const second = await h.api('POST', '/v1/queues', { name: 'second-desk', members: ['bob'], allocation: 'none', integration });
+      expect(second.status, JSON.stringify(second.body)).toBe(201);
     });
     afterAll(async () => h?.close());
 
@@ -57,6 +60,26 @@ for (const backend of storeHarnesses)
         expect(submitsOf(a.id)).toHaveLength(0);
         // Nothing is left pending for a later sweep either.
         expect(await h.callout.store.listPendingSubmissions(10, a.id)).toEqual([]);
+      } finally {
+        integrations.start();
+      }
+    });
+
+    it("left pending on one queue, then given back to another integrated queue before any node sent it: that queue's provider gets it", async () => {
+      const integrations = h.callout.integrations!;
+      await integrations.stop(); // as a node that stopped before sending it
+      try {
+        const a = await launch(h, 'to-open');
+        await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'open-desk' && x.assignee === null);
+        // Given to bob on another integrated queue (a person named: nothing sent), then bob is disabled:
+        // the task goes back to that queue with no one, a landing there.
+        expect((await h.api('POST', `/v1/actions/${a.id}/assign`, { queue: 'second-desk', assignee: 'bob' })).status).toBe(200);
+        expect((await h.api('PATCH', '/v1/users/bob', { disabled: true })).status).toBe(200);
+        await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'second-desk' && x.assignee === null);
+        await integrations.sweep();
+        await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'second-desk');
+        for (let i = 0; i < 100 && submitsOf(a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(submitsOf(a.id)).toHaveLength(1);
       } finally {
         integrations.start();
       }

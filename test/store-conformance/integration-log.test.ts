@@ -196,4 +196,23 @@ eachStore((ctx) => {
     expect(ok).toBe(true);
     expect(await store.listPendingSubmissions(10)).toEqual([]);
   });
+
+  it('a task that lands again before it was sent is pending on the queue it landed on last; a drop of the landing read earlier leaves it', async () => {
+    await store.insertQueue({ name: 'again-a', doc: integrated, revision: 1, createdAt: T0, updatedAt: T0 });
+    await store.insertQueue({ name: 'again-b', doc: integrated, revision: 1, createdAt: T0, updatedAt: T0 });
+    const a = launched({ state: 'todo', phase: null, dueAt: null, queue: 'again-a', updatedAt: T0 + 1 });
+    await store.insertActions([a]);
+    const [first] = await store.listPendingSubmissions(10, a.action.id);
+    expect(first).toEqual({ actionId: a.action.id, queue: 'again-a', at: T0 + 1 });
+    // Put on the other queue with no one (as a release does) and allocated there.
+    const cur = (await store.getAction(a.action.id))!;
+    expect(await store.writeActions([write(cur, { queue: 'again-b', updatedAt: T0 + 2 })])).toEqual([true]);
+    await store.allocateTask(a.action.id, T0 + 2);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'again-b', at: T0 + 2 }]);
+    // Whoever read the first landing is done with that one only.
+    await store.dropPendingSubmission(a.action.id, { queue: first!.queue, at: first!.at });
+    expect(await store.listPendingSubmissions(10, a.action.id)).toHaveLength(1);
+    await store.dropPendingSubmission(a.action.id, { queue: 'again-b', at: T0 + 2 });
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([]);
+  });
 });

@@ -15,11 +15,12 @@ const OPEN_TASKS = `SELECT assignee, count(*)::int AS n FROM actions
  WHERE state IN ('todo', 'in_progress') AND assignee = ANY($1::text[]) GROUP BY assignee`;
 
 // A task never exchanged with a provider, and not itself a request sent for one (integration-log
-// entries are written before the writes of their transaction, so a request is known here).
+// entries are written before the writes of their transaction, so a request is known here). Landing
+// again before it was sent (on another queue, say): the latest landing is the one pending.
 const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
 SELECT $1::text, $2::text, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = $1)
   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = $1)
-ON CONFLICT (action_id) DO NOTHING`;
+ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at`;
 
 export async function allocateInTransaction(client: PoolClient, t: TaskAllocation): Promise<AllocationOutcome | undefined> {
   // The task, then its queue, as writeActions does (its UPDATE holds the task); queues in name order.

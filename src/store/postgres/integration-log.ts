@@ -117,10 +117,10 @@ export async function listPendingSubmissions(pool: Pool, limit: number, actionId
   return r.rows.slice(0, limit).map((row) => ({ actionId: row.action_id, queue: row.queue, at: Number(row.at) }));
 }
 
-export async function dropPendingSubmission(pool: Pool, actionId: string): Promise<void> {
+export async function dropPendingSubmission(pool: Pool, actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void> {
   await pool.query({
     name: 'callout_integration_pending_drop',
-    text: 'DELETE FROM integration_pending WHERE action_id = $1',
-    values: [actionId],
+    text: 'DELETE FROM integration_pending WHERE action_id = $1 AND ($2::text IS NULL OR (queue = $2 AND at = $3::bigint))',
+    values: [actionId, seen?.queue ?? null, seen?.at ?? null],
   });
 }

@@ -16,11 +16,12 @@ const OPEN_TASKS = `SELECT assignee, count(*) AS n FROM actions
  WHERE state IN ('todo', 'in_progress') AND assignee IN (SELECT value FROM json_each(?)) GROUP BY assignee`;
 
 // A task never exchanged with a provider, and not itself a request sent for one (integration-log
-// entries are written before the writes of their transaction, so a request is known here).
+// entries are written before the writes of their transaction, so a request is known here). Landing
+// again before it was sent (on another queue, say): the latest landing is the one pending.
 const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
 SELECT @id, @queue, @at WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = @id)
   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = @id)
-ON CONFLICT (action_id) DO NOTHING`;
+ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at`;
 
 export function allocateInTransaction(db: Database.Database, t: TaskAllocation): AllocationOutcome | undefined {
   const task = prepared(db, TASK).get(t.actionId) as

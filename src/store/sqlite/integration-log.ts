@@ -71,6 +71,7 @@ export function listPendingSubmissions(db: Database.Database, limit: number, act
   return rows.map((r) => ({ actionId: r.action_id, queue: r.queue, at: Number(r.at) }));
 }
 
-export function dropPendingSubmission(db: Database.Database, actionId: string): void {
-  prepared(db, 'DELETE FROM integration_pending WHERE action_id = ?').run(actionId);
+export function dropPendingSubmission(db: Database.Database, actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): void {
+  if (seen === undefined) prepared(db, 'DELETE FROM integration_pending WHERE action_id = ?').run(actionId);
+  else prepared(db, 'DELETE FROM integration_pending WHERE action_id = ? AND queue = ? AND at = ?').run(actionId, seen.queue, seen.at);
 }
