@@ -159,8 +159,8 @@ export class IntegrationService {
    * A task that landed on an integrated queue by its allocation (an action that failed there, or put on
    * its case's queue; see allocateInTransaction) is submitted to the provider as a person's assignment
    * to the queue would submit it (SPEC 7), once: only while it is still To Do on that queue with no one
-   * (never taken from a person) and has had no exchange with a provider. Then its pending submission goes, also when nothing is to be sent any
-   * more. A refusal the task cannot get past (the queue's Submit Request type gone) is said on the task's
+   * (never taken from a person, also one who picks it up while this writes) and has had no exchange with
+   * a provider. Then its pending submission goes, also when nothing is to be sent any more. A refusal the task cannot get past (the queue's Submit Request type gone) is said on the task's
    * timeline by the rules' write or logged here, and not tried again; a store that fails is (next sweep).
    */
   async submitPending(actionId: string): Promise<void> {
@@ -168,11 +168,13 @@ export class IntegrationService {
     if (p === undefined) return;
     try {
       await this.d.engine.inTurn(actionId, async () => {
+        // Given to a person or picked up since it landed (by hand, on any node): theirs, not the provider's.
+        const waits = (t: ActionRecord | undefined): t is ActionRecord =>
+          t !== undefined && t.state === 'todo' && t.queue === p.queue && t.assignee === null;
         const task = await this.d.store.getAction(actionId);
-        // Given to a person since it landed (by hand, while no node had sent it): theirs, not the provider's.
-        if (!task || task.state !== 'todo' || task.queue !== p.queue || task.assignee !== null) return;
+        if (!waits(task)) return;
         if ((await this.d.store.listIntegrationLog(actionId)).length > 0) return;
-        await this.apply(actionId, { type: 'assigned', queue: p.queue, user: null }, null, task);
+        await this.apply(actionId, { type: 'assigned', queue: p.queue, user: null }, null, task, waits);
       });
     } catch (err) {
       if (!(err instanceof InvalidStateError || err instanceof NotFoundError)) throw err;
@@ -359,10 +361,18 @@ export class IntegrationService {
   // ---- the read, decide, write loop
 
   /** undefined: the task is on no integrated queue and nothing was decided (the caller goes on as usual). */
-  private async apply(id: string, te: TaskEvent, base: ActionEvent | null, known?: ActionRecord): Promise<ActionRecord | undefined> {
+  /** `only`: the task as read (again, after a write lost to another) still calls for this; else it is left as it is. */
+  private async apply(
+    id: string,
+    te: TaskEvent,
+    base: ActionEvent | null,
+    known?: ActionRecord,
+    only?: (cur: ActionRecord) => boolean,
+  ): Promise<ActionRecord | undefined> {
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.d.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
+      if (only && !only(cur)) return cur;
       const queueName = te.type === 'assigned' ? te.queue : cur.queue;
       const integration = queueName === null ? null : await this.integrationOf(queueName);
       // Not integrated: an operator's event is the engine's as usual; the provider's has nothing to act on.

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch } from '../helpers/harness.ts';
 import { PROVIDER_FIELDS, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+import { IntegrationService } from '../../src/integrated-queues/service.ts';
+import type { Store } from '../../src/store/types.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: a task that lands on an integrated queue with people`, () => {
@@ -80,6 +82,45 @@ for (const backend of storeHarnesses)
         await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'second-desk');
         for (let i = 0; i < 100 && submitsOf(a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
         expect(submitsOf(a.id)).toHaveLength(1);
+      } finally {
+        integrations.start();
+      }
+    });
+
+    it('picked up by a person (on another node) while it was being submitted: theirs, not sent', async () => {
+      const integrations = h.callout.integrations!;
+      await integrations.stop();
+      try {
+        const a = await launch(h, 'to-open');
+        await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'open-desk' && x.assignee === null);
+        // This node reads the task To Do with no one; amy picks it up elsewhere just before its write.
+        const real = h.callout.store;
+        let pickedUp = false;
+        const store = new Proxy(real, {
+          get(t, p) {
+            if (p === 'writeIntegration')
+              return async (w: Parameters<Store['writeIntegration']>[0]) => {
+                if (!pickedUp) {
+                  pickedUp = true;
+                  const cur = (await t.getAction(a.id))!;
+                  const mine = { ...cur, state: 'in_progress' as const, assignee: 'amy', version: cur.version + 1 };
+                  expect(
+                    await t.writeActions([{ action: mine, expectedVersion: cur.version, previous: cur, timeline: [], effects: [] }]),
+                  ).toEqual([true]);
+                }
+                return t.writeIntegration(w);
+              };
+            const v = Reflect.get(t, p) as unknown;
+            return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(t) : v;
+          },
+        }) as Store;
+        const c = h.callout;
+        const node = new IntegrationService({ store, registry: c.registry, engine: c.engine, clock: c.clock, tokenTtlMs: 60_000 });
+        await node.submitPending(a.id);
+        expect(pickedUp).toBe(true);
+        expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'in_progress', assignee: 'amy' });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(submitsOf(a.id)).toHaveLength(0);
       } finally {
         integrations.start();
       }
