@@ -168,9 +168,10 @@ export class IntegrationService {
     if (p === undefined) return;
     try {
       await this.d.engine.inTurn(actionId, async () => {
-        // Given to a person or picked up since it landed (by hand, on any node): theirs, not the provider's.
+        // Given to another person or picked up since it landed (by hand, on any node): theirs, not the
+        // provider's. The one its allocation gave it to as it landed gives it up, as a manual step's task does.
         const waits = (t: ActionRecord | undefined): t is ActionRecord =>
-          t !== undefined && t.state === 'todo' && t.queue === p.queue && t.assignee === null;
+          t !== undefined && t.state === 'todo' && t.queue === p.queue && t.assignee === p.assignee;
         const task = await this.d.store.getAction(actionId);
         if (!waits(task)) return;
         if ((await this.d.store.listIntegrationLog(actionId)).length > 0) return;

@@ -20,8 +20,8 @@ export interface AllocationFacts {
 
 /**
  * Whether a task that lands on this queue is to be submitted to a provider (SPEC 7): the queue is
- * integrated with one. The store then leaves a pending submission in the landing's transaction when its
- * allocation gave the task to no one (one given to a member is theirs).
+ * integrated with one. The store then leaves a pending submission in the landing's transaction, with the
+ * person its allocation chose (a task given to anyone else before it is sent is theirs).
  */
 export const submitsToProvider = (q: QueueRow | undefined): boolean => {
   const i = q?.doc.integration as { onAssign?: unknown } | null | undefined;

@@ -573,7 +573,7 @@ export interface Store {
    * The task's pending submission is done with (submitted, or nothing is to be sent any more). With
    * `seen`, only while it is still the landing read (a landing since, on another queue, stays pending).
    */
-  dropPendingSubmission(actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void>;
+  dropPendingSubmission(actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): Promise<void>;
 }
 
 /** A task waiting to be submitted to the provider of the queue it landed on. */
@@ -581,6 +581,8 @@ export interface PendingSubmission {
   actionId: string;
   queue: string;
   at: number;
+  /** Whom the queue's allocation gave it to as it landed; null: no one. */
+  assignee: string | null;
 }
 
 // ---- integrated queues (I13b)

@@ -1,6 +1,7 @@
-// A task that lands on a queue integrated with a provider and that the queue's allocation gives to one
-// of its people stays with that person: only a task left with no one is submitted to the provider
-// (integration_pending). Both stores; the provider is the mock's, on loopback.
+// A task that lands on a queue integrated with a provider goes to the provider also when the queue's
+// allocation gives it to one of its people as it lands (as a manual step's task does); one given to
+// anyone else, or picked up, before any node sent it is theirs and is not sent (integration_pending).
+// Both stores; the provider is the mock's, on loopback.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch } from '../helpers/harness.ts';
@@ -39,14 +40,38 @@ for (const backend of storeHarnesses)
     });
     afterAll(async () => h?.close());
 
-    it('allocated to a member as it lands: it stays theirs, To Do, and nothing is sent to the provider by the event or a sweep', async () => {
+    it("allocated to a member as it lands: handed to the provider all the same, as a manual step's task is (the timeline shows both), once", async () => {
       const a = await launch(h, 'to-staffed');
-      await h.waitFor(a.id, (x) => x.state === 'todo' && x.assignee === 'amy');
+      await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'staffed-desk' && x.assignee === null);
+      for (let i = 0; i < 100 && submitsOf(a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       await h.callout.integrations!.sweep();
       await h.callout.integrations!.sweep();
       await new Promise((r) => setTimeout(r, 300));
-      expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'staffed-desk', assignee: 'amy' });
-      expect(submitsOf(a.id)).toHaveLength(0);
+      expect(submitsOf(a.id)).toHaveLength(1);
+      const timeline = ((await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items as Array<{ kind: string; message: string }>).map(
+        (e) => e.message,
+      );
+      const allocated = timeline.findIndex((m) => m.includes('amy'));
+      const sent = timeline.indexOf('Submit Request sent to the provider (desk-submit)');
+      expect(allocated).toBeGreaterThanOrEqual(0);
+      expect(sent).toBeGreaterThan(allocated);
+    });
+
+    it('allocated to a member as it lands, then given to another person before any node sent it: theirs, not sent', async () => {
+      const integrations = h.callout.integrations!;
+      await integrations.stop(); // as a node that stopped before sending it
+      try {
+        const a = await launch(h, 'to-staffed');
+        await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'staffed-desk' && x.assignee === 'amy');
+        expect((await h.api('POST', `/v1/actions/${a.id}/assign`, { assignee: 'bob' })).status).toBe(200);
+        await integrations.sweep();
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'staffed-desk', assignee: 'bob' });
+        expect(submitsOf(a.id)).toHaveLength(0);
+        expect(await h.callout.store.listPendingSubmissions(10, a.id)).toEqual([]);
+      } finally {
+        integrations.start();
+      }
     });
 
     it('left with no one, then given to a member before any node sent it (a node that stopped): a sweep leaves it with them', async () => {

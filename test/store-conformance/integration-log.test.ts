@@ -152,7 +152,9 @@ eachStore((ctx) => {
     const a = launched({ state: 'todo', phase: null, dueAt: null, queue: 'pend-desk', updatedAt: T0 + 1 });
     const b = launched({ state: 'todo', phase: null, dueAt: null, queue: 'pend-plain' });
     await store.insertActions([a, b]);
-    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'pend-desk', at: T0 + 1 }]);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([
+      { actionId: a.action.id, queue: 'pend-desk', at: T0 + 1, assignee: null },
+    ]);
     expect(await store.listPendingSubmissions(10, b.action.id)).toEqual([]);
     // Allocated again: still one.
     await store.allocateTask(a.action.id, T0 + 2);
@@ -203,12 +205,12 @@ eachStore((ctx) => {
     const a = launched({ state: 'todo', phase: null, dueAt: null, queue: 'again-a', updatedAt: T0 + 1 });
     await store.insertActions([a]);
     const [first] = await store.listPendingSubmissions(10, a.action.id);
-    expect(first).toEqual({ actionId: a.action.id, queue: 'again-a', at: T0 + 1 });
+    expect(first).toEqual({ actionId: a.action.id, queue: 'again-a', at: T0 + 1, assignee: null });
     // Put on the other queue with no one (as a release does) and allocated there.
     const cur = (await store.getAction(a.action.id))!;
     expect(await store.writeActions([write(cur, { queue: 'again-b', updatedAt: T0 + 2 })])).toEqual([true]);
     await store.allocateTask(a.action.id, T0 + 2);
-    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'again-b', at: T0 + 2 }]);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'again-b', at: T0 + 2, assignee: null }]);
     // Whoever read the first landing is done with that one only.
     await store.dropPendingSubmission(a.action.id, { queue: first!.queue, at: first!.at });
     expect(await store.listPendingSubmissions(10, a.action.id)).toHaveLength(1);

@@ -17,10 +17,10 @@ const OPEN_TASKS = `SELECT assignee, count(*)::int AS n FROM actions
 // A task never exchanged with a provider, and not itself a request sent for one (integration-log
 // entries are written before the writes of their transaction, so a request is known here). Landing
 // again before it was sent (on another queue, say): the latest landing is the one pending.
-const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
-SELECT $1::text, $2::text, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = $1)
+const PENDING = `INSERT INTO integration_pending (action_id, queue, at, assignee)
+SELECT $1::text, $2::text, $3::bigint, $4::text WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = $1)
   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = $1)
-ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at`;
+ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at, assignee = excluded.assignee`;
 
 export async function allocateInTransaction(client: PoolClient, t: TaskAllocation): Promise<AllocationOutcome | undefined> {
   // The task, then its queue, as writeActions does (its UPDATE holds the task); queues in name order.
@@ -56,9 +56,10 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
       data: { queue: t.queue, assignee: d.assignee },
     },
   ]);
-  // Given to one of the queue's people, it is theirs: only a task left with no one goes to the provider.
-  if (d.assignee === null && submitsToProvider(queue))
-    await client.query({ name: 'callout_integration_pending', text: PENDING, values: [t.actionId, t.queue, t.at] });
+  // Given to one of the queue's people as it lands, it still goes to the provider, as a manual step's task
+  // does (the timeline shows both); given to someone else or picked up before it is sent, it is theirs.
+  if (submitsToProvider(queue))
+    await client.query({ name: 'callout_integration_pending', text: PENDING, values: [t.actionId, t.queue, t.at, d.assignee] });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
 

@@ -104,20 +104,20 @@ export async function listPendingSubmissions(pool: Pool, limit: number, actionId
   // Apart, so each uses its index (a generic plan of an `IS NULL OR` of a parameter would not).
   const r =
     actionId === undefined
-      ? await pool.query<{ action_id: string; queue: string; at: string }>({
+      ? await pool.query<{ action_id: string; queue: string; at: string; assignee: string | null }>({
           name: 'callout_integration_pending_list',
-          text: 'SELECT action_id, queue, at FROM integration_pending ORDER BY at, action_id LIMIT $1',
+          text: 'SELECT action_id, queue, at, assignee FROM integration_pending ORDER BY at, action_id LIMIT $1',
           values: [limit],
         })
-      : await pool.query<{ action_id: string; queue: string; at: string }>({
+      : await pool.query<{ action_id: string; queue: string; at: string; assignee: string | null }>({
           name: 'callout_integration_pending_one',
-          text: 'SELECT action_id, queue, at FROM integration_pending WHERE action_id = $1',
+          text: 'SELECT action_id, queue, at, assignee FROM integration_pending WHERE action_id = $1',
           values: [actionId],
         });
-  return r.rows.slice(0, limit).map((row) => ({ actionId: row.action_id, queue: row.queue, at: Number(row.at) }));
+  return r.rows.slice(0, limit).map((row) => ({ actionId: row.action_id, queue: row.queue, at: Number(row.at), assignee: row.assignee }));
 }
 
-export async function dropPendingSubmission(pool: Pool, actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void> {
+export async function dropPendingSubmission(pool: Pool, actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): Promise<void> {
   await pool.query({
     name: 'callout_integration_pending_drop',
     text: 'DELETE FROM integration_pending WHERE action_id = $1 AND ($2::text IS NULL OR (queue = $2 AND at = $3::bigint))',

@@ -473,6 +473,6 @@ export class PostgresStore implements Store {
     integrationLog.listUnsettledIntegrationActions(this.pool, limit);
   listPendingSubmissions = async (limit: number, actionId?: string): Promise<PendingSubmission[]> =>
     integrationLog.listPendingSubmissions(this.pool, limit, actionId);
-  dropPendingSubmission = async (actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void> =>
+  dropPendingSubmission = async (actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): Promise<void> =>
     integrationLog.dropPendingSubmission(this.pool, actionId, seen);
 }

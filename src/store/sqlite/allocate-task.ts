@@ -18,10 +18,10 @@ const OPEN_TASKS = `SELECT assignee, count(*) AS n FROM actions
 // A task never exchanged with a provider, and not itself a request sent for one (integration-log
 // entries are written before the writes of their transaction, so a request is known here). Landing
 // again before it was sent (on another queue, say): the latest landing is the one pending.
-const PENDING = `INSERT INTO integration_pending (action_id, queue, at)
-SELECT @id, @queue, @at WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = @id)
+const PENDING = `INSERT INTO integration_pending (action_id, queue, at, assignee)
+SELECT @id, @queue, @at, @assignee WHERE NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.task_id = @id)
   AND NOT EXISTS (SELECT 1 FROM integration_log l WHERE l.action_id = @id)
-ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at`;
+ON CONFLICT (action_id) DO UPDATE SET queue = excluded.queue, at = excluded.at, assignee = excluded.assignee`;
 
 export function allocateInTransaction(db: Database.Database, t: TaskAllocation): AllocationOutcome | undefined {
   const task = prepared(db, TASK).get(t.actionId) as
@@ -51,8 +51,9 @@ export function allocateInTransaction(db: Database.Database, t: TaskAllocation):
   insertTimeline(db, t.actionId, [
     { at: t.at, actor: 'system', kind: 'allocated', message: d.message, data: { queue: t.queue, assignee: d.assignee } },
   ]);
-  // Given to one of the queue's people, it is theirs: only a task left with no one goes to the provider.
-  if (d.assignee === null && submitsToProvider(queue)) prepared(db, PENDING).run({ id: t.actionId, queue: t.queue, at: t.at });
+  // Given to one of the queue's people as it lands, it still goes to the provider, as a manual step's task
+  // does (the timeline shows both); given to someone else or picked up before it is sent, it is theirs.
+  if (submitsToProvider(queue)) prepared(db, PENDING).run({ id: t.actionId, queue: t.queue, at: t.at, assignee: d.assignee });
   return { actionId: t.actionId, queue: t.queue, assignee: d.assignee, message: d.message };
 }
 

@@ -61,17 +61,17 @@ export function listUnsettledIntegrationActions(db: Database.Database, limit: nu
 }
 
 // Apart, so each uses its index (an `IS NULL OR` of a parameter would not).
-const PENDING = 'SELECT action_id, queue, at FROM integration_pending ORDER BY at, action_id LIMIT ?';
-const PENDING_ONE = 'SELECT action_id, queue, at FROM integration_pending WHERE action_id = ?';
+const PENDING = 'SELECT action_id, queue, at, assignee FROM integration_pending ORDER BY at, action_id LIMIT ?';
+const PENDING_ONE = 'SELECT action_id, queue, at, assignee FROM integration_pending WHERE action_id = ?';
 
 export function listPendingSubmissions(db: Database.Database, limit: number, actionId?: string): PendingSubmission[] {
   const rows = (
     actionId === undefined ? prepared(db, PENDING).all(limit) : prepared(db, PENDING_ONE).all(actionId).slice(0, limit)
-  ) as Array<{ action_id: string; queue: string; at: number }>;
-  return rows.map((r) => ({ actionId: r.action_id, queue: r.queue, at: Number(r.at) }));
+  ) as Array<{ action_id: string; queue: string; at: number; assignee: string | null }>;
+  return rows.map((r) => ({ actionId: r.action_id, queue: r.queue, at: Number(r.at), assignee: r.assignee }));
 }
 
-export function dropPendingSubmission(db: Database.Database, actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): void {
+export function dropPendingSubmission(db: Database.Database, actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): void {
   if (seen === undefined) prepared(db, 'DELETE FROM integration_pending WHERE action_id = ?').run(actionId);
   else prepared(db, 'DELETE FROM integration_pending WHERE action_id = ? AND queue = ? AND at = ?').run(actionId, seen.queue, seen.at);
 }

@@ -584,6 +584,6 @@ export class SqliteStore implements Store {
     integrationLog.listUnsettledIntegrationActions(this.db, limit);
   listPendingSubmissions = async (limit: number, actionId?: string): Promise<PendingSubmission[]> =>
     integrationLog.listPendingSubmissions(this.db, limit, actionId);
-  dropPendingSubmission = async (actionId: string, seen?: Omit<PendingSubmission, 'actionId'>): Promise<void> =>
+  dropPendingSubmission = async (actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): Promise<void> =>
     integrationLog.dropPendingSubmission(this.db, actionId, seen);
 }

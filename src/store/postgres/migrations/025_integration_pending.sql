@@ -7,5 +7,8 @@
 CREATE TABLE integration_pending (
   action_id TEXT PRIMARY KEY,
   queue TEXT NOT NULL,
-  at BIGINT NOT NULL
+  at BIGINT NOT NULL,
+  -- Whom the queue's allocation gave it to as it landed (null: no one): a task given to another
+  -- person since, or picked up, is theirs and is not sent.
+  assignee TEXT
 );
