@@ -115,6 +115,10 @@ export class CallbackService {
     p.throwIfAny();
     if ('task' in target) return this.actions.view(await this.outcomeOnTask(target.task, body));
     const a = target.action;
+    // Gone To Do and on to a queue integrated with a provider, who holds it now (waiting on them): its own
+    // system's late callback is news, not the answer, nor is its reference the provider's.
+    if (a.state === 'waiting' && a.queue !== null && a.callbackOutcome === null && (await this.withProvider(a)))
+      return this.notApplied(a, body, `went to the provider of queue ${a.queue}`, `with the provider of queue ${a.queue}`);
     const ref = body.externalReference;
     // The reference goes with the callback: only onto an action that still takes one (a refused
     // callback changes nothing, its reference included).
@@ -125,18 +129,8 @@ export class CallbackService {
     const cur = acked ?? a;
     // A callback for a person's action now (timed out, rejected) is not applied, but it is news to
     // them (the external system did finish): it goes on the timeline, and the caller still hears 409.
-    if ((cur.state === 'todo' || cur.state === 'in_progress') && cur.callbackOutcome === null) {
-      const data = body.data === undefined ? '' : `; its data: ${textExcerpt(JSON.stringify(body.data), 2000)}`;
-      const why = body.reason === undefined ? '' : `; its reason: ${textExcerpt(body.reason, 2000)}`;
-      const text = `A ${body.outcome} callback arrived after the action became ${describeState(cur)}; it was not applied${data}${why}`;
-      await this.engine.apply(a.id, { type: 'message', text, actor: 'integration' }, cur).catch((e: unknown) => {
-        if (!(e instanceof CalloutError)) throw e;
-      });
-      throw new CalloutError(
-        'CONFLICT',
-        `The action is ${describeState(cur)} and no longer waits for a callback; the callback is on its timeline`,
-      );
-    }
+    if ((cur.state === 'todo' || cur.state === 'in_progress') && cur.callbackOutcome === null)
+      return this.notApplied(cur, body, `became ${describeState(cur)}`, describeState(cur));
     if (body.outcome === 'success') {
       const data = body.data ?? null;
       // A repeat of an applied callback gets the same answer without running the mapping again.
@@ -147,6 +141,22 @@ export class CallbackService {
     }
     const reason = body.reason !== undefined ? { reason: body.reason } : {};
     return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason }, cur));
+  }
+
+  /** A task of an integrated queue's provider: one that had an exchange with it. */
+  private async withProvider(a: ActionRecord): Promise<boolean> {
+    return this.integrations !== null && (await this.store.listIntegrationLog(a.id)).length > 0;
+  }
+
+  /** A callback that came too late to be the answer: kept on the timeline, and the caller hears 409. */
+  private async notApplied(a: ActionRecord, body: CallbackBody, after: string, now: string): Promise<never> {
+    const data = body.data === undefined ? '' : `; its data: ${textExcerpt(JSON.stringify(body.data), 2000)}`;
+    const why = body.reason === undefined ? '' : `; its reason: ${textExcerpt(body.reason, 2000)}`;
+    const text = `A ${body.outcome} callback arrived after the action ${after}; it was not applied${data}${why}`;
+    await this.engine.apply(a.id, { type: 'message', text, actor: 'integration' }, a).catch((e: unknown) => {
+      if (!(e instanceof CalloutError)) throw e;
+    });
+    throw new CalloutError('CONFLICT', `The action is ${now} and no longer waits for a callback; the callback is on its timeline`);
   }
 
   /**

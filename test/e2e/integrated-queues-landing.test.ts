@@ -107,3 +107,56 @@ for (const backend of storeHarnesses)
       await until('the provider has it', () => submitsOf(a.id).length === 1);
     });
   });
+
+for (const backend of storeHarnesses)
+  describe(`${backend.name}: a callback-mode action that timed out onto an integrated queue`, () => {
+    let h: StoreHarnessed;
+    beforeAll(async () => {
+      h = await backend.open({ mock });
+      await connector(h, { auth: { type: 'none' } });
+      await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
+      await actionType(h, {
+        name: 'desk-submit',
+        connector: 'provider',
+        path: '/provider/submit',
+        fields: PROVIDER_FIELDS,
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+      });
+      const q = await h.api('POST', '/v1/queues', { name: 'vendor-desk', integration: { connector: 'provider', onAssign: 'desk-submit' } });
+      expect(q.status, JSON.stringify(q.body)).toBe(201);
+      await actionType(h, {
+        name: 'never',
+        path: '/callback?never=1',
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "mine": true}' },
+        completion: { mode: 'callback', timeout: '300ms' },
+        allocation: { queue: 'vendor-desk' },
+      });
+    });
+    afterAll(async () => h?.close());
+
+    it("is the provider's: its own system's late callback is kept on its timeline, not taken as its answer (409), and its reference stays", async () => {
+      const a = await launch(h, 'never');
+      await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'vendor-desk' && x.reason === null);
+      const own = h.mock.log.find((e) => (e.body as { mine?: boolean } | null)?.mine === true);
+      const url = (own!.body as { callbackUrl: string }).callbackUrl;
+      const late = await h.api(
+        'POST',
+        url.slice(h.url.length),
+        { outcome: 'success', externalReference: 'OWN-1', data: { done: 1 } },
+        { authorization: '' },
+      );
+      expect(late.status, JSON.stringify(late.body)).toBe(409);
+      expect(late.body.detail).toContain('with the provider of queue vendor-desk');
+      const now = (await h.api('GET', `/v1/actions/${a.id}`)).body;
+      expect(now).toMatchObject({ state: 'waiting', queue: 'vendor-desk' });
+      expect(now.externalReference).not.toBe('OWN-1');
+      const timeline = ((await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items as Array<{ message: string }>).map(
+        (e) => e.message,
+      );
+      expect(timeline).toContainEqual(
+        expect.stringMatching(
+          /^A success callback arrived after the action went to the provider of queue vendor-desk; it was not applied; its data: \{"done":1\}/,
+        ),
+      );
+    });
+  });
