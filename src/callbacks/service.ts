@@ -148,6 +148,11 @@ export class CallbackService {
     return this.integrations !== null && (await this.store.listIntegrationLog(a.id)).length > 0;
   }
 
+  private async refuseIfWithProvider(a: ActionRecord, what: string): Promise<void> {
+    if (a.state === 'waiting' && a.queue !== null && (await this.withProvider(a)))
+      throw new InvalidStateError(`The action is with the provider of queue ${a.queue}; its own system's ${what} no longer apply to it`);
+  }
+
   /** A callback that came too late to be the answer: kept on the timeline, and the caller hears 409. */
   private async notApplied(a: ActionRecord, body: CallbackBody, after: string, now: string): Promise<never> {
     const data = body.data === undefined ? '' : `; its data: ${textExcerpt(JSON.stringify(body.data), 2000)}`;
@@ -211,6 +216,8 @@ export class CallbackService {
     checkText(p, body.externalReference, 'externalReference', MAX_REFERENCE_CHARS);
     p.throwIfAny();
     refuseIfClosed(a, 'acknowledgements');
+    // The task's reference is the provider's now, not its own system's.
+    await this.refuseIfWithProvider(a, 'acknowledgements');
     return this.actions.view(await this.engine.apply(a.id, { type: 'acknowledged', externalReference: body.externalReference }, a));
   }
 
@@ -245,6 +252,8 @@ export class CallbackService {
     }
     const a = target.action;
     refuseIfClosed(a, 'heartbeats');
+    // Its own system's heartbeat would give the provider's task a deadline of ours, and time it out.
+    await this.refuseIfWithProvider(a, 'heartbeats');
     return this.actions.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(body.note ? { note: body.note } : {}) }, a));
   }
 

@@ -570,8 +570,10 @@ function applyChange(
   if (c.queue !== undefined) next.queue = c.queue;
   if (c.assignee !== undefined) next.assignee = c.assignee;
   if (c.externalReference !== undefined) next.externalReference = c.externalReference;
-  // With the provider nothing is due here: the task waits for its answer, with no deadline of ours.
+  // With the provider nothing is due here: the task waits for its answer, with no deadline of ours (an
+  // action that timed out onto the queue keeps no deadline that passed, shown or claimed).
   next.dueAt = null;
+  next.timeoutAt = null;
   next.paused = false;
   next.closedAt = next.state === 'closed' ? (a.closedAt ?? now) : null;
   const after = { state: next.state, reason: next.reason, resolution: next.resolution };

@@ -158,5 +158,17 @@ for (const backend of storeHarnesses)
           /^A success callback arrived after the action went to the provider of queue vendor-desk; it was not applied; its data: \{"done":1\}/,
         ),
       );
+      // Its own system's heartbeat would give the provider's task a deadline of ours; its acknowledgement, its reference.
+      const hb = await h.api('POST', `${url.slice(h.url.length)}/heartbeat`, {}, { authorization: '' });
+      expect([hb.status, hb.body.detail]).toEqual([
+        409,
+        "The action is with the provider of queue vendor-desk; its own system's heartbeats no longer apply to it",
+      ]);
+      const ack = await h.api('POST', `${url.slice(h.url.length)}/acknowledge`, { externalReference: 'OWN-2' }, { authorization: '' });
+      expect(ack.status).toBe(409);
+      await new Promise((r) => setTimeout(r, 600)); // past its 300 ms completion timeout
+      const after = (await h.api('GET', `/v1/actions/${a.id}`)).body;
+      expect(after).toMatchObject({ state: 'waiting', queue: 'vendor-desk', timeoutAt: null });
+      expect(after.externalReference).not.toBe('OWN-2');
     });
   });
