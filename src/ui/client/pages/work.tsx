@@ -356,11 +356,15 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
       <ConnectorChips f={f} />
       {/* A search that fails fails for both: its error is shown once, by the list. */}
       {counts.error ? !list.error && <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
-      {fresh > 0 && (
-        <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
-          +{fresh >= 100 ? '100 or more' : fresh} new — show
-        </button>
-      )}
+      {/* A polite live region that is always there (one added with its content is often not read), holding only
+          the banner: screen readers hear "+N new" when it appears or grows, not every row refreshed in place. */}
+      <div role="status" aria-live="polite" class="fresh">
+        {fresh > 0 && (
+          <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
+            +{fresh >= 100 ? '100 or more' : fresh} new — show
+          </button>
+        )}
+      </div>
       <ErrorBox error={list.error} />
       {list.data && items.length === 0 && !list.error && <p class="empty">No actions match these filters.</p>}
       {items.length > 0 && (
