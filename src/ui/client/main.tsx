@@ -78,7 +78,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
-  if (path === '/ui/notifications') return <NotificationsPage />;
+  if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/processes') return <ProcessesPage />;

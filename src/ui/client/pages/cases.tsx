@@ -135,20 +135,47 @@ interface Notification {
   readAt?: string | null;
 }
 
-export function NotificationsPage() {
-  const list = useData(() => api<{ items: Notification[] }>('GET', '/v1/notifications'), []);
+/** Notifications a page: the API's keyset `next` pages older ones. */
+const NOTIFICATIONS_PAGE = 50;
+/** The unread ones counted for "Mark all read": the API's largest page; more than that is said as "or more". */
+const UNREAD_COUNTED = 200;
+
+export function NotificationsPage({ query }: { query: URLSearchParams }) {
+  const before = query.get('before') ?? undefined;
+  const list = useData(
+    () =>
+      api<{ items: Notification[]; next: string | null }>('GET', `/v1/notifications${qs({ before, limit: String(NOTIFICATIONS_PAGE) })}`),
+    [before],
+  );
+  // The unread ones on every page, not only this one: what "Mark all read" counts and marks.
+  const unreadList = useData(
+    () =>
+      api<{ items: Notification[]; next: string | null }>(
+        'GET',
+        `/v1/notifications${qs({ unread: 'true', limit: String(UNREAD_COUNTED) })}`,
+      ),
+    [],
+  );
   const [error, setError] = useState<unknown>(null);
   // Read again at most every 3 s while the live feed says anything changed (it says so for every
   // action: reading on each message cost a request per message during a bulk launch).
-  useEffect(() => onChangesEvery(3000, () => list.reload()), []);
-  const unread = (list.data?.items ?? []).filter((n) => !n.readAt);
+  const reload = (): void => {
+    list.reload();
+    unreadList.reload();
+  };
+  useEffect(() => onChangesEvery(3000, reload), []);
+  const items = list.data?.items ?? [];
+  const unread = unreadList.data?.items ?? [];
+  const unreadText = unreadList.data?.next ? `${UNREAD_COUNTED} or more` : String(unread.length);
+  // A single unread one is marked on its row, when it is on this page.
+  const showMarkAll = unread.length > 1 || (unread.length === 1 && !items.some((n) => n.id === unread[0]!.id));
   const markAllRead = async (): Promise<void> => {
     try {
-      // Up to the newest on screen: one that came since stays unread until it is seen.
-      const r = await api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: Math.max(...unread.map((n) => n.id)) });
+      // Up to the newest unread one counted: one that came since stays unread until it is seen.
+      const r = await api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: unread[0]!.id });
       setError(null);
       announce(`Marked ${r.marked} read`);
-      list.reload();
+      reload();
     } catch (e) {
       setError(e);
     }
@@ -158,7 +185,7 @@ export function NotificationsPage() {
       await api('POST', `/v1/notifications/${n.id}/read`);
       setError(null);
       announce('Marked read');
-      list.reload();
+      reload();
     } catch (e) {
       setError(e);
     }
@@ -166,17 +193,24 @@ export function NotificationsPage() {
   return (
     <main id="main">
       <h1 tabIndex={-1}>Notifications</h1>
-      <ErrorBox error={list.error ?? error} />
-      {unread.length > 1 && (
+      <ErrorBox error={list.error ?? unreadList.error ?? error} />
+      {showMarkAll && (
         <p>
           <button type="button" onClick={() => void markAllRead()}>
-            Mark all {unread.length} read
+            Mark all {unreadText} read
           </button>
         </p>
       )}
-      {list.data && list.data.items.length === 0 && <p class="empty">No notifications for you.</p>}
+      {list.data && items.length === 0 && <p class="empty">{before ? 'No older notifications.' : 'No notifications for you.'}</p>}
+      {/* Never a page that looks like all of them when it is not. */}
+      {list.data && items.length > 0 && (list.data.next || before) && (
+        <p class="muted" data-testid="notifications-shown">
+          {before ? `${items.length} older ones shown` : `The newest ${items.length} shown`}
+          {list.data.next ? '; there are older ones (Older, below).' : ', down to the first.'}
+        </p>
+      )}
       <ul class="timeline">
-        {list.data?.items.map((n) => (
+        {items.map((n) => (
           <li key={n.id} class={`kind-${n.kind}${n.readAt ? ' read' : ''}`} data-id={n.id}>
             <Time iso={n.at} /> <strong>{n.kind.replace(/_/g, ' ')}</strong> <Timed text={n.message} />{' '}
             {n.actionId && <a href={`/ui/actions/${n.actionId}`}>the action</a>}
@@ -196,6 +230,10 @@ export function NotificationsPage() {
           </li>
         ))}
       </ul>
+      <nav aria-label="Pages" class="paging">
+        {before && <a href="/ui/notifications">Newest</a>}
+        {list.data?.next && <a href={`/ui/notifications${qs({ before: list.data.next })}`}>Older</a>}
+      </nav>
     </main>
   );
 }
