@@ -63,7 +63,7 @@ describe('webhooks in the builder', () => {
     // A launch is delivered; the deliveries table shows it with its attempt.
     await launch(h, 'sync-ok');
     await until('a delivery', () => rx.received.length > 0 || undefined);
-    await page.getByRole('button', { name: `Deliveries to ${rx.url}` }).click();
+    await page.getByRole('link', { name: `Deliveries to ${rx.url}` }).click();
     await expect.poll(() => page.getByTestId('deliveries').textContent()).toContain('action.launched');
     expect(await page.getByTestId('deliveries').textContent()).toContain('HTTP 200');
     await expectAccessible(page, 'webhook-deliveries');

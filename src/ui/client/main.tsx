@@ -91,7 +91,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/action-types') return <ActionTypesPage />;
   if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) return <ActionTypePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/api-keys') return <ApiKeysPage />;
-  if (path === '/ui/webhooks') return <WebhooksPage />;
+  if (path === '/ui/webhooks') return <WebhooksPage query={query} />;
   if (path === '/ui/config') return <ConfigPage />;
   return (
     <main id="main">

@@ -7,6 +7,7 @@ import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
 import { durationText } from '../duration.ts';
 import { maxIntervalText } from '../retry.ts';
+import { qs } from '../router.ts';
 
 interface Webhook {
   id: string;
@@ -78,13 +79,26 @@ function SecretOnce({ label, secret }: { label: string; secret: string }) {
   );
 }
 
-function Deliveries({ webhook }: { webhook: Webhook }) {
-  const list = useData(() => api<{ items: Delivery[] }>('GET', `/v1/webhooks/${webhook.id}/deliveries?limit=50`), [webhook.id]);
+/** Deliveries a page, newest first; the API's `next` (a delivery id) pages older ones. */
+const DELIVERIES_PAGE = 50;
+
+/** The address of a subscription's deliveries, at the page older than `before` when given. */
+const deliveriesHref = (id: string, before?: string): string => `/ui/webhooks${qs({ deliveries: id, before })}`;
+
+function Deliveries({ webhook, before }: { webhook: Webhook; before: string | undefined }) {
+  const list = useData(
+    () =>
+      api<{ items: Delivery[]; next: string | null }>(
+        'GET',
+        `/v1/webhooks/${encodeURIComponent(webhook.id)}/deliveries${qs({ limit: String(DELIVERIES_PAGE), before })}`,
+      ),
+    [webhook.id, before],
+  );
   return (
     <section aria-labelledby="deliveries-h">
       <h2 id="deliveries-h">Deliveries to {webhook.url}</h2>
       <ErrorBox error={list.error} />
-      {list.data && list.data.items.length === 0 && <p class="empty">Nothing delivered yet.</p>}
+      {list.data && list.data.items.length === 0 && <p class="empty">{before ? 'No older deliveries.' : 'Nothing delivered yet.'}</p>}
       {list.data && list.data.items.length > 0 && (
         <table data-testid="deliveries">
           <thead>
@@ -98,7 +112,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
           </thead>
           <tbody>
             {list.data.items.map((d) => (
-              <tr key={d.id}>
+              <tr key={d.id} data-id={d.id}>
                 <td>{d.eventType}</td>
                 <td>
                   {d.status}
@@ -122,6 +136,10 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
           </tbody>
         </table>
       )}
+      <nav aria-label="Pages of deliveries" class="paging">
+        {before && <a href={deliveriesHref(webhook.id)}>Newest</a>}
+        {list.data?.next && <a href={deliveriesHref(webhook.id, list.data.next)}>Older</a>}
+      </nav>
     </section>
   );
 }
@@ -190,7 +208,7 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
   );
 }
 
-export function WebhooksPage() {
+export function WebhooksPage({ query }: { query: URLSearchParams }) {
   const list = useData(() => api<{ items: Webhook[] }>('GET', '/v1/webhooks'), []);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('*');
@@ -204,7 +222,10 @@ export function WebhooksPage() {
     maxInterval: '',
   });
   const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
-  const [shown, setShown] = useState<Webhook | null>(null);
+  // The open deliveries view is in the address (?deliveries=<id>&before=<cursor>): a reload or a shared link keeps it.
+  const shownId = query.get('deliveries') ?? undefined;
+  const shownBefore = query.get('before') ?? undefined;
+  const shown = shownId === undefined ? undefined : list.data?.items.find((w) => w.id === shownId);
   const [editing, setEditing] = useState<Webhook | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -319,9 +340,9 @@ export function WebhooksPage() {
                   <button type="button" onClick={() => void rotate(w)} aria-label={`Rotate the secret of ${w.url}`}>
                     Rotate secret
                   </button>{' '}
-                  <button type="button" onClick={() => setShown(w)} aria-label={`Deliveries to ${w.url}`}>
+                  <a href={deliveriesHref(w.id)} aria-label={`Deliveries to ${w.url}`} aria-current={w.id === shownId ? 'true' : undefined}>
                     Deliveries
-                  </button>{' '}
+                  </a>{' '}
                   <button
                     type="button"
                     onClick={() => {
@@ -355,7 +376,12 @@ export function WebhooksPage() {
           }}
         />
       )}
-      {shown && <Deliveries webhook={shown} />}
+      {shown && <Deliveries key={shown.id} webhook={shown} before={shownBefore} />}
+      {shownId !== undefined && list.data && !shown && (
+        <p class="error" role="alert">
+          There is no webhook subscription <code>{shownId}</code>: it may have been deleted.
+        </p>
+      )}
     </main>
   );
 }
