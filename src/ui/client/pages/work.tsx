@@ -3,7 +3,7 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, ApiError, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
@@ -78,6 +78,19 @@ export function queryText(f: Filters): string {
 /** One chip per connector: the actions of its action types. */
 function ConnectorChips({ f }: { f: Filters }) {
   const list = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
+  // A failed read is said as such: no chips at all would read as "no connectors".
+  if (list.error) {
+    const why =
+      list.error instanceof ApiError ? list.error.detail || list.error.title : String((list.error as Error).message ?? list.error);
+    return (
+      <div class="error" role="alert" data-testid="connectors-failed">
+        <strong>Connectors could not be read</strong>, so the connector filter is not shown: {why}.{' '}
+        <button type="button" class="link" onClick={list.reload}>
+          Try again
+        </button>
+      </div>
+    );
+  }
   const items = list.data?.items ?? [];
   if (items.length === 0) return null;
   const chip = (label: string, connector: string | undefined) => (
