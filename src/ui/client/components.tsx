@@ -41,10 +41,12 @@ export function Timed({ text }: { text: string }) {
   return <>{parts}</>;
 }
 
-export function Time({ iso }: { iso: string | null | undefined }) {
+/** A time in the viewer's zone, the full date on hover; `exact` adds the ISO time there too (a schedule's next run). */
+export function Time({ iso, exact }: { iso: string | null | undefined; exact?: boolean }) {
   if (!iso) return null;
+  const full = dateTimeFmt.format(new Date(iso));
   return (
-    <time dateTime={iso} title={dateTimeFmt.format(new Date(iso))}>
+    <time dateTime={iso} title={exact ? `${full} (${iso})` : full}>
       {when(iso)}
     </time>
   );

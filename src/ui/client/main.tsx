@@ -19,6 +19,7 @@ import { CasePage } from './pages/case.tsx';
 import { ProcessesPage, ProcessPage } from './pages/processes.tsx';
 import { QueuePage, QueuesPage } from './pages/queues.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { SchedulePage, SchedulesPage } from './pages/schedules.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -92,6 +93,9 @@ function Screen({ session }: { session: Session }) {
   if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) return <ActionTypePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/api-keys') return <ApiKeysPage />;
   if (path === '/ui/webhooks') return <WebhooksPage query={query} />;
+  // Every role reads schedules; only a builder sees what changes them.
+  if (path === '/ui/schedules') return <SchedulesPage session={session} />;
+  if ((id = m(/^\/ui\/schedules\/([^/]+)$/))) return <SchedulePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/config') return <ConfigPage />;
   return (
     <main id="main">
@@ -137,6 +141,7 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
           {can(session, 'builder') && link('/ui/processes', 'Processes')}
           {can(session, 'builder') && link('/ui/queues', 'Queues')}
           {can(session, 'builder') && link('/ui/webhooks', 'Webhooks')}
+          {link('/ui/schedules', 'Schedules')}
           {can(session, 'admin') && link('/ui/users', 'Users')}
           {can(session, 'admin') && link('/ui/api-keys', 'API keys')}
           {can(session, 'builder') && link('/ui/config', 'Configuration')}
