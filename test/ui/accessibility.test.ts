@@ -70,6 +70,11 @@ describe('accessibility of the main screens', () => {
       await page.goto(`${h.url}/ui/work`);
       await page.locator('table.actions tbody tr').first().waitFor();
       await check(page, shot('work'));
+      // The bulk replay screen with its preview and the confirmation open (light and dark).
+      await page.goto(`${h.url}/ui/replays?actionType=charge-cost-centre`);
+      await page.getByRole('button', { name: 'Run…' }).click();
+      await page.getByRole('button', { name: /^Retry \d+ action/ }).waitFor();
+      await check(page, shot('replays'));
       if (scheme === 'dark') continue;
       await page.goto(`${h.url}/ui/work?state=waiting`);
       await page.locator('table.actions tbody tr').first().waitFor();

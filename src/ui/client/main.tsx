@@ -20,6 +20,7 @@ import { ProcessesPage, ProcessPage } from './pages/processes.tsx';
 import { QueuePage, QueuesPage } from './pages/queues.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { SchedulePage, SchedulesPage } from './pages/schedules.tsx';
+import { ReplaysPage } from './pages/replays.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -75,10 +76,13 @@ function Screen({ session }: { session: Session }) {
   if (BUILDER_PATHS.some((p) => path.startsWith(p)) && !can(session, 'builder')) return <NotAllowed what="the builder" />;
   if ((path.startsWith('/ui/api-keys') || path.startsWith('/ui/users')) && !can(session, 'admin'))
     return <NotAllowed what="users and API keys" />;
+  // Even a dry run is an operator's (the route admits operators only).
+  if (path.startsWith('/ui/replays') && !can(session, 'operator')) return <NotAllowed what="bulk replays" />;
   let id: string | undefined;
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
+  if (path === '/ui/replays') return <ReplaysPage query={query} />;
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
@@ -136,6 +140,7 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
           {link('/ui/cases', 'Cases')}
           {link('/ui/dashboard', 'Dashboard')}
           {link('/ui/notifications', 'Notifications')}
+          {can(session, 'operator') && link('/ui/replays', 'Bulk replay')}
           {can(session, 'builder') && link('/ui/connectors', 'Connectors')}
           {can(session, 'builder') && link('/ui/action-types', 'Action types')}
           {can(session, 'builder') && link('/ui/processes', 'Processes')}

@@ -3,10 +3,11 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, ApiError, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
+import { replayCannotUse, replayHref } from './replays.tsx';
 
 /** Filter keys as in GET /v1/actions, and their words in the typed query. */
 const KEYS: Array<[key: string, word: string]> = [
@@ -240,7 +241,34 @@ function Whose({ f }: { f: Filters }) {
   );
 }
 
-export function WorkPage({ query }: { session: Session; query: URLSearchParams }) {
+/** Retry or close exactly the listed set: the filters carried into the bulk replay form (an operator's). */
+function BulkControls({ f }: { f: Filters }) {
+  const retry = replayHref(f, 'retry');
+  const close = replayHref(f, 'close');
+  const left = replayCannotUse(f);
+  if (left.length > 0)
+    return (
+      <p class="hint" data-testid="bulk">
+        A bulk replay cannot narrow by {left.map((k) => KEYS.find(([x]) => x === k)?.[1] ?? k).join(', ')}: remove{' '}
+        {left.length === 1 ? 'it' : 'them'} to retry or close these actions together.
+      </p>
+    );
+  if (!retry) return null;
+  return (
+    <p class="buttons" data-testid="bulk">
+      <a class="button" href={retry}>
+        Retry these…
+      </a>
+      {close && (
+        <a class="button" href={close}>
+          Close these…
+        </a>
+      )}
+    </p>
+  );
+}
+
+export function WorkPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const f = filtersOf(query);
   const before = query.get('before') ?? undefined;
   const key = qs({ ...f, before });
@@ -367,6 +395,7 @@ export function WorkPage({ query }: { session: Session; query: URLSearchParams }
       <Whose f={f} />
       <FilterBar f={f} />
       <ConnectorChips f={f} />
+      {can(session, 'operator') && <BulkControls f={f} />}
       {/* A search that fails fails for both: its error is shown once, by the list. */}
       {counts.error ? !list.error && <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
       {/* A polite live region that is always there (one added with its content is often not read), holding only

@@ -1,0 +1,393 @@
+// Bulk replay (POST /v1/bulk-replays): retry every action matching a filter, or close every To Do one.
+// The filter and operation are the URL; the page previews (a dry run) what the URL says, and Run is
+// offered only for that preview: confirmed by its count, sent once with one Idempotency-Key, and
+// limited to that many actions, so a run never changes more than the person agreed to.
+
+import { useRef, useState } from 'preact/hooks';
+import { api, ApiError } from '../api.ts';
+import { navigate, qs } from '../router.ts';
+import { ErrorBox, Field, Time, announce, useData, useFormState } from '../components.tsx';
+
+/** The filter the API takes; all but `timeField` narrow it (the API wants at least one). */
+const FILTER_KEYS = ['connector', 'actionType', 'state', 'reason', 'resolution', 'queue', 'caseId', 'since', 'until', 'timeField'] as const;
+const NARROWING = FILTER_KEYS.filter((k) => k !== 'timeField');
+/** Work list filters a bulk replay cannot narrow by: a list filtered by one of them is not a set a replay can act on. */
+const WORK_ONLY = ['phase', 'externalReference', 'assignee', 'unassigned', 'escalated', 'q'];
+const MAX_REPLAY = 10_000;
+
+const STATES: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
+const REASONS: Record<string, string> = {
+  updated_by_integration: 'Updated by Integration',
+  timeout: 'Timeout',
+  request_rejected: 'Rejected by External System',
+  invalid_input: 'Invalid Input',
+  manual: 'Manual',
+};
+const RESOLUTIONS: Record<string, string> = { done_successfully: 'Done Successfully', not_done_successfully: 'Not Done Successfully' };
+
+/** The form as typed; `closeAs` is the close's resolution (the filter has a `resolution` of its own). */
+type Form = Record<(typeof FILTER_KEYS)[number] | 'operation' | 'closeAs' | 'note', string>;
+const FORM_KEYS = [...FILTER_KEYS, 'operation', 'closeAs', 'note'] as const;
+
+const formOf = (q: URLSearchParams): Form => {
+  const f = Object.fromEntries(FORM_KEYS.map((k) => [k, q.get(k) ?? ''])) as Form;
+  // The API's defaults, as the form shows them.
+  if (f.operation !== 'close') f.operation = 'retry';
+  if (f.timeField === 'updatedAt') f.timeField = '';
+  return f;
+};
+
+const hrefOf = (f: Form): string =>
+  `/ui/replays${qs({ ...f, operation: f.operation, closeAs: f.operation === 'close' ? f.closeAs : undefined, note: f.operation === 'close' ? f.note : undefined })}`;
+
+/**
+ * The replay form for the work list's filters, or nothing when the list is not a set a replay can act
+ * on exactly: a filter the replay does not take (phase, text, …), or none that narrows. Close: To Do only.
+ */
+export function replayHref(f: Record<string, string | undefined>, operation: 'retry' | 'close'): string | undefined {
+  if (WORK_ONLY.some((k) => f[k]) || !NARROWING.some((k) => f[k])) return undefined;
+  if (operation === 'close' && f.state !== 'todo') return undefined;
+  return `/ui/replays${qs({ ...Object.fromEntries(NARROWING.map((k) => [k, f[k]])), operation })}`;
+}
+
+/** The work list's filters a replay cannot narrow by, when it has others it can: said beside the list, instead of the controls. */
+export function replayCannotUse(f: Record<string, string | undefined>): string[] {
+  return NARROWING.some((k) => f[k]) ? WORK_ONLY.filter((k) => f[k]) : [];
+}
+
+function bodyOf(f: Form, dryRun: boolean, max?: number): Record<string, unknown> {
+  const filter = Object.fromEntries(FILTER_KEYS.filter((k) => f[k] !== '').map((k) => [k, f[k]]));
+  const close = f.operation === 'close';
+  return {
+    filter,
+    operation: close ? 'close' : 'retry',
+    ...(close && f.closeAs ? { resolution: f.closeAs } : {}),
+    ...(close && f.note ? { note: f.note } : {}),
+    dryRun,
+    ...(max !== undefined ? { max } : {}),
+  };
+}
+
+interface Brief {
+  id: string;
+  actionType: string | null;
+  state: string;
+  reason: string | null;
+  resolution: string | null;
+  updatedAt: string | null;
+  closedAt: string | null;
+}
+interface DryRun {
+  dryRun: true;
+  count: number;
+  sample: Brief[];
+}
+interface RunReport {
+  dryRun: false;
+  operation: 'retry' | 'close';
+  count: number;
+  done: number;
+  skipped: number;
+  remaining: number;
+  items: Array<{ id: string; status: 'done' | 'skipped'; reason?: string }>;
+}
+
+/** An Idempotency-Key from getRandomValues: randomUUID needs a secure context, and Callout may be served over plain HTTP. */
+function newKey(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return `ui-replay-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const plural = (n: number, one: string): string => `${n.toLocaleString()} ${one}${n === 1 ? '' : 's'}`;
+const SHOWN_ITEMS = 200;
+const FOLLOW_MS = 2000;
+
+export function ReplaysPage({ query }: { query: URLSearchParams }) {
+  const search = query.toString();
+  const asked = formOf(query);
+  const [form, setForm] = useFormState(search, () => formOf(query));
+  const set = (k: keyof Form) => (e: { currentTarget: { value: string } }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
+  // Previewed only once the URL says enough: a filter that narrows, and for a close how they close.
+  const ready = NARROWING.some((k) => asked[k] !== '') && (asked.operation !== 'close' || asked.closeAs !== '');
+  const preview = useData(
+    () => (ready ? api<DryRun>('POST', '/v1/bulk-replays', bodyOf(asked, true)) : Promise.resolve(undefined)),
+    [search],
+  );
+  const dirty = FORM_KEYS.some((k) => form[k] !== asked[k]);
+  // The sample names action types by id: shown by name where the list has it.
+  const types = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/action-types'), []);
+  const typeName = (id: string | null): string => (id === null ? 'manual task' : (types.data?.items.find((t) => t.id === id)?.name ?? id));
+
+  // The run: its key is taken when the person is asked to confirm, and one request goes at a time.
+  const [confirming, setConfirming] = useState<{ search: string; key: string; count: number } | null>(null);
+  const [run, setRun] = useState<{ search: string; report?: RunReport; error?: unknown; following?: boolean } | null>(null);
+  const busy = useRef(false);
+  const confirmed = confirming?.search === search ? confirming : null;
+  const shownRun = run?.search === search ? run : null;
+
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setConfirming(null);
+    setRun(null);
+    const href = hrefOf(form);
+    // The same filter again (after a run, say): counted again, as the actions have moved.
+    if (href === `${window.location.pathname}${window.location.search}`) preview.reload();
+    else navigate(href);
+  };
+  const start = async (c: { search: string; key: string; count: number }): Promise<void> => {
+    if (busy.current) return;
+    busy.current = true;
+    setRun({ search: c.search });
+    const body = bodyOf(asked, false, Math.min(c.count, MAX_REPLAY));
+    try {
+      for (;;) {
+        try {
+          const report = await api<RunReport>('POST', '/v1/bulk-replays', body, 'application/json', { 'idempotency-key': c.key });
+          setRun({ search: c.search, report });
+          announce(`Bulk ${report.operation}: ${report.done} done, ${report.skipped} skipped`);
+          return;
+        } catch (err) {
+          // The same key still running (sent again after a lost answer): asked again until it answers its report.
+          if (!(err instanceof ApiError && err.status === 409 && err.detail.includes('still running'))) throw err;
+          setRun({ search: c.search, following: true });
+          await new Promise((r) => setTimeout(r, FOLLOW_MS));
+        }
+      }
+    } catch (err) {
+      setRun({ search: c.search, error: err });
+    } finally {
+      busy.current = false;
+    }
+  };
+
+  const verb = asked.operation === 'close' ? 'Close' : 'Retry';
+  const p = ready && !preview.error ? preview.data : undefined;
+  const mayRun = p !== undefined && p.count > 0 && !dirty && !shownRun?.report;
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Bulk replay</h1>
+      <p class="hint">
+        Retry every action matching a filter, or close every To Do one. Preview first: it counts and samples the actions and changes
+        nothing; Run then acts on at most that many, paced by each connector's limits.
+      </p>
+      <form class="form" onSubmit={submit} aria-label="Bulk replay">
+        <fieldset>
+          <legend>Actions</legend>
+          <div class="row">
+            <Field label="Connector" id="r-connector">
+              <input id="r-connector" value={form.connector} onInput={set('connector')} />
+            </Field>
+            <Field label="Action type" id="r-actionType">
+              <input id="r-actionType" value={form.actionType} onInput={set('actionType')} />
+            </Field>
+          </div>
+          <div class="row">
+            <Field label="State" id="r-state">
+              <select id="r-state" value={form.state} onChange={set('state')}>
+                <option value="">Any</option>
+                {Object.entries(STATES).map(([v, l]) => (
+                  <option value={v}>{l}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Reason" id="r-reason">
+              <select id="r-reason" value={form.reason} onChange={set('reason')}>
+                <option value="">Any</option>
+                {Object.entries(REASONS).map(([v, l]) => (
+                  <option value={v}>{l}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Resolution" id="r-resolution">
+              <select id="r-resolution" value={form.resolution} onChange={set('resolution')}>
+                <option value="">Any</option>
+                {Object.entries(RESOLUTIONS).map(([v, l]) => (
+                  <option value={v}>{l}</option>
+                ))}
+              </select>
+            </Field>
+          </div>
+          <div class="row">
+            <Field label="Queue" id="r-queue">
+              <input id="r-queue" value={form.queue} onInput={set('queue')} />
+            </Field>
+            <Field label="Case id" id="r-caseId">
+              <input id="r-caseId" value={form.caseId} onInput={set('caseId')} />
+            </Field>
+          </div>
+          <div class="row">
+            <Field label="Since" id="r-since" hint="e.g. 2026-12-01T09:00:00Z">
+              <input id="r-since" value={form.since} onInput={set('since')} aria-describedby="r-since-hint" />
+            </Field>
+            <Field label="Until (before)" id="r-until" hint="with a zone: Z or +01:00">
+              <input id="r-until" value={form.until} onInput={set('until')} aria-describedby="r-until-hint" />
+            </Field>
+            <Field label="Times are of" id="r-timeField">
+              <select id="r-timeField" value={form.timeField} onChange={set('timeField')}>
+                <option value="">the last update</option>
+                <option value="closedAt">the closing</option>
+              </select>
+            </Field>
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Operation</legend>
+          <label class="inline">
+            <input type="radio" name="operation" value="retry" checked={form.operation !== 'close'} onChange={set('operation')} /> Retry
+          </label>
+          <label class="inline">
+            <input type="radio" name="operation" value="close" checked={form.operation === 'close'} onChange={set('operation')} /> Close (To
+            Do only)
+          </label>
+          {form.operation === 'close' && (
+            <div class="row">
+              <Field label="Close as" id="r-closeAs">
+                <select id="r-closeAs" value={form.closeAs} onChange={set('closeAs')} required>
+                  <option value="">Choose…</option>
+                  {Object.entries(RESOLUTIONS).map(([v, l]) => (
+                    <option value={v}>{l}</option>
+                  ))}
+                </select>
+              </Field>
+              <Field label="Note" id="r-note" hint="Kept on each closed action's timeline.">
+                <input id="r-note" value={form.note} onInput={set('note')} aria-describedby="r-note-hint" maxLength={2000} />
+              </Field>
+            </div>
+          )}
+        </fieldset>
+        <button type="submit">Preview</button>
+      </form>
+
+      <section aria-labelledby="preview-h">
+        <h2 id="preview-h">Preview</h2>
+        {!ready && <p class="empty">Choose at least one filter{asked.operation === 'close' ? ' and how they close' : ''}, then Preview.</p>}
+        {ready && <ErrorBox error={preview.error} />}
+        {ready && !preview.data && !preview.error && <p class="loading">Counting…</p>}
+        {p && (
+          <div data-testid="preview">
+            <p>
+              <strong data-testid="preview-count">{plural(p.count, 'action')}</strong> match
+              {p.count === 1 ? 'es' : ''}
+              {asked.state && `, all ${STATES[asked.state] ?? asked.state}`}. {verb}{' '}
+              {p.count > MAX_REPLAY ? `the oldest ${MAX_REPLAY.toLocaleString()}` : 'them'}
+              {asked.operation === 'close' && ` as ${RESOLUTIONS[asked.closeAs] ?? asked.closeAs}`}.
+            </p>
+            {p.sample.length > 0 && (
+              <table>
+                <caption>{p.count > p.sample.length ? `The oldest ${p.sample.length}` : 'All of them'}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Action</th>
+                    <th scope="col">Action type</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.sample.map((a) => (
+                    <tr key={a.id} data-id={a.id}>
+                      <td>
+                        <a href={`/ui/actions/${a.id}`}>
+                          <code>{a.id}</code>
+                        </a>
+                      </td>
+                      <td>{typeName(a.actionType)}</td>
+                      <td>
+                        {[
+                          STATES[a.state] ?? a.state,
+                          a.reason && (REASONS[a.reason] ?? a.reason),
+                          a.resolution && RESOLUTIONS[a.resolution],
+                        ]
+                          .filter(Boolean)
+                          .join(' – ')}
+                      </td>
+                      <td>
+                        <Time iso={a.updatedAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {dirty && <p class="warn">The form has changed since this preview: Preview again to run it.</p>}
+            {mayRun && !confirmed && (
+              <p>
+                <button type="button" onClick={() => setConfirming({ search, key: newKey(), count: p.count })}>
+                  Run…
+                </button>
+              </p>
+            )}
+            {mayRun && confirmed && (
+              <div class="notice" role="group" aria-labelledby="confirm-h">
+                <p id="confirm-h">
+                  {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}? Actions that match now but did not in the preview are
+                  not added beyond that count.
+                </p>
+                <div class="buttons">
+                  <button type="button" disabled={shownRun !== null && !shownRun.error} onClick={() => void start(confirmed)}>
+                    {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}
+                  </button>
+                  <button type="button" class="link" disabled={shownRun !== null && !shownRun.error} onClick={() => setConfirming(null)}>
+                    Cancel
+                  </button>
+                </div>
+              </div>
+            )}
+          </div>
+        )}
+      </section>
+
+      {shownRun && (
+        <section aria-labelledby="run-h">
+          <h2 id="run-h">Run</h2>
+          {!shownRun.report && !shownRun.error && (
+            <p class="loading" role="status">
+              {shownRun.following ? 'Still running on the server; asking again…' : 'Running…'}
+            </p>
+          )}
+          <ErrorBox error={shownRun.error} />
+          {shownRun.report && <Report r={shownRun.report} previewed={confirmed?.count} />}
+        </section>
+      )}
+    </main>
+  );
+}
+
+function Report({ r, previewed }: { r: RunReport; previewed: number | undefined }) {
+  const did = r.operation === 'close' ? 'Closed' : 'Retried';
+  return (
+    <div data-testid="report">
+      <p>
+        <strong data-testid="report-done">
+          {did} {plural(r.done, 'action')}
+        </strong>
+        , skipped {r.skipped.toLocaleString()}.
+        {previewed !== undefined &&
+          r.count !== previewed &&
+          ` ${plural(r.count, 'action')} matched when it ran; the preview counted ${previewed.toLocaleString()}.`}
+        {r.remaining > 0 && ` ${plural(r.remaining, 'more action')} match: preview again to run them.`}
+      </p>
+      <table>
+        <caption>{r.items.length > SHOWN_ITEMS ? `The first ${SHOWN_ITEMS} of ${r.items.length.toLocaleString()}` : 'Each action'}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Action</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.items.slice(0, SHOWN_ITEMS).map((i) => (
+            <tr key={i.id} data-id={i.id}>
+              <td>
+                <a href={`/ui/actions/${i.id}`}>
+                  <code>{i.id}</code>
+                </a>
+              </td>
+              <td>{i.status === 'done' ? did.toLowerCase() : `skipped: ${i.reason ?? ''}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
