@@ -58,6 +58,26 @@ describe('bulk replay screen', () => {
     await expectAccessible(page, 'replay-report');
   });
 
+  it('closes the filtered To Do actions as chosen, with the note on each timeline', async () => {
+    const page = await signedIn(b, h, h.adminKey, '/ui/work?state=todo&actionType=create-ticket');
+    await page.getByRole('link', { name: 'Close these…' }).click();
+    await page.waitForURL(/operation=close/);
+    // No preview until they say how the actions close.
+    await page.getByText('how they close').waitFor();
+    await page.getByLabel('Close as').selectOption('not_done_successfully');
+    await page.getByLabel('Note').fill('Cost centres fixed by hand');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByTestId('preview-count').textContent()).toBe('3 actions');
+    expect(new URL(page.url()).searchParams.get('closeAs')).toBe('not_done_successfully');
+    await page.getByRole('button', { name: 'Run…' }).click();
+    await page.getByRole('button', { name: 'Close 3 actions' }).click();
+    await expect.poll(() => page.getByTestId('report-done').textContent()).toBe('Closed 3 actions');
+    const closed = (await h.api('GET', '/v1/actions?actionType=create-ticket')).body.items as Array<{ id: string; resolution: string }>;
+    expect(closed.map((a) => a.resolution)).toEqual(['not_done_successfully', 'not_done_successfully', 'not_done_successfully']);
+    const notes = (await h.api('GET', `/v1/actions/${closed[0]!.id}/timeline`)).body.items as Array<{ message: string }>;
+    expect(notes.some((e) => e.message.includes('Cost centres fixed by hand'))).toBe(true);
+  });
+
   it('shows a failed preview as an error, not as 0 actions, and offers no Run', async () => {
     const page = await signedIn(b, h, h.adminKey, '/ui/replays?actionType=no-such-type&operation=retry');
     const alert = page.getByRole('alert');
@@ -69,7 +89,7 @@ describe('bulk replay screen', () => {
 
   it('is not offered to a builder, whom the route refuses', async () => {
     const key = await keyWith(h, 'builder-only', ['builder']);
-    const page = await signedIn(b, h, key, '/ui/work?state=todo&actionType=create-ticket');
+    const page = await signedIn(b, h, key, '/ui/work?state=closed&actionType=create-ticket');
     await page.locator('table.actions').waitFor();
     expect(await page.getByRole('link', { name: 'Bulk replay' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Retry these…' }).count()).toBe(0);

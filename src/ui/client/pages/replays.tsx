@@ -3,7 +3,7 @@
 // offered only for that preview: confirmed by its count, sent once with one Idempotency-Key, and
 // limited to that many actions, so a run never changes more than the person agreed to.
 
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import { ErrorBox, Field, Time, announce, useData, useFormState } from '../components.tsx';
@@ -122,6 +122,14 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
   const [confirming, setConfirming] = useState<{ search: string; key: string; count: number } | null>(null);
   const [run, setRun] = useState<{ search: string; report?: RunReport; error?: unknown; following?: boolean } | null>(null);
   const busy = useRef(false);
+  // Following a run stops when the person leaves the screen.
+  const shown = useRef(true);
+  useEffect(
+    () => () => {
+      shown.current = false;
+    },
+    [],
+  );
   const confirmed = confirming?.search === search ? confirming : null;
   const shownRun = run?.search === search ? run : null;
 
@@ -149,6 +157,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
         } catch (err) {
           // The same key still running (sent again after a lost answer): asked again until it answers its report.
           if (!(err instanceof ApiError && err.status === 409 && err.detail.includes('still running'))) throw err;
+          if (!shown.current) return;
           setRun({ search: c.search, following: true });
           await new Promise((r) => setTimeout(r, FOLLOW_MS));
         }
