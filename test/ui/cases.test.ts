@@ -214,7 +214,14 @@ describe('cases and the builder of processes, queues and users', () => {
   it('an operator is not offered the process, queue and user builders, and the server refuses them anyway', async () => {
     const page = await signedIn(b, h, operatorKey);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Work', 'Cases', 'Dashboard', 'Notifications', 'Bulk replay', 'Schedules']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Work',
+      'Cases',
+      'Dashboard',
+      'Notifications',
+      'Bulk replay',
+      'Schedules',
+    ]);
     for (const path of ['/ui/processes/new', '/ui/queues', '/ui/users']) {
       await page.goto(`${h.url}${path}`);
       await page.getByRole('heading', { name: 'Not available' }).waitFor();

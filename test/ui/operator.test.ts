@@ -110,7 +110,14 @@ describe('the operator screens', () => {
   it('an operator key is not offered the builder, and the server refuses it anyway', async () => {
     const page = await signedIn(b, h, operatorKey);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Work', 'Cases', 'Dashboard', 'Notifications', 'Bulk replay', 'Schedules']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Work',
+      'Cases',
+      'Dashboard',
+      'Notifications',
+      'Bulk replay',
+      'Schedules',
+    ]);
     await page.goto(`${h.url}/ui/connectors/new`);
     await page.getByRole('heading', { name: 'Not available' }).waitFor();
     expect(await page.getByLabel('Base URL').count()).toBe(0);
