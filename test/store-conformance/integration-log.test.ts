@@ -210,7 +210,9 @@ eachStore((ctx) => {
     const cur = (await store.getAction(a.action.id))!;
     expect(await store.writeActions([write(cur, { queue: 'again-b', updatedAt: T0 + 2 })])).toEqual([true]);
     await store.allocateTask(a.action.id, T0 + 2);
-    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([{ actionId: a.action.id, queue: 'again-b', at: T0 + 2, assignee: null }]);
+    expect(await store.listPendingSubmissions(10, a.action.id)).toEqual([
+      { actionId: a.action.id, queue: 'again-b', at: T0 + 2, assignee: null },
+    ]);
     // Whoever read the first landing is done with that one only.
     await store.dropPendingSubmission(a.action.id, { queue: first!.queue, at: first!.at });
     expect(await store.listPendingSubmissions(10, a.action.id)).toHaveLength(1);
