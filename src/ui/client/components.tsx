@@ -239,29 +239,33 @@ export function Announcer() {
 /**
  * Loads data for a screen; `reload` fetches again; errors are kept to be shown. A failed reload keeps
  * the data shown; a failed load for other deps (another search) clears it: the old rows under the
- * error are not the answer to what was asked.
+ * error are not the answer to what was asked. `current`: the data answers the latest load (these deps,
+ * the last reload), where until then it is the one before, for a screen that must not act on that.
  */
 export function useData<T>(
   load: () => Promise<T>,
   deps: unknown[],
-): { data: T | undefined; error: unknown; reload: () => void; setData: (t: T) => void } {
+): { data: T | undefined; error: unknown; current: boolean; reload: () => void; setData: (t: T) => void } {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
+  const [loaded, setLoaded] = useState<{ deps: unknown[]; n: number } | null>(null);
   const loadedFor = useRef<unknown[] | null>(null);
+  const sameDeps = (other: unknown[] | null | undefined): boolean =>
+    other?.length === deps.length && deps.every((x, i) => Object.is(x, other[i]));
   useEffect(() => {
     let live = true;
     load().then(
       (d) => {
         if (!live) return;
         loadedFor.current = deps;
+        setLoaded({ deps, n });
         setData(d);
         setError(null);
       },
       (e: unknown) => {
         if (!live) return;
-        const same = loadedFor.current?.length === deps.length && deps.every((x, i) => Object.is(x, loadedFor.current![i]));
-        if (!same) setData(undefined);
+        if (!sameDeps(loadedFor.current)) setData(undefined);
         setError(e);
       },
     );
@@ -269,7 +273,8 @@ export function useData<T>(
       live = false;
     };
   }, [...deps, n]);
-  return { data, error, reload: () => setN((x) => x + 1), setData };
+  const current = loaded !== null && loaded.n === n && sameDeps(loaded.deps);
+  return { data, error, current, reload: () => setN((x) => x + 1), setData };
 }
 
 /**

@@ -170,7 +170,9 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
   };
 
   const verb = asked.operation === 'close' ? 'Close' : 'Retry';
-  const p = ready && !preview.error ? preview.data : undefined;
+  // Only the answer to this filter's latest count: while another (or a recount) is on its way, the one
+  // before is not shown, as Run would act on this filter with that count.
+  const p = ready && !preview.error && preview.current ? preview.data : undefined;
   const mayRun = p !== undefined && p.count > 0 && !dirty && !shownRun?.report;
   return (
     <main id="main">
@@ -271,7 +273,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
         <h2 id="preview-h">Preview</h2>
         {!ready && <p class="empty">Choose at least one filter{asked.operation === 'close' ? ' and how they close' : ''}, then Preview.</p>}
         {ready && <ErrorBox error={preview.error} />}
-        {ready && !preview.data && !preview.error && <p class="loading">Counting…</p>}
+        {ready && !p && !preview.error && <p class="loading">Counting…</p>}
         {p && (
           <div data-testid="preview">
             <p>
