@@ -4,6 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ActionView } from './api.ts';
+import { LABELS, REASONS, RESOLUTIONS, STATES } from '../../lifecycle/states.ts';
 
 export const PHASE_LABELS: Record<string, string> = {
   queued: 'Queued',
@@ -12,6 +13,13 @@ export const PHASE_LABELS: Record<string, string> = {
   retry_scheduled: 'Retry scheduled',
   awaiting_callback: 'Awaiting callback',
 };
+
+/** Words to the labels people see, with no prototype: a word from the URL (`constructor`) is not a label. */
+const labelsOf = (words: Record<string, keyof typeof LABELS>): Readonly<Record<string, string>> =>
+  Object.freeze(Object.assign(Object.create(null) as Record<string, string>, ...Object.values(words).map((w) => ({ [w]: LABELS[w] }))));
+export const STATE_LABELS = labelsOf(STATES);
+export const REASON_LABELS = labelsOf(REASONS);
+export const RESOLUTION_LABELS = labelsOf(RESOLUTIONS);
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });

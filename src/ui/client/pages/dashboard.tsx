@@ -4,7 +4,7 @@
 import { useEffect } from 'preact/hooks';
 import { api } from '../api.ts';
 import { qs } from '../router.ts';
-import { ErrorBox, PHASE_LABELS, useData } from '../components.tsx';
+import { ErrorBox, PHASE_LABELS, STATE_LABELS, useData } from '../components.tsx';
 import { onChangesEvery } from '../live.ts';
 
 interface Point {
@@ -109,7 +109,6 @@ export function DashboardPage() {
       }),
     [],
   );
-  const labels: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
   const open = dash.data?.connectors.filter((c) => c.status.circuit !== 'closed') ?? [];
   return (
     <main id="main">
@@ -120,7 +119,7 @@ export function DashboardPage() {
           {Object.entries(counts.data.states).map(([s, n]) => (
             <li key={s}>
               <a href={`/ui/work${qs({ state: s })}`}>
-                <span class="big">{n.toLocaleString()}</span> {labels[s] ?? s}
+                <span class="big">{n.toLocaleString()}</span> {STATE_LABELS[s] ?? s}
               </a>
             </li>
           ))}

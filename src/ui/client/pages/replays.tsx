@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { navigate, qs } from '../router.ts';
-import { ErrorBox, Field, Time, announce, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, REASON_LABELS, RESOLUTION_LABELS, STATE_LABELS, Time, announce, useData, useFormState } from '../components.tsx';
 
 /** The filter the API takes; all but `timeField` narrow it (the API wants at least one). */
 const FILTER_KEYS = ['connector', 'actionType', 'state', 'reason', 'resolution', 'queue', 'caseId', 'since', 'until', 'timeField'] as const;
@@ -14,16 +14,6 @@ const NARROWING = FILTER_KEYS.filter((k) => k !== 'timeField');
 /** Work list filters a bulk replay cannot narrow by: a list filtered by one of them is not a set a replay can act on. */
 const WORK_ONLY = ['phase', 'externalReference', 'assignee', 'unassigned', 'escalated', 'q'];
 const MAX_REPLAY = 10_000;
-
-const STATES: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
-const REASONS: Record<string, string> = {
-  updated_by_integration: 'Updated by Integration',
-  timeout: 'Timeout',
-  request_rejected: 'Rejected by External System',
-  invalid_input: 'Invalid Input',
-  manual: 'Manual',
-};
-const RESOLUTIONS: Record<string, string> = { done_successfully: 'Done Successfully', not_done_successfully: 'Not Done Successfully' };
 
 /** The form as typed; `closeAs` is the close's resolution (the filter has a `resolution` of its own). */
 type Form = Record<(typeof FILTER_KEYS)[number] | 'operation' | 'closeAs' | 'note', string>;
@@ -196,7 +186,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
             <Field label="State" id="r-state">
               <select id="r-state" value={form.state} onChange={set('state')}>
                 <option value="">Any</option>
-                {Object.entries(STATES).map(([v, l]) => (
+                {Object.entries(STATE_LABELS).map(([v, l]) => (
                   <option value={v}>{l}</option>
                 ))}
               </select>
@@ -204,7 +194,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
             <Field label="Reason" id="r-reason">
               <select id="r-reason" value={form.reason} onChange={set('reason')}>
                 <option value="">Any</option>
-                {Object.entries(REASONS).map(([v, l]) => (
+                {Object.entries(REASON_LABELS).map(([v, l]) => (
                   <option value={v}>{l}</option>
                 ))}
               </select>
@@ -212,7 +202,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
             <Field label="Resolution" id="r-resolution">
               <select id="r-resolution" value={form.resolution} onChange={set('resolution')}>
                 <option value="">Any</option>
-                {Object.entries(RESOLUTIONS).map(([v, l]) => (
+                {Object.entries(RESOLUTION_LABELS).map(([v, l]) => (
                   <option value={v}>{l}</option>
                 ))}
               </select>
@@ -255,7 +245,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
               <Field label="Close as" id="r-closeAs">
                 <select id="r-closeAs" value={form.closeAs} onChange={set('closeAs')} required>
                   <option value="">Choose…</option>
-                  {Object.entries(RESOLUTIONS).map(([v, l]) => (
+                  {Object.entries(RESOLUTION_LABELS).map(([v, l]) => (
                     <option value={v}>{l}</option>
                   ))}
                 </select>
@@ -279,9 +269,9 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
             <p>
               <strong data-testid="preview-count">{plural(p.count, 'action')}</strong> match
               {p.count === 1 ? 'es' : ''}
-              {asked.state && `, all ${STATES[asked.state] ?? asked.state}`}. {verb}{' '}
+              {asked.state && `, all ${STATE_LABELS[asked.state] ?? asked.state}`}. {verb}{' '}
               {p.count > MAX_REPLAY ? `the oldest ${MAX_REPLAY.toLocaleString()}` : 'them'}
-              {asked.operation === 'close' && ` as ${RESOLUTIONS[asked.closeAs] ?? asked.closeAs}`}.
+              {asked.operation === 'close' && ` as ${RESOLUTION_LABELS[asked.closeAs] ?? asked.closeAs}`}.
             </p>
             {p.sample.length > 0 && (
               <table>
@@ -305,9 +295,9 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
                       <td>{typeName(a.actionType)}</td>
                       <td>
                         {[
-                          STATES[a.state] ?? a.state,
-                          a.reason && (REASONS[a.reason] ?? a.reason),
-                          a.resolution && RESOLUTIONS[a.resolution],
+                          STATE_LABELS[a.state] ?? a.state,
+                          a.reason && (REASON_LABELS[a.reason] ?? a.reason),
+                          a.resolution && RESOLUTION_LABELS[a.resolution],
                         ]
                           .filter(Boolean)
                           .join(' – ')}

@@ -5,7 +5,19 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
-import { ErrorBox, PHASE_LABELS, StateBadge, Time, announce, stateText, useData, whyLine } from '../components.tsx';
+import {
+  ErrorBox,
+  PHASE_LABELS,
+  REASON_LABELS,
+  RESOLUTION_LABELS,
+  STATE_LABELS,
+  StateBadge,
+  Time,
+  announce,
+  stateText,
+  useData,
+  whyLine,
+} from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { replayCannotUse, replayHref } from './replays.tsx';
 
@@ -121,19 +133,6 @@ interface Counts {
   reasons: Record<string, number>;
   resolutions: Record<string, number>;
 }
-
-const STATE_LABELS: Record<string, string> = { waiting: 'Waiting', todo: 'To Do', in_progress: 'In Progress', closed: 'Closed' };
-const REASON_LABELS: Record<string, string> = {
-  updated_by_integration: 'Updated by Integration',
-  timeout: 'Timeout',
-  request_rejected: 'Rejected by External System',
-  invalid_input: 'Invalid Input',
-  manual: 'Manual',
-};
-const RESOLUTION_LABELS: Record<string, string> = {
-  done_successfully: 'Done Successfully',
-  not_done_successfully: 'Not Done Successfully',
-};
 
 function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
   const base = Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]]));
