@@ -6,6 +6,7 @@ import { api } from '../api.ts';
 import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
+import { useFormRequest } from '../form-request.ts';
 import type { CaseView } from './case.tsx';
 
 const SEARCH = ['status', 'escalated', 'owner', 'queue', 'process', 'q'] as const;
@@ -156,7 +157,6 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
       ),
     [],
   );
-  const [error, setError] = useState<unknown>(null);
   // Read again at most every 3 s while the live feed says anything changed (it says so for every
   // action: reading on each message cost a request per message during a bulk launch).
   const reload = (): void => {
@@ -169,34 +169,27 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
   const unreadText = unreadList.data?.next ? `${UNREAD_COUNTED} or more` : String(unread.length);
   // A single unread one is marked on its row, when it is on this page.
   const showMarkAll = unread.length > 1 || (unread.length === 1 && !items.some((n) => n.id === unread[0]!.id));
+  // One mark at a time: a double click (or a slow answer) sent it twice, and the second's "Marked 0 read" was said over the first's.
+  const mark = useFormRequest();
   const markAllRead = async (): Promise<void> => {
-    try {
-      // Up to the newest unread one counted: one that came since stays unread until it is seen.
-      const r = await api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: unread[0]!.id });
-      setError(null);
-      announce(`Marked ${r.marked} read`);
-      reload();
-    } catch (e) {
-      setError(e);
-    }
+    // Up to the newest unread one counted: one that came since stays unread until it is seen.
+    const r = await mark.run(() => api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: unread[0]!.id }));
+    if (!r) return;
+    announce(`Marked ${r.value.marked} read`);
+    reload();
   };
   const markRead = async (n: Notification): Promise<void> => {
-    try {
-      await api('POST', `/v1/notifications/${n.id}/read`);
-      setError(null);
-      announce('Marked read');
-      reload();
-    } catch (e) {
-      setError(e);
-    }
+    if (!(await mark.run(() => api('POST', `/v1/notifications/${n.id}/read`)))) return;
+    announce('Marked read');
+    reload();
   };
   return (
     <main id="main">
       <h1 tabIndex={-1}>Notifications</h1>
-      <ErrorBox error={list.error ?? unreadList.error ?? error} />
+      <ErrorBox error={list.error ?? unreadList.error ?? mark.error} />
       {showMarkAll && (
         <p>
-          <button type="button" onClick={() => void markAllRead()}>
+          <button type="button" disabled={mark.busy} onClick={() => void markAllRead()}>
             Mark all {unreadText} read
           </button>
         </p>
@@ -223,7 +216,7 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
             {n.readAt ? (
               <span class="muted">read</span>
             ) : (
-              <button type="button" class="link" onClick={() => void markRead(n)}>
+              <button type="button" class="link" disabled={mark.busy} onClick={() => void markRead(n)}>
                 Mark read
               </button>
             )}
