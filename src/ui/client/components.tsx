@@ -123,6 +123,22 @@ export function ErrorBox({ error }: { error: unknown }) {
   );
 }
 
+/**
+ * A read that failed, said as such and never as "none" (no notes, no connectors): what could not be
+ * read, `about` what (", so the filter is not shown"), the server's reason, then `children` (what now).
+ */
+export function ReadFailed(props: { what: string; about?: string; error: unknown; testId?: string; children?: ComponentChildren }) {
+  // An ApiError's message is its detail, else its title.
+  const e = props.error as { message?: unknown } | null;
+  const why = String(e?.message ?? props.error).replace(/\.$/, '');
+  return (
+    <div class="error" role="alert" data-testid={props.testId}>
+      <strong>{props.what} could not be read</strong>
+      {props.about}: {why}. {props.children}
+    </div>
+  );
+}
+
 export function Field(props: { label: string; id: string; hint?: string; children: ComponentChildren }) {
   return (
     <div class="field">

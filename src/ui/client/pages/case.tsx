@@ -6,7 +6,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, readNewestTimeline, titleOf, type ActionView, type Session } from '../api.ts';
-import { ErrorBox, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
+import { ErrorBox, ReadFailed, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
 import { AddTaskForm, CaseQueueForm } from './case-work.tsx';
@@ -161,7 +161,6 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
     );
   const shownNotes = [...(notes.id === id ? notes.of.values() : [])].flat().sort((a, b) => (a.at < b.at ? 1 : -1));
   const notesFailed = notes.id === id ? [...notes.failed.values()] : [];
-  const notesWhy = String((notesFailed[0] as Error | undefined)?.message ?? notesFailed[0]).replace(/\.$/, '');
   const escalated = k.actions.filter((a) => a.escalated);
   const tasks = k.actions.filter((a) => a.state === 'todo' || a.state === 'in_progress');
   return (
@@ -274,10 +273,14 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       )}
       <h2>Notes</h2>
       {notesFailed.length > 0 && (
-        <div class="error" role="alert" data-testid="notes-failed">
-          <strong>Notes could not be read</strong> for {notesFailed.length === 1 ? 'one action' : `${notesFailed.length} actions`}:{' '}
-          {notesWhy}. What is shown may be incomplete; they are read again as the case changes, and at once when the page is reloaded.
-        </div>
+        <ReadFailed
+          what="Notes"
+          about={` for ${notesFailed.length === 1 ? 'one action' : `${notesFailed.length} actions`}`}
+          error={notesFailed[0]}
+          testId="notes-failed"
+        >
+          What is shown may be incomplete; they are read again as the case changes, and at once when the page is reloaded.
+        </ReadFailed>
       )}
       {notesFailed.length > 0 && shownNotes.length === 0 ? null : shownNotes.length === 0 ? (
         <p class="empty">No notes yet.</p>

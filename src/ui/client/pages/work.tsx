@@ -3,12 +3,13 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
   ErrorBox,
   PHASE_LABELS,
   REASON_LABELS,
+  ReadFailed,
   RESOLUTION_LABELS,
   STATE_LABELS,
   StateBadge,
@@ -92,18 +93,14 @@ export function queryText(f: Filters): string {
 function ConnectorChips({ f }: { f: Filters }) {
   const list = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
   // A failed read is said as such: no chips at all would read as "no connectors".
-  if (list.error) {
-    const why =
-      list.error instanceof ApiError ? list.error.detail || list.error.title : String((list.error as Error).message ?? list.error);
+  if (list.error)
     return (
-      <div class="error" role="alert" data-testid="connectors-failed">
-        <strong>Connectors could not be read</strong>, so the connector filter is not shown: {why}.{' '}
+      <ReadFailed what="Connectors" about=", so the connector filter is not shown" error={list.error} testId="connectors-failed">
         <button type="button" class="link" onClick={list.reload}>
           Try again
         </button>
-      </div>
+      </ReadFailed>
     );
-  }
   const items = list.data?.items ?? [];
   if (items.length === 0) return null;
   const chip = (label: string, connector: string | undefined) => (
