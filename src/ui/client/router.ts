@@ -45,6 +45,8 @@ export function onLinkClick(e: MouseEvent): void {
   if (!href || !href.startsWith('/ui/') || a.hasAttribute('download') || a.target) return;
   e.preventDefault();
   navigate(href);
-  // Move focus to the new view's heading, for keyboard and screen-reader users.
-  requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+  // Move focus to the new view's heading, for keyboard and screen-reader users; a link that opens part of
+  // the page (a subscription's deliveries) names that part's heading in data-focus.
+  const part = a.dataset.focus;
+  requestAnimationFrame(() => ((part && document.getElementById(part)) || document.querySelector<HTMLElement>('main h1'))?.focus());
 }

@@ -96,7 +96,9 @@ function Deliveries({ webhook, before }: { webhook: Webhook; before: string | un
   );
   return (
     <section aria-labelledby="deliveries-h">
-      <h2 id="deliveries-h">Deliveries to {webhook.url}</h2>
+      <h2 id="deliveries-h" tabIndex={-1}>
+        Deliveries to {webhook.url}
+      </h2>
       <ErrorBox error={list.error} />
       {list.data && list.data.items.length === 0 && <p class="empty">{before ? 'No older deliveries.' : 'Nothing delivered yet.'}</p>}
       {list.data && list.data.items.length > 0 && (
@@ -137,8 +139,16 @@ function Deliveries({ webhook, before }: { webhook: Webhook; before: string | un
         </table>
       )}
       <nav aria-label="Pages of deliveries" class="paging">
-        {before && <a href={deliveriesHref(webhook.id)}>Newest</a>}
-        {list.data?.next && <a href={deliveriesHref(webhook.id, list.data.next)}>Older</a>}
+        {before && (
+          <a href={deliveriesHref(webhook.id)} data-focus="deliveries-h">
+            Newest
+          </a>
+        )}
+        {list.data?.next && (
+          <a href={deliveriesHref(webhook.id, list.data.next)} data-focus="deliveries-h">
+            Older
+          </a>
+        )}
       </nav>
     </section>
   );
@@ -340,7 +350,12 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                   <button type="button" onClick={() => void rotate(w)} aria-label={`Rotate the secret of ${w.url}`}>
                     Rotate secret
                   </button>{' '}
-                  <a href={deliveriesHref(w.id)} aria-label={`Deliveries to ${w.url}`} aria-current={w.id === shownId ? 'true' : undefined}>
+                  <a
+                    href={deliveriesHref(w.id)}
+                    data-focus="deliveries-h"
+                    aria-label={`Deliveries to ${w.url}`}
+                    aria-current={w.id === shownId ? 'true' : undefined}
+                  >
                     Deliveries
                   </a>{' '}
                   <button
