@@ -45,9 +45,13 @@ export function SchedulesPage({ session }: { session: Session }) {
   const toggle = useFormRequest();
   const pause = async (s: Schedule): Promise<void> => {
     // The tag the list read: a schedule someone changed since is not paused over their change.
-    const r = await toggle.run(() => patchIf<Schedule>(`/v1/schedules/${s.id}`, { paused: !s.paused }, s.etag));
+    const r = await toggle.run(() => patchIf<Schedule>(`/v1/schedules/${encodeURIComponent(s.id)}`, { paused: !s.paused }, s.etag));
     if (!r) return;
     announce(`${r.value.name} ${r.value.paused ? 'paused' : 'resumed'}`);
+    // The row as the pause left it (its state and tag) until the list is read again: a second press on a
+    // slow server would send the old tag and be refused as someone else's change.
+    const cur = list.data;
+    if (cur) list.setData({ ...cur, items: cur.items.map((x) => (x.id === r.value.id ? r.value : x)) });
     list.reload();
   };
   return (
