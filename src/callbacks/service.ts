@@ -22,6 +22,7 @@ import {
 } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { IntegrationService } from '../integrated-queues/service.ts';
+import { withProviderNow } from '../integrated-queues/rules.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from './schemas.ts';
 import type { HandBackBody } from '../inbound/schemas.ts';
@@ -143,9 +144,9 @@ export class CallbackService {
     return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason }, cur));
   }
 
-  /** A task of an integrated queue's provider: one that had an exchange with it. */
+  /** A task its integrated queue's provider holds now (not one retried with its own system since). */
   private async withProvider(a: ActionRecord): Promise<boolean> {
-    return this.integrations !== null && (await this.store.listIntegrationLog(a.id)).length > 0;
+    return this.integrations !== null && withProviderNow(await this.store.listIntegrationLog(a.id));
   }
 
   private async refuseIfWithProvider(a: ActionRecord, what: string): Promise<void> {

@@ -10,6 +10,20 @@ export const REQUEST_TYPES = ['Submit Request', 'Update', 'Closed', 'Resolution 
 export type RequestType = (typeof REQUEST_TYPES)[number];
 export type Direction = 'Out' | 'In';
 
+/**
+ * Whether the provider holds the task now, by its log: its last Submit Request or Resolution Rejection
+ * has not failed, and the provider has not handed it back since. A task whose submission failed, or that
+ * was handed back, and that a person then retried with its own system is that system's again.
+ */
+export function withProviderNow(log: readonly IntegrationLogEntry[]): boolean {
+  let held = false;
+  for (const e of log)
+    if (e.direction === 'Out' && (e.requestType === 'Submit Request' || e.requestType === 'Resolution Rejection'))
+      held = e.outcome !== 'failed' && e.outcome !== 'not_sent';
+    else if (e.direction === 'In' && e.requestType === 'Reassigned') held = false;
+  return held;
+}
+
 export interface IntegrationLogEntry {
   requestType: RequestType;
   direction: Direction;

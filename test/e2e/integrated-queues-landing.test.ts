@@ -131,6 +131,27 @@ for (const backend of storeHarnesses)
         completion: { mode: 'callback', timeout: '300ms' },
         allocation: { queue: 'vendor-desk' },
       });
+      // A provider that refuses every submission (its request fails for good, the task comes back To Do).
+      await actionType(h, {
+        name: 'refused-submit',
+        connector: 'provider',
+        path: '/status/400',
+        fields: PROVIDER_FIELDS,
+        body: { format: 'json', template: '{"task": "{{ TaskId }}"}' },
+        retry: { maxRetries: 0 },
+      });
+      const r = await h.api('POST', '/v1/queues', {
+        name: 'refusing-desk',
+        integration: { connector: 'provider', onAssign: 'refused-submit' },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      await actionType(h, {
+        name: 'never-refused',
+        path: '/callback?never=1',
+        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "refusedOwn": true}' },
+        completion: { mode: 'callback', timeout: '700ms' },
+        allocation: { queue: 'refusing-desk' },
+      });
     });
     afterAll(async () => h?.close());
 
@@ -170,5 +191,20 @@ for (const backend of storeHarnesses)
       const after = (await h.api('GET', `/v1/actions/${a.id}`)).body;
       expect(after).toMatchObject({ state: 'waiting', queue: 'vendor-desk', timeoutAt: null });
       expect(after.externalReference).not.toBe('OWN-2');
+    });
+
+    it("whose provider refused it, retried by a person with its own system: that system's callback is its answer again", async () => {
+      const a = await launch(h, 'never-refused');
+      await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'refusing-desk' && x.reason === 'request_rejected');
+      const retried = await h.api('POST', `/v1/actions/${a.id}/retry`);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+      await h.waitFor(a.id, (x) => x.state === 'waiting' && x.phase === 'awaiting_callback');
+      const own = h.mock.log.filter((e) => (e.body as { refusedOwn?: boolean } | null)?.refusedOwn === true).at(-1);
+      const url = (own!.body as { callbackUrl: string }).callbackUrl;
+      const hb = await h.api('POST', `${url.slice(h.url.length)}/heartbeat`, {}, { authorization: '' });
+      expect(hb.status, JSON.stringify(hb.body)).toBe(200);
+      const done = await h.api('POST', url.slice(h.url.length), { outcome: 'success', data: { ok: true } }, { authorization: '' });
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(await h.waitFor(a.id, (x) => x.state === 'closed')).toMatchObject({ resolution: 'done_successfully' });
     });
   });
