@@ -4,28 +4,17 @@
 // Both stores; the provider is the mock's, on loopback.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionType, connector, launch } from '../helpers/harness.ts';
-import { PROVIDER_FIELDS, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+import { actionType, launch } from '../helpers/harness.ts';
+import { openWithProvider, storeHarnesses, submitsOf, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 import { IntegrationService } from '../../src/integrated-queues/service.ts';
 import type { Store } from '../../src/store/types.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: a task that lands on an integrated queue with people`, () => {
     let h: StoreHarnessed;
-    const submitsOf = (id: string) =>
-      h.mock.log.filter((e) => e.path === '/provider/submit' && (e.body as { task?: string } | null)?.task === id);
 
     beforeAll(async () => {
-      h = await backend.open({ mock: { keepBodies: true, callbackDelayMs: 40 } });
-      await connector(h, { auth: { type: 'none' } });
-      await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
-      await actionType(h, {
-        name: 'desk-submit',
-        connector: 'provider',
-        path: '/provider/submit',
-        fields: PROVIDER_FIELDS,
-        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-      });
+      h = await openWithProvider(backend);
       expect((await h.api('POST', '/v1/users', { name: 'amy', displayName: 'Amy' })).status).toBe(201);
       const integration = { connector: 'provider', onAssign: 'desk-submit' };
       const q = await h.api('POST', '/v1/queues', { name: 'staffed-desk', members: ['amy'], allocation: 'round_robin', integration });
@@ -43,11 +32,11 @@ for (const backend of storeHarnesses)
     it("allocated to a member as it lands: handed to the provider all the same, as a manual step's task is (the timeline shows both), once", async () => {
       const a = await launch(h, 'to-staffed');
       await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'staffed-desk' && x.assignee === null);
-      for (let i = 0; i < 100 && submitsOf(a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && submitsOf(h, a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       await h.callout.integrations!.sweep();
       await h.callout.integrations!.sweep();
       await new Promise((r) => setTimeout(r, 300));
-      expect(submitsOf(a.id)).toHaveLength(1);
+      expect(submitsOf(h, a.id)).toHaveLength(1);
       const timeline = ((await h.api('GET', `/v1/actions/${a.id}/timeline`)).body.items as Array<{ kind: string; message: string }>).map(
         (e) => e.message,
       );
@@ -67,7 +56,7 @@ for (const backend of storeHarnesses)
         await integrations.sweep();
         await new Promise((r) => setTimeout(r, 300));
         expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'staffed-desk', assignee: 'bob' });
-        expect(submitsOf(a.id)).toHaveLength(0);
+        expect(submitsOf(h, a.id)).toHaveLength(0);
         expect(await h.callout.store.listPendingSubmissions(10, a.id)).toEqual([]);
       } finally {
         integrations.start();
@@ -84,7 +73,7 @@ for (const backend of storeHarnesses)
         await integrations.sweep();
         await new Promise((r) => setTimeout(r, 300));
         expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'open-desk', assignee: 'amy' });
-        expect(submitsOf(a.id)).toHaveLength(0);
+        expect(submitsOf(h, a.id)).toHaveLength(0);
         // Nothing is left pending for a later sweep either.
         expect(await h.callout.store.listPendingSubmissions(10, a.id)).toEqual([]);
       } finally {
@@ -105,8 +94,8 @@ for (const backend of storeHarnesses)
         await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'second-desk' && x.assignee === null);
         await integrations.sweep();
         await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'second-desk');
-        for (let i = 0; i < 100 && submitsOf(a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-        expect(submitsOf(a.id)).toHaveLength(1);
+        for (let i = 0; i < 100 && submitsOf(h, a.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(submitsOf(h, a.id)).toHaveLength(1);
       } finally {
         integrations.start();
       }
@@ -145,7 +134,7 @@ for (const backend of storeHarnesses)
         expect(pickedUp).toBe(true);
         expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'in_progress', assignee: 'amy' });
         await new Promise((r) => setTimeout(r, 300));
-        expect(submitsOf(a.id)).toHaveLength(0);
+        expect(submitsOf(h, a.id)).toHaveLength(0);
       } finally {
         integrations.start();
       }

@@ -7,16 +7,12 @@
 // provider is the mock's, on loopback.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionType, connector, launch } from '../helpers/harness.ts';
-import { PROVIDER_FIELDS, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
-
-const mock = { keepBodies: true, callbackDelayMs: 40 };
+import { actionType, launch } from '../helpers/harness.ts';
+import { PROVIDER_FIELDS, openWithProvider, storeHarnesses, submitsOf, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: a task that lands on an integrated queue by itself`, () => {
     let h: StoreHarnessed;
-    const submitsOf = (id: string) =>
-      h.mock.log.filter((e) => e.path === '/provider/submit' && (e.body as { task?: string } | null)?.task === id);
     const log = async (id: string) =>
       (await h.api('GET', `/v1/actions/${id}/integration-log`)).body.items as Array<{ requestType: string; direction: string }>;
     const timeline = async (id: string): Promise<string[]> =>
@@ -30,16 +26,7 @@ for (const backend of storeHarnesses)
     };
 
     beforeAll(async () => {
-      h = await backend.open({ mock });
-      await connector(h, { auth: { type: 'none' } });
-      await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
-      await actionType(h, {
-        name: 'desk-submit',
-        connector: 'provider',
-        path: '/provider/submit',
-        fields: PROVIDER_FIELDS,
-        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-      });
+      h = await openWithProvider(backend);
       const q = await h.api('POST', '/v1/queues', { name: 'vendor-desk', integration: { connector: 'provider', onAssign: 'desk-submit' } });
       expect(q.status, JSON.stringify(q.body)).toBe(201);
       expect((await h.api('POST', '/v1/queues', { name: 'later-desk' })).status).toBe(201);
@@ -54,14 +41,14 @@ for (const backend of storeHarnesses)
       const a = await launch(h, 'to-desk');
       const task = await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'vendor-desk');
       expect(task).toMatchObject({ phase: 'awaiting_callback', assignee: null });
-      await until('the provider has it', () => submitsOf(a.id).length === 1);
+      await until('the provider has it', () => submitsOf(h, a.id).length === 1);
       expect((await log(a.id)).map((e) => [e.requestType, e.direction])).toEqual([['Submit Request', 'Out']]);
       expect(await timeline(a.id)).toContain('Submit Request sent to the provider (desk-submit)');
       // Sweeps (of this node or another) find nothing left to send.
       await h.callout.integrations!.sweep();
       await h.callout.integrations!.sweep();
       await new Promise((r) => setTimeout(r, 200));
-      expect(submitsOf(a.id)).toHaveLength(1);
+      expect(submitsOf(h, a.id)).toHaveLength(1);
     });
 
     it("an action of a case whose type names no queue fails onto the case's integrated queue and goes to the provider", async () => {
@@ -69,7 +56,7 @@ for (const backend of storeHarnesses)
       expect(kase.status, JSON.stringify(kase.body)).toBe(201);
       const a = await launch(h, 'plain', {}, { caseId: kase.body.id });
       await h.waitFor(a.id, (x) => x.state === 'waiting' && x.queue === 'vendor-desk');
-      await until('the provider has it', () => submitsOf(a.id).length === 1);
+      await until('the provider has it', () => submitsOf(h, a.id).length === 1);
       expect((await log(a.id)).map((e) => e.requestType)).toEqual(['Submit Request']);
     });
 
@@ -80,12 +67,12 @@ for (const backend of storeHarnesses)
         const a = await launch(h, 'to-desk');
         await h.waitFor(a.id, (x) => x.state === 'todo' && x.queue === 'vendor-desk');
         await new Promise((r) => setTimeout(r, 300));
-        expect(submitsOf(a.id)).toHaveLength(0);
+        expect(submitsOf(h, a.id)).toHaveLength(0);
         expect(await integrations.sweep()).toBeGreaterThanOrEqual(1);
         await h.waitFor(a.id, (x) => x.state === 'waiting');
-        await until('the provider has it', () => submitsOf(a.id).length === 1);
+        await until('the provider has it', () => submitsOf(h, a.id).length === 1);
         await integrations.sweep();
-        expect(submitsOf(a.id)).toHaveLength(1);
+        expect(submitsOf(h, a.id)).toHaveLength(1);
       } finally {
         integrations.start();
       }
@@ -100,11 +87,11 @@ for (const backend of storeHarnesses)
       expect((await h.api('POST', `/v1/actions/${a.id}/notes`, { note: 'looking into it' })).status).toBe(200);
       await h.callout.integrations!.sweep();
       await new Promise((r) => setTimeout(r, 300));
-      expect(submitsOf(a.id)).toHaveLength(0);
+      expect(submitsOf(h, a.id)).toHaveLength(0);
       expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'todo', queue: 'later-desk' });
       // A person's assignment is what sends it.
       expect((await h.api('POST', `/v1/actions/${a.id}/assign`, { queue: 'later-desk' })).status).toBe(200);
-      await until('the provider has it', () => submitsOf(a.id).length === 1);
+      await until('the provider has it', () => submitsOf(h, a.id).length === 1);
     });
   });
 
@@ -112,16 +99,7 @@ for (const backend of storeHarnesses)
   describe(`${backend.name}: a callback-mode action that timed out onto an integrated queue`, () => {
     let h: StoreHarnessed;
     beforeAll(async () => {
-      h = await backend.open({ mock });
-      await connector(h, { auth: { type: 'none' } });
-      await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
-      await actionType(h, {
-        name: 'desk-submit',
-        connector: 'provider',
-        path: '/provider/submit',
-        fields: PROVIDER_FIELDS,
-        body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-      });
+      h = await openWithProvider(backend);
       const q = await h.api('POST', '/v1/queues', { name: 'vendor-desk', integration: { connector: 'provider', onAssign: 'desk-submit' } });
       expect(q.status, JSON.stringify(q.body)).toBe(201);
       await actionType(h, {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/store.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { actionType, connector, startHarness, type Harness } from './harness.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema, withAdmin } from './pg.ts';
 
 export type HarnessOptions = NonNullable<Parameters<typeof startHarness>[0]>;
@@ -116,3 +116,26 @@ export const PROVIDER_FIELDS = {
   ExternalReference: { type: 'string', required: false },
   CaseData: { type: 'json', required: false },
 };
+
+/**
+ * A harness whose mock is also an integrated queue's provider: the connectors `vendor` and `provider`
+ * (no auth) and the Submit Request action type `desk-submit` (the mock's /provider/submit, which keeps
+ * the task and answers nothing more), for queues to name as `onAssign`.
+ */
+export async function openWithProvider(backend: StoreHarness): Promise<StoreHarnessed> {
+  const h = await backend.open({ mock: { keepBodies: true, callbackDelayMs: 40 } });
+  await connector(h, { auth: { type: 'none' } });
+  await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
+  await actionType(h, {
+    name: 'desk-submit',
+    connector: 'provider',
+    path: '/provider/submit',
+    fields: PROVIDER_FIELDS,
+    body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
+  });
+  return h;
+}
+
+/** The Submit Requests the mock provider of openWithProvider received for one task. */
+export const submitsOf = (h: Harness, taskId: string) =>
+  h.mock.log.filter((e) => e.path === '/provider/submit' && (e.body as { task?: string } | null)?.task === taskId);
