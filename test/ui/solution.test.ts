@@ -156,7 +156,10 @@ describe('a handed-back solution on the operator screens', () => {
     await panel.getByRole('button', { name: 'Decline solution' }).click();
     // The task is with the provider again: Waiting, and nothing left to accept or decline.
     await expect.poll(() => page.getByRole('heading', { level: 1 }).getByTestId('state').textContent()).toBe('Waiting');
-    expect(await page.getByTestId('why').textContent()).toContain('awaiting callback');
+    // A provider's task has no completion timeout: the line says what moves it, not nothing.
+    expect(await page.getByTestId('why').textContent()).toContain(
+      'awaiting callback, with no timeout: waits until the external system calls back or a person completes it',
+    );
     expect(await page.getByTestId('solution').count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
     await expect.poll(() => provider('/provider/reject').length, { timeout: 10_000 }).toBe(1);

@@ -90,7 +90,10 @@ export function whyLine(a: ActionView): string {
       case 'retry_scheduled':
         return `retry ${n + 1} of ${a.retry.max} at ${when(a.retry.nextRetryAt)}`;
       case 'awaiting_callback':
-        return `awaiting callback${a.timeoutAt ? `, times out ${when(a.timeoutAt)}` : ''}`;
+        // With no completion timeout it waits for ever: say so, and what moves it, rather than nothing.
+        return a.timeoutAt
+          ? `awaiting callback, times out ${when(a.timeoutAt)}`
+          : 'awaiting callback, with no timeout: waits until the external system calls back or a person completes it';
       default:
         return 'waiting';
     }
