@@ -62,7 +62,7 @@ export interface DocumentChange {
 export type ConfigChange =
   | DocumentChange
   | { kind: 'user'; row: UserRow; expectedRevision: number | null }
-  | { kind: 'queue'; row: QueueRow; expectedRevision: number | null }
+  | { kind: 'queue'; row: QueueRow; expectedRevision: number | null; releases?: readonly PendingRelease[] }
   | { kind: 'webhook'; row: WebhookSubscriptionRow; expectedRevision: number | null }
   | { kind: 'schedule'; row: ScheduleRow; expectedRevision: number | null };
 
@@ -481,8 +481,15 @@ export interface Store {
    */
   findQueue(name: string): Promise<QueueRow | undefined>;
   listQueues(): Promise<QueueRow[]>;
-  /** Guarded by revision; false when another writer got there first. */
-  updateQueue(row: QueueRow, expectedRevision: number): Promise<boolean>;
+  /**
+   * Guarded by revision; false when another writer got there first. `releases`: the members it takes
+   * off, recorded in the same transaction (one already pending for a holder and queue is replaced).
+   */
+  updateQueue(row: QueueRow, expectedRevision: number, releases?: readonly PendingRelease[]): Promise<boolean>;
+  /** Releases still pending recorded at or before `atOrBefore` (not fresh: their node may have stopped), oldest first. */
+  listPendingReleases(atOrBefore: number, limit: number): Promise<PendingRelease[]>;
+  /** The release is done with (its last page moved, or the holder is back on the queue); only while it is still the one read (its `at`). */
+  dropPendingRelease(r: Pick<PendingRelease, 'holder' | 'queue' | 'at'>): Promise<void>;
   /**
    * Allocates a To Do, unassigned task by its queue's rules in one transaction (as writeActions does
    * for actions landing on a queue); for callers that create tasks themselves (manual steps).
@@ -574,6 +581,21 @@ export interface Store {
    * `seen`, only while it is still the landing read (a landing since, on another queue, stays pending).
    */
   dropPendingSubmission(actionId: string, seen?: Pick<PendingSubmission, 'queue' | 'at'>): Promise<void>;
+}
+
+/**
+ * A member taken off a queue whose To Do tasks on it are still being given back to it (a page at a
+ * time): recorded with the queue's change, so a node that stops between pages leaves it to any node's sweep.
+ */
+export interface PendingRelease {
+  holder: string;
+  queue: string;
+  /** Who took them off (the tasks' timelines say so). */
+  by: string;
+  /** Said on each task's timeline. */
+  because: string;
+  /** When the queue changed. */
+  at: number;
 }
 
 /** A task waiting to be submitted to the provider of the queue it landed on. */

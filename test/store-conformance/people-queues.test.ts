@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { eachStore, T0, SECOND, launched, write } from './stores.ts';
+import { eachStore, T0, SECOND, HOUR, launched, write } from './stores.ts';
 import type { ActionRecord } from '../../src/lifecycle/action.ts';
 import type { Effect } from '../../src/lifecycle/transition.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -62,6 +62,52 @@ eachStore((ctx) => {
       expect(await store.updateQueue({ ...q, doc: { ...q.doc, allocation: 'none' }, revision: 2 }, 1)).toBe(true);
       expect(await store.updateQueue({ ...q, revision: 2 }, 1)).toBe(false);
       expect((await store.listQueues()).map((x) => x.name)).toContain(`q-${tag}`);
+    });
+
+    it("a member's release is recorded with the queue's change (not when its guard fails), replaced by a newer one, listed once not fresh and dropped only as read", async () => {
+      const name = `rq-${tag}`;
+      await queue(name, [`a-${tag}`, `b-${tag}`, `c-${tag}`], 'none');
+      const mine = async (atOrBefore: number) => (await store.listPendingReleases(atOrBefore, 100)).filter((r) => r.queue === name);
+      const release = (holder: string, at: number, by = 'admin') => ({
+        holder,
+        queue: name,
+        by,
+        because: `${holder} left queue ${name}`,
+        at,
+      });
+      const q = (await store.getQueue(name))!;
+      const off = (members: string[], revision: number, at: number) => ({ ...q, doc: { ...q.doc, members }, revision, updatedAt: at });
+
+      // The guard fails: neither the queue nor the release is written.
+      expect(await store.updateQueue(off([`b-${tag}`], 2, T0 + 5), 7, [release(`a-${tag}`, T0 + 5)])).toBe(false);
+      expect(await mine(T0 + HOUR)).toEqual([]);
+      expect(await store.updateQueue(off([`b-${tag}`], 2, T0 + 5), 1, [release(`a-${tag}`, T0 + 5), release(`c-${tag}`, T0 + 5)])).toBe(
+        true,
+      );
+      expect(await mine(T0 + HOUR)).toEqual([release(`a-${tag}`, T0 + 5), release(`c-${tag}`, T0 + 5)]);
+      // Fresh ones are left to their node.
+      expect(await mine(T0 + 4)).toEqual([]);
+
+      // Taken off again (through an import's write) before the first finished: the newer release replaces it.
+      await store.writeConfigs([
+        { kind: 'queue', row: off([], 3, T0 + 9), expectedRevision: 2, releases: [release(`a-${tag}`, T0 + 9, 'importer')] },
+      ]);
+      expect(await mine(T0 + HOUR)).toEqual([release(`c-${tag}`, T0 + 5), release(`a-${tag}`, T0 + 9, 'importer')]);
+      expect(await mine(T0 + 5)).toEqual([release(`c-${tag}`, T0 + 5)]);
+      expect((await store.listPendingReleases(T0 + HOUR, 1)).length).toBe(1);
+      // An import whose guard fails writes no release either.
+      await expect(
+        store.writeConfigs([{ kind: 'queue', row: off([], 4, T0 + 12), expectedRevision: 2, releases: [release(`b-${tag}`, T0 + 12)] }]),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect((await mine(T0 + HOUR)).map((r) => r.holder)).toEqual([`c-${tag}`, `a-${tag}`]);
+
+      // Dropped only as read: the older one's finish leaves the newer.
+      await store.dropPendingRelease({ holder: `a-${tag}`, queue: name, at: T0 + 5 });
+      expect((await mine(T0 + HOUR)).map((r) => r.holder)).toEqual([`c-${tag}`, `a-${tag}`]);
+      await store.dropPendingRelease({ holder: `a-${tag}`, queue: name, at: T0 + 9 });
+      await store.dropPendingRelease(release(`c-${tag}`, T0 + 5));
+      await store.dropPendingRelease(release(`c-${tag}`, T0 + 5));
+      expect(await mine(T0 + HOUR)).toEqual([]);
     });
   });
 

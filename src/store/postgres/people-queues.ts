@@ -1,7 +1,7 @@
 // Users and queues in the shared store: one statement each.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import type { QueueRow, UserRow } from '../types.ts';
+import type { PendingRelease, QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { nameTaken } from '../conflicts.ts';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -74,7 +74,13 @@ export async function listQueues(pool: Pool): Promise<QueueRow[]> {
   return (await pool.query('SELECT * FROM queues ORDER BY name')).rows.map((r) => queueFromRow(r as Record<string, unknown>));
 }
 
-export async function updateQueue(pool: Pool | PoolClient, q: QueueRow, expectedRevision: number): Promise<boolean> {
+/** Within the caller's transaction when `releases` are given (they are written only with the change). */
+export async function updateQueue(
+  pool: Pool | PoolClient,
+  q: QueueRow,
+  expectedRevision: number,
+  releases: readonly PendingRelease[] = [],
+): Promise<boolean> {
   const r = await pool.query('UPDATE queues SET doc = $1, revision = $2, updated_at = $3 WHERE name = $4 AND revision = $5', [
     JSON.stringify(q.doc),
     q.revision,
@@ -82,7 +88,31 @@ export async function updateQueue(pool: Pool | PoolClient, q: QueueRow, expected
     q.name,
     expectedRevision,
   ]);
-  return r.rowCount === 1;
+  if (r.rowCount !== 1) return false;
+  for (const x of releases)
+    await pool.query({ name: 'callout_record_release', text: RECORD_RELEASE, values: [x.holder, x.queue, x.by, x.because, x.at] });
+  return true;
+}
+
+// Taken off again before an earlier release finished: the newer one is what is left to do.
+const RECORD_RELEASE = `INSERT INTO pending_releases (holder, queue, released_by, because, at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (holder, queue) DO UPDATE SET released_by = excluded.released_by, because = excluded.because, at = excluded.at`;
+
+export async function listPendingReleases(pool: Pool, atOrBefore: number, limit: number): Promise<PendingRelease[]> {
+  const r = await pool.query<{ holder: string; queue: string; released_by: string; because: string; at: string }>({
+    name: 'callout_pending_releases',
+    text: 'SELECT holder, queue, released_by, because, at FROM pending_releases WHERE at <= $1 ORDER BY at, holder, queue LIMIT $2',
+    values: [atOrBefore, limit],
+  });
+  return r.rows.map((x) => ({ holder: x.holder, queue: x.queue, by: x.released_by, because: x.because, at: Number(x.at) }));
+}
+
+export async function dropPendingRelease(pool: Pool, r: Pick<PendingRelease, 'holder' | 'queue' | 'at'>): Promise<void> {
+  await pool.query({
+    name: 'callout_drop_pending_release',
+    text: 'DELETE FROM pending_releases WHERE holder = $1 AND queue = $2 AND at = $3',
+    values: [r.holder, r.queue, r.at],
+  });
 }
 
 /**

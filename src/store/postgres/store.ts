@@ -80,7 +80,7 @@ import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
 import * as integrationLog from './integration-log.ts';
-import type { IntegrationWrite, PendingSubmission } from '../types.ts';
+import type { IntegrationWrite, PendingRelease, PendingSubmission } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 import { notificationsPerUserOf } from '../notification-bound.ts';
@@ -412,7 +412,13 @@ export class PostgresStore implements Store {
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.pool, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.pool);
-  updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.pool, row, expectedRevision);
+  updateQueue = async (row: QueueRow, expectedRevision: number, releases: readonly PendingRelease[] = []): Promise<boolean> =>
+    releases.length === 0
+      ? people.updateQueue(this.pool, row, expectedRevision)
+      : inTransaction(this.pool, (client) => people.updateQueue(client, row, expectedRevision, releases));
+  listPendingReleases = async (atOrBefore: number, limit: number): Promise<PendingRelease[]> =>
+    people.listPendingReleases(this.pool, atOrBefore, limit);
+  dropPendingRelease = async (r: Pick<PendingRelease, 'holder' | 'queue' | 'at'>): Promise<void> => people.dropPendingRelease(this.pool, r);
   allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.pool, actionId, at);
   markNotificationRead = async (id: number, user: string, at: number): Promise<NotificationRow | undefined> =>
     markNotificationRead(this.pool, id, user, at);

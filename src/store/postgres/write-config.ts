@@ -57,7 +57,7 @@ async function writeOne(client: PoolClient, c: ConfigChange): Promise<boolean> {
     case 'user':
       return at === null ? (await people.insertUser(client, c.row), true) : people.updateUser(client, c.row, at);
     case 'queue':
-      return at === null ? (await people.insertQueue(client, c.row), true) : people.updateQueue(client, c.row, at);
+      return at === null ? (await people.insertQueue(client, c.row), true) : people.updateQueue(client, c.row, at, c.releases);
     case 'webhook':
       if (at !== null) return webhooks.updateWebhookSubscription(client, c.row, at);
       // An import identifies a subscription by its URL: one written since the file was planned is a conflict.

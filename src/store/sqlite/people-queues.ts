@@ -2,7 +2,7 @@
 
 import type Database from 'better-sqlite3';
 import { nameTaken } from '../conflicts.ts';
-import type { QueueRow, UserRow } from '../types.ts';
+import type { PendingRelease, QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { prepared } from './statements.ts';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -71,16 +71,39 @@ export function listQueues(db: Database.Database): QueueRow[] {
   return (prepared(db, 'SELECT * FROM queues ORDER BY name').all() as Record<string, unknown>[]).map(queueFromRow);
 }
 
-export function updateQueue(db: Database.Database, q: QueueRow, expectedRevision: number): boolean {
-  return (
+/** Within the caller's transaction when `releases` are given (they are written only with the change). */
+export function updateQueue(
+  db: Database.Database,
+  q: QueueRow,
+  expectedRevision: number,
+  releases: readonly PendingRelease[] = [],
+): boolean {
+  const changed =
     prepared(db, 'UPDATE queues SET doc = ?, revision = ?, updated_at = ? WHERE name = ? AND revision = ?').run(
       JSON.stringify(q.doc),
       q.revision,
       q.updatedAt,
       q.name,
       expectedRevision,
-    ).changes === 1
-  );
+    ).changes === 1;
+  if (changed) for (const r of releases) prepared(db, RECORD_RELEASE).run(r);
+  return changed;
+}
+
+// Taken off again before an earlier release finished: the newer one is what is left to do.
+const RECORD_RELEASE = `INSERT INTO pending_releases (holder, queue, released_by, because, at) VALUES (@holder, @queue, @by, @because, @at)
+ON CONFLICT (holder, queue) DO UPDATE SET released_by = excluded.released_by, because = excluded.because, at = excluded.at`;
+
+export function listPendingReleases(db: Database.Database, atOrBefore: number, limit: number): PendingRelease[] {
+  const rows = prepared(
+    db,
+    'SELECT holder, queue, released_by, because, at FROM pending_releases WHERE at <= ? ORDER BY at, holder, queue LIMIT ?',
+  ).all(atOrBefore, limit) as Array<{ holder: string; queue: string; released_by: string; because: string; at: number }>;
+  return rows.map((r) => ({ holder: r.holder, queue: r.queue, by: r.released_by, because: r.because, at: Number(r.at) }));
+}
+
+export function dropPendingRelease(db: Database.Database, r: Pick<PendingRelease, 'holder' | 'queue' | 'at'>): void {
+  prepared(db, 'DELETE FROM pending_releases WHERE holder = ? AND queue = ? AND at = ?').run(r.holder, r.queue, r.at);
 }
 
 /**

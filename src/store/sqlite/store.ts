@@ -84,7 +84,7 @@ import * as nodes from './nodes.ts';
 import * as heldBacklog from './held-backlog.ts';
 
 import * as integrationLog from './integration-log.ts';
-import type { IntegrationWrite, PendingSubmission } from '../types.ts';
+import type { IntegrationWrite, PendingRelease, PendingSubmission } from '../types.ts';
 import type { IntegrationLogEntry } from '../../integrated-queues/rules.ts';
 
 import { notificationsPerUserOf } from '../notification-bound.ts';
@@ -527,7 +527,11 @@ export class SqliteStore implements Store {
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.db, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.db);
-  updateQueue = async (row: QueueRow, expectedRevision: number): Promise<boolean> => people.updateQueue(this.db, row, expectedRevision);
+  updateQueue = async (row: QueueRow, expectedRevision: number, releases: readonly PendingRelease[] = []): Promise<boolean> =>
+    this.db.transaction(() => people.updateQueue(this.db, row, expectedRevision, releases)).immediate();
+  listPendingReleases = async (atOrBefore: number, limit: number): Promise<PendingRelease[]> =>
+    people.listPendingReleases(this.db, atOrBefore, limit);
+  dropPendingRelease = async (r: Pick<PendingRelease, 'holder' | 'queue' | 'at'>): Promise<void> => people.dropPendingRelease(this.db, r);
   allocateTask = async (actionId: string, at: number): Promise<AllocationOutcome | undefined> => allocateTask(this.db, actionId, at);
   markNotificationRead = async (id: number, user: string, at: number): Promise<NotificationRow | undefined> =>
     markNotificationRead(this.db, id, user, at);

@@ -53,7 +53,7 @@ function writeOne(db: Database.Database, c: ConfigChange): boolean {
     case 'user':
       return at === null ? (people.insertUser(db, c.row), true) : people.updateUser(db, c.row, at);
     case 'queue':
-      return at === null ? (people.insertQueue(db, c.row), true) : people.updateQueue(db, c.row, at);
+      return at === null ? (people.insertQueue(db, c.row), true) : people.updateQueue(db, c.row, at, c.releases);
     case 'webhook':
       if (at !== null) return webhooks.updateWebhookSubscription(db, c.row, at);
       // An import identifies a subscription by its URL: one written since the file was planned is a conflict.
