@@ -394,8 +394,11 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   const queuesBefore = new Map(changedQueues ? (await d.store.listQueues()).map((q) => [q.name, q] as const) : []);
   for (const c of changes)
     if (c.kind === 'user' && c.expectedRevision !== null) after.push(() => d.users.stored(usersBefore.get(c.row.name), c.row, by.actor));
-    else if (c.kind === 'queue' && c.expectedRevision !== null)
+    else if (c.kind === 'queue' && c.expectedRevision !== null) {
+      // Recorded with the import's write, so a node that stops before they are all given back leaves them to the sweep.
+      c.releases = d.queues.leaving(queuesBefore.get(c.row.name), c.row, by.actor);
       after.push(() => d.queues.stored(queuesBefore.get(c.row.name), c.row, by.actor));
+    }
   if (changes.length > 0) await d.store.writeConfigs(changes);
   // Stored: this node's registry takes the new documents, and updates take effect (held actions, retry policies).
   for (const c of changes) {

@@ -2,7 +2,7 @@
 // the allocation decides who gets each task that lands on the queue (src/store/allocation.ts, in the
 // store's transaction). The `integration` block is checked and stored here; it is acted on elsewhere.
 
-import type { QueueRow, Store } from '../store/types.ts';
+import type { PendingRelease, QueueRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import { NotFoundError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
 import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
@@ -48,18 +48,27 @@ export class QueueService {
     const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
     if (merged.integration === null) delete merged.integration;
     const row = this.rowOf(merged, await this.refs(), cur);
-    if (!(await this.d.store.updateQueue(row, cur.revision))) throw changedMeanwhile('Queue', cur.name, guard);
+    if (!(await this.d.store.updateQueue(row, cur.revision, this.leaving(cur, row, by)))) throw changedMeanwhile('Queue', cur.name, guard);
     await this.stored(cur, row, by);
     return queueView(row);
   }
 
-  /** A queue changed (here, or by an imported file): the members who left it give back its To Do tasks. */
-  async stored(before: QueueRow | undefined, after: QueueRow, by: string): Promise<void> {
-    if (!before) return;
+  /**
+   * The members `after` takes off the queue, as releases to record with its change (updateQueue, or an
+   * import's write): a node that stops before their tasks are all given back leaves them to any node's sweep.
+   */
+  leaving(before: QueueRow | undefined, after: QueueRow, by: string): PendingRelease[] {
+    if (!before || !this.d.tasks) return [];
     const stays = new Set(queueMembers(after));
-    for (const m of queueMembers(before))
-      if (!stays.has(m))
-        await this.d.tasks?.release(m, by, { queue: after.name, inProgress: false, because: `${m} left queue ${after.name}` });
+    return queueMembers(before)
+      .filter((m) => !stays.has(m))
+      .map((m) => ({ holder: m, queue: after.name, by, because: `${m} left queue ${after.name}`, at: after.updatedAt }));
+  }
+
+  /** A queue changed (here, or by an imported file, either recording `leaving`): the members who left it give back its To Do tasks. */
+  async stored(before: QueueRow | undefined, after: QueueRow, by: string): Promise<void> {
+    for (const r of this.leaving(before, after, by))
+      await this.d.tasks?.release(r.holder, by, { queue: r.queue, inProgress: false, because: r.because, recorded: r.at });
   }
 
   /** The queue a route names: found ignoring case (names are unique so), answered with its stored name. */

@@ -4,7 +4,7 @@
 import { ConflictError, InvalidStateError, Problems, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
-import type { Store } from '../store/types.ts';
+import type { PendingRelease, Store } from '../store/types.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -16,6 +16,8 @@ import { queueMembers } from '../store/allocation.ts';
 
 /** Tasks moved back to their queues before the change that releases them answers; the rest right after it, a page at a time. */
 const RELEASE_PAGE = 200;
+/** Pending releases (members who left a queue) a sweep looks at; each moves a page at most, and a sweep moves a page in all. */
+const RELEASES_PER_SWEEP = 20;
 
 export interface Release {
   /** Only tasks on this queue (a member who left it); every queue when absent (a person disabled). */
@@ -29,6 +31,11 @@ export interface Release {
    * people, nothing sent to the provider. Left with a member who leaves such a queue, as before.
    */
   integrated?: boolean;
+  /**
+   * The `at` of this release's pending record (a member who left a queue: QueueService records it with
+   * the queue's change), dropped once the last page is done or the holder is back on the queue.
+   */
+  recorded?: number;
 }
 
 export interface TaskServiceDeps {
@@ -42,8 +49,13 @@ export interface TaskServiceDeps {
   releasePage?: number;
   /** Runs a release's later pages; @default setImmediate. A node that stops before they run leaves them to the sweep. */
   later?: (fn: () => void) => void;
-  /** How often to look for tasks still with disabled users (a node stopped while giving them back). @default 5000 */
+  /** How often to look for tasks still with disabled users or members who left a queue (a node stopped while giving them back). @default 5000 */
   sweepIntervalMs?: number;
+  /**
+   * How long a member's pending release is left to the node that started it (which normally finishes it
+   * in moments) before a sweep takes it up too. @default 10000
+   */
+  releaseFreshMs?: number;
 }
 
 export class TaskService {
@@ -72,6 +84,33 @@ export class TaskService {
 
   /** One page of `holder`'s tasks in `state`, newest first; the next page after this one answers. */
   private async releasePage(holder: string, by: string, r: Release, state: 'todo' | 'in_progress', before?: string): Promise<number> {
+    const p = await this.movePage(holder, by, r, state, before);
+    if (p.next !== undefined) {
+      const next = p.next;
+      (this.d.later ?? setImmediate)(
+        () =>
+          void this.releasePage(holder, by, r, state, next).catch((err: unknown) =>
+            this.d.logger?.warn(
+              { err, holder },
+              'moving the tasks of a person back to their queues stopped; making the change again goes on',
+            ),
+          ),
+      );
+    } else if (p.back || state === 'in_progress' || !r.inProgress) await this.settled(holder, r);
+    return p.moved;
+  }
+
+  /**
+   * One page of `holder`'s tasks in `state` (after `before`), each given back unless the holder is back
+   * (`back`: the rest stays theirs). `next`: the page was full, so more may follow after it; `read`: its length.
+   */
+  private async movePage(
+    holder: string,
+    by: string,
+    r: Release,
+    state: 'todo' | 'in_progress',
+    before?: string,
+  ): Promise<{ moved: number; read: number; next?: string; back?: true }> {
     const page = await this.d.store.listActions({
       assignee: holder,
       state,
@@ -83,7 +122,7 @@ export class TaskService {
     const integrated = new Map<string, boolean>();
     for (const a of page) {
       // Enabled again, or back on the queue, meanwhile (the later pages run after the change answered): the rest stays theirs.
-      if (!(await this.stillGoes(holder, r.queue))) return moved;
+      if (!(await this.stillGoes(holder, r.queue))) return { moved, read: page.length, back: true };
       if (a.queue === null) continue;
       // A member leaving an integrated queue keeps its tasks, as before a release could skip the provider.
       if (!r.integrated) {
@@ -92,17 +131,13 @@ export class TaskService {
       }
       if (await this.giveBack(a, by, r.because)) moved++;
     }
-    if (page.length === this.page)
-      (this.d.later ?? setImmediate)(
-        () =>
-          void this.releasePage(holder, by, r, state, page.at(-1)!.id).catch((err: unknown) =>
-            this.d.logger?.warn(
-              { err, holder },
-              'moving the tasks of a person back to their queues stopped; making the change again goes on',
-            ),
-          ),
-      );
-    return moved;
+    return { moved, read: page.length, ...(page.length === this.page ? { next: page.at(-1)!.id } : {}) };
+  }
+
+  /** A member's release is over (its last page done, or they are back on the queue): its record goes. */
+  private async settled(holder: string, r: Release): Promise<void> {
+    if (r.recorded !== undefined && r.queue !== undefined)
+      await this.d.store.dropPendingRelease({ holder, queue: r.queue, at: r.recorded });
   }
 
   /** Whether `holder` still cannot do the work given back: still disabled (or gone); with `queue`, still off it. */
@@ -133,8 +168,9 @@ export class TaskService {
   private running = false;
 
   /**
-   * Looks now, and every `sweepIntervalMs`, for open tasks still with a disabled user and gives them
-   * back (sweep): what a node that stopped while releasing them left is moved by any node within seconds.
+   * Looks now, and every `sweepIntervalMs`, for open tasks still with a disabled user, and for members'
+   * releases left pending, and gives them back (sweep): what a node that stopped while releasing them
+   * left is moved by any node within seconds.
    */
   start(): void {
     if (this.running || !this.d.clock) return;
@@ -155,7 +191,10 @@ export class TaskService {
         // A full page: more may be waiting, looked at once; otherwise at the next interval.
         (n) => (n.full && n.moved > 0 ? 0 : (this.d.sweepIntervalMs ?? 5000)),
         (err: unknown) => {
-          this.d.logger?.warn({ err }, "giving back disabled users' tasks failed; the next sweep tries again");
+          this.d.logger?.warn(
+            { err },
+            'giving back the tasks of disabled users or of members who left a queue failed; the next sweep tries again',
+          );
           return this.d.sweepIntervalMs ?? 5000;
         },
       );
@@ -168,7 +207,8 @@ export class TaskService {
   /**
    * One page of open tasks still with disabled users, each given back to its queue as release() does
    * (integrated queues included, nothing sent to their providers); one indexed query when there are none.
-   * `full`: the page was full, so more may be waiting.
+   * Then a page of the To Do tasks of members' releases left pending (not fresh: see `releaseFreshMs`).
+   * `full`: a page was full, so more may be waiting.
    */
   async sweep(): Promise<{ moved: number; full: boolean }> {
     const page = await this.d.store.listTasksOfDisabledUsers(this.page);
@@ -178,7 +218,43 @@ export class TaskService {
       if (!(await this.stillGoes(a.assignee!))) continue;
       if (await this.giveBack(a, 'system', `${a.assignee!} was disabled`)) moved++;
     }
-    return { moved, full: page.length === this.page };
+    const released = await this.sweepReleases();
+    return { moved: moved + released.moved, full: page.length === this.page || released.full };
+  }
+
+  /**
+   * Members' releases whose node may have stopped between pages: a page of each (a page in all), as
+   * the node would have moved it; a release whose last page is done, or whose holder is back, is dropped.
+   * Another node working the same one is harmless: each task's move is guarded by the task as read.
+   */
+  private async sweepReleases(): Promise<{ moved: number; full: boolean }> {
+    const now = this.d.clock?.now() ?? Date.now();
+    const pending = await this.d.store.listPendingReleases(now - (this.d.releaseFreshMs ?? 10_000), RELEASES_PER_SWEEP);
+    let moved = 0;
+    let looked = 0;
+    let full = pending.length === RELEASES_PER_SWEEP;
+    for (const p of pending) {
+      if (looked >= this.page) return { moved, full: true };
+      const n = await this.sweepRelease(p);
+      moved += n.moved;
+      looked += n.looked;
+      if (n.more) full = true;
+    }
+    return { moved, full };
+  }
+
+  /** One page of a pending release, from the first: those moved are no longer the holder's. */
+  private async sweepRelease(p: PendingRelease): Promise<{ moved: number; looked: number; more: boolean }> {
+    const q = await this.d.store.getQueue(p.queue);
+    // Gone, or integrated with a provider (the member keeps those tasks), or the holder is back: nothing to move.
+    if (q === undefined || q.doc.integration || queueMembers(q).includes(p.holder)) {
+      await this.d.store.dropPendingRelease(p);
+      return { moved: 0, looked: 0, more: false };
+    }
+    const r: Release = { queue: p.queue, inProgress: false, because: p.because, recorded: p.at };
+    const page = await this.movePage(p.holder, p.by, r, 'todo');
+    if (page.next === undefined) await this.settled(p.holder, r);
+    return { moved: page.moved, looked: page.read, more: page.next !== undefined };
   }
 
   /**
