@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, Problems, ValidationError, checkSettingsTag, type SettingsGuard } from '../errors.ts';
 import { settingsTag } from '../api/if-match.ts';
 import { isObject } from '../validation/check.ts';
-import { uuidv7 } from '../ids.ts';
+import { stableJson, uuidv7 } from '../ids.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { ScheduleRow, ScheduleTick } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
@@ -200,6 +200,11 @@ export class ScheduleService {
       p.throwIfAny();
       return { process: l.process, title: l.title, data: l.data, owner: l.owner };
     }
+    // The stored launch kept as it is (a pause, a rename, a new cron): not checked again, as its owner
+    // above is not. Its action type may have come to need more input since, and a schedule whose every
+    // tick now fails must still be pausable without first mending its input.
+    if (before !== undefined && l.actionType === before.actionType && stableJson(l.input) === stableJson(before.input ?? {}))
+      return { actionType: l.actionType, input: l.input };
     const type = await refs.actionTypes.actionType(l.actionType).catch((e: unknown) => {
       if (e instanceof NotFoundError)
         throw new ValidationError([{ field: 'launch.actionType', message: `no action type ${JSON.stringify(l.actionType)} exists` }]);

@@ -343,6 +343,25 @@ for (const backend of storeHarnesses)
         expect((await h.api('PATCH', `/v1/schedules/${id}`, { paused: false }, { ...builder, 'if-match': etag })).status).toBe(404);
       });
 
+      it('a schedule whose action type came to need more input since can still be paused', async () => {
+        await actionType(h, { name: 'grows', path: '/ok' });
+        const r = await h.api(
+          'POST',
+          '/v1/schedules',
+          { name: 's-grows', cron: '0 8 * * *', launch: { actionType: 'grows', input: {} } },
+          builder,
+        );
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        // A builder makes the type need a Queue: the schedule's stored input no longer launches it.
+        expect((await h.api('PATCH', '/v1/action-types/grows', { path: '/ok/{{ Queue }}' }, builder)).status).toBe(200);
+        const paused = await h.api('PATCH', `/v1/schedules/${r.body.id}`, { paused: true }, builder);
+        expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+        expect(paused.body).toMatchObject({ paused: true, nextRunAt: null });
+        // A change to its launch is checked against the type as it now is.
+        const bad = await h.api('PATCH', `/v1/schedules/${r.body.id}`, { launch: { actionType: 'grows', input: { Other: 1 } } }, builder);
+        expect(bad.status).toBe(422);
+      });
+
       it('operators cannot change schedules', async () => {
         const { id } = await create('s-roles');
         expect((await h.api('PATCH', `/v1/schedules/${id}`, { paused: true }, olga)).status).toBe(403);
