@@ -48,9 +48,10 @@ export class CaseTaskService {
       const prior = await this.findLaunch(opts.idempotencyKey, request!);
       if (prior) {
         // The first request may have stopped between the insert and the submission (its node died):
-        // the repeat submits it. The rules send a Submit Request once, so one already sent is not sent again.
+        // the repeat submits it, only while its insert's submission is still pending. A task sent,
+        // acknowledged and handed back since is To Do again, and must not go to the provider again.
         if (body.assignee === undefined && prior.state === 'todo') {
-          await this.submit(prior.id);
+          await this.submit(prior.id, true);
           const now = await this.d.store.getAction(prior.id);
           if (now) return { task: await this.d.actions.view(now), created: false };
         }
@@ -150,13 +151,15 @@ export class CaseTaskService {
 
   /**
    * On a queue integrated with a provider a task given to no one goes to it as a step's task does
-   * (its Submit Request, sent once however often this runs). A failure is logged, not answered: the task exists,
+   * (its Submit Request, sent once however often this runs; with `pendingOnly`, only while its insert's
+   * submission is still pending). A failure is logged, not answered: the task exists,
    * and its insert left it pending a submission, which an integration sweep sends (as after a node that stopped here).
    */
-  private async submit(id: string): Promise<void> {
+  private async submit(id: string, pendingOnly = false): Promise<void> {
     const integrations = this.d.engine.integrations;
     if (integrations === null) return;
     try {
+      if (pendingOnly) return await integrations.submitPending(id);
       const task = await this.d.store.getAction(id);
       if (task) await integrations.taskCreated(task);
     } catch (err) {

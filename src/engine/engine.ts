@@ -763,6 +763,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   integrations: {
     intercept(id: string, event: ActionEvent): Promise<ActionRecord | undefined>;
     taskCreated(task: ActionRecord): Promise<void>;
+    submitPending(actionId: string): Promise<void>;
   } | null = null;
 
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */

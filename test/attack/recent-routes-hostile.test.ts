@@ -171,6 +171,34 @@ for (const backend of storeHarnesses)
         return { id: r.body.id, url: submits().find((s) => s.task === r.body.id)!.callbackUrl };
       }
 
+      it('a task added with a key and repeated after the provider handed it back is not sent to the provider again', async () => {
+        const c = await newCase();
+        const add = () =>
+          h.api(
+            'POST',
+            `/v1/cases/${c}/tasks`,
+            { title: 'once to the provider', queue: 'vendor-desk' },
+            { ...olga, 'idempotency-key': 'iq-1' },
+          );
+        const first = await add();
+        expect(first.status, JSON.stringify(first.body)).toBe(201);
+        const id = first.body.id as string;
+        for (let i = 0; !submits().some((s) => s.task === id) && i < 300; i++) await new Promise((res) => setTimeout(res, 50));
+        const url = submits().find((s) => s.task === id)!.callbackUrl;
+        expect((await post(`${url}/acknowledge`, { externalReference: 'IQ-1' })).status).toBe(200);
+        expect((await post(`${url}/hand-back`, { resolution: 'solved', solution: 'Done on our side' })).status).toBe(200);
+        const back = (await h.api('GET', `/v1/actions/${id}`)).body;
+        expect(back).toMatchObject({ state: 'todo', reason: 'updated_by_integration' });
+        // The client repeats its request (a lost answer): the first task, as it now is, and nothing sent.
+        const again = await add();
+        expect(again.status, JSON.stringify(again.body)).toBe(200);
+        expect(again.body).toMatchObject({ id, state: 'todo', solution: { solution: 'Done on our side' } });
+        await new Promise((res) => setTimeout(res, 200));
+        expect(submits().filter((s) => s.task === id)).toHaveLength(1);
+        const log = (await h.api('GET', `/v1/actions/${id}/integration-log`)).body.items as Array<{ requestType: string }>;
+        expect(log.filter((e) => e.requestType === 'Submit Request')).toHaveLength(1);
+      });
+
       it('refuses hostile bodies on acknowledge, messages and hand-back', async () => {
         const { url } = await providerTask();
         for (const sub of ['acknowledge', 'messages', 'hand-back'])
