@@ -56,60 +56,62 @@ describe('accessibility of the main screens', () => {
     await h?.close();
   });
 
-  it('has no serious or critical axe violations on any main screen, light or dark', async () => {
+  // One test per screen and scheme, so a slow machine meets each test's timeout and a failure names its screen.
+  let page: Page;
+  it('sign-in', async () => {
     await b.context.clearCookies();
     const signIn = await b.context.newPage();
     await signIn.goto(`${h.url}/ui/work`);
     await check(signIn, 'sign-in');
     await signIn.close();
-
-    const page = await signedIn(b, h, h.adminKey);
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      const shot = (name: string): string => (scheme === 'light' ? name : `${name}-dark`);
-      await page.goto(`${h.url}/ui/work`);
-      await page.locator('table.actions tbody tr').first().waitFor();
-      await check(page, shot('work'));
-      // The bulk replay screen with its preview and the confirmation open (light and dark).
-      await page.goto(`${h.url}/ui/replays?actionType=charge-cost-centre`);
-      await page.getByRole('button', { name: 'Run…' }).click();
-      await page.getByRole('button', { name: /^Retry \d+ action/ }).waitFor();
-      await check(page, shot('replays'));
-      if (scheme === 'dark') continue;
-      await page.goto(`${h.url}/ui/work?state=waiting`);
-      await page.locator('table.actions tbody tr').first().waitFor();
-      await check(page, 'work-filtered');
-      await page.goto(`${h.url}/ui/actions/${failing}`);
-      await page.getByTestId('error-bar').waitFor();
-      await page.locator('.timeline li').first().waitFor();
-      await check(page, 'action');
-      await page.goto(`${h.url}/ui/cases/${caseId}`);
-      await page.getByText('Escalated: order-desk').waitFor();
-      await check(page, 'case');
-      await page.goto(`${h.url}/ui/notifications`);
-      await page.locator('.timeline li').first().waitFor();
-      await check(page, 'notifications');
-      await page.goto(`${h.url}/ui/dashboard`);
-      await page.locator('figure svg').first().waitFor();
-      await check(page, 'dashboard');
-      await page.goto(`${h.url}/ui/connectors`);
-      await page.locator('tbody tr').first().waitFor();
-      await check(page, 'connectors');
-      await page.goto(`${h.url}/ui/connectors/vendor`);
-      await page.getByLabel('Base URL').waitFor();
-      await check(page, 'connector');
-      await page.goto(`${h.url}/ui/action-types`);
-      await page.locator('tbody tr').first().waitFor();
-      await check(page, 'action-types');
-      await page.goto(`${h.url}/ui/action-types/create-ticket`);
-      await page.getByTestId('parsed-fields').locator('tr[data-field="Title"]').waitFor();
-      await check(page, 'action-type');
-      await page.goto(`${h.url}/ui/api-keys`);
-      await check(page, 'api-keys');
-      await page.goto(`${h.url}/ui/config`);
-      await check(page, 'config');
-    }
+    page = await signedIn(b, h, h.adminKey);
   });
+
+  const screens: { name: string; path: () => string; ready: (p: Page) => Promise<unknown>; dark?: true }[] = [
+    { name: 'work', path: () => '/ui/work', ready: (p) => p.locator('table.actions tbody tr').first().waitFor(), dark: true },
+    {
+      // The bulk replay screen with its preview and the confirmation open.
+      name: 'replays',
+      path: () => '/ui/replays?actionType=charge-cost-centre',
+      ready: async (p) => {
+        await p.getByRole('button', { name: 'Run…' }).click();
+        await p.getByRole('button', { name: /^Retry \d+ action/ }).waitFor();
+      },
+      dark: true,
+    },
+    { name: 'work-filtered', path: () => '/ui/work?state=waiting', ready: (p) => p.locator('table.actions tbody tr').first().waitFor() },
+    {
+      name: 'action',
+      path: () => `/ui/actions/${failing}`,
+      ready: async (p) => {
+        await p.getByTestId('error-bar').waitFor();
+        await p.locator('.timeline li').first().waitFor();
+      },
+    },
+    { name: 'case', path: () => `/ui/cases/${caseId}`, ready: (p) => p.getByText('Escalated: order-desk').waitFor() },
+    { name: 'notifications', path: () => '/ui/notifications', ready: (p) => p.locator('.timeline li').first().waitFor() },
+    { name: 'dashboard', path: () => '/ui/dashboard', ready: (p) => p.locator('figure svg').first().waitFor() },
+    { name: 'connectors', path: () => '/ui/connectors', ready: (p) => p.locator('tbody tr').first().waitFor() },
+    { name: 'connector', path: () => '/ui/connectors/vendor', ready: (p) => p.getByLabel('Base URL').waitFor() },
+    { name: 'action-types', path: () => '/ui/action-types', ready: (p) => p.locator('tbody tr').first().waitFor() },
+    {
+      name: 'action-type',
+      path: () => '/ui/action-types/create-ticket',
+      ready: (p) => p.getByTestId('parsed-fields').locator('tr[data-field="Title"]').waitFor(),
+    },
+    { name: 'api-keys', path: () => '/ui/api-keys', ready: async () => {} },
+    { name: 'config', path: () => '/ui/config', ready: async () => {} },
+  ];
+  for (const scheme of ['light', 'dark'] as const)
+    for (const s of screens.filter((x) => scheme === 'light' || x.dark)) {
+      const shot = scheme === 'light' ? s.name : `${s.name}-dark`;
+      it(`${shot}: no serious or critical axe violations`, async () => {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.goto(`${h.url}${s.path()}`);
+        await s.ready(page);
+        await check(page, shot);
+      });
+    }
 
   it('the check itself catches a violation (an unlabelled input, text without contrast)', async () => {
     const page = await signedIn(b, h, h.adminKey);
