@@ -15,5 +15,9 @@ export default defineConfig({
     // Integration tests start servers and child processes; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,
+    // A worker keeps its modules from one file to the next (each file still starts its own servers and
+    // stores): importing the engine, Fastify and the drivers afresh for every file was a quarter of
+    // the suite's CPU. Files clean up what they change in process.env; none mocks modules.
+    isolate: false,
   },
 });

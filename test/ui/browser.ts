@@ -1,10 +1,9 @@
-// Debian's chromium driven by playwright-core for the UI tests: a fresh profile per launch, the
-// flags that keep it quiet on a CI machine, and no skipping: a missing browser fails the tests.
+// Debian's chromium driven by playwright-core for the UI tests: one browser per test worker (the suite
+// keeps a worker's modules from file to file), a fresh context (cookies, storage) per launchBrowser,
+// the flags that keep it quiet on a CI machine, and no skipping: a missing browser fails the tests.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Harness } from '../helpers/harness.ts';
 
@@ -15,22 +14,41 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+// Starting Chromium costs about two seconds; a context costs milliseconds. Playwright closes the
+// browser when the worker exits.
+let shared: Promise<Chromium> | undefined;
+
+function chromiumOnce(): Promise<Chromium> {
   if (!existsSync(CHROMIUM))
     throw new Error(`chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this) or set CALLOUT_CHROMIUM`);
-  const profile = mkdtempSync(join(tmpdir(), 'callout-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
+  if (!shared) {
+    const launching = chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+    shared = launching;
+    // One that crashed or failed to start is started again by the next file.
+    void launching.then(
+      (b) => b.on('disconnected', () => shared === launching && (shared = undefined)),
+      () => shared === launching && (shared = undefined),
+    );
+  }
+  return shared;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const context = await (
+    await chromiumOnce()
+  ).newContext({
     viewport: { width: 1280, height: 860 },
     timezoneId: 'UTC',
     locale: 'en-GB',
@@ -40,7 +58,6 @@ export async function launchBrowser(): Promise<Browser> {
     context,
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
