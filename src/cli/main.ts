@@ -5,18 +5,15 @@ import { Command } from 'commander';
 import { ENVIRONMENT_HELP, readSettings, type SettingFlags } from '../settings.ts';
 import { SetupError, ValidationError } from '../errors.ts';
 import { startupProblem } from './startup-errors.ts';
-import { serve } from './serve.ts';
-import { demo } from './demo.ts';
-import { bulkLaunchCommand, type BulkCommandFlags } from './bulk.ts';
-import { openStore } from './open-store.ts';
+import type { BulkCommandFlags } from './bulk.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serialize } from '../config-files/service.ts';
-import { parseConfigText } from '../config-files/yaml-reader.ts';
-import { Callout } from '../callout.ts';
-import { createLogger } from '../logger.ts';
+import type { Callout } from '../callout.ts';
 import type { Settings } from '../settings.ts';
+
+// Each command imports what it runs when it runs: `--help`, `--version` and `bulk-launch` (an HTTP
+// client) do not load the engine, the server and the store drivers, which cost a second or more.
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,7 +38,7 @@ withSettings(program.command('serve').description('run the API and the engine'))
   .option('--api-rate-limit <n>', 'requests a minute per API key (CALLOUT_API_RATE_LIMIT, default 6000)')
   .option('--takeover-after <duration>', "how long before a dead node's work is taken over (CALLOUT_TAKEOVER_AFTER, default 10s)")
   .addHelpText('after', ENVIRONMENT_HELP)
-  .action(async (flags: SettingFlags) => serve(readSettings(flags)));
+  .action(async (flags: SettingFlags) => (await import('./serve.ts')).serve(readSettings(flags)));
 
 const DEMO_DATA_DIR = './callout-demo';
 
@@ -50,7 +47,7 @@ withSettings(program.command('demo').description('run Callout with a built-in mo
   .addHelpText('after', `\nThe demo's store is ${DEMO_DATA_DIR} unless --data-dir or CALLOUT_DATA_DIR names another.`)
   .action(async (flags: SettingFlags & { launch: boolean }) =>
     // A folder of its own by default: the demo's connectors, keys and users never land in the installation `serve` runs.
-    demo(
+    (await import('./demo.ts')).demo(
       readSettings({ ...flags, dataDir: flags.dataDir ?? (process.env.CALLOUT_DATA_DIR || DEMO_DATA_DIR), allowPrivateNetworks: true }),
       {
         launch: flags.launch,
@@ -60,6 +57,11 @@ withSettings(program.command('demo').description('run Callout with a built-in mo
 
 /** Callout without the engine or the API, for one-off commands. */
 async function openCallout(s: Settings): Promise<Callout> {
+  const [{ Callout }, { createLogger }, { openStore }] = await Promise.all([
+    import('../callout.ts'),
+    import('../logger.ts'),
+    import('./open-store.ts'),
+  ]);
   const logger = createLogger({ level: 'warn' });
   return Callout.open({
     store: await openStore(s, logger),
@@ -72,6 +74,7 @@ async function openCallout(s: Settings): Promise<Callout> {
 }
 
 withStore(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
+  const [{ createLogger }, { openStore }] = await Promise.all([import('../logger.ts'), import('./open-store.ts')]);
   const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
   const applied = await store.migrate().finally(() => store.close());
   console.log(applied.length === 0 ? `the ${store.kind} store is up to date` : `migrated the ${store.kind} store: ${applied.join(', ')}`);
@@ -86,6 +89,7 @@ withStore(
 )
   .option('--format <format>', 'yaml or json', 'yaml')
   .action(async (flags: SettingFlags & { format: string }) => {
+    const { serialize } = await import('../config-files/service.ts');
     const callout = await openCallout(readSettings(flags));
     try {
       if (flags.format !== 'yaml' && flags.format !== 'json')
@@ -102,6 +106,7 @@ withStore(program.command('import <file>').description('create or update the con
     '\nConnectors on loopback or private addresses need CALLOUT_ALLOW_PRIVATE_NETWORKS=1, as with serve; secrets come from the $env references the file names.',
   )
   .action(async (file: string, flags: SettingFlags) => {
+    const { parseConfigText } = await import('../config-files/yaml-reader.ts');
     const callout = await openCallout(readSettings(flags));
     try {
       const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
@@ -121,7 +126,7 @@ program
   .option('--url <url>', 'the Callout API (CALLOUT_URL, default http://localhost:3000)')
   .option('--key <key>', 'an API key with the operator or integration role (CALLOUT_API_KEY is safer: flags show in `ps`)')
   .action(async (file: string, flags: BulkCommandFlags) => {
-    process.exitCode = await bulkLaunchCommand(file, flags);
+    process.exitCode = await (await import('./bulk.ts')).bulkLaunchCommand(file, flags);
   });
 
 program
