@@ -38,22 +38,26 @@ withSettings(program.command('serve').description('run the API and the engine'))
   .option('--api-rate-limit <n>', 'requests a minute per API key (CALLOUT_API_RATE_LIMIT, default 6000)')
   .option('--takeover-after <duration>', "how long before a dead node's work is taken over (CALLOUT_TAKEOVER_AFTER, default 10s)")
   .addHelpText('after', ENVIRONMENT_HELP)
-  .action(async (flags: SettingFlags) => (await import('./serve.ts')).serve(readSettings(flags)));
+  .action(async (flags: SettingFlags) => {
+    // The settings first: a mistake in one is named before the server's modules are loaded.
+    const settings = readSettings(flags);
+    await (await import('./serve.ts')).serve(settings);
+  });
 
 const DEMO_DATA_DIR = './callout-demo';
 
 withSettings(program.command('demo').description('run Callout with a built-in mock external system and example actions'), DEMO_DATA_DIR)
   .option('--no-launch', 'seed the example configuration without launching actions')
   .addHelpText('after', `\nThe demo's store is ${DEMO_DATA_DIR} unless --data-dir or CALLOUT_DATA_DIR names another.`)
-  .action(async (flags: SettingFlags & { launch: boolean }) =>
+  .action(async (flags: SettingFlags & { launch: boolean }) => {
     // A folder of its own by default: the demo's connectors, keys and users never land in the installation `serve` runs.
-    (await import('./demo.ts')).demo(
-      readSettings({ ...flags, dataDir: flags.dataDir ?? (process.env.CALLOUT_DATA_DIR || DEMO_DATA_DIR), allowPrivateNetworks: true }),
-      {
-        launch: flags.launch,
-      },
-    ),
-  );
+    const settings = readSettings({
+      ...flags,
+      dataDir: flags.dataDir ?? (process.env.CALLOUT_DATA_DIR || DEMO_DATA_DIR),
+      allowPrivateNetworks: true,
+    });
+    await (await import('./demo.ts')).demo(settings, { launch: flags.launch });
+  });
 
 /** Callout without the engine or the API, for one-off commands. */
 async function openCallout(s: Settings): Promise<Callout> {
@@ -74,8 +78,9 @@ async function openCallout(s: Settings): Promise<Callout> {
 }
 
 withStore(program.command('migrate').description('create or update the store schema, then exit')).action(async (flags: SettingFlags) => {
+  const settings = readSettings(flags);
   const [{ createLogger }, { openStore }] = await Promise.all([import('../logger.ts'), import('./open-store.ts')]);
-  const store = await openStore(readSettings(flags), createLogger({ level: 'warn' }));
+  const store = await openStore(settings, createLogger({ level: 'warn' }));
   const applied = await store.migrate().finally(() => store.close());
   console.log(applied.length === 0 ? `the ${store.kind} store is up to date` : `migrated the ${store.kind} store: ${applied.join(', ')}`);
 });
