@@ -31,6 +31,22 @@ function cli(args: string[], env: Record<string, string>): { status: number | nu
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** cli() without blocking this process: several at once, and a server under test here goes on answering. */
+function cliAsync(args: string[], env: Record<string, string>): Promise<ReturnType<typeof cli>> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 it("serve --help names every setting of the README's table, by flag or in its list of environment variables", () => {
   const r = cli(['serve', '--help'], {});
   expect(r.status).toBe(0);
@@ -119,19 +135,22 @@ it('export writes YAML without secrets, and import creates the same configuratio
   expect(JSON.parse(again.stdout).connectors.unchanged).toEqual(['crm']);
 });
 
-it('a bad setting stops the server with the setting named', () => {
-  const r = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: 'eighty' });
+it('a bad setting stops the server with the setting named', async () => {
+  const [r, flag, level, mysql] = await Promise.all([
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: 'eighty' }),
+    cliAsync(['serve', '--port', 'eighty'], { CALLOUT_DATA_DIR: tempDir() }),
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'verbose' }),
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: 'mysql://x', CALLOUT_SECRET_KEY: '0'.repeat(64) }),
+  ]);
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('PORT: must be a port number');
   // Only the setting at fault: the public URL made from the port is not blamed too.
   expect(r.stderr).not.toContain('CALLOUT_PUBLIC_URL');
-  expect(cli(['serve', '--port', 'eighty'], { CALLOUT_DATA_DIR: tempDir() }).stderr).toContain('--port: must be a port number');
-  const level = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'verbose' });
+  expect(flag.stderr).toContain('--port: must be a port number');
   expect([level.status, level.stderr.trim().split('\n').at(-1)]).toEqual([
     2,
     '  CALLOUT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"',
   ]);
-  const mysql = cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: 'mysql://x', CALLOUT_SECRET_KEY: '0'.repeat(64) });
   expect([mysql.status, mysql.stderr]).toEqual([2, expect.stringContaining('DATABASE_URL: must be a PostgreSQL URL')]);
 });
 
@@ -146,32 +165,31 @@ it('a mistake at start is one line naming what to mend, with no stack trace, and
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   const port = (holder.address() as AddressInfo).port;
-  const dir = tempDir();
-  try {
-    const busy = cli(['serve'], { CALLOUT_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1' });
-    expect(oneLine(busy)).toMatch(
-      /^callout: port \d+ is already in use on 127\.0\.0\.1: stop what holds it, or set PORT \(--port\) to another$/,
-    );
-    expect(busy.stdout).not.toContain('Admin API key');
-  } finally {
-    holder.close();
-  }
   const key = '0'.repeat(64);
-  const pg = (url: string) =>
-    oneLine(cli(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: url, CALLOUT_SECRET_KEY: key, PORT: '0' }));
-  expect(pg('postgres://postgres@127.0.0.1:5432/callout_no_such_database')).toBe(
-    'callout: database "callout_no_such_database" does not exist (DATABASE_URL): create it first, e.g. `createdb`',
-  );
+  const pg = (url: string) => cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), DATABASE_URL: url, CALLOUT_SECRET_KEY: key, PORT: '0' });
   const closed = await freePort();
-  expect(pg(`postgres://postgres@127.0.0.1:${closed}/test`)).toBe(
-    `callout: nothing accepts connections at 127.0.0.1:${closed}: is PostgreSQL running there? (DATABASE_URL)`,
-  );
   const file = join(tempDir(), 'a-file');
   writeFileSync(file, 'x');
-  expect(oneLine(cli(['serve'], { CALLOUT_DATA_DIR: file, PORT: '0' }))).toMatch(
-    /is not a folder: CALLOUT_DATA_DIR \(--data-dir\) must name a folder$/,
+  // Each its own process, all at once.
+  const [busy, noDatabase, nothingThere, notFolder, noFile] = await Promise.all([
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: String(port), HOST: '127.0.0.1' }),
+    pg('postgres://postgres@127.0.0.1:5432/callout_no_such_database'),
+    pg(`postgres://postgres@127.0.0.1:${closed}/test`),
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: file, PORT: '0' }),
+    cliAsync(['import', join(tempDir(), 'none.yaml')], { CALLOUT_DATA_DIR: tempDir() }),
+  ]).finally(() => holder.close());
+  expect(oneLine(busy)).toMatch(
+    /^callout: port \d+ is already in use on 127\.0\.0\.1: stop what holds it, or set PORT \(--port\) to another$/,
   );
-  expect(oneLine(cli(['import', join(tempDir(), 'none.yaml')], { CALLOUT_DATA_DIR: tempDir() }))).toMatch(/none\.yaml does not exist$/);
+  expect(busy.stdout).not.toContain('Admin API key');
+  expect(oneLine(noDatabase)).toBe(
+    'callout: database "callout_no_such_database" does not exist (DATABASE_URL): create it first, e.g. `createdb`',
+  );
+  expect(oneLine(nothingThere)).toBe(
+    `callout: nothing accepts connections at 127.0.0.1:${closed}: is PostgreSQL running there? (DATABASE_URL)`,
+  );
+  expect(oneLine(notFolder)).toMatch(/is not a folder: CALLOUT_DATA_DIR \(--data-dir\) must name a folder$/);
+  expect(oneLine(noFile)).toMatch(/none\.yaml does not exist$/);
 }, 120_000);
 
 it('`npm start` stopped with SIGTERM, as the README runs it in the background, stops the server too', async () => {
