@@ -39,9 +39,9 @@ export const scheduleRoutes =
     );
     app.delete(
       '/schedules/:id',
-      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, response: noContent('Deleted') } },
+      { config: { roles: BUILDERS }, schema: { tags, params: IdParams, headers: IfMatchSettingsHeaders, response: noContent('Deleted') } },
       async (req, reply) => {
-        await schedules.delete(req.params.id);
+        await schedules.delete(req.params.id, ifMatchSettings(req.headers['if-match']));
         return reply.code(204).send();
       },
     );

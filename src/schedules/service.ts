@@ -160,9 +160,18 @@ export class ScheduleService {
     };
   }
 
-  async delete(idOrName: string): Promise<void> {
-    const s = await this.find(idOrName);
-    if (!(await this.store.deleteSchedule(s.id))) throw new NotFoundError('Schedule', idOrName);
+  /**
+   * Deleted. With `guard` (If-Match), only while its settings still have the tag read, as update; a tick
+   * that moved its version meanwhile is read again.
+   */
+  async delete(idOrName: string, guard?: SettingsGuard): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const s = await this.find(idOrName);
+      checkSettingsTag('Schedule', idOrName, scheduleTag(s), guard);
+      if (await this.store.deleteSchedule(s.id, guard ? s.version : undefined)) return;
+      if (!guard) throw new NotFoundError('Schedule', idOrName);
+    }
+    throw new ConflictError('The schedule kept changing while this request was applied; fetch it and try again');
   }
 
   private async find(idOrName: string): Promise<ScheduleRow> {

@@ -449,7 +449,8 @@ export interface Store {
   listSchedules(): Promise<ScheduleRow[]>;
   /** Guarded by version; false when another writer got there first. */
   updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean>;
-  deleteSchedule(id: string): Promise<boolean>;
+  /** Deleted; with `expectedVersion`, only while the row is still at that version (a guarded delete). */
+  deleteSchedule(id: string, expectedVersion?: number): Promise<boolean>;
   /**
    * In one transaction: for each due schedule (not paused, next run at or before `now`), asks `plan`
    * for its tick and next run, inserts the tick under its unique key and advances the schedule.
@@ -528,7 +529,8 @@ export interface Store {
   getWebhookSubscription(id: string): Promise<WebhookSubscriptionRow | undefined>;
   listWebhookSubscriptions(): Promise<WebhookSubscriptionRow[]>;
   /** Deletes it with its deliveries; false when there was none. */
-  deleteWebhookSubscription(id: string): Promise<boolean>;
+  /** Deleted with its deliveries; with `expectedRevision`, only while the row is still at that revision. */
+  deleteWebhookSubscription(id: string, expectedRevision?: number): Promise<boolean>;
   /** Puts events in the outbox on their own (case events, until their write carries them). */
   insertWebhookEvents(events: WebhookEventRow[]): Promise<void>;
   /**

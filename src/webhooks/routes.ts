@@ -80,8 +80,10 @@ export const webhookRoutes =
       async (req, reply) =>
         withSettingsTag(reply, await webhooks.update(req.params.id, req.body, ifMatchSettings(req.headers['if-match']))),
     );
-    app.delete('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req) =>
-      webhooks.remove(req.params.id),
+    app.delete(
+      '/webhooks/:id',
+      { config, schema: { tags, params: IdParams, headers: IfMatchSettingsHeaders, response: { 200: WebhookViewSchema } } },
+      async (req) => webhooks.remove(req.params.id, ifMatchSettings(req.headers['if-match'])),
     );
     app.post(
       '/webhooks/:id/rotate-secret',

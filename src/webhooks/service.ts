@@ -156,11 +156,22 @@ export class WebhookService {
     this.d.onDue?.();
   }
 
-  async remove(id: string): Promise<WebhookView> {
-    const row = await this.row(id);
-    if (!(await this.d.store.deleteWebhookSubscription(id))) throw new NotFoundError('Webhook', id);
-    await this.d.outbox.refresh();
-    return view(row);
+  /**
+   * Deleted with its deliveries. With `guard` (If-Match), only while its settings still have the tag
+   * read: a builder does not delete a subscription someone else has just changed. The row's revision
+   * also moves with Callout's own books (a failing streak), so a delete that meets one reads it again.
+   */
+  async remove(id: string, guard?: SettingsGuard): Promise<WebhookView> {
+    for (let i = 0; i < 5; i++) {
+      const row = await this.row(id);
+      checkSettingsTag('Webhook', id, webhookTag(row), guard);
+      if (await this.d.store.deleteWebhookSubscription(id, guard ? row.revision : undefined)) {
+        await this.d.outbox.refresh();
+        return view(row);
+      }
+      if (!guard) throw new NotFoundError('Webhook', id);
+    }
+    throw new ConflictError('The subscription kept changing while this request was applied; fetch it and try again');
   }
 
   /** A new secret, shown once; the old ones keep signing (every delivery carries both signatures) for `overlapMs`. */

@@ -140,6 +140,45 @@ describe.each(STORES)('If-Match on settings (%s)', (store) => {
       expect(now.body[r.field]).toBe(won.body[r.field]);
       expect(now.headers.etag).toBe(won.headers.etag);
     });
+
+    it('a DELETE under If-Match: malformed is 422, stale is 412, and neither deletes; the current tag deletes', async () => {
+      const c = await r.create();
+      expect((await h.api('DELETE', r.path(c.id), undefined, { 'if-match': 'W/"3"' })).status).toBe(422);
+      const changed = await h.api('PATCH', r.path(c.id), r.change(9), { 'if-match': c.etag });
+      expect(changed.status).toBe(200);
+      const stale = await h.api('DELETE', r.path(c.id), undefined, { 'if-match': c.etag });
+      expect(stale.status).toBe(412);
+      expect(stale.body.detail).toContain('changed since you read it');
+      expect((await h.api('GET', r.path(c.id))).body[r.field]).toBe(r.change(9)[r.field as never]);
+      const gone = await h.api('DELETE', r.path(c.id), undefined, { 'if-match': changed.headers.etag as string });
+      expect(gone.status).toBeLessThan(300);
+      expect((await h.api('GET', r.path(c.id))).status).toBe(404);
+      expect((await h.api('DELETE', r.path(c.id), undefined, { 'if-match': changed.headers.etag as string })).status).toBe(404);
+    });
+
+    it('a change and a delete sent at once with the same tag: exactly one is made', async () => {
+      const c = await r.create();
+      const restore = readTogether(h.callout.store, r.storeRead);
+      let answers;
+      try {
+        answers = await Promise.all([
+          h.api('PATCH', r.path(c.id), r.change(10), { 'if-match': c.etag }),
+          h.api('DELETE', r.path(c.id), undefined, { 'if-match': c.etag }),
+        ]);
+      } finally {
+        restore();
+      }
+      const [patch, del] = answers;
+      const now = await h.api('GET', r.path(c.id));
+      if (patch.status === 200) {
+        // The change won: the delete read the row again and found it changed.
+        expect(del.status).toBe(412);
+        expect(now.body[r.field]).toBe(r.change(10)[r.field as never]);
+      } else {
+        // The delete won: the change found nothing to change.
+        expect([patch.status, del.status < 300, now.status]).toEqual([404, true, 404]);
+      }
+    });
   });
 
   it("webhooks: Callout recording failures, disabling the endpoint or rotating its secret leaves the tag; the builder's change still applies", async () => {
@@ -213,15 +252,16 @@ describe.each(STORES)('If-Match on settings (%s)', (store) => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
   });
 
-  it('the OpenAPI document gives both PATCHes the If-Match header and its 412', async () => {
+  it('the OpenAPI document gives both PATCHes and both DELETEs the If-Match header and its 412', async () => {
     const doc = (await h.api('GET', '/openapi.json')).body;
-    for (const p of ['/v1/webhooks/{id}', '/v1/schedules/{id}']) {
-      const op = doc.paths[p].patch;
-      expect(
-        op.parameters.some((x: { in: string; name: string }) => x.in === 'header' && x.name === 'if-match'),
-        p,
-      ).toBe(true);
-      expect(op.responses['412'], p).toBeDefined();
-    }
+    for (const p of ['/v1/webhooks/{id}', '/v1/schedules/{id}'])
+      for (const method of ['patch', 'delete']) {
+        const op = doc.paths[p][method];
+        expect(
+          op.parameters.some((x: { in: string; name: string }) => x.in === 'header' && x.name === 'if-match'),
+          p,
+        ).toBe(true);
+        expect(op.responses['412'], p).toBeDefined();
+      }
   });
 });

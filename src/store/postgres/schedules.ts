@@ -71,8 +71,11 @@ export async function updateSchedule(pool: Pool | PoolClient, s: ScheduleRow, ex
   }
 }
 
-export async function deleteSchedule(pool: Pool, id: string): Promise<boolean> {
-  return (await pool.query('DELETE FROM schedules WHERE id = $1', [id])).rowCount === 1;
+export async function deleteSchedule(pool: Pool, id: string, expectedVersion?: number): Promise<boolean> {
+  return (
+    (await pool.query('DELETE FROM schedules WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)', [id, expectedVersion ?? null]))
+      .rowCount === 1
+  );
 }
 
 export async function claimScheduleTicks(

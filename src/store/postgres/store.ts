@@ -389,7 +389,8 @@ export class PostgresStore implements Store {
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);
   updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
     schedules.updateSchedule(this.pool, row, expectedVersion);
-  deleteSchedule = async (id: string): Promise<boolean> => schedules.deleteSchedule(this.pool, id);
+  deleteSchedule = async (id: string, expectedVersion?: number): Promise<boolean> =>
+    schedules.deleteSchedule(this.pool, id, expectedVersion);
   claimScheduleTicks = async (
     p: { now: number; owner: string; limit: number },
     plan: (s: ScheduleRow) => TickPlan,
@@ -449,7 +450,8 @@ export class PostgresStore implements Store {
   getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
     webhooks.getWebhookSubscription(this.pool, id);
   listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.pool);
-  deleteWebhookSubscription = async (id: string): Promise<boolean> => webhooks.deleteWebhookSubscription(this.pool, id);
+  deleteWebhookSubscription = async (id: string, expectedRevision?: number): Promise<boolean> =>
+    webhooks.deleteWebhookSubscription(this.pool, id, expectedRevision);
   insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void (await webhooks.insertWebhookEvents(this.pool, events));
   claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> =>
     webhooks.claimWebhookDeliveries(this.pool, p);

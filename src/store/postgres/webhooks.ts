@@ -81,9 +81,12 @@ export async function listWebhookSubscriptions(pool: Pool): Promise<WebhookSubsc
   return r.rows.map(subscriptionFromRow);
 }
 
-export async function deleteWebhookSubscription(pool: Pool, id: string): Promise<boolean> {
+export async function deleteWebhookSubscription(pool: Pool, id: string, expectedRevision?: number): Promise<boolean> {
   // Deliveries and their attempts go with it (ON DELETE CASCADE).
-  const r = await pool.query('DELETE FROM webhook_subscriptions WHERE id = $1', [id]);
+  const r = await pool.query('DELETE FROM webhook_subscriptions WHERE id = $1 AND ($2::bigint IS NULL OR revision = $2)', [
+    id,
+    expectedRevision ?? null,
+  ]);
   return r.rowCount === 1;
 }
 

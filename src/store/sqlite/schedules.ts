@@ -75,8 +75,14 @@ export function updateSchedule(db: Database.Database, s: ScheduleRow, expectedVe
   }
 }
 
-export function deleteSchedule(db: Database.Database, id: string): boolean {
-  return prepared(db, 'DELETE FROM schedules WHERE id = ?').run(id).changes === 1;
+export function deleteSchedule(db: Database.Database, id: string, expectedVersion?: number): boolean {
+  return (
+    prepared(db, 'DELETE FROM schedules WHERE id = ? AND (? IS NULL OR version = ?)').run(
+      id,
+      expectedVersion ?? null,
+      expectedVersion ?? null,
+    ).changes === 1
+  );
 }
 
 export function claimScheduleTicks(

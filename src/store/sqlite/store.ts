@@ -504,7 +504,7 @@ export class SqliteStore implements Store {
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
   updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
     schedules.updateSchedule(this.db, row, expectedVersion);
-  deleteSchedule = async (id: string): Promise<boolean> => schedules.deleteSchedule(this.db, id);
+  deleteSchedule = async (id: string, expectedVersion?: number): Promise<boolean> => schedules.deleteSchedule(this.db, id, expectedVersion);
   claimScheduleTicks = async (
     p: { now: number; owner: string; limit: number },
     plan: (s: ScheduleRow) => TickPlan,
@@ -560,7 +560,8 @@ export class SqliteStore implements Store {
   getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
     webhooks.getWebhookSubscription(this.db, id);
   listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.db);
-  deleteWebhookSubscription = async (id: string): Promise<boolean> => webhooks.deleteWebhookSubscription(this.db, id);
+  deleteWebhookSubscription = async (id: string, expectedRevision?: number): Promise<boolean> =>
+    webhooks.deleteWebhookSubscription(this.db, id, expectedRevision);
   insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void webhooks.insertWebhookEvents(this.db, events);
   claimWebhookDeliveries = async (p: W.WebhookClaimParams): Promise<W.WebhookDeliveryRow[]> => webhooks.claimWebhookDeliveries(this.db, p);
   finishWebhookAttempts = async (results: W.WebhookAttemptResult[]): Promise<boolean[]> =>

@@ -112,12 +112,19 @@ export function listWebhookSubscriptions(db: Database.Database): WebhookSubscrip
   return (prepared(db, `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ORDER BY id`).all() as Row[]).map(subscriptionFromRow);
 }
 
-export function deleteWebhookSubscription(db: Database.Database, id: string): boolean {
-  return db.transaction(() => {
-    prepared(db, 'DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE subscription_id = ?)').run(id);
-    prepared(db, 'DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
-    return prepared(db, 'DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes === 1;
-  })();
+export function deleteWebhookSubscription(db: Database.Database, id: string, expectedRevision?: number): boolean {
+  return db
+    .transaction(() => {
+      const row = prepared(db, 'SELECT revision FROM webhook_subscriptions WHERE id = ?').get(id) as { revision: number } | undefined;
+      if (!row || (expectedRevision !== undefined && Number(row.revision) !== expectedRevision)) return false;
+      prepared(db, 'DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE subscription_id = ?)').run(
+        id,
+      );
+      prepared(db, 'DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
+      return prepared(db, 'DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes === 1;
+      // Immediate: the revision read is the one deleted, whatever another process writes meanwhile.
+    })
+    .immediate();
 }
 
 const NEXT_SEQ = `INSERT INTO webhook_sequences (ordering_key, last_seq) VALUES (?, 1)

@@ -135,7 +135,11 @@ export function SchedulePage({ session, id }: { session: Session; id: string }) 
   const s = loaded.data;
   const remove = async (): Promise<void> => {
     if (!s || !window.confirm(`Delete the schedule ${s.name}? It launches nothing more; what it launched stays.`)) return;
-    if (!(await removal.run(() => api('DELETE', `/v1/schedules/${encodeURIComponent(s.id)}`)))) return;
+    // With the tag it was read with: a schedule someone changed since is not deleted over their change (412).
+    if (
+      !(await removal.run(() => api('DELETE', `/v1/schedules/${encodeURIComponent(s.id)}`, undefined, undefined, { 'if-match': s.etag })))
+    )
+      return;
     announce(`Deleted ${s.name}`);
     navigate('/ui/schedules');
   };
