@@ -69,6 +69,23 @@ export async function keyWith(h: Harness, name: string, roles: string[], user?: 
   return r.body.key;
 }
 
+/**
+ * Olga, an operator and the only member of queue `hr`, given `tasks` tasks on one case by someone else
+ * (so one notification each); her key.
+ */
+export async function olgaWithTasks(h: Harness, tasks: number): Promise<string> {
+  const ok = (r: { status: number; body: unknown }, what: string) => {
+    if (r.status !== 201) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  ok(await h.api('POST', '/v1/users', { name: 'olga', displayName: 'Olga Operator' }), 'user');
+  ok(await h.api('POST', '/v1/queues', { name: 'hr', members: ['olga'] }), 'queue');
+  const key = await keyWith(h, 'olga-key', ['operator'], 'olga');
+  const c = (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string;
+  for (let i = 1; i <= tasks; i++)
+    ok(await h.api('POST', `/v1/cases/${c}/tasks`, { title: `Task ${i}`, queue: 'hr', assignee: 'olga' }), `task ${i}`);
+  return key;
+}
+
 /** Opens a fresh page signed in with `key` (cookies of earlier sign-ins cleared first). */
 export async function signedIn(b: Browser, h: Harness, key: string, path = '/ui/work'): Promise<Page> {
   await b.context.clearCookies();

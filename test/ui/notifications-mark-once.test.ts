@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+import { launchBrowser, olgaWithTasks, signedIn, type Browser } from './browser.ts';
 
 describe('marking notifications read once', () => {
   let h: Harness;
@@ -12,12 +12,7 @@ describe('marking notifications read once', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga', displayName: 'Olga Operator' })).status).toBe(201);
-    expect((await h.api('POST', '/v1/queues', { name: 'hr', members: ['olga'] })).status).toBe(201);
-    olgaKey = await keyWith(h, 'olga-key', ['operator'], 'olga');
-    const c = (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string;
-    for (let i = 1; i <= 3; i++)
-      expect((await h.api('POST', `/v1/cases/${c}/tasks`, { title: `Task ${i}`, queue: 'hr', assignee: 'olga' })).status).toBe(201);
+    olgaKey = await olgaWithTasks(h, 3);
   });
   afterAll(async () => {
     await b?.close();

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { expectAccessible, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+import { expectAccessible, launchBrowser, olgaWithTasks, signedIn, type Browser } from './browser.ts';
 
 const TASKS = 55;
 
@@ -15,13 +15,8 @@ describe('notifications paging', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga', displayName: 'Olga Operator' })).status).toBe(201);
-    expect((await h.api('POST', '/v1/queues', { name: 'hr', members: ['olga'] })).status).toBe(201);
-    olgaKey = await keyWith(h, 'olga-key', ['operator'], 'olga');
     // Each task given to Olga by someone else tells her: one notification each.
-    const c = (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string;
-    for (let i = 1; i <= TASKS; i++)
-      expect((await h.api('POST', `/v1/cases/${c}/tasks`, { title: `Task ${i}`, queue: 'hr', assignee: 'olga' })).status).toBe(201);
+    olgaKey = await olgaWithTasks(h, TASKS);
   });
   afterAll(async () => {
     await b?.close();
