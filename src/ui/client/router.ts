@@ -29,6 +29,17 @@ export function useLocation(): Location {
   return loc;
 }
 
+/** The URL's fragment (`#entry-12`), followed as it changes: a link to part of a page. */
+export function useHash(): string {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const on = (): void => setHash(window.location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
 /** A query string from a record, leaving out empty values. */
 export function qs(params: Record<string, string | undefined | null>): string {
   const q = new URLSearchParams();

@@ -18,7 +18,7 @@ import {
   type ActionView,
   type Session,
 } from '../api.ts';
-import { qs } from '../router.ts';
+import { qs, useHash } from '../router.ts';
 import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
@@ -170,6 +170,17 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
     return r;
   }, [id]);
   const log = useData(() => integrationLog(id), [id]);
+  // A link to one entry (#entry-<seq>, from its "#"): marked, and scrolled to once it is shown. The
+  // timeline loads after the page, so the browser's own jump to the fragment finds nothing.
+  const hash = useHash();
+  const jumped = useRef('');
+  useEffect(() => {
+    if (!/^#entry-\d+$/.test(hash) || jumped.current === hash) return;
+    const el = document.getElementById(hash.slice(1));
+    if (!el) return;
+    jumped.current = hash;
+    el.scrollIntoView({ block: 'center' });
+  }, [hash, timeline.data]);
   const [error, setError] = useState<unknown>(null);
   useEffect(
     () =>
@@ -313,7 +324,10 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
             .slice()
             .reverse()
             .map((t) => (
-              <li key={t.seq} class={`kind-${t.kind}`}>
+              <li key={t.seq} id={`entry-${t.seq}`} class={`kind-${t.kind}${hash === `#entry-${t.seq}` ? ' target' : ''}`}>
+                <a class="entry-link" href={`#entry-${t.seq}`} aria-label={`Link to entry ${t.seq}`} title="Link to this entry">
+                  #
+                </a>{' '}
                 <Time iso={t.at} /> <span class="actor">{t.actor}</span> <strong>{t.kind.replace(/_/g, ' ')}</strong>{' '}
                 <Timed text={t.message} />
                 {t.kind === 'attempt' && t.data && <Attempt data={t.data} />}
