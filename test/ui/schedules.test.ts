@@ -112,6 +112,15 @@ describe('the schedules screen', () => {
     await page.getByRole('status').filter({ hasText: 'Saved renamed-by-alice.' }).waitFor();
     expect((await h.api('GET', `/v1/schedules/${s!.id}`)).body).toMatchObject({ name: 'renamed-by-alice', cron: '0 5 1 1 *' });
 
+    // A delete of what someone changed since the page read it is refused (412) and deletes nothing; the
+    // page reads it again, so their change shows and a second Delete is of that.
+    expect((await h.api('PATCH', `/v1/schedules/${s!.id}`, { cron: '0 6 1 1 *' })).status).toBe(200);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete renamed-by-alice' }).click();
+    await page.getByRole('alert').filter({ hasText: 'it now shows as they left it. Delete again to delete it as it is.' }).waitFor();
+    await expect.poll(() => edit.getByLabel('Cron').inputValue()).toBe('0 6 1 1 *');
+    expect((await h.api('GET', `/v1/schedules/${s!.id}`)).status).toBe(200);
+
     // Deleted after confirming: back on the list, gone.
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete renamed-by-alice' }).click();

@@ -135,11 +135,28 @@ export function SchedulePage({ session, id }: { session: Session; id: string }) 
   const s = loaded.data;
   const remove = async (): Promise<void> => {
     if (!s || !window.confirm(`Delete the schedule ${s.name}? It launches nothing more; what it launched stays.`)) return;
-    // With the tag it was read with: a schedule someone changed since is not deleted over their change (412).
-    if (
-      !(await removal.run(() => api('DELETE', `/v1/schedules/${encodeURIComponent(s.id)}`, undefined, undefined, { 'if-match': s.etag })))
-    )
+    // With the tag it was read with: a schedule someone changed since is not deleted over their change
+    // (412). Then the page reads it again, so what they saved shows and a second Delete is of that.
+    let stale = false;
+    const deleted = await removal.run(() =>
+      api('DELETE', `/v1/schedules/${encodeURIComponent(s.id)}`, undefined, undefined, { 'if-match': s.etag }).catch((e: unknown) => {
+        stale = e instanceof ApiError && e.status === 412;
+        throw e;
+      }),
+    );
+    if (!deleted) {
+      if (stale) {
+        loaded.reload();
+        removal.setError(
+          new ApiError(
+            412,
+            'Changed by someone else',
+            'Someone else saved this since you opened it: it now shows as they left it. Delete again to delete it as it is.',
+          ),
+        );
+      }
       return;
+    }
     announce(`Deleted ${s.name}`);
     navigate('/ui/schedules');
   };
