@@ -94,8 +94,9 @@ withStore(
 )
   .option('--format <format>', 'yaml or json', 'yaml')
   .action(async (flags: SettingFlags & { format: string }) => {
+    const settings = readSettings(flags);
     const { serialize } = await import('../config-files/service.ts');
-    const callout = await openCallout(readSettings(flags));
+    const callout = await openCallout(settings);
     try {
       if (flags.format !== 'yaml' && flags.format !== 'json')
         throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
@@ -111,8 +112,9 @@ withStore(program.command('import <file>').description('create or update the con
     '\nConnectors on loopback or private addresses need CALLOUT_ALLOW_PRIVATE_NETWORKS=1, as with serve; secrets come from the $env references the file names.',
   )
   .action(async (file: string, flags: SettingFlags) => {
+    const settings = readSettings(flags);
     const { parseConfigText } = await import('../config-files/yaml-reader.ts');
-    const callout = await openCallout(readSettings(flags));
+    const callout = await openCallout(settings);
     try {
       const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
       console.log(JSON.stringify(report, null, 2));

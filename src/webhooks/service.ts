@@ -171,7 +171,7 @@ export class WebhookService {
       }
       if (!guard) throw new NotFoundError('Webhook', id);
     }
-    throw new ConflictError('The subscription kept changing while this request was applied; fetch it and try again');
+    throw new ConflictError('The webhook kept changing while this request was applied; fetch it and try again');
   }
 
   /** A new secret, shown once; the old ones keep signing (every delivery carries both signatures) for `overlapMs`. */
