@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
-import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody, TimelineQuery } from './schemas.ts';
+import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody, RetryBody, TimelineQuery } from './schemas.ts';
 import { OPERATORS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
@@ -69,7 +69,10 @@ export const actionRoutes =
       async (req) => actions.timelinePage(req.params.id, req.query),
     );
     const config = { roles: OPERATORS };
-    app.post('/actions/:id/retry', { config, schema: byId }, async (req) => actions.retry(req.params.id, userOf(req)));
+    // No body is a plain retry; `input` corrects the action's input first, in the same write.
+    app.post('/actions/:id/retry', { config, schema: { ...byId, body: RetryBody }, preValidation: emptyBodyIsObject }, async (req) =>
+      actions.retry(req.params.id, userOf(req), req.body),
+    );
     app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));
     app.post('/actions/:id/resume', { config, schema: byId }, async (req) => actions.resume(req.params.id, userOf(req)));
     app.post('/actions/:id/pick-up', { config, schema: byId }, async (req) => actions.pickUp(req.params.id, userOf(req)));

@@ -81,6 +81,19 @@ export const CompleteBody = Type.Object(
 );
 export type CompleteBody = Static<typeof CompleteBody>;
 
+export const RetryBody = Type.Object(
+  {
+    input: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'corrections to the action’s input, sent with this retry: each field given replaces the one there, a field given as null is removed; the result is checked against the action type’s fields as a launch is (at most 256 KB as JSON)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RetryBody = Static<typeof RetryBody>;
+
 export const ActionListQuery = Type.Object(
   {
     state: Type.Optional(StringEnum(Object.values(STATES), { description: 'state word' })),

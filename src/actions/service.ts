@@ -20,7 +20,14 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
-import { TIMELINE_PAGE, type ActionListQuery, type CompleteBody, type LaunchRequest, type TimelineQuery } from './schemas.ts';
+import {
+  TIMELINE_PAGE,
+  type ActionListQuery,
+  type CompleteBody,
+  type LaunchRequest,
+  type RetryBody,
+  type TimelineQuery,
+} from './schemas.ts';
 
 /** The most cases whose text finds their actions in an action search (their ids go into the query). */
 const TEXT_CASES = 200;
@@ -33,6 +40,21 @@ export interface ActionServiceDeps {
   registry: Registry;
   engine: Engine;
   clock: Clock;
+}
+
+/** Defined, not assigned: a field named __proto__ (a library caller's object) stays a field. */
+function setField(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/** The input with `patch` merged in: each field given replaces the one there; a field given as null is removed. */
+export function mergeInput(input: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else setField(out, k, v);
+  }
+  return out;
 }
 
 export class ActionService {
@@ -279,8 +301,40 @@ export class ActionService {
     return { items, next: rows.length > limit ? String(items.at(-1)!.seq) : null };
   }
 
-  async retry(id: string, user: string): Promise<ActionView> {
-    return this.view(await this.engine.apply(id, { type: 'retry_requested', user }));
+  /**
+   * A retry, with the input corrected first when `body.input` says how (a merge: each field given
+   * replaces the one there, null removes it). The corrected input, or an action's that failed its
+   * fields (To Do, Invalid Input) retried as it is, must pass the action type's fields as they are
+   * now, as a launch's must; otherwise nothing changes (422, field by field).
+   */
+  async retry(id: string, user: string, body: RetryBody = {}): Promise<ActionView> {
+    checkLaunchLimits(body);
+    const a = await this.store.getAction(id);
+    if (!a) throw new NotFoundError('Action', id);
+    const patch = body.input;
+    // Only an action with a type has fields to check; the lifecycle refuses a manual task's retry.
+    if (a.actionTypeId === null || (patch === undefined && !(a.state === 'todo' && a.reason === 'invalid_input')))
+      return this.view(await this.engine.apply(id, { type: 'retry_requested', user }, a));
+    const t = (await this.actionTypeNamed(a.actionTypeId, 'input')).compiled.templates;
+    const merged = patch === undefined ? a.input : mergeInput(a.input, patch);
+    // A field the action type no longer has, left as it was, is not used when sent (attempt.ts), so
+    // it is not refused here either; one the person gives is (a mistyped name).
+    const stale: Record<string, unknown> = {};
+    const checkedPart: Record<string, unknown> = {};
+    for (const k of Object.keys(merged))
+      setField(Object.hasOwn(t.fields, k) || (patch !== undefined && Object.hasOwn(patch, k)) ? checkedPart : stale, k, merged[k]);
+    const p = new Problems();
+    const checked = t.validateInput(checkedPart);
+    if (!checked.ok) for (const e of checked.errors) p.add(e.field ? `input.${e.field}` : 'input', e.message);
+    p.throwIfAny();
+    const value = (checked as { value: Record<string, unknown> }).value;
+    const refused = t.refusal(value);
+    if (refused) p.add(`input.${refused.field}`, refused.reason);
+    p.throwIfAny();
+    if (patch === undefined) return this.view(await this.engine.apply(id, { type: 'retry_requested', user }, a));
+    const to = { ...stale };
+    for (const [k, v] of Object.entries(value)) setField(to, k, v);
+    return this.view(await this.engine.apply(id, { type: 'retry_requested', user, input: { from: a.input, to } }, a));
   }
   async pause(id: string, user: string): Promise<ActionView> {
     return this.view(await this.engine.apply(id, { type: 'paused', user }));

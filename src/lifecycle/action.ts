@@ -63,6 +63,7 @@ export const TIMELINE_KINDS = [
   'paused',
   'resumed',
   'retry_requested',
+  'input_changed',
   'picked_up',
   'completed',
   'policy_changed',

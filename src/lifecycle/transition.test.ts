@@ -5,7 +5,15 @@ import { type ActionPolicy, type ActionRecord, retryCount } from './action.ts';
 import { launchAction } from './launch.ts';
 import { compileRetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
 import type { CompletionMode, Resolution } from './states.ts';
-import { type ActionEvent, type Effect, type TransitionResult, computeDueAt, isTimedOut, transition } from './transition.ts';
+import {
+  type ActionEvent,
+  type Effect,
+  type TransitionResult,
+  MAX_EARLIER_INPUT_CHARS,
+  computeDueAt,
+  isTimedOut,
+  transition,
+} from './transition.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const SEC = 1_000;
@@ -952,6 +960,58 @@ describe('manual retry', () => {
     expect(transition(later, { type: 'retry_requested', user: 'ivy' }, { policy, now: now + 50 })).toMatchObject({
       ok: true,
       changed: true,
+    });
+  });
+
+  it('a retry with a corrected input replaces it, notes the earlier values, and is refused if the input changed since', () => {
+    const policy = policyOf({ retry: { maxRetries: 5, interval: '10m', backoff: 'fixed' } });
+    const { action: a } = failUntil(launch(policy), 2, policy);
+    const from = a.input;
+    const to = { ...from, amount: 11, Title: 'fixed' };
+    const now = T0 + 12 * MIN;
+    const r = step(a, { type: 'retry_requested', user: 'ivy', input: { from, to } }, policy, now);
+    expect(r.action.input).toEqual(to);
+    expect(r.action).toMatchObject({ state: 'waiting', phase: 'queued', dueAt: now });
+    expect(r.effects).toContainEqual({ type: 'input_changed', input: to });
+    expect(r.timeline.map((e) => e.kind)).toEqual(['input_changed', 'retry_requested']);
+    expect(r.timeline[0]).toMatchObject({
+      actor: 'user:ivy',
+      message: 'Input corrected by ivy: Title, amount',
+      data: { fields: ['Title', 'amount'], before: { amount: 10 } },
+    });
+    // Computed from an input another correction has since replaced: refused, nothing written.
+    const stale = transition(
+      r.action,
+      { type: 'retry_requested', user: 'max', input: { from, to: { ...from, Title: 'mine' } } },
+      { policy, now },
+    );
+    expect(stale).toMatchObject({ ok: false, code: 'CONFLICT' });
+    // The same input again is a plain retry: no correction noted, no input written.
+    const same = step(a, { type: 'retry_requested', user: 'ivy', input: { from, to: { ...from } } }, policy, now);
+    expect(same.timeline.map((e) => e.kind)).toEqual(['retry_requested']);
+    expect(same.effects.some((e) => e.type === 'input_changed')).toBe(false);
+    // Queued and due already (a second click): the correction is still made, and no retry is counted.
+    const due = step(
+      r.action,
+      { type: 'retry_requested', user: 'ivy', input: { from: to, to: { ...to, Title: 'again' } } },
+      policy,
+      now + 5,
+    );
+    expect(due.timeline.map((e) => e.kind)).toEqual(['input_changed']);
+    expect(due.action).toMatchObject({ input: { Title: 'again' }, dueAt: now });
+    // Earlier values too long for the timeline are named, not kept.
+    const big = { ...from, Title: 'x'.repeat(MAX_EARLIER_INPUT_CHARS) };
+    const long = step({ ...a, input: big }, { type: 'retry_requested', user: 'ivy', input: { from: big, to: from } }, policy, now);
+    expect(long.timeline[0]!.data).toMatchObject({ fields: ['Title'], beforeOmitted: expect.stringContaining('longer than') });
+    expect(long.timeline[0]!.data).not.toHaveProperty('before');
+  });
+
+  it('To Do, Invalid Input can be retried (its input corrected by the caller); a manual task cannot', () => {
+    const policy = policyOf();
+    const invalid = { ...launch(policy), state: 'todo' as const, phase: null, reason: 'invalid_input' as const, dueAt: null };
+    expect(transition(invalid, { type: 'retry_requested', user: 'ivy' }, { policy, now: T0 })).toMatchObject({ ok: true, changed: true });
+    expect(transition({ ...invalid, reason: 'manual' }, { type: 'retry_requested', user: 'ivy' }, { policy, now: T0 })).toMatchObject({
+      ok: false,
     });
   });
 

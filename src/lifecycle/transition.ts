@@ -56,7 +56,12 @@ export type ActionEvent =
    * first (assign), so the timeline says who took it over; `override` (an admin) completes it as it is.
    */
   | { type: 'completed'; user: string; resolution: Resolution; note?: string; override?: boolean }
-  | { type: 'retry_requested'; user: string }
+  /**
+   * `input`: a person's correction, `to` the action's whole new input (checked against its action
+   * type's fields by the caller), computed from `from`; written with the retry, the fields it changes
+   * noted with their earlier values. Refused if the input is no longer `from` (another correction).
+   */
+  | { type: 'retry_requested'; user: string; input?: { from: Record<string, unknown>; to: Record<string, unknown> } }
   | { type: 'paused'; user: string }
   | { type: 'resumed'; user: string }
   /** `previousMaxRetries`: the limit before the change, when known (see the case below). */
@@ -78,6 +83,8 @@ export type Effect =
   /** An escalated action is escalated no more (retried, or completed Done Successfully): its case may not be either. */
   | { type: 'escalation_cleared' }
   | { type: 'merge_case_data'; data: Record<string, unknown> }
+  /** The record's input is replaced (a person's correction): stores write it only when this says so. */
+  | { type: 'input_changed'; input: Record<string, unknown> }
   /**
    * The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts);
    * `sameAs`: to the person the action of that id has, when they are an active member of the queue.
@@ -183,6 +190,32 @@ class Change {
     }
     return { ok: true, action: this.a, timeline: this.timeline, effects: this.effects, changed };
   }
+}
+
+/** At most this much of a corrected input's earlier values is kept on the timeline (a JSON text's length). */
+export const MAX_EARLIER_INPUT_CHARS = 8_192;
+
+/**
+ * A person's corrected input replaces the record's: the timeline names the fields it changes and
+ * keeps their earlier values (the new ones are the action's input), so the correction is audited.
+ * Unchanged, it writes nothing (a form saved as it was).
+ */
+function changeInput(c: Change, actor: Actor, user: string, input: Record<string, unknown>): void {
+  const before = c.a.input;
+  // Sorted: PostgreSQL's jsonb keeps keys in an order of its own.
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(input)])]
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(input[k]))
+    .sort();
+  if (fields.length === 0) return;
+  const named = fields.length > 10 ? `${fields.slice(0, 10).join(', ')} and ${fields.length - 10} more` : fields.join(', ');
+  const earlier = Object.fromEntries(fields.filter((k) => k in before).map((k) => [k, before[k]]));
+  const kept = JSON.stringify(earlier).length <= MAX_EARLIER_INPUT_CHARS;
+  c.a.input = input;
+  c.effects.push({ type: 'input_changed', input });
+  c.note(actor, 'input_changed', `Input corrected by ${user}: ${named}`, {
+    fields,
+    ...(kept ? { before: earlier } : { beforeOmitted: `the earlier values are longer than ${MAX_EARLIER_INPUT_CHARS} characters` }),
+  });
 }
 
 /** "task a1 on queue hr": how a notification names the task (it also carries the action's id). */
@@ -450,13 +483,19 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
     case 'retry_requested': {
       const retryable =
         (waiting && (a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled')) ||
-        (a.state === 'todo' && a.reason !== 'manual' && a.reason !== 'invalid_input') ||
+        (a.state === 'todo' && a.reason !== 'manual') ||
         (a.state === 'closed' && a.resolution === 'not_done_successfully');
       if (a.actionTypeId === null) return refuse('A manual task has no action type and nothing to send: there is nothing to retry');
       if (!retryable) return refuse(`The action is ${describeState(a)}${a.phase ? `/${a.phase}` : ''}: there is nothing to retry`);
-      // Already queued and due (a second click before the engine took it): it is sent at once anyway.
-      if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) return c.done();
       const actor: Actor = `user:${event.user}`;
+      if (event.input !== undefined) {
+        if (JSON.stringify(a.input) !== JSON.stringify(event.input.from))
+          return refuse('The input was changed by someone else since it was read; read the action again', 'CONFLICT');
+        changeInput(c, actor, event.user, event.input.to);
+      }
+      // Already queued and due (a second click before the engine took it): it is sent at once anyway
+      // (with the corrected input, if this brought one).
+      if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) return c.done();
       c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);
       if (!waiting) c.to(actor, 'waiting', null, null);
       a.phase = 'queued';

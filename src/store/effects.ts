@@ -150,6 +150,13 @@ export interface EffectPlan {
   caseEvents: CaseEventNotice[];
   /** Webhook events of the applied writes, for the outbox, in write order. */
   events: WebhookEventRow[];
+  /** Actions whose input a person corrected, written after their guarded update (write order). */
+  inputs: InputChange[];
+}
+
+export interface InputChange {
+  actionId: string;
+  input: Record<string, unknown>;
 }
 
 /** The effects of applied writes, in write order; an action without a case has none to apply. */
@@ -162,6 +169,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
   const caseQueues: CaseQueueMove[] = [];
   const caseEvents: CaseEventNotice[] = [];
   const events: WebhookEventRow[] = [];
+  const inputs: InputChange[] = [];
   for (const { action: a, effects, events: outgoing } of applied) {
     if (outgoing) events.push(...outgoing);
     // A task that lands on a queue with no one named (any way into To Do, or moved to a queue) is
@@ -173,7 +181,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     } else if (lands && a.state === 'todo' && a.queue == null && a.assignee == null && a.caseId !== null)
       caseQueues.push({ actionId: a.id, caseId: a.caseId, at: a.updatedAt });
     for (const eff of effects)
-      if (eff.type === 'notify')
+      if (eff.type === 'input_changed') inputs.push({ actionId: a.id, input: eff.input });
+      else if (eff.type === 'notify')
         userNotices.push({ user: eff.user, kind: eff.kind, message: eff.message, actionId: a.id, caseId: a.caseId, at: a.updatedAt });
     const caseId = a.caseId;
     if (caseId === null) continue;
@@ -195,6 +204,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           break;
         case 'allocate':
         case 'notify':
+        case 'input_changed':
           break; // planned above, for actions with a case or without
         case 'state_changed':
           // The record's new state and its timeline entry say it; the case's process hears of it
@@ -229,6 +239,7 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     caseQueues,
     caseEvents,
     events,
+    inputs,
   };
 }
 
@@ -240,4 +251,5 @@ export const isEmptyPlan = (p: EffectPlan): boolean =>
   p.allocations.length === 0 &&
   p.caseQueues.length === 0 &&
   p.caseEvents.length === 0 &&
-  p.events.length === 0;
+  p.events.length === 0 &&
+  p.inputs.length === 0;

@@ -188,6 +188,7 @@ const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = versio
 // An action escalated no more (retried, completed) leaves its case escalated only while another is.
 // The cases are locked first, so the check below is made on a snapshot taken after any write that
 // escalated another of their actions has committed (a check inside the UPDATE would keep its older one).
+const SET_INPUT = 'UPDATE actions SET input = $1::jsonb WHERE id = $2';
 const LOCK_CASES = 'SELECT id FROM cases WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE';
 const CLEAR_CASE_ESCALATED = `UPDATE cases c SET escalated = false, version = c.version + 1
 WHERE c.id = ANY($1::text[]) AND c.escalated AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.case_id = c.id AND a.escalated)`;
@@ -282,6 +283,10 @@ function waves(writes: ActionWrite[]): number[][] {
 }
 
 export async function applyEffects(client: PoolClient, plan: EffectPlan, keepNotifications: number): Promise<void> {
+  // After the guarded update of the same action in this transaction: only an applied write gets here.
+  // Rare (a person's correction), so one statement each, in write order.
+  for (const c of plan.inputs)
+    await client.query({ name: 'callout_set_input', text: SET_INPUT, values: [JSON.stringify(c.input), c.actionId] });
   await insertCaseEvents(client, plan.caseEvents);
   await insertWebhookEventsTx(client, plan.events);
   // One statement per round, each case at most once in a round: its outputs merge in write order, each

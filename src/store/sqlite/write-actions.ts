@@ -31,6 +31,8 @@ const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = 1, version = version +
 const CLEAR_CASE_ESCALATED = `UPDATE cases SET escalated = 0, version = version + 1
 WHERE id = ? AND escalated = 1 AND NOT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND escalated = 1)`;
 
+const SET_INPUT = 'UPDATE actions SET input = ? WHERE id = ?';
+
 const bool = (b: boolean): number => (b ? 1 : 0);
 
 const BIT = new Map<ActionColumn, number>(MUTABLE_ACTION_COLUMNS.map((c, i) => [c, 1 << i]));
@@ -78,13 +80,15 @@ export function prepareWrite(w: ActionWrite): PreparedWrite {
   values.push(a.id, w.expectedVersion);
   const timeline: unknown[] = [];
   for (const e of w.timeline) timelineValues(timeline, a.id, e);
-  // planEffects finds nothing in a write without events whose action has neither case nor queue, but a notice to a person.
+  // planEffects finds nothing in a write without events whose action has neither case nor queue, but a
+  // notice to a person or a corrected input.
   const plans =
     (w.events?.length ?? 0) > 0 ||
-    (w.effects.length > 0 && (a.caseId !== null || a.queue !== null || w.effects.some((e) => e.type === 'notify')));
+    (w.effects.length > 0 &&
+      (a.caseId !== null || a.queue !== null || w.effects.some((e) => e.type === 'notify' || e.type === 'input_changed')));
   if (!plans) return { mask, values, timeline };
   const { previous: _previous, ...rest } = w;
-  // The input is never rewritten, nor read by the plan.
+  // The input is rewritten only from its effect (a person's correction), never from the record.
   return { mask, values, timeline, plan: { ...rest, action: { ...a, input: {} } } };
 }
 
@@ -114,6 +118,8 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
 }
 
 function applyEffects(db: Database.Database, plan: EffectPlan, keepNotifications: number): void {
+  // After the guarded update of the same action in this transaction: only an applied write gets here.
+  for (const c of plan.inputs) prepared(db, SET_INPUT).run(JSON.stringify(c.input), c.actionId);
   // Each case read once, its outputs merged in write order, each checked on its own, written once.
   const cases = new Map<string, { data: object; text?: string; at: number; closedSteps?: StepRun[] | null } | null>();
   const refused: unknown[] = [];
