@@ -79,6 +79,17 @@ describe('accessibility of the main screens', () => {
       },
       dark: true,
     },
+    {
+      // The header's time zone setting, open (on every screen; closed, the other screens check it).
+      name: 'time-zone-setting',
+      path: () => '/ui/work',
+      ready: async (p) => {
+        await p.locator('table.actions tbody tr').first().waitFor();
+        await p.locator('summary', { hasText: 'Times in' }).click();
+        await p.getByLabel('Show times in').waitFor();
+      },
+      dark: true,
+    },
     { name: 'work-filtered', path: () => '/ui/work?state=waiting', ready: (p) => p.locator('table.actions tbody tr').first().waitFor() },
     {
       name: 'action',

@@ -45,12 +45,13 @@ function chromiumOnce(): Promise<Chromium> {
   return shared;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** A fresh context in UTC, en-GB, unless `timezoneId` puts the browser elsewhere (the time zone setting's tests). */
+export async function launchBrowser(opts: { timezoneId?: string } = {}): Promise<Browser> {
   const context = await (
     await chromiumOnce()
   ).newContext({
     viewport: { width: 1280, height: 860 },
-    timezoneId: 'UTC',
+    timezoneId: opts.timezoneId ?? 'UTC',
     locale: 'en-GB',
   });
   context.setDefaultTimeout(15_000);

@@ -4,6 +4,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type ActionView } from './api.ts';
+import { fullTime, shortTime } from './times.ts';
+import { shownZone, useTimeZone } from './time-zone.ts';
 import { LABELS, REASONS, RESOLUTIONS, STATES } from '../../lifecycle/states.ts';
 
 export const PHASE_LABELS: Record<string, string> = {
@@ -21,21 +23,17 @@ export const STATE_LABELS = labelsOf(STATES);
 export const REASON_LABELS = labelsOf(REASONS);
 export const RESOLUTION_LABELS = labelsOf(RESOLUTIONS);
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-
-/** Today's times as 14:05:09, other days with the date. */
+/** Today's times as 14:05:09, other days with the date: in the zone the viewer chose (the zone setting). */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '';
-  const d = new Date(iso);
-  return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  return shortTime(new Date(iso), shownZone());
 }
 
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
 
 /**
  * Text from the server (a timeline entry, a notice) with the UTC times in it ("Retry 2 of 5 at
- * 2026-12-05T02:00:00.000Z") shown as every other time on the page is: local, the full date on hover.
+ * 2026-12-05T02:00:00.000Z") shown as every other time on the page is: in the chosen zone, the full date on hover.
  */
 export function Timed({ text }: { text: string }) {
   const parts: ComponentChildren[] = [];
@@ -49,15 +47,26 @@ export function Timed({ text }: { text: string }) {
   return <>{parts}</>;
 }
 
-/** A time in the viewer's zone, the full date on hover; `exact` adds the ISO time there too (a schedule's next run). */
+/**
+ * A time in the zone the viewer chose; on hover the full date with the zone's name or offset, so
+ * "01:30" on the night the clocks go back is not ambiguous. `exact` adds the ISO time there too (a
+ * schedule's next run).
+ */
 export function Time({ iso, exact }: { iso: string | null | undefined; exact?: boolean }) {
+  const zone = useTimeZone();
   if (!iso) return null;
-  const full = dateTimeFmt.format(new Date(iso));
+  const full = fullTime(new Date(iso), zone);
   return (
     <time dateTime={iso} title={exact ? `${full} (${iso})` : full}>
       {when(iso)}
     </time>
   );
+}
+
+/** Says which zone the times near it are in, where a list of bare times would leave it open (a timeline). */
+export function ZoneNote() {
+  const zone = useTimeZone();
+  return <span class="hint zone-note">Times in {zone}.</span>;
 }
 
 export function stateText(a: Pick<ActionView, 'labels'>): string {

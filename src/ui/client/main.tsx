@@ -6,6 +6,8 @@ import { api, ApiError, can, setCsrf, type Session } from './api.ts';
 import { navigate, onLinkClick, useLocation } from './router.ts';
 import { Announcer, ErrorBox } from './components.tsx';
 import { closeLive, onStoreStatus } from './live.ts';
+import { useTimeZone } from './time-zone.ts';
+import { ZoneSetting } from './zone-setting.tsx';
 import { WorkPage } from './pages/work.tsx';
 import { ActionPage } from './pages/action.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
@@ -153,6 +155,7 @@ function Nav({ session, onSignOut }: { session: Session; onSignOut: () => void }
         </ul>
       </nav>
       <span class="who">
+        <ZoneSetting />
         <span data-testid="who">{session.displayName ?? session.name}</span> <span class="roles">({session.roles.join(', ')})</span>
         <button type="button" class="link" onClick={onSignOut}>
           Sign out
@@ -178,6 +181,8 @@ function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [signOutError, setSignOutError] = useState<unknown>(null);
+  // A zone chosen (here or in another tab) draws the open screen again, every time on it in that zone.
+  useTimeZone();
   const accept = (s: Session | null): void => {
     if (s) setCsrf(s.csrf);
     else closeLive();

@@ -19,7 +19,7 @@ import {
   type Session,
 } from '../api.ts';
 import { qs, useHash } from '../router.ts';
-import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, announce, stateText, useData, whyLine } from '../components.tsx';
+import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, ZoneNote, announce, stateText, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
 import { HandedBackSolution } from './solution.tsx';
@@ -309,6 +309,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
       <IntegrationLog log={log} />
       <section aria-label="Timeline">
         <h2>Timeline</h2>
+        <ZoneNote />
         <ErrorBox error={timeline.error} />
         {timeline.data?.more && (
           <p class="hint" data-testid="timeline-more">

@@ -4,7 +4,9 @@
 import { useEffect } from 'preact/hooks';
 import { api } from '../api.ts';
 import { qs } from '../router.ts';
-import { ErrorBox, PHASE_LABELS, STATE_LABELS, useData } from '../components.tsx';
+import { ErrorBox, PHASE_LABELS, STATE_LABELS, Time, useData } from '../components.tsx';
+import { fullTime } from '../times.ts';
+import { useTimeZone } from '../time-zone.ts';
 import { onChangesEvery } from '../live.ts';
 
 interface Point {
@@ -28,6 +30,7 @@ function Chart({ series, name }: { series: Point[]; name: string }) {
   const bw = w / series.length;
   const sends = series.reduce((s, p) => s + p.sends, 0);
   const failures = series.reduce((s, p) => s + p.failures, 0);
+  const zone = useTimeZone();
   return (
     <figure>
       <svg
@@ -42,7 +45,7 @@ function Chart({ series, name }: { series: Point[]; name: string }) {
           const fh = (Math.min(p.failures, p.sends || p.failures) / max) * (h - 2);
           return (
             <g key={p.at}>
-              <title>{`${new Date(p.at).toLocaleTimeString()}: ${p.sends} sends, ${p.failures} failures`}</title>
+              <title>{`${fullTime(new Date(p.at), zone)}: ${p.sends} sends, ${p.failures} failures`}</title>
               <rect class="sends" x={i * bw} y={h - sh} width={Math.max(1, bw - 1)} height={sh} />
               <rect class="failures" x={i * bw} y={h - fh} width={Math.max(1, bw - 1)} height={fh} />
             </g>
@@ -159,7 +162,11 @@ export function DashboardPage() {
           </section>
         ))}
       </div>
-      {dash.data && <p class="hint">Activity counted by this Callout node since {new Date(dash.data.since).toLocaleString()}.</p>}
+      {dash.data && (
+        <p class="hint">
+          Activity counted by this Callout node since <Time iso={dash.data.since} />.
+        </p>
+      )}
     </main>
   );
 }

@@ -3,6 +3,7 @@
 // what a builder chooses, so the PATCH is the form as shown).
 
 import { ApiError } from '../api.ts';
+import { shownZone } from '../time-zone.ts';
 
 export type Launch =
   | { actionType: string; input?: Record<string, unknown> }
@@ -45,9 +46,6 @@ export interface Form {
 
 const json = (v: Record<string, unknown> | undefined): string => (v && Object.keys(v).length > 0 ? JSON.stringify(v, null, 2) : '');
 
-/** The viewer's own time zone, which a new schedule starts in (the times they type are theirs). */
-const viewerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-
 export function formOf(s?: Schedule): Form {
   const l = s?.launch;
   const c = l && 'process' in l ? l : undefined;
@@ -55,7 +53,8 @@ export function formOf(s?: Schedule): Form {
   return {
     name: s?.name ?? '',
     cron: s?.cron ?? '',
-    timezone: s?.timezone ?? viewerZone(),
+    // A new schedule starts in the zone the viewer reads times in (the zone setting): the times they type are theirs.
+    timezone: s?.timezone ?? shownZone(),
     kind: c ? 'case' : 'action',
     actionType: a?.actionType ?? '',
     input: json(a?.input),
