@@ -1,5 +1,6 @@
 // The action card, error first: state in the seeds' words, the one line that says why it waits,
 // the error bar ('retried N of M', the last error and when, the next retry, Retry, pause/resume),
+// the input corrected and retried,
 // the rejected reason, a provider's handed-back solution to accept or decline, what a person does
 // next (pick up, complete), and the timeline with each attempt's request and response (secrets are
 // redacted by the server).
@@ -23,6 +24,7 @@ import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, ZoneNote, announce, st
 import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
 import { HandedBackSolution } from './solution.tsx';
+import { InputCorrection, retryable } from './input-correction.tsx';
 
 interface TimelineItem {
   seq: number;
@@ -53,20 +55,23 @@ function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (
         )}
         {a.retry.paused && ' · automatic retries paused'}
       </p>
-      {open && can(session, 'operator') && (
+      {can(session, 'operator') && (retryable(a) || open) && (
         <p class="buttons">
-          <button type="button" onClick={() => act('retry')}>
-            Retry
-          </button>
-          {a.retry.paused ? (
-            <button type="button" onClick={() => act('resume')}>
-              Resume retries
-            </button>
-          ) : (
-            <button type="button" onClick={() => act('pause')}>
-              Pause retries
+          {retryable(a) && (
+            <button type="button" onClick={() => act('retry')}>
+              Retry
             </button>
           )}
+          {open &&
+            (a.retry.paused ? (
+              <button type="button" onClick={() => act('resume')}>
+                Resume retries
+              </button>
+            ) : (
+              <button type="button" onClick={() => act('pause')}>
+                Pause retries
+              </button>
+            ))}
         </p>
       )}
     </section>
@@ -243,6 +248,16 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
           <h2>Rejected reason</h2>
           <p data-testid="rejected-reason">{a.rejectedReason}</p>
         </section>
+      )}
+      {operator && retryable(a) && (
+        <InputCorrection
+          a={a}
+          done={(next) => {
+            action.setData(next);
+            setError(null);
+            timeline.reload();
+          }}
+        />
       )}
       {operator && a.state === 'todo' && (
         <p class="buttons">

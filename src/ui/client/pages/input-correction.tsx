@@ -1,0 +1,116 @@
+// "Correct the input and retry" on the action card: the action type's fields as they are now,
+// filled with the action's input, and the retry sent with what the operator changed
+// (POST /v1/actions/{id}/retry with `input`: only the changed fields, an emptied one removed). The
+// server checks them as a launch's and names each field it refuses; nothing changes until it accepts.
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, type ActionView } from '../api.ts';
+import { ErrorBox, Field, ReadFailed } from '../components.tsx';
+import { typed, type ActionType } from './action-type-form.ts';
+
+/** Whether the lifecycle takes a retry of this action (transition.ts, retry_requested). */
+export function retryable(a: ActionView): boolean {
+  if (a.actionTypeName === null) return false;
+  if (a.state === 'waiting') return a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled';
+  if (a.state === 'todo') return a.reason !== 'manual';
+  return a.state === 'closed' && a.resolution === 'not_done_successfully';
+}
+
+/**
+ * The typed value of a box: a number or true/false only when it reads as one, else the text as typed,
+ * so the server names what is wrong (NaN would travel as null and remove the field).
+ */
+function valueOf(type: string, text: string): unknown {
+  if (type === 'number' || type === 'integer') return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+  if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  return typed(type, text);
+}
+
+/** A value as its box shows it: text as typed, anything else as JSON, nothing as empty. */
+const asText = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+export function InputCorrection({ a, done }: { a: ActionView; done: (next: ActionView) => void }) {
+  const [open, setOpen] = useState(a.reason === 'invalid_input');
+  const [type, setType] = useState<{ data?: ActionType; error?: unknown }>({});
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // Read when opened, and again once the action changed (another correction, the type edited meanwhile).
+  useEffect(() => {
+    if (!open) return;
+    let live = true;
+    api<ActionType>('GET', `/v1/action-types/${encodeURIComponent(a.actionType)}`).then(
+      (t) => live && setType({ data: t }),
+      (e: unknown) => live && setType({ error: e }),
+    );
+    setValues(Object.fromEntries(Object.entries(a.input).map(([k, v]) => [k, asText(v)])));
+    setError(null);
+    return () => {
+      live = false;
+    };
+  }, [open, a.id, a.updatedAt]);
+
+  const fields = type.data?.parsedFields ?? {};
+  const stale = Object.keys(a.input).filter((k) => type.data && !Object.hasOwn(fields, k));
+  const patch = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, s] of Object.entries(fields)) {
+      const text = values[k] ?? '';
+      if (text === asText(a.input[k])) continue;
+      out[k] = text === '' ? null : valueOf(s.type, text);
+    }
+    return out;
+  };
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const next = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/retry`, { input: patch() });
+      setError(null);
+      setOpen(false);
+      done(next);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details class="panel" data-testid="input-correction" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Correct the input and retry</summary>
+      {type.error ? (
+        <ReadFailed what="The action type" about=", so its fields cannot be shown" error={type.error} />
+      ) : !type.data ? (
+        open && <p class="loading">Loading the action type…</p>
+      ) : (
+        <form onSubmit={(e) => void submit(e)} aria-label="Correct the input and retry">
+          <p class="hint">
+            The fields of {type.data.name} as they are now. Only what you change is sent with the retry; an emptied box removes its value.
+            The change is kept on the timeline with the earlier values.
+          </p>
+          {Object.entries(fields).map(([k, s]) => (
+            <Field key={k} label={`${k} (${s.type}${s.required ? '' : ', optional'})`} id={`fix-${k}`}>
+              <input
+                id={`fix-${k}`}
+                name={k}
+                value={values[k] ?? ''}
+                onInput={(e) => setValues({ ...values, [k]: e.currentTarget.value })}
+              />
+            </Field>
+          ))}
+          {stale.length > 0 && (
+            <p class="hint" data-testid="stale-fields">
+              Kept as they are and not sent (the action type no longer has them): {stale.join(', ')}.
+            </p>
+          )}
+          <ErrorBox error={error} />
+          <p class="buttons">
+            <button type="submit" disabled={busy}>
+              Retry with these values
+            </button>
+          </p>
+        </form>
+      )}
+    </details>
+  );
+}
