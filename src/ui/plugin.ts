@@ -32,7 +32,7 @@ const staticRoute = { config: { roles: 'public' as const, limitBy: 'none' as con
 // Who is signed in and signing out: against the session's key when there is one, else the address.
 const sessionRoute = { config: { roles: 'public' as const, limitBy: 'session' as const }, schema: { hide: true } };
 
-function page(jsHash: string, cssHash: string): string {
+function page(jsHash: string, cssHash: string, initial: string[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -41,7 +41,7 @@ function page(jsHash: string, cssHash: string): string {
 <title>Callout</title>
 <link rel="stylesheet" href="/ui/assets/app-${cssHash}.css">
 <script type="module" src="/ui/assets/app-${jsHash}.js"></script>
-</head>
+${initial.map((c) => `<link rel="modulepreload" href="/ui/assets/${c}">\n`).join('')}</head>
 <body><div id="app"><p class="loading">Loading Callout…</p></div><noscript>The Callout UI needs JavaScript.</noscript></body>
 </html>
 `;
@@ -67,7 +67,10 @@ export const uiPlugin =
   async (app) => {
     const sendPage = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const b = await getBundle();
-      return securityHeaders(reply).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(b.js.hash, b.css.hash));
+      return securityHeaders(reply)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(page(b.js.hash, b.css.hash, b.initial));
     };
     app.get('/', staticRoute, async (_req, reply) => reply.redirect('/ui/work'));
     app.get('/ui', staticRoute, sendPage);
@@ -77,6 +80,8 @@ export const uiPlugin =
       const file = (req.params as { file: string }).file;
       if (file === `app-${b.js.hash}.js`) return sendAsset(req, reply, b.js);
       if (file === `app-${b.css.hash}.css`) return sendAsset(req, reply, b.css);
+      const chunk = b.chunks.get(file);
+      if (chunk) return sendAsset(req, reply, chunk);
       return sendProblem(reply, problem('NOT_FOUND', `There is no UI asset ${file}`));
     });
 

@@ -1,6 +1,6 @@
 // Builder: action types. The template editor shows the parsed fields and their types as you type
 // (POST /v1/action-types/preview-fields), the JSON Schema, and, once saved, a test that renders
-// (or sends once) the exact request, and a launch.
+// (or sends once) the exact request, and a launch; a cURL line can fill the request (action-type-curl.tsx).
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, patchAt, type Session } from '../api.ts';
@@ -8,6 +8,7 @@ import { navigate } from '../router.ts';
 import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
+import { CurlImport } from './action-type-curl.tsx';
 
 export function ActionTypesPage() {
   const list = useData(() => api<{ items: ActionType[] }>('GET', '/v1/action-types'), []);
@@ -58,7 +59,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     () => (isNew ? Promise.resolve(undefined) : api<ActionType>('GET', `/v1/action-types/${encodeURIComponent(id)}`)),
     [id],
   );
-  const connectors = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
+  const connectors = useData(() => api<{ items: Array<{ id: string; name: string; baseUrl: string }> }>('GET', '/v1/connectors'), []);
   const t = loaded.data;
   const [f, setF] = useFormState<Form>(`${id}:${t?.id ?? ''}:${t?.revision ?? 0}`, () => formOf(t));
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -133,6 +134,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
               ))}
             </select>
           </Field>
+          <CurlImport form={f} connectors={connectors.data?.items ?? []} onImport={setF} />
           <div class="row">
             <Field label="Method" id="t-method">
               <select id="t-method" value={f.method} onChange={(e) => set({ method: e.currentTarget.value })}>
