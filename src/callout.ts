@@ -28,6 +28,7 @@ import { BulkLaunchService } from './bulk-launches/service.ts';
 import { BulkRunner } from './bulk-launches/runner.ts';
 import { BulkReplayService } from './bulk-replays/service.ts';
 import { ScheduleService } from './schedules/service.ts';
+import { SavedViewService } from './saved-views/service.ts';
 import { storedOwners } from './cases/owner.ts';
 import { Scheduler } from './schedules/scheduler.ts';
 import type { CaseLauncher as BulkCaseLauncher } from './bulk-launches/ports.ts';
@@ -117,6 +118,8 @@ export class Callout {
   readonly bulkRunner: BulkRunner;
   readonly bulkReplays: BulkReplayService;
   readonly schedules: ScheduleService;
+  /** Saved views of the work list and the cases list, with their live counts. */
+  readonly savedViews: SavedViewService;
   readonly scheduler: Scheduler;
   // ---- people and queues (W1)
   readonly users: UserService;
@@ -226,6 +229,7 @@ export class Callout {
       owners: storedOwners(store),
     });
     this.notifications = new NotificationService({ store, clock });
+    this.savedViews = new SavedViewService({ store, clock, registry });
     // ---- people and queues (W1)
     this.tasks = new TaskService({ store, engine, actions: this.actions, logger, clock });
     this.users = new UserService({ store, clock, tasks: this.tasks });

@@ -19,6 +19,7 @@ import { uiPlugin } from '../ui/plugin.ts';
 import { bulkLaunchRoutes } from '../bulk-launches/routes.ts';
 import { bulkReplayRoutes } from '../bulk-replays/routes.ts';
 import { scheduleRoutes } from '../schedules/routes.ts';
+import { savedViewRoutes } from '../saved-views/routes.ts';
 import { userRoutes } from '../users/routes.ts';
 import { queueRoutes } from '../queues/routes.ts';
 import { taskRoutes } from '../tasks/routes.ts';
@@ -174,6 +175,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   await app.register(bulkLaunchRoutes(callout.bulkLaunches), v1);
   await app.register(bulkReplayRoutes(callout.bulkReplays), v1);
   await app.register(scheduleRoutes(callout.schedules), v1);
+  await app.register(savedViewRoutes(callout.savedViews), v1);
   // ---- people and queues (W1)
   await app.register(userRoutes(callout.users), v1);
   await app.register(queueRoutes(callout.queues), v1);

@@ -4,7 +4,17 @@
 
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { ConnectorStatus } from '../connectors/circuit.ts';
-import type { ApiKeyOrigin, ApiKeyRow, CaseRow, CaseWrite, ConfigKind, ConfigRow, NotificationRow, TimelineRow } from './types.ts';
+import type {
+  ApiKeyOrigin,
+  ApiKeyRow,
+  CaseRow,
+  CaseWrite,
+  ConfigKind,
+  ConfigRow,
+  NotificationRow,
+  SavedViewRow,
+  TimelineRow,
+} from './types.ts';
 
 /** Columns of the actions table, in the order the insert statements use. */
 export const ACTION_COLUMNS = [
@@ -286,3 +296,19 @@ export function notificationFromRow(r: Record<string, unknown>): NotificationRow
 
 /** A connector's status is one JSON document per connector. */
 export const connectorStatusFromRow = (r: { doc: unknown }): ConnectorStatus => json(r.doc) as ConnectorStatus;
+
+/** A saved view as either store gives it back (SQLite's 0/1 and PostgreSQL's booleans and bigints alike). */
+export function savedViewFromRow(r: Record<string, unknown>): SavedViewRow {
+  return {
+    id: r.id as string,
+    owner: r.owner as string,
+    screen: r.screen as SavedViewRow['screen'],
+    name: r.name as string,
+    nameKey: r.name_key as string,
+    query: r.query as string,
+    shared: r.shared === true || r.shared === 1,
+    revision: Number(r.revision),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}

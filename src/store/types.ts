@@ -129,6 +129,22 @@ export interface ActionWrite {
   events?: WebhookEventRow[];
 }
 
+/** A saved view (saved-views/): a screen's query by name, its owner's or shared. */
+export interface SavedViewRow {
+  id: string;
+  /** The user the creating key acted as (api/user.ts). */
+  owner: string;
+  screen: 'work' | 'cases';
+  name: string;
+  /** The name as names are compared for uniqueness per owner and screen (lower-cased). */
+  nameKey: string;
+  query: string;
+  shared: boolean;
+  revision: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface ActionFilter {
   state?: State;
   phase?: Phase;
@@ -362,6 +378,8 @@ export interface Store {
    */
   listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
+  /** countActions that stops counting at `upTo`: bounded however many match. */
+  countActionsUpTo(filter: Omit<ActionFilter, 'limit' | 'before' | 'text' | 'textCaseIds'>, upTo: number): Promise<number>;
   /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */
   countThrottledByActionType(): Promise<Map<string, number>>;
   /** Open actions of a type waiting for a retry (scheduled, or held by a rate limit or open circuit after an attempt), for live retry-policy changes. */
@@ -515,6 +533,20 @@ export interface Store {
   getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
   /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`; `resumeBefore` as listActionsPage's. */
   listCases(filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }>;
+  /** How many cases match, counting no further than `upTo` (no text search: that is a scan). */
+  countCasesUpTo(filter: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): Promise<number>;
+  /**
+   * Inserts the view unless its owner already has `maxPerOwner` (false: nothing stored). Throws a
+   * ConflictError when the owner has a view of that name on that screen.
+   */
+  insertSavedView(row: SavedViewRow, maxPerOwner: number): Promise<boolean>;
+  getSavedView(id: string): Promise<SavedViewRow | undefined>;
+  /** The owner's views and, at most `sharedLimit`, the others' shared ones; by screen and name. */
+  listSavedViews(owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]>;
+  /** Guarded by revision (false: changed or deleted meanwhile); a ConflictError when the new name is taken. */
+  updateSavedView(row: SavedViewRow, expectedRevision: number): Promise<boolean>;
+  /** Deleted; with `expectedRevision`, only while it is still at that revision. */
+  deleteSavedView(id: string, expectedRevision?: number): Promise<boolean>;
   /** A version-guarded change of a case (and the outbox row it applied, in the same transaction); false when the version moved. */
   updateCase(w: CaseWrite): Promise<boolean>;
   /** Leases the oldest event of each case no one holds (one per case, so a case's events apply in order). */

@@ -49,6 +49,7 @@ describe('creations', () => {
       ['/v1/actions', { actionType: 'ping' }],
       ['/v1/cases', { data: { employee: 'Jane' } }],
       ['/v1/bulk-launches', { actionType: 'ping', rows: [{}] }],
+      ['/v1/views', { name: 'To do', screen: 'work', query: 'state=todo' }],
     ];
     for (const [route, body] of bodies) {
       const r = await h.api('POST', route, body);

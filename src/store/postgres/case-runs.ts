@@ -37,7 +37,8 @@ export async function getCaseByLaunchKey(pool: Pool, key: string): Promise<{ row
   return r ? { row: caseFromRow(r), launchHash: (r.launch_hash as string | null) ?? null } : undefined;
 }
 
-export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> {
+/** The WHERE clause of the cases a filter matches (placeholders from $1). */
+function caseWhere(f: Omit<CaseFilter, 'limit'>): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, v: unknown): void => {
@@ -56,15 +57,34 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: Cas
       f.queue,
     );
   if (f.q !== undefined) add((p) => `(title ILIKE ${p} ESCAPE '\\' OR data::text ILIKE ${p} ESCAPE '\\')`, containsPattern(f.q));
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+export async function listCases(pool: Pool, f: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean }> {
+  const { sql: where, params } = caseWhere(f);
   const maxBytes = f.maxBytes ?? Number.MAX_SAFE_INTEGER;
   params.push(f.limit, maxBytes);
   const sql = `SELECT * FROM (
     SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
       FROM (SELECT *, octet_length(data::text) + coalesce(octet_length(steps::text), 0) AS page_row_bytes
-              FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length - 1}) p) page
+              FROM cases ${where} ORDER BY id DESC LIMIT $${params.length - 1}) p) page
    WHERE page_bytes - page_row_bytes < $${params.length} ORDER BY id DESC`;
   const rows = (await pool.query(sql, params)).rows as Array<Record<string, unknown> & { page_bytes: string }>;
   return { cases: rows.map(caseFromRow), more: rows.length === f.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
+}
+
+/** How many cases match, counting no further than `upTo` (a saved view's count): never a scan of every case. */
+export async function countCasesUpTo(
+  pool: Pool,
+  f: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>,
+  upTo: number,
+): Promise<number> {
+  const { sql, params } = caseWhere(f);
+  const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM cases ${sql} LIMIT $${params.length + 1}) x`, [
+    ...params,
+    upTo,
+  ]);
+  return Number(r.rows[0]!.n);
 }
 
 /** `keepNotifications`: the bound on the notifications of people its launches tell (notification-bound.ts). */

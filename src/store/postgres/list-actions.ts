@@ -43,6 +43,16 @@ export async function countActions(pool: Pool, filter: Omit<ActionFilter, 'limit
   return Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
 }
 
+/** How many actions match, counting no further than `upTo` (a saved view's count). */
+export async function countActionsUpTo(pool: Pool, filter: Omit<ActionFilter, 'limit' | 'before'>, upTo: number): Promise<number> {
+  const { sql, params } = actionWhere(filter, POSTGRES);
+  const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM actions ${sql} LIMIT $${params.length + 1}) x`, [
+    ...params,
+    upTo,
+  ]);
+  return Number(r.rows[0]!.n);
+}
+
 /** Throttled actions per action type, from the held-backlog index (`actions_throttled`). */
 export async function countThrottledByActionType(pool: Pool): Promise<Map<string, number>> {
   const r = await pool.query<{ id: string; n: string }>(

@@ -36,7 +36,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
+import { countActions, countActionsUpTo, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
@@ -53,6 +53,7 @@ import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
 import * as schedules from './schedules.ts';
+import * as savedViews from './saved-views.ts';
 import type {
   BulkLaunchRow,
   BulkLease,
@@ -68,7 +69,7 @@ import type {
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { classifyLostStatements, inTransaction } from './transaction.ts';
@@ -436,6 +437,22 @@ export class PostgresStore implements Store {
     void (await caseRuns.createCase(this.pool, row, opts));
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.pool, key);
+  countCasesUpTo = async (filter: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): Promise<number> =>
+    caseRuns.countCasesUpTo(this.pool, filter, upTo);
+  countActionsUpTo = async (filter: Omit<ActionFilter, 'limit' | 'before' | 'text' | 'textCaseIds'>, upTo: number): Promise<number> =>
+    countActionsUpTo(this.pool, filter, upTo);
+
+  // ---- saved views
+  insertSavedView = async (row: SavedViewRow, maxPerOwner: number): Promise<boolean> =>
+    savedViews.insertSavedView(this.pool, row, maxPerOwner);
+  getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.pool, id);
+  listSavedViews = async (owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]> =>
+    savedViews.listSavedViews(this.pool, owner, screen, sharedLimit);
+  updateSavedView = async (row: SavedViewRow, expectedRevision: number): Promise<boolean> =>
+    savedViews.updateSavedView(this.pool, row, expectedRevision);
+  deleteSavedView = async (id: string, expectedRevision?: number): Promise<boolean> =>
+    savedViews.deleteSavedView(this.pool, id, expectedRevision);
+
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.pool, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w, this.notificationsPerUser);

@@ -55,15 +55,8 @@ export async function listCases(db: Database.Database, f: CaseFilter): Promise<{
   return { cases: r.items, more: r.more, ...(r.resumeBefore !== undefined ? { resumeBefore: r.resumeBefore } : {}) };
 }
 
-/** One query of a page of cases with ids in [lower, upper), cut at maxBytes of data and steps (as listActionsPage). */
-function casePage(
-  db: Database.Database,
-  f: CaseFilter,
-  upper: string | undefined,
-  lower: string | undefined,
-  limit: number,
-  maxBytes: number,
-): { rows: CaseRow[]; bytes: number } {
+/** The WHERE clause of the cases a filter matches, with ids in [lower, upper). */
+function caseWhere(f: Omit<CaseFilter, 'limit'>, upper: string | undefined, lower: string | undefined): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, ...values: unknown[]): void => {
@@ -84,13 +77,32 @@ function casePage(
     );
   // LIKE is case-insensitive for ASCII in SQLite, as ILIKE is in PostgreSQL.
   if (f.q !== undefined) add(`(title LIKE ? ESCAPE '\\' OR data LIKE ? ESCAPE '\\')`, containsPattern(f.q), containsPattern(f.q));
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** One query of a page of cases with ids in [lower, upper), cut at maxBytes of data and steps (as listActionsPage). */
+function casePage(
+  db: Database.Database,
+  f: CaseFilter,
+  upper: string | undefined,
+  lower: string | undefined,
+  limit: number,
+  maxBytes: number,
+): { rows: CaseRow[]; bytes: number } {
+  const { sql: where, params } = caseWhere(f, upper, lower);
   const sql = `SELECT * FROM (
     SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
       FROM (SELECT *, length(CAST(data AS BLOB)) + coalesce(length(CAST(steps AS BLOB)), 0) AS page_row_bytes
-              FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?) p)
+              FROM cases ${where} ORDER BY id DESC LIMIT ?) p)
    WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`;
   const rows = prepared(db, sql).all(...params, limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
   return { rows: rows.map(caseFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
+}
+
+/** How many cases match, counting no further than `upTo` (a saved view's count): never a scan of every case. */
+export function countCasesUpTo(db: Database.Database, f: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): number {
+  const { sql, params } = caseWhere(f, undefined, undefined);
+  return (prepared(db, `SELECT count(*) AS n FROM (SELECT 1 FROM cases ${sql} LIMIT ?)`).get(...params, upTo) as { n: number }).n;
 }
 
 /** `keepNotifications`: the bound on the notifications of people its launches tell (notification-bound.ts). */

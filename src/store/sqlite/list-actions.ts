@@ -63,6 +63,12 @@ export function countActions(db: Database.Database, filter: Omit<ActionFilter, '
   return (prepared(db, `SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
 }
 
+/** How many actions match, counting no further than `upTo` (a saved view's count). */
+export function countActionsUpTo(db: Database.Database, filter: Omit<ActionFilter, 'limit' | 'before'>, upTo: number): number {
+  const { sql, params } = actionWhere(filter, SQLITE);
+  return (prepared(db, `SELECT count(*) AS n FROM (SELECT 1 FROM actions ${sql} LIMIT ?)`).get(...params, upTo) as { n: number }).n;
+}
+
 /** Throttled actions per action type, from the held-backlog index (`actions_throttled`). */
 export function countThrottledByActionType(db: Database.Database): Map<string, number> {
   const rows = prepared(

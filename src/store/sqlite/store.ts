@@ -40,7 +40,7 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
+import { countActions, countActionsUpTo, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
@@ -58,6 +58,7 @@ import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
 import * as schedules from './schedules.ts';
+import * as savedViews from './saved-views.ts';
 import type {
   BulkLaunchRow,
   BulkLease,
@@ -73,7 +74,7 @@ import type {
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { SetupError } from '../../errors.ts';
@@ -547,6 +548,22 @@ export class SqliteStore implements Store {
     void caseRuns.createCase(this.db, row, opts);
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.db, key);
+  countCasesUpTo = async (filter: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): Promise<number> =>
+    caseRuns.countCasesUpTo(this.db, filter, upTo);
+  countActionsUpTo = async (filter: Omit<ActionFilter, 'limit' | 'before' | 'text' | 'textCaseIds'>, upTo: number): Promise<number> =>
+    countActionsUpTo(this.db, filter, upTo);
+
+  // ---- saved views
+  insertSavedView = async (row: SavedViewRow, maxPerOwner: number): Promise<boolean> =>
+    savedViews.insertSavedView(this.db, row, maxPerOwner);
+  getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.db, id);
+  listSavedViews = async (owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]> =>
+    savedViews.listSavedViews(this.db, owner, screen, sharedLimit);
+  updateSavedView = async (row: SavedViewRow, expectedRevision: number): Promise<boolean> =>
+    savedViews.updateSavedView(this.db, row, expectedRevision);
+  deleteSavedView = async (id: string, expectedRevision?: number): Promise<boolean> =>
+    savedViews.deleteSavedView(this.db, id, expectedRevision);
+
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.db, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w, this.notificationsPerUser);

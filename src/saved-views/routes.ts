@@ -1,0 +1,64 @@
+// /v1/views: saved views of the work list and the cases list. Whoever reads those lists (operators,
+// builders, integrations; admins) keeps views of their own and reads the shared ones; a key made
+// without a user keeps them under the name it acts as (api/user.ts).
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { IdParams } from '../api/schemas.ts';
+import { userOf } from '../api/user.ts';
+import { created, noContent, sendCreated } from '../api/openapi.ts';
+import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
+import { queryAjv } from '../actions/routes.ts';
+import type { SavedViewService, Viewer } from './service.ts';
+import { ViewBody, ViewCountSchema, ViewList, ViewListQuery, ViewPatch, ViewSchema } from './schemas.ts';
+
+/** The readers of both screens' lists: GET /v1/actions admits every key but a scraper's, GET /v1/cases these. */
+const VIEW_USERS = ['operator', 'builder', 'integration'] as const;
+
+const viewerOf = (req: FastifyRequest): Viewer => ({ user: userOf(req), admin: req.principal?.roles.includes('admin') === true });
+
+export const savedViewRoutes =
+  (views: SavedViewService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['views'];
+    const config = { roles: VIEW_USERS };
+    app.post(
+      '/views',
+      { config, schema: { tags, body: ViewBody, response: created('The view', { schema: ViewSchema }) } },
+      async (req, reply) => sendCreated(reply, 'views', withETag(reply, await views.create(req.body, viewerOf(req)))),
+    );
+    app.get(
+      '/views',
+      {
+        config,
+        schema: { tags, querystring: ViewListQuery, response: { 200: ViewList } },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
+      async (req) => views.list(viewerOf(req), { screen: req.query.screen, counts: req.query.counts }),
+    );
+    app.get('/views/:id', { config, schema: { tags, params: IdParams, response: { 200: ViewSchema } } }, async (req, reply) =>
+      withETag(reply, await views.get(req.params.id, viewerOf(req))),
+    );
+    app.get(
+      '/views/:id/count',
+      {
+        config,
+        schema: { tags, summary: "How many items the view's query matches now", params: IdParams, response: { 200: ViewCountSchema } },
+      },
+      async (req) => views.count(req.params.id, viewerOf(req)),
+    );
+    app.patch(
+      '/views/:id',
+      { config, schema: { tags, params: IdParams, headers: IfMatchHeaders, body: ViewPatch, response: { 200: ViewSchema } } },
+      async (req, reply) =>
+        withETag(reply, await views.update(req.params.id, req.body, viewerOf(req), ifMatchGuard(req.headers['if-match']))),
+    );
+    app.delete(
+      '/views/:id',
+      { config, schema: { tags, params: IdParams, headers: IfMatchHeaders, response: noContent('Deleted') } },
+      async (req, reply) => {
+        await views.delete(req.params.id, viewerOf(req), ifMatchGuard(req.headers['if-match']));
+        return reply.code(204).send();
+      },
+    );
+  };

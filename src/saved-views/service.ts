@@ -1,0 +1,158 @@
+// Saved views: a screen's query by name, kept on the server for its owner or shared with everyone who
+// reads the screen, with a live count of what it matches. The owner is the user the saving key acts
+// as (api/user.ts); a personal view is its owner's alone: to anyone else, an admin too, it does not
+// exist (404). A shared one is read by all and changed by its owner or an admin.
+
+import {
+  CalloutError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  changedMeanwhile,
+  checkRevision,
+  type RevisionGuard,
+} from '../errors.ts';
+import type { SavedViewRow, Store } from '../store/types.ts';
+import { isoTime as iso, type Clock } from '../clock.ts';
+import { uuidv7 } from '../ids.ts';
+import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
+import { Screens, checkQuery, type ScreenDeps } from './screens.ts';
+import { VIEW_LIMITS, type SavedView, type Screen, type ViewBody, type ViewCount, type ViewPatch } from './schemas.ts';
+
+/** Who asks: the user their key acts as, and whether they are an admin. */
+export interface Viewer {
+  user: string;
+  admin: boolean;
+}
+
+export interface SavedViewServiceDeps extends ScreenDeps {
+  store: Store;
+  clock: Clock;
+}
+
+// Line breaks and other control characters would break the one line a view's name is shown on.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (isBlank(trimmed)) throw new ValidationError([{ field: 'name', message: BLANK_MESSAGE }]);
+  if (CONTROL.test(trimmed)) throw new ValidationError([{ field: 'name', message: 'must be one line, without control characters' }]);
+  return trimmed;
+}
+
+function viewOf(r: SavedViewRow, count?: ViewCount): SavedView {
+  return {
+    id: r.id,
+    name: r.name,
+    screen: r.screen,
+    query: r.query,
+    shared: r.shared,
+    owner: r.owner,
+    revision: r.revision,
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    ...(count ? { count } : {}),
+  };
+}
+
+export class SavedViewService {
+  private readonly screens: Screens;
+
+  constructor(private readonly d: SavedViewServiceDeps) {
+    this.screens = new Screens(d);
+  }
+
+  async create(body: ViewBody, viewer: Viewer): Promise<SavedView> {
+    const name = checkName(body.name);
+    const { query } = await this.checkQuery(body.screen, body.query);
+    const now = this.d.clock.now();
+    const row: SavedViewRow = {
+      id: uuidv7(now),
+      owner: viewer.user,
+      screen: body.screen,
+      name,
+      nameKey: name.toLowerCase(),
+      query,
+      shared: body.shared ?? false,
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.d.store.insertSavedView(row, VIEW_LIMITS.perOwner)))
+      throw new ConflictError(
+        `You have ${VIEW_LIMITS.perOwner} saved views, the most one person keeps: delete one you no longer use first`,
+      );
+    return viewOf(row);
+  }
+
+  /** The viewer's own views and the shared views of others (at most VIEW_LIMITS.sharedListed), each counted when asked. */
+  async list(
+    viewer: Viewer,
+    opts: { screen?: Screen | undefined; counts?: boolean | undefined } = {},
+  ): Promise<{ items: SavedView[]; more: boolean }> {
+    const rows = await this.d.store.listSavedViews(viewer.user, opts.screen, VIEW_LIMITS.sharedListed + 1);
+    const others = rows.filter((r) => r.owner !== viewer.user);
+    const more = others.length > VIEW_LIMITS.sharedListed;
+    const shown = more ? rows.filter((r) => r !== others.at(-1)) : rows;
+    const items: SavedView[] = [];
+    // One count at a time: a list of many views must not take every connection of the store at once.
+    for (const r of shown) items.push(viewOf(r, opts.counts ? await this.screens.count(r.screen, r.query, viewer.user) : undefined));
+    return { items, more };
+  }
+
+  async get(id: string, viewer: Viewer): Promise<SavedView> {
+    return viewOf(await this.visible(id, viewer));
+  }
+
+  async count(id: string, viewer: Viewer): Promise<ViewCount> {
+    const r = await this.visible(id, viewer);
+    return this.screens.count(r.screen, r.query, viewer.user);
+  }
+
+  async update(id: string, patch: ViewPatch, viewer: Viewer, guard: RevisionGuard = {}): Promise<SavedView> {
+    const name = patch.name === undefined ? undefined : checkName(patch.name);
+    const stored = await this.changeable(id, viewer);
+    checkRevision('View', id, stored.revision, guard);
+    const query = patch.query === undefined ? stored.query : (await this.checkQuery(stored.screen, patch.query)).query;
+    const row: SavedViewRow = {
+      ...stored,
+      ...(name !== undefined ? { name, nameKey: name.toLowerCase() } : {}),
+      query,
+      shared: patch.shared ?? stored.shared,
+      revision: stored.revision + 1,
+      updatedAt: this.d.clock.now(),
+    };
+    if (!(await this.d.store.updateSavedView(row, stored.revision))) throw changedMeanwhile('View', id, guard);
+    return viewOf(row);
+  }
+
+  async delete(id: string, viewer: Viewer, guard: RevisionGuard = {}): Promise<void> {
+    const stored = await this.changeable(id, viewer);
+    checkRevision('View', id, stored.revision, guard);
+    if (!(await this.d.store.deleteSavedView(id, guard.ifRevision !== undefined ? stored.revision : undefined)))
+      throw changedMeanwhile('View', id, guard);
+  }
+
+  private async checkQuery(screen: Screen, raw: string): Promise<{ query: string }> {
+    const { query, params } = checkQuery(screen, raw);
+    await this.screens.checkNames(screen, params);
+    return { query };
+  }
+
+  /** The view, when the viewer may see it: theirs, or shared. Another's personal view is a 404, as if it did not exist. */
+  private async visible(id: string, viewer: Viewer): Promise<SavedViewRow> {
+    const r = await this.d.store.getSavedView(id);
+    if (!r || (r.owner !== viewer.user && !r.shared)) throw new NotFoundError('View', id);
+    return r;
+  }
+
+  private async changeable(id: string, viewer: Viewer): Promise<SavedViewRow> {
+    const r = await this.visible(id, viewer);
+    if (r.owner !== viewer.user && !viewer.admin)
+      throw new CalloutError(
+        'FORBIDDEN',
+        `The view ${JSON.stringify(r.name)} is ${r.owner}'s: only its owner or an admin changes or deletes it`,
+      );
+    return r;
+  }
+}

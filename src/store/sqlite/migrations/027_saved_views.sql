@@ -1,0 +1,18 @@
+-- Saved views: a named query of the work list or the cases list, kept for its owner (the user a key
+-- acts as) or shared with everyone who reads that screen. A few per owner (the service caps them):
+-- read by owner, and the shared ones by screen.
+CREATE TABLE saved_views (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  screen TEXT NOT NULL,
+  name TEXT NOT NULL,
+  -- The name as names are compared (lower-cased): "Failing now" and "failing now" are one view's name.
+  name_key TEXT NOT NULL,
+  query TEXT NOT NULL,
+  shared INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (owner, screen, name_key)
+);
+CREATE INDEX saved_views_shared ON saved_views (screen, name_key) WHERE shared = 1;
