@@ -50,6 +50,13 @@ describe('accessibility of the main screens', () => {
     caseId = (await h.api('POST', '/v1/cases', { data: { employee: 'Jane Doe' }, owner: 'CALLOUT_ADMIN_KEY' })).body.id;
     const escalating = (await h.api('POST', '/v1/actions', { actionType: 'order-desk', caseId })).body.id;
     await h.waitFor(escalating, (a) => a.escalated);
+    // Saved views (with their counts) on the work and cases screens: one shared, one not, one not counted.
+    for (const [name, screen, query, shared] of [
+      ['Failing now', 'work', 'state=waiting&phase=retry_scheduled', true],
+      ['Tickets', 'work', 'actionType=create-ticket', false],
+      ['Jane', 'cases', 'q=Jane', true],
+    ] as const)
+      expect((await h.api('POST', '/v1/views', { name, screen, query, shared })).status).toBe(201);
   });
   afterAll(async () => {
     await b?.close();
@@ -91,6 +98,21 @@ describe('accessibility of the main screens', () => {
       dark: true,
     },
     { name: 'work-filtered', path: () => '/ui/work?state=waiting', ready: (p) => p.locator('table.actions tbody tr').first().waitFor() },
+    {
+      // The saved views with their counts, one of them the view shown.
+      name: 'work-views',
+      path: () => '/ui/work?state=waiting&phase=retry_scheduled',
+      ready: (p) => p.locator('.saved-views li[data-view="Failing now"] [data-testid="view-count"]').waitFor(),
+      dark: true,
+    },
+    {
+      name: 'cases-views',
+      path: () => '/ui/cases',
+      ready: async (p) => {
+        await p.locator('table.cases tbody tr').first().waitFor();
+        await p.locator('.saved-views li[data-view="Jane"]').waitFor();
+      },
+    },
     {
       name: 'action',
       path: () => `/ui/actions/${failing}`,

@@ -86,7 +86,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/dashboard') return <DashboardPage />;
   if (path === '/ui/replays') return <ReplaysPage query={query} />;
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
-  if (path === '/ui/cases') return <CasesPage query={query} />;
+  if (path === '/ui/cases') return <CasesPage session={session} query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/processes') return <ProcessesPage />;
   if ((id = m(/^\/ui\/processes\/([^/]+)$/))) return <ProcessPage name={decodeURIComponent(id)} />;

@@ -2,12 +2,13 @@
 // the URL) and the signed-in user's notifications with mark-read.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, type Session } from '../api.ts';
 import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
 import { useFormRequest } from '../form-request.ts';
 import type { CaseView } from './case.tsx';
+import { SavedViews } from './saved-views.tsx';
 
 const SEARCH = ['status', 'escalated', 'owner', 'queue', 'process', 'q'] as const;
 const LABELS: Record<(typeof SEARCH)[number], string> = {
@@ -31,7 +32,7 @@ const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>>
   ],
 };
 
-export function CasesPage({ query }: { query: URLSearchParams }) {
+export function CasesPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
   const [shown, setShown] = useState(f);
   // What was chosen, kept as it is chosen: a Search clicked before the page drew the last choice
@@ -85,6 +86,7 @@ export function CasesPage({ query }: { query: URLSearchParams }) {
         )}
         <button type="submit">Search</button>
       </form>
+      <SavedViews screen="cases" query={query} session={session} />
       <ErrorBox error={list.error} />
       {list.data && list.data.items.length === 0 && <p class="empty">No cases match.</p>}
       {list.data && list.data.items.length > 0 && (

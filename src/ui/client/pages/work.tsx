@@ -21,6 +21,7 @@ import {
 } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { replayCannotUse, replayHref } from './replays.tsx';
+import { SavedViews } from './saved-views.tsx';
 
 /** Filter keys as in GET /v1/actions, and their words in the typed query. */
 const KEYS: Array<[key: string, word: string]> = [
@@ -390,6 +391,7 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
       <h1 tabIndex={-1}>Work</h1>
       <Whose f={f} />
       <FilterBar f={f} />
+      <SavedViews screen="work" query={query} session={session} />
       <ConnectorChips f={f} />
       {can(session, 'operator') && <BulkControls f={f} />}
       {/* A search that fails fails for both: its error is shown once, by the list. */}
