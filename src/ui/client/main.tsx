@@ -1,7 +1,8 @@
 // The web UI's entry: sign-in, the frame (navigation by role) and the screens by URL.
 
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { JSX } from 'preact';
 import { api, ApiError, can, setCsrf, type Session } from './api.ts';
 import { navigate, onLinkClick, useLocation } from './router.ts';
 import { Announcer, ErrorBox } from './components.tsx';
@@ -11,16 +12,8 @@ import { ZoneSetting } from './zone-setting.tsx';
 import { WorkPage } from './pages/work.tsx';
 import { ActionPage } from './pages/action.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
-import { ConnectorsPage, ConnectorPage } from './pages/connectors.tsx';
-import { ActionTypesPage, ActionTypePage } from './pages/action-types.tsx';
-import { ApiKeysPage } from './pages/api-keys.tsx';
-import { WebhooksPage } from './pages/webhooks.tsx';
-import { ConfigPage } from './pages/config.tsx';
 import { CasesPage, NotificationsPage } from './pages/cases.tsx';
 import { CasePage } from './pages/case.tsx';
-import { ProcessesPage, ProcessPage } from './pages/processes.tsx';
-import { QueuePage, QueuesPage } from './pages/queues.tsx';
-import { UsersPage } from './pages/users.tsx';
 import { SchedulePage, SchedulesPage } from './pages/schedules.tsx';
 import { ReplaysPage } from './pages/replays.tsx';
 
@@ -60,6 +53,49 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   );
 }
 
+type BuilderScreens = typeof import('./builder-screens.ts');
+let builderScreens: BuilderScreens | undefined;
+let loadingBuilderScreens: Promise<BuilderScreens> | undefined;
+
+/**
+ * A builder's or admin's screen, from the chunk that holds them all (fetched once, on first use). The
+ * heading navigation focused while it loaded is handed on to the screen's own.
+ */
+function BuilderScreen({ show }: { show: (s: BuilderScreens) => JSX.Element }) {
+  const [screens, setScreens] = useState(builderScreens);
+  const [error, setError] = useState<unknown>(null);
+  const loading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (screens) return;
+    let live = true;
+    (loadingBuilderScreens ??= import('./builder-screens.ts')).then(
+      (s) => {
+        builderScreens = s;
+        if (!live) return;
+        const focused = document.activeElement === loading.current;
+        setScreens(s);
+        if (focused) requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+      },
+      (e: unknown) => {
+        loadingBuilderScreens = undefined; // tried again on the next visit (a deploy replaced the chunk)
+        if (live) setError(e);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (screens) return show(screens);
+  return (
+    <main id="main">
+      <h1 tabIndex={-1} ref={loading}>
+        {error ? 'This screen could not be loaded' : 'Loading…'}
+      </h1>
+      {error ? <ErrorBox error={error} /> : null}
+    </main>
+  );
+}
+
 const BUILDER_PATHS = ['/ui/connectors', '/ui/action-types', '/ui/config', '/ui/processes', '/ui/queues', '/ui/webhooks'];
 
 function Screen({ session }: { session: Session }) {
@@ -88,21 +124,33 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage session={session} query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/processes') return <ProcessesPage />;
-  if ((id = m(/^\/ui\/processes\/([^/]+)$/))) return <ProcessPage name={decodeURIComponent(id)} />;
-  if (path === '/ui/queues') return <QueuesPage />;
-  if ((id = m(/^\/ui\/queues\/([^/]+)$/))) return <QueuePage name={decodeURIComponent(id)} />;
-  if (path === '/ui/users') return <UsersPage />;
-  if (path === '/ui/connectors') return <ConnectorsPage />;
-  if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) return <ConnectorPage id={decodeURIComponent(id)} />;
-  if (path === '/ui/action-types') return <ActionTypesPage />;
-  if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) return <ActionTypePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/api-keys') return <ApiKeysPage />;
-  if (path === '/ui/webhooks') return <WebhooksPage query={query} />;
+  if (path === '/ui/processes') return <BuilderScreen show={(s) => <s.ProcessesPage />} />;
+  if ((id = m(/^\/ui\/processes\/([^/]+)$/))) {
+    const name = decodeURIComponent(id);
+    return <BuilderScreen show={(s) => <s.ProcessPage name={name} />} />;
+  }
+  if (path === '/ui/queues') return <BuilderScreen show={(s) => <s.QueuesPage />} />;
+  if ((id = m(/^\/ui\/queues\/([^/]+)$/))) {
+    const name = decodeURIComponent(id);
+    return <BuilderScreen show={(s) => <s.QueuePage name={name} />} />;
+  }
+  if (path === '/ui/users') return <BuilderScreen show={(s) => <s.UsersPage />} />;
+  if (path === '/ui/connectors') return <BuilderScreen show={(s) => <s.ConnectorsPage />} />;
+  if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) {
+    const cid = decodeURIComponent(id);
+    return <BuilderScreen show={(s) => <s.ConnectorPage id={cid} />} />;
+  }
+  if (path === '/ui/action-types') return <BuilderScreen show={(s) => <s.ActionTypesPage />} />;
+  if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) {
+    const tid = decodeURIComponent(id);
+    return <BuilderScreen show={(s) => <s.ActionTypePage session={session} id={tid} />} />;
+  }
+  if (path === '/ui/api-keys') return <BuilderScreen show={(s) => <s.ApiKeysPage />} />;
+  if (path === '/ui/webhooks') return <BuilderScreen show={(s) => <s.WebhooksPage query={query} />} />;
   // Every role reads schedules; only a builder sees what changes them.
   if (path === '/ui/schedules') return <SchedulesPage session={session} />;
   if ((id = m(/^\/ui\/schedules\/([^/]+)$/))) return <SchedulePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/config') return <ConfigPage />;
+  if (path === '/ui/config') return <BuilderScreen show={(s) => <s.ConfigPage />} />;
   return (
     <main id="main">
       <h1 tabIndex={-1}>Not found</h1>
