@@ -11,12 +11,30 @@ import { actionType, connector, launch, startHarness, type Harness } from '../he
 import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
+import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const quiet = createLogger({ level: 'silent' });
 const backends: Array<{ name: string; start: () => Promise<{ h: Harness; cleanup: () => Promise<void> }> }> = [
   {
     name: 'SQLite',
     start: async () => ({ h: await startHarness({ start: false, mock: { keepBodies: true } }), cleanup: async () => undefined }),
+  },
+  {
+    // The store's SQLite work on its own thread: the correction crosses to it inside the write's plan.
+    name: 'SQLite on a thread',
+    start: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'callout-retry-thread-'));
+      const store = openThreadedSqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal', logger: quiet });
+      const h = await startHarness({
+        callout: { store, secretKey: randomBytes(32).toString('hex') },
+        start: false,
+        mock: { keepBodies: true },
+      });
+      return { h, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
   },
   {
     name: 'PostgreSQL',
