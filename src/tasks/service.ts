@@ -235,7 +235,18 @@ export class TaskService {
     let full = pending.length === RELEASES_PER_SWEEP;
     for (const p of pending) {
       if (looked >= this.page) return { moved, full: true };
-      const n = await this.sweepRelease(p);
+      let n;
+      try {
+        n = await this.sweepRelease(p);
+      } catch (err) {
+        // One that fails (its queue unreadable, a task's move refused by the store) must not hold back
+        // the releases listed after it, sweep after sweep: it is tried again at the next.
+        this.d.logger?.warn(
+          { err, holder: p.holder, queue: p.queue },
+          'giving back the tasks of a member who left a queue failed; the next sweep tries again',
+        );
+        continue;
+      }
       moved += n.moved;
       looked += n.looked;
       if (n.more) full = true;

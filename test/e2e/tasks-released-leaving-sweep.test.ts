@@ -102,6 +102,41 @@ for (const backend of storeHarnesses)
       expect((await todoOf('cat', 'help')).sort()).toEqual([...left].sort());
     });
 
+    it('a release that fails holds back none listed after it; it is tried again at the next sweep', async () => {
+      for (const [name, people] of [
+        ['bad', ['ann', 'ben']],
+        ['good', ['cat', 'dan']],
+      ] as const) {
+        expect((await h.api('POST', '/v1/queues', { name, members: people, allocation: 'round_robin' })).status).toBe(201);
+        await actionType(h, { name: `to-${name}`, path: '/reject', allocation: { queue: name } });
+      }
+      await tasksOf('ann', 'to-bad', 2);
+      await tasksOf('cat', 'to-good', 2);
+      // Recorded first, so listed first: its sweep fails, where it stopped every release after it.
+      await members('bad', ['ben'], node({ releasePage: 1, later: () => undefined }));
+      await members('good', ['dan'], node({ releasePage: 1, later: () => undefined }));
+      expect(await todoOf('cat', 'good')).toHaveLength(1);
+      let failing = true;
+      const store = new Proxy(h.callout.store, {
+        get: (target, prop, receiver) =>
+          prop === 'getQueue'
+            ? async (name: string) => {
+                if (failing && name === 'bad') throw new Error('the store could not read queue bad');
+                return target.getQueue(name);
+              }
+            : Reflect.get(target, prop, receiver),
+      });
+      const faulty = node({ store, releasePage: 10, releaseFreshMs: 0 });
+      expect(await faulty.sweep()).toEqual({ moved: 1, full: false });
+      expect(await todoOf('cat', 'good')).toEqual([]);
+      expect(await todoOf('ann', 'bad')).toHaveLength(1);
+      expect(await pending('bad')).toHaveLength(1);
+      failing = false;
+      expect(await faulty.sweep()).toEqual({ moved: 1, full: false });
+      expect(await todoOf('ann', 'bad')).toEqual([]);
+      expect(await pending('bad')).toEqual([]);
+    });
+
     it('a running node sweeps by itself; a release its node finishes leaves no record', async () => {
       await tasksOf('eve', 'to-line', 4);
       // A node that finishes: its last page drops the record.
