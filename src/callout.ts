@@ -27,6 +27,7 @@ import { NotificationService } from './notifications/service.ts';
 import { BulkLaunchService } from './bulk-launches/service.ts';
 import { BulkRunner } from './bulk-launches/runner.ts';
 import { BulkReplayService } from './bulk-replays/service.ts';
+import { previewRequest } from './engine/request-preview.ts';
 import { ScheduleService } from './schedules/service.ts';
 import { SavedViewService } from './saved-views/service.ts';
 import { storedOwners } from './cases/owner.ts';
@@ -215,6 +216,7 @@ export class Callout {
         close: (id, user, resolution, note) => this.actions.complete(id, user, { resolution, ...(note !== undefined ? { note } : {}) }),
       },
       clock,
+      (a) => previewRequest({ registry, sender: this.sender, tokens: this.engine }, a),
     );
     this.scheduler = new Scheduler({
       ...work,

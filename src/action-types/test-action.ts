@@ -9,7 +9,7 @@ import { buildRequest } from '../engine/request.ts';
 import type { ActionTypeEntry, ConnectorEntry } from '../engine/registry.ts';
 import type { Sender } from '../engine/sender.ts';
 import type { TestActionResult } from './schemas.ts';
-import { withCredentialsRedacted, withHeaderCredentials } from '../connectors/auth/redact.ts';
+import { ADDED_BY_AUTH, withCredentialsRedacted, withHeaderCredentials } from '../connectors/auth/redact.ts';
 
 export interface TestActionDeps {
   sender: Sender;
@@ -58,7 +58,7 @@ export async function testAction(
     url: req.url.toString(),
     headers: {
       ...withCredentialsRedacted(req.headers),
-      ...Object.fromEntries(authHeaders.map((h) => [h, '(added from the connector’s authentication)'])),
+      ...Object.fromEntries(authHeaders.map((h) => [h, ADDED_BY_AUTH])),
     },
     body: req.body ?? null,
   };

@@ -1,10 +1,13 @@
 // POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun);
-// an Idempotency-Key makes a run safe to repeat.
+// an Idempotency-Key makes a run safe to repeat. GET /v1/bulk-replays/{id}: a run's report again, a
+// page of its items at a time, for the operator who ran it and for admins.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
-import { BulkReplayBody, BulkReplayReportSchema } from './schemas.ts';
+import { BulkReplayBody, BulkReplayReportSchema, BulkReplayRunSchema, RunQuery } from './schemas.ts';
+import { IdParams } from '../api/schemas.ts';
+import { ValidationError } from '../errors.ts';
 import type { BulkReplayService } from './service.ts';
 import { OPERATORS } from '../api/roles.ts';
 
@@ -18,5 +21,26 @@ export const bulkReplayRoutes =
         schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody, response: { 200: BulkReplayReportSchema } },
       },
       async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'], userOf(req))),
+    );
+    app.get(
+      '/bulk-replays/:id',
+      {
+        config: { roles: OPERATORS },
+        schema: { tags: ['bulk replays'], params: IdParams, querystring: RunQuery, response: { 200: BulkReplayRunSchema } },
+      },
+      async (req) => {
+        const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+        if (limit !== undefined && (limit < 1 || limit > 10_000))
+          throw new ValidationError([{ field: 'limit', message: 'must be from 1 to 10000' }]);
+        const admin = req.principal?.roles.includes('admin') ?? false;
+        return replays.getRun(
+          req.params.id,
+          { user: userOf(req), admin },
+          {
+            ...(req.query.afterItem !== undefined ? { afterItem: Number(req.query.afterItem) } : {}),
+            ...(limit !== undefined ? { limit } : {}),
+          },
+        );
+      },
     );
   };

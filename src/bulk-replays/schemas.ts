@@ -1,7 +1,8 @@
-// Route schemas for POST /v1/bulk-replays (TypeBox): request validation and the OpenAPI document.
+// Route schemas for POST /v1/bulk-replays and GET /v1/bulk-replays/{id} (TypeBox): request validation and
+// the OpenAPI document.
 
 import { type Static, Type } from '@sinclair/typebox';
-import { StringEnum } from '../api/schemas.ts';
+import { DateTime, MaybeTime, StringEnum } from '../api/schemas.ts';
 import { REASONS } from '../lifecycle/states.ts';
 
 export const MAX_REPLAY = 10_000;
@@ -50,12 +51,45 @@ export type BulkReplayBody = Static<typeof BulkReplayBody>;
 const Operation = Type.Union([Type.Literal('retry'), Type.Literal('close')]);
 const Maybe = Type.Union([Type.String(), Type.Null()]);
 
+/** A request as a retry would send it now, secrets masked; or why it would not be sent. */
+const SampleRequest = Type.Object(
+  {
+    id: Type.String({ description: 'the action' }),
+    request: Type.Optional(
+      Type.Object(
+        {
+          method: Type.String(),
+          url: Type.String(),
+          headers: Type.Record(Type.String(), Type.String(), {
+            description: 'credential headers show [redacted]; those the connector’s authentication adds are named, not shown',
+          }),
+          body: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    error: Type.Optional(Type.String({ description: 'why this action’s retry would send nothing (invalid input, a refused destination)' })),
+  },
+  { additionalProperties: false },
+);
+
 /** A dry run: how many actions match, and the first ten. */
 const DryRunReport = Type.Object(
   {
     dryRun: Type.Literal(true),
     operation: Operation,
     count: Type.Integer({ minimum: 0 }),
+    byState: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+        description:
+          'the matching actions counted by state and reason or resolution, e.g. {"todo/request_rejected": 12, "closed/not_done_successfully": 3}',
+      }),
+    ),
+    requests: Type.Optional(
+      Type.Array(SampleRequest, {
+        description: 'retry only: the requests the first three matching actions’ retries would send now, rendered and not sent',
+      }),
+    ),
     sample: Type.Array(
       Type.Object(
         {
@@ -78,6 +112,7 @@ const DryRunReport = Type.Object(
 const RunReport = Type.Object(
   {
     dryRun: Type.Literal(false),
+    id: Type.Optional(Type.String({ description: 'the run: its report is at GET /v1/bulk-replays/{id}' })),
     operation: Operation,
     count: Type.Integer({ minimum: 0 }),
     done: Type.Integer({ minimum: 0 }),
@@ -95,3 +130,58 @@ const RunReport = Type.Object(
 
 export const BulkReplayReportSchema = Type.Union([DryRunReport, RunReport]);
 export type BulkReplayReport = Static<typeof BulkReplayReportSchema>;
+
+// Query values arrive as text (the server does not coerce types): digits, range checked by the route.
+export const RunQuery = Type.Object(
+  {
+    afterItem: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,9}$', description: 'items after this item number (the nextItem of a page)' }),
+    ),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', description: 'items in the page, 1 to 10000 (default 1000)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** A run as kept: its request, who ran it, its totals so far, and a page of its items. */
+export const BulkReplayRunSchema = Type.Object(
+  {
+    id: Type.String(),
+    operation: Operation,
+    status: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')], {
+      description: 'running: still going, or its node stopped mid-run (updatedAt says when it last moved)',
+    }),
+    createdBy: Type.String(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    finishedAt: MaybeTime,
+    request: Type.Object(
+      {
+        filter: ReplayFilterBody,
+        operation: Operation,
+        resolution: Type.Optional(Type.String()),
+        note: Type.Optional(Type.String()),
+        max: Type.Optional(Type.Integer()),
+      },
+      { additionalProperties: false },
+    ),
+    count: Type.Integer({ minimum: 0, description: 'actions matching when it started' }),
+    done: Type.Integer({ minimum: 0 }),
+    skipped: Type.Integer({ minimum: 0 }),
+    remaining: Type.Integer({ minimum: 0 }),
+    error: Type.Union([Type.String(), Type.Null()], { description: 'why a failed run stopped' }),
+    items: Type.Array(
+      Type.Object(
+        {
+          n: Type.Integer({ minimum: 1, description: 'its place in the run' }),
+          id: Type.String(),
+          status: Type.Union([Type.Literal('done'), Type.Literal('skipped')]),
+          reason: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    nextItem: Type.Union([Type.Integer(), Type.Null()], { description: 'pass as `afterItem` for the next page; null on the last' }),
+  },
+  { additionalProperties: false },
+);
+export type BulkReplayRun = Static<typeof BulkReplayRunSchema>;

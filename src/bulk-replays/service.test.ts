@@ -55,6 +55,7 @@ it('a run of 20 minutes keeps its key past the 10-minute lease: a repeat at minu
       close: async () => undefined,
     },
     clock,
+    async () => ({ error: 'not previewed here' }),
   );
   const report = await replays.replay(body, 'alice', 'k-1');
   expect(report).toMatchObject({ done: 20 });
@@ -98,6 +99,7 @@ it('a run whose key was taken over (it stalled past its lease) stops, saying so,
       close: async () => undefined,
     },
     clock,
+    async () => ({ error: 'not previewed here' }),
   );
   const e = await replays.replay(body, 'alice', 'k-1').catch((x: unknown) => x);
   expect(e).toBeInstanceOf(ConflictError);

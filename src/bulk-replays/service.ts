@@ -2,17 +2,21 @@
 // 09:00"), or close every To Do one that matches. A dry run counts and samples; a run changes each action through the lifecycle as the
 // operator (their name on every timeline) and reports, per action, done or skipped with the reason.
 // A run repeated with its Idempotency-Key answers the first run's report and changes nothing again.
+// The dry run also counts the matches per state and reason, and for a retry shows the requests the
+// first few would send (rendered now, secrets masked, nothing sent). Each run is kept with its items
+// as it goes: GET /v1/bulk-replays/{id} reads it again, a page of items at a time, for its owner or an admin.
 
 import { randomUUID } from 'node:crypto';
-import { requestHash } from '../ids.ts';
-import { CalloutError, ConflictError, Problems } from '../errors.ts';
+import { requestHash, uuidv7 } from '../ids.ts';
+import { CalloutError, ConflictError, NotFoundError, Problems } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Resolution } from '../lifecycle/states.ts';
-import type { ReplayFilter } from '../store/bulk-schedule-types.ts';
+import type { ReplayFilter, ReplayRunItem } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionChanger } from '../bulk-launches/ports.ts';
-import { MAX_REPLAY, type BulkReplayBody, type BulkReplayReport } from './schemas.ts';
+import type { RequestPreview } from '../engine/request-preview.ts';
+import { MAX_REPLAY, type BulkReplayBody, type BulkReplayReport, type BulkReplayRun } from './schemas.ts';
 import { isoTime as iso, parseDateTime } from '../clock.ts';
 
 export type ReplayStore = Pick<
@@ -25,7 +29,16 @@ export type ReplayStore = Pick<
   | 'takeReplayKey'
   | 'renewReplayKey'
   | 'finishReplayKey'
+  | 'countReplayByState'
+  | 'insertReplayRun'
+  | 'recordReplayItems'
+  | 'finishReplayRun'
+  | 'getReplayRun'
+  | 'listReplayRunItems'
 >;
+
+/** The request an action's retry would send now, rendered and not sent (engine/request-preview.ts). */
+export type RequestPreviewer = (a: ActionRecord) => Promise<RequestPreview>;
 
 /** How long a run holds its key before a repeat may run it again (its node stopped mid-run); renewed each minute. */
 const KEY_LEASE_MS = 10 * 60_000;
@@ -34,6 +47,12 @@ const KEY_RENEW_MS = 60_000;
 const KEY_KEPT_MS = 24 * 60 * 60_000;
 
 const SAMPLE = 10;
+/** Requests rendered for a retry's preview: enough to see what goes out, few enough to render on every preview. */
+const REQUEST_SAMPLE = 3;
+/** A run's items are written this many at a time: a long run shows its progress, a short one costs one write. */
+const ITEM_BATCH = 100;
+/** A page of a run's items. */
+export const ITEM_PAGE = 1000;
 
 export interface ReplayItem {
   id: string;
@@ -56,6 +75,7 @@ export class BulkReplayService {
     private readonly store: ReplayStore,
     private readonly actions: ActionChanger,
     private readonly clock: Clock,
+    private readonly preview: RequestPreviewer,
   ) {}
 
   async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<BulkReplayReport> {
@@ -63,8 +83,18 @@ export class BulkReplayService {
     if (body.dryRun === true) {
       // Changes nothing: a repeat simply counts again.
       const count = await this.store.countReplayActions(filter);
-      const sample = (await this.store.listReplayActions(filter, SAMPLE)).map(brief);
-      return { dryRun: true, operation: body.operation, count, sample };
+      const byState: Record<string, number> = {};
+      // One row per state and reason present (a few dozen at most), however many actions match.
+      for (const g of await this.store.countReplayByState(filter)) {
+        const key = [g.state, g.reason ?? g.resolution].filter((x) => x !== null).join('/');
+        byState[key] = (byState[key] ?? 0) + g.n;
+      }
+      const actions = await this.store.listReplayActions(filter, SAMPLE);
+      const requests =
+        body.operation === 'retry'
+          ? await Promise.all(actions.slice(0, REQUEST_SAMPLE).map(async (a) => ({ id: a.id, ...(await this.preview(a)) })))
+          : undefined;
+      return { dryRun: true, operation: body.operation, count, byState, ...(requests ? { requests } : {}), sample: actions.map(brief) };
     }
     if (idempotencyKey === undefined) return this.run(body, filter, user);
     const request = requestHash(body);
@@ -113,30 +143,97 @@ export class BulkReplayService {
   ): Promise<BulkReplayReport> {
     const count = await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
-    const items: ReplayItem[] = [];
-    // Ids only: each action is read as it is changed, so a run holds one action at a time, not 10,000.
-    for (const id of await this.store.listReplayActionIds(filter, max)) {
-      await beforeEach();
-      try {
-        if (body.operation === 'retry') await this.actions.retry(id, user);
-        else await this.actions.close(id, user, body.resolution as Resolution, body.note);
-        items.push({ id, status: 'done' });
-      } catch (err) {
-        // One action that cannot take the change (closed meanwhile, not in To Do) must not stop the rest.
-        if (!(err instanceof CalloutError) || err.status >= 500) throw err;
-        items.push({ id, status: 'skipped', reason: err.message });
-      }
-    }
-    const done = items.filter((i) => i.status === 'done').length;
-    return {
-      dryRun: false,
+    const now = this.clock.now();
+    const id = uuidv7(now);
+    const { dryRun: _, ...asked } = body;
+    await this.store.insertReplayRun({
+      id,
+      createdBy: user,
       operation: body.operation,
+      request: JSON.stringify(asked),
+      status: 'running',
       count,
-      done,
-      skipped: items.length - done,
-      // Matching actions beyond `max`: run again for the next ones.
-      remaining: Math.max(0, count - items.length),
-      items,
+      done: 0,
+      skipped: 0,
+      remaining: 0,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    });
+    const items: ReplayItem[] = [];
+    let done = 0;
+    let batch: ReplayRunItem[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await this.store.recordReplayItems(id, batch, { done, skipped: items.length - done, updatedAt: this.clock.now() });
+      batch = [];
+    };
+    const add = async (item: ReplayItem): Promise<void> => {
+      items.push(item);
+      if (item.status === 'done') done++;
+      batch.push({ seq: items.length, actionId: item.id, status: item.status, reason: item.reason ?? null });
+      if (batch.length >= ITEM_BATCH) await flush();
+    };
+    try {
+      // Ids only: each action is read as it is changed, so a run holds one action at a time, not 10,000.
+      for (const actionId of await this.store.listReplayActionIds(filter, max)) {
+        await beforeEach();
+        try {
+          if (body.operation === 'retry') await this.actions.retry(actionId, user);
+          else await this.actions.close(actionId, user, body.resolution as Resolution, body.note);
+          await add({ id: actionId, status: 'done' });
+        } catch (err) {
+          // One action that cannot take the change (closed meanwhile, not in To Do) must not stop the rest.
+          if (!(err instanceof CalloutError) || err.status >= 500) throw err;
+          await add({ id: actionId, status: 'skipped', reason: err.message });
+        }
+      }
+      await flush();
+    } catch (err) {
+      // Kept as failed with the items done before it stopped: what it changed stays readable.
+      await flush().catch(() => undefined);
+      const error = err instanceof Error ? err.message : String(err);
+      await this.store.finishReplayRun(id, { status: 'failed', remaining: 0, error, finishedAt: this.clock.now() }).catch(() => undefined);
+      throw err;
+    }
+    // Matching actions beyond `max`: run again for the next ones.
+    const remaining = Math.max(0, count - items.length);
+    await this.store.finishReplayRun(id, { status: 'done', remaining, error: null, finishedAt: this.clock.now() });
+    return { dryRun: false, id, operation: body.operation, count, done, skipped: items.length - done, remaining, items };
+  }
+
+  /**
+   * A run as kept, with a page of its items. Its owner and admins read it; to anyone else it does not
+   * exist (404, as for an id that was never a run), so run ids cannot be probed for.
+   */
+  async getRun(
+    id: string,
+    reader: { user: string; admin: boolean },
+    page: { afterItem?: number; limit?: number } = {},
+  ): Promise<BulkReplayRun> {
+    const run = await this.store.getReplayRun(id);
+    if (!run || (run.createdBy !== reader.user && !reader.admin)) throw new NotFoundError('Bulk replay', id);
+    const limit = page.limit ?? ITEM_PAGE;
+    // One more than the page says whether another follows.
+    const rows = await this.store.listReplayRunItems(id, page.afterItem ?? 0, limit + 1);
+    const items = rows.slice(0, limit);
+    return {
+      id: run.id,
+      operation: run.operation,
+      status: run.status,
+      createdBy: run.createdBy,
+      createdAt: iso(run.createdAt) as string,
+      updatedAt: iso(run.updatedAt) as string,
+      finishedAt: iso(run.finishedAt),
+      request: JSON.parse(run.request) as BulkReplayRun['request'],
+      count: run.count,
+      done: run.done,
+      skipped: run.skipped,
+      remaining: run.remaining,
+      error: run.error,
+      items: items.map((i) => ({ n: i.seq, id: i.actionId, status: i.status, ...(i.reason !== null ? { reason: i.reason } : {}) })),
+      nextItem: rows.length > limit ? items[items.length - 1]!.seq : null,
     };
   }
 

@@ -58,7 +58,7 @@ export async function makeAttempt(
  * launch, but the action type may have changed since (a new required field would otherwise render
  * empty, e.g. `/ok/x/`). New defaults apply; a field the action type no longer has is not used.
  */
-function currentInput(
+export function currentInput(
   type: ActionTypeEntry,
   stored: Record<string, unknown>,
 ): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {

@@ -110,3 +110,37 @@ export interface ReplayKeyRequest {
 
 /** Taken for this run, or held by an earlier one: its report (null while it runs) and its request's hash. */
 export type ReplayKeyTaken = { taken: true } | { taken: false; requestHash: string; report: string | null };
+
+/** How many actions of a replay's filter are in each state and reason (or resolution): one grouped count. */
+export interface ReplayStateCount {
+  state: string;
+  reason: string | null;
+  resolution: string | null;
+  n: number;
+}
+
+/** A bulk replay run as kept (028_bulk_replay_runs.sql): its report, read again by its id. */
+export interface ReplayRunRow {
+  id: string;
+  createdBy: string;
+  operation: 'retry' | 'close';
+  /** The request as sent, JSON. */
+  request: string;
+  status: 'running' | 'done' | 'failed';
+  count: number;
+  done: number;
+  skipped: number;
+  remaining: number;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+/** One action a run touched, numbered from 1 in the order it was changed. */
+export interface ReplayRunItem {
+  seq: number;
+  actionId: string;
+  status: 'done' | 'skipped';
+  reason: string | null;
+}

@@ -14,6 +14,9 @@ import type {
   ReplayFilter,
   ReplayKeyRequest,
   ReplayKeyTaken,
+  ReplayRunItem,
+  ReplayRunRow,
+  ReplayStateCount,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -461,6 +464,18 @@ export interface Store {
   renewReplayKey(key: string, owner: string, leaseUntil: number): Promise<boolean>;
   /** The run ended: its report is kept for repeats; null frees the key (the run failed, it may run again). Only while `owner` holds it. */
   finishReplayKey(key: string, owner: string, report: string | null): Promise<void>;
+  /** The filter's actions counted per state and reason (or resolution) in one grouped query: a row per group, not per action. */
+  countReplayByState(filter: ReplayFilter): Promise<ReplayStateCount[]>;
+  insertReplayRun(row: ReplayRunRow): Promise<void>;
+  /** Adds a batch of a run's items and sets its totals so far. */
+  recordReplayItems(runId: string, items: ReplayRunItem[], totals: { done: number; skipped: number; updatedAt: number }): Promise<void>;
+  finishReplayRun(
+    runId: string,
+    end: { status: 'done' | 'failed'; remaining: number; error: string | null; finishedAt: number },
+  ): Promise<void>;
+  getReplayRun(id: string): Promise<ReplayRunRow | undefined>;
+  /** A page of a run's items after item `afterSeq`, in order. */
+  listReplayRunItems(runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]>;
   /** Throws a ConflictError when the name is taken. */
   insertSchedule(row: ScheduleRow): Promise<void>;
   getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;

@@ -6,6 +6,8 @@ import type { AuthSpec } from '../connector.ts';
 
 /** What a secret found in recorded text is replaced by. */
 export const REDACTED = '[redacted]';
+/** What a preview shows for a header the connector's authentication adds when sending: named, never its value. */
+export const ADDED_BY_AUTH = '(added from the connector’s authentication)';
 /** Shorter values are not searched for: they would match everywhere (and guard nothing). */
 export const MIN_SECRET_CHARS = 4;
 

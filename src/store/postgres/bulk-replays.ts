@@ -1,10 +1,20 @@
-// The actions a bulk replay touches (PostgreSQL): counted for a dry run, listed oldest first for the run.
+// The actions a bulk replay touches (PostgreSQL): counted for a dry run, listed oldest first for the run;
+// and the runs kept with their items (028_bulk_replay_runs.sql).
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ReplayFilter, ReplayKeyRequest, ReplayKeyTaken } from '../bulk-schedule-types.ts';
+import type {
+  ReplayFilter,
+  ReplayKeyRequest,
+  ReplayKeyTaken,
+  ReplayRunItem,
+  ReplayRunRow,
+  ReplayStateCount,
+} from '../bulk-schedule-types.ts';
+import { inTransaction } from './transaction.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
+import { itemFromRow, runFromRow } from '../replay-run-rows.ts';
 
 const POSTGRES = {
   placeholder: (n: number) => `$${n}`,
@@ -15,6 +25,15 @@ const POSTGRES = {
 export async function countReplayActions(pool: Pool, f: ReplayFilter): Promise<number> {
   const { sql, params } = replayWhere(f, POSTGRES);
   return Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
+}
+
+export async function countReplayByState(pool: Pool, f: ReplayFilter): Promise<ReplayStateCount[]> {
+  const { sql, params } = replayWhere(f, POSTGRES);
+  const r = await pool.query<{ state: string; reason: string | null; resolution: string | null; n: string }>(
+    `SELECT state, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, reason, resolution`,
+    params,
+  );
+  return r.rows.map((row) => ({ state: row.state, reason: row.reason, resolution: row.resolution, n: Number(row.n) }));
 }
 
 export async function listReplayActions(pool: Pool, f: ReplayFilter, limit: number): Promise<ActionRecord[]> {
@@ -69,4 +88,74 @@ export async function finishReplayKey(pool: Pool, key: string, owner: string, re
       owner,
       report,
     ]);
+}
+
+export async function insertReplayRun(pool: Pool, r: ReplayRunRow): Promise<void> {
+  await pool.query(
+    `INSERT INTO bulk_replay_runs (id, created_by, operation, request, status, count, done, skipped, remaining, error, created_at, updated_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      r.id,
+      r.createdBy,
+      r.operation,
+      r.request,
+      r.status,
+      r.count,
+      r.done,
+      r.skipped,
+      r.remaining,
+      r.error,
+      r.createdAt,
+      r.updatedAt,
+      r.finishedAt,
+    ],
+  );
+}
+
+export async function recordReplayItems(
+  pool: Pool,
+  runId: string,
+  items: ReplayRunItem[],
+  totals: { done: number; skipped: number; updatedAt: number },
+): Promise<void> {
+  await inTransaction(pool, async (c) => {
+    await c.query(
+      `INSERT INTO bulk_replay_items (run_id, seq, action_id, status, reason)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
+      [runId, items.map((i) => i.seq), items.map((i) => i.actionId), items.map((i) => i.status), items.map((i) => i.reason)],
+    );
+    await c.query('UPDATE bulk_replay_runs SET done = $2, skipped = $3, updated_at = $4 WHERE id = $1', [
+      runId,
+      totals.done,
+      totals.skipped,
+      totals.updatedAt,
+    ]);
+  });
+}
+
+export async function finishReplayRun(
+  pool: Pool,
+  runId: string,
+  end: { status: 'done' | 'failed'; remaining: number; error: string | null; finishedAt: number },
+): Promise<void> {
+  await pool.query('UPDATE bulk_replay_runs SET status = $2, remaining = $3, error = $4, finished_at = $5, updated_at = $5 WHERE id = $1', [
+    runId,
+    end.status,
+    end.remaining,
+    end.error,
+    end.finishedAt,
+  ]);
+}
+
+export async function getReplayRun(pool: Pool, id: string): Promise<ReplayRunRow | undefined> {
+  const row = (await pool.query('SELECT * FROM bulk_replay_runs WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
+  return row && runFromRow(row);
+}
+
+export async function listReplayRunItems(pool: Pool, runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> {
+  const r = await pool.query(
+    'SELECT seq, action_id, status, reason FROM bulk_replay_items WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [runId, afterSeq, limit],
+  );
+  return (r.rows as Array<Record<string, unknown>>).map(itemFromRow);
 }

@@ -63,6 +63,9 @@ import type {
   ReplayFilter,
   ReplayKeyRequest,
   ReplayKeyTaken,
+  ReplayRunItem,
+  ReplayRunRow,
+  ReplayStateCount,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -385,6 +388,20 @@ export class PostgresStore implements Store {
     replays.renewReplayKey(this.pool, key, owner, leaseUntil);
   finishReplayKey = async (key: string, owner: string, report: string | null): Promise<void> =>
     replays.finishReplayKey(this.pool, key, owner, report);
+  countReplayByState = async (filter: ReplayFilter): Promise<ReplayStateCount[]> => replays.countReplayByState(this.pool, filter);
+  insertReplayRun = async (row: ReplayRunRow): Promise<void> => replays.insertReplayRun(this.pool, row);
+  recordReplayItems = async (
+    runId: string,
+    items: ReplayRunItem[],
+    totals: { done: number; skipped: number; updatedAt: number },
+  ): Promise<void> => replays.recordReplayItems(this.pool, runId, items, totals);
+  finishReplayRun = async (
+    runId: string,
+    end: { status: 'done' | 'failed'; remaining: number; error: string | null; finishedAt: number },
+  ): Promise<void> => replays.finishReplayRun(this.pool, runId, end);
+  getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.pool, id);
+  listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
+    replays.listReplayRunItems(this.pool, runId, afterSeq, limit);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);

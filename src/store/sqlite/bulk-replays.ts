@@ -1,17 +1,33 @@
-// The actions a bulk replay touches (SQLite): counted for a dry run, listed oldest first for the run.
+// The actions a bulk replay touches (SQLite): counted for a dry run, listed oldest first for the run;
+// and the runs kept with their items (028_bulk_replay_runs.sql).
 
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ReplayFilter, ReplayKeyRequest, ReplayKeyTaken } from '../bulk-schedule-types.ts';
+import type {
+  ReplayFilter,
+  ReplayKeyRequest,
+  ReplayKeyTaken,
+  ReplayRunItem,
+  ReplayRunRow,
+  ReplayStateCount,
+} from '../bulk-schedule-types.ts';
 import { prepared } from './statements.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
+import { itemFromRow, runFromRow } from '../replay-run-rows.ts';
 
 const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), jsonList: (p: string) => `json_each(${p})` };
 
 export function countReplayActions(db: Database.Database, f: ReplayFilter): number {
   const { sql, params } = replayWhere(f, SQLITE);
   return (db.prepare(`SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
+}
+
+export function countReplayByState(db: Database.Database, f: ReplayFilter): ReplayStateCount[] {
+  const { sql, params } = replayWhere(f, SQLITE);
+  return db
+    .prepare(`SELECT state, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, reason, resolution`)
+    .all(...params) as ReplayStateCount[];
 }
 
 export function listReplayActions(db: Database.Database, f: ReplayFilter, limit: number): ActionRecord[] {
@@ -67,4 +83,69 @@ export function finishReplayKey(db: Database.Database, key: string, owner: strin
       key,
       owner,
     );
+}
+
+export function insertReplayRun(db: Database.Database, r: ReplayRunRow): void {
+  prepared(
+    db,
+    `INSERT INTO bulk_replay_runs (id, created_by, operation, request, status, count, done, skipped, remaining, error, created_at, updated_at, finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    r.id,
+    r.createdBy,
+    r.operation,
+    r.request,
+    r.status,
+    r.count,
+    r.done,
+    r.skipped,
+    r.remaining,
+    r.error,
+    r.createdAt,
+    r.updatedAt,
+    r.finishedAt,
+  );
+}
+
+export function recordReplayItems(
+  db: Database.Database,
+  runId: string,
+  items: ReplayRunItem[],
+  totals: { done: number; skipped: number; updatedAt: number },
+): void {
+  db.transaction(() => {
+    const add = prepared(db, 'INSERT INTO bulk_replay_items (run_id, seq, action_id, status, reason) VALUES (?, ?, ?, ?, ?)');
+    for (const i of items) add.run(runId, i.seq, i.actionId, i.status, i.reason);
+    prepared(db, 'UPDATE bulk_replay_runs SET done = ?, skipped = ?, updated_at = ? WHERE id = ?').run(
+      totals.done,
+      totals.skipped,
+      totals.updatedAt,
+      runId,
+    );
+  })();
+}
+
+export function finishReplayRun(
+  db: Database.Database,
+  runId: string,
+  end: { status: 'done' | 'failed'; remaining: number; error: string | null; finishedAt: number },
+): void {
+  prepared(db, 'UPDATE bulk_replay_runs SET status = ?, remaining = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?').run(
+    end.status,
+    end.remaining,
+    end.error,
+    end.finishedAt,
+    end.finishedAt,
+    runId,
+  );
+}
+
+export function getReplayRun(db: Database.Database, id: string): ReplayRunRow | undefined {
+  const row = prepared(db, 'SELECT * FROM bulk_replay_runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+  return row && runFromRow(row);
+}
+
+export function listReplayRunItems(db: Database.Database, runId: string, afterSeq: number, limit: number): ReplayRunItem[] {
+  const sql = 'SELECT seq, action_id, status, reason FROM bulk_replay_items WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?';
+  return (prepared(db, sql).all(runId, afterSeq, limit) as Array<Record<string, unknown>>).map(itemFromRow);
 }

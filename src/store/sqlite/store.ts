@@ -68,6 +68,9 @@ import type {
   ReplayFilter,
   ReplayKeyRequest,
   ReplayKeyTaken,
+  ReplayRunItem,
+  ReplayRunRow,
+  ReplayStateCount,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -500,6 +503,20 @@ export class SqliteStore implements Store {
     replays.renewReplayKey(this.db, key, owner, leaseUntil);
   finishReplayKey = async (key: string, owner: string, report: string | null): Promise<void> =>
     replays.finishReplayKey(this.db, key, owner, report);
+  countReplayByState = async (filter: ReplayFilter): Promise<ReplayStateCount[]> => replays.countReplayByState(this.db, filter);
+  insertReplayRun = async (row: ReplayRunRow): Promise<void> => replays.insertReplayRun(this.db, row);
+  recordReplayItems = async (
+    runId: string,
+    items: ReplayRunItem[],
+    totals: { done: number; skipped: number; updatedAt: number },
+  ): Promise<void> => replays.recordReplayItems(this.db, runId, items, totals);
+  finishReplayRun = async (
+    runId: string,
+    end: { status: 'done' | 'failed'; remaining: number; error: string | null; finishedAt: number },
+  ): Promise<void> => replays.finishReplayRun(this.db, runId, end);
+  getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.db, id);
+  listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
+    replays.listReplayRunItems(this.db, runId, afterSeq, limit);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);

@@ -1,0 +1,26 @@
+// Rows of bulk_replay_runs and bulk_replay_items as both stores read them (028_bulk_replay_runs.sql).
+
+import type { ReplayRunItem, ReplayRunRow } from './bulk-schedule-types.ts';
+
+export const runFromRow = (r: Record<string, unknown>): ReplayRunRow => ({
+  id: r.id as string,
+  createdBy: r.created_by as string,
+  operation: r.operation as ReplayRunRow['operation'],
+  request: r.request as string,
+  status: r.status as ReplayRunRow['status'],
+  count: Number(r.count),
+  done: Number(r.done),
+  skipped: Number(r.skipped),
+  remaining: Number(r.remaining),
+  error: (r.error as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+  finishedAt: r.finished_at === null || r.finished_at === undefined ? null : Number(r.finished_at),
+});
+
+export const itemFromRow = (r: Record<string, unknown>): ReplayRunItem => ({
+  seq: Number(r.seq),
+  actionId: r.action_id as string,
+  status: r.status as ReplayRunItem['status'],
+  reason: (r.reason as string | null) ?? null,
+});
