@@ -15,7 +15,7 @@ import { DashboardPage } from './pages/dashboard.tsx';
 import { CasesPage, NotificationsPage } from './pages/cases.tsx';
 import { CasePage } from './pages/case.tsx';
 import { SchedulePage, SchedulesPage } from './pages/schedules.tsx';
-import { ReplaysPage } from './pages/replays.tsx';
+import { ReplayRunPage, ReplaysPage } from './pages/replays.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -121,6 +121,7 @@ function Screen({ session }: { session: Session }) {
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
   if (path === '/ui/replays') return <ReplaysPage query={query} />;
+  if ((id = m(/^\/ui\/replays\/([^/]+)$/))) return <ReplayRunPage id={decodeURIComponent(id)} query={query} />;
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage session={session} query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;

@@ -1,7 +1,9 @@
 // Bulk replay (POST /v1/bulk-replays): retry every action matching a filter, or close every To Do one.
 // The filter and operation are the URL; the page previews (a dry run) what the URL says, and Run is
 // offered only for that preview: confirmed by its count, sent once with one Idempotency-Key, and
-// limited to that many actions, so a run never changes more than the person agreed to.
+// limited to that many actions, so a run never changes more than the person agreed to. The preview
+// counts the matches per state and reason and, for a retry, shows the requests the first few would
+// send (masked, not sent); a run is kept on the server, and its report has its own page (ReplayRunPage).
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
@@ -67,13 +69,22 @@ interface Brief {
   updatedAt: string | null;
   closedAt: string | null;
 }
+interface ShownRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
 interface DryRun {
   dryRun: true;
   count: number;
+  byState?: Record<string, number>;
+  requests?: Array<{ id: string; request?: ShownRequest; error?: string }>;
   sample: Brief[];
 }
 interface RunReport {
   dryRun: false;
+  id?: string;
   operation: 'retry' | 'close';
   count: number;
   done: number;
@@ -87,6 +98,19 @@ function newKey(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
   return `ui-replay-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
+
+/** "todo/request_rejected" as a person reads it: "To Do – Request Rejected". */
+function stateWords(key: string): string {
+  const [state = '', detail] = key.split('/');
+  const s = STATE_LABELS[state] ?? state;
+  return detail === undefined ? s : `${s} – ${REASON_LABELS[detail] ?? RESOLUTION_LABELS[detail] ?? detail}`;
+}
+
+/** A request as HTTP text, as the action page shows an attempt's. */
+const httpText = (r: ShownRequest): string =>
+  `${r.method} ${r.url}\n${Object.entries(r.headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n')}${r.body ? `\n\n${r.body}` : ''}`;
 
 const plural = (n: number, one: string): string => `${n.toLocaleString()} ${one}${n === 1 ? '' : 's'}`;
 const SHOWN_ITEMS = 200;
@@ -273,6 +297,44 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
               {p.count > MAX_REPLAY ? `the oldest ${MAX_REPLAY.toLocaleString()}` : 'them'}
               {asked.operation === 'close' && ` as ${RESOLUTION_LABELS[asked.closeAs] ?? asked.closeAs}`}.
             </p>
+            {p.byState && Object.keys(p.byState).length > 0 && (
+              <table data-testid="by-state">
+                <caption>By state</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">State</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {Object.entries(p.byState)
+                    .sort((a, b) => b[1] - a[1])
+                    .map(([k, n]) => (
+                      <tr key={k} data-state={k}>
+                        <td>{stateWords(k)}</td>
+                        <td>{n.toLocaleString()}</td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            )}
+            {p.requests && p.requests.length > 0 && (
+              <div data-testid="requests">
+                <h3>What a retry would send</h3>
+                <p class="hint">
+                  The requests of the first {plural(p.requests.length, 'action')}, rendered now and not sent; credentials are masked.
+                </p>
+                {p.requests.map((r) => (
+                  <div key={r.id} data-id={r.id}>
+                    <p>
+                      {/* Linked in the sample below. */}
+                      <code>{r.id}</code>
+                    </p>
+                    {r.request ? <pre>{httpText(r.request)}</pre> : <p class="warn">Its retry would send nothing: {r.error}</p>}
+                  </div>
+                ))}
+              </div>
+            )}
             {p.sample.length > 0 && (
               <table>
                 <caption>{p.count > p.sample.length ? `The oldest ${p.sample.length}` : 'All of them'}</caption>
@@ -368,6 +430,15 @@ function Report({ r, previewed }: { r: RunReport; previewed: number | undefined 
           ` ${plural(r.count, 'action')} matched when it ran; the preview counted ${previewed.toLocaleString()}.`}
         {r.remaining > 0 && ` ${plural(r.remaining, 'more action')} match: preview again to run them.`}
       </p>
+      {r.id !== undefined && (
+        <p>
+          Kept on the server:{' '}
+          <a href={`/ui/replays/${r.id}`} data-testid="run-link">
+            this run's report
+          </a>
+          .
+        </p>
+      )}
       <table>
         <caption>{r.items.length > SHOWN_ITEMS ? `The first ${SHOWN_ITEMS} of ${r.items.length.toLocaleString()}` : 'Each action'}</caption>
         <thead>
@@ -390,5 +461,110 @@ function Report({ r, previewed }: { r: RunReport; previewed: number | undefined 
         </tbody>
       </table>
     </div>
+  );
+}
+
+interface KeptRun {
+  id: string;
+  operation: 'retry' | 'close';
+  status: 'running' | 'done' | 'failed';
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  request: { filter: Record<string, string>; operation: string; resolution?: string; note?: string; max?: number };
+  count: number;
+  done: number;
+  skipped: number;
+  remaining: number;
+  error: string | null;
+  items: Array<{ n: number; id: string; status: 'done' | 'skipped'; reason?: string }>;
+  nextItem: number | null;
+}
+
+const RUN_PAGE = 200;
+
+/** A kept run (GET /v1/bulk-replays/{id}): its request, totals and a page of its items; `after` in the URL pages. */
+export function ReplayRunPage({ id, query }: { id: string; query: URLSearchParams }) {
+  const after = /^[0-9]{1,9}$/.test(query.get('after') ?? '') ? (query.get('after') as string) : undefined;
+  const run = useData(
+    () => api<KeptRun>('GET', `/v1/bulk-replays/${encodeURIComponent(id)}${qs({ afterItem: after, limit: String(RUN_PAGE) })}`),
+    [id, after],
+  );
+  const r = run.data;
+  // A run still going is followed until it ends.
+  useEffect(() => {
+    if (r?.status !== 'running') return;
+    const t = setTimeout(run.reload, FOLLOW_MS);
+    return () => clearTimeout(t);
+  }, [r]);
+  const did = r?.operation === 'close' ? 'closed' : 'retried';
+  const again =
+    r && `/ui/replays${qs({ ...r.request.filter, operation: r.request.operation, closeAs: r.request.resolution, note: r.request.note })}`;
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Bulk {r?.operation ?? 'replay'} run</h1>
+      <ErrorBox error={run.error} />
+      {!r && !run.error && <p class="loading">Loading…</p>}
+      {r && (
+        <div data-testid="kept-run">
+          <p data-testid="run-status">
+            {r.status === 'done' && (
+              <>
+                Done <Time iso={r.finishedAt} />
+              </>
+            )}
+            {r.status === 'failed' && `Stopped: ${r.error ?? ''}`}
+            {r.status === 'running' && (
+              <>
+                Running; last moved <Time iso={r.updatedAt} />
+              </>
+            )}
+            {' — '}started <Time iso={r.createdAt} /> by {r.createdBy}.
+          </p>
+          <p>
+            <strong data-testid="run-totals">
+              {plural(r.done, 'action')} {did}, {r.skipped.toLocaleString()} skipped
+            </strong>{' '}
+            of {plural(r.count, 'matching action')}
+            {r.remaining > 0 && `; ${r.remaining.toLocaleString()} more matched beyond its limit`}.{' '}
+            {again && <a href={again}>Preview this filter again</a>}
+          </p>
+          <table>
+            <caption>
+              {r.items.length === 0
+                ? 'No actions on this page'
+                : `Actions ${r.items[0]!.n.toLocaleString()}–${r.items[r.items.length - 1]!.n.toLocaleString()}`}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Action</th>
+                <th scope="col">Result</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.items.map((i) => (
+                <tr key={i.n} data-id={i.id}>
+                  <td>{i.n.toLocaleString()}</td>
+                  <td>
+                    <a href={`/ui/actions/${i.id}`}>
+                      <code>{i.id}</code>
+                    </a>
+                  </td>
+                  <td>{i.status === 'done' ? did : `skipped: ${i.reason ?? ''}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <nav aria-label="Pages of actions" class="buttons">
+            {after !== undefined && <a href={`/ui/replays/${encodeURIComponent(id)}`}>First page</a>}
+            {r.nextItem !== null && (
+              <a href={`/ui/replays/${encodeURIComponent(id)}${qs({ after: String(r.nextItem) })}`}>Next {RUN_PAGE}</a>
+            )}
+          </nav>
+        </div>
+      )}
+    </main>
   );
 }
