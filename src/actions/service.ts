@@ -4,7 +4,7 @@
 
 import type { WebhookEventRow } from '../webhooks/rows.ts';
 import { ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError } from '../errors.ts';
-import { MAX_TEXT_CHARS } from '../json-limits.ts';
+import { INPUT_LIMITS, MAX_TEXT_CHARS, jsonProblem } from '../json-limits.ts';
 import type { ActionFilter, Store } from '../store/types.ts';
 import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -334,6 +334,9 @@ export class ActionService {
     if (patch === undefined) return this.view(await this.engine.apply(id, { type: 'retry_requested', user }, a));
     const to = { ...stale };
     for (const [k, v] of Object.entries(value)) setField(to, k, v);
+    // Each correction fits on its own, but corrections add up: the input kept is held to a launch's limit.
+    const tooBig = jsonProblem(to, INPUT_LIMITS);
+    if (tooBig) throw new ValidationError([{ field: 'input', message: `with the correction merged in, the input ${tooBig}` }]);
     return this.view(await this.engine.apply(id, { type: 'retry_requested', user, input: { from: a.input, to } }, a));
   }
   async pause(id: string, user: string): Promise<ActionView> {
