@@ -32,6 +32,11 @@ const BODY_EXCERPT = 300;
 /** How long a person waits to fix refused credentials before the action is looked at again. */
 const ATTENTION_RECHECK_MS = 30_000;
 const excerpt = (s: string | undefined): string | undefined => (s === undefined ? undefined : textExcerpt(s, EXCERPT));
+/**
+ * The text with the callback token replaced, for text cut to an excerpt: replaced after the cut, a
+ * token the cut went through would keep all but its last characters. '' (no token) changes nothing.
+ */
+const untokened = (text: string, token: string): string => (token === '' ? text : redactToken(text, token));
 
 /**
  * Makes one attempt and says what happened, in the lifecycle's words. The callback token goes to
@@ -126,7 +131,12 @@ async function attemptWith(
       const ok = result.status >= 200 && result.status < 300;
       return ok
         ? { type: 'send_answered', status: result.status, attempt: record, unusable: result.message }
-        : { type: 'send_answered', status: result.status, attempt: record, bodyExcerpt: redact.excerpt(result.body, BODY_EXCERPT) };
+        : {
+            type: 'send_answered',
+            status: result.status,
+            attempt: record,
+            bodyExcerpt: redact.excerpt(untokened(result.body, system.callbackToken), BODY_EXCERPT),
+          };
     }
     case 'answered': {
       const ok = result.status >= 200 && result.status < 300;
@@ -138,7 +148,7 @@ async function attemptWith(
         ...(result.headers['retry-after'] !== undefined
           ? { retryAfterMs: parseRetryAfter(result.headers['retry-after'], clock.now()) }
           : {}),
-        ...(ok ? {} : { bodyExcerpt: redact.excerpt(result.body, BODY_EXCERPT) }),
+        ...(ok ? {} : { bodyExcerpt: redact.excerpt(untokened(result.body, system.callbackToken), BODY_EXCERPT) }),
         ...mapped,
       };
     }
@@ -215,11 +225,11 @@ function attemptRecord(
       method: req.method,
       url: req.url.toString(),
       headers: withCredentialsRedacted(req.headers, callbackToken),
-      body: excerpt(req.body),
+      body: excerpt(req.body === undefined ? undefined : untokened(req.body, callbackToken)),
     },
     durationMs: result.durationMs,
   };
   if (result.kind === 'answered' || result.kind === 'too_large')
-    return { ...base, response: { status: result.status, body: redact.excerpt(result.body, EXCERPT, '…') } };
+    return { ...base, response: { status: result.status, body: redact.excerpt(untokened(result.body, callbackToken), EXCERPT, '…') } };
   return { ...base, error: { kind: result.kind, message: redact.text(result.message) } };
 }

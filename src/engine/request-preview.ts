@@ -68,7 +68,9 @@ export async function previewRequest(deps: RequestPreviewDeps, a: ActionRecord):
     method: req.method,
     url: redact.text(req.url.toString()),
     headers,
-    body: req.body === undefined ? null : redact.excerpt(req.body, BODY_SHOWN, '…'),
+    // The token replaced before the cut, as in an attempt's record: a cut through it would keep most of it.
+    body:
+      req.body === undefined ? null : redact.excerpt(withToken ? redactToken(req.body, system.callbackToken) : req.body, BODY_SHOWN, '…'),
   };
   return { request: withToken ? redactToken(shown, system.callbackToken) : shown };
 }
