@@ -252,18 +252,24 @@ const decode = (s: string): string => {
   }
 };
 
-/** Blanks the values of secret keys anywhere in a JSON value (tokens `{{ }}` are not secrets); the keys blanked. */
+/**
+ * Blanks the values of secret keys anywhere in a JSON value (tokens `{{ }}` are not secrets); the keys
+ * blanked. Under a secret key that holds an object or a list (`"credentials": {"value": ...}`,
+ * `"api_keys": [...]`), every value is blanked: the names inside say nothing.
+ */
 function blankSecrets(json: unknown, found: string[]): void {
   // A loop, not recursion: a body nested 40,000 deep is a valid paste and must not overflow the stack.
-  const todo = [json];
+  const todo: Array<{ v: unknown; under?: string }> = [{ v: json }];
   while (todo.length) {
-    const v = todo.pop();
+    const { v, under } = todo.pop()!;
     if (v && typeof v === 'object')
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-        if (isSecretName(k) && (typeof x === 'number' || (typeof x === 'string' && x !== '' && !x.includes('{{')))) {
+        const secret = under ?? (isSecretName(k) ? k : undefined);
+        if (secret !== undefined && (typeof x === 'number' || (typeof x === 'string' && x !== '' && !x.includes('{{')))) {
           (v as Record<string, unknown>)[k] = '';
-          found.push(`the body's ${k}`);
-        } else todo.push(x);
+          const name = `the body's ${secret}`;
+          if (!found.includes(name)) found.push(name);
+        } else todo.push({ v: x, ...(secret !== undefined ? { under: secret } : {}) });
       }
   }
 }
