@@ -40,6 +40,21 @@ describe('cURL import never carries a credential into the action type', () => {
     expect(JSON.parse(kept.body.template)).toEqual({ auth: { user: '{{ User }}' }, title: 't' });
   });
 
+  it('a JSON body that does not parse, holding a credential-named key, is not kept as typed', () => {
+    for (const body of [
+      `{"user": "bob", "password": "${SECRET}",}`,
+      `{"client_secret": '${SECRET}'}`,
+      `{"token": "${SECRET}" // note\n}`,
+    ]) {
+      const line = `curl https://desk.example.com/api/t -H 'Content-Type: application/json' --data-raw $'${body.replace(/'/g, "\\'")}'`;
+      expect(saved(line), body).not.toContain(SECRET);
+      expect(importCurl(line, form, connectors).summary.warnings.join(' ')).toMatch(/left out/i);
+    }
+    // Invalid JSON without a credential is kept for the builder to correct, as before.
+    const plain = parseCurl(`curl https://desk.example.com/api/t --json '{"title": "t",}'`);
+    expect(plain.body).toEqual({ format: 'json', template: '{"title": "t",}' });
+  });
+
   it('held: headers, -u, cookies, URL userinfo, query and form credentials, and bearer values under any name', () => {
     for (const part of [
       `-H 'Authorization: Bearer ${SECRET}'`,

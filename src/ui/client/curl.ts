@@ -274,6 +274,12 @@ function blankSecrets(json: unknown, found: string[]): void {
   }
 }
 
+/** The credential-named keys of a JSON-like text that does not parse (quoted or not), so nothing can be blanked in it. */
+function secretKeysIn(text: string): string[] {
+  const keys = [...text.matchAll(/([\w$.-]{1,100})["']?\s*:/g)].map((m) => m[1]!);
+  return [...new Set(keys.filter((k) => isSecretName(k)))];
+}
+
 /** Reads a cURL command line; throws CurlError when it cannot be read at all (which part, and why). */
 export function parseCurl(line: string): CurlRequest {
   if (line.length > MAX_CURL_CHARS) throw new CurlError(`The line is ${line.length} characters long; at most ${MAX_CURL_CHARS} are read.`);
@@ -389,7 +395,12 @@ export function parseCurl(line: string): CurlRequest {
     })();
     if (ct.includes('json') || (!ct && parsed !== undefined && /^\s*[[{]/.test(joined))) {
       body = { format: 'json', template: joined };
-      if (parsed === undefined) warnings.push('The body is not valid JSON: correct the template before saving.');
+      const unread = parsed === undefined ? secretKeysIn(joined) : [];
+      // Not JSON, so no value in it can be blanked: kept as typed, it would carry the credential into the template.
+      if (unread.length) {
+        body.template = '';
+        leftOut.push(`the body, which is not valid JSON and has credential-named keys (${unread.join(', ')}): write its template by hand`);
+      } else if (parsed === undefined) warnings.push('The body is not valid JSON: correct the template before saving.');
       const found: string[] = [];
       blankSecrets(parsed, found);
       if (found.length) {
