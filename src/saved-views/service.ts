@@ -30,13 +30,16 @@ export interface SavedViewServiceDeps extends ScreenDeps {
   clock: Clock;
 }
 
-// Line breaks and other control characters would break the one line a view's name is shown on.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Line breaks (U+2028 and U+2029 too) and other control characters would break the one line a view's
+// name is shown on; marks that reorder text (U+202E) would show others of a shared view a name that
+// reads differently from what it is.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (isBlank(trimmed)) throw new ValidationError([{ field: 'name', message: BLANK_MESSAGE }]);
-  if (CONTROL.test(trimmed)) throw new ValidationError([{ field: 'name', message: 'must be one line, without control characters' }]);
+  if (CONTROL.test(trimmed))
+    throw new ValidationError([{ field: 'name', message: 'must be one line, without control characters or marks that reorder text' }]);
   return trimmed;
 }
 
