@@ -114,6 +114,17 @@ describe('accessibility of the main screens', () => {
       },
     },
     {
+      // The work list with the failing action's card beside it (the browser is wide enough), its row selected.
+      name: 'work-side-by-side',
+      path: () => `/ui/work?selected=${failing}`,
+      ready: async (p) => {
+        await p.locator(`table.actions tr.selected[data-id="${failing}"]`).waitFor();
+        await p.getByTestId('pane').getByTestId('error-bar').waitFor();
+        await p.getByTestId('pane').locator('.timeline li').first().waitFor();
+      },
+      dark: true,
+    },
+    {
       name: 'action',
       path: () => `/ui/actions/${failing}`,
       ready: async (p) => {

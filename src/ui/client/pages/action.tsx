@@ -5,6 +5,7 @@
 // next (pick up, complete), and the timeline with each attempt's request and response (secrets are
 // redacted by the server).
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   api,
@@ -25,6 +26,7 @@ import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
 import { HandedBackSolution } from './solution.tsx';
 import { InputCorrection, retryable } from './input-correction.tsx';
+import { mayRelease, useQueues } from '../task-queues.ts';
 
 interface TimelineItem {
   seq: number;
@@ -119,12 +121,12 @@ async function integrationLog(id: string): Promise<IntegrationLogItem[] | null> 
 
 const shown = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
 
-function IntegrationLog({ log }: { log: { data: IntegrationLogItem[] | null | undefined; error: unknown } }) {
+function IntegrationLog({ log, H }: { log: { data: IntegrationLogItem[] | null | undefined; error: unknown }; H: 'h2' | 'h3' }) {
   if (log.error) return <ErrorBox error={log.error} />;
   if (!log.data || log.data.length === 0) return null;
   return (
     <section aria-labelledby="integration-log-h">
-      <h2 id="integration-log-h">Integration log</h2>
+      <H id="integration-log-h">Integration log</H>
       <table data-testid="integration-log">
         <thead>
           <tr>
@@ -158,6 +160,43 @@ function IntegrationLog({ log }: { log: { data: IntegrationLogItem[] | null | un
 }
 
 export function ActionPage({ session, id }: { session: Session; id: string }) {
+  return <ActionCard session={session} id={id} />;
+}
+
+/**
+ * What changed elsewhere to a task open here that the person must know before acting on it: taken by
+ * someone else, no longer theirs, or closed. Null for anything else (their own changes are not compared).
+ */
+export function changedElsewhere(before: ActionView, after: ActionView, me: string): string | null {
+  const open = (a: ActionView): boolean => a.state === 'todo' || a.state === 'in_progress';
+  if (!open(before)) return null;
+  if (after.state === 'closed') return `This task was closed elsewhere while you had it open: ${stateText(after)}.`;
+  if (!open(after)) return null;
+  if (after.assignee !== null && after.assignee !== me && after.assignee !== before.assignee)
+    return after.state === 'in_progress'
+      ? `${after.assignee} took this task and is working on it.`
+      : `This task was given to ${after.assignee}.`;
+  if (before.assignee === me && after.assignee === null)
+    return `This task was moved to queue ${after.queue ?? '—'} by someone else: it is no longer yours.`;
+  return null;
+}
+
+/**
+ * The action card: the page at /ui/actions/{id}, or (`pane`) beside the work list, where its headings sit
+ * a level lower under the list's h1 and each change it makes is handed to the list (`changed`) so the
+ * row shows it at once.
+ */
+export function ActionCard({
+  session,
+  id,
+  pane,
+  changed,
+}: {
+  session: Session;
+  id: string;
+  pane?: boolean;
+  changed?: (a: ActionView) => void;
+}) {
   const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
   // The newest entries first; read again after a change, only those after the ones already read (the
   // timeline only grows), keeping the newest TIMELINE_PAGES pages.
@@ -187,6 +226,31 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
     el.scrollIntoView({ block: 'center' });
   }, [hash, timeline.data]);
   const [error, setError] = useState<unknown>(null);
+  const queues = useQueues();
+  // A change someone else made to the task open here is said in the card (the buttons it no longer
+  // offers go with the state): compared on each read of the same action, except while a change of the
+  // person's own is under way or just read back (`own`).
+  const [notice, setNotice] = useState<string | null>(null);
+  const own = useRef(0);
+  const seen = useRef<ActionView | undefined>(undefined);
+  const onChanged = useRef(changed);
+  onChanged.current = changed;
+  useEffect(() => {
+    const next = action.data;
+    if (!next || next.id !== id) return;
+    const before = seen.current;
+    seen.current = next;
+    if (before?.id !== id) return setNotice(null);
+    if (own.current > 0) return;
+    const said = changedElsewhere(before, next, session.actsAs);
+    if (said) setNotice(said);
+    onChanged.current?.(next);
+  }, [action.data]);
+  const mine = (next: ActionView): void => {
+    seen.current = next;
+    action.setData(next);
+    onChanged.current?.(next);
+  };
   useEffect(
     () =>
       subscribe((m) => {
@@ -203,49 +267,81 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
     if (a) announce(`${titleOf(a)}: ${stateText(a)}`);
   }, [a && stateText(a)]);
 
-  const act = async (verb: string, body?: unknown): Promise<void> => {
+  const act = async (verb: string, body?: unknown, said?: string): Promise<void> => {
+    own.current++;
     try {
-      action.setData(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
+      mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
       setError(null);
+      setNotice(null);
+      if (said) announce(said);
       timeline.reload();
     } catch (e) {
       setError(e);
+    } finally {
+      own.current--;
     }
   };
-  if (action.error)
-    return (
-      <main id="main">
-        <h1 tabIndex={-1}>Action</h1>
-        <ErrorBox error={action.error} />
+  const H1 = pane ? 'h2' : 'h1';
+  const H2 = pane ? 'h3' : 'h2';
+  // On its own page the card is the page's main; beside the list, a region of it.
+  // A function, not a component: one made in each render would be mounted anew each time (a form's typing lost).
+  const frame = (children: ComponentChildren, cls?: string) =>
+    pane ? (
+      <section class={`pane${cls ? ` ${cls}` : ''}`} aria-labelledby="pane-h" data-testid="pane">
+        {children}
+      </section>
+    ) : (
+      <main id="main" class={cls}>
+        {children}
       </main>
     );
-  if (!a)
-    return (
-      <main id="main">
-        <h1 tabIndex={-1}>Action</h1>
+  const headingId = pane ? 'pane-h' : undefined;
+  if (action.error)
+    return frame(
+      <>
+        <H1 tabIndex={-1} id={headingId}>
+          Action
+        </H1>
+        <ErrorBox error={action.error} />
+      </>,
+    );
+  if (!a || a.id !== id)
+    return frame(
+      <>
+        <H1 tabIndex={-1} id={headingId}>
+          Action
+        </H1>
         <p class="loading">Loading…</p>
-      </main>
+      </>,
     );
   const operator = can(session, 'operator');
-  return (
-    <main id="main" class="card">
+  return frame(
+    <>
       <p class="crumbs">
         {/* A manual task has no action type to list by: the crumb leads to all work. */}
         <a href={`/ui/work${qs({ actionType: a.actionTypeName })}`}>{a.actionTypeName === null ? 'All work' : `All ${a.actionTypeName}`}</a>
       </p>
-      <h1 tabIndex={-1}>
-        {titleOf(a)} <StateBadge a={a} />
+      <H1 tabIndex={-1} id={headingId}>
+        {pane ? <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a> : titleOf(a)} <StateBadge a={a} />
         {a.escalated && <span class="badge bad">Escalated</span>}
-      </h1>
+      </H1>
       <p class="why" data-testid="why">
         {a.phase && <strong>{PHASE_LABELS[a.phase] ?? a.phase}: </strong>}
         {whyLine(a)}
       </p>
+      {notice && (
+        <div class="notice elsewhere" role="alert" data-testid="changed-elsewhere">
+          <strong>Changed elsewhere:</strong> {notice}{' '}
+          <button type="button" class="link" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <ErrorBox error={error} />
       <ErrorBar a={a} session={session} act={(v) => void act(v)} />
       {a.rejectedReason && (
         <section class="rejected" aria-label="Rejected reason">
-          <h2>Rejected reason</h2>
+          <H2>Rejected reason</H2>
           <p data-testid="rejected-reason">{a.rejectedReason}</p>
         </section>
       )}
@@ -253,17 +349,24 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <InputCorrection
           a={a}
           done={(next) => {
-            action.setData(next);
+            mine(next);
             setError(null);
             timeline.reload();
           }}
         />
       )}
-      {operator && a.state === 'todo' && (
+      {operator && (a.state === 'todo' || mayRelease(session, a, queues)) && (
         <p class="buttons">
-          <button type="button" onClick={() => void act('pick-up')}>
-            Pick up
-          </button>
+          {a.state === 'todo' && (
+            <button type="button" onClick={() => void act('pick-up', undefined, 'Task picked up')}>
+              Pick up
+            </button>
+          )}
+          {mayRelease(session, a, queues) && (
+            <button type="button" onClick={() => void act('assign', { queue: a.queue }, `Task given back to queue ${a.queue}`)}>
+              Release to {a.queue}
+            </button>
+          )}
         </p>
       )}
       {operator && heldByOther(session, a) && (
@@ -278,9 +381,9 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <HandedBackSolution
           a={a}
           session={session}
-          heading="h2"
+          heading={H2}
           changed={(next) => {
-            action.setData(next);
+            mine(next);
             setError(null);
             timeline.reload();
             log.reload();
@@ -321,9 +424,9 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
         <summary>Input and output</summary>
         <pre>{JSON.stringify({ input: a.input, output: a.output }, null, 2)}</pre>
       </details>
-      <IntegrationLog log={log} />
+      <IntegrationLog log={log} H={H2} />
       <section aria-label="Timeline">
-        <h2>Timeline</h2>
+        <H2>Timeline</H2>
         <ZoneNote />
         <ErrorBox error={timeline.error} />
         {timeline.data?.more && (
@@ -351,6 +454,7 @@ export function ActionPage({ session, id }: { session: Session; id: string }) {
             ))}
         </ol>
       </section>
-    </main>
+    </>,
+    'card',
   );
 }

@@ -49,8 +49,8 @@ export function HandedBackSolution({
 }: {
   a: ActionView;
   session: Session;
-  /** The panel's heading level where it sits: h2 on the card, h4 under a task's h3. */
-  heading: 'h2' | 'h4';
+  /** The panel's heading level where it sits: h2 on the card (h3 on the card beside the work list), h4 under a task's h3. */
+  heading: 'h2' | 'h3' | 'h4';
   /** After an accept or decline, with the task as the API now gives it. */
   changed: (a: ActionView) => void;
 }) {

@@ -19,7 +19,9 @@ import {
   useData,
   whyLine,
 } from '../components.tsx';
-import { subscribe } from '../live.ts';
+import { onChangesEvery, subscribe } from '../live.ts';
+import { mayRelease, queuesOf, useQueues } from '../task-queues.ts';
+import { ActionCard } from './action.tsx';
 import { replayCannotUse, replayHref } from './replays.tsx';
 import { SavedViews } from './saved-views.tsx';
 
@@ -217,13 +219,44 @@ function FilterBar({ f }: { f: Filters }) {
   );
 }
 
-/** Mine (assignee=me: the user the key acts as) or unassigned, as tabs over the other filters. */
-function Whose({ f }: { f: Filters }) {
+/** How many tasks a count answer holds that a person still has to do (To Do and In Progress). */
+const openTasks = (c: Counts | undefined): number | undefined => (c ? (c.states.todo ?? 0) + (c.states.in_progress ?? 0) : undefined);
+
+/**
+ * Counts of the quick views are read again at most this often while anything changes (and at once after
+ * the person's own change here): the state counts already cost the store a COUNT per state each second.
+ */
+const WHOSE_COUNTS_EVERY_MS = 30_000;
+
+/**
+ * Mine (assignee=me: the user the key acts as) or unassigned, as tabs over the other filters, each with
+ * how many open tasks (To Do or In Progress) it holds; and the queues the person is a member of, one
+ * click each. Two reads of the counts route, again after `changes` (the person's own) and at most every
+ * WHOSE_COUNTS_EVERY_MS while the feed says anything changed.
+ */
+function Whose({ f, session, countsKey, changes }: { f: Filters; session: Session; countsKey: Filters; changes: number }) {
   const rest = { ...f, assignee: undefined, unassigned: undefined };
-  const tab = (label: string, extra: Filters, active: boolean) => (
+  const base = { ...countsKey, assignee: undefined, unassigned: undefined };
+  const key = qs(base);
+  const mine = useData(() => api<Counts>('GET', `/v1/actions/counts${qs({ ...base, assignee: 'me' })}`), [key, changes]);
+  const free = useData(() => api<Counts>('GET', `/v1/actions/counts${qs({ ...base, unassigned: 'true' })}`), [key, changes]);
+  const reload = useRef(() => (mine.reload(), free.reload()));
+  reload.current = () => (mine.reload(), free.reload());
+  useEffect(() => onChangesEvery(WHOSE_COUNTS_EVERY_MS, () => reload.current()), []);
+  const member = queuesOf(session, useQueues());
+  const tab = (label: string, extra: Filters, active: boolean, n?: number) => (
     <li>
       <a href={`/ui/work${qs({ ...rest, ...extra })}`} aria-current={active ? 'true' : undefined} class={active ? 'active' : undefined}>
         {label}
+        {n !== undefined && (
+          <>
+            {' '}
+            <span class="n" title={`${n.toLocaleString()} To Do or In Progress`}>
+              {n.toLocaleString()}
+              <span class="sr-only"> open</span>
+            </span>
+          </>
+        )}
       </a>
     </li>
   );
@@ -231,10 +264,51 @@ function Whose({ f }: { f: Filters }) {
     <nav aria-label="Whose work">
       <ul class="tabs">
         {tab('Everyone', {}, !f.assignee && !f.unassigned)}
-        {tab('Mine', { assignee: 'me' }, f.assignee === 'me')}
-        {tab('Unassigned', { unassigned: 'true' }, f.unassigned === 'true')}
+        {tab('Mine', { assignee: 'me' }, f.assignee === 'me', openTasks(mine.data))}
+        {tab('Unassigned', { unassigned: 'true' }, f.unassigned === 'true', openTasks(free.data))}
       </ul>
+      {member.length > 0 && (
+        <ul class="counts my-queues" aria-label="Your queues">
+          {member.map((q) => (
+            <li key={q}>
+              <a
+                class={`count${f.queue === q ? ' active' : ''}`}
+                href={`/ui/work${qs({ ...f, queue: f.queue === q ? undefined : q, before: undefined })}`}
+                aria-current={f.queue === q ? 'true' : undefined}
+              >
+                Queue {q}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
     </nav>
+  );
+}
+
+/** Wide enough for the action card beside the list; narrower screens link to the card as before. */
+const SIDE_BY_SIDE = '(min-width: 1100px)';
+
+function useWide(): boolean {
+  const [wide, setWide] = useState(() => window.matchMedia(SIDE_BY_SIDE).matches);
+  useEffect(() => {
+    const m = window.matchMedia(SIDE_BY_SIDE);
+    const on = (): void => setWide(m.matches);
+    m.addEventListener('change', on);
+    return () => m.removeEventListener('change', on);
+  }, []);
+  return wide;
+}
+
+/** The completion deadline of an action the engine still holds to one, said "overdue" once past (in words, not colour alone). */
+function Deadline({ a }: { a: ActionView }) {
+  if (a.state !== 'waiting' || !a.timeoutAt) return null;
+  const past = Date.parse(a.timeoutAt) <= Date.now();
+  return (
+    <span class={past ? 'overdue' : undefined}>
+      {past && <strong>Overdue: </strong>}
+      <Time iso={a.timeoutAt} />
+    </span>
   );
 }
 
@@ -386,74 +460,173 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
   }, []);
 
   const items = list.data?.items ?? [];
+  const wide = useWide();
+  // The action open beside the list (wide screens): in the URL, so a reload and back/forward keep it.
+  const selected = wide ? (query.get('selected') ?? undefined) : undefined;
+  const operator = can(session, 'operator');
+  const queues = useQueues();
+  const [rowError, setRowError] = useState<unknown>(null);
+  const [changes, setChanges] = useState(0);
+  /** A row as an action now is (the card beside the list changed it, or a row's button did). */
+  const replaceRow = (a: ActionView): void => {
+    setChanges((n) => n + 1);
+    const cur = state.current.list.data;
+    if (cur?.items.some((x) => x.id === a.id)) state.current.list.setData({ ...cur, items: cur.items.map((x) => (x.id === a.id ? a : x)) });
+  };
+  const rowAct = async (a: ActionView, verb: string, body: unknown, said: string): Promise<void> => {
+    try {
+      replaceRow(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body));
+      setRowError(null);
+      announce(said);
+    } catch (e) {
+      setRowError(e);
+    }
+  };
+  const open = (e: MouseEvent, id: string): void => {
+    // A plain click on a wide screen opens the card beside the list; a modified one opens a tab as usual.
+    if (!wide || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    if (id === selected) return;
+    navigate(`/ui/work${qs({ ...f, before, selected: id })}`);
+    const a = items.find((x) => x.id === id);
+    if (a) announce(`${titleOf(a)} shown beside the list`);
+  };
+  /** Arrow keys or j and k move between the rows' links; Enter on one opens it (beside the list when wide). */
+  const moveKeys = (e: KeyboardEvent): void => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const down = e.key === 'ArrowDown' || e.key === 'j';
+    const up = e.key === 'ArrowUp' || e.key === 'k';
+    if (!down && !up) return;
+    const links = Array.from((e.currentTarget as HTMLElement).querySelectorAll<HTMLAnchorElement>('a.row-open'));
+    const row = (e.target as Element).closest('tr');
+    const at = links.findIndex((l) => l.closest('tr') === row);
+    const next = links[at < 0 ? 0 : Math.max(0, Math.min(links.length - 1, at + (down ? 1 : -1)))];
+    if (!next) return;
+    e.preventDefault();
+    next.focus();
+  };
+  const paneOpen = selected !== undefined;
   return (
-    <main id="main">
+    <main id="main" class={paneOpen ? 'with-pane' : undefined}>
       <h1 tabIndex={-1}>Work</h1>
-      <Whose f={f} />
-      <FilterBar f={f} />
-      <SavedViews screen="work" query={query} session={session} />
-      <ConnectorChips f={f} />
-      {can(session, 'operator') && <BulkControls f={f} />}
-      {/* A search that fails fails for both: its error is shown once, by the list. */}
-      {counts.error ? !list.error && <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
-      {/* A polite live region that is always there (one added with its content is often not read), holding only
-          the banner: screen readers hear "+N new" when it appears or grows, not every row refreshed in place. */}
-      <div role="status" aria-live="polite" class="fresh">
-        {fresh > 0 && (
-          <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
-            +{fresh >= 100 ? '100 or more' : fresh} new — show
-          </button>
+      <div class={paneOpen ? 'split' : undefined}>
+        <div class="list-side">
+          <Whose f={f} session={session} countsKey={Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]]))} changes={changes} />
+          <FilterBar f={f} />
+          <SavedViews screen="work" query={query} session={session} />
+          <ConnectorChips f={f} />
+          {operator && <BulkControls f={f} />}
+          {/* A search that fails fails for both: its error is shown once, by the list. */}
+          {counts.error ? !list.error && <ErrorBox error={counts.error} /> : counts.data && <CountChips counts={counts.data} f={f} />}
+          {/* A polite live region that is always there (one added with its content is often not read), holding only
+              the banner: screen readers hear "+N new" when it appears or grows, not every row refreshed in place. */}
+          <div role="status" aria-live="polite" class="fresh">
+            {fresh > 0 && (
+              <button type="button" class="banner" onClick={() => (setFresh(0), list.reload())}>
+                +{fresh >= 100 ? '100 or more' : fresh} new — show
+              </button>
+            )}
+          </div>
+          <ErrorBox error={list.error} />
+          <ErrorBox error={rowError} />
+          {list.data && items.length === 0 && !list.error && <p class="empty">No actions match these filters.</p>}
+          {items.length > 0 && (
+            <table class="actions">
+              <caption class="sr-only">
+                Actions, newest first{wide ? '. Arrow keys or j and k move between rows; Enter shows one beside the list' : ''}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Action</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Why and when it moves</th>
+                  <th scope="col">Deadline</th>
+                  {!paneOpen && <th scope="col">External reference</th>}
+                  {!paneOpen && <th scope="col">Case</th>}
+                  <th scope="col">Updated</th>
+                  {operator && <th scope="col">Task</th>}
+                </tr>
+              </thead>
+              <tbody onKeyDown={moveKeys}>
+                {items.map((a) => (
+                  <tr
+                    key={a.id}
+                    data-id={a.id}
+                    class={a.id === selected ? 'selected' : undefined}
+                    aria-current={a.id === selected ? 'true' : undefined}
+                  >
+                    <td>
+                      <a class="row-open" href={`/ui/actions/${a.id}`} onClick={(e) => open(e, a.id)}>
+                        {titleOf(a)}
+                      </a>
+                      {a.id === selected && <span class="shown-mark"> (shown beside)</span>}
+                      {a.escalated && <span class="badge bad">Escalated</span>}
+                    </td>
+                    <td>
+                      <StateBadge a={a} />
+                      {a.phase && <span class="phase"> {PHASE_LABELS[a.phase] ?? a.phase}</span>}
+                    </td>
+                    <td class="why">{whyLine(a)}</td>
+                    <td>
+                      <Deadline a={a} />
+                    </td>
+                    {!paneOpen && (
+                      <td>
+                        {a.externalReference && (
+                          <a href={`/ui/work${qs({ externalReference: a.externalReference })}`}>{a.externalReference}</a>
+                        )}
+                      </td>
+                    )}
+                    {!paneOpen && (
+                      <td>
+                        {a.caseId && (
+                          <a href={`/ui/work${qs({ caseId: a.caseId })}`} title={a.caseId}>
+                            {a.caseId.slice(-8)}
+                          </a>
+                        )}
+                      </td>
+                    )}
+                    <td>
+                      <Time iso={a.updatedAt} />
+                    </td>
+                    {operator && (
+                      <td>
+                        {/* The open task's buttons are the card's, beside the list. */}
+                        {a.id !== selected && a.state === 'todo' && (a.assignee === null || a.assignee === session.actsAs) && (
+                          <button type="button" class="small" onClick={() => void rowAct(a, 'pick-up', {}, `${titleOf(a)} picked up`)}>
+                            Pick up
+                          </button>
+                        )}
+                        {a.id !== selected && mayRelease(session, a, queues) && (
+                          <button
+                            type="button"
+                            class="small"
+                            onClick={() => void rowAct(a, 'assign', { queue: a.queue }, `${titleOf(a)} given back to queue ${a.queue}`)}
+                          >
+                            Release
+                          </button>
+                        )}
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <nav class="paging" aria-label="Pages">
+            {before && <a href={`/ui/work${qs(f)}`}>Newest</a>}
+            {list.data?.next && <a href={`/ui/work${qs({ ...f, before: list.data.next })}`}>Older</a>}
+          </nav>
+        </div>
+        {paneOpen && (
+          <div class="pane-side">
+            <p class="pane-close">
+              <a href={`/ui/work${qs({ ...f, before })}`}>Close the card</a>
+            </p>
+            <ActionCard session={session} id={selected} pane changed={replaceRow} />
+          </div>
         )}
       </div>
-      <ErrorBox error={list.error} />
-      {list.data && items.length === 0 && !list.error && <p class="empty">No actions match these filters.</p>}
-      {items.length > 0 && (
-        <table class="actions">
-          <caption class="sr-only">Actions, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">State</th>
-              <th scope="col">Why and when it moves</th>
-              <th scope="col">External reference</th>
-              <th scope="col">Case</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((a) => (
-              <tr key={a.id} data-id={a.id}>
-                <td>
-                  <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a>
-                  {a.escalated && <span class="badge bad">Escalated</span>}
-                </td>
-                <td>
-                  <StateBadge a={a} />
-                  {a.phase && <span class="phase"> {PHASE_LABELS[a.phase] ?? a.phase}</span>}
-                </td>
-                <td class="why">{whyLine(a)}</td>
-                <td>
-                  {a.externalReference && <a href={`/ui/work${qs({ externalReference: a.externalReference })}`}>{a.externalReference}</a>}
-                </td>
-                <td>
-                  {a.caseId && (
-                    <a href={`/ui/work${qs({ caseId: a.caseId })}`} title={a.caseId}>
-                      {a.caseId.slice(-8)}
-                    </a>
-                  )}
-                </td>
-                <td>
-                  <Time iso={a.updatedAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <nav class="paging" aria-label="Pages">
-        {before && <a href={`/ui/work${qs(f)}`}>Newest</a>}
-        {list.data?.next && <a href={`/ui/work${qs({ ...f, before: list.data.next })}`}>Older</a>}
-      </nav>
     </main>
   );
 }

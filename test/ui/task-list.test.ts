@@ -1,0 +1,147 @@
+// Working through a queue in a real browser: a row's card opens beside the work list (kept in the URL
+// across a reload and back/forward), the keyboard moves between rows and opens one, a task is picked
+// up and released from the card with its row changing in place, and a task another person takes or
+// completes while it is open says so in the card and loses the buttons that no longer apply.
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { expectAccessible, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+
+describe('the work list as a task list', () => {
+  let h: Harness;
+  let b: Browser;
+  let olga: string;
+  let pete: Record<string, string>;
+  let caseId: string;
+  const task = async (title: string): Promise<string> => {
+    const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'hr' });
+    if (r.status !== 201) throw new Error(`task: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.id as string;
+  };
+  const row = (page: Page, id: string) => page.locator(`table.actions tr[data-id="${id}"]`);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    b = await launchBrowser();
+    for (const name of ['olga', 'pete']) expect((await h.api('POST', '/v1/users', { name })).status).toBe(201);
+    // Allocation none: tasks wait on the queue, unassigned, until someone picks one up.
+    expect((await h.api('POST', '/v1/queues', { name: 'hr', members: ['olga', 'pete'], allocation: 'none' })).status).toBe(201);
+    olga = await keyWith(h, 'olga-key', ['operator'], 'olga');
+    pete = { authorization: `Bearer ${await keyWith(h, 'pete-key', ['operator'], 'pete')}` };
+    caseId = (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string;
+  });
+  afterAll(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  it('a row clicked shows its card beside the list, and the URL keeps it across a reload and back/forward', async () => {
+    const first = await task('Check references');
+    const second = await task('Order a badge');
+    const page = await signedIn(b, h, olga, '/ui/work?queue=hr');
+    await row(page, second).getByRole('link', { name: 'Order a badge' }).click();
+    const pane = page.getByTestId('pane');
+    await pane.getByRole('heading', { name: /Order a badge/ }).waitFor();
+    // Still the work list: its heading and rows stay.
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Work');
+    expect(new URL(page.url()).searchParams.get('selected')).toBe(second);
+    expect(new URL(page.url()).searchParams.get('queue')).toBe('hr');
+    expect(await row(page, second).getAttribute('aria-current')).toBe('true');
+
+    await page.reload();
+    await pane.getByRole('heading', { name: /Order a badge/ }).waitFor();
+    expect(await row(page, second).getAttribute('aria-current')).toBe('true');
+
+    await row(page, first).getByRole('link', { name: 'Check references' }).click();
+    await pane.getByRole('heading', { name: /Check references/ }).waitFor();
+    await page.goBack();
+    await pane.getByRole('heading', { name: /Order a badge/ }).waitFor();
+    await page.goForward();
+    await pane.getByRole('heading', { name: /Check references/ }).waitFor();
+    await expectAccessible(page, 'work with the card beside it');
+
+    // Narrow, the row is a link to the card's own page, as before.
+    await page.setViewportSize({ width: 900, height: 860 });
+    await expect.poll(() => pane.count()).toBe(0);
+    await row(page, second).getByRole('link', { name: 'Order a badge' }).click();
+    await page.waitForURL(`**/ui/actions/${second}`);
+    await page.getByRole('heading', { level: 1, name: /Order a badge/ }).waitFor();
+    await page.close();
+  });
+
+  it('arrow keys and j/k move between rows, and Enter shows the focused one beside the list', async () => {
+    const page = await signedIn(b, h, olga, '/ui/work?queue=hr');
+    const links = page.locator('table.actions a.row-open');
+    await expect.poll(() => links.count()).toBeGreaterThanOrEqual(2);
+    const ids = await page.locator('table.actions tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id')));
+    await links.first().focus();
+    await page.keyboard.press('j');
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id'))).toBe(ids[1]);
+    await page.keyboard.press('k');
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id'))).toBe(ids[0]);
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id'))).toBe(ids[1]);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('selected')).toBe(ids[1]);
+    await page.getByTestId('pane').locator('[data-testid="state"]').waitFor();
+    // Focus stays on the list, so the next row is one key away.
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id'))).toBe(ids[1]);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('selected')).toBe(ids[0]);
+    await page.close();
+  });
+
+  it('picked up and released from the card, the row changes in place; Mine and Unassigned count open tasks', async () => {
+    const id = await task('Book a desk');
+    const page = await signedIn(b, h, olga, `/ui/work?queue=hr&selected=${id}`);
+    const pane = page.getByTestId('pane');
+    const whose = page.getByRole('navigation', { name: 'Whose work' });
+    await expect.poll(() => whose.getByRole('link', { name: /^Mine/ }).textContent()).toBe('Mine 0 open');
+    const unassigned = Number((await whose.getByRole('link', { name: /^Unassigned/ }).textContent())!.match(/\d+/)![0]);
+    expect(unassigned).toBeGreaterThanOrEqual(1);
+
+    await pane.getByRole('button', { name: 'Pick up' }).click();
+    await expect.poll(() => row(page, id).getByTestId('state').textContent()).toMatch(/^In Progress/);
+    expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'in_progress', assignee: 'olga' });
+    await expect.poll(() => whose.getByRole('link', { name: /^Mine/ }).textContent()).toBe('Mine 1 open');
+
+    await pane.getByRole('button', { name: 'Release to hr' }).click();
+    await expect.poll(() => row(page, id).getByTestId('state').textContent()).toMatch(/^To Do/);
+    expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'todo', assignee: null, queue: 'hr' });
+    await pane.getByRole('button', { name: 'Pick up' }).waitFor();
+    expect(await pane.getByRole('button', { name: 'Release to hr' }).count()).toBe(0);
+    // My own change is no news to me.
+    expect(await pane.getByTestId('changed-elsewhere').count()).toBe(0);
+
+    // From a row of the list too, without opening it.
+    await page.goto(`${h.url}/ui/work?queue=hr`);
+    await row(page, id).getByRole('button', { name: 'Pick up' }).click();
+    await expect.poll(() => row(page, id).getByTestId('state').textContent()).toMatch(/^In Progress/);
+    await row(page, id).getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => row(page, id).getByTestId('state').textContent()).toMatch(/^To Do/);
+    expect((await h.api('GET', `/v1/actions/${id}`)).body).toMatchObject({ state: 'todo', assignee: null });
+    await page.close();
+  });
+
+  it('a task taken, then completed, by someone else while open beside the list says so and loses the buttons that no longer apply', async () => {
+    const id = await task('Sign the contract');
+    const page = await signedIn(b, h, olga, `/ui/work?queue=hr&selected=${id}`);
+    const pane = page.getByTestId('pane');
+    await pane.getByRole('button', { name: 'Pick up' }).waitFor();
+
+    expect((await h.api('POST', `/v1/actions/${id}/pick-up`, undefined, pete)).status).toBe(200);
+    const notice = pane.getByRole('alert').filter({ hasText: 'Changed elsewhere' });
+    await expect.poll(() => notice.textContent(), { timeout: 10_000 }).toContain('pete took this task and is working on it');
+    expect(await pane.getByRole('button', { name: 'Pick up' }).count()).toBe(0);
+    expect(await pane.getByRole('button', { name: 'Complete' }).count()).toBe(0);
+    await pane.getByRole('button', { name: 'Take over' }).waitFor();
+    await expect.poll(() => row(page, id).getByTestId('state').textContent()).toMatch(/^In Progress/);
+
+    expect((await h.api('POST', `/v1/actions/${id}/complete`, { resolution: 'done_successfully' }, pete)).status).toBe(200);
+    await expect.poll(() => notice.textContent(), { timeout: 10_000 }).toContain('closed elsewhere while you had it open');
+    expect(await pane.getByRole('button', { name: 'Take over' }).count()).toBe(0);
+    await page.close();
+  });
+});
