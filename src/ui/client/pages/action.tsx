@@ -241,10 +241,12 @@ export function ActionCard({
     const before = seen.current;
     seen.current = next;
     if (before?.id !== id) return setNotice(null);
+    // Read again unchanged (an overflow of the live feed rereads everything): nothing to say or hand on.
+    if (before.updatedAt === next.updatedAt && stateText(before) === stateText(next)) return;
+    onChanged.current?.(next);
     if (own.current > 0) return;
     const said = changedElsewhere(before, next, session.actsAs);
     if (said) setNotice(said);
-    onChanged.current?.(next);
   }, [action.data]);
   const mine = (next: ActionView): void => {
     seen.current = next;
