@@ -8,6 +8,7 @@ import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { asReadBy } from '../api/plain-headers.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
+import { ConnectorHealthSchema, HealthQuery } from './health.ts';
 
 export const connectorsRoutes =
   (connectors: ConnectorService): FastifyPluginAsyncTypebox =>
@@ -26,6 +27,20 @@ export const connectorsRoutes =
     }));
     app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req, reply) =>
       withETag(reply, asReadBy(req, await connectors.get(req.params.id))),
+    );
+    // Read by whoever reads the connector: its attempts per bucket and what holds it now.
+    app.get(
+      '/connectors/:id/health',
+      {
+        schema: {
+          tags,
+          summary: "A connector's attempts over the last hour, day or week, with its circuit, rate-limit use and throttled backlog",
+          params: IdParams,
+          querystring: HealthQuery,
+          response: { 200: ConnectorHealthSchema },
+        },
+      },
+      async (req) => connectors.health(req.params.id, req.query.window),
     );
     app.post(
       '/connectors/:id/test',

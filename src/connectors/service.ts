@@ -14,6 +14,7 @@ import { isObject } from '../validation/check.ts';
 import { TOKEN_ROTATED_FROM, compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
 import { testConnection, type ConnectionTestResult } from './test-connection.ts';
 import type { ConnectorView } from './schemas.ts';
+import { connectorHealth, type ConnectorHealthView, type HealthWindow } from './health.ts';
 
 export interface ConnectorServiceDeps {
   store: Store;
@@ -163,6 +164,11 @@ export class ConnectorService {
     const rows = await store.listConfig('connector');
     await engine.health.refresh(true);
     return rows.map((row) => this.withStatus(connectorView(row.id, registry.putConnector(row).spec, row)));
+  }
+
+  /** Its attempts over the last hour, day or week, beside its circuit, rate-limit use and throttled backlog. */
+  async health(idOrName: string, window: HealthWindow = '1h'): Promise<ConnectorHealthView> {
+    return connectorHealth(this.d, await this.get(idOrName), window);
   }
 
   /** Adds the connector's shared health: circuit breaker state and whether it needs attention. */

@@ -9,6 +9,7 @@ import type { ActionTypeEntry, ConnectorEntry } from './registry.ts';
 import type { OutboundRequest, Sender, SendResult } from './sender.ts';
 import { type Redactor, withCredentialsRedacted, withHeaderCredentials } from '../connectors/auth/redact.ts';
 import type { ConnectorHealth } from './connector-health.ts';
+import type { ConnectorStats } from './connector-stats.ts';
 import { type CallbackTokens, redactToken } from './callback-tokens.ts';
 import { RenderError } from '../templates/index.ts';
 import { DestinationRefusedError } from '../connectors/destination.ts';
@@ -23,6 +24,8 @@ export interface AttemptDeps {
   readonly sender: Sender;
   readonly clock: Clock;
   readonly health: ConnectorHealth;
+  /** Each connector's attempts per minute, counted in memory (the connector page's chart). */
+  readonly stats: ConnectorStats;
   readonly tokens: CallbackTokens;
 }
 
@@ -98,6 +101,7 @@ async function attemptWith(
   }
   if (sendBy !== undefined) req.stillAllowed = () => clock.now() <= sendBy;
   const result = await deps.sender.send(connector, req);
+  deps.stats.note(connector.id, result, clock.now());
   // Everything below that is kept for display is read from the answer through this, and only this:
   // the connector's secrets, and credentials an action type's headers carried (`Private-Token: ...`).
   // Shown text (the record, excerpts, errors) also hides what credential-named headers carried; the

@@ -18,6 +18,7 @@ import type { Sender } from './sender.ts';
 import type { SecretBox } from '../crypto/secrets.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectorHealth } from './connector-health.ts';
+import { ConnectorStats, STATS_FLUSH_MS } from './connector-stats.ts';
 import { AdmissionControl, SLOT_RECHECK_MS, type Claimed } from './admission.ts';
 import { makeAttempt, type AttemptDeps } from './attempt.ts';
 import { CallbackTokens, type SystemValues } from './callback-tokens.ts';
@@ -80,6 +81,9 @@ export const MAX_IN_FLIGHT_DEFAULT = 1024;
 export class Engine extends EventEmitter<EngineEvents> {
   private readonly o: Required<Omit<EngineOptions, 'store' | 'registry' | 'sender' | 'clock' | 'box' | 'logger'>> & EngineOptions;
   readonly health: ConnectorHealth;
+  /** Each connector's attempts per minute, counted here and added to the store every few seconds. */
+  readonly stats: ConnectorStats;
+  private statsTimer: NodeJS.Timeout | null = null;
   /** How late due actions are claimed on this node (the dashboard's timer lateness). */
   readonly lateness = new LatenessWindow();
   private readonly tokens: CallbackTokens;
@@ -149,6 +153,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.loopFailure = new RepeatedFailure(logger, 'engine loop error; retrying', 'error', () => clock.now());
     this.refreshFailure = new RepeatedFailure(logger, 'configuration refresh failed', 'warn', () => clock.now());
     this.health = new ConnectorHealth(store, logger);
+    this.stats = new ConnectorStats(store, logger);
     this.tokens = new CallbackTokens(opts.box, opts.publicUrl);
     this.admission = new AdmissionControl(
       store,
@@ -157,7 +162,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       () => this.leaseMs(),
       (id) => registry.actionTypeIdsOf(id),
     );
-    this.attemptDeps = { sender: opts.sender, clock, health: this.health, tokens: this.tokens };
+    this.attemptDeps = { sender: opts.sender, clock, health: this.health, stats: this.stats, tokens: this.tokens };
     this.writes = new GroupCommit({
       store,
       registry,
@@ -198,6 +203,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.refreshTimer.unref();
     this.slowTimer = setInterval(() => this.watchSlowSystems(), SLOW_ATTEMPT_MS / 4);
     this.slowTimer.unref();
+    this.statsTimer = setInterval(() => void this.stats.flush(this.o.clock.now()), STATS_FLUSH_MS);
+    this.statsTimer.unref();
   }
 
   /**
@@ -219,6 +226,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.running = false;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.slowTimer) clearInterval(this.slowTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
     this.wake();
     await this.loopDone;
     // Claims made ahead are this node's: sent like the rest rather than left to wait for takeover
@@ -239,6 +247,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       else for (const p of await this.dispatch(this.takeReady(room))) this.track(p);
     }
     await this.drain();
+    // What this node counted since the last flush, before the store may close.
+    await this.stats.flush(this.o.clock.now(), false);
     if (this.nodeStarted) await this.nodeStarted.then(() => this.node.stop());
     this.nodeStarted = null;
   }

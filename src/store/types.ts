@@ -287,6 +287,25 @@ export interface RatePermitGrant {
   retryAt: number | null;
 }
 
+/**
+ * One connector's attempts over one minute, or over a bucket of minutes summed (connector-stats.ts):
+ * answered 2xx, failed by kind, and latency (sum, max, and a count per band of LATENCY_BANDS_MS).
+ */
+export interface ConnectorMinute {
+  connectorId: string;
+  /** The minute's start (or the bucket's), epoch ms. */
+  minute: number;
+  ok: number;
+  connection: number;
+  timeout: number;
+  http4xx: number;
+  http5xx: number;
+  latencySumMs: number;
+  latencyMaxMs: number;
+  /** Attempts under 100 ms, under 300 ms, under 1 s, under 3 s, and 3 s or more. */
+  bands: number[];
+}
+
 export interface ConcurrencyRequest {
   connectorId: string;
   max: number;
@@ -405,6 +424,14 @@ export interface Store {
   releaseConcurrency(connectorId: string, actionIds: string[]): Promise<void>;
 
   listConnectorStatus(): Promise<ConnectorStatus[]>;
+  /** Adds each row's counts to its (connector, minute) row, one transaction; several nodes each add their own. */
+  addConnectorMinutes(rows: ConnectorMinute[]): Promise<void>;
+  /** Deletes up to `limit` rows of minutes before `before`; answers how many it deleted. */
+  deleteConnectorMinutesBefore(before: number, limit: number): Promise<number>;
+  /** A connector's minutes in [from, to), summed per bucket of `bucketMs` counted from `from`: the buckets that have any. */
+  readConnectorMinutes(connectorId: string, from: number, to: number, bucketMs: number): Promise<ConnectorMinute[]>;
+  /** Permits taken from each of a connector's rate-limit windows (its length and start): 0 where none were. */
+  rateWindowsUsed(connectorId: string, windows: ReadonlyArray<{ perMs: number; start: number }>): Promise<number[]>;
   /** Read-modify-write of one connector's status in a transaction, one node at a time (circuit.ts changeStatus). */
   updateConnectorStatus(connectorId: string, change: StatusChange): Promise<{ status: ConnectorStatus; applied: boolean }>;
 

@@ -82,6 +82,8 @@ describe('problems', () => {
         () => h.api('POST', '/v1/connectors', { name: 'x', baseUrl: h.mock.url }, { authorization: `Bearer ${operator}` }),
       ],
       ['GET', '/v1/actions/:id', 404, () => h.api('GET', '/v1/actions/01a240c2-57a3-7000-b56d-16c45ee0cace')],
+      ['GET', '/v1/connectors/:id/health', 404, () => h.api('GET', '/v1/connectors/nobody/health')],
+      ['GET', '/v1/connectors/:id/health', 422, () => h.api('GET', '/v1/connectors/vendor/health?window=2h')],
       ['POST', '/v1/actions', 422, () => h.api('POST', '/v1/actions', { actionType: 'ping', extra: 1 })],
       ['POST', '/v1/actions', 400, () => h.api('POST', '/v1/actions', '{"actionType": ')],
       ['POST', '/v1/actions', 415, () => h.api('POST', '/v1/actions', 'x', { 'content-type': 'application/xml' })],

@@ -54,6 +54,7 @@ import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
 import * as schedules from './schedules.ts';
 import * as savedViews from './saved-views.ts';
+import * as connectorMinutes from './connector-minutes.ts';
 import type {
   BulkLaunchRow,
   BulkLease,
@@ -72,7 +73,7 @@ import type {
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { classifyLostStatements, inTransaction } from './transaction.ts';
@@ -460,6 +461,13 @@ export class PostgresStore implements Store {
     countActionsUpTo(this.pool, filter, upTo);
 
   // ---- saved views
+  addConnectorMinutes = async (rows: ConnectorMinute[]): Promise<void> => connectorMinutes.addConnectorMinutes(this.pool, rows);
+  deleteConnectorMinutesBefore = async (before: number, limit: number): Promise<number> =>
+    connectorMinutes.deleteConnectorMinutesBefore(this.pool, before, limit);
+  readConnectorMinutes = async (connectorId: string, from: number, to: number, bucketMs: number): Promise<ConnectorMinute[]> =>
+    connectorMinutes.readConnectorMinutes(this.pool, connectorId, from, to, bucketMs);
+  rateWindowsUsed = async (connectorId: string, windows: ReadonlyArray<{ perMs: number; start: number }>): Promise<number[]> =>
+    connectorMinutes.rateWindowsUsed(this.pool, connectorId, windows);
   insertSavedView = async (row: SavedViewRow, maxPerOwner: number): Promise<boolean> =>
     savedViews.insertSavedView(this.pool, row, maxPerOwner);
   getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.pool, id);

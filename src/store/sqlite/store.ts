@@ -59,6 +59,7 @@ import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
 import * as schedules from './schedules.ts';
 import * as savedViews from './saved-views.ts';
+import * as connectorMinutes from './connector-minutes.ts';
 import type {
   BulkLaunchRow,
   BulkLease,
@@ -77,7 +78,7 @@ import type {
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { SetupError } from '../../errors.ts';
@@ -571,6 +572,13 @@ export class SqliteStore implements Store {
     countActionsUpTo(this.db, filter, upTo);
 
   // ---- saved views
+  addConnectorMinutes = async (rows: ConnectorMinute[]): Promise<void> => connectorMinutes.addConnectorMinutes(this.db, rows);
+  deleteConnectorMinutesBefore = async (before: number, limit: number): Promise<number> =>
+    connectorMinutes.deleteConnectorMinutesBefore(this.db, before, limit);
+  readConnectorMinutes = async (connectorId: string, from: number, to: number, bucketMs: number): Promise<ConnectorMinute[]> =>
+    connectorMinutes.readConnectorMinutes(this.db, connectorId, from, to, bucketMs);
+  rateWindowsUsed = async (connectorId: string, windows: ReadonlyArray<{ perMs: number; start: number }>): Promise<number[]> =>
+    connectorMinutes.rateWindowsUsed(this.db, connectorId, windows);
   insertSavedView = async (row: SavedViewRow, maxPerOwner: number): Promise<boolean> =>
     savedViews.insertSavedView(this.db, row, maxPerOwner);
   getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.db, id);
