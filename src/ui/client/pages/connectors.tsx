@@ -6,6 +6,7 @@ import { api, patchAt } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import { durationText } from '../duration.ts';
+import { ConnectorHealth } from './connector-health.tsx';
 
 interface Connector {
   id: string;
@@ -202,6 +203,8 @@ export function ConnectorPage({ id }: { id: string }) {
           {c.status.needsAttention && <span class="badge bad">Needs attention: {c.status.needsAttention}</span>}
         </p>
       )}
+      {c && <ConnectorHealth id={c.id} name={c.name} />}
+      <h2>Settings</h2>
       <form onSubmit={save} class="form">
         <Field label="Name" id="c-name">
           <input id="c-name" required value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
