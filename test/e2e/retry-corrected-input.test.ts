@@ -7,46 +7,29 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
-import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { createLogger } from '../../src/logger.ts';
-import { TEST_DATABASE_URL, dropSchema, freshSchema } from '../helpers/pg.ts';
-import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { actionType, connector, launch, startHarness, type Harness } from '../helpers/harness.ts';
+import { storeHarnesses } from '../helpers/store-harnesses.ts';
+import { openThreadedSqliteStore } from '../../src/store/sqlite/thread.ts';
+import { createLogger } from '../../src/logger.ts';
 
-const quiet = createLogger({ level: 'silent' });
-const backends: Array<{ name: string; start: () => Promise<{ h: Harness; cleanup: () => Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    start: async () => ({ h: await startHarness({ start: false, mock: { keepBodies: true } }), cleanup: async () => undefined }),
-  },
+const options = { start: false, mock: { keepBodies: true } };
+const backends: Array<{ name: string; open: () => Promise<Harness> }> = [
+  ...storeHarnesses.map((b) => ({ name: b.name, open: () => b.open(options) })),
   {
     // The store's SQLite work on its own thread: the correction crosses to it inside the write's plan.
     name: 'SQLite on a thread',
-    start: async () => {
+    open: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'callout-retry-thread-'));
-      const store = openThreadedSqliteStore({ file: join(dir, 'callout.db'), synchronous: 'normal', logger: quiet });
-      const h = await startHarness({
-        callout: { store, secretKey: randomBytes(32).toString('hex') },
-        start: false,
-        mock: { keepBodies: true },
+      const store = openThreadedSqliteStore({
+        file: join(dir, 'callout.db'),
+        synchronous: 'normal',
+        logger: createLogger({ level: 'silent' }),
       });
-      return { h, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    start: async () => {
-      const schema = freshSchema('retry_corrected');
-      const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, logger: quiet });
-      const h = await startHarness({
-        callout: { store, secretKey: randomBytes(32).toString('hex') },
-        start: false,
-        mock: { keepBodies: true },
-      });
-      return { h, cleanup: () => dropSchema(schema) };
+      const h = await startHarness({ ...options, callout: { store, secretKey: randomBytes(32).toString('hex') } });
+      return { ...h, close: async () => (await h.close(), rmSync(dir, { recursive: true, force: true })) };
     },
   },
 ];
@@ -61,18 +44,14 @@ interface Entry {
 for (const backend of backends)
   describe(backend.name, () => {
     let h: Harness;
-    let cleanup: () => Promise<void>;
     let operator: string;
     beforeAll(async () => {
-      ({ h, cleanup } = await backend.start());
+      h = await backend.open();
       await connector(h);
       await h.api('POST', '/v1/users', { name: 'olga' });
       operator = (await h.api('POST', '/v1/api-keys', { name: 'olga', roles: ['operator'], user: 'olga' })).body.key;
     });
-    afterAll(async () => {
-      await h.close();
-      await cleanup();
-    });
+    afterAll(async () => h?.close());
     const timeline = async (id: string): Promise<Entry[]> => (await h.api('GET', `/v1/actions/${id}/timeline?limit=200`)).body.items;
     const retry = (id: string, body?: unknown) => h.api('POST', `/v1/actions/${id}/retry`, body, { authorization: `Bearer ${operator}` });
 
