@@ -141,7 +141,8 @@ describe('the operator screens', () => {
     const spy = vi.spyOn(h.callout.store, 'listActions').mockRejectedValue(new Error('the store could not make its writes durable'));
     try {
       const banner = page.getByTestId('store-down');
-      await banner.waitFor({ timeout: 10_000 });
+      // The feed looks at the store every 500 ms; a loaded CI machine once took longer than 10 s to say it.
+      await banner.waitFor({ timeout: 20_000 });
       expect(await banner.getAttribute('role')).toBe('alert');
       expect(await banner.textContent()).toContain('may be out of date');
       // A page opened during the outage is told at once, not only those open when it began.
