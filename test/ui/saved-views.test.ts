@@ -83,6 +83,20 @@ describe('saved views on the work and cases screens', () => {
     await page.close();
   });
 
+  it('a view saved while a card is open beside the list keeps the filters, not the card', async () => {
+    const todo = (await h.api('GET', '/v1/actions?state=todo&queue=desk')).body.items as Array<{ id: string }>;
+    const page = await signedIn(b, h, keys.olga!, `/ui/work?state=todo&queue=desk&selected=${todo[0]!.id}`);
+    await page.getByTestId('pane').waitFor();
+    await page.getByLabel('Save these filters as').fill('Desk with a card');
+    await page.getByRole('button', { name: 'Save view' }).click();
+    const saved = page.locator('.saved-views li[data-view="Desk with a card"]');
+    await saved.getByRole('link').waitFor();
+    // The view is the one shown, and opens the list without the card that was open when it was saved.
+    expect(await saved.getByRole('link').getAttribute('aria-current')).toBe('true');
+    expect(await saved.getByRole('link').getAttribute('href')).toBe('/ui/work?state=todo&queue=desk');
+    await page.close();
+  });
+
   it('the cases screen has its own views, shared ones counted', async () => {
     const page = await signedIn(b, h, keys.olga!, '/ui/cases');
     const views = page.locator('.saved-views');

@@ -31,11 +31,12 @@ function countText(c: SavedView['count']): { text: string; title?: string } {
   return { text: `${c.value.toLocaleString()}${c.more ? '+' : ''}`, ...(c.note ? { title: c.note } : {}) };
 }
 
-/** The screen's filters as a view saves them: without the page it is on. */
+/** The screen's filters as a view saves them: without the page it is on, nor the card open beside the work list. */
 export function viewQuery(query: URLSearchParams): string {
   const q = new URLSearchParams(query);
   q.delete('before');
   q.delete('limit');
+  q.delete('selected');
   return q.toString();
 }
 
