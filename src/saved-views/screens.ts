@@ -81,8 +81,15 @@ export class Screens {
   /**
    * How many items the view's query matches now, for the user who asks (`assignee=me` is their work),
    * counted up to VIEW_LIMITS.countUpTo. A text search is not counted: it reads every row (a scan).
+   * `refresh` reads the action types again (created on another node); a list of views counted together
+   * passes one that reads them once for all.
    */
-  async count(screen: Screen, query: string, viewer: string): Promise<ViewCount> {
+  async count(
+    screen: Screen,
+    query: string,
+    viewer: string,
+    refresh: () => Promise<unknown> = () => this.d.registry.refresh(),
+  ): Promise<ViewCount> {
     const params = checkQuery(screen, query).params;
     if (params.q !== undefined)
       return { value: null, more: false, note: 'a text search is not counted: it reads every item; open the view to see them' };
@@ -91,7 +98,7 @@ export class Screens {
     try {
       n =
         screen === 'work'
-          ? await this.d.store.countActionsUpTo(await this.actionFilter(params, viewer), upTo)
+          ? await this.d.store.countActionsUpTo(await this.actionFilter(params, viewer, refresh), upTo)
           : await this.d.store.countCasesUpTo(await this.caseFilter(params), upTo);
     } catch (e) {
       if (e instanceof Gone) return { value: 0, more: false, note: e.message };
@@ -110,7 +117,7 @@ export class Screens {
     }
   }
 
-  private async actionFilter(q: Params, viewer: string): Promise<Omit<ActionFilter, 'limit' | 'before'>> {
+  private async actionFilter(q: Params, viewer: string, refresh: () => Promise<unknown>): Promise<Omit<ActionFilter, 'limit' | 'before'>> {
     const f: Omit<ActionFilter, 'limit' | 'before'> = {};
     for (const k of ['state', 'phase', 'reason', 'resolution', 'caseId', 'queue', 'externalReference', 'escalated'] as const)
       if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
@@ -125,7 +132,7 @@ export class Screens {
     if (typeof q.connector === 'string') {
       if (!(await this.exists('connector', q.connector))) throw new Gone(`the connector ${JSON.stringify(q.connector)} no longer exists`);
       const c = await this.d.registry.connector(q.connector);
-      await this.d.registry.refresh();
+      await refresh();
       f.actionTypeIds = this.d.registry.actionTypeIdsOf(c.id);
     }
     return f;

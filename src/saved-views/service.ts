@@ -99,7 +99,11 @@ export class SavedViewService {
     const shown = more ? rows.filter((r) => r !== others.at(-1)) : rows;
     const items: SavedView[] = [];
     // One count at a time: a list of many views must not take every connection of the store at once.
-    for (const r of shown) items.push(viewOf(r, opts.counts ? await this.screens.count(r.screen, r.query, viewer.user) : undefined));
+    // The action types are read again once for the whole list, not once per view filtered by a connector.
+    let refreshed: Promise<unknown> | undefined;
+    const refresh = (): Promise<unknown> => (refreshed ??= this.d.registry.refresh());
+    for (const r of shown)
+      items.push(viewOf(r, opts.counts ? await this.screens.count(r.screen, r.query, viewer.user, refresh) : undefined));
     return { items, more };
   }
 
