@@ -29,7 +29,8 @@ export class ConnectorStats {
   /** Per connector, the minutes counted since the last flush (one, or two across a minute's turn). */
   private counted = new Map<string, ConnectorMinute[]>();
   private prunedAt = -Infinity;
-  private flushing: Promise<void> | null = null;
+  /** The flush under way or the last one: the next waits for it. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -91,10 +92,8 @@ export class ConnectorStats {
   /** Adds what was counted to the store, and (`prune`) deletes a batch of expired minutes once a minute. */
   flush(now: number, prune = true): Promise<void> {
     // One at a time: a slow store makes the next flush wait (and carry more), not run beside it.
-    const run = (this.flushing ?? Promise.resolve()).then(() => this.write(now, prune));
-    this.flushing = run.finally(() => {
-      if (this.flushing === run) this.flushing = null;
-    });
+    const run = this.flushing.then(() => this.write(now, prune));
+    this.flushing = run.catch(() => undefined);
     return run;
   }
 
