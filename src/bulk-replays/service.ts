@@ -81,13 +81,14 @@ export class BulkReplayService {
   async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<BulkReplayReport> {
     const filter = await this.filterOf(body);
     if (body.dryRun === true) {
-      // Changes nothing: a repeat simply counts again.
-      const count = await this.store.countReplayActions(filter);
+      // Changes nothing: a repeat simply counts again. One row per state and reason present (a few
+      // dozen at most), however many actions match; their sum is the count.
+      let count = 0;
       const byState: Record<string, number> = {};
-      // One row per state and reason present (a few dozen at most), however many actions match.
       for (const g of await this.store.countReplayByState(filter)) {
         const key = [g.state, g.reason ?? g.resolution].filter((x) => x !== null).join('/');
         byState[key] = (byState[key] ?? 0) + g.n;
+        count += g.n;
       }
       const actions = await this.store.listReplayActions(filter, SAMPLE);
       const requests =
