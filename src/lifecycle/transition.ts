@@ -2,6 +2,7 @@
 // entries and effects for the engine to perform. No I/O and no clock reads; every SPEC section 2
 // row is a case here and a unit test beside it.
 
+import { takesManualRetry } from './retryable.ts';
 import { type ActionPolicy, type ActionRecord, type TimelineEntry, retryCount } from './action.ts';
 import { isRetryable, retryDelay, type FailureKind } from './retry-policy.ts';
 import { type Actor, type Phase, type Reason, type Resolution, LABELS, assertNever } from './states.ts';
@@ -481,10 +482,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.done();
     }
     case 'retry_requested': {
-      const retryable =
-        (waiting && (a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled')) ||
-        (a.state === 'todo' && a.reason !== 'manual') ||
-        (a.state === 'closed' && a.resolution === 'not_done_successfully');
+      const retryable = takesManualRetry(a);
       if (a.actionTypeId === null) return refuse('A manual task has no action type and nothing to send: there is nothing to retry');
       if (!retryable) return refuse(`The action is ${describeState(a)}${a.phase ? `/${a.phase}` : ''}: there is nothing to retry`);
       const actor: Actor = `user:${event.user}`;

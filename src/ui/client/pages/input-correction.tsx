@@ -7,13 +7,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type ActionView } from '../api.ts';
 import { ErrorBox, Field, ReadFailed } from '../components.tsx';
 import { typed, type ActionType } from './action-type-form.ts';
+import { takesManualRetry } from '../../../lifecycle/retryable.ts';
 
-/** Whether the lifecycle takes a retry of this action (transition.ts, retry_requested). */
+/** Whether the lifecycle takes a retry of this action (an action type's: a manual task has nothing to send). */
 export function retryable(a: ActionView): boolean {
-  if (a.actionTypeName === null) return false;
-  if (a.state === 'waiting') return a.phase === 'queued' || a.phase === 'retry_scheduled' || a.phase === 'throttled';
-  if (a.state === 'todo') return a.reason !== 'manual';
-  return a.state === 'closed' && a.resolution === 'not_done_successfully';
+  return a.actionTypeName !== null && takesManualRetry(a);
 }
 
 /**
