@@ -1,5 +1,6 @@
 // POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun);
-// an Idempotency-Key makes a run safe to repeat. GET /v1/bulk-replays/{id}: a run's report again, a
+// an Idempotency-Key makes a run safe to repeat, and the `selection` a dry run answers makes the run act
+// on exactly what that preview matched. GET /v1/bulk-replays/{id}: a run's report again, a
 // page of its items at a time, for the operator who ran it and for admins.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -17,7 +18,8 @@ export const bulkReplayRoutes =
     app.post(
       '/bulk-replays',
       {
-        config: { roles: OPERATORS },
+        // 404: a `selection` that is not the caller's preview.
+        config: { roles: OPERATORS, problems: [404] },
         schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody, response: { 200: BulkReplayReportSchema } },
       },
       async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'], userOf(req))),

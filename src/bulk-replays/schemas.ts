@@ -43,6 +43,14 @@ export const BulkReplayBody = Type.Object(
         description: 'actions changed by this run at most, oldest first',
       }),
     ),
+    selection: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          'a run: the `selection.id` its dry run answered; the run acts on the actions that preview matched and no others (each still checked against the filter), once, for the operator who previewed',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -89,6 +97,17 @@ const DryRunReport = Type.Object(
       Type.Array(SampleRequest, {
         description: 'retry only: the requests the first three matching actions’ retries would send now, rendered and not sent',
       }),
+    ),
+    selection: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ description: 'send as `selection` in the run to act on exactly these actions' }),
+          count: Type.Integer({ minimum: 0, description: 'the actions kept: those matching now, up to `max`' }),
+          previewedAt: DateTime,
+          expiresAt: Type.String({ format: 'date-time', description: 'after this the run is refused: preview again' }),
+        },
+        { additionalProperties: false, description: 'the matching actions as of this preview, kept for one run by you' },
+      ),
     ),
     sample: Type.Array(
       Type.Object(
@@ -161,6 +180,7 @@ export const BulkReplayRunSchema = Type.Object(
         resolution: Type.Optional(Type.String()),
         note: Type.Optional(Type.String()),
         max: Type.Optional(Type.Integer()),
+        selection: Type.Optional(Type.String({ description: 'the preview it acted on' })),
       },
       { additionalProperties: false },
     ),

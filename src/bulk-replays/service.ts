@@ -5,10 +5,12 @@
 // The dry run also counts the matches per state and reason, and for a retry shows the requests the
 // first few would send (rendered now, secrets masked, nothing sent). Each run is kept with its items
 // as it goes: GET /v1/bulk-replays/{id} reads it again, a page of items at a time, for its owner or an admin.
+// A dry run also freezes what it matched (a selection, for an hour): the run given it acts on those
+// actions only, so one that started matching after the person looked is not touched.
 
 import { randomUUID } from 'node:crypto';
 import { requestHash, uuidv7 } from '../ids.ts';
-import { CalloutError, ConflictError, NotFoundError, Problems } from '../errors.ts';
+import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Resolution } from '../lifecycle/states.ts';
@@ -35,6 +37,10 @@ export type ReplayStore = Pick<
   | 'finishReplayRun'
   | 'getReplayRun'
   | 'listReplayRunItems'
+  | 'insertReplaySelection'
+  | 'getReplaySelection'
+  | 'useReplaySelection'
+  | 'pruneReplaySelections'
 >;
 
 /** The request an action's retry would send now, rendered and not sent (engine/request-preview.ts). */
@@ -53,6 +59,27 @@ const REQUEST_SAMPLE = 3;
 const ITEM_BATCH = 100;
 /** A page of a run's items. */
 export const ITEM_PAGE = 1000;
+/** How long a preview's selection may be run. */
+export const SELECTION_TTL_MS = 60 * 60_000;
+/** Selections kept per operator: their newest; a preview on every keystroke cannot fill the disk. */
+const SELECTIONS_KEPT = 20;
+/** Expired selections deleted per preview or selection run: the cleanup stays small. */
+const SELECTION_PRUNE = 100;
+/** A selection's ids are checked against the filter this many at a time. */
+const SELECTION_CHECK = 500;
+
+/** The frozen selection a run acts on. */
+interface Selected {
+  ids: string[];
+  matched: number;
+}
+
+/** What a selection was previewed for: the operation and filter, keys sorted so their order does not matter. */
+const previewed = (body: BulkReplayBody): string =>
+  JSON.stringify({
+    operation: body.operation,
+    filter: JSON.parse(JSON.stringify(body.filter, Object.keys(body.filter).sort())) as unknown,
+  });
 
 export interface ReplayItem {
   id: string;
@@ -81,6 +108,7 @@ export class BulkReplayService {
   async replay(body: BulkReplayBody, user: string, idempotencyKey?: string): Promise<BulkReplayReport> {
     const filter = await this.filterOf(body);
     if (body.dryRun === true) {
+      if (body.selection !== undefined) throw new ValidationError([{ field: 'selection', message: 'belongs to a run, not a dry run' }]);
       // Changes nothing: a repeat simply counts again. One row per state and reason present (a few
       // dozen at most), however many actions match; their sum is the count.
       let count = 0;
@@ -95,9 +123,18 @@ export class BulkReplayService {
         body.operation === 'retry'
           ? await Promise.all(actions.slice(0, REQUEST_SAMPLE).map(async (a) => ({ id: a.id, ...(await this.preview(a)) })))
           : undefined;
-      return { dryRun: true, operation: body.operation, count, byState, ...(requests ? { requests } : {}), sample: actions.map(brief) };
+      const selection = await this.freeze(body, filter, user, count);
+      return {
+        dryRun: true,
+        operation: body.operation,
+        count,
+        byState,
+        ...(requests ? { requests } : {}),
+        sample: actions.map(brief),
+        selection,
+      };
     }
-    if (idempotencyKey === undefined) return this.run(body, filter, user);
+    if (idempotencyKey === undefined) return this.run(body, filter, user, undefined, await this.claim(body, user));
     const request = requestHash(body);
     const now = this.clock.now();
     const owner = randomUUID();
@@ -126,7 +163,8 @@ export class BulkReplayService {
     };
     let report: BulkReplayReport;
     try {
-      report = await this.run(body, filter, user, keepHold);
+      // A repeat with the key answered above; a new run claims its selection (once) only now.
+      report = await this.run(body, filter, user, keepHold, await this.claim(body, user));
     } catch (err) {
       // Failed part way: the key is freed, and the same request may run again (its filter finds what is left).
       await this.store.finishReplayKey(idempotencyKey, owner, null).catch(() => undefined);
@@ -141,8 +179,9 @@ export class BulkReplayService {
     filter: ReplayFilter,
     user: string,
     beforeEach: () => Promise<void> = async () => undefined,
+    selected?: Selected,
   ): Promise<BulkReplayReport> {
-    const count = await this.store.countReplayActions(filter);
+    const count = selected ? selected.matched : await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const now = this.clock.now();
     const id = uuidv7(now);
@@ -178,8 +217,20 @@ export class BulkReplayService {
     };
     try {
       // Ids only: each action is read as it is changed, so a run holds one action at a time, not 10,000.
-      for (const actionId of await this.store.listReplayActionIds(filter, max)) {
+      const ids = selected ? selected.ids.slice(0, max) : await this.store.listReplayActionIds(filter, max);
+      // A selection's actions are checked against the filter again, a batch at a time: one that
+      // changed since the preview (retried, closed by someone) is skipped and says why.
+      let stillMatching = new Set<string>();
+      for (const [i, actionId] of ids.entries()) {
+        if (selected && i % SELECTION_CHECK === 0) {
+          const batch = ids.slice(i, i + SELECTION_CHECK);
+          stillMatching = new Set(await this.store.listReplayActionIds({ ...filter, ids: batch }, batch.length));
+        }
         await beforeEach();
+        if (selected && !stillMatching.has(actionId)) {
+          await add({ id: actionId, status: 'skipped', reason: 'no longer matches the filter: it changed after the preview' });
+          continue;
+        }
         try {
           if (body.operation === 'retry') await this.actions.retry(actionId, user);
           else await this.actions.close(actionId, user, body.resolution as Resolution, body.note);
@@ -202,6 +253,42 @@ export class BulkReplayService {
     const remaining = Math.max(0, count - items.length);
     await this.store.finishReplayRun(id, { status: 'done', remaining, error: null, finishedAt: this.clock.now() });
     return { dryRun: false, id, operation: body.operation, count, done, skipped: items.length - done, remaining, items };
+  }
+
+  /** Keeps the ids a dry run matched (up to its max) for one run by this operator. */
+  private async freeze(body: BulkReplayBody, filter: ReplayFilter, user: string, matched: number) {
+    const now = this.clock.now();
+    await this.store.pruneReplaySelections(now, SELECTION_PRUNE);
+    const actionIds = await this.store.listReplayActionIds(filter, body.max ?? MAX_REPLAY);
+    const id = uuidv7(now);
+    const expiresAt = now + SELECTION_TTL_MS;
+    await this.store.insertReplaySelection(
+      { id, createdBy: user, request: previewed(body), actionIds, matched, createdAt: now, expiresAt, usedAt: null },
+      SELECTIONS_KEPT,
+    );
+    return { id, count: actionIds.length, previewedAt: iso(now) as string, expiresAt: iso(expiresAt) as string };
+  }
+
+  /**
+   * Takes a run's selection, once: another operator's is not found (404, as one that never was), an
+   * expired or used one is refused (409), and one previewed for another filter or operation is bad input.
+   */
+  private async claim(body: BulkReplayBody, user: string): Promise<Selected | undefined> {
+    if (body.selection === undefined) return undefined;
+    const now = this.clock.now();
+    const sel = await this.store.getReplaySelection(body.selection);
+    // Read first: an expired one is told it expired, then goes with the others.
+    await this.store.pruneReplaySelections(now, SELECTION_PRUNE);
+    if (!sel || sel.createdBy !== user) throw new NotFoundError('Bulk replay selection', body.selection);
+    if (sel.expiresAt <= now)
+      throw new ConflictError(`This preview expired at ${iso(sel.expiresAt)}; preview again to see what matches now and run that`);
+    if (sel.request !== previewed(body))
+      throw new ValidationError([{ field: 'selection', message: 'was previewed for another filter or operation; preview this one again' }]);
+    if (sel.usedAt !== null || !(await this.store.useReplaySelection(sel.id, now)))
+      throw new ConflictError(
+        `This preview was already run at ${iso(sel.usedAt ?? now)}; preview again to act on what matches now (or repeat the run with its Idempotency-Key for its report)`,
+      );
+    return { ids: sel.actionIds, matched: sel.matched };
   }
 
   /**

@@ -92,6 +92,8 @@ export interface ReplayFilter {
   timeField?: 'updatedAt' | 'closedAt';
   since?: number;
   until?: number;
+  /** Only these actions (a frozen selection's, checked again before its run acts on them). */
+  ids?: string[];
 }
 
 /** Taking a bulk replay's Idempotency-Key for a run (store.takeReplayKey). */
@@ -143,4 +145,20 @@ export interface ReplayRunItem {
   actionId: string;
   status: 'done' | 'skipped';
   reason: string | null;
+}
+
+/** A bulk replay's preview frozen for its run (030_bulk_replay_selections.sql). */
+export interface ReplaySelectionRow {
+  id: string;
+  createdBy: string;
+  /** The operation and filter previewed, JSON: a run must ask for the same. */
+  request: string;
+  /** The ids the preview matched, oldest first, at most the preview's max. */
+  actionIds: string[];
+  /** Actions matching at the preview, including those beyond its max. */
+  matched: number;
+  createdAt: number;
+  expiresAt: number;
+  /** When a run took it: a selection runs once. */
+  usedAt: number | null;
 }

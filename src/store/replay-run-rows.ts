@@ -1,6 +1,7 @@
-// Rows of bulk_replay_runs and bulk_replay_items as both stores read them (028_bulk_replay_runs.sql).
+// Rows of bulk_replay_runs and bulk_replay_items (028_bulk_replay_runs.sql) and bulk_replay_selections
+// (030) as both stores read them.
 
-import type { ReplayRunItem, ReplayRunRow } from './bulk-schedule-types.ts';
+import type { ReplayRunItem, ReplayRunRow, ReplaySelectionRow } from './bulk-schedule-types.ts';
 
 export const runFromRow = (r: Record<string, unknown>): ReplayRunRow => ({
   id: r.id as string,
@@ -23,4 +24,15 @@ export const itemFromRow = (r: Record<string, unknown>): ReplayRunItem => ({
   actionId: r.action_id as string,
   status: r.status as ReplayRunItem['status'],
   reason: (r.reason as string | null) ?? null,
+});
+
+export const selectionFromRow = (r: Record<string, unknown>): ReplaySelectionRow => ({
+  id: r.id as string,
+  createdBy: r.created_by as string,
+  request: r.request as string,
+  actionIds: JSON.parse(r.action_ids as string) as string[],
+  matched: Number(r.matched),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  usedAt: r.used_at === null || r.used_at === undefined ? null : Number(r.used_at),
 });

@@ -17,6 +17,7 @@ export function replayWhere(f: ReplayFilter, d: ReplayDialect): { sql: string; p
     if (f.actionTypeIds.length === 0) clauses.push('1 = 0');
     else add((p) => `action_type_id IN (SELECT value FROM ${d.jsonList(p)})`, JSON.stringify(f.actionTypeIds));
   }
+  if (f.ids !== undefined) add((p) => `id IN (SELECT value FROM ${d.jsonList(p)})`, JSON.stringify(f.ids));
   const col = f.timeField === 'closedAt' ? 'closed_at' : 'updated_at';
   if (f.since !== undefined) add((p) => `${col} >= ${p}`, f.since);
   if (f.until !== undefined) add((p) => `${col} < ${p}`, f.until);

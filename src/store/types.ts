@@ -17,6 +17,7 @@ import type {
   ReplayRunItem,
   ReplayRunRow,
   ReplayStateCount,
+  ReplaySelectionRow,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -503,6 +504,13 @@ export interface Store {
   getReplayRun(id: string): Promise<ReplayRunRow | undefined>;
   /** A page of a run's items after item `afterSeq`, in order. */
   listReplayRunItems(runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]>;
+  /** Keeps a preview's selection; then drops its operator's oldest beyond `keepPerUser`, so previews cannot fill the disk. */
+  insertReplaySelection(row: ReplaySelectionRow, keepPerUser: number): Promise<void>;
+  getReplaySelection(id: string): Promise<ReplaySelectionRow | undefined>;
+  /** Marks a selection used; false when a run already took it (it runs once). */
+  useReplaySelection(id: string, usedAt: number): Promise<boolean>;
+  /** Deletes up to `limit` selections expired at `now`. */
+  pruneReplaySelections(now: number, limit: number): Promise<number>;
   /** Throws a ConflictError when the name is taken. */
   insertSchedule(row: ScheduleRow): Promise<void>;
   getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;

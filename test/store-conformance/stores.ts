@@ -52,6 +52,7 @@ export const TABLES = [
   'processes',
   'case_outbox',
   'integration_log',
+  'bulk_replay_selections',
 ];
 
 /** The embedded store on the event loop, or (`thread`) with its SQLite work on a worker thread, as `callout serve` runs it. */

@@ -10,11 +10,12 @@ import type {
   ReplayRunItem,
   ReplayRunRow,
   ReplayStateCount,
+  ReplaySelectionRow,
 } from '../bulk-schedule-types.ts';
 import { inTransaction } from './transaction.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
-import { itemFromRow, runFromRow } from '../replay-run-rows.ts';
+import { itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
 
 const POSTGRES = {
   placeholder: (n: number) => `$${n}`,
@@ -158,4 +159,38 @@ export async function listReplayRunItems(pool: Pool, runId: string, afterSeq: nu
     [runId, afterSeq, limit],
   );
   return (r.rows as Array<Record<string, unknown>>).map(itemFromRow);
+}
+
+export async function insertReplaySelection(pool: Pool, r: ReplaySelectionRow, keepPerUser: number): Promise<void> {
+  await inTransaction(pool, async (c) => {
+    await c.query(
+      `INSERT INTO bulk_replay_selections (id, created_by, request, action_ids, matched, created_at, expires_at, used_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [r.id, r.createdBy, r.request, JSON.stringify(r.actionIds), r.matched, r.createdAt, r.expiresAt, r.usedAt],
+    );
+    await c.query(
+      `DELETE FROM bulk_replay_selections WHERE created_by = $1 AND id NOT IN
+         (SELECT id FROM bulk_replay_selections WHERE created_by = $1 ORDER BY created_at DESC, id DESC LIMIT $2)`,
+      [r.createdBy, keepPerUser],
+    );
+  });
+}
+
+export async function getReplaySelection(pool: Pool, id: string): Promise<ReplaySelectionRow | undefined> {
+  const row = (await pool.query('SELECT * FROM bulk_replay_selections WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
+  return row && selectionFromRow(row);
+}
+
+export async function useReplaySelection(pool: Pool, id: string, usedAt: number): Promise<boolean> {
+  const r = await pool.query('UPDATE bulk_replay_selections SET used_at = $1 WHERE id = $2 AND used_at IS NULL', [usedAt, id]);
+  return r.rowCount === 1;
+}
+
+export async function pruneReplaySelections(pool: Pool, now: number, limit: number): Promise<number> {
+  const r = await pool.query(
+    `DELETE FROM bulk_replay_selections WHERE id IN
+       (SELECT id FROM bulk_replay_selections WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`,
+    [now, limit],
+  );
+  return r.rowCount ?? 0;
 }

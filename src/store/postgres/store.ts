@@ -67,6 +67,7 @@ import type {
   ReplayRunItem,
   ReplayRunRow,
   ReplayStateCount,
+  ReplaySelectionRow,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -403,6 +404,11 @@ export class PostgresStore implements Store {
   getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.pool, id);
   listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
     replays.listReplayRunItems(this.pool, runId, afterSeq, limit);
+  insertReplaySelection = async (row: ReplaySelectionRow, keepPerUser: number): Promise<void> =>
+    replays.insertReplaySelection(this.pool, row, keepPerUser);
+  getReplaySelection = async (id: string): Promise<ReplaySelectionRow | undefined> => replays.getReplaySelection(this.pool, id);
+  useReplaySelection = async (id: string, usedAt: number): Promise<boolean> => replays.useReplaySelection(this.pool, id, usedAt);
+  pruneReplaySelections = async (now: number, limit: number): Promise<number> => replays.pruneReplaySelections(this.pool, now, limit);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);

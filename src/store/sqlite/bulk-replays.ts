@@ -10,11 +10,12 @@ import type {
   ReplayRunItem,
   ReplayRunRow,
   ReplayStateCount,
+  ReplaySelectionRow,
 } from '../bulk-schedule-types.ts';
 import { prepared } from './statements.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
-import { itemFromRow, runFromRow } from '../replay-run-rows.ts';
+import { itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
 
 const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), jsonList: (p: string) => `json_each(${p})` };
 
@@ -148,4 +149,34 @@ export function getReplayRun(db: Database.Database, id: string): ReplayRunRow | 
 export function listReplayRunItems(db: Database.Database, runId: string, afterSeq: number, limit: number): ReplayRunItem[] {
   const sql = 'SELECT seq, action_id, status, reason FROM bulk_replay_items WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?';
   return (prepared(db, sql).all(runId, afterSeq, limit) as Array<Record<string, unknown>>).map(itemFromRow);
+}
+
+export function insertReplaySelection(db: Database.Database, r: ReplaySelectionRow, keepPerUser: number): void {
+  db.transaction(() => {
+    prepared(
+      db,
+      `INSERT INTO bulk_replay_selections (id, created_by, request, action_ids, matched, created_at, expires_at, used_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(r.id, r.createdBy, r.request, JSON.stringify(r.actionIds), r.matched, r.createdAt, r.expiresAt, r.usedAt);
+    prepared(
+      db,
+      `DELETE FROM bulk_replay_selections WHERE created_by = ? AND id NOT IN
+         (SELECT id FROM bulk_replay_selections WHERE created_by = ? ORDER BY created_at DESC, id DESC LIMIT ?)`,
+    ).run(r.createdBy, r.createdBy, keepPerUser);
+  })();
+}
+
+export function getReplaySelection(db: Database.Database, id: string): ReplaySelectionRow | undefined {
+  const row = prepared(db, 'SELECT * FROM bulk_replay_selections WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+  return row && selectionFromRow(row);
+}
+
+export function useReplaySelection(db: Database.Database, id: string, usedAt: number): boolean {
+  return prepared(db, 'UPDATE bulk_replay_selections SET used_at = ? WHERE id = ? AND used_at IS NULL').run(usedAt, id).changes === 1;
+}
+
+export function pruneReplaySelections(db: Database.Database, now: number, limit: number): number {
+  const sql = `DELETE FROM bulk_replay_selections WHERE id IN
+    (SELECT id FROM bulk_replay_selections WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`;
+  return prepared(db, sql).run(now, limit).changes;
 }

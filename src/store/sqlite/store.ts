@@ -72,6 +72,7 @@ import type {
   ReplayRunItem,
   ReplayRunRow,
   ReplayStateCount,
+  ReplaySelectionRow,
   ScheduleRow,
   ScheduleTick,
   TickPlan,
@@ -518,6 +519,11 @@ export class SqliteStore implements Store {
   getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.db, id);
   listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
     replays.listReplayRunItems(this.db, runId, afterSeq, limit);
+  insertReplaySelection = async (row: ReplaySelectionRow, keepPerUser: number): Promise<void> =>
+    replays.insertReplaySelection(this.db, row, keepPerUser);
+  getReplaySelection = async (id: string): Promise<ReplaySelectionRow | undefined> => replays.getReplaySelection(this.db, id);
+  useReplaySelection = async (id: string, usedAt: number): Promise<boolean> => replays.useReplaySelection(this.db, id, usedAt);
+  pruneReplaySelections = async (now: number, limit: number): Promise<number> => replays.pruneReplaySelections(this.db, now, limit);
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
