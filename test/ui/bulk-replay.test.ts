@@ -87,6 +87,31 @@ describe('bulk replay screen', () => {
     await expectAccessible(page, 'replay-error');
   });
 
+  it('confirms the previewed count and time, and leaves alone an action that started matching after the preview', async () => {
+    await actionType(h, { name: 'file-claim', path: '/reject', retry: { maxRetries: 0 } });
+    const claims = await Promise.all([1, 2].map(() => launch(h, 'file-claim')));
+    for (const a of claims) await h.waitFor(a.id, (x) => x.state === 'todo');
+    const page = await signedIn(b, h, h.adminKey, '/ui/replays?actionType=file-claim&state=todo&operation=retry');
+    await expect.poll(() => page.getByTestId('preview-count').textContent()).toBe('2 actions');
+    const sent: Array<Record<string, unknown>> = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/bulk-replays')) sent.push(r.postDataJSON() as Record<string, unknown>);
+    });
+    await page.getByRole('button', { name: 'Run…' }).click();
+    const confirm = page.locator('#confirm-h');
+    await expect.poll(() => confirm.textContent()).toMatch(/^Retry 2 actions, as previewed at \S.*\? Actions that started matching since/);
+    expect(await confirm.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // A third claim fails after the preview: it matches the filter now, but the person never saw it.
+    const late = await launch(h, 'file-claim');
+    await h.waitFor(late.id, (x) => x.state === 'todo');
+    await page.getByRole('button', { name: 'Retry 2 actions' }).click();
+    await expect.poll(() => page.getByTestId('report-done').textContent()).toBe('Retried 2 actions');
+    expect(sent).toEqual([expect.objectContaining({ dryRun: false, selection: expect.any(String) })]);
+    for (const a of claims) expect(await retries(a.id)).toBe(1);
+    expect(await retries(late.id)).toBe(0);
+    await expectAccessible(page, 'replay-confirm-report');
+  });
+
   it('is not offered to a builder, whom the route refuses', async () => {
     const key = await keyWith(h, 'builder-only', ['builder']);
     const page = await signedIn(b, h, key, '/ui/work?state=closed&actionType=create-ticket');

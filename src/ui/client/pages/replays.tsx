@@ -47,7 +47,7 @@ export function replayCannotUse(f: Record<string, string | undefined>): string[]
   return NARROWING.some((k) => f[k]) ? WORK_ONLY.filter((k) => f[k]) : [];
 }
 
-function bodyOf(f: Form, dryRun: boolean, max?: number): Record<string, unknown> {
+function bodyOf(f: Form, dryRun: boolean, max?: number, selection?: string): Record<string, unknown> {
   const filter = Object.fromEntries(FILTER_KEYS.filter((k) => f[k] !== '').map((k) => [k, f[k]]));
   const close = f.operation === 'close';
   return {
@@ -57,6 +57,7 @@ function bodyOf(f: Form, dryRun: boolean, max?: number): Record<string, unknown>
     ...(close && f.note ? { note: f.note } : {}),
     dryRun,
     ...(max !== undefined ? { max } : {}),
+    ...(selection !== undefined ? { selection } : {}),
   };
 }
 
@@ -81,6 +82,8 @@ interface DryRun {
   byState?: Record<string, number>;
   requests?: Array<{ id: string; request?: ShownRequest; error?: string }>;
   sample: Brief[];
+  /** The matching actions as of this preview, kept for one run: the run acts on these and no others. */
+  selection?: { id: string; count: number; previewedAt: string; expiresAt: string };
 }
 interface RunReport {
   dryRun: false;
@@ -112,6 +115,15 @@ const httpText = (r: ShownRequest): string =>
     .map(([k, v]) => `${k}: ${v}`)
     .join('\n')}${r.body ? `\n\n${r.body}` : ''}`;
 
+/** What the person is asked to confirm: the preview's selection (its count and time), with the run's key. */
+interface Confirming {
+  search: string;
+  key: string;
+  count: number;
+  selection?: string;
+  previewedAt?: string;
+}
+
 const plural = (n: number, one: string): string => `${n.toLocaleString()} ${one}${n === 1 ? '' : 's'}`;
 const SHOWN_ITEMS = 200;
 const FOLLOW_MS = 2000;
@@ -133,7 +145,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
   const typeName = (id: string | null): string => (id === null ? 'manual task' : (types.data?.items.find((t) => t.id === id)?.name ?? id));
 
   // The run: its key is taken when the person is asked to confirm, and one request goes at a time.
-  const [confirming, setConfirming] = useState<{ search: string; key: string; count: number } | null>(null);
+  const [confirming, setConfirming] = useState<Confirming | null>(null);
   const [run, setRun] = useState<{ search: string; report?: RunReport; error?: unknown; following?: boolean } | null>(null);
   const busy = useRef(false);
   // Following a run stops when the person leaves the screen.
@@ -156,11 +168,12 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
     if (href === `${window.location.pathname}${window.location.search}`) preview.reload();
     else navigate(href);
   };
-  const start = async (c: { search: string; key: string; count: number }): Promise<void> => {
+  const start = async (c: Confirming): Promise<void> => {
     if (busy.current) return;
     busy.current = true;
     setRun({ search: c.search });
-    const body = bodyOf(asked, false, Math.min(c.count, MAX_REPLAY));
+    // The previewed selection: the run acts on exactly the actions the person saw counted.
+    const body = bodyOf(asked, false, Math.min(c.count, MAX_REPLAY), c.selection);
     try {
       for (;;) {
         try {
@@ -193,7 +206,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
       <h1 tabIndex={-1}>Bulk replay</h1>
       <p class="hint">
         Retry every action matching a filter, or close every To Do one. Preview first: it counts and samples the actions and changes
-        nothing; Run then acts on at most that many, paced by each connector's limits.
+        nothing; Run then acts on the actions that preview matched (for an hour after it), paced by each connector's limits.
       </p>
       <form class="form" onSubmit={submit} aria-label="Bulk replay">
         <fieldset>
@@ -375,17 +388,34 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
             {dirty && <p class="warn">The form has changed since this preview: Preview again to run it.</p>}
             {mayRun && !confirmed && (
               <p>
-                <button type="button" onClick={() => setConfirming({ search, key: newKey(), count: p.count })}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    setConfirming({
+                      search,
+                      key: newKey(),
+                      count: p.selection?.count ?? p.count,
+                      ...(p.selection ? { selection: p.selection.id, previewedAt: p.selection.previewedAt } : {}),
+                    })
+                  }
+                >
                   Run…
                 </button>
               </p>
             )}
             {mayRun && confirmed && (
               <div class="notice" role="group" aria-labelledby="confirm-h">
-                <p id="confirm-h">
-                  {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}? Actions that match now but did not in the preview are
-                  not added beyond that count.
-                </p>
+                {confirmed.previewedAt ? (
+                  <p id="confirm-h">
+                    {verb} {plural(confirmed.count, 'action')}, as previewed at <Time iso={confirmed.previewedAt} />? Actions that started
+                    matching since are not included; any that changed since are skipped and listed.
+                  </p>
+                ) : (
+                  <p id="confirm-h">
+                    {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}? Actions that match now but did not in the preview are
+                    not added beyond that count.
+                  </p>
+                )}
                 <div class="buttons">
                   <button type="button" disabled={shownRun !== null && !shownRun.error} onClick={() => void start(confirmed)}>
                     {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}
