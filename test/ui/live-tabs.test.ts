@@ -1,6 +1,7 @@
 // Many tabs of one browser: they share one live stream (a browser opens at most 6 HTTP/1.1
 // connections to a host, so a stream per tab left the seventh tab unable to load), the tabs that do
-// not hold it still hear every change, and closing the tab that holds it hands it to another.
+// not hold it still hear every change, and closing the tab that holds it hands it to another. A tab
+// whose session ended while it held the stream signs out and hands it on, so a tab signed in again hears.
 
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,5 +42,27 @@ describe('live updates across many tabs', () => {
     await first.close();
     await launch(h, 'open-ticket');
     for (const p of tabs.slice(1)) await expect.poll(() => banner(p).textContent(), { timeout: 8000 }).toContain('+2 new');
+  });
+
+  it('a sign-out in one tab signs out the tab that held the stream, and a sign-in again hears changes', async () => {
+    for (const p of b.context.pages()) await p.close();
+    const holder = await signedIn(b, h, h.adminKey, '/ui/work');
+    await holder.getByRole('heading', { name: 'Work' }).waitFor();
+    await expect.poll(() => holder.evaluate(async () => (await navigator.locks.query()).held?.length ?? 0)).toBe(1);
+    const other = await b.context.newPage();
+    await other.goto(`${h.url}/ui/work`);
+    await other.getByRole('heading', { name: 'Work' }).waitFor();
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('heading', { name: 'Sign in to Callout' }).waitFor();
+
+    // The server ends the holder's feed; its session is gone, so it shows the sign-in form too.
+    await holder.getByRole('heading', { name: 'Sign in to Callout' }).waitFor({ timeout: 15_000 });
+
+    // Signed in again in the other tab, which now opens the stream and hears a launch.
+    await other.getByLabel('API key').fill(h.adminKey);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Work' }).waitFor();
+    await launch(h, 'open-ticket');
+    await expect.poll(() => banner(other).textContent(), { timeout: 10_000 }).toContain('+1 new');
   });
 });

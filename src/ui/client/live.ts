@@ -7,7 +7,7 @@
 // the next waiting tab takes over. Without Web Locks (plain http on a host other than localhost is not
 // a secure context), each tab holds its own stream only while it is visible.
 
-import { api } from './api.ts';
+import { api, ApiError } from './api.ts';
 
 export interface LiveMessage {
   changes: Array<{ id: string; state: string; phase: string | null; reason: string | null; resolution: string | null }>;
@@ -46,15 +46,31 @@ interface Stream {
  * Opens the stream; `emit` gets each message. Each time it opens again (a reconnection, or `resyncFirst`:
  * another stream was heard until now) every screen is told to refetch, a second after: the server reports
  * launches only from its second look on, so one sooner could miss an action launched meanwhile.
- * A browser gives up on an answer other than 200 (signed out, a restart): the session is checked (a 401
- * signs the page out, which closes the stream and frees the lock for the other tabs), else it is opened
- * again a little later.
+ * A browser gives up on an answer other than 200 (signed out, a restart), and the server ends a feed whose
+ * session ended with `signed-out`: the session is checked. A 401 signs the page out, which closes the
+ * stream and frees the lock for the other tabs (a tab that kept the lock with no stream left every other
+ * tab without live changes, even one signed in again); a session that is valid (signed in again in
+ * another tab) or a check that failed opens the stream again.
  */
 function openStream(emit: (r: Relayed) => void, resyncFirst: boolean): Stream {
   let source: EventSource;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let opened = false;
+  const check = (delayMs: number): void => {
+    source.close();
+    void api('GET', '/ui/session').then(
+      () => {
+        if (!closed) timer = setTimeout(open, delayMs);
+      },
+      (e: unknown) => {
+        if (closed) return;
+        if (e instanceof ApiError && e.status === 401 && !e.detail.includes('More than one'))
+          window.dispatchEvent(new Event('callout:signed-out'));
+        else timer = setTimeout(open, 5000);
+      },
+    );
+  };
   const open = (): void => {
     source = new EventSource('/v1/events');
     source.addEventListener('open', () => {
@@ -65,14 +81,11 @@ function openStream(emit: (r: Relayed) => void, resyncFirst: boolean): Stream {
     source.addEventListener('store', (e) =>
       emit({ type: 'store', ok: (JSON.parse((e as MessageEvent<string>).data) as { ok: boolean }).ok }),
     );
+    // Not reconnected as is: the session it was opened with has ended.
+    source.addEventListener('signed-out', () => !closed && check(0));
     source.addEventListener('error', () => {
       if (source.readyState !== EventSource.CLOSED || closed) return;
-      void api('GET', '/ui/session').then(
-        () => {
-          if (!closed) timer = setTimeout(open, 5000);
-        },
-        () => undefined,
-      );
+      check(5000);
     });
   };
   open();
