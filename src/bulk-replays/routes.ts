@@ -1,16 +1,18 @@
 // POST /v1/bulk-replays: retry or close every action matching a filter, or count them first (dryRun);
 // an Idempotency-Key makes a run safe to repeat, and the `selection` a dry run answers makes the run act
-// on exactly what that preview matched. GET /v1/bulk-replays/{id}: a run's report again, a
-// page of its items at a time, for the operator who ran it and for admins.
+// on exactly what that preview matched. GET /v1/bulk-replays: the runs, newest first (an operator's
+// own; an admin's, anyone's). GET /v1/bulk-replays/{id}: a run's report again, a page of its items at
+// a time, for the operator who ran it and for admins.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../api/user.ts';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
-import { BulkReplayBody, BulkReplayReportSchema, BulkReplayRunSchema, RunQuery } from './schemas.ts';
+import { BulkReplayBody, BulkReplayReportSchema, BulkReplayRunPage, BulkReplayRunSchema, RunListQuery, RunQuery } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
 import { ValidationError } from '../errors.ts';
 import type { BulkReplayService } from './service.ts';
 import { OPERATORS } from '../api/roles.ts';
+import { queryAjv } from '../actions/routes.ts';
 
 export const bulkReplayRoutes =
   (replays: BulkReplayService): FastifyPluginAsyncTypebox =>
@@ -23,6 +25,20 @@ export const bulkReplayRoutes =
         schema: { tags: ['bulk replays'], headers: IdempotencyKeyHeaders, body: BulkReplayBody, response: { 200: BulkReplayReportSchema } },
       },
       async (req) => replays.replay(req.body, userOf(req), idempotencyKeyOf(req.headers['idempotency-key'], userOf(req))),
+    );
+    app.get(
+      '/bulk-replays',
+      {
+        config: { roles: OPERATORS },
+        schema: {
+          tags: ['bulk replays'],
+          summary: 'Bulk replay runs, newest first, without their items: your own, or for an admin everyone’s (kept 30 days)',
+          querystring: RunListQuery,
+          response: { 200: BulkReplayRunPage },
+        },
+        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+      },
+      async (req) => replays.listRuns({ user: userOf(req), admin: req.principal?.roles.includes('admin') ?? false }, req.query),
     );
     app.get(
       '/bulk-replays/:id',

@@ -1,8 +1,8 @@
-// Route schemas for POST /v1/bulk-replays and GET /v1/bulk-replays/{id} (TypeBox): request validation and
-// the OpenAPI document.
+// Route schemas for POST /v1/bulk-replays, GET /v1/bulk-replays (the runs) and GET /v1/bulk-replays/{id}
+// (TypeBox): request validation and the OpenAPI document.
 
 import { type Static, Type } from '@sinclair/typebox';
-import { DateTime, MaybeTime, StringEnum } from '../api/schemas.ts';
+import { DateTime, MaybeTime, Page, StringEnum } from '../api/schemas.ts';
 import { REASONS } from '../lifecycle/states.ts';
 
 export const MAX_REPLAY = 10_000;
@@ -161,34 +161,46 @@ export const RunQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** A run as kept: its request, who ran it, its totals so far, and a page of its items. */
+/** A run as kept: its request, who ran it, and its totals so far (the list shows these; its own page adds items). */
+const RunFields = {
+  id: Type.String(),
+  operation: Operation,
+  status: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed'), Type.Literal('interrupted')], {
+    description:
+      'running: still going (it moves updatedAt each minute); interrupted: its node stopped mid-run (it had not moved for 10 minutes; `error` says when), the items are what it did',
+  }),
+  createdBy: Type.String(),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  finishedAt: MaybeTime,
+  request: Type.Object(
+    {
+      filter: ReplayFilterBody,
+      operation: Operation,
+      resolution: Type.Optional(Type.String()),
+      note: Type.Optional(Type.String()),
+      max: Type.Optional(Type.Integer()),
+      selection: Type.Optional(Type.String({ description: 'the preview it acted on' })),
+    },
+    { additionalProperties: false },
+  ),
+  count: Type.Integer({ minimum: 0, description: 'actions matching when it started' }),
+  done: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0 }),
+  remaining: Type.Integer({ minimum: 0 }),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'why a failed run stopped, or when an interrupted one did' }),
+};
+
+export const BulkReplayRunSummarySchema = Type.Object(RunFields, {
+  additionalProperties: false,
+  description: 'a run without its items; runs are kept 30 days after they last moved, then deleted',
+});
+export type BulkReplayRunSummary = Static<typeof BulkReplayRunSummarySchema>;
+
+/** A run as kept, with a page of its items. */
 export const BulkReplayRunSchema = Type.Object(
   {
-    id: Type.String(),
-    operation: Operation,
-    status: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')], {
-      description: 'running: still going, or its node stopped mid-run (updatedAt says when it last moved)',
-    }),
-    createdBy: Type.String(),
-    createdAt: DateTime,
-    updatedAt: DateTime,
-    finishedAt: MaybeTime,
-    request: Type.Object(
-      {
-        filter: ReplayFilterBody,
-        operation: Operation,
-        resolution: Type.Optional(Type.String()),
-        note: Type.Optional(Type.String()),
-        max: Type.Optional(Type.Integer()),
-        selection: Type.Optional(Type.String({ description: 'the preview it acted on' })),
-      },
-      { additionalProperties: false },
-    ),
-    count: Type.Integer({ minimum: 0, description: 'actions matching when it started' }),
-    done: Type.Integer({ minimum: 0 }),
-    skipped: Type.Integer({ minimum: 0 }),
-    remaining: Type.Integer({ minimum: 0 }),
-    error: Type.Union([Type.String(), Type.Null()], { description: 'why a failed run stopped' }),
+    ...RunFields,
     items: Type.Array(
       Type.Object(
         {
@@ -205,3 +217,18 @@ export const BulkReplayRunSchema = Type.Object(
   { additionalProperties: false },
 );
 export type BulkReplayRun = Static<typeof BulkReplayRunSchema>;
+
+/** GET /v1/bulk-replays: newest first; `next` is the `before` of the following page. */
+export const RunListQuery = Type.Object(
+  {
+    createdBy: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'admins: the runs of this user (as `createdBy` shows them)' }),
+    ),
+    before: Type.Optional(Type.String({ maxLength: 100, description: 'runs older than this one: the `next` of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'runs in the page' })),
+  },
+  { additionalProperties: false },
+);
+export type RunListQuery = Static<typeof RunListQuery>;
+
+export const BulkReplayRunPage = Page(BulkReplayRunSummarySchema);

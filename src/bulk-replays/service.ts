@@ -7,19 +7,30 @@
 // as it goes: GET /v1/bulk-replays/{id} reads it again, a page of items at a time, for its owner or an admin.
 // A dry run also freezes what it matched (a selection, for an hour): the run given it acts on those
 // actions only, so one that started matching after the person looked is not touched.
+// GET /v1/bulk-replays lists runs newest first (an operator's own; an admin's, anyone's). A live run
+// moves its row each minute: one that has not moved for a lease is read as interrupted (its node
+// stopped). Runs are kept 30 days after they last moved, then deleted a few at a time as new ones start.
 
 import { randomUUID } from 'node:crypto';
 import { requestHash, uuidv7 } from '../ids.ts';
 import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Resolution } from '../lifecycle/states.ts';
-import type { ReplayFilter, ReplayRunItem } from '../store/bulk-schedule-types.ts';
+import type { ReplayFilter, ReplayRunItem, ReplayRunRow } from '../store/bulk-schedule-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ActionChanger } from '../bulk-launches/ports.ts';
 import type { RequestPreview } from '../engine/request-preview.ts';
-import { MAX_REPLAY, type BulkReplayBody, type BulkReplayReport, type BulkReplayRun } from './schemas.ts';
+import {
+  MAX_REPLAY,
+  type BulkReplayBody,
+  type BulkReplayReport,
+  type BulkReplayRun,
+  type BulkReplayRunSummary,
+  type RunListQuery,
+} from './schemas.ts';
 import { isoTime as iso, parseDateTime } from '../clock.ts';
+import { checkCursor } from '../pages.ts';
 
 export type ReplayStore = Pick<
   Store,
@@ -37,6 +48,9 @@ export type ReplayStore = Pick<
   | 'finishReplayRun'
   | 'getReplayRun'
   | 'listReplayRunItems'
+  | 'touchReplayRun'
+  | 'listReplayRuns'
+  | 'pruneReplayRuns'
   | 'insertReplaySelection'
   | 'getReplaySelection'
   | 'useReplaySelection'
@@ -59,6 +73,19 @@ const REQUEST_SAMPLE = 3;
 const ITEM_BATCH = 100;
 /** A page of a run's items. */
 export const ITEM_PAGE = 1000;
+/** A live run moves its row this often, however slow its actions are. */
+const RUN_TOUCH_MS = 60_000;
+/** A `running` run that has not moved for this long is read as interrupted: its node stopped (as a key's lease). */
+export const RUN_LEASE_MS = KEY_LEASE_MS;
+/** How long a run is kept after it last moved (its end, or when its node stopped). */
+export const RUN_KEPT_MS = 30 * 24 * 60 * 60_000;
+/**
+ * Old runs deleted as each run starts: a few runs, and at most one largest run's items (in statements
+ * of 1,000), so the cleanup stays short; as many runs start as grow old, so it keeps up.
+ */
+const RUN_PRUNE = { runs: 20, items: MAX_REPLAY };
+/** Runs in a page of the list. */
+export const RUN_LIST_PAGE = 50;
 /** How long a preview's selection may be run. */
 export const SELECTION_TTL_MS = 60 * 60_000;
 /** Selections kept per operator: their newest; a preview on every keystroke cannot fill the disk. */
@@ -184,6 +211,7 @@ export class BulkReplayService {
     const count = selected ? selected.matched : await this.store.countReplayActions(filter);
     const max = body.max ?? MAX_REPLAY;
     const now = this.clock.now();
+    await this.store.pruneReplayRuns(now - RUN_KEPT_MS, RUN_PRUNE);
     const id = uuidv7(now);
     const { dryRun: _, ...asked } = body;
     await this.store.insertReplayRun({
@@ -215,6 +243,16 @@ export class BulkReplayService {
       batch.push({ seq: items.length, actionId: item.id, status: item.status, reason: item.reason ?? null });
       if (batch.length >= ITEM_BATCH) await flush();
     };
+    // Its row moves each minute while it runs, even while one action takes long: a read tells a slow
+    // run from one whose node stopped. A timer, not a check per action; each touch only moves it on.
+    let beat: TimerHandle | undefined;
+    const touchEachMinute = (): void => {
+      beat = this.clock.setTimer(RUN_TOUCH_MS, () => {
+        touchEachMinute();
+        void this.store.touchReplayRun(id, this.clock.now()).catch(() => undefined);
+      });
+    };
+    touchEachMinute();
     try {
       // Ids only: each action is read as it is changed, so a run holds one action at a time, not 10,000.
       const ids = selected ? selected.ids.slice(0, max) : await this.store.listReplayActionIds(filter, max);
@@ -248,6 +286,8 @@ export class BulkReplayService {
       const error = err instanceof Error ? err.message : String(err);
       await this.store.finishReplayRun(id, { status: 'failed', remaining: 0, error, finishedAt: this.clock.now() }).catch(() => undefined);
       throw err;
+    } finally {
+      beat?.cancel();
     }
     // Matching actions beyond `max`: run again for the next ones.
     const remaining = Math.max(0, count - items.length);
@@ -307,9 +347,44 @@ export class BulkReplayService {
     const rows = await this.store.listReplayRunItems(id, page.afterItem ?? 0, limit + 1);
     const items = rows.slice(0, limit);
     return {
+      ...this.summary(run),
+      items: items.map((i) => ({ n: i.seq, id: i.actionId, status: i.status, ...(i.reason !== null ? { reason: i.reason } : {}) })),
+      nextItem: rows.length > limit ? items[items.length - 1]!.seq : null,
+    };
+  }
+
+  /**
+   * Runs newest first, without their items: the reader's own, or for an admin everyone's (or
+   * `createdBy`'s). An operator naming someone else gets none of theirs: their own list, so filtered, is empty.
+   */
+  async listRuns(
+    reader: { user: string; admin: boolean },
+    q: RunListQuery = {},
+  ): Promise<{ items: BulkReplayRunSummary[]; next: string | null }> {
+    checkCursor(q.before);
+    const limit = q.limit ?? RUN_LIST_PAGE;
+    if (!reader.admin && q.createdBy !== undefined && q.createdBy !== reader.user) return { items: [], next: null };
+    const createdBy = reader.admin ? q.createdBy : reader.user;
+    const rows = await this.store.listReplayRuns({
+      ...(createdBy !== undefined ? { createdBy } : {}),
+      ...(q.before !== undefined ? { before: q.before } : {}),
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit).map((r) => this.summary(r));
+    return { items, next: rows.length > limit ? items[items.length - 1]!.id : null };
+  }
+
+  /**
+   * A run as read, the same in the list and on its own: one still `running` that has not moved for a
+   * lease is interrupted (its node stopped mid-run). Worked out on read, not written: a read changes
+   * nothing, and a run that was only held up (its store slow for a while) reads as running again once it moves.
+   */
+  private summary(run: ReplayRunRow): BulkReplayRunSummary {
+    const interrupted = run.status === 'running' && this.clock.now() - run.updatedAt > RUN_LEASE_MS;
+    return {
       id: run.id,
       operation: run.operation,
-      status: run.status,
+      status: interrupted ? 'interrupted' : run.status,
       createdBy: run.createdBy,
       createdAt: iso(run.createdAt) as string,
       updatedAt: iso(run.updatedAt) as string,
@@ -319,9 +394,9 @@ export class BulkReplayService {
       done: run.done,
       skipped: run.skipped,
       remaining: run.remaining,
-      error: run.error,
-      items: items.map((i) => ({ n: i.seq, id: i.actionId, status: i.status, ...(i.reason !== null ? { reason: i.reason } : {}) })),
-      nextItem: rows.length > limit ? items[items.length - 1]!.seq : null,
+      error: interrupted
+        ? `Its node stopped during the run, about ${iso(run.updatedAt)}: the actions listed are what it did; preview again for what is left`
+        : run.error,
     };
   }
 

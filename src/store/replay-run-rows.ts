@@ -3,6 +3,9 @@
 
 import type { ReplayRunItem, ReplayRunRow, ReplaySelectionRow } from './bulk-schedule-types.ts';
 
+/** Items of an old run deleted per statement: a 10,000-action run goes in ten short statements, not one long one. */
+export const ITEMS_PER_DELETE = 1000;
+
 export const runFromRow = (r: Record<string, unknown>): ReplayRunRow => ({
   id: r.id as string,
   createdBy: r.created_by as string,

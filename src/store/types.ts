@@ -504,6 +504,16 @@ export interface Store {
   getReplayRun(id: string): Promise<ReplayRunRow | undefined>;
   /** A page of a run's items after item `afterSeq`, in order. */
   listReplayRunItems(runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]>;
+  /** A running run still moves: its updated_at goes on to `at` (never back), so a read does not take it for stopped. */
+  touchReplayRun(runId: string, at: number): Promise<void>;
+  /** Runs newest first (by id), without items: one person's (`createdBy`) or everyone's, those older than `before` (an id). */
+  listReplayRuns(q: { createdBy?: string; before?: string; limit: number }): Promise<ReplayRunRow[]>;
+  /**
+   * Deletes runs that have not moved since `movedBefore`, with their items, oldest first: at most `limit.runs`
+   * runs and `limit.items` items a call, the items a bounded statement at a time; a run goes once its items have.
+   * Answers the runs deleted.
+   */
+  pruneReplayRuns(movedBefore: number, limit: { runs: number; items: number }): Promise<number>;
   /** Keeps a preview's selection; then drops its operator's oldest beyond `keepPerUser`, so previews cannot fill the disk. */
   insertReplaySelection(row: ReplaySelectionRow, keepPerUser: number): Promise<void>;
   getReplaySelection(id: string): Promise<ReplaySelectionRow | undefined>;

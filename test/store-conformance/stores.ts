@@ -53,6 +53,8 @@ export const TABLES = [
   'case_outbox',
   'integration_log',
   'bulk_replay_selections',
+  'bulk_replay_runs',
+  'bulk_replay_items',
 ];
 
 /** The embedded store on the event loop, or (`thread`) with its SQLite work on a worker thread, as `callout serve` runs it. */

@@ -1,5 +1,5 @@
 // The actions a bulk replay touches (PostgreSQL): counted for a dry run, listed oldest first for the run;
-// and the runs kept with their items (028_bulk_replay_runs.sql).
+// and the runs kept with their items (028_bulk_replay_runs.sql), listed and deleted when old (031).
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -15,7 +15,7 @@ import type {
 import { inTransaction } from './transaction.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
-import { itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
+import { ITEMS_PER_DELETE, itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
 
 const POSTGRES = {
   placeholder: (n: number) => `$${n}`,
@@ -159,6 +159,51 @@ export async function listReplayRunItems(pool: Pool, runId: string, afterSeq: nu
     [runId, afterSeq, limit],
   );
   return (r.rows as Array<Record<string, unknown>>).map(itemFromRow);
+}
+
+export async function touchReplayRun(pool: Pool, runId: string, at: number): Promise<void> {
+  await pool.query("UPDATE bulk_replay_runs SET updated_at = GREATEST(updated_at, $2) WHERE id = $1 AND status = 'running'", [runId, at]);
+}
+
+export async function listReplayRuns(pool: Pool, q: { createdBy?: string; before?: string; limit: number }): Promise<ReplayRunRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.createdBy !== undefined) where.push(`created_by = $${params.push(q.createdBy)}`);
+  if (q.before !== undefined) where.push(`id < $${params.push(q.before)}`);
+  const r = await pool.query(
+    `SELECT * FROM bulk_replay_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(q.limit)}`,
+    params,
+  );
+  return (r.rows as Array<Record<string, unknown>>).map(runFromRow);
+}
+
+export async function pruneReplayRuns(pool: Pool, movedBefore: number, limit: { runs: number; items: number }): Promise<number> {
+  const old = await pool.query<{ id: string }>('SELECT id FROM bulk_replay_runs WHERE updated_at < $1 ORDER BY updated_at LIMIT $2', [
+    movedBefore,
+    limit.runs,
+  ]);
+  let budget = limit.items;
+  let deleted = 0;
+  for (const { id } of old.rows) {
+    // Its items first, a short statement at a time (each its own transaction: few row locks, little WAL
+    // at once), so a prune cut short leaves a run with fewer items, never items without a run.
+    for (;;) {
+      const n = Math.min(ITEMS_PER_DELETE, budget);
+      if (n === 0) return deleted;
+      const gone =
+        (
+          await pool.query(
+            `DELETE FROM bulk_replay_items WHERE run_id = $1 AND seq IN
+               (SELECT seq FROM bulk_replay_items WHERE run_id = $1 ORDER BY seq LIMIT $2)`,
+            [id, n],
+          )
+        ).rowCount ?? 0;
+      budget -= gone;
+      if (gone < n) break;
+    }
+    deleted += (await pool.query('DELETE FROM bulk_replay_runs WHERE id = $1 AND updated_at < $2', [id, movedBefore])).rowCount ?? 0;
+  }
+  return deleted;
 }
 
 export async function insertReplaySelection(pool: Pool, r: ReplaySelectionRow, keepPerUser: number): Promise<void> {

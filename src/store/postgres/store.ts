@@ -404,6 +404,11 @@ export class PostgresStore implements Store {
   getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.pool, id);
   listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
     replays.listReplayRunItems(this.pool, runId, afterSeq, limit);
+  touchReplayRun = async (runId: string, at: number): Promise<void> => replays.touchReplayRun(this.pool, runId, at);
+  listReplayRuns = async (q: { createdBy?: string; before?: string; limit: number }): Promise<ReplayRunRow[]> =>
+    replays.listReplayRuns(this.pool, q);
+  pruneReplayRuns = async (movedBefore: number, limit: { runs: number; items: number }): Promise<number> =>
+    replays.pruneReplayRuns(this.pool, movedBefore, limit);
   insertReplaySelection = async (row: ReplaySelectionRow, keepPerUser: number): Promise<void> =>
     replays.insertReplaySelection(this.pool, row, keepPerUser);
   getReplaySelection = async (id: string): Promise<ReplaySelectionRow | undefined> => replays.getReplaySelection(this.pool, id);

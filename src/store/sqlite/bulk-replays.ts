@@ -1,5 +1,5 @@
 // The actions a bulk replay touches (SQLite): counted for a dry run, listed oldest first for the run;
-// and the runs kept with their items (028_bulk_replay_runs.sql).
+// and the runs kept with their items (028_bulk_replay_runs.sql), listed and deleted when old (031).
 
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -15,7 +15,7 @@ import type {
 import { prepared } from './statements.ts';
 import { replayWhere } from '../replay-where.ts';
 import { actionFromRow } from '../rows.ts';
-import { itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
+import { ITEMS_PER_DELETE, itemFromRow, runFromRow, selectionFromRow } from '../replay-run-rows.ts';
 
 const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), jsonList: (p: string) => `json_each(${p})` };
 
@@ -149,6 +149,50 @@ export function getReplayRun(db: Database.Database, id: string): ReplayRunRow | 
 export function listReplayRunItems(db: Database.Database, runId: string, afterSeq: number, limit: number): ReplayRunItem[] {
   const sql = 'SELECT seq, action_id, status, reason FROM bulk_replay_items WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?';
   return (prepared(db, sql).all(runId, afterSeq, limit) as Array<Record<string, unknown>>).map(itemFromRow);
+}
+
+export function touchReplayRun(db: Database.Database, runId: string, at: number): void {
+  prepared(db, "UPDATE bulk_replay_runs SET updated_at = max(updated_at, ?) WHERE id = ? AND status = 'running'").run(at, runId);
+}
+
+export function listReplayRuns(db: Database.Database, q: { createdBy?: string; before?: string; limit: number }): ReplayRunRow[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.createdBy !== undefined) {
+    where.push('created_by = ?');
+    params.push(q.createdBy);
+  }
+  if (q.before !== undefined) {
+    where.push('id < ?');
+    params.push(q.before);
+  }
+  const sql = `SELECT * FROM bulk_replay_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (prepared(db, sql).all(...params, q.limit) as Array<Record<string, unknown>>).map(runFromRow);
+}
+
+export function pruneReplayRuns(db: Database.Database, movedBefore: number, limit: { runs: number; items: number }): number {
+  const old = prepared(db, 'SELECT id FROM bulk_replay_runs WHERE updated_at < ? ORDER BY updated_at LIMIT ?').all(
+    movedBefore,
+    limit.runs,
+  ) as Array<{ id: string }>;
+  const dropItems = prepared(
+    db,
+    'DELETE FROM bulk_replay_items WHERE run_id = ? AND seq IN (SELECT seq FROM bulk_replay_items WHERE run_id = ? ORDER BY seq LIMIT ?)',
+  );
+  let budget = limit.items;
+  let deleted = 0;
+  for (const { id } of old) {
+    // Its items first, so a prune cut short leaves a run with fewer items, never items without a run.
+    for (;;) {
+      const n = Math.min(ITEMS_PER_DELETE, budget);
+      if (n === 0) return deleted;
+      const gone = dropItems.run(id, id, n).changes;
+      budget -= gone;
+      if (gone < n) break;
+    }
+    deleted += prepared(db, 'DELETE FROM bulk_replay_runs WHERE id = ? AND updated_at < ?').run(id, movedBefore).changes;
+  }
+  return deleted;
 }
 
 export function insertReplaySelection(db: Database.Database, r: ReplaySelectionRow, keepPerUser: number): void {

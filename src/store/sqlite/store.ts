@@ -519,6 +519,11 @@ export class SqliteStore implements Store {
   getReplayRun = async (id: string): Promise<ReplayRunRow | undefined> => replays.getReplayRun(this.db, id);
   listReplayRunItems = async (runId: string, afterSeq: number, limit: number): Promise<ReplayRunItem[]> =>
     replays.listReplayRunItems(this.db, runId, afterSeq, limit);
+  touchReplayRun = async (runId: string, at: number): Promise<void> => replays.touchReplayRun(this.db, runId, at);
+  listReplayRuns = async (q: { createdBy?: string; before?: string; limit: number }): Promise<ReplayRunRow[]> =>
+    replays.listReplayRuns(this.db, q);
+  pruneReplayRuns = async (movedBefore: number, limit: { runs: number; items: number }): Promise<number> =>
+    replays.pruneReplayRuns(this.db, movedBefore, limit);
   insertReplaySelection = async (row: ReplaySelectionRow, keepPerUser: number): Promise<void> =>
     replays.insertReplaySelection(this.db, row, keepPerUser);
   getReplaySelection = async (id: string): Promise<ReplaySelectionRow | undefined> => replays.getReplaySelection(this.db, id);
