@@ -1,7 +1,7 @@
 // Bulk replay as a tracked job, over HTTP on a real SQLite file and on PostgreSQL: the preview counts
 // the matches per state and reason, shows the requests a retry would send (secrets masked, nothing
 // sent, a rendering failure said per action), and a run is kept at GET /v1/bulk-replays/{id}, paged,
-// for the operator who ran it and admins only.
+// for the operator who ran it and admins only; GET /v1/bulk-replays lists them (an operator's own).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -148,6 +148,102 @@ for (const onPostgres of [false, true])
         other.body.detail.replace(run.body.id, '0190f5d5-0000-7000-8000-000000000000'),
       ]);
       expect((await h.api('GET', `/v1/bulk-replays/${run.body.id}`, undefined, await key('replay-builder', ['builder']))).status).toBe(403);
+    });
+
+    it('lists runs newest first without items, paged: an operator their own, an admin all or one person’s; a stopped run reads interrupted', async () => {
+      const [a, b] = [await key('list-a', ['operator']), await key('list-b', ['operator'])];
+      const runBy = async (who: Record<string, string>) => {
+        const r = await h.api('POST', '/v1/bulk-replays', { filter: { caseId: 'no-such-case' }, operation: 'retry' }, who);
+        expect(r.status).toBe(200);
+        return r.body.id as string;
+      };
+      const a1 = await runBy(a);
+      const b1 = await runBy(b);
+      const a2 = await runBy(a);
+      // A run whose node stopped 11 minutes ago, its row left `running`.
+      const stoppedAt = Date.now() - 11 * 60_000;
+      const a3 = '0190f5d5-0000-7000-8000-0000000000a3';
+      await h.callout.store.insertReplayRun({
+        id: a3,
+        createdBy: 'key:list-a',
+        operation: 'close',
+        request: JSON.stringify({ filter: { state: 'todo' }, operation: 'close', resolution: 'done_successfully' }),
+        status: 'running',
+        count: 40,
+        done: 7,
+        skipped: 1,
+        remaining: 0,
+        error: null,
+        createdAt: stoppedAt - 60_000,
+        updatedAt: stoppedAt,
+        finishedAt: null,
+      });
+
+      const mine = await h.api('GET', '/v1/bulk-replays', undefined, a);
+      expect(mine.status).toBe(200);
+      expect(mine.body.items.map((r: { id: string }) => r.id)).toEqual([a2, a1, a3]);
+      expect(mine.body.next).toBeNull();
+      expect(mine.body.items[0]).toEqual({
+        id: a2,
+        operation: 'retry',
+        status: 'done',
+        createdBy: 'key:list-a',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        finishedAt: expect.any(String),
+        count: 0,
+        done: 0,
+        skipped: 0,
+        remaining: 0,
+        error: null,
+        request: { filter: { caseId: 'no-such-case', timeField: 'updatedAt' }, operation: 'retry', max: 10_000 },
+      });
+      const stopped = mine.body.items[2];
+      expect(stopped).toMatchObject({ status: 'interrupted', done: 7, skipped: 1, finishedAt: null });
+      expect(stopped.error).toBe(
+        `Its node stopped during the run, about ${new Date(stoppedAt).toISOString()}: the actions listed are what it did; preview again for what is left`,
+      );
+      const alone = await h.api('GET', `/v1/bulk-replays/${a3}`, undefined, a);
+      expect([alone.body.status, alone.body.error]).toEqual([stopped.status, stopped.error]);
+
+      // Paged by `before`, the `next` of the page before.
+      const p1 = await h.api('GET', '/v1/bulk-replays?limit=2', undefined, a);
+      expect([p1.body.items.map((r: { id: string }) => r.id), p1.body.next]).toEqual([[a2, a1], a1]);
+      const p2 = await h.api('GET', `/v1/bulk-replays?limit=2&before=${a1}`, undefined, a);
+      expect([p2.body.items.map((r: { id: string }) => r.id), p2.body.next]).toEqual([[a3], null]);
+
+      expect((await h.api('GET', '/v1/bulk-replays', undefined, b)).body.items.map((r: { id: string }) => r.id)).toEqual([b1]);
+      // Another operator's name gives an operator nothing; an admin sees everyone's, or one person's.
+      expect((await h.api('GET', '/v1/bulk-replays?createdBy=key%3Alist-b', undefined, a)).body).toEqual({ items: [], next: null });
+      const all = (await h.api('GET', '/v1/bulk-replays?limit=200')).body.items.map((r: { id: string }) => r.id);
+      expect(all.filter((id: string) => [a1, a2, a3, b1].includes(id))).toEqual([b1, a2, a1, a3].sort().reverse());
+      expect(all.length).toBeGreaterThan(4);
+      const ofB = await h.api('GET', '/v1/bulk-replays?createdBy=key%3Alist-b');
+      expect(ofB.body.items.map((r: { id: string }) => r.id)).toEqual([b1]);
+      expect((await h.api('GET', '/v1/bulk-replays', undefined, await key('list-builder', ['builder']))).status).toBe(403);
+    });
+
+    it('refuses a bad list query with a 422 naming the field', async () => {
+      const cases: Array<[string, string]> = [
+        ['limit=0', 'limit'],
+        ['limit=201', 'limit'],
+        ['limit=x', 'limit'],
+        ['limit=1e9', 'limit'],
+        ['before=x', 'before'],
+        [`before=${'0'.repeat(200)}`, 'before'],
+        ["before=' OR 1=1 --", 'before'],
+        ['createdBy=', 'createdBy'],
+        [`createdBy=${'x'.repeat(201)}`, 'createdBy'],
+        ['other=1', 'other'],
+      ];
+      for (const [q, field] of cases) {
+        const r = await h.api('GET', `/v1/bulk-replays?${q}`);
+        expect(r.status, q).toBe(422);
+        expect(
+          r.body.errors.map((e: { field: string }) => e.field),
+          q,
+        ).toEqual([field]);
+      }
     });
 
     it('refuses hostile paging and ids with 4xx naming the field', async () => {
