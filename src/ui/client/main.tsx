@@ -120,7 +120,7 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
-  if (path === '/ui/replays') return <ReplaysPage query={query} />;
+  if (path === '/ui/replays') return <ReplaysPage session={session} query={query} />;
   if ((id = m(/^\/ui\/replays\/([^/]+)$/))) return <ReplayRunPage id={decodeURIComponent(id)} query={query} />;
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage session={session} query={query} />;

@@ -4,11 +4,23 @@
 // limited to that many actions, so a run never changes more than the person agreed to. The preview
 // counts the matches per state and reason and, for a retry, shows the requests the first few would
 // send (masked, not sent); a run is kept on the server, and its report has its own page (ReplayRunPage).
+// Below the form, the person's recent runs (GET /v1/bulk-replays), each linked to its page.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
-import { ErrorBox, Field, REASON_LABELS, RESOLUTION_LABELS, STATE_LABELS, Time, announce, useData, useFormState } from '../components.tsx';
+import {
+  ErrorBox,
+  Field,
+  REASON_LABELS,
+  RESOLUTION_LABELS,
+  STATE_LABELS,
+  Time,
+  Timed,
+  announce,
+  useData,
+  useFormState,
+} from '../components.tsx';
 
 /** The filter the API takes; all but `timeField` narrow it (the API wants at least one). */
 const FILTER_KEYS = ['connector', 'actionType', 'state', 'reason', 'resolution', 'queue', 'caseId', 'since', 'until', 'timeField'] as const;
@@ -128,7 +140,7 @@ const plural = (n: number, one: string): string => `${n.toLocaleString()} ${one}
 const SHOWN_ITEMS = 200;
 const FOLLOW_MS = 2000;
 
-export function ReplaysPage({ query }: { query: URLSearchParams }) {
+export function ReplaysPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const search = query.toString();
   const asked = formOf(query);
   const [form, setForm] = useFormState(search, () => formOf(query));
@@ -442,6 +454,7 @@ export function ReplaysPage({ query }: { query: URLSearchParams }) {
           {shownRun.report && <Report r={shownRun.report} previewed={confirmed?.count} />}
         </section>
       )}
+      <RecentRuns user={session.actsAs} ran={shownRun?.report?.id} />
     </main>
   );
 }
@@ -494,10 +507,69 @@ function Report({ r, previewed }: { r: RunReport; previewed: number | undefined 
   );
 }
 
+const STATUS_WORDS: Record<KeptRun['status'], string> = {
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  interrupted: 'Interrupted',
+};
+const RECENT_RUNS = 10;
+
+/** The person's newest runs (an admin's own too, not everyone's), read again after each run here. */
+function RecentRuns({ user, ran }: { user: string; ran: string | undefined }) {
+  const runs = useData(
+    () =>
+      api<{ items: Array<Omit<KeptRun, 'items' | 'nextItem'>> }>(
+        'GET',
+        `/v1/bulk-replays${qs({ createdBy: user, limit: String(RECENT_RUNS) })}`,
+      ),
+    [user, ran],
+  );
+  const items = runs.data?.items;
+  return (
+    <section aria-labelledby="recent-h">
+      <h2 id="recent-h">Recent runs</h2>
+      <ErrorBox error={runs.error} />
+      {!items && !runs.error && <p class="loading">Loading…</p>}
+      {items?.length === 0 && <p class="empty">You have not run a bulk replay yet (runs are kept for 30 days).</p>}
+      {items && items.length > 0 && (
+        <table data-testid="recent-runs">
+          <caption>Your newest {plural(items.length, 'run')}, kept for 30 days</caption>
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Operation</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((r) => (
+              <tr key={r.id} data-id={r.id}>
+                <td>
+                  <a href={`/ui/replays/${encodeURIComponent(r.id)}`}>
+                    <Time iso={r.createdAt} />
+                  </a>
+                </td>
+                <td>{r.operation === 'close' ? 'Close' : 'Retry'}</td>
+                <td>{STATUS_WORDS[r.status] ?? r.status}</td>
+                <td>
+                  {r.done.toLocaleString()} {r.operation === 'close' ? 'closed' : 'retried'}, {r.skipped.toLocaleString()} skipped of{' '}
+                  {r.count.toLocaleString()}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 interface KeptRun {
   id: string;
   operation: 'retry' | 'close';
-  status: 'running' | 'done' | 'failed';
+  status: 'running' | 'done' | 'failed' | 'interrupted';
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -522,7 +594,7 @@ export function ReplayRunPage({ id, query }: { id: string; query: URLSearchParam
     [id, after],
   );
   const r = run.data;
-  // A run still going is followed until it ends.
+  // A run still going is followed until it ends (or reads as interrupted: its node stopped).
   useEffect(() => {
     if (r?.status !== 'running') return;
     const t = setTimeout(run.reload, FOLLOW_MS);
@@ -545,6 +617,11 @@ export function ReplayRunPage({ id, query }: { id: string; query: URLSearchParam
               </>
             )}
             {r.status === 'failed' && `Stopped: ${r.error ?? ''}`}
+            {r.status === 'interrupted' && (
+              <>
+                Interrupted: <Timed text={r.error ?? ''} />
+              </>
+            )}
             {r.status === 'running' && (
               <>
                 Running; last moved <Time iso={r.updatedAt} />
