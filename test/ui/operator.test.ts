@@ -10,9 +10,20 @@ describe('the operator screens', () => {
   let h: Harness;
   let b: Browser;
   let operatorKey: string;
+  // The live feed's requests, said when the store-down banner does not show (a CI run twice, not here).
+  const feedLog: string[] = [];
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
+    b.context.on('request', (r) => r.url().includes('/v1/events') && feedLog.push(`${Date.now()} request ${r.frame().url()}`));
+    b.context.on(
+      'response',
+      (r) => r.url().includes('/v1/events') && feedLog.push(`${Date.now()} response ${r.status()} ${r.frame().url()}`),
+    );
+    b.context.on(
+      'requestfailed',
+      (r) => r.url().includes('/v1/events') && feedLog.push(`${Date.now()} failed ${r.failure()?.errorText} ${r.frame().url()}`),
+    );
     // The operator is a person: her key acts as her (a key without a user acts as `key:<name>`).
     expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
     operatorKey = await keyWith(h, 'olga-laptop', ['operator'], 'olga');
@@ -141,8 +152,18 @@ describe('the operator screens', () => {
     const spy = vi.spyOn(h.callout.store, 'listActions').mockRejectedValue(new Error('the store could not make its writes durable'));
     try {
       const banner = page.getByTestId('store-down');
-      // The feed looks at the store every 500 ms; a loaded CI machine once took longer than 10 s to say it.
-      await banner.waitFor({ timeout: 20_000 });
+      // The feed looks at the store every 500 ms. Not shown after 20 s (twice in CI runs): which tabs held the feed's lock.
+      await banner.waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+        const pages = await Promise.all(
+          b.context
+            .pages()
+            .map(
+              async (p) =>
+                `${p.url()} signed-in=${await p.getByRole('navigation', { name: 'Main' }).count()} locks=${JSON.stringify(await p.evaluate(() => navigator.locks.query()))}`,
+            ),
+        );
+        throw new Error(`${String(e)}\nnow ${Date.now()}\n${pages.join('\n')}\n${feedLog.join('\n')}`);
+      });
       expect(await banner.getAttribute('role')).toBe('alert');
       expect(await banner.textContent()).toContain('may be out of date');
       // A page opened during the outage is told at once, not only those open when it began.
