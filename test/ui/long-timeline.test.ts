@@ -1,6 +1,7 @@
 // An action whose timeline is longer than one page (1,000 entries): the card and the case page's
-// notes follow `next`, so the newest entries (the closing state change, the last note) show; past ten
-// pages the card shows the newest ten thousand (it showed the oldest, never the action's end).
+// notes follow `next`, so the newest entries (the closing state change, the last note) show. The card
+// reads the newest page first and older ones on request, up to ten thousand (it once showed the oldest,
+// never the action's end, then waited for ten pages before showing anything).
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -37,6 +38,11 @@ describe('a timeline past its first page', () => {
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.getByText('the final word').waitFor();
     await timeline.getByText('note 1009').waitFor();
+    // The newest page first; the first notes are a click away.
+    expect(await timeline.getByText(/ note 0$/).count()).toBe(0);
+    await page.getByRole('button', { name: 'Show 1,000 older entries' }).click();
+    await timeline.getByText(/ note 0$/).waitFor();
+    expect(await page.getByTestId('timeline-older').count()).toBe(0);
     expect(await page.getByTestId('timeline-more').count()).toBe(0);
 
     await page.goto(`${h.url}/ui/cases/${caseId}`);
@@ -64,6 +70,15 @@ describe('a timeline past its first page', () => {
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.getByText('the latest word').waitFor();
     await timeline.getByText(/ beat 11999$/).waitFor();
+    // One page at first: the card does not wait for ten thousand entries to show the last.
+    const entries = page.locator('ol.timeline > li');
+    expect(await entries.count()).toBe(1000);
+    const older = page.getByTestId('timeline-older');
+    for (let shown = 2000; shown <= 10_000; shown += 1000) {
+      await older.click();
+      await expect.poll(() => entries.count()).toBe(shown);
+    }
+    expect(await older.count()).toBe(0);
     const more = page.getByTestId('timeline-more');
     await more.waitFor();
     expect(await more.textContent()).toContain('Showing the newest 10,000 entries');

@@ -87,16 +87,18 @@ export const TIMELINE_PAGES = 10;
 export const TIMELINE_PAGE_SIZE = 1000;
 
 /**
- * An action's newest entries, up to `maxPages` pages (of one kind, when given), in the timeline's order:
- * a timeline longer than that shows its latest state, not its first days. `more`: older ones left unread.
+ * An action's newest entries, up to `maxPages` pages (of one kind, when given; before entry `olderThan`,
+ * when given), in the timeline's order: a timeline longer than that shows its latest state, not its first
+ * days. `more`: older ones left unread.
  */
 export async function readNewestTimeline<T extends { seq: number }>(
   id: string,
   maxPages = TIMELINE_PAGES,
   kind?: string,
+  olderThan?: number,
 ): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = [];
-  let before: string | null = null;
+  let before: string | null = olderThan === undefined ? null : String(olderThan);
   for (let i = 0; i < maxPages; i++) {
     const q = new URLSearchParams({ order: 'newest' });
     if (kind !== undefined) q.set('kind', kind);

@@ -198,21 +198,37 @@ export function ActionCard({
   changed?: (a: ActionView) => void;
 }) {
   const action = useData(() => api<ActionView>('GET', `/v1/actions/${encodeURIComponent(id)}`), [id]);
-  // The newest entries first; read again after a change, only those after the ones already read (the
-  // timeline only grows), keeping the newest TIMELINE_PAGES pages.
+  // The newest page first, so a long timeline shows its end at once; older pages on request, up to
+  // TIMELINE_PAGES in all. Read again after a change: only what came after what was read (the timeline
+  // only grows), or the newest page again when more than that came.
   const read = useRef<{ id: string; items: TimelineItem[]; more: boolean }>({ id, items: [], more: false });
   const timeline = useData(async () => {
     const prior = read.current.id === id && read.current.items.length > 0 ? read.current : undefined;
     let r = await (async () => {
-      if (!prior) return readNewestTimeline<TimelineItem>(id);
+      if (!prior) return readNewestTimeline<TimelineItem>(id, 1);
       const after = await readTimeline<TimelineItem>(id, prior.items);
-      return after.more ? readNewestTimeline<TimelineItem>(id) : { items: after.items, more: prior.more };
+      return after.more ? readNewestTimeline<TimelineItem>(id, 1) : { items: after.items, more: prior.more };
     })();
     const cap = TIMELINE_PAGES * TIMELINE_PAGE_SIZE;
     if (r.items.length > cap) r = { items: r.items.slice(-cap), more: true };
     read.current = { id, ...r };
     return r;
   }, [id]);
+  const [readingOlder, setReadingOlder] = useState(false);
+  const readOlder = (): void => {
+    const shown = read.current;
+    const first = shown.items[0];
+    if (!first || readingOlder) return;
+    setReadingOlder(true);
+    readNewestTimeline<TimelineItem>(id, 1, undefined, first.seq)
+      .then((older) => {
+        // Another action's card, or read afresh meanwhile: its own entries stand.
+        if (read.current !== shown) return;
+        read.current = { id, items: [...older.items, ...shown.items], more: older.more };
+        timeline.reload();
+      }, setError)
+      .finally(() => setReadingOlder(false));
+  };
   const log = useData(() => integrationLog(id), [id]);
   // A link to one entry (#entry-<seq>, from its "#"): marked, and scrolled to once it is shown. The
   // timeline loads after the page, so the browser's own jump to the fragment finds nothing.
@@ -431,7 +447,7 @@ export function ActionCard({
         <H2>Timeline</H2>
         <ZoneNote />
         <ErrorBox error={timeline.error} />
-        {timeline.data?.more && (
+        {timeline.data?.more && timeline.data.items.length >= TIMELINE_PAGES * TIMELINE_PAGE_SIZE && (
           <p class="hint" data-testid="timeline-more">
             Showing the newest {timeline.data.items.length.toLocaleString()} entries; older ones through{' '}
             <code>
@@ -455,6 +471,13 @@ export function ActionCard({
               </li>
             ))}
         </ol>
+        {timeline.data?.more && timeline.data.items.length < TIMELINE_PAGES * TIMELINE_PAGE_SIZE && (
+          <p class="buttons">
+            <button type="button" data-testid="timeline-older" disabled={readingOlder} onClick={readOlder}>
+              {readingOlder ? 'Reading older entries…' : `Show ${TIMELINE_PAGE_SIZE.toLocaleString()} older entries`}
+            </button>
+          </p>
+        )}
       </section>
     </>,
     'card',
