@@ -115,6 +115,15 @@ export const ActionListQuery = Type.Object(
     unassigned: Type.Optional(Type.Boolean({ description: 'true: only actions nobody is assigned to' })),
     externalReference: Type.Optional(Type.String()),
     escalated: Type.Optional(Type.Boolean()),
+    due: Type.Optional(
+      StringEnum(['overdue'] as const, { description: 'overdue: To Do and In Progress actions whose `dueAt` has passed' }),
+    ),
+    dueBefore: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: 'only actions whose `dueAt` is before this date-time with a time zone (e.g. 2026-12-01T09:00:00Z); none without one',
+      }),
+    ),
     before: Type.Optional(Type.String({ description: 'id of the last action of the previous page' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
   },

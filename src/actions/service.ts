@@ -20,6 +20,7 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
+import { dueFilter } from '../tasks/due.ts';
 import {
   TIMELINE_PAGE,
   type ActionListQuery,
@@ -258,9 +259,9 @@ export class ActionService {
 
   /** A page of actions, newest first; `next` is the `before` of the following page. It ends early at MAX_PAGE_BYTES. */
   async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
-    const { actionType, connector, q, limit, ...rest } = query;
+    const { actionType, connector, q, limit, due, dueBefore, ...rest } = query;
     checkCursor(query.before);
-    const f: ActionFilter = { limit: limit ?? 50 };
+    const f: ActionFilter = { limit: limit ?? 50, ...dueFilter({ due, dueBefore }, this.clock.now()) };
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
     if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);

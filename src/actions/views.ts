@@ -57,6 +57,10 @@ export const ActionViewSchema = Type.Object(
     timeoutAt: Type.Union([DateTime, Type.Null()], {
       description: 'while waiting: when the action turns To Do (Timeout) if no answer comes',
     }),
+    dueAt: Type.Union([DateTime, Type.Null()], {
+      description:
+        'when a person’s work on it is due (a task’s due time, set when it is created or by POST /v1/actions/{id}/due); null when none',
+    }),
     createdAt: DateTime,
     updatedAt: DateTime,
     closedAt: MaybeTime,
@@ -118,6 +122,8 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     assignee: a.assignee,
     // A deadline only while the action waits: To Do or closed, it has passed or no longer applies.
     timeoutAt: a.state === 'waiting' ? iso(a.timeoutAt) : null,
+    // The work's due time, never the engine's timer (`a.dueAt`, shown above as throttledUntil or startAt).
+    dueAt: iso(a.workDueAt),
     createdAt: iso(a.createdAt)!,
     updatedAt: iso(a.updatedAt)!,
     closedAt: iso(a.closedAt),

@@ -104,6 +104,11 @@ export const CaseTaskBody = Type.Object(
       }),
     ),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS, description: "put on the task's timeline, by the caller" })),
+    dueAt: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], {
+        description: 'when the task is due: a date-time with a time zone (e.g. 2026-12-01T09:00:00Z); absent or null: no due time',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -17,6 +17,7 @@ import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkAssignee } from '../tasks/assignee.ts';
+import { checkDueAt } from '../tasks/due.ts';
 import type { CaseTaskBody } from './schemas.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 
@@ -65,6 +66,7 @@ export class CaseTaskService {
     const p = new Problems();
     if (isBlank(body.title)) p.add('title', BLANK_MESSAGE);
     if (body.note !== undefined && isBlank(body.note)) p.add('note', BLANK_MESSAGE);
+    const workDueAt = body.dueAt === undefined || body.dueAt === null ? null : checkDueAt(p, body.dueAt, 'dueAt', this.d.clock.now());
     let queue: QueueRow | undefined;
     if (body.queue !== undefined) {
       queue = await this.d.store.getQueue(body.queue);
@@ -94,6 +96,7 @@ export class CaseTaskService {
       message: body.title,
       now,
       actor,
+      workDueAt: workDueAt ?? null,
     });
     const timeline = [...built.timeline];
     if (assignee !== undefined)

@@ -40,6 +40,11 @@ export interface ActionRecord {
   closedAt: number | null;
   /** Optimistic concurrency guard: every write checks and bumps it. */
   version: number;
+  /**
+   * When a person's work on it is due (the API's `dueAt`), set on a task's creation or by an operator;
+   * null when none. Not `dueAt`, the engine's own timer, which the API never shows under that name.
+   */
+  workDueAt: number | null;
 }
 
 /** The settings of an action's type that the lifecycle reads, always live (SPEC: policy changes apply to open actions). */
@@ -71,6 +76,7 @@ export const TIMELINE_KINDS = [
   'ignored',
   'assigned',
   'allocated',
+  'due_changed',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 

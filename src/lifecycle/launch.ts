@@ -46,6 +46,7 @@ export function launchAction(p: LaunchParams): { action: ActionRecord; timeline:
     updatedAt: p.now,
     closedAt: null,
     version: 1,
+    workDueAt: null,
   };
   const timeline: TimelineEntry[] = [
     { at: p.now, actor: p.actor, kind: 'launched', message: `Launched ${p.actionTypeName}; Waiting (queued)` },

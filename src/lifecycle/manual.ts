@@ -25,6 +25,8 @@ export interface ToDoParams {
   message: string;
   now: number;
   actor: Actor;
+  /** When a person's work on it is due (a task's `dueAt`); none when absent. */
+  workDueAt?: number | null;
 }
 
 /** An action created straight in To Do for a person: never due, never sent. */
@@ -57,6 +59,7 @@ export function toDoAction(p: ToDoParams): { action: ActionRecord; timeline: Tim
     updatedAt: p.now,
     closedAt: null,
     version: 1,
+    workDueAt: p.workDueAt ?? null,
   };
   const label = p.reason === 'manual' ? 'To Do (Manual)' : 'To Do (Invalid Input)';
   return { action, timeline: [{ at: p.now, actor: p.actor, kind: 'launched', message: `Created ${label}: ${p.message}` }] };

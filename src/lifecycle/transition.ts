@@ -76,7 +76,9 @@ export type ActionEvent =
    * again (a new Submit Request for a task the provider has had, SPEC 7), only given back to the queue's
    * people; one the provider never had goes to it as any task landing there does (integration_pending).
    */
-  | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string; from?: string };
+  | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string; from?: string }
+  /** A person sets (a time) or clears (null) when the work on a To Do or In Progress action is due. */
+  | { type: 'due_changed'; user: string; dueAt: number | null };
 
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
@@ -585,6 +587,21 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (a.state === 'in_progress') c.to(actor, 'todo', a.reason, null);
       else c.effects.push({ type: 'allocate' });
       return c.done();
+    }
+    case 'due_changed': {
+      if (a.state !== 'todo' && a.state !== 'in_progress')
+        return refuse(`Only a To Do or In Progress action has a due time a person sets; this one is ${describeState(a)}`);
+      // The same time again (a double click, a repeated request) writes nothing.
+      if (a.workDueAt === event.dueAt) return c.done();
+      a.workDueAt = event.dueAt;
+      const actor: Actor = `user:${event.user}`;
+      return event.dueAt === null
+        ? c.note(actor, 'due_changed', `Due date cleared by ${event.user}`, { dueAt: null }).done()
+        : c
+            .note(actor, 'due_changed', `Due date set to ${new Date(event.dueAt).toISOString()} by ${event.user}`, {
+              dueAt: new Date(event.dueAt).toISOString(),
+            })
+            .done();
     }
     default:
       return assertNever(event);

@@ -107,7 +107,14 @@ export class CaseLauncher {
    * A manual step's task: an action with no action type, To Do / Manual on the step's queue (or the
    * case's; null when neither names one: it waits on the case for anyone to pick up).
    */
-  async task(caseId: string, step: string, queue: string | null, title: string, now: number): Promise<StepLaunch> {
+  async task(
+    caseId: string,
+    step: string,
+    queue: string | null,
+    title: string,
+    now: number,
+    dueMs: number | null = null,
+  ): Promise<StepLaunch> {
     return this.plan(caseId, step, () =>
       toDoAction({
         id: uuidv7(now),
@@ -121,6 +128,7 @@ export class CaseLauncher {
         message: title,
         now,
         actor: 'system',
+        workDueAt: dueMs === null ? null : now + dueMs,
       }),
     );
   }

@@ -233,7 +233,7 @@ export class CaseWorker {
         return planned(await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now, caseQueue), eff.step, []);
       case 'create_task':
         // A step that names no queue puts its task on the case's own (read with the case this write is guarded by).
-        return planned(await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now), eff.step, []);
+        return planned(await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now, eff.dueMs ?? null), eff.step, []);
       case 'merge_case_data':
         Object.assign(dataPatch, eff.data);
         return [];

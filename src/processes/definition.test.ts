@@ -43,6 +43,7 @@ describe('compileProcess', () => {
       kind: 'manual',
       title: 'Approve the starter',
       queue: 'hr',
+      due: null,
       when: null,
       onFailure: 'stop',
     });

@@ -3,7 +3,8 @@
 // here so a syntax error is refused when the process is saved, not when a case reaches the step.
 
 import { expressionShapeProblem } from '../expression-limits.ts';
-import { type Doc, NAME_HINT, NAME_PATTERN, isObject, str, unknownKeys } from '../validation/check.ts';
+import { type Doc, NAME_HINT, NAME_PATTERN, duration, isObject, str, unknownKeys } from '../validation/check.ts';
+import { type Duration, parseDuration } from '../lifecycle/duration.ts';
 import { Problems } from '../errors.ts';
 import { ExpressionError, compileExpressionText } from './expressions.ts';
 
@@ -33,6 +34,8 @@ export interface ManualStep extends StepBase {
   readonly kind: 'manual';
   /** The queue its task goes to; null: the case's own queue (and none when the case has none). */
   readonly queue: string | null;
+  /** How long after its creation the task is due ("4h", "2d"), as given; null (or absent, saved before): no due time. */
+  readonly due?: Duration | null;
 }
 
 export interface ExternalStep extends StepBase {
@@ -54,6 +57,11 @@ export interface MapStep extends StepBase {
 
 export type ProcessStep = ManualStep | ExternalStep | MapStep;
 
+/** Milliseconds from a manual step's task's creation to its due time; null when the step sets none. */
+export function taskDueMs(step: ManualStep): number | null {
+  return step.due === undefined || step.due === null ? null : (parseDuration(step.due) ?? null);
+}
+
 export interface ProcessDefinition {
   readonly name: string;
   readonly description: string | null;
@@ -69,7 +77,7 @@ export interface ProcessRefs {
 const PROCESS_KEYS = ['name', 'description', 'steps'] as const;
 const COMMON_KEYS = ['name', 'kind', 'title', 'when', 'onFailure'] as const;
 const KIND_KEYS: Record<StepKind, readonly string[]> = {
-  manual: [...COMMON_KEYS, 'queue'],
+  manual: [...COMMON_KEYS, 'queue', 'due'],
   external: [...COMMON_KEYS, 'actionType', 'input', 'useBodyOf', 'waitForResponse'],
   map: [...COMMON_KEYS, 'expression'],
 };
@@ -138,7 +146,10 @@ function compileStep(
       // Optional: a step without one puts its task on the case's own queue.
       const queue =
         raw.queue === undefined || raw.queue === null ? null : (reference(p, raw.queue, `${at}.queue`, 'queue', refs.queue) ?? '');
-      return { ...base, kind, queue };
+      // Kept as given (GET shows "2d", not milliseconds); the task's due time is its creation plus this.
+      const due =
+        raw.due === undefined || raw.due === null || duration(p, raw.due, `${at}.due`) === undefined ? null : (raw.due as Duration);
+      return { ...base, kind, queue, due };
     }
     case 'external': {
       const actionType = reference(p, raw.actionType, `${at}.actionType`, 'action type', refs.actionType);

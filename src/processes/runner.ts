@@ -5,7 +5,7 @@
 
 import type { FieldError, InputResult } from '../templates/validate.ts';
 import { type Reason, type Resolution, type State, assertNever } from '../lifecycle/states.ts';
-import type { ExternalStep, ProcessDefinition, ProcessStep } from './definition.ts';
+import { type ExternalStep, type ProcessDefinition, type ProcessStep, taskDueMs } from './definition.ts';
 import { ExpressionError } from './expressions.ts';
 import { INPUT_LIMITS, jsonProblem } from '../json-limits.ts';
 
@@ -74,7 +74,7 @@ export type CaseEffect =
   /** Create the action straight in To Do / Invalid Input for a person: it is never sent. */
   | { type: 'launch_invalid_input'; step: string; actionType: string; input: Record<string, unknown>; errors: FieldError[] }
   /** `queue` null: the case's own queue. */
-  | { type: 'create_task'; step: string; queue: string | null; title: string }
+  | { type: 'create_task'; step: string; queue: string | null; title: string; dueMs?: number | null }
   | { type: 'merge_case_data'; step: string; data: Record<string, unknown> }
   | { type: 'mark_escalated'; step: string }
   | { type: 'close_case' };
@@ -302,7 +302,7 @@ class Run {
     switch (def.kind) {
       case 'manual':
         step.status = 'waiting_for_person';
-        this.effect({ type: 'create_task', step: step.name, queue: def.queue, title: def.title });
+        this.effect({ type: 'create_task', step: step.name, queue: def.queue, title: def.title, dueMs: taskDueMs(def) });
         return false;
       case 'external':
         await this.launch(step, def);

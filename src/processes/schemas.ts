@@ -36,6 +36,12 @@ export const ManualStepBody = Type.Object(
         description: "queue id or name; absent or null: the task goes to the case's own queue (none when the case has none)",
       }),
     ),
+    due: OrNull(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Number({ minimum: 0 })], {
+        description:
+          'how long after its creation the task is due: a duration such as "4h" or "2d" (or milliseconds); absent or null: no due time',
+      }),
+    ),
     when: When,
     onFailure: OnFailure,
   },

@@ -10,6 +10,8 @@ import { NotFoundError, Problems } from '../errors.ts';
 import type { ActionFilter, CaseFilter, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import { VIEW_LIMITS, type Screen, type ViewCount } from './schemas.ts';
+import type { Clock } from '../clock.ts';
+import { dueFilter } from '../tasks/due.ts';
 
 /** Paging is where a reader is, not what they look at: a view opens at the newest. */
 const PAGING = ['before', 'limit'];
@@ -59,6 +61,8 @@ export function checkQuery(screen: Screen, raw: string): { query: string; params
 
 export interface ScreenDeps {
   store: Store;
+  /** Now, for `due=overdue`. */
+  clock: Clock;
   registry: Pick<Registry, 'actionType' | 'connector' | 'actionTypeIdsOf' | 'refresh'>;
 }
 
@@ -71,6 +75,7 @@ export class Screens {
   /** The checks a list route makes beyond its schema: an action type or connector the work list is filtered by must exist. */
   async checkNames(screen: Screen, params: Params): Promise<void> {
     if (screen !== 'work') return;
+    dueFilter(params, this.d.clock.now(), 'query.');
     const p = new Problems();
     for (const k of ['actionType', 'connector'] as const)
       if (typeof params[k] === 'string' && !(await this.exists(k, params[k])))
@@ -118,7 +123,7 @@ export class Screens {
   }
 
   private async actionFilter(q: Params, viewer: string, refresh: () => Promise<unknown>): Promise<Omit<ActionFilter, 'limit' | 'before'>> {
-    const f: Omit<ActionFilter, 'limit' | 'before'> = {};
+    const f: Omit<ActionFilter, 'limit' | 'before'> = dueFilter(q, this.d.clock.now(), 'query.');
     for (const k of ['state', 'phase', 'reason', 'resolution', 'caseId', 'queue', 'externalReference', 'escalated'] as const)
       if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
     // As GET /v1/actions reads it: `me` is the user who looks, so a shared "Mine" is everyone's own.

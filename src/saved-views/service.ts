@@ -13,7 +13,7 @@ import {
   type RevisionGuard,
 } from '../errors.ts';
 import type { SavedViewRow, Store } from '../store/types.ts';
-import { isoTime as iso, type Clock } from '../clock.ts';
+import { isoTime as iso } from '../clock.ts';
 import { uuidv7 } from '../ids.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 import { Screens, checkQuery, type ScreenDeps } from './screens.ts';
@@ -27,7 +27,6 @@ export interface Viewer {
 
 export interface SavedViewServiceDeps extends ScreenDeps {
   store: Store;
-  clock: Clock;
 }
 
 // Line breaks (U+2028 and U+2029 too) and other control characters would break the one line a view's

@@ -68,6 +68,14 @@ export function actionWhere(
       `(${lower(d.inputText ?? 'input')} LIKE ${p1} ESCAPE '\\' OR ${lower('external_reference')} LIKE ${p2} ESCAPE '\\'${ofCases})`,
     );
   }
+  // Both served by the partial index actions_work_due (a comparison implies its IS NOT NULL).
+  add((p) => `${c('work_due_at')} < ${p}`, f.dueBefore);
+  if (f.overdueAt !== undefined) {
+    add((p) => `${c('work_due_at')} < ${p}`, f.overdueAt);
+    // To Do or In Progress, said as "neither" so that no state index is taken over the due time's: the
+    // open tasks of a big backlog are many, the overdue ones few.
+    clauses.push(`${c('state')} NOT IN ('waiting', 'closed')`);
+  }
   add((p) => `id < ${p}`, f.before);
   add((p) => `id >= ${p}`, f.atOrAbove);
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };

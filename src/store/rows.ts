@@ -45,6 +45,7 @@ export const ACTION_COLUMNS = [
   'updated_at',
   'closed_at',
   'version',
+  'work_due_at',
 ] as const;
 
 /** Columns a guarded write may change (everything but identity and creation). */
@@ -94,6 +95,7 @@ export function actionFromValues(v: readonly unknown[]): ActionRecord {
     updatedAt: Number(v[24]),
     closedAt: num(v[25]),
     version: Number(v[26]),
+    workDueAt: num(v[27]),
   };
 }
 
@@ -131,6 +133,7 @@ const VALUE_OF: { readonly [C in ActionColumn]: (a: ActionRecord, bool: Bool) =>
   updated_at: (a) => a.updatedAt,
   closed_at: (a) => a.closedAt,
   version: (a) => a.version,
+  work_due_at: (a) => a.workDueAt,
 };
 
 /** Values of the given columns of one action, in their order (only those: the input's JSON is built only when asked for). */

@@ -168,6 +168,10 @@ export interface ActionFilter {
   text?: string;
   /** With `text`: the cases whose title or data hold it; their actions match it too. */
   textCaseIds?: string[];
+  /** Only To Do and In Progress actions whose work was due before this time (epoch ms): `due=overdue` at now. */
+  overdueAt?: number;
+  /** Only actions whose work is due before this time (epoch ms); those with no due time never match. */
+  dueBefore?: number;
   /** Actions created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
   limit: number;

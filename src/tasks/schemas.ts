@@ -23,3 +23,13 @@ export const NoteBody = Type.Object(
   { additionalProperties: false },
 );
 export type NoteBody = Static<typeof NoteBody>;
+
+export const DueBody = Type.Object(
+  {
+    dueAt: Type.Union([Type.String({ maxLength: 64 }), Type.Null()], {
+      description: 'when the work is due: a date-time with a time zone (e.g. 2026-12-01T09:00:00Z); null clears it',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type DueBody = Static<typeof DueBody>;

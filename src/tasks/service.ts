@@ -10,7 +10,8 @@ import type { ActionRecord } from '../lifecycle/action.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ActionService } from '../actions/service.ts';
 import type { ActionView } from '../actions/views.ts';
-import type { AssignBody, NoteBody } from './schemas.ts';
+import type { AssignBody, DueBody, NoteBody } from './schemas.ts';
+import { checkDueAt } from './due.ts';
 import { checkAssignee } from './assignee.ts';
 import { queueMembers } from '../store/allocation.ts';
 
@@ -288,6 +289,21 @@ export class TaskService {
       ...(assignee !== undefined ? { assignee } : {}),
     });
     // Read back: the queue's allocation may have chosen the person in the same transaction.
+    return this.d.actions.getAction(id);
+  }
+
+  /**
+   * Sets (a date-time) or clears (null) when the work on a To Do or In Progress action is due; the
+   * timeline says who. A closed or waiting action refuses (409); the same time again changes nothing.
+   */
+  async setDue(id: string, user: string, body: DueBody): Promise<ActionView> {
+    const p = new Problems();
+    // A library caller without the route's schema may leave it out: said, rather than read as a clear.
+    if (body.dueAt === undefined) p.add('dueAt', 'is required: a date-time, or null to clear it');
+    const dueAt = body.dueAt === null ? null : checkDueAt(p, body.dueAt, 'dueAt', this.d.clock?.now() ?? Date.now());
+    p.throwIfAny();
+    // Defined: an undefined one was refused above.
+    await this.d.engine.apply(id, { type: 'due_changed', user, dueAt: dueAt as number | null });
     return this.d.actions.getAction(id);
   }
 

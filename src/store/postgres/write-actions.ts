@@ -54,6 +54,7 @@ const COLUMN_TYPES: Record<ActionColumn, string> = {
   updated_at: 'bigint',
   closed_at: 'bigint',
   version: 'integer',
+  work_due_at: 'bigint',
 };
 
 /** The column definition list of `jsonb_to_recordset(...) AS r(...)` for action rows. */
@@ -127,6 +128,7 @@ function writeRow(a: ActionRecord, expectedVersion: number): Record<WrittenColum
     updated_at: a.updatedAt,
     closed_at: u(a.closedAt),
     version: a.version,
+    work_due_at: u(a.workDueAt),
     expected_version: expectedVersion,
   };
 }

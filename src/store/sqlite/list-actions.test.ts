@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SqliteStore } from './store.ts';
-import { SQLITE } from './list-actions.ts';
+import { SQLITE, actionsFrom } from './list-actions.ts';
 import { actionWhere } from '../action-where.ts';
 import type { ActionFilter } from '../types.ts';
 
@@ -41,4 +41,17 @@ it.each<[string, Partial<ActionFilter>]>([
     .map((r) => r.detail);
   expect(plan.join(' | ')).toMatch(/\(id>\? AND id<\?\)/);
   expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
+});
+
+it.each<[string, Partial<ActionFilter>]>([
+  ['overdue', { overdueAt: 1 }],
+  ['due before a time', { dueBefore: 1 }],
+  ['overdue on a queue', { overdueAt: 1, queue: 'big' }],
+])('a list of work %s reads the due-time index', (_, f) => {
+  const { sql, params } = actionWhere(f, SQLITE);
+  const plan = (store as unknown as { db: { prepare(s: string): { all(...p: unknown[]): Array<{ detail: string }> } } }).db
+    .prepare(`EXPLAIN QUERY PLAN SELECT * FROM ${actionsFrom(f)} ${sql} ORDER BY id DESC LIMIT 50`)
+    .all(...params)
+    .map((r) => r.detail);
+  expect(plan.join(' | ')).toMatch(/USING INDEX actions_work_due \(work_due_at<\?\)/);
 });

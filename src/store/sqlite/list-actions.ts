@@ -10,9 +10,20 @@ import { scanNewestFirst } from './text-scan.ts';
 
 export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), likeIgnoresCase: true };
 
+/**
+ * The table a list reads, by the due-time index when it asks for due work (few rows, sorted after):
+ * without statistics SQLite walked the whole table by id (to spare the sort) or a state's or queue's
+ * index, for the handful of overdue tasks. Not within a text search's window of ids (text-scan.ts).
+ */
+export function actionsFrom(f: Pick<ActionFilter, 'overdueAt' | 'dueBefore'> & { atOrAbove?: string | undefined }): string {
+  return (f.overdueAt !== undefined || f.dueBefore !== undefined) && f.atOrAbove === undefined
+    ? 'actions INDEXED BY actions_work_due'
+    : 'actions';
+}
+
 export function listActions(db: Database.Database, filter: ActionFilter): ActionRecord[] {
   const { sql, params } = actionWhere(filter, SQLITE);
-  const rows = prepared(db, `SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
+  const rows = prepared(db, `SELECT * FROM ${actionsFrom(filter)} ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
 
@@ -51,7 +62,7 @@ function pageQuery(
     `SELECT * FROM (
        SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
          FROM (SELECT *, length(CAST(input AS BLOB)) + coalesce(length(CAST(output AS BLOB)), 0) AS page_row_bytes
-                 FROM actions ${sql} ORDER BY id DESC LIMIT ?) p)
+                 FROM ${actionsFrom(filter)} ${sql} ORDER BY id DESC LIMIT ?) p)
       WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`,
   ).all(...params, filter.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
   return { rows: rows.map(actionFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
@@ -60,13 +71,15 @@ function pageQuery(
 /** How many actions match (the UI's counts per state). */
 export function countActions(db: Database.Database, filter: Omit<ActionFilter, 'limit' | 'before'>): number {
   const { sql, params } = actionWhere(filter, SQLITE);
-  return (prepared(db, `SELECT count(*) AS n FROM actions ${sql}`).get(...params) as { n: number }).n;
+  return (prepared(db, `SELECT count(*) AS n FROM ${actionsFrom(filter)} ${sql}`).get(...params) as { n: number }).n;
 }
 
 /** How many actions match, counting no further than `upTo` (a saved view's count). */
 export function countActionsUpTo(db: Database.Database, filter: Omit<ActionFilter, 'limit' | 'before'>, upTo: number): number {
   const { sql, params } = actionWhere(filter, SQLITE);
-  return (prepared(db, `SELECT count(*) AS n FROM (SELECT 1 FROM actions ${sql} LIMIT ?)`).get(...params, upTo) as { n: number }).n;
+  return (
+    prepared(db, `SELECT count(*) AS n FROM (SELECT 1 FROM ${actionsFrom(filter)} ${sql} LIMIT ?)`).get(...params, upTo) as { n: number }
+  ).n;
 }
 
 /** Throttled actions per action type, from the held-backlog index (`actions_throttled`). */
