@@ -24,6 +24,7 @@ export const CountsQuery = Type.Object(
     unassigned: Type.Optional(Type.String({ description: 'true: only actions nobody is assigned to' })),
     externalReference: Type.Optional(Type.String({ maxLength: 500 })),
     escalated: Type.Optional(Type.String()),
+    due: Type.Optional(Type.String({ description: 'overdue: only To Do and In Progress actions whose dueAt has passed' })),
   },
   { additionalProperties: false },
 );
@@ -55,6 +56,10 @@ async function filterOf(callout: Callout, q: Record<string, string | undefined>)
   if (q.escalated !== undefined) {
     if (q.escalated !== 'true' && q.escalated !== 'false') p.add('escalated', 'must be true or false');
     else f.escalated = q.escalated === 'true';
+  }
+  if (q.due !== undefined) {
+    if (q.due !== 'overdue') p.add('due', 'must be overdue');
+    else f.overdueAt = callout.clock.now();
   }
   p.throwIfAny();
   return f;

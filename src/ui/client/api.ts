@@ -195,6 +195,8 @@ export interface ActionView {
   queue: string | null;
   assignee: string | null;
   timeoutAt: string | null;
+  /** When a person's work on it is due (a task's due time); null when none. */
+  dueAt: string | null;
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;

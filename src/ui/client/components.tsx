@@ -63,6 +63,18 @@ export function Time({ iso, exact }: { iso: string | null | undefined; exact?: b
   );
 }
 
+/** When the work on an action is due, said "Overdue" once past while it is open (in words, not colour alone). */
+export function DueTime({ a }: { a: Pick<ActionView, 'dueAt' | 'state'> }) {
+  if (!a.dueAt) return null;
+  const past = (a.state === 'todo' || a.state === 'in_progress') && Date.parse(a.dueAt) <= Date.now();
+  return (
+    <span class={past ? 'overdue' : undefined} data-testid="due">
+      {past && <strong>Overdue: </strong>}
+      <Time iso={a.dueAt} />
+    </span>
+  );
+}
+
 /** Says which zone the times near it are in, where a list of bare times would leave it open (a timeline). */
 export function ZoneNote() {
   const zone = useTimeZone();

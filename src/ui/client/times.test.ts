@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserZone, fullTime, knownZones, resolveZone, shortTime } from './times.ts';
+import { browserZone, fromLocalInput, fullTime, knownZones, resolveZone, shortTime, toLocalInput } from './times.ts';
 
 const at = (iso: string): Date => new Date(iso);
 
@@ -59,5 +59,26 @@ describe('the time formatter', () => {
     expect(zones).toContain('UTC');
     expect(zones).toContain('America/New_York');
     expect(zones.length).toBeGreaterThan(300);
+  });
+});
+
+describe('a date-time input in the zone shown', () => {
+  it('reads and writes the wall clock of the zone, not the browser’s', () => {
+    const t = at('2026-12-08T08:00:00Z');
+    expect(toLocalInput(t, 'Europe/Paris')).toBe('2026-12-08T09:00');
+    expect(toLocalInput(t, 'America/New_York')).toBe('2026-12-08T03:00');
+    expect(toLocalInput(t, 'Asia/Kolkata')).toBe('2026-12-08T13:30');
+    expect(fromLocalInput('2026-12-08T09:00', 'Europe/Paris')?.toISOString()).toBe('2026-12-08T08:00:00.000Z');
+    expect(fromLocalInput('2026-12-08T13:30', 'Asia/Kolkata')?.toISOString()).toBe('2026-12-08T08:00:00.000Z');
+    expect(fromLocalInput('2026-12-08T08:00', 'UTC')?.toISOString()).toBe('2026-12-08T08:00:00.000Z');
+  });
+
+  it('reads a time the clocks skip or repeat as one instant, and refuses what is no date-time', () => {
+    // 02:30 on 8 March 2026 never happens in New York: read with the offset before the change (EST).
+    expect(fromLocalInput('2026-03-08T02:30', 'America/New_York')?.toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    // 01:30 on 1 November 2026 happens twice: the first (EDT).
+    expect(fromLocalInput('2026-11-01T01:30', 'America/New_York')?.toISOString()).toBe('2026-11-01T05:30:00.000Z');
+    expect(fromLocalInput('', 'UTC')).toBeNull();
+    expect(fromLocalInput('tomorrow', 'UTC')).toBeNull();
   });
 });

@@ -66,3 +66,46 @@ export function knownZones(): string[] {
   }
   return zones;
 }
+
+// A date-time input reads and writes the wall clock of the zone shown, not the browser's.
+const wallCache = new Map<string, Intl.DateTimeFormat>();
+function wall(at: number, zone: string): number[] {
+  const timeZone = resolveZone(zone) ?? browserZone();
+  let f = wallCache.get(timeZone);
+  if (!f) {
+    const numeric = { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' } as const;
+    f = new Intl.DateTimeFormat('en-US', { ...numeric, hourCycle: 'h23', timeZone });
+    wallCache.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  return [p.year!, p.month!, p.day!, p.hour!, p.minute!, p.second!];
+}
+
+/** How far `zone`'s wall clock is ahead of UTC at `at` (ms). */
+function offsetAt(at: number, zone: string): number {
+  const [y, mo, d, h, mi, s] = wall(at, zone);
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - (at - (((at % 1000) + 1000) % 1000));
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** `at` as a datetime-local input shows it in `zone` ("2026-12-08T09:00"). */
+export function toLocalInput(at: Date, zone: string): string {
+  const [y, mo, d, h, mi] = wall(at.getTime(), zone);
+  return `${pad(y!, 4)}-${pad(mo!)}-${pad(d!)}T${pad(h!)}:${pad(mi!)}`;
+}
+
+/**
+ * The instant a datetime-local input's value ("2026-12-08T09:00") means in `zone`; null when it is no
+ * such value. A wall time a clock change skips is read with the offset before the change.
+ */
+export function fromLocalInput(text: string, zone: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (Number.isNaN(guess)) return null;
+  const first = guess - offsetAt(guess, zone);
+  const second = guess - offsetAt(first, zone);
+  return new Date(offsetAt(second, zone) === offsetAt(first, zone) ? second : first);
+}

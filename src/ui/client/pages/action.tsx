@@ -21,7 +21,20 @@ import {
   type Session,
 } from '../api.ts';
 import { qs, useHash } from '../router.ts';
-import { ErrorBox, PHASE_LABELS, StateBadge, Time, Timed, ZoneNote, announce, stateText, useData, whyLine } from '../components.tsx';
+import {
+  DueTime,
+  ErrorBox,
+  PHASE_LABELS,
+  StateBadge,
+  Time,
+  Timed,
+  ZoneNote,
+  announce,
+  stateText,
+  useData,
+  whyLine,
+} from '../components.tsx';
+import { DueForm } from './due-form.tsx';
 import { subscribe } from '../live.ts';
 import { CompleteForm } from './complete-form.tsx';
 import { HandedBackSolution } from './solution.tsx';
@@ -412,6 +425,9 @@ export function ActionCard({
       {operator && !a.solution && (a.state === 'todo' || a.state === 'in_progress') && !heldByOther(session, a) && (
         <CompleteForm a={a} id="complete" done={(b) => void act('complete', b)} />
       )}
+      {operator && (a.state === 'todo' || a.state === 'in_progress') && (
+        <DueForm a={a} id={pane ? 'pane-due' : 'due'} act={(body, said) => void act('due', body, said)} />
+      )}
       <dl class="facts">
         <dt>Action id</dt>
         <dd>
@@ -423,6 +439,8 @@ export function ActionCard({
         <dd>{a.caseId ? <a href={`/ui/cases/${a.caseId}`}>{a.caseId}</a> : '—'}</dd>
         <dt>Queue / assignee</dt>
         <dd>{[a.queue, a.assignee].filter(Boolean).join(' / ') || '—'}</dd>
+        <dt>Due</dt>
+        <dd>{a.dueAt ? <DueTime a={a} /> : '—'}</dd>
         <dt>Attempts</dt>
         <dd>{a.attempts}</dd>
         <dt>Launched</dt>

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
+  DueTime,
   ErrorBox,
   PHASE_LABELS,
   REASON_LABELS,
@@ -39,10 +40,11 @@ const KEYS: Array<[key: string, word: string]> = [
   ['assignee', 'assignee'],
   ['unassigned', 'unassigned'],
   ['escalated', 'escalated'],
+  ['due', 'due'],
   ['q', 'text'],
 ];
 const FILTER_KEYS = KEYS.map(([k]) => k);
-const COUNT_KEYS = ['actionType', 'connector', 'q', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated'];
+const COUNT_KEYS = ['actionType', 'connector', 'q', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated', 'due'];
 const PAGE = 50;
 /** Live refresh pacing: the shown page at most this often, the counts this often (slower for a while after an overflow). */
 const LIST_EVERY_MS = 3000;
@@ -240,8 +242,11 @@ function Whose({ f, session, countsKey, changes }: { f: Filters; session: Sessio
   const key = qs(base);
   const mine = useData(() => api<Counts>('GET', `/v1/actions/counts${qs({ ...base, assignee: 'me' })}`), [key, changes]);
   const free = useData(() => api<Counts>('GET', `/v1/actions/counts${qs({ ...base, unassigned: 'true' })}`), [key, changes]);
-  const reload = useRef(() => (mine.reload(), free.reload()));
-  reload.current = () => (mine.reload(), free.reload());
+  // Overdue is over whoever's work the tabs show: Mine and Overdue together are my overdue tasks.
+  const lateKey = qs({ ...countsKey, due: 'overdue' });
+  const late = useData(() => api<Counts>('GET', `/v1/actions/counts${lateKey}`), [lateKey, changes]);
+  const reload = useRef(() => (mine.reload(), free.reload(), late.reload()));
+  reload.current = () => (mine.reload(), free.reload(), late.reload());
   useEffect(() => onChangesEvery(WHOSE_COUNTS_EVERY_MS, () => reload.current()), []);
   const member = queuesOf(session, useQueues());
   const tab = (label: string, extra: Filters, active: boolean, n?: number) => (
@@ -266,6 +271,22 @@ function Whose({ f, session, countsKey, changes }: { f: Filters; session: Sessio
         {tab('Everyone', {}, !f.assignee && !f.unassigned)}
         {tab('Mine', { assignee: 'me' }, f.assignee === 'me', openTasks(mine.data))}
         {tab('Unassigned', { unassigned: 'true' }, f.unassigned === 'true', openTasks(free.data))}
+      </ul>
+      <ul class="counts quick" aria-label="Quick views">
+        <li>
+          <a
+            class={`count${f.due === 'overdue' ? ' active' : ''}`}
+            href={`/ui/work${qs({ ...f, due: f.due === 'overdue' ? undefined : 'overdue', before: undefined })}`}
+            aria-current={f.due === 'overdue' ? 'true' : undefined}
+          >
+            Overdue{' '}
+            {openTasks(late.data) !== undefined && (
+              <span class="n" title="To Do or In Progress, past their due time">
+                {openTasks(late.data)!.toLocaleString()}
+              </span>
+            )}
+          </a>
+        </li>
       </ul>
       {member.length > 0 && (
         <ul class="counts my-queues" aria-label="Your queues">
@@ -541,6 +562,7 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                   <th scope="col">State</th>
                   <th scope="col">Why and when it moves</th>
                   <th scope="col">Deadline</th>
+                  <th scope="col">Due</th>
                   {!paneOpen && <th scope="col">External reference</th>}
                   {!paneOpen && <th scope="col">Case</th>}
                   <th scope="col">Updated</th>
@@ -569,6 +591,9 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                     <td class="why">{whyLine(a)}</td>
                     <td>
                       <Deadline a={a} />
+                    </td>
+                    <td>
+                      <DueTime a={a} />
                     </td>
                     {!paneOpen && (
                       <td>
