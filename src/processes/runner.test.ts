@@ -10,7 +10,7 @@ describe('a case moving through its process', () => {
   it('starting a case creates the manual task on its queue and waits for a person', async () => {
     const r = ok(await advance(newStarter, newCaseRun(newStarter, { name: 'Sam' }), { type: 'case_started' }, ctx));
     expect(statuses(r.run)).toEqual({ approve: 'waiting_for_person', laptop: 'pending', shape: 'pending', welcome: 'pending' });
-    expect(r.effects).toEqual([{ type: 'create_task', step: 'approve', queue: 'hr', title: 'Approve the starter' }]);
+    expect(r.effects).toEqual([{ type: 'create_task', step: 'approve', queue: 'hr', title: 'Approve the starter', dueMs: null }]);
     expect(r.run.steps[0]!.outcome).toBeNull();
   });
 
@@ -178,7 +178,7 @@ describe('an external step whose action lands in To Do waits for the person who 
     run = ok(await advance(process, run, todo('laptop', 'a1'), ctx)).run;
     const r = ok(await advance(process, run, closed({ step: 'laptop', actionId: 'a1', resolution: 'not_done_successfully' }), ctx));
     expect(statuses(r.run)).toEqual({ laptop: 'failed', check: 'waiting_for_person' });
-    expect(r.effects).toEqual([{ type: 'create_task', step: 'check', queue: 'hr', title: 'check' }]);
+    expect(r.effects).toEqual([{ type: 'create_task', step: 'check', queue: 'hr', title: 'check', dueMs: null }]);
   });
 
   it('exhausted retries (Closed / Not Done, escalated) stop the case and mark it escalated', async () => {
