@@ -78,7 +78,9 @@ describe('expressions run under limits, off the main thread', () => {
       expect(err.message).toMatch(new RegExp(`^response\\.output exceeded the ${limit} limit`));
       // Stopped near the limit (a worker start is part of it after a kill), never minutes later.
       expect(ms).toBeLessThan(4 * EXPRESSION_TIME_LIMIT_MS + 2000);
-      expect(maxGapMs).toBeLessThan(200);
+      // Off the main thread: a loop blocked by the evaluation would stall for nearly all of it. Relative as
+      // well as absolute, as a machine busy elsewhere stalls the loop too (235 ms once, beside a busy run).
+      expect(maxGapMs).toBeLessThan(Math.max(200, ms / 2));
       // The pool is usable afterwards.
       expect(await evaluate(compile('{ "n": n + 1 }'), { n: 1 }, { input: {} })).toEqual({ n: 2 });
     });
@@ -160,7 +162,9 @@ describe('a mapping that breaks a limit fails its action, not the process', () =
       expect(todo.rejectedReason).toMatch(/^Response mapping failed: /);
       expect(todo.rejectedReason).toMatch(reason);
       expect(todo.output ?? null).toBeNull();
-      expect(maxGapMs).toBeLessThan(200);
+      // Off the main thread: a loop blocked by the evaluation would stall for nearly all of it. Relative as
+      // well as absolute, as a machine busy elsewhere stalls the loop too (235 ms once, beside a busy run).
+      expect(maxGapMs).toBeLessThan(Math.max(200, ms / 2));
       expect((await h.api('GET', '/health')).status).toBe(200);
     });
 
@@ -247,7 +251,9 @@ describe('after a restart', () => {
       try {
         const { result: taken, maxGapMs } = await withLoopWatch(() => again.engine.tick());
         expect(taken).toBe(0);
-        expect(maxGapMs).toBeLessThan(200);
+        // Off the main thread: a loop blocked by the evaluation would stall for nearly all of it. Relative as
+        // well as absolute, as a machine busy elsewhere stalls the loop too (235 ms once, beside a busy run).
+        expect(maxGapMs).toBeLessThan(Math.max(200, ms / 2));
         expect((await again.actions.getAction(a.id)).state).toBe('todo');
         expect(h.mock.log.filter((e) => e.key === a.id)).toHaveLength(1);
       } finally {
