@@ -81,10 +81,18 @@ function wall(at: number, zone: string): number[] {
   return [p.year!, p.month!, p.day!, p.hour!, p.minute!, p.second!];
 }
 
+/** The wall time as if it were UTC: setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999. */
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): Date {
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s, 0);
+  return t;
+}
+
 /** How far `zone`'s wall clock is ahead of UTC at `at` (ms). */
 function offsetAt(at: number, zone: string): number {
   const [y, mo, d, h, mi, s] = wall(at, zone);
-  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - (at - (((at % 1000) + 1000) % 1000));
+  return utc(y!, mo!, d!, h!, mi!, s!).getTime() - (at - (((at % 1000) + 1000) % 1000));
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -97,15 +105,23 @@ export function toLocalInput(at: Date, zone: string): string {
 
 /**
  * The instant a datetime-local input's value ("2026-12-08T09:00") means in `zone`; null when it is no
- * such value. A wall time a clock change skips is read with the offset before the change.
+ * such value. A wall time a clock change skips is read with the offset before the change; one it
+ * repeats is the first.
  */
 export function fromLocalInput(text: string, zone: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   if (!m) return null;
   const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
-  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (Number.isNaN(guess)) return null;
-  const first = guess - offsetAt(guess, zone);
-  const second = guess - offsetAt(first, zone);
-  return new Date(offsetAt(second, zone) === offsetAt(first, zone) ? second : first);
+  // A day the month lacks (or hour 24) rolls over: refused, not read as another day.
+  const wallAt = utc(y, mo, d, h, mi, s);
+  if (wallAt.getUTCMonth() !== mo - 1 || wallAt.getUTCDate() !== d || wallAt.getUTCHours() !== h || wallAt.getUTCMinutes() !== mi)
+    return null;
+  const guess = wallAt.getTime();
+  // The zone's offsets a day either side: a change between them makes the wall time skipped or repeated.
+  const before = guess - offsetAt(guess - 86_400_000, zone);
+  const after = guess - offsetAt(guess + 86_400_000, zone);
+  const shows = (at: number): boolean => offsetAt(at, zone) === guess - at;
+  const found = [before, after].filter(shows);
+  // Repeated: the first; skipped (neither shows it): the offset before the change.
+  return new Date(found.length > 0 ? Math.min(...found) : before);
 }
