@@ -1,7 +1,7 @@
 // A work item's due time as people give it (a task's `dueAt`, POST /v1/actions/{id}/due): a date-time
 // with its zone, within the ten years either side of now that every time the engine keeps stays within.
 
-import { Problems, ValidationError } from '../errors.ts';
+import { Problems } from '../errors.ts';
 import type { ActionFilter } from '../store/types.ts';
 import { parseDateTime } from '../clock.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
@@ -17,6 +17,13 @@ export function checkDueAt(p: Problems, text: unknown, field: string, now: numbe
   return at;
 }
 
+/** Epoch ms of a `dueBefore` filter (any date-time with its zone), or undefined with the problem added under `field`. */
+export function checkDueBefore(p: Problems, text: unknown, field: string): number | undefined {
+  const at = typeof text === 'string' && text.length <= 64 ? parseDateTime(text) : NaN;
+  if (Number.isNaN(at)) return void p.add(field, DUE_HINT);
+  return at;
+}
+
 /**
  * The list filter of `due=overdue` (its work due before `now`, To Do or In Progress) and `dueBefore`;
  * a ValidationError naming `dueBefore` (after `prefix`, a saved view's `query.`) when it is no date-time.
@@ -29,8 +36,9 @@ export function dueFilter(
   const f: Pick<ActionFilter, 'overdueAt' | 'dueBefore'> = {};
   if (q.due === 'overdue') f.overdueAt = now;
   if (q.dueBefore !== undefined) {
-    const at = typeof q.dueBefore === 'string' && q.dueBefore.length <= 64 ? parseDateTime(q.dueBefore) : NaN;
-    if (Number.isNaN(at)) throw new ValidationError([{ field: `${prefix}dueBefore`, message: DUE_HINT }]);
+    const p = new Problems();
+    const at = checkDueBefore(p, q.dueBefore, `${prefix}dueBefore`);
+    p.throwIfAny();
     f.dueBefore = at;
   }
   return f;

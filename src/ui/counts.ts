@@ -10,6 +10,7 @@ import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import type { ActionFilter } from '../store/types.ts';
 import { userOf } from '../api/user.ts';
 import { PEOPLE } from '../api/roles.ts';
+import { checkDueBefore } from '../tasks/due.ts';
 
 export const CountsQuery = Type.Object(
   {
@@ -25,6 +26,9 @@ export const CountsQuery = Type.Object(
     externalReference: Type.Optional(Type.String({ maxLength: 500 })),
     escalated: Type.Optional(Type.String()),
     due: Type.Optional(Type.String({ description: 'overdue: only To Do and In Progress actions whose dueAt has passed' })),
+    dueBefore: Type.Optional(
+      Type.String({ maxLength: 64, description: 'only actions whose `dueAt` is before this date-time with a time zone, as on the list' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -60,6 +64,11 @@ async function filterOf(callout: Callout, q: Record<string, string | undefined>)
   if (q.due !== undefined) {
     if (q.due !== 'overdue') p.add('due', 'must be overdue');
     else f.overdueAt = callout.clock.now();
+  }
+  // As the list reads it: a work list (or saved view) filtered by it counts what it lists.
+  if (q.dueBefore !== undefined) {
+    const at = checkDueBefore(p, q.dueBefore, 'dueBefore');
+    if (at !== undefined) f.dueBefore = at;
   }
   p.throwIfAny();
   return f;

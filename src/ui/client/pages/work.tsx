@@ -41,10 +41,24 @@ const KEYS: Array<[key: string, word: string]> = [
   ['unassigned', 'unassigned'],
   ['escalated', 'escalated'],
   ['due', 'due'],
+  // Not offered as a quick view, but a saved view (or link) with it lists what its count counts.
+  ['dueBefore', 'due-before'],
   ['q', 'text'],
 ];
 const FILTER_KEYS = KEYS.map(([k]) => k);
-const COUNT_KEYS = ['actionType', 'connector', 'q', 'caseId', 'externalReference', 'queue', 'assignee', 'unassigned', 'escalated', 'due'];
+const COUNT_KEYS = [
+  'actionType',
+  'connector',
+  'q',
+  'caseId',
+  'externalReference',
+  'queue',
+  'assignee',
+  'unassigned',
+  'escalated',
+  'due',
+  'dueBefore',
+];
 const PAGE = 50;
 /** Live refresh pacing: the shown page at most this often, the counts this often (slower for a while after an overflow). */
 const LIST_EVERY_MS = 3000;
