@@ -46,8 +46,16 @@ describe('live updates across many tabs', () => {
 
   it('a sign-out in one tab signs out the tab that held the stream, and a sign-in again hears changes', async () => {
     for (const p of b.context.pages()) await p.close();
-    const holder = await signedIn(b, h, h.adminKey, '/ui/work');
-    await holder.getByRole('heading', { name: 'Work' }).waitFor();
+    // The holder shows one action's card: a screen that asks the server nothing until the feed says something changed.
+    const shown = await launch(h, 'open-ticket');
+    // Closed before the card opens: a change to it would make the holder read again, and be refused.
+    await h.waitFor(shown.id, (a) => a.state === 'closed');
+    const holder = await signedIn(b, h, h.adminKey, `/ui/actions/${shown.id}`);
+    await holder.getByRole('region', { name: 'Timeline' }).waitFor();
+    // The card reads again once, a second after its stream opens; after that it asks nothing on its own.
+    await expect
+      .poll(() => holder.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/timeline?after='))))
+      .toBe(true);
     await expect.poll(() => holder.evaluate(async () => (await navigator.locks.query()).held?.length ?? 0)).toBe(1);
     const other = await b.context.newPage();
     await other.goto(`${h.url}/ui/work`);
