@@ -20,22 +20,22 @@ export function resolveZone(zone: string | null | undefined): string | undefined
 }
 
 // Building a DateTimeFormat costs far more than using one: one per zone, locale and style, kept.
+const STYLES = {
+  time: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+  dateTime: { dateStyle: 'medium', timeStyle: 'medium' },
+  full: { dateStyle: 'medium', timeStyle: 'long' },
+  day: { year: 'numeric', month: '2-digit', day: '2-digit' },
+  wall: { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+// The calendar day is compared and the wall clock read as numbers, never shown: a fixed locale keeps them so.
+const FIXED_LOCALE: Partial<Record<keyof typeof STYLES, string>> = { day: 'en-CA', wall: 'en-US' };
 const cache = new Map<string, Intl.DateTimeFormat>();
-function fmt(style: 'time' | 'dateTime' | 'full' | 'day', zone: string, locale: string | undefined): Intl.DateTimeFormat {
+function fmt(style: keyof typeof STYLES, zone: string, locale: string | undefined): Intl.DateTimeFormat {
   const key = `${style} ${zone} ${locale ?? ''}`;
   let f = cache.get(key);
   if (!f) {
     const timeZone = resolveZone(zone) ?? browserZone();
-    const options: Intl.DateTimeFormatOptions =
-      style === 'time'
-        ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
-        : style === 'dateTime'
-          ? { dateStyle: 'medium', timeStyle: 'medium' }
-          : style === 'full'
-            ? { dateStyle: 'medium', timeStyle: 'long' }
-            : { year: 'numeric', month: '2-digit', day: '2-digit' };
-    // The calendar day is compared, never shown: a fixed locale keeps it comparable.
-    f = new Intl.DateTimeFormat(style === 'day' ? 'en-CA' : locale, { ...options, timeZone });
+    f = new Intl.DateTimeFormat(FIXED_LOCALE[style] ?? locale, { ...STYLES[style], timeZone });
     cache.set(key, f);
   }
   return f;
@@ -68,16 +68,12 @@ export function knownZones(): string[] {
 }
 
 // A date-time input reads and writes the wall clock of the zone shown, not the browser's.
-const wallCache = new Map<string, Intl.DateTimeFormat>();
 function wall(at: number, zone: string): number[] {
-  const timeZone = resolveZone(zone) ?? browserZone();
-  let f = wallCache.get(timeZone);
-  if (!f) {
-    const numeric = { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' } as const;
-    f = new Intl.DateTimeFormat('en-US', { ...numeric, hourCycle: 'h23', timeZone });
-    wallCache.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  const p = Object.fromEntries(
+    fmt('wall', zone, undefined)
+      .formatToParts(new Date(at))
+      .map((x) => [x.type, Number(x.value)]),
+  );
   return [p.year!, p.month!, p.day!, p.hour!, p.minute!, p.second!];
 }
 
