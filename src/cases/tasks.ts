@@ -96,7 +96,7 @@ export class CaseTaskService {
       message: body.title,
       now,
       actor,
-      workDueAt: workDueAt ?? null,
+      workDueAt,
     });
     const timeline = [...built.timeline];
     if (assignee !== undefined)

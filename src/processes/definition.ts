@@ -147,8 +147,7 @@ function compileStep(
       const queue =
         raw.queue === undefined || raw.queue === null ? null : (reference(p, raw.queue, `${at}.queue`, 'queue', refs.queue) ?? '');
       // Kept as given (GET shows "2d", not milliseconds); the task's due time is its creation plus this.
-      const due =
-        raw.due === undefined || raw.due === null || duration(p, raw.due, `${at}.due`) === undefined ? null : (raw.due as Duration);
+      const due = duration(p, raw.due, `${at}.due`) === undefined ? null : (raw.due as Duration);
       return { ...base, kind, queue, due };
     }
     case 'external': {

@@ -8,19 +8,19 @@ import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 
 export const DUE_HINT = 'must be a date-time with a time zone, e.g. 2026-12-01T09:00:00Z';
 
-/** Epoch ms of `text`, or undefined with the problem added under `field`. */
-export function checkDueAt(p: Problems, text: unknown, field: string, now: number): number | undefined {
-  const at = typeof text === 'string' && text.length <= 64 ? parseDateTime(text) : NaN;
-  if (Number.isNaN(at)) return void p.add(field, DUE_HINT);
-  // Bounded as a launch's startAt is: a time shown and sorted must stay a date both stores keep.
-  if (Math.abs(at - now) > MAX_DURATION_MS) return void p.add(field, 'must be within ten years of now');
-  return at;
-}
-
 /** Epoch ms of a `dueBefore` filter (any date-time with its zone), or undefined with the problem added under `field`. */
 export function checkDueBefore(p: Problems, text: unknown, field: string): number | undefined {
   const at = typeof text === 'string' && text.length <= 64 ? parseDateTime(text) : NaN;
   if (Number.isNaN(at)) return void p.add(field, DUE_HINT);
+  return at;
+}
+
+/** Epoch ms of a due time (as `dueBefore`, and near now), or undefined with the problem added under `field`. */
+export function checkDueAt(p: Problems, text: unknown, field: string, now: number): number | undefined {
+  const at = checkDueBefore(p, text, field);
+  if (at === undefined) return undefined;
+  // Bounded as a launch's startAt is: a time shown and sorted must stay a date both stores keep.
+  if (Math.abs(at - now) > MAX_DURATION_MS) return void p.add(field, 'must be within ten years of now');
   return at;
 }
 
