@@ -17,6 +17,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A 401 that means the page is signed out: not the server's refusal of two session cookies (one planted
+ * by another page of the host), which signing in again cannot clear.
+ */
+export const isSignedOut = (e: unknown): boolean => e instanceof ApiError && e.status === 401 && !e.detail.includes('More than one');
+
 let csrf = '';
 export function setCsrf(token: string): void {
   csrf = token;

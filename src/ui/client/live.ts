@@ -7,7 +7,7 @@
 // the next waiting tab takes over. Without Web Locks (plain http on a host other than localhost is not
 // a secure context), each tab holds its own stream only while it is visible.
 
-import { api, ApiError } from './api.ts';
+import { api, isSignedOut } from './api.ts';
 
 export interface LiveMessage {
   changes: Array<{ id: string; state: string; phase: string | null; reason: string | null; resolution: string | null }>;
@@ -65,8 +65,7 @@ function openStream(emit: (r: Relayed) => void, resyncFirst: boolean): Stream {
       },
       (e: unknown) => {
         if (closed) return;
-        if (e instanceof ApiError && e.status === 401 && !e.detail.includes('More than one'))
-          window.dispatchEvent(new Event('callout:signed-out'));
+        if (isSignedOut(e)) window.dispatchEvent(new Event('callout:signed-out'));
         else timer = setTimeout(open, 5000);
       },
     );

@@ -3,7 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
-import { api, ApiError, can, setCsrf, type Session } from './api.ts';
+import { api, can, isSignedOut, setCsrf, type Session } from './api.ts';
 import { navigate, onLinkClick, useLocation } from './router.ts';
 import { Announcer, ErrorBox } from './components.tsx';
 import { closeLive, onStoreStatus } from './live.ts';
@@ -240,9 +240,7 @@ function App() {
   useEffect(() => {
     // Not signed in: the sign-in form. Two session cookies (one planted by another page of the host):
     // the server's explanation, as signing in again cannot clear the planted one.
-    api<Session>('GET', '/ui/session').then(accept, (e: unknown) =>
-      e instanceof ApiError && e.status === 401 && !e.detail.includes('More than one') ? accept(null) : setError(e),
-    );
+    api<Session>('GET', '/ui/session').then(accept, (e: unknown) => (isSignedOut(e) ? accept(null) : setError(e)));
     const out = (): void => accept(null);
     window.addEventListener('callout:signed-out', out);
     return () => window.removeEventListener('callout:signed-out', out);
