@@ -215,17 +215,17 @@ export function ActionCard({
   // TIMELINE_PAGES in all. Read again after a change: only what came after what was read (the timeline
   // only grows), or the newest page again when more than that came.
   const read = useRef<{ id: string; items: TimelineItem[]; more: boolean }>({ id, items: [], more: false });
+  // What is shown: the newest TIMELINE_PAGES pages of what was read.
+  const keep = (r: { items: TimelineItem[]; more: boolean }) => {
+    const cap = TIMELINE_PAGES * TIMELINE_PAGE_SIZE;
+    read.current = { id, ...(r.items.length > cap ? { items: r.items.slice(-cap), more: true } : r) };
+    return read.current;
+  };
   const timeline = useData(async () => {
     const prior = read.current.id === id && read.current.items.length > 0 ? read.current : undefined;
-    let r = await (async () => {
-      if (!prior) return readNewestTimeline<TimelineItem>(id, 1);
-      const after = await readTimeline<TimelineItem>(id, prior.items);
-      return after.more ? readNewestTimeline<TimelineItem>(id, 1) : { items: after.items, more: prior.more };
-    })();
-    const cap = TIMELINE_PAGES * TIMELINE_PAGE_SIZE;
-    if (r.items.length > cap) r = { items: r.items.slice(-cap), more: true };
-    read.current = { id, ...r };
-    return r;
+    if (!prior) return keep(await readNewestTimeline<TimelineItem>(id, 1));
+    const after = await readTimeline<TimelineItem>(id, prior.items);
+    return keep(after.more ? await readNewestTimeline<TimelineItem>(id, 1) : { items: after.items, more: prior.more });
   }, [id]);
   const [readingOlder, setReadingOlder] = useState(false);
   const readOlder = (): void => {
@@ -237,8 +237,8 @@ export function ActionCard({
       .then((older) => {
         // Another action's card, or read afresh meanwhile: its own entries stand.
         if (read.current !== shown) return;
-        read.current = { id, items: [...older.items, ...shown.items], more: older.more };
-        timeline.reload();
+        // Shown as read: reading the timeline again would only ask for what came after the newest.
+        timeline.setData(keep({ items: [...older.items, ...shown.items], more: older.more }));
       }, setError)
       .finally(() => setReadingOlder(false));
   };
