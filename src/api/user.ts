@@ -12,3 +12,8 @@ import { actingUser } from '../users/user.ts';
 export function userOf(req: FastifyRequest): string {
   return req.principal ? actingUser(req.principal) : 'anonymous';
 }
+
+/** Who reads, for a resource its owner and admins see (saved views, bulk replay runs). */
+export function readerOf(req: FastifyRequest): { user: string; admin: boolean } {
+  return { user: userOf(req), admin: req.principal?.roles.includes('admin') === true };
+}

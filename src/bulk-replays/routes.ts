@@ -5,7 +5,7 @@
 // a time, for the operator who ran it and for admins.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { userOf } from '../api/user.ts';
+import { readerOf, userOf } from '../api/user.ts';
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import { BulkReplayBody, BulkReplayReportSchema, BulkReplayRunPage, BulkReplayRunSchema, RunListQuery, RunQuery } from './schemas.ts';
 import { IdParams } from '../api/schemas.ts';
@@ -38,7 +38,7 @@ export const bulkReplayRoutes =
         },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
-      async (req) => replays.listRuns({ user: userOf(req), admin: req.principal?.roles.includes('admin') ?? false }, req.query),
+      async (req) => replays.listRuns(readerOf(req), req.query),
     );
     app.get(
       '/bulk-replays/:id',
@@ -50,15 +50,10 @@ export const bulkReplayRoutes =
         const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
         if (limit !== undefined && (limit < 1 || limit > 10_000))
           throw new ValidationError([{ field: 'limit', message: 'must be from 1 to 10000' }]);
-        const admin = req.principal?.roles.includes('admin') ?? false;
-        return replays.getRun(
-          req.params.id,
-          { user: userOf(req), admin },
-          {
-            ...(req.query.afterItem !== undefined ? { afterItem: Number(req.query.afterItem) } : {}),
-            ...(limit !== undefined ? { limit } : {}),
-          },
-        );
+        return replays.getRun(req.params.id, readerOf(req), {
+          ...(req.query.afterItem !== undefined ? { afterItem: Number(req.query.afterItem) } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        });
       },
     );
   };

@@ -3,19 +3,16 @@
 // without a user keeps them under the name it acts as (api/user.ts).
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { IdParams } from '../api/schemas.ts';
-import { userOf } from '../api/user.ts';
+import { readerOf } from '../api/user.ts';
 import { created, noContent, sendCreated } from '../api/openapi.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 import { queryAjv } from '../actions/routes.ts';
-import type { SavedViewService, Viewer } from './service.ts';
+import type { SavedViewService } from './service.ts';
 import { ViewBody, ViewCountSchema, ViewList, ViewListQuery, ViewPatch, ViewSchema } from './schemas.ts';
 
 /** The readers of both screens' lists: GET /v1/actions admits every key but a scraper's, GET /v1/cases these. */
 const VIEW_USERS = ['operator', 'builder', 'integration'] as const;
-
-const viewerOf = (req: FastifyRequest): Viewer => ({ user: userOf(req), admin: req.principal?.roles.includes('admin') === true });
 
 export const savedViewRoutes =
   (views: SavedViewService): FastifyPluginAsyncTypebox =>
@@ -25,7 +22,7 @@ export const savedViewRoutes =
     app.post(
       '/views',
       { config, schema: { tags, body: ViewBody, response: created('The view', { schema: ViewSchema }) } },
-      async (req, reply) => sendCreated(reply, 'views', withETag(reply, await views.create(req.body, viewerOf(req)))),
+      async (req, reply) => sendCreated(reply, 'views', withETag(reply, await views.create(req.body, readerOf(req)))),
     );
     app.get(
       '/views',
@@ -34,10 +31,10 @@ export const savedViewRoutes =
         schema: { tags, querystring: ViewListQuery, response: { 200: ViewList } },
         validatorCompiler: ({ schema }) => queryAjv.compile(schema),
       },
-      async (req) => views.list(viewerOf(req), { screen: req.query.screen, counts: req.query.counts }),
+      async (req) => views.list(readerOf(req), { screen: req.query.screen, counts: req.query.counts }),
     );
     app.get('/views/:id', { config, schema: { tags, params: IdParams, response: { 200: ViewSchema } } }, async (req, reply) =>
-      withETag(reply, await views.get(req.params.id, viewerOf(req))),
+      withETag(reply, await views.get(req.params.id, readerOf(req))),
     );
     app.get(
       '/views/:id/count',
@@ -45,19 +42,19 @@ export const savedViewRoutes =
         config,
         schema: { tags, summary: "How many items the view's query matches now", params: IdParams, response: { 200: ViewCountSchema } },
       },
-      async (req) => views.count(req.params.id, viewerOf(req)),
+      async (req) => views.count(req.params.id, readerOf(req)),
     );
     app.patch(
       '/views/:id',
       { config, schema: { tags, params: IdParams, headers: IfMatchHeaders, body: ViewPatch, response: { 200: ViewSchema } } },
       async (req, reply) =>
-        withETag(reply, await views.update(req.params.id, req.body, viewerOf(req), ifMatchGuard(req.headers['if-match']))),
+        withETag(reply, await views.update(req.params.id, req.body, readerOf(req), ifMatchGuard(req.headers['if-match']))),
     );
     app.delete(
       '/views/:id',
       { config, schema: { tags, params: IdParams, headers: IfMatchHeaders, response: noContent('Deleted') } },
       async (req, reply) => {
-        await views.delete(req.params.id, viewerOf(req), ifMatchGuard(req.headers['if-match']));
+        await views.delete(req.params.id, readerOf(req), ifMatchGuard(req.headers['if-match']));
         return reply.code(204).send();
       },
     );
