@@ -5,18 +5,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { keyWith, launchBrowser, signedIn, type Browser } from '../ui/browser.ts';
+import { hrTask, keyWith, launchBrowser, signedIn, type Browser } from '../ui/browser.ts';
 
 describe('a saved view of work due before a time, in the browser', () => {
   let h: Harness;
   let b: Browser;
   let olga: string;
   let caseId: string;
-  const task = async (title: string, dueAt?: string): Promise<string> => {
-    const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'hr', ...(dueAt ? { dueAt } : {}) });
-    if (r.status !== 201) throw new Error(`task: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body.id as string;
-  };
+  const task = (title: string, dueAt?: string): Promise<string> => hrTask(h, caseId, title, dueAt);
   const rows = (page: Page) => page.locator('table.actions tbody tr[data-id]');
 
   beforeAll(async () => {

@@ -87,6 +87,13 @@ export async function olgaWithTasks(h: Harness, tasks: number): Promise<string> 
   return key;
 }
 
+/** A task titled `title` on queue `hr` of case `caseId`, due at `dueAt` when given; its id. */
+export async function hrTask(h: Harness, caseId: string, title: string, dueAt?: string): Promise<string> {
+  const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'hr', ...(dueAt ? { dueAt } : {}) });
+  if (r.status !== 201) throw new Error(`task: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id as string;
+}
+
 /** Opens a fresh page signed in with `key` (cookies of earlier sign-ins cleared first). */
 export async function signedIn(b: Browser, h: Harness, key: string, path = '/ui/work'): Promise<Page> {
   await b.context.clearCookies();

@@ -5,18 +5,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { expectAccessible, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+import { expectAccessible, hrTask, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('task due times on the work list', () => {
   let h: Harness;
   let b: Browser;
   let olga: string;
   let caseId: string;
-  const task = async (title: string, dueAt?: string): Promise<string> => {
-    const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'hr', ...(dueAt ? { dueAt } : {}) });
-    if (r.status !== 201) throw new Error(`task: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body.id as string;
-  };
+  const task = (title: string, dueAt?: string): Promise<string> => hrTask(h, caseId, title, dueAt);
   const row = (page: Page, id: string) => page.locator(`table.actions tr[data-id="${id}"]`);
 
   beforeAll(async () => {
