@@ -28,6 +28,19 @@ describe('a timeline past its first page', () => {
     expect(done.status).toBe(200);
     expect((await h.api('GET', `/v1/actions/${id}/timeline`)).body.next).not.toBeNull();
   }, 120_000);
+  // Heartbeats written straight to the file (through the API thousands would take minutes).
+  const beats = (action: string, n: number): void => {
+    const db = new Database(join(h.dataDir, 'callout.db'));
+    try {
+      db.pragma('busy_timeout = 5000');
+      const insert = db.prepare("INSERT INTO timeline (action_id, at, actor, kind, message) VALUES (?, ?, 'system', 'heartbeat', ?)");
+      db.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run(action, Date.now(), `beat ${i}`);
+      })();
+    } finally {
+      db.close();
+    }
+  };
   afterAll(async () => {
     await b?.close();
     await h?.close();
@@ -51,20 +64,53 @@ describe('a timeline past its first page', () => {
     await page.close();
   });
 
+  // A change to the action reads the timeline again while older entries are being read: neither read
+  // may drop the other's entries (a reload that landed during the read threw the older page away, so a
+  // click on "Show older" did nothing).
+  for (const held of ['older', 'newer'] as const) {
+    it(`older entries read while the timeline is read again are kept (the ${held} read answers last)`, async () => {
+      const act = (await launch(h, 'charge')).id;
+      await h.waitFor(act, (a) => a.state === 'todo');
+      beats(act, 2500);
+      const page = await signedIn(b, h, h.adminKey, `/ui/actions/${act}`);
+      const timeline = page.getByRole('region', { name: 'Timeline' });
+      await timeline.getByText(/ beat 2499$/).waitFor();
+      const entries = page.locator('ol.timeline > li');
+      expect(await entries.count()).toBe(1000);
+      let release = (): void => {};
+      const gate = new Promise<void>((r) => (release = r));
+      let asked = 0;
+      await page.route(
+        (u) => u.pathname.endsWith('/timeline') && u.searchParams.has(held === 'older' ? 'before' : 'after'),
+        async (route) => {
+          asked++;
+          await gate;
+          await route.continue();
+        },
+      );
+      if (held === 'older') {
+        await page.getByTestId('timeline-older').click();
+        await expect.poll(() => asked).toBe(1);
+        expect((await h.api('POST', `/v1/actions/${act}/notes`, { note: 'said meanwhile' })).status).toBe(200);
+        await timeline.getByText('said meanwhile').waitFor();
+      } else {
+        expect((await h.api('POST', `/v1/actions/${act}/notes`, { note: 'said meanwhile' })).status).toBe(200);
+        await expect.poll(() => asked).toBe(1);
+        await page.getByTestId('timeline-older').click();
+        await expect.poll(() => entries.count()).toBe(2000);
+      }
+      release();
+      await expect.poll(() => entries.count()).toBe(2001);
+      await timeline.getByText('said meanwhile').waitFor();
+      await timeline.getByText(/ beat 1000$/).waitFor();
+      await page.close();
+    }, 60_000);
+  }
+
   it('past ten thousand entries the card shows the newest, and says where the older ones are', async () => {
     const long = (await launch(h, 'charge')).id;
     await h.waitFor(long, (a) => a.state === 'todo');
-    // 12,000 heartbeats written straight to the file (through the API this would take minutes).
-    const db = new Database(join(h.dataDir, 'callout.db'));
-    try {
-      db.pragma('busy_timeout = 5000');
-      const insert = db.prepare("INSERT INTO timeline (action_id, at, actor, kind, message) VALUES (?, ?, 'system', 'heartbeat', ?)");
-      db.transaction(() => {
-        for (let i = 0; i < 12_000; i++) insert.run(long, Date.now(), `beat ${i}`);
-      })();
-    } finally {
-      db.close();
-    }
+    beats(long, 12_000);
     expect((await h.api('POST', `/v1/actions/${long}/notes`, { note: 'the latest word' })).status).toBe(200);
     const page = await signedIn(b, h, h.adminKey, `/ui/actions/${long}`);
     const timeline = page.getByRole('region', { name: 'Timeline' });

@@ -225,7 +225,11 @@ export function ActionCard({
     const prior = read.current.id === id && read.current.items.length > 0 ? read.current : undefined;
     if (!prior) return keep(await readNewestTimeline<TimelineItem>(id, 1));
     const after = await readTimeline<TimelineItem>(id, prior.items);
-    return keep(after.more ? await readNewestTimeline<TimelineItem>(id, 1) : { items: after.items, more: prior.more });
+    if (after.more) return keep(await readNewestTimeline<TimelineItem>(id, 1));
+    // Older entries shown while this read was under way stay: what came is added to what is shown now.
+    const now = read.current;
+    const base = now.id === id && now.items.at(-1)?.seq === prior.items.at(-1)?.seq ? now : prior;
+    return keep({ items: [...base.items, ...after.items.slice(prior.items.length)], more: base.more });
   }, [id]);
   const [readingOlder, setReadingOlder] = useState(false);
   const readOlder = (): void => {
@@ -235,10 +239,12 @@ export function ActionCard({
     setReadingOlder(true);
     readNewestTimeline<TimelineItem>(id, 1, undefined, first.seq)
       .then((older) => {
-        // Another action's card, or read afresh meanwhile: its own entries stand.
-        if (read.current !== shown) return;
+        // Read again meanwhile (a change came): what came is kept beside the older entries, unless the
+        // newest page was read afresh or this is another action's card, whose own entries stand.
+        const now = read.current;
+        if (now.id !== shown.id || now.items[0]?.seq !== first.seq) return;
         // Shown as read: reading the timeline again would only ask for what came after the newest.
-        timeline.setData(keep({ items: [...older.items, ...shown.items], more: older.more }));
+        timeline.setData(keep({ items: [...older.items, ...now.items], more: older.more }));
       }, setError)
       .finally(() => setReadingOlder(false));
   };
