@@ -226,10 +226,11 @@ export function ActionCard({
     if (!prior) return keep(await readNewestTimeline<TimelineItem>(id, 1));
     const after = await readTimeline<TimelineItem>(id, prior.items);
     if (after.more) return keep(await readNewestTimeline<TimelineItem>(id, 1));
-    // Older entries shown while this read was under way stay: what came is added to what is shown now.
-    const now = read.current;
-    const base = now.id === id && now.items.at(-1)?.seq === prior.items.at(-1)?.seq ? now : prior;
-    return keep({ items: [...base.items, ...after.items.slice(prior.items.length)], more: base.more });
+    // What another read changed meanwhile (older entries shown, or a read of its own) stays: what came
+    // after its newest entry is added to it.
+    const now = read.current.id === id ? read.current : prior;
+    const last = now.items.at(-1)?.seq ?? -1;
+    return keep({ items: [...now.items, ...after.items.filter((x) => x.seq > last)], more: now.more });
   }, [id]);
   const [readingOlder, setReadingOlder] = useState(false);
   const readOlder = (): void => {
