@@ -90,12 +90,14 @@ describe('a timeline past its first page', () => {
       );
       if (held === 'older') {
         await page.getByTestId('timeline-older').click();
-        await expect.poll(() => asked).toBe(1);
+        // A change may read it more than once; every read waits.
+        await expect.poll(() => asked).toBeGreaterThanOrEqual(1);
         expect((await h.api('POST', `/v1/actions/${act}/notes`, { note: 'said meanwhile' })).status).toBe(200);
         await timeline.getByText('said meanwhile').waitFor();
       } else {
         expect((await h.api('POST', `/v1/actions/${act}/notes`, { note: 'said meanwhile' })).status).toBe(200);
-        await expect.poll(() => asked).toBe(1);
+        // A change may read it more than once; every read waits.
+        await expect.poll(() => asked).toBeGreaterThanOrEqual(1);
         await page.getByTestId('timeline-older').click();
         await expect.poll(() => entries.count()).toBe(2000);
       }
