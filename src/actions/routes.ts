@@ -3,7 +3,7 @@
 
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { queryValidator } from '../api/query.ts';
 import { userOf } from '../api/user.ts';
 import type { ActionService } from './service.ts';
 import { ActionIdParams, ActionListQuery, CompleteBody, LaunchBody, RetryBody, TimelineQuery } from './schemas.ts';
@@ -13,12 +13,6 @@ import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
 import { Page } from '../api/schemas.ts';
 
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
-
-/**
- * A query string holds only text: the list query's integer and boolean are read from it by an Ajv
- * that converts "50" and "true" (the server's own Ajv converts nothing, for bodies).
- */
-export const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const ActionPage = Page(ActionViewSchema);
 /** A timeline reads oldest first (`next` is the `after` of the next page) or newest first (`next` is its `before`); a string, as every page's `next`. */
@@ -52,10 +46,10 @@ export const actionRoutes =
       '/actions',
       {
         schema: { tags, querystring: ActionListQuery, response: { 200: ActionPage } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       // `assignee=me`: the user the caller's key acts as.
-      async (req) => actions.listActions(req.query.assignee === 'me' ? { ...req.query, assignee: userOf(req) } : req.query),
+      async (req) => actions.listActions(req.query, userOf(req)),
     );
     // Every command on an action answers with the action as it now is.
     const byId = { tags, params: ActionIdParams, response: { 200: ActionViewSchema } };
@@ -64,7 +58,7 @@ export const actionRoutes =
       '/actions/:id/timeline',
       {
         schema: { ...byId, querystring: TimelineQuery, response: { 200: TimelinePage } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) => actions.timelinePage(req.params.id, req.query),
     );

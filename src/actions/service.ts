@@ -20,7 +20,7 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
-import { dueFilter } from '../tasks/due.ts';
+import { workFilter, type WorkFilter, type WorkQuery } from './work-filter.ts';
 import {
   TIMELINE_PAGE,
   type ActionListQuery,
@@ -171,21 +171,6 @@ export class ActionService {
     }
   }
 
-  /** The action types of a connector (by id or name); an unknown connector is the caller's mistake. */
-  private async actionTypeIdsOf(idOrName: string): Promise<string[]> {
-    let c;
-    try {
-      c = await this.registry.connector(idOrName);
-    } catch (e) {
-      if (e instanceof NotFoundError)
-        throw new ValidationError([{ field: 'connector', message: `no connector ${JSON.stringify(idOrName)} exists` }]);
-      throw e;
-    }
-    // Action types created on another node since this one last looked are picked up first.
-    await this.registry.refresh();
-    return this.registry.actionTypeIdsOf(c.id);
-  }
-
   /** The API's shape of an action, with what holds it while throttled. */
   async view(a: ActionRecord): Promise<ActionView> {
     const v = await this.baseView(a);
@@ -258,17 +243,27 @@ export class ActionService {
   }
 
   /** A page of actions, newest first; `next` is the `before` of the following page. It ends early at MAX_PAGE_BYTES. */
-  async listActions(query: ActionListQuery = {}): Promise<{ items: ActionView[]; next: string | null }> {
-    const { actionType, connector, q, limit, due, dueBefore, ...rest } = query;
-    checkCursor(query.before);
-    const f: ActionFilter = { limit: limit ?? 50, ...dueFilter({ due, dueBefore }, this.clock.now()) };
-    for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
-    if (actionType !== undefined) f.actionTypeId = (await this.actionTypeNamed(actionType, 'actionType')).compiled.id;
-    if (connector !== undefined) f.actionTypeIds = await this.actionTypeIdsOf(connector);
-    if (q !== undefined && q.trim() !== '') Object.assign(f, await this.textFilter(q.trim()));
+  async listActions(query: ActionListQuery = {}, viewer?: string): Promise<{ items: ActionView[]; next: string | null }> {
+    const { before, limit, ...filters } = query;
+    checkCursor(before);
+    const f: ActionFilter = {
+      ...(await this.workFilter(filters, viewer)),
+      limit: limit ?? 50,
+      ...(before !== undefined ? { before } : {}),
+    };
     const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
     const items = await Promise.all(rows.map((a) => this.view(a)));
     return { items, next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
+  }
+
+  /** The work list's filter from its query (work-filter.ts), as the list and its counts read it; `assignee=me` is `viewer`'s. */
+  workFilter(q: WorkQuery, viewer?: string): Promise<WorkFilter> {
+    return workFilter(q, {
+      registry: this.registry,
+      now: this.clock.now(),
+      ...(viewer !== undefined ? { viewer } : {}),
+      textFilter: (text) => this.textFilter(text),
+    });
   }
 
   /**

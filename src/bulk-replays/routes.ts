@@ -12,7 +12,7 @@ import { IdParams } from '../api/schemas.ts';
 import { ValidationError } from '../errors.ts';
 import type { BulkReplayService } from './service.ts';
 import { OPERATORS } from '../api/roles.ts';
-import { queryAjv } from '../actions/routes.ts';
+import { queryValidator } from '../api/query.ts';
 
 export const bulkReplayRoutes =
   (replays: BulkReplayService): FastifyPluginAsyncTypebox =>
@@ -36,7 +36,7 @@ export const bulkReplayRoutes =
           querystring: RunListQuery,
           response: { 200: BulkReplayRunPage },
         },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) => replays.listRuns(readerOf(req), req.query),
     );

@@ -4,7 +4,7 @@
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import { userOf } from '../api/user.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { queryValidator } from '../api/query.ts';
 import type { CaseService } from './service.ts';
 import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseTaskBody, CaseViewSchema } from './schemas.ts';
 import type { CaseTaskService } from './tasks.ts';
@@ -16,9 +16,6 @@ import { Page } from '../api/schemas.ts';
 
 const CASE_WRITERS = ['operator', 'integration'] as const;
 const CASE_READERS = ['operator', 'integration', 'builder'] as const;
-
-/** Query strings hold only text: the limit is read from it by an Ajv that converts "50". */
-const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const CaseWithActions = Type.Object(
   {
@@ -64,7 +61,7 @@ export const caseRoutes =
       {
         config: { roles: CASE_READERS },
         schema: { tags, querystring: CaseListQuery, response: { 200: CasePage } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) => cases.listCases(req.query),
     );

@@ -7,7 +7,7 @@ import type { NotificationService } from './service.ts';
 import { MarkAllReadBody, NotificationIdParams, NotificationsQuery, NotificationViewSchema } from './schemas.ts';
 import { Type } from '@sinclair/typebox';
 import { Page } from '../api/schemas.ts';
-import { queryAjv } from '../actions/routes.ts';
+import { queryValidator } from '../api/query.ts';
 import { PEOPLE } from '../api/roles.ts';
 
 export const notificationRoutes =
@@ -19,7 +19,7 @@ export const notificationRoutes =
       {
         config: { roles: PEOPLE },
         schema: { tags, querystring: NotificationsQuery, response: { 200: Page(NotificationViewSchema) } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) =>
         notifications.page(userOf(req), {

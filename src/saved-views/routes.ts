@@ -7,7 +7,7 @@ import { IdParams } from '../api/schemas.ts';
 import { readerOf } from '../api/user.ts';
 import { created, noContent, sendCreated } from '../api/openapi.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
-import { queryAjv } from '../actions/routes.ts';
+import { queryValidator } from '../api/query.ts';
 import type { SavedViewService } from './service.ts';
 import { ViewBody, ViewCountSchema, ViewList, ViewListQuery, ViewPatch, ViewSchema } from './schemas.ts';
 
@@ -29,7 +29,7 @@ export const savedViewRoutes =
       {
         config,
         schema: { tags, querystring: ViewListQuery, response: { 200: ViewList } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) => views.list(readerOf(req), { screen: req.query.screen, counts: req.query.counts }),
     );

@@ -6,12 +6,12 @@ import { Type, type TObject } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ActionListQuery } from '../actions/schemas.ts';
 import { CaseListQuery } from '../cases/schemas.ts';
-import { NotFoundError, Problems } from '../errors.ts';
-import type { ActionFilter, CaseFilter, Store } from '../store/types.ts';
+import { Problems } from '../errors.ts';
+import type { CaseFilter, Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import { VIEW_LIMITS, type Screen, type ViewCount } from './schemas.ts';
 import type { Clock } from '../clock.ts';
-import { dueFilter } from '../tasks/due.ts';
+import { UnknownName, workFilter, type WorkFilter, type WorkQuery } from '../actions/work-filter.ts';
 
 /** Paging is where a reader is, not what they look at: a view opens at the newest. */
 const PAGING = ['before', 'limit'];
@@ -74,13 +74,7 @@ export class Screens {
 
   /** The checks a list route makes beyond its schema: an action type or connector the work list is filtered by must exist. */
   async checkNames(screen: Screen, params: Params): Promise<void> {
-    if (screen !== 'work') return;
-    dueFilter(params, this.d.clock.now(), 'query.');
-    const p = new Problems();
-    for (const k of ['actionType', 'connector'] as const)
-      if (typeof params[k] === 'string' && !(await this.exists(k, params[k])))
-        p.add(`query.${k}`, `no ${k === 'actionType' ? 'action type' : 'connector'} ${JSON.stringify(params[k])} exists`);
-    p.throwIfAny();
+    if (screen === 'work') await this.actionFilter(params, undefined, () => this.d.registry.refresh());
   }
 
   /**
@@ -106,41 +100,25 @@ export class Screens {
           ? await this.d.store.countActionsUpTo(await this.actionFilter(params, viewer, refresh), upTo)
           : await this.d.store.countCasesUpTo(await this.caseFilter(params), upTo);
     } catch (e) {
+      if (e instanceof UnknownName) {
+        const m = e.missing[0]!;
+        return { value: 0, more: false, note: `the ${m.what} ${JSON.stringify(m.ref)} no longer exists` };
+      }
       if (e instanceof Gone) return { value: 0, more: false, note: e.message };
       throw e;
     }
     return { value: Math.min(n, VIEW_LIMITS.countUpTo), more: n > VIEW_LIMITS.countUpTo };
   }
 
-  private async exists(kind: 'actionType' | 'connector', ref: string): Promise<boolean> {
-    try {
-      await (kind === 'actionType' ? this.d.registry.actionType(ref) : this.d.registry.connector(ref));
-      return true;
-    } catch (e) {
-      if (e instanceof NotFoundError) return false;
-      throw e;
-    }
-  }
-
-  private async actionFilter(q: Params, viewer: string, refresh: () => Promise<unknown>): Promise<Omit<ActionFilter, 'limit' | 'before'>> {
-    const f: Omit<ActionFilter, 'limit' | 'before'> = dueFilter(q, this.d.clock.now(), 'query.');
-    for (const k of ['state', 'phase', 'reason', 'resolution', 'caseId', 'queue', 'externalReference', 'escalated'] as const)
-      if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
-    // As GET /v1/actions reads it: `me` is the user who looks, so a shared "Mine" is everyone's own.
-    if (typeof q.assignee === 'string') f.assignee = q.assignee === 'me' ? viewer : q.assignee;
-    if (q.unassigned === true) f.unassigned = true;
-    if (typeof q.actionType === 'string') {
-      if (!(await this.exists('actionType', q.actionType)))
-        throw new Gone(`the action type ${JSON.stringify(q.actionType)} no longer exists`);
-      f.actionTypeId = (await this.d.registry.actionType(q.actionType)).compiled.id;
-    }
-    if (typeof q.connector === 'string') {
-      if (!(await this.exists('connector', q.connector))) throw new Gone(`the connector ${JSON.stringify(q.connector)} no longer exists`);
-      const c = await this.d.registry.connector(q.connector);
-      await refresh();
-      f.actionTypeIds = this.d.registry.actionTypeIdsOf(c.id);
-    }
-    return f;
+  /** The work list's filter (work-filter.ts) as GET /v1/actions reads it: `me` is the user who looks, so a shared "Mine" is everyone's own. */
+  private actionFilter(q: Params, viewer: string | undefined, refresh: () => Promise<unknown>): Promise<WorkFilter> {
+    return workFilter(q as WorkQuery, {
+      registry: this.d.registry,
+      now: this.d.clock.now(),
+      ...(viewer !== undefined ? { viewer } : {}),
+      refresh,
+      prefix: 'query.',
+    });
   }
 
   private async caseFilter(q: Params): Promise<Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>> {

@@ -5,74 +5,20 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Callout } from '../callout.ts';
-import { Problems } from '../errors.ts';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import type { ActionFilter } from '../store/types.ts';
 import { userOf } from '../api/user.ts';
+import { queryValidator } from '../api/query.ts';
 import { PEOPLE } from '../api/roles.ts';
-import { checkDueBefore } from '../tasks/due.ts';
+import { ActionListQuery } from '../actions/schemas.ts';
+import type { WorkQuery } from '../actions/work-filter.ts';
 
-export const CountsQuery = Type.Object(
-  {
-    actionType: Type.Optional(Type.String({ maxLength: 200 })),
-    connector: Type.Optional(Type.String({ maxLength: 200 })),
-    q: Type.Optional(
-      Type.String({ maxLength: 200, description: "text in the input JSON, the external reference, or its case's title or data (a scan)" }),
-    ),
-    caseId: Type.Optional(Type.String({ maxLength: 200 })),
-    queue: Type.Optional(Type.String({ maxLength: 200 })),
-    assignee: Type.Optional(Type.String({ maxLength: 200, description: '"me": the user the caller acts as' })),
-    unassigned: Type.Optional(Type.String({ description: 'true: only actions nobody is assigned to' })),
-    externalReference: Type.Optional(Type.String({ maxLength: 500 })),
-    escalated: Type.Optional(Type.String()),
-    due: Type.Optional(Type.String({ description: 'overdue: only To Do and In Progress actions whose dueAt has passed' })),
-    dueBefore: Type.Optional(
-      Type.String({ maxLength: 64, description: 'only actions whose `dueAt` is before this date-time with a time zone, as on the list' }),
-    ),
-  },
-  { additionalProperties: false },
-);
+/** The list's filters but the state words (each count is one): its schema, so both read them alike. */
+export const CountsQuery = Type.Omit(ActionListQuery, ['state', 'phase', 'reason', 'resolution', 'before', 'limit'], {
+  additionalProperties: false,
+});
 
 type Filter = Omit<ActionFilter, 'limit' | 'before' | 'state' | 'phase' | 'reason' | 'resolution'>;
-
-async function filterOf(callout: Callout, q: Record<string, string | undefined>): Promise<Filter> {
-  const p = new Problems();
-  const f: Filter = {};
-  if (q.actionType !== undefined) {
-    const t = await callout.registry.actionType(q.actionType).catch(() => undefined);
-    if (!t) p.add('actionType', `no action type ${JSON.stringify(q.actionType)} exists`);
-    else f.actionTypeId = t.compiled.id;
-  }
-  if (q.connector !== undefined) {
-    const c = await callout.registry.connector(q.connector).catch(() => undefined);
-    if (!c) p.add('connector', `no connector ${JSON.stringify(q.connector)} exists`);
-    else {
-      await callout.registry.refresh();
-      f.actionTypeIds = callout.registry.actionTypeIdsOf(c.id);
-    }
-  }
-  if (q.q !== undefined && q.q.trim() !== '') Object.assign(f, await callout.actions.textFilter(q.q.trim()));
-  for (const k of ['caseId', 'queue', 'assignee', 'externalReference'] as const) if (q[k] !== undefined) f[k] = q[k];
-  if (q.unassigned !== undefined) {
-    if (q.unassigned !== 'true' && q.unassigned !== 'false') p.add('unassigned', 'must be true or false');
-    else if (q.unassigned === 'true') f.unassigned = true;
-  }
-  if (q.escalated !== undefined) {
-    if (q.escalated !== 'true' && q.escalated !== 'false') p.add('escalated', 'must be true or false');
-    else f.escalated = q.escalated === 'true';
-  }
-  if (q.due !== undefined) {
-    if (q.due !== 'overdue') p.add('due', 'must be overdue');
-    else f.overdueAt = callout.clock.now();
-  }
-  // As the list reads it: a work list (or saved view) filtered by it counts what it lists.
-  if (q.dueBefore !== undefined) {
-    const at = checkDueBefore(p, q.dueBefore, 'dueBefore');
-    if (at !== undefined) f.dueBefore = at;
-  }
-  p.throwIfAny();
-  return f;
-}
 
 export async function actionCounts(callout: Callout, f: Filter): Promise<Record<string, Record<string, number>>> {
   const count = (extra: Partial<ActionFilter>): Promise<number> => callout.store.countActions({ ...f, ...extra });
@@ -115,11 +61,11 @@ export const countRoutes =
           querystring: CountsQuery,
           response: { 200: CountsAnswer },
         },
+        validatorCompiler: queryValidator,
       },
       async (req) => {
-        const q = req.query as Record<string, string | undefined>;
         // `assignee=me` as in GET /v1/actions: the user the caller acts as.
-        return actionCounts(callout, await filterOf(callout, q.assignee === 'me' ? { ...q, assignee: userOf(req) } : q));
+        return actionCounts(callout, await callout.actions.workFilter(req.query as WorkQuery, userOf(req)));
       },
     );
   };

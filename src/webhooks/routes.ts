@@ -14,13 +14,10 @@ import {
 } from './subscription.ts';
 import { IdParams, Items, NoQuery, Page } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../actions/routes.ts';
-import { Ajv } from 'ajv';
+import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { IfMatchSettingsHeaders, ifMatchSettings, withSettingsTag } from '../api/if-match.ts';
-
-/** A query string holds only text: `limit` is read from it by an Ajv that converts "50" (as the action list does). */
-const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false });
 
 const DeliveryParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200 }),
@@ -100,7 +97,7 @@ export const webhookRoutes =
       {
         config,
         schema: { tags, params: IdParams, querystring: DeliveriesQuery, response: { 200: Page(DeliveryViewSchema) } },
-        validatorCompiler: ({ schema }) => queryAjv.compile(schema),
+        validatorCompiler: queryValidator,
       },
       async (req) => webhooks.deliveryPage(req.params.id, req.query.limit, req.query.before),
     );

@@ -80,9 +80,16 @@ describe.each(stores)('counts per state on %s', (_name, open) => {
   });
 
   it('refuses a bad filter with a problem naming the field', async () => {
-    const r = await h.api('GET', '/v1/actions/counts?actionType=nope&escalated=maybe');
-    expect(r.status).toBe(422);
-    expect(r.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['actionType', 'escalated']);
+    // As the list reads them (one reading of the work filter): a value of the wrong kind first, as the
+    // schema's; then every name that does not exist.
+    for (const path of ['/v1/actions', '/v1/actions/counts']) {
+      const r = await h.api('GET', `${path}?actionType=nope&escalated=maybe`);
+      expect(r.status).toBe(422);
+      expect(r.body.errors.map((e: { field: string }) => e.field)).toEqual(['escalated']);
+      const names = await h.api('GET', `${path}?actionType=nope&connector=gone`);
+      expect(names.status).toBe(422);
+      expect(names.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['actionType', 'connector']);
+    }
     const unknown = await h.api('GET', '/v1/actions/counts?colour=red');
     expect(unknown.status).toBe(422);
     expect(unknown.body.errors[0].field).toBe('colour');
