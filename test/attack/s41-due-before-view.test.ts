@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { hrTask, keyWith, launchBrowser, signedIn, type Browser } from '../ui/browser.ts';
+import { hrTask, launchBrowser, olgaOnHr, signedIn, type Browser } from '../ui/browser.ts';
 
 describe('a saved view of work due before a time, in the browser', () => {
   let h: Harness;
@@ -18,10 +18,7 @@ describe('a saved view of work due before a time, in the browser', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
-    expect((await h.api('POST', '/v1/queues', { name: 'hr', members: ['olga'], allocation: 'none' })).status).toBe(201);
-    olga = await keyWith(h, 'olga-key', ['operator'], 'olga');
-    caseId = (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string;
+    ({ olga, caseId } = await olgaOnHr(h));
   });
   afterAll(async () => {
     await b?.close();

@@ -92,6 +92,19 @@ export async function olgaWithTasks(h: Harness, tasks: number): Promise<string> 
   return key;
 }
 
+/** Olga, an operator and the only member of queue `hr` (no allocation), and a case to add tasks to: her key and the case. */
+export async function olgaOnHr(h: Harness): Promise<{ olga: string; caseId: string }> {
+  for (const [path, body] of [
+    ['/v1/users', { name: 'olga' }],
+    ['/v1/queues', { name: 'hr', members: ['olga'], allocation: 'none' }],
+  ] as const) {
+    const r = await h.api('POST', path, body);
+    if (r.status !== 201) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const olga = await keyWith(h, 'olga-key', ['operator'], 'olga');
+  return { olga, caseId: (await h.api('POST', '/v1/cases', { title: 'Onboarding' })).body.id as string };
+}
+
 /** A task titled `title` on queue `hr` of case `caseId`, due at `dueAt` when given; its id. */
 export async function hrTask(h: Harness, caseId: string, title: string, dueAt?: string): Promise<string> {
   const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'hr', ...(dueAt ? { dueAt } : {}) });
