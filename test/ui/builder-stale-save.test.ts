@@ -64,4 +64,45 @@ describe('a builder saving what someone else changed since it was opened', () =>
     expect((await h.api('GET', s.api)).body.revision).toBe(opened.revision + 3);
     await page.close();
   });
+
+  // A double click, or Enter pressed again, while the save is on its way: one save, not a second with the
+  // revision just replaced (which the server refuses as someone else's, an alarm about nobody). The fields
+  // cannot be changed meanwhile (what was typed would be replaced by what the answer stored).
+  it.each(screens)('the $what screen sends one save while one is on its way, then takes edits again', async (s) => {
+    const page = await signedIn(b, h, key, typeof s.page === 'string' ? s.page : s.page());
+    const before = (await h.api('GET', s.api)).body;
+    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe(before.description);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let saves = 0;
+    // Every save of the screen is a PATCH (the connector's and action type's by id).
+    await page.route(
+      (u) => u.pathname.startsWith('/v1/'),
+      async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        saves++;
+        await gate;
+        await route.continue();
+      },
+    );
+    await page.getByLabel('Description').fill(`held ${s.what}`);
+    const button = page.getByRole('button', { name: s.save, exact: true });
+    await button.click();
+    await expect.poll(() => saves).toBe(1);
+    // Clicked again (past Playwright's wait for an enabled button, as a hand would) and submitted from the keyboard.
+    await button.click({ force: true });
+    await page
+      .locator('form:has(#' + (await page.getByLabel('Description').getAttribute('id')) + ')')
+      .evaluate((f: HTMLFormElement) => f.requestSubmit());
+    expect(await page.getByLabel('Description').isDisabled()).toBe(true);
+    open();
+    await page.getByRole('status').filter({ hasText: s.saved }).waitFor();
+    await expect.poll(() => page.getByLabel('Description').isEnabled()).toBe(true);
+    // The focus is where it was before the fields were disabled.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? null)).toBe(s.save);
+    expect(saves).toBe(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect((await h.api('GET', s.api)).body).toMatchObject({ description: `held ${s.what}`, revision: before.revision + 1 });
+    await page.close();
+  });
 });

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, RetryFields, useData, useFormState, useSaving } from '../components.tsx';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
 import { CurlImport } from './action-type-curl.tsx';
@@ -86,20 +86,23 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     return () => clearTimeout(timer);
   }, [templatesKey]);
 
-  const save = async (e: Event): Promise<void> => {
+  const [saving, whileSaving] = useSaving();
+  const save = (e: Event): Promise<void> => {
     e.preventDefault();
-    try {
-      const r = isNew
-        ? await api<ActionType>('POST', '/v1/action-types', bodyOf(f))
-        : await patchAt<ActionType>(`/v1/action-types/${t!.id}`, bodyOf(f, t), t!.revision);
-      setError(null);
-      setSaved(`Saved ${r.name}.`);
-      if (isNew) navigate(`/ui/action-types/${r.id}`, true);
-      else loaded.setData(r);
-    } catch (err) {
-      setError(err);
-      setSaved('');
-    }
+    return whileSaving(async () => {
+      try {
+        const r = isNew
+          ? await api<ActionType>('POST', '/v1/action-types', bodyOf(f))
+          : await patchAt<ActionType>(`/v1/action-types/${t!.id}`, bodyOf(f, t), t!.revision);
+        setError(null);
+        setSaved(`Saved ${r.name}.`);
+        if (isNew) navigate(`/ui/action-types/${r.id}`, true);
+        else loaded.setData(r);
+      } catch (err) {
+        setError(err);
+        setSaved('');
+      }
+    });
   };
   const declare = (name: string, patch: Partial<Form['declared'][string]>): void =>
     set({ declared: { ...f.declared, [name]: { type: 'string', required: true, default: '', ...f.declared[name], ...patch } } });
@@ -119,92 +122,94 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
       <h1 tabIndex={-1}>{isNew ? 'New action type' : t ? `Action type ${t.name}` : 'Action type'}</h1>
       <div class="split">
         <form onSubmit={save} class="form">
-          <Field label="Name" id="t-name">
-            <input id="t-name" required value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
-          </Field>
-          <Field label="Description" id="t-description">
-            <input id="t-description" value={f.description} onInput={(e) => set({ description: e.currentTarget.value })} />
-          </Field>
-          <Field label="Connector" id="t-connector">
-            <select id="t-connector" value={f.connector} onChange={(e) => set({ connector: e.currentTarget.value })}>
-              {connectors.data?.items.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <CurlImport form={f} connectors={connectors.data?.items ?? []} onImport={setF} />
-          <div class="row">
-            <Field label="Method" id="t-method">
-              <select id="t-method" value={f.method} onChange={(e) => set({ method: e.currentTarget.value })}>
-                {['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => (
-                  <option key={m}>{m}</option>
+          <fieldset class="form-fields" disabled={saving}>
+            <Field label="Name" id="t-name">
+              <input id="t-name" required value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+            </Field>
+            <Field label="Description" id="t-description">
+              <input id="t-description" value={f.description} onInput={(e) => set({ description: e.currentTarget.value })} />
+            </Field>
+            <Field label="Connector" id="t-connector">
+              <select id="t-connector" value={f.connector} onChange={(e) => set({ connector: e.currentTarget.value })}>
+                {connectors.data?.items.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
                 ))}
               </select>
             </Field>
-            <Field label="Path template" id="t-path">
-              <input id="t-path" value={f.path} onInput={(e) => set({ path: e.currentTarget.value })} />
-            </Field>
-          </div>
-          <Field label="Header templates (one per line, Name: value)" id="t-headers">
-            <textarea id="t-headers" rows={2} value={f.headers} onInput={(e) => set({ headers: e.currentTarget.value })} />
-          </Field>
-          <Field label="Body format" id="t-format">
-            <select id="t-format" value={f.bodyFormat} onChange={(e) => set({ bodyFormat: e.currentTarget.value })}>
-              <option value="json">JSON</option>
-              <option value="form">form (one key: value per line)</option>
-              <option value="none">none</option>
-            </select>
-          </Field>
-          {f.bodyFormat !== 'none' && (
-            <Field
-              label="Body template"
-              id="t-body"
-              hint="Tokens look like {{ Name }}; a string that is exactly one token takes the field's typed value."
-            >
-              <textarea
-                id="t-body"
-                class="code"
-                rows={6}
-                spellcheck={false}
-                value={f.template}
-                onInput={(e) => set({ template: e.currentTarget.value })}
-                aria-describedby="t-body-hint"
-              />
-            </Field>
-          )}
-          <fieldset>
-            <legend>Completion and retries</legend>
+            <CurlImport form={f} connectors={connectors.data?.items ?? []} onImport={setF} />
             <div class="row">
-              <Field label="Completion mode" id="t-mode">
-                <select id="t-mode" value={f.mode} onChange={(e) => set({ mode: e.currentTarget.value })}>
-                  <option value="response">response</option>
-                  <option value="callback">callback</option>
+              <Field label="Method" id="t-method">
+                <select id="t-method" value={f.method} onChange={(e) => set({ method: e.currentTarget.value })}>
+                  {['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => (
+                    <option key={m}>{m}</option>
+                  ))}
                 </select>
               </Field>
-              <Field label="Completion timeout" id="t-timeout">
-                <input id="t-timeout" placeholder="e.g. 5m" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
+              <Field label="Path template" id="t-path">
+                <input id="t-path" value={f.path} onInput={(e) => set({ path: e.currentTarget.value })} />
               </Field>
             </div>
-            <RetryFields prefix="t" value={f} onChange={set} error={error} />
-            <Field label="Queue for To Do" id="t-queue">
-              <input id="t-queue" value={f.queue} onInput={(e) => set({ queue: e.currentTarget.value })} />
+            <Field label="Header templates (one per line, Name: value)" id="t-headers">
+              <textarea id="t-headers" rows={2} value={f.headers} onInput={(e) => set({ headers: e.currentTarget.value })} />
             </Field>
-          </fieldset>
-          <fieldset>
-            <legend>Response mapping (JSONata)</legend>
-            {(['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).map((k) => (
-              <Field key={k} label={k} id={`t-${k}`}>
-                <input id={`t-${k}`} class="code" value={f[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
+            <Field label="Body format" id="t-format">
+              <select id="t-format" value={f.bodyFormat} onChange={(e) => set({ bodyFormat: e.currentTarget.value })}>
+                <option value="json">JSON</option>
+                <option value="form">form (one key: value per line)</option>
+                <option value="none">none</option>
+              </select>
+            </Field>
+            {f.bodyFormat !== 'none' && (
+              <Field
+                label="Body template"
+                id="t-body"
+                hint="Tokens look like {{ Name }}; a string that is exactly one token takes the field's typed value."
+              >
+                <textarea
+                  id="t-body"
+                  class="code"
+                  rows={6}
+                  spellcheck={false}
+                  value={f.template}
+                  onInput={(e) => set({ template: e.currentTarget.value })}
+                  aria-describedby="t-body-hint"
+                />
               </Field>
-            ))}
+            )}
+            <fieldset>
+              <legend>Completion and retries</legend>
+              <div class="row">
+                <Field label="Completion mode" id="t-mode">
+                  <select id="t-mode" value={f.mode} onChange={(e) => set({ mode: e.currentTarget.value })}>
+                    <option value="response">response</option>
+                    <option value="callback">callback</option>
+                  </select>
+                </Field>
+                <Field label="Completion timeout" id="t-timeout">
+                  <input id="t-timeout" placeholder="e.g. 5m" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
+                </Field>
+              </div>
+              <RetryFields prefix="t" value={f} onChange={set} error={error} />
+              <Field label="Queue for To Do" id="t-queue">
+                <input id="t-queue" value={f.queue} onInput={(e) => set({ queue: e.currentTarget.value })} />
+              </Field>
+            </fieldset>
+            <fieldset>
+              <legend>Response mapping (JSONata)</legend>
+              {(['successWhen', 'output', 'externalReference', 'rejectedReason'] as const).map((k) => (
+                <Field key={k} label={k} id={`t-${k}`}>
+                  <input id={`t-${k}`} class="code" value={f[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
+                </Field>
+              ))}
+            </fieldset>
+            <p class="buttons">
+              <button type="submit">{isNew ? 'Create action type' : 'Save'}</button>
+            </p>
+            {saved && <p role="status">{saved}</p>}
+            <ErrorBox error={error} />
           </fieldset>
-          <p class="buttons">
-            <button type="submit">{isNew ? 'Create action type' : 'Save'}</button>
-          </p>
-          {saved && <p role="status">{saved}</p>}
-          <ErrorBox error={error} />
         </form>
         <aside aria-label="Parsed fields">
           <h2>Fields</h2>

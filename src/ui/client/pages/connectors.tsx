@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, patchAt } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState, useSaving } from '../components.tsx';
 import { durationText } from '../duration.ts';
 import { ConnectorHealth } from './connector-health.tsx';
 
@@ -160,20 +160,23 @@ export function ConnectorPage({ id }: { id: string }) {
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const spec = AUTH[f.authType] ?? AUTH.none!;
 
-  const save = async (e: Event): Promise<void> => {
+  const [saving, whileSaving] = useSaving();
+  const save = (e: Event): Promise<void> => {
     e.preventDefault();
-    try {
-      const r = isNew
-        ? await api<Connector>('POST', '/v1/connectors', bodyOf(f, undefined))
-        : await patchAt<Connector>(`/v1/connectors/${c!.id}`, bodyOf(f, c), c!.revision);
-      setError(null);
-      setSaved(`Saved ${r.name}.`);
-      if (isNew) navigate(`/ui/connectors/${r.id}`, true);
-      else loaded.setData(r);
-    } catch (err) {
-      setError(err);
-      setSaved('');
-    }
+    return whileSaving(async () => {
+      try {
+        const r = isNew
+          ? await api<Connector>('POST', '/v1/connectors', bodyOf(f, undefined))
+          : await patchAt<Connector>(`/v1/connectors/${c!.id}`, bodyOf(f, c), c!.revision);
+        setError(null);
+        setSaved(`Saved ${r.name}.`);
+        if (isNew) navigate(`/ui/connectors/${r.id}`, true);
+        else loaded.setData(r);
+      } catch (err) {
+        setError(err);
+        setSaved('');
+      }
+    });
   };
   const testConnection = async (): Promise<void> => {
     try {
@@ -206,95 +209,102 @@ export function ConnectorPage({ id }: { id: string }) {
       {c && <ConnectorHealth id={c.id} name={c.name} />}
       <h2>Settings</h2>
       <form onSubmit={save} class="form">
-        <Field label="Name" id="c-name">
-          <input id="c-name" required value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
-        </Field>
-        <Field label="Description" id="c-description">
-          <input id="c-description" value={f.description} onInput={(e) => set({ description: e.currentTarget.value })} />
-        </Field>
-        <Field label="Base URL" id="c-base">
-          <input id="c-base" required value={f.baseUrl} onInput={(e) => set({ baseUrl: e.currentTarget.value })} />
-        </Field>
-        <Field label="Authentication" id="c-auth">
-          <select id="c-auth" value={f.authType} onChange={(e) => set({ authType: e.currentTarget.value })}>
-            {Object.keys(AUTH).map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Field>
-        {spec.plain.map((k) => (
-          <Field key={k} label={k} id={`c-auth-${k}`}>
-            <input id={`c-auth-${k}`} value={f.auth[k] ?? ''} onInput={(e) => set({ auth: { ...f.auth, [k]: e.currentTarget.value } })} />
+        <fieldset class="form-fields" disabled={saving}>
+          <Field label="Name" id="c-name">
+            <input id="c-name" required value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
           </Field>
-        ))}
-        {spec.secret.map((k) => {
-          const isSet = c?.secretsSet.includes(`auth.${k}`) && c.auth.type === f.authType;
-          const props = {
-            id: `c-auth-${k}`,
-            value: f.auth[k] ?? '',
-            autoComplete: 'off',
-            'aria-describedby': `c-auth-${k}-hint`,
-            onInput: (e: Event) => set({ auth: { ...f.auth, [k]: (e.currentTarget as HTMLInputElement).value } }),
-          };
-          return (
-            <Field
-              key={k}
-              label={`${k} (secret)`}
-              id={`c-auth-${k}`}
-              hint={isSet ? 'Set. Write-only: leave empty to keep it.' : 'Write-only: never shown again.'}
-            >
-              {k === 'headers' ? <textarea rows={2} placeholder="X-Api-Key: …" {...props} /> : <input type="password" {...props} />}
+          <Field label="Description" id="c-description">
+            <input id="c-description" value={f.description} onInput={(e) => set({ description: e.currentTarget.value })} />
+          </Field>
+          <Field label="Base URL" id="c-base">
+            <input id="c-base" required value={f.baseUrl} onInput={(e) => set({ baseUrl: e.currentTarget.value })} />
+          </Field>
+          <Field label="Authentication" id="c-auth">
+            <select id="c-auth" value={f.authType} onChange={(e) => set({ authType: e.currentTarget.value })}>
+              {Object.keys(AUTH).map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {spec.plain.map((k) => (
+            <Field key={k} label={k} id={`c-auth-${k}`}>
+              <input id={`c-auth-${k}`} value={f.auth[k] ?? ''} onInput={(e) => set({ auth: { ...f.auth, [k]: e.currentTarget.value } })} />
             </Field>
-          );
-        })}
-        <Field label="Default headers (one per line, Name: value)" id="c-headers">
-          <textarea id="c-headers" rows={2} value={f.headers} onInput={(e) => set({ headers: e.currentTarget.value })} />
-        </Field>
-        <fieldset>
-          <legend>Rate limits</legend>
-          {f.rateLimits.map((r, i) => (
-            <div class="row" key={i}>
-              <Field label="Calls" id={`c-rl-${i}-limit`}>
-                <input
-                  id={`c-rl-${i}-limit`}
-                  inputMode="numeric"
-                  value={r.limit}
-                  onInput={(e) => set({ rateLimits: f.rateLimits.map((x, j) => (j === i ? { ...x, limit: e.currentTarget.value } : x)) })}
-                />
-              </Field>
-              <Field label="per" id={`c-rl-${i}-per`}>
-                <input
-                  id={`c-rl-${i}-per`}
-                  value={r.per}
-                  onInput={(e) => set({ rateLimits: f.rateLimits.map((x, j) => (j === i ? { ...x, per: e.currentTarget.value } : x)) })}
-                />
-              </Field>
-              <button type="button" class="link" onClick={() => set({ rateLimits: f.rateLimits.filter((_, j) => j !== i) })}>
-                Remove
-              </button>
-            </div>
           ))}
-          <button type="button" onClick={() => set({ rateLimits: [...f.rateLimits, { limit: '100', per: '1m' }] })}>
-            Add a rate limit
-          </button>
-        </fieldset>
-        <Field label="Most attempts in flight" id="c-conc">
-          <input id="c-conc" inputMode="numeric" value={f.maxConcurrency} onInput={(e) => set({ maxConcurrency: e.currentTarget.value })} />
-        </Field>
-        <Field label="Attempt timeout" id="c-timeout">
-          <input id="c-timeout" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
-        </Field>
-        <p class="buttons">
-          <button type="submit">{isNew ? 'Create connector' : 'Save'}</button>
-          {c && (
-            <button type="button" onClick={() => void testConnection()}>
-              Test connection
+          {spec.secret.map((k) => {
+            const isSet = c?.secretsSet.includes(`auth.${k}`) && c.auth.type === f.authType;
+            const props = {
+              id: `c-auth-${k}`,
+              value: f.auth[k] ?? '',
+              autoComplete: 'off',
+              'aria-describedby': `c-auth-${k}-hint`,
+              onInput: (e: Event) => set({ auth: { ...f.auth, [k]: (e.currentTarget as HTMLInputElement).value } }),
+            };
+            return (
+              <Field
+                key={k}
+                label={`${k} (secret)`}
+                id={`c-auth-${k}`}
+                hint={isSet ? 'Set. Write-only: leave empty to keep it.' : 'Write-only: never shown again.'}
+              >
+                {k === 'headers' ? <textarea rows={2} placeholder="X-Api-Key: …" {...props} /> : <input type="password" {...props} />}
+              </Field>
+            );
+          })}
+          <Field label="Default headers (one per line, Name: value)" id="c-headers">
+            <textarea id="c-headers" rows={2} value={f.headers} onInput={(e) => set({ headers: e.currentTarget.value })} />
+          </Field>
+          <fieldset>
+            <legend>Rate limits</legend>
+            {f.rateLimits.map((r, i) => (
+              <div class="row" key={i}>
+                <Field label="Calls" id={`c-rl-${i}-limit`}>
+                  <input
+                    id={`c-rl-${i}-limit`}
+                    inputMode="numeric"
+                    value={r.limit}
+                    onInput={(e) => set({ rateLimits: f.rateLimits.map((x, j) => (j === i ? { ...x, limit: e.currentTarget.value } : x)) })}
+                  />
+                </Field>
+                <Field label="per" id={`c-rl-${i}-per`}>
+                  <input
+                    id={`c-rl-${i}-per`}
+                    value={r.per}
+                    onInput={(e) => set({ rateLimits: f.rateLimits.map((x, j) => (j === i ? { ...x, per: e.currentTarget.value } : x)) })}
+                  />
+                </Field>
+                <button type="button" class="link" onClick={() => set({ rateLimits: f.rateLimits.filter((_, j) => j !== i) })}>
+                  Remove
+                </button>
+              </div>
+            ))}
+            <button type="button" onClick={() => set({ rateLimits: [...f.rateLimits, { limit: '100', per: '1m' }] })}>
+              Add a rate limit
             </button>
-          )}
-        </p>
-        {saved && <p role="status">{saved}</p>}
+          </fieldset>
+          <Field label="Most attempts in flight" id="c-conc">
+            <input
+              id="c-conc"
+              inputMode="numeric"
+              value={f.maxConcurrency}
+              onInput={(e) => set({ maxConcurrency: e.currentTarget.value })}
+            />
+          </Field>
+          <Field label="Attempt timeout" id="c-timeout">
+            <input id="c-timeout" value={f.timeout} onInput={(e) => set({ timeout: e.currentTarget.value })} />
+          </Field>
+          <p class="buttons">
+            <button type="submit">{isNew ? 'Create connector' : 'Save'}</button>
+            {c && (
+              <button type="button" onClick={() => void testConnection()}>
+                Test connection
+              </button>
+            )}
+          </p>
+          {saved && <p role="status">{saved}</p>}
+        </fieldset>
       </form>
       <ErrorBox error={error} />
       {test !== null && (

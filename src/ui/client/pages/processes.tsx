@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { ErrorBox, Field, announce, useData, useSaving } from '../components.tsx';
 import { navigate } from '../router.ts';
 
 interface Process {
@@ -78,6 +78,7 @@ export function ProcessPage({ name }: { name: string }) {
   const [steps, setSteps] = useState(EXAMPLE);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
+  const [saving, whileSaving] = useSaving();
   useEffect(() => {
     const p = existing.data;
     if (!p) return;
@@ -87,68 +88,72 @@ export function ProcessPage({ name }: { name: string }) {
   }, [existing.data]);
   const parsed = parseSteps(steps);
   const fieldErrors = error instanceof ApiError ? error.errors : [];
-  const save = async (e: Event): Promise<void> => {
+  const save = (e: Event): Promise<void> => {
     e.preventDefault();
-    if (parsed.error) return;
+    if (parsed.error) return Promise.resolve();
     // An emptied description is sent as null, which clears it (a PATCH keeps what it leaves out).
     const body = { name: pname, description: description || null, steps: parsed.steps };
-    try {
-      const r = isNew
-        ? await api<Process>('POST', '/v1/processes', body)
-        : await patchAt<Process>(`/v1/processes/${encodeURIComponent(name)}`, body, existing.data!.revision);
-      setError(null);
-      // The next save is made on this revision (the page is not read again when the name stays).
-      if (!isNew) existing.setData(r);
-      setSaved(`Saved ${r.name}.`);
-      announce(`Process ${r.name} saved`);
-      navigate(`/ui/processes/${encodeURIComponent(r.name)}`, true);
-    } catch (err) {
-      setSaved('');
-      setError(err);
-    }
+    return whileSaving(async () => {
+      try {
+        const r = isNew
+          ? await api<Process>('POST', '/v1/processes', body)
+          : await patchAt<Process>(`/v1/processes/${encodeURIComponent(name)}`, body, existing.data!.revision);
+        setError(null);
+        // The next save is made on this revision (the page is not read again when the name stays).
+        if (!isNew) existing.setData(r);
+        setSaved(`Saved ${r.name}.`);
+        announce(`Process ${r.name} saved`);
+        navigate(`/ui/processes/${encodeURIComponent(r.name)}`, true);
+      } catch (err) {
+        setSaved('');
+        setError(err);
+      }
+    });
   };
   return (
     <main id="main">
       <h1 tabIndex={-1}>{isNew ? 'New process' : `Process ${name}`}</h1>
       <ErrorBox error={existing.error} />
       <form class="form" onSubmit={save}>
-        <Field label="Name" id="p-name">
-          <input id="p-name" required maxLength={100} value={pname} onInput={(e) => setPname(e.currentTarget.value)} />
-        </Field>
-        <Field label="Description" id="p-description">
-          <input id="p-description" maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </Field>
-        <Field
-          label="Steps (JSON)"
-          id="p-steps"
-          hint="An array of steps: manual (name; queue, else the case’s queue), external (name, actionType, input as JSONata over { case, steps }) or map (name, expression)."
-        >
-          <textarea
+        <fieldset class="form-fields" disabled={saving}>
+          <Field label="Name" id="p-name">
+            <input id="p-name" required maxLength={100} value={pname} onInput={(e) => setPname(e.currentTarget.value)} />
+          </Field>
+          <Field label="Description" id="p-description">
+            <input id="p-description" maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+          </Field>
+          <Field
+            label="Steps (JSON)"
             id="p-steps"
-            rows={14}
-            spellcheck={false}
-            class="code"
-            aria-describedby="p-steps-hint p-steps-check"
-            aria-invalid={parsed.error || fieldErrors.length ? 'true' : undefined}
-            value={steps}
-            onInput={(e) => setSteps(e.currentTarget.value)}
-          />
-        </Field>
-        <p id="p-steps-check" class={parsed.error ? 'field-error' : 'hint'} data-testid="steps-check">
-          {parsed.error ? `Not JSON yet: ${parsed.error}` : `${(parsed.steps as unknown[]).length} steps`}
-        </p>
-        {fieldErrors.length > 0 && (
-          <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
-            {fieldErrors.map((x, i) => (
-              <li key={i}>
-                <code>{x.field || '(process)'}</code> {x.message}
-              </li>
-            ))}
-          </ul>
-        )}
-        <button type="submit" disabled={!!parsed.error}>
-          {isNew ? 'Create process' : 'Save process'}
-        </button>
+            hint="An array of steps: manual (name; queue, else the case’s queue), external (name, actionType, input as JSONata over { case, steps }) or map (name, expression)."
+          >
+            <textarea
+              id="p-steps"
+              rows={14}
+              spellcheck={false}
+              class="code"
+              aria-describedby="p-steps-hint p-steps-check"
+              aria-invalid={parsed.error || fieldErrors.length ? 'true' : undefined}
+              value={steps}
+              onInput={(e) => setSteps(e.currentTarget.value)}
+            />
+          </Field>
+          <p id="p-steps-check" class={parsed.error ? 'field-error' : 'hint'} data-testid="steps-check">
+            {parsed.error ? `Not JSON yet: ${parsed.error}` : `${(parsed.steps as unknown[]).length} steps`}
+          </p>
+          {fieldErrors.length > 0 && (
+            <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
+              {fieldErrors.map((x, i) => (
+                <li key={i}>
+                  <code>{x.field || '(process)'}</code> {x.message}
+                </li>
+              ))}
+            </ul>
+          )}
+          <button type="submit" disabled={!!parsed.error}>
+            {isNew ? 'Create process' : 'Save process'}
+          </button>
+        </fieldset>
       </form>
       {saved && <p role="status">{saved}</p>}
       {error && !(error instanceof ApiError && error.errors.length) ? <ErrorBox error={error} /> : null}

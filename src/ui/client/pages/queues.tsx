@@ -4,7 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState, useSaving } from '../components.tsx';
 import {
   ALLOCATIONS,
   INTEGRATION_ACTIONS,
@@ -124,133 +124,138 @@ function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSave
   const connector = find(refs.connectors, f.connector);
   const offered = (refs.actionTypes ?? []).filter((t) => connector !== undefined && t.connector === connector.id);
 
-  const save = async (e: Event): Promise<void> => {
+  const [saving, whileSaving] = useSaving();
+  const save = (e: Event): Promise<void> => {
     e.preventDefault();
-    try {
-      const r = isNew
-        ? await api<Queue>('POST', '/v1/queues', bodyOf(f, true))
-        : await patchAt<Queue>(`/v1/queues/${encodeURIComponent(queue.name)}`, bodyOf(f, false), queue.revision);
-      setError(null);
-      setSaved(isNew ? `Created ${r.name}.` : `Saved ${r.name}.`);
-      if (isNew) setCreated((n) => n + 1);
-      onSaved(r);
-    } catch (err) {
-      setError(err);
-      setSaved('');
-    }
+    return whileSaving(async () => {
+      try {
+        const r = isNew
+          ? await api<Queue>('POST', '/v1/queues', bodyOf(f, true))
+          : await patchAt<Queue>(`/v1/queues/${encodeURIComponent(queue.name)}`, bodyOf(f, false), queue.revision);
+        setError(null);
+        setSaved(isNew ? `Created ${r.name}.` : `Saved ${r.name}.`);
+        if (isNew) setCreated((n) => n + 1);
+        onSaved(r);
+      } catch (err) {
+        setError(err);
+        setSaved('');
+      }
+    });
   };
 
   return (
     <>
       <form class="form" onSubmit={save} aria-label={isNew ? 'New queue' : `Queue ${queue.name}`}>
-        {isNew && (
-          <Field label="Name" id="q-name">
-            <input
-              id="q-name"
-              required
-              maxLength={100}
-              aria-invalid={invalid('name')}
-              value={f.name}
-              onInput={(e) => set({ name: e.currentTarget.value })}
+        <fieldset class="form-fields" disabled={saving}>
+          {isNew && (
+            <Field label="Name" id="q-name">
+              <input
+                id="q-name"
+                required
+                maxLength={100}
+                aria-invalid={invalid('name')}
+                value={f.name}
+                onInput={(e) => set({ name: e.currentTarget.value })}
+              />
+            </Field>
+          )}
+          <Field label="Description" id="q-description" hint="At most 2,000 characters; empty for none.">
+            <textarea
+              id="q-description"
+              rows={2}
+              aria-describedby="q-description-hint"
+              aria-invalid={invalid('description')}
+              value={f.description}
+              onInput={(e) => set({ description: e.currentTarget.value })}
             />
           </Field>
-        )}
-        <Field label="Description" id="q-description" hint="At most 2,000 characters; empty for none.">
-          <textarea
-            id="q-description"
-            rows={2}
-            aria-describedby="q-description-hint"
-            aria-invalid={invalid('description')}
-            value={f.description}
-            onInput={(e) => set({ description: e.currentTarget.value })}
-          />
-        </Field>
-        <Field label="Members" id="q-members" hint="User names, separated by commas.">
-          <input
-            id="q-members"
-            aria-describedby="q-members-hint"
-            aria-invalid={invalid('members')}
-            value={f.members}
-            onInput={(e) => set({ members: e.currentTarget.value })}
-          />
-        </Field>
-        <Field label="Allocation" id="q-allocation" hint="Who gets each task that lands on the queue.">
-          <select
-            id="q-allocation"
-            aria-describedby="q-allocation-hint"
-            value={f.allocation}
-            onChange={(e) => set({ allocation: e.currentTarget.value })}
-          >
-            {Object.entries(ALLOCATIONS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <fieldset aria-describedby="q-integration-hint">
-          <legend>Integration with an external provider</legend>
-          <p id="q-integration-hint" class="hint">
-            An integrated queue hands its tasks to a provider: these action types, on the provider's connector, send it each new assignment,
-            update note, closure and declined solution.
-          </p>
-          <Field label="Connector" id="q-connector" hint="The provider's connector; “Not integrated” removes the integration.">
+          <Field label="Members" id="q-members" hint="User names, separated by commas.">
+            <input
+              id="q-members"
+              aria-describedby="q-members-hint"
+              aria-invalid={invalid('members')}
+              value={f.members}
+              onInput={(e) => set({ members: e.currentTarget.value })}
+            />
+          </Field>
+          <Field label="Allocation" id="q-allocation" hint="Who gets each task that lands on the queue.">
             <select
-              id="q-connector"
-              aria-describedby="q-connector-hint"
-              aria-invalid={invalid('integration.connector')}
-              value={connector?.id ?? f.connector}
-              onChange={(e) => setF(withConnector(f, e.currentTarget.value, refs.actionTypes))}
+              id="q-allocation"
+              aria-describedby="q-allocation-hint"
+              value={f.allocation}
+              onChange={(e) => set({ allocation: e.currentTarget.value })}
             >
-              <option value="">Not integrated</option>
-              {f.connector && !connector && <option value={f.connector}>{f.connector} (not found)</option>}
-              {refs.connectors?.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
+              {Object.entries(ALLOCATIONS).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
                 </option>
               ))}
             </select>
           </Field>
-          {f.connector && connector && offered.length === 0 && (
-            <p class="hint">
-              {connector.name} has no action types yet: <a href="/ui/action-types/new">create one</a>.
+          <fieldset aria-describedby="q-integration-hint">
+            <legend>Integration with an external provider</legend>
+            <p id="q-integration-hint" class="hint">
+              An integrated queue hands its tasks to a provider: these action types, on the provider's connector, send it each new
+              assignment, update note, closure and declined solution.
             </p>
-          )}
-          {f.connector &&
-            INTEGRATION_ACTIONS.map(({ key, label, hint }) => {
-              const id = `q-${key}`;
-              const ref = f.actions[key];
-              const t = find(refs.actionTypes, ref);
-              return (
-                <Field key={key} label={label} id={id} hint={hint}>
-                  <select
-                    id={id}
-                    required={key === 'onAssign'}
-                    aria-describedby={`${id}-hint`}
-                    aria-invalid={invalid(`integration.${key}`)}
-                    value={t?.id ?? ref}
-                    onChange={(e) => set({ actions: { ...f.actions, [key]: e.currentTarget.value } })}
-                  >
-                    <option value="">{key === 'onAssign' ? 'Choose an action type' : 'None'}</option>
-                    {ref && !offered.some((x) => x.id === t?.id) && (
-                      <option value={t?.id ?? ref}>
-                        {t ? `${t.name} (on connector ${nameOf(refs.connectors, t.connector ?? '')})` : `${ref} (not found)`}
-                      </option>
-                    )}
-                    {offered.map((x) => (
-                      <option key={x.id} value={x.id}>
-                        {x.name}
-                      </option>
-                    ))}
-                  </select>
-                </Field>
-              );
-            })}
+            <Field label="Connector" id="q-connector" hint="The provider's connector; “Not integrated” removes the integration.">
+              <select
+                id="q-connector"
+                aria-describedby="q-connector-hint"
+                aria-invalid={invalid('integration.connector')}
+                value={connector?.id ?? f.connector}
+                onChange={(e) => setF(withConnector(f, e.currentTarget.value, refs.actionTypes))}
+              >
+                <option value="">Not integrated</option>
+                {f.connector && !connector && <option value={f.connector}>{f.connector} (not found)</option>}
+                {refs.connectors?.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            {f.connector && connector && offered.length === 0 && (
+              <p class="hint">
+                {connector.name} has no action types yet: <a href="/ui/action-types/new">create one</a>.
+              </p>
+            )}
+            {f.connector &&
+              INTEGRATION_ACTIONS.map(({ key, label, hint }) => {
+                const id = `q-${key}`;
+                const ref = f.actions[key];
+                const t = find(refs.actionTypes, ref);
+                return (
+                  <Field key={key} label={label} id={id} hint={hint}>
+                    <select
+                      id={id}
+                      required={key === 'onAssign'}
+                      aria-describedby={`${id}-hint`}
+                      aria-invalid={invalid(`integration.${key}`)}
+                      value={t?.id ?? ref}
+                      onChange={(e) => set({ actions: { ...f.actions, [key]: e.currentTarget.value } })}
+                    >
+                      <option value="">{key === 'onAssign' ? 'Choose an action type' : 'None'}</option>
+                      {ref && !offered.some((x) => x.id === t?.id) && (
+                        <option value={t?.id ?? ref}>
+                          {t ? `${t.name} (on connector ${nameOf(refs.connectors, t.connector ?? '')})` : `${ref} (not found)`}
+                        </option>
+                      )}
+                      {offered.map((x) => (
+                        <option key={x.id} value={x.id}>
+                          {x.name}
+                        </option>
+                      ))}
+                    </select>
+                  </Field>
+                );
+              })}
+          </fieldset>
+          <p class="buttons">
+            <button type="submit">{isNew ? 'Create queue' : 'Save'}</button>
+          </p>
+          {saved && <p role="status">{saved}</p>}
         </fieldset>
-        <p class="buttons">
-          <button type="submit">{isNew ? 'Create queue' : 'Save'}</button>
-        </p>
-        {saved && <p role="status">{saved}</p>}
       </form>
       <ErrorBox error={error} />
     </>
