@@ -1,7 +1,8 @@
 // An operator's due time on a To Do or In Progress work item: a date-time read and written in the
 // zone the person has chosen to see times in (not the browser's), set or cleared with one request.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { useFormState } from '../components.tsx';
 import type { ActionView } from '../api.ts';
 import { useTimeZone } from '../time-zone.ts';
 import { fromLocalInput, toLocalInput } from '../times.ts';
@@ -9,10 +10,9 @@ import { fromLocalInput, toLocalInput } from '../times.ts';
 export function DueForm({ a, id, act }: { a: ActionView; id: string; act: (body: { dueAt: string | null }, said: string) => void }) {
   const zone = useTimeZone();
   const shown = a.dueAt ? toLocalInput(new Date(a.dueAt), zone) : '';
-  const [value, setValue] = useState(shown);
+  // The item's time changed (here or elsewhere), or the zone did: the field shows it anew, in that render.
+  const [value, setValue] = useFormState(shown, () => shown);
   const [problem, setProblem] = useState<string | null>(null);
-  // The item's time changed (here or elsewhere), or the zone did: the field shows it anew.
-  useEffect(() => setValue(shown), [shown]);
   return (
     <form
       class="inline due-form"

@@ -18,6 +18,7 @@ import {
   announce,
   stateText,
   useData,
+  useFormState,
   whyLine,
 } from '../components.tsx';
 import { onChangesEvery, subscribe } from '../live.ts';
@@ -188,8 +189,8 @@ function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
 }
 
 function FilterBar({ f }: { f: Filters }) {
-  const [text, setText] = useState(queryText(f));
-  useEffect(() => setText(queryText(f)), [queryText(f)]);
+  // Another filter in the address (a saved view opened, Back): the box shows its words in that same render.
+  const [text, setText] = useFormState(queryText(f), () => queryText(f));
   const submit = (e: Event): void => {
     e.preventDefault();
     const r = parseQuery(text);
