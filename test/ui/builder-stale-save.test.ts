@@ -105,4 +105,51 @@ describe('a builder saving what someone else changed since it was opened', () =>
     expect((await h.api('GET', s.api)).body).toMatchObject({ description: `held ${s.what}`, revision: before.revision + 1 });
     await page.close();
   });
+
+  // The same for the forms that create: a second click while the first is on its way made a second key
+  // (two secrets, one never seen again), or was refused as a name already taken.
+  const creators = [
+    { what: 'API key', page: '/ui/api-keys', post: '/v1/api-keys', field: '#k-name', value: 'twice-clicked', button: 'Create key' },
+    { what: 'user', page: '/ui/users', post: '/v1/users', field: '#u-name', value: 'nora', button: 'Create user' },
+    {
+      what: 'webhook',
+      page: '/ui/webhooks',
+      post: '/v1/webhooks',
+      field: '#w-url',
+      value: 'http://127.0.0.1:9/twice',
+      button: 'Create webhook',
+    },
+  ];
+  it.each(creators)('the $what form creates one while one is on its way', async (c) => {
+    const admin = await keyWith(h, `ada-${c.what.replace(/\W/g, '')}`, ['admin']);
+    const page = await signedIn(b, h, admin, c.page);
+    if (c.what === 'webhook') await page.locator('#w-events').fill('case.created');
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let posts = 0;
+    await page.route(
+      (u) => u.pathname === c.post,
+      async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        posts++;
+        await gate;
+        await route.continue();
+      },
+    );
+    await page.locator(c.field).fill(c.value);
+    const button = page.getByRole('button', { name: c.button, exact: true });
+    await button.click();
+    await expect.poll(() => posts).toBe(1);
+    await button.click({ force: true });
+    await page.locator(`form:has(${c.field})`).evaluate((f: HTMLFormElement) => f.requestSubmit());
+    expect(await page.locator(c.field).isDisabled()).toBe(true);
+    open();
+    await expect.poll(() => page.locator(c.field).isEnabled()).toBe(true);
+    expect(posts).toBe(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const listed = (await h.api('GET', c.post)).body as { items?: unknown[] } | unknown[];
+    const items = (Array.isArray(listed) ? listed : (listed.items ?? [])) as Array<Record<string, unknown>>;
+    expect(items.filter((x) => x.name === c.value || x.url === c.value)).toHaveLength(1);
+    await page.close();
+  });
 });

@@ -326,35 +326,6 @@ export function useData<T>(
 }
 
 /**
- * A builder form's save while it is on its way: one at a time, its fields disabled meanwhile (wrap them in
- * `<fieldset class="form-fields" disabled={saving}>`). A second click sent the revision just saved again,
- * which the server refuses as someone else's save; text typed before the answer came was replaced by what
- * the answer stored. The control that had the focus gets it back once the fields are enabled again.
- */
-export function useSaving(): [boolean, (work: () => Promise<void>) => Promise<void>] {
-  const [saving, setSaving] = useState(false);
-  const running = useRef(false);
-  const whileSaving = async (work: () => Promise<void>): Promise<void> => {
-    if (running.current) return;
-    running.current = true;
-    const focused = document.activeElement;
-    setSaving(true);
-    try {
-      await work();
-    } finally {
-      running.current = false;
-      setSaving(false);
-      // After the render that enables the fields (Preact renders in a microtask): a disabled control lost the focus.
-      setTimeout(() => {
-        const now = document.activeElement;
-        if (focused instanceof HTMLElement && focused.isConnected && (now === null || now === document.body)) focused.focus();
-      }, 0);
-    }
-  };
-  return [saving, whileSaving];
-}
-
-/**
  * A form's state that starts again from `init()` when `key` changes (another record, or a new revision of it) in
  * the same render. Resetting from an effect paints one frame with the previous record's values first: after a
  * connector is created that frame showed its new heading over the secret just typed.

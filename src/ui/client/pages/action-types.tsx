@@ -5,7 +5,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, RetryFields, useData, useFormState, useSaving } from '../components.tsx';
+import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
 import { CurlImport } from './action-type-curl.tsx';
@@ -86,7 +87,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     return () => clearTimeout(timer);
   }, [templatesKey]);
 
-  const [saving, whileSaving] = useSaving();
+  const [saving, whileSaving] = useOneAtATime();
   const save = (e: Event): Promise<void> => {
     e.preventDefault();
     return whileSaving(async () => {

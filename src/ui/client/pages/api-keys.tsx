@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { ErrorBox, Field, Time, useData } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 
 interface ApiKey {
   id: string;
@@ -21,21 +22,24 @@ export function ApiKeysPage() {
   const [user, setUser] = useState('');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const create = async (e: Event): Promise<void> => {
+  const [busy, once] = useOneAtATime();
+  const create = (e: Event): Promise<void> => {
     e.preventDefault();
-    try {
-      const r = await api<{ name: string; key: string }>('POST', '/v1/api-keys', {
-        name,
-        roles,
-        ...(user.trim() ? { user: user.trim() } : {}),
-      });
-      setCreated(r);
-      setError(null);
-      setName('');
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
+    return once(async () => {
+      try {
+        const r = await api<{ name: string; key: string }>('POST', '/v1/api-keys', {
+          name,
+          roles,
+          ...(user.trim() ? { user: user.trim() } : {}),
+        });
+        setCreated(r);
+        setError(null);
+        setName('');
+        list.reload();
+      } catch (err) {
+        setError(err);
+      }
+    });
   };
   const revoke = async (k: ApiKey): Promise<void> => {
     if (!window.confirm(`Revoke the key ${k.name}? Programs and sessions using it stop at once.`)) return;
@@ -51,30 +55,32 @@ export function ApiKeysPage() {
     <main id="main">
       <h1 tabIndex={-1}>API keys</h1>
       <form onSubmit={create} class="form">
-        <Field label="Name" id="k-name">
-          <input id="k-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </Field>
-        <Field
-          label="Acts as user"
-          id="k-user"
-          hint="Optional: the user whose name the key's work is done in (tasks, notes, notifications)."
-        >
-          <input id="k-user" value={user} aria-describedby="k-user-hint" onInput={(e) => setUser(e.currentTarget.value)} />
-        </Field>
-        <fieldset>
-          <legend>Roles</legend>
-          {ROLES.map((r) => (
-            <label key={r} class="inline">
-              <input
-                type="checkbox"
-                checked={roles.includes(r)}
-                onChange={(e) => setRoles(e.currentTarget.checked ? [...roles, r] : roles.filter((x) => x !== r))}
-              />{' '}
-              {r}
-            </label>
-          ))}
+        <fieldset class="form-fields" disabled={busy}>
+          <Field label="Name" id="k-name">
+            <input id="k-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </Field>
+          <Field
+            label="Acts as user"
+            id="k-user"
+            hint="Optional: the user whose name the key's work is done in (tasks, notes, notifications)."
+          >
+            <input id="k-user" value={user} aria-describedby="k-user-hint" onInput={(e) => setUser(e.currentTarget.value)} />
+          </Field>
+          <fieldset>
+            <legend>Roles</legend>
+            {ROLES.map((r) => (
+              <label key={r} class="inline">
+                <input
+                  type="checkbox"
+                  checked={roles.includes(r)}
+                  onChange={(e) => setRoles(e.currentTarget.checked ? [...roles, r] : roles.filter((x) => x !== r))}
+                />{' '}
+                {r}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit">Create key</button>
         </fieldset>
-        <button type="submit">Create key</button>
       </form>
       <ErrorBox error={error} />
       {created && (

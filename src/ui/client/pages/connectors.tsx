@@ -4,7 +4,8 @@
 import { useState } from 'preact/hooks';
 import { api, patchAt } from '../api.ts';
 import { navigate } from '../router.ts';
-import { ErrorBox, Field, useData, useFormState, useSaving } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
 import { ConnectorHealth } from './connector-health.tsx';
 
@@ -160,7 +161,7 @@ export function ConnectorPage({ id }: { id: string }) {
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const spec = AUTH[f.authType] ?? AUTH.none!;
 
-  const [saving, whileSaving] = useSaving();
+  const [saving, whileSaving] = useOneAtATime();
   const save = (e: Event): Promise<void> => {
     e.preventDefault();
     return whileSaving(async () => {

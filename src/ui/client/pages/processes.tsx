@@ -4,7 +4,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, announce, useData, useSaving } from '../components.tsx';
+import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 import { navigate } from '../router.ts';
 
 interface Process {
@@ -78,7 +79,7 @@ export function ProcessPage({ name }: { name: string }) {
   const [steps, setSteps] = useState(EXAMPLE);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
-  const [saving, whileSaving] = useSaving();
+  const [saving, whileSaving] = useOneAtATime();
   useEffect(() => {
     const p = existing.data;
     if (!p) return;

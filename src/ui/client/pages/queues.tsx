@@ -4,7 +4,8 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, useData, useFormState, useSaving } from '../components.tsx';
+import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 import {
   ALLOCATIONS,
   INTEGRATION_ACTIONS,
@@ -124,7 +125,7 @@ function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSave
   const connector = find(refs.connectors, f.connector);
   const offered = (refs.actionTypes ?? []).filter((t) => connector !== undefined && t.connector === connector.id);
 
-  const [saving, whileSaving] = useSaving();
+  const [saving, whileSaving] = useOneAtATime();
   const save = (e: Event): Promise<void> => {
     e.preventDefault();
     return whileSaving(async () => {

@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 
 interface User {
   name: string;
@@ -18,19 +19,22 @@ export function UsersPage() {
   const [displayName, setDisplayName] = useState('');
   const [email, setEmail] = useState('');
   const [error, setError] = useState<unknown>(null);
-  const create = async (e: Event): Promise<void> => {
+  const [busy, once] = useOneAtATime();
+  const create = (e: Event): Promise<void> => {
     e.preventDefault();
-    try {
-      await api('POST', '/v1/users', { name, ...(displayName ? { displayName } : {}), ...(email ? { email } : {}) });
-      setError(null);
-      announce(`User ${name} created`);
-      setName('');
-      setDisplayName('');
-      setEmail('');
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
+    return once(async () => {
+      try {
+        await api('POST', '/v1/users', { name, ...(displayName ? { displayName } : {}), ...(email ? { email } : {}) });
+        setError(null);
+        announce(`User ${name} created`);
+        setName('');
+        setDisplayName('');
+        setEmail('');
+        list.reload();
+      } catch (err) {
+        setError(err);
+      }
+    });
   };
   const toggle = async (u: User): Promise<void> => {
     try {
@@ -45,16 +49,18 @@ export function UsersPage() {
     <main id="main">
       <h1 tabIndex={-1}>Users</h1>
       <form class="form" onSubmit={create}>
-        <Field label="Name" id="u-name" hint="Lower-case login name, e.g. olga.">
-          <input id="u-name" required value={name} aria-describedby="u-name-hint" onInput={(e) => setName(e.currentTarget.value)} />
-        </Field>
-        <Field label="Display name" id="u-display">
-          <input id="u-display" value={displayName} onInput={(e) => setDisplayName(e.currentTarget.value)} />
-        </Field>
-        <Field label="Email" id="u-email">
-          <input id="u-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-        </Field>
-        <button type="submit">Create user</button>
+        <fieldset class="form-fields" disabled={busy}>
+          <Field label="Name" id="u-name" hint="Lower-case login name, e.g. olga.">
+            <input id="u-name" required value={name} aria-describedby="u-name-hint" onInput={(e) => setName(e.currentTarget.value)} />
+          </Field>
+          <Field label="Display name" id="u-display">
+            <input id="u-display" value={displayName} onInput={(e) => setDisplayName(e.currentTarget.value)} />
+          </Field>
+          <Field label="Email" id="u-email">
+            <input id="u-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          </Field>
+          <button type="submit">Create user</button>
+        </fieldset>
       </form>
       <ErrorBox error={error} />
       <p class="hint">

@@ -2,9 +2,10 @@
 // button: the API never returns it again), rotate the secret, enable/disable, change the retry policy
 // of one (or take it back to Standard Webhooks' schedule), and each subscription's deliveries with every attempt.
 
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
+import { useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
 import { maxIntervalText } from '../retry.ts';
 import { qs } from '../router.ts';
@@ -181,24 +182,19 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
     maxInterval: maxIntervalText(r),
   });
   const [error, setError] = useState<unknown>(null);
-  // The ref refuses a second submit in the same tick, before the disabled button is painted.
-  const inFlight = useRef(false);
-  const [saving, setSaving] = useState(false);
+  // A second submit in the same tick, before the disabled button is painted, is not sent.
+  const [saving, once] = useOneAtATime();
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setSaving(true);
-    try {
-      const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag);
-      setError(null);
-      onSaved(saved);
-    } catch (err) {
-      setError(err);
-    } finally {
-      inFlight.current = false;
-      setSaving(false);
-    }
+    await once(async () => {
+      try {
+        const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag);
+        setError(null);
+        onSaved(saved);
+      } catch (err) {
+        setError(err);
+      }
+    });
   };
   return (
     <section aria-labelledby="retries-h">
@@ -248,22 +244,25 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
       setError(err);
     }
   };
-  const create = (e: Event): Promise<void> => {
+  const [creating, once] = useOneAtATime();
+  const create = async (e: Event): Promise<void> => {
     e.preventDefault();
-    return act(async () => {
-      const r = await api<Webhook & { secret: string }>('POST', '/v1/webhooks', {
-        url: url.trim(),
-        events: events
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        ...(description.trim() ? { description: description.trim() } : {}),
-        ...(retry.own ? { retry: retryBody(retry) } : {}),
-      });
-      setSecret({ label: `Signing secret for ${r.url}`, secret: r.secret });
-      setUrl('');
-      setDescription('');
-    });
+    await once(() =>
+      act(async () => {
+        const r = await api<Webhook & { secret: string }>('POST', '/v1/webhooks', {
+          url: url.trim(),
+          events: events
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          ...(description.trim() ? { description: description.trim() } : {}),
+          ...(retry.own ? { retry: retryBody(retry) } : {}),
+        });
+        setSecret({ label: `Signing secret for ${r.url}`, secret: r.secret });
+        setUrl('');
+        setDescription('');
+      }),
+    );
   };
   const rotate = (w: Webhook): Promise<void> =>
     act(async () => {
@@ -281,24 +280,32 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
     <main id="main">
       <h1 tabIndex={-1}>Webhooks</h1>
       <form onSubmit={(e) => void create(e)} class="form">
-        <Field label="Endpoint URL" id="w-url">
-          <input id="w-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        </Field>
-        <Field
-          label="Events"
-          id="w-events"
-          hint="Comma-separated: * for all, a group such as action.* or case.*, or a type such as action.escalated."
-        >
-          <input id="w-events" required value={events} aria-describedby="w-events-hint" onInput={(e) => setEvents(e.currentTarget.value)} />
-        </Field>
-        <Field label="Description" id="w-description">
-          <input id="w-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </Field>
-        <RetryChoice id="w-retries" own={retry.own} onChange={(own) => setRetry({ ...retry, own })} />
-        {retry.own && (
-          <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} error={error} />
-        )}
-        <button type="submit">Create webhook</button>
+        <fieldset class="form-fields" disabled={creating}>
+          <Field label="Endpoint URL" id="w-url">
+            <input id="w-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          </Field>
+          <Field
+            label="Events"
+            id="w-events"
+            hint="Comma-separated: * for all, a group such as action.* or case.*, or a type such as action.escalated."
+          >
+            <input
+              id="w-events"
+              required
+              value={events}
+              aria-describedby="w-events-hint"
+              onInput={(e) => setEvents(e.currentTarget.value)}
+            />
+          </Field>
+          <Field label="Description" id="w-description">
+            <input id="w-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+          </Field>
+          <RetryChoice id="w-retries" own={retry.own} onChange={(own) => setRetry({ ...retry, own })} />
+          {retry.own && (
+            <RetryFields prefix="w-policy" value={retry} onChange={(change) => setRetry({ ...retry, ...change })} error={error} />
+          )}
+          <button type="submit">Create webhook</button>
+        </fieldset>
       </form>
       <ErrorBox error={error} />
       {secret && <SecretOnce label={secret.label} secret={secret.secret} />}
