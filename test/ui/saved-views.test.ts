@@ -108,6 +108,16 @@ describe('saved views on the work and cases screens', () => {
     // Three cases, one closed with its only task in the test before.
     await expect.poll(() => views.locator('li[data-view="Open cases"]').getByTestId('view-count').textContent()).toBe('2');
     expect(await views.getByText('Pete shares').count()).toBe(0);
+    // Opened, the view's search is in the fields in the render that shows it (read a task's turn after the click).
+    const shown = await views
+      .locator('li[data-view="Open cases"]')
+      .getByRole('link')
+      .evaluate(async (a: HTMLElement) => {
+        a.click();
+        await new Promise((r) => setTimeout(r, 0));
+        return [location.search, (document.getElementById('case-status') as HTMLSelectElement).value];
+      });
+    expect(shown).toEqual(['?status=open', 'open']);
     await page.getByLabel('Status').selectOption('open');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => new URL(page.url()).search).toBe('?status=open');

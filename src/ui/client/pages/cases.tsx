@@ -1,9 +1,9 @@
 // The cases list (search by status, escalation, owner, queue, process and text; keyset paging, the filters in
 // the URL) and the signed-in user's notifications with mark-read.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { api, type Session } from '../api.ts';
-import { ErrorBox, Time, Timed, announce, useData } from '../components.tsx';
+import { ErrorBox, Time, Timed, announce, useData, useFormState } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
 import { useFormRequest } from '../form-request.ts';
@@ -34,23 +34,24 @@ const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>>
 
 export function CasesPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
-  const [shown, setShown] = useState(f);
+  // Another search in the address (a saved view opened, Back): the fields show it in that same render.
+  const key = query.toString();
+  const [form, setShown] = useFormState(key, () => f);
   // What was chosen, kept as it is chosen: a Search clicked before the page drew the last choice
   // (a select changed, then Search at once) searches by it too.
-  const chosen = useRef(f);
-  const form = shown;
+  const chosen = useRef({ key, value: f });
+  if (chosen.current.key !== key) chosen.current = { key, value: f };
   const setForm = (next: Record<string, string | undefined>): void => {
-    chosen.current = next;
+    chosen.current = { key, value: next };
     setShown(next);
   };
-  useEffect(() => setForm(f), [query.toString()]);
   const list = useData(
     () => api<{ items: Omit<CaseView, 'actions'>[]; next: string | null }>('GET', `/v1/cases${qs(f)}`),
     [query.toString()],
   );
   const submit = (e: Event): void => {
     e.preventDefault();
-    navigate(`/ui/cases${qs({ ...chosen.current, before: undefined })}`);
+    navigate(`/ui/cases${qs({ ...chosen.current.value, before: undefined })}`);
   };
   return (
     <main id="main">
@@ -63,7 +64,7 @@ export function CasesPage({ session, query }: { session: Session; query: URLSear
               <select
                 id={`case-${k}`}
                 value={form[k] ?? ''}
-                onChange={(e) => setForm({ ...chosen.current, [k]: e.currentTarget.value || undefined })}
+                onChange={(e) => setForm({ ...chosen.current.value, [k]: e.currentTarget.value || undefined })}
               >
                 <option value="">Any</option>
                 {CHOICES[k].map(([value, label]) => (
@@ -79,7 +80,7 @@ export function CasesPage({ session, query }: { session: Session; query: URLSear
               <input
                 id={`case-${k}`}
                 value={form[k] ?? ''}
-                onInput={(e) => setForm({ ...chosen.current, [k]: e.currentTarget.value || undefined })}
+                onInput={(e) => setForm({ ...chosen.current.value, [k]: e.currentTarget.value || undefined })}
               />
             </div>
           ),

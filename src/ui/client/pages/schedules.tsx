@@ -308,122 +308,124 @@ function ScheduleForm(props: { schedule?: Schedule; refs: Refs; onSaved: (s: Sch
 
   return (
     <form onSubmit={(e) => void save(e)} class="form" data-testid="schedule-form">
-      <Field label="Name" id={name.attrs.id}>
-        <input {...name.attrs} value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
-        {name.message}
-      </Field>
-      <div class="row">
-        <Field
-          label="Cron"
-          id={cron.attrs.id}
-          hint="Minute, hour, day of month, month, day of week: 0 8 * * 1-5 is 08:00 on weekdays. Six parts put seconds first; @daily and @hourly work too."
-        >
-          <input {...cron.attrs} class="code" value={f.cron} onInput={(e) => set({ cron: e.currentTarget.value })} />
-          {cron.message}
+      <fieldset class="form-fields" disabled={busy}>
+        <Field label="Name" id={name.attrs.id}>
+          <input {...name.attrs} value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+          {name.message}
         </Field>
-        <Field label="Time zone" id={zone.attrs.id}>
-          <input
-            {...zone.attrs}
-            placeholder="Europe/Amsterdam"
-            value={f.timezone}
-            onInput={(e) => set({ timezone: e.currentTarget.value })}
-          />
-          {zone.message}
-        </Field>
-      </div>
-      <Field label="Launches" id={kind.attrs.id}>
-        <select {...kind.attrs} value={f.kind} onChange={(e) => set({ kind: e.currentTarget.value as Form['kind'] })}>
-          <option value="action">An action of an action type</option>
-          <option value="case">A case of a process</option>
-        </select>
-        {kind.message}
-      </Field>
-      {f.kind === 'action' ? (
-        <>
-          <Field label="Action type" id={type.attrs.id}>
-            <select {...type.attrs} value={f.actionType} onChange={(e) => set({ actionType: e.currentTarget.value })}>
-              {options(refs.types, f.actionType, 'an action type')}
-            </select>
-            {type.message}
-          </Field>
+        <div class="row">
           <Field
-            label="Input"
-            id={input.attrs.id}
-            hint='A JSON object of the action type’s input fields, such as {"Title": "Daily check"}.'
+            label="Cron"
+            id={cron.attrs.id}
+            hint="Minute, hour, day of month, month, day of week: 0 8 * * 1-5 is 08:00 on weekdays. Six parts put seconds first; @daily and @hourly work too."
           >
-            <textarea {...input.attrs} class="code" rows={4} value={f.input} onInput={(e) => set({ input: e.currentTarget.value })} />
-            {input.message}
+            <input {...cron.attrs} class="code" value={f.cron} onInput={(e) => set({ cron: e.currentTarget.value })} />
+            {cron.message}
           </Field>
-        </>
-      ) : (
-        <>
-          <Field label="Process" id={process.attrs.id}>
-            <select {...process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
-              {options(refs.processes, f.process, 'a process')}
-            </select>
-            {process.message}
+          <Field label="Time zone" id={zone.attrs.id}>
+            <input
+              {...zone.attrs}
+              placeholder="Europe/Amsterdam"
+              value={f.timezone}
+              onInput={(e) => set({ timezone: e.currentTarget.value })}
+            />
+            {zone.message}
           </Field>
-          <div class="row">
-            <Field label="Case title" id={title.attrs.id}>
-              <input {...title.attrs} value={f.title} onInput={(e) => set({ title: e.currentTarget.value })} />
-              {title.message}
-            </Field>
-            <Field label="Owner" id={owner.attrs.id}>
-              <input {...owner.attrs} value={f.owner} onInput={(e) => set({ owner: e.currentTarget.value })} />
-              {owner.message}
-            </Field>
-          </div>
-          <Field label="Case data" id={data.attrs.id} hint="A JSON object the case starts with.">
-            <textarea {...data.attrs} class="code" rows={4} value={f.data} onInput={(e) => set({ data: e.currentTarget.value })} />
-            {data.message}
-          </Field>
-        </>
-      )}
-      <div class="field">
-        <label>
-          <input type="checkbox" {...paused.attrs} checked={f.paused} onChange={(e) => set({ paused: e.currentTarget.checked })} /> Paused
-          (launches nothing until resumed; runs missed meanwhile are skipped)
-        </label>
-        {paused.message}
-      </div>
-      {error instanceof ApiError && problems.length > 0 ? (
-        <div class="error" role="alert">
-          <strong>{error.title}</strong> Not saved: {elsewhere.length === problems.length ? 'see below.' : 'see the fields marked above.'}
-          {elsewhere.length > 0 && (
-            <ul>
-              {elsewhere.map((x) => (
-                <li key={x.field}>
-                  <code>{x.field || '(body)'}</code> {x.message}
-                </li>
-              ))}
-            </ul>
-          )}
         </div>
-      ) : (
-        <ErrorBox error={error} />
-      )}
-      {stale && onReload && (
-        <p>
-          <button
-            type="button"
-            onClick={() => {
-              setError(null);
-              onReload();
-            }}
-          >
-            Reload the schedule
-          </button>{' '}
-          <span class="hint">What you typed here is replaced by what they saved.</span>
-        </p>
-      )}
-      {saved && (
-        <p class="notice" role="status">
-          {saved}
-        </p>
-      )}
-      <button type="submit" disabled={busy}>
-        {isNew ? 'Create schedule' : 'Save changes'}
-      </button>
+        <Field label="Launches" id={kind.attrs.id}>
+          <select {...kind.attrs} value={f.kind} onChange={(e) => set({ kind: e.currentTarget.value as Form['kind'] })}>
+            <option value="action">An action of an action type</option>
+            <option value="case">A case of a process</option>
+          </select>
+          {kind.message}
+        </Field>
+        {f.kind === 'action' ? (
+          <>
+            <Field label="Action type" id={type.attrs.id}>
+              <select {...type.attrs} value={f.actionType} onChange={(e) => set({ actionType: e.currentTarget.value })}>
+                {options(refs.types, f.actionType, 'an action type')}
+              </select>
+              {type.message}
+            </Field>
+            <Field
+              label="Input"
+              id={input.attrs.id}
+              hint='A JSON object of the action type’s input fields, such as {"Title": "Daily check"}.'
+            >
+              <textarea {...input.attrs} class="code" rows={4} value={f.input} onInput={(e) => set({ input: e.currentTarget.value })} />
+              {input.message}
+            </Field>
+          </>
+        ) : (
+          <>
+            <Field label="Process" id={process.attrs.id}>
+              <select {...process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
+                {options(refs.processes, f.process, 'a process')}
+              </select>
+              {process.message}
+            </Field>
+            <div class="row">
+              <Field label="Case title" id={title.attrs.id}>
+                <input {...title.attrs} value={f.title} onInput={(e) => set({ title: e.currentTarget.value })} />
+                {title.message}
+              </Field>
+              <Field label="Owner" id={owner.attrs.id}>
+                <input {...owner.attrs} value={f.owner} onInput={(e) => set({ owner: e.currentTarget.value })} />
+                {owner.message}
+              </Field>
+            </div>
+            <Field label="Case data" id={data.attrs.id} hint="A JSON object the case starts with.">
+              <textarea {...data.attrs} class="code" rows={4} value={f.data} onInput={(e) => set({ data: e.currentTarget.value })} />
+              {data.message}
+            </Field>
+          </>
+        )}
+        <div class="field">
+          <label>
+            <input type="checkbox" {...paused.attrs} checked={f.paused} onChange={(e) => set({ paused: e.currentTarget.checked })} /> Paused
+            (launches nothing until resumed; runs missed meanwhile are skipped)
+          </label>
+          {paused.message}
+        </div>
+        {error instanceof ApiError && problems.length > 0 ? (
+          <div class="error" role="alert">
+            <strong>{error.title}</strong> Not saved: {elsewhere.length === problems.length ? 'see below.' : 'see the fields marked above.'}
+            {elsewhere.length > 0 && (
+              <ul>
+                {elsewhere.map((x) => (
+                  <li key={x.field}>
+                    <code>{x.field || '(body)'}</code> {x.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        ) : (
+          <ErrorBox error={error} />
+        )}
+        {stale && onReload && (
+          <p>
+            <button
+              type="button"
+              onClick={() => {
+                setError(null);
+                onReload();
+              }}
+            >
+              Reload the schedule
+            </button>{' '}
+            <span class="hint">What you typed here is replaced by what they saved.</span>
+          </p>
+        )}
+        {saved && (
+          <p class="notice" role="status">
+            {saved}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {isNew ? 'Create schedule' : 'Save changes'}
+        </button>
+      </fieldset>
     </form>
   );
 }
