@@ -2,9 +2,9 @@
 // textarea: checked as JSON while typed, then by the server, whose errors are shown per field
 // (`steps/1/queue: …`) beside the box.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { ErrorBox, Field, announce, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import { navigate } from '../router.ts';
 
@@ -74,19 +74,21 @@ export function ProcessPage({ name }: { name: string }) {
     () => (isNew ? Promise.resolve(undefined) : api<Process>('GET', `/v1/processes/${encodeURIComponent(name)}`)),
     [name],
   );
-  const [pname, setPname] = useState('');
-  const [description, setDescription] = useState('');
-  const [steps, setSteps] = useState(EXAMPLE);
+  // The fields start again from the process as read or saved, in the render that shows it (an effect
+  // did it a frame later: what was typed in that frame was lost).
+  const p = existing.data;
+  const [form, setForm] = useFormState(p ? `${p.name}:${p.revision}` : `${name}:none`, () => ({
+    pname: p?.name ?? '',
+    description: p?.description ?? '',
+    steps: p ? JSON.stringify(p.steps, null, 2) : EXAMPLE,
+  }));
+  const { pname, description, steps } = form;
+  const setPname = (v: string): void => setForm((x) => ({ ...x, pname: v }));
+  const setDescription = (v: string): void => setForm((x) => ({ ...x, description: v }));
+  const setSteps = (v: string): void => setForm((x) => ({ ...x, steps: v }));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
   const [saving, whileSaving] = useOneAtATime();
-  useEffect(() => {
-    const p = existing.data;
-    if (!p) return;
-    setPname(p.name);
-    setDescription(p.description ?? '');
-    setSteps(JSON.stringify(p.steps, null, 2));
-  }, [existing.data]);
   const parsed = parseSteps(steps);
   const fieldErrors = error instanceof ApiError ? error.errors : [];
   const save = (e: Event): Promise<void> => {
