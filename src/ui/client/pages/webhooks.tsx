@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
-import { useOneAtATime } from '../form-request.ts';
+import { useFormRequest, useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
 import { maxIntervalText } from '../retry.ts';
 import { qs } from '../router.ts';
@@ -181,20 +181,14 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
     backoff: r?.backoff ?? 'exponential',
     maxInterval: maxIntervalText(r),
   });
-  const [error, setError] = useState<unknown>(null);
   // A second submit in the same tick, before the disabled button is painted, is not sent.
-  const [saving, once] = useOneAtATime();
+  const { error, busy: saving, run } = useFormRequest();
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
-    await once(async () => {
-      try {
-        const saved = await patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag);
-        setError(null);
-        onSaved(saved);
-      } catch (err) {
-        setError(err);
-      }
-    });
+    const saved = await run(() =>
+      patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, { retry: retryBody(form, keptSettings(r)) }, webhook.etag),
+    );
+    if (saved) onSaved(saved.value);
   };
   return (
     <section aria-labelledby="retries-h">
