@@ -61,6 +61,20 @@ describe('assigned', () => {
     expect(planEffects([{ action: back.action, expectedVersion: 3, timeline: [], effects: back.effects }]).allocations).toHaveLength(1);
   });
 
+  it('given back to its own queue, To Do or In Progress: allocated to someone other than the person it leaves', () => {
+    for (const state of ['todo', 'in_progress'] as const) {
+      const r = ok(transition(task({ state, assignee: 'bob' }), { type: 'assigned', user: 'bob', queue: 'hr' }, { policy, now: T0 }));
+      expect(r.action).toMatchObject({ state: 'todo', queue: 'hr', assignee: null });
+      expect(r.effects.filter((e) => e.type === 'allocate')).toEqual([{ type: 'allocate', not: 'bob' }]);
+      expect(planEffects([{ action: r.action, expectedVersion: 3, timeline: [], effects: r.effects }]).allocations).toEqual([
+        { actionId: 'a1', queue: 'hr', at: T0, not: 'bob' },
+      ]);
+    }
+    // No one had it: nothing to leave out.
+    const none = ok(transition(task({ assignee: null }), { type: 'assigned', user: 'alice', queue: 'hr' }, { policy, now: T0 }));
+    expect(none.effects).toEqual([{ type: 'allocate' }]);
+  });
+
   it('the same assignment twice changes nothing; waiting and closed actions are refused', () => {
     const same = ok(transition(task({ assignee: 'bob' }), { type: 'assigned', user: 'alice', assignee: 'bob' }, { policy, now: T0 }));
     expect(same.changed).toBe(false);

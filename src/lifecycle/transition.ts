@@ -92,7 +92,12 @@ export type Effect =
    * The store allocates the task by its queue's rules in the same transaction (src/store/effects.ts);
    * `sameAs`: to the person the action of that id has, when they are an active member of the queue.
    */
-  | { type: 'allocate'; sameAs?: string }
+  | {
+      type: 'allocate';
+      sameAs?: string;
+      /** The person a task on its own queue was given back by (or taken from): not handed straight back to them. */
+      not?: string;
+    }
   /** A person is told, in the write's transaction, that a task on their list changed hands (GET /v1/notifications). */
   | { type: 'notify'; user: string; kind: TaskNotificationKind; message: string };
 
@@ -574,6 +579,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           `${event.user} ${to !== null ? `assigned ${taskName(a)} to ${to}` : `moved ${taskName(a)} to queue ${queue}`}, which was yours`,
         );
       if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', assignedToYou(event.user, { ...a, queue }));
+      const sameQueue = queue === a.queue;
       a.queue = queue;
       if (event.assignee !== undefined) {
         a.assignee = event.assignee;
@@ -581,11 +587,16 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           .note(actor, 'assigned', `Assigned to ${event.assignee}${queue ? ` on queue ${queue}` : ''} by ${event.user}${taken}`)
           .done();
       }
-      // To a queue alone: the task waits there again, for the person the queue's allocation picks.
+      // To a queue alone: the task waits there again, for the person the queue's allocation picks; given
+      // back to its own queue, someone other than the person it leaves (round robin or the least loaded
+      // would often pick them again).
       a.assignee = null;
       c.note(actor, 'assigned', `Moved to queue ${queue} by ${event.user}${taken}${event.because ? `: ${event.because}` : ''}`);
-      if (a.state === 'in_progress') c.to(actor, 'todo', a.reason, null);
-      else c.effects.push({ type: 'allocate' });
+      // (Back To Do, the task lands and is allocated without an effect saying so, unless someone is left out.)
+      const givenBack = was !== null && sameQueue;
+      const started = a.state === 'in_progress';
+      if (started) c.to(actor, 'todo', a.reason, null);
+      if (!started || givenBack) c.effects.push({ type: 'allocate', ...(givenBack ? { not: was } : {}) });
       return c.done();
     }
     case 'due_changed': {

@@ -16,6 +16,8 @@ export interface AllocationFacts {
   lastAssignee: string | null;
   /** The action whose person this task goes to first (TaskAllocation.sameAs), with its assignee now. */
   sameAs?: { actionId: string; assignee: string | null };
+  /** The person who gave the task back to its queue (TaskAllocation.not): someone else gets it, or no one. */
+  not?: string;
 }
 
 /**
@@ -45,12 +47,18 @@ export function decideAllocation(queueName: string, f: AllocationFacts): { assig
       message: `Allocated to ${with_} from queue ${queueName}: they have ${f.sameAs!.actionId}, which it belongs with`,
       turn: false,
     };
-  const r = allocate(
-    { allocation: (f.queue.doc.allocation as Allocation | undefined) ?? 'none', members },
-    f.openTasks,
-    f.caseOwner,
-    turnAfter(listed, members, f.lastAssignee),
-  );
+  const allocation = (f.queue.doc.allocation as Allocation | undefined) ?? 'none';
+  // Given back, the task is not handed straight back: to someone else, or left for anyone to pick up. The
+  // turn goes on past the person who gave it back, as past a disabled member (turnAfter).
+  const not = f.not !== undefined && members.includes(f.not) ? f.not : undefined;
+  if (not !== undefined && allocation !== 'none') {
+    if (allocation === 'owner' && f.caseOwner === not)
+      return { assignee: null, message: `Left on queue ${queueName} unassigned: the case owner ${not} gave it back`, turn: false };
+    if (members.length === 1)
+      return { assignee: null, message: `Left on queue ${queueName} unassigned: ${not} gave it back and is its only member`, turn: false };
+  }
+  const others = not === undefined ? members : members.filter((m) => m !== not);
+  const r = allocate({ allocation, members: others }, f.openTasks, f.caseOwner, turnAfter(listed, others, f.lastAssignee));
   return r.assignee === null
     ? { assignee: null, message: `Left on queue ${queueName} unassigned: ${r.why}`, turn: false }
     : { assignee: r.assignee, message: `Allocated to ${r.assignee} from queue ${queueName}: ${r.why}`, turn: true };

@@ -78,6 +78,8 @@ export interface TaskAllocation {
   at: number;
   /** Given to the person this action has (allocated earlier in the same write), if they may have it. */
   sameAs?: string;
+  /** Not to this person, who gave it back (the transition's `allocate` effect). */
+  not?: string;
 }
 
 /**
@@ -177,7 +179,14 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
     const lands = effects.some((e) => e.type === 'allocate' || (e.type === 'state_changed' && e.to.state === 'todo'));
     if (lands && a.queue != null && a.assignee == null) {
       const sameAs = effects.find((e) => e.type === 'allocate' && e.sameAs !== undefined) as { sameAs: string } | undefined;
-      allocations.set(a.id, { actionId: a.id, queue: a.queue, at: a.updatedAt, ...(sameAs ? { sameAs: sameAs.sameAs } : {}) });
+      const not = effects.find((e) => e.type === 'allocate' && e.not !== undefined) as { not: string } | undefined;
+      allocations.set(a.id, {
+        actionId: a.id,
+        queue: a.queue,
+        at: a.updatedAt,
+        ...(sameAs ? { sameAs: sameAs.sameAs } : {}),
+        ...(not ? { not: not.not } : {}),
+      });
     } else if (lands && a.state === 'todo' && a.queue == null && a.assignee == null && a.caseId !== null)
       caseQueues.push({ actionId: a.id, caseId: a.caseId, at: a.updatedAt });
     for (const eff of effects)

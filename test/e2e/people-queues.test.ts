@@ -125,6 +125,35 @@ for (const backend of storeHarnesses)
       expect(got).toEqual(['alice', 'bob', 'alice', 'bob']);
     });
 
+    it('a task given back to its own queue goes to someone else, whoever had the turn; an only member leaves it for anyone', async () => {
+      for (const u of ['g1', 'g2', 'solo']) {
+        await user(u);
+        await userKey(u);
+      }
+      await queue({ name: 'back', members: ['g1', 'g2'], allocation: 'round_robin' });
+      await actionType(h, { name: 'to-back', path: '/reject', allocation: { queue: 'back' } });
+      // The queue's first task goes to g1, who gives it back: g2 gets it, though the turn was g1's.
+      const t = await todo('to-back');
+      expect(t.assignee).toBe('g1');
+      const back = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back' }, as('g1'));
+      expect(back.body).toMatchObject({ queue: 'back', assignee: 'g2', state: 'todo' });
+      expect((await timeline(t.id)).at(-1)?.message).toBe('Allocated to g2 from queue back: round robin');
+      // In Progress with g2, given back: g1, not g2 again.
+      expect((await h.api('POST', `/v1/actions/${t.id}/pick-up`, undefined, as('g2'))).body.state).toBe('in_progress');
+      const again = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back' }, as('g2'));
+      expect(again.body).toMatchObject({ assignee: 'g1', state: 'todo' });
+      // The only member gives it back: it waits on the queue for anyone, saying why.
+      await queue({ name: 'one', members: ['solo'], allocation: 'round_robin' });
+      await actionType(h, { name: 'to-one', path: '/reject', allocation: { queue: 'one' } });
+      const s = await todo('to-one');
+      expect(s.assignee).toBe('solo');
+      expect((await h.api('POST', `/v1/actions/${s.id}/assign`, { queue: 'one' }, as('solo'))).body).toMatchObject({ assignee: null });
+      expect((await timeline(s.id)).at(-1)?.message).toBe('Left on queue one unassigned: solo gave it back and is its only member');
+      // Moved to another queue: that queue's allocation, as for any task landing there (no one left out).
+      const m = await todo('to-back');
+      expect((await h.api('POST', `/v1/actions/${m.id}/assign`, { queue: 'one' })).body).toMatchObject({ queue: 'one', assignee: 'solo' });
+    });
+
     it('least loaded gives each task to the member with the fewest open tasks', async () => {
       for (const u of ['l1', 'l2', 'l3']) await user(u);
       await queue({ name: 'll', members: ['l1', 'l2', 'l3'], allocation: 'least_loaded' });

@@ -40,6 +40,7 @@ export async function allocateInTransaction(client: PoolClient, t: TaskAllocatio
     caseOwner: task.owner || null,
     lastAssignee: (q.rows[0] as { last_assignee?: string | null } | undefined)?.last_assignee ?? null,
     ...(t.sameAs !== undefined ? { sameAs: { actionId: t.sameAs, assignee: await assigneeOf(client, t.sameAs) } } : {}),
+    ...(t.not !== undefined ? { not: t.not } : {}),
   });
   if (d.assignee !== null) {
     // The version moves so a writer holding the unassigned record re-reads instead of undoing this.

@@ -42,6 +42,7 @@ export function allocateInTransaction(db: Database.Database, t: TaskAllocation):
     caseOwner: task.owner || null,
     lastAssignee: last?.last_assignee ?? null,
     ...(t.sameAs !== undefined ? { sameAs: { actionId: t.sameAs, assignee: assigneeOf(db, t.sameAs) } } : {}),
+    ...(t.not !== undefined ? { not: t.not } : {}),
   });
   if (d.assignee !== null) {
     // The version moves so a writer holding the unassigned record re-reads instead of undoing this.
