@@ -70,9 +70,9 @@ export type ActionEvent =
   /** An operator moves a task: to a person, or to a queue (whose allocation then picks the person). */
   /** `because`: why, when it is not the user's own choice (its person was disabled or left the queue); said on the timeline. */
   /**
-   * `from`: a release, not an operator's choice: the task leaves that person (who can no longer do it)
-   * for its own queue's allocation, only while it is still theirs (else CONFLICT: it moved on, and
-   * stays as it now is). On a queue integrated with a provider the task is not assigned to the queue
+   * `from`: a release (the task leaves that person, who can no longer do it or gives it back) for its
+   * own queue's allocation, only while it is still theirs (else CONFLICT: it moved on, and stays as it
+   * now is: a release sent twice gives it back once). On a queue integrated with a provider the task is not assigned to the queue
    * again (a new Submit Request for a task the provider has had, SPEC 7), only given back to the queue's
    * people; one the provider never had goes to it as any task landing there does (integration_pending).
    */

@@ -13,6 +13,14 @@ export const AssignBody = Type.Object(
         description: 'an existing, enabled user ("me" for the caller); a member of `queue` when one is given',
       }),
     ),
+    from: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          'whose task it must still be ("me" for the caller), else 409 and nothing changes: a release sent twice gives the task back once',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1, description: 'at least one of queue and assignee' },
 );

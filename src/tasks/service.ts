@@ -278,6 +278,7 @@ export class TaskService {
     const p = new Problems();
     if (body.queue === undefined && body.assignee === undefined) p.add('', 'give a queue, an assignee or both');
     const assignee = body.assignee === 'me' ? user : body.assignee;
+    const from = body.from === 'me' ? user : body.from;
     const queue = body.queue === undefined ? undefined : await this.d.store.getQueue(body.queue);
     if (body.queue !== undefined && !queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
     if (body.assignee !== undefined) await checkAssignee(this.d.store, p, body.assignee, user, queue);
@@ -287,6 +288,7 @@ export class TaskService {
       user,
       ...(body.queue !== undefined ? { queue: body.queue } : {}),
       ...(assignee !== undefined ? { assignee } : {}),
+      ...(from !== undefined ? { from } : {}),
     });
     // Read back: the queue's allocation may have chosen the person in the same transaction.
     return this.d.actions.getAction(id);

@@ -135,9 +135,16 @@ for (const backend of storeHarnesses)
       // The queue's first task goes to g1, who gives it back: g2 gets it, though the turn was g1's.
       const t = await todo('to-back');
       expect(t.assignee).toBe('g1');
-      const back = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back' }, as('g1'));
+      const back = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back', from: 'me' }, as('g1'));
       expect(back.body).toMatchObject({ queue: 'back', assignee: 'g2', state: 'todo' });
       expect((await timeline(t.id)).at(-1)?.message).toBe('Allocated to g2 from queue back: round robin');
+      // The same release again (a double click, a retried request): refused, the task stays g2's, g2 told nothing.
+      const twice = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back', from: 'me' }, as('g1'));
+      expect([twice.status, twice.body.detail]).toEqual([409, "The task is no longer g1's; it stays as it is"]);
+      expect((await h.callout.actions.getAction(t.id)).assignee).toBe('g2');
+      expect((await h.api('GET', '/v1/notifications', undefined, as('g2'))).body.items).toEqual([]);
+      // `from` alone moves nothing: a queue or an assignee is needed.
+      expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { from: 'g2' })).status).toBe(422);
       // In Progress with g2, given back: g1, not g2 again.
       expect((await h.api('POST', `/v1/actions/${t.id}/pick-up`, undefined, as('g2'))).body.state).toBe('in_progress');
       const again = await h.api('POST', `/v1/actions/${t.id}/assign`, { queue: 'back' }, as('g2'));

@@ -144,4 +144,61 @@ describe('the work list as a task list', () => {
     expect(await pane.getByRole('button', { name: 'Take over' }).count()).toBe(0);
     await page.close();
   });
+
+  it('a task released twice in a hurry is given back once: to the other member, not straight back, and no error', async () => {
+    expect((await h.api('POST', '/v1/queues', { name: 'desk', members: ['olga', 'pete'], allocation: 'round_robin' })).status).toBe(201);
+    const onDesk = async (title: string): Promise<string> => {
+      const r = await h.api('POST', `/v1/cases/${caseId}/tasks`, { title, queue: 'desk' });
+      expect(r.body.assignee).toBe('olga');
+      return r.body.id as string;
+    };
+    const card = await onDesk('Book a desk');
+    const page = await signedIn(b, h, olga, `/ui/work?queue=desk&selected=${card}`);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let sent = 0;
+    await page.route(
+      (u) => u.pathname.endsWith('/assign'),
+      async (route) => {
+        sent++;
+        await gate;
+        await route.continue();
+      },
+    );
+    const pane = page.getByTestId('pane');
+    const release = pane.getByRole('button', { name: 'Release to desk' });
+    await release.click();
+    await expect.poll(() => sent).toBe(1);
+    await release.click({ force: true });
+    open();
+    await expect.poll(async () => (await h.api('GET', `/v1/actions/${card}`)).body.assignee).toBe('pete');
+    await expect.poll(() => row(page, card).textContent()).toContain('pete');
+    expect(sent).toBe(1);
+    expect(await pane.getByRole('alert').count()).toBe(0);
+
+    // From a row: the same.
+    const fromRow = await onDesk('Order a chair');
+    await page.goto(`${h.url}/ui/work?queue=desk`);
+    sent = 0;
+    let openRow!: () => void;
+    const rowGate = new Promise<void>((r) => (openRow = r));
+    await page.unroute((u) => u.pathname.endsWith('/assign'));
+    await page.route(
+      (u) => u.pathname.endsWith('/assign'),
+      async (route) => {
+        sent++;
+        await rowGate;
+        await route.continue();
+      },
+    );
+    const rowRelease = row(page, fromRow).getByRole('button', { name: 'Release' });
+    await rowRelease.click();
+    await expect.poll(() => sent).toBe(1);
+    await rowRelease.click({ force: true });
+    openRow();
+    await expect.poll(async () => (await h.api('GET', `/v1/actions/${fromRow}`)).body.assignee).toBe('pete');
+    expect(sent).toBe(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
 });

@@ -40,6 +40,7 @@ import { CompleteForm } from './complete-form.tsx';
 import { HandedBackSolution } from './solution.tsx';
 import { InputCorrection, retryable } from './input-correction.tsx';
 import { mayRelease, useQueues } from '../task-queues.ts';
+import { useOneAtATime } from '../form-request.ts';
 
 interface TimelineItem {
   seq: number;
@@ -305,20 +306,24 @@ export function ActionCard({
     if (a) announce(`${titleOf(a)}: ${stateText(a)}`);
   }, [a && stateText(a)]);
 
-  const act = async (verb: string, body?: unknown, said?: string): Promise<void> => {
-    own.current++;
-    try {
-      mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
-      setError(null);
-      setNotice(null);
-      if (said) announce(said);
-      timeline.reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      own.current--;
-    }
-  };
+  // One of the card's buttons at a time: a double click sends once (a second release would take the task
+  // from the person it just went to; the server refuses that one too, with `from`).
+  const [, once] = useOneAtATime();
+  const act = (verb: string, body?: unknown, said?: string): Promise<void> =>
+    once(async () => {
+      own.current++;
+      try {
+        mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
+        setError(null);
+        setNotice(null);
+        if (said) announce(said);
+        timeline.reload();
+      } catch (e) {
+        setError(e);
+      } finally {
+        own.current--;
+      }
+    });
   const H1 = pane ? 'h2' : 'h1';
   const H2 = pane ? 'h3' : 'h2';
   // On its own page the card is the page's main; beside the list, a region of it.
@@ -401,7 +406,7 @@ export function ActionCard({
             </button>
           )}
           {mayRelease(session, a, queues) && (
-            <button type="button" onClick={() => void act('assign', { queue: a.queue }, `Task given back to queue ${a.queue}`)}>
+            <button type="button" onClick={() => void act('assign', { queue: a.queue, from: 'me' }, `Task given back to queue ${a.queue}`)}>
               Release to {a.queue}
             </button>
           )}

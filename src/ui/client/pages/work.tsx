@@ -509,13 +509,19 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
     const cur = state.current.list.data;
     if (cur?.items.some((x) => x.id === a.id)) state.current.list.setData({ ...cur, items: cur.items.map((x) => (x.id === a.id ? a : x)) });
   };
+  // One request per row at a time: a double click on a row's button sends once (other rows go on).
+  const rowsActing = useRef(new Set<string>());
   const rowAct = async (a: ActionView, verb: string, body: unknown, said: string): Promise<void> => {
+    if (rowsActing.current.has(a.id)) return;
+    rowsActing.current.add(a.id);
     try {
       replaceRow(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body));
       setRowError(null);
       announce(said);
     } catch (e) {
       setRowError(e);
+    } finally {
+      rowsActing.current.delete(a.id);
     }
   };
   const open = (e: MouseEvent, id: string): void => {
@@ -641,7 +647,9 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                           <button
                             type="button"
                             class="small"
-                            onClick={() => void rowAct(a, 'assign', { queue: a.queue }, `${titleOf(a)} given back to queue ${a.queue}`)}
+                            onClick={() =>
+                              void rowAct(a, 'assign', { queue: a.queue, from: 'me' }, `${titleOf(a)} given back to queue ${a.queue}`)
+                            }
                           >
                             Release
                           </button>
