@@ -3,7 +3,7 @@
 // the flags that keep it quiet on a CI machine, and no skipping: a missing browser fails the tests.
 
 import { existsSync } from 'node:fs';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Harness } from '../helpers/harness.ts';
 
@@ -135,4 +135,32 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
       `axe found ${bad.length} serious or critical violations:\n` +
         bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n'),
     );
+}
+
+/**
+ * Holds the page's requests that `match` accepts (of `method`, when given) until `release()`, counting
+ * them: a test acts while a request is on its way. `release` lets the held ones go and stops holding.
+ */
+export async function holdRequests(
+  page: Page,
+  match: (u: URL) => boolean,
+  method?: string,
+): Promise<{ count: () => number; release: () => Promise<void> }> {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let n = 0;
+  const hold = async (route: Route): Promise<void> => {
+    if (method !== undefined && route.request().method() !== method) return route.continue();
+    n++;
+    await gate;
+    await route.continue();
+  };
+  await page.route(match, hold);
+  return {
+    count: () => n,
+    release: async () => {
+      open();
+      await page.unroute(match, hold);
+    },
+  };
 }

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+import { holdRequests, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('a builder saving what someone else changed since it was opened', () => {
   let h: Harness;
@@ -72,35 +72,24 @@ describe('a builder saving what someone else changed since it was opened', () =>
     const page = await signedIn(b, h, key, typeof s.page === 'string' ? s.page : s.page());
     const before = (await h.api('GET', s.api)).body;
     await expect.poll(() => page.getByLabel('Description').inputValue()).toBe(before.description);
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    let saves = 0;
     // Every save of the screen is a PATCH (the connector's and action type's by id).
-    await page.route(
-      (u) => u.pathname.startsWith('/v1/'),
-      async (route) => {
-        if (route.request().method() !== 'PATCH') return route.continue();
-        saves++;
-        await gate;
-        await route.continue();
-      },
-    );
+    const saves = await holdRequests(page, (u) => u.pathname.startsWith('/v1/'), 'PATCH');
     await page.getByLabel('Description').fill(`held ${s.what}`);
     const button = page.getByRole('button', { name: s.save, exact: true });
     await button.click();
-    await expect.poll(() => saves).toBe(1);
+    await expect.poll(() => saves.count()).toBe(1);
     // Clicked again (past Playwright's wait for an enabled button, as a hand would) and submitted from the keyboard.
     await button.click({ force: true });
     await page
       .locator('form:has(#' + (await page.getByLabel('Description').getAttribute('id')) + ')')
       .evaluate((f: HTMLFormElement) => f.requestSubmit());
     expect(await page.getByLabel('Description').isDisabled()).toBe(true);
-    open();
+    await saves.release();
     await page.getByRole('status').filter({ hasText: s.saved }).waitFor();
     await expect.poll(() => page.getByLabel('Description').isEnabled()).toBe(true);
     // The focus is where it was before the fields were disabled.
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? null)).toBe(s.save);
-    expect(saves).toBe(1);
+    expect(saves.count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
     expect((await h.api('GET', s.api)).body).toMatchObject({ description: `held ${s.what}`, revision: before.revision + 1 });
     await page.close();
@@ -124,28 +113,17 @@ describe('a builder saving what someone else changed since it was opened', () =>
     const admin = await keyWith(h, `ada-${c.what.replace(/\W/g, '')}`, ['admin']);
     const page = await signedIn(b, h, admin, c.page);
     if (c.what === 'webhook') await page.locator('#w-events').fill('case.created');
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    let posts = 0;
-    await page.route(
-      (u) => u.pathname === c.post,
-      async (route) => {
-        if (route.request().method() !== 'POST') return route.continue();
-        posts++;
-        await gate;
-        await route.continue();
-      },
-    );
+    const posts = await holdRequests(page, (u) => u.pathname === c.post, 'POST');
     await page.locator(c.field).fill(c.value);
     const button = page.getByRole('button', { name: c.button, exact: true });
     await button.click();
-    await expect.poll(() => posts).toBe(1);
+    await expect.poll(() => posts.count()).toBe(1);
     await button.click({ force: true });
     await page.locator(`form:has(${c.field})`).evaluate((f: HTMLFormElement) => f.requestSubmit());
     expect(await page.locator(c.field).isDisabled()).toBe(true);
-    open();
+    await posts.release();
     await expect.poll(() => page.locator(c.field).isEnabled()).toBe(true);
-    expect(posts).toBe(1);
+    expect(posts.count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
     const listed = (await h.api('GET', c.post)).body as { items?: unknown[] } | unknown[];
     const items = (Array.isArray(listed) ? listed : (listed.items ?? [])) as Array<Record<string, unknown>>;

@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { expectAccessible, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
+import { expectAccessible, holdRequests, keyWith, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('the work list as a task list', () => {
   let h: Harness;
@@ -154,50 +154,30 @@ describe('the work list as a task list', () => {
     };
     const card = await onDesk('Book a desk');
     const page = await signedIn(b, h, olga, `/ui/work?queue=desk&selected=${card}`);
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    let sent = 0;
-    await page.route(
-      (u) => u.pathname.endsWith('/assign'),
-      async (route) => {
-        sent++;
-        await gate;
-        await route.continue();
-      },
-    );
+    const assign = (u: URL): boolean => u.pathname.endsWith('/assign');
+    let sent = await holdRequests(page, assign);
     const pane = page.getByTestId('pane');
     const release = pane.getByRole('button', { name: 'Release to desk' });
     await release.click();
-    await expect.poll(() => sent).toBe(1);
+    await expect.poll(() => sent.count()).toBe(1);
     await release.click({ force: true });
-    open();
+    await sent.release();
     await expect.poll(async () => (await h.api('GET', `/v1/actions/${card}`)).body.assignee).toBe('pete');
     await expect.poll(() => row(page, card).textContent()).toContain('pete');
-    expect(sent).toBe(1);
+    expect(sent.count()).toBe(1);
     expect(await pane.getByRole('alert').count()).toBe(0);
 
     // From a row: the same.
     const fromRow = await onDesk('Order a chair');
     await page.goto(`${h.url}/ui/work?queue=desk`);
-    sent = 0;
-    let openRow!: () => void;
-    const rowGate = new Promise<void>((r) => (openRow = r));
-    await page.unroute((u) => u.pathname.endsWith('/assign'));
-    await page.route(
-      (u) => u.pathname.endsWith('/assign'),
-      async (route) => {
-        sent++;
-        await rowGate;
-        await route.continue();
-      },
-    );
+    sent = await holdRequests(page, assign);
     const rowRelease = row(page, fromRow).getByRole('button', { name: 'Release' });
     await rowRelease.click();
-    await expect.poll(() => sent).toBe(1);
+    await expect.poll(() => sent.count()).toBe(1);
     await rowRelease.click({ force: true });
-    openRow();
+    await sent.release();
     await expect.poll(async () => (await h.api('GET', `/v1/actions/${fromRow}`)).body.assignee).toBe('pete');
-    expect(sent).toBe(1);
+    expect(sent.count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.close();
   });
