@@ -139,7 +139,8 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
 
 /**
  * Holds the page's requests that `match` accepts (of `method`, when given) until `release()`, counting
- * them: a test acts while a request is on its way. `release` lets the held ones go and stops holding.
+ * them: a test acts while a request is on its way. `release` lets the held ones go and, once they have
+ * gone on, stops holding (unrouting while one was held made Playwright settle it first).
  */
 export async function holdRequests(
   page: Page,
@@ -148,18 +149,19 @@ export async function holdRequests(
 ): Promise<{ count: () => number; release: () => Promise<void> }> {
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
-  let n = 0;
-  const hold = async (route: Route): Promise<void> => {
+  const held: Promise<void>[] = [];
+  const hold = (route: Route): Promise<void> => {
     if (method !== undefined && route.request().method() !== method) return route.continue();
-    n++;
-    await gate;
-    await route.continue();
+    const going = gate.then(() => route.continue());
+    held.push(going);
+    return going;
   };
   await page.route(match, hold);
   return {
-    count: () => n,
+    count: () => held.length,
     release: async () => {
       open();
+      await Promise.all(held);
       await page.unroute(match, hold);
     },
   };
