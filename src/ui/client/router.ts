@@ -21,6 +21,9 @@ export function useLocation(): Location {
     const on = (): void => setLoc(read());
     window.addEventListener('popstate', on);
     window.addEventListener('callout:navigate', on);
+    // A navigation between the first render and this effect (it runs after a paint) was not heard: read now.
+    const now = read();
+    setLoc((cur) => (cur.path === now.path && cur.query.toString() === now.query.toString() ? cur : now));
     return () => {
       window.removeEventListener('popstate', on);
       window.removeEventListener('callout:navigate', on);
@@ -35,6 +38,7 @@ export function useHash(): string {
   useEffect(() => {
     const on = (): void => setHash(window.location.hash);
     window.addEventListener('hashchange', on);
+    on();
     return () => window.removeEventListener('hashchange', on);
   }, []);
   return hash;
