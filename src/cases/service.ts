@@ -2,7 +2,7 @@
 // process. Creating a case with a process stores it with its first event in one transaction and
 // moves it on at once; the case worker (processes/case-worker.ts) does the rest as its actions change.
 
-import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -21,6 +21,7 @@ import { ownerProblem, storedOwners } from './owner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
+import { queueNamed } from '../queues/named.ts';
 
 export interface CaseServiceDeps {
   store: Store;
@@ -127,9 +128,10 @@ export class CaseService {
 
   /** The queue a request names, as it is stored (its name); a 422 naming `queue` when there is none. */
   private async queueNamed(ref: string): Promise<string> {
-    const q = await this.d.store.getQueue(ref);
-    if (!q) throw new ValidationError([{ field: 'queue', message: `no queue ${JSON.stringify(ref)} exists` }]);
-    return q.name;
+    const p = new Problems();
+    const q = await queueNamed(this.d.store, p, ref);
+    p.throwIfAny();
+    return q!.name;
   }
 
   private async findLaunch(key: string, request: RequestHash): Promise<CaseWithActions | undefined> {

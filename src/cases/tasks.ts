@@ -18,6 +18,7 @@ import type { ActionView } from '../actions/views.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkAssignee } from '../tasks/assignee.ts';
 import { checkDueAt } from '../tasks/due.ts';
+import { queueNamed } from '../queues/named.ts';
 import type { CaseTaskBody } from './schemas.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 
@@ -69,8 +70,7 @@ export class CaseTaskService {
     const workDueAt = body.dueAt === undefined || body.dueAt === null ? null : checkDueAt(p, body.dueAt, 'dueAt', this.d.clock.now());
     let queue: QueueRow | undefined;
     if (body.queue !== undefined) {
-      queue = await this.d.store.getQueue(body.queue);
-      if (!queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
+      queue = await queueNamed(this.d.store, p, body.queue);
     } else if (c.queue) {
       queue = await this.d.store.getQueue(c.queue);
       // Queues are never deleted, so this is a store edited by hand: said rather than a task put nowhere.

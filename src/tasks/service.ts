@@ -13,6 +13,7 @@ import type { ActionView } from '../actions/views.ts';
 import type { AssignBody, DueBody, NoteBody } from './schemas.ts';
 import { checkDueAt } from './due.ts';
 import { checkAssignee } from './assignee.ts';
+import { queueNamed } from '../queues/named.ts';
 import { queueMembers } from '../store/allocation.ts';
 
 /** Tasks moved back to their queues before the change that releases them answers; the rest right after it, a page at a time. */
@@ -279,8 +280,7 @@ export class TaskService {
     if (body.queue === undefined && body.assignee === undefined) p.add('', 'give a queue, an assignee or both');
     const assignee = body.assignee === 'me' ? user : body.assignee;
     const from = body.from === 'me' ? user : body.from;
-    const queue = body.queue === undefined ? undefined : await this.d.store.getQueue(body.queue);
-    if (body.queue !== undefined && !queue) p.add('queue', `no queue ${JSON.stringify(body.queue)} exists`);
+    const queue = body.queue === undefined ? undefined : await queueNamed(this.d.store, p, body.queue);
     if (body.assignee !== undefined) await checkAssignee(this.d.store, p, body.assignee, user, queue);
     p.throwIfAny();
     await this.d.engine.apply(id, {

@@ -159,6 +159,23 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/actions?caseId=${onHr}`)).body.items).toEqual([]);
     });
 
+    it('a queue named in another case (as /v1/queues/{name} finds it) is refused naming the queue meant: a task, a case, an assignment', async () => {
+      const meant = 'no queue "HR" exists; queue names are exact here: did you mean "hr"?';
+      const onHr = (await h.api('POST', '/v1/cases', { title: 'on hr', queue: 'hr' })).body.id as string;
+      expect((await h.api('GET', '/v1/queues/HR')).body.name).toBe('hr');
+      const task = await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'x', queue: 'HR' });
+      expect([task.status, task.body.errors]).toEqual([422, [{ field: 'queue', message: meant }]]);
+      expect((await h.api('GET', `/v1/actions?caseId=${onHr}`)).body.items).toEqual([]);
+      const kase = await h.api('POST', '/v1/cases', { title: 'x', queue: 'HR' });
+      expect([kase.status, kase.body.errors]).toEqual([422, [{ field: 'queue', message: meant }]]);
+      const t = (await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'y' })).body.id as string;
+      const moved = await h.api('POST', `/v1/actions/${t}/assign`, { queue: 'HR' });
+      expect([moved.status, moved.body.errors]).toEqual([422, [{ field: 'queue', message: meant }]]);
+      expect((await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'x', queue: 'nope' })).body.errors).toEqual([
+        { field: 'queue', message: 'no queue "nope" exists' },
+      ]);
+    });
+
     it("an integration key adds a task for the queue to allocate, but may not give it to a person (assigning is an operator's, as POST /v1/actions/{id}/assign)", async () => {
       const onHr = (await h.api('POST', '/v1/cases', { title: 'from a CRM', queue: 'hr' })).body.id as string;
       const k = await h.api('POST', '/v1/api-keys', { name: 'crm-sync', roles: ['integration'] });

@@ -1,0 +1,26 @@
+// The queue a request's body names (a task's, a case's, an assignment's): by its exact name, as every
+// reference to a queue is stored and compared. A name that differs only in case is refused, naming the
+// queue meant: /v1/queues/{name} finds it either way, so "Desk" read there and sent here must not
+// leave the caller guessing why "no queue exists".
+
+import type { Problems } from '../errors.ts';
+import type { QueueRow, Store } from '../store/types.ts';
+
+/** The queue named `ref`, or undefined with the problem added under `field`. */
+export async function queueNamed(
+  store: Pick<Store, 'getQueue' | 'findQueue'>,
+  p: Problems,
+  ref: string,
+  field = 'queue',
+): Promise<QueueRow | undefined> {
+  const q = await store.getQueue(ref);
+  if (q) return q;
+  const like = await store.findQueue(ref);
+  p.add(
+    field,
+    like
+      ? `no queue ${JSON.stringify(ref)} exists; queue names are exact here: did you mean ${JSON.stringify(like.name)}?`
+      : `no queue ${JSON.stringify(ref)} exists`,
+  );
+  return undefined;
+}
