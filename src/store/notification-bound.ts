@@ -3,9 +3,11 @@
 //
 // Each store checks it in the transaction that inserts a user's notices, for that user only: a count
 // over their own (user_name, id) index entries, which the bound itself keeps short. Past the bound, the
-// oldest read ones go first and unread ones only when there are more than that unread; a tenth at a
-// time (so the count is what most inserts pay), at most PRUNE_BATCH rows a statement (a bound lowered on
-// a large table trims over the following inserts rather than in one long transaction).
+// oldest read ones go first and unread ones only when there are more than that unread (escalations
+// last); a tenth at a time (so the count is what most inserts pay), at most PRUNE_BATCH rows a
+// statement (a bound lowered on a large table trims over the following inserts rather than in one long
+// transaction). A task notice replaces its unread repeat (insertUserNotices), so hand-overs back and
+// forth do not fill the list.
 
 /** How many notifications a user keeps unless told otherwise: months of a busy operator's work. */
 export const NOTIFICATIONS_PER_USER_DEFAULT = 1000;

@@ -31,13 +31,19 @@ export async function markNotificationRead(pool: Pool, id: number, user: string,
   return r.rows[0] ? notificationFromRow(r.rows[0] as Record<string, unknown>) : undefined;
 }
 
+// Each replaces the person's unread notice of the same kind about the same task (see the embedded
+// store's insertUserNotices); the statement's DELETE and INSERT see the rows as they were before it.
 const NOTIFY_USERS = `
+WITH n AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, user_name text, kind text, message text, action_id text, case_id text, at bigint)
+), repeats AS (
+  DELETE FROM notifications d USING n
+   WHERE d.user_name = n.user_name AND d.action_id = n.action_id AND d.kind = n.kind AND d.read_at IS NULL
+)
 INSERT INTO notifications (user_name, kind, message, action_id, case_id, at)
-SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at
-  FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, user_name text, kind text, message text, action_id text, case_id text, at bigint)
- ORDER BY n.ord`;
+SELECT n.user_name, n.kind, n.message, n.action_id, n.case_id, n.at FROM n ORDER BY n.ord`;
 
-/** Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's transaction; bounded by the caller. */
+/** Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's transaction; bounded by the caller; each replacing its unread repeat. */
 export async function insertUserNotices(client: PoolClient, notices: readonly UserNotice[]): Promise<void> {
   if (notices.length === 0) return;
   const rows = notices.map((n, ord) => ({
@@ -54,8 +60,9 @@ export async function insertUserNotices(client: PoolClient, notices: readonly Us
 
 // Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.
 const COUNT_OF_USER = 'SELECT count(*)::integer AS n FROM (SELECT 1 FROM notifications WHERE user_name = $1 LIMIT $2) AS mine';
+// Unread ones go task notices first: an escalation is the last a flood of task hand-overs pushes out.
 const DROP_OLDEST = (read: boolean): string =>
-  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT $2)`;
+  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT NULL ORDER BY id' : "NULL ORDER BY kind = 'action.escalated', id"} LIMIT $2)`;
 
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export async function boundNotifications(client: PoolClient, users: Iterable<string>, keep: number): Promise<void> {

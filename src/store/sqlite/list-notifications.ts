@@ -33,16 +33,26 @@ export function markNotificationRead(db: Database.Database, id: number, user: st
 }
 
 const NOTIFY_USER = 'INSERT INTO notifications (user_name, kind, message, action_id, case_id, at) VALUES (?, ?, ?, ?, ?, ?)';
+/** The unread notice a new one replaces (notifications_unread_repeat). */
+const FORGET_REPEAT = 'DELETE FROM notifications WHERE user_name = ? AND action_id = ? AND kind = ? AND read_at IS NULL';
 
-/** Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's transaction; bounded by the caller. */
+/**
+ * Notices to people about their tasks (a write's `notify` effects, a launch's notices), in the caller's
+ * transaction; bounded by the caller. Each replaces the person's unread notice of the same kind about
+ * the same task: a task handed back and forth a thousand times is one notice of each kind, the latest.
+ */
 export function insertUserNotices(db: Database.Database, notices: readonly UserNotice[]): void {
-  for (const n of notices) prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
+  for (const n of notices) {
+    prepared(db, FORGET_REPEAT).run(n.user, n.actionId, n.kind);
+    prepared(db, NOTIFY_USER).run(n.user, n.kind, n.message, n.actionId, n.caseId, n.at);
+  }
 }
 
 // Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.
 const COUNT_OF_USER = 'SELECT count(*) AS n FROM (SELECT 1 FROM notifications WHERE user_name = ? LIMIT ?)';
+// Unread ones go task notices first: an escalation is the last a flood of task hand-overs pushes out.
 const DROP_OLDEST = (read: boolean): string =>
-  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = ? AND read_at IS ${read ? 'NOT ' : ''}NULL ORDER BY id LIMIT ?)`;
+  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = ? AND read_at IS ${read ? 'NOT NULL ORDER BY id' : "NULL ORDER BY kind = 'action.escalated', id"} LIMIT ?)`;
 
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export function boundNotifications(db: Database.Database, users: Iterable<string>, keep: number): void {
