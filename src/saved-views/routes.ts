@@ -1,9 +1,11 @@
-// /v1/views: saved views of the work list and the cases list. Whoever reads those lists (operators,
-// builders, integrations; admins) keeps views of their own and reads the shared ones; a key made
-// without a user keeps them under the name it acts as (api/user.ts).
+// /v1/views: saved views of the work list and the cases list, the web UI's: people (operators,
+// builders; admins) keep views of their own and read the shared ones; a key made without a user keeps
+// them under the name it acts as (api/user.ts). Not an external system's key: a view's count is the
+// work list's counts, which it may not read, and a shared view is named on every person's work list.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams } from '../api/schemas.ts';
+import { PEOPLE } from '../api/roles.ts';
 import { readerOf } from '../api/user.ts';
 import { created, noContent, sendCreated } from '../api/openapi.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
@@ -11,14 +13,11 @@ import { queryValidator } from '../api/query.ts';
 import type { SavedViewService } from './service.ts';
 import { ViewBody, ViewCountSchema, ViewList, ViewListQuery, ViewPatch, ViewSchema } from './schemas.ts';
 
-/** The readers of both screens' lists: GET /v1/actions admits every key but a scraper's, GET /v1/cases these. */
-const VIEW_USERS = ['operator', 'builder', 'integration'] as const;
-
 export const savedViewRoutes =
   (views: SavedViewService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['views'];
-    const config = { roles: VIEW_USERS };
+    const config = { roles: PEOPLE };
     app.post(
       '/views',
       { config, schema: { tags, body: ViewBody, response: created('The view', { schema: ViewSchema }) } },

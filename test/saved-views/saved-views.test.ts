@@ -117,13 +117,20 @@ describe.each(storeHarnesses)('saved views on $name', (backend) => {
     expect((await h.api('POST', '/v1/views', { name: 'Open', screen: 'work', query: '' }, as.bea)).status).toBe(201);
     expect((await h.api('POST', '/v1/views', { name: 'Open', screen: 'cases', query: '' }, as.olga)).status).toBe(201);
     expect((await h.api('GET', '/v1/views', undefined, as.bea)).body.items.length).toBe(before + 2);
-    // A scraper's key reads no lists, so keeps no views.
+    // A scraper's key reads no lists, so keeps no views; an external system's may not read the work
+    // list's counts (a view's), nor name a shared view on every person's work list.
     expect((await h.api('GET', '/v1/views', undefined, as.scraper)).status).toBe(403);
     expect((await h.api('POST', '/v1/views', { name: 'm', screen: 'work', query: '' }, as.scraper)).status).toBe(403);
+    const system = await key('crm', ['integration']);
+    const shared = { name: 'Call us', screen: 'work', query: 'queue=hr', shared: true };
+    expect((await h.api('POST', '/v1/views', shared, system)).status).toBe(403);
+    expect((await h.api('GET', '/v1/views?counts=true', undefined, system)).status).toBe(403);
+    const olgas = (await h.api('GET', '/v1/views', undefined, as.olga)).body.items as Array<{ id: string }>;
+    expect((await h.api('GET', `/v1/views/${olgas[0]!.id}/count`, undefined, system)).status).toBe(403);
   });
 
   it('keeps at most 100 views a person, and counts no further than 1,000', async () => {
-    const hoarder = await key('hoarder', ['integration']);
+    const hoarder = await key('hoarder', ['operator']);
     const made = await Promise.all(
       Array.from({ length: 100 }, (_, i) => h.api('POST', '/v1/views', { name: `v${i}`, screen: 'cases', query: '' }, hoarder)),
     );
