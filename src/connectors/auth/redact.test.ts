@@ -70,6 +70,17 @@ describe('credential headers among plain headers', () => {
       'AccessToken',
       'X-AuthToken',
       'x-authtoken',
+      // An outside review found these shown in plain text to operators.
+      'X-Jwt',
+      'X-Hmac',
+      'X-Pass',
+      'X-Passphrase',
+      'X-Csrftoken',
+      'X-CSRF-Token',
+      'Bearer',
+      'X-Sig',
+      'X-Pin',
+      'X-Otp',
     ])
       expect(isCredentialHeader(name), name).toBe(true);
     for (const name of [
@@ -82,6 +93,9 @@ describe('credential headers among plain headers', () => {
       'x-tokenizer',
       'author',
       'Keyboard',
+      'X-Passthrough',
+      'X-Pinned',
+      'X-Signal',
     ])
       expect(isCredentialHeader(name), name).toBe(false);
   });

@@ -3,6 +3,7 @@
 // handful of secret strings the connector put on the wire before it is kept.
 
 import type { AuthSpec } from '../connector.ts';
+import { hasCredentialWord } from './credential-names.ts';
 
 /** What a secret found in recorded text is replaced by. */
 export const REDACTED = '[redacted]';
@@ -93,40 +94,19 @@ export function authSecrets(auth: AuthSpec): string[] {
   }
 }
 
-/**
- * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `AccessToken`,
- * `Ocp-Apim-Subscription-Key`, a `Cookie`): a builder may put one among a connector's or an action
- * type's plain headers rather than in `auth`. The name is split into words (at `-`, `_` and camelCase);
- * a credential word anywhere marks it. `Idempotency-Key` is Callout's own and no secret.
- */
-const CREDENTIAL_WORDS = new Set([
-  'authorization',
-  'authentication',
-  'auth',
-  'cookie',
-  'token',
-  'authtoken',
-  'accesstoken',
-  'secret',
-  'password',
-  'passwd',
-  'credential',
-  'credentials',
-  'session',
-  'signature',
-  'key',
-  'apikey',
-  'accesskey',
-]);
-
 /** Answers by name: every attempt asks about the same few headers (bounded: names come from configuration). */
 const credentialNames = new Map<string, boolean>();
 
+/**
+ * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `AccessToken`,
+ * `Ocp-Apim-Subscription-Key`, a `Cookie`, `X-Jwt`): a builder may put one among a connector's or an
+ * action type's plain headers rather than in `auth`. A credential word anywhere marks it
+ * (credential-names.ts). `Idempotency-Key` is Callout's own and no secret.
+ */
 export function isCredentialHeader(name: string): boolean {
   let yes = credentialNames.get(name);
   if (yes === undefined) {
-    yes =
-      name.toLowerCase() !== 'idempotency-key' && name.split(/[-_]|(?<=[a-z])(?=[A-Z])/).some((w) => CREDENTIAL_WORDS.has(w.toLowerCase()));
+    yes = name.toLowerCase() !== 'idempotency-key' && hasCredentialWord(name);
     if (credentialNames.size >= 10_000) credentialNames.clear();
     credentialNames.set(name, yes);
   }

@@ -177,6 +177,12 @@ describe('parseCurl', () => {
     ]);
   });
 
+  it('names an unknown option written with `=` without its value (curl reads no such form; it may be a credential)', () => {
+    const r = parseCurl(`curl --user=alice:S3CRET3 --header='X-Api-Key: S3CRET7' --cookie=sid=S3CRET10 https://x.example/`);
+    expect(r.warnings).toEqual(['Unknown options, not imported: --user, --header, --cookie.']);
+    expect(JSON.stringify(r)).not.toContain('S3CRET');
+  });
+
   it('leaves out every credential and never echoes its value', () => {
     const r = parseCurl(`curl 'https://bob:hunter2SECRET@x.example/api/items?page=2&api_key=abc123SECRET&access_token=qSECRET&author=me' \\
   -H 'X-Api-Key: abc123SECRET' -H 'Ocp-Apim-Subscription-Key: abc123SECRET' -H 'X-Custom: Bearer abc123SECRET' \\
@@ -206,6 +212,7 @@ describe('parseCurl', () => {
   it('tells credential names from others', () => {
     for (const n of ['Authorization', 'Cookie', 'X-Auth-Token', 'api_key', 'apiKey', 'client_secret', 'password', 'key', 'X-Session-Id'])
       expect(isSecretName(n, true), n).toBe(true);
+    for (const n of ['X-Jwt', 'X-Hmac', 'pin', 'otp', 'X-Passphrase', 'Bearer']) expect(isSecretName(n), n).toBe(true);
     for (const n of ['author', 'authority', 'title', 'Accept', 'X-Request-Id', 'Idempotency-Key'])
       expect(isSecretName(n, true), n).toBe(false);
     expect(isSecretName('monkey')).toBe(false);

@@ -4,6 +4,8 @@
 // Our own small tokenizer rather than shell-quote: that one reads an unclosed quote without a word of
 // complaint, turns `\`-newline into an empty argument and `$VAR` into nothing, and costs bundle budget.
 
+import { hasCredentialWord } from '../../connectors/auth/credential-names.ts';
+
 /** Longer pastes are refused before any parsing, so a huge one cannot hang the tab. */
 export const MAX_CURL_CHARS = 100_000;
 
@@ -98,14 +100,16 @@ export function shellWords(line: string): { words: string[]; cut?: string; expan
   return { words, expands };
 }
 
-/** Names of credentials: headers, query parameters and body keys that must not be copied. */
+/** Names of credentials: headers, query parameters and body keys that must not be copied (a word of credential-names.ts, or one written together, as `clientsecret`). */
 export function isSecretName(name: string, header = false): boolean {
   const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  // Callout's own Idempotency-Key is no secret.
+  if (n === 'idempotencykey') return false;
   return (
     /password|passwd|secret|token|apikey|accesskey|privatekey|credential|signature|cookie|sessionid|authoriz|authentic/.test(n) ||
     /^x?auth(?!or)/.test(n) ||
-    ['key', 'sig', 'pass', 'pwd', 'session', 'jwt'].includes(n) ||
-    (header && n.endsWith('key') && n !== 'idempotencykey')
+    hasCredentialWord(name) ||
+    (header && n.endsWith('key'))
   );
 }
 
@@ -356,7 +360,8 @@ export function parseCurl(line: string): CurlRequest {
       const name = word.slice(2);
       if (LONG_VALUED.has(name)) takeValue(name);
       else if (LONG_FLAGS.has(name) || name.startsWith('no-')) option(name, undefined);
-      else unknown.push(word);
+      // Named without what follows an `=`: `--user=alice:secret` is a credential.
+      else unknown.push(word.split('=')[0]!);
     } else if (word.startsWith('-') && word.length > 1) {
       for (let j = 1; j < word.length; j++) {
         const letter = word[j]!;

@@ -1,0 +1,51 @@
+// The words that mark a name as a credential's (a header, a body key, a query parameter): one list for
+// the server, which shows such headers redacted to those who may not see them, and for the builder's
+// cURL import, which leaves such values out. A name is split into words at `-`, `_`, `.` and camelCase;
+// a credential word anywhere marks it (`X-Api-Key`, `clientSecret`), a word that only contains one does
+// not (`X-Tokenizer`, `author`).
+
+export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
+  'authorization',
+  'authentication',
+  'auth',
+  'cookie',
+  'token',
+  'authtoken',
+  'accesstoken',
+  'bearer',
+  'jwt',
+  'secret',
+  'password',
+  'passwd',
+  'pass',
+  'passphrase',
+  'pwd',
+  'pin',
+  'otp',
+  'totp',
+  'credential',
+  'credentials',
+  'session',
+  'sessionid',
+  'signature',
+  'sig',
+  'hmac',
+  'csrf',
+  'xsrf',
+  'csrftoken',
+  'xsrftoken',
+  'key',
+  'apikey',
+  'accesskey',
+  'privatekey',
+]);
+
+/** The words of a name, lower case: `X-Api-Key`, `x_api_key` and `xApiKey` are all x, api, key. */
+export const nameWords = (name: string): string[] =>
+  name
+    .split(/[-_.\s]|(?<=[a-z0-9])(?=[A-Z])/)
+    .filter((w) => w !== '')
+    .map((w) => w.toLowerCase());
+
+/** Whether a word of `name` is a credential word. */
+export const hasCredentialWord = (name: string): boolean => nameWords(name).some((w) => CREDENTIAL_WORDS.has(w));
