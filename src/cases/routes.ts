@@ -86,7 +86,9 @@ export const caseRoutes =
       },
       async (req, reply) => {
         // Giving work to a person is an operator's (POST /v1/actions/{id}/assign): an integration's
-        // key adds the task for its queue to allocate, and may not pick who does it.
+        // key adds the task for its queue to allocate, and may not name who does it. On a queue
+        // allocated by `owner` the queue gives it to the case's owner, whom a key that may change the
+        // case (an integration's, as a CRM's that keeps its cases' owners) may set: the queue's rule.
         const roles = req.principal?.roles ?? [];
         if (req.body.assignee !== undefined && !roles.includes('operator') && !roles.includes('admin'))
           throw new CalloutError(

@@ -31,11 +31,14 @@ describe('compileUser', () => {
     expect(compileUser({ name: 'bob.smith' })).toEqual({ name: 'bob.smith', displayName: 'bob.smith', email: null });
   });
 
-  it('refuses names that are not lower-case logins, and the reserved "me"', () => {
+  it('refuses names that are not lower-case logins, and the reserved "me", "system" and "anonymous"', () => {
     for (const name of ['Alice', 'al ice', '-bob', '', 'a'.repeat(65), 'user:x']) {
       expect(problems({ name })[0]!.field).toBe('name');
     }
     expect(problems({ name: 'me' })).toEqual([{ field: 'name', message: '"me" is reserved' }]);
+    // The timeline's words for Callout itself: a person so named could not be told apart in an audit.
+    for (const name of ['system', 'anonymous'])
+      expect(problems({ name })).toEqual([{ field: 'name', message: `"${name}" is reserved: the timeline names Callout itself so` }]);
     expect(problems({})).toEqual([{ field: 'name', message: 'is required' }]);
   });
 

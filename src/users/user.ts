@@ -14,6 +14,12 @@ export const USER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const USER_NAME_HINT = 'must be 1–64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
 /** Kept for routes that address the caller (e.g. /v1/users/me). */
 export const RESERVED_USER_NAMES: ReadonlySet<string> = new Set(['me']);
+/**
+ * Not given to a new user: the timeline names the engine's own moves `system` (and `user:system`, a
+ * sweep giving back a disabled person's tasks), and a request without a person `anonymous`; a person
+ * of either name could not be told apart from them in an audit.
+ */
+const ACTOR_NAMES: ReadonlySet<string> = new Set(['system', 'anonymous']);
 
 // Deliberately loose: the only reliable check of an address is mail reaching it.
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -43,6 +49,8 @@ export function compileUser(body: unknown): UserSpec {
   const v = body as Doc;
   unknownKeys(p, v, '', USER_KEYS);
   const name = checkUserName(p, v.name, 'name');
+  if (name !== undefined && ACTOR_NAMES.has(name))
+    p.add('name', `${JSON.stringify(name)} is reserved: the timeline names Callout itself so`);
   const displayName = str(p, v.displayName, 'displayName', { required: false, max: 200 });
   if (displayName !== undefined && displayName.trim() === '') p.add('displayName', 'must not be empty');
   const email = str(p, v.email, 'email', { required: false, max: 254 });
