@@ -81,4 +81,37 @@ describe('correct the input and retry', () => {
     expect(await page.getByRole('button', { name: 'Pause retries' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Retry', exact: true }).count()).toBe(1);
   });
+
+  it('what is typed stays while the action retries on its own; a correction by someone else is said', async () => {
+    // A system of its own, without a circuit breaker: the failures go on, each a retry.
+    await connector(h, { name: 'noisy', circuitBreaker: false });
+    await actionType(h, {
+      name: 'desk-retrying',
+      connector: 'noisy',
+      path: '/status/{{ Code }}',
+      fields: { Code: { type: 'integer' }, Note: { type: 'string', required: false } },
+      retry: { maxRetries: 1000, interval: '300ms', backoff: 'fixed' },
+    });
+    const { id } = await launch(h, 'desk-retrying', { Code: 503, Note: 'old note' });
+    await h.waitFor(id, (a) => a.retry.count >= 1);
+    const page = await signedIn(b, h, operator, `/ui/actions/${id}`);
+    const panel = page.getByTestId('input-correction');
+    await panel.getByText('Correct the input and retry').click();
+    const note = page.getByLabel('Note (string, optional)');
+    await expect.poll(() => note.inputValue()).toBe('old note');
+    await note.fill('typed by olga');
+    // Attempts go on (each moves the action's updatedAt, read by the card live): the box keeps what she typed.
+    const seen = (await h.api('GET', `/v1/actions/${id}`)).body.retry.count as number;
+    await h.waitFor(id, (a) => a.retry.count >= seen + 2);
+    await expect.poll(() => page.getByTestId('retried').textContent()).not.toContain(`retried ${seen} `);
+    expect(await note.inputValue()).toBe('typed by olga');
+    expect(await panel.getByTestId('input-changed').count()).toBe(0);
+
+    // Someone else corrects the input: the boxes show it, and the card says so.
+    expect((await h.api('POST', `/v1/actions/${id}/retry`, { input: { Note: 'fixed by ivan' } })).status).toBe(200);
+    await expect.poll(() => note.inputValue()).toBe('fixed by ivan');
+    await panel.getByTestId('input-changed').waitFor();
+    await h.api('POST', `/v1/actions/${id}/pause`, {});
+    await page.close();
+  });
 });

@@ -181,4 +181,58 @@ describe('the work list as a task list', () => {
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.close();
   });
+
+  it("an error on one task's card is not shown on the next task's card", async () => {
+    const first = await task('Scan the passport');
+    const second = await task('Print the badge');
+    const page = await signedIn(b, h, olga, `/ui/work?queue=hr&selected=${first}`);
+    const pane = page.getByTestId('pane');
+    const pickUps = await holdRequests(page, (u) => u.pathname.endsWith('/pick-up'));
+    await pane.getByRole('button', { name: 'Pick up' }).click();
+    await expect.poll(() => pickUps.count()).toBe(1);
+    // Pete is first: hers is refused.
+    expect((await h.api('POST', `/v1/actions/${first}/pick-up`, undefined, pete)).status).toBe(200);
+    await pickUps.release();
+    await pane.getByRole('alert').filter({ hasText: 'pete' }).first().waitFor();
+    await row(page, second).getByRole('link', { name: 'Print the badge' }).click();
+    await pane.getByRole('heading', { name: /Print the badge/ }).waitFor();
+    await pane.getByRole('button', { name: 'Pick up' }).waitFor();
+    expect(await pane.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
+  it("from the keyboard: the right arrow (or l) goes from the open row into its card, whose buttons are the next Tab; a row's button leaves the focus on its row", async () => {
+    const id = await task('Water the plants');
+    const page = await signedIn(b, h, olga, '/ui/work?queue=hr');
+    const link = row(page, id).getByRole('link', { name: 'Water the plants' });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page
+      .getByTestId('pane')
+      .getByRole('heading', { name: /Water the plants/ })
+      .waitFor();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('pane-h');
+    // The card's first control within a few Tabs (it was past a whole page of rows).
+    let reached = '';
+    for (let i = 0; i < 6 && reached === ''; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => (document.activeElement?.closest('[data-testid="pane"]') ? document.activeElement.tagName : ''));
+    }
+    expect(reached).not.toBe('');
+    // The row's own "To the card" does the same for a pointer or a screen reader's list of buttons.
+    await link.focus();
+    await row(page, id).getByRole('button', { name: 'Go to the card of Water the plants' }).click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('pane-h');
+
+    // A row's Pick up is replaced by its Release: the focus stays on the row, not on the page itself.
+    const other = await task('Feed the fish');
+    await page.goto(`${h.url}/ui/work?queue=hr`);
+    await row(page, other).getByRole('button', { name: 'Pick up' }).click();
+    await expect.poll(() => row(page, other).getByTestId('state').textContent()).toMatch(/^In Progress/);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-id') ?? document.activeElement?.tagName))
+      .toBe(other);
+    await page.close();
+  });
 });

@@ -18,7 +18,10 @@ export interface FormRequest {
  * and text typed before the answer came was replaced by what the answer stored. The control that had
  * the focus gets it back once the fields are enabled again.
  */
-export function useOneAtATime(): [boolean, <T>(work: () => Promise<T>) => Promise<T | undefined>] {
+export function useOneAtATime(
+  /** Where the focus goes when the control that had it is gone (a button replaced by the answer's state). */
+  fallback?: () => HTMLElement | null | undefined,
+): [boolean, <T>(work: () => Promise<T>) => Promise<T | undefined>] {
   const [busy, setBusy] = useState(false);
   const running = useRef(false);
   const once = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
@@ -34,7 +37,9 @@ export function useOneAtATime(): [boolean, <T>(work: () => Promise<T>) => Promis
       // After the render that enables the fields (Preact renders in a microtask): a disabled control lost the focus.
       setTimeout(() => {
         const now = document.activeElement;
-        if (focused instanceof HTMLElement && focused.isConnected && (now === null || now === document.body)) focused.focus();
+        if (now !== null && now !== document.body) return;
+        if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
+        else fallback?.()?.focus();
       }, 0);
     }
   };

@@ -105,6 +105,17 @@ export function formOf(t: ActionType | undefined): Form {
   };
 }
 
+/**
+ * The value of an input box as sent in an action's input (a test, a launch, a correction): a number
+ * or true/false only when it reads as one, else the text as typed, so the server names the field
+ * (NaN travelled as null, and the field's default was used without a word).
+ */
+export function inputValue(type: string, text: string): unknown {
+  if (type === 'number' || type === 'integer') return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+  if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  return typed(type, text);
+}
+
 /** A typed value from what was typed in a box, by the field's type. */
 export function typed(type: string, text: string): unknown {
   if (type === 'number' || type === 'integer') return text.trim() === '' ? text : Number(text);

@@ -4,7 +4,8 @@
 import { useState } from 'preact/hooks';
 import { api, can, type Session } from '../api.ts';
 import { ErrorBox, Field } from '../components.tsx';
-import { typed, type ActionType } from './action-type-form.ts';
+import { inputValue, type ActionType } from './action-type-form.ts';
+import { useOneAtATime } from '../form-request.ts';
 
 interface TestResult {
   sent: boolean;
@@ -35,25 +36,30 @@ export function TestPanel({ t, session }: { t: ActionType; session: Session }) {
     Object.fromEntries(
       Object.entries(values)
         .filter(([, v]) => v !== '')
-        .map(([k, v]) => [k, typed(t.parsedFields[k]?.type ?? 'string', v)]),
+        .map(([k, v]) => [k, inputValue(t.parsedFields[k]?.type ?? 'string', v)]),
     );
-  const run = async (send: boolean): Promise<void> => {
-    try {
-      setResult(await api('POST', `/v1/action-types/${t.id}/test`, { input: input(), send }));
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  const launch = async (): Promise<void> => {
-    try {
-      const a = await api<{ id: string }>('POST', '/v1/actions', { actionType: t.id, input: input() });
-      setLaunched(a.id);
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
+  // One request at a time, the buttons disabled meanwhile: a double click on "Send once" sent twice,
+  // and on "Launch action" launched two real actions.
+  const [busy, once] = useOneAtATime();
+  const run = (send: boolean): Promise<unknown> =>
+    once(async () => {
+      try {
+        setResult(await api('POST', `/v1/action-types/${t.id}/test`, { input: input(), send }));
+        setError(null);
+      } catch (e) {
+        setError(e);
+      }
+    });
+  const launch = (): Promise<unknown> =>
+    once(async () => {
+      try {
+        const a = await api<{ id: string }>('POST', '/v1/actions', { actionType: t.id, input: input() });
+        setLaunched(a.id);
+        setError(null);
+      } catch (e) {
+        setError(e);
+      }
+    });
   return (
     <section aria-label="Test action" class="panel">
       <h2>Test action</h2>
@@ -63,14 +69,14 @@ export function TestPanel({ t, session }: { t: ActionType; session: Session }) {
         </Field>
       ))}
       <p class="buttons">
-        <button type="button" onClick={() => void run(false)}>
+        <button type="button" disabled={busy} onClick={() => void run(false)}>
           Render request
         </button>
-        <button type="button" onClick={() => void run(true)}>
+        <button type="button" disabled={busy} onClick={() => void run(true)}>
           Send once
         </button>
         {can(session, 'launch') && (
-          <button type="button" onClick={() => void launch()}>
+          <button type="button" disabled={busy} onClick={() => void launch()}>
             Launch action
           </button>
         )}

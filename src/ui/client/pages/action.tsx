@@ -174,7 +174,7 @@ function IntegrationLog({ log, H }: { log: { data: IntegrationLogItem[] | null |
 }
 
 export function ActionPage({ session, id }: { session: Session; id: string }) {
-  return <ActionCard session={session} id={id} />;
+  return <ActionCard key={id} session={session} id={id} />;
 }
 
 /**
@@ -308,7 +308,8 @@ export function ActionCard({
 
   // One of the card's buttons at a time: a double click sends once (a second release would take the task
   // from the person it just went to; the server refuses that one too, with `from`).
-  const [, once] = useOneAtATime();
+  // The pressed button may go with the new state (Pick up becomes Release): the focus then goes to the card's heading.
+  const [, once] = useOneAtATime(() => (pane ? document.getElementById('pane-h') : document.querySelector<HTMLElement>('#main h1')));
   const act = (verb: string, body?: unknown, said?: string): Promise<void> =>
     once(async () => {
       own.current++;

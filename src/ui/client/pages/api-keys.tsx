@@ -41,15 +41,22 @@ export function ApiKeysPage() {
       }
     });
   };
-  const revoke = async (k: ApiKey): Promise<void> => {
-    if (!window.confirm(`Revoke the key ${k.name}? Programs and sessions using it stop at once.`)) return;
-    try {
-      await api('DELETE', `/v1/api-keys/${k.id}`);
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  // One revocation at a time: a double click asked twice and sent two deletes. The button goes with
+  // the key's revocation: the focus then goes to the page's heading.
+  const [revoking, revokeOnce] = useOneAtATime(() => document.querySelector<HTMLElement>('#main h1'));
+  const revoke = (k: ApiKey): Promise<unknown> =>
+    revokeOnce(async () => {
+      if (!window.confirm(`Revoke the key ${k.name}? Programs and sessions using it stop at once.`)) return;
+      try {
+        const done = await api<ApiKey>('DELETE', `/v1/api-keys/${k.id}`);
+        // The row as revoked at once (the focus goes on from it), until the list is read again.
+        const cur = list.data;
+        if (cur) list.setData({ ...cur, items: cur.items.map((x) => (x.id === done.id ? done : x)) });
+        list.reload();
+      } catch (err) {
+        setError(err);
+      }
+    });
   const noList = list.error instanceof ApiError && list.error.status === 404;
   return (
     <main id="main">
@@ -116,7 +123,7 @@ export function ApiKeysPage() {
                       revoked <Time iso={k.revokedAt} />
                     </>
                   ) : (
-                    <button type="button" onClick={() => void revoke(k)}>
+                    <button type="button" disabled={revoking} onClick={() => void revoke(k)}>
                       Revoke {k.name}
                     </button>
                   )}

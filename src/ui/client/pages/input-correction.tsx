@@ -3,25 +3,15 @@
 // (POST /v1/actions/{id}/retry with `input`: only the changed fields, an emptied one removed). The
 // server checks them as a launch's and names each field it refuses; nothing changes until it accepts.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ActionView } from '../api.ts';
 import { ErrorBox, Field, ReadFailed } from '../components.tsx';
-import { typed, type ActionType } from './action-type-form.ts';
+import { inputValue, type ActionType } from './action-type-form.ts';
 import { takesManualRetry } from '../../../lifecycle/retryable.ts';
 
 /** Whether the lifecycle takes a retry of this action (an action type's: a manual task has nothing to send). */
 export function retryable(a: ActionView): boolean {
   return a.actionTypeName !== null && takesManualRetry(a);
-}
-
-/**
- * The typed value of a box: a number or true/false only when it reads as one, else the text as typed,
- * so the server names what is wrong (NaN would travel as null and remove the field).
- */
-function valueOf(type: string, text: string): unknown {
-  if (type === 'number' || type === 'integer') return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
-  if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
-  return typed(type, text);
 }
 
 /** A value as its box shows it: text as typed, anything else as JSON, nothing as empty. */
@@ -33,20 +23,29 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
   const [values, setValues] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  // Read when opened, and again once the action changed (another correction, the type edited meanwhile).
+  // Filled when opened, and again only once the input itself changed (another person's correction):
+  // every attempt and live update moves updatedAt, and refilling then wiped what was being typed.
+  const inputText = JSON.stringify(a.input);
+  const [changedMeanwhile, setChangedMeanwhile] = useState(false);
+  const filledWith = useRef<{ id: string; input: string } | null>(null);
   useEffect(() => {
-    if (!open) return;
+    if (!open) {
+      filledWith.current = null;
+      return;
+    }
     let live = true;
     api<ActionType>('GET', `/v1/action-types/${encodeURIComponent(a.actionType)}`).then(
       (t) => live && setType({ data: t }),
       (e: unknown) => live && setType({ error: e }),
     );
+    setChangedMeanwhile(filledWith.current !== null && filledWith.current.id === a.id && filledWith.current.input !== inputText);
+    filledWith.current = { id: a.id, input: inputText };
     setValues(Object.fromEntries(Object.entries(a.input).map(([k, v]) => [k, asText(v)])));
     setError(null);
     return () => {
       live = false;
     };
-  }, [open, a.id, a.updatedAt]);
+  }, [open, a.id, inputText]);
 
   const fields = type.data?.parsedFields ?? {};
   const stale = Object.keys(a.input).filter((k) => type.data && !Object.hasOwn(fields, k));
@@ -55,7 +54,7 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
     for (const [k, s] of Object.entries(fields)) {
       const text = values[k] ?? '';
       if (text === asText(a.input[k])) continue;
-      out[k] = text === '' ? null : valueOf(s.type, text);
+      out[k] = text === '' ? null : inputValue(s.type, text);
     }
     return out;
   };
@@ -96,6 +95,11 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
               />
             </Field>
           ))}
+          {changedMeanwhile && (
+            <p class="notice" role="status" data-testid="input-changed">
+              The input was corrected by someone else meanwhile: the boxes show it as it is now.
+            </p>
+          )}
           {stale.length > 0 && (
             <p class="hint" data-testid="stale-fields">
               Kept as they are and not sent (the action type no longer has them): {stale.join(', ')}.

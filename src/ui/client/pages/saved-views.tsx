@@ -81,6 +81,9 @@ export function SavedViews({ screen, query, session }: { screen: 'work' | 'cases
   };
   const remove = async (v: SavedView): Promise<void> => {
     const r = await change.run(() => api('DELETE', `/v1/views/${v.id}`, undefined, 'application/json', { 'if-match': `"${v.revision}"` }));
+    // Gone from the list at once: until the list was read again a second press sent the delete again (a 404).
+    const cur = list.data;
+    if (r && cur) list.setData({ ...cur, items: cur.items.filter((x) => x.id !== v.id) });
     list.reload();
     if (r) announce(`Deleted the view ${v.name}`);
   };

@@ -258,18 +258,29 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
       }),
     );
   };
-  const rotate = (w: Webhook): Promise<void> =>
-    act(async () => {
-      if (!window.confirm(`Rotate the secret of ${w.url}? The old one keeps signing for 24 hours.`)) return;
-      const r = await api<{ secret: string }>('POST', `/v1/webhooks/${w.id}/rotate-secret`, {});
-      setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
-    });
-  const toggle = (w: Webhook): Promise<void> =>
-    act(async () => {
-      const done = await patchIf<Webhook>(`/v1/webhooks/${w.id}`, { enabled: !w.enabled }, w.etag);
-      // The page's own toggle is no one else's change: retries open for this subscription save on its new tag.
-      setEditing((e) => (e && e.id === done.id ? { ...e, etag: done.etag } : e));
-    });
+  // A row's toggle or rotation one at a time, its buttons disabled meanwhile: a double click on Disable
+  // sent the tag just replaced (refused as someone else's change), and on Rotate made two secrets, the
+  // page showing whichever answer came last (perhaps the one that stops signing in 24 hours).
+  const [rowBusy, rowOnce] = useOneAtATime();
+  const rotate = (w: Webhook): Promise<unknown> =>
+    rowOnce(() =>
+      act(async () => {
+        if (!window.confirm(`Rotate the secret of ${w.url}? The old one keeps signing for 24 hours.`)) return;
+        const r = await api<{ secret: string }>('POST', `/v1/webhooks/${w.id}/rotate-secret`, {});
+        setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
+      }),
+    );
+  const toggle = (w: Webhook): Promise<unknown> =>
+    rowOnce(() =>
+      act(async () => {
+        const done = await patchIf<Webhook>(`/v1/webhooks/${w.id}`, { enabled: !w.enabled }, w.etag);
+        // The row as the toggle left it (its state and tag) until the list is read again: a press before
+        // then sends its new tag. Nor is it someone else's change for a retry editor open on it.
+        const cur = list.data;
+        if (cur) list.setData({ ...cur, items: cur.items.map((x) => (x.id === done.id ? done : x)) });
+        setEditing((e) => (e && e.id === done.id ? { ...e, etag: done.etag } : e));
+      }),
+    );
   return (
     <main id="main">
       <h1 tabIndex={-1}>Webhooks</h1>
@@ -302,7 +313,8 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
         </fieldset>
       </form>
       <ErrorBox error={error} />
-      {secret && <SecretOnce label={secret.label} secret={secret.secret} />}
+      {/* Keyed by the secret: "Copied" was left on the button of a new secret, the clipboard holding the old one. */}
+      {secret && <SecretOnce key={secret.secret} label={secret.label} secret={secret.secret} />}
       <h2>Subscriptions</h2>
       <ErrorBox error={list.error} />
       {list.data && list.data.items.length === 0 && <p class="empty">No webhooks yet.</p>}
@@ -345,10 +357,15 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                   <Time iso={w.createdAt} />
                 </td>
                 <td>
-                  <button type="button" onClick={() => void toggle(w)} aria-label={`${w.enabled ? 'Disable' : 'Enable'} ${w.url}`}>
+                  <button
+                    type="button"
+                    disabled={rowBusy}
+                    onClick={() => void toggle(w)}
+                    aria-label={`${w.enabled ? 'Disable' : 'Enable'} ${w.url}`}
+                  >
                     {w.enabled ? 'Disable' : 'Enable'}
                   </button>{' '}
-                  <button type="button" onClick={() => void rotate(w)} aria-label={`Rotate the secret of ${w.url}`}>
+                  <button type="button" disabled={rowBusy} onClick={() => void rotate(w)} aria-label={`Rotate the secret of ${w.url}`}>
                     Rotate secret
                   </button>{' '}
                   <a

@@ -522,6 +522,13 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
       setRowError(e);
     } finally {
       rowsActing.current.delete(a.id);
+      // The pressed button went with the row's new state (Pick up becomes Release): the focus goes to the
+      // row's link rather than to the page itself, where a screen reader lost its place.
+      setTimeout(() => {
+        const now = document.activeElement;
+        if (now === null || now === document.body)
+          document.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(a.id)}"] a.row-open`)?.focus();
+      }, 0);
     }
   };
   const open = (e: MouseEvent, id: string): void => {
@@ -533,9 +540,21 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
     const a = items.find((x) => x.id === id);
     if (a) announce(`${titleOf(a)} shown beside the list`);
   };
-  /** Arrow keys or j and k move between the rows' links; Enter on one opens it (beside the list when wide). */
+  /**
+   * Arrow keys or j and k move between the rows' links; Enter on one opens it (beside the list when
+   * wide); the right arrow or l goes on into the open card (its buttons were a whole page of rows away).
+   */
   const moveKeys = (e: KeyboardEvent): void => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (
+      (e.key === 'ArrowRight' || e.key === 'l') &&
+      paneOpen &&
+      (e.target as Element).closest('tr')?.getAttribute('data-id') === selected
+    ) {
+      e.preventDefault();
+      toCard();
+      return;
+    }
     const down = e.key === 'ArrowDown' || e.key === 'j';
     const up = e.key === 'ArrowUp' || e.key === 'k';
     if (!down && !up) return;
@@ -548,6 +567,8 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
     next.focus();
   };
   const paneOpen = selected !== undefined;
+  /** The focus to the open card's heading: the next Tab reaches its buttons. */
+  const toCard = (): void => document.getElementById('pane-h')?.focus();
   return (
     <main id="main" class={paneOpen ? 'with-pane' : undefined}>
       <h1 tabIndex={-1}>Work</h1>
@@ -575,7 +596,10 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
           {items.length > 0 && (
             <table class="actions">
               <caption class="sr-only">
-                Actions, newest first{wide ? '. Arrow keys or j and k move between rows; Enter shows one beside the list' : ''}
+                Actions, newest first
+                {wide
+                  ? '. Arrow keys or j and k move between rows; Enter shows one beside the list, the right arrow or l goes into it'
+                  : ''}
               </caption>
               <thead>
                 <tr>
@@ -637,7 +661,12 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                     </td>
                     {operator && (
                       <td>
-                        {/* The open task's buttons are the card's, beside the list. */}
+                        {/* The open task's buttons are the card's, beside the list: this goes there. */}
+                        {a.id === selected && (
+                          <button type="button" class="small" onClick={toCard} aria-label={`Go to the card of ${titleOf(a)}`}>
+                            To the card
+                          </button>
+                        )}
                         {a.id !== selected && a.state === 'todo' && (a.assignee === null || a.assignee === session.actsAs) && (
                           <button type="button" class="small" onClick={() => void rowAct(a, 'pick-up', {}, `${titleOf(a)} picked up`)}>
                             Pick up
@@ -671,7 +700,8 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
             <p class="pane-close">
               <a href={`/ui/work${qs({ ...f, before })}`}>Close the card</a>
             </p>
-            <ActionCard session={session} id={selected} pane changed={replaceRow} />
+            {/* One card per task (keyed): an error, or the answer of a request still on its way, was shown on the next task's card. */}
+            <ActionCard key={selected} session={session} id={selected} pane changed={replaceRow} />
           </div>
         )}
       </div>
