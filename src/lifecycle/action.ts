@@ -45,6 +45,11 @@ export interface ActionRecord {
    * null when none. Not `dueAt`, the engine's own timer, which the API never shows under that name.
    */
   workDueAt: number | null;
+  /**
+   * Whether the person it is with was told that `workDueAt` passed (the `overdue` event); set back to
+   * false when the due time changes, so a due time moved and passed again is told again.
+   */
+  overdueNoticed: boolean;
 }
 
 /** The settings of an action's type that the lifecycle reads, always live (SPEC: policy changes apply to open actions). */
@@ -77,6 +82,7 @@ export const TIMELINE_KINDS = [
   'assigned',
   'allocated',
   'due_changed',
+  'overdue',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 

@@ -47,6 +47,7 @@ export function launchAction(p: LaunchParams): { action: ActionRecord; timeline:
     closedAt: null,
     version: 1,
     workDueAt: null,
+    overdueNoticed: false,
   };
   const timeline: TimelineEntry[] = [
     { at: p.now, actor: p.actor, kind: 'launched', message: `Launched ${p.actionTypeName}; Waiting (queued)` },

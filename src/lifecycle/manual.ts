@@ -60,6 +60,7 @@ export function toDoAction(p: ToDoParams): { action: ActionRecord; timeline: Tim
     closedAt: null,
     version: 1,
     workDueAt: p.workDueAt ?? null,
+    overdueNoticed: false,
   };
   const label = p.reason === 'manual' ? 'To Do (Manual)' : 'To Do (Invalid Input)';
   return { action, timeline: [{ at: p.now, actor: p.actor, kind: 'launched', message: `Created ${label}: ${p.message}` }] };

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ActionPolicy, type ActionRecord, retryCount } from './action.ts';
 import { launchAction } from './launch.ts';
+import { MANUAL_POLICY, toDoAction, type ToDoParams } from './manual.ts';
 import { compileRetryPolicy, type RetryPolicyOptions } from './retry-policy.ts';
 import type { CompletionMode, Resolution } from './states.ts';
 import {
@@ -1371,5 +1372,65 @@ describe('invariants', () => {
     const closed = attempt(launch(policy), { type: 'send_answered', status: 200 }, policy, T0).action;
     const r = refused(transition(closed, { type: 'completed', user: 'u', resolution: 'done_successfully' }, { policy, now: T0 }));
     expect(r.message).toMatch(/closed/);
+  });
+});
+
+describe('overdue: the person told once per due time that passed', () => {
+  const task = (o: Partial<ToDoParams> = {}): ActionRecord =>
+    toDoAction({
+      id: 'a1',
+      actionTypeId: null,
+      caseId: 'c1',
+      input: {},
+      reason: 'manual',
+      queue: 'desk',
+      assignee: 'olga',
+      message: 'Call back',
+      now: T0,
+      actor: 'user:ivan',
+      workDueAt: T0 + HOUR,
+      ...o,
+    }).action;
+  const overdue = (a: ActionRecord, now: number): TransitionResult => transition(a, { type: 'overdue' }, { policy: MANUAL_POLICY, now });
+
+  it('tells the assignee, notes it and marks it told; refused before the due time and once told', () => {
+    const a = task();
+    expect(refused(overdue(a, T0 + HOUR - 1)).code).toBe('INVALID_STATE');
+    const r = ok(overdue(a, T0 + HOUR));
+    expect(r.action).toMatchObject({ overdueNoticed: true, state: 'todo', assignee: 'olga', version: a.version + 1 });
+    expect(r.timeline.map((t) => [t.actor, t.kind, t.message])).toEqual([
+      ['system', 'overdue', 'Overdue, olga told: due at 2030-01-01T01:00:00.000Z'],
+    ]);
+    expect(r.effects).toEqual([
+      {
+        type: 'notify',
+        user: 'olga',
+        kind: 'task.overdue',
+        message: 'Task a1 on queue desk is overdue: it was due at 2030-01-01T01:00:00.000Z',
+      },
+    ]);
+    expect(refused(overdue(r.action, T0 + 2 * HOUR)).code).toBe('INVALID_STATE');
+  });
+
+  it('a new due time may be told again; the same one again keeps it told', () => {
+    const told = ok(overdue(task(), T0 + HOUR)).action;
+    const same = ok(transition(told, { type: 'due_changed', user: 'olga', dueAt: T0 + HOUR }, { policy: MANUAL_POLICY, now: T0 + HOUR }));
+    expect([same.changed, same.action.overdueNoticed]).toEqual([false, true]);
+    const moved = ok(
+      transition(told, { type: 'due_changed', user: 'olga', dueAt: T0 + 3 * HOUR }, { policy: MANUAL_POLICY, now: T0 + HOUR }),
+    );
+    expect(moved.action.overdueNoticed).toBe(false);
+    expect(refused(overdue(moved.action, T0 + 2 * HOUR)).code).toBe('INVALID_STATE');
+    expect(ok(overdue(moved.action, T0 + 3 * HOUR)).action.overdueNoticed).toBe(true);
+  });
+
+  it('unassigned: noted, no one told; closed or without a due time: refused', () => {
+    const r = ok(overdue(task({ assignee: null }), T0 + HOUR));
+    expect([r.timeline[0]!.message, r.effects]).toEqual(['Overdue: due at 2030-01-01T01:00:00.000Z', []]);
+    expect(refused(overdue(task({ workDueAt: null }), T0 + HOUR)).code).toBe('INVALID_STATE');
+    const closed = ok(
+      transition(task(), { type: 'completed', user: 'olga', resolution: 'done_successfully' }, { policy: MANUAL_POLICY, now: T0 }),
+    );
+    expect(refused(overdue(closed.action, T0 + HOUR)).code).toBe('INVALID_STATE');
   });
 });

@@ -78,7 +78,13 @@ export type ActionEvent =
    */
   | { type: 'assigned'; user: string; queue?: string; assignee?: string; because?: string; from?: string }
   /** A person sets (a time) or clears (null) when the work on a To Do or In Progress action is due. */
-  | { type: 'due_changed'; user: string; dueAt: number | null };
+  | { type: 'due_changed'; user: string; dueAt: number | null }
+  /**
+   * The engine finds a To Do or In Progress action past its `workDueAt` that nobody was told of: its
+   * person (if any) is told, once per due time. Refused when it is not (or no longer) so: a sweep that
+   * read it before a change, or another node's sweep that told first.
+   */
+  | { type: 'overdue' };
 
 export type Effect =
   | { type: 'state_changed'; from: StateWords; to: StateWords }
@@ -101,8 +107,8 @@ export type Effect =
   /** A person is told, in the write's transaction, that a task on their list changed hands (GET /v1/notifications). */
   | { type: 'notify'; user: string; kind: TaskNotificationKind; message: string };
 
-/** Notification kinds about a person's tasks: one of theirs was taken by someone else; one was handed to them. */
-export const TASK_NOTIFICATION_KINDS = { task_taken: 'task.taken', task_assigned: 'task.assigned' } as const;
+/** Notification kinds about a person's tasks: one of theirs was taken by someone else; one was handed to them; one is past its due time. */
+export const TASK_NOTIFICATION_KINDS = { task_taken: 'task.taken', task_assigned: 'task.assigned', task_overdue: 'task.overdue' } as const;
 export type TaskNotificationKind = (typeof TASK_NOTIFICATION_KINDS)[keyof typeof TASK_NOTIFICATION_KINDS];
 
 export interface StateWords {
@@ -605,6 +611,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       // The same time again (a double click, a repeated request) writes nothing.
       if (a.workDueAt === event.dueAt) return c.done();
       a.workDueAt = event.dueAt;
+      a.overdueNoticed = false;
       const actor: Actor = `user:${event.user}`;
       return event.dueAt === null
         ? c.note(actor, 'due_changed', `Due date cleared by ${event.user}`, { dueAt: null }).done()
@@ -614,10 +621,23 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
             })
             .done();
     }
+    case 'overdue': {
+      if ((a.state !== 'todo' && a.state !== 'in_progress') || a.workDueAt === null || a.workDueAt > ctx.now || a.overdueNoticed)
+        return refuse('Not an open task past a due time nobody was told of');
+      a.overdueNoticed = true;
+      const due = new Date(a.workDueAt).toISOString();
+      const message = `${a.assignee === null ? 'Overdue' : `Overdue, ${a.assignee} told`}: due at ${due}`;
+      return c
+        .note('system', 'overdue', message, { dueAt: due })
+        .tell(a.assignee, 'system', TASK_NOTIFICATION_KINDS.task_overdue, `${capitalised(taskName(a))} is overdue: it was due at ${due}`)
+        .done();
+    }
     default:
       return assertNever(event);
   }
 }
+
+const capitalised = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 function attemptMessage(event: Extract<ActionEvent, { type: 'send_answered' | 'send_failed' }>): string {
   if (event.type === 'send_failed')

@@ -46,6 +46,7 @@ export const ACTION_COLUMNS = [
   'closed_at',
   'version',
   'work_due_at',
+  'overdue_noticed',
 ] as const;
 
 /** Columns a guarded write may change (everything but identity and creation). */
@@ -96,6 +97,7 @@ export function actionFromValues(v: readonly unknown[]): ActionRecord {
     closedAt: num(v[25]),
     version: Number(v[26]),
     workDueAt: num(v[27]),
+    overdueNoticed: Boolean(v[28]),
   };
 }
 
@@ -134,6 +136,7 @@ const VALUE_OF: { readonly [C in ActionColumn]: (a: ActionRecord, bool: Bool) =>
   closed_at: (a) => a.closedAt,
   version: (a) => a.version,
   work_due_at: (a) => a.workDueAt,
+  overdue_noticed: (a, bool) => bool(a.overdueNoticed),
 };
 
 /** Values of the given columns of one action, in their order (only those: the input's JSON is built only when asked for). */

@@ -555,6 +555,11 @@ export interface Store {
   updateUser(row: UserRow): Promise<boolean>;
   /** Up to `limit` open tasks on a queue (To Do, In Progress) still with a disabled user, oldest first; one indexed query. */
   listTasksOfDisabledUsers(limit: number): Promise<ActionRecord[]>;
+  /**
+   * Up to `limit` open tasks (To Do, In Progress) whose work due time is at or before `now` and whose
+   * person was not told (overdueNoticed false), earliest due first; one read of a partial index.
+   */
+  listOverdueToNotice(now: number, limit: number): Promise<ActionRecord[]>;
   /** Throws a ConflictError naming `name` when the queue exists. */
   insertQueue(row: QueueRow): Promise<void>;
   getQueue(name: string): Promise<QueueRow | undefined>;

@@ -1,7 +1,7 @@
 // Task work beyond pick-up and complete (SPEC 10.1): assigning a task to a queue and/or a person, and
 // notes on its timeline. Both go through the engine, so they are guarded writes like every transition.
 
-import { ConflictError, InvalidStateError, Problems, ValidationError } from '../errors.ts';
+import { ConflictError, InvalidStateError, NotFoundError, Problems, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import type { PendingRelease, Store } from '../store/types.ts';
@@ -45,13 +45,16 @@ export interface TaskServiceDeps {
   engine: Engine;
   actions: ActionService;
   logger?: Logger;
-  /** Times the sweep for disabled users' tasks (start); not needed otherwise. */
+  /** Times the sweep for disabled users' tasks and overdue ones (start); not needed otherwise. */
   clock?: Clock;
   /** Tasks per page of a release and of a sweep. @default 200 */
   releasePage?: number;
   /** Runs a release's later pages; @default setImmediate. A node that stops before they run leaves them to the sweep. */
   later?: (fn: () => void) => void;
-  /** How often to look for tasks still with disabled users or members who left a queue (a node stopped while giving them back). @default 5000 */
+  /**
+   * How often to look for tasks still with disabled users or members who left a queue (a node stopped
+   * while giving them back), and for tasks past their due time whose person was not told. @default 5000
+   */
   sweepIntervalMs?: number;
   /**
    * How long a member's pending release is left to the node that started it (which normally finishes it
@@ -172,7 +175,7 @@ export class TaskService {
   /**
    * Looks now, and every `sweepIntervalMs`, for open tasks still with a disabled user, and for members'
    * releases left pending, and gives them back (sweep): what a node that stopped while releasing them
-   * left is moved by any node within seconds.
+   * left is moved by any node within seconds. The same sweep tells people of their overdue tasks.
    */
   start(): void {
     if (this.running || !this.d.clock) return;
@@ -195,7 +198,7 @@ export class TaskService {
         (err: unknown) => {
           this.d.logger?.warn(
             { err },
-            'giving back the tasks of disabled users or of members who left a queue failed; the next sweep tries again',
+            'the task sweep (giving back the tasks of disabled users or of members who left a queue, telling of overdue tasks) failed; the next sweep tries again',
           );
           return this.d.sweepIntervalMs ?? 5000;
         },
@@ -221,7 +224,30 @@ export class TaskService {
       if (await this.giveBack(a, 'system', `${a.assignee!} was disabled`)) moved++;
     }
     const released = await this.sweepReleases();
-    return { moved: moved + released.moved, full: page.length === this.page || released.full };
+    const overdue = await this.sweepOverdue();
+    return {
+      moved: moved + released.moved + overdue.told,
+      full: page.length === this.page || released.full || overdue.full,
+    };
+  }
+
+  /**
+   * A page of open tasks past their due time whose person was not told, each told now (the `overdue`
+   * event: a notice to the person, the timeline, a webhook event); one indexed read when there are none.
+   * A task changed meanwhile, or told by another node's sweep first, is left as it is.
+   */
+  async sweepOverdue(): Promise<{ told: number; full: boolean }> {
+    const page = await this.d.store.listOverdueToNotice(this.d.clock?.now() ?? Date.now(), this.page);
+    let told = 0;
+    for (const a of page) {
+      try {
+        await this.d.engine.apply(a.id, { type: 'overdue' }, a);
+        told++;
+      } catch (err) {
+        if (!(err instanceof ConflictError || err instanceof InvalidStateError || err instanceof NotFoundError)) throw err;
+      }
+    }
+    return { told, full: page.length === this.page };
   }
 
   /**

@@ -116,6 +116,23 @@ describe('events of an action', () => {
     expect(data(events[0]).previous).toEqual({ state: 'waiting', reason: null, resolution: null });
   });
 
+  it('a task past its due time, its person told: task.overdue with the due time, once', () => {
+    const todo: ActionRecord = {
+      ...launched(),
+      state: 'todo',
+      reason: 'manual',
+      phase: null,
+      queue: 'hr',
+      assignee: 'alice',
+      workDueAt: T0,
+    };
+    const told = step(todo, { type: 'overdue' });
+    expect(types(told.events)).toEqual(['task.overdue']);
+    expect(data(told.events[0])).toMatchObject({ actionId: 'act_1', queue: 'hr', assignee: 'alice', dueAt: '2030-01-01T00:00:00.000Z' });
+    // A note after it is no new overdue event.
+    expect(step(told.action, { type: 'message', text: 'on it', actor: 'user:alice' }).events).toEqual([]);
+  });
+
   it('changes without a state, queue or retry change (acknowledgement, message, throttling) send nothing', () => {
     const a = launched();
     expect(step(a, { type: 'acknowledged', externalReference: 'INC-7' }).events).toEqual([]);

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'action.escalated',
   /** A task (an action allocated to a queue or person) got a new queue or assignee. */
   'task.assigned',
+  /** An open task passed its due time (`dueAt`): sent once per due time, when its person is told. */
+  'task.overdue',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -45,6 +47,8 @@ export interface ActionEventData extends StateWordsData {
   previous?: Partial<StateWordsData> & { queue?: string | null; assignee?: string | null };
   retryCount?: number;
   nextRetryAt?: string;
+  /** `task.overdue`: the due time that passed. */
+  dueAt?: string;
 }
 
 export interface CaseSummary {
@@ -133,7 +137,7 @@ export function eventsForLaunch(action: ActionRecord, ctx: EventContext): Outbou
 
 /**
  * The events one transition causes, in the order they happened: the state change, the new queue or
- * assignee, a scheduled retry, the escalation. `before` is the action as read, `after` and `effects`
+ * assignee, a scheduled retry, the escalation, the overdue task. `before` is the action as read, `after` and `effects`
  * the transition's result; for a write outside the lifecycle pass its effects as [].
  */
 export function eventsForTransition(
@@ -159,6 +163,8 @@ export function eventsForTransition(
       }),
     );
   if (effects.some((e) => e.type === 'escalated')) events.push(actionEvent('action.escalated', after, ctx));
+  if (after.overdueNoticed && !before.overdueNoticed && after.workDueAt !== null)
+    events.push(actionEvent('task.overdue', after, ctx, { dueAt: new Date(after.workDueAt).toISOString() }));
   return events;
 }
 

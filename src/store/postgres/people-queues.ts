@@ -134,3 +134,15 @@ export async function listTasksOfDisabledUsers(pool: Pool, limit: number): Promi
   });
   return r.rows.map(actionFromRow);
 }
+
+/** See Store.listOverdueToNotice: from the low end of the partial index actions_overdue_watch (its terms repeated). */
+export async function listOverdueToNotice(pool: Pool, now: number, limit: number): Promise<ActionRecord[]> {
+  const r = await pool.query({
+    name: 'callout_overdue_to_notice',
+    text: `SELECT * FROM actions
+      WHERE work_due_at IS NOT NULL AND NOT overdue_noticed AND state IN ('todo', 'in_progress') AND work_due_at <= $1
+      ORDER BY work_due_at LIMIT $2`,
+    values: [now, limit],
+  });
+  return r.rows.map(actionFromRow);
+}

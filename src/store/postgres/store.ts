@@ -439,6 +439,7 @@ export class PostgresStore implements Store {
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.pool);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.pool, row);
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.pool, limit);
+  listOverdueToNotice = async (now: number, limit: number): Promise<ActionRecord[]> => people.listOverdueToNotice(this.pool, now, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void (await people.insertQueue(this.pool, row));
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.pool, name);

@@ -55,6 +55,7 @@ const COLUMN_TYPES: Record<ActionColumn, string> = {
   closed_at: 'bigint',
   version: 'integer',
   work_due_at: 'bigint',
+  overdue_noticed: 'boolean',
 };
 
 /** The column definition list of `jsonb_to_recordset(...) AS r(...)` for action rows. */
@@ -129,6 +130,7 @@ function writeRow(a: ActionRecord, expectedVersion: number): Record<WrittenColum
     closed_at: u(a.closedAt),
     version: a.version,
     work_due_at: u(a.workDueAt),
+    overdue_noticed: a.overdueNoticed,
     expected_version: expectedVersion,
   };
 }

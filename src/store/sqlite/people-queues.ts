@@ -121,3 +121,18 @@ export function listTasksOfDisabledUsers(db: Database.Database, limit: number): 
   ).all(limit);
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
+
+/**
+ * See Store.listOverdueToNotice: from the low end of actions_overdue_watch, which holds only open tasks
+ * with a due time nobody was told of (the WHERE repeats its terms, so SQLite may use it; INDEXED BY
+ * makes a plan that cannot an error rather than a walk through the table).
+ */
+export function listOverdueToNotice(db: Database.Database, now: number, limit: number): ActionRecord[] {
+  const rows = prepared(
+    db,
+    `SELECT * FROM actions INDEXED BY actions_overdue_watch
+      WHERE work_due_at IS NOT NULL AND overdue_noticed = 0 AND state IN ('todo', 'in_progress') AND work_due_at <= ?
+      ORDER BY work_due_at LIMIT ?`,
+  ).all(now, limit);
+  return (rows as Record<string, unknown>[]).map(actionFromRow);
+}

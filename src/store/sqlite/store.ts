@@ -553,6 +553,7 @@ export class SqliteStore implements Store {
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.db);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.db, row);
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.db, limit);
+  listOverdueToNotice = async (now: number, limit: number): Promise<ActionRecord[]> => people.listOverdueToNotice(this.db, now, limit);
   insertQueue = async (row: QueueRow): Promise<void> => void people.insertQueue(this.db, row);
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.db, name);
