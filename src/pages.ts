@@ -19,3 +19,20 @@ export function checkCursor(before: string | undefined): void {
   if (before !== undefined && !isId(before))
     throw new ValidationError([{ field: 'before', message: 'is not an id: pass the `next` of the previous page' }]);
 }
+
+/**
+ * A page of work sorted by due time ends at an action's due time and id: its `next` is both
+ * (`<epoch ms>.<id>`), the `before` of the page that goes on from it.
+ */
+export const dueCursor = (a: { workDueAt: number | null; id: string }): string => `${a.workDueAt}.${a.id}`;
+
+/** The due time and id of a cursor dueCursor made; a ValidationError naming `before` for anything else. */
+export function checkDueCursor(before: string | undefined): { at: number; id: string } | undefined {
+  if (before === undefined) return undefined;
+  const m = /^(\d{1,15})\.(.+)$/.exec(before);
+  if (!m || !isId(m[2]!))
+    throw new ValidationError([
+      { field: 'before', message: 'is not a cursor of a list sorted by due time: pass the `next` of the previous page' },
+    ]);
+  return { at: Number(m[1]), id: m[2]! };
+}

@@ -124,7 +124,17 @@ export const ActionListQuery = Type.Object(
         description: 'only actions whose `dueAt` is before this date-time with a time zone (e.g. 2026-12-01T09:00:00Z); none without one',
       }),
     ),
-    before: Type.Optional(Type.String({ description: 'id of the last action of the previous page' })),
+    sort: Type.Optional(
+      StringEnum(['newest', 'due'] as const, {
+        description: 'newest first (the default), or `due`: only actions with a `dueAt`, the earliest due first',
+      }),
+    ),
+    before: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'the `next` of the previous page (the id of its last action; with `sort=due`, its due time and id)',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
   },
   { additionalProperties: false },

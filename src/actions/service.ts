@@ -12,7 +12,7 @@ import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
 import { limitText } from '../limits/windows.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
-import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -242,18 +242,23 @@ export class ActionService {
     return this.view(a);
   }
 
-  /** A page of actions, newest first; `next` is the `before` of the following page. It ends early at MAX_PAGE_BYTES. */
+  /**
+   * A page of actions, newest first (`sort=due`: those with a due time, the earliest due first); `next`
+   * is the `before` of the following page. It ends early at MAX_PAGE_BYTES.
+   */
   async listActions(query: ActionListQuery = {}, viewer?: string): Promise<{ items: ActionView[]; next: string | null }> {
-    const { before, limit, ...filters } = query;
-    checkCursor(before);
+    const { before, limit, sort, ...filters } = query;
+    const byDue = sort === 'due';
+    const afterDue = byDue ? checkDueCursor(before) : (checkCursor(before), undefined);
     const f: ActionFilter = {
       ...(await this.workFilter(filters, viewer)),
       limit: limit ?? 50,
-      ...(before !== undefined ? { before } : {}),
+      ...(byDue ? { order: 'due' as const, ...(afterDue ? { afterDue } : {}) } : before !== undefined ? { before } : {}),
     };
     const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
     const items = await Promise.all(rows.map((a) => this.view(a)));
-    return { items, next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
+    const last = rows.at(-1);
+    return { items, next: resumeBefore ?? (more && last ? (byDue ? dueCursor(last) : last.id) : null) };
   }
 
   /** The work list's filter from its query (work-filter.ts), as the list and its counts read it; `assignee=me` is `viewer`'s. */

@@ -78,5 +78,17 @@ export function actionWhere(
   }
   add((p) => `id < ${p}`, f.before);
   add((p) => `id >= ${p}`, f.atOrAbove);
+  if (f.order === 'due') {
+    clauses.push('work_due_at IS NOT NULL');
+    if (f.afterDue !== undefined) {
+      const [at, same, id] = [f.afterDue.at, f.afterDue.at, f.afterDue.id].map((v) => (params.push(v), d.placeholder(params.length)));
+      clauses.push(`(work_due_at > ${at} OR (work_due_at = ${same} AND id > ${id}))`);
+    }
+  }
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** The ORDER BY of an action list (within `alias.` when given): newest first, or the earliest due first. */
+export function actionOrder(f: Pick<ActionFilter, 'order'>, alias = ''): string {
+  return f.order === 'due' ? `${alias}work_due_at, ${alias}id` : `${alias}id DESC`;
 }

@@ -174,6 +174,13 @@ export interface ActionFilter {
   dueBefore?: number;
   /** Actions created before this id (ids are time-ordered), for paging newest first. */
   before?: string;
+  /**
+   * `due`: only actions with a work due time, the earliest due first (then by id), paged with `afterDue`;
+   * newest first when absent.
+   */
+  order?: 'due';
+  /** With `order: 'due'`: the actions after this one in that order (its due time and id: the page before's last). */
+  afterDue?: { at: number; id: string };
   limit: number;
 }
 

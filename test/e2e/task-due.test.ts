@@ -122,4 +122,48 @@ describe.each(storeHarnesses)('work due times on $name', (backend) => {
     expect([bad.status, fields(bad)]).toEqual([422, ['query.dueBefore']]);
     expect(fields(await h.api('POST', '/v1/views', { name: 'Bad', screen: 'work', query: 'due=late' }, olga))).toEqual(['query.due']);
   });
+
+  it('sorts work by due time (sort=due): only what has one, the earliest first, paged on by its cursor; filters and a saved view keep it', async () => {
+    const sorted = (await h.api('POST', '/v1/cases', { title: 'Sorted', queue: 'desk' })).body.id as string;
+    const add = async (title: string, dueInHours?: number): Promise<string> =>
+      (
+        await h.api(
+          'POST',
+          `/v1/cases/${sorted}/tasks`,
+          { title, ...(dueInHours !== undefined ? { dueAt: iso(clock.now() + dueInHours * HOUR) } : {}) },
+          olga,
+        )
+      ).body.id as string;
+    // Added out of order, two due at the same time (then by id), one with none.
+    const third = await add('third', 5);
+    const first = await add('first', -1);
+    await add('no due time');
+    const fourth = await add('fourth', 5);
+    const second = await add('second', 2);
+    const want = [first, second, ...[third, fourth].sort()];
+    const page = (q: string) => h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&limit=2${q}`, undefined, olga);
+    const seen: string[] = [];
+    let r = await page('');
+    for (;;) {
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      seen.push(...r.body.items.map((a: { id: string }) => a.id));
+      if (r.body.next === null) break;
+      r = await page(`&before=${encodeURIComponent(r.body.next as string)}`);
+    }
+    expect(seen).toEqual(want);
+    // Filters apply as ever: the open ones past their time, the earliest first.
+    const overdue = await h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&due=overdue`);
+    expect(overdue.body.items.map((a: { id: string }) => a.id)).toEqual([first]);
+    // The default is newest first, and a cursor of one order is refused by the other, by name.
+    const newest = await h.api('GET', `/v1/actions?caseId=${sorted}&limit=2`);
+    expect(fields(await h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&before=${newest.body.next}`))).toEqual(['before']);
+    const byDue = await page('');
+    expect(fields(await h.api('GET', `/v1/actions?caseId=${sorted}&before=${encodeURIComponent(byDue.body.next)}`))).toEqual(['before']);
+    expect(fields(await h.api('GET', `/v1/actions?sort=oldest`))).toEqual(['sort']);
+    // Counts do not depend on the order; a saved view keeps it.
+    const counts = async (q: string) => (await h.api('GET', `/v1/actions/counts?caseId=${sorted}${q}`)).body;
+    expect(await counts('&sort=due')).toEqual(await counts(''));
+    const v = await h.api('POST', '/v1/views', { name: 'By due', screen: 'work', query: `caseId=${sorted}&sort=due` }, olga);
+    expect([v.status, v.body.query]).toEqual([201, `caseId=${sorted}&sort=due`]);
+  });
 });

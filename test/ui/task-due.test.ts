@@ -60,4 +60,32 @@ describe('task due times on the work list', () => {
     await pane.getByText(/Due date cleared by olga/).waitFor();
     await page.close();
   });
+
+  it('sorts by the Due column: only work with a due time, the earliest first, kept across a search', async () => {
+    const c = (await h.api('POST', '/v1/cases', { title: 'Sorting' })).body.id as string;
+    const at = (hours: number): string => new Date(Date.now() + hours * 3_600_000).toISOString();
+    const add = async (title: string, dueAt?: string) =>
+      (await h.api('POST', `/v1/cases/${c}/tasks`, { title, queue: 'hr', ...(dueAt ? { dueAt } : {}) })).body.id as string;
+    const late = await add('Sort late', at(48));
+    const early = await add('Sort early', at(1));
+    await add('Sort none');
+    const page = await signedIn(b, h, olga, `/ui/work?caseId=${c}`);
+    await row(page, early).waitFor();
+    await page.getByRole('link', { name: 'Due: sort by due time, earliest first' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('due');
+    const order = () => page.locator('table.actions tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id')));
+    await expect.poll(order).toEqual([early, late]);
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain('Due');
+    // A search keeps the order.
+    await page.getByLabel('Search').fill(`case:${c} Sort`);
+    await page.getByLabel('Search').press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('Sort');
+    expect(new URL(page.url()).searchParams.get('sort')).toBe('due');
+    await expect.poll(order).toEqual([early, late]);
+    // Newest first again from the column.
+    await page.getByRole('link', { name: /sort newest first instead/ }).click();
+    await expect.poll(() => page.locator('table.actions tbody tr').count()).toBe(3);
+    expect(new URL(page.url()).searchParams.get('sort')).toBeNull();
+    await page.close();
+  });
 });

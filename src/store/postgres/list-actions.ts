@@ -1,17 +1,20 @@
-// Action lists, newest first, filtered and paged; the WHERE clause is shared (placeholders numbered
+// Action lists, newest first (or the earliest due first), filtered and paged; the WHERE clause is shared (placeholders numbered
 // from $1, the limit after them; booleans as booleans).
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ActionFilter } from '../types.ts';
-import { actionWhere } from '../action-where.ts';
+import { actionOrder, actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 
 const POSTGRES = { placeholder: (n: number) => `$${n}`, bool: (b: boolean) => b, inputText: 'input::text' };
 
 export async function listActions(pool: Pool, filter: ActionFilter): Promise<ActionRecord[]> {
   const { sql, params } = actionWhere(filter, POSTGRES);
-  const r = await pool.query(`SELECT * FROM actions ${sql} ORDER BY id DESC LIMIT $${params.length + 1}`, [...params, filter.limit]);
+  const r = await pool.query(`SELECT * FROM actions ${sql} ORDER BY ${actionOrder(filter)} LIMIT $${params.length + 1}`, [
+    ...params,
+    filter.limit,
+  ]);
   return r.rows.map(actionFromRow);
 }
 
@@ -25,10 +28,10 @@ export async function listActionsPage(
   const n = params.length;
   const r = await pool.query<Record<string, unknown> & { page_bytes: string }>(
     `SELECT * FROM (
-       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY ${actionOrder(filter, 'p.')} ROWS UNBOUNDED PRECEDING) AS page_bytes
          FROM (SELECT *, octet_length(input::text) + coalesce(octet_length(output::text), 0) AS page_row_bytes
-                 FROM actions ${sql} ORDER BY id DESC LIMIT $${n + 1}) p) page
-      WHERE page_bytes - page_row_bytes < $${n + 2} ORDER BY id DESC`,
+                 FROM actions ${sql} ORDER BY ${actionOrder(filter)} LIMIT $${n + 1}) p) page
+      WHERE page_bytes - page_row_bytes < $${n + 2} ORDER BY ${actionOrder(filter)}`,
     [...params, filter.limit, maxBytes],
   );
   return {

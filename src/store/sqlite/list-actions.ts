@@ -1,9 +1,9 @@
-// Action lists, newest first, filtered and paged; the WHERE clause is shared (`?` parameters, booleans as 0/1).
+// Action lists, newest first (or the earliest due first), filtered and paged; the WHERE clause is shared (`?` parameters, booleans as 0/1).
 
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
 import type { ActionFilter } from '../types.ts';
-import { actionWhere } from '../action-where.ts';
+import { actionOrder, actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
@@ -15,15 +15,18 @@ export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0
  * without statistics SQLite walked the whole table by id (to spare the sort) or a state's or queue's
  * index, for the handful of overdue tasks. Not within a text search's window of ids (text-scan.ts).
  */
-export function actionsFrom(f: Pick<ActionFilter, 'overdueAt' | 'dueBefore'> & { atOrAbove?: string | undefined }): string {
-  return (f.overdueAt !== undefined || f.dueBefore !== undefined) && f.atOrAbove === undefined
+export function actionsFrom(f: Pick<ActionFilter, 'overdueAt' | 'dueBefore' | 'order'> & { atOrAbove?: string | undefined }): string {
+  return (f.overdueAt !== undefined || f.dueBefore !== undefined || f.order === 'due') && f.atOrAbove === undefined
     ? 'actions INDEXED BY actions_work_due'
     : 'actions';
 }
 
 export function listActions(db: Database.Database, filter: ActionFilter): ActionRecord[] {
   const { sql, params } = actionWhere(filter, SQLITE);
-  const rows = prepared(db, `SELECT * FROM ${actionsFrom(filter)} ${sql} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit);
+  const rows = prepared(db, `SELECT * FROM ${actionsFrom(filter)} ${sql} ORDER BY ${actionOrder(filter)} LIMIT ?`).all(
+    ...params,
+    filter.limit,
+  );
   return (rows as Record<string, unknown>[]).map(actionFromRow);
 }
 
@@ -37,7 +40,8 @@ export async function listActionsPage(
   filter: ActionFilter,
   maxBytes: number,
 ): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }> {
-  if (filter.text === undefined || filter.text === '') {
+  // Sorted by due time, only the actions that have one are read (by their index): no window of ids.
+  if (filter.text === undefined || filter.text === '' || filter.order === 'due') {
     const r = pageQuery(db, filter, maxBytes);
     return { actions: r.rows, more: r.rows.length === filter.limit || r.bytes >= maxBytes };
   }
@@ -60,10 +64,10 @@ function pageQuery(
   const rows = prepared(
     db,
     `SELECT * FROM (
-       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+       SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY ${actionOrder(filter, 'p.')} ROWS UNBOUNDED PRECEDING) AS page_bytes
          FROM (SELECT *, length(CAST(input AS BLOB)) + coalesce(length(CAST(output AS BLOB)), 0) AS page_row_bytes
-                 FROM ${actionsFrom(filter)} ${sql} ORDER BY id DESC LIMIT ?) p)
-      WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`,
+                 FROM ${actionsFrom(filter)} ${sql} ORDER BY ${actionOrder(filter)} LIMIT ?) p)
+      WHERE page_bytes - page_row_bytes < ? ORDER BY ${actionOrder(filter)}`,
   ).all(...params, filter.limit, maxBytes) as Array<Record<string, unknown> & { page_bytes: number }>;
   return { rows: rows.map(actionFromRow), bytes: rows.at(-1)?.page_bytes ?? 0 };
 }

@@ -46,7 +46,8 @@ const KEYS: Array<[key: string, word: string]> = [
   ['dueBefore', 'due-before'],
   ['q', 'text'],
 ];
-const FILTER_KEYS = KEYS.map(([k]) => k);
+/** The list's filters and its order (`sort=due`: those with a due time, the earliest first), as in the URL. */
+const FILTER_KEYS = [...KEYS.map(([k]) => k), 'sort'];
 const COUNT_KEYS = [
   'actionType',
   'connector',
@@ -195,7 +196,8 @@ function FilterBar({ f }: { f: Filters }) {
     e.preventDefault();
     const r = parseQuery(text);
     if (r.actionId) navigate(`/ui/actions/${r.actionId}`);
-    else navigate(`/ui/work${qs(r.filters)}`);
+    // A search keeps the order the list is in.
+    else navigate(`/ui/work${qs({ ...r.filters, sort: f.sort })}`);
   };
   const active = KEYS.filter(([k]) => f[k]);
   return (
@@ -447,14 +449,15 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
               if (k !== state.current.key) return;
               merge(r.items);
               // New actions the feed could not name (overflow, a stream handed over): counted, not inserted.
-              const n = s.before ? 0 : r.items.filter((a) => a.id > top).length;
+              const n = s.before || s.f.sort === 'due' ? 0 : r.items.filter((a) => a.id > top).length;
               if (n > 0) setFresh((x) => Math.max(x, n));
             },
             () => undefined,
           )
           .finally(() => (due.listBusy = false));
       }
-      if (due.newest && !due.newestBusy && now - due.newestAt >= LIST_EVERY_MS && !s.before) {
+      // "+N new" is about the newest: a list sorted by due time has no top where new work lands.
+      if (due.newest && !due.newestBusy && now - due.newestAt >= LIST_EVERY_MS && !s.before && s.f.sort !== 'due') {
         due.newest = false;
         due.newestBusy = true;
         due.newestAt = now;
@@ -567,6 +570,7 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
     next.focus();
   };
   const paneOpen = selected !== undefined;
+  const byDue = f.sort === 'due';
   /** The focus to the open card's heading: the next Tab reaches its buttons. */
   const toCard = (): void => document.getElementById('pane-h')?.focus();
   return (
@@ -592,11 +596,16 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
           </div>
           <ErrorBox error={list.error} />
           <ErrorBox error={rowError} />
-          {list.data && items.length === 0 && !list.error && <p class="empty">No actions match these filters.</p>}
+          {list.data && items.length === 0 && !list.error && (
+            <p class="empty">
+              {byDue ? 'No actions with a due time match these filters.' : 'No actions match these filters.'}{' '}
+              {byDue && <a href={`/ui/work${qs({ ...f, sort: undefined, before: undefined })}`}>Show them newest first</a>}
+            </p>
+          )}
           {items.length > 0 && (
             <table class="actions">
               <caption class="sr-only">
-                Actions, newest first
+                Actions, {byDue ? 'with a due time, the earliest due first' : 'newest first'}
                 {wide
                   ? '. Arrow keys or j and k move between rows; Enter shows one beside the list, the right arrow or l goes into it'
                   : ''}
@@ -607,7 +616,16 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                   <th scope="col">State</th>
                   <th scope="col">Why and when it moves</th>
                   <th scope="col">Deadline</th>
-                  <th scope="col">Due</th>
+                  <th scope="col" aria-sort={byDue ? 'ascending' : undefined}>
+                    <a
+                      href={`/ui/work${qs({ ...f, sort: byDue ? undefined : 'due', before: undefined })}`}
+                      aria-label={
+                        byDue ? 'Due: sorted, earliest first; sort newest first instead' : 'Due: sort by due time, earliest first'
+                      }
+                    >
+                      Due{byDue ? ' ↑' : ''}
+                    </a>
+                  </th>
                   {!paneOpen && <th scope="col">External reference</th>}
                   {!paneOpen && <th scope="col">Case</th>}
                   <th scope="col">Updated</th>
@@ -691,8 +709,8 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
             </table>
           )}
           <nav class="paging" aria-label="Pages">
-            {before && <a href={`/ui/work${qs(f)}`}>Newest</a>}
-            {list.data?.next && <a href={`/ui/work${qs({ ...f, before: list.data.next })}`}>Older</a>}
+            {before && <a href={`/ui/work${qs(f)}`}>{byDue ? 'First page' : 'Newest'}</a>}
+            {list.data?.next && <a href={`/ui/work${qs({ ...f, before: list.data.next })}`}>{byDue ? 'Due later' : 'Older'}</a>}
           </nav>
         </div>
         {paneOpen && (
