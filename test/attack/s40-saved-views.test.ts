@@ -18,7 +18,8 @@ describe.each(storeHarnesses)('saved views under attack on $name', (backend) => 
     as.olga = await key('olga-key', ['operator'], 'olga');
     as.pete = await key('pete-key', ['operator'], 'pete');
     as.metrics = await key('scraper', ['metrics']);
-    as.integration = await key('System-A', ['integration']);
+    as.integration = await key('crm', ['integration']);
+    as.keyOnly = await key('System-A', ['operator']);
   });
   afterAll(async () => h?.close());
   const view = (body: Record<string, unknown>, who = as.olga) => h.api('POST', '/v1/views', { screen: 'work', query: '', ...body }, who);
@@ -75,10 +76,12 @@ describe.each(storeHarnesses)('saved views under attack on $name', (backend) => 
     expect((await h.api('PATCH', `/v1/views/${shared.id}`, { shared: false }, as.pete)).status).toBe(403);
     expect((await h.api('DELETE', `/v1/views/${shared.id}`, undefined, as.pete)).status).toBe(403);
     expect((await h.api('GET', '/v1/views', undefined, as.metrics)).status).toBe(403);
-    // A key without a user keeps its views under its own name, apart from every person's.
-    const sys = await view({ name: 'Olga private' }, as.integration);
+    // A key without a user keeps its views under its own name, apart from every person's; an external
+    // system's key keeps none (a view's count is the work list's counts, refused to it).
+    const sys = await view({ name: 'Olga private' }, as.keyOnly);
     expect([sys.status, sys.body.owner]).toEqual([201, 'System-A']);
-    expect((await h.api('GET', `/v1/views/${mine.id}`, undefined, as.integration)).status).toBe(404);
+    expect((await h.api('GET', `/v1/views/${mine.id}`, undefined, as.keyOnly)).status).toBe(404);
+    expect((await view({ name: 'From the CRM' }, as.integration)).status).toBe(403);
     // The admin changes a shared view of another, and still does not see a personal one.
     expect((await h.api('PATCH', `/v1/views/${shared.id}`, { name: 'Renamed by admin' })).status).toBe(200);
     expect((await h.api('GET', `/v1/views/${mine.id}`)).status).toBe(404);
