@@ -45,9 +45,18 @@ describe('bulk replay screen', () => {
     page.on('request', (r) => {
       if (r.url().endsWith('/v1/bulk-replays') && r.postDataJSON()?.dryRun === false) runs.push(r.headers()['idempotency-key']);
     });
+    // The buttons that open and close the confirmation replace each other: the focus follows them.
+    const focusedText = () => page.evaluate(() => document.activeElement?.textContent ?? 'none');
     await page.getByRole('button', { name: 'Run…' }).click();
+    await expect.poll(focusedText).toBe('Retry 3 actions');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(focusedText).toBe('Run…');
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedText).toBe('Retry 3 actions');
     await page.getByRole('button', { name: 'Retry 3 actions' }).dblclick();
     await expect.poll(() => page.getByTestId('report-done').textContent()).toBe('Retried 3 actions');
+    // Run, the pressed button disabled: the focus is on the run's heading, where its report is.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('run-h');
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^ui-replay-/);
     for (const a of tickets) {

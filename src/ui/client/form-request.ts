@@ -38,17 +38,20 @@ export function useOneAtATime(
       setTimeout(() => {
         const now = document.activeElement;
         if (now !== null && now !== document.body) return;
-        if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
-        else fallback?.()?.focus();
+        if (focused instanceof HTMLElement && focused.isConnected) return focused.focus();
+        // The control is gone (replaced by what the answer changed): the place given, else the page's heading.
+        const there = fallback?.();
+        if (there?.isConnected) there.focus();
+        else document.querySelector<HTMLElement>('#main h1')?.focus({ preventScroll: true });
       }, 0);
     }
   };
   return [busy, once];
 }
 
-export function useFormRequest(): FormRequest {
+export function useFormRequest(fallback?: () => HTMLElement | null | undefined): FormRequest {
   const [error, setError] = useState<unknown>(null);
-  const [busy, once] = useOneAtATime();
+  const [busy, once] = useOneAtATime(fallback);
   const run = <T>(send: () => Promise<T>): Promise<{ value: T } | undefined> =>
     once(async () => {
       try {

@@ -140,9 +140,24 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
     prev.current = sig;
   }, [sig]);
 
+  // A task that closes leaves the page, its panel with it: a focus that was in it (the Complete pressed)
+  // is on the page itself then, and goes to the page's heading rather than back to the top unheard.
+  const openTasks = (k?.actions ?? [])
+    .filter((a) => a.state === 'todo' || a.state === 'in_progress')
+    .map((a) => a.id)
+    .join(',');
+  const shownTasks = useRef<string | null>(null);
+  useEffect(() => {
+    const before = shownTasks.current;
+    shownTasks.current = openTasks;
+    if (before === null || before === openTasks) return;
+    if (document.activeElement === null || document.activeElement === document.body)
+      document.querySelector<HTMLElement>('#main h1')?.focus({ preventScroll: true });
+  }, [openTasks]);
+
   const head = (
     <h1 tabIndex={-1}>
-      {k?.title ?? 'Case'} {k && <span class="muted">{k.id.slice(-8)}</span>}
+      <bdi>{k?.title ?? 'Case'}</bdi> {k && <span class="muted">{k.id.slice(-8)}</span>}
     </h1>
   );
   if (c.error && !k)
@@ -200,7 +215,14 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       {open && <CaseQueueForm caseId={k.id} queue={k.queue} session={session} onChange={c.reload} />}
       {escalated.length > 0 && (
         <p class="error" role="status">
-          Escalated: {escalated.map(titleOf).join(', ')} — Closed - Not Done Successfully.
+          Escalated:{' '}
+          {escalated.map((a, i) => (
+            <span key={a.id}>
+              {i > 0 && ', '}
+              <bdi>{titleOf(a)}</bdi>
+            </span>
+          ))}{' '}
+          — Closed - Not Done Successfully.
         </p>
       )}
       {k.steps.length > 0 && (
@@ -288,7 +310,10 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         <ul class="timeline notes">
           {shownNotes.map((n, i) => (
             <li key={i}>
-              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on {titleOf(n.action)}: <Timed text={n.message} />
+              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on <bdi>{titleOf(n.action)}</bdi>:{' '}
+              <bdi>
+                <Timed text={n.message} />
+              </bdi>
             </li>
           ))}
         </ul>

@@ -173,7 +173,11 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
   // A single unread one is marked on its row, when it is on this page.
   const showMarkAll = unread.length > 1 || (unread.length === 1 && !items.some((n) => n.id === unread[0]!.id));
   // One mark at a time: a double click (or a slow answer) sent it twice, and the second's "Marked 0 read" was said over the first's.
-  const mark = useFormRequest();
+  // The pressed Mark read goes with its notice: the focus goes to the next one's, else the page's heading.
+  const next = useRef<number | null>(null);
+  const mark = useFormRequest(() =>
+    next.current === null ? null : document.querySelector<HTMLElement>(`li[data-id="${next.current}"] button`),
+  );
   const markAllRead = async (): Promise<void> => {
     // Up to the newest unread one counted: one that came since stays unread until it is seen.
     const r = await mark.run(() => api<{ marked: number }>('POST', '/v1/notifications/read', { upTo: unread[0]!.id }));
@@ -182,8 +186,18 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
     reload();
   };
   const markRead = async (n: Notification): Promise<void> => {
-    if (!(await mark.run(() => api('POST', `/v1/notifications/${n.id}/read`)))) return;
+    const unreadHere = items.filter((x) => !x.readAt);
+    next.current = unreadHere[unreadHere.indexOf(n) + 1]?.id ?? null;
+    const r = await mark.run(() => api<Notification>('POST', `/v1/notifications/${n.id}/read`));
+    if (!r) return;
     announce('Marked read');
+    // Read at once (its button gone, the focus moved on), before the list is read again.
+    const cur = list.data;
+    if (cur)
+      list.setData({
+        ...cur,
+        items: cur.items.map((x) => (x.id === n.id ? { ...x, readAt: r.value.readAt ?? new Date().toISOString() } : x)),
+      });
     reload();
   };
   return (

@@ -179,14 +179,19 @@ export function ConnectorPage({ id }: { id: string }) {
       }
     });
   };
-  const testConnection = async (): Promise<void> => {
-    try {
-      setTest(await api('POST', `/v1/connectors/${c!.id}/test`, {}));
-      setError(null);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  // One test at a time (a double click sent two requests to the system); the last result goes as a new
+  // test starts, so a failure is never shown beside an earlier success.
+  const [testing, whileTesting] = useOneAtATime();
+  const testConnection = (): Promise<unknown> =>
+    whileTesting(async () => {
+      setTest(null);
+      try {
+        setTest(await api('POST', `/v1/connectors/${c!.id}/test`, {}));
+        setError(null);
+      } catch (err) {
+        setError(err);
+      }
+    });
   if (loaded.error)
     return (
       <main id="main">
@@ -299,7 +304,7 @@ export function ConnectorPage({ id }: { id: string }) {
           <p class="buttons">
             <button type="submit">{isNew ? 'Create connector' : 'Save'}</button>
             {c && (
-              <button type="button" onClick={() => void testConnection()}>
+              <button type="button" disabled={testing} onClick={() => void testConnection()}>
                 Test connection
               </button>
             )}

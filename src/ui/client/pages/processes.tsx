@@ -90,7 +90,23 @@ export function ProcessPage({ name }: { name: string }) {
   const [saved, setSaved] = useState('');
   const [saving, whileSaving] = useOneAtATime();
   const parsed = parseSteps(steps);
-  const fieldErrors = error instanceof ApiError ? error.errors : [];
+  const problems = error instanceof ApiError ? error.errors : [];
+  // A problem with the name or description is shown by its field; the rest are the steps'.
+  const about = (field: 'name' | 'description') => {
+    const said = problems.filter((x) => x.field === field);
+    return {
+      invalid: said.length > 0 ? ('true' as const) : undefined,
+      describedBy: said.length > 0 ? `p-${field}-error` : undefined,
+      message: said.length > 0 && (
+        <small id={`p-${field}-error`} class="field-error" role="alert">
+          {said.map((x) => x.message).join('; ')}
+        </small>
+      ),
+    };
+  };
+  const nameSaid = about('name');
+  const descriptionSaid = about('description');
+  const fieldErrors = problems.filter((x) => x.field !== 'name' && x.field !== 'description');
   const save = (e: Event): Promise<void> => {
     e.preventDefault();
     if (parsed.error) return Promise.resolve();
@@ -120,10 +136,27 @@ export function ProcessPage({ name }: { name: string }) {
       <form class="form" onSubmit={save}>
         <fieldset class="form-fields" disabled={saving}>
           <Field label="Name" id="p-name">
-            <input id="p-name" required maxLength={100} value={pname} onInput={(e) => setPname(e.currentTarget.value)} />
+            <input
+              id="p-name"
+              required
+              maxLength={100}
+              value={pname}
+              aria-invalid={nameSaid.invalid}
+              aria-describedby={nameSaid.describedBy}
+              onInput={(e) => setPname(e.currentTarget.value)}
+            />
+            {nameSaid.message}
           </Field>
           <Field label="Description" id="p-description">
-            <input id="p-description" maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+            <input
+              id="p-description"
+              maxLength={2000}
+              value={description}
+              aria-invalid={descriptionSaid.invalid}
+              aria-describedby={descriptionSaid.describedBy}
+              onInput={(e) => setDescription(e.currentTarget.value)}
+            />
+            {descriptionSaid.message}
           </Field>
           <Field
             label="Steps (JSON)"
@@ -145,13 +178,15 @@ export function ProcessPage({ name }: { name: string }) {
             {parsed.error ? `Not JSON yet: ${parsed.error}` : `${(parsed.steps as unknown[]).length} steps`}
           </p>
           {fieldErrors.length > 0 && (
-            <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
-              {fieldErrors.map((x, i) => (
-                <li key={i}>
-                  <code>{x.field || '(process)'}</code> {x.message}
-                </li>
-              ))}
-            </ul>
+            <div role="alert">
+              <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
+                {fieldErrors.map((x, i) => (
+                  <li key={i}>
+                    <code>{x.field || '(process)'}</code> {x.message}
+                  </li>
+                ))}
+              </ul>
+            </div>
           )}
           <button type="submit" disabled={!!parsed.error}>
             {isNew ? 'Create process' : 'Save process'}

@@ -170,6 +170,15 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
   );
   const confirmed = confirming?.search === search ? confirming : null;
   const shownRun = run?.search === search ? run : null;
+  // The buttons that open and close the confirmation replace each other: the focus follows (it fell to
+  // the page itself, and a keyboard user started again from the top).
+  const wasConfirming = useRef(false);
+  useEffect(() => {
+    const now = confirmed !== null;
+    if (now && !wasConfirming.current) document.getElementById('replay-confirm')?.focus();
+    else if (!now && wasConfirming.current) document.getElementById('replay-run')?.focus();
+    wasConfirming.current = now;
+  }, [confirmed !== null]);
 
   const submit = (e: Event): void => {
     e.preventDefault();
@@ -184,6 +193,8 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
     if (busy.current) return;
     busy.current = true;
     setRun({ search: c.search });
+    // The pressed button is disabled while it runs: the focus goes to the run's heading, where its progress is said.
+    setTimeout(() => document.getElementById('run-h')?.focus(), 0);
     // The previewed selection: the run acts on exactly the actions the person saw counted.
     const body = bodyOf(asked, false, Math.min(c.count, MAX_REPLAY), c.selection);
     try {
@@ -402,6 +413,7 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
               <p>
                 <button
                   type="button"
+                  id="replay-run"
                   onClick={() =>
                     setConfirming({
                       search,
@@ -429,7 +441,12 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
                   </p>
                 )}
                 <div class="buttons">
-                  <button type="button" disabled={shownRun !== null && !shownRun.error} onClick={() => void start(confirmed)}>
+                  <button
+                    type="button"
+                    id="replay-confirm"
+                    disabled={shownRun !== null && !shownRun.error}
+                    onClick={() => void start(confirmed)}
+                  >
                     {verb} {plural(Math.min(confirmed.count, MAX_REPLAY), 'action')}
                   </button>
                   <button type="button" class="link" disabled={shownRun !== null && !shownRun.error} onClick={() => setConfirming(null)}>
@@ -444,7 +461,9 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
 
       {shownRun && (
         <section aria-labelledby="run-h">
-          <h2 id="run-h">Run</h2>
+          <h2 id="run-h" tabIndex={-1}>
+            Run
+          </h2>
           {!shownRun.report && !shownRun.error && (
             <p class="loading" role="status">
               {shownRun.following ? 'Still running on the server; asking again…' : 'Running…'}

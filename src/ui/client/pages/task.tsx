@@ -2,7 +2,7 @@
 // queue or person, complete it, or accept or decline the solution its provider handed back. Each
 // control posts to the API and the page refetches what changed.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, can, heldByOther, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, StateBadge, announce, whyLine } from '../components.tsx';
 import { CompleteForm } from './complete-form.tsx';
@@ -13,20 +13,30 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
   const [note, setNote] = useState('');
   const [queue, setQueue] = useState('');
   const [assignee, setAssignee] = useState('');
-  const { error, busy, run } = useFormRequest();
+  const p = `task-${a.id.slice(-8)}`;
+  // A pressed button that goes with the answer (Pick up): the focus goes to the task's heading.
+  const { error, busy, run } = useFormRequest(() => document.getElementById(`${p}-h`));
   const [completing, setCompleting] = useState(false);
   const base = `/v1/actions/${encodeURIComponent(a.id)}`;
+  // The page reads the case again after a change, and the pressed button may go with the new state
+  // (Pick up becomes Complete…): once it has, a focus left on the page itself goes to the task's heading.
+  const acted = useRef(false);
+  useEffect(() => {
+    if (!acted.current) return;
+    acted.current = false;
+    if (document.activeElement === null || document.activeElement === document.body) document.getElementById(`${p}-h`)?.focus();
+  }, [a.updatedAt]);
   const act = async (path: string, body: unknown, said: string): Promise<boolean> => {
     if (!(await run(() => api('POST', `${base}/${path}`, body)))) return false;
+    acted.current = true;
     announce(said);
     onChange();
     return true;
   };
   const operator = can(session, 'operator');
-  const p = `task-${a.id.slice(-8)}`;
   return (
     <section class="task" aria-labelledby={`${p}-h`} data-task={a.id}>
-      <h3 id={`${p}-h`}>
+      <h3 id={`${p}-h`} tabIndex={-1}>
         <a href={`/ui/actions/${a.id}`}>{titleOf(a)}</a> <StateBadge a={a} />
       </h3>
       <p class="why">{whyLine(a)}</p>
@@ -41,7 +51,7 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
           )}
           {/* With a solution to decide on, completing is accepting it (above). */}
           {a.state === 'in_progress' && !heldByOther(session, a) && !a.solution && !completing && (
-            <button type="button" disabled={busy} aria-expanded="false" onClick={() => setCompleting(true)}>
+            <button type="button" id={`${p}-completing`} disabled={busy} onClick={() => setCompleting(true)}>
               Complete…
             </button>
           )}
@@ -55,6 +65,11 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               a={a}
               id={`${p}-complete`}
               done={(body) => void act('complete', body, 'Task completed').then((ok) => ok && setCompleting(false))}
+              opened
+              cancel={() => {
+                setCompleting(false);
+                setTimeout(() => document.getElementById(`${p}-completing`)?.focus(), 0);
+              }}
             />
           )}
           <form
@@ -77,7 +92,13 @@ export function TaskPanel({ a, session, onChange }: { a: ActionView; session: Se
               const body: Record<string, string> = {};
               if (queue.trim()) body.queue = queue.trim();
               if (assignee.trim()) body.assignee = assignee.trim();
-              void act('assign', body, 'Task reassigned');
+              // Done: the boxes are emptied (they showed the queue it had moved to as if still to send).
+              void act('assign', body, 'Task reassigned').then((ok) => {
+                if (ok) {
+                  setQueue('');
+                  setAssignee('');
+                }
+              });
             }}
           >
             <label for={`${p}-queue`}>Queue</label>

@@ -36,15 +36,23 @@ export function UsersPage() {
       }
     });
   };
-  const toggle = async (u: User): Promise<void> => {
-    try {
-      await api('PATCH', `/v1/users/${encodeURIComponent(u.name)}`, { disabled: !u.disabled });
-      setError(null);
-      list.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  // One Disable/Enable at a time, its buttons disabled meanwhile: a double click sent two (a slow one
+  // disabled the user and enabled them again). The row shows the answer at once, its failure beside it.
+  const [toggling, toggleOnce] = useOneAtATime();
+  const [rowError, setRowError] = useState<{ name: string; error: unknown } | null>(null);
+  const toggle = (u: User): Promise<unknown> =>
+    toggleOnce(async () => {
+      try {
+        const done = await api<User>('PATCH', `/v1/users/${encodeURIComponent(u.name)}`, { disabled: !u.disabled });
+        setRowError(null);
+        const cur = list.data;
+        if (cur) list.setData({ ...cur, items: cur.items.map((x) => (x.name === done.name ? done : x)) });
+        announce(`${done.name} ${done.disabled ? 'disabled' : 'enabled'}`);
+        list.reload();
+      } catch (err) {
+        setRowError({ name: u.name, error: err });
+      }
+    });
   return (
     <main id="main">
       <h1 tabIndex={-1}>Users</h1>
@@ -86,9 +94,10 @@ export function UsersPage() {
                 <td>{u.email ?? '—'}</td>
                 <td>
                   {u.disabled ? 'disabled ' : 'enabled '}
-                  <button type="button" onClick={() => void toggle(u)}>
+                  <button type="button" disabled={toggling} onClick={() => void toggle(u)}>
                     {u.disabled ? `Enable ${u.name}` : `Disable ${u.name}`}
                   </button>
+                  {rowError?.name === u.name && <ErrorBox error={rowError.error} />}
                 </td>
               </tr>
             ))}
