@@ -11,7 +11,7 @@ import { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas
 import { useRawJsonBody } from './raw-body.ts';
 import { ActionViewSchema } from '../actions/views.ts';
 
-const verified = new WeakMap<FastifyRequest, ConnectorEntry>();
+const verified = new WeakMap<FastifyRequest, { connector: ConnectorEntry; spent: string }>();
 
 export const inboundRoutes =
   (inbound: InboundService): FastifyPluginAsyncTypebox =>
@@ -32,7 +32,18 @@ export const inboundRoutes =
       security: [],
       response: { 200: ActionViewSchema },
     };
-    const connectorOf = (req: FastifyRequest): ConnectorEntry => verified.get(req)!;
+    const connectorOf = (req: FastifyRequest): ConnectorEntry => verified.get(req)!.connector;
+    // Refused once verified: its id is given back before the answer goes, so the sender's retry with it is taken.
+    app.addHook('onSend', async (req, reply, payload) => {
+      const v = verified.get(req);
+      if (v && reply.statusCode >= 400)
+        await inbound
+          .forget(v.spent)
+          .catch((err: unknown) =>
+            req.log.warn({ err }, 'an inbound message id could not be given back; its retry is refused as a replay'),
+          );
+      return payload;
+    });
     const base = '/connectors/:connector/inbound/:externalReference';
     app.post(base, { config, schema: { ...schema, body: CallbackBody } }, async (req) =>
       inbound.outcome(connectorOf(req), req.params.externalReference, req.body),

@@ -33,21 +33,33 @@ export class InboundService {
 
   constructor(private readonly d: InboundServiceDeps) {}
 
-  /** Checks the signature over the raw body; resolves with the connector or throws the one 401. */
-  async verify(connectorIdOrName: string, headers: InboundHeaders, rawBody: Buffer): Promise<ConnectorEntry> {
+  /**
+   * Checks the signature over the raw body; resolves with the connector and the message id it spent,
+   * or throws the one 401.
+   */
+  async verify(connectorIdOrName: string, headers: InboundHeaders, rawBody: Buffer): Promise<{ connector: ConnectorEntry; spent: string }> {
     const connector = await this.d.registry.connector(connectorIdOrName).catch((e: unknown) => {
       if (e instanceof NotFoundError) return undefined;
       throw e;
     });
     const now = this.d.clock.now();
     // An unknown connector is checked against a decoy key (verifyInbound): the same work, the same 401.
-    await verifyInbound(headers, rawBody, {
+    const { spent } = await verifyInbound(headers, rawBody, {
       secret: connector?.spec.inboundSecret,
       scope: connector?.id ?? 'unknown',
       now,
       replayGuard: { seen: (id, until) => this.d.store.rememberInboundId(id, until, now) },
     });
-    return connector!;
+    return { connector: connector!, spent };
+  }
+
+  /**
+   * A genuine request refused after its signature checked out (its reference not stored yet, a
+   * conflict, a store that failed) gives its id back: Standard Webhooks senders retry with the same id,
+   * and the retry was refused as a replay for good. A replay of it is the sender's retry.
+   */
+  async forget(spent: string): Promise<void> {
+    await this.d.store.forgetInboundId(spent);
   }
 
   async outcome(connector: ConnectorEntry, reference: string, body: CallbackBody): Promise<ActionView> {

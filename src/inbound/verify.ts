@@ -78,6 +78,8 @@ export interface VerifiedInbound {
   id: string;
   /** Unix seconds, as sent. */
   timestamp: number;
+  /** The id as the replay guard keeps it (in its scope): forgotten if the request is then refused. */
+  spent: string;
 }
 
 function single(headers: InboundHeaders, name: string, max: number): string | undefined {
@@ -113,5 +115,5 @@ export async function verifyInbound(headers: InboundHeaders, body: Buffer, opts:
   // Only a genuine request spends its id, so a forger cannot block the sender's real one.
   if (await opts.replayGuard.seen(`${opts.scope}:${id}`, opts.now + (opts.rememberMs ?? REPLAY_MEMORY_MS)))
     throw new InboundSignatureError();
-  return { id, timestamp };
+  return { id, timestamp, spent: `${opts.scope}:${id}` };
 }

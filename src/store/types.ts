@@ -659,6 +659,8 @@ export interface Store {
   retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRow | undefined>;
   /** Records an inbound message id until `until`; true when it was already recorded and not expired. */
   rememberInboundId(id: string, until: number, now: number): Promise<boolean>;
+  /** Forgets an inbound message id (its request was refused after its signature checked out): the sender's retry is taken. */
+  forgetInboundId(id: string): Promise<void>;
 
   // ---- held backlogs (I11b)
   /** The latest due time of the throttled actions of these action types (where their backlog ends), or null. */

@@ -133,6 +133,21 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(tl.filter((e: { message: string }) => e.message.includes('genuine'))).toHaveLength(1);
   });
 
+  it("a genuine request refused (its reference not stored yet) gives its id back: the sender's retry with it is taken, once", async () => {
+    // An outside review: the id was spent as the signature checked out, and the retry refused for good.
+    const ref = `INC-${store}-early`;
+    const path = `/v1/connectors/vendor/inbound/${ref}/messages`;
+    const early = await post(path, { message: 'arrived before the reference' });
+    expect(early.status).toBe(401);
+    const a = await withReference('vendor-ticket', ref);
+    const retry = await post(path, { message: 'arrived before the reference' }, { id: early.id });
+    expect([retry.status, retry.body.id]).toEqual([200, a]);
+    // Taken, its id is spent: the same again is a replay.
+    expect((await post(path, { message: 'arrived before the reference' }, { id: early.id })).status).toBe(401);
+    const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
+    expect(tl.filter((e: { message: string }) => e.message.includes('arrived before the reference'))).toHaveLength(1);
+  });
+
   it('checks the signature before the body: an unsigned bad body is 401 whatever it is, a signed one a 400 or 422', async () => {
     await withReference('vendor-ticket', `INC-${store}-b`);
     const path = `/v1/connectors/vendor/inbound/INC-${store}-b/messages`;

@@ -521,6 +521,7 @@ export class PostgresStore implements Store {
     webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
   rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
     webhooks.rememberInboundId(this.pool, id, until, now);
+  forgetInboundId = async (id: string): Promise<void> => webhooks.forgetInboundId(this.pool, id);
 
   // ---- held backlogs (I11b)
   latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> =>

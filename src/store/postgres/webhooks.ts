@@ -336,6 +336,10 @@ export async function retryWebhookDelivery(
   return r.rows[0] ? deliveryFromRow(r.rows[0]) : undefined;
 }
 
+export async function forgetInboundId(pool: Pool, id: string): Promise<void> {
+  await pool.query('DELETE FROM inbound_ids WHERE id = $1', [id]);
+}
+
 export async function rememberInboundId(pool: Pool, id: string, until: number, now: number): Promise<boolean> {
   return inTransaction(pool, async (c) => {
     // An expired id may be used again; expired rows are pruned a few at a time as ids arrive.

@@ -630,6 +630,7 @@ export class SqliteStore implements Store {
     webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
   rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
     webhooks.rememberInboundId(this.db, id, until, now);
+  forgetInboundId = async (id: string): Promise<void> => webhooks.forgetInboundId(this.db, id);
 
   // ---- held backlogs (I11b)
   latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> => heldBacklog.latestHeldDueAt(this.db, actionTypeIds);

@@ -267,6 +267,10 @@ export function retryWebhookDelivery(
   return r ? deliveryFromRow(r) : undefined;
 }
 
+export function forgetInboundId(db: Database.Database, id: string): void {
+  prepared(db, 'DELETE FROM inbound_ids WHERE id = ?').run(id);
+}
+
 export function rememberInboundId(db: Database.Database, id: string, until: number, now: number): boolean {
   return db
     .transaction(() => {
