@@ -27,6 +27,15 @@ describe('parseConfigText', () => {
     expect(await parseConfigText('x: {1: a, "1": b}')).toEqual({ x: { 1: 'b' } });
   });
 
+  it('refuses a file nested past the depth limit as bad input, however deep (2,000 levels failed the copy back: a 500), and reads one at it', async () => {
+    const nested = (levels: number): string => `${'a: {x: '.repeat(1)}${'{x: '.repeat(levels - 2)}1${'}'.repeat(levels - 1)}`;
+    expect(await message(nested(2000))).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
+    expect(await message(nested(33))).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
+    expect(await parseConfigText(nested(32))).toHaveProperty('a.x.x');
+    // The thread is still there for the next file.
+    expect(await parseConfigText('connectors: []')).toEqual({ connectors: [] });
+  });
+
   it("reads a map of 80,000 keys off the event loop, and finds the one repeated at its end (yaml's own check took 100 s)", async () => {
     const keys = Array.from({ length: 80_000 }, (_, i) => `k${i}: 1`);
     // Timers keep firing while it is read: the event loop is free (on it, the read is a second of nothing else).

@@ -5,6 +5,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ValidationError } from '../errors.ts';
+import { MAX_JSON_DEPTH } from '../json-limits.ts';
 
 export const READ_TIME_LIMIT_MS = 30_000;
 export const MAX_WAITING = 3;
@@ -63,7 +64,7 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
     const timer = setTimeout(() => lost(refused(`reading it took longer than ${timeLimitMs / 1000} s`)), timeLimitMs);
     w.on('message', onMessage).on('messageerror', onMessageError).on('error', onError).on('exit', onExit);
     w.ref();
-    w.postMessage({ text });
+    w.postMessage({ text, maxDepth: MAX_JSON_DEPTH });
   });
 }
 

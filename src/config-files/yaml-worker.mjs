@@ -31,9 +31,27 @@ function read(text) {
   return doc.toJS();
 }
 
-parentPort.on('message', ({ text }) => {
+/**
+ * Whether `value` is nested deeper than `max` levels, walked without recursion: such a value is refused
+ * here, as every body is past the API's depth limit, because handing a very deep one (2,000 levels of
+ * a 10 KB file) back to the main thread failed in the copy, and the import answered a 500.
+ */
+function deeperThan(value, max) {
+  const todo = [[value, 1]];
+  while (todo.length > 0) {
+    const [v, depth] = todo.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) todo.push([x, depth + 1]);
+  }
+  return false;
+}
+
+parentPort.on('message', ({ text, maxDepth }) => {
   try {
-    parentPort.postMessage({ value: read(text) });
+    const value = read(text);
+    if (deeperThan(value, maxDepth)) return parentPort.postMessage({ error: `it is nested deeper than ${maxDepth} levels` });
+    parentPort.postMessage({ value });
   } catch (e) {
     parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
   }
