@@ -39,26 +39,19 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     if (left <= 0) byClient.delete(client);
     else byClient.set(client, left);
   };
-  app.addHook('preParsing', async (req, reply, payload) => {
+  app.addHook('preParsing', async function (req, reply, payload) {
     // No body (a GET): nothing to count, and nothing for Fastify to read.
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload;
     if (req.headers['content-length'] === '0') return payload;
+    // A body no parser of the route reads is refused (415) unread: a stream of ours would read it.
+    const type = req.headers['content-type'];
+    if (type === undefined || !this.hasContentTypeParser(type.split(';')[0]!.trim().toLowerCase())) return payload;
+    // Past the route's limit: Fastify refuses it (413) without reading it, which a stream of ours would.
+    const limit = req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? MB;
+    if (Number(req.headers['content-length']) > limit) return payload;
     const client = clientOf(req.ip);
     let held = 0;
     let done = false;
-    // Given back once, on whichever ends first: the answer or its socket. A pipelined request's answer
-    // waiting behind another (a live feed) gets no 'close' when its socket does.
-    const socket = req.raw.socket;
-    const release = (): void => {
-      if (done) return;
-      done = true;
-      socket.off('close', release);
-      giveBack(client, held);
-      held = 0;
-    };
-    reply.raw.once('close', release);
-    if (socket.destroyed) release();
-    else socket.once('close', release);
     const counted = new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, next: TransformCallback): void {
         const n = chunk.length;
@@ -85,6 +78,26 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     payload.on('error', (err) => counted.destroy(err));
     payload.pipe(counted);
     Object.defineProperty(counted, 'receivedEncodedLength', { get: () => source.receivedEncodedLength });
+    // Given back once, on whichever ends first: the answer or its socket. A pipelined request's answer
+    // waiting behind another (a live feed) gets no 'close' when its socket does.
+    const socket = req.raw.socket;
+    const release = (): void => {
+      if (done) return;
+      done = true;
+      socket.off('close', release);
+      giveBack(client, held);
+      held = 0;
+      // Answered before its body was read (a 404 for a made-up token, a 413): what is left of it is
+      // read and dropped, as Node does for a body nobody reads; piped to us, it waited on the wire and
+      // the connection's next request was never read.
+      if (!req.raw.complete) {
+        payload.unpipe(counted);
+        payload.resume();
+      }
+    };
+    reply.raw.once('close', release);
+    if (socket.destroyed) release();
+    else socket.once('close', release);
     return counted;
   });
 }

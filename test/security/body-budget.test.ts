@@ -110,3 +110,18 @@ it('a body pipelined behind a live feed gives its bytes back when the socket clo
   const after = await post('127.0.0.30', 500 * KB, 500 * KB).answer;
   expect(after).toMatch(/^HTTP\/1\.1 (422|400)/);
 });
+
+it('a body answered before it is read (a made-up callback token) is read and dropped: the connection’s next request is answered', async () => {
+  const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.40' });
+  held.push(socket);
+  let got = '';
+  socket.on('data', (d: Buffer) => (got += d.toString()));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const body = `{"outcome":"success","data":"${'x'.repeat(900 * KB)}"}`;
+  socket.write(
+    `POST /v1/callbacks/forged.${'A'.repeat(43)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+  socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  for (let i = 0; i < 50 && (got.match(/HTTP\/1\.1 /g) ?? []).length < 2; i++) await settle();
+  expect(got.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 404', 'HTTP/1.1 200']);
+});
