@@ -6,6 +6,7 @@ import { MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
 import { isObject } from '../validation/check.ts';
 import { CalloutError, ValidationError } from '../errors.ts';
 import type { FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -75,7 +76,8 @@ function parsesAsJson(text: string): boolean {
   }
 }
 
-export type JsonParser = (req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => void;
+type Parsed = (err: Error | null, body?: unknown) => void;
+export type JsonParser = (req: FastifyRequest, body: string, done: Parsed) => void;
 
 /**
  * Nesting past which a body is refused before it is parsed. Below it, the body is parsed and
@@ -100,9 +102,30 @@ export function pieceParser(parse: JsonParser, req: FastifyRequest): (text: stri
   };
 }
 
-/** `parse`, refusing text nested past MAX_PARSE_DEPTH before parsing it (422, as refuseDeepBody). */
-export function boundedJsonParser(parse: JsonParser): JsonParser {
-  return (req, body, done) => {
+/** Said of a body whose bytes are not UTF-8 (a Latin-1 file, say). */
+export const NOT_UTF8 = 'is not UTF-8 text: send it encoded as UTF-8 (in Excel, save as "CSV UTF-8")';
+
+/**
+ * A body's bytes as text, or a 400 when they are not UTF-8: decoded as it was, each bad byte became
+ * U+FFFD and the mangled name ("M\uFFFDller") went on to the external system without a word.
+ */
+export function utf8Text(bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw new CalloutError('BAD_REQUEST', `The body ${NOT_UTF8}`);
+  return bytes.toString('utf8');
+}
+
+/**
+ * `parse`, refusing bytes that are not UTF-8 and text nested past MAX_PARSE_DEPTH before parsing it
+ * (422, as refuseDeepBody).
+ */
+export function boundedJsonParser(parse: JsonParser): (req: FastifyRequest, bytes: Buffer, done: Parsed) => void {
+  return (req, bytes, done) => {
+    let body: string;
+    try {
+      body = utf8Text(bytes);
+    } catch (e) {
+      return done(e as Error);
+    }
     const deep = tooDeepAt(body, MAX_PARSE_DEPTH);
     // Worded as refuseDeepBody words it: a field by the domain's limit, the whole body by the route's.
     if (deep !== null)

@@ -147,7 +147,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
   registerBodyBudget(app, opts.bodyBudget);
   // JSON nested past what any route accepts is refused before it is parsed (the parse itself is the cost).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, boundedJsonParser(app.getDefaultJsonParser('error', 'error')));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, boundedJsonParser(app.getDefaultJsonParser('error', 'error')));
   // A text/plain body is no JSON object: 415 saying to send JSON, rather than a 422 on the field "".
   // Routes that read text (configuration import, CSV bulk launches) add their own parsers.
   app.removeContentTypeParser('text/plain');

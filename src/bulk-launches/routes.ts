@@ -7,14 +7,15 @@
 import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ValidationError } from '../errors.ts';
+import { CalloutError, ValidationError } from '../errors.ts';
 import { IdParams } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BulkLaunchBody, BulkLaunchQuery, BulkReportSchema, MAX_JSON_ROWS } from './schemas.ts';
 import type { BulkLaunchService } from './service.ts';
 import type { BulkSettings } from './request-hash.ts';
 import { created } from '../api/openapi.ts';
-import { boundedJsonParser, pieceParser } from '../api/body-depth.ts';
+import { NOT_UTF8, boundedJsonParser, pieceParser } from '../api/body-depth.ts';
+import { isUtf8 } from 'node:buffer';
 import { parseSlicedObject } from '../api/sliced-json.ts';
 
 /** JSON bodies larger than this are parsed a row at a time (sliced-json.ts). */
@@ -39,13 +40,20 @@ export const bulkLaunchRoutes =
   async (app) => {
     const tags = ['bulk launches'];
     // In this plugin only: other routes keep refusing text/csv with 415.
-    app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    // UTF-8 (with or without its BOM), or UTF-16 with its BOM; any other bytes (a Latin-1 export) are
+    // refused: read as UTF-8 each went on to the external systems as U+FFFD.
+    app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+      const utf16 = body.length >= 2 && ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff));
+      if (!utf16 && !isUtf8(body)) return done(new CalloutError('BAD_REQUEST', `The file ${NOT_UTF8}`));
+      done(null, body);
+    });
     // A large JSON body is parsed a row at a time between turns of the event loop; a small one as any body.
     const json = boundedJsonParser(app.getDefaultJsonParser('error', 'error'));
     const piece = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
-      if (body.length <= SLICED_FROM_BYTES) return json(req, body.toString('utf8'), done);
+      if (body.length <= SLICED_FROM_BYTES) return json(req, body, done);
+      if (!isUtf8(body)) return done(new CalloutError('BAD_REQUEST', `The body ${NOT_UTF8}`));
       parseSlicedObject(body, 'rows', pieceParser(piece, req), MAX_JSON_ROWS).then(
         (v) => done(null, v),
         (err: Error) => done(err),

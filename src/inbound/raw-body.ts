@@ -35,7 +35,7 @@ const unparsed = new WeakSet<FastifyRequest>();
 export function useRawJsonBody(app: FastifyInstance, opts: { bodyLimit?: number; verify?: VerifyRaw } = {}): void {
   const parseJson = boundedJsonParser(app.getDefaultJsonParser('error', 'error'));
   const parse = (req: FastifyRequest, bytes: Buffer): Promise<unknown> =>
-    new Promise((resolve, reject) => void parseJson(req, bytes.toString('utf8'), (err, body) => (err ? reject(err) : resolve(body))));
+    new Promise((resolve, reject) => void parseJson(req, bytes, (err, body) => (err ? reject(err) : resolve(body))));
   if (!app.hasRequestDecorator('rawBody')) app.decorateRequest('rawBody', null);
   if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
@@ -51,7 +51,7 @@ export function useRawJsonBody(app: FastifyInstance, opts: { bodyLimit?: number;
         }
       }
       // Fastify's default parser is synchronous and reports through `done`.
-      void parseJson(req, bytes.toString('utf8'), done);
+      void parseJson(req, bytes, done);
     },
   );
   app.addHook('preValidation', async (req: FastifyRequest) => {
