@@ -67,10 +67,24 @@ for (const backend of storeHarnesses)
 
       c = await waitForCase(h, c.id, closed);
       expect(c.steps).toEqual([
-        { name: 'approve', kind: 'manual', status: 'done', actionId: task.body.id, outcome: null },
-        { name: 'order', kind: 'external', status: 'done', actionId: expect.any(String), outcome: 'ACTION_HANDLED_SUCCESSFUL' },
-        { name: 'shape', kind: 'map', status: 'done', actionId: null, outcome: null },
-        { name: 'welcome', kind: 'external', status: 'done', actionId: expect.any(String), outcome: 'QUEUE_ACTION_SUCCESSFUL' },
+        { name: 'approve', kind: 'manual', status: 'done', actionId: task.body.id, outcome: null, error: null },
+        {
+          name: 'order',
+          kind: 'external',
+          status: 'done',
+          actionId: expect.any(String),
+          outcome: 'ACTION_HANDLED_SUCCESSFUL',
+          error: null,
+        },
+        { name: 'shape', kind: 'map', status: 'done', actionId: null, outcome: null, error: null },
+        {
+          name: 'welcome',
+          kind: 'external',
+          status: 'done',
+          actionId: expect.any(String),
+          outcome: 'QUEUE_ACTION_SUCCESSFUL',
+          error: null,
+        },
       ]);
       const order = c.actions.find((a: any) => a.id === actionOf(c, 'order'));
       const ticket = order.output.ticket as string;
@@ -135,7 +149,8 @@ for (const backend of storeHarnesses)
         await h.api('POST', `/v1/actions/${actionOf(w, 'submit')}/complete`, { resolution: 'not_done_successfully' });
       }
       const going = await waitForCase(h, go.id, (x) => stepOf(x, 'after').status === 'waiting_for_person');
-      expect(stepOf(going, 'submit').status).toBe('failed');
+      // Why it failed is on the step (it was kept and never shown: a case stopped at "Failed" without a word).
+      expect(stepOf(going, 'submit')).toMatchObject({ status: 'failed', error: 'the action was closed Not Done Successfully' });
       const stopped = await waitForCase(h, stop.id, (x) => stepOf(x, 'submit').status === 'failed');
       // Given time to go wrong, the stopped case has launched nothing more and stays open.
       await new Promise((r) => setTimeout(r, 300));
@@ -159,6 +174,24 @@ for (const backend of storeHarnesses)
       expect(a.rejectedReason).toContain('Priority');
       await new Promise((r2) => setTimeout(r2, 200));
       expect(h.mock.log.length).toBe(sentBefore);
+    });
+
+    it('a map step that fails says why on the step, and the case stops there', async () => {
+      expect(
+        (
+          await h.api('POST', '/v1/processes', {
+            name: 'bad-map',
+            steps: [
+              { name: 'shape', kind: 'map', expression: '$error("Cost centre unknown")' },
+              { name: 'after', kind: 'manual', queue: 'desk' },
+            ],
+          })
+        ).status,
+      ).toBe(201);
+      const r = await h.api('POST', '/v1/cases', { process: 'bad-map', data: {} });
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'shape').status === 'failed');
+      expect(stepOf(c, 'shape').error).toContain('Cost centre unknown');
+      expect(stepOf(c, 'after')).toMatchObject({ status: 'pending', error: null });
     });
 
     it('Idempotency-Key: the same body returns the first case; another body is a conflict; one case exists', async () => {

@@ -92,6 +92,20 @@ describe('the second UI review, mended', () => {
     await page.close();
   });
 
+  it('a failed step says why on the case page', async () => {
+    const p = await h.api('POST', '/v1/processes', {
+      name: 'fails-here',
+      steps: [{ name: 'shape', kind: 'map', expression: '$error("Cost centre unknown")' }],
+    });
+    expect(p.status, JSON.stringify(p.body)).toBe(201);
+    const c = (await h.api('POST', '/v1/cases', { process: 'fails-here', data: {} })).body.id as string;
+    // The harness here does not start the case worker: its events are applied now.
+    await h.callout.caseWorker.drain(c);
+    const page = await signedIn(b, h, olga, `/ui/cases/${c}`);
+    await expect.poll(() => page.getByTestId('step-error').textContent(), { timeout: 10_000 }).toContain('Cost centre unknown');
+    await page.close();
+  });
+
   it("a process's name refused is said by the Name field, announced, not by the steps", async () => {
     const page = await signedIn(b, h, builder, '/ui/processes/new');
     await page.getByLabel('Name').fill('bad name!');

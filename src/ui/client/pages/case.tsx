@@ -17,6 +17,8 @@ export interface CaseStep {
   status: string;
   actionId: string | null;
   outcome: string | null;
+  /** Why it failed; null otherwise. */
+  error?: string | null;
 }
 
 export interface CaseView {
@@ -246,6 +248,11 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                     <span class={`badge step-${s.status}`} data-testid="step-status">
                       {STEP_LABELS[s.status] ?? s.status}
                     </span>
+                    {s.error && (
+                      <div class="hint" data-testid="step-error">
+                        <bdi>{s.error}</bdi>
+                      </div>
+                    )}
                   </td>
                   <td>{s.outcome ?? '—'}</td>
                 </tr>
