@@ -129,6 +129,20 @@ it('a file sent as a form (curl -d without a content type) is a 415 naming YAML 
   expect(json.body).toMatchObject({ status: 415, detail: 'Send the body as application/json' });
 });
 
+it('a section the file misspells is refused by name, and nothing is imported (it was skipped, the import saying it changed nothing)', async () => {
+  const before = (await h.api('GET', '/v1/connectors')).body.items.length;
+  const text = 'connectors:\n  - name: typo-conn\n    baseUrl: https://typo.example.com\nactiontypes:\n  - name: x\n';
+  const r = await h.api('POST', '/v1/config/import', text, { 'content-type': 'application/yaml' });
+  expect(r.status).toBe(422);
+  expect(r.body.errors).toEqual([
+    {
+      field: 'actiontypes',
+      message: expect.stringMatching(/^is not a section of a configuration file \(they are version, connectors, actionTypes, /),
+    },
+  ]);
+  expect((await h.api('GET', '/v1/connectors')).body.items.length).toBe(before);
+});
+
 it('an import that fails part way (a store error on its last write) changes nothing; run again, it applies whole', async () => {
   const before = (await h.api('GET', '/v1/config/export?format=json')).body;
   const file = {
