@@ -3,7 +3,8 @@
 // route schemas; sizes, lengths and the token's life are checked here.
 
 import { CalloutError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems } from '../errors.ts';
-import { describeState } from '../lifecycle/transition.ts';
+import { FAILURE_REASON, describeState } from '../lifecycle/transition.ts';
+import { stableJson } from '../ids.ts';
 import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -132,6 +133,13 @@ export class CallbackService {
     // them (the external system did finish): it goes on the timeline, and the caller still hears 409.
     if ((cur.state === 'todo' || cur.state === 'in_progress') && cur.callbackOutcome === null)
       return this.notApplied(cur, body, `became ${describeState(cur)}`, describeState(cur));
+    // The same outcome again is answered as the first was, when it is the same callback: one with other
+    // data or another reason was answered 200 and dropped (an outside review); it is a conflict.
+    if (cur.callbackOutcome === body.outcome && (await this.otherThanApplied(cur, body)))
+      throw new CalloutError(
+        'CONFLICT',
+        `A ${body.outcome} callback with other ${body.outcome === 'success' ? 'data' : 'reason'} was already applied to this action; its own is on the timeline`,
+      );
     if (body.outcome === 'success') {
       const data = body.data ?? null;
       // A repeat of an applied callback gets the same answer without running the mapping again.
@@ -142,6 +150,18 @@ export class CallbackService {
     }
     const reason = body.reason !== undefined ? { reason: body.reason } : {};
     return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason }, cur));
+  }
+
+  /**
+   * Whether `body` differs from the callback applied to `a` (its entry on the timeline: the data as kept
+   * there, compared whatever the key order, or the reason). Unknown (no entry read): not said to differ.
+   */
+  private async otherThanApplied(a: ActionRecord, body: CallbackBody): Promise<boolean> {
+    const [applied] = await this.store.listTimeline(a.id, { kind: 'callback', newestFirst: true, limit: 1 });
+    if (!applied) return false;
+    if (body.outcome === 'failure') return applied.message !== `Callback: failure: ${body.reason ?? FAILURE_REASON}`;
+    const kept = (applied.data as { data?: unknown } | undefined)?.data ?? null;
+    return stableJson(kept) !== stableJson(jsonExcerpt(body.data ?? null));
   }
 
   /** A task its integrated queue's provider holds now (not one retried with its own system since). */

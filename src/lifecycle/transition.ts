@@ -399,7 +399,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         }
         return succeed(c, 'integration', event.output !== undefined ? event.output : event.data);
       }
-      a.rejectedReason = event.reason ?? 'Rejected by the external system';
+      a.rejectedReason = event.reason ?? FAILURE_REASON;
       c.note('integration', 'callback', `Callback: failure: ${a.rejectedReason}`);
       return c.to('integration', 'todo', 'updated_by_integration', null).allocate().done();
     }
@@ -636,6 +636,9 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return assertNever(event);
   }
 }
+
+/** A failure callback's reason when it gives none. */
+export const FAILURE_REASON = 'Rejected by the external system';
 
 const capitalised = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 

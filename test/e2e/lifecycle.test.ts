@@ -115,7 +115,7 @@ describe('callback mode', () => {
     expect(closed).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
   });
 
-  it('a callback that arrives before the engine recorded the send counts; repeats get the same answer and a different outcome gets 409', async () => {
+  it('a callback that arrives before the engine recorded the send counts; repeats get the same answer, other data or a different outcome gets 409', async () => {
     const h2 = await startHarness({ start: false });
     try {
       await connector(h2);
@@ -138,6 +138,11 @@ describe('callback mode', () => {
       const again = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { ticketNo: 'INC-7' } });
       expect(again.status).toBe(200);
       expect(again.body.state).toBe('closed');
+      // The same outcome with other data is not the same callback: it was answered 200 and dropped.
+      const other = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { ticketNo: 'INC-8' } });
+      expect(other.status).toBe(409);
+      expect(other.body.detail).toMatch(/with other data was already applied/);
+      expect((await h2.api('GET', `/v1/actions/${a.id}`)).body.output).toEqual({ ticketNo: 'INC-7' });
       const conflict = await h2.api('POST', `/v1/callbacks/${token}`, { outcome: 'failure', reason: 'changed my mind' });
       expect(conflict.status).toBe(409);
       expect(conflict.headers['content-type']).toContain('application/problem+json');

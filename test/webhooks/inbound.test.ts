@@ -67,9 +67,16 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect(msg.body.id).toBe(a);
     const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
     expect(tl.some((e: { message: string }) => e.message.includes('Engineer on the way'))).toBe(true);
-    const done = await post(`/v1/connectors/vendor/inbound/INC-${store}-1`, { outcome: 'success', data: { fixed: true } });
+    const done = await post(`/v1/connectors/vendor/inbound/INC-${store}-1`, { outcome: 'success', data: { zone: 'b', fixed: true, a: 1 } });
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ id: a, state: 'closed', resolution: 'done_successfully' });
+    // Sent again by its token, its keys in another order (as PostgreSQL keeps them): the same answer.
+    const token = h.callout.engine.callbackToken(a);
+    const again = await h.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { a: 1, fixed: true, zone: 'b' } });
+    expect([again.status, again.body.id]).toEqual([200, a]);
+    expect((await h.api('POST', `/v1/callbacks/${token}`, { outcome: 'success', data: { a: 2, fixed: true, zone: 'b' } })).status).toBe(
+      409,
+    );
     // The other one is now the newest open action with the reference.
     const next = await post(`/v1/connectors/vendor/inbound/INC-${store}-1/acknowledge`, { externalReference: `INC-${store}-2` });
     expect(next.status).toBe(200);
