@@ -47,7 +47,7 @@ async function refusal(p: Promise<unknown>): Promise<InboundSignatureError> {
 describe('verifying a signed inbound request', () => {
   it('accepts a request signed by the standardwebhooks package with the connector secret', async () => {
     const { verify } = setup();
-    await expect(verify(signed('msg_1', T0))).resolves.toEqual({ id: 'msg_1', timestamp: T0 / 1000 });
+    await expect(verify(signed('msg_1', T0))).resolves.toEqual({ id: 'msg_1', timestamp: T0 / 1000, spent: 'conn-1:msg_1' });
   });
 
   it('accepts when any of several signatures matches (the sender is rotating), ignoring other versions', async () => {

@@ -79,8 +79,8 @@ for (const [name, setup] of [
         (c) => c.status === 'closed',
       );
       expect(after.steps).toEqual([
-        { name: 'one', kind: 'external', status: 'done', actionId: firstId, outcome: 'ACTION_HANDLED_SUCCESSFUL' },
-        { name: 'two', kind: 'external', status: 'done', actionId: expect.any(String), outcome: 'ACTION_HANDLED_SUCCESSFUL' },
+        { name: 'one', kind: 'external', status: 'done', actionId: firstId, outcome: 'ACTION_HANDLED_SUCCESSFUL', error: null },
+        { name: 'two', kind: 'external', status: 'done', actionId: expect.any(String), outcome: 'ACTION_HANDLED_SUCCESSFUL', error: null },
       ]);
       // Launched once, sent once, with the first step's output as its input.
       expect(after.actions).toHaveLength(2);
