@@ -78,7 +78,8 @@ export const CaseViewSchema = Type.Object(
           actionId: Type.Union([Type.String(), Type.Null()]),
           outcome: Type.Union([Type.String(), Type.Null()]),
           error: Type.Union([Type.String(), Type.Null()], {
-            description: 'why the step failed (an expression that failed or timed out, data too large to merge, its action closed Not Done); null otherwise',
+            description:
+              'why the step failed (an expression that failed or timed out, data too large to merge, its action closed Not Done); null otherwise',
           }),
         },
         { additionalProperties: false },

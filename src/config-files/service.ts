@@ -252,7 +252,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
   // A section spelled otherwise (`actiontypes`) was skipped without a word, and the import said it changed nothing.
   const known = new Set<string>(['version', 'connectors', 'actionTypes', ...SECTIONS]);
   for (const k of Object.keys(f))
-    if (!known.has(k)) p.add(k, `is not a section of a configuration file (they are version, connectors, actionTypes, ${SECTIONS.join(', ')})`);
+    if (!known.has(k))
+      p.add(k, `is not a section of a configuration file (they are version, connectors, actionTypes, ${SECTIONS.join(', ')})`);
   if (f.version !== undefined && f.version !== EXPORT_VERSION) p.add('version', `must be ${EXPORT_VERSION}`);
   const connectors = f.connectors ?? [];
   const actionTypes = f.actionTypes ?? [];
