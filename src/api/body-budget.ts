@@ -40,7 +40,8 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     else byClient.set(client, left);
   };
   app.addHook('preParsing', async function (req, reply, payload) {
-    // No body (a GET): nothing to count, and nothing for Fastify to read.
+    // No body (a GET, or none sent): nothing to count, and nothing for Fastify to read.
+    if (req.method === 'GET' || req.method === 'HEAD') return payload;
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload;
     if (req.headers['content-length'] === '0') return payload;
     // A body no parser of the route reads is refused (415) unread: a stream of ours would read it.
@@ -75,7 +76,12 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     });
     // Fastify compares what arrived with the Content-Length through this (the stream it reads is ours).
     const source = payload as typeof payload & { receivedEncodedLength?: number };
-    payload.on('error', (err) => counted.destroy(err));
+    // The request's error (its socket reset) goes on to the parser reading our stream; when none reads it
+    // (answered before its body: a made-up token's 404), nobody else listens, and an error nobody hears
+    // ended the process (an outside review, with a reset socket behind pipelined requests).
+    const forward = (err: Error): void => void counted.destroy(err);
+    payload.on('error', forward);
+    counted.on('error', () => undefined);
     payload.pipe(counted);
     Object.defineProperty(counted, 'receivedEncodedLength', { get: () => source.receivedEncodedLength });
     // Given back once, on whichever ends first: the answer or its socket. A pipelined request's answer

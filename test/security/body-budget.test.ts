@@ -125,3 +125,22 @@ it('a body answered before it is read (a made-up callback token) is read and dro
   for (let i = 0; i < 50 && (got.match(/HTTP\/1\.1 /g) ?? []).length < 2; i++) await settle();
   expect(got.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 404', 'HTTP/1.1 200']);
 });
+
+it('a body whose socket resets before its answer goes (pipelined behind answers never read) ends nothing but that connection', async () => {
+  // An outside review: the reset reached the body counter, which nobody read (a made-up token's 404 came
+  // first), and its unheard 'error' ended the process.
+  for (const body of [true, false]) {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.41' });
+    socket.on('error', () => undefined);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.pause();
+    const last = body
+      ? `POST /v1/callbacks/forged.${'A'.repeat(43)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"outcome":`
+      : 'GET /openapi.json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":1,   ';
+    socket.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(20) + last);
+    await new Promise((r) => setTimeout(r, 500));
+    socket.resetAndDestroy();
+    await settle();
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  }
+});
