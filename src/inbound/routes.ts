@@ -12,6 +12,8 @@ import { useRawJsonBody } from './raw-body.ts';
 import { ActionViewSchema } from '../actions/views.ts';
 
 const verified = new WeakMap<FastifyRequest, { connector: ConnectorEntry; spent: string }>();
+/** Answers after the signature checked out that come before any write: the reference unknown (401), the body refused. */
+const NOTHING_WRITTEN = new Set([400, 401, 413, 415, 422]);
 
 export const inboundRoutes =
   (inbound: InboundService): FastifyPluginAsyncTypebox =>
@@ -33,10 +35,13 @@ export const inboundRoutes =
       response: { 200: ActionViewSchema },
     };
     const connectorOf = (req: FastifyRequest): ConnectorEntry => verified.get(req)!.connector;
-    // Refused once verified: its id is given back before the answer goes, so the sender's retry with it is taken.
+    // Refused once verified without anything written (its reference not stored yet, a body that fails its
+    // schema): its id is given back before the answer goes, so the sender's retry with it is taken. Not a
+    // 409 (a late callback is kept on the timeline) nor a 5xx (its outcome unknown): a replay of those
+    // would write again, or twice (an outside review replayed a late callback five times).
     app.addHook('onSend', async (req, reply, payload) => {
       const v = verified.get(req);
-      if (v && reply.statusCode >= 400)
+      if (v && NOTHING_WRITTEN.has(reply.statusCode))
         await inbound
           .forget(v.spent)
           .catch((err: unknown) =>

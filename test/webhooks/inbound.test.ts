@@ -27,6 +27,7 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     };
     await actionType(h, { name: 'vendor-ticket', ...cb });
     await actionType(h, { name: 'plain-ticket', connector: 'unsigned-vendor', ...cb });
+    await actionType(h, { name: 'quick-ticket', ...cb, completion: { mode: 'callback', timeout: '1s' } });
   });
   afterAll(async () => h.close());
 
@@ -153,6 +154,18 @@ describe.each(STORES)('signed inbound routes by reference on %s', (store) => {
     expect((await post(path, { message: 'arrived before the reference' }, { id: early.id })).status).toBe(401);
     const tl = (await h.api('GET', `/v1/actions/${a}/timeline`)).body.items;
     expect(tl.filter((e: { message: string }) => e.message.includes('arrived before the reference'))).toHaveLength(1);
+  });
+
+  it('a request refused after it wrote (a late callback, kept on the timeline) keeps its id spent: the same bytes again are a replay', async () => {
+    const ref = `INC-${store}-late`;
+    const a = await withReference('quick-ticket', ref);
+    await h.waitFor(a, (x) => x.state === 'todo', 10_000);
+    const late = await post(`/v1/connectors/vendor/inbound/${ref}`, { outcome: 'failure', reason: 'captured once' });
+    expect(late.status).toBe(409);
+    const replayed = await post(`/v1/connectors/vendor/inbound/${ref}`, { outcome: 'failure', reason: 'captured once' }, { id: late.id });
+    expect(replayed.status).toBe(401);
+    const tl = (await h.api('GET', `/v1/actions/${a}/timeline?kind=message`)).body.items;
+    expect(tl.filter((e: { message: string }) => e.message.includes('captured once'))).toHaveLength(1);
   });
 
   it('checks the signature before the body: an unsigned bad body is 401 whatever it is, a signed one a 400 or 422', async () => {
