@@ -28,7 +28,7 @@ export class UserService {
   /** A new user's row, not stored yet (an import stores several at once). */
   newRow(body: unknown, disabled = false): UserRow {
     const now = this.d.clock.now();
-    return { ...compileUser(body), disabled, createdAt: now, updatedAt: now };
+    return { ...compileUser(body, { created: true }), disabled, createdAt: now, updatedAt: now };
   }
 
   async list(): Promise<UserView[]> {

@@ -8,9 +8,9 @@ import { UserBody } from './schemas.ts';
 import { ApiKeyBody } from '../api-keys/schemas.ts';
 import { checkRoles, compileUser } from './user.ts';
 
-function problems(body: unknown): Array<{ field: string; message: string }> {
+function problems(body: unknown, created = false): Array<{ field: string; message: string }> {
   try {
-    compileUser(body);
+    compileUser(body, { created });
   } catch (e) {
     if (e instanceof ValidationError) return e.errors ?? [];
     throw e;
@@ -37,8 +37,11 @@ describe('compileUser', () => {
     }
     expect(problems({ name: 'me' })).toEqual([{ field: 'name', message: '"me" is reserved' }]);
     // The timeline's words for Callout itself: a person so named could not be told apart in an audit.
-    for (const name of ['system', 'anonymous'])
-      expect(problems({ name })).toEqual([{ field: 'name', message: `"${name}" is reserved: the timeline names Callout itself so` }]);
+    for (const name of ['system', 'anonymous']) {
+      expect(problems({ name }, true)).toEqual([{ field: 'name', message: `"${name}" is reserved: the timeline names Callout itself so` }]);
+      // One made before the names were reserved is still changed (and disabled) by its name.
+      expect(compileUser({ name }).name).toBe(name);
+    }
     expect(problems({})).toEqual([{ field: 'name', message: 'is required' }]);
   });
 

@@ -39,8 +39,12 @@ export function checkUserName(p: Problems, v: unknown, field: string): string | 
   return name;
 }
 
-/** Validates a POST /v1/users body; throws ValidationError naming every field at fault. */
-export function compileUser(body: unknown): UserSpec {
+/**
+ * Validates a POST /v1/users body; throws ValidationError naming every field at fault. `created`: a new
+ * user, who may not take Callout's own actor names (one made before they were reserved keeps its name,
+ * and may be changed and disabled).
+ */
+export function compileUser(body: unknown, opts: { created?: boolean } = {}): UserSpec {
   const p = new Problems();
   if (!isObject(body)) {
     p.add('', 'the body must be a JSON object');
@@ -49,7 +53,7 @@ export function compileUser(body: unknown): UserSpec {
   const v = body as Doc;
   unknownKeys(p, v, '', USER_KEYS);
   const name = checkUserName(p, v.name, 'name');
-  if (name !== undefined && ACTOR_NAMES.has(name))
+  if (opts.created && name !== undefined && ACTOR_NAMES.has(name))
     p.add('name', `${JSON.stringify(name)} is reserved: the timeline names Callout itself so`);
   const displayName = str(p, v.displayName, 'displayName', { required: false, max: 200 });
   if (displayName !== undefined && displayName.trim() === '') p.add('displayName', 'must not be empty');
