@@ -40,6 +40,8 @@ export async function workFilter(q: WorkQuery, d: WorkFilterDeps): Promise<WorkF
     if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
   if (q.assignee !== undefined) f.assignee = q.assignee === 'me' && d.viewer !== undefined ? d.viewer : q.assignee;
   if (q.unassigned === true) f.unassigned = true;
+  // Sorted by due time, the list holds only work that has one: its counts (a view's too) count that.
+  if (q.sort === 'due') f.order = 'due';
   const missing: UnknownName['missing'] = [];
   if (q.actionType !== undefined) {
     const t = await found(() => d.registry.actionType(q.actionType!));

@@ -60,6 +60,8 @@ const COUNT_KEYS = [
   'escalated',
   'due',
   'dueBefore',
+  // Sorted by due time the list holds only work that has one: the counts beside it count that too.
+  'sort',
 ];
 const PAGE = 50;
 /** Live refresh pacing: the shown page at most this often, the counts this often (slower for a while after an overflow). */
