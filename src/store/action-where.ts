@@ -84,6 +84,10 @@ export function actionWhere(
       const [at, same, id] = [f.afterDue.at, f.afterDue.at, f.afterDue.id].map((v) => (params.push(v), d.placeholder(params.length)));
       clauses.push(`(work_due_at > ${at} OR (work_due_at = ${same} AND id > ${id}))`);
     }
+    if (f.dueUpTo !== undefined) {
+      const [at, same, id] = [f.dueUpTo.at, f.dueUpTo.at, f.dueUpTo.id].map((v) => (params.push(v), d.placeholder(params.length)));
+      clauses.push(`(work_due_at < ${at} OR (work_due_at = ${same} AND id <= ${id}))`);
+    }
   }
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

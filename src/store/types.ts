@@ -181,6 +181,8 @@ export interface ActionFilter {
   order?: 'due';
   /** With `order: 'due'`: the actions after this one in that order (its due time and id: the page before's last). */
   afterDue?: { at: number; id: string };
+  /** With `order: 'due'`: only actions up to this one in that order (a window of the embedded store's text scan). */
+  dueUpTo?: { at: number; id: string };
   limit: number;
 }
 

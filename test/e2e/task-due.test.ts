@@ -151,6 +151,11 @@ describe.each(storeHarnesses)('work due times on $name', (backend) => {
       r = await page(`&before=${encodeURIComponent(r.body.next as string)}`);
     }
     expect(seen).toEqual(want);
+    // A text search in that order (on the embedded store, a scan of the due index in windows), paged too.
+    const searched = await h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&q=th&limit=1`);
+    expect(searched.body.items.map((a: { id: string }) => a.id)).toEqual([[third, fourth].sort()[0]]);
+    const searchedOn = await h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&q=th&before=${encodeURIComponent(searched.body.next)}`);
+    expect(searchedOn.body.items.map((a: { id: string }) => a.id)).toEqual([[third, fourth].sort()[1]]);
     // Filters apply as ever: the open ones past their time, the earliest first.
     const overdue = await h.api('GET', `/v1/actions?caseId=${sorted}&sort=due&due=overdue`);
     expect(overdue.body.items.map((a: { id: string }) => a.id)).toEqual([first]);

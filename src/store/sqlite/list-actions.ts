@@ -6,7 +6,8 @@ import type { ActionFilter } from '../types.ts';
 import { actionOrder, actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
-import { scanNewestFirst } from './text-scan.ts';
+import { scanByDue, scanNewestFirst } from './text-scan.ts';
+import { dueCursor } from '../../pages.ts';
 
 export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), likeIgnoresCase: true };
 
@@ -40,10 +41,24 @@ export async function listActionsPage(
   filter: ActionFilter,
   maxBytes: number,
 ): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }> {
-  // Sorted by due time, only the actions that have one are read (by their index): no window of ids.
-  if (filter.text === undefined || filter.text === '' || filter.order === 'due') {
+  if (filter.text === undefined || filter.text === '') {
     const r = pageQuery(db, filter, maxBytes);
     return { actions: r.rows, more: r.rows.length === filter.limit || r.bytes >= maxBytes };
+  }
+  // Sorted by due time, the search reads the due index in windows as the newest-first one reads ids
+  // (one LIKE over every action with a due time held the loop as long as it took: an outside review).
+  if (filter.order === 'due') {
+    const r = await scanByDue(
+      db,
+      { ...(filter.afterDue !== undefined ? { after: filter.afterDue } : {}), limit: filter.limit, maxBytes },
+      (after, upTo, limit, bytes) =>
+        pageQuery(db, { ...filter, ...(after !== undefined ? { afterDue: after } : {}), dueUpTo: upTo, limit }, bytes),
+    );
+    return {
+      actions: r.items,
+      more: r.more,
+      ...(r.resumeAfter !== undefined ? { resumeBefore: dueCursor({ workDueAt: r.resumeAfter.at, id: r.resumeAfter.id }) } : {}),
+    };
   }
   const r = await scanNewestFirst(
     db,

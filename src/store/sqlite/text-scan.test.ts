@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCAN_BUDGET_MS, scanNewestFirst } from './text-scan.ts';
+import { SCAN_BUDGET_MS, scanByDue, scanNewestFirst, type DueKey } from './text-scan.ts';
 
 let dir: string;
 let db: Database.Database;
@@ -89,4 +89,53 @@ it('stops at its time budget with where it stopped; going on from there finds ev
   }
   expect(requests).toBeGreaterThan(1);
   expect(found).toEqual(matching);
+});
+
+it('by due time: windows of the due index, earliest first, ties by id; a page and a budget stop go on from where they ended', async () => {
+  db.exec('ALTER TABLE actions ADD COLUMN work_due_at INTEGER');
+  db.exec('CREATE INDEX actions_work_due ON actions (work_due_at) WHERE work_due_at IS NOT NULL');
+  // Due times in 500 groups of ten ties, written in another order than their ids; every tenth row has none.
+  db.transaction(() =>
+    ids.forEach((id, i) => i % 10 !== 9 && db.prepare('UPDATE actions SET work_due_at = ? WHERE id = ?').run(1000 + ((i * 37) % 500), id)),
+  )();
+  const want = (
+    db.prepare('SELECT id FROM actions WHERE n % 7 = 0 AND work_due_at IS NOT NULL ORDER BY work_due_at, id').all() as Array<{ id: string }>
+  ).map((r) => r.id);
+  const windows: string[] = [];
+  const duePage = (after: DueKey | undefined, upTo: DueKey, limit: number) => {
+    windows.push(`${after?.at ?? ''}..${upTo.at}`);
+    const rows = (
+      db
+        .prepare(
+          `SELECT id FROM actions WHERE n % 7 = 0 AND work_due_at IS NOT NULL
+             AND (work_due_at > ? OR (work_due_at = ? AND id > ?)) AND (work_due_at < ? OR (work_due_at = ? AND id <= ?))
+           ORDER BY work_due_at, id LIMIT ?`,
+        )
+        .all(after?.at ?? -1, after?.at ?? -1, after?.id ?? '', upTo.at, upTo.at, upTo.id, limit) as Array<{ id: string }>
+    ).map((r) => r.id);
+    return { rows, bytes: rows.length * 10 };
+  };
+  const whole = await scanByDue(db, { limit: 10_000, maxBytes: 1e9 }, duePage, undefined, { bytes: 1e9, rows: 500 });
+  expect(whole).toEqual({ items: want, more: false });
+  expect(windows).toHaveLength(9); // 4,500 rows with a due time, 500 a window
+  // A page of 100, then on from its last row (the key the list's cursor carries).
+  const first = await scanByDue(db, { limit: 100, maxBytes: 1e9 }, duePage);
+  expect(first.more).toBe(true);
+  const last = db.prepare('SELECT work_due_at AS at, id FROM actions WHERE id = ?').get(first.items.at(-1)) as DueKey;
+  const rest = await scanByDue(db, { after: { at: Number(last.at), id: last.id }, limit: 10_000, maxBytes: 1e9 }, duePage);
+  expect([...first.items, ...rest.items]).toEqual(want);
+  // A clock past the budget after every window: it stops with where it stopped, and going on finds every row once.
+  let now = 0;
+  const found: string[] = [];
+  let after: DueKey | undefined;
+  for (let requests = 0; requests < 100; requests++) {
+    const r = await scanByDue(db, { ...(after ? { after } : {}), limit: 10_000, maxBytes: 1e9 }, duePage, () => (now += SCAN_BUDGET_MS), {
+      bytes: 1e9,
+      rows: 700,
+    });
+    found.push(...r.items);
+    if (r.resumeAfter === undefined) break;
+    after = r.resumeAfter;
+  }
+  expect(found).toEqual(want);
 });

@@ -76,3 +76,51 @@ function floorOf(
   const args = upper === undefined ? [w.rows, w.bytes] : [upper, w.rows, w.bytes];
   return (prepared(db, sql).get(...args) as { id: string } | undefined)?.id;
 }
+
+/** A place in the order of due times: a due time and the id after which ties go on. */
+export interface DueKey {
+  at: number;
+  id: string;
+}
+
+/**
+ * scanNewestFirst for a list sorted by due time (`sort=due` with `q`): the actions that have a due
+ * time, earliest first from after `after`, in windows of the due index; `page(after, upTo, limit,
+ * maxBytes)` runs the page query restricted to keys in (after, upTo]. `resumeAfter`: where it stopped.
+ */
+export async function scanByDue<T>(
+  db: Database.Database,
+  o: { after?: DueKey; limit: number; maxBytes: number },
+  page: (after: DueKey | undefined, upTo: DueKey, limit: number, maxBytes: number) => { rows: T[]; bytes: number },
+  clock: () => number = () => performance.now(),
+  window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
+): Promise<ScanPage<T> & { resumeAfter?: DueKey }> {
+  const items: T[] = [];
+  let bytes = 0;
+  let after = o.after;
+  const started = clock();
+  for (;;) {
+    const upTo = dueCeilingOf(db, after, window);
+    if (upTo === undefined) return { items, more: false };
+    const r = page(after, upTo, o.limit - items.length, o.maxBytes - bytes);
+    items.push(...r.rows);
+    bytes += r.bytes;
+    if (items.length >= o.limit || bytes >= o.maxBytes) return { items, more: true };
+    after = upTo;
+    if (clock() - started >= SCAN_BUDGET_MS) return { items, more: false, resumeAfter: after };
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The last key of the next window of due actions after `after` (as floorOf's, in due order); undefined when none is left. */
+function dueCeilingOf(db: Database.Database, after: DueKey | undefined, w: { bytes: number; rows: number }): DueKey | undefined {
+  const sql = `SELECT work_due_at AS at, id FROM (
+      SELECT work_due_at, id, sz, sum(sz) OVER (ORDER BY work_due_at, id ROWS UNBOUNDED PRECEDING) AS run FROM (
+        SELECT work_due_at, id, ${SEARCHED.actions} AS sz FROM actions INDEXED BY actions_work_due
+         WHERE work_due_at IS NOT NULL${after === undefined ? '' : ' AND (work_due_at > ? OR (work_due_at = ? AND id > ?))'}
+         ORDER BY work_due_at, id LIMIT ?))
+     WHERE run - sz < ? ORDER BY work_due_at DESC, id DESC LIMIT 1`;
+  const args = after === undefined ? [w.rows, w.bytes] : [after.at, after.at, after.id, w.rows, w.bytes];
+  const r = prepared(db, sql).get(...args) as { at: number; id: string } | undefined;
+  return r === undefined ? undefined : { at: Number(r.at), id: r.id };
+}
