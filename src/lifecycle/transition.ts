@@ -235,8 +235,12 @@ function changeInput(c: Change, actor: Actor, user: string, input: Record<string
 /** "task a1 on queue hr": how a notification names the task (it also carries the action's id). */
 const taskName = (a: ActionRecord): string => `task ${a.id}${a.queue !== null ? ` on queue ${a.queue}` : ''}`;
 
-/** The `task.assigned` notice's message: `by` gave the task (on its queue as it is now) to the one told. */
-export const assignedToYou = (by: string, a: ActionRecord): string => `${by} assigned ${taskName(a)} to you`;
+/**
+ * The `task.assigned` notice's message: `by` gave the task (on its queue as it is now) to the one told;
+ * one already past its due time at `now` says so (its overdue notice went to the person it had then, or to no one).
+ */
+export const assignedToYou = (by: string, a: ActionRecord, now?: number): string =>
+  `${by} assigned ${taskName(a)} to you${now !== undefined && a.workDueAt !== null && a.workDueAt <= now ? `; it is overdue: it was due at ${new Date(a.workDueAt).toISOString()}` : ''}`;
 
 const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): TransitionResult => ({ ok: false, code, message });
 
@@ -584,7 +588,7 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           'task.taken',
           `${event.user} ${to !== null ? `assigned ${taskName(a)} to ${to}` : `moved ${taskName(a)} to queue ${queue}`}, which was yours`,
         );
-      if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', assignedToYou(event.user, { ...a, queue }));
+      if (to !== null && to !== was) c.tell(to, event.user, 'task.assigned', assignedToYou(event.user, { ...a, queue }, ctx.now));
       const sameQueue = queue === a.queue;
       a.queue = queue;
       if (event.assignee !== undefined) {

@@ -17,6 +17,7 @@ describe.each(storeHarnesses)('overdue tasks on $name', (backend) => {
   let olga: Record<string, string>;
   let kase: string;
   let hook: string;
+  let peteKey: string;
   const task = async (body: Record<string, unknown>): Promise<{ id: string; assignee: string | null }> => {
     const r = await h.api('POST', `/v1/cases/${kase}/tasks`, { title: 'Call back', ...body }, olga);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -33,9 +34,11 @@ describe.each(storeHarnesses)('overdue tasks on $name', (backend) => {
   beforeAll(async () => {
     h = await backend.open({ callout: { clock }, start: false });
     await h.api('POST', '/v1/users', { name: 'olga' });
-    await h.api('POST', '/v1/queues', { name: 'desk', members: ['olga'] });
+    await h.api('POST', '/v1/users', { name: 'pete' });
+    await h.api('POST', '/v1/queues', { name: 'desk', members: ['olga', 'pete'] });
     const key = await h.api('POST', '/v1/api-keys', { name: 'olga-key', roles: ['operator'], user: 'olga' });
     olga = { authorization: `Bearer ${key.body.key as string}` };
+    peteKey = (await h.api('POST', '/v1/api-keys', { name: 'pete-key', roles: ['operator'], user: 'pete' })).body.key as string;
     kase = (await h.api('POST', '/v1/cases', { title: 'Starter', queue: 'desk' })).body.id as string;
     hook = (await h.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['task.*'] })).body.id as string;
   });
@@ -99,6 +102,20 @@ describe.each(storeHarnesses)('overdue tasks on $name', (backend) => {
     expect(await h.callout.tasks.sweepOverdue()).toEqual({ told: 1, full: false });
     expect((await overdueNotes(t.id)).map((e) => e.message)).toEqual([`Overdue: due at ${iso(clock.now() - 1)}`]);
     expect([(await notices()).length, await overdueEvents()]).toEqual([before[0], before[1]! + 1]);
+  });
+
+  it('a task given to someone else once overdue tells them so with the assignment (its overdue notice went to the person it had)', async () => {
+    const t = await task({ dueAt: iso(clock.now() + 1000), assignee: 'olga' });
+    clock.advance(1001);
+    expect(await h.callout.tasks.sweepOverdue()).toEqual({ told: 1, full: false });
+    expect((await h.api('POST', `/v1/actions/${t.id}/assign`, { assignee: 'pete' })).status).toBe(200);
+    const pete = (await h.api('GET', `/v1/notifications`, undefined, { authorization: `Bearer ${peteKey}` })).body.items;
+    expect(pete.find((n: { actionId: string }) => n.actionId === t.id)).toMatchObject({
+      kind: 'task.assigned',
+      message: expect.stringContaining(`; it is overdue: it was due at ${iso(clock.now() - 1)}`),
+    });
+    // Told once: the sweep does not tell again of the same due time.
+    expect(await h.callout.tasks.sweepOverdue()).toEqual({ told: 0, full: false });
   });
 
   it('the running sweep tells within its interval, without being asked', async () => {
