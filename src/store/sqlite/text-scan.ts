@@ -41,19 +41,35 @@ export async function scanNewestFirst<T>(
   clock: () => number = () => performance.now(),
   window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
 ): Promise<ScanPage<T>> {
+  const r = await inWindows(o.before, o, (upper) => floorOf(db, table, upper, window), page, clock);
+  return { items: r.items, more: r.more, ...(r.stoppedAt !== undefined ? { resumeBefore: r.stoppedAt } : {}) };
+}
+
+/**
+ * The scan of both orders: from `start` (none: the beginning), the next window's far end from `end`,
+ * its page from `page(from, to, …)` (from exclusive, to inclusive); the row and byte budgets run across
+ * windows, a turn of the event loop between them, and it stops after SCAN_BUDGET_MS at the key it reached.
+ */
+async function inWindows<K, T>(
+  start: K | undefined,
+  o: { limit: number; maxBytes: number },
+  end: (from: K | undefined) => K | undefined,
+  page: (from: K | undefined, to: K, limit: number, maxBytes: number) => { rows: T[]; bytes: number },
+  clock: () => number,
+): Promise<{ items: T[]; more: boolean; stoppedAt?: K }> {
   const items: T[] = [];
   let bytes = 0;
-  let upper = o.before;
+  let from = start;
   const started = clock();
   for (;;) {
-    const lower = floorOf(db, table, upper, window);
-    if (lower === undefined) return { items, more: false };
-    const r = page(upper, lower, o.limit - items.length, o.maxBytes - bytes);
+    const to = end(from);
+    if (to === undefined) return { items, more: false };
+    const r = page(from, to, o.limit - items.length, o.maxBytes - bytes);
     items.push(...r.rows);
     bytes += r.bytes;
     if (items.length >= o.limit || bytes >= o.maxBytes) return { items, more: true };
-    upper = lower;
-    if (clock() - started >= SCAN_BUDGET_MS) return { items, more: false, resumeBefore: upper };
+    from = to;
+    if (clock() - started >= SCAN_BUDGET_MS) return { items, more: false, stoppedAt: from };
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -95,21 +111,8 @@ export async function scanByDue<T>(
   clock: () => number = () => performance.now(),
   window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
 ): Promise<ScanPage<T> & { resumeAfter?: DueKey }> {
-  const items: T[] = [];
-  let bytes = 0;
-  let after = o.after;
-  const started = clock();
-  for (;;) {
-    const upTo = dueCeilingOf(db, after, window);
-    if (upTo === undefined) return { items, more: false };
-    const r = page(after, upTo, o.limit - items.length, o.maxBytes - bytes);
-    items.push(...r.rows);
-    bytes += r.bytes;
-    if (items.length >= o.limit || bytes >= o.maxBytes) return { items, more: true };
-    after = upTo;
-    if (clock() - started >= SCAN_BUDGET_MS) return { items, more: false, resumeAfter: after };
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const r = await inWindows(o.after, o, (after) => dueCeilingOf(db, after, window), page, clock);
+  return { items: r.items, more: r.more, ...(r.stoppedAt !== undefined ? { resumeAfter: r.stoppedAt } : {}) };
 }
 
 /** The last key of the next window of due actions after `after` (as floorOf's, in due order); undefined when none is left. */
