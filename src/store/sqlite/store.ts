@@ -115,6 +115,25 @@ export interface SqliteStoreOptions {
   notificationsPerUser?: number;
 }
 
+/**
+ * Puts the file in WAL mode. A change of journal mode wants the file to itself and does not wait for it
+ * (SQLite answers SQLITE_BUSY at once, whatever busy_timeout says): two nodes started together on a new
+ * file failed there one time in four, the second with a stack trace. Asked again for up to 10 s.
+ */
+function walMode(db: Database.Database): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw e;
+      // A synchronous wait (the constructor cannot await): the other node's migrations take moments.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.floor(Math.random() * 30));
+    }
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly capabilities: StoreCapabilities;
@@ -151,7 +170,7 @@ export class SqliteStore implements Store {
     try {
       // Several engine processes may share the file; wait for the writer lock rather than fail.
       this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('journal_mode = WAL');
+      walMode(this.db);
       this.fullSync = opts.synchronous !== 'normal';
       this.db.pragma(`synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
       this.walSync = this.fullSync ? new WalSync(realpathSync(opts.file)) : null;
