@@ -389,7 +389,8 @@ export function ActionCard({
           <p data-testid="rejected-reason">{a.rejectedReason}</p>
         </section>
       )}
-      {operator && retryable(a) && (
+      {/* Kept while an attempt is on its way (phase sending): unmounted then, what was being typed was lost. */}
+      {operator && (retryable(a) || (a.state === 'waiting' && a.phase === 'sending' && a.actionTypeName !== null)) && (
         <InputCorrection
           a={a}
           done={(next) => {

@@ -73,8 +73,17 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
     }
   };
   return (
-    <details class="panel" data-testid="input-correction" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
-      <summary>Correct the input and retry</summary>
+    <details class="panel" data-testid="input-correction" open={open}>
+      {/* Opened and closed by its own state: a click left to the browser's toggle (its event comes a
+          task later) was undone by a live update's render in between, on an action retrying often. */}
+      <summary
+        onClick={(e) => {
+          e.preventDefault();
+          setOpen(!open);
+        }}
+      >
+        Correct the input and retry
+      </summary>
       {type.error ? (
         <ReadFailed what="The action type" about=", so its fields cannot be shown" error={type.error} />
       ) : !type.data ? (
@@ -106,8 +115,13 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
             </p>
           )}
           <ErrorBox error={error} />
+          {!retryable(a) && (
+            <p class="hint" data-testid="attempt-on-its-way">
+              An attempt is on its way: retry with these values once it is answered.
+            </p>
+          )}
           <p class="buttons">
-            <button type="submit" disabled={busy}>
+            <button type="submit" disabled={busy || !retryable(a)}>
               Retry with these values
             </button>
           </p>
