@@ -3,7 +3,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type ActionView } from './api.ts';
+import { ApiError, type ActionView, type FieldError } from './api.ts';
 import { fullTime, shortTime } from './times.ts';
 import { shownZone, useTimeZone } from './time-zone.ts';
 import { LABELS, REASONS, RESOLUTIONS, STATES } from '../../lifecycle/states.ts';
@@ -184,6 +184,28 @@ export interface RetryText {
   backoff: string;
   /** Empty: none chosen, the API derives it (the larger of an hour and the interval). */
   maxInterval: string;
+}
+
+/**
+ * What the API said, in a refused save (`error`), of the fields `about` picks, for the input `id`: its
+ * attributes (invalid, described by its hint when it has one and by the message) and the message beside it,
+ * each problem in the words `text` gives; `announce`: the message is an alert as it appears.
+ */
+export function problemAt(
+  error: unknown,
+  id: string,
+  o: { about: (field: string) => boolean; text?: (p: FieldError) => string; hint?: boolean; announce?: boolean },
+) {
+  const said = error instanceof ApiError ? error.errors.filter((x) => o.about(x.field)) : [];
+  const describedBy = [o.hint && `${id}-hint`, said.length > 0 && `${id}-error`].filter(Boolean).join(' ') || undefined;
+  return {
+    attrs: { id, 'aria-invalid': said.length > 0 ? ('true' as const) : undefined, 'aria-describedby': describedBy },
+    message: said.length > 0 && (
+      <small id={`${id}-error`} class="field-error" role={o.announce ? 'alert' : undefined}>
+        {said.map(o.text ?? ((x) => x.message)).join('; ')}
+      </small>
+    ),
+  };
 }
 
 /** What the server said of `field` when it refused a save, if it named it. */

@@ -4,7 +4,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, announce, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import { navigate } from '../router.ts';
 
@@ -92,18 +92,7 @@ export function ProcessPage({ name }: { name: string }) {
   const parsed = parseSteps(steps);
   const problems = error instanceof ApiError ? error.errors : [];
   // A problem with the name or description is shown by its field; the rest are the steps'.
-  const about = (field: 'name' | 'description') => {
-    const said = problems.filter((x) => x.field === field);
-    return {
-      invalid: said.length > 0 ? ('true' as const) : undefined,
-      describedBy: said.length > 0 ? `p-${field}-error` : undefined,
-      message: said.length > 0 && (
-        <small id={`p-${field}-error`} class="field-error" role="alert">
-          {said.map((x) => x.message).join('; ')}
-        </small>
-      ),
-    };
-  };
+  const about = (field: 'name' | 'description') => problemAt(error, `p-${field}`, { about: (x) => x === field, announce: true });
   const nameSaid = about('name');
   const descriptionSaid = about('description');
   const fieldErrors = problems.filter((x) => x.field !== 'name' && x.field !== 'description');
@@ -136,26 +125,11 @@ export function ProcessPage({ name }: { name: string }) {
       <form class="form" onSubmit={save}>
         <fieldset class="form-fields" disabled={saving}>
           <Field label="Name" id="p-name">
-            <input
-              id="p-name"
-              required
-              maxLength={100}
-              value={pname}
-              aria-invalid={nameSaid.invalid}
-              aria-describedby={nameSaid.describedBy}
-              onInput={(e) => setPname(e.currentTarget.value)}
-            />
+            <input {...nameSaid.attrs} required maxLength={100} value={pname} onInput={(e) => setPname(e.currentTarget.value)} />
             {nameSaid.message}
           </Field>
           <Field label="Description" id="p-description">
-            <input
-              id="p-description"
-              maxLength={2000}
-              value={description}
-              aria-invalid={descriptionSaid.invalid}
-              aria-describedby={descriptionSaid.describedBy}
-              onInput={(e) => setDescription(e.currentTarget.value)}
-            />
+            <input {...descriptionSaid.attrs} maxLength={2000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
             {descriptionSaid.message}
           </Field>
           <Field

@@ -5,7 +5,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, can, patchIf, type Session } from '../api.ts';
-import { ErrorBox, Field, Time, announce, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 import { navigate } from '../router.ts';
 import { FIELDS, bodyOf, formOf, isAbout, type Form, type Launch, type Schedule, type Tick } from './schedule-form.ts';
@@ -253,18 +253,12 @@ function ScheduleForm(props: { schedule?: Schedule; refs: Refs; onSaved: (s: Sch
 
   const problems = error instanceof ApiError ? error.errors : [];
   /** What the API said of `field` (and inside it), for the input `id`: its attributes and the message beside it. */
-  const at = (field: string, id: string, label: string, hint = false) => {
-    const said = problems.filter((x) => isAbout(x.field, field));
-    const describedBy = [hint && `${id}-hint`, said.length > 0 && `${id}-error`].filter(Boolean).join(' ') || undefined;
-    return {
-      attrs: { id, 'aria-invalid': said.length > 0 ? ('true' as const) : undefined, 'aria-describedby': describedBy },
-      message: said.length > 0 && (
-        <small id={`${id}-error`} class="field-error">
-          {said.map((x) => `${x.field === field ? label : x.field.slice(field.length + 1)} ${x.message}`).join('; ')}
-        </small>
-      ),
-    };
-  };
+  const at = (field: string, id: string, label: string, hint = false) =>
+    problemAt(error, id, {
+      about: (x) => isAbout(x, field),
+      text: (x) => `${x.field === field ? label : x.field.slice(field.length + 1)} ${x.message}`,
+      hint,
+    });
   // Problems with no field of the form (If-Match, the body) are listed under it with the error's title.
   const elsewhere = problems.filter((x) => !FIELDS.some((field) => isAbout(x.field, field)));
   const stale = error instanceof ApiError && error.status === 412;
