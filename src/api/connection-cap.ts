@@ -92,8 +92,13 @@ export function connectionCapsOf(server: Server): ConnectionCaps | undefined {
   return capsOf.get(server);
 }
 
+/** How long a new connection has to send its first request's headers (the server's headersTimeout). */
+export const FIRST_REQUEST_TIMEOUT_MS = 15_000;
+
 interface Held {
   from: string;
+  /** Closes the socket if no request comes: Node's headersTimeout starts only once bytes arrive. */
+  silent: NodeJS.Timeout | undefined;
   /** Requests on the socket not yet answered (pipelined ones count one each). */
   inFlight: number;
   /** When a request last started or ended on it, or when it connected. */
@@ -107,7 +112,12 @@ interface Held {
  * headers cannot keep everyone else out, and a client with a request in flight (a live feed, a long
  * Test action) is never cut for another. Only when no such socket exists is the newcomer closed.
  */
-export function capConnections(server: Server, caps: ConnectionCaps, logger: Logger): { close(): void } {
+export function capConnections(
+  server: Server,
+  caps: ConnectionCaps,
+  logger: Logger,
+  firstRequestMs = FIRST_REQUEST_TIMEOUT_MS,
+): { close(): void } {
   capsOf.set(server, caps);
   // A hard bound kept by Node (it drops at accept), a little over the cap; the cap itself is kept here.
   server.maxConnections = caps.max + EVICTION_HEADROOM;
@@ -159,7 +169,10 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
       forget(out);
       out.destroy();
     }
-    held.set(socket, { from, inFlight: 0, lastActive: now });
+    // A socket that never sends a byte is otherwise kept until a cap is reached (a review found
+    // thousands held that way, within the caps, with no request to time out).
+    const silent = setTimeout(() => socket.destroy(), firstRequestMs).unref();
+    held.set(socket, { from, silent, inFlight: 0, lastActive: now });
     const set = mine ?? new Set<Socket>();
     set.add(socket);
     byAddress.set(from, set);
@@ -169,6 +182,7 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
   const forget = (socket: Socket): void => {
     const h = held.get(socket);
     if (h === undefined) return;
+    clearTimeout(h.silent);
     held.delete(socket);
     const set = byAddress.get(h.from);
     set?.delete(socket);
@@ -178,6 +192,10 @@ export function capConnections(server: Server, caps: ConnectionCaps, logger: Log
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const h = held.get(req.socket);
     if (h === undefined) return;
+    if (h.silent !== undefined) {
+      clearTimeout(h.silent);
+      h.silent = undefined;
+    }
     h.inFlight += 1;
     h.lastActive = Date.now();
     res.once('close', () => {

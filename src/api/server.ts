@@ -55,6 +55,8 @@ export interface ServerOptions {
    * @default none: a client cannot choose the address it is counted as
    */
   trustProxy?: string[];
+  /** How long a new connection may take to send its first request's headers. @default FIRST_REQUEST_TIMEOUT_MS (15 s) */
+  firstRequestTimeoutMs?: number;
   /** How long one rendered GET /metrics is reused. @default RENDER_REUSE_MS (1 s) */
   metricsReuseMs?: number;
 }
@@ -110,6 +112,7 @@ export async function buildServer(callout: Callout, opts: ServerOptions = {}): P
       perAddress: opts.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS_DEFAULT,
     },
     callout.logger,
+    opts.firstRequestTimeoutMs,
   );
   app.addHook('onClose', async () => caps.close());
   // Every answer is what its Content-Type says (JSON, problem+json, YAML): never sniffed into a page.

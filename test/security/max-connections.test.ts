@@ -79,6 +79,39 @@ describe('CALLOUT_MAX_CONNECTIONS', () => {
     }
   }, 20_000);
 
+  it('a connection that never sends a byte is closed after the first-request deadline (15 s unless the library is told otherwise); one that sends its request in time is served', async () => {
+    // Node's headersTimeout starts with the first byte: a silent socket was held until a cap was reached.
+    const h = await startHarness({ start: false });
+    const app = await buildServer(h.callout, { firstRequestTimeoutMs: 1_000 });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as { port: number };
+      const opened = (): { s: Socket; closed: Promise<number>; answer: () => string } => {
+        const s = connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        let answer = '';
+        s.on('data', (d: Buffer) => (answer += d.toString()));
+        return { s, closed: new Promise<number>((resolve) => s.once('close', () => resolve(Date.now()))), answer: () => answer };
+      };
+      const started = Date.now();
+      const silent = opened();
+      const late = opened();
+      // Half a second in: a request in time, on a keep-alive socket that then outlives the deadline.
+      await new Promise((r) => setTimeout(r, 500));
+      late.s.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+      await expect.poll(() => late.answer()).toContain('200 OK');
+      const closedAt = await silent.closed;
+      expect(closedAt - started).toBeGreaterThanOrEqual(900);
+      expect(closedAt - started).toBeLessThan(5_000);
+      expect(silent.answer()).toBe('');
+      expect(late.s.destroyed).toBe(false);
+      late.s.destroy();
+    } finally {
+      await app.close();
+      await h.close();
+    }
+  }, 20_000);
+
   describe('in callout serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callout-maxconn-'));
     let child: ChildServer | undefined;
