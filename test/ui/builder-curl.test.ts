@@ -43,7 +43,7 @@ describe('importing a cURL line into an action type', () => {
     await page.getByRole('alert').filter({ hasText: 'is never closed' }).waitFor();
     expect(await page.getByLabel('Method').inputValue()).toBe('PUT');
 
-    await line.fill(`curl -X POST '${h.mock.url}/api/tickets?source=portal&api_key=QUERY-SECRET-9' \\
+    await line.fill(`curl -X POST '${h.mock.url}/api/tickets?source=portal&api_key=QUERY-SECRET-9&code=OAUTH-CODE-3' \\
   -H 'Content-Type: application/json' \\
   -H 'Authorization: Bearer HEADER-SECRET-7' \\
   -H 'X-Tenant: acme' \\
@@ -58,7 +58,7 @@ describe('importing a cURL line into an action type', () => {
       .poll(() => summary.textContent())
       .toContain('Filled method POST; path /tickets?source=portal; headers X-Tenant; body JSON.');
     const said = (await summary.textContent())!;
-    expect(said).toContain('Left out: the cookies of -b, the query parameter api_key, the Authorization header.');
+    expect(said).toContain('Left out: the cookies of -b, the query parameter api_key, the query parameter code, the Authorization header.');
     expect(said).toContain("Credentials belong in the connector's authentication");
     expect(said).toContain('Ignored, as they change nothing Callout sends: --compressed.');
     expect(await page.getByLabel('Method').inputValue()).toBe('POST');
@@ -70,7 +70,7 @@ describe('importing a cURL line into an action type', () => {
     // The pasted line is not kept once read, and no secret of it is anywhere on the page.
     expect(await line.inputValue()).toBe('');
     const html = await page.content();
-    for (const secret of ['QUERY-SECRET-9', 'HEADER-SECRET-7', 'COOKIE-SECRET-5']) expect(html).not.toContain(secret);
+    for (const secret of ['QUERY-SECRET-9', 'OAUTH-CODE-3', 'HEADER-SECRET-7', 'COOKIE-SECRET-5']) expect(html).not.toContain(secret);
     await expectAccessible(page, 'action type with a cURL import');
 
     // Nothing is stored until the builder saves.
@@ -89,7 +89,7 @@ describe('importing a cURL line into an action type', () => {
     });
     expect(Object.keys(saved[0].parsedFields)).toEqual(['Title']);
     const stored = JSON.stringify(saved[0]);
-    for (const secret of ['QUERY-SECRET-9', 'HEADER-SECRET-7', 'COOKIE-SECRET-5', 'api_key', 'Authorization'])
+    for (const secret of ['QUERY-SECRET-9', 'OAUTH-CODE-3', 'HEADER-SECRET-7', 'COOKIE-SECRET-5', 'api_key', 'code=', 'Authorization'])
       expect(stored).not.toContain(secret);
   });
 });

@@ -1,7 +1,7 @@
 // A builder sets up a queue in a real browser: its description and its integration with an external
 // provider (SPEC 7: the connector and the four action types it launches), chosen from the connectors
 // and action types that exist, edited and removed again; a value the server refuses is shown beside
-// the form and changes nothing.
+// the field it names and changes nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
@@ -103,7 +103,7 @@ describe('the queues screen', () => {
     await page.close();
   });
 
-  it('a value the server refuses is shown beside the form, and nothing changes', async () => {
+  it('a value the server refuses is shown beside the field it names, and nothing changes', async () => {
     // Integrated through the API, naming the connector and action type by name: the form shows them chosen.
     const made = await h.api('POST', '/v1/queues', {
       name: 'front-desk',
@@ -123,8 +123,14 @@ describe('the queues screen', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.innerText()).toBe('Invalid input\ndescription must NOT have more than 2000 characters');
+    // Beside the field, which is described by its hint and by the problem; under the form only that it was not saved.
+    expect(await page.locator('#q-description-error').innerText()).toBe('Description must NOT have more than 2000 characters');
     expect(await page.getByLabel('Description').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Description').getAttribute('aria-describedby')).toBe('q-description-hint q-description-error');
+    expect(await alert.innerText()).toBe('Invalid input Not saved: see the fields marked above.');
+    expect(await page.getByLabel('Members').getAttribute('aria-invalid')).toBeNull();
+    expect(await page.getByLabel('Members').getAttribute('aria-describedby')).toBe('q-members-hint');
+    await expectAccessible(page, 'queue-refused');
     expect(await page.getByRole('status').filter({ hasText: 'Saved' }).count()).toBe(0);
     // What was typed stays to be corrected; the stored queue is as it was.
     expect(await page.getByLabel('Description').inputValue()).toBe(tooLong);
@@ -139,9 +145,11 @@ describe('the queues screen', () => {
     await form.getByLabel('Connector').selectOption({ label: 'other' });
     await form.getByLabel('New assignment').selectOption({ label: 'other-submit' });
     await form.getByRole('button', { name: 'Create queue' }).click();
-    await expect.poll(() => page.getByRole('alert').innerText()).toContain('members[0]');
-    expect(await page.getByRole('alert').innerText()).toContain('no user "nobody" exists');
+    await expect.poll(() => form.locator('#q-members-error').textContent()).toBe('Member 1: no user "nobody" exists');
     expect(await form.getByLabel('Members').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByLabel('Members').getAttribute('aria-describedby')).toBe('q-members-hint q-members-error');
+    expect(await form.getByLabel('Description').getAttribute('aria-invalid')).toBeNull();
+    expect(await page.getByRole('alert').innerText()).not.toContain('nobody');
     expect((await h.api('GET', '/v1/queues/night-desk')).status).toBe(404);
     expect(await form.getByLabel('Name').inputValue()).toBe('night-desk');
     await page.close();

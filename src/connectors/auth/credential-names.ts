@@ -2,7 +2,7 @@
 // the server, which shows such headers redacted to those who may not see them, and for the builder's
 // cURL import, which leaves such values out. A name is split into words at `-`, `_`, `.` and camelCase;
 // a credential word anywhere marks it (`X-Api-Key`, `clientSecret`), a word that only contains one does
-// not (`X-Tokenizer`, `author`).
+// not (`X-Tokenizer`, `author`). A few words are credentials only as the whole name (CREDENTIAL_NAMES).
 
 export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'authorization',
@@ -38,7 +38,15 @@ export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'apikey',
   'accesskey',
   'privatekey',
+  // PKCE's code_verifier, OAuth 1.0a's oauth_verifier: each trades for an access token.
+  'verifier',
 ]);
+
+/**
+ * Credentials only as the whole name: OAuth's authorization `code` (a redirect's `?code=`, the token
+ * request's `code=`) trades for an access token, where `error_code` or `country_code` is no secret.
+ */
+export const CREDENTIAL_NAMES: ReadonlySet<string> = new Set(['code']);
 
 /** The words of a name, lower case: `X-Api-Key`, `x_api_key` and `xApiKey` are all x, api, key. */
 export const nameWords = (name: string): string[] =>
@@ -47,5 +55,8 @@ export const nameWords = (name: string): string[] =>
     .filter((w) => w !== '')
     .map((w) => w.toLowerCase());
 
-/** Whether a word of `name` is a credential word. */
-export const hasCredentialWord = (name: string): boolean => nameWords(name).some((w) => CREDENTIAL_WORDS.has(w));
+/** Whether `name` is a credential's: a word of it is a credential word, or all of it a credential name. */
+export function isCredentialName(name: string): boolean {
+  const words = nameWords(name);
+  return words.some((w) => CREDENTIAL_WORDS.has(w)) || CREDENTIAL_NAMES.has(words.join(''));
+}

@@ -81,6 +81,8 @@ describe('credential headers among plain headers', () => {
       'X-Sig',
       'X-Pin',
       'X-Otp',
+      'Code',
+      'X-Code-Verifier',
     ])
       expect(isCredentialHeader(name), name).toBe(true);
     for (const name of [
@@ -96,6 +98,8 @@ describe('credential headers among plain headers', () => {
       'X-Passthrough',
       'X-Pinned',
       'X-Signal',
+      'X-Error-Code',
+      'X-Country-Code',
     ])
       expect(isCredentialHeader(name), name).toBe(false);
   });

@@ -208,6 +208,30 @@ export function problemAt(
   };
 }
 
+/**
+ * A refused save at the foot of its form: the problem's title, and the problems no field shows beside it
+ * (`beside` picks those a field does: problemAt), listed with their API field; any other error as ErrorBox.
+ */
+export function NotSaved({ error, beside }: { error: unknown; beside: (field: string) => boolean }) {
+  const problems = error instanceof ApiError ? error.errors : [];
+  if (!(error instanceof ApiError) || problems.length === 0) return <ErrorBox error={error} />;
+  const elsewhere = problems.filter((x) => !beside(x.field));
+  return (
+    <div class="error" role="alert">
+      <strong>{error.title}</strong> Not saved: {elsewhere.length === problems.length ? 'see below.' : 'see the fields marked above.'}
+      {elsewhere.length > 0 && (
+        <ul>
+          {elsewhere.map((x) => (
+            <li key={x.field}>
+              <code>{x.field || '(body)'}</code> {x.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 /** What the server said of `field` when it refused a save, if it named it. */
 function problemWith(error: unknown, field: string): string | undefined {
   return error instanceof ApiError ? error.errors.find((x) => x.field === field)?.message : undefined;

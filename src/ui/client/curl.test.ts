@@ -209,6 +209,22 @@ describe('parseCurl', () => {
     noSecret(r);
   });
 
+  it('leaves out an OAuth authorization code and verifiers in the query, by name only; a code that is part of a name stays', () => {
+    const r = parseCurl(
+      `curl 'https://x.example/oauth/callback?code=abc123SECRET&state=xyz&code_verifier=qSECRET&oauth_verifier=hunter2SECRET&error_code=7&country_code=NL'`,
+    );
+    expect(r.url).toBe('https://x.example/oauth/callback?state=xyz&error_code=7&country_code=NL');
+    expect(r.leftOut).toEqual(['the query parameter code', 'the query parameter code_verifier', 'the query parameter oauth_verifier']);
+    noSecret(r);
+    // The token request sends the code in its form body: left out there too.
+    const token = parseCurl(
+      `curl https://x.example/oauth/token -d grant_type=authorization_code -d code=abc123SECRET -d promo_code=SPRING`,
+    );
+    expect(token.body.template).toBe('grant_type: authorization_code\npromo_code: SPRING');
+    expect(token.leftOut).toEqual(['the form field code']);
+    noSecret(token);
+  });
+
   it('tells credential names from others', () => {
     for (const n of ['Authorization', 'Cookie', 'X-Auth-Token', 'api_key', 'apiKey', 'client_secret', 'password', 'key', 'X-Session-Id'])
       expect(isSecretName(n, true), n).toBe(true);

@@ -4,7 +4,7 @@
 // Our own small tokenizer rather than shell-quote: that one reads an unclosed quote without a word of
 // complaint, turns `\`-newline into an empty argument and `$VAR` into nothing, and costs bundle budget.
 
-import { hasCredentialWord } from '../../connectors/auth/credential-names.ts';
+import { isCredentialName } from '../../connectors/auth/credential-names.ts';
 
 /** Longer pastes are refused before any parsing, so a huge one cannot hang the tab. */
 export const MAX_CURL_CHARS = 100_000;
@@ -108,7 +108,7 @@ export function isSecretName(name: string, header = false): boolean {
   return (
     /password|passwd|secret|token|apikey|accesskey|privatekey|credential|signature|cookie|sessionid|authoriz|authentic/.test(n) ||
     /^x?auth(?!or)/.test(n) ||
-    hasCredentialWord(name) ||
+    isCredentialName(name) ||
     (header && n.endsWith('key'))
   );
 }

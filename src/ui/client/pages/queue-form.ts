@@ -47,6 +47,9 @@ export const INTEGRATION_ACTIONS = [
 ] as const;
 export type IntegrationAction = (typeof INTEGRATION_ACTIONS)[number]['key'];
 
+/** Whether the API's `problem` is about the form's `field`: the field itself, or an item of it (`members[2]`). */
+export const isAbout = (problem: string, field: string): boolean => problem === field || problem.startsWith(`${field}[`);
+
 export interface Form {
   name: string;
   description: string;

@@ -3,8 +3,8 @@
 // integration with an external provider (SPEC 7): the connector and the action types it launches.
 
 import { useState } from 'preact/hooks';
-import { api, ApiError, patchAt } from '../api.ts';
-import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
+import { api, patchAt } from '../api.ts';
+import { ErrorBox, Field, NotSaved, problemAt, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import {
   ALLOCATIONS,
@@ -12,6 +12,7 @@ import {
   bodyOf,
   find,
   formOf,
+  isAbout,
   nameOf,
   withConnector,
   type Form,
@@ -110,7 +111,10 @@ export function QueuePage({ name }: { name: string }) {
   );
 }
 
-/** Creates a queue (no `queue`) or edits one; the server's problems are shown under it, and nothing is kept. */
+/**
+ * Creates a queue (no `queue`) or edits one; a refusal is shown beside the fields it names (the rest
+ * under the form), and nothing is kept.
+ */
 function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSaved: (q: Queue) => void }) {
   const isNew = queue === undefined;
   const [created, setCreated] = useState(0);
@@ -118,9 +122,29 @@ function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSave
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
-  // A field the server named (`description`, `members[2]`, `integration.onAssign`) is marked invalid.
-  const invalid = (field: string): 'true' | undefined =>
-    error instanceof ApiError && error.errors.some((x) => x.field === field || x.field.startsWith(`${field}[`)) ? 'true' : undefined;
+  /** What the API said of `field` (or an item of it, `item` its word), for the input `id`: its attributes and the message beside it. */
+  const at = (field: string, id: string, label: string, item = label) =>
+    problemAt(error, id, {
+      about: (x) => isAbout(x, field),
+      // An item by its place (`members[2]` is Member 3): the members are typed as one line.
+      text: (x) =>
+        x.field === field ? `${label} ${x.message}` : `${item} ${Number(x.field.slice(field.length + 1, -1)) + 1}: ${x.message}`,
+      hint: field !== 'name',
+    });
+  const nameSaid = at('name', 'q-name', 'Name');
+  const descriptionSaid = at('description', 'q-description', 'Description');
+  const membersSaid = at('members', 'q-members', 'Members', 'Member');
+  const allocationSaid = at('allocation', 'q-allocation', 'Allocation');
+  const connectorSaid = at('integration.connector', 'q-connector', 'Connector');
+  // The fields on the form now: a problem with none of them (the body, the revision) is listed under it.
+  const shown = [
+    ...(isNew ? ['name'] : []),
+    'description',
+    'members',
+    'allocation',
+    'integration.connector',
+    ...(f.connector ? INTEGRATION_ACTIONS.map(({ key }) => `integration.${key}`) : []),
+  ];
 
   const connector = find(refs.connectors, f.connector);
   const offered = (refs.actionTypes ?? []).filter((t) => connector !== undefined && t.connector === connector.id);
@@ -145,120 +169,100 @@ function QueueForm({ queue, refs, onSaved }: { queue?: Queue; refs: Refs; onSave
   };
 
   return (
-    <>
-      <form class="form" onSubmit={save} aria-label={isNew ? 'New queue' : `Queue ${queue.name}`}>
-        <fieldset class="form-fields" disabled={saving}>
-          {isNew && (
-            <Field label="Name" id="q-name">
-              <input
-                id="q-name"
-                required
-                maxLength={100}
-                aria-invalid={invalid('name')}
-                value={f.name}
-                onInput={(e) => set({ name: e.currentTarget.value })}
-              />
-            </Field>
-          )}
-          <Field label="Description" id="q-description" hint="At most 2,000 characters; empty for none.">
-            <textarea
-              id="q-description"
-              rows={2}
-              aria-describedby="q-description-hint"
-              aria-invalid={invalid('description')}
-              value={f.description}
-              onInput={(e) => set({ description: e.currentTarget.value })}
-            />
+    <form class="form" onSubmit={save} aria-label={isNew ? 'New queue' : `Queue ${queue.name}`}>
+      <fieldset class="form-fields" disabled={saving}>
+        {isNew && (
+          <Field label="Name" id="q-name">
+            <input {...nameSaid.attrs} required maxLength={100} value={f.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+            {nameSaid.message}
           </Field>
-          <Field label="Members" id="q-members" hint="User names, separated by commas.">
-            <input
-              id="q-members"
-              aria-describedby="q-members-hint"
-              aria-invalid={invalid('members')}
-              value={f.members}
-              onInput={(e) => set({ members: e.currentTarget.value })}
-            />
-          </Field>
-          <Field label="Allocation" id="q-allocation" hint="Who gets each task that lands on the queue.">
+        )}
+        <Field label="Description" id="q-description" hint="At most 2,000 characters; empty for none.">
+          <textarea
+            {...descriptionSaid.attrs}
+            rows={2}
+            value={f.description}
+            onInput={(e) => set({ description: e.currentTarget.value })}
+          />
+          {descriptionSaid.message}
+        </Field>
+        <Field label="Members" id="q-members" hint="User names, separated by commas.">
+          <input {...membersSaid.attrs} value={f.members} onInput={(e) => set({ members: e.currentTarget.value })} />
+          {membersSaid.message}
+        </Field>
+        <Field label="Allocation" id="q-allocation" hint="Who gets each task that lands on the queue.">
+          <select {...allocationSaid.attrs} value={f.allocation} onChange={(e) => set({ allocation: e.currentTarget.value })}>
+            {Object.entries(ALLOCATIONS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+          {allocationSaid.message}
+        </Field>
+        <fieldset aria-describedby="q-integration-hint">
+          <legend>Integration with an external provider</legend>
+          <p id="q-integration-hint" class="hint">
+            An integrated queue hands its tasks to a provider: these action types, on the provider's connector, send it each new assignment,
+            update note, closure and declined solution.
+          </p>
+          <Field label="Connector" id="q-connector" hint="The provider's connector; “Not integrated” removes the integration.">
             <select
-              id="q-allocation"
-              aria-describedby="q-allocation-hint"
-              value={f.allocation}
-              onChange={(e) => set({ allocation: e.currentTarget.value })}
+              {...connectorSaid.attrs}
+              value={connector?.id ?? f.connector}
+              onChange={(e) => setF(withConnector(f, e.currentTarget.value, refs.actionTypes))}
             >
-              {Object.entries(ALLOCATIONS).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
+              <option value="">Not integrated</option>
+              {f.connector && !connector && <option value={f.connector}>{f.connector} (not found)</option>}
+              {refs.connectors?.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
                 </option>
               ))}
             </select>
+            {connectorSaid.message}
           </Field>
-          <fieldset aria-describedby="q-integration-hint">
-            <legend>Integration with an external provider</legend>
-            <p id="q-integration-hint" class="hint">
-              An integrated queue hands its tasks to a provider: these action types, on the provider's connector, send it each new
-              assignment, update note, closure and declined solution.
+          {f.connector && connector && offered.length === 0 && (
+            <p class="hint">
+              {connector.name} has no action types yet: <a href="/ui/action-types/new">create one</a>.
             </p>
-            <Field label="Connector" id="q-connector" hint="The provider's connector; “Not integrated” removes the integration.">
-              <select
-                id="q-connector"
-                aria-describedby="q-connector-hint"
-                aria-invalid={invalid('integration.connector')}
-                value={connector?.id ?? f.connector}
-                onChange={(e) => setF(withConnector(f, e.currentTarget.value, refs.actionTypes))}
-              >
-                <option value="">Not integrated</option>
-                {f.connector && !connector && <option value={f.connector}>{f.connector} (not found)</option>}
-                {refs.connectors?.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            {f.connector && connector && offered.length === 0 && (
-              <p class="hint">
-                {connector.name} has no action types yet: <a href="/ui/action-types/new">create one</a>.
-              </p>
-            )}
-            {f.connector &&
-              INTEGRATION_ACTIONS.map(({ key, label, hint }) => {
-                const id = `q-${key}`;
-                const ref = f.actions[key];
-                const t = find(refs.actionTypes, ref);
-                return (
-                  <Field key={key} label={label} id={id} hint={hint}>
-                    <select
-                      id={id}
-                      required={key === 'onAssign'}
-                      aria-describedby={`${id}-hint`}
-                      aria-invalid={invalid(`integration.${key}`)}
-                      value={t?.id ?? ref}
-                      onChange={(e) => set({ actions: { ...f.actions, [key]: e.currentTarget.value } })}
-                    >
-                      <option value="">{key === 'onAssign' ? 'Choose an action type' : 'None'}</option>
-                      {ref && !offered.some((x) => x.id === t?.id) && (
-                        <option value={t?.id ?? ref}>
-                          {t ? `${t.name} (on connector ${nameOf(refs.connectors, t.connector ?? '')})` : `${ref} (not found)`}
-                        </option>
-                      )}
-                      {offered.map((x) => (
-                        <option key={x.id} value={x.id}>
-                          {x.name}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
-                );
-              })}
-          </fieldset>
-          <p class="buttons">
-            <button type="submit">{isNew ? 'Create queue' : 'Save'}</button>
-          </p>
-          {saved && <p role="status">{saved}</p>}
+          )}
+          {f.connector &&
+            INTEGRATION_ACTIONS.map(({ key, label, hint }) => {
+              const said = at(`integration.${key}`, `q-${key}`, label);
+              const ref = f.actions[key];
+              const t = find(refs.actionTypes, ref);
+              return (
+                <Field key={key} label={label} id={said.attrs.id} hint={hint}>
+                  <select
+                    {...said.attrs}
+                    required={key === 'onAssign'}
+                    value={t?.id ?? ref}
+                    onChange={(e) => set({ actions: { ...f.actions, [key]: e.currentTarget.value } })}
+                  >
+                    <option value="">{key === 'onAssign' ? 'Choose an action type' : 'None'}</option>
+                    {ref && !offered.some((x) => x.id === t?.id) && (
+                      <option value={t?.id ?? ref}>
+                        {t ? `${t.name} (on connector ${nameOf(refs.connectors, t.connector ?? '')})` : `${ref} (not found)`}
+                      </option>
+                    )}
+                    {offered.map((x) => (
+                      <option key={x.id} value={x.id}>
+                        {x.name}
+                      </option>
+                    ))}
+                  </select>
+                  {said.message}
+                </Field>
+              );
+            })}
         </fieldset>
-      </form>
-      <ErrorBox error={error} />
-    </>
+        <NotSaved error={error} beside={(x) => shown.some((field) => isAbout(x, field))} />
+        <p class="buttons">
+          <button type="submit">{isNew ? 'Create queue' : 'Save'}</button>
+        </p>
+        {saved && <p role="status">{saved}</p>}
+      </fieldset>
+    </form>
   );
 }

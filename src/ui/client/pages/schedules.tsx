@@ -5,7 +5,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, can, patchIf, type Session } from '../api.ts';
-import { ErrorBox, Field, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
+import { ErrorBox, Field, NotSaved, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 import { navigate } from '../router.ts';
 import { FIELDS, bodyOf, formOf, isAbout, type Form, type Launch, type Schedule, type Tick } from './schedule-form.ts';
@@ -251,7 +251,6 @@ function ScheduleForm(props: { schedule?: Schedule; refs: Refs; onSaved: (s: Sch
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const p = isNew ? 'ns' : 'es';
 
-  const problems = error instanceof ApiError ? error.errors : [];
   /** What the API said of `field` (and inside it), for the input `id`: its attributes and the message beside it. */
   const at = (field: string, id: string, label: string, hint = false) =>
     problemAt(error, id, {
@@ -259,8 +258,7 @@ function ScheduleForm(props: { schedule?: Schedule; refs: Refs; onSaved: (s: Sch
       text: (x) => `${x.field === field ? label : x.field.slice(field.length + 1)} ${x.message}`,
       hint,
     });
-  // Problems with no field of the form (If-Match, the body) are listed under it with the error's title.
-  const elsewhere = problems.filter((x) => !FIELDS.some((field) => isAbout(x.field, field)));
+  // Problems with no field of the form (If-Match, the body) are listed under it (NotSaved).
   const stale = error instanceof ApiError && error.status === 412;
 
   const save = async (e: Event): Promise<void> => {
@@ -381,22 +379,7 @@ function ScheduleForm(props: { schedule?: Schedule; refs: Refs; onSaved: (s: Sch
           </label>
           {paused.message}
         </div>
-        {error instanceof ApiError && problems.length > 0 ? (
-          <div class="error" role="alert">
-            <strong>{error.title}</strong> Not saved: {elsewhere.length === problems.length ? 'see below.' : 'see the fields marked above.'}
-            {elsewhere.length > 0 && (
-              <ul>
-                {elsewhere.map((x) => (
-                  <li key={x.field}>
-                    <code>{x.field || '(body)'}</code> {x.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        ) : (
-          <ErrorBox error={error} />
-        )}
+        <NotSaved error={error} beside={(x) => FIELDS.some((field) => isAbout(x, field))} />
         {stale && onReload && (
           <p>
             <button
