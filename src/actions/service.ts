@@ -265,6 +265,7 @@ export class ActionService {
   workFilter(q: WorkQuery, viewer?: string): Promise<WorkFilter> {
     return workFilter(q, {
       registry: this.registry,
+      queues: this.store,
       now: this.clock.now(),
       ...(viewer !== undefined ? { viewer } : {}),
       textFilter: (text) => this.textFilter(text),

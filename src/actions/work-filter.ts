@@ -4,7 +4,8 @@
 
 import type { Registry } from '../engine/registry.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import type { ActionFilter } from '../store/types.ts';
+import type { ActionFilter, Store } from '../store/types.ts';
+import { queueFilterProblem } from '../queues/named.ts';
 import { dueFilter } from '../tasks/due.ts';
 import type { ActionListQuery } from './schemas.ts';
 
@@ -20,16 +21,18 @@ export interface WorkFilterDeps {
   viewer?: string;
   /** A text search's filter (the cases that hold the text are read). Without it, `q` is not read. */
   textFilter?: (text: string) => Promise<Pick<ActionFilter, 'text' | 'textCaseIds'>>;
+  /** The queues, for a name that only differs in case from one's (refused, naming it). */
+  queues?: Pick<Store, 'getQueue' | 'findQueue'>;
   /** Reads the action types again before a connector's are taken (created on another node meanwhile). */
   refresh?: () => Promise<unknown>;
   /** Before each field's name in a problem: a saved view's `query.`. */
   prefix?: string;
 }
 
-/** An action type or connector the query names and that does not exist (now): a 422 naming each field. */
+/** An action type, connector or queue the query names and that does not exist (now): a 422 naming each field. */
 export class UnknownName extends ValidationError {
-  constructor(readonly missing: Array<{ field: string; what: 'action type' | 'connector'; ref: string }>) {
-    super(missing.map((m) => ({ field: m.field, message: `no ${m.what} ${JSON.stringify(m.ref)} exists` })));
+  constructor(readonly missing: Array<{ field: string; what: 'action type' | 'connector' | 'queue'; ref: string; message?: string }>) {
+    super(missing.map((m) => ({ field: m.field, message: m.message ?? `no ${m.what} ${JSON.stringify(m.ref)} exists` })));
   }
 }
 
@@ -54,6 +57,10 @@ export async function workFilter(q: WorkQuery, d: WorkFilterDeps): Promise<WorkF
       await (d.refresh ?? (() => d.registry.refresh()))();
       f.actionTypeIds = d.registry.actionTypeIdsOf(c.id);
     } else missing.push({ field: `${prefix}connector`, what: 'connector', ref: q.connector });
+  }
+  if (q.queue !== undefined && d.queues) {
+    const message = await queueFilterProblem(d.queues, q.queue);
+    if (message) missing.push({ field: `${prefix}queue`, what: 'queue', ref: q.queue, message });
   }
   if (missing.length > 0) throw new UnknownName(missing);
   if (d.textFilter && q.q !== undefined && q.q.trim() !== '') Object.assign(f, await d.textFilter(q.q.trim()));

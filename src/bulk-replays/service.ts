@@ -11,6 +11,7 @@
 // moves its row each minute: one that has not moved for a lease is read as interrupted (its node
 // stopped). Runs are kept 30 days after they last moved, then deleted a few at a time as new ones start.
 
+import { queueFilterProblem } from '../queues/named.ts';
 import { randomUUID } from 'node:crypto';
 import { requestHash, uuidv7 } from '../ids.ts';
 import { CalloutError, ConflictError, NotFoundError, Problems, ValidationError } from '../errors.ts';
@@ -39,6 +40,8 @@ export type ReplayStore = Pick<
   | 'listReplayActionIds'
   | 'getConfig'
   | 'listConfig'
+  | 'getQueue'
+  | 'findQueue'
   | 'takeReplayKey'
   | 'renewReplayKey'
   | 'finishReplayKey'
@@ -421,6 +424,10 @@ export class BulkReplayService {
     };
     const since = instant(f.since, 'filter.since');
     const until = instant(f.until, 'filter.until');
+    if (f.queue !== undefined) {
+      const wrong = await queueFilterProblem(this.store, f.queue);
+      if (wrong) p.add('filter.queue', wrong);
+    }
     let actionTypeIds: string[] | undefined;
     if (f.actionType !== undefined) {
       const t = await this.store.getConfig('action_type', f.actionType);

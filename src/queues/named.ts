@@ -16,11 +16,20 @@ export async function queueNamed(
   const q = await store.getQueue(ref);
   if (q) return q;
   const like = await store.findQueue(ref);
-  p.add(
-    field,
-    like
-      ? `no queue ${JSON.stringify(ref)} exists; queue names are exact here: did you mean ${JSON.stringify(like.name)}?`
-      : `no queue ${JSON.stringify(ref)} exists`,
-  );
+  p.add(field, like ? differsInCase(ref, like.name) : `no queue ${JSON.stringify(ref)} exists`);
   return undefined;
+}
+
+const differsInCase = (ref: string, name: string): string =>
+  `no queue ${JSON.stringify(ref)} exists; queue names are exact here: did you mean ${JSON.stringify(name)}?`;
+
+/**
+ * What is wrong with a filter's queue, if anything. Any name may filter (a deleted queue's tasks keep
+ * its name), but one that only differs in case from a queue's, with none of its own, found nothing
+ * without a word: it is refused naming the queue meant.
+ */
+export async function queueFilterProblem(store: Pick<Store, 'getQueue' | 'findQueue'>, ref: string): Promise<string | undefined> {
+  if (await store.getQueue(ref)) return undefined;
+  const like = await store.findQueue(ref);
+  return like && like.name !== ref ? differsInCase(ref, like.name) : undefined;
 }

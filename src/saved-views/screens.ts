@@ -102,7 +102,7 @@ export class Screens {
     } catch (e) {
       if (e instanceof UnknownName) {
         const m = e.missing[0]!;
-        return { value: 0, more: false, note: `the ${m.what} ${JSON.stringify(m.ref)} no longer exists` };
+        return { value: 0, more: false, note: m.message ?? `the ${m.what} ${JSON.stringify(m.ref)} no longer exists` };
       }
       if (e instanceof Gone) return { value: 0, more: false, note: e.message };
       throw e;
@@ -114,6 +114,7 @@ export class Screens {
   private actionFilter(q: Params, viewer: string | undefined, refresh: () => Promise<unknown>): Promise<WorkFilter> {
     return workFilter(q as WorkQuery, {
       registry: this.d.registry,
+      queues: this.d.store,
       now: this.d.clock.now(),
       ...(viewer !== undefined ? { viewer } : {}),
       refresh,

@@ -174,6 +174,19 @@ for (const backend of storeHarnesses)
       expect((await h.api('POST', `/v1/cases/${onHr}/tasks`, { title: 'x', queue: 'nope' })).body.errors).toEqual([
         { field: 'queue', message: 'no queue "nope" exists' },
       ]);
+      // As a filter (the list, its counts, a saved view, a bulk replay) it found nothing without a word.
+      for (const path of ['/v1/actions?queue=HR', '/v1/actions/counts?queue=HR']) {
+        const r = await h.api('GET', path);
+        expect([r.status, r.body.errors], path).toEqual([422, [{ field: 'queue', message: meant }]]);
+      }
+      const view = await h.api('POST', '/v1/views', { name: 'HR desk', screen: 'work', query: 'queue=HR' });
+      expect([view.status, view.body.errors]).toEqual([422, [{ field: 'query.queue', message: meant }]]);
+      const replay = await h.api('POST', '/v1/bulk-replays', { operation: 'retry', dryRun: true, filter: { queue: 'HR' } });
+      expect([replay.status, replay.body.errors]).toEqual([422, [{ field: 'filter.queue', message: meant }]]);
+      // The exact name filters; so does any name no queue has (a deleted queue's tasks keep it).
+      expect((await h.api('GET', '/v1/actions?queue=hr')).body.items.length).toBeGreaterThan(0);
+      expect((await h.api('GET', '/v1/actions?queue=gone-desk')).body.items).toEqual([]);
+      expect((await h.api('GET', '/v1/actions/counts?queue=gone-desk')).status).toBe(200);
     });
 
     it("an integration key adds a task for the queue to allocate, but may not give it to a person (assigning is an operator's, as POST /v1/actions/{id}/assign)", async () => {
