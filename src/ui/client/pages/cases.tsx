@@ -2,7 +2,7 @@
 // the URL) and the signed-in user's notifications with mark-read.
 
 import { useEffect, useRef } from 'preact/hooks';
-import { api, type Session } from '../api.ts';
+import { api, ApiError, type Session } from '../api.ts';
 import { ErrorBox, Time, Timed, announce, useData, useFormState } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
@@ -188,15 +188,27 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
   const markRead = async (n: Notification): Promise<void> => {
     const unreadHere = items.filter((x) => !x.readAt);
     next.current = unreadHere[unreadHere.indexOf(n) + 1]?.id ?? null;
-    const r = await mark.run(() => api<Notification>('POST', `/v1/notifications/${n.id}/read`));
+    // A newer notice about the same task replaces an unread one (its id goes): read the list again.
+    const r = await mark.run(() =>
+      api<Notification>('POST', `/v1/notifications/${n.id}/read`).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }),
+    );
     if (!r) return;
+    const marked = r.value;
+    if (marked === null) {
+      announce('A newer notice about it took its place');
+      reload();
+      return;
+    }
     announce('Marked read');
     // Read at once (its button gone, the focus moved on), before the list is read again.
     const cur = list.data;
     if (cur)
       list.setData({
         ...cur,
-        items: cur.items.map((x) => (x.id === n.id ? { ...x, readAt: r.value.readAt ?? new Date().toISOString() } : x)),
+        items: cur.items.map((x) => (x.id === n.id ? { ...x, readAt: marked.readAt ?? new Date().toISOString() } : x)),
       });
     reload();
   };
