@@ -307,7 +307,7 @@ export class Callout {
     engine.on('action', () => {
       if (this.webhookOutbox.anyWanted) this.webhookWorker.wake();
     });
-    this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks, actions: this.actions });
+    this.inbound = new InboundService({ store, registry, engine, clock, callbacks: this.callbacks });
     // ---- integrated queues (I13b): people's task changes and integration callbacks go through it
     this.integrations = new IntegrationService({ store, registry, engine, clock, tokenTtlMs: this.callbacks.tokenTtlMs, logger });
     engine.integrations = this.integrations;

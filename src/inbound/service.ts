@@ -8,13 +8,11 @@ import type { Registry, ConnectorEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
-import { CalloutError, NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { IntegrationService } from '../integrated-queues/service.ts';
 import type { HandBackBody } from './schemas.ts';
 import type { CallbackService } from '../callbacks/service.ts';
 import type { ActionView } from '../actions/views.ts';
-import type { ActionService } from '../actions/service.ts';
-import type { InboundAnswer } from '../webhooks/rows.ts';
 import type { AcknowledgeBody, CallbackBody, MessageBody } from '../callbacks/schemas.ts';
 import { InboundSignatureError, verifyInbound, type InboundHeaders } from './verify.ts';
 
@@ -27,15 +25,6 @@ export interface InboundServiceDeps {
   engine: Engine;
   clock: Clock;
   callbacks: CallbackService;
-  actions: ActionService;
-}
-
-/** A signed request that checked out: its connector, the message id it spent, and what that id was answered before if it was sent before. */
-export interface VerifiedInbound {
-  connector: ConnectorEntry;
-  spent: string;
-  /** Present when this is a retry of a request already taken (the same id): it is answered, not applied again. */
-  earlier?: InboundAnswer;
 }
 
 export class InboundService {
@@ -46,66 +35,27 @@ export class InboundService {
 
   /**
    * Checks the signature over the raw body; resolves with the connector and the message id it spent,
-   * with what that id was answered when it was spent before, or throws the one 401.
+   * or throws the one 401.
    */
-  async verify(connectorIdOrName: string, headers: InboundHeaders, rawBody: Buffer): Promise<VerifiedInbound> {
+  async verify(connectorIdOrName: string, headers: InboundHeaders, rawBody: Buffer): Promise<{ connector: ConnectorEntry; spent: string }> {
     const connector = await this.d.registry.connector(connectorIdOrName).catch((e: unknown) => {
       if (e instanceof NotFoundError) return undefined;
       throw e;
     });
     const now = this.d.clock.now();
-    let earlier: { id: string; answer: InboundAnswer } | undefined;
-    try {
-      // An unknown connector is checked against a decoy key (verifyInbound): the same work, the same 401.
-      const { spent } = await verifyInbound(headers, rawBody, {
-        secret: connector?.spec.inboundSecret,
-        scope: connector?.id ?? 'unknown',
-        now,
-        replayGuard: {
-          seen: async (id, until) => {
-            const answer = await this.d.store.rememberInboundId(id, until, now);
-            if (answer) earlier = { id, answer };
-            return answer !== undefined;
-          },
-        },
-      });
-      return { connector: connector!, spent };
-    } catch (e) {
-      // The guard is asked only once the signature holds: a genuine request sent before, the sender's
-      // retry (its answer lost on the way). Standard Webhooks senders retry with the same id.
-      if (earlier && connector) return { connector, spent: earlier.id, earlier: earlier.answer };
-      throw e;
-    }
+    // An unknown connector is checked against a decoy key (verifyInbound): the same work, the same 401.
+    const { spent } = await verifyInbound(headers, rawBody, {
+      secret: connector?.spec.inboundSecret,
+      scope: connector?.id ?? 'unknown',
+      now,
+      replayGuard: { seen: (id, until) => this.d.store.rememberInboundId(id, until, now) },
+    });
+    return { connector: connector!, spent };
   }
 
   /**
-   * The answer to a retry of a request already taken: the action it was about as it is now (a 2xx
-   * then), else a 409 (refused then, or still being answered). Nothing is applied again: a message
-   * or a late callback would be written twice.
-   */
-  async repeat(earlier: InboundAnswer): Promise<ActionView> {
-    if (earlier.status !== null && earlier.status < 300 && earlier.actionId !== null) {
-      const a = await this.d.store.getAction(earlier.actionId);
-      // Gone since (deleted by retention): as an unknown reference.
-      if (!a) throw new InboundSignatureError();
-      return this.d.actions.view(a);
-    }
-    throw new CalloutError(
-      'CONFLICT',
-      earlier.status === null
-        ? 'A request with this webhook-id was taken and is being answered (or its answer was not kept); it is not applied twice: read the action to see where it stands'
-        : `A request with this webhook-id was answered ${earlier.status} and is not applied again`,
-    );
-  }
-
-  /** Keeps what the request that spent `spent` was answered, for a retry with its id. */
-  async answered(spent: string, status: number, actionId: string | null): Promise<void> {
-    await this.d.store.answerInboundId(spent, status, actionId);
-  }
-
-  /**
-   * A genuine request refused after its signature checked out (its reference not stored yet, a body
-   * refused, a store that failed) gives its id back: Standard Webhooks senders retry with the same id,
+   * A genuine request refused after its signature checked out (its reference not stored yet, a
+   * conflict, a store that failed) gives its id back: Standard Webhooks senders retry with the same id,
    * and the retry was refused as a replay for good. A replay of it is the sender's retry.
    */
   async forget(spent: string): Promise<void> {

@@ -25,7 +25,6 @@ import type {
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseEvent, StepRun } from '../processes/runner.ts';
 import type {
-  InboundAnswer,
   WebhookAttemptResult,
   WebhookAttemptRow,
   WebhookClaimParams,
@@ -660,13 +659,8 @@ export interface Store {
   ): Promise<Array<WebhookDeliveryRow & { attemptList: WebhookAttemptRow[] }>>;
   /** Makes a delivery due now again (failed or pending); undefined when it is not this subscription's. */
   retryWebhookDelivery(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDeliveryRow | undefined>;
-  /**
-   * Records an inbound message id until `until`; when it was already recorded and not expired, what its
-   * first request was answered (as far as known), and nothing is recorded.
-   */
-  rememberInboundId(id: string, until: number, now: number): Promise<InboundAnswer | undefined>;
-  /** Keeps what the request that spent an inbound message id was answered, for a retry with the id. */
-  answerInboundId(id: string, status: number, actionId: string | null): Promise<void>;
+  /** Records an inbound message id until `until`; true when it was already recorded and not expired. */
+  rememberInboundId(id: string, until: number, now: number): Promise<boolean>;
   /** Forgets an inbound message id (its request was refused after its signature checked out): the sender's retry is taken. */
   forgetInboundId(id: string): Promise<void>;
 

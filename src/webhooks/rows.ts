@@ -83,9 +83,3 @@ export interface WebhookClaimParams {
   /** Subscriptions this node is delivering to now: none of theirs is claimed (their attempts are out). */
   skipSubscriptions?: string[];
 }
-
-/** What the signed inbound request that spent a message id was answered; nulls while unknown (being answered, or lost). */
-export interface InboundAnswer {
-  status: number | null;
-  actionId: string | null;
-}

@@ -49,7 +49,6 @@ import { listNotifications, markNotificationRead, markNotificationsRead } from '
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
 import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
-import type { InboundAnswer } from '../../webhooks/rows.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -520,11 +519,9 @@ export class PostgresStore implements Store {
     webhooks.listWebhookDeliveries(this.pool, subscriptionId, limit, before);
   retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
     webhooks.retryWebhookDelivery(this.pool, subscriptionId, deliveryId, now);
-  rememberInboundId = async (id: string, until: number, now: number): Promise<InboundAnswer | undefined> =>
+  rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
     webhooks.rememberInboundId(this.pool, id, until, now);
   forgetInboundId = async (id: string): Promise<void> => webhooks.forgetInboundId(this.pool, id);
-  answerInboundId = async (id: string, status: number, actionId: string | null): Promise<void> =>
-    webhooks.answerInboundId(this.pool, id, status, actionId);
 
   // ---- held backlogs (I11b)
   latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> =>

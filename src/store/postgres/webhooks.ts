@@ -5,7 +5,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { payloadBody } from '../../webhooks/events.ts';
 import type {
-  InboundAnswer,
   WebhookAttemptResult,
   WebhookAttemptRow,
   WebhookClaimParams,
@@ -341,24 +340,11 @@ export async function forgetInboundId(pool: Pool, id: string): Promise<void> {
   await pool.query('DELETE FROM inbound_ids WHERE id = $1', [id]);
 }
 
-export async function rememberInboundId(pool: Pool, id: string, until: number, now: number): Promise<InboundAnswer | undefined> {
+export async function rememberInboundId(pool: Pool, id: string, until: number, now: number): Promise<boolean> {
   return inTransaction(pool, async (c) => {
     // An expired id may be used again; expired rows are pruned a few at a time as ids arrive.
     await c.query('DELETE FROM inbound_ids WHERE id IN (SELECT id FROM inbound_ids WHERE until <= $1 LIMIT 100)', [now]);
-    const taken = await c.query(
-      `INSERT INTO inbound_ids (id, until) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET until = EXCLUDED.until,
-              answer_status = NULL, action_id = NULL WHERE inbound_ids.until <= $3`,
-      [id, until, now],
-    );
-    if ((taken.rowCount ?? 0) > 0) return undefined;
-    const r = await c.query<{ answer_status: number | null; action_id: string | null }>(
-      'SELECT answer_status, action_id FROM inbound_ids WHERE id = $1',
-      [id],
-    );
-    return { status: r.rows[0]?.answer_status ?? null, actionId: r.rows[0]?.action_id ?? null };
+    const r = await c.query('INSERT INTO inbound_ids (id, until) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, until]);
+    return r.rowCount === 0;
   });
-}
-
-export async function answerInboundId(pool: Pool, id: string, status: number, actionId: string | null): Promise<void> {
-  await pool.query('UPDATE inbound_ids SET answer_status = $1, action_id = $2 WHERE id = $3', [status, actionId, id]);
 }

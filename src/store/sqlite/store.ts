@@ -54,7 +54,6 @@ import { listNotifications, markNotificationRead, markNotificationsRead } from '
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
 import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
-import type { InboundAnswer } from '../../webhooks/rows.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -648,11 +647,9 @@ export class SqliteStore implements Store {
     webhooks.listWebhookDeliveries(this.db, subscriptionId, limit, before);
   retryWebhookDelivery = async (subscriptionId: string, deliveryId: string, now: number): Promise<W.WebhookDeliveryRow | undefined> =>
     webhooks.retryWebhookDelivery(this.db, subscriptionId, deliveryId, now);
-  rememberInboundId = async (id: string, until: number, now: number): Promise<InboundAnswer | undefined> =>
+  rememberInboundId = async (id: string, until: number, now: number): Promise<boolean> =>
     webhooks.rememberInboundId(this.db, id, until, now);
   forgetInboundId = async (id: string): Promise<void> => webhooks.forgetInboundId(this.db, id);
-  answerInboundId = async (id: string, status: number, actionId: string | null): Promise<void> =>
-    webhooks.answerInboundId(this.db, id, status, actionId);
 
   // ---- held backlogs (I11b)
   latestHeldDueAt = async (actionTypeIds: readonly string[]): Promise<number | null> => heldBacklog.latestHeldDueAt(this.db, actionTypeIds);

@@ -5,7 +5,6 @@
 import type Database from 'better-sqlite3';
 import { payloadBody } from '../../webhooks/events.ts';
 import type {
-  InboundAnswer,
   WebhookAttemptResult,
   WebhookAttemptRow,
   WebhookClaimParams,
@@ -272,24 +271,12 @@ export function forgetInboundId(db: Database.Database, id: string): void {
   prepared(db, 'DELETE FROM inbound_ids WHERE id = ?').run(id);
 }
 
-export function rememberInboundId(db: Database.Database, id: string, until: number, now: number): InboundAnswer | undefined {
+export function rememberInboundId(db: Database.Database, id: string, until: number, now: number): boolean {
   return db
     .transaction(() => {
       // An expired id may be used again; expired rows are pruned a few at a time as ids arrive.
       prepared(db, 'DELETE FROM inbound_ids WHERE id IN (SELECT id FROM inbound_ids WHERE until <= ? LIMIT 100)').run(now);
-      const taken = prepared(
-        db,
-        `INSERT INTO inbound_ids (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = excluded.until,
-                answer_status = NULL, action_id = NULL WHERE inbound_ids.until <= ?`,
-      ).run(id, until, now).changes;
-      if (taken > 0) return undefined;
-      const row = prepared(db, 'SELECT answer_status, action_id FROM inbound_ids WHERE id = ?').get(id) as
-        { answer_status: number | null; action_id: string | null } | undefined;
-      return { status: row?.answer_status ?? null, actionId: row?.action_id ?? null };
+      return prepared(db, 'INSERT INTO inbound_ids (id, until) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, until).changes === 0;
     })
     .immediate();
-}
-
-export function answerInboundId(db: Database.Database, id: string, status: number, actionId: string | null): void {
-  prepared(db, 'UPDATE inbound_ids SET answer_status = ?, action_id = ? WHERE id = ?').run(status, actionId, id);
 }
