@@ -45,7 +45,11 @@ export const actionTypesRoutes =
       { config: { roles: BUILDERS }, schema: { tags, params: IdParams, body: TestActionBody, response: { 200: TestActionResultSchema } } },
       async (req) => actionTypes.testAction(req.params.id, req.body),
     );
-    app.get('/action-types/:id/schema', { schema: { tags, params: IdParams } }, async (req, reply) =>
+    const schemaAnswer = {
+      description: "the action type's input as JSON Schema",
+      content: { 'application/schema+json': { schema: { type: 'object' } } },
+    };
+    app.get('/action-types/:id/schema', { schema: { tags, params: IdParams, response: { 200: schemaAnswer } } }, async (req, reply) =>
       reply.type('application/schema+json').send(await actionTypes.schema(req.params.id)),
     );
   };

@@ -11,6 +11,7 @@ import { OPERATORS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 import { ActionViewSchema, TimelineEntrySchema } from './views.ts';
 import { Page } from '../api/schemas.ts';
+import { emptyBodyIsObject } from '../api/optional-body.ts';
 
 const LAUNCHERS = ['operator', 'builder', 'integration'] as const;
 
@@ -78,8 +79,3 @@ export const actionRoutes =
       }),
     );
   };
-
-/** A POST without a body (or with JSON `null`) means "no fields": validate it as `{}`. */
-export async function emptyBodyIsObject(req: { body: unknown }): Promise<void> {
-  req.body ??= {};
-}

@@ -4,7 +4,7 @@ import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { LABELS, PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
 import { type Static, Type } from '@sinclair/typebox';
 import { DateTime, MaybeString, MaybeTime, StringEnum } from '../api/schemas.ts';
-import { retryCount } from '../lifecycle/action.ts';
+import { retryCount, TIMELINE_KINDS } from '../lifecycle/action.ts';
 import type { TimelineRow } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 
@@ -81,7 +81,7 @@ export const TimelineEntrySchema = Type.Object(
     seq: Type.Integer(),
     at: DateTime,
     actor: Type.String(),
-    kind: Type.String(),
+    kind: StringEnum(TIMELINE_KINDS),
     message: Type.String(),
     data: Type.Optional(Type.Unknown()),
   },

@@ -9,6 +9,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifySchema, RouteOptions } from 'fastify';
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { emptyBodyIsObject } from './optional-body.ts';
 
 const Problem = {
   type: 'object',
@@ -79,7 +80,11 @@ export function problemStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   const out = new Set<Status>([401, 429, 500, 503, ...(config?.problems ?? [])]);
   // A route that names no roles still refuses a key with the metrics role alone (auth.ts).
   if (config?.roles !== 'public') out.add(403);
-  if (route.url.includes(':')) out.add(404).add(400);
+  // A signed route (its raw body checked) answers an unknown reference as a forgery: 401, never 404.
+  if (route.url.includes(':')) {
+    out.add(400);
+    if ((config as { rawBody?: boolean } | undefined)?.rawBody !== true) out.add(404);
+  }
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined)
     out.add(422);
   // Fastify reads a body on any write, schema or not: malformed, too large or of another type.
@@ -98,18 +103,62 @@ declare module 'fastify' {
 }
 
 const MARK = 'x-callout-problems';
+const OPTIONAL_BODY = 'x-callout-optional-body';
 
-/** @fastify/swagger `transform`: notes each operation's problems, for `writeProblems` to write out. */
+/** @fastify/swagger `transform`: notes each operation's problems and whether its body may be left out, for `writeProblems`. */
 export const markProblems: SwaggerTransform = ({ schema, url, route }) => ({
-  schema: { ...schema, [MARK]: problemStatuses(route) } as FastifySchema,
+  schema: {
+    ...schema,
+    [MARK]: problemStatuses(route),
+    ...([route.preValidation].flat().includes(emptyBodyIsObject) ? { [OPTIONAL_BODY]: true } : {}),
+  } as FastifySchema,
   url,
 });
+
+interface Operation {
+  parameters?: Array<{ in: string; name: string }>;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> };
+  responses?: Record<string, { description?: string; headers?: Record<string, unknown>; $ref?: string }>;
+  [MARK]?: Status[];
+  [OPTIONAL_BODY]?: true;
+}
+
+const header = (description: string) => ({ description, schema: { type: 'string' } });
+const ETAG = header('the entity tag to send back as If-Match with a change');
+const LOCATION = header('the path of what was created');
+const RETRY_AFTER = header('seconds to wait before repeating');
+
+/**
+ * What the routes' schemas cannot say, written into the document: the headers answered (ETag on a
+ * resource that takes If-Match, Location on a 201), bodies that may be left out (the generator marks
+ * every body required), and bodies that are not JSON (text/csv, YAML) as strings.
+ */
+function describeWire(paths: Record<string, Record<string, Operation>>): void {
+  const addHeader = (r: { headers?: Record<string, unknown> } | undefined, name: string, h: unknown): void => {
+    if (r) r.headers = { ...r.headers, [name]: h };
+  };
+  for (const [path, ops] of Object.entries(paths)) {
+    if (ops.patch?.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match')) {
+      addHeader(ops.get?.responses?.['200'], 'ETag', ETAG);
+      addHeader(ops.patch.responses?.['200'], 'ETag', ETAG);
+      addHeader(paths[path.slice(0, path.lastIndexOf('/'))]?.post?.responses?.['201'], 'ETag', ETAG);
+    }
+    for (const op of Object.values(ops)) {
+      const made = op.responses?.['201'];
+      if (made?.description?.includes('Location names it')) addHeader(made, 'Location', LOCATION);
+      if (op[OPTIONAL_BODY] && op.requestBody) op.requestBody.required = false;
+      delete op[OPTIONAL_BODY];
+      for (const [type, media] of Object.entries(op.requestBody?.content ?? {}))
+        if (!type.includes('json') && media.schema && media.schema.type === undefined) media.schema = { ...media.schema, type: 'string' };
+    }
+  }
+}
 
 /** @fastify/swagger `transformObject`: the problems as responses of each operation, and their shared components. */
 export const writeProblems: SwaggerTransformObject = (documentObject) => {
   if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
   const doc = documentObject.openapiObject as {
-    paths?: Record<string, Record<string, { responses?: Record<string, unknown>; [MARK]?: Status[] }>>;
+    paths?: Record<string, Record<string, Operation>>;
     components?: { schemas?: Record<string, unknown>; responses?: Record<string, unknown> };
   };
   for (const operations of Object.values(doc.paths ?? {}))
@@ -120,6 +169,7 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
       op.responses ??= {};
       for (const s of statuses) op.responses[String(s)] ??= { $ref: `#/components/responses/${componentName(s)}` };
     }
+  describeWire(doc.paths ?? {});
   doc.components ??= {};
   doc.components.schemas = { ...doc.components.schemas, Problem };
   doc.components.responses = Object.fromEntries(
@@ -127,6 +177,7 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
       componentName(s),
       {
         description: RESPONSES[s][1],
+        ...(s === 429 || s === 503 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       },
     ]),

@@ -1,7 +1,7 @@
 // The inbound API for external systems: authorised by the action's callback token, not an API key.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { emptyBodyIsObject } from '../actions/routes.ts';
+import { emptyBodyIsObject } from '../api/optional-body.ts';
 import type { CallbackService } from './service.ts';
 import { AcknowledgeBody, CALLBACK_BODY_LIMIT, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
 import { ActionViewSchema } from '../actions/views.ts';

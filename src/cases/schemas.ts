@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, StringEnum } from '../api/schemas.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
+import { STEP_OUTCOMES, STEP_STATUSES } from '../processes/runner.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -74,9 +75,9 @@ export const CaseViewSchema = Type.Object(
         {
           name: Type.String(),
           kind: Type.String({ description: 'the step kind of the process definition' }),
-          status: Type.String(),
+          status: StringEnum(Object.values(STEP_STATUSES)),
           actionId: Type.Union([Type.String(), Type.Null()]),
-          outcome: Type.Union([Type.String(), Type.Null()]),
+          outcome: Type.Union([StringEnum(Object.values(STEP_OUTCOMES)), Type.Null()]),
           error: Type.Union([Type.String(), Type.Null()], {
             description:
               'why the step failed (an expression that failed or timed out, data too large to merge, its action closed Not Done); null otherwise',

@@ -51,7 +51,12 @@ export const configFilesRoutes =
       { parseAs: 'string' },
       async (_req: unknown, body: string | Buffer) => parseConfigText(body as string),
     );
-    app.get('/config/export', { config: { roles: BUILDERS }, schema: { tags, querystring: ExportQuery } }, async (req, reply) => {
+    const file = (description: string) => ({
+      description,
+      content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } },
+    });
+    const exportSchema = { tags, querystring: ExportQuery, response: { 200: file('the configuration file (JSON with ?format=json)') } };
+    app.get('/config/export', { config: { roles: BUILDERS }, schema: exportSchema }, async (req, reply) => {
       const format = req.query.format ?? 'yaml';
       const text = serialize(await configFiles.export(), format);
       return reply
@@ -63,7 +68,14 @@ export const configFilesRoutes =
     // Only an admin reads the server's environment through `$env`: a builder could otherwise send any
     // variable to a baseUrl of their choosing (a builder's reference keeps an existing connector's secret).
     // Users are the admin's too: a builder's file may carry them unchanged, not create or change them.
-    const importSchema = { tags, response: { 200: ImportReportSchema } };
+    // Documentation only (no validation): the import names each mistake itself.
+    const importBody = {
+      content: {
+        'application/yaml': { schema: Type.Any({ description: 'the configuration file, as exported' }) },
+        'application/json': { schema: Type.Any({ description: 'the configuration file as JSON' }) },
+      },
+    };
+    const importSchema = { tags, body: importBody, response: { 200: ImportReportSchema } };
     app.post(
       '/config/import',
       {

@@ -21,6 +21,7 @@ export const metricsRoutes =
             'Process (CPU, memory, event-loop delay, GC), HTTP requests by route, attempts per connector, timer lateness, ' +
             "open actions by state and phase, and each connector's circuit. Counters are this node's since it started; " +
             "the store's counts are the whole installation's, read at most every 5 s. One rendering is reused for 1 s, however many scrape.",
+          response: { 200: { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
       async (_req, reply) => {

@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { Page } from '../api/schemas.ts';
 import { queryValidator } from '../api/query.ts';
 import { PEOPLE } from '../api/roles.ts';
+import { emptyBodyIsObject } from '../api/optional-body.ts';
 
 export const notificationRoutes =
   (notifications: NotificationService): FastifyPluginAsyncTypebox =>
@@ -34,9 +35,7 @@ export const notificationRoutes =
         config: { roles: PEOPLE },
         schema: { tags, body: MarkAllReadBody, response: { 200: Type.Object({ marked: Type.Integer() }) } },
         // No body at all (a bare POST) is all of them.
-        preValidation: async (req) => {
-          req.body ??= {};
-        },
+        preValidation: emptyBodyIsObject,
       },
       async (req) => notifications.markAllRead(userOf(req), req.body.upTo),
     );

@@ -169,7 +169,14 @@ export const eventRoutes =
   async (app) => {
     app.get(
       '/v1/events',
-      { config: { roles: PEOPLE }, schema: { tags: ['ui'], summary: 'Server-sent events: which actions changed (ids and states)' } },
+      {
+        config: { roles: PEOPLE },
+        schema: {
+          tags: ['ui'],
+          summary: 'Server-sent events: which actions changed (ids and states)',
+          response: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+        },
+      },
       (req, reply) => {
         const keyId = req.principal?.id;
         if (keyId !== undefined && hub.feedsOf(keyId) >= MAX_FEEDS_PER_KEY)

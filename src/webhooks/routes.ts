@@ -13,7 +13,7 @@ import {
   WebhookViewSchema,
 } from './subscription.ts';
 import { IdParams, Items, NoQuery, Page } from '../api/schemas.ts';
-import { emptyBodyIsObject } from '../actions/routes.ts';
+import { emptyBodyIsObject } from '../api/optional-body.ts';
 import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';

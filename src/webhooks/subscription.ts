@@ -18,7 +18,7 @@ const fields = {
   events: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
     minItems: 1,
     maxItems: 50,
-    description: 'event types, group wildcards such as "action.*", or "*"',
+    description: `event types (${EVENT_TYPES.join(', ')}), group wildcards such as "action.*", or "*"`,
   }),
   description: Type.String({ maxLength: 500 }),
   enabled: Type.Boolean({ description: 'false holds deliveries (nothing is dropped)' }),

@@ -50,3 +50,44 @@ it('is a valid OpenAPI 3.1 document whose every schema is a valid JSON Schema', 
   const invalid = schemas.filter(([, s]) => !ajv.validateSchema(s)).map(([at]) => `${at}: ${ajv.errorsText(ajv.errors)}`);
   expect(invalid).toEqual([]);
 });
+
+it('says what a generated client needs beyond JSON bodies: headers answered, bodies that may be left out, media types, closed sets', async () => {
+  // An outside review generated a typed client from the document and hit each of these.
+  const doc = (await h.api('GET', '/openapi.json', undefined, { authorization: '' })).body;
+  const p = doc.paths;
+  // ETag on what takes If-Match (read, change, create), Location on a 201, Retry-After on 429 and 503.
+  expect(Object.keys(p['/v1/connectors/{id}'].get.responses['200'].headers)).toEqual(['ETag']);
+  expect(Object.keys(p['/v1/connectors/{id}'].patch.responses['200'].headers)).toEqual(['ETag']);
+  expect(Object.keys(p['/v1/connectors'].post.responses['201'].headers).sort()).toEqual(['ETag', 'Location']);
+  expect(Object.keys(p['/v1/webhooks/{id}'].get.responses['200'].headers)).toEqual(['ETag']);
+  expect(Object.keys(p['/v1/cases'].post.responses['201'].headers)).toEqual(['Location']);
+  expect(p['/v1/actions/{id}'].get.responses['200'].headers).toBeUndefined();
+  for (const r of ['RateLimited', 'StoreUnavailable']) expect(Object.keys(doc.components.responses[r].headers)).toEqual(['Retry-After']);
+  // A body that may be left out is not required; one that may not, is.
+  for (const [path, method] of [
+    ['/v1/actions/{id}/complete', 'post'],
+    ['/v1/actions/{id}/retry', 'post'],
+    ['/v1/callbacks/{token}/heartbeat', 'post'],
+    ['/v1/webhooks/{id}/rotate-secret', 'post'],
+    ['/v1/notifications/read', 'post'],
+  ] as const)
+    expect(p[path][method].requestBody.required, path).toBe(false);
+  expect(p['/v1/actions'].post.requestBody.required).toBe(true);
+  // Bodies and answers that are not JSON.
+  expect(p['/v1/config/import'].post.requestBody.content['application/yaml'].schema.type).toBe('string');
+  expect(Object.keys(p['/v1/config/import'].post.requestBody.content)).toEqual(['application/yaml', 'application/json']);
+  expect(p['/v1/bulk-launches'].post.requestBody.content['text/csv'].schema.type).toBe('string');
+  expect(p['/v1/config/export'].get.responses['200'].content['application/yaml'].schema).toEqual({ type: 'string' });
+  expect(Object.keys(p['/v1/action-types/{id}/schema'].get.responses['200'].content)).toEqual(['application/schema+json']);
+  expect(Object.keys(p['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+  expect(Object.keys(p['/v1/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
+  // A signed route answers an unknown reference 401, never 404; a token route's unknown token is a 404.
+  expect(p['/v1/connectors/{connector}/inbound/{externalReference}'].post.responses['404']).toBeUndefined();
+  expect(p['/v1/callbacks/{token}'].post.responses['404']).toBeDefined();
+  // Closed sets are listed.
+  const kase = p['/v1/cases/{id}'].get.responses['200'].content['application/json'].schema;
+  expect(kase.properties.steps.items.properties.status.enum).toContain('waiting_for_person');
+  expect(JSON.stringify(kase.properties.steps.items.properties.outcome)).toContain('ACTION_HANDLED_SUCCESSFUL');
+  const timeline = p['/v1/actions/{id}/timeline'].get.responses['200'].content['application/json'].schema;
+  expect(timeline.properties.items.items.properties.kind.enum).toContain('callback');
+});
