@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ActionTypeService } from './service.ts';
-import { ActionTypeBody, ActionTypeViewSchema, TestActionBody, TestActionResultSchema } from './schemas.ts';
+import { ActionTypeBody, ActionTypeCreateBody, ActionTypeViewSchema, TestActionBody, TestActionResultSchema } from './schemas.ts';
 import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
@@ -18,7 +18,7 @@ export const actionTypesRoutes =
       '/action-types',
       {
         config: { roles: BUILDERS },
-        schema: { tags, body: ActionTypeBody, response: created('The action type', { schema: ActionTypeViewSchema }) },
+        schema: { tags, body: ActionTypeCreateBody, response: created('The action type', { schema: ActionTypeViewSchema }) },
       },
       async (req, reply) => sendCreated(reply, 'action-types', withETag(reply, await actionTypes.create(req.body))),
     );

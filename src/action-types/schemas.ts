@@ -86,6 +86,9 @@ export const ActionTypeBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A new action type: as a change, with what it cannot be made without. */
+export const ActionTypeCreateBody = { ...ActionTypeBody, required: ['name', 'connector'] } as typeof ActionTypeBody;
+
 export const TestActionBody = Type.Object(
   {
     input: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'sample values of the fields' })),

@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConnectorService } from './service.ts';
-import { ConnectionTestSchema, ConnectorBody, ConnectorViewSchema } from './schemas.ts';
+import { ConnectionTestSchema, ConnectorBody, ConnectorCreateBody, ConnectorViewSchema } from './schemas.ts';
 import { IdParams, Items, NoQuery } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
@@ -18,7 +18,7 @@ export const connectorsRoutes =
       '/connectors',
       {
         config: { roles: BUILDERS },
-        schema: { tags, body: ConnectorBody, response: created('The connector', { schema: ConnectorViewSchema }) },
+        schema: { tags, body: ConnectorCreateBody, response: created('The connector', { schema: ConnectorViewSchema }) },
       },
       async (req, reply) => sendCreated(reply, 'connectors', withETag(reply, await connectors.create(req.body))),
     );

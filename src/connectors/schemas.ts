@@ -28,7 +28,11 @@ const Auth = Type.Object(
     // are checked by the domain with the type in hand: one union per type would bury the one real
     // mistake under the other types' complaints.
     additionalProperties: true,
-    description: 'secrets (password, token, header values, clientSecret, refreshToken) are write-only',
+    description:
+      'by type: none; basic { username, password }; bearer { token }; header { headers: { name: value } }; ' +
+      'oauth2_client_credentials { tokenUrl, clientId, clientSecret, scope?, audience?, clientAuth?: "body" | "basic" }; ' +
+      'oauth2_refresh_token { tokenUrl, clientId, clientSecret?, refreshToken }. ' +
+      'Secrets (password, token, header values, clientSecret, refreshToken) are write-only',
   },
 );
 
@@ -66,6 +70,9 @@ export const ConnectorBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A new connector: as a change, with what it cannot be made without. */
+export const ConnectorCreateBody = { ...ConnectorBody, required: ['name', 'baseUrl'] } as typeof ConnectorBody;
 
 /** The connector's shared health, as operators see it (statusView). */
 export const ConnectorStatusSchema = Type.Object(

@@ -73,6 +73,13 @@ it('says what a generated client needs beyond JSON bodies: headers answered, bod
   ] as const)
     expect(p[path][method].requestBody.required, path).toBe(false);
   expect(p['/v1/actions'].post.requestBody.required).toBe(true);
+  // What a create cannot go without is required there (a change may leave anything out).
+  const body = (path: string, method: 'post' | 'patch') => p[path][method].requestBody.content['application/json'].schema;
+  expect(body('/v1/connectors', 'post').required).toEqual(['name', 'baseUrl']);
+  expect(body('/v1/action-types', 'post').required).toEqual(['name', 'connector']);
+  expect(body('/v1/connectors/{id}', 'patch').required).toBeUndefined();
+  const refused = await h.api('POST', '/v1/connectors', {});
+  expect([refused.status, refused.body.errors.map((e: { field: string }) => e.field).sort()]).toEqual([422, ['baseUrl', 'name']]);
   // Bodies and answers that are not JSON.
   expect(p['/v1/config/import'].post.requestBody.content['application/yaml'].schema.type).toBe('string');
   expect(Object.keys(p['/v1/config/import'].post.requestBody.content)).toEqual(['application/yaml', 'application/json']);
