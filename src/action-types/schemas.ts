@@ -93,7 +93,9 @@ export const TestActionBody = Type.Object(
   {
     input: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'sample values of the fields' })),
     send: Type.Optional(Type.Boolean({ description: 'send the request once and show the answer', default: false })),
-    caseId: Type.Optional(Nullable(Type.String())),
+    caseId: Type.Optional(
+      Nullable(Type.String({ description: 'a sample value of $caseId for the templates; no case needs to exist (nothing is launched)' })),
+    ),
   },
   { additionalProperties: false },
 );
