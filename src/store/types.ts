@@ -3,7 +3,7 @@
 
 import type { ActionRecord, TimelineEntry, TimelineKind } from '../lifecycle/action.ts';
 import type { Effect } from '../lifecycle/transition.ts';
-import type { Phase, State } from '../lifecycle/states.ts';
+import type { Phase, Reason, Resolution, State } from '../lifecycle/states.ts';
 import type { ConnectorStatus, StatusChange } from '../connectors/circuit.ts';
 import type {
   BulkLaunchRow,
@@ -184,6 +184,19 @@ export interface ActionFilter {
   /** With `order: 'due'`: only actions up to this one in that order (a window of the embedded store's text scan). */
   dueUpTo?: { at: number; id: string };
   limit: number;
+}
+
+/** The list's filter less its paging and the state words: the work list's counts (each count is one). */
+export type CountsFilter = Omit<ActionFilter, 'limit' | 'before' | 'state' | 'phase' | 'reason' | 'resolution'>;
+
+/** The work list's counts (GET /v1/actions/counts, store/action-counts.ts). */
+export interface ActionCounts {
+  states: Record<State, number>;
+  phases: Record<Phase, number>;
+  reasons: Record<Reason, number>;
+  resolutions: Record<Resolution, number>;
+  /** A text search stopped at its time budget before reading every action: each number counts those found so far. */
+  more: boolean;
 }
 
 export interface TimelinePage {
@@ -414,6 +427,12 @@ export interface Store {
    */
   listActionsPage(filter: ActionFilter, maxBytes: number): Promise<{ actions: ActionRecord[]; more: boolean; resumeBefore?: string }>;
   countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number>;
+  /**
+   * The work list's counts: countActions per state, and per phase, reason and resolution within
+   * waiting, todo and closed. `more` when a text search stopped at its time budget before the table's
+   * end (the embedded store reads it in windows, on the event loop, as listActionsPage does).
+   */
+  countActionsByState(filter: CountsFilter): Promise<ActionCounts>;
   /** countActions that stops counting at `upTo`: bounded however many match. */
   countActionsUpTo(filter: Omit<ActionFilter, 'limit' | 'before' | 'text' | 'textCaseIds'>, upTo: number): Promise<number>;
   /** Actions held behind rate limits (waiting, phase throttled), per action type id: one query for the dashboard. */

@@ -1,12 +1,14 @@
 // GET /v1/actions/counts: how many actions are in each state, waiting phase, To Do reason and
 // resolution, under the same filters as the list, so each count can be a filter chip. Each number
 // is one COUNT on the (state, id) index narrowed by the filter: cheap on large stores (see docs/ui.md).
+// A text search (`q`) reads every action instead; the embedded store counts it in windows with a time
+// budget, as the list searches, and says `more` when it stopped there (store/sqlite/list-actions.ts).
 
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Callout } from '../callout.ts';
 import { PHASES, REASONS, RESOLUTIONS, STATES } from '../lifecycle/states.ts';
-import type { ActionFilter } from '../store/types.ts';
+import type { ActionCounts, CountsFilter } from '../store/types.ts';
 import { userOf } from '../api/user.ts';
 import { queryValidator } from '../api/query.ts';
 import { PEOPLE } from '../api/roles.ts';
@@ -18,19 +20,9 @@ export const CountsQuery = Type.Omit(ActionListQuery, ['state', 'phase', 'reason
   additionalProperties: false,
 });
 
-type Filter = Omit<ActionFilter, 'limit' | 'before' | 'state' | 'phase' | 'reason' | 'resolution'>;
-
-export async function actionCounts(callout: Callout, f: Filter): Promise<Record<string, Record<string, number>>> {
-  const count = (extra: Partial<ActionFilter>): Promise<number> => callout.store.countActions({ ...f, ...extra });
-  const each = async <K extends string>(keys: readonly K[], extra: (k: K) => Partial<ActionFilter>): Promise<Record<K, number>> =>
-    Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await count(extra(k))] as const))) as Record<K, number>;
-  const [states, phases, reasons, resolutions] = await Promise.all([
-    each(Object.values(STATES), (state) => ({ state })),
-    each(Object.values(PHASES), (phase) => ({ state: 'waiting', phase })),
-    each(Object.values(REASONS), (reason) => ({ state: 'todo', reason })),
-    each(Object.values(RESOLUTIONS), (resolution) => ({ state: 'closed', resolution })),
-  ]);
-  return { states, phases, reasons, resolutions };
+/** The counts under a filter (the work list's, read by workFilter). */
+export function actionCounts(callout: Pick<Callout, 'store'>, f: CountsFilter): Promise<ActionCounts> {
+  return callout.store.countActionsByState(f);
 }
 
 const Counts = (words: readonly string[], of: string) =>
@@ -43,6 +35,10 @@ const CountsAnswer = Type.Object(
     phases: Counts(Object.values(PHASES), 'waiting actions by phase'),
     reasons: Counts(Object.values(REASONS), 'To Do actions by reason'),
     resolutions: Counts(Object.values(RESOLUTIONS), 'closed actions by resolution'),
+    more: Type.Boolean({
+      description:
+        'true when a text search (`q`) stopped at its time budget before reading every action: each number counts those found so far, and more may match',
+    }),
   },
   { additionalProperties: false },
 );

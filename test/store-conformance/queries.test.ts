@@ -108,6 +108,36 @@ eachStore((ctx) => {
       expect(await count({ queue: 'nowhere' })).toBe(0);
     });
 
+    it('countActionsByState counts per state, and per phase, reason and resolution within theirs, as countActions does each', async () => {
+      await seed();
+      expect(await store.countActionsByState({})).toEqual({
+        states: { waiting: 4, todo: 2, in_progress: 1, closed: 3 },
+        phases: { queued: 1, throttled: 0, sending: 0, retry_scheduled: 2, awaiting_callback: 1 },
+        reasons: { updated_by_integration: 0, timeout: 1, request_rejected: 1, invalid_input: 0, manual: 0 },
+        resolutions: { done_successfully: 2, not_done_successfully: 1 },
+        more: false,
+      });
+      // With a text search too (the embedded store counts it in windows): the same numbers as one COUNT each.
+      for (const f of [
+        {},
+        { text: 'PRINTER' },
+        { text: 'ext-1' },
+        { text: 'ext-1', escalated: false },
+        { text: 'nowhere' },
+        { queue: 'billing' },
+      ]) {
+        const c = await store.countActionsByState(f);
+        expect(c.more).toBe(false);
+        for (const [state, n] of Object.entries(c.states)) expect(n).toBe(await store.countActions({ ...f, state: state as never }));
+        for (const [phase, n] of Object.entries(c.phases))
+          expect(n).toBe(await store.countActions({ ...f, state: 'waiting', phase: phase as never }));
+        for (const [reason, n] of Object.entries(c.reasons)) expect(n).toBe(await store.countActions({ ...f, state: 'todo', reason }));
+        for (const [resolution, n] of Object.entries(c.resolutions))
+          expect(n).toBe(await store.countActions({ ...f, state: 'closed', resolution }));
+      }
+      expect((await store.countActionsByState({ text: 'ext-1' })).states).toEqual({ waiting: 1, todo: 0, in_progress: 0, closed: 2 });
+    });
+
     it('countThrottledByActionType counts the waiting actions held behind rate limits, per action type', async () => {
       expect(await store.countThrottledByActionType()).toEqual(new Map());
       const rows: Array<Partial<ActionRecord>> = [

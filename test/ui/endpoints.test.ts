@@ -73,6 +73,7 @@ describe.each(stores)('counts per state on %s', (_name, open) => {
     expect(all.body.phases).toMatchObject({ retry_scheduled: 1, queued: 0, throttled: 0 });
     expect(all.body.reasons).toMatchObject({ request_rejected: 1, timeout: 0 });
     expect(all.body.resolutions).toEqual({ done_successfully: 3, not_done_successfully: 0 });
+    expect(all.body.more).toBe(false);
     const ok = await h.api('GET', '/v1/actions/counts?actionType=ok');
     expect(ok.body.states).toEqual({ waiting: 0, todo: 0, in_progress: 0, closed: 3 });
     const ref = (await h.api('GET', '/v1/actions?actionType=ok&limit=1')).body.items[0].externalReference;

@@ -3,9 +3,10 @@
 
 import type { Pool } from 'pg';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ActionFilter } from '../types.ts';
+import type { ActionCounts, ActionFilter, CountsFilter } from '../types.ts';
 import { actionOrder, actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
+import { countEach } from '../action-counts.ts';
 
 const POSTGRES = { placeholder: (n: number) => `$${n}`, bool: (b: boolean) => b, inputText: 'input::text' };
 
@@ -44,6 +45,11 @@ export async function listActionsPage(
 export async function countActions(pool: Pool, filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
   const { sql, params } = actionWhere(filter, POSTGRES);
   return Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM actions ${sql}`, params)).rows[0]!.n);
+}
+
+/** The work list's counts: 16 COUNTs, a text search's too (run by the server, off the event loop). */
+export async function countActionsByState(pool: Pool, filter: CountsFilter): Promise<ActionCounts> {
+  return countEach(filter, (f) => countActions(pool, f));
 }
 
 /** How many actions match, counting no further than `upTo` (a saved view's count). */

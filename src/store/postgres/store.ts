@@ -36,7 +36,14 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countActionsUpTo, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
+import {
+  countActions,
+  countActionsByState,
+  countActionsUpTo,
+  countThrottledByActionType,
+  listActions,
+  listActionsPage,
+} from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { writeActions } from './write-actions.ts';
@@ -48,7 +55,7 @@ import { getCase, insertCase } from './cases.ts';
 import { listNotifications, markNotificationRead, markNotificationsRead } from './list-notifications.ts';
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
-import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
+import type { ActionCounts, AllocationOutcome, CountsFilter, QueueRow, UserRow } from '../types.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -262,6 +269,10 @@ export class PostgresStore implements Store {
 
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     return countActions(this.pool, filter);
+  }
+
+  async countActionsByState(filter: CountsFilter): Promise<ActionCounts> {
+    return countActionsByState(this.pool, filter);
   }
 
   async countThrottledByActionType(): Promise<Map<string, number>> {

@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SqliteStore } from './store.ts';
-import { SQLITE, actionsFrom } from './list-actions.ts';
+import { SQLITE, actionsFrom, countActionsByState } from './list-actions.ts';
+import { SCAN_BUDGET_MS } from './text-scan.ts';
 import { actionWhere } from '../action-where.ts';
 import type { ActionFilter } from '../types.ts';
+import { T0, launched } from '../../../test/store-conformance/stores.ts';
 
 let dir: string;
 let store: SqliteStore;
@@ -41,6 +43,35 @@ it.each<[string, Partial<ActionFilter>]>([
     .map((r) => r.detail);
   expect(plan.join(' | ')).toMatch(/\(id>\? AND id<\?\)/);
   expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
+});
+
+it.each<[string, Partial<ActionFilter>]>([
+  ['a queue', { queue: 'big' }],
+  ['an assignee', { assignee: 'ann' }],
+  ['a case', { caseId: 'c1' }],
+  ['work due by a time', { dueBefore: 1 }],
+  ['due-time order', { order: 'due' }],
+  ['nothing else', {}],
+])('a window of the counts filtered by %s reads only its ids', (_, f) => {
+  const { sql, params } = actionWhere({ ...f, text: 'zzz', before: 'z', atOrAbove: '0' }, SQLITE);
+  const plan = (store as unknown as { db: { prepare(s: string): { all(...p: unknown[]): Array<{ detail: string }> } } }).db
+    .prepare(
+      `EXPLAIN QUERY PLAN SELECT state, phase, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, phase, reason, resolution`,
+    )
+    .all(...params)
+    .map((r) => r.detail);
+  expect(plan[0]).toMatch(/\(id>\? AND id<\?\)/);
+});
+
+it('the counts of a text search stop at the scan budget with what they found, and say more', async () => {
+  await store.insertActions(Array.from({ length: 30 }, (_, i) => launched({ createdAt: T0 + i, input: { note: `budget-${i}` } })));
+  const db = (store as unknown as { db: Parameters<typeof countActionsByState>[0] }).db;
+  const window = { bytes: 1e9, rows: 10 };
+  expect(await countActionsByState(db, { text: 'budget-' }, undefined, window)).toMatchObject({ states: { waiting: 30 }, more: false });
+  // A clock past the budget after each window: the newest ten are counted, and no more is read.
+  let now = 0;
+  const cut = await countActionsByState(db, { text: 'budget-' }, () => (now += SCAN_BUDGET_MS), window);
+  expect(cut).toMatchObject({ states: { waiting: 10, closed: 0 }, phases: { queued: 10 }, more: true });
 });
 
 it.each<[string, Partial<ActionFilter>]>([

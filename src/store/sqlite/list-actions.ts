@@ -2,11 +2,12 @@
 
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../lifecycle/action.ts';
-import type { ActionFilter } from '../types.ts';
+import type { ActionCounts, ActionFilter, CountsFilter } from '../types.ts';
 import { actionOrder, actionWhere } from '../action-where.ts';
 import { actionFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
-import { scanByDue, scanNewestFirst } from './text-scan.ts';
+import { countInWindows, scanByDue, scanNewestFirst } from './text-scan.ts';
+import { countEach, noCounts, tally } from '../action-counts.ts';
 import { dueCursor } from '../../pages.ts';
 
 export const SQLITE = { placeholder: () => '?', bool: (b: boolean) => (b ? 1 : 0), likeIgnoresCase: true };
@@ -91,6 +92,37 @@ function pageQuery(
 export function countActions(db: Database.Database, filter: Omit<ActionFilter, 'limit' | 'before'>): number {
   const { sql, params } = actionWhere(filter, SQLITE);
   return (prepared(db, `SELECT count(*) AS n FROM ${actionsFrom(filter)} ${sql}`).get(...params) as { n: number }).n;
+}
+
+/**
+ * The work list's counts. A text search reads every row, so it is counted as the list scans it: in
+ * windows of ids with a turn of the event loop between them, one GROUP BY a window for all 16 numbers,
+ * and `more` when it stops at the scan's time budget. Its 16 COUNTs held the loop ~190 ms a request on
+ * a store of 114 MB, up to 513 ms (an outside review). Without one, the 16 COUNTs on the (state, id) index.
+ */
+export async function countActionsByState(
+  db: Database.Database,
+  filter: CountsFilter,
+  clock?: () => number,
+  window?: { bytes: number; rows: number },
+): Promise<ActionCounts> {
+  if (filter.text === undefined || filter.text === '') return countEach(filter, async (f) => countActions(db, f));
+  const counts = noCounts();
+  const done = await countInWindows(
+    db,
+    'actions',
+    (upper, lower) => {
+      const { sql, params } = actionWhere({ ...filter, ...(upper !== undefined ? { before: upper } : {}), atOrAbove: lower }, SQLITE);
+      const rows = prepared(
+        db,
+        `SELECT state, phase, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, phase, reason, resolution`,
+      ).all(...params) as Array<{ state: string; phase: string | null; reason: string | null; resolution: string | null; n: number }>;
+      for (const r of rows) tally(counts, r, r.n);
+    },
+    clock,
+    window,
+  );
+  return { ...counts, more: !done };
 }
 
 /** How many actions match, counting no further than `upTo` (a saved view's count). */

@@ -40,7 +40,14 @@ import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
 import { getConfig, listConfig } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
-import { countActions, countActionsUpTo, countThrottledByActionType, listActions, listActionsPage } from './list-actions.ts';
+import {
+  countActions,
+  countActionsByState,
+  countActionsUpTo,
+  countThrottledByActionType,
+  listActions,
+  listActionsPage,
+} from './list-actions.ts';
 import { listRetryScheduled } from './list-retry-scheduled.ts';
 import { claimDue, nextDueAt } from './claim-due.ts';
 import { prepareWrite, writeActions, writtenId, type PreparedWrite } from './write-actions.ts';
@@ -53,7 +60,7 @@ import { getCase, insertCase } from './cases.ts';
 import { listNotifications, markNotificationRead, markNotificationsRead } from './list-notifications.ts';
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
-import type { AllocationOutcome, QueueRow, UserRow } from '../types.ts';
+import type { ActionCounts, AllocationOutcome, CountsFilter, QueueRow, UserRow } from '../types.ts';
 import * as apiKeys from './api-keys.ts';
 import * as bulk from './bulk-launches.ts';
 import * as replays from './bulk-replays.ts';
@@ -313,6 +320,11 @@ export class SqliteStore implements Store {
   async countActions(filter: Omit<ActionFilter, 'limit' | 'before'>): Promise<number> {
     this.refuseIfStopped();
     return countActions(this.db, filter);
+  }
+
+  async countActionsByState(filter: CountsFilter): Promise<ActionCounts> {
+    this.refuseIfStopped();
+    return countActionsByState(this.db, filter);
   }
 
   async countThrottledByActionType(): Promise<Map<string, number>> {

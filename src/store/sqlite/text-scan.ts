@@ -46,6 +46,28 @@ export async function scanNewestFirst<T>(
 }
 
 /**
+ * scanNewestFirst for a count (the work list's counts with `q`): `count(upper, lower)` counts the ids
+ * in [lower, upper) of each window, under the same pauses and time budget; false when it stopped at
+ * the budget before the table's end (what it counted is then what it found so far).
+ */
+export async function countInWindows(
+  db: Database.Database,
+  table: 'actions' | 'cases',
+  count: (upper: string | undefined, lower: string) => void,
+  clock: () => number = () => performance.now(),
+  window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
+): Promise<boolean> {
+  const r = await inWindows(
+    undefined,
+    { limit: Infinity, maxBytes: Infinity },
+    (upper: string | undefined) => floorOf(db, table, upper, window),
+    (upper, lower) => (count(upper, lower), { rows: [], bytes: 0 }),
+    clock,
+  );
+  return r.stoppedAt === undefined;
+}
+
+/**
  * The scan of both orders: from `start` (none: the beginning), the next window's far end from `end`,
  * its page from `page(from, to, …)` (from exclusive, to inclusive); the row and byte budgets run across
  * windows, a turn of the event loop between them, and it stops after SCAN_BUDGET_MS at the key it reached.

@@ -152,7 +152,12 @@ interface Counts {
   phases: Record<string, number>;
   reasons: Record<string, number>;
   resolutions: Record<string, number>;
+  /** A text search stopped at its time budget: each number counts those found so far. */
+  more: boolean;
 }
+
+/** A count as shown: `+` when the search behind it stopped before reading every action. */
+const shown = (n: number, more: boolean): string => `${n.toLocaleString()}${more ? '+' : ''}`;
 
 function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
   const base = Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]]));
@@ -163,7 +168,7 @@ function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
         href={`/ui/work${qs({ ...base, ...params })}`}
         aria-current={active ? 'true' : undefined}
       >
-        {label} <span class="n">{n.toLocaleString()}</span>
+        {label} <span class="n">{shown(n, counts.more)}</span>
       </a>
     </li>
   );
@@ -240,8 +245,9 @@ function FilterBar({ f }: { f: Filters }) {
   );
 }
 
-/** How many tasks a count answer holds that a person still has to do (To Do and In Progress). */
-const openTasks = (c: Counts | undefined): number | undefined => (c ? (c.states.todo ?? 0) + (c.states.in_progress ?? 0) : undefined);
+/** How many tasks a count answer holds that a person still has to do (To Do and In Progress), as shown. */
+const openTasks = (c: Counts | undefined): string | undefined =>
+  c ? shown((c.states.todo ?? 0) + (c.states.in_progress ?? 0), c.more) : undefined;
 
 /**
  * Counts of the quick views are read again at most this often while anything changes (and at once after
@@ -268,15 +274,15 @@ function Whose({ f, session, countsKey, changes }: { f: Filters; session: Sessio
   reload.current = () => (mine.reload(), free.reload(), late.reload());
   useEffect(() => onChangesEvery(WHOSE_COUNTS_EVERY_MS, () => reload.current()), []);
   const member = queuesOf(session, useQueues());
-  const tab = (label: string, extra: Filters, active: boolean, n?: number) => (
+  const tab = (label: string, extra: Filters, active: boolean, n?: string) => (
     <li>
       <a href={`/ui/work${qs({ ...rest, ...extra })}`} aria-current={active ? 'true' : undefined} class={active ? 'active' : undefined}>
         {label}
         {n !== undefined && (
           <>
             {' '}
-            <span class="n" title={`${n.toLocaleString()} To Do or In Progress`}>
-              {n.toLocaleString()}
+            <span class="n" title={`${n} To Do or In Progress`}>
+              {n}
               <span class="sr-only"> open</span>
             </span>
           </>
@@ -301,7 +307,7 @@ function Whose({ f, session, countsKey, changes }: { f: Filters; session: Sessio
             Overdue{' '}
             {openTasks(late.data) !== undefined && (
               <span class="n" title="To Do or In Progress, past their due time">
-                {openTasks(late.data)!.toLocaleString()}
+                {openTasks(late.data)}
               </span>
             )}
           </a>
