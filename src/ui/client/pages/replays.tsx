@@ -195,6 +195,13 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
     setRun({ search: c.search });
     // The pressed button is disabled while it runs: the focus goes to the run's heading, where its progress is said.
     setTimeout(() => document.getElementById('run-h')?.focus(), 0);
+    // And back there if it was lost once the answer came: a double click's second press can focus the
+    // button again before it is disabled, and the button goes with the answer (the focus fell to the page).
+    const refocus = (): void =>
+      void setTimeout(() => {
+        const at = document.activeElement;
+        if (at === null || at === document.body || !at.isConnected) document.getElementById('run-h')?.focus();
+      }, 0);
     // The previewed selection: the run acts on exactly the actions the person saw counted.
     const body = bodyOf(asked, false, Math.min(c.count, MAX_REPLAY), c.selection);
     try {
@@ -216,6 +223,7 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
       setRun({ search: c.search, error: err });
     } finally {
       busy.current = false;
+      refocus();
     }
   };
 
