@@ -94,6 +94,9 @@ export function countActions(db: Database.Database, filter: Omit<ActionFilter, '
   return (prepared(db, `SELECT count(*) AS n FROM ${actionsFrom(filter)} ${sql}`).get(...params) as { n: number }).n;
 }
 
+/** Rows the rest of a text search's filter may match for their text to be read at once (inputs are small, mostly). */
+const FEW_ENOUGH = 1_000;
+
 /**
  * The work list's counts. A text search reads every row, so it is counted as the list scans it: in
  * windows of ids with a turn of the event loop between them, one GROUP BY a window for all 16 numbers,
@@ -108,16 +111,29 @@ export async function countActionsByState(
 ): Promise<ActionCounts> {
   if (filter.text === undefined || filter.text === '') return countEach(filter, async (f) => countActions(db, f));
   const counts = noCounts();
+  const byState = (sql: string, params: unknown[]): void => {
+    const rows = prepared(
+      db,
+      `SELECT state, phase, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, phase, reason, resolution`,
+    ).all(...params) as Array<{ state: string; phase: string | null; reason: string | null; resolution: string | null; n: number }>;
+    for (const r of rows) tally(counts, r, r.n);
+  };
+  // The rest of the filter narrowing to a few rows (a queue, a case, a person, overdue): their text read
+  // at once through that filter's index, exact. Windows would read the whole table for them (a review:
+  // q with queue= took 1 s and stopped short, where it had taken 2 ms).
+  const { text: _text, textCaseIds: _cases, ...rest } = filter;
+  const narrowed = Object.values(rest).some((v) => v !== undefined);
+  if (narrowed && countActionsUpTo(db, rest, FEW_ENOUGH + 1) <= FEW_ENOUGH) {
+    const { sql, params } = actionWhere(filter, SQLITE);
+    byState(sql, params);
+    return { ...counts, more: false };
+  }
   const done = await countInWindows(
     db,
     'actions',
     (upper, lower) => {
       const { sql, params } = actionWhere({ ...filter, ...(upper !== undefined ? { before: upper } : {}), atOrAbove: lower }, SQLITE);
-      const rows = prepared(
-        db,
-        `SELECT state, phase, reason, resolution, count(*) AS n FROM actions ${sql} GROUP BY state, phase, reason, resolution`,
-      ).all(...params) as Array<{ state: string; phase: string | null; reason: string | null; resolution: string | null; n: number }>;
-      for (const r of rows) tally(counts, r, r.n);
+      byState(sql, params);
     },
     clock,
     window,
