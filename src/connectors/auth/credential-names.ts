@@ -2,7 +2,7 @@
 // the server, which shows such headers redacted to those who may not see them, and for the builder's
 // cURL import, which leaves such values out. A name is split into words at `-`, `_`, `.` and camelCase;
 // a credential word anywhere marks it (`X-Api-Key`, `clientSecret`), a word that only contains one does
-// not (`X-Tokenizer`, `author`). A few words are credentials only as the whole name (CREDENTIAL_NAMES).
+// not (`X-Tokenizer`, `author`). A few words are credentials only as a parameter's whole name (CREDENTIAL_PARAMETERS).
 
 export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'authorization',
@@ -43,10 +43,11 @@ export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Credentials only as the whole name: OAuth's authorization `code` (a redirect's `?code=`, the token
- * request's `code=`) trades for an access token, where `error_code` or `country_code` is no secret.
+ * Credentials only as the whole name of a query or form parameter: OAuth's authorization `code` (a
+ * redirect's `?code=`, the token request's `code=`) trades for an access token, where `error_code` or
+ * `country_code` is no secret, nor a JSON body's `{"currency": {"code": "EUR"}}` or a `Code` header.
  */
-export const CREDENTIAL_NAMES: ReadonlySet<string> = new Set(['code']);
+export const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set(['code']);
 
 /** The words of a name, lower case: `X-Api-Key`, `x_api_key` and `xApiKey` are all x, api, key. */
 export const nameWords = (name: string): string[] =>
@@ -55,8 +56,10 @@ export const nameWords = (name: string): string[] =>
     .filter((w) => w !== '')
     .map((w) => w.toLowerCase());
 
-/** Whether `name` is a credential's: a word of it is a credential word, or all of it a credential name. */
-export function isCredentialName(name: string): boolean {
-  const words = nameWords(name);
-  return words.some((w) => CREDENTIAL_WORDS.has(w)) || CREDENTIAL_NAMES.has(words.join(''));
+/** Whether a word of `name` is a credential word. */
+export const hasCredentialWord = (name: string): boolean => nameWords(name).some((w) => CREDENTIAL_WORDS.has(w));
+
+/** Whether a query or form parameter named `name` is a credential: a word of it, or all of it (CREDENTIAL_PARAMETERS). */
+export function isCredentialParameter(name: string): boolean {
+  return hasCredentialWord(name) || CREDENTIAL_PARAMETERS.has(nameWords(name).join(''));
 }

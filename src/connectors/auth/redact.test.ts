@@ -81,7 +81,6 @@ describe('credential headers among plain headers', () => {
       'X-Sig',
       'X-Pin',
       'X-Otp',
-      'Code',
       'X-Code-Verifier',
     ])
       expect(isCredentialHeader(name), name).toBe(true);
@@ -99,6 +98,7 @@ describe('credential headers among plain headers', () => {
       'X-Pinned',
       'X-Signal',
       'X-Error-Code',
+      'Code',
       'X-Country-Code',
     ])
       expect(isCredentialHeader(name), name).toBe(false);

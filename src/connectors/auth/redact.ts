@@ -3,7 +3,7 @@
 // handful of secret strings the connector put on the wire before it is kept.
 
 import type { AuthSpec } from '../connector.ts';
-import { isCredentialName } from './credential-names.ts';
+import { hasCredentialWord } from './credential-names.ts';
 
 /** What a secret found in recorded text is replaced by. */
 export const REDACTED = '[redacted]';
@@ -100,13 +100,13 @@ const credentialNames = new Map<string, boolean>();
 /**
  * Header names that carry a credential by their name (`X-Api-Key`, `X-Auth-Token`, `AccessToken`,
  * `Ocp-Apim-Subscription-Key`, a `Cookie`, `X-Jwt`): a builder may put one among a connector's or an
- * action type's plain headers rather than in `auth`. A credential word anywhere marks it, or a
- * credential name the whole of it (credential-names.ts). `Idempotency-Key` is Callout's own and no secret.
+ * action type's plain headers rather than in `auth`. A credential word anywhere marks it
+ * (credential-names.ts). `Idempotency-Key` is Callout's own and no secret.
  */
 export function isCredentialHeader(name: string): boolean {
   let yes = credentialNames.get(name);
   if (yes === undefined) {
-    yes = name.toLowerCase() !== 'idempotency-key' && isCredentialName(name);
+    yes = name.toLowerCase() !== 'idempotency-key' && hasCredentialWord(name);
     if (credentialNames.size >= 10_000) credentialNames.clear();
     credentialNames.set(name, yes);
   }

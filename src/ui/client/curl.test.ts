@@ -223,14 +223,22 @@ describe('parseCurl', () => {
     expect(token.body.template).toBe('grant_type: authorization_code\npromo_code: SPRING');
     expect(token.leftOut).toEqual(['the form field code']);
     noSecret(token);
+    // A JSON body's or a header's `code` is data, not OAuth's (a review: SKUs and currencies were blanked).
+    const data = parseCurl(
+      `curl https://x.example/orders -H 'Code: A7' -H 'content-type: application/json' -d '{"items":[{"code":"SKU-1"}],"currency":{"code":"EUR"}}'`,
+    );
+    expect(data.leftOut).toEqual([]);
+    expect(data.headers).toEqual([['Code', 'A7']]);
+    expect(JSON.stringify(data.body)).toContain('SKU-1');
+    expect(JSON.stringify(data.body)).toContain('EUR');
   });
 
   it('tells credential names from others', () => {
     for (const n of ['Authorization', 'Cookie', 'X-Auth-Token', 'api_key', 'apiKey', 'client_secret', 'password', 'key', 'X-Session-Id'])
-      expect(isSecretName(n, true), n).toBe(true);
+      expect(isSecretName(n, 'header'), n).toBe(true);
     for (const n of ['X-Jwt', 'X-Hmac', 'pin', 'otp', 'X-Passphrase', 'Bearer']) expect(isSecretName(n), n).toBe(true);
     for (const n of ['author', 'authority', 'title', 'Accept', 'X-Request-Id', 'Idempotency-Key'])
-      expect(isSecretName(n, true), n).toBe(false);
+      expect(isSecretName(n, 'header'), n).toBe(false);
     expect(isSecretName('monkey')).toBe(false);
   });
 

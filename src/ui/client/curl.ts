@@ -4,7 +4,7 @@
 // Our own small tokenizer rather than shell-quote: that one reads an unclosed quote without a word of
 // complaint, turns `\`-newline into an empty argument and `$VAR` into nothing, and costs bundle budget.
 
-import { isCredentialName } from '../../connectors/auth/credential-names.ts';
+import { hasCredentialWord, isCredentialParameter } from '../../connectors/auth/credential-names.ts';
 
 /** Longer pastes are refused before any parsing, so a huge one cannot hang the tab. */
 export const MAX_CURL_CHARS = 100_000;
@@ -100,16 +100,19 @@ export function shellWords(line: string): { words: string[]; cut?: string; expan
   return { words, expands };
 }
 
-/** Names of credentials: headers, query parameters and body keys that must not be copied (a word of credential-names.ts, or one written together, as `clientsecret`). */
-export function isSecretName(name: string, header = false): boolean {
+/**
+ * Names of credentials: headers, query or form parameters and body keys that must not be copied (a word
+ * of credential-names.ts, or one written together, as `clientsecret`; a parameter named `code`).
+ */
+export function isSecretName(name: string, where: 'header' | 'parameter' | 'body' = 'body'): boolean {
   const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
   // Callout's own Idempotency-Key is no secret.
   if (n === 'idempotencykey') return false;
   return (
     /password|passwd|secret|token|apikey|accesskey|privatekey|credential|signature|cookie|sessionid|authoriz|authentic/.test(n) ||
     /^x?auth(?!or)/.test(n) ||
-    isCredentialName(name) ||
-    (header && n.endsWith('key'))
+    (where === 'parameter' ? isCredentialParameter(name) : hasCredentialWord(name)) ||
+    (where === 'header' && n.endsWith('key'))
   );
 }
 
@@ -420,7 +423,7 @@ export function parseCurl(line: string): CurlRequest {
       const lines: string[] = [];
       for (const pair of joined.split('&')) {
         const [k, v] = [decode(pair.slice(0, pair.indexOf('='))), decode(pair.slice(pair.indexOf('=') + 1))];
-        if (isSecretName(k)) leftOut.push(`the form field ${k}`);
+        if (isSecretName(k, 'parameter')) leftOut.push(`the form field ${k}`);
         else lines.push(`${k}: ${v.replace(/\r?\n/g, ' ')}`);
       }
       body = { format: 'form', template: lines.join('\n') };
@@ -429,7 +432,7 @@ export function parseCurl(line: string): CurlRequest {
   const keptQuery = query
     .split('&')
     .filter((p) => {
-      const secret = p !== '' && isSecretName(decode(p.split('=')[0]!));
+      const secret = p !== '' && isSecretName(decode(p.split('=')[0]!), 'parameter');
       if (secret) leftOut.push(`the query parameter ${decode(p.split('=')[0]!)}`);
       return p !== '' && !secret;
     })
@@ -437,7 +440,7 @@ export function parseCurl(line: string): CurlRequest {
 
   const kept: Array<[string, string]> = [];
   for (const [k, v] of headers) {
-    if (isSecretName(k, true) || /^(bearer|basic|digest|token)\s/i.test(v)) leftOut.push(`the ${k} header`);
+    if (isSecretName(k, 'header') || /^(bearer|basic|digest|token)\s/i.test(v)) leftOut.push(`the ${k} header`);
     else if (/^content-type$/i.test(k)) {
       // The body format sets the content type; a JSON type of its own (application/merge-patch+json) is kept.
       if (body.format === 'json' && !/^application\/json\s*(;|$)/.test(v.toLowerCase())) kept.push([k, v]);
