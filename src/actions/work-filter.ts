@@ -22,7 +22,7 @@ export interface WorkFilterDeps {
   /** A text search's filter (the cases that hold the text are read). Without it, `q` is not read. */
   textFilter?: (text: string) => Promise<Pick<ActionFilter, 'text' | 'textCaseIds'>>;
   /** The queues, for a name that only differs in case from one's (refused, naming it). */
-  queues?: Pick<Store, 'getQueue' | 'findQueue'>;
+  queues?: Pick<Store, 'getQueue' | 'findQueue' | 'countActionsUpTo'>;
   /** Reads the action types again before a connector's are taken (created on another node meanwhile). */
   refresh?: () => Promise<unknown>;
   /** Before each field's name in a problem: a saved view's `query.`. */

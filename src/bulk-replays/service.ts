@@ -42,6 +42,7 @@ export type ReplayStore = Pick<
   | 'listConfig'
   | 'getQueue'
   | 'findQueue'
+  | 'countActionsUpTo'
   | 'takeReplayKey'
   | 'renewReplayKey'
   | 'finishReplayKey'

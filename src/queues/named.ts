@@ -24,12 +24,17 @@ const differsInCase = (ref: string, name: string): string =>
   `no queue ${JSON.stringify(ref)} exists; queue names are exact here: did you mean ${JSON.stringify(name)}?`;
 
 /**
- * What is wrong with a filter's queue, if anything. Any name may filter (a deleted queue's tasks keep
- * its name), but one that only differs in case from a queue's, with none of its own, found nothing
- * without a word: it is refused naming the queue meant.
+ * What is wrong with a filter's queue, if anything. Any name actions carry may filter (a deleted queue's
+ * tasks keep its name; an action type's allocation names a queue as written), but one that only differs
+ * in case from a queue's, which no queue and no action has, found nothing without a word: it is refused
+ * naming the queue meant.
  */
-export async function queueFilterProblem(store: Pick<Store, 'getQueue' | 'findQueue'>, ref: string): Promise<string | undefined> {
+export async function queueFilterProblem(
+  store: Pick<Store, 'getQueue' | 'findQueue' | 'countActionsUpTo'>,
+  ref: string,
+): Promise<string | undefined> {
   if (await store.getQueue(ref)) return undefined;
   const like = await store.findQueue(ref);
-  return like && like.name !== ref ? differsInCase(ref, like.name) : undefined;
+  if (!like || like.name === ref) return undefined;
+  return (await store.countActionsUpTo({ queue: ref }, 1)) > 0 ? undefined : differsInCase(ref, like.name);
 }

@@ -187,6 +187,14 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', '/v1/actions?queue=hr')).body.items.length).toBeGreaterThan(0);
       expect((await h.api('GET', '/v1/actions?queue=gone-desk')).body.items).toEqual([]);
       expect((await h.api('GET', '/v1/actions/counts?queue=gone-desk')).status).toBe(200);
+      // A name actions carry filters, whatever case the queues have: an action type's allocation names
+      // its queue as written, and a review found its tasks could no longer be listed.
+      await connector(h, { name: 'hr-desk' });
+      await actionType(h, { name: 'refused-to-HR', connector: 'hr-desk', path: '/status/400', allocation: { queue: 'HR' } });
+      const onHR = await h.api('POST', '/v1/actions', { actionType: 'refused-to-HR' });
+      expect((await h.waitFor(onHR.body.id as string, (a) => a.state === 'todo', 10_000)).queue).toBe('HR');
+      expect((await h.api('GET', '/v1/actions?queue=HR')).body.items.map((a: { id: string }) => a.id)).toEqual([onHR.body.id]);
+      expect((await h.api('GET', '/v1/actions/counts?queue=HR')).body.states.todo).toBe(1);
     });
 
     it("an integration key adds a task for the queue to allocate, but may not give it to a person (assigning is an operator's, as POST /v1/actions/{id}/assign)", async () => {
