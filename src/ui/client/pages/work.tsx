@@ -156,8 +156,8 @@ interface Counts {
   more: boolean;
 }
 
-/** A count as shown: `+` when the search behind it stopped before reading every action. */
-const shown = (n: number, more: boolean): string => `${n.toLocaleString()}${more ? '+' : ''}`;
+/** A count as shown: `+` when the search behind it stopped before reading every action and found some. */
+const shown = (n: number, more: boolean): string => `${n.toLocaleString()}${more && n > 0 ? '+' : ''}`;
 
 function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
   const base = Object.fromEntries(COUNT_KEYS.map((k) => [k, f[k]]));
@@ -192,6 +192,7 @@ function CountChips({ counts, f }: { counts: Counts; f: Filters }) {
           ),
         ])}
       </ul>
+      {counts.more && <p class="hint">The search stopped counting after a second: a number with + is what it found by then.</p>}
     </nav>
   );
 }
