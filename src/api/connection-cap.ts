@@ -118,6 +118,8 @@ export function capConnections(
   logger: Logger,
   firstRequestMs = FIRST_REQUEST_TIMEOUT_MS,
 ): { close(): void } {
+  // Zero would close every connection as it opens.
+  if (!(firstRequestMs >= 1_000)) throw new Error(`firstRequestTimeoutMs must be at least 1000 ms, not ${firstRequestMs}`);
   capsOf.set(server, caps);
   // A hard bound kept by Node (it drops at accept), a little over the cap; the cap itself is kept here.
   server.maxConnections = caps.max + EVICTION_HEADROOM;

@@ -113,7 +113,7 @@ export class CaseTaskService {
     // tells them (not who gives it to themselves). A repeat of the request inserts nothing: no second notice.
     const notices =
       assignee !== undefined && assignee !== user
-        ? [{ user: assignee, kind: TASK_NOTIFICATION_KINDS.task_assigned, message: assignedToYou(user, built.action) }]
+        ? [{ user: assignee, kind: TASK_NOTIFICATION_KINDS.task_assigned, message: assignedToYou(user, built.action, now) }]
         : undefined;
     try {
       await this.d.store.insertActions([

@@ -1,6 +1,7 @@
 // restrictToOwner on a path that comes and goes: another node closing the store last deletes its
 // -wal and -shm files between the look and the change (a clean-clone CI run failed to open a store
-// on it). Here a process makes and deletes a loose file as fast as it can.
+// on it). Here a process makes and deletes a loose file as fast as it can (for a minute at most, should
+// the test not be there to stop it).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +21,8 @@ it('leaves alone a file that goes while it is looked at', async () => {
       '-e',
       `const fs = require('node:fs');
        process.stdout.write('ready\\n');
-       for (;;) { fs.writeFileSync(${JSON.stringify(path)}, '', { mode: 0o644 }); fs.chmodSync(${JSON.stringify(path)}, 0o644); try { fs.unlinkSync(${JSON.stringify(path)}); } catch {} }`,
+       const until = Date.now() + 60000;
+       while (Date.now() < until) { fs.writeFileSync(${JSON.stringify(path)}, '', { mode: 0o644 }); fs.chmodSync(${JSON.stringify(path)}, 0o644); try { fs.unlinkSync(${JSON.stringify(path)}); } catch {} }`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -239,8 +239,8 @@ const taskName = (a: ActionRecord): string => `task ${a.id}${a.queue !== null ? 
  * The `task.assigned` notice's message: `by` gave the task (on its queue as it is now) to the one told;
  * one already past its due time at `now` says so (its overdue notice went to the person it had then, or to no one).
  */
-export const assignedToYou = (by: string, a: ActionRecord, now?: number): string =>
-  `${by} assigned ${taskName(a)} to you${now !== undefined && a.workDueAt !== null && a.workDueAt <= now ? `; it is overdue: it was due at ${new Date(a.workDueAt).toISOString()}` : ''}`;
+export const assignedToYou = (by: string, a: ActionRecord, now: number): string =>
+  `${by} assigned ${taskName(a)} to you${a.workDueAt !== null && a.workDueAt <= now ? `; it is overdue: it was due at ${new Date(a.workDueAt).toISOString()}` : ''}`;
 
 const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): TransitionResult => ({ ok: false, code, message });
 

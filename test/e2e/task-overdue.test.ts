@@ -118,6 +118,15 @@ describe.each(storeHarnesses)('overdue tasks on $name', (backend) => {
     expect(await h.callout.tasks.sweepOverdue()).toEqual({ told: 0, full: false });
   });
 
+  it('a task added already overdue for someone tells them so with the assignment', async () => {
+    const t = await task({ dueAt: iso(clock.now() - 60_000), assignee: 'pete' });
+    const pete = (await h.api('GET', `/v1/notifications`, undefined, { authorization: `Bearer ${peteKey}` })).body.items;
+    expect(pete.find((n: { actionId: string }) => n.actionId === t.id)).toMatchObject({
+      kind: 'task.assigned',
+      message: expect.stringContaining(`; it is overdue: it was due at ${iso(clock.now() - 60_000)}`),
+    });
+  });
+
   it('the running sweep tells within its interval, without being asked', async () => {
     const t = await task({ dueAt: iso(clock.now() + 10_000), assignee: 'olga' });
     h.callout.tasks.start();
