@@ -10,6 +10,7 @@ import type { FastifyReply, FastifySchema, RouteOptions } from 'fastify';
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { emptyBodyIsObject } from './optional-body.ts';
+import { webhooksSection } from '../webhooks/payload-schema.ts';
 
 const Problem = {
   type: 'object',
@@ -127,6 +128,8 @@ const header = (description: string) => ({ description, schema: { type: 'string'
 const ETAG = header('the entity tag to send back as If-Match with a change');
 const LOCATION = header('the path of what was created');
 const RETRY_AFTER = header('seconds to wait before repeating');
+const LIMIT = header('the requests allowed a minute');
+const REMAINING = header('the requests left this minute: 0');
 
 /**
  * What the routes' schemas cannot say, written into the document: the headers answered (ETag on a
@@ -159,6 +162,7 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
   if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
   const doc = documentObject.openapiObject as {
     paths?: Record<string, Record<string, Operation>>;
+    webhooks?: Record<string, unknown>;
     components?: { schemas?: Record<string, unknown>; responses?: Record<string, unknown> };
   };
   for (const operations of Object.values(doc.paths ?? {}))
@@ -170,6 +174,8 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
       for (const s of statuses) op.responses[String(s)] ??= { $ref: `#/components/responses/${componentName(s)}` };
     }
   describeWire(doc.paths ?? {});
+  // What a subscription's URL receives (OpenAPI 3.1): one entry per event type.
+  doc.webhooks = webhooksSection();
   doc.components ??= {};
   doc.components.schemas = { ...doc.components.schemas, Problem };
   doc.components.responses = Object.fromEntries(
@@ -177,7 +183,11 @@ export const writeProblems: SwaggerTransformObject = (documentObject) => {
       componentName(s),
       {
         description: RESPONSES[s][1],
-        ...(s === 429 || s === 503 ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
+        ...(s === 429
+          ? { headers: { 'Retry-After': RETRY_AFTER, 'X-RateLimit-Limit': LIMIT, 'X-RateLimit-Remaining': REMAINING } }
+          : s === 503
+            ? { headers: { 'Retry-After': RETRY_AFTER } }
+            : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       },
     ]),

@@ -232,3 +232,43 @@ describe('subscription matching', () => {
     for (const p of ['action', 'actions.*', 'action.unknown', '**', 'action.*.x', '', 'act*']) expect(isEventPattern(p)).toBe(false);
   });
 });
+
+describe('the payloads as the OpenAPI document describes them (payload-schema.ts)', () => {
+  it('every event type, as made here, fits its documented body', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const addFormats = (await import('ajv-formats')).default;
+    const { payloadSchema } = await import('./payload-schema.ts');
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const todo: ActionRecord = {
+      ...launched(),
+      state: 'todo',
+      reason: 'manual',
+      phase: null,
+      queue: 'hr',
+      assignee: 'alice',
+      workDueAt: T0,
+    };
+    const first = step(sending(launched()), { type: 'send_answered', status: 503 });
+    const made: OutboundEvent[] = [
+      ...eventsForLaunch(todo, ctx),
+      ...first.events,
+      ...step(sending(first.action), { type: 'send_failed', kind: 'connection_error', message: 'ECONNREFUSED' }, T0 + 20_000).events,
+      ...step(todo, { type: 'picked_up', user: 'alice' }).events,
+      ...step(todo, { type: 'overdue' }).events,
+      ...eventsForTransition(todo, { ...todo, state: 'waiting', reason: null, phase: 'awaiting_callback', assignee: null }, [], ctx),
+      caseCreatedEvent({ id: 'case_1', process: null, status: 'open', owner: null }, ctx),
+      caseClosedEvent({ id: 'case_1', process: 'new-starter', status: 'closed', owner: 'alice' }, ctx),
+    ];
+    expect(new Set(made.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
+    for (const e of made) {
+      const check = ajv.compile(payloadSchema(e.type));
+      const body = JSON.parse(payloadBody(e, 1)) as unknown;
+      expect(check(body) ? [] : check.errors, e.type).toEqual([]);
+    }
+    // The check is live: a field the schema does not know is refused.
+    const extra = JSON.parse(payloadBody(made[0]!, 1)) as { data: Record<string, unknown> };
+    extra.data.input = { iban: 'x' };
+    expect(ajv.compile(payloadSchema(made[0]!.type))(extra)).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { startHarness, type Harness } from '../helpers/harness.ts';
+import { EVENT_TYPES } from '../../src/webhooks/events.ts';
 
 const require = createRequire(import.meta.url);
 let h: Harness;
@@ -62,7 +63,8 @@ it('says what a generated client needs beyond JSON bodies: headers answered, bod
   expect(Object.keys(p['/v1/webhooks/{id}'].get.responses['200'].headers)).toEqual(['ETag']);
   expect(Object.keys(p['/v1/cases'].post.responses['201'].headers)).toEqual(['Location']);
   expect(p['/v1/actions/{id}'].get.responses['200'].headers).toBeUndefined();
-  for (const r of ['RateLimited', 'StoreUnavailable']) expect(Object.keys(doc.components.responses[r].headers)).toEqual(['Retry-After']);
+  expect(Object.keys(doc.components.responses.RateLimited.headers)).toEqual(['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining']);
+  expect(Object.keys(doc.components.responses.StoreUnavailable.headers)).toEqual(['Retry-After']);
   // A body that may be left out is not required; one that may not, is.
   for (const [path, method] of [
     ['/v1/actions/{id}/complete', 'post'],
@@ -91,6 +93,11 @@ it('says what a generated client needs beyond JSON bodies: headers answered, bod
   // A signed route answers an unknown reference 401, never 404; a token route's unknown token is a 404.
   expect(p['/v1/connectors/{connector}/inbound/{externalReference}'].post.responses['404']).toBeUndefined();
   expect(p['/v1/callbacks/{token}'].post.responses['404']).toBeDefined();
+  // What a subscription's URL receives, per event type, signed per Standard Webhooks.
+  expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
+  const delivered = doc.webhooks['action.state_changed'].post;
+  expect(delivered.parameters.map((x: { name: string }) => x.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+  expect(delivered.requestBody.content['application/json'].schema.properties.data.properties.previous).toBeDefined();
   // Closed sets are listed.
   const kase = p['/v1/cases/{id}'].get.responses['200'].content['application/json'].schema;
   expect(kase.properties.steps.items.properties.status.enum).toContain('waiting_for_person');
