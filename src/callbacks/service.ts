@@ -140,16 +140,18 @@ export class CallbackService {
         'CONFLICT',
         `A ${body.outcome} callback with other ${body.outcome === 'success' ? 'data' : 'reason'} was already applied to this action; its own is on the timeline`,
       );
+    // Checked above against the applied one's entry: the lifecycle answers it as the first.
+    const repeat = cur.callbackOutcome === body.outcome ? { repeat: true as const } : {};
     if (body.outcome === 'success') {
       const data = body.data ?? null;
       // A repeat of an applied callback gets the same answer without running the mapping again.
       const mapped = cur.callbackOutcome === null && cur.state === 'waiting' ? await this.mapOutput(cur, data) : { output: data };
       return this.actions.view(
-        await this.engine.apply(a.id, { type: 'callback', outcome: 'success', data: jsonExcerpt(data), ...mapped }, cur),
+        await this.engine.apply(a.id, { type: 'callback', outcome: 'success', data: jsonExcerpt(data), ...mapped, ...repeat }, cur),
       );
     }
     const reason = body.reason !== undefined ? { reason: body.reason } : {};
-    return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason }, cur));
+    return this.actions.view(await this.engine.apply(a.id, { type: 'callback', outcome: 'failure', ...reason, ...repeat }, cur));
   }
 
   /**

@@ -327,6 +327,42 @@ describe('completion mode callback', () => {
     expect(r.timeline.find((t) => t.kind === 'callback')!.message).toContain('Document unreadable');
   });
 
+  it('a callback of the outcome applied, read before it was (two sent at once), is that one again only with the same data or reason', () => {
+    // An outside review: the second of two success callbacks sent at once, with other data, was answered 200 and dropped.
+    const policy = cbPolicy();
+    const a = step(claim(launch(policy), T0), { type: 'send_answered', status: 202 }, policy, T0).action;
+    const now = { policy, now: T0 + HOUR };
+    const done = step(a, { type: 'callback', outcome: 'success', data: { ticket: 'A', n: 1 } }, policy, T0 + HOUR).action;
+    expect(ok(transition(done, { type: 'callback', outcome: 'success', data: { n: 1, ticket: 'A' } }, now)).timeline).toEqual([]);
+    expect(refused(transition(done, { type: 'callback', outcome: 'success', data: { ticket: 'B', n: 1 } }, now))).toMatchObject({
+      code: 'CONFLICT',
+      message: 'A success callback with other data was already applied to this action; its own is on the timeline',
+    });
+    // Mapped outputs are compared as mapped; a repeat its caller checked is answered as the first.
+    const mapped = step(a, { type: 'callback', outcome: 'success', data: { raw: 1 }, output: { score: 1 } }, policy, T0 + HOUR).action;
+    expect(ok(transition(mapped, { type: 'callback', outcome: 'success', data: { raw: 1 }, output: { score: 1 } }, now)).timeline).toEqual(
+      [],
+    );
+    expect(refused(transition(mapped, { type: 'callback', outcome: 'success', data: { raw: 2 }, output: { score: 2 } }, now)).code).toBe(
+      'CONFLICT',
+    );
+    expect(ok(transition(mapped, { type: 'callback', outcome: 'success', data: { raw: 1 }, repeat: true }, now)).timeline).toEqual([]);
+    const failed = step(a, { type: 'callback', outcome: 'failure', reason: 'Card declined' }, policy, T0 + HOUR).action;
+    expect(ok(transition(failed, { type: 'callback', outcome: 'failure', reason: 'Card declined' }, now)).timeline).toEqual([]);
+    expect(refused(transition(failed, { type: 'callback', outcome: 'failure', reason: 'Card expired' }, now)).code).toBe('CONFLICT');
+  });
+
+  it('an acknowledgement with the reference the action has is nothing new, even once it closed (a callback carrying it, sent twice at once)', () => {
+    const policy = cbPolicy();
+    const a = step(claim(launch(policy), T0), { type: 'send_answered', status: 202 }, policy, T0).action;
+    const acked = step(a, { type: 'acknowledged', externalReference: 'INC-1' }, policy, T0).action;
+    const closed = step(acked, { type: 'callback', outcome: 'success' }, policy, T0 + HOUR).action;
+    expect(ok(transition(closed, { type: 'acknowledged', externalReference: 'INC-1' }, { policy, now: T0 + HOUR })).timeline).toEqual([]);
+    expect(refused(transition(closed, { type: 'acknowledged', externalReference: 'INC-2' }, { policy, now: T0 + HOUR })).code).toBe(
+      'CONFLICT',
+    );
+  });
+
   it('a failure callback without a reason still gives a rejected reason', () => {
     const policy = cbPolicy();
     const a = step(claim(launch(policy), T0), { type: 'send_answered', status: 202 }, policy, T0).action;

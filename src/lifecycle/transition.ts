@@ -6,6 +6,7 @@ import { takesManualRetry } from './retryable.ts';
 import { type ActionPolicy, type ActionRecord, type TimelineEntry, retryCount } from './action.ts';
 import { isRetryable, retryDelay, type FailureKind } from './retry-policy.ts';
 import { type Actor, type Phase, type Reason, type Resolution, LABELS, assertNever } from './states.ts';
+import { stableJson } from '../ids.ts';
 
 /** What an attempt's HTTP answer meant once the response mapping ran (the engine evaluates it). */
 export interface Evaluation {
@@ -30,8 +31,12 @@ export type ActionEvent =
   /** The request could not be made at all: the destination was refused or a value cannot be rendered. */
   | { type: 'send_refused'; cause: 'invalid_input' | 'destination_refused'; message: string }
   /** `rejectedReason`: the success callback arrived but its output mapping failed (it goes To Do, as in response mode). */
-  | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown; rejectedReason?: string }
-  | { type: 'callback'; outcome: 'failure'; reason?: string }
+  /**
+   * `repeat`: the caller saw this outcome applied and checked it is the same callback; without it, one
+   * arriving after another outcome of its kind is compared with what that one left (two sent at once).
+   */
+  | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown; rejectedReason?: string; repeat?: true }
+  | { type: 'callback'; outcome: 'failure'; reason?: string; repeat?: true }
   | { type: 'acknowledged'; externalReference: string }
   | { type: 'heartbeat'; note?: string }
   | { type: 'message'; text: string; actor: Actor }
@@ -326,6 +331,13 @@ function failAttempt(
   return c.done();
 }
 
+/** Whether a callback of the outcome applied to `a` is that one again, by what it left on the record. */
+function sameCallback(a: ActionRecord, e: Extract<ActionEvent, { type: 'callback' }>): boolean {
+  if (e.outcome === 'failure') return a.rejectedReason === (e.reason ?? FAILURE_REASON);
+  if (e.rejectedReason !== undefined) return a.rejectedReason === e.rejectedReason;
+  return stableJson(a.output) === stableJson(e.output !== undefined ? e.output : e.data);
+}
+
 function succeed(c: Change, actor: Actor, output: unknown): TransitionResult {
   if (output !== undefined) c.a.output = output;
   if (output !== null && typeof output === 'object' && !Array.isArray(output))
@@ -389,9 +401,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
         .done();
     case 'callback': {
       if (a.callbackOutcome !== null) {
-        return a.callbackOutcome === event.outcome
-          ? c.done()
-          : refuse(`A ${a.callbackOutcome} callback was already applied to this action`, 'CONFLICT');
+        if (a.callbackOutcome !== event.outcome)
+          return refuse(`A ${a.callbackOutcome} callback was already applied to this action`, 'CONFLICT');
+        // Two outcomes sent at once both read the action waiting: the second, with other data or another
+        // reason, was answered 200 and dropped (an outside review, on both stores).
+        if (event.repeat || sameCallback(a, event)) return c.done();
+        return refuse(
+          `A ${event.outcome} callback with other ${event.outcome === 'success' ? 'data' : 'reason'} was already applied to this action; its own is on the timeline`,
+          'CONFLICT',
+        );
       }
       if (!waiting) return refuse(`The action is ${describeState(a)} and no longer waits for a callback`, 'CONFLICT');
       a.callbackOutcome = event.outcome;
@@ -408,8 +426,10 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       return c.to('integration', 'todo', 'updated_by_integration', null).allocate().done();
     }
     case 'acknowledged':
-      if (a.state === 'closed') return refuse('The action is closed', 'CONFLICT');
+      // The same reference again, closed or not: a callback carrying it, sent twice at once, read the
+      // action open and acknowledged after the other closed it (a 409 for one identical request).
       if (a.externalReference === event.externalReference) return c.done();
+      if (a.state === 'closed') return refuse('The action is closed', 'CONFLICT');
       a.externalReference = event.externalReference;
       return c.note('integration', 'acknowledged', `Acknowledged with external reference ${event.externalReference}`).done();
     case 'heartbeat':

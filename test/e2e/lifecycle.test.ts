@@ -160,6 +160,39 @@ describe('callback mode', () => {
     }
   });
 
+  it('callbacks sent at once: of two with other data one is applied and the other is a 409; identical ones carrying a reference are all answered 200', async () => {
+    // An outside review sent them at once to two nodes: both answered 200, the second's data dropped; and
+    // one of ten identical callbacks carrying a reference got 409 "The action is closed".
+    await actionType(h, {
+      name: 'cb-race',
+      path: '/callback?never=1',
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback' },
+    });
+    for (let round = 0; round < 3; round++) {
+      const a = await launch(h, 'cb-race');
+      await h.waitFor(a.id, (x) => x.phase === 'awaiting_callback');
+      const token = h.callout.engine.callbackToken(a.id);
+      const send = (body: unknown) => h.api('POST', `/v1/callbacks/${token}`, body, { authorization: '' });
+      const two = await Promise.all([
+        send({ outcome: 'success', data: { ticketNo: 'A' } }),
+        send({ outcome: 'success', data: { ticketNo: 'B' } }),
+      ]);
+      expect(two.map((r) => r.status).sort()).toEqual([200, 409]);
+      const kept = (await h.api('GET', `/v1/actions/${a.id}`)).body.output;
+      expect(two.find((r) => r.status === 200)!.body.output).toEqual(kept);
+      const b = await launch(h, 'cb-race');
+      await h.waitFor(b.id, (x) => x.phase === 'awaiting_callback');
+      const same = { outcome: 'success', data: { ok: true }, externalReference: `INC-race-${round}` };
+      const ten = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          h.api('POST', `/v1/callbacks/${h.callout.engine.callbackToken(b.id)}`, same, { authorization: '' }),
+        ),
+      );
+      expect(ten.map((r) => r.status)).toEqual(Array(10).fill(200));
+    }
+  });
+
   it('bad callbacks get a clear problem and change nothing', async () => {
     await actionType(h, {
       name: 'cb3',
