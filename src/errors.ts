@@ -115,6 +115,30 @@ export function changedMeanwhile(what: string, key: string, guard: RevisionGuard
   return guard?.ifRevision !== undefined ? new PreconditionFailedError(message) : new ConflictError(message);
 }
 
+/**
+ * A read-change-write, `attempt` answering undefined when the stored revision moved meanwhile. Without
+ * If-Match a change applies to what is stored: made again on what won the race, a few times (two
+ * PATCHes at once on two nodes answered one of them 409). With it, the loss is the caller's 412.
+ */
+export async function onWhatIsStored<T>(
+  what: string,
+  key: string,
+  guard: RevisionGuard | undefined,
+  attempt: () => Promise<T | undefined>,
+): Promise<T> {
+  for (let i = 0; ; i++) {
+    const done = await attempt();
+    if (done !== undefined) return done;
+    if (guard?.ifRevision !== undefined || i >= STORED_ATTEMPTS - 1) throw changedMeanwhile(what, key, guard);
+    await raceApart(i);
+  }
+}
+
+/** Tries of a change without If-Match that keeps losing races (each loss means another change was made). */
+export const STORED_ATTEMPTS = 10;
+/** A few milliseconds, more after each loss, spread so racers do not meet again at once. */
+export const raceApart = (losses: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 4 * (losses + 1)));
+
 /** The revision a change expects to find (from the request's `If-Match`), when its caller gave one. */
 export interface RevisionGuard {
   ifRevision?: number | undefined;

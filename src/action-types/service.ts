@@ -6,7 +6,7 @@ import type { Registry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Sender } from '../engine/sender.ts';
 import type { Clock } from '../clock.ts';
-import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
+import { NotFoundError, ValidationError, checkRevision, type RevisionGuard, onWhatIsStored } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { checkLaunchLimits } from '../json-limits.ts';
@@ -59,13 +59,15 @@ export class ActionTypeService {
     guard?: RevisionGuard,
   ): Promise<ActionTypeView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    const row = await this.d.store.getConfig('action_type', idOrName);
-    if (!row) throw new NotFoundError('Action type', idOrName);
-    checkRevision('Action type', idOrName, row.revision, guard);
-    const merged = this.merged(row, patch, mode);
-    const change = this.planUpdate(row, merged, await this.connectorIdOf(merged));
-    if (!(await this.d.store.updateConfig('action_type', change.row, row.revision))) throw changedMeanwhile('Action type', idOrName, guard);
-    return this.updated(row, change.row, actor);
+    return onWhatIsStored('Action type', idOrName, guard, async () => {
+      const row = await this.d.store.getConfig('action_type', idOrName);
+      if (!row) throw new NotFoundError('Action type', idOrName);
+      checkRevision('Action type', idOrName, row.revision, guard);
+      const merged = this.merged(row, patch, mode);
+      const change = this.planUpdate(row, merged, await this.connectorIdOf(merged));
+      if (!(await this.d.store.updateConfig('action_type', change.row, row.revision))) return undefined;
+      return this.updated(row, change.row, actor);
+    });
   }
 
   /** The whole new document: `patch` over the stored one (`merge`), or `patch` alone (`replace`). */

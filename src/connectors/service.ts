@@ -8,7 +8,15 @@ import type { Engine } from '../engine/engine.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { AuthProviders } from './auth/index.ts';
-import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
+import {
+  NotFoundError,
+  ValidationError,
+  changedMeanwhile,
+  checkRevision,
+  type RevisionGuard,
+  STORED_ATTEMPTS,
+  raceApart,
+} from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { TOKEN_ROTATED_FROM, compileConnector, connectorPatchBase, connectorToDoc, connectorView } from './connector.ts';
@@ -58,7 +66,8 @@ export class ConnectorService {
   /** PATCH semantics by default; `replace` takes the body as the whole new connector (import). `guard`: the revision the caller read. */
   async update(idOrName: string, patch: unknown, mode: 'merge' | 'replace' = 'merge', guard?: RevisionGuard): Promise<ConnectorView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    // Tried again when only a rotated refresh token was stored meanwhile (the guard still holds).
+    // Tried again when only a rotated refresh token was stored meanwhile (the guard still holds), and
+    // without If-Match on whatever won a race (a PATCH applies to what is stored).
     for (let i = 0; ; i++) {
       const row = await this.d.store.getConfig('connector', idOrName);
       if (!row) throw new NotFoundError('Connector', idOrName);
@@ -73,7 +82,9 @@ export class ConnectorService {
       checkRevision('Connector', idOrName, row.revision, current ? undefined : guard);
       const change = this.planUpdate(row, patch, mode);
       if (await this.d.store.updateConfig('connector', change.row, row.revision)) return this.updated(change.row);
-      if (guard?.ifRevision === undefined || i >= 2) throw changedMeanwhile('Connector', idOrName, guard);
+      // Without If-Match, made again on what is stored now; with it, a real change meanwhile is a 412 above.
+      if (i >= STORED_ATTEMPTS - 1) throw changedMeanwhile('Connector', idOrName, guard);
+      await raceApart(i);
     }
   }
 

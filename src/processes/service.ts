@@ -4,7 +4,7 @@
 
 import type { ConfigRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
-import { NotFoundError, ValidationError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
+import { NotFoundError, ValidationError, checkRevision, type RevisionGuard, onWhatIsStored } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess } from './definition.ts';
@@ -87,12 +87,13 @@ export class ProcessService {
   /** Top-level settings of the body replace the stored ones (`steps` as a whole). Running cases keep the definition they started with. */
   async update(idOrName: string, patch: unknown, guard?: RevisionGuard): Promise<ProcessView> {
     if (!isObject(patch)) throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-    const row = await this.d.store.getConfig('process', idOrName);
-    if (!row) throw new NotFoundError('Process', idOrName);
-    checkRevision('Process', idOrName, row.revision, guard);
-    const next = this.rowOf({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs(), row);
-    if (!(await this.d.store.updateConfig('process', next, row.revision))) throw changedMeanwhile('Process', idOrName, guard);
-    return view(next);
+    return onWhatIsStored('Process', idOrName, guard, async () => {
+      const row = await this.d.store.getConfig('process', idOrName);
+      if (!row) throw new NotFoundError('Process', idOrName);
+      checkRevision('Process', idOrName, row.revision, guard);
+      const next = this.rowOf({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs(), row);
+      return (await this.d.store.updateConfig('process', next, row.revision)) ? view(next) : undefined;
+    });
   }
 
   async get(idOrName: string): Promise<ProcessView> {

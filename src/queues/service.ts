@@ -4,7 +4,7 @@
 
 import type { PendingRelease, QueueRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
-import { NotFoundError, changedMeanwhile, checkRevision, type RevisionGuard } from '../errors.ts';
+import { NotFoundError, checkRevision, type RevisionGuard, onWhatIsStored } from '../errors.ts';
 import { compileQueue, type QueueRefs, type QueueSpec } from './queue.ts';
 import type { QueueView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
@@ -43,14 +43,16 @@ export class QueueService {
    * its allocation to pick someone else; what they picked up is theirs to finish.
    */
   async update(name: string, patch: Record<string, unknown>, by = 'system', guard?: RevisionGuard): Promise<QueueView> {
-    const cur = await this.row(name);
-    checkRevision('Queue', cur.name, cur.revision, guard);
-    const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
-    if (merged.integration === null) delete merged.integration;
-    const row = this.rowOf(merged, await this.refs(), cur);
-    if (!(await this.d.store.updateQueue(row, cur.revision, this.leaving(cur, row, by)))) throw changedMeanwhile('Queue', cur.name, guard);
-    await this.stored(cur, row, by);
-    return queueView(row);
+    return onWhatIsStored('Queue', name, guard, async () => {
+      const cur = await this.row(name);
+      checkRevision('Queue', cur.name, cur.revision, guard);
+      const merged: Record<string, unknown> = { ...stripNulls(cur.doc), ...patch, name: cur.name };
+      if (merged.integration === null) delete merged.integration;
+      const row = this.rowOf(merged, await this.refs(), cur);
+      if (!(await this.d.store.updateQueue(row, cur.revision, this.leaving(cur, row, by)))) return undefined;
+      await this.stored(cur, row, by);
+      return queueView(row);
+    });
   }
 
   /**

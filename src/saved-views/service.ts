@@ -11,6 +11,7 @@ import {
   changedMeanwhile,
   checkRevision,
   type RevisionGuard,
+  onWhatIsStored,
 } from '../errors.ts';
 import type { SavedViewRow, Store } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
@@ -117,19 +118,20 @@ export class SavedViewService {
 
   async update(id: string, patch: ViewPatch, viewer: Viewer, guard: RevisionGuard = {}): Promise<SavedView> {
     const name = patch.name === undefined ? undefined : checkName(patch.name);
-    const stored = await this.changeable(id, viewer);
-    checkRevision('View', id, stored.revision, guard);
-    const query = patch.query === undefined ? stored.query : (await this.checkQuery(stored.screen, patch.query)).query;
-    const row: SavedViewRow = {
-      ...stored,
-      ...(name !== undefined ? { name, nameKey: name.toLowerCase() } : {}),
-      query,
-      shared: patch.shared ?? stored.shared,
-      revision: stored.revision + 1,
-      updatedAt: this.d.clock.now(),
-    };
-    if (!(await this.d.store.updateSavedView(row, stored.revision))) throw changedMeanwhile('View', id, guard);
-    return viewOf(row);
+    return onWhatIsStored('View', id, guard, async () => {
+      const stored = await this.changeable(id, viewer);
+      checkRevision('View', id, stored.revision, guard);
+      const query = patch.query === undefined ? stored.query : (await this.checkQuery(stored.screen, patch.query)).query;
+      const row: SavedViewRow = {
+        ...stored,
+        ...(name !== undefined ? { name, nameKey: name.toLowerCase() } : {}),
+        query,
+        shared: patch.shared ?? stored.shared,
+        revision: stored.revision + 1,
+        updatedAt: this.d.clock.now(),
+      };
+      return (await this.d.store.updateSavedView(row, stored.revision)) ? viewOf(row) : undefined;
+    });
   }
 
   async delete(id: string, viewer: Viewer, guard: RevisionGuard = {}): Promise<void> {
