@@ -377,7 +377,8 @@ export class ActionService {
       // a lost answer), is answered as the first time; anyone else, or another resolution, is refused.
       // So is another note: answered 200, it would be dropped unseen (a repeat without one is a repeat).
       // Only for a person's request (the route asks): a bulk close must still count what it skipped.
-      if (opts.repeatAnswers && err instanceof InvalidStateError) {
+      // (A task on an integrated queue is refused by its rules as a conflict: "The task is closed".)
+      if (opts.repeatAnswers && (err instanceof InvalidStateError || err instanceof ConflictError)) {
         const a = await this.store.getAction(id);
         if (a?.state === 'closed' && a.resolution === resolution) {
           const closing = await this.store.lastTimelineEntry(id, 'state_changed');

@@ -205,6 +205,9 @@ for (const backend of storeHarnesses)
       const done = await h.api('POST', `/v1/actions/${id}/complete`, { note: 'Fixed on site' }, operator);
       expect(done.status, JSON.stringify(done.body)).toBe(200);
       expect(done.body).toMatchObject({ state: 'closed', resolution: 'done_successfully' });
+      // The same complete again (a double click, a lost answer) is answered as the first: nothing more is sent.
+      const twice = await h.api('POST', `/v1/actions/${id}/complete`, { note: 'Fixed on site' }, operator);
+      expect([twice.status, twice.body.state]).toEqual([200, 'closed']);
       const all = await log(id);
       expect(all.map((e) => `${e.requestType}/${e.direction}`)).toEqual([
         'Submit Request/Out',
