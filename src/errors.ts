@@ -135,9 +135,10 @@ export async function onWhatIsStored<T>(
 }
 
 /** Tries of a change without If-Match that keeps losing races (each loss means another change was made). */
-export const STORED_ATTEMPTS = 10;
+export const STORED_ATTEMPTS = 20;
 /** A few milliseconds, more after each loss, spread so racers do not meet again at once. */
-export const raceApart = (losses: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 4 * (losses + 1)));
+export const raceApart = (losses: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 4 * (losses + 1))));
 
 /** The revision a change expects to find (from the request's `If-Match`), when its caller gave one. */
 export interface RevisionGuard {
