@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { payloadSchema } from './payload-schema.ts';
 import type { ActionPolicy, ActionRecord } from '../lifecycle/action.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { compileRetryPolicy } from '../lifecycle/retry-policy.ts';
@@ -46,6 +49,16 @@ function step(a: ActionRecord, event: ActionEvent, now = T0 + 1000): { action: A
   return { action: r.action, events: eventsForTransition(a, r.action, r.effects, { ...ctx, now }) };
 }
 const sending = (a: ActionRecord): ActionRecord => ({ ...a, phase: 'sending' });
+/** A task of alice's on queue hr, To Do, due at T0. */
+const aliceTask = (): ActionRecord => ({
+  ...launched(),
+  state: 'todo',
+  reason: 'manual',
+  phase: null,
+  queue: 'hr',
+  assignee: 'alice',
+  workDueAt: T0,
+});
 const types = (es: OutboundEvent[]) => es.map((e) => e.type);
 const data = (e: OutboundEvent | undefined) => e?.data as ActionEventData;
 
@@ -117,15 +130,7 @@ describe('events of an action', () => {
   });
 
   it('a task past its due time, its person told: task.overdue with the due time, once', () => {
-    const todo: ActionRecord = {
-      ...launched(),
-      state: 'todo',
-      reason: 'manual',
-      phase: null,
-      queue: 'hr',
-      assignee: 'alice',
-      workDueAt: T0,
-    };
+    const todo = aliceTask();
     const told = step(todo, { type: 'overdue' });
     expect(types(told.events)).toEqual(['task.overdue']);
     expect(data(told.events[0])).toMatchObject({ actionId: 'act_1', queue: 'hr', assignee: 'alice', dueAt: '2030-01-01T00:00:00.000Z' });
@@ -234,21 +239,10 @@ describe('subscription matching', () => {
 });
 
 describe('the payloads as the OpenAPI document describes them (payload-schema.ts)', () => {
-  it('every event type, as made here, fits its documented body', async () => {
-    const { Ajv2020 } = await import('ajv/dist/2020.js');
-    const addFormats = (await import('ajv-formats')).default;
-    const { payloadSchema } = await import('./payload-schema.ts');
+  it('every event type, as made here, fits its documented body', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats.default(ajv);
-    const todo: ActionRecord = {
-      ...launched(),
-      state: 'todo',
-      reason: 'manual',
-      phase: null,
-      queue: 'hr',
-      assignee: 'alice',
-      workDueAt: T0,
-    };
+    const todo = aliceTask();
     const first = step(sending(launched()), { type: 'send_answered', status: 503 });
     const made: OutboundEvent[] = [
       ...eventsForLaunch(todo, ctx),
