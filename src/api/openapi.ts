@@ -11,6 +11,7 @@ import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger'
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { emptyBodyIsObject } from './optional-body.ts';
 import { webhooksSection } from '../webhooks/payload-schema.ts';
+import { operationOf } from './operations.ts';
 
 const Problem = {
   type: 'object',
@@ -109,12 +110,19 @@ const OPTIONAL_BODY = 'x-callout-optional-body';
 /** @fastify/swagger `transform`: notes each operation's problems and whether its body may be left out, for `writeProblems`. */
 export const markProblems: SwaggerTransform = ({ schema, url, route }) => ({
   schema: {
+    ...operationFields(route.method, url),
     ...schema,
     [MARK]: problemStatuses(route),
     ...([route.preValidation].flat().includes(emptyBodyIsObject) ? { [OPTIONAL_BODY]: true } : {}),
   } as FastifySchema,
   url,
 });
+
+/** The operation's name and summary from the table (operations.ts); the route's own summary wins, by the spread after it. */
+function operationFields(method: string | string[], url: string): { operationId?: string; summary?: string } {
+  const op = typeof method === 'string' ? operationOf(method, url) : undefined;
+  return op ? { operationId: op[0], summary: op[1] } : {};
+}
 
 interface Operation {
   parameters?: Array<{ in: string; name: string }>;

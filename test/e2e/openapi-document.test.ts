@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { EVENT_TYPES } from '../../src/webhooks/events.ts';
+import { OPERATIONS } from '../../src/api/operations.ts';
 
 const require = createRequire(import.meta.url);
 let h: Harness;
@@ -104,4 +105,23 @@ it('says what a generated client needs beyond JSON bodies: headers answered, bod
   expect(JSON.stringify(kase.properties.steps.items.properties.outcome)).toContain('ACTION_HANDLED_SUCCESSFUL');
   const timeline = p['/v1/actions/{id}/timeline'].get.responses['200'].content['application/json'].schema;
   expect(timeline.properties.items.items.properties.kind.enum).toContain('callback');
+});
+
+it('names every operation once, as the table of operations says (generated clients name their methods after it)', async () => {
+  const doc = (await h.api('GET', '/openapi.json', undefined, { authorization: '' })).body;
+  const ops: Array<{ key: string; operationId?: string; summary?: string }> = [];
+  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; summary?: string }>>))
+    for (const [method, op] of Object.entries(methods)) ops.push({ key: `${method.toUpperCase()} ${path}`, ...op });
+  // Every operation has a name and a summary; no name twice; the table names no route that is not there.
+  expect(ops.filter((o) => !/^[a-z][A-Za-z]+$/.test(o.operationId ?? '') || !o.summary).map((o) => o.key)).toEqual([]);
+  const ids = ops.map((o) => o.operationId);
+  expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  expect(ops.map((o) => o.key).sort()).toEqual(Object.keys(OPERATIONS).sort());
+  // The names integrators script against.
+  const named = Object.fromEntries(ops.map((o) => [o.key, o.operationId]));
+  expect(named['POST /v1/actions']).toBe('launchAction');
+  expect(named['POST /v1/actions/{id}/retry']).toBe('retryAction');
+  expect(named['POST /v1/callbacks/{token}']).toBe('sendCallback');
+  // A route's own summary wins over the table's.
+  expect(doc.paths['/v1/actions/counts'].get.summary).toBe('Counts per state, phase, reason and resolution');
 });
