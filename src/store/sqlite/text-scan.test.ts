@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCAN_BUDGET_MS, scanByDue, scanNewestFirst, type DueKey } from './text-scan.ts';
+import { isStoreStopped } from '../failures.ts';
 
 let dir: string;
 let db: Database.Database;
@@ -138,4 +139,14 @@ it('by due time: windows of the due index, earliest first, ties by id; a page an
     after = r.resumeAfter;
   }
   expect(found).toEqual(want);
+});
+
+it('a store closed between two windows (a node stopping) ends the scan as a stopped store, which the API answers 503', async () => {
+  const windows: string[] = [];
+  const scan = scanNewestFirst(db, 'actions', { limit: 10_000, maxBytes: 1e9 }, page(windows), undefined, { bytes: 250_000, rows: 1000 });
+  // The first window is read at once; the close lands in the turn before the second.
+  db.close();
+  await expect(scan).rejects.toSatisfy((e) => isStoreStopped(e) && /closed/.test((e as Error).message));
+  expect(windows).toHaveLength(1);
+  db = new Database(join(dir, 'scan.db')); // for afterEach
 });

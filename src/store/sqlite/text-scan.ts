@@ -7,6 +7,7 @@
 
 import type Database from 'better-sqlite3';
 import { prepared } from './statements.ts';
+import { StoreStoppedError } from '../failures.ts';
 
 /** The searched text one window reads: a few milliseconds of LIKE. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
@@ -41,7 +42,7 @@ export async function scanNewestFirst<T>(
   clock: () => number = () => performance.now(),
   window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
 ): Promise<ScanPage<T>> {
-  const r = await inWindows(o.before, o, (upper) => floorOf(db, table, upper, window), page, clock);
+  const r = await inWindows(db, o.before, o, (upper) => floorOf(db, table, upper, window), page, clock);
   return { items: r.items, more: r.more, ...(r.stoppedAt !== undefined ? { resumeBefore: r.stoppedAt } : {}) };
 }
 
@@ -58,6 +59,7 @@ export async function countInWindows(
   window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
 ): Promise<boolean> {
   const r = await inWindows(
+    db,
     undefined,
     { limit: Infinity, maxBytes: Infinity },
     (upper: string | undefined) => floorOf(db, table, upper, window),
@@ -73,6 +75,7 @@ export async function countInWindows(
  * windows, a turn of the event loop between them, and it stops after SCAN_BUDGET_MS at the key it reached.
  */
 async function inWindows<K, T>(
+  db: Database.Database,
   start: K | undefined,
   o: { limit: number; maxBytes: number },
   end: (from: K | undefined) => K | undefined,
@@ -93,6 +96,8 @@ async function inWindows<K, T>(
     from = to;
     if (clock() - started >= SCAN_BUDGET_MS) return { items, more: false, stoppedAt: from };
     await new Promise((resolve) => setImmediate(resolve));
+    // Closed meanwhile (a node stopping): the store's 503, not better-sqlite3's TypeError as a 500.
+    if (!db.open) throw new StoreStoppedError('the store is closed');
   }
 }
 
@@ -133,7 +138,7 @@ export async function scanByDue<T>(
   clock: () => number = () => performance.now(),
   window: { bytes: number; rows: number } = { bytes: WINDOW_BYTES, rows: WINDOW_ROWS },
 ): Promise<ScanPage<T> & { resumeAfter?: DueKey }> {
-  const r = await inWindows(o.after, o, (after) => dueCeilingOf(db, after, window), page, clock);
+  const r = await inWindows(db, o.after, o, (after) => dueCeilingOf(db, after, window), page, clock);
   return { items: r.items, more: r.more, ...(r.stoppedAt !== undefined ? { resumeAfter: r.stoppedAt } : {}) };
 }
 
