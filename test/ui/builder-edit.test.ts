@@ -64,6 +64,30 @@ describe('a builder editing connectors, action types and processes', () => {
     await page.close();
   });
 
+  it('offers the queues in the queue box and says when a name is no queue (another spelling, or none yet), still saving it as typed', async () => {
+    const page = await signedIn(b, h, key, '/ui/action-types/new');
+    const box = page.getByLabel('Queue for To Do');
+    await box.waitFor();
+    await expect
+      .poll(() => page.locator('#t-queue-names option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
+      .toEqual(['hr']);
+    const hint = page.locator('#t-queue-hint');
+    await box.fill('hr');
+    expect(await hint.count()).toBe(0);
+    await box.fill('HR');
+    await expect.poll(() => hint.textContent()).toBe('No queue is named “HR”: queue names are exact. Did you mean “hr”?');
+    expect(await box.getAttribute('aria-describedby')).toBe('t-queue-hint');
+    await box.fill('service-desk');
+    await expect.poll(() => hint.textContent()).toContain('No queue is named “service-desk” yet');
+    // A queue created later lists the tasks that carry its name, so the name is saved as typed.
+    await page.getByLabel('Name', { exact: true }).fill('to-the-desk');
+    await page.getByLabel('Path template').fill('/ok');
+    await page.getByRole('button', { name: 'Create action type' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved to-the-desk.' }).waitFor();
+    expect((await h.api('GET', '/v1/action-types/to-the-desk')).body.allocation.queue).toBe('service-desk');
+    await page.close();
+  });
+
   it('saves an existing process as it was read, says so, and clears its description', async () => {
     const p = await h.api('POST', '/v1/processes', {
       name: 'onboard',

@@ -7,7 +7,7 @@ import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
-import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
+import { TYPES, bodyOf, formOf, queueHint, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
 import { TestPanel } from './action-type-test.tsx';
 import { CurlImport } from './action-type-curl.tsx';
 
@@ -61,6 +61,8 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     [id],
   );
   const connectors = useData(() => api<{ items: Array<{ id: string; name: string; baseUrl: string }> }>('GET', '/v1/connectors'), []);
+  // Offered in the queue box, and told apart from a name no queue has.
+  const queues = useData(() => api<{ items: Array<{ name: string }> }>('GET', '/v1/queues'), []);
   const t = loaded.data;
   const [f, setF] = useFormState<Form>(`${id}:${t?.id ?? ''}:${t?.revision ?? 0}`, () => formOf(t));
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -71,6 +73,7 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     if (!f.connector && connectors.data?.items[0]) setF((x) => ({ ...x, connector: connectors.data!.items[0]!.id }));
   }, [connectors.data]);
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
+  const queueNote = queueHint(f.queue, queues.data?.items);
 
   // Parsed as you type, a quarter second after the last key.
   const templatesKey = JSON.stringify(templatesOf(f));
@@ -193,8 +196,19 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
                 </Field>
               </div>
               <RetryFields prefix="t" value={f} onChange={set} error={error} />
-              <Field label="Queue for To Do" id="t-queue">
-                <input id="t-queue" value={f.queue} onInput={(e) => set({ queue: e.currentTarget.value })} />
+              <Field label="Queue for To Do" id="t-queue" hint={queueNote}>
+                <input
+                  id="t-queue"
+                  list="t-queue-names"
+                  value={f.queue}
+                  onInput={(e) => set({ queue: e.currentTarget.value })}
+                  aria-describedby={queueNote ? 't-queue-hint' : undefined}
+                />
+                <datalist id="t-queue-names">
+                  {queues.data?.items.map((q) => (
+                    <option key={q.name} value={q.name} />
+                  ))}
+                </datalist>
               </Field>
             </fieldset>
             <fieldset>
