@@ -201,6 +201,9 @@ for (const backend of backends) {
         expect(written.phase).toBe('queued');
         clock.set(t0 + 40);
         await expect.poll(() => sends(id), { timeout: 3000 }).toBe(1);
+        // The mock counts the send as it arrives; the attempt is written once its answer is back (a full
+        // run on three workers read the timeline in between).
+        await expect.poll(async () => (await c.actions.getAction(id)).state).toBe('closed');
         const attempt = (await c.actions.timeline(id)).find((e) => e.kind === 'attempt')!;
         expect(Date.parse(attempt.at as unknown as string)).toBe(t0 + 40);
         await settle(200);
