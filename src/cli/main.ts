@@ -8,6 +8,7 @@ import { startupProblem } from './startup-errors.ts';
 import type { BulkCommandFlags } from './bulk.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 import type { Callout } from '../callout.ts';
 import type { Settings } from '../settings.ts';
@@ -114,9 +115,13 @@ withStore(program.command('import <file>').description('create or update the con
   .action(async (file: string, flags: SettingFlags) => {
     const settings = readSettings(flags);
     const { parseConfigText } = await import('../config-files/yaml-reader.ts');
+    // Read and checked before the store opens: a Latin-1 "Müller" was imported as "M\uFFFDller".
+    const bytes = readFileSync(file);
+    if (!isUtf8(bytes)) throw new ValidationError([{ field: 'file', message: (await import('../api/body-depth.ts')).NOT_UTF8 }]);
+    const text = await parseConfigText(bytes.toString('utf8'));
     const callout = await openCallout(settings);
     try {
-      const report = await callout.configFiles.import(await parseConfigText(readFileSync(file, 'utf8')));
+      const report = await callout.configFiles.import(text);
       console.log(JSON.stringify(report, null, 2));
     } finally {
       await callout.close();

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { serialize, type ConfigFileService } from './service.ts';
 import { parseConfigText } from './yaml-reader.ts';
+import { utf8Text } from '../api/body-depth.ts';
 import { StringEnum } from '../api/schemas.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { userOf } from '../api/user.ts';
@@ -45,11 +46,14 @@ export const configFilesRoutes =
   (configFiles: ConfigFileService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['configuration'];
-    // A YAML file is accepted as it is; JSON goes through the usual parser.
+    // A file is read as YAML, JSON too (YAML reads it), on the reader's thread: the same text is then
+    // one file whichever type it is sent as (JSON.parse kept the last of a section given twice, which
+    // YAML refuses), and its bytes must be UTF-8, as every body's (a Latin-1 "Müller" was stored mangled).
+    app.removeContentTypeParser('application/json');
     app.addContentTypeParser(
-      ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-      { parseAs: 'string' },
-      async (_req: unknown, body: string | Buffer) => parseConfigText(body as string),
+      ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain', 'application/json'],
+      { parseAs: 'buffer' },
+      async (_req: unknown, body: string | Buffer) => parseConfigText(utf8Text(body as Buffer)),
     );
     const file = (description: string) => ({
       description,

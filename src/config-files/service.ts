@@ -11,7 +11,14 @@ import type { ConnectorService } from '../connectors/service.ts';
 import type { ActionTypeService } from '../action-types/service.ts';
 import { Problems, ValidationError } from '../errors.ts';
 import { isObject, type Doc } from '../validation/check.ts';
-import { SECRET_AUTH_FIELDS, compileConnector, connectorPatchBase, type AuthSpec, type ConnectorSpec } from '../connectors/connector.ts';
+import {
+  SECRET_AUTH_FIELDS,
+  compileConnector,
+  connectorPatchBase,
+  destinationOf,
+  type AuthSpec,
+  type ConnectorSpec,
+} from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionType, compileActionTypeSpec, type CompiledActionType } from '../action-types/action-type.ts';
 import { uuidv7 } from '../ids.ts';
 import {
@@ -174,9 +181,10 @@ function secretPositions(c: Doc): Array<{ path: readonly string[]; variable: str
  * `keepUnset`, its field is left out so the stored secret is kept. With `env` false nothing is read: a
  * reference is then an unset variable on a connector that exists, and refused on a new one.
  */
-function resolveSecrets(c: Doc, at: string, env: ImportEnvironment, p: Problems, keepUnset: boolean): Doc {
+function resolveSecrets(c: Doc, at: string, env: ImportEnvironment, p: Problems, existing: ConnectorSpec | undefined): Doc {
+  const keepUnset = existing !== undefined;
   const out = structuredClone(c);
-  let keepStoredHeaders = false;
+  const storedHeaders = existing?.auth.type === 'header' ? existing.auth.headers : {};
   for (const { path, variable } of secretPositions(c)) {
     const parent = path.slice(0, -1).reduce<Doc>((o, k) => o[k] as Doc, out);
     const key = path[path.length - 1]!;
@@ -214,14 +222,24 @@ function resolveSecrets(c: Doc, at: string, env: ImportEnvironment, p: Problems,
     }
     const val = env === false ? undefined : env[name];
     if (val !== undefined) parent[key] = val;
-    else if (keepUnset && path.length === 3) keepStoredHeaders = true;
-    else {
+    else if (keepUnset && path.length === 3) {
+      // A header keeps its stored value, beside the file's other headers as the file gives them (a
+      // builder's new header was dropped with the whole set, and the import said "unchanged").
+      // Only where it was entered for, as a connector's kept secrets are (checkAuth).
+      const was = destinationOf(existing.baseUrl, existing.auth)?.join(' ');
+      const now = destinationOf(String(c.baseUrl), isObject(c.auth) ? c.auth : {})?.join(' ');
+      if (was !== now)
+        refuse(`must be given again: it was entered for ${was ?? 'another address'}, and the connector now sends to ${now ?? 'another'}`);
+      else if (Object.hasOwn(storedHeaders, key)) parent[key] = storedHeaders[key];
+      else
+        refuse(
+          `refers to ${name}, which is not read here, and the connector has no stored value for ${key} to keep: give the value itself`,
+        );
+    } else {
       if (!keepUnset) p.add(field, `refers to the environment variable ${name}, which is not set`);
       delete parent[key];
     }
   }
-  // Header values are kept or replaced together: a partial set would drop the stored others.
-  if (keepStoredHeaders) delete (out.auth as Doc).headers;
   return out;
 }
 
@@ -275,7 +293,7 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
     const stored = isObject(c) && typeof c.name === 'string' ? connectorRows.get(c.name) : undefined;
     const existing = stored ? d.registry.putConnector(stored).spec : undefined;
     // An existing connector keeps its stored secret when the variable is not set (or not read) here.
-    const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing !== undefined) : c;
+    const resolved = isObject(c) ? resolveSecrets(c, `connectors[${i}]`, env, q, existing) : c;
     refuseOtherRefs(resolved, `connectors[${i}]`, q);
     // An unset variable explains its field better than "is required" does.
     for (const x of q.list) p.add(x.field, x.message);

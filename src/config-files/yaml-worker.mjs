@@ -16,7 +16,8 @@ function read(text) {
     Map(_, map) {
       const seen = new Set();
       for (const { key } of map.items) {
-        const k = isScalar(key) ? key.value : String(key);
+        // As JSON names it: the keys 1 and "1" are one key once read.
+        const k = String(isScalar(key) ? key.value : key);
         if (!seen.has(k)) {
           seen.add(k);
           continue;
@@ -32,25 +33,37 @@ function read(text) {
 }
 
 /**
- * Whether `value` is nested deeper than `max` levels, walked without recursion: such a value is refused
- * here, as every body is past the API's depth limit, because handing a very deep one (2,000 levels of
- * a 10 KB file) back to the main thread failed in the copy, and the import answered a 500.
+ * What is wrong with `value` as read, if anything, walked without recursion, as every copy of it will
+ * be walked: nested deeper than `max` levels (handing a very deep one, 2,000 levels of a 10 KB file,
+ * back to the main thread failed in the copy, and the import answered a 500), or more values than
+ * `maxValues` once its aliases are expanded. A file holds at most a value per byte of its own; aliases
+ * let 400 KB name one 200,000-item list 99 times, which yaml's alias limit lets through and the
+ * import's checks then walked on the event loop for 9 s.
  */
-function deeperThan(value, max) {
+const isObjectValue = (v) => v !== null && typeof v === 'object';
+
+function problemOf(value, maxDepth, maxValues) {
   const todo = [[value, 1]];
+  let values = 0;
   while (todo.length > 0) {
     const [v, depth] = todo.pop();
+    if (++values > maxValues) return `its aliases expand it to more than ${maxValues} values`;
     if (v === null || typeof v !== 'object') continue;
-    if (depth > max) return true;
+    if (depth > maxDepth) return `it is nested deeper than ${maxDepth} levels`;
+    // Refused anywhere in the file, as the API's JSON parser refuses them in any body: a schedule's
+    // launch data, which no check of the import's reads key by key, kept them.
+    if (!Array.isArray(v) && (Object.hasOwn(v, '__proto__') || (isObjectValue(v.constructor) && Object.hasOwn(v.constructor, 'prototype'))))
+      return 'it has a __proto__ or constructor.prototype key, which could change how it is read';
     for (const x of Array.isArray(v) ? v : Object.values(v)) todo.push([x, depth + 1]);
   }
-  return false;
+  return undefined;
 }
 
 parentPort.on('message', ({ text, maxDepth }) => {
   try {
     const value = read(text);
-    if (deeperThan(value, maxDepth)) return parentPort.postMessage({ error: `it is nested deeper than ${maxDepth} levels` });
+    const problem = problemOf(value, maxDepth, text.length + 10_000);
+    if (problem !== undefined) return parentPort.postMessage({ error: problem });
     parentPort.postMessage({ value });
   } catch (e) {
     parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
