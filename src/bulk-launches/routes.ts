@@ -45,6 +45,11 @@ export const bulkLaunchRoutes =
     app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
       const utf16 = body.length >= 2 && ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff));
       if (!utf16 && !isUtf8(body)) return done(new CalloutError('BAD_REQUEST', `The file ${NOT_UTF8}`));
+      if (utf16 && body.length % 2 === 1)
+        return done(new CalloutError('BAD_REQUEST', `The file is not UTF-16: it has an odd number of bytes`));
+      // csv-parse reads UTF-16 little-endian only: a big-endian file (FE FF) was read as UTF-8, and its
+      // cases made with NULs in every name. Its bytes are swapped in place (the body is this request's own).
+      if (utf16 && body[0] === 0xfe) body.swap16();
       done(null, body);
     });
     // A large JSON body is parsed a row at a time between turns of the event loop; a small one as any body.

@@ -119,9 +119,36 @@ export class BulkLaunchService {
     if (!ins.created) {
       await first.return(undefined);
       if (!request?.matches(ins.row.requestHash)) throw new ConflictError('This Idempotency-Key was used for a different bulk launch');
-      if (ins.row.status === 'failed') throw bodyError(ins.row.error ?? 'could not be read');
+      // The first request still being answered on this node (a double click, a retry sent at once):
+      // the repeat waits for it and answers as it does, not with the report of a launch half read.
+      const answering = this.answering.get(ins.row.id);
+      let row: BulkLaunchRow | undefined = ins.row;
+      if (answering) {
+        await answering.catch(() => undefined);
+        row = await this.store.getBulkLaunch(ins.row.id);
+      }
+      if (row?.status === 'failed') throw bodyError(row.error ?? 'could not be read');
       return { report: await this.report(ins.row.id), created: false };
     }
+    const answered = this.answer(bulk, head, first, columns);
+    this.answering.set(bulk.id, answered);
+    try {
+      return { report: await answered, created: true };
+    } finally {
+      this.answering.delete(bulk.id);
+    }
+  }
+
+  /** Creates on this node being answered, by id: a repeat of one waits for its answer. */
+  private readonly answering = new Map<string, Promise<BulkReportView>>();
+
+  /** Stores a new launch's rows, starts it, and gives the report its first request answers with. */
+  private async answer(
+    bulk: BulkLaunchRow,
+    head: IteratorResult<BulkRow>,
+    first: AsyncGenerator<BulkRow>,
+    columns: Parameters<BulkLaunchService['storeRows']>[3],
+  ): Promise<BulkReportView> {
     let rows: number;
     try {
       rows = await this.storeRows(bulk.id, head, first, columns);
@@ -134,7 +161,7 @@ export class BulkLaunchService {
     if (!(await this.store.finishBulkParse(bulk.id, running))) throw new ConflictError('The bulk launch was taken over by another node');
     const run = this.startRun({ ...bulk, status: 'running' });
     if (rows <= ANSWER_WHEN_DONE_ROWS) await this.within(run, ANSWER_WAIT_MS);
-    return { report: await this.report(bulk.id), created: true };
+    return this.report(bulk.id);
   }
 
   /** The report as stored (any node may be running it), rows paged from `afterRow`. */
