@@ -40,8 +40,15 @@ function checkName(name: string): string {
   if (isBlank(trimmed)) throw new ValidationError([{ field: 'name', message: BLANK_MESSAGE }]);
   if (CONTROL.test(trimmed))
     throw new ValidationError([{ field: 'name', message: 'must be one line, without control characters or marks that reorder text' }]);
-  return trimmed;
+  // One spelling of each letter (NFD "e\u0301cole" is "école"): names that look alike are alike.
+  return trimmed.normalize('NFC');
 }
+
+/**
+ * What makes two names one (one owner's, or the shared views'): case aside, and characters nobody sees
+ * aside ("Urgent\u200b" is "Urgent"), so no two views show the same name.
+ */
+const nameKeyOf = (name: string): string => name.replace(/\p{Default_Ignorable_Code_Point}/gu, '').toLowerCase();
 
 function viewOf(r: SavedViewRow, count?: ViewCount): SavedView {
   return {
@@ -74,7 +81,7 @@ export class SavedViewService {
       owner: viewer.user,
       screen: body.screen,
       name,
-      nameKey: name.toLowerCase(),
+      nameKey: nameKeyOf(name),
       query,
       shared: body.shared ?? false,
       revision: 1,
@@ -124,7 +131,7 @@ export class SavedViewService {
       const query = patch.query === undefined ? stored.query : (await this.checkQuery(stored.screen, patch.query)).query;
       const row: SavedViewRow = {
         ...stored,
-        ...(name !== undefined ? { name, nameKey: name.toLowerCase() } : {}),
+        ...(name !== undefined ? { name, nameKey: nameKeyOf(name) } : {}),
         query,
         shared: patch.shared ?? stored.shared,
         revision: stored.revision + 1,
