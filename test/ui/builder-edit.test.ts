@@ -64,7 +64,7 @@ describe('a builder editing connectors, action types and processes', () => {
     await page.close();
   });
 
-  it('offers the queues in the queue box and says when a name is no queue (another spelling, or none yet), still saving it as typed', async () => {
+  it('offers the queues in the queue box and says when a name is no queue (another spelling, or none yet), still saving it as typed; a process says it of its steps', async () => {
     const page = await signedIn(b, h, key, '/ui/action-types/new');
     const box = page.getByLabel('Queue for To Do');
     await box.waitFor();
@@ -85,6 +85,24 @@ describe('a builder editing connectors, action types and processes', () => {
     await page.getByRole('button', { name: 'Create action type' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved to-the-desk.' }).waitFor();
     expect((await h.api('GET', '/v1/action-types/to-the-desk')).body.allocation.queue).toBe('service-desk');
+    // A process's manual steps, the same way: each name that is no queue is said below the steps.
+    await page.goto(`${h.url}/ui/processes/new`);
+    const steps = [
+      { name: 'a', kind: 'manual', title: 'A', queue: 'hr' },
+      { name: 'b', kind: 'manual', title: 'B', queue: 'HR' },
+      { name: 'c', kind: 'manual', title: 'C', queue: 'nosuch-queue' },
+    ];
+    await page.getByLabel('Steps (JSON)').fill(JSON.stringify(steps));
+    const notes = page.getByTestId('steps-queues');
+    await expect
+      .poll(() => notes.locator('li').allTextContents())
+      .toEqual([
+        'No queue is named “HR”: queue names are exact. Did you mean “hr”?',
+        "No queue is named “nosuch-queue” yet: its tasks reach no one's list until a queue with this name is created.",
+      ]);
+    expect(await page.getByLabel('Steps (JSON)').getAttribute('aria-describedby')).toBe('p-steps-hint p-steps-check p-steps-queues');
+    await page.getByLabel('Steps (JSON)').fill(JSON.stringify([steps[0]]));
+    await expect.poll(() => notes.count()).toBe(0);
     await page.close();
   });
 

@@ -180,17 +180,3 @@ export function bodyOf(f: Form, t?: ActionType): Record<string, unknown> {
     response,
   };
 }
-
-/**
- * What to tell a builder about the queue typed for To Do: nothing for a queue, an empty box, or while
- * the queues are being read. Any other name is saved as typed (the API takes it: a queue created later
- * lists the tasks that carry its name), but said to be no queue yet; one differing only in case names
- * the queue meant, since queue names are exact and its tasks would reach no one's list.
- */
-export function queueHint(typed: string, queues: ReadonlyArray<{ name: string }> | undefined): string | undefined {
-  const name = typed.trim();
-  if (name === '' || queues === undefined || queues.some((q) => q.name === name)) return undefined;
-  const like = queues.find((q) => q.name.toLowerCase() === name.toLowerCase());
-  if (like) return `No queue is named “${name}”: queue names are exact. Did you mean “${like.name}”?`;
-  return `No queue is named “${name}” yet: its To Do actions reach no one's list until a queue with this name is created.`;
-}

@@ -7,7 +7,8 @@ import { api, patchAt, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
-import { TYPES, bodyOf, formOf, queueHint, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
+import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Preview } from './action-type-form.ts';
+import { queueHint } from '../queue-hint.ts';
 import { TestPanel } from './action-type-test.tsx';
 import { CurlImport } from './action-type-curl.tsx';
 

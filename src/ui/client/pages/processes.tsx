@@ -7,6 +7,7 @@ import { api, ApiError, patchAt } from '../api.ts';
 import { ErrorBox, Field, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import { navigate } from '../router.ts';
+import { queueHint } from '../queue-hint.ts';
 
 interface Process {
   id: string;
@@ -68,6 +69,19 @@ function parseSteps(text: string): { steps?: unknown; error?: string } {
   }
 }
 
+/** The queues the manual steps name, as typed (none while the steps are not JSON). */
+function stepQueues(steps: unknown): string[] {
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((x: unknown) =>
+    x !== null &&
+    typeof x === 'object' &&
+    (x as { kind?: unknown }).kind === 'manual' &&
+    typeof (x as { queue?: unknown }).queue === 'string'
+      ? [(x as { queue: string }).queue]
+      : [],
+  );
+}
+
 export function ProcessPage({ name }: { name: string }) {
   const isNew = name === 'new';
   const existing = useData(
@@ -90,6 +104,9 @@ export function ProcessPage({ name }: { name: string }) {
   const [saved, setSaved] = useState('');
   const [saving, whileSaving] = useOneAtATime();
   const parsed = parseSteps(steps);
+  // A manual step's queue that no queue has is said below the steps (the API takes it as typed).
+  const queues = useData(() => api<{ items: Array<{ name: string }> }>('GET', '/v1/queues'), []);
+  const queueNotes = [...new Set(stepQueues(parsed.steps))].flatMap((q) => queueHint(q, queues.data?.items) ?? []);
   const problems = error instanceof ApiError ? error.errors : [];
   // A problem with the name or description is shown by its field; the rest are the steps'.
   const about = (field: 'name' | 'description') => problemAt(error, `p-${field}`, { about: (x) => x === field, announce: true });
@@ -142,7 +159,7 @@ export function ProcessPage({ name }: { name: string }) {
               rows={14}
               spellcheck={false}
               class="code"
-              aria-describedby="p-steps-hint p-steps-check"
+              aria-describedby={`p-steps-hint p-steps-check${queueNotes.length ? ' p-steps-queues' : ''}`}
               aria-invalid={parsed.error || fieldErrors.length ? 'true' : undefined}
               value={steps}
               onInput={(e) => setSteps(e.currentTarget.value)}
@@ -151,6 +168,13 @@ export function ProcessPage({ name }: { name: string }) {
           <p id="p-steps-check" class={parsed.error ? 'field-error' : 'hint'} data-testid="steps-check">
             {parsed.error ? `Not JSON yet: ${parsed.error}` : `${(parsed.steps as unknown[]).length} steps`}
           </p>
+          {queueNotes.length > 0 && (
+            <ul id="p-steps-queues" class="hint" data-testid="steps-queues">
+              {queueNotes.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+          )}
           {fieldErrors.length > 0 && (
             <div role="alert">
               <ul class="field-errors" data-testid="field-errors" aria-label="Problems with the process">
