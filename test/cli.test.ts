@@ -5,7 +5,7 @@ import { afterAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
@@ -111,6 +111,15 @@ it('export writes YAML without secrets, and import creates the same configuratio
     body: { format: 'json', template: '{"text": "{{ Text }}"}' },
   });
   await c.close();
+  // A folder with no store in it (mistyped) is said so, and is not made a new, empty store exported as a backup.
+  const typo = join(tempDir(), 'calout-data');
+  const none = cli(['export'], { CALLOUT_DATA_DIR: typo });
+  expect([none.status, none.stdout, none.stderr.trim()]).toEqual([
+    1,
+    '',
+    `callout: there is no store in ${typo} (no callout.db): give the store's folder with --data-dir or CALLOUT_DATA_DIR, or DATABASE_URL for PostgreSQL; nothing was created`,
+  ]);
+  expect(existsSync(typo)).toBe(false);
   const out = cli(['export'], { CALLOUT_DATA_DIR: from });
   expect(out.status).toBe(0);
   expect(out.stdout).toContain('name: crm');

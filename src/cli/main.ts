@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { Callout } from '../callout.ts';
 import type { Settings } from '../settings.ts';
 
@@ -96,6 +97,13 @@ withStore(
   .option('--format <format>', 'yaml or json', 'yaml')
   .action(async (flags: SettingFlags & { format: string }) => {
     const settings = readSettings(flags);
+    // A mistyped folder would be made a new, empty store, and its empty configuration printed as if
+    // it were the backup asked for (exit 0).
+    const file = join(settings.dataDir, 'callout.db');
+    if (!settings.databaseUrl && !existsSync(file))
+      throw new SetupError(
+        `there is no store in ${resolve(settings.dataDir)} (no callout.db): give the store's folder with --data-dir or CALLOUT_DATA_DIR, or DATABASE_URL for PostgreSQL; nothing was created`,
+      );
     const { serialize } = await import('../config-files/service.ts');
     const callout = await openCallout(settings);
     try {
