@@ -51,6 +51,18 @@ interface TimelineItem {
   data?: Record<string, unknown>;
 }
 
+/**
+ * How many times the action was retried, against its automatic retries: a person's retry counts as one
+ * too, so past the policy's number it reads as times ("retried 4 of 3" read as a miscount); and a request
+ * the external system refused is never retried by itself, which "0 of 3" left to be guessed.
+ */
+function retriedText(a: ActionView): string {
+  const { count, max } = a.retry;
+  const times =
+    count <= max ? `retried ${count} of ${max}` : `retried ${count} ${count === 1 ? 'time' : 'times'} (automatic retries allow ${max})`;
+  return a.state === 'todo' && a.reason === 'request_rejected' ? `${times} · a refused request is not retried automatically` : times;
+}
+
 function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (verb: string) => void }) {
   if (!a.retry.lastError) return null;
   const open = a.state === 'waiting';
@@ -60,9 +72,7 @@ function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (
         <strong>Last error</strong> <Time iso={a.retry.lastErrorAt} />: <span data-testid="last-error">{a.retry.lastError}</span>
       </p>
       <p>
-        <span data-testid="retried">
-          retried {a.retry.count} of {a.retry.max}
-        </span>
+        <span data-testid="retried">{retriedText(a)}</span>
         {a.retry.nextRetryAt && (
           <>
             {' · next retry '}
