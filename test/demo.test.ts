@@ -53,6 +53,7 @@ async function until<T>(what: string, demo: Demo, f: () => Promise<T | undefined
 }
 
 async function runDemo(): Promise<void> {
+  const started = Date.now();
   const port = await freePort();
   const demo = startDemo(port);
   const base = `http://127.0.0.1:${port}`;
@@ -127,6 +128,18 @@ async function runDemo(): Promise<void> {
   expect(['alice', 'bob']).toContain(refusedCharge.assignee);
   for (const a of (await get('/v1/actions?limit=100')).items as Array<{ queue: string | null }>)
     if (a.queue !== null) expect(queues, a.queue).toContain(a.queue);
+
+  // An earlier run on this folder leaves nothing behind that still works: its receiver's subscription
+  // (a port now gone, retried for days) is replaced, and its keys are revoked.
+  const receiver = /A webhook receiver \((http[^)]+)\)/.exec(intro)![1]!;
+  const subs = (await get('/v1/webhooks')).items.filter((w: { description?: string }) => w.description === 'The demo webhook receiver');
+  expect(subs.map((w: { url: string }) => w.url)).toEqual([receiver]);
+  const live = (await get('/v1/api-keys')).items.filter(
+    (k: { name: string; revokedAt: string | null }) => /^demo-/.test(k.name) && k.revokedAt === null,
+  );
+  expect(live.length).toBeGreaterThan(0);
+  for (const k of live as Array<{ name: string; createdAt: string }>)
+    expect(Date.parse(k.createdAt), k.name).toBeGreaterThanOrEqual(started);
 
   const exited = new Promise<number | null>((resolve) => demo.proc.once('exit', (code) => resolve(code)));
   demo.proc.kill('SIGTERM');

@@ -27,6 +27,9 @@ const body = (req: IncomingMessage): Promise<string> =>
     req.on('error', reject);
   });
 
+/** The description the demo's subscription carries: how the next run finds it. */
+const RECEIVER = 'The demo webhook receiver';
+
 /** Starts the receiver and subscribes it to every event; `say` prints a line. */
 export async function demoWebhookReceiver(callout: Callout, say: (line: string) => void): Promise<DemoReceiver> {
   // Set once subscribed (the subscription needs the receiver's address first).
@@ -68,7 +71,10 @@ export async function demoWebhookReceiver(callout: Callout, say: (line: string) 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/callout-events`;
-  const sub = await callout.webhooks.create({ url, events: ['*'], description: 'The demo webhook receiver' });
+  // An earlier run's receiver listened on a port that is gone: its subscription would get every event
+  // and retry each for days. This run's replaces it.
+  for (const w of await callout.webhooks.list()) if (w.description === RECEIVER) await callout.webhooks.remove(w.id);
+  const sub = await callout.webhooks.create({ url, events: ['*'], description: RECEIVER });
   signer.webhook = new Webhook(sub.secret);
   return {
     url,

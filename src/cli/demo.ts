@@ -150,6 +150,13 @@ async function seed(callout: Callout, mockUrl: string): Promise<void> {
   }
 }
 
+/** The keys the demo makes on each run (`demo-<ms>`, `demo-<person>-<ms>`), each named as made. */
+const DEMO_KEY = /^demo-(?:[a-z]+-)?\d{13}$/;
+
+async function revokeDemoKeys(callout: Callout): Promise<void> {
+  for (const k of await callout.apiKeys.list()) if (k.revokedAt === null && DEMO_KEY.test(k.name)) await callout.apiKeys.revoke(k.id);
+}
+
 export async function demo(s: Settings, opts: { launch: boolean }): Promise<void> {
   const mock = await startMockServer({ callbackDelayMs: 5000 });
   const running = await startServer(s, { quiet: true, logLevel: process.env.CALLOUT_LOG_LEVEL ?? 'warn' });
@@ -162,7 +169,9 @@ export async function demo(s: Settings, opts: { launch: boolean }): Promise<void
   const early: string[] = [];
   let introShown = false;
   const receiver = await demoWebhookReceiver(callout, (line) => (introShown ? say(line) : void early.push(line)));
-  // The admin key is shown on the first start only; later runs get a fresh demo key.
+  // The admin key is shown on the first start only; later runs get a fresh demo key, and the keys an
+  // earlier run made (its admin key and its people's) are revoked: each run left three more behind.
+  await revokeDemoKeys(callout);
   const key =
     s.adminKey ?? running.generatedAdminKey ?? (await callout.apiKeys.create({ name: `demo-${Date.now()}`, roles: ['admin'] })).key;
   const kase = (await callout.cases.createCase({ data: { employee: 'Jane Doe' }, owner: DEMO_PEOPLE[0] })).case;
