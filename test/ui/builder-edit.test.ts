@@ -35,6 +35,25 @@ describe('a builder editing connectors, action types and processes', () => {
     await page.close();
   });
 
+  it('sets a connector’s inbound secret: generated in the box, shown until saved, then write-only and said to be set', async () => {
+    const page = await signedIn(b, h, key, '/ui/connectors/new');
+    await page.getByLabel('Name', { exact: true }).fill('signed-in');
+    await page.getByLabel('Base URL').fill(h.mock.url);
+    await page.getByRole('button', { name: 'Generate a secret' }).click();
+    const box = page.getByLabel('Inbound secret (secret)');
+    const secret = await box.inputValue();
+    expect([secret, await box.getAttribute('type')]).toEqual([expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/), 'text']);
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved signed-in.' }).waitFor();
+    const stored = (await h.api('GET', '/v1/connectors/signed-in')).body;
+    expect(stored.secretsSet).toContain('inboundSecret');
+    expect(JSON.stringify(stored)).not.toContain(secret.slice(6));
+    expect((await h.callout.registry.connector(stored.id)).spec.inboundSecret).toBe(secret);
+    await expect.poll(() => page.locator('#c-inbound-hint').textContent()).toMatch(/^Set\. Write-only: leave empty to keep it\./);
+    expect([await box.inputValue(), await box.getAttribute('type')]).toEqual(['', 'password']);
+    await page.close();
+  });
+
   it('clears an action type’s description, queue, completion timeout and output mapping', async () => {
     const t = await h.api('POST', '/v1/action-types', {
       name: 'clear-me',

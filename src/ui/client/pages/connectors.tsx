@@ -90,6 +90,14 @@ interface Form {
   rateLimits: Array<{ limit: string; per: string }>;
   maxConcurrency: string;
   timeout: string;
+  /** Typed or generated; empty keeps the stored one. */
+  inboundSecret: string;
+}
+
+/** A new inbound secret as the API takes one: whsec_ and the base64 of 32 random bytes. */
+function newInboundSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
 const lines = (m: Record<string, string>): string =>
@@ -122,6 +130,7 @@ function formOf(c: Connector | undefined): Form {
     rateLimits: (c?.rateLimits ?? []).map((r) => ({ limit: String(r.limit), per: durationText(r.per) })),
     maxConcurrency: c?.maxConcurrency ? String(c.maxConcurrency) : '',
     timeout: c ? durationText(c.timeout) : '30s',
+    inboundSecret: '',
   };
 }
 
@@ -143,6 +152,7 @@ function bodyOf(f: Form, existing: Connector | undefined): Record<string, unknow
     rateLimits: f.rateLimits.filter((r) => r.limit).map((r) => ({ limit: Number(r.limit), per: r.per })),
     maxConcurrency: f.maxConcurrency ? Number(f.maxConcurrency) : cleared,
     timeout: f.timeout,
+    ...(f.inboundSecret ? { inboundSecret: f.inboundSecret } : {}),
   };
 }
 
@@ -158,8 +168,17 @@ export function ConnectorPage({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
   const [test, setTest] = useState<unknown>(null);
+  const [inboundShown, setInboundShown] = useState(false);
   const set = (patch: Partial<Form>): void => setF({ ...f, ...patch });
   const spec = AUTH[f.authType] ?? AUTH.none!;
+  const inboundProps = {
+    id: 'c-inbound',
+    autoComplete: 'off',
+    spellcheck: false,
+    'aria-describedby': 'c-inbound-hint',
+    value: f.inboundSecret,
+    onInput: (e: Event) => set({ inboundSecret: (e.currentTarget as HTMLInputElement).value }),
+  };
 
   const [saving, whileSaving] = useOneAtATime();
   const save = (e: Event): Promise<void> => {
@@ -171,6 +190,8 @@ export function ConnectorPage({ id }: { id: string }) {
           : await patchAt<Connector>(`/v1/connectors/${c!.id}`, bodyOf(f, c), c!.revision);
         setError(null);
         setSaved(`Saved ${r.name}.`);
+        // Saved: write-only from now on, like every secret.
+        setInboundShown(false);
         if (isNew) navigate(`/ui/connectors/${r.id}`, true);
         else loaded.setData(r);
       } catch (err) {
@@ -259,6 +280,23 @@ export function ConnectorPage({ id }: { id: string }) {
               </Field>
             );
           })}
+          <Field
+            label="Inbound secret (secret)"
+            id="c-inbound"
+            hint={`${c?.secretsSet.includes('inboundSecret') ? 'Set. Write-only: leave empty to keep it. ' : 'Write-only: never shown again once saved. '}It checks the signature of callbacks the external system sends by its reference (whsec_…); give it the same secret.`}
+          >
+            {inboundShown ? <input type="text" {...inboundProps} /> : <input type="password" {...inboundProps} />}
+            <button
+              type="button"
+              onClick={() => {
+                // Shown until saved, so it can be copied to the external system.
+                setInboundShown(true);
+                set({ inboundSecret: newInboundSecret() });
+              }}
+            >
+              Generate a secret
+            </button>
+          </Field>
           <Field label="Default headers (one per line, Name: value)" id="c-headers">
             <textarea id="c-headers" rows={2} value={f.headers} onInput={(e) => set({ headers: e.currentTarget.value })} />
           </Field>
