@@ -3,7 +3,7 @@
 // of one (or take it back to Standard Webhooks' schedule), and each subscription's deliveries with every attempt.
 
 import { useState } from 'preact/hooks';
-import { api, patchIf } from '../api.ts';
+import { ApiError, api, patchIf } from '../api.ts';
 import { ErrorBox, Field, RetryFields, Time, Timed, announce, useData } from '../components.tsx';
 import { useFormRequest, useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
@@ -208,6 +208,63 @@ function RetriesEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSav
   );
 }
 
+/**
+ * Where a listed subscription sends and what: its URL, events and description, changed in place with
+ * the tag the list gave (If-Match), as its retries are. A wrong URL or event list could only be fixed
+ * through the API before.
+ */
+function SettingsEditor({ webhook, onSaved, onCancel }: { webhook: Webhook; onSaved: (w: Webhook) => void; onCancel: () => void }) {
+  const [form, setForm] = useState({ url: webhook.url, events: webhook.events.join(', '), description: webhook.description ?? '' });
+  const { error, busy: saving, run } = useFormRequest();
+  const save = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const body = {
+      url: form.url.trim(),
+      events: splitEvents(form.events),
+      // An emptied box clears it (a PATCH keeps what it leaves out).
+      description: form.description.trim() || null,
+    };
+    const saved = await run(() => patchIf<Webhook>(`/v1/webhooks/${webhook.id}`, body, webhook.etag));
+    if (saved) onSaved(saved.value);
+  };
+  return (
+    <section aria-labelledby="settings-h">
+      <h2 id="settings-h">Change {webhook.url}</h2>
+      <form onSubmit={(e) => void save(e)} class="form" aria-labelledby="settings-h" data-testid="webhook-settings-editor">
+        <Field label="Endpoint URL" id="we-url">
+          <input id="we-url" type="url" required value={form.url} onInput={(e) => setForm({ ...form, url: e.currentTarget.value })} />
+        </Field>
+        <Field label="Events" id="we-events" hint={EVENTS_HINT}>
+          <input
+            id="we-events"
+            required
+            aria-describedby="we-events-hint"
+            value={form.events}
+            onInput={(e) => setForm({ ...form, events: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Description" id="we-description">
+          <input id="we-description" value={form.description} onInput={(e) => setForm({ ...form, description: e.currentTarget.value })} />
+        </Field>
+        <ErrorBox error={error} />
+        <button type="submit" disabled={saving}>
+          Save
+        </button>{' '}
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </form>
+    </section>
+  );
+}
+
+const EVENTS_HINT = 'Comma-separated: * for all, a group such as action.* or case.*, or a type such as action.escalated.';
+const splitEvents = (text: string): string[] =>
+  text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
 export function WebhooksPage({ query }: { query: URLSearchParams }) {
   const list = useData(() => api<{ items: Webhook[] }>('GET', '/v1/webhooks'), []);
   const [url, setUrl] = useState('');
@@ -227,6 +284,7 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
   const shownBefore = query.get('before') ?? undefined;
   const shown = shownId === undefined ? undefined : list.data?.items.find((w) => w.id === shownId);
   const [editing, setEditing] = useState<Webhook | null>(null);
+  const [changing, setChanging] = useState<Webhook | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const act = async (f: () => Promise<void>): Promise<void> => {
@@ -236,6 +294,8 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
       list.reload();
     } catch (err) {
       setError(err);
+      // Changed by someone else since listed: read again, so the next press is made on what they saved.
+      if (err instanceof ApiError && err.status === 412) list.reload();
     }
   };
   const [creating, once] = useOneAtATime();
@@ -245,10 +305,7 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
       act(async () => {
         const r = await api<Webhook & { secret: string }>('POST', '/v1/webhooks', {
           url: url.trim(),
-          events: events
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
+          events: splitEvents(events),
           ...(description.trim() ? { description: description.trim() } : {}),
           ...(retry.own ? { retry: retryBody(retry) } : {}),
         });
@@ -270,6 +327,19 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
         setSecret({ label: `New signing secret for ${w.url}`, secret: r.secret });
       }),
     );
+  // With the tag the list gave: a subscription someone changed since is not deleted over their change (412).
+  const remove = (w: Webhook): Promise<unknown> =>
+    rowOnce(() =>
+      act(async () => {
+        if (!window.confirm(`Delete the subscription of ${w.url}? It is sent no more events, and its deliveries not yet made are dropped.`))
+          return;
+        await api('DELETE', `/v1/webhooks/${w.id}`, undefined, undefined, { 'if-match': w.etag });
+        setEditing((e) => (e && e.id === w.id ? null : e));
+        setChanging((e) => (e && e.id === w.id ? null : e));
+        setSaved(`Deleted the subscription of ${w.url}.`);
+        announce(`Deleted the subscription of ${w.url}`);
+      }),
+    );
   const toggle = (w: Webhook): Promise<unknown> =>
     rowOnce(() =>
       act(async () => {
@@ -279,6 +349,7 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
         const cur = list.data;
         if (cur) list.setData({ ...cur, items: cur.items.map((x) => (x.id === done.id ? done : x)) });
         setEditing((e) => (e && e.id === done.id ? { ...e, etag: done.etag } : e));
+        setChanging((e) => (e && e.id === done.id ? { ...e, etag: done.etag } : e));
       }),
     );
   return (
@@ -289,11 +360,7 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
           <Field label="Endpoint URL" id="w-url">
             <input id="w-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
           </Field>
-          <Field
-            label="Events"
-            id="w-events"
-            hint="Comma-separated: * for all, a group such as action.* or case.*, or a type such as action.escalated."
-          >
+          <Field label="Events" id="w-events" hint={EVENTS_HINT}>
             <input
               id="w-events"
               required
@@ -385,6 +452,19 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                     aria-label={`Change the retry policy of ${w.url}`}
                   >
                     Retry policy
+                  </button>{' '}
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setSaved(null);
+                      setChanging(w);
+                    }}
+                    aria-label={`Change ${w.url}`}
+                  >
+                    Change
+                  </button>{' '}
+                  <button type="button" disabled={rowBusy} onClick={() => void remove(w)} aria-label={`Delete ${w.url}`}>
+                    Delete
                   </button>
                 </td>
               </tr>
@@ -405,6 +485,18 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
           onSaved={(w) => {
             setEditing(null);
             setSaved(`Saved the retries of ${w.url}: ${retriesText(w)}.`);
+            list.reload();
+          }}
+        />
+      )}
+      {changing && (
+        <SettingsEditor
+          key={changing.id}
+          webhook={changing}
+          onCancel={() => setChanging(null)}
+          onSaved={(w) => {
+            setChanging(null);
+            setSaved(`Saved ${w.url}.`);
             list.reload();
           }}
         />
