@@ -156,6 +156,29 @@ function bodyOf(f: Form, existing: Connector | undefined): Record<string, unknow
   };
 }
 
+interface ConnectionTest {
+  reachable: { ok: boolean; detail: string; status?: number; durationMs: number };
+  authentication: { ok: boolean | null; detail: string };
+}
+
+/** A connection test as two lines a person reads: reached or not, authenticated or not, and why. */
+function ConnectionResult({ result }: { result: ConnectionTest }) {
+  const { reachable: r, authentication: a } = result;
+  const mark = (ok: boolean | null): string => (ok === null ? 'Not checked' : ok ? 'Yes' : 'No');
+  return (
+    <dl class="facts" data-testid="test-connection">
+      <dt>Reachable</dt>
+      <dd data-testid="test-reachable" class={r.ok ? undefined : 'field-error'}>
+        {mark(r.ok)}: {r.detail}, in {Math.round(r.durationMs)} ms
+      </dd>
+      <dt>Authentication</dt>
+      <dd data-testid="test-authentication" class={a.ok === false ? 'field-error' : undefined}>
+        {mark(a.ok)}: {a.detail}
+      </dd>
+    </dl>
+  );
+}
+
 export function ConnectorPage({ id }: { id: string }) {
   const isNew = id === 'new';
   const loaded = useData(
@@ -354,7 +377,7 @@ export function ConnectorPage({ id }: { id: string }) {
       {test !== null && (
         <section aria-label="Test connection result">
           <h2>Test connection</h2>
-          <pre data-testid="test-connection">{JSON.stringify(test, null, 2)}</pre>
+          <ConnectionResult result={test as ConnectionTest} />
         </section>
       )}
     </main>
