@@ -38,8 +38,8 @@ describe('planning the effects of applied writes', () => {
       written('a2', 'case-1', 11, [{ type: 'escalated' }]),
     ]);
     expect(plan.notices).toEqual([
-      { actionId: 'a1', caseId: 'case-1', message: 'Action a1 closed Not Done Successfully: HTTP 503', at: 10 },
-      { actionId: 'a2', caseId: 'case-1', message: 'Action a2 closed Not Done Successfully:', at: 11 },
+      { actionId: 'a1', caseId: 'case-1', message: 'An action closed Not Done Successfully: HTTP 503', at: 10 },
+      { actionId: 'a2', caseId: 'case-1', message: 'An action closed Not Done Successfully', at: 11 },
     ]);
   });
 

@@ -204,7 +204,8 @@ export function planEffects(applied: readonly ActionWrite[]): EffectPlan {
           notices.push({
             actionId: a.id,
             caseId,
-            message: `Action ${a.id} closed Not Done Successfully: ${a.lastError ?? ''}`.trim(),
+            // The notice carries the action's id beside its message, which people read: the id was in its words.
+            message: `An action closed Not Done Successfully${a.lastError ? `: ${a.lastError}` : ''}`,
             at: a.updatedAt,
           });
           break;

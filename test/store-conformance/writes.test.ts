@@ -306,7 +306,7 @@ eachStore((ctx) => {
         {
           user: 'olga',
           kind: 'action.escalated',
-          message: `Action ${i2.action.id} closed Not Done Successfully:`,
+          message: 'An action closed Not Done Successfully',
           actionId: i2.action.id,
           caseId: 'case-1',
           at: T0 + 2,
@@ -314,7 +314,7 @@ eachStore((ctx) => {
         {
           user: 'olga',
           kind: 'action.escalated',
-          message: `Action ${i1.action.id} closed Not Done Successfully: HTTP 503`,
+          message: 'An action closed Not Done Successfully: HTTP 503',
           actionId: i1.action.id,
           caseId: 'case-1',
           at: T0 + 1,

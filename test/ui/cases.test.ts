@@ -139,6 +139,11 @@ describe('cases and the builder of processes, queues and users', () => {
     const asOlga = { authorization: `Bearer ${operatorKey}` };
     await expect.poll(async () => (await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items.length).toBe(1);
     await page.goto(`${h.url}/ui/notifications`);
+    // In words: what happened and why, the action and case linked (the kind's code and the action's id were shown).
+    const notice = page.locator('.timeline li').first();
+    await expect.poll(() => notice.locator('strong').textContent()).toBe('Escalated');
+    expect(await notice.textContent()).toContain('An action closed Not Done Successfully: HTTP 503');
+    expect(await notice.textContent()).not.toContain(escalating);
     await page.getByRole('button', { name: 'Mark read' }).click();
     await page.locator('.timeline li .muted', { hasText: 'read' }).waitFor();
     expect((await h.api('GET', '/v1/notifications?unread=true', undefined, asOlga)).body.items).toHaveLength(0);

@@ -32,6 +32,14 @@ const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>>
   ],
 };
 
+/** What each kind of notification is called on the page (the API's kinds are codes: action.escalated). */
+const NOTICE_KINDS: Record<string, string> = {
+  'action.escalated': 'Escalated',
+  'task.taken': 'Taken',
+  'task.assigned': 'Assigned',
+  'task.overdue': 'Overdue',
+};
+
 export function CasesPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
   // Another search in the address (a saved view opened, Back): the fields show it in that same render.
@@ -234,7 +242,7 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
       <ul class="timeline">
         {items.map((n) => (
           <li key={n.id} class={`kind-${n.kind}${n.readAt ? ' read' : ''}`} data-id={n.id}>
-            <Time iso={n.at} /> <strong>{n.kind.replace(/_/g, ' ')}</strong> <Timed text={n.message} />{' '}
+            <Time iso={n.at} /> <strong>{NOTICE_KINDS[n.kind] ?? n.kind.replace(/_/g, ' ')}</strong> <Timed text={n.message} />{' '}
             {n.actionId && <a href={`/ui/actions/${n.actionId}`}>the action</a>}
             {n.caseId && (
               <>
