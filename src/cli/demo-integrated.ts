@@ -70,7 +70,8 @@ export async function demoIntegratedQueue(callout: Callout, mockUrl: string, cas
     id: uuidv7(now),
     actionTypeId: null,
     caseId,
-    input: {},
+    // A task's title, as a manual step's and one added by hand carry it (without one, lists said "Manual task").
+    input: { title: 'Laptop screen flickers' },
     reason: 'manual',
     queue: null,
     assignee: null,

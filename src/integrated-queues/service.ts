@@ -466,9 +466,14 @@ export class IntegrationService {
     };
   }
 
-  /** A manual task's title is its first timeline entry (src/lifecycle/manual.ts); an action's, its type's name. */
+  /**
+   * What the provider is told the task is called: a `Title` input; a manual task's title (`title`, as
+   * steps and tasks added by hand carry it, which is what people see it called), else its first timeline
+   * entry (src/lifecycle/manual.ts); an action's, its type's name.
+   */
   private async titleOf(a: ActionRecord): Promise<string> {
     if (typeof a.input.Title === 'string') return a.input.Title;
+    if (a.actionTypeId === null && typeof a.input.title === 'string' && a.input.title.trim() !== '') return a.input.title;
     if (a.actionTypeId !== null) return (await this.d.registry.actionType(a.actionTypeId)).compiled.spec.name;
     const first = (await this.d.store.listTimeline(a.id, { limit: 1 }))[0]?.message;
     return first?.replace(/^Created To Do \(Manual\): /, '') ?? `Task ${a.id}`;

@@ -22,5 +22,7 @@ it('hands a task to the provider, which acknowledges, updates and hands it back'
     expect(items.map((e) => e.requestType)).toEqual(['Submit Request', 'Acknowledgement', 'Update', 'Reassigned']);
     // The case's data as it is then (the first run's Submit Request merged its ticket into it).
     expect(items[0]!.payload).toMatchObject({ TaskId: id, Title: 'Laptop screen flickers', CaseData: { employee: 'Jane Doe' } });
+    // The title lists show is the one the provider was told (the lists said "Manual task").
+    expect((await h.api('GET', `/v1/actions/${id}`)).body.input).toEqual({ title: 'Laptop screen flickers' });
   }
 });
