@@ -93,6 +93,9 @@ describe('the operator screens', () => {
     const timeline = await h.api('GET', `/v1/actions/${id}/timeline`);
     expect(JSON.stringify(timeline.body.items)).toContain('Ordered by phone instead');
     expect(timeline.body.items.find((t: { kind: string }) => t.kind === 'completed').actor).toBe('user:olga');
+    // The card names people as people: "olga", not the API's "user:olga"; Callout's own entries as Callout.
+    await expect.poll(() => page.locator('.timeline li.kind-completed .actor').textContent()).toBe('olga');
+    expect(await page.locator('.timeline li .actor', { hasText: /^Callout$/ }).count()).toBeGreaterThan(0);
   });
 
   it('a task another person is working on offers Take over, not Complete; taken over, it completes in her name', async () => {

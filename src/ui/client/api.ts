@@ -210,6 +210,13 @@ export interface ActionView {
   solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
 }
 
+/**
+ * Who did something, as a timeline names them in words: a person by name (the API's `user:alice`),
+ * Callout itself for `system`, the external system for `integration`.
+ */
+export const actorText = (actor: string): string =>
+  actor === 'system' ? 'Callout' : actor === 'integration' ? 'the external system' : actor.replace(/^user:/, '');
+
 /** What a person calls the action: its action type, or a manual step's task by the step's title ("Manual task" without one). */
 export const titleOf = (a: { actionTypeName: string | null; input?: unknown }): string => {
   if (a.actionTypeName !== null) return a.actionTypeName;

@@ -8,6 +8,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
+  actorText,
   api,
   ApiError,
   can,
@@ -507,8 +508,11 @@ export function ActionCard({
                 <a class="entry-link" href={`#entry-${t.seq}`} aria-label={`Link to entry ${t.seq}`} title="Link to this entry">
                   #
                 </a>{' '}
-                <Time iso={t.at} /> <span class="actor">{t.actor}</span> <strong>{t.kind.replace(/_/g, ' ')}</strong>{' '}
-                <Timed text={t.message} />
+                <Time iso={t.at} />{' '}
+                <span class="actor" title={t.actor}>
+                  {actorText(t.actor)}
+                </span>{' '}
+                <strong>{t.kind.replace(/_/g, ' ')}</strong> <Timed text={t.message} />
                 {t.kind === 'attempt' && t.data && <Attempt data={t.data} />}
               </li>
             ))}

@@ -5,7 +5,7 @@
 // alone is also read every 3 s.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, readNewestTimeline, titleOf, type ActionView, type Session } from '../api.ts';
+import { actorText, api, readNewestTimeline, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, ReadFailed, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
@@ -317,7 +317,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         <ul class="timeline notes">
           {shownNotes.map((n, i) => (
             <li key={i}>
-              <Time iso={n.at} /> <strong>{n.actor.replace(/^user:/, '')}</strong> on <bdi>{titleOf(n.action)}</bdi>:{' '}
+              <Time iso={n.at} /> <strong>{actorText(n.actor)}</strong> on <bdi>{titleOf(n.action)}</bdi>:{' '}
               <bdi>
                 <Timed text={n.message} />
               </bdi>
