@@ -1,9 +1,9 @@
 // The cases list (search by status, escalation, owner, queue, process and text; keyset paging, the filters in
 // the URL) and the signed-in user's notifications with mark-read.
 
-import { useEffect, useRef } from 'preact/hooks';
-import { api, ApiError, type Session } from '../api.ts';
-import { ErrorBox, Time, Timed, announce, useData, useFormState } from '../components.tsx';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, can, type Session } from '../api.ts';
+import { ErrorBox, NotSaved, Time, Timed, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
 import { useFormRequest } from '../form-request.ts';
@@ -40,6 +40,96 @@ const NOTICE_KINDS: Record<string, string> = {
   'task.overdue': 'Overdue',
 };
 
+/**
+ * A new case, of a process or plain: its process, title, owner, queue and data (JSON), each refused
+ * field beside it; opened when made. Only the API could start one (a builder saved a process and had
+ * no way to run it from here).
+ */
+function NewCase() {
+  const processes = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/processes'), []);
+  const [f, setF] = useState({ process: '', title: '', owner: '', queue: '', data: '' });
+  const { error, busy, run } = useFormRequest();
+  const [dataError, setDataError] = useState<string | null>(null);
+  const set = (patch: Partial<typeof f>): void => setF({ ...f, ...patch });
+  const create = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    let data: unknown;
+    try {
+      data = f.data.trim() === '' ? undefined : JSON.parse(f.data);
+    } catch (err) {
+      return void setDataError(`Not JSON: ${(err as Error).message}`);
+    }
+    setDataError(null);
+    const body = {
+      ...(f.process ? { process: f.process } : {}),
+      ...(f.title.trim() ? { title: f.title.trim() } : {}),
+      ...(f.owner.trim() ? { owner: f.owner.trim() } : {}),
+      ...(f.queue.trim() ? { queue: f.queue.trim() } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
+    const made = await run(() => api<{ id: string; title: string | null }>('POST', '/v1/cases', body));
+    if (!made) return;
+    announce(`Case ${made.value.title ?? made.value.id} created`);
+    navigate(`/ui/cases/${made.value.id}`);
+  };
+  const field = (name: 'process' | 'title' | 'owner' | 'queue' | 'data') =>
+    problemAt(error, `new-case-${name}`, { about: (x) => x === name || x.startsWith(`${name}.`) });
+  const said = { process: field('process'), title: field('title'), owner: field('owner'), queue: field('queue'), data: field('data') };
+  return (
+    <details class="new-case">
+      <summary>New case</summary>
+      <form class="form" onSubmit={(e) => void create(e)} aria-label="New case">
+        <fieldset class="form-fields" disabled={busy}>
+          <div class="field">
+            <label for="new-case-process">Process</label>
+            <select {...said.process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
+              <option value="">None: a plain case</option>
+              {processes.data?.items.map((p) => (
+                <option key={p.id} value={p.name}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+            {said.process.message}
+          </div>
+          {(['title', 'owner', 'queue'] as const).map((k) => (
+            <div class="field" key={k}>
+              <label for={`new-case-${k}`}>{k === 'title' ? 'Title' : k === 'owner' ? 'Owner (a user name)' : 'Queue'}</label>
+              <input {...said[k].attrs} value={f[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
+              {said[k].message}
+            </div>
+          ))}
+          <div class="field">
+            <label for="new-case-data">Data (a JSON object, optional)</label>
+            <textarea
+              {...said.data.attrs}
+              aria-invalid={dataError || said.data.attrs['aria-invalid'] ? 'true' : undefined}
+              aria-describedby={dataError ? 'new-case-data-json' : said.data.attrs['aria-describedby']}
+              class="code"
+              rows={4}
+              spellcheck={false}
+              placeholder='{ "employee": "Jane Doe" }'
+              value={f.data}
+              onInput={(e) => set({ data: e.currentTarget.value })}
+            />
+            {dataError && (
+              <small id="new-case-data-json" class="field-error" role="alert">
+                {dataError}
+              </small>
+            )}
+            {said.data.message}
+          </div>
+          <button type="submit">Create case</button>
+        </fieldset>
+        <NotSaved
+          error={error}
+          beside={(x) => ['process', 'title', 'owner', 'queue', 'data'].some((k) => x === k || x.startsWith(`${k}.`))}
+        />
+      </form>
+    </details>
+  );
+}
+
 export function CasesPage({ session, query }: { session: Session; query: URLSearchParams }) {
   const f = Object.fromEntries([...SEARCH, 'before'].map((k) => [k, query.get(k) ?? undefined])) as Record<string, string | undefined>;
   // Another search in the address (a saved view opened, Back): the fields show it in that same render.
@@ -64,6 +154,7 @@ export function CasesPage({ session, query }: { session: Session; query: URLSear
   return (
     <main id="main">
       <h1 tabIndex={-1}>Cases</h1>
+      {(can(session, 'operator') || session.roles.includes('integration')) && <NewCase />}
       <form role="search" class="case-search" onSubmit={submit}>
         {SEARCH.map((k) =>
           CHOICES[k] ? (
