@@ -75,57 +75,61 @@ function NewCase() {
   const field = (name: 'process' | 'title' | 'owner' | 'queue' | 'data') =>
     problemAt(error, `new-case-${name}`, { about: (x) => x === name || x.startsWith(`${name}.`) });
   const said = { process: field('process'), title: field('title'), owner: field('owner'), queue: field('queue'), data: field('data') };
+  // Its fields are drawn only while it is open: the search's Process, Owner and Queue stay the page's only ones.
+  const [open, setOpen] = useState(false);
   return (
-    <details class="new-case">
+    <details class="new-case" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>New case</summary>
-      <form class="form" onSubmit={(e) => void create(e)} aria-label="New case">
-        <fieldset class="form-fields" disabled={busy}>
-          <div class="field">
-            <label for="new-case-process">Process</label>
-            <select {...said.process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
-              <option value="">None: a plain case</option>
-              {processes.data?.items.map((p) => (
-                <option key={p.id} value={p.name}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-            {said.process.message}
-          </div>
-          {(['title', 'owner', 'queue'] as const).map((k) => (
-            <div class="field" key={k}>
-              <label for={`new-case-${k}`}>{k === 'title' ? 'Title' : k === 'owner' ? 'Owner (a user name)' : 'Queue'}</label>
-              <input {...said[k].attrs} value={f[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
-              {said[k].message}
+      {open && (
+        <form class="form" onSubmit={(e) => void create(e)} aria-label="New case">
+          <fieldset class="form-fields" disabled={busy}>
+            <div class="field">
+              <label for="new-case-process">Process</label>
+              <select {...said.process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
+                <option value="">None: a plain case</option>
+                {processes.data?.items.map((p) => (
+                  <option key={p.id} value={p.name}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+              {said.process.message}
             </div>
-          ))}
-          <div class="field">
-            <label for="new-case-data">Data (a JSON object, optional)</label>
-            <textarea
-              {...said.data.attrs}
-              aria-invalid={dataError || said.data.attrs['aria-invalid'] ? 'true' : undefined}
-              aria-describedby={dataError ? 'new-case-data-json' : said.data.attrs['aria-describedby']}
-              class="code"
-              rows={4}
-              spellcheck={false}
-              placeholder='{ "employee": "Jane Doe" }'
-              value={f.data}
-              onInput={(e) => set({ data: e.currentTarget.value })}
-            />
-            {dataError && (
-              <small id="new-case-data-json" class="field-error" role="alert">
-                {dataError}
-              </small>
-            )}
-            {said.data.message}
-          </div>
-          <button type="submit">Create case</button>
-        </fieldset>
-        <NotSaved
-          error={error}
-          beside={(x) => ['process', 'title', 'owner', 'queue', 'data'].some((k) => x === k || x.startsWith(`${k}.`))}
-        />
-      </form>
+            {(['title', 'owner', 'queue'] as const).map((k) => (
+              <div class="field" key={k}>
+                <label for={`new-case-${k}`}>{k === 'title' ? 'Title' : k === 'owner' ? 'Owner (a user name)' : 'Queue'}</label>
+                <input {...said[k].attrs} value={f[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
+                {said[k].message}
+              </div>
+            ))}
+            <div class="field">
+              <label for="new-case-data">Data (a JSON object, optional)</label>
+              <textarea
+                {...said.data.attrs}
+                aria-invalid={dataError || said.data.attrs['aria-invalid'] ? 'true' : undefined}
+                aria-describedby={dataError ? 'new-case-data-json' : said.data.attrs['aria-describedby']}
+                class="code"
+                rows={4}
+                spellcheck={false}
+                placeholder='{ "employee": "Jane Doe" }'
+                value={f.data}
+                onInput={(e) => set({ data: e.currentTarget.value })}
+              />
+              {dataError && (
+                <small id="new-case-data-json" class="field-error" role="alert">
+                  {dataError}
+                </small>
+              )}
+              {said.data.message}
+            </div>
+            <button type="submit">Create case</button>
+          </fieldset>
+          <NotSaved
+            error={error}
+            beside={(x) => ['process', 'title', 'owner', 'queue', 'data'].some((k) => x === k || x.startsWith(`${k}.`))}
+          />
+        </form>
+      )}
     </details>
   );
 }
