@@ -24,6 +24,8 @@ describe('the builder screens', () => {
     await page.getByRole('link', { name: 'New connector' }).click();
     await page.getByLabel('Name', { exact: true }).fill('crm');
     await page.getByLabel('Base URL').fill(h.mock.url);
+    // Offered in words, sent as the API's word.
+    expect(await page.getByLabel('Authentication').locator('option[value="bearer"]').textContent()).toBe('Bearer token');
     await page.getByLabel('Authentication').selectOption('bearer');
     await page.getByLabel('token (secret)').fill('crm-secret-token-123');
     // Every time the page changes, what the secret box holds under the heading of the saved connector: a form

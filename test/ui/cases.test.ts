@@ -95,6 +95,10 @@ describe('cases and the builder of processes, queues and users', () => {
     // No reload: the manual step turns done, the external step runs against the mock, the case closes.
     await expect.poll(() => status('approve'), { timeout: 10_000 }).toBe('Done');
     await expect.poll(() => status('order'), { timeout: 10_000 }).toBe('Done');
+    // The outcome in words, its SPEC code kept as the title.
+    const outcome = page.locator('tr[data-step="order"]').getByTestId('step-outcome').locator('abbr');
+    await expect.poll(() => outcome.textContent()).toBe('Handled successfully');
+    expect(await outcome.getAttribute('title')).toBe('ACTION_HANDLED_SUCCESSFUL');
     await expect.poll(() => page.getByTestId('case-status').textContent(), { timeout: 10_000 }).toBe('Closed');
     expect(await page.locator('section.task').count()).toBe(0);
     const c = (await h.api('GET', `/v1/cases/${id}`)).body;

@@ -62,6 +62,13 @@ const STEP_LABELS: Record<string, string> = {
   skipped: 'Skipped',
 };
 
+/** A step's outcome in words; the API's code (SPEC 10.1) stays in the title. */
+const OUTCOME_LABELS: Record<string, string> = {
+  ACTION_HANDLED_SUCCESSFUL: 'Handled successfully',
+  ACTION_HANDLED_FAILED: 'Handled, failed',
+  QUEUE_ACTION_SUCCESSFUL: 'Queued (not waited for)',
+};
+
 export function CasePage({ id, session }: { id: string; session: Session }) {
   const c = useData(() => api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`), [id]);
   // Notes per action id, read when first shown and again only when the feed says that action changed:
@@ -254,7 +261,9 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                       </div>
                     )}
                   </td>
-                  <td>{s.outcome ?? '—'}</td>
+                  <td data-testid="step-outcome">
+                    {s.outcome ? <abbr title={s.outcome}>{OUTCOME_LABELS[s.outcome] ?? s.outcome}</abbr> : '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>

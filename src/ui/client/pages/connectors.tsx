@@ -24,6 +24,16 @@ interface Connector {
   status: { circuit: string; failures: number; needsAttention: string | null };
 }
 
+/** Each authentication type in words (the API's words are the option values). */
+const AUTH_LABELS: Record<string, string> = {
+  none: 'None',
+  basic: 'Basic (username and password)',
+  bearer: 'Bearer token',
+  header: 'Secret headers (an API key)',
+  oauth2_client_credentials: 'OAuth 2.0 client credentials',
+  oauth2_refresh_token: 'OAuth 2.0 refresh token',
+};
+
 /** The plain and secret settings of each authentication type. */
 const AUTH: Record<string, { plain: string[]; secret: string[] }> = {
   none: { plain: [], secret: [] },
@@ -65,7 +75,7 @@ export function ConnectorsPage() {
                 <td>
                   <code>{c.baseUrl}</code>
                 </td>
-                <td>{c.auth.type}</td>
+                <td>{AUTH_LABELS[c.auth.type] ?? c.auth.type}</td>
                 <td>{c.rateLimits.map((r) => `${r.limit} per ${r.per / 1000} s`).join(', ') || 'none'}</td>
                 <td>
                   <span class={`badge circuit-${c.status.circuit}`}>{c.status.circuit.replace('_', ' ')}</span>
@@ -273,7 +283,7 @@ export function ConnectorPage({ id }: { id: string }) {
             <select id="c-auth" value={f.authType} onChange={(e) => set({ authType: e.currentTarget.value })}>
               {Object.keys(AUTH).map((t) => (
                 <option key={t} value={t}>
-                  {t}
+                  {AUTH_LABELS[t] ?? t}
                 </option>
               ))}
             </select>
