@@ -112,7 +112,11 @@ export function formOf(t: ActionType | undefined): Form {
  */
 export function inputValue(type: string, text: string): unknown {
   if (type === 'number' || type === 'integer') return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
-  if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  if (type === 'boolean') {
+    // The words a CSV cell may use too (bulk-launches/convert.ts): "yes" was refused here and taken there.
+    const w = text.trim().toLowerCase();
+    return ['true', 'yes', '1'].includes(w) ? true : ['false', 'no', '0'].includes(w) ? false : text;
+  }
   return typed(type, text);
 }
 
