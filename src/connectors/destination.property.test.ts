@@ -42,6 +42,14 @@ const renderedPath = fc.oneof(
 );
 
 describe('resolveUnderBase', () => {
+  it('refuses an absolute URL naming a user or password on the base origin (a CI run of the property below found it)', () => {
+    for (const path of ['https://api@desk.example.com', 'https://api:pw@desk.example.com/tickets', 'https://:pw@desk.example.com/'])
+      expect(() => resolveUnderBase('https://desk.example.com', path), path).toThrow(/names a user or password in the URL/);
+    expect(resolveUnderBase('https://desk.example.com', 'https://desk.example.com/tickets?by=api@x').href).toBe(
+      'https://desk.example.com/tickets?by=api@x',
+    );
+  });
+
   it('returns only URLs under the base, on its origin, without dot segments; anything else is refused', () => {
     fc.assert(
       fc.property(fc.constantFrom(...BASES), renderedPath, (baseUrl, path) => {

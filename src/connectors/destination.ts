@@ -169,5 +169,11 @@ export function resolveUnderBase(baseUrl: string, renderedPath: string): URL {
   const underBase =
     target.origin === base.origin && (target.pathname === base.pathname || target.pathname.startsWith(prefix) || base.pathname === '/');
   if (!underBase) throw new DestinationRefusedError(`${target.origin}${target.pathname} is outside the connector's base URL ${baseUrl}`);
+  // An absolute URL rendered from input may name a user (https://api@host/…): the connector's own
+  // authentication is what goes to its base URL, never credentials a template or an input put there.
+  if (target.username !== '' || target.password !== '')
+    throw new DestinationRefusedError(
+      `${JSON.stringify(renderedPath.slice(0, 200))} names a user or password in the URL, which is never sent`,
+    );
   return target;
 }
