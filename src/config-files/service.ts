@@ -177,9 +177,10 @@ function secretPositions(c: Doc): Array<{ path: readonly string[]; variable: str
 
 /**
  * Resolves `{ "$env": "NAME" }` at the secret positions only (a copy; the input is untouched), and only
- * when NAME is the variable the export writes for that position. An unset variable is reported, or, when
- * `keepUnset`, its field is left out so the stored secret is kept. With `env` false nothing is read: a
- * reference is then an unset variable on a connector that exists, and refused on a new one.
+ * when NAME is the variable the export writes for that position. An unset variable is reported, or, for a
+ * connector that exists (`existing`), its field is left out so the stored secret is kept (a header's
+ * stored value is put beside the file's other headers). With `env` false nothing is read: a reference
+ * is then an unset variable on a connector that exists, and refused on a new one.
  */
 function resolveSecrets(c: Doc, at: string, env: ImportEnvironment, p: Problems, existing: ConnectorSpec | undefined): Doc {
   const keepUnset = existing !== undefined;
