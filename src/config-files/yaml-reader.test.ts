@@ -34,6 +34,10 @@ describe('parseConfigText', () => {
     expect(await message(nested(2000))).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
     expect(await message(nested(33))).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
     expect(await parseConfigText(nested(32))).toHaveProperty('a.x.x');
+    // 100,000 brackets (200 KB) ran yaml out of memory and ended the process: refused before the thread.
+    expect(await message(`{"connectors": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBe(
+      'not valid YAML or JSON: it is nested deeper than 32 levels',
+    );
     // The thread is still there for the next file.
     expect(await parseConfigText('connectors: []')).toEqual({ connectors: [] });
   });

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ValidationError } from '../errors.ts';
 import { MAX_JSON_DEPTH } from '../json-limits.ts';
+import { MAX_PARSE_DEPTH, tooDeepAt } from '../api/body-depth.ts';
 
 export const READ_TIME_LIMIT_MS = 30_000;
 export const MAX_WAITING = 3;
@@ -70,6 +71,9 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
 
 /** Reads a configuration file's text as YAML (which also reads JSON); a bad file is a ValidationError. */
 export function parseConfigText(text: string, opts: { timeLimitMs?: number } = {}): Promise<unknown> {
+  // Brackets nested past any file's use are refused before the thread reads them, as a JSON body's are
+  // (api/body-depth.ts): 100,000 of them ran yaml out of memory in a way that ended the process, not the thread.
+  if (tooDeepAt(text, MAX_PARSE_DEPTH) !== null) return Promise.reject(refused(`it is nested deeper than ${MAX_JSON_DEPTH} levels`));
   if (waiting > MAX_WAITING)
     return Promise.reject(new CalloutError('RATE_LIMITED', 'Other configuration files are being read; send this one again shortly'));
   waiting++;
