@@ -3,25 +3,11 @@
 // others pin what held up.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
 import { actionType, connector, startHarness, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
-const send = async (path: string, type: string, body: Buffer | string, headers: Record<string, string> = {}) => {
-  const r = await request(`${h.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': type, ...headers },
-    body,
-  });
-  const text = await r.body.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* text */
-  }
-  return { status: r.statusCode, body: parsed };
-};
+const send = (path: string, type: string, body: Buffer | string, headers: Record<string, string> = {}) =>
+  h.api('POST', path, body, { 'content-type': type, ...headers });
 const casesOf = async (process: string): Promise<Array<{ data: Record<string, unknown> }>> =>
   (await h.api('GET', `/v1/cases?process=${process}&limit=500`)).body.items;
 

@@ -7,28 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { keyWith } from '../ui/browser.ts';
 
 let h: Harness;
-const post = async (type: string, body: Buffer | string, key = h.adminKey): Promise<{ status: number; body: any }> => {
-  const r = await request(`${h.url}/v1/config/import`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': type },
-    body,
-    headersTimeout: 120_000,
-    bodyTimeout: 120_000,
-  });
-  const text = await r.body.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* text */
-  }
-  return { status: r.statusCode, body: parsed };
-};
+const post = (type: string, body: Buffer | string, key = h.adminKey) =>
+  h.api('POST', '/v1/config/import', body, { authorization: `Bearer ${key}`, 'content-type': type });
 
 describe('configuration import under attack', () => {
   beforeAll(async () => {

@@ -116,7 +116,8 @@ export async function startHarness(
     const res = await request(`${url}${path}`, {
       method: method as 'GET',
       headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      // A string or Buffer is sent as it is (CSV, YAML, bytes in another encoding), anything else as JSON.
+      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     const text = await res.body.text();
     let parsed: unknown = text;
