@@ -1,7 +1,7 @@
 // Action routes: launch (safe to repeat with Idempotency-Key), read, list, timeline, and what
 // operators do. Bodies and queries are validated by the schemas alone (schemas.ts).
 
-import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { CommandIdempotencyKeyHeaders, IdempotencyKeyHeaders, checkedKey, idempotencyKeyOf } from '../api/idempotency-key.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { queryValidator } from '../api/query.ts';
 import { userOf } from '../api/user.ts';
@@ -65,8 +65,15 @@ export const actionRoutes =
     );
     const config = { roles: OPERATORS };
     // No body is a plain retry; `input` corrects the action's input first, in the same write.
-    app.post('/actions/:id/retry', { config, schema: { ...byId, body: RetryBody }, preValidation: emptyBodyIsObject }, async (req) =>
-      actions.retry(req.params.id, userOf(req), req.body),
+    // With an Idempotency-Key a repeat answers the action as it is and retries nothing again; the key is
+    // kept on the retry's timeline entry, whose actor already scopes it to the caller.
+    app.post(
+      '/actions/:id/retry',
+      { config, schema: { ...byId, headers: CommandIdempotencyKeyHeaders, body: RetryBody }, preValidation: emptyBodyIsObject },
+      async (req) => {
+        const key = checkedKey(req.headers['idempotency-key']);
+        return actions.retry(req.params.id, userOf(req), req.body, key === undefined ? {} : { idempotencyKey: key });
+      },
     );
     app.post('/actions/:id/pause', { config, schema: byId }, async (req) => actions.pause(req.params.id, userOf(req)));
     app.post('/actions/:id/resume', { config, schema: byId }, async (req) => actions.resume(req.params.id, userOf(req)));

@@ -32,6 +32,8 @@ import {
 
 /** The most cases whose text finds their actions in an action search (their ids go into the query). */
 const TEXT_CASES = 200;
+/** How far back a retry's Idempotency-Key is recognised: an action's latest retries, not all of them. */
+const RETRY_KEYS_LOOKED_AT = 50;
 
 type Launcher = Exclude<Actor, 'integration'>;
 type Launch = ReturnType<typeof launchAction>;
@@ -309,14 +311,21 @@ export class ActionService {
    * fields (To Do, Invalid Input) retried as it is, must pass the action type's fields as they are
    * now, as a launch's must; otherwise nothing changes (422, field by field).
    */
-  async retry(id: string, user: string, body: RetryBody = {}): Promise<ActionView> {
+  async retry(id: string, user: string, body: RetryBody = {}, opts: { idempotencyKey?: string } = {}): Promise<ActionView> {
     checkLaunchLimits(body);
     const a = await this.store.getAction(id);
     if (!a) throw new NotFoundError('Action', id);
+    // With an Idempotency-Key, a repeat (its answer lost, a double submit) answers the action as it is
+    // now and sends nothing again: asked first, and again in the action's turn (one already applying).
+    const request = opts.idempotencyKey === undefined ? undefined : { idempotencyKey: opts.idempotencyKey, hash: requestHash(body).hash };
+    const repeat = request && (() => this.repeatedRetry(id, user, request));
+    const repeated = repeat && (await repeat());
+    if (repeated) return this.view(repeated);
+    const retry = { type: 'retry_requested', user, ...(request ? { request } : {}) } as const;
     const patch = body.input;
     // Only an action with a type has fields to check; the lifecycle refuses a manual task's retry.
     if (a.actionTypeId === null || (patch === undefined && !(a.state === 'todo' && a.reason === 'invalid_input')))
-      return this.view(await this.engine.apply(id, { type: 'retry_requested', user }, a));
+      return this.view(await this.engine.apply(id, retry, a, repeat));
     const t = (await this.actionTypeNamed(a.actionTypeId, 'input')).compiled.templates;
     const merged = patch === undefined ? a.input : mergeInput(a.input, patch);
     // A field the action type no longer has, left as it was, is not used when sent (attempt.ts), so
@@ -333,13 +342,30 @@ export class ActionService {
     const refused = t.refusal(value);
     if (refused) p.add(`input.${refused.field}`, refused.reason);
     p.throwIfAny();
-    if (patch === undefined) return this.view(await this.engine.apply(id, { type: 'retry_requested', user }, a));
+    if (patch === undefined) return this.view(await this.engine.apply(id, retry, a, repeat));
     const to = { ...stale };
     for (const [k, v] of Object.entries(value)) setField(to, k, v);
     // Each correction fits on its own, but corrections add up: the input kept is held to a launch's limit.
     const tooBig = jsonProblem(to, INPUT_LIMITS);
     if (tooBig) throw new ValidationError([{ field: 'input', message: `with the correction merged in, the input ${tooBig}` }]);
-    return this.view(await this.engine.apply(id, { type: 'retry_requested', user, input: { from: a.input, to } }, a));
+    return this.view(await this.engine.apply(id, { ...retry, input: { from: a.input, to } }, a, repeat));
+  }
+
+  /**
+   * The action, when `user` already retried it with this Idempotency-Key (among its latest
+   * RETRY_KEYS_LOOKED_AT retries); the same key with another body is refused (409), as a launch's is.
+   */
+  private async repeatedRetry(
+    id: string,
+    user: string,
+    request: { idempotencyKey: string; hash: string },
+  ): Promise<ActionRecord | undefined> {
+    const rows = await this.store.listTimeline(id, { kind: 'retry_requested', newestFirst: true, limit: RETRY_KEYS_LOOKED_AT });
+    const first = rows.find((r) => r.actor === `user:${user}` && r.data?.idempotencyKey === request.idempotencyKey);
+    if (!first) return undefined;
+    if (first.data?.requestHash !== request.hash)
+      throw new ConflictError('This Idempotency-Key was used for another retry of this action, with another body; send a new key');
+    return this.store.getAction(id);
   }
   async pause(id: string, user: string): Promise<ActionView> {
     return this.view(await this.engine.apply(id, { type: 'paused', user }));

@@ -25,7 +25,8 @@ export function idempotencyKeyOf(header: string | string[] | undefined, scope: s
   return key === undefined ? undefined : `${scope}\n${key}`;
 }
 
-function checkedKey(header: string | string[] | undefined): string | undefined {
+/** The header's value as sent (checked as idempotencyKeyOf checks it), for a key kept where its scope is already known. */
+export function checkedKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   const refuse = (message: string): never => {
     throw new ValidationError([{ field: 'Idempotency-Key', message }]);
@@ -45,6 +46,16 @@ export const IdempotencyKeyHeaders = Type.Object({
     Type.String({
       description:
         "Makes the request safe to repeat: the same key with the same body answers the first result and changes nothing again; with another body, 409. Keys are the caller's own: the same key from another user (or API key acting as its own name) is another key. 1–200 characters; keys beginning schedule:, case:, bulk: or integration: are Callout's own.",
+    }),
+  ),
+});
+
+/** The header on a command that changes an existing resource (a retry): a repeat answers it as it is now. */
+export const CommandIdempotencyKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        "Makes the command safe to repeat (its answer lost, a double submit, several at once): the same key from the same caller with the same body answers the resource as it is now and does nothing again; with another body, 409. Kept on the command's timeline entry. 1–200 characters.",
     }),
   ),
 });

@@ -777,12 +777,22 @@ export class Engine extends EventEmitter<EngineEvents> {
   } | null = null;
 
   /** Applies one event to an action now, guarded against concurrent writers; refusals become errors. */
-  async apply(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+  /**
+   * `repeatOf`: asked in the action's turn before anything is applied; a record it answers is returned
+   * as the result, nothing applied (a request repeated with its Idempotency-Key while the first is
+   * still being applied finds the first's entry, not the state it left).
+   */
+  async apply(
+    id: string,
+    event: ActionEvent,
+    known?: ActionRecord,
+    repeatOf?: () => Promise<ActionRecord | undefined>,
+  ): Promise<ActionRecord> {
     // One change at a time per action on this node, a task's on an integrated queue too (its notes
     // are the provider's updates): many at once would otherwise each lose the guarded write to the
     // others, round after round, until some gave up with a 409; in turn, each loses at most to
     // another node's. Nothing applied here waits on another change of the same action.
-    return this.changes.run(id, () => this.applyInTurn(id, event, known));
+    return this.changes.run(id, async () => (repeatOf && (await repeatOf())) || this.applyInTurn(id, event, known));
   }
 
   /**

@@ -67,7 +67,13 @@ export type ActionEvent =
    * type's fields by the caller), computed from `from`; written with the retry, the fields it changes
    * noted with their earlier values. Refused if the input is no longer `from` (another correction).
    */
-  | { type: 'retry_requested'; user: string; input?: { from: Record<string, unknown>; to: Record<string, unknown> } }
+  | {
+      type: 'retry_requested';
+      user: string;
+      input?: { from: Record<string, unknown>; to: Record<string, unknown> };
+      /** The request's Idempotency-Key and body hash, kept on the entry so a repeat is known (actions/service.ts). */
+      request?: { idempotencyKey: string; hash: string };
+    }
   | { type: 'paused'; user: string }
   | { type: 'resumed'; user: string }
   /** `previousMaxRetries`: the limit before the change, when known (see the case below). */
@@ -531,7 +537,12 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       // Already queued and due (a second click before the engine took it): it is sent at once anyway
       // (with the corrected input, if this brought one).
       if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) return c.done();
-      c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`);
+      c.note(
+        actor,
+        'retry_requested',
+        `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`,
+        event.request ? { idempotencyKey: event.request.idempotencyKey, requestHash: event.request.hash } : undefined,
+      );
       if (!waiting) c.to(actor, 'waiting', null, null);
       a.phase = 'queued';
       c.clearEscalation();
