@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
 import { parseConfigText } from './yaml-reader.ts';
 
 const message = async (text: string, opts?: { timeLimitMs?: number }): Promise<string> => {
@@ -76,5 +77,41 @@ describe('parseConfigText', () => {
     ];
     expect(await message(bomb.join('\n'))).toMatch(/alias/i);
     expect(await message('a: [1, 2')).toContain('not valid YAML or JSON');
+  });
+
+  it('refuses block nesting past 1,000 columns before the thread: "- - - …" of 10 KB, sent twice, ended the process', async () => {
+    const dashes = `${'- '.repeat(20_000)}x\n`;
+    for (let i = 0; i < 2; i++)
+      expect(await message(dashes)).toBe(
+        'not valid YAML or JSON: line 1 is indented past 1000 columns: it is nested deeper than 32 levels',
+      );
+    const mapNest = Array.from({ length: 1500 }, (_, i) => `${' '.repeat(i)}k:`).join('\n');
+    expect(await message(`a: 1\n${mapNest} x\n`)).toContain('line 1003 is indented past 1000 columns');
+    // Within the columns, a file as deep is read and refused by its depth, and the next is read.
+    expect(await message(`${'- '.repeat(499)}x\n`)).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
+    expect(await parseConfigText('a:\n  - - b\n')).toEqual({ a: [['b']] });
+  });
+
+  it('a thread whose yaml overflowed its stack asks to be ended, and the reader starts another', async () => {
+    // Straight to the thread, past the reader's checks: yaml reports the overflow as RESOURCE_EXHAUSTION,
+    // and the next read in that isolate took V8 out of memory (FATAL ERROR: RegExpCompiler Allocation failed).
+    const w = new Worker(new URL('./yaml-worker.mjs', import.meta.url), { execArgv: [] });
+    try {
+      const answer = new Promise<{ error?: string; retire?: boolean }>((resolve) => w.once('message', resolve));
+      w.postMessage({ text: `${'- '.repeat(20_000)}x\n`, maxDepth: 32 });
+      expect(await answer).toMatchObject({ error: expect.stringContaining('Maximum call stack size exceeded'), retire: true });
+    } finally {
+      await w.terminate();
+    }
+    // (Nothing more is sent to it: its next read is the one that ended the process.) A fresh thread
+    // answers a file's own syntax error and is kept.
+    const fresh = new Worker(new URL('./yaml-worker.mjs', import.meta.url), { execArgv: [] });
+    try {
+      const answer = new Promise<{ error?: string; retire?: boolean }>((resolve) => fresh.once('message', resolve));
+      fresh.postMessage({ text: 'a: [1, 2', maxDepth: 32 });
+      expect(await answer).toMatchObject({ error: expect.stringContaining('a: [1, 2'), retire: false });
+    } finally {
+      await fresh.terminate();
+    }
   });
 });

@@ -33,6 +33,12 @@ function thread(): Worker {
   return (worker = w);
 }
 
+/** Ends a thread that reads no more files; the next read starts another. */
+function retire(w: Worker): void {
+  if (worker === w) worker = undefined;
+  void w.terminate();
+}
+
 function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
   const w = thread();
   return new Promise((resolve, reject) => {
@@ -42,16 +48,16 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
       // Idle, the thread never keeps the process alive (a CLI import ends when its work does).
       w.unref();
     };
-    const onMessage = (m: { value?: unknown; error?: string }): void => {
+    const onMessage = (m: { value?: unknown; error?: string; retire?: boolean }): void => {
       done();
+      if (m.retire) retire(w);
       if (m.error !== undefined) reject(refused(m.error));
       else resolve(m.value);
     };
     // The thread is given up; the file's fault (too slow, too big) or the server's (anything else).
     const lost = (err: Error): void => {
       done();
-      if (worker === w) worker = undefined;
-      void w.terminate();
+      retire(w);
       reject(err);
     };
     const onError = (e: Error & { code?: string }): void =>
@@ -69,11 +75,45 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
   });
 }
 
+/** How far a line may be indented, counting compact nesting (`- - x`, `? `): well past any file's use. */
+export const MAX_INDENT = 1000;
+
+/**
+ * The line (from 1) of the first line indented past MAX_INDENT columns, counting the block indicators
+ * that open a level on the line itself, or null. Each level of block nesting takes at least a column,
+ * as each of flow style's takes a bracket.
+ */
+export function tooIndentedAt(text: string): number | null {
+  let line = 1;
+  for (let i = 0; i < text.length;) {
+    let j = i;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      const next = text.charCodeAt(j + 1);
+      if (c === 32 || c === 9) j++;
+      else if ((c === 45 || c === 63 || c === 58) && (next === 32 || next === 9)) j += 2;
+      else break;
+    }
+    if (j - i > MAX_INDENT) return line;
+    const end = text.indexOf('\n', j);
+    if (end < 0) return null;
+    i = end + 1;
+    line++;
+  }
+  return null;
+}
+
 /** Reads a configuration file's text as YAML (which also reads JSON); a bad file is a ValidationError. */
 export function parseConfigText(text: string, opts: { timeLimitMs?: number } = {}): Promise<unknown> {
   // Brackets nested past any file's use are refused before the thread reads them, as a JSON body's are
   // (api/body-depth.ts): 100,000 of them ran yaml out of memory in a way that ended the process, not the thread.
   if (tooDeepAt(text, MAX_PARSE_DEPTH) !== null) return Promise.reject(refused(`it is nested deeper than ${MAX_JSON_DEPTH} levels`));
+  // Block nesting as deep overflowed yaml's stack (refused, but the thread's next read ended the process).
+  const indented = tooIndentedAt(text);
+  if (indented !== null)
+    return Promise.reject(
+      refused(`line ${indented} is indented past ${MAX_INDENT} columns: it is nested deeper than ${MAX_JSON_DEPTH} levels`),
+    );
   if (waiting > MAX_WAITING)
     return Promise.reject(new CalloutError('RATE_LIMITED', 'Other configuration files are being read; send this one again shortly'));
   waiting++;

@@ -2,7 +2,13 @@
 // second per megabyte, and a 5 MB import would otherwise hold every request, send and heartbeat of
 // the node for that long (yaml-reader.ts). Plain JavaScript: worker threads do not inherit tsx.
 import { parentPort } from 'node:worker_threads';
-import { LineCounter, isNode, isScalar, parseDocument, visit } from 'yaml';
+import { LineCounter, YAMLError, isNode, isScalar, parseDocument, visit } from 'yaml';
+
+/** Set once this thread may not read another file safely. */
+let spent = false;
+
+/** A file refused by a check of this thread's own (a key twice in one map). */
+class RefusedFile extends Error {}
 
 /**
  * A key twice in one map is refused, as yaml's own check does, but with one set per map: yaml
@@ -11,7 +17,12 @@ import { LineCounter, isNode, isScalar, parseDocument, visit } from 'yaml';
 function read(text) {
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines });
-  if (doc.errors.length > 0) throw doc.errors[0];
+  if (doc.errors.length > 0) {
+    // yaml reports a stack overflow as RESOURCE_EXHAUSTION; the read after one, in the same isolate,
+    // took V8 out of memory compiling a regular expression, which ends the process, not the thread.
+    if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')) spent = true;
+    throw doc.errors[0];
+  }
   visit(doc, {
     Map(_, map) {
       const seen = new Set();
@@ -23,7 +34,7 @@ function read(text) {
           continue;
         }
         const at = isNode(key) && key.range ? lines.linePos(key.range[0]) : undefined;
-        throw new Error(
+        throw new RefusedFile(
           `Map keys must be unique: ${JSON.stringify(String(k))} is repeated${at ? ` at line ${at.line}, column ${at.col}` : ''}`,
         );
       }
@@ -66,6 +77,9 @@ parentPort.on('message', ({ text, maxDepth }) => {
     if (problem !== undefined) return parentPort.postMessage({ error: problem });
     parentPort.postMessage({ value });
   } catch (e) {
-    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    // After a stack overflow or anything but the file's own fault, the thread is not used again: the
+    // reader ends it and starts a fresh one (a new isolate) for the next file.
+    const retire = spent || !(e instanceof YAMLError || e instanceof RefusedFile);
+    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e), retire });
   }
 });
