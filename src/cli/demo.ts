@@ -60,6 +60,7 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     method: 'POST',
     path: '/fail-then-ok?times=2',
     body: { format: 'json', template: '{"note": "{{ Note }}"}' },
+    response: { output: '{ "updateId": id }' },
     retry: { maxRetries: 5, interval: '2s', backoff: 'fixed' },
   },
   {
@@ -79,6 +80,7 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     path: '/secure/ok',
     body: { format: 'json', template: '{"amount": "{{ Amount }}"}' },
     fields: { Amount: { type: 'number' } },
+    response: { output: '{ "invoiceNo": id }' },
   },
   {
     name: 'send-sms',
@@ -88,6 +90,8 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     path: '/ok',
     body: { format: 'json', template: '{"to": "{{ To }}", "text": "{{ Text }}"}' },
     fields: { Text: { default: 'Your laptop has shipped' } },
+    // Only the message's id goes into the output (and a case's data), not the vendor's whole answer.
+    response: { output: '{ "smsId": id }' },
   },
   {
     name: 'slow-report',
@@ -95,6 +99,7 @@ const ACTION_TYPES = (connector: string): Array<Record<string, unknown>> => [
     connector,
     method: 'GET',
     path: '/slow?ms=4000',
+    response: { output: '{ "reportId": id }' },
   },
 ];
 
