@@ -470,6 +470,11 @@ export interface Store {
 
   insertCase(row: CaseRow): Promise<void>;
   getCase(id: string): Promise<CaseRow | undefined>;
+  /**
+   * The titles of these cases (null: untitled), in one query by primary key, for a page of actions to
+   * name their cases; an id of no case is left out.
+   */
+  caseTitles(ids: readonly string[]): Promise<Map<string, string | null>>;
   /** Newest first: at most `limit` (default 200), with ids below `before` when given. */
   listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]>;
 

@@ -18,3 +18,9 @@ export async function getCase(pool: Pool, id: string): Promise<CaseRow | undefin
   const r = (await pool.query('SELECT * FROM cases WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
   return r ? caseFromRow(r) : undefined;
 }
+
+export async function caseTitles(pool: Pool, ids: readonly string[]): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map();
+  const r = await pool.query<{ id: string; title: string | null }>('SELECT id, title FROM cases WHERE id = ANY($1::text[])', [ids]);
+  return new Map(r.rows.map((row) => [row.id, row.title]));
+}

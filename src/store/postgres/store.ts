@@ -51,7 +51,7 @@ import { lastTimelineEntry, listTimeline } from './list-timeline.ts';
 import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
-import { getCase, insertCase } from './cases.ts';
+import { caseTitles, getCase, insertCase } from './cases.ts';
 import { listNotifications, markNotificationRead, markNotificationsRead } from './list-notifications.ts';
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
@@ -329,6 +329,10 @@ export class PostgresStore implements Store {
 
   async getCase(id: string): Promise<CaseRow | undefined> {
     return getCase(this.pool, id);
+  }
+
+  async caseTitles(ids: readonly string[]): Promise<Map<string, string | null>> {
+    return caseTitles(this.pool, ids);
   }
 
   async listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]> {

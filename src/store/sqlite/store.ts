@@ -56,7 +56,7 @@ import { actionFromValues } from '../rows.ts';
 import { acquireRatePermits } from './rate-permits.ts';
 import { acquireConcurrency, releaseConcurrency } from './concurrency-slots.ts';
 import { listConnectorStatus, updateConnectorStatus } from './connector-status.ts';
-import { getCase, insertCase } from './cases.ts';
+import { caseTitles, getCase, insertCase } from './cases.ts';
 import { listNotifications, markNotificationRead, markNotificationsRead } from './list-notifications.ts';
 import * as people from './people-queues.ts';
 import { allocateTask } from './allocate-task.ts';
@@ -464,6 +464,10 @@ export class SqliteStore implements Store {
 
   async getCase(id: string): Promise<CaseRow | undefined> {
     return getCase(this.db, id);
+  }
+
+  async caseTitles(ids: readonly string[]): Promise<Map<string, string | null>> {
+    return caseTitles(this.db, ids);
   }
 
   async listNotifications(user: string, opts?: NotificationQuery): Promise<NotificationRow[]> {
