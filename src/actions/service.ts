@@ -50,6 +50,11 @@ function setField(o: Record<string, unknown>, k: string, v: unknown): void {
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
+function withCaseTitle(v: ActionView, a: ActionRecord, titles: Map<string, string | null>): ActionView {
+  v.caseTitle = a.caseId === null ? null : (titles.get(a.caseId) ?? null);
+  return v;
+}
+
 /** The input with `patch` merged in: each field given replaces the one there; a field given as null is removed. */
 export function mergeInput(input: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...input };
@@ -241,7 +246,17 @@ export class ActionService {
   async getAction(id: string): Promise<ActionView> {
     const a = await this.store.getAction(id);
     if (!a) throw new NotFoundError('Action', id);
-    return this.view(a);
+    const [v, titles] = await Promise.all([this.view(a), this.caseTitles([a])]);
+    return withCaseTitle(v, a, titles);
+  }
+
+  /**
+   * The titles of these actions' cases, in one lookup: the list and the read name the case as people
+   * know it. Not in every view: a callback's or a bulk close's answer would pay a lookup per action.
+   */
+  private async caseTitles(rows: ActionRecord[]): Promise<Map<string, string | null>> {
+    const ids = [...new Set(rows.flatMap((a) => (a.caseId === null ? [] : [a.caseId])))];
+    return ids.length === 0 ? new Map() : this.store.caseTitles(ids);
   }
 
   /**
@@ -258,7 +273,8 @@ export class ActionService {
       ...(byDue ? { order: 'due' as const, ...(afterDue ? { afterDue } : {}) } : before !== undefined ? { before } : {}),
     };
     const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);
-    const items = await Promise.all(rows.map((a) => this.view(a)));
+    const [views, titles] = await Promise.all([Promise.all(rows.map((a) => this.view(a))), this.caseTitles(rows)]);
+    const items = views.map((v, i) => withCaseTitle(v, rows[i]!, titles));
     const last = rows.at(-1);
     return { items, next: resumeBefore ?? (more && last ? (byDue ? dueCursor(last) : last.id) : null) };
   }

@@ -15,6 +15,11 @@ export const ActionViewSchema = Type.Object(
     actionType: Type.Union([Type.String(), Type.Null()], { description: "the action type's id; null for a manual step's task" }),
     actionTypeName: MaybeString,
     caseId: MaybeString,
+    caseTitle: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: "the case's title, read-only; null when it has no case or the case no title (in the list and the read of an action)",
+      }),
+    ),
     state: StringEnum(Object.values(STATES)),
     reason: Type.Union([StringEnum(Object.values(REASONS)), Type.Null()], { description: 'why it is To Do or In Progress' }),
     resolution: Type.Union([StringEnum(Object.values(RESOLUTIONS)), Type.Null()], { description: 'how it closed' }),
