@@ -182,6 +182,8 @@ export interface ActionView {
   /** Null for a manual step's task (an action with no action type). */
   actionTypeName: string | null;
   caseId: string | null;
+  /** The case's title (null: none), in the list's and the read's answers only; an operator command's answer leaves it out. */
+  caseTitle?: string | null;
   state: string;
   reason: string | null;
   resolution: string | null;
@@ -209,6 +211,13 @@ export interface ActionView {
   /** A task its integrated queue's provider handed back: their answer, until accepted or declined. */
   solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
 }
+
+/**
+ * `next` (a command's answer) with the case title of `prev`, the same action as shown, when the answer
+ * has none: an action's case never changes, and the title should not turn into the id after a press.
+ */
+export const keepCaseTitle = (next: ActionView, prev: ActionView | undefined): ActionView =>
+  next.caseTitle === undefined && prev?.id === next.id && prev.caseTitle !== undefined ? { ...next, caseTitle: prev.caseTitle } : next;
 
 /**
  * Who did something, as a timeline names them in words: a person by name (the API's `user:alice`),

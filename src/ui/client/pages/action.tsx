@@ -13,6 +13,7 @@ import {
   ApiError,
   can,
   heldByOther,
+  keepCaseTitle,
   readNewestTimeline,
   readTimeline,
   TIMELINE_PAGE_SIZE,
@@ -296,7 +297,8 @@ export function ActionCard({
     const said = changedElsewhere(before, next, session.actsAs);
     if (said) setNotice(said);
   }, [action.data]);
-  const mine = (next: ActionView): void => {
+  const mine = (answer: ActionView): void => {
+    const next = keepCaseTitle(answer, action.data);
     seen.current = next;
     action.setData(next);
     onChanged.current?.(next);
@@ -461,7 +463,15 @@ export function ActionCard({
         <dt>External reference</dt>
         <dd data-testid="external-reference">{a.externalReference ?? '—'}</dd>
         <dt>Case</dt>
-        <dd>{a.caseId ? <a href={`/ui/cases/${a.caseId}`}>{a.caseId}</a> : '—'}</dd>
+        <dd>
+          {a.caseId ? (
+            <a href={`/ui/cases/${a.caseId}`} title={a.caseId}>
+              <bdi>{a.caseTitle ?? a.caseId}</bdi>
+            </a>
+          ) : (
+            '—'
+          )}
+        </dd>
         <dt>Queue / assignee</dt>
         <dd>{[a.queue, a.assignee].filter(Boolean).join(' / ') || '—'}</dd>
         <dt>Due</dt>

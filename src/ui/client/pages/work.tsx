@@ -3,7 +3,7 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, can, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, can, keepCaseTitle, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
   DueTime,
@@ -519,7 +519,8 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
   const replaceRow = (a: ActionView): void => {
     setChanges((n) => n + 1);
     const cur = state.current.list.data;
-    if (cur?.items.some((x) => x.id === a.id)) state.current.list.setData({ ...cur, items: cur.items.map((x) => (x.id === a.id ? a : x)) });
+    if (cur?.items.some((x) => x.id === a.id))
+      state.current.list.setData({ ...cur, items: cur.items.map((x) => (x.id === a.id ? keepCaseTitle(a, x) : x)) });
   };
   // One request per row at a time: a double click on a row's button sends once (other rows go on).
   const rowsActing = useRef(new Set<string>());
@@ -678,7 +679,7 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                       <td>
                         {a.caseId && (
                           <a href={`/ui/work${qs({ caseId: a.caseId })}`} title={a.caseId}>
-                            {a.caseId.slice(-8)}
+                            <bdi>{a.caseTitle ?? a.caseId.slice(-8)}</bdi>
                           </a>
                         )}
                       </td>
