@@ -6,6 +6,12 @@ export interface FieldError {
   message: string;
 }
 
+/** An Idempotency-Key from getRandomValues: randomUUID needs a secure context, and Callout may be served over plain HTTP. */
+export function newIdempotencyKey(prefix: string): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

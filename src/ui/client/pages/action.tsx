@@ -14,6 +14,7 @@ import {
   can,
   heldByOther,
   keepCaseTitle,
+  newIdempotencyKey,
   readNewestTimeline,
   readTimeline,
   TIMELINE_PAGE_SIZE,
@@ -323,16 +324,23 @@ export function ActionCard({
   // from the person it just went to; the server refuses that one too, with `from`).
   // The pressed button may go with the new state (Pick up becomes Release): the focus then goes to the card's heading.
   const [, once] = useOneAtATime(() => (pane ? document.getElementById('pane-h') : document.querySelector<HTMLElement>('#main h1')));
+  // A Retry whose answer never came (the network, a 5xx) may have been made: pressed again, it is sent
+  // with the same Idempotency-Key, so it retries the action once, not twice. Any answer ends the key.
+  const retryKey = useRef<string | null>(null);
   const act = (verb: string, body?: unknown, said?: string): Promise<void> =>
     once(async () => {
       own.current++;
+      const key = verb === 'retry' ? (retryKey.current ??= newIdempotencyKey('ui-retry')) : undefined;
       try {
-        mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}));
+        const headers: Record<string, string> = key ? { 'idempotency-key': key } : {};
+        mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}, 'application/json', headers));
+        if (key) retryKey.current = null;
         setError(null);
         setNotice(null);
         if (said) announce(said);
         timeline.reload();
       } catch (e) {
+        if (key && e instanceof ApiError && e.status !== 0 && e.status < 500) retryKey.current = null;
         setError(e);
       } finally {
         own.current--;

@@ -7,7 +7,7 @@
 // Below the form, the person's recent runs (GET /v1/bulk-replays), each linked to its page.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Session } from '../api.ts';
+import { api, ApiError, newIdempotencyKey, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
   ErrorBox,
@@ -106,12 +106,6 @@ interface RunReport {
   skipped: number;
   remaining: number;
   items: Array<{ id: string; status: 'done' | 'skipped'; reason?: string }>;
-}
-
-/** An Idempotency-Key from getRandomValues: randomUUID needs a secure context, and Callout may be served over plain HTTP. */
-function newKey(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return `ui-replay-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** "todo/request_rejected" as a person reads it: "To Do – Request Rejected". */
@@ -425,7 +419,7 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
                   onClick={() =>
                     setConfirming({
                       search,
-                      key: newKey(),
+                      key: newIdempotencyKey('ui-replay'),
                       count: p.selection?.count ?? p.count,
                       ...(p.selection ? { selection: p.selection.id, previewedAt: p.selection.previewedAt } : {}),
                     })
