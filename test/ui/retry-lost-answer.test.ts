@@ -16,6 +16,13 @@ beforeAll(async () => {
   await connector(h);
   // Refused at once (400): To Do, Rejected; each retry is sent and refused again.
   await actionType(h, { name: 'refused', path: '/status/400', retry: { maxRetries: 0 } });
+  await actionType(h, {
+    name: 'refused-titled',
+    path: '/status/400',
+    fields: { Title: { type: 'string' } },
+    body: { format: 'json', template: '{"title": "{{ Title }}"}' },
+    retry: { maxRetries: 0 },
+  });
   await h.api('POST', '/v1/users', { name: 'olga' });
   operator = await keyWith(h, 'olga', ['operator'], 'olga');
 });
@@ -23,6 +30,23 @@ afterAll(async () => {
   await b?.close();
   await h?.close();
 });
+
+/** Loses the answer of the first request to `path` (made by Callout, the page told it failed); records every request's key. */
+async function losingFirst(page: import('playwright-core').Page, path: string): Promise<string[]> {
+  const keys: string[] = [];
+  let lose = true;
+  await page.route(
+    (u) => u.pathname === path,
+    async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (!lose) return route.continue();
+      lose = false;
+      await route.fetch();
+      await route.abort('failed');
+    },
+  );
+  return keys;
+}
 
 const retries = async (id: string): Promise<number> =>
   (await h.api('GET', `/v1/actions/${id}/timeline?kind=retry_requested`)).body.items.length;
@@ -60,5 +84,32 @@ it('a Retry pressed again after its answer was lost retries the action once; the
   expect(keys[2]).not.toBe(keys[0]);
   await h.waitFor(a.id, (x) => x.state === 'todo' && x.retry.count === 2);
   expect(await retries(a.id)).toBe(2);
+  await page.close();
+});
+
+it('a correction sent again after its answer was lost is made once and retried once', async () => {
+  const a = await launch(h, 'refused-titled', { Title: 'Laptpo' });
+  await h.waitFor(a.id, (x) => x.state === 'todo');
+  const page = await signedIn(b, h, operator, `/ui/actions/${a.id}`);
+  const keys = await losingFirst(page, `/v1/actions/${a.id}/retry`);
+  const panel = page.getByTestId('input-correction');
+  await panel.getByText('Correct the input and retry').click();
+  const title = page.getByLabel('Title (string)');
+  await expect.poll(() => title.inputValue()).toBe('Laptpo');
+  await title.fill('Laptop');
+  const send = page.getByRole('button', { name: 'Retry with these values' });
+  await send.click();
+  await panel.getByText('Callout is not reachable').waitFor();
+  await h.waitFor(a.id, (x) => x.state === 'todo' && x.retry.count === 1);
+  await send.click();
+  await expect.poll(() => keys.length).toBe(2);
+  await panel.getByText('Callout is not reachable').waitFor({ state: 'detached' });
+  expect(keys[0]).toMatch(/^ui-correction-[0-9a-f]{32}$/);
+  expect(keys[1]).toBe(keys[0]);
+  expect(await retries(a.id)).toBe(1);
+  const after = (await h.api('GET', `/v1/actions/${a.id}`)).body;
+  expect(after).toMatchObject({ input: { Title: 'Laptop' }, retry: { count: 1 } });
+  const changes = (await h.api('GET', `/v1/actions/${a.id}/timeline?kind=input_changed`)).body.items;
+  expect(changes).toHaveLength(1);
   await page.close();
 });

@@ -12,6 +12,25 @@ export function newIdempotencyKey(prefix: string): string {
   return `${prefix}-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/**
+ * The Idempotency-Key of a command a person may press again after its answer was lost (the network, a
+ * 5xx: it may have been made): the same key for the same body until an answer comes, so the repeat is
+ * answered as the first and not made twice; a new one after any answer, or for another body.
+ */
+export class RepeatKey {
+  private held: { key: string; body: string } | null = null;
+  constructor(private readonly prefix: string) {}
+  for(body: unknown): string {
+    const text = JSON.stringify(body ?? null);
+    if (this.held?.body !== text) this.held = { key: newIdempotencyKey(this.prefix), body: text };
+    return this.held.key;
+  }
+  /** After the request: kept only when no answer came, or the answer was a server error. */
+  settle(err?: unknown): void {
+    if (!(err instanceof ApiError && (err.status === 0 || err.status >= 500))) this.held = null;
+  }
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

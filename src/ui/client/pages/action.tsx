@@ -14,7 +14,7 @@ import {
   can,
   heldByOther,
   keepCaseTitle,
-  newIdempotencyKey,
+  RepeatKey,
   readNewestTimeline,
   readTimeline,
   TIMELINE_PAGE_SIZE,
@@ -326,21 +326,21 @@ export function ActionCard({
   const [, once] = useOneAtATime(() => (pane ? document.getElementById('pane-h') : document.querySelector<HTMLElement>('#main h1')));
   // A Retry whose answer never came (the network, a 5xx) may have been made: pressed again, it is sent
   // with the same Idempotency-Key, so it retries the action once, not twice. Any answer ends the key.
-  const retryKey = useRef<string | null>(null);
+  const retryKey = useRef(new RepeatKey('ui-retry'));
   const act = (verb: string, body?: unknown, said?: string): Promise<void> =>
     once(async () => {
       own.current++;
-      const key = verb === 'retry' ? (retryKey.current ??= newIdempotencyKey('ui-retry')) : undefined;
+      const repeat = verb === 'retry' ? retryKey.current : undefined;
       try {
-        const headers: Record<string, string> = key ? { 'idempotency-key': key } : {};
+        const headers: Record<string, string> = repeat ? { 'idempotency-key': repeat.for(body ?? {}) } : {};
         mine(await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(id)}/${verb}`, body ?? {}, 'application/json', headers));
-        if (key) retryKey.current = null;
+        repeat?.settle();
         setError(null);
         setNotice(null);
         if (said) announce(said);
         timeline.reload();
       } catch (e) {
-        if (key && e instanceof ApiError && e.status !== 0 && e.status < 500) retryKey.current = null;
+        repeat?.settle(e);
         setError(e);
       } finally {
         own.current--;

@@ -4,7 +4,7 @@
 // server checks them as a launch's and names each field it refuses; nothing changes until it accepts.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type ActionView } from '../api.ts';
+import { api, RepeatKey, type ActionView } from '../api.ts';
 import { ErrorBox, Field, ReadFailed } from '../components.tsx';
 import { inputValue, type ActionType } from './action-type-form.ts';
 import { takesManualRetry } from '../../../lifecycle/retryable.ts';
@@ -23,6 +23,8 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
   const [values, setValues] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // A correction whose answer was lost, sent again as it was, is answered as the first (RepeatKey).
+  const repeat = useRef(new RepeatKey('ui-correction'));
   // Filled when opened, and again only once the input itself changed (another person's correction):
   // every attempt and live update moves updatedAt, and refilling then wiped what was being typed.
   const inputText = JSON.stringify(a.input);
@@ -61,12 +63,17 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     setBusy(true);
+    const body = { input: patch() };
     try {
-      const next = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/retry`, { input: patch() });
+      const next = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/retry`, body, 'application/json', {
+        'idempotency-key': repeat.current.for(body),
+      });
+      repeat.current.settle();
       setError(null);
       setOpen(false);
       done(next);
     } catch (err) {
+      repeat.current.settle(err);
       setError(err);
     } finally {
       setBusy(false);
