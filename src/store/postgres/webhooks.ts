@@ -327,13 +327,25 @@ export async function retryWebhookDelivery(
 ): Promise<WebhookDeliveryRow | undefined> {
   // A delivered one may be sent again too (a receiver lost it): same id, so it can tell. It goes now,
   // outside its chain's order (the chain moved on); a pending one waiting behind its head keeps waiting.
+  // One on its way now (claimed, its lease running) is answered as it is: clearing its lease had it
+  // claimed and sent again beside the attempt in flight, whose result was then dropped.
   const r = await pool.query<Row>(
     `UPDATE webhook_deliveries SET status = 'pending', due_at = CASE WHEN status = 'pending' AND due_at IS NULL THEN NULL ELSE $1::bigint END,
             lease_owner = NULL, updated_at = $1::bigint
-      WHERE id = $2 AND subscription_id = $3 RETURNING ${DELIVERY_COLUMNS}`,
+      WHERE id = $2 AND subscription_id = $3
+        AND NOT (status = 'pending' AND lease_owner IS NOT NULL AND due_at IS NOT NULL AND due_at > $1::bigint)
+      RETURNING ${DELIVERY_COLUMNS}`,
     [now, id, subscriptionId],
   );
-  return r.rows[0] ? deliveryFromRow(r.rows[0]) : undefined;
+  const cur =
+    r.rows[0] ??
+    (
+      await pool.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1 AND subscription_id = $2`, [
+        id,
+        subscriptionId,
+      ])
+    ).rows[0];
+  return cur ? deliveryFromRow(cur) : undefined;
 }
 
 export async function forgetInboundId(pool: Pool, id: string): Promise<void> {

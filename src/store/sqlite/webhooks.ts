@@ -250,6 +250,9 @@ export function listWebhookDeliveries(
   return rows.map((r) => ({ ...deliveryFromRow(r), attemptList: (attempts.all(r.id) as Row[]).map(attemptFromRow) }));
 }
 
+/** A delivery claimed by a node whose lease (its due time) has not ended: an attempt is on its way. */
+const IN_FLIGHT = `(status = 'pending' AND lease_owner IS NOT NULL AND due_at IS NOT NULL AND due_at > ?)`;
+
 export function retryWebhookDelivery(
   db: Database.Database,
   subscriptionId: string,
@@ -258,13 +261,19 @@ export function retryWebhookDelivery(
 ): WebhookDeliveryRow | undefined {
   // A delivered one may be sent again too (a receiver lost it): same id, so it can tell. It goes now,
   // outside its chain's order (the chain moved on); a pending one waiting behind its head keeps waiting.
+  // One on its way now (claimed, its lease running) is answered as it is: clearing its lease had it
+  // claimed and sent again beside the attempt in flight, whose result was then dropped.
   const r = prepared(
     db,
     `UPDATE webhook_deliveries SET status = 'pending', due_at = CASE WHEN status = 'pending' AND due_at IS NULL THEN NULL ELSE ? END,
             lease_owner = NULL, updated_at = ?
-      WHERE id = ? AND subscription_id = ? RETURNING ${DELIVERY_COLUMNS}`,
-  ).get(now, now, id, subscriptionId) as Row | undefined;
-  return r ? deliveryFromRow(r) : undefined;
+      WHERE id = ? AND subscription_id = ? AND NOT ${IN_FLIGHT} RETURNING ${DELIVERY_COLUMNS}`,
+  ).get(now, now, id, subscriptionId, now) as Row | undefined;
+  const cur =
+    r ??
+    (prepared(db, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ? AND subscription_id = ?`).get(id, subscriptionId) as
+      Row | undefined);
+  return cur ? deliveryFromRow(cur) : undefined;
 }
 
 export function forgetInboundId(db: Database.Database, id: string): void {
