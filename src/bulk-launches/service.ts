@@ -60,6 +60,8 @@ export type StartRun = (bulk: BulkLaunchRow) => Promise<void>;
 export const ANSWER_WHEN_DONE_ROWS = REPORT_PAGE;
 /** How long a small launch's request waits for its rows to launch before answering with the report so far. */
 const ANSWER_WAIT_MS = 10_000;
+/** How often a repeat of a launch another node is answering reads it again. */
+const REPEAT_POLL_MS = 50;
 
 const INSERT_CHUNK = 1000;
 // ...or fewer, when their inputs reach this much: 1,000 rows of 48 KB in one insert held the loop.
@@ -126,7 +128,7 @@ export class BulkLaunchService {
       if (answering) {
         await answering.catch(() => undefined);
         row = await this.store.getBulkLaunch(ins.row.id);
-      }
+      } else row = await this.answeredElsewhere(ins.row);
       if (row?.status === 'failed') throw bodyError(row.error ?? 'could not be read');
       return { report: await this.report(ins.row.id), created: false };
     }
@@ -137,6 +139,23 @@ export class BulkLaunchService {
     } finally {
       this.answering.delete(bulk.id);
     }
+  }
+
+  /**
+   * The launch as its first request answers it, when that request is on another node (several share one
+   * PostgreSQL database): waited for while its body is read, and while a small one launches (as long as
+   * the first waits: ANSWER_WAIT_MS from its start). A repeat answered at once gave the report half done.
+   */
+  private async answeredElsewhere(first: BulkLaunchRow): Promise<BulkLaunchRow | undefined> {
+    let row: BulkLaunchRow | undefined = first;
+    const waiting = (b: BulkLaunchRow): boolean =>
+      b.status === 'parsing' ||
+      (b.status === 'running' && b.total <= ANSWER_WHEN_DONE_ROWS && this.o.clock.now() < b.createdAt + ANSWER_WAIT_MS);
+    while (row && waiting(row)) {
+      await new Promise<void>((resolve) => this.o.clock.setTimer(REPEAT_POLL_MS, resolve));
+      row = await this.store.getBulkLaunch(first.id);
+    }
+    return row;
   }
 
   /** Creates on this node being answered, by id: a repeat of one waits for its answer. */
