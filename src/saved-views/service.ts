@@ -144,8 +144,12 @@ export class SavedViewService {
   async delete(id: string, viewer: Viewer, guard: RevisionGuard = {}): Promise<void> {
     const stored = await this.changeable(id, viewer);
     checkRevision('View', id, stored.revision, guard);
-    if (!(await this.d.store.deleteSavedView(id, guard.ifRevision !== undefined ? stored.revision : undefined)))
+    if (!(await this.d.store.deleteSavedView(id, guard.ifRevision !== undefined ? stored.revision : undefined))) {
+      // Deleted meanwhile (the same delete sent twice at once): a 404, as for any delete of a view not
+      // there, not "changed by someone else" for a view nobody changed.
+      if (!(await this.d.store.getSavedView(id))) throw new NotFoundError('View', id);
       throw changedMeanwhile('View', id, guard);
+    }
   }
 
   private async checkQuery(screen: Screen, raw: string): Promise<{ query: string }> {
