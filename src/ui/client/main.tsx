@@ -15,7 +15,6 @@ import { DashboardPage } from './pages/dashboard.tsx';
 import { CasesPage, NotificationsPage } from './pages/cases.tsx';
 import { CasePage } from './pages/case.tsx';
 import { SchedulePage, SchedulesPage } from './pages/schedules.tsx';
-import { ReplayRunPage, ReplaysPage } from './pages/replays.tsx';
 
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState('');
@@ -53,31 +52,31 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   );
 }
 
-type BuilderScreens = typeof import('./builder-screens.ts');
-let builderScreens: BuilderScreens | undefined;
-let loadingBuilderScreens: Promise<BuilderScreens> | undefined;
+type LaterScreens = typeof import('./later-screens.ts');
+let laterScreens: LaterScreens | undefined;
+let loadingLaterScreens: Promise<LaterScreens> | undefined;
 
 /**
- * A builder's or admin's screen, from the chunk that holds them all (fetched once, on first use). The
- * heading navigation focused while it loaded is handed on to the screen's own.
+ * A screen from the chunk of those few page loads need (later-screens.ts; fetched once, on first use).
+ * The heading navigation focused while it loaded is handed on to the screen's own.
  */
-function BuilderScreen({ show }: { show: (s: BuilderScreens) => JSX.Element }) {
-  const [screens, setScreens] = useState(builderScreens);
+function LaterScreen({ show }: { show: (s: LaterScreens) => JSX.Element }) {
+  const [screens, setScreens] = useState(laterScreens);
   const [error, setError] = useState<unknown>(null);
   const loading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (screens) return;
     let live = true;
-    (loadingBuilderScreens ??= import('./builder-screens.ts')).then(
+    (loadingLaterScreens ??= import('./later-screens.ts')).then(
       (s) => {
-        builderScreens = s;
+        laterScreens = s;
         if (!live) return;
         const focused = document.activeElement === loading.current;
         setScreens(s);
         if (focused) requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
       },
       (e: unknown) => {
-        loadingBuilderScreens = undefined; // tried again on the next visit (a deploy replaced the chunk)
+        loadingLaterScreens = undefined; // tried again on the next visit (a deploy replaced the chunk)
         if (live) setError(e);
       },
     );
@@ -120,38 +119,41 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
-  if (path === '/ui/replays') return <ReplaysPage session={session} query={query} />;
-  if ((id = m(/^\/ui\/replays\/([^/]+)$/))) return <ReplayRunPage id={decodeURIComponent(id)} query={query} />;
+  if (path === '/ui/replays') return <LaterScreen show={(s) => <s.ReplaysPage session={session} query={query} />} />;
+  if ((id = m(/^\/ui\/replays\/([^/]+)$/))) {
+    const rid = decodeURIComponent(id);
+    return <LaterScreen show={(s) => <s.ReplayRunPage id={rid} query={query} />} />;
+  }
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage session={session} query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/processes') return <BuilderScreen show={(s) => <s.ProcessesPage />} />;
+  if (path === '/ui/processes') return <LaterScreen show={(s) => <s.ProcessesPage />} />;
   if ((id = m(/^\/ui\/processes\/([^/]+)$/))) {
     const name = decodeURIComponent(id);
-    return <BuilderScreen show={(s) => <s.ProcessPage name={name} />} />;
+    return <LaterScreen show={(s) => <s.ProcessPage name={name} />} />;
   }
-  if (path === '/ui/queues') return <BuilderScreen show={(s) => <s.QueuesPage />} />;
+  if (path === '/ui/queues') return <LaterScreen show={(s) => <s.QueuesPage />} />;
   if ((id = m(/^\/ui\/queues\/([^/]+)$/))) {
     const name = decodeURIComponent(id);
-    return <BuilderScreen show={(s) => <s.QueuePage name={name} />} />;
+    return <LaterScreen show={(s) => <s.QueuePage name={name} />} />;
   }
-  if (path === '/ui/users') return <BuilderScreen show={(s) => <s.UsersPage />} />;
-  if (path === '/ui/connectors') return <BuilderScreen show={(s) => <s.ConnectorsPage />} />;
+  if (path === '/ui/users') return <LaterScreen show={(s) => <s.UsersPage />} />;
+  if (path === '/ui/connectors') return <LaterScreen show={(s) => <s.ConnectorsPage />} />;
   if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) {
     const cid = decodeURIComponent(id);
-    return <BuilderScreen show={(s) => <s.ConnectorPage id={cid} />} />;
+    return <LaterScreen show={(s) => <s.ConnectorPage id={cid} />} />;
   }
-  if (path === '/ui/action-types') return <BuilderScreen show={(s) => <s.ActionTypesPage />} />;
+  if (path === '/ui/action-types') return <LaterScreen show={(s) => <s.ActionTypesPage />} />;
   if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) {
     const tid = decodeURIComponent(id);
-    return <BuilderScreen show={(s) => <s.ActionTypePage session={session} id={tid} />} />;
+    return <LaterScreen show={(s) => <s.ActionTypePage session={session} id={tid} />} />;
   }
-  if (path === '/ui/api-keys') return <BuilderScreen show={(s) => <s.ApiKeysPage />} />;
-  if (path === '/ui/webhooks') return <BuilderScreen show={(s) => <s.WebhooksPage query={query} />} />;
+  if (path === '/ui/api-keys') return <LaterScreen show={(s) => <s.ApiKeysPage />} />;
+  if (path === '/ui/webhooks') return <LaterScreen show={(s) => <s.WebhooksPage query={query} />} />;
   // Every role reads schedules; only a builder sees what changes them.
   if (path === '/ui/schedules') return <SchedulesPage session={session} />;
   if ((id = m(/^\/ui\/schedules\/([^/]+)$/))) return <SchedulePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/config') return <BuilderScreen show={(s) => <s.ConfigPage />} />;
+  if (path === '/ui/config') return <LaterScreen show={(s) => <s.ConfigPage />} />;
   return (
     <main id="main">
       <h1 tabIndex={-1}>Not found</h1>

@@ -22,11 +22,8 @@ import {
   useFormState,
 } from '../components.tsx';
 
-/** The filter the API takes; all but `timeField` narrow it (the API wants at least one). */
-const FILTER_KEYS = ['connector', 'actionType', 'state', 'reason', 'resolution', 'queue', 'caseId', 'since', 'until', 'timeField'] as const;
-const NARROWING = FILTER_KEYS.filter((k) => k !== 'timeField');
-/** Work list filters a bulk replay cannot narrow by: a list filtered by one of them is not a set a replay can act on. */
-const WORK_ONLY = ['phase', 'externalReference', 'assignee', 'unassigned', 'escalated', 'q'];
+import { FILTER_KEYS, NARROWING } from '../replay-link.ts';
+
 const MAX_REPLAY = 10_000;
 
 /** The form as typed; `closeAs` is the close's resolution (the filter has a `resolution` of its own). */
@@ -43,21 +40,6 @@ const formOf = (q: URLSearchParams): Form => {
 
 const hrefOf = (f: Form): string =>
   `/ui/replays${qs({ ...f, operation: f.operation, closeAs: f.operation === 'close' ? f.closeAs : undefined, note: f.operation === 'close' ? f.note : undefined })}`;
-
-/**
- * The replay form for the work list's filters, or nothing when the list is not a set a replay can act
- * on exactly: a filter the replay does not take (phase, text, …), or none that narrows. Close: To Do only.
- */
-export function replayHref(f: Record<string, string | undefined>, operation: 'retry' | 'close'): string | undefined {
-  if (WORK_ONLY.some((k) => f[k]) || !NARROWING.some((k) => f[k])) return undefined;
-  if (operation === 'close' && f.state !== 'todo') return undefined;
-  return `/ui/replays${qs({ ...Object.fromEntries(NARROWING.map((k) => [k, f[k]])), operation })}`;
-}
-
-/** The work list's filters a replay cannot narrow by, when it has others it can: said beside the list, instead of the controls. */
-export function replayCannotUse(f: Record<string, string | undefined>): string[] {
-  return NARROWING.some((k) => f[k]) ? WORK_ONLY.filter((k) => f[k]) : [];
-}
 
 function bodyOf(f: Form, dryRun: boolean, max?: number, selection?: string): Record<string, unknown> {
   const filter = Object.fromEntries(FILTER_KEYS.filter((k) => f[k] !== '').map((k) => [k, f[k]]));

@@ -24,7 +24,7 @@ import {
 import { onChangesEvery, subscribe } from '../live.ts';
 import { mayRelease, queuesOf, useQueues } from '../task-queues.ts';
 import { ActionCard } from './action.tsx';
-import { replayCannotUse, replayHref } from './replays.tsx';
+import { replayCannotUse, replayHref } from '../replay-link.ts';
 import { SavedViews } from './saved-views.tsx';
 
 /** Filter keys as in GET /v1/actions, and their words in the typed query. */
