@@ -58,6 +58,9 @@ function toJson(result, refuseFunctions) {
   });
 }
 
+/** V8's stack overflow (other RangeErrors are an array's or a string's length: said as they are). */
+const stackOverflow = (err) => err instanceof RangeError && /call stack/i.test(err.message);
+
 /** Which limit a JSONata error is about, if any. */
 function limitOf(err) {
   if (err instanceof LimitError) return err.limit;
@@ -71,7 +74,7 @@ function limitOf(err) {
     case 'D2015':
       return 'size';
     default:
-      return err instanceof RangeError ? 'depth' : undefined;
+      return stackOverflow(err) ? 'depth' : undefined;
   }
 }
 
@@ -87,10 +90,12 @@ parentPort.on('message', async (job) => {
     const message =
       err?.code === 'D2014' || err?.code === 'D2015'
         ? `built a list of more than ${sequenceLimit} items`
-        : err instanceof RangeError
+        : stackOverflow(err)
           ? 'nested too deeply'
           : (err?.message ?? String(err));
-    parentPort.postMessage({ id: job.id, error: { message, limit } });
+    // A RangeError is V8's (the stack, an array or string past its length), not JSONata's: the isolate
+    // is not used again. yaml's stack overflow left one whose next regular expression ended the process.
+    parentPort.postMessage({ id: job.id, error: { message, limit }, retire: err instanceof RangeError });
   }
 });
 

@@ -164,7 +164,7 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-type Reply = { id: number; json?: string; error?: { message: string; limit?: MappingLimit } };
+type Reply = { id: number; json?: string; error?: { message: string; limit?: MappingLimit }; retire?: boolean };
 
 /** How long an expression that ran into the time limit may hold only one worker. */
 const SLOW_FOR_MS = 60_000;
@@ -264,6 +264,7 @@ class WorkerPool {
       this.finished(job, reply.error?.limit);
       if (reply.error) job.reject(failure(job.expr, reply.error.limit, reply.error.message, job.limits.timeLimitMs));
       else job.resolve(reply.json);
+      if (reply.retire) this.retire(slot);
       this.pump();
     });
     worker.on('error', (err: Error & { code?: string }) => {
@@ -280,6 +281,12 @@ class WorkerPool {
     slot.timer = null;
     slot.job = null;
     slot.worker.unref();
+  }
+
+  /** Ends an idle worker that asked not to be used again; the next evaluation starts another. */
+  private retire(slot: Slot): void {
+    this.slots = this.slots.filter((s) => s !== slot);
+    void slot.worker.terminate();
   }
 
   /** Ends a worker (overrun, out of memory, crashed): its job fails with the limit, the others go on. */
