@@ -92,6 +92,14 @@ describe('parseConfigText', () => {
     expect(await parseConfigText('a:\n  - - b\n')).toEqual({ a: [['b']] });
   });
 
+  it("counts brackets whatever quotes surround them: YAML's quoting hid them from a JSON string count", async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    for (const text of [`'"': ${deep}\n`, `a"b: ${deep}\n`, `x: "${']'.repeat(5000)}"\ny: ${deep}\n`])
+      expect(await message(text)).toBe('not valid YAML or JSON: it is nested deeper than 32 levels');
+    // Brackets in strings, closed or not, are no nesting below the count.
+    expect(await parseConfigText(`t: "${'['.repeat(900)}"\nu: '${'}'.repeat(5000)}'\n`)).toMatchObject({ t: '['.repeat(900) });
+  });
+
   it('a thread whose yaml overflowed its stack asks to be ended, and the reader starts another', async () => {
     // Straight to the thread, past the reader's checks: yaml reports the overflow as RESOURCE_EXHAUSTION,
     // and the next read in that isolate took V8 out of memory (FATAL ERROR: RegExpCompiler Allocation failed).

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { CalloutError, ValidationError } from '../errors.ts';
 import { MAX_JSON_DEPTH } from '../json-limits.ts';
-import { MAX_PARSE_DEPTH, tooDeepAt } from '../api/body-depth.ts';
+import { MAX_PARSE_DEPTH } from '../api/body-depth.ts';
 
 export const READ_TIME_LIMIT_MS = 30_000;
 export const MAX_WAITING = 3;
@@ -75,6 +75,23 @@ function readOnce(text: string, timeLimitMs: number): Promise<unknown> {
   });
 }
 
+/**
+ * Whether brackets (`[`, `{`) open past `max` deep, counted whatever quotes surround them: a count that
+ * skips JSON strings (tooDeepAt, for JSON bodies) is led astray by YAML's quoting (`'"': [[[…`), and no
+ * file holds a thousand brackets open in its text. A closing bracket never counts below none, so ones
+ * written first (in a string) cannot make room for real ones after.
+ */
+export function bracketsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return false;
+}
+
 /** How far a line may be indented, counting compact nesting (`- - x`, `? `): well past any file's use. */
 export const MAX_INDENT = 1000;
 
@@ -107,7 +124,7 @@ export function tooIndentedAt(text: string): number | null {
 export function parseConfigText(text: string, opts: { timeLimitMs?: number } = {}): Promise<unknown> {
   // Brackets nested past any file's use are refused before the thread reads them, as a JSON body's are
   // (api/body-depth.ts): 100,000 of them ran yaml out of memory in a way that ended the process, not the thread.
-  if (tooDeepAt(text, MAX_PARSE_DEPTH) !== null) return Promise.reject(refused(`it is nested deeper than ${MAX_JSON_DEPTH} levels`));
+  if (bracketsDeeperThan(text, MAX_PARSE_DEPTH)) return Promise.reject(refused(`it is nested deeper than ${MAX_JSON_DEPTH} levels`));
   // Block nesting as deep overflowed yaml's stack (refused, but the thread's next read ended the process).
   const indented = tooIndentedAt(text);
   if (indented !== null)
