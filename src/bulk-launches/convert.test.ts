@@ -37,6 +37,10 @@ describe('convertCell', () => {
   it('json is parsed; strings keep their spaces', () => {
     expect(convertCell('json', '[1, {"a": null}]')).toEqual({ ok: true, value: [1, { a: null }] });
     expect(convertCell('json', '{a}').ok).toBe(false);
+    // Refused at any depth, as a JSON body with one is.
+    for (const cell of ['{"__proto__": {"x": 1}}', '[1, {"a": {"__proto__": null}}]', '{"constructor": {"prototype": {"x": 1}}}'])
+      expect(convertCell('json', cell)).toEqual({ ok: false, message: expect.stringContaining('__proto__ or constructor.prototype') });
+    expect(convertCell('json', '{"constructor": "a", "proto": 1}')).toEqual({ ok: true, value: { constructor: 'a', proto: 1 } });
     expect(convertCell('string', '  padded ')).toEqual({ ok: true, value: '  padded ' });
   });
 });

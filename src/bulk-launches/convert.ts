@@ -49,12 +49,21 @@ export function convertCell(type: FieldType, text: string): Cell {
     case 'date':
     case 'datetime':
       return isValidValue(type, t) ? { ok: true, value: t } : refuse();
-    case 'json':
+    case 'json': {
+      let prototypeKey = false;
+      let value: unknown;
       try {
-        return { ok: true, value: JSON.parse(t) as unknown };
+        // As a JSON body's are (the API's parser), a prototype key is refused wherever it is nested.
+        value = JSON.parse(t, (k, v: unknown) => {
+          if (k === '__proto__' || (k === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype')))
+            prototypeKey = true;
+          return v;
+        });
       } catch {
         return refuse('must be JSON, e.g. {"a": 1} or [1, 2] or "text"');
       }
+      return prototypeKey ? refuse('has a __proto__ or constructor.prototype key, which could change how it is read') : { ok: true, value };
+    }
     default:
       return assertNever(type);
   }
