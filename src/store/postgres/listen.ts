@@ -77,8 +77,10 @@ export class WorkListener {
   private lost(client: Client, err?: Error): void {
     if (client !== this.client || this.stopped) return;
     this.client = undefined;
+    // 'end' alone (no error) when a reconnect's connection is closed before PostgreSQL answers (a proxy
+    // in front of a database that is down): reading err there threw in pg's event and ended the process.
     this.logger.warn(
-      { code: (err as { code?: string }).code, message: (err as Error).message },
+      { code: (err as { code?: string } | undefined)?.code, message: err?.message ?? 'the connection was closed' },
       'the LISTEN connection to PostgreSQL dropped; reconnecting',
     );
     client.end().catch(() => undefined);
