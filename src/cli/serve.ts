@@ -77,6 +77,14 @@ export async function startServer(
 
 export async function serve(s: Settings): Promise<void> {
   const r = await startServer(s);
+  // Not a handler: an error nobody handled (a rejection, a throw in a timer or an event) still ends the
+  // process, as it should, for nothing says what state it left. Node tells only stderr; this tells the log first.
+  process.on('uncaughtExceptionMonitor', (err, origin) =>
+    r.callout.logger.fatal(
+      { err, origin },
+      'an error nobody handled ends the process; its work in flight is taken back by another node or at the next start',
+    ),
+  );
   process.on(
     'SIGTERM',
     stopOnSignal(r.callout.logger, () => r.stop()),
