@@ -583,8 +583,21 @@ export class Engine extends EventEmitter<EngineEvents> {
    * connector's limits admit them (see admission.ts); the rest throttled.
    */
   private async dispatch(claimed: ActionRecord[]): Promise<Array<Promise<void>>> {
-    const now = this.o.clock.now();
     const work: Array<Promise<void>> = [];
+    try {
+      await this.startWork(claimed, work);
+    } catch (err) {
+      // A later step failed (the store did not answer an admission): what already started goes on,
+      // tracked like the rest. Dropped with the batch, a failure of it was a rejection nobody handled.
+      for (const p of work) this.track(p);
+      throw err;
+    }
+    return work;
+  }
+
+  /** dispatch()'s work: each action's promise added to `work` as it starts. */
+  private async startWork(claimed: ActionRecord[], work: Array<Promise<void>>): Promise<void> {
+    const now = this.o.clock.now();
     await this.health.refresh();
     const limited = new Map<string, { connector: ConnectorEntry; items: Claimed[] }>();
     let leaseTooShort = 0;
@@ -650,7 +663,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         { count: leaseTooShort },
         'claimed actions waited for room until their lease was too short for an attempt; they are sent when it ends',
       );
-    return work;
   }
 
   /**
