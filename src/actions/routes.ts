@@ -66,12 +66,12 @@ export const actionRoutes =
     const config = { roles: OPERATORS };
     // No body is a plain retry; `input` corrects the action's input first, in the same write.
     // With an Idempotency-Key a repeat answers the action as it is and retries nothing again; the key is
-    // kept on the retry's timeline entry, whose actor already scopes it to the caller.
+    // kept (hashed) on the retry's timeline entry, whose actor already scopes it to the caller.
     app.post(
       '/actions/:id/retry',
       { config, schema: { ...byId, headers: CommandIdempotencyKeyHeaders, body: RetryBody }, preValidation: emptyBodyIsObject },
       async (req) => {
-        const key = checkedKey(req.headers['idempotency-key']);
+        const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
         return actions.retry(req.params.id, userOf(req), req.body, key === undefined ? {} : { idempotencyKey: key });
       },
     );

@@ -11,7 +11,7 @@ import type { Engine } from '../engine/engine.ts';
 import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
 import { limitText } from '../limits/windows.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
-import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
+import { requestHash, sha256, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
@@ -333,7 +333,9 @@ export class ActionService {
     if (!a) throw new NotFoundError('Action', id);
     // With an Idempotency-Key, a repeat (its answer lost, a double submit) answers the action as it is
     // now and sends nothing again: asked first, and again in the action's turn (one already applying).
-    const request = opts.idempotencyKey === undefined ? undefined : { idempotencyKey: opts.idempotencyKey, hash: requestHash(body).hash };
+    // Kept hashed: the timeline is read by every role, the key was the caller's alone.
+    const request =
+      opts.idempotencyKey === undefined ? undefined : { idempotencyKey: sha256(opts.idempotencyKey), hash: requestHash(body).hash };
     const repeat = request && (() => this.repeatedRetry(id, user, request));
     const repeated = repeat && (await repeat());
     if (repeated) return this.view(repeated);
@@ -377,7 +379,7 @@ export class ActionService {
     request: { idempotencyKey: string; hash: string },
   ): Promise<ActionRecord | undefined> {
     const rows = await this.store.listTimeline(id, { kind: 'retry_requested', newestFirst: true, limit: RETRY_KEYS_LOOKED_AT });
-    const first = rows.find((r) => r.actor === `user:${user}` && r.data?.idempotencyKey === request.idempotencyKey);
+    const first = rows.find((r) => r.actor === `user:${user}` && r.data?.requestKey === request.idempotencyKey);
     if (!first) return undefined;
     if (first.data?.requestHash !== request.hash)
       throw new ConflictError('This Idempotency-Key was used for another retry of this action, with another body; send a new key');

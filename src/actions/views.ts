@@ -154,5 +154,10 @@ export function timelineView(rows: TimelineRow[]): TimelineEntry[] {
  * `retry.nextRetryAt` and the webhook event's are.
  */
 function dataView(data: Record<string, unknown>): Record<string, unknown> {
+  // A retry's request key and body hash are Callout's own books (a repeat is known by them), not shown.
+  if ('requestKey' in data) {
+    const { requestKey: _key, requestHash: _hash, ...rest } = data;
+    return rest;
+  }
   return typeof data.nextRetryAt === 'number' ? { ...data, nextRetryAt: iso(data.nextRetryAt) } : data;
 }

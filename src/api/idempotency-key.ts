@@ -26,13 +26,14 @@ export function idempotencyKeyOf(header: string | string[] | undefined, scope: s
 }
 
 /** The header's value as sent (checked as idempotencyKeyOf checks it), for a key kept where its scope is already known. */
-export function checkedKey(header: string | string[] | undefined): string | undefined {
+export function checkedKey(header: string | string[] | undefined, opts: { reserved?: boolean } = {}): string | undefined {
   if (header === undefined) return undefined;
   const refuse = (message: string): never => {
     throw new ValidationError([{ field: 'Idempotency-Key', message }]);
   };
   if (typeof header !== 'string' || header.length === 0 || header.length > 200) return refuse('must be 1–200 characters');
-  const reserved = RESERVED_KEY_PREFIXES.find((p) => header.startsWith(p));
+  // Only where Callout launches under keys of its own (a command's key is never one of them).
+  const reserved = opts.reserved === false ? undefined : RESERVED_KEY_PREFIXES.find((p) => header.startsWith(p));
   if (reserved !== undefined)
     return refuse(
       `must not begin with "${reserved}": keys beginning ${RESERVED_KEY_PREFIXES.map((p) => `"${p}"`).join(', ')} are Callout's own`,
@@ -53,9 +54,10 @@ export const IdempotencyKeyHeaders = Type.Object({
 /** The header on a command that changes an existing resource (a retry): a repeat answers it as it is now. */
 export const CommandIdempotencyKeyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
+    // Its length is checked by checkedKey (a 422 naming Idempotency-Key), as the launch's header's is.
     Type.String({
       description:
-        "Makes the command safe to repeat (its answer lost, a double submit, several at once): the same key from the same caller with the same body answers the resource as it is now and does nothing again; with another body, 409. Kept on the command's timeline entry. 1–200 characters.",
+        "Makes the command safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller with the same body answers the resource as it is now and does nothing again; with another body, 409. Kept hashed with the command's timeline entry (not shown); recognised among the action's latest 50 retries. 1–200 characters.",
     }),
   ),
 });

@@ -37,8 +37,13 @@ export async function applyNow(
   event: ActionEvent,
   known?: ActionRecord,
   claim?: HeldClaim,
+  repeatOf?: () => Promise<ActionRecord | undefined>,
 ): Promise<ActionRecord> {
   for (let i = 0; i < 20; i++) {
+    // A write lost to another node may have been this request's repeat (the same Idempotency-Key sent
+    // there): asked again before applying it on what that node wrote.
+    const repeated = i > 0 && repeatOf ? await repeatOf() : undefined;
+    if (repeated) return repeated;
     const cur = i === 0 && known ? known : await d.store.getAction(id);
     if (!cur) throw new NotFoundError('Action', id);
     const policy = await d.registry.policyOf(cur);
@@ -51,7 +56,12 @@ export async function applyNow(
     }
     const t = transition(base, event, { policy, now, rand: Math.random() });
     if (!t.ok || !t.changed) claim?.keep(cur);
-    if (!t.ok) throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
+    if (!t.ok) {
+      // Refused on what a repeat made of it (another node applied it first): answered as the repeat.
+      const repeat = repeatOf && (await repeatOf());
+      if (repeat) return repeat;
+      throw t.code === 'CONFLICT' ? new ConflictError(t.message) : new InvalidStateError(t.message);
+    }
     if (!t.changed) return cur;
     // Through the group commit: many concurrent callbacks share one transaction.
     const events = d.webhookEvents?.forTransition(cur, t.action, t.effects);

@@ -804,7 +804,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     // are the provider's updates): many at once would otherwise each lose the guarded write to the
     // others, round after round, until some gave up with a 409; in turn, each loses at most to
     // another node's. Nothing applied here waits on another change of the same action.
-    return this.changes.run(id, async () => (repeatOf && (await repeatOf())) || this.applyInTurn(id, event, known));
+    return this.changes.run(id, async () => (repeatOf && (await repeatOf())) || this.applyInTurn(id, event, known, repeatOf));
   }
 
   /**
@@ -815,7 +815,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.changes.run(id, fn);
   }
 
-  private async applyInTurn(id: string, event: ActionEvent, known?: ActionRecord): Promise<ActionRecord> {
+  private async applyInTurn(
+    id: string,
+    event: ActionEvent,
+    known?: ActionRecord,
+    repeatOf?: () => Promise<ActionRecord | undefined>,
+  ): Promise<ActionRecord> {
     // A change that would stop or alter a send waits for the claims already on their way to be held
     // (milliseconds), so it finds and takes back a copy claimed ahead. An external system's callbacks
     // do not stop a send, and do not wait.
@@ -852,7 +857,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     // A write that fails leaves the copy dropped: given back or not (an outcome unknown), the row is
     // sent once, by its next claim or at its lease end, never beside a copy held here.
-    return applyNow(deps, id, event, known, claim);
+    return applyNow(deps, id, event, known, claim, repeatOf);
   }
 
   /**

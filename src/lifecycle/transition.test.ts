@@ -992,6 +992,16 @@ describe('manual retry', () => {
     const first = step(a, { type: 'retry_requested', user: 'ivy' }, policy, now).action;
     const again = transition(first, { type: 'retry_requested', user: 'ivy' }, { policy, now: now + 50 });
     expect(again).toMatchObject({ ok: true, changed: false, action: first, timeline: [] });
+    // With an Idempotency-Key it is noted (nothing else changes), so a repeat of it is known as one.
+    const keyed = transition(
+      first,
+      { type: 'retry_requested', user: 'ivy', request: { idempotencyKey: 'k', hash: 'h' } },
+      { policy, now: now + 50 },
+    );
+    expect(keyed).toMatchObject({ ok: true, changed: true, action: { phase: 'queued', dueAt: first.dueAt } });
+    expect((keyed as { timeline: unknown[] }).timeline).toEqual([
+      expect.objectContaining({ kind: 'retry_requested', actor: 'user:ivy', data: { requestKey: 'k', requestHash: 'h' } }),
+    ]);
     // One that is queued for later (a start time) is still brought forward.
     const later = { ...first, dueAt: now + HOUR, nextRetryAt: now + HOUR };
     expect(transition(later, { type: 'retry_requested', user: 'ivy' }, { policy, now: now + 50 })).toMatchObject({

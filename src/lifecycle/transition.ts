@@ -71,7 +71,7 @@ export type ActionEvent =
       type: 'retry_requested';
       user: string;
       input?: { from: Record<string, unknown>; to: Record<string, unknown> };
-      /** The request's Idempotency-Key and body hash, kept on the entry so a repeat is known (actions/service.ts). */
+      /** The request's Idempotency-Key (hashed) and body hash, kept on the entry so a repeat is known (actions/service.ts). */
       request?: { idempotencyKey: string; hash: string };
     }
   | { type: 'paused'; user: string }
@@ -534,15 +534,15 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
           return refuse('The input was changed by someone else since it was read; read the action again', 'CONFLICT');
         changeInput(c, actor, event.user, event.input.to);
       }
+      const request = event.request ? { requestKey: event.request.idempotencyKey, requestHash: event.request.hash } : undefined;
       // Already queued and due (a second click before the engine took it): it is sent at once anyway
-      // (with the corrected input, if this brought one).
-      if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) return c.done();
-      c.note(
-        actor,
-        'retry_requested',
-        `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`,
-        event.request ? { idempotencyKey: event.request.idempotencyKey, requestHash: event.request.hash } : undefined,
-      );
+      // (with the corrected input, if this brought one). A keyed request is still noted, so its
+      // repeat after the answer was lost is known as one.
+      if (waiting && a.phase === 'queued' && !a.paused && a.dueAt !== null && a.dueAt <= ctx.now) {
+        if (request) c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it was already due and is sent now`, request);
+        return c.done();
+      }
+      c.note(actor, 'retry_requested', `Retry requested by ${event.user}; it counts as retry ${retryCount(a) + 1}`, request);
       if (!waiting) c.to(actor, 'waiting', null, null);
       a.phase = 'queued';
       c.clearEscalation();
