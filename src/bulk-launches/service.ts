@@ -143,8 +143,10 @@ export class BulkLaunchService {
 
   /**
    * The launch as its first request answers it, when that request is on another node (several share one
-   * PostgreSQL database): waited for while its body is read, and while a small one launches (as long as
-   * the first waits: ANSWER_WAIT_MS from its start). A repeat answered at once gave the report half done.
+   * PostgreSQL database): waited for while its body is read (until that node answers, or the sweep fails
+   * a launch whose node died reading it), and while a small one launches, up to ANSWER_WAIT_MS from its
+   * creation by that node's clock (the first waits that long from the end of its reading, so a repeat may
+   * still answer `running` where the first answers `done`). A repeat answered at once gave it half done.
    */
   private async answeredElsewhere(first: BulkLaunchRow): Promise<BulkLaunchRow | undefined> {
     let row: BulkLaunchRow | undefined = first;

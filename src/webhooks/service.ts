@@ -162,7 +162,8 @@ export class WebhookService {
    * also moves with Callout's own books (a failing streak), so a delete that meets one reads it again.
    */
   async remove(id: string, guard?: SettingsGuard): Promise<WebhookView> {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < STORED_ATTEMPTS; i++) {
+      if (i > 0) await raceApart(i - 1);
       const row = await this.row(id);
       checkSettingsTag('Webhook', id, webhookTag(row), guard);
       if (await this.d.store.deleteWebhookSubscription(id, guard ? row.revision : undefined)) {
