@@ -12,17 +12,22 @@ export function newIdempotencyKey(prefix: string): string {
   return `${prefix}-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** How long a key is kept for a press again after no answer came. */
+const REPEAT_KEPT_MS = 60_000;
+
 /**
  * The Idempotency-Key of a command a person may press again after its answer was lost (the network, a
  * 5xx: it may have been made): the same key for the same body until an answer comes, so the repeat is
  * answered as the first and not made twice; a new one after any answer, or for another body.
  */
 export class RepeatKey {
-  private held: { key: string; body: string } | null = null;
+  private held: { key: string; body: string; at: number } | null = null;
   constructor(private readonly prefix: string) {}
   for(body: unknown): string {
     const text = JSON.stringify(body ?? null);
-    if (this.held?.body !== text) this.held = { key: newIdempotencyKey(this.prefix), body: text };
+    // A press minutes later is a new decision (the person has seen what happened since), not a repeat.
+    if (this.held?.body !== text || Date.now() - this.held.at > REPEAT_KEPT_MS)
+      this.held = { key: newIdempotencyKey(this.prefix), body: text, at: Date.now() };
     return this.held.key;
   }
   /** After the request: kept only when no answer came, or the answer was a server error. */

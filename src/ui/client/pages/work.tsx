@@ -679,7 +679,7 @@ export function WorkPage({ session, query }: { session: Session; query: URLSearc
                       <td>
                         {a.caseId && (
                           <a href={`/ui/work${qs({ caseId: a.caseId })}`} title={a.caseId}>
-                            <bdi>{a.caseTitle ?? a.caseId.slice(-8)}</bdi>
+                            <bdi class="case-title">{a.caseTitle ?? a.caseId.slice(-8)}</bdi>
                           </a>
                         )}
                       </td>
