@@ -58,12 +58,14 @@ let loadingLaterScreens: Promise<LaterScreens> | undefined;
 
 /**
  * A screen from the chunk of those few page loads need (later-screens.ts; fetched once, on first use).
- * The heading navigation focused while it loaded is handed on to the screen's own. Keyed by path, so a
- * failed load is tried again on the next screen, not shown there too.
+ * The heading navigation focused while it loaded is handed on to the screen's own. A failed load is
+ * said on its own screen and tried again on the next (one component serves them all: not remounted,
+ * which would lose a screen's state as it moves from /new to what it created).
  */
 function LaterScreen({ show }: { show: (s: LaterScreens) => JSX.Element }) {
+  const { path } = useLocation();
   const [screens, setScreens] = useState(laterScreens);
-  const [error, setError] = useState<unknown>(null);
+  const [failed, setFailed] = useState<{ at: string; error: unknown } | null>(null);
   const loading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (screens) return;
@@ -76,16 +78,17 @@ function LaterScreen({ show }: { show: (s: LaterScreens) => JSX.Element }) {
         setScreens(s);
         if (focused) requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
       },
-      (e: unknown) => {
+      (error: unknown) => {
         loadingLaterScreens = undefined; // tried again on the next visit (a deploy replaced the chunk)
-        if (live) setError(e);
+        if (live) setFailed({ at: path, error });
       },
     );
     return () => {
       live = false;
     };
-  }, []);
+  }, [path]);
   if (screens) return show(screens);
+  const error = failed?.at === path ? failed.error : null;
   return (
     <main id="main">
       <h1 tabIndex={-1} ref={loading}>
@@ -120,41 +123,41 @@ function Screen({ session }: { session: Session }) {
   if (path === '/ui/work' || path === '/ui' || path === '/ui/') return <WorkPage session={session} query={query} />;
   if ((id = m(/^\/ui\/actions\/([^/]+)$/))) return <ActionPage session={session} id={decodeURIComponent(id)} />;
   if (path === '/ui/dashboard') return <DashboardPage />;
-  if (path === '/ui/replays') return <LaterScreen key={path} show={(s) => <s.ReplaysPage session={session} query={query} />} />;
+  if (path === '/ui/replays') return <LaterScreen show={(s) => <s.ReplaysPage session={session} query={query} />} />;
   if ((id = m(/^\/ui\/replays\/([^/]+)$/))) {
     const rid = decodeURIComponent(id);
-    return <LaterScreen key={path} show={(s) => <s.ReplayRunPage id={rid} query={query} />} />;
+    return <LaterScreen show={(s) => <s.ReplayRunPage id={rid} query={query} />} />;
   }
   if (path === '/ui/notifications') return <NotificationsPage query={query} />;
   if (path === '/ui/cases') return <CasesPage session={session} query={query} />;
   if ((id = m(/^\/ui\/cases\/([^/]+)$/))) return <CasePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/processes') return <LaterScreen key={path} show={(s) => <s.ProcessesPage />} />;
+  if (path === '/ui/processes') return <LaterScreen show={(s) => <s.ProcessesPage />} />;
   if ((id = m(/^\/ui\/processes\/([^/]+)$/))) {
     const name = decodeURIComponent(id);
-    return <LaterScreen key={path} show={(s) => <s.ProcessPage name={name} />} />;
+    return <LaterScreen show={(s) => <s.ProcessPage name={name} />} />;
   }
-  if (path === '/ui/queues') return <LaterScreen key={path} show={(s) => <s.QueuesPage />} />;
+  if (path === '/ui/queues') return <LaterScreen show={(s) => <s.QueuesPage />} />;
   if ((id = m(/^\/ui\/queues\/([^/]+)$/))) {
     const name = decodeURIComponent(id);
-    return <LaterScreen key={path} show={(s) => <s.QueuePage name={name} />} />;
+    return <LaterScreen show={(s) => <s.QueuePage name={name} />} />;
   }
-  if (path === '/ui/users') return <LaterScreen key={path} show={(s) => <s.UsersPage />} />;
-  if (path === '/ui/connectors') return <LaterScreen key={path} show={(s) => <s.ConnectorsPage />} />;
+  if (path === '/ui/users') return <LaterScreen show={(s) => <s.UsersPage />} />;
+  if (path === '/ui/connectors') return <LaterScreen show={(s) => <s.ConnectorsPage />} />;
   if ((id = m(/^\/ui\/connectors\/([^/]+)$/))) {
     const cid = decodeURIComponent(id);
-    return <LaterScreen key={path} show={(s) => <s.ConnectorPage id={cid} />} />;
+    return <LaterScreen show={(s) => <s.ConnectorPage id={cid} />} />;
   }
-  if (path === '/ui/action-types') return <LaterScreen key={path} show={(s) => <s.ActionTypesPage />} />;
+  if (path === '/ui/action-types') return <LaterScreen show={(s) => <s.ActionTypesPage />} />;
   if ((id = m(/^\/ui\/action-types\/([^/]+)$/))) {
     const tid = decodeURIComponent(id);
-    return <LaterScreen key={path} show={(s) => <s.ActionTypePage session={session} id={tid} />} />;
+    return <LaterScreen show={(s) => <s.ActionTypePage session={session} id={tid} />} />;
   }
-  if (path === '/ui/api-keys') return <LaterScreen key={path} show={(s) => <s.ApiKeysPage />} />;
-  if (path === '/ui/webhooks') return <LaterScreen key={path} show={(s) => <s.WebhooksPage query={query} />} />;
+  if (path === '/ui/api-keys') return <LaterScreen show={(s) => <s.ApiKeysPage />} />;
+  if (path === '/ui/webhooks') return <LaterScreen show={(s) => <s.WebhooksPage query={query} />} />;
   // Every role reads schedules; only a builder sees what changes them.
   if (path === '/ui/schedules') return <SchedulesPage session={session} />;
   if ((id = m(/^\/ui\/schedules\/([^/]+)$/))) return <SchedulePage session={session} id={decodeURIComponent(id)} />;
-  if (path === '/ui/config') return <LaterScreen key={path} show={(s) => <s.ConfigPage />} />;
+  if (path === '/ui/config') return <LaterScreen show={(s) => <s.ConfigPage />} />;
   return (
     <main id="main">
       <h1 tabIndex={-1}>Not found</h1>
