@@ -69,8 +69,12 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      await app.close();
-      await callout.close();
+      // The engine is closed even when the HTTP server's close fails: its attempts in flight finish.
+      try {
+        await app.close();
+      } finally {
+        await callout.close();
+      }
     })());
   return { callout, app, url, stop, generatedAdminKey: generated };
 }
@@ -112,6 +116,12 @@ export function stopOnSignal(logger: Logger, stop: () => Promise<void>): (signal
     logger.info(
       `${signal}: shutting down once the attempts in flight are answered (up to their connector's timeout); send it again to stop now`,
     );
-    void stop().then(() => process.exit(0));
+    void stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, `${signal}: shutting down failed; what was in flight is taken back at the next start`);
+        process.exit(1);
+      },
+    );
   };
 }
