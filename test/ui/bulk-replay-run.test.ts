@@ -57,6 +57,8 @@ describe('bulk replay preview and kept run', () => {
     expect(first).toContain('x-api-key: [redacted]');
     expect(first).toContain('authorization: (added from the connector’s authentication)');
     expect(first).toContain('{"ref":"T-1"}');
+    // Each request is headed by its action type's name, not only the action's id.
+    expect(await requests.locator(`[data-id="${rejected[0]}"] p`).first().textContent()).toBe(`create-ticket · ${rejected[0]}`);
     expect(await requests.locator(`[data-id="${broken}"]`).textContent()).toMatch(
       /would send nothing: would be refused as invalid input: Ref/,
     );

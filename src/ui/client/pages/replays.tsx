@@ -344,15 +344,19 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
                 <p class="hint">
                   The requests of the first {plural(p.requests.length, 'action')}, rendered now and not sent; credentials are masked.
                 </p>
-                {p.requests.map((r) => (
-                  <div key={r.id} data-id={r.id}>
-                    <p>
-                      {/* Linked in the sample below. */}
-                      <code>{r.id}</code>
-                    </p>
-                    {r.request ? <pre>{httpText(r.request)}</pre> : <p class="warn">Its retry would send nothing: {r.error}</p>}
-                  </div>
-                ))}
+                {p.requests.map((r) => {
+                  const sampled = p.sample.find((x) => x.id === r.id);
+                  return (
+                    <div key={r.id} data-id={r.id}>
+                      <p>
+                        {/* Linked in the sample below; named by its action type, as the sample names it. */}
+                        {sampled && `${typeName(sampled.actionType)} · `}
+                        <code>{r.id}</code>
+                      </p>
+                      {r.request ? <pre>{httpText(r.request)}</pre> : <p class="warn">Its retry would send nothing: {r.error}</p>}
+                    </div>
+                  );
+                })}
               </div>
             )}
             {p.sample.length > 0 && (
