@@ -30,6 +30,10 @@ export class RepeatKey {
       this.held = { key: newIdempotencyKey(this.prefix), body: text, at: Date.now() };
     return this.held.key;
   }
+  /** The body the held key was sent with (JSON), while it is held: a form pressed again resends it as it was. */
+  heldBody(): string | undefined {
+    return this.held && Date.now() - this.held.at <= REPEAT_KEPT_MS ? this.held.body : undefined;
+  }
   /** After the request: kept only when no answer came, or the answer was a server error. */
   settle(err?: unknown): void {
     if (!(err instanceof ApiError && (err.status === 0 || err.status >= 500))) this.held = null;

@@ -25,6 +25,7 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
   const [busy, setBusy] = useState(false);
   // A correction whose answer was lost, sent again as it was, is answered as the first (RepeatKey).
   const repeat = useRef(new RepeatKey('ui-correction'));
+  const sentValues = useRef<string | null>(null);
   // Filled when opened, and again only once the input itself changed (another person's correction):
   // every attempt and live update moves updatedAt, and refilling then wiped what was being typed.
   const inputText = JSON.stringify(a.input);
@@ -63,7 +64,13 @@ export function InputCorrection({ a, done }: { a: ActionView; done: (next: Actio
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     setBusy(true);
-    const body = { input: patch() };
+    // Pressed again after no answer came, the values as they were sent: that request again, as it was.
+    // A patch read now would leave out what the lost one already changed (a live update brings the
+    // corrected input), and be another retry under another key.
+    const typed = JSON.stringify(values);
+    const held = sentValues.current === typed ? repeat.current.heldBody() : undefined;
+    const body = held !== undefined ? (JSON.parse(held) as { input: Record<string, unknown> }) : { input: patch() };
+    sentValues.current = typed;
     try {
       const next = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/retry`, body, 'application/json', {
         'idempotency-key': repeat.current.for(body),
