@@ -6,20 +6,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, type Harness } from '../helpers/harness.ts';
-import { postgresNodes, storeHarnesses } from '../helpers/store-harnesses.ts';
+import { nodeSetups } from '../helpers/store-harnesses.ts';
 
-const setups: Array<{ name: string; open: () => Promise<{ nodes: Harness[]; close: () => Promise<void> }> }> = [
-  ...storeHarnesses.map((b) => ({
-    name: b.name,
-    open: async () => {
-      const h = await b.open();
-      return { nodes: [h], close: () => h.close() };
-    },
-  })),
-  { name: 'two PostgreSQL nodes', open: () => postgresNodes(2) },
-];
-
-describe.each(setups)('ten changes of one schedule at once on $name', (setup) => {
+describe.each(nodeSetups)('ten changes of one schedule at once on $name', (setup) => {
   let nodes: Harness[];
   let close: () => Promise<void>;
   beforeAll(async () => {

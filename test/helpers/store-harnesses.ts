@@ -139,3 +139,15 @@ export async function openWithProvider(backend: StoreHarness): Promise<StoreHarn
 /** The Submit Requests the mock provider of openWithProvider received for one task. */
 export const submitsOf = (h: Harness, taskId: string) =>
   h.mock.log.filter((e) => e.path === '/provider/submit' && (e.body as { task?: string } | null)?.task === taskId);
+
+/** Each store on one node, and two PostgreSQL nodes sharing a database: where a burst of one request is tried. */
+export const nodeSetups: Array<{ name: string; open: () => Promise<{ nodes: Harness[]; close: () => Promise<void> }> }> = [
+  ...storeHarnesses.map((b) => ({
+    name: b.name,
+    open: async () => {
+      const h = await b.open();
+      return { nodes: [h], close: () => h.close() };
+    },
+  })),
+  { name: 'two PostgreSQL nodes', open: () => postgresNodes(2) },
+];
