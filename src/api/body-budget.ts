@@ -8,6 +8,7 @@
 // every caller's request with a body was refused meanwhile. A body that crosses the budget is refused
 // there, with 429 and Retry-After, as a rate limit is; its bytes count again once its request is answered.
 
+import type { Server } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { CalloutError } from '../errors.ts';
@@ -25,6 +26,19 @@ export const BODY_BUDGET_DEFAULT: BodyBudget = { total: 256 * 1024 * 1024, perCl
 
 const MB = 1024 * 1024;
 
+/** The bytes of bodies held now: in all, and by each client holding any. */
+export interface BodyBytesHeld {
+  total: number;
+  byClient: Map<string, number>;
+}
+
+const heldOf = new WeakMap<Server, () => BodyBytesHeld>();
+
+/** The bytes of bodies a server holds now (for tests and diagnostics): undefined without a budget. */
+export function bodyBytesHeldOf(server: Server): BodyBytesHeld | undefined {
+  return heldOf.get(server)?.();
+}
+
 /** Counts the bytes of each request's body as they arrive, against the node's total and its client's share. */
 export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BODY_BUDGET_DEFAULT): void {
   let used = 0;
@@ -39,6 +53,7 @@ export function registerBodyBudget(app: FastifyInstance, budget: BodyBudget = BO
     if (left <= 0) byClient.delete(client);
     else byClient.set(client, left);
   };
+  heldOf.set(app.server, () => ({ total: used, byClient: new Map(byClient) }));
   app.addHook('preParsing', async function (req, reply, payload) {
     // No body (a GET, or none sent): nothing to count, and nothing for Fastify to read.
     if (req.method === 'GET' || req.method === 'HEAD') return payload;
