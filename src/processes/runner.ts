@@ -257,8 +257,8 @@ class Run {
   }
 
   scope(): ExpressionScope {
-    const steps: ExpressionScope['steps'] = {};
-    for (const s of this.run.steps) steps[s.name] = { output: s.output, status: s.status };
+    // Entries, not assignments: a step named "__proto__" (the name pattern allows it) is then a key like any other.
+    const steps: ExpressionScope['steps'] = Object.fromEntries(this.run.steps.map((s) => [s.name, { output: s.output, status: s.status }]));
     return { case: this.run.data, steps };
   }
 
