@@ -235,7 +235,9 @@ export class CaseWorker {
         // A step that names no queue puts its task on the case's own (read with the case this write is guarded by).
         return planned(await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now, eff.dueMs ?? null), eff.step, []);
       case 'merge_case_data':
-        Object.assign(dataPatch, eff.data);
+        // Defined, not assigned: a "__proto__" key the step yielded (and merged into the run's data) is written too.
+        for (const [k, v] of Object.entries(eff.data))
+          Object.defineProperty(dataPatch, k, { value: v, enumerable: true, writable: true, configurable: true });
         return [];
       case 'mark_escalated':
       case 'close_case':

@@ -1,9 +1,14 @@
 // "__proto__" in a process, over HTTP on both stores: a step may be named so (the name pattern allows
-// it). The expressions' scope was built by assignment, so `steps.__proto__` of a later step read nothing.
+// it), and a map step may yield it as a key. Either used to be lost on the way: the expressions'
+// scope was built by assignment, so `steps.__proto__` of a later step read nothing; and the case
+// worker gathered a map step's keys by assignment too, so the key the step reported merged (and later
+// steps saw) was never written to the case data, where an action's output with it is.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
-import { waitForCase } from '../helpers/cases.ts';
+import { stepOf, waitForCase } from '../helpers/cases.ts';
+
+const own = (o: object, key: string): unknown => Object.getOwnPropertyDescriptor(o, key)?.value;
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: "__proto__" in a process`, () => {
@@ -29,5 +34,22 @@ for (const backend of storeHarnesses)
       expect(c.status).toBe('closed');
       expect(c.steps.map((s: any) => s.status)).toEqual(['done', 'done']);
       expect(c.data).toEqual({ a: 1, seen: 'done', made: 8 });
+    });
+
+    it('a map step yielding a "__proto__" key merges it into the case data, as the later steps saw it', async () => {
+      const c = await run('proto-key', [
+        { name: 'shape', kind: 'map', expression: '{ "__proto__": { "x": 1 }, "b": 2 }' },
+        { name: 'reader', kind: 'map', expression: '{ "keys": $keys(case) }' },
+      ]);
+      expect(c.status).toBe('closed');
+      expect(stepOf(c, 'shape').status).toBe('done');
+      expect(Object.keys(c.data).sort()).toEqual(['__proto__', 'a', 'b', 'keys']);
+      expect(own(c.data, '__proto__')).toEqual({ x: 1 });
+      expect([...c.data.keys].sort()).toEqual(['__proto__', 'a', 'b']);
+      // Read again from the store, not only as the worker's write answered.
+      const again = (await h.api('GET', `/v1/cases/${c.id}`)).body;
+      expect(own(again.data, '__proto__')).toEqual({ x: 1 });
+      // Nothing outside the case changed.
+      expect(({} as Record<string, unknown>).x).toBeUndefined();
     });
   });
