@@ -6,7 +6,7 @@ import { expressionShapeProblem } from '../expression-limits.ts';
 import { type Doc, NAME_HINT, NAME_PATTERN, duration, isObject, str, unknownKeys } from '../validation/check.ts';
 import { type Duration, parseDuration } from '../lifecycle/duration.ts';
 import { Problems } from '../errors.ts';
-import { ExpressionError, compileExpressionText } from './expressions.ts';
+import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, compileExpressionText } from './expressions.ts';
 
 export const STEP_KINDS = { manual: 'manual', external: 'external', map: 'map' } as const;
 export type StepKind = (typeof STEP_KINDS)[keyof typeof STEP_KINDS];
@@ -203,14 +203,47 @@ function expression(p: Problems, v: unknown, field: string, required: boolean): 
     p.add(field, shape);
     return null;
   }
+  let compiled: ReturnType<typeof compileExpressionText>;
   try {
-    compileExpressionText(text);
+    compiled = compileExpressionText(text);
   } catch (e) {
     if (!(e instanceof ExpressionError)) throw e;
     p.add(field, e.message);
     return null;
   }
+  // The evaluator stops deeper than its limit, so such an expression fails every case that reaches it: refused here instead.
+  const depth = nesting(compiled.ast());
+  const max = DEFAULT_EXPRESSION_LIMITS.maxStack;
+  if (depth > max) {
+    p.add(
+      field,
+      `nests ${depth} levels deep; an expression is evaluated at most ${max} deep, so every case would fail here (each "or", "and" or "&" of a chain nests one level: use "in [ ... ]" or $join)`,
+    );
+    return null;
+  }
   return text;
+}
+
+/** How deeply a compiled expression's nodes nest: each evaluation of a node is one level of the evaluator's. */
+function nesting(ast: unknown): number {
+  let max = 0;
+  // Iterative: a tree that JSONata's parser could still build must not overflow the stack here.
+  const stack: Array<[unknown, number]> = [[ast, 0]];
+  // A node the parser shares (a parent step's slot) is counted once.
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push([x, d]);
+      continue;
+    }
+    const here = typeof (v as { type?: unknown }).type === 'string' ? d + 1 : d;
+    if (here > max) max = here;
+    for (const x of Object.values(v)) stack.push([x, here]);
+  }
+  return max;
 }
 
 function reference(
