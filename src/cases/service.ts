@@ -74,7 +74,7 @@ function checkTitle(title: string | undefined): void {
 
 export class CaseService {
   /** case.created / case.closed to webhook subscribers; set by the composition root. */
-  webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
+  webhookEvents: Pick<WebhookOutbox, 'forCase'> | null = null;
 
   constructor(private readonly d: CaseServiceDeps) {}
 
@@ -109,10 +109,13 @@ export class CaseService {
     if (body.title !== undefined) row.title = body.title;
     if (queue !== null) row.queue = queue;
     if (definition) Object.assign(row, { process: processId, definition, status: 'open', steps: newCaseRun(definition, data).steps });
+    // case.created in the case's own insert: a failure or a crash just after it loses nothing.
+    const events = this.webhookEvents?.forCase('created', { id: row.id, process: body.process ?? null, status: 'open', owner: row.owner });
     try {
       await this.d.store.createCase(row, {
         ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: hash } : {}),
         ...(definition ? { startEvent: { type: 'case_started' } } : {}),
+        ...(events ? { events } : {}),
       });
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's case.
@@ -123,7 +126,6 @@ export class CaseService {
       if (prior) return { case: prior, created: false };
       throw err;
     }
-    await this.webhookEvents?.emitCase('created', { id: row.id, process: body.process ?? null, status: 'open', owner: row.owner });
     if (definition) await this.moveOn(row.id);
     return { case: await this.getCase(row.id), created: true };
   }
@@ -237,8 +239,18 @@ export class CaseService {
         return this.getCase(id);
       }
       const now = this.d.clock.now();
-      if (await this.d.store.updateCase({ id, expectedVersion: c.version ?? 1, at: now, status: 'closed', closedAt: now })) {
-        await this.webhookEvents?.emitCase('closed', { id, process: c.process ?? null, status: 'closed', owner: c.owner });
+      // case.closed in the write that closes the case: a failure or a crash just after it loses nothing.
+      const events = this.webhookEvents?.forCase('closed', { id, process: c.process ?? null, status: 'closed', owner: c.owner });
+      if (
+        await this.d.store.updateCase({
+          id,
+          expectedVersion: c.version ?? 1,
+          at: now,
+          status: 'closed',
+          closedAt: now,
+          ...(events ? { events } : {}),
+        })
+      ) {
         await this.closeOpenActions(id, user);
         return this.getCase(id);
       }

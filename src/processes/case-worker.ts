@@ -34,7 +34,7 @@ const BATCH = 50;
 
 export class CaseWorker {
   /** case.closed to webhook subscribers; set by the composition root. */
-  webhookEvents: Pick<WebhookOutbox, 'emitCase'> | null = null;
+  webhookEvents: Pick<WebhookOutbox, 'forCase'> | null = null;
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private running = false;
@@ -204,6 +204,10 @@ export class CaseWorker {
       await this.o.store.deleteCaseEvent(row.seq);
       return true;
     }
+    // case.closed in the write that closes the case: a failure or a crash just after it loses nothing.
+    const closedEvents = closedNow
+      ? this.webhookEvents?.forCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner })
+      : undefined;
     let written: boolean;
     try {
       written = await this.o.store.updateCase({
@@ -218,6 +222,7 @@ export class CaseWorker {
         appliedEvent: row.seq,
         ...(launches.length > 0 ? { launches } : {}),
         ...(followUps.length > 0 ? { followUps } : {}),
+        ...(closedEvents ? { events: closedEvents } : {}),
       });
     } catch (err) {
       // A step's launch key taken: another node applied this event first; read again, and its action is the step's.
@@ -226,8 +231,6 @@ export class CaseWorker {
     }
     if (written) this.o.launcher.launched(launches);
     if (written && followUps.length > 0) this.wake();
-    if (written && closedNow)
-      await this.webhookEvents?.emitCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner });
     return written;
   }
 

@@ -116,6 +116,8 @@ export interface CaseWrite {
    * dies right after the write.
    */
   followUps?: CaseEvent[];
+  /** Webhook events of the change (the case closed), put in the outbox in this write's transaction when it applies. */
+  events?: WebhookEventRow[];
 }
 
 /** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */
@@ -631,7 +633,10 @@ export interface Store {
 
   // ---- cases and processes
   /** Inserts a case; with a process, its first event is queued in the same transaction. A taken launch key is a ConflictError. */
-  createCase(row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void>;
+  createCase(
+    row: CaseRow,
+    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[] },
+  ): Promise<void>;
   getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
   /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`; `resumeBefore` as listActionsPage's. */
   listCases(filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }>;

@@ -478,8 +478,10 @@ export class PostgresStore implements Store {
   takeOver = async (t: TakeOver): Promise<string[]> => nodes.takeOver(this.pool, t);
 
   // ---- cases and processes
-  createCase = async (row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> =>
-    void (await caseRuns.createCase(this.pool, row, opts));
+  createCase = async (
+    row: CaseRow,
+    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: W.WebhookEventRow[] },
+  ): Promise<void> => void (await caseRuns.createCase(this.pool, row, opts));
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.pool, key);
   countCasesUpTo = async (filter: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): Promise<number> =>

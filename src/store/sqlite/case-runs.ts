@@ -10,6 +10,8 @@ import { ConflictError } from '../../errors.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
 import { insertActions, prepareInserts } from './insert-actions.ts';
+import { insertWebhookEventsTx } from './webhooks.ts';
+import type { WebhookEventRow } from '../../webhooks/rows.ts';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
@@ -20,12 +22,13 @@ const ACTION_EVENT = `INSERT INTO case_outbox (case_id, event, created_at) SELEC
 export function createCase(
   db: Database.Database,
   row: CaseRow,
-  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent } = {},
+  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[] } = {},
 ): void {
   try {
     db.transaction(() => {
       prepared(db, INSERT).run(...caseValues(row, bool), opts.launchKey ?? null, opts.launchHash ?? null);
       if (opts.startEvent) prepared(db, EVENT).run(row.id, JSON.stringify(opts.startEvent), row.createdAt);
+      if (opts.events?.length) insertWebhookEventsTx(db, opts.events);
     }).immediate();
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
@@ -124,6 +127,7 @@ export function updateCase(db: Database.Database, w: CaseWrite, keepNotification
       if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
       if (w.launches?.length) insertActions(db, prepareInserts(w.launches), keepNotifications);
       for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);
+      if (w.events?.length) insertWebhookEventsTx(db, w.events);
       return true;
     })
     .immediate();

@@ -609,8 +609,10 @@ export class SqliteStore implements Store {
   takeOver = async (t: TakeOver): Promise<string[]> => nodes.takeOver(this.db, t);
 
   // ---- cases and processes
-  createCase = async (row: CaseRow, opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent }): Promise<void> =>
-    void caseRuns.createCase(this.db, row, opts);
+  createCase = async (
+    row: CaseRow,
+    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: W.WebhookEventRow[] },
+  ): Promise<void> => void caseRuns.createCase(this.db, row, opts);
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.db, key);
   countCasesUpTo = async (filter: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>, upTo: number): Promise<number> =>
