@@ -77,12 +77,6 @@ export class WebhookOutbox implements WebhookEventSource {
     return this.rows([kind === 'created' ? caseCreatedEvent(c, this.ctx()) : caseClosedEvent(c, this.ctx())]);
   }
 
-  /** Writes a case event on its own, for callers whose write cannot carry it yet. */
-  async emitCase(kind: 'created' | 'closed', c: CaseSummary): Promise<void> {
-    const rows = this.forCase(kind, c);
-    if (rows) await this.d.store.insertWebhookEvents(rows);
-  }
-
   private ctx(): { now: number; publicUrl: string } {
     return { now: this.d.clock.now(), publicUrl: this.d.publicUrl };
   }
