@@ -20,7 +20,7 @@ import {
   type ConnectorSpec,
 } from '../connectors/connector.ts';
 import { actionTypeOptions, compileActionType, compileActionTypeSpec, type CompiledActionType } from '../action-types/action-type.ts';
-import { uuidv7 } from '../ids.ts';
+import { stableJson, uuidv7 } from '../ids.ts';
 import {
   MAX_SECTION_ENTRIES,
   SECTIONS,
@@ -381,7 +381,8 @@ async function importConfig(d: ConfigFileServiceDeps, file: unknown, env: Import
       continue;
     }
     const next = compileConnector(c.body, { allowPrivateNetworks: d.allowPrivateNetworks, existing: c.existing });
-    if (JSON.stringify(next) === JSON.stringify(c.existing)) {
+    // Key order aside: PostgreSQL's jsonb gives the stored document's keys back in an order of its own.
+    if (stableJson(next) === stableJson(c.existing)) {
       report.connectors.unchanged.push(c.name);
       continue;
     }
