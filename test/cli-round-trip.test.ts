@@ -63,6 +63,13 @@ connectors:
       clientId: cid
       clientSecret: { $env: CALLOUT_C_RT_CLIENTSECRET }
       refreshToken: { $env: CALLOUT_C_RT_REFRESHTOKEN }
+  - name: c-public
+    baseUrl: https://public.example.com
+    auth:
+      type: oauth2_refresh_token
+      tokenUrl: https://idp.example.com/token
+      clientId: public-app
+      refreshToken: { $env: CALLOUT_C_PUBLIC_REFRESHTOKEN }
 actionTypes:
   - name: open-ticket
     connector: c-basic
@@ -100,6 +107,7 @@ const SECRETS = {
   CALLOUT_C_CC_CLIENTSECRET: 'cs',
   CALLOUT_C_RT_CLIENTSECRET: 'cs2',
   CALLOUT_C_RT_REFRESHTOKEN: 'rt',
+  CALLOUT_C_PUBLIC_REFRESHTOKEN: 'rt-public',
 };
 
 describe.each([
@@ -116,6 +124,13 @@ describe.each([
     const exported = cli(['export'], first.env);
     expect(exported.status, exported.stderr).toBe(0);
     const doc = parse(exported.stdout);
+    // A public client (no client secret) is exported without one: there is no value to give its variable.
+    expect(doc.connectors.find((c: { name: string }) => c.name === 'c-public').auth).toEqual({
+      type: 'oauth2_refresh_token',
+      tokenUrl: 'https://idp.example.com/token',
+      clientId: 'public-app',
+      refreshToken: { $env: 'CALLOUT_C_PUBLIC_REFRESHTOKEN' },
+    });
     const backup = join(dir, `${kind}-export.yaml`);
     writeFileSync(backup, exported.stdout);
 
@@ -130,7 +145,7 @@ describe.each([
       const report = JSON.parse(repeat.stdout) as Record<string, { unchanged: string[] }>;
       expect(report).toEqual(
         importReport({
-          connectors: { unchanged: ['c-basic', 'c-bearer', 'c-cc', 'c-header', 'c-none', 'c-rt'] },
+          connectors: { unchanged: ['c-basic', 'c-bearer', 'c-cc', 'c-header', 'c-none', 'c-public', 'c-rt'] },
           actionTypes: { unchanged: ['open-ticket'] },
           users: { unchanged: ['alice'] },
           queues: { unchanged: ['desk'] },

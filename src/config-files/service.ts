@@ -142,7 +142,10 @@ function connectorExport(spec: ConnectorSpec): Doc {
     const ref = { $env: variable };
     if (path.length === 1) inboundSecret = spec.inboundSecret ? ref : undefined;
     else if (path.length === 3) headers[path[2]!] = ref;
-    else auth[path[1]!] = ref;
+    // A refresh-token connector may have no client secret (a public client): a reference to it would ask
+    // the import for a variable with no value to give, and give the connector a secret it never had.
+    else if (!(spec.auth.type === 'oauth2_refresh_token' && path[1] === 'clientSecret' && spec.auth.clientSecret === undefined))
+      auth[path[1]!] = ref;
   }
   if (spec.auth.type === 'header') auth.headers = headers;
   return { ...base, auth, ...(inboundSecret ? { inboundSecret } : {}) };
