@@ -126,8 +126,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: FieldProblem[] = [];
-  const portText = flags.port ?? env.PORT ?? '3000';
-  const port = Number(portText);
+  // Empty is unset, as for every other setting: Number('') is 0, and the node listened on a random port.
+  // Digits only: Number() also takes " ", "0x50" (port 80) and "1e3".
+  const portText = flags.port ?? (env.PORT || '3000');
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push({
       field: flags.port !== undefined ? '--port' : 'PORT',

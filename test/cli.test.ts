@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
 import { createLogger } from '../src/logger.ts';
+import { readSettings } from '../src/settings.ts';
 import { importReport } from './helpers/import-report.ts';
 import { freePort } from './helpers/harness.ts';
 import { childApi, startChildServer } from './helpers/child-server.ts';
@@ -161,6 +162,17 @@ it('a bad setting stops the server with the setting named', async () => {
     '  CALLOUT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"',
   ]);
   expect([mysql.status, mysql.stderr]).toEqual([2, expect.stringContaining('DATABASE_URL: must be a PostgreSQL URL')]);
+});
+
+it('PORT empty is the default, and a port given in anything but digits is refused, not read as another port', async () => {
+  // Number() read "" and " " as 0 (a random port) and "0x50" as port 80.
+  expect(readSettings({}, { PORT: '' }).port).toBe(3000);
+  const [blank, hex] = await Promise.all([
+    cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: ' ' }),
+    cliAsync(['serve', '--port', '0x50'], { CALLOUT_DATA_DIR: tempDir() }),
+  ]);
+  expect([blank.status, blank.stderr.trim().split('\n').at(-1)]).toEqual([2, '  PORT: must be a port number (0–65535), not " "']);
+  expect([hex.status, hex.stderr.trim().split('\n').at(-1)]).toEqual([2, '  --port: must be a port number (0–65535), not "0x50"']);
 });
 
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
