@@ -130,7 +130,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   // Digits only: Number() also takes " ", "0x50" (port 80) and "1e3".
   const portText = flags.port ?? (env.PORT || '3000');
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+  const portOk = Number.isInteger(port) && port >= 0 && port <= 65535;
+  if (!portOk)
     problems.push({
       field: flags.port !== undefined ? '--port' : 'PORT',
       message: `must be a port number (0–65535), not ${JSON.stringify(portText)}`,
@@ -156,7 +157,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(allowText))
     problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
-  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${Number.isInteger(port) ? port : 3000}`;
+  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${portOk ? port : 3000}`;
   try {
     new URL(publicUrl);
   } catch {

@@ -167,12 +167,18 @@ it('a bad setting stops the server with the setting named', async () => {
 it('PORT empty is the default, and a port given in anything but digits is refused, not read as another port', async () => {
   // Number() read "" and " " as 0 (a random port) and "0x50" as port 80.
   expect(readSettings({}, { PORT: '' }).port).toBe(3000);
-  const [blank, hex] = await Promise.all([
+  const [blank, hex, high] = await Promise.all([
     cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: ' ' }),
     cliAsync(['serve', '--port', '0x50'], { CALLOUT_DATA_DIR: tempDir() }),
+    cliAsync(['serve', '--port', '99999'], { CALLOUT_DATA_DIR: tempDir() }),
   ]);
   expect([blank.status, blank.stderr.trim().split('\n').at(-1)]).toEqual([2, '  PORT: must be a port number (0–65535), not " "']);
   expect([hex.status, hex.stderr.trim().split('\n').at(-1)]).toEqual([2, '  --port: must be a port number (0–65535), not "0x50"']);
+  // Only the port is blamed, not the public URL made from it.
+  expect([high.status, high.stderr.trim().split('\n')]).toEqual([
+    2,
+    ['callout: invalid input:', '  --port: must be a port number (0–65535), not "99999"'],
+  ]);
 });
 
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
