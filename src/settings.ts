@@ -227,11 +227,15 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: 'CALLOUT_TRUST_PROXY',
       message: `must be the proxies' addresses, CIDR ranges, loopback, linklocal or uniquelocal, separated by commas; not ${badProxies.map((b) => JSON.stringify(b)).join(', ')}`,
     });
+  if (flags.dataDir === '')
+    problems.push({ field: '--data-dir', message: 'must name a folder (it was empty, which would be this folder)' });
   if (problems.length) throw new ValidationError(problems);
   return {
     port,
-    host: flags.host ?? env.HOST ?? '0.0.0.0',
-    dataDir: flags.dataDir ?? env.CALLOUT_DATA_DIR ?? './callout-data',
+    // Empty is unset, as for the other settings: an empty data folder made the current folder the
+    // store's (and restricted it to its owner), an empty HOST listened on localhost only.
+    host: flags.host ?? (env.HOST || '0.0.0.0'),
+    dataDir: flags.dataDir ?? (env.CALLOUT_DATA_DIR || './callout-data'),
     databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
     adminKey,
     secretKey,

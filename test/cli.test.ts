@@ -5,7 +5,7 @@ import { afterAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
@@ -179,6 +179,29 @@ it('PORT empty is the default, and a port given in anything but digits is refuse
     2,
     ['callout: invalid input:', '  --port: must be a port number (0–65535), not "99999"'],
   ]);
+});
+
+it('an empty CALLOUT_DATA_DIR is the default folder, not the current one made the store and closed to others; an empty --data-dir is refused', async () => {
+  expect(readSettings({}, { HOST: '' }).host).toBe('0.0.0.0');
+  const cwd = tempDir();
+  chmodSync(cwd, 0o755);
+  const bin = join(process.cwd(), 'bin', 'callout.js');
+  const r = spawnSync(process.execPath, [bin, 'migrate'], {
+    cwd,
+    env: { ...process.env, CALLOUT_DATA_DIR: '' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  expect(statSync(cwd).mode & 0o777).toBe(0o755);
+  expect(readdirSync(cwd)).toEqual(['callout-data']);
+  expect(existsSync(join(cwd, 'callout-data', 'callout.db'))).toBe(true);
+  const flag = spawnSync(process.execPath, [bin, 'migrate', '--data-dir', ''], { cwd, encoding: 'utf8', timeout: 60_000 });
+  expect([flag.status, flag.stderr.trim().split('\n').at(-1)]).toEqual([
+    2,
+    '  --data-dir: must name a folder (it was empty, which would be this folder)',
+  ]);
+  expect(readdirSync(cwd)).toEqual(['callout-data']);
 });
 
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
