@@ -220,13 +220,15 @@ it('a mistake at start is one line naming what to mend, with no stack trace, and
   const closed = await freePort();
   const file = join(tempDir(), 'a-file');
   writeFileSync(file, 'x');
+  const folder = tempDir();
   // Each its own process, all at once.
-  const [busy, noDatabase, nothingThere, notFolder, noFile] = await Promise.all([
+  const [busy, noDatabase, nothingThere, notFolder, noFile, aFolder] = await Promise.all([
     cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: String(port), HOST: '127.0.0.1' }),
     pg('postgres://postgres@127.0.0.1:5432/callout_no_such_database'),
     pg(`postgres://postgres@127.0.0.1:${closed}/test`),
     cliAsync(['serve'], { CALLOUT_DATA_DIR: file, PORT: '0' }),
     cliAsync(['import', join(tempDir(), 'none.yaml')], { CALLOUT_DATA_DIR: tempDir() }),
+    cliAsync(['import', folder], { CALLOUT_DATA_DIR: tempDir() }),
   ]).finally(() => holder.close());
   expect(oneLine(busy)).toMatch(
     /^callout: port \d+ is already in use on 127\.0\.0\.1: stop what holds it, or set PORT \(--port\) to another$/,
@@ -240,6 +242,7 @@ it('a mistake at start is one line naming what to mend, with no stack trace, and
   );
   expect(oneLine(notFolder)).toMatch(/is not a folder: CALLOUT_DATA_DIR \(--data-dir\) must name a folder$/);
   expect(oneLine(noFile)).toMatch(/none\.yaml does not exist$/);
+  expect(oneLine(aFolder)).toBe(`callout: ${folder} is a folder: give the configuration file to import`);
 }, 120_000);
 
 it('`npm start` stopped with SIGTERM, as the README runs it in the background, stops the server too', async () => {

@@ -115,6 +115,16 @@ withStore(
     }
   });
 
+/** The file to import; a folder is said to be one (its EISDIR came with a stack trace and no path). */
+function readConfigFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'EISDIR') throw new SetupError(`${file} is a folder: give the configuration file to import`);
+    throw e;
+  }
+}
+
 withStore(program.command('import <file>').description('create or update the configuration from a YAML or JSON file, all of it or nothing'))
   .addHelpText(
     'after',
@@ -124,7 +134,7 @@ withStore(program.command('import <file>').description('create or update the con
     const settings = readSettings(flags);
     const { parseConfigText } = await import('../config-files/yaml-reader.ts');
     // Read and checked before the store opens: a Latin-1 "Müller" was imported as "M\uFFFDller".
-    const bytes = readFileSync(file);
+    const bytes = readConfigFile(file);
     if (!isUtf8(bytes)) throw new ValidationError([{ field: 'file', message: (await import('../api/body-depth.ts')).NOT_UTF8 }]);
     const text = await parseConfigText(bytes.toString('utf8'));
     const callout = await openCallout(settings);
