@@ -79,6 +79,36 @@ describe('the installed package', () => {
     const out = await run(process.execPath, ['--import', 'tsx', 'embed.ts'], app);
     expect(out.stdout.trim()).toBe('closed done_successfully INC-7');
   });
+
+  it("a TypeScript program type-checks the example with the tsconfig README's embedding section names", async () => {
+    // tsc reads Callout's sources under the program's options: with plain `strict` (no
+    // noUncheckedIndexedAccess) and the lib of target ES2022, the example failed in Callout's own files.
+    await cp(join(repo, 'examples', 'embed.ts'), join(app, 'embed.ts'));
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2023'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          allowImportingTsExtensions: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        include: ['embed.ts'],
+      }),
+    );
+    const readme = (await readFile(join(repo, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
+    expect(readme).toContain(
+      "its tsconfig needs `allowImportingTsExtensions`, since Callout's sources import `.ts` paths, `strict` and `lib` ES2023 or later",
+    );
+    const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    const checked = await run(process.execPath, [tsc, '-p', '.'], app).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+    expect(checked.stdout).toBe('');
+  }, 120_000);
 });
 
 describe('createCallout', () => {

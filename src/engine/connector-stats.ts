@@ -63,7 +63,7 @@ export class ConnectorStats {
     const minute = now - (now % MINUTE_MS);
     let list = this.counted.get(connectorId);
     if (!list) this.counted.set(connectorId, (list = []));
-    let m = list[list.length - 1];
+    let m: ConnectorMinute | undefined = list[list.length - 1];
     if (!m || m.minute !== minute) {
       m = list.find((x) => x.minute === minute);
       if (!m) {
