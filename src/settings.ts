@@ -161,13 +161,16 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   try {
     new URL(publicUrl);
   } catch {
-    problems.push({ field: 'CALLOUT_PUBLIC_URL', message: 'must be an absolute URL such as https://callout.example.com' });
+    problems.push({
+      field: flags.publicUrl !== undefined ? '--public-url' : 'CALLOUT_PUBLIC_URL',
+      message: 'must be an absolute URL such as https://callout.example.com',
+    });
   }
-  const tuning = (name: string, flag?: string): number | undefined => {
+  const tuning = (name: string, flag?: string, flagName?: string): number | undefined => {
     const v = flag ?? env[name];
     if (v === undefined || v === '') return undefined;
     const ms = parseDuration(/^\d+$/.test(v) ? Number(v) : v);
-    if (ms === undefined) problems.push({ field: name, message: DURATION_HINT });
+    if (ms === undefined) problems.push({ field: flag !== undefined && flagName ? flagName : name, message: DURATION_HINT });
     return ms;
   };
   const leaseMarginMs = tuning('CALLOUT_LEASE_MARGIN');
@@ -180,14 +183,17 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   if (pollIntervalMs !== undefined && (pollIntervalMs < 10 || pollIntervalMs > 3_600_000))
     problems.push({ field: 'CALLOUT_POLL_INTERVAL', message: 'must be between 10ms and 1h' });
   // At least a second: heartbeats come every fifth of it, and a shorter one would take a busy node for dead.
-  const takeoverAfterMs = tuning('CALLOUT_TAKEOVER_AFTER', flags.takeoverAfter);
+  const takeoverAfterMs = tuning('CALLOUT_TAKEOVER_AFTER', flags.takeoverAfter, '--takeover-after');
   if (takeoverAfterMs !== undefined && (takeoverAfterMs < 1000 || takeoverAfterMs > 3_600_000))
-    problems.push({ field: 'CALLOUT_TAKEOVER_AFTER', message: 'must be between 1s and 1h' });
+    problems.push({
+      field: flags.takeoverAfter !== undefined ? '--takeover-after' : 'CALLOUT_TAKEOVER_AFTER',
+      message: 'must be between 1s and 1h',
+    });
   const rateText = flags.apiRateLimit ?? (env.CALLOUT_API_RATE_LIMIT || '6000');
   const apiRateLimit = Number(rateText);
   if (!/^\d+$/.test(rateText) || apiRateLimit < 1 || apiRateLimit > 100_000_000)
     problems.push({
-      field: 'CALLOUT_API_RATE_LIMIT',
+      field: flags.apiRateLimit !== undefined ? '--api-rate-limit' : 'CALLOUT_API_RATE_LIMIT',
       message: `must be a whole number of requests a minute per API key, not ${JSON.stringify(rateText)}`,
     });
   const callbackTokenTtlMs = tuning('CALLOUT_CALLBACK_TOKEN_TTL');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
 import { createLogger } from '../src/logger.ts';
-import { readSettings } from '../src/settings.ts';
+import { readSettings, type SettingFlags } from '../src/settings.ts';
+import type { ValidationError } from '../src/errors.ts';
 import { importReport } from './helpers/import-report.ts';
 import { freePort } from './helpers/harness.ts';
 import { childApi, startChildServer } from './helpers/child-server.ts';
@@ -202,6 +203,30 @@ it('an empty CALLOUT_DATA_DIR is the default folder, not the current one made th
     '  --data-dir: must name a folder (it was empty, which would be this folder)',
   ]);
   expect(readdirSync(cwd)).toEqual(['callout-data']);
+});
+
+it('a mistake in a flag is named by the flag given, not by the environment variable it stands for', () => {
+  const named = (flags: SettingFlags): string[] => {
+    try {
+      readSettings(flags, {});
+    } catch (e) {
+      return ((e as ValidationError).errors ?? []).map((p) => p.field);
+    }
+    return [];
+  };
+  expect(named({ publicUrl: 'callout.example.com' })).toEqual(['--public-url']);
+  expect(named({ takeoverAfter: 'soon' })).toEqual(['--takeover-after']);
+  expect(named({ takeoverAfter: '1ms' })).toEqual(['--takeover-after']);
+  expect(named({ apiRateLimit: '0' })).toEqual(['--api-rate-limit']);
+  const r = cli(['serve', '--api-rate-limit', 'lots', '--takeover-after', '2h'], { CALLOUT_DATA_DIR: tempDir() });
+  expect([r.status, r.stderr.trim().split('\n')]).toEqual([
+    2,
+    [
+      'callout: invalid input:',
+      '  --takeover-after: must be between 1s and 1h',
+      '  --api-rate-limit: must be a whole number of requests a minute per API key, not "lots"',
+    ],
+  ]);
 });
 
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
