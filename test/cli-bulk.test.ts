@@ -171,6 +171,11 @@ describe('callout bulk-launch without a server', () => {
     const text = await cli([file('rows.txt', 'x'), '--action-type', 'a', '--key', 'k']);
     expect(text.stderr).toContain('file: must end in .csv or .json');
     const port = await freePort();
+    // Refused before anything is sent (nothing listens at the URL): it was launched with "M\uFFFDller".
+    const latin1 = join(dir, 'latin1.json');
+    writeFileSync(latin1, Buffer.from('[{"Name": "M\xfcller"}]', 'latin1'));
+    const notUtf8 = await cli([latin1, '--action-type', 'a', '--key', 'k', '--url', `http://127.0.0.1:${port}`]);
+    expect([notUtf8.status, notUtf8.stderr.trim().split('\n').at(-1)]).toEqual([2, '  file: is not UTF-8 text: save it encoded as UTF-8']);
     const down = await cli([csv, '--action-type', 'a', '--key', 'k', '--url', `http://127.0.0.1:${port}`]);
     expect(down.status).toBe(1);
     expect(down.stderr).toContain(`cannot reach Callout at http://127.0.0.1:${port}`);

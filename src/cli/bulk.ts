@@ -3,6 +3,7 @@
 // stderr, prints the refused rows and exits 1 when there were any. The demo launches its rows with
 // the same functions.
 
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -118,6 +119,9 @@ export async function startBulk(
     const q = new URLSearchParams(settingsOf(target));
     r = await call(c, 'POST', `/v1/bulk-launches?${q}`, { body: file.bytes, headers: { ...headers, 'content-type': 'text/csv' } });
   } else {
+    // Decoded with replacement characters, a Latin-1 "Müller" was launched as "M\uFFFDller" (a CSV is
+    // refused by the server for the same bytes).
+    if (!isUtf8(file.bytes)) throw new ValidationError([{ field: 'file', message: 'is not UTF-8 text: save it encoded as UTF-8' }]);
     let parsed: unknown;
     try {
       parsed = JSON.parse(file.bytes.toString('utf8'));
