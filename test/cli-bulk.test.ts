@@ -115,6 +115,13 @@ for (const backend of storeHarnesses)
       expect(names).toEqual(['Ada', 'Lin']);
     });
 
+    it('a JSON file that starts with a byte order mark (as Windows tools save it) launches its rows', async () => {
+      const json = file(`bom-${backend.name}.json`, `\uFEFF${JSON.stringify([{ Title: 'bom', Priority: 1 }])}`);
+      const r = await cli([json, '--action-type', 'ticket'], env);
+      expect([r.status, r.stderr], r.stdout).toEqual([0, expect.any(String)]);
+      expect(r.stdout).toMatch(/: 1 launched, 0 refused of 1 rows\n$/);
+    });
+
     it('a CSV for a process with --title-column and --owner-column: each case titled and owned, those cells not in its data; the same file again launches nothing', async () => {
       const owner = `owner-${backend.name.toLowerCase()}`;
       expect((await h.api('POST', '/v1/users', { name: owner })).status).toBe(201);

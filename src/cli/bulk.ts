@@ -124,7 +124,8 @@ export async function startBulk(
     if (!isUtf8(file.bytes)) throw new ValidationError([{ field: 'file', message: 'is not UTF-8 text: save it encoded as UTF-8' }]);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(file.bytes.toString('utf8'));
+      // A byte order mark, as Windows tools write, is not part of the JSON (a CSV's is skipped too).
+      parsed = JSON.parse(file.bytes.toString('utf8').replace(/^\uFEFF/, ''));
     } catch (e) {
       throw new ValidationError([{ field: 'file', message: `is not JSON: ${(e as Error).message}` }]);
     }
