@@ -15,6 +15,8 @@ import type { ValidationError } from '../src/errors.ts';
 import { importReport } from './helpers/import-report.ts';
 import { freePort } from './helpers/harness.ts';
 import { childApi, startChildServer } from './helpers/child-server.ts';
+import { postgresNodeEnv } from './helpers/node-env.ts';
+import { withAdmin } from './helpers/pg.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -145,6 +147,29 @@ it('export writes YAML without secrets, and import creates the same configuratio
   const again = cli(['import', file], { CALLOUT_DATA_DIR: to, CALLOUT_CRM_PASSWORD: 'pw-from-env' });
   expect(JSON.parse(again.stdout).connectors.unchanged).toEqual(['crm']);
 });
+
+it('export from an empty PostgreSQL database says there is no store there, and creates none', async () => {
+  const db = await postgresNodeEnv('cli-export-empty');
+  try {
+    const tables = (): Promise<number> =>
+      withAdmin(
+        async (c) => Number((await c.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public'")).rows[0].n),
+        db.env.DATABASE_URL,
+      );
+    const none = await cliAsync(['export'], db.env);
+    expect([none.status, none.stdout, none.stderr.trim()]).toEqual([
+      1,
+      '',
+      "callout: there is no Callout store in the database DATABASE_URL names (no callout_migrations table): give the store's database, or run `callout migrate` first to make an empty one; nothing was created",
+    ]);
+    expect(await tables()).toBe(0);
+    expect((await cliAsync(['migrate'], db.env)).status).toBe(0);
+    const empty = await cliAsync(['export', '--format', 'json'], db.env);
+    expect([empty.status, JSON.parse(empty.stdout).connectors]).toEqual([0, []]);
+  } finally {
+    await db.dispose();
+  }
+}, 60_000);
 
 it('a bad setting stops the server with the setting named', async () => {
   const [r, flag, level, mysql] = await Promise.all([

@@ -104,6 +104,11 @@ withStore(
       throw new SetupError(
         `there is no store in ${resolve(settings.dataDir)} (no callout.db): give the store's folder with --data-dir or CALLOUT_DATA_DIR, or DATABASE_URL for PostgreSQL; nothing was created`,
       );
+    // The same for a database: an empty one (a wrong name in DATABASE_URL) was given Callout's tables.
+    if (settings.databaseUrl && !(await (await import('./open-store.ts')).postgresHasStore(settings.databaseUrl)))
+      throw new SetupError(
+        "there is no Callout store in the database DATABASE_URL names (no callout_migrations table): give the store's database, or run `callout migrate` first to make an empty one; nothing was created",
+      );
     const { serialize } = await import('../config-files/service.ts');
     const callout = await openCallout(settings);
     try {

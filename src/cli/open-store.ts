@@ -21,3 +21,19 @@ export async function openStore(s: Settings, logger?: Logger, opts: { background
   };
   return s.sqliteThread ? openThreadedSqliteStore(o) : new SqliteStore(o);
 }
+
+/**
+ * Whether the database DATABASE_URL names holds a Callout store (its migrations table, on the search
+ * path the store uses), read without creating anything.
+ */
+export async function postgresHasStore(databaseUrl: string): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'callout' });
+  await client.connect();
+  try {
+    const r = await client.query<{ found: boolean }>("SELECT to_regclass('callout_migrations') IS NOT NULL AS found");
+    return r.rows[0]?.found === true;
+  } finally {
+    await client.end();
+  }
+}
