@@ -49,33 +49,41 @@ const USAGE = `usage: npm run bench -- [options]
   --out FILE               results JSON (default bench/results/<timestamp>.json)
   --cpu-prof-dir DIR       write a V8 CPU profile of each system process there (see bench/prof-summary.ts)`;
 
-const { values: f } = parseArgs({
-  options: {
-    workload: { type: 'string', default: `A,B,C,D,E,N,${ISSUE11_WORKLOADS.join(',')}` },
-    systems: { type: 'string', default: SYSTEMS.join(',') },
-    runs: { type: 'string' },
-    count: { type: 'string' },
-    latency: { type: 'string', default: '0' },
-    jitter: { type: 'string', default: '0' },
-    'fail-rate': { type: 'string', default: '0' },
-    concurrency: { type: 'string', default: '128' },
-    'pg-pool': { type: 'string', default: '20' },
-    'sqlite-sync': { type: 'string', default: 'full' },
-    'claim-lead': { type: 'string' },
-    'b-seconds': { type: 'string' },
-    'b-rates-from': { type: 'string' },
-    'c-count': { type: 'string' },
-    'd-seconds': { type: 'string' },
-    'e-count': { type: 'string' },
-    'n-count': { type: 'string' },
-    'n-nodes': { type: 'string', default: '1,2,3' },
-    quick: { type: 'boolean', default: false },
-    interleave: { type: 'boolean', default: false },
-    out: { type: 'string' },
-    'cpu-prof-dir': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const BENCH_OPTIONS = {
+  workload: { type: 'string', default: `A,B,C,D,E,N,${ISSUE11_WORKLOADS.join(',')}` },
+  systems: { type: 'string', default: SYSTEMS.join(',') },
+  runs: { type: 'string' },
+  count: { type: 'string' },
+  latency: { type: 'string', default: '0' },
+  jitter: { type: 'string', default: '0' },
+  'fail-rate': { type: 'string', default: '0' },
+  concurrency: { type: 'string', default: '128' },
+  'pg-pool': { type: 'string', default: '20' },
+  'sqlite-sync': { type: 'string', default: 'full' },
+  'claim-lead': { type: 'string' },
+  'b-seconds': { type: 'string' },
+  'b-rates-from': { type: 'string' },
+  'c-count': { type: 'string' },
+  'd-seconds': { type: 'string' },
+  'e-count': { type: 'string' },
+  'n-count': { type: 'string' },
+  'n-nodes': { type: 'string', default: '1,2,3' },
+  quick: { type: 'boolean', default: false },
+  interleave: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  'cpu-prof-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+// A mistyped flag is a usage error like the others, not a TypeError with a stack trace.
+const parsed = (() => {
+  try {
+    return parseArgs({ options: BENCH_OPTIONS });
+  } catch (err) {
+    if (!String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw err;
+    return usageError((err as Error).message);
+  }
+})();
+const { values: f } = parsed;
 if (f.help) {
   console.log(USAGE);
   process.exit(0);

@@ -328,6 +328,16 @@ it('`callout --version` prints the version; `callout bench` runs the benchmark h
   expect(JSON.parse(readFileSync(out, 'utf8'))).toBeTruthy();
 }, 150_000);
 
+it('`callout bench` with a flag it does not know prints the usage and exits 2, with no stack trace', () => {
+  const r = spawnSync(process.execPath, ['bin/callout.js', 'bench', '--quick', '--bogus'], { encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+    expect.stringContaining("Unknown option '--bogus'"),
+    'usage: npm run bench -- [options]',
+  ]);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
 it('SIGTERM stops cleanly, saying it waits for the attempts in flight; a second one stops at once', async () => {
   const once = await startChildServer({ CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'info' }, await freePort());
   const clean = new Promise<number | null>((resolve) => once.proc.once('exit', (code) => resolve(code)));
