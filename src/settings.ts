@@ -158,14 +158,12 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   if (!['', '0', '1', 'true', 'false'].includes(allowText))
     problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
   const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${portOk ? port : 3000}`;
-  try {
-    new URL(publicUrl);
-  } catch {
+  // http(s) only: "localhost:3000" parses as a URL of scheme "localhost:", and no system could call back to it.
+  if (!URL.canParse(publicUrl) || !['http:', 'https:'].includes(new URL(publicUrl).protocol))
     problems.push({
       field: flags.publicUrl !== undefined ? '--public-url' : 'CALLOUT_PUBLIC_URL',
-      message: 'must be an absolute URL such as https://callout.example.com',
+      message: 'must be an absolute http(s) URL such as https://callout.example.com',
     });
-  }
   const tuning = (name: string, flag?: string, flagName?: string): number | undefined => {
     const v = flag ?? env[name];
     if (v === undefined || v === '') return undefined;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
 import { createLogger } from '../src/logger.ts';
 import { readSettings, type SettingFlags } from '../src/settings.ts';
-import type { ValidationError } from '../src/errors.ts';
+import { ValidationError } from '../src/errors.ts';
 import { importReport } from './helpers/import-report.ts';
 import { freePort } from './helpers/harness.ts';
 import { childApi, startChildServer } from './helpers/child-server.ts';
@@ -252,6 +252,16 @@ it('a mistake in a flag is named by the flag given, not by the environment varia
       '  --api-rate-limit: must be a whole number of requests a minute per API key, not "lots"',
     ],
   ]);
+});
+
+it('a public URL without http(s), such as localhost:3000, is refused: no system could call back to it', async () => {
+  const r = await cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: '0', CALLOUT_PUBLIC_URL: 'localhost:3000' });
+  expect([r.status, r.stderr.trim().split('\n')]).toEqual([
+    2,
+    ['callout: invalid input:', '  CALLOUT_PUBLIC_URL: must be an absolute http(s) URL such as https://callout.example.com'],
+  ]);
+  expect(() => readSettings({ publicUrl: 'ftp://callout.example.com' }, {})).toThrow(ValidationError);
+  expect(readSettings({}, { CALLOUT_PUBLIC_URL: 'https://callout.example.com/' }).publicUrl).toBe('https://callout.example.com');
 });
 
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
