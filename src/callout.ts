@@ -349,10 +349,17 @@ export class Callout {
       await store.close();
       throw e;
     });
-    const c = new Callout(store, box, { ...opts, logger });
-    await c.registry.refresh();
-    await c.webhookOutbox.refresh();
-    return c;
+    // Closed again when an option is refused here or the configuration cannot be read: the store's
+    // checkpoint thread kept the embedding program from ever ending after the error.
+    try {
+      const c = new Callout(store, box, { ...opts, logger });
+      await c.registry.refresh();
+      await c.webhookOutbox.refresh();
+      return c;
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
   }
 
   start(): void {

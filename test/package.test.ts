@@ -125,6 +125,18 @@ describe('createCallout', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('an option refused once the store is open closes it again, so the program ends after the error', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'callout-refused-'));
+    const script = `
+      import { createCallout, createLogger } from ${JSON.stringify(join(repo, 'src', 'index.ts'))};
+      await createCallout({ dataDir: ${JSON.stringify(dataDir)}, logger: createLogger({ level: 'silent' }), engine: { claimLeadMs: 5000 } })
+        .catch((e) => console.log(e.message));`;
+    // Before the fix the store's checkpoint thread held the process open: killed at the timeout.
+    const out = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], repo);
+    expect(out.stdout).toContain('claimLeadMs');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {
     const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test';
     await expect(createCallout({ databaseUrl })).rejects.toMatchObject({
