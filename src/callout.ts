@@ -4,14 +4,14 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { InvalidStateError, SetupError } from './errors.ts';
+import { InvalidStateError, SetupError, ValidationError, type FieldProblem } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { Store } from './store/types.ts';
 import type { SecretBox } from './crypto/secrets.ts';
 import { openStoreKey } from './crypto/store-key.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
-import { Engine, MAX_IN_FLIGHT_DEFAULT } from './engine/engine.ts';
+import { Engine, MAX_CLAIM_LEAD_MS, MAX_IN_FLIGHT_DEFAULT } from './engine/engine.ts';
 import { type Clock, type TimerHandle, systemClock } from './clock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { AuthProviders, closeTokenClients } from './connectors/auth/index.ts';
@@ -94,6 +94,29 @@ export interface CalloutOptions {
     /** Deliveries yield to the engine while it has a backlog (small paced rounds) and catch up after. @default true */
     yieldToEngine?: boolean;
   };
+}
+
+/**
+ * The engine's numbers, checked before anything is opened: a poll interval of 0 kept the event loop
+ * from ever running a timer once started, and no room for attempts (maxInFlight 0) kept close() waiting.
+ */
+function refuseEngineOptions(engine: CalloutOptions['engine']): void {
+  if (!engine) return;
+  const problems: FieldProblem[] = [];
+  for (const k of ['batchSize', 'maxInFlight'] as const) {
+    const v = engine[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      problems.push({ field: `engine.${k}`, message: 'must be a whole number, at least 1' });
+  }
+  for (const k of ['leaseMarginMs', 'pollIntervalMs', 'refreshIntervalMs', 'takeoverAfterMs'] as const) {
+    const v = engine[k];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      problems.push({ field: `engine.${k}`, message: 'must be a number of milliseconds above 0' });
+  }
+  const lead = engine.claimLeadMs;
+  if (lead !== undefined && !(Number.isFinite(lead) && lead >= 0 && lead <= MAX_CLAIM_LEAD_MS))
+    problems.push({ field: 'engine.claimLeadMs', message: `must be between 0 and ${MAX_CLAIM_LEAD_MS} ms` });
+  if (problems.length > 0) throw new ValidationError(problems);
 }
 
 export class Callout {
@@ -318,6 +341,7 @@ export class Callout {
 
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
+    refuseEngineOptions(opts.engine);
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
     const sqlite = {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -135,6 +136,24 @@ describe('createCallout', () => {
     const out = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], repo);
     expect(out.stdout).toContain('claimLeadMs');
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses engine numbers that would hang it, naming each, before anything is opened', async () => {
+    // A poll interval of 0 starved the event loop once started; maxInFlight 0 left close() waiting for ever.
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'callout-engine-options-')), 'store');
+    await expect(
+      createCallout({ dataDir, engine: { pollIntervalMs: 0, maxInFlight: 0, batchSize: 2.5, takeoverAfterMs: -1, claimLeadMs: 5000 } }),
+    ).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [
+        { field: 'engine.batchSize', message: 'must be a whole number, at least 1' },
+        { field: 'engine.maxInFlight', message: 'must be a whole number, at least 1' },
+        { field: 'engine.pollIntervalMs', message: 'must be a number of milliseconds above 0' },
+        { field: 'engine.takeoverAfterMs', message: 'must be a number of milliseconds above 0' },
+        { field: 'engine.claimLeadMs', message: 'must be between 0 and 1000 ms' },
+      ],
+    });
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {
