@@ -5,7 +5,18 @@ import { afterAll, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Callout } from '../src/callout.ts';
@@ -146,6 +157,27 @@ it('export writes YAML without secrets, and import creates the same configuratio
   );
   const again = cli(['import', file], { CALLOUT_DATA_DIR: to, CALLOUT_CRM_PASSWORD: 'pw-from-env' });
   expect(JSON.parse(again.stdout).connectors.unchanged).toEqual(['crm']);
+});
+
+it('export to a full disk fails in one line, exit 1, with no stack trace', () => {
+  const dir = tempDir();
+  expect(cli(['migrate'], { CALLOUT_DATA_DIR: dir }).status).toBe(0);
+  // /dev/full: every write fails with ENOSPC, as a backup's file on a full disk would.
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export'], {
+      env: { ...process.env, CALLOUT_DATA_DIR: dir },
+      stdio: ['ignore', full, 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect([r.status, r.stderr.trim()]).toEqual([
+      1,
+      'callout: the export could not be written to standard output: ENOSPC: no space left on device, write',
+    ]);
+  } finally {
+    closeSync(full);
+  }
 });
 
 it('export from an empty PostgreSQL database says there is no store there, and creates none', async () => {

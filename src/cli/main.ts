@@ -114,7 +114,14 @@ withStore(
     try {
       if (flags.format !== 'yaml' && flags.format !== 'json')
         throw new ValidationError([{ field: '--format', message: 'must be yaml or json' }]);
-      process.stdout.write(serialize(await callout.configFiles.export(), flags.format));
+      const text = serialize(await callout.configFiles.export(), flags.format);
+      // A backup that cannot be written (a full disk) is said in one line; it was an unhandled stream error's stack trace.
+      await new Promise<void>((resolve, reject) => {
+        process.stdout.once('error', reject);
+        process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+      }).catch((err: unknown) => {
+        throw new SetupError(`the export could not be written to standard output: ${(err as Error).message}`);
+      });
     } finally {
       await callout.close();
     }
