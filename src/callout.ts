@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { InvalidStateError, SetupError, ValidationError, type FieldProblem } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { Store } from './store/types.ts';
-import type { SecretBox } from './crypto/secrets.ts';
+import { SecretBox } from './crypto/secrets.ts';
 import { openStoreKey } from './crypto/store-key.ts';
 import { Registry } from './engine/registry.ts';
 import { Sender } from './engine/sender.ts';
@@ -342,6 +342,16 @@ export class Callout {
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
     refuseEngineOptions(opts.engine);
+    // Before the store is made and migrated, and as the error a caller can tell apart (it was a plain Error from there).
+    if (opts.secretKey) {
+      try {
+        SecretBox.fromString(opts.secretKey);
+      } catch {
+        throw new ValidationError([
+          { field: 'secretKey', message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)' },
+        ]);
+      }
+    }
     const dataDir = opts.dataDir ?? './callout-data';
     const logger = opts.logger ?? createLogger();
     const sqlite = {

@@ -156,6 +156,15 @@ describe('createCallout', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('refuses a secret key that is not 32 bytes as a ValidationError naming it, before the store is made', async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'callout-secret-key-')), 'store');
+    await expect(createCallout({ dataDir, secretKey: 'not-a-key' })).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [{ field: 'secretKey', message: expect.stringContaining('must be 32 bytes') }],
+    });
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {
     const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test';
     await expect(createCallout({ databaseUrl })).rejects.toMatchObject({
