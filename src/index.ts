@@ -17,6 +17,9 @@ export async function createCallout(options: CreateCalloutOptions = {}): Promise
   const { databaseUrl, ...rest } = options;
   if (databaseUrl === undefined) return Callout.open(rest);
   if (rest.store) throw new ValidationError([{ field: 'databaseUrl', message: 'give either databaseUrl or store, not both' }]);
+  // As DATABASE_URL is checked: "mysql://x" was tried as PostgreSQL and failed on the host ("getaddrinfo ENOTFOUND x").
+  if (!/^postgres(ql)?:\/\//i.test(databaseUrl))
+    throw new ValidationError([{ field: 'databaseUrl', message: 'must be a PostgreSQL URL, postgres://user@host:5432/database' }]);
   if (!rest.secretKey)
     throw new ValidationError([{ field: 'secretKey', message: 'is required with databaseUrl: every node must share it' }]);
   const store = new PostgresStore({

@@ -171,6 +171,10 @@ describe('createCallout', () => {
       constructor: ValidationError,
       errors: [{ field: 'secretKey' }],
     });
+    await expect(createCallout({ databaseUrl: 'mysql://db.example.com/callout', secretKey: '0'.repeat(64) })).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [{ field: 'databaseUrl', message: 'must be a PostgreSQL URL, postgres://user@host:5432/database' }],
+    });
     const store = { kind: 'postgres' } as never;
     await expect(createCallout({ databaseUrl, store, secretKey: 'x'.repeat(64) })).rejects.toMatchObject({
       constructor: ValidationError,
