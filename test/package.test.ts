@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createCallout, ValidationError } from '../src/index.ts';
+import { buildServer, createCallout, ValidationError } from '../src/index.ts';
+import { postgresNodeEnv, sqliteNodeEnv } from './helpers/node-env.ts';
 import { InvalidStateError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -163,6 +164,29 @@ describe('createCallout', () => {
       errors: [{ field: 'secretKey', message: expect.stringContaining('must be 32 bytes') }],
     });
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it.each([
+    ['sqlite', sqliteNodeEnv],
+    ['postgres', postgresNodeEnv],
+  ])('a server built on it still answering after close() says the store has stopped (%s), not an internal error', async (_, nodeEnv) => {
+    const { env, dispose } = await nodeEnv('closed-api');
+    const c = await createCallout({
+      ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, secretKey: env.CALLOUT_SECRET_KEY } : { dataDir: env.CALLOUT_DATA_DIR }),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const key = (await c.apiKeys.ensureAdminKey(undefined))!;
+    const app = await buildServer(c);
+    await c.close();
+    try {
+      const health = await app.inject({ url: '/health' });
+      expect([health.statusCode, health.json()]).toEqual([503, { ok: false, store: c.store.kind, reason: 'stopped' }]);
+      const read = await app.inject({ url: '/v1/connectors', headers: { authorization: `Bearer ${key}` } });
+      expect([read.statusCode, read.json().code]).toEqual([503, 'STORE_UNAVAILABLE']);
+    } finally {
+      await app.close();
+      await dispose();
+    }
   });
 
   it('names the field when PostgreSQL is asked for without a secret key, or twice', async () => {

@@ -18,7 +18,14 @@ export class StoreStoppedError extends Error {
   readonly storeStopped = true;
 }
 
-export const isStoreStopped = (e: unknown): boolean => (e as { storeStopped?: unknown } | null)?.storeStopped === true;
+/**
+ * What the drivers throw once the store was closed (an embedding program's HTTP server still answering
+ * after `close()`): better-sqlite3's and pg's own errors, which were answered 500 and logged as bugs.
+ */
+const CLOSED_MESSAGES = new Set(['The database connection is not open', 'Cannot use a pool after calling end on the pool']);
+
+export const isStoreStopped = (e: unknown): boolean =>
+  (e as { storeStopped?: unknown } | null)?.storeStopped === true || (e instanceof Error && CLOSED_MESSAGES.has(e.message));
 
 /**
  * Error codes of a store that cannot be reached: the connection was refused or dropped before the
