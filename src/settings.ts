@@ -136,7 +136,9 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: flags.port !== undefined ? '--port' : 'PORT',
       message: `must be a port number (0–65535), not ${JSON.stringify(portText)}`,
     });
-  const secretKey = env.CALLOUT_SECRET_KEY || undefined;
+  // Keys are often read from a file (a Kubernetes secret, `$(cat key)`) with its final newline: a header
+  // can never carry it, so the admin key so set was refused on every request, and the secret key refused.
+  const secretKey = env.CALLOUT_SECRET_KEY?.trim() || undefined;
   if (secretKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretKey) && Buffer.from(secretKey, 'base64').length !== 32)
     problems.push({
       field: 'CALLOUT_SECRET_KEY',
@@ -151,7 +153,7 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
       field: flags.databaseUrl !== undefined ? '--database-url' : 'DATABASE_URL',
       message: 'must be a PostgreSQL URL, postgres://user@host:5432/database (leave it unset for the embedded store)',
     });
-  const adminKey = env.CALLOUT_ADMIN_KEY || undefined;
+  const adminKey = env.CALLOUT_ADMIN_KEY?.trim() || undefined;
   if (adminKey !== undefined && adminKey.length < 16)
     problems.push({ field: 'CALLOUT_ADMIN_KEY', message: 'must be at least 16 characters' });
   const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';

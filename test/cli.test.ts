@@ -380,6 +380,21 @@ it('`callout bench` with a flag it does not know prints the usage and exits 2, w
   expect(r.stderr).not.toMatch(/\n\s+at /);
 });
 
+it('keys read from a file with its final newline work: the admin key authenticates, the secret key is taken', async () => {
+  const key = 'admin-key-from-a-file-0123456789';
+  const node = await startChildServer(
+    { CALLOUT_DATA_DIR: tempDir(), CALLOUT_ADMIN_KEY: `${key}\n`, CALLOUT_SECRET_KEY: `${'ab'.repeat(32)}\n` },
+    await freePort(),
+  );
+  try {
+    // Before, the key was kept with its newline, which no Authorization header can carry: 401 on every request.
+    const res = await fetch(`${node.url}/v1/connectors`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+  } finally {
+    await node.kill();
+  }
+}, 60_000);
+
 it('SIGTERM stops cleanly, saying it waits for the attempts in flight; a second one stops at once', async () => {
   const once = await startChildServer({ CALLOUT_DATA_DIR: tempDir(), CALLOUT_LOG_LEVEL: 'info' }, await freePort());
   const clean = new Promise<number | null>((resolve) => once.proc.once('exit', (code) => resolve(code)));
