@@ -36,7 +36,8 @@ function reqSerializer(req: { method?: string; url?: string; ip?: string; host?:
 
 export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {
   const options = {
-    level: opts.level ?? process.env.CALLOUT_LOG_LEVEL ?? 'info',
+    // Empty is unset, as the settings read it: pino refused "" with a stack trace.
+    level: opts.level ?? (process.env.CALLOUT_LOG_LEVEL || 'info'),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { req: reqSerializer },
     formatters: {

@@ -296,6 +296,23 @@ it('a public URL without http(s), such as localhost:3000, is refused: no system 
   expect(readSettings({}, { CALLOUT_PUBLIC_URL: 'https://callout.example.com/' }).publicUrl).toBe('https://callout.example.com');
 });
 
+it('an empty CALLOUT_LOG_LEVEL is the default level, not a stack trace from the logger', async () => {
+  // A port in use ends the start after the logger is made, in one line.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  const r = await cliAsync(['serve'], {
+    CALLOUT_DATA_DIR: tempDir(),
+    CALLOUT_LOG_LEVEL: '',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  }).finally(() => holder.close());
+  expect([r.status, r.stderr.trim()]).toEqual([
+    1,
+    `callout: port ${port} is already in use on 127.0.0.1: stop what holds it, or set PORT (--port) to another`,
+  ]);
+});
+
 it('a mistake at start is one line naming what to mend, with no stack trace, and prints no admin key it then loses', async () => {
   const oneLine = (r: { status: number | null; stderr: string; stdout: string }): string => {
     expect(r.status, r.stderr).toBe(1);
