@@ -162,7 +162,13 @@ describe('/health asks the store', () => {
       const ok = await request(`${h.url}/health`);
       expect(ok.statusCode).toBe(200);
       expect(await ok.body.json()).toEqual({ ok: true, store: 'sqlite' });
-      (h.callout.store as unknown as { db: Database.Database }).db.close();
+      // A file that stops answering (its handle now on bytes that are no database), not a store closed
+      // by close(): that one is 'stopped'.
+      const store = h.callout.store as unknown as { db: Database.Database };
+      const garbage = join(root, 'not-a-database');
+      writeFileSync(garbage, randomBytes(64 * 1024));
+      store.db.close();
+      store.db = new Database(garbage);
       const down = await request(`${h.url}/health`);
       expect(down.statusCode).toBe(503);
       expect(await down.body.json()).toEqual({ ok: false, store: 'sqlite', reason: 'failing' });
