@@ -159,7 +159,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   const allowText = env.CALLOUT_ALLOW_PRIVATE_NETWORKS ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(allowText))
     problems.push({ field: 'CALLOUT_ALLOW_PRIVATE_NETWORKS', message: 'must be 1 or 0' });
-  const publicUrl = flags.publicUrl ?? env.CALLOUT_PUBLIC_URL ?? `http://localhost:${portOk ? port : 3000}`;
+  // Empty is unset, as for the other settings (a template's `CALLOUT_PUBLIC_URL=` line left blank).
+  const publicUrl = flags.publicUrl ?? (env.CALLOUT_PUBLIC_URL || undefined) ?? `http://localhost:${portOk ? port : 3000}`;
   // http(s) only: "localhost:3000" parses as a URL of scheme "localhost:", and no system could call back to it.
   if (!URL.canParse(publicUrl) || !['http:', 'https:'].includes(new URL(publicUrl).protocol))
     problems.push({

@@ -225,6 +225,8 @@ it('a bad setting stops the server with the setting named', async () => {
 it('PORT empty is the default, and a port given in anything but digits is refused, not read as another port', async () => {
   // Number() read "" and " " as 0 (a random port) and "0x50" as port 80.
   expect(readSettings({}, { PORT: '' }).port).toBe(3000);
+  // An empty CALLOUT_PUBLIC_URL is unset too (it was refused as not an http(s) URL).
+  expect(readSettings({}, { PORT: '3001', CALLOUT_PUBLIC_URL: '' }).publicUrl).toBe('http://localhost:3001');
   const [blank, hex, high] = await Promise.all([
     cliAsync(['serve'], { CALLOUT_DATA_DIR: tempDir(), PORT: ' ' }),
     cliAsync(['serve', '--port', '0x50'], { CALLOUT_DATA_DIR: tempDir() }),
