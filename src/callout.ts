@@ -342,6 +342,9 @@ export class Callout {
   /** Opens (and migrates) the store and loads the configuration. Call `start()` to run the engine. */
   static async open(opts: CalloutOptions = {}): Promise<Callout> {
     refuseEngineOptions(opts.engine);
+    // As --data-dir '' is: an empty folder name is this process's folder, which would become the store (mode 0700).
+    if (opts.dataDir !== undefined && opts.dataDir.trim() === '' && !opts.store)
+      throw new ValidationError([{ field: 'dataDir', message: 'must name a folder (it was empty, which would be the current folder)' }]);
     // Before the store is made and migrated, and as the error a caller can tell apart (it was a plain Error from there).
     if (opts.secretKey) {
       try {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -155,6 +155,15 @@ describe('createCallout', () => {
       ],
     });
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses an empty dataDir as a ValidationError naming it, and leaves the current folder alone', async () => {
+    const before = statSync(process.cwd()).mode;
+    await expect(createCallout({ dataDir: '' })).rejects.toMatchObject({
+      constructor: ValidationError,
+      errors: [{ field: 'dataDir', message: expect.stringContaining('must name a folder') }],
+    });
+    expect([statSync(process.cwd()).mode, existsSync(join(process.cwd(), 'callout.db'))]).toEqual([before, false]);
   });
 
   it('refuses a secret key that is not 32 bytes as a ValidationError naming it, before the store is made', async () => {
