@@ -94,3 +94,32 @@ it('does nothing while stopped', async () => {
   await settle();
   expect((await store.getCase('c1'))?.steps?.[0]?.status).toBe('pending');
 });
+
+// Stopping while an event is applied: stop() waits for that apply, and claims nothing more meanwhile
+// (it claimed again as each apply ended, so events written during the wait, such as the next step's of
+// a case the engine moved on, were applied too, and a steady stream kept stop() and close() waiting).
+it('claims nothing more once stopped, while it waits for the applies in flight', async () => {
+  await newCase('c1');
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inApply = new Promise<void>((r) => (entered = r));
+  const getCase = store.getCase.bind(store);
+  store.getCase = async (id) => {
+    if (id === 'c1') {
+      entered();
+      await held;
+    }
+    return getCase(id);
+  };
+  worker.start();
+  clock.advance(0);
+  await inApply;
+  const stopped = worker.stop();
+  await newCase('c2');
+  release();
+  await stopped;
+  expect((await getCase('c1'))?.steps?.[0]?.status).toBe('waiting_for_person');
+  await settle();
+  expect((await getCase('c2'))?.steps?.[0]?.status).toBe('pending');
+});

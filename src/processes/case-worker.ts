@@ -118,7 +118,8 @@ export class CaseWorker {
     const inFlight = new Set<Promise<void>>();
     try {
       for (;;) {
-        const wanted = BATCH - inFlight.size;
+        // Stopped: nothing more is claimed; the applies in flight end (stop() waits for them).
+        const wanted = this.running ? BATCH - inFlight.size : 0;
         const rows = wanted > 0 ? await this.claim(wanted) : [];
         for (const row of rows) {
           const p: Promise<void> = this.applyLogged(row).finally(() => inFlight.delete(p));
