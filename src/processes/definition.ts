@@ -239,9 +239,13 @@ function nesting(ast: unknown): number {
       for (const x of v) stack.push([x, d]);
       continue;
     }
-    const here = typeof (v as { type?: unknown }).type === 'string' ? d + 1 : d;
+    const type = (v as { type?: unknown }).type;
+    // A predicate's filter is no evaluation of its own, and a path step's stages are filtered by the
+    // path, once the step is evaluated: counted as the evaluator goes, nested predicates count one
+    // level each (they were counted three, and 66 of them, which run, were refused).
+    const here = typeof type === 'string' && type !== 'filter' ? d + 1 : d;
     if (here > max) max = here;
-    for (const x of Object.values(v)) stack.push([x, here]);
+    for (const [k, x] of Object.entries(v)) stack.push([x, k === 'stages' ? d : here]);
   }
   return max;
 }

@@ -42,6 +42,27 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', '/v1/processes/gated')).body.revision).toBe(1);
     });
 
+    it('nested predicates are counted as the evaluator counts them: one level each', async () => {
+      // 100 of them run; they were counted three levels each and refused as 301 deep.
+      const nested = `case.a${'[b'.repeat(100)}${']'.repeat(100)}`;
+      const r = await h.api('POST', '/v1/processes', {
+        name: 'filters',
+        steps: [{ name: 'shape', kind: 'map', expression: `{ "found": $exists(${nested}) }` }],
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const c = await h.api('POST', '/v1/cases', { process: 'filters', data: { a: { b: 1 } } });
+      const done = await waitForCase(h, c.body.id, (x) => x.status === 'closed' || stepOf(x, 'shape').status === 'failed');
+      expect(stepOf(done, 'shape')).toMatchObject({ status: 'done', error: null });
+      expect(done.data).toEqual({ a: { b: 1 }, found: false });
+      // 200 of them are still refused.
+      const deeper = `case.a${'[b'.repeat(200)}${']'.repeat(200)}`;
+      const refused = await h.api('POST', '/v1/processes', {
+        name: 'filters2',
+        steps: [{ name: 'shape', kind: 'map', expression: `{ "x": ${deeper} }` }],
+      });
+      expect(refused.status).toBe(422);
+    });
+
     it('one just within the limit is saved and runs', async () => {
       const r = await h.api('POST', '/v1/processes', {
         name: 'wide',
