@@ -123,3 +123,32 @@ it('claims nothing more once stopped, while it waits for the applies in flight',
   await settle();
   expect((await getCase('c2'))?.steps?.[0]?.status).toBe('pending');
 });
+
+// An apply that outlasts its lease (a slow provider's submission) is not begun a second time by its own
+// node: the event is claimable again, and a request's inline drain of the case claimed and applied it
+// beside the first (a task submitted twice).
+it('does not apply an event a second time on its own node while the first apply outlasts the lease', async () => {
+  await newCase('c1');
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inApply = new Promise<void>((r) => (entered = r));
+  let reads = 0;
+  const getCase = store.getCase.bind(store);
+  store.getCase = async (id) => {
+    if (id === 'c1' && reads++ === 0) {
+      entered();
+      await held;
+    }
+    return getCase(id);
+  };
+  worker.start();
+  clock.advance(0);
+  await inApply;
+  clock.advance(31_000);
+  await worker.drain('c1');
+  expect(reads).toBe(1);
+  release();
+  await settle();
+  expect((await getCase('c1'))?.steps?.[0]?.status).toBe('waiting_for_person');
+});

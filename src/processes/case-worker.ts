@@ -38,6 +38,8 @@ export class CaseWorker {
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private running = false;
+  /** The events this node applies now, by seq. */
+  private readonly applying = new Set<number>();
   private timer: TimerHandle | null = null;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -151,12 +153,20 @@ export class CaseWorker {
     return rows.length;
   }
 
-  /** An event that fails stays claimed until its lease ends, then is tried again. */
+  /**
+   * An event that fails stays claimed until its lease ends, then is tried again. One this node is still
+   * applying (a slow provider's submission past the lease) is claimed again only to be left alone: a
+   * second apply beside the first would submit its task twice.
+   */
   private async applyLogged(row: CaseOutboxRow): Promise<void> {
+    if (this.applying.has(row.seq)) return;
+    this.applying.add(row.seq);
     try {
       await this.apply(row);
     } catch (err) {
       this.o.logger.error({ err, caseId: row.caseId, seq: row.seq }, 'applying a case event failed; it is tried again when its lease ends');
+    } finally {
+      this.applying.delete(row.seq);
     }
   }
 
