@@ -129,7 +129,8 @@ export function readSettings(flags: SettingFlags = {}, env: NodeJS.ProcessEnv = 
   // Empty is unset, as for every other setting: Number('') is 0, and the node listened on a random port.
   // Digits only: Number() also takes " ", "0x50" (port 80) and "1e3".
   const portText = flags.port ?? (env.PORT || '3000');
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  // Spaces around the digits are allowed (a value read from a file with its final newline).
+  const port = /^\s*\d{1,5}\s*$/.test(portText) ? Number(portText) : NaN;
   const portOk = Number.isInteger(port) && port >= 0 && port <= 65535;
   if (!portOk)
     problems.push({

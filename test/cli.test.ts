@@ -225,6 +225,7 @@ it('a bad setting stops the server with the setting named', async () => {
 it('PORT empty is the default, and a port given in anything but digits is refused, not read as another port', async () => {
   // Number() read "" and " " as 0 (a random port) and "0x50" as port 80.
   expect(readSettings({}, { PORT: '' }).port).toBe(3000);
+  expect(readSettings({}, { PORT: '3001\n' }).port).toBe(3001);
   // An empty CALLOUT_PUBLIC_URL is unset too (it was refused as not an http(s) URL).
   expect(readSettings({}, { PORT: '3001', CALLOUT_PUBLIC_URL: '' }).publicUrl).toBe('http://localhost:3001');
   const [blank, hex, high] = await Promise.all([
