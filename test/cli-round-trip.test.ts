@@ -2,13 +2,13 @@
 // connector auth: the second store exports what the first did, and the same file again changes nothing.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { importReport } from './helpers/import-report.ts';
 import { postgresNodeEnv, sqliteNodeEnv, type NodeEnv } from './helpers/node-env.ts';
+import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'callout-round-trip-'));
 const envs: NodeEnv[] = [];
@@ -16,15 +16,6 @@ afterAll(async () => {
   await Promise.all(envs.map((e) => e.dispose()));
   rmSync(dir, { recursive: true, force: true });
 });
-
-function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const CONFIG = `
 version: 1

@@ -28,6 +28,7 @@ import { freePort } from './helpers/harness.ts';
 import { childApi, startChildServer } from './helpers/child-server.ts';
 import { postgresNodeEnv } from './helpers/node-env.ts';
 import { withAdmin } from './helpers/pg.ts';
+import { cli } from './helpers/cli.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -36,15 +37,6 @@ const tempDir = (): string => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** cli() without blocking this process: several at once, and a server under test here goes on answering. */
 function cliAsync(args: string[], env: Record<string, string>): Promise<ReturnType<typeof cli>> {

@@ -95,23 +95,29 @@ it('does nothing while stopped', async () => {
   expect((await store.getCase('c1'))?.steps?.[0]?.status).toBe('pending');
 });
 
+/** Holds the first read of a case (its apply) until released; counts every read of it. */
+function holdFirstRead(id: string) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inApply = new Promise<void>((r) => (entered = r));
+  const hold = { reads: 0, inApply, release, getCase: store.getCase.bind(store) };
+  store.getCase = async (caseId) => {
+    if (caseId === id && hold.reads++ === 0) {
+      entered();
+      await held;
+    }
+    return hold.getCase(caseId);
+  };
+  return hold;
+}
+
 // Stopping while an event is applied: stop() waits for that apply, and claims nothing more meanwhile
 // (it claimed again as each apply ended, so events written during the wait, such as the next step's of
 // a case the engine moved on, were applied too, and a steady stream kept stop() and close() waiting).
 it('claims nothing more once stopped, while it waits for the applies in flight', async () => {
   await newCase('c1');
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let entered!: () => void;
-  const inApply = new Promise<void>((r) => (entered = r));
-  const getCase = store.getCase.bind(store);
-  store.getCase = async (id) => {
-    if (id === 'c1') {
-      entered();
-      await held;
-    }
-    return getCase(id);
-  };
+  const { inApply, release, getCase } = holdFirstRead('c1');
   worker.start();
   clock.advance(0);
   await inApply;
@@ -129,25 +135,14 @@ it('claims nothing more once stopped, while it waits for the applies in flight',
 // beside the first (a task submitted twice).
 it('does not apply an event a second time on its own node while the first apply outlasts the lease', async () => {
   await newCase('c1');
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let entered!: () => void;
-  const inApply = new Promise<void>((r) => (entered = r));
-  let reads = 0;
-  const getCase = store.getCase.bind(store);
-  store.getCase = async (id) => {
-    if (id === 'c1' && reads++ === 0) {
-      entered();
-      await held;
-    }
-    return getCase(id);
-  };
+  const hold = holdFirstRead('c1');
+  const { inApply, release, getCase } = hold;
   worker.start();
   clock.advance(0);
   await inApply;
   clock.advance(31_000);
   await worker.drain('c1');
-  expect(reads).toBe(1);
+  expect(hold.reads).toBe(1);
   release();
   await settle();
   expect((await getCase('c1'))?.steps?.[0]?.status).toBe('waiting_for_person');
