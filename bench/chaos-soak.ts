@@ -244,35 +244,22 @@ async function main(): Promise<void> {
     timeout: '2s',
     rateLimits: [{ limit: 15, per: '1s' }],
   });
-  await call('POST', '/v1/action-types', {
-    name: 'sync',
-    connector: 'vendor',
-    path: '/sync',
-    body: { format: 'json', template: tpl },
-    retry: fast,
-  });
-  await call('POST', '/v1/action-types', {
-    name: 'flaky',
-    connector: 'vendor',
-    path: '/flaky',
-    body: { format: 'json', template: tpl },
-    retry: fast,
-  });
-  await call('POST', '/v1/action-types', {
-    name: 'limited',
-    connector: 'limited',
-    path: '/limited',
-    body: { format: 'json', template: tpl },
-    retry: fast,
-  });
-  await call('POST', '/v1/action-types', {
-    name: 'cb',
-    connector: 'vendor',
-    path: '/cb',
-    body: { format: 'json', template: tpl },
-    retry: fast,
-    completion: { mode: 'callback', timeout: '6s' },
-  });
+  // One action type per behaviour of the external system, each on the connector that reaches it.
+  const actionTypes: Array<[name: string, connector: string, extra?: Record<string, unknown>]> = [
+    ['sync', 'vendor'],
+    ['flaky', 'vendor'],
+    ['limited', 'limited'],
+    ['cb', 'vendor', { completion: { mode: 'callback', timeout: '6s' } }],
+  ];
+  for (const [name, connector, extra] of actionTypes)
+    await call('POST', '/v1/action-types', {
+      name,
+      connector,
+      path: `/${name}`,
+      body: { format: 'json', template: tpl },
+      retry: fast,
+      ...extra,
+    });
   await call('POST', '/v1/processes', {
     name: 'proc',
     steps: [
