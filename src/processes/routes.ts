@@ -1,10 +1,12 @@
-// Processes: POST/GET /v1/processes, GET/PATCH /v1/processes/{name}. Builders manage them; any key reads.
+// Processes: POST/GET /v1/processes (GET pages, newest first), GET/PATCH /v1/processes/{name}. Builders
+// manage them; any key reads.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProcessService } from './service.ts';
-import { ProcessBody, ProcessViewSchema } from './schemas.ts';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { ProcessBody, ProcessListQuery, ProcessViewSchema } from './schemas.ts';
+import { IdParams, Page } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
@@ -25,10 +27,12 @@ export const processRoutes =
     );
     app.get(
       '/processes',
-      { config: { roles: READERS }, schema: { tags, querystring: NoQuery, response: { 200: Items(ProcessViewSchema) } } },
-      async () => ({
-        items: await processes.list(),
-      }),
+      {
+        config: { roles: READERS },
+        schema: { tags, querystring: ProcessListQuery, response: { 200: Page(ProcessViewSchema) } },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => processes.page(req.query),
     );
     app.get(
       '/processes/:id',

@@ -9,6 +9,7 @@ import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess } from './definition.ts';
 import { isBlank } from '../validation/blank.ts';
+import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 
 export interface ProcessServiceDeps {
   store: Store;
@@ -100,8 +101,21 @@ export class ProcessService {
     return view(await this.row(idOrName));
   }
 
+  /** Every process, by name (the library's; the API pages them). */
   async list(): Promise<ProcessView[]> {
     return (await this.d.store.listConfig('process')).map(view);
+  }
+
+  /**
+   * A page of processes, newest first; `next` is the `before` of the following page (null at the end).
+   * A page also ends at about MAX_PAGE_BYTES of definitions: 200 processes of 100 steps were one 31 MB answer.
+   */
+  async page(q: { before?: string; limit?: number } = {}): Promise<{ items: ProcessView[]; next: string | null }> {
+    checkCursor(q.before);
+    const limit = q.limit ?? 50;
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit, maxBytes: MAX_PAGE_BYTES };
+    const { rows, more } = await this.d.store.listConfigPage('process', page);
+    return { items: rows.map(view), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
   }
 
   /** The stored process and its definition; NotFoundError when there is none. */

@@ -50,6 +50,14 @@ export interface ConfigRow {
   updatedAt: number;
 }
 
+/** Which page of configuration documents to read: listConfigPage. */
+export interface ConfigPage {
+  /** Only documents whose id sorts below this one (the last of the page before). */
+  before?: string;
+  limit: number;
+  maxBytes: number;
+}
+
 /** One configuration write of several made together: an insert, or an update guarded by the revision read. */
 /** A new configuration document (expectedRevision null), or an update guarded by the revision it was computed from. */
 export interface DocumentChange {
@@ -410,7 +418,13 @@ export interface Store {
   /** All in one transaction or none: a taken name, a changed revision or a missing user throws ConflictError and writes nothing. */
   writeConfigs(changes: ConfigChange[]): Promise<void>;
   getConfig(kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined>;
+  /** Every document of a kind, by name (the engine's registry, config export and import read them all). */
   listConfig(kind: ConfigKind): Promise<ConfigRow[]>;
+  /**
+   * A page of a kind's documents, newest first (ids below `before`), cut after the document that
+   * crosses `maxBytes` of documents (at least one is kept); `more` when a page may follow.
+   */
+  listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }>;
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;

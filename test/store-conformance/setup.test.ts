@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { eachStore, T0, SECOND, config, type TestDatabase } from './stores.ts';
 import { ConflictError } from '../../src/errors.ts';
+import { uuidv7 } from '../../src/ids.ts';
 import type { Store } from '../../src/store/types.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
@@ -124,6 +125,30 @@ eachStore((ctx) => {
       expect(await store.updateConfig('connector', stale, 1)).toBe(false);
       expect(await store.getConfig('connector', row.id)).toEqual(next);
       expect(await store.updateConfig('connector', { ...next, id: 'missing' }, 2)).toBe(false);
+    });
+
+    it('listConfigPage pages a kind newest first with `before` and `limit`, and cuts a page at a byte budget of documents', async () => {
+      // Ids made at successive times: newest first is p4, p3, p2, p1, p0 (names in the other order).
+      const rows = [0, 1, 2, 3, 4].map((i) =>
+        config({ id: uuidv7(T0 + i * SECOND), name: `p${i}`, doc: { steps: ['x'.repeat(1000 * (i + 1))] } }),
+      );
+      for (const r of rows) await store.insertConfig('process', r);
+      await store.insertConfig('action_type', config({ id: uuidv7(T0 + 9 * SECOND), name: 'not-a-process' }));
+      const names = (p: { rows: Array<{ name: string }> }): string[] => p.rows.map((r) => r.name);
+      const first = await store.listConfigPage('process', { limit: 2, maxBytes: 1e9 });
+      expect([names(first), first.more]).toEqual([['p4', 'p3'], true]);
+      expect(first.rows[0]).toEqual(rows[4]);
+      const second = await store.listConfigPage('process', { before: first.rows[1]!.id, limit: 2, maxBytes: 1e9 });
+      expect([names(second), second.more]).toEqual([['p2', 'p1'], true]);
+      const last = await store.listConfigPage('process', { before: second.rows[1]!.id, limit: 2, maxBytes: 1e9 });
+      expect([names(last), last.more]).toEqual([['p0'], false]);
+      // p4's document alone (about 5 KB) crosses 4 KB: it ends the page, and more follow.
+      const cut = await store.listConfigPage('process', { limit: 5, maxBytes: 4000 });
+      expect([names(cut), cut.more]).toEqual([['p4'], true]);
+      // p3 (about 4 KB) and p2 (3 KB) cross 6 KB at p2, which is kept.
+      const cut2 = await store.listConfigPage('process', { before: rows[4]!.id, limit: 5, maxBytes: 6000 });
+      expect([names(cut2), cut2.more]).toEqual([['p3', 'p2'], true]);
+      expect(await store.listConfigPage('process', { before: rows[0]!.id, limit: 5, maxBytes: 1e9 })).toEqual({ rows: [], more: false });
     });
 
     it('writeConfigs stores several documents in one transaction: a stale revision or a taken name anywhere writes none of them', async () => {

@@ -19,6 +19,7 @@ import type {
   ConcurrencyRequest,
   ConfigChange,
   ConfigKind,
+  ConfigPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -33,7 +34,7 @@ import type {
 } from '../types.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
-import { getConfig, listConfig } from './get-config.ts';
+import { getConfig, listConfig, listConfigPage } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import {
@@ -241,6 +242,10 @@ export class PostgresStore implements Store {
 
   async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
     return listConfig(this.pool, kind);
+  }
+
+  async listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
+    return listConfigPage(this.pool, kind, page);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {

@@ -1,7 +1,8 @@
-// Reading configuration documents: one by id or name (an id wins over a name that spells it), or all of a kind by name.
+// Reading configuration documents: one by id or name (an id wins over a name that spells it), all of a
+// kind by name, or a page of them newest first.
 
 import type Database from 'better-sqlite3';
-import type { ConfigKind, ConfigRow } from '../types.ts';
+import type { ConfigKind, ConfigPage, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE, configFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
@@ -16,4 +17,16 @@ export function getConfig(db: Database.Database, kind: ConfigKind, idOrName: str
 
 export function listConfig(db: Database.Database, kind: ConfigKind): ConfigRow[] {
   return (prepared(db, `SELECT * FROM ${CONFIG_TABLE[kind]} ORDER BY name`).all() as Record<string, unknown>[]).map(configFromRow);
+}
+
+/** A page newest first, cut at maxBytes of documents as casePage cuts cases. */
+export function listConfigPage(db: Database.Database, kind: ConfigKind, p: ConfigPage): { rows: ConfigRow[]; more: boolean } {
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, length(CAST(doc AS BLOB)) AS page_row_bytes
+              FROM ${CONFIG_TABLE[kind]} ${p.before !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?) p)
+   WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`;
+  const params = [...(p.before !== undefined ? [p.before] : []), p.limit, p.maxBytes];
+  const rows = prepared(db, sql).all(...params) as Array<Record<string, unknown> & { page_bytes: number }>;
+  return { rows: rows.map(configFromRow), more: rows.length === p.limit || (rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
 }

@@ -20,6 +20,7 @@ import type {
   ConcurrencyRequest,
   ConfigChange,
   ConfigKind,
+  ConfigPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -37,7 +38,7 @@ import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
-import { getConfig, listConfig } from './get-config.ts';
+import { getConfig, listConfig, listConfigPage } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import {
@@ -274,6 +275,10 @@ export class SqliteStore implements Store {
 
   async listConfig(kind: ConfigKind): Promise<ConfigRow[]> {
     return listConfig(this.db, kind);
+  }
+
+  async listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
+    return listConfigPage(this.db, kind, page);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
