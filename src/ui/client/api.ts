@@ -122,6 +122,32 @@ export async function patchIf<T>(path: string, body: unknown, etag: string): Pro
   return api<T>('PATCH', path, body, 'application/json', { 'if-match': etag });
 }
 
+/**
+ * Every item of a paged list (`{ items, next }`, `next` passed as `before`), in pages of the largest
+ * size (`limit=500`): a picker that offers the processes must offer the ones past the first page. Stops
+ * when `next` does not move on, so a bad answer cannot loop.
+ */
+export async function readAllPages<T>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  const sep = path.includes('?') ? '&' : '?';
+  let before: string | null = null;
+  for (;;) {
+    const page: { items: T[]; next: string | null } = await api(
+      'GET',
+      `${path}${sep}limit=500${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+    );
+    items.push(...page.items);
+    if (page.next === null || page.next === before || page.items.length === 0) return items;
+    before = page.next;
+  }
+}
+
+/** The processes by name, every page of them: for pickers (a new case, a schedule's launch). */
+export async function readProcessNames(): Promise<Array<{ id: string; name: string }>> {
+  const all = await readAllPages<{ id: string; name: string }>('/v1/processes');
+  return all.map(({ id, name }) => ({ id, name })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** Timeline pages read in one go, of the route's page (its largest and default). */
 export const TIMELINE_PAGES = 10;
 export const TIMELINE_PAGE_SIZE = 1000;

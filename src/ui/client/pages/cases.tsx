@@ -2,7 +2,7 @@
 // the URL) and the signed-in user's notifications with mark-read.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, can, type Session } from '../api.ts';
+import { api, ApiError, can, readProcessNames, type Session } from '../api.ts';
 import { ErrorBox, NotSaved, Time, Timed, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { navigate, qs } from '../router.ts';
 import { onChangesEvery } from '../live.ts';
@@ -46,7 +46,8 @@ const NOTICE_KINDS: Record<string, string> = {
  * no way to run it from here).
  */
 function NewCase() {
-  const processes = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/processes'), []);
+  // Every page of them, by name: the list pages, and a case may be of any.
+  const processes = useData(readProcessNames, []);
   const [f, setF] = useState({ process: '', title: '', owner: '', queue: '', data: '' });
   const { error, busy, run } = useFormRequest();
   const [dataError, setDataError] = useState<string | null>(null);
@@ -87,7 +88,7 @@ function NewCase() {
               <label for="new-case-process">Process</label>
               <select {...said.process.attrs} value={f.process} onChange={(e) => set({ process: e.currentTarget.value })}>
                 <option value="">None: a plain case</option>
-                {processes.data?.items.map((p) => (
+                {processes.data?.map((p) => (
                   <option key={p.id} value={p.name}>
                     {p.name}
                   </option>

@@ -1,11 +1,11 @@
-// Builder: processes. The list, and one process's name, description and steps as JSON in a
-// textarea: checked as JSON while typed, then by the server, whose errors are shown per field
-// (`steps/1/queue: …`) beside the box.
+// Builder: processes. The list (newest first, a page at a time as the API gives them), and one
+// process's name, description and steps as JSON in a textarea: checked as JSON while typed, then by
+// the server, whose errors are shown per field (`steps/1/queue: …`) beside the box.
 
 import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
 import { ErrorBox, Field, announce, problemAt, useData, useFormState } from '../components.tsx';
-import { useOneAtATime } from '../form-request.ts';
+import { useFormRequest, useOneAtATime } from '../form-request.ts';
 import { navigate } from '../router.ts';
 import { queueHint } from '../queue-hint.ts';
 
@@ -17,8 +17,24 @@ interface Process {
   steps: unknown[];
 }
 
+interface ProcessPage {
+  items: Process[];
+  next: string | null;
+}
+
 export function ProcessesPage() {
-  const list = useData(() => api<{ items: Process[] }>('GET', '/v1/processes'), []);
+  // The API pages them (newest first): the next page is added below the ones shown.
+  const list = useData(() => api<ProcessPage>('GET', '/v1/processes'), []);
+  const more = useFormRequest();
+  const readMore = async (): Promise<void> => {
+    const cur = list.data;
+    if (!cur?.next) return;
+    const next = cur.next;
+    const r = await more.run(() => api<ProcessPage>('GET', `/v1/processes?before=${encodeURIComponent(next)}`));
+    if (!r) return;
+    const shown = new Set(cur.items.map((p) => p.id));
+    list.setData({ items: [...cur.items, ...r.value.items.filter((p) => !shown.has(p.id))], next: r.value.next });
+  };
   return (
     <main id="main">
       <h1 tabIndex={-1}>Processes</h1>
@@ -49,6 +65,12 @@ export function ProcessesPage() {
             ))}
           </tbody>
         </table>
+      )}
+      <ErrorBox error={more.error} />
+      {list.data?.next && (
+        <button type="button" disabled={more.busy} onClick={() => void readMore()}>
+          More processes
+        </button>
       )}
     </main>
   );

@@ -4,7 +4,7 @@
 // read theirs), pause or resume, and delete; every other role reads them, with nothing to press.
 
 import { useState } from 'preact/hooks';
-import { api, ApiError, can, patchIf, type Session } from '../api.ts';
+import { api, ApiError, can, patchIf, readProcessNames, type Session } from '../api.ts';
 import { ErrorBox, Field, NotSaved, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 import { navigate } from '../router.ts';
@@ -19,8 +19,9 @@ interface Named {
 function useRefs(builder: boolean) {
   const types = useData(() => api<{ items: Named[] }>('GET', '/v1/action-types'), []);
   // Processes are read by people's roles; a builder also chooses from them.
-  const processes = useData(() => api<{ items: Named[] }>('GET', '/v1/processes'), []);
-  return { types: types.data?.items, processes: processes.data?.items, error: builder ? (types.error ?? processes.error) : null };
+  // Every page of them: the list pages, and a schedule may launch any.
+  const processes = useData(readProcessNames, []);
+  return { types: types.data?.items, processes: processes.data, error: builder ? (types.error ?? processes.error) : null };
 }
 type Refs = ReturnType<typeof useRefs>;
 
