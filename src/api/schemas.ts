@@ -26,6 +26,15 @@ export const Page = <T extends TSchema>(item: T) =>
     { additionalProperties: false },
   );
 
+/** The query of a list that pages and takes nothing else (processes, schedules): the paging words of the other lists. */
+export const PageQuery = Type.Object(
+  {
+    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
+  },
+  { additionalProperties: false },
+);
+
 /** A list that takes no query parameters: an unknown one is a 422, as on the paged lists, not ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 

@@ -4,8 +4,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProcessService } from './service.ts';
-import { ProcessBody, ProcessListQuery, ProcessViewSchema } from './schemas.ts';
-import { IdParams, Page } from '../api/schemas.ts';
+import { ProcessBody, ProcessViewSchema } from './schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
 import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
@@ -29,7 +29,7 @@ export const processRoutes =
       '/processes',
       {
         config: { roles: READERS },
-        schema: { tags, querystring: ProcessListQuery, response: { 200: Page(ProcessViewSchema) } },
+        schema: { tags, querystring: PageQuery, response: { 200: Page(ProcessViewSchema) } },
         validatorCompiler: queryValidator,
       },
       async (req) => processes.page(req.query),

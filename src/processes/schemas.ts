@@ -122,13 +122,3 @@ export const ProcessViewSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/** GET /v1/processes: newest first, paged as the other lists (`next` is the `before` of the following page). */
-export const ProcessListQuery = Type.Object(
-  {
-    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
-  },
-  { additionalProperties: false },
-);
-export type ProcessListQuery = Static<typeof ProcessListQuery>;

@@ -1,8 +1,9 @@
 // /v1/schedules: builders create, change (pause/resume with { "paused": true|false }) and delete;
-// every role reads them, with nextRunAt.
+// every role reads them, with nextRunAt (the list pages, newest first).
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { userOf } from '../api/user.ts';
 import { ScheduleBody, SchedulePatch, ScheduleViewSchema, ScheduleWithTicksSchema } from './schemas.ts';
 import type { ScheduleService } from './service.ts';
@@ -22,8 +23,10 @@ export const scheduleRoutes =
       },
       async (req, reply) => sendCreated(reply, 'schedules', withSettingsTag(reply, await schedules.create(req.body, userOf(req)))),
     );
-    app.get('/schedules', { schema: { tags, querystring: NoQuery, response: { 200: Items(ScheduleViewSchema) } } }, async () =>
-      schedules.list(),
+    app.get(
+      '/schedules',
+      { schema: { tags, querystring: PageQuery, response: { 200: Page(ScheduleViewSchema) } }, validatorCompiler: queryValidator },
+      async (req) => schedules.page(req.query),
     );
     app.get('/schedules/:id', { schema: { tags, params: IdParams, response: { 200: ScheduleWithTicksSchema } } }, async (req, reply) =>
       withSettingsTag(reply, await schedules.get(req.params.id)),

@@ -22,11 +22,12 @@ import type { ActionTypes } from '../bulk-launches/ports.ts';
 import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
 import type { ScheduleView, TickView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
+import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 import { type OwnerLookup, ownerProblem } from '../cases/owner.ts';
 
 export type ScheduleStore = Pick<
   Store,
-  'insertSchedule' | 'getSchedule' | 'listSchedules' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
+  'insertSchedule' | 'getSchedule' | 'listSchedulesPage' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
 >;
 
 /** What a builder chose for a schedule (not what the scheduler keeps: its next run, its last tick). */
@@ -116,8 +117,19 @@ export class ScheduleService {
     this.onChange();
   }
 
-  async list(): Promise<{ items: ScheduleView[] }> {
-    return { items: (await this.store.listSchedules()).map(scheduleView) };
+  /**
+   * A page of schedules, newest first; `next` is the `before` of the following page (null at the end).
+   * A page also ends at about MAX_PAGE_BYTES of launches: each may carry an input of 256 KB.
+   */
+  async page(q: { before?: string; limit?: number } = {}): Promise<{ items: ScheduleView[]; next: string | null }> {
+    checkCursor(q.before);
+    const limit = q.limit ?? 50;
+    const { rows, more } = await this.store.listSchedulesPage({
+      ...(q.before !== undefined ? { before: q.before } : {}),
+      limit,
+      maxBytes: MAX_PAGE_BYTES,
+    });
+    return { items: rows.map(scheduleView), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
   }
 
   async get(idOrName: string): Promise<ScheduleView & { recentTicks: TickView[] }> {

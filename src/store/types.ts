@@ -50,9 +50,9 @@ export interface ConfigRow {
   updatedAt: number;
 }
 
-/** Which page of configuration documents to read: listConfigPage. */
-export interface ConfigPage {
-  /** Only documents whose id sorts below this one (the last of the page before). */
+/** Which page of a list read newest first (listConfigPage, listSchedulesPage). */
+export interface NewestPage {
+  /** Only rows whose id sorts below this one (the last of the page before). */
   before?: string;
   limit: number;
   maxBytes: number;
@@ -424,7 +424,7 @@ export interface Store {
    * A page of a kind's documents, newest first (ids below `before`), cut after the document that
    * crosses `maxBytes` of documents (at least one is kept); `more` when a page may follow.
    */
-  listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }>;
+  listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }>;
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;
@@ -577,7 +577,10 @@ export interface Store {
   /** Throws a ConflictError when the name is taken. */
   insertSchedule(row: ScheduleRow): Promise<void>;
   getSchedule(idOrName: string): Promise<ScheduleRow | undefined>;
+  /** Every schedule, by name (the configuration export and import read them all). */
   listSchedules(): Promise<ScheduleRow[]>;
+  /** A page of schedules newest first, cut after the one whose launch crosses `maxBytes` (as listConfigPage). */
+  listSchedulesPage(page: NewestPage): Promise<{ rows: ScheduleRow[]; more: boolean }>;
   /** Guarded by version; false when another writer got there first. */
   updateSchedule(row: ScheduleRow, expectedVersion: number): Promise<boolean>;
   /** Deleted; with `expectedVersion`, only while the row is still at that version (a guarded delete). */

@@ -271,6 +271,32 @@ for (const backend of backends) {
       expect(await a.getSchedule(s.id)).toBeUndefined();
     });
 
+    it('listSchedulesPage pages newest first with `before` and `limit`, and cuts a page at a byte budget of launches', async () => {
+      // Later than any other test's schedules: the page from `top` starts at the newest of these.
+      const at = T0 + 1000 * 86_400_000;
+      const top = uuidv7(at + 10_000);
+      const rows = [0, 1, 2, 3].map((i) =>
+        schedule({
+          id: uuidv7(at + i * 1000),
+          name: `paged-${i}`,
+          launch: { actionType: 'sync', input: { pad: 'x'.repeat(1000 * (i + 1)) } },
+        }),
+      );
+      for (const r of rows) await a.insertSchedule(r);
+      const names = (p: { rows: ScheduleRow[] }): string[] => p.rows.map((r) => r.name);
+      const first = await b.listSchedulesPage({ before: top, limit: 2, maxBytes: 1e9 });
+      expect([names(first), first.more]).toEqual([['paged-3', 'paged-2'], true]);
+      expect(first.rows[0]).toEqual(rows[3]);
+      const second = await b.listSchedulesPage({ before: first.rows[1]!.id, limit: 2, maxBytes: 1e9 });
+      expect(names(second)).toEqual(['paged-1', 'paged-0']);
+      // paged-3's launch alone (about 4 KB) crosses 3 KB: it ends the page; paged-2 then crosses 6 KB and is kept.
+      const cut = await b.listSchedulesPage({ before: top, limit: 4, maxBytes: 3000 });
+      expect([names(cut), cut.more]).toEqual([['paged-3'], true]);
+      const cut2 = await b.listSchedulesPage({ before: top, limit: 4, maxBytes: 6000 });
+      expect([names(cut2), cut2.more]).toEqual([['paged-3', 'paged-2'], true]);
+      for (const r of rows) await a.deleteSchedule(r.id);
+    });
+
     it('two nodes claiming the same due tick: one wins, the schedule advances once', async () => {
       const s = schedule({ id: uuidv7(T0), name: 'race', nextRunAt: T0 + 60_000 });
       await a.insertSchedule(s);

@@ -2,7 +2,7 @@
 // kind by name, or a page of them newest first.
 
 import type { Pool } from 'pg';
-import type { ConfigKind, ConfigPage, ConfigRow } from '../types.ts';
+import type { ConfigKind, NewestPage, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE, configFromRow } from '../rows.ts';
 
 export async function getConfig(pool: Pool, kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
@@ -15,7 +15,7 @@ export async function listConfig(pool: Pool, kind: ConfigKind): Promise<ConfigRo
 }
 
 /** A page newest first, cut at maxBytes of documents as listCases cuts cases. */
-export async function listConfigPage(pool: Pool, kind: ConfigKind, p: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
+export async function listConfigPage(pool: Pool, kind: ConfigKind, p: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
   const params: unknown[] = p.before !== undefined ? [p.before] : [];
   params.push(p.limit, p.maxBytes);
   const sql = `SELECT * FROM (

@@ -6,6 +6,7 @@ import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ScheduleRow, ScheduleTick, TickPlan } from '../bulk-schedule-types.ts';
 import { scheduleFromRow, tickFromRow } from '../bulk-schedule-rows.ts';
 import { ConflictError } from '../../errors.ts';
+import type { NewestPage } from '../types.ts';
 import { inTransaction } from './transaction.ts';
 
 type Row = Record<string, unknown>;
@@ -44,6 +45,19 @@ export async function getSchedule(pool: Pool, idOrName: string): Promise<Schedul
 
 export async function listSchedules(pool: Pool): Promise<ScheduleRow[]> {
   return ((await pool.query('SELECT * FROM schedules ORDER BY name')).rows as Row[]).map(scheduleFromRow);
+}
+
+/** A page newest first, cut at maxBytes of launches (a launch's input may hold 256 KB). */
+export async function listSchedulesPage(pool: Pool, p: NewestPage): Promise<{ rows: ScheduleRow[]; more: boolean }> {
+  const params: unknown[] = p.before !== undefined ? [p.before] : [];
+  params.push(p.limit, p.maxBytes);
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, octet_length(launch::text) AS page_row_bytes
+              FROM schedules ${p.before !== undefined ? 'WHERE id < $1' : ''} ORDER BY id DESC LIMIT $${params.length - 1}) p) page
+   WHERE page_bytes - page_row_bytes < $${params.length} ORDER BY id DESC`;
+  const rows = (await pool.query(sql, params)).rows as Array<Row & { page_bytes: string }>;
+  return { rows: rows.map(scheduleFromRow), more: rows.length === p.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
 }
 
 export async function updateSchedule(pool: Pool | PoolClient, s: ScheduleRow, expectedVersion: number): Promise<boolean> {

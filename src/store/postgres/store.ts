@@ -19,7 +19,7 @@ import type {
   ConcurrencyRequest,
   ConfigChange,
   ConfigKind,
-  ConfigPage,
+  NewestPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -244,7 +244,7 @@ export class PostgresStore implements Store {
     return listConfig(this.pool, kind);
   }
 
-  async listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
+  async listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
     return listConfigPage(this.pool, kind, page);
   }
 
@@ -437,6 +437,8 @@ export class PostgresStore implements Store {
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.pool, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.pool, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.pool);
+  listSchedulesPage = async (page: NewestPage): Promise<{ rows: ScheduleRow[]; more: boolean }> =>
+    schedules.listSchedulesPage(this.pool, page);
   updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
     schedules.updateSchedule(this.pool, row, expectedVersion);
   deleteSchedule = async (id: string, expectedVersion?: number): Promise<boolean> =>

@@ -2,7 +2,7 @@
 // kind by name, or a page of them newest first.
 
 import type Database from 'better-sqlite3';
-import type { ConfigKind, ConfigPage, ConfigRow } from '../types.ts';
+import type { ConfigKind, NewestPage, ConfigRow } from '../types.ts';
 import { CONFIG_TABLE, configFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
@@ -20,7 +20,7 @@ export function listConfig(db: Database.Database, kind: ConfigKind): ConfigRow[]
 }
 
 /** A page newest first, cut at maxBytes of documents as casePage cuts cases. */
-export function listConfigPage(db: Database.Database, kind: ConfigKind, p: ConfigPage): { rows: ConfigRow[]; more: boolean } {
+export function listConfigPage(db: Database.Database, kind: ConfigKind, p: NewestPage): { rows: ConfigRow[]; more: boolean } {
   const sql = `SELECT * FROM (
     SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
       FROM (SELECT *, length(CAST(doc AS BLOB)) AS page_row_bytes

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { ScheduleRow, ScheduleTick, TickPlan } from '../bulk-schedule-types.ts';
 import { scheduleFromRow, tickFromRow } from '../bulk-schedule-rows.ts';
 import { ConflictError } from '../../errors.ts';
+import type { NewestPage } from '../types.ts';
 import { prepared } from './statements.ts';
 
 type Row = Record<string, unknown>;
@@ -48,6 +49,18 @@ export function getSchedule(db: Database.Database, idOrName: string): ScheduleRo
 
 export function listSchedules(db: Database.Database): ScheduleRow[] {
   return (prepared(db, 'SELECT * FROM schedules ORDER BY name').all() as Row[]).map(scheduleFromRow);
+}
+
+/** A page newest first, cut at maxBytes of launches (a launch's input may hold 256 KB). */
+export function listSchedulesPage(db: Database.Database, p: NewestPage): { rows: ScheduleRow[]; more: boolean } {
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.id DESC ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, length(CAST(launch AS BLOB)) AS page_row_bytes
+              FROM schedules ${p.before !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?) p)
+   WHERE page_bytes - page_row_bytes < ? ORDER BY id DESC`;
+  const params = [...(p.before !== undefined ? [p.before] : []), p.limit, p.maxBytes];
+  const rows = prepared(db, sql).all(...params) as Array<Row & { page_bytes: number }>;
+  return { rows: rows.map(scheduleFromRow), more: rows.length === p.limit || (rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
 }
 
 export function updateSchedule(db: Database.Database, s: ScheduleRow, expectedVersion: number): boolean {

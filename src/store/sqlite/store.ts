@@ -20,7 +20,7 @@ import type {
   ConcurrencyRequest,
   ConfigChange,
   ConfigKind,
-  ConfigPage,
+  NewestPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -277,7 +277,7 @@ export class SqliteStore implements Store {
     return listConfig(this.db, kind);
   }
 
-  async listConfigPage(kind: ConfigKind, page: ConfigPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
+  async listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
     return listConfigPage(this.db, kind, page);
   }
 
@@ -572,6 +572,8 @@ export class SqliteStore implements Store {
   insertSchedule = async (row: ScheduleRow): Promise<void> => schedules.insertSchedule(this.db, row);
   getSchedule = async (idOrName: string): Promise<ScheduleRow | undefined> => schedules.getSchedule(this.db, idOrName);
   listSchedules = async (): Promise<ScheduleRow[]> => schedules.listSchedules(this.db);
+  listSchedulesPage = async (page: NewestPage): Promise<{ rows: ScheduleRow[]; more: boolean }> =>
+    schedules.listSchedulesPage(this.db, page);
   updateSchedule = async (row: ScheduleRow, expectedVersion: number): Promise<boolean> =>
     schedules.updateSchedule(this.db, row, expectedVersion);
   deleteSchedule = async (id: string, expectedVersion?: number): Promise<boolean> => schedules.deleteSchedule(this.db, id, expectedVersion);

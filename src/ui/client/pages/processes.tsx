@@ -5,7 +5,8 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, patchAt } from '../api.ts';
 import { ErrorBox, Field, announce, problemAt, useData, useFormState } from '../components.tsx';
-import { useFormRequest, useOneAtATime } from '../form-request.ts';
+import { useOneAtATime } from '../form-request.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 import { navigate } from '../router.ts';
 import { queueHint } from '../queue-hint.ts';
 
@@ -17,24 +18,9 @@ interface Process {
   steps: unknown[];
 }
 
-interface ProcessPage {
-  items: Process[];
-  next: string | null;
-}
-
 export function ProcessesPage() {
-  // The API pages them (newest first): the next page is added below the ones shown.
-  const list = useData(() => api<ProcessPage>('GET', '/v1/processes'), []);
-  const more = useFormRequest();
-  const readMore = async (): Promise<void> => {
-    const cur = list.data;
-    if (!cur?.next) return;
-    const next = cur.next;
-    const r = await more.run(() => api<ProcessPage>('GET', `/v1/processes?before=${encodeURIComponent(next)}`));
-    if (!r) return;
-    const shown = new Set(cur.items.map((p) => p.id));
-    list.setData({ items: [...cur.items, ...r.value.items.filter((p) => !shown.has(p.id))], next: r.value.next });
-  };
+  // The API pages them (newest first): "More processes" adds the next page below the ones shown.
+  const list = usePagedList<Process>('/v1/processes');
   return (
     <main id="main">
       <h1 tabIndex={-1}>Processes</h1>
@@ -66,12 +52,7 @@ export function ProcessesPage() {
           </tbody>
         </table>
       )}
-      <ErrorBox error={more.error} />
-      {list.data?.next && (
-        <button type="button" disabled={more.busy} onClick={() => void readMore()}>
-          More processes
-        </button>
-      )}
+      <MoreButton list={list} label="More processes" />
     </main>
   );
 }

@@ -8,6 +8,7 @@ import { api, ApiError, can, patchIf, readProcessNames, type Session } from '../
 import { ErrorBox, Field, NotSaved, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 import { navigate } from '../router.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 import { FIELDS, bodyOf, formOf, isAbout, type Form, type Launch, type Schedule, type Tick } from './schedule-form.ts';
 
 interface Named {
@@ -41,7 +42,8 @@ const status = (s: Schedule): string => (s.paused ? 'Paused' : s.nextRunAt ? 'En
 
 export function SchedulesPage({ session }: { session: Session }) {
   const builder = can(session, 'builder');
-  const list = useData(() => api<{ items: Schedule[] }>('GET', '/v1/schedules'), []);
+  // The API pages them (newest first): "More schedules" adds the next page below the ones shown.
+  const list = usePagedList<Schedule>('/v1/schedules');
   const refs = useRefs(builder);
   const toggle = useFormRequest();
   const pause = async (s: Schedule): Promise<void> => {
@@ -117,6 +119,7 @@ export function SchedulesPage({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More schedules" />
       {builder && (
         <section aria-labelledby="new-schedule-h">
           <h2 id="new-schedule-h">New schedule</h2>
