@@ -82,6 +82,14 @@ for (const backend of storeHarnesses)
         const r = await h.api('GET', `/v1/processes?${encodeURI(q)}`);
         expect([q, r.status, fields(r.body)]).toEqual([q, 422, ['before']]);
       }
+      // Given twice, a parameter is not a value: refused by name, not a 500.
+      for (const [q, field] of [
+        ['limit=5&limit=6', 'limit'],
+        ['before=00000000-0000-7000-8000-000000000000&before=00000000-0000-7000-8000-000000000001', 'before'],
+      ] as const) {
+        const r = await h.api('GET', `/v1/processes?${q}`);
+        expect([q, r.status, fields(r.body)]).toEqual([q, 422, [field]]);
+      }
       const unknown = await h.api('GET', '/v1/processes?after=x');
       expect([unknown.status, fields(unknown.body)]).toEqual([422, ['after']]);
       // An id that is no process's still reads on from where it sorts: the ones older than it (here none).
