@@ -35,7 +35,7 @@ export function usePagedList<T extends { id: string }>(path: string) {
     const r = await more.run(() => api<Paged<T>>('GET', after(path, before)));
     if (!r) return;
     pages.current += 1;
-    // A row that moved onto this page since (one made meanwhile pushes the rest down) is shown once.
+    // Keyset pages do not overlap; a row already shown (a reload that read on meanwhile) is still shown once.
     const shown = new Set(cur.items.map((x) => x.id));
     list.setData({ items: [...cur.items, ...r.value.items.filter((x) => !shown.has(x.id))], next: r.value.next });
   };
