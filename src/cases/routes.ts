@@ -1,12 +1,13 @@
 // Case routes: create (safe to repeat with Idempotency-Key), read with steps and actions, list and
 // search, change and close.
 
-import { IdempotencyKeyHeaders, idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { IdempotencyKeyHeaders, checkedKey, idempotencyKeyOf } from '../api/idempotency-key.ts';
+import { OPERATORS } from '../api/roles.ts';
 import { userOf } from '../api/user.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { queryValidator } from '../api/query.ts';
 import type { CaseService } from './service.ts';
-import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseTaskBody, CaseViewSchema } from './schemas.ts';
+import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseStepParams, CaseTaskBody, CaseViewSchema } from './schemas.ts';
 import type { CaseTaskService } from './tasks.ts';
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
@@ -31,6 +32,17 @@ const CaseWithActions = Type.Object(
   { additionalProperties: false },
 );
 const CasePage = Page(CaseViewSchema);
+
+/** The header of a step's retry: a repeat answers the case as it now is. */
+const StepRetryKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    // Its length is checked by checkedKey (a 422 naming Idempotency-Key).
+    Type.String({
+      description:
+        "Makes the retry safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now and runs nothing again. Kept hashed on the step (not shown); recognised among the step's latest 10 retries. 1–200 characters.",
+    }),
+  ),
+});
 
 export const caseRoutes =
   (cases: CaseService, caseTasks: CaseTaskService): FastifyPluginAsyncTypebox =>
@@ -107,5 +119,26 @@ export const caseRoutes =
     );
     app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) =>
       cases.closeCase(req.params.id, userOf(req)),
+    );
+    // A failed step with no action to retry (its expression or `when` failed), run again over the case's
+    // data as it now is: an operator's, as an action's retry is. With an Idempotency-Key a repeat answers
+    // the case as it is and runs nothing again; the key is kept (hashed) on the step.
+    app.post(
+      '/cases/:id/steps/:name/retry',
+      {
+        config: { roles: OPERATORS },
+        schema: {
+          tags,
+          params: CaseStepParams,
+          headers: StepRetryKeyHeaders,
+          response: { 200: CaseWithActions },
+          description:
+            "Runs a failed step again, as the first time, over the case's data as it now is and with the process the case started with. Only a step the case stopped at (onFailure stop) with no action: its expression or its `when` failed. 404: no such case or step; 409: the case is closed, or the step is not failed, has an action (retry the action), or failed with onFailure continue.",
+        },
+      },
+      async (req) => {
+        const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
+        return cases.retryStep(req.params.id, req.params.name, userOf(req), key === undefined ? {} : { idempotencyKey: key });
+      },
     );
   };

@@ -8,6 +8,12 @@ import { STEP_OUTCOMES, STEP_STATUSES } from '../processes/runner.ts';
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
 
+export const CaseStepParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }),
+  name: Type.String({ minLength: 1, maxLength: 64, description: "the step's name in the case's process" }),
+});
+export type CaseStepParams = Static<typeof CaseStepParams>;
+
 const Data = Type.Record(Type.String(), Type.Unknown(), {
   description: 'case data (what action outcomes and map steps merge into); at most 256 KB as JSON, nested at most 32 levels',
 });
@@ -82,6 +88,19 @@ export const CaseViewSchema = Type.Object(
             description:
               'why the step failed (an expression that failed or timed out, data too large to merge, its action closed Not Done); null otherwise',
           }),
+          retried: Type.Optional(
+            Type.Object(
+              {
+                count: Type.Integer({ description: 'how many times operators retried the step' }),
+                at: DateTime,
+                by: Type.String({ description: 'the user who retried it last' }),
+              },
+              {
+                additionalProperties: false,
+                description: "operators' retries of the step (POST /v1/cases/{id}/steps/{name}/retry); absent when never retried",
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -6,7 +6,7 @@ import { ConflictError, InvalidStateError, NotFoundError, Problems, ValidationEr
 import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
+import { requestHash, sha256, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
@@ -60,6 +60,8 @@ export function caseView(c: CaseRow): CaseView {
       outcome: s.outcome,
       // Kept by the runner and never shown: a case stopped with "Failed" and no word why (an outside review).
       error: s.status === 'failed' ? (s.error ?? null) : null,
+      // Only on a step an operator retried: a step's shape stays as it was for every other.
+      ...(s.retried ? { retried: { count: s.retried.count, at: iso(s.retried.at)!, by: s.retried.by } } : {}),
     })),
     createdAt: iso(c.createdAt)!,
     updatedAt: iso(c.updatedAt)!,
@@ -223,6 +225,26 @@ export class CaseService {
       await raceApart(i);
     }
     throw new ConflictError('The case kept changing while this request was applied; try again');
+  }
+
+  /**
+   * Runs a failed step of the case again, as the first time, over the case's data as it now is (after a
+   * PATCH fixed it): a step the case stopped at with no action to retry, whose expression or `when`
+   * failed. The process is the one the case started with, as for every step of it. The answer is the
+   * case after the step ran (and any steps after it that run at once). With an Idempotency-Key, a repeat
+   * by the same user answers the case as it is and runs nothing again.
+   */
+  async retryStep(id: string, step: string, user: string, opts: { idempotencyKey?: string } = {}): Promise<CaseWithActions> {
+    if (!this.d.worker) throw new InvalidStateError('Processes are not available here: no step runs');
+    const key = opts.idempotencyKey === undefined ? undefined : sha256(`${user}\n${opts.idempotencyKey}`);
+    await this.d.worker.command(id, {
+      type: 'step_retried',
+      step,
+      user,
+      at: this.d.clock.now(),
+      ...(key !== undefined ? { key } : {}),
+    });
+    return this.getCase(id);
   }
 
   /**

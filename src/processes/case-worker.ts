@@ -14,9 +14,9 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
 import { assertNever } from '../lifecycle/states.ts';
-import { type CaseEffect, type CaseEvent, type CaseRun, advance } from './runner.ts';
+import { type CaseEffect, type CaseEvent, type CaseRun, type RunResult, advance } from './runner.ts';
 import type { CaseLauncher, StepLaunch } from './case-launcher.ts';
-import { ConflictError } from '../errors.ts';
+import { CalloutError, ConflictError, InvalidStateError, NotFoundError, STORED_ATTEMPTS, raceApart } from '../errors.ts';
 
 export interface CaseWorkerOptions {
   store: Store;
@@ -174,18 +174,43 @@ export class CaseWorker {
     for (let i = 0; i < 10; i++) {
       const c = await this.o.store.getCase(row.caseId);
       if (!c?.definition || !c.steps) return this.o.store.deleteCaseEvent(row.seq);
-      const written = await this.applyTo(c, row);
-      if (written) return;
+      const written = await this.applyTo(c, row.event, row.seq);
+      if (written === true) return;
     }
     throw new Error(`case ${row.caseId} kept changing while event ${row.seq} was applied`);
   }
 
-  /** One try: false when the case's version moved under us (read it again and apply anew). */
-  private async applyTo(c: CaseRow, row: CaseOutboxRow): Promise<boolean> {
+  /**
+   * Applies a person's command (an operator's retry of a step) to the case now, as an event from the
+   * outbox is applied: in one write guarded by the case's version, with the actions it starts. A command
+   * the runner refuses is thrown (NotFoundError, InvalidStateError) and changes nothing.
+   */
+  async command(caseId: string, event: CaseEvent): Promise<void> {
+    for (let i = 0; i < STORED_ATTEMPTS * 2; i++) {
+      const c = await this.o.store.getCase(caseId);
+      if (!c) throw new NotFoundError('Case', caseId);
+      if (!c.definition || !c.steps) throw new CalloutError('NOT_FOUND', `Case ${JSON.stringify(caseId)} runs no process: it has no steps`);
+      const written = await this.applyTo(c, event, undefined);
+      if (written === true) return;
+      if (written !== false) {
+        if (written.code === 'NOT_FOUND') throw new CalloutError('NOT_FOUND', written.message);
+        throw new InvalidStateError(written.message.charAt(0).toUpperCase() + written.message.slice(1));
+      }
+      // Spread so racers (a retry beside the worker's own write) do not meet again at once.
+      await raceApart(i);
+    }
+    throw new ConflictError('The case kept changing while this request was applied; try again');
+  }
+
+  /**
+   * One try: false when the case's version moved under us (read it again and apply anew). `seq`: the
+   * outbox row the event is, deleted with the write; undefined for a command, whose refusal is returned.
+   */
+  private async applyTo(c: CaseRow, first: CaseEvent, seq: number | undefined): Promise<boolean | Extract<RunResult, { ok: false }>> {
     const def = c.definition!;
     const ctx = await this.o.launcher.context(def);
     let run: CaseRun = { status: c.status ?? 'open', data: c.data, escalated: c.escalated ?? false, steps: c.steps! };
-    const events: CaseEvent[] = [row.event];
+    const events: CaseEvent[] = [first];
     const dataPatch: Record<string, unknown> = {};
     const launches: NewAction[] = [];
     const followUps: CaseEvent[] = [];
@@ -193,11 +218,12 @@ export class CaseWorker {
     let closedNow = false;
     const now = this.o.clock.now();
     // A task this worker's write created: submitted to its provider before its follow-up goes.
-    if (row.event.type === 'action_queued') await this.o.launcher.submit(row.event.actionId);
+    if (first.type === 'action_queued') await this.o.launcher.submit(first.actionId);
     for (let n = 0; n < events.length; n++) {
       const event = withStep(events[n]!, run);
       if (event === undefined) continue; // an action of the case that is no step's (launched by hand)
       const r = await advance(def, run, event, ctx);
+      if (!r.ok && n === 0 && seq === undefined) return r;
       if (!r.ok) {
         // An event that no longer belongs (a replay after the case moved on): nothing to do.
         this.o.logger.debug({ caseId: c.id, event: event.type, reason: r.message }, 'case event refused by the runner');
@@ -212,7 +238,7 @@ export class CaseWorker {
       }
     }
     if (!changed) {
-      await this.o.store.deleteCaseEvent(row.seq);
+      if (seq !== undefined) await this.o.store.deleteCaseEvent(seq);
       return true;
     }
     // case.closed in the write that closes the case: a failure or a crash just after it loses nothing.
@@ -230,7 +256,7 @@ export class CaseWorker {
         steps: run.steps,
         ...(closedNow ? { closedAt: now } : {}),
         ...(Object.keys(dataPatch).length > 0 ? { dataPatch } : {}),
-        appliedEvent: row.seq,
+        ...(seq !== undefined ? { appliedEvent: seq } : {}),
         ...(launches.length > 0 ? { launches } : {}),
         ...(followUps.length > 0 ? { followUps } : {}),
         ...(closedEvents ? { events: closedEvents } : {}),

@@ -36,7 +36,20 @@ export interface StepRun {
   output: unknown;
   /** Why the step failed or its action went to a person for invalid input. */
   error: string | null;
+  /** An operator's retries of the step (step_retried); absent: never retried. */
+  retried?: StepRetries;
 }
+
+/** Who retried a step last, when, how often, and the (hashed) Idempotency-Keys of its newest retries. */
+export interface StepRetries {
+  count: number;
+  at: number;
+  by: string;
+  keys: string[];
+}
+
+/** The Idempotency-Keys of a step's retries that are kept: a repeat of an older one is a new retry. */
+export const STEP_RETRY_KEYS_KEPT = 10;
 
 export interface CaseRun {
   status: 'open' | 'closed';
@@ -67,7 +80,13 @@ export type CaseEvent =
       output?: unknown;
     }
   /** A person finished the step's task or To Do action. */
-  | { type: 'step_completed'; step: string; resolution: Resolution; user: string; output?: unknown };
+  | { type: 'step_completed'; step: string; resolution: Resolution; user: string; output?: unknown }
+  /**
+   * An operator runs a failed step again, as the first time, over the case's data as it now is: a step
+   * the case stopped at with no action to retry (its expression or its `when` failed). `key`: the
+   * request's Idempotency-Key, hashed and scoped to the user; a repeat of one kept changes nothing.
+   */
+  | { type: 'step_retried'; step: string; user: string; at: number; key?: string };
 
 export type CaseEffect =
   | { type: 'launch_action'; step: string; actionType: string; input: Record<string, unknown>; waitForResponse: boolean }
@@ -86,8 +105,9 @@ export interface RunnerContext {
   checkInput(actionType: string, input: Record<string, unknown>): InputResult;
 }
 
+export type RefusalCode = 'INVALID_STATE' | 'CONFLICT' | 'NOT_FOUND';
 export type RunResult =
-  { ok: true; run: CaseRun; effects: CaseEffect[]; changed: boolean } | { ok: false; code: 'INVALID_STATE' | 'CONFLICT'; message: string };
+  { ok: true; run: CaseRun; effects: CaseEffect[]; changed: boolean } | { ok: false; code: RefusalCode; message: string };
 
 /** The step runs of a new case: every step pending. */
 export function newCaseRun(process: ProcessDefinition, data: Record<string, unknown>): CaseRun {
@@ -107,7 +127,7 @@ export function newCaseRun(process: ProcessDefinition, data: Record<string, unkn
   };
 }
 
-const refuse = (message: string, code: 'INVALID_STATE' | 'CONFLICT' = 'INVALID_STATE'): RunResult => ({ ok: false, code, message });
+const refuse = (message: string, code: RefusalCode = 'INVALID_STATE'): RunResult => ({ ok: false, code, message });
 
 /** Applies one event to a case and runs its process forward as far as it can go without waiting. */
 export async function advance(process: ProcessDefinition, current: CaseRun, event: CaseEvent, ctx: RunnerContext): Promise<RunResult> {
@@ -206,9 +226,50 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       await r.finish(at.step, event.resolution, event.output);
       return r.result();
     }
+    case 'step_retried': {
+      const at = r.stepFor(event.step, null);
+      if (typeof at === 'string') return refuse(at, 'NOT_FOUND');
+      const { step, def } = at;
+      // A repeat (its answer lost, a double submit) answers the case as it now is, whatever came of the first.
+      if (event.key !== undefined && step.retried?.keys.includes(event.key)) return r.result();
+      const refusal = retryRefusal(run, step, def);
+      if (refusal !== undefined) return refuse(refusal);
+      const before = step.retried;
+      step.status = 'pending';
+      step.outcome = null;
+      step.output = null;
+      step.error = null;
+      step.retried = {
+        count: (before?.count ?? 0) + 1,
+        at: event.at,
+        by: event.user,
+        keys: event.key === undefined ? (before?.keys ?? []) : [...(before?.keys ?? []), event.key].slice(-STEP_RETRY_KEYS_KEPT),
+      };
+      r.changed = true;
+      // The case stopped at this step: every step before it is done, skipped or failed with `continue`.
+      await r.proceed();
+      return r.result();
+    }
     default:
       return assertNever(event);
   }
+}
+
+/** Why a step cannot be run again by an operator's retry; undefined when it can. */
+function retryRefusal(run: CaseRun, step: StepRun, def: ProcessStep): string | undefined {
+  const name = JSON.stringify(step.name);
+  if (run.status === 'closed') return 'the case is closed: its steps no longer run';
+  if (step.status !== 'failed') return `step ${name} is ${step.status}, not failed: there is nothing to retry`;
+  if (step.actionId !== null) {
+    // Its action (or task) is what failed: the action's own retry moves the step again (see action_changed).
+    return def.kind === 'manual'
+      ? `step ${name} failed when its task ${step.actionId} was closed Not Done Successfully; a closed task is not run again`
+      : `step ${name} failed with its action ${step.actionId}: retry the action (POST /v1/actions/${step.actionId}/retry), and its close moves the case on`;
+  }
+  // Its case went on without it; running it now would start it behind steps that already ran.
+  if (def.onFailure === 'continue')
+    return `step ${name} failed with onFailure "continue": the case went on without it, so it is not run again`;
+  return undefined;
 }
 
 /** The change being built, so every path records effects and moves on the same way. */
