@@ -13,6 +13,12 @@ export const MAX_INPUT_BYTES = 256 * 1024;
 export const MAX_CALLBACK_DATA_BYTES = 1024 * 1024;
 /** Largest action output (mapped, or the body/data itself when there is no mapping). */
 export const MAX_OUTPUT_BYTES = 256 * 1024;
+/**
+ * Largest total of a case's step outputs, as JSON: kept on the case beside its data (for later steps'
+ * expressions, `steps.<name>.output`), rewritten with it at every step and handed whole to every
+ * expression. Each output is within MAX_OUTPUT_BYTES; four of the largest fit.
+ */
+export const MAX_STEP_OUTPUTS_BYTES = 1024 * 1024;
 /** Longest callback reason, message text or heartbeat note, in characters. */
 export const MAX_TEXT_CHARS = 10_000;
 /** Longest external reference, in characters. */

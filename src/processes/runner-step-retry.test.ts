@@ -59,7 +59,10 @@ describe("an operator's retry of a failed step", () => {
       message: expect.stringMatching(/closed/),
     });
 
-    const external = compileProcess({ name: 'x', steps: [{ name: 'laptop', kind: 'external', actionType: 'order-laptop', input: '{}' }] });
+    const external = compileProcess({
+      name: 'x',
+      steps: [{ name: 'laptop', kind: 'external', actionType: 'order-laptop', input: '{ "Title": "T", "Queue": "hr" }' }],
+    });
     let x = ok(await advance(external, newCaseRun(external, {}), { type: 'case_started' }, ctx)).run;
     x = ok(await advance(external, x, { type: 'action_queued', step: 'laptop', actionId: 'a1' }, ctx)).run;
     x = ok(await advance(external, x, closed({ step: 'laptop', actionId: 'a1', resolution: 'not_done_successfully' }), ctx)).run;

@@ -7,7 +7,7 @@ import type { FieldError, InputResult } from '../templates/validate.ts';
 import { type Reason, type Resolution, type State, assertNever } from '../lifecycle/states.ts';
 import { type ExternalStep, type ProcessDefinition, type ProcessStep, taskDueMs } from './definition.ts';
 import { ExpressionError } from './expressions.ts';
-import { INPUT_LIMITS, jsonProblem } from '../json-limits.ts';
+import { INPUT_LIMITS, MAX_STEP_OUTPUTS_BYTES, describeBytes, jsonProblem, jsonSize } from '../json-limits.ts';
 
 export const STEP_STATUSES = {
   pending: 'pending',
@@ -183,10 +183,12 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
           // The case already went on past it (`continue`): waiting for the step again would hold
           // later steps back, so only a final Done is recorded.
           if (event.state === 'closed' && event.resolution === 'done_successfully') {
-            step.status = 'done';
+            const tooMany = event.output === undefined ? undefined : r.keepOutput(step, event.output);
             if (def.kind === 'external') step.outcome = 'ACTION_HANDLED_SUCCESSFUL';
-            step.error = null;
-            if (event.output !== undefined) step.output = event.output;
+            if (tooMany === undefined) {
+              step.status = 'done';
+              step.error = null;
+            } else step.error = `output: ${tooMany}`;
             r.changed = true;
           }
           return r.result();
@@ -261,6 +263,9 @@ function retryRefusal(run: CaseRun, step: StepRun, def: ProcessStep): string | u
   if (run.status === 'closed') return 'the case is closed: its steps no longer run';
   if (step.status !== 'failed') return `step ${name} is ${step.status}, not failed: there is nothing to retry`;
   if (step.actionId !== null) {
+    // Done, but its output could not be kept (keepOutput): the action is closed and is not sent again.
+    if (step.outcome === 'ACTION_HANDLED_SUCCESSFUL')
+      return `step ${name} failed although its action ${step.actionId} was Done Successfully (${step.error ?? 'no reason kept'}); that action is closed and is not sent again`;
     // Its action (or task) is what failed: the action's own retry moves the step again (see action_changed).
     return def.kind === 'manual'
       ? `step ${name} failed when its task ${step.actionId} was closed Not Done Successfully; a closed task is not run again`
@@ -305,16 +310,40 @@ class Run {
   /** A step's action or task closed: Done goes on; Not Done fails the step and stops or goes on. */
   async finish(step: StepRun, resolution: Resolution, output: unknown): Promise<void> {
     this.changed = true;
-    if (output !== undefined) step.output = output;
-    if (resolution === 'done_successfully') {
+    const tooMany = output === undefined ? undefined : this.keepOutput(step, output);
+    if (resolution === 'done_successfully' && tooMany === undefined) {
       step.status = 'done';
       await this.proceed();
       return;
     }
     step.status = 'failed';
-    step.error = 'the action was closed Not Done Successfully';
+    // Done, but its output cannot be kept: the step fails saying so (the action's own record keeps the output).
+    if (resolution === 'done_successfully') step.error = `output: ${tooMany}`;
+    else step.error = `the action was closed Not Done Successfully${tooMany === undefined ? '' : `; its output was not kept: ${tooMany}`}`;
     // proceed() stops at a failed `stop` step, or passes it for `continue`.
     await this.proceed();
+  }
+
+  /**
+   * Keeps `output` as the step's, unless the case's step outputs together would then pass
+   * MAX_STEP_OUTPUTS_BYTES: the step keeps none of it, and the reason is returned. Bounded per case, not
+   * per step: each output is already within its own limit, but a process of many steps added them up.
+   */
+  keepOutput(step: StepRun, output: unknown): string | undefined {
+    let left = MAX_STEP_OUTPUTS_BYTES;
+    // The step's own earlier output (a retried step's) is replaced, so not counted.
+    const kept = [output, ...this.run.steps.filter((s) => s !== step && s.output !== null && s.output !== undefined).map((s) => s.output)];
+    for (const v of kept) {
+      // Depth is bounded where each output is made; measured here for size alone, without recursion.
+      const n = jsonSize(v, { maxDepth: Number.MAX_SAFE_INTEGER, maxBytes: left });
+      if (typeof n === 'string' || n > left) {
+        step.output = null;
+        return `with it, the outputs of the case's steps would be larger than ${describeBytes(MAX_STEP_OUTPUTS_BYTES)} as JSON, so it is not kept`;
+      }
+      left -= n;
+    }
+    step.output = output;
+    return undefined;
   }
 
   scope(): ExpressionScope {
@@ -377,8 +406,9 @@ class Run {
         const merged = { ...this.run.data, ...value };
         const tooBig = jsonProblem(merged, INPUT_LIMITS);
         if (tooBig) return this.fail(step, def, `merged into the case data, the result ${tooBig}`);
+        const tooMany = this.keepOutput(step, value);
+        if (tooMany !== undefined) return this.fail(step, def, `the result: ${tooMany}`);
         this.run.data = merged;
-        step.output = value;
         step.status = 'done';
         this.effect({ type: 'merge_case_data', step: step.name, data: value });
         return true;
