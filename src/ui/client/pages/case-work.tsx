@@ -1,9 +1,9 @@
-// The case page's own controls for where its work goes: the case's queue (change or clear it), and
+// The case page's own controls for where its work goes: the case's queue (change or clear it),
 // 'Add task', a task added to the case by hand (POST /v1/cases/{id}/tasks) on a queue that defaults to
-// the case's, optionally straight to a member of it.
+// the case's, optionally straight to a member of it, and Retry of a failed step the case stopped at.
 
-import { useState } from 'preact/hooks';
-import { api, can, type Session } from '../api.ts';
+import { useRef, useState } from 'preact/hooks';
+import { RepeatKey, api, can, type Session } from '../api.ts';
 import { ErrorBox, announce } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 
@@ -114,5 +114,46 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
         </button>
       </form>
     </section>
+  );
+}
+
+/**
+ * Retry of a failed step that has no action to retry (its expression or its condition failed): the
+ * case stopped there, so every later step is still pending. Pressed again after no answer came, it is
+ * sent with the same Idempotency-Key, so the step runs once.
+ */
+export function StepRetryButton({
+  caseId,
+  step,
+  session,
+  onChange,
+}: {
+  caseId: string;
+  step: string;
+  session: Session;
+  onChange: () => void;
+}) {
+  const { error, busy, run } = useSubmit(onChange);
+  const key = useRef(new RepeatKey('ui-step-retry'));
+  if (!can(session, 'operator')) return null;
+  const path = `/v1/cases/${encodeURIComponent(caseId)}/steps/${encodeURIComponent(step)}/retry`;
+  const send = async (): Promise<unknown> => {
+    const k = key.current;
+    try {
+      const r = await api('POST', path, undefined, 'application/json', { 'idempotency-key': k.for({}) });
+      k.settle();
+      return r;
+    } catch (e) {
+      k.settle(e);
+      throw e;
+    }
+  };
+  return (
+    <div class="step-retry">
+      <button type="button" disabled={busy} aria-label={`Retry step ${step}`} onClick={() => void run(send, `Step ${step} retried`)}>
+        Retry
+      </button>
+      <ErrorBox error={error} />
+    </div>
   );
 }

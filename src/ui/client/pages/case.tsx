@@ -9,7 +9,7 @@ import { actorText, api, readNewestTimeline, titleOf, type ActionView, type Sess
 import { ErrorBox, ReadFailed, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
-import { AddTaskForm, CaseQueueForm } from './case-work.tsx';
+import { AddTaskForm, CaseQueueForm, StepRetryButton } from './case-work.tsx';
 
 export interface CaseStep {
   name: string;
@@ -68,6 +68,16 @@ const OUTCOME_LABELS: Record<string, string> = {
   ACTION_HANDLED_FAILED: 'Handled, failed',
   QUEUE_ACTION_SUCCESSFUL: 'Queued (not waited for)',
 };
+
+/**
+ * Whether the open case stopped at its failed step `i` with no action behind it (a failed expression or
+ * condition): every later step is still pending. Only such a step is retried by POST
+ * /v1/cases/{id}/steps/{name}/retry; one with an action is retried on its action's card.
+ */
+function stoppedAt(k: CaseView, i: number): boolean {
+  const s = k.steps[i]!;
+  return k.status === 'open' && s.status === 'failed' && s.actionId === null && k.steps.slice(i + 1).every((x) => x.status === 'pending');
+}
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
   const c = useData(() => api<CaseView>('GET', `/v1/cases/${encodeURIComponent(id)}`), [id]);
@@ -247,7 +257,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
               </tr>
             </thead>
             <tbody>
-              {k.steps.map((s) => (
+              {k.steps.map((s, i) => (
                 <tr key={s.name} data-step={s.name}>
                   <td>{s.actionId ? <a href={`/ui/actions/${s.actionId}`}>{s.name}</a> : s.name}</td>
                   <td>{s.kind}</td>
@@ -260,6 +270,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                         <bdi>{s.error}</bdi>
                       </div>
                     )}
+                    {stoppedAt(k, i) && <StepRetryButton caseId={k.id} step={s.name} session={session} onChange={c.reload} />}
                   </td>
                   <td data-testid="step-outcome">
                     {s.outcome ? <abbr title={s.outcome}>{OUTCOME_LABELS[s.outcome] ?? s.outcome}</abbr> : '—'}

@@ -1,0 +1,77 @@
+// A failed step the case stopped at, with no action to retry (its map expression failed), on the case
+// page in a real browser: the operator reads why, fixes the data, and presses Retry beside the step;
+// the step runs again and the case goes on. A `continue` step the case went past offers no Retry, and a
+// builder sees none.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.ts';
+import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { expectAccessible, launchBrowser, signedIn, type Browser } from './browser.ts';
+
+describe('Retry of a failed step on the case page', () => {
+  let h: Harness;
+  let b: Browser;
+  let operatorKey: string;
+  let builderKey: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    b = await launchBrowser();
+    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
+    operatorKey = (await h.api('POST', '/v1/api-keys', { name: 'olga-laptop', roles: ['operator'], user: 'olga' })).body.key;
+    builderKey = (await h.api('POST', '/v1/api-keys', { name: 'bea', roles: ['builder'] })).body.key;
+    for (const onFailure of ['stop', 'continue'])
+      expect(
+        (
+          await h.api('POST', '/v1/processes', {
+            name: `doubler-${onFailure}`,
+            steps: [
+              { name: 'shape', kind: 'map', expression: '{ "total": $number(case.amount) * 2 }', onFailure },
+              { name: 'after', kind: 'manual', queue: 'desk' },
+            ],
+          })
+        ).status,
+      ).toBe(201);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  const failedCase = async (process: string): Promise<string> => {
+    const id = (await h.api('POST', '/v1/cases', { process, title: 'Doubling', data: { amount: 'abc' } })).body.id as string;
+    await waitForCase(h, id, (x) => stepOf(x, 'shape').status === 'failed');
+    return id;
+  };
+
+  it('the operator fixes the data and presses Retry: the step is done and the case goes on', async () => {
+    const id = await failedCase('doubler-stop');
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${id}`);
+    const row = page.locator('tr[data-step="shape"]');
+    await expect.poll(() => row.getByTestId('step-error').textContent()).toMatch(/^expression: /);
+    const retry = row.getByRole('button', { name: 'Retry step shape' });
+    await retry.waitFor();
+    await expectAccessible(page, 'case-step-retry');
+
+    expect((await h.api('PATCH', `/v1/cases/${id}`, { data: { amount: 21 } })).status).toBe(200);
+    await retry.click();
+    await expect.poll(() => row.getByTestId('step-status').textContent()).toBe('Done');
+    await expect.poll(() => page.locator('tr[data-step="after"]').getByTestId('step-status').textContent()).toBe('Waiting for a person');
+    expect(await row.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+    const c = (await h.api('GET', `/v1/cases/${id}`)).body;
+    expect(c.data.total).toBe(42);
+    expect(stepOf(c, 'shape').retried).toMatchObject({ count: 1, by: 'olga' });
+  });
+
+  it('no Retry for a `continue` step the case went past, nor for a builder', async () => {
+    const gone = await failedCase('doubler-continue');
+    await waitForCase(h, gone, (x) => stepOf(x, 'after').status === 'waiting_for_person');
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${gone}`);
+    await expect.poll(() => page.locator('tr[data-step="after"]').getByTestId('step-status').textContent()).toBe('Waiting for a person');
+    expect(await page.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+
+    const stopped = await failedCase('doubler-stop');
+    const asBuilder = await signedIn(b, h, builderKey, `/ui/cases/${stopped}`);
+    await expect.poll(() => asBuilder.locator('tr[data-step="shape"]').getByTestId('step-status').textContent()).toBe('Failed');
+    expect(await asBuilder.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+  });
+});
