@@ -193,8 +193,8 @@ export class CaseWorker {
       const written = await this.applyTo(c, event, undefined);
       if (written === true) return;
       if (written !== false) {
-        if (written.code === 'NOT_FOUND') throw new CalloutError('NOT_FOUND', written.message);
-        throw new InvalidStateError(written.message.charAt(0).toUpperCase() + written.message.slice(1));
+        const message = written.message.charAt(0).toUpperCase() + written.message.slice(1);
+        throw written.code === 'NOT_FOUND' ? new CalloutError('NOT_FOUND', message) : new InvalidStateError(message);
       }
       // Spread so racers (a retry beside the worker's own write) do not meet again at once.
       await raceApart(i);
