@@ -160,6 +160,33 @@ for (const backend of storeHarnesses)
       expect(a.input).toEqual({ Amount: 1 });
     });
 
+    it('a close that lands between the retry’s read and its write wins: the retry is refused and launches nothing', async () => {
+      const c = await failedCase('guarded', 'call');
+      await h.api('PATCH', `/v1/cases/${c.id}`, { data: { amount: 2 } });
+      const store = h.callout.store;
+      const original = store.updateCase.bind(store);
+      let armed = true;
+      // As another request (or node) would: the close is written after the retry read the case.
+      store.updateCase = async (w) => {
+        if (armed && w.id === c.id && w.launches?.length) {
+          armed = false;
+          expect((await h.api('POST', `/v1/cases/${c.id}/close`)).status).toBe(200);
+        }
+        return original(w);
+      };
+      try {
+        const r = await retry(c.id, 'call');
+        expect(r.status, JSON.stringify(r.body)).toBe(409);
+        expect(r.body.detail).toMatch(/closed/);
+      } finally {
+        store.updateCase = original;
+      }
+      expect(armed).toBe(false);
+      const now = (await h.api('GET', `/v1/cases/${c.id}`)).body;
+      expect(now).toMatchObject({ status: 'closed', actions: [] });
+      expect(stepOf(now, 'call')).toMatchObject({ status: 'failed', actionId: null });
+    });
+
     it('a failed `input` expression was never a stuck step: its action waits for a person, whose corrected retry moves the case on', async () => {
       const r = await h.api('POST', '/v1/cases', { process: 'typed', data: { amount: 'abc' } });
       const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'call').actionId !== null);
