@@ -7,6 +7,7 @@ import type { FieldError, InputResult } from '../templates/validate.ts';
 import { type Reason, type Resolution, type State, assertNever } from '../lifecycle/states.ts';
 import { type ExternalStep, type ProcessDefinition, type ProcessStep, taskDueMs } from './definition.ts';
 import { ExpressionError } from './expressions.ts';
+import { type StepRetries, retriedAgain, retryRefusal } from './step-retry.ts';
 import { INPUT_LIMITS, MAX_STEP_OUTPUTS_BYTES, describeBytes, jsonProblem, jsonSize } from '../json-limits.ts';
 
 export const STEP_STATUSES = {
@@ -39,17 +40,6 @@ export interface StepRun {
   /** An operator's retries of the step (step_retried); absent: never retried. */
   retried?: StepRetries;
 }
-
-/** Who retried a step last, when, how often, and the (hashed) Idempotency-Keys of its newest retries. */
-export interface StepRetries {
-  count: number;
-  at: number;
-  by: string;
-  keys: string[];
-}
-
-/** The Idempotency-Keys of a step's retries that are kept: a repeat of an older one is a new retry. */
-export const STEP_RETRY_KEYS_KEPT = 10;
 
 export interface CaseRun {
   status: 'open' | 'closed';
@@ -234,19 +224,13 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       const { step, def } = at;
       // A repeat (its answer lost, a double submit) answers the case as it now is, whatever came of the first.
       if (event.key !== undefined && step.retried?.keys.includes(event.key)) return r.result();
-      const refusal = retryRefusal(run, step, def);
+      const refusal = retryRefusal(run.status, step, def);
       if (refusal !== undefined) return refuse(refusal);
-      const before = step.retried;
       step.status = 'pending';
       step.outcome = null;
       step.output = null;
       step.error = null;
-      step.retried = {
-        count: (before?.count ?? 0) + 1,
-        at: event.at,
-        by: event.user,
-        keys: event.key === undefined ? (before?.keys ?? []) : [...(before?.keys ?? []), event.key].slice(-STEP_RETRY_KEYS_KEPT),
-      };
+      step.retried = retriedAgain(step.retried, event);
       r.changed = true;
       // The case stopped at this step: every step before it is done, skipped or failed with `continue`.
       await r.proceed();
@@ -255,26 +239,6 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
     default:
       return assertNever(event);
   }
-}
-
-/** Why a step cannot be run again by an operator's retry; undefined when it can. */
-function retryRefusal(run: CaseRun, step: StepRun, def: ProcessStep): string | undefined {
-  const name = JSON.stringify(step.name);
-  if (run.status === 'closed') return 'the case is closed: its steps no longer run';
-  if (step.status !== 'failed') return `step ${name} is ${step.status}, not failed: there is nothing to retry`;
-  if (step.actionId !== null) {
-    // Done, but its output could not be kept (keepOutput): the action is closed and is not sent again.
-    if (step.outcome === 'ACTION_HANDLED_SUCCESSFUL')
-      return `step ${name} failed although its action ${step.actionId} was Done Successfully (${step.error ?? 'no reason kept'}); that action is closed and is not sent again`;
-    // Its action (or task) is what failed: the action's own retry moves the step again (see action_changed).
-    return def.kind === 'manual'
-      ? `step ${name} failed when its task ${step.actionId} was closed Not Done Successfully; a closed task is not run again`
-      : `step ${name} failed with its action ${step.actionId}: retry the action (POST /v1/actions/${step.actionId}/retry), and its close moves the case on`;
-  }
-  // Its case went on without it; running it now would start it behind steps that already ran.
-  if (def.onFailure === 'continue')
-    return `step ${name} failed with onFailure "continue": the case went on without it, so it is not run again`;
-  return undefined;
 }
 
 /** The change being built, so every path records effects and moves on the same way. */
