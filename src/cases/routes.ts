@@ -120,7 +120,7 @@ export const caseRoutes =
     app.post('/cases/:id/close', { config: { roles: CASE_WRITERS }, schema: byId }, async (req) =>
       cases.closeCase(req.params.id, userOf(req)),
     );
-    // A failed step with no action to retry (its expression or `when` failed), run again over the case's
+    // A failed step with no action to retry (its expression or `when` failed, its task closed Not Done), run again over the case's
     // data as it now is: an operator's, as an action's retry is. With an Idempotency-Key a repeat answers
     // the case as it is and runs nothing again; the key is kept (hashed) on the step.
     app.post(
@@ -133,7 +133,7 @@ export const caseRoutes =
           headers: StepRetryKeyHeaders,
           response: { 200: CaseWithActions },
           description:
-            "Runs a failed step again, as the first time, over the case's data as it now is and with the process the case started with. Only a step the case stopped at (onFailure stop) with no action: its expression or its `when` failed. 404: no such case or step; 409: the case is closed, or the step is not failed, has an action (retry the action), or failed with onFailure continue.",
+            "Runs a failed step again, as the first time, over the case's data as it now is and with the process the case started with. Only a step the case stopped at (onFailure stop) with no action to retry: its expression or its `when` failed, or it is a manual step whose task was closed Not Done Successfully (it gets a new task; the closed one stays). 404: no such case or step; 409: the case is closed, or the step is not failed, failed with its action (retry the action), or failed with onFailure continue.",
         },
       },
       async (req) => {

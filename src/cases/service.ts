@@ -230,7 +230,7 @@ export class CaseService {
   /**
    * Runs a failed step of the case again, as the first time, over the case's data as it now is (after a
    * PATCH fixed it): a step the case stopped at with no action to retry, whose expression or `when`
-   * failed. The process is the one the case started with, as for every step of it. The answer is the
+   * failed, or a manual step whose task was closed Not Done (it gets a new task). The process is the one the case started with, as for every step of it. The answer is the
    * case after the step ran (and any steps after it that run at once). With an Idempotency-Key, a repeat
    * by the same user answers the case as it is and runs nothing again.
    */

@@ -14,7 +14,12 @@ import type { CaseEvent, RunnerContext } from './runner.ts';
 import { evaluateExpression } from './expressions.ts';
 import type { ProcessDefinition } from './definition.ts';
 
-export const stepLaunchKey = (caseId: string, step: string): string => `case:${caseId}:${step}`;
+/**
+ * `retry`: how many times an operator retried the step (step-retry.ts): a retried step's new action is
+ * another launch than the one its first run made (a manual step's closed task stays as it was).
+ */
+export const stepLaunchKey = (caseId: string, step: string, retry = 0): string =>
+  retry > 0 ? `case:${caseId}:${step}#${retry}` : `case:${caseId}:${step}`;
 // Stored as the launch's hash: a user's launch that happens to use such a key never matches it.
 const STEP_HASH = 'process-step';
 
@@ -52,12 +57,22 @@ export class CaseLauncher {
     input: Record<string, unknown>,
     now: number,
     caseQueue: string | null = null,
+    retry = 0,
   ): Promise<StepLaunch> {
     const type = await this.d.registry.actionType(actionTypeId);
     const refused = type.compiled.templates.refusal(input);
     if (refused)
-      return this.invalidInput(caseId, step, actionTypeId, input, [{ field: refused.field, message: refused.reason }], now, caseQueue);
-    return this.plan(caseId, step, () => {
+      return this.invalidInput(
+        caseId,
+        step,
+        actionTypeId,
+        input,
+        [{ field: refused.field, message: refused.reason }],
+        now,
+        caseQueue,
+        retry,
+      );
+    return this.plan(caseId, step, retry, () => {
       const l = launchAction({
         id: uuidv7(now),
         actionTypeId,
@@ -84,10 +99,11 @@ export class CaseLauncher {
     errors: FieldError[],
     now: number,
     caseQueue: string | null = null,
+    retry = 0,
   ): Promise<StepLaunch> {
     const policy = await this.d.registry.policyOf({ actionTypeId });
     const message = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
-    return this.plan(caseId, step, () =>
+    return this.plan(caseId, step, retry, () =>
       toDoAction({
         id: uuidv7(now),
         actionTypeId,
@@ -114,8 +130,9 @@ export class CaseLauncher {
     title: string,
     now: number,
     dueMs: number | null = null,
+    retry = 0,
   ): Promise<StepLaunch> {
-    return this.plan(caseId, step, () =>
+    return this.plan(caseId, step, retry, () =>
       toDoAction({
         id: uuidv7(now),
         actionTypeId: null,
@@ -153,8 +170,13 @@ export class CaseLauncher {
     if (task) await this.d.engine.integrations.taskCreated(task);
   }
 
-  private async plan(caseId: string, step: string, build: () => { action: ActionRecord; timeline: TimelineEntry[] }): Promise<StepLaunch> {
-    const key = stepLaunchKey(caseId, step);
+  private async plan(
+    caseId: string,
+    step: string,
+    retry: number,
+    build: () => { action: ActionRecord; timeline: TimelineEntry[] },
+  ): Promise<StepLaunch> {
+    const key = stepLaunchKey(caseId, step, retry);
     const prior = await this.d.store.getActionByLaunchKey(key);
     if (prior) {
       if (prior.action.caseId !== caseId || prior.launchHash !== STEP_HASH)

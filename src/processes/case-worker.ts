@@ -231,8 +231,10 @@ export class CaseWorker {
       }
       run = r.run;
       changed ||= r.changed;
+      // A step an operator retried launches under a key of that retry (stepLaunchKey), not its first run's.
+      const retries = (step: string): number => r.run.steps.find((s) => s.name === step)?.retried?.count ?? 0;
       for (const eff of r.effects) {
-        const more = await this.perform(c.id, c.queue ?? null, eff, now, dataPatch, launches, followUps);
+        const more = await this.perform(c.id, c.queue ?? null, eff, now, dataPatch, launches, followUps, retries);
         if (eff.type === 'close_case') closedNow = true;
         events.push(...more);
       }
@@ -283,6 +285,7 @@ export class CaseWorker {
     dataPatch: Record<string, unknown>,
     launches: NewAction[],
     followUps: CaseEvent[],
+    retries: (step: string) => number,
   ): Promise<CaseEvent[]> {
     const l = this.o.launcher;
     const planned = (s: StepLaunch, step: string, more: CaseEvent[]): CaseEvent[] => {
@@ -294,14 +297,18 @@ export class CaseWorker {
     };
     switch (eff.type) {
       case 'launch_action': {
-        const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now, caseQueue);
+        const s = await l.launch(caseId, eff.step, eff.actionType, eff.input, now, caseQueue, retries(eff.step));
         return planned(s, eff.step, s.events);
       }
-      case 'launch_invalid_input':
-        return planned(await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now, caseQueue), eff.step, []);
-      case 'create_task':
+      case 'launch_invalid_input': {
+        const s = await l.invalidInput(caseId, eff.step, eff.actionType, eff.input, eff.errors, now, caseQueue, retries(eff.step));
+        return planned(s, eff.step, []);
+      }
+      case 'create_task': {
         // A step that names no queue puts its task on the case's own (read with the case this write is guarded by).
-        return planned(await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now, eff.dueMs ?? null), eff.step, []);
+        const s = await l.task(caseId, eff.step, eff.queue ?? caseQueue, eff.title, now, eff.dueMs ?? null, retries(eff.step));
+        return planned(s, eff.step, []);
+      }
       case 'merge_case_data':
         // Defined, not assigned: a "__proto__" key the step yielded (and merged into the run's data) is written too.
         for (const [k, v] of Object.entries(eff.data))

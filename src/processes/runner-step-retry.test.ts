@@ -47,6 +47,32 @@ describe("an operator's retry of a failed step", () => {
     expect(run.steps[0]!.retried).toMatchObject({ count: 12, keys: ['k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', 'k10', 'k11'] });
   });
 
+  it('a manual step whose task was closed Not Done gets a new task; the closed one stays as it was', async () => {
+    const approval = compileProcess({
+      name: 'approval',
+      steps: [
+        { name: 'approve', kind: 'manual', queue: 'hr' },
+        { name: 'after', kind: 'manual', queue: 'hr' },
+      ],
+    });
+    let run = ok(await advance(approval, newCaseRun(approval, {}), { type: 'case_started' }, ctx)).run;
+    run = ok(await advance(approval, run, { type: 'action_queued', step: 'approve', actionId: 't1' }, ctx)).run;
+    run = ok(await advance(approval, run, closed({ step: 'approve', actionId: 't1', resolution: 'not_done_successfully' }), ctx)).run;
+    expect(statuses(run)).toEqual({ approve: 'failed', after: 'pending' });
+    const r = ok(await advance(approval, run, retried('approve'), ctx));
+    expect(r.run.steps[0]).toMatchObject({ status: 'waiting_for_person', actionId: null, error: null, retried: { count: 1 } });
+    expect(r.effects).toEqual([{ type: 'create_task', step: 'approve', queue: 'hr', title: 'approve', dueMs: null }]);
+    // The new task is the step's (queued in the same write); the old one's changes no longer move it.
+    const queued = ok(await advance(approval, r.run, { type: 'action_queued', step: 'approve', actionId: 't2' }, ctx)).run;
+    expect(queued.steps[0]).toMatchObject({ status: 'waiting_for_person', actionId: 't2' });
+    expect(await advance(approval, queued, closed({ step: 'approve', actionId: 't1' }), ctx)).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
+    const done = ok(await advance(approval, queued, closed({ step: 'approve', actionId: 't2' }), ctx));
+    expect(statuses(done.run)).toEqual({ approve: 'done', after: 'waiting_for_person' });
+  });
+
   it('refuses an unknown step, a step not failed, a failed step with an action, a `continue` step and a closed case', async () => {
     const run = await failedAt();
     expect(await advance(doubler, run, retried('nope'), ctx)).toMatchObject({ ok: false, code: 'NOT_FOUND' });

@@ -230,6 +230,8 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       step.outcome = null;
       step.output = null;
       step.error = null;
+      // A manual step's closed task stays as it was; the step gets a new one (under its retry's launch key).
+      step.actionId = null;
       step.retried = retriedAgain(step.retried, event);
       r.changed = true;
       // The case stopped at this step: every step before it is done, skipped or failed with `continue`.

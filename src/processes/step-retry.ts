@@ -25,7 +25,9 @@ interface FailedStep {
 
 /**
  * Why a step cannot be run again by an operator's retry; undefined when it can: a failed step the case
- * stopped at (onFailure stop) with no action, whose expression or `when` failed.
+ * stopped at (onFailure stop) with no action to retry: its expression or `when` failed, or it is a
+ * manual step whose task was closed Not Done Successfully (a task has nothing to send, so it is not
+ * retried: the step gets a new task).
  */
 export function retryRefusal(
   caseStatus: 'open' | 'closed',
@@ -35,14 +37,12 @@ export function retryRefusal(
   const name = JSON.stringify(step.name);
   if (caseStatus === 'closed') return 'the case is closed: its steps no longer run';
   if (step.status !== 'failed') return `step ${name} is ${step.status}, not failed: there is nothing to retry`;
-  if (step.actionId !== null) {
+  if (step.actionId !== null && def.kind !== 'manual') {
     // Done, but its output could not be kept (the runner's keepOutput): the action is closed and is not sent again.
     if (step.outcome === 'ACTION_HANDLED_SUCCESSFUL')
       return `step ${name} failed although its action ${step.actionId} was Done Successfully (${step.error ?? 'no reason kept'}); that action is closed and is not sent again`;
-    // Its action (or task) is what failed: the action's own retry moves the step again (the runner's action_changed).
-    return def.kind === 'manual'
-      ? `step ${name} failed when its task ${step.actionId} was closed Not Done Successfully; a closed task is not run again`
-      : `step ${name} failed with its action ${step.actionId}: retry the action (POST /v1/actions/${step.actionId}/retry), and its close moves the case on`;
+    // Its action is what failed: the action's own retry moves the step again (the runner's action_changed).
+    return `step ${name} failed with its action ${step.actionId}: retry the action (POST /v1/actions/${step.actionId}/retry), and its close moves the case on`;
   }
   // Its case went on without it; running it now would start it behind steps that already ran.
   if (def.onFailure === 'continue')

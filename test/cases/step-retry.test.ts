@@ -51,6 +51,13 @@ for (const backend of storeHarnesses)
         { name: 'typed', steps: [{ name: 'call', kind: 'external', actionType: 'order', input: '{ "Amount": $number(case.amount) }' }] },
         { name: 'refused', steps: [{ name: 'call', kind: 'external', actionType: 'refuse' }] },
         {
+          name: 'approval',
+          steps: [
+            { name: 'approve', kind: 'manual', queue: 'desk' },
+            { name: 'after', kind: 'manual', queue: 'desk' },
+          ],
+        },
+        {
           name: 'going-on',
           steps: [
             { name: 'shape', kind: 'map', expression: '{ "x": $number(case.amount) }', onFailure: 'continue' },
@@ -158,6 +165,32 @@ for (const backend of storeHarnesses)
       expect(stepOf(done, 'call')).toMatchObject({ status: 'done', outcome: 'ACTION_HANDLED_SUCCESSFUL' });
       const a = await h.waitFor(actionOf(done, 'call'), (x) => x.state === 'closed');
       expect(a.input).toEqual({ Amount: 1 });
+    });
+
+    it('a manual step whose task was closed Not Done (a task is not retried): the retry gives it a new task, once', async () => {
+      const r = await h.api('POST', '/v1/cases', { process: 'approval' });
+      const first = actionOf(await waitForCase(h, r.body.id, (x) => stepOf(x, 'approve').actionId !== null), 'approve');
+      expect((await h.api('POST', `/v1/actions/${first}/complete`, { resolution: 'not_done_successfully' })).status).toBe(200);
+      const c = await waitForCase(h, r.body.id, (x) => stepOf(x, 'approve').status === 'failed');
+      expect(stepOf(c, 'approve').error).toMatch(/Not Done Successfully/);
+      expect((await h.api('POST', `/v1/actions/${first}/retry`, undefined, operator)).status).toBe(409);
+
+      const k = { ...operator, 'idempotency-key': 'again-1' };
+      const [a, b] = await Promise.all([retry(c.id, 'approve', k), retry(c.id, 'approve', k)]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const now = (await h.api('GET', `/v1/cases/${c.id}`)).body;
+      const second = stepOf(now, 'approve').actionId;
+      expect(stepOf(now, 'approve')).toMatchObject({ status: 'waiting_for_person', retried: { count: 1 } });
+      expect(second).not.toBe(first);
+      expect(now.actions.map((x: any) => [x.id, x.state]).sort()).toEqual(
+        [
+          [first, 'closed'],
+          [second, 'todo'],
+        ].sort(),
+      );
+      expect((await h.api('GET', `/v1/actions/${second}`)).body).toMatchObject({ reason: 'manual', queue: 'desk' });
+      expect((await h.api('POST', `/v1/actions/${second}/complete`, { resolution: 'done_successfully' })).status).toBe(200);
+      await waitForCase(h, c.id, (x) => stepOf(x, 'approve').status === 'done' && stepOf(x, 'after').status === 'waiting_for_person');
     });
 
     it('a close that lands between the retry’s read and its write wins: the retry is refused and launches nothing', async () => {

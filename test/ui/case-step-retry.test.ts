@@ -62,6 +62,21 @@ describe('Retry of a failed step on the case page', () => {
     expect(stepOf(c, 'shape').retried).toMatchObject({ count: 1, by: 'olga' });
   });
 
+  it('a manual step whose task was closed Not Done: Retry gives it a new task', async () => {
+    const p = await h.api('POST', '/v1/processes', { name: 'approval', steps: [{ name: 'approve', kind: 'manual', queue: 'desk' }] });
+    expect(p.status).toBe(201);
+    const id = (await h.api('POST', '/v1/cases', { process: 'approval', title: 'Approval' })).body.id as string;
+    const first = stepOf(await waitForCase(h, id, (x) => stepOf(x, 'approve').actionId !== null), 'approve').actionId as string;
+    expect((await h.api('POST', `/v1/actions/${first}/complete`, { resolution: 'not_done_successfully' })).status).toBe(200);
+    await waitForCase(h, id, (x) => stepOf(x, 'approve').status === 'failed');
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${id}`);
+    const row = page.locator('tr[data-step="approve"]');
+    await row.getByRole('button', { name: 'Retry step approve' }).click();
+    await expect.poll(() => row.getByTestId('step-status').textContent()).toBe('Waiting for a person');
+    const now = (await h.api('GET', `/v1/cases/${id}`)).body;
+    expect(stepOf(now, 'approve').actionId).not.toBe(first);
+  });
+
   it('no Retry for a `continue` step the case went past, nor for a builder', async () => {
     const gone = await failedCase('doubler-continue');
     await waitForCase(h, gone, (x) => stepOf(x, 'after').status === 'waiting_for_person');

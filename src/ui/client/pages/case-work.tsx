@@ -118,9 +118,9 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
 }
 
 /**
- * Retry of a failed step that has no action to retry (its expression or its condition failed): the
- * case stopped there, so every later step is still pending. Pressed again after no answer came, it is
- * sent with the same Idempotency-Key, so the step runs once.
+ * Retry of a failed step that has no action to retry (its expression or its condition failed, or its
+ * task was closed Not Done): the case stopped there, so every later step is still pending. Pressed again
+ * after no answer came, it is sent with the same Idempotency-Key, so the step runs once.
  */
 export function StepRetryButton({
   caseId,

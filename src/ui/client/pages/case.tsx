@@ -70,13 +70,18 @@ const OUTCOME_LABELS: Record<string, string> = {
 };
 
 /**
- * Whether the open case stopped at its failed step `i` with no action behind it (a failed expression or
- * condition): every later step is still pending. Only such a step is retried by POST
- * /v1/cases/{id}/steps/{name}/retry; one with an action is retried on its action's card.
+ * Whether the open case stopped at its failed step `i` with no action to retry (a failed expression or
+ * condition, or a manual step's task closed Not Done): every later step is still pending. Only such a
+ * step is retried by POST /v1/cases/{id}/steps/{name}/retry; an external step's action is retried on its card.
  */
 function stoppedAt(k: CaseView, i: number): boolean {
   const s = k.steps[i]!;
-  return k.status === 'open' && s.status === 'failed' && s.actionId === null && k.steps.slice(i + 1).every((x) => x.status === 'pending');
+  return (
+    k.status === 'open' &&
+    s.status === 'failed' &&
+    (s.actionId === null || s.kind === 'manual') &&
+    k.steps.slice(i + 1).every((x) => x.status === 'pending')
+  );
 }
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
