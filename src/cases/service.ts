@@ -17,6 +17,7 @@ import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
+import { processNameOf, processNames } from '../processes/names.ts';
 import { ownerProblem, storedOwners } from './owner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
@@ -42,10 +43,11 @@ export type CaseWithActions = CaseView & { actions: ActionView[]; actionsNext: s
 /** The most actions a case's answer holds; the action list (by caseId) pages through the rest. */
 const MAX_CASE_ACTIONS = 500;
 
-export function caseView(c: CaseRow): CaseView {
+/** `process`: the name of the case's process now (processes/names.ts). */
+export function caseView(c: CaseRow, process: string | null): CaseView {
   return {
     id: c.id,
-    process: c.definition?.name ?? null,
+    process,
     title: c.title ?? null,
     status: c.status ?? 'open',
     data: c.data,
@@ -95,6 +97,7 @@ export class CaseService {
     const queue = body.queue == null ? null : await this.queueNamed(body.queue);
     let definition: ProcessDefinition | null = null;
     let processId: string | null = null;
+    let processName: string | null = null;
     if (body.process !== undefined) {
       if (!this.d.processes) throw new ValidationError([{ field: 'process', message: 'processes are not available here' }]);
       const row = await this.d.processes.row(body.process).catch((e: unknown) => {
@@ -104,6 +107,7 @@ export class CaseService {
       });
       definition = row.doc as unknown as ProcessDefinition;
       processId = row.id;
+      processName = row.name;
     }
     const now = this.d.clock.now();
     const data = body.data ?? {};
@@ -112,7 +116,7 @@ export class CaseService {
     if (queue !== null) row.queue = queue;
     if (definition) Object.assign(row, { process: processId, definition, status: 'open', steps: newCaseRun(definition, data).steps });
     // case.created in the case's own insert: a failure or a crash just after it loses nothing.
-    const events = this.webhookEvents?.forCase('created', { id: row.id, process: body.process ?? null, status: 'open', owner: row.owner });
+    const events = this.webhookEvents?.forCase('created', { id: row.id, process: processName, status: 'open', owner: row.owner });
     try {
       await this.d.store.createCase(row, {
         ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: hash } : {}),
@@ -177,7 +181,7 @@ export class CaseService {
     } = await this.d.store.listActionsPage({ caseId: id, limit: MAX_CASE_ACTIONS }, MAX_PAGE_BYTES);
     const actions = await Promise.all(rows.map((a) => this.d.actions.view(a)));
     const actionsNext = resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null);
-    return { ...caseView(c), actions, actionsNext };
+    return { ...caseView(c, await processNameOf(this.d.store, c)), actions, actionsNext };
   }
 
   /** A page of cases, newest first; `next` is the `before` of the following page. A page ends early at about 4 MB of data (MAX_PAGE_BYTES). */
@@ -193,7 +197,11 @@ export class CaseService {
       f.process = p.id;
     }
     const { cases: rows, more, resumeBefore } = await this.d.store.listCases({ ...f, maxBytes: MAX_PAGE_BYTES });
-    return { items: rows.map(caseView), next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null) };
+    const nameOf = await processNames(this.d.store, rows);
+    return {
+      items: rows.map((c) => caseView(c, nameOf(c))),
+      next: resumeBefore ?? (more && rows.length > 0 ? rows[rows.length - 1]!.id : null),
+    };
   }
 
   /** Changes the title, the owner, the queue or (merged shallowly) the data of an open case. */
@@ -262,7 +270,9 @@ export class CaseService {
       }
       const now = this.d.clock.now();
       // case.closed in the write that closes the case: a failure or a crash just after it loses nothing.
-      const events = this.webhookEvents?.forCase('closed', { id, process: c.process ?? null, status: 'closed', owner: c.owner });
+      const events = this.webhookEvents
+        ? this.webhookEvents.forCase('closed', { id, process: await processNameOf(this.d.store, c), status: 'closed', owner: c.owner })
+        : undefined;
       if (
         await this.d.store.updateCase({
           id,

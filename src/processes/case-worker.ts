@@ -17,6 +17,7 @@ import { assertNever } from '../lifecycle/states.ts';
 import { type CaseEffect, type CaseEvent, type CaseRun, type RunResult, advance } from './runner.ts';
 import type { CaseLauncher, StepLaunch } from './case-launcher.ts';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, STORED_ATTEMPTS, raceApart } from '../errors.ts';
+import { processNameOf } from './names.ts';
 
 export interface CaseWorkerOptions {
   store: Store;
@@ -244,9 +245,15 @@ export class CaseWorker {
       return true;
     }
     // case.closed in the write that closes the case: a failure or a crash just after it loses nothing.
-    const closedEvents = closedNow
-      ? this.webhookEvents?.forCase('closed', { id: c.id, process: c.process ?? null, status: 'closed', owner: c.owner })
-      : undefined;
+    const closedEvents =
+      closedNow && this.webhookEvents
+        ? this.webhookEvents.forCase('closed', {
+            id: c.id,
+            process: await processNameOf(this.o.store, c),
+            status: 'closed',
+            owner: c.owner,
+          })
+        : undefined;
     let written: boolean;
     try {
       written = await this.o.store.updateCase({

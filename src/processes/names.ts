@@ -1,0 +1,24 @@
+// The name a case shows for its process. A case holds its process by id, so the cases of a renamed
+// process show its name now (and GET /v1/cases?process= finds them by it); the name the definition had
+// when the case started stands in only when no process has that id any more (no route deletes one).
+
+import type { CaseRow, Store } from '../store/types.ts';
+
+/** How each of `cases` names its process; one read of the processes, however many cases. */
+export async function processNames(
+  store: Pick<Store, 'getConfig' | 'listConfig'>,
+  cases: readonly CaseRow[],
+): Promise<(c: CaseRow) => string | null> {
+  const ids = [...new Set(cases.map((c) => c.process).filter((p): p is string => typeof p === 'string'))];
+  const names = new Map<string, string>();
+  if (ids.length === 1) {
+    const row = await store.getConfig('process', ids[0]!);
+    // getConfig reads an id or a name: only the process of that id is the case's.
+    if (row !== undefined && row.id === ids[0]) names.set(row.id, row.name);
+  } else if (ids.length > 1) for (const row of await store.listConfig('process')) names.set(row.id, row.name);
+  return (c) => (c.process == null ? null : (names.get(c.process) ?? c.definition?.name ?? null));
+}
+
+/** The name one case shows for its process (processNames). */
+export const processNameOf = async (store: Pick<Store, 'getConfig' | 'listConfig'>, c: CaseRow): Promise<string | null> =>
+  (await processNames(store, [c]))(c);
