@@ -677,6 +677,12 @@ export interface Store {
   claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
   /** Removes an applied event that changed nothing. */
   deleteCaseEvent(seq: number): Promise<void>;
+  /**
+   * Gives a claimed event back, claimable again from `until` (its lease cut short), but only while the
+   * lease is still the one `leaseUntil` names: after it ended, another node may hold the event now.
+   * False when it did not.
+   */
+  releaseCaseEvent(seq: number, leaseUntil: number, until: number): Promise<boolean>;
 
   // ---- webhooks out and signed inbound (W4a)
   insertWebhookSubscription(row: WebhookSubscriptionRow): Promise<void>;

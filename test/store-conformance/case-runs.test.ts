@@ -86,6 +86,19 @@ eachStore((ctx) => {
       ]);
     });
 
+    it("gives a claimed event back only under its holder's own lease, claimable again from the time it names", async () => {
+      await store.createCase(processCase('c1'), { startEvent: started });
+      const [held] = await store.claimCaseEvents({ now: T0, leaseUntil: T0 + 30 * SECOND, limit: 10 });
+      expect(await store.releaseCaseEvent(held!.seq, T0 + 30 * SECOND, T0 + 2 * SECOND)).toBe(true);
+      expect(await store.claimCaseEvents({ now: T0 + SECOND, leaseUntil: T0 + 31 * SECOND, limit: 10 })).toEqual([]);
+      const again = await store.claimCaseEvents({ now: T0 + 2 * SECOND, leaseUntil: T0 + 32 * SECOND, limit: 10 });
+      expect(again.map((r) => r.seq)).toEqual([held!.seq]);
+      // The first holder's lease is no longer the event's: its give-back changes nothing, and the second holder keeps it.
+      expect(await store.releaseCaseEvent(held!.seq, T0 + 30 * SECOND, T0 + 3 * SECOND)).toBe(false);
+      expect(await store.claimCaseEvents({ now: T0 + 4 * SECOND, leaseUntil: T0 + 40 * SECOND, limit: 10 })).toEqual([]);
+      expect(await store.releaseCaseEvent(held!.seq + 1000, T0 + 32 * SECOND, T0)).toBe(false);
+    });
+
     it('two nodes claiming at once never take the same event', async () => {
       for (let i = 0; i < 40; i++) await store.createCase(processCase(`c${i}`), { startEvent: started });
       const other = db.open();

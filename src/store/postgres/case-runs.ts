@@ -144,3 +144,9 @@ export async function claimCaseEvents(pool: Pool, p: CaseEventClaim): Promise<Ca
 export async function deleteCaseEvent(pool: Pool, seq: number): Promise<void> {
   await pool.query('DELETE FROM case_outbox WHERE seq = $1', [seq]);
 }
+
+// A claim sets lease_until to a time after every earlier lease had ended: the holder's own value names its lease.
+export async function releaseCaseEvent(pool: Pool, seq: number, leaseUntil: number, until: number): Promise<boolean> {
+  const r = await pool.query('UPDATE case_outbox SET lease_until = $3 WHERE seq = $1 AND lease_until = $2', [seq, leaseUntil, until]);
+  return (r.rowCount ?? 0) === 1;
+}

@@ -519,6 +519,8 @@ export class PostgresStore implements Store {
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w, this.notificationsPerUser);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));
+  releaseCaseEvent = async (seq: number, leaseUntil: number, until: number): Promise<boolean> =>
+    caseRuns.releaseCaseEvent(this.pool, seq, leaseUntil, until);
 
   // ---- webhooks out and signed inbound (W4a)
   insertWebhookSubscription = async (row: W.WebhookSubscriptionRow): Promise<void> =>

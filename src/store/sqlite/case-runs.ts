@@ -164,6 +164,11 @@ export function deleteCaseEvent(db: Database.Database, seq: number): void {
   prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(seq);
 }
 
+// A claim sets lease_until to a time after every earlier lease had ended: the holder's own value names its lease.
+export function releaseCaseEvent(db: Database.Database, seq: number, leaseUntil: number, until: number): boolean {
+  return prepared(db, 'UPDATE case_outbox SET lease_until = ? WHERE seq = ? AND lease_until = ?').run(until, seq, leaseUntil).changes === 1;
+}
+
 /** In the transaction of the action writes that caused them (write-actions.ts). */
 export function insertCaseEvents(db: Database.Database, events: CaseEventNotice[]): void {
   for (const e of events) prepared(db, ACTION_EVENT).run(JSON.stringify(e.event), e.at, e.caseId);

@@ -650,6 +650,8 @@ export class SqliteStore implements Store {
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w, this.notificationsPerUser);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
+  releaseCaseEvent = async (seq: number, leaseUntil: number, until: number): Promise<boolean> =>
+    caseRuns.releaseCaseEvent(this.db, seq, leaseUntil, until);
 
   // ---- webhooks out and signed inbound (W4a)
   insertWebhookSubscription = async (row: W.WebhookSubscriptionRow): Promise<void> => void webhooks.insertWebhookSubscription(this.db, row);
