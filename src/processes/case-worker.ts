@@ -32,6 +32,19 @@ export interface CaseWorkerOptions {
 }
 
 const BATCH = 50;
+/** Tries of one claim of an event whose case keeps changing under it (each loss: someone else wrote the case). */
+const TRIES = 10;
+/** The first wait after a claim lost every try, doubled after each further such claim up to the most. */
+const LOST_RACE_BACKOFF_MS = 100;
+const LOST_RACE_BACKOFF_MAX_MS = 1000;
+/** Events remembered with their lost claims; beyond this many the oldest is forgotten (another node applied it). */
+const LOST_RACE_REMEMBERED = 10_000;
+
+/** An event as this node claimed it, with the lease the claim took. */
+type Claimed = CaseOutboxRow & { leaseUntil: number };
+
+/** Every try of one claim lost to another write of the case: the event is given back, not held. */
+class CaseKeptChanging extends Error {}
 
 export class CaseWorker {
   /** case.closed to webhook subscribers; set by the composition root. */
@@ -49,6 +62,10 @@ export class CaseWorker {
   };
 
   private readonly claimFailure: RepeatedFailure;
+  /** Events whose claims lost every try, by seq: how many claims in a row did. */
+  private readonly lostRaces = new Map<number, number>();
+  /** Wakes after an event given back becomes claimable again. */
+  private readonly retryTimers = new Set<TimerHandle>();
 
   constructor(private readonly o: CaseWorkerOptions) {
     this.claimFailure = new RepeatedFailure(o.logger, 'the case worker could not claim case events; it tries again at its next poll');
@@ -68,6 +85,8 @@ export class CaseWorker {
     this.o.engine.off('action', this.onAction);
     this.timer?.cancel();
     this.timer = null;
+    for (const t of this.retryTimers) t.cancel();
+    this.retryTimers.clear();
     await this.draining;
   }
 
@@ -137,14 +156,11 @@ export class CaseWorker {
     }
   }
 
-  private async claim(limit: number, caseId?: string): Promise<CaseOutboxRow[]> {
+  private async claim(limit: number, caseId?: string): Promise<Claimed[]> {
     const now = this.o.clock.now();
-    return this.o.store.claimCaseEvents({
-      now,
-      leaseUntil: now + this.leaseMs,
-      limit,
-      ...(caseId !== undefined ? { caseId } : {}),
-    });
+    const leaseUntil = now + this.leaseMs;
+    const rows = await this.o.store.claimCaseEvents({ now, leaseUntil, limit, ...(caseId !== undefined ? { caseId } : {}) });
+    return rows.map((r) => ({ ...r, leaseUntil }));
   }
 
   /** Claims a batch (of one case) and applies it in order. */
@@ -155,30 +171,75 @@ export class CaseWorker {
   }
 
   /**
-   * An event that fails stays claimed until its lease ends, then is tried again. One this node is still
-   * applying (a slow provider's submission past the lease) is claimed again only to be left alone: a
-   * second apply beside the first would submit its task twice.
+   * An event that fails stays claimed until its lease ends, then is tried again. One whose case kept
+   * changing under every try (clients PATCHing it in a loop) is given back at once instead, claimable
+   * again after a backoff that grows with each such claim: it moves on soon after the changes stop, and
+   * the worker does not claim it over and over while they go on. One this node is still applying (a
+   * slow provider's submission past the lease) is claimed again only to be left alone: a second apply
+   * beside the first would submit its task twice.
    */
-  private async applyLogged(row: CaseOutboxRow): Promise<void> {
+  private async applyLogged(row: Claimed): Promise<void> {
     if (this.applying.has(row.seq)) return;
     this.applying.add(row.seq);
     try {
       await this.apply(row);
+      this.lostRaces.delete(row.seq);
     } catch (err) {
-      this.o.logger.error({ err, caseId: row.caseId, seq: row.seq }, 'applying a case event failed; it is tried again when its lease ends');
+      if (err instanceof CaseKeptChanging) await this.giveBack(row);
+      else
+        this.o.logger.error(
+          { err, caseId: row.caseId, seq: row.seq },
+          'applying a case event failed; it is tried again when its lease ends',
+        );
     } finally {
       this.applying.delete(row.seq);
     }
   }
 
   private async apply(row: CaseOutboxRow): Promise<void> {
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < TRIES; i++) {
+      // Spread, so the next read does not meet the same burst of writes again at once.
+      if (i > 0) await raceApart(i - 1);
       const c = await this.o.store.getCase(row.caseId);
       if (!c?.definition || !c.steps) return this.o.store.deleteCaseEvent(row.seq);
       const written = await this.applyTo(c, row.event, row.seq);
       if (written === true) return;
     }
-    throw new Error(`case ${row.caseId} kept changing while event ${row.seq} was applied`);
+    throw new CaseKeptChanging(`case ${row.caseId} kept changing while event ${row.seq} was applied`);
+  }
+
+  /**
+   * Cuts the event's lease short to the backoff and wakes the worker then. Only this claim's lease is
+   * cut (releaseCaseEvent): once it has ended another node may hold the event, and it stays theirs.
+   */
+  private async giveBack(row: Claimed): Promise<void> {
+    const lost = (this.lostRaces.get(row.seq) ?? 0) + 1;
+    this.lostRaces.delete(row.seq);
+    this.lostRaces.set(row.seq, lost);
+    if (this.lostRaces.size > LOST_RACE_REMEMBERED) this.lostRaces.delete(this.lostRaces.keys().next().value!);
+    const most = Math.min(LOST_RACE_BACKOFF_MAX_MS, LOST_RACE_BACKOFF_MS * 2 ** Math.min(lost - 1, 10));
+    // Jittered, so two nodes' workers (or events of one case's storm) do not come back together.
+    const wait = Math.round(most / 2 + (Math.random() * most) / 2);
+    let released = false;
+    try {
+      released = await this.o.store.releaseCaseEvent(row.seq, row.leaseUntil, this.o.clock.now() + wait);
+    } catch (err) {
+      this.o.logger.warn(
+        { err, caseId: row.caseId, seq: row.seq },
+        'a case event could not be given back; it is tried again when its lease ends',
+      );
+      return;
+    }
+    this.o.logger.debug(
+      { caseId: row.caseId, seq: row.seq, lost, wait, released },
+      'the case kept changing; its event is tried again soon',
+    );
+    if (!released || !this.running) return;
+    const t = this.o.clock.setTimer(wait, () => {
+      this.retryTimers.delete(t);
+      this.wake();
+    });
+    this.retryTimers.add(t);
   }
 
   /**
