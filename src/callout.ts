@@ -250,7 +250,7 @@ export class Callout {
       staleTickMs: Math.max(1000, opts.engine?.leaseMarginMs ?? 15_000),
     });
     this.schedules = new ScheduleService(store, registry, clock, () => this.scheduler.wake(), {
-      processExists: async (ref) => (await store.getConfig('process', ref)) !== undefined,
+      processId: async (ref) => (await store.getConfig('process', ref))?.id,
       owners: storedOwners(store),
     });
     this.notifications = new NotificationService({ store, clock });

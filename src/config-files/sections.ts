@@ -287,14 +287,15 @@ export async function planSections(d: SectionDeps, file: Doc, ctx: SectionContex
   const fileUsers = new Map(
     lists.users.flatMap((u) => (isObject(u) && typeof u.name === 'string' ? [[u.name, u.disabled === true] as const] : [])),
   );
-  const processNames = new Set([
-    ...[...storedProcesses.values()].flatMap((r) => [r.name, r.id]),
-    ...lists.processes.flatMap((x) => (isObject(x) && typeof x.name === 'string' ? [x.name] : [])),
-  ]);
+  // By id, as a schedule stores it: the file's own processes by the ids their rows get (new ones too).
+  const processIds = new Map([...storedProcesses.values()].flatMap((r) => [[r.name, r.id] as const, [r.id, r.id] as const]));
+  for (const c of changes) if (c.kind === 'process') processIds.set(c.row.name, c.row.id);
+  // A process of the file refused above: its problems are told there, and nothing is imported.
+  for (const x of lists.processes) if (isObject(x) && typeof x.name === 'string' && !processIds.has(x.name)) processIds.set(x.name, x.name);
   let keys: ReturnType<typeof d.store.listApiKeys> | undefined;
   const refs: LaunchRefs = {
     actionTypes: types,
-    processExists: async (ref) => processNames.has(ref),
+    processId: async (ref) => processIds.get(ref),
     owners: {
       user: async (name) => (fileUsers.has(name) ? { disabled: fileUsers.get(name)! } : storedUsers.get(name)),
       keys: () => (keys ??= d.store.listApiKeys()),

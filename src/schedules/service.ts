@@ -67,8 +67,8 @@ export interface LaunchRefs extends CaseLaunchRefs {
 }
 
 export interface CaseLaunchRefs {
-  /** Whether a process (id or name) exists. */
-  processExists(ref: string): Promise<boolean>;
+  /** The id of the process a reference (id or name) names; undefined when there is none. */
+  processId(ref: string): Promise<string | undefined>;
   /** Who may own a case (cases/owner.ts). */
   owners: OwnerLookup;
 }
@@ -204,19 +204,19 @@ export class ScheduleService {
   }
 
   private refs(): LaunchRefs {
-    const { processExists = async () => true, owners } = this.caseRefs;
+    const { processId = async (ref: string) => ref, owners } = this.caseRefs;
     return {
       actionTypes: this.actionTypes,
-      processExists,
+      processId,
       owners: owners ?? { user: async () => ({ disabled: false }), keys: async () => [] },
     };
   }
 
   /**
-   * The launch as stored: an action launch names its action type by id (a rename does not break it), input
-   * checked; a case launch's process and owner are checked as the case would check them at every tick,
-   * unless they are what `before` (the stored launch) already names: a schedule whose owner was disabled
-   * since can still be paused or changed otherwise.
+   * The launch as stored: an action launch names its action type by id and a case launch its process by
+   * id (a rename breaks neither), input checked; a case launch's process and owner are checked as the case
+   * would check them at every tick, unless they are what `before` (the stored launch) already names: a
+   * schedule whose owner was disabled since can still be paused or changed otherwise.
    */
   private async checkLaunch(spec: ScheduleSpec, refs: LaunchRefs, before?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const l = spec.launch;
@@ -225,12 +225,12 @@ export class ScheduleService {
     if (problem) throw new ValidationError([{ field: 'actionType' in l ? 'launch.input' : 'launch.data', message: problem }]);
     if (!('actionType' in l)) {
       const p = new Problems();
-      if (l.process !== before?.process && !(await refs.processExists(l.process)))
-        p.add('launch.process', `no process ${JSON.stringify(l.process)} exists`);
+      const process = l.process === before?.process ? l.process : await refs.processId(l.process);
+      if (process === undefined) p.add('launch.process', `no process ${JSON.stringify(l.process)} exists`);
       const owner = l.owner === null || l.owner === before?.owner ? undefined : await ownerProblem(l.owner, refs.owners);
       if (owner) p.add('launch.owner', owner);
       p.throwIfAny();
-      return { process: l.process, title: l.title, data: l.data, owner: l.owner };
+      return { process, title: l.title, data: l.data, owner: l.owner };
     }
     // The stored launch kept as it is (a pause, a rename, a new cron): not checked again, as its owner
     // above is not. Its action type may have come to need more input since, and a schedule whose every
