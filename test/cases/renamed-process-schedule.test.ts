@@ -87,4 +87,35 @@ for (const backend of storeHarnesses)
       }>;
       expect(exported.find((s) => s.name === 'of-imported')?.launch.process).toBe('imported');
     });
+
+    it('migration 036 gives schedules stored with a process name its id; a name of no process, and an id, stay as they are', async () => {
+      const p = await h.api('POST', '/v1/processes', { name: 'migrated', steps: [{ name: 'approve', kind: 'manual', queue: 'hr' }] });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      const mk = async (name: string, process: string): Promise<string> => {
+        const r = await h.api('POST', '/v1/schedules', { name, cron: '@daily', paused: true, launch: { process: 'migrated' } });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        // As an older version stored it: the process as the request named it.
+        await h.sql(
+          backend.name === 'SQLite'
+            ? `UPDATE schedules SET launch = json_set(launch, '$.process', '${process}') WHERE id = '${r.body.id}'`
+            : `UPDATE schedules SET launch = jsonb_set(launch, '{process}', '"${process}"') WHERE id = '${r.body.id}'`,
+        );
+        return r.body.id as string;
+      };
+      const byName = await mk('old-by-name', 'migrated');
+      const ghost = await mk('old-ghost', 'no-such-process');
+      const byId = await mk('old-by-id', p.body.id as string);
+      expect((await h.api('GET', `/v1/schedules/${byName}`)).body.launch.process).toBe('migrated');
+      await h.sql('DELETE FROM callout_migrations WHERE version = 36');
+      await h.callout.store.migrate();
+      const after = async (id: string) => (await h.api('GET', `/v1/schedules/${id}`)).body;
+      expect((await after(byName)).launch.process).toBe(p.body.id);
+      expect((await after(ghost)).launch.process).toBe('no-such-process');
+      expect((await after(byId)).launch.process).toBe(p.body.id);
+      // Renamed again: the migrated schedule still names it, and its next change is taken.
+      expect((await h.api('PATCH', `/v1/processes/${p.body.id}`, { name: 'migrated-2' })).status).toBe(200);
+      const resumed = await h.api('PATCH', `/v1/schedules/${byName}`, { paused: false });
+      expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+      expect(resumed.body.launch.process).toBe(p.body.id);
+    });
   });
