@@ -231,7 +231,13 @@ export class Callout {
         ).case,
     };
     this.bulkRunner = new BulkRunner({ ...work, store, launcher: this.actions, cases });
-    this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), work);
+    this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), {
+      ...work,
+      processOf: async (ref) => {
+        const p = await store.getConfig('process', ref);
+        return p && { id: p.id, name: p.name };
+      },
+    });
     this.bulkReplays = new BulkReplayService(
       store,
       {

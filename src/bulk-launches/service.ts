@@ -48,6 +48,8 @@ export interface BulkOptions {
   nodeId: string;
   /** How long a node holds a run without writing before another node takes it over. @default 30000 */
   leaseMs?: number;
+  /** The process a reference (id or name) names; absent: a process launch keeps the reference as given. */
+  processOf?: (ref: string) => Promise<{ id: string; name: string } | undefined>;
 }
 
 /** Starts the launch of stored rows in the background (runner.ts); settles when this node's run ends. */
@@ -204,7 +206,8 @@ export class BulkLaunchService {
       id: b.id,
       status: b.status === 'parsing' ? 'running' : b.status,
       ...(b.error !== null ? { error: b.error } : {}),
-      ...(b.targetKind === 'actionType' ? { actionType: b.target } : { process: b.target }),
+      // A process by its name now (the launch holds its id; a name that named none is kept as given).
+      ...(b.targetKind === 'actionType' ? { actionType: b.target } : { process: (await this.o.processOf?.(b.target))?.name ?? b.target }),
       ...(b.titleColumn !== null ? { titleColumn: b.titleColumn } : {}),
       ...(b.ownerColumn !== null ? { ownerColumn: b.ownerColumn } : {}),
       total: b.total,
@@ -246,7 +249,10 @@ export class BulkLaunchService {
           [columns.title, 'titleColumn'],
         ].filter((e): e is [string, string] => e[0] !== null),
       );
-      return { kind: 'process', name: src.process, target: { fields: null, columns: required }, columns };
+      // By id, so a rename while the rows launch (or before another node resumes them) refuses none;
+      // a process that is not there is kept as named, and each row is refused saying so.
+      const process = (await this.o.processOf?.(src.process))?.id ?? src.process;
+      return { kind: 'process', name: process, target: { fields: null, columns: required }, columns };
     }
     const misplaced = (['titleColumn', 'ownerColumn'] as const).filter((k) => src[k] !== undefined);
     if (misplaced.length > 0)

@@ -11,7 +11,7 @@ export interface BulkLaunchRow {
   idempotencyKey: string | null;
   requestHash: string | null;
   targetKind: 'actionType' | 'process';
-  /** The action type's id, or the process's name. */
+  /** The action type's id, or the process's id (its reference as the request gave it when it named none). */
   target: string;
   /** A process's bulk launch: the columns whose cells become each case's title and owner (not its data); null: none. */
   titleColumn: string | null;
