@@ -85,7 +85,7 @@ export const BulkReportSchema = Type.Object(
     }),
     error: Type.Optional(Type.String()),
     actionType: Type.Optional(Type.String()),
-    process: Type.Optional(Type.String()),
+    process: Type.Optional(Type.String({ description: "the process's name now (as given when it named none)" })),
     titleColumn: Type.Optional(Type.String({ description: "the column that gave each case's title" })),
     ownerColumn: Type.Optional(Type.String({ description: "the column that gave each case's owner" })),
     total: Type.Integer({ minimum: 0 }),

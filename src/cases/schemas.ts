@@ -69,7 +69,10 @@ export type CaseListQuery = Static<typeof CaseListQuery>;
 export const CaseViewSchema = Type.Object(
   {
     id: Type.String(),
-    process: Type.Union([Type.String(), Type.Null()], { description: 'the process it runs, by name; null for a case without one' }),
+    process: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "the process it runs, by the process's name now (the one it started with if the process is gone); null for a case without one",
+    }),
     title: Type.Union([Type.String(), Type.Null()]),
     status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
     data: Type.Record(Type.String(), Type.Unknown()),

@@ -24,7 +24,7 @@ const CaseLaunch = Type.Object(
 /** A case launch as stored and shown: a title or owner not given is null. */
 const CaseLaunchView = Type.Object(
   {
-    process: Type.String(),
+    process: Type.String({ description: "the process's id (a rename does not break the schedule)" }),
     title: Type.Union([Type.String(), Type.Null()]),
     data: Type.Record(Type.String(), Type.Unknown()),
     owner: Type.Union([Type.String(), Type.Null()]),
@@ -69,7 +69,7 @@ export const ScheduleViewSchema = Type.Object(
     cron: Type.String(),
     timezone: Type.String(),
     launch: Type.Union([ActionLaunch, CaseLaunchView], {
-      description: 'what each tick launches (an action type by its id, or a case of a process)',
+      description: 'what each tick launches (an action type by its id, or a case of a process by its id)',
     }),
     paused: Type.Boolean(),
     nextRunAt: Type.Union([DateTime, Type.Null()], { description: 'null while paused or when the pattern has no run left' }),
