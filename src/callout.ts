@@ -267,7 +267,14 @@ export class Callout {
     this.queues = new QueueService({ store, clock, tasks: this.tasks });
 
     // ---- cases and processes
-    this.processes = new ProcessService({ store, clock });
+    this.processes = new ProcessService({
+      store,
+      clock,
+      onRenamed: (from, to) =>
+        this.savedViews
+          .followProcessRename(from, to)
+          .catch((err: unknown) => logger.warn({ err, from, to }, 'saved views naming a renamed process could not all follow it')),
+    });
     const launcher = new CaseLauncher({ store, registry, engine });
     this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });
     this.runCaseWorker = opts.cases?.worker ?? true;

@@ -16,6 +16,8 @@ export interface ProcessServiceDeps {
   clock: Clock;
   /** The queues a manual step may name (id and name); absent: queue names are taken as they are. */
   queues?: () => Promise<ReadonlyArray<{ id: string; name: string }>>;
+  /** Told after a rename is stored (saved views that name the process follow it); it says its own failures, and throws none. */
+  onRenamed?: (from: string, to: string) => Promise<void>;
 }
 
 export interface ProcessView {
@@ -93,7 +95,9 @@ export class ProcessService {
       if (!row) throw new NotFoundError('Process', idOrName);
       checkRevision('Process', idOrName, row.revision, guard);
       const next = this.rowOf({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs(), row);
-      return (await this.d.store.updateConfig('process', next, row.revision)) ? view(next) : undefined;
+      if (!(await this.d.store.updateConfig('process', next, row.revision))) return undefined;
+      if (next.name !== row.name) await this.d.onRenamed?.(row.name, next.name);
+      return view(next);
     });
   }
 

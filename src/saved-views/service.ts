@@ -6,6 +6,7 @@
 import {
   CalloutError,
   ConflictError,
+  STORED_ATTEMPTS,
   NotFoundError,
   ValidationError,
   changedMeanwhile,
@@ -149,6 +150,25 @@ export class SavedViewService {
       // there, not "changed by someone else" for a view nobody changed.
       if (!(await this.d.store.getSavedView(id))) throw new NotFoundError('View', id);
       throw changedMeanwhile('View', id, guard);
+    }
+  }
+
+  /**
+   * A process renamed: the cases screen's views that filter by its old name filter by the new one, every
+   * owner's (a view keeps the address's query, names and all, and found nothing after a rename).
+   */
+  async followProcessRename(from: string, to: string): Promise<void> {
+    for (const listed of await this.d.store.listSavedViewsNaming('cases', 'process')) {
+      let r: SavedViewRow | undefined = listed;
+      // Guarded by revision: a view changed meanwhile is read again.
+      for (let i = 0; i < STORED_ATTEMPTS && r; i++) {
+        const params = new URLSearchParams(r.query);
+        if (params.get('process') !== from) break;
+        params.set('process', to);
+        const next = { ...r, query: params.toString(), revision: r.revision + 1, updatedAt: this.d.clock.now() };
+        if (await this.d.store.updateSavedView(next, r.revision)) break;
+        r = await this.d.store.getSavedView(r.id);
+      }
     }
   }
 

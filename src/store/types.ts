@@ -667,6 +667,8 @@ export interface Store {
   getSavedView(id: string): Promise<SavedViewRow | undefined>;
   /** The owner's views and, at most `sharedLimit`, the others' shared ones; by screen and name. */
   listSavedViews(owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]>;
+  /** Every owner's views of `screen` whose query may name `filter` (a rename to follow); the caller reads each query. */
+  listSavedViewsNaming(screen: SavedViewRow['screen'], filter: string): Promise<SavedViewRow[]>;
   /** Guarded by revision (false: changed or deleted meanwhile); a ConflictError when the new name is taken. */
   updateSavedView(row: SavedViewRow, expectedRevision: number): Promise<boolean>;
   /** Deleted; with `expectedRevision`, only while it is still at that revision. */

@@ -93,4 +93,25 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/cases/${c}`)).body.process).toBe('short-lived');
       expect((await list('limit=500')).find((x) => x.id === c)?.process).toBe('short-lived');
     });
+
+    it('saved views of the cases list that filter by the old name filter by the new one; others are left as they are', async () => {
+      const p = await h.api('POST', '/v1/processes', { name: 'renamable', steps: [{ name: 'approve', kind: 'manual', queue: 'hr' }] });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      const c = (await h.api('POST', '/v1/cases', { process: 'renamable' })).body.id as string;
+      const view = async (name: string, query: string, shared = false): Promise<string> => {
+        const r = await h.api('POST', '/v1/views', { name, screen: 'cases', query, shared });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        return r.body.id as string;
+      };
+      const mine = await view('Renamable', 'process=renamable&status=open');
+      const shared = await view('Renamable, shared', 'status=open&process=renamable', true);
+      const other = await view('Other', 'process=other');
+      expect((await h.api('PATCH', `/v1/processes/${p.body.id}`, { name: 'renamed-one' })).status).toBe(200);
+      const read = async (id: string) => (await h.api('GET', `/v1/views/${id}`)).body as { query: string; revision: number };
+      expect(await read(mine)).toMatchObject({ query: 'process=renamed-one&status=open', revision: 2 });
+      expect(await read(shared)).toMatchObject({ query: 'status=open&process=renamed-one', revision: 2 });
+      expect(await read(other)).toMatchObject({ query: 'process=other', revision: 1 });
+      expect((await h.api('GET', `/v1/views/${mine}/count`)).body).toEqual({ value: 1, more: false });
+      expect((await h.api('GET', '/v1/cases?process=renamed-one')).body.items.map((x: Listed) => x.id)).toEqual([c]);
+    });
   });

@@ -3,7 +3,7 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { SavedViewRow } from '../types.ts';
 import { ConflictError } from '../../errors.ts';
-import { savedViewFromRow } from '../rows.ts';
+import { containsPattern, savedViewFromRow } from '../rows.ts';
 
 type Row = Record<string, unknown>;
 const COLUMNS = 'id, owner, screen, name, name_key, query, shared, revision, created_at, updated_at';
@@ -42,6 +42,16 @@ export async function listSavedViews(pool: Pool, owner: string, screen: string |
     [owner, ...at, sharedLimit],
   );
   return [...own.rows, ...shared.rows].map((r: Row) => savedViewFromRow(r));
+}
+
+export async function listSavedViewsNaming(pool: Pool, screen: string, filter: string): Promise<SavedViewRow[]> {
+  const key = `${containsPattern(filter).slice(1, -1)}=%`;
+  const r = await pool.query(`SELECT * FROM saved_views WHERE screen = $1 AND (query LIKE $2 ESCAPE '\\' OR query LIKE $3 ESCAPE '\\')`, [
+    screen,
+    key,
+    `%&${key}`,
+  ]);
+  return r.rows.map((x: Row) => savedViewFromRow(x));
 }
 
 export async function updateSavedView(pool: Pool, v: SavedViewRow, expectedRevision: number): Promise<boolean> {

@@ -509,6 +509,8 @@ export class PostgresStore implements Store {
   getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.pool, id);
   listSavedViews = async (owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]> =>
     savedViews.listSavedViews(this.pool, owner, screen, sharedLimit);
+  listSavedViewsNaming = async (screen: SavedViewRow['screen'], filter: string): Promise<SavedViewRow[]> =>
+    savedViews.listSavedViewsNaming(this.pool, screen, filter);
   updateSavedView = async (row: SavedViewRow, expectedRevision: number): Promise<boolean> =>
     savedViews.updateSavedView(this.pool, row, expectedRevision);
   deleteSavedView = async (id: string, expectedRevision?: number): Promise<boolean> =>

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { SavedViewRow } from '../types.ts';
 import { ConflictError } from '../../errors.ts';
 import { prepared } from './statements.ts';
-import { savedViewFromRow } from '../rows.ts';
+import { containsPattern, savedViewFromRow } from '../rows.ts';
 
 type Row = Record<string, unknown>;
 const COLUMNS = 'id, owner, screen, name, name_key, query, shared, revision, created_at, updated_at';
@@ -55,6 +55,16 @@ export function listSavedViews(db: Database.Database, owner: string, screen: str
     `SELECT * FROM saved_views WHERE shared = 1 AND owner <> ? ${onScreen} ORDER BY screen, name_key, owner LIMIT ?`,
   ).all(owner, ...at, sharedLimit) as Row[];
   return [...own, ...shared].map(savedViewFromRow);
+}
+
+export function listSavedViewsNaming(db: Database.Database, screen: string, filter: string): SavedViewRow[] {
+  const key = `${containsPattern(filter).slice(1, -1)}=%`;
+  const rows = prepared(db, `SELECT * FROM saved_views WHERE screen = ? AND (query LIKE ? ESCAPE '\\' OR query LIKE ? ESCAPE '\\')`).all(
+    screen,
+    key,
+    `%&${key}`,
+  ) as Row[];
+  return rows.map(savedViewFromRow);
 }
 
 export function updateSavedView(db: Database.Database, v: SavedViewRow, expectedRevision: number): boolean {

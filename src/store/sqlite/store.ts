@@ -640,6 +640,8 @@ export class SqliteStore implements Store {
   getSavedView = async (id: string): Promise<SavedViewRow | undefined> => savedViews.getSavedView(this.db, id);
   listSavedViews = async (owner: string, screen: SavedViewRow['screen'] | undefined, sharedLimit: number): Promise<SavedViewRow[]> =>
     savedViews.listSavedViews(this.db, owner, screen, sharedLimit);
+  listSavedViewsNaming = async (screen: SavedViewRow['screen'], filter: string): Promise<SavedViewRow[]> =>
+    savedViews.listSavedViewsNaming(this.db, screen, filter);
   updateSavedView = async (row: SavedViewRow, expectedRevision: number): Promise<boolean> =>
     savedViews.updateSavedView(this.db, row, expectedRevision);
   deleteSavedView = async (id: string, expectedRevision?: number): Promise<boolean> =>
