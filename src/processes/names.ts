@@ -4,18 +4,23 @@
 
 import type { CaseRow, Store } from '../store/types.ts';
 
-/** How each of `cases` names its process; one read of the processes, however many cases. */
+/** Up to this many processes on one page are read one by one; more, all at once (with their definitions). */
+const FEW = 5;
+
+/** How each of `cases` names its process: a read per process of the page (at most FEW), else one of all. */
 export async function processNames(
   store: Pick<Store, 'getConfig' | 'listConfig'>,
   cases: readonly CaseRow[],
 ): Promise<(c: CaseRow) => string | null> {
   const ids = [...new Set(cases.map((c) => c.process).filter((p): p is string => typeof p === 'string'))];
   const names = new Map<string, string>();
-  if (ids.length === 1) {
-    const row = await store.getConfig('process', ids[0]!);
-    // getConfig reads an id or a name: only the process of that id is the case's.
-    if (row !== undefined && row.id === ids[0]) names.set(row.id, row.name);
-  } else if (ids.length > 1) for (const row of await store.listConfig('process')) names.set(row.id, row.name);
+  if (ids.length <= FEW) {
+    for (const id of ids) {
+      const row = await store.getConfig('process', id);
+      // getConfig reads an id or a name: only the process of that id is the case's.
+      if (row !== undefined && row.id === id) names.set(row.id, row.name);
+    }
+  } else for (const row of await store.listConfig('process')) names.set(row.id, row.name);
   return (c) => (c.process == null ? null : (names.get(c.process) ?? c.definition?.name ?? null));
 }
 

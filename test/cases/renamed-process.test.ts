@@ -114,4 +114,17 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', `/v1/views/${mine}/count`)).body).toEqual({ value: 1, more: false });
       expect((await h.api('GET', '/v1/cases?process=renamed-one')).body.items.map((x: Listed) => x.id)).toEqual([c]);
     });
+
+    it('a page of cases of many processes shows each its own process, the renamed one by its new name', async () => {
+      const made = new Map<string, string>();
+      for (let i = 1; i <= 7; i++) {
+        const p = await h.api('POST', '/v1/processes', { name: `many-${i}`, steps: [{ name: 'approve', kind: 'manual', queue: 'hr' }] });
+        expect(p.status, JSON.stringify(p.body)).toBe(201);
+        made.set((await h.api('POST', '/v1/cases', { process: p.body.id })).body.id as string, `many-${i}`);
+        if (i === 7) expect((await h.api('PATCH', `/v1/processes/${p.body.id}`, { name: 'many-seventh' })).status).toBe(200);
+      }
+      made.set([...made.keys()].at(-1)!, 'many-seventh');
+      const listed = new Map((await list('limit=500')).map((c) => [c.id, c.process]));
+      for (const [id, name] of made) expect(listed.get(id)).toBe(name);
+    });
   });
