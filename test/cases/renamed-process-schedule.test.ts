@@ -88,7 +88,7 @@ for (const backend of storeHarnesses)
       expect(exported.find((s) => s.name === 'of-imported')?.launch.process).toBe('imported');
     });
 
-    it('migration 036 gives schedules stored with a process name its id; a name of no process, and an id, stay as they are', async () => {
+    it('migration 035 gives schedules stored with a process name its id; a name of no process, and an id, stay as they are', async () => {
       const p = await h.api('POST', '/v1/processes', { name: 'migrated', steps: [{ name: 'approve', kind: 'manual', queue: 'hr' }] });
       expect(p.status, JSON.stringify(p.body)).toBe(201);
       const mk = async (name: string, process: string): Promise<string> => {
@@ -106,7 +106,7 @@ for (const backend of storeHarnesses)
       const ghost = await mk('old-ghost', 'no-such-process');
       const byId = await mk('old-by-id', p.body.id as string);
       expect((await h.api('GET', `/v1/schedules/${byName}`)).body.launch.process).toBe('migrated');
-      await h.sql('DELETE FROM callout_migrations WHERE version = 36');
+      await h.sql('DELETE FROM callout_migrations WHERE version = 35');
       await h.callout.store.migrate();
       const after = async (id: string) => (await h.api('GET', `/v1/schedules/${id}`)).body;
       expect((await after(byName)).launch.process).toBe(p.body.id);
