@@ -183,6 +183,32 @@ eachStore(
           await node.close();
         }
       });
+
+      it('closing fails the calls still waiting for a connection at once, not after the 10 s connection timeout', async () => {
+        const node = new PostgresStore({
+          connectionString: TEST_DATABASE_URL,
+          schema: await schemaOf(ctx().store),
+          poolSize: 1,
+          logger: quiet,
+        });
+        await node.pool.query('SELECT 1');
+        // Its one connection held by a slow statement: the calls below queue for it.
+        const busy = node.pool.query('SELECT pg_sleep(0.3)');
+        await new Promise((r) => setTimeout(r, 50));
+        const waiting = [node.nextDueAt(), node.getConfig('connector', 'vendor'), node.insertActions([launched()])].map((p) =>
+          p.then(
+            () => 'answered',
+            (e: unknown) => e,
+          ),
+        );
+        const t0 = Date.now();
+        await node.close();
+        await busy;
+        const outcomes = await Promise.all(waiting);
+        expect(Date.now() - t0).toBeLessThan(2000);
+        for (const o of outcomes) expect(o).toMatchObject({ storeStopped: true, message: 'the store is closed' });
+        expect(await ctx().store.countActions({})).toBe(0);
+      });
     });
   },
   [postgresBackend],

@@ -85,7 +85,7 @@ import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
-import { classifyLostStatements, inTransaction } from './transaction.ts';
+import { classifyLostStatements, failWaitersAtEnd, inTransaction } from './transaction.ts';
 import { storableParameters } from './storable-text.ts';
 import { WorkListener } from './listen.ts';
 import type { ConnectorStatus, StatusChange } from '../../connectors/circuit.ts';
@@ -162,6 +162,8 @@ export class PostgresStore implements Store {
     // pg hangs the whole client off the error: log what matters, not the connection's internals.
     classifyLostStatements(this.pool);
     classifyLostStatements(this.claimPool);
+    failWaitersAtEnd(this.pool);
+    failWaitersAtEnd(this.claimPool);
     storableParameters(this.pool);
     storableParameters(this.claimPool);
     for (const pool of [this.pool, this.claimPool])

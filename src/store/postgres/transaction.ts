@@ -2,7 +2,7 @@
 // the per-connector lock taken inside one.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import { OutcomeUnknownError, isOutcomeUnknown, unreachable } from '../failures.ts';
+import { OutcomeUnknownError, StoreStoppedError, isOutcomeUnknown, unreachable } from '../failures.ts';
 
 interface Checkout {
   client: PoolClient;
@@ -83,6 +83,42 @@ export function classifyLostStatements(pool: Pool): void {
     });
   };
   pool.query = wrapped as Pool['query'];
+}
+
+type ConnectCallback = (err: Error | undefined, client?: PoolClient, release?: (err?: Error) => void) => void;
+
+/**
+ * pg's pool neither serves nor fails the calls queued for a connection when it ends: each waited for
+ * its connection timeout (10 s), so closing a busy store left its callers hanging. Wrapped once, here:
+ * at end() they fail at once with StoreStoppedError, as a call made after it is refused. A connection
+ * handed to one of them later anyway goes straight back.
+ */
+export function failWaitersAtEnd(pool: Pool): void {
+  const connect = pool.connect.bind(pool) as (cb: ConnectCallback) => void;
+  const end = pool.end.bind(pool);
+  const waiting = new Set<ConnectCallback>();
+  const queue = (cb: ConnectCallback): void => {
+    let answered = false;
+    const once: ConnectCallback = (err, client, release) => {
+      waiting.delete(once);
+      if (answered) return void release?.();
+      answered = true;
+      cb(err, client, release);
+    };
+    waiting.add(once);
+    connect(once);
+  };
+  pool.connect = ((cb?: ConnectCallback) => {
+    if (cb) return void queue(cb);
+    return new Promise<PoolClient>((resolve, reject) =>
+      queue((err, client) => (client ? resolve(client) : reject(err ?? new Error('the pool gave no connection')))),
+    );
+  }) as Pool['connect'];
+  pool.end = (() => {
+    const ended = end();
+    for (const cb of [...waiting]) cb(new StoreStoppedError('the store is closed'));
+    return ended;
+  }) as Pool['end'];
 }
 
 /**
