@@ -14,6 +14,7 @@ export const {
   Callout,
   ROLES,
   buildServer,
+  CalloutClosedError,
   CalloutError,
   ConflictError,
   ERROR_CODES,

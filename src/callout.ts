@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { InvalidStateError, SetupError, ValidationError, type FieldProblem } from './errors.ts';
+import { CalloutClosedError, SetupError, ValidationError, type FieldProblem } from './errors.ts';
 import { SqliteStore } from './store/sqlite/store.ts';
 import type { Store } from './store/types.ts';
 import { SecretBox } from './crypto/secrets.ts';
@@ -50,6 +50,7 @@ import { compileDeliverySettings, type DeliverySettingsOptions } from './webhook
 import { InboundService } from './inbound/service.ts';
 import { IntegrationService } from './integrated-queues/service.ts';
 import { storeFailure } from './store/failures.ts';
+import { refusedOnceClosed } from './store/closed-guard.ts';
 
 export interface CalloutOptions {
   /** Folder of the embedded store. @default "./callout-data" */
@@ -402,7 +403,8 @@ export class Callout {
     // Closed again when an option is refused here or the configuration cannot be read: the store's
     // checkpoint thread kept the embedding program from ever ending after the error.
     try {
-      const c = new Callout(store, box, { ...opts, logger });
+      // Every part reaches the store through one guard: after close(), CalloutClosedError, not a driver's error.
+      const c = new Callout(refusedOnceClosed(store), box, { ...opts, logger });
       await c.registry.refresh();
       await c.webhookOutbox.refresh();
       return c;
@@ -415,7 +417,7 @@ export class Callout {
   start(): void {
     // Started again after close(), every worker ran against the closed store and logged its failure
     // every second or two, and kept the process from ending.
-    if (this.closing) throw new InvalidStateError('This Callout is closed: open a new one (createCallout or Callout.open) to start again');
+    if (this.closing) throw new CalloutClosedError();
     this.engine.start();
     this.integrations.start();
     this.tasks.start();
@@ -463,7 +465,11 @@ export class Callout {
 
   private closing: Promise<void> | null = null;
 
-  /** Stops every worker and closes the store; a second call waits for the first (an embedder's shutdown paths often overlap). */
+  /**
+   * Stops every worker and closes the store; a second call waits for the first (an embedder's shutdown
+   * paths often overlap). Once the store is closed, every call on this Callout's services (and on
+   * `store`) rejects with CalloutClosedError; one under way at that moment finishes or rejects with it.
+   */
   close(): Promise<void> {
     return (this.closing ??= this.closeOnce());
   }

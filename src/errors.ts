@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   /** Callout cannot start as configured (SetupError); never a request's fault. */
   SETUP_INVALID: { status: 500, title: 'Not set up correctly' },
+  /**
+   * A library call on a Callout after its `close()` (CalloutClosedError). A server built on it answers
+   * such a request as a stopped store: 503 STORE_UNAVAILABLE, as its clients know it (api/problem.ts).
+   */
+  CALLOUT_CLOSED: { status: 503, title: 'Callout closed' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -170,6 +175,22 @@ export class SetupError extends CalloutError {
   constructor(message: string) {
     super('SETUP_INVALID', message);
     this.name = 'SetupError';
+  }
+}
+
+/**
+ * A call on a Callout (or its store) after `close()`: the store is closed, so this call read and wrote
+ * nothing; open a new Callout to go on. One error whatever the store, instead of what each driver says
+ * (better-sqlite3's "The database connection is not open", pg's "Cannot use a pool after calling end on
+ * the pool"). A call already under way when close() ran finishes, or fails with this having done part of
+ * its work (a launch kept, the read of its view refused): repeat it with its idempotency key.
+ */
+export class CalloutClosedError extends CalloutError {
+  /** To /health and the API a closed Callout is a stopped store (store/failures.ts isStoreStopped). */
+  readonly storeStopped = true;
+  constructor() {
+    super('CALLOUT_CLOSED', 'This Callout is closed: open a new one (createCallout or Callout.open) to go on');
+    this.name = 'CalloutClosedError';
   }
 }
 

@@ -40,6 +40,7 @@ export { ROLES, type Role } from './api-keys/service.ts';
 export type { LaunchRequest, ActionListQuery } from './actions/schemas.ts';
 export { buildServer } from './api/server.ts';
 export {
+  CalloutClosedError,
   CalloutError,
   ConflictError,
   ERROR_CODES,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildServer, createCallout, ValidationError } from '../src/index.ts';
 import { postgresNodeEnv, sqliteNodeEnv } from './helpers/node-env.ts';
-import { InvalidStateError } from '../src/errors.ts';
+import { CalloutClosedError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -121,7 +121,7 @@ describe('createCallout', () => {
     const c = await createCallout({ dataDir, logger });
     c.start();
     await c.close();
-    expect(() => c.start()).toThrow(InvalidStateError);
+    expect(() => c.start()).toThrow(CalloutClosedError);
     await new Promise((r) => setTimeout(r, 1500));
     expect(warnings).toEqual([]);
     await rm(dataDir, { recursive: true, force: true });

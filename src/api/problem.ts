@@ -103,7 +103,8 @@ function nullableSaidOnce<T extends AjvError>(errors: T[]): T[] {
 /** Maps every error a route can throw to a problem; unknown errors are logged and hidden. */
 export function errorHandler(logger: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    if (err instanceof CalloutError) {
+    // A closed Callout's server answers as a stopped store does (below): to its clients, a node going away.
+    if (err instanceof CalloutError && err.code !== 'CALLOUT_CLOSED') {
       // A 5xx of ours (e.g. SETUP_INVALID) is the server's fault: keep it in the log, as an unknown error is.
       if (err.status >= 500) logger.error({ err, url: req.url }, err.message);
       return sendProblem(reply, problem(err.code, err.message, err.errors));

@@ -1,7 +1,7 @@
 // Every named error carries a code of the catalogue, and the API answers with that code and its status.
 
 import { describe, expect, it } from 'vitest';
-import { CalloutError, ERROR_CODES, SetupError } from '../../src/errors.ts';
+import { CalloutClosedError, CalloutError, ERROR_CODES, SetupError } from '../../src/errors.ts';
 import { TemplateError, RenderError } from '../../src/templates/errors.ts';
 import { MappingError } from '../../src/action-types/mapping.ts';
 import { InboundSignatureError } from '../../src/inbound/verify.ts';
@@ -14,6 +14,7 @@ describe('the error catalogue', () => {
       [new MappingError('response.output exceeded the time limit', 'time'), 'MAPPING_FAILED', 422],
       [new SetupError('CALLOUT_SECRET_KEY is required'), 'SETUP_INVALID', 500],
       [new InboundSignatureError(), 'UNAUTHORIZED', 401],
+      [new CalloutClosedError(), 'CALLOUT_CLOSED', 503],
     ];
     for (const [err, code, status] of cases) {
       expect(err).toBeInstanceOf(CalloutError);
