@@ -13,6 +13,10 @@ import type { IntegrationService } from './service.ts';
 import { DeclineSolutionBody } from './integration.ts';
 import { ActionViewSchema } from '../actions/views.ts';
 import { IntegrationLogSchema } from './schemas.ts';
+import { checkedKey, commandIdempotencyKeyHeaders } from '../api/idempotency-key.ts';
+import { DECLINE_KEYS_LOOKED_AT } from './decline-key.ts';
+
+const DeclineKeyHeaders = commandIdempotencyKeyHeaders(`the task's latest ${DECLINE_KEYS_LOOKED_AT} messages (a decline is one)`);
 
 export const integrationRoutes =
   (d: { integrations: IntegrationService; actions: ActionService; callbacks: CallbackService }): FastifyPluginAsyncTypebox =>
@@ -21,10 +25,24 @@ export const integrationRoutes =
     app.get('/actions/:id/integration-log', { schema: { ...byId, response: { 200: IntegrationLogSchema } } }, async (req) =>
       d.integrations.log(req.params.id),
     );
+    // With an Idempotency-Key a repeat answers the task as it is and declines (sends) nothing again; without
+    // one, a second decline is a 409 saying the solution was already declined.
     app.post(
       '/actions/:id/decline-solution',
-      { config: { roles: ['operator'] }, schema: { ...byId, body: DeclineSolutionBody, response: { 200: ActionViewSchema } } },
-      async (req) => d.actions.view(await d.integrations.declineSolution(req.params.id, userOf(req), req.body.note)),
+      {
+        config: { roles: ['operator'] },
+        schema: { ...byId, headers: DeclineKeyHeaders, body: DeclineSolutionBody, response: { 200: ActionViewSchema } },
+      },
+      async (req) => {
+        const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
+        const declined = await d.integrations.declineSolution(
+          req.params.id,
+          userOf(req),
+          req.body.note,
+          key === undefined ? {} : { idempotencyKey: key },
+        );
+        return d.actions.view(declined);
+      },
     );
     app.post(
       '/callbacks/:token/hand-back',

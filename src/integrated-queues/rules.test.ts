@@ -170,6 +170,23 @@ describe('outbound: what an operator does launches the queue’s action types', 
     });
   });
 
+  it('declining again is refused, saying the solution was already declined and when', () => {
+    const back: IntegratedTask = { ...submitted(), state: 'todo', handBack: { resolution: 'solved', solution: 'Rebooted', at: T0 } };
+    const back2: IntegratedTask = {
+      ...back,
+      log: [
+        ...back.log,
+        { requestType: 'Reassigned', direction: 'In', at: T0, payload: {}, result: 'Accepted', actionId: null, queue: 'vendor-desk' },
+      ],
+    };
+    const declined = apply(back2, ok(decide(back2, { type: 'solution_declined', note: 'Still broken', user: 'alice' }, ctx)), 'act_reject');
+    expect(decide(declined, { type: 'solution_declined', note: 'Still broken', user: 'alice' }, { ...ctx, now: T0 + 5 })).toEqual({
+      ok: false,
+      code: 'INVALID_STATE',
+      message: `The solution was already declined (at ${new Date(T0).toISOString()}) and nothing is sent again; a solution can be declined once the provider hands the task back again`,
+    });
+  });
+
   it('declining is refused when there is no handed-back solution', () => {
     expect(decide(submitted(), { type: 'solution_declined', note: 'x', user: 'a' }, ctx)).toMatchObject({
       ok: false,

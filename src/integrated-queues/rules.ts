@@ -71,7 +71,8 @@ export type TaskEvent =
   | { type: 'assigned'; queue: string; user: string | null }
   | { type: 'note_added'; note: string; user: string }
   | { type: 'completed'; resolution: Resolution; note?: string; user: string }
-  | { type: 'solution_declined'; note: string; user: string }
+  /** `request`: its Idempotency-Key and body hash, kept on its timeline entry so a repeat is known (decline-key.ts). */
+  | { type: 'solution_declined'; note: string; user: string; request?: { idempotencyKey: string; hash: string } }
   | { type: 'acknowledged'; externalReference: string }
   | { type: 'message'; message: string }
   | { type: 'handed_back'; resolution: 'solved' | 'closed'; solution: string };
@@ -212,6 +213,16 @@ export function launchMessage(
   return `Solution declined: ${reason}${/[.!?]$/.test(reason) ? '' : '.'} ${request}.${dropped}`;
 }
 
+/** The Resolution Rejection that ended the last hand-back, when that is the task's latest turn (no hand-back or submission since). */
+function lastDecline(task: IntegratedTask): IntegrationLogEntry | undefined {
+  const last = task.log.findLast(
+    (e) =>
+      (e.direction === 'In' && e.requestType === 'Reassigned') ||
+      (e.direction === 'Out' && (e.requestType === 'Submit Request' || e.requestType === 'Resolution Rejection')),
+  );
+  return last?.requestType === 'Resolution Rejection' ? last : undefined;
+}
+
 const sameHandBack = (h: HandBack | null, e: { resolution: string; solution: string }): boolean =>
   h !== null && h.resolution === e.resolution && h.solution === e.solution;
 
@@ -258,7 +269,14 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
       if (!sent) return nothing('The task was never submitted to the provider');
       if (!integration.onClose) return nothing('The queue has no closure action');
       return send(task, integration, queue, 'Closed', integration.onClose, now, `user:${event.user}`, event.note);
-    case 'solution_declined':
+    case 'solution_declined': {
+      // A second decline (a double click, a request repeated without an Idempotency-Key) says what happened.
+      const declined = lastDecline(task);
+      if (declined !== undefined)
+        return refuse(
+          'INVALID_STATE',
+          `The solution was already declined (at ${new Date(declined.at).toISOString()}) and nothing is sent again; a solution can be declined once the provider hands the task back again`,
+        );
       if (task.handBack === null || task.state === 'waiting') return refuse('INVALID_STATE', 'There is no handed-back solution to decline');
       if (task.state === 'in_progress' && task.assignee !== null && task.assignee !== event.user)
         return refuse(
@@ -279,6 +297,7 @@ export function decide(task: IntegratedTask, event: TaskEvent, ctx: RulesContext
           ...WITH_PROVIDER,
         },
       );
+    }
     case 'acknowledged': {
       const ref = event.externalReference;
       const payload = { externalReference: ref };

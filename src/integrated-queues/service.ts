@@ -37,6 +37,7 @@ import {
   type TaskEvent,
 } from './rules.ts';
 import type { QueueIntegration } from './integration.ts';
+import { declineData, declineRequest, declinedWith } from './decline-key.ts';
 
 /** A logged payload is kept to this size (a provider's long text is cut, with a note saying so). */
 export const MAX_LOG_PAYLOAD_BYTES = 8 * 1024;
@@ -277,9 +278,17 @@ export class IntegrationService {
     await this.apply(task.id, { type: 'assigned', queue: task.queue, user: null }, null, task);
   }
 
-  async declineSolution(id: string, user: string, note: string): Promise<ActionRecord> {
+  /**
+   * With an Idempotency-Key, a repeat (a double click, a request repeated after its answer was lost, several
+   * at once on any node) answers the task as it is now and sends nothing again: asked in the task's
+   * turn, and again after a write lost to another node's (which may be the first of them).
+   */
+  async declineSolution(id: string, user: string, note: string, opts: { idempotencyKey?: string } = {}): Promise<ActionRecord> {
     if (note.trim() === '') throw new InvalidStateError('note: give the reason the solution is declined');
-    const r = await this.d.engine.inTurn(id, () => this.apply(id, { type: 'solution_declined', note, user }, null));
+    const request = opts.idempotencyKey === undefined ? undefined : declineRequest(opts.idempotencyKey, note);
+    const fresh = request && (async () => !(await declinedWith(this.d.store, id, user, request)));
+    const te: TaskEvent = { type: 'solution_declined', note, user, ...(request ? { request } : {}) };
+    const r = await this.d.engine.inTurn(id, () => this.apply(id, te, null, undefined, fresh));
     if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
     return r;
   }
@@ -368,12 +377,12 @@ export class IntegrationService {
     te: TaskEvent,
     base: ActionEvent | null,
     known?: ActionRecord,
-    only?: (cur: ActionRecord) => boolean,
+    only?: (cur: ActionRecord) => boolean | Promise<boolean>,
   ): Promise<ActionRecord | undefined> {
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.d.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
-      if (only && !only(cur)) return cur;
+      if (only && !(await only(cur))) return cur;
       const queueName = te.type === 'assigned' ? te.queue : cur.queue;
       const integration = queueName === null ? null : await this.integrationOf(queueName);
       // Not integrated: an operator's event is the engine's as usual; the provider's has nothing to act on.
@@ -419,7 +428,8 @@ export class IntegrationService {
               : { sent: true, noteDropped },
           );
         }
-        timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message });
+        const request = te.type === 'solution_declined' && te.request ? { data: declineData(te.request) } : {};
+        timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message, ...request });
       }
       const entry: IntegrationLogEntry = {
         ...d.log!,
