@@ -5,6 +5,11 @@ import { emptyBodyIsObject } from '../api/optional-body.ts';
 import type { CallbackService } from './service.ts';
 import { AcknowledgeBody, CALLBACK_BODY_LIMIT, CallbackBody, HeartbeatBody, MessageBody, TokenParams } from './schemas.ts';
 import { ActionViewSchema } from '../actions/views.ts';
+import { checkedKey, commandIdempotencyKeyHeaders } from '../api/idempotency-key.ts';
+import { MESSAGE_KEYS_LOOKED_AT } from './service.ts';
+
+// A sender's retry of a message (its answer lost) with the same key is kept once.
+const MessageKeyHeaders = commandIdempotencyKeyHeaders(`the action's latest ${MESSAGE_KEYS_LOOKED_AT} messages`);
 
 export const callbackRoutes =
   (callbacks: CallbackService): FastifyPluginAsyncTypebox =>
@@ -30,7 +35,10 @@ export const callbackRoutes =
     );
     app.post(
       '/callbacks/:token/messages',
-      { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, body: MessageBody } },
-      async (req) => callbacks.message(req.params.token, req.body),
+      { config, bodyLimit: CALLBACK_BODY_LIMIT, schema: { ...schema, headers: MessageKeyHeaders, body: MessageBody } },
+      async (req) => {
+        const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
+        return callbacks.message(req.params.token, req.body, key === undefined ? {} : { idempotencyKey: key });
+      },
     );
   };

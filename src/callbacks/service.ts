@@ -27,6 +27,10 @@ import { withProviderNow } from '../integrated-queues/rules.ts';
 import type { ActionView } from '../actions/views.ts';
 import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from './schemas.ts';
 import type { HandBackBody } from '../inbound/schemas.ts';
+import { keptBefore, keptRequest } from '../actions/timeline-key.ts';
+
+/** How far back a message's Idempotency-Key is recognised: the action's latest messages. */
+export const MESSAGE_KEYS_LOOKED_AT = 50;
 
 /** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
 export const DEFAULT_CALLBACK_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
@@ -280,7 +284,12 @@ export class CallbackService {
     return this.actions.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(body.note ? { note: body.note } : {}) }, a));
   }
 
-  async message(token: string, body: MessageBody): Promise<ActionView> {
+  /**
+   * With an Idempotency-Key, the sender's retry of a message (its answer lost, on any node) answers the
+   * action as it is and keeps nothing again: the key is kept hashed on the message's timeline entry,
+   * recognised among the action's latest MESSAGE_KEYS_LOOKED_AT messages; with another text, 409.
+   */
+  async message(token: string, body: MessageBody, opts: { idempotencyKey?: string } = {}): Promise<ActionView> {
     const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));
     const a = task ?? (await this.actionOfToken(token));
     const p = new Problems();
@@ -288,9 +297,27 @@ export class CallbackService {
     if (body.message.trim() === '') p.add('message', 'is required: the text of the update');
     checkText(p, body.message, 'message', MAX_TEXT_CHARS);
     p.throwIfAny();
-    if (task) return this.actions.view(await this.integrations!.inbound(task, { type: 'message', message: body.message }));
+    const request = opts.idempotencyKey === undefined ? undefined : keptRequest(opts.idempotencyKey, body);
+    const seen =
+      request &&
+      (() =>
+        keptBefore(
+          this.store,
+          a.id,
+          { kind: 'message', actor: 'integration', limit: MESSAGE_KEYS_LOOKED_AT },
+          request,
+          'another message to this action, with another text',
+        ));
+    if (task)
+      return this.actions.view(
+        await this.integrations!.inbound(task, { type: 'message', message: body.message, ...(request ? { request } : {}) }, seen),
+      );
+    // Asked before the closed check too: a repeat after the action closed is answered as the first was.
+    if (seen && (await seen())) return this.actions.view((await this.store.getAction(a.id)) ?? a);
     refuseIfClosed(a, 'messages');
-    return this.actions.view(await this.engine.apply(a.id, { type: 'message', text: body.message, actor: 'integration' }, a));
+    const event = { type: 'message', text: body.message, actor: 'integration', ...(request ? { request } : {}) } as const;
+    const repeatOf = seen && (async () => ((await seen()) ? this.store.getAction(a.id) : undefined));
+    return this.actions.view(await this.engine.apply(a.id, event, a, repeatOf));
   }
 }
 

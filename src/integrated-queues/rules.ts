@@ -74,7 +74,8 @@ export type TaskEvent =
   /** `request`: its Idempotency-Key and body hash, kept on its timeline entry so a repeat is known (decline-key.ts). */
   | { type: 'solution_declined'; note: string; user: string; request?: { idempotencyKey: string; hash: string } }
   | { type: 'acknowledged'; externalReference: string }
-  | { type: 'message'; message: string }
+  /** `request`: as a decline's, for a message sent with an Idempotency-Key (callbacks/service.ts). */
+  | { type: 'message'; message: string; request?: { idempotencyKey: string; hash: string } }
   | { type: 'handed_back'; resolution: 'solved' | 'closed'; solution: string };
 
 /** The input of a launched integration action: the field names action types declare (SPEC 10.1). */

@@ -37,7 +37,8 @@ import {
   type TaskEvent,
 } from './rules.ts';
 import type { QueueIntegration } from './integration.ts';
-import { declineData, declineRequest, declinedWith } from './decline-key.ts';
+import { declineRequest, declinedWith } from './decline-key.ts';
+import { keptRequestData } from '../actions/timeline-key.ts';
 
 /** A logged payload is kept to this size (a provider's long text is cut, with a note saying so). */
 export const MAX_LOG_PAYLOAD_BYTES = 8 * 1024;
@@ -293,11 +294,16 @@ export class IntegrationService {
     return r;
   }
 
-  /** The provider's side, by the token of an action launched for the task. */
-  async inbound(task: ActionRecord, event: TaskEvent): Promise<ActionRecord> {
+  /**
+   * The provider's side, by the token of an action launched for the task. `repeated`: asked in the
+   * task's turn (and again after a write lost to another node's): true, and the task is answered as it
+   * is, nothing applied (a message sent again with its Idempotency-Key).
+   */
+  async inbound(task: ActionRecord, event: TaskEvent, repeated?: () => Promise<boolean>): Promise<ActionRecord> {
     checkInbound(event);
+    const fresh = repeated && (async () => !(await repeated()));
     // In turn with the task's other changes: a provider posting many updates at once loses no race.
-    const r = await this.d.engine.inTurn(task.id, () => this.apply(task.id, event, null, task));
+    const r = await this.d.engine.inTurn(task.id, () => this.apply(task.id, event, null, task, fresh));
     if (!r) throw new InvalidStateError('The task is not on a queue integrated with a provider');
     return r;
   }
@@ -382,7 +388,8 @@ export class IntegrationService {
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.d.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
-      if (only && !(await only(cur))) return cur;
+      // Left as it is: answered as it now is (the record the caller read before the turn may be older).
+      if (only && !(await only(cur))) return i === 0 && known ? ((await this.d.store.getAction(id)) ?? cur) : cur;
       const queueName = te.type === 'assigned' ? te.queue : cur.queue;
       const integration = queueName === null ? null : await this.integrationOf(queueName);
       // Not integrated: an operator's event is the engine's as usual; the provider's has nothing to act on.
@@ -428,7 +435,8 @@ export class IntegrationService {
               : { sent: true, noteDropped },
           );
         }
-        const request = te.type === 'solution_declined' && te.request ? { data: declineData(te.request) } : {};
+        const request =
+          (te.type === 'solution_declined' || te.type === 'message') && te.request ? { data: keptRequestData(te.request) } : {};
         timeline.push({ at: now, actor: d.timeline.actor, kind: kindOf(te), message, ...request });
       }
       const entry: IntegrationLogEntry = {

@@ -39,7 +39,8 @@ export type ActionEvent =
   | { type: 'callback'; outcome: 'failure'; reason?: string; repeat?: true }
   | { type: 'acknowledged'; externalReference: string }
   | { type: 'heartbeat'; note?: string }
-  | { type: 'message'; text: string; actor: Actor }
+  /** `request`: the Idempotency-Key and body hash of an external system's message, kept on its entry so a repeat is known. */
+  | { type: 'message'; text: string; actor: Actor; request?: { idempotencyKey: string; hash: string } }
   | { type: 'timed_out' }
   /**
    * The engine found an action awaiting its callback due, but its deadline has moved since it was
@@ -447,7 +448,14 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       // An external system's updates end with the action; people can still add notes.
       if (event.actor === 'integration' && a.state === 'closed')
         return refuse('The action is closed; the external system can no longer post messages to it');
-      return c.note(event.actor, 'message', event.text).done();
+      return c
+        .note(
+          event.actor,
+          'message',
+          event.text,
+          event.request ? { requestKey: event.request.idempotencyKey, requestHash: event.request.hash } : undefined,
+        )
+        .done();
     case 'timed_out':
       if (!waiting) return refuse('Only a waiting action can time out');
       // The engine saw the deadline pass on the record it claimed; applied again to a newer one (a
