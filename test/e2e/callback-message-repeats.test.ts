@@ -45,6 +45,10 @@ for (const backend of storeHarnesses)
       // Kept hashed and not shown.
       const timeline = JSON.stringify((await h.api('GET', `/v1/actions/${id}/timeline`)).body.items);
       for (const hidden of ['msg-1', 'requestKey', 'requestHash']) expect(timeline).not.toContain(hidden);
+      // A key out of bounds is refused by name, and nothing is kept.
+      const bad = await send(token, 'Too long a key', 'x'.repeat(201));
+      expect([bad.status, bad.body.errors]).toEqual([422, [{ field: 'Idempotency-Key', message: 'must be 1–200 characters' }]]);
+      expect(await messages(id, 'Too long a key')).toBe(0);
       // Without a key, two messages are two.
       expect((await send(token, 'Twice')).status).toBe(200);
       expect((await send(token, 'Twice')).status).toBe(200);
