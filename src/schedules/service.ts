@@ -27,7 +27,7 @@ import { type OwnerLookup, ownerProblem } from '../cases/owner.ts';
 
 export type ScheduleStore = Pick<
   Store,
-  'insertSchedule' | 'getSchedule' | 'listSchedulesPage' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
+  'insertSchedule' | 'getSchedule' | 'listSchedules' | 'listSchedulesPage' | 'updateSchedule' | 'deleteSchedule' | 'listScheduleTicks'
 >;
 
 /** What a builder chose for a schedule (not what the scheduler keeps: its next run, its last tick). */
@@ -115,6 +115,11 @@ export class ScheduleService {
   /** Tells the scheduler that schedules were written elsewhere (an import): a next run may have moved earlier. */
   changed(): void {
     this.onChange();
+  }
+
+  /** Every schedule, by name (the library's, as it was before the API paged them; the API pages them). */
+  async list(): Promise<{ items: ScheduleView[] }> {
+    return { items: (await this.store.listSchedules()).map(scheduleView) };
   }
 
   /**

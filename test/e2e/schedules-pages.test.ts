@@ -1,7 +1,7 @@
 // GET /v1/schedules pages as the other lists do (`limit`, `before`, `{ items, next }`, newest first):
 // each schedule's launch may carry an input of 256 KB, so the whole list in one answer had no bound. A
 // walk by `next` meets every schedule once, bad paging parameters are refused by name, and the
-// configuration export still holds them all.
+// configuration export and the library's schedules.list() still hold them all.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from '../helpers/harness.ts';
@@ -79,5 +79,13 @@ for (const backend of storeHarnesses)
       const exported = (await h.api('GET', '/v1/config/export?format=json')).body as { schedules: Array<{ name: string }> };
       expect(exported.schedules.map((s) => s.name)).toEqual(expect.arrayContaining(made));
       expect(exported.schedules.length).toBeGreaterThan(50);
+    });
+
+    it("the library's schedules.list() still gives every schedule, by name, as processes.list() gives every process", async () => {
+      const { items } = await h.callout.schedules.list();
+      const names = items.map((s) => s.name);
+      expect(names).toEqual(expect.arrayContaining(made));
+      expect(names).toEqual([...names].sort());
+      expect(names.length).toBeGreaterThan(50);
     });
   });
