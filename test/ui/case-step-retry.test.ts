@@ -62,6 +62,37 @@ describe('Retry of a failed step on the case page', () => {
     expect(stepOf(c, 'shape').retried).toMatchObject({ count: 1, by: 'olga' });
   });
 
+  it('a Retry that runs the step and fails again is said so, with the new error, not as a retry that went through', async () => {
+    const id = await failedCase('doubler-stop');
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${id}`);
+    const row = page.locator('tr[data-step="shape"]');
+    // The data is not fixed: the step runs again and fails again.
+    await row.getByRole('button', { name: 'Retry step shape' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Step shape was retried and failed again: expression: / })
+      .waitFor();
+    expect(stepOf((await h.api('GET', `/v1/cases/${id}`)).body, 'shape')).toMatchObject({ status: 'failed', retried: { count: 1 } });
+  });
+
+  it('a Retry on a page someone else already moved on from is refused, said, and the page shows the case as it now is', async () => {
+    const id = await failedCase('doubler-stop');
+    const page = await signedIn(b, h, operatorKey, `/ui/cases/${id}`);
+    const row = page.locator('tr[data-step="shape"]');
+    const retry = row.getByRole('button', { name: 'Retry step shape' });
+    await retry.waitFor();
+    // Another operator fixes the data and retries first (no action of the case changes: the page hears nothing).
+    expect((await h.api('PATCH', `/v1/cases/${id}`, { data: { amount: 2 } })).status).toBe(200);
+    expect((await h.api('POST', `/v1/cases/${id}/steps/shape/retry`)).status).toBe(200);
+    await retry.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Step shape was not retried: .*done, not failed/ })
+      .waitFor();
+    await expect.poll(() => row.getByTestId('step-status').textContent()).toBe('Done');
+    expect(await row.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+  });
+
   it('a manual step whose task was closed Not Done: Retry gives it a new task', async () => {
     const p = await h.api('POST', '/v1/processes', { name: 'approval', steps: [{ name: 'approve', kind: 'manual', queue: 'desk' }] });
     expect(p.status).toBe(201);

@@ -3,7 +3,7 @@
 // the case's, optionally straight to a member of it, and Retry of a failed step the case stopped at.
 
 import { useRef, useState } from 'preact/hooks';
-import { RepeatKey, api, can, type Session } from '../api.ts';
+import { ApiError, RepeatKey, api, can, type Session } from '../api.ts';
 import { ErrorBox, announce } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 
@@ -120,7 +120,9 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
 /**
  * Retry of a failed step that has no action to retry (its expression or its condition failed, or its
  * task was closed Not Done): the case stopped there, so every later step is still pending. Pressed again
- * after no answer came, it is sent with the same Idempotency-Key, so the step runs once.
+ * after no answer came, it is sent with the same Idempotency-Key, so the step runs once. A retry that
+ * ran and failed again is said so (with the step's new error), not as a retry that went through; a
+ * refusal (someone else retried it meanwhile, or closed the case) reads the case again, so the page shows it as it is.
  */
 export function StepRetryButton({
   caseId,
@@ -133,24 +135,39 @@ export function StepRetryButton({
   session: Session;
   onChange: () => void;
 }) {
-  const { error, busy, run } = useSubmit(onChange);
+  const { error, busy, run } = useFormRequest();
   const key = useRef(new RepeatKey('ui-step-retry'));
   if (!can(session, 'operator')) return null;
   const path = `/v1/cases/${encodeURIComponent(caseId)}/steps/${encodeURIComponent(step)}/retry`;
-  const send = async (): Promise<unknown> => {
+  type Answer = { steps: Array<{ name: string; status: string; error: string | null }> };
+  const send = async (): Promise<Answer> => {
     const k = key.current;
     try {
-      const r = await api('POST', path, undefined, 'application/json', { 'idempotency-key': k.for({}) });
+      const r = await api<Answer>('POST', path, undefined, 'application/json', { 'idempotency-key': k.for({}) });
       k.settle();
       return r;
     } catch (e) {
       k.settle(e);
+      // Refused for the case as it now is (409, 404): read it again; the refusal is still said here.
+      if (e instanceof ApiError && (e.status === 409 || e.status === 404)) {
+        announce(`Step ${step} was not retried: ${e.detail || e.title}`);
+        onChange();
+      }
       throw e;
     }
   };
+  const press = async (): Promise<void> => {
+    const r = await run(send);
+    if (!r) return;
+    const now = r.value.steps.find((s) => s.name === step);
+    announce(
+      now?.status === 'failed' ? `Step ${step} was retried and failed again${now.error ? `: ${now.error}` : ''}` : `Step ${step} retried`,
+    );
+    onChange();
+  };
   return (
     <div class="step-retry">
-      <button type="button" disabled={busy} aria-label={`Retry step ${step}`} onClick={() => void run(send, `Step ${step} retried`)}>
+      <button type="button" disabled={busy} aria-label={`Retry step ${step}`} onClick={() => void press()}>
         Retry
       </button>
       <ErrorBox error={error} />
