@@ -63,7 +63,10 @@ export const OPERATIONS: Readonly<Record<string, readonly [string, string]>> = {
   'PATCH /v1/cases/{id}': ['updateCase', "Change a case's title, data, owner or queue"],
   'POST /v1/cases/{id}/tasks': ['addCaseTask', 'Add a task to a case by hand'],
   'POST /v1/cases/{id}/close': ['closeCase', 'Close a case'],
-  'POST /v1/cases/{id}/steps/{name}/retry': ['retryCaseStep', 'Run a failed step again (its expression or condition failed)'],
+  'POST /v1/cases/{id}/steps/{name}/retry': [
+    'retryCaseStep',
+    'Run a failed step again (its expression or condition failed, or its task was closed Not Done)',
+  ],
   // People and work
   'GET /v1/notifications': ['listNotifications', "The caller's notifications"],
   'POST /v1/notifications/read': ['markNotificationsRead', "Mark the caller's notifications read: all, or up to `upTo`"],

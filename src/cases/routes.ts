@@ -39,7 +39,7 @@ const StepRetryKeyHeaders = Type.Object({
     // Its length is checked by checkedKey (a 422 naming Idempotency-Key).
     Type.String({
       description:
-        "Makes the retry safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now and runs nothing again. Kept hashed on the step (not shown); recognised among the step's latest 10 retries. 1–200 characters.",
+        "Makes the retry safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now and runs nothing again. Kept hashed on the step (not shown); recognised among the step's latest 10 retries sent with a key (another key, or none, is another retry). 1–200 characters.",
     }),
   ),
 });
@@ -133,7 +133,7 @@ export const caseRoutes =
           headers: StepRetryKeyHeaders,
           response: { 200: CaseWithActions },
           description:
-            "Runs a failed step again, as the first time, over the case's data as it now is and with the process the case started with. Only a step the case stopped at (onFailure stop) with no action to retry: its expression or its `when` failed, or it is a manual step whose task was closed Not Done Successfully (it gets a new task; the closed one stays). 404: no such case or step; 409: the case is closed, or the step is not failed, failed with its action (retry the action), or failed with onFailure continue.",
+            "Runs a failed step again, as the first time, over the case's data as it now is and with the process the case started with. Only a step the case stopped at (onFailure stop) with no action to retry: its expression or its `when` failed, or it is a manual step whose task was closed Not Done Successfully (it gets a new task; the closed one stays). 404: no such case or step; 409: the case is closed, or the step is not failed, failed with its action (retry the action), or failed with onFailure continue; 422: a step name over 64 characters or an Idempotency-Key not of 1–200 characters.",
         },
       },
       async (req) => {

@@ -232,6 +232,20 @@ for (const backend of storeHarnesses)
       await waitForCase(h, c.id, (x) => x.status === 'closed' && stepOf(x, 'call').status === 'done');
     });
 
+    it('the OpenAPI document says which steps it runs (a closed task too), its refusals, and which keys are recognised', async () => {
+      const op = (await h.api('GET', '/openapi.json')).body.paths['/v1/cases/{id}/steps/{name}/retry'].post;
+      expect(op.summary).toMatch(/task was closed Not Done/);
+      expect(op.description).toMatch(/404: .*409: .*422: /);
+      const header = op.parameters.find((p: { in: string; name: string }) => p.in === 'header' && p.name === 'idempotency-key');
+      expect(header.description).toMatch(/latest 10 retries sent with a key/);
+      // What it says: a retry without a key does not push a kept key out.
+      const c = await failedCase('doubler');
+      expect((await retry(c.id, 'shape', { ...operator, 'idempotency-key': 'kept' })).status).toBe(200);
+      for (let i = 0; i < 11; i++) expect((await retry(c.id, 'shape')).status).toBe(200);
+      const repeat = await retry(c.id, 'shape', { ...operator, 'idempotency-key': 'kept' });
+      expect(stepOf(repeat.body, 'shape').retried.count).toBe(12);
+    });
+
     it('refusals: unknown case, unknown step, a step with an action to retry, a `continue` step, a closed case, a builder', async () => {
       expect((await retry('no-such-case', 'shape')).status).toBe(404);
       const c = await failedCase('doubler');
