@@ -57,6 +57,8 @@ describe('Retry of a failed step on the case page', () => {
     await expect.poll(() => row.getByTestId('step-status').textContent()).toBe('Done');
     await expect.poll(() => page.locator('tr[data-step="after"]').getByTestId('step-status').textContent()).toBe('Waiting for a person');
     expect(await row.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+    // Who retried it, and when, is on the step (as the API gives it).
+    await expect.poll(() => row.getByTestId('step-retried').textContent()).toMatch(/^Retried once, last by olga /);
     const c = (await h.api('GET', `/v1/cases/${id}`)).body;
     expect(c.data.total).toBe(42);
     expect(stepOf(c, 'shape').retried).toMatchObject({ count: 1, by: 'olga' });
@@ -72,7 +74,10 @@ describe('Retry of a failed step on the case page', () => {
       .getByRole('status')
       .filter({ hasText: /Step shape was retried and failed again: expression: / })
       .waitFor();
-    expect(stepOf((await h.api('GET', `/v1/cases/${id}`)).body, 'shape')).toMatchObject({ status: 'failed', retried: { count: 1 } });
+    await expect.poll(() => row.getByTestId('step-retried').textContent()).toMatch(/^Retried once, last by olga /);
+    await row.getByRole('button', { name: 'Retry step shape' }).click();
+    await expect.poll(() => row.getByTestId('step-retried').textContent()).toMatch(/^Retried 2 times, last by olga /);
+    expect(stepOf((await h.api('GET', `/v1/cases/${id}`)).body, 'shape')).toMatchObject({ status: 'failed', retried: { count: 2 } });
   });
 
   it('a Retry on a page someone else already moved on from is refused, said, and the page shows the case as it now is', async () => {
@@ -81,7 +86,12 @@ describe('Retry of a failed step on the case page', () => {
     const row = page.locator('tr[data-step="shape"]');
     const retry = row.getByRole('button', { name: 'Retry step shape' });
     await retry.waitFor();
-    // Another operator fixes the data and retries first (no action of the case changes: the page hears nothing).
+    // The page's own reading of the case (every few seconds) stays as it was until the press: the page is stale.
+    const stale = (await h.api('GET', `/v1/cases/${id}`)).body;
+    await page.route(`**/v1/cases/${id}`, (route) =>
+      route.request().method() === 'GET' ? route.fulfill({ json: stale }) : route.fallback(),
+    );
+    // Another operator fixes the data and retries first.
     expect((await h.api('PATCH', `/v1/cases/${id}`, { data: { amount: 2 } })).status).toBe(200);
     expect((await h.api('POST', `/v1/cases/${id}/steps/shape/retry`)).status).toBe(200);
     await retry.click();
@@ -89,8 +99,10 @@ describe('Retry of a failed step on the case page', () => {
       .getByRole('status')
       .filter({ hasText: /Step shape was not retried: .*done, not failed/ })
       .waitFor();
+    await page.unroute(`**/v1/cases/${id}`);
     await expect.poll(() => row.getByTestId('step-status').textContent()).toBe('Done');
     expect(await row.getByRole('button', { name: 'Retry step shape' }).count()).toBe(0);
+    expect(stepOf((await h.api('GET', `/v1/cases/${id}`)).body, 'shape').retried).toMatchObject({ count: 1, by: 'CALLOUT_ADMIN_KEY' });
   });
 
   it('a manual step whose task was closed Not Done: Retry gives it a new task', async () => {

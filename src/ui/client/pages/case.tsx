@@ -19,6 +19,8 @@ export interface CaseStep {
   outcome: string | null;
   /** Why it failed; null otherwise. */
   error?: string | null;
+  /** Operators' retries of the step (POST /v1/cases/{id}/steps/{name}/retry); absent when never retried. */
+  retried?: { count: number; at: string; by: string };
 }
 
 export interface CaseView {
@@ -273,6 +275,12 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                     {s.error && (
                       <div class="hint" data-testid="step-error">
                         <bdi>{s.error}</bdi>
+                      </div>
+                    )}
+                    {s.retried && (
+                      <div class="hint" data-testid="step-retried">
+                        Retried {s.retried.count === 1 ? 'once' : `${s.retried.count} times`}, last by <bdi>{s.retried.by}</bdi>{' '}
+                        <Time iso={s.retried.at} exact />
                       </div>
                     )}
                     {stoppedAt(k, i) && <StepRetryButton caseId={k.id} step={s.name} session={session} onChange={c.reload} />}
