@@ -298,17 +298,19 @@ class Run {
   keepOutput(step: StepRun, output: unknown): string | undefined {
     let left = MAX_STEP_OUTPUTS_BYTES;
     // The step's own earlier output (a retried step's) is replaced, so not counted.
-    const kept = [output, ...this.run.steps.filter((s) => s !== step && s.output !== null && s.output !== undefined).map((s) => s.output)];
-    for (const v of kept) {
-      // Depth is bounded where each output is made; measured here for size alone, without recursion.
-      const n = jsonSize(v, { maxDepth: Number.MAX_SAFE_INTEGER, maxBytes: left });
-      if (typeof n === 'string' || n > left) {
-        step.output = null;
-        return `with it, the outputs of the case's steps would be larger than ${describeBytes(MAX_STEP_OUTPUTS_BYTES)} as JSON, so it is not kept`;
-      }
-      left -= n;
+    for (const s of this.run.steps) {
+      if (s === step || s.output === null || s.output === undefined) continue;
+      left -= outputBytes(s.output);
+      if (left < 0) break;
+    }
+    // Depth is bounded where each output is made; measured here for size alone, without recursion.
+    const n = left < 0 ? undefined : jsonSize(output, { maxDepth: Number.MAX_SAFE_INTEGER, maxBytes: left });
+    if (typeof n !== 'number' || n > left) {
+      step.output = null;
+      return `with it, the outputs of the case's steps would be larger than ${describeBytes(MAX_STEP_OUTPUTS_BYTES)} as JSON, so it is not kept`;
     }
     step.output = output;
+    if (typeof output === 'object' && output !== null) OUTPUT_BYTES.set(output, n);
     return undefined;
   }
 
@@ -432,6 +434,27 @@ class Run {
       return { ok: false, error: `${field}: ${e.message}` };
     }
   }
+}
+
+/**
+ * Each kept output's size as JSON, measured once: every step that finishes weighs the case's other
+ * outputs, and walking all of them again each time (up to 1 MB of small members) cost a process of 100
+ * steps seconds of the main thread. Outputs are never changed once kept, so a size stays true.
+ */
+const OUTPUT_BYTES = new WeakMap<object, number>();
+
+function outputBytes(v: unknown): number {
+  if (typeof v !== 'object' || v === null) {
+    const n = jsonSize(v, { maxDepth: Number.MAX_SAFE_INTEGER, maxBytes: MAX_STEP_OUTPUTS_BYTES });
+    return typeof n === 'number' ? n : MAX_STEP_OUTPUTS_BYTES + 1;
+  }
+  const known = OUTPUT_BYTES.get(v);
+  if (known !== undefined) return known;
+  const n = jsonSize(v, { maxDepth: Number.MAX_SAFE_INTEGER, maxBytes: MAX_STEP_OUTPUTS_BYTES });
+  // Over the bound on its own (one kept before the bound was): counted as just past it.
+  const bytes = typeof n === 'number' ? n : MAX_STEP_OUTPUTS_BYTES + 1;
+  OUTPUT_BYTES.set(v, bytes);
+  return bytes;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
