@@ -58,6 +58,10 @@ describe.each(STORES)('a Callout after close() (%s)', (_, nodeEnv, extra) => {
       await expect(c.close()).resolves.toBeUndefined();
       expect(() => c.start()).toThrow(CalloutClosedError);
       expect(await c.health()).toEqual({ ok: false, store: c.store.kind, reason: 'stopped' });
+      // Object's own methods are no store calls: String(c.store) threw, leaving rejections no one handled.
+      expect(String(c.store)).toBe('[object Object]');
+      expect(c.store.valueOf()).toBe(c.store);
+      expect(Object.prototype.hasOwnProperty.call(c.store, 'kind') && c.store.propertyIsEnumerable('kind')).toBe(true);
     } finally {
       await dispose();
     }

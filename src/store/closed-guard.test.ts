@@ -38,4 +38,16 @@ describe('the store of a closed Callout', () => {
     await Promise.all([closing, again]);
     expect(closes()).toBe(1);
   });
+
+  it("answers Object's own methods as any object does, before close and after (no rejected promise)", async () => {
+    const { store, closed } = gatedStore();
+    const closing = store.close();
+    closed();
+    await closing;
+    expect(`${String(store)} ${store.toString()}`).toBe('[object Object] [object Object]');
+    expect(store.valueOf()).toBe(store);
+    expect(store.propertyIsEnumerable('kind')).toBe(true);
+    expect(Object.prototype.isPrototypeOf.call(Object.prototype, store)).toBe(true);
+    await expect(store.getAction('a')).rejects.toBeInstanceOf(CalloutClosedError);
+  });
 });

@@ -45,6 +45,9 @@ export function refusedOnceClosed<S extends Store>(store: S): S {
     get(target, prop) {
       const v: unknown = Reflect.get(target, prop);
       if (typeof v !== 'function' || typeof prop !== 'string' || prop === 'constructor') return v;
+      // Object's own methods (toString, valueOf, hasOwnProperty…) are no store calls: after close they
+      // answered a rejected promise, so String(store) threw and left rejections no one handled.
+      if (Object.hasOwn(Object.prototype, prop) && v === (Object.prototype as unknown as Record<string, unknown>)[prop]) return v;
       if (prop === 'close') return close;
       let g = guarded.get(v as Method);
       if (!g) guarded.set(v as Method, (g = guard(target, v as Method)));
