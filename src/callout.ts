@@ -271,9 +271,9 @@ export class Callout {
     this.processes = new ProcessService({
       store,
       clock,
-      onRenamed: (from, to) =>
+      onRenamed: (from, to, id) =>
         this.savedViews
-          .followProcessRename(from, to)
+          .followProcessRename(from, to, id)
           .catch((err: unknown) => logger.warn({ err, from, to }, 'saved views naming a renamed process could not all follow it')),
     });
     const launcher = new CaseLauncher({ store, registry, engine });

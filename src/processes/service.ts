@@ -16,8 +16,8 @@ export interface ProcessServiceDeps {
   clock: Clock;
   /** The queues a manual step may name (id and name); absent: queue names are taken as they are. */
   queues?: () => Promise<ReadonlyArray<{ id: string; name: string }>>;
-  /** Told after a rename is stored (saved views that name the process follow it); it says its own failures, and throws none. */
-  onRenamed?: (from: string, to: string) => Promise<void>;
+  /** Told after a rename of process `id` is stored (saved views that name it follow it); it says its own failures, and throws none. */
+  onRenamed?: (from: string, to: string, id: string) => Promise<void>;
 }
 
 export interface ProcessView {
@@ -96,7 +96,7 @@ export class ProcessService {
       checkRevision('Process', idOrName, row.revision, guard);
       const next = this.rowOf({ ...bodyOf(row.doc as unknown as ProcessDefinition), ...patch }, await this.refs(), row);
       if (!(await this.d.store.updateConfig('process', next, row.revision))) return undefined;
-      if (next.name !== row.name) await this.d.onRenamed?.(row.name, next.name);
+      if (next.name !== row.name) await this.d.onRenamed?.(row.name, next.name, next.id);
       return view(next);
     });
   }

@@ -155,9 +155,26 @@ export class SavedViewService {
 
   /**
    * A process renamed: the cases screen's views that filter by its old name filter by the new one, every
-   * owner's (a view keeps the address's query, names and all, and found nothing after a rename).
+   * owner's (a view keeps the address's query, names and all, and found nothing after a rename). Renamed
+   * again meanwhile (a second rename at once, on this node or another, whose views were looked for
+   * before this pass wrote them), the views go on to the process's name now: `processId` is read again
+   * after each pass until the name the pass wrote is its name.
    */
-  async followProcessRename(from: string, to: string): Promise<void> {
+  async followProcessRename(from: string, to: string, processId?: string): Promise<void> {
+    await this.renameProcessIn(from, to);
+    for (let i = 0; processId !== undefined && i < STORED_ATTEMPTS; i++) {
+      const now = await this.d.store.getConfig('process', processId);
+      if (now === undefined || now.id !== processId || now.name === to) return;
+      // The name this pass wrote is another process's now: views naming it may be that one's.
+      const holder = await this.d.store.getConfig('process', to);
+      if (holder !== undefined && holder.id !== processId) return;
+      await this.renameProcessIn(to, now.name);
+      to = now.name;
+    }
+  }
+
+  /** The cases screen's views filtering by process `from` filter by `to`. */
+  private async renameProcessIn(from: string, to: string): Promise<void> {
     for (const listed of await this.d.store.listSavedViewsNaming('cases', 'process')) {
       let r: SavedViewRow | undefined = listed;
       // Guarded by revision: a view changed meanwhile is read again.

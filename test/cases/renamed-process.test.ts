@@ -115,6 +115,40 @@ for (const backend of storeHarnesses)
       expect((await h.api('GET', '/v1/cases?process=renamed-one')).body.items.map((x: Listed) => x.id)).toEqual([c]);
     });
 
+    it("saved views end on the name a process has after two renames at once, not the first rename's", async () => {
+      const p = await h.api('POST', '/v1/processes', { name: 'drafting', steps: [{ name: 'approve', kind: 'manual', queue: 'hr' }] });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      const v = await h.api('POST', '/v1/views', { name: 'Drafting', screen: 'cases', query: 'process=drafting' });
+      expect(v.status, JSON.stringify(v.body)).toBe(201);
+      // The first rename's views are written only after the second rename looked for the views naming
+      // the first's new name (two renames sent at once, on one node or two): they were left on that
+      // name, which is no process's, and found nothing.
+      const store = h.callout.store as unknown as { updateSavedView: (...a: unknown[]) => Promise<boolean> };
+      const write = store.updateSavedView;
+      let held!: () => void;
+      const reached = new Promise<void>((hit) => {
+        const release = new Promise<void>((r) => (held = r));
+        store.updateSavedView = async (...a: unknown[]) => {
+          hit();
+          await release;
+          return write(...a);
+        };
+      });
+      try {
+        const first = h.api('PATCH', `/v1/processes/${p.body.id}`, { name: 'reviewing' });
+        await reached;
+        const second = await h.api('PATCH', `/v1/processes/${p.body.id}`, { name: 'approving' });
+        expect(second.status, JSON.stringify(second.body)).toBe(200);
+        held();
+        expect((await first).status).toBe(200);
+      } finally {
+        held();
+        store.updateSavedView = write;
+      }
+      expect((await h.api('GET', `/v1/views/${v.body.id}`)).body.query).toBe('process=approving');
+      expect((await h.api('GET', `/v1/views/${v.body.id}/count`)).status).toBe(200);
+    });
+
     it('a page of cases of many processes shows each its own process, the renamed one by its new name', async () => {
       const made = new Map<string, string>();
       for (let i = 1; i <= 7; i++) {
