@@ -29,7 +29,7 @@ import { BulkRunner } from './bulk-launches/runner.ts';
 import { BulkReplayService } from './bulk-replays/service.ts';
 import { previewRequest } from './engine/request-preview.ts';
 import { ScheduleService } from './schedules/service.ts';
-import { SavedViewService } from './saved-views/service.ts';
+import { SavedViewService, type Renamable } from './saved-views/service.ts';
 import { storedOwners } from './cases/owner.ts';
 import { Scheduler } from './schedules/scheduler.ts';
 import type { CaseLauncher as BulkCaseLauncher } from './bulk-launches/ports.ts';
@@ -204,6 +204,13 @@ export class Callout {
       ...opts.engine,
     });
     const { registry, engine, clock, logger, allowPrivateNetworks } = this;
+    // A renamed process, action type or connector: the saved views filtering by its old name follow it.
+    const followRename =
+      (renamed: Renamable) =>
+      (from: string, to: string, id?: string): Promise<void> =>
+        this.savedViews
+          .followRename(renamed, from, to, id)
+          .catch((err: unknown) => logger.warn({ err, from, to }, `saved views naming a renamed ${renamed} could not all follow it`));
     this.connectors = new ConnectorService({
       store,
       registry,
@@ -213,8 +220,17 @@ export class Callout {
       logger,
       authProviders: this.authProviders,
       allowPrivateNetworks,
+      onRenamed: followRename('connector'),
     });
-    this.actionTypes = new ActionTypeService({ store, registry, engine, sender: this.sender, clock, publicUrl: this.publicUrl });
+    this.actionTypes = new ActionTypeService({
+      store,
+      registry,
+      engine,
+      sender: this.sender,
+      clock,
+      publicUrl: this.publicUrl,
+      onRenamed: followRename('actionType'),
+    });
     this.apiKeys = new ApiKeyService({ store, clock, logger });
     const deps = { store, registry, engine, clock };
     this.actions = new ActionService(deps);
@@ -271,10 +287,7 @@ export class Callout {
     this.processes = new ProcessService({
       store,
       clock,
-      onRenamed: (from, to, id) =>
-        this.savedViews
-          .followProcessRename(from, to, id)
-          .catch((err: unknown) => logger.warn({ err, from, to }, 'saved views naming a renamed process could not all follow it')),
+      onRenamed: followRename('process'),
     });
     const launcher = new CaseLauncher({ store, registry, engine });
     this.caseWorker = new CaseWorker({ store, engine, launcher, clock, logger, ...opts.cases });

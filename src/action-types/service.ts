@@ -22,6 +22,8 @@ export interface ActionTypeServiceDeps {
   sender: Sender;
   clock: Clock;
   publicUrl: string;
+  /** Told after a rename of action type `id` is stored (saved views that name it follow it); it says its own failures, and throws none. */
+  onRenamed?: (from: string, to: string, id: string) => Promise<void>;
 }
 
 export class ActionTypeService {
@@ -66,6 +68,7 @@ export class ActionTypeService {
       const merged = this.merged(row, patch, mode);
       const change = this.planUpdate(row, merged, await this.connectorIdOf(merged));
       if (!(await this.d.store.updateConfig('action_type', change.row, row.revision))) return undefined;
+      if (change.row.name !== row.name) await this.d.onRenamed?.(row.name, change.row.name, change.row.id);
       return this.updated(row, change.row, actor);
     });
   }

@@ -33,6 +33,8 @@ export interface ConnectorServiceDeps {
   logger: Logger;
   authProviders: AuthProviders;
   allowPrivateNetworks: boolean;
+  /** Told after a rename of connector `id` is stored (saved views that name it follow it); it says its own failures, and throws none. */
+  onRenamed?: (from: string, to: string, id: string) => Promise<void>;
 }
 
 export class ConnectorService {
@@ -81,7 +83,10 @@ export class ConnectorService {
         guard.ifRevision <= row.revision;
       checkRevision('Connector', idOrName, row.revision, current ? undefined : guard);
       const change = this.planUpdate(row, patch, mode);
-      if (await this.d.store.updateConfig('connector', change.row, row.revision)) return this.updated(change.row);
+      if (await this.d.store.updateConfig('connector', change.row, row.revision)) {
+        if (change.row.name !== row.name) await this.d.onRenamed?.(row.name, change.row.name, change.row.id);
+        return this.updated(change.row);
+      }
       // Without If-Match, made again on what is stored now; with it, a real change meanwhile is a 412 above.
       if (i >= STORED_ATTEMPTS - 1) throw changedMeanwhile('Connector', idOrName, guard);
       await raceApart(i);

@@ -14,12 +14,23 @@ import {
   type RevisionGuard,
   onWhatIsStored,
 } from '../errors.ts';
-import type { SavedViewRow, Store } from '../store/types.ts';
+import type { ConfigKind, SavedViewRow, Store } from '../store/types.ts';
 import { isoTime as iso } from '../clock.ts';
 import { uuidv7 } from '../ids.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 import { Screens, checkQuery, type ScreenDeps } from './screens.ts';
 import { VIEW_LIMITS, type SavedView, type Screen, type ViewBody, type ViewCount, type ViewPatch } from './schemas.ts';
+
+/**
+ * What a rename can make a saved view's query miss: the screen and filter that name each by its name
+ * (or id). Queues and users are not renamed (their PATCH keeps the name), so a view naming one stays true.
+ */
+const NAMED_BY = {
+  process: { screen: 'cases', filter: 'process', kind: 'process' },
+  actionType: { screen: 'work', filter: 'actionType', kind: 'action_type' },
+  connector: { screen: 'work', filter: 'connector', kind: 'connector' },
+} as const satisfies Record<string, { screen: Screen; filter: string; kind: ConfigKind }>;
+export type Renamable = keyof typeof NAMED_BY;
 
 /** Who asks: the user their key acts as, and whether they are an admin. */
 export interface Viewer {
@@ -154,34 +165,37 @@ export class SavedViewService {
   }
 
   /**
-   * A process renamed: the cases screen's views that filter by its old name filter by the new one, every
-   * owner's (a view keeps the address's query, names and all, and found nothing after a rename). Renamed
-   * again meanwhile (a second rename at once, on this node or another, whose views were looked for
-   * before this pass wrote them), the views go on to the process's name now: `processId` is read again
-   * after each pass until the name the pass wrote is its name.
+   * A process, action type or connector renamed: every owner's views whose filter holds it by its old
+   * name filter by the new one (a view keeps the address's query, names and all, and found nothing
+   * after a rename). A filter that holds it by id needs nothing. Renamed again meanwhile (a second
+   * rename at once, on this node or another, whose views were looked for before this pass wrote them),
+   * the views go on to its name now: `id` is read again after each pass until the name the pass wrote
+   * is its name.
    */
-  async followProcessRename(from: string, to: string, processId?: string): Promise<void> {
-    await this.renameProcessIn(from, to);
-    for (let i = 0; processId !== undefined && i < STORED_ATTEMPTS; i++) {
-      const now = await this.d.store.getConfig('process', processId);
-      if (now === undefined || now.id !== processId || now.name === to) return;
-      // The name this pass wrote is another process's now: views naming it may be that one's.
-      const holder = await this.d.store.getConfig('process', to);
-      if (holder !== undefined && holder.id !== processId) return;
-      await this.renameProcessIn(to, now.name);
+  async followRename(renamed: Renamable, from: string, to: string, id?: string): Promise<void> {
+    const { kind } = NAMED_BY[renamed];
+    await this.renameIn(renamed, from, to);
+    for (let i = 0; id !== undefined && i < STORED_ATTEMPTS; i++) {
+      const now = await this.d.store.getConfig(kind, id);
+      if (now === undefined || now.id !== id || now.name === to) return;
+      // The name this pass wrote is another one's now: views naming it may be that one's.
+      const holder = await this.d.store.getConfig(kind, to);
+      if (holder !== undefined && holder.id !== id) return;
+      await this.renameIn(renamed, to, now.name);
       to = now.name;
     }
   }
 
-  /** The cases screen's views filtering by process `from` filter by `to`. */
-  private async renameProcessIn(from: string, to: string): Promise<void> {
-    for (const listed of await this.d.store.listSavedViewsNaming('cases', 'process')) {
+  /** The views whose filter names `renamed` by `from` name it by `to`. */
+  private async renameIn(renamed: Renamable, from: string, to: string): Promise<void> {
+    const { screen, filter } = NAMED_BY[renamed];
+    for (const listed of await this.d.store.listSavedViewsNaming(screen, filter)) {
       let r: SavedViewRow | undefined = listed;
       // Guarded by revision: a view changed meanwhile is read again.
       for (let i = 0; i < STORED_ATTEMPTS && r; i++) {
         const params = new URLSearchParams(r.query);
-        if (params.get('process') !== from) break;
-        params.set('process', to);
+        if (params.get(filter) !== from) break;
+        params.set(filter, to);
         const next = { ...r, query: params.toString(), revision: r.revision + 1, updatedAt: this.d.clock.now() };
         if (await this.d.store.updateSavedView(next, r.revision)) break;
         r = await this.d.store.getSavedView(r.id);
