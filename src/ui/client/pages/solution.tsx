@@ -3,8 +3,8 @@
 // a Resolution Rejection; the task goes back to them). One panel for the action card and the case
 // page's task panel; the buttons follow the server's rules, which stay the authority.
 
-import { useState } from 'preact/hooks';
-import { api, ApiError, can, heldByOther, mayDeclineSolution, titleOf, type ActionView, type Session } from '../api.ts';
+import { useRef, useState } from 'preact/hooks';
+import { api, ApiError, RepeatKey, can, heldByOther, mayDeclineSolution, titleOf, type ActionView, type Session } from '../api.ts';
 import { ErrorBox, Field, Time, announce, useData } from '../components.tsx';
 import { CompleteForm } from './complete-form.tsx';
 import { useFormRequest } from '../form-request.ts';
@@ -67,8 +67,23 @@ export function HandedBackSolution({
     setError(null);
     setOpen(which);
   };
+  // A Decline whose answer never came (the network, a 5xx) may have been made: pressed again, it is sent
+  // with the same Idempotency-Key, so the provider gets one Resolution Rejection and the page the task as
+  // it is (not a 409 "already declined"). Any answer ends the key; another reason is another decline.
+  const declineKey = useRef(new RepeatKey('ui-decline'));
   const post = async (verb: string, body: unknown, said: string): Promise<void> => {
-    const r = await run(() => api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body));
+    const repeat = verb === 'decline-solution' ? declineKey.current : undefined;
+    const r = await run(async () => {
+      try {
+        const headers: Record<string, string> = repeat ? { 'idempotency-key': repeat.for(body) } : {};
+        const answer = await api<ActionView>('POST', `/v1/actions/${encodeURIComponent(a.id)}/${verb}`, body, 'application/json', headers);
+        repeat?.settle();
+        return answer;
+      } catch (e) {
+        repeat?.settle(e);
+        throw e;
+      }
+    });
     if (!r) return;
     setOpen(null);
     setReason('');
