@@ -11,7 +11,7 @@ import type { Engine } from '../engine/engine.ts';
 import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
 import { limitText } from '../limits/windows.ts';
 import { parseDateTime, type Clock } from '../clock.ts';
-import { requestHash, sha256, uuidv7, type RequestHash } from '../ids.ts';
+import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
@@ -20,6 +20,7 @@ import { RESOLUTIONS, type Actor } from '../lifecycle/states.ts';
 import { MANUAL_POLICY } from '../lifecycle/manual.ts';
 import { actionView, timelineView, type ActionView, type TimelineEntry } from './views.ts';
 import { checkLaunchLimits } from './launch-limits.ts';
+import { keptBefore, keptRequest, type KeptRequest } from './timeline-key.ts';
 import { workFilter, type WorkFilter, type WorkQuery } from './work-filter.ts';
 import {
   TIMELINE_PAGE,
@@ -32,7 +33,7 @@ import {
 
 /** The most cases whose text finds their actions in an action search (their ids go into the query). */
 const TEXT_CASES = 200;
-/** How far back a retry's Idempotency-Key is recognised: an action's latest retries, not all of them. */
+/** How far back a retry's Idempotency-Key is recognised: the caller's own latest retries of the action, not all of them. */
 const RETRY_KEYS_LOOKED_AT = 50;
 
 type Launcher = Exclude<Actor, 'integration'>;
@@ -334,8 +335,7 @@ export class ActionService {
     // With an Idempotency-Key, a repeat (its answer lost, a double submit) answers the action as it is
     // now and sends nothing again: asked first, and again in the action's turn (one already applying).
     // Kept hashed: the timeline is read by every role, the key was the caller's alone.
-    const request =
-      opts.idempotencyKey === undefined ? undefined : { idempotencyKey: sha256(opts.idempotencyKey), hash: requestHash(body).hash };
+    const request = opts.idempotencyKey === undefined ? undefined : keptRequest(opts.idempotencyKey, body);
     const repeat = request && (() => this.repeatedRetry(id, user, request));
     const repeated = repeat && (await repeat());
     if (repeated) return this.view(repeated);
@@ -370,19 +370,12 @@ export class ActionService {
   }
 
   /**
-   * The action, when `user` already retried it with this Idempotency-Key (among its latest
-   * RETRY_KEYS_LOOKED_AT retries); the same key with another body is refused (409), as a launch's is.
+   * The action, when `user` already retried it with this Idempotency-Key (among their own latest
+   * RETRY_KEYS_LOOKED_AT retries of it); the same key with another body is refused (409), as a launch's is.
    */
-  private async repeatedRetry(
-    id: string,
-    user: string,
-    request: { idempotencyKey: string; hash: string },
-  ): Promise<ActionRecord | undefined> {
-    const rows = await this.store.listTimeline(id, { kind: 'retry_requested', newestFirst: true, limit: RETRY_KEYS_LOOKED_AT });
-    const first = rows.find((r) => r.actor === `user:${user}` && r.data?.requestKey === request.idempotencyKey);
-    if (!first) return undefined;
-    if (first.data?.requestHash !== request.hash)
-      throw new ConflictError('This Idempotency-Key was used for another retry of this action, with another body; send a new key');
+  private async repeatedRetry(id: string, user: string, request: KeptRequest): Promise<ActionRecord | undefined> {
+    const where = { kind: 'retry_requested', actor: `user:${user}`, limit: RETRY_KEYS_LOOKED_AT } as const;
+    if (!(await keptBefore(this.store, id, where, request, 'another retry of this action, with another body'))) return undefined;
     return this.store.getAction(id);
   }
   async pause(id: string, user: string): Promise<ActionView> {

@@ -19,8 +19,9 @@ export const keptRequest = (key: string, body: unknown): KeptRequest => ({ idemp
 export const keptRequestData = (r: KeptRequest): Record<string, unknown> => ({ requestKey: r.idempotencyKey, requestHash: r.hash });
 
 /**
- * Whether `actor` already wrote an entry of `kind` with this key among the action's latest `limit`
- * of that kind; the same key with another body is refused (409, `what` saying which request it was).
+ * Whether `actor` already wrote an entry of `kind` with this key among its own latest `limit` of that
+ * kind (others' entries written since, however many, push nothing out; a sender's own many bound the
+ * read); the same key with another body is refused (409, `what` saying which request it was).
  */
 export async function keptBefore(
   store: Store,
@@ -29,8 +30,8 @@ export async function keptBefore(
   r: KeptRequest,
   what: string,
 ): Promise<boolean> {
-  const rows = await store.listTimeline(actionId, { kind: where.kind, newestFirst: true, limit: where.limit });
-  const first = rows.find((e) => e.actor === where.actor && e.data?.requestKey === r.idempotencyKey);
+  const rows = await store.listTimeline(actionId, { kind: where.kind, actor: where.actor, newestFirst: true, limit: where.limit });
+  const first = rows.find((e) => e.data?.requestKey === r.idempotencyKey);
   if (!first) return false;
   if (first.data?.requestHash !== r.hash) throw new ConflictError(`This Idempotency-Key was used for ${what}; send a new key`);
   return true;

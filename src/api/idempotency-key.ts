@@ -53,16 +53,16 @@ export const IdempotencyKeyHeaders = Type.Object({
 
 /**
  * The header on a command that changes an existing resource (a retry, a decline): a repeat answers it
- * as it is now. `among`: the entries a key is recognised in, for its description.
+ * as it is now. `among`: the caller's own entries a key is recognised in, for its description.
  */
 export const commandIdempotencyKeyHeaders = (among: string) =>
   Type.Object({
     'idempotency-key': Type.Optional(
       // Its length is checked by checkedKey (a 422 naming Idempotency-Key), as the launch's header's is.
       Type.String({
-        description: `Makes the command safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller with the same body answers the resource as it is now and does nothing again; with another body, 409. Kept hashed with the command's timeline entry (not shown); recognised among ${among}. 1–200 characters.`,
+        description: `Makes the command safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller with the same body answers the resource as it is now and does nothing again; with another body, 409. Kept hashed with the command's timeline entry (not shown); recognised among ${among}, however many entries others added since (a key older than those is a new request). 1–200 characters.`,
       }),
     ),
   });
 
-export const CommandIdempotencyKeyHeaders = commandIdempotencyKeyHeaders("the action's latest 50 retries");
+export const CommandIdempotencyKeyHeaders = commandIdempotencyKeyHeaders("the caller's own latest 50 retries of the action");

@@ -9,7 +9,7 @@ import { checkedKey, commandIdempotencyKeyHeaders } from '../api/idempotency-key
 import { MESSAGE_KEYS_LOOKED_AT } from './service.ts';
 
 // A sender's retry of a message (its answer lost) with the same key is kept once.
-const MessageKeyHeaders = commandIdempotencyKeyHeaders(`the action's latest ${MESSAGE_KEYS_LOOKED_AT} messages`);
+const MessageKeyHeaders = commandIdempotencyKeyHeaders(`the sender's own latest ${MESSAGE_KEYS_LOOKED_AT} messages to the action`);
 
 export const callbackRoutes =
   (callbacks: CallbackService): FastifyPluginAsyncTypebox =>

@@ -29,7 +29,7 @@ import type { AcknowledgeBody, CallbackBody, HeartbeatBody, MessageBody } from '
 import type { HandBackBody } from '../inbound/schemas.ts';
 import { keptBefore, keptRequest } from '../actions/timeline-key.ts';
 
-/** How far back a message's Idempotency-Key is recognised: the action's latest messages. */
+/** How far back a message's Idempotency-Key is recognised: the external system's own latest messages to the action. */
 export const MESSAGE_KEYS_LOOKED_AT = 50;
 
 /** How long after its action closes a callback token still answers (a repeated callback, the same answer). */
@@ -287,7 +287,8 @@ export class CallbackService {
   /**
    * With an Idempotency-Key, the sender's retry of a message (its answer lost, on any node) answers the
    * action as it is and keeps nothing again: the key is kept hashed on the message's timeline entry,
-   * recognised among the action's latest MESSAGE_KEYS_LOOKED_AT messages; with another text, 409.
+   * recognised among its own latest MESSAGE_KEYS_LOOKED_AT messages to the action (people's notes since push
+   * none out); with another text, 409.
    */
   async message(token: string, body: MessageBody, opts: { idempotencyKey?: string } = {}): Promise<ActionView> {
     const task = await this.integrations?.taskOfToken(this.engine.actionIdOfToken(token));

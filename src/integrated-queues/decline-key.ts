@@ -5,7 +5,7 @@
 import { keptBefore, keptRequest, type KeptRequest } from '../actions/timeline-key.ts';
 import type { Store } from '../store/types.ts';
 
-/** How far back a decline's key is recognised: the task's latest messages (a decline's entry is one). */
+/** How far back a decline's key is recognised: the caller's own latest messages on the task (a decline's entry is one). */
 export const DECLINE_KEYS_LOOKED_AT = 50;
 
 export const declineRequest = (key: string, note: string): KeptRequest => keptRequest(key, { note });

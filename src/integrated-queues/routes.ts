@@ -16,7 +16,9 @@ import { IntegrationLogSchema } from './schemas.ts';
 import { checkedKey, commandIdempotencyKeyHeaders } from '../api/idempotency-key.ts';
 import { DECLINE_KEYS_LOOKED_AT } from './decline-key.ts';
 
-const DeclineKeyHeaders = commandIdempotencyKeyHeaders(`the task's latest ${DECLINE_KEYS_LOOKED_AT} messages (a decline is one)`);
+const DeclineKeyHeaders = commandIdempotencyKeyHeaders(
+  `the caller's own latest ${DECLINE_KEYS_LOOKED_AT} messages on the task (a decline is one, as is a note)`,
+);
 
 export const integrationRoutes =
   (d: { integrations: IntegrationService; actions: ActionService; callbacks: CallbackService }): FastifyPluginAsyncTypebox =>

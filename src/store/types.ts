@@ -215,6 +215,8 @@ export interface TimelinePage {
   /** Newest first (a long timeline's latest entries without reading the rest). */
   newestFirst?: boolean;
   kind?: TimelineKind;
+  /** Only one actor's entries (`user:olga`, `integration`): a caller's own, however many others wrote since. */
+  actor?: string;
   limit?: number;
 }
 

@@ -49,7 +49,7 @@ for (const onPostgres of [false, true])
     const retry = (id: string, key: string | undefined, body: unknown = undefined, who = 'olga') =>
       h.api('POST', `/v1/actions/${id}/retry`, body, { ...operators[who]!, ...(key === undefined ? {} : { 'idempotency-key': key }) });
     const retries = async (id: string): Promise<number> =>
-      (await h.api('GET', `/v1/actions/${id}/timeline?kind=retry_requested&limit=100`)).body.items.length;
+      (await h.api('GET', `/v1/actions/${id}/timeline?kind=retry_requested&limit=1000`)).body.items.length;
 
     it('ten retries at once with one key retry the action once', async () => {
       const id = await failed();
@@ -95,6 +95,20 @@ for (const onPostgres of [false, true])
       expect((await retry(id, 'shared', undefined, 'max')).status).toBe(200);
       await h.waitFor(id, (x) => x.state === 'todo' && x.retry.count === 2);
       expect(await retries(id)).toBe(2);
+    });
+
+    it("a key is still known after another person's 60 retries since: the action as it is, nothing sent again", async () => {
+      const id = await failed();
+      expect((await retry(id, 'before-max')).status).toBe(200);
+      await h.waitFor(id, (x) => x.state === 'todo' && x.retry.count === 1);
+      for (let n = 2; n <= 61; n++) {
+        expect((await retry(id, undefined, undefined, 'max')).status).toBe(200);
+        await h.waitFor(id, (x) => x.state === 'todo' && x.retry.count === n);
+      }
+      const again = await retry(id, 'before-max');
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ id, state: 'todo', retry: { count: 61 } });
+      expect(await retries(id)).toBe(61);
     });
 
     it('a bad key is refused by name, and changes nothing', async () => {

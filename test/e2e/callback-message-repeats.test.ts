@@ -28,7 +28,7 @@ for (const backend of storeHarnesses)
         { authorization: '', ...(key === undefined ? {} : { 'idempotency-key': key }) },
       );
     const messages = async (id: string, text: string): Promise<number> =>
-      ((await h.api('GET', `/v1/actions/${id}/timeline?kind=message&limit=100`)).body.items as Array<{ message: string }>).filter(
+      ((await h.api('GET', `/v1/actions/${id}/timeline?kind=message&limit=1000`)).body.items as Array<{ message: string }>).filter(
         (e) => e.message === text,
       ).length;
 
@@ -61,6 +61,22 @@ for (const backend of storeHarnesses)
       expect((await send(token, 'New news', 'msg-2')).status).toBe(409);
     });
 
+    /** An operator's notes on the action, one after another: entries of the same kind as the sender's messages. */
+    const notes = async (id: string, n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: `Note ${i}` })).status).toBe(200);
+    };
+    it("a message's key is still known after 60 notes by people", async () => {
+      const { id } = await launch(h, 'cb');
+      await h.waitFor(id, (x) => x.phase === 'awaiting_callback');
+      const token = h.callout.engine.callbackToken(id);
+      expect((await send(token, 'Keyed', 'busy-1')).status).toBe(200);
+      await notes(id, 60);
+      const again = await send(token, 'Keyed', 'busy-1');
+      expect([again.status, again.body.id]).toEqual([200, id]);
+      expect(await messages(id, 'Keyed')).toBe(1);
+      expect((await send(token, 'Other words', 'busy-1')).status).toBe(409);
+    });
+
     it("a provider's update on a task retried with its key is logged once", async () => {
       await actionType(h, { name: 'broken', path: '/reject' });
       const integration = { connector: 'provider', onAssign: 'desk-submit' };
@@ -80,5 +96,14 @@ for (const backend of storeHarnesses)
       expect(updates).toHaveLength(1);
       expect(await messages(id, 'We are on it')).toBe(1);
       expect((await send(token, 'Other words', 'upd-1')).status).toBe(409);
+      // People's notes on the task since (60, more than the 50 keys looked at) do not hide the sender's own key.
+      await notes(id, 60);
+      const late = await send(token, 'We are on it', 'upd-1');
+      expect([late.status, late.body.id]).toEqual([200, id]);
+      expect(await messages(id, 'We are on it')).toBe(1);
+      const inbound = (
+        (await h.api('GET', `/v1/actions/${id}/integration-log`)).body.items as Array<{ requestType: string; direction: string }>
+      ).filter((e) => e.requestType === 'Update' && e.direction === 'In');
+      expect(inbound).toHaveLength(1);
     });
   });

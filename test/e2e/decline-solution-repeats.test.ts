@@ -86,6 +86,36 @@ for (const backend of storeHarnesses)
       expect(rejectsSent(h, id)).toBe(1);
     });
 
+    it("the same key after the provider handed the task back again and 60 notes since: the first decline's 200, the new solution kept, nothing sent", async () => {
+      const id = await handedBack(h, ops.olga!);
+      const first = await decline(h, id, ops.olga!, 'Still broken', 'busy-decline');
+      expect(first.status).toBe(200);
+      await expect.poll(() => rejectsSent(h, id)).toBe(1);
+      // The provider hands back a new solution; max adds notes (the task's messages, as a decline is).
+      const url = (submitsOf(h, id)[0]!.body as { callbackUrl: string }).callbackUrl;
+      const back = await h.api(
+        'POST',
+        `${url.slice(h.url.length)}/hand-back`,
+        { resolution: 'solved', solution: 'Replaced' },
+        { authorization: '' },
+      );
+      expect(back.status, JSON.stringify(back.body)).toBe(200);
+      for (let i = 0; i < 60; i++)
+        expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: `Note ${i}` }, ops.max!)).status).toBe(200);
+      const again = await decline(h, id, ops.olga!, 'Still broken', 'busy-decline');
+      expect([again.status, again.body.state]).toEqual([200, 'todo']);
+      expect(await rejections(h, id)).toBe(1);
+      const declines = (
+        (await h.api('GET', `/v1/actions/${id}/timeline?kind=message&limit=1000`)).body.items as Array<{ message: string }>
+      ).filter((e) => e.message.startsWith('Solution declined'));
+      expect(declines).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rejectsSent(h, id)).toBe(1);
+      // A new key is a new decline, of the new solution.
+      expect((await decline(h, id, ops.olga!, 'Still broken', 'busy-decline-2')).status).toBe(200);
+      await expect.poll(() => rejectsSent(h, id)).toBe(2);
+    });
+
     it('without a key, a second decline is a 409 saying it was already declined; the same key with another note, or by another person, is refused too', async () => {
       const id = await handedBack(h, ops.olga!);
       expect((await decline(h, id, ops.olga!, 'Still broken', 'k-2')).status).toBe(200);

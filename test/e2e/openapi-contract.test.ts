@@ -124,3 +124,17 @@ describe('problems', () => {
       }
   });
 });
+
+describe("a command's Idempotency-Key", () => {
+  it("documents how far back it is known: the caller's own latest entries, not the action's", () => {
+    const described = (path: string): string => {
+      const params = (doc.paths[path]?.post as unknown as { parameters: Array<{ name: string; description?: string }> }).parameters;
+      return params.find((p) => p.name === 'idempotency-key')?.description ?? '';
+    };
+    expect(described('/v1/actions/{id}/retry')).toContain("the caller's own latest 50 retries of the action");
+    expect(described('/v1/actions/{id}/decline-solution')).toContain("the caller's own latest 50 messages on the task");
+    expect(described('/v1/callbacks/{token}/messages')).toContain("the sender's own latest 50 messages to the action");
+    for (const path of ['/v1/actions/{id}/retry', '/v1/actions/{id}/decline-solution', '/v1/callbacks/{token}/messages'])
+      expect(described(path)).toContain('however many entries others added since');
+  });
+});

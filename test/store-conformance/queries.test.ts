@@ -217,6 +217,27 @@ eachStore((ctx) => {
       expect(await store.listTimeline('no-such-action')).toEqual([]);
     });
 
+    it("listTimeline by actor: one actor's latest entries of a kind, however many others wrote since", async () => {
+      const [x] = [launched()];
+      await store.insertActions([x]);
+      let ax = x.action;
+      const entries = [
+        ...Array.from({ length: 5 }, (_, i) => ({ actor: 'integration' as const, kind: 'message' as const, message: `own ${i}` })),
+        { actor: 'integration' as const, kind: 'heartbeat' as const, message: 'beat' },
+        ...Array.from({ length: 60 }, (_, i) => ({ actor: 'user:ana' as const, kind: 'message' as const, message: `note ${i}` })),
+      ];
+      for (const [i, e] of entries.entries()) {
+        const w = write(ax, { updatedAt: T0 + i + 1 }, [{ at: T0 + i + 1, ...e }]);
+        expect(await store.writeActions([w])).toEqual([true]);
+        ax = w.action;
+      }
+      const own = await store.listTimeline(x.action.id, { kind: 'message', actor: 'integration', newestFirst: true, limit: 3 });
+      expect(own.map((t) => t.message)).toEqual(['own 4', 'own 3', 'own 2']);
+      const all = await store.listTimeline(x.action.id, { actor: 'integration' });
+      expect(all.map((t) => t.message)).toEqual(['own 0', 'own 1', 'own 2', 'own 3', 'own 4', 'beat']);
+      expect(await store.listTimeline(x.action.id, { actor: 'user:max' })).toEqual([]);
+    });
+
     it('lastTimelineEntry is the newest entry of one kind on one action', async () => {
       const [x, y] = [launched(), launched()];
       await store.insertActions([x, y]);
