@@ -144,8 +144,15 @@ export function timelineView(rows: TimelineRow[]): TimelineEntry[] {
     actor: r.actor,
     kind: r.kind,
     message: r.message,
-    ...(r.data ? { data: dataView(r.data) } : {}),
+    ...dataOf(r.data),
   }));
+}
+
+/** An entry's `data`, absent when it held only a request's key: the entry reads the same with a key or without. */
+function dataOf(data: Record<string, unknown> | undefined): { data?: Record<string, unknown> } {
+  if (!data) return {};
+  const view = dataView(data);
+  return 'requestKey' in data && Object.keys(view).length === 0 ? {} : { data: view };
 }
 
 /**

@@ -65,16 +65,26 @@ for (const backend of storeHarnesses)
     const notes = async (id: string, n: number): Promise<void> => {
       for (let i = 0; i < n; i++) expect((await h.api('POST', `/v1/actions/${id}/notes`, { note: `Note ${i}` })).status).toBe(200);
     };
-    it("a message's key is still known after 60 notes by people", async () => {
+    const entriesOf = async (id: string, text: string): Promise<Array<Record<string, unknown>>> =>
+      ((await h.api('GET', `/v1/actions/${id}/timeline?kind=message&limit=1000`)).body.items as Array<Record<string, unknown>>).filter(
+        (e) => e.message === text,
+      );
+
+    it("a message's key is still known after 60 notes by people; its entry reads as one sent without a key", async () => {
       const { id } = await launch(h, 'cb');
       await h.waitFor(id, (x) => x.phase === 'awaiting_callback');
       const token = h.callout.engine.callbackToken(id);
       expect((await send(token, 'Keyed', 'busy-1')).status).toBe(200);
+      expect((await send(token, 'Unkeyed')).status).toBe(200);
       await notes(id, 60);
       const again = await send(token, 'Keyed', 'busy-1');
       expect([again.status, again.body.id]).toEqual([200, id]);
       expect(await messages(id, 'Keyed')).toBe(1);
       expect((await send(token, 'Other words', 'busy-1')).status).toBe(409);
+      // The same fields with a key or without: no empty `data` left where the key was taken out.
+      const [keyed, plain] = [(await entriesOf(id, 'Keyed'))[0]!, (await entriesOf(id, 'Unkeyed'))[0]!];
+      expect(Object.keys(keyed).sort()).toEqual(Object.keys(plain).sort());
+      expect(keyed).not.toHaveProperty('data');
     });
 
     it("a provider's update on a task retried with its key is logged once", async () => {
@@ -105,5 +115,6 @@ for (const backend of storeHarnesses)
         (await h.api('GET', `/v1/actions/${id}/integration-log`)).body.items as Array<{ requestType: string; direction: string }>
       ).filter((e) => e.requestType === 'Update' && e.direction === 'In');
       expect(inbound).toHaveLength(1);
+      expect((await entriesOf(id, 'We are on it'))[0]).not.toHaveProperty('data');
     });
   });

@@ -109,6 +109,8 @@ for (const backend of storeHarnesses)
         (await h.api('GET', `/v1/actions/${id}/timeline?kind=message&limit=1000`)).body.items as Array<{ message: string }>
       ).filter((e) => e.message.startsWith('Solution declined'));
       expect(declines).toHaveLength(1);
+      // Kept with a key, the entry reads as one without: no empty `data` where the key was taken out.
+      expect(declines[0]).not.toHaveProperty('data');
       await new Promise((r) => setTimeout(r, 300));
       expect(rejectsSent(h, id)).toBe(1);
       // A new key is a new decline, of the new solution.
