@@ -67,6 +67,7 @@ export const OPERATIONS: Readonly<Record<string, readonly [string, string]>> = {
     'retryCaseStep',
     'Run a failed step again (its expression or condition failed, or its task was closed Not Done)',
   ],
+  'POST /v1/cases/{id}/steps/{name}/skip': ['skipCaseStep', 'Skip a failed step the case stopped at, for good, and go on'],
   // People and work
   'GET /v1/notifications': ['listNotifications', "The caller's notifications"],
   'POST /v1/notifications/read': ['markNotificationsRead', "Mark the caller's notifications read: all, or up to `upTo`"],

@@ -7,7 +7,17 @@ import { userOf } from '../api/user.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { queryValidator } from '../api/query.ts';
 import type { CaseService } from './service.ts';
-import { CaseBody, CaseIdParams, CaseListQuery, CasePatchBody, CaseStepParams, CaseTaskBody, CaseViewSchema } from './schemas.ts';
+import {
+  CaseBody,
+  CaseIdParams,
+  CaseListQuery,
+  CasePatchBody,
+  CaseStepParams,
+  CaseStepSkipBody,
+  CaseTaskBody,
+  CaseViewSchema,
+} from './schemas.ts';
+import { emptyBodyIsObject } from '../api/optional-body.ts';
 import type { CaseTaskService } from './tasks.ts';
 import { created } from '../api/openapi.ts';
 import { Type } from '@sinclair/typebox';
@@ -40,6 +50,17 @@ const StepRetryKeyHeaders = Type.Object({
     Type.String({
       description:
         "Makes the retry safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now and runs nothing again. Kept hashed on the step (not shown); recognised among the step's latest 10 retries sent with a key (another key, or none, is another retry). 1–200 characters.",
+    }),
+  ),
+});
+
+/** The header of a step's skip: a repeat answers the case as it now is. */
+const StepSkipKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    // Its length is checked by checkedKey (a 422 naming Idempotency-Key).
+    Type.String({
+      description:
+        'Makes the skip safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now with 200; without a key, a repeat is a 409 (already skipped). Kept hashed on the step (not shown). 1–200 characters.',
     }),
   ),
 });
@@ -139,6 +160,31 @@ export const caseRoutes =
       async (req) => {
         const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
         return cases.retryStep(req.params.id, req.params.name, userOf(req), key === undefined ? {} : { idempotencyKey: key });
+      },
+    );
+    // A failed step the case stopped at, given up for good (nothing can move it, or it is not needed
+    // after all): the case goes on as past a `when` that was false. An operator's, as the retry is.
+    app.post(
+      '/cases/:id/steps/:name/skip',
+      {
+        config: { roles: OPERATORS },
+        schema: {
+          tags,
+          params: CaseStepParams,
+          headers: StepSkipKeyHeaders,
+          body: CaseStepSkipBody,
+          response: { 200: CaseWithActions },
+          description:
+            "Skips a failed step the case stopped at (onFailure stop), whatever it failed with (its expression, its action or task closed Not Done, or an output too large to keep): the step becomes `skipped`, records `skipped` {at, by, note}, and the case goes on to its next steps as after a `when` that was false, closing if it was the last. It cannot be undone. A step's action is left as it is. 404: no such case or step; 409: the case is closed, the step is already skipped, waiting for a person (complete its task instead), running, pending, done, or failed with onFailure continue; 422: a note over 1000 characters, a step name over 64 characters or an Idempotency-Key not of 1–200 characters.",
+        },
+        preValidation: emptyBodyIsObject,
+      },
+      async (req) => {
+        const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
+        return cases.skipStep(req.params.id, req.params.name, userOf(req), {
+          ...(req.body.note !== undefined ? { note: req.body.note } : {}),
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
+        });
       },
     );
   };

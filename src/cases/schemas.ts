@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, StringEnum } from '../api/schemas.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import { STEP_OUTCOMES, STEP_STATUSES } from '../processes/runner.ts';
+import { MAX_STEP_SKIP_NOTE } from '../processes/step-skip.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -104,6 +105,20 @@ export const CaseViewSchema = Type.Object(
               },
             ),
           ),
+          skipped: Type.Optional(
+            Type.Object(
+              {
+                at: DateTime,
+                by: Type.String({ description: 'the user who skipped it' }),
+                note: Type.Union([Type.String(), Type.Null()], { description: 'why, as the operator wrote it; null when none was given' }),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  "an operator's skip of the failed step (POST /v1/cases/{id}/steps/{name}/skip); absent when no one skipped it (a `when` that was false skips a step too, without it)",
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -116,6 +131,20 @@ export const CaseViewSchema = Type.Object(
   { additionalProperties: false },
 );
 export type CaseView = Static<typeof CaseViewSchema>;
+
+/** POST /v1/cases/{id}/steps/{name}/skip: why, optionally. */
+export const CaseStepSkipBody = Type.Object(
+  {
+    note: Type.Optional(
+      Type.String({
+        maxLength: MAX_STEP_SKIP_NOTE,
+        description: `why the step is skipped, shown on the step; at most ${MAX_STEP_SKIP_NOTE} characters`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CaseStepSkipBody = Static<typeof CaseStepSkipBody>;
 
 /** POST /v1/cases/{id}/tasks: a task added to the case by hand. */
 export const CaseTaskBody = Type.Object(

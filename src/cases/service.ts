@@ -17,6 +17,7 @@ import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
+import { MAX_STEP_SKIP_NOTE } from '../processes/step-skip.ts';
 import { processNameOf, processNames } from '../processes/names.ts';
 import { ownerProblem, storedOwners } from './owner.ts';
 import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
@@ -64,6 +65,8 @@ export function caseView(c: CaseRow, process: string | null): CaseView {
       error: s.status === 'failed' ? (s.error ?? null) : null,
       // Only on a step an operator retried: a step's shape stays as it was for every other.
       ...(s.retried ? { retried: { count: s.retried.count, at: iso(s.retried.at)!, by: s.retried.by } } : {}),
+      // Only on a step an operator skipped (a false `when` skips with no one's name).
+      ...(s.skipped ? { skipped: { at: iso(s.skipped.at)!, by: s.skipped.by, note: s.skipped.note } } : {}),
     })),
     createdAt: iso(c.createdAt)!,
     updatedAt: iso(c.updatedAt)!,
@@ -250,6 +253,28 @@ export class CaseService {
       step,
       user,
       at: this.d.clock.now(),
+      ...(key !== undefined ? { key } : {}),
+    });
+    return this.getCase(id);
+  }
+
+  /**
+   * Skips a failed step the case stopped at (onFailure stop), for good: it becomes `skipped` and the
+   * case goes on to its next steps as after a `when` that was false, closing if it was the last. The
+   * answer is the case after it moved on. With an Idempotency-Key, a repeat by the same user answers the
+   * case as it is; without one, a repeat is refused (already skipped).
+   */
+  async skipStep(id: string, step: string, user: string, opts: { note?: string; idempotencyKey?: string } = {}): Promise<CaseWithActions> {
+    if (!this.d.worker) throw new InvalidStateError('Processes are not available here: no step runs');
+    if (opts.note !== undefined && opts.note.length > MAX_STEP_SKIP_NOTE)
+      throw new ValidationError([{ field: 'note', message: `must be at most ${MAX_STEP_SKIP_NOTE} characters` }]);
+    const key = opts.idempotencyKey === undefined ? undefined : sha256(`${user}\n${opts.idempotencyKey}`);
+    await this.d.worker.command(id, {
+      type: 'step_skipped',
+      step,
+      user,
+      at: this.d.clock.now(),
+      note: opts.note === undefined || isBlank(opts.note) ? null : opts.note,
       ...(key !== undefined ? { key } : {}),
     });
     return this.getCase(id);

@@ -8,6 +8,7 @@ import { type Reason, type Resolution, type State, assertNever } from '../lifecy
 import { type ExternalStep, type ProcessDefinition, type ProcessStep, taskDueMs } from './definition.ts';
 import { ExpressionError } from './expressions.ts';
 import { type StepRetries, retriedAgain, retryRefusal } from './step-retry.ts';
+import { type StepSkip, skipRefusal } from './step-skip.ts';
 import { INPUT_LIMITS, MAX_STEP_OUTPUTS_BYTES, describeBytes, jsonProblem, jsonSize } from '../json-limits.ts';
 
 export const STEP_STATUSES = {
@@ -39,6 +40,8 @@ export interface StepRun {
   error: string | null;
   /** An operator's retries of the step (step_retried); absent: never retried. */
   retried?: StepRetries;
+  /** An operator's skip of the failed step (step_skipped); absent: never skipped by a person. */
+  skipped?: StepSkip;
 }
 
 export interface CaseRun {
@@ -76,7 +79,12 @@ export type CaseEvent =
    * the case stopped at with no action to retry (its expression or its `when` failed). `key`: the
    * request's Idempotency-Key, hashed and scoped to the user; a repeat of one kept changes nothing.
    */
-  | { type: 'step_retried'; step: string; user: string; at: number; key?: string };
+  | { type: 'step_retried'; step: string; user: string; at: number; key?: string }
+  /**
+   * An operator skips a failed step the case stopped at: it becomes `skipped` and the case goes on as
+   * after a `when` that was false. `key`: as a retry's; a repeat of it changes nothing.
+   */
+  | { type: 'step_skipped'; step: string; user: string; at: number; note: string | null; key?: string };
 
 export type CaseEffect =
   | { type: 'launch_action'; step: string; actionType: string; input: Record<string, unknown>; waitForResponse: boolean }
@@ -233,6 +241,22 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       // A manual step's closed task stays as it was; the step gets a new one (under its retry's launch key).
       step.actionId = null;
       step.retried = retriedAgain(step.retried, event);
+      r.changed = true;
+      // The case stopped at this step: every step before it is done, skipped or failed with `continue`.
+      await r.proceed();
+      return r.result();
+    }
+    case 'step_skipped': {
+      const at = r.stepFor(event.step, null);
+      if (typeof at === 'string') return refuse(at, 'NOT_FOUND');
+      const { step, def } = at;
+      // A repeat (its answer lost, a double submit) answers the case as it now is.
+      if (event.key !== undefined && step.skipped?.key === event.key) return r.result();
+      const refusal = skipRefusal(run.status, step, def);
+      if (refusal !== undefined) return refuse(refusal);
+      // Its error and action stay as they were: what the step failed with, and what was skipped.
+      step.status = 'skipped';
+      step.skipped = { at: event.at, by: event.user, note: event.note, ...(event.key !== undefined ? { key: event.key } : {}) };
       r.changed = true;
       // The case stopped at this step: every step before it is done, skipped or failed with `continue`.
       await r.proceed();
