@@ -1,6 +1,6 @@
 // The case page's own controls for where its work goes: the case's queue (change or clear it),
 // 'Add task', a task added to the case by hand (POST /v1/cases/{id}/tasks) on a queue that defaults to
-// the case's, optionally straight to a member of it, and Retry of a failed step the case stopped at.
+// the case's, optionally straight to a member of it, and Retry and Skip of a failed step the case stopped at.
 
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, RepeatKey, api, can, type Session } from '../api.ts';
@@ -172,5 +172,68 @@ export function StepRetryButton({
       </button>
       <ErrorBox error={error} />
     </div>
+  );
+}
+
+/**
+ * Skip of a failed step the case stopped at, for good (POST /v1/cases/{id}/steps/{name}/skip): the case
+ * goes on to its next steps. It cannot be undone, so it asks first. Pressed again after no answer came,
+ * it is sent with the same Idempotency-Key (the same note), so the step is skipped once and the answer is
+ * the case; a refusal (someone else skipped or retried it meanwhile, or closed the case) reads the case again.
+ */
+export function StepSkipButton({
+  caseId,
+  step,
+  session,
+  onChange,
+}: {
+  caseId: string;
+  step: string;
+  session: Session;
+  onChange: () => void;
+}) {
+  const [note, setNote] = useState('');
+  const { error, busy, run } = useFormRequest();
+  const key = useRef(new RepeatKey('ui-step-skip'));
+  if (!can(session, 'operator')) return null;
+  const path = `/v1/cases/${encodeURIComponent(caseId)}/steps/${encodeURIComponent(step)}/skip`;
+  const send = async (): Promise<unknown> => {
+    const k = key.current;
+    const body = note.trim() ? { note: note.trim() } : {};
+    try {
+      const r = await api('POST', path, body, 'application/json', { 'idempotency-key': k.for(body) });
+      k.settle();
+      return r;
+    } catch (e) {
+      k.settle(e);
+      if (e instanceof ApiError && (e.status === 409 || e.status === 404)) {
+        announce(`Step ${step} was not skipped: ${e.detail || e.title}`);
+        onChange();
+      }
+      throw e;
+    }
+  };
+  const press = async (): Promise<void> => {
+    if (!window.confirm(`Skip step ${step} for good? The case goes on to its next steps; this cannot be undone.`)) return;
+    if (!(await run(send))) return;
+    setNote('');
+    announce(`Step ${step} skipped`);
+    onChange();
+  };
+  return (
+    <form
+      class="step-skip inline"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void press();
+      }}
+    >
+      <label for={`step-skip-note-${step}`}>Why skip (optional)</label>
+      <input id={`step-skip-note-${step}`} value={note} maxLength={1000} onInput={(e) => setNote(e.currentTarget.value)} />
+      <button type="submit" disabled={busy} aria-label={`Skip step ${step}`}>
+        Skip
+      </button>
+      <ErrorBox error={error} />
+    </form>
   );
 }

@@ -9,7 +9,7 @@ import { actorText, api, readNewestTimeline, titleOf, type ActionView, type Sess
 import { ErrorBox, ReadFailed, StateBadge, Time, Timed, announce, useData, whyLine } from '../components.tsx';
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
-import { AddTaskForm, CaseQueueForm, StepRetryButton } from './case-work.tsx';
+import { AddTaskForm, CaseQueueForm, StepRetryButton, StepSkipButton } from './case-work.tsx';
 
 export interface CaseStep {
   name: string;
@@ -21,6 +21,8 @@ export interface CaseStep {
   error?: string | null;
   /** Operators' retries of the step (POST /v1/cases/{id}/steps/{name}/retry); absent when never retried. */
   retried?: { count: number; at: string; by: string };
+  /** An operator's skip of the failed step (POST /v1/cases/{id}/steps/{name}/skip); absent otherwise. */
+  skipped?: { at: string; by: string; note: string | null };
 }
 
 export interface CaseView {
@@ -78,12 +80,15 @@ const OUTCOME_LABELS: Record<string, string> = {
  */
 function stoppedAt(k: CaseView, i: number): boolean {
   const s = k.steps[i]!;
-  return (
-    k.status === 'open' &&
-    s.status === 'failed' &&
-    (s.actionId === null || s.kind === 'manual') &&
-    k.steps.slice(i + 1).every((x) => x.status === 'pending')
-  );
+  return stoppedAtFailed(k, i) && (s.actionId === null || s.kind === 'manual');
+}
+
+/**
+ * Whether the open case stopped at its failed step `i`, whatever it failed with: every later step is
+ * still pending (a `continue` step's case went on). Such a step may be skipped (POST .../skip).
+ */
+function stoppedAtFailed(k: CaseView, i: number): boolean {
+  return k.status === 'open' && k.steps[i]!.status === 'failed' && k.steps.slice(i + 1).every((x) => x.status === 'pending');
 }
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
@@ -283,7 +288,18 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                         <Time iso={s.retried.at} exact />
                       </div>
                     )}
+                    {s.skipped && (
+                      <div class="hint" data-testid="step-skipped">
+                        Skipped by <bdi>{s.skipped.by}</bdi> <Time iso={s.skipped.at} exact />
+                        {s.skipped.note !== null && (
+                          <>
+                            : <bdi>{s.skipped.note}</bdi>
+                          </>
+                        )}
+                      </div>
+                    )}
                     {stoppedAt(k, i) && <StepRetryButton caseId={k.id} step={s.name} session={session} onChange={c.reload} />}
+                    {stoppedAtFailed(k, i) && <StepSkipButton caseId={k.id} step={s.name} session={session} onChange={c.reload} />}
                   </td>
                   <td data-testid="step-outcome">
                     {s.outcome ? <abbr title={s.outcome}>{OUTCOME_LABELS[s.outcome] ?? s.outcome}</abbr> : '—'}
