@@ -388,8 +388,9 @@ export class IntegrationService {
     for (let i = 0; i < 20; i++) {
       const cur = i === 0 && known ? known : await this.d.store.getAction(id);
       if (!cur) throw new NotFoundError('Action', id);
-      // Left as it is: answered as it now is (the record the caller read before the turn may be older).
-      if (only && !(await only(cur))) return i === 0 && known ? ((await this.d.store.getAction(id)) ?? cur) : cur;
+      // Left as it is: answered as it now is, read after the check (the record read before it, or before
+      // the turn, may be older than the write the check found: another node's, committed in between).
+      if (only && !(await only(cur))) return (await this.d.store.getAction(id)) ?? cur;
       const queueName = te.type === 'assigned' ? te.queue : cur.queue;
       const integration = queueName === null ? null : await this.integrationOf(queueName);
       // Not integrated: an operator's event is the engine's as usual; the provider's has nothing to act on.
@@ -398,7 +399,12 @@ export class IntegrationService {
       const log = await this.d.store.listIntegrationLog(id);
       const now = this.d.clock.now();
       const d = decide(await this.taskOf(cur, log), te, { integration, now });
-      if (!d.ok) throw d.code === 'CONFLICT' ? new ConflictError(d.message) : new InvalidStateError(d.message);
+      if (!d.ok) {
+        // Refused on a log read after `cur`: another node's write of this very request (its repeat with the
+        // same key, sent to both at once) may have landed in between. Then it is a repeat, not a conflict.
+        if (only && !(await only(cur))) return (await this.d.store.getAction(id)) ?? cur;
+        throw d.code === 'CONFLICT' ? new ConflictError(d.message) : new InvalidStateError(d.message);
+      }
       if (d.log === null && d.change === null) return base === null ? cur : undefined;
       const policy = await this.d.registry.policyOf(cur);
       let action = cur;
