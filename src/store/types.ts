@@ -427,6 +427,8 @@ export interface Store {
    * crosses `maxBytes` of documents (at least one is kept); `more` when a page may follow.
    */
   listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }>;
+  /** The names of a kind's documents with these ids, none of their documents read; an id of none is left out. */
+  configNames(kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>>;
 
   insertActions(items: NewAction[]): Promise<void>;
   getAction(id: string): Promise<ActionRecord | undefined>;

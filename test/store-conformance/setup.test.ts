@@ -151,6 +151,19 @@ eachStore((ctx) => {
       expect(await store.listConfigPage('process', { before: rows[0]!.id, limit: 5, maxBytes: 1e9 })).toEqual({ rows: [], more: false });
     });
 
+    it('configNames gives the names of the documents of a kind with those ids, and no more (an id of none, or of another kind, left out)', async () => {
+      const rows = [0, 1, 2].map((i) => config({ id: uuidv7(T0 + i * SECOND), name: `p${i}`, doc: { steps: ['x'] } }));
+      for (const r of rows) await store.insertConfig('process', r);
+      const other = config({ id: uuidv7(T0 + 9 * SECOND), name: 'not-a-process' });
+      await store.insertConfig('action_type', other);
+      const named = await store.configNames('process', [rows[2]!.id, rows[0]!.id, other.id, 'p1', 'missing']);
+      expect([...named].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+        { id: rows[0]!.id, name: 'p0' },
+        { id: rows[2]!.id, name: 'p2' },
+      ]);
+      expect(await store.configNames('process', [])).toEqual([]);
+    });
+
     it('writeConfigs stores several documents in one transaction: a stale revision or a taken name anywhere writes none of them', async () => {
       const crm = config({ id: 'c1', name: 'crm' });
       await store.insertConfig('connector', crm);

@@ -26,3 +26,9 @@ export async function listConfigPage(pool: Pool, kind: ConfigKind, p: NewestPage
   const rows = (await pool.query(sql, params)).rows as Array<Record<string, unknown> & { page_bytes: string }>;
   return { rows: rows.map(configFromRow), more: rows.length === p.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
 }
+
+export async function configNames(pool: Pool, kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {
+  if (ids.length === 0) return [];
+  const r = await pool.query(`SELECT id, name FROM ${CONFIG_TABLE[kind]} WHERE id = ANY($1::text[])`, [[...ids]]);
+  return r.rows as Array<{ id: string; name: string }>;
+}

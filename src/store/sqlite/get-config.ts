@@ -30,3 +30,9 @@ export function listConfigPage(db: Database.Database, kind: ConfigKind, p: Newes
   const rows = prepared(db, sql).all(...params) as Array<Record<string, unknown> & { page_bytes: number }>;
   return { rows: rows.map(configFromRow), more: rows.length === p.limit || (rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
 }
+
+export function configNames(db: Database.Database, kind: ConfigKind, ids: readonly string[]): Array<{ id: string; name: string }> {
+  if (ids.length === 0) return [];
+  const sql = `SELECT id, name FROM ${CONFIG_TABLE[kind]} WHERE id IN (SELECT value FROM json_each(?))`;
+  return prepared(db, sql).all(JSON.stringify(ids)) as Array<{ id: string; name: string }>;
+}

@@ -38,7 +38,7 @@ import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
-import { getConfig, listConfig, listConfigPage } from './get-config.ts';
+import { configNames, getConfig, listConfig, listConfigPage } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import {
@@ -279,6 +279,10 @@ export class SqliteStore implements Store {
 
   async listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
     return listConfigPage(this.db, kind, page);
+  }
+
+  async configNames(kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {
+    return configNames(this.db, kind, ids);
   }
 
   async insertActions(items: NewAction[]): Promise<void> {
