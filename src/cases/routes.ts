@@ -60,7 +60,7 @@ const StepSkipKeyHeaders = Type.Object({
     // Its length is checked by checkedKey (a 422 naming Idempotency-Key).
     Type.String({
       description:
-        'Makes the skip safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller answers the case as it is now with 200; without a key, a repeat is a 409 (already skipped). Kept hashed on the step (not shown). 1–200 characters.',
+        'Makes the skip safe to repeat (its answer lost, a double submit, several at once, on any node): the same key from the same caller with the same note answers the case as it is now with 200 (with another note, a 409); without a key, a repeat is a 409 (already skipped). Kept hashed on the step (not shown). 1–200 characters.',
     }),
   ),
 });

@@ -251,7 +251,10 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
       if (typeof at === 'string') return refuse(at, 'NOT_FOUND');
       const { step, def } = at;
       // A repeat (its answer lost, a double submit) answers the case as it now is.
-      if (event.key !== undefined && step.skipped?.key === event.key) return r.result();
+      if (event.key !== undefined && step.skipped?.key === event.key)
+        return step.skipped.note === event.note
+          ? r.result()
+          : refuse(`this Idempotency-Key skipped step ${JSON.stringify(step.name)} with another note: it is not the same request`);
       const refusal = skipRefusal(run.status, step, def);
       if (refusal !== undefined) return refuse(refusal);
       // Its error and action stay as they were: what the step failed with, and what was skipped.

@@ -145,7 +145,12 @@ for (const backend of storeHarnesses)
         expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
         expect(again.body.detail).toMatch(/step "shape" is already skipped/i);
       }
+      // The same key with another note is not the same request (as a decline's or a message's): refused, the note kept.
+      const otherNote = await skip(h, c.id, 'shape', k, { note: 'another reason' });
+      expect(otherNote.status).toBe(409);
+      expect(otherNote.body.detail).toMatch(/Idempotency-Key .*another note/);
       const now = (await h.api('GET', `/v1/cases/${c.id}`)).body;
+      expect(stepOf(now, 'shape').skipped.note).toBe('n');
       expect(now.actions.length).toBe(1);
     });
 
