@@ -250,7 +250,10 @@ export class Callout {
     this.bulkRunner = new BulkRunner({ ...work, store, launcher: this.actions, cases });
     this.bulkLaunches = new BulkLaunchService(store, registry, (b) => this.bulkRunner.run(b), {
       ...work,
+      // By id, its name alone (a report's every poll asks); by name, the one read that finds it.
       processOf: async (ref) => {
+        const [byId] = await store.configNames('process', [ref]);
+        if (byId) return byId;
         const p = await store.getConfig('process', ref);
         return p && { id: p.id, name: p.name };
       },
