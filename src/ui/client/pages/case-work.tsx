@@ -118,6 +118,33 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
 }
 
 /**
+ * An operator's command on a step (retry, skip), sent with its repeat key (the same one again after no
+ * answer came). Refused for the case as it now is (409, 404): the refusal is said and the case read again.
+ */
+async function sendStepCommand<T>(o: {
+  caseId: string;
+  step: string;
+  command: 'retry' | 'skip';
+  key: RepeatKey;
+  body?: object;
+  onChange: () => void;
+}): Promise<T> {
+  const path = `/v1/cases/${encodeURIComponent(o.caseId)}/steps/${encodeURIComponent(o.step)}/${o.command}`;
+  try {
+    const r = await api<T>('POST', path, o.body, 'application/json', { 'idempotency-key': o.key.for(o.body ?? {}) });
+    o.key.settle();
+    return r;
+  } catch (e) {
+    o.key.settle(e);
+    if (e instanceof ApiError && (e.status === 409 || e.status === 404)) {
+      announce(`Step ${o.step} was not ${o.command === 'retry' ? 'retried' : 'skipped'}: ${e.detail || e.title}`);
+      o.onChange();
+    }
+    throw e;
+  }
+}
+
+/**
  * Retry of a failed step that has no action to retry (its expression or its condition failed, or its
  * task was closed Not Done): the case stopped there, so every later step is still pending. Pressed again
  * after no answer came, it is sent with the same Idempotency-Key, so the step runs once. A retry that
@@ -138,26 +165,9 @@ export function StepRetryButton({
   const { error, busy, run } = useFormRequest();
   const key = useRef(new RepeatKey('ui-step-retry'));
   if (!can(session, 'operator')) return null;
-  const path = `/v1/cases/${encodeURIComponent(caseId)}/steps/${encodeURIComponent(step)}/retry`;
   type Answer = { steps: Array<{ name: string; status: string; error: string | null }> };
-  const send = async (): Promise<Answer> => {
-    const k = key.current;
-    try {
-      const r = await api<Answer>('POST', path, undefined, 'application/json', { 'idempotency-key': k.for({}) });
-      k.settle();
-      return r;
-    } catch (e) {
-      k.settle(e);
-      // Refused for the case as it now is (409, 404): read it again; the refusal is still said here.
-      if (e instanceof ApiError && (e.status === 409 || e.status === 404)) {
-        announce(`Step ${step} was not retried: ${e.detail || e.title}`);
-        onChange();
-      }
-      throw e;
-    }
-  };
   const press = async (): Promise<void> => {
-    const r = await run(send);
+    const r = await run(() => sendStepCommand<Answer>({ caseId, step, command: 'retry', key: key.current, onChange }));
     if (!r) return;
     const now = r.value.steps.find((s) => s.name === step);
     announce(
@@ -196,23 +206,8 @@ export function StepSkipButton({
   const { error, busy, run } = useFormRequest();
   const key = useRef(new RepeatKey('ui-step-skip'));
   if (!can(session, 'operator')) return null;
-  const path = `/v1/cases/${encodeURIComponent(caseId)}/steps/${encodeURIComponent(step)}/skip`;
-  const send = async (): Promise<unknown> => {
-    const k = key.current;
-    const body = note.trim() ? { note: note.trim() } : {};
-    try {
-      const r = await api('POST', path, body, 'application/json', { 'idempotency-key': k.for(body) });
-      k.settle();
-      return r;
-    } catch (e) {
-      k.settle(e);
-      if (e instanceof ApiError && (e.status === 409 || e.status === 404)) {
-        announce(`Step ${step} was not skipped: ${e.detail || e.title}`);
-        onChange();
-      }
-      throw e;
-    }
-  };
+  const send = (): Promise<unknown> =>
+    sendStepCommand({ caseId, step, command: 'skip', key: key.current, body: note.trim() ? { note: note.trim() } : {}, onChange });
   const press = async (): Promise<void> => {
     if (!window.confirm(`Skip step ${step} for good? The case goes on to its next steps; this cannot be undone.`)) return;
     if (!(await run(send))) return;
