@@ -117,6 +117,14 @@ export function AddTaskForm({ caseId, queue, session, onChange }: Props) {
   );
 }
 
+/** What the case page gives a step's Retry and Skip: the step, who is signed in, and how to read the case again. */
+interface StepButtonProps {
+  caseId: string;
+  step: string;
+  session: Session;
+  onChange: () => void;
+}
+
 /**
  * An operator's command on a step (retry, skip), sent with its repeat key (the same one again after no
  * answer came). Refused for the case as it now is (409, 404): the refusal is said and the case read again.
@@ -151,17 +159,7 @@ async function sendStepCommand<T>(o: {
  * ran and failed again is said so (with the step's new error), not as a retry that went through; a
  * refusal (someone else retried it meanwhile, or closed the case) reads the case again, so the page shows it as it is.
  */
-export function StepRetryButton({
-  caseId,
-  step,
-  session,
-  onChange,
-}: {
-  caseId: string;
-  step: string;
-  session: Session;
-  onChange: () => void;
-}) {
+export function StepRetryButton({ caseId, step, session, onChange }: StepButtonProps) {
   const { error, busy, run } = useFormRequest();
   const key = useRef(new RepeatKey('ui-step-retry'));
   if (!can(session, 'operator')) return null;
@@ -191,17 +189,7 @@ export function StepRetryButton({
  * it is sent with the same Idempotency-Key (the same note), so the step is skipped once and the answer is
  * the case; a refusal (someone else skipped or retried it meanwhile, or closed the case) reads the case again.
  */
-export function StepSkipButton({
-  caseId,
-  step,
-  session,
-  onChange,
-}: {
-  caseId: string;
-  step: string;
-  session: Session;
-  onChange: () => void;
-}) {
+export function StepSkipButton({ caseId, step, session, onChange }: StepButtonProps) {
   const [note, setNote] = useState('');
   const { error, busy, run } = useFormRequest();
   const key = useRef(new RepeatKey('ui-step-skip'));
