@@ -62,6 +62,10 @@ export const ActionViewSchema = Type.Object(
     timeoutAt: Type.Union([DateTime, Type.Null()], {
       description: 'while waiting: when the action turns To Do (Timeout) if no answer comes',
     }),
+    lastHeartbeatAt: Type.Union([DateTime, Type.Null()], {
+      description:
+        'when the external system last showed the action alive: its acceptance of a callback-mode attempt or its latest heartbeat (POST /v1/callbacks/{token}/heartbeat), from which a heartbeat timeout counts; null before any. A heartbeat with the same note as the last one on the timeline, within the hour, moves this but adds no timeline entry',
+    }),
     dueAt: Type.Union([DateTime, Type.Null()], {
       description:
         'when a person’s work on it is due (a task’s due time, set when it is created or by POST /v1/actions/{id}/due); null when none',
@@ -127,6 +131,7 @@ export function actionView(a: ActionRecord, policy: ActionPolicy, actionTypeName
     assignee: a.assignee,
     // A deadline only while the action waits: To Do or closed, it has passed or no longer applies.
     timeoutAt: a.state === 'waiting' ? iso(a.timeoutAt) : null,
+    lastHeartbeatAt: iso(a.heartbeatAt),
     // The work's due time, never the engine's timer (`a.dueAt`, shown above as throttledUntil or startAt).
     dueAt: iso(a.workDueAt),
     createdAt: iso(a.createdAt)!,

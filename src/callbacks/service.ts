@@ -3,7 +3,7 @@
 // route schemas; sizes, lengths and the token's life are checked here.
 
 import { CalloutError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems } from '../errors.ts';
-import { FAILURE_REASON, describeState } from '../lifecycle/transition.ts';
+import { FAILURE_REASON, HEARTBEAT_NOTED_EVERY_MS, describeState, heartbeatMessage } from '../lifecycle/transition.ts';
 import { stableJson } from '../ids.ts';
 import type { Store } from '../store/types.ts';
 import type { Registry } from '../engine/registry.ts';
@@ -281,7 +281,17 @@ export class CallbackService {
     refuseIfClosed(a, 'heartbeats');
     // Its own system's heartbeat would give the provider's task a deadline of ours, and time it out.
     await this.refuseIfWithProvider(a, 'heartbeats');
-    return this.actions.view(await this.engine.apply(a.id, { type: 'heartbeat', ...(body.note ? { note: body.note } : {}) }, a));
+    // The same beat as the last one noted, within the hour, only moves the deadline (lastHeartbeatAt shows it).
+    const last = await this.store.lastTimelineEntry(a.id, 'heartbeat');
+    const quiet =
+      last !== undefined && last.message === heartbeatMessage(body.note) && this.clock.now() - last.at < HEARTBEAT_NOTED_EVERY_MS;
+    return this.actions.view(
+      await this.engine.apply(
+        a.id,
+        { type: 'heartbeat', ...(body.note ? { note: body.note } : {}), ...(quiet ? { quiet: true as const } : {}) },
+        a,
+      ),
+    );
   }
 
   /**

@@ -786,6 +786,15 @@ describe('completion timeout and heartbeat', () => {
     expect(r.action).toMatchObject({ state: 'todo', reason: 'timeout', lastError: 'No heartbeat from the external system in time' });
   });
 
+  it('a quiet heartbeat (a repeat of the last noted one) moves the deadline and is written, with no timeline entry', () => {
+    const policy = policyOf({ mode: 'callback', timeoutMs: 7 * 24 * HOUR, heartbeatTimeoutMs: 10 * MIN });
+    const a = attempt(launch(policy), { type: 'send_answered', status: 202 }, policy, T0).action;
+    const r = step(a, { type: 'heartbeat', quiet: true }, policy, T0 + 8 * MIN);
+    expectNoStateChange(a, r);
+    expect(r).toMatchObject({ changed: true, timeline: [], effects: [] });
+    expect(r.action).toMatchObject({ heartbeatAt: T0 + 8 * MIN, dueAt: T0 + 18 * MIN, version: a.version + 1 });
+  });
+
   it('a heartbeat moves the heartbeat deadline', () => {
     const policy = policyOf({ mode: 'callback', timeoutMs: 7 * 24 * HOUR, heartbeatTimeoutMs: 10 * MIN });
     const a = attempt(launch(policy), { type: 'send_answered', status: 202 }, policy, T0).action;

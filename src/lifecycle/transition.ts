@@ -38,7 +38,8 @@ export type ActionEvent =
   | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown; rejectedReason?: string; repeat?: true }
   | { type: 'callback'; outcome: 'failure'; reason?: string; repeat?: true }
   | { type: 'acknowledged'; externalReference: string }
-  | { type: 'heartbeat'; note?: string }
+  /** `quiet`: a repeat of the last heartbeat on the timeline, within the hour: it moves the deadline, adds no entry. */
+  | { type: 'heartbeat'; note?: string; quiet?: true }
   /** `request`: the Idempotency-Key and body hash of an external system's message, kept on its entry so a repeat is known. */
   | { type: 'message'; text: string; actor: Actor; request?: { idempotencyKey: string; hash: string } }
   | { type: 'timed_out' }
@@ -141,6 +142,12 @@ export interface TransitionContext {
 }
 
 /** "To Do (Timeout)": the words people see for an action's state. */
+/** A heartbeat's timeline message: its progress note, or that it came. */
+export const heartbeatMessage = (note: string | undefined): string => (note ? `Progress: ${note}` : 'Heartbeat');
+
+/** How long a heartbeat like the last one on the timeline is only counted (lastHeartbeatAt), not noted again. */
+export const HEARTBEAT_NOTED_EVERY_MS = 60 * 60 * 1000;
+
 export const describeState = (a: StateWords): string =>
   LABELS[a.state] + (a.reason ? ` (${LABELS[a.reason]})` : '') + (a.resolution ? ` (${LABELS[a.resolution]})` : '');
 
@@ -150,6 +157,8 @@ class Change {
   readonly timeline: TimelineEntry[] = [];
   readonly effects: Effect[] = [];
   private readonly before: StateWords;
+  /** The record changed with nothing to note or do (a quiet heartbeat's deadline): it is still written. */
+  private touched = false;
   constructor(
     action: ActionRecord,
     readonly ctx: TransitionContext,
@@ -208,8 +217,12 @@ class Change {
     }
     return this;
   }
+  touch(): this {
+    this.touched = true;
+    return this;
+  }
   done(): TransitionResult {
-    const changed = this.timeline.length > 0 || this.effects.length > 0;
+    const changed = this.touched || this.timeline.length > 0 || this.effects.length > 0;
     if (changed) {
       this.a.updatedAt = this.ctx.now;
       this.a.version += 1;
@@ -443,7 +456,8 @@ export function transition(action: ActionRecord, event: ActionEvent, ctx: Transi
       if (!waiting) return refuse(`The action is ${describeState(a)}; heartbeats only apply while it is waiting`, 'CONFLICT');
       a.heartbeatAt = ctx.now;
       if (a.phase === 'awaiting_callback') a.dueAt = computeDueAt(a, ctx.policy, ctx.now);
-      return c.note('integration', 'heartbeat', event.note ? `Progress: ${event.note}` : 'Heartbeat').done();
+      // A system beating every ten seconds for a week would otherwise bury the timeline under 60,000 entries.
+      return event.quiet ? c.touch().done() : c.note('integration', 'heartbeat', heartbeatMessage(event.note)).done();
     case 'message':
       // An external system's updates end with the action; people can still add notes.
       if (event.actor === 'integration' && a.state === 'closed')

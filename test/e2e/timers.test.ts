@@ -116,6 +116,44 @@ it('a heartbeat keeps a long callback alive; silence past heartbeatTimeout times
   await c.close();
 });
 
+it('a system beating every 30 s keeps its action alive without burying the timeline: a repeat within the hour is counted, not noted', async () => {
+  let c = await open();
+  const { action } = await c.actions.launch({ actionType: 'beating' });
+  await c.engine.tick();
+  const token = c.engine.callbackToken(action.id);
+  const beats = async (n: number, note?: string): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      clock.advance(30_000);
+      await c.callbacks.heartbeat(token, note === undefined ? {} : { note });
+    }
+  };
+  const noted = async (): Promise<string[]> =>
+    (await c.actions.timeline(action.id)).filter((e) => e.kind === 'heartbeat').map((e) => e.message);
+  // 40 beats over 20 minutes, twice the 10 m heartbeat timeout: each one moved the deadline, one is on the timeline.
+  await beats(40);
+  await c.engine.tick();
+  expect(await noted()).toEqual(['Heartbeat']);
+  let a = await c.actions.getAction(action.id);
+  expect(a).toMatchObject({ state: 'waiting', lastHeartbeatAt: new Date(clock.now()).toISOString() });
+  // Progress notes are news: a new one is noted, its repeats are not, and the bare beat after them is new again.
+  await beats(3, '60 %');
+  await beats(1, '70 %');
+  await beats(2);
+  expect(await noted()).toEqual(['Heartbeat', 'Progress: 60 %', 'Progress: 70 %', 'Heartbeat']);
+  // Past the hour the same beat is noted again, so a long wait still shows the system was alive.
+  for (let i = 0; i < 7; i++) await beats(20);
+  expect((await noted()).length).toBe(5);
+  // The quiet beats were written, not only counted in memory: a restart still sees the last one.
+  await c.close();
+  c = await open();
+  a = await c.actions.getAction(action.id);
+  expect(a).toMatchObject({ state: 'waiting', lastHeartbeatAt: new Date(clock.now()).toISOString() });
+  clock.advance(11 * MIN);
+  await c.engine.tick();
+  expect((await c.actions.getAction(action.id)).state).toBe('todo');
+  await c.close();
+});
+
 it('a launch with startAt is sent at that time, not before; a bad startAt is refused naming the field', async () => {
   const c = await open();
   await c.actionTypes.create({ name: 'later', connector: 'vendor', path: '/ok' });

@@ -263,6 +263,7 @@ export interface ActionView {
   queue: string | null;
   assignee: string | null;
   timeoutAt: string | null;
+  lastHeartbeatAt: string | null;
   /** When a person's work on it is due (a task's due time); null when none. */
   dueAt: string | null;
   createdAt: string;

@@ -498,6 +498,14 @@ export function ActionCard({
             </dd>
           </>
         )}
+        {a.lastHeartbeatAt && (
+          <>
+            <dt>Last heard from</dt>
+            <dd>
+              <Time iso={a.lastHeartbeatAt} />
+            </dd>
+          </>
+        )}
       </dl>
       <details>
         <summary>Input and output</summary>
