@@ -23,6 +23,7 @@ import { Problems, ValidationError } from '../errors.ts';
 import { schemaProblems } from '../validation/schema-problems.ts';
 import { QueueBody } from '../queues/schemas.ts';
 import { isObject, type Doc } from '../validation/check.ts';
+import { stableJson } from '../ids.ts';
 
 export const SECTIONS = ['users', 'queues', 'processes', 'webhooks', 'schedules'] as const;
 
@@ -101,15 +102,25 @@ export async function exportSections(d: SectionDeps, nameOf: NameOf): Promise<Re
         name: s.name,
         cron: s.cron,
         timezone: s.timezone,
+        // Keys in the order the API takes them, and the launch's own values sorted: PostgreSQL's jsonb
+        // keeps keys in an order of its own, and a file should read the same from both stores.
         launch:
           typeof launch.actionType === 'string'
-            ? { ...launch, actionType: nameOf(launch.actionType) }
-            : dropNulls({ ...launch, process: nameOf(launch.process as string) }),
+            ? { actionType: nameOf(launch.actionType), ...(launch.input !== undefined ? { input: sortedKeys(launch.input) } : {}) }
+            : dropNulls({
+                process: nameOf(launch.process as string),
+                title: launch.title,
+                ...(launch.data !== undefined ? { data: sortedKeys(launch.data) } : {}),
+                owner: launch.owner,
+              }),
         paused: s.paused,
       };
     }),
   };
 }
+
+/** A copy with every object's keys sorted, all the way down. */
+const sortedKeys = (v: unknown): unknown => JSON.parse(stableJson(v));
 
 /** A subscription as the file says it: one Callout disabled after failures is not enabled, whatever was chosen. */
 const chosenSettings = (w: WebhookSubscriptionRow): SubscriptionSettings => ({

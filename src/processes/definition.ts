@@ -57,6 +57,34 @@ export interface MapStep extends StepBase {
 
 export type ProcessStep = ManualStep | ExternalStep | MapStep;
 
+/** A step's keys in the order compileProcess writes them. */
+const STORED_ORDER = [
+  'name',
+  'title',
+  'when',
+  'onFailure',
+  'kind',
+  'queue',
+  'due',
+  'actionType',
+  'input',
+  'useBodyOf',
+  'waitForResponse',
+  'expression',
+];
+
+/**
+ * A stored step with its keys in the order it was compiled in. PostgreSQL's jsonb keeps keys in an
+ * order of its own (shortest first), so without this the same process read or exported from the two
+ * stores differed: `kind` before `name`, `input` before `actionType`.
+ */
+export function inStoredOrder(step: ProcessStep): ProcessStep {
+  const out: Record<string, unknown> = {};
+  for (const k of STORED_ORDER) if (Object.hasOwn(step, k)) out[k] = (step as unknown as Record<string, unknown>)[k];
+  for (const [k, v] of Object.entries(step)) if (!Object.hasOwn(out, k)) out[k] = v;
+  return out as unknown as ProcessStep;
+}
+
 /** Milliseconds from a manual step's task's creation to its due time; null when the step sets none. */
 export function taskDueMs(step: ManualStep): number | null {
   return step.due === undefined || step.due === null ? null : (parseDuration(step.due) ?? null);

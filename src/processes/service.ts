@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { NotFoundError, ValidationError, checkRevision, type RevisionGuard, onWhatIsStored } from '../errors.ts';
 import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
-import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess } from './definition.ts';
+import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess, inStoredOrder } from './definition.ts';
 import { isBlank } from '../validation/blank.ts';
 import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
 
@@ -36,7 +36,7 @@ const view = (row: ConfigRow): ProcessView => {
     id: row.id,
     name: row.name,
     description: d.description,
-    steps: [...d.steps],
+    steps: d.steps.map(inStoredOrder),
     revision: row.revision,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
@@ -48,7 +48,7 @@ export function bodyOf(d: ProcessDefinition): Record<string, unknown> {
   const drop = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
   // A blank step title saved before blank ones were refused is left out (the step's name stands in), so the process stays changeable.
   const step = (st: ProcessStep): Record<string, unknown> => {
-    const b = drop(st);
+    const b = drop(inStoredOrder(st));
     if (typeof b.title === 'string' && isBlank(b.title)) delete b.title;
     return b;
   };
