@@ -18,7 +18,7 @@ import { LABELS, type Actor } from '../lifecycle/states.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { toDoAction } from '../lifecycle/manual.ts';
 import { uuidv7 } from '../ids.ts';
-import { ConflictError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems } from '../errors.ts';
+import { ConflictError, InvalidStateError, NotFoundError, UnknownCallbackTokenError, Problems, ValidationError } from '../errors.ts';
 import { MAX_TEXT } from '../inbound/schemas.ts';
 import { MAX_REFERENCE_CHARS, jsonExcerpt } from '../json-limits.ts';
 import { redactToken } from '../engine/callback-tokens.ts';
@@ -285,7 +285,9 @@ export class IntegrationService {
    * turn, and again after a write lost to another node's (which may be the first of them).
    */
   async declineSolution(id: string, user: string, note: string, opts: { idempotencyKey?: string } = {}): Promise<ActionRecord> {
-    if (note.trim() === '') throw new InvalidStateError('note: give the reason the solution is declined');
+    // Bad input, named (it was a 409 "not allowed in this state", as if the task were at fault).
+    if (note.trim() === '')
+      throw new ValidationError([{ field: 'note', message: 'is required: give the reason the solution is declined' }]);
     const request = opts.idempotencyKey === undefined ? undefined : declineRequest(opts.idempotencyKey, note);
     const fresh = request && (async () => !(await declinedWith(this.d.store, id, user, request)));
     const te: TaskEvent = { type: 'solution_declined', note, user, ...(request ? { request } : {}) };

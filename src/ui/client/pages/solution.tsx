@@ -90,9 +90,8 @@ export function HandedBackSolution({
     announce(said);
     changed(r.value);
   };
-  // The API names the reason `note`: an empty one is a field error, a blank one says so in its detail.
-  const reasonRefused =
-    open === 'decline' && error instanceof ApiError && (error.errors.some((x) => x.field === 'note') || error.detail.startsWith('note:'));
+  // The API names the reason `note` when it refuses it (empty, or only spaces).
+  const reasonRefused = open === 'decline' && error instanceof ApiError && error.errors.some((x) => x.field === 'note');
   return (
     <section class="solution" aria-labelledby={`${p}-h`} data-testid="solution">
       <H id={`${p}-h`}>Solution from the provider</H>
