@@ -90,7 +90,7 @@ export const CaseViewSchema = Type.Object(
           outcome: Type.Union([StringEnum(Object.values(STEP_OUTCOMES)), Type.Null()]),
           error: Type.Union([Type.String(), Type.Null()], {
             description:
-              "why the step failed (an expression that failed or timed out, data too large to merge, its output too large to keep with the case's other step outputs (1 MB together), its action closed Not Done); null otherwise",
+              "why the step failed (an expression that failed or timed out, data too large to merge, its output too large to keep with the case's other step outputs (1 MB together), its action closed Not Done), also on a failed step an operator skipped; null otherwise",
           }),
           retried: Type.Optional(
             Type.Object(

@@ -62,7 +62,8 @@ export function caseView(c: CaseRow, process: string | null): CaseView {
       actionId: s.actionId,
       outcome: s.outcome,
       // Kept by the runner and never shown: a case stopped with "Failed" and no word why (an outside review).
-      error: s.status === 'failed' ? (s.error ?? null) : null,
+      // A step an operator skipped keeps showing what it failed with, beside their note.
+      error: s.status === 'failed' || s.skipped !== undefined ? (s.error ?? null) : null,
       // Only on a step an operator retried: a step's shape stays as it was for every other.
       ...(s.retried ? { retried: { count: s.retried.count, at: iso(s.retried.at)!, by: s.retried.by } } : {}),
       // Only on a step an operator skipped (a false `when` skips with no one's name).

@@ -94,11 +94,14 @@ for (const backend of storeHarnesses)
       expect(stepOf(c, 'shape').skipped).toBeUndefined();
       const r = await skip(h, c.id, 'shape', operator, { note: 'amount is not known; done by phone' });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
+      // What it failed with stays in view: the reason someone skipped it is read beside it.
       expect(stepOf(r.body, 'shape')).toMatchObject({
         status: 'skipped',
         actionId: null,
+        error: stepOf(c, 'shape').error,
         skipped: { at: expect.any(String), by: 'olga', note: 'amount is not known; done by phone' },
       });
+      expect(stepOf(c, 'shape').error).toEqual(expect.any(String));
       expect(stepOf(r.body, 'after')).toMatchObject({ status: 'waiting_for_person', actionId: expect.any(String) });
       expect(r.body.data.total).toBeUndefined();
       const now = (await h.api('GET', `/v1/cases/${c.id}`)).body;
@@ -125,7 +128,12 @@ for (const backend of storeHarnesses)
       const s = await skip(h, c.id, 'call5', operator, { note: 'the order went through; its answer is too large to keep' });
       expect(s.status, JSON.stringify(s.body)).toBe(200);
       // The step keeps its action: what was done, and then skipped.
-      expect(stepOf(s.body, 'call5')).toMatchObject({ status: 'skipped', actionId: actionOf(c, 'call5'), skipped: { by: 'olga' } });
+      expect(stepOf(s.body, 'call5')).toMatchObject({
+        status: 'skipped',
+        actionId: actionOf(c, 'call5'),
+        error: expect.stringMatching(/^output: /),
+        skipped: { by: 'olga' },
+      });
       expect(stepOf(s.body, 'after').status).toBe('waiting_for_person');
     });
 
