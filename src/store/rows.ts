@@ -7,6 +7,7 @@ import type { ConnectorStatus } from '../connectors/circuit.ts';
 import type {
   ApiKeyOrigin,
   ApiKeyRow,
+  CaseHistoryRow,
   CaseRow,
   CaseWrite,
   ConfigKind,
@@ -227,6 +228,18 @@ export function caseFromRow(r: Record<string, unknown>): CaseRow {
     ...(r.steps != null ? { steps: json(r.steps) as CaseRow['steps'] } : {}),
     ...(r.version != null && Number(r.version) !== 1 ? { version: Number(r.version) } : {}),
     ...(r.closed_at != null ? { closedAt: Number(r.closed_at) } : {}),
+  };
+}
+
+export function caseHistoryFromRow(r: Record<string, unknown>): CaseHistoryRow {
+  return {
+    seq: Number(r.seq),
+    caseId: r.case_id as string,
+    at: Number(r.at),
+    kind: r.kind as CaseHistoryRow['kind'],
+    step: (r.step as string | null) ?? null,
+    actor: r.actor as CaseHistoryRow['actor'],
+    detail: json(r.detail) as Record<string, unknown>,
   };
 }
 

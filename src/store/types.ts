@@ -24,6 +24,7 @@ import type {
 } from './bulk-schedule-types.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseEvent, StepRun } from '../processes/runner.ts';
+import type { NewCaseHistoryEntry } from '../processes/case-history.ts';
 import type {
   WebhookAttemptResult,
   WebhookAttemptRow,
@@ -126,6 +127,14 @@ export interface CaseWrite {
   followUps?: CaseEvent[];
   /** Webhook events of the change (the case closed), put in the outbox in this write's transaction when it applies. */
   events?: WebhookEventRow[];
+  /** The case history entries of the change (processes/case-history.ts), written in its transaction when it applies. */
+  history?: NewCaseHistoryEntry[];
+}
+
+/** A case history entry as stored: its place in the case's history (`seq`, ascending in write order). */
+export interface CaseHistoryRow extends NewCaseHistoryEntry {
+  seq: number;
+  caseId: string;
 }
 
 /** One guarded write of an action: applied only if the stored version is still `expectedVersion`. */
@@ -656,7 +665,7 @@ export interface Store {
   /** Inserts a case; with a process, its first event is queued in the same transaction. A taken launch key is a ConflictError. */
   createCase(
     row: CaseRow,
-    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[] },
+    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[]; history?: NewCaseHistoryEntry[] },
   ): Promise<void>;
   getCaseByLaunchKey(key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined>;
   /** A page of cases, newest first; `more` when it filled its limit or was cut at `maxBytes`; `resumeBefore` as listActionsPage's. */
@@ -679,6 +688,8 @@ export interface Store {
   deleteSavedView(id: string, expectedRevision?: number): Promise<boolean>;
   /** A version-guarded change of a case (and the outbox row it applied, in the same transaction); false when the version moved. */
   updateCase(w: CaseWrite): Promise<boolean>;
+  /** A page of a case's history, newest first: entries before `before` (a seq), at most `limit`. */
+  listCaseHistory(caseId: string, page: { before?: number; limit: number }): Promise<CaseHistoryRow[]>;
   /** Leases the oldest event of each case no one holds (one per case, so a case's events apply in order). */
   claimCaseEvents(p: CaseEventClaim): Promise<CaseOutboxRow[]>;
   /** Removes an applied event that changed nothing. */

@@ -51,6 +51,7 @@ export const TABLES = [
   'nodes',
   'processes',
   'case_outbox',
+  'case_history',
   'integration_log',
   'bulk_replay_selections',
   'bulk_replay_runs',

@@ -11,6 +11,8 @@ import { inTransaction } from './transaction.ts';
 import { insertActionsTx } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 import type { WebhookEventRow } from '../../webhooks/rows.ts';
+import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
+import { insertCaseHistoryTx } from './case-history.ts';
 
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash)
 VALUES (${CASE_COLUMNS.map((c, i) => `$${i + 1}${c === 'data' || c === 'definition' || c === 'steps' ? '::jsonb' : ''}`).join(', ')}, $${CASE_COLUMNS.length + 1}, $${CASE_COLUMNS.length + 2})`;
@@ -20,13 +22,20 @@ const UNIQUE_VIOLATION = '23505';
 export async function createCase(
   pool: Pool,
   row: CaseRow,
-  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[] } = {},
+  opts: {
+    launchKey?: string;
+    launchHash?: string;
+    startEvent?: CaseEvent;
+    events?: WebhookEventRow[];
+    history?: NewCaseHistoryEntry[];
+  } = {},
 ): Promise<void> {
   try {
     await inTransaction(pool, async (client) => {
       await client.query(INSERT, [...caseValues(row, (b) => b), opts.launchKey ?? null, opts.launchHash ?? null]);
       if (opts.startEvent) await client.query(EVENT, [row.id, JSON.stringify(opts.startEvent), row.createdAt]);
       if (opts.events?.length) await insertWebhookEventsTx(client, opts.events);
+      if (opts.history?.length) await insertCaseHistoryTx(client, row.id, opts.history);
     });
   } catch (e) {
     if (e instanceof DatabaseError && e.code === UNIQUE_VIOLATION)
@@ -102,7 +111,7 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
   }
   params.push(w.id, w.expectedVersion);
   const sql = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
-  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length)
+  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length && !w.history?.length)
     return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
   return inTransaction(pool, async (client) => {
     if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
@@ -110,6 +119,7 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
     if (w.launches?.length) await insertActionsTx(client, w.launches, keepNotifications);
     for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);
     if (w.events?.length) await insertWebhookEventsTx(client, w.events);
+    if (w.history?.length) await insertCaseHistoryTx(client, w.id, w.history);
     return true;
   });
 }

@@ -81,8 +81,10 @@ import type {
   TickPlan,
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
+import * as caseHistory from './case-history.ts';
+import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseHistoryRow, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { classifyLostStatements, failWaitersAtEnd, inTransaction } from './transaction.ts';
@@ -493,7 +495,13 @@ export class PostgresStore implements Store {
   // ---- cases and processes
   createCase = async (
     row: CaseRow,
-    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: W.WebhookEventRow[] },
+    opts?: {
+      launchKey?: string;
+      launchHash?: string;
+      startEvent?: CaseEvent;
+      events?: W.WebhookEventRow[];
+      history?: NewCaseHistoryEntry[];
+    },
   ): Promise<void> => void (await caseRuns.createCase(this.pool, row, opts));
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.pool, key);
@@ -525,6 +533,8 @@ export class PostgresStore implements Store {
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.pool, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.pool, w, this.notificationsPerUser);
+  listCaseHistory = async (caseId: string, page: { before?: number; limit: number }): Promise<CaseHistoryRow[]> =>
+    caseHistory.listCaseHistory(this.pool, caseId, page);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.pool, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void (await caseRuns.deleteCaseEvent(this.pool, seq));
   releaseCaseEvent = async (seq: number, leaseUntil: number, until: number): Promise<boolean> =>

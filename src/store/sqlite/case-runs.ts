@@ -12,6 +12,8 @@ import { scanNewestFirst } from './text-scan.ts';
 import { insertActions, prepareInserts } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 import type { WebhookEventRow } from '../../webhooks/rows.ts';
+import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
+import { insertCaseHistoryTx } from './case-history.ts';
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
@@ -22,13 +24,20 @@ const ACTION_EVENT = `INSERT INTO case_outbox (case_id, event, created_at) SELEC
 export function createCase(
   db: Database.Database,
   row: CaseRow,
-  opts: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: WebhookEventRow[] } = {},
+  opts: {
+    launchKey?: string;
+    launchHash?: string;
+    startEvent?: CaseEvent;
+    events?: WebhookEventRow[];
+    history?: NewCaseHistoryEntry[];
+  } = {},
 ): void {
   try {
     db.transaction(() => {
       prepared(db, INSERT).run(...caseValues(row, bool), opts.launchKey ?? null, opts.launchHash ?? null);
       if (opts.startEvent) prepared(db, EVENT).run(row.id, JSON.stringify(opts.startEvent), row.createdAt);
       if (opts.events?.length) insertWebhookEventsTx(db, opts.events);
+      if (opts.history?.length) insertCaseHistoryTx(db, row.id, opts.history);
     }).immediate();
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
@@ -128,6 +137,7 @@ export function updateCase(db: Database.Database, w: CaseWrite, keepNotification
       if (w.launches?.length) insertActions(db, prepareInserts(w.launches), keepNotifications);
       for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);
       if (w.events?.length) insertWebhookEventsTx(db, w.events);
+      if (w.history?.length) insertCaseHistoryTx(db, w.id, w.history);
       return true;
     })
     .immediate();

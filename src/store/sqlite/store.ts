@@ -86,8 +86,10 @@ import type {
   TickPlan,
 } from '../bulk-schedule-types.ts';
 import * as caseRuns from './case-runs.ts';
+import * as caseHistory from './case-history.ts';
+import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
 import type { CaseEvent } from '../../processes/runner.ts';
-import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
+import type { CaseEventClaim, CaseFilter, CaseHistoryRow, CaseOutboxRow, CaseWrite, SavedViewRow, ConnectorMinute } from '../types.ts';
 import * as webhooks from './webhooks.ts';
 import type * as W from '../../webhooks/rows.ts';
 import { SetupError } from '../../errors.ts';
@@ -622,7 +624,13 @@ export class SqliteStore implements Store {
   // ---- cases and processes
   createCase = async (
     row: CaseRow,
-    opts?: { launchKey?: string; launchHash?: string; startEvent?: CaseEvent; events?: W.WebhookEventRow[] },
+    opts?: {
+      launchKey?: string;
+      launchHash?: string;
+      startEvent?: CaseEvent;
+      events?: W.WebhookEventRow[];
+      history?: NewCaseHistoryEntry[];
+    },
   ): Promise<void> => void caseRuns.createCase(this.db, row, opts);
   getCaseByLaunchKey = async (key: string): Promise<{ row: CaseRow; launchHash: string | null } | undefined> =>
     caseRuns.getCaseByLaunchKey(this.db, key);
@@ -654,6 +662,8 @@ export class SqliteStore implements Store {
   listCases = async (filter: CaseFilter): Promise<{ cases: CaseRow[]; more: boolean; resumeBefore?: string }> =>
     caseRuns.listCases(this.db, filter);
   updateCase = async (w: CaseWrite): Promise<boolean> => caseRuns.updateCase(this.db, w, this.notificationsPerUser);
+  listCaseHistory = async (caseId: string, page: { before?: number; limit: number }): Promise<CaseHistoryRow[]> =>
+    caseHistory.listCaseHistory(this.db, caseId, page);
   claimCaseEvents = async (p: CaseEventClaim): Promise<CaseOutboxRow[]> => caseRuns.claimCaseEvents(this.db, p);
   deleteCaseEvent = async (seq: number): Promise<void> => void caseRuns.deleteCaseEvent(this.db, seq);
   releaseCaseEvent = async (seq: number, leaseUntil: number, until: number): Promise<boolean> =>
