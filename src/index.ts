@@ -68,6 +68,7 @@ export {
 } from './lifecycle/states.ts';
 export type { ActionRecord } from './lifecycle/action.ts';
 export type { ActionView } from './actions/views.ts';
+export type { CaseHistoryEntry, CaseHistoryQuery } from './cases/schemas.ts';
 export type { EngineEvents } from './engine/engine.ts';
 export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { createLogger, type Logger } from './logger.ts';

@@ -60,6 +60,7 @@ export const OPERATIONS: Readonly<Record<string, readonly [string, string]>> = {
   'POST /v1/cases': ['createCase', 'Open a case'],
   'GET /v1/cases': ['listCases', 'List cases'],
   'GET /v1/cases/{id}': ['getCase', 'Read a case with its steps'],
+  'GET /v1/cases/{id}/history': ['getCaseHistory', "A case's history: what happened to it, by whom and when, newest first"],
   'PATCH /v1/cases/{id}': ['updateCase', "Change a case's title, data, owner or queue"],
   'POST /v1/cases/{id}/tasks': ['addCaseTask', 'Add a task to a case by hand'],
   'POST /v1/cases/{id}/close': ['closeCase', 'Close a case'],

@@ -9,6 +9,8 @@ import { queryValidator } from '../api/query.ts';
 import type { CaseService } from './service.ts';
 import {
   CaseBody,
+  CaseHistoryEntrySchema,
+  CaseHistoryQuery,
   CaseIdParams,
   CaseListQuery,
   CasePatchBody,
@@ -81,8 +83,9 @@ export const caseRoutes =
         },
       },
       async (req, reply) => {
-        const key = idempotencyKeyOf(req.headers['idempotency-key'], userOf(req));
-        const r = await cases.createCase(req.body, key ? { idempotencyKey: key } : {});
+        const user = userOf(req);
+        const key = idempotencyKeyOf(req.headers['idempotency-key'], user);
+        const r = await cases.createCase(req.body, { ...(key ? { idempotencyKey: key } : {}), user });
         return reply
           .code(r.created ? 201 : 200)
           .header('location', `/v1/cases/${r.case.id}`)
@@ -101,8 +104,24 @@ export const caseRoutes =
     // The case with its actions, as it now is.
     const byId = { tags, params: CaseIdParams, response: { 200: CaseWithActions } };
     app.get('/cases/:id', { config: { roles: CASE_READERS }, schema: byId }, async (req) => cases.getCase(req.params.id));
+    app.get(
+      '/cases/:id/history',
+      {
+        config: { roles: CASE_READERS },
+        schema: {
+          tags,
+          params: CaseIdParams,
+          querystring: CaseHistoryQuery,
+          response: { 200: Page(CaseHistoryEntrySchema) },
+          description:
+            "What happened to the case, by whom and when, newest first: its creation, each step's start, wait for a person, done, failure (with its error), skip (an operator's with their note, or a `when` that was false) and an operator's retry, its escalation, its close, and each PATCH (data by field names only, never values; owner, queue, title). Case-level only: each attempt of a step's action is on the action's timeline (GET /v1/actions/{id}/timeline). Written with the change it records. 404: no such case; 422: a `limit` not of 1–500 or a `before` that is not a `seq`.",
+        },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => cases.history(req.params.id, req.query),
+    );
     app.patch('/cases/:id', { config: { roles: CASE_WRITERS }, schema: { ...byId, body: CasePatchBody } }, async (req) =>
-      cases.updateCase(req.params.id, req.body),
+      cases.updateCase(req.params.id, req.body, userOf(req)),
     );
     // A task added by hand: whoever may change the case may add work to it.
     app.post(

@@ -5,6 +5,7 @@ import { DateTime, StringEnum } from '../api/schemas.ts';
 import { MAX_TEXT_CHARS } from '../json-limits.ts';
 import { STEP_OUTCOMES, STEP_STATUSES } from '../processes/runner.ts';
 import { MAX_STEP_SKIP_NOTE } from '../processes/step-skip.ts';
+import { CASE_HISTORY_KEPT, CASE_HISTORY_KINDS, HISTORY_FIELDS_MAX, HISTORY_TEXT_MAX } from '../processes/case-history.ts';
 
 export const CaseIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'case id' }) });
 export type CaseIdParams = Static<typeof CaseIdParams>;
@@ -169,3 +170,41 @@ export const CaseTaskBody = Type.Object(
   { additionalProperties: false },
 );
 export type CaseTaskBody = Static<typeof CaseTaskBody>;
+
+/** GET /v1/cases/{id}/history: newest first, `before` the `next` of the page before. */
+export const CaseHistoryQuery = Type.Object(
+  {
+    // Bounded: PostgreSQL's bigint would refuse a larger one (a 500), as the action timeline's `before`.
+    before: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'entries before this `seq`: the `next` of the page before',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
+  },
+  { additionalProperties: false },
+);
+export type CaseHistoryQuery = Static<typeof CaseHistoryQuery>;
+
+export const CaseHistoryEntrySchema = Type.Object(
+  {
+    seq: Type.Integer({ description: "the entry's place in the case's history; pass it as `before` for older entries" }),
+    at: DateTime,
+    kind: StringEnum(CASE_HISTORY_KINDS, {
+      description:
+        'case_created; step_started (a step began, or began again after its action was retried); step_waiting (it went to a person); step_done; step_failed; step_skipped (by an operator, with their note, or by a `when` that was false); step_retried (an operator ran a failed step again); case_escalated; case_closed (by its process finishing, or by a request); data_changed, owner_changed, queue_changed, title_changed (a PATCH)',
+    }),
+    step: Type.Union([Type.String(), Type.Null()], { description: 'the step it is about; null for the case as a whole' }),
+    actor: Type.String({
+      description:
+        '`system` (Callout, the process moving on) or `user:<name>`: the person, or the API key acting under its own name (`user:key:<name>`)',
+    }),
+    detail: Type.Record(Type.String(), Type.Unknown(), {
+      description: `small and bounded: a step's status before (\`from\`), its error (at most ${HISTORY_TEXT_MAX} characters), an operator's skip \`note\`, a retry's \`count\`, a map step's or a PATCH's changed data field NAMES (at most ${HISTORY_FIELDS_MAX}, \`more\` counting the rest; never their values), an owner's, queue's or title's \`from\` and \`to\`, a close's \`by\` (process or request)`,
+    }),
+  },
+  { additionalProperties: false, description: `one thing that happened to a case; the newest ${CASE_HISTORY_KEPT} of a case are kept` },
+);
+export type CaseHistoryEntry = Static<typeof CaseHistoryEntrySchema>;

@@ -20,10 +20,12 @@ import { newCaseRun } from '../processes/runner.ts';
 import { MAX_STEP_SKIP_NOTE } from '../processes/step-skip.ts';
 import { processNameOf, processNames } from '../processes/names.ts';
 import { ownerProblem, storedOwners } from './owner.ts';
-import type { CaseBody, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
+import type { CaseBody, CaseHistoryEntry, CaseHistoryQuery, CaseListQuery, CasePatchBody, CaseView } from './schemas.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
 import { BLANK_MESSAGE, isBlank } from '../validation/blank.ts';
 import { queueNamed } from '../queues/named.ts';
+import { historyOfPatch } from '../processes/case-history.ts';
+import type { Actor } from '../lifecycle/states.ts';
 
 export interface CaseServiceDeps {
   store: Store;
@@ -86,8 +88,14 @@ export class CaseService {
 
   constructor(private readonly d: CaseServiceDeps) {}
 
-  /** Creates a case; with an idempotency key a repeat of the same body returns the first case (created: false). */
-  async createCase(body: CaseBody = {}, opts: { idempotencyKey?: string } = {}): Promise<{ case: CaseWithActions; created: boolean }> {
+  /**
+   * Creates a case; with an idempotency key a repeat of the same body returns the first case (created:
+   * false). `user`: who creates it, named in its history (absent: Callout itself, a schedule's or a bulk launch's).
+   */
+  async createCase(
+    body: CaseBody = {},
+    opts: { idempotencyKey?: string; user?: string } = {},
+  ): Promise<{ case: CaseWithActions; created: boolean }> {
     // `data` is bounded like a launch's input, the other fields like any other launch field.
     checkLaunchLimits(body, ['data']);
     checkTitle(body.title);
@@ -126,6 +134,7 @@ export class CaseService {
         ...(opts.idempotencyKey !== undefined ? { launchKey: opts.idempotencyKey, launchHash: hash } : {}),
         ...(definition ? { startEvent: { type: 'case_started' } } : {}),
         ...(events ? { events } : {}),
+        history: [{ at: now, kind: 'case_created', step: null, actor: actorOf(opts.user), detail: { process: processName } }],
       });
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's case.
@@ -188,6 +197,24 @@ export class CaseService {
     return { ...caseView(c, await processNameOf(this.d.store, c)), actions, actionsNext };
   }
 
+  /**
+   * A page of the case's history, newest first; `next` is the `before` of the following page (null at
+   * the end). Checked here too, for the library's callers: `limit` 1–500, `before` a seq.
+   */
+  async history(id: string, q: CaseHistoryQuery = {}): Promise<{ items: CaseHistoryEntry[]; next: string | null }> {
+    const limit = q.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new ValidationError([{ field: 'limit', message: 'must be an integer from 1 to 500' }]);
+    if (q.before !== undefined && (!Number.isSafeInteger(q.before) || q.before < 0))
+      throw new ValidationError([{ field: 'before', message: 'is not a `seq` of the history: pass the `next` of the previous page' }]);
+    if (!(await this.d.store.getCase(id))) throw new NotFoundError('Case', id);
+    const rows = await this.d.store.listCaseHistory(id, { ...(q.before !== undefined ? { before: q.before } : {}), limit: limit + 1 });
+    const items = rows
+      .slice(0, limit)
+      .map((r) => ({ seq: r.seq, at: iso(r.at)!, kind: r.kind, step: r.step, actor: r.actor, detail: r.detail }));
+    return { items, next: rows.length > limit ? String(items.at(-1)!.seq) : null };
+  }
+
   /** A page of cases, newest first; `next` is the `before` of the following page. A page ends early at about 4 MB of data (MAX_PAGE_BYTES). */
   async listCases(query: CaseListQuery = {}): Promise<{ items: CaseView[]; next: string | null }> {
     const { process, limit, ...rest } = query;
@@ -208,8 +235,8 @@ export class CaseService {
     };
   }
 
-  /** Changes the title, the owner, the queue or (merged shallowly) the data of an open case. */
-  async updateCase(id: string, patch: CasePatchBody): Promise<CaseWithActions> {
+  /** Changes the title, the owner, the queue or (merged shallowly) the data of an open case; `user` is named in its history. */
+  async updateCase(id: string, patch: CasePatchBody, user?: string): Promise<CaseWithActions> {
     checkLaunchLimits(patch, ['data']);
     checkTitle(patch.title);
     if (patch.owner !== undefined) await this.checkOwner(patch.owner);
@@ -223,10 +250,19 @@ export class CaseService {
         const problem = jsonProblem({ ...c.data, ...patch.data }, INPUT_LIMITS);
         if (problem) throw new ValidationError([{ field: 'data', message: `merged into the case data, the result ${problem}` }]);
       }
+      const at = this.d.clock.now();
+      // Data by field names only: case data may be sensitive and large.
+      const history = historyOfPatch(
+        { data: c.data, owner: c.owner, queue: c.queue ?? null, title: c.title ?? null },
+        { ...patch, ...(queue !== undefined ? { queue } : {}) },
+        actorOf(user),
+        at,
+      );
       const ok = await this.d.store.updateCase({
         id,
         expectedVersion: c.version ?? 1,
-        at: this.d.clock.now(),
+        at,
+        ...(history.length > 0 ? { history } : {}),
         ...(patch.title !== undefined ? { title: patch.title } : {}),
         ...(patch.owner !== undefined ? { owner: patch.owner } : {}),
         ...(queue !== undefined ? { queue } : {}),
@@ -307,6 +343,7 @@ export class CaseService {
           status: 'closed',
           closedAt: now,
           ...(events ? { events } : {}),
+          history: [{ at: now, kind: 'case_closed', step: null, actor: actorOf(user), detail: { by: 'request' } }],
         })
       ) {
         await this.closeOpenActions(id, user);
@@ -397,6 +434,9 @@ export class CaseService {
     }
   }
 }
+
+/** Who a change is by, as the history names them: a person or key (`user:<name>`), else Callout itself. */
+const actorOf = (user: string | undefined): Actor => (user === undefined || user === 'system' ? 'system' : `user:${user}`);
 
 /** Actions of a closing case read at a time. */
 const CLOSE_PAGE = 200;

@@ -18,6 +18,7 @@ import { type CaseEffect, type CaseEvent, type CaseRun, type RunResult, advance 
 import type { CaseLauncher, StepLaunch } from './case-launcher.ts';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, STORED_ATTEMPTS, raceApart } from '../errors.ts';
 import { processNameOf } from './names.ts';
+import { type NewCaseHistoryEntry, historyOfEvent } from './case-history.ts';
 
 export interface CaseWorkerOptions {
   store: Store;
@@ -276,6 +277,7 @@ export class CaseWorker {
     const dataPatch: Record<string, unknown> = {};
     const launches: NewAction[] = [];
     const followUps: CaseEvent[] = [];
+    const history: NewCaseHistoryEntry[] = [];
     let changed = false;
     let closedNow = false;
     const now = this.o.clock.now();
@@ -284,6 +286,7 @@ export class CaseWorker {
     for (let n = 0; n < events.length; n++) {
       const event = withStep(events[n]!, run);
       if (event === undefined) continue; // an action of the case that is no step's (launched by hand)
+      const before = run;
       const r = await advance(def, run, event, ctx);
       if (!r.ok && n === 0 && seq === undefined) return r;
       if (!r.ok) {
@@ -293,6 +296,8 @@ export class CaseWorker {
       }
       run = r.run;
       changed ||= r.changed;
+      // What the event did to the case, in words of its history: written with the change it records.
+      history.push(...historyOfEvent(before, r.run, event, now));
       // A step an operator retried launches under a key of that retry (stepLaunchKey), not its first run's.
       const retries = (step: string): number => r.run.steps.find((s) => s.name === step)?.retried?.count ?? 0;
       for (const eff of r.effects) {
@@ -330,6 +335,7 @@ export class CaseWorker {
         ...(launches.length > 0 ? { launches } : {}),
         ...(followUps.length > 0 ? { followUps } : {}),
         ...(closedEvents ? { events: closedEvents } : {}),
+        ...(history.length > 0 ? { history } : {}),
       });
     } catch (err) {
       // A step's launch key taken: another node applied this event first; read again, and its action is the step's.

@@ -2,7 +2,7 @@
 // key, list and search, version-guarded writes, and the case outbox the case workers of every node
 // drain (claimed with SKIP LOCKED, so two nodes never apply one case's event at once).
 
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError, type Pool, type QueryResult } from 'pg';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
 import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
@@ -12,7 +12,7 @@ import { insertActionsTx } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
 import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
-import { insertCaseHistoryTx } from './case-history.ts';
+import { insertCaseHistoryTx, updateWithHistory } from './case-history.ts';
 
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash)
 VALUES (${CASE_COLUMNS.map((c, i) => `$${i + 1}${c === 'data' || c === 'definition' || c === 'steps' ? '::jsonb' : ''}`).join(', ')}, $${CASE_COLUMNS.length + 1}, $${CASE_COLUMNS.length + 2})`;
@@ -110,16 +110,18 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
     assigns.push(`data = data || $${params.length}::jsonb`);
   }
   params.push(w.id, w.expectedVersion);
-  const sql = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
-  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length && !w.history?.length)
-    return ((await pool.query(sql, params)).rowCount ?? 0) === 1;
+  const update = `UPDATE cases SET ${assigns.join(', ')}, version = version + 1 WHERE id = $${params.length - 1} AND version = $${params.length}`;
+  // With history: one statement that writes it only when the update applies (case-history.ts).
+  const q = w.history?.length ? updateWithHistory(update, params, params.length - 1, w.history) : { sql: update, params };
+  const applied = (r: QueryResult): boolean => (w.history?.length ? Number((r.rows[0] as { n: number }).n) : (r.rowCount ?? 0)) === 1;
+  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length)
+    return applied(await pool.query(q.sql, q.params));
   return inTransaction(pool, async (client) => {
-    if (((await client.query(sql, params)).rowCount ?? 0) !== 1) return false;
+    if (!applied(await client.query(q.sql, q.params))) return false;
     if (w.appliedEvent !== undefined) await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
     if (w.launches?.length) await insertActionsTx(client, w.launches, keepNotifications);
     for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);
     if (w.events?.length) await insertWebhookEventsTx(client, w.events);
-    if (w.history?.length) await insertCaseHistoryTx(client, w.id, w.history);
     return true;
   });
 }
