@@ -12,9 +12,11 @@ export interface Paged<T> {
   next: string | null;
 }
 
-const after = (path: string, before: string): string => `${path}?before=${encodeURIComponent(before)}`;
+const after = (path: string, before: string): string => `${path}${path.includes('?') ? '&' : '?'}before=${encodeURIComponent(before)}`;
+const idOf = (x: object): string => (x as { id: string }).id;
 
-export function usePagedList<T extends { id: string }>(path: string) {
+/** `keyOf`: what tells rows apart (their id; a case history entry's seq). */
+export function usePagedList<T extends object>(path: string, keyOf: (x: T) => string | number = idOf) {
   const pages = useRef(1);
   const list = useData(async (): Promise<Paged<T>> => {
     const first = await api<Paged<T>>('GET', path);
@@ -36,8 +38,8 @@ export function usePagedList<T extends { id: string }>(path: string) {
     if (!r) return;
     pages.current += 1;
     // Keyset pages do not overlap; a row already shown (a reload that read on meanwhile) is still shown once.
-    const shown = new Set(cur.items.map((x) => x.id));
-    list.setData({ items: [...cur.items, ...r.value.items.filter((x) => !shown.has(x.id))], next: r.value.next });
+    const shown = new Set(cur.items.map(keyOf));
+    list.setData({ items: [...cur.items, ...r.value.items.filter((x) => !shown.has(keyOf(x)))], next: r.value.next });
   };
   return { ...list, more: { read: readMore, busy: more.busy, error: more.error } };
 }

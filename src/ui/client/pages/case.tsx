@@ -1,5 +1,6 @@
 // The case page: its data, the process's steps with their statuses and outcomes, its actions with
-// escalations highlighted ('Closed - Not Done Successfully'), the open tasks to work on, the notes.
+// escalations highlighted ('Closed - Not Done Successfully'), the open tasks to work on, its history
+// (case-history.tsx), the notes.
 // Live: a change to one of its actions (server-sent events) refetches the case and that action's
 // notes; the case worker moves steps just after an action closes, so while the case is open the case
 // alone is also read every 3 s.
@@ -10,6 +11,7 @@ import { ErrorBox, ReadFailed, StateBadge, Time, Timed, announce, useData, whyLi
 import { subscribe } from '../live.ts';
 import { TaskPanel } from './task.tsx';
 import { AddTaskForm, CaseQueueForm, StepRetryButton, StepSkipButton } from './case-work.tsx';
+import { CaseHistory } from './case-history.tsx';
 
 export interface CaseStep {
   name: string;
@@ -321,6 +323,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       {open && <AddTaskForm caseId={k.id} queue={k.queue} session={session} onChange={c.reload} />}
       <h2>Data</h2>
       <pre>{JSON.stringify(k.data, null, 2)}</pre>
+      <CaseHistory caseId={k.id} changed={k.updatedAt} />
       <h2>Actions</h2>
       {k.actions.length === 0 ? (
         <p class="empty">No actions on this case yet.</p>
