@@ -10,6 +10,7 @@ import type { Registry } from './registry.ts';
 import { transitionWrite, type GroupCommit } from './group-commit.ts';
 import type { WebhookEventSource } from '../webhooks/outbox.ts';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors.ts';
+import { skippedActionRefusal } from '../processes/step-skip.ts';
 
 export interface ApplyDeps {
   store: Store;
@@ -46,6 +47,10 @@ export async function applyNow(
     if (repeated) return repeated;
     const cur = i === 0 && known ? known : await d.store.getAction(id);
     if (!cur) throw new NotFoundError('Action', id);
+    // A skipped step's action is not sent again (its case would not move). Asked at every try: a write
+    // the store refused for it (guard below) was one a skip beat to the case.
+    const retriesStep = event.type === 'retry_requested' && cur.caseId !== null;
+    if (retriesStep) await refuseIfStepSkipped(d.store, cur);
     const policy = await d.registry.policyOf(cur);
     const now = d.clock.now();
     const release = claim?.releaseFor(cur);
@@ -65,7 +70,10 @@ export async function applyNow(
     if (!t.changed) return cur;
     // Through the group commit: many concurrent callbacks share one transaction.
     const events = d.webhookEvents?.forTransition(cur, t.action, t.effects);
-    const written = await d.writes.enqueue(transitionWrite(cur, t, events), event, 'report');
+    const write = transitionWrite(cur, t, events);
+    // Checked again in the write's transaction, under the case's lock: a skip landing since is seen.
+    if (retriesStep) write.unlessStepSkipped = true;
+    const written = await d.writes.enqueue(write, event, 'report');
     // Its due time reaches the loop through the group commit (onDue).
     if (written) return written;
     // Lost again: another node is writing this action as fast (a team's notes through both). Tried at
@@ -73,4 +81,11 @@ export async function applyNow(
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** i, 50)));
   }
   throw new ConflictError('The action kept changing while this request was applied; try again');
+}
+
+/** Refuses (409) the retry of an action whose case's step an operator skipped. */
+async function refuseIfStepSkipped(store: Store, a: ActionRecord): Promise<void> {
+  const c = await store.getCase(a.caseId!);
+  const refusal = c ? skippedActionRefusal(c.id, c.steps, a.id) : undefined;
+  if (refusal !== undefined) throw new InvalidStateError(refusal);
 }

@@ -320,6 +320,8 @@ export class CaseWorker {
             owner: c.owner,
           })
         : undefined;
+    // A skip of a step with an action is written only while that action has not changed since (retried).
+    const skippedAction = first.type === 'step_skipped' ? c.steps!.find((s) => s.name === first.step)?.actionId : null;
     let written: boolean;
     try {
       written = await this.o.store.updateCase({
@@ -336,6 +338,7 @@ export class CaseWorker {
         ...(followUps.length > 0 ? { followUps } : {}),
         ...(closedEvents ? { events: closedEvents } : {}),
         ...(history.length > 0 ? { history } : {}),
+        ...(first.type === 'step_skipped' && skippedAction ? { skippedAction: { step: first.step, actionId: skippedAction } } : {}),
       });
     } catch (err) {
       // A step's launch key taken: another node applied this event first; read again, and its action is the step's.

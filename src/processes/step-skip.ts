@@ -46,3 +46,35 @@ export function skipRefusal(caseStatus: 'open' | 'closed', step: SkippedStep, de
       return `step ${name} is ${step.status}, not failed: only a failed step the case stopped at can be skipped`;
   }
 }
+
+/** A case's step as stored, as far as an action's retry needs to know it (runner.ts StepRun). */
+interface StoredStep {
+  name: string;
+  status: string;
+  actionId: string | null;
+  skipped?: Pick<StepSkip, 'by'>;
+}
+
+/**
+ * Why an action of a case may not be retried (POST /v1/actions/{id}/retry); undefined when it may: its
+ * step was skipped by an operator, so the case no longer waits for it and would not move whatever it
+ * returned, and the external system would get a request nobody waits for.
+ */
+export function skippedActionRefusal(
+  caseId: string,
+  steps: readonly StoredStep[] | null | undefined,
+  actionId: string,
+): string | undefined {
+  const step = steps?.find((s) => s.actionId === actionId && s.status === 'skipped');
+  if (!step) return undefined;
+  return `The action's step ${JSON.stringify(step.name)} of case ${caseId} was skipped by ${step.skipped?.by ?? 'an operator'}: nothing waits for it, so it is not sent again`;
+}
+
+/**
+ * The skip's refusal when the step's action changed after the step failed and the case has not heard
+ * of it yet (an operator's retry of it, written just before the skip): the retry came first. A
+ * sentence of its own, as the store throws it.
+ */
+export function reopenedActionRefusal(step: string, actionId: string): string {
+  return `Step ${JSON.stringify(step)} is running again: its action ${actionId} was retried, and its close moves the case on`;
+}

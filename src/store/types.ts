@@ -129,6 +129,12 @@ export interface CaseWrite {
   events?: WebhookEventRow[];
   /** The case history entries of the change (processes/case-history.ts), written in its transaction when it applies. */
   history?: NewCaseHistoryEntry[];
+  /**
+   * An operator's skip of a step with an action: written only while the case's outbox holds no event of
+   * that action (it was not retried since the step failed), checked under the case's lock in the
+   * write's transaction; otherwise an InvalidStateError (reopenedActionRefusal) and nothing is written.
+   */
+  skippedAction?: { step: string; actionId: string };
 }
 
 /** A case history entry as stored: its place in the case's history (`seq`, ascending in write order). */
@@ -150,6 +156,11 @@ export interface ActionWrite {
   effects: Effect[];
   /** Webhook events of the change, put in the outbox in the same transaction when the write applies. */
   events?: WebhookEventRow[];
+  /**
+   * An operator's retry of a case's action: written only while no step of its case that is this
+   * action's is skipped, checked under the case's lock in the write's transaction (else not applied).
+   */
+  unlessStepSkipped?: boolean;
 }
 
 /** A saved view (saved-views/): a screen's query by name, its owner's or shared. */

@@ -6,7 +6,8 @@ import { DatabaseError, type Pool, type QueryResult } from 'pg';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
 import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
-import { ConflictError } from '../../errors.ts';
+import { ConflictError, InvalidStateError } from '../../errors.ts';
+import { reopenedActionRefusal } from '../../processes/step-skip.ts';
 import { inTransaction } from './transaction.ts';
 import { insertActionsTx } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
@@ -18,6 +19,10 @@ const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launc
 VALUES (${CASE_COLUMNS.map((c, i) => `$${i + 1}${c === 'data' || c === 'definition' || c === 'steps' ? '::jsonb' : ''}`).join(', ')}, $${CASE_COLUMNS.length + 1}, $${CASE_COLUMNS.length + 2})`;
 const EVENT = 'INSERT INTO case_outbox (case_id, event, created_at) VALUES ($1, $2::jsonb, $3)';
 const UNIQUE_VIOLATION = '23505';
+// An event of the action not yet applied to its case: the action changed (was retried) after its step
+// failed. Read after this transaction's UPDATE locked the case, so after any retry's write that locked it
+// first (write-actions.ts, LOCK_CASES) has committed.
+const ACTION_EVENT_WAITING = "SELECT 1 FROM case_outbox WHERE case_id = $1 AND event->>'actionId' = $2 LIMIT 1";
 
 export async function createCase(
   pool: Pool,
@@ -114,10 +119,15 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
   // With history: one statement that writes it only when the update applies (case-history.ts).
   const q = w.history?.length ? updateWithHistory(update, params, params.length - 1, w.history) : { sql: update, params };
   const applied = (r: QueryResult): boolean => (w.history?.length ? Number((r.rows[0] as { n: number }).n) : (r.rowCount ?? 0)) === 1;
-  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length)
+  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length && !w.skippedAction)
     return applied(await pool.query(q.sql, q.params));
   return inTransaction(pool, async (client) => {
     if (!applied(await client.query(q.sql, q.params))) return false;
+    // Thrown, so the transaction is rolled back (its history too): the retry's write came first.
+    const skipped = w.skippedAction;
+    if (skipped && ((await client.query(ACTION_EVENT_WAITING, [w.id, skipped.actionId])).rowCount ?? 0) > 0) {
+      throw new InvalidStateError(reopenedActionRefusal(skipped.step, skipped.actionId));
+    }
     if (w.appliedEvent !== undefined) await client.query('DELETE FROM case_outbox WHERE seq = $1', [w.appliedEvent]);
     if (w.launches?.length) await insertActionsTx(client, w.launches, keepNotifications);
     for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);

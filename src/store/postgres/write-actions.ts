@@ -194,6 +194,15 @@ const MARK_CASE_ESCALATED = 'UPDATE cases SET escalated = true, version = versio
 // escalated another of their actions has committed (a check inside the UPDATE would keep its older one).
 const SET_INPUT = 'UPDATE actions SET input = $1::jsonb WHERE id = $2';
 const LOCK_CASES = 'SELECT id FROM cases WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE';
+// Of these (case, action) pairs, the actions whose step of their case was skipped by an operator: their
+// retries are not written. Read once the cases are locked (LOCK_CASES), so after any skip that locked
+// one first (updateCase) has committed, and before a skip waiting for the lock can look (case-runs.ts).
+const STEPS_SKIPPED = `
+SELECT g.action_id FROM jsonb_to_recordset($1::jsonb) AS g(case_id text, action_id text)
+  JOIN cases c ON c.id = g.case_id
+ WHERE c.id = ANY($2::text[])
+   AND EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(c.steps, '[]'::jsonb)) s
+                WHERE s->>'actionId' = g.action_id AND s->>'status' = 'skipped')`;
 const CLEAR_CASE_ESCALATED = `UPDATE cases c SET escalated = false, version = c.version + 1
 WHERE c.id = ANY($1::text[]) AND c.escalated AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.case_id = c.id AND a.escalated)`;
 
@@ -221,7 +230,8 @@ export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifi
   if (writes.length === 0) return [];
   const batches = waves(writes);
   // Effects are planned for every write, applied or not: only whether there are any chooses the path.
-  if (batches.length === 1 && isEmptyPlan(planEffects(writes))) {
+  const guarded = writes.filter((w) => w.unlessStepSkipped && w.action.caseId !== null);
+  if (batches.length === 1 && guarded.length === 0 && isEmptyPlan(planEffects(writes))) {
     const values = [writesJson(writes), writesTimelineJson(writes), WORK_CHANNEL, writes.map((w) => w.action.id)];
     // One statement, its own transaction: a connection lost on the way leaves it unknown.
     const r = await pool
@@ -234,8 +244,10 @@ export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifi
   }
   return inTransaction(pool, async (client) => {
     const applied = writes.map(() => false);
+    const skipped = guarded.length > 0 ? await stepsSkipped(client, guarded) : new Set<string>();
     for (const wave of batches) {
-      const these = wave.map((i) => writes[i]!);
+      const these = wave.map((i) => writes[i]!).filter((w) => !(w.unlessStepSkipped && skipped.has(w.action.id)));
+      if (these.length === 0) continue;
       const r = await client.query<{ id: string }>({
         name: 'callout_write_actions',
         text: UPDATE,
@@ -256,6 +268,18 @@ export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifi
     );
     return applied;
   });
+}
+
+/**
+ * The actions of `writes` (retries of cases' actions) whose step was skipped, with their cases locked
+ * first, in id order as every other lock of cases is taken, until the transaction ends.
+ */
+async function stepsSkipped(client: PoolClient, writes: ActionWrite[]): Promise<Set<string>> {
+  const cases = [...new Set(writes.map((w) => w.action.caseId!))].sort();
+  await client.query({ name: 'callout_lock_cases', text: LOCK_CASES, values: [cases] });
+  const pairs = JSON.stringify(writes.map((w) => ({ case_id: w.action.caseId, action_id: w.action.id })));
+  const r = await client.query<{ action_id: string }>({ name: 'callout_steps_skipped', text: STEPS_SKIPPED, values: [pairs, cases] });
+  return new Set(r.rows.map((row) => row.action_id));
 }
 
 /** The size of JSON text written compactly, as SQLite keeps case data and the API measures it. */

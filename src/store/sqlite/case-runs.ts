@@ -6,7 +6,8 @@ import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
 import type { CaseEventNotice } from '../effects.ts';
 import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
-import { ConflictError } from '../../errors.ts';
+import { ConflictError, InvalidStateError } from '../../errors.ts';
+import { reopenedActionRefusal } from '../../processes/step-skip.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
 import { insertActions, prepareInserts } from './insert-actions.ts';
@@ -19,6 +20,8 @@ const bool = (b: boolean): number => (b ? 1 : 0);
 const INSERT = `INSERT INTO cases (${CASE_COLUMNS.join(', ')}, launch_key, launch_hash) VALUES (${CASE_COLUMNS.map(() => '?').join(', ')}, ?, ?)`;
 const EVENT = 'INSERT INTO case_outbox (case_id, event, created_at) VALUES (?, ?, ?)';
 // Only cases that run a process have anyone to hear their actions' changes.
+// An event of the action not yet applied to its case: the action changed (was retried) after its step failed.
+const ACTION_EVENT_WAITING = "SELECT 1 FROM case_outbox WHERE case_id = ? AND json_extract(event, '$.actionId') = ? LIMIT 1";
 const ACTION_EVENT = `INSERT INTO case_outbox (case_id, event, created_at) SELECT id, ?, ? FROM cases WHERE id = ? AND process IS NOT NULL`;
 
 export function createCase(
@@ -133,6 +136,10 @@ export function updateCase(db: Database.Database, w: CaseWrite, keepNotification
       const sql = `UPDATE cases SET ${sets.map(([c]) => `${c} = ?`).join(', ')}, version = version + 1 WHERE id = ? AND version = ?`;
       const r = prepared(db, sql).run(...sets.map(([, v]) => v), w.id, w.expectedVersion);
       if (r.changes !== 1) return false;
+      // Thrown, so the transaction writes nothing: the retry's write came first (writes are one at a time here).
+      const skipped = w.skippedAction;
+      if (skipped && prepared(db, ACTION_EVENT_WAITING).get(w.id, skipped.actionId))
+        throw new InvalidStateError(reopenedActionRefusal(skipped.step, skipped.actionId));
       if (w.appliedEvent !== undefined) prepared(db, 'DELETE FROM case_outbox WHERE seq = ?').run(w.appliedEvent);
       if (w.launches?.length) insertActions(db, prepareInserts(w.launches), keepNotifications);
       for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);

@@ -32,6 +32,9 @@ const CLEAR_CASE_ESCALATED = `UPDATE cases SET escalated = 0, version = version 
 WHERE id = ? AND escalated = 1 AND NOT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND escalated = 1)`;
 
 const SET_INPUT = 'UPDATE actions SET input = ? WHERE id = ?';
+// A step of the case that is this action's and was skipped by an operator (a retry of it is not written).
+const STEP_SKIPPED = `SELECT 1 FROM cases c, json_each(c.steps) s
+ WHERE c.id = ? AND json_extract(s.value, '$.actionId') = ? AND json_extract(s.value, '$.status') = 'skipped' LIMIT 1`;
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 
@@ -69,6 +72,8 @@ export interface PreparedWrite {
   values: unknown[];
   timeline: unknown[];
   plan?: ActionWrite;
+  /** The action's case, when the write is not made if the action's step there is skipped (ActionWrite.unlessStepSkipped). */
+  stepOf?: string;
 }
 
 export function prepareWrite(w: ActionWrite): PreparedWrite {
@@ -86,10 +91,11 @@ export function prepareWrite(w: ActionWrite): PreparedWrite {
     (w.events?.length ?? 0) > 0 ||
     (w.effects.length > 0 &&
       (a.caseId !== null || a.queue !== null || w.effects.some((e) => e.type === 'notify' || e.type === 'input_changed')));
-  if (!plans) return { mask, values, timeline };
+  const stepOf = w.unlessStepSkipped && a.caseId !== null ? { stepOf: a.caseId } : {};
+  if (!plans) return { mask, values, timeline, ...stepOf };
   const { previous: _previous, ...rest } = w;
   // The input is rewritten only from its effect (a person's correction), never from the record.
-  return { mask, values, timeline, plan: { ...rest, action: { ...a, input: {} } } };
+  return { mask, values, timeline, plan: { ...rest, action: { ...a, input: {} } }, ...stepOf };
 }
 
 /** The id of the action a prepared write changes (its values end with the id and the expected version). */
@@ -104,6 +110,7 @@ export function writeActions(db: Database.Database, writes: readonly PreparedWri
       const timeline: unknown[] = [];
       const planned: ActionWrite[] = [];
       const applied = writes.map((w) => {
+        if (w.stepOf !== undefined && prepared(db, STEP_SKIPPED).get(w.stepOf, writtenId(w))) return false;
         if (prepared(db, updateOf(w.mask)).run(...w.values).changes !== 1) return false;
         for (const v of w.timeline) timeline.push(v);
         if (w.plan) planned.push(w.plan);
