@@ -69,7 +69,17 @@ export const actionRoutes =
     // kept (hashed) on the retry's timeline entry, whose actor already scopes it to the caller.
     app.post(
       '/actions/:id/retry',
-      { config, schema: { ...byId, headers: CommandIdempotencyKeyHeaders, body: RetryBody }, preValidation: emptyBodyIsObject },
+      {
+        config,
+        schema: {
+          ...byId,
+          headers: CommandIdempotencyKeyHeaders,
+          body: RetryBody,
+          description:
+            "Sends the action again (a waiting one at once), counting as a retry; `input` corrects its input first. 409: nothing to retry (an attempt in flight, a manual task, one In Progress or To Do as a manual step, closed Done Successfully), or the action is the action of a case's step an operator skipped (POST /v1/cases/{id}/steps/{name}/skip): nothing waits for it, so it is not sent; the same Idempotency-Key with another body. 422: a corrected input the action type's fields refuse, named field by field.",
+        },
+        preValidation: emptyBodyIsObject,
+      },
       async (req) => {
         const key = checkedKey(req.headers['idempotency-key'], { reserved: false });
         return actions.retry(req.params.id, userOf(req), req.body, key === undefined ? {} : { idempotencyKey: key });

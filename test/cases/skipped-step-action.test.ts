@@ -64,6 +64,14 @@ for (const backend of storeHarnesses)
       expect(stepOf((await h.api('GET', `/v1/cases/${c.id}`)).body, 'call').status).toBe('skipped');
     });
 
+    it('the OpenAPI document says so, on the retry and on the skip', async () => {
+      const doc = (await h.api('GET', '/openapi.json')).body;
+      expect(doc.paths['/v1/actions/{id}/retry'].post.description).toMatch(/409: .*step an operator skipped/);
+      const skipOp = doc.paths['/v1/cases/{id}/steps/{name}/skip'].post.description;
+      expect(skipOp).toMatch(/is not retried any more/);
+      expect(skipOp).toMatch(/409: .*its action was retried since it failed/);
+    });
+
     it('a retry written before the skip, its case not yet told: the skip is refused (409), the step runs again', async () => {
       const c = await failedCase(h);
       const id = actionOf(c, 'call');
