@@ -10,7 +10,8 @@ import type { Registry, ActionTypeEntry } from '../engine/registry.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SLOW_HOLD_MARK } from '../engine/bulkhead.ts';
 import { limitText } from '../limits/windows.ts';
-import { parseDateTime, type Clock } from '../clock.ts';
+import { isoTime, parseDateTime, type Clock } from '../clock.ts';
+import { takesManualRetry } from '../lifecycle/retryable.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
 import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
@@ -247,8 +248,16 @@ export class ActionService {
   async getAction(id: string): Promise<ActionView> {
     const a = await this.store.getAction(id);
     if (!a) throw new NotFoundError('Action', id);
-    const [v, titles] = await Promise.all([this.view(a), this.caseTitles([a])]);
+    const [v, titles, skipped] = await Promise.all([this.view(a), this.caseTitles([a]), this.skippedStep(a)]);
+    if (skipped) v.stepSkipped = skipped;
     return withCaseTitle(v, a, titles);
+  }
+
+  /** The case's step of an action that would take a retry, when an operator skipped it: the retry is refused (engine/apply.ts). */
+  private async skippedStep(a: ActionRecord): Promise<ActionView['stepSkipped']> {
+    if (a.caseId === null || a.actionTypeId === null || !takesManualRetry(a)) return undefined;
+    const step = (await this.store.getCase(a.caseId))?.steps?.find((s) => s.actionId === a.id && s.status === 'skipped');
+    return step ? { step: step.name, by: step.skipped?.by ?? 'an operator', at: isoTime(step.skipped?.at ?? a.updatedAt)! } : undefined;
   }
 
   /**

@@ -73,6 +73,15 @@ export const ActionViewSchema = Type.Object(
     createdAt: DateTime,
     updatedAt: DateTime,
     closedAt: MaybeTime,
+    stepSkipped: Type.Optional(
+      Type.Object(
+        { step: Type.String(), by: Type.String(), at: DateTime },
+        {
+          description:
+            "in the read of an action that would take a retry: its case's step, skipped by an operator (who, when); the action is not retried (409), as nothing waits for it",
+        },
+      ),
+    ),
     solution: Type.Optional(
       Type.Object(
         { resolution: StringEnum(['solved', 'closed'] as const), solution: Type.String(), at: DateTime },

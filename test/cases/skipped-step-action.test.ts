@@ -50,7 +50,10 @@ for (const backend of storeHarnesses)
     it('is not retried: a 409 naming the step, the case and who skipped it; the external system hears nothing more', async () => {
       const c = await failedCase(h);
       const id = actionOf(c, 'call');
+      expect('stepSkipped' in (await h.api('GET', `/v1/actions/${id}`)).body).toBe(false);
       expect((await skip(c.id)).status).toBe(200);
+      // Its read says why it takes no retry (the card offers none).
+      expect((await h.api('GET', `/v1/actions/${id}`)).body.stepSkipped).toEqual({ step: 'call', by: 'olga', at: expect.any(String) });
       const before = sends(h);
       for (const r of [await retry(id), await retry(id, { input: {} })]) {
         expect(r.status, JSON.stringify(r.body)).toBe(409);

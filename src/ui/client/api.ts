@@ -271,6 +271,8 @@ export interface ActionView {
   closedAt: string | null;
   /** A task its integrated queue's provider handed back: their answer, until accepted or declined. */
   solution?: { resolution: 'solved' | 'closed'; solution: string; at: string };
+  /** In the read of an action that would take a retry: its case's step, which an operator skipped (so it is not retried). */
+  stepSkipped?: { step: string; by: string; at: string };
 }
 
 /**
@@ -279,6 +281,12 @@ export interface ActionView {
  */
 export const keepCaseTitle = (next: ActionView, prev: ActionView | undefined): ActionView =>
   next.caseTitle === undefined && prev?.id === next.id && prev.caseTitle !== undefined ? { ...next, caseTitle: prev.caseTitle } : next;
+
+/** `next` with the skipped step `prev` (the same action as read) showed: a skip is never undone, and a command's answer leaves it out. */
+export const keepStepSkipped = (next: ActionView, prev: ActionView | undefined): ActionView =>
+  next.stepSkipped === undefined && prev?.id === next.id && prev.stepSkipped !== undefined
+    ? { ...next, stepSkipped: prev.stepSkipped }
+    : next;
 
 /**
  * Who did something, as a timeline names them in words: a person by name (the API's `user:alice`),

@@ -14,6 +14,7 @@ import {
   can,
   heldByOther,
   keepCaseTitle,
+  keepStepSkipped,
   RepeatKey,
   readNewestTimeline,
   readTimeline,
@@ -84,6 +85,12 @@ function ErrorBar({ a, session, act }: { a: ActionView; session: Session; act: (
         )}
         {a.retry.paused && ' · automatic retries paused'}
       </p>
+      {a.stepSkipped && (
+        <p data-testid="step-skipped">
+          Not retried: its case's step {a.stepSkipped.step} was skipped by {a.stepSkipped.by} <Time iso={a.stepSkipped.at} />, so nothing
+          waits for it.
+        </p>
+      )}
       {can(session, 'operator') && (retryable(a) || open) && (
         <p class="buttons">
           {retryable(a) && (
@@ -299,7 +306,7 @@ export function ActionCard({
     if (said) setNotice(said);
   }, [action.data]);
   const mine = (answer: ActionView): void => {
-    const next = keepCaseTitle(answer, action.data);
+    const next = keepStepSkipped(keepCaseTitle(answer, action.data), action.data);
     seen.current = next;
     action.setData(next);
     onChanged.current?.(next);

@@ -9,9 +9,12 @@ import { ErrorBox, Field, ReadFailed } from '../components.tsx';
 import { inputValue, type ActionType } from './action-type-form.ts';
 import { takesManualRetry } from '../../../lifecycle/retryable.ts';
 
-/** Whether the lifecycle takes a retry of this action (an action type's: a manual task has nothing to send). */
+/**
+ * Whether the lifecycle takes a retry of this action (an action type's: a manual task has nothing to
+ * send), and the server too: not the action of a case's step an operator skipped (nothing waits for it).
+ */
 export function retryable(a: ActionView): boolean {
-  return a.actionTypeName !== null && takesManualRetry(a);
+  return a.actionTypeName !== null && takesManualRetry(a) && a.stepSkipped === undefined;
 }
 
 /** A value as its box shows it: text as typed, anything else as JSON, nothing as empty. */
