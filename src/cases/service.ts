@@ -299,7 +299,9 @@ export class CaseService {
    * Skips a failed step the case stopped at (onFailure stop), for good: it becomes `skipped` and the
    * case goes on to its next steps as after a `when` that was false, closing if it was the last. The
    * answer is the case after it moved on. With an Idempotency-Key, a repeat by the same user answers the
-   * case as it is; without one, a repeat is refused (already skipped).
+   * case as it is; without one, a repeat is refused (already skipped). Also refused when the step's
+   * action was retried since it failed and the case has not heard of it yet (the store checks it in the
+   * skip's write); once skipped, that action is not retried (engine/apply.ts).
    */
   async skipStep(id: string, step: string, user: string, opts: { note?: string; idempotencyKey?: string } = {}): Promise<CaseWithActions> {
     if (!this.d.worker) throw new InvalidStateError('Processes are not available here: no step runs');

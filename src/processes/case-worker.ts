@@ -246,7 +246,8 @@ export class CaseWorker {
   /**
    * Applies a person's command (an operator's retry of a step) to the case now, as an event from the
    * outbox is applied: in one write guarded by the case's version, with the actions it starts. A command
-   * the runner refuses is thrown (NotFoundError, InvalidStateError) and changes nothing.
+   * the runner refuses is thrown (NotFoundError, InvalidStateError) and changes nothing, as is a skip the
+   * store refuses (its step's action retried meanwhile: CaseWrite.skippedAction).
    */
   async command(caseId: string, event: CaseEvent): Promise<void> {
     for (let i = 0; i < STORED_ATTEMPTS * 2; i++) {

@@ -257,7 +257,8 @@ export async function advance(process: ProcessDefinition, current: CaseRun, even
           : refuse(`this Idempotency-Key skipped step ${JSON.stringify(step.name)} with another note: it is not the same request`);
       const refusal = skipRefusal(run.status, step, def);
       if (refusal !== undefined) return refuse(refusal);
-      // Its error and action stay as they were: what the step failed with, and what was skipped.
+      // Its error and action stay as they were: what the step failed with, and what was skipped (that
+      // action is not retried from now on: engine/apply.ts; the write is refused if it was meanwhile).
       step.status = 'skipped';
       step.skipped = { at: event.at, by: event.user, note: event.note, ...(event.key !== undefined ? { key: event.key } : {}) };
       r.changed = true;

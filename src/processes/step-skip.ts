@@ -1,5 +1,6 @@
 // An operator's skip of a failed step (POST /v1/cases/{id}/steps/{name}/skip): which steps it may
-// skip, and what it records on the step. The runner (runner.ts, step_skipped) moves the case on.
+// skip, and what it records on the step. The runner (runner.ts, step_skipped) moves the case on. A
+// skipped step's action is not retried any more, and a retry and a skip that meet: the second loses.
 
 import type { ProcessStep } from './definition.ts';
 
