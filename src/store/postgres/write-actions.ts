@@ -244,7 +244,7 @@ export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifi
   }
   return inTransaction(pool, async (client) => {
     const applied = writes.map(() => false);
-    const skipped = guarded.length > 0 ? await stepsSkipped(client, guarded) : new Set<string>();
+    const skipped = guarded.length > 0 ? await stepsSkipped(client, guarded, planEffects(writes)) : new Set<string>();
     for (const wave of batches) {
       const these = wave.map((i) => writes[i]!).filter((w) => !(w.unlessStepSkipped && skipped.has(w.action.id)));
       if (these.length === 0) continue;
@@ -272,11 +272,14 @@ export async function writeActions(pool: Pool, writes: ActionWrite[], keepNotifi
 
 /**
  * The actions of `writes` (retries of cases' actions) whose step was skipped, with their cases locked
- * first, in id order as every other lock of cases is taken, until the transaction ends.
+ * first until the transaction ends. With them, in one statement in id order, every case the batch's
+ * effects may lock later (`plan`, as if every write applied): locked here out of id order after these,
+ * they could deadlock with another batch taking them in order.
  */
-async function stepsSkipped(client: PoolClient, writes: ActionWrite[]): Promise<Set<string>> {
+async function stepsSkipped(client: PoolClient, writes: ActionWrite[], plan: EffectPlan): Promise<Set<string>> {
   const cases = [...new Set(writes.map((w) => w.action.caseId!))].sort();
-  await client.query({ name: 'callout_lock_cases', text: LOCK_CASES, values: [cases] });
+  const locked = new Set([...cases, ...plan.merges.map((m) => m.caseId), ...plan.notices.map((n) => n.caseId), ...plan.escalationsCleared]);
+  await client.query({ name: 'callout_lock_cases', text: LOCK_CASES, values: [[...locked].sort()] });
   const pairs = JSON.stringify(writes.map((w) => ({ case_id: w.action.caseId, action_id: w.action.id })));
   const r = await client.query<{ action_id: string }>({ name: 'callout_steps_skipped', text: STEPS_SKIPPED, values: [pairs, cases] });
   return new Set(r.rows.map((row) => row.action_id));
