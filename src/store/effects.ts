@@ -66,7 +66,8 @@ export interface UserNotice {
   user: string;
   kind: string;
   message: string;
-  actionId: string;
+  /** Null for a notice about the case as a whole (case.stopped): it replaces no earlier one. */
+  actionId: string | null;
   caseId: string | null;
   at: number;
 }

@@ -16,6 +16,7 @@ import type {
   SavedViewRow,
   TimelineRow,
 } from './types.ts';
+import type { UserNotice } from './effects.ts';
 
 /** Columns of the actions table, in the order the insert statements use. */
 export const ACTION_COLUMNS = [
@@ -228,6 +229,7 @@ export function caseFromRow(r: Record<string, unknown>): CaseRow {
     ...(r.steps != null ? { steps: json(r.steps) as CaseRow['steps'] } : {}),
     ...(r.version != null && Number(r.version) !== 1 ? { version: Number(r.version) } : {}),
     ...(r.closed_at != null ? { closedAt: Number(r.closed_at) } : {}),
+    ...(r.stopped_at != null ? { stoppedAt: Number(r.stopped_at) } : {}),
   };
 }
 
@@ -259,6 +261,7 @@ export const CASE_COLUMNS = [
   'version',
   'closed_at',
   'queue',
+  'stopped_at',
 ] as const;
 
 export function caseValues(c: CaseRow, bool: (b: boolean) => unknown): unknown[] {
@@ -277,6 +280,7 @@ export function caseValues(c: CaseRow, bool: (b: boolean) => unknown): unknown[]
     c.version ?? 1,
     c.closedAt ?? null,
     c.queue ?? null,
+    c.stoppedAt ?? null,
   ];
 }
 
@@ -290,8 +294,13 @@ export function caseWriteSets(w: CaseWrite, bool: (b: boolean) => unknown): Arra
   if (w.escalated !== undefined) sets.push(['escalated', bool(w.escalated)]);
   if (w.steps !== undefined) sets.push(['steps', JSON.stringify(w.steps)]);
   if (w.closedAt !== undefined) sets.push(['closed_at', w.closedAt]);
+  if (w.stoppedAt !== undefined) sets.push(['stopped_at', w.stoppedAt]);
   return sets;
 }
+
+/** A case write's notices as notifications of the case, about no one action. */
+export const caseNotices = (w: CaseWrite): UserNotice[] =>
+  (w.notices ?? []).map((n) => ({ user: n.user, kind: n.kind, message: n.message, actionId: null, caseId: w.id, at: n.at }));
 
 /**
  * LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character \).

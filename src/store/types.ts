@@ -110,6 +110,13 @@ export interface CaseWrite {
   escalated?: boolean;
   steps?: StepRun[];
   closedAt?: number | null;
+  /** When the case stopped at a failed step (processes/case-stop.ts); null: it is not stopped. */
+  stoppedAt?: number | null;
+  /**
+   * Notifications of the change (the case stopped: its owner is told), inserted in this write's
+   * transaction when it applies, within the notification bound.
+   */
+  notices?: CaseNotice[];
   /** Shallow-merged into the stored data (as action outputs are), so concurrent merges are not lost. */
   dataPatch?: Record<string, unknown>;
   /** The outbox row this write applies: deleted in the same transaction. */
@@ -265,6 +272,16 @@ export interface CaseRow {
   /** Guards the case's own writes (the case worker's, PATCH, close). */
   version?: number;
   closedAt?: number | null;
+  /** When the case stopped at a failed step (processes/case-stop.ts); absent or null: not stopped. */
+  stoppedAt?: number | null;
+}
+
+/** A notification about a case as a whole (not one of its actions), written with the case's change. */
+export interface CaseNotice {
+  user: string;
+  kind: string;
+  message: string;
+  at: number;
 }
 
 export interface NotificationRow {

@@ -38,6 +38,8 @@ export interface CaseFilter {
   process?: string;
   /** Cases one of whose actions is escalated (the case's own flag), or none. */
   escalated?: boolean;
+  /** Cases stopped at a failed step (the case's `stopped_at`, processes/case-stop.ts), or not stopped. */
+  stopped?: boolean;
   /** Text in the title or the data, case-insensitive. */
   q?: string;
   /** Cases created before this id (ids are time-ordered), for paging newest first. */

@@ -5,12 +5,13 @@
 import { DatabaseError, type Pool, type QueryResult } from 'pg';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
-import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
+import { CASE_COLUMNS, caseFromRow, caseNotices, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
 import { ConflictError, InvalidStateError } from '../../errors.ts';
 import { reopenedActionRefusal } from '../../processes/step-skip.ts';
 import { inTransaction } from './transaction.ts';
 import { insertActionsTx } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
 import { insertCaseHistoryTx, updateWithHistory } from './case-history.ts';
@@ -66,6 +67,7 @@ function caseWhere(f: Omit<CaseFilter, 'limit'>): { sql: string; params: unknown
   if (f.owner !== undefined) add((p) => `owner = ${p}`, f.owner);
   if (f.process !== undefined) add((p) => `process = ${p}`, f.process);
   if (f.escalated !== undefined) add((p) => `escalated = ${p}`, f.escalated);
+  if (f.stopped !== undefined) where.push(`stopped_at IS ${f.stopped ? 'NOT ' : ''}NULL`);
   if (f.before !== undefined) add((p) => `id < ${p}`, f.before);
   if (f.queue !== undefined)
     add(
@@ -119,7 +121,14 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
   // With history: one statement that writes it only when the update applies (case-history.ts).
   const q = w.history?.length ? updateWithHistory(update, params, params.length - 1, w.history) : { sql: update, params };
   const applied = (r: QueryResult): boolean => (w.history?.length ? Number((r.rows[0] as { n: number }).n) : (r.rowCount ?? 0)) === 1;
-  if (w.appliedEvent === undefined && !w.launches?.length && !w.followUps?.length && !w.events?.length && !w.skippedAction)
+  if (
+    w.appliedEvent === undefined &&
+    !w.launches?.length &&
+    !w.followUps?.length &&
+    !w.events?.length &&
+    !w.skippedAction &&
+    !w.notices?.length
+  )
     return applied(await pool.query(q.sql, q.params));
   return inTransaction(pool, async (client) => {
     if (!applied(await client.query(q.sql, q.params))) return false;
@@ -132,6 +141,14 @@ export async function updateCase(pool: Pool, w: CaseWrite, keepNotifications: nu
     if (w.launches?.length) await insertActionsTx(client, w.launches, keepNotifications);
     for (const e of w.followUps ?? []) await client.query(EVENT, [w.id, JSON.stringify(e), w.at]);
     if (w.events?.length) await insertWebhookEventsTx(client, w.events);
+    if (w.notices?.length) {
+      await insertUserNotices(client, caseNotices(w));
+      await boundNotifications(
+        client,
+        w.notices.map((n) => n.user),
+        keepNotifications,
+      );
+    }
     return true;
   });
 }

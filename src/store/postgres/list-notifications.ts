@@ -60,9 +60,9 @@ export async function insertUserNotices(client: PoolClient, notices: readonly Us
 
 // Counted no further than decides (countCap): a user far past the bound (a store from before it) costs no full count per insert.
 const COUNT_OF_USER = 'SELECT count(*)::integer AS n FROM (SELECT 1 FROM notifications WHERE user_name = $1 LIMIT $2) AS mine';
-// Unread ones go task notices first: an escalation is the last a flood of task hand-overs pushes out.
+// Unread ones go task notices first: an escalation or a stopped case is the last a flood of task hand-overs pushes out.
 const DROP_OLDEST = (read: boolean): string =>
-  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT NULL ORDER BY id' : "NULL ORDER BY kind = 'action.escalated', id"} LIMIT $2)`;
+  `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE user_name = $1 AND read_at IS ${read ? 'NOT NULL ORDER BY id' : "NULL ORDER BY kind IN ('action.escalated', 'case.stopped'), id"} LIMIT $2)`;
 
 /** Keeps each of `users` within `keep` notifications, oldest read ones first (notification-bound.ts); in the inserting transaction. */
 export async function boundNotifications(client: PoolClient, users: Iterable<string>, keep: number): Promise<void> {

@@ -5,13 +5,14 @@ import type Database from 'better-sqlite3';
 import type { CaseEvent } from '../../processes/runner.ts';
 import type { CaseEventClaim, CaseFilter, CaseOutboxRow, CaseRow, CaseWrite } from '../types.ts';
 import type { CaseEventNotice } from '../effects.ts';
-import { CASE_COLUMNS, caseFromRow, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
+import { CASE_COLUMNS, caseFromRow, caseNotices, caseValues, caseWriteSets, containsPattern } from '../rows.ts';
 import { ConflictError, InvalidStateError } from '../../errors.ts';
 import { reopenedActionRefusal } from '../../processes/step-skip.ts';
 import { prepared } from './statements.ts';
 import { scanNewestFirst } from './text-scan.ts';
 import { insertActions, prepareInserts } from './insert-actions.ts';
 import { insertWebhookEventsTx } from './webhooks.ts';
+import { boundNotifications, insertUserNotices } from './list-notifications.ts';
 import type { WebhookEventRow } from '../../webhooks/rows.ts';
 import type { NewCaseHistoryEntry } from '../../processes/case-history.ts';
 import { insertCaseHistoryTx } from './case-history.ts';
@@ -82,6 +83,7 @@ function caseWhere(f: Omit<CaseFilter, 'limit'>, upper: string | undefined, lowe
   if (f.owner !== undefined) add('owner = ?', f.owner);
   if (f.process !== undefined) add('process = ?', f.process);
   if (f.escalated !== undefined) add('escalated = ?', f.escalated ? 1 : 0);
+  if (f.stopped !== undefined) add(`stopped_at IS ${f.stopped ? 'NOT ' : ''}NULL`);
   if (upper !== undefined) add('id < ?', upper);
   if (lower !== undefined) add('id >= ?', lower);
   if (f.queue !== undefined)
@@ -145,6 +147,14 @@ export function updateCase(db: Database.Database, w: CaseWrite, keepNotification
       for (const e of w.followUps ?? []) prepared(db, EVENT).run(w.id, JSON.stringify(e), w.at);
       if (w.events?.length) insertWebhookEventsTx(db, w.events);
       if (w.history?.length) insertCaseHistoryTx(db, w.id, w.history);
+      if (w.notices?.length) {
+        insertUserNotices(db, caseNotices(w));
+        boundNotifications(
+          db,
+          w.notices.map((n) => n.user),
+          keepNotifications,
+        );
+      }
       return true;
     })
     .immediate();
