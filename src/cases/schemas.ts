@@ -59,6 +59,12 @@ export const CaseListQuery = Type.Object(
     ),
     process: Type.Optional(Type.String({ maxLength: 200, description: 'process id or name' })),
     escalated: Type.Optional(Type.Boolean({ description: 'cases one of whose actions is escalated (true), or none (false)' })),
+    stopped: Type.Optional(
+      Type.Boolean({
+        description:
+          'open cases stopped at a failed step with onFailure stop, waiting for an operator to retry or skip it (true), or cases not stopped (false: going on, waiting, or closed)',
+      }),
+    ),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'text in the title or the data' })),
     before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -124,6 +130,23 @@ export const CaseViewSchema = Type.Object(
         { additionalProperties: false },
       ),
       { description: "the process's steps as this case has run them" },
+    ),
+    stoppedAt: Type.Union(
+      [
+        Type.Object(
+          {
+            step: Type.String({ description: 'the failed step' }),
+            error: Type.Union([Type.String(), Type.Null()], { description: 'why it failed, as the step says' }),
+            at: DateTime,
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      {
+        description:
+          'the failed step (onFailure stop) the open case stopped at, waiting for an operator to retry or skip it (POST /v1/cases/{id}/steps/{name}/retry|skip) or to fix its action; its owner is told (notification case.stopped) and webhook subscribers get case.stopped. Null when the case is not stopped: going on, waiting for an action or a person, or closed',
+      },
     ),
     createdAt: DateTime,
     updatedAt: DateTime,

@@ -17,6 +17,7 @@ import type { ProcessService } from '../processes/service.ts';
 import type { ProcessDefinition } from '../processes/definition.ts';
 import type { CaseWorker } from '../processes/case-worker.ts';
 import { newCaseRun } from '../processes/runner.ts';
+import { caseStop } from '../processes/case-stop.ts';
 import { MAX_STEP_SKIP_NOTE } from '../processes/step-skip.ts';
 import { processNameOf, processNames } from '../processes/names.ts';
 import { ownerProblem, storedOwners } from './owner.ts';
@@ -71,10 +72,17 @@ export function caseView(c: CaseRow, process: string | null): CaseView {
       // Only on a step an operator skipped (a false `when` skips with no one's name).
       ...(s.skipped ? { skipped: { at: iso(s.skipped.at)!, by: s.skipped.by, note: s.skipped.note } } : {}),
     })),
+    stoppedAt: stoppedAtView(c),
     createdAt: iso(c.createdAt)!,
     updatedAt: iso(c.updatedAt)!,
     closedAt: iso(c.closedAt),
   };
+}
+
+/** Where the case stopped, from its steps; when, from its `stopped_at` (its last change for a case not written since). */
+function stoppedAtView(c: CaseRow): CaseView['stoppedAt'] {
+  const stop = caseStop(c.status, c.steps, c.definition?.steps);
+  return stop ? { step: stop.step, error: stop.error, at: iso(c.stoppedAt ?? c.updatedAt)! } : null;
 }
 
 /** A title that shows nothing would list the case as an empty row (the schema only knows "not empty"). */
@@ -344,6 +352,8 @@ export class CaseService {
           at: now,
           status: 'closed',
           closedAt: now,
+          // A closed case is stopped no more: it leaves the stopped list.
+          stoppedAt: null,
           ...(events ? { events } : {}),
           history: [{ at: now, kind: 'case_closed', step: null, actor: actorOf(user), detail: { by: 'request' } }],
         })

@@ -124,7 +124,7 @@ export class Screens {
 
   private async caseFilter(q: Params): Promise<Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'>> {
     const f: Omit<CaseFilter, 'limit' | 'before' | 'q' | 'maxBytes'> = {};
-    for (const k of ['status', 'owner', 'queue', 'escalated'] as const) if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
+    for (const k of ['status', 'owner', 'queue', 'escalated', 'stopped'] as const) if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
     if (typeof q.process === 'string') {
       // As GET /v1/cases: no such process, no case runs it.
       const p = await this.d.store.getConfig('process', q.process);
