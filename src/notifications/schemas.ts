@@ -33,7 +33,10 @@ export const NotificationViewSchema = Type.Object(
   {
     id: Type.Integer(),
     user: Type.String(),
-    kind: Type.String({ description: '"action.escalated", "task.taken", "task.assigned" or "task.overdue"' }),
+    kind: Type.String({
+      description:
+        '"action.escalated", "case.stopped" (the case stopped at a failed step; no action), "task.taken", "task.assigned" or "task.overdue"',
+    }),
     message: Type.String(),
     actionId: Type.Union([Type.String(), Type.Null()]),
     caseId: Type.Union([Type.String(), Type.Null()]),

@@ -1,5 +1,6 @@
-// Notifications: what the engine told a user (escalations of their cases' actions, tasks of theirs
-// taken or handed to them), newest first; each user sees and marks read only their own.
+// Notifications: what the engine told a user (escalations of their cases' actions, their cases
+// stopped at a failed step, tasks of theirs taken or handed to them), newest first; each user sees
+// and marks read only their own.
 
 import type { NotificationQuery, NotificationRow, Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';

@@ -8,7 +8,8 @@
 
 import { RepeatedFailure } from '../repeated-failure.ts';
 import type { WebhookOutbox } from '../webhooks/outbox.ts';
-import type { CaseOutboxRow, CaseRow, NewAction, Store } from '../store/types.ts';
+import type { CaseNotice, CaseOutboxRow, CaseRow, NewAction, Store } from '../store/types.ts';
+import type { WebhookEventRow } from '../webhooks/rows.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -19,6 +20,7 @@ import type { CaseLauncher, StepLaunch } from './case-launcher.ts';
 import { CalloutError, ConflictError, InvalidStateError, NotFoundError, STORED_ATTEMPTS, raceApart } from '../errors.ts';
 import { processNameOf } from './names.ts';
 import { type NewCaseHistoryEntry, historyOfEvent } from './case-history.ts';
+import { caseStop, isNewStop, stopNotice } from './case-stop.ts';
 
 export interface CaseWorkerOptions {
   store: Store;
@@ -48,7 +50,7 @@ type Claimed = CaseOutboxRow & { leaseUntil: number };
 class CaseKeptChanging extends Error {}
 
 export class CaseWorker {
-  /** case.closed to webhook subscribers; set by the composition root. */
+  /** case.closed and case.stopped to webhook subscribers; set by the composition root. */
   webhookEvents: Pick<WebhookOutbox, 'forCase'> | null = null;
   private readonly pollMs: number;
   private readonly leaseMs: number;
@@ -281,6 +283,8 @@ export class CaseWorker {
     const history: NewCaseHistoryEntry[] = [];
     let changed = false;
     let closedNow = false;
+    /** Steps whose action escalated in this write: its owner is told of that already. */
+    const escalatedSteps = new Set<string>();
     const now = this.o.clock.now();
     // A task this worker's write created: submitted to its provider before its follow-up goes.
     if (first.type === 'action_queued') await this.o.launcher.submit(first.actionId);
@@ -288,6 +292,7 @@ export class CaseWorker {
       const event = withStep(events[n]!, run);
       if (event === undefined) continue; // an action of the case that is no step's (launched by hand)
       const before = run;
+      if (event.type === 'action_changed' && event.escalated) escalatedSteps.add(event.step);
       const r = await advance(def, run, event, ctx);
       if (!r.ok && n === 0 && seq === undefined) return r;
       if (!r.ok) {
@@ -323,6 +328,7 @@ export class CaseWorker {
         : undefined;
     // A skip of a step with an action is written only while that action has not changed since (retried).
     const skippedAction = first.type === 'step_skipped' ? c.steps!.find((s) => s.name === first.step)?.actionId : null;
+    const stopped = await this.stopped(c, run, now, escalatedSteps);
     let written: boolean;
     try {
       written = await this.o.store.updateCase({
@@ -337,9 +343,11 @@ export class CaseWorker {
         ...(seq !== undefined ? { appliedEvent: seq } : {}),
         ...(launches.length > 0 ? { launches } : {}),
         ...(followUps.length > 0 ? { followUps } : {}),
-        ...(closedEvents ? { events: closedEvents } : {}),
         ...(history.length > 0 ? { history } : {}),
         ...(first.type === 'step_skipped' && skippedAction ? { skippedAction: { step: first.step, actionId: skippedAction } } : {}),
+        stoppedAt: stopped.at,
+        ...(closedEvents || stopped.events ? { events: [...(closedEvents ?? []), ...(stopped.events ?? [])] } : {}),
+        ...(stopped.notice ? { notices: [stopped.notice] } : {}),
       });
     } catch (err) {
       // A step's launch key taken: another node applied this event first; read again, and its action is the step's.
@@ -349,6 +357,25 @@ export class CaseWorker {
     if (written) this.o.launcher.launched(launches);
     if (written && followUps.length > 0) this.wake();
     return written;
+  }
+
+  /**
+   * The case's stop after this write (case-stop.ts): when it began, and, in the write that stops it,
+   * its owner's notification (unless the step's action escalated to them in it) and case.stopped.
+   * Once per stop: a write that leaves it stopped where it was tells no one again.
+   */
+  private async stopped(
+    c: CaseRow,
+    run: CaseRun,
+    now: number,
+    escalatedSteps: ReadonlySet<string>,
+  ): Promise<{ at: number | null; notice?: CaseNotice; events?: WebhookEventRow[] }> {
+    const stop = caseStop(run.status, run.steps, c.definition!.steps);
+    if (!isNewStop(caseStop(c.status, c.steps, c.definition!.steps), stop)) return { at: stop ? (c.stoppedAt ?? now) : null };
+    const notice = c.owner !== null && !escalatedSteps.has(stop.step) ? stopNotice(c.owner, stop, now) : undefined;
+    const summary = { id: c.id, process: await processNameOf(this.o.store, c), status: 'open' as const, owner: c.owner };
+    const events = this.webhookEvents?.forCase('stopped', summary, stop);
+    return { at: now, ...(notice ? { notice } : {}), ...(events ? { events } : {}) };
   }
 
   /**

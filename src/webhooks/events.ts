@@ -10,6 +10,8 @@ import { retryCount } from '../lifecycle/action.ts';
 export const EVENT_TYPES = [
   'case.created',
   'case.closed',
+  /** An open case stopped at a failed step (onFailure stop): an operator retries or skips it. Once per stop. */
+  'case.stopped',
   'action.launched',
   'action.state_changed',
   /** A failed attempt will be retried: monitoring wants this before the action escalates. */
@@ -58,12 +60,22 @@ export interface CaseSummary {
   owner: string | null;
 }
 
+/** case.stopped: the failed step the case stopped at, and why (processes/case-stop.ts). */
+export interface CaseStopSummary {
+  step: string;
+  error: string | null;
+}
+
 export interface CaseEventData {
   caseId: string;
   process: string | null;
   status: 'open' | 'closed';
   owner: string | null;
   links: { case: string };
+  /** case.stopped: the failed step. */
+  step?: string;
+  /** case.stopped: why it failed, cut as other outside text (an expression's message may quote case data). */
+  error?: string | null;
 }
 
 /**
@@ -168,16 +180,30 @@ export function eventsForTransition(
   return events;
 }
 
-function caseEvent(type: 'case.created' | 'case.closed', c: CaseSummary, ctx: EventContext): OutboundEvent {
+function caseEvent(
+  type: 'case.created' | 'case.closed' | 'case.stopped',
+  c: CaseSummary,
+  ctx: EventContext,
+  stop?: CaseStopSummary,
+): OutboundEvent {
   return {
     type,
     at: ctx.now,
     orderingKey: `case:${c.id}`,
-    data: { caseId: c.id, process: c.process, status: c.status, owner: c.owner, links: { case: link(ctx, 'cases', c.id) } },
+    data: {
+      caseId: c.id,
+      process: c.process,
+      status: c.status,
+      owner: c.owner,
+      links: { case: link(ctx, 'cases', c.id) },
+      ...(stop ? { step: stop.step, error: cut(stop.error) } : {}),
+    },
   };
 }
 export const caseCreatedEvent = (c: CaseSummary, ctx: EventContext): OutboundEvent => caseEvent('case.created', c, ctx);
 export const caseClosedEvent = (c: CaseSummary, ctx: EventContext): OutboundEvent => caseEvent('case.closed', c, ctx);
+export const caseStoppedEvent = (c: CaseSummary, stop: CaseStopSummary, ctx: EventContext): OutboundEvent =>
+  caseEvent('case.stopped', c, ctx, stop);
 
 /**
  * Numbers events by ordering key, continuing from `last(key)` (the store's counter), so a receiver

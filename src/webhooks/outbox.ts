@@ -12,9 +12,11 @@ import {
   EVENT_TYPES,
   caseClosedEvent,
   caseCreatedEvent,
+  caseStoppedEvent,
   eventsForLaunch,
   eventsForTransition,
   subscriptionWants,
+  type CaseStopSummary,
   type CaseSummary,
   type EventType,
   type OutboundEvent,
@@ -71,10 +73,16 @@ export class WebhookOutbox implements WebhookEventSource {
   }
 
   /** For the cases service: the rows of a case created or closed (to write in the case's own transaction). */
-  forCase(kind: 'created' | 'closed', c: CaseSummary): WebhookEventRow[] | undefined {
-    const type: EventType = kind === 'created' ? 'case.created' : 'case.closed';
+  forCase(kind: 'created' | 'closed', c: CaseSummary): WebhookEventRow[] | undefined;
+  /** case.stopped: `stop` is the failed step the case stopped at. */
+  forCase(kind: 'stopped', c: CaseSummary, stop: CaseStopSummary): WebhookEventRow[] | undefined;
+  forCase(kind: 'created' | 'closed' | 'stopped', c: CaseSummary, stop?: CaseStopSummary): WebhookEventRow[] | undefined {
+    const type: EventType = `case.${kind}`;
     if (!this.wanted.has(type)) return undefined;
-    return this.rows([kind === 'created' ? caseCreatedEvent(c, this.ctx()) : caseClosedEvent(c, this.ctx())]);
+    const ctx = this.ctx();
+    return this.rows([
+      kind === 'created' ? caseCreatedEvent(c, ctx) : kind === 'closed' ? caseClosedEvent(c, ctx) : caseStoppedEvent(c, stop!, ctx),
+    ]);
   }
 
   private ctx(): { now: number; publicUrl: string } {

@@ -59,6 +59,8 @@ const CaseData = Type.Object(
     status: StringEnum(['open', 'closed']),
     owner: Maybe(Type.String()),
     links: Type.Object({ case: Url }, { additionalProperties: false }),
+    step: Type.Optional(Type.String({ description: 'case.stopped: the failed step (onFailure stop) the case stopped at' })),
+    error: Type.Optional(Maybe(Type.String({ description: 'case.stopped: why the step failed, cut to 256 characters' }))),
     sequence: Sequence,
   },
   { additionalProperties: false },
