@@ -37,6 +37,8 @@ export interface CaseView {
   queue: string | null;
   escalated: boolean;
   steps: CaseStep[];
+  /** The failed step the open case stopped at (onFailure stop); null when it is not stopped. */
+  stoppedAt: { step: string; error: string | null; at: string } | null;
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
@@ -91,6 +93,24 @@ function stoppedAt(k: CaseView, i: number): boolean {
  */
 function stoppedAtFailed(k: CaseView, i: number): boolean {
   return k.status === 'open' && k.steps[i]!.status === 'failed' && k.steps.slice(i + 1).every((x) => x.status === 'pending');
+}
+
+/**
+ * Where the case stopped, above its steps: the step, since when and why. Its Retry and Skip are on the
+ * step's row, just below (marked); its owner was told.
+ */
+function StoppedBanner({ stop }: { stop: NonNullable<CaseView['stoppedAt']> }) {
+  return (
+    <div class="error case-stopped" data-testid="case-stopped">
+      <strong>Stopped</strong> at step <bdi>{stop.step}</bdi> <Time iso={stop.at} />
+      {stop.error !== null && (
+        <>
+          : <bdi>{stop.error}</bdi>
+        </>
+      )}
+      . Nothing moves the case on until the step is retried or skipped (on its row below), or its action is fixed.
+    </div>
+  );
 }
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
@@ -261,6 +281,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       {k.steps.length > 0 && (
         <>
           <h2>Steps</h2>
+          {k.stoppedAt && <StoppedBanner stop={k.stoppedAt} />}
           <table class="steps">
             <thead>
               <tr>
@@ -272,7 +293,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
             </thead>
             <tbody>
               {k.steps.map((s, i) => (
-                <tr key={s.name} data-step={s.name}>
+                <tr key={s.name} data-step={s.name} class={k.stoppedAt?.step === s.name ? 'stopped' : undefined}>
                   <td>{s.actionId ? <a href={`/ui/actions/${s.actionId}`}>{s.name}</a> : s.name}</td>
                   <td>{s.kind}</td>
                   <td>

@@ -1,4 +1,4 @@
-// The cases list (search by status, escalation, owner, queue, process and text; keyset paging, the filters in
+// The cases list (search by status, escalation, a stop at a failed step, owner, queue, process and text; keyset paging, the filters in
 // the URL) and the signed-in user's notifications with mark-read.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -10,10 +10,11 @@ import { useFormRequest } from '../form-request.ts';
 import type { CaseView } from './case.tsx';
 import { SavedViews } from './saved-views.tsx';
 
-const SEARCH = ['status', 'escalated', 'owner', 'queue', 'process', 'q'] as const;
+const SEARCH = ['status', 'escalated', 'stopped', 'owner', 'queue', 'process', 'q'] as const;
 const LABELS: Record<(typeof SEARCH)[number], string> = {
   status: 'Status',
   escalated: 'Escalated',
+  stopped: 'Stopped',
   owner: 'Owner',
   queue: 'Queue',
   process: 'Process',
@@ -30,11 +31,17 @@ const CHOICES: Partial<Record<(typeof SEARCH)[number], Array<[string, string]>>>
     ['true', 'Escalated'],
     ['false', 'Not escalated'],
   ],
+  // Stopped at a failed step: nothing moves the case on until an operator retries or skips it.
+  stopped: [
+    ['true', 'Stopped at a failed step'],
+    ['false', 'Not stopped'],
+  ],
 };
 
 /** What each kind of notification is called on the page (the API's kinds are codes: action.escalated). */
 const NOTICE_KINDS: Record<string, string> = {
   'action.escalated': 'Escalated',
+  'case.stopped': 'Case stopped',
   'task.taken': 'Taken',
   'task.assigned': 'Assigned',
   'task.overdue': 'Overdue',
@@ -212,6 +219,11 @@ export function CasesPage({ session, query }: { session: Session; query: URLSear
                 <td>
                   <a href={`/ui/cases/${k.id}`}>{k.title ?? k.id.slice(-8)}</a>
                   {k.escalated && <span class="badge bad">Escalated</span>}
+                  {k.stoppedAt && (
+                    <span class="badge bad" title={`Stopped at step ${k.stoppedAt.step}`}>
+                      Stopped
+                    </span>
+                  )}
                 </td>
                 <td>{k.process ?? '—'}</td>
                 <td>{k.status === 'open' ? 'Open' : 'Closed'}</td>
@@ -342,7 +354,7 @@ export function NotificationsPage({ query }: { query: URLSearchParams }) {
             {n.actionId && <a href={`/ui/actions/${n.actionId}`}>the action</a>}
             {n.caseId && (
               <>
-                {' · '}
+                {n.actionId && ' · '}
                 <a href={`/ui/cases/${n.caseId}`}>the case</a>
               </>
             )}{' '}
