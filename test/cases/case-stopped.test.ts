@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { actionType, connector } from '../helpers/harness.ts';
 import { storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
 const STOPPER = {
@@ -17,6 +18,7 @@ const STOPPER = {
     { name: 'after', kind: 'manual', queue: 'desk' },
   ],
 };
+const CALL = { name: 'call-down', steps: [{ name: 'call', kind: 'external', actionType: 'down' }] };
 const APPROVAL = {
   name: 'approval',
   steps: [
@@ -53,7 +55,9 @@ for (const backend of storeHarnesses)
       olga = {
         authorization: `Bearer ${(await h.api('POST', '/v1/api-keys', { name: 'olga', roles: ['operator'], user: 'olga' })).body.key}`,
       };
-      for (const p of [STOPPER, APPROVAL]) {
+      await connector(h);
+      await actionType(h, { name: 'down', path: '/status/503', retry: { maxRetries: 0 } });
+      for (const p of [STOPPER, APPROVAL, CALL]) {
         const r = await h.api('POST', '/v1/processes', p);
         expect(r.status, JSON.stringify(r.body)).toBe(201);
       }
@@ -141,6 +145,15 @@ for (const backend of storeHarnesses)
       expect(closed.body.stoppedAt).toBeNull();
       expect(await list('stopped=true')).not.toContain(id);
       expect(await list('stopped=false&status=closed')).toContain(id);
+    });
+
+    it('a step whose action escalated: its owner is told by the escalation alone, and case.stopped is sent', async () => {
+      const id = await start('call-down', {});
+      const s = await waitForCase(h, id, (x) => x.stoppedAt !== null);
+      expect(s.stoppedAt).toMatchObject({ step: 'call', error: expect.stringContaining('Not Done') });
+      await expect.poll(() => notices(id).then((n) => n.map((x) => x.kind))).toEqual(['action.escalated']);
+      await expect.poll(() => stoppedSent(id).length).toBe(1);
+      expect(await list('stopped=true')).toContain(id);
     });
 
     it('migration 040 finds the cases already stopped when it runs', async () => {
