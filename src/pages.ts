@@ -1,5 +1,5 @@
-// Pages of lists (actions, cases): newest first, each page's `next` the id to pass as `before` for the
-// following one.
+// Pages of lists (actions, cases, configuration): newest first, or by name where a name is the key
+// (users, queues); each page's `next` the cursor to pass as `before` for the following one.
 
 import { ValidationError } from './errors.ts';
 import { isId } from './ids.ts';
@@ -18,6 +18,28 @@ export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 export function checkCursor(before: string | undefined): void {
   if (before !== undefined && !isId(before))
     throw new ValidationError([{ field: 'before', message: 'is not an id: pass the `next` of the previous page' }]);
+}
+
+/** The query of a paged list, as its route reads it. */
+export interface PageQuery {
+  before?: string;
+  limit?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** A page's answer: `next` is the cursor of its last item while more may follow (null at the end). */
+export function pageOf<R, V>(rows: R[], more: boolean, view: (r: R) => V, cursor: (r: R) => string): { items: V[]; next: string | null } {
+  return { items: rows.map(view), next: more && rows.length > 0 ? cursor(rows[rows.length - 1]!) : null };
+}
+
+/**
+ * A list keyed by name (users, queues) pages by name: its cursor is the last name of the page before,
+ * so one that could be no name (`valid`) is refused by name, as an id-less cursor is on the others.
+ */
+export function checkNameCursor(before: string | undefined, valid: (name: string) => boolean): void {
+  if (before !== undefined && !valid(before))
+    throw new ValidationError([{ field: 'before', message: 'is not a name: pass the `next` of the previous page' }]);
 }
 
 /**

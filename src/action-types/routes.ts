@@ -3,7 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ActionTypeService } from './service.ts';
 import { ActionTypeBody, ActionTypeCreateBody, ActionTypeViewSchema, TestActionBody, TestActionResultSchema } from './schemas.ts';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { userOf } from '../api/user.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
@@ -22,9 +23,14 @@ export const actionTypesRoutes =
       },
       async (req, reply) => sendCreated(reply, 'action-types', withETag(reply, await actionTypes.create(req.body))),
     );
-    app.get('/action-types', { schema: { tags, querystring: NoQuery, response: { 200: Items(ActionTypeViewSchema) } } }, async (req) => ({
-      items: (await actionTypes.list()).map((t) => asReadBy(req, t)),
-    }));
+    app.get(
+      '/action-types',
+      { schema: { tags, querystring: PageQuery, response: { 200: Page(ActionTypeViewSchema) } }, validatorCompiler: queryValidator },
+      async (req) => {
+        const page = await actionTypes.page(req.query);
+        return { ...page, items: page.items.map((t) => asReadBy(req, t)) };
+      },
+    );
     app.get('/action-types/:id', { schema: { tags, params: IdParams, response: { 200: ActionTypeViewSchema } } }, async (req, reply) =>
       withETag(reply, asReadBy(req, await actionTypes.get(req.params.id))),
     );

@@ -14,6 +14,7 @@ import { actionTypeFromDoc, actionTypeOptions, actionTypeToDoc, actionTypeView, 
 import { maxIntervalChosen } from '../lifecycle/retry-policy.ts';
 import { testAction } from './test-action.ts';
 import type { ActionTypeView, TestActionResult } from './schemas.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
 
 export interface ActionTypeServiceDeps {
   store: Store;
@@ -124,12 +125,31 @@ export class ActionTypeService {
     }
   }
 
+  /** Every action type, by name (the library's; the API pages them). */
   async list(): Promise<ActionTypeView[]> {
     const rows = await this.d.store.listConfig('action_type');
-    return rows.map((row) => {
-      const e = this.d.registry.putActionType(row);
-      return actionTypeView(e.compiled, e);
-    });
+    return rows.map((row) => this.rowView(row));
+  }
+
+  /**
+   * A page of action types, newest first; `next` is the `before` of the following page (null at the
+   * end). A page also ends at about MAX_PAGE_BYTES: templates and schemas can be large.
+   */
+  async page(q: PageQuery = {}): Promise<{ items: ActionTypeView[]; next: string | null }> {
+    checkCursor(q.before);
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE, maxBytes: MAX_PAGE_BYTES };
+    const { rows, more } = await this.d.store.listConfigPage('action_type', page);
+    return pageOf(
+      rows,
+      more,
+      (row) => this.rowView(row),
+      (r) => r.id,
+    );
+  }
+
+  private rowView(row: ConfigRow): ActionTypeView {
+    const e = this.d.registry.putActionType(row);
+    return actionTypeView(e.compiled, e);
   }
 
   async schema(idOrName: string): Promise<object> {

@@ -3,7 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiKeyService } from './service.ts';
 import { ApiKeyBody, ApiKeyCreatedSchema, ApiKeyViewSchema } from './schemas.ts';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { ADMINS } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 
@@ -21,10 +22,12 @@ export const apiKeysRoutes =
     );
     app.get(
       '/api-keys',
-      { config: { roles: ADMINS }, schema: { tags, querystring: NoQuery, response: { 200: Items(ApiKeyViewSchema) } } },
-      async () => ({
-        items: await apiKeys.list(),
-      }),
+      {
+        config: { roles: ADMINS },
+        schema: { tags, querystring: PageQuery, response: { 200: Page(ApiKeyViewSchema) } },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => apiKeys.page(req.query),
     );
     app.delete(
       '/api-keys/:id',

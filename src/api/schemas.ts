@@ -26,11 +26,23 @@ export const Page = <T extends TSchema>(item: T) =>
     { additionalProperties: false },
   );
 
-/** The query of a list that pages and takes nothing else (processes, schedules): the paging words of the other lists. */
+/**
+ * The query of a list that pages and takes nothing else (processes, schedules, connectors, action types,
+ * webhooks, API keys: newest first): the paging words of the other lists.
+ */
 export const PageQuery = Type.Object(
   {
-    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' })),
+    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page: older ones' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The same for a list keyed by name (users, queues): by name, `next` the last name of a page. */
+export const NamePageQuery = Type.Object(
+  {
+    before: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page: the names after it' })),
+    limit: PageQuery.properties.limit,
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConnectorService } from './service.ts';
 import { ConnectionTestSchema, ConnectorBody, ConnectorCreateBody, ConnectorViewSchema } from './schemas.ts';
-import { IdParams, Items, NoQuery } from '../api/schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
 import { created, sendCreated } from '../api/openapi.ts';
 import { asReadBy } from '../api/plain-headers.ts';
@@ -22,9 +23,14 @@ export const connectorsRoutes =
       },
       async (req, reply) => sendCreated(reply, 'connectors', withETag(reply, await connectors.create(req.body))),
     );
-    app.get('/connectors', { schema: { tags, querystring: NoQuery, response: { 200: Items(ConnectorViewSchema) } } }, async (req) => ({
-      items: (await connectors.list()).map((c) => asReadBy(req, c)),
-    }));
+    app.get(
+      '/connectors',
+      { schema: { tags, querystring: PageQuery, response: { 200: Page(ConnectorViewSchema) } }, validatorCompiler: queryValidator },
+      async (req) => {
+        const page = await connectors.page(req.query);
+        return { ...page, items: page.items.map((c) => asReadBy(req, c)) };
+      },
+    );
     app.get('/connectors/:id', { schema: { tags, params: IdParams, response: { 200: ConnectorViewSchema } } }, async (req, reply) =>
       withETag(reply, asReadBy(req, await connectors.get(req.params.id))),
     );

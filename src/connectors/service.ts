@@ -23,6 +23,7 @@ import { TOKEN_ROTATED_FROM, compileConnector, connectorPatchBase, connectorToDo
 import { testConnection, type ConnectionTestResult } from './test-connection.ts';
 import type { ConnectorView } from './schemas.ts';
 import { connectorHealth, type ConnectorHealthView, type HealthWindow } from './health.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
 
 export interface ConnectorServiceDeps {
   store: Store;
@@ -175,11 +176,30 @@ export class ConnectorService {
     }
   }
 
+  /** Every connector, by name (the library's; the API pages them). */
   async list(): Promise<ConnectorView[]> {
     const { store, registry, engine } = this.d;
     const rows = await store.listConfig('connector');
     await engine.health.refresh(true);
     return rows.map((row) => this.withStatus(connectorView(row.id, registry.putConnector(row).spec, row)));
+  }
+
+  /**
+   * A page of connectors, newest first; `next` is the `before` of the following page (null at the end).
+   * A page also ends at about MAX_PAGE_BYTES of documents.
+   */
+  async page(q: PageQuery = {}): Promise<{ items: ConnectorView[]; next: string | null }> {
+    checkCursor(q.before);
+    const { store, registry, engine } = this.d;
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE, maxBytes: MAX_PAGE_BYTES };
+    const { rows, more } = await store.listConfigPage('connector', page);
+    await engine.health.refresh(true);
+    return pageOf(
+      rows,
+      more,
+      (row) => this.withStatus(connectorView(row.id, registry.putConnector(row).spec, row)),
+      (r) => r.id,
+    );
   }
 
   /** Its attempts over the last hour, day or week, beside its circuit, rate-limit use and throttled backlog. */

@@ -3,7 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { QueueService } from './service.ts';
 import { QueueBody, QueueNameParams, QueuePatchBody, QueueViewSchema } from './schemas.ts';
-import { Items, NoQuery } from '../api/schemas.ts';
+import { NamePageQuery, Page } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { BUILDERS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
 import { userOf } from '../api/user.ts';
@@ -24,10 +25,12 @@ export const queueRoutes =
     );
     app.get(
       '/queues',
-      { config: { roles: PEOPLE }, schema: { tags, querystring: NoQuery, response: { 200: Items(QueueViewSchema) } } },
-      async () => ({
-        items: await queues.list(),
-      }),
+      {
+        config: { roles: PEOPLE },
+        schema: { tags, querystring: NamePageQuery, response: { 200: Page(QueueViewSchema) } },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => queues.page(req.query),
     );
     app.get(
       '/queues/:name',

@@ -10,6 +10,10 @@ import type { QueueView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { queueMembers } from '../store/allocation.ts';
 import { isBlank } from '../validation/blank.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkNameCursor, pageOf } from '../pages.ts';
+
+/** The longest queue name (its schema's maxLength): a longer cursor cannot be the last name of a page. */
+const MAX_QUEUE_NAME = 100;
 
 export class QueueService {
   /** `tasks`: moves the To Do tasks of members who leave a queue back to it. */
@@ -29,8 +33,23 @@ export class QueueService {
     return { name: spec.name, doc: docOf(spec), revision: 1, createdAt: now, updatedAt: now };
   }
 
+  /** Every queue, by name (the library's; the API pages them). */
   async list(): Promise<QueueView[]> {
     return (await this.d.store.listQueues()).map(queueView);
+  }
+
+  /**
+   * A page of queues by name; `next` is the `before` of the following page (the last name; null at the
+   * end). A page also ends at about MAX_PAGE_BYTES: a queue may list 1,000 members.
+   */
+  async page(q: PageQuery = {}): Promise<{ items: QueueView[]; next: string | null }> {
+    checkNameCursor(q.before, (n) => n.length >= 1 && n.length <= MAX_QUEUE_NAME);
+    const { rows, more } = await this.d.store.listQueuesPage({
+      ...(q.before !== undefined ? { after: q.before } : {}),
+      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+      maxBytes: MAX_PAGE_BYTES,
+    });
+    return pageOf(rows, more, queueView, (r) => r.name);
   }
 
   async get(name: string): Promise<QueueView> {

@@ -59,6 +59,17 @@ export interface NewestPage {
   maxBytes: number;
 }
 
+/** A page of a list whose rows are small (API keys, webhook subscriptions): newest first, no byte cut. */
+export type SmallPage = Omit<NewestPage, 'maxBytes'>;
+
+/** A page of a list keyed by name (users, queues), by name: only names that sort after `after`. */
+export interface NamePage {
+  after?: string;
+  limit: number;
+  /** Where the rows can be large (a queue of 1,000 members): cut after the row that crosses it. */
+  maxBytes?: number;
+}
+
 /** One configuration write of several made together: an insert, or an update guarded by the revision read. */
 /** A new configuration document (expectedRevision null), or an update guarded by the revision it was computed from. */
 export interface DocumentChange {
@@ -541,6 +552,8 @@ export interface Store {
   findApiKey(keyHash: string): Promise<ApiKeyRow | undefined>;
   /** Every key, revoked ones too, oldest first. */
   listApiKeys(): Promise<ApiKeyRow[]>;
+  /** A page of keys, revoked ones too, newest first. */
+  listApiKeysPage(page: SmallPage): Promise<{ rows: ApiKeyRow[]; more: boolean }>;
   /** Revokes the key (a second call keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined>;
   touchApiKey(id: string, at: number): Promise<void>;
@@ -644,6 +657,8 @@ export interface Store {
   insertUser(row: UserRow): Promise<void>;
   getUser(name: string): Promise<UserRow | undefined>;
   listUsers(): Promise<UserRow[]>;
+  /** A page of users by name. */
+  listUsersPage(page: NamePage): Promise<{ rows: UserRow[]; more: boolean }>;
   /** false when there is no such user. */
   updateUser(row: UserRow): Promise<boolean>;
   /** Up to `limit` open tasks on a queue (To Do, In Progress) still with a disabled user, oldest first; one indexed query. */
@@ -662,6 +677,8 @@ export interface Store {
    */
   findQueue(name: string): Promise<QueueRow | undefined>;
   listQueues(): Promise<QueueRow[]>;
+  /** A page of queues by name, cut after the one whose document crosses `maxBytes`. */
+  listQueuesPage(page: NamePage): Promise<{ rows: QueueRow[]; more: boolean }>;
   /**
    * Guarded by revision; false when another writer got there first. `releases`: the members it takes
    * off, recorded in the same transaction (one already pending for a holder and queue is replaced).
@@ -735,6 +752,8 @@ export interface Store {
   updateWebhookSubscription(row: WebhookSubscriptionRow, expectedRevision: number): Promise<boolean>;
   getWebhookSubscription(id: string): Promise<WebhookSubscriptionRow | undefined>;
   listWebhookSubscriptions(): Promise<WebhookSubscriptionRow[]>;
+  /** A page of subscriptions, newest first. */
+  listWebhookSubscriptionsPage(page: SmallPage): Promise<{ rows: WebhookSubscriptionRow[]; more: boolean }>;
   /** Deletes it with its deliveries; false when there was none. */
   /** Deleted with its deliveries; with `expectedRevision`, only while the row is still at that revision. */
   deleteWebhookSubscription(id: string, expectedRevision?: number): Promise<boolean>;

@@ -5,7 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserService } from './service.ts';
 import { UserBody, UserNameParams, UserPatchBody, UserViewSchema } from './schemas.ts';
-import { Items, NoQuery } from '../api/schemas.ts';
+import { NamePageQuery, Page } from '../api/schemas.ts';
+import { queryValidator } from '../api/query.ts';
 import { NotFoundError } from '../errors.ts';
 import { ADMINS, PEOPLE } from '../api/roles.ts';
 import { created } from '../api/openapi.ts';
@@ -34,10 +35,12 @@ export const userRoutes =
     );
     app.get(
       '/users',
-      { config: { roles: PEOPLE }, schema: { tags, querystring: NoQuery, response: { 200: Items(UserViewSchema) } } },
-      async () => ({
-        items: await users.list(),
-      }),
+      {
+        config: { roles: PEOPLE },
+        schema: { tags, querystring: NamePageQuery, response: { 200: Page(UserViewSchema) } },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => users.page(req.query),
     );
     app.get(
       '/users/:name',

@@ -8,6 +8,8 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { compileUser } from './user.ts';
 import type { UserView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
+import { DEFAULT_PAGE_SIZE, type PageQuery, checkNameCursor, pageOf } from '../pages.ts';
+import { USER_NAME_PATTERN } from './user.ts';
 
 export interface UserPatch {
   displayName?: string;
@@ -31,8 +33,19 @@ export class UserService {
     return { ...compileUser(body, { created: true }), disabled, createdAt: now, updatedAt: now };
   }
 
+  /** Every user, by name (the library's; the API pages them). */
   async list(): Promise<UserView[]> {
     return (await this.d.store.listUsers()).map(userView);
+  }
+
+  /** A page of users by name; `next` is the `before` of the following page (the last name; null at the end). */
+  async page(q: PageQuery = {}): Promise<{ items: UserView[]; next: string | null }> {
+    checkNameCursor(q.before, (n) => USER_NAME_PATTERN.test(n));
+    const { rows, more } = await this.d.store.listUsersPage({
+      ...(q.before !== undefined ? { after: q.before } : {}),
+      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+    });
+    return pageOf(rows, more, userView, (u) => u.name);
   }
 
   async get(name: string): Promise<UserView> {

@@ -12,7 +12,7 @@ import {
   WebhookSubscriptionPatch,
   WebhookViewSchema,
 } from './subscription.ts';
-import { IdParams, Items, NoQuery, Page } from '../api/schemas.ts';
+import { IdParams, Page, PageQuery } from '../api/schemas.ts';
 import { emptyBodyIsObject } from '../api/optional-body.ts';
 import { queryValidator } from '../api/query.ts';
 import { BUILDERS } from '../api/roles.ts';
@@ -56,9 +56,11 @@ export const webhookRoutes =
       },
       async (req, reply) => sendCreated(reply, 'webhooks', withSettingsTag(reply, await webhooks.create(req.body))),
     );
-    app.get('/webhooks', { config, schema: { tags, querystring: NoQuery, response: { 200: Items(WebhookViewSchema) } } }, async () => ({
-      items: await webhooks.list(),
-    }));
+    app.get(
+      '/webhooks',
+      { config, schema: { tags, querystring: PageQuery, response: { 200: Page(WebhookViewSchema) } }, validatorCompiler: queryValidator },
+      async (req) => webhooks.page(req.query),
+    );
     app.get('/webhooks/:id', { config, schema: { tags, params: IdParams, response: { 200: WebhookViewSchema } } }, async (req, reply) =>
       withSettingsTag(reply, await webhooks.get(req.params.id)),
     );

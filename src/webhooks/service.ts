@@ -19,6 +19,7 @@ import {
 import { reenable } from './delivery-policy.ts';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import type { WebhookOutbox } from './outbox.ts';
+import { DEFAULT_PAGE_SIZE, type PageQuery, checkCursor, pageOf } from '../pages.ts';
 
 /** Binds the encrypted secrets to their subscription: a ciphertext copied to another row does not decrypt. */
 const bound = (id: string): string => `webhook:${id}`;
@@ -120,8 +121,17 @@ export class WebhookService {
     return { row, secret };
   }
 
+  /** Every subscription (the library's; the API pages them). */
   async list(): Promise<WebhookView[]> {
     return (await this.d.store.listWebhookSubscriptions()).map(view);
+  }
+
+  /** A page of subscriptions, newest first; `next` is the `before` of the following page (null at the end). */
+  async page(q: PageQuery = {}): Promise<{ items: WebhookView[]; next: string | null }> {
+    checkCursor(q.before);
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE };
+    const { rows, more } = await this.d.store.listWebhookSubscriptionsPage(page);
+    return pageOf(rows, more, view, (w) => w.id);
   }
 
   async get(id: string): Promise<WebhookView> {

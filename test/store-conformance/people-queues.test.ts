@@ -252,4 +252,31 @@ eachStore((ctx) => {
       expect(await store.listNotifications(`p-${tag}`, { before: all[2]!.id })).toEqual([]);
     });
   });
+
+  describe('pages by name', () => {
+    it('listUsersPage and listQueuesPage read on by name after the last one seen; a page of queues ends at its byte budget', async () => {
+      // Made out of name order; the other tests' names do not begin with this tag.
+      for (const i of [3, 0, 4, 1, 2]) await user(`${tag}-u${i}`);
+      const names = (p: { rows: Array<{ name: string }> }): string[] => p.rows.map((r) => r.name);
+      const first = await store.listUsersPage({ after: tag, limit: 2 });
+      expect([names(first), first.more]).toEqual([[`${tag}-u0`, `${tag}-u1`], true]);
+      const second = await store.listUsersPage({ after: `${tag}-u1`, limit: 2 });
+      expect(names(second)).toEqual([`${tag}-u2`, `${tag}-u3`]);
+      expect(names(await store.listUsersPage({ after: `${tag}-u3`, limit: 1 }))).toEqual([`${tag}-u4`]);
+
+      for (const i of [2, 0, 1]) {
+        const doc = { description: 'x'.repeat(1000 * (i + 1)), members: [], allocation: 'none', integration: null };
+        await store.insertQueue({ name: `${tag}-q${i}`, doc, revision: 1, createdAt: T0, updatedAt: T0 });
+      }
+      const all = await store.listQueuesPage({ after: tag, limit: 3 });
+      expect([names(all), all.more]).toEqual([[`${tag}-q0`, `${tag}-q1`, `${tag}-q2`], true]);
+      // q0 (about 1 KB) and q1 (2 KB) cross 2.5 KB at q1, which is kept and ends the page.
+      const cut = await store.listQueuesPage({ after: tag, limit: 3, maxBytes: 2500 });
+      expect([names(cut), cut.more]).toEqual([[`${tag}-q0`, `${tag}-q1`], true]);
+      // q2 alone (3 KB) crosses 1 KB: a page holds at least one.
+      const alone = await store.listQueuesPage({ after: `${tag}-q1`, limit: 3, maxBytes: 1000 });
+      expect([names(alone), alone.more]).toEqual([[`${tag}-q2`], true]);
+      expect(alone.rows[0]!.doc).toMatchObject({ description: 'x'.repeat(3000) });
+    });
+  });
 });

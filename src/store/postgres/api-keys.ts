@@ -2,7 +2,7 @@
 // revocation by any node is seen by every node's next request.
 
 import { DatabaseError, type Pool } from 'pg';
-import type { ApiKeyRow, UiSessionRow } from '../types.ts';
+import type { ApiKeyRow, SmallPage, UiSessionRow } from '../types.ts';
 import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
 import { apiKeyConflict } from '../conflicts.ts';
 
@@ -33,6 +33,14 @@ export async function findApiKey(pool: Pool, keyHash: string): Promise<ApiKeyRow
 export async function listApiKeys(pool: Pool): Promise<ApiKeyRow[]> {
   const r = await pool.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`);
   return r.rows.map((x) => apiKeyFromRow(x as Record<string, unknown>));
+}
+
+/** A page newest first (ids are UUIDv7: by creation), on the primary key. */
+export async function listApiKeysPage(pool: Pool, p: SmallPage): Promise<{ rows: ApiKeyRow[]; more: boolean }> {
+  const params: unknown[] = p.before !== undefined ? [p.before, p.limit] : [p.limit];
+  const sql = `SELECT ${COLUMNS} FROM api_keys ${p.before !== undefined ? 'WHERE id < $1' : ''} ORDER BY id DESC LIMIT $${params.length}`;
+  const rows = (await pool.query(sql, params)).rows as Record<string, unknown>[];
+  return { rows: rows.map(apiKeyFromRow), more: rows.length === p.limit };
 }
 
 export async function revokeApiKey(pool: Pool, id: string, at: number): Promise<ApiKeyRow | undefined> {

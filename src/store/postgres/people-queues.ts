@@ -1,7 +1,7 @@
 // Users and queues in the shared store: one statement each.
 
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
-import type { PendingRelease, QueueRow, UserRow } from '../types.ts';
+import type { NamePage, PendingRelease, QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { nameTaken } from '../conflicts.ts';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -31,6 +31,14 @@ export async function getUser(pool: Pool, name: string): Promise<UserRow | undef
 
 export async function listUsers(pool: Pool): Promise<UserRow[]> {
   return (await pool.query('SELECT * FROM users ORDER BY name')).rows.map((r) => userFromRow(r as Record<string, unknown>));
+}
+
+/** A page by name, on the primary key's order. */
+export async function listUsersPage(pool: Pool, p: NamePage): Promise<{ rows: UserRow[]; more: boolean }> {
+  const params: unknown[] = p.after !== undefined ? [p.after, p.limit] : [p.limit];
+  const sql = `SELECT * FROM users ${p.after !== undefined ? 'WHERE name > $1' : ''} ORDER BY name LIMIT $${params.length}`;
+  const rows = (await pool.query(sql, params)).rows as Record<string, unknown>[];
+  return { rows: rows.map(userFromRow), more: rows.length === p.limit };
 }
 
 /** false when there is no such user, or (given `expectedUpdatedAt`) it changed since it was read. */
@@ -72,6 +80,20 @@ export async function findQueue(pool: Pool, name: string): Promise<QueueRow | un
 
 export async function listQueues(pool: Pool): Promise<QueueRow[]> {
   return (await pool.query('SELECT * FROM queues ORDER BY name')).rows.map((r) => queueFromRow(r as Record<string, unknown>));
+}
+
+/** A page by name, cut at maxBytes of documents (a queue may list 1,000 members) as listConfigPage cuts. */
+export async function listQueuesPage(pool: Pool, p: NamePage): Promise<{ rows: QueueRow[]; more: boolean }> {
+  const maxBytes = p.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  const params: unknown[] = p.after !== undefined ? [p.after] : [];
+  params.push(p.limit, maxBytes);
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.name ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, octet_length(doc::text) AS page_row_bytes
+              FROM queues ${p.after !== undefined ? 'WHERE name > $1' : ''} ORDER BY name LIMIT $${params.length - 1}) p) page
+   WHERE page_bytes - page_row_bytes < $${params.length} ORDER BY name`;
+  const rows = (await pool.query(sql, params)).rows as Array<Record<string, unknown> & { page_bytes: string }>;
+  return { rows: rows.map(queueFromRow), more: rows.length === p.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
 }
 
 /** Within the caller's transaction when `releases` are given (they are written only with the change). */

@@ -20,6 +20,8 @@ import type {
   ConfigChange,
   ConfigKind,
   NewestPage,
+  NamePage,
+  SmallPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -364,6 +366,10 @@ export class PostgresStore implements Store {
     return apiKeys.listApiKeys(this.pool);
   }
 
+  async listApiKeysPage(page: SmallPage): Promise<{ rows: ApiKeyRow[]; more: boolean }> {
+    return apiKeys.listApiKeysPage(this.pool, page);
+  }
+
   async revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined> {
     return apiKeys.revokeApiKey(this.pool, id, at);
   }
@@ -467,6 +473,7 @@ export class PostgresStore implements Store {
   insertUser = async (row: UserRow): Promise<void> => void (await people.insertUser(this.pool, row));
   getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.pool, name);
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.pool);
+  listUsersPage = async (page: NamePage): Promise<{ rows: UserRow[]; more: boolean }> => people.listUsersPage(this.pool, page);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.pool, row);
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.pool, limit);
   listOverdueToNotice = async (now: number, limit: number): Promise<ActionRecord[]> => people.listOverdueToNotice(this.pool, now, limit);
@@ -474,6 +481,7 @@ export class PostgresStore implements Store {
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.pool, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.pool, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.pool);
+  listQueuesPage = async (page: NamePage): Promise<{ rows: QueueRow[]; more: boolean }> => people.listQueuesPage(this.pool, page);
   updateQueue = async (row: QueueRow, expectedRevision: number, releases: readonly PendingRelease[] = []): Promise<boolean> =>
     releases.length === 0
       ? people.updateQueue(this.pool, row, expectedRevision)
@@ -548,6 +556,8 @@ export class PostgresStore implements Store {
   getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
     webhooks.getWebhookSubscription(this.pool, id);
   listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.pool);
+  listWebhookSubscriptionsPage = async (page: SmallPage): Promise<{ rows: W.WebhookSubscriptionRow[]; more: boolean }> =>
+    webhooks.listWebhookSubscriptionsPage(this.pool, page);
   deleteWebhookSubscription = async (id: string, expectedRevision?: number): Promise<boolean> =>
     webhooks.deleteWebhookSubscription(this.pool, id, expectedRevision);
   insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void (await webhooks.insertWebhookEvents(this.pool, events));

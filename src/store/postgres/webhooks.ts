@@ -12,6 +12,7 @@ import type {
   WebhookEventRow,
   WebhookSubscriptionRow,
 } from '../../webhooks/rows.ts';
+import type { SmallPage } from '../types.ts';
 import { attemptFromRow, deliveryFromRow, subscriptionFromRow } from '../sqlite/webhooks.ts';
 import { inTransaction } from './transaction.ts';
 import { boundNotifications } from './list-notifications.ts';
@@ -79,6 +80,14 @@ export async function getWebhookSubscription(pool: Pool, id: string): Promise<We
 export async function listWebhookSubscriptions(pool: Pool): Promise<WebhookSubscriptionRow[]> {
   const r = await pool.query<Row>(`SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ORDER BY id`);
   return r.rows.map(subscriptionFromRow);
+}
+
+/** A page newest first (ids are UUIDv7: by creation), on the primary key. */
+export async function listWebhookSubscriptionsPage(pool: Pool, p: SmallPage): Promise<{ rows: WebhookSubscriptionRow[]; more: boolean }> {
+  const params: unknown[] = p.before !== undefined ? [p.before, p.limit] : [p.limit];
+  const sql = `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ${p.before !== undefined ? 'WHERE id < $1' : ''} ORDER BY id DESC LIMIT $${params.length}`;
+  const r = await pool.query<Row>(sql, params);
+  return { rows: r.rows.map(subscriptionFromRow), more: r.rows.length === p.limit };
 }
 
 export async function deleteWebhookSubscription(pool: Pool, id: string, expectedRevision?: number): Promise<boolean> {

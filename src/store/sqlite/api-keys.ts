@@ -2,7 +2,7 @@
 // revocation written by any process sharing the file is seen by the next request.
 
 import type Database from 'better-sqlite3';
-import type { ApiKeyRow, UiSessionRow } from '../types.ts';
+import type { ApiKeyRow, SmallPage, UiSessionRow } from '../types.ts';
 import { prepared } from './statements.ts';
 import { API_KEY_COLUMNS as COLUMNS, apiKeyFromRow } from '../rows.ts';
 import { apiKeyConflict } from '../conflicts.ts';
@@ -31,6 +31,13 @@ export function findApiKey(db: Database.Database, keyHash: string): ApiKeyRow | 
 
 export function listApiKeys(db: Database.Database): ApiKeyRow[] {
   return (prepared(db, `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`).all() as Record<string, unknown>[]).map(apiKeyFromRow);
+}
+
+/** A page newest first (ids are UUIDv7: by creation), on the primary key. */
+export function listApiKeysPage(db: Database.Database, p: SmallPage): { rows: ApiKeyRow[]; more: boolean } {
+  const sql = `SELECT ${COLUMNS} FROM api_keys ${p.before !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = prepared(db, sql).all(...(p.before !== undefined ? [p.before] : []), p.limit) as Record<string, unknown>[];
+  return { rows: rows.map(apiKeyFromRow), more: rows.length === p.limit };
 }
 
 export function revokeApiKey(db: Database.Database, id: string, at: number): ApiKeyRow | undefined {

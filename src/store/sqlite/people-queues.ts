@@ -2,7 +2,7 @@
 
 import type Database from 'better-sqlite3';
 import { nameTaken } from '../conflicts.ts';
-import type { PendingRelease, QueueRow, UserRow } from '../types.ts';
+import type { NamePage, PendingRelease, QueueRow, UserRow } from '../types.ts';
 import { queueFromRow, userFromRow } from '../allocation.ts';
 import { prepared } from './statements.ts';
 import type { ActionRecord } from '../../lifecycle/action.ts';
@@ -32,6 +32,13 @@ export function getUser(db: Database.Database, name: string): UserRow | undefine
 
 export function listUsers(db: Database.Database): UserRow[] {
   return (prepared(db, 'SELECT * FROM users ORDER BY name').all() as Record<string, unknown>[]).map(userFromRow);
+}
+
+/** A page by name, on the primary key's order. */
+export function listUsersPage(db: Database.Database, p: NamePage): { rows: UserRow[]; more: boolean } {
+  const sql = `SELECT * FROM users ${p.after !== undefined ? 'WHERE name > ?' : ''} ORDER BY name LIMIT ?`;
+  const rows = prepared(db, sql).all(...(p.after !== undefined ? [p.after] : []), p.limit) as Record<string, unknown>[];
+  return { rows: rows.map(userFromRow), more: rows.length === p.limit };
 }
 
 /** false when there is no such user, or (given `expectedUpdatedAt`) it changed since it was read. */
@@ -69,6 +76,19 @@ export function findQueue(db: Database.Database, name: string): QueueRow | undef
 
 export function listQueues(db: Database.Database): QueueRow[] {
   return (prepared(db, 'SELECT * FROM queues ORDER BY name').all() as Record<string, unknown>[]).map(queueFromRow);
+}
+
+/** A page by name, cut at maxBytes of documents (a queue may list 1,000 members) as listConfigPage cuts. */
+export function listQueuesPage(db: Database.Database, p: NamePage): { rows: QueueRow[]; more: boolean } {
+  const maxBytes = p.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  const sql = `SELECT * FROM (
+    SELECT p.*, sum(p.page_row_bytes) OVER (ORDER BY p.name ROWS UNBOUNDED PRECEDING) AS page_bytes
+      FROM (SELECT *, length(CAST(doc AS BLOB)) AS page_row_bytes
+              FROM queues ${p.after !== undefined ? 'WHERE name > ?' : ''} ORDER BY name LIMIT ?) p)
+   WHERE page_bytes - page_row_bytes < ? ORDER BY name`;
+  const params = [...(p.after !== undefined ? [p.after] : []), p.limit, maxBytes];
+  const rows = prepared(db, sql).all(...params) as Array<Record<string, unknown> & { page_bytes: number }>;
+  return { rows: rows.map(queueFromRow), more: rows.length === p.limit || (rows.at(-1)?.page_bytes ?? 0) >= maxBytes };
 }
 
 /** Within the caller's transaction when `releases` are given (they are written only with the change). */

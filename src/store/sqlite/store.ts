@@ -21,6 +21,8 @@ import type {
   ConfigChange,
   ConfigKind,
   NewestPage,
+  NamePage,
+  SmallPage,
   ConfigRow,
   NewAction,
   NotificationQuery,
@@ -497,6 +499,10 @@ export class SqliteStore implements Store {
     return apiKeys.listApiKeys(this.db);
   }
 
+  async listApiKeysPage(page: SmallPage): Promise<{ rows: ApiKeyRow[]; more: boolean }> {
+    return apiKeys.listApiKeysPage(this.db, page);
+  }
+
   async revokeApiKey(id: string, at: number): Promise<ApiKeyRow | undefined> {
     return apiKeys.revokeApiKey(this.db, id, at);
   }
@@ -599,6 +605,7 @@ export class SqliteStore implements Store {
   insertUser = async (row: UserRow): Promise<void> => void people.insertUser(this.db, row);
   getUser = async (name: string): Promise<UserRow | undefined> => people.getUser(this.db, name);
   listUsers = async (): Promise<UserRow[]> => people.listUsers(this.db);
+  listUsersPage = async (page: NamePage): Promise<{ rows: UserRow[]; more: boolean }> => people.listUsersPage(this.db, page);
   updateUser = async (row: UserRow): Promise<boolean> => people.updateUser(this.db, row);
   listTasksOfDisabledUsers = async (limit: number): Promise<ActionRecord[]> => people.listTasksOfDisabledUsers(this.db, limit);
   listOverdueToNotice = async (now: number, limit: number): Promise<ActionRecord[]> => people.listOverdueToNotice(this.db, now, limit);
@@ -606,6 +613,7 @@ export class SqliteStore implements Store {
   getQueue = async (name: string): Promise<QueueRow | undefined> => people.getQueue(this.db, name);
   findQueue = async (name: string): Promise<QueueRow | undefined> => people.findQueue(this.db, name);
   listQueues = async (): Promise<QueueRow[]> => people.listQueues(this.db);
+  listQueuesPage = async (page: NamePage): Promise<{ rows: QueueRow[]; more: boolean }> => people.listQueuesPage(this.db, page);
   updateQueue = async (row: QueueRow, expectedRevision: number, releases: readonly PendingRelease[] = []): Promise<boolean> =>
     this.db.transaction(() => people.updateQueue(this.db, row, expectedRevision, releases)).immediate();
   listPendingReleases = async (atOrBefore: number, limit: number): Promise<PendingRelease[]> =>
@@ -676,6 +684,8 @@ export class SqliteStore implements Store {
   getWebhookSubscription = async (id: string): Promise<W.WebhookSubscriptionRow | undefined> =>
     webhooks.getWebhookSubscription(this.db, id);
   listWebhookSubscriptions = async (): Promise<W.WebhookSubscriptionRow[]> => webhooks.listWebhookSubscriptions(this.db);
+  listWebhookSubscriptionsPage = async (page: SmallPage): Promise<{ rows: W.WebhookSubscriptionRow[]; more: boolean }> =>
+    webhooks.listWebhookSubscriptionsPage(this.db, page);
   deleteWebhookSubscription = async (id: string, expectedRevision?: number): Promise<boolean> =>
     webhooks.deleteWebhookSubscription(this.db, id, expectedRevision);
   insertWebhookEvents = async (events: W.WebhookEventRow[]): Promise<void> => void webhooks.insertWebhookEvents(this.db, events);

@@ -12,6 +12,7 @@ import type {
   WebhookEventRow,
   WebhookSubscriptionRow,
 } from '../../webhooks/rows.ts';
+import type { SmallPage } from '../types.ts';
 import { prepared } from './statements.ts';
 import { boundNotifications } from './list-notifications.ts';
 
@@ -110,6 +111,13 @@ export function getWebhookSubscription(db: Database.Database, id: string): Webho
 
 export function listWebhookSubscriptions(db: Database.Database): WebhookSubscriptionRow[] {
   return (prepared(db, `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ORDER BY id`).all() as Row[]).map(subscriptionFromRow);
+}
+
+/** A page newest first (ids are UUIDv7: by creation), on the primary key. */
+export function listWebhookSubscriptionsPage(db: Database.Database, p: SmallPage): { rows: WebhookSubscriptionRow[]; more: boolean } {
+  const sql = `SELECT ${SUB_COLUMNS} FROM webhook_subscriptions ${p.before !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = prepared(db, sql).all(...(p.before !== undefined ? [p.before] : []), p.limit) as Row[];
+  return { rows: rows.map(subscriptionFromRow), more: rows.length === p.limit };
 }
 
 export function deleteWebhookSubscription(db: Database.Database, id: string, expectedRevision?: number): boolean {
