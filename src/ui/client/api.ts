@@ -142,10 +142,20 @@ export async function readAllPages<T>(path: string): Promise<T[]> {
   }
 }
 
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 /** The processes by name, every page of them: for pickers (a new case, a schedule's launch). */
 export async function readProcessNames(): Promise<Array<{ id: string; name: string }>> {
   const all = await readAllPages<{ id: string; name: string }>('/v1/processes');
-  return all.map(({ id, name }) => ({ id, name })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return all.map(({ id, name }) => ({ id, name })).sort(byName);
+}
+
+/**
+ * Every page of a named list (connectors, action types, queues), by name, as the whole `{ items }` it
+ * answered before it paged: a picker or a lookup by name must see the ones past the first page.
+ */
+export async function readWholeList<T extends { name: string }>(path: string): Promise<{ items: T[] }> {
+  return { items: (await readAllPages<T>(path)).sort(byName) };
 }
 
 /** Timeline pages read in one go, of the route's page (its largest and default). */

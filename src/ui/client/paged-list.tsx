@@ -1,5 +1,5 @@
-// A list the API pages (`{ items, next }`, `next` passed as `before`: processes, schedules), shown a
-// page at a time: "More" adds the next page below the ones shown, and a reload (after a change made
+// A list the API pages (`{ items, next }`, `next` passed as `before`: processes, schedules, the
+// configuration lists, a case's history), shown a page at a time: "More" adds the next page below the ones shown, and a reload (after a change made
 // on the screen) reads again as many pages as were shown, so the row just changed stays in view.
 
 import { useRef } from 'preact/hooks';
@@ -15,7 +15,7 @@ export interface Paged<T> {
 const after = (path: string, before: string): string => `${path}${path.includes('?') ? '&' : '?'}before=${encodeURIComponent(before)}`;
 const idOf = (x: object): string => (x as { id: string }).id;
 
-/** `keyOf`: what tells rows apart (their id; a case history entry's seq). */
+/** `keyOf`: what tells rows apart (their id; a name for users and queues; a case history entry's seq). */
 export function usePagedList<T extends object>(path: string, keyOf: (x: T) => string | number = idOf) {
   const pages = useRef(1);
   const list = useData(async (): Promise<Paged<T>> => {

@@ -3,7 +3,7 @@
 // hand: assigning it to its queue again would submit it to the provider again, SPEC 7). One read per
 // minute at most for the whole page, shared by both.
 
-import { api, type Session } from './api.ts';
+import { readWholeList, type Session } from './api.ts';
 import { useEffect, useState } from 'preact/hooks';
 
 export interface QueueFacts {
@@ -17,7 +17,7 @@ let cached: { at: number; read: Promise<QueueFacts[]> } | undefined;
 
 function readQueues(): Promise<QueueFacts[]> {
   if (!cached || Date.now() - cached.at > FRESH_MS) {
-    const read = api<{ items: QueueFacts[] }>('GET', '/v1/queues').then((r) => r.items);
+    const read = readWholeList<QueueFacts>('/v1/queues').then((r) => r.items);
     cached = { at: Date.now(), read };
     // A failed read is tried again by the next screen that asks.
     read.catch(() => cached?.read === read && (cached = undefined));

@@ -3,7 +3,7 @@
 // (or sends once) the exact request, and a launch; a cURL line can fill the request (action-type-curl.tsx).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, patchAt, type Session } from '../api.ts';
+import { api, patchAt, readWholeList, type Session } from '../api.ts';
 import { navigate } from '../router.ts';
 import { ErrorBox, Field, RetryFields, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
@@ -11,9 +11,10 @@ import { TYPES, bodyOf, formOf, templatesOf, type ActionType, type Form, type Pr
 import { queueHint } from '../queue-hint.ts';
 import { TestPanel } from './action-type-test.tsx';
 import { CurlImport } from './action-type-curl.tsx';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 export function ActionTypesPage() {
-  const list = useData(() => api<{ items: ActionType[] }>('GET', '/v1/action-types'), []);
+  const list = usePagedList<ActionType>('/v1/action-types', (t) => t.id);
   return (
     <main id="main">
       <h1 tabIndex={-1}>Action types</h1>
@@ -51,6 +52,7 @@ export function ActionTypesPage() {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More action types" />
     </main>
   );
 }
@@ -61,9 +63,9 @@ export function ActionTypePage({ id, session }: { id: string; session: Session }
     () => (isNew ? Promise.resolve(undefined) : api<ActionType>('GET', `/v1/action-types/${encodeURIComponent(id)}`)),
     [id],
   );
-  const connectors = useData(() => api<{ items: Array<{ id: string; name: string; baseUrl: string }> }>('GET', '/v1/connectors'), []);
+  const connectors = useData(() => readWholeList<{ id: string; name: string; baseUrl: string }>('/v1/connectors'), []);
   // Offered in the queue box, and told apart from a name no queue has.
-  const queues = useData(() => api<{ items: Array<{ name: string }> }>('GET', '/v1/queues'), []);
+  const queues = useData(() => readWholeList<{ name: string }>('/v1/queues'), []);
   const t = loaded.data;
   const [f, setF] = useFormState<Form>(`${id}:${t?.id ?? ''}:${t?.revision ?? 0}`, () => formOf(t));
   const [preview, setPreview] = useState<Preview | null>(null);

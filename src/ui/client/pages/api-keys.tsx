@@ -2,8 +2,9 @@
 
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
-import { ErrorBox, Field, Time, useData } from '../components.tsx';
+import { ErrorBox, Field, Time } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 interface ApiKey {
   id: string;
@@ -16,7 +17,7 @@ interface ApiKey {
 const ROLES = ['operator', 'builder', 'integration', 'metrics', 'admin'];
 
 export function ApiKeysPage() {
-  const list = useData(() => api<{ items: ApiKey[] }>('GET', '/v1/api-keys'), []);
+  const list = usePagedList<ApiKey>('/v1/api-keys', (k) => k.id);
   const [name, setName] = useState('');
   const [roles, setRoles] = useState<string[]>(['operator']);
   const [user, setUser] = useState('');
@@ -133,6 +134,7 @@ export function ApiKeysPage() {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More keys" />
     </main>
   );
 }

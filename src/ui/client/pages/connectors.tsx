@@ -8,6 +8,7 @@ import { ErrorBox, Field, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
 import { ConnectorHealth } from './connector-health.tsx';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 interface Connector {
   id: string;
@@ -45,7 +46,7 @@ const AUTH: Record<string, { plain: string[]; secret: string[] }> = {
 };
 
 export function ConnectorsPage() {
-  const list = useData(() => api<{ items: Connector[] }>('GET', '/v1/connectors'), []);
+  const list = usePagedList<Connector>('/v1/connectors', (c) => c.id);
   return (
     <main id="main">
       <h1 tabIndex={-1}>Connectors</h1>
@@ -86,6 +87,7 @@ export function ConnectorsPage() {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More connectors" />
     </main>
   );
 }

@@ -3,7 +3,7 @@
 // the server, whose errors are shown per field (`steps/1/queue: …`) beside the box.
 
 import { useState } from 'preact/hooks';
-import { api, ApiError, patchAt } from '../api.ts';
+import { api, ApiError, patchAt, readWholeList } from '../api.ts';
 import { ErrorBox, Field, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import { MoreButton, usePagedList } from '../paged-list.tsx';
@@ -20,7 +20,7 @@ interface Process {
 
 export function ProcessesPage() {
   // The API pages them (newest first): "More processes" adds the next page below the ones shown.
-  const list = usePagedList<Process>('/v1/processes');
+  const list = usePagedList<Process>('/v1/processes', (p) => p.id);
   return (
     <main id="main">
       <h1 tabIndex={-1}>Processes</h1>
@@ -108,7 +108,7 @@ export function ProcessPage({ name }: { name: string }) {
   const [saving, whileSaving] = useOneAtATime();
   const parsed = parseSteps(steps);
   // A manual step's queue that no queue has is said below the steps (the API takes it as typed).
-  const queues = useData(() => api<{ items: Array<{ name: string }> }>('GET', '/v1/queues'), []);
+  const queues = useData(() => readWholeList<{ name: string }>('/v1/queues'), []);
   const queueNotes = [...new Set(stepQueues(parsed.steps))].flatMap((q) => queueHint(q, queues.data?.items) ?? []);
   const problems = error instanceof ApiError ? error.errors : [];
   // A problem with the name or description is shown by its field; the rest are the steps'.

@@ -3,7 +3,7 @@
 // integration with an external provider (SPEC 7): the connector and the action types it launches.
 
 import { useState } from 'preact/hooks';
-import { api, patchAt } from '../api.ts';
+import { api, patchAt, readWholeList } from '../api.ts';
 import { ErrorBox, Field, NotSaved, problemAt, useData, useFormState } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
 import {
@@ -19,6 +19,7 @@ import {
   type Named,
   type Queue,
 } from './queue-form.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 /** The connectors and action types an integration chooses from. */
 interface Refs {
@@ -28,13 +29,13 @@ interface Refs {
 }
 
 function useRefs(): Refs {
-  const connectors = useData(() => api<{ items: Named[] }>('GET', '/v1/connectors'), []);
-  const actionTypes = useData(() => api<{ items: Named[] }>('GET', '/v1/action-types'), []);
+  const connectors = useData(() => readWholeList<Named>('/v1/connectors'), []);
+  const actionTypes = useData(() => readWholeList<Named>('/v1/action-types'), []);
   return { connectors: connectors.data?.items, actionTypes: actionTypes.data?.items, error: connectors.error ?? actionTypes.error };
 }
 
 export function QueuesPage() {
-  const list = useData(() => api<{ items: Queue[] }>('GET', '/v1/queues'), []);
+  const list = usePagedList<Queue>('/v1/queues', (q) => q.name);
   const refs = useRefs();
   return (
     <main id="main">
@@ -69,6 +70,7 @@ export function QueuesPage() {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More queues" />
       <h2>New queue</h2>
       <ErrorBox error={refs.error} />
       <QueueForm refs={refs} onSaved={list.reload} />

@@ -7,7 +7,7 @@
 // Below the form, the person's recent runs (GET /v1/bulk-replays), each linked to its page.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, newIdempotencyKey, type Session } from '../api.ts';
+import { api, ApiError, newIdempotencyKey, readWholeList, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
   ErrorBox,
@@ -129,7 +129,7 @@ export function ReplaysPage({ session, query }: { session: Session; query: URLSe
   );
   const dirty = FORM_KEYS.some((k) => form[k] !== asked[k]);
   // The sample names action types by id: shown by name where the list has it.
-  const types = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/action-types'), []);
+  const types = useData(() => readWholeList<{ id: string; name: string }>('/v1/action-types'), []);
   const typeName = (id: string | null): string => (id === null ? 'manual task' : (types.data?.items.find((t) => t.id === id)?.name ?? id));
 
   // The run: its key is taken when the person is asked to confirm, and one request goes at a time.

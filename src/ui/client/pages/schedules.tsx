@@ -4,7 +4,7 @@
 // read theirs), pause or resume, and delete; every other role reads them, with nothing to press.
 
 import { useState } from 'preact/hooks';
-import { api, ApiError, can, patchIf, readProcessNames, type Session } from '../api.ts';
+import { api, ApiError, can, patchIf, readProcessNames, readWholeList, type Session } from '../api.ts';
 import { ErrorBox, Field, NotSaved, Time, announce, problemAt, useData, useFormState } from '../components.tsx';
 import { useFormRequest } from '../form-request.ts';
 import { navigate } from '../router.ts';
@@ -18,7 +18,7 @@ interface Named {
 
 /** The action types and processes a schedule launches, by id, for their names. A failed read leaves the ids shown. */
 function useRefs(builder: boolean) {
-  const types = useData(() => api<{ items: Named[] }>('GET', '/v1/action-types'), []);
+  const types = useData(() => readWholeList<Named>('/v1/action-types'), []);
   // Processes are read by people's roles; a builder also chooses from them.
   // Every page of them: the list pages, and a schedule may launch any.
   const processes = useData(readProcessNames, []);
@@ -43,7 +43,7 @@ const status = (s: Schedule): string => (s.paused ? 'Paused' : s.nextRunAt ? 'En
 export function SchedulesPage({ session }: { session: Session }) {
   const builder = can(session, 'builder');
   // The API pages them (newest first): "More schedules" adds the next page below the ones shown.
-  const list = usePagedList<Schedule>('/v1/schedules');
+  const list = usePagedList<Schedule>('/v1/schedules', (s) => s.id);
   const refs = useRefs(builder);
   const toggle = useFormRequest();
   const pause = async (s: Schedule): Promise<void> => {

@@ -3,8 +3,9 @@
 
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { ErrorBox, Field, announce, useData } from '../components.tsx';
+import { ErrorBox, Field, announce } from '../components.tsx';
 import { useOneAtATime } from '../form-request.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 interface User {
   name: string;
@@ -14,7 +15,7 @@ interface User {
 }
 
 export function UsersPage() {
-  const list = useData(() => api<{ items: User[] }>('GET', '/v1/users'), []);
+  const list = usePagedList<User>('/v1/users', (u) => u.name);
   const [name, setName] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [email, setEmail] = useState('');
@@ -104,6 +105,7 @@ export function UsersPage() {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More users" />
     </main>
   );
 }

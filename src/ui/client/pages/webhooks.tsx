@@ -9,6 +9,7 @@ import { useFormRequest, useOneAtATime } from '../form-request.ts';
 import { durationText } from '../duration.ts';
 import { maxIntervalText } from '../retry.ts';
 import { qs } from '../router.ts';
+import { MoreButton, usePagedList } from '../paged-list.tsx';
 
 interface Webhook {
   id: string;
@@ -266,7 +267,7 @@ const splitEvents = (text: string): string[] =>
     .filter(Boolean);
 
 export function WebhooksPage({ query }: { query: URLSearchParams }) {
-  const list = useData(() => api<{ items: Webhook[] }>('GET', '/v1/webhooks'), []);
+  const list = usePagedList<Webhook>('/v1/webhooks', (w) => w.id);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('*');
   const [description, setDescription] = useState('');
@@ -282,7 +283,16 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
   // The open deliveries view is in the address (?deliveries=<id>&before=<cursor>): a reload or a shared link keeps it.
   const shownId = query.get('deliveries') ?? undefined;
   const shownBefore = query.get('before') ?? undefined;
-  const shown = shownId === undefined ? undefined : list.data?.items.find((w) => w.id === shownId);
+  const listed = shownId === undefined ? undefined : list.data?.items.find((w) => w.id === shownId);
+  // A link may name a subscription past the pages shown: it is read on its own.
+  const alone = useData(
+    () =>
+      shownId === undefined || listed || !list.data
+        ? Promise.resolve(undefined)
+        : api<Webhook>('GET', `/v1/webhooks/${encodeURIComponent(shownId)}`),
+    [shownId, listed !== undefined, list.data !== undefined],
+  );
+  const shown = listed ?? (alone.data?.id === shownId ? alone.data : undefined);
   const [editing, setEditing] = useState<Webhook | null>(null);
   const [changing, setChanging] = useState<Webhook | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -472,6 +482,7 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
           </tbody>
         </table>
       )}
+      <MoreButton list={list} label="More webhooks" />
       {saved && (
         <p class="notice" role="status">
           {saved}
@@ -502,7 +513,8 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
         />
       )}
       {shown && <Deliveries key={shown.id} webhook={shown} before={shownBefore} />}
-      {shownId !== undefined && list.data && !shown && (
+      {!(alone.error instanceof ApiError && alone.error.status === 404) && <ErrorBox error={alone.error} />}
+      {shownId !== undefined && !shown && alone.error instanceof ApiError && alone.error.status === 404 && (
         <p class="error" role="alert">
           There is no webhook subscription <code>{shownId}</code>: it may have been deleted.
         </p>

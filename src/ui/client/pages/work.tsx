@@ -3,7 +3,7 @@
 // rows in place and announce new actions with a "+N new" banner instead of moving the list.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, can, keepCaseTitle, titleOf, type ActionView, type Session } from '../api.ts';
+import { api, can, keepCaseTitle, readWholeList, titleOf, type ActionView, type Session } from '../api.ts';
 import { navigate, qs } from '../router.ts';
 import {
   DueTime,
@@ -114,7 +114,7 @@ export function queryText(f: Filters): string {
 
 /** One chip per connector: the actions of its action types. */
 function ConnectorChips({ f }: { f: Filters }) {
-  const list = useData(() => api<{ items: Array<{ id: string; name: string }> }>('GET', '/v1/connectors'), []);
+  const list = useData(() => readWholeList<{ id: string; name: string }>('/v1/connectors'), []);
   // A failed read is said as such: no chips at all would read as "no connectors".
   if (list.error)
     return (
