@@ -56,6 +56,31 @@ describe('configuration lists past the first page', () => {
     await users.close();
   });
 
+  it("the webhook list reads on with More, and a link to an old subscription's deliveries shows them", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < MANY; i++) {
+      const r = await h.api('POST', '/v1/webhooks', { url: `${h.mock.url}/hook-${pad(i)}`, events: ['case.created'] });
+      expect(r.status).toBe(201);
+      ids.push(r.body.id);
+    }
+    const builder = await keyWith(h, 'wes', ['builder']);
+    const page = await signedIn(b, h, builder, '/ui/webhooks');
+    const rows = page.getByTestId('webhooks').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'More webhooks' }).click();
+    await expect.poll(() => rows.count()).toBe(MANY);
+    await page.close();
+    // The oldest is past the first page the screen reads: it is read on its own, not "no such subscription".
+    const linked = await signedIn(b, h, builder, `/ui/webhooks?deliveries=${ids[0]}`);
+    await expect.poll(() => linked.locator('#deliveries-h').textContent()).toContain(`${h.mock.url}/hook-00`);
+    expect(await linked.getByText('There is no webhook subscription').count()).toBe(0);
+    // One that is no subscription's is still said so.
+    const gone = await signedIn(b, h, builder, '/ui/webhooks?deliveries=00000000-0000-7000-8000-000000000000');
+    await expect.poll(() => gone.getByText('There is no webhook subscription').count()).toBe(1);
+    await linked.close();
+    await gone.close();
+  });
+
   it("an action type's form offers every connector and every queue, by name", async () => {
     const page = await signedIn(b, h, await keyWith(h, 'bert', ['builder']), '/ui/action-types/new');
     const connector = page.locator('#t-connector option');
