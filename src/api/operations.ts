@@ -84,6 +84,7 @@ export const OPERATIONS: Readonly<Record<string, readonly [string, string]>> = {
   'POST /v1/processes': ['createProcess', 'Create a process'],
   'GET /v1/processes': ['listProcesses', 'List processes'],
   'GET /v1/processes/{id}': ['getProcess', 'Read a process'],
+  'GET /v1/process-names': ['listProcessNames', 'List the names of processes, newest first, without their definitions (for pickers)'],
   'PATCH /v1/processes/{id}': ['updateProcess', 'Change a process'],
   'POST /v1/views': ['createView', 'Save a view'],
   'GET /v1/views': ['listViews', 'List saved views'],

@@ -1,5 +1,5 @@
-// Processes: POST/GET /v1/processes (GET pages, newest first), GET/PATCH /v1/processes/{name}. Builders
-// manage them; any key reads.
+// Processes: POST/GET /v1/processes (GET pages, newest first), GET/PATCH /v1/processes/{name}, and
+// GET /v1/process-names (their names alone, for pickers). Builders manage them; any key reads.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -12,6 +12,9 @@ import { created, sendCreated } from '../api/openapi.ts';
 import { IfMatchHeaders, ifMatchGuard, withETag } from '../api/if-match.ts';
 
 const READERS = ['builder', 'operator', 'integration'] as const;
+
+// A process's name and id: what a picker offers, without its definition.
+const ProcessNameSchema = Type.Object({ id: Type.String(), name: Type.String() }, { additionalProperties: false });
 
 // A PATCH names only what changes: every setting of a process, none required.
 const ProcessPatchBody = Type.Partial(ProcessBody, { additionalProperties: false });
@@ -33,6 +36,16 @@ export const processRoutes =
         validatorCompiler: queryValidator,
       },
       async (req) => processes.page(req.query),
+    );
+    // Beside /processes, not under it: /processes/{name} reads a process by its name, whatever it is.
+    app.get(
+      '/process-names',
+      {
+        config: { roles: READERS },
+        schema: { tags, querystring: PageQuery, response: { 200: Page(ProcessNameSchema) } },
+        validatorCompiler: queryValidator,
+      },
+      async (req) => processes.namesPage(req.query),
     );
     app.get(
       '/processes/:id',

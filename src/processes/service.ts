@@ -9,7 +9,7 @@ import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess, inStoredOrder } from './definition.ts';
 import { isBlank } from '../validation/blank.ts';
-import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
 
 export interface ProcessServiceDeps {
   store: Store;
@@ -120,6 +120,22 @@ export class ProcessService {
     const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit, maxBytes: MAX_PAGE_BYTES };
     const { rows, more } = await this.d.store.listConfigPage('process', page);
     return { items: rows.map(view), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
+  }
+
+  /**
+   * A page of processes' names alone, newest first (as `page`): what a picker offers, none of the
+   * definitions read (a page of those may be 4 MB).
+   */
+  async namesPage(q: PageQuery = {}): Promise<{ items: Array<{ id: string; name: string }>; next: string | null }> {
+    checkCursor(q.before);
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE };
+    const { rows, more } = await this.d.store.configNamesPage('process', page);
+    return pageOf(
+      rows,
+      more,
+      ({ id, name }) => ({ id, name }),
+      (r) => r.id,
+    );
   }
 
   /** The stored process and its definition; NotFoundError when there is none. */

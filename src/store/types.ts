@@ -475,6 +475,8 @@ export interface Store {
    * crosses `maxBytes` of documents (at least one is kept); `more` when a page may follow.
    */
   listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }>;
+  /** A page of a kind's names, newest first, none of their documents read (a picker's). */
+  configNamesPage(kind: ConfigKind, page: SmallPage): Promise<{ rows: Array<{ id: string; name: string }>; more: boolean }>;
   /** The names of a kind's documents with these ids, none of their documents read; an id of none is left out. */
   configNames(kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>>;
 

@@ -107,6 +107,39 @@ for (const backend of storeHarnesses)
       expect(list.responses['200'].content['application/json'].schema.required).toEqual(['items', 'next']);
     });
 
+    it('GET /v1/process-names pages the names alone, as GET /v1/processes pages the processes', async () => {
+      const names: Array<{ id: string; name: string }> = [];
+      const sizes: number[] = [];
+      let before: string | null = null;
+      do {
+        const r: { status: number; body: Page } = await h.api<Page>(
+          'GET',
+          `/v1/process-names?limit=20${before === null ? '' : `&before=${before}`}`,
+        );
+        expect(r.status).toBe(200);
+        sizes.push(r.body.items.length);
+        names.push(...r.body.items);
+        before = r.body.next;
+      } while (before !== null);
+      const full: Page['items'] = [];
+      for (let b: string | null = null, first = true; first || b !== null; first = false) {
+        const page: Page = (await h.api<Page>('GET', `/v1/processes?limit=500${b === null ? '' : `&before=${b}`}`)).body;
+        full.push(...page.items);
+        b = page.next;
+      }
+      expect(sizes.slice(0, -1).every((n) => n === 20)).toBe(true);
+      expect(names).toEqual(full.map(({ id, name }) => ({ id, name })));
+      // The names alone: no definition, nothing but the id and the name.
+      expect(Object.keys(names[0]!).sort()).toEqual(['id', 'name']);
+      const bad = await h.api('GET', '/v1/process-names?limit=0&before=zzz');
+      expect([bad.status, fields(bad.body)]).toEqual([422, ['limit']]);
+      const badCursor = await h.api('GET', '/v1/process-names?before=zzz');
+      expect([badCursor.status, fields(badCursor.body)]).toEqual([422, ['before']]);
+      // Read by any key that reads processes: an operator's too (a new case offers them).
+      const op = (await h.api('POST', '/v1/api-keys', { name: 'names-op', roles: ['operator'] })).body.key as string;
+      expect((await h.api('GET', '/v1/process-names?limit=1', undefined, { authorization: `Bearer ${op}` })).status).toBe(200);
+    });
+
     it('the configuration export still holds every process, beyond one page', async () => {
       const exported = (await h.api('GET', '/v1/config/export?format=json')).body as { processes: Array<{ name: string }> };
       expect(exported.processes.map((p) => p.name)).toEqual(expect.arrayContaining(made));

@@ -1,6 +1,6 @@
 // GET /v1/processes pages (50 by default, newest first): the builder's list reads on with "More
-// processes", and the pickers that offer processes (a new case, a schedule's launch) read every page,
-// so a process past the first page can still be chosen.
+// processes", and the pickers that offer processes (a new case, a schedule's launch) read every page
+// of their names (GET /v1/process-names), so a process past the first page can still be chosen.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
@@ -38,11 +38,18 @@ describe('processes past the first page', () => {
   });
 
   it("a new case and a schedule's launch offer every process, by name", async () => {
+    // The names alone are read (GET /v1/process-names), not every definition (pages of up to 4 MB).
+    const read: string[] = [];
+    const seen = (r: { url(): string }): number => read.push(new URL(r.url()).pathname);
+    b.context.on('request', seen);
     const operator = await signedIn(b, h, await keyWith(h, 'olga', ['operator']), '/ui/cases');
     await operator.getByText('New case', { exact: true }).click();
     const processOf = operator.getByRole('form', { name: 'New case' }).getByLabel('Process');
     await expect.poll(() => processOf.locator('option').count()).toBe(MANY + 1);
     expect(await processOf.locator('option').allTextContents()).toEqual(['None: a plain case', ...names]);
+    expect(read).toContain('/v1/process-names');
+    expect(read).not.toContain('/v1/processes');
+    b.context.off('request', seen);
     await operator.close();
 
     const builder = await signedIn(b, h, await keyWith(h, 'bert', ['builder']), '/ui/schedules');

@@ -2,7 +2,7 @@
 // kind by name, or a page of them newest first.
 
 import type { Pool } from 'pg';
-import type { ConfigKind, NewestPage, ConfigRow } from '../types.ts';
+import type { ConfigKind, NewestPage, ConfigRow, SmallPage } from '../types.ts';
 import { CONFIG_TABLE, configFromRow } from '../rows.ts';
 
 export async function getConfig(pool: Pool, kind: ConfigKind, idOrName: string): Promise<ConfigRow | undefined> {
@@ -25,6 +25,18 @@ export async function listConfigPage(pool: Pool, kind: ConfigKind, p: NewestPage
    WHERE page_bytes - page_row_bytes < $${params.length} ORDER BY id DESC`;
   const rows = (await pool.query(sql, params)).rows as Array<Record<string, unknown> & { page_bytes: string }>;
   return { rows: rows.map(configFromRow), more: rows.length === p.limit || Number(rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
+}
+
+/** A page of names newest first, no document read (a picker's: the documents may be MBs). */
+export async function configNamesPage(
+  pool: Pool,
+  kind: ConfigKind,
+  p: SmallPage,
+): Promise<{ rows: Array<{ id: string; name: string }>; more: boolean }> {
+  const params: unknown[] = p.before !== undefined ? [p.before, p.limit] : [p.limit];
+  const sql = `SELECT id, name FROM ${CONFIG_TABLE[kind]} ${p.before !== undefined ? 'WHERE id < $1' : ''} ORDER BY id DESC LIMIT $${params.length}`;
+  const rows = (await pool.query(sql, params)).rows as Array<{ id: string; name: string }>;
+  return { rows, more: rows.length === p.limit };
 }
 
 export async function configNames(pool: Pool, kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {

@@ -36,7 +36,7 @@ import type {
 } from '../types.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
-import { configNames, getConfig, listConfig, listConfigPage } from './get-config.ts';
+import { configNames, configNamesPage, getConfig, listConfig, listConfigPage } from './get-config.ts';
 import { insertActions } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import {
@@ -252,6 +252,10 @@ export class PostgresStore implements Store {
 
   async listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
     return listConfigPage(this.pool, kind, page);
+  }
+
+  async configNamesPage(kind: ConfigKind, page: SmallPage): Promise<{ rows: Array<{ id: string; name: string }>; more: boolean }> {
+    return configNamesPage(this.pool, kind, page);
   }
 
   async configNames(kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {

@@ -2,7 +2,7 @@
 // kind by name, or a page of them newest first.
 
 import type Database from 'better-sqlite3';
-import type { ConfigKind, NewestPage, ConfigRow } from '../types.ts';
+import type { ConfigKind, NewestPage, ConfigRow, SmallPage } from '../types.ts';
 import { CONFIG_TABLE, configFromRow } from '../rows.ts';
 import { prepared } from './statements.ts';
 
@@ -29,6 +29,17 @@ export function listConfigPage(db: Database.Database, kind: ConfigKind, p: Newes
   const params = [...(p.before !== undefined ? [p.before] : []), p.limit, p.maxBytes];
   const rows = prepared(db, sql).all(...params) as Array<Record<string, unknown> & { page_bytes: number }>;
   return { rows: rows.map(configFromRow), more: rows.length === p.limit || (rows.at(-1)?.page_bytes ?? 0) >= p.maxBytes };
+}
+
+/** A page of names newest first, no document read (a picker's: the documents may be MBs). */
+export function configNamesPage(
+  db: Database.Database,
+  kind: ConfigKind,
+  p: SmallPage,
+): { rows: Array<{ id: string; name: string }>; more: boolean } {
+  const sql = `SELECT id, name FROM ${CONFIG_TABLE[kind]} ${p.before !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = prepared(db, sql).all(...(p.before !== undefined ? [p.before] : []), p.limit) as Array<{ id: string; name: string }>;
+  return { rows, more: rows.length === p.limit };
 }
 
 export function configNames(db: Database.Database, kind: ConfigKind, ids: readonly string[]): Array<{ id: string; name: string }> {

@@ -40,7 +40,7 @@ import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { ensureSetting } from './ensure-setting.ts';
 import { insertConfig, updateConfig, writeConfigs } from './write-config.ts';
-import { configNames, getConfig, listConfig, listConfigPage } from './get-config.ts';
+import { configNames, configNamesPage, getConfig, listConfig, listConfigPage } from './get-config.ts';
 import { insertActions, launchedIds, prepareInserts, type PreparedInsert } from './insert-actions.ts';
 import { actionLease, getAction, getActionByLaunchKey } from './get-action.ts';
 import {
@@ -283,6 +283,10 @@ export class SqliteStore implements Store {
 
   async listConfigPage(kind: ConfigKind, page: NewestPage): Promise<{ rows: ConfigRow[]; more: boolean }> {
     return listConfigPage(this.db, kind, page);
+  }
+
+  async configNamesPage(kind: ConfigKind, page: SmallPage): Promise<{ rows: Array<{ id: string; name: string }>; more: boolean }> {
+    return configNamesPage(this.db, kind, page);
   }
 
   async configNames(kind: ConfigKind, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {

@@ -144,9 +144,12 @@ export async function readAllPages<T>(path: string): Promise<T[]> {
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** The processes by name, every page of them: for pickers (a new case, a schedule's launch). */
+/**
+ * The processes by name, every page of them: for pickers (a new case, a schedule's launch). Their names
+ * alone: pages of GET /v1/processes carry every definition (up to 4 MB a page).
+ */
 export async function readProcessNames(): Promise<Array<{ id: string; name: string }>> {
-  const all = await readAllPages<{ id: string; name: string }>('/v1/processes');
+  const all = await readAllPages<{ id: string; name: string }>('/v1/process-names');
   return all.map(({ id, name }) => ({ id, name })).sort(byName);
 }
 
