@@ -47,12 +47,6 @@ export const NamePageQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** A list that takes no query parameters: an unknown one is a 422, as on the paged lists, not ignored. */
-export const NoQuery = Type.Object({}, { additionalProperties: false });
-
-/** A whole list in one answer (configuration: connectors, action types, queues, ...). */
-export const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) }, { additionalProperties: false });
-
 /** A string out of a fixed list: one `enum` error naming the field (a union of literals gives one per value). */
 export const StringEnum = <const T extends string>(values: readonly T[], opts: { description?: string; default?: T } = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
