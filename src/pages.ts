@@ -27,6 +27,19 @@ export interface PageQuery {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * A page's size: the default when none is given, else an integer from 1 to MAX_PAGE_SIZE. Routes check
+ * it against their schema first; the library's callers reach the services directly, where -1 or 1.5
+ * read differently on the two stores (SQLite's LIMIT -1 is no limit at all).
+ */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+    throw new ValidationError([{ field: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }]);
+  return limit;
+}
 
 /** A page's answer: `next` is the cursor of its last item while more may follow (null at the end). */
 export function pageOf<R, V>(rows: R[], more: boolean, view: (r: R) => V, cursor: (r: R) => string): { items: V[]; next: string | null } {

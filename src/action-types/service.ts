@@ -14,7 +14,7 @@ import { actionTypeFromDoc, actionTypeOptions, actionTypeToDoc, actionTypeView, 
 import { maxIntervalChosen } from '../lifecycle/retry-policy.ts';
 import { testAction } from './test-action.ts';
 import type { ActionTypeView, TestActionResult } from './schemas.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
+import { MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf, pageLimit } from '../pages.ts';
 
 export interface ActionTypeServiceDeps {
   store: Store;
@@ -137,7 +137,7 @@ export class ActionTypeService {
    */
   async page(q: PageQuery = {}): Promise<{ items: ActionTypeView[]; next: string | null }> {
     checkCursor(q.before);
-    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE, maxBytes: MAX_PAGE_BYTES };
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: pageLimit(q.limit), maxBytes: MAX_PAGE_BYTES };
     const { rows, more } = await this.d.store.listConfigPage('action_type', page);
     return pageOf(
       rows,

@@ -13,7 +13,7 @@ import { limitText } from '../limits/windows.ts';
 import { isoTime, parseDateTime, type Clock } from '../clock.ts';
 import { takesManualRetry } from '../lifecycle/retryable.ts';
 import { requestHash, uuidv7, type RequestHash } from '../ids.ts';
-import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor, checkDueCursor, dueCursor, pageLimit } from '../pages.ts';
 import { launchAction } from '../lifecycle/launch.ts';
 import { MAX_DURATION_MS } from '../lifecycle/duration.ts';
 import type { ActionRecord } from '../lifecycle/action.ts';
@@ -279,7 +279,7 @@ export class ActionService {
     const afterDue = byDue ? checkDueCursor(before) : (checkCursor(before), undefined);
     const f: ActionFilter = {
       ...(await this.workFilter(filters, viewer)),
-      limit: limit ?? 50,
+      limit: pageLimit(limit),
       ...(byDue ? { order: 'due' as const, ...(afterDue ? { afterDue } : {}) } : before !== undefined ? { before } : {}),
     };
     const { actions: rows, more, resumeBefore } = await this.store.listActionsPage(f, MAX_PAGE_BYTES);

@@ -9,7 +9,7 @@ import { randomToken, sha256, uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { ROLE_LIST as ROLES, USER_NAME_HINT, USER_NAME_PATTERN, type Role } from '../users/user.ts';
 import type { ApiKeyView } from './schemas.ts';
-import { DEFAULT_PAGE_SIZE, type PageQuery, checkCursor, pageOf } from '../pages.ts';
+import { type PageQuery, checkCursor, pageOf, pageLimit } from '../pages.ts';
 
 export { ROLE_LIST as ROLES, type Role } from '../users/user.ts';
 
@@ -102,7 +102,7 @@ export class ApiKeyService {
   /** A page of keys, revoked ones too, newest first; `next` is the `before` of the following page (null at the end). */
   async page(q: PageQuery = {}): Promise<{ items: ApiKeyView[]; next: string | null }> {
     checkCursor(q.before);
-    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE };
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: pageLimit(q.limit) };
     const { rows, more } = await this.d.store.listApiKeysPage(page);
     return pageOf(rows, more, apiKeyView, (k) => k.id);
   }

@@ -7,7 +7,7 @@ import type { CaseFilter, CaseRow, Store } from '../store/types.ts';
 import { isoTime as iso, type Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { requestHash, sha256, uuidv7, type RequestHash } from '../ids.ts';
-import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor, pageLimit } from '../pages.ts';
 import { INPUT_LIMITS, checkLaunchLimits } from '../actions/launch-limits.ts';
 import { jsonProblem } from '../json-limits.ts';
 import type { ActionService } from '../actions/service.ts';
@@ -210,9 +210,7 @@ export class CaseService {
    * the end). Checked here too, for the library's callers: `limit` 1–500, `before` a seq.
    */
   async history(id: string, q: CaseHistoryQuery = {}): Promise<{ items: CaseHistoryEntry[]; next: string | null }> {
-    const limit = q.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw new ValidationError([{ field: 'limit', message: 'must be an integer from 1 to 500' }]);
+    const limit = pageLimit(q.limit);
     if (q.before !== undefined && (!Number.isSafeInteger(q.before) || q.before < 0))
       throw new ValidationError([{ field: 'before', message: 'is not a `seq` of the history: pass the `next` of the previous page' }]);
     if (!(await this.d.store.getCase(id))) throw new NotFoundError('Case', id);
@@ -227,7 +225,7 @@ export class CaseService {
   async listCases(query: CaseListQuery = {}): Promise<{ items: CaseView[]; next: string | null }> {
     const { process, limit, ...rest } = query;
     checkCursor(query.before);
-    const f: CaseFilter = { limit: limit ?? 50 };
+    const f: CaseFilter = { limit: pageLimit(limit) };
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) Object.assign(f, { [k]: v });
     if (process !== undefined) {
       const p = await this.d.store.getConfig('process', process);

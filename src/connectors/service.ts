@@ -23,7 +23,7 @@ import { TOKEN_ROTATED_FROM, compileConnector, connectorPatchBase, connectorToDo
 import { testConnection, type ConnectionTestResult } from './test-connection.ts';
 import type { ConnectorView } from './schemas.ts';
 import { connectorHealth, type ConnectorHealthView, type HealthWindow } from './health.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
+import { MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf, pageLimit } from '../pages.ts';
 
 export interface ConnectorServiceDeps {
   store: Store;
@@ -191,7 +191,7 @@ export class ConnectorService {
   async page(q: PageQuery = {}): Promise<{ items: ConnectorView[]; next: string | null }> {
     checkCursor(q.before);
     const { store, registry, engine } = this.d;
-    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE, maxBytes: MAX_PAGE_BYTES };
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: pageLimit(q.limit), maxBytes: MAX_PAGE_BYTES };
     const { rows, more } = await store.listConfigPage('connector', page);
     await engine.health.refresh(true);
     return pageOf(

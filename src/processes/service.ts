@@ -9,7 +9,7 @@ import { uuidv7 } from '../ids.ts';
 import { isObject } from '../validation/check.ts';
 import { type ProcessDefinition, type ProcessRefs, type ProcessStep, compileProcess, inStoredOrder } from './definition.ts';
 import { isBlank } from '../validation/blank.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf } from '../pages.ts';
+import { MAX_PAGE_BYTES, type PageQuery, checkCursor, pageOf, pageLimit } from '../pages.ts';
 
 export interface ProcessServiceDeps {
   store: Store;
@@ -116,7 +116,7 @@ export class ProcessService {
    */
   async page(q: { before?: string; limit?: number } = {}): Promise<{ items: ProcessView[]; next: string | null }> {
     checkCursor(q.before);
-    const limit = q.limit ?? 50;
+    const limit = pageLimit(q.limit);
     const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit, maxBytes: MAX_PAGE_BYTES };
     const { rows, more } = await this.d.store.listConfigPage('process', page);
     return { items: rows.map(view), next: more && rows.length > 0 ? rows[rows.length - 1]!.id : null };
@@ -128,7 +128,7 @@ export class ProcessService {
    */
   async namesPage(q: PageQuery = {}): Promise<{ items: Array<{ id: string; name: string }>; next: string | null }> {
     checkCursor(q.before);
-    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE };
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: pageLimit(q.limit) };
     const { rows, more } = await this.d.store.configNamesPage('process', page);
     return pageOf(
       rows,

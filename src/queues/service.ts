@@ -10,7 +10,7 @@ import type { QueueView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { queueMembers } from '../store/allocation.ts';
 import { isBlank } from '../validation/blank.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_BYTES, type PageQuery, checkNameCursor, pageOf } from '../pages.ts';
+import { MAX_PAGE_BYTES, type PageQuery, checkNameCursor, pageOf, pageLimit } from '../pages.ts';
 
 /** The longest queue name (its schema's maxLength): a longer cursor cannot be the last name of a page. */
 const MAX_QUEUE_NAME = 100;
@@ -46,7 +46,7 @@ export class QueueService {
     checkNameCursor(q.before, (n) => n.length >= 1 && n.length <= MAX_QUEUE_NAME);
     const { rows, more } = await this.d.store.listQueuesPage({
       ...(q.before !== undefined ? { after: q.before } : {}),
-      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+      limit: pageLimit(q.limit),
       maxBytes: MAX_PAGE_BYTES,
     });
     return pageOf(rows, more, queueView, (r) => r.name);

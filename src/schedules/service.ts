@@ -22,7 +22,7 @@ import type { ActionTypes } from '../bulk-launches/ports.ts';
 import { compileSchedule, nextRunAt, type ScheduleSpec } from './schedule.ts';
 import type { ScheduleView, TickView } from './schemas.ts';
 import { MAX_INPUT_BYTES, MAX_JSON_DEPTH, jsonProblem } from '../json-limits.ts';
-import { MAX_PAGE_BYTES, checkCursor } from '../pages.ts';
+import { MAX_PAGE_BYTES, checkCursor, pageLimit } from '../pages.ts';
 import { type OwnerLookup, ownerProblem } from '../cases/owner.ts';
 
 export type ScheduleStore = Pick<
@@ -128,7 +128,7 @@ export class ScheduleService {
    */
   async page(q: { before?: string; limit?: number } = {}): Promise<{ items: ScheduleView[]; next: string | null }> {
     checkCursor(q.before);
-    const limit = q.limit ?? 50;
+    const limit = pageLimit(q.limit);
     const { rows, more } = await this.store.listSchedulesPage({
       ...(q.before !== undefined ? { before: q.before } : {}),
       limit,

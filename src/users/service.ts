@@ -8,7 +8,7 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { compileUser } from './user.ts';
 import type { UserView } from './schemas.ts';
 import type { TaskService } from '../tasks/service.ts';
-import { DEFAULT_PAGE_SIZE, type PageQuery, checkNameCursor, pageOf } from '../pages.ts';
+import { type PageQuery, checkNameCursor, pageOf, pageLimit } from '../pages.ts';
 import { USER_NAME_PATTERN } from './user.ts';
 
 export interface UserPatch {
@@ -43,7 +43,7 @@ export class UserService {
     checkNameCursor(q.before, (n) => USER_NAME_PATTERN.test(n));
     const { rows, more } = await this.d.store.listUsersPage({
       ...(q.before !== undefined ? { after: q.before } : {}),
-      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+      limit: pageLimit(q.limit),
     });
     return pageOf(rows, more, userView, (u) => u.name);
   }

@@ -19,7 +19,7 @@ import {
 import { reenable } from './delivery-policy.ts';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from './rows.ts';
 import type { WebhookOutbox } from './outbox.ts';
-import { DEFAULT_PAGE_SIZE, type PageQuery, checkCursor, pageOf } from '../pages.ts';
+import { type PageQuery, checkCursor, pageOf, pageLimit } from '../pages.ts';
 
 /** Binds the encrypted secrets to their subscription: a ciphertext copied to another row does not decrypt. */
 const bound = (id: string): string => `webhook:${id}`;
@@ -129,7 +129,7 @@ export class WebhookService {
   /** A page of subscriptions, newest first; `next` is the `before` of the following page (null at the end). */
   async page(q: PageQuery = {}): Promise<{ items: WebhookView[]; next: string | null }> {
     checkCursor(q.before);
-    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: q.limit ?? DEFAULT_PAGE_SIZE };
+    const page = { ...(q.before !== undefined ? { before: q.before } : {}), limit: pageLimit(q.limit) };
     const { rows, more } = await this.d.store.listWebhookSubscriptionsPage(page);
     return pageOf(rows, more, view, (w) => w.id);
   }
