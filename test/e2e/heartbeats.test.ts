@@ -42,3 +42,40 @@ describe.each(STORES)('heartbeats (%s)', (store) => {
     expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'waiting', lastHeartbeatAt: last });
   });
 });
+
+describe.each(STORES)('heartbeats of a retried attempt (%s)', (store) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harnessOn(store);
+    await connector(h);
+    await actionType(h, {
+      name: 'long-job',
+      path: '/callback?never=1',
+      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
+      completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10m' },
+    });
+  });
+  afterAll(async () => h.close());
+
+  it('the first beat after anything else on the timeline (a failure and a retry) is noted again', async () => {
+    const a = await launch(h, 'long-job');
+    await h.waitFor(a.id, (v) => v.phase === 'awaiting_callback');
+    const token = h.callout.engine.callbackToken(a.id);
+    const beat = async (): Promise<void> => expect((await h.api('POST', `/v1/callbacks/${token}/heartbeat`, {})).status).toBe(200);
+    await beat();
+    await beat();
+    const failed = await h.api('POST', `/v1/callbacks/${token}`, { outcome: 'failure', reason: 'disk full' });
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+    const retried = await h.api('POST', `/v1/actions/${a.id}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    await h.waitFor(a.id, (v) => v.phase === 'awaiting_callback' && v.retry.count === 1);
+    // The new attempt's system beats: its timeline says so, not only the first attempt's.
+    await beat();
+    await beat();
+    const { items } = (await h.api('GET', `/v1/actions/${a.id}/timeline?limit=500`)).body as { items: Array<{ kind: string }> };
+    const kinds = items.map((e) => e.kind);
+    const lastBeat = kinds.lastIndexOf('heartbeat');
+    expect(kinds.filter((k) => k === 'heartbeat')).toHaveLength(2);
+    expect(lastBeat).toBe(kinds.length - 1);
+  });
+});
