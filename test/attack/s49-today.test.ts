@@ -3,7 +3,8 @@
 // alike; a repeat records nothing new.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+import { postgresNodes, storeHarnesses, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+import type { Harness } from '../helpers/harness.ts';
 import { stepOf, waitForCase } from '../helpers/cases.ts';
 
 for (const backend of storeHarnesses)
@@ -43,3 +44,59 @@ for (const backend of storeHarnesses)
       expect(last).toMatchObject({ kind: 'data_changed', detail: { fields: ['address'] } });
     });
   });
+
+describe('two PostgreSQL nodes applying the events of the same cases', () => {
+  let nodes: Harness[];
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ nodes, close } = await postgresNodes(2));
+    const h = nodes[0]!;
+    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
+    const p = await h.api('POST', '/v1/processes', {
+      name: 'brittle',
+      steps: [
+        { name: 'shape', kind: 'map', expression: '{ "t": $number(case.amount) }' },
+        { name: 'after', kind: 'manual', queue: 'desk' },
+      ],
+    });
+    expect(p.status, JSON.stringify(p.body)).toBe(201);
+  });
+  afterAll(async () => close?.());
+
+  it('each case has its history once, in order, and its owner one case.stopped per stop', async () => {
+    const [a, b] = nodes as [Harness, Harness];
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? a : b).api('POST', '/v1/cases', { process: 'brittle', owner: 'olga', data: { amount: 'x' } }),
+      ),
+    );
+    const ids = made.map((r) => {
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body.id as string;
+    });
+    for (const id of ids) await waitForCase(a, id, (c) => c.stoppedAt !== null);
+    // Both nodes retry each step at once under one Idempotency-Key: it runs again once.
+    for (const id of ids) expect((await a.api('PATCH', `/v1/cases/${id}`, { data: { amount: 'still not' } })).status).toBe(200);
+    await Promise.all(
+      ids.flatMap((id) =>
+        [a, b].map((n) => n.api('POST', `/v1/cases/${id}/steps/shape/retry`, undefined, { 'idempotency-key': `r-${id}` })),
+      ),
+    );
+    for (const id of ids) await waitForCase(b, id, (c) => stepOf(c, 'shape')?.retried?.count === 1 && c.stoppedAt !== null);
+    for (const id of ids) {
+      const h = (await b.api('GET', `/v1/cases/${id}/history?limit=500`)).body.items as Array<{ seq: number; kind: string }>;
+      expect(h.map((e) => e.kind).reverse()).toEqual(['case_created', 'step_failed', 'data_changed', 'step_retried', 'step_failed']);
+      expect(h.map((e) => e.seq)).toEqual([...h.map((e) => e.seq)].sort((x, y) => y - x));
+    }
+    // Her notifications: two stops of each case (the first, and the retry failing again), none twice.
+    const key = await a.api('POST', '/v1/api-keys', { name: 'olga', roles: ['operator'], user: 'olga' });
+    const seen = await b.api('GET', '/v1/notifications?limit=200', undefined, { authorization: `Bearer ${key.body.key}` });
+    expect(seen.status, JSON.stringify(seen.body)).toBe(200);
+    const stops = (seen.body.items as Array<{ kind: string; caseId: string }>).filter((n) => n.kind === 'case.stopped');
+    for (const id of ids)
+      expect(
+        stops.filter((n) => n.caseId === id),
+        id,
+      ).toHaveLength(2);
+  });
+});
