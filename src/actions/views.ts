@@ -64,7 +64,7 @@ export const ActionViewSchema = Type.Object(
     }),
     lastHeartbeatAt: Type.Union([DateTime, Type.Null()], {
       description:
-        'when the external system last showed the action alive: its acceptance of a callback-mode attempt or its latest heartbeat (POST /v1/callbacks/{token}/heartbeat), from which a heartbeat timeout counts; null before any. A heartbeat like the last timeline entry (a heartbeat with the same note), within the hour, moves this but adds no timeline entry',
+        'when the external system last showed the action alive: its acceptance of a callback-mode attempt or its latest heartbeat (POST /v1/callbacks/{token}/heartbeat), from which a heartbeat timeout counts; null before any. A heartbeat with the same note as the last one noted in the same attempt, within the hour, moves this but adds no timeline entry',
     }),
     dueAt: Type.Union([DateTime, Type.Null()], {
       description:

@@ -281,13 +281,16 @@ export class CallbackService {
     refuseIfClosed(a, 'heartbeats');
     // Its own system's heartbeat would give the provider's task a deadline of ours, and time it out.
     await this.refuseIfWithProvider(a, 'heartbeats');
-    // The same beat as the timeline's last entry, within the hour, only moves the deadline (lastHeartbeatAt
-    // shows it). Only the last entry: a beat after anything else (a person's note, a retried attempt's
-    // send) is noted, or a new attempt's beats would not show until the hour was up.
-    const [last] = await this.store.listTimeline(a.id, { newestFirst: true, limit: 1 });
+    // The same beat as the last one noted in this attempt, within the hour, only moves the deadline
+    // (lastHeartbeatAt shows it). One noted before the attempt's send (a retried attempt) does not count,
+    // or the new attempt's beats would not show until the hour was up.
+    const [last, sent] = await Promise.all([
+      this.store.lastTimelineEntry(a.id, 'heartbeat'),
+      this.store.lastTimelineEntry(a.id, 'attempt'),
+    ]);
     const quiet =
       last !== undefined &&
-      last.kind === 'heartbeat' &&
+      (sent === undefined || last.seq > sent.seq) &&
       last.message === heartbeatMessage(body.note) &&
       this.clock.now() - last.at < HEARTBEAT_NOTED_EVERY_MS;
     return this.actions.view(

@@ -38,7 +38,7 @@ export type ActionEvent =
   | { type: 'callback'; outcome: 'success'; data?: unknown; output?: unknown; rejectedReason?: string; repeat?: true }
   | { type: 'callback'; outcome: 'failure'; reason?: string; repeat?: true }
   | { type: 'acknowledged'; externalReference: string }
-  /** `quiet`: a repeat of the timeline's last entry (a heartbeat), within the hour: it moves the deadline, adds no entry. */
+  /** `quiet`: a repeat of the last heartbeat noted in this attempt, within the hour: it moves the deadline, adds no entry. */
   | { type: 'heartbeat'; note?: string; quiet?: true }
   /** `request`: the Idempotency-Key and body hash of an external system's message, kept on its entry so a repeat is known. */
   | { type: 'message'; text: string; actor: Actor; request?: { idempotencyKey: string; hash: string } }
@@ -145,7 +145,7 @@ export interface TransitionContext {
 /** A heartbeat's timeline message: its progress note, or that it came. */
 export const heartbeatMessage = (note: string | undefined): string => (note ? `Progress: ${note}` : 'Heartbeat');
 
-/** How long a heartbeat like the timeline's last entry is only counted (lastHeartbeatAt), not noted again. */
+/** How long a heartbeat like the last one noted in its attempt is only counted (lastHeartbeatAt), not noted again. */
 export const HEARTBEAT_NOTED_EVERY_MS = 60 * 60 * 1000;
 
 export const describeState = (a: StateWords): string =>
