@@ -47,7 +47,10 @@ export const CASE_HISTORY_KEPT = 5000;
 
 /** A text cut to `max` characters, saying so. */
 export function cut(text: string, max = HISTORY_TEXT_MAX): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  // Whole characters: half an emoji left at the end is a lone surrogate, which PostgreSQL stores as U+FFFD.
+  const end = /[\ud800-\udbff]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /** The names of changed fields, bounded in number and length. */

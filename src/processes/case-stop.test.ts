@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileProcess } from './definition.ts';
 import { advance, newCaseRun } from './runner.ts';
 import { ctx, ok } from './runner-fixtures.ts';
-import { caseStop, isNewStop } from './case-stop.ts';
+import { caseStop, isNewStop, stopNotice } from './case-stop.ts';
 
 const process = compileProcess({
   name: 'doubler',
@@ -42,5 +42,11 @@ describe('caseStop', () => {
     const skipped = ok(await advance(process, retried, { type: 'step_skipped', step: 'shape', user: 'olga', at: 2, note: null }, ctx)).run;
     expect(caseStop(skipped.status, skipped.steps, process.steps)).toBeUndefined();
     expect(isNewStop(again, undefined)).toBe(false);
+  });
+
+  it("the owner's notification quotes a long error cut at a whole character (no half of an emoji)", () => {
+    const error = `${'e'.repeat(499)}\u{1F600} and the rest`;
+    const n = stopNotice('olga', { step: 'shape', error, retries: 0 }, 5);
+    expect(n.message).toBe(`The case stopped at step "shape": ${'e'.repeat(499)}…`);
   });
 });

@@ -5,6 +5,7 @@
 
 import type { ProcessStep } from './definition.ts';
 import type { CaseNotice } from '../store/types.ts';
+import { cut } from './case-history.ts';
 
 /** What the stop needs to know of a step as the case ran it (runner.ts StepRun). */
 interface StoppedStep {
@@ -51,7 +52,6 @@ const NOTICE_ERROR_CHARS = 500;
 
 /** The owner's notification of a new stop (kind case.stopped), naming the step and why. */
 export function stopNotice(owner: string, stop: CaseStop, at: number): CaseNotice {
-  const error =
-    stop.error === null ? '' : `: ${stop.error.length > NOTICE_ERROR_CHARS ? `${stop.error.slice(0, NOTICE_ERROR_CHARS)}…` : stop.error}`;
+  const error = stop.error === null ? '' : `: ${cut(stop.error, NOTICE_ERROR_CHARS + 1)}`;
   return { user: owner, kind: 'case.stopped', message: `The case stopped at step ${JSON.stringify(stop.step)}${error}`, at };
 }

@@ -43,6 +43,16 @@ for (const backend of storeHarnesses)
       const last = (await h.api('GET', `/v1/cases/${c.body.id}/history?limit=1`)).body.items[0];
       expect(last).toMatchObject({ kind: 'data_changed', detail: { fields: ['address'] } });
     });
+
+    it('a long title changed is cut whole characters at a time, alike on both stores', async () => {
+      const c = await h.api('POST', '/v1/cases', { process: 'held', title: 'short' });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      // Cut at 200 characters, the emoji's two UTF-16 halves would fall either side of the cut.
+      const title = `${'a'.repeat(198)}\u{1F600}tail`;
+      expect((await h.api('PATCH', `/v1/cases/${c.body.id}`, { title })).status).toBe(200);
+      const last = (await h.api('GET', `/v1/cases/${c.body.id}/history?limit=1`)).body.items[0];
+      expect(last).toMatchObject({ kind: 'title_changed', detail: { from: 'short', to: `${'a'.repeat(198)}…` } });
+    });
   });
 
 describe('two PostgreSQL nodes applying the events of the same cases', () => {
