@@ -254,15 +254,9 @@ describe('the payloads as the OpenAPI document describes them (payload-schema.ts
       ...eventsForTransition(todo, { ...todo, state: 'waiting', reason: null, phase: 'awaiting_callback', assignee: null }, [], ctx),
       caseCreatedEvent({ id: 'case_1', process: null, status: 'open', owner: null }, ctx),
       caseClosedEvent({ id: 'case_1', process: 'new-starter', status: 'closed', owner: 'alice' }, ctx),
-      caseStoppedEvent(
-        { id: 'case_1', process: 'new-starter', status: 'open', owner: 'alice' },
-        { step: 'shape', error: 'x'.repeat(5000) },
-        ctx,
-      ),
+      caseStoppedEvent({ id: 'case_1', process: 'new-starter', status: 'open', owner: 'alice' }, { step: 'shape' }, ctx),
     ];
     expect(new Set(made.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
-    // An expression's message may quote case data: cut as other outside text.
-    expect((made.at(-1)!.data as { error: string }).error).toHaveLength(256);
     for (const e of made) {
       const check = ajv.compile(payloadSchema(e.type));
       const body = JSON.parse(payloadBody(e, 1)) as unknown;

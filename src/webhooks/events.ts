@@ -60,10 +60,12 @@ export interface CaseSummary {
   owner: string | null;
 }
 
-/** case.stopped: the failed step the case stopped at, and why (processes/case-stop.ts). */
+/**
+ * case.stopped: the failed step the case stopped at (processes/case-stop.ts). Not why: an expression's
+ * message quotes case data, which no payload carries; the receiver reads the case (stoppedAt.error).
+ */
 export interface CaseStopSummary {
   step: string;
-  error: string | null;
 }
 
 export interface CaseEventData {
@@ -74,8 +76,6 @@ export interface CaseEventData {
   links: { case: string };
   /** case.stopped: the failed step. */
   step?: string;
-  /** case.stopped: why it failed, cut as other outside text (an expression's message may quote case data). */
-  error?: string | null;
 }
 
 /**
@@ -196,7 +196,7 @@ function caseEvent(
       status: c.status,
       owner: c.owner,
       links: { case: link(ctx, 'cases', c.id) },
-      ...(stop ? { step: stop.step, error: cut(stop.error) } : {}),
+      ...(stop ? { step: stop.step } : {}),
     },
   };
 }

@@ -59,8 +59,12 @@ const CaseData = Type.Object(
     status: StringEnum(['open', 'closed']),
     owner: Maybe(Type.String()),
     links: Type.Object({ case: Url }, { additionalProperties: false }),
-    step: Type.Optional(Type.String({ description: 'case.stopped: the failed step (onFailure stop) the case stopped at' })),
-    error: Type.Optional(Maybe(Type.String({ description: 'case.stopped: why the step failed, cut to 256 characters' }))),
+    step: Type.Optional(
+      Type.String({
+        description:
+          "case.stopped: the failed step (onFailure stop) the case stopped at; why it failed is not sent (it may quote case data): the case's stoppedAt.error has it",
+      }),
+    ),
     sequence: Sequence,
   },
   { additionalProperties: false },
