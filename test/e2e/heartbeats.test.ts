@@ -41,21 +41,6 @@ describe.each(STORES)('heartbeats (%s)', (store) => {
     expect(stored!.heartbeatAt).toBe(Date.parse(last));
     expect((await h.api('GET', `/v1/actions/${a.id}`)).body).toMatchObject({ state: 'waiting', lastHeartbeatAt: last });
   });
-});
-
-describe.each(STORES)('heartbeats of a retried attempt (%s)', (store) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await harnessOn(store);
-    await connector(h);
-    await actionType(h, {
-      name: 'long-job',
-      path: '/callback?never=1',
-      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}"}' },
-      completion: { mode: 'callback', timeout: '7d', heartbeatTimeout: '10m' },
-    });
-  });
-  afterAll(async () => h.close());
 
   it("a retried attempt's first beat is noted; beats after a person's note are not noted again", async () => {
     const a = await launch(h, 'long-job');
