@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
 import { stepOf, waitForCase } from '../helpers/cases.ts';
-import { PROVIDER_FIELDS, postgresNodes, storeHarnesses, submitsOf, type StoreHarnessed } from '../helpers/store-harnesses.ts';
+import { postgresNodes, setUpProvider, storeHarnesses, submitsOf, type StoreHarnessed } from '../helpers/store-harnesses.ts';
 
 for (const backend of storeHarnesses)
   describe(`${backend.name}: hostile step commands and declines`, () => {
@@ -126,15 +126,7 @@ describe('two PostgreSQL nodes: an external system’s keyed message sent to bot
   beforeAll(async () => {
     ({ nodes, close } = await postgresNodes(2, { mock: { keepBodies: true, callbackDelayMs: 40 } }));
     const h = nodes[0]!;
-    await connector(h, { auth: { type: 'none' } });
-    await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
-    await actionType(h, {
-      name: 'desk-submit',
-      connector: 'provider',
-      path: '/provider/submit',
-      fields: PROVIDER_FIELDS,
-      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-    });
+    await setUpProvider(h);
     await actionType(h, {
       name: 'cb',
       path: '/callback?never=1',

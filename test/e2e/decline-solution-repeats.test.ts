@@ -3,8 +3,8 @@
 // second Resolution Rejection; without one it is a 409 that says the solution was already declined.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionType, connector, launch, type Harness } from '../helpers/harness.ts';
-import { PROVIDER_FIELDS, openWithProvider, postgresNodes, storeHarnesses, submitsOf } from '../helpers/store-harnesses.ts';
+import { actionType, launch, type Harness } from '../helpers/harness.ts';
+import { PROVIDER_FIELDS, openWithProvider, postgresNodes, setUpProvider, storeHarnesses, submitsOf } from '../helpers/store-harnesses.ts';
 
 interface Entry {
   requestType: string;
@@ -142,15 +142,7 @@ describe('two PostgreSQL nodes: one decline with one key sent to both at once', 
   beforeAll(async () => {
     ({ nodes, close } = await postgresNodes(2, { mock: { keepBodies: true, callbackDelayMs: 40 } }));
     const h = nodes[0]!;
-    await connector(h, { auth: { type: 'none' } });
-    await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
-    await actionType(h, {
-      name: 'desk-submit',
-      connector: 'provider',
-      path: '/provider/submit',
-      fields: PROVIDER_FIELDS,
-      body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
-    });
+    await setUpProvider(h);
     ops = await setUp(h);
   });
   afterAll(async () => close?.());

@@ -21,3 +21,10 @@ export const actionOf = (c: any, step: string): string => {
   if (!id) throw new Error(`step ${step} has no action yet: ${JSON.stringify(c.steps)}`);
   return id;
 };
+
+/** The user olga and an operator key of hers (`olga-laptop`): the person who works cases in these tests. */
+export async function operatorOlga(h: Harness): Promise<string> {
+  const u = await h.api('POST', '/v1/users', { name: 'olga' });
+  if (u.status !== 201) throw new Error(`user olga: ${u.status} ${JSON.stringify(u.body)}`);
+  return (await h.api('POST', '/v1/api-keys', { name: 'olga-laptop', roles: ['operator'], user: 'olga' })).body.key;
+}

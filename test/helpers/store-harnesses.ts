@@ -124,6 +124,12 @@ export const PROVIDER_FIELDS = {
  */
 export async function openWithProvider(backend: StoreHarness): Promise<StoreHarnessed> {
   const h = await backend.open({ mock: { keepBodies: true, callbackDelayMs: 40 } });
+  await setUpProvider(h);
+  return h;
+}
+
+/** On a harness already open (one of several nodes): what openWithProvider sets up. */
+export async function setUpProvider(h: Harness): Promise<void> {
   await connector(h, { auth: { type: 'none' } });
   await connector(h, { name: 'provider', baseUrl: h.mock.url, auth: { type: 'none' } });
   await actionType(h, {
@@ -133,7 +139,6 @@ export async function openWithProvider(backend: StoreHarness): Promise<StoreHarn
     fields: PROVIDER_FIELDS,
     body: { format: 'json', template: '{"callbackUrl": "{{ $callbackUrl }}", "task": "{{ TaskId }}", "script": "none"}' },
   });
-  return h;
 }
 
 /** The Submit Requests the mock provider of openWithProvider received for one task. */

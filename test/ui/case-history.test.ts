@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { operatorOlga, stepOf, waitForCase } from '../helpers/cases.ts';
 import { expectAccessible, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('History on the case page', () => {
@@ -14,8 +14,7 @@ describe('History on the case page', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
-    operatorKey = (await h.api('POST', '/v1/api-keys', { name: 'olga-laptop', roles: ['operator'], user: 'olga' })).body.key;
+    operatorKey = await operatorOlga(h);
     const p = await h.api('POST', '/v1/processes', {
       name: 'doubler',
       steps: [{ name: 'shape', kind: 'map', expression: '{ "total": $number(case.amount) * 2 }' }],

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { operatorOlga, stepOf, waitForCase } from '../helpers/cases.ts';
 import { expectAccessible, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('Retry of a failed step on the case page', () => {
@@ -16,8 +16,7 @@ describe('Retry of a failed step on the case page', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
-    operatorKey = (await h.api('POST', '/v1/api-keys', { name: 'olga-laptop', roles: ['operator'], user: 'olga' })).body.key;
+    operatorKey = await operatorOlga(h);
     builderKey = (await h.api('POST', '/v1/api-keys', { name: 'bea', roles: ['builder'] })).body.key;
     for (const onFailure of ['stop', 'continue'])
       expect(

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.ts';
-import { stepOf, waitForCase } from '../helpers/cases.ts';
+import { operatorOlga, stepOf, waitForCase } from '../helpers/cases.ts';
 import { expectAccessible, launchBrowser, signedIn, type Browser } from './browser.ts';
 
 describe('a stopped case in the UI', () => {
@@ -15,8 +15,7 @@ describe('a stopped case in the UI', () => {
   beforeAll(async () => {
     h = await startHarness();
     b = await launchBrowser();
-    expect((await h.api('POST', '/v1/users', { name: 'olga' })).status).toBe(201);
-    operatorKey = (await h.api('POST', '/v1/api-keys', { name: 'olga-laptop', roles: ['operator'], user: 'olga' })).body.key;
+    operatorKey = await operatorOlga(h);
     const p = await h.api('POST', '/v1/processes', {
       name: 'doubler',
       steps: [
